@@ -1,0 +1,70 @@
+#include "error.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pr_verr(pr_error **err, int errnum, const char *fmt, va_list ap)
+{
+    if (errnum < 0)
+        errnum = -errnum;
+    if (err && !*err) {
+        char *msg;
+        if (vasprintf(&msg, fmt, ap) < 0)
+            msg = NULL;
+        pr_error *e = xcalloc(1, sizeof(*e));
+        e->errnum = errnum;
+        if (msg && errnum) {
+            e->msg = xasprintf("%s: %s", msg, strerror(errnum));
+            free(msg);
+        } else {
+            e->msg = msg ? msg : xstrdup("unknown error");
+        }
+        *err = e;
+    }
+    return errnum ? -errnum : -EINVAL;
+}
+
+int pr_err(pr_error **err, int errnum, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = pr_verr(err, errnum, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int pr_err_prefix(pr_error **err, const char *fmt, ...)
+{
+    if (!err || !*err)
+        return -EINVAL;
+    char *prefix;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&prefix, fmt, ap) < 0)
+        prefix = NULL;
+    va_end(ap);
+    if (prefix) {
+        char *m = xasprintf("%s: %s", prefix, (*err)->msg);
+        free(prefix);
+        free((*err)->msg);
+        (*err)->msg = m;
+    }
+    return (*err)->errnum ? -(*err)->errnum : -EINVAL;
+}
+
+void pr_error_free(pr_error *e)
+{
+    if (e) {
+        free(e->msg);
+        free(e);
+    }
+}
+
+void pr_error_freep(pr_error **e)
+{
+    pr_error_free(*e);
+    *e = NULL;
+}

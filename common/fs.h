@@ -1,0 +1,45 @@
+/* File helpers: whole-file reads, atomic writes (temp, fsync, rename), locks, recursive
+ * removal, and path resolution confined to a root directory. */
+#ifndef PODRUN_FS_H
+#define PODRUN_FS_H
+
+#include "error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+int read_file(const char *path, char **out, size_t *len, pr_error **err);
+int read_file_at(int dirfd, const char *path, char **out, size_t *len, pr_error **err);
+/* Write to an existing file (procfs, sysfs, cgroupfs): one write(2), no O_CREAT. */
+int write_file(const char *path, const char *data, size_t len, pr_error **err);
+int write_file_at(int dirfd, const char *path, const char *data, size_t len, pr_error **err);
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                      pr_error **err);
+int mkdir_p(const char *path, mode_t mode, pr_error **err);
+/* Removes a directory tree without crossing into other mounts; ENOENT is success. */
+int rm_rf(const char *path);
+int rm_rf_at(int dirfd, const char *name);
+
+/* flock() on path (created if needed); returns the fd holding the lock. */
+int lock_path(const char *path, bool exclusive, pr_error **err);
+
+/* Opens path as seen from inside root (rootfd), so that '..' and symlinks, absolute ones
+ * included, never leave it. openat2(RESOLVE_IN_ROOT) where the kernel has it, a
+ * component-by-component walk where it does not. flags as for openat (O_PATH typical). */
+int open_in_root(int rootfd, const char *path, int flags, pr_error **err);
+/* Like open_in_root, creating missing directories on the way (and the last component as a
+ * directory, or as an empty file when last_is_file). Returns an O_PATH fd on the result. */
+int mkdir_in_root(int rootfd, const char *path, mode_t mode, bool last_is_file, pr_error **err);
+
+/* "/proc/self/fd/N" for handing an fd to path-based syscalls (mount(2)). */
+#define FD_PATH_MAX 32
+const char *fd_path(int fd, char buf[FD_PATH_MAX]);
+
+/* Syscall wrappers the C library may lack. */
+int sys_openat2(int dirfd, const char *path, int flags, mode_t mode, unsigned long long resolve);
+int sys_pidfd_open(pid_t pid, unsigned int flags);
+int sys_pidfd_send_signal(int pidfd, int sig);
+int sys_close_range(unsigned int first, unsigned int last, unsigned int flags);
+
+#endif

@@ -1,0 +1,51 @@
+/* Cgroups for one container: cgroup v2 (unified), v1 and hybrid hosts, and systemd-managed
+ * scopes (--systemd-cgroup). The rest of the runtime sees only this interface. */
+#ifndef RT_CGROUP_H
+#define RT_CGROUP_H
+
+#include "error.h"
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+struct rt_cgroup;
+
+enum rt_cgroup_mode { RT_CGROUP_UNIFIED, RT_CGROUP_LEGACY, RT_CGROUP_HYBRID };
+int rt_cgroup_host_mode(enum rt_cgroup_mode *mode, pr_error **err);
+
+/* Checks linux.resources and cgroupsPath before anything is made (wrong types, values the
+ * host's cgroup version cannot express, a systemd path without systemd). */
+int rt_cgroup_validate(const char *id, yajl_val linux_obj, bool systemd, pr_error **err);
+
+/* Creates the container's cgroup from linux.cgroupsPath (default: /podrun/<id>, or
+ * system.slice:podrun:<id> with systemd), applies linux.resources, and moves pid into it.
+ * On failure nothing is left behind. linux_obj is the config's "linux" object (may be NULL). */
+int rt_cgroup_create(const char *id, yajl_val linux_obj, bool systemd, pid_t pid,
+                     struct rt_cgroup **out, pr_error **err);
+/* Writes what rt_cgroup_load needs as one JSON value (into the container's state.json). */
+void rt_cgroup_serialize(const struct rt_cgroup *cg, yajl_gen g);
+int rt_cgroup_load(yajl_val saved, struct rt_cgroup **out, pr_error **err);
+
+int rt_cgroup_enter(struct rt_cgroup *cg, pid_t pid, pr_error **err);
+int rt_cgroup_update(struct rt_cgroup *cg, yajl_val resources, pr_error **err);
+int rt_cgroup_freeze(struct rt_cgroup *cg, bool freeze, pr_error **err);
+int rt_cgroup_is_frozen(struct rt_cgroup *cg, bool *frozen, pr_error **err);
+/* All pids in the cgroup and below it. */
+int rt_cgroup_pids(struct rt_cgroup *cg, pid_t **pids, size_t *n, pr_error **err);
+/* Signals every process (cgroup.kill for SIGKILL on v2; otherwise freeze, signal, thaw so that
+ * nothing forks away). */
+int rt_cgroup_kill_all(struct rt_cgroup *cg, int sig, pr_error **err);
+/* Emits runc's `events --stats` "data" object (cpu, memory, pids, blkio, hugetlb ...). */
+int rt_cgroup_stats(struct rt_cgroup *cg, yajl_gen g, pr_error **err);
+/* Number of OOM kills in this cgroup so far (memory.events oom_kill on v2,
+ * memory.oom_control oom_kill on v1); callers watch it rise to report OOMKilled. */
+int rt_cgroup_oom_kills(struct rt_cgroup *cg, uint64_t *count, pr_error **err);
+/* The path shown to people and put in the container's cgroup namespace root. */
+const char *rt_cgroup_path(const struct rt_cgroup *cg);
+/* Removes the cgroup (waiting briefly for dying processes); ENOENT is success. */
+int rt_cgroup_destroy(struct rt_cgroup *cg, pr_error **err);
+void rt_cgroup_free(struct rt_cgroup *cg);
+
+#endif

@@ -1,0 +1,840 @@
+#include "container.h"
+#include "config.h"
+#include "fs.h"
+#include "hooks.h"
+#include "init.h"
+#include "json.h"
+#include "log.h"
+#include "seccomp.h"
+#include "sync.h"
+#include "terminal.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static int write_pid_file(const char *path, pid_t pid, pr_error **err)
+{
+    if (!path)
+        return 0;
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+    return write_file_atomic(path, buf, (size_t)n, 0644, err);
+}
+
+static void kill_and_reap(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+/* Waits until pid is gone (not our child: poll its pidfd), at most timeout_ms. */
+static bool wait_gone(pid_t pid, unsigned long long start_time, int timeout_ms)
+{
+    _cleanup_close_ int pidfd = sys_pidfd_open(pid, 0);
+    if (pidfd >= 0) {
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+        if (poll(&p, 1, timeout_ms) > 0)
+            return true;
+        /* A zombie whose parent has not reaped it yet reads as readable too; fall through. */
+    }
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        if (!rt_pid_alive(pid, start_time))
+            return true;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+static int write_id_maps(pid_t pid, const struct rt_config *c, pr_error **err)
+{
+    _cleanup_free_ char *uid = rt_idmap_format(c->uid_maps, c->n_uid_maps);
+    _cleanup_free_ char *gid = rt_idmap_format(c->gid_maps, c->n_gid_maps);
+    _cleanup_free_ char *upath = xasprintf("/proc/%d/uid_map", (int)pid);
+    _cleanup_free_ char *gpath = xasprintf("/proc/%d/gid_map", (int)pid);
+    int r = write_file(upath, uid, strlen(uid), err);
+    if (r < 0)
+        return pr_err_prefix(err, "linux.uidMappings");
+    r = write_file(gpath, gid, strlen(gid), err);
+    if (r < 0)
+        return pr_err_prefix(err, "linux.gidMappings");
+    return 0;
+}
+
+static int copy_config(const struct rt_config *c, const char *dir, pr_error **err)
+{
+    _cleanup_free_ char *src = xasprintf("%s/config.json", c->bundle);
+    _cleanup_free_ char *dst = xasprintf("%s/config.json", dir);
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    int r = read_file(src, &text, &len, err);
+    if (r < 0)
+        return r;
+    return write_file_atomic(dst, text, len, 0600, err);
+}
+
+struct create_ctx {
+    const struct rt_global *g;
+    const struct rt_create_opts *o;
+    struct rt_config *c;
+    char *dir;
+    struct rt_cgroup *cg;
+    pid_t stage1, init;
+    int sock;
+    int pty;
+};
+
+static int handle_pty(struct create_ctx *x, int fd, const char *console_socket, bool foreground,
+                      pr_error **err)
+{
+    if (console_socket) {
+        int r = rt_terminal_send_to_socket(console_socket, fd, err);
+        close(fd);
+        return r;
+    }
+    if (foreground) {
+        x->pty = fd;
+        return 0;
+    }
+    close(fd);
+    return pr_err(err, 0, "process.terminal is set but no --console-socket was given");
+}
+
+/* The runtime's half of the dialogue with stage 1 and the container process. */
+static int drive_create(struct create_ctx *x, pr_error **err)
+{
+    struct sync_msg m;
+    int r;
+    for (;;) {
+        if ((r = sync_recv(x->sock, &m, "the container process", err)) < 0)
+            return r;
+        switch (m.type) {
+        case SYNC_USERMAP:
+            if ((r = write_id_maps(x->stage1, x->c, err)) < 0)
+                return r;
+            sync_send(x->sock, SYNC_GO, 0, -1);
+            break;
+        case SYNC_PID:
+            x->init = m.value;
+            while (waitpid(x->stage1, NULL, 0) < 0 && errno == EINTR)
+                ;
+            x->stage1 = 0;
+            break;
+        case SYNC_HOOKS: {
+            _cleanup_free_ char *st = rt_hook_state_json(x->o->id, x->init, "creating",
+                                                         x->c->bundle, x->c->annotations);
+            if ((r = rt_hooks_run(x->c->hooks, "prestart", st, err)) < 0 ||
+                (r = rt_hooks_run(x->c->hooks, "createRuntime", st, err)) < 0)
+                return r;
+            sync_send(x->sock, SYNC_GO, x->init, -1);
+            break;
+        }
+        case SYNC_PTY:
+            if ((r = handle_pty(x, m.fd, x->o->console_socket, x->o->foreground, err)) < 0)
+                return r;
+            break;
+        case SYNC_SECCOMP: {
+            _cleanup_close_ int fd = m.fd;
+            _cleanup_free_ char *st = rt_hook_state_json(x->o->id, x->init, "creating",
+                                                         x->c->bundle, x->c->annotations);
+            if ((r = rt_seccomp_send_listener(x->c->seccomp, fd, st, err)) < 0)
+                return r;
+            break;
+        }
+        case SYNC_READY:
+            return 0;
+        default:
+            return pr_err(err, EPROTO, "unexpected message %d from the container process",
+                          m.type);
+        }
+    }
+}
+
+static void undo_create(struct create_ctx *x)
+{
+    kill_and_reap(x->stage1);
+    kill_and_reap(x->init);
+    if (x->cg) {
+        _cleanup_error_ pr_error *e = NULL;
+        if (rt_cgroup_destroy(x->cg, &e) < 0)
+            pr_warning("cleaning up after a failed create: %s", e->msg);
+    }
+    if (x->dir)
+        rm_rf(x->dir);
+    if (x->pty >= 0)
+        close(x->pty);
+}
+
+int rt_container_create(const struct rt_global *g, const struct rt_create_opts *o, pid_t *pid,
+                        int *pty_master, pr_error **err)
+{
+    struct create_ctx x = {.g = g, .o = o, .sock = -1, .pty = -1};
+    _cleanup_config_ struct rt_config *c = NULL;
+    _cleanup_free_ char *dir = NULL;
+    int r;
+
+    if ((r = rt_validate_id(o->id, err)) < 0)
+        return r;
+    /* Relative mount sources and hook paths are relative to the bundle, as with runc. */
+    if (chdir(o->bundle) < 0)
+        return pr_err(err, errno, "bundle `%s`", o->bundle);
+    if ((r = rt_config_load(".", g->systemd_cgroup, o->id, &c, err)) < 0)
+        return r;
+    if (c->process->terminal && !o->console_socket && !o->foreground)
+        return pr_err(err, 0, "process.terminal is set: --console-socket is required when "
+                              "the runtime does not stay in the foreground");
+    if (o->pid_file && o->pid_file[0] == '\0')
+        return pr_err(err, 0, "--pid-file: empty path");
+    if ((r = rt_state_dir_create(g->root, o->id, &dir, err)) < 0)
+        return r;
+    x.c = c;
+    x.dir = dir;
+
+    _cleanup_free_ char *fifo = xasprintf("%s/exec.fifo", dir);
+    _cleanup_close_ int fifo_fd = -1;
+    int socks[2] = {-1, -1};
+    if ((r = copy_config(c, dir, err)) < 0)
+        goto fail;
+    /* Writable by the container's root whatever uid it maps to; umask must not narrow it. */
+    if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
+        r = pr_err(err, errno, "mkfifo `%s`", fifo);
+        goto fail;
+    }
+    fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
+    if (fifo_fd < 0) {
+        r = pr_err(err, errno, "open `%s`", fifo);
+        goto fail;
+    }
+    if ((r = sync_pair(socks, err)) < 0)
+        goto fail;
+
+    struct rt_init_args a = {.id = o->id,
+                             .config = c,
+                             .process = c->process,
+                             .sync = socks[1],
+                             .fifo_fd = fifo_fd,
+                             .preserve_fds = o->preserve_fds,
+                             .no_pivot = o->no_pivot,
+                             .no_new_keyring = o->no_new_keyring};
+    x.stage1 = fork();
+    if (x.stage1 < 0) {
+        r = pr_err(err, errno, "fork");
+        close(socks[0]);
+        close(socks[1]);
+        goto fail;
+    }
+    if (x.stage1 == 0) {
+        close(socks[0]);
+        rt_init_stage1(&a);
+    }
+    close(socks[1]);
+    x.sock = socks[0];
+
+    if ((r = rt_cgroup_create(o->id, c->linux_obj, g->systemd_cgroup, x.stage1, &x.cg, err)) < 0)
+        goto fail;
+    if (sync_send(x.sock, SYNC_GO, 0, -1) < 0) {
+        r = pr_err(err, EPIPE, "the container process exited before its namespaces were made");
+        goto fail;
+    }
+    if ((r = drive_create(&x, err)) < 0)
+        goto fail;
+
+    struct rt_state st = {
+        .id = (char *)o->id,
+        .dir = dir,
+        .pid = x.init,
+        .start_time = rt_pid_start_time(x.init, NULL),
+        .bundle = c->bundle,
+        .rootfs = c->rootfs,
+        .created = rt_now_rfc3339(),
+        .owner = "",
+        .systemd_cgroup = g->systemd_cgroup,
+        .annotations = c->annotations,
+    };
+    r = rt_state_save(&st, x.cg, err);
+    free(st.created);
+    if (r < 0)
+        goto fail;
+    if ((r = write_pid_file(o->pid_file, x.init, err)) < 0)
+        goto fail;
+    close(x.sock);
+    rt_cgroup_free(x.cg);
+    *pid = x.init;
+    *pty_master = x.pty;
+    return 0;
+
+fail:
+    if (x.sock >= 0)
+        close(x.sock);
+    undo_create(&x);
+    rt_cgroup_free(x.cg);
+    return r;
+}
+
+int rt_container_load(const struct rt_global *g, const char *id, struct rt_state **st,
+                      struct rt_cgroup **cg, pr_error **err)
+{
+    _cleanup_state_ struct rt_state *s = NULL;
+    int r = rt_state_load(g->root, id, &s, err);
+    if (r < 0)
+        return r;
+    if (cg) {
+        *cg = NULL;
+        if (s->cgroup_saved && (r = rt_cgroup_load(s->cgroup_saved, cg, err)) < 0)
+            return r;
+    }
+    *st = steal_pointer(&s);
+    return 0;
+}
+
+static yajl_val saved_config(const struct rt_state *s)
+{
+    _cleanup_free_ char *path = xasprintf("%s/config.json", s->dir);
+    yajl_val v = NULL;
+    if (json_parse_file(path, &v, NULL) < 0)
+        return NULL;
+    return v;
+}
+
+static void run_poststart(const struct rt_state *s)
+{
+    _cleanup_json_ yajl_val conf = saved_config(s);
+    yajl_val hooks = json_get(conf, "hooks");
+    if (!json_get(hooks, "poststart"))
+        return;
+    _cleanup_free_ char *st = rt_hook_state_json(s->id, s->pid, "running", s->bundle,
+                                                 s->annotations);
+    _cleanup_error_ pr_error *e = NULL;
+    if (rt_hooks_run(hooks, "poststart", st, &e) < 0)
+        pr_warning("%s", e->msg);
+}
+
+int rt_container_start(const struct rt_global *g, const char *id, pr_error **err)
+{
+    _cleanup_state_ struct rt_state *s = NULL;
+    _cleanup_cgroup_ struct rt_cgroup *cg = NULL;
+    int r = rt_container_load(g, id, &s, &cg, err);
+    if (r < 0)
+        return r;
+    _cleanup_close_ int lock = rt_state_lock(s, err);
+    if (lock < 0)
+        return lock;
+    const char *status = rt_state_status(s, cg);
+    if (!streq(status, "created"))
+        return pr_err(err, 0, "cannot start container \"%s\": it is %s, not created", id,
+                      status);
+    _cleanup_free_ char *fifo = xasprintf("%s/exec.fifo", s->dir);
+    _cleanup_close_ int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return pr_err(err, errno, "open `%s`", fifo);
+    /* The container process may die while we wait; look at it between polls. */
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int n = poll(&p, 1, 100);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n > 0 && (p.revents & POLLIN)) {
+            char c;
+            if (read(fd, &c, 1) == 1)
+                break;
+        }
+        if (!rt_pid_alive(s->pid, s->start_time))
+            return pr_err(err, 0, "cannot start container \"%s\": its process exited", id);
+    }
+    unlink(fifo);
+    run_poststart(s);
+    return 0;
+}
+
+static void run_poststop(const struct rt_state *s)
+{
+    _cleanup_json_ yajl_val conf = saved_config(s);
+    yajl_val hooks = json_get(conf, "hooks");
+    if (!json_get(hooks, "poststop"))
+        return;
+    _cleanup_free_ char *st = rt_hook_state_json(s->id, s->pid, "stopped", s->bundle,
+                                                 s->annotations);
+    _cleanup_error_ pr_error *e = NULL;
+    if (rt_hooks_run(hooks, "poststop", st, &e) < 0)
+        pr_warning("%s", e->msg);
+}
+
+static int kill_everything(struct rt_state *s, struct rt_cgroup *cg, pr_error **err)
+{
+    if (cg) {
+        _cleanup_error_ pr_error *e = NULL;
+        bool frozen = false;
+        if (rt_cgroup_kill_all(cg, SIGKILL, &e) < 0)
+            pr_debug("kill all in the cgroup: %s", e->msg);
+        if (rt_cgroup_is_frozen(cg, &frozen, NULL) == 0 && frozen)
+            rt_cgroup_freeze(cg, false, NULL);
+    }
+    _cleanup_close_ int pidfd = rt_state_pidfd(s, NULL);
+    if (pidfd >= 0)
+        sys_pidfd_send_signal(pidfd, SIGKILL);
+    if (!wait_gone(s->pid, s->start_time, 10000))
+        return pr_err(err, EBUSY, "container \"%s\": process %d did not die", s->id,
+                      (int)s->pid);
+    return 0;
+}
+
+int rt_container_delete(const struct rt_global *g, const char *id, bool force, pr_error **err)
+{
+    _cleanup_state_ struct rt_state *s = NULL;
+    _cleanup_cgroup_ struct rt_cgroup *cg = NULL;
+    int r = rt_validate_id(id, err);
+    if (r < 0)
+        return r;
+    _cleanup_error_ pr_error *lerr = NULL;
+    r = rt_container_load(g, id, &s, &cg, &lerr);
+    if (r < 0) {
+        _cleanup_free_ char *dir = xasprintf("%s/%s", g->root, id);
+        _cleanup_free_ char *statef = xasprintf("%s/state.json", dir);
+        /* A directory without state.json is a create that died half-way (it removes its own
+         * on failure, so only a crash leaves one): --force clears it. */
+        if (force && access(dir, F_OK) == 0 && access(statef, F_OK) < 0) {
+            rm_rf(dir);
+            return 0;
+        }
+        *err = steal_pointer(&lerr);
+        return r;
+    }
+    _cleanup_close_ int lock = rt_state_lock(s, err);
+    if (lock < 0)
+        return lock;
+    const char *status = rt_state_status(s, cg);
+    if (streq(status, "running") || streq(status, "paused")) {
+        if (!force)
+            return pr_err(err, 0, "cannot delete container \"%s\" that is %s (use --force)", id,
+                          status);
+    }
+    if (!streq(status, "stopped") && (r = kill_everything(s, cg, err)) < 0)
+        return r;
+    if (streq(status, "stopped") && cg)
+        rt_cgroup_kill_all(cg, SIGKILL, NULL); /* stragglers of a container without a pid ns */
+    if (cg && (r = rt_cgroup_destroy(cg, err)) < 0)
+        return r;
+    run_poststop(s);
+    if ((r = rm_rf(s->dir)) < 0)
+        return pr_err(err, -r, "remove `%s`", s->dir);
+    return 0;
+}
+
+int rt_container_kill(const struct rt_global *g, const char *id, int sig, bool all,
+                      pr_error **err)
+{
+    _cleanup_state_ struct rt_state *s = NULL;
+    _cleanup_cgroup_ struct rt_cgroup *cg = NULL;
+    int r = rt_container_load(g, id, &s, &cg, err);
+    if (r < 0)
+        return r;
+    const char *status = rt_state_status(s, cg);
+    if (streq(status, "stopped") && !all)
+        return pr_err(err, 0, "container \"%s\" is not running", id);
+    if (all && cg)
+        return rt_cgroup_kill_all(cg, sig, err);
+    _cleanup_close_ int pidfd = rt_state_pidfd(s, err);
+    if (pidfd < 0)
+        return pidfd;
+    if (sys_pidfd_send_signal(pidfd, sig) < 0)
+        return pr_err(err, errno, "send signal %d to container \"%s\"", sig, id);
+    return 0;
+}
+
+int rt_container_pause(const struct rt_global *g, const char *id, bool pause, pr_error **err)
+{
+    _cleanup_state_ struct rt_state *s = NULL;
+    _cleanup_cgroup_ struct rt_cgroup *cg = NULL;
+    int r = rt_container_load(g, id, &s, &cg, err);
+    if (r < 0)
+        return r;
+    _cleanup_close_ int lock = rt_state_lock(s, err);
+    if (lock < 0)
+        return lock;
+    const char *status = rt_state_status(s, cg);
+    if (pause && !streq(status, "running"))
+        return pr_err(err, 0, "cannot pause container \"%s\": it is %s", id, status);
+    if (!pause && !streq(status, "paused"))
+        return pr_err(err, 0, "cannot resume container \"%s\": it is %s, not paused", id,
+                      status);
+    if (!cg)
+        return pr_err(err, 0, "container \"%s\" has no cgroup to freeze", id);
+    return rt_cgroup_freeze(cg, pause, err);
+}
+
+/* Exec ------------------------------------------------------------------------------------ */
+
+/* The process to exec as JSON: the --process file, or the container's process with the
+ * command-line overrides (args, env, cwd, user, tty, caps, no_new_privs) applied. */
+static int build_exec_process(const struct rt_exec_opts *o, yajl_val conf, yajl_val *out,
+                              pr_error **err)
+{
+    if (o->process_file) {
+        int r = json_parse_file(o->process_file, out, err);
+        if (r < 0)
+            return r;
+        return 0;
+    }
+    if (!o->args || !o->args[0])
+        return pr_err(err, 0, "exec: no command given (use --process or ARGS)");
+    yajl_val base = json_get(conf, "process");
+    _cleanup_gen_ yajl_gen g = json_gen_new(false);
+    jg_map_open(g);
+    jg_key(g, "args");
+    jg_array_open(g);
+    for (char **a = o->args; *a; a++)
+        jg_str(g, *a);
+    jg_array_close(g);
+    jg_key(g, "env");
+    jg_array_open(g);
+    yajl_val env = json_get(base, "env");
+    for (size_t i = 0; i < json_array_len(env); i++)
+        jg_value(g, json_array_at(env, i));
+    for (char **e = o->env; e && *e; e++)
+        jg_str(g, *e);
+    jg_array_close(g);
+    const char *cwd = o->cwd;
+    if (!cwd) {
+        yajl_val c = json_get(base, "cwd");
+        cwd = YAJL_IS_STRING(c) ? c->u.string : "/";
+    }
+    jg_key_str(g, "cwd", cwd);
+    jg_key_bool(g, "terminal", o->tty);
+    yajl_val user = json_get(base, "user");
+    if (o->user || o->n_additional_gids) {
+        uid_t uid = 0;
+        gid_t gid = 0;
+        int64_t v;
+        if (json_get_int64(user, "uid", "process.user", &v, NULL) == 0 && json_get(user, "uid"))
+            uid = (uid_t)v;
+        if (json_get_int64(user, "gid", "process.user", &v, NULL) == 0 && json_get(user, "gid"))
+            gid = (gid_t)v;
+        if (o->user) {
+            gid = 0;
+            int r = rt_process_parse_user(o->user, &uid, &gid, err);
+            if (r < 0)
+                return r;
+        }
+        jg_key(g, "user");
+        jg_map_open(g);
+        jg_key_uint(g, "uid", uid);
+        jg_key_uint(g, "gid", gid);
+        jg_key(g, "additionalGids");
+        jg_array_open(g);
+        for (size_t i = 0; i < o->n_additional_gids; i++)
+            yajl_gen_integer(g, o->additional_gids[i]);
+        jg_array_close(g);
+        jg_map_close(g);
+    } else if (user) {
+        jg_key(g, "user");
+        jg_value(g, user);
+    }
+    yajl_val caps = json_get(base, "capabilities");
+    if (caps || o->caps) {
+        jg_key(g, "capabilities");
+        jg_map_open(g);
+        static const char *sets[] = {"bounding", "effective", "inheritable", "permitted",
+                                     "ambient"};
+        for (size_t s = 0; s < ARRAY_SIZE(sets); s++) {
+            yajl_val set = json_get(caps, sets[s]);
+            if (!set && !o->caps)
+                continue;
+            jg_key(g, sets[s]);
+            jg_array_open(g);
+            for (size_t i = 0; i < json_array_len(set); i++)
+                jg_value(g, json_array_at(set, i));
+            for (char **c = o->caps; c && *c && !streq(sets[s], "ambient"); c++)
+                jg_str(g, *c);
+            jg_array_close(g);
+        }
+        jg_map_close(g);
+    }
+    static const char *copied[] = {"rlimits", "apparmorProfile", "oomScoreAdj", "selinuxLabel",
+                                   "ioPriority", "scheduler"};
+    for (size_t i = 0; i < ARRAY_SIZE(copied); i++) {
+        yajl_val v = json_get(base, copied[i]);
+        if (v) {
+            jg_key(g, copied[i]);
+            jg_value(g, v);
+        }
+    }
+    bool nnp = o->no_new_privs;
+    if (!nnp)
+        json_get_bool(base, "noNewPrivileges", "process", &nnp, NULL);
+    jg_key_bool(g, "noNewPrivileges", nnp);
+    jg_map_close(g);
+    size_t len;
+    const char *buf = jg_buf(g, &len);
+    _cleanup_free_ char *text = strndup(buf, len);
+    return json_parse(text, "exec process", out, err);
+}
+
+static int open_container_namespaces(const struct rt_state *s, int fds[NS_COUNT], pr_error **err)
+{
+    for (int k = 0; k < NS_COUNT; k++) {
+        fds[k] = -1;
+        char mine[64], theirs[64];
+        snprintf(mine, sizeof(mine), "/proc/self/ns/%s", rt_namespaces[k].proc_name);
+        snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", (int)s->pid,
+                 rt_namespaces[k].proc_name);
+        struct stat a, b;
+        if (stat(theirs, &b) < 0) {
+            if (errno == ENOENT)
+                continue; /* the kernel lacks this kind */
+            return pr_err(err, errno, "stat `%s`", theirs);
+        }
+        if (stat(mine, &a) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+            continue;
+        fds[k] = open(theirs, O_RDONLY | O_CLOEXEC);
+        if (fds[k] < 0)
+            return pr_err(err, errno, "open `%s`", theirs);
+    }
+    return 0;
+}
+
+static void close_fds(int *fds, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
+int rt_container_exec(const struct rt_global *g, const struct rt_exec_opts *o, pid_t *pid,
+                      int *pty_master, pr_error **err)
+{
+    _cleanup_state_ struct rt_state *s = NULL;
+    _cleanup_cgroup_ struct rt_cgroup *cg = NULL;
+    _cleanup_config_ struct rt_config *c = NULL;
+    _cleanup_json_ yajl_val pjson = NULL;
+    _cleanup_process_ struct rt_process *proc = NULL;
+    int r = rt_container_load(g, o->id, &s, &cg, err);
+    if (r < 0)
+        return r;
+    const char *status = rt_state_status(s, cg);
+    if (!streq(status, "running") && !streq(status, "created"))
+        return pr_err(err, 0, "cannot exec in container \"%s\": it is %s", o->id, status);
+    _cleanup_free_ char *saved = xasprintf("%s/config.json", s->dir);
+    _cleanup_json_ yajl_val conf = NULL;
+    if ((r = json_parse_file(saved, &conf, err)) < 0)
+        return r;
+    if ((r = build_exec_process(o, conf, &pjson, err)) < 0)
+        return r;
+    if ((r = rt_process_parse(pjson, o->process_file ? o->process_file : "exec process", &proc,
+                              err)) < 0)
+        return r;
+    if (proc->terminal && !o->console_socket && o->detach)
+        return pr_err(err, 0, "--tty with --detach needs --console-socket");
+
+    c = xcalloc(1, sizeof(*c));
+    c->bundle = xstrdup(s->bundle);
+    c->rootfs = xstrdup(s->rootfs);
+    yajl_val seccomp = json_get(json_get(conf, "linux"), "seccomp");
+    if ((r = rt_seccomp_prepare(YAJL_IS_OBJECT(seccomp) ? seccomp : NULL, &c->seccomp, err)) < 0)
+        return r;
+
+    _cleanup_close_ int pidfd = rt_state_pidfd(s, err);
+    if (pidfd < 0)
+        return pidfd;
+    int ns_fds[NS_COUNT];
+    if ((r = open_container_namespaces(s, ns_fds, err)) < 0) {
+        close_fds(ns_fds, NS_COUNT);
+        return r;
+    }
+    int socks[2];
+    if ((r = sync_pair(socks, err)) < 0) {
+        close_fds(ns_fds, NS_COUNT);
+        return r;
+    }
+    struct rt_init_args a = {.id = o->id,
+                             .config = c,
+                             .process = proc,
+                             .sync = socks[1],
+                             .fifo_fd = -1,
+                             .preserve_fds = o->preserve_fds,
+                             .is_exec = true};
+    memcpy(a.ns_fds, ns_fds, sizeof(ns_fds));
+    pid_t stage1 = fork();
+    if (stage1 < 0) {
+        r = pr_err(err, errno, "fork");
+        close(socks[0]);
+        close(socks[1]);
+        close_fds(ns_fds, NS_COUNT);
+        return r;
+    }
+    if (stage1 == 0) {
+        close(socks[0]);
+        rt_init_stage1(&a);
+    }
+    close(socks[1]);
+    close_fds(ns_fds, NS_COUNT);
+    _cleanup_close_ int sock = socks[0];
+    pid_t child = 0;
+    int pty = -1;
+
+    if (cg && (r = rt_cgroup_enter(cg, stage1, err)) < 0)
+        goto fail;
+    sync_send(sock, SYNC_GO, 0, -1);
+    for (;;) {
+        struct sync_msg m;
+        _cleanup_error_ pr_error *e = NULL;
+        r = sync_recv(sock, &m, "the exec'd process", &e);
+        if (r == -EPIPE && child > 0)
+            break; /* EOF after the pid: execve succeeded and closed the socket */
+        if (r < 0) {
+            *err = steal_pointer(&e);
+            goto fail;
+        }
+        if (m.type == SYNC_PID) {
+            child = m.value;
+            while (waitpid(stage1, NULL, 0) < 0 && errno == EINTR)
+                ;
+            stage1 = 0;
+        } else if (m.type == SYNC_PTY) {
+            if (o->console_socket) {
+                r = rt_terminal_send_to_socket(o->console_socket, m.fd, err);
+                close(m.fd);
+                if (r < 0)
+                    goto fail;
+            } else {
+                pty = m.fd;
+            }
+        } else if (m.type == SYNC_SECCOMP) {
+            _cleanup_free_ char *st =
+                rt_hook_state_json(o->id, s->pid, "running", s->bundle, s->annotations);
+            r = rt_seccomp_send_listener(c->seccomp, m.fd, st, err);
+            close(m.fd);
+            if (r < 0)
+                goto fail;
+        }
+    }
+    if ((r = write_pid_file(o->pid_file, child, err)) < 0)
+        goto fail;
+    *pid = child;
+    *pty_master = pty;
+    return 0;
+fail:
+    kill_and_reap(stage1);
+    kill_and_reap(child);
+    if (pty >= 0)
+        close(pty);
+    return r;
+}
+
+/* Foreground ------------------------------------------------------------------------------ */
+
+struct proxy_args {
+    int master;
+};
+
+static void *proxy_thread(void *p)
+{
+    struct proxy_args *a = p;
+    rt_terminal_proxy(a->master, NULL);
+    return NULL;
+}
+
+int rt_wait_foreground(pid_t pid, int pty_master)
+{
+    sigset_t set;
+    sigfillset(&set);
+    static const int keep[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGCHLD, SIGTTIN,
+                               SIGTTOU, SIGTSTP, SIGPIPE};
+    for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+        sigdelset(&set, keep[i]);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    _cleanup_close_ int pidfd = sys_pidfd_open(pid, 0);
+    pthread_t th;
+    struct proxy_args pa = {pty_master};
+    bool proxying = pty_master >= 0 && pthread_create(&th, NULL, proxy_thread, &pa) == 0;
+
+    for (;;) {
+        struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+        int n = poll(p, 2, pidfd >= 0 ? -1 : 100);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0 && (p[1].revents & POLLIN)) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof(si)) == sizeof(si))
+                kill(pid, (int)si.ssi_signo);
+        }
+        int status;
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid) {
+            if (proxying) {
+                /* Let the relay drain what the process wrote last, then stop it. */
+                struct timespec ts = {0, 50 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+                pthread_cancel(th);
+                pthread_join(th, NULL);
+            }
+            if (sfd >= 0)
+                close(sfd);
+            if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+            return WEXITSTATUS(status);
+        }
+        if (w < 0 && errno == ECHILD)
+            break;
+    }
+    if (sfd >= 0)
+        close(sfd);
+    return 255;
+}
+
+int rt_parse_signal(const char *s, int *sig, pr_error **err)
+{
+    static const struct {
+        const char *name;
+        int sig;
+    } names[] = {
+        {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+        {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},     {"IOT", SIGIOT},     {"BUS", SIGBUS},
+        {"FPE", SIGFPE},   {"KILL", SIGKILL},     {"USR1", SIGUSR1},   {"SEGV", SIGSEGV},
+        {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},     {"ALRM", SIGALRM},   {"TERM", SIGTERM},
+        {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},   {"STOP", SIGSTOP},
+        {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU},   {"URG", SIGURG},
+        {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},     {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+        {"WINCH", SIGWINCH}, {"IO", SIGIO},       {"POLL", SIGPOLL},   {"PWR", SIGPWR},
+        {"SYS", SIGSYS},
+    };
+    char *end;
+    long n = strtol(s, &end, 10);
+    if (*s && !*end) {
+        if (n <= 0 || n > SIGRTMAX)
+            return pr_err(err, 0, "invalid signal \"%s\"", s);
+        *sig = (int)n;
+        return 0;
+    }
+    const char *name = has_prefix(s, "SIG") ? s + 3 : s;
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (strcasecmp(names[i].name, name) == 0) {
+            *sig = names[i].sig;
+            return 0;
+        }
+    if (has_prefix(name, "RTMIN")) {
+        long off = name[5] == '+' ? strtol(name + 6, &end, 10) : 0;
+        if (SIGRTMIN + off <= SIGRTMAX) {
+            *sig = SIGRTMIN + (int)off;
+            return 0;
+        }
+    }
+    if (has_prefix(name, "RTMAX")) {
+        long off = name[5] == '-' ? strtol(name + 6, &end, 10) : 0;
+        if (SIGRTMAX - off >= SIGRTMIN) {
+            *sig = SIGRTMAX - (int)off;
+            return 0;
+        }
+    }
+    return pr_err(err, 0, "unknown signal \"%s\"", s);
+}

@@ -1,0 +1,30 @@
+/* The processes the runtime forks to make a container (or to exec into one). Stage 1 joins and
+ * creates namespaces; stage 2, forked with CLONE_PARENT so it is the runtime's own child, is
+ * the container process: it builds the root filesystem, waits for `start`, drops privileges
+ * and execs the user's program. Each step is acknowledged over the sync socket. */
+#ifndef RT_INIT_H
+#define RT_INIT_H
+
+#include "config.h"
+
+struct rt_init_args {
+    const char *id;
+    const struct rt_config *config;   /* the container's config */
+    const struct rt_process *process; /* what to run */
+    int sync;                         /* child's end of the sync socket */
+    int fifo_fd;                      /* create: O_PATH fd of exec.fifo; exec: -1 */
+    int preserve_fds;
+    bool no_pivot;
+    bool no_new_keyring;
+    bool is_exec;
+    int ns_fds[NS_COUNT]; /* exec: the container's namespaces to join, or -1 */
+};
+
+/* Runs in the child after fork(); never returns. */
+void rt_init_stage1(const struct rt_init_args *a) __attribute__((noreturn));
+
+/* The OCI state object as hooks receive it on stdin. */
+char *rt_hook_state_json(const char *id, pid_t pid, const char *status, const char *bundle,
+                         yajl_val annotations);
+
+#endif

@@ -1,0 +1,1 @@
+RUNTIME_SECURITY_SOURCES += runtime/seccomp.c runtime/caps.c runtime/seccomp-libseccomp.h

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs every Debian package podrun builds with, and everything its tests and benchmarks use
+# (peers such as runc, crun, podman; the QEMU lane's qemu and kernel tools).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+BUILD_PKGS=(build-essential autoconf automake libtool pkg-config
+  libseccomp-dev libcap-dev libyajl-dev libsystemd-dev libssl-dev)
+TEST_PKGS=(bats jq busybox-static iproute2 time util-linux procps psmisc
+  runc crun podman conmon hyperfine
+  qemu-system-x86 kmod cpio)
+
+missing=()
+for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,125 @@
+#!/usr/bin/env bats
+# Bad input gets a clear error naming what and where, exit code 1, and leaves nothing behind.
+
+load helpers
+
+setup() {
+  setup_bundle
+}
+
+teardown() {
+  standard_teardown
+}
+
+# create must fail with status 1, print a message matching $1, and leave no trace.
+expect_create_fails() {
+  run rt create --bundle "$BUNDLE" "$CTR_PREFIX"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"$1"* ]]
+  [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+  ! ls -d /sys/fs/cgroup/*/podrun/"$CTR_PREFIX" 2>/dev/null
+  ! grep -q "$BUNDLE" /proc/self/mountinfo
+}
+
+@test "missing config.json" {
+  rm "$BUNDLE/config.json"
+  expect_create_fails "no config.json"
+}
+
+@test "malformed config.json" {
+  echo '{"ociVersion": "1.0.0", "process": ' > "$BUNDLE/config.json"
+  expect_create_fails "config.json: malformed JSON"
+}
+
+@test "config.json that is not an object" {
+  echo '[1, 2]' > "$BUNDLE/config.json"
+  expect_create_fails "expected a JSON object"
+}
+
+@test "unknown namespace type" {
+  update_config '.linux.namespaces += [{"type": "bogus"}]'
+  expect_create_fails 'linux.namespaces[6].type: unknown namespace type "bogus"'
+}
+
+@test "namespace listed twice" {
+  update_config '.linux.namespaces += [{"type": "pid"}]'
+  expect_create_fails 'namespace "pid" listed twice'
+}
+
+@test "namespace path that does not exist" {
+  update_config '.linux.namespaces += [{"type": "user", "path": "/proc/nonexistent/ns/user"}]'
+  expect_create_fails "/proc/nonexistent/ns/user"
+}
+
+@test "missing rootfs" {
+  rm -rf "$BUNDLE/rootfs"
+  expect_create_fails "root.path"
+}
+
+@test "wrong field type" {
+  update_config '.process.args = "sh"'
+  expect_create_fails "process.args: expected array, got string"
+}
+
+@test "relative cwd" {
+  update_config '.process.cwd = "tmp"'
+  expect_create_fails 'process.cwd: "tmp" is not an absolute path'
+}
+
+@test "unknown rlimit" {
+  update_config '.process.rlimits = [{"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]'
+  expect_create_fails 'process.rlimits[0].type: unknown rlimit "RLIMIT_BOGUS"'
+}
+
+@test "executable that does not exist in the container" {
+  update_config '.process.args = ["/bin/does-not-exist"]'
+  expect_create_fails "/bin/does-not-exist"
+}
+
+@test "non-namespaced sysctl" {
+  update_config '.linux.sysctl = {"vm.swappiness": "10"}'
+  expect_create_fails '"vm.swappiness" is not namespaced'
+}
+
+@test "user namespace without mappings" {
+  update_config '.linux.namespaces += [{"type": "user"}]'
+  expect_create_fails "a new user namespace needs both"
+}
+
+@test "container id holding a slash, or dot-dot" {
+  run rt create --bundle "$BUNDLE" "a/b"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'invalid container id "a/b"'* ]]
+  [ -z "$(ls "$STATE_ROOT")" ]
+  run rt create --bundle "$BUNDLE" ".."
+  [ "$status" -eq 1 ]
+  [ -z "$(ls "$STATE_ROOT")" ]
+}
+
+@test "container id that already exists" {
+  update_config '.process.args = ["sleep", "100"]'
+  rt create --bundle "$BUNDLE" "$CTR_PREFIX"
+  pid=$(rt state "$CTR_PREFIX" | jq -r .pid)
+  run rt create --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"already exists"* ]]
+  # the existing container is untouched
+  [ "$(rt state "$CTR_PREFIX" | jq -r .pid)" = "$pid" ]
+  [ "$(rt state "$CTR_PREFIX" | jq -r .status)" = created ]
+}
+
+@test "commands on a container that does not exist" {
+  for cmd in state start kill delete pause resume ps; do
+    run rt $cmd nosuch
+    [ "$status" -eq 1 ]
+    [[ "$output" == *'container "nosuch" does not exist'* ]]
+  done
+}
+
+@test "unknown option" {
+  run rt create --bogus --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'unknown option "--bogus"'* ]]
+  [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+}

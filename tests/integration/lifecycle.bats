@@ -1,0 +1,281 @@
+#!/usr/bin/env bats
+# The runc command-line contract: create/start/state/kill/delete/run/list/exec/ps/spec.
+
+load helpers
+
+setup() {
+  setup_bundle
+}
+
+teardown() {
+  standard_teardown
+}
+
+@test "run prints the container's output and returns its exit code" {
+  update_config '.process.args = ["sh", "-c", "echo hello; exit 7"]'
+  run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$status" -eq 7 ]
+  [ "$output" = "hello" ]
+  # run without --keep deletes the container afterwards
+  [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+}
+
+@test "run reports death by signal as 128+N" {
+  # pid 1 of a pid namespace ignores SIGKILL from inside: the signal comes from outside
+  update_config '.process.args = ["sleep", "100"]'
+  rt run --bundle "$BUNDLE" "$CTR_PREFIX" &
+  job=$!
+  wait_for_state "$CTR_PREFIX" running
+  rt kill "$CTR_PREFIX" KILL
+  wait "$job" && st=0 || st=$?
+  [ "$st" -eq 137 ]
+}
+
+@test "create, start, state, kill, delete go through created, running, stopped" {
+  update_config '.process.args = ["sleep", "100"]'
+  rt create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" "$CTR_PREFIX"
+  run rt state "$CTR_PREFIX"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .status <<<"$output")" = created ]
+  [ "$(jq -r .id <<<"$output")" = "$CTR_PREFIX" ]
+  [ "$(jq -r .bundle <<<"$output")" = "$BUNDLE" ]
+  [ "$(jq -r .ociVersion <<<"$output")" = 1.1.0 ]
+  pid=$(jq -r .pid <<<"$output")
+  [ "$pid" = "$(cat "$BATS_TEST_TMPDIR/pid")" ]
+  # in created state the process waits; it has not exec'd sleep yet
+  ! grep -q sleep "/proc/$pid/cmdline"
+
+  rt start "$CTR_PREFIX"
+  wait_for_state "$CTR_PREFIX" running
+  grep -q sleep "/proc/$pid/cmdline"
+
+  run rt start "$CTR_PREFIX"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"not created"* ]]
+
+  rt kill "$CTR_PREFIX" KILL
+  wait_for_state "$CTR_PREFIX" stopped
+  [ "$(rt state "$CTR_PREFIX" | jq -r .pid)" = 0 ]
+  rt delete "$CTR_PREFIX"
+  run rt state "$CTR_PREFIX"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"does not exist"* ]]
+  [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+}
+
+@test "kill accepts SIGTERM, TERM and 15, and delete refuses a running container without --force" {
+  update_config '.process.args = ["sh", "-c", "trap \"exit 0\" TERM; while :; do sleep 0.1; done"]'
+  for sig in SIGTERM TERM 15; do
+    rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
+    wait_for_state "$CTR_PREFIX" running
+    run rt delete "$CTR_PREFIX"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"--force"* ]]
+    rt kill "$CTR_PREFIX" "$sig"
+    wait_for_state "$CTR_PREFIX" stopped
+    rt delete "$CTR_PREFIX"
+  done
+  run rt kill "$CTR_PREFIX" NOSUCHSIG
+  [ "$status" -eq 1 ]
+}
+
+@test "delete --force kills a running container" {
+  update_config '.process.args = ["sleep", "100"]'
+  rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
+  pid=$(rt state "$CTR_PREFIX" | jq -r .pid)
+  rt delete --force "$CTR_PREFIX"
+  [ ! -e "/proc/$pid" ] || ! grep -q sleep "/proc/$pid/cmdline"
+  [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+}
+
+@test "delete of a created container removes it" {
+  update_config '.process.args = ["true"]'
+  rt create --bundle "$BUNDLE" "$CTR_PREFIX"
+  pid=$(rt state "$CTR_PREFIX" | jq -r .pid)
+  rt delete "$CTR_PREFIX"
+  [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+  sleep 0.1
+  [ ! -e "/proc/$pid" ] || [ "$(awk '{print $3}' /proc/$pid/stat)" = Z ]
+}
+
+@test "list shows containers as table, json and ids" {
+  update_config '.process.args = ["sleep", "100"]'
+  rt create --bundle "$BUNDLE" "${CTR_PREFIX}-a"
+  rt run -d --bundle "$BUNDLE" "${CTR_PREFIX}-b"
+  run rt list --format json
+  [ "$status" -eq 0 ]
+  [ "$(jq length <<<"$output")" -eq 2 ]
+  [ "$(jq -r '.[] | select(.id=="'"${CTR_PREFIX}-a"'") | .status' <<<"$output")" = created ]
+  [ "$(jq -r '.[] | select(.id=="'"${CTR_PREFIX}-b"'") | .status' <<<"$output")" = running ]
+  run rt list -q
+  [ "${lines[0]}" = "${CTR_PREFIX}-a" ]
+  [ "${lines[1]}" = "${CTR_PREFIX}-b" ]
+  run rt list
+  [[ "${lines[0]}" == ID*PID*STATUS*BUNDLE* ]]
+  [[ "$output" == *"${CTR_PREFIX}-b"*running* ]]
+}
+
+@test "exec runs in the container's namespaces with env, cwd and user" {
+  update_config '.process.args = ["sleep", "100"] | .hostname = "inside"'
+  rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
+  run rt exec "$CTR_PREFIX" hostname
+  [ "$status" -eq 0 ]
+  [ "$output" = inside ]
+  run rt exec --env FOO=bar --cwd /tmp "$CTR_PREFIX" sh -c 'echo $FOO $(pwd)'
+  [ "$output" = "bar /tmp" ]
+  run rt exec --user 1000:1001 "$CTR_PREFIX" id -u
+  [ "$output" = 1000 ]
+  run rt exec "$CTR_PREFIX" sh -c 'exit 5'
+  [ "$status" -eq 5 ]
+  # the exec'd process sees the container's pid namespace: sleep is pid 1
+  run rt exec "$CTR_PREFIX" cat /proc/1/cmdline
+  [[ "$output" == sleep* ]]
+  run rt exec "$CTR_PREFIX" /no/such/binary
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"/no/such/binary"* ]]
+}
+
+@test "exec --process, --detach and --pid-file" {
+  update_config '.process.args = ["sleep", "100"]'
+  rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
+  cat > "$BATS_TEST_TMPDIR/proc.json" <<'J'
+{"args": ["sh", "-c", "echo from-process-json; sleep 50"], "cwd": "/", "env": ["PATH=/bin"]}
+J
+  rt exec --detach --pid-file "$BATS_TEST_TMPDIR/epid" --process "$BATS_TEST_TMPDIR/proc.json" "$CTR_PREFIX" > "$BATS_TEST_TMPDIR/out"
+  epid=$(cat "$BATS_TEST_TMPDIR/epid")
+  [ -d "/proc/$epid" ]
+  run rt ps --format json "$CTR_PREFIX"
+  [ "$status" -eq 0 ]
+  jq -e "index($epid)" <<<"$output"
+}
+
+@test "ps lists the container's processes" {
+  update_config '.process.args = ["sleep", "100"]'
+  rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
+  pid=$(rt state "$CTR_PREFIX" | jq -r .pid)
+  run rt ps --format json "$CTR_PREFIX"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.[0]' <<<"$output")" = "$pid" ]
+  run rt ps "$CTR_PREFIX"
+  [[ "${lines[0]}" == *PID* ]]
+  [[ "${lines[1]}" == *"$pid"*sleep* ]]
+}
+
+@test "the container gets its own pid, uts, ipc, mount and network namespaces" {
+  update_config '.process.args = ["sh", "-c", "echo $$; hostname; ls /sys/class/net"]'
+  run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 1 ]
+  [ "${lines[1]}" = podrun ]
+  [ "${lines[2]}" = lo ]
+}
+
+@test "joining a namespace by path shares it" {
+  update_config '.process.args = ["sleep", "100"] | .hostname = "shared-uts"'
+  rt run -d --bundle "$BUNDLE" "${CTR_PREFIX}-a"
+  pid=$(rt state "${CTR_PREFIX}-a" | jq -r .pid)
+  mkdir -p "$BATS_TEST_TMPDIR/b"
+  cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/b/"
+  ln -s "$BUNDLE/rootfs" "$BATS_TEST_TMPDIR/b/rootfs"
+  update_config 'del(.hostname) | .process.args = ["hostname"] | .linux.namespaces = [.linux.namespaces[] | if .type == "uts" then .path = "/proc/'"$pid"'/ns/uts" else . end]' "$BATS_TEST_TMPDIR/b"
+  run rt run --bundle "$BATS_TEST_TMPDIR/b" "${CTR_PREFIX}-b"
+  [ "$status" -eq 0 ]
+  [ "$output" = shared-uts ]
+}
+
+@test "process.user, additionalGids, umask and rlimits apply" {
+  update_config '.process.user = {"uid": 1000, "gid": 1000, "additionalGids": [5, 6], "umask": 63}
+    | .process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 321, "hard": 654}]
+    | .process.args = ["sh", "-c", "id -u; id -g; id -G; umask; ulimit -n; ulimit -Hn"]'
+  run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 1000 ]
+  [ "${lines[1]}" = 1000 ]
+  [[ "${lines[2]}" == *5*6* ]]
+  [ "${lines[3]}" = 0077 ]
+  [ "${lines[4]}" = 321 ]
+  [ "${lines[5]}" = 654 ]
+}
+
+@test "oomScoreAdj raises the container's score" {
+  update_config '.process.oomScoreAdj = 123 | .process.args = ["cat", "/proc/self/oom_score_adj"]'
+  run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$status" -eq 0 ]
+  [ "$output" = 123 ]
+}
+
+@test "--preserve-fds passes extra fds into the container" {
+  update_config '.process.args = ["cat", "/proc/self/fd/3"]'
+  echo preserved-data > "$BATS_TEST_TMPDIR/data"
+  run rt run --preserve-fds 1 --bundle "$BUNDLE" "$CTR_PREFIX" 3<"$BATS_TEST_TMPDIR/data"
+  [ "$status" -eq 0 ]
+  [ "$output" = preserved-data ]
+}
+
+@test "a terminal is handed over through --console-socket" {
+  update_config '.process.terminal = true | .process.args = ["sh", "-c", "tty; echo TERM_OK"]'
+  sock=$BATS_TEST_TMPDIR/console.sock
+  "$PODRUN_BUILD/tests/lib/recvtty" "$sock" > "$BATS_TEST_TMPDIR/tty.out" &
+  rpid=$!
+  for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.05; done
+  rt create --console-socket "$sock" --bundle "$BUNDLE" "$CTR_PREFIX"
+  rt start "$CTR_PREFIX"
+  wait "$rpid"
+  grep -q '/dev/pts/0' "$BATS_TEST_TMPDIR/tty.out"
+  grep -q TERM_OK "$BATS_TEST_TMPDIR/tty.out"
+}
+
+@test "create without --console-socket refuses a terminal" {
+  update_config '.process.terminal = true'
+  run rt create --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"console-socket"* ]]
+  [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+}
+
+@test "50 containers created in parallel all succeed and list never shows a torn state" {
+  update_config '.process.args = ["sleep", "100"]'
+  for i in $(seq 50); do
+    rt create --bundle "$BUNDLE" "${CTR_PREFIX}-$i" 2>"$BATS_TEST_TMPDIR/err.$i" &
+  done
+  # list while they are being created: every line it prints must parse
+  for i in $(seq 10); do
+    rt list --format json | jq -e 'type == "array"' >/dev/null
+  done
+  wait
+  cat "$BATS_TEST_TMPDIR"/err.* >&2
+  [ "$(rt list --format json | jq '[.[] | select(.status == "created")] | length')" -eq 50 ]
+}
+
+@test "spec writes runc's default config and refuses to overwrite it" {
+  d=$BATS_TEST_TMPDIR/specdir
+  mkdir "$d"
+  (cd "$d" && "$RUNTIME" spec)
+  jq -e '.ociVersion and .process.args == ["sh"] and .root.path == "rootfs"' "$d/config.json"
+  run "$RUNTIME" spec --bundle "$d"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"File exists"* ]]
+}
+
+@test "features lists namespaces, hooks and cgroup support" {
+  run "$RUNTIME" features
+  [ "$status" -eq 0 ]
+  jq -e '.ociVersionMax == "1.1.0"' <<<"$output"
+  jq -e '.linux.namespaces | index("user") and index("time") and index("cgroup")' <<<"$output"
+  jq -e '.hooks | index("createRuntime") and index("poststop")' <<<"$output"
+}
+
+@test "--log writes runc-style JSON lines for errors" {
+  run "$RUNTIME" --root "$STATE_ROOT" --log "$BATS_TEST_TMPDIR/log.json" --log-format json state nosuchctr
+  [ "$status" -eq 1 ]
+  jq -e '.level == "error" and (.msg | contains("does not exist")) and (.time | length > 0)' "$BATS_TEST_TMPDIR/log.json"
+}
+
+@test "--version and unknown commands" {
+  run "$RUNTIME" --version
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "podrun-runtime version"* ]]
+  run "$RUNTIME" frobnicate
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"unknown command"* ]]
+}

@@ -1,0 +1,63 @@
+/* Test helper: the other end of --console-socket. Listens on PATH, receives one pty master,
+ * optionally writes INPUT to it, and copies what the container prints to stdout until EOF. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int recv_fd(int sock)
+{
+    char data[256];
+    struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctrl;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl.buf,
+                        .msg_controllen = sizeof(ctrl.buf)};
+    if (recvmsg(sock, &mh, 0) < 0)
+        return -1;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    if (!c || c->cmsg_type != SCM_RIGHTS)
+        return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: recvtty SOCKET [INPUT]\n");
+        return 2;
+    }
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", argv[1]);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    unlink(argv[1]);
+    if (s < 0 || bind(s, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(s, 1) < 0) {
+        perror("recvtty: listen");
+        return 1;
+    }
+    int c = accept(s, NULL, NULL);
+    int master = c >= 0 ? recv_fd(c) : -1;
+    if (master < 0) {
+        perror("recvtty: receive pty");
+        return 1;
+    }
+    if (argc > 2 && write(master, argv[2], strlen(argv[2])) < 0)
+        perror("recvtty: write");
+    char buf[4096];
+    for (;;) {
+        ssize_t n = read(master, buf, sizeof(buf));
+        if (n <= 0)
+            break; /* EIO once the container closed its end */
+        fwrite(buf, 1, (size_t)n, stdout);
+        fflush(stdout);
+    }
+    return 0;
+}

@@ -1,0 +1,107 @@
+/* common/: JSON getters, atomic writes, and resolution inside a root. */
+#include "error.h"
+#include "fs.h"
+#include "json.h"
+#include "unit.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+static void test_json_getters(void)
+{
+    _cleanup_json_ yajl_val v = NULL;
+    pr_error *err = NULL;
+    CHECK(json_parse("{\"a\":\"x\",\"n\":5,\"b\":true,\"big\":18446744073709551615,"
+                     "\"l\":[\"p\",\"q\"]}",
+                     "t", &v, &err) == 0);
+    const char *s = NULL;
+    CHECK(json_get_str(v, "a", "t", &s, &err) == 0);
+    CHECK_STR(s, "x");
+    int64_t n = 0;
+    CHECK(json_get_int64(v, "n", "t", &n, &err) == 0 && n == 5);
+    bool b = false;
+    CHECK(json_get_bool(v, "b", "t", &b, &err) == 0 && b);
+    uint64_t u = 0;
+    CHECK(json_get_uint64(v, "big", "t", &u, &err) == 0 && u == UINT64_MAX);
+    _cleanup_strv_ char **l = NULL;
+    CHECK(json_get_strv(v, "l", "t", &l, &err) == 0 && strv_length(l) == 2);
+    /* missing key: untouched, no error */
+    s = "keep";
+    CHECK(json_get_str(v, "missing", "t", &s, &err) == 0);
+    CHECK_STR(s, "keep");
+    /* wrong type: error naming the key */
+    CHECK(json_get_str(v, "n", "t", &s, &err) < 0);
+    CHECK(err && strstr(err->msg, "t.n: expected string"));
+    pr_error_freep(&err);
+}
+
+static void test_json_malformed(void)
+{
+    yajl_val v = NULL;
+    pr_error *err = NULL;
+    CHECK(json_parse("{\"a\":", "cfg.json", &v, &err) < 0);
+    CHECK(v == NULL);
+    CHECK(err && strstr(err->msg, "cfg.json: malformed JSON"));
+    pr_error_freep(&err);
+}
+
+static void test_atomic_write(void)
+{
+    char dir[] = "/tmp/podrun-unit-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    _cleanup_free_ char *p = xasprintf("%s/f", dir);
+    CHECK(write_file_atomic(p, "hello", 5, 0600, NULL) == 0);
+    _cleanup_free_ char *back = NULL;
+    size_t len = 0;
+    CHECK(read_file(p, &back, &len, NULL) == 0);
+    CHECK(len == 5);
+    CHECK_STR(back, "hello");
+    rm_rf(dir);
+    CHECK(access(dir, F_OK) < 0);
+}
+
+/* A symlink pointing at / inside the root must resolve to the root itself, never the host. */
+static void test_open_in_root(void)
+{
+    char dir[] = "/tmp/podrun-unit-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    _cleanup_free_ char *sub = xasprintf("%s/etc", dir);
+    _cleanup_free_ char *link = xasprintf("%s/evil", dir);
+    _cleanup_free_ char *dotdot = xasprintf("%s/up", dir);
+    mkdir(sub, 0755);
+    CHECK(symlink("/", link) == 0);
+    CHECK(symlink("../../../../..", dotdot) == 0);
+    _cleanup_close_ int root = open(dir, O_PATH | O_DIRECTORY);
+    pr_error *err = NULL;
+    /* /evil/etc must be the root's etc, not the host's /etc */
+    _cleanup_close_ int fd = open_in_root(root, "/evil/etc", O_PATH, &err);
+    CHECK(fd >= 0);
+    struct stat a, b;
+    CHECK(fstat(fd, &a) == 0 && stat(sub, &b) == 0 && a.st_ino == b.st_ino);
+    _cleanup_close_ int fd2 = open_in_root(root, "up/etc", O_PATH, &err);
+    CHECK(fd2 >= 0 && fstat(fd2, &a) == 0 && a.st_ino == b.st_ino);
+    /* creating through the symlink stays inside */
+    _cleanup_close_ int fd3 = mkdir_in_root(root, "/evil/newdir/x", 0755, false, &err);
+    CHECK(fd3 >= 0);
+    _cleanup_free_ char *inside = xasprintf("%s/newdir/x", dir);
+    CHECK(access(inside, F_OK) == 0);
+    CHECK(access("/newdir", F_OK) < 0);
+    /* ".." can never climb out, even where the parent is still missing */
+    _cleanup_close_ int fd4 = mkdir_in_root(root, "a/../../../b/c/..", 0755, false, &err);
+    CHECK(fd4 >= 0);
+    _cleanup_free_ char *bdir = xasprintf("%s/b", dir);
+    CHECK(access(bdir, F_OK) == 0);
+    CHECK(access("/b", F_OK) < 0);
+    pr_error_freep(&err);
+    rm_rf(dir);
+}
+
+int main(void)
+{
+    RUN(test_json_getters);
+    RUN(test_json_malformed);
+    RUN(test_atomic_write);
+    RUN(test_open_in_root);
+    UNIT_DONE();
+}

@@ -1,0 +1,26 @@
+# Each area appends its unit test programs here, e.g.:
+# check_PROGRAMS += tests/unit/test-seccomp
+# tests_unit_test_seccomp_SOURCES = tests/unit/test-seccomp.c tests/unit/unit.h
+# tests_unit_test_seccomp_CFLAGS = $(UNIT_CFLAGS)
+# tests_unit_test_seccomp_LDADD = $(UNIT_LIBS)
+
+# seccomp and capabilities (runtime/seccomp.c, runtime/caps.c)
+check_PROGRAMS += tests/unit/test-seccomp tests/unit/test-caps
+tests_unit_test_seccomp_SOURCES = tests/unit/test-seccomp.c tests/unit/unit.h
+tests_unit_test_seccomp_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_seccomp_LDADD = $(UNIT_LIBS)
+tests_unit_test_caps_SOURCES = tests/unit/test-caps.c tests/unit/unit.h
+tests_unit_test_caps_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_caps_LDADD = $(UNIT_LIBS)
+
+# container root filesystem (runtime/mounts*.c, runtime/devices.c)
+check_PROGRAMS += tests/unit/test-mounts
+tests_unit_test_mounts_SOURCES = tests/unit/test-mounts.c tests/unit/unit.h
+tests_unit_test_mounts_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mounts_LDADD = $(UNIT_LIBS)
+
+# cgroups (runtime/cgroup*.c)
+check_PROGRAMS += tests/unit/test-cgroup
+tests_unit_test_cgroup_SOURCES = tests/unit/test-cgroup.c tests/unit/unit.h
+tests_unit_test_cgroup_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cgroup_LDADD = $(UNIT_LIBS)
