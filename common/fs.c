@@ -113,7 +113,8 @@ int write_file(const char *path, const char *data, size_t len, pr_error **err)
     return write_file_at(AT_FDCWD, path, data, len, err);
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, pr_error **err)
+static int write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool sync,
+                        pr_error **err)
 {
     _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
     _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -134,7 +135,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
         left -= (size_t)w;
     }
     /* fsync is what makes the rename a commit point across a crash; on tmpfs it is free. */
-    if (fsync(fd) < 0) {
+    if (sync && fsync(fd) < 0) {
         int e = errno;
         unlink(tmp);
         return pr_err(err, e, "fsync `%s`", tmp);
@@ -145,6 +146,17 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
         return pr_err(err, e, "rename `%s` to `%s`", tmp, path);
     }
     return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, pr_error **err)
+{
+    return write_atomic(path, data, len, mode, true, err);
+}
+
+int write_file_atomic_volatile(const char *path, const void *data, size_t len, mode_t mode,
+                               pr_error **err)
+{
+    return write_atomic(path, data, len, mode, false, err);
 }
 
 int mkdir_p(const char *path, mode_t mode, pr_error **err)

@@ -16,6 +16,10 @@ int write_file(const char *path, const char *data, size_t len, pr_error **err);
 int write_file_at(int dirfd, const char *path, const char *data, size_t len, pr_error **err);
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                       pr_error **err);
+/* The same without fsync: for state that cannot outlive a reboot anyway (a runtime's view of
+ * running processes), where readers need the atomic rename but nobody needs durability. */
+int write_file_atomic_volatile(const char *path, const void *data, size_t len, mode_t mode,
+                               pr_error **err);
 int mkdir_p(const char *path, mode_t mode, pr_error **err);
 /* Removes a directory tree without crossing into other mounts; ENOENT is success. */
 int rm_rf(const char *path);

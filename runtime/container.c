@@ -25,7 +25,7 @@ static int write_pid_file(const char *path, pid_t pid, pr_error **err)
         return 0;
     char buf[32];
     int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-    return write_file_atomic(path, buf, (size_t)n, 0644, err);
+    return write_file_atomic_volatile(path, buf, (size_t)n, 0644, err);
 }
 
 static void kill_and_reap(pid_t pid)
@@ -80,7 +80,7 @@ static int copy_config(const struct rt_config *c, const char *dir, pr_error **er
     int r = read_file(src, &text, &len, err);
     if (r < 0)
         return r;
-    return write_file_atomic(dst, text, len, 0600, err);
+    return write_file_atomic_volatile(dst, text, len, 0600, err);
 }
 
 struct create_ctx {

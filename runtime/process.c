@@ -287,10 +287,17 @@ const char *rt_process_path_env(const struct rt_process *p)
     return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 }
 
+/* Sets errno on false: a file that exists but cannot be run is EACCES, as execve and runc say,
+ * so callers (podman maps it to exit code 126) can tell it from a missing one (127). */
 static bool is_executable_file(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+    if (stat(path, &st) < 0)
+        return false;
+    if (S_ISREG(st.st_mode) && (st.st_mode & 0111))
+        return true;
+    errno = EACCES;
+    return false;
 }
 
 int rt_process_lookup_executable(const struct rt_process *p, char **out, pr_error **err)

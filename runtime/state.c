@@ -123,7 +123,8 @@ int rt_state_save(const struct rt_state *s, const struct rt_cgroup *cg, pr_error
     size_t len;
     const char *buf = jg_buf(g, &len);
     _cleanup_free_ char *path = xasprintf("%s/state.json", s->dir);
-    return write_file_atomic(path, buf, len, 0600, err);
+    /* A container's state dies with the machine: no fsync on the start path. */
+    return write_file_atomic_volatile(path, buf, len, 0600, err);
 }
 
 int rt_state_lock(const struct rt_state *s, pr_error **err)
