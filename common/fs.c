@@ -354,7 +354,7 @@ int open_in_root(int rootfd, const char *path, int flags, pr_error **err)
 
 /* Lexically resolves "." and ".." in an absolute-or-relative path, clamped at "/": inside a
  * root, ".." of the top is the top. */
-static char *clean_in_root(const char *path)
+char *path_clean_in_root(const char *path)
 {
     char *out = xmalloc(strlen(path) + 2);
     size_t n = 0;
@@ -392,7 +392,7 @@ int mkdir_in_root(int rootfd, const char *path, mode_t mode, bool last_is_file, 
 {
     /* Create one missing component at a time below the deepest existing directory,
      * re-resolving through open_in_root each time so a concurrent symlink swap is caught. */
-    _cleanup_free_ char *p = clean_in_root(path);
+    _cleanup_free_ char *p = path_clean_in_root(path);
     int fd = open_in_root(rootfd, p, O_PATH, NULL);
     if (fd >= 0)
         return fd;

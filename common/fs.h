@@ -14,8 +14,7 @@ int read_file_at(int dirfd, const char *path, char **out, size_t *len, pr_error 
 /* Write to an existing file (procfs, sysfs, cgroupfs): one write(2), no O_CREAT. */
 int write_file(const char *path, const char *data, size_t len, pr_error **err);
 int write_file_at(int dirfd, const char *path, const char *data, size_t len, pr_error **err);
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                      pr_error **err);
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, pr_error **err);
 /* The same without fsync: for state that cannot outlive a reboot anyway (a runtime's view of
  * running processes), where readers need the atomic rename but nobody needs durability. */
 int write_file_atomic_volatile(const char *path, const void *data, size_t len, mode_t mode,
@@ -35,6 +34,10 @@ int open_in_root(int rootfd, const char *path, int flags, pr_error **err);
 /* Like open_in_root, creating missing directories on the way (and the last component as a
  * directory, or as an empty file when last_is_file). Returns an O_PATH fd on the result. */
 int mkdir_in_root(int rootfd, const char *path, mode_t mode, bool last_is_file, pr_error **err);
+
+/* Lexically resolves "." and ".." and repeated slashes into an absolute path, clamped at "/"
+ * as inside a root, where ".." of the top is the top. Freshly allocated. */
+char *path_clean_in_root(const char *path);
 
 /* "/proc/self/fd/N" for handing an fd to path-based syscalls (mount(2)). */
 #define FD_PATH_MAX 32

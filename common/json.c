@@ -59,8 +59,8 @@ const char *json_type_name(yajl_val v)
 static int wrong_type(const char *ctx, const char *key, const char *want, yajl_val v,
                       pr_error **err)
 {
-    return pr_err(err, 0, "%s%s%s: expected %s, got %s", ctx ? ctx : "", ctx ? "." : "", key,
-                  want, json_type_name(v));
+    return pr_err(err, 0, "%s%s%s: expected %s, got %s", ctx ? ctx : "", ctx ? "." : "", key, want,
+                  json_type_name(v));
 }
 
 #define LOOKUP_OR_RETURN(v)                                                                        \

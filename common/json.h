@@ -29,12 +29,9 @@ const char *json_type_name(yajl_val v);
 int json_get_str(yajl_val obj, const char *key, const char *ctx, const char **out, pr_error **err);
 int json_get_bool(yajl_val obj, const char *key, const char *ctx, bool *out, pr_error **err);
 int json_get_int64(yajl_val obj, const char *key, const char *ctx, int64_t *out, pr_error **err);
-int json_get_uint64(yajl_val obj, const char *key, const char *ctx, uint64_t *out,
-                    pr_error **err);
-int json_get_object(yajl_val obj, const char *key, const char *ctx, yajl_val *out,
-                    pr_error **err);
-int json_get_array(yajl_val obj, const char *key, const char *ctx, yajl_val *out,
-                   pr_error **err);
+int json_get_uint64(yajl_val obj, const char *key, const char *ctx, uint64_t *out, pr_error **err);
+int json_get_object(yajl_val obj, const char *key, const char *ctx, yajl_val *out, pr_error **err);
+int json_get_array(yajl_val obj, const char *key, const char *ctx, yajl_val *out, pr_error **err);
 /* Array of strings as a NULL-terminated vector (freshly allocated, strings too). */
 int json_get_strv(yajl_val obj, const char *key, const char *ctx, char ***out, pr_error **err);
 int json_value_strv(yajl_val arr, const char *ctx, char ***out, pr_error **err);

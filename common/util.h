@@ -47,11 +47,11 @@ static inline void strv_freep(char ***v)
     }
 }
 
-#define _cleanup_free_    _cleanup_(freep)
-#define _cleanup_close_   _cleanup_(closep)
-#define _cleanup_fclose_  _cleanup_(fclosep)
-#define _cleanup_dir_     _cleanup_(closedirp)
-#define _cleanup_strv_    _cleanup_(strv_freep)
+#define _cleanup_free_   _cleanup_(freep)
+#define _cleanup_close_  _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_dir_    _cleanup_(closedirp)
+#define _cleanup_strv_   _cleanup_(strv_freep)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define streq(a, b)   (strcmp((a), (b)) == 0)

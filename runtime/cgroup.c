@@ -328,6 +328,32 @@ static char *join_path(const char *a, const char *b)
     return *b ? xasprintf("%.*s/%s", (int)al, a, b) : xasprintf("%.*s", (int)al, a);
 }
 
+/* "/a/b" -> "/a", "/a" -> "/", "/" -> "/". */
+static char *parent_path(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return xstrdup("/");
+    return xasprintf("%.*s", (int)(slash - path), path);
+}
+
+/* Where a relative cgroupsPath goes in hierarchy m: below the runtime's own cgroup on v1, and
+ * below its parent on cgroup2 (runc does the same). The runtime's own v2 cgroup always has a
+ * process in it, the runtime itself, and usually more (a login shell's session-N.scope, a
+ * service's .service): the no-internal-process rule forbids enabling domain controllers
+ * (memory, io) in it, and enabling threaded ones (pids, cpu) there turns it into a thread root
+ * whose new children are "domain invalid", so no process could be moved into the container's
+ * cgroup at all. Its parent (a .slice) holds no processes and may pass controllers on. */
+static int relative_base(const struct cg_mount *m, bool v2, char **base, pr_error **err)
+{
+    _cleanup_free_ char *own = NULL;
+    int r = proc_cgroup_path(0, m, v2, &own, err);
+    if (r < 0)
+        return r;
+    *base = v2 ? parent_path(own) : steal_pointer(&own);
+    return 0;
+}
+
 /* The container's directory in hierarchy m for the cleaned cgroupsPath. */
 static int resolve_dir(const struct cg_mount *m, bool v2, const char *path, char **dir,
                        char **shown, pr_error **err)
@@ -338,12 +364,11 @@ static int resolve_dir(const struct cg_mount *m, bool v2, const char *path, char
             *shown = xstrdup(path);
         return 0;
     }
-    /* Relative: below the runtime's own cgroup in that hierarchy. */
-    _cleanup_free_ char *own = NULL;
-    int r = proc_cgroup_path(0, m, v2, &own, err);
+    _cleanup_free_ char *base = NULL;
+    int r = relative_base(m, v2, &base, err);
     if (r < 0)
         return r;
-    _cleanup_free_ char *rel = join_path(own, path);
+    _cleanup_free_ char *rel = join_path(base, path);
     *dir = join_path(m->mnt, rel);
     if (shown)
         *shown = *rel == '/' ? xstrdup(rel) : xasprintf("/%s", rel);
@@ -582,6 +607,30 @@ static int cpuset_copy_parent(const char *dir, const char *parent, pr_error **er
     return 0;
 }
 
+/* Whether controllers may be enabled in parent's cgroup.subtree_control without changing what
+ * its own processes live in. The root (the only cgroup without cgroup.type) always may. A
+ * non-root cgroup with processes may not: domain controllers are refused there (EBUSY), and
+ * threaded ones would be accepted but make it a thread root, so that its new children are
+ * "domain invalid" and refuse every process (EOPNOTSUPP). A threaded subtree is someone
+ * else's arrangement. Children then simply inherit no controllers, and a resource that needs
+ * one fails with a clear message (cgroup-apply.c). */
+static bool v2_may_enable_controllers(const char *parent)
+{
+    _cleanup_free_ char *type = NULL, *procs = NULL;
+    if (cg_read(parent, "cgroup.type", &type) < 0)
+        return true;
+    if (!streq(type, "domain\n") && !streq(type, "domain")) {
+        pr_debug("cgroup: `%s` is %.*s: not enabling controllers there", parent,
+                 (int)strcspn(type, "\n"), type);
+        return false;
+    }
+    if (cg_read(parent, "cgroup.procs", &procs) == 0 && procs[strspn(procs, " \n")]) {
+        pr_debug("cgroup: `%s` has processes: not enabling controllers there", parent);
+        return false;
+    }
+    return true;
+}
+
 /* Makes every controller of parent available to its children (v2). */
 static void v2_enable_controllers(const char *parent)
 {
@@ -597,7 +646,8 @@ static void v2_enable_controllers(const char *parent)
         free(want);
         want = n;
     }
-    if (!*want || cg_try_write(parent, "cgroup.subtree_control", want) == 0)
+    if (!*want || !v2_may_enable_controllers(parent) ||
+        cg_try_write(parent, "cgroup.subtree_control", want) == 0)
         return;
     /* One refused controller (cpu with a real-time task, say) must not block the others. */
     for (char *tok = strtok(want, " "); tok; tok = strtok(NULL, " ")) {
@@ -663,7 +713,10 @@ static int place_dirs(struct rt_cgroup *cg, const struct cg_host *h, const char 
                       pr_error **err)
 {
     int r;
-    if (h->v2 && (r = resolve_dir(h->v2, true, path, &cg->v2_dir, &cg->path, err)) < 0)
+    /* A relative path may differ between cgroup2 and v1 (relative_base): on a hybrid host the
+     * v1 hierarchies, which hold most controllers, name it. */
+    char **v2_shown = h->n_v1 == 0 ? &cg->path : NULL;
+    if (h->v2 && (r = resolve_dir(h->v2, true, path, &cg->v2_dir, v2_shown, err)) < 0)
         return r;
     for (size_t i = 0; i < h->n_v1; i++) {
         char *dir = NULL;

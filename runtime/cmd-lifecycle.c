@@ -71,8 +71,7 @@ static int on_create(int key, const char *v, void *data)
     return 0;
 }
 
-static int parse_create(int argc, char **argv, bool is_run, struct create_parse *p,
-                        pr_error **err)
+static int parse_create(int argc, char **argv, bool is_run, struct create_parse *p, pr_error **err)
 {
     int first;
     *p = (struct create_parse){.o = {.bundle = "."}};
@@ -130,8 +129,7 @@ int cmd_run(struct rt_global *g, int argc, char **argv, pr_error **err)
 }
 
 static int one_id(int argc, char **argv, const struct opt_def *defs,
-                  int (*on)(int, const char *, void *), void *data, const char **id,
-                  pr_error **err)
+                  int (*on)(int, const char *, void *), void *data, const char **id, pr_error **err)
 {
     int first;
     int r = parse_opts(argc, argv, defs, on, data, &first, err);

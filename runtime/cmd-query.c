@@ -68,9 +68,8 @@ static int id_cmp(const void *a, const void *b)
 
 int cmd_list(struct rt_global *g, int argc, char **argv, pr_error **err)
 {
-    static const struct opt_def opts[] = {{"format", 'f', OPT_ARG, O_FORMAT},
-                                          {"quiet", 'q', OPT_NONE, O_QUIET},
-                                          {NULL, 0, 0, 0}};
+    static const struct opt_def opts[] = {
+        {"format", 'f', OPT_ARG, O_FORMAT}, {"quiet", 'q', OPT_NONE, O_QUIET}, {NULL, 0, 0, 0}};
     struct list_parse p = {.format = "table"};
     int first;
     int r = parse_opts(argc, argv, opts, on_list, &p, &first, err);
@@ -167,7 +166,8 @@ static int ps_table(char **ps_args, const pid_t *pids, size_t n, pr_error **err)
             _cleanup_free_ char *copy = xstrdup(line);
             char *save = NULL;
             int col = 0;
-            for (char *t = strtok_r(copy, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save), col++)
+            for (char *t = strtok_r(copy, " \t\n", &save); t;
+                 t = strtok_r(NULL, " \t\n", &save), col++)
                 if (streq(t, "PID"))
                     pid_col = col;
             header = false;
@@ -279,9 +279,8 @@ static int emit_event(const char *type, const char *id, struct rt_cgroup *cg, pr
 
 int cmd_events(struct rt_global *g, int argc, char **argv, pr_error **err)
 {
-    static const struct opt_def opts[] = {{"interval", 0, OPT_ARG, O_INTERVAL},
-                                          {"stats", 0, OPT_NONE, O_STATS},
-                                          {NULL, 0, 0, 0}};
+    static const struct opt_def opts[] = {
+        {"interval", 0, OPT_ARG, O_INTERVAL}, {"stats", 0, OPT_NONE, O_STATS}, {NULL, 0, 0, 0}};
     struct events_parse p = {.interval_ms = 5000};
     int first;
     int r = parse_opts(argc, argv, opts, on_events, &p, &first, err);
@@ -357,9 +356,8 @@ static int on_spec(int key, const char *v, void *data)
 
 int cmd_spec(struct rt_global *g, int argc, char **argv, pr_error **err)
 {
-    static const struct opt_def opts[] = {{"bundle", 'b', OPT_ARG, O_BUNDLE},
-                                          {"rootless", 0, OPT_NONE, O_ROOTLESS},
-                                          {NULL, 0, 0, 0}};
+    static const struct opt_def opts[] = {
+        {"bundle", 'b', OPT_ARG, O_BUNDLE}, {"rootless", 0, OPT_NONE, O_ROOTLESS}, {NULL, 0, 0, 0}};
     struct spec_parse p = {.bundle = "."};
     int first;
     int r = parse_opts(argc, argv, opts, on_spec, &p, &first, err);

@@ -26,24 +26,15 @@ enum {
 };
 
 static const struct opt_def update_opts[] = {
-    {"resources", 'r', OPT_ARG, U_RESOURCES},
-    {"memory", 0, OPT_ARG, U_MEMORY},
-    {"memory-swap", 0, OPT_ARG, U_SWAP},
-    {"memory-reservation", 0, OPT_ARG, U_RESERVATION},
-    {"kernel-memory", 0, OPT_ARG, U_KMEM},
-    {"kernel-memory-tcp", 0, OPT_ARG, U_KMEM_TCP},
-    {"cpu-shares", 0, OPT_ARG, U_SHARES},
-    {"cpu-period", 0, OPT_ARG, U_PERIOD},
-    {"cpu-quota", 0, OPT_ARG, U_QUOTA},
-    {"cpu-rt-period", 0, OPT_ARG, U_RT_PERIOD},
-    {"cpu-rt-runtime", 0, OPT_ARG, U_RT_RUNTIME},
-    {"cpuset-cpus", 0, OPT_ARG, U_CPUS},
-    {"cpuset-mems", 0, OPT_ARG, U_MEMS},
-    {"pids-limit", 0, OPT_ARG, U_PIDS},
-    {"blkio-weight", 0, OPT_ARG, U_BLKIO},
-    {"l3-cache-schema", 0, OPT_ARG, U_L3},
-    {"mem-bw-schema", 0, OPT_ARG, U_MEMBW},
-    {NULL, 0, 0, 0},
+    {"resources", 'r', OPT_ARG, U_RESOURCES},     {"memory", 0, OPT_ARG, U_MEMORY},
+    {"memory-swap", 0, OPT_ARG, U_SWAP},          {"memory-reservation", 0, OPT_ARG, U_RESERVATION},
+    {"kernel-memory", 0, OPT_ARG, U_KMEM},        {"kernel-memory-tcp", 0, OPT_ARG, U_KMEM_TCP},
+    {"cpu-shares", 0, OPT_ARG, U_SHARES},         {"cpu-period", 0, OPT_ARG, U_PERIOD},
+    {"cpu-quota", 0, OPT_ARG, U_QUOTA},           {"cpu-rt-period", 0, OPT_ARG, U_RT_PERIOD},
+    {"cpu-rt-runtime", 0, OPT_ARG, U_RT_RUNTIME}, {"cpuset-cpus", 0, OPT_ARG, U_CPUS},
+    {"cpuset-mems", 0, OPT_ARG, U_MEMS},          {"pids-limit", 0, OPT_ARG, U_PIDS},
+    {"blkio-weight", 0, OPT_ARG, U_BLKIO},        {"l3-cache-schema", 0, OPT_ARG, U_L3},
+    {"mem-bw-schema", 0, OPT_ARG, U_MEMBW},       {NULL, 0, 0, 0},
 };
 
 struct update_parse {
@@ -66,10 +57,26 @@ static int parse_bytes(const char *flag, const char *s, long long *out, pr_error
         return pr_err(err, 0, "%s: \"%s\" is not a size", flag, s);
     long long mult = 1;
     switch (*end) {
-    case 'k': case 'K': mult = 1LL << 10; end++; break;
-    case 'm': case 'M': mult = 1LL << 20; end++; break;
-    case 'g': case 'G': mult = 1LL << 30; end++; break;
-    case 't': case 'T': mult = 1LL << 40; end++; break;
+    case 'k':
+    case 'K':
+        mult = 1LL << 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        mult = 1LL << 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        mult = 1LL << 30;
+        end++;
+        break;
+    case 't':
+    case 'T':
+        mult = 1LL << 40;
+        end++;
+        break;
     }
     if (*end == 'b' || *end == 'B')
         end++;
@@ -85,8 +92,7 @@ static int gen_int(yajl_gen g, const char *key, const char *flag, const char *v,
     if (!v)
         return 0;
     long long n;
-    int r = bytes ? parse_bytes(flag, v, &n, err)
-                  : parse_int_arg(flag, v, -1, INT64_MAX, &n, err);
+    int r = bytes ? parse_bytes(flag, v, &n, err) : parse_int_arg(flag, v, -1, INT64_MAX, &n, err);
     if (r < 0)
         return r;
     jg_key_int(g, key, n);
@@ -98,8 +104,7 @@ static int resources_from_flags(const struct update_parse *p, yajl_val *out, pr_
     _cleanup_gen_ yajl_gen g = json_gen_new(false);
     int r = 0;
     jg_map_open(g);
-    if (p->v[U_MEMORY] || p->v[U_SWAP] || p->v[U_RESERVATION] || p->v[U_KMEM] ||
-        p->v[U_KMEM_TCP]) {
+    if (p->v[U_MEMORY] || p->v[U_SWAP] || p->v[U_RESERVATION] || p->v[U_KMEM] || p->v[U_KMEM_TCP]) {
         jg_key(g, "memory");
         jg_map_open(g);
         if ((r = gen_int(g, "limit", "--memory", p->v[U_MEMORY], true, err)) < 0 ||
@@ -107,8 +112,7 @@ static int resources_from_flags(const struct update_parse *p, yajl_val *out, pr_
             (r = gen_int(g, "reservation", "--memory-reservation", p->v[U_RESERVATION], true,
                          err)) < 0 ||
             (r = gen_int(g, "kernel", "--kernel-memory", p->v[U_KMEM], true, err)) < 0 ||
-            (r = gen_int(g, "kernelTCP", "--kernel-memory-tcp", p->v[U_KMEM_TCP], true, err)) <
-                0)
+            (r = gen_int(g, "kernelTCP", "--kernel-memory-tcp", p->v[U_KMEM_TCP], true, err)) < 0)
             return r;
         jg_map_close(g);
     }
@@ -119,8 +123,8 @@ static int resources_from_flags(const struct update_parse *p, yajl_val *out, pr_
         if ((r = gen_int(g, "shares", "--cpu-shares", p->v[U_SHARES], false, err)) < 0 ||
             (r = gen_int(g, "period", "--cpu-period", p->v[U_PERIOD], false, err)) < 0 ||
             (r = gen_int(g, "quota", "--cpu-quota", p->v[U_QUOTA], false, err)) < 0 ||
-            (r = gen_int(g, "realtimePeriod", "--cpu-rt-period", p->v[U_RT_PERIOD], false,
-                         err)) < 0 ||
+            (r = gen_int(g, "realtimePeriod", "--cpu-rt-period", p->v[U_RT_PERIOD], false, err)) <
+                0 ||
             (r = gen_int(g, "realtimeRuntime", "--cpu-rt-runtime", p->v[U_RT_RUNTIME], false,
                          err)) < 0)
             return r;
@@ -159,8 +163,9 @@ int cmd_update(struct rt_global *g, int argc, char **argv, pr_error **err)
     if (first != argc - 1)
         return pr_err(err, 0, "update: expected exactly one container id");
     if (p.v[U_L3] || p.v[U_MEMBW])
-        return pr_err(err, 0, "update: Intel RDT (--l3-cache-schema, --mem-bw-schema) is not "
-                              "supported by podrun");
+        return pr_err(err, 0,
+                      "update: Intel RDT (--l3-cache-schema, --mem-bw-schema) is not "
+                      "supported by podrun");
     _cleanup_json_ yajl_val res = NULL;
     if (p.v[U_RESOURCES]) {
         _cleanup_free_ char *text = NULL;

@@ -20,10 +20,10 @@ struct opt_def {
 /* Calls on_opt for each option until the first non-option argument (or "--"); *first_arg
  * receives its index. Options may be spelled -x, --long, -long, --long=value. */
 int parse_opts(int argc, char **argv, const struct opt_def *defs,
-               int (*on_opt)(int key, const char *value, void *data), void *data,
-               int *first_arg, pr_error **err);
-int parse_int_arg(const char *flag, const char *s, long long min, long long max,
-                  long long *out, pr_error **err);
+               int (*on_opt)(int key, const char *value, void *data), void *data, int *first_arg,
+               pr_error **err);
+int parse_int_arg(const char *flag, const char *s, long long min, long long max, long long *out,
+                  pr_error **err);
 /* Appends to a NULL-terminated vector. */
 void strv_push(char ***v, const char *s);
 

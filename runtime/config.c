@@ -125,8 +125,8 @@ char *rt_idmap_format(const struct rt_idmap *m, size_t n)
  * own namespaces scope, never the host's. */
 static int check_sysctl(const struct rt_config *c, const char *key, pr_error **err)
 {
-    static const char *ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-                                     "kernel.sem", "kernel.shmall", "kernel.shmmax",
+    static const char *ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                     "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
                                      "kernel.shmmni", "kernel.shm_rmid_forced"};
     for (size_t i = 0; i < ARRAY_SIZE(ipc_keys); i++)
         if (streq(key, ipc_keys[i])) {
@@ -149,8 +149,10 @@ static int check_sysctl(const struct rt_config *c, const char *key, pr_error **e
             return pr_err(err, 0, "linux.sysctl: \"%s\" needs a uts namespace", key);
         return 0;
     }
-    return pr_err(err, 0, "linux.sysctl: \"%s\" is not namespaced; setting it would change "
-                          "the host", key);
+    return pr_err(err, 0,
+                  "linux.sysctl: \"%s\" is not namespaced; setting it would change "
+                  "the host",
+                  key);
 }
 
 static int parse_linux(struct rt_config *c, yajl_val lin, pr_error **err)
@@ -172,8 +174,7 @@ static int parse_linux(struct rt_config *c, yajl_val lin, pr_error **err)
     if (c->ns_new[NS_USER] && (c->n_uid_maps == 0 || c->n_gid_maps == 0))
         return pr_err(err, 0, "linux.uidMappings/gidMappings: a new user namespace needs both");
     if (!c->ns_new[NS_USER] && (c->n_uid_maps || c->n_gid_maps))
-        return pr_err(err, 0,
-                      "linux.uidMappings: mappings are given but no new user namespace is");
+        return pr_err(err, 0, "linux.uidMappings: mappings are given but no new user namespace is");
     if ((r = json_get_object(lin, "sysctl", "linux", &c->sysctl, err)) < 0 ||
         (r = json_get_object(lin, "timeOffsets", "linux", &c->time_offsets, err)) < 0 ||
         (r = json_get_object(lin, "seccomp", "linux", &seccomp, err)) < 0 ||
@@ -250,8 +251,8 @@ static int check_hooks(yajl_val hooks, pr_error **err)
     return 0;
 }
 
-int rt_config_load(const char *bundle, bool systemd_cgroup, const char *id,
-                   struct rt_config **out, pr_error **err)
+int rt_config_load(const char *bundle, bool systemd_cgroup, const char *id, struct rt_config **out,
+                   pr_error **err)
 {
     struct rt_config *c = xcalloc(1, sizeof(*c));
     _cleanup_config_ struct rt_config *guard = c;

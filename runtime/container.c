@@ -131,8 +131,8 @@ static int drive_create(struct create_ctx *x, pr_error **err)
             x->stage1 = 0;
             break;
         case SYNC_HOOKS: {
-            _cleanup_free_ char *st = rt_hook_state_json(x->o->id, x->init, "creating",
-                                                         x->c->bundle, x->c->annotations);
+            _cleanup_free_ char *st =
+                rt_hook_state_json(x->o->id, x->init, "creating", x->c->bundle, x->c->annotations);
             if ((r = rt_hooks_run(x->c->hooks, "prestart", st, err)) < 0 ||
                 (r = rt_hooks_run(x->c->hooks, "createRuntime", st, err)) < 0)
                 return r;
@@ -145,8 +145,8 @@ static int drive_create(struct create_ctx *x, pr_error **err)
             break;
         case SYNC_SECCOMP: {
             _cleanup_close_ int fd = m.fd;
-            _cleanup_free_ char *st = rt_hook_state_json(x->o->id, x->init, "creating",
-                                                         x->c->bundle, x->c->annotations);
+            _cleanup_free_ char *st =
+                rt_hook_state_json(x->o->id, x->init, "creating", x->c->bundle, x->c->annotations);
             if ((r = rt_seccomp_send_listener(x->c->seccomp, fd, st, err)) < 0)
                 return r;
             break;
@@ -154,8 +154,7 @@ static int drive_create(struct create_ctx *x, pr_error **err)
         case SYNC_READY:
             return 0;
         default:
-            return pr_err(err, EPROTO, "unexpected message %d from the container process",
-                          m.type);
+            return pr_err(err, EPROTO, "unexpected message %d from the container process", m.type);
         }
     }
 }
@@ -191,8 +190,9 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
     if ((r = rt_config_load(".", g->systemd_cgroup, o->id, &c, err)) < 0)
         return r;
     if (c->process->terminal && !o->console_socket && !o->foreground)
-        return pr_err(err, 0, "process.terminal is set: --console-socket is required when "
-                              "the runtime does not stay in the foreground");
+        return pr_err(err, 0,
+                      "process.terminal is set: --console-socket is required when "
+                      "the runtime does not stay in the foreground");
     if (o->pid_file && o->pid_file[0] == '\0')
         return pr_err(err, 0, "--pid-file: empty path");
     if ((r = rt_state_dir_create(g->root, o->id, &dir, err)) < 0)
@@ -306,16 +306,16 @@ static yajl_val saved_config(const struct rt_state *s)
     return v;
 }
 
-static void run_poststart(const struct rt_state *s)
+/* poststart and poststop run after the fact: per the spec a failure is only a warning. */
+static void run_late_hooks(const struct rt_state *s, const char *kind, const char *status)
 {
     _cleanup_json_ yajl_val conf = saved_config(s);
     yajl_val hooks = json_get(conf, "hooks");
-    if (!json_get(hooks, "poststart"))
+    if (!json_get(hooks, kind))
         return;
-    _cleanup_free_ char *st = rt_hook_state_json(s->id, s->pid, "running", s->bundle,
-                                                 s->annotations);
+    _cleanup_free_ char *st = rt_hook_state_json(s->id, s->pid, status, s->bundle, s->annotations);
     _cleanup_error_ pr_error *e = NULL;
-    if (rt_hooks_run(hooks, "poststart", st, &e) < 0)
+    if (rt_hooks_run(hooks, kind, st, &e) < 0)
         pr_warning("%s", e->msg);
 }
 
@@ -331,8 +331,7 @@ int rt_container_start(const struct rt_global *g, const char *id, pr_error **err
         return lock;
     const char *status = rt_state_status(s, cg);
     if (!streq(status, "created"))
-        return pr_err(err, 0, "cannot start container \"%s\": it is %s, not created", id,
-                      status);
+        return pr_err(err, 0, "cannot start container \"%s\": it is %s, not created", id, status);
     _cleanup_free_ char *fifo = xasprintf("%s/exec.fifo", s->dir);
     _cleanup_close_ int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
@@ -352,21 +351,8 @@ int rt_container_start(const struct rt_global *g, const char *id, pr_error **err
             return pr_err(err, 0, "cannot start container \"%s\": its process exited", id);
     }
     unlink(fifo);
-    run_poststart(s);
+    run_late_hooks(s, "poststart", "running");
     return 0;
-}
-
-static void run_poststop(const struct rt_state *s)
-{
-    _cleanup_json_ yajl_val conf = saved_config(s);
-    yajl_val hooks = json_get(conf, "hooks");
-    if (!json_get(hooks, "poststop"))
-        return;
-    _cleanup_free_ char *st = rt_hook_state_json(s->id, s->pid, "stopped", s->bundle,
-                                                 s->annotations);
-    _cleanup_error_ pr_error *e = NULL;
-    if (rt_hooks_run(hooks, "poststop", st, &e) < 0)
-        pr_warning("%s", e->msg);
 }
 
 static int kill_everything(struct rt_state *s, struct rt_cgroup *cg, pr_error **err)
@@ -383,8 +369,7 @@ static int kill_everything(struct rt_state *s, struct rt_cgroup *cg, pr_error **
     if (pidfd >= 0)
         sys_pidfd_send_signal(pidfd, SIGKILL);
     if (!wait_gone(s->pid, s->start_time, 10000))
-        return pr_err(err, EBUSY, "container \"%s\": process %d did not die", s->id,
-                      (int)s->pid);
+        return pr_err(err, EBUSY, "container \"%s\": process %d did not die", s->id, (int)s->pid);
     return 0;
 }
 
@@ -424,14 +409,13 @@ int rt_container_delete(const struct rt_global *g, const char *id, bool force, p
         rt_cgroup_kill_all(cg, SIGKILL, NULL); /* stragglers of a container without a pid ns */
     if (cg && (r = rt_cgroup_destroy(cg, err)) < 0)
         return r;
-    run_poststop(s);
+    run_late_hooks(s, "poststop", "stopped");
     if ((r = rm_rf(s->dir)) < 0)
         return pr_err(err, -r, "remove `%s`", s->dir);
     return 0;
 }
 
-int rt_container_kill(const struct rt_global *g, const char *id, int sig, bool all,
-                      pr_error **err)
+int rt_container_kill(const struct rt_global *g, const char *id, int sig, bool all, pr_error **err)
 {
     _cleanup_state_ struct rt_state *s = NULL;
     _cleanup_cgroup_ struct rt_cgroup *cg = NULL;
@@ -465,8 +449,7 @@ int rt_container_pause(const struct rt_global *g, const char *id, bool pause, pr
     if (pause && !streq(status, "running"))
         return pr_err(err, 0, "cannot pause container \"%s\": it is %s", id, status);
     if (!pause && !streq(status, "paused"))
-        return pr_err(err, 0, "cannot resume container \"%s\": it is %s, not paused", id,
-                      status);
+        return pr_err(err, 0, "cannot resume container \"%s\": it is %s, not paused", id, status);
     if (!cg)
         return pr_err(err, 0, "container \"%s\" has no cgroup to freeze", id);
     return rt_cgroup_freeze(cg, pause, err);
@@ -559,8 +542,8 @@ static int build_exec_process(const struct rt_exec_opts *o, yajl_val conf, yajl_
         }
         jg_map_close(g);
     }
-    static const char *copied[] = {"rlimits", "apparmorProfile", "oomScoreAdj", "selinuxLabel",
-                                   "ioPriority", "scheduler"};
+    static const char *copied[] = {"rlimits",      "apparmorProfile", "oomScoreAdj",
+                                   "selinuxLabel", "ioPriority",      "scheduler"};
     for (size_t i = 0; i < ARRAY_SIZE(copied); i++) {
         yajl_val v = json_get(base, copied[i]);
         if (v) {
@@ -585,8 +568,7 @@ static int open_container_namespaces(const struct rt_state *s, int fds[NS_COUNT]
         fds[k] = -1;
         char mine[64], theirs[64];
         snprintf(mine, sizeof(mine), "/proc/self/ns/%s", rt_namespaces[k].proc_name);
-        snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", (int)s->pid,
-                 rt_namespaces[k].proc_name);
+        snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", (int)s->pid, rt_namespaces[k].proc_name);
         struct stat a, b;
         if (stat(theirs, &b) < 0) {
             if (errno == ENOENT)
@@ -747,8 +729,8 @@ int rt_wait_foreground(pid_t pid, int pty_master)
 {
     sigset_t set;
     sigfillset(&set);
-    static const int keep[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGCHLD, SIGTTIN,
-                               SIGTTOU, SIGTSTP, SIGPIPE};
+    static const int keep[] = {SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,  SIGABRT,
+                               SIGCHLD, SIGTTIN, SIGTTOU, SIGTSTP, SIGPIPE};
     for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
         sigdelset(&set, keep[i]);
     sigprocmask(SIG_BLOCK, &set, NULL);
@@ -798,14 +780,14 @@ int rt_parse_signal(const char *s, int *sig, pr_error **err)
         const char *name;
         int sig;
     } names[] = {
-        {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT},   {"ILL", SIGILL},
-        {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},     {"IOT", SIGIOT},     {"BUS", SIGBUS},
-        {"FPE", SIGFPE},   {"KILL", SIGKILL},     {"USR1", SIGUSR1},   {"SEGV", SIGSEGV},
-        {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},     {"ALRM", SIGALRM},   {"TERM", SIGTERM},
-        {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},   {"STOP", SIGSTOP},
-        {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU},   {"URG", SIGURG},
-        {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},     {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-        {"WINCH", SIGWINCH}, {"IO", SIGIO},       {"POLL", SIGPOLL},   {"PWR", SIGPWR},
+        {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
+        {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
+        {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
+        {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
+        {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
+        {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
+        {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+        {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
         {"SYS", SIGSYS},
     };
     char *end;

@@ -32,8 +32,7 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
                         int *pty_master, pr_error **err);
 int rt_container_start(const struct rt_global *g, const char *id, pr_error **err);
 int rt_container_delete(const struct rt_global *g, const char *id, bool force, pr_error **err);
-int rt_container_kill(const struct rt_global *g, const char *id, int sig, bool all,
-                      pr_error **err);
+int rt_container_kill(const struct rt_global *g, const char *id, int sig, bool all, pr_error **err);
 int rt_container_pause(const struct rt_global *g, const char *id, bool pause, pr_error **err);
 
 struct rt_exec_opts {

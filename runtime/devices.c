@@ -158,7 +158,7 @@ static bool dev_is_bind_mounted(yajl_val config)
         const char *type = YAJL_GET_STRING(json_get(m, "type"));
         if (!dest)
             continue;
-        _cleanup_free_ char *clean = rt_path_clean(dest);
+        _cleanup_free_ char *clean = path_clean_in_root(dest);
         if (!streq(clean, "/dev"))
             continue;
         _cleanup_strv_ char **opts = NULL;
@@ -171,9 +171,9 @@ static bool dev_is_bind_mounted(yajl_val config)
 
 static bool listed(const struct device *devs, size_t n, const char *path)
 {
-    _cleanup_free_ char *clean = rt_path_clean(path);
+    _cleanup_free_ char *clean = path_clean_in_root(path);
     for (size_t i = 0; i < n; i++) {
-        _cleanup_free_ char *other = rt_path_clean(devs[i].path);
+        _cleanup_free_ char *other = path_clean_in_root(devs[i].path);
         if (streq(clean, other))
             return true;
     }

@@ -95,8 +95,7 @@ static int run_one(yajl_val h, const char *ctx, const char *state_json, pr_error
     if (WIFSIGNALED(status))
         return pr_err(err, 0, "%s `%s` killed by signal %d", ctx, path, WTERMSIG(status));
     if (WEXITSTATUS(status) != 0)
-        return pr_err(err, 0, "%s `%s` failed with exit status %d", ctx, path,
-                      WEXITSTATUS(status));
+        return pr_err(err, 0, "%s `%s` failed with exit status %d", ctx, path, WEXITSTATUS(status));
     return 0;
 }
 

@@ -113,8 +113,10 @@ static int write_oom_score_adj(int value, pr_error **err)
     int n = snprintf(buf, sizeof(buf), "%d", value);
     int r = write_file("/proc/self/oom_score_adj", buf, (size_t)n, NULL);
     if (r < 0)
-        return pr_err(err, -r, "set process.oomScoreAdj to %d (lowering it needs "
-                               "CAP_SYS_RESOURCE)", value);
+        return pr_err(err, -r,
+                      "set process.oomScoreAdj to %d (lowering it needs "
+                      "CAP_SYS_RESOURCE)",
+                      value);
     return 0;
 }
 
@@ -277,8 +279,8 @@ static int wait_for_start(int fifo_fd, pr_error **err)
     return 0;
 }
 
-static void __attribute__((noreturn)) exec_process(const struct rt_init_args *a, const char *exe,
-                                                   int sync)
+static void __attribute__((noreturn))
+exec_process(const struct rt_init_args *a, const char *exe, int sync)
 {
     _cleanup_error_ pr_error *err = NULL;
     int notify_fd = -1;
@@ -380,9 +382,8 @@ static void __attribute__((noreturn)) stage2_exec(const struct rt_init_args *a)
         pr_err(&err, errno, "setsid");
         fail(a->sync, err);
     }
-    if (a->process->terminal &&
-        rt_terminal_setup(a->sync, a->process->console_height, a->process->console_width, false,
-                          &err) < 0)
+    if (a->process->terminal && rt_terminal_setup(a->sync, a->process->console_height,
+                                                  a->process->console_width, false, &err) < 0)
         fail(a->sync, err);
     if (enter_cwd(a->process->cwd, &err) < 0 ||
         rt_process_lookup_executable(a->process, &exe, &err) < 0)

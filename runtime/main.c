@@ -136,8 +136,8 @@ int main(int argc, char **argv)
 }
 
 int parse_opts(int argc, char **argv, const struct opt_def *defs,
-               int (*on_opt)(int key, const char *value, void *data), void *data,
-               int *first_arg, pr_error **err)
+               int (*on_opt)(int key, const char *value, void *data), void *data, int *first_arg,
+               pr_error **err)
 {
     int i = 1;
     for (; i < argc; i++) {

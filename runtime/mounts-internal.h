@@ -60,7 +60,6 @@ bool rt_propagation_parse(const char *name, unsigned long *out);
 const char *rt_mount_option_name(size_t i);
 
 /* Lexically cleans an absolute path ("/a/./b//../c" -> "/a/c"); ".." never goes above "/". */
-char *rt_path_clean(const char *path);
 
 /* Resolves path inside the root rootfd the way the kernel would with rootfd as "/", following
  * symlinks that exist (confined to the root) and keeping missing components as they are, so a

@@ -212,36 +212,3 @@ void rt_mount_opts_free(struct rt_mount_opts *o)
     o->data = NULL;
 }
 
-char *rt_path_clean(const char *path)
-{
-    size_t len = strlen(path);
-    char *out = xmalloc(len + 2);
-    size_t n = 0;
-    out[n++] = '/';
-    const char *p = path;
-    while (*p) {
-        while (*p == '/')
-            p++;
-        const char *end = strchrnul(p, '/');
-        size_t clen = end - p;
-        if (clen == 0)
-            break;
-        if (clen == 1 && p[0] == '.') {
-            /* nothing */
-        } else if (clen == 2 && p[0] == '.' && p[1] == '.') {
-            /* Drop the last component; at "/" there is nothing above. */
-            while (n > 1 && out[n - 1] != '/')
-                n--;
-            if (n > 1)
-                n--;
-        } else {
-            if (n > 1)
-                out[n++] = '/';
-            memcpy(out + n, p, clen);
-            n += clen;
-        }
-        p = end;
-    }
-    out[n] = '\0';
-    return out;
-}

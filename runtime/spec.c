@@ -4,7 +4,8 @@
 #include "json.h"
 #include "util.h"
 
-static const char default_spec[] = "{"
+static const char default_spec[] =
+    "{"
     "\"ociVersion\":\"1.1.0\","
     "\"process\":{\"terminal\":true,\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],"
     "\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\","
@@ -44,7 +45,8 @@ static const char default_spec[] = "{"
     "\"/proc/sysrq-trigger\"]}"
     "}";
 
-static const char rootless_linux[] = "{"
+static const char rootless_linux[] =
+    "{"
     "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
     "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
     "\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"

@@ -68,8 +68,10 @@ int rt_state_load(const char *root, const char *id, struct rt_state **out, pr_er
     if (access(dir, F_OK) < 0)
         return pr_err(err, ENOENT, "container \"%s\" does not exist", id);
     if (access(path, F_OK) < 0)
-        return pr_err(err, ENOENT, "container \"%s\" does not exist (still being created, or "
-                                   "its creation failed)", id);
+        return pr_err(err, ENOENT,
+                      "container \"%s\" does not exist (still being created, or "
+                      "its creation failed)",
+                      id);
     struct rt_state *s = xcalloc(1, sizeof(*s));
     _cleanup_state_ struct rt_state *guard = s;
     if ((r = json_parse_file(path, &s->tree, err)) < 0)

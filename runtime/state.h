@@ -12,7 +12,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#define RT_OCI_VERSION "1.1.0"
+#define RT_OCI_VERSION  "1.1.0"
 #define RT_DEFAULT_ROOT "/run/podrun/runtime"
 
 struct rt_state {

@@ -8,14 +8,14 @@
 #include <stddef.h>
 
 enum sync_type {
-    SYNC_GO = 1,      /* runtime → child: proceed */
-    SYNC_USERMAP,     /* child → runtime: write my uid/gid maps */
-    SYNC_PID,         /* child → runtime: the container process pid (value) */
-    SYNC_HOOKS,       /* child → runtime: run prestart/createRuntime hooks now */
-    SYNC_PTY,         /* child → runtime: the pty master (fd) */
-    SYNC_SECCOMP,     /* child → runtime: the seccomp listener (fd) */
-    SYNC_READY,       /* child → runtime: created, waiting for start (or about to exec) */
-    SYNC_ERROR,       /* child → runtime: failed; text is the message, value the errno */
+    SYNC_GO = 1,  /* runtime → child: proceed */
+    SYNC_USERMAP, /* child → runtime: write my uid/gid maps */
+    SYNC_PID,     /* child → runtime: the container process pid (value) */
+    SYNC_HOOKS,   /* child → runtime: run prestart/createRuntime hooks now */
+    SYNC_PTY,     /* child → runtime: the pty master (fd) */
+    SYNC_SECCOMP, /* child → runtime: the seccomp listener (fd) */
+    SYNC_READY,   /* child → runtime: created, waiting for start (or about to exec) */
+    SYNC_ERROR,   /* child → runtime: failed; text is the message, value the errno */
 };
 
 struct sync_msg {

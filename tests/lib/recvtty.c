@@ -17,7 +17,9 @@ static int recv_fd(int sock)
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } ctrl;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl.buf,
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = ctrl.buf,
                         .msg_controllen = sizeof(ctrl.buf)};
     if (recvmsg(sock, &mh, 0) < 0)
         return -1;
