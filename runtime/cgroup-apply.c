@@ -21,7 +21,9 @@ static int need(enum cg_version v, const char *ctrl, const char *field, pr_error
     if (v == CG_NONE)
         return pr_err(err, 0,
                       "linux.resources.%s: the %s controller is not available for this "
-                      "container's cgroup on this host",
+                      "container's cgroup on this host (on cgroup v2 the parent cgroup must "
+                      "enable it in cgroup.subtree_control, which a parent holding processes "
+                      "cannot)",
                       field, ctrl);
     return 0;
 }

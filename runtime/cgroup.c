@@ -729,17 +729,100 @@ static int place_dirs(struct rt_cgroup *cg, const struct cg_host *h, const char 
 
 /* ---- moving processes ----------------------------------------------------------------------- */
 
-int rt_cgroup_enter(struct rt_cgroup *cg, pid_t pid, pr_error **err)
+/* Start time of pid in clock ticks since boot (/proc/PID/stat field 22). */
+static int proc_start_time(pid_t pid, uint64_t *out)
+{
+    _cleanup_free_ char *p = xasprintf("/proc/%d/stat", (int)pid), *text = NULL;
+    _cleanup_error_ pr_error *e = NULL;
+    int r = read_file(p, &text, NULL, &e);
+    if (r < 0)
+        return r;
+    /* The command name (field 2) may hold spaces and parentheses: count from the last ')'. */
+    char *f = strrchr(text, ')');
+    if (!f)
+        return -EINVAL;
+    for (int field = 2; field < 22 && f; field++)
+        f = strchr(f + 1, ' ');
+    if (!f)
+        return -EINVAL;
+    return parse_u64(f + 1, out);
+}
+
+static int collect_pids(const char *dir, int depth, pid_t **pids, size_t *n, size_t *cap,
+                        pr_error **err);
+
+/* The cgroup2 directory of the container's oldest process (its init, unless that has exited),
+ * when that lies strictly below the container's directory. */
+static int v2_dir_of_oldest(struct rt_cgroup *cg, char **out)
+{
+    _cleanup_free_ pid_t *pids = NULL;
+    _cleanup_error_ pr_error *e = NULL;
+    size_t n = 0, cap = 0;
+    int r = collect_pids(cg->v2_dir, 0, &pids, &n, &cap, &e);
+    if (r < 0)
+        return r;
+    pid_t oldest = 0;
+    uint64_t oldest_start = UINT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t start;
+        if (proc_start_time(pids[i], &start) == 0 && start < oldest_start) {
+            oldest = pids[i];
+            oldest_start = start;
+        }
+    }
+    if (oldest == 0)
+        return -ESRCH;
+    struct cg_host h;
+    if ((r = cg_host_discover(NULL, &h, &e)) < 0)
+        return r;
+    _cleanup_free_ char *path = NULL, *below = xasprintf("%s/", cg->v2_dir);
+    r = h.v2 ? proc_cgroup_path(oldest, h.v2, true, &path, &e) : -ENOENT;
+    if (r == 0) {
+        *out = join_path(h.v2->mnt, path);
+        if (!has_prefix(*out, below)) {
+            free(*out);
+            *out = NULL;
+            r = -ESRCH;
+        }
+    }
+    cg_host_clear(&h);
+    return r;
+}
+
+/* Moves pid into every directory of the container. With join_busy (exec), a cgroup2 directory
+ * that refuses processes with EBUSY is not the end: a container whose init moved itself into
+ * a child cgroup and then enabled controllers for its children (systemd in a container with a
+ * cgroup namespace does exactly that) leaves the container's own cgroup under the
+ * no-internal-process rule, so exec'd processes join the cgroup of the container's oldest
+ * process instead, as runc joins the init's. Still inside the container's subtree, so every
+ * limit of the container applies. A new container (create) must not do that: a busy directory
+ * there means it is not the container's own. */
+static int enter_dirs(struct rt_cgroup *cg, pid_t pid, bool join_busy, pr_error **err)
 {
     char buf[32];
     snprintf(buf, sizeof(buf), "%d", (int)pid);
     FOREACH_DIR(cg, d)
     {
-        int r = cg_write(d, "cgroup.procs", buf, err);
+        int r = cg_try_write(d, "cgroup.procs", buf);
+        if (r == -EBUSY && join_busy && d == cg->v2_dir) {
+            _cleanup_free_ char *alt = NULL;
+            if (v2_dir_of_oldest(cg, &alt) == 0) {
+                pr_debug("cgroup: `%s` refuses processes (its subtree_control is set): "
+                         "joining `%s`, the cgroup of the container's oldest process",
+                         d, alt);
+                r = cg_try_write(alt, "cgroup.procs", buf);
+            }
+        }
         if (r < 0)
-            return pr_err_prefix(err, "moving process %d into its cgroup", (int)pid);
+            return pr_err(err, -r, "moving process %d into its cgroup: write `%s` to `%s/%s`",
+                          (int)pid, buf, d, "cgroup.procs");
     }
     return 0;
+}
+
+int rt_cgroup_enter(struct rt_cgroup *cg, pid_t pid, pr_error **err)
+{
+    return enter_dirs(cg, pid, true, err);
 }
 
 /* Puts pid back where it was in every hierarchy, so the new directories can be removed. */
@@ -771,7 +854,7 @@ static int enter_or_restore(struct rt_cgroup *cg, const struct cg_host *h, pid_t
         pr_error_freep(&ignored);
         (void)proc_cgroup_path(pid, &h->v1[i], false, &orig_v1[i], &ignored);
     }
-    int r = rt_cgroup_enter(cg, pid, err);
+    int r = enter_dirs(cg, pid, false, err);
     if (r < 0)
         restore_pid(cg, h, pid, &orig_v2, orig_v1);
     for (size_t i = 0; i < h->n_v1; i++)
@@ -784,18 +867,21 @@ static int enter_or_restore(struct rt_cgroup *cg, const struct cg_host *h, pid_t
 
 static const char *procs_dir(struct rt_cgroup *cg);
 
-/* Two containers sharing one cgroup would see each other's limits, freezes and kill --all. */
+/* Two containers sharing one cgroup, or one placed above another, would see each other's
+ * limits, freezes and kill --all. */
 static int check_unused(struct rt_cgroup *cg, pr_error **err)
 {
     const char *dir = procs_dir(cg);
-    _cleanup_free_ char *procs = NULL;
-    if (cg->unit) /* systemd has already put our process there */
+    _cleanup_free_ pid_t *pids = NULL;
+    _cleanup_error_ pr_error *e = NULL;
+    size_t n = 0, cap = 0;
+    if (cg->unit || !dir) /* systemd has already put our process there */
         return 0;
-    if (dir && cg_read(dir, "cgroup.procs", &procs) == 0 && procs[strspn(procs, " \n")])
+    if (collect_pids(dir, 0, &pids, &n, &cap, &e) == 0 && n > 0)
         return pr_err(err, EBUSY,
-                      "cgroup `%s` already has processes in it (another container's "
-                      "cgroupsPath?)",
-                      dir);
+                      "cgroup `%s` already has processes in it or below it (process %d; "
+                      "another container's cgroupsPath?)",
+                      dir, (int)pids[0]);
     return 0;
 }
 

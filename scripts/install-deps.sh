@@ -5,10 +5,12 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 BUILD_PKGS=(build-essential autoconf automake libtool pkg-config
-  libseccomp-dev libcap-dev libyajl-dev libsystemd-dev libssl-dev)
+  libseccomp-dev libcap-dev libyajl-dev libsystemd-dev libssl-dev
+  libarchive-dev libcurl4-openssl-dev libmnl-dev libnftnl-dev libyaml-dev libzstd-dev)
 TEST_PKGS=(bats jq busybox-static iproute2 time util-linux procps psmisc
   runc crun podman conmon hyperfine
-  qemu-system-x86 kmod cpio)
+  skopeo umoci docker-registry containernetworking-plugins nftables
+  qemu-system-x86 kmod cpio xz-utils)
 
 missing=()
 for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do
