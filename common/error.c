@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,20 @@ int pr_verr(pr_error **err, int errnum, const char *fmt, va_list ap)
         }
         *err = e;
     }
+    return errnum ? -errnum : -EINVAL;
+}
+
+int pr_err_code(pr_error **err, int errnum, const char *fmt, ...)
+{
+    bool fresh = err && !*err;
+    va_list ap;
+    va_start(ap, fmt);
+    pr_verr(err, 0, fmt, ap);
+    va_end(ap);
+    if (errnum < 0)
+        errnum = -errnum;
+    if (fresh)
+        (*err)->errnum = errnum;
     return errnum ? -errnum : -EINVAL;
 }
 

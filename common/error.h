@@ -14,6 +14,10 @@ typedef struct pr_error {
  * When errnum is non-zero its strerror is appended to the message. */
 int pr_err(pr_error **err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int pr_verr(pr_error **err, int errnum, const char *fmt, va_list ap);
+/* Like pr_err, but the message already says it all: errnum is kept for callers to test
+ * (ENOENT, EEXIST ...) and its strerror is not appended. */
+int pr_err_code(pr_error **err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefix an existing error's message with more context ("creating container X: ..."). */
 int pr_err_prefix(pr_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -108,7 +108,7 @@ void pr_log(enum pr_log_level level, const char *fmt, ...)
     }
     /* runc prints errors to stderr as well, whatever the log file; callers show that text. */
     if (level == PR_LOG_ERROR || level == PR_LOG_WARNING || log_fd < 0) {
-        char *line = xasprintf("%s%s\n", level == PR_LOG_ERROR ? "" : "", msg);
+        char *line = xasprintf("%s\n", msg);
         write_all(STDERR_FILENO, line, strlen(line));
         free(line);
     }

@@ -11,7 +11,7 @@ enum pr_log_level { PR_LOG_ERROR, PR_LOG_WARNING, PR_LOG_INFO, PR_LOG_DEBUG };
 int pr_log_init(const char *path, bool json, bool debug);
 void pr_log(enum pr_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pr_log_close(void);
-/* The fd of the --log file, or -1: kept open across fork so children can log too. */
+/* The fd of the --log file, or -1. Forked children share it (it is close-on-exec). */
 int pr_log_fd(void);
 
 #define pr_debug(...)   pr_log(PR_LOG_DEBUG, __VA_ARGS__)

@@ -88,8 +88,7 @@ static int run_one(yajl_val h, const char *ctx, const char *state_json, pr_error
     close(p[1]);
     int status = wait_with_timeout(pid, timeout);
     if (status == -ETIMEDOUT)
-        return pr_err(err, ETIMEDOUT, "%s `%s` timed out after %llds", ctx, path,
-                      (long long)timeout);
+        return pr_err(err, 0, "%s `%s` timed out after %llds", ctx, path, (long long)timeout);
     if (status < 0)
         return pr_err(err, -status, "%s `%s`: wait", ctx, path);
     if (WIFSIGNALED(status))
@@ -99,7 +98,8 @@ static int run_one(yajl_val h, const char *ctx, const char *state_json, pr_error
     return 0;
 }
 
-int rt_hooks_run(yajl_val hooks, const char *kind, const char *state_json, pr_error **err)
+static int run_hooks(yajl_val hooks, const char *kind, const char *state_json, bool keep_going,
+                     pr_error **err)
 {
     yajl_val arr = json_get(hooks, kind);
     if (!YAJL_IS_ARRAY(arr))
@@ -108,10 +108,27 @@ int rt_hooks_run(yajl_val hooks, const char *kind, const char *state_json, pr_er
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
     sigaction(SIGPIPE, &ign, &old);
     int r = 0;
-    for (size_t i = 0; i < arr->u.array.len && r == 0; i++) {
+    for (size_t i = 0; i < arr->u.array.len && (r == 0 || keep_going); i++) {
         _cleanup_free_ char *ctx = xasprintf("hooks.%s[%zu]", kind, i);
-        r = run_one(arr->u.array.values[i], ctx, state_json, err);
+        _cleanup_error_ pr_error *e = NULL;
+        int one = run_one(arr->u.array.values[i], ctx, state_json, &e);
+        if (one < 0 && keep_going)
+            pr_warning("%s", e->msg);
+        else if (one < 0 && err && !*err)
+            *err = steal_pointer(&e);
+        if (one < 0 && r == 0)
+            r = one;
     }
     sigaction(SIGPIPE, &old, NULL);
     return r;
+}
+
+int rt_hooks_run(yajl_val hooks, const char *kind, const char *state_json, pr_error **err)
+{
+    return run_hooks(hooks, kind, state_json, false, err);
+}
+
+void rt_hooks_run_warn(yajl_val hooks, const char *kind, const char *state_json)
+{
+    run_hooks(hooks, kind, state_json, true, NULL);
 }

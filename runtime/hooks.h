@@ -8,5 +8,8 @@
 
 /* Runs hooks.<kind> in order; stops at the first failure. hooks may be NULL. */
 int rt_hooks_run(yajl_val hooks, const char *kind, const char *state_json, pr_error **err);
+/* For poststart and poststop, whose failures the spec makes warnings: runs every hook and
+ * logs a warning for each one that fails. */
+void rt_hooks_run_warn(yajl_val hooks, const char *kind, const char *state_json);
 
 #endif

@@ -47,8 +47,6 @@ static const char default_spec[] =
 
 static const char rootless_linux[] =
     "{"
-    "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
-    "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
     "\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"
     "{\"type\":\"mount\"},{\"type\":\"cgroup\"},{\"type\":\"user\"}],"
     "\"maskedPaths\":[\"/proc/acpi\",\"/proc/asound\",\"/proc/kcore\",\"/proc/keys\","
@@ -67,7 +65,28 @@ void rt_spec_generate(yajl_gen g, bool rootless)
     for (size_t i = 0; i < spec->u.object.len; i++) {
         const char *k = spec->u.object.keys[i];
         jg_key(g, k);
-        jg_value(g, rootless && streq(k, "linux") ? lin : spec->u.object.values[i]);
+        if (!rootless || !streq(k, "linux")) {
+            jg_value(g, spec->u.object.values[i]);
+            continue;
+        }
+        /* Rootless: the caller's own ids become the container's root, as runc does. */
+        jg_map_open(g);
+        for (size_t j = 0; j < lin->u.object.len; j++) {
+            jg_key(g, lin->u.object.keys[j]);
+            jg_value(g, lin->u.object.values[j]);
+        }
+        static const char *maps[] = {"uidMappings", "gidMappings"};
+        for (size_t m = 0; m < 2; m++) {
+            jg_key(g, maps[m]);
+            jg_array_open(g);
+            jg_map_open(g);
+            jg_key_uint(g, "containerID", 0);
+            jg_key_uint(g, "hostID", m == 0 ? geteuid() : getegid());
+            jg_key_uint(g, "size", 1);
+            jg_map_close(g);
+            jg_array_close(g);
+        }
+        jg_map_close(g);
     }
     jg_map_close(g);
 }

@@ -36,7 +36,7 @@ int rt_state_dir_create(const char *root, const char *id, char **dir, pr_error *
     _cleanup_free_ char *d = xasprintf("%s/%s", root, id);
     if (mkdir(d, 0700) < 0) {
         if (errno == EEXIST)
-            return pr_err(err, 0, "container \"%s\" already exists", id);
+            return pr_err_code(err, EEXIST, "container \"%s\" already exists", id);
         return pr_err(err, errno, "mkdir `%s`", d);
     }
     *dir = steal_pointer(&d);
@@ -66,12 +66,12 @@ int rt_state_load(const char *root, const char *id, struct rt_state **out, pr_er
     _cleanup_free_ char *dir = xasprintf("%s/%s", root, id);
     _cleanup_free_ char *path = xasprintf("%s/state.json", dir);
     if (access(dir, F_OK) < 0)
-        return pr_err(err, ENOENT, "container \"%s\" does not exist", id);
+        return pr_err_code(err, ENOENT, "container \"%s\" does not exist", id);
     if (access(path, F_OK) < 0)
-        return pr_err(err, ENOENT,
-                      "container \"%s\" does not exist (still being created, or "
-                      "its creation failed)",
-                      id);
+        return pr_err_code(err, ENOENT,
+                           "container \"%s\" does not exist (still being created, or "
+                           "its creation failed)",
+                           id);
     struct rt_state *s = xcalloc(1, sizeof(*s));
     _cleanup_state_ struct rt_state *guard = s;
     if ((r = json_parse_file(path, &s->tree, err)) < 0)
