@@ -61,6 +61,19 @@ size_t strv_length(char *const *v)
     return n;
 }
 
+void strv_consume(char ***v, char *s)
+{
+    size_t n = strv_length(*v);
+    *v = xrealloc(*v, (n + 2) * sizeof(char *));
+    (*v)[n] = s;
+    (*v)[n + 1] = NULL;
+}
+
+void strv_extend(char ***v, const char *s)
+{
+    strv_consume(v, xstrdup(s));
+}
+
 bool has_prefix(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;

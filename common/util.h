@@ -80,6 +80,9 @@ char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 size_t strv_length(char *const *v);
+/* Append to a NULL-terminated vector (*v may be NULL): a copy of s, or s itself. */
+void strv_extend(char ***v, const char *s);
+void strv_consume(char ***v, char *s);
 bool has_prefix(const char *s, const char *prefix);
 
 #endif

@@ -63,7 +63,7 @@ static int on_exec(int key, const char *v, void *data)
             pr_err(&p->err, 0, "--env \"%s\": expected NAME=VALUE", v);
             return -EINVAL;
         }
-        strv_push(&p->o.env, v);
+        strv_extend(&p->o.env, v);
         break;
     case O_TTY:
         p->o.tty = true;
@@ -100,7 +100,7 @@ static int on_exec(int key, const char *v, void *data)
         p->o.no_new_privs = true;
         break;
     case O_CAP:
-        strv_push(&p->o.caps, v);
+        strv_extend(&p->o.caps, v);
         break;
     case O_PRESERVE:
         if (parse_int_arg("--preserve-fds", v, 0, 65536, &n, &p->err) < 0)

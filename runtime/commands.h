@@ -24,8 +24,6 @@ int parse_opts(int argc, char **argv, const struct opt_def *defs,
                pr_error **err);
 int parse_int_arg(const char *flag, const char *s, long long min, long long max, long long *out,
                   pr_error **err);
-/* Appends to a NULL-terminated vector. */
-void strv_push(char ***v, const char *s);
 
 /* Each returns the process exit status (>= 0) or a negative errno with err set. */
 int cmd_create(struct rt_global *g, int argc, char **argv, pr_error **err);

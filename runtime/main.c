@@ -108,6 +108,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "podrun-runtime: open log file `%s`: %s\n", p.log, strerror(errno));
         return 1;
     }
+    /* create moves into the bundle before it makes the state dir: a relative --root must mean
+     * the caller's directory, as runc's does. */
+    _cleanup_free_ char *abs_root = NULL;
+    if (p.g.root[0] != '/') {
+        _cleanup_free_ char *cwd = getcwd(NULL, 0);
+        if (!cwd) {
+            fprintf(stderr, "podrun-runtime: getcwd: %s\n", strerror(errno));
+            return 1;
+        }
+        p.g.root = abs_root = xasprintf("%s/%s", cwd, p.g.root);
+    }
     if (p.version) {
         printf("podrun-runtime version %s\nspec: %s\n", PACKAGE_VERSION, RT_OCI_VERSION);
         return 0;
@@ -196,10 +207,3 @@ int parse_int_arg(const char *flag, const char *s, long long min, long long max,
     return 0;
 }
 
-void strv_push(char ***v, const char *s)
-{
-    size_t n = strv_length(*v);
-    *v = xrealloc(*v, (n + 2) * sizeof(char *));
-    (*v)[n] = xstrdup(s);
-    (*v)[n + 1] = NULL;
-}

@@ -9,7 +9,7 @@ BUILD_PKGS=(build-essential autoconf automake libtool pkg-config
   libarchive-dev libcurl4-openssl-dev libmnl-dev libnftnl-dev libyaml-dev libzstd-dev)
 TEST_PKGS=(bats jq busybox-static iproute2 time util-linux procps psmisc
   runc crun podman conmon hyperfine
-  skopeo umoci docker-registry containernetworking-plugins nftables
+  skopeo umoci docker-registry containernetworking-plugins nftables zstd python3 bc
   qemu-system-x86 kmod cpio xz-utils)
 
 missing=()

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int unit_failed_checks;
-static int unit_tests_run, unit_tests_failed;
-static const char *unit_skip_reason;
+static int unit_failed_checks __attribute__((unused));
+static int unit_tests_run __attribute__((unused)), unit_tests_failed __attribute__((unused));
+static const char *unit_skip_reason __attribute__((unused));
 
 /* Inside a test: mark it skipped (with a reason that holds on a real machine) and return. */
 #define SKIP(reason)                                                                               \

@@ -24,3 +24,10 @@ check_PROGRAMS += tests/unit/test-cgroup
 tests_unit_test_cgroup_SOURCES = tests/unit/test-cgroup.c tests/unit/unit.h
 tests_unit_test_cgroup_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cgroup_LDADD = $(UNIT_LIBS)
+
+
+# images (images/*.c)
+check_PROGRAMS += tests/unit/test-images
+tests_unit_test_images_SOURCES = tests/unit/test-images.c tests/unit/unit.h
+tests_unit_test_images_CFLAGS = $(IMAGES_CFLAGS)
+tests_unit_test_images_LDADD = $(IMAGES_LIBS)

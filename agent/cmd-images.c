@@ -1,0 +1,412 @@
+/* The image commands of the podrun CLI: thin wrappers over the images library. */
+#include "commands.h"
+#include "images/images.h"
+#include "images/pull.h"
+#include "images/ref.h"
+#include "json.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <time.h>
+#include <unistd.h>
+
+static int open_store(struct podrun_global *g, bool exclusive, image_store **s, pr_error **err)
+{
+    return store_open(g->images_root, exclusive, s, err);
+}
+
+static void human_size(int64_t n, char buf[32])
+{
+    static const char *units[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = (double)n;
+    size_t u = 0;
+    while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(buf, 32, u ? "%.3g %s" : "%.0f %s", v, units[u]);
+}
+
+/* "docker.io/library/busybox:latest" -> repository and tag. */
+static void split_name(const char *name, char **repo, const char **tag)
+{
+    const char *at = strchr(name, '@');
+    const char *colon = strrchr(name, ':');
+    const char *slash = strrchr(name, '/');
+    if (at) {
+        *repo = strndup(name, (size_t)(at - name));
+        *tag = "<none>";
+    } else if (colon && (!slash || colon > slash)) {
+        *repo = strndup(name, (size_t)(colon - name));
+        *tag = colon + 1;
+    } else {
+        *repo = xstrdup(name);
+        *tag = "<none>";
+    }
+}
+
+static void gen_image_summary(yajl_gen g, const image_rec *r)
+{
+    jg_map_open(g);
+    jg_key_str(g, "Id", digest_hex(r->config));
+    jg_key_str(g, "Digest", r->manifest);
+    jg_key(g, "Names");
+    jg_array_open(g);
+    for (char **n = r->names; *n; n++)
+        jg_str(g, *n);
+    jg_array_close(g);
+    jg_key_str(g, "Created", r->created);
+    jg_key_int(g, "Size", r->size);
+    jg_key_int(g, "Layers", (long long)strv_length(r->layers));
+    jg_map_close(g);
+}
+
+static void print_gen(yajl_gen g)
+{
+    size_t len;
+    const char *buf = jg_buf(g, &len);
+    fwrite(buf, 1, len, stdout);
+    if (len && buf[len - 1] != '\n')
+        putchar('\n');
+}
+
+static int list_images(struct podrun_global *gl, const char *format, bool quiet, pr_error **err)
+{
+    _cleanup_store_ image_store *s = NULL;
+    _cleanup_image_list_ image_list *l = NULL;
+    int r;
+    if ((r = open_store(gl, false, &s, err)) < 0 || (r = store_list_images(s, &l, err)) < 0)
+        return r;
+    if (format && streq(format, "json")) {
+        _cleanup_gen_ yajl_gen g = json_gen_new(true);
+        jg_array_open(g);
+        for (size_t i = 0; i < l->n; i++)
+            gen_image_summary(g, &l->v[i]);
+        jg_array_close(g);
+        print_gen(g);
+        return 0;
+    }
+    if (format && !streq(format, "table"))
+        return pr_err(err, 0, "unknown --format `%s` (json or table)", format);
+    if (!quiet)
+        printf("%-40s %-16s %-12s %-20s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+    for (size_t i = 0; i < l->n; i++) {
+        const image_rec *rec = &l->v[i];
+        if (quiet) {
+            printf("%.12s\n", digest_hex(rec->config));
+            continue;
+        }
+        char size[32];
+        human_size(rec->size, size);
+        char created[21];
+        snprintf(created, sizeof(created), "%.19s", rec->created ? rec->created : "");
+        for (char *c = created; *c; c++)
+            if (*c == 'T')
+                *c = ' ';
+        if (!rec->names[0])
+            printf("%-40s %-16s %-12.12s %-20s %s\n", "<none>", "<none>", digest_hex(rec->config),
+                   created, size);
+        for (char **n = rec->names; *n; n++) {
+            _cleanup_free_ char *repo = NULL;
+            const char *tag;
+            split_name(*n, &repo, &tag);
+            printf("%-40s %-16s %-12.12s %-20s %s\n", repo, tag, digest_hex(rec->config), created,
+                   size);
+        }
+    }
+    return 0;
+}
+
+int cmd_images(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *format = NULL;
+    bool quiet = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "f:q", opts, NULL)) != -1) {
+        if (c == 'f')
+            format = optarg;
+        else if (c == 'q')
+            quiet = true;
+        else
+            return pr_err(err, 0, "usage: podrun images [--format json|table] [--quiet]");
+    }
+    if (optind != argc)
+        return pr_err(err, 0, "usage: podrun images [--format json|table] [--quiet]");
+    return list_images(g, format, quiet, err);
+}
+
+int cmd_load(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    static const struct option opts[] = {
+        {"input", required_argument, NULL, 'i'},
+        {"quiet", no_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *input = NULL;
+    bool quiet = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "i:q", opts, NULL)) != -1) {
+        if (c == 'i')
+            input = optarg;
+        else if (c == 'q')
+            quiet = true;
+        else
+            return pr_err(err, 0,
+                          "usage: podrun load [-q] FILE|DIR|- (or an archive on standard input)");
+    }
+    if (!input && optind < argc)
+        input = argv[optind++];
+    if (!input && !isatty(STDIN_FILENO))
+        input = "-";
+    if (!input || optind != argc)
+        return pr_err(err, 0,
+                      "usage: podrun load [-q] FILE|DIR|- (or an archive on standard input)");
+    _cleanup_store_ image_store *s = NULL;
+    _cleanup_strv_ char **loaded = NULL;
+    int r = open_store(g, false, &s, err);
+    if (r < 0)
+        return r;
+    r = images_load(s, input, &loaded, err);
+    for (char **l = loaded; !quiet && l && *l; l++)
+        printf("Loaded image: %s\n", *l);
+    return r;
+}
+
+int cmd_pull(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    static const struct option opts[] = {
+        {"quiet", no_argument, NULL, 'q'},
+        {"tls-verify", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
+    };
+    struct pull_options po = {.progress = isatty(STDERR_FILENO), .tls_verify = -1};
+    int c;
+    while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+        if (c == 'q')
+            po.progress = false, po.quiet = true;
+        else if (c == 't')
+            po.tls_verify = streq(optarg, "false") ? 0 : 1;
+        else
+            return pr_err(err, 0, "usage: podrun pull [-q] [--tls-verify=false] REF");
+    }
+    if (optind + 1 != argc)
+        return pr_err(err, 0, "usage: podrun pull [-q] [--tls-verify=false] REF");
+    _cleanup_store_ image_store *s = NULL;
+    int r = open_store(g, false, &s, err);
+    if (r < 0)
+        return r;
+    image_rec rec = {0};
+    r = images_pull(s, argv[optind], &po, &rec, err);
+    if (r < 0)
+        return r;
+    if (!po.quiet)
+        printf("%s\n", rec.config);
+    image_rec_clear(&rec);
+    return 0;
+}
+
+static int gc(image_store *s, bool verbose, pr_error **err)
+{
+    unsigned blobs, layers;
+    uint64_t bytes;
+    int r = store_gc(s, &blobs, &layers, &bytes, err);
+    if (r == 0 && verbose) {
+        char size[32];
+        human_size((int64_t)bytes, size);
+        printf("Removed %u blobs and %u layers, %s\n", blobs, layers, size);
+    }
+    return r;
+}
+
+int cmd_rmi(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    static const struct option opts[] = {
+        {"force", no_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    bool force = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+        if (c == 'f')
+            force = true;
+        else
+            return pr_err(err, 0, "usage: podrun rmi [--force] IMAGE...");
+    }
+    if (optind >= argc)
+        return pr_err(err, 0, "usage: podrun rmi [--force] IMAGE...");
+    _cleanup_store_ image_store *s = NULL;
+    int r = open_store(g, true, &s, err);
+    if (r < 0)
+        return r;
+    for (int i = optind; i < argc; i++) {
+        _cleanup_free_ char *removed = NULL;
+        r = store_remove_image(s, argv[i], force, &removed, err);
+        if (r < 0)
+            return r;
+        if (removed)
+            printf("Deleted: %s\n", removed);
+        else
+            printf("Untagged: %s\n", argv[i]);
+    }
+    return gc(s, false, err);
+}
+
+int cmd_save(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'F'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *output = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        if (c == 'o')
+            output = optarg;
+        else if (c == 'F' && !streq(optarg, "oci-archive"))
+            return pr_err(err, 0, "save: only --format oci-archive is supported");
+        else if (c != 'F')
+            return pr_err(err, 0, "usage: podrun save -o FILE IMAGE...");
+    }
+    if (!output || optind >= argc)
+        return pr_err(err, 0, "usage: podrun save -o FILE IMAGE...");
+    _cleanup_store_ image_store *s = NULL;
+    int r = open_store(g, false, &s, err);
+    if (r < 0)
+        return r;
+    return images_save(s, argv + optind, output, err);
+}
+
+int cmd_tag(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    if (argc < 3)
+        return pr_err(err, 0, "usage: podrun tag IMAGE NAME...");
+    _cleanup_store_ image_store *s = NULL;
+    int r = open_store(g, false, &s, err);
+    if (r < 0)
+        return r;
+    for (int i = 2; i < argc; i++) {
+        r = store_tag_image(s, argv[1], argv[i], err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static void gen_inspect(yajl_gen g, image_store *s, const image_rec *rec, yajl_val manifest,
+                        yajl_val config)
+{
+    jg_map_open(g);
+    jg_key_str(g, "Id", rec->config);
+    jg_key_str(g, "Digest", rec->manifest);
+    jg_key(g, "RepoTags");
+    jg_array_open(g);
+    for (char **n = rec->names; *n; n++)
+        jg_str(g, *n);
+    jg_array_close(g);
+    jg_key_str(g, "Created", rec->created);
+    yajl_val v;
+    if ((v = json_get(config, "architecture")) && YAJL_IS_STRING(v))
+        jg_key_str(g, "Architecture", v->u.string);
+    if ((v = json_get(config, "os")) && YAJL_IS_STRING(v))
+        jg_key_str(g, "Os", v->u.string);
+    jg_key_int(g, "Size", rec->size);
+    if ((v = json_get(config, "config"))) {
+        jg_key(g, "Config");
+        jg_value(g, v);
+    }
+    if ((v = json_get(config, "rootfs"))) {
+        jg_key(g, "RootFS");
+        jg_value(g, v);
+    }
+    jg_key(g, "Layers");
+    jg_array_open(g);
+    for (char **l = rec->layers; *l; l++)
+        jg_str(g, *l);
+    jg_array_close(g);
+    jg_key(g, "LayerDirs");
+    jg_array_open(g);
+    for (char **l = rec->layers; *l; l++) {
+        _cleanup_free_ char *p = store_layer_path(s, *l);
+        jg_str(g, p);
+    }
+    jg_array_close(g);
+    jg_key(g, "Manifest");
+    jg_value(g, manifest);
+    jg_map_close(g);
+}
+
+static int image_inspect(struct podrun_global *gl, int argc, char **argv, pr_error **err)
+{
+    if (argc < 2)
+        return pr_err(err, 0, "usage: podrun image inspect IMAGE...");
+    _cleanup_store_ image_store *s = NULL;
+    int r = open_store(gl, false, &s, err);
+    if (r < 0)
+        return r;
+    _cleanup_gen_ yajl_gen g = json_gen_new(true);
+    jg_array_open(g);
+    for (int i = 1; i < argc; i++) {
+        image_rec rec = {0};
+        r = store_find_image(s, argv[i], &rec, err);
+        if (r < 0)
+            return r;
+        _cleanup_free_ char *mtext = NULL, *ctext = NULL;
+        _cleanup_json_ yajl_val m = NULL, cfg = NULL;
+        if ((r = store_read_blob(s, rec.manifest, MANIFEST_MAX_SIZE, &mtext, NULL, err)) < 0 ||
+            (r = images_read_config(s, &rec, &ctext, err)) < 0 ||
+            (r = json_parse(mtext, "manifest", &m, err)) < 0 ||
+            (r = json_parse(ctext, "config", &cfg, err)) < 0) {
+            image_rec_clear(&rec);
+            return r;
+        }
+        gen_inspect(g, s, &rec, m, cfg);
+        image_rec_clear(&rec);
+    }
+    jg_array_close(g);
+    print_gen(g);
+    return 0;
+}
+
+static int image_prune(struct podrun_global *gl, int argc, char **argv, pr_error **err)
+{
+    (void)argv;
+    if (argc != 1)
+        return pr_err(err, 0, "usage: podrun image prune");
+    _cleanup_store_ image_store *s = NULL;
+    int r = open_store(gl, true, &s, err);
+    if (r < 0)
+        return r;
+    return gc(s, true, err);
+}
+
+int cmd_image(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    if (argc < 2)
+        return pr_err(err, 0, "usage: podrun image inspect|prune|ls|rm|load|pull|save|tag ...");
+    const char *sub = argv[1];
+    argc--, argv++;
+    optind = 0;
+    if (streq(sub, "inspect"))
+        return image_inspect(g, argc, argv, err);
+    if (streq(sub, "prune"))
+        return image_prune(g, argc, argv, err);
+    if (streq(sub, "ls") || streq(sub, "list"))
+        return cmd_images(g, argc, argv, err);
+    if (streq(sub, "rm"))
+        return cmd_rmi(g, argc, argv, err);
+    if (streq(sub, "load"))
+        return cmd_load(g, argc, argv, err);
+    if (streq(sub, "pull"))
+        return cmd_pull(g, argc, argv, err);
+    if (streq(sub, "save"))
+        return cmd_save(g, argc, argv, err);
+    if (streq(sub, "tag"))
+        return cmd_tag(g, argc, argv, err);
+    return pr_err(err, 0, "unknown image subcommand `%s`", sub);
+}

@@ -1,0 +1,88 @@
+/* podrun: the CLI. This file parses the global options and dispatches to a command; the
+ * commands live in cmd-*.c and the work in the part libraries (images/, ...). */
+#include "commands.h"
+#include "log.h"
+#include "util.h"
+
+#include <config.h>
+#include <getopt.h>
+
+static const struct {
+    const char *name;
+    podrun_cmd_fn fn;
+    const char *help;
+} commands[] = {
+    {"images", cmd_images, "list stored images"},
+    {"image", cmd_image, "image subcommands: inspect, prune, ls, rm, load, pull, save, tag"},
+    {"load", cmd_load, "import an OCI layout, oci-archive or docker-archive"},
+    {"pull", cmd_pull, "download an image from a registry"},
+    {"rmi", cmd_rmi, "remove images"},
+    {"save", cmd_save, "write images as an oci-archive"},
+    {"tag", cmd_tag, "give an image another name"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: podrun [--images-root DIR] [--debug] COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\nSee podrun(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct podrun_global g = {0};
+    static const struct option opts[] = {
+        {"images-root", required_argument, NULL, 'R'},
+        {"root", required_argument, NULL, 'R'},
+        {"debug", no_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    /* "+": stop at the command; its options are its own. */
+    while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
+        switch (c) {
+        case 'R':
+            g.images_root = optarg;
+            break;
+        case 'D':
+            g.debug = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'v':
+            printf("podrun version %s\n", PACKAGE_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    pr_log_init(NULL, false, g.debug);
+    const char *name = argv[optind];
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+        if (!streq(commands[i].name, name))
+            continue;
+        pr_error *err = NULL;
+        /* Each command sees argv[0] = its name, and getopt starts afresh for it. */
+        int at = optind;
+        optind = 0;
+        int r = commands[i].fn(&g, argc - at, argv + at, &err);
+        if (r < 0) {
+            fprintf(stderr, "podrun %s: %s\n", name, err && err->msg ? err->msg : strerror(-r));
+            pr_error_free(err);
+            return 1;
+        }
+        return 0;
+    }
+    fprintf(stderr, "podrun: unknown command `%s`\n", name);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,37 @@
+/* The images library's entry points for the CLI and the agent: import, export, inspect, and
+ * turning a stored image into a container root (see overlay.h) or pulling one (pull.h). */
+#ifndef PODRUN_IMAGES_IMAGES_H
+#define PODRUN_IMAGES_IMAGES_H
+
+#include "error.h"
+#include "manifest.h"
+#include "store.h"
+
+/* Makes the manifest (already a blob, as are its config and layers) an image of the store:
+ * checks every blob is there, unpacks each layer not yet unpacked, and records it under names
+ * (NULL-terminated, normalized; may be empty). out (optional) gets the record. */
+int images_commit(image_store *s, const char *manifest_digest, const char *index_digest,
+                  char *const *names, image_rec *out, pr_error **err);
+
+/* Imports an OCI layout directory, an oci-archive or a docker-archive (tar, optionally
+ * compressed). *loaded gets one line per image: its names, or its ID when it has none. */
+int images_load(image_store *s, const char *path, char ***loaded, pr_error **err);
+
+/* Writes the images refs name as an oci-archive at path (atomically). */
+int images_save(image_store *s, char *const *refs, const char *path, pr_error **err);
+
+/* From a stored config: its creation time and rootfs.diff_ids (NULL when it has none). */
+int images_config_info(image_store *s, const char *config, char **created, char ***diff_ids,
+                       pr_error **err);
+
+/* Unpacks layers on worker threads (as many as CPUs) as they are added; finish waits for all
+ * of them, returns the first failure and frees the pool. */
+typedef struct unpack_pool unpack_pool;
+unpack_pool *unpack_pool_new(image_store *s);
+void unpack_pool_add(unpack_pool *p, const char *digest, const char *diff_id);
+int unpack_pool_finish(unpack_pool *p, pr_error **err);
+
+/* The image's config JSON, as stored. */
+int images_read_config(image_store *s, const image_rec *rec, char **out, pr_error **err);
+
+#endif
