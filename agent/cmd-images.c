@@ -1,6 +1,7 @@
 /* The image commands of the podrun CLI: thin wrappers over the images library. */
 #include "commands.h"
 #include "images/images.h"
+#include "images/overlay.h"
 #include "images/pull.h"
 #include "images/ref.h"
 #include "json.h"
@@ -385,10 +386,51 @@ static int image_prune(struct podrun_global *gl, int argc, char **argv, pr_error
     return gc(s, true, err);
 }
 
+/* podrun image mount IMAGE ID DIR: a container root from an image (DIR/rootfs, an overlay
+ * with DIR/upper and DIR/work), and on stdout the runtime config pieces the image asks for
+ * ({"process", "root", "annotations"}) to merge into a bundle's config.json. */
+static int image_mount(struct podrun_global *gl, int argc, char **argv, pr_error **err)
+{
+    if (argc != 4)
+        return pr_err(err, 0, "usage: podrun image mount IMAGE CONTAINER-ID DIR");
+    _cleanup_store_ image_store *s = NULL;
+    int r = open_store(gl, false, &s, err);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *rootfs = NULL;
+    if ((r = images_mount_rootfs(s, argv[1], argv[2], argv[3], &rootfs, err)) < 0)
+        return r;
+    image_rec rec = {0};
+    image_process p = {0};
+    if ((r = store_find_image(s, argv[1], &rec, err)) < 0 ||
+        (r = images_process_config(s, &rec, rootfs, &p, err)) < 0) {
+        image_rec_clear(&rec);
+        images_unmount_rootfs(s, argv[2], argv[3], NULL);
+        return r;
+    }
+    _cleanup_free_ char *json = images_runtime_config_json(&p, rootfs);
+    printf("%s\n", json);
+    image_process_clear(&p);
+    image_rec_clear(&rec);
+    return 0;
+}
+
+/* podrun image unmount ID DIR: undoes image mount, dropping the container's changes. */
+static int image_unmount(struct podrun_global *gl, int argc, char **argv, pr_error **err)
+{
+    if (argc != 3)
+        return pr_err(err, 0, "usage: podrun image unmount CONTAINER-ID DIR");
+    _cleanup_store_ image_store *s = NULL;
+    int r = open_store(gl, false, &s, err);
+    if (r < 0)
+        return r;
+    return images_unmount_rootfs(s, argv[1], argv[2], err);
+}
+
 int cmd_image(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     if (argc < 2)
-        return pr_err(err, 0, "usage: podrun image inspect|prune|ls|rm|load|pull|save|tag ...");
+        return pr_err(err, 0, "usage: podrun image inspect|prune|ls|rm|load|pull|save|tag|mount|unmount ...");
     const char *sub = argv[1];
     argc--, argv++;
     optind = 0;
@@ -408,5 +450,9 @@ int cmd_image(struct podrun_global *g, int argc, char **argv, pr_error **err)
         return cmd_save(g, argc, argv, err);
     if (streq(sub, "tag"))
         return cmd_tag(g, argc, argv, err);
+    if (streq(sub, "mount"))
+        return image_mount(g, argc, argv, err);
+    if (streq(sub, "unmount") || streq(sub, "umount"))
+        return image_unmount(g, argc, argv, err);
     return pr_err(err, 0, "unknown image subcommand `%s`", sub);
 }

@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
-# The main job: install what is needed, build, and run a container from a busybox bundle made
-# here from Debian's busybox-static (no network needed), printing its output.
+# The main job: install what is needed, build, load the busybox image podrun builds from
+# Debian's busybox-static (no network needed) into an image store, and run a container from it
+# on an overlay root with podrun-runtime, printing its output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
-runtime=$PWD/build/runtime/podrun-runtime
+build=$PWD/build
 work=$(mktemp -d /tmp/podrun-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-tests/lib/busybox-rootfs.sh "$work/rootfs"
-cd "$work"
-"$runtime" spec
-jq '.process.terminal = false
-  | .process.args = ["sh", "-c", "echo \"hello from a podrun container: $(hostname), pid $$, $(id -un)\"; uname -sr; ls /"]' \
-  config.json > config.json.new && mv config.json.new config.json
-"$runtime" --root "$work/state" run "podrun-demo-$$"
+id=podrun-demo-$$
+podrun() { "$build/agent/podrun" --images-root "$work/images" "$@"; }
+cleanup() {
+  "$build/runtime/podrun-runtime" --root "$work/state" delete --force "$id" 2>/dev/null || true
+  podrun image unmount "$id" "$work/bundle" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+podrun load "$build/images/busybox.tar"
+podrun images
+mkdir -p "$work/bundle"
+pieces=$(podrun image mount busybox:latest "$id" "$work/bundle")
+cd "$work/bundle"
+"$build/runtime/podrun-runtime" spec
+# The image's process and root, our own command, and no terminal (this is a script).
+jq --argjson img "$pieces" '.process = ($img.process + {terminal: false,
+    args: ["sh", "-c", "echo \"hello from a podrun container: $(hostname), pid $$, $(id -un)\"; uname -sr; ls /"]})
+  | .root = $img.root | .root.readonly = false' config.json > config.json.new
+mv config.json.new config.json
+"$build/runtime/podrun-runtime" --root "$work/state" run --bundle "$work/bundle" "$id"
