@@ -430,7 +430,8 @@ static int image_unmount(struct podrun_global *gl, int argc, char **argv, pr_err
 int cmd_image(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     if (argc < 2)
-        return pr_err(err, 0, "usage: podrun image inspect|prune|ls|rm|load|pull|save|tag|mount|unmount ...");
+        return pr_err(
+            err, 0, "usage: podrun image inspect|prune|ls|rm|load|pull|save|tag|mount|unmount ...");
     const char *sub = argv[1];
     argc--, argv++;
     optind = 0;

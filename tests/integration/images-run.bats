@@ -19,14 +19,14 @@ setup() {
 
 teardown() {
   standard_teardown
-  "$ROOTFS_TOOL" "$IMAGES_ROOT" umount "$CTR_PREFIX" "$CTR_DIR" 2>/dev/null || true
+  pr image unmount "$CTR_PREFIX" "$CTR_DIR" 2>/dev/null || true
   if mountpoint -q "$CTR_DIR/rootfs" 2>/dev/null; then umount -l "$CTR_DIR/rootfs"; fi
   rm -rf "$IMAGES_ROOT"
 }
 
 # bundle_from_image IMAGE: mounts the root and writes config.json from `spec` + the image.
 bundle_from_image() {
-  "$ROOTFS_TOOL" "$IMAGES_ROOT" mount "$1" "$CTR_PREFIX" "$CTR_DIR" > "$BATS_TEST_TMPDIR/pieces.json"
+  pr image mount "$1" "$CTR_PREFIX" "$CTR_DIR" > "$BATS_TEST_TMPDIR/pieces.json"
   (cd "$BUNDLE" && "$RUNTIME" spec)
   jq --slurpfile p "$BATS_TEST_TMPDIR/pieces.json" \
     '.process = (.process + $p[0].process) | .process.terminal = false | .root = $p[0].root | .annotations = $p[0].annotations' \
@@ -55,7 +55,7 @@ bundle_from_image() {
   # run (not detached) deletes the container when its process exits, as runc does.
   run rt state "$CTR_PREFIX"
   [ "$status" -ne 0 ]
-  "$ROOTFS_TOOL" "$IMAGES_ROOT" umount "$CTR_PREFIX" "$CTR_DIR"
+  pr image unmount "$CTR_PREFIX" "$CTR_DIR"
   ! grep -q "$CTR_DIR" /proc/self/mountinfo
   [ ! -e "$CTR_DIR/upper" ] && [ ! -e "$CTR_DIR/work" ] && [ ! -e "$CTR_DIR/rootfs" ]
   [ ! -e "$IMAGES_ROOT/containers/$CTR_PREFIX" ]
@@ -69,7 +69,7 @@ bundle_from_image() {
   [ -x "$layer/bin/busybox" ]
   update_config '.process.args = ["busybox", "true"]'
   rt run --bundle "$BUNDLE" "$CTR_PREFIX"
-  "$ROOTFS_TOOL" "$IMAGES_ROOT" umount "$CTR_PREFIX" "$CTR_DIR"
+  pr image unmount "$CTR_PREFIX" "$CTR_DIR"
   pr image prune
   [ ! -e "$layer" ]
 }
@@ -99,7 +99,7 @@ idx["manifests"][0].update(put(m))
 json.dump(idx, open(f"{d}/index.json", "w"))
 PY
   pr load "$BATS_TEST_TMPDIR/img"
-  "$ROOTFS_TOOL" "$IMAGES_ROOT" mount localhost/cfg:1 "$CTR_PREFIX" "$CTR_DIR" > "$BATS_TEST_TMPDIR/p.json"
+  pr image mount localhost/cfg:1 "$CTR_PREFIX" "$CTR_DIR" > "$BATS_TEST_TMPDIR/p.json"
   p=$BATS_TEST_TMPDIR/p.json
   [ "$(jq -c .process.args "$p")" = '["/bin/app","--serve","--port","80"]' ]
   [ "$(jq -c .process.env "$p")" = '["A=1","PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","HOME=/home/app"]' ]

@@ -1,6 +1,5 @@
-/* Test helper for the images library's container roots (no CLI command exposes them yet):
- *   images-rootfs ROOT mount IMAGE ID DIR   mounts DIR/rootfs, prints the runtime config pieces
- *   images-rootfs ROOT umount ID DIR        unmounts, removes the upper dir and the references
+/* Test helper for pieces of the images library no CLI command exposes (container roots are
+ * `podrun image mount`):
  *   images-rootfs ROOT user IMAGE-ROOTFS USER   prints "uid gid [gids...]"
  *   images-rootfs ROOT unpack LAYER-FILE DIR    unpacks one layer into an empty DIR (bench) */
 #include "images/images.h"
@@ -40,36 +39,6 @@ int main(int argc, char **argv)
             src < 0 || dest < 0 ? -errno : unpack_layer_fd(src, dest, argv[3], NULL, NULL, &err);
         return r < 0 ? fail(err, r) : 0;
     }
-    bool mount = argc == 6 && streq(argv[2], "mount");
-    if (!mount && !(argc == 5 && streq(argv[2], "umount"))) {
-        fprintf(
-            stderr,
-            "usage: images-rootfs ROOT mount IMAGE ID DIR | umount ID DIR | user ROOTFS USER\n");
-        return 2;
-    }
-    _cleanup_store_ image_store *s = NULL;
-    int r = store_open(argv[1], false, &s, &err);
-    if (r < 0)
-        return fail(err, r);
-    if (!mount) {
-        r = images_unmount_rootfs(s, argv[3], argv[4], &err);
-        return r < 0 ? fail(err, r) : 0;
-    }
-    _cleanup_free_ char *rootfs = NULL;
-    r = images_mount_rootfs(s, argv[3], argv[4], argv[5], &rootfs, &err);
-    if (r < 0)
-        return fail(err, r);
-    image_rec rec = {0};
-    image_process p = {0};
-    if ((r = store_find_image(s, argv[3], &rec, &err)) < 0 ||
-        (r = images_process_config(s, &rec, rootfs, &p, &err)) < 0) {
-        image_rec_clear(&rec);
-        images_unmount_rootfs(s, argv[4], argv[5], NULL);
-        return fail(err, r);
-    }
-    _cleanup_free_ char *json = images_runtime_config_json(&p, rootfs);
-    printf("%s\n", json);
-    image_process_clear(&p);
-    image_rec_clear(&rec);
-    return 0;
+    fprintf(stderr, "usage: images-rootfs ROOT user ROOTFS USER | unpack LAYER-FILE DIR\n");
+    return 2;
 }
