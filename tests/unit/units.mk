@@ -31,3 +31,9 @@ check_PROGRAMS += tests/unit/test-images
 tests_unit_test_images_SOURCES = tests/unit/test-images.c tests/unit/unit.h
 tests_unit_test_images_CFLAGS = $(IMAGES_CFLAGS)
 tests_unit_test_images_LDADD = $(IMAGES_LIBS)
+
+# CNI plugins (cni/)
+check_PROGRAMS += tests/unit/test-cni
+tests_unit_test_cni_SOURCES = tests/unit/test-cni.c tests/unit/unit.h
+tests_unit_test_cni_CFLAGS = $(CNI_CFLAGS)
+tests_unit_test_cni_LDADD = $(CNI_LIBS)
