@@ -3,7 +3,10 @@
 #include "log.h"
 #include "util.h"
 
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
 
 enum {
     O_BUNDLE = 1,
@@ -48,6 +51,16 @@ static int on_create(int key, const char *v, void *data)
         p->o.console_socket = v;
         break;
     case O_PIDFILE:
+        /* create moves into the bundle before it writes the pid file: a relative path must mean
+         * the caller's directory, as runc's does. One create per process: static is enough. */
+        if (v[0] && v[0] != '/') {
+            static char abs_pid_file[PATH_MAX];
+            _cleanup_free_ char *cwd = getcwd(NULL, 0);
+            if (!cwd || snprintf(abs_pid_file, sizeof(abs_pid_file), "%s/%s", cwd, v) >=
+                            (int)sizeof(abs_pid_file))
+                return pr_err(&p->err, cwd ? ENAMETOOLONG : errno, "--pid-file `%s`", v);
+            v = abs_pid_file;
+        }
         p->o.pid_file = v;
         break;
     case O_NOPIVOT:

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,6 +62,16 @@ static int on_list(int key, const char *v, void *data)
     return 0;
 }
 
+/* runc's list names the user owning the state dir (its `state` leaves owner empty). */
+static char *state_dir_owner(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) < 0)
+        return xstrdup("");
+    struct passwd *pw = getpwuid(st.st_uid);
+    return pw ? xstrdup(pw->pw_name) : xasprintf("#%u", (unsigned)st.st_uid);
+}
+
 static int id_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -104,6 +115,8 @@ int cmd_list(struct rt_global *g, int argc, char **argv, pr_error **err)
         if (rt_container_load(g, ids[i], &s, &cg, NULL) < 0)
             continue;
         const char *status = rt_state_status(s, cg);
+        free(s->owner);
+        s->owner = state_dir_owner(s->dir);
         if (streq(p.format, "json")) {
             rt_state_gen_oci(s, status, gen);
         } else if (p.quiet) {
@@ -111,7 +124,7 @@ int cmd_list(struct rt_global *g, int argc, char **argv, pr_error **err)
         } else {
             printf("%-12s %-8d %-10s %-40s %-30s %s\n", s->id,
                    streq(status, "stopped") ? 0 : (int)s->pid, status, s->bundle, s->created,
-                   *s->owner ? s->owner : "root");
+                   s->owner);
         }
     }
     if (streq(p.format, "json")) {

@@ -314,9 +314,7 @@ static void run_late_hooks(const struct rt_state *s, const char *kind, const cha
     if (!json_get(hooks, kind))
         return;
     _cleanup_free_ char *st = rt_hook_state_json(s->id, s->pid, status, s->bundle, s->annotations);
-    _cleanup_error_ pr_error *e = NULL;
-    if (rt_hooks_run(hooks, kind, st, &e) < 0)
-        pr_warning("%s", e->msg);
+    rt_hooks_run_warn(hooks, kind, st);
 }
 
 int rt_container_start(const struct rt_global *g, const char *id, pr_error **err)
@@ -391,6 +389,10 @@ int rt_container_delete(const struct rt_global *g, const char *id, bool force, p
             rm_rf(dir);
             return 0;
         }
+        /* As runc: --force of a container that is already gone succeeds (podman deletes with
+         * --force after a failed create, and an exit command may have deleted it first). */
+        if (force && access(dir, F_OK) < 0 && errno == ENOENT)
+            return 0;
         *err = steal_pointer(&lerr);
         return r;
     }

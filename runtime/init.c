@@ -405,17 +405,32 @@ void rt_init_stage1(const struct rt_init_args *a)
     if (err)
         fail(a->sync, err);
 
+    /* Both stages write to the same socket: stage 2 must not speak before our SYNC_PID is
+     * sent, or the runtime could take READY first and record pid 0. It waits for our byte (or
+     * the EOF of our exit). */
+    int order[2];
+    if (pipe2(order, O_CLOEXEC) < 0) {
+        pr_err(&err, errno, "pipe");
+        fail(a->sync, err);
+    }
     pid_t pid = clone_parent();
     if (pid < 0) {
         pr_err(&err, errno, "clone the container process");
         fail(a->sync, err);
     }
     if (pid == 0) {
+        char c;
+        close(order[1]);
+        while (read(order[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        close(order[0]);
         if (a->is_exec)
             stage2_exec(a);
         stage2_create(a);
     }
     if (sync_send(a->sync, SYNC_PID, pid, -1) < 0)
+        _exit(1);
+    if (write(order[1], "", 1) < 0)
         _exit(1);
     _exit(0);
 }

@@ -85,12 +85,11 @@ pm_kill_leftover_processes() {
 }
 
 pm_remove_cgroup_parent() {
-  local hier dir
+  local hier
   for hier in /sys/fs/cgroup /sys/fs/cgroup/*; do
     [ -d "$hier$PM_CGROUP_PARENT" ] || continue
-    for dir in $(find "$hier$PM_CGROUP_PARENT" -depth -type d); do
-      rmdir "$dir" 2>/dev/null || echo "cannot remove cgroup $dir" >&2
-    done
+    find "$hier$PM_CGROUP_PARENT" -depth -type d -exec rmdir {} + 2>/dev/null ||
+      echo "cannot remove cgroup $hier$PM_CGROUP_PARENT" >&2
   done
 }
 
@@ -281,9 +280,9 @@ pm_cgroup_dirs() {
   [ -z "$(pm ps -aq)" ]
   [ ! -e "$PM_RUNTIME_ROOT/$id" ]
   [ -z "$(pm_cgroup_dirs "$id")" ]
-  [ ! -e "/proc/$pid" ] || ! grep -q sleep "/proc/$pid/cmdline"
+  if [ -e "/proc/$pid" ]; then run ! grep -q sleep "/proc/$pid/cmdline"; fi
   for i in $(seq 20); do pgrep -f -- "conmon.*-c $id" >/dev/null || break; sleep 0.1; done
-  ! pgrep -f -- "conmon.*-c $id"
+  run ! pgrep -f -- "conmon.*-c $id"
 
   # stop then rm: the exit command already deleted the runtime's container, rm finishes it
   id=$(pm_run run -d --name ctr-rm2 "$PM_IMAGE" sleep 1000)
