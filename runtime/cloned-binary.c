@@ -44,6 +44,14 @@ int rt_ensure_cloned_binary(char **argv, pr_error **err)
     }
     if (fcntl(mfd, F_ADD_SEALS, REQUIRED_SEALS) < 0)
         return pr_err(err, errno, "seal the runtime's memfd copy");
+    /* The copy's /proc/self/exe names a memfd: say where the real binary is, for the helpers
+     * that live beside it (podrun-runtime-systemd). */
+    char real[4096];
+    ssize_t n = readlink("/proc/self/exe", real, sizeof(real) - 1);
+    if (n > 0) {
+        real[n] = '\0';
+        setenv("PODRUN_RUNTIME_EXE", real, 0);
+    }
     fexecve(mfd, argv, environ);
     return pr_err(err, errno, "re-execute from the sealed memfd copy");
 }

@@ -6,7 +6,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -62,14 +61,33 @@ static int on_list(int key, const char *v, void *data)
     return 0;
 }
 
+/* The name of uid from /etc/passwd. Read directly rather than through NSS: the runtime is a
+ * static binary, and the state dir's owner is a local user anyway. */
+static char *user_name(uid_t uid)
+{
+    _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+    char *line = NULL;
+    size_t cap = 0;
+    char *name = NULL;
+    while (f && !name && getline(&line, &cap, f) > 0) {
+        char *save = NULL;
+        char *n = strtok_r(line, ":", &save);
+        strtok_r(NULL, ":", &save); /* password */
+        char *id = strtok_r(NULL, ":", &save);
+        if (n && id && strtoul(id, NULL, 10) == uid)
+            name = xstrdup(n);
+    }
+    free(line);
+    return name ? name : xasprintf("#%u", (unsigned)uid);
+}
+
 /* runc's list names the user owning the state dir (its `state` leaves owner empty). */
 static char *state_dir_owner(const char *dir)
 {
     struct stat st;
     if (stat(dir, &st) < 0)
         return xstrdup("");
-    struct passwd *pw = getpwuid(st.st_uid);
-    return pw ? xstrdup(pw->pw_name) : xasprintf("#%u", (unsigned)st.st_uid);
+    return user_name(st.st_uid);
 }
 
 static int id_cmp(const void *a, const void *b)

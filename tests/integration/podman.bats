@@ -261,7 +261,11 @@ pm_cgroup_dirs() {
   [ "$(cat "/proc/$pid/root/tmp/tick")" = "$a" ]
   pm unpause ctr-p
   [ "$(pm inspect --format '{{.State.Status}}' ctr-p)" = running ]
-  sleep 0.3
+  # thawed: the ticker moves on (give a loaded machine a few seconds)
+  for i in $(seq 50); do
+    [ "$(cat "/proc/$pid/root/tmp/tick")" != "$a" ] && break
+    sleep 0.1
+  done
   [ "$(cat "/proc/$pid/root/tmp/tick")" != "$a" ]
 }
 
