@@ -25,6 +25,11 @@ tests_unit_test_cgroup_SOURCES = tests/unit/test-cgroup.c tests/unit/unit.h
 tests_unit_test_cgroup_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cgroup_LDADD = $(UNIT_LIBS)
 
+# the shim (shim/*.c): spec parsing, CRI log format and rotation, back-off, HTTP status lines
+check_PROGRAMS += tests/unit/test-shim
+tests_unit_test_shim_SOURCES = tests/unit/test-shim.c tests/unit/unit.h
+tests_unit_test_shim_CFLAGS = $(SHIM_CFLAGS)
+tests_unit_test_shim_LDADD = $(SHIM_LIBS)
 
 # images (images/*.c)
 check_PROGRAMS += tests/unit/test-images

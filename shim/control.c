@@ -1,0 +1,396 @@
+/* shim.sock: JSON requests and replies, one per line.
+ *   {"cmd":"status"}                          -> {"ok":true,"status":{...}}
+ *   {"cmd":"stop","container":"web","timeoutSeconds":5}   (no container: all of them)
+ *   {"cmd":"start","container":"web"}          (no container: all of them)
+ *   {"cmd":"exec","container":"web","command":["ls"],"timeoutSeconds":10}
+ *                                             -> {"ok":true,"exitCode":0,"output":"..."}
+ *   {"cmd":"reopen-logs"}
+ *   {"cmd":"events"}                          -> {"ok":true} then one event per line
+ *   {"cmd":"remove"}                          -> stops and deletes everything, replies, exits
+ * Errors: {"ok":false,"error":"..."}. */
+#include "shim.h"
+#include "json.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#define REQUEST_MAX  65536
+#define EXEC_OUT_MAX 65536
+
+struct client {
+    struct shim *shim;
+    int fd;
+    sd_event_source *src;
+    char *buf;
+    size_t n;
+    bool events;
+    bool closing;
+    bool busy; /* inside its own request: freed by on_client_io, not under it */
+    /* exec in flight */
+    pid_t exec_pid;
+    int exec_fd;
+    sd_event_source *exec_src, *exec_timer;
+    char *exec_out;
+    size_t exec_n;
+    struct client *next;
+};
+
+static void client_free(struct client *cl)
+{
+    struct shim *s = cl->shim;
+    for (struct client **pp = &s->clients; *pp; pp = &(*pp)->next)
+        if (*pp == cl) {
+            *pp = cl->next;
+            break;
+        }
+    if (cl->exec_pid > 0) {
+        shim_unwatch_child(s, cl->exec_pid);
+        kill(cl->exec_pid, SIGKILL);
+        waitpid(cl->exec_pid, NULL, 0);
+    }
+    sd_event_source_disable_unref(cl->exec_src);
+    sd_event_source_disable_unref(cl->exec_timer);
+    if (cl->exec_fd >= 0)
+        close(cl->exec_fd);
+    sd_event_source_disable_unref(cl->src);
+    close(cl->fd);
+    free(cl->exec_out);
+    free(cl->buf);
+    free(cl);
+}
+
+static void client_send(struct client *cl, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(cl->fd, data, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            /* A reader too slow for its events (or gone): it loses the stream, not us. */
+            cl->closing = true;
+            return;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+static void reply_gen(struct client *cl, yajl_gen g)
+{
+    size_t len;
+    const char *buf = jg_buf(g, &len);
+    client_send(cl, buf, len);
+    client_send(cl, "\n", 1);
+}
+
+static void reply_ok(struct client *cl)
+{
+    client_send(cl, "{\"ok\":true}\n", 12);
+}
+
+static void reply_error(struct client *cl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void reply_error(struct client *cl, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    _cleanup_free_ char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    _cleanup_gen_ yajl_gen g = json_gen_new(false);
+    jg_map_open(g);
+    jg_key_bool(g, "ok", false);
+    jg_key_str(g, "error", msg);
+    jg_map_close(g);
+    reply_gen(cl, g);
+}
+
+void control_broadcast(struct shim *s, const char *line, size_t len)
+{
+    for (struct client *cl = s->clients, *next; cl; cl = next) {
+        next = cl->next;
+        if (!cl->events)
+            continue;
+        client_send(cl, line, len);
+        if (cl->closing && !cl->busy)
+            client_free(cl);
+    }
+}
+
+/* ---- exec ---- */
+
+static void exec_finish(struct client *cl, int code, const char *error)
+{
+    cl->exec_src = sd_event_source_disable_unref(cl->exec_src);
+    cl->exec_timer = sd_event_source_disable_unref(cl->exec_timer);
+    if (cl->exec_fd >= 0) {
+        char tmp[4096];
+        ssize_t n;
+        while ((n = read(cl->exec_fd, tmp, sizeof(tmp))) > 0 && cl->exec_n < EXEC_OUT_MAX) {
+            cl->exec_out = xrealloc(cl->exec_out, cl->exec_n + (size_t)n + 1);
+            memcpy(cl->exec_out + cl->exec_n, tmp, (size_t)n);
+            cl->exec_n += (size_t)n;
+        }
+        close(cl->exec_fd);
+        cl->exec_fd = -1;
+    }
+    _cleanup_gen_ yajl_gen g = json_gen_new(false);
+    jg_map_open(g);
+    jg_key_bool(g, "ok", error == NULL);
+    if (error)
+        jg_key_str(g, "error", error);
+    else
+        jg_key_int(g, "exitCode", code);
+    jg_key(g, "output");
+    yajl_gen_string(g, (const unsigned char *)(cl->exec_out ? cl->exec_out : ""), cl->exec_n);
+    jg_map_close(g);
+    reply_gen(cl, g);
+    free(cl->exec_out);
+    cl->exec_out = NULL;
+    cl->exec_n = 0;
+}
+
+static void on_exec_exit(struct shim *s, void *data, const siginfo_t *si)
+{
+    struct client *cl = data;
+    cl->exec_pid = 0;
+    exec_finish(cl, si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status, NULL);
+}
+
+static int on_exec_output(sd_event_source *src, int fd, uint32_t revents, void *data)
+{
+    struct client *cl = data;
+    char tmp[4096];
+    ssize_t n = read(fd, tmp, sizeof(tmp));
+    if (n > 0 && cl->exec_n < EXEC_OUT_MAX) {
+        cl->exec_out = xrealloc(cl->exec_out, cl->exec_n + (size_t)n + 1);
+        memcpy(cl->exec_out + cl->exec_n, tmp, (size_t)n);
+        cl->exec_n += (size_t)n;
+    }
+    if (n == 0)
+        sd_event_source_set_enabled(src, SD_EVENT_OFF);
+    return 0;
+}
+
+static int on_exec_timeout(sd_event_source *src, uint64_t usec, void *data)
+{
+    struct client *cl = data;
+    if (cl->exec_pid > 0) {
+        shim_unwatch_child(cl->shim, cl->exec_pid);
+        kill(cl->exec_pid, SIGKILL);
+        waitpid(cl->exec_pid, NULL, 0);
+        cl->exec_pid = 0;
+    }
+    exec_finish(cl, -1, "exec timed out");
+    return 0;
+}
+
+static void do_exec(struct client *cl, struct container *c, yajl_val req)
+{
+    _cleanup_strv_ char **cmd = NULL;
+    _cleanup_error_ pr_error *err = NULL;
+    uint64_t timeout = 30 * USEC_PER_SEC;
+    int64_t t = 0;
+    if (json_get_strv(req, "command", "request", &cmd, &err) < 0 ||
+        json_get_int64(req, "timeoutSeconds", "request", &t, &err) < 0)
+        return reply_error(cl, "%s", err->msg);
+    if (!cmd || !cmd[0])
+        return reply_error(cl, "exec: command is required");
+    if (t > 0)
+        timeout = (uint64_t)t * USEC_PER_SEC;
+    if (cl->exec_pid > 0)
+        return reply_error(cl, "exec: one at a time per connection");
+    if (c->state != CTR_RUNNING)
+        return reply_error(cl, "exec: container %s is not running", c->spec->name);
+    int r = runtime_spawn_exec(cl->shim, c->spec->id, cmd, &cl->exec_fd, &err);
+    if (r < 0)
+        return reply_error(cl, "%s", err->msg);
+    cl->exec_pid = r;
+    shim_watch_child(cl->shim, cl->exec_pid, on_exec_exit, cl);
+    sd_event_add_io(cl->shim->event, &cl->exec_src, cl->exec_fd, EPOLLIN, on_exec_output, cl);
+    sd_event_add_time_relative(cl->shim->event, &cl->exec_timer, CLOCK_MONOTONIC, timeout, 0,
+                               on_exec_timeout, cl);
+}
+
+/* ---- requests ---- */
+
+static void for_each_target(struct shim *s, struct container *one,
+                            void (*fn)(struct client *, struct container *, yajl_val),
+                            struct client *cl, yajl_val req)
+{
+    if (one) {
+        fn(cl, one, req);
+        return;
+    }
+    for (size_t i = 0; i < s->n_ctrs; i++)
+        fn(cl, &s->ctrs[i], req);
+}
+
+static void stop_one(struct client *cl, struct container *c, yajl_val req)
+{
+    uint64_t grace = cl->shim->spec->grace_usec;
+    int64_t t = -1;
+    json_get_int64(req, "timeoutSeconds", "request", &t, NULL);
+    if (t >= 0)
+        grace = (uint64_t)t * USEC_PER_SEC;
+    c->stop_requested = true;
+    container_stop(c, c->spec->stop_signal, grace, "stopped on request");
+}
+
+static void start_one(struct client *cl, struct container *c, yajl_val req)
+{
+    if (c->state == CTR_RUNNING)
+        return;
+    c->stop_requested = false;
+    c->restart_timer = sd_event_source_disable_unref(c->restart_timer);
+    container_start(c);
+}
+
+static void handle_request(struct client *cl, const char *line)
+{
+    struct shim *s = cl->shim;
+    _cleanup_json_ yajl_val req = NULL;
+    _cleanup_error_ pr_error *err = NULL;
+    const char *cmd = NULL, *name = NULL;
+    if (json_parse(line, "request", &req, &err) < 0 ||
+        json_get_str(req, "cmd", "request", &cmd, &err) < 0 ||
+        json_get_str(req, "container", "request", &name, &err) < 0)
+        return reply_error(cl, "%s", err->msg);
+    if (!cmd)
+        return reply_error(cl, "request: cmd is required");
+    struct container *c = NULL;
+    if (name && !(c = shim_find(s, name)))
+        return reply_error(cl, "no container \"%s\" in this pod", name);
+    if (streq(cmd, "status")) {
+        _cleanup_free_ char *st = NULL;
+        size_t len;
+        shim_status_json(s, &st, &len);
+        _cleanup_free_ char *out = xasprintf("{\"ok\":true,\"status\":%.*s}\n", (int)len - 1, st);
+        client_send(cl, out, strlen(out));
+    } else if (streq(cmd, "stop")) {
+        reply_ok(cl);
+        for_each_target(s, c, stop_one, cl, req);
+    } else if (streq(cmd, "start")) {
+        if (s->removing)
+            return reply_error(cl, "the pod is being removed");
+        for_each_target(s, c, start_one, cl, req);
+        reply_ok(cl);
+    } else if (streq(cmd, "exec")) {
+        if (!c)
+            return reply_error(cl, "exec: container is required");
+        do_exec(cl, c, req);
+    } else if (streq(cmd, "reopen-logs")) {
+        for (size_t i = 0; i < s->n_init + s->n_ctrs; i++) {
+            struct container *x = i < s->n_init ? &s->init[i] : &s->ctrs[i - s->n_init];
+            if (container_reopen_log(x, &err) < 0)
+                return reply_error(cl, "%s", err->msg);
+        }
+        reply_ok(cl);
+    } else if (streq(cmd, "events")) {
+        cl->events = true;
+        reply_ok(cl);
+    } else if (streq(cmd, "remove")) {
+        reply_ok(cl);
+        shim_remove_pod(s);
+    } else {
+        reply_error(cl,
+                    "unknown cmd \"%s\" (status, stop, start, exec, reopen-logs, events, "
+                    "remove)",
+                    cmd);
+    }
+}
+
+static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *data)
+{
+    struct client *cl = data;
+    char tmp[4096];
+    ssize_t n = recv(fd, tmp, sizeof(tmp), 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return 0;
+    if (n <= 0 || cl->n + (size_t)n > REQUEST_MAX) {
+        client_free(cl);
+        return 0;
+    }
+    cl->buf = xrealloc(cl->buf, cl->n + (size_t)n + 1);
+    memcpy(cl->buf + cl->n, tmp, (size_t)n);
+    cl->n += (size_t)n;
+    cl->buf[cl->n] = '\0';
+    char *nl;
+    while (!cl->closing && (nl = memchr(cl->buf, '\n', cl->n))) {
+        *nl = '\0';
+        _cleanup_free_ char *line = xstrdup(cl->buf);
+        size_t rest = cl->n - (size_t)(nl + 1 - cl->buf);
+        memmove(cl->buf, nl + 1, rest);
+        cl->n = rest;
+        cl->buf[cl->n] = '\0';
+        cl->busy = true;
+        if (*line)
+            handle_request(cl, line);
+        cl->busy = false;
+    }
+    if (cl->closing)
+        client_free(cl);
+    return 0;
+}
+
+static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *data)
+{
+    struct shim *s = data;
+    int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd < 0)
+        return 0;
+    struct client *cl = xcalloc(1, sizeof(*cl));
+    cl->shim = s;
+    cl->fd = cfd;
+    cl->exec_fd = -1;
+    if (sd_event_add_io(s->event, &cl->src, cfd, EPOLLIN, on_client_io, cl) < 0) {
+        close(cfd);
+        free(cl);
+        return 0;
+    }
+    cl->next = s->clients;
+    s->clients = cl;
+    return 0;
+}
+
+int control_listen(struct shim *s, pr_error **err)
+{
+    _cleanup_free_ char *path = xasprintf("%s/shim.sock", s->pod_dir);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return pr_err(err, 0, "socket path `%s` is too long", path);
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return pr_err(err, errno, "socket");
+    unlink(path); /* a dead shim's: we hold the pod lock, so it is not a live one's */
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+        listen(fd, 16) < 0) {
+        int e = errno;
+        close(fd);
+        return pr_err(err, e, "listen on `%s`", path);
+    }
+    s->listen_fd = fd;
+    int r = sd_event_add_io(s->event, &s->listen_src, fd, EPOLLIN, on_accept, s);
+    if (r < 0)
+        return pr_err(err, -r, "watch `%s`", path);
+    return 0;
+}
+
+void control_close_all(struct shim *s)
+{
+    while (s->clients)
+        client_free(s->clients);
+    s->listen_src = sd_event_source_disable_unref(s->listen_src);
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    s->listen_fd = -1;
+}

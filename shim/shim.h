@@ -1,0 +1,255 @@
+/* podrun-shim: one supervisor per pod (DESIGN.md §2). The library holds the pod spec parser,
+ * the CRI logger, the runtime driver, probes, the control socket and the event loop; main.c
+ * only parses the command line and detaches. */
+#ifndef PODRUN_SHIM_H
+#define PODRUN_SHIM_H
+
+#include "error.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#define USEC_PER_SEC  1000000ULL
+#define USEC_PER_MSEC 1000ULL
+
+/* ---- pod spec (spec.json) ---- */
+
+enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+enum probe_handler { PROBE_NONE, PROBE_EXEC, PROBE_HTTP, PROBE_TCP };
+enum probe_type { PROBE_STARTUP, PROBE_LIVENESS, PROBE_READINESS, PROBE_TYPES };
+
+struct probe_spec {
+    enum probe_handler handler;
+    char **command; /* exec */
+    char *host;     /* httpGet / tcpSocket; NULL: 127.0.0.1 inside the pod's netns */
+    char *path;     /* httpGet, "/" by default */
+    char **headers; /* httpGet, "Name: value" */
+    int port;
+    uint64_t initial_delay_usec, period_usec, timeout_usec;
+    unsigned success_threshold, failure_threshold;
+};
+
+struct ctr_spec {
+    char *name;
+    char *id;     /* the runtime's container id: "<pod>-<name>" unless the spec names one */
+    char *bundle; /* NULL until built when the spec gives rootfs and args instead */
+    char *rootfs;
+    char **args, **env;
+    char *cwd;
+    char *log_path;
+    int stop_signal;
+    bool is_init;
+    struct probe_spec probes[PROBE_TYPES];
+};
+
+struct pod_spec {
+    char *name;
+    char *runtime;      /* binary keeping DESIGN.md §1 */
+    char *runtime_root; /* its --root; NULL: the runtime's default */
+    bool supervise;
+    enum restart_policy restart;
+    uint64_t grace_usec;
+    uint64_t backoff_base_usec, backoff_cap_usec, backoff_reset_usec;
+    uint64_t runtime_timeout_usec;
+    uint64_t log_max_size;
+    unsigned log_max_files;
+    struct ctr_spec *init;
+    size_t n_init;
+    struct ctr_spec *ctrs;
+    size_t n_ctrs;
+};
+
+int pod_spec_parse(const char *text, const char *what, struct pod_spec **out, pr_error **err);
+int pod_spec_load(const char *path, struct pod_spec **out, pr_error **err);
+void pod_spec_free(struct pod_spec *s);
+const char *restart_policy_name(enum restart_policy p);
+int signal_from_name(const char *name);
+
+/* Kubernetes' crash-loop back-off: the delay before restart number n (n >= 1). */
+uint64_t backoff_delay(uint64_t base, uint64_t cap, unsigned n);
+
+/* ---- CRI logger ---- */
+
+#define LOG_LINE_MAX 16384 /* longer lines are split into P records */
+
+struct log_file {
+    char *path;
+    int fd;
+    uint64_t size;
+    uint64_t max_size; /* 0: no rotation */
+    unsigned max_files;
+    char *pending; /* records not yet on disk (disk full): the pipe is not read meanwhile */
+    size_t n_pending;
+    int last_errno;
+};
+
+struct log_stream {
+    const char *name; /* "stdout" / "stderr" */
+    char line[LOG_LINE_MAX];
+    size_t n_line;
+};
+
+/* "2016-10-06T00:17:09.669794202Z" from a CLOCK_REALTIME timespec; buf >= 40 bytes. */
+void format_rfc3339_nano(const struct timespec *ts, char *buf, size_t size);
+void format_rfc3339(uint64_t realtime_usec, char *buf, size_t size);
+int log_file_open(struct log_file *lf, const char *path, uint64_t max_size, unsigned max_files,
+                  pr_error **err);
+void log_file_close(struct log_file *lf);
+int log_file_reopen(struct log_file *lf, pr_error **err);
+/* Feeds bytes read from a stream; whole lines become F records, a buffer's worth of a line
+ * without newline a P record. Returns 0, or -errno when the disk refused (data kept pending). */
+int log_feed(struct log_file *lf, struct log_stream *ls, const char *data, size_t len);
+/* At EOF: the rest of an unterminated line as an F record. */
+int log_stream_flush(struct log_file *lf, struct log_stream *ls);
+/* Retries pending records; 0 when all are on disk. */
+int log_file_flush_pending(struct log_file *lf);
+
+/* ---- the running pod ---- */
+
+enum ctr_state { CTR_WAITING, CTR_RUNNING, CTR_TERMINATED };
+
+struct shim;
+struct container;
+
+struct child_watch {
+    pid_t pid;
+    void (*on_exit)(struct shim *s, void *data, const siginfo_t *si);
+    void *data;
+    struct child_watch *next;
+};
+
+struct probe_run {
+    struct container *c;
+    enum probe_type type;
+    struct probe_spec *spec;
+    sd_event_source *period_timer;
+    sd_event_source *timeout_timer;
+    sd_event_source *io;
+    int fd;        /* tcp/http socket */
+    pid_t pid;     /* exec child */
+    int out_fd;    /* exec child's output */
+    char buf[512]; /* http status line */
+    size_t n_buf;
+    size_t sent;
+    unsigned successes, failures;
+    bool in_flight;
+};
+
+struct container {
+    struct shim *shim;
+    struct ctr_spec *spec;
+    enum ctr_state state;
+    const char *reason; /* static string */
+    char *message;
+    pid_t pid;
+    int pidfd;
+    int netns_fd;
+    int exit_code;
+    bool has_exit_code;
+    unsigned restart_count;
+    uint64_t started_at, finished_at; /* CLOCK_REALTIME usec */
+    uint64_t started_mono;
+    bool ready, started; /* started: the startup probe passed (or there is none) */
+    bool created;        /* the runtime holds a container for it */
+    bool adopted;        /* running when a previous shim died: not our child */
+    bool stop_requested; /* stopped on request: no restart */
+    bool stopping;
+    bool done;          /* init container that completed */
+    unsigned backoff_n; /* restarts since the back-off was last reset */
+    char *oom_file;     /* memory.events / memory.oom_control of its cgroup */
+    uint64_t oom_kills_at_start;
+    /* last termination, for lastState */
+    bool has_last;
+    int last_exit_code;
+    const char *last_reason;
+    uint64_t last_started_at, last_finished_at;
+
+    struct log_file log;
+    struct log_stream out, err;
+    int out_fd, err_fd; /* read ends of the stdout/stderr FIFOs */
+    sd_event_source *out_src, *err_src;
+    sd_event_source *kill_timer, *restart_timer, *log_retry_timer, *exit_src;
+    struct probe_run probes[PROBE_TYPES];
+};
+
+struct client;
+
+struct shim {
+    sd_event *event;
+    char *pod_dir;
+    struct pod_spec *spec;
+    struct container *init;
+    size_t n_init;
+    struct container *ctrs;
+    size_t n_ctrs;
+    size_t next_init; /* init containers run in order; n_init when done */
+    bool init_failed;
+    bool removing;
+    int lock_fd;
+    int listen_fd;
+    int self_netns_fd;
+    sd_event_source *listen_src;
+    struct child_watch *children;
+    struct client *clients;
+    int exit_code;
+    int ready_fd; /* tells the starting process we are up (or why not), then closed */
+};
+
+/* bundle.c: a bundle for a container given as rootfs + args */
+int bundle_build(struct shim *s, struct ctr_spec *c, pr_error **err);
+
+/* shim.c */
+/* spec: already parsed (taken over), or NULL to load DIR/spec.json. */
+int shim_new(const char *pod_dir, struct pod_spec *spec, struct shim **out, pr_error **err);
+int shim_run(struct shim *s, pr_error **err);
+void shim_free(struct shim *s);
+void shim_watch_child(struct shim *s, pid_t pid,
+                      void (*on_exit)(struct shim *, void *, const siginfo_t *), void *data);
+void shim_unwatch_child(struct shim *s, pid_t pid);
+void shim_status_changed(struct shim *s);
+void shim_event(struct shim *s, struct container *c, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void shim_remove_pod(struct shim *s);
+struct container *shim_find(struct shim *s, const char *name);
+void shim_start_pod(struct shim *s);
+void shim_container_finished(struct shim *s, struct container *c);
+uint64_t now_realtime(void);
+uint64_t now_monotonic(void);
+int shim_status_json(struct shim *s, char **out, size_t *len);
+
+/* runtime.c: the runtime CLI, synchronously with a timeout (its calls are short) */
+int runtime_call(struct shim *s, char *const *args, int out_fd, int err_fd, char **output,
+                 pr_error **err);
+/* exec asynchronously: argv for `runtime exec`, output to a pipe; returns the child pid. */
+int runtime_spawn_exec(struct shim *s, const char *id, char *const *cmd, int *out_fd,
+                       pr_error **err);
+int runtime_state(struct shim *s, const char *id, char **status, pid_t *pid, pr_error **err);
+
+/* container.c */
+void container_init(struct shim *s, struct container *c, struct ctr_spec *spec);
+void container_free(struct container *c);
+int container_start(struct container *c);
+void container_stop(struct container *c, int sig, uint64_t grace_usec, const char *why);
+void container_kill_now(struct container *c);
+void container_delete(struct container *c);
+int container_adopt(struct container *c, pid_t pid);
+void container_schedule_restart(struct container *c);
+int container_reopen_log(struct container *c, pr_error **err);
+const char *ctr_state_name(enum ctr_state st);
+
+/* probe.c */
+void probes_start(struct container *c);
+void probes_stop(struct container *c);
+/* HTTP status line "HTTP/1.1 200 OK": the code, or -1 when malformed. */
+int http_status_code(const char *buf, size_t len);
+
+/* control.c */
+int control_listen(struct shim *s, pr_error **err);
+void control_broadcast(struct shim *s, const char *line, size_t len);
+void control_close_all(struct shim *s);
+
+#endif

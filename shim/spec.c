@@ -1,0 +1,375 @@
+/* spec.json: the pod the shim runs. Field names follow the Kubernetes pod spec where it has
+ * one (restartPolicy, terminationGracePeriodSeconds, probes); the rest is ours. */
+#include "shim.h"
+#include "fs.h"
+#include "json.h"
+#include "util.h"
+
+#include <signal.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int sig;
+} signals[] = {
+    {"HUP", SIGHUP},     {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+    {"USR1", SIGUSR1},   {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"PWR", SIGPWR},
+    {"WINCH", SIGWINCH}, {"STOP", SIGSTOP}, {"CONT", SIGCONT}, {"ALRM", SIGALRM},
+};
+
+int signal_from_name(const char *name)
+{
+    if (has_prefix(name, "SIG"))
+        name += 3;
+    for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+        if (streq(signals[i].name, name))
+            return signals[i].sig;
+    char *end;
+    long n = strtol(name, &end, 10);
+    if (*name && !*end && n > 0 && n < NSIG)
+        return (int)n;
+    return -1;
+}
+
+const char *restart_policy_name(enum restart_policy p)
+{
+    return p == RESTART_ALWAYS ? "Always" : p == RESTART_ON_FAILURE ? "OnFailure" : "Never";
+}
+
+uint64_t backoff_delay(uint64_t base, uint64_t cap, unsigned n)
+{
+    uint64_t d = base;
+    for (unsigned i = 1; i < n && d < cap; i++)
+        d *= 2;
+    return d < cap ? d : cap;
+}
+
+/* Seconds as a JSON number, fractions allowed (tests shrink the back-off to milliseconds). */
+static int get_seconds(yajl_val obj, const char *key, const char *ctx, uint64_t *usec,
+                       pr_error **err)
+{
+    yajl_val v = json_get(obj, key);
+    if (!v || YAJL_IS_NULL(v))
+        return 0;
+    if (!YAJL_IS_NUMBER(v))
+        return pr_err(err, 0, "%s.%s: expected number, got %s", ctx, key, json_type_name(v));
+    double d = strtod(YAJL_GET_NUMBER(v), NULL);
+    if (!(d >= 0) || d > 1e9)
+        return pr_err(err, 0, "%s.%s: %s is not a duration in seconds", ctx, key,
+                      YAJL_GET_NUMBER(v));
+    *usec = (uint64_t)(d * USEC_PER_SEC + 0.5);
+    return 0;
+}
+
+static int get_uint(yajl_val obj, const char *key, const char *ctx, unsigned min, unsigned *out,
+                    pr_error **err)
+{
+    int64_t v = -1;
+    int r = json_get_int64(obj, key, ctx, &v, err);
+    if (r < 0 || !json_get(obj, key))
+        return r;
+    if (v < min || v > 1000000)
+        return pr_err(err, 0, "%s.%s: %lld out of range", ctx, key, (long long)v);
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse_probe(yajl_val v, const char *ctx, struct probe_spec *p, pr_error **err)
+{
+    int r;
+    /* Kubernetes' defaults. */
+    p->period_usec = 10 * USEC_PER_SEC;
+    p->timeout_usec = 1 * USEC_PER_SEC;
+    p->success_threshold = 1;
+    p->failure_threshold = 3;
+    yajl_val exec = json_get(v, "exec"), http = json_get(v, "httpGet"),
+             tcp = json_get(v, "tcpSocket");
+    if (!!exec + !!http + !!tcp != 1)
+        return pr_err(err, 0, "%s: exactly one of exec, httpGet, tcpSocket is required", ctx);
+    if (exec) {
+        p->handler = PROBE_EXEC;
+        if ((r = json_get_strv(exec, "command", ctx, &p->command, err)) < 0)
+            return r;
+        if (!p->command || !p->command[0])
+            return pr_err(err, 0, "%s.exec.command: must not be empty", ctx);
+    } else {
+        yajl_val h = http ? http : tcp;
+        const char *host = NULL, *path = NULL, *scheme = NULL;
+        int64_t port = 0;
+        p->handler = http ? PROBE_HTTP : PROBE_TCP;
+        if ((r = json_get_int64(h, "port", ctx, &port, err)) < 0 ||
+            (r = json_get_str(h, "host", ctx, &host, err)) < 0 ||
+            (r = json_get_str(h, "path", ctx, &path, err)) < 0 ||
+            (r = json_get_str(h, "scheme", ctx, &scheme, err)) < 0)
+            return r;
+        if (port < 1 || port > 65535)
+            return pr_err(err, 0, "%s: port must be 1-65535 (named ports are not supported)", ctx);
+        if (scheme && !streq(scheme, "HTTP") && !streq(scheme, "http"))
+            return pr_err(err, 0, "%s: scheme %s is not supported (HTTP only)", ctx, scheme);
+        p->port = (int)port;
+        p->host = host ? xstrdup(host) : NULL;
+        p->path = xstrdup(path ? path : "/");
+        yajl_val hdrs = NULL;
+        if ((r = json_get_array(h, "httpHeaders", ctx, &hdrs, err)) < 0)
+            return r;
+        size_t n = json_array_len(hdrs);
+        p->headers = xcalloc(n + 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+            const char *name = NULL, *value = NULL;
+            yajl_val e = json_array_at(hdrs, i);
+            if ((r = json_get_str(e, "name", ctx, &name, err)) < 0 ||
+                (r = json_get_str(e, "value", ctx, &value, err)) < 0)
+                return r;
+            if (!name || strpbrk(name, "\r\n:") || (value && strpbrk(value, "\r\n")))
+                return pr_err(err, 0, "%s.httpHeaders[%zu]: bad header", ctx, i);
+            p->headers[i] = xasprintf("%s: %s", name, value ? value : "");
+        }
+    }
+    if ((r = get_seconds(v, "initialDelaySeconds", ctx, &p->initial_delay_usec, err)) < 0 ||
+        (r = get_seconds(v, "periodSeconds", ctx, &p->period_usec, err)) < 0 ||
+        (r = get_seconds(v, "timeoutSeconds", ctx, &p->timeout_usec, err)) < 0 ||
+        (r = get_uint(v, "successThreshold", ctx, 1, &p->success_threshold, err)) < 0 ||
+        (r = get_uint(v, "failureThreshold", ctx, 1, &p->failure_threshold, err)) < 0)
+        return r;
+    if (p->period_usec == 0 || p->timeout_usec == 0)
+        return pr_err(err, 0, "%s: periodSeconds and timeoutSeconds must be positive", ctx);
+    return 0;
+}
+
+static const char *probe_keys[PROBE_TYPES] = {"startupProbe", "livenessProbe", "readinessProbe"};
+
+static bool valid_name(const char *n)
+{
+    if (!*n || strlen(n) > 128)
+        return false;
+    for (const char *p = n; *p; p++)
+        if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return false;
+    return n[0] != '.';
+}
+
+static int parse_container(yajl_val v, const char *ctx, const struct pod_spec *pod,
+                           const char *log_dir, bool is_init, struct ctr_spec *c, pr_error **err)
+{
+    const char *name = NULL, *id = NULL, *bundle = NULL, *log_path = NULL, *stop = NULL,
+               *rootfs = NULL, *cwd = NULL;
+    int r;
+    if (!YAJL_IS_OBJECT(v))
+        return pr_err(err, 0, "%s: expected object", ctx);
+    if ((r = json_get_str(v, "name", ctx, &name, err)) < 0 ||
+        (r = json_get_str(v, "id", ctx, &id, err)) < 0 ||
+        (r = json_get_str(v, "bundle", ctx, &bundle, err)) < 0 ||
+        (r = json_get_str(v, "logPath", ctx, &log_path, err)) < 0 ||
+        (r = json_get_str(v, "stopSignal", ctx, &stop, err)) < 0 ||
+        (r = json_get_str(v, "rootfs", ctx, &rootfs, err)) < 0 ||
+        (r = json_get_str(v, "cwd", ctx, &cwd, err)) < 0 ||
+        (r = json_get_strv(v, "args", ctx, &c->args, err)) < 0 ||
+        (r = json_get_strv(v, "env", ctx, &c->env, err)) < 0)
+        return r;
+    if (!name || !valid_name(name))
+        return pr_err(err, 0, "%s.name: missing or not a valid name", ctx);
+    if (bundle && rootfs)
+        return pr_err(err, 0, "%s: bundle and rootfs exclude each other", ctx);
+    if (rootfs) {
+        /* The shim builds the bundle (bundle.c). */
+        if (rootfs[0] != '/' || !c->args || !c->args[0])
+            return pr_err(err, 0, "%s: rootfs must be absolute and args non-empty", ctx);
+        if (cwd && cwd[0] != '/')
+            return pr_err(err, 0, "%s.cwd: must be absolute", ctx);
+        c->rootfs = xstrdup(rootfs);
+        c->cwd = cwd ? xstrdup(cwd) : NULL;
+    } else if (!bundle || bundle[0] != '/') {
+        return pr_err(err, 0,
+                      "%s.bundle: an absolute path to an OCI bundle is required (or rootfs and "
+                      "args)",
+                      ctx);
+    } else if (c->args || c->env || cwd) {
+        return pr_err(err, 0, "%s: args, env and cwd go with rootfs, not with a bundle", ctx);
+    }
+    c->name = xstrdup(name);
+    c->id = id ? xstrdup(id) : xasprintf("%s-%s", pod->name, name);
+    if (!valid_name(c->id))
+        return pr_err(err, 0, "%s.id: \"%s\" is not a valid container id", ctx, c->id);
+    c->bundle = bundle ? xstrdup(bundle) : NULL;
+    c->log_path = log_path ? xstrdup(log_path) : xasprintf("%s/%s.log", log_dir, name);
+    c->stop_signal = stop ? signal_from_name(stop) : SIGTERM;
+    if (c->stop_signal < 0)
+        return pr_err(err, 0, "%s.stopSignal: unknown signal \"%s\"", ctx, stop);
+    c->is_init = is_init;
+    for (int t = 0; t < PROBE_TYPES; t++) {
+        yajl_val p = json_get(v, probe_keys[t]);
+        if (!p || YAJL_IS_NULL(p))
+            continue;
+        if (is_init)
+            return pr_err(err, 0, "%s.%s: init containers have no probes", ctx, probe_keys[t]);
+        _cleanup_free_ char *pctx = xasprintf("%s.%s", ctx, probe_keys[t]);
+        if ((r = parse_probe(p, pctx, &c->probes[t], err)) < 0)
+            return r;
+    }
+    if (c->probes[PROBE_LIVENESS].handler && c->probes[PROBE_LIVENESS].success_threshold != 1)
+        return pr_err(err, 0, "%s.livenessProbe.successThreshold: must be 1", ctx);
+    if (c->probes[PROBE_STARTUP].handler && c->probes[PROBE_STARTUP].success_threshold != 1)
+        return pr_err(err, 0, "%s.startupProbe.successThreshold: must be 1", ctx);
+    return 0;
+}
+
+static int parse_containers(yajl_val root, const char *key, struct pod_spec *s, const char *log_dir,
+                            bool is_init, struct ctr_spec **out, size_t *n, pr_error **err)
+{
+    yajl_val arr = NULL;
+    int r = json_get_array(root, key, "spec", &arr, err);
+    if (r < 0)
+        return r;
+    *n = json_array_len(arr);
+    *out = xcalloc(*n + 1, sizeof(struct ctr_spec));
+    for (size_t i = 0; i < *n; i++) {
+        _cleanup_free_ char *ctx = xasprintf("spec.%s[%zu]", key, i);
+        if ((r = parse_container(json_array_at(arr, i), ctx, s, log_dir, is_init, &(*out)[i],
+                                 err)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int check_unique(const struct pod_spec *s, pr_error **err)
+{
+    size_t n = s->n_init + s->n_ctrs;
+    for (size_t i = 0; i < n; i++) {
+        const struct ctr_spec *a = i < s->n_init ? &s->init[i] : &s->ctrs[i - s->n_init];
+        for (size_t j = i + 1; j < n; j++) {
+            const struct ctr_spec *b = j < s->n_init ? &s->init[j] : &s->ctrs[j - s->n_init];
+            if (streq(a->name, b->name) || streq(a->id, b->id))
+                return pr_err(err, 0, "spec: container name or id \"%s\" used twice", a->name);
+        }
+    }
+    return 0;
+}
+
+static int parse_root(yajl_val root, struct pod_spec *s, pr_error **err)
+{
+    const char *name = NULL, *runtime = NULL, *rroot = NULL, *policy = NULL, *log_dir = NULL;
+    yajl_val backoff = NULL;
+    int64_t max_size = 10 * 1024 * 1024;
+    int r;
+    if (!YAJL_IS_OBJECT(root))
+        return pr_err(err, 0, "spec: expected an object");
+    s->supervise = true;
+    s->grace_usec = 30 * USEC_PER_SEC;
+    s->backoff_base_usec = 10 * USEC_PER_SEC;
+    s->backoff_cap_usec = 300 * USEC_PER_SEC;
+    s->backoff_reset_usec = 600 * USEC_PER_SEC;
+    s->runtime_timeout_usec = 60 * USEC_PER_SEC;
+    s->log_max_files = 5;
+    if ((r = json_get_str(root, "name", "spec", &name, err)) < 0 ||
+        (r = json_get_str(root, "runtime", "spec", &runtime, err)) < 0 ||
+        (r = json_get_str(root, "runtimeRoot", "spec", &rroot, err)) < 0 ||
+        (r = json_get_str(root, "restartPolicy", "spec", &policy, err)) < 0 ||
+        (r = json_get_str(root, "logDir", "spec", &log_dir, err)) < 0 ||
+        (r = json_get_bool(root, "supervise", "spec", &s->supervise, err)) < 0 ||
+        (r = get_seconds(root, "terminationGracePeriodSeconds", "spec", &s->grace_usec, err)) < 0 ||
+        (r = get_seconds(root, "runtimeTimeoutSeconds", "spec", &s->runtime_timeout_usec, err)) <
+            0 ||
+        (r = json_get_int64(root, "logMaxSize", "spec", &max_size, err)) < 0 ||
+        (r = get_uint(root, "logMaxFiles", "spec", 1, &s->log_max_files, err)) < 0 ||
+        (r = json_get_object(root, "backOff", "spec", &backoff, err)) < 0)
+        return r;
+    if (backoff &&
+        ((r = get_seconds(backoff, "baseSeconds", "spec.backOff", &s->backoff_base_usec, err)) <
+             0 ||
+         (r = get_seconds(backoff, "capSeconds", "spec.backOff", &s->backoff_cap_usec, err)) < 0 ||
+         (r = get_seconds(backoff, "resetSeconds", "spec.backOff", &s->backoff_reset_usec, err)) <
+             0))
+        return r;
+    if (!name || !valid_name(name))
+        return pr_err(err, 0, "spec.name: missing or not a valid name");
+    if (max_size < 0)
+        return pr_err(err, 0, "spec.logMaxSize: must not be negative");
+    if (s->runtime_timeout_usec == 0)
+        return pr_err(err, 0, "spec.runtimeTimeoutSeconds: must be positive");
+    s->name = xstrdup(name);
+    s->runtime = xstrdup(runtime ? runtime : "podrun-runtime");
+    s->runtime_root = rroot ? xstrdup(rroot) : NULL;
+    s->log_max_size = (uint64_t)max_size;
+    if (!policy || streq(policy, "Always"))
+        s->restart = RESTART_ALWAYS;
+    else if (streq(policy, "OnFailure"))
+        s->restart = RESTART_ON_FAILURE;
+    else if (streq(policy, "Never"))
+        s->restart = RESTART_NEVER;
+    else
+        return pr_err(err, 0, "spec.restartPolicy: \"%s\" (Always, OnFailure or Never)", policy);
+    _cleanup_free_ char *dflt_logs = xasprintf("/var/log/podrun/pods/%s", s->name);
+    const char *ld = log_dir ? log_dir : dflt_logs;
+    if ((r = parse_containers(root, "initContainers", s, ld, true, &s->init, &s->n_init, err)) <
+            0 ||
+        (r = parse_containers(root, "containers", s, ld, false, &s->ctrs, &s->n_ctrs, err)) < 0)
+        return r;
+    if (s->n_ctrs == 0)
+        return pr_err(err, 0, "spec.containers: at least one container is required");
+    return check_unique(s, err);
+}
+
+int pod_spec_parse(const char *text, const char *what, struct pod_spec **out, pr_error **err)
+{
+    _cleanup_json_ yajl_val root = NULL;
+    int r = json_parse(text, what, &root, err);
+    if (r < 0)
+        return r;
+    struct pod_spec *s = xcalloc(1, sizeof(*s));
+    if ((r = parse_root(root, s, err)) < 0) {
+        pr_err_prefix(err, "%s", what);
+        pod_spec_free(s);
+        return r;
+    }
+    *out = s;
+    return 0;
+}
+
+int pod_spec_load(const char *path, struct pod_spec **out, pr_error **err)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    int r = read_file(path, &text, &len, err);
+    if (r < 0)
+        return r;
+    return pod_spec_parse(text, path, out, err);
+}
+
+static void probe_spec_free(struct probe_spec *p)
+{
+    strv_freep(&p->command);
+    strv_freep(&p->headers);
+    free(p->host);
+    free(p->path);
+}
+
+static void ctr_spec_free(struct ctr_spec *c)
+{
+    free(c->name);
+    free(c->id);
+    free(c->bundle);
+    free(c->rootfs);
+    free(c->cwd);
+    strv_freep(&c->args);
+    strv_freep(&c->env);
+    free(c->log_path);
+    for (int t = 0; t < PROBE_TYPES; t++)
+        probe_spec_free(&c->probes[t]);
+}
+
+void pod_spec_free(struct pod_spec *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; s->init && i < s->n_init; i++)
+        ctr_spec_free(&s->init[i]);
+    for (size_t i = 0; s->ctrs && i < s->n_ctrs; i++)
+        ctr_spec_free(&s->ctrs[i]);
+    free(s->init);
+    free(s->ctrs);
+    free(s->name);
+    free(s->runtime);
+    free(s->runtime_root);
+    free(s);
+}
