@@ -28,6 +28,9 @@ int rt_cgroup_create(const char *id, yajl_val linux_obj, bool systemd, pid_t pid
 void rt_cgroup_serialize(const struct rt_cgroup *cg, yajl_gen g);
 int rt_cgroup_load(yajl_val saved, struct rt_cgroup **out, pr_error **err);
 
+/* Moves pid (an exec'd process) into the container's cgroup. On v2, where the container's init
+ * may have handed that cgroup's controllers to children (leaving it unable to hold processes),
+ * it falls back to the cgroup of the container's init, which lies inside it. */
 int rt_cgroup_enter(struct rt_cgroup *cg, pid_t pid, pr_error **err);
 int rt_cgroup_update(struct rt_cgroup *cg, yajl_val resources, pr_error **err);
 int rt_cgroup_freeze(struct rt_cgroup *cg, bool freeze, pr_error **err);

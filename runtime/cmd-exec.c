@@ -111,7 +111,12 @@ static int on_exec(int key, const char *v, void *data)
         pr_err(&p->err, 0, "--cgroup: joining a sub-cgroup is not supported");
         return -EINVAL;
     case O_IGNORE_PAUSED:
-        break;
+        /* The new process would join the frozen cgroup before it could even exec, and the
+         * caller would wait on it until someone resumed the container. */
+        pr_err(&p->err, 0,
+               "--ignore-paused: exec into a paused container is not supported; "
+               "resume it first");
+        return -EINVAL;
     }
     return 0;
 }

@@ -16,6 +16,7 @@ enum {
     O_NOKEYRING,
     O_PRESERVE,
     O_DETACH,
+    O_NOSUBREAPER,
     O_KEEP,
     O_FORCE,
     O_ALL,
@@ -30,6 +31,9 @@ static const struct opt_def create_opts[] = {
     {"preserve-fds", 0, OPT_ARG, O_PRESERVE},
     {"detach", 'd', OPT_NONE, O_DETACH},
     {"keep", 0, OPT_NONE, O_KEEP},
+    /* runc's run makes itself a subreaper unless told not to; ours never needs to (the
+     * container process is its own child), so the flag is accepted and changes nothing. */
+    {"no-subreaper", 0, OPT_NONE, O_NOSUBREAPER},
     {NULL, 0, 0, 0},
 };
 
@@ -51,16 +55,6 @@ static int on_create(int key, const char *v, void *data)
         p->o.console_socket = v;
         break;
     case O_PIDFILE:
-        /* create moves into the bundle before it writes the pid file: a relative path must mean
-         * the caller's directory, as runc's does. One create per process: static is enough. */
-        if (v[0] && v[0] != '/') {
-            static char abs_pid_file[PATH_MAX];
-            _cleanup_free_ char *cwd = getcwd(NULL, 0);
-            if (!cwd || snprintf(abs_pid_file, sizeof(abs_pid_file), "%s/%s", cwd, v) >=
-                            (int)sizeof(abs_pid_file))
-                return pr_err(&p->err, cwd ? ENAMETOOLONG : errno, "--pid-file `%s`", v);
-            v = abs_pid_file;
-        }
         p->o.pid_file = v;
         break;
     case O_NOPIVOT:

@@ -26,15 +26,25 @@ enum {
 };
 
 static const struct opt_def update_opts[] = {
-    {"resources", 'r', OPT_ARG, U_RESOURCES},     {"memory", 0, OPT_ARG, U_MEMORY},
-    {"memory-swap", 0, OPT_ARG, U_SWAP},          {"memory-reservation", 0, OPT_ARG, U_RESERVATION},
-    {"kernel-memory", 0, OPT_ARG, U_KMEM},        {"kernel-memory-tcp", 0, OPT_ARG, U_KMEM_TCP},
-    {"cpu-shares", 0, OPT_ARG, U_SHARES},         {"cpu-period", 0, OPT_ARG, U_PERIOD},
-    {"cpu-quota", 0, OPT_ARG, U_QUOTA},           {"cpu-rt-period", 0, OPT_ARG, U_RT_PERIOD},
-    {"cpu-rt-runtime", 0, OPT_ARG, U_RT_RUNTIME}, {"cpuset-cpus", 0, OPT_ARG, U_CPUS},
-    {"cpuset-mems", 0, OPT_ARG, U_MEMS},          {"pids-limit", 0, OPT_ARG, U_PIDS},
-    {"blkio-weight", 0, OPT_ARG, U_BLKIO},        {"l3-cache-schema", 0, OPT_ARG, U_L3},
-    {"mem-bw-schema", 0, OPT_ARG, U_MEMBW},       {NULL, 0, 0, 0},
+    {"resources", 'r', OPT_ARG, U_RESOURCES},
+    {"memory", 0, OPT_ARG, U_MEMORY},
+    {"memory-swap", 0, OPT_ARG, U_SWAP},
+    {"memory-reservation", 0, OPT_ARG, U_RESERVATION},
+    {"kernel-memory", 0, OPT_ARG, U_KMEM},
+    {"kernel-memory-tcp", 0, OPT_ARG, U_KMEM_TCP},
+    {"cpu-shares", 0, OPT_ARG, U_SHARES},
+    {"cpu-share", 0, OPT_ARG, U_SHARES},
+    {"cpu-period", 0, OPT_ARG, U_PERIOD},
+    {"cpu-quota", 0, OPT_ARG, U_QUOTA},
+    {"cpu-rt-period", 0, OPT_ARG, U_RT_PERIOD},
+    {"cpu-rt-runtime", 0, OPT_ARG, U_RT_RUNTIME},
+    {"cpuset-cpus", 0, OPT_ARG, U_CPUS},
+    {"cpuset-mems", 0, OPT_ARG, U_MEMS},
+    {"pids-limit", 0, OPT_ARG, U_PIDS},
+    {"blkio-weight", 0, OPT_ARG, U_BLKIO},
+    {"l3-cache-schema", 0, OPT_ARG, U_L3},
+    {"mem-bw-schema", 0, OPT_ARG, U_MEMBW},
+    {NULL, 0, 0, 0},
 };
 
 struct update_parse {

@@ -10,6 +10,7 @@
 #include "terminal.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -26,6 +27,50 @@ static int write_pid_file(const char *path, pid_t pid, pr_error **err)
     char buf[32];
     int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
     return write_file_atomic_volatile(path, buf, (size_t)n, 0644, err);
+}
+
+static char *absolute_path(const char *path)
+{
+    if (!path || !*path || path[0] == '/')
+        return path ? xstrdup(path) : NULL;
+    _cleanup_free_ char *cwd = getcwd(NULL, 0);
+    return cwd ? xasprintf("%s/%s", cwd, path) : xstrdup(path);
+}
+
+/* Socket activation passes through as runc does it: the LISTEN_FDS fds (from 3 on) are kept
+ * ahead of --preserve-fds, and the container's process learns about them as its own. */
+static int socket_activation_count(void)
+{
+    const char *v = getenv("LISTEN_FDS");
+    int n = v && *v ? atoi(v) : 0;
+    return n > 0 && n < 65536 ? n : 0;
+}
+
+static int socket_activation_fds(struct rt_process *p)
+{
+    int n = socket_activation_count();
+    if (n == 0)
+        return 0;
+    _cleanup_free_ char *fds = xasprintf("LISTEN_FDS=%d", n);
+    strv_extend(&p->env, fds);
+    strv_extend(&p->env, "LISTEN_PID=1");
+    return n;
+}
+
+/* --preserve-fds N hands fds 3..N+2 to the container as they are. A hole among them must not
+ * be filled by one of our own fds (the sync socket, the exec fifo) on its way in, so holes get
+ * /dev/null before we open anything. */
+static void plug_preserved_fds(int n)
+{
+    for (int fd = 3; fd < 3 + n; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0 && null != fd) {
+            dup2(null, fd);
+            close(null);
+        }
+    }
 }
 
 static void kill_and_reap(pid_t pid)
@@ -184,7 +229,15 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
 
     if ((r = rt_validate_id(o->id, err)) < 0)
         return r;
-    /* Relative mount sources and hook paths are relative to the bundle, as with runc. */
+    /* --pid-file and --console-socket are the caller's paths; mount sources are the bundle's:
+     * resolve the first before moving into the bundle, as runc does. */
+    _cleanup_free_ char *pid_file = absolute_path(o->pid_file);
+    _cleanup_free_ char *console_socket = absolute_path(o->console_socket);
+    struct rt_create_opts abs_opts = *o;
+    abs_opts.pid_file = pid_file;
+    abs_opts.console_socket = console_socket;
+    o = &abs_opts;
+    x.o = o;
     if (chdir(o->bundle) < 0)
         return pr_err(err, errno, "bundle `%s`", o->bundle);
     if ((r = rt_config_load(".", g->systemd_cgroup, o->id, &c, err)) < 0)
@@ -195,6 +248,7 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
                       "the runtime does not stay in the foreground");
     if (o->pid_file && o->pid_file[0] == '\0')
         return pr_err(err, 0, "--pid-file: empty path");
+    plug_preserved_fds(o->preserve_fds + socket_activation_count());
     if ((r = rt_state_dir_create(g->root, o->id, &dir, err)) < 0)
         return r;
     x.c = c;
@@ -223,7 +277,7 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
                              .process = c->process,
                              .sync = socks[1],
                              .fifo_fd = fifo_fd,
-                             .preserve_fds = o->preserve_fds,
+                             .preserve_fds = o->preserve_fds + socket_activation_fds(c->process),
                              .no_pivot = o->no_pivot,
                              .no_new_keyring = o->no_new_keyring};
     x.stage1 = fork();
@@ -459,6 +513,16 @@ int rt_container_pause(const struct rt_global *g, const char *id, bool pause, pr
 
 /* Exec ------------------------------------------------------------------------------------ */
 
+static bool env_overridden(char *const *overrides, const char *entry)
+{
+    const char *eq = strchr(entry, '=');
+    size_t len = eq ? (size_t)(eq - entry) : strlen(entry);
+    for (; overrides && *overrides; overrides++)
+        if (strncmp(*overrides, entry, len) == 0 && (*overrides)[len] == '=')
+            return true;
+    return false;
+}
+
 /* The process to exec as JSON: the --process file, or the container's process with the
  * command-line overrides (args, env, cwd, user, tty, caps, no_new_privs) applied. */
 static int build_exec_process(const struct rt_exec_opts *o, yajl_val conf, yajl_val *out,
@@ -482,9 +546,14 @@ static int build_exec_process(const struct rt_exec_opts *o, yajl_val conf, yajl_
     jg_array_close(g);
     jg_key(g, "env");
     jg_array_open(g);
+    /* --env NAME=VALUE replaces the container's NAME rather than adding a second one. */
     yajl_val env = json_get(base, "env");
-    for (size_t i = 0; i < json_array_len(env); i++)
-        jg_value(g, json_array_at(env, i));
+    for (size_t i = 0; i < json_array_len(env); i++) {
+        yajl_val e = json_array_at(env, i);
+        if (YAJL_IS_STRING(e) && env_overridden(o->env, e->u.string))
+            continue;
+        jg_value(g, e);
+    }
     for (char **e = o->env; e && *e; e++)
         jg_str(g, *e);
     jg_array_close(g);
@@ -626,6 +695,7 @@ int rt_container_exec(const struct rt_global *g, const struct rt_exec_opts *o, p
     if ((r = rt_seccomp_prepare(YAJL_IS_OBJECT(seccomp) ? seccomp : NULL, &c->seccomp, err)) < 0)
         return r;
 
+    plug_preserved_fds(o->preserve_fds);
     _cleanup_close_ int pidfd = rt_state_pidfd(s, err);
     if (pidfd < 0)
         return pidfd;
@@ -800,23 +870,33 @@ int rt_parse_signal(const char *s, int *sig, pr_error **err)
         *sig = (int)n;
         return 0;
     }
-    const char *name = has_prefix(s, "SIG") ? s + 3 : s;
+    /* Names are case-insensitive, with or without SIG, as runc takes them. */
+    char up[32];
+    size_t len = strlen(s);
+    if (len >= sizeof(up))
+        return pr_err(err, 0, "unknown signal \"%s\"", s);
+    for (size_t i = 0; i <= len; i++)
+        up[i] = (char)toupper((unsigned char)s[i]);
+    const char *name = has_prefix(up, "SIG") ? up + 3 : up;
     for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-        if (strcasecmp(names[i].name, name) == 0) {
+        if (streq(names[i].name, name)) {
             *sig = names[i].sig;
             return 0;
         }
-    if (has_prefix(name, "RTMIN")) {
-        long off = name[5] == '+' ? strtol(name + 6, &end, 10) : 0;
-        if (SIGRTMIN + off <= SIGRTMAX) {
-            *sig = SIGRTMIN + (int)off;
-            return 0;
+    /* RTMIN, RTMIN+N, RTMAX, RTMAX-N with N a plain number inside the real-time range. */
+    bool min = has_prefix(name, "RTMIN"), max = has_prefix(name, "RTMAX");
+    if (min || max) {
+        const char *rest = name + 5;
+        long off = 0;
+        if (*rest) {
+            if (*rest != (min ? '+' : '-') || !isdigit((unsigned char)rest[1]))
+                return pr_err(err, 0, "unknown signal \"%s\"", s);
+            off = strtol(rest + 1, &end, 10);
+            if (*end)
+                return pr_err(err, 0, "unknown signal \"%s\"", s);
         }
-    }
-    if (has_prefix(name, "RTMAX")) {
-        long off = name[5] == '-' ? strtol(name + 6, &end, 10) : 0;
-        if (SIGRTMAX - off >= SIGRTMIN) {
-            *sig = SIGRTMAX - (int)off;
+        if (off <= SIGRTMAX - SIGRTMIN) {
+            *sig = min ? SIGRTMIN + (int)off : SIGRTMAX - (int)off;
             return 0;
         }
     }

@@ -203,21 +203,53 @@ static int enter_cwd(const char *cwd, pr_error **err)
     return 0;
 }
 
-/* Nothing the runtime holds may reach the container: everything above the preserved fds is
- * close-on-exec, and the fds the user asked to keep are not. */
-static void seal_fds(int preserve_fds)
+static bool fd_kept(int fd, const int *keep, size_t n)
 {
-    unsigned first = 3 + (unsigned)preserve_fds;
-    if (sys_close_range(first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    for (size_t i = 0; i < n; i++)
+        if (keep[i] == fd)
+            return true;
+    return false;
+}
+
+/* Nothing the runtime's caller left open may reach the container, nor stay held by a
+ * container that waits for `start` (a caller reading our stdout pipe would wait with it):
+ * every fd from 3 on is closed but the preserved ones and those the init still needs. */
+static void close_inherited_fds(int preserve_fds, const int *keep, size_t n_keep)
+{
+    int first = 3 + preserve_fds;
+    /* The log file goes too: a later open could reuse its number. */
+    pr_log_close();
+    int prev = first;
+    int sorted[4];
+    size_t n = 0;
+    for (size_t i = 0; i < n_keep && n < ARRAY_SIZE(sorted); i++)
+        if (keep[i] >= first)
+            sorted[n++] = keep[i];
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+            int t = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = t;
+        }
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        if (sorted[i] > prev)
+            ok = sys_close_range((unsigned)prev, (unsigned)sorted[i] - 1, 0) == 0;
+        prev = sorted[i] + 1;
+    }
+    if (ok)
+        ok = sys_close_range((unsigned)prev, ~0U, 0) == 0;
+    if (!ok) {
+        /* Kernels before 5.9: walk the open fds instead. */
         _cleanup_dir_ DIR *d = opendir("/proc/self/fd");
         struct dirent *de;
         while (d && (de = readdir(d))) {
             int fd = atoi(de->d_name);
-            if (fd >= (int)first && fd != dirfd(d))
-                fcntl(fd, F_SETFD, FD_CLOEXEC);
+            if (fd >= first && fd != dirfd(d) && !fd_kept(fd, sorted, n))
+                close(fd);
         }
     }
-    for (int fd = 3; fd < (int)first; fd++) {
+    for (int fd = 3; fd < first; fd++) {
         int fl = fcntl(fd, F_GETFD);
         if (fl >= 0)
             fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
@@ -306,7 +338,8 @@ static void __attribute__((noreturn)) stage2_create(const struct rt_init_args *a
     struct sync_msg m;
     _cleanup_free_ char *exe = NULL;
 
-    seal_fds(a->preserve_fds);
+    int keep[] = {a->sync, a->fifo_fd};
+    close_inherited_fds(a->preserve_fds, keep, ARRAY_SIZE(keep));
     if (setsid() < 0 && errno != EPERM) {
         pr_err(&err, errno, "setsid");
         fail(a->sync, err);
@@ -377,7 +410,8 @@ static void __attribute__((noreturn)) stage2_exec(const struct rt_init_args *a)
 {
     _cleanup_error_ pr_error *err = NULL;
     _cleanup_free_ char *exe = NULL;
-    seal_fds(a->preserve_fds);
+    int keep[] = {a->sync};
+    close_inherited_fds(a->preserve_fds, keep, ARRAY_SIZE(keep));
     if (setsid() < 0 && errno != EPERM) {
         pr_err(&err, errno, "setsid");
         fail(a->sync, err);

@@ -279,3 +279,63 @@ J
   [ "$status" -eq 1 ]
   [[ "$output" == *"unknown command"* ]]
 }
+
+@test "kill takes signal names in any case, and real-time signals by offset" {
+  update_config '.root.readonly = false | .process.args = ["sh", "-c", "trap \"echo usr1 >> /tmp/got\" USR1; trap \"echo rt >> /tmp/got\" 36; while :; do sleep 0.1; done"]'
+  rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
+  wait_for_state "$CTR_PREFIX" running
+  sleep 0.3
+  rt kill "$CTR_PREFIX" sigusr1
+  rt kill "$CTR_PREFIX" RTMIN+2
+  for i in $(seq 50); do [ "$(wc -l < "$BUNDLE/rootfs/tmp/got" 2>/dev/null)" = 2 ] && break; sleep 0.1; done
+  grep -q usr1 "$BUNDLE/rootfs/tmp/got"
+  grep -q rt "$BUNDLE/rootfs/tmp/got"
+  run rt kill "$CTR_PREFIX" RTMIN+-3
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'unknown signal "RTMIN+-3"'* ]]
+}
+
+@test "exec --env replaces a variable of the container's environment" {
+  update_config '.process.args = ["sleep", "100"] | .process.env += ["FOO=orig"]'
+  rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
+  run rt exec --env FOO=new "$CTR_PREFIX" sh -c 'env | grep ^FOO='
+  [ "$status" -eq 0 ]
+  [ "$output" = FOO=new ]
+}
+
+@test "exec into a paused container is refused, --ignore-paused too" {
+  update_config '.process.args = ["sleep", "100"]'
+  rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
+  rt pause "$CTR_PREFIX"
+  run rt exec "$CTR_PREFIX" true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"it is paused"* ]]
+  run rt exec --ignore-paused "$CTR_PREFIX" true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--ignore-paused"*"not supported"* ]]
+  rt resume "$CTR_PREFIX"
+  run rt exec "$CTR_PREFIX" true
+  [ "$status" -eq 0 ]
+}
+
+@test "socket activation: LISTEN_FDS fds are passed on and announced to the container" {
+  update_config '.process.args = ["sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat /proc/self/fd/3"]'
+  echo activated > "$BATS_TEST_TMPDIR/sock-standin"
+  run env LISTEN_FDS=1 "$RUNTIME" --root "$STATE_ROOT" run --bundle "$BUNDLE" "$CTR_PREFIX" 3<"$BATS_TEST_TMPDIR/sock-standin"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "1 1" ]
+  [ "${lines[1]}" = activated ]
+}
+
+@test "a relative --console-socket and --pid-file are the caller's paths" {
+  update_config '.process.terminal = true | .process.args = ["sh", "-c", "echo TERM_OK"]'
+  cd "$BATS_TEST_TMPDIR"
+  "$PODRUN_BUILD/tests/lib/recvtty" console.sock > tty.out &
+  rpid=$!
+  for i in $(seq 50); do [ -S console.sock ] && break; sleep 0.05; done
+  rt create --console-socket console.sock --pid-file rel.pid --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ -s "$BATS_TEST_TMPDIR/rel.pid" ]
+  rt start "$CTR_PREFIX"
+  wait "$rpid"
+  grep -q TERM_OK tty.out
+}

@@ -772,6 +772,200 @@ static void test_real_create_failure_cleans_up(void)
     cg_test_set_unified_root(NULL);
 }
 
+/* A child that waits to be killed. */
+static pid_t spawn_sleeper(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (;;)
+            pause();
+    }
+    return pid;
+}
+
+static void reap(pid_t pid)
+{
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+}
+
+/* pid's cgroup2 path ("0::" line of /proc/PID/cgroup), or "(none)". */
+static char *v2_cgroup_of(pid_t pid)
+{
+    _cleanup_free_ char *p = xasprintf("/proc/%d/cgroup", (int)pid), *text = NULL;
+    pr_error *e = NULL;
+    if (read_file(p, &text, NULL, &e) < 0) {
+        pr_error_free(e);
+        return xstrdup("(none)");
+    }
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (has_prefix(line, "0::"))
+            return xstrdup(line + 3);
+        line = nl ? nl + 1 : NULL;
+    }
+    return xstrdup("(none)");
+}
+
+static bool move_pid(const char *dir, pid_t pid)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%d", (int)pid);
+    return cg_try_write(dir, "cgroup.procs", buf) == 0;
+}
+
+/* In a forked child placed in the populated cgroup <base>/leaf (as a login shell sits in its
+ * session scope): a relative cgroupsPath goes below leaf's parent, an absolute one through leaf
+ * works, and leaf gets no controllers enabled (which would make it a thread root whose new
+ * children refuse processes). Returns a bit per failed check. */
+static int populated_parent_child(const char *rel_base, const char *base)
+{
+    int fails = 0;
+    _cleanup_free_ char *leaf = xasprintf("%s/leaf", base);
+    if (!move_pid(leaf, getpid()))
+        return 1;
+    pid_t s1 = spawn_sleeper(), s2 = spawn_sleeper();
+    pr_error *err = NULL;
+    struct rt_cgroup *rel = NULL, *abs = NULL;
+    _cleanup_free_ char *rel_cfg = xasprintf("{\"cgroupsPath\":\"podrun-unit-rel\"}");
+    _cleanup_free_ char *abs_cfg = xasprintf("{\"cgroupsPath\":\"%s/leaf/abs\"}", rel_base);
+    yajl_val rel_obj = parse_json(rel_cfg), abs_obj = parse_json(abs_cfg);
+    if (rt_cgroup_create("unit", rel_obj, false, s1, &rel, &err) < 0) {
+        fprintf(stderr, "# relative create: %s\n", err->msg);
+        fails |= 2;
+    } else {
+        _cleanup_free_ char *want = xasprintf("%s/podrun-unit-rel", base);
+        _cleanup_free_ char *want_cg = xasprintf("%s/podrun-unit-rel", rel_base);
+        _cleanup_free_ char *got_cg = v2_cgroup_of(s1);
+        if (!streq(rel->v2_dir, want) || !streq(got_cg, want_cg)) {
+            fprintf(stderr, "# relative: dir %s (wanted %s), process in %s\n", rel->v2_dir, want,
+                    got_cg);
+            fails |= 4;
+        }
+    }
+    pr_error_freep(&err);
+    if (rt_cgroup_create("unit", abs_obj, false, s2, &abs, &err) < 0) {
+        fprintf(stderr, "# absolute create through a populated cgroup: %s\n", err->msg);
+        fails |= 8;
+    }
+    pr_error_freep(&err);
+    _cleanup_free_ char *type = slurp(leaf, "cgroup.type"),
+                        *sub = slurp(leaf, "cgroup.subtree_control");
+    if (!streq(type, "domain") || *sub) {
+        fprintf(stderr, "# the populated cgroup became `%s` with subtree_control `%s`\n", type,
+                sub);
+        fails |= 16;
+    }
+    reap(s1);
+    reap(s2);
+    if ((rel && rt_cgroup_destroy(rel, &err) < 0) || (abs && rt_cgroup_destroy(abs, &err) < 0))
+        fails |= 32;
+    pr_error_freep(&err);
+    rt_cgroup_free(rel);
+    rt_cgroup_free(abs);
+    yajl_tree_free(rel_obj);
+    yajl_tree_free(abs_obj);
+    return fails;
+}
+
+static void test_real_v2_populated_parent(void)
+{
+    const char *root = real_cgroup2();
+    if (!root)
+        SKIP("needs root and a cgroup2 mount");
+    cg_test_set_unified_root(root);
+    _cleanup_free_ char *rel_base = xasprintf("/podrun-unit-pop-%d", (int)getpid());
+    _cleanup_free_ char *base = xasprintf("%s%s", root, rel_base);
+    _cleanup_free_ char *leaf = xasprintf("%s/leaf", base);
+    CHECK(mkdir(base, 0755) == 0 && mkdir(leaf, 0755) == 0);
+    pid_t child = fork();
+    if (child == 0)
+        _exit(populated_parent_child(rel_base, base));
+    int status = -1;
+    CHECK(waitpid(child, &status, 0) == child);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fprintf(stderr, "# child status %#x\n", status);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    _cleanup_free_ char *rel_dir = xasprintf("%s/podrun-unit-rel", base);
+    CHECK(access(rel_dir, F_OK) < 0);
+    _cleanup_free_ char *abs_dir = xasprintf("%s/abs", leaf);
+    CHECK(access(abs_dir, F_OK) < 0);
+    rmdir(rel_dir); /* leftovers of a failed check, so that base can go */
+    rmdir(abs_dir);
+    rmdir(leaf);
+    CHECK(rmdir(base) == 0);
+    cg_test_set_unified_root(NULL);
+}
+
+/* exec into a container whose init moved itself into a child cgroup and enabled a domain
+ * controller for its children (systemd in a container does): the container's own cgroup now
+ * refuses processes (EBUSY), and the exec'd process joins the init's cgroup instead. */
+static void exec_into_busy(struct rt_cgroup *cg, pid_t init, const char *rel_top)
+{
+    static const char *const domain_ctrls[] = {"memory", "io", "hugetlb", "rdma", "misc"};
+    const char *ctrl = NULL;
+    _cleanup_free_ char *avail = slurp(cg->v2_dir, "cgroup.controllers");
+    for (size_t i = 0; i < ARRAY_SIZE(domain_ctrls) && !ctrl; i++)
+        if (cg_controller_in_list(avail, domain_ctrls[i]))
+            ctrl = domain_ctrls[i];
+    if (!ctrl) {
+        unit_skip_reason = "needs a domain controller (memory, io, hugetlb) on cgroup2";
+        return;
+    }
+    _cleanup_free_ char *inner = xasprintf("%s/init", cg->v2_dir), *plus = xasprintf("+%s", ctrl);
+    CHECK(mkdir(inner, 0755) == 0 && move_pid(inner, init));
+    CHECK(cg_try_write(cg->v2_dir, "cgroup.subtree_control", plus) == 0);
+    pid_t exec_pid = spawn_sleeper();
+    /* The situation is real: the container's cgroup itself refuses the process. */
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%d", (int)exec_pid);
+    CHECK(cg_try_write(cg->v2_dir, "cgroup.procs", buf) == -EBUSY);
+    pr_error *err = NULL;
+    int r = rt_cgroup_enter(cg, exec_pid, &err);
+    if (r < 0)
+        fprintf(stderr, "# enter: %s\n", err->msg);
+    CHECK(r == 0);
+    pr_error_free(err);
+    _cleanup_free_ char *got = v2_cgroup_of(exec_pid), *want = xasprintf("%s/ctr/init", rel_top);
+    CHECK_STR(got, want);
+    reap(exec_pid);
+}
+
+static void test_real_v2_exec_joins_busy_cgroup(void)
+{
+    const char *root = real_cgroup2();
+    if (!root)
+        SKIP("needs root and a cgroup2 mount");
+    cg_test_set_unified_root(root);
+    _cleanup_free_ char *rel_top = xasprintf("/podrun-unit-busy-%d", (int)getpid());
+    _cleanup_free_ char *cfg = xasprintf("{\"cgroupsPath\":\"%s/ctr\"}", rel_top);
+    _cleanup_free_ char *top = xasprintf("%s%s", root, rel_top);
+    yajl_val linux_obj = parse_json(cfg);
+    struct rt_cgroup *cg = NULL;
+    pr_error *err = NULL;
+    pid_t init = spawn_sleeper();
+    int r = rt_cgroup_create("unit", linux_obj, false, init, &cg, &err);
+    if (r < 0)
+        fprintf(stderr, "# create: %s\n", err->msg);
+    CHECK(r == 0);
+    if (r == 0)
+        exec_into_busy(cg, init, rel_top);
+    reap(init);
+    pr_error_freep(&err);
+    if (cg) {
+        CHECK(rt_cgroup_destroy(cg, &err) == 0);
+        rt_cgroup_free(cg);
+    }
+    pr_error_free(err);
+    CHECK(rmdir(top) == 0);
+    yajl_tree_free(linux_obj);
+    cg_test_set_unified_root(NULL);
+}
+
 int main(void)
 {
     RUN(test_shares_to_weight);
@@ -793,5 +987,7 @@ int main(void)
     RUN(test_fake_v2_state_files);
     RUN(test_real_v2_lifecycle);
     RUN(test_real_create_failure_cleans_up);
+    RUN(test_real_v2_populated_parent);
+    RUN(test_real_v2_exec_joins_busy_cgroup);
     UNIT_DONE();
 }
