@@ -25,6 +25,19 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
+# The runtime leaves the parent of its default cgroup paths (/podrun in every hierarchy) after
+# deleting a container, as runc leaves its parents; the suite removes them if it made them.
+podrun_parents_before=$(ls -d /sys/fs/cgroup/podrun /sys/fs/cgroup/*/podrun 2>/dev/null)
+remove_podrun_parents() {
+  [ -z "$podrun_parents_before" ] || return 0
+  local d
+  for d in /sys/fs/cgroup/podrun /sys/fs/cgroup/*/podrun; do
+    [ -d "$d" ] && rmdir "$d" 2>/dev/null
+  done
+  return 0
+}
+trap remove_podrun_parents EXIT
+
 # Every build given runs the unit and bats tests: the plain one and, when present, the
 # ASan+UBSan one (an --enable-asan build must pass the suite too).
 builds=${PODRUN_BUILDS:-$PODRUN_BUILD}
