@@ -198,6 +198,14 @@ void jg_key_bool(yajl_gen g, const char *k, bool v)
     jg_str(g, k);
     yajl_gen_bool(g, v);
 }
+void jg_key_strv(yajl_gen g, const char *k, char *const *v)
+{
+    jg_str(g, k);
+    yajl_gen_array_open(g);
+    for (; v && *v; v++)
+        jg_str(g, *v);
+    yajl_gen_array_close(g);
+}
 void jg_map_open(yajl_gen g)
 {
     yajl_gen_map_open(g);

@@ -59,6 +59,8 @@ void jg_key_str(yajl_gen g, const char *k, const char *v); /* v NULL: omitted */
 void jg_key_int(yajl_gen g, const char *k, long long v);
 void jg_key_uint(yajl_gen g, const char *k, unsigned long long v);
 void jg_key_bool(yajl_gen g, const char *k, bool v);
+/* "k": [strings of the NULL-terminated vector v] (an empty array for NULL). */
+void jg_key_strv(yajl_gen g, const char *k, char *const *v);
 void jg_map_open(yajl_gen g);
 void jg_map_close(yajl_gen g);
 void jg_array_open(yajl_gen g);

@@ -7,7 +7,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
-static int read_manifest(image_store *s, const char *digest, manifest *m, pr_error **err)
+int images_read_manifest(image_store *s, const char *digest, manifest *m, pr_error **err)
 {
     _cleanup_free_ char *text = NULL;
     int r = store_read_blob(s, digest, MANIFEST_MAX_SIZE, &text, NULL, err);
@@ -152,7 +152,7 @@ int images_commit(image_store *s, const char *manifest_digest, const char *index
 {
     manifest m = {0};
     _cleanup_strv_ char **diff_ids = NULL;
-    int r = read_manifest(s, manifest_digest, &m, err);
+    int r = images_read_manifest(s, manifest_digest, &m, err);
     if (r < 0)
         return r;
     if (m.is_index) {

@@ -286,16 +286,6 @@ static char *describe_loaded(const image_rec *rec)
     return s;
 }
 
-static int read_stored_manifest(image_store *s, const char *digest, manifest *m, pr_error **err)
-{
-    _cleanup_free_ char *text = NULL;
-    int r = store_read_blob(s, digest, MANIFEST_MAX_SIZE, &text, NULL, err);
-    if (r < 0)
-        return r;
-    _cleanup_free_ char *what = xasprintf("manifest %s", digest);
-    return manifest_parse(text, what, m, err);
-}
-
 /* One entry of index.json: an image manifest, or an index to pick the host's image from. */
 static int load_oci_entry(image_store *s, load_src *src, const descriptor *d, char ***loaded,
                           pr_error **err)
@@ -304,7 +294,7 @@ static int load_oci_entry(image_store *s, load_src *src, const descriptor *d, ch
     if (r < 0)
         return r;
     manifest m = {0};
-    r = read_stored_manifest(s, d->digest, &m, err);
+    r = images_read_manifest(s, d->digest, &m, err);
     if (r < 0)
         return r;
     const char *index_digest = NULL;
@@ -321,7 +311,7 @@ static int load_oci_entry(image_store *s, load_src *src, const descriptor *d, ch
         manifest_digest = xstrdup(m.manifests[i].digest);
         r = src_descriptor(s, src, &m.manifests[i], err);
         manifest_clear(&m);
-        if (r < 0 || (r = read_stored_manifest(s, manifest_digest, &m, err)) < 0)
+        if (r < 0 || (r = images_read_manifest(s, manifest_digest, &m, err)) < 0)
             return r;
         if (m.is_index) {
             manifest_clear(&m);

@@ -348,7 +348,7 @@ int images_process_config(image_store *s, const image_rec *rec, const char *root
     for (size_t i = 0; labels && i < labels->u.object.len; i++) {
         yajl_val v = labels->u.object.values[i];
         strv_consume(&p.labels, xasprintf("%s=%s", labels->u.object.keys[i],
-                                       YAJL_IS_STRING(v) ? v->u.string : ""));
+                                          YAJL_IS_STRING(v) ? v->u.string : ""));
     }
     _cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) {
@@ -362,15 +362,6 @@ int images_process_config(image_store *s, const image_rec *rec, const char *root
     }
     *out = p;
     return 0;
-}
-
-static void gen_strv(yajl_gen g, const char *key, char *const *v)
-{
-    jg_key(g, key);
-    jg_array_open(g);
-    for (; v && *v; v++)
-        jg_str(g, *v);
-    jg_array_close(g);
 }
 
 static char *join(char *const *v, const char *sep)
@@ -406,8 +397,8 @@ char *images_runtime_config_json(const image_process *p, const char *rootfs)
         jg_array_close(g);
     }
     jg_map_close(g);
-    gen_strv(g, "args", p->args);
-    gen_strv(g, "env", p->env);
+    jg_key_strv(g, "args", p->args);
+    jg_key_strv(g, "env", p->env);
     jg_key_str(g, "cwd", p->cwd);
     jg_map_close(g);
     jg_key(g, "root");

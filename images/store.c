@@ -386,15 +386,6 @@ static int read_index(image_store *s, image_list **out, pr_error **err)
     return 0;
 }
 
-static void gen_strv(yajl_gen g, const char *key, char *const *v)
-{
-    jg_key(g, key);
-    jg_array_open(g);
-    for (; v && *v; v++)
-        jg_str(g, *v);
-    jg_array_close(g);
-}
-
 static int write_index(image_store *s, const image_list *l, pr_error **err)
 {
     _cleanup_gen_ yajl_gen g = json_gen_new(true);
@@ -409,9 +400,9 @@ static int write_index(image_store *s, const image_list *l, pr_error **err)
         jg_key_str(g, "index", r->index);
         jg_key_str(g, "created", r->created);
         jg_key_int(g, "size", r->size);
-        gen_strv(g, "names", r->names);
-        gen_strv(g, "layers", r->layers);
-        gen_strv(g, "mediaTypes", r->media_types);
+        jg_key_strv(g, "names", r->names);
+        jg_key_strv(g, "layers", r->layers);
+        jg_key_strv(g, "mediaTypes", r->media_types);
         jg_map_close(g);
     }
     jg_array_close(g);
