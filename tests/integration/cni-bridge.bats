@@ -248,6 +248,8 @@ pod_ip() { ip netns exec "$1" ip -4 -o addr show dev "${2:-eth0}" | awk '{print 
   POD=$(mkns pod)
   c=$(bconf 1.1.0 '"vlan":42')
   if ! ip netns exec "$NODE" ip link add prvlantest type bridge vlan_filtering 1 2>/dev/null; then
+    # The QEMU lane's Debian kernel has VLAN filtering: there the working path must run.
+    [ -z "${PODRUN_REQUIRE_VLAN:-}" ] || { echo "bridge VLAN filtering missing" >&2; return 1; }
     # This kernel has no CONFIG_BRIDGE_VLAN_FILTERING: a clear error 7, nothing made.
     before=$(node_state "$NODE")
     run cni "$NODE" "$BR" ADD c1 "$POD" eth0 "$c"
