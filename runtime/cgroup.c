@@ -1205,9 +1205,12 @@ int rt_cgroup_kill_all(struct rt_cgroup *cg, int sig, pr_error **err)
 {
     if (sig == SIGKILL && cg->v2_dir && cg_try_write(cg->v2_dir, "cgroup.kill", "1") == 0)
         return 0;
-    /* Frozen, nothing can fork a child we would miss; the signal lands on thaw. */
+    /* Frozen, nothing can fork a child we would miss; the signal lands on thaw. A container
+     * that was paused already stays paused. */
     _cleanup_error_ pr_error *ferr = NULL;
-    bool frozen = rt_cgroup_freeze(cg, true, &ferr) == 0;
+    bool was_frozen = false;
+    rt_cgroup_is_frozen(cg, &was_frozen, NULL);
+    bool frozen = !was_frozen && rt_cgroup_freeze(cg, true, &ferr) == 0;
     _cleanup_free_ pid_t *pids = NULL;
     size_t n;
     int r = rt_cgroup_pids(cg, &pids, &n, err);

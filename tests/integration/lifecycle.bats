@@ -339,3 +339,12 @@ J
   wait "$rpid"
   grep -q TERM_OK tty.out
 }
+
+@test "kill --all of a paused container leaves it paused" {
+  update_config '.process.args = ["sleep", "100"]'
+  rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
+  rt pause "$CTR_PREFIX"
+  rt kill --all "$CTR_PREFIX" USR1
+  [ "$(rt state "$CTR_PREFIX" | jq -r .status)" = paused ]
+  rt resume "$CTR_PREFIX"
+}
