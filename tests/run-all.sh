@@ -30,10 +30,18 @@ fi
 podrun_parents_before=$(ls -d /sys/fs/cgroup/podrun /sys/fs/cgroup/*/podrun 2>/dev/null)
 remove_podrun_parents() {
   [ -z "$podrun_parents_before" ] || return 0
-  local d
-  for d in /sys/fs/cgroup/podrun /sys/fs/cgroup/*/podrun; do
-    [ -d "$d" ] && rmdir "$d" 2>/dev/null
+  local d i left
+  # Supervisors that clean up after their containers (podman's conmon, our shim) may still be
+  # removing the last container cgroups for a moment.
+  for ((i = 0; i < 100; i++)); do
+    left=
+    for d in /sys/fs/cgroup/podrun /sys/fs/cgroup/*/podrun; do
+      [ -d "$d" ] && ! rmdir "$d" 2>/dev/null && left=1
+    done
+    [ -z "$left" ] && break
+    sleep 0.1
   done
+  [ -z "$left" ] || echo "# left behind: $(ls -d /sys/fs/cgroup/*/podrun/* 2>/dev/null | head -3)"
   return 0
 }
 trap remove_podrun_parents EXIT
