@@ -6,6 +6,7 @@ set -euo pipefail
 dest=$1
 bb=/bin/busybox
 [ -x "$bb" ] || { echo "busybox-static is not installed (apt-get install busybox-static)" >&2; exit 1; }
+mkdir -p "$(dirname "$dest")"
 tmp=$(mktemp -d "${dest%/}.XXXXXX")
 chmod 755 "$tmp" # mktemp makes it 0700: no other uid could enter the root
 trap 'rm -rf "$tmp"' EXIT
