@@ -3,6 +3,8 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdint.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -53,6 +55,21 @@ int sys_pidfd_send_signal(int pidfd, int sig)
 int sys_close_range(unsigned int first, unsigned int last, unsigned int flags)
 {
     return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+/* struct clone_args up to its cgroup field (CLONE_ARGS_SIZE_VER2), as <linux/sched.h> has it;
+ * spelled out because that header and glibc's <sched.h> define the CLONE_ flags twice. */
+struct pr_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+        set_tid_size, cgroup;
+};
+#define PR_CLONE_INTO_CGROUP 0x200000000ULL
+
+pid_t sys_clone3_into_cgroup(int cgroup_fd)
+{
+    struct pr_clone_args a = {
+        .flags = PR_CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgroup_fd};
+    return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 }
 
 const char *fd_path(int fd, char buf[FD_PATH_MAX])

@@ -48,5 +48,9 @@ int sys_openat2(int dirfd, const char *path, int flags, mode_t mode, unsigned lo
 int sys_pidfd_open(pid_t pid, unsigned int flags);
 int sys_pidfd_send_signal(int pidfd, int sig);
 int sys_close_range(unsigned int first, unsigned int last, unsigned int flags);
+/* fork(2) with the child born in the cgroup2 directory cgroup_fd (clone3 CLONE_INTO_CGROUP,
+ * Linux 5.7). -1 with errno ENOSYS, E2BIG or EINVAL where the kernel lacks it. As after any raw
+ * clone, the child must not rely on glibc's cached thread id (no pthread calls). */
+pid_t sys_clone3_into_cgroup(int cgroup_fd);
 
 #endif

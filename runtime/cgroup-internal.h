@@ -193,6 +193,9 @@ struct rt_cgroup {
     bool v2_controllers_read;
 };
 
+/* Moves pid into d, one of the container's directories (cgroup.c: join_busy explained there). */
+int cg_enter_dir(struct rt_cgroup *cg, const char *d, pid_t pid, bool join_busy, pr_error **err);
+
 /* Where a controller's files live for this container. */
 enum cg_version { CG_NONE = 0, CG_V1, CG_V2 };
 enum cg_version cg_controller_dir(struct rt_cgroup *cg, const char *ctrl, const char **dir);

@@ -789,40 +789,43 @@ static int v2_dir_of_oldest(struct rt_cgroup *cg, char **out)
     return r;
 }
 
-/* Moves pid into every directory of the container. With join_busy (exec), a cgroup2 directory
- * that refuses processes with EBUSY is not the end: a container whose init moved itself into
- * a child cgroup and then enabled controllers for its children (systemd in a container with a
- * cgroup namespace does exactly that) leaves the container's own cgroup under the
+/* Moves pid into the container's directory d (one of its hierarchies). With join_busy (exec), a
+ * cgroup2 directory that refuses processes with EBUSY is not the end: a container whose init moved
+ * itself into a child cgroup and then enabled controllers for its children (systemd in a container
+ * with a cgroup namespace does exactly that) leaves the container's own cgroup under the
  * no-internal-process rule, so exec'd processes join the cgroup of the container's oldest
  * process instead, as runc joins the init's. Still inside the container's subtree, so every
  * limit of the container applies. A new container (create) must not do that: a busy directory
  * there means it is not the container's own. */
-static int enter_dirs(struct rt_cgroup *cg, pid_t pid, bool join_busy, pr_error **err)
+int cg_enter_dir(struct rt_cgroup *cg, const char *d, pid_t pid, bool join_busy, pr_error **err)
 {
     char buf[32];
     snprintf(buf, sizeof(buf), "%d", (int)pid);
-    FOREACH_DIR(cg, d)
-    {
-        int r = cg_try_write(d, "cgroup.procs", buf);
-        if (r == -EBUSY && join_busy && d == cg->v2_dir) {
-            _cleanup_free_ char *alt = NULL;
-            if (v2_dir_of_oldest(cg, &alt) == 0) {
-                pr_debug("cgroup: `%s` refuses processes (its subtree_control is set): "
-                         "joining `%s`, the cgroup of the container's oldest process",
-                         d, alt);
-                r = cg_try_write(alt, "cgroup.procs", buf);
-            }
+    int r = cg_try_write(d, "cgroup.procs", buf);
+    if (r == -EBUSY && join_busy && d == cg->v2_dir) {
+        _cleanup_free_ char *alt = NULL;
+        if (v2_dir_of_oldest(cg, &alt) == 0) {
+            pr_debug("cgroup: `%s` refuses processes (its subtree_control is set): "
+                     "joining `%s`, the cgroup of the container's oldest process",
+                     d, alt);
+            r = cg_try_write(alt, "cgroup.procs", buf);
         }
-        if (r < 0)
-            return pr_err(err, -r, "moving process %d into its cgroup: write `%s` to `%s/%s`",
-                          (int)pid, buf, d, "cgroup.procs");
     }
+    if (r < 0)
+        return pr_err(err, -r, "moving process %d into its cgroup: write `%s` to `%s/%s`", (int)pid,
+                      buf, d, "cgroup.procs");
     return 0;
 }
 
-int rt_cgroup_enter(struct rt_cgroup *cg, pid_t pid, pr_error **err)
+static int enter_dirs(struct rt_cgroup *cg, pid_t pid, pr_error **err)
 {
-    return enter_dirs(cg, pid, true, err);
+    FOREACH_DIR(cg, d)
+    {
+        int r = cg_enter_dir(cg, d, pid, false, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 /* Puts pid back where it was in every hierarchy, so the new directories can be removed. */
@@ -854,7 +857,7 @@ static int enter_or_restore(struct rt_cgroup *cg, const struct cg_host *h, pid_t
         pr_error_freep(&ignored);
         (void)proc_cgroup_path(pid, &h->v1[i], false, &orig_v1[i], &ignored);
     }
-    int r = enter_dirs(cg, pid, false, err);
+    int r = enter_dirs(cg, pid, err);
     if (r < 0)
         restore_pid(cg, h, pid, &orig_v2, orig_v1);
     for (size_t i = 0; i < h->n_v1; i++)

@@ -28,10 +28,27 @@ int rt_cgroup_create(const char *id, yajl_val linux_obj, bool systemd, pid_t pid
 void rt_cgroup_serialize(const struct rt_cgroup *cg, yajl_gen g);
 int rt_cgroup_load(yajl_val saved, struct rt_cgroup **out, pr_error **err);
 
-/* Moves pid (an exec'd process) into the container's cgroup. On v2, where the container's init
- * may have handed that cgroup's controllers to children (leaving it unable to hold processes),
- * it falls back to the cgroup of the container's init, which lies inside it. */
-int rt_cgroup_enter(struct rt_cgroup *cg, pid_t pid, pr_error **err);
+/* A way into the container's cgroup for a process not made yet, without the cost of writing
+ * its pid (see cgroup-entry.c). Open it, make the process with rt_cgroup_entry_fork (as
+ * fork(2)), call rt_cgroup_entry_join first thing in the child and rt_cgroup_entry_finish in the
+ * parent; close it on every path. join_busy (for exec'd processes): on v2, where the container's
+ * init may have handed that cgroup's controllers to children (leaving it unable to hold
+ * processes), the process joins the cgroup of the container's init, which lies inside it. */
+struct rt_cgroup_entry {
+    int v2_fd; /* the cgroup2 directory, for clone3(CLONE_INTO_CGROUP); -1 if none */
+    char *v2_path;
+    bool v2_placed; /* the child was born there */
+    int *v1_fds;    /* each v1 hierarchy's `tasks`, open for writing */
+    char **v1_paths;
+    size_t n_v1;
+};
+int rt_cgroup_entry_open(struct rt_cgroup *cg, struct rt_cgroup_entry *e, pr_error **err);
+pid_t rt_cgroup_entry_fork(struct rt_cgroup_entry *e);
+int rt_cgroup_entry_join(struct rt_cgroup_entry *e, pr_error **err);
+int rt_cgroup_entry_finish(struct rt_cgroup *cg, struct rt_cgroup_entry *e, pid_t pid,
+                           bool join_busy, pr_error **err);
+void rt_cgroup_entry_close(struct rt_cgroup_entry *e);
+
 int rt_cgroup_update(struct rt_cgroup *cg, yajl_val resources, pr_error **err);
 int rt_cgroup_freeze(struct rt_cgroup *cg, bool freeze, pr_error **err);
 int rt_cgroup_is_frozen(struct rt_cgroup *cg, bool *frozen, pr_error **err);

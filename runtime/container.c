@@ -257,6 +257,7 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
     _cleanup_free_ char *fifo = xasprintf("%s/exec.fifo", dir);
     _cleanup_close_ int fifo_fd = -1;
     int socks[2] = {-1, -1};
+    struct rt_cgroup_entry entry = {.v2_fd = -1};
     if ((r = copy_config(c, dir, err)) < 0)
         goto fail;
     /* Writable by the container's root whatever uid it maps to; umask must not narrow it. */
@@ -280,7 +281,17 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
                              .preserve_fds = o->preserve_fds + socket_activation_fds(c->process),
                              .no_pivot = o->no_pivot,
                              .no_new_keyring = o->no_new_keyring};
-    x.stage1 = fork();
+    /* systemd puts the first process into the scope it makes: it needs the pid first. */
+    if (!g->systemd_cgroup) {
+        if ((r = rt_cgroup_create(o->id, c->linux_obj, false, 0, &x.cg, err)) < 0 ||
+            (r = rt_cgroup_entry_open(x.cg, &entry, err)) < 0) {
+            close(socks[0]);
+            close(socks[1]);
+            goto fail;
+        }
+        a.cgroup_entry = &entry;
+    }
+    x.stage1 = rt_cgroup_entry_fork(&entry);
     if (x.stage1 < 0) {
         r = pr_err(err, errno, "fork");
         close(socks[0]);
@@ -294,7 +305,11 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
     close(socks[1]);
     x.sock = socks[0];
 
-    if ((r = rt_cgroup_create(o->id, c->linux_obj, g->systemd_cgroup, x.stage1, &x.cg, err)) < 0)
+    if (g->systemd_cgroup)
+        r = rt_cgroup_create(o->id, c->linux_obj, true, x.stage1, &x.cg, err);
+    else
+        r = rt_cgroup_entry_finish(x.cg, &entry, x.stage1, false, err);
+    if (r < 0)
         goto fail;
     if (sync_send(x.sock, SYNC_GO, 0, -1) < 0) {
         r = pr_err(err, EPIPE, "the container process exited before its namespaces were made");
@@ -328,6 +343,7 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
     return 0;
 
 fail:
+    rt_cgroup_entry_close(&entry);
     if (x.sock >= 0)
         close(x.sock);
     undo_create(&x);
@@ -717,9 +733,20 @@ int rt_container_exec(const struct rt_global *g, const struct rt_exec_opts *o, p
                              .preserve_fds = o->preserve_fds,
                              .is_exec = true};
     memcpy(a.ns_fds, ns_fds, sizeof(ns_fds));
-    pid_t stage1 = fork();
+    struct rt_cgroup_entry entry = {.v2_fd = -1};
+    if (cg) {
+        if ((r = rt_cgroup_entry_open(cg, &entry, err)) < 0) {
+            close(socks[0]);
+            close(socks[1]);
+            close_fds(ns_fds, NS_COUNT);
+            return r;
+        }
+        a.cgroup_entry = &entry;
+    }
+    pid_t stage1 = rt_cgroup_entry_fork(&entry);
     if (stage1 < 0) {
         r = pr_err(err, errno, "fork");
+        rt_cgroup_entry_close(&entry);
         close(socks[0]);
         close(socks[1]);
         close_fds(ns_fds, NS_COUNT);
@@ -735,7 +762,8 @@ int rt_container_exec(const struct rt_global *g, const struct rt_exec_opts *o, p
     pid_t child = 0;
     int pty = -1;
 
-    if (cg && (r = rt_cgroup_enter(cg, stage1, err)) < 0)
+    r = cg ? rt_cgroup_entry_finish(cg, &entry, stage1, true, err) : 0;
+    if (r < 0)
         goto fail;
     sync_send(sock, SYNC_GO, 0, -1);
     for (;;) {

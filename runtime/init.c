@@ -120,12 +120,22 @@ static int write_oom_score_adj(int value, pr_error **err)
     return 0;
 }
 
+/* After the runtime's go, before any namespace: the cgroup namespace's root is the cgroup we
+ * are in when it is made. */
+static int await_go_and_join_cgroup(const struct rt_init_args *a, pr_error **err)
+{
+    struct sync_msg m;
+    if (sync_expect(a->sync, SYNC_GO, &m, "the runtime", err) < 0)
+        return -EPIPE;
+    return a->cgroup_entry ? rt_cgroup_entry_join(a->cgroup_entry, err) : 0;
+}
+
 /* Stage 1 for `create`: namespaces by path, then the new ones. */
 static void stage1_create(const struct rt_init_args *a, pr_error **err)
 {
     const struct rt_config *c = a->config;
     struct sync_msg m;
-    if (sync_expect(a->sync, SYNC_GO, &m, "the runtime", err) < 0)
+    if (await_go_and_join_cgroup(a, err) < 0)
         return;
     for (int k = 0; k < NS_COUNT; k++)
         if (c->ns_path[k] && join_namespace_path(k, c->ns_path[k], err) < 0)
@@ -161,8 +171,7 @@ static void stage1_create(const struct rt_init_args *a, pr_error **err)
 /* Stage 1 for `exec`: join every namespace of the running container. */
 static void stage1_exec(const struct rt_init_args *a, pr_error **err)
 {
-    struct sync_msg m;
-    if (sync_expect(a->sync, SYNC_GO, &m, "the runtime", err) < 0)
+    if (await_go_and_join_cgroup(a, err) < 0)
         return;
     for (int k = 0; k < NS_COUNT; k++) {
         if (a->ns_fds[k] < 0)

@@ -5,6 +5,7 @@
 #ifndef RT_INIT_H
 #define RT_INIT_H
 
+#include "cgroup.h"
 #include "config.h"
 
 struct rt_init_args {
@@ -17,7 +18,8 @@ struct rt_init_args {
     bool no_pivot;
     bool no_new_keyring;
     bool is_exec;
-    int ns_fds[NS_COUNT]; /* exec: the container's namespaces to join, or -1 */
+    int ns_fds[NS_COUNT];                 /* exec: the container's namespaces to join, or -1 */
+    struct rt_cgroup_entry *cgroup_entry; /* joined by stage 1 first thing; NULL: none */
 };
 
 /* Runs in the child after fork(); never returns. */

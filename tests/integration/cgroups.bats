@@ -238,6 +238,31 @@ cgroup_empty() {
   wait_until 30 cgroup_empty "$(cg_dir pids "/podrun/$ID")"
 }
 
+# in_container_cgroup PID: every hierarchy of PID (as the host sees it) places it in /podrun/$ID.
+in_container_cgroup() {
+  local lines
+  lines=$(cat "/proc/$1/cgroup")
+  echo "$lines" >&2
+  [ -n "$lines" ] && [ -z "$(awk -F: -v p="/podrun/$ID" '$3 != p' <<< "$lines")" ]
+}
+
+# The container's init and exec'd processes are born in cgroup2 (clone3 CLONE_INTO_CGROUP) and
+# join each v1 hierarchy themselves; where the kernel has no clone3 the runtime writes their pids.
+@test "the container's and exec'd processes are in its cgroup everywhere, with or without clone3" {
+  update_config '.process.args = ["sleep", "100"]'
+  local how pid
+  for how in "" "$PODRUN_BUILD/tests/lib/deny-syscall clone3"; do
+    # shellcheck disable=SC2086 # $how is a command prefix or nothing
+    $how "$RUNTIME" --root "$STATE_ROOT" run -d --bundle "$BUNDLE" "$ID"
+    pid=$(rt state "$ID" | jq -r .pid)
+    in_container_cgroup "$pid"
+    # shellcheck disable=SC2086
+    $how "$RUNTIME" --root "$STATE_ROOT" exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$ID" sleep 100
+    in_container_cgroup "$(cat "$BATS_TEST_TMPDIR/exec.pid")"
+    rt delete --force "$ID"
+  done
+}
+
 @test "delete removes the container's directory in every hierarchy" {
   update_config '.process.args = ["sleep", "100"]'
   rt run -d --bundle "$BUNDLE" "$ID"

@@ -919,13 +919,24 @@ static void exec_into_busy(struct rt_cgroup *cg, pid_t init, const char *rel_top
     _cleanup_free_ char *inner = xasprintf("%s/init", cg->v2_dir), *plus = xasprintf("+%s", ctrl);
     CHECK(mkdir(inner, 0755) == 0 && move_pid(inner, init));
     CHECK(cg_try_write(cg->v2_dir, "cgroup.subtree_control", plus) == 0);
-    pid_t exec_pid = spawn_sleeper();
-    /* The situation is real: the container's cgroup itself refuses the process. */
+    /* The situation is real: the container's cgroup itself refuses a process. */
+    pid_t probe = spawn_sleeper();
     char buf[32];
-    snprintf(buf, sizeof(buf), "%d", (int)exec_pid);
+    snprintf(buf, sizeof(buf), "%d", (int)probe);
     CHECK(cg_try_write(cg->v2_dir, "cgroup.procs", buf) == -EBUSY);
+    reap(probe);
+    /* As `exec` makes its process: clone3 into the busy directory fails, so the pid is
+     * written, into the init's cgroup. */
     pr_error *err = NULL;
-    int r = rt_cgroup_enter(cg, exec_pid, &err);
+    struct rt_cgroup_entry entry;
+    CHECK(rt_cgroup_entry_open(cg, &entry, &err) == 0);
+    pid_t exec_pid = rt_cgroup_entry_fork(&entry);
+    if (exec_pid == 0) {
+        for (;;)
+            pause();
+    }
+    CHECK(exec_pid > 0 && !entry.v2_placed);
+    int r = rt_cgroup_entry_finish(cg, &entry, exec_pid, true, &err);
     if (r < 0)
         fprintf(stderr, "# enter: %s\n", err->msg);
     CHECK(r == 0);
