@@ -1,4 +1,5 @@
 #include "container.h"
+#include "cloned-binary.h"
 #include "config.h"
 #include "fs.h"
 #include "hooks.h"
@@ -137,6 +138,7 @@ struct create_ctx {
     pid_t stage1, init;
     int sock;
     int pty;
+    bool init_stub; /* the init ends with the init stub (init_stub_will_do) */
 };
 
 static int handle_pty(struct create_ctx *x, int fd, const char *console_socket, bool foreground,
@@ -153,6 +155,51 @@ static int handle_pty(struct create_ctx *x, int fd, const char *console_socket, 
     }
     close(fd);
     return pr_err(err, 0, "process.terminal is set but no --console-socket was given");
+}
+
+/* Whether the container's init may end with the init stub rather than run the whole runtime
+ * from a sealed copy (cloned-binary.h): only if nothing but the runtime and the host can see
+ * the init while it runs the runtime's binary. A new pid namespace holds the init alone, unless
+ * hooks run inside the container (createContainer and startContainer run as the init's
+ * children and may run the image's programs). With a seccomp notify listener the agent would
+ * be asked about the stub's execve too: those keep the old way. */
+static bool init_stub_will_do(const struct rt_config *c)
+{
+    return rt_init_stub_available() && c->ns_new[NS_PID] && !c->ns_path[NS_PID] &&
+           !json_get(c->hooks, "createContainer") && !json_get(c->hooks, "startContainer") &&
+           !rt_seccomp_listener_path(c->seccomp);
+}
+
+static int reexec_sealed(const struct rt_global *g, int caller_cwd, pr_error **err)
+{
+    if (rt_is_cloned_binary() > 0)
+        return 0;
+    /* The copy starts over from the command line: in the caller's directory. */
+    if (caller_cwd < 0 || fchdir(caller_cwd) < 0)
+        return pr_err(err, errno, "return to the caller's directory to re-execute");
+    return rt_ensure_cloned_binary(g->argv, err);
+}
+
+/* After READY, the init execs the stub: its end of the sync socket closes then (close-on-exec),
+ * or an error arrives if the exec failed. */
+static int await_init_stub(struct create_ctx *x, pr_error **err)
+{
+    struct sync_msg m;
+    _cleanup_error_ pr_error *e = NULL;
+    int r = sync_recv(x->sock, &m, "the container process", &e);
+    if (r == -EPIPE) {
+        int status;
+        if (waitpid(x->init, &status, WNOHANG) != x->init)
+            return 0;
+        x->init = 0;
+        return pr_err(err, ECHILD, "the container process %s before it ran its program",
+                      WIFSIGNALED(status) ? "was killed" : "exited");
+    }
+    if (r < 0) {
+        *err = steal_pointer(&e);
+        return r;
+    }
+    return pr_err(err, EPROTO, "unexpected message %d from the container process", m.type);
 }
 
 /* The runtime's half of the dialogue with stage 1 and the container process. */
@@ -197,7 +244,7 @@ static int drive_create(struct create_ctx *x, pr_error **err)
             break;
         }
         case SYNC_READY:
-            return 0;
+            return x->init_stub ? await_init_stub(x, err) : 0;
         default:
             return pr_err(err, EPROTO, "unexpected message %d from the container process", m.type);
         }
@@ -238,9 +285,13 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
     abs_opts.console_socket = console_socket;
     o = &abs_opts;
     x.o = o;
+    _cleanup_close_ int caller_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (chdir(o->bundle) < 0)
         return pr_err(err, errno, "bundle `%s`", o->bundle);
     if ((r = rt_config_load(".", g->systemd_cgroup, o->id, &c, err)) < 0)
+        return r;
+    x.init_stub = init_stub_will_do(c);
+    if (!x.init_stub && (r = reexec_sealed(g, caller_cwd, err)) < 0)
         return r;
     if (c->process->terminal && !o->console_socket && !o->foreground)
         return pr_err(err, 0,
@@ -280,7 +331,8 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
                              .fifo_fd = fifo_fd,
                              .preserve_fds = o->preserve_fds + socket_activation_fds(c->process),
                              .no_pivot = o->no_pivot,
-                             .no_new_keyring = o->no_new_keyring};
+                             .no_new_keyring = o->no_new_keyring,
+                             .init_stub = x.init_stub};
     /* systemd puts the first process into the scope it makes: it needs the pid first. */
     if (!g->systemd_cgroup) {
         if ((r = rt_cgroup_create(o->id, c->linux_obj, false, 0, &x.cg, err)) < 0 ||

@@ -13,6 +13,7 @@ struct rt_global {
     const char *root;
     bool systemd_cgroup;
     bool debug;
+    char **argv; /* the runtime's own, to re-execute from a sealed copy (cloned-binary.h) */
 };
 
 struct rt_create_opts {

@@ -1,4 +1,5 @@
 #include "init.h"
+#include "cloned-binary.h"
 #include "fs.h"
 #include "hooks.h"
 #include "json.h"
@@ -340,6 +341,46 @@ failed:
     _exit(127);
 }
 
+/* The end of a container whose init nobody else can see (container.c, init_stub_will_do):
+ * privileges go now, at create, as runc drops them before waiting too; then the sealed init
+ * stub waits for `start` and execs the program, and from its exec on /proc/self/exe names the
+ * stub's memfd. READY goes first: the runtime then waits for the sync socket to close with the
+ * exec, or for the error if it failed. */
+static void __attribute__((noreturn)) exec_init_stub(const struct rt_init_args *a, const char *exe)
+{
+    _cleanup_error_ pr_error *err = NULL;
+    size_t n = 0;
+    while (a->process->args[n])
+        n++;
+    char **argv = xcalloc(n + 4, sizeof(char *));
+    argv[0] = "podrun-init";
+    argv[1] = xasprintf("%d", a->fifo_fd);
+    argv[2] = (char *)exe;
+    memcpy(argv + 3, a->process->args, n * sizeof(char *));
+    /* Before seccomp, which need not allow memfd_create. */
+    int stub = rt_init_stub_open(&err);
+    if (stub < 0)
+        fail(a->sync, err);
+    int notify_fd = -1;
+    if (rt_process_finalize(a->process, a->config->seccomp, &notify_fd, &err) < 0)
+        fail(a->sync, err);
+    if (notify_fd >= 0)
+        close(notify_fd); /* not asked for: init_stub_will_do keeps listeners out */
+    int fl = fcntl(a->fifo_fd, F_GETFD);
+    if (fl < 0 || fcntl(a->fifo_fd, F_SETFD, fl & ~FD_CLOEXEC) < 0) {
+        pr_err(&err, errno, "pass the exec fifo to the init stub");
+        fail(a->sync, err);
+    }
+    if (sync_send(a->sync, SYNC_READY, 0, -1) < 0)
+        _exit(1);
+    /* execve, not execveat: a seccomp profile must allow execve for the program anyway. */
+    char path[FD_PATH_MAX];
+    execve(fd_path(stub, path), argv, a->process->env);
+    pr_err(&err, errno, "exec the init stub through `%s` (is /proc mounted in the container?)",
+           path);
+    fail(a->sync, err);
+}
+
 static void __attribute__((noreturn)) stage2_create(const struct rt_init_args *a)
 {
     _cleanup_error_ pr_error *err = NULL;
@@ -347,6 +388,12 @@ static void __attribute__((noreturn)) stage2_create(const struct rt_init_args *a
     struct sync_msg m;
     _cleanup_free_ char *exe = NULL;
 
+    /* Nothing in the container may reach this process's /proc/PID/exe, the runtime's binary,
+     * while it builds the container; with the init stub to come, nothing in the container can
+     * see it, and being not dumpable keeps out anyone on the host without CAP_SYS_PTRACE. The
+     * stub's exec makes the process dumpable again. */
+    if (a->init_stub)
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     int keep[] = {a->sync, a->fifo_fd};
     close_inherited_fds(a->preserve_fds, keep, ARRAY_SIZE(keep));
     if (setsid() < 0 && errno != EPERM) {
@@ -380,6 +427,8 @@ static void __attribute__((noreturn)) stage2_create(const struct rt_init_args *a
     if (enter_cwd(a->process->cwd, &err) < 0 ||
         rt_process_lookup_executable(a->process, &exe, &err) < 0)
         fail(a->sync, err);
+    if (a->init_stub)
+        exec_init_stub(a, exe);
     /* A seccomp listener must get its fd while the runtime is still here to pass it on, so
      * such a container drops its privileges before waiting for start (as runc does). */
     bool early = rt_seccomp_listener_path(c->seccomp) != NULL;

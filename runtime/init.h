@@ -18,6 +18,7 @@ struct rt_init_args {
     bool no_pivot;
     bool no_new_keyring;
     bool is_exec;
+    bool init_stub; /* create: end with the init stub, not the whole runtime (container.c) */
     int ns_fds[NS_COUNT];                 /* exec: the container's namespaces to join, or -1 */
     struct rt_cgroup_entry *cgroup_entry; /* joined by stage 1 first thing; NULL: none */
 };

@@ -11,11 +11,13 @@
 static const struct {
     const char *name;
     int (*fn)(struct rt_global *, int, char **, pr_error **);
-    bool enters_container; /* runs a process inside a container: re-exec from a sealed copy */
+    /* Execs a process inside an existing container: re-exec from a sealed copy first. create
+     * and run decide for themselves once they have read the config (container.c). */
+    bool enters_container;
     const char *help;
 } commands[] = {
-    {"create", cmd_create, true, "create a container"},
-    {"run", cmd_run, true, "create and start a container"},
+    {"create", cmd_create, false, "create a container"},
+    {"run", cmd_run, false, "create and start a container"},
     {"start", cmd_start, false, "start a created container"},
     {"state", cmd_state, false, "print the state of a container"},
     {"kill", cmd_kill, false, "send a signal to a container's process"},
@@ -94,7 +96,7 @@ static int on_global(int key, const char *value, void *data)
 int main(int argc, char **argv)
 {
     _cleanup_error_ pr_error *err = NULL;
-    struct global_parse p = {.g = {.root = RT_DEFAULT_ROOT}};
+    struct global_parse p = {.g = {.root = RT_DEFAULT_ROOT, .argv = argv}};
     int first;
     if (parse_opts(argc, argv, global_opts, on_global, &p, &first, &err) < 0) {
         fprintf(stderr, "podrun-runtime: %s\n", err->msg);
@@ -206,4 +208,3 @@ int parse_int_arg(const char *flag, const char *s, long long min, long long max,
     *out = v;
     return 0;
 }
-

@@ -3,6 +3,7 @@
 # escapes-mounts.bats).
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
   setup_bundle
@@ -70,4 +71,37 @@ EOF
   grep -q DENIED "$BUNDLE/rootfs/tmp/result"
   [ "$(sha256sum < "$BATS_TEST_TMPDIR/podrun-runtime")" = "$before" ]
   grep -q memfd "$BUNDLE/rootfs/tmp/exe-link"
+}
+
+# A container with no hooks, in a new pid namespace, ends with the init stub instead (cloned-binary.h):
+# from the moment it is created, its init is the sealed stub, so a process exec'd into it
+# before start finds only the stub behind /proc/1/exe, and a program written as
+# #!/proc/self/exe runs the stub again (which refuses such arguments), never the runtime.
+@test "a created container's init is the sealed init stub, and #!/proc/self/exe reaches only that" {
+  local R="$BATS_TEST_TMPDIR/podrun-runtime"
+  cp "$RUNTIME" "$R"
+  before=$(sha256sum < "$R")
+  printf '#!/proc/self/exe\n' > "$BUNDLE/rootfs/bin/evil"
+  chmod +x "$BUNDLE/rootfs/bin/evil"
+  update_config '.root.readonly = false | .process.args = ["sleep", "3"]'
+  "$R" --root "$STATE_ROOT" create --bundle "$BUNDLE" "$CTR_PREFIX"
+  "$R" --root "$STATE_ROOT" exec "$CTR_PREFIX" sh -c '
+    readlink /proc/1/exe > /tmp/exe-link
+    exec 3</proc/1/exe
+    ( sleep 1
+      if echo -n PWNED >> /proc/self/fd/3; then echo WROTE; else echo DENIED; fi > /tmp/result 2>&1
+    ) </dev/null >/dev/null 2>&1 &'
+  "$R" --root "$STATE_ROOT" start "$CTR_PREFIX"
+  for i in $(seq 40); do [ -s "$BUNDLE/rootfs/tmp/result" ] && break; sleep 0.1; done
+  cat "$BUNDLE/rootfs/tmp/exe-link" "$BUNDLE/rootfs/tmp/result" >&2
+  grep -q 'memfd:podrun-init' "$BUNDLE/rootfs/tmp/exe-link"
+  grep -q DENIED "$BUNDLE/rootfs/tmp/result"
+  "$R" --root "$STATE_ROOT" delete --force "$CTR_PREFIX"
+
+  update_config '.process.args = ["/bin/evil"]'
+  run -127 "$R" --root "$STATE_ROOT" run --bundle "$BUNDLE" "$CTR_PREFIX-2"
+  echo "$output"
+  [ "$status" -eq 127 ]
+  [[ "$output" == *"init stub: usage"* ]]
+  [ "$(sha256sum < "$R")" = "$before" ]
 }
