@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -81,6 +82,30 @@ static void redirect_stdio(const char *pod_dir)
         close(null);
     if (lfd > 2)
         close(lfd);
+}
+
+/* The binary is linked -z now, but libc binds its own calls into other objects (realloc,
+ * calloc, __tls_get_addr ...) lazily. The first of those the daemon made would walk the
+ * dynamic linker's lookup code and the symbol tables of every library into its resident set
+ * (some 250 KiB, for a supervisor that lives as long as its pod). The loader binds every
+ * object at start only when LD_BIND_NOW is in the environment, so the shim execs itself once
+ * with it, and drops it again so that the runtime and probes are not bound eagerly. */
+static void exec_bound_now(char **argv)
+{
+    const char *now = getenv("LD_BIND_NOW");
+    if (now && *now) {
+        unsetenv("LD_BIND_NOW");
+        return;
+    }
+    /* By its path rather than /proc/self/exe, which would rename the process "exe". */
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return;
+    self[n] = '\0';
+    if (setenv("LD_BIND_NOW", "1", 1) == 0)
+        execv(self, argv);
+    unsetenv("LD_BIND_NOW"); /* the binary was replaced meanwhile: run lazily bound */
 }
 
 static int serve(const char *pod_dir, struct pod_spec *spec, int ready_fd)
@@ -206,6 +231,7 @@ int main(int argc, char **argv)
     }
     if (request)
         return do_request(abs_dir, request);
+    exec_bound_now(argv);
     pr_log_init(NULL, false, debug);
     /* Refuse a bad spec here, where the caller still sees stderr. The shim inherits the parsed
      * spec: the parser's code never becomes part of the daemon's resident set. */
