@@ -591,6 +591,8 @@ void container_free(struct container *c)
     if (c->netns_fd >= 0)
         close(c->netns_fd);
     log_file_close(&c->log);
+    log_stream_free(&c->out);
+    log_stream_free(&c->err);
     free(c->message);
     free(c->oom_file);
 }

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,30 +94,44 @@ static void log_rotate(struct log_file *lf)
         pr_warning("reopening `%s` after rotation: %s", lf->path, strerror(errno));
 }
 
-static void add_pending(struct log_file *lf, const char *data, size_t len)
+static void add_pending(struct log_file *lf, const struct iovec *iov, int n)
 {
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += iov[i].iov_len;
     lf->pending = xrealloc(lf->pending, lf->n_pending + len);
-    memcpy(lf->pending + lf->n_pending, data, len);
-    lf->n_pending += len;
+    for (int i = 0; i < n; i++) {
+        memcpy(lf->pending + lf->n_pending, iov[i].iov_base, iov[i].iov_len);
+        lf->n_pending += iov[i].iov_len;
+    }
 }
 
-/* Writes what it can; the rest stays pending. */
-static int write_out(struct log_file *lf, const char *data, size_t len)
+/* Writes the pieces in order; what the disk does not take stays pending. */
+static int write_out(struct log_file *lf, struct iovec *iov, int n)
 {
-    while (len > 0) {
-        ssize_t n = write(lf->fd, data, len);
-        if (n < 0 && errno == EINTR)
+    for (;;) {
+        while (n > 0 && iov->iov_len == 0) {
+            iov++;
+            n--;
+        }
+        if (n == 0)
+            return 0;
+        ssize_t w = writev(lf->fd, iov, n);
+        if (w < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            lf->last_errno = n < 0 ? errno : ENOSPC;
-            add_pending(lf, data, len);
+        if (w <= 0) {
+            lf->last_errno = w < 0 ? errno : ENOSPC;
+            add_pending(lf, iov, n);
             return -lf->last_errno;
         }
-        lf->size += (uint64_t)n;
-        data += n;
-        len -= (size_t)n;
+        lf->size += (uint64_t)w;
+        for (; n > 0 && (size_t)w >= iov->iov_len; iov++, n--)
+            w -= (ssize_t)iov->iov_len;
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
     }
-    return 0;
 }
 
 int log_file_flush_pending(struct log_file *lf)
@@ -124,44 +139,48 @@ int log_file_flush_pending(struct log_file *lf)
     if (lf->n_pending == 0)
         return 0;
     char *buf = steal_pointer(&lf->pending);
-    size_t n = lf->n_pending;
+    struct iovec iov = {.iov_base = buf, .iov_len = lf->n_pending};
     lf->n_pending = 0;
-    int r = write_out(lf, buf, n);
+    int r = write_out(lf, &iov, 1);
     free(buf);
     if (r == 0)
         lf->last_errno = 0;
     return r;
 }
 
+/* One record as header, message and newline in a single writev: no copy of the message. */
 static int emit_record(struct log_file *lf, const char *stream, char tag, const char *msg,
                        size_t len)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    char head[80];
+    char head[64];
     format_rfc3339_nano(&ts, head, sizeof(head));
-    size_t hl = strlen(head);
-    hl += (size_t)snprintf(head + hl, sizeof(head) - hl, " %s %c ", stream, tag);
+    size_t hl = strlen(head), sl = strlen(stream);
+    head[hl++] = ' ';
+    memcpy(head + hl, stream, sl);
+    hl += sl;
+    head[hl++] = ' ';
+    head[hl++] = tag;
+    head[hl++] = ' ';
+    struct iovec iov[3] = {{.iov_base = head, .iov_len = hl},
+                           {.iov_base = (char *)msg, .iov_len = len},
+                           {.iov_base = (char *)"\n", .iov_len = 1}};
     size_t total = hl + len + 1;
-    _cleanup_free_ char *rec = xmalloc(total);
-    memcpy(rec, head, hl);
-    memcpy(rec + hl, msg, len);
-    rec[total - 1] = '\n';
-    if (lf->n_pending > 0) {
+    if (lf->n_pending > 0 || lf->fd < 0) {
         /* Keep the order: nothing overtakes what the disk refused. */
-        add_pending(lf, rec, total);
+        if (lf->n_pending == 0)
+            lf->last_errno = EBADF;
+        add_pending(lf, iov, 3);
         return -lf->last_errno;
-    }
-    if (lf->fd < 0) {
-        lf->last_errno = EBADF;
-        add_pending(lf, rec, total);
-        return -EBADF;
     }
     if (lf->max_size && lf->size > 0 && lf->size + total > lf->max_size)
         log_rotate(lf);
-    return write_out(lf, rec, total);
+    return write_out(lf, iov, 3);
 }
 
+/* Whole lines go to the file straight from the read buffer; only the start of a line that
+ * has not ended yet is kept, in a buffer that exists while it does. */
 int log_feed(struct log_file *lf, struct log_stream *ls, const char *data, size_t len)
 {
     int ret = 0, r;
@@ -171,21 +190,27 @@ int log_feed(struct log_file *lf, struct log_stream *ls, const char *data, size_
         size_t room = LOG_LINE_MAX - ls->n_line;
         if (take > room)
             take = room;
-        memcpy(ls->line + ls->n_line, data, take);
-        ls->n_line += take;
-        data += take;
-        len -= take;
-        if (nl && data == nl) {
-            if ((r = emit_record(lf, ls->name, 'F', ls->line, ls->n_line)) < 0)
-                ret = r;
-            ls->n_line = 0;
-            data++;
-            len--;
-        } else if (ls->n_line == LOG_LINE_MAX) {
-            if ((r = emit_record(lf, ls->name, 'P', ls->line, ls->n_line)) < 0)
-                ret = r;
-            ls->n_line = 0;
+        bool ends = nl && data + take == nl;
+        if (!ends && take < room) {
+            if (!ls->line)
+                ls->line = xmalloc(LOG_LINE_MAX);
+            memcpy(ls->line + ls->n_line, data, take);
+            ls->n_line += take;
+            break;
         }
+        /* A line, or a buffer's worth of one: F, or P for a piece. */
+        char tag = ends ? 'F' : 'P';
+        if (ls->n_line == 0) {
+            r = emit_record(lf, ls->name, tag, data, take);
+        } else {
+            memcpy(ls->line + ls->n_line, data, take);
+            r = emit_record(lf, ls->name, tag, ls->line, ls->n_line + take);
+            log_stream_free(ls);
+        }
+        if (r < 0)
+            ret = r;
+        data += take + ends;
+        len -= take + ends;
     }
     return ret;
 }
@@ -195,6 +220,13 @@ int log_stream_flush(struct log_file *lf, struct log_stream *ls)
     if (ls->n_line == 0)
         return 0;
     int r = emit_record(lf, ls->name, 'F', ls->line, ls->n_line);
-    ls->n_line = 0;
+    log_stream_free(ls);
     return r;
+}
+
+void log_stream_free(struct log_stream *ls)
+{
+    free(ls->line);
+    ls->line = NULL;
+    ls->n_line = 0;
 }

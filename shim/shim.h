@@ -89,7 +89,7 @@ struct log_file {
 
 struct log_stream {
     const char *name; /* "stdout" / "stderr" */
-    char line[LOG_LINE_MAX];
+    char *line;       /* LOG_LINE_MAX bytes, only while a line is incomplete */
     size_t n_line;
 };
 
@@ -105,6 +105,7 @@ int log_file_reopen(struct log_file *lf, pr_error **err);
 int log_feed(struct log_file *lf, struct log_stream *ls, const char *data, size_t len);
 /* At EOF: the rest of an unterminated line as an F record. */
 int log_stream_flush(struct log_file *lf, struct log_stream *ls);
+void log_stream_free(struct log_stream *ls);
 /* Retries pending records; 0 when all are on disk. */
 int log_file_flush_pending(struct log_file *lf);
 

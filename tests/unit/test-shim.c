@@ -255,6 +255,43 @@ static void test_log_records(void)
     CHECK(is_record(l[7], "stdout", 'F', "tail"));
 }
 
+static void test_log_line_edges(void)
+{
+    _cleanup_free_ char *path = xasprintf("%s/edges.log", tmpdir);
+    struct log_file lf = {.fd = -1};
+    struct log_stream out = {.name = "stdout"};
+    CHECK(log_file_open(&lf, path, 0, 1, NULL) == 0);
+    _cleanup_free_ char *big = xmalloc(LOG_LINE_MAX + 1);
+    memset(big, 'y', LOG_LINE_MAX);
+    big[LOG_LINE_MAX] = '\n';
+    /* Exactly a buffer's worth and its newline: one F record. */
+    CHECK(log_feed(&lf, &out, big, LOG_LINE_MAX + 1) == 0);
+    /* A buffer's worth in two reads, then the newline: P, then an empty F. */
+    CHECK(log_feed(&lf, &out, big, 100) == 0);
+    CHECK(out.line != NULL && out.n_line == 100);
+    CHECK(log_feed(&lf, &out, big, LOG_LINE_MAX - 100) == 0);
+    CHECK(out.line == NULL && out.n_line == 0);
+    CHECK(log_feed(&lf, &out, "\nz\n", 3) == 0);
+    CHECK(out.line == NULL);
+    log_file_close(&lf);
+    _cleanup_free_ char *text = slurp(path);
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    char *save = NULL, *l[5] = {0};
+    int n = 0;
+    for (char *line = strtok_r(text, "\n", &save); line && n < 5;
+         line = strtok_r(NULL, "\n", &save))
+        l[n++] = line;
+    CHECK(n == 4);
+    if (n != 4)
+        return;
+    CHECK(strlen(l[0]) == 31 + 9 + LOG_LINE_MAX && strstr(l[0], " stdout F yyy"));
+    CHECK(strlen(l[1]) == 31 + 9 + LOG_LINE_MAX && strstr(l[1], " stdout P yyy"));
+    CHECK(is_record(l[2], "stdout", 'F', ""));
+    CHECK(is_record(l[3], "stdout", 'F', "z"));
+}
+
 static void test_log_rotation(void)
 {
     _cleanup_free_ char *path = xasprintf("%s/rot.log", tmpdir);
@@ -334,6 +371,7 @@ int main(void)
     RUN(test_http_status);
     RUN(test_rfc3339);
     RUN(test_log_records);
+    RUN(test_log_line_edges);
     RUN(test_log_rotation);
     RUN(test_log_refused);
     rm_rf(tmpdir);
