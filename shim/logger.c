@@ -16,22 +16,74 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Timestamps by hand: glibc's gmtime_r sets up the time zone machinery on first use (it reads
+ * /etc/localtime through stdio, for UTC), and the printf family is a big piece of libc for a
+ * long-lived daemon to keep resident for a few digits. Every log record has one. */
+static char *put_digits(char *p, unsigned long v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" for t seconds since the epoch, 19 bytes. Days are counted from
+ * 0000-03-01 so that a leap day is the last day of its year: 400-year eras of 146097 days,
+ * the year within the era, then months of 153 days per five from March. */
+static char *put_datetime(char *p, int64_t t)
+{
+    int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+    unsigned secs = (unsigned)(t - days * 86400);
+    days += 719468; /* 0000-03-01 to 1970-01-01 */
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    unsigned doe = (unsigned)(days - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned day = doy - (153 * mp + 2) / 5 + 1;
+    unsigned month = mp < 10 ? mp + 3 : mp - 9;
+    int64_t year = (int64_t)yoe + era * 400 + (month <= 2);
+    p = put_digits(p, year > 0 ? (unsigned long)year : 0, 4);
+    *p++ = '-';
+    p = put_digits(p, month, 2);
+    *p++ = '-';
+    p = put_digits(p, day, 2);
+    *p++ = 'T';
+    p = put_digits(p, secs / 3600, 2);
+    *p++ = ':';
+    p = put_digits(p, secs / 60 % 60, 2);
+    *p++ = ':';
+    return put_digits(p, secs % 60, 2);
+}
+
+static void copy_out(char *buf, size_t size, const char *s)
+{
+    if (size == 0)
+        return;
+    size_t n = strlen(s);
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+}
+
 void format_rfc3339_nano(const struct timespec *ts, char *buf, size_t size)
 {
-    struct tm tm;
-    gmtime_r(&ts->tv_sec, &tm);
-    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec);
+    char tmp[32], *p = put_datetime(tmp, ts->tv_sec);
+    *p++ = '.';
+    p = put_digits(p, (unsigned long)ts->tv_nsec, 9);
+    *p++ = 'Z';
+    *p = '\0';
+    copy_out(buf, size, tmp);
 }
 
 void format_rfc3339(uint64_t realtime_usec, char *buf, size_t size)
 {
-    time_t t = (time_t)(realtime_usec / USEC_PER_SEC);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    /* Not strftime: it reads the time zone database, which UTC never needs. */
-    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    char tmp[32], *p = put_datetime(tmp, (int64_t)(realtime_usec / USEC_PER_SEC));
+    *p++ = 'Z';
+    *p = '\0';
+    copy_out(buf, size, tmp);
 }
 
 int log_file_open(struct log_file *lf, const char *path, uint64_t max_size, unsigned max_files,

@@ -355,6 +355,26 @@ static void test_rfc3339(void)
     CHECK_STR(buf, "2016-10-06T00:17:09.669794202Z");
     format_rfc3339(1475713029ULL * USEC_PER_SEC + 5, buf, sizeof(buf));
     CHECK_STR(buf, "2016-10-06T00:17:09Z");
+    /* The hand-made calendar against libc's, over leap days and centuries to year 2400. */
+    bool same = true;
+    for (int64_t t = 0; t < 13569465600LL && same; t += 86400 * 13 + 3607) {
+        struct tm tm;
+        time_t tt = (time_t)t;
+        char want[48];
+        gmtime_r(&tt, &tm);
+        strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        format_rfc3339((uint64_t)t * USEC_PER_SEC, buf, sizeof(buf));
+        same = streq(buf, want);
+        if (!same)
+            fprintf(stderr, "# %lld: %s, libc says %s\n", (long long)t, buf, want);
+    }
+    CHECK(same);
+    format_rfc3339(951782400ULL * USEC_PER_SEC, buf, sizeof(buf));
+    CHECK_STR(buf, "2000-02-29T00:00:00Z");
+    format_rfc3339(4107542400ULL * USEC_PER_SEC, buf, sizeof(buf));
+    CHECK_STR(buf, "2100-03-01T00:00:00Z");
+    format_rfc3339_nano(&(struct timespec){.tv_sec = 1735689599, .tv_nsec = 7}, buf, 20);
+    CHECK_STR(buf, "2024-12-31T23:59:59");
 }
 
 int main(void)
