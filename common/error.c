@@ -12,16 +12,14 @@ int pr_verr(pr_error **err, int errnum, const char *fmt, va_list ap)
     if (errnum < 0)
         errnum = -errnum;
     if (err && !*err) {
-        char *msg;
-        if (vasprintf(&msg, fmt, ap) < 0)
-            msg = NULL;
+        char *msg = xvasprintf(fmt, ap);
         pr_error *e = xcalloc(1, sizeof(*e));
         e->errnum = errnum;
-        if (msg && errnum) {
+        if (errnum) {
             e->msg = xasprintf("%s: %s", msg, strerror(errnum));
             free(msg);
         } else {
-            e->msg = msg ? msg : xstrdup("unknown error");
+            e->msg = msg;
         }
         *err = e;
     }
@@ -55,18 +53,14 @@ int pr_err_prefix(pr_error **err, const char *fmt, ...)
 {
     if (!err || !*err)
         return -EINVAL;
-    char *prefix;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&prefix, fmt, ap) < 0)
-        prefix = NULL;
+    char *prefix = xvasprintf(fmt, ap);
     va_end(ap);
-    if (prefix) {
-        char *m = xasprintf("%s: %s", prefix, (*err)->msg);
-        free(prefix);
-        free((*err)->msg);
-        (*err)->msg = m;
-    }
+    char *m = xasprintf("%s: %s", prefix, (*err)->msg);
+    free(prefix);
+    free((*err)->msg);
+    (*err)->msg = m;
     return (*err)->errnum ? -(*err)->errnum : -EINVAL;
 }
 

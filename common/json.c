@@ -181,17 +181,20 @@ void jg_key_str(yajl_gen g, const char *k, const char *v)
     jg_str(g, k);
     jg_str(g, v);
 }
+/* Numbers as digits we make (yajl_gen_integer would sprintf them): same output. */
 void jg_key_int(yajl_gen g, const char *k, long long v)
 {
+    char buf[24];
+    size_t n = format_ll(buf, v);
     jg_str(g, k);
-    yajl_gen_integer(g, v);
+    yajl_gen_number(g, buf, n);
 }
 void jg_key_uint(yajl_gen g, const char *k, unsigned long long v)
 {
-    char buf[32];
-    int n = snprintf(buf, sizeof(buf), "%llu", v);
+    char buf[24];
+    size_t n = format_ull(buf, v);
     jg_str(g, k);
-    yajl_gen_number(g, buf, (size_t)n);
+    yajl_gen_number(g, buf, n);
 }
 void jg_key_bool(yajl_gen g, const char *k, bool v)
 {

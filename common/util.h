@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,10 @@ void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* Decimal digits of v into buf (at least 21 bytes), NUL-terminated; returns their number. */
+size_t format_ull(char *buf, unsigned long long v);
+size_t format_ll(char *buf, long long v);
 
 size_t strv_length(char *const *v);
 /* Append to a NULL-terminated vector (*v may be NULL): a copy of s, or s itself. */

@@ -101,9 +101,7 @@ static void reply_error(struct client *cl, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    _cleanup_free_ char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    _cleanup_free_ char *msg = xvasprintf(fmt, ap);
     va_end(ap);
     _cleanup_gen_ yajl_gen g = json_gen_new(false);
     jg_map_open(g);

@@ -218,9 +218,7 @@ void shim_event(struct shim *s, struct container *c, const char *event, const ch
 {
     va_list ap;
     va_start(ap, fmt);
-    _cleanup_free_ char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    _cleanup_free_ char *msg = xvasprintf(fmt, ap);
     va_end(ap);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -530,9 +528,8 @@ int shim_run(struct shim *s, pr_error **err)
     recover(s);
     shim_status_changed(s);
     if (s->ready_fd >= 0) {
-        char ok[32];
-        int n = snprintf(ok, sizeof(ok), "OK %d\n", (int)getpid());
-        if (write(s->ready_fd, ok, (size_t)n) < 0)
+        _cleanup_free_ char *ok = xasprintf("OK %d\n", (int)getpid());
+        if (write(s->ready_fd, ok, strlen(ok)) < 0)
             pr_warning("telling the caller we are up: %s", strerror(errno));
         close(s->ready_fd);
         s->ready_fd = -1;

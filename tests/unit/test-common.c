@@ -6,6 +6,8 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 static void test_json_getters(void)
@@ -44,6 +46,35 @@ static void test_json_malformed(void)
     CHECK(v == NULL);
     CHECK(err && strstr(err->msg, "cfg.json: malformed JSON"));
     pr_error_freep(&err);
+}
+
+/* xasprintf formats plain conversions itself: it must say exactly what printf says. */
+#define SAME_AS_PRINTF(...)                                                                        \
+    do {                                                                                           \
+        char _want[256];                                                                           \
+        snprintf(_want, sizeof(_want), __VA_ARGS__);                                               \
+        _cleanup_free_ char *_got = xasprintf(__VA_ARGS__);                                        \
+        CHECK_STR(_got, _want);                                                                    \
+    } while (0)
+
+static void test_xasprintf(void)
+{
+    SAME_AS_PRINTF("%s", "");
+    SAME_AS_PRINTF("plain text, no conversion");
+    SAME_AS_PRINTF("%s/%s.%s", "/run/podrun/pods/x", "web", "stdout");
+    SAME_AS_PRINTF("%d %d %d %i", 0, -1, INT_MIN, INT_MAX);
+    SAME_AS_PRINTF("%u %u", 0U, UINT_MAX);
+    SAME_AS_PRINTF("%ld %lu", LONG_MIN, ULONG_MAX);
+    SAME_AS_PRINTF("%lld %llu", LLONG_MIN, ULLONG_MAX);
+    SAME_AS_PRINTF("%zu %zd", (size_t)SIZE_MAX, (ssize_t)-5);
+    SAME_AS_PRINTF("100%% %c%c", 'o', 'k');
+    SAME_AS_PRINTF("[%.*s] [%.*s] [%.*s]", 3, "abcdef", 0, "abc", -1, "all of it");
+    /* What it does not do itself, vasprintf does. */
+    SAME_AS_PRINTF("%5d|%-4s|%x|%o|%.3f|%02d", 42, "ab", 255U, 8U, 1.5, 7);
+    SAME_AS_PRINTF("%s %5s %d", "mixed", "w", 3);
+    char buf[24];
+    CHECK(format_ull(buf, 0) == 1 && streq(buf, "0"));
+    CHECK(format_ll(buf, LLONG_MIN) == 20 && streq(buf, "-9223372036854775808"));
 }
 
 static void test_atomic_write(void)
@@ -101,6 +132,7 @@ int main(void)
 {
     RUN(test_json_getters);
     RUN(test_json_malformed);
+    RUN(test_xasprintf);
     RUN(test_atomic_write);
     RUN(test_open_in_root);
     UNIT_DONE();
