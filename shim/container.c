@@ -232,6 +232,18 @@ static char *memory_oom_file(pid_t pid)
     return NULL;
 }
 
+/* Leading digits of a number the kernel or the runtime wrote. Not strtoull: its locale
+ * handling reaches into libc's ctype tables, pages the daemon has no other use for. */
+static uint64_t parse_digits(const char *s)
+{
+    uint64_t v = 0;
+    while (*s == ' ' || *s == '\t' || *s == '\n')
+        s++;
+    for (; *s >= '0' && *s <= '9'; s++)
+        v = v * 10 + (uint64_t)(*s - '0');
+    return v;
+}
+
 static uint64_t read_oom_kills(const char *file)
 {
     _cleanup_free_ char *text = NULL;
@@ -239,7 +251,7 @@ static uint64_t read_oom_kills(const char *file)
     if (!file || read_file(file, &text, &len, NULL) < 0)
         return 0;
     char *p = strstr(text, "oom_kill ");
-    return p ? strtoull(p + 9, NULL, 10) : 0;
+    return p ? parse_digits(p + 9) : 0;
 }
 
 /* ---- runtime calls ---- */
@@ -314,8 +326,8 @@ static int read_pid_file(const char *path, pid_t *pid)
     size_t len;
     if (read_file(path, &text, &len, NULL) < 0)
         return -errno;
-    long v = strtol(text, NULL, 10);
-    if (v <= 0)
+    uint64_t v = parse_digits(text);
+    if (v == 0 || v > INT32_MAX)
         return -EINVAL;
     *pid = (pid_t)v;
     return 0;
