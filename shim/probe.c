@@ -10,7 +10,6 @@
 #include "log.h"
 #include "util.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -159,24 +158,7 @@ static int socket_in_netns(struct container *c, int family, pr_error **err)
 
 static int http_send(struct probe_run *p)
 {
-    struct probe_spec *spec = p->spec;
-    _cleanup_free_ char *hdrs = xstrdup("");
-    bool has_host = false, has_ua = false, has_accept = false;
-    for (char **h = spec->headers; h && *h; h++) {
-        char *n = hdrs;
-        hdrs = xasprintf("%s%s\r\n", n, *h);
-        free(n);
-        has_host |= strncasecmp(*h, "Host:", 5) == 0;
-        has_ua |= strncasecmp(*h, "User-Agent:", 11) == 0;
-        has_accept |= strncasecmp(*h, "Accept:", 7) == 0;
-    }
-    _cleanup_free_ char *host =
-        has_host ? xstrdup("")
-                 : xasprintf("Host: %s:%d\r\n", spec->host ? spec->host : "127.0.0.1", spec->port);
-    _cleanup_free_ char *req =
-        xasprintf("GET %s HTTP/1.1\r\n%s%s%s%sConnection: close\r\n\r\n", spec->path, host,
-                  has_ua ? "" : "User-Agent: kube-probe/podrun\r\n",
-                  has_accept ? "" : "Accept: */*\r\n", hdrs);
+    const char *req = p->spec->request;
     size_t len = strlen(req);
     while (p->sent < len) {
         ssize_t n = send(p->fd, req + p->sent, len - p->sent, MSG_NOSIGNAL);
@@ -236,28 +218,15 @@ static int on_socket_io(sd_event_source *src, int fd, uint32_t revents, void *da
 static int start_socket(struct probe_run *p, pr_error **err)
 {
     struct probe_spec *spec = p->spec;
-    struct sockaddr_storage ss = {0};
-    socklen_t sl;
     const char *host = spec->host ? spec->host : "127.0.0.1";
-    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-        in4->sin_family = AF_INET;
-        in4->sin_port = htons(spec->port);
-        sl = sizeof(*in4);
-    } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(spec->port);
-        sl = sizeof(*in6);
-    } else {
-        /* Names would need a resolver inside the pod; kubelet resolves from the node. */
+    /* Names would need a resolver inside the pod; kubelet resolves from the node. */
+    if (!spec->addr_len)
         return pr_err(err, 0, "host \"%s\" is not an IP address", host);
-    }
-    int fd = socket_in_netns(p->c, ss.ss_family, err);
+    int fd = socket_in_netns(p->c, spec->addr.ss_family, err);
     if (fd < 0)
         return fd;
     p->fd = fd;
-    if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)
+    if (connect(fd, (struct sockaddr *)&spec->addr, spec->addr_len) < 0 && errno != EINPROGRESS)
         return pr_err(err, errno, "connect %s:%d", host, spec->port);
     int r = sd_event_add_io(p->c->shim->event, &p->io, fd, EPOLLOUT, on_socket_io, p);
     if (r < 0)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
@@ -29,6 +30,9 @@ struct probe_spec {
     char *path;     /* httpGet, "/" by default */
     char **headers; /* httpGet, "Name: value" */
     int port;
+    struct sockaddr_storage addr; /* host and port; addr_len 0 when host is not an address */
+    socklen_t addr_len;
+    char *request; /* httpGet: the whole request */
     uint64_t initial_delay_usec, period_usec, timeout_usec;
     unsigned success_threshold, failure_threshold;
 };

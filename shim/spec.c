@@ -5,8 +5,10 @@
 #include "json.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <signal.h>
 #include <string.h>
+#include <strings.h>
 
 static const struct {
     const char *name;
@@ -74,6 +76,41 @@ static int get_uint(yajl_val obj, const char *key, const char *ctx, unsigned min
     return 0;
 }
 
+/* What every period of a socket probe needs is made once, here, before the shim detaches:
+ * the address to connect to and, for httpGet, the request. */
+static void probe_prepare(struct probe_spec *p)
+{
+    const char *host = p->host ? p->host : "127.0.0.1";
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&p->addr;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&p->addr;
+    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)p->port);
+        p->addr_len = sizeof(*in4);
+    } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)p->port);
+        p->addr_len = sizeof(*in6);
+    }
+    if (p->handler != PROBE_HTTP)
+        return;
+    _cleanup_free_ char *hdrs = xstrdup("");
+    bool has_host = false, has_ua = false, has_accept = false;
+    for (char **h = p->headers; h && *h; h++) {
+        char *n = hdrs;
+        hdrs = xasprintf("%s%s\r\n", n, *h);
+        free(n);
+        has_host |= strncasecmp(*h, "Host:", 5) == 0;
+        has_ua |= strncasecmp(*h, "User-Agent:", 11) == 0;
+        has_accept |= strncasecmp(*h, "Accept:", 7) == 0;
+    }
+    _cleanup_free_ char *host_hdr =
+        has_host ? xstrdup("") : xasprintf("Host: %s:%d\r\n", host, p->port);
+    p->request = xasprintf("GET %s HTTP/1.1\r\n%s%s%s%sConnection: close\r\n\r\n", p->path,
+                           host_hdr, has_ua ? "" : "User-Agent: kube-probe/podrun\r\n",
+                           has_accept ? "" : "Accept: */*\r\n", hdrs);
+}
+
 static int parse_probe(yajl_val v, const char *ctx, struct probe_spec *p, pr_error **err)
 {
     int r;
@@ -124,6 +161,7 @@ static int parse_probe(yajl_val v, const char *ctx, struct probe_spec *p, pr_err
                 return pr_err(err, 0, "%s.httpHeaders[%zu]: bad header", ctx, i);
             p->headers[i] = xasprintf("%s: %s", name, value ? value : "");
         }
+        probe_prepare(p);
     }
     if ((r = get_seconds(v, "initialDelaySeconds", ctx, &p->initial_delay_usec, err)) < 0 ||
         (r = get_seconds(v, "periodSeconds", ctx, &p->period_usec, err)) < 0 ||
@@ -342,6 +380,7 @@ static void probe_spec_free(struct probe_spec *p)
     strv_freep(&p->headers);
     free(p->host);
     free(p->path);
+    free(p->request);
 }
 
 static void ctr_spec_free(struct ctr_spec *c)
