@@ -208,6 +208,38 @@ int container_reopen_log(struct container *c, pr_error **err)
 
 /* ---- OOM: the memory cgroup's oom_kill counter, read before the runtime deletes it ---- */
 
+/* These small kernel files are taken apart by hand: strtok, strstr and strtoull each reach
+ * another part of libc (and its tables) that the daemon would keep mapped for a few lines.
+ * next_line ends the line in place and moves *p past it; NULL at the end. */
+static char *next_line(char **p)
+{
+    char *line = *p;
+    if (!*line)
+        return NULL;
+    char *nl = strchr(line, '\n');
+    if (nl) {
+        *nl = '\0';
+        *p = nl + 1;
+    } else {
+        *p = line + strlen(line);
+    }
+    return line;
+}
+
+static bool in_list(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *t = list;;) {
+        const char *comma = strchr(t, ',');
+        size_t len = comma ? (size_t)(comma - t) : strlen(t);
+        if (len == n && memcmp(t, word, n) == 0)
+            return true;
+        if (!comma)
+            return false;
+        t = comma + 1;
+    }
+}
+
 static char *memory_oom_file(pid_t pid)
 {
     _cleanup_free_ char *path = xasprintf("/proc/%d/cgroup", pid), *text = NULL;
@@ -215,7 +247,8 @@ static char *memory_oom_file(pid_t pid)
     if (read_file(path, &text, &len, NULL) < 0)
         return NULL;
     bool unified = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    char *cur = text;
+    for (char *line; (line = next_line(&cur));) {
         char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         if (!c2)
             continue;
@@ -223,17 +256,13 @@ static char *memory_oom_file(pid_t pid)
         const char *ctrls = c1 + 1, *cg = c2 + 1;
         if (unified && *ctrls == '\0')
             return xasprintf("/sys/fs/cgroup%s/memory.events", cg);
-        if (!unified) {
-            for (char *tok = strtok_r((char *)ctrls, ",", &c1); tok; tok = strtok_r(NULL, ",", &c1))
-                if (streq(tok, "memory"))
-                    return xasprintf("/sys/fs/cgroup/memory%s/memory.oom_control", cg);
-        }
+        if (!unified && in_list(ctrls, "memory"))
+            return xasprintf("/sys/fs/cgroup/memory%s/memory.oom_control", cg);
     }
     return NULL;
 }
 
-/* Leading digits of a number the kernel or the runtime wrote. Not strtoull: its locale
- * handling reaches into libc's ctype tables, pages the daemon has no other use for. */
+/* Leading digits of a number the kernel or the runtime wrote. */
 static uint64_t parse_digits(const char *s)
 {
     uint64_t v = 0;
@@ -250,8 +279,11 @@ static uint64_t read_oom_kills(const char *file)
     size_t len;
     if (!file || read_file(file, &text, &len, NULL) < 0)
         return 0;
-    char *p = strstr(text, "oom_kill ");
-    return p ? parse_digits(p + 9) : 0;
+    char *cur = text;
+    for (char *line; (line = next_line(&cur));)
+        if (has_prefix(line, "oom_kill "))
+            return parse_digits(line + 9);
+    return 0;
 }
 
 /* ---- runtime calls ---- */
