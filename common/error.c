@@ -16,7 +16,7 @@ int pr_verr(pr_error **err, int errnum, const char *fmt, va_list ap)
         pr_error *e = xcalloc(1, sizeof(*e));
         e->errnum = errnum;
         if (errnum) {
-            e->msg = xasprintf("%s: %s", msg, strerror(errnum));
+            e->msg = xasprintf("%s: %s", msg, pr_strerror(errnum));
             free(msg);
         } else {
             e->msg = msg;
@@ -62,6 +62,12 @@ int pr_err_prefix(pr_error **err, const char *fmt, ...)
     free((*err)->msg);
     (*err)->msg = m;
     return (*err)->errnum ? -(*err)->errnum : -EINVAL;
+}
+
+const char *pr_strerror(int errnum)
+{
+    const char *s = strerrordesc_np(errnum);
+    return s ? s : strerror(errnum);
 }
 
 void pr_error_free(pr_error *e)

@@ -22,6 +22,10 @@ int pr_err_code(pr_error **err, int errnum, const char *fmt, ...)
 /* Prefix an existing error's message with more context ("creating container X: ..."). */
 int pr_err_prefix(pr_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* strerror's text without its gettext lookup: podrun never sets a locale, so the text is the
+ * same, and a daemon that reports a failed probe does not map libc's gettext code for it. */
+const char *pr_strerror(int errnum);
+
 void pr_error_free(pr_error *e);
 void pr_error_freep(pr_error **e);
 #define _cleanup_error_ __attribute__((cleanup(pr_error_freep)))

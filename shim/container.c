@@ -90,7 +90,7 @@ static void log_stall(struct container *c)
         sd_event_source_set_time_relative(c->log_retry_timer, LOG_RETRY_USEC);
         sd_event_source_set_enabled(c->log_retry_timer, SD_EVENT_ONESHOT);
     }
-    shim_event(c->shim, c, "log-stalled", "%s: %s", c->log.path, strerror(c->log.last_errno));
+    shim_event(c->shim, c, "log-stalled", "%s: %s", c->log.path, pr_strerror(c->log.last_errno));
 }
 
 /* Reads what the pipe holds (a bounded number of chunks per wake-up, to stay fair to the other

@@ -139,11 +139,11 @@ static void log_rotate(struct log_file *lf)
     }
     _cleanup_free_ char *first = xasprintf("%s.1", lf->path);
     if (rename(lf->path, first) < 0) {
-        pr_warning("rotating `%s`: %s", lf->path, strerror(errno));
+        pr_warning("rotating `%s`: %s", lf->path, pr_strerror(errno));
         return;
     }
     if (log_file_reopen(lf, NULL) < 0)
-        pr_warning("reopening `%s` after rotation: %s", lf->path, strerror(errno));
+        pr_warning("reopening `%s` after rotation: %s", lf->path, pr_strerror(errno));
 }
 
 static void add_pending(struct log_file *lf, const struct iovec *iov, int n)

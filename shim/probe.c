@@ -178,7 +178,7 @@ static int on_socket_io(sd_event_source *src, int fd, uint32_t revents, void *da
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
             soerr = errno;
         if (soerr) {
-            _cleanup_free_ char *why = xasprintf("connect: %s", strerror(soerr));
+            _cleanup_free_ char *why = xasprintf("connect: %s", pr_strerror(soerr));
             probe_result(p, false, why);
             return 0;
         }
@@ -190,7 +190,7 @@ static int on_socket_io(sd_event_source *src, int fd, uint32_t revents, void *da
     if (revents & EPOLLOUT) {
         int r = http_send(p);
         if (r < 0) {
-            _cleanup_free_ char *why = xasprintf("send: %s", strerror(-r));
+            _cleanup_free_ char *why = xasprintf("send: %s", pr_strerror(-r));
             probe_result(p, false, why);
             return 0;
         }
@@ -207,7 +207,7 @@ static int on_socket_io(sd_event_source *src, int fd, uint32_t revents, void *da
         return 0;
     int code = http_status_code(p->buf, p->n_buf);
     if (code < 0) {
-        probe_result(p, false, n < 0 ? strerror(errno) : "malformed HTTP response");
+        probe_result(p, false, n < 0 ? pr_strerror(errno) : "malformed HTTP response");
         return 0;
     }
     _cleanup_free_ char *why = xasprintf("HTTP probe failed with statuscode: %d", code);

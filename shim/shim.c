@@ -156,7 +156,7 @@ static void gen_container(yajl_gen g, struct container *c)
         jg_key_bool(g, "completed", c->done);
     jg_key_str(g, "logPath", c->spec->log_path);
     if (c->log.n_pending) {
-        jg_key_str(g, "logError", strerror(c->log.last_errno));
+        jg_key_str(g, "logError", pr_strerror(c->log.last_errno));
         jg_key_uint(g, "logPendingBytes", c->log.n_pending);
     }
     if (c->has_last) {
@@ -530,7 +530,7 @@ int shim_run(struct shim *s, pr_error **err)
     if (s->ready_fd >= 0) {
         _cleanup_free_ char *ok = xasprintf("OK %d\n", (int)getpid());
         if (write(s->ready_fd, ok, strlen(ok)) < 0)
-            pr_warning("telling the caller we are up: %s", strerror(errno));
+            pr_warning("telling the caller we are up: %s", pr_strerror(errno));
         close(s->ready_fd);
         s->ready_fd = -1;
     }

@@ -77,6 +77,20 @@ static void test_xasprintf(void)
     CHECK(format_ll(buf, LLONG_MIN) == 20 && streq(buf, "-9223372036854775808"));
 }
 
+static void test_strerror(void)
+{
+    /* Copies: for an unknown errno both return strerror's buffer, which the next call frees. */
+    bool same = true;
+    for (int e = 0; e < 140; e++) {
+        _cleanup_free_ char *ours = xstrdup(pr_strerror(e));
+        same &= streq(ours, strerror(e));
+    }
+    CHECK(same);
+    CHECK_STR(pr_strerror(ENOSPC), "No space left on device");
+    _cleanup_free_ char *unknown = xstrdup(pr_strerror(9999));
+    CHECK_STR(unknown, "Unknown error 9999");
+}
+
 static void test_atomic_write(void)
 {
     char dir[] = "/tmp/podrun-unit-XXXXXX";
@@ -133,6 +147,7 @@ int main(void)
     RUN(test_json_getters);
     RUN(test_json_malformed);
     RUN(test_xasprintf);
+    RUN(test_strerror);
     RUN(test_atomic_write);
     RUN(test_open_in_root);
     UNIT_DONE();
