@@ -10,10 +10,13 @@ build=$PWD/build
 work=$(mktemp -d /tmp/podrun-demo.XXXXXX)
 id=podrun-demo-$$
 podrun() { "$build/agent/podrun" --images-root "$work/images" "$@"; }
+. tests/lib/cgroup-parents.bash
+podrun_parents_note
 cleanup() {
   "$build/runtime/podrun-runtime" --root "$work/state" delete --force "$id" 2>/dev/null || true
   podrun image unmount "$id" "$work/bundle" 2>/dev/null || true
   rm -rf "$work"
+  podrun_parents_remove
 }
 trap cleanup EXIT
 

@@ -25,26 +25,9 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-# The runtime leaves the parent of its default cgroup paths (/podrun in every hierarchy) after
-# deleting a container, as runc leaves its parents; the suite removes them if it made them.
-podrun_parents_before=$(ls -d /sys/fs/cgroup/podrun /sys/fs/cgroup/*/podrun 2>/dev/null)
-remove_podrun_parents() {
-  [ -z "$podrun_parents_before" ] || return 0
-  local d i left
-  # Supervisors that clean up after their containers (podman's conmon, our shim) may still be
-  # removing the last container cgroups for a moment.
-  for ((i = 0; i < 100; i++)); do
-    left=
-    for d in /sys/fs/cgroup/podrun /sys/fs/cgroup/*/podrun; do
-      [ -d "$d" ] && ! rmdir "$d" 2>/dev/null && left=1
-    done
-    [ -z "$left" ] && break
-    sleep 0.1
-  done
-  [ -z "$left" ] || echo "# left behind: $(ls -d /sys/fs/cgroup/*/podrun/* 2>/dev/null | head -3)"
-  return 0
-}
-trap remove_podrun_parents EXIT
+. "$top/tests/lib/cgroup-parents.bash"
+podrun_parents_note
+trap podrun_parents_remove EXIT
 
 # Every build given runs the unit and bats tests: the plain one and, when present, the
 # ASan+UBSan one (an --enable-asan build must pass the suite too).

@@ -41,6 +41,8 @@ rm -rf "$out"
 mkdir -p "$out"
 
 # Leaves nothing behind: each runtime deletes what is left under its private root.
+. "$top/tests/lib/cgroup-parents.bash"
+podrun_parents_note
 cleanup() {
   local rt dir id
   for rt in ours runc crun; do
@@ -54,6 +56,7 @@ cleanup() {
     done
   done
   rm -rf "$work"
+  podrun_parents_remove
   return 0
 }
 trap cleanup EXIT

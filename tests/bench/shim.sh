@@ -28,6 +28,8 @@ pm() {
     --runtime /usr/sbin/runc "$@"
 }
 
+. "$TOP/tests/lib/cgroup-parents.bash"
+podrun_parents_note
 cleanup() {
   set +e
   for p in "${pods[@]}"; do
@@ -47,6 +49,7 @@ cleanup() {
     [ -d "$hier$PM_CG" ] && find "$hier$PM_CG" -depth -type d -exec rmdir {} + 2>/dev/null
   done
   rm -rf "$WORK"
+  podrun_parents_remove
 }
 trap cleanup EXIT
 
