@@ -266,7 +266,20 @@ pm_cgroup_dirs() {
     [ "$(cat "/proc/$pid/root/tmp/tick")" != "$a" ] && break
     sleep 0.1
   done
-  [ "$(cat "/proc/$pid/root/tmp/tick")" != "$a" ]
+  [ "$(cat "/proc/$pid/root/tmp/tick")" != "$a" ] || {
+    report_frozen_tasks "$pid"
+    false
+  }
+}
+
+# For a failure report: the freezer state of PID's cgroup and what each of its tasks is doing.
+report_frozen_tasks() {
+  local fz t
+  fz=$(awk -F: '$2 == "freezer" {print $3}' "/proc/$1/cgroup")
+  echo "freezer.state of $fz: $(cat "/sys/fs/cgroup/freezer$fz/freezer.state" 2>&1)"
+  for t in $(cat "/sys/fs/cgroup/freezer$fz/tasks" 2>/dev/null); do
+    echo "task $t: state $(cut -d' ' -f3 "/proc/$t/stat") wchan $(cat "/proc/$t/wchan") $(tr '\0' ' ' < "/proc/$t/cmdline")"
+  done
 }
 
 @test "podman rm removes the container, our state dir, its cgroup and conmon" {
