@@ -40,9 +40,9 @@ out=${BENCH_OUT:-$top/tests/build/bench}
 rm -rf "$out"
 mkdir -p "$out"
 
-# Leaves nothing behind: each runtime deletes what is left under its private root.
 . "$top/tests/lib/cgroup-parents.bash"
 podrun_parents_note
+# Leaves nothing behind: each runtime deletes what is left under its private root.
 cleanup() {
   local rt dir id
   for rt in ours runc crun; do

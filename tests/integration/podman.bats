@@ -267,18 +267,21 @@ pm_cgroup_dirs() {
     sleep 0.1
   done
   [ "$(cat "/proc/$pid/root/tmp/tick")" != "$a" ] || {
-    report_frozen_tasks "$pid"
+    report_frozen_tasks "$id"
     false
   }
 }
 
-# For a failure report: the freezer state of PID's cgroup and what each of its tasks is doing.
+# For a failure report: the freezer state of container ID's cgroups (v1 freezer and cgroup2)
+# and what each of their tasks is doing.
 report_frozen_tasks() {
-  local fz t
-  fz=$(awk -F: '$2 == "freezer" {print $3}' "/proc/$1/cgroup")
-  echo "freezer.state of $fz: $(cat "/sys/fs/cgroup/freezer$fz/freezer.state" 2>&1)"
-  for t in $(cat "/sys/fs/cgroup/freezer$fz/tasks" 2>/dev/null); do
-    echo "task $t: state $(cut -d' ' -f3 "/proc/$t/stat") wchan $(cat "/proc/$t/wchan") $(tr '\0' ' ' < "/proc/$t/cmdline")"
+  local d t
+  for d in $(pm_cgroup_dirs "$1"); do
+    [ -f "$d/freezer.state" ] || [ -f "$d/cgroup.freeze" ] || continue
+    echo "$d: $(cat "$d/freezer.state" "$d/cgroup.freeze" 2>/dev/null)"
+    for t in $(cat "$d/tasks" "$d/cgroup.threads" 2>/dev/null | sort -u); do
+      echo "  task $t: state $(cut -d' ' -f3 "/proc/$t/stat") wchan $(cat "/proc/$t/wchan") $(tr '\0' ' ' < "/proc/$t/cmdline")"
+    done
   done
 }
 
