@@ -6,8 +6,9 @@
 #define PODRUN_CNI_IPAM_H
 
 #include "cni.h"
+#include "paths.h"
 
-#define IPAM_DEFAULT_DATA_DIR "/var/lib/cni/podrun"
+#define IPAM_DEFAULT_DATA_DIR PODRUN_IPAM_DATA_DIR
 
 typedef struct ipam_range {
     cni_prefix subnet;

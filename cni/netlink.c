@@ -1,4 +1,5 @@
 #include "netlink.h"
+#include "netns.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -10,7 +11,6 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
-#include <sched.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -21,13 +21,17 @@ struct nl {
     char buf[32768];
 };
 
-static int open_socket(nl **out, pr_error **err)
+/* Wraps fd, an rtnetlink socket made by the caller, or opens one here when fd < 0. */
+static int open_socket(int fd, nl **out, pr_error **err)
 {
     nl *h = xcalloc(1, sizeof(*h));
-    h->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+    h->sock = fd >= 0 ? mnl_socket_fdopen(fd) : mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
     if (!h->sock) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
         free(h);
-        return pr_err(err, errno, "opening rtnetlink socket");
+        return pr_err(err, e, "opening rtnetlink socket");
     }
     if (mnl_socket_bind(h->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
         int e = errno;
@@ -46,20 +50,15 @@ static int open_socket(nl **out, pr_error **err)
 
 int nl_open(nl **out, pr_error **err)
 {
-    return open_socket(out, err);
+    return open_socket(-1, out, err);
 }
 
 int nl_open_in(int netns_fd, nl **out, pr_error **err)
 {
-    _cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (self < 0)
-        return pr_err(err, errno, "opening /proc/self/ns/net");
-    if (setns(netns_fd, CLONE_NEWNET) < 0)
-        return pr_err(err, errno, "entering the container's network namespace");
-    int r = open_socket(out, err);
-    if (setns(self, CLONE_NEWNET) < 0)
-        abort(); /* carrying on in the wrong namespace would configure the wrong node */
-    return r;
+    int fd = netns_socket(netns_fd, -1, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, err);
+    if (fd < 0)
+        return pr_err_prefix(err, "the container's rtnetlink socket");
+    return open_socket(fd, out, err);
 }
 
 void nl_close(nl *h)

@@ -14,12 +14,13 @@
 
 #include "digest.h"
 #include "error.h"
+#include "paths.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#define IMAGES_DEFAULT_ROOT "/var/lib/podrun/images"
+#define IMAGES_DEFAULT_ROOT PODRUN_IMAGES_ROOT
 
 typedef struct image_store {
     char *root;

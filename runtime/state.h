@@ -6,6 +6,7 @@
 
 #include "cgroup.h"
 #include "error.h"
+#include "paths.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -13,7 +14,7 @@
 #include <yajl/yajl_tree.h>
 
 #define RT_OCI_VERSION  "1.1.0"
-#define RT_DEFAULT_ROOT "/run/podrun/runtime"
+#define RT_DEFAULT_ROOT PODRUN_RUNTIME_ROOT
 
 struct rt_state {
     char *id;

@@ -8,13 +8,13 @@
  * runtime's exec, asynchronously. */
 #include "shim.h"
 #include "log.h"
+#include "netns.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -144,16 +144,12 @@ static int start_exec(struct probe_run *p, pr_error **err)
 
 static int socket_in_netns(struct container *c, int family, pr_error **err)
 {
-    int self = c->shim->self_netns_fd;
-    if (c->netns_fd >= 0 && setns(c->netns_fd, CLONE_NEWNET) < 0)
-        return pr_err(err, errno, "entering the pod's network namespace");
-    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int e = errno;
-    if (c->netns_fd >= 0 && setns(self, CLONE_NEWNET) < 0)
-        abort(); /* we could no longer tell which namespace we live in */
-    if (fd < 0)
-        return pr_err(err, e, "socket");
-    return fd;
+    const int type = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
+    if (c->netns_fd < 0) {
+        int fd = socket(family, type, 0);
+        return fd < 0 ? pr_err(err, errno, "socket") : fd;
+    }
+    return netns_socket(c->netns_fd, c->shim->self_netns_fd, family, type, 0, err);
 }
 
 static int http_send(struct probe_run *p)

@@ -3,6 +3,7 @@
 #include "shim.h"
 #include "fs.h"
 #include "json.h"
+#include "paths.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -337,7 +338,7 @@ static int parse_root(yajl_val root, struct pod_spec *s, pr_error **err)
         s->restart = RESTART_NEVER;
     else
         return pr_err(err, 0, "spec.restartPolicy: \"%s\" (Always, OnFailure or Never)", policy);
-    _cleanup_free_ char *dflt_logs = xasprintf("/var/log/podrun/pods/%s", s->name);
+    _cleanup_free_ char *dflt_logs = xasprintf(PODRUN_POD_LOG_DIR "/%s", s->name);
     const char *ld = log_dir ? log_dir : dflt_logs;
     if ((r = parse_containers(root, "initContainers", s, ld, true, &s->init, &s->n_init, err)) <
             0 ||
