@@ -3,6 +3,7 @@
  * the freezer, and the state.json form. Writing linux.resources is in cgroup-apply.c, the v2
  * device filter in cgroup-bpf.c, systemd scopes in cgroup-systemd.c, stats in cgroup-stats.c. */
 #include "cgroup-internal.h"
+#include "cgroup-read.h"
 #include "fs.h"
 #include "json.h"
 #include "log.h"
@@ -72,28 +73,11 @@ int cg_read(const char *dir, const char *file, char **out)
     return r < 0 ? r : 0;
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    while (*s == ' ')
-        s++;
-    if (has_prefix(s, "max")) {
-        *out = UINT64_MAX;
-        return 0;
-    }
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
 int cg_read_u64(const char *dir, const char *file, uint64_t *out)
 {
     _cleanup_free_ char *s = NULL;
     int r = cg_read(dir, file, &s);
-    return r < 0 ? r : parse_u64(s, out);
+    return r < 0 ? r : cgroup_parse_u64(s, out);
 }
 
 bool cg_file_exists(const char *dir, const char *file)
@@ -104,18 +88,8 @@ bool cg_file_exists(const char *dir, const char *file)
 
 int cg_read_keyed(const char *dir, const char *file, const char *key, uint64_t *out)
 {
-    _cleanup_free_ char *s = NULL;
-    int r = cg_read(dir, file, &s);
-    if (r < 0)
-        return r;
-    size_t kl = strlen(key);
-    for (char *line = s; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (strncmp(line, key, kl) == 0 && line[kl] == ' ')
-            return parse_u64(line + kl + 1, out);
-        line = nl ? nl + 1 : NULL;
-    }
-    return -ENOENT;
+    _cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+    return cgroup_read_keyed_u64(p, key, out);
 }
 
 /* ---- host discovery ------------------------------------------------------------------------- */
@@ -745,7 +719,7 @@ static int proc_start_time(pid_t pid, uint64_t *out)
         f = strchr(f + 1, ' ');
     if (!f)
         return -EINVAL;
-    return parse_u64(f + 1, out);
+    return cgroup_parse_u64(f + 1, out);
 }
 
 static int collect_pids(const char *dir, int depth, pid_t **pids, size_t *n, size_t *cap,

@@ -6,6 +6,7 @@
  * next shim opens the same FIFOs and goes on reading. That is what makes adoption after a shim
  * crash possible without losing output. */
 #include "shim.h"
+#include "cgroup-read.h"
 #include "fs.h"
 #include "log.h"
 #include "util.h"
@@ -208,60 +209,6 @@ int container_reopen_log(struct container *c, pr_error **err)
 
 /* ---- OOM: the memory cgroup's oom_kill counter, read before the runtime deletes it ---- */
 
-/* These small kernel files are taken apart by hand: strtok, strstr and strtoull each reach
- * another part of libc (and its tables) that the daemon would keep mapped for a few lines.
- * next_line ends the line in place and moves *p past it; NULL at the end. */
-static char *next_line(char **p)
-{
-    char *line = *p;
-    if (!*line)
-        return NULL;
-    char *nl = strchr(line, '\n');
-    if (nl) {
-        *nl = '\0';
-        *p = nl + 1;
-    } else {
-        *p = line + strlen(line);
-    }
-    return line;
-}
-
-static bool in_list(const char *list, const char *word)
-{
-    size_t n = strlen(word);
-    for (const char *t = list;;) {
-        const char *comma = strchr(t, ',');
-        size_t len = comma ? (size_t)(comma - t) : strlen(t);
-        if (len == n && memcmp(t, word, n) == 0)
-            return true;
-        if (!comma)
-            return false;
-        t = comma + 1;
-    }
-}
-
-static char *memory_oom_file(pid_t pid)
-{
-    _cleanup_free_ char *path = xasprintf("/proc/%d/cgroup", pid), *text = NULL;
-    size_t len;
-    if (read_file(path, &text, &len, NULL) < 0)
-        return NULL;
-    bool unified = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
-    char *cur = text;
-    for (char *line; (line = next_line(&cur));) {
-        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-        if (!c2)
-            continue;
-        *c2 = '\0';
-        const char *ctrls = c1 + 1, *cg = c2 + 1;
-        if (unified && *ctrls == '\0')
-            return xasprintf("/sys/fs/cgroup%s/memory.events", cg);
-        if (!unified && in_list(ctrls, "memory"))
-            return xasprintf("/sys/fs/cgroup/memory%s/memory.oom_control", cg);
-    }
-    return NULL;
-}
-
 /* Leading digits of a number the kernel or the runtime wrote. */
 static uint64_t parse_digits(const char *s)
 {
@@ -275,15 +222,10 @@ static uint64_t parse_digits(const char *s)
 
 static uint64_t read_oom_kills(const char *file)
 {
-    _cleanup_free_ char *text = NULL;
-    size_t len;
-    if (!file || read_file(file, &text, &len, NULL) < 0)
-        return 0;
-    char *cur = text;
-    for (char *line; (line = next_line(&cur));)
-        if (has_prefix(line, "oom_kill "))
-            return parse_digits(line + 9);
-    return 0;
+    uint64_t n = 0;
+    if (file && cgroup_read_keyed_u64(file, "oom_kill", &n) < 0)
+        n = 0;
+    return n;
 }
 
 /* ---- runtime calls ---- */
@@ -375,7 +317,7 @@ static int attach_process(struct container *c, pid_t pid)
     _cleanup_free_ char *ns = xasprintf("/proc/%d/ns/net", pid);
     c->netns_fd = open(ns, O_RDONLY | O_CLOEXEC);
     free(c->oom_file);
-    c->oom_file = memory_oom_file(pid);
+    c->oom_file = cgroup_oom_file_of(pid);
     c->oom_kills_at_start = read_oom_kills(c->oom_file);
     return 0;
 }
