@@ -35,6 +35,12 @@ int open_in_root(int rootfd, const char *path, int flags, pr_error **err);
  * directory, or as an empty file when last_is_file). Returns an O_PATH fd on the result. */
 int mkdir_in_root(int rootfd, const char *path, mode_t mode, bool last_is_file, pr_error **err);
 
+/* Resolves path inside the root rootfd the way the kernel would with rootfd as "/", following
+ * symlinks that exist (confined to the root) and keeping missing components as they are, so a
+ * dangling symlink's target is created inside the root instead of failing. The result is a clean
+ * absolute path with no symlinks for the components that exist. */
+int resolve_in_root(int rootfd, const char *path, char **out, pr_error **err);
+
 /* Lexically resolves "." and ".." and repeated slashes into an absolute path, clamped at "/"
  * as inside a root, where ".." of the top is the top. Freshly allocated. */
 char *path_clean_in_root(const char *path);

@@ -116,7 +116,7 @@ static int bind_device(int dirfd, const char *name, const struct device *d, pr_e
 static int create_device(struct rt_rootfs_ctx *ctx, const struct device *d, pr_error **err)
 {
     _cleanup_free_ char *resolved = NULL;
-    int r = rt_resolve_in_root(ctx->rootfd, d->path, &resolved, err);
+    int r = resolve_in_root(ctx->rootfd, d->path, &resolved, err);
     if (r < 0)
         return r;
     char *slash = strrchr(resolved, '/');

@@ -59,14 +59,6 @@ bool rt_propagation_parse(const char *name, unsigned long *out);
 /* Iterates the option names understood, for features: returns NULL after the last. */
 const char *rt_mount_option_name(size_t i);
 
-/* Lexically cleans an absolute path ("/a/./b//../c" -> "/a/c"); ".." never goes above "/". */
-
-/* Resolves path inside the root rootfd the way the kernel would with rootfd as "/", following
- * symlinks that exist (confined to the root) and keeping missing components as they are, so a
- * dangling symlink's target is created inside the root instead of failing. The result is a clean
- * absolute path with no symlinks for the components that exist. */
-int rt_resolve_in_root(int rootfd, const char *path, char **out, pr_error **err);
-
 /* Mount-point fd for a destination in the root, creating it (a directory, or an empty file
  * when as_file) when missing. Returns an O_PATH fd. */
 int rt_open_dest(int rootfd, const char *dest, bool as_file, char **resolved, pr_error **err);

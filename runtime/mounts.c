@@ -30,8 +30,6 @@
 #define AT_RECURSIVE 0x8000
 #endif
 
-#define MAX_SYMLINKS 40
-
 /* --- config access ------------------------------------------------------------------------- */
 
 struct mount_entry {
@@ -169,88 +167,10 @@ int rt_mounts_validate(yajl_val config, pr_error **err)
 
 /* --- paths inside the root ----------------------------------------------------------------- */
 
-static char *path_join(const char *dir, const char *name, size_t nlen)
-{
-    if (streq(dir, "/"))
-        return xasprintf("/%.*s", (int)nlen, name);
-    return xasprintf("%s/%.*s", dir, (int)nlen, name);
-}
-
-static void path_pop(char *path)
-{
-    char *slash = strrchr(path, '/');
-    if (slash == path)
-        path[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-}
-
-/* The target of name in the directory resolved (inside the root), or NULL when it is not a
- * symlink or does not exist. */
-static char *read_link_in_root(int rootfd, const char *resolved, const char *name)
-{
-    _cleanup_close_ int dirfd = open_in_root(rootfd, resolved, O_PATH | O_DIRECTORY, NULL);
-    if (dirfd < 0)
-        return NULL;
-    char buf[PATH_MAX];
-    ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf) - 1);
-    if (n <= 0)
-        return NULL;
-    buf[n] = '\0';
-    return xstrdup(buf);
-}
-
-int rt_resolve_in_root(int rootfd, const char *path, char **out, pr_error **err)
-{
-    _cleanup_free_ char *resolved = xstrdup("/");
-    _cleanup_free_ char *rest = xstrdup(path);
-    const char *p = rest;
-    int links = 0;
-
-    while (*p) {
-        while (*p == '/')
-            p++;
-        const char *end = strchrnul(p, '/');
-        size_t len = end - p;
-        if (len == 0)
-            break;
-        if (len == 1 && p[0] == '.') {
-            p = end;
-            continue;
-        }
-        if (len == 2 && p[0] == '.' && p[1] == '.') {
-            path_pop(resolved);
-            p = end;
-            continue;
-        }
-        _cleanup_free_ char *name = xasprintf("%.*s", (int)len, p);
-        _cleanup_free_ char *target = read_link_in_root(rootfd, resolved, name);
-        if (!target) {
-            char *next = path_join(resolved, p, len);
-            free(resolved);
-            resolved = next;
-            p = end;
-            continue;
-        }
-        if (++links > MAX_SYMLINKS)
-            return pr_err(err, ELOOP, "resolve `%s` in the rootfs", path);
-        /* Splice the link target in front of what is left; an absolute target restarts at
-         * the root of the container, never the host's. */
-        char *next = xasprintf("%s/%s", target, end);
-        free(rest);
-        rest = next;
-        p = rest;
-        if (target[0] == '/')
-            strcpy(resolved, "/");
-    }
-    *out = steal_pointer(&resolved);
-    return 0;
-}
-
 int rt_open_dest(int rootfd, const char *dest, bool as_file, char **resolved, pr_error **err)
 {
     _cleanup_free_ char *path = NULL;
-    int r = rt_resolve_in_root(rootfd, dest, &path, err);
+    int r = resolve_in_root(rootfd, dest, &path, err);
     if (r < 0)
         return r;
     int fd = mkdir_in_root(rootfd, path, 0755, as_file, err);

@@ -340,11 +340,11 @@ static void test_resolve_in_root(void)
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         _cleanup_free_ char *res = NULL;
-        CHECK(rt_resolve_in_root(rootfd, cases[i].in, &res, &err) == 0);
+        CHECK(resolve_in_root(rootfd, cases[i].in, &res, &err) == 0);
         CHECK_STR(res, cases[i].out);
     }
     _cleanup_free_ char *res = NULL;
-    CHECK(rt_resolve_in_root(rootfd, "/loop/x", &res, &err) == -ELOOP);
+    CHECK(resolve_in_root(rootfd, "/loop/x", &res, &err) == -ELOOP);
     pr_error_freep(&err);
 
     /* Creating destinations through the links stays inside the root. */
