@@ -126,6 +126,8 @@ int images_unmount_rootfs(image_store *s, const char *container_id, const char *
 void image_process_clear(image_process *p)
 {
     strv_freep(&p->args);
+    strv_freep(&p->entrypoint);
+    strv_freep(&p->cmd);
     strv_freep(&p->env);
     free(p->cwd);
     free(p->additional_gids);
@@ -335,6 +337,8 @@ int images_process_config(image_store *s, const image_rec *rec, const char *root
         strv_consume(&p.args, xstrdup(*a));
     for (char **a = cmd; a && *a; a++)
         strv_consume(&p.args, xstrdup(*a));
+    p.entrypoint = steal_pointer(&entrypoint);
+    p.cmd = steal_pointer(&cmd);
     if (!p.args) {
         image_process_clear(&p);
         return pr_err(err, 0, "%s: the image has neither Entrypoint nor Cmd", what);

@@ -20,7 +20,9 @@ int images_unmount_rootfs(image_store *s, const char *container_id, const char *
                           pr_error **err);
 
 typedef struct image_process {
-    char **args; /* Entrypoint + Cmd */
+    char **args;       /* Entrypoint + Cmd */
+    char **entrypoint; /* apart too: Kubernetes' command replaces one, its args the other */
+    char **cmd;
     char **env;  /* the image's Env, plus PATH and HOME when it lacks them */
     char *cwd;   /* WorkingDir or "/" */
     uid_t uid;

@@ -42,3 +42,9 @@ check_PROGRAMS += tests/unit/test-cni
 tests_unit_test_cni_SOURCES = tests/unit/test-cni.c tests/unit/unit.h
 tests_unit_test_cni_CFLAGS = $(CNI_CFLAGS)
 tests_unit_test_cni_LDADD = $(CNI_LIBS)
+
+# the pod manager (agent/pods/): the OCI runtime config builder
+check_PROGRAMS += tests/unit/test-pods
+tests_unit_test_pods_SOURCES = tests/unit/test-pods.c tests/unit/unit.h
+tests_unit_test_pods_CFLAGS = $(AGENT_CFLAGS)
+tests_unit_test_pods_LDADD = $(AGENT_LIBS)

@@ -1,0 +1,94 @@
+/* The pod manager: what the CLI, the controllers and the CRI server share to run pods on this
+ * node (DESIGN.md, "4. Agent"). Its first piece is the one builder of OCI runtime configs: every
+ * container podrun starts, from a manifest, a CRI request or `podrun image mount`, gets its
+ * config.json from pods_bundle_config, so the defaults and the image-versus-pod rules live in
+ * one place. */
+#ifndef PODRUN_AGENT_PODS_H
+#define PODRUN_AGENT_PODS_H
+
+#include "error.h"
+#include "images/overlay.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum pods_ns {
+    PODS_NS_PID,
+    PODS_NS_NET,
+    PODS_NS_IPC,
+    PODS_NS_UTS,
+    PODS_NS_MOUNT,
+    PODS_NS_CGROUP,
+    PODS_NS_COUNT,
+};
+
+/* How a container gets one namespace: a new one (the default), a pod's pinned one joined by
+ * path, or the host's (hostNetwork, hostPID, hostIPC). */
+enum pods_ns_mode { PODS_NS_NEW, PODS_NS_JOIN, PODS_NS_HOST };
+
+struct pods_namespace {
+    enum pods_ns_mode mode;
+    const char *path; /* PODS_NS_JOIN: /run/podrun/netns/POD ... */
+};
+
+struct pods_mount {
+    const char *destination; /* absolute, inside the container */
+    const char *type;        /* "bind", "tmpfs" ... */
+    const char *source;
+    char *const *options; /* NULL-terminated, may be NULL */
+};
+
+/* Limits as the runtime takes them, already converted from Kubernetes quantities; 0 is "not
+ * set". */
+struct pods_resources {
+    int64_t memory_limit; /* bytes */
+    uint64_t cpu_shares;
+    int64_t cpu_quota;   /* microseconds per period */
+    uint64_t cpu_period; /* microseconds; 100000 when a quota comes without one */
+    int64_t pids_limit;
+};
+
+/* One container's runtime config as the pod manager decided it. Strings are borrowed. Where a
+ * field is unset, the image (when given) supplies it, as a kubelet would. */
+struct pods_container_config {
+    const char *rootfs; /* absolute */
+    bool readonly_rootfs;
+    const image_process *image; /* the image's defaults; NULL for none */
+    char *const *command;       /* Kubernetes' command: replaces Entrypoint, drops Cmd */
+    char *const *args;          /* Kubernetes' args: replace Cmd */
+    char *const *env;           /* "K=V", over the image's (a later K wins) */
+    const char *cwd;            /* NULL: the image's WorkingDir, else "/" */
+    bool has_user;              /* false: the image's user */
+    uid_t uid;
+    gid_t gid;
+    const gid_t *additional_gids;
+    size_t n_additional_gids;
+    bool terminal;
+    bool privileged;       /* every capability, no masked or read-only paths */
+    char *const *cap_add;  /* "NET_ADMIN" or "CAP_NET_ADMIN", or "ALL" */
+    char *const *cap_drop; /* likewise, after cap_add */
+    bool no_new_privileges;
+    const char *hostname; /* NULL: none set (needs a new or joined UTS namespace) */
+    struct pods_namespace namespaces[PODS_NS_COUNT];
+    const struct pods_mount *mounts; /* after the defaults; one on a default's destination
+                                        replaces that default */
+    size_t n_mounts;
+    const char *cgroups_path; /* NULL: the runtime's default */
+    struct pods_resources resources;
+    bool has_oom_score_adj;
+    int oom_score_adj;
+    char *const *annotations; /* "key=value", over the image's */
+};
+
+/* What runs, by Kubernetes' rule: command replaces the image's Entrypoint and drops its Cmd;
+ * args alone replace the Cmd. Freshly allocated; NULL when nothing is left to run. */
+char **pods_container_argv(const image_process *img, char *const *command, char *const *args);
+
+/* The config.json for c, pretty-printed, in *out. Errors name the field that is wrong. */
+int pods_bundle_config(const struct pods_container_config *c, char **out, pr_error **err);
+
+/* Writes dir/config.json atomically from c; dir must exist and not be a symlink. */
+int pods_bundle_write(const char *dir, const struct pods_container_config *c, pr_error **err);
+
+#endif

@@ -1,0 +1,287 @@
+/* The pod manager's OCI config builder (agent/pods/bundle.c): every config it writes is parsed
+ * back and checked field by field. */
+#include "pods/pods.h"
+#include "fs.h"
+#include "json.h"
+#include "unit.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#define V(...) ((char *const[]){__VA_ARGS__, NULL})
+
+static yajl_val build(const struct pods_container_config *c)
+{
+    _cleanup_free_ char *json = NULL;
+    pr_error *err = NULL;
+    if (pods_bundle_config(c, &json, &err) < 0) {
+        fprintf(stderr, "# unexpected error: %s\n", err->msg);
+        pr_error_free(err);
+        return NULL;
+    }
+    yajl_val v = NULL;
+    if (json_parse(json, "built config", &v, NULL) < 0)
+        return NULL;
+    return v;
+}
+
+/* The error message of a config that must be refused, or NULL when it was accepted. */
+static char *refusal(const struct pods_container_config *c)
+{
+    _cleanup_free_ char *json = NULL;
+    pr_error *err = NULL;
+    if (pods_bundle_config(c, &json, &err) == 0)
+        return NULL;
+    char *m = xstrdup(err->msg);
+    pr_error_free(err);
+    return m;
+}
+
+static yajl_val path(yajl_val v, const char *a, const char *b)
+{
+    v = json_get(v, a);
+    return b ? json_get(v, b) : v;
+}
+
+static bool strv_has(yajl_val arr, const char *s)
+{
+    for (size_t i = 0; i < json_array_len(arr); i++) {
+        yajl_val x = json_array_at(arr, i);
+        if (YAJL_IS_STRING(x) && streq(x->u.string, s))
+            return true;
+    }
+    return false;
+}
+
+static const char *str_at(yajl_val arr, size_t i)
+{
+    yajl_val x = json_array_at(arr, i);
+    return x && YAJL_IS_STRING(x) ? x->u.string : NULL;
+}
+
+static image_process test_image(void)
+{
+    static char *ep[] = {(char *)"/entry", NULL}, *cmd[] = {(char *)"serve", (char *)"-v", NULL};
+    static char *env[] = {(char *)"PATH=/bin", (char *)"MODE=image", NULL};
+    static char *labels[] = {(char *)"org.example.team=core", NULL};
+    static char *ports[] = {(char *)"80/tcp", (char *)"443/tcp", NULL};
+    static gid_t gids[] = {10, 11};
+    return (image_process){.entrypoint = ep,
+                           .cmd = cmd,
+                           .env = env,
+                           .cwd = (char *)"/srv",
+                           .uid = 1000,
+                           .gid = 100,
+                           .additional_gids = gids,
+                           .n_additional_gids = 2,
+                           .stop_signal = (char *)"SIGQUIT",
+                           .exposed_ports = ports,
+                           .labels = labels};
+}
+
+static void test_argv_follows_kubernetes_rules(void)
+{
+    image_process img = test_image();
+    struct {
+        char *const *command, *const *args;
+        const char *want;
+    } cases[] = {
+        {NULL, NULL, "/entry serve -v"},
+        {NULL, V("other"), "/entry other"},
+        {V("/bin/sh", "-c"), NULL, "/bin/sh -c"},
+        {V("/bin/sh"), V("-c", "true"), "/bin/sh -c true"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        _cleanup_strv_ char **argv = pods_container_argv(&img, cases[i].command, cases[i].args);
+        _cleanup_free_ char *joined = xstrdup("");
+        for (char **a = argv; a && *a; a++) {
+            char *n = xasprintf("%s%s%s", joined, *joined ? " " : "", *a);
+            free(joined);
+            joined = n;
+        }
+        CHECK_STR(joined, cases[i].want);
+    }
+    image_process bare = {0};
+    _cleanup_strv_ char **none = pods_container_argv(&bare, NULL, V("x"));
+    CHECK(none && streq(none[0], "x") && !none[1]);
+    CHECK(pods_container_argv(&bare, NULL, NULL) == NULL);
+    struct pods_container_config c = {.rootfs = "/r", .image = &bare};
+    _cleanup_free_ char *why = refusal(&c);
+    CHECK(why && strstr(why, "nothing to run"));
+}
+
+static void test_image_defaults_and_pod_overrides(void)
+{
+    image_process img = test_image();
+    struct pods_container_config c = {
+        .rootfs = "/var/lib/podrun/pods/p/rootfs",
+        .image = &img,
+        .env = V("MODE=pod", "EXTRA=1"),
+        .hostname = "web-0",
+        .annotations = V("io.kubernetes.pod.name=web-0", "org.example.team=edge"),
+    };
+    _cleanup_json_ yajl_val v = build(&c);
+    CHECK(v != NULL);
+    yajl_val env = path(v, "process", "env");
+    CHECK_STR(str_at(env, 0), "PATH=/bin");
+    CHECK_STR(str_at(env, 1), "MODE=pod"); /* replaced where it stood */
+    CHECK(strv_has(env, "HOSTNAME=web-0") && strv_has(env, "EXTRA=1"));
+    CHECK(json_array_len(env) == 4);
+    CHECK_STR(path(v, "process", "cwd")->u.string, "/srv");
+    yajl_val user = path(v, "process", "user");
+    CHECK(YAJL_GET_INTEGER(json_get(user, "uid")) == 1000);
+    CHECK(YAJL_GET_INTEGER(json_get(user, "gid")) == 100);
+    CHECK(json_array_len(json_get(user, "additionalGids")) == 2);
+    CHECK_STR(json_get(v, "hostname")->u.string, "web-0");
+    CHECK_STR(path(v, "root", "path")->u.string, "/var/lib/podrun/pods/p/rootfs");
+    yajl_val ann = json_get(v, "annotations");
+    CHECK_STR(json_get(ann, "org.example.team")->u.string, "edge");
+    CHECK_STR(json_get(ann, "org.opencontainers.image.stopSignal")->u.string, "SIGQUIT");
+    CHECK_STR(json_get(ann, "org.opencontainers.image.exposedPorts")->u.string, "80/tcp,443/tcp");
+    CHECK_STR(json_get(ann, "io.kubernetes.pod.name")->u.string, "web-0");
+
+    c.has_user = true;
+    c.uid = 0;
+    c.gid = 0;
+    c.cwd = "/work";
+    _cleanup_json_ yajl_val w = build(&c);
+    CHECK(YAJL_GET_INTEGER(path(w, "process", "user")->u.object.values[0]) == 0);
+    CHECK(json_get(path(w, "process", "user"), "additionalGids") == NULL);
+    CHECK_STR(path(w, "process", "cwd")->u.string, "/work");
+}
+
+static void test_capabilities(void)
+{
+    struct pods_container_config c = {.rootfs = "/r", .args = V("true")};
+    _cleanup_json_ yajl_val d = build(&c);
+    yajl_val bounding = path(d, "process", "capabilities");
+    bounding = json_get(bounding, "bounding");
+    CHECK(json_array_len(bounding) == 14);
+    CHECK(strv_has(bounding, "CAP_NET_RAW") && !strv_has(bounding, "CAP_SYS_ADMIN"));
+
+    c.cap_add = V("NET_ADMIN", "cap_sys_time");
+    c.cap_drop = V("CAP_NET_RAW");
+    _cleanup_json_ yajl_val a = build(&c);
+    yajl_val eff = json_get(path(a, "process", "capabilities"), "effective");
+    CHECK(strv_has(eff, "CAP_NET_ADMIN") && strv_has(eff, "CAP_SYS_TIME"));
+    CHECK(!strv_has(eff, "CAP_NET_RAW") && json_array_len(eff) == 15);
+
+    c.cap_add = NULL;
+    c.cap_drop = V("ALL");
+    _cleanup_json_ yajl_val none = build(&c);
+    CHECK(json_array_len(json_get(path(none, "process", "capabilities"), "permitted")) == 0);
+
+    c.cap_drop = NULL;
+    c.cap_add = V("CAP_BOGUS");
+    _cleanup_free_ char *why = refusal(&c);
+    CHECK(why && strstr(why, "CAP_BOGUS") && strstr(why, "capabilities.add"));
+}
+
+static void test_namespaces_and_hostname(void)
+{
+    struct pods_container_config c = {.rootfs = "/r", .args = V("true")};
+    c.namespaces[PODS_NS_NET] = (struct pods_namespace){PODS_NS_JOIN, "/run/podrun/netns/p"};
+    c.namespaces[PODS_NS_PID] = (struct pods_namespace){PODS_NS_HOST, NULL};
+    _cleanup_json_ yajl_val v = build(&c);
+    yajl_val ns = path(v, "linux", "namespaces");
+    CHECK(json_array_len(ns) == 5);
+    bool joined = false, pid = false;
+    for (size_t i = 0; i < json_array_len(ns); i++) {
+        yajl_val n = json_array_at(ns, i);
+        const char *t = json_get(n, "type")->u.string;
+        pid = pid || streq(t, "pid");
+        if (streq(t, "network"))
+            joined =
+                json_get(n, "path") && streq(json_get(n, "path")->u.string, "/run/podrun/netns/p");
+    }
+    CHECK(joined && !pid);
+
+    c.namespaces[PODS_NS_NET].path = "relative";
+    _cleanup_free_ char *rel = refusal(&c);
+    CHECK(rel && strstr(rel, "network"));
+    c.namespaces[PODS_NS_NET].path = "/run/podrun/netns/p";
+    c.namespaces[PODS_NS_UTS].mode = PODS_NS_HOST;
+    c.hostname = "x";
+    _cleanup_free_ char *host = refusal(&c);
+    CHECK(host && strstr(host, "UTS"));
+}
+
+static void test_mounts_resources_privileged(void)
+{
+    const struct pods_mount extra[] = {
+        {"/dev/shm", "bind", "/run/podrun/pods/p/shm", V("rbind", "rw")},
+        {"/data", "bind", "/var/lib/podrun/volumes/d", V("rbind", "ro")},
+    };
+    struct pods_container_config c = {
+        .rootfs = "/r",
+        .args = V("true"),
+        .mounts = extra,
+        .n_mounts = 2,
+        .cgroups_path = "/podrun/p/c",
+        .resources = {.memory_limit = 64 << 20,
+                      .cpu_shares = 512,
+                      .cpu_quota = 50000,
+                      .pids_limit = 100},
+    };
+    _cleanup_json_ yajl_val v = build(&c);
+    yajl_val mounts = json_get(v, "mounts");
+    size_t shm = 0, procs = 0;
+    for (size_t i = 0; i < json_array_len(mounts); i++) {
+        yajl_val m = json_array_at(mounts, i);
+        const char *d = json_get(m, "destination")->u.string;
+        if (streq(d, "/dev/shm")) {
+            shm++;
+            CHECK_STR(json_get(m, "type")->u.string, "bind");
+        }
+        procs += streq(d, "/proc");
+    }
+    CHECK(shm == 1 && procs == 1);
+    CHECK_STR(path(v, "linux", "cgroupsPath")->u.string, "/podrun/p/c");
+    yajl_val res = path(v, "linux", "resources");
+    CHECK(YAJL_GET_INTEGER(path(res, "memory", "limit")) == 64 << 20);
+    CHECK(YAJL_GET_INTEGER(path(res, "cpu", "period")) == 100000);
+    CHECK(YAJL_GET_INTEGER(path(res, "pids", "limit")) == 100);
+    CHECK(json_array_len(path(v, "linux", "maskedPaths")) > 0);
+
+    c.privileged = true;
+    _cleanup_json_ yajl_val p = build(&c);
+    CHECK(path(p, "linux", "maskedPaths") == NULL);
+    yajl_val caps = json_get(path(p, "process", "capabilities"), "bounding");
+    CHECK(strv_has(caps, "CAP_SYS_ADMIN") && json_array_len(caps) == 41);
+    yajl_val dev = json_array_at(path(path(p, "linux", "resources"), "devices", NULL), 0);
+    CHECK(YAJL_IS_TRUE(json_get(dev, "allow")));
+
+    const struct pods_mount bad[] = {{"data", "bind", "/x", NULL}};
+    c.mounts = bad;
+    c.n_mounts = 1;
+    _cleanup_free_ char *why = refusal(&c);
+    CHECK(why && strstr(why, "mounts[0]"));
+}
+
+static void test_write_refuses_symlinked_dir(void)
+{
+    char dir[] = "/tmp/test-pods.XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    _cleanup_free_ char *real = xasprintf("%s/real", dir), *link = xasprintf("%s/link", dir);
+    CHECK(mkdir(real, 0700) == 0 && symlink(real, link) == 0);
+    struct pods_container_config c = {.rootfs = "/r", .args = V("true")};
+    pr_error *err = NULL;
+    CHECK(pods_bundle_write(link, &c, &err) < 0 && err && strstr(err->msg, "symlink"));
+    pr_error_free(err);
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", real);
+    CHECK(access(cfg, F_OK) < 0);
+    CHECK(pods_bundle_write(real, &c, NULL) == 0 && access(cfg, F_OK) == 0);
+    rm_rf(dir);
+}
+
+int main(void)
+{
+    RUN(test_argv_follows_kubernetes_rules);
+    RUN(test_image_defaults_and_pod_overrides);
+    RUN(test_capabilities);
+    RUN(test_namespaces_and_hostname);
+    RUN(test_mounts_resources_privileged);
+    RUN(test_write_refuses_symlinked_dir);
+    UNIT_DONE();
+}
