@@ -42,6 +42,14 @@ char *xstrdup(const char *s)
     return r;
 }
 
+char *xstrndup(const char *s, size_t n)
+{
+    char *r = strndup(s, n);
+    if (!r)
+        oom();
+    return r;
+}
+
 size_t format_ull(char *buf, unsigned long long v)
 {
     char tmp[20];
@@ -181,6 +189,11 @@ char *xasprintf(const char *fmt, ...)
     char *r = xvasprintf(fmt, ap);
     va_end(ap);
     return r;
+}
+
+void strv_free(char **v)
+{
+    strv_freep(&v);
 }
 
 size_t strv_length(char *const *v)

@@ -78,12 +78,14 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 /* Decimal digits of v into buf (at least 21 bytes), NUL-terminated; returns their number. */
 size_t format_ull(char *buf, unsigned long long v);
 size_t format_ll(char *buf, long long v);
 
+void strv_free(char **v);
 size_t strv_length(char *const *v);
 /* Append to a NULL-terminated vector (*v may be NULL): a copy of s, or s itself. */
 void strv_extend(char ***v, const char *s);

@@ -48,3 +48,9 @@ check_PROGRAMS += tests/unit/test-pods
 tests_unit_test_pods_SOURCES = tests/unit/test-pods.c tests/unit/unit.h
 tests_unit_test_pods_CFLAGS = $(AGENT_CFLAGS)
 tests_unit_test_pods_LDADD = $(AGENT_LIBS)
+
+# Kubernetes objects (agent/kube/): manifests, quantities, label selectors
+check_PROGRAMS += tests/unit/test-kube
+tests_unit_test_kube_SOURCES = tests/unit/test-kube.c tests/unit/unit.h
+tests_unit_test_kube_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
+tests_unit_test_kube_LDADD = $(AGENT_LIBS) -lm

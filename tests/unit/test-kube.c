@@ -1,0 +1,273 @@
+/* Kubernetes objects (agent/kube/): manifests to trees with limits, quantities, selectors. */
+#include "kube/kube.h"
+#include "json.h"
+#include "unit.h"
+#include "util.h"
+
+#include <math.h>
+
+static struct kube_docs parse_ok(const char *text)
+{
+    struct kube_docs d = {0};
+    pr_error *err = NULL;
+    if (kube_parse_manifest(text, strlen(text), "m.yaml", &d, &err) < 0) {
+        fprintf(stderr, "# unexpected error: %s\n", err->msg);
+        pr_error_free(err);
+    }
+    return d;
+}
+
+/* The error for a refused manifest ("" when it was accepted). */
+static char *parse_err(const char *text, size_t len)
+{
+    struct kube_docs d = {0};
+    pr_error *err = NULL;
+    if (kube_parse_manifest(text, len, "m.yaml", &d, &err) == 0) {
+        kube_docs_clear(&d);
+        return xstrdup("");
+    }
+    char *m = xstrdup(err->msg);
+    pr_error_free(err);
+    return m;
+}
+
+static void test_scalars_resolve_as_kubernetes_does(void)
+{
+    struct kube_docs d = parse_ok("s: hello\n"
+                                  "q: \"123\"\n"
+                                  "i: 42\n"
+                                  "neg: -7\n"
+                                  "oct: 0755\n"
+                                  "hex: 0x1F\n"
+                                  "f: 1.5e3\n"
+                                  "yes1: yes\n"
+                                  "off: off\n"
+                                  "n1: ~\n"
+                                  "n2:\n"
+                                  "ver: 1.2.3\n"
+                                  "tagged: !!str 10\n"
+                                  "big: 99999999999999999999\n"
+                                  "inf: .inf\n");
+    CHECK(d.n == 1);
+    yajl_val v = d.n ? d.v[0] : NULL;
+    CHECK_STR(YAJL_GET_STRING(json_get(v, "s")), "hello");
+    CHECK_STR(YAJL_GET_STRING(json_get(v, "q")), "123");
+    CHECK(YAJL_IS_INTEGER(json_get(v, "i")) && YAJL_GET_INTEGER(json_get(v, "i")) == 42);
+    CHECK(YAJL_GET_INTEGER(json_get(v, "neg")) == -7);
+    CHECK(YAJL_GET_INTEGER(json_get(v, "oct")) == 0755);
+    CHECK(YAJL_GET_INTEGER(json_get(v, "hex")) == 31);
+    CHECK(YAJL_IS_DOUBLE(json_get(v, "f")) && YAJL_GET_DOUBLE(json_get(v, "f")) == 1500.0);
+    CHECK(YAJL_IS_TRUE(json_get(v, "yes1")) && YAJL_IS_FALSE(json_get(v, "off")));
+    CHECK(YAJL_IS_NULL(json_get(v, "n1")) && YAJL_IS_NULL(json_get(v, "n2")));
+    CHECK_STR(YAJL_GET_STRING(json_get(v, "ver")), "1.2.3");
+    CHECK_STR(YAJL_GET_STRING(json_get(v, "tagged")), "10");
+    CHECK(YAJL_IS_DOUBLE(json_get(v, "big")) && !YAJL_IS_INTEGER(json_get(v, "big")));
+    CHECK(YAJL_IS_DOUBLE(json_get(v, "inf")) && isinf(YAJL_GET_DOUBLE(json_get(v, "inf"))));
+    kube_docs_clear(&d);
+}
+
+static void test_documents_json_and_dry_run_output(void)
+{
+    /* What `kubectl create deployment ... --dry-run=client -o yaml` writes, then a JSON one. */
+    struct kube_docs d =
+        parse_ok("---\n# a comment-only document is skipped\n---\n"
+                 "apiVersion: v1\nkind: Pod\nmetadata:\n"
+                 "  creationTimestamp: null\n  labels:\n    run: web\n"
+                 "  name: web\nspec:\n  containers:\n  - image: busybox\n"
+                 "    name: web\n    resources: {}\nstatus: {}\n"
+                 "---\n"
+                 "{\"kind\":\"ConfigMap\",\"data\":{\"a\":\"1\",\n\t\"b\":[1,2]}}\n"
+                 "...\n");
+    CHECK(d.n == 2);
+    if (d.n == 2) {
+        CHECK_STR(YAJL_GET_STRING(json_get(d.v[0], "kind")), "Pod");
+        yajl_val md = json_get(d.v[0], "metadata");
+        CHECK(YAJL_IS_NULL(json_get(md, "creationTimestamp")));
+        yajl_val ctrs = json_get(json_get(d.v[0], "spec"), "containers");
+        CHECK(json_array_len(ctrs) == 1);
+        CHECK(YAJL_IS_OBJECT(json_get(json_array_at(ctrs, 0), "resources")));
+        CHECK_STR(YAJL_GET_STRING(json_get(d.v[1], "kind")), "ConfigMap");
+        CHECK(json_array_len(json_get(json_get(d.v[1], "data"), "b")) == 2);
+    }
+    kube_docs_clear(&d);
+    struct kube_docs empty = parse_ok("");
+    CHECK(empty.n == 0);
+}
+
+static void test_anchors_and_merge_keys(void)
+{
+    struct kube_docs d = parse_ok("base: &b {cpu: 100m, memory: 64Mi}\n"
+                                  "one:\n  <<: *b\n  memory: 128Mi\n"
+                                  "two:\n  memory: 1Gi\n  <<: [*b]\n"
+                                  "list: [*b, *b]\n");
+    CHECK(d.n == 1);
+    yajl_val v = d.n ? d.v[0] : NULL;
+    CHECK_STR(YAJL_GET_STRING(json_get(json_get(v, "one"), "memory")), "128Mi");
+    CHECK_STR(YAJL_GET_STRING(json_get(json_get(v, "one"), "cpu")), "100m");
+    CHECK_STR(YAJL_GET_STRING(json_get(json_get(v, "two"), "memory")), "1Gi");
+    CHECK(json_array_len(json_get(v, "list")) == 2);
+    kube_docs_clear(&d);
+    _cleanup_free_ char *unknown = parse_err("a: *nope\n", 9);
+    CHECK(strstr(unknown, "unknown") && strstr(unknown, "m.yaml:1:"));
+    /* An alias to the mapping that encloses it would never end. */
+    _cleanup_free_ char *cycle = parse_err("a: &x\n  b: *x\n", 14);
+    CHECK(strstr(cycle, "enclosing"));
+}
+
+static void test_refusals_name_the_place(void)
+{
+    _cleanup_free_ char *dup = parse_err("a: 1\nb: 2\na: 3\n", 15);
+    CHECK(strstr(dup, "m.yaml:3:1") && strstr(dup, "duplicate key a"));
+    _cleanup_free_ char *bad = parse_err("a: [1, 2\n", 9);
+    CHECK(strstr(bad, "m.yaml:") && *bad);
+    _cleanup_free_ char *tag = parse_err("a: !!python/object x\n", 21);
+    CHECK(strstr(tag, "tag"));
+    _cleanup_free_ char *set = parse_err("a: !!set {x}\n", 13);
+    CHECK(strstr(set, "unknown tag"));
+    _cleanup_free_ char *complex = parse_err("? [a, b]\n: c\n", 13);
+    CHECK(strstr(complex, "plain value"));
+    _cleanup_free_ char *nul = parse_err("a: b\0c", 6);
+    CHECK(strstr(nul, "NUL"));
+}
+
+static void test_limits(void)
+{
+    /* Depth: 101 nested lists. */
+    char deep[400];
+    memset(deep, '[', 101);
+    memset(deep + 101, ']', 101);
+    _cleanup_free_ char *d = parse_err(deep, 202);
+    CHECK(strstr(d, "nested more than 100"));
+    memset(deep, '[', 100);
+    memset(deep + 100, ']', 100);
+    _cleanup_free_ char *ok = parse_err(deep, 200);
+    CHECK_STR(ok, "");
+    /* A billion laughs: nine levels of ten aliases each. */
+    _cleanup_free_ char *laughs = xstrdup("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
+    for (char c = 'b'; c <= 'j'; c++) {
+        char *n = xasprintf("%s%c: &%c [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]\n", laughs, c, c,
+                            c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1);
+        free(laughs);
+        laughs = n;
+    }
+    _cleanup_free_ char *l = parse_err(laughs, strlen(laughs));
+    CHECK(strstr(l, "more than 1000000 values"));
+    _cleanup_free_ char *huge = parse_err("a: b\n", KUBE_MANIFEST_MAX_BYTES + 1);
+    CHECK(strstr(huge, "limit"));
+}
+
+static int64_t scaled(const char *s, int scale)
+{
+    struct kube_quantity q;
+    int64_t v = INT64_MIN;
+    if (kube_quantity_parse(s, &q, NULL) < 0 || kube_quantity_scaled(&q, scale, &v) < 0)
+        return INT64_MIN;
+    return v;
+}
+
+static void test_quantities(void)
+{
+    CHECK(scaled("100m", 3) == 100);
+    CHECK(scaled("100m", 0) == 1); /* rounded up */
+    CHECK(scaled("1.5", 3) == 1500);
+    CHECK(scaled("0.0001", 3) == 1);
+    CHECK(scaled("2", 3) == 2000);
+    CHECK(scaled("64Mi", 0) == 64 << 20);
+    CHECK(scaled("1.5Gi", 0) == 1610612736);
+    CHECK(scaled("1G", 0) == 1000000000);
+    CHECK(scaled("128974848", 0) == 128974848);
+    CHECK(scaled("129e6", 0) == 129000000);
+    CHECK(scaled("12E-1", 0) == 2);
+    CHECK(scaled("-1", 0) == -1);
+    CHECK(scaled("8Ei", 0) == INT64_MIN); /* 2^63 does not fit */
+    CHECK(scaled("7Ei", 0) == 7LL << 60);
+    CHECK(scaled("1e100", 0) == INT64_MIN);
+    const char *bad[] = {"",    "m",  "1.2.3", "1 Gi", "1gi", "1KiB",
+                         "--1", "1e", "1e999", "0x10", ".",   NULL};
+    for (const char **b = bad; *b; b++) {
+        struct kube_quantity q;
+        pr_error *err = NULL;
+        if (kube_quantity_parse(*b, &q, &err) == 0)
+            fprintf(stderr, "# accepted `%s`\n", *b), unit_failed_checks++;
+        else
+            CHECK(strstr(err->msg, "quantity"));
+        pr_error_free(err);
+    }
+}
+
+static yajl_val labels_of(const char *json)
+{
+    yajl_val v = NULL;
+    json_parse(json, "labels", &v, NULL);
+    return v;
+}
+
+static bool sel_matches(const char *sel, yajl_val labels)
+{
+    struct kube_selector s;
+    if (kube_selector_parse(sel, &s, NULL) < 0)
+        return false;
+    bool m = kube_selector_matches(&s, labels);
+    kube_selector_clear(&s);
+    return m;
+}
+
+static void test_selectors(void)
+{
+    _cleanup_json_ yajl_val l =
+        labels_of("{\"app\":\"web\",\"tier\":\"front\",\"example.com/team\":\"core\"}");
+    CHECK(sel_matches("", l));
+    CHECK(sel_matches("app=web", l) && sel_matches("app==web", l));
+    CHECK(!sel_matches("app=db", l) && sel_matches("app!=db", l));
+    CHECK(sel_matches("app = web , tier in (front, back)", l));
+    CHECK(!sel_matches("tier notin (front)", l) && sel_matches("env notin (prod)", l));
+    CHECK(sel_matches("app,!env", l) && !sel_matches("!app", l));
+    CHECK(sel_matches("example.com/team=core", l));
+    CHECK(sel_matches("app=web,tier=front", l) && !sel_matches("app=web,tier=back", l));
+    const char *bad[] = {"app=",   "=web",    "app=web,", "app in front",    "app in (a b)",
+                         "-app=x", "a/b/c=x", "app=we b", "Example.com/x=y", NULL};
+    for (const char **b = bad; *b; b++) {
+        struct kube_selector s;
+        pr_error *err = NULL;
+        if (streq(*b, "app=")) {
+            /* an empty value is a valid label value */
+            CHECK(kube_selector_parse(*b, &s, NULL) == 0);
+            kube_selector_clear(&s);
+            continue;
+        }
+        if (kube_selector_parse(*b, &s, &err) == 0) {
+            fprintf(stderr, "# accepted `%s`\n", *b);
+            unit_failed_checks++;
+            kube_selector_clear(&s);
+        } else {
+            CHECK(strstr(err->msg, "selector"));
+        }
+        pr_error_free(err);
+    }
+    _cleanup_json_ yajl_val obj =
+        labels_of("{\"matchLabels\":{\"app\":\"web\"},\"matchExpressions\":[{\"key\":\"tier\","
+                  "\"operator\":\"In\",\"values\":[\"front\"]},{\"key\":\"env\",\"operator\":"
+                  "\"DoesNotExist\"}]}");
+    struct kube_selector s;
+    CHECK(kube_selector_from_object(obj, "spec.selector", &s, NULL) == 0 && s.n == 3);
+    CHECK(kube_selector_matches(&s, l));
+    kube_selector_clear(&s);
+    _cleanup_json_ yajl_val badop = labels_of(
+        "{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Exists\",\"values\":[\"x\"]}]}");
+    pr_error *err = NULL;
+    CHECK(kube_selector_from_object(badop, "spec.selector", &s, &err) < 0 &&
+          strstr(err->msg, "spec.selector.matchExpressions[0].values: must be empty"));
+    pr_error_free(err);
+}
+
+int main(void)
+{
+    RUN(test_scalars_resolve_as_kubernetes_does);
+    RUN(test_documents_json_and_dry_run_output);
+    RUN(test_anchors_and_merge_keys);
+    RUN(test_refusals_name_the_place);
+    RUN(test_limits);
+    RUN(test_quantities);
+    RUN(test_selectors);
+    UNIT_DONE();
+}
