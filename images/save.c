@@ -9,6 +9,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 static int add_entry(struct archive *a, const char *name, const void *data, size_t len,
@@ -148,6 +151,48 @@ static int write_archive(image_store *s, image_rec *recs, char **names, size_t n
     return 0;
 }
 
+static const char *file_kind(mode_t m)
+{
+    return S_ISDIR(m)    ? "directory"
+           : S_ISLNK(m)  ? "symbolic link"
+           : S_ISCHR(m)  ? "character device"
+           : S_ISBLK(m)  ? "block device"
+           : S_ISFIFO(m) ? "FIFO"
+           : S_ISSOCK(m) ? "socket"
+                         : "special file";
+}
+
+/* The archive replaces path by a rename, which would as well replace a device node (-o
+ * /dev/null), a FIFO or a symlink (not its target): only a new name or a regular file may be
+ * written. And never a file of the store itself (images.json), whatever the path. */
+static int check_output(image_store *s, const char *path, pr_error **err)
+{
+    struct stat st;
+    if (!*path)
+        return pr_err(err, 0, "save: the output path is empty");
+    if (lstat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            return pr_err(err, 0,
+                          "save: `%s` is a %s: refusing to replace it (write to a new name or a "
+                          "regular file)",
+                          path, file_kind(st.st_mode));
+    } else if (errno != ENOENT) {
+        return pr_err(err, errno, "save: `%s`", path);
+    }
+    _cleanup_free_ char *copy = xstrdup(path);
+    _cleanup_free_ char *dir = realpath(dirname(copy), NULL);
+    if (!dir)
+        return pr_err(err, errno, "save: the directory of `%s`", path);
+    _cleanup_free_ char *store = realpath(s->root, NULL);
+    if (!store)
+        return pr_err(err, errno, "save: resolve the image store `%s`", s->root);
+    size_t n = strlen(store);
+    if (strncmp(dir, store, n) == 0 && (dir[n] == '\0' || dir[n] == '/' || streq(store, "/")))
+        return pr_err(err, 0, "save: `%s` is inside the image store `%s`: refusing to write there",
+                      path, s->root);
+    return 0;
+}
+
 int images_save(image_store *s, char *const *refs, const char *path, pr_error **err)
 {
     size_t n = strv_length(refs);
@@ -172,9 +217,11 @@ int images_save(image_store *s, char *const *refs, const char *path, pr_error **
             !has_prefix(digest_hex(recs[got].config), refs[got]))
             names[got] = xstrdup(recs[got].names[0]);
     }
+    if (r == 0)
+        r = check_output(s, path, err);
     if (r == 0) {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0) {
             r = pr_err(err, errno, "create `%s`", tmp);
         } else {
@@ -186,6 +233,9 @@ int images_save(image_store *s, char *const *refs, const char *path, pr_error **
             free(name_arr);
             if (r == 0 && fsync(fd) < 0)
                 r = pr_err(err, errno, "sync `%s`", tmp);
+            /* Again just before the rename: the path may have changed while writing. */
+            if (r == 0)
+                r = check_output(s, path, err);
             if (r == 0 && rename(tmp, path) < 0)
                 r = pr_err(err, errno, "rename `%s` to `%s`", tmp, path);
             if (r < 0)
