@@ -5,6 +5,8 @@
 load helpers
 load ../lib/images-helpers
 
+bats_require_minimum_version 1.5.0
+
 setup() {
   images_setup
   CTR_PREFIX="podrun-imgh-$$-${BATS_TEST_NUMBER}"
@@ -14,7 +16,7 @@ setup() {
 teardown() {
   standard_teardown
   for d in "$BATS_TEST_TMPDIR"/ctr*; do
-    if mountpoint -q "$d/rootfs" 2>/dev/null; then umount -l "$d/rootfs"; fi
+    while mountpoint -q "$d/rootfs" 2>/dev/null; do umount -l "$d/rootfs"; done
   done
   rm -rf "$IMAGES_ROOT"
 }
@@ -69,4 +71,103 @@ teardown() {
   [ -z "$(ls -A "$IMAGES_ROOT/tmp")" ]
   run pr images
   [ "$status" -eq 0 ]
+}
+
+@test "image unmount: refuses an id that has no mount, and leaves the directory's rootfs" {
+  bundle=$BATS_TEST_TMPDIR/ctr-bundle
+  mkdir -p "$bundle/rootfs/data"
+  echo precious > "$bundle/rootfs/data/file"
+  mkdir "$bundle/upper"
+  echo mine > "$bundle/upper/file"
+  run pr image unmount whatever "$bundle"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"container \`whatever\` has no image mount"* ]]
+  [ "$(cat "$bundle/rootfs/data/file")" = precious ]
+  [ "$(cat "$bundle/upper/file")" = mine ]
+}
+
+@test "image unmount: refuses another directory than the id's, which stays mounted and referenced" {
+  a=$BATS_TEST_TMPDIR/ctr-a
+  other=$BATS_TEST_TMPDIR/ctr-other
+  mkdir -p "$other/rootfs"
+  echo keep > "$other/rootfs/file"
+  pr image mount busybox "$CTR_PREFIX" "$a" > /dev/null
+  for d in /nonexistent "$other"; do
+    run pr image unmount "$CTR_PREFIX" "$d"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"is not where container \`$CTR_PREFIX\`'s root is mounted"* ]]
+  done
+  [ "$(cat "$other/rootfs/file")" = keep ]
+  [ -e "$IMAGES_ROOT/containers/$CTR_PREFIX" ]
+  mountpoint -q "$a/rootfs"
+  # The record still keeps the layer through rmi and prune.
+  layer=$(pr image inspect busybox | jq -r '.[0].LayerDirs[0]')
+  pr rmi busybox
+  pr image prune
+  [ -x "$layer/bin/busybox" ]
+  [ -x "$a/rootfs/bin/busybox" ]
+  # The owner unmounts it, through another spelling of the same directory.
+  run pr image unmount "$CTR_PREFIX" "$a/../ctr-a/"
+  [ "$status" -eq 0 ]
+  run ! mountpoint -q "$a/rootfs"
+  [ ! -e "$a/upper" ] && [ ! -e "$a/rootfs" ]
+  [ ! -e "$IMAGES_ROOT/containers/$CTR_PREFIX" ]
+}
+
+@test "image unmount: refuses a rootfs on which something else is mounted" {
+  a=$BATS_TEST_TMPDIR/ctr-a
+  pr image mount busybox "$CTR_PREFIX" "$a" > /dev/null
+  mkdir "$BATS_TEST_TMPDIR/src"
+  mount --bind "$BATS_TEST_TMPDIR/src" "$a/rootfs"
+  run pr image unmount "$CTR_PREFIX" "$a"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"not container \`$CTR_PREFIX\`'s overlay"* ]]
+  umount "$a/rootfs"
+  run pr image unmount "$CTR_PREFIX" "$a"
+  [ "$status" -eq 0 ]
+  run ! mountpoint -q "$a/rootfs"
+}
+
+@test "image mount: refuses an existing upper, work or non-empty rootfs, and an id in use" {
+  a=$BATS_TEST_TMPDIR/ctr-a
+  mkdir -p "$a/upper"
+  echo mine > "$a/upper/file"
+  run pr image mount busybox "$CTR_PREFIX" "$a"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"$a/upper"*"already exists"* ]]
+  [ "$(cat "$a/upper/file")" = mine ]
+  [ ! -e "$IMAGES_ROOT/containers/$CTR_PREFIX" ]
+  [ ! -e "$a/work" ] && [ ! -e "$a/rootfs" ]
+  b=$BATS_TEST_TMPDIR/ctr-b
+  mkdir -p "$b/rootfs"
+  echo mine > "$b/rootfs/file"
+  run pr image mount busybox "$CTR_PREFIX" "$b"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"not empty"* ]]
+  [ ! -e "$b/upper" ] && [ ! -e "$IMAGES_ROOT/containers/$CTR_PREFIX" ]
+  # An id in use keeps its mount; the second directory is left as it was.
+  c=$BATS_TEST_TMPDIR/ctr-c
+  d=$BATS_TEST_TMPDIR/ctr-d
+  pr image mount busybox "$CTR_PREFIX" "$c" > /dev/null
+  run pr image mount busybox "$CTR_PREFIX" "$d"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"already has an image mount at \`$c\`"* ]]
+  [ ! -e "$d/upper" ] && [ ! -e "$d/rootfs" ]
+  mountpoint -q "$c/rootfs"
+  pr image unmount "$CTR_PREFIX" "$c"
+  for id in "" ".x" "a b" "$(printf 'a\nb')" "$(head -c 201 /dev/zero | tr '\0' a)"; do
+    run pr image mount busybox "$id" "$d"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"invalid container id"* ]]
+  done
+}
+
+@test "image unmount: after the overlay went away (crash), the owner still cleans up" {
+  a=$BATS_TEST_TMPDIR/ctr-a
+  pr image mount busybox "$CTR_PREFIX" "$a" > /dev/null
+  umount "$a/rootfs"
+  run pr image unmount "$CTR_PREFIX" "$a"
+  [ "$status" -eq 0 ]
+  [ ! -e "$a/upper" ] && [ ! -e "$a/work" ] && [ ! -e "$a/rootfs" ]
+  [ ! -e "$IMAGES_ROOT/containers/$CTR_PREFIX" ]
 }
