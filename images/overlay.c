@@ -17,11 +17,11 @@
 static int make_new_dir(const char *path, mode_t mode, bool *made, pr_error **err)
 {
     if (mkdir(path, mode) < 0)
-        return errno == EEXIST ? pr_err(err, EEXIST,
-                                        "`%s` already exists: refusing to replace it (image "
-                                        "unmount the container that made it, or use another "
-                                        "directory)",
-                                        path)
+        return errno == EEXIST ? pr_err_code(err, EEXIST,
+                                             "`%s` already exists: refusing to replace it (image "
+                                             "unmount the container that made it, or use another "
+                                             "directory)",
+                                             path)
                                : pr_err(err, errno, "mkdir `%s`", path);
     *made = true;
     return 0;
@@ -139,21 +139,22 @@ static int check_rootfs_free(const char *target, pr_error **err)
     if (lstat(target, &st) < 0)
         return errno == ENOENT ? 0 : pr_err(err, errno, "stat `%s`", target);
     if (!S_ISDIR(st.st_mode))
-        return pr_err(err, EEXIST, "`%s` exists and is not a directory: refusing to use it",
-                      target);
+        return pr_err_code(err, EEXIST, "`%s` exists and is not a directory: refusing to use it",
+                           target);
     enum rootfs_state state;
     int r = rootfs_mount_state(target, "", &state, err);
     if (r < 0)
         return r;
     if (state != ROOTFS_NOT_MOUNTED)
-        return pr_err(err, EBUSY, "something is already mounted on `%s`", target);
+        return pr_err_code(err, EBUSY, "something is already mounted on `%s`", target);
     _cleanup_dir_ DIR *d = opendir(target);
     if (!d)
         return pr_err(err, errno, "open `%s`", target);
     struct dirent *de;
     while ((de = readdir(d)))
         if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-            return pr_err(err, ENOTEMPTY, "`%s` is not empty: refusing to mount over it", target);
+            return pr_err_code(err, ENOTEMPTY, "`%s` is not empty: refusing to mount over it",
+                               target);
     return 0;
 }
 
@@ -184,7 +185,7 @@ int images_mount_rootfs(image_store *s, const char *image, const char *container
                         const char *ctr_dir, char **rootfs, pr_error **err)
 {
     if (!store_container_id_is_valid(container_id))
-        return pr_err(err, EINVAL,
+        return pr_err(err, 0,
                       "invalid container id `%s` (1 to %d characters, no `/`, spaces or control "
                       "characters, not starting with `.`)",
                       container_id, STORE_CONTAINER_ID_MAX);
@@ -202,8 +203,7 @@ int images_mount_rootfs(image_store *s, const char *image, const char *container
         goto out;
     }
     if (strpbrk(dir, ":,")) {
-        r = pr_err(err, EINVAL, "`%s` has a `:` or `,`, which overlayfs options cannot carry",
-                   dir);
+        r = pr_err(err, 0, "`%s` has a `:` or `,`, which overlayfs options cannot carry", dir);
         goto out;
     }
     upper = xasprintf("%s/upper", dir);
@@ -270,25 +270,25 @@ int images_unmount_rootfs(image_store *s, const char *container_id, const char *
     if (!dir)
         return pr_err(err, errno, "resolve `%s`", ctr_dir);
     if (recorded && !streq(dir, recorded))
-        return pr_err(err, EPERM,
-                      "`%s` is not where container `%s`'s root is mounted (`%s`): refusing to "
-                      "touch it",
-                      ctr_dir, container_id, recorded);
+        return pr_err_code(err, EPERM,
+                           "`%s` is not where container `%s`'s root is mounted (`%s`): refusing to "
+                           "touch it",
+                           ctr_dir, container_id, recorded);
     _cleanup_free_ char *target = xasprintf("%s/rootfs", dir);
     _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
     enum rootfs_state state;
     if ((r = rootfs_mount_state(target, upper, &state, err)) < 0)
         return r;
     if (state == ROOTFS_FOREIGN)
-        return pr_err(err, EBUSY,
-                      "`%s` has a mount that is not container `%s`'s overlay: refusing to "
-                      "unmount it",
-                      target, container_id);
+        return pr_err_code(err, EBUSY,
+                           "`%s` has a mount that is not container `%s`'s overlay: refusing to "
+                           "unmount it",
+                           target, container_id);
     /* A record from before directories were recorded: only its overlay proves the owner. */
     if (!recorded && state != ROOTFS_OURS)
-        return pr_err(err, EPERM,
-                      "container `%s`'s root is not mounted at `%s`: refusing to touch it",
-                      container_id, target);
+        return pr_err_code(err, EPERM,
+                           "container `%s`'s root is not mounted at `%s`: refusing to touch it",
+                           container_id, target);
     if (state == ROOTFS_OURS && umount2(target, UMOUNT_NOFOLLOW) < 0)
         return pr_err(err, errno, "unmount `%s`", target);
     static const char *const parts[] = {"upper", "work", "empty"};

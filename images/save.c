@@ -97,10 +97,12 @@ static void gen_index_entry(yajl_gen g, image_store *s, const image_rec *rec, co
         jg_map_open(g);
         jg_key_str(g, "io.containerd.image.name", name);
         /* The OCI annotation carries the tag alone, as skopeo and podman expect. */
-        const char *colon = strrchr(name, ':');
-        const char *slash = strrchr(name, '/');
-        if (colon && (!slash || colon > slash))
-            jg_key_str(g, "org.opencontainers.image.ref.name", colon + 1);
+        image_ref ref;
+        if (image_ref_parse(name, &ref, NULL) == 0) {
+            if (ref.tag)
+                jg_key_str(g, "org.opencontainers.image.ref.name", ref.tag);
+            image_ref_clear(&ref);
+        }
         jg_map_close(g);
     }
     jg_map_close(g);
@@ -221,7 +223,8 @@ int images_save(image_store *s, char *const *refs, const char *path, pr_error **
         r = check_output(s, path, err);
     if (r == 0) {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        _cleanup_close_ int fd =
+            open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0) {
             r = pr_err(err, errno, "create `%s`", tmp);
         } else {

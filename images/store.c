@@ -717,8 +717,8 @@ bool store_container_id_is_valid(const char *id)
 
 #define DIR_PREFIX "dir "
 
-int store_ref_layers(image_store *s, const char *container_id, const char *dir,
-                     char *const *layers, pr_error **err)
+int store_ref_layers(image_store *s, const char *container_id, const char *dir, char *const *layers,
+                     pr_error **err)
 {
     if (!store_container_id_is_valid(container_id))
         return pr_err(err, 0, "invalid container id `%s`", container_id);
@@ -742,8 +742,9 @@ int store_ref_layers(image_store *s, const char *container_id, const char *dir,
     if (fd < 0 && errno == EEXIST) {
         _cleanup_free_ char *other = NULL;
         store_container_dir(s, container_id, &other, NULL);
-        return pr_err(err, EEXIST, "container id `%s` already has an image mount%s%s%s",
-                      container_id, other ? " at `" : "", other ? other : "", other ? "`" : "");
+        return pr_err_code(err, EEXIST, "container id `%s` already has an image mount%s%s%s",
+                           container_id, other ? " at `" : "", other ? other : "",
+                           other ? "`" : "");
     }
     if (fd < 0)
         return pr_err(err, errno, "create `%s/%s`", s->root, rel);

@@ -130,8 +130,8 @@ void store_gc_if_alone(image_store *s);
 #define STORE_CONTAINER_ID_MAX 200
 bool store_container_id_is_valid(const char *id);
 /* Fails with EEXIST when the id already has a record: ids are not reused while mounted. */
-int store_ref_layers(image_store *s, const char *container_id, const char *dir,
-                     char *const *layers, pr_error **err);
+int store_ref_layers(image_store *s, const char *container_id, const char *dir, char *const *layers,
+                     pr_error **err);
 /* The directory the id's root was mounted for; ENOENT when it has no record. *dir is NULL for
  * a record written before directories were recorded. */
 int store_container_dir(image_store *s, const char *container_id, char **dir, pr_error **err);

@@ -171,3 +171,64 @@ teardown() {
   [ ! -e "$a/upper" ] && [ ! -e "$a/work" ] && [ ! -e "$a/rootfs" ]
   [ ! -e "$IMAGES_ROOT/containers/$CTR_PREFIX" ]
 }
+
+# Names outside docker/distribution's reference grammar, each refused by tag.
+bad_names() {
+  printf '%s\n' '../../etc' 'a/../b' '-x' 'x-' 'a..b' 'reg istry.io/a' 'a b' \
+    'registry.io:99999/a' 'registry.io:0/a' '-reg.io/a' 'a:.tag' \
+    "$(head -c 300 /dev/zero | tr '\0' a)" "a:$(head -c 129 /dev/zero | tr '\0' t)"
+}
+
+@test "tag: names outside the reference grammar are refused; the store is unchanged" {
+  cp "$IMAGES_ROOT/images.json" "$BATS_TEST_TMPDIR/before"
+  while IFS= read -r name; do
+    run pr tag busybox "$name"
+    echo "$name: $output"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"invalid image reference"* ]]
+  done < <(bad_names)
+  run pr tag busybox "$(printf 'x\nfake 1 2 3')"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"invalid image reference \`x?fake 1 2 3\`"* ]]
+  cmp "$IMAGES_ROOT/images.json" "$BATS_TEST_TMPDIR/before"
+  # The grammar's edges that are names: separators, a port, a 255-byte name, a 128-byte tag.
+  long=$(head -c 237 /dev/zero | tr '\0' a)
+  tag=$(head -c 128 /dev/zero | tr '\0' t)
+  for name in x/a.b_c__d---e "Reg.Example.com:65535/a/b" "$long" "a:$tag" "a:_x.y-z"; do
+    run pr tag busybox "$name"
+    echo "$name: $output"
+    [ "$status" -eq 0 ]
+  done
+  run pr tag busybox "a$long"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"longer than 255"* ]]
+}
+
+@test "load: an archive whose names are outside the grammar loads with none of them" {
+  mklayer "$BATS_TEST_TMPDIR/l.tar" "reg('f', b'x')"
+  for name in "localhost/../../etc:1" "$(printf 'localhost/x:1\nfake')" "localhost:99999/x:1"; do
+    rm -rf "$BATS_TEST_TMPDIR/i"
+    python3 "$MKIMAGE" "$BATS_TEST_TMPDIR/i" --name "$name" "$BATS_TEST_TMPDIR/l.tar"
+    run pr load "$BATS_TEST_TMPDIR/i"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"ignoring the unusable image name"* ]]
+  done
+  [ "$(pr images --format json | jq -r '[.[].Names[]] | sort | join(" ")')" = docker.io/library/busybox:latest ]
+  [ "$(pr images | wc -l)" -eq 3 ]
+}
+
+@test "save and images: names outside the grammar are refused, and never printed as rows" {
+  run pr save -o "$BATS_TEST_TMPDIR/out.tar" '../../etc'
+  [ "$status" -eq 1 ]
+  [ ! -e "$BATS_TEST_TMPDIR/out.tar" ]
+  # An index edited by hand (or by an older podrun) with a name carrying a newline.
+  jq '.images[0].names += ["docker.io/library/x:1\nfake/row 1 2"]' "$IMAGES_ROOT/images.json" > "$BATS_TEST_TMPDIR/i.json"
+  cp "$BATS_TEST_TMPDIR/i.json" "$IMAGES_ROOT/images.json"
+  run pr images
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 3 ]
+  [[ "${lines[2]}" == "<invalid> "* ]]
+  [[ "$output" != *"fake/row"* ]]
+}
