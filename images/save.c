@@ -185,14 +185,20 @@ static int check_output(image_store *s, const char *path, pr_error **err)
     _cleanup_free_ char *dir = realpath(dirname(copy), NULL);
     if (!dir)
         return pr_err(err, errno, "save: the directory of `%s`", path);
-    _cleanup_free_ char *store = realpath(s->root, NULL);
-    if (!store)
-        return pr_err(err, errno, "save: resolve the image store `%s`", s->root);
-    size_t n = strlen(store);
-    if (strncmp(dir, store, n) == 0 && (dir[n] == '\0' || dir[n] == '/' || streq(store, "/")))
-        return pr_err(err, 0, "save: `%s` is inside the image store `%s`: refusing to write there",
-                      path, s->root);
-    return 0;
+    /* By identity, not by name: a bind mount of the store is the store too. */
+    struct stat store;
+    if (fstat(s->rootfd, &store) < 0)
+        return pr_err(err, errno, "save: stat the image store `%s`", s->root);
+    for (;;) {
+        if (stat(dir, &st) == 0 && st.st_dev == store.st_dev && st.st_ino == store.st_ino)
+            return pr_err(err, 0,
+                          "save: `%s` is inside the image store `%s`: refusing to write there",
+                          path, s->root);
+        char *slash = strrchr(dir, '/');
+        if (!slash || streq(dir, "/"))
+            return 0;
+        slash[slash == dir ? 1 : 0] = '\0';
+    }
 }
 
 int images_save(image_store *s, char *const *refs, const char *path, pr_error **err)

@@ -18,6 +18,7 @@ teardown() {
   for d in "$BATS_TEST_TMPDIR"/ctr*; do
     while mountpoint -q "$d/rootfs" 2>/dev/null; do umount -l "$d/rootfs"; done
   done
+  if mountpoint -q "$BATS_TEST_TMPDIR/bind" 2>/dev/null; then umount -l "$BATS_TEST_TMPDIR/bind"; fi
   rm -rf "$IMAGES_ROOT"
 }
 
@@ -58,13 +59,20 @@ teardown() {
   tar -tf "$BATS_TEST_TMPDIR/old.tar" | grep -qx index.json
 }
 
-@test "save: -o refuses paths inside the image store, through a symlinked directory too" {
+@test "save: -o refuses paths inside the image store, through a symlink or a bind mount too" {
   cp "$IMAGES_ROOT/images.json" "$BATS_TEST_TMPDIR/images.json.before"
   run pr save -o "$IMAGES_ROOT/images.json" busybox
   [ "$status" -eq 1 ]
   [[ "$output" == *"inside the image store"* ]]
   ln -s "$IMAGES_ROOT/tmp" "$BATS_TEST_TMPDIR/sneaky"
   run pr save -o "$BATS_TEST_TMPDIR/sneaky/x.tar" busybox
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"inside the image store"* ]]
+  # A bind mount of the store is the store too.
+  mkdir "$BATS_TEST_TMPDIR/bind"
+  mount --bind "$IMAGES_ROOT" "$BATS_TEST_TMPDIR/bind"
+  run pr save -o "$BATS_TEST_TMPDIR/bind/images.json" busybox
+  umount "$BATS_TEST_TMPDIR/bind"
   [ "$status" -eq 1 ]
   [[ "$output" == *"inside the image store"* ]]
   cmp "$IMAGES_ROOT/images.json" "$BATS_TEST_TMPDIR/images.json.before"
