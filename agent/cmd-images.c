@@ -28,22 +28,20 @@ static void human_size(int64_t n, char buf[32])
     snprintf(buf, 32, u ? "%.3g %s" : "%.0f %s", v, units[u]);
 }
 
-/* "docker.io/library/busybox:latest" -> repository and tag. */
-static void split_name(const char *name, char **repo, const char **tag)
+/* "docker.io/library/busybox:latest" -> repository and tag. A stored name that is not a
+ * reference (an index written by hand or by an older podrun) is not printed as one: it could
+ * carry a newline and fake a row. */
+static void split_name(const char *name, char **repo, char **tag)
 {
-    const char *at = strchr(name, '@');
-    const char *colon = strrchr(name, ':');
-    const char *slash = strrchr(name, '/');
-    if (at) {
-        *repo = strndup(name, (size_t)(at - name));
-        *tag = "<none>";
-    } else if (colon && (!slash || colon > slash)) {
-        *repo = strndup(name, (size_t)(colon - name));
-        *tag = colon + 1;
-    } else {
-        *repo = xstrdup(name);
-        *tag = "<none>";
+    image_ref ref;
+    if (image_ref_parse(name, &ref, NULL) < 0) {
+        *repo = xstrdup("<invalid>");
+        *tag = xstrdup("<invalid>");
+        return;
     }
+    *repo = image_ref_repository(&ref);
+    *tag = xstrdup(ref.tag ? ref.tag : "<none>");
+    image_ref_clear(&ref);
 }
 
 static void gen_image_summary(yajl_gen g, const image_rec *r)
@@ -108,8 +106,7 @@ static int list_images(struct podrun_global *gl, const char *format, bool quiet,
             printf("%-40s %-16s %-12.12s %-20s %s\n", "<none>", "<none>", digest_hex(rec->config),
                    created, size);
         for (char **n = rec->names; *n; n++) {
-            _cleanup_free_ char *repo = NULL;
-            const char *tag;
+            _cleanup_free_ char *repo = NULL, *tag = NULL;
             split_name(*n, &repo, &tag);
             printf("%-40s %-16s %-12.12s %-20s %s\n", repo, tag, digest_hex(rec->config), created,
                    size);

@@ -295,6 +295,16 @@ static char *emit_result(const cni_conf *conf, cni_result *ours, pr_error **err,
 
 /* ADD. */
 
+/* ADD and DEL of one attachment run one at a time: a second ADD then finds the first one's
+ * veth and address in place (and reuses or refuses them) instead of racing it, and its undo
+ * never releases what the first one took. Keyed by the host veth name, a hash of (network,
+ * container id, ifname). */
+static int attachment_lock(const char *hname, pr_error **err)
+{
+    _cleanup_free_ char *name = xasprintf("podrun-cni-attach-%s", hname);
+    return cni_abstract_lock(name, "the attachment lock", err);
+}
+
 typedef struct attach {
     const cni_env *env;
     const cni_conf *conf;
@@ -332,15 +342,9 @@ static void attach_undo(attach *a)
 static int make_veth(attach *a, pr_error **err)
 {
     const bridge_conf *bc = a->bc;
+    /* An existing host end is another namespace's attachment (ruled out before, under the
+     * attachment lock) or appeared since: never deleted here, it is not ours. */
     int r = nl_veth_create(a->host, a->hname, a->env->ifname, a->netns, bc->mtu, a->br.index, err);
-    if (r == -EEXIST) {
-        /* Either a leftover host end of this very attachment (its name is ours alone) or
-         * the interface name is taken in the container; the latter was ruled out already. */
-        nl_link old;
-        if (nl_link_get(a->host, a->hname, &old, err) == 0)
-            nl_link_del(a->host, old.index, err);
-        r = nl_veth_create(a->host, a->hname, a->env->ifname, a->netns, bc->mtu, a->br.index, err);
-    }
     if (r == -EEXIST)
         return cni_err(err, CNI_ERR_INTERFACE_EXISTS, 0, "cannot create veth %s/%s: name taken",
                        a->hname, a->env->ifname);
@@ -491,6 +495,15 @@ static int do_add(attach *a, cni_result *res, pr_error **err)
     } else if (r != -ENODEV) {
         return r;
     }
+    nl_link other;
+    _cleanup_error_ pr_error *absent = NULL;
+    if (!a->reuse && nl_link_get(a->host, a->hname, &other, &absent) == 0)
+        /* The host end of this (container id, ifname) exists, so its peer lives in another
+         * namespace: moving the attachment would cut that one off. */
+        return cni_err(err, CNI_ERR_DUPLICATE_ATTACHMENT, 0,
+                       "%s/%s is already attached in another network namespace (host veth %s), "
+                       "duplicate allocation is not allowed",
+                       a->env->container_id, a->env->ifname, a->hname);
     if ((r = attach_ipam(a, err)) < 0)
         return r;
     if (!a->reuse && (r = make_veth(a, err)) < 0)
@@ -527,6 +540,9 @@ int bridge_cmd_add(const cni_env *env, const cni_conf *conf, const char *raw, si
         return r;
     attach a = {.env = env, .conf = conf, .bc = &bc, .raw = raw, .len = len, .netns = -1};
     bridge_host_veth_name(conf->name, env->container_id, env->ifname, a.hname);
+    _cleanup_close_ int lock = attachment_lock(a.hname, err);
+    if (lock < 0)
+        return lock;
     cni_result res = {0};
     if ((r = open_netns(env->netns, &a.netns, err)) == 0 && (r = nl_open(&a.host, err)) == 0 &&
         (r = nl_open_in(a.netns, &a.ctr, err)) == 0)
@@ -594,6 +610,11 @@ int bridge_cmd_del(const cni_env *env, const cni_conf *conf, const char *raw, si
     int r = bridge_conf_parse(conf, &bc, err);
     if (r < 0)
         return r;
+    char hname[16];
+    bridge_host_veth_name(conf->name, env->container_id, env->ifname, hname);
+    _cleanup_close_ int lock = attachment_lock(hname, err);
+    if (lock < 0)
+        return lock;
     fflush(NULL);
     pid_t child = fork();
     if (child == 0) {

@@ -7,8 +7,12 @@
 #include <spawn.h>
 #include <stdarg.h>
 #include <sys/mman.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -69,7 +73,7 @@ static const struct {
 
 bool cni_valid_container_id(const char *id)
 {
-    if (!id || !*id || !(isalnum((unsigned char)*id)))
+    if (!id || !*id || !(isalnum((unsigned char)*id)) || strlen(id) > CNI_CONTAINER_ID_MAX)
         return false;
     for (const char *p = id; *p; p++)
         if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
@@ -77,14 +81,40 @@ bool cni_valid_container_id(const char *id)
     return true;
 }
 
+/* The kernel's dev_valid_name, plus '%' (which it takes for a "%d" name template and refuses
+ * otherwise) and control characters. Its isspace() knows 0xa0 (no-break space) too. */
 bool cni_valid_ifname(const char *name)
 {
     if (!name || !*name || strlen(name) > 15 || streq(name, ".") || streq(name, ".."))
         return false;
-    for (const char *p = name; *p; p++)
-        if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
+    for (const char *p = name; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '/' || c == ':' || c == '%' || isspace(c) || iscntrl(c) || c == 0xa0)
             return false;
+    }
     return true;
+}
+
+int cni_abstract_lock(const char *name, const char *what, pr_error **err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n = strlen(name);
+    if (n + 1 > sizeof(sa.sun_path))
+        return pr_err(err, ENAMETOOLONG, "lock name `%s`", name);
+    memcpy(sa.sun_path + 1, name, n);
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return pr_err(err, errno, "creating the socket for %s", what);
+    for (int tries = 0; bind(fd, (struct sockaddr *)&sa, len) < 0; tries++) {
+        if (errno != EADDRINUSE || tries > 60000) {
+            int e = errno;
+            close(fd);
+            return cni_err(err, CNI_ERR_TRY_AGAIN_LATER, e, "taking %s", what);
+        }
+        usleep(500);
+    }
+    return fd;
 }
 
 static const char *env_or_null(const char *name)
@@ -119,12 +149,23 @@ int cni_env_load(cni_env *env, pr_error **err)
                        "required env variable CNI_CONTAINERID missing");
     if (!cni_valid_container_id(env->container_id))
         return cni_err(err, CNI_ERR_INVALID_ENV, 0,
-                       "invalid CNI_CONTAINERID `%s`: only letters, digits, `_`, `.` and `-`",
-                       env->container_id);
+                       "invalid CNI_CONTAINERID `%.64s%s` (%zu bytes): 1 to %d letters, digits, "
+                       "`_`, `.` and `-`, starting with a letter or digit",
+                       env->container_id, strlen(env->container_id) > 64 ? "..." : "",
+                       strlen(env->container_id), CNI_CONTAINER_ID_MAX);
     if (!env->ifname)
         return cni_err(err, CNI_ERR_INVALID_ENV, 0, "required env variable CNI_IFNAME missing");
-    if (!cni_valid_ifname(env->ifname))
-        return cni_err(err, CNI_ERR_INVALID_ENV, 0, "invalid CNI_IFNAME `%s`", env->ifname);
+    if (!cni_valid_ifname(env->ifname)) {
+        char shown[64];
+        size_t i = 0;
+        for (const char *p = env->ifname; *p && i < 32; p++)
+            shown[i++] = iscntrl((unsigned char)*p) ? '?' : *p;
+        shown[i] = '\0';
+        return cni_err(err, CNI_ERR_INVALID_ENV, 0,
+                       "invalid CNI_IFNAME `%s%s`: 1 to 15 bytes, not `.` or `..`, without `/`, "
+                       "`:`, `%%`, spaces or control characters",
+                       shown, strlen(env->ifname) > 32 ? "..." : "");
+    }
     /* DEL may come after the namespace is gone (spec: CNI_NETNS optional for DEL). */
     if (!env->netns && env->cmd != CNI_CMD_DEL)
         return cni_err(err, CNI_ERR_INVALID_ENV, 0, "required env variable CNI_NETNS missing");

@@ -26,6 +26,9 @@ enum {
     CNI_ERR_CHECK_FAILED = 100,   /* CHECK found the attachment differs from prevResult */
     CNI_ERR_ADDRESS_IN_USE = 101, /* a requested IP belongs to another attachment */
     CNI_ERR_INTERFACE_EXISTS = 102,
+    /* ADD of a (container id, ifname) attached in another network namespace: refused, as
+     * host-local refuses a duplicate allocation. */
+    CNI_ERR_DUPLICATE_ATTACHMENT = 103,
     CNI_ERR_INTERNAL = 999, /* what the reference plugins report for anything else */
 };
 
@@ -134,10 +137,17 @@ int cni_find_plugin(const char *type, const char *cni_path, char **out, pr_error
 int cni_exec_plugin(const char *path, const char *command, const char *input, size_t len,
                     char **out, pr_error **err);
 
-/* Container ids are alphanumeric plus _ . - (spec "Parameters"); interface names follow the
- * kernel's rules. */
+/* Container ids are alphanumeric plus _ . - (spec "Parameters"), at most
+ * CNI_CONTAINER_ID_MAX bytes, so that every name made from one (allocation records, nftables
+ * comments) fits; interface names follow the kernel's rules. */
+#define CNI_CONTAINER_ID_MAX 128
 bool cni_valid_container_id(const char *id);
 bool cni_valid_ifname(const char *name);
+
+/* Serialises plugin runs on `name` within this network namespace: a bound abstract unix
+ * socket, which leaves no file behind and goes away with a process that dies holding it.
+ * Returns the fd holding the lock (close it to release); waits up to about 30 s. */
+int cni_abstract_lock(const char *name, const char *what, pr_error **err);
 
 /* Reads all of stdin. */
 int cni_read_stdin(char **out, size_t *len, pr_error **err);

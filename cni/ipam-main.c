@@ -18,7 +18,7 @@ static int cmd_add(const cni_env *env, const cni_conf *conf, const char *raw, si
     cni_result res = {0};
     int r = ipam_conf_parse(conf, env->args, &c, err);
     if (r == 0)
-        r = ipam_add(&c, env->container_id, env->ifname, &res, err);
+        r = ipam_add(&c, env->container_id, env->ifname, env->netns, &res, err);
     ipam_conf_free(&c);
     if (r < 0) {
         cni_result_free(&res);

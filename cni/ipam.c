@@ -275,8 +275,8 @@ static bool owned_by(int dirfd, const char *ipname, const char *id, const char *
     if (fd < 0)
         return false;
     ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    if (n < 0)
-        return false;
+    if (n < 0 || n == (ssize_t)sizeof(buf) - 1)
+        return false; /* longer than any id and ifname we accept: not ours */
     buf[n] = '\0';
     char *sep = strstr(buf, "\r\n");
     if (!sep)
@@ -453,17 +453,30 @@ static int allocate_next(const ipam_conf *c, int dirfd, size_t set, const char *
                    desc);
 }
 
-/* The addresses recorded for an attachment, if its link and every file still agree. */
+/* The link's target: the addresses, then "|ns:" and the network namespace they were given
+ * for (ADDs from before it was recorded have none). */
+#define NETNS_SEP "|ns:"
+
+/* The addresses recorded for an attachment, if its link and every file still agree; *netns
+ * (optional, 128 bytes) gets the namespace recorded, or "" when there is none. */
 static int lookup_attachment(const ipam_conf *c, int dirfd, const char *id, const char *ifname,
-                             cni_ip *ips, size_t *n)
+                             cni_ip *ips, size_t *n, char *netns)
 {
     _cleanup_free_ char *link = id_link_name(id, ifname);
     char buf[1024];
     *n = 0;
+    if (netns)
+        netns[0] = '\0';
     ssize_t len = readlinkat(dirfd, link, buf, sizeof(buf) - 1);
     if (len < 0)
         return -errno;
     buf[len] = '\0';
+    char *ns = strstr(buf, NETNS_SEP);
+    if (ns) {
+        *ns = '\0';
+        if (netns)
+            snprintf(netns, 128, "%s", ns + strlen(NETNS_SEP));
+    }
     char *save = NULL;
     for (char *s = strtok_r(buf, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
         if (*n >= c->n_sets || !cni_ip_parse(s, &ips[*n]) || !owned_by(dirfd, s, id, ifname))
@@ -490,6 +503,9 @@ static void release_attachment(const ipam_conf *c, int dirfd, const char *id, co
     ssize_t len = readlinkat(dirfd, link, buf, sizeof(buf) - 1);
     if (len >= 0) {
         buf[len] = '\0';
+        char *ns = strstr(buf, NETNS_SEP);
+        if (ns)
+            *ns = '\0';
         char *save = NULL;
         for (char *s = strtok_r(buf, ",", &save); s; s = strtok_r(NULL, ",", &save))
             if (owned_by(dirfd, s, id, ifname))
@@ -530,14 +546,20 @@ static void fill_result(const ipam_conf *c, const cni_ip *ips, size_t n, cni_res
 }
 
 static int write_link(int dirfd, const char *id, const char *ifname, const cni_ip *ips, size_t n,
-                      pr_error **err)
+                      const char *netns, pr_error **err)
 {
     _cleanup_free_ char *link = id_link_name(id, ifname);
-    char target[1024] = "", a[CNI_IP_STRLEN];
+    _cleanup_free_ char *target = xstrdup("");
+    char a[CNI_IP_STRLEN];
     for (size_t i = 0; i < n; i++) {
-        if (i)
-            strcat(target, ",");
-        strcat(target, cni_ip_fmt(&ips[i], a));
+        char *t = xasprintf("%s%s%s", target, i ? "," : "", cni_ip_fmt(&ips[i], a));
+        free(target);
+        target = t;
+    }
+    if (netns && *netns) {
+        char *t = xasprintf("%s" NETNS_SEP "%s", target, netns);
+        free(target);
+        target = t;
     }
     unlinkat(dirfd, link, 0);
     if (symlinkat(target, dirfd, link) < 0)
@@ -574,8 +596,22 @@ static int claim_requested(const ipam_conf *c, int dirfd, const char *id, const 
     return 0;
 }
 
-int ipam_add(const ipam_conf *c, const char *id, const char *ifname, cni_result *res,
-             pr_error **err)
+void ipam_netns_identity(const char *netns, char out[static 128])
+{
+    struct stat st;
+    if (netns && stat(netns, &st) == 0)
+        snprintf(out, 128, "%llu:%llu", (unsigned long long)st.st_dev,
+                 (unsigned long long)st.st_ino);
+    else
+        snprintf(out, 128, "path:%.100s", netns ? netns : "");
+    /* The link target carries it: no separator of ours, no newline. */
+    for (char *p = out; *p; p++)
+        if (*p == ',' || *p == '|' || (unsigned char)*p < ' ')
+            *p = '_';
+}
+
+int ipam_add(const ipam_conf *c, const char *id, const char *ifname, const char *netns,
+             cni_result *res, pr_error **err)
 {
     _cleanup_store_ store s;
     int r = store_open(c, true, &s, err);
@@ -585,8 +621,20 @@ int ipam_add(const ipam_conf *c, const char *id, const char *ifname, cni_result 
     _cleanup_free_ cni_ip *chosen = xcalloc(c->n_sets, sizeof(cni_ip));
     _cleanup_free_ bool *have = xcalloc(c->n_sets, sizeof(bool));
     size_t n = 0;
-    if (lookup_attachment(c, s.dirfd, id, ifname, chosen, &n) == 0 && n == c->n_sets &&
-        c->n_requested == 0) {
+    char ns[128] = "", recorded[128];
+    if (netns)
+        ipam_netns_identity(netns, ns);
+    int found = lookup_attachment(c, s.dirfd, id, ifname, chosen, &n, recorded);
+    if (n > 0 && *recorded && *ns && !streq(recorded, ns)) {
+        /* Handing its address to a second namespace would put one IP in two places; host-local
+         * refuses it too. The first namespace keeps it until a DEL. */
+        char a[CNI_IP_STRLEN];
+        return cni_err(err, CNI_ERR_DUPLICATE_ATTACHMENT, 0,
+                       "%s has been allocated to %s/%s in another network namespace, duplicate "
+                       "allocation is not allowed",
+                       cni_ip_fmt(&chosen[0], a), id, ifname);
+    }
+    if (found == 0 && n == c->n_sets && c->n_requested == 0) {
         /* The same attachment again (a retried ADD): same answer. */
         fill_result(c, chosen, n, res);
         return 0;
@@ -605,7 +653,7 @@ int ipam_add(const ipam_conf *c, const char *id, const char *ifname, cni_result 
         }
     }
     if (r == 0)
-        r = write_link(s.dirfd, id, ifname, chosen, c->n_sets, err);
+        r = write_link(s.dirfd, id, ifname, chosen, c->n_sets, ns, err);
     if (r < 0) {
         /* Nothing half-made: give back what this call took. */
         for (size_t i = 0; i < c->n_sets; i++)
@@ -637,7 +685,7 @@ int ipam_check(const ipam_conf *c, const char *id, const char *ifname, pr_error 
         return r;
     _cleanup_free_ cni_ip *ips = xcalloc(c->n_sets, sizeof(cni_ip));
     size_t n = 0;
-    r = lookup_attachment(c, s.dirfd, id, ifname, ips, &n);
+    r = lookup_attachment(c, s.dirfd, id, ifname, ips, &n, NULL);
     if (r < 0 || n != c->n_sets)
         return cni_err(err, CNI_ERR_CHECK_FAILED, 0,
                        "podrun-ipam: no address allocated to %s/%s in %s", id, ifname, c->dir);

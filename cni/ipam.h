@@ -37,9 +37,14 @@ typedef struct ipam_conf {
 int ipam_conf_parse(const cni_conf *conf, const char *cni_args, ipam_conf *out, pr_error **err);
 void ipam_conf_free(ipam_conf *c);
 
-/* One address per range set; the same attachment asking again gets the same addresses. */
-int ipam_add(const ipam_conf *c, const char *id, const char *ifname, cni_result *res,
-             pr_error **err);
+/* One address per range set; the same attachment asking again from the same network
+ * namespace gets the same addresses, from another one CNI_ERR_DUPLICATE_ATTACHMENT. netns is
+ * CNI_NETNS (NULL: not checked). */
+int ipam_add(const ipam_conf *c, const char *id, const char *ifname, const char *netns,
+             cni_result *res, pr_error **err);
+/* What identifies a network namespace across paths to it: device and inode of the nsfs file
+ * (its path when it cannot be read). */
+void ipam_netns_identity(const char *netns, char out[static 128]);
 /* Releases the attachment's addresses; releasing nothing is success. */
 int ipam_del(const ipam_conf *c, const char *id, const char *ifname, pr_error **err);
 /* Verifies the attachment still holds an address in every range set. */

@@ -30,21 +30,7 @@ char *nft_masq_tag(const char *net, const char *id, const char *ifname)
  * and go away with a process that dies holding one. */
 static int nft_lock(pr_error **err)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    memcpy(sa.sun_path + 1, NFT_LOCK_NAME, strlen(NFT_LOCK_NAME));
-    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(NFT_LOCK_NAME));
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return pr_err(err, errno, "creating the nftables lock socket");
-    for (int tries = 0; bind(fd, (struct sockaddr *)&sa, len) < 0; tries++) {
-        if (errno != EADDRINUSE || tries > 60000) {
-            int e = errno;
-            close(fd);
-            return cni_err(err, CNI_ERR_TRY_AGAIN_LATER, e, "taking the nftables lock");
-        }
-        usleep(500);
-    }
-    return fd;
+    return cni_abstract_lock(NFT_LOCK_NAME, "the nftables lock", err);
 }
 
 typedef struct batch {

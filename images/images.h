@@ -17,7 +17,8 @@ int images_commit(image_store *s, const char *manifest_digest, const char *index
  * compressed). *loaded gets one line per image: its names, or its ID when it has none. */
 int images_load(image_store *s, const char *path, char ***loaded, pr_error **err);
 
-/* Writes the images refs name as an oci-archive at path (atomically). */
+/* Writes the images refs name as an oci-archive at path (atomically, by a rename). path must
+ * be a new name or a regular file, outside the store: anything else is refused. */
 int images_save(image_store *s, char *const *refs, const char *path, pr_error **err);
 
 /* From a stored config: its creation time and rootfs.diff_ids (NULL when it has none). */

@@ -13,25 +13,29 @@
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static int fresh_dir(const char *path, mode_t mode, pr_error **err)
+/* Each piece image mount makes must be new: an existing DIR/upper holds somebody's data. */
+static int make_new_dir(const char *path, mode_t mode, bool *made, pr_error **err)
 {
-    int r = rm_rf(path);
-    if (r < 0)
-        return pr_err(err, -r, "remove `%s`", path);
     if (mkdir(path, mode) < 0)
-        return pr_err(err, errno, "mkdir `%s`", path);
+        return errno == EEXIST ? pr_err_code(err, EEXIST,
+                                             "`%s` already exists: refusing to replace it (image "
+                                             "unmount the container that made it, or use another "
+                                             "directory)",
+                                             path)
+                               : pr_err(err, errno, "mkdir `%s`", path);
+    *made = true;
     return 0;
 }
 
 /* "lowerdir=top:...:bottom": overlayfs lists the uppermost lower layer first. */
-static int lowerdir_option(image_store *s, const image_rec *rec, const char *ctr_dir, char **out,
-                           pr_error **err)
+static int lowerdir_option(image_store *s, const image_rec *rec, const char *ctr_dir,
+                           bool *made_empty, char **out, pr_error **err)
 {
     size_t n = strv_length(rec->layers);
     if (n == 0) {
         /* An image without layers (scratch) still needs one lower directory. */
         _cleanup_free_ char *empty = xasprintf("%s/empty", ctr_dir);
-        int r = fresh_dir(empty, 0755, err);
+        int r = make_new_dir(empty, 0755, made_empty, err);
         if (r < 0)
             return r;
         *out = xasprintf("lowerdir=%s", empty);
@@ -64,25 +68,160 @@ static int lowerdir_option(image_store *s, const image_rec *rec, const char *ctr
     return 0;
 }
 
+/* Turns a mountinfo field back into text: the kernel writes some bytes as \ooo. */
+static void unescape_octal(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r;) {
+        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+            r[3] >= '0' && r[3] <= '7') {
+            *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+            r += 4;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+}
+
+enum rootfs_state { ROOTFS_NOT_MOUNTED, ROOTFS_OURS, ROOTFS_FOREIGN };
+
+/* What is mounted on target (its topmost mount): nothing, the overlay image mount made with
+ * upper as its upperdir, or anything else. Read from /proc/self/mountinfo, where mount points
+ * are canonical. */
+static int rootfs_mount_state(const char *target, const char *upper, enum rootfs_state *state,
+                              pr_error **err)
+{
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return pr_err(err, errno, "open /proc/self/mountinfo");
+    _cleanup_free_ char *line = NULL;
+    _cleanup_free_ char *want = xasprintf("upperdir=%s", upper);
+    size_t cap = 0;
+    *state = ROOTFS_NOT_MOUNTED;
+    while (getline(&line, &cap, f) > 0) {
+        line[strcspn(line, "\n")] = '\0';
+        /* id parent major:minor root mountpoint options [optional...] - fstype source super */
+        char *save = NULL, *field[5];
+        size_t n = 0;
+        for (char *t = strtok_r(line, " ", &save); t && n < 5; t = strtok_r(NULL, " ", &save))
+            field[n++] = t;
+        if (n < 5)
+            continue;
+        unescape_octal(field[4]);
+        if (!streq(field[4], target))
+            continue;
+        char *t;
+        while ((t = strtok_r(NULL, " ", &save)) && !streq(t, "-"))
+            ;
+        char *fstype = strtok_r(NULL, " ", &save);
+        strtok_r(NULL, " ", &save);
+        char *super = strtok_r(NULL, " ", &save);
+        bool ours = false;
+        if (fstype && super && streq(fstype, "overlay")) {
+            char *save2 = NULL;
+            for (char *o = strtok_r(super, ",", &save2); o && !ours;
+                 o = strtok_r(NULL, ",", &save2)) {
+                unescape_octal(o);
+                ours = streq(o, want);
+            }
+        }
+        /* Later lines are mounted on top of earlier ones: the last one wins. */
+        *state = ours ? ROOTFS_OURS : ROOTFS_FOREIGN;
+    }
+    return 0;
+}
+
+/* An existing DIR/rootfs may only be an empty directory with nothing mounted on it. */
+static int check_rootfs_free(const char *target, pr_error **err)
+{
+    struct stat st;
+    if (lstat(target, &st) < 0)
+        return errno == ENOENT ? 0 : pr_err(err, errno, "stat `%s`", target);
+    if (!S_ISDIR(st.st_mode))
+        return pr_err_code(err, EEXIST, "`%s` exists and is not a directory: refusing to use it",
+                           target);
+    enum rootfs_state state;
+    int r = rootfs_mount_state(target, "", &state, err);
+    if (r < 0)
+        return r;
+    if (state != ROOTFS_NOT_MOUNTED)
+        return pr_err_code(err, EBUSY, "something is already mounted on `%s`", target);
+    _cleanup_dir_ DIR *d = opendir(target);
+    if (!d)
+        return pr_err(err, errno, "open `%s`", target);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+            return pr_err_code(err, ENOTEMPTY, "`%s` is not empty: refusing to mount over it",
+                               target);
+    return 0;
+}
+
+struct made {
+    bool upper, work, empty, rootfs, record;
+};
+
+/* Undoes a failed mount: only what this call made. */
+static void undo_mount(image_store *s, const char *container_id, const char *dir,
+                       const struct made *m)
+{
+    static const char *const parts[] = {"upper", "work", "empty", "rootfs"};
+    const bool made[] = {m->upper, m->work, m->empty, m->rootfs};
+    for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+        if (!made[i])
+            continue;
+        _cleanup_free_ char *p = xasprintf("%s/%s", dir, parts[i]);
+        if (i == 3)
+            rmdir(p);
+        else
+            rm_rf(p);
+    }
+    if (m->record)
+        store_unref_layers(s, container_id, NULL);
+}
+
 int images_mount_rootfs(image_store *s, const char *image, const char *container_id,
                         const char *ctr_dir, char **rootfs, pr_error **err)
 {
+    if (!store_container_id_is_valid(container_id))
+        return pr_err(err, 0,
+                      "invalid container id `%s` (1 to %d characters, no `/`, spaces or control "
+                      "characters, not starting with `.`)",
+                      container_id, STORE_CONTAINER_ID_MAX);
     image_rec rec = {0};
     int r = store_find_image(s, image, &rec, err);
     if (r < 0)
         return r;
-    _cleanup_free_ char *upper = xasprintf("%s/upper", ctr_dir);
-    _cleanup_free_ char *work = xasprintf("%s/work", ctr_dir);
-    _cleanup_free_ char *target = xasprintf("%s/rootfs", ctr_dir);
+    struct made made = {0};
+    _cleanup_free_ char *dir = NULL, *upper = NULL, *work = NULL, *target = NULL;
     _cleanup_free_ char *lower = NULL, *opts = NULL;
-    /* Reference first: a prune running meanwhile must not take the layers away. */
-    if ((r = store_ref_layers(s, container_id, rec.layers, err)) < 0)
+    if ((r = mkdir_p(ctr_dir, 0700, err)) < 0)
         goto out;
-    if ((r = mkdir_p(ctr_dir, 0700, err)) < 0 || (r = fresh_dir(upper, 0755, err)) < 0 ||
-        (r = fresh_dir(work, 0700, err)) < 0 ||
-        (r = lowerdir_option(s, &rec, ctr_dir, &lower, err)) < 0)
+    if (!(dir = realpath(ctr_dir, NULL))) {
+        r = pr_err(err, errno, "resolve `%s`", ctr_dir);
+        goto out;
+    }
+    if (strpbrk(dir, ":,")) {
+        r = pr_err(err, 0, "`%s` has a `:` or `,`, which overlayfs options cannot carry", dir);
+        goto out;
+    }
+    upper = xasprintf("%s/upper", dir);
+    work = xasprintf("%s/work", dir);
+    target = xasprintf("%s/rootfs", dir);
+    if ((r = check_rootfs_free(target, err)) < 0)
+        goto out;
+    /* Reference first: a prune running meanwhile must not take the layers away. */
+    if ((r = store_ref_layers(s, container_id, dir, rec.layers, err)) < 0)
+        goto out;
+    made.record = true;
+    if ((r = make_new_dir(upper, 0755, &made.upper, err)) < 0 ||
+        (r = make_new_dir(work, 0700, &made.work, err)) < 0 ||
+        (r = lowerdir_option(s, &rec, dir, &made.empty, &lower, err)) < 0)
         goto fail;
-    if (mkdir(target, 0755) < 0 && errno != EEXIST) {
+    if (mkdir(target, 0755) == 0)
+        made.rootfs = true;
+    else if (errno != EEXIST) {
         r = pr_err(err, errno, "mkdir `%s`", target);
         goto fail;
     }
@@ -99,25 +238,69 @@ int images_mount_rootfs(image_store *s, const char *image, const char *container
     *rootfs = steal_pointer(&target);
     goto out;
 fail:
-    images_unmount_rootfs(s, container_id, ctr_dir, NULL);
+    undo_mount(s, container_id, dir, &made);
 out:
     image_rec_clear(&rec);
     return r;
 }
 
+/* The directory's canonical path, or when it no longer exists, its absolute lexical path. */
+static char *canonical_dir(const char *path)
+{
+    char *c = realpath(path, NULL);
+    if (c || errno != ENOENT)
+        return c;
+    if (path[0] == '/')
+        return path_clean_in_root(path);
+    _cleanup_free_ char *cwd = getcwd(NULL, 0);
+    if (!cwd)
+        return NULL;
+    _cleanup_free_ char *abs = xasprintf("%s/%s", cwd, path);
+    return path_clean_in_root(abs);
+}
+
 int images_unmount_rootfs(image_store *s, const char *container_id, const char *ctr_dir,
                           pr_error **err)
 {
-    _cleanup_free_ char *target = xasprintf("%s/rootfs", ctr_dir);
-    if (umount2(target, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+    _cleanup_free_ char *recorded = NULL;
+    int r = store_container_dir(s, container_id, &recorded, err);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *dir = canonical_dir(ctr_dir);
+    if (!dir)
+        return pr_err(err, errno, "resolve `%s`", ctr_dir);
+    if (recorded && !streq(dir, recorded))
+        return pr_err_code(err, EPERM,
+                           "`%s` is not where container `%s`'s root is mounted (`%s`): refusing to "
+                           "touch it",
+                           ctr_dir, container_id, recorded);
+    _cleanup_free_ char *target = xasprintf("%s/rootfs", dir);
+    _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
+    enum rootfs_state state;
+    if ((r = rootfs_mount_state(target, upper, &state, err)) < 0)
+        return r;
+    if (state == ROOTFS_FOREIGN)
+        return pr_err_code(err, EBUSY,
+                           "`%s` has a mount that is not container `%s`'s overlay: refusing to "
+                           "unmount it",
+                           target, container_id);
+    /* A record from before directories were recorded: only its overlay proves the owner. */
+    if (!recorded && state != ROOTFS_OURS)
+        return pr_err_code(err, EPERM,
+                           "container `%s`'s root is not mounted at `%s`: refusing to touch it",
+                           container_id, target);
+    if (state == ROOTFS_OURS && umount2(target, UMOUNT_NOFOLLOW) < 0)
         return pr_err(err, errno, "unmount `%s`", target);
-    static const char *const parts[] = {"rootfs", "upper", "work", "empty"};
+    static const char *const parts[] = {"upper", "work", "empty"};
     for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
-        _cleanup_free_ char *p = xasprintf("%s/%s", ctr_dir, parts[i]);
-        int r = rm_rf(p);
+        _cleanup_free_ char *p = xasprintf("%s/%s", dir, parts[i]);
+        r = rm_rf(p);
         if (r < 0)
             return pr_err(err, -r, "remove `%s`", p);
     }
+    /* Image mount left rootfs empty; whatever is in it now is not ours to delete. */
+    if (rmdir(target) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+        return pr_err(err, errno, "remove `%s`", target);
     return store_unref_layers(s, container_id, err);
 }
 

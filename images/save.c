@@ -9,6 +9,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 static int add_entry(struct archive *a, const char *name, const void *data, size_t len,
@@ -94,10 +97,12 @@ static void gen_index_entry(yajl_gen g, image_store *s, const image_rec *rec, co
         jg_map_open(g);
         jg_key_str(g, "io.containerd.image.name", name);
         /* The OCI annotation carries the tag alone, as skopeo and podman expect. */
-        const char *colon = strrchr(name, ':');
-        const char *slash = strrchr(name, '/');
-        if (colon && (!slash || colon > slash))
-            jg_key_str(g, "org.opencontainers.image.ref.name", colon + 1);
+        image_ref ref;
+        if (image_ref_parse(name, &ref, NULL) == 0) {
+            if (ref.tag)
+                jg_key_str(g, "org.opencontainers.image.ref.name", ref.tag);
+            image_ref_clear(&ref);
+        }
         jg_map_close(g);
     }
     jg_map_close(g);
@@ -148,6 +153,54 @@ static int write_archive(image_store *s, image_rec *recs, char **names, size_t n
     return 0;
 }
 
+static const char *file_kind(mode_t m)
+{
+    return S_ISDIR(m)    ? "directory"
+           : S_ISLNK(m)  ? "symbolic link"
+           : S_ISCHR(m)  ? "character device"
+           : S_ISBLK(m)  ? "block device"
+           : S_ISFIFO(m) ? "FIFO"
+           : S_ISSOCK(m) ? "socket"
+                         : "special file";
+}
+
+/* The archive replaces path by a rename, which would as well replace a device node (-o
+ * /dev/null), a FIFO or a symlink (not its target): only a new name or a regular file may be
+ * written. And never a file of the store itself (images.json), whatever the path. */
+static int check_output(image_store *s, const char *path, pr_error **err)
+{
+    struct stat st;
+    if (!*path)
+        return pr_err(err, 0, "save: the output path is empty");
+    if (lstat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            return pr_err(err, 0,
+                          "save: `%s` is a %s: refusing to replace it (write to a new name or a "
+                          "regular file)",
+                          path, file_kind(st.st_mode));
+    } else if (errno != ENOENT) {
+        return pr_err(err, errno, "save: `%s`", path);
+    }
+    _cleanup_free_ char *copy = xstrdup(path);
+    _cleanup_free_ char *dir = realpath(dirname(copy), NULL);
+    if (!dir)
+        return pr_err(err, errno, "save: the directory of `%s`", path);
+    /* By identity, not by name: a bind mount of the store is the store too. */
+    struct stat store;
+    if (fstat(s->rootfd, &store) < 0)
+        return pr_err(err, errno, "save: stat the image store `%s`", s->root);
+    for (;;) {
+        if (stat(dir, &st) == 0 && st.st_dev == store.st_dev && st.st_ino == store.st_ino)
+            return pr_err(err, 0,
+                          "save: `%s` is inside the image store `%s`: refusing to write there",
+                          path, s->root);
+        char *slash = strrchr(dir, '/');
+        if (!slash || streq(dir, "/"))
+            return 0;
+        slash[slash == dir ? 1 : 0] = '\0';
+    }
+}
+
 int images_save(image_store *s, char *const *refs, const char *path, pr_error **err)
 {
     size_t n = strv_length(refs);
@@ -172,9 +225,12 @@ int images_save(image_store *s, char *const *refs, const char *path, pr_error **
             !has_prefix(digest_hex(recs[got].config), refs[got]))
             names[got] = xstrdup(recs[got].names[0]);
     }
+    if (r == 0)
+        r = check_output(s, path, err);
     if (r == 0) {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        _cleanup_close_ int fd =
+            open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0) {
             r = pr_err(err, errno, "create `%s`", tmp);
         } else {
@@ -186,6 +242,9 @@ int images_save(image_store *s, char *const *refs, const char *path, pr_error **
             free(name_arr);
             if (r == 0 && fsync(fd) < 0)
                 r = pr_err(err, errno, "sync `%s`", tmp);
+            /* Again just before the rename: the path may have changed while writing. */
+            if (r == 0)
+                r = check_output(s, path, err);
             if (r == 0 && rename(tmp, path) < 0)
                 r = pr_err(err, errno, "rename `%s` to `%s`", tmp, path);
             if (r < 0)

@@ -704,27 +704,84 @@ void store_gc_if_alone(image_store *s)
     pr_debug("after the failure: removed %u unreferenced blobs and %u layers", blobs, layers);
 }
 
-int store_ref_layers(image_store *s, const char *container_id, char *const *layers, pr_error **err)
+bool store_container_id_is_valid(const char *id)
 {
-    if (!*container_id || strchr(container_id, '/') || container_id[0] == '.')
+    size_t n = strlen(id);
+    if (n == 0 || n > STORE_CONTAINER_ID_MAX || id[0] == '.')
+        return false;
+    for (const char *c = id; *c; c++)
+        if (*c == '/' || (unsigned char)*c <= ' ' || *c == 0x7f)
+            return false;
+    return true;
+}
+
+#define DIR_PREFIX "dir "
+
+int store_ref_layers(image_store *s, const char *container_id, const char *dir, char *const *layers,
+                     pr_error **err)
+{
+    if (!store_container_id_is_valid(container_id))
         return pr_err(err, 0, "invalid container id `%s`", container_id);
-    size_t cap = 1;
+    if (strchr(dir, '\n'))
+        return pr_err(err, 0, "container directory `%s` has a newline", dir);
+    size_t cap = strlen(DIR_PREFIX) + strlen(dir) + 2;
     for (char *const *l = layers; *l; l++)
         cap += strlen(*l) + 1;
     _cleanup_free_ char *text = xmalloc(cap);
-    text[0] = '\0';
+    strcpy(text, DIR_PREFIX);
+    strcat(text, dir);
+    strcat(text, "\n");
     for (char *const *l = layers; *l; l++) {
         strcat(text, *l);
         strcat(text, "\n");
     }
-    _cleanup_free_ char *path = xasprintf("%s/containers/%s", s->root, container_id);
-    return write_file_atomic(path, text, strlen(text), 0600, err);
+    /* O_EXCL: an id already in use keeps its record (and the mount it stands for). */
+    _cleanup_free_ char *rel = xasprintf("containers/%s", container_id);
+    _cleanup_close_ int fd =
+        openat(s->rootfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) {
+        _cleanup_free_ char *other = NULL;
+        store_container_dir(s, container_id, &other, NULL);
+        return pr_err_code(err, EEXIST, "container id `%s` already has an image mount%s%s%s",
+                           container_id, other ? " at `" : "", other ? other : "",
+                           other ? "`" : "");
+    }
+    if (fd < 0)
+        return pr_err(err, errno, "create `%s/%s`", s->root, rel);
+    size_t len = strlen(text);
+    ssize_t w = write(fd, text, len);
+    if (w != (ssize_t)len || fsync(fd) < 0) {
+        int e = w < 0 ? errno : EIO;
+        unlinkat(s->rootfd, rel, 0);
+        return pr_err(err, e, "write `%s/%s`", s->root, rel);
+    }
+    return 0;
+}
+
+int store_container_dir(image_store *s, const char *container_id, char **dir, pr_error **err)
+{
+    *dir = NULL;
+    if (!store_container_id_is_valid(container_id))
+        return pr_err(err, 0, "invalid container id `%s`", container_id);
+    _cleanup_free_ char *rel = xasprintf("containers/%s", container_id);
+    _cleanup_free_ char *text = NULL;
+    int r = read_file_at(s->rootfd, rel, &text, NULL, NULL);
+    if (r < 0)
+        return pr_err(err, -r, "container `%s` has no image mount", container_id);
+    if (has_prefix(text, DIR_PREFIX)) {
+        char *nl = strchr(text, '\n');
+        *dir = strndup(text + strlen(DIR_PREFIX),
+                       nl ? (size_t)(nl - text) - strlen(DIR_PREFIX) : strlen(text));
+    }
+    return 0;
 }
 
 int store_unref_layers(image_store *s, const char *container_id, pr_error **err)
 {
+    if (!store_container_id_is_valid(container_id))
+        return pr_err(err, 0, "invalid container id `%s`", container_id);
     _cleanup_free_ char *rel = xasprintf("containers/%s", container_id);
-    if (strchr(container_id, '/') || (unlinkat(s->rootfd, rel, 0) < 0 && errno != ENOENT))
+    if (unlinkat(s->rootfd, rel, 0) < 0 && errno != ENOENT)
         return pr_err(err, errno, "remove `%s/%s`", s->root, rel);
     return 0;
 }

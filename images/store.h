@@ -124,8 +124,18 @@ int store_gc(image_store *s, unsigned *blobs, unsigned *layers, uint64_t *bytes,
  * leftovers stay until the next prune. */
 void store_gc_if_alone(image_store *s);
 
-/* Container references keep layers alive while a root built from them is mounted. */
-int store_ref_layers(image_store *s, const char *container_id, char *const *layers, pr_error **err);
+/* Container references keep layers alive while a root built from them is mounted, and say
+ * where it is mounted (dir, canonical), so that only that directory is ever unmounted for the
+ * id. A container id is a file name: 1 to STORE_CONTAINER_ID_MAX bytes, no '/', no leading '.',
+ * no space or control characters. */
+#define STORE_CONTAINER_ID_MAX 200
+bool store_container_id_is_valid(const char *id);
+/* Fails with EEXIST when the id already has a record: ids are not reused while mounted. */
+int store_ref_layers(image_store *s, const char *container_id, const char *dir, char *const *layers,
+                     pr_error **err);
+/* The directory the id's root was mounted for; ENOENT when it has no record. *dir is NULL for
+ * a record written before directories were recorded. */
+int store_container_dir(image_store *s, const char *container_id, char **dir, pr_error **err);
 int store_unref_layers(image_store *s, const char *container_id, pr_error **err);
 
 #endif

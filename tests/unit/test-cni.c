@@ -72,6 +72,27 @@ static void test_args(void)
     CHECK(cni_valid_ifname("eth0"));
     CHECK(!cni_valid_ifname("0123456789abcdef"));
     CHECK(!cni_valid_ifname("a b"));
+    char id[CNI_CONTAINER_ID_MAX + 2];
+    memset(id, 'a', sizeof(id) - 1), id[sizeof(id) - 1] = '\0';
+    CHECK(!cni_valid_container_id(id));
+    id[CNI_CONTAINER_ID_MAX] = '\0';
+    CHECK(cni_valid_container_id(id));
+    static const char *bad_ifnames[] = {"x%y",
+                                        "eth%d",
+                                        "a/b",
+                                        "a:b",
+                                        "a\tb",
+                                        "a\nb",
+                                        ".",
+                                        "..",
+                                        "a\x01"
+                                        "b",
+                                        "a\xc2\xa0"
+                                        "b",
+                                        ""};
+    for (size_t i = 0; i < ARRAY_SIZE(bad_ifnames); i++)
+        CHECK(!cni_valid_ifname(bad_ifnames[i]));
+    CHECK(cni_valid_ifname("0123456789abcde") && cni_valid_ifname("e.t-h_1"));
 }
 
 static void test_result_versions(void)

@@ -61,13 +61,69 @@ static void test_refs(void)
         CHECK(image_ref_normalize_string(cases[i][0], &out, NULL) == 0);
         CHECK_STR(out, cases[i][1]);
     }
-    static const char *bad[] = {"", "x/UPPER", "a//b", "x:", "x@sha256:zz", "x:-bad", "/abs"};
+    static const char *good[] = {"x/a.b_c__d---e/f:_tag.x-1", "Registry.Example.COM:65535/a/b",
+                                 "[::1]:5000/a", "my-reg.io/a", "localhost:1/x"};
+    for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+        _cleanup_free_ char *out = NULL;
+        pr_error *err = NULL;
+        CHECK(image_ref_normalize_string(good[i], &out, &err) == 0);
+        pr_error_free(err);
+    }
+    char repo300[320], name255[300], name256[300], tag128[140], tag129[140];
+    memset(repo300, 'a', 300), repo300[300] = '\0';
+    /* docker.io/library/ (18 bytes) counts: 237 + 18 = 255 is the most. */
+    snprintf(name255, sizeof(name255), "%0237d", 0);
+    snprintf(name256, sizeof(name256), "%0238d", 0);
+    memset(tag128, 't', 128), tag128[128] = '\0';
+    memset(tag129, 't', 129), tag129[129] = '\0';
+    _cleanup_free_ char *with_tag128 = xasprintf("a:%s", tag128);
+    _cleanup_free_ char *with_tag129 = xasprintf("a:%s", tag129);
+    {
+        _cleanup_free_ char *out = NULL, *out2 = NULL;
+        CHECK(image_ref_normalize_string(name255, &out, NULL) == 0);
+        CHECK(image_ref_normalize_string(with_tag128, &out2, NULL) == 0);
+    }
+    const char *bad[] = {"",
+                         "x/UPPER",
+                         "a//b",
+                         "x:",
+                         "x@sha256:zz",
+                         "x:-bad",
+                         "/abs",
+                         "../../etc",
+                         "a/../b",
+                         "a/./b",
+                         "-x",
+                         "x-",
+                         "a..b",
+                         "a___b",
+                         "_a",
+                         "a/b/",
+                         "reg istry.io/a",
+                         "a\nb",
+                         "a:b\nc",
+                         "registry.io:99999/a",
+                         "registry.io:0/a",
+                         "registry.io:/a",
+                         "registry.io:5x/a",
+                         "-reg.io/a",
+                         "reg-.io/a",
+                         "reg..io/a",
+                         "[zz]/a",
+                         "[]:5/a",
+                         "a b",
+                         "a:.x",
+                         repo300,
+                         name256,
+                         with_tag129};
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         _cleanup_free_ char *out = NULL;
         pr_error *err = NULL;
         CHECK(image_ref_normalize_string(bad[i], &out, &err) < 0);
+        CHECK(err && !strchr(err->msg, '\n'));
         pr_error_free(err);
     }
+
     CHECK(image_ref_is_short("busybox") && image_ref_is_short("a/b"));
     CHECK(!image_ref_is_short("quay.io/a") && !image_ref_is_short("localhost/a"));
 }
