@@ -69,4 +69,273 @@ int kube_selector_from_object(yajl_val sel, const char *ctx, struct kube_selecto
 bool kube_selector_matches(const struct kube_selector *s, yajl_val labels);
 void kube_selector_clear(struct kube_selector *s);
 
+/* ---- typed objects (core/v1) ---- */
+
+/* An object of strings (labels, annotations, a ConfigMap's data), borrowed from the tree. */
+struct kube_map {
+    size_t n;
+    const char **keys;
+    const char **values;
+};
+const char *kube_map_get(const struct kube_map *m, const char *key);
+
+/* A port given by number or by name (IntOrString). */
+struct kube_int_or_string {
+    bool set;
+    bool is_string;
+    int64_t i;
+    const char *s;
+};
+
+struct kube_meta {
+    const char *name;
+    const char *generate_name;
+    const char *namespace_;
+    const char *uid;
+    struct kube_map labels;
+    struct kube_map annotations;
+    yajl_val owner_references;
+};
+
+struct kube_key_ref {
+    const char *name;
+    const char *key;
+    bool optional;
+};
+
+struct kube_field_ref {
+    const char *api_version;
+    const char *field_path;
+};
+
+struct kube_resource_field_ref {
+    const char *container_name;
+    const char *resource;
+    const char *divisor;
+};
+
+struct kube_env_source {
+    bool has_config_map_key_ref, has_secret_key_ref, has_field_ref, has_resource_field_ref;
+    struct kube_key_ref config_map_key_ref;
+    struct kube_key_ref secret_key_ref;
+    struct kube_field_ref field_ref;
+    struct kube_resource_field_ref resource_field_ref;
+};
+
+struct kube_env_var {
+    const char *name;
+    const char *value;
+    bool has_value_from;
+    struct kube_env_source value_from;
+};
+
+struct kube_env_from {
+    const char *prefix;
+    bool has_config_map_ref, has_secret_ref;
+    struct kube_key_ref config_map_ref; /* name and optional */
+    struct kube_key_ref secret_ref;
+};
+
+struct kube_container_port {
+    const char *name;
+    int32_t container_port;
+    int32_t host_port;
+    const char *host_ip;
+    const char *protocol; /* TCP (default), UDP, SCTP */
+};
+
+struct kube_resources {
+    struct kube_map limits;   /* cpu, memory, ephemeral-storage, hugepages-2Mi ... */
+    struct kube_map requests; /* quantities, checked at decode time */
+};
+
+struct kube_volume_mount {
+    const char *name;
+    const char *mount_path;
+    bool read_only;
+    const char *sub_path;
+    const char *mount_propagation;
+};
+
+struct kube_http_header {
+    const char *name;
+    const char *value;
+};
+
+struct kube_probe {
+    bool has_exec, has_http_get, has_tcp_socket, has_grpc;
+    struct {
+        const char **command;
+    } exec;
+    struct {
+        const char *path;
+        struct kube_int_or_string port;
+        const char *host;
+        const char *scheme;
+        struct kube_http_header *headers;
+        size_t n_headers;
+    } http_get;
+    struct {
+        struct kube_int_or_string port;
+        const char *host;
+    } tcp_socket;
+    struct {
+        int32_t port;
+        const char *service;
+    } grpc;
+    int32_t initial_delay_seconds, timeout_seconds, period_seconds, success_threshold,
+        failure_threshold;
+    bool has_timeout_seconds, has_period_seconds, has_success_threshold, has_failure_threshold;
+    int64_t termination_grace_period_seconds;
+    bool has_termination_grace_period_seconds;
+};
+
+struct kube_seccomp_profile {
+    const char *type; /* RuntimeDefault, Unconfined, Localhost */
+    const char *localhost_profile;
+};
+
+struct kube_security_context {
+    int64_t run_as_user, run_as_group;
+    bool has_run_as_user, has_run_as_group, has_run_as_non_root, has_allow_privilege_escalation;
+    bool run_as_non_root, privileged, read_only_root_filesystem, allow_privilege_escalation;
+    bool has_capabilities, has_seccomp_profile;
+    struct {
+        const char **add;
+        const char **drop;
+    } capabilities;
+    struct kube_seccomp_profile seccomp_profile;
+    const char *proc_mount;
+};
+
+struct kube_container {
+    const char *name;
+    const char *image;
+    const char **command;
+    const char **args;
+    const char *working_dir;
+    struct kube_container_port *ports;
+    size_t n_ports;
+    struct kube_env_var *env;
+    size_t n_env;
+    struct kube_env_from *env_from;
+    size_t n_env_from;
+    struct kube_resources resources;
+    struct kube_volume_mount *volume_mounts;
+    size_t n_volume_mounts;
+    bool has_liveness_probe, has_readiness_probe, has_startup_probe;
+    struct kube_probe liveness_probe, readiness_probe, startup_probe;
+    const char *image_pull_policy; /* defaulted: Always for :latest or no tag, else IfNotPresent */
+    bool has_security_context;
+    struct kube_security_context security_context;
+    bool stdin_, stdin_once, tty;
+    const char *termination_message_path;
+    const char *restart_policy; /* an init container's "Always": a sidecar */
+    yajl_val lifecycle;         /* postStart / preStop: for the pod manager */
+};
+
+struct kube_key_to_path {
+    const char *key;
+    const char *path;
+    int32_t mode;
+    bool has_mode;
+};
+
+struct kube_volume {
+    const char *name;
+    bool has_empty_dir, has_config_map, has_secret, has_host_path, has_pvc;
+    struct {
+        const char *medium;
+        const char *size_limit;
+    } empty_dir;
+    struct {
+        const char *name; /* configMap.name, secret.secretName */
+        struct kube_key_to_path *items;
+        size_t n_items;
+        int32_t default_mode;
+        bool has_default_mode;
+        bool optional;
+    } config_map, secret;
+    struct {
+        const char *path;
+        const char *type;
+    } host_path;
+    struct {
+        const char *claim_name;
+        bool read_only;
+    } pvc;
+};
+
+struct kube_pod_security_context {
+    int64_t run_as_user, run_as_group, fs_group;
+    bool has_run_as_user, has_run_as_group, has_fs_group, has_run_as_non_root;
+    bool run_as_non_root;
+    yajl_val supplemental_groups;
+    yajl_val sysctls;
+    bool has_seccomp_profile;
+    struct kube_seccomp_profile seccomp_profile;
+};
+
+struct kube_pod_spec {
+    struct kube_container *init_containers;
+    size_t n_init_containers;
+    struct kube_container *containers;
+    size_t n_containers;
+    struct kube_volume *volumes;
+    size_t n_volumes;
+    const char *restart_policy;               /* defaulted: Always */
+    int64_t termination_grace_period_seconds; /* defaulted: 30 */
+    bool has_termination_grace_period_seconds;
+    int64_t active_deadline_seconds;
+    bool has_active_deadline_seconds;
+    const char *dns_policy; /* defaulted: ClusterFirst */
+    struct kube_map node_selector;
+    const char *node_name;
+    const char *hostname;
+    const char *subdomain;
+    bool host_network, host_pid, host_ipc, share_process_namespace;
+    bool has_security_context;
+    struct kube_pod_security_context security_context;
+    yajl_val host_aliases;
+    yajl_val dns_config;
+    yajl_val tolerations;
+    yajl_val affinity;
+};
+
+enum kube_kind { KUBE_POD, KUBE_CONFIGMAP, KUBE_SECRET, KUBE_NAMESPACE };
+
+/* One object of a manifest, typed; keeps its tree (every string points into it). */
+struct kube_object {
+    enum kube_kind kind;
+    const char *api_version;
+    const char *kind_name;
+    struct kube_meta meta;
+    union {
+        struct kube_pod_spec pod;
+        struct {
+            struct kube_map data;
+            struct kube_map binary_data; /* base64, checked */
+            bool immutable;
+        } config_map;
+        struct {
+            struct kube_map data;        /* base64, checked */
+            struct kube_map string_data; /* plain */
+            const char *type;            /* defaulted: Opaque */
+            bool immutable;
+        } secret;
+    } u;
+    yajl_val tree;
+};
+
+/* Types one document: apiVersion and kind first (a kind podrun does not serve yet is an error
+ * naming it), then strict decoding, Kubernetes' defaults and its validation. Takes the tree in
+ * every case. where names the document ("pod.yaml, document 2") in errors. */
+int kube_object_decode(yajl_val tree, const char *where, struct kube_object **out, pr_error **err);
+void kube_object_free(struct kube_object *o);
+
+/* Names: RFC 1123 subdomain (at most 253) for most objects, label (63) for namespaces and
+ * containers. */
+bool kube_valid_subdomain(const char *s);
+bool kube_valid_label_name(const char *s);
+
 #endif

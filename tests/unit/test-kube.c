@@ -260,6 +260,178 @@ static void test_selectors(void)
     pr_error_free(err);
 }
 
+/* Decodes the first document of text, or returns NULL with the error in *msg. */
+static struct kube_object *object_of(const char *text, char **msg)
+{
+    struct kube_docs d = {0};
+    pr_error *err = NULL;
+    struct kube_object *o = NULL;
+    *msg = NULL;
+    if (kube_parse_manifest(text, strlen(text), "pod.yaml", &d, &err) < 0 || d.n < 1 ||
+        kube_object_decode(d.v[0], "pod.yaml", &o, &err) < 0) {
+        *msg = xstrdup(err ? err->msg : "no document");
+        pr_error_free(err);
+        o = NULL;
+    } else {
+        d.v[0] = NULL; /* taken by the object */
+    }
+    for (size_t i = 1; i < d.n; i++)
+        yajl_tree_free(d.v[i]);
+    free(d.v);
+    return o;
+}
+
+static const char dry_run_pod[] =
+    "apiVersion: v1\nkind: Pod\nmetadata:\n"
+    "  creationTimestamp: null\n  labels:\n    run: web\n"
+    "  name: web\nspec:\n  containers:\n  - image: busybox\n"
+    "    name: web\n    resources: {}\n"
+    "  dnsPolicy: ClusterFirst\n  restartPolicy: Always\nstatus: {}\n";
+
+static void test_pod_decodes_with_kubernetes_defaults(void)
+{
+    char *msg;
+    struct kube_object *o = object_of(dry_run_pod, &msg);
+    CHECK(o != NULL);
+    if (!o) {
+        fprintf(stderr, "# %s\n", msg);
+        free(msg);
+        return;
+    }
+    CHECK(o->kind == KUBE_POD);
+    CHECK_STR(o->meta.name, "web");
+    CHECK_STR(o->meta.namespace_, "default");
+    CHECK_STR(kube_map_get(&o->meta.labels, "run"), "web");
+    CHECK(o->u.pod.n_containers == 1);
+    CHECK_STR(o->u.pod.containers[0].image_pull_policy, "Always");
+    CHECK_STR(o->u.pod.restart_policy, "Always");
+    CHECK(o->u.pod.termination_grace_period_seconds == 30);
+    kube_object_free(o);
+
+    o = object_of("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: team-a}\n"
+                  "spec:\n  volumes: [{name: data}, {name: cfg, configMap: {name: c}}]\n"
+                  "  containers:\n  - name: app\n    image: nginx:1.25\n"
+                  "    command: [nginx]\n    args: ['-g', 'daemon off;']\n"
+                  "    ports: [{containerPort: 80, name: http}]\n"
+                  "    env: [{name: A, value: '1'}, {name: B, valueFrom: {configMapKeyRef: "
+                  "{name: c, key: k}}}]\n"
+                  "    resources: {limits: {cpu: 500m, memory: 64Mi}}\n"
+                  "    volumeMounts: [{name: data, mountPath: /data}]\n"
+                  "    readinessProbe: {httpGet: {port: http}}\n",
+                  &msg);
+    CHECK(o != NULL);
+    if (!o) {
+        fprintf(stderr, "# %s\n", msg);
+        free(msg);
+        return;
+    }
+    const struct kube_container *c = &o->u.pod.containers[0];
+    CHECK_STR(o->meta.namespace_, "team-a");
+    CHECK_STR(c->image_pull_policy, "IfNotPresent");
+    CHECK_STR(c->args[1], "daemon off;");
+    CHECK(c->n_ports == 1 && c->ports[0].container_port == 80);
+    CHECK_STR(c->ports[0].protocol, "TCP");
+    CHECK(c->n_env == 2 && c->env[1].has_value_from && c->env[1].value_from.has_config_map_key_ref);
+    CHECK_STR(kube_map_get(&c->resources.limits, "memory"), "64Mi");
+    CHECK(c->has_readiness_probe && c->readiness_probe.http_get.port.is_string);
+    CHECK(c->readiness_probe.period_seconds == 10 && c->readiness_probe.failure_threshold == 3);
+    CHECK_STR(c->readiness_probe.http_get.path, "/");
+    CHECK(o->u.pod.n_volumes == 2 && o->u.pod.volumes[0].has_empty_dir);
+    CHECK(o->u.pod.volumes[1].has_config_map);
+    CHECK_STR(o->u.pod.volumes[1].config_map.name, "c");
+    kube_object_free(o);
+}
+
+static void test_objects_refused_with_their_path(void)
+{
+    static const struct {
+        const char *yaml, *want;
+    } cases[] = {
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+         "  - {name: a, image: x, imagee: y}\n",
+         "spec.containers[0].imagee: unknown field in Container"},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+         "  - {name: a, image: x, ports: [{containerPort: http}]}\n",
+         "spec.containers[0].ports[0].containerPort: must be an integer, not string"},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+         "  - {name: a, image: x, ports: [{containerPort: 70000}]}\n",
+         "containerPort: 70000: must be between 1 and 65535"},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: v, nfs: "
+         "{server: s, path: /}}]\n  containers: [{name: a, image: x}]\n",
+         "spec.volumes[0].nfs: not supported by podrun"},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, "
+         "image: x, volumeMounts: [{name: nope, mountPath: /x}]}]\n",
+         "volumeMounts[0].name: not found"},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, "
+         "image: x}, {name: a, image: x2}]\n",
+         "spec.containers[1].name: duplicate value \"a\""},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  restartPolicy: Sometimes\n"
+         "  containers: [{name: a, image: x}]\n",
+         "restartPolicy: unsupported value \"Sometimes\""},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: Web_1}\nspec: {containers: [{name: a, "
+         "image: x}]}\n",
+         "metadata.name: a lowercase RFC 1123 subdomain"},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n",
+         "spec.containers: Required value"},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n", "spec: Required value"},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: Bad}\nspec: {containers: "
+         "[{name: a, image: x}]}\n",
+         "metadata.namespace: \"Bad\""},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: "
+         "x, livenessProbe: {exec: {command: ['true']}, tcpSocket: {port: 1}}}]}\n",
+         "exactly one handler"},
+        {"apiVersion: v1\nkind: Widget\nmetadata: {name: w}\n",
+         "kind \"Widget\" is not supported by podrun"},
+        {"apiVersion: apps/v1\nkind: Pod\nmetadata: {name: w}\n",
+         "no kind \"Pod\" in version \"apps/v1\""},
+        {"kind: Pod\nmetadata: {name: w}\n", "apiVersion and kind are required"},
+        {"- a\n- b\n", "not an object"},
+        {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {'a/b': x}\n", "key \"a/b\""},
+        {"apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {a: 'not base64!'}\n",
+         "data.a: illegal base64 data"},
+        {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {'a b': x}}\n",
+         "is not a valid label"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        _cleanup_free_ char *msg = NULL;
+        struct kube_object *o = object_of(cases[i].yaml, &msg);
+        if (o) {
+            fprintf(stderr, "# case %zu accepted\n", i);
+            unit_failed_checks++;
+            kube_object_free(o);
+        } else if (!strstr(msg, cases[i].want)) {
+            fprintf(stderr, "# case %zu: \"%s\" lacks \"%s\"\n", i, msg, cases[i].want);
+            unit_failed_checks++;
+        }
+    }
+}
+
+static void test_configmap_secret_namespace(void)
+{
+    char *msg = NULL;
+    struct kube_object *o = object_of("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
+                                      "data: {pw: aHVudGVyMg==}\nstringData: {user: admin}\n",
+                                      &msg);
+    CHECK(o && o->kind == KUBE_SECRET);
+    if (o) {
+        CHECK_STR(o->u.secret.type, "Opaque");
+        CHECK_STR(kube_map_get(&o->u.secret.data, "pw"), "aHVudGVyMg==");
+        CHECK_STR(kube_map_get(&o->u.secret.string_data, "user"), "admin");
+    }
+    kube_object_free(o);
+    free(msg);
+    o = object_of("apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a}\nspec: {}\n", &msg);
+    CHECK(o && o->kind == KUBE_NAMESPACE);
+    kube_object_free(o);
+    free(msg);
+    o = object_of("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+                  "data: {app.conf: 'x=1', empty: ''}\n",
+                  &msg);
+    CHECK(o && o->kind == KUBE_CONFIGMAP && o->u.config_map.data.n == 2);
+    kube_object_free(o);
+    free(msg);
+}
+
 int main(void)
 {
     RUN(test_scalars_resolve_as_kubernetes_does);
@@ -269,5 +441,8 @@ int main(void)
     RUN(test_limits);
     RUN(test_quantities);
     RUN(test_selectors);
+    RUN(test_pod_decodes_with_kubernetes_defaults);
+    RUN(test_objects_refused_with_their_path);
+    RUN(test_configmap_secret_namespace);
     UNIT_DONE();
 }
