@@ -86,6 +86,9 @@ struct log_file {
     uint64_t size;
     uint64_t max_size; /* 0: no rotation */
     unsigned max_files;
+    dev_t dev; /* the live file: rotation moves only this one */
+    ino_t ino;
+    bool rotation_refused;
     char *pending; /* records not yet on disk (disk full): the pipe is not read meanwhile */
     size_t n_pending;
     int last_errno;
