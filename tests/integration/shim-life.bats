@@ -11,6 +11,8 @@ setup() {
 teardown() {
   standard_teardown
   shim_teardown
+  # What an unfixed shim would have made in the host's / (the relative-path test).
+  if [ -n "${REL_NAME:-}" ]; then rm -f "/$REL_NAME" "/$REL_NAME".*; fi
 }
 
 @test "shim detaches, is a subreaper, runs the pod and logs in CRI format" {
@@ -166,4 +168,24 @@ teardown() {
   echo '{"name":"x","restartPolicy":"Sometimes","containers":[{"name":"a","bundle":"/b"}]}' > "$bad/spec.json"
   run "$SHIM" --pod-dir "$bad"
   [[ "$output" == *"restartPolicy"* ]]
+}
+
+@test "shim: relative logPath, logDir and runtimeRoot are refused (they would land in the host's /)" {
+  REL_NAME="podrun-shimtest-$$-$BATS_TEST_NUMBER.log"
+  write_spec "[$(ctr_json a 'echo hi; exec sleep 1000' "{\"logPath\":\"$REL_NAME\"}")]"
+  run "$SHIM" --pod-dir "$POD_DIR"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"logPath: \"$REL_NAME\" must be an absolute path"* ]]
+  [ ! -e "/$REL_NAME" ]
+  [ ! -e "$POD_DIR/shim.sock" ]
+  write_spec "[$(ctr_json b 'exec sleep 1000')]" "{\"logDir\":\"$REL_NAME\"}"
+  run "$SHIM" --pod-dir "$POD_DIR"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"spec.logDir: \"$REL_NAME\" must be an absolute path"* ]]
+  write_spec "[$(ctr_json c 'exec sleep 1000')]" "{\"runtimeRoot\":\"$REL_NAME\"}"
+  run "$SHIM" --pod-dir "$POD_DIR"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"spec.runtimeRoot: \"$REL_NAME\" must be an absolute path"* ]]
+  [ ! -e "/$REL_NAME" ]
+  [ -z "$(ls "$STATE_ROOT")" ]
 }
