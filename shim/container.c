@@ -339,7 +339,9 @@ static void cannot_run(struct container *c, const char *msg)
         close(c->pidfd);
         c->pidfd = -1;
     }
-    runtime_delete(c);
+    /* Only what we created: the runtime may hold another pod's container under this id. */
+    if (c->created)
+        runtime_delete(c);
     close_fifos(c);
     c->pid = 0;
     c->state = CTR_TERMINATED;
@@ -396,6 +398,34 @@ static void mark_running(struct container *c)
         probes_start(c);
 }
 
+bool container_bundle_is_ours(struct container *c, const char *bundle)
+{
+    if (!bundle || !c->spec->bundle)
+        return false;
+    if (streq(bundle, c->spec->bundle))
+        return true;
+    _cleanup_free_ char *real = realpath(c->spec->bundle, NULL);
+    return real && streq(bundle, real);
+}
+
+/* Before create: an id the runtime already holds is either a leftover of ours (our bundle),
+ * deleted, or another pod's container, which is not touched: ours cannot run under that id. */
+static int claim_id(struct container *c, pr_error **err)
+{
+    _cleanup_free_ char *status = NULL, *bundle = NULL;
+    pid_t pid = 0;
+    if (runtime_state(c->shim, c->spec->id, &status, &pid, &bundle, NULL) < 0)
+        return 0; /* no such container */
+    if (!container_bundle_is_ours(c, bundle))
+        return pr_err(err, 0,
+                      "container id \"%s\" is already used by another container (bundle `%s`, "
+                      "%s): not touched",
+                      c->spec->id, bundle ? bundle : "unknown", status);
+    c->created = true;
+    runtime_delete(c);
+    return 0;
+}
+
 int container_start(struct container *c)
 {
     struct shim *s = c->shim;
@@ -410,7 +440,7 @@ int container_start(struct container *c)
     c->reason = "ContainerCreating";
     if (c->created)
         runtime_delete(c);
-    if (open_logs(c, &err) < 0) {
+    if (claim_id(c, &err) < 0 || open_logs(c, &err) < 0) {
         cannot_run(c, err->msg);
         return -1;
     }

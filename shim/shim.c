@@ -384,15 +384,34 @@ static void restore_record(struct container *c, yajl_val v)
     }
 }
 
+/* The record of the previous shim of this pod says the container ran as exactly this process. */
+static bool record_says_running(yajl_val record, pid_t pid)
+{
+    const char *st = NULL;
+    int64_t rpid = 0;
+    if (!record || json_get_str(record, "state", "status", &st, NULL) < 0 ||
+        json_get_int64(record, "pid", "status", &rpid, NULL) < 0)
+        return false;
+    return st && streq(st, "running") && rpid == pid;
+}
+
 static void recover_container(struct shim *s, struct container *c, yajl_val record)
 {
     if (record)
         restore_record(c, record);
-    _cleanup_free_ char *status = NULL;
+    _cleanup_free_ char *status = NULL, *bundle = NULL;
     pid_t pid = 0;
-    if (runtime_state(s, c->spec->id, &status, &pid, NULL) < 0)
+    if (runtime_state(s, c->spec->id, &status, &pid, &bundle, NULL) < 0)
         return; /* the runtime has no such container: nothing to adopt */
-    if (streq(status, "running") && pid > 0 && container_adopt(c, pid) == 0)
+    if (!container_bundle_is_ours(c, bundle)) {
+        /* Another pod's container under the same runtime id: neither adopted nor deleted.
+         * Starting ours reports ContainerCannotRun. */
+        pr_warning("container id \"%s\" belongs to bundle `%s`, not `%s`: not adopted",
+                   c->spec->id, bundle ? bundle : "unknown", c->spec->bundle);
+        return;
+    }
+    if (streq(status, "running") && pid > 0 && record_says_running(record, pid) &&
+        container_adopt(c, pid) == 0)
         return;
     /* Created but never started, stopped, paused by someone: not a state we can supervise
      * from the middle. Delete it; the record says what happens next. */

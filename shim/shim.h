@@ -235,7 +235,9 @@ int runtime_call(struct shim *s, char *const *args, int out_fd, int err_fd, char
 /* exec asynchronously: argv for `runtime exec`, output to a pipe; returns the child pid. */
 int runtime_spawn_exec(struct shim *s, const char *id, char *const *cmd, int *out_fd,
                        pr_error **err);
-int runtime_state(struct shim *s, const char *id, char **status, pid_t *pid, pr_error **err);
+/* bundle (may be NULL): the bundle the runtime created the container from. */
+int runtime_state(struct shim *s, const char *id, char **status, pid_t *pid, char **bundle,
+                  pr_error **err);
 
 /* container.c */
 void container_init(struct shim *s, struct container *c, struct ctr_spec *spec);
@@ -245,6 +247,9 @@ void container_stop(struct container *c, int sig, uint64_t grace_usec, const cha
 void container_kill_now(struct container *c);
 void container_delete(struct container *c);
 int container_adopt(struct container *c, pid_t pid);
+/* Whether a container the runtime holds under our id was made from this container's bundle:
+ * runtime ids are shared by every pod under one runtimeRoot. */
+bool container_bundle_is_ours(struct container *c, const char *bundle);
 void container_schedule_restart(struct container *c);
 int container_reopen_log(struct container *c, pr_error **err);
 const char *ctr_state_name(enum ctr_state st);
