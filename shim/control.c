@@ -23,6 +23,11 @@
 
 #define REQUEST_MAX  65536
 #define EXEC_OUT_MAX 65536
+/* Clients at once. Past it the oldest idle one makes room (one that never sent a request
+ * first, an events stream last), so that a crowd of idle connections never locks out a status
+ * request; a client with an exec in flight is not closed for that. */
+#define CLIENTS_MAX 256
+#define ACCEPT_PAUSE_USEC (100 * USEC_PER_MSEC)
 
 struct client {
     struct shim *shim;
@@ -32,7 +37,8 @@ struct client {
     size_t n;
     bool events;
     bool closing;
-    bool busy; /* inside its own request: freed by on_client_io, not under it */
+    bool busy;  /* inside its own request: freed by on_client_io, not under it */
+    bool spoke; /* has sent a request */
     /* exec in flight */
     pid_t exec_pid;
     int exec_fd;
@@ -48,6 +54,7 @@ static void client_free(struct client *cl)
     for (struct client **pp = &s->clients; *pp; pp = &(*pp)->next)
         if (*pp == cl) {
             *pp = cl->next;
+            s->n_clients--;
             break;
         }
     if (cl->exec_pid > 0) {
@@ -330,6 +337,7 @@ static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *da
         cl->n = rest;
         cl->buf[cl->n] = '\0';
         cl->busy = true;
+        cl->spoke = true;
         if (*line)
             handle_request(cl, line);
         cl->busy = false;
@@ -339,12 +347,98 @@ static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *da
     return 0;
 }
 
+/* 0: never sent a request, 1: sent some, 2: reads events; -1: not to be closed. */
+static int eviction_rank(const struct client *cl)
+{
+    if (cl->busy || cl->exec_pid > 0)
+        return -1;
+    return cl->events ? 2 : cl->spoke ? 1 : 0;
+}
+
+/* Closes the oldest client of the lowest rank. The list is newest first. */
+static bool evict_idle(struct shim *s)
+{
+    struct client *victim = NULL;
+    int best = 3;
+    for (struct client *cl = s->clients; cl; cl = cl->next) {
+        int rank = eviction_rank(cl);
+        if (rank >= 0 && rank <= best) {
+            best = rank;
+            victim = cl;
+        }
+    }
+    if (!victim)
+        return false;
+    client_free(victim);
+    return true;
+}
+
+static int on_accept_resume(sd_event_source *src, uint64_t usec, void *data)
+{
+    struct shim *s = data;
+    s->accept_pause = sd_event_source_disable_unref(s->accept_pause);
+    sd_event_source_set_enabled(s->listen_src, SD_EVENT_ON);
+    return 0;
+}
+
+/* The listening socket stays readable while a connection waits: not accepting it would make
+ * the loop spin. Accepting is paused for a moment instead. */
+static void pause_accepting(struct shim *s)
+{
+    if (s->accept_pause)
+        return;
+    if (sd_event_add_time_relative(s->event, &s->accept_pause, CLOCK_MONOTONIC, ACCEPT_PAUSE_USEC,
+                                   0, on_accept_resume, s) < 0)
+        return;
+    sd_event_source_set_enabled(s->listen_src, SD_EVENT_OFF);
+}
+
+/* Out of descriptors with nobody to close: the reserve descriptor is given up to take the
+ * waiting connection off the queue and close it, so its client learns at once. */
+static void refuse_one(struct shim *s)
+{
+    if (s->reserve_fd < 0) {
+        pause_accepting(s);
+        return;
+    }
+    close(s->reserve_fd);
+    int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
+    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno != EAGAIN)
+        pause_accepting(s);
+}
+
+static int accept_client(struct shim *s)
+{
+    int cfd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd >= 0 || (errno != EMFILE && errno != ENFILE))
+        return cfd;
+    /* Out of descriptors: an idle client makes room for the new one. */
+    if (evict_idle(s) &&
+        (cfd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+        return cfd;
+    if (errno == EMFILE || errno == ENFILE) {
+        refuse_one(s);
+        errno = EAGAIN;
+    }
+    return -1;
+}
+
 static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *data)
 {
     struct shim *s = data;
-    int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (cfd < 0)
+    int cfd = accept_client(s);
+    if (cfd < 0) {
+        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+            pause_accepting(s); /* ENOMEM, ENOBUFS ...: try again shortly */
         return 0;
+    }
+    if (s->n_clients >= CLIENTS_MAX && !evict_idle(s)) {
+        close(cfd); /* every client has an exec in flight */
+        return 0;
+    }
     struct client *cl = xcalloc(1, sizeof(*cl));
     cl->shim = s;
     cl->fd = cfd;
@@ -356,6 +450,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *data)
     }
     cl->next = s->clients;
     s->clients = cl;
+    s->n_clients++;
     return 0;
 }
 
@@ -377,6 +472,7 @@ int control_listen(struct shim *s, pr_error **err)
         return pr_err(err, e, "listen on `%s`", path);
     }
     s->listen_fd = fd;
+    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int r = sd_event_add_io(s->event, &s->listen_src, fd, EPOLLIN, on_accept, s);
     if (r < 0)
         return pr_err(err, -r, "watch `%s`", path);
@@ -388,7 +484,11 @@ void control_close_all(struct shim *s)
     while (s->clients)
         client_free(s->clients);
     s->listen_src = sd_event_source_disable_unref(s->listen_src);
+    s->accept_pause = sd_event_source_disable_unref(s->accept_pause);
     if (s->listen_fd >= 0)
         close(s->listen_fd);
     s->listen_fd = -1;
+    if (s->reserve_fd >= 0)
+        close(s->reserve_fd);
+    s->reserve_fd = -1;
 }

@@ -486,7 +486,7 @@ static int take_pod_lock(struct shim *s, pr_error **err)
 int shim_new(const char *pod_dir, struct pod_spec *spec, struct shim **out, pr_error **err)
 {
     struct shim *s = xcalloc(1, sizeof(*s));
-    s->lock_fd = s->listen_fd = s->self_netns_fd = s->ready_fd = -1;
+    s->lock_fd = s->listen_fd = s->reserve_fd = s->self_netns_fd = s->ready_fd = -1;
     s->pod_dir = xstrdup(pod_dir);
     s->spec = spec;
     *out = s;

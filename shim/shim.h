@@ -199,10 +199,13 @@ struct shim {
     bool removing;
     int lock_fd;
     int listen_fd;
+    int reserve_fd; /* spent to accept-and-close a connection when descriptors run out */
     int self_netns_fd;
     sd_event_source *listen_src;
+    sd_event_source *accept_pause; /* accepting resumes when it fires */
     struct child_watch *children;
     struct client *clients;
+    size_t n_clients;
     int exit_code;
     int ready_fd; /* tells the starting process we are up (or why not), then closed */
 };

@@ -189,3 +189,42 @@ teardown() {
   [ ! -e "/$REL_NAME" ]
   [ -z "$(ls "$STATE_ROOT")" ]
 }
+
+@test "shim: idle clients past the cap make room for new ones; the shim answers and does not spin" {
+  write_spec "[$(ctr_json a 'exec sleep 1000')]"
+  start_shim
+  wait_status "$(ctr a).state == \"running\""
+  # More idle connections than the cap (256): the oldest are closed to let the new ones in.
+  hold_clients 300
+  [ "$(ls "/proc/$SHIM_PID/fd" | wc -l)" -le $((256 + 32)) ]
+  run shimctl '{"cmd":"status"}'
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r '.status.containerStatuses[0].state')" = running ]
+  t0=$(cpu_ticks "$SHIM_PID")
+  sleep 2 # the measuring window
+  [ $(( $(cpu_ticks "$SHIM_PID") - t0 )) -lt 20 ] # under 10% of a core
+  kill "$HOLDER_PID"
+  wait_for bash -c "[ \$(ls /proc/$SHIM_PID/fd | wc -l) -lt 40 ]"
+}
+
+@test "shim: out of descriptors, the shim closes idle clients instead of spinning, and still answers" {
+  write_spec "[$(ctr_json a 'exec sleep 1000')]"
+  start_shim
+  wait_status "$(ctr a).state == \"running\""
+  # Far below the client cap: accept(2) fails with EMFILE first.
+  prlimit --pid "$SHIM_PID" --nofile=64: # the soft limit: the runtime raises its own
+  hold_clients 100
+  run shimctl '{"cmd":"status"}'
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r '.status.containerStatuses[0].state')" = running ]
+  t0=$(cpu_ticks "$SHIM_PID")
+  sleep 2 # the measuring window
+  [ $(( $(cpu_ticks "$SHIM_PID") - t0 )) -lt 20 ] # under 10% of a core
+  shimctl '{"cmd":"stop","container":"a","timeoutSeconds":0}'
+  wait_status "$(ctr a).state == \"terminated\""
+  # Once the crowd is gone the shim has its descriptors back: a container starts again.
+  kill "$HOLDER_PID"
+  wait_for bash -c "[ \$(ls /proc/$SHIM_PID/fd | wc -l) -lt 40 ]"
+  shimctl '{"cmd":"start","container":"a"}'
+  wait_status "$(ctr a).state == \"running\" and $(ctr a).restartCount == 1"
+}
