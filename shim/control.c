@@ -28,6 +28,9 @@
  * request; a client with an exec in flight is not closed for that. */
 #define CLIENTS_MAX 256
 #define ACCEPT_PAUSE_USEC (100 * USEC_PER_MSEC)
+/* timeoutSeconds of exec and stop: whole seconds up to a year (in microseconds it must not
+ * wrap around). */
+#define TIMEOUT_MAX_SECONDS (365LL * 86400)
 
 struct client {
     struct shim *shim;
@@ -38,7 +41,8 @@ struct client {
     bool events;
     bool closing;
     bool busy;  /* inside its own request: freed by on_client_io, not under it */
-    bool spoke; /* has sent a request */
+    bool spoke;      /* has sent a request */
+    bool discarding; /* the rest of a line over REQUEST_MAX, already answered */
     /* exec in flight */
     pid_t exec_pid;
     int exec_fd;
@@ -198,19 +202,35 @@ static int on_exec_timeout(sd_event_source *src, uint64_t usec, void *data)
     return 0;
 }
 
+/* timeoutSeconds when the request has it: 1, *usec set; 0 when absent. */
+static int get_timeout(yajl_val req, uint64_t *usec, pr_error **err)
+{
+    int64_t t = 0;
+    int r = json_get_int64(req, "timeoutSeconds", "request", &t, err);
+    if (r < 0)
+        return r;
+    yajl_val v = json_get(req, "timeoutSeconds");
+    if (!v || YAJL_IS_NULL(v))
+        return 0;
+    if (t < 0 || t > TIMEOUT_MAX_SECONDS)
+        return pr_err(err, 0, "request.timeoutSeconds: %lld is out of range (0 to %lld seconds)",
+                      (long long)t, TIMEOUT_MAX_SECONDS);
+    *usec = (uint64_t)t * USEC_PER_SEC;
+    return 1;
+}
+
 static void do_exec(struct client *cl, struct container *c, yajl_val req)
 {
     _cleanup_strv_ char **cmd = NULL;
     _cleanup_error_ pr_error *err = NULL;
-    uint64_t timeout = 30 * USEC_PER_SEC;
-    int64_t t = 0;
+    uint64_t timeout = 0;
     if (json_get_strv(req, "command", "request", &cmd, &err) < 0 ||
-        json_get_int64(req, "timeoutSeconds", "request", &t, &err) < 0)
+        get_timeout(req, &timeout, &err) < 0)
         return reply_error(cl, "%s", err->msg);
     if (!cmd || !cmd[0])
         return reply_error(cl, "exec: command is required");
-    if (t > 0)
-        timeout = (uint64_t)t * USEC_PER_SEC;
+    if (timeout == 0)
+        timeout = 30 * USEC_PER_SEC;
     if (cl->exec_pid > 0)
         return reply_error(cl, "exec: one at a time per connection");
     if (c->state != CTR_RUNNING)
@@ -242,10 +262,7 @@ static void for_each_target(struct shim *s, struct container *one,
 static void stop_one(struct client *cl, struct container *c, yajl_val req)
 {
     uint64_t grace = cl->shim->spec->grace_usec;
-    int64_t t = -1;
-    json_get_int64(req, "timeoutSeconds", "request", &t, NULL);
-    if (t >= 0)
-        grace = (uint64_t)t * USEC_PER_SEC;
+    get_timeout(req, &grace, NULL); /* checked before */
     c->stop_requested = true;
     container_stop(c, c->spec->stop_signal, grace, "stopped on request");
 }
@@ -281,6 +298,9 @@ static void handle_request(struct client *cl, const char *line)
         _cleanup_free_ char *out = xasprintf("{\"ok\":true,\"status\":%.*s}\n", (int)len - 1, st);
         client_send(cl, out, strlen(out));
     } else if (streq(cmd, "stop")) {
+        uint64_t grace;
+        if (get_timeout(req, &grace, &err) < 0)
+            return reply_error(cl, "%s", err->msg);
         reply_ok(cl);
         for_each_target(s, c, stop_one, cl, req);
     } else if (streq(cmd, "start")) {
@@ -313,6 +333,57 @@ static void handle_request(struct client *cl, const char *line)
     }
 }
 
+/* Every line gets an answer, a malformed one an error. */
+static void handle_line(struct client *cl, char *line, size_t len)
+{
+    cl->busy = true;
+    cl->spoke = true;
+    if (len == 0)
+        reply_error(cl, "request: empty line (one JSON object per line)");
+    else if (memchr(line, '\0', len))
+        reply_error(cl, "request: a NUL byte in the line (one JSON object per line)");
+    else
+        handle_request(cl, line);
+    cl->busy = false;
+}
+
+/* Takes a chunk apart into lines. A line longer than REQUEST_MAX is answered with an error as
+ * soon as it is too long, and the rest of it is read and dropped: memory stays bounded and the
+ * connection stays usable for the next line. */
+static void client_consume(struct client *cl, const char *p, size_t left)
+{
+    while (left > 0 && !cl->closing) {
+        const char *nl = memchr(p, '\n', left);
+        size_t take = nl ? (size_t)(nl - p) : left;
+        if (cl->discarding) {
+            cl->discarding = nl == NULL;
+        } else if (cl->n + take > REQUEST_MAX) {
+            free(cl->buf);
+            cl->buf = NULL;
+            cl->n = 0;
+            cl->discarding = nl == NULL;
+            cl->busy = true;
+            reply_error(cl, "request: a line longer than %d bytes", REQUEST_MAX);
+            cl->busy = false;
+        } else {
+            cl->buf = xrealloc(cl->buf, cl->n + take + 1);
+            memcpy(cl->buf + cl->n, p, take);
+            cl->n += take;
+            cl->buf[cl->n] = '\0';
+            if (nl) {
+                _cleanup_free_ char *line = steal_pointer(&cl->buf);
+                size_t len = cl->n;
+                cl->n = 0;
+                handle_line(cl, line, len);
+            }
+        }
+        if (!nl)
+            break;
+        left -= take + 1;
+        p = nl + 1;
+    }
+}
+
 static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *data)
 {
     struct client *cl = data;
@@ -320,28 +391,11 @@ static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *da
     ssize_t n = recv(fd, tmp, sizeof(tmp), 0);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
-    if (n <= 0 || cl->n + (size_t)n > REQUEST_MAX) {
+    if (n <= 0) {
         client_free(cl);
         return 0;
     }
-    cl->buf = xrealloc(cl->buf, cl->n + (size_t)n + 1);
-    memcpy(cl->buf + cl->n, tmp, (size_t)n);
-    cl->n += (size_t)n;
-    cl->buf[cl->n] = '\0';
-    char *nl;
-    while (!cl->closing && (nl = memchr(cl->buf, '\n', cl->n))) {
-        *nl = '\0';
-        _cleanup_free_ char *line = xstrdup(cl->buf);
-        size_t rest = cl->n - (size_t)(nl + 1 - cl->buf);
-        memmove(cl->buf, nl + 1, rest);
-        cl->n = rest;
-        cl->buf[cl->n] = '\0';
-        cl->busy = true;
-        cl->spoke = true;
-        if (*line)
-            handle_request(cl, line);
-        cl->busy = false;
-    }
+    client_consume(cl, tmp, (size_t)n);
     if (cl->closing)
         client_free(cl);
     return 0;
