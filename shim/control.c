@@ -26,7 +26,7 @@
 /* Clients at once. Past it the oldest idle one makes room (one that never sent a request
  * first, an events stream last), so that a crowd of idle connections never locks out a status
  * request; a client with an exec in flight is not closed for that. */
-#define CLIENTS_MAX 256
+#define CLIENTS_MAX       256
 #define ACCEPT_PAUSE_USEC (100 * USEC_PER_MSEC)
 /* timeoutSeconds of exec and stop: whole seconds up to a year (in microseconds it must not
  * wrap around). */
@@ -40,7 +40,7 @@ struct client {
     size_t n;
     bool events;
     bool closing;
-    bool busy;  /* inside its own request: freed by on_client_io, not under it */
+    bool busy;       /* inside its own request: freed by on_client_io, not under it */
     bool spoke;      /* has sent a request */
     bool discarding; /* the rest of a line over REQUEST_MAX, already answered */
     /* exec in flight */

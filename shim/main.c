@@ -74,8 +74,8 @@ static void close_inherited(int keep)
 static int open_shim_log(const char *pod_dir)
 {
     _cleanup_free_ char *log = xasprintf("%s/shim.log", pod_dir);
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-                  0600);
+    int fd = open(
+        log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
     struct stat st;
     if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink > 1)) {
         close(fd);

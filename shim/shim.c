@@ -406,8 +406,8 @@ static void recover_container(struct shim *s, struct container *c, yajl_val reco
     if (!container_bundle_is_ours(c, bundle)) {
         /* Another pod's container under the same runtime id: neither adopted nor deleted.
          * Starting ours reports ContainerCannotRun. */
-        pr_warning("container id \"%s\" belongs to bundle `%s`, not `%s`: not adopted",
-                   c->spec->id, bundle ? bundle : "unknown", c->spec->bundle);
+        pr_warning("container id \"%s\" belongs to bundle `%s`, not `%s`: not adopted", c->spec->id,
+                   bundle ? bundle : "unknown", c->spec->bundle);
         return;
     }
     if (streq(status, "running") && pid > 0 && record_says_running(record, pid) &&
@@ -515,8 +515,10 @@ static int check_pod_dir(struct shim *s, pr_error **err)
     static const struct {
         const char *name;
         enum pod_file_kind kind;
-    } files[] = {{"shim.log", POD_FILE_WRITTEN},   {"shim.lock", POD_FILE_REGULAR},
-                 {"runtime.log", POD_FILE_WRITTEN}, {"status.json", POD_FILE_REGULAR},
+    } files[] = {{"shim.log", POD_FILE_WRITTEN},
+                 {"shim.lock", POD_FILE_REGULAR},
+                 {"runtime.log", POD_FILE_WRITTEN},
+                 {"status.json", POD_FILE_REGULAR},
                  {"bundles", POD_FILE_DIR}};
     int r;
     for (size_t i = 0; i < ARRAY_SIZE(files); i++)
