@@ -194,8 +194,9 @@ teardown() {
   write_spec "[$(ctr_json a 'exec sleep 1000')]"
   start_shim
   wait_status "$(ctr a).state == \"running\""
-  # More idle connections than the cap (256): the oldest are closed to let the new ones in.
-  hold_clients 300
+  # Far more idle connections than the cap (256): the oldest are closed to let the new ones in.
+  hold_clients 2000
+  [ "$(grep -c . "$BATS_TEST_TMPDIR/holder.out")" -eq 1 ]
   [ "$(ls "/proc/$SHIM_PID/fd" | wc -l)" -le $((256 + 32)) ]
   run shimctl '{"cmd":"status"}'
   [ "$status" -eq 0 ]
@@ -251,6 +252,24 @@ teardown() {
   echo "${lines[1]}" | jq -e '.ok == false and (.error | startswith("request: a NUL byte"))'
   echo "${lines[2]}" | jq -e '.ok == false'
   echo "${lines[3]}" | jq -e '.ok == true'
+}
+
+@test "shim: a 100 MB request line is answered with an error and costs no memory" {
+  write_spec "[$(ctr_json a 'exec sleep 1000')]"
+  start_shim
+  wait_status "$(ctr a).state == \"running\""
+  rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$SHIM_PID/status")
+  req=$BATS_TEST_TMPDIR/req
+  { head -c $((100 * 1024 * 1024)) /dev/zero | tr '\0' x; printf '\n{"cmd":"status"}\n'; } > "$req"
+  run shim_raw "$req"
+  rm -f "$req"
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 2 ]
+  echo "${lines[0]}" | jq -e '.ok == false and (.error | contains("longer than 65536"))'
+  echo "${lines[1]}" | jq -e '.ok == true'
+  rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$SHIM_PID/status")
+  echo "VmRSS before $rss0 kB, after $rss1 kB"
+  [ $((rss1 - rss0)) -lt 1024 ]
 }
 
 @test "shim: exec and stop refuse a timeoutSeconds that would wrap around" {
