@@ -134,7 +134,12 @@ static int write_atomic(const char *path, const void *data, size_t len, mode_t m
                         pr_error **err)
 {
     _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    /* A new file of our own: never written through a symlink or into a file someone put under
+     * the temporary name (a stale one, left by a writer that died with our pid, goes first). */
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    _cleanup_close_ int fd = open(tmp, flags, mode);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, flags, mode);
     if (fd < 0)
         return pr_err(err, errno, "create `%s`", tmp);
     const char *p = data;

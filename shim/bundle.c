@@ -7,7 +7,9 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void gen_strv(yajl_gen g, char *const *v)
 {
@@ -47,13 +49,36 @@ static void gen_process(yajl_gen g, yajl_val process, const struct ctr_spec *c)
     jg_map_close(g);
 }
 
+/* DIR/bundles/NAME, emptied and made again through descriptors: a symlink planted as
+ * "bundles" would otherwise have the shim remove and write wherever it points. */
+static int make_bundle_dir(struct shim *s, const char *name, pr_error **err)
+{
+    _cleanup_close_ int podfd = open(s->pod_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (podfd < 0)
+        return pr_err(err, errno, "open `%s`", s->pod_dir);
+    if (mkdirat(podfd, "bundles", 0700) < 0 && errno != EEXIST)
+        return pr_err(err, errno, "mkdir `%s/bundles`", s->pod_dir);
+    _cleanup_close_ int fd =
+        openat(podfd, "bundles", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return pr_err(err, e == ELOOP || e == ENOTDIR ? 0 : e, "`%s/bundles` is not a directory%s",
+                      s->pod_dir, e == ELOOP ? " (a symbolic link)" : "");
+    }
+    int r = rm_rf_at(fd, name);
+    if (r < 0)
+        return pr_err(err, -r, "remove `%s/bundles/%s`", s->pod_dir, name);
+    if (mkdirat(fd, name, 0700) < 0)
+        return pr_err(err, errno, "mkdir `%s/bundles/%s`", s->pod_dir, name);
+    return 0;
+}
+
 int bundle_build(struct shim *s, struct ctr_spec *c, pr_error **err)
 {
     _cleanup_free_ char *dir = xasprintf("%s/bundles/%s", s->pod_dir, c->name);
     _cleanup_free_ char *config = xasprintf("%s/config.json", dir);
     int r;
-    rm_rf(dir);
-    if ((r = mkdir_p(dir, 0700, err)) < 0)
+    if ((r = make_bundle_dir(s, c->name, err)) < 0)
         return r;
     char *args[] = {(char *)"spec", (char *)"--bundle", dir, NULL};
     if ((r = runtime_call(s, args, -1, -1, NULL, err)) < 0)

@@ -154,15 +154,31 @@ static void close_fifos(struct container *c)
     c->out_fd = c->err_fd = -1;
 }
 
+/* The FIFOs are opened without following a symlink and used only when they are FIFOs: the
+ * container's output must not go into whatever file a name planted in the pod directory
+ * points at. */
+static int open_fifo(const char *path, int flags, pr_error **err)
+{
+    int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return pr_err(err, errno, "open `%s`", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+        close(fd);
+        return pr_err(err, 0, "`%s` is not a FIFO", path);
+    }
+    return fd;
+}
+
 static int open_fifo_reader(struct container *c, const char *stream, int *fd, sd_event_source **src,
                             pr_error **err)
 {
     _cleanup_free_ char *path = fifo_path(c, stream);
     if (mkfifo(path, 0600) < 0 && errno != EEXIST)
         return pr_err(err, errno, "mkfifo `%s`", path);
-    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int rfd = open_fifo(path, O_RDONLY, err);
     if (rfd < 0)
-        return pr_err(err, errno, "open `%s`", path);
+        return rfd;
     fcntl(rfd, F_SETPIPE_SZ, PIPE_SIZE); /* a bigger cushion when it is allowed */
     int r = sd_event_add_io(c->shim->event, src, rfd, EPOLLIN, on_log_io, c);
     if (r < 0) {
@@ -269,6 +285,22 @@ static char *runtime_log_error(struct shim *s)
 
 static void on_container_exit(struct shim *s, void *data, const siginfo_t *si);
 
+/* runtime.log starts empty for each create, so that its last error is this create's. Emptied
+ * only as a regular file with one name, not through a symlink. */
+static int empty_runtime_log(const char *path, pr_error **err)
+{
+    _cleanup_close_ int fd =
+        open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return pr_err(err, errno, "open `%s`", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink > 1)
+        return pr_err(err, 0, "`%s` is not a regular file with one name", path);
+    if (ftruncate(fd, 0) < 0)
+        return pr_err(err, errno, "empty `%s`", path);
+    return 0;
+}
+
 static void cannot_run(struct container *c, const char *msg)
 {
     _cleanup_free_ char *rt_msg = runtime_log_error(c->shim);
@@ -281,7 +313,9 @@ static void cannot_run(struct container *c, const char *msg)
         close(c->pidfd);
         c->pidfd = -1;
     }
-    runtime_delete(c);
+    /* Only what we created: the runtime may hold another pod's container under this id. */
+    if (c->created)
+        runtime_delete(c);
     close_fifos(c);
     c->pid = 0;
     c->state = CTR_TERMINATED;
@@ -338,6 +372,34 @@ static void mark_running(struct container *c)
         probes_start(c);
 }
 
+bool container_bundle_is_ours(struct container *c, const char *bundle)
+{
+    if (!bundle || !c->spec->bundle)
+        return false;
+    if (streq(bundle, c->spec->bundle))
+        return true;
+    _cleanup_free_ char *real = realpath(c->spec->bundle, NULL);
+    return real && streq(bundle, real);
+}
+
+/* Before create: an id the runtime already holds is either a leftover of ours (our bundle),
+ * deleted, or another pod's container, which is not touched: ours cannot run under that id. */
+static int claim_id(struct container *c, pr_error **err)
+{
+    _cleanup_free_ char *status = NULL, *bundle = NULL;
+    pid_t pid = 0;
+    if (runtime_state(c->shim, c->spec->id, &status, &pid, &bundle, NULL) < 0)
+        return 0; /* no such container */
+    if (!container_bundle_is_ours(c, bundle))
+        return pr_err(err, 0,
+                      "container id \"%s\" is already used by another container (bundle `%s`, "
+                      "%s): not touched",
+                      c->spec->id, bundle ? bundle : "unknown", status);
+    c->created = true;
+    runtime_delete(c);
+    return 0;
+}
+
 int container_start(struct container *c)
 {
     struct shim *s = c->shim;
@@ -352,21 +414,27 @@ int container_start(struct container *c)
     c->reason = "ContainerCreating";
     if (c->created)
         runtime_delete(c);
-    if (open_logs(c, &err) < 0) {
+    if (claim_id(c, &err) < 0 || open_logs(c, &err) < 0) {
         cannot_run(c, err->msg);
         return -1;
     }
     _cleanup_free_ char *out_path = fifo_path(c, "stdout"), *err_path = fifo_path(c, "stderr");
     _cleanup_free_ char *pid_file = xasprintf("%s/%s.pid", s->pod_dir, c->spec->name);
     _cleanup_free_ char *rt_log = xasprintf("%s/runtime.log", s->pod_dir);
-    _cleanup_close_ int wout = open(out_path, O_RDWR | O_CLOEXEC);
-    _cleanup_close_ int werr = open(err_path, O_RDWR | O_CLOEXEC);
+    _cleanup_close_ int wout = open_fifo(out_path, O_RDWR, &err);
+    _cleanup_close_ int werr = wout < 0 ? -1 : open_fifo(err_path, O_RDWR, &err);
     if (wout < 0 || werr < 0) {
-        cannot_run(c, "cannot open the container's output FIFOs");
+        cannot_run(c, err->msg);
         return -1;
     }
+    /* The runtime writes in blocking mode. */
+    fcntl(wout, F_SETFL, 0);
+    fcntl(werr, F_SETFL, 0);
     unlink(pid_file);
-    truncate(rt_log, 0);
+    if (empty_runtime_log(rt_log, &err) < 0) {
+        cannot_run(c, err->msg);
+        return -1;
+    }
     char *create[] = {(char *)"--log",
                       rt_log,
                       (char *)"--log-format",

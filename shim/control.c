@@ -23,6 +23,14 @@
 
 #define REQUEST_MAX  65536
 #define EXEC_OUT_MAX 65536
+/* Clients at once. Past it the oldest idle one makes room (one that never sent a request
+ * first, an events stream last), so that a crowd of idle connections never locks out a status
+ * request; a client with an exec in flight is not closed for that. */
+#define CLIENTS_MAX       256
+#define ACCEPT_PAUSE_USEC (100 * USEC_PER_MSEC)
+/* timeoutSeconds of exec and stop: whole seconds up to a year (in microseconds it must not
+ * wrap around). */
+#define TIMEOUT_MAX_SECONDS (365LL * 86400)
 
 struct client {
     struct shim *shim;
@@ -32,7 +40,9 @@ struct client {
     size_t n;
     bool events;
     bool closing;
-    bool busy; /* inside its own request: freed by on_client_io, not under it */
+    bool busy;       /* inside its own request: freed by on_client_io, not under it */
+    bool spoke;      /* has sent a request */
+    bool discarding; /* the rest of a line over REQUEST_MAX, already answered */
     /* exec in flight */
     pid_t exec_pid;
     int exec_fd;
@@ -48,6 +58,7 @@ static void client_free(struct client *cl)
     for (struct client **pp = &s->clients; *pp; pp = &(*pp)->next)
         if (*pp == cl) {
             *pp = cl->next;
+            s->n_clients--;
             break;
         }
     if (cl->exec_pid > 0) {
@@ -191,19 +202,35 @@ static int on_exec_timeout(sd_event_source *src, uint64_t usec, void *data)
     return 0;
 }
 
+/* timeoutSeconds when the request has it: 1, *usec set; 0 when absent. */
+static int get_timeout(yajl_val req, uint64_t *usec, pr_error **err)
+{
+    int64_t t = 0;
+    int r = json_get_int64(req, "timeoutSeconds", "request", &t, err);
+    if (r < 0)
+        return r;
+    yajl_val v = json_get(req, "timeoutSeconds");
+    if (!v || YAJL_IS_NULL(v))
+        return 0;
+    if (t < 0 || t > TIMEOUT_MAX_SECONDS)
+        return pr_err(err, 0, "request.timeoutSeconds: %lld is out of range (0 to %lld seconds)",
+                      (long long)t, TIMEOUT_MAX_SECONDS);
+    *usec = (uint64_t)t * USEC_PER_SEC;
+    return 1;
+}
+
 static void do_exec(struct client *cl, struct container *c, yajl_val req)
 {
     _cleanup_strv_ char **cmd = NULL;
     _cleanup_error_ pr_error *err = NULL;
-    uint64_t timeout = 30 * USEC_PER_SEC;
-    int64_t t = 0;
+    uint64_t timeout = 0;
     if (json_get_strv(req, "command", "request", &cmd, &err) < 0 ||
-        json_get_int64(req, "timeoutSeconds", "request", &t, &err) < 0)
+        get_timeout(req, &timeout, &err) < 0)
         return reply_error(cl, "%s", err->msg);
     if (!cmd || !cmd[0])
         return reply_error(cl, "exec: command is required");
-    if (t > 0)
-        timeout = (uint64_t)t * USEC_PER_SEC;
+    if (timeout == 0)
+        timeout = 30 * USEC_PER_SEC;
     if (cl->exec_pid > 0)
         return reply_error(cl, "exec: one at a time per connection");
     if (c->state != CTR_RUNNING)
@@ -235,10 +262,7 @@ static void for_each_target(struct shim *s, struct container *one,
 static void stop_one(struct client *cl, struct container *c, yajl_val req)
 {
     uint64_t grace = cl->shim->spec->grace_usec;
-    int64_t t = -1;
-    json_get_int64(req, "timeoutSeconds", "request", &t, NULL);
-    if (t >= 0)
-        grace = (uint64_t)t * USEC_PER_SEC;
+    get_timeout(req, &grace, NULL); /* checked before */
     c->stop_requested = true;
     container_stop(c, c->spec->stop_signal, grace, "stopped on request");
 }
@@ -274,6 +298,9 @@ static void handle_request(struct client *cl, const char *line)
         _cleanup_free_ char *out = xasprintf("{\"ok\":true,\"status\":%.*s}\n", (int)len - 1, st);
         client_send(cl, out, strlen(out));
     } else if (streq(cmd, "stop")) {
+        uint64_t grace;
+        if (get_timeout(req, &grace, &err) < 0)
+            return reply_error(cl, "%s", err->msg);
         reply_ok(cl);
         for_each_target(s, c, stop_one, cl, req);
     } else if (streq(cmd, "start")) {
@@ -306,6 +333,57 @@ static void handle_request(struct client *cl, const char *line)
     }
 }
 
+/* Every line gets an answer, a malformed one an error. */
+static void handle_line(struct client *cl, char *line, size_t len)
+{
+    cl->busy = true;
+    cl->spoke = true;
+    if (len == 0)
+        reply_error(cl, "request: empty line (one JSON object per line)");
+    else if (memchr(line, '\0', len))
+        reply_error(cl, "request: a NUL byte in the line (one JSON object per line)");
+    else
+        handle_request(cl, line);
+    cl->busy = false;
+}
+
+/* Takes a chunk apart into lines. A line longer than REQUEST_MAX is answered with an error as
+ * soon as it is too long, and the rest of it is read and dropped: memory stays bounded and the
+ * connection stays usable for the next line. */
+static void client_consume(struct client *cl, const char *p, size_t left)
+{
+    while (left > 0 && !cl->closing) {
+        const char *nl = memchr(p, '\n', left);
+        size_t take = nl ? (size_t)(nl - p) : left;
+        if (cl->discarding) {
+            cl->discarding = nl == NULL;
+        } else if (cl->n + take > REQUEST_MAX) {
+            free(cl->buf);
+            cl->buf = NULL;
+            cl->n = 0;
+            cl->discarding = nl == NULL;
+            cl->busy = true;
+            reply_error(cl, "request: a line longer than %d bytes", REQUEST_MAX);
+            cl->busy = false;
+        } else {
+            cl->buf = xrealloc(cl->buf, cl->n + take + 1);
+            memcpy(cl->buf + cl->n, p, take);
+            cl->n += take;
+            cl->buf[cl->n] = '\0';
+            if (nl) {
+                _cleanup_free_ char *line = steal_pointer(&cl->buf);
+                size_t len = cl->n;
+                cl->n = 0;
+                handle_line(cl, line, len);
+            }
+        }
+        if (!nl)
+            break;
+        left -= take + 1;
+        p = nl + 1;
+    }
+}
+
 static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *data)
 {
     struct client *cl = data;
@@ -313,38 +391,108 @@ static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *da
     ssize_t n = recv(fd, tmp, sizeof(tmp), 0);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
-    if (n <= 0 || cl->n + (size_t)n > REQUEST_MAX) {
+    if (n <= 0) {
         client_free(cl);
         return 0;
     }
-    cl->buf = xrealloc(cl->buf, cl->n + (size_t)n + 1);
-    memcpy(cl->buf + cl->n, tmp, (size_t)n);
-    cl->n += (size_t)n;
-    cl->buf[cl->n] = '\0';
-    char *nl;
-    while (!cl->closing && (nl = memchr(cl->buf, '\n', cl->n))) {
-        *nl = '\0';
-        _cleanup_free_ char *line = xstrdup(cl->buf);
-        size_t rest = cl->n - (size_t)(nl + 1 - cl->buf);
-        memmove(cl->buf, nl + 1, rest);
-        cl->n = rest;
-        cl->buf[cl->n] = '\0';
-        cl->busy = true;
-        if (*line)
-            handle_request(cl, line);
-        cl->busy = false;
-    }
+    client_consume(cl, tmp, (size_t)n);
     if (cl->closing)
         client_free(cl);
     return 0;
 }
 
+/* 0: never sent a request, 1: sent some, 2: reads events; -1: not to be closed. */
+static int eviction_rank(const struct client *cl)
+{
+    if (cl->busy || cl->exec_pid > 0)
+        return -1;
+    return cl->events ? 2 : cl->spoke ? 1 : 0;
+}
+
+/* Closes the oldest client of the lowest rank. The list is newest first. */
+static bool evict_idle(struct shim *s)
+{
+    struct client *victim = NULL;
+    int best = 3;
+    for (struct client *cl = s->clients; cl; cl = cl->next) {
+        int rank = eviction_rank(cl);
+        if (rank >= 0 && rank <= best) {
+            best = rank;
+            victim = cl;
+        }
+    }
+    if (!victim)
+        return false;
+    client_free(victim);
+    return true;
+}
+
+static int on_accept_resume(sd_event_source *src, uint64_t usec, void *data)
+{
+    struct shim *s = data;
+    s->accept_pause = sd_event_source_disable_unref(s->accept_pause);
+    sd_event_source_set_enabled(s->listen_src, SD_EVENT_ON);
+    return 0;
+}
+
+/* The listening socket stays readable while a connection waits: not accepting it would make
+ * the loop spin. Accepting is paused for a moment instead. */
+static void pause_accepting(struct shim *s)
+{
+    if (s->accept_pause)
+        return;
+    if (sd_event_add_time_relative(s->event, &s->accept_pause, CLOCK_MONOTONIC, ACCEPT_PAUSE_USEC,
+                                   0, on_accept_resume, s) < 0)
+        return;
+    sd_event_source_set_enabled(s->listen_src, SD_EVENT_OFF);
+}
+
+/* Out of descriptors with nobody to close: the reserve descriptor is given up to take the
+ * waiting connection off the queue and close it, so its client learns at once. */
+static void refuse_one(struct shim *s)
+{
+    if (s->reserve_fd < 0) {
+        pause_accepting(s);
+        return;
+    }
+    close(s->reserve_fd);
+    int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
+    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno != EAGAIN)
+        pause_accepting(s);
+}
+
+static int accept_client(struct shim *s)
+{
+    int cfd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd >= 0 || (errno != EMFILE && errno != ENFILE))
+        return cfd;
+    /* Out of descriptors: an idle client makes room for the new one. */
+    if (evict_idle(s) &&
+        (cfd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+        return cfd;
+    if (errno == EMFILE || errno == ENFILE) {
+        refuse_one(s);
+        errno = EAGAIN;
+    }
+    return -1;
+}
+
 static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *data)
 {
     struct shim *s = data;
-    int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (cfd < 0)
+    int cfd = accept_client(s);
+    if (cfd < 0) {
+        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+            pause_accepting(s); /* ENOMEM, ENOBUFS ...: try again shortly */
         return 0;
+    }
+    if (s->n_clients >= CLIENTS_MAX && !evict_idle(s)) {
+        close(cfd); /* every client has an exec in flight */
+        return 0;
+    }
     struct client *cl = xcalloc(1, sizeof(*cl));
     cl->shim = s;
     cl->fd = cfd;
@@ -356,6 +504,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *data)
     }
     cl->next = s->clients;
     s->clients = cl;
+    s->n_clients++;
     return 0;
 }
 
@@ -377,6 +526,7 @@ int control_listen(struct shim *s, pr_error **err)
         return pr_err(err, e, "listen on `%s`", path);
     }
     s->listen_fd = fd;
+    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int r = sd_event_add_io(s->event, &s->listen_src, fd, EPOLLIN, on_accept, s);
     if (r < 0)
         return pr_err(err, -r, "watch `%s`", path);
@@ -388,7 +538,11 @@ void control_close_all(struct shim *s)
     while (s->clients)
         client_free(s->clients);
     s->listen_src = sd_event_source_disable_unref(s->listen_src);
+    s->accept_pause = sd_event_source_disable_unref(s->accept_pause);
     if (s->listen_fd >= 0)
         close(s->listen_fd);
     s->listen_fd = -1;
+    if (s->reserve_fd >= 0)
+        close(s->reserve_fd);
+    s->reserve_fd = -1;
 }

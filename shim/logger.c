@@ -5,6 +5,7 @@
  * memory and the caller stops reading the container's pipe: the container blocks on a full
  * pipe instead of losing output. */
 #include "shim.h"
+#include "fs.h"
 #include "log.h"
 #include "util.h"
 
@@ -96,13 +97,55 @@ int log_file_open(struct log_file *lf, const char *path, uint64_t max_size, unsi
     return log_file_reopen(lf, err);
 }
 
+/* A log is written only into a regular file with a single name, opened by its own name: not
+ * through a symlink (it could point anywhere on the host), not a device or a FIFO (opening one
+ * can block or act on hardware, and rotation would rename it away), not a hard link to a file
+ * that lives elsewhere. An existing file is checked through an O_PATH descriptor, before it is
+ * ever opened for writing, and then opened through that descriptor: what was checked is what
+ * gets written. */
+static int open_log_path(const char *path, pr_error **err)
+{
+    const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY;
+    for (int attempt = 0;; attempt++) {
+        int fd = open(path, flags | O_CREAT | O_EXCL | O_NOFOLLOW, 0640);
+        if (fd >= 0)
+            return fd;
+        if (errno != EEXIST)
+            return pr_err(err, errno, "open log `%s`", path);
+        _cleanup_close_ int pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (pfd < 0 && errno == ENOENT && attempt == 0)
+            continue; /* removed meanwhile: create it */
+        struct stat st;
+        if (pfd < 0 || fstat(pfd, &st) < 0)
+            return pr_err(err, errno, "open log `%s`", path);
+        if (S_ISLNK(st.st_mode))
+            return pr_err(err, 0, "log `%s` is a symbolic link: not written through", path);
+        if (!S_ISREG(st.st_mode))
+            return pr_err(err, 0, "log `%s` is not a regular file", path);
+        if (st.st_nlink > 1)
+            return pr_err(err, 0, "log `%s` has other hard links: not written into", path);
+        char buf[FD_PATH_MAX];
+        fd = open(fd_path(pfd, buf), flags);
+        if (fd < 0)
+            return pr_err(err, errno, "open log `%s`", path);
+        return fd;
+    }
+}
+
 int log_file_reopen(struct log_file *lf, pr_error **err)
 {
-    int fd = open(lf->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+    int fd = open_log_path(lf->path, err);
     if (fd < 0)
-        return pr_err(err, errno, "open log `%s`", lf->path);
+        return fd;
     struct stat st;
-    lf->size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return pr_err(err, e, "stat log `%s`", lf->path);
+    }
+    lf->size = (uint64_t)st.st_size;
+    lf->dev = st.st_dev;
+    lf->ino = st.st_ino;
     if (lf->fd >= 0)
         close(lf->fd);
     lf->fd = fd;
@@ -121,6 +164,34 @@ void log_file_close(struct log_file *lf)
     lf->n_pending = 0;
 }
 
+/* Rotation renames and deletes only what it made: the live file is still the one we write
+ * (same inode at its path), the older ones are regular files or absent. */
+static bool live_is_ours(const struct log_file *lf)
+{
+    struct stat st;
+    return lstat(lf->path, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == lf->dev &&
+           st.st_ino == lf->ino;
+}
+
+static bool regular_or_absent(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT;
+    return S_ISREG(st.st_mode);
+}
+
+/* Something that is not ours sits among the rotated names: it is left alone, and the live file
+ * starts over instead, so that the log stays within its size. Said once per file. */
+static void rotate_in_place(struct log_file *lf, const char *why)
+{
+    if (!lf->rotation_refused)
+        pr_warning("not rotating `%s`: %s; truncating it instead", lf->path, why);
+    lf->rotation_refused = true;
+    if (ftruncate(lf->fd, 0) == 0)
+        lf->size = 0;
+}
+
 /* path.N-1 is dropped, the others move up one, the live file becomes path.1. */
 static void log_rotate(struct log_file *lf)
 {
@@ -130,20 +201,35 @@ static void log_rotate(struct log_file *lf)
             lf->size = 0;
         return;
     }
+    if (!live_is_ours(lf)) {
+        /* Moved or replaced from outside: write into what is at the path now, if it is a
+         * proper log file; it rotates when it is full. */
+        if (log_file_reopen(lf, NULL) == 0 && live_is_ours(lf))
+            return;
+        return rotate_in_place(lf, "the file at its path is not the one the shim writes");
+    }
+    for (unsigned i = 1; i < lf->max_files; i++) {
+        _cleanup_free_ char *old = xasprintf("%s.%u", lf->path, i);
+        if (!regular_or_absent(old))
+            return rotate_in_place(lf, "an older file's name is taken by something else");
+    }
     _cleanup_free_ char *last = xasprintf("%s.%u", lf->path, lf->max_files - 1);
     unlink(last);
+    /* RENAME_NOREPLACE: whatever appeared at a target meanwhile is not overwritten. */
     for (unsigned i = lf->max_files - 1; i > 1; i--) {
         _cleanup_free_ char *from = xasprintf("%s.%u", lf->path, i - 1);
         _cleanup_free_ char *to = xasprintf("%s.%u", lf->path, i);
-        rename(from, to);
+        if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) < 0 && errno != ENOENT)
+            return rotate_in_place(lf, "an older file's name is taken by something else");
     }
     _cleanup_free_ char *first = xasprintf("%s.1", lf->path);
-    if (rename(lf->path, first) < 0) {
+    if (renameat2(AT_FDCWD, lf->path, AT_FDCWD, first, RENAME_NOREPLACE) < 0) {
         pr_warning("rotating `%s`: %s", lf->path, pr_strerror(errno));
         return;
     }
-    if (log_file_reopen(lf, NULL) < 0)
-        pr_warning("reopening `%s` after rotation: %s", lf->path, pr_strerror(errno));
+    _cleanup_error_ pr_error *err = NULL;
+    if (log_file_reopen(lf, &err) < 0)
+        pr_warning("reopening after rotation: %s", err->msg);
 }
 
 static void add_pending(struct log_file *lf, const struct iovec *iov, int n)

@@ -68,11 +68,26 @@ static void close_inherited(int keep)
     sys_close_range((unsigned)keep + 1, ~0U, 0);
 }
 
+/* shim.log only as a regular file with one name, never through a symlink; anything else planted
+ * there is refused by shim_new (checked in the pod directory), its message reaching the caller
+ * through the ready pipe. */
+static int open_shim_log(const char *pod_dir)
+{
+    _cleanup_free_ char *log = xasprintf("%s/shim.log", pod_dir);
+    int fd = open(
+        log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink > 1)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
 static void redirect_stdio(const char *pod_dir)
 {
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    _cleanup_free_ char *log = xasprintf("%s/shim.log", pod_dir);
-    int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int lfd = open_shim_log(pod_dir);
     if (null >= 0) {
         dup2(null, 0);
         dup2(null, 1);

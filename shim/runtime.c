@@ -168,7 +168,8 @@ int runtime_spawn_exec(struct shim *s, const char *id, char *const *cmd, int *ou
     return pid;
 }
 
-int runtime_state(struct shim *s, const char *id, char **status, pid_t *pid, pr_error **err)
+int runtime_state(struct shim *s, const char *id, char **status, pid_t *pid, char **bundle,
+                  pr_error **err)
 {
     char *args[] = {(char *)"state", (char *)id, NULL};
     _cleanup_free_ char *out = NULL;
@@ -176,13 +177,16 @@ int runtime_state(struct shim *s, const char *id, char **status, pid_t *pid, pr_
     if (r < 0)
         return r;
     _cleanup_json_ yajl_val v = NULL;
-    const char *st = NULL;
+    const char *st = NULL, *b = NULL;
     int64_t p = 0;
     if ((r = json_parse(out ? out : "", "runtime state", &v, err)) < 0 ||
         (r = json_get_str(v, "status", "state", &st, err)) < 0 ||
-        (r = json_get_int64(v, "pid", "state", &p, err)) < 0)
+        (r = json_get_int64(v, "pid", "state", &p, err)) < 0 ||
+        (r = json_get_str(v, "bundle", "state", &b, err)) < 0)
         return r;
     *status = xstrdup(st ? st : "unknown");
-    *pid = (pid_t)p;
+    *pid = p > 0 && p <= INT32_MAX ? (pid_t)p : 0;
+    if (bundle)
+        *bundle = b ? xstrdup(b) : NULL;
     return 0;
 }

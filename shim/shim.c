@@ -384,15 +384,34 @@ static void restore_record(struct container *c, yajl_val v)
     }
 }
 
+/* The record of the previous shim of this pod says the container ran as exactly this process. */
+static bool record_says_running(yajl_val record, pid_t pid)
+{
+    const char *st = NULL;
+    int64_t rpid = 0;
+    if (!record || json_get_str(record, "state", "status", &st, NULL) < 0 ||
+        json_get_int64(record, "pid", "status", &rpid, NULL) < 0)
+        return false;
+    return st && streq(st, "running") && rpid == pid;
+}
+
 static void recover_container(struct shim *s, struct container *c, yajl_val record)
 {
     if (record)
         restore_record(c, record);
-    _cleanup_free_ char *status = NULL;
+    _cleanup_free_ char *status = NULL, *bundle = NULL;
     pid_t pid = 0;
-    if (runtime_state(s, c->spec->id, &status, &pid, NULL) < 0)
+    if (runtime_state(s, c->spec->id, &status, &pid, &bundle, NULL) < 0)
         return; /* the runtime has no such container: nothing to adopt */
-    if (streq(status, "running") && pid > 0 && container_adopt(c, pid) == 0)
+    if (!container_bundle_is_ours(c, bundle)) {
+        /* Another pod's container under the same runtime id: neither adopted nor deleted.
+         * Starting ours reports ContainerCannotRun. */
+        pr_warning("container id \"%s\" belongs to bundle `%s`, not `%s`: not adopted", c->spec->id,
+                   bundle ? bundle : "unknown", c->spec->bundle);
+        return;
+    }
+    if (streq(status, "running") && pid > 0 && record_says_running(record, pid) &&
+        container_adopt(c, pid) == 0)
         return;
     /* Created but never started, stopped, paused by someone: not a state we can supervise
      * from the middle. Delete it; the record says what happens next. */
@@ -450,7 +469,7 @@ static void recover(struct shim *s)
 static int take_pod_lock(struct shim *s, pr_error **err)
 {
     _cleanup_free_ char *path = xasprintf("%s/shim.lock", s->pod_dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
     if (fd < 0)
         return pr_err(err, errno, "open `%s`", path);
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -464,17 +483,70 @@ static int take_pod_lock(struct shim *s, pr_error **err)
     return 0;
 }
 
+/* The names the shim makes in its pod directory. One planted there in advance (a symlink, a
+ * device, a hard link to a file elsewhere) would have the shim write, truncate or remove
+ * through it: the pod directory is refused instead, before anything in it is used. */
+enum pod_file_kind { POD_FILE_REGULAR, POD_FILE_WRITTEN, POD_FILE_FIFO, POD_FILE_DIR };
+
+static int check_pod_file(struct shim *s, const char *name, const char *suffix,
+                          enum pod_file_kind kind, pr_error **err)
+{
+    _cleanup_free_ char *path = xasprintf("%s/%s%s", s->pod_dir, name, suffix);
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : pr_err(err, errno, "pod directory: stat `%s`", path);
+    static const char *const wanted[] = {"a regular file", "a regular file", "a FIFO",
+                                         "a directory"};
+    bool ok = kind == POD_FILE_FIFO  ? S_ISFIFO(st.st_mode)
+              : kind == POD_FILE_DIR ? S_ISDIR(st.st_mode)
+                                     : S_ISREG(st.st_mode);
+    if (S_ISLNK(st.st_mode))
+        return pr_err(err, 0, "pod directory: `%s` is a symbolic link (the shim follows none)",
+                      path);
+    if (!ok)
+        return pr_err(err, 0, "pod directory: `%s` is not %s", path, wanted[kind]);
+    if (kind == POD_FILE_WRITTEN && st.st_nlink > 1)
+        return pr_err(err, 0, "pod directory: `%s` has other hard links", path);
+    return 0;
+}
+
+static int check_pod_dir(struct shim *s, pr_error **err)
+{
+    static const struct {
+        const char *name;
+        enum pod_file_kind kind;
+    } files[] = {{"shim.log", POD_FILE_WRITTEN},
+                 {"shim.lock", POD_FILE_REGULAR},
+                 {"runtime.log", POD_FILE_WRITTEN},
+                 {"status.json", POD_FILE_REGULAR},
+                 {"bundles", POD_FILE_DIR}};
+    int r;
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+        if ((r = check_pod_file(s, files[i].name, "", files[i].kind, err)) < 0)
+            return r;
+    for (size_t i = 0; i < s->spec->n_init + s->spec->n_ctrs; i++) {
+        const char *name =
+            i < s->spec->n_init ? s->spec->init[i].name : s->spec->ctrs[i - s->spec->n_init].name;
+        if ((r = check_pod_file(s, name, ".stdout", POD_FILE_FIFO, err)) < 0 ||
+            (r = check_pod_file(s, name, ".stderr", POD_FILE_FIFO, err)) < 0 ||
+            (r = check_pod_file(s, name, ".pid", POD_FILE_REGULAR, err)) < 0)
+            return r;
+    }
+    return 0;
+}
+
 int shim_new(const char *pod_dir, struct pod_spec *spec, struct shim **out, pr_error **err)
 {
     struct shim *s = xcalloc(1, sizeof(*s));
-    s->lock_fd = s->listen_fd = s->self_netns_fd = s->ready_fd = -1;
+    s->lock_fd = s->listen_fd = s->reserve_fd = s->self_netns_fd = s->ready_fd = -1;
     s->pod_dir = xstrdup(pod_dir);
     s->spec = spec;
     *out = s;
     _cleanup_free_ char *spec_path = xasprintf("%s/spec.json", pod_dir);
     int r;
     if ((r = take_pod_lock(s, err)) < 0 ||
-        (!s->spec && (r = pod_spec_load(spec_path, &s->spec, err)) < 0))
+        (!s->spec && (r = pod_spec_load(spec_path, &s->spec, err)) < 0) ||
+        (r = check_pod_dir(s, err)) < 0)
         return r;
     s->self_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)

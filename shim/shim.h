@@ -86,6 +86,9 @@ struct log_file {
     uint64_t size;
     uint64_t max_size; /* 0: no rotation */
     unsigned max_files;
+    dev_t dev; /* the live file: rotation moves only this one */
+    ino_t ino;
+    bool rotation_refused;
     char *pending; /* records not yet on disk (disk full): the pipe is not read meanwhile */
     size_t n_pending;
     int last_errno;
@@ -196,10 +199,13 @@ struct shim {
     bool removing;
     int lock_fd;
     int listen_fd;
+    int reserve_fd; /* spent to accept-and-close a connection when descriptors run out */
     int self_netns_fd;
     sd_event_source *listen_src;
+    sd_event_source *accept_pause; /* accepting resumes when it fires */
     struct child_watch *children;
     struct client *clients;
+    size_t n_clients;
     int exit_code;
     int ready_fd; /* tells the starting process we are up (or why not), then closed */
 };
@@ -232,7 +238,9 @@ int runtime_call(struct shim *s, char *const *args, int out_fd, int err_fd, char
 /* exec asynchronously: argv for `runtime exec`, output to a pipe; returns the child pid. */
 int runtime_spawn_exec(struct shim *s, const char *id, char *const *cmd, int *out_fd,
                        pr_error **err);
-int runtime_state(struct shim *s, const char *id, char **status, pid_t *pid, pr_error **err);
+/* bundle (may be NULL): the bundle the runtime created the container from. */
+int runtime_state(struct shim *s, const char *id, char **status, pid_t *pid, char **bundle,
+                  pr_error **err);
 
 /* container.c */
 void container_init(struct shim *s, struct container *c, struct ctr_spec *spec);
@@ -242,6 +250,9 @@ void container_stop(struct container *c, int sig, uint64_t grace_usec, const cha
 void container_kill_now(struct container *c);
 void container_delete(struct container *c);
 int container_adopt(struct container *c, pid_t pid);
+/* Whether a container the runtime holds under our id was made from this container's bundle:
+ * runtime ids are shared by every pod under one runtimeRoot. */
+bool container_bundle_is_ours(struct container *c, const char *bundle);
 void container_schedule_restart(struct container *c);
 int container_reopen_log(struct container *c, pr_error **err);
 const char *ctr_state_name(enum ctr_state st);

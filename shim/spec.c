@@ -230,6 +230,9 @@ static int parse_container(yajl_val v, const char *ctx, const struct pod_spec *p
     c->id = id ? xstrdup(id) : xasprintf("%s-%s", pod->name, name);
     if (!valid_name(c->id))
         return pr_err(err, 0, "%s.id: \"%s\" is not a valid container id", ctx, c->id);
+    /* The shim works from "/" once detached: a relative path would land in the host's root. */
+    if (log_path && log_path[0] != '/')
+        return pr_err(err, 0, "%s.logPath: \"%s\" must be an absolute path", ctx, log_path);
     c->bundle = bundle ? xstrdup(bundle) : NULL;
     c->log_path = log_path ? xstrdup(log_path) : xasprintf("%s/%s.log", log_dir, name);
     c->stop_signal = stop ? signal_from_name(stop) : SIGTERM;
@@ -324,6 +327,16 @@ static int parse_root(yajl_val root, struct pod_spec *s, pr_error **err)
         return pr_err(err, 0, "spec.name: missing or not a valid name");
     if (max_size < 0)
         return pr_err(err, 0, "spec.logMaxSize: must not be negative");
+    /* Relative paths would resolve against "/", where the detached shim runs. A runtime named
+     * without a slash is looked up in PATH. */
+    if (rroot && rroot[0] != '/')
+        return pr_err(err, 0, "spec.runtimeRoot: \"%s\" must be an absolute path", rroot);
+    if (log_dir && log_dir[0] != '/')
+        return pr_err(err, 0, "spec.logDir: \"%s\" must be an absolute path", log_dir);
+    if (runtime && strchr(runtime, '/') && runtime[0] != '/')
+        return pr_err(err, 0,
+                      "spec.runtime: \"%s\" must be an absolute path or a name found in PATH",
+                      runtime);
     if (s->runtime_timeout_usec == 0)
         return pr_err(err, 0, "spec.runtimeTimeoutSeconds: must be positive");
     s->name = xstrdup(name);

@@ -111,3 +111,47 @@ teardown() {
   run shimctl '{"cmd":"remove"}'
   [ ! -e "$POD_DIR" ]
 }
+
+@test "shim faults: another pod's container under the same runtime id is neither adopted nor removed" {
+  write_spec "[$(ctr_json one 'exec sleep 1000' '{"id":"shared"}')]"
+  start_shim
+  wait_status "$(ctr one).state == \"running\""
+  pid=$(st "$(ctr one).pid")
+  pod1=$POD_DIR
+  # A second pod under the same runtimeRoot, with its own bundle but the same id.
+  POD_DIR=$BATS_TEST_TMPDIR/pod2
+  POD_NAME=$POD_NAME-two
+  mkdir -p "$POD_DIR"
+  write_spec "[$(ctr_json two 'exec sleep 1000' '{"id":"shared"}')]" '{"restartPolicy":"Never"}'
+  start_shim
+  wait_status "$(ctr two).state == \"terminated\""
+  [ "$(st "$(ctr two).reason")" = ContainerCannotRun ]
+  [[ "$(st "$(ctr two).message")" == *'container id "shared" is already used by another container'* ]]
+  [ "$(st "$(ctr two).adopted // false")" = false ]
+  [ "$(st "$(ctr two).pid // 0")" = 0 ]
+  # Removing the second pod leaves the first pod's container alone.
+  run shimctl '{"cmd":"remove"}'
+  [ "$status" -eq 0 ]
+  [ ! -e "$POD_DIR" ]
+  kill -0 "$pid"
+  [ "$(rt state shared | jq -r .pid)" = "$pid" ]
+  POD_DIR=$pod1
+  [ "$(st "$(ctr one).state")" = running ]
+  [ "$(st "$(ctr one).pid")" = "$pid" ]
+}
+
+@test "shim faults: a new shim adopts a running container only when its pod's record says it ran" {
+  write_spec "[$(ctr_json a 'exec sleep 1000')]"
+  start_shim
+  wait_status "$(ctr a).state == \"running\""
+  pid=$(st "$(ctr a).pid")
+  old=$SHIM_PID
+  kill -9 "$old"
+  wait_for bash -c "! kill -0 $old"
+  # Without a record the container is not taken as ours to supervise: it is replaced.
+  rm "$POD_DIR/status.json"
+  start_shim
+  wait_status "$(ctr a).state == \"running\" and $(ctr a).pid != $pid"
+  [ "$(st "$(ctr a).adopted // false")" = false ]
+  wait_for bash -c "! kill -0 $pid"
+}

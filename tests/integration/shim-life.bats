@@ -11,6 +11,8 @@ setup() {
 teardown() {
   standard_teardown
   shim_teardown
+  # What an unfixed shim would have made in the host's / (the relative-path test).
+  if [ -n "${REL_NAME:-}" ]; then rm -f "/$REL_NAME" "/$REL_NAME".*; fi
 }
 
 @test "shim detaches, is a subreaper, runs the pod and logs in CRI format" {
@@ -166,4 +168,168 @@ teardown() {
   echo '{"name":"x","restartPolicy":"Sometimes","containers":[{"name":"a","bundle":"/b"}]}' > "$bad/spec.json"
   run "$SHIM" --pod-dir "$bad"
   [[ "$output" == *"restartPolicy"* ]]
+}
+
+@test "shim: relative logPath, logDir and runtimeRoot are refused (they would land in the host's /)" {
+  REL_NAME="podrun-shimtest-$$-$BATS_TEST_NUMBER.log"
+  write_spec "[$(ctr_json a 'echo hi; exec sleep 1000' "{\"logPath\":\"$REL_NAME\"}")]"
+  run "$SHIM" --pod-dir "$POD_DIR"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"logPath: \"$REL_NAME\" must be an absolute path"* ]]
+  [ ! -e "/$REL_NAME" ]
+  [ ! -e "$POD_DIR/shim.sock" ]
+  write_spec "[$(ctr_json b 'exec sleep 1000')]" "{\"logDir\":\"$REL_NAME\"}"
+  run "$SHIM" --pod-dir "$POD_DIR"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"spec.logDir: \"$REL_NAME\" must be an absolute path"* ]]
+  write_spec "[$(ctr_json c 'exec sleep 1000')]" "{\"runtimeRoot\":\"$REL_NAME\"}"
+  run "$SHIM" --pod-dir "$POD_DIR"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"spec.runtimeRoot: \"$REL_NAME\" must be an absolute path"* ]]
+  [ ! -e "/$REL_NAME" ]
+  [ -z "$(ls "$STATE_ROOT")" ]
+}
+
+@test "shim: idle clients past the cap make room for new ones; the shim answers and does not spin" {
+  write_spec "[$(ctr_json a 'exec sleep 1000')]"
+  start_shim
+  wait_status "$(ctr a).state == \"running\""
+  # Far more idle connections than the cap (256): the oldest are closed to let the new ones in.
+  hold_clients 2000
+  [ "$(grep -c . "$BATS_TEST_TMPDIR/holder.out")" -eq 1 ]
+  [ "$(ls "/proc/$SHIM_PID/fd" | wc -l)" -le $((256 + 32)) ]
+  run shimctl '{"cmd":"status"}'
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r '.status.containerStatuses[0].state')" = running ]
+  t0=$(cpu_ticks "$SHIM_PID")
+  sleep 2 # the measuring window
+  [ $(( $(cpu_ticks "$SHIM_PID") - t0 )) -lt 20 ] # under 10% of a core
+  kill "$HOLDER_PID"
+  wait_for bash -c "[ \$(ls /proc/$SHIM_PID/fd | wc -l) -lt 40 ]"
+}
+
+@test "shim: out of descriptors, the shim closes idle clients instead of spinning, and still answers" {
+  write_spec "[$(ctr_json a 'exec sleep 1000')]"
+  start_shim
+  wait_status "$(ctr a).state == \"running\""
+  # Far below the client cap: accept(2) fails with EMFILE first.
+  prlimit --pid "$SHIM_PID" --nofile=64: # the soft limit: the runtime raises its own
+  hold_clients 100
+  run shimctl '{"cmd":"status"}'
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r '.status.containerStatuses[0].state')" = running ]
+  t0=$(cpu_ticks "$SHIM_PID")
+  sleep 2 # the measuring window
+  [ $(( $(cpu_ticks "$SHIM_PID") - t0 )) -lt 20 ] # under 10% of a core
+  shimctl '{"cmd":"stop","container":"a","timeoutSeconds":0}'
+  wait_status "$(ctr a).state == \"terminated\""
+  # Once the crowd is gone the shim has its descriptors back: a container starts again.
+  kill "$HOLDER_PID"
+  wait_for bash -c "[ \$(ls /proc/$SHIM_PID/fd | wc -l) -lt 40 ]"
+  shimctl '{"cmd":"start","container":"a"}'
+  wait_status "$(ctr a).state == \"running\" and $(ctr a).restartCount == 1"
+}
+
+@test "shim: every request line gets an answer: too long, empty, binary; then the next line" {
+  write_spec "[$(ctr_json a 'exec sleep 1000')]"
+  start_shim
+  wait_status "$(ctr a).state == \"running\""
+  req=$BATS_TEST_TMPDIR/req
+  # 100 KiB in one line, then a good request on the same connection.
+  { printf '{"cmd":"status","pad":"'; head -c 102400 /dev/zero | tr '\0' x; printf '"}\n'
+    printf '{"cmd":"status"}\n'; } > "$req"
+  run shim_raw "$req"
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 2 ]
+  echo "${lines[0]}" | jq -e '.ok == false and .error == "request: a line longer than 65536 bytes"'
+  echo "${lines[1]}" | jq -e '.ok == true and .status.containerStatuses[0].state == "running"'
+  # An empty line, a line with a NUL byte, bytes that are not UTF-8, then a good request.
+  printf '\n\0\1x\n\001\377\376\n{"cmd":"status"}\n' > "$req"
+  run shim_raw "$req"
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 4 ]
+  echo "${lines[0]}" | jq -e '.ok == false and (.error | startswith("request: empty line"))'
+  echo "${lines[1]}" | jq -e '.ok == false and (.error | startswith("request: a NUL byte"))'
+  echo "${lines[2]}" | jq -e '.ok == false'
+  echo "${lines[3]}" | jq -e '.ok == true'
+}
+
+@test "shim: a 100 MB request line is answered with an error and costs no memory" {
+  write_spec "[$(ctr_json a 'exec sleep 1000')]"
+  start_shim
+  wait_status "$(ctr a).state == \"running\""
+  rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$SHIM_PID/status")
+  req=$BATS_TEST_TMPDIR/req
+  { head -c $((100 * 1024 * 1024)) /dev/zero | tr '\0' x; printf '\n{"cmd":"status"}\n'; } > "$req"
+  run shim_raw "$req"
+  rm -f "$req"
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 2 ]
+  echo "${lines[0]}" | jq -e '.ok == false and (.error | contains("longer than 65536"))'
+  echo "${lines[1]}" | jq -e '.ok == true'
+  rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$SHIM_PID/status")
+  echo "VmRSS before $rss0 kB, after $rss1 kB"
+  [ $((rss1 - rss0)) -lt 1024 ]
+}
+
+@test "shim: exec and stop refuse a timeoutSeconds that would wrap around" {
+  write_spec "[$(ctr_json a 'exec sleep 1000')]"
+  start_shim
+  wait_status "$(ctr a).state == \"running\""
+  run shimctl '{"cmd":"exec","container":"a","command":["true"],"timeoutSeconds":18446744073709}'
+  [ "$status" -eq 2 ]
+  echo "$output" | jq -e '.ok == false and .error == "request.timeoutSeconds: 18446744073709 is out of range (0 to 31536000 seconds)"'
+  run shimctl '{"cmd":"stop","container":"a","timeoutSeconds":9223372036854775807}'
+  [ "$status" -eq 2 ]
+  echo "$output" | jq -e '.ok == false and (.error | contains("out of range"))'
+  run shimctl '{"cmd":"stop","container":"a","timeoutSeconds":-1}'
+  [ "$status" -eq 2 ]
+  run shimctl '{"cmd":"stop","container":"a","timeoutSeconds":"5"}'
+  [ "$status" -eq 2 ]
+  # None of them stopped anything.
+  [ "$(st "$(ctr a).state")" = running ]
+  [ "$(st "$(ctr a).message // empty")" = "" ]
+  run shimctl '{"cmd":"exec","container":"a","command":["echo","ok"],"timeoutSeconds":31536000}'
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r .output)" = ok ]
+}
+
+@test "shim: names planted in the pod directory are not followed" {
+  echo keep > "$BATS_TEST_TMPDIR/target"
+  mkdir -p "$BATS_TEST_TMPDIR/elsewhere/a"
+  echo keep > "$BATS_TEST_TMPDIR/elsewhere/a/precious"
+  cp -a "$ROOTFS_CACHE" "$BATS_TEST_TMPDIR/rootfs"
+  c=$(jq -nc --arg r "$BATS_TEST_TMPDIR/rootfs" '{name: "a", rootfs: $r, args: ["sh", "-c", "echo out; exec sleep 1000"]}')
+  write_spec "[$c]"
+  for planted in shim.log runtime.log status.json a.stdout a.stderr bundles; do
+    if [ "$planted" = bundles ]; then
+      ln -s "$BATS_TEST_TMPDIR/elsewhere" "$POD_DIR/bundles"
+    else
+      ln -s "$BATS_TEST_TMPDIR/target" "$POD_DIR/$planted"
+    fi
+    run "$SHIM" --pod-dir "$POD_DIR"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"pod directory: \`$POD_DIR/$planted\` is a symbolic link"* ]]
+    rm "$POD_DIR/$planted"
+  done
+  # A device node where a FIFO belongs, a hard link where shim.log goes.
+  mknod "$POD_DIR/a.stdout" c 1 3
+  run "$SHIM" --pod-dir "$POD_DIR"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"\`$POD_DIR/a.stdout\` is not a FIFO"* ]]
+  rm "$POD_DIR/a.stdout"
+  rm -f "$POD_DIR/shim.log" # the shim's own, from the runs before
+  ln "$BATS_TEST_TMPDIR/target" "$POD_DIR/shim.log"
+  run "$SHIM" --pod-dir "$POD_DIR"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"\`$POD_DIR/shim.log\` has other hard links"* ]]
+  rm "$POD_DIR/shim.log"
+  # Nothing was written, emptied or removed through them.
+  [ "$(cat "$BATS_TEST_TMPDIR/target")" = keep ]
+  [ "$(cat "$BATS_TEST_TMPDIR/elsewhere/a/precious")" = keep ]
+  [ -z "$(ls "$STATE_ROOT")" ]
+  # With the names free, the pod runs.
+  start_shim
+  wait_status "$(ctr a).state == \"running\""
+  wait_for grep -q 'stdout F out$' "$LOG_DIR/a.log"
 }

@@ -92,3 +92,52 @@ teardown() {
   shimctl '{"cmd":"remove"}'
   umount "$BATS_TEST_TMPDIR/small"
 }
+
+@test "shim logs: a logPath that is a device, a FIFO or a symlink is refused, not written or rotated" {
+  # Device nodes of our own, in the test's directory: the host's /dev is never touched.
+  mknod "$BATS_TEST_TMPDIR/null" c 1 3
+  mkfifo "$BATS_TEST_TMPDIR/fifo"
+  echo keep > "$BATS_TEST_TMPDIR/target"
+  ln -s "$BATS_TEST_TMPDIR/target" "$LOG_DIR/link.log"
+  out='i=0; while [ $i -lt 600 ]; do echo "line $i"; i=$((i+1)); done'
+  write_spec "[$(ctr_json dev "$out" "{\"logPath\":\"$BATS_TEST_TMPDIR/null\"}"),
+               $(ctr_json fifo "$out" "{\"logPath\":\"$BATS_TEST_TMPDIR/fifo\"}"),
+               $(ctr_json link "$out")]" \
+    '{"restartPolicy":"Never","logMaxSize":4096,"logMaxFiles":3}'
+  start_shim
+  wait_status '[.containerStatuses[].state] | all(. == "terminated")'
+  for c in dev fifo link; do
+    [ "$(st "$(ctr $c).reason")" = ContainerCannotRun ]
+  done
+  [[ "$(st "$(ctr dev).message")" == *"log \`$BATS_TEST_TMPDIR/null\` is not a regular file"* ]]
+  [[ "$(st "$(ctr fifo).message")" == *"is not a regular file"* ]]
+  [[ "$(st "$(ctr link).message")" == *"is a symbolic link"* ]]
+  # Everything is where it was, as it was.
+  [ "$(stat -c %F:%t:%T "$BATS_TEST_TMPDIR/null")" = "character special file:1:3" ]
+  [ -p "$BATS_TEST_TMPDIR/fifo" ]
+  [ "$(readlink "$LOG_DIR/link.log")" = "$BATS_TEST_TMPDIR/target" ]
+  [ "$(cat "$BATS_TEST_TMPDIR/target")" = keep ]
+  run ls "$BATS_TEST_TMPDIR"/null.* "$BATS_TEST_TMPDIR"/fifo.* "$LOG_DIR"/link.log.*
+  [ "$status" -eq 2 ]
+  [ "$(st .phase)" = Failed ]
+}
+
+@test "shim logs: rotation leaves alone what it did not make among the rotated names" {
+  mknod "$LOG_DIR/a.log.2" c 1 3
+  echo keep > "$BATS_TEST_TMPDIR/outside"
+  ln -s "$BATS_TEST_TMPDIR/outside" "$LOG_DIR/a.log.1"
+  write_spec "[$(ctr_json a 'i=0; while [ $i -lt 600 ]; do echo "line $i"; i=$((i+1)); done')]" \
+    '{"restartPolicy":"Never","logMaxSize":4096,"logMaxFiles":3}'
+  start_shim
+  wait_status "$(ctr a).state == \"terminated\""
+  [ "$(st "$(ctr a).reason")" = Completed ]
+  [ "$(stat -c %F:%t:%T "$LOG_DIR/a.log.2")" = "character special file:1:3" ]
+  [ "$(readlink "$LOG_DIR/a.log.1")" = "$BATS_TEST_TMPDIR/outside" ]
+  [ "$(cat "$BATS_TEST_TMPDIR/outside")" = keep ]
+  [ ! -e "$LOG_DIR/a.log.3" ]
+  # The live file still keeps within its size: it starts over instead of rotating.
+  [ -f "$LOG_DIR/a.log" ] && [ ! -L "$LOG_DIR/a.log" ]
+  [ "$(stat -c %s "$LOG_DIR/a.log")" -le 4096 ]
+  [ "$(tail -1 "$LOG_DIR/a.log" | awk '{print $5}')" = 599 ]
+  grep -q "not rotating \`$LOG_DIR/a.log\`" "$POD_DIR/shim.log"
+}

@@ -98,10 +98,56 @@ wait_for() {
   return 1
 }
 
+# hold_clients N: up to N connections to the shim's socket that never send anything, held by
+# a background process ($HOLDER_PID, killed by the teardown) until it is killed. A shim that no
+# longer accepts makes connect wait: after 5 s the holder stops trying and keeps what it has.
+hold_clients() {
+  python3 -c '
+import socket, sys, time
+socks = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    try:
+        s.connect(sys.argv[1])
+    except OSError:
+        break
+    socks.append(s)
+print("ready", flush=True)
+time.sleep(3600)
+' "$POD_DIR/shim.sock" "$1" > "$BATS_TEST_TMPDIR/holder.out" &
+  HOLDER_PID=$!
+  wait_for grep -qx ready "$BATS_TEST_TMPDIR/holder.out"
+}
+
+# shim_raw FILE: sends FILE's bytes as they are to the shim's socket, closes the sending side
+# and prints whatever the shim replies until it closes.
+shim_raw() {
+  timeout 30 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+with open(sys.argv[2], "rb") as f:
+    s.sendall(f.read())
+s.shutdown(socket.SHUT_WR)
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    sys.stdout.buffer.write(b)
+' "$POD_DIR/shim.sock" "$1"
+}
+
+# cpu_ticks PID: user + system time of a process so far, in clock ticks.
+cpu_ticks() {
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
 # Pods with their shims: remove through the socket, then SIGKILL what is left of any shim
 # started on this test's pod dirs, then the runtime's leftovers and mounts.
 shim_teardown() {
   local pid
+  if [ -n "${HOLDER_PID:-}" ]; then kill "$HOLDER_PID" 2>/dev/null || true; fi
   if [ -S "${POD_DIR:-/nonexistent}/shim.sock" ]; then
     timeout 30 "$SHIM" --pod-dir "$POD_DIR" --request '{"cmd":"remove"}' >/dev/null 2>&1 || true
   fi

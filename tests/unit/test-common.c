@@ -102,6 +102,15 @@ static void test_atomic_write(void)
     CHECK(read_file(p, &back, &len, NULL) == 0);
     CHECK(len == 5);
     CHECK_STR(back, "hello");
+    /* A symlink planted under the temporary name is not written through. */
+    _cleanup_free_ char *outside = xasprintf("%s/outside", dir);
+    _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", p, (int)getpid());
+    CHECK(write_file_atomic(outside, "keep", 4, 0600, NULL) == 0);
+    CHECK(symlink(outside, tmp) == 0);
+    CHECK(write_file_atomic(p, "again", 5, 0600, NULL) == 0);
+    _cleanup_free_ char *kept = NULL, *again = NULL;
+    CHECK(read_file(outside, &kept, &len, NULL) == 0 && streq(kept, "keep"));
+    CHECK(read_file(p, &again, &len, NULL) == 0 && streq(again, "again"));
     rm_rf(dir);
     CHECK(access(dir, F_OK) < 0);
 }

@@ -163,6 +163,19 @@ static void test_spec_errors(void)
         {"{\"name\":\"p\",\"initContainers\":[{\"name\":\"i\",\"bundle\":\"/b\",\"readinessProbe\""
          ":{\"tcpSocket\":{\"port\":1}}}],\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\"}]}",
          "init containers have no probes"},
+        /* Relative paths would land in the host's / once the shim has detached. */
+        {"{\"name\":\"p\",\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"logPath\":"
+         "\"rel.log\"}]}",
+         "logPath: \"rel.log\" must be an absolute path"},
+        {"{\"name\":\"p\",\"logDir\":\"logs\",\"containers\":[{\"name\":\"a\",\"bundle\":"
+         "\"/b\"}]}",
+         "spec.logDir: \"logs\" must be an absolute path"},
+        {"{\"name\":\"p\",\"runtimeRoot\":\"./state\",\"containers\":[{\"name\":\"a\","
+         "\"bundle\":\"/b\"}]}",
+         "spec.runtimeRoot: \"./state\" must be an absolute path"},
+        {"{\"name\":\"p\",\"runtime\":\"bin/runc\",\"containers\":[{\"name\":\"a\","
+         "\"bundle\":\"/b\"}]}",
+         "spec.runtime: \"bin/runc\" must be an absolute path"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         _cleanup_free_ char *msg = parse_err(cases[i].json);
