@@ -644,9 +644,11 @@ void container_free(struct container *c)
         close(c->pidfd);
     if (c->netns_fd >= 0)
         close(c->netns_fd);
+    c->pidfd = c->netns_fd = -1;
     log_file_close(&c->log);
     log_stream_free(&c->out);
     log_stream_free(&c->err);
     free(c->message);
     free(c->oom_file);
+    c->message = c->oom_file = NULL;
 }

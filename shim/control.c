@@ -6,7 +6,8 @@
  *                                             -> {"ok":true,"exitCode":0,"output":"..."}
  *   {"cmd":"reopen-logs"}
  *   {"cmd":"events"}                          -> {"ok":true} then one event per line
- *   {"cmd":"remove"}                          -> stops and deletes everything, replies, exits
+ *   {"cmd":"remove"}                          -> stops and deletes everything, closes its
+ *                                                logs, then replies and exits
  * Errors: {"ok":false,"error":"..."}. */
 #include "shim.h"
 #include "json.h"
@@ -40,9 +41,10 @@ struct client {
     size_t n;
     bool events;
     bool closing;
-    bool busy;       /* inside its own request: freed by on_client_io, not under it */
-    bool spoke;      /* has sent a request */
-    bool discarding; /* the rest of a line over REQUEST_MAX, already answered */
+    bool busy;             /* inside its own request: freed by on_client_io, not under it */
+    bool spoke;            /* has sent a request */
+    bool discarding;       /* the rest of a line over REQUEST_MAX, already answered */
+    bool awaiting_removal; /* asked for remove: answered when the pod is gone */
     /* exec in flight */
     pid_t exec_pid;
     int exec_fd;
@@ -323,7 +325,9 @@ static void handle_request(struct client *cl, const char *line)
         cl->events = true;
         reply_ok(cl);
     } else if (streq(cmd, "remove")) {
-        reply_ok(cl);
+        /* The answer waits for the end, so that "ok" means nothing of the pod is left open: a
+         * caller may unmount the log directory or delete the pod dir at once. */
+        cl->awaiting_removal = true;
         shim_remove_pod(s);
     } else {
         reply_error(cl,
@@ -535,6 +539,13 @@ int control_listen(struct shim *s, pr_error **err)
 
 void control_close_all(struct shim *s)
 {
+    for (struct client *cl = s->clients; cl; cl = cl->next)
+        if (cl->awaiting_removal && !cl->closing) {
+            if (s->removed)
+                reply_ok(cl);
+            else
+                reply_error(cl, "the shim stopped before the pod was removed");
+        }
     while (s->clients)
         client_free(s->clients);
     s->listen_src = sd_event_source_disable_unref(s->listen_src);

@@ -591,7 +591,11 @@ static void remove_pod_files(struct shim *s)
             container_delete(c);
     }
     rm_rf(s->pod_dir);
-    /* Last: clients waiting for EOF on a remove request learn that everything is gone. */
+    /* Logs closed too, before anyone hears the pod is gone: the caller may unmount them. */
+    for (size_t i = 0; i < n_all(s); i++)
+        container_free(all_at(s, i));
+    s->removed = true;
+    /* Last: clients waiting on a remove request get their answer, then EOF. */
     control_close_all(s);
 }
 

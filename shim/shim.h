@@ -197,6 +197,7 @@ struct shim {
     size_t next_init; /* init containers run in order; n_init when done */
     bool init_failed;
     bool removing;
+    bool removed; /* every container deleted and the pod files gone */
     int lock_fd;
     int listen_fd;
     int reserve_fd; /* spent to accept-and-close a connection when descriptors run out */
