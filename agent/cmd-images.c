@@ -5,9 +5,12 @@
 #include "images/pull.h"
 #include "images/ref.h"
 #include "json.h"
+#include "pods/pods.h"
 #include "util.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -383,13 +386,22 @@ static int image_prune(struct podrun_global *gl, int argc, char **argv, pr_error
     return gc(s, true, err);
 }
 
-/* podrun image mount IMAGE ID DIR: a container root from an image (DIR/rootfs, an overlay
- * with DIR/upper and DIR/work), and on stdout the runtime config pieces the image asks for
- * ({"process", "root", "annotations"}) to merge into a bundle's config.json. */
+/* podrun image mount IMAGE ID DIR [-- ARG...]: DIR becomes a runnable OCI bundle: DIR/rootfs an
+ * overlay of the image's layers (changes in DIR/upper), DIR/config.json from the pod manager's
+ * one config builder with the image's defaults, ARGs replacing the image's Cmd. */
 static int image_mount(struct podrun_global *gl, int argc, char **argv, pr_error **err)
 {
-    if (argc != 4)
-        return pr_err(err, 0, "usage: podrun image mount IMAGE CONTAINER-ID DIR");
+    /* IMAGE ID DIR, then optionally -- and the arguments that replace the image's Cmd. */
+    int dashes = argc > 4 && streq(argv[4], "--") ? 4 : -1;
+    if (argc != 4 && dashes < 0)
+        return pr_err(err, 0, "usage: podrun image mount IMAGE CONTAINER-ID DIR [-- ARG...]");
+    _cleanup_free_ char *config = xasprintf("%s/config.json", argv[3]);
+    struct stat st;
+    if (lstat(config, &st) == 0 || errno != ENOENT)
+        return pr_err(err, EEXIST,
+                      "`%s` already exists: a bundle is made only in a directory "
+                      "without one",
+                      config);
     _cleanup_store_ image_store *s = NULL;
     int r = open_store(gl, false, &s, err);
     if (r < 0)
@@ -399,17 +411,22 @@ static int image_mount(struct podrun_global *gl, int argc, char **argv, pr_error
         return r;
     image_rec rec = {0};
     image_process p = {0};
+    struct pods_container_config c = {
+        .rootfs = rootfs,
+        .image = &p,
+        .args = dashes > 0 && argv[dashes + 1] ? argv + dashes + 1 : NULL,
+    };
     if ((r = store_find_image(s, argv[1], &rec, err)) < 0 ||
-        (r = images_process_config(s, &rec, rootfs, &p, err)) < 0) {
-        image_rec_clear(&rec);
+        (r = images_process_config(s, &rec, rootfs, &p, err)) < 0 ||
+        (r = pods_bundle_write(argv[3], &c, err)) < 0) {
+        unlink(config);
         images_unmount_rootfs(s, argv[2], argv[3], NULL);
-        return r;
+    } else {
+        printf("%s\n", argv[3]);
     }
-    _cleanup_free_ char *json = images_runtime_config_json(&p, rootfs);
-    printf("%s\n", json);
     image_process_clear(&p);
     image_rec_clear(&rec);
-    return 0;
+    return r;
 }
 
 /* podrun image unmount ID DIR: undoes image mount, dropping the container's changes. */
@@ -421,7 +438,13 @@ static int image_unmount(struct podrun_global *gl, int argc, char **argv, pr_err
     int r = open_store(gl, false, &s, err);
     if (r < 0)
         return r;
-    return images_unmount_rootfs(s, argv[1], argv[2], err);
+    if ((r = images_unmount_rootfs(s, argv[1], argv[2], err)) < 0)
+        return r;
+    /* The bundle's config went with its root: image mount wrote it there. */
+    _cleanup_free_ char *config = xasprintf("%s/config.json", argv[2]);
+    if (unlink(config) < 0 && errno != ENOENT)
+        return pr_err(err, errno, "remove `%s`", config);
+    return 0;
 }
 
 int cmd_image(struct podrun_global *g, int argc, char **argv, pr_error **err)

@@ -42,7 +42,5 @@ int images_process_config(image_store *s, const image_rec *rec, const char *root
                           image_process *out, pr_error **err);
 /* Resolves a User string ("name", "uid", "name:group", "uid:gid", ...) inside rootfs. */
 int images_resolve_user(int rootfd, const char *user, image_process *p, pr_error **err);
-/* The OCI runtime config pieces: {"process": {...}, "root": {...}, "annotations": {...}}. */
-char *images_runtime_config_json(const image_process *p, const char *rootfs);
 
 #endif

@@ -24,14 +24,12 @@ teardown() {
   rm -rf "$IMAGES_ROOT"
 }
 
-# bundle_from_image IMAGE: mounts the root and writes config.json from `spec` + the image.
+# bundle_from_image IMAGE: `image mount` makes $CTR_DIR a bundle (rootfs and config.json).
 bundle_from_image() {
-  pr image mount "$1" "$CTR_PREFIX" "$CTR_DIR" > "$BATS_TEST_TMPDIR/pieces.json"
-  (cd "$BUNDLE" && "$RUNTIME" spec)
-  jq --slurpfile p "$BATS_TEST_TMPDIR/pieces.json" \
-    '.process = (.process + $p[0].process) | .process.terminal = false | .root = $p[0].root | .annotations = $p[0].annotations' \
-    "$BUNDLE/config.json" > "$BUNDLE/c.json"
-  mv "$BUNDLE/c.json" "$BUNDLE/config.json"
+  run pr image mount "$1" "$CTR_PREFIX" "$CTR_DIR"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$CTR_DIR" ]
+  BUNDLE=$CTR_DIR
 }
 
 @test "run: a container from the busybox image on an overlay root" {
@@ -99,8 +97,8 @@ idx["manifests"][0].update(put(m))
 json.dump(idx, open(f"{d}/index.json", "w"))
 PY
   pr load "$BATS_TEST_TMPDIR/img"
-  pr image mount localhost/cfg:1 "$CTR_PREFIX" "$CTR_DIR" > "$BATS_TEST_TMPDIR/p.json"
-  p=$BATS_TEST_TMPDIR/p.json
+  pr image mount localhost/cfg:1 "$CTR_PREFIX" "$CTR_DIR"
+  p=$CTR_DIR/config.json
   [ "$(jq -c .process.args "$p")" = '["/bin/app","--serve","--port","80"]' ]
   [ "$(jq -c .process.env "$p")" = '["A=1","PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","HOME=/home/app"]' ]
   [ "$(jq -r .process.cwd "$p")" = /srv ]
@@ -123,4 +121,32 @@ PY
   [[ "$output" == *"user \`nobody\` is not in the image's /etc/passwd"* ]]
   run "$ROOTFS_TOOL" x user "$r" app:nogroup
   [[ "$output" == *"group \`nogroup\` is not in the image's /etc/group"* ]]
+}
+
+@test "mount: DIR is a bundle that runs as made; -- ARGs replace the image's Cmd; unmount takes config.json" {
+  run pr image mount busybox "$CTR_PREFIX" "$CTR_DIR" -- sh -c 'echo args replaced; id -u'
+  [ "$status" -eq 0 ]
+  cfg=$CTR_DIR/config.json
+  [ "$(jq -c .process.args "$cfg")" = '["sh","-c","echo args replaced; id -u"]' ]
+  [ "$(jq -r .root.path "$cfg")" = "$CTR_DIR/rootfs" ]
+  [ "$(jq -r .process.terminal "$cfg")" = false ]
+  # The pod manager's defaults (containerd's capability set), not runc's interactive `spec`.
+  [ "$(jq '.process.capabilities.bounding | length' "$cfg")" -eq 14 ]
+  run rt run --bundle "$CTR_DIR" "$CTR_PREFIX"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "args replaced" ] && [ "${lines[1]}" = 0 ]
+  pr image unmount "$CTR_PREFIX" "$CTR_DIR"
+  [ ! -e "$cfg" ] && [ ! -e "$CTR_DIR/rootfs" ]
+}
+
+@test "mount: a directory that already holds a config.json is refused and left as it was" {
+  mkdir -p "$CTR_DIR"
+  echo mine > "$CTR_DIR/config.json"
+  run pr image mount busybox "$CTR_PREFIX" "$CTR_DIR"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"config.json\` already exists"* ]]
+  [ "$(cat "$CTR_DIR/config.json")" = mine ]
+  run grep -c " $CTR_DIR/" /proc/self/mountinfo
+  [ "$output" = 0 ]
+  [ ! -e "$CTR_DIR/rootfs" ] && [ ! -e "$IMAGES_ROOT/containers/$CTR_PREFIX" ]
 }
