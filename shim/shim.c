@@ -486,7 +486,7 @@ static int take_pod_lock(struct shim *s, pr_error **err)
 /* The names the shim makes in its pod directory. One planted there in advance (a symlink, a
  * device, a hard link to a file elsewhere) would have the shim write, truncate or remove
  * through it: the pod directory is refused instead, before anything in it is used. */
-enum pod_file_kind { POD_FILE_REGULAR, POD_FILE_WRITTEN, POD_FILE_FIFO, POD_FILE_DIR };
+enum pod_file_kind { POD_FILE_REGULAR, POD_FILE_WRITTEN, POD_FILE_FIFO };
 
 static int check_pod_file(struct shim *s, const char *name, const char *suffix,
                           enum pod_file_kind kind, pr_error **err)
@@ -495,11 +495,8 @@ static int check_pod_file(struct shim *s, const char *name, const char *suffix,
     struct stat st;
     if (lstat(path, &st) < 0)
         return errno == ENOENT ? 0 : pr_err(err, errno, "pod directory: stat `%s`", path);
-    static const char *const wanted[] = {"a regular file", "a regular file", "a FIFO",
-                                         "a directory"};
-    bool ok = kind == POD_FILE_FIFO  ? S_ISFIFO(st.st_mode)
-              : kind == POD_FILE_DIR ? S_ISDIR(st.st_mode)
-                                     : S_ISREG(st.st_mode);
+    static const char *const wanted[] = {"a regular file", "a regular file", "a FIFO"};
+    bool ok = kind == POD_FILE_FIFO ? S_ISFIFO(st.st_mode) : S_ISREG(st.st_mode);
     if (S_ISLNK(st.st_mode))
         return pr_err(err, 0, "pod directory: `%s` is a symbolic link (the shim follows none)",
                       path);
@@ -518,8 +515,7 @@ static int check_pod_dir(struct shim *s, pr_error **err)
     } files[] = {{"shim.log", POD_FILE_WRITTEN},
                  {"shim.lock", POD_FILE_REGULAR},
                  {"runtime.log", POD_FILE_WRITTEN},
-                 {"status.json", POD_FILE_REGULAR},
-                 {"bundles", POD_FILE_DIR}};
+                 {"status.json", POD_FILE_REGULAR}};
     int r;
     for (size_t i = 0; i < ARRAY_SIZE(files); i++)
         if ((r = check_pod_file(s, files[i].name, "", files[i].kind, err)) < 0)
@@ -568,11 +564,6 @@ int shim_new(const char *pod_dir, struct pod_spec *spec, struct shim **out, pr_e
     s->n_ctrs = s->spec->n_ctrs;
     s->init = xcalloc(s->n_init + 1, sizeof(struct container));
     s->ctrs = xcalloc(s->n_ctrs, sizeof(struct container));
-    for (size_t i = 0; i < s->n_init + s->n_ctrs; i++) {
-        struct ctr_spec *c = i < s->n_init ? &s->spec->init[i] : &s->spec->ctrs[i - s->n_init];
-        if (!c->bundle && (r = bundle_build(s, c, err)) < 0)
-            return r;
-    }
     for (size_t i = 0; i < s->n_init; i++)
         container_init(s, &s->init[i], &s->spec->init[i]);
     for (size_t i = 0; i < s->n_ctrs; i++)

@@ -40,10 +40,7 @@ struct probe_spec {
 struct ctr_spec {
     char *name;
     char *id;     /* the runtime's container id: "<pod>-<name>" unless the spec names one */
-    char *bundle; /* NULL until built when the spec gives rootfs and args instead */
-    char *rootfs;
-    char **args, **env;
-    char *cwd;
+    char *bundle; /* absolute */
     char *log_path;
     int stop_signal;
     bool is_init;
@@ -210,9 +207,6 @@ struct shim {
     int exit_code;
     int ready_fd; /* tells the starting process we are up (or why not), then closed */
 };
-
-/* bundle.c: a bundle for a container given as rootfs + args */
-int bundle_build(struct shim *s, struct ctr_spec *c, pr_error **err);
 
 /* shim.c */
 /* spec: already parsed (taken over), or NULL to load DIR/spec.json. */

@@ -191,8 +191,7 @@ static bool valid_name(const char *n)
 static int parse_container(yajl_val v, const char *ctx, const struct pod_spec *pod,
                            const char *log_dir, bool is_init, struct ctr_spec *c, pr_error **err)
 {
-    const char *name = NULL, *id = NULL, *bundle = NULL, *log_path = NULL, *stop = NULL,
-               *rootfs = NULL, *cwd = NULL;
+    const char *name = NULL, *id = NULL, *bundle = NULL, *log_path = NULL, *stop = NULL;
     int r;
     if (!YAJL_IS_OBJECT(v))
         return pr_err(err, 0, "%s: expected object", ctx);
@@ -200,32 +199,21 @@ static int parse_container(yajl_val v, const char *ctx, const struct pod_spec *p
         (r = json_get_str(v, "id", ctx, &id, err)) < 0 ||
         (r = json_get_str(v, "bundle", ctx, &bundle, err)) < 0 ||
         (r = json_get_str(v, "logPath", ctx, &log_path, err)) < 0 ||
-        (r = json_get_str(v, "stopSignal", ctx, &stop, err)) < 0 ||
-        (r = json_get_str(v, "rootfs", ctx, &rootfs, err)) < 0 ||
-        (r = json_get_str(v, "cwd", ctx, &cwd, err)) < 0 ||
-        (r = json_get_strv(v, "args", ctx, &c->args, err)) < 0 ||
-        (r = json_get_strv(v, "env", ctx, &c->env, err)) < 0)
+        (r = json_get_str(v, "stopSignal", ctx, &stop, err)) < 0)
         return r;
     if (!name || !valid_name(name))
         return pr_err(err, 0, "%s.name: missing or not a valid name", ctx);
-    if (bundle && rootfs)
-        return pr_err(err, 0, "%s: bundle and rootfs exclude each other", ctx);
-    if (rootfs) {
-        /* The shim builds the bundle (bundle.c). */
-        if (rootfs[0] != '/' || !c->args || !c->args[0])
-            return pr_err(err, 0, "%s: rootfs must be absolute and args non-empty", ctx);
-        if (cwd && cwd[0] != '/')
-            return pr_err(err, 0, "%s.cwd: must be absolute", ctx);
-        c->rootfs = xstrdup(rootfs);
-        c->cwd = cwd ? xstrdup(cwd) : NULL;
-    } else if (!bundle || bundle[0] != '/') {
-        return pr_err(err, 0,
-                      "%s.bundle: an absolute path to an OCI bundle is required (or rootfs and "
-                      "args)",
-                      ctx);
-    } else if (c->args || c->env || cwd) {
-        return pr_err(err, 0, "%s: args, env and cwd go with rootfs, not with a bundle", ctx);
-    }
+    /* Bundles come from the pod manager's one config builder (or `podrun image mount`): the
+     * shim no longer makes its own from a rootfs and a command line. */
+    static const char *const gone[] = {"rootfs", "args", "env", "cwd"};
+    for (size_t i = 0; i < ARRAY_SIZE(gone); i++)
+        if (json_get(v, gone[i]))
+            return pr_err(err, 0,
+                          "%s.%s: not supported: give an OCI bundle (`podrun image mount` makes "
+                          "one from an image)",
+                          ctx, gone[i]);
+    if (!bundle || bundle[0] != '/')
+        return pr_err(err, 0, "%s.bundle: an absolute path to an OCI bundle is required", ctx);
     c->name = xstrdup(name);
     c->id = id ? xstrdup(id) : xasprintf("%s-%s", pod->name, name);
     if (!valid_name(c->id))
@@ -233,7 +221,7 @@ static int parse_container(yajl_val v, const char *ctx, const struct pod_spec *p
     /* The shim works from "/" once detached: a relative path would land in the host's root. */
     if (log_path && log_path[0] != '/')
         return pr_err(err, 0, "%s.logPath: \"%s\" must be an absolute path", ctx, log_path);
-    c->bundle = bundle ? xstrdup(bundle) : NULL;
+    c->bundle = xstrdup(bundle);
     c->log_path = log_path ? xstrdup(log_path) : xasprintf("%s/%s.log", log_dir, name);
     c->stop_signal = stop ? signal_from_name(stop) : SIGTERM;
     if (c->stop_signal < 0)
@@ -402,10 +390,6 @@ static void ctr_spec_free(struct ctr_spec *c)
     free(c->name);
     free(c->id);
     free(c->bundle);
-    free(c->rootfs);
-    free(c->cwd);
-    strv_freep(&c->args);
-    strv_freep(&c->env);
     free(c->log_path);
     for (int t = 0; t < PROBE_TYPES; t++)
         probe_spec_free(&c->probes[t]);

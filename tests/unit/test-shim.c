@@ -98,25 +98,7 @@ static void test_spec_full(void)
     CHECK(l->period_usec == 2 * USEC_PER_SEC && l->failure_threshold == 5);
     struct probe_spec *st = &s->ctrs[0].probes[PROBE_STARTUP];
     CHECK(st->handler == PROBE_EXEC && st->initial_delay_usec == 3 * USEC_PER_SEC);
-    CHECK(s->ctrs[0].rootfs == NULL && s->ctrs[0].args == NULL);
     CHECK_STR(st->command[0], "true");
-    pod_spec_free(s);
-}
-
-static void test_spec_rootfs(void)
-{
-    struct pod_spec *s = parse_ok("{\"name\":\"p\",\"containers\":[{\"name\":\"a\",\"rootfs\":"
-                                  "\"/r\",\"args\":[\"sh\",\"-c\",\"x\"],\"env\":[\"A=1\"],"
-                                  "\"cwd\":\"/w\"}]}");
-    CHECK(s != NULL);
-    if (!s)
-        return;
-    /* The bundle is built by the running shim, in its pod directory. */
-    CHECK(s->ctrs[0].bundle == NULL);
-    CHECK_STR(s->ctrs[0].rootfs, "/r");
-    CHECK_STR(s->ctrs[0].args[2], "x");
-    CHECK_STR(s->ctrs[0].env[0], "A=1");
-    CHECK_STR(s->ctrs[0].cwd, "/w");
     pod_spec_free(s);
 }
 
@@ -130,12 +112,11 @@ static void test_spec_errors(void)
         {"{\"name\":\"p\",\"containers\":[]}", "at least one container"},
         {"{\"name\":\"p\",\"containers\":[{\"name\":\"a\"}]}", "bundle"},
         {"{\"name\":\"p\",\"containers\":[{\"name\":\"../x\",\"bundle\":\"/b\"}]}", "name"},
-        {"{\"name\":\"p\",\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"rootfs\":\"/r\","
+        {"{\"name\":\"p\",\"containers\":[{\"name\":\"a\",\"rootfs\":\"/r\","
          "\"args\":[\"sh\"]}]}",
-         "exclude each other"},
-        {"{\"name\":\"p\",\"containers\":[{\"name\":\"a\",\"rootfs\":\"/r\"}]}", "args non-empty"},
+         "rootfs: not supported: give an OCI bundle"},
         {"{\"name\":\"p\",\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"env\":[\"A=1\"]}]}",
-         "go with rootfs"},
+         "env: not supported"},
         {"{\"name\":\"p\",\"restartPolicy\":\"Sometimes\",\"containers\":[{\"name\":\"a\","
          "\"bundle\":\"/b\"}]}",
          "restartPolicy"},
@@ -398,7 +379,6 @@ int main(void)
     }
     RUN(test_spec_defaults);
     RUN(test_spec_full);
-    RUN(test_spec_rootfs);
     RUN(test_spec_errors);
     RUN(test_backoff);
     RUN(test_http_status);
