@@ -70,7 +70,7 @@ ipam() { # ipam CMD ID IFNAME CONF [CNI_ARGS]
   for i in $(seq 1 50); do jq -r '.ips[0].address' "$BATS_TEST_TMPDIR/out.$i"; done | sort > "$BATS_TEST_TMPDIR/all"
   [ "$(wc -l < "$BATS_TEST_TMPDIR/all")" -eq 50 ]
   [ "$(sort -u "$BATS_TEST_TMPDIR/all" | wc -l)" -eq 50 ]
-  ! grep -q null "$BATS_TEST_TMPDIR/all"
+  ! grep -q null "$BATS_TEST_TMPDIR/all" || false
   [ "$(ls "$CNI_DATA/ipamnet" | grep -c '^10\.52\.')" -eq 50 ]
 }
 
@@ -101,7 +101,7 @@ ipam() { # ipam CMD ID IFNAME CONF [CNI_ARGS]
   run ipam ADD d eth0 "$(conf 1.1.0 "$base")" "IP=10.54.0.77"
   [ "$status" -ne 0 ]
   [ "$(json_code)" -eq 101 ]
-  ! grep -rq '^d' "$CNI_DATA/ipamnet"/10.54.* 
+  ! grep -rq '^d' "$CNI_DATA/ipamnet"/10.54.* || false
   # Outside every range: invalid configuration.
   run ipam ADD e eth0 "$(conf 1.1.0 "$base")" "IP=10.99.0.1"
   [ "$(json_code)" -eq 7 ]

@@ -56,7 +56,7 @@ bundle_from_image() {
   run rt state "$CTR_PREFIX"
   [ "$status" -ne 0 ]
   pr image unmount "$CTR_PREFIX" "$CTR_DIR"
-  ! grep -q "$CTR_DIR" /proc/self/mountinfo
+  ! grep -q "$CTR_DIR" /proc/self/mountinfo || false
   [ ! -e "$CTR_DIR/upper" ] && [ ! -e "$CTR_DIR/work" ] && [ ! -e "$CTR_DIR/rootfs" ]
   [ ! -e "$IMAGES_ROOT/containers/$CTR_PREFIX" ]
 }

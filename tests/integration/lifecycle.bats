@@ -43,7 +43,7 @@ teardown() {
   pid=$(jq -r .pid <<<"$output")
   [ "$pid" = "$(cat "$BATS_TEST_TMPDIR/pid")" ]
   # in created state the process waits; it has not exec'd sleep yet
-  ! grep -q sleep "/proc/$pid/cmdline"
+  ! grep -q sleep "/proc/$pid/cmdline" || false
 
   rt start "$CTR_PREFIX"
   wait_for_state "$CTR_PREFIX" running
@@ -84,7 +84,7 @@ teardown() {
   rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
   pid=$(rt state "$CTR_PREFIX" | jq -r .pid)
   rt delete --force "$CTR_PREFIX"
-  [ ! -e "/proc/$pid" ] || ! grep -q sleep "/proc/$pid/cmdline"
+  [ ! -e "/proc/$pid" ] || ! grep -q sleep "/proc/$pid/cmdline" || false
   [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
 }
 

@@ -181,7 +181,7 @@ mount_line() {
     [[ "$output" == *pids* ]]
   fi
   # every hierarchy's path is / inside the namespace
-  ! grep -E '^[0-9]+:[^:]*:/.+' <<<"$output"
+  ! grep -E '^[0-9]+:[^:]*:/.+' <<<"$output" || false
   [ "${lines[-1]}" = ro ]
 }
 

@@ -43,9 +43,9 @@ teardown() {
   pa=$(st "$(ctr a).pid"); pb=$(st "$(ctr b).pid")
   run shimctl '{"cmd":"remove"}'
   [ "$status" -eq 0 ]
-  ! kill -0 "$SHIM_PID" 2>/dev/null
-  ! kill -0 "$pa" 2>/dev/null
-  ! kill -0 "$pb" 2>/dev/null
+  ! kill -0 "$SHIM_PID" 2>/dev/null || false
+  ! kill -0 "$pa" 2>/dev/null || false
+  ! kill -0 "$pb" 2>/dev/null || false
   [ ! -e "$POD_DIR" ]
   [ -z "$(ls "$STATE_ROOT")" ]
   # Logs stay for whoever removes the pod's log dir.
