@@ -8,6 +8,8 @@ setup() {
 }
 
 teardown() {
+  # A terminal test that failed before the container took its terminal leaves recvtty waiting.
+  [ -z "${rpid:-}" ] || kill "$rpid" 2>/dev/null || true
   standard_teardown
 }
 
@@ -215,7 +217,7 @@ J
 @test "a terminal is handed over through --console-socket" {
   update_config '.process.terminal = true | .process.args = ["sh", "-c", "tty; echo TERM_OK"]'
   sock=$BATS_TEST_TMPDIR/console.sock
-  "$PODRUN_BUILD/tests/lib/recvtty" "$sock" > "$BATS_TEST_TMPDIR/tty.out" &
+  "$PODRUN_BUILD/tests/lib/recvtty" "$sock" > "$BATS_TEST_TMPDIR/tty.out" 3>&- &
   rpid=$!
   for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.05; done
   rt create --console-socket "$sock" --bundle "$BUNDLE" "$CTR_PREFIX"
@@ -223,6 +225,25 @@ J
   wait "$rpid"
   grep -q '/dev/pts/0' "$BATS_TEST_TMPDIR/tty.out"
   grep -q TERM_OK "$BATS_TEST_TMPDIR/tty.out"
+}
+
+# A create that fails leaves recvtty waiting for a terminal that never comes: it must give up
+# on its own and not hold bats' output (fd 3), or the whole suite hangs without a summary.
+@test "recvtty gives up after its timeout and holds no inherited descriptor" {
+  local start=$SECONDS
+  RECVTTY_TIMEOUT=1 "$PODRUN_BUILD/tests/lib/recvtty" "$BATS_TEST_TMPDIR/none.sock" \
+    >"$BATS_TEST_TMPDIR/out" 2>&1 7>"$BATS_TEST_TMPDIR/held" &
+  rpid=$!
+  for i in $(seq 100); do [ -S "$BATS_TEST_TMPDIR/none.sock" ] && break; sleep 0.05; done
+  [ -S "$BATS_TEST_TMPDIR/none.sock" ]
+  # Its own listening socket is the only descriptor above stderr.
+  [ "$(ls "/proc/$rpid/fd" | sort -n | tr '\n' ' ')" = "0 1 2 3 " ]
+  [[ "$(readlink "/proc/$rpid/fd/3")" == socket:* ]]
+  wait "$rpid" && st=0 || st=$?
+  rpid=
+  [ "$st" -eq 124 ]
+  [ $((SECONDS - start)) -lt 30 ]
+  grep -q "timed out" "$BATS_TEST_TMPDIR/out"
 }
 
 @test "create without --console-socket refuses a terminal" {
@@ -330,7 +351,7 @@ J
 @test "a relative --console-socket and --pid-file are the caller's paths" {
   update_config '.process.terminal = true | .process.args = ["sh", "-c", "echo TERM_OK"]'
   cd "$BATS_TEST_TMPDIR"
-  "$PODRUN_BUILD/tests/lib/recvtty" console.sock > tty.out &
+  "$PODRUN_BUILD/tests/lib/recvtty" console.sock > tty.out 3>&- &
   rpid=$!
   for i in $(seq 50); do [ -S console.sock ] && break; sleep 0.05; done
   rt create --console-socket console.sock --pid-file rel.pid --bundle "$BUNDLE" "$CTR_PREFIX"
