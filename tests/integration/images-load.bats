@@ -36,19 +36,32 @@ teardown() {
   run pr load < "$BUSYBOX_TAR"
   [ "$status" -eq 0 ]
   [[ "$output" == *"Loaded image: docker.io/library/busybox:latest"* ]]
+  id1=$(pr images --format json | jq -r '.[0].Id')
+  [ -n "$id1" ]
+  [ "$id1" != null ]
+  # The gzip load goes into a fresh store, so a load that does nothing cannot pass.
   gzip -c "$BUSYBOX_TAR" > "$BATS_TEST_TMPDIR/bb.tar.gz"
+  IMAGES_ROOT=$BATS_TEST_TMPDIR/images-gz
   run pr load - < "$BATS_TEST_TMPDIR/bb.tar.gz"
   [ "$status" -eq 0 ]
+  [[ "$output" == *"Loaded image: docker.io/library/busybox:latest"* ]]
   [ "$(pr images --format json | jq -r 'length')" = 1 ]
+  [ "$(pr images --format json | jq -r '.[0].Id')" = "$id1" ]
+  rm -rf "$IMAGES_ROOT"
 }
 
 @test "load: the OCI layout directory gives the same image as the archive" {
   pr load "$BUSYBOX_TAR"
   id1=$(pr images --format json | jq -r '.[0].Id')
+  [ -n "$id1" ]
+  [ "$id1" != null ]
+  # A fresh store, so a load that does nothing cannot pass.
+  IMAGES_ROOT=$BATS_TEST_TMPDIR/images-oci
   run pr load "$BUSYBOX_OCI"
   [ "$status" -eq 0 ]
   [ "$(pr images --format json | jq -r 'length')" = 1 ]
   [ "$(pr images --format json | jq -r '.[0].Id')" = "$id1" ]
+  rm -rf "$IMAGES_ROOT"
 }
 
 @test "load: the unpacked layer matches tar -x of the same layer, metadata included" {

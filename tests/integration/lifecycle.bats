@@ -44,12 +44,14 @@ teardown() {
   [ "$(jq -r .ociVersion <<<"$output")" = 1.1.0 ]
   pid=$(jq -r .pid <<<"$output")
   [ "$pid" = "$(cat "$BATS_TEST_TMPDIR/pid")" ]
-  # in created state the process waits; it has not exec'd sleep yet
-  ! grep -q sleep "/proc/$pid/cmdline" || false
+  # in created state the process waits; it has not exec'd sleep yet (its command line may name
+  # the program it is about to run, so compare the whole of it)
+  [ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" != "sleep 100 " ]
 
   rt start "$CTR_PREFIX"
   wait_for_state "$CTR_PREFIX" running
-  grep -q sleep "/proc/$pid/cmdline"
+  for i in $(seq 100); do [ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" = "sleep 100 " ] && break; sleep 0.1; done
+  [ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" = "sleep 100 " ]
 
   run rt start "$CTR_PREFIX"
   [ "$status" -eq 1 ]
