@@ -43,7 +43,8 @@ teardown() {
   pa=$(st "$(ctr a).pid"); pb=$(st "$(ctr b).pid")
   run shimctl '{"cmd":"remove"}'
   [ "$status" -eq 0 ]
-  ! kill -0 "$SHIM_PID" 2>/dev/null || false
+  # The shim answers, then exits.
+  wait_for bash -c "! kill -0 $SHIM_PID"
   ! kill -0 "$pa" 2>/dev/null || false
   ! kill -0 "$pb" 2>/dev/null || false
   [ ! -e "$POD_DIR" ]
