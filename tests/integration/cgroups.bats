@@ -127,7 +127,8 @@ oom_kills() {
   run rt run --bundle "$BUNDLE" "$ID"
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ "$output" == *"Cpus_allowed_list:"*"0" ]]
+  # exactly cpu 0 (a suffix match would accept 0-10 or 10 on a host with 11+ cpus)
+  [[ "$output" =~ (^|$'\n')Cpus_allowed_list:[[:space:]]+0$ ]]
   update_config '.process.args = ["sleep", "100"]'
   rt run -d --bundle "$BUNDLE" "$ID"
   [ "$(cg_read cpuset cpuset.cpus cpuset.cpus)" = 0 ]

@@ -286,8 +286,10 @@ mount_line() {
 }
 
 @test "--no-pivot: the container runs in its rootfs without pivot_root" {
+  # A file only the host has: the container must not see it.
+  touch "$HOSTDIR/host-only"
   ctr_no_pivot() {
-    update_config '.process.args = ["sh", "-c", "ls /bin/busybox; [ -e /work ] || echo no-host; grep -c . /proc/self/mountinfo"]'
+    update_config '.process.args = ["sh", "-c", "ls /bin/busybox; [ -e '"$HOSTDIR/host-only"' ] || echo no-host; grep -c . /proc/self/mountinfo"]'
     rt run --no-pivot --bundle "$BUNDLE" "$CTR_PREFIX" 2>"$BATS_TEST_TMPDIR/err"
   }
   run ctr_no_pivot
