@@ -151,6 +151,9 @@ J
   run rt ps --format json "$CTR_PREFIX"
   [ "$status" -eq 0 ]
   jq -e "index($epid)" <<<"$output"
+  # The process from process.json ran.
+  for i in $(seq 100); do grep -qx from-process-json "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+  grep -qx from-process-json "$BATS_TEST_TMPDIR/out"
 }
 
 @test "ps lists the container's processes" {
@@ -166,12 +169,20 @@ J
 }
 
 @test "the container gets its own pid, uts, ipc, mount and network namespaces" {
-  update_config '.process.args = ["sh", "-c", "echo $$; hostname; ls /sys/class/net"]'
+  update_config '.process.args = ["sh", "-c", "echo $$; hostname; ls /sys/class/net; for n in pid uts ipc mnt net; do readlink /proc/self/ns/$n; done"]'
   run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+  echo "$output"
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = 1 ]
   [ "${lines[1]}" = podrun ]
   [ "${lines[2]}" = lo ]
+  # Every one of the five is a namespace of its own, not the host's.
+  local i=3 n
+  for n in pid uts ipc mnt net; do
+    [[ "${lines[i]}" == "$n:["*"]" ]]
+    [ "${lines[i]}" != "$(readlink "/proc/$$/ns/$n")" ]
+    i=$((i + 1))
+  done
 }
 
 @test "joining a namespace by path shares it" {
