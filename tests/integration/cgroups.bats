@@ -195,7 +195,7 @@ count_above() {
   rt run -d --bundle "$BUNDLE" "$ID"
   run rt update -r - "$ID" <<< '{"memory": {"limit": 33554432, "swap": 1000}}'
   echo "$output"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"memory.swap"* ]]
 }
 

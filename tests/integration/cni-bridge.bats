@@ -78,7 +78,7 @@ pod_ip() { ip netns exec "$1" ip -4 -o addr show dev "${2:-eth0}" | awk '{print 
   [ "$(ls "$CNI_DATA/brnet" | grep -c '^10\.')" -eq 1 ]
   # A different container cannot take an interface name that is not its own attachment.
   run cni "$NODE" "$BR" ADD other "$POD" eth0 "$c"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [ "$(json_code)" -eq 102 ]
   [ "$(ls "$CNI_DATA/brnet" | grep -c '^10\.')" -eq 1 ]
 }
@@ -137,7 +137,7 @@ pod_ip() { ip netns exec "$1" ip -4 -o addr show dev "${2:-eth0}" | awk '{print 
   [ "$status" -eq 0 ]
   ip netns exec "$POD" ip addr flush dev eth0
   run cni "$NODE" "$BR" CHECK c1 "$POD" eth0 "$checkconf"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [ "$(json_code)" -eq 100 ]
   # CHECK needs prevResult, and a version that has CHECK.
   run cni "$NODE" "$BR" CHECK c1 "$POD" eth0 "$c"

@@ -105,7 +105,7 @@ assert_host_untouched() {
   ln -s loop "$BUNDLE/rootfs/loop"
   add_mount '{"destination": "/loop/x", "type": "tmpfs", "source": "tmpfs"}'
   ctr 'true'
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$stderr" == *"loop"* ]]
   [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
   assert_host_untouched

@@ -135,7 +135,7 @@ teardown() {
   run rt exec "$CTR_PREFIX" cat /proc/1/cmdline
   [[ "$output" == sleep* ]]
   run rt exec "$CTR_PREFIX" /no/such/binary
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"/no/such/binary"* ]]
 }
 

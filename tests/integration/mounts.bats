@@ -309,7 +309,7 @@ mount_line() {
     cp "$BATS_TEST_TMPDIR/config.orig" "$BUNDLE/config.json"
     add_mount "${bad%%|*}"
     run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
-    [ "$status" -ne 0 ]
+    [ "$status" -eq 1 ]
     [[ "$output" == *"mounts[$n]${bad#*|}"* || "${bad#*|}" = "not supported" ]]
     [[ "$output" == *"${bad#*|}"* ]]
     [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
@@ -317,7 +317,7 @@ mount_line() {
   cp "$BATS_TEST_TMPDIR/config.orig" "$BUNDLE/config.json"
   update_config '.linux.rootfsPropagation = "sideways"'
   run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *linux.rootfsPropagation* ]]
   [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
 }

@@ -103,10 +103,10 @@ teardown() {
   run shimctl '{"cmd":"status"}'
   [ "$(echo "$output" | jq -r '.status.containerStatuses[0].state')" = running ]
   run shimctl '{"cmd":"nonsense"}'
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 2 ]
   echo "$output" | jq -e '.ok == false and (.error | test("unknown cmd"))'
   run shimctl '{"cmd":"stop","container":"nope"}'
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 2 ]
   # events: a stream until the client goes away
   timeout 10 "$SHIM" --pod-dir "$POD_DIR" --request '{"cmd":"events"}' > "$BATS_TEST_TMPDIR/events" &
   evpid=$!
@@ -156,7 +156,7 @@ teardown() {
   write_spec "[$(ctr_json a 'exec sleep 1000')]"
   start_shim
   run "$SHIM" --pod-dir "$POD_DIR"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"another shim already runs"* ]]
   bad=$BATS_TEST_TMPDIR/bad
   mkdir -p "$bad"
