@@ -64,3 +64,19 @@ wait_for_state() {
   echo "container $1 never reached state $2 (now: $(rt state "$1" 2>&1))" >&2
   return 1
 }
+
+# wait_for_trap PID SIGNUM [SigCgt|SigIgn]: waits (at most 10 s) until process PID catches
+# (SigCgt, the default) or ignores (SigIgn) signal SIGNUM, read from /proc/PID/status: a shell's
+# `trap` is in place, so a signal sent now meets the handler and not the default action.
+wait_for_trap() {
+  local pid=$1 sig=$2 field=${3:-SigCgt} i mask
+  for ((i = 0; i < 100; i++)); do
+    mask=$(awk -v f="$field:" '$1 == f { print $2 }' "/proc/$pid/status" 2>/dev/null)
+    if [ -n "$mask" ] && (((16#$mask >> (sig - 1)) & 1)); then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "process $pid never set up signal $sig in $field (now: ${mask:-no such process})" >&2
+  return 1
+}

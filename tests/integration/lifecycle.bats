@@ -72,6 +72,8 @@ teardown() {
   for sig in SIGTERM TERM 15; do
     rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
     wait_for_state "$CTR_PREFIX" running
+    # sh is the container's init: a TERM that comes before its trap is ignored.
+    wait_for_trap "$(rt state "$CTR_PREFIX" | jq -r .pid)" 15
     run rt delete "$CTR_PREFIX"
     [ "$status" -eq 1 ]
     [[ "$output" == *"--force"* ]]
@@ -318,7 +320,9 @@ J
   update_config '.root.readonly = false | .process.args = ["sh", "-c", "trap \"echo usr1 >> /tmp/got\" USR1; trap \"echo rt >> /tmp/got\" 36; while :; do sleep 0.1; done"]'
   rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
   wait_for_state "$CTR_PREFIX" running
-  sleep 0.3
+  pid=$(rt state "$CTR_PREFIX" | jq -r .pid)
+  wait_for_trap "$pid" 10
+  wait_for_trap "$pid" 36
   rt kill "$CTR_PREFIX" sigusr1
   rt kill "$CTR_PREFIX" RTMIN+2
   for i in $(seq 50); do [ "$(wc -l < "$BUNDLE/rootfs/tmp/got" 2>/dev/null)" = 2 ] && break; sleep 0.1; done

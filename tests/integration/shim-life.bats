@@ -69,7 +69,6 @@ teardown() {
     '{"terminationGracePeriodSeconds": 1}'
   start_shim
   wait_status "$(ctr polite).state == \"running\" and $(ctr stubborn).state == \"running\""
-  t0=$(date +%s%N)
   run shimctl '{"cmd":"stop","container":"polite"}'
   [ "$status" -eq 0 ]
   wait_status "$(ctr polite).state == \"terminated\""
@@ -84,9 +83,10 @@ teardown() {
   wait_status "$(ctr stubborn).state == \"terminated\""
   t2=$(date +%s%N)
   [ "$(st "$(ctr stubborn).exitCode")" = 137 ]
-  # The grace period was waited for (1 s), the polite one did not need it.
+  # The grace period was waited for (1 s). The polite one did not need it: its exit code 7 is
+  # its TERM trap's (a SIGKILL after the grace period would be 137), which no timing bound on a
+  # loaded machine shows as surely.
   [ $(( (t2 - t1) / 1000000 )) -ge 900 ]
-  [ $(( (t1 - t0) / 1000000 )) -lt 1500 ]
   # start brings a stopped container back.
   shimctl '{"cmd":"start","container":"polite"}'
   wait_status "$(ctr polite).state == \"running\" and $(ctr polite).restartCount == 1"
@@ -110,7 +110,7 @@ teardown() {
   # events: a stream until the client goes away
   timeout 10 "$SHIM" --pod-dir "$POD_DIR" --request '{"cmd":"events"}' > "$BATS_TEST_TMPDIR/events" &
   evpid=$!
-  sleep 0.3
+  wait_for grep -q '"ok":true' "$BATS_TEST_TMPDIR/events"
   shimctl '{"cmd":"stop","container":"a","timeoutSeconds":0}'
   wait_status "$(ctr a).state == \"terminated\""
   wait_for grep -q '"event":"exited"' "$BATS_TEST_TMPDIR/events"

@@ -84,7 +84,7 @@ A
                $(ctr_json sick 'exec sleep 1000' "{\"livenessProbe\": $fail}")]" \
     '{"terminationGracePeriodSeconds": 0.5}'
   start_shim
-  timeout 60 "$SHIM" --pod-dir "$POD_DIR" --request '{"cmd":"events"}' > "$BATS_TEST_TMPDIR/events" &
+  subscribe_events "$BATS_TEST_TMPDIR/events"
   wait_status "$(ctr sick).restartCount >= 1" 150
   [ "$(st "$(ctr fine).restartCount")" = 0 ]
   [ "$(st "$(ctr fine).state")" = running ]
@@ -98,7 +98,7 @@ A
   slow=$(probe '{"exec":{"command":["sleep","5"]}}' '{"timeoutSeconds": 0.3, "failureThreshold": 1}')
   write_spec "[$(ctr_json a 'exec sleep 1000' "{\"readinessProbe\": $slow}")]"
   start_shim
-  timeout 60 "$SHIM" --pod-dir "$POD_DIR" --request '{"cmd":"events"}' > "$BATS_TEST_TMPDIR/events" &
+  subscribe_events "$BATS_TEST_TMPDIR/events"
   wait_for grep -q "timed out after 300 ms" "$BATS_TEST_TMPDIR/events" || { cat "$BATS_TEST_TMPDIR/events"; false; }
   [ "$(st "$(ctr a).ready")" = false ]
 }
