@@ -54,6 +54,22 @@ standard_teardown() {
   fi
 }
 
+# bats' `run`, failing the test when the command's output holds a sanitizer report, even in a
+# test that expected the command to fail (ASan and UBSan exit non-zero, and the expected message
+# may be there too). tests/run-all.sh also sends every report to files of their own and fails the
+# file on any; this catches them where bats runs a file directly.
+if ! declare -F podrun_bats_run >/dev/null && declare -F run >/dev/null; then
+  eval "$(declare -f run | sed '1s/^run /podrun_bats_run /')"
+  run() {
+    podrun_bats_run "$@"
+    if [[ "$output" =~ ERROR:\ (AddressSanitizer|LeakSanitizer)|runtime\ error:|SUMMARY:\ [A-Za-z]+Sanitizer ]]; then
+      echo "a sanitizer report in the output of: $*" >&2
+      echo "$output" >&2
+      return 1
+    fi
+  }
+fi
+
 # wait_for_state ID STATE [TRIES]
 wait_for_state() {
   local i
