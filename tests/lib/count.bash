@@ -116,4 +116,5 @@ run_bats_file() {
   if compgen -G "$san/*" >/dev/null; then
     check_sanitizer_reports "[$tag] $base.bats" "$san"/*
   fi
+  rmdir "$san" 2>/dev/null || true
 }
