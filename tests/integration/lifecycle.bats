@@ -100,7 +100,11 @@ teardown() {
   pid=$(rt state "$CTR_PREFIX" | jq -r .pid)
   rt delete "$CTR_PREFIX"
   [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
-  sleep 0.1
+  # the process goes (or is a zombie) within a bounded wait, not a fixed sleep
+  for i in $(seq 100); do
+    [ ! -e "/proc/$pid" ] || [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && break
+    sleep 0.1
+  done
   [ ! -e "/proc/$pid" ] || [ "$(awk '{print $3}' /proc/$pid/stat)" = Z ]
 }
 
