@@ -54,7 +54,7 @@ check_run() {
 # check_sanitizer_reports NAME FILE...: a sanitizer report in any of FILE fails NAME, even if
 # the test that provoked it expected a failure and passed.
 check_sanitizer_reports() {
-  local name=$1 f hits
+  local name=$1 hits
   shift
   hits=$(grep -lE "$SANITIZER_PATTERN" "$@" 2>/dev/null || true)
   [ -n "$hits" ] || return 0
