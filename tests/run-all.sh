@@ -28,7 +28,7 @@ fi
 
 # A bare `! cmd` line never fails a bats test: reject it in every bats file and helper.
 echo "# bare '!' lines"
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086,SC2046,SC2012
 lint_files=${PODRUN_LINT_FILES:-$(ls $files $(for f in $files; do dirname "$f"; done | sort -u |
   sed 's|$|/*.bash|') "$top"/tests/lib/*.bash "$top"/tests/qemu/*.bats 2>/dev/null | sort -u)}
 # shellcheck disable=SC2086

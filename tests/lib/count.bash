@@ -60,8 +60,7 @@ check_sanitizer_reports() {
   [ -n "$hits" ] || return 0
   # shellcheck disable=SC2086
   grep -hE -B2 -A20 "$SANITIZER_PATTERN" $hits | head -n 60 >"${TMPDIR:-/tmp}/podrun-sanitizer.$$"
-  # shellcheck disable=SC2086
-  count_failure "$name: sanitizer report in $(echo $hits)" "${TMPDIR:-/tmp}/podrun-sanitizer.$$"
+  count_failure "$name: sanitizer report in ${hits//$'\n'/ }" "${TMPDIR:-/tmp}/podrun-sanitizer.$$"
   rm -f "${TMPDIR:-/tmp}/podrun-sanitizer.$$"
 }
 
