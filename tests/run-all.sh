@@ -8,26 +8,46 @@ export PODRUN_BUILD=${PODRUN_BUILD:-$top/build}
 logdir=${PODRUN_TEST_LOGS:-$top/tests/build/logs}
 mkdir -p "$logdir"
 passed=0 failed=0 skipped=0
-
-# Counts TAP result lines from a file into the totals.
-count_tap() {
-  local p f s
-  p=$(grep -cE '^ok [0-9]+' "$1" || true)
-  s=$(grep -ciE '^ok [0-9]+.*# skip' "$1" || true)
-  f=$(grep -cE '^not ok [0-9]+' "$1" || true)
-  passed=$((passed + p - s))
-  skipped=$((skipped + s))
-  failed=$((failed + f))
-}
+# count_tap, run_units, run_bats_file, check_run: the counting (tests/harness checks it).
+. "$top/tests/lib/count.bash"
+# The unit programs every build must have: one per tests/unit/test-*.c.
+unit_sources=${PODRUN_UNIT_SOURCES:-$top/tests/unit}
+# PODRUN_BATS_FILES: the bats files to run (default: all of tests/integration).
+files=${PODRUN_BATS_FILES:-$(ls "$top"/tests/integration/*.bats)}
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "the suite runs as root (namespaces, cgroups, mounts)" >&2
   exit 1
 fi
 
-. "$top/tests/lib/cgroup-parents.bash"
-podrun_parents_note
-trap podrun_parents_remove EXIT
+if [ -z "${PODRUN_SUITE_SELFTEST:-}" ]; then
+  . "$top/tests/lib/cgroup-parents.bash"
+  podrun_parents_note
+  trap podrun_parents_remove EXIT
+fi
+
+# A bare `! cmd` line never fails a bats test: reject it in every bats file and helper.
+echo "# bare '!' lines"
+# shellcheck disable=SC2086,SC2046,SC2012
+lint_files=${PODRUN_LINT_FILES:-$(ls $files $(for f in $files; do dirname "$f"; done | sort -u |
+  sed 's|$|/*.bash|') "$top"/tests/lib/*.bash "$top"/tests/qemu/*.bats 2>/dev/null | sort -u)}
+# shellcheck disable=SC2086
+"$top/tests/lib/lint-bang.sh" $lint_files >"$logdir/lint-bang.tap"
+rc=$?
+cat "$logdir/lint-bang.tap"
+count_tap "$logdir/lint-bang.tap"
+check_run "lint-bang.sh" "$rc" "$logdir/lint-bang.tap"
+
+# The counting itself: fake bats files and unit programs that fail in every way a real one can
+# must turn the summary red.
+if [ -z "${PODRUN_SUITE_SELFTEST:-}" ]; then
+  echo "# the suite's own counting (tests/harness)"
+  "$top/tests/harness/selftest.sh" >"$logdir/harness.tap" 2>"$logdir/harness.err"
+  rc=$?
+  sed "s/^\(not \)\?ok \([0-9]*\) /&[harness] /" "$logdir/harness.tap"
+  count_tap "$logdir/harness.tap"
+  check_run "tests/harness/selftest.sh" "$rc" "$logdir/harness.tap" "$logdir/harness.err"
+fi
 
 # Every build given runs the unit and bats tests: the plain one and, when present, the
 # ASan+UBSan one (an --enable-asan build must pass the suite too).
@@ -40,41 +60,32 @@ fi
 for build in $builds; do
   tag=$(basename "$build")
   export PODRUN_BUILD=$build
-  # ASan reports leaks and errors on stderr and fails the process: that fails the test.
+  # ASan and UBSan fail the process that has an error or a leak; run_bats_file also sends their
+  # reports to files, so that a report fails the file even where a test expected a failure.
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=87}
 
   echo "# unit tests ($tag)"
-  for t in "$build"/tests/unit/test-*; do
-    [ -x "$t" ] || continue
-    name=$(basename "$t")
-    "$t" > "$logdir/$tag-$name.tap" 2> "$logdir/$tag-$name.err"
-    rc=$?
-    sed "s/^\(not \)\?ok \([0-9]*\) /&[$tag] $name: /" "$logdir/$tag-$name.tap"
-    count_tap "$logdir/$tag-$name.tap"
-    if [ $rc -ne 0 ] && ! grep -q '^not ok' "$logdir/$tag-$name.tap"; then
-      echo "not ok - [$tag] $name exited with status $rc"; cat "$logdir/$tag-$name.err"
-      failed=$((failed + 1))
-    fi
-  done
+  run_units "$build" "$tag" "$unit_sources" "$logdir"
 
+  # One bats run per file, so that each file's exit status is known: a run killed part-way
+  # ("Executed 2 instead of expected 3 tests") or one that never started is a failure.
   echo "# integration tests ($tag)"
-  files=${PODRUN_BATS_FILES:-$(ls "$top"/tests/integration/*.bats)}
-  # shellcheck disable=SC2086
-  bats --tap $files 2>&1 | sed "s/^\(not \)\?ok \([0-9]*\) /&[$tag] /" | tee "$logdir/$tag-bats.tap"
-  count_tap "$logdir/$tag-bats.tap"
+  for f in $files; do
+    run_bats_file "$f" "$tag" "$logdir"
+  done
 done
 export PODRUN_BUILD=${builds%% *}
 
 if [ -z "${PODRUN_SKIP_V2_LANE:-}" ] && [ -x "$top/tests/qemu/run-v2-lane.sh" ]; then
+  # The lane's own health check first: a broken lane must not look like a cgroup failure.
+  echo "# the QEMU lane itself (tests/qemu/smoke.bats)"
+  run_bats_file "$top/tests/qemu/smoke.bats" qemu "$logdir"
   echo "# pure cgroup v2 lane (QEMU guest)"
   "$top/tests/qemu/run-v2-lane.sh" 2>&1 | tee "$logdir/v2-lane.tap"
   rc=${PIPESTATUS[0]}
   count_tap "$logdir/v2-lane.tap"
-  if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$logdir/v2-lane.tap"; then
-    echo "not ok - the cgroup v2 lane failed to run (status $rc)"
-    failed=$((failed + 1))
-  fi
+  check_run "the cgroup v2 lane" "$rc" "$logdir/v2-lane.tap"
   # This host's kernel lacks bridge VLAN filtering; the guest's Debian kernel has it, so the
   # CNI bridge's vlan path runs there.
   echo "# CNI bridge vlan in the QEMU guest"
@@ -82,10 +93,7 @@ if [ -z "${PODRUN_SKIP_V2_LANE:-}" ] && [ -x "$top/tests/qemu/run-v2-lane.sh" ];
     tests/integration/cni-bridge.bats 2>&1 | tee "$logdir/vlan-lane.tap"
   rc=${PIPESTATUS[0]}
   count_tap "$logdir/vlan-lane.tap"
-  if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$logdir/vlan-lane.tap"; then
-    echo "not ok - the vlan lane failed to run (status $rc)"
-    failed=$((failed + 1))
-  fi
+  check_run "the vlan lane" "$rc" "$logdir/vlan-lane.tap"
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

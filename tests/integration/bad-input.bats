@@ -18,8 +18,10 @@ expect_create_fails() {
   [ "$status" -eq 1 ]
   [[ "$output" == *"$1"* ]]
   [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
-  ! ls -d /sys/fs/cgroup/*/podrun/"$CTR_PREFIX" 2>/dev/null
-  ! grep -q "$BUNDLE" /proc/self/mountinfo
+  # The cgroup the create made is gone: /sys/fs/cgroup/podrun/ID on cgroup v2,
+  # /sys/fs/cgroup/*/podrun/ID on v1.
+  [ -z "$(ls -d /sys/fs/cgroup/podrun/"$CTR_PREFIX" /sys/fs/cgroup/*/podrun/"$CTR_PREFIX" 2>/dev/null)" ]
+  ! grep -q "$BUNDLE" /proc/self/mountinfo || false
 }
 
 @test "missing config.json" {

@@ -115,7 +115,7 @@ ROOT_AMB="CAP_NET_BIND_SERVICE"
   rm -f "$BUNDLE/rootfs/tmp/f"
   set_caps "$base" "$base" "$base" "" ""
   run rt run --bundle "$BUNDLE" "$CTR_PREFIX-without"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"Operation not permitted"* ]]
   [[ "$output" != *chowned* ]]
 }

@@ -70,7 +70,7 @@ ipam() { # ipam CMD ID IFNAME CONF [CNI_ARGS]
   for i in $(seq 1 50); do jq -r '.ips[0].address' "$BATS_TEST_TMPDIR/out.$i"; done | sort > "$BATS_TEST_TMPDIR/all"
   [ "$(wc -l < "$BATS_TEST_TMPDIR/all")" -eq 50 ]
   [ "$(sort -u "$BATS_TEST_TMPDIR/all" | wc -l)" -eq 50 ]
-  ! grep -q null "$BATS_TEST_TMPDIR/all"
+  ! grep -q null "$BATS_TEST_TMPDIR/all" || false
   [ "$(ls "$CNI_DATA/ipamnet" | grep -c '^10\.52\.')" -eq 50 ]
 }
 
@@ -99,9 +99,9 @@ ipam() { # ipam CMD ID IFNAME CONF [CNI_ARGS]
   [ "$(echo "$output" | jq -r '.ips[0].address')" = 10.54.0.79/24 ]
   # Taken by another attachment: our code 101, nothing allocated for d.
   run ipam ADD d eth0 "$(conf 1.1.0 "$base")" "IP=10.54.0.77"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [ "$(json_code)" -eq 101 ]
-  ! grep -rq '^d' "$CNI_DATA/ipamnet"/10.54.* 
+  ! grep -rq '^d' "$CNI_DATA/ipamnet"/10.54.* || false
   # Outside every range: invalid configuration.
   run ipam ADD e eth0 "$(conf 1.1.0 "$base")" "IP=10.99.0.1"
   [ "$(json_code)" -eq 7 ]
@@ -112,7 +112,7 @@ ipam() { # ipam CMD ID IFNAME CONF [CNI_ARGS]
   for i in 1 2 3 4 5; do run ipam ADD "x$i" eth0 "$c"; [ "$status" -eq 0 ]; done
   before=$(ls "$CNI_DATA/ipamnet" | sort)
   run ipam ADD full eth0 "$c"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [ "$(json_code)" -eq 11 ]
   [[ "$(echo "$output" | jq -r .msg)" == *"no IP addresses available in range set: 10.55.0.1-10.55.0.6"* ]]
   # The IPv6 set had room, but no address of it was kept for the failed attachment.
@@ -139,7 +139,7 @@ ipam() { # ipam CMD ID IFNAME CONF [CNI_ARGS]
   run ipam DEL a eth0 "$c"
   [ "$status" -eq 0 ]
   run ipam CHECK a eth0 "$c"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [ "$(json_code)" -eq 100 ]
   [ "$(grep -l 'eth1' "$CNI_DATA/ipamnet"/10.56.* | wc -l)" -eq 1 ]
   [ "$(grep -l 'eth0' "$CNI_DATA/ipamnet"/10.56.* 2>/dev/null | wc -l)" -eq 0 ]
@@ -163,7 +163,7 @@ ipam() { # ipam CMD ID IFNAME CONF [CNI_ARGS]
 
 @test "cni-ipam: bad input gets the spec's error codes" {
   run ipam ADD a eth0 '{not json'
-  [ "$status" -ne 0 ]; [ "$(json_code)" -eq 6 ]
+  [ "$status" -eq 1 ]; [ "$(json_code)" -eq 6 ]
   run ipam ADD a eth0 '{"name":"n","type":"x","ipam":{"subnet":"10.0.0.0/24"}}'
   [ "$(json_code)" -eq 1 ]
   run ipam ADD a eth0 "$(conf 2.0.0 '"subnet":"10.58.0.0/24"')"

@@ -19,13 +19,19 @@ teardown() {
   rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
   timeout 20 "$RUNTIME" --root "$STATE_ROOT" events --interval 300ms "$CTR_PREFIX" > "$BATS_TEST_TMPDIR/events" &
   ev=$!
-  for i in $(seq 100); do grep -q '"oom"' "$BATS_TEST_TMPDIR/events" && break; sleep 0.1; done
+  # Until the OOM event and at least two periodic stats lines are in (bounded).
+  for i in $(seq 150); do
+    grep -q '"oom"' "$BATS_TEST_TMPDIR/events" &&
+      [ "$(grep -c '"type":"stats"' "$BATS_TEST_TMPDIR/events")" -ge 2 ] && break
+    sleep 0.1
+  done
   kill "$ev" 2>/dev/null || true
   wait "$ev" || true
   cat "$BATS_TEST_TMPDIR/events" >&2
   grep -q '"type":"oom"' "$BATS_TEST_TMPDIR/events"
-  # at least one periodic stats event, each line valid JSON naming the container
-  jq -e 'select(.type == "stats") | .id' "$BATS_TEST_TMPDIR/events" | grep -q "$CTR_PREFIX"
+  # periodic stats events (at least two: a stream, not one line), each line valid JSON naming
+  # the container
+  [ "$(jq -r 'select(.type == "stats") | .id' "$BATS_TEST_TMPDIR/events" | grep -cx "$CTR_PREFIX")" -ge 2 ]
   jq -s -e 'all(.[]; .id == "'"$CTR_PREFIX"'")' "$BATS_TEST_TMPDIR/events"
 }
 

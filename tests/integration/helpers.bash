@@ -54,6 +54,22 @@ standard_teardown() {
   fi
 }
 
+# bats' `run`, failing the test when the command's output holds a sanitizer report, even in a
+# test that expected the command to fail (ASan and UBSan exit non-zero, and the expected message
+# may be there too). tests/run-all.sh also sends every report to files of their own and fails the
+# file on any; this catches them where bats runs a file directly.
+if ! declare -F podrun_bats_run >/dev/null && declare -F run >/dev/null; then
+  eval "$(declare -f run | sed '1s/^run /podrun_bats_run /')"
+  run() {
+    podrun_bats_run "$@"
+    if [[ "$output" =~ ERROR:\ (AddressSanitizer|LeakSanitizer)|runtime\ error:|SUMMARY:\ [A-Za-z]+Sanitizer ]]; then
+      echo "a sanitizer report in the output of: $*" >&2
+      echo "$output" >&2
+      return 1
+    fi
+  }
+fi
+
 # wait_for_state ID STATE [TRIES]
 wait_for_state() {
   local i
@@ -62,5 +78,21 @@ wait_for_state() {
     sleep 0.1
   done
   echo "container $1 never reached state $2 (now: $(rt state "$1" 2>&1))" >&2
+  return 1
+}
+
+# wait_for_trap PID SIGNUM [SigCgt|SigIgn]: waits (at most 10 s) until process PID catches
+# (SigCgt, the default) or ignores (SigIgn) signal SIGNUM, read from /proc/PID/status: a shell's
+# `trap` is in place, so a signal sent now meets the handler and not the default action.
+wait_for_trap() {
+  local pid=$1 sig=$2 field=${3:-SigCgt} i mask
+  for ((i = 0; i < 100; i++)); do
+    mask=$(awk -v f="$field:" '$1 == f { print $2 }' "/proc/$pid/status" 2>/dev/null)
+    if [ -n "$mask" ] && (((16#$mask >> (sig - 1)) & 1)); then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "process $pid never set up signal $sig in $field (now: ${mask:-no such process})" >&2
   return 1
 }

@@ -84,7 +84,7 @@ EOF
   [[ "$output" == *"timed out"* ]]
   [ $(($(date +%s) - start)) -lt 10 ]
   [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
-  ! pgrep -x -f "sleep 30" >/dev/null
+  ! pgrep -x -f "sleep 30" >/dev/null || false
 }
 
 @test "hook env and args are passed as given" {

@@ -128,7 +128,7 @@ blob_gets() {
   [ "$status" -eq 0 ]
   [ "$(pr image inspect "127.0.0.1:$REG_PORT/multi:1" | jq -r '.[0].Architecture')" = amd64 ]
   run pr pull "127.0.0.1:$REG_PORT/arm:1"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"no image for this platform (linux/amd64) in the index; it has: linux/arm64, linux/ppc64le"* ]]
 }
 
@@ -176,16 +176,16 @@ CONF
   [ "$status" -eq 0 ]
   pr image inspect "127.0.0.1:$REG_PORT/busybox:latest" > /dev/null
   run pr pull example.invalid/x
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"registry \`example.invalid\` is blocked"* ]]
   run pr pull "127.0.0.1:$REG_PORT/nosuch:1"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"manifest unknown"* ]]
 }
 
 @test "pull: plain HTTP only for insecure registries" {
   run pr pull "$FAKE2/busybox"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"https://$FAKE2/v2/busybox/manifests/latest"* ]]
   run pr pull --tls-verify=false "$FAKE2/busybox"
   [ "$status" -eq 0 ]
@@ -199,7 +199,7 @@ CONF
   echo wrong-digest > "$FAKE_MODE"
   run pr pull "$FAKE/busybox"
   echo "$output"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"digest mismatch: the data hashes to"* ]]
   [ -z "$(pr images -q)" ]
   layer=$(jq -r '.layers[0].digest' "$BUSYBOX_OCI/blobs/sha256/$(jq -r '.manifests[0].digest' "$BUSYBOX_OCI/index.json" | cut -d: -f2)")
@@ -210,7 +210,7 @@ CONF
 @test "pull: a manifest whose Docker-Content-Digest does not match is refused" {
   echo bad-manifest-digest > "$FAKE_MODE"
   run pr pull "$FAKE/busybox"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"manifest latest: digest mismatch: the registry says sha256:0000"* ]]
   [ -z "$(pr images -q)" ]
 }
@@ -219,7 +219,7 @@ CONF
   echo truncated > "$FAKE_MODE"
   run pr pull "$FAKE/busybox"
   echo "$output"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"download failed after 4 attempts"* ]]
   assert_store_empty
   [ -z "$(pr images -q)" ]
@@ -234,11 +234,11 @@ CONF
 @test "pull: 401 is a clear error; a bearer token is fetched with the auth file's credentials" {
   echo 401 > "$FAKE_MODE"
   run pr pull "$FAKE/busybox"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"401 Unauthorized"*"auth file has none"* ]]
   echo bearer > "$FAKE_MODE"
   run pr pull "$FAKE/busybox"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"token server"*"HTTP 401"* ]]
   printf '{"auths":{"%s":{"auth":"%s"}}}' "$FAKE" "$(printf user:secret | base64)" > "$REGISTRY_AUTH_FILE"
   run pr pull "$FAKE/busybox"
@@ -254,15 +254,15 @@ CONF
   echo "$output"
   [ "$status" -eq 0 ]
   run env -u REGISTRY_AUTH_FILE -u XDG_RUNTIME_DIR HOME="$BATS_TEST_TMPDIR/nohome" "$PODRUN" --images-root "$IMAGES_ROOT" pull "$FAKE/busybox"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"401 Unauthorized"* ]]
 }
 
 @test "pull: usage and reference errors" {
   run pr pull
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"usage: podrun pull"* ]]
   run pr pull 'bad//ref'
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"invalid image reference"* ]]
 }

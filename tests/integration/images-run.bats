@@ -52,9 +52,9 @@ bundle_from_image() {
   [ -L "$layer/bin/true" ] && [ ! -e "$layer/created" ]
   # run (not detached) deletes the container when its process exits, as runc does.
   run rt state "$CTR_PREFIX"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   pr image unmount "$CTR_PREFIX" "$CTR_DIR"
-  ! grep -q "$CTR_DIR" /proc/self/mountinfo
+  ! grep -q "$CTR_DIR" /proc/self/mountinfo || false
   [ ! -e "$CTR_DIR/upper" ] && [ ! -e "$CTR_DIR/work" ] && [ ! -e "$CTR_DIR/rootfs" ]
   [ ! -e "$IMAGES_ROOT/containers/$CTR_PREFIX" ]
 }
@@ -117,7 +117,7 @@ PY
   [ "$("$ROOTFS_TOOL" x user "$r" root:wheel)" = "0 10" ]
   [ "$("$ROOTFS_TOOL" x user "$r" "")" = "0 0" ]
   run "$ROOTFS_TOOL" x user "$r" nobody
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"user \`nobody\` is not in the image's /etc/passwd"* ]]
   run "$ROOTFS_TOOL" x user "$r" app:nogroup
   [[ "$output" == *"group \`nogroup\` is not in the image's /etc/group"* ]]

@@ -8,6 +8,8 @@ setup() {
 }
 
 teardown() {
+  # A terminal test that failed before the container took its terminal leaves recvtty waiting.
+  [ -z "${rpid:-}" ] || kill "$rpid" 2>/dev/null || true
   standard_teardown
 }
 
@@ -42,12 +44,14 @@ teardown() {
   [ "$(jq -r .ociVersion <<<"$output")" = 1.1.0 ]
   pid=$(jq -r .pid <<<"$output")
   [ "$pid" = "$(cat "$BATS_TEST_TMPDIR/pid")" ]
-  # in created state the process waits; it has not exec'd sleep yet
-  ! grep -q sleep "/proc/$pid/cmdline"
+  # in created state the process waits; it has not exec'd sleep yet (its command line may name
+  # the program it is about to run, so compare the whole of it)
+  [ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" != "sleep 100 " ]
 
   rt start "$CTR_PREFIX"
   wait_for_state "$CTR_PREFIX" running
-  grep -q sleep "/proc/$pid/cmdline"
+  for i in $(seq 100); do [ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" = "sleep 100 " ] && break; sleep 0.1; done
+  [ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" = "sleep 100 " ]
 
   run rt start "$CTR_PREFIX"
   [ "$status" -eq 1 ]
@@ -68,6 +72,8 @@ teardown() {
   for sig in SIGTERM TERM 15; do
     rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
     wait_for_state "$CTR_PREFIX" running
+    # sh is the container's init: a TERM that comes before its trap is ignored.
+    wait_for_trap "$(rt state "$CTR_PREFIX" | jq -r .pid)" 15
     run rt delete "$CTR_PREFIX"
     [ "$status" -eq 1 ]
     [[ "$output" == *"--force"* ]]
@@ -84,7 +90,7 @@ teardown() {
   rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
   pid=$(rt state "$CTR_PREFIX" | jq -r .pid)
   rt delete --force "$CTR_PREFIX"
-  [ ! -e "/proc/$pid" ] || ! grep -q sleep "/proc/$pid/cmdline"
+  [ ! -e "/proc/$pid" ] || ! grep -q sleep "/proc/$pid/cmdline" || false
   [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
 }
 
@@ -94,7 +100,11 @@ teardown() {
   pid=$(rt state "$CTR_PREFIX" | jq -r .pid)
   rt delete "$CTR_PREFIX"
   [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
-  sleep 0.1
+  # the process goes (or is a zombie) within a bounded wait, not a fixed sleep
+  for i in $(seq 100); do
+    [ ! -e "/proc/$pid" ] || [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && break
+    sleep 0.1
+  done
   [ ! -e "/proc/$pid" ] || [ "$(awk '{print $3}' /proc/$pid/stat)" = Z ]
 }
 
@@ -131,7 +141,7 @@ teardown() {
   run rt exec "$CTR_PREFIX" cat /proc/1/cmdline
   [[ "$output" == sleep* ]]
   run rt exec "$CTR_PREFIX" /no/such/binary
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"/no/such/binary"* ]]
 }
 
@@ -147,6 +157,9 @@ J
   run rt ps --format json "$CTR_PREFIX"
   [ "$status" -eq 0 ]
   jq -e "index($epid)" <<<"$output"
+  # The process from process.json ran.
+  for i in $(seq 100); do grep -qx from-process-json "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+  grep -qx from-process-json "$BATS_TEST_TMPDIR/out"
 }
 
 @test "ps lists the container's processes" {
@@ -162,12 +175,20 @@ J
 }
 
 @test "the container gets its own pid, uts, ipc, mount and network namespaces" {
-  update_config '.process.args = ["sh", "-c", "echo $$; hostname; ls /sys/class/net"]'
+  update_config '.process.args = ["sh", "-c", "echo $$; hostname; ls /sys/class/net; for n in pid uts ipc mnt net; do readlink /proc/self/ns/$n; done"]'
   run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+  echo "$output"
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = 1 ]
   [ "${lines[1]}" = podrun ]
   [ "${lines[2]}" = lo ]
+  # Every one of the five is a namespace of its own, not the host's.
+  local i=3 n
+  for n in pid uts ipc mnt net; do
+    [[ "${lines[i]}" == "$n:["*"]" ]]
+    [ "${lines[i]}" != "$(readlink "/proc/$$/ns/$n")" ]
+    i=$((i + 1))
+  done
 }
 
 @test "joining a namespace by path shares it" {
@@ -215,7 +236,7 @@ J
 @test "a terminal is handed over through --console-socket" {
   update_config '.process.terminal = true | .process.args = ["sh", "-c", "tty; echo TERM_OK"]'
   sock=$BATS_TEST_TMPDIR/console.sock
-  "$PODRUN_BUILD/tests/lib/recvtty" "$sock" > "$BATS_TEST_TMPDIR/tty.out" &
+  "$PODRUN_BUILD/tests/lib/recvtty" "$sock" > "$BATS_TEST_TMPDIR/tty.out" 3>&- &
   rpid=$!
   for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.05; done
   rt create --console-socket "$sock" --bundle "$BUNDLE" "$CTR_PREFIX"
@@ -223,6 +244,25 @@ J
   wait "$rpid"
   grep -q '/dev/pts/0' "$BATS_TEST_TMPDIR/tty.out"
   grep -q TERM_OK "$BATS_TEST_TMPDIR/tty.out"
+}
+
+# A create that fails leaves recvtty waiting for a terminal that never comes: it must give up
+# on its own and not hold bats' output (fd 3), or the whole suite hangs without a summary.
+@test "recvtty gives up after its timeout and holds no inherited descriptor" {
+  local start=$SECONDS
+  RECVTTY_TIMEOUT=1 "$PODRUN_BUILD/tests/lib/recvtty" "$BATS_TEST_TMPDIR/none.sock" \
+    >"$BATS_TEST_TMPDIR/out" 2>&1 7>"$BATS_TEST_TMPDIR/held" &
+  rpid=$!
+  for i in $(seq 100); do [ -S "$BATS_TEST_TMPDIR/none.sock" ] && break; sleep 0.05; done
+  [ -S "$BATS_TEST_TMPDIR/none.sock" ]
+  # Its own listening socket is the only descriptor above stderr.
+  [ "$(ls "/proc/$rpid/fd" | sort -n | tr '\n' ' ')" = "0 1 2 3 " ]
+  [[ "$(readlink "/proc/$rpid/fd/3")" == socket:* ]]
+  wait "$rpid" && st=0 || st=$?
+  rpid=
+  [ "$st" -eq 124 ]
+  [ $((SECONDS - start)) -lt 30 ]
+  grep -q "timed out" "$BATS_TEST_TMPDIR/out"
 }
 
 @test "create without --console-socket refuses a terminal" {
@@ -284,7 +324,9 @@ J
   update_config '.root.readonly = false | .process.args = ["sh", "-c", "trap \"echo usr1 >> /tmp/got\" USR1; trap \"echo rt >> /tmp/got\" 36; while :; do sleep 0.1; done"]'
   rt run -d --bundle "$BUNDLE" "$CTR_PREFIX"
   wait_for_state "$CTR_PREFIX" running
-  sleep 0.3
+  pid=$(rt state "$CTR_PREFIX" | jq -r .pid)
+  wait_for_trap "$pid" 10
+  wait_for_trap "$pid" 36
   rt kill "$CTR_PREFIX" sigusr1
   rt kill "$CTR_PREFIX" RTMIN+2
   for i in $(seq 50); do [ "$(wc -l < "$BUNDLE/rootfs/tmp/got" 2>/dev/null)" = 2 ] && break; sleep 0.1; done
@@ -330,7 +372,7 @@ J
 @test "a relative --console-socket and --pid-file are the caller's paths" {
   update_config '.process.terminal = true | .process.args = ["sh", "-c", "echo TERM_OK"]'
   cd "$BATS_TEST_TMPDIR"
-  "$PODRUN_BUILD/tests/lib/recvtty" console.sock > tty.out &
+  "$PODRUN_BUILD/tests/lib/recvtty" console.sock > tty.out 3>&- &
   rpid=$!
   for i in $(seq 50); do [ -S console.sock ] && break; sleep 0.05; done
   rt create --console-socket console.sock --pid-file rel.pid --bundle "$BUNDLE" "$CTR_PREFIX"

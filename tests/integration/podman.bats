@@ -294,7 +294,7 @@ report_frozen_tasks() {
   pgrep -f -- "conmon.*-c $id" >/dev/null
   # a running container needs --force
   run pm rm ctr-rm
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 2 ]
   run pm rm -f -t 0 ctr-rm
   [ "$status" -eq 0 ]
   [ -z "$(pm ps -aq)" ]

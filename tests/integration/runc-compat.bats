@@ -180,7 +180,8 @@ run_both_fg() {
   job_peer=$!
   wait_status rt "$OURS" running
   wait_status peer "$PEER" running
-  sleep 0.2 # let sh install its trap
+  wait_for_trap "$(rt state "$OURS" | jq -r .pid)" 15
+  wait_for_trap "$(peer state "$PEER" | jq -r .pid)" 15
   rt kill "$OURS" TERM
   peer kill "$PEER" TERM
   wait "$job_ours" && st_ours=0 || st_ours=$?
@@ -291,7 +292,12 @@ run_both_fg() {
   update_config '.process.args = ["sh", "-c", "trap \"\" HUP USR1; trap \"exit 0\" TERM; while :; do sleep 0.1; done"]'
   rt run -d --bundle "$BUNDLE" "$OURS"
   peer run -d --bundle "$BUNDLE" "$PEER"
-  sleep 0.2
+  # Both shells' traps are in place (HUP and USR1 ignored, TERM caught).
+  for pid in "$(rt state "$OURS" | jq -r .pid)" "$(peer state "$PEER" | jq -r .pid)"; do
+    wait_for_trap "$pid" 1 SigIgn
+    wait_for_trap "$pid" 10 SigIgn
+    wait_for_trap "$pid" 15
+  done
   for sig in HUP SIGHUP 1 USR1 SIGUSR1 10; do
     run rt kill "$OURS" "$sig"
     so=$status

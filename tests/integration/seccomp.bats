@@ -120,7 +120,7 @@ bad_profile() {
   [[ "$output" == *"$2"* ]]
   [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
   run rt state "$CTR_PREFIX"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
 }
 
 @test "seccomp: an unknown action fails create, naming the field" {

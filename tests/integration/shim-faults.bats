@@ -105,8 +105,8 @@ teardown() {
   run shimctl '{"cmd":"status"}'
   [ "$status" -eq 0 ]
   # The hung runtime and what it forked are gone.
-  ! pgrep -f "shim-fake-runtime.sh --root $STATE_ROOT" >/dev/null
-  ! pgrep -P "$SHIM_PID" sleep >/dev/null
+  ! pgrep -f "shim-fake-runtime.sh --root $STATE_ROOT" >/dev/null || false
+  ! pgrep -P "$SHIM_PID" sleep >/dev/null || false
   unset FAKE_RUNTIME_HANG
   run shimctl '{"cmd":"remove"}'
   [ ! -e "$POD_DIR" ]

@@ -45,9 +45,10 @@ teardown() {
   pa=$(st "$(ctr a).pid"); pb=$(st "$(ctr b).pid")
   run shimctl '{"cmd":"remove"}'
   [ "$status" -eq 0 ]
-  ! kill -0 "$SHIM_PID" 2>/dev/null
-  ! kill -0 "$pa" 2>/dev/null
-  ! kill -0 "$pb" 2>/dev/null
+  # The shim answers, then exits.
+  wait_for bash -c "! kill -0 $SHIM_PID"
+  ! kill -0 "$pa" 2>/dev/null || false
+  ! kill -0 "$pb" 2>/dev/null || false
   [ ! -e "$POD_DIR" ]
   [ -z "$(ls "$STATE_ROOT")" ]
   # Logs stay for whoever removes the pod's log dir.
@@ -70,7 +71,6 @@ teardown() {
     '{"terminationGracePeriodSeconds": 1}'
   start_shim
   wait_status "$(ctr polite).state == \"running\" and $(ctr stubborn).state == \"running\""
-  t0=$(date +%s%N)
   run shimctl '{"cmd":"stop","container":"polite"}'
   [ "$status" -eq 0 ]
   wait_status "$(ctr polite).state == \"terminated\""
@@ -85,9 +85,10 @@ teardown() {
   wait_status "$(ctr stubborn).state == \"terminated\""
   t2=$(date +%s%N)
   [ "$(st "$(ctr stubborn).exitCode")" = 137 ]
-  # The grace period was waited for (1 s), the polite one did not need it.
+  # The grace period was waited for (1 s). The polite one did not need it: its exit code 7 is
+  # its TERM trap's (a SIGKILL after the grace period would be 137), which no timing bound on a
+  # loaded machine shows as surely.
   [ $(( (t2 - t1) / 1000000 )) -ge 900 ]
-  [ $(( (t1 - t0) / 1000000 )) -lt 1500 ]
   # start brings a stopped container back.
   shimctl '{"cmd":"start","container":"polite"}'
   wait_status "$(ctr polite).state == \"running\" and $(ctr polite).restartCount == 1"
@@ -104,14 +105,14 @@ teardown() {
   run shimctl '{"cmd":"status"}'
   [ "$(echo "$output" | jq -r '.status.containerStatuses[0].state')" = running ]
   run shimctl '{"cmd":"nonsense"}'
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 2 ]
   echo "$output" | jq -e '.ok == false and (.error | test("unknown cmd"))'
   run shimctl '{"cmd":"stop","container":"nope"}'
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 2 ]
   # events: a stream until the client goes away
   timeout 10 "$SHIM" --pod-dir "$POD_DIR" --request '{"cmd":"events"}' > "$BATS_TEST_TMPDIR/events" &
   evpid=$!
-  sleep 0.3
+  wait_for grep -q '"ok":true' "$BATS_TEST_TMPDIR/events"
   shimctl '{"cmd":"stop","container":"a","timeoutSeconds":0}'
   wait_status "$(ctr a).state == \"terminated\""
   wait_for grep -q '"event":"exited"' "$BATS_TEST_TMPDIR/events"
@@ -152,7 +153,7 @@ teardown() {
   write_spec "[$(ctr_json a 'exec sleep 1000')]"
   start_shim
   run "$SHIM" --pod-dir "$POD_DIR"
-  [ "$status" -ne 0 ]
+  [ "$status" -eq 1 ]
   [[ "$output" == *"another shim already runs"* ]]
   bad=$BATS_TEST_TMPDIR/bad
   mkdir -p "$bad"

@@ -25,11 +25,15 @@ probe() { # probe HANDLER_JSON [EXTRA_JSON]: 0.3 s period unless EXTRA says othe
   write_spec "[$(ctr_json good "$HTTPD" "{\"readinessProbe\": $good}"),
                $(ctr_json bad "$HTTPD" "{\"readinessProbe\": $bad}")]"
   start_shim
+  subscribe_events "$BATS_TEST_TMPDIR/events"
   wait_status "$(ctr good).ready == true"
   [ "$(st "$(ctr bad).state")" = running ]
-  [ "$(st "$(ctr bad).ready")" = false ]
-  # Readiness never restarts.
-  sleep 1.5
+  # "not ready" is where a container starts: the probe must have run and failed, past its
+  # failure threshold (3), and readiness never restarts.
+  wait_for count_events "$BATS_TEST_TMPDIR/events" 4 \
+    '"container":"bad","event":"probe-failed","message":"readiness probe failed \([0-9]+/3\): .*404' ||
+    { cat "$BATS_TEST_TMPDIR/events"; false; }
+  ! grep -q '"container":"good","event":"probe-failed"' "$BATS_TEST_TMPDIR/events" || false
   [ "$(st "$(ctr bad).ready")" = false ]
   [ "$(st "$(ctr bad).restartCount")" = 0 ]
   [ "$(st "$(ctr good).ready")" = true ]
@@ -64,8 +68,11 @@ A
   write_spec "[$(ctr_json a 'ip link set lo up; exec nc -ll -p 9000 -e true' "{\"readinessProbe\": $up}"),
                $(ctr_json b 'ip link set lo up; exec nc -ll -p 9000 -e true' "{\"readinessProbe\": $down}")]"
   start_shim
+  subscribe_events "$BATS_TEST_TMPDIR/events"
   wait_status "$(ctr a).ready == true"
-  sleep 1
+  # "not ready" is where b starts: its probe must have run and failed.
+  wait_for count_events "$BATS_TEST_TMPDIR/events" 3 '"container":"b","event":"probe-failed","message":"readiness probe failed' ||
+    { cat "$BATS_TEST_TMPDIR/events"; false; }
   [ "$(st "$(ctr b).ready")" = false ]
   [ "$(st "$(ctr b).state")" = running ]
 }
@@ -77,7 +84,7 @@ A
                $(ctr_json sick 'exec sleep 1000' "{\"livenessProbe\": $fail}")]" \
     '{"terminationGracePeriodSeconds": 0.5}'
   start_shim
-  timeout 60 "$SHIM" --pod-dir "$POD_DIR" --request '{"cmd":"events"}' > "$BATS_TEST_TMPDIR/events" &
+  subscribe_events "$BATS_TEST_TMPDIR/events"
   wait_status "$(ctr sick).restartCount >= 1" 150
   [ "$(st "$(ctr fine).restartCount")" = 0 ]
   [ "$(st "$(ctr fine).state")" = running ]
@@ -91,7 +98,7 @@ A
   slow=$(probe '{"exec":{"command":["sleep","5"]}}' '{"timeoutSeconds": 0.3, "failureThreshold": 1}')
   write_spec "[$(ctr_json a 'exec sleep 1000' "{\"readinessProbe\": $slow}")]"
   start_shim
-  timeout 60 "$SHIM" --pod-dir "$POD_DIR" --request '{"cmd":"events"}' > "$BATS_TEST_TMPDIR/events" &
+  subscribe_events "$BATS_TEST_TMPDIR/events"
   wait_for grep -q "timed out after 300 ms" "$BATS_TEST_TMPDIR/events" || { cat "$BATS_TEST_TMPDIR/events"; false; }
   [ "$(st "$(ctr a).ready")" = false ]
 }

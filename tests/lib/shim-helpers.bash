@@ -87,6 +87,18 @@ wait_status() {
   return 1
 }
 
+# subscribe_events FILE: streams the shim's events into FILE (for at most 60 s), and returns
+# once the subscription is in place (its first line, {"ok":true}), so no event after it is missed.
+subscribe_events() {
+  timeout 60 "$SHIM" --pod-dir "$POD_DIR" --request '{"cmd":"events"}' >"$1" &
+  wait_for grep -q '"ok":true' "$1" || { cat "$1" >&2; return 1; }
+}
+
+# count_events FILE N PATTERN: FILE holds at least N lines that match PATTERN (grep -E).
+count_events() {
+  [ "$(grep -cE -- "$3" "$1")" -ge "$2" ]
+}
+
 # wait_for CMD...: retries a command for up to 10 s
 wait_for() {
   local i

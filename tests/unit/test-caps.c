@@ -200,9 +200,7 @@ static bool can_apply(void)
 static void test_apply_sets(void)
 {
     if (!can_apply()) {
-        printf("# skip test_apply_sets: needs CAP_SETPCAP, CAP_CHOWN, CAP_KILL, "
-               "CAP_NET_BIND_SERVICE and CAP_NET_RAW\n");
-        return;
+        SKIP("needs CAP_SETPCAP, CAP_CHOWN, CAP_KILL, CAP_NET_BIND_SERVICE and CAP_NET_RAW");
     }
     struct rt_caps *c = NULL;
     CHECK(parse("{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\","
@@ -227,9 +225,7 @@ static void test_apply_sets(void)
 static void test_ambient_not_inheritable_is_skipped(void)
 {
     if (!can_apply()) {
-        printf("# skip test_ambient_not_inheritable_is_skipped: needs CAP_SETPCAP, CAP_CHOWN, "
-               "CAP_KILL, CAP_NET_BIND_SERVICE and CAP_NET_RAW\n");
-        return;
+        SKIP("needs CAP_SETPCAP, CAP_CHOWN, CAP_KILL, CAP_NET_BIND_SERVICE and CAP_NET_RAW");
     }
     struct rt_caps *c = NULL;
     /* CAP_KILL is permitted but not inheritable: a warning, not an error, and not raised. */
@@ -252,9 +248,7 @@ static void test_ambient_not_inheritable_is_skipped(void)
 static void test_null_drops_everything(void)
 {
     if (!can_apply()) {
-        printf("# skip test_null_drops_everything: needs CAP_SETPCAP, CAP_CHOWN, CAP_KILL, "
-               "CAP_NET_BIND_SERVICE and CAP_NET_RAW\n");
-        return;
+        SKIP("needs CAP_SETPCAP, CAP_CHOWN, CAP_KILL, CAP_NET_BIND_SERVICE and CAP_NET_RAW");
     }
     struct rt_caps *c = NULL;
     CHECK(parse(NULL, &c, NULL) == 0);

@@ -671,8 +671,7 @@ static void test_real_v2_lifecycle(void)
 {
     const char *root = real_cgroup2();
     if (!root) {
-        fprintf(stderr, "# skip test_real_v2_lifecycle: needs root and a cgroup2 mount\n");
-        return;
+        SKIP("needs root and a cgroup2 mount");
     }
     cg_test_set_unified_root(root);
     int go[2], res[2];
@@ -752,8 +751,7 @@ static void test_real_create_failure_cleans_up(void)
 {
     const char *root = real_cgroup2();
     if (!root) {
-        fprintf(stderr, "# skip test_real_create_failure_cleans_up: needs root and cgroup2\n");
-        return;
+        SKIP("needs root and a cgroup2 mount");
     }
     cg_test_set_unified_root(root);
     _cleanup_free_ char *cfg =

@@ -410,8 +410,7 @@ static int prepare_child(const char *root)
 static void test_prepare_symlink_escape(void)
 {
     if (geteuid() != 0) {
-        fprintf(stderr, "# skipped: needs root for a mount namespace\n");
-        return;
+        SKIP("needs root for a mount namespace");
     }
     _cleanup_free_ char *outside = NULL;
     _cleanup_free_ char *root = make_root(&outside);
@@ -494,8 +493,7 @@ static int prepare_userns_child(const char *root, const char *src)
 static void test_prepare_in_userns(void)
 {
     if (geteuid() != 0) {
-        fprintf(stderr, "# skipped: needs root for namespaces\n");
-        return;
+        SKIP("needs root for namespaces");
     }
     _cleanup_free_ char *outside = NULL;
     _cleanup_free_ char *root = make_root(&outside);

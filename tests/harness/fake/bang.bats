@@ -1,0 +1,7 @@
+#!/usr/bin/env bats
+# Fake: a `! cmd` line that should fail its test but cannot (bats ignores it), so the test passes.
+
+@test "the file is gone" {
+  ! true
+  [ 1 -eq 1 ]
+}
