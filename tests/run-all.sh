@@ -38,6 +38,17 @@ cat "$logdir/lint-bang.tap"
 count_tap "$logdir/lint-bang.tap"
 check_run "lint-bang.sh" "$rc" "$logdir/lint-bang.tap"
 
+# The layout DESIGN.md draws: a file may include another folder's header only along an arrow
+# of its "Include boundaries" table.
+if [ -z "${PODRUN_SUITE_SELFTEST:-}" ]; then
+  echo "# include boundaries (DESIGN.md)"
+  "$top/tests/lib/check-includes.sh" "$top" >"$logdir/includes.tap" 2>"$logdir/includes.err"
+  rc=$?
+  cat "$logdir/includes.tap"
+  count_tap "$logdir/includes.tap"
+  check_run "tests/lib/check-includes.sh" "$rc" "$logdir/includes.tap" "$logdir/includes.err"
+fi
+
 # The counting itself: fake bats files and unit programs that fail in every way a real one can
 # must turn the summary red.
 if [ -z "${PODRUN_SUITE_SELFTEST:-}" ]; then

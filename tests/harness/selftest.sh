@@ -114,5 +114,33 @@ suite bang "test-pass" "test-pass" bang.bats
 expect "a bare '! cmd' line is a failure, reported with file:line" \
   "2 passed, 1 failed, 1 skipped" 1 "fake/bang.bats:5:   ! true"
 
+# The include-boundary check fails a file that includes across a boundary DESIGN.md does not
+# draw, and passes the same tree once the table draws it.
+tree=$work/includes
+mkdir -p "$tree/common" "$tree/cni" "$tree/shim"
+printf '#include "util.h"\n' >"$tree/common/util.c"
+: >"$tree/common/util.h"
+: >"$tree/cni/cni.h"
+printf '#include "util.h"\n#include "cni/cni.h"\n' >"$tree/shim/probe.c"
+design() {
+  printf '# design\n## Include boundaries\n| folder | may include headers of |\n|---|---|\n'
+  printf '| `common` | nothing |\n| `cni` | `common` |\n| `shim` | %s |\n## Next\n' "$1"
+}
+design '`common`' >"$tree/DESIGN.md"
+(cd "$tree" && git init -q && git add -A) >/dev/null 2>&1
+"$top/tests/lib/check-includes.sh" "$tree" >"$work/includes.out" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] && grep -qF 'shim/probe.c:2 includes "cni/cni.h" from cni/' "$work/includes.out"; then
+  ok "an include across a boundary DESIGN.md does not draw is a failure, named by file:line"
+else
+  not_ok "an include across a boundary is a failure (status $rc)" "$work/includes.out"
+fi
+design '`common`, `cni`' >"$tree/DESIGN.md"
+if "$top/tests/lib/check-includes.sh" "$tree" >"$work/includes.out" 2>&1; then
+  ok "the same include passes once DESIGN.md draws the arrow"
+else
+  not_ok "an include DESIGN.md draws passes" "$work/includes.out"
+fi
+
 echo "1..$n"
 exit "$bad"
