@@ -28,7 +28,10 @@
 static image_store *store;
 static struct pull_options opts;
 static char *ref;
-static const uint8_t *cur_data;
+/* The input the registry thread serves: a copy of the fuzzer's, under lock, so that a
+ * connection still being answered when images_pull returns never reads a freed input. */
+static pthread_mutex_t serving = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *cur_data;
 static size_t cur_size;
 static int listen_fd = -1;
 
@@ -112,7 +115,9 @@ static void *server(void *arg)
         int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0)
             continue;
+        pthread_mutex_lock(&serving);
         serve(fd);
+        pthread_mutex_unlock(&serving);
         shutdown(fd, SHUT_WR);
         close(fd);
     }
@@ -160,8 +165,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return -1;
     if (!store)
         setup();
-    cur_data = data;
+    pthread_mutex_lock(&serving);
+    free(cur_data);
+    cur_data = xmalloc(size + 1);
+    memcpy(cur_data, data, size);
     cur_size = size;
+    pthread_mutex_unlock(&serving);
     image_rec rec = {0};
     pr_error *err = NULL;
     if (images_pull(store, ref, &opts, &rec, &err) == 0)

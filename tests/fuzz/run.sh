@@ -25,7 +25,10 @@ art=$build/tests/fuzz/artifacts
 mkdir -p "$work" "$art"
 dict=()
 [ -f "$src/tests/fuzz/dict/$t.dict" ] && dict=(-dict="$src/tests/fuzz/dict/$t.dict")
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/podrun-fuzz-$t.XXXXXX")
+# Scratch on tmpfs when there is one: the image store targets fsync every blob they write.
+tmp=${TMPDIR:-/tmp}
+[ -d /dev/shm ] && [ -w /dev/shm ] && tmp=/dev/shm
+scratch=$(mktemp -d "$tmp/podrun-fuzz-$t.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 exec_rc=0
 TMPDIR=$scratch "$bin" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
