@@ -33,7 +33,7 @@ for t in "${targets[@]}"; do
   n=$((n + 1))
   bin=$build/tests/fuzz/fuzz-$t
   if [ ! -x "$bin" ]; then
-    echo "not ok $n fuzz-$t # $bin is missing (configure with --enable-fuzzing)"
+    echo "not ok $n fuzz-$t: $bin is missing (configure with --enable-fuzzing)"
     failed=$((failed + 1))
     continue
   fi
@@ -49,10 +49,10 @@ for t in "${targets[@]}"; do
   cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1)
   execs=$(grep -Eo 'stat::number_of_executed_units: [0-9]+' "$log" | grep -Eo '[0-9]+$')
   if [ "$rc" -eq 0 ]; then
-    echo "ok $n fuzz-$t # ${execs:-?} executions, ${cov:-cov: ?} edges, $((SECONDS - start)) s"
+    echo "ok $n fuzz-$t: ${execs:-?} executions, ${cov:-cov: ?} edges, $((SECONDS - start)) s"
   else
     failed=$((failed + 1))
-    echo "not ok $n fuzz-$t # exit status $rc"
+    echo "not ok $n fuzz-$t: exit status $rc"
     grep -E 'ERROR|SUMMARY|fuzz:|Test unit written|#[0-9]+ +in ' "$log" | head -20 | sed 's/^/# /'
     for a in "$work/$t"/crash-* "$work/$t"/leak-* "$work/$t"/timeout-* "$work/$t"/oom-*; do
       [ -f "$a" ] || continue
