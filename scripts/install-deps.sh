@@ -4,7 +4,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-BUILD_PKGS=(build-essential autoconf automake libtool pkg-config
+BUILD_PKGS=(build-essential autoconf automake libtool pkg-config clang
   libseccomp-dev libcap-dev libyajl-dev libsystemd-dev libssl-dev
   libarchive-dev libcurl4-openssl-dev libmnl-dev libnftnl-dev libyaml-dev libzstd-dev)
 TEST_PKGS=(bats jq busybox-static iproute2 time util-linux procps psmisc
