@@ -88,6 +88,22 @@ for build in $builds; do
 done
 export PODRUN_BUILD=${builds%% *}
 
+# The fuzz targets over their corpus and a fixed number of mutations: a parser that regressed on
+# an input the corpus holds fails here (tests/fuzz/README.md runs them longer).
+fuzz_build=${PODRUN_FUZZ_BUILD:-}
+if [ -z "$fuzz_build" ] && [ -z "${PODRUN_SUITE_SELFTEST:-}" ] && [ -z "${PODRUN_BUILDS:-}" ] &&
+  [ -d "$top/build-fuzz/tests/fuzz" ]; then
+  fuzz_build=$top/build-fuzz
+fi
+if [ -n "$fuzz_build" ]; then
+  echo "# fuzz targets ($(basename "$fuzz_build"))"
+  PODRUN_FUZZ_BUILD=$fuzz_build "$top/tests/fuzz/run-all.sh" >"$logdir/fuzz.tap" 2>"$logdir/fuzz.err"
+  rc=$?
+  sed "s/^\(not \)\?ok \([0-9]*\) /&[fuzz] /" "$logdir/fuzz.tap"
+  count_tap "$logdir/fuzz.tap"
+  check_run "tests/fuzz/run-all.sh" "$rc" "$logdir/fuzz.tap" "$logdir/fuzz.err"
+fi
+
 if [ -z "${PODRUN_SKIP_V2_LANE:-}" ] && [ -x "$top/tests/qemu/run-v2-lane.sh" ]; then
   # The lane's own health check first: a broken lane must not look like a cgroup failure.
   echo "# the QEMU lane itself (tests/qemu/smoke.bats)"

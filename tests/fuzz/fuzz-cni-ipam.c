@@ -29,7 +29,7 @@ static void exercise_store(ipam_conf *c, const cni_conf *conf)
     c->dir = xasprintf("%s/%s", store, conf->name);
     cni_result res = {0};
     pr_error *err = NULL;
-    if (ipam_add(c, id, ifname, &res, &err) == 0) {
+    if (ipam_add(c, id, ifname, NULL, &res, &err) == 0) {
         free(cni_result_json(&res, conf->version));
         ipam_check(c, id, ifname, NULL);
         ipam_status(c, NULL);

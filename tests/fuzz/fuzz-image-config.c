@@ -2,10 +2,11 @@
  * the scratch directory (store_put_blob), then read back by images_config_info (created,
  * rootfs.diff_ids) and images_process_config (Entrypoint, Cmd, Env, User resolved through a
  * fixed /etc/passwd and /etc/group, Labels ...), and turned into runtime config pieces by
- * images_runtime_config_json. The blob is removed after each input. */
+ * the pod manager's runtime config builder (pods_bundle_config). The blob is removed after each input. */
 #include "fuzz-common.h"
 #include "images.h"
 #include "overlay.h"
+#include "pods/pods.h"
 #include "store.h"
 #include "util.h"
 
@@ -53,7 +54,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     image_rec rec = {.config = digest};
     image_process p = {0};
     if (images_process_config(store, &rec, rootfs, &p, &e2) == 0) {
-        free(images_runtime_config_json(&p, rootfs));
+        struct pods_container_config c = {.rootfs = rootfs, .image = &p};
+        _cleanup_free_ char *json = NULL;
+        _cleanup_error_ pr_error *e3 = NULL;
+        if (pods_bundle_config(&c, &json, &e3) < 0 && !e3)
+            fuzz_fail("pods_bundle_config failed without an error");
         image_process_clear(&p);
     } else if (!e2) {
         fuzz_fail("images_process_config failed without an error");
