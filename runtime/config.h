@@ -36,6 +36,7 @@ struct rt_config {
     struct rt_idmap *uid_maps, *gid_maps;
     size_t n_uid_maps, n_gid_maps;
     yajl_val linux_obj, hooks, annotations, sysctl, time_offsets;
+    yajl_val net_devices; /* linux.netDevices, checked */
     bool has_personality;
     unsigned long personality;
     struct rt_seccomp *seccomp;

@@ -1,0 +1,141 @@
+/* Network devices of the container: the loopback brought up in a new network namespace, and
+ * linux.netDevices moved from the host into the container's namespace. */
+#include <config.h> /* _GNU_SOURCE, from configure */
+
+#include "netdev.h"
+#include "json.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#define MAX_NET_DEVICES 64
+
+int rt_net_loopback_up(pr_error **err)
+{
+    /* One ioctl: a new network namespace holds only lo, down. */
+    _cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return pr_err(err, errno, "socket to bring up lo");
+    struct ifreq ifr = {.ifr_name = "lo", .ifr_flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING};
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+        return pr_err(err, errno, "bring up lo in the new network namespace");
+    return 0;
+}
+
+static bool valid_ifname(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n >= IFNAMSIZ || streq(name, ".") || streq(name, ".."))
+        return false;
+    for (const char *p = name; *p; p++)
+        if (*p == '/' || *p == ':' || (unsigned char)*p <= ' ' || *p == 0x7f)
+            return false;
+    return true;
+}
+
+int rt_net_devices_validate(yajl_val devices, bool has_netns, pr_error **err)
+{
+    if (!devices)
+        return 0;
+    if (!YAJL_IS_OBJECT(devices))
+        return pr_err(err, 0, "linux.netDevices: expected an object");
+    if (devices->u.object.len == 0)
+        return 0;
+    if (!has_netns)
+        return pr_err(err, 0, "linux.netDevices: moving devices needs a network namespace");
+    if (devices->u.object.len > MAX_NET_DEVICES)
+        return pr_err(err, 0, "linux.netDevices: at most %d devices", MAX_NET_DEVICES);
+    for (size_t i = 0; i < devices->u.object.len; i++) {
+        const char *host = devices->u.object.keys[i];
+        yajl_val d = devices->u.object.values[i];
+        const char *name = NULL;
+        if (!valid_ifname(host))
+            return pr_err(err, 0, "linux.netDevices: \"%s\" is not a valid interface name", host);
+        if (!YAJL_IS_OBJECT(d))
+            return pr_err(err, 0, "linux.netDevices.%s: expected an object", host);
+        int r = json_get_str(d, "name", "linux.netDevices", &name, err);
+        if (r < 0)
+            return r;
+        if (name && *name && !valid_ifname(name))
+            return pr_err(err, 0, "linux.netDevices.%s.name: \"%s\" is not a valid interface name",
+                          host, name);
+        if (if_nametoindex(host) == 0)
+            return pr_err(err, errno, "linux.netDevices: host interface \"%s\"", host);
+    }
+    return 0;
+}
+
+struct nl_req {
+    struct nlmsghdr h;
+    struct ifinfomsg i;
+    char attrs[64];
+};
+
+static void nl_attr(struct nl_req *q, unsigned short type, const void *data, size_t len)
+{
+    struct rtattr *a = (struct rtattr *)((char *)q + NLMSG_ALIGN(q->h.nlmsg_len));
+    a->rta_type = type;
+    a->rta_len = (unsigned short)RTA_LENGTH(len);
+    memcpy(RTA_DATA(a), data, len);
+    q->h.nlmsg_len = NLMSG_ALIGN(q->h.nlmsg_len) + RTA_ALIGN(a->rta_len);
+}
+
+/* RTM_NEWLINK on the device with IFLA_NET_NS_FD (and IFLA_IFNAME for its name there): the
+ * kernel moves and renames it in one step. */
+static int move_one(int nl, const char *host, const char *name, int netns_fd, pr_error **err)
+{
+    unsigned idx = if_nametoindex(host);
+    if (idx == 0)
+        return pr_err(err, errno, "linux.netDevices: host interface \"%s\"", host);
+    struct nl_req q = {
+        .h = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+              .nlmsg_type = RTM_NEWLINK,
+              .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+              .nlmsg_seq = idx},
+        .i = {.ifi_family = AF_UNSPEC, .ifi_index = (int)idx},
+    };
+    uint32_t fd = (uint32_t)netns_fd;
+    nl_attr(&q, IFLA_NET_NS_FD, &fd, sizeof(fd));
+    nl_attr(&q, IFLA_IFNAME, name, strlen(name) + 1);
+    if (send(nl, &q, q.h.nlmsg_len, 0) < 0)
+        return pr_err(err, errno, "linux.netDevices: move \"%s\": netlink send", host);
+    char buf[1024];
+    ssize_t n = recv(nl, buf, sizeof(buf), 0);
+    if (n < 0)
+        return pr_err(err, errno, "linux.netDevices: move \"%s\": netlink receive", host);
+    struct nlmsghdr *h = (struct nlmsghdr *)buf;
+    if (!NLMSG_OK(h, (size_t)n) || h->nlmsg_type != NLMSG_ERROR)
+        return pr_err(err, EPROTO, "linux.netDevices: move \"%s\": unexpected netlink reply", host);
+    int e = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+    if (e)
+        return pr_err(err, e, "linux.netDevices: move \"%s\" into the container as \"%s\"", host,
+                      name);
+    return 0;
+}
+
+int rt_net_devices_move(yajl_val devices, pid_t pid, pr_error **err)
+{
+    if (!devices || !YAJL_IS_OBJECT(devices) || devices->u.object.len == 0)
+        return 0;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+    _cleanup_close_ int netns = open(path, O_RDONLY | O_CLOEXEC);
+    if (netns < 0)
+        return pr_err(err, errno, "linux.netDevices: open `%s`", path);
+    _cleanup_close_ int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (nl < 0)
+        return pr_err(err, errno, "linux.netDevices: netlink socket");
+    for (size_t i = 0; i < devices->u.object.len; i++) {
+        const char *host = devices->u.object.keys[i];
+        const char *name = YAJL_GET_STRING(json_get(devices->u.object.values[i], "name"));
+        int r = move_one(nl, host, name && *name ? name : host, netns, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
