@@ -939,6 +939,7 @@ int rt_cgroup_create(const char *id, yajl_val linux_obj, bool systemd, pid_t pid
     if (r < 0)
         goto fail;
     if ((r = make_dirs(cg, &h, &made, err)) < 0 || (r = check_unused(cg, err)) < 0 ||
+        (r = cg_rt_budget_parents(cg, &h, &c.res, err)) < 0 ||
         (r = cg_apply_resources(cg, &c.res, false, err)) < 0 ||
         (pid > 0 && (r = enter_or_restore(cg, &h, pid, err)) < 0))
         goto fail;
@@ -966,6 +967,8 @@ int rt_cgroup_update(struct rt_cgroup *cg, yajl_val resources, pr_error **err)
         return r;
     if ((r = cg_host_discover(NULL, &h, err)) == 0) {
         r = check_against_host(&res, &h, err);
+        if (r == 0)
+            r = cg_rt_budget_parents(cg, &h, &res, err);
         cg_host_clear(&h);
     }
     if (r == 0)

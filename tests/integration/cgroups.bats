@@ -401,3 +401,33 @@ in_container_cgroup() {
   [[ "$output" == *"ok "*" - test_real_v2_exec_joins_busy_cgroup"* ]]
   [[ "$output" != *"test_real_v2_exec_joins_busy_cgroup # SKIP"* ]]
 }
+
+# v1 only: cgroup2 has no real-time bandwidth files, and the runtime refuses realtimeRuntime
+# there (so in the QEMU v2 lane these skip).
+require_rt_group_sched() {
+  [ "$CG_MODE" = v1 ] || skip "cgroup v2 has no real-time bandwidth (cpu.rt_runtime_us)"
+  [ -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] ||
+    skip "the kernel has no CONFIG_RT_GROUP_SCHED: /sys/fs/cgroup/cpu/cpu.rt_runtime_us does not exist"
+}
+
+@test "realtimeRuntime works below the default /podrun parent: the parent gets the budget" {
+  require_rt_group_sched
+  update_config '.linux.resources.cpu = {"realtimeRuntime": 20000, "realtimePeriod": 1000000}
+    | .process.args = ["sleep", "100"]'
+  rt run -d --bundle "$BUNDLE" "$ID"
+  [ "$(cat "$(cg_dir cpu "/podrun/$ID")/cpu.rt_runtime_us")" = 20000 ]
+  [ "$(cat "$(cg_dir cpu /podrun)/cpu.rt_runtime_us")" -ge 20000 ]
+}
+
+@test "SCHED_FIFO works below the default /podrun parent with a real-time budget" {
+  require_rt_group_sched
+  update_config '.linux.resources.cpu = {"realtimeRuntime": 10000, "realtimePeriod": 1000000}
+    | .process.scheduler = {"policy": "SCHED_FIFO", "priority": 10}
+    | .process.args = ["sleep", "100"]'
+  rt run -d --bundle "$BUNDLE" "$ID"
+  pid=$(rt state "$ID" | jq -r .pid)
+  # /proc/PID/stat field 41 is the policy (SCHED_FIFO is 1), 40 the rt priority
+  [ "$(awk '{print $41, $40}' "/proc/$pid/stat")" = "1 10" ]
+  run rt exec "$ID" true
+  [ "$status" -eq 0 ]
+}
