@@ -442,6 +442,9 @@ static void __attribute__((noreturn)) stage2_create(const struct rt_init_args *a
         sync_expect(a->sync, SYNC_GO, &m, "the createRuntime hooks", &err) < 0)
         fail(a->sync, err);
     pid_t host_pid = m.value;
+    /* The runtime moved linux.netDevices in before it said go. */
+    if (rt_net_devices_up(c->net_devices, &err) < 0)
+        fail(a->sync, err);
     if (json_get(c->hooks, "createContainer")) {
         _cleanup_free_ char *st =
             rt_hook_state_json(a->id, host_pid, "created", c->bundle, c->annotations);

@@ -27,6 +27,34 @@ int rt_net_loopback_up(pr_error **err)
     return 0;
 }
 
+static const char *device_name(yajl_val devices, size_t i)
+{
+    const char *name = YAJL_GET_STRING(json_get(devices->u.object.values[i], "name"));
+    return name && *name ? name : devices->u.object.keys[i];
+}
+
+int rt_net_devices_up(yajl_val devices, pr_error **err)
+{
+    if (!devices || !YAJL_IS_OBJECT(devices) || devices->u.object.len == 0)
+        return 0;
+    _cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return pr_err(err, errno, "linux.netDevices: socket");
+    for (size_t i = 0; i < devices->u.object.len; i++) {
+        const char *name = device_name(devices, i);
+        if (strchr(name, '%'))
+            continue; /* a template: the kernel chose the name */
+        struct ifreq ifr = {0};
+        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+        if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+            return pr_err(err, errno, "linux.netDevices: \"%s\" in the container", name);
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+            return pr_err(err, errno, "linux.netDevices: bring up \"%s\"", name);
+    }
+    return 0;
+}
+
 static bool valid_ifname(const char *name)
 {
     size_t n = strlen(name);
@@ -131,9 +159,7 @@ int rt_net_devices_move(yajl_val devices, pid_t pid, pr_error **err)
     if (nl < 0)
         return pr_err(err, errno, "linux.netDevices: netlink socket");
     for (size_t i = 0; i < devices->u.object.len; i++) {
-        const char *host = devices->u.object.keys[i];
-        const char *name = YAJL_GET_STRING(json_get(devices->u.object.values[i], "name"));
-        int r = move_one(nl, host, name && *name ? name : host, netns, err);
+        int r = move_one(nl, devices->u.object.keys[i], device_name(devices, i), netns, err);
         if (r < 0)
             return r;
     }

@@ -19,4 +19,7 @@ int rt_net_devices_validate(yajl_val devices, bool has_netns, pr_error **err);
 /* In the runtime: moves each host interface into pid's network namespace, renamed. */
 int rt_net_devices_move(yajl_val devices, pid_t pid, pr_error **err);
 
+/* In the init, in the container's network namespace once they are moved: each device up. */
+int rt_net_devices_up(yajl_val devices, pr_error **err);
+
 #endif

@@ -10,6 +10,7 @@ setup() {
 
 teardown() {
   standard_teardown
+  [ -z "${NETDEV:-}" ] || ip link del "$NETDEV" 2>/dev/null || true
   local pid
   for pid in ${HOLDERS:-}; do
     kill -9 "$pid" 2>/dev/null || true
@@ -268,4 +269,33 @@ EOF
     [[ "$output" == *"linux.sysctl: \"$key\" is not allowed: use the config's \"${key#kernel.}\" field"* ]]
     [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
   done
+}
+
+@test "linux.netDevices moves a host interface (a veth end) into the container's network namespace, renamed and up" {
+  NETDEV=prnd$$
+  ip link add "$NETDEV" type veth peer name "${NETDEV}p"
+  update_config ".linux.netDevices = {\"$NETDEV\": {\"name\": \"ctr0\"}}
+    | .process.args = [\"sh\", \"-c\", \"cat /sys/class/net/ctr0/flags; ls /sys/class/net | sort | tr '\\\\n' ' '\"]"
+  run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$status" -eq 0 ]
+  [ $((lines[0] & 1)) -eq 1 ]
+  [ "${lines[1]}" = "ctr0 lo " ]
+  # a veth pair goes with the namespace that held one end
+  run ip link show "$NETDEV"
+  [ "$status" -eq 1 ]
+}
+
+@test "linux.netDevices: a missing interface or no network namespace fails create, nothing moved" {
+  update_config '.linux.netDevices = {"prnd-none": {}}'
+  try_create
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'linux.netDevices: host interface "prnd-none"'* ]]
+  [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+  NETDEV=prnd$$
+  ip link add "$NETDEV" type veth peer name "${NETDEV}p"
+  update_config "del(.linux.namespaces[] | select(.type == \"network\")) | .linux.netDevices = {\"$NETDEV\": {}}"
+  try_create
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"linux.netDevices: moving devices needs a network namespace"* ]]
+  ip link show "$NETDEV" >/dev/null
 }
