@@ -829,8 +829,15 @@ int rt_container_exec(const struct rt_global *g, const struct rt_exec_opts *o, p
                              .exec_chroot = !config_has_mount_ns(conf)};
     memcpy(a.ns_fds, ns_fds, sizeof(ns_fds));
     struct rt_cgroup_entry entry = {.v2_fd = -1};
+    if (o->cgroups && !cg) {
+        close(socks[0]);
+        close(socks[1]);
+        close_fds(ns_fds, NS_COUNT);
+        return pr_err(err, 0, "--cgroup: container \"%s\" has no cgroup", o->id);
+    }
     if (cg) {
-        if ((r = rt_cgroup_entry_open(cg, &entry, err)) < 0) {
+        if ((o->cgroups && (r = rt_cgroup_use_sub(cg, o->cgroups, err)) < 0) ||
+            (r = rt_cgroup_entry_open(cg, &entry, err)) < 0) {
             close(socks[0]);
             close(socks[1]);
             close_fds(ns_fds, NS_COUNT);
@@ -857,7 +864,8 @@ int rt_container_exec(const struct rt_global *g, const struct rt_exec_opts *o, p
     pid_t child = 0;
     int pty = -1;
 
-    r = cg ? rt_cgroup_entry_finish(cg, &entry, stage1, true, err) : 0;
+    /* A sub-cgroup the caller named is taken as it is, busy or not. */
+    r = cg ? rt_cgroup_entry_finish(cg, &entry, stage1, !o->cgroups, err) : 0;
     if (r < 0)
         goto fail;
     sync_send(sock, SYNC_GO, 0, -1);

@@ -431,3 +431,46 @@ require_rt_group_sched() {
   run rt exec "$ID" true
   [ "$status" -eq 0 ]
 }
+
+@test "exec --cgroup runs the process in an existing sub-cgroup of the container (v1 and v2)" {
+  update_config '.process.args = ["sleep", "100"]'
+  rt run -d --bundle "$BUNDLE" "$ID"
+  for d in $(cg_all_dirs "/podrun/$ID"); do
+    [ -d "$d" ] || continue
+    mkdir "$d/sub"
+    # a new v1 cpuset has no cpus and mems: nothing could join it
+    if [ -e "$d/sub/cpuset.cpus" ] && [ "$CG_MODE" = v1 ]; then
+      cat "$d/cpuset.cpus" > "$d/sub/cpuset.cpus"
+      cat "$d/cpuset.mems" > "$d/sub/cpuset.mems"
+    fi
+  done
+  rt exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" --cgroup sub "$ID" sleep 100
+  pid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
+  # every hierarchy the container has: the exec'd process is in its sub-cgroup
+  n=$(grep -c "/podrun/$ID\(/sub\)\?$" "/proc/$pid/cgroup")
+  [ "$n" -ge 1 ]
+  [ "$(grep -c "/podrun/$ID/sub$" "/proc/$pid/cgroup")" -eq "$n" ]
+  # a missing sub-cgroup, or one outside the container, is an error and runs nothing
+  run rt exec --cgroup nosuch "$ID" true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'--cgroup "nosuch": sub-cgroup'* ]]
+  run rt exec --cgroup ../.. "$ID" true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'must not contain ".."'* ]]
+  rt delete --force "$ID"
+  for d in $(cg_all_dirs "/podrun/$ID"); do [ ! -e "$d" ]; done
+}
+
+@test "exec --cgroup CONTROLLER:PATH picks the v1 hierarchy (as runc)" {
+  [ "$CG_MODE" = v1 ] || skip "CONTROLLER:PATH names cgroup v1 hierarchies"
+  update_config '.process.args = ["sleep", "100"]'
+  rt run -d --bundle "$BUNDLE" "$ID"
+  mkdir "$(cg_dir memory "/podrun/$ID")/sub"
+  rt exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" --cgroup memory:sub "$ID" sleep 100
+  pid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
+  [ "$(grep ':memory:' "/proc/$pid/cgroup")" = "$(grep ':memory:' "/proc/$pid/cgroup" | grep "/podrun/$ID/sub$")" ]
+  [ "$(grep -c "/podrun/$ID/sub$" "/proc/$pid/cgroup")" -eq 1 ]
+  run rt exec --cgroup nosuchctl:sub "$ID" true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"no cgroup v1 hierarchy with the nosuchctl controller"* ]]
+}
