@@ -52,6 +52,10 @@ void rt_features_generate(yajl_gen g)
     jg_map_open(g);
     jg_key_bool(g, "enabled", false);
     jg_map_close(g);
+    jg_key(g, "netDevices");
+    jg_map_open(g);
+    jg_key_bool(g, "enabled", true);
+    jg_map_close(g);
     jg_map_close(g);
     jg_key(g, "annotations");
     jg_map_open(g);

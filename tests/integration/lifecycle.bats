@@ -263,6 +263,7 @@ J
   jq -e '.ociVersionMax == "1.1.0"' <<<"$output"
   jq -e '.linux.namespaces | index("user") and index("time") and index("cgroup")' <<<"$output"
   jq -e '.hooks | index("createRuntime") and index("poststop")' <<<"$output"
+  jq -e '.linux.netDevices.enabled == true' <<<"$output"
 }
 
 @test "--log writes runc-style JSON lines for errors" {
