@@ -186,6 +186,8 @@ static int parse_linux(struct rt_config *c, yajl_val lin, pr_error **err)
         if ((r = check_sysctl(c, c->sysctl->u.object.keys[i], err)) < 0)
             return r;
     }
+    if ((r = rt_mempolicy_parse(json_get(lin, "memoryPolicy"), &c->mempolicy, err)) < 0)
+        return r;
     c->net_devices = json_get(lin, "netDevices");
     if ((r = rt_net_devices_validate(c->net_devices, rt_config_has_ns(c, NS_NET), err)) < 0)
         return r;

@@ -451,7 +451,7 @@ static void __attribute__((noreturn)) stage2_create(const struct rt_init_args *a
         if (rt_hooks_run(c->hooks, "createContainer", st, &err) < 0)
             fail(a->sync, err);
     }
-    if (finish_rootfs(a, &err) < 0)
+    if (finish_rootfs(a, &err) < 0 || rt_mempolicy_apply(&c->mempolicy, &err) < 0)
         fail(a->sync, err);
     if (a->process->terminal &&
         rt_terminal_setup(a->sync, a->process->console_height, a->process->console_width,

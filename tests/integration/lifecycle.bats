@@ -349,3 +349,27 @@ J
   [ "$(rt state "$CTR_PREFIX" | jq -r .status)" = paused ]
   rt resume "$CTR_PREFIX"
 }
+
+@test "linux.memoryPolicy sets the NUMA memory policy of the container's process" {
+  [ -e /proc/self/numa_maps ] || skip "the kernel has no NUMA support: /proc/self/numa_maps does not exist"
+  update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "0"}
+    | .process.args = ["head", "-1", "/proc/self/numa_maps"]'
+  run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *" bind:0 "* ]]
+  update_config '.linux.memoryPolicy = {"mode": "MPOL_INTERLEAVE", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES"]}'
+  run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *" interleave=static:0 "* ]]
+  for bad in '{"mode": "MPOL_BIND"}|MPOL_BIND needs nodes' '{"mode": "MPOL_LOCAL", "nodes": "0"}|MPOL_LOCAL takes no nodes' \
+             '{"mode": "MPOL_SOMETIMES"}|unknown mode "MPOL_SOMETIMES"' '{"mode": "MPOL_BIND", "nodes": "0-"}|is not a list of nodes' \
+             '{"mode": "MPOL_BIND", "nodes": "0", "flags": ["MPOL_F_X"]}|unknown flag "MPOL_F_X"'; do
+    update_config ".linux.memoryPolicy = ${bad%%|*}"
+    run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"linux.memoryPolicy"*"${bad#*|}"* ]]
+    [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+  done
+  run "$RUNTIME" features
+  jq -e '.linux.memoryPolicy.modes | index("MPOL_BIND") and index("MPOL_LOCAL")' <<<"$output"
+}
