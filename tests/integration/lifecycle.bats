@@ -176,8 +176,8 @@ J
   pid=$(rt state "${CTR_PREFIX}-a" | jq -r .pid)
   mkdir -p "$BATS_TEST_TMPDIR/b"
   cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/b/"
-  ln -s "$BUNDLE/rootfs" "$BATS_TEST_TMPDIR/b/rootfs"
-  update_config 'del(.hostname) | .process.args = ["hostname"] | .linux.namespaces = [.linux.namespaces[] | if .type == "uts" then .path = "/proc/'"$pid"'/ns/uts" else . end]' "$BATS_TEST_TMPDIR/b"
+  # the same rootfs by its path (a symlink to it would be refused, as runc refuses it)
+  update_config 'del(.hostname) | .root.path = "'"$BUNDLE/rootfs"'" | .process.args = ["hostname"] | .linux.namespaces = [.linux.namespaces[] | if .type == "uts" then .path = "/proc/'"$pid"'/ns/uts" else . end]' "$BATS_TEST_TMPDIR/b"
   run rt run --bundle "$BATS_TEST_TMPDIR/b" "${CTR_PREFIX}-b"
   [ "$status" -eq 0 ]
   [ "$output" = shared-uts ]

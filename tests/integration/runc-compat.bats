@@ -415,9 +415,11 @@ run_both_fg() {
   [ "$(cat "$BATS_TEST_TMPDIR/out.ours")" = /given ]
   # create + start, and exec with and without --user
   update_config '.process.env = ["PATH=/bin:/usr/bin"] | .process.user = {"uid": 0, "gid": 0}
-    | .process.args = ["sh", "-c", "echo $HOME > /tmp/init-home; sleep 100"]'
+    | .process.args = ["sleep", "100"]'
   rt create --bundle "$BUNDLE" "$OURS"
   rt start "$OURS"
+  pid=$(rt state "$OURS" | jq -r .pid)
+  [ "$(tr '\0' '\n' <"/proc/$pid/environ" | grep '^HOME=')" = HOME=/root ]
   run rt exec "$OURS" sh -c 'echo $HOME'
   [ "$status" -eq 0 ]
   [ "$output" = /root ]
@@ -425,5 +427,4 @@ run_both_fg() {
   [ "$output" = /home/probe ]
   peer run -d --bundle "$BUNDLE" "$PEER" >/dev/null
   [ "$(peer exec --user 1234:1234 "$PEER" sh -c 'echo $HOME')" = /home/probe ]
-  [ "$(cat "$BUNDLE/rootfs/tmp/init-home")" = /root ]
 }
