@@ -274,12 +274,16 @@ EOF
 @test "linux.netDevices moves a host interface (a veth end) into the container's network namespace, renamed and up" {
   NETDEV=prnd$$
   ip link add "$NETDEV" type veth peer name "${NETDEV}p"
+  # a permanent global address moves with it (TEST-NET-1, on no route anyone uses)
+  addr=192.0.2.$((100 + $$ % 100))
+  ip addr add "$addr/32" dev "$NETDEV"
   update_config ".linux.netDevices = {\"$NETDEV\": {\"name\": \"ctr0\"}}
-    | .process.args = [\"sh\", \"-c\", \"cat /sys/class/net/ctr0/flags; ls /sys/class/net | sort | tr '\\\\n' ' '\"]"
+    | .process.args = [\"sh\", \"-c\", \"cat /sys/class/net/ctr0/flags; ls /sys/class/net | sort | tr '\\\\n' ' '; echo; ip -4 -o addr show dev ctr0\"]"
   run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
   [ "$status" -eq 0 ]
   [ $((lines[0] & 1)) -eq 1 ]
   [ "${lines[1]}" = "ctr0 lo " ]
+  [[ "${lines[2]}" == *"inet $addr/32 "* ]]
   # a veth pair goes with the namespace that held one end
   run ip link show "$NETDEV"
   [ "$status" -eq 1 ]
