@@ -256,6 +256,16 @@ static int check_hooks(yajl_val hooks, pr_error **err)
     return 0;
 }
 
+/* Whether path names the namespace of this kind the runtime itself is in. */
+static bool is_runtime_ns(enum rt_ns_kind k, const char *path)
+{
+    char mine_path[64];
+    snprintf(mine_path, sizeof(mine_path), "/proc/self/ns/%s", rt_namespaces[k].proc_name);
+    struct stat mine, theirs;
+    return stat(mine_path, &mine) == 0 && stat(path, &theirs) == 0 &&
+           mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
+}
+
 /* hostname and domainname go to the container's uts namespace, new or joined, never to the
  * runtime's own (that would rename the host). */
 static int check_uts_names(const struct rt_config *c, pr_error **err)
@@ -267,13 +277,23 @@ static int check_uts_names(const struct rt_config *c, pr_error **err)
         return 0;
     if (!c->ns_path[NS_UTS])
         return pr_err(err, 0, "%s: setting it needs a uts namespace", field);
-    struct stat mine, theirs;
-    if (stat("/proc/self/ns/uts", &mine) == 0 && stat(c->ns_path[NS_UTS], &theirs) == 0 &&
-        mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino)
+    if (is_runtime_ns(NS_UTS, c->ns_path[NS_UTS]))
         return pr_err(err, 0,
                       "%s: the uts namespace `%s` is the runtime's own; setting it would "
                       "change the host's",
                       field, c->ns_path[NS_UTS]);
+    return 0;
+}
+
+/* A mount namespace joined by path gets the rootfs set up and pivot_root'ed inside it: in the
+ * runtime's own (the host's) that would move every process's root there. */
+static int check_joined_mount_ns(const struct rt_config *c, pr_error **err)
+{
+    if (c->ns_path[NS_MNT] && is_runtime_ns(NS_MNT, c->ns_path[NS_MNT]))
+        return pr_err(err, 0,
+                      "linux.namespaces: the mount namespace `%s` is the runtime's own; the "
+                      "container's root cannot be set up there",
+                      c->ns_path[NS_MNT]);
     return 0;
 }
 
@@ -400,7 +420,8 @@ int rt_config_load(const char *bundle, bool systemd_cgroup, const char *id, stru
         return r;
     if (c->linux_obj && (r = parse_linux(c, c->linux_obj, err)) < 0)
         return r;
-    if ((r = check_uts_names(c, err)) < 0 || (r = check_needs_mount_ns(c, err)) < 0)
+    if ((r = check_uts_names(c, err)) < 0 || (r = check_needs_mount_ns(c, err)) < 0 ||
+        (r = check_joined_mount_ns(c, err)) < 0)
         return r;
     if ((r = rt_mounts_validate(c->tree, err)) < 0)
         return r;

@@ -303,3 +303,13 @@ EOF
   [[ "$output" == *"linux.netDevices: moving devices needs a network namespace"* ]]
   ip link show "$NETDEV" >/dev/null
 }
+
+@test "joining the runtime's own mount namespace by path is refused: the host's root stays" {
+  join_by_path mount "/proc/$$/ns/mnt"
+  try_create
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"linux.namespaces: the mount namespace \`/proc/$$/ns/mnt\` is the runtime's own"* ]]
+  [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+  [ "$(readlink /proc/self/root)" = / ]
+  ! grep -q " $BUNDLE" /proc/self/mountinfo || false
+}
