@@ -175,6 +175,11 @@ bool cg_controller_in_list(const char *list, const char *ctrl);
  * mountinfo is read. NULL restores the real host. */
 void cg_test_set_unified_root(const char *dir);
 
+/* v1 cpu: gives each ancestor of the container's cpu cgroup, below the root, the real-time
+ * budget (cpu.rt_runtime_us) that res's realtimeRuntime needs to fit (cgroup-rt.c). */
+int cg_rt_budget_parents(struct rt_cgroup *cg, const struct cg_host *h,
+                         const struct cg_resources *res, pr_error **err);
+
 /* ---- the container's cgroup ---------------------------------------------------------------- */
 
 struct cg_dir {

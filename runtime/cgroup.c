@@ -913,6 +913,7 @@ int rt_cgroup_create(const char *id, yajl_val linux_obj, bool systemd, pid_t pid
     if (r < 0)
         goto fail;
     if ((r = make_dirs(cg, &h, &made, err)) < 0 || (r = check_unused(cg, err)) < 0 ||
+        (r = cg_rt_budget_parents(cg, &h, &c.res, err)) < 0 ||
         (r = cg_apply_resources(cg, &c.res, false, err)) < 0 ||
         (pid > 0 && (r = enter_or_restore(cg, &h, pid, err)) < 0))
         goto fail;
@@ -940,6 +941,8 @@ int rt_cgroup_update(struct rt_cgroup *cg, yajl_val resources, pr_error **err)
         return r;
     if ((r = cg_host_discover(NULL, &h, err)) == 0) {
         r = check_against_host(&res, &h, err);
+        if (r == 0)
+            r = cg_rt_budget_parents(cg, &h, &res, err);
         cg_host_clear(&h);
     }
     if (r == 0)
@@ -1264,5 +1267,74 @@ int rt_cgroup_destroy(struct rt_cgroup *cg, pr_error **err)
         if (r < 0)
             return pr_err(err, -r, "remove cgroup `%s`", d);
     }
+    return 0;
+}
+
+/* ---- exec --cgroup --------------------------------------------------------------------------- */
+
+/* dir/sub for an existing sub-cgroup sub (relative, no ".."), or an error naming spec. */
+static int sub_dir(const char *dir, const char *sub, const char *spec, char **out, pr_error **err)
+{
+    _cleanup_free_ char *joined = xasprintf("%s/%s", dir, sub);
+    for (const char *p = sub; *p;) {
+        size_t len = strcspn(p, "/");
+        if (len == 2 && p[0] == '.' && p[1] == '.')
+            return pr_err(err, 0, "--cgroup \"%s\": the path must not contain \"..\"", spec);
+        p += len;
+        p += strspn(p, "/");
+    }
+    struct stat st;
+    if (lstat(joined, &st) < 0 || !S_ISDIR(st.st_mode))
+        return pr_err(err, errno ? errno : ENOTDIR,
+                      "--cgroup \"%s\": sub-cgroup `%s` of the container", spec, joined);
+    free(*out);
+    *out = steal_pointer(&joined);
+    return 0;
+}
+
+static int use_sub(struct rt_cgroup *cg, const char *spec, pr_error **err)
+{
+    const char *colon = strchr(spec, ':');
+    const char *sub = colon ? colon + 1 : spec;
+    _cleanup_free_ char *ctrls = colon ? xasprintf("%.*s", (int)(colon - spec), spec) : NULL;
+    sub += strspn(sub, "/");
+    if (!*sub || strlen(sub) > 4096)
+        return pr_err(err, 0, "--cgroup \"%s\": expected [CONTROLLER[,CONTROLLER]:]PATH", spec);
+    int r;
+    if (!ctrls || !*ctrls) {
+        if (cg->v2_dir && (r = sub_dir(cg->v2_dir, sub, spec, &cg->v2_dir, err)) < 0)
+            return r;
+        for (size_t i = 0; i < cg->n_v1; i++)
+            if ((r = sub_dir(cg->v1[i].dir, sub, spec, &cg->v1[i].dir, err)) < 0)
+                return r;
+        return 0;
+    }
+    /* Per controller: v1 hierarchies only. */
+    for (char *save = NULL, *c = strtok_r(ctrls, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+        size_t i;
+        for (i = 0; i < cg->n_v1; i++)
+            if (cg_controller_in_list(cg->v1[i].controllers, c))
+                break;
+        if (i == cg->n_v1)
+            return pr_err(err, 0,
+                          "--cgroup \"%s\": the container has no cgroup v1 hierarchy with the "
+                          "%s controller (on cgroup v2 give the PATH alone)",
+                          spec, c);
+        if ((r = sub_dir(cg->v1[i].dir, sub, spec, &cg->v1[i].dir, err)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+int rt_cgroup_use_sub(struct rt_cgroup *cg, char *const *specs, pr_error **err)
+{
+    for (size_t i = 0; specs && specs[i]; i++) {
+        int r = use_sub(cg, specs[i], err);
+        if (r < 0)
+            return r;
+    }
+    free(cg->v2_controllers);
+    cg->v2_controllers = NULL;
+    cg->v2_controllers_read = false;
     return 0;
 }

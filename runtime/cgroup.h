@@ -49,6 +49,11 @@ int rt_cgroup_entry_finish(struct rt_cgroup *cg, struct rt_cgroup_entry *e, pid_
                            bool join_busy, pr_error **err);
 void rt_cgroup_entry_close(struct rt_cgroup_entry *e);
 
+/* exec --cgroup: [CONTROLLER[,CONTROLLER]:]PATH, each an existing sub-cgroup of the container's
+ * (in every hierarchy without a controller, in those v1 hierarchies with). cg then names the
+ * sub-cgroups, for rt_cgroup_entry_open. */
+int rt_cgroup_use_sub(struct rt_cgroup *cg, char *const *specs, pr_error **err);
+
 int rt_cgroup_update(struct rt_cgroup *cg, yajl_val resources, pr_error **err);
 int rt_cgroup_freeze(struct rt_cgroup *cg, bool freeze, pr_error **err);
 int rt_cgroup_is_frozen(struct rt_cgroup *cg, bool *frozen, pr_error **err);

@@ -108,8 +108,8 @@ static int on_exec(int key, const char *v, void *data)
         p->o.preserve_fds = (int)n;
         break;
     case O_CGROUP:
-        pr_err(&p->err, 0, "--cgroup: joining a sub-cgroup is not supported");
-        return -EINVAL;
+        strv_extend(&p->o.cgroups, v);
+        break;
     case O_IGNORE_PAUSED:
         /* The new process would join the frozen cgroup before it could even exec, and the
          * caller would wait on it until someone resumed the container. */
@@ -126,7 +126,7 @@ int cmd_exec(struct rt_global *g, int argc, char **argv, pr_error **err)
     struct exec_parse p = {0};
     int first;
     int r = parse_opts(argc, argv, exec_opts, on_exec, &p, &first, err);
-    _cleanup_strv_ char **env = p.o.env, **caps = p.o.caps;
+    _cleanup_strv_ char **env = p.o.env, **caps = p.o.caps, **cgroups = p.o.cgroups;
     _cleanup_free_ gid_t *gids = p.o.additional_gids;
     if (p.err) {
         pr_error_free(*err);

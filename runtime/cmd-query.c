@@ -112,7 +112,9 @@ int cmd_list(struct rt_global *g, int argc, char **argv, pr_error **err)
         return pr_err(err, errno, "open `%s`", g->root);
     size_t n = 0;
     for (struct dirent *de; d && (de = readdir(d));) {
-        if (de->d_name[0] == '.')
+        /* Ids may start with a dot (".hidden"): only . and .. are not containers. */
+        if (streq(de->d_name, ".") || streq(de->d_name, "..") ||
+            rt_validate_id(de->d_name, NULL) < 0)
             continue;
         ids = xrealloc(ids, (n + 2) * sizeof(char *));
         ids[n++] = xstrdup(de->d_name);

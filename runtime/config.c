@@ -3,6 +3,7 @@
 #include "json.h"
 #include "log.h"
 #include "mounts.h"
+#include "netdev.h"
 #include "util.h"
 
 #include <limits.h>
@@ -144,11 +145,10 @@ static int check_sysctl(const struct rt_config *c, const char *key, pr_error **e
             return pr_err(err, 0, "linux.sysctl: \"%s\" needs a network namespace", key);
         return 0;
     }
-    if (streq(key, "kernel.hostname") || streq(key, "kernel.domainname")) {
-        if (!rt_config_has_ns(c, NS_UTS))
-            return pr_err(err, 0, "linux.sysctl: \"%s\" needs a uts namespace", key);
-        return 0;
-    }
+    /* The config's own fields set these, in the order the runtime chooses (as runc). */
+    if (streq(key, "kernel.hostname") || streq(key, "kernel.domainname"))
+        return pr_err(err, 0, "linux.sysctl: \"%s\" is not allowed: use the config's \"%s\" field",
+                      key, key + strlen("kernel."));
     return pr_err(err, 0,
                   "linux.sysctl: \"%s\" is not namespaced; setting it would change "
                   "the host",
@@ -186,6 +186,11 @@ static int parse_linux(struct rt_config *c, yajl_val lin, pr_error **err)
         if ((r = check_sysctl(c, c->sysctl->u.object.keys[i], err)) < 0)
             return r;
     }
+    if ((r = rt_mempolicy_parse(json_get(lin, "memoryPolicy"), &c->mempolicy, err)) < 0)
+        return r;
+    c->net_devices = json_get(lin, "netDevices");
+    if ((r = rt_net_devices_validate(c->net_devices, rt_config_has_ns(c, NS_NET), err)) < 0)
+        return r;
     if (c->time_offsets && !c->ns_new[NS_TIME])
         return pr_err(err, 0, "linux.timeOffsets: needs a new time namespace");
     if (pers) {
@@ -251,6 +256,98 @@ static int check_hooks(yajl_val hooks, pr_error **err)
     return 0;
 }
 
+/* Whether path names the namespace of this kind the runtime itself is in. */
+static bool is_runtime_ns(enum rt_ns_kind k, const char *path)
+{
+    char mine_path[64];
+    snprintf(mine_path, sizeof(mine_path), "/proc/self/ns/%s", rt_namespaces[k].proc_name);
+    struct stat mine, theirs;
+    return stat(mine_path, &mine) == 0 && stat(path, &theirs) == 0 &&
+           mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
+}
+
+/* hostname and domainname go to the container's uts namespace, new or joined, never to the
+ * runtime's own (that would rename the host). */
+static int check_uts_names(const struct rt_config *c, pr_error **err)
+{
+    const char *field = c->hostname && *c->hostname       ? "hostname"
+                        : c->domainname && *c->domainname ? "domainname"
+                                                          : NULL;
+    if (!field || c->ns_new[NS_UTS])
+        return 0;
+    if (!c->ns_path[NS_UTS])
+        return pr_err(err, 0, "%s: setting it needs a uts namespace", field);
+    if (is_runtime_ns(NS_UTS, c->ns_path[NS_UTS]))
+        return pr_err(err, 0,
+                      "%s: the uts namespace `%s` is the runtime's own; setting it would "
+                      "change the host's",
+                      field, c->ns_path[NS_UTS]);
+    return 0;
+}
+
+/* A mount namespace joined by path gets the rootfs set up and pivot_root'ed inside it: in the
+ * runtime's own (the host's) that would move every process's root there. */
+static int check_joined_mount_ns(const struct rt_config *c, pr_error **err)
+{
+    if (c->ns_path[NS_MNT] && is_runtime_ns(NS_MNT, c->ns_path[NS_MNT]))
+        return pr_err(err, 0,
+                      "linux.namespaces: the mount namespace `%s` is the runtime's own; the "
+                      "container's root cannot be set up there",
+                      c->ns_path[NS_MNT]);
+    return 0;
+}
+
+/* Without a mount namespace every mount would land in the runtime's (the host's) tree, and
+ * masking would mask the host's paths: refused, as runc refuses the masks. The process still
+ * gets chroot'ed into the rootfs. */
+static int check_needs_mount_ns(const struct rt_config *c, pr_error **err)
+{
+    if (rt_config_has_ns(c, NS_MNT))
+        return 0;
+    static const char *const lists[] = {"maskedPaths", "readonlyPaths"};
+    if (json_array_len(json_get(c->tree, "mounts")) > 0)
+        return pr_err(err, 0, "mounts: performing them needs a mount namespace");
+    for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+        if (json_array_len(json_get(c->linux_obj, lists[i])) > 0)
+            return pr_err(err, 0, "linux.%s: masking paths needs a mount namespace", lists[i]);
+    const char *prop = YAJL_GET_STRING(json_get(c->linux_obj, "rootfsPropagation"));
+    if (prop && *prop)
+        return pr_err(err, 0, "linux.rootfsPropagation: needs a mount namespace");
+    if (c->root_readonly)
+        return pr_err(err, 0, "root.readonly: needs a mount namespace");
+    return 0;
+}
+
+/* path with "//", "/./", "/../" and a trailing '/' resolved lexically, as filepath.Clean. */
+static char *clean_path(const char *path)
+{
+    char *out = xcalloc(1, strlen(path) + 2);
+    size_t n = 0;
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        size_t len = strcspn(p, "/");
+        if (len == 0)
+            break;
+        if (len == 1 && p[0] == '.') {
+        } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+            while (n > 0 && out[n - 1] != '/')
+                n--;
+            if (n > 0)
+                n--;
+        } else {
+            out[n++] = '/';
+            memcpy(out + n, p, len);
+            n += len;
+        }
+        p += len;
+    }
+    if (n == 0)
+        out[n++] = '/';
+    out[n] = '\0';
+    return out;
+}
+
 int rt_config_load(const char *bundle, bool systemd_cgroup, const char *id, struct rt_config **out,
                    pr_error **err)
 {
@@ -293,6 +390,14 @@ int rt_config_load(const char *bundle, bool systemd_cgroup, const char *id, stru
         rootpath[0] == '/' ? xstrdup(rootpath) : xasprintf("%s/%s", c->bundle, rootpath);
     if (!realpath(rootjoined, abs))
         return pr_err(err, errno, "root.path `%s`", rootjoined);
+    /* A rootfs reached through a symlink (to / say) is refused up front, as runc does: what
+     * it points to may change between now and the mounts. */
+    _cleanup_free_ char *cleaned = clean_path(rootjoined);
+    if (!streq(cleaned, abs))
+        return pr_err(err, 0,
+                      "root.path: invalid rootfs `%s`: it is, or goes through, a symlink "
+                      "(to `%s`)",
+                      rootjoined, abs);
     struct stat st;
     if (stat(abs, &st) < 0 || !S_ISDIR(st.st_mode))
         return pr_err(err, ENOTDIR, "root.path `%s`", abs);
@@ -315,10 +420,9 @@ int rt_config_load(const char *bundle, bool systemd_cgroup, const char *id, stru
         return r;
     if (c->linux_obj && (r = parse_linux(c, c->linux_obj, err)) < 0)
         return r;
-    if (c->hostname && *c->hostname && !c->ns_new[NS_UTS])
-        return pr_err(err, 0, "hostname: setting it needs a new uts namespace");
-    if (c->domainname && *c->domainname && !c->ns_new[NS_UTS])
-        return pr_err(err, 0, "domainname: setting it needs a new uts namespace");
+    if ((r = check_uts_names(c, err)) < 0 || (r = check_needs_mount_ns(c, err)) < 0 ||
+        (r = check_joined_mount_ns(c, err)) < 0)
+        return r;
     if ((r = rt_mounts_validate(c->tree, err)) < 0)
         return r;
     if ((r = rt_cgroup_validate(id, c->linux_obj, systemd_cgroup, err)) < 0)

@@ -4,6 +4,7 @@
 #define RT_CONFIG_H
 
 #include "error.h"
+#include "mempolicy.h"
 #include "process.h"
 #include "seccomp.h"
 
@@ -36,6 +37,8 @@ struct rt_config {
     struct rt_idmap *uid_maps, *gid_maps;
     size_t n_uid_maps, n_gid_maps;
     yajl_val linux_obj, hooks, annotations, sysctl, time_offsets;
+    yajl_val net_devices; /* linux.netDevices, checked */
+    struct rt_mempolicy mempolicy;
     bool has_personality;
     unsigned long personality;
     struct rt_seccomp *seccomp;

@@ -6,6 +6,7 @@
 #include "init.h"
 #include "json.h"
 #include "log.h"
+#include "netdev.h"
 #include "seccomp.h"
 #include "sync.h"
 #include "terminal.h"
@@ -166,8 +167,8 @@ static int handle_pty(struct create_ctx *x, int fd, const char *console_socket, 
 static bool init_stub_will_do(const struct rt_config *c)
 {
     return rt_init_stub_available() && c->ns_new[NS_PID] && !c->ns_path[NS_PID] &&
-           !json_get(c->hooks, "createContainer") && !json_get(c->hooks, "startContainer") &&
-           !rt_seccomp_listener_path(c->seccomp);
+           rt_config_has_ns(c, NS_MNT) && !json_get(c->hooks, "createContainer") &&
+           !json_get(c->hooks, "startContainer") && !rt_seccomp_listener_path(c->seccomp);
 }
 
 static int reexec_sealed(const struct rt_global *g, int caller_cwd, pr_error **err)
@@ -225,7 +226,9 @@ static int drive_create(struct create_ctx *x, pr_error **err)
         case SYNC_HOOKS: {
             _cleanup_free_ char *st =
                 rt_hook_state_json(x->o->id, x->init, "creating", x->c->bundle, x->c->annotations);
-            if ((r = rt_hooks_run(x->c->hooks, "prestart", st, err)) < 0 ||
+            /* Before the hooks, which may configure them. */
+            if ((r = rt_net_devices_move(x->c->net_devices, x->init, err)) < 0 ||
+                (r = rt_hooks_run(x->c->hooks, "prestart", st, err)) < 0 ||
                 (r = rt_hooks_run(x->c->hooks, "createRuntime", st, err)) < 0)
                 return r;
             sync_send(x->sock, SYNC_GO, x->init, -1);
@@ -307,6 +310,7 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
 
     _cleanup_free_ char *fifo = xasprintf("%s/exec.fifo", dir);
     _cleanup_close_ int fifo_fd = -1;
+    _cleanup_close_ int state_dirfd = -1;
     int socks[2] = {-1, -1};
     struct rt_cgroup_entry entry = {.v2_fd = -1};
     if ((r = copy_config(c, dir, err)) < 0)
@@ -324,11 +328,23 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
     if ((r = sync_pair(socks, err)) < 0)
         goto fail;
 
+    /* Without a mount namespace the chroot leaves /proc, and with it the fifo's fd path,
+     * behind: the init finds the fifo from the state directory instead. */
+    if (!rt_config_has_ns(c, NS_MNT)) {
+        state_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (state_dirfd < 0) {
+            r = pr_err(err, errno, "open `%s`", dir);
+            close(socks[0]);
+            close(socks[1]);
+            goto fail;
+        }
+    }
     struct rt_init_args a = {.id = o->id,
                              .config = c,
                              .process = c->process,
                              .sync = socks[1],
                              .fifo_fd = fifo_fd,
+                             .state_dirfd = state_dirfd,
                              .preserve_fds = o->preserve_fds + socket_activation_fds(c->process),
                              .no_pivot = o->no_pivot,
                              .no_new_keyring = o->no_new_keyring,
@@ -428,16 +444,23 @@ static yajl_val saved_config(const struct rt_state *s)
     return v;
 }
 
-/* poststart and poststop run after the fact: per the spec a failure is only a warning. */
-static void run_late_hooks(const struct rt_state *s, const char *kind, const char *status)
+/* poststop runs after the fact: per the spec a failure is only a warning. A poststart failure
+ * is an error (runtime-spec lifecycle, as runc and crun): the caller stops the container. */
+static int run_late_hooks(const struct rt_state *s, const char *kind, const char *status,
+                          pr_error **err)
 {
     _cleanup_json_ yajl_val conf = saved_config(s);
     yajl_val hooks = json_get(conf, "hooks");
     if (!json_get(hooks, kind))
-        return;
+        return 0;
     _cleanup_free_ char *st = rt_hook_state_json(s->id, s->pid, status, s->bundle, s->annotations);
+    if (err)
+        return rt_hooks_run(hooks, kind, st, err);
     rt_hooks_run_warn(hooks, kind, st);
+    return 0;
 }
+
+static int kill_everything(struct rt_state *s, struct rt_cgroup *cg, pr_error **err);
 
 int rt_container_start(const struct rt_global *g, const char *id, pr_error **err)
 {
@@ -471,7 +494,12 @@ int rt_container_start(const struct rt_global *g, const char *id, pr_error **err
             return pr_err(err, 0, "cannot start container \"%s\": its process exited", id);
     }
     unlink(fifo);
-    run_late_hooks(s, "poststart", "running");
+    if ((r = run_late_hooks(s, "poststart", "running", err)) < 0) {
+        _cleanup_error_ pr_error *e = NULL;
+        if (kill_everything(s, cg, &e) < 0)
+            pr_warning("stopping container \"%s\" after its poststart hook failed: %s", id, e->msg);
+        return r;
+    }
     return 0;
 }
 
@@ -533,7 +561,7 @@ int rt_container_delete(const struct rt_global *g, const char *id, bool force, p
         rt_cgroup_kill_all(cg, SIGKILL, NULL); /* stragglers of a container without a pid ns */
     if (cg && (r = rt_cgroup_destroy(cg, err)) < 0)
         return r;
-    run_late_hooks(s, "poststop", "stopped");
+    run_late_hooks(s, "poststop", "stopped", NULL);
     if ((r = rm_rf(s->dir)) < 0)
         return pr_err(err, -r, "remove `%s`", s->dir);
     return 0;
@@ -723,6 +751,19 @@ static int open_container_namespaces(const struct rt_state *s, int fds[NS_COUNT]
     return 0;
 }
 
+/* A container without a mount namespace lives in a chroot of the runtime's tree: an exec'd
+ * process must go there too, not stay on the host's root. */
+static bool config_has_mount_ns(yajl_val conf)
+{
+    yajl_val nss = json_get(json_get(conf, "linux"), "namespaces");
+    for (size_t i = 0; i < json_array_len(nss); i++) {
+        yajl_val t = json_get(json_array_at(nss, i), "type");
+        if (YAJL_IS_STRING(t) && streq(t->u.string, "mount"))
+            return true;
+    }
+    return false;
+}
+
 static void close_fds(int *fds, int n)
 {
     for (int i = 0; i < n; i++)
@@ -782,12 +823,21 @@ int rt_container_exec(const struct rt_global *g, const struct rt_exec_opts *o, p
                              .process = proc,
                              .sync = socks[1],
                              .fifo_fd = -1,
+                             .state_dirfd = -1,
                              .preserve_fds = o->preserve_fds,
-                             .is_exec = true};
+                             .is_exec = true,
+                             .exec_chroot = !config_has_mount_ns(conf)};
     memcpy(a.ns_fds, ns_fds, sizeof(ns_fds));
     struct rt_cgroup_entry entry = {.v2_fd = -1};
+    if (o->cgroups && !cg) {
+        close(socks[0]);
+        close(socks[1]);
+        close_fds(ns_fds, NS_COUNT);
+        return pr_err(err, 0, "--cgroup: container \"%s\" has no cgroup", o->id);
+    }
     if (cg) {
-        if ((r = rt_cgroup_entry_open(cg, &entry, err)) < 0) {
+        if ((o->cgroups && (r = rt_cgroup_use_sub(cg, o->cgroups, err)) < 0) ||
+            (r = rt_cgroup_entry_open(cg, &entry, err)) < 0) {
             close(socks[0]);
             close(socks[1]);
             close_fds(ns_fds, NS_COUNT);
@@ -814,7 +864,8 @@ int rt_container_exec(const struct rt_global *g, const struct rt_exec_opts *o, p
     pid_t child = 0;
     int pty = -1;
 
-    r = cg ? rt_cgroup_entry_finish(cg, &entry, stage1, true, err) : 0;
+    /* A sub-cgroup the caller named is taken as it is, busy or not. */
+    r = cg ? rt_cgroup_entry_finish(cg, &entry, stage1, !o->cgroups, err) : 0;
     if (r < 0)
         goto fail;
     sync_send(sock, SYNC_GO, 0, -1);

@@ -44,8 +44,9 @@ struct rt_exec_opts {
     const char *cwd;
     const char *user;
     char **args;
-    char **env;  /* --env additions */
-    char **caps; /* --cap additions */
+    char **env;     /* --env additions */
+    char **caps;    /* --cap additions */
+    char **cgroups; /* --cgroup [CONTROLLER:]PATH: sub-cgroups to run in */
     gid_t *additional_gids;
     size_t n_additional_gids;
     bool tty;

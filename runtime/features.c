@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "config.h"
 #include "json.h"
+#include "mempolicy.h"
 #include "mounts.h"
 #include "seccomp.h"
 #include "util.h"
@@ -51,6 +52,12 @@ void rt_features_generate(yajl_gen g)
     jg_key(g, "intelRdt");
     jg_map_open(g);
     jg_key_bool(g, "enabled", false);
+    jg_map_close(g);
+    jg_key(g, "memoryPolicy");
+    rt_mempolicy_features(g);
+    jg_key(g, "netDevices");
+    jg_map_open(g);
+    jg_key_bool(g, "enabled", true);
     jg_map_close(g);
     jg_map_close(g);
     jg_key(g, "annotations");

@@ -10,14 +10,16 @@
 #include <sys/wait.h>
 #include <time.h>
 
+extern char **environ;
+
 static void exec_hook(const char *path, char **args, char **env, int stdin_fd)
 {
     dup2(stdin_fd, STDIN_FILENO);
     if (stdin_fd != STDIN_FILENO)
         close(stdin_fd);
     char *default_args[] = {(char *)path, NULL};
-    char *empty_env[] = {NULL};
-    execve(path, args && args[0] ? args : default_args, env ? env : empty_env);
+    /* A hook without "env" gets the runtime's environment, as under runc and crun. */
+    execve(path, args && args[0] ? args : default_args, env ? env : environ);
     dprintf(STDERR_FILENO, "exec hook `%s`: %s\n", path, strerror(errno));
     _exit(127);
 }

@@ -5,6 +5,7 @@
 #include "json.h"
 #include "log.h"
 #include "mounts.h"
+#include "netdev.h"
 #include "seccomp.h"
 #include "state.h"
 #include "sync.h"
@@ -163,6 +164,8 @@ static void stage1_create(const struct rt_init_args *a, pr_error **err)
         pr_err(err, errno, "create namespaces");
         return;
     }
+    if (c->ns_new[NS_NET] && rt_net_loopback_up(err) < 0)
+        return;
     if (c->time_offsets && write_time_offsets(c->time_offsets, err) < 0)
         return;
     if (a->process->has_oom_score_adj && write_oom_score_adj(a->process->oom_score_adj, err) < 0)
@@ -270,7 +273,9 @@ static int prepare_rootfs(const struct rt_init_args *a, pr_error **err)
 {
     const struct rt_config *c = a->config;
     int r;
-    if (c->ns_new[NS_MNT]) {
+    /* A mount namespace joined by path gets the same root as a new one (runc does this too):
+     * otherwise the process would stay on that namespace's root, the host's tree. */
+    if (rt_config_has_ns(c, NS_MNT)) {
         if ((r = rt_rootfs_prepare(c->tree, c->rootfs, c->ns_new[NS_USER], err)) < 0)
             return r;
         /* runc creates a missing cwd; images often name one that only exists at run time. */
@@ -288,14 +293,16 @@ static int finish_rootfs(const struct rt_init_args *a, pr_error **err)
 {
     const struct rt_config *c = a->config;
     int r;
-    if (c->ns_new[NS_MNT]) {
+    if (rt_config_has_ns(c, NS_MNT)) {
         if ((r = rt_rootfs_pivot(c->rootfs, a->no_pivot, err)) < 0)
             return r;
-    } else if (!c->ns_path[NS_MNT]) {
+    } else {
         if (chroot(c->rootfs) < 0 || chdir("/") < 0)
             return pr_err(err, errno, "chroot `%s`", c->rootfs);
     }
-    if (c->ns_new[NS_UTS]) {
+    /* A joined uts namespace takes the names too, as under runc (config.c checks that the
+     * container has a uts namespace of its own). */
+    if (rt_config_has_ns(c, NS_UTS)) {
         if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
             return pr_err(err, errno, "sethostname \"%s\"", c->hostname);
         if (c->domainname && setdomainname(c->domainname, strlen(c->domainname)) < 0)
@@ -303,21 +310,44 @@ static int finish_rootfs(const struct rt_init_args *a, pr_error **err)
     }
     if ((r = set_sysctls(c->sysctl, err)) < 0)
         return r;
-    if (c->ns_new[NS_MNT] && (r = rt_rootfs_finalize(c->tree, err)) < 0)
+    if (rt_config_has_ns(c, NS_MNT) && (r = rt_rootfs_finalize(c->tree, err)) < 0)
         return r;
     return 0;
 }
 
-static int wait_for_start(int fifo_fd, pr_error **err)
+/* Before READY, while an error can still fail `create`: the exec fifo must be reachable from
+ * the container's root, through its /proc or (without a mount namespace) the state dir fd. */
+static int check_exec_fifo(const struct rt_init_args *a, pr_error **err)
+{
+    char buf[FD_PATH_MAX];
+    struct stat st;
+    if (a->state_dirfd >= 0) {
+        if (fstatat(a->state_dirfd, "exec.fifo", &st, AT_SYMLINK_NOFOLLOW) < 0)
+            return pr_err(err, errno, "exec fifo in the state directory");
+    } else if (stat(fd_path(a->fifo_fd, buf), &st) < 0) {
+        return pr_err(err, errno,
+                      "reach the exec fifo through `%s` (is /proc mounted in the container?)", buf);
+    }
+    if (!S_ISFIFO(st.st_mode))
+        return pr_err(err, EINVAL, "the exec fifo is not a fifo");
+    return 0;
+}
+
+static int wait_for_start(const struct rt_init_args *a, pr_error **err)
 {
     char buf[FD_PATH_MAX];
     /* Blocks until `start` opens the other end. */
-    _cleanup_close_ int fd = open(fd_path(fifo_fd, buf), O_WRONLY | O_CLOEXEC);
+    _cleanup_close_ int fd =
+        a->state_dirfd >= 0 ? openat(a->state_dirfd, "exec.fifo", O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+                            : open(fd_path(a->fifo_fd, buf), O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return pr_err(err, errno, "open exec fifo");
+    /* The state directory lies outside the root: it goes before anything is run. */
+    if (a->state_dirfd >= 0)
+        close(a->state_dirfd);
     if (write(fd, "0", 1) != 1)
         return pr_err(err, errno, "write exec fifo");
-    close(fifo_fd);
+    close(a->fifo_fd);
     return 0;
 }
 
@@ -394,7 +424,7 @@ static void __attribute__((noreturn)) stage2_create(const struct rt_init_args *a
      * stub's exec makes the process dumpable again. */
     if (a->init_stub)
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    int keep[] = {a->sync, a->fifo_fd};
+    int keep[] = {a->sync, a->fifo_fd, a->state_dirfd};
     close_inherited_fds(a->preserve_fds, keep, ARRAY_SIZE(keep));
     if (setsid() < 0 && errno != EPERM) {
         pr_err(&err, errno, "setsid");
@@ -412,21 +442,25 @@ static void __attribute__((noreturn)) stage2_create(const struct rt_init_args *a
         sync_expect(a->sync, SYNC_GO, &m, "the createRuntime hooks", &err) < 0)
         fail(a->sync, err);
     pid_t host_pid = m.value;
+    /* The runtime moved linux.netDevices in before it said go. */
+    if (rt_net_devices_up(c->net_devices, &err) < 0)
+        fail(a->sync, err);
     if (json_get(c->hooks, "createContainer")) {
         _cleanup_free_ char *st =
             rt_hook_state_json(a->id, host_pid, "created", c->bundle, c->annotations);
         if (rt_hooks_run(c->hooks, "createContainer", st, &err) < 0)
             fail(a->sync, err);
     }
-    if (finish_rootfs(a, &err) < 0)
+    if (finish_rootfs(a, &err) < 0 || rt_mempolicy_apply(&c->mempolicy, &err) < 0)
         fail(a->sync, err);
     if (a->process->terminal &&
         rt_terminal_setup(a->sync, a->process->console_height, a->process->console_width,
-                          c->ns_new[NS_MNT], &err) < 0)
+                          rt_config_has_ns(c, NS_MNT), &err) < 0)
         fail(a->sync, err);
     if (enter_cwd(a->process->cwd, &err) < 0 ||
-        rt_process_lookup_executable(a->process, &exe, &err) < 0)
+        rt_process_lookup_executable(a->process, &exe, &err) < 0 || check_exec_fifo(a, &err) < 0)
         fail(a->sync, err);
+    rt_process_ensure_home(a->process);
     if (a->init_stub)
         exec_init_stub(a, exe);
     /* A seccomp listener must get its fd while the runtime is still here to pass it on, so
@@ -445,7 +479,7 @@ static void __attribute__((noreturn)) stage2_create(const struct rt_init_args *a
         _exit(1);
     close(a->sync);
 
-    if (wait_for_start(a->fifo_fd, &err) < 0)
+    if (wait_for_start(a, &err) < 0)
         goto failed;
     if (json_get(c->hooks, "startContainer")) {
         _cleanup_free_ char *st =
@@ -474,12 +508,17 @@ static void __attribute__((noreturn)) stage2_exec(const struct rt_init_args *a)
         pr_err(&err, errno, "setsid");
         fail(a->sync, err);
     }
+    if (a->exec_chroot && (chroot(a->config->rootfs) < 0 || chdir("/") < 0)) {
+        pr_err(&err, errno, "chroot `%s`", a->config->rootfs);
+        fail(a->sync, err);
+    }
     if (a->process->terminal && rt_terminal_setup(a->sync, a->process->console_height,
                                                   a->process->console_width, false, &err) < 0)
         fail(a->sync, err);
     if (enter_cwd(a->process->cwd, &err) < 0 ||
         rt_process_lookup_executable(a->process, &exe, &err) < 0)
         fail(a->sync, err);
+    rt_process_ensure_home(a->process);
     /* The sync socket is close-on-exec: the runtime reads EOF once execve succeeded. */
     exec_process(a, exe, a->sync);
 }

@@ -10,16 +10,19 @@
 
 struct rt_init_args {
     const char *id;
-    const struct rt_config *config;   /* the container's config */
-    const struct rt_process *process; /* what to run */
-    int sync;                         /* child's end of the sync socket */
-    int fifo_fd;                      /* create: O_PATH fd of exec.fifo; exec: -1 */
+    const struct rt_config *config; /* the container's config */
+    struct rt_process *process;     /* what to run; HOME may be added */
+    int sync;                       /* child's end of the sync socket */
+    int fifo_fd;                    /* create: O_PATH fd of exec.fifo; exec: -1 */
+    int state_dirfd; /* create without a mount namespace: the state dir, where the exec fifo is
+                      * found once /proc is out of reach; else -1 */
     int preserve_fds;
     bool no_pivot;
     bool no_new_keyring;
     bool is_exec;
-    bool init_stub; /* create: end with the init stub, not the whole runtime (container.c) */
-    int ns_fds[NS_COUNT];                 /* exec: the container's namespaces to join, or -1 */
+    bool exec_chroot;     /* exec: the container has no mount namespace; chroot to its rootfs */
+    bool init_stub;       /* create: end with the init stub, not the whole runtime (container.c) */
+    int ns_fds[NS_COUNT]; /* exec: the container's namespaces to join, or -1 */
     struct rt_cgroup_entry *cgroup_entry; /* joined by stage 1 first thing; NULL: none */
 };
 

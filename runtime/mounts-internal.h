@@ -37,6 +37,7 @@ struct rt_mount_opts {
     size_t n_propagation;
     uint64_t attr_set, attr_clr; /* recursive attributes, applied with mount_setattr */
     char *data;                  /* options the filesystem interprets, comma-joined; or NULL */
+    char *ignored;               /* a bind's filesystem data (key=value), dropped; or NULL */
 };
 
 /* Parses options (NULL-terminated, may be NULL). ctx names the field in errors

@@ -164,13 +164,15 @@ int rt_mount_opts_parse(char *const *opts, bool is_bind, const char *ctx, struct
         const char *name = opts[i];
         const struct opt *opt = find_option(name);
         if (!opt) {
-            /* A bind mount has no filesystem to read data, so an unknown word there is a
-             * typo; anywhere else it is the filesystem's business (size=, mode=, uid=...). */
-            if (strict || *name == '\0') {
+            /* A bind mount has no filesystem to read data: a key=value option there is
+             * filesystem data the kernel would not take, ignored as runc ignores it (a bundle
+             * that makes a tmpfs a bind keeps its mode=, size=); an unknown word is a typo.
+             * Anywhere else it is the filesystem's business (size=, mode=, uid=...). */
+            if (*name == '\0' || *name == '=' || (strict && !strchr(name, '='))) {
                 rt_mount_opts_free(out);
                 return pr_err(err, 0, "%s: unknown option \"%s\"", ctx, name);
             }
-            append_data(&out->data, name);
+            append_data(strict ? &out->ignored : &out->data, name);
             continue;
         }
         switch (opt->kind) {
@@ -210,5 +212,6 @@ void rt_mount_opts_free(struct rt_mount_opts *o)
 {
     free(o->data);
     o->data = NULL;
+    free(o->ignored);
+    o->ignored = NULL;
 }
-

@@ -123,6 +123,9 @@ static int validate_mount(yajl_val v, size_t i, pr_error **err)
     r = rt_mount_opts_parse(m.options, m.is_bind, ctx, &o, err);
     if (r < 0)
         return r;
+    if (o.ignored)
+        pr_debug("%s: ignoring \"%s\": filesystem data a bind mount of `%s` cannot take", ctx,
+                 o.ignored, m.destination);
     rt_mount_opts_free(&o);
     if (m.is_bind) {
         struct stat st;

@@ -286,6 +286,53 @@ int rt_process_parse(yajl_val process, const char *ctx, struct rt_process **out,
     return 0;
 }
 
+/* The home directory of uid in the current root's /etc/passwd, or NULL. Lines and the file
+ * are bounded: /etc/passwd is the image's, not ours. */
+static char *passwd_home(uid_t uid)
+{
+    _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+    if (!f)
+        return NULL;
+    char line[4096];
+    for (int n = 0; n < 65536 && fgets(line, sizeof(line), f); n++) {
+        if (!strchr(line, '\n') && !feof(f)) {
+            /* Longer than any real entry: skip all of it, not just its first part. */
+            int ch;
+            while ((ch = getc(f)) != EOF && ch != '\n')
+                ;
+            continue;
+        }
+        /* name:password:uid:gid:gecos:home:shell */
+        char *field[7] = {line};
+        size_t k = 1;
+        for (char *c = line; *c && k < ARRAY_SIZE(field); c++)
+            if (*c == ':') {
+                *c = '\0';
+                field[k++] = c + 1;
+            }
+        if (k < 6)
+            continue;
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(field[2], &end, 10);
+        if (errno || end == field[2] || *end || v != (unsigned long)uid)
+            continue;
+        field[5][strcspn(field[5], ":\n")] = '\0';
+        return *field[5] ? xstrdup(field[5]) : NULL;
+    }
+    return NULL;
+}
+
+void rt_process_ensure_home(struct rt_process *p)
+{
+    for (char **e = p->env; e && *e; e++)
+        if (has_prefix(*e, "HOME="))
+            return;
+    _cleanup_free_ char *home = passwd_home(p->uid);
+    _cleanup_free_ char *entry = xasprintf("HOME=%s", home ? home : "/");
+    strv_extend(&p->env, entry);
+}
+
 const char *rt_process_path_env(const struct rt_process *p)
 {
     for (char **e = p->env; e && *e; e++)

@@ -54,6 +54,10 @@ static inline void rt_process_freep(struct rt_process **p)
 }
 #define _cleanup_process_ __attribute__((cleanup(rt_process_freep)))
 
+/* In the container's root, before exec: when env has no HOME, sets it from the user's entry
+ * in /etc/passwd, or to "/" (as runc and crun do). */
+void rt_process_ensure_home(struct rt_process *p);
+
 /* Value of PATH in the process env, or the default search path. */
 const char *rt_process_path_env(const struct rt_process *p);
 /* Finds args[0] the way execvp would, in the current root; returns a malloc'd path. */

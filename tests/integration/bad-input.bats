@@ -12,8 +12,13 @@ teardown() {
 }
 
 # create must fail with status 1, print a message matching $1, and leave no trace.
+# Its output goes through a file: a container created by mistake must not hold `run`'s pipe.
+create_to_file() {
+  rt create --bundle "$BUNDLE" "$CTR_PREFIX" </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>&1
+}
 expect_create_fails() {
-  run rt create --bundle "$BUNDLE" "$CTR_PREFIX"
+  run create_to_file
+  output=$(cat "$BATS_TEST_TMPDIR/create.out")
   echo "$output"
   [ "$status" -eq 1 ]
   [[ "$output" == *"$1"* ]]
@@ -124,4 +129,33 @@ expect_create_fails() {
   [ "$status" -eq 1 ]
   [[ "$output" == *'unknown option "--bogus"'* ]]
   [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+}
+
+@test "a rootfs that is a symlink is refused up front (as runc), nothing made" {
+  mv "$BUNDLE/rootfs" "$BUNDLE/real-rootfs"
+  ln -s real-rootfs "$BUNDLE/rootfs"
+  expect_create_fails "root.path: invalid rootfs \`$(realpath "$BUNDLE")/rootfs\`: it is, or goes through, a symlink"
+  rm "$BUNDLE/rootfs"
+  ln -s / "$BUNDLE/rootfs"
+  expect_create_fails "(to \`/\`)"
+  if command -v runc >/dev/null; then
+    run runc --root "$BATS_TEST_TMPDIR/runc-state" create --bundle "$BUNDLE" "$CTR_PREFIX-runc"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"invalid rootfs"* ]]
+  fi
+  rm "$BUNDLE/rootfs"
+  mv "$BUNDLE/real-rootfs" "$BUNDLE/rootfs"
+}
+
+@test "list shows a container whose id starts with a dot (as runc)" {
+  update_config '.process.args = ["sleep", "100"]'
+  rt create --bundle "$BUNDLE" ".hidden-$CTR_PREFIX"
+  [ "$(rt state ".hidden-$CTR_PREFIX" | jq -r .status)" = created ]
+  run rt list -q
+  [ "$status" -eq 0 ]
+  [ "$output" = ".hidden-$CTR_PREFIX" ]
+  run rt list --format json
+  [ "$(jq -r '.[].id' <<<"$output")" = ".hidden-$CTR_PREFIX" ]
+  rt delete --force ".hidden-$CTR_PREFIX"
+  [ ! -e "$STATE_ROOT/.hidden-$CTR_PREFIX" ]
 }

@@ -406,3 +406,76 @@ in_container_cgroup() {
   [[ "$output" == *"ok "*" - test_real_v2_exec_joins_busy_cgroup"* ]]
   [[ "$output" != *"test_real_v2_exec_joins_busy_cgroup # SKIP"* ]]
 }
+
+# v1 only: cgroup2 has no real-time bandwidth files, and the runtime refuses realtimeRuntime
+# there (so in the QEMU v2 lane these skip).
+require_rt_group_sched() {
+  [ "$CG_MODE" = v1 ] || skip "cgroup v2 has no real-time bandwidth (cpu.rt_runtime_us)"
+  [ -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] ||
+    skip "the kernel has no CONFIG_RT_GROUP_SCHED: /sys/fs/cgroup/cpu/cpu.rt_runtime_us does not exist"
+}
+
+@test "realtimeRuntime works below the default /podrun parent: the parent gets the budget" {
+  require_rt_group_sched
+  update_config '.linux.resources.cpu = {"realtimeRuntime": 20000, "realtimePeriod": 1000000}
+    | .process.args = ["sleep", "100"]'
+  rt run -d --bundle "$BUNDLE" "$ID"
+  [ "$(cat "$(cg_dir cpu "/podrun/$ID")/cpu.rt_runtime_us")" = 20000 ]
+  [ "$(cat "$(cg_dir cpu /podrun)/cpu.rt_runtime_us")" -ge 20000 ]
+}
+
+@test "SCHED_FIFO works below the default /podrun parent with a real-time budget" {
+  require_rt_group_sched
+  update_config '.linux.resources.cpu = {"realtimeRuntime": 10000, "realtimePeriod": 1000000}
+    | .process.scheduler = {"policy": "SCHED_FIFO", "priority": 10}
+    | .process.args = ["sleep", "100"]'
+  rt run -d --bundle "$BUNDLE" "$ID"
+  pid=$(rt state "$ID" | jq -r .pid)
+  # /proc/PID/stat field 41 is the policy (SCHED_FIFO is 1), 40 the rt priority
+  [ "$(awk '{print $41, $40}' "/proc/$pid/stat")" = "1 10" ]
+  run rt exec "$ID" true
+  [ "$status" -eq 0 ]
+}
+
+@test "exec --cgroup runs the process in an existing sub-cgroup of the container (v1 and v2)" {
+  update_config '.process.args = ["sleep", "100"]'
+  rt run -d --bundle "$BUNDLE" "$ID"
+  for d in $(cg_all_dirs "/podrun/$ID"); do
+    [ -d "$d" ] || continue
+    mkdir "$d/sub"
+    # a new v1 cpuset has no cpus and mems: nothing could join it
+    if [ -e "$d/sub/cpuset.cpus" ] && [ "$CG_MODE" = v1 ]; then
+      cat "$d/cpuset.cpus" > "$d/sub/cpuset.cpus"
+      cat "$d/cpuset.mems" > "$d/sub/cpuset.mems"
+    fi
+  done
+  rt exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" --cgroup sub "$ID" sleep 100
+  pid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
+  # every hierarchy the container has: the exec'd process is in its sub-cgroup
+  n=$(grep -c "/podrun/$ID\(/sub\)\?$" "/proc/$pid/cgroup")
+  [ "$n" -ge 1 ]
+  [ "$(grep -c "/podrun/$ID/sub$" "/proc/$pid/cgroup")" -eq "$n" ]
+  # a missing sub-cgroup, or one outside the container, is an error and runs nothing
+  run rt exec --cgroup nosuch "$ID" true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'--cgroup "nosuch": sub-cgroup'* ]]
+  run rt exec --cgroup ../.. "$ID" true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'must not contain ".."'* ]]
+  rt delete --force "$ID"
+  for d in $(cg_all_dirs "/podrun/$ID"); do [ ! -e "$d" ]; done
+}
+
+@test "exec --cgroup CONTROLLER:PATH picks the v1 hierarchy (as runc)" {
+  [ "$CG_MODE" = v1 ] || skip "CONTROLLER:PATH names cgroup v1 hierarchies"
+  update_config '.process.args = ["sleep", "100"]'
+  rt run -d --bundle "$BUNDLE" "$ID"
+  mkdir "$(cg_dir memory "/podrun/$ID")/sub"
+  rt exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" --cgroup memory:sub "$ID" sleep 100
+  pid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
+  [ "$(grep ':memory:' "/proc/$pid/cgroup")" = "$(grep ':memory:' "/proc/$pid/cgroup" | grep "/podrun/$ID/sub$")" ]
+  [ "$(grep -c "/podrun/$ID/sub$" "/proc/$pid/cgroup")" -eq 1 ]
+  run rt exec --cgroup nosuchctl:sub "$ID" true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"no cgroup v1 hierarchy with the nosuchctl controller"* ]]
+}

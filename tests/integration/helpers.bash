@@ -41,7 +41,7 @@ rt() {
 cleanup_containers() {
   [ -n "${STATE_ROOT:-}" ] && [ -d "$STATE_ROOT" ] || return 0
   local id
-  for id in $(ls "$STATE_ROOT" 2>/dev/null); do
+  for id in $(ls -A "$STATE_ROOT" 2>/dev/null); do
     [ -d "$STATE_ROOT/$id" ] || continue
     "$RUNTIME" --root "$STATE_ROOT" delete --force "$id" >/dev/null 2>&1 || true
   done

@@ -2,6 +2,7 @@
 # OCI hooks: when each kind runs, in which namespace, with the state on stdin; failures.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
   setup_bundle
@@ -98,11 +99,42 @@ EOF
   [ "$(cat "$BATS_TEST_TMPDIR/envhook.out")" = "arg1 bar" ]
 }
 
-@test "a failing poststart hook only warns" {
+
+@test "a hook without env gets the runtime's environment (as runc and crun)" {
+  cat > "$BATS_TEST_TMPDIR/envhook.sh" <<EOF
+#!/bin/sh
+echo "\${PODRUN_HOOK_PROBE:-unset}" > "$BATS_TEST_TMPDIR/envhook.out"
+EOF
+  chmod +x "$BATS_TEST_TMPDIR/envhook.sh"
+  update_config ".process.args = [\"true\"] | .hooks = {\"createRuntime\": [{\"path\": \"$BATS_TEST_TMPDIR/envhook.sh\"}]}"
+  PODRUN_HOOK_PROBE=from-runtime rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$(cat "$BATS_TEST_TMPDIR/envhook.out")" = from-runtime ]
+  # an explicit empty env stays empty
+  update_config ".hooks.createRuntime[0].env = []"
+  PODRUN_HOOK_PROBE=from-runtime rt run --bundle "$BUNDLE" "$CTR_PREFIX-2"
+  [ "$(cat "$BATS_TEST_TMPDIR/envhook.out")" = unset ]
+}
+
+@test "a failing poststart hook fails start and stops the container" {
   update_config '.process.args = ["sleep", "100"] | .hooks = {"poststart": [{"path": "/bin/false"}]}'
   rt create --bundle "$BUNDLE" "$CTR_PREFIX"
+  pid=$(rt state "$CTR_PREFIX" | jq -r .pid)
   run rt start "$CTR_PREFIX"
-  [ "$status" -eq 0 ]
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"hooks.poststart[0] \`/bin/false\` failed with exit status 1"* ]]
+  [ "$(rt state "$CTR_PREFIX" | jq -r .status)" = stopped ]
+  # dead: gone, or a zombie its new parent has not reaped yet
+  st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+  [ -z "$st" ] || [ "$st" = Z ]
+}
+
+@test "run fails when a poststart hook fails, and leaves nothing behind" {
+  update_config '.process.args = ["sleep", "100"] | .hooks = {"poststart": [{"path": "/bin/false"}]}'
+  run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$status" -eq 1 ]
   [[ "$output" == *"hooks.poststart[0]"* ]]
-  wait_for_state "$CTR_PREFIX" running
+  [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+  for d in /sys/fs/cgroup/*/podrun/"$CTR_PREFIX" /sys/fs/cgroup/podrun/"$CTR_PREFIX"; do
+    [ ! -e "$d" ]
+  done
 }

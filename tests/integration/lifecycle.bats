@@ -197,8 +197,8 @@ J
   pid=$(rt state "${CTR_PREFIX}-a" | jq -r .pid)
   mkdir -p "$BATS_TEST_TMPDIR/b"
   cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/b/"
-  ln -s "$BUNDLE/rootfs" "$BATS_TEST_TMPDIR/b/rootfs"
-  update_config 'del(.hostname) | .process.args = ["hostname"] | .linux.namespaces = [.linux.namespaces[] | if .type == "uts" then .path = "/proc/'"$pid"'/ns/uts" else . end]' "$BATS_TEST_TMPDIR/b"
+  # the same rootfs by its path (a symlink to it would be refused, as runc refuses it)
+  update_config 'del(.hostname) | .root.path = "'"$BUNDLE/rootfs"'" | .process.args = ["hostname"] | .linux.namespaces = [.linux.namespaces[] | if .type == "uts" then .path = "/proc/'"$pid"'/ns/uts" else . end]' "$BATS_TEST_TMPDIR/b"
   run rt run --bundle "$BATS_TEST_TMPDIR/b" "${CTR_PREFIX}-b"
   [ "$status" -eq 0 ]
   [ "$output" = shared-uts ]
@@ -303,6 +303,7 @@ J
   jq -e '.ociVersionMax == "1.1.0"' <<<"$output"
   jq -e '.linux.namespaces | index("user") and index("time") and index("cgroup")' <<<"$output"
   jq -e '.hooks | index("createRuntime") and index("poststop")' <<<"$output"
+  jq -e '.linux.netDevices.enabled == true' <<<"$output"
 }
 
 @test "--log writes runc-style JSON lines for errors" {
@@ -389,4 +390,28 @@ J
   rt kill --all "$CTR_PREFIX" USR1
   [ "$(rt state "$CTR_PREFIX" | jq -r .status)" = paused ]
   rt resume "$CTR_PREFIX"
+}
+
+@test "linux.memoryPolicy sets the NUMA memory policy of the container's process" {
+  [ -e /proc/self/numa_maps ] || skip "the kernel has no NUMA support: /proc/self/numa_maps does not exist"
+  update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "0"}
+    | .process.args = ["head", "-1", "/proc/self/numa_maps"]'
+  run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *" bind:0 "* ]]
+  update_config '.linux.memoryPolicy = {"mode": "MPOL_INTERLEAVE", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES"]}'
+  run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *" interleave=static:0 "* ]]
+  for bad in '{"mode": "MPOL_BIND"}|MPOL_BIND needs nodes' '{"mode": "MPOL_LOCAL", "nodes": "0"}|MPOL_LOCAL takes no nodes' \
+             '{"mode": "MPOL_SOMETIMES"}|unknown mode "MPOL_SOMETIMES"' '{"mode": "MPOL_BIND", "nodes": "0-"}|is not a list of nodes' \
+             '{"mode": "MPOL_BIND", "nodes": "0", "flags": ["MPOL_F_X"]}|unknown flag "MPOL_F_X"'; do
+    update_config ".linux.memoryPolicy = ${bad%%|*}"
+    run rt run --bundle "$BUNDLE" "$CTR_PREFIX"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"linux.memoryPolicy"*"${bad#*|}"* ]]
+    [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+  done
+  run "$RUNTIME" features
+  jq -e '.linux.memoryPolicy.modes | index("MPOL_BIND") and index("MPOL_LOCAL")' <<<"$output"
 }

@@ -321,3 +321,29 @@ mount_line() {
   [[ "$output" == *linux.rootfsPropagation* ]]
   [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
 }
+
+@test "bind mounts ignore filesystem data options (mode=, size=) as runc does, and say so in --debug" {
+  echo x > "$HOSTDIR/in"
+  add_mount "{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"$HOSTDIR\", \"options\": [\"rbind\", \"ro\", \"mode=755\", \"size=65536k\"]}"
+  update_config '.process.args = ["sh", "-c", "cat /data/in; grep \" /data \" /proc/self/mountinfo"]'
+  run --separate-stderr rt --debug run --bundle "$BUNDLE" "$CTR_PREFIX"
+  echo "$stderr" >&2
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = x ]
+  [[ "$(awk '{print $6}' <<<"${lines[1]}")" == ro,* ]]
+  [[ "$stderr" == *'ignoring "mode=755,size=65536k": filesystem data a bind mount of `/data` cannot take'* ]]
+  if command -v runc >/dev/null; then
+    run runc --root "$BATS_TEST_TMPDIR/runc-state" run --bundle "$BUNDLE" "$CTR_PREFIX-runc"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = x ]
+  fi
+}
+
+@test "bind mounts still refuse options that are no option at all" {
+  add_mount "{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"$HOSTDIR\", \"options\": [\"rbind\", \"nosiud\"]}"
+  n=$(($(jq '.mounts | length' "$BUNDLE/config.json") - 1))
+  run rt create --bundle "$BUNDLE" "$CTR_PREFIX"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"mounts[$n].options: unknown option \"nosiud\""* ]]
+  [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+}

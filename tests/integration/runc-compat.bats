@@ -404,3 +404,33 @@ run_both_fg() {
   [ ! -e "$BUNDLE/state" ]
   [ ! -e "$BUNDLE/pid.ours" ]
 }
+
+@test "HOME comes from the container's /etc/passwd when env has none: run, create and exec, as runc" {
+  echo 'probe:x:1234:1234::/home/probe:/bin/sh' >> "$BUNDLE/rootfs/etc/passwd"
+  update_config '.process.env = ["PATH=/bin:/usr/bin"]'
+  for user in '0 /root' '1234 /home/probe' '4321 /'; do
+    update_config ".process.user = {\"uid\": ${user% *}, \"gid\": ${user% *}}"
+    run_both_fg '["sh", "-c", "echo $HOME"]'
+    [ "$ST_OURS" -eq 0 ]
+    [ "$(cat "$BATS_TEST_TMPDIR/out.ours")" = "${user#* }" ]
+    [ "$(cat "$BATS_TEST_TMPDIR/out.ours")" = "$(cat "$BATS_TEST_TMPDIR/out.peer")" ]
+  done
+  # a HOME the config gives is kept
+  update_config '.process.env += ["HOME=/given"]'
+  run_both_fg '["sh", "-c", "echo $HOME"]'
+  [ "$(cat "$BATS_TEST_TMPDIR/out.ours")" = /given ]
+  # create + start, and exec with and without --user
+  update_config '.process.env = ["PATH=/bin:/usr/bin"] | .process.user = {"uid": 0, "gid": 0}
+    | .process.args = ["sleep", "100"]'
+  rt create --bundle "$BUNDLE" "$OURS"
+  rt start "$OURS"
+  pid=$(rt state "$OURS" | jq -r .pid)
+  [ "$(tr '\0' '\n' <"/proc/$pid/environ" | grep '^HOME=')" = HOME=/root ]
+  run rt exec "$OURS" sh -c 'echo $HOME'
+  [ "$status" -eq 0 ]
+  [ "$output" = /root ]
+  run rt exec --user 1234:1234 "$OURS" sh -c 'echo $HOME'
+  [ "$output" = /home/probe ]
+  peer run -d --bundle "$BUNDLE" "$PEER" >/dev/null
+  [ "$(peer exec --user 1234:1234 "$PEER" sh -c 'echo $HOME')" = /home/probe ]
+}

@@ -116,6 +116,32 @@ static void test_data(void)
     CHECK(err == NULL);
 }
 
+/* runc drops a bind mount's filesystem data (mode=, size=) rather than refusing the bundle. */
+static void test_bind_data_ignored(void)
+{
+    struct rt_mount_opts o;
+    pr_error *err = NULL;
+    const char *a[] = {"rbind", "mode=755", "ro", "size=65536k", NULL};
+    CHECK(parse(a, false, &o, &err) == 0);
+    CHECK(o.data == NULL);
+    CHECK_STR(o.ignored, "mode=755,size=65536k");
+    CHECK(o.flags == (MS_BIND | MS_REC | MS_RDONLY));
+    rt_mount_opts_free(&o);
+    const char *b[] = {"mode=0700", NULL};
+    CHECK(parse(b, true, &o, &err) == 0);
+    CHECK(o.data == NULL && o.ignored && streq(o.ignored, "mode=0700"));
+    rt_mount_opts_free(&o);
+    CHECK(err == NULL);
+    const char *c[] = {"bind", "nosiud", NULL};
+    CHECK(parse(c, false, &o, &err) < 0);
+    CHECK(err && streq(err->msg, "mounts[3].options: unknown option \"nosiud\""));
+    pr_error_free(err);
+    err = NULL;
+    const char *d[] = {"bind", "=x", NULL};
+    CHECK(parse(d, false, &o, &err) < 0);
+    pr_error_free(err);
+}
+
 static void test_errors(void)
 {
     struct rt_mount_opts o;
@@ -520,6 +546,7 @@ int main(void)
     RUN(test_bind);
     RUN(test_propagation);
     RUN(test_data);
+    RUN(test_bind_data_ignored);
     RUN(test_errors);
     RUN(test_recursive_attrs);
     RUN(test_features);
