@@ -534,7 +534,6 @@ int bridge_cmd_add(const cni_env *env, const cni_conf *conf, const char *raw, si
     if (r < 0 && a.host)
         attach_undo(&a);
     if (r == 0) {
-        _cleanup_error_ pr_error *ignored = NULL;
         if (!cni_dns_empty(&a.ipam.dns))
             cni_dns_copy(&res.dns, &a.ipam.dns);
         if (conf->dns) {

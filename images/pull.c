@@ -14,7 +14,6 @@
 #include "regconf.h"
 #include "util.h"
 
-#include <config.h>
 #include <curl/curl.h>
 #include <time.h>
 #include <unistd.h>
