@@ -88,8 +88,10 @@ static int parse_nodes(const cni_conf *conf, bridge_conf *c, pr_error **err)
     if (!file)
         return 0;
     _cleanup_json_ yajl_val v = NULL;
-    if (json_parse_file(file, &v, err) < 0)
-        return cni_err(err, CNI_ERR_INVALID_CONFIG, 0, "cannot read nodesFile");
+    if (json_parse_file_max(file, CNI_NODES_FILE_MAX, READ_REGULAR, &v, err) < 0) {
+        cni_err(err, CNI_ERR_INVALID_CONFIG, 0, "cannot read nodesFile");
+        return pr_err_prefix(err, "nodesFile");
+    }
     yajl_val inner = json_get(v, "nodes");
     return parse_nodes_array(inner ? inner : v, file, c, err);
 }
