@@ -266,3 +266,35 @@ CONF
   [ "$status" -ne 0 ]
   [[ "$output" == *"invalid image reference"* ]]
 }
+
+# Libraries are quiet (DESIGN.md): the images library reports progress through a callback and
+# the CLI draws it, as bars on a terminal and as plain lines anywhere else.
+@test "pull: progress when stderr is not a terminal is plain lines, one per blob start and end" {
+  pr pull "127.0.0.1:$REG_PORT/busybox:latest" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err"
+  cat "$BATS_TEST_TMPDIR/err"
+  m=$(jq -r '.manifests[0].digest' "$BUSYBOX_OCI/index.json")
+  layer=$(jq -r '.layers[0].digest' "$BUSYBOX_OCI/blobs/sha256/${m#sha256:}")
+  config=$(jq -r '.config.digest' "$BUSYBOX_OCI/blobs/sha256/${m#sha256:}")
+  # No escape sequence, no carriage return: a log reads top to bottom.
+  [ "$(tr -dc '\033\r' < "$BATS_TEST_TMPDIR/err" | wc -c)" -eq 0 ]
+  grep -qx "Copying blob ${config:7:12}" "$BATS_TEST_TMPDIR/err"
+  grep -qx "Copying blob ${config:7:12} done (.*)" "$BATS_TEST_TMPDIR/err"
+  grep -qx "Copying blob ${layer:7:12}" "$BATS_TEST_TMPDIR/err"
+  grep -qx "Copying blob ${layer:7:12} done (.*)" "$BATS_TEST_TMPDIR/err"
+  [ "$(wc -l < "$BATS_TEST_TMPDIR/err")" -eq 4 ]
+  # -q: nothing at all.
+  pr rmi "127.0.0.1:$REG_PORT/busybox:latest" > /dev/null
+  pr pull -q "127.0.0.1:$REG_PORT/busybox:latest" > /dev/null 2> "$BATS_TEST_TMPDIR/err"
+  [ ! -s "$BATS_TEST_TMPDIR/err" ]
+}
+
+@test "pull: on a terminal the CLI draws bars; the images library draws nothing itself" {
+  script -qefc "$(printf '%q ' "$PODRUN" --images-root "$IMAGES_ROOT" pull "127.0.0.1:$REG_PORT/busybox:latest")" \
+    /dev/null > "$BATS_TEST_TMPDIR/tty" < /dev/null
+  grep -q $'\033\\[2KCopying blob .* done' "$BATS_TEST_TMPDIR/tty"
+  # The library links no way to reach a terminal: no stdio streams, no printf family.
+  run bash -c "nm -u '$PODRUN_BUILD/images/libimages.a' | grep -Ew '(stderr|stdout|printf|fprintf|vfprintf|dprintf|puts|fputs|putchar|fputc|perror)'"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [ -z "$output" ]
+}
