@@ -42,8 +42,8 @@ static void draw_bars(struct pull_display *d, enum pull_progress_event ev,
         char a[16], t[16];
         human(b->have, a, sizeof(a));
         human(b->total, t, sizeof(t));
-        fprintf(d->out, "\033[2KCopying blob %.12s [%.*s%s%*s] %s / %s%s\n",
-                digest_hex(b->digest), fill > 0 ? fill - (fill < width) : 0,
+        fprintf(d->out, "\033[2KCopying blob %.12s [%.*s%s%*s] %s / %s%s\n", digest_hex(b->digest),
+                fill > 0 ? fill - (fill < width) : 0,
                 "==============================", fill < width && fill > 0 ? ">" : "", width - fill,
                 "", a, t, b->done ? (b->failed ? " failed" : " done") : "");
     }

@@ -9,8 +9,8 @@
 
 struct pull_display {
     FILE *out;
-    bool terminal; /* isatty(out) when made */
-    size_t n;      /* blobs in the current batch */
+    bool terminal;       /* isatty(out) when made */
+    size_t n;            /* blobs in the current batch */
     bool *reported_done; /* plain lines: which blobs already had their last line */
 };
 

@@ -50,8 +50,7 @@ int json_parse_file(const char *path, yajl_val *out, pr_error **err)
     return json_parse_file_max(path, READ_FILE_DEFAULT_MAX, 0, out, err);
 }
 
-int json_parse_file_max(const char *path, size_t max, unsigned flags, yajl_val *out,
-                        pr_error **err)
+int json_parse_file_max(const char *path, size_t max, unsigned flags, yajl_val *out, pr_error **err)
 {
     _cleanup_free_ char *text = NULL;
     size_t len;

@@ -400,8 +400,8 @@ static int load_docker_image(image_store *s, load_src *src, yajl_val item, char 
     if (!config)
         return pr_err(err, 0, "%s: manifest.json: an image without Config", src->path);
     if (strv_length(layers) > MANIFEST_MAX_LAYERS)
-        return pr_err(err, 0, "%s: manifest.json: %zu layers, more than the limit of %d",
-                      src->path, strv_length(layers), MANIFEST_MAX_LAYERS);
+        return pr_err(err, 0, "%s: manifest.json: %zu layers, more than the limit of %d", src->path,
+                      strv_length(layers), MANIFEST_MAX_LAYERS);
     char config_digest[DIGEST_STR_LEN + 1];
     int64_t config_size;
     if ((r = src_blob(s, src, config, NULL, -1, config_digest, err)) < 0 ||

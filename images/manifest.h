@@ -28,7 +28,7 @@
  * this does not fit its options in a page. */
 #define MANIFEST_MAX_SIZE   (4u << 20)
 #define MANIFEST_MAX_LAYERS 128
-#define CONFIG_MAX_SIZE   (16u << 20)
+#define CONFIG_MAX_SIZE     (16u << 20)
 
 typedef struct descriptor {
     char *media_type;

@@ -487,7 +487,9 @@ static void report_progress(const struct pull_options *o, enum pull_progress_eve
         blob_xfer *x = &xs[i];
         ps[i] = (struct pull_blob_progress){
             .digest = x->d->digest,
-            .have = x->w ? blob_writer_size(x->w) : x->done ? x->d->size : 0,
+            .have = x->w      ? blob_writer_size(x->w)
+                    : x->done ? x->d->size
+                              : 0,
             .total = x->d->size,
             .done = x->done,
             .failed = x->done && x->err,

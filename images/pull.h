@@ -22,8 +22,8 @@ enum pull_progress_event {
 };
 /* The library draws nothing (DESIGN.md, "Libraries are quiet"): a caller that wants progress
  * gets every blob of the batch on each event, and shows it as it likes. */
-typedef void (*pull_progress_fn)(enum pull_progress_event ev, const struct pull_blob_progress *blobs,
-                                 size_t n, void *userdata);
+typedef void (*pull_progress_fn)(enum pull_progress_event ev,
+                                 const struct pull_blob_progress *blobs, size_t n, void *userdata);
 
 struct pull_options {
     pull_progress_fn progress; /* NULL: no progress reports */
