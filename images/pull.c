@@ -646,11 +646,12 @@ static int pull_from(reg_client *c, image_store *s, const image_ref *ref, const 
         r = pr;
     free(need);
     free(need_diff);
-    manifest_clear(&m);
-    if (r < 0)
-        return r;
+    /* The manifest and config were verified above: the commit takes them as they are. */
     char *names[] = {(char *)name, NULL};
-    return images_commit(s, digest, index_digest, names, out, err);
+    if (r == 0)
+        r = images_commit_verified(s, digest, &m, created, diff_ids, index_digest, names, out, err);
+    manifest_clear(&m);
+    return r;
 }
 
 /* --- names and endpoints --- */
