@@ -88,8 +88,10 @@ static int parse_nodes(const cni_conf *conf, bridge_conf *c, pr_error **err)
     if (!file)
         return 0;
     _cleanup_json_ yajl_val v = NULL;
-    if (json_parse_file(file, &v, err) < 0)
-        return cni_err(err, CNI_ERR_INVALID_CONFIG, 0, "cannot read nodesFile");
+    if (json_parse_file_max(file, CNI_NODES_FILE_MAX, READ_REGULAR, &v, err) < 0) {
+        cni_err(err, CNI_ERR_INVALID_CONFIG, 0, "cannot read nodesFile");
+        return pr_err_prefix(err, "nodesFile");
+    }
     yajl_val inner = json_get(v, "nodes");
     return parse_nodes_array(inner ? inner : v, file, c, err);
 }
@@ -550,7 +552,6 @@ int bridge_cmd_add(const cni_env *env, const cni_conf *conf, const char *raw, si
     if (r < 0 && a.host)
         attach_undo(&a);
     if (r == 0) {
-        _cleanup_error_ pr_error *ignored = NULL;
         if (!cni_dns_empty(&a.ipam.dns))
             cni_dns_copy(&res.dns, &a.ipam.dns);
         if (conf->dns) {

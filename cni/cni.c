@@ -644,22 +644,16 @@ int cni_exec_plugin(const char *path, const char *command, const char *input, si
         return cni_err(err, CNI_ERR_INTERNAL, r, "executing plugin %s", path);
     close(steal_fd(&wr));
 
-    size_t cap = 4096, used = 0;
-    _cleanup_free_ char *buf = xmalloc(cap);
-    for (;;) {
-        if (used + 1 >= cap)
-            buf = xrealloc(buf, cap *= 2);
-        ssize_t n = read(rd, buf + used, cap - used - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        used += (size_t)n;
-    }
-    buf[used] = '\0';
+    _cleanup_free_ char *buf = NULL;
+    _cleanup_error_ pr_error *read_err = NULL;
+    r = read_fd_max(rd, path, CNI_DELEGATE_OUT_MAX, &buf, NULL, &read_err);
+    if (r < 0)
+        kill(pid, SIGKILL); /* it may be blocked writing the rest: never wait on that */
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    if (r < 0)
+        return cni_err(err, CNI_ERR_IO, 0, "output of plugin: %s", read_err->msg);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return delegate_failed(path, status, buf, err);
     *out = steal_pointer(&buf);
@@ -668,21 +662,11 @@ int cni_exec_plugin(const char *path, const char *command, const char *input, si
 
 int cni_read_stdin(char **out, size_t *len, pr_error **err)
 {
-    size_t cap = 4096, used = 0;
-    _cleanup_free_ char *buf = xmalloc(cap);
-    for (;;) {
-        if (used + 1 >= cap)
-            buf = xrealloc(buf, cap *= 2);
-        ssize_t n = read(0, buf + used, cap - used - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return cni_err(err, CNI_ERR_IO, errno, "reading the network configuration from stdin");
-        if (n == 0)
-            break;
-        used += (size_t)n;
-    }
-    buf[used] = '\0';
+    size_t used = 0;
+    _cleanup_free_ char *buf = NULL;
+    if (read_fd_max(STDIN_FILENO, "network configuration on stdin", CNI_STDIN_MAX, &buf, &used,
+                    err) < 0)
+        return cni_err(err, CNI_ERR_IO, 0, "reading the network configuration from stdin");
     if (strlen(buf) != used)
         return cni_err(err, CNI_ERR_DECODE, 0, "network configuration contains a NUL byte");
     *out = steal_pointer(&buf);

@@ -150,6 +150,14 @@ bool cni_valid_ifname(const char *name);
 int cni_abstract_lock(const char *name, const char *what, pr_error **err);
 
 /* Reads all of stdin. */
+/* Limits on what a CNI caller hands a plugin (DESIGN.md, "Limits"). A network configuration is a
+ * few kilobytes even with a prevResult; a nodes file of 1 MiB lists some ten thousand nodes; a
+ * resolv.conf that glibc reads is at most a few hundred bytes of use. A delegate (IPAM plugin)
+ * answers with a result no bigger than the configuration it was given. */
+#define CNI_STDIN_MAX        ((size_t)1 << 20)
+#define CNI_NODES_FILE_MAX   ((size_t)1 << 20)
+#define CNI_RESOLV_CONF_MAX  ((size_t)64 << 10)
+#define CNI_DELEGATE_OUT_MAX ((size_t)1 << 20)
 int cni_read_stdin(char **out, size_t *len, pr_error **err);
 
 /* A plugin's commands: each gets the environment, the parsed configuration and its raw text,

@@ -138,12 +138,17 @@ static int parse_ranges(yajl_val ipam, ipam_conf *c, pr_error **err)
 /* resolv.conf syntax: nameserver, domain, search, options lines. */
 static int parse_resolv_conf(const char *path, cni_dns *dns, pr_error **err)
 {
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
-    if (!f)
-        return cni_err(err, CNI_ERR_INVALID_CONFIG, errno, "cannot open resolvConf `%s`", path);
-    _cleanup_free_ char *line = NULL;
-    size_t cap = 0;
-    while (getline(&line, &cap, f) > 0) {
+    _cleanup_free_ char *text = NULL;
+    if (read_file_max(path, CNI_RESOLV_CONF_MAX, READ_REGULAR, &text, NULL, err) < 0) {
+        cni_err(err, CNI_ERR_INVALID_CONFIG, 0, "cannot read resolvConf `%s`", path);
+        return pr_err_prefix(err, "ipam.resolvConf");
+    }
+    char *next = text;
+    while (next && *next) {
+        char *line = next;
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
         char *save = NULL, *key = strtok_r(line, " \t\r\n", &save);
         if (!key || *key == '#' || *key == ';')
             continue;

@@ -78,23 +78,53 @@ const char *fd_path(int fd, char buf[FD_PATH_MAX])
     return buf;
 }
 
-int read_file_at(int dirfd, const char *path, char **out, size_t *len, pr_error **err)
+const char *size_text(size_t n, char buf[SIZE_TEXT_MAX])
 {
-    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return pr_err(err, errno, "open `%s`", path);
-    size_t cap = 4096, n = 0;
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB"};
+    size_t u = 0;
+    while (u + 1 < ARRAY_SIZE(units) && n >= 1024 && n % 1024 == 0) {
+        n /= 1024;
+        u++;
+    }
+    size_t k = format_ull(buf, n);
+    buf[k++] = ' ';
+    strcpy(buf + k, units[u]);
+    return buf;
+}
+
+static int too_big(pr_error **err, const char *what, size_t max)
+{
+    char t[SIZE_TEXT_MAX];
+    return pr_err_code(err, EFBIG, "`%s` is larger than %s, the limit for it", what,
+                       size_text(max, t));
+}
+
+int read_fd_max(int fd, const char *what, size_t max, char **out, size_t *len, pr_error **err)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return pr_err(err, errno, "stat `%s`", what);
+    /* A regular file tells its size: refuse it before reading. Anything else (a pipe, a
+     * device, a /proc file that says 0) is read up to one byte past the limit. */
+    if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max)
+        return too_big(err, what, max);
+    size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 2 : 4096;
+    if (cap > max + 2)
+        cap = max + 2;
+    size_t n = 0;
     _cleanup_free_ char *buf = xmalloc(cap);
     for (;;) {
-        if (n + 1 >= cap) {
-            cap *= 2;
+        if (n > max)
+            return too_big(err, what, max);
+        if (cap - n < 2) {
+            cap = cap > (max + 2) / 2 ? max + 2 : cap * 2;
             buf = xrealloc(buf, cap);
         }
         ssize_t r = read(fd, buf + n, cap - n - 1);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            return pr_err(err, errno, "read `%s`", path);
+            return pr_err(err, errno, "read `%s`", what);
         }
         if (r == 0)
             break;
@@ -107,9 +137,39 @@ int read_file_at(int dirfd, const char *path, char **out, size_t *len, pr_error 
     return 0;
 }
 
+int read_file_at_max(int dirfd, const char *path, size_t max, unsigned flags, char **out,
+                     size_t *len, pr_error **err)
+{
+    /* O_NONBLOCK: opening a FIFO that only a regular file should be must not wait for a
+     * writer. It changes nothing for a regular file's reads. */
+    int oflags = O_RDONLY | O_CLOEXEC | O_NOCTTY | ((flags & READ_REGULAR) ? O_NONBLOCK : 0);
+    _cleanup_close_ int fd = openat(dirfd, path, oflags);
+    if (fd < 0)
+        return pr_err(err, errno, "open `%s`", path);
+    if (flags & READ_REGULAR) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+            return pr_err(err, errno, "stat `%s`", path);
+        if (!S_ISREG(st.st_mode))
+            return pr_err_code(err, EINVAL, "`%s` is not a regular file", path);
+    }
+    return read_fd_max(fd, path, max, out, len, err);
+}
+
+int read_file_max(const char *path, size_t max, unsigned flags, char **out, size_t *len,
+                  pr_error **err)
+{
+    return read_file_at_max(AT_FDCWD, path, max, flags, out, len, err);
+}
+
+int read_file_at(int dirfd, const char *path, char **out, size_t *len, pr_error **err)
+{
+    return read_file_at_max(dirfd, path, READ_FILE_DEFAULT_MAX, 0, out, len, err);
+}
+
 int read_file(const char *path, char **out, size_t *len, pr_error **err)
 {
-    return read_file_at(AT_FDCWD, path, out, len, err);
+    return read_file_at_max(AT_FDCWD, path, READ_FILE_DEFAULT_MAX, 0, out, len, err);
 }
 
 int write_file_at(int dirfd, const char *path, const char *data, size_t len, pr_error **err)

@@ -9,8 +9,25 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Whole reads are bounded (DESIGN.md, "Limits"): *out is NUL-terminated, and an input larger
+ * than max fails with EFBIG and a message naming the limit, before more than max + 1 bytes are
+ * read (a regular file whose size is over it is refused before any). read_file and read_file_at
+ * take READ_FILE_DEFAULT_MAX, for files podrun or the kernel writes (state, /proc, cgroupfs). */
+#define READ_FILE_DEFAULT_MAX ((size_t)16 << 20)
+/* Flag for the *_max forms: refuse anything but a regular file (a device such as /dev/zero, a
+ * FIFO, a directory), without blocking on it, where only a file makes sense (a config). */
+#define READ_REGULAR 0x1u
 int read_file(const char *path, char **out, size_t *len, pr_error **err);
 int read_file_at(int dirfd, const char *path, char **out, size_t *len, pr_error **err);
+int read_file_max(const char *path, size_t max, unsigned flags, char **out, size_t *len,
+                  pr_error **err);
+int read_file_at_max(int dirfd, const char *path, size_t max, unsigned flags, char **out,
+                     size_t *len, pr_error **err);
+/* Reads fd to its end; what names it in errors ("standard input"). */
+int read_fd_max(int fd, const char *what, size_t max, char **out, size_t *len, pr_error **err);
+/* "4 MiB", "64 KiB" or "N bytes", for messages that name a limit. */
+#define SIZE_TEXT_MAX 32
+const char *size_text(size_t n, char buf[SIZE_TEXT_MAX]);
 /* Write to an existing file (procfs, sysfs, cgroupfs): one write(2), no O_CREAT. */
 int write_file(const char *path, const char *data, size_t len, pr_error **err);
 int write_file_at(int dirfd, const char *path, const char *data, size_t len, pr_error **err);

@@ -4,8 +4,34 @@
 
 #include <inttypes.h>
 
+/* Counts brackets outside strings; malformed text is yajl's to report. */
+static bool json_depth_ok(const char *text)
+{
+    unsigned depth = 0;
+    bool in_string = false;
+    for (const char *p = text; *p; p++) {
+        if (in_string) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                in_string = false;
+        } else if (*p == '"') {
+            in_string = true;
+        } else if (*p == '[' || *p == '{') {
+            if (++depth > JSON_MAX_DEPTH)
+                return false;
+        } else if ((*p == ']' || *p == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return true;
+}
+
 int json_parse(const char *text, const char *what, yajl_val *out, pr_error **err)
 {
+    if (!json_depth_ok(text))
+        return pr_err(err, 0, "%s: JSON nested deeper than %d levels, the limit", what,
+                      JSON_MAX_DEPTH);
     char ebuf[512] = "";
     yajl_val v = yajl_tree_parse(text, ebuf, sizeof(ebuf));
     if (!v) {
@@ -21,9 +47,14 @@ int json_parse(const char *text, const char *what, yajl_val *out, pr_error **err
 
 int json_parse_file(const char *path, yajl_val *out, pr_error **err)
 {
+    return json_parse_file_max(path, READ_FILE_DEFAULT_MAX, 0, out, err);
+}
+
+int json_parse_file_max(const char *path, size_t max, unsigned flags, yajl_val *out, pr_error **err)
+{
     _cleanup_free_ char *text = NULL;
     size_t len;
-    int r = read_file(path, &text, &len, err);
+    int r = read_file_max(path, max, flags, &text, &len, err);
     if (r < 0)
         return r;
     if (strlen(text) != len)

@@ -4,14 +4,22 @@
 #define PODRUN_JSON_H
 
 #include "error.h"
+#include "fs.h" /* READ_REGULAR, READ_FILE_DEFAULT_MAX */
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+/* Nesting deeper than this is refused before yajl sees the text (DESIGN.md, "Limits"): yajl's
+ * tree is freed by recursion, so a few hundred kilobytes of "[" would overflow the stack. */
+#define JSON_MAX_DEPTH 64
 int json_parse(const char *text, const char *what, yajl_val *out, pr_error **err);
+/* The file read whole under read_file's default limit (any kind of file), or under max with
+ * read_file_max's flags (READ_REGULAR). */
 int json_parse_file(const char *path, yajl_val *out, pr_error **err);
+int json_parse_file_max(const char *path, size_t max, unsigned flags, yajl_val *out,
+                        pr_error **err);
 
 static inline void yajl_tree_freep(yajl_val *v)
 {

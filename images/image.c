@@ -152,47 +152,54 @@ int images_commit(image_store *s, const char *manifest_digest, const char *index
 {
     manifest m = {0};
     _cleanup_strv_ char **diff_ids = NULL;
+    _cleanup_free_ char *created = NULL;
     int r = images_read_manifest(s, manifest_digest, &m, err);
     if (r < 0)
         return r;
-    if (m.is_index) {
-        manifest_clear(&m);
+    if (m.is_index)
+        r = pr_err(err, 0, "%s is an index, not an image manifest", manifest_digest);
+    else if (!store_has_blob(s, m.config.digest))
+        r = pr_err(err, ENOENT, "image config %s is missing", m.config.digest);
+    else
+        r = images_config_info(s, m.config.digest, &created, &diff_ids, err);
+    if (r == 0)
+        r = images_commit_verified(s, manifest_digest, &m, created, diff_ids, index_digest, names,
+                                   out, err);
+    manifest_clear(&m);
+    return r;
+}
+
+int images_commit_verified(image_store *s, const char *manifest_digest, const manifest *m,
+                           const char *created, char *const *diff_ids, const char *index_digest,
+                           char *const *names, image_rec *out, pr_error **err)
+{
+    if (m->is_index)
         return pr_err(err, 0, "%s is an index, not an image manifest", manifest_digest);
-    }
+    if (diff_ids && strv_length(diff_ids) != m->nlayers)
+        return pr_err(err, 0, "image config %s lists %zu diff_ids for the manifest's %zu layers",
+                      m->config.digest, strv_length(diff_ids), m->nlayers);
     image_rec rec = {0};
     rec.manifest = xstrdup(manifest_digest);
-    rec.config = xstrdup(m.config.digest);
+    rec.config = xstrdup(m->config.digest);
+    rec.created = xstrdup(created ? created : "");
     rec.index = index_digest ? xstrdup(index_digest) : NULL;
     rec.names = xcalloc(strv_length(names) + 1, sizeof(char *));
     for (size_t i = 0; names && names[i]; i++)
         rec.names[i] = xstrdup(names[i]);
-    rec.layers = xcalloc(m.nlayers + 1, sizeof(char *));
-    rec.media_types = xcalloc(m.nlayers + 1, sizeof(char *));
-    if (!store_has_blob(s, m.config.digest)) {
-        r = pr_err(err, ENOENT, "image config %s is missing", m.config.digest);
-        goto out;
-    }
-    if ((r = images_config_info(s, m.config.digest, &rec.created, &diff_ids, err)) < 0)
-        goto out;
-    if (diff_ids && strv_length(diff_ids) != m.nlayers) {
-        r = pr_err(err, 0, "image config %s lists %zu diff_ids for the manifest's %zu layers",
-                   m.config.digest, strv_length(diff_ids), m.nlayers);
-        goto out;
-    }
-    for (size_t i = 0; i < m.nlayers; i++) {
-        const descriptor *d = &m.layers[i];
+    rec.layers = xcalloc(m->nlayers + 1, sizeof(char *));
+    rec.media_types = xcalloc(m->nlayers + 1, sizeof(char *));
+    for (size_t i = 0; i < m->nlayers; i++) {
+        const descriptor *d = &m->layers[i];
         rec.layers[i] = xstrdup(d->digest);
         rec.media_types[i] = xstrdup(d->media_type ? d->media_type : MT_OCI_LAYER);
         rec.size += d->size;
     }
     unpack_pool *pool = unpack_pool_new(s);
-    for (size_t i = 0; i < m.nlayers; i++)
+    for (size_t i = 0; i < m->nlayers; i++)
         unpack_pool_add(pool, rec.layers[i], diff_ids ? diff_ids[i] : NULL);
-    r = unpack_pool_finish(pool, err);
+    int r = unpack_pool_finish(pool, err);
     if (r == 0)
         r = store_add_image(s, &rec, err);
-out:
-    manifest_clear(&m);
     if (r == 0 && out)
         *out = rec;
     else

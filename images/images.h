@@ -12,6 +12,12 @@
  * (NULL-terminated, normalized; may be empty). out (optional) gets the record. */
 int images_commit(image_store *s, const char *manifest_digest, const char *index_digest,
                   char *const *names, image_rec *out, pr_error **err);
+/* The same for a caller that has just read and verified the manifest (m, an image manifest
+ * whose blob is manifest_digest) and its config (created, diff_ids, NULL when it has none): a
+ * pull. Nothing is read or parsed a second time. */
+int images_commit_verified(image_store *s, const char *manifest_digest, const manifest *m,
+                           const char *created, char *const *diff_ids, const char *index_digest,
+                           char *const *names, image_rec *out, pr_error **err);
 
 /* Imports an OCI layout directory, an oci-archive or a docker-archive (tar, optionally
  * compressed). *loaded gets one line per image: its names, or its ID when it has none. */

@@ -14,8 +14,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#define METADATA_MAX (16u << 20)
-
 typedef struct src_file {
     char *name;
     char *link; /* an alias of another entry (docker-archive reuses layers by symlink) */
@@ -80,8 +78,10 @@ static int read_entry_text(struct archive *a, struct archive_entry *e, const cha
                            pr_error **err)
 {
     int64_t size = archive_entry_size(e);
-    if (size < 0 || size > METADATA_MAX)
-        return pr_err(err, EFBIG, "%s: `%s` is too large", what, archive_entry_pathname(e));
+    char limit[SIZE_TEXT_MAX];
+    if (size < 0 || size > MANIFEST_MAX_SIZE)
+        return pr_err_code(err, EFBIG, "%s: `%s` is larger than %s, the limit for it", what,
+                           archive_entry_pathname(e), size_text(MANIFEST_MAX_SIZE, limit));
     char *buf = xmalloc((size_t)size + 1);
     la_ssize_t n = archive_read_data(a, buf, (size_t)size);
     if (n != size) {
@@ -399,6 +399,9 @@ static int load_docker_image(image_store *s, load_src *src, yajl_val item, char 
         return r;
     if (!config)
         return pr_err(err, 0, "%s: manifest.json: an image without Config", src->path);
+    if (strv_length(layers) > MANIFEST_MAX_LAYERS)
+        return pr_err(err, 0, "%s: manifest.json: %zu layers, more than the limit of %d", src->path,
+                      strv_length(layers), MANIFEST_MAX_LAYERS);
     char config_digest[DIGEST_STR_LEN + 1];
     int64_t config_size;
     if ((r = src_blob(s, src, config, NULL, -1, config_digest, err)) < 0 ||
@@ -469,13 +472,19 @@ static int load_docker(image_store *s, load_src *src, char ***loaded, pr_error *
     return 0;
 }
 
-static int read_dir_text(int dirfd, const char *name, char **out)
+/* A missing file is no error (the layout is the other kind); one over the limit is. */
+static int read_dir_text(int dirfd, const char *dir, const char *name, char **out, pr_error **err)
 {
-    _cleanup_close_ int fd = open_in_root(dirfd, name, O_RDONLY, NULL);
+    _cleanup_close_ int fd = open_in_root(dirfd, name, O_RDONLY | O_NONBLOCK, NULL);
     if (fd < 0)
-        return -errno;
-    char buf[FD_PATH_MAX];
-    return read_file(fd_path(fd, buf), out, NULL, NULL) < 0 ? -errno : 0;
+        return errno == ENOENT ? 0 : pr_err(err, errno, "%s: open `%s`", dir, name);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return pr_err(err, errno, "%s: stat `%s`", dir, name);
+    if (!S_ISREG(st.st_mode))
+        return pr_err(err, 0, "%s: `%s` is not a regular file", dir, name);
+    int r = read_fd_max(fd, name, MANIFEST_MAX_SIZE, out, NULL, err);
+    return r < 0 ? pr_err_prefix(err, "%s", dir) : 0;
 }
 
 int images_load(image_store *s, const char *path, char ***loaded, pr_error **err)
@@ -492,8 +501,8 @@ int images_load(image_store *s, const char *path, char ***loaded, pr_error **err
         src.path = "standard input";
     if (S_ISDIR(st.st_mode)) {
         src.dirfd = steal_fd(&fd);
-        read_dir_text(src.dirfd, "index.json", &src.index_json);
-        read_dir_text(src.dirfd, "manifest.json", &src.manifest_json);
+        if ((r = read_dir_text(src.dirfd, path, "index.json", &src.index_json, err)) == 0)
+            r = read_dir_text(src.dirfd, path, "manifest.json", &src.manifest_json, err);
     } else {
         r = ingest_archive(s, fd, &src, err);
     }

@@ -119,6 +119,9 @@ int manifest_parse(const char *text, const char *what, manifest *out, pr_error *
             r = pr_err(err, 0, "%s: a manifest without a config", what);
         else
             r = parse_descriptor(config, what, &m.config, err);
+        if (r == 0 && json_array_len(layers) > MANIFEST_MAX_LAYERS)
+            r = pr_err(err, 0, "%s: %zu layers, more than the limit of %d", what,
+                       json_array_len(layers), MANIFEST_MAX_LAYERS);
         if (r == 0)
             r = parse_descriptors(layers, what, &m.layers, &m.nlayers, err);
     }

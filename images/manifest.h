@@ -22,8 +22,13 @@
 #define MANIFEST_ACCEPT                                                                            \
     MT_OCI_MANIFEST ", " MT_OCI_INDEX ", " MT_DOCKER_MANIFEST ", " MT_DOCKER_LIST
 
-#define MANIFEST_MAX_SIZE (4u << 20)
-#define CONFIG_MAX_SIZE   (16u << 20)
+/* Limits (DESIGN.md, "Limits"). 4 MiB is what the distribution spec asks registries to accept
+ * for a manifest, and it also holds an OCI layout's index.json and an archive's manifest.json.
+ * Docker refuses to build past 125 layers, and an overlay mount of more lower layers than
+ * this does not fit its options in a page. */
+#define MANIFEST_MAX_SIZE   (4u << 20)
+#define MANIFEST_MAX_LAYERS 128
+#define CONFIG_MAX_SIZE     (16u << 20)
 
 typedef struct descriptor {
     char *media_type;

@@ -356,14 +356,17 @@ static size_t split_fields(char *line, char **f, size_t max)
     return n;
 }
 
+/* The image's /etc/passwd or /etc/group; NULL when it has none. The image made it: a FIFO
+ * there must not hang us at open, and a device such as /dev/zero must not be read forever, so
+ * anything but a regular file counts as none, and a file is read under the default limit. */
 static char *read_in_root(int rootfd, const char *path)
 {
-    _cleanup_close_ int fd = open_in_root(rootfd, path, O_RDONLY, NULL);
-    if (fd < 0)
+    _cleanup_close_ int fd = open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK, NULL);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
         return NULL;
-    char buf[FD_PATH_MAX];
     char *text = NULL;
-    if (read_file(fd_path(fd, buf), &text, NULL, NULL) < 0)
+    if (read_fd_max(fd, path, READ_FILE_DEFAULT_MAX, &text, NULL, NULL) < 0)
         return NULL;
     return text;
 }

@@ -14,7 +14,6 @@
 #include "regconf.h"
 #include "util.h"
 
-#include <config.h>
 #include <curl/curl.h>
 #include <time.h>
 #include <unistd.h>
@@ -480,38 +479,23 @@ static bool xfer_finished(blob_xfer *x, CURLcode rc)
     return false;
 }
 
-static void human(double n, char *buf, size_t len)
+/* Hands the caller's callback where every blob of the batch stands. */
+static void report_progress(const struct pull_options *o, enum pull_progress_event ev,
+                            blob_xfer *xs, struct pull_blob_progress *ps, size_t n)
 {
-    static const char *u[] = {"B", "kB", "MB", "GB"};
-    size_t i = 0;
-    while (n >= 1000 && i + 1 < ARRAY_SIZE(u)) {
-        n /= 1000;
-        i++;
-    }
-    snprintf(buf, len, "%.1f%s", n, u[i]);
-}
-
-/* One line per blob, redrawn in place (the cursor goes back up over them). */
-static void draw_progress(blob_xfer *xs, size_t n, bool first)
-{
-    if (!first)
-        fprintf(stderr, "\033[%zuA", n);
     for (size_t i = 0; i < n; i++) {
         blob_xfer *x = &xs[i];
-        int64_t have = x->w ? blob_writer_size(x->w) : 0;
-        int64_t total = x->d->size > 0 ? x->d->size : 1;
-        int width = 30, fill = (int)(have * width / total);
-        if (fill > width)
-            fill = width;
-        char a[16], b[16];
-        human((double)have, a, sizeof(a));
-        human((double)x->d->size, b, sizeof(b));
-        fprintf(stderr, "\033[2KCopying blob %.12s [%.*s%s%*s] %s / %s%s\n",
-                digest_hex(x->d->digest), fill > 0 ? fill - (fill < width) : 0,
-                "==============================", fill < width && fill > 0 ? ">" : "", width - fill,
-                "", a, b, x->done ? (x->err ? " failed" : " done") : "");
+        ps[i] = (struct pull_blob_progress){
+            .digest = x->d->digest,
+            .have = x->w      ? blob_writer_size(x->w)
+                    : x->done ? x->d->size
+                              : 0,
+            .total = x->d->size,
+            .done = x->done,
+            .failed = x->done && x->err,
+        };
     }
-    fflush(stderr);
+    o->progress(ev, ps, n, o->progress_data);
 }
 
 static double now_s(void)
@@ -537,9 +521,11 @@ static int fetch_blobs(reg_client *c, image_store *s, const descriptor *const *d
             .c = c, .d = ds[i], .store = s, .pool = pool, .diff_id = diff_ids ? diff_ids[i] : NULL};
         r = xfer_start(&xs[i], multi, err);
     }
-    bool progress = c->o && c->o->progress;
-    if (progress && r == 0)
-        draw_progress(xs, n, true);
+    bool progress = c->o && c->o->progress && r == 0;
+    _cleanup_free_ struct pull_blob_progress *ps =
+        progress ? xcalloc(n, sizeof(struct pull_blob_progress)) : NULL;
+    if (progress)
+        report_progress(c->o, PULL_PROGRESS_START, xs, ps, n);
     double last = now_s();
     int running = 1;
     while (r == 0 && running) {
@@ -559,14 +545,14 @@ static int fetch_blobs(reg_client *c, image_store *s, const descriptor *const *d
             }
         }
         if (progress && now_s() - last > 0.1) {
-            draw_progress(xs, n, false);
+            report_progress(c->o, PULL_PROGRESS_UPDATE, xs, ps, n);
             last = now_s();
         }
         if (running)
             curl_multi_poll(multi, NULL, 0, 100, NULL);
     }
     if (progress)
-        draw_progress(xs, n, false);
+        report_progress(c->o, PULL_PROGRESS_END, xs, ps, n);
     for (size_t i = 0; i < n; i++) {
         blob_xfer *x = &xs[i];
         if (r == 0 && x->err) {
@@ -660,11 +646,12 @@ static int pull_from(reg_client *c, image_store *s, const image_ref *ref, const 
         r = pr;
     free(need);
     free(need_diff);
-    manifest_clear(&m);
-    if (r < 0)
-        return r;
+    /* The manifest and config were verified above: the commit takes them as they are. */
     char *names[] = {(char *)name, NULL};
-    return images_commit(s, digest, index_digest, names, out, err);
+    if (r == 0)
+        r = images_commit_verified(s, digest, &m, created, diff_ids, index_digest, names, out, err);
+    manifest_clear(&m);
+    return r;
 }
 
 /* --- names and endpoints --- */

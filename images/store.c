@@ -247,8 +247,7 @@ int store_read_blob(image_store *s, const char *digest, size_t max, char **out, 
     if ((size_t)st.st_size > max)
         return pr_err(err, EFBIG, "blob %s is %lld bytes, more than a manifest or config may be",
                       digest, (long long)st.st_size);
-    _cleanup_free_ char *rel = xasprintf("blobs/sha256/%s", digest_hex(digest));
-    return read_file_at(s->rootfd, rel, out, len, err);
+    return read_fd_max(fd, digest, max, out, len, err);
 }
 
 /* --- the index --- */

@@ -362,7 +362,7 @@ int rt_config_load(const char *bundle, bool systemd_cgroup, const char *id, stru
     _cleanup_free_ char *path = xasprintf("%s/config.json", c->bundle);
     if (access(path, F_OK) < 0)
         return pr_err(err, errno, "bundle `%s`: no config.json", c->bundle);
-    if ((r = json_parse_file(path, &c->tree, err)) < 0)
+    if ((r = json_parse_file_max(path, RT_CONFIG_MAX, READ_REGULAR, &c->tree, err)) < 0)
         return r;
     if (!YAJL_IS_OBJECT(c->tree))
         return pr_err(err, 0, "%s: expected a JSON object", path);

@@ -44,6 +44,10 @@ struct rt_config {
     struct rt_seccomp *seccomp;
 };
 
+/* config.json and exec's --process file are read whole up to this (DESIGN.md, "Limits"): runc
+ * sets none, but real configs are a few kilobytes and this is a thousand times that. */
+#define RT_CONFIG_MAX ((size_t)4 << 20)
+
 /* Reads BUNDLE/config.json and checks everything the runtime will act on. */
 int rt_config_load(const char *bundle, bool systemd_cgroup, const char *id, struct rt_config **out,
                    pr_error **err);

@@ -124,7 +124,7 @@ static int copy_config(const struct rt_config *c, const char *dir, pr_error **er
     _cleanup_free_ char *dst = xasprintf("%s/config.json", dir);
     _cleanup_free_ char *text = NULL;
     size_t len;
-    int r = read_file(src, &text, &len, err);
+    int r = read_file_max(src, RT_CONFIG_MAX, READ_REGULAR, &text, &len, err);
     if (r < 0)
         return r;
     return write_file_atomic_volatile(dst, text, len, 0600, err);
@@ -625,7 +625,7 @@ static int build_exec_process(const struct rt_exec_opts *o, yajl_val conf, yajl_
                               pr_error **err)
 {
     if (o->process_file) {
-        int r = json_parse_file(o->process_file, out, err);
+        int r = json_parse_file_max(o->process_file, RT_CONFIG_MAX, 0, out, err);
         if (r < 0)
             return r;
         return 0;

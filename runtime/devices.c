@@ -2,7 +2,6 @@
  * (null zero full random urandom tty), /dev/fd, stdin, stdout, stderr, core and ptmx.
  * /dev/console is the terminal code's business. In a user namespace mknod is refused, so the
  * host's node is bind-mounted onto an empty file instead. */
-#include <config.h> /* _GNU_SOURCE, from configure */
 
 #include "mounts-internal.h"
 #include "fs.h"

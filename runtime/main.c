@@ -5,7 +5,6 @@
 #include "log.h"
 #include "util.h"
 
-#include <config.h>
 #include <getopt.h>
 
 static const struct {

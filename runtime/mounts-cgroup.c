@@ -5,7 +5,6 @@
  * a hybrid host. With a cgroup namespace each is a fresh mount, which the kernel roots at the
  * namespace's cgroup; without one, the container's own directory of the host hierarchy is
  * bind-mounted, so the container sees its cgroup and nothing above it either way. */
-#include <config.h> /* _GNU_SOURCE, from configure */
 
 #include "mounts-internal.h"
 #include "fs.h"

@@ -1,6 +1,5 @@
 /* /proc/self/mountinfo, for finding the host's cgroup hierarchies and the mounts to detach
  * when there is no pivot_root. */
-#include <config.h> /* _GNU_SOURCE, from configure */
 
 #include "mounts-internal.h"
 #include "fs.h"

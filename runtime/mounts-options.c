@@ -1,6 +1,5 @@
 /* Mount options as the runtime-spec lists them (and as mount(8) spells them), split into the
  * flags, propagation changes, recursive attributes and filesystem data mount(2) needs. */
-#include <config.h> /* _GNU_SOURCE, from configure */
 
 #include "mounts-internal.h"
 #include "util.h"

@@ -5,7 +5,6 @@
  * "/" (openat2 RESOLVE_IN_ROOT or an equivalent walk), handed to mount(2) as
  * /proc/self/fd/N: a symlink in the image, however it is made, cannot redirect a mount onto the
  * host (CVE-2021-30465). */
-#include <config.h> /* _GNU_SOURCE, from configure */
 
 #include "mounts.h"
 #include "mounts-internal.h"

@@ -64,6 +64,9 @@ struct pod_spec {
     size_t n_ctrs;
 };
 
+/* spec.json is read whole up to this (DESIGN.md, "Limits"): a pod of many containers, each
+ * with its own command, environment and probes, is tens of kilobytes. */
+#define POD_SPEC_MAX ((size_t)4 << 20)
 int pod_spec_parse(const char *text, const char *what, struct pod_spec **out, pr_error **err);
 int pod_spec_load(const char *path, struct pod_spec **out, pr_error **err);
 void pod_spec_free(struct pod_spec *s);

@@ -370,7 +370,7 @@ int pod_spec_load(const char *path, struct pod_spec **out, pr_error **err)
 {
     _cleanup_free_ char *text = NULL;
     size_t len;
-    int r = read_file(path, &text, &len, err);
+    int r = read_file_max(path, POD_SPEC_MAX, READ_REGULAR, &text, &len, err);
     if (r < 0)
         return r;
     return pod_spec_parse(text, path, out, err);

@@ -1,5 +1,6 @@
 /* The image commands of the podrun CLI: thin wrappers over the images library. */
 #include "commands.h"
+#include "progress.h"
 #include "images/images.h"
 #include "images/overlay.h"
 #include "images/pull.h"
@@ -185,11 +186,15 @@ int cmd_pull(struct podrun_global *g, int argc, char **argv, pr_error **err)
         {"tls-verify", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
-    struct pull_options po = {.progress = isatty(STDERR_FILENO), .tls_verify = -1};
+    /* Bars on a terminal, plain lines anywhere else (agent/progress.c); none with -q. */
+    struct pull_display display;
+    pull_display_init(&display, stderr);
+    struct pull_options po = {
+        .progress = pull_display_progress, .progress_data = &display, .tls_verify = -1};
     int c;
     while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
         if (c == 'q')
-            po.progress = false, po.quiet = true;
+            po.progress = NULL, po.quiet = true;
         else if (c == 't')
             po.tls_verify = streq(optarg, "false") ? 0 : 1;
         else
@@ -203,6 +208,7 @@ int cmd_pull(struct podrun_global *g, int argc, char **argv, pr_error **err)
         return r;
     image_rec rec = {0};
     r = images_pull(s, argv[optind], &po, &rec, err);
+    pull_display_clear(&display);
     if (r < 0)
         return r;
     if (!po.quiet)

@@ -4,7 +4,6 @@
 #include "log.h"
 #include "util.h"
 
-#include <config.h>
 #include <getopt.h>
 
 static const struct {

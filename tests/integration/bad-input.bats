@@ -2,6 +2,7 @@
 # Bad input gets a clear error naming what and where, exit code 1, and leaves nothing behind.
 
 load helpers
+load ../lib/limits-helpers
 
 setup() {
   setup_bundle
@@ -158,4 +159,39 @@ expect_create_fails() {
   [ "$(jq -r '.[].id' <<<"$output")" = ".hidden-$CTR_PREFIX" ]
   rt delete --force ".hidden-$CTR_PREFIX"
   [ ! -e "$STATE_ROOT/.hidden-$CTR_PREFIX" ]
+}
+
+# Limits (DESIGN.md, "Limits"): config.json is read whole, so it has a size and a depth limit.
+# create_bounded: create, bounded, with its output in a file rather than a pipe, so that if a
+# regression lets the container be created, its init holding the pipe cannot hang the test.
+create_bounded() {
+  bounded "$RUNTIME" --root "$STATE_ROOT" create --bundle "$BUNDLE" "$CTR_PREFIX" \
+    > "$BATS_TEST_TMPDIR/create.out" 2>&1 < /dev/null
+}
+
+expect_create_bounded_fails() {
+  run create_bounded
+  output=$(head -c 2000 "$BATS_TEST_TMPDIR/create.out")
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"$1"* ]]
+  [ ! -e "$STATE_ROOT/$CTR_PREFIX" ]
+}
+
+@test "config.json over the 4 MiB limit is refused" {
+  pad_json "$BUNDLE/config.json" $((4 << 20))
+  expect_create_bounded_fails "config.json\` is larger than 4 MiB, the limit for it"
+}
+
+@test "config.json that is a device (/dev/zero) is refused without reading it" {
+  ln -sf /dev/zero "$BUNDLE/config.json"
+  expect_create_bounded_fails "config.json\` is not a regular file"
+}
+
+@test "config.json nested deeper than 64 levels is refused" {
+  local c
+  c=$(jq -c '.deep = 0' "$BUNDLE/config.json")
+  { printf '%s' "${c%%\"deep\":0*}\"deep\":"; nested_json 500000; printf '%s' "${c#*\"deep\":0}"; } \
+    > "$BUNDLE/config.json"
+  expect_create_bounded_fails "config.json: JSON nested deeper than 64 levels, the limit"
 }

@@ -4,6 +4,7 @@
 
 load helpers
 load ../lib/images-helpers
+load ../lib/limits-helpers
 
 setup() {
   images_setup
@@ -338,4 +339,50 @@ hostile() {
   mkdir "$BATS_TEST_TMPDIR/empty"
   run pr load "$BATS_TEST_TMPDIR/empty"
   [[ "$output" == *"neither an OCI layout"* ]]
+}
+
+# Limits (DESIGN.md, "Limits"): index.json, manifest.json and manifests are read whole, so each
+# has a size limit, and a manifest a layer count limit.
+@test "load: an index.json over 4 MiB is refused, in a layout and in an archive" {
+  cp -a "$BUSYBOX_OCI" "$BATS_TEST_TMPDIR/big"
+  pad_json "$BATS_TEST_TMPDIR/big/index.json" $((4 << 20))
+  run bounded "$PODRUN" --images-root "$IMAGES_ROOT" load "$BATS_TEST_TMPDIR/big"
+  echo "$output" | head -c 1000
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"big: \`index.json\` is larger than 4 MiB, the limit for it"* ]]
+  [ "$(pr images --format json | jq -r 'length')" = 0 ]
+  tar -C "$BATS_TEST_TMPDIR/big" -cf "$BATS_TEST_TMPDIR/big.tar" .
+  run bounded "$PODRUN" --images-root "$IMAGES_ROOT" load "$BATS_TEST_TMPDIR/big.tar"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"big.tar: \`"*"index.json\` is larger than 4 MiB, the limit for it"* ]]
+  [ "$(pr images --format json | jq -r 'length')" = 0 ]
+}
+
+@test "load: an index.json that is a FIFO is refused without waiting on it" {
+  cp -a "$BUSYBOX_OCI" "$BATS_TEST_TMPDIR/fifo"
+  rm "$BATS_TEST_TMPDIR/fifo/index.json"
+  mkfifo "$BATS_TEST_TMPDIR/fifo/index.json"
+  run bounded "$PODRUN" --images-root "$IMAGES_ROOT" load "$BATS_TEST_TMPDIR/fifo"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"fifo: \`index.json\` is not a regular file"* ]]
+}
+
+@test "load: a manifest of more than 128 layers is refused before any layer is read" {
+  local lay=$BATS_TEST_TMPDIR/many m d
+  cp -a "$BUSYBOX_OCI" "$lay"
+  m=$(jq -r '.manifests[0].digest' "$lay/index.json")
+  jq -c '.layers = [range(129) as $i | .layers[0] | .digest = "sha256:" + ("\($i)" | ascii_downcase) + (64 * "0")[0:64 - ("\($i)" | length)]]' \
+    "$lay/blobs/sha256/${m#sha256:}" > "$BATS_TEST_TMPDIR/manifest.json"
+  [ "$(jq '.layers | length' "$BATS_TEST_TMPDIR/manifest.json")" -eq 129 ]
+  d=$(sha256sum "$BATS_TEST_TMPDIR/manifest.json" | cut -d' ' -f1)
+  cp "$BATS_TEST_TMPDIR/manifest.json" "$lay/blobs/sha256/$d"
+  jq -c --arg d "sha256:$d" --argjson n "$(stat -c %s "$BATS_TEST_TMPDIR/manifest.json")" \
+    '.manifests[0].digest = $d | .manifests[0].size = $n' "$lay/index.json" > "$lay/index.new"
+  mv "$lay/index.new" "$lay/index.json"
+  run pr load "$lay"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"129 layers, more than the limit of 128"* ]]
+  [ "$(pr images --format json | jq -r 'length')" = 0 ]
 }

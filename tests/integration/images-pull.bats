@@ -266,3 +266,49 @@ CONF
   [ "$status" -eq 1 ]
   [[ "$output" == *"invalid image reference"* ]]
 }
+
+# Libraries are quiet (DESIGN.md): the images library reports progress through a callback and
+# the CLI draws it, as bars on a terminal and as plain lines anywhere else.
+@test "pull: progress when stderr is not a terminal is plain lines, one per blob start and end" {
+  pr pull "127.0.0.1:$REG_PORT/busybox:latest" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err"
+  cat "$BATS_TEST_TMPDIR/err"
+  m=$(jq -r '.manifests[0].digest' "$BUSYBOX_OCI/index.json")
+  layer=$(jq -r '.layers[0].digest' "$BUSYBOX_OCI/blobs/sha256/${m#sha256:}")
+  config=$(jq -r '.config.digest' "$BUSYBOX_OCI/blobs/sha256/${m#sha256:}")
+  # No escape sequence, no carriage return: a log reads top to bottom.
+  [ "$(tr -dc '\033\r' < "$BATS_TEST_TMPDIR/err" | wc -c)" -eq 0 ]
+  grep -qx "Copying blob ${config:7:12}" "$BATS_TEST_TMPDIR/err"
+  grep -qx "Copying blob ${config:7:12} done (.*)" "$BATS_TEST_TMPDIR/err"
+  grep -qx "Copying blob ${layer:7:12}" "$BATS_TEST_TMPDIR/err"
+  grep -qx "Copying blob ${layer:7:12} done (.*)" "$BATS_TEST_TMPDIR/err"
+  [ "$(wc -l < "$BATS_TEST_TMPDIR/err")" -eq 4 ]
+  # -q: nothing at all.
+  pr rmi "127.0.0.1:$REG_PORT/busybox:latest" > /dev/null
+  pr pull -q "127.0.0.1:$REG_PORT/busybox:latest" > /dev/null 2> "$BATS_TEST_TMPDIR/err"
+  [ ! -s "$BATS_TEST_TMPDIR/err" ]
+}
+
+@test "pull: on a terminal the CLI draws bars; the images library draws nothing itself" {
+  script -qefc "$(printf '%q ' "$PODRUN" --images-root "$IMAGES_ROOT" pull "127.0.0.1:$REG_PORT/busybox:latest")" \
+    /dev/null > "$BATS_TEST_TMPDIR/tty" < /dev/null
+  grep -q $'\033\\[2KCopying blob .* done' "$BATS_TEST_TMPDIR/tty"
+  # The library links no way to reach a terminal: no stdio streams, no printf family.
+  run bash -c "nm -u '$PODRUN_BUILD/images/libimages.a' | grep -Ew '(stderr|stdout|printf|fprintf|vfprintf|dprintf|puts|fputs|putchar|fputc|perror)'"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [ -z "$output" ]
+}
+
+@test "pull: the manifest and config it verified are committed as they are, not read back" {
+  m=$(jq -r '.manifests[0].digest' "$BUSYBOX_OCI/index.json")
+  config=$(jq -r '.config.digest' "$BUSYBOX_OCI/blobs/sha256/${m#sha256:}")
+  # LeakSanitizer cannot run under ptrace: a sanitizer build checks leaks in the other tests.
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    strace -f -qq -e trace=openat -o "$BATS_TEST_TMPDIR/trace" \
+    "$PODRUN" --images-root "$IMAGES_ROOT" pull -q "127.0.0.1:$REG_PORT/busybox:latest" > /dev/null
+  [ "$(pr images --format json | jq -r 'length')" = 1 ]
+  # Reads of stored blobs (O_RDONLY opens of blobs/sha256/HEX): the config once, to learn its
+  # diff_ids before the layers come; the manifest, parsed from the response, never.
+  [ "$(grep -c "blobs/sha256/${config#sha256:}\", O_RDONLY" "$BATS_TEST_TMPDIR/trace")" -eq 1 ]
+  [ "$(grep -c "blobs/sha256/${m#sha256:}\", O_RDONLY" "$BATS_TEST_TMPDIR/trace")" -eq 0 ]
+}

@@ -4,6 +4,7 @@
 
 load helpers
 load ../lib/images-helpers
+load ../lib/limits-helpers
 
 ROOTFS_TOOL=$PODRUN_BUILD/tests/lib/images-rootfs
 
@@ -149,4 +150,23 @@ PY
   run grep -c " $CTR_DIR/" /proc/self/mountinfo
   [ "$output" = 0 ]
   [ ! -e "$CTR_DIR/rootfs" ] && [ ! -e "$IMAGES_ROOT/containers/$CTR_PREFIX" ]
+}
+
+# Limits (DESIGN.md, "Limits"): the image made its /etc/passwd and /etc/group, so a FIFO must
+# not hang the lookup and a device must not be read without end; either counts as no file.
+@test "config: an image's /etc/passwd that is a FIFO or /dev/zero is no passwd file" {
+  r=$BATS_TEST_TMPDIR/root
+  mkdir -p "$r/etc"
+  mkfifo "$r/etc/passwd"
+  mknod "$r/etc/group" c 1 5
+  run bounded "$ROOTFS_TOOL" x user "$r" app
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"user \`app\` is not in the image's /etc/passwd"* ]]
+  rm "$r/etc/passwd"
+  mknod "$r/etc/passwd" c 1 5
+  run bounded "$ROOTFS_TOOL" x user "$r" 4242:staff
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"group \`staff\` is not in the image's /etc/group"* ]]
 }

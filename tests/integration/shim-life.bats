@@ -3,6 +3,7 @@
 
 load helpers
 load ../lib/shim-helpers
+load ../lib/limits-helpers
 
 setup() {
   shim_setup
@@ -319,4 +320,22 @@ teardown() {
   start_shim
   wait_status "$(ctr a).state == \"running\""
   wait_for grep -q 'stdout F out$' "$LOG_DIR/a.log"
+}
+
+# Limits (DESIGN.md, "Limits"): spec.json is read whole, so it has a size limit.
+@test "shim: a spec.json over 4 MiB, or not a regular file, is refused before detaching" {
+  bad=$BATS_TEST_TMPDIR/bad
+  mkdir -p "$bad"
+  # Valid but for its restartPolicy: read whole, it would be refused for that instead.
+  echo '{"name":"x","restartPolicy":"Sometimes","containers":[{"name":"a","bundle":"/b"}]}' > "$bad/spec.json"
+  pad_json "$bad/spec.json" $((4 << 20))
+  run bounded "$SHIM" --pod-dir "$bad"
+  echo "$output" | head -c 1000
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"spec.json\` is larger than 4 MiB, the limit for it"* ]]
+  ln -sf /dev/zero "$bad/spec.json"
+  run bounded "$SHIM" --pod-dir "$bad"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"spec.json\` is not a regular file"* ]]
 }

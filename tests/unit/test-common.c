@@ -151,6 +151,71 @@ static void test_open_in_root(void)
     rm_rf(dir);
 }
 
+/* Whole reads stop at their limit: exactly max bytes is fine, one more is EFBIG, from a file
+ * (refused by its size) and from a pipe (refused while reading); READ_REGULAR refuses a
+ * device and a FIFO. JSON depth: 64 levels parse, 65 do not, brackets inside strings are text. */
+static void test_read_limits(void)
+{
+    char dir[] = "/tmp/podrun-unit-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    _cleanup_free_ char *p = xasprintf("%s/f", dir);
+    CHECK(write_file_atomic(p, "0123456789", 10, 0600, NULL) == 0);
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    CHECK(read_file_max(p, 10, READ_REGULAR, &text, &len, NULL) == 0);
+    CHECK(len == 10);
+    CHECK_STR(text, "0123456789");
+    pr_error *err = NULL;
+    char *none = NULL;
+    CHECK(read_file_max(p, 9, 0, &none, NULL, &err) == -EFBIG);
+    CHECK(none == NULL && strstr(err->msg, "is larger than 9 bytes, the limit for it"));
+    pr_error_freep(&err);
+    CHECK(read_file_max("/dev/zero", 1 << 20, READ_REGULAR, &none, NULL, &err) == -EINVAL);
+    CHECK(strstr(err->msg, "`/dev/zero` is not a regular file"));
+    pr_error_freep(&err);
+    CHECK(read_file_max("/dev/zero", 4096, 0, &none, NULL, &err) == -EFBIG);
+    CHECK(strstr(err->msg, "larger than 4 KiB"));
+    pr_error_freep(&err);
+    _cleanup_free_ char *fifo = xasprintf("%s/fifo", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    CHECK(read_file_max(fifo, 10, READ_REGULAR, &none, NULL, &err) == -EINVAL);
+    pr_error_freep(&err);
+
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    CHECK(write(fds[1], "0123456789", 10) == 10);
+    close(fds[1]);
+    CHECK(read_fd_max(fds[0], "pipe", 9, &none, NULL, &err) == -EFBIG);
+    close(fds[0]);
+    pr_error_freep(&err);
+    CHECK(pipe(fds) == 0);
+    CHECK(write(fds[1], "0123456789", 10) == 10);
+    close(fds[1]);
+    _cleanup_free_ char *piped = NULL;
+    CHECK(read_fd_max(fds[0], "pipe", 10, &piped, &len, NULL) == 0 && len == 10);
+    close(fds[0]);
+
+    char deep[2 * 65 + 16];
+    yajl_val v = NULL;
+    memset(deep, '[', 64);
+    memset(deep + 64, ']', 64);
+    deep[128] = '\0';
+    CHECK(json_parse(deep, "deep", &v, NULL) == 0);
+    yajl_tree_freep(&v);
+    v = NULL;
+    memset(deep, '[', 65);
+    memset(deep + 65, ']', 65);
+    deep[130] = '\0';
+    CHECK(json_parse(deep, "deep", &v, &err) < 0);
+    CHECK(strstr(err->msg, "deep: JSON nested deeper than 64 levels, the limit"));
+    pr_error_freep(&err);
+    CHECK(json_parse(
+              "[\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"\"]",
+              "s", &v, NULL) == 0);
+    yajl_tree_freep(&v);
+    rm_rf(dir);
+}
+
 int main(void)
 {
     RUN(test_json_getters);
@@ -159,5 +224,6 @@ int main(void)
     RUN(test_strerror);
     RUN(test_atomic_write);
     RUN(test_open_in_root);
+    RUN(test_read_limits);
     UNIT_DONE();
 }

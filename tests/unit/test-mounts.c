@@ -1,6 +1,5 @@
 /* runtime/mounts*.c: option parsing, validation, resolution inside the rootfs, mountinfo, and
  * (as root, in a private mount namespace) a prepare whose destination goes through a symlink. */
-#include <config.h>
 
 #include "error.h"
 #include "fs.h"
