@@ -208,7 +208,9 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
     if (r < 0)
         return pr_err_prefix(err, "%s: %s \"%s\"", where, o->kind_name,
                              o->meta.name ? o->meta.name : "");
-    if (o->kind == KUBE_POD && !json_get(tree, "spec"))
+    /* A null spec is no spec: the decoder skips nulls, so the PodSpec checks would never run. */
+    yajl_val spec = json_get(tree, "spec");
+    if (o->kind == KUBE_POD && (!spec || YAJL_IS_NULL(spec)))
         return pr_err(err, 0, "%s: Pod \"%s\": spec: Required value", where,
                       o->meta.name ? o->meta.name : "");
     return 0;

@@ -374,6 +374,8 @@ static void test_objects_refused_with_their_path(void)
         {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n",
          "spec.containers: Required value"},
         {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n", "spec: Required value"},
+        /* Found by fuzz-kube-manifest: a null spec skipped every PodSpec check. */
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec :\n", "spec: Required value"},
         {"apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: Bad}\nspec: {containers: "
          "[{name: a, image: x}]}\n",
          "metadata.namespace: \"Bad\""},
