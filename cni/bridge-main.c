@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun-bridge: a thin main over bridge.c. Without CNI_COMMAND, `podrun-bridge sync-routes`
  * reads a network configuration on stdin and installs its node routes (see the manual). */
 #include "bridge.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "bridge.h"
 #include "fs.h"
 #include "log.h"

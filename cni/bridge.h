@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun-bridge: pods on a Linux bridge through veth pairs, addresses from the IPAM plugin
  * the configuration names, optional masquerade, and host-gw routes to other nodes' pod
  * subnets for a flat pod network. */

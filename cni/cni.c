@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "cni.h"
 #include "log.h"
 #include "util.h"

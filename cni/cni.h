@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The CNI plugin protocol (spec 1.1.0, also 0.3.0 .. 1.0.0): environment, network
  * configuration, results in every supported version, errors with the spec's codes, and
  * delegation to another plugin found in CNI_PATH. Shared by podrun-bridge and podrun-ipam. */

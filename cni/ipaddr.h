@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* IPv4/IPv6 addresses and prefixes as plain values, with the arithmetic an allocator needs. */
 #ifndef PODRUN_CNI_IPADDR_H
 #define PODRUN_CNI_IPADDR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun-ipam: a thin main over ipam.c. */
 #include "cni.h"
 #include "ipam.h"

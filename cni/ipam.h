@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun-ipam: host-local address management. Each range set hands out one address per
  * attachment (containerID, ifname); allocations are files named by the address under
  * DATADIR/NETWORK, holding "containerID\r\nifname" as host-local writes them, guarded by a

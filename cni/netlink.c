@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "netlink.h"
 #include "netns.h"
 #include "util.h"

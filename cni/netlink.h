@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rtnetlink over libmnl: just what the bridge plugin needs (links, bridge ports, addresses,
  * routes). One nl handle per network namespace; a handle opened inside a namespace keeps
  * talking to it after the process returns to its own. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ipMasq through nftables (libnftnl): one masquerade rule per pod address in table
  * `ip podrun_cni` / `ip6 podrun_cni`, chain `postrouting` (nat, srcnat priority), each rule
  * tagged with a comment "podrun:NETWORK:CONTAINERID:IFNAME" so DEL and GC find their own. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading the kernel's cgroup files, shared by the runtime (stats, events, OOM counts) and the
  * shim (a container's OOM kills). Parsed by hand: strtoull, strtok and strstr each pull another
  * part of libc into the shim's resident pages for a few lines of text. */

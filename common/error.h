@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Error objects: a function that fails fills one with a message saying what failed on what,
  * and returns a negative errno. Only main() prints them. */
 #ifndef PODRUN_ERROR_H

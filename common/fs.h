@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* File helpers: whole-file reads, atomic writes (temp, fsync, rename), locks, recursive
  * removal, and path resolution confined to a root directory. */
 #ifndef PODRUN_FS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JSON over yajl: parsing with errors that name the file and field, typed getters that
  * refuse the wrong type instead of guessing, and a thin writer over yajl_gen. */
 #ifndef PODRUN_JSON_H

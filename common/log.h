@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Logging in runc's shape: text to stderr, and to --log FILE as text or JSON lines
  * ({"level":"error","msg":"...","time":"..."}) so callers that parse runc's log keep working. */
 #ifndef PODRUN_LOG_H

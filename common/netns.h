@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Making a socket inside another network namespace. A socket stays in the namespace it was
  * made in, so the thread enters the target, makes it and comes straight back: nothing else
  * runs while the thread is away. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where podrun keeps its state by default (DESIGN.md, "Where state lives"). Every one can be
  * moved by a flag, an environment variable or a spec field; tests always move them. */
 #ifndef PODRUN_PATHS_H

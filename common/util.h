@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small helpers every part uses: scope-bound cleanup and a few macros. */
 #ifndef PODRUN_UTIL_H
 #define PODRUN_UTIL_H

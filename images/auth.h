@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Registry credentials from the files podman and docker write: "auths" maps a registry host
  * to base64 "user:password". */
 #ifndef PODRUN_IMAGES_AUTH_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the busybox image podrun ships, from Debian's busybox-static, with no network:
 #   DEST/busybox-oci/   an OCI image layout (one gzip layer)
 #   DEST/busybox.tar    the same as an oci-archive

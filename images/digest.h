@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sha256 digests ("sha256:<64 hex>") over OpenSSL's EVP interface, streaming. */
 #ifndef PODRUN_IMAGES_DIGEST_H
 #define PODRUN_IMAGES_DIGEST_H

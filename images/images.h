@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The images library's entry points for the CLI and the agent: import, export, inspect, and
  * turning a stored image into a container root (see overlay.h) or pulling one (pull.h). */
 #ifndef PODRUN_IMAGES_IMAGES_H

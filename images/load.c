@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun load: OCI image layouts (a directory or an oci-archive) and docker-archives. A tar is
  * read once, as a stream: every file goes straight into the blob store (verified against its
  * name when that is a digest), the small metadata files into memory; the images are then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "manifest.h"
 #include "digest.h"
 #include "json.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OCI and Docker schema 2 manifests and indexes (manifest lists): parsing, and picking the
  * host's platform out of an index. */
 #ifndef PODRUN_IMAGES_MANIFEST_H

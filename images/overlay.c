@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "overlay.h"
 #include "fs.h"
 #include "images.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* From a stored image to a container: its root as an overlay mount (the image's layers as
  * lowerdirs, a fresh upper and work dir per container), and the image config's process
  * settings as the pieces of an OCI runtime config. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun pull: the OCI distribution API v2 over libcurl.
  *
  * A reference becomes a list of candidate names (aliases and unqualified-search-registries for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pulling images from registries: the OCI distribution API v2 over libcurl, with the
  * containers-registries.conf(5) configuration podman and CRI-O read. */
 #ifndef PODRUN_IMAGES_PULL_H

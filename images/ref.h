@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Image references in docker's grammar: [DOMAIN/]PATH[:TAG][@DIGEST], normalized the way docker
  * and podman do (busybox -> docker.io/library/busybox:latest). */
 #ifndef PODRUN_IMAGES_REF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* containers-registries.conf(5), version 2, the subset podrun uses: [[registry]] with prefix,
  * location, insecure, blocked and [[registry.mirror]] (location, insecure);
  * unqualified-search-registries; and [aliases] for short names. */

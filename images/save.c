@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun save: stored images as an oci-archive (an OCI layout in a tar), the names in each
  * index entry's annotations so that podrun, skopeo, podman and containerd all read them back. */
 #include "fs.h"

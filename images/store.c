@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "store.h"
 #include "fs.h"
 #include "json.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The image store: content-addressed blobs, unpacked layers and the image index under one root.
  *
  * Layout of the root (default /var/lib/podrun/images):

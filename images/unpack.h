@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Layer unpacking: a layer tarball (plain, gzip or zstd) into a directory, with OCI whiteouts
  * turned into overlayfs ones so that layers stack as lowerdirs, and every entry confined to the
  * directory: no path in the archive may leave it, by "..", an absolute name, a symlink or a

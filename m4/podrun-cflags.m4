@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 dnl PODRUN_WARN_CFLAG(FLAG): add FLAG to WARN_CFLAGS when $CC compiles a program with it and
 dnl -Werror. Compilers differ in the warnings they know (clang has no -Wshadow=local) and an
 dnl unknown one is itself an error under -Werror, so no flag is assumed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* process.capabilities: names checked in the runtime (so a typo fails `create`), sets applied
  * in the container's init in two steps around the uid change. */
 #include "caps.h"

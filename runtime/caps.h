@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* process.capabilities: the five sets by name, applied with libcap. */
 #ifndef RT_CAPS_H
 #define RT_CAPS_H

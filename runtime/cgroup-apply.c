@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Writes linux.resources into the container's cgroup files. Each controller goes where the
  * host keeps it: a v1 hierarchy when one has it, else the cgroup2 directory (hybrid hosts mix
  * both), and v1-style values are converted for v2 the way runc and crun do. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Putting a process that is about to be made into the container's cgroup, without writing its
  * pid anywhere.
  *

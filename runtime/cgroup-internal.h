@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals shared by the cgroup files: the parsed form of linux.resources, the container's
  * cgroup object, the host's hierarchies, and the per-version writers. Not for other modules;
  * tests/unit/test-cgroup*.c include it to reach the conversions and the fake-tree hooks. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* linux.resources parsed into struct cg_resources, v1 -> v2 value conversions, and the
  * cgroupsPath / systemd path parsers. Everything here is pure: no file is touched, so the unit
  * tests cover it completely. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Real-time bandwidth along the path (v1 cpu, kernels with CONFIG_RT_GROUP_SCHED): a cgroup's
  * cpu.rt_runtime_us must fit in its parent's, and the kernel gives every new cgroup none. The
  * parents the runtime makes (/podrun) would then refuse linux.resources.cpu.realtimeRuntime

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `events --stats`: runc's "data" object (types/events.go) filled from v1 or v2 files. A
  * missing file leaves its fields out (or zero, where runc always prints them). */
 #include "cgroup-internal.h"

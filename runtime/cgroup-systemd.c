@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* --systemd-cgroup: the container's cgroup is a transient scope made by systemd over D-Bus
  * (StartTransientUnit with Delegate=yes and the container's pid), after which the directories
  * are ours to fill like any other.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The container's cgroup: which hierarchies the host has (v2, v1, or both), where the
  * container's directory is in each, making and removing those directories, moving processes,
  * the freezer, and the state.json form. Writing linux.resources is in cgroup-apply.c, the v2

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Cgroups for one container: cgroup v2 (unified), v1 and hybrid hosts, and systemd-managed
  * scopes (--systemd-cgroup). The rest of the runtime sees only this interface. */
 #ifndef RT_CGROUP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CVE-2019-5736: a container process must never be able to reach the runtime's binary on the
  * host through /proc/PID/exe and write to it. Whatever execs the container's program runs from
  * a sealed, read-only memfd: either the whole runtime re-executed from a copy of itself, or,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec: run a process in a running container. */
 #include "commands.h"
 #include "log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* create, run, start, delete, kill, pause, resume. */
 #include "commands.h"
 #include "log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* state, list, ps, events, features, spec. */
 #include "commands.h"
 #include "fs.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* update: new resource limits for a running container, from flags or a resources JSON. */
 #include "commands.h"
 #include "fs.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The command-line layer: one function per runc command, and the option parser they share. */
 #ifndef RT_COMMANDS_H
 #define RT_COMMANDS_H

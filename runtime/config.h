@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config.json: loaded and checked as a whole before anything is created, so that bad input
  * fails `create` with a message naming the field and nothing to undo. */
 #ifndef RT_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "container.h"
 #include "cloned-binary.h"
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The runtime side of the container lifecycle: what each runc command does. */
 #ifndef RT_CONTAINER_H
 #define RT_CONTAINER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Device nodes and the /dev links every container gets: linux.devices, the default devices
  * (null zero full random urandom tty), /dev/fd, stdin, stdout, stderr, core and ptmx.
  * /dev/console is the terminal code's business. In a user namespace mknod is refused, so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun-init-stub: the last program a new container runs before the user's.
  *
  * CVE-2019-5736: whatever execs the user's program must not be the runtime's binary on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The processes the runtime forks to make a container (or to exec into one). Stage 1 joins and
  * creates namespaces; stage 2, forked with CLONE_PARENT so it is the runtime's own child, is
  * the container process: it builds the root filesystem, waits for `start`, drops privileges

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun-runtime: an OCI runtime with runc's command line. This file only parses the global
  * options and dispatches; everything else lives in libruntime. */
 #include "cloned-binary.h"

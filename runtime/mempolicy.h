@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* linux.memoryPolicy (runtime-spec 1.3): the container's NUMA memory policy, set_mempolicy(2). */
 #ifndef RT_MEMPOLICY_H
 #define RT_MEMPOLICY_H

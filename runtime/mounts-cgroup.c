@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The cgroup mount of config.mounts (type cgroup or cgroup2, usually /sys/fs/cgroup).
  *
  * On a cgroup2 host it is one cgroup2 mount. On a v1 or hybrid host it is a tmpfs holding one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /proc/self/mountinfo, for finding the host's cgroup hierarchies and the mounts to detach
  * when there is no pivot_root. */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared between the rootfs files (mounts.c, mounts-options.c, mounts-cgroup.c, devices.c):
  * mount option parsing, in-root path resolution and the small mount helpers they all use.
  * Not part of the runtime's public interface: mounts.h is. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Mount options as the runtime-spec lists them (and as mount(8) spells them), split into the
  * flags, propagation changes, recursive attributes and filesystem data mount(2) needs. */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The container's root filesystem: config.mounts performed in order with every destination
  * resolved inside the rootfs, pivot_root, then masked and read-only paths.
  *

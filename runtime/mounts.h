@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The container's root filesystem: mounts, devices, pivot_root, masked and read-only paths.
  * All of it runs in the container's init, inside its new mount namespace. */
 #ifndef RT_MOUNTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Network devices of the container: the loopback brought up in a new network namespace, and
  * linux.netDevices moved from the host into the container's namespace. */
 #include <config.h> /* _GNU_SOURCE, from configure */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Network devices: lo in a new network namespace, linux.netDevices moved into the container. */
 #ifndef RT_NETDEV_H
 #define RT_NETDEV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config.process (and `exec --process`): parsed once in the runtime, applied in the child in
  * the order that keeps privileges until they are no longer needed. */
 #ifndef RT_PROCESS_H

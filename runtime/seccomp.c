@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* linux.seccomp compiled into a libseccomp filter. The whole profile is checked and the filter
  * built in the runtime, before any process exists, so a bad profile fails `create` with a
  * message naming the field; the container's init only has to load it. */

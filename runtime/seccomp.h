@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* linux.seccomp: parsed and compiled in the runtime before any process is made, so a bad rule
  * fails `create` with nothing to undo; loaded by the container's init just before execve. */
 #ifndef RT_SECCOMP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `spec`: the default config.json, the same shape runc writes, so bundles made for one runtime
  * work with the other. */
 #include "commands.h"

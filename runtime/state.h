@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Container state under --root: one directory per container holding state.json (written
  * atomically, so `list` never sees a torn one), config.json (the bundle's, as created), and the
  * exec fifo while the container waits for `start`. */

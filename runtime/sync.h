@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The runtime and the processes it starts talk over a SOCK_SEQPACKET pair: one message per
  * step, an fd attached where one must cross (a pty master, a seccomp listener), and an error
  * message when the child fails, so the runtime can report what went wrong inside. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun-runtime-systemd: the runtime's only use of libsystemd, kept in its own small program.
  * `--systemd-cgroup` asks systemd over D-Bus for a transient scope (Delegate=yes, the
  * container's pid in it) and later to stop it. Linking libsystemd (and its compression and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* process.terminal: the container's init (or exec'd process) allocates a pty inside the
  * container's devpts, makes it its controlling terminal, and hands the master to the caller
  * through --console-socket (SCM_RIGHTS), as runc does. */

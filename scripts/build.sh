@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Configures (once) and builds podrun out of tree, in $PODRUN_BUILD (default: build/ in the
 # source tree). Extra arguments go to ./configure and force a reconfigure.
 set -euo pipefail

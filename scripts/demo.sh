@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The main job: install what is needed, build, load the busybox image podrun builds from
 # Debian's busybox-static (no network needed) into an image store, and run a container from it
 # on an overlay root with podrun-runtime, printing its output.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs every Debian package podrun builds with, and everything its tests and benchmarks use
 # (peers such as runc, crun, podman; the QEMU lane's qemu and kernel tools).
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole test suite: install what is needed, build (plain, with ASan+UBSan, and the libFuzzer
 # targets with clang), and run the unit tests, the bats integration tests, each fuzz target over
 # its corpus, and the pure cgroup v2 lane. Ends with the line

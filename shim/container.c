@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One container of the pod: create/start/stop/delete through the runtime, its exit, its logs.
  *
  * stdout and stderr are FIFOs in the pod directory, handed to the runtime's create opened

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim.sock: JSON requests and replies, one per line.
  *   {"cmd":"status"}                          -> {"ok":true,"status":{...}}
  *   {"cmd":"stop","container":"web","timeoutSeconds":5}   (no container: all of them)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Container logs in the CRI format kubelet and crictl read:
  *   2016-10-06T00:17:09.669794202Z stdout F message
  * one record per line, P for a piece of a line longer than our buffer. Files rotate by size

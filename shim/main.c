@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun-shim: parse the command line, detach, run the pod (shim.c does the work).
  *   podrun-shim --pod-dir DIR [--foreground] [--debug]
  *   podrun-shim --pod-dir DIR --request JSON      (a client of DIR/shim.sock) */

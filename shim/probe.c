@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Probes with Kubernetes' semantics: startup holds liveness and readiness back until it
  * passes; liveness and startup failures kill the container (the restart policy decides what
  * follows); readiness only sets `ready`.

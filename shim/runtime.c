@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Driving the runtime through its command line (DESIGN.md §1), so runc or crun work as well as
  * ours. Lifecycle calls are short and run synchronously, bounded by runtimeTimeoutSeconds: a
  * hung runtime is killed and the call fails instead of freezing the pod's supervisor. exec

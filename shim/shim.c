@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pod's supervisor: one sd-event loop for child exits (SIGCHLD, and pidfds of adopted
  * containers), timers (back-off, grace periods, probes), pipes and the control socket.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun-shim: one supervisor per pod (DESIGN.md §2). The library holds the pod spec parser,
  * the CRI logger, the runtime driver, probes, the control socket and the event loop; main.c
  * only parses the command line and detaches. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spec.json: the pod the shim runs. Field names follow the Kubernetes pod spec where it has
  * one (restartPolicy, terminationGracePeriodSeconds, probes); the rest is ours. */
 #include "shim.h"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the whole suite against the build in $PODRUN_BUILD (default build/): the C unit tests,
 # the bats integration tests (as root), and the pure cgroup v2 lane in a QEMU guest. Prints
 # every TAP line, then one closing line: "N passed, N failed, N skipped".
@@ -47,6 +48,16 @@ if [ -z "${PODRUN_SUITE_SELFTEST:-}" ]; then
   cat "$logdir/includes.tap"
   count_tap "$logdir/includes.tap"
   check_run "tests/lib/check-includes.sh" "$rc" "$logdir/includes.tap" "$logdir/includes.err"
+fi
+
+# Every source file names its licence (LICENSE) in an SPDX line.
+if [ -z "${PODRUN_SUITE_SELFTEST:-}" ]; then
+  echo "# SPDX lines"
+  "$top/tests/lib/check-spdx.sh" "$top" >"$logdir/spdx.tap" 2>"$logdir/spdx.err"
+  rc=$?
+  cat "$logdir/spdx.tap"
+  count_tap "$logdir/spdx.tap"
+  check_run "tests/lib/check-spdx.sh" "$rc" "$logdir/spdx.tap" "$logdir/spdx.err"
 fi
 
 # The counting itself: fake bats files and unit programs that fail in every way a real one can

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The image commands of the podrun CLI: thin wrappers over the images library. */
 #include "commands.h"
 #include "progress.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The podrun CLI's commands: each parses its own arguments and returns 0 or a negative errno
  * with *err filled; main() prints errors. One file per family (cmd-images.c, ...). */
 #ifndef PODRUN_AGENT_COMMANDS_H

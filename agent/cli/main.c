@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun: the CLI. This file parses the global options and dispatches to a command; the
  * commands live in cmd-*.c and the work in the part libraries (images/, ...). */
 #include "commands.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "progress.h"
 #include "images/digest.h"
 #include "util.h"

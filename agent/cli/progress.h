@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* How the CLI shows a pull's progress on stderr: bars redrawn in place on a terminal, plain
  * lines otherwise (a log, a pipe, a CI job), one when a blob starts and one when it ends. */
 #ifndef PODRUN_AGENT_PROGRESS_H

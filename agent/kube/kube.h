@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Kubernetes objects: manifests (YAML or JSON, several documents) into trees with limits, the
  * API's small languages (resource quantities, label selectors), and later the typed objects and
  * the controllers' reconcile functions. Pure: nothing here does I/O beyond what it is handed. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A manifest's document as a typed object: apiVersion and kind decide the schema; metadata is
  * common to all; Kubernetes' names rules and ConfigMap/Secret data rules are checked here. */
 #include "schema.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* core/v1 Pod: the schema of its spec, Kubernetes' defaults and the API server's validation of
  * what podrun runs. Fields that only steer a scheduler across many nodes are kept raw for the
  * pod manager to judge on this one; fields of features podrun does not have are refused by

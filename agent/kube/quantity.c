@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Resource quantities as the API server reads them: <sign><digits>[.<digits>]<suffix>, the
  * suffix binary (Ki..Ei), decimal (n u m "" k M G T P E) or an exponent (e3, E-2). Kept exact
  * until a caller asks for whole or milli units, then rounded up as Kubernetes rounds. */

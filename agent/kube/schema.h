@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inside libkube: the table-driven decoder from manifest trees into typed objects. A schema
  * lists a type's fields with where each goes; the decoder is strict as `kubectl apply` is by
  * default (an unknown field is an error naming its path) and treats null as unset, as the API

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Label selectors: kubectl's `-l` string and the API's matchLabels/matchExpressions, with the
  * API server's rules for keys (an optional DNS-subdomain prefix and a name of at most 63
  * characters) and values (at most 63, alphanumeric at both ends). */

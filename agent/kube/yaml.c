@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Manifests to trees. libyaml's event parser feeds an explicit stack (no recursion, so depth is
  * a counted limit, not the C stack's); aliases are copied with every node counted, so a
  * "billion laughs" document stops at the node limit. JSON is read by the same parser: a JSON

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one OCI runtime config builder. The defaults are those a kubelet gets from containerd or
  * CRI-O for a pod's container (capabilities, mounts, masked paths), not runc's `spec` (which is
  * made for an interactive shell); the image fills in what the pod leaves unset. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pod manager: what the CLI, the controllers and the CRI server share to run pods on this
  * node (DESIGN.md, "4. Agent"). Its first piece is the one builder of OCI runtime configs: every
  * container podrun starts, from a manifest, a CRI request or `podrun image mount`, gets its

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Times ADD+DEL of N pods (default 100) through podrun-bridge+podrun-ipam and through the
 # reference bridge+host-local (containernetworking-plugins), each on its own "node" network
 # namespace; then checks that 250 pods fit on one node with ours. Last line: ratio=R

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Image pull and unpack speed against the peers (a benchmark, never part of the suite):
 #   1. a 200 MB image of 5 gzip layers (many small files and a few large ones) is pushed to a
 #      local docker-registry;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark, not a test: times `run` of a busybox /bin/true bundle under podrun-runtime, runc and
 # crun with hyperfine in one run, and measures each runtime's peak RSS with /usr/bin/time -v.
 #

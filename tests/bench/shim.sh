@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The shim's footprint against conmon's, in one run on this machine:
 #  1. RSS of one podrun-shim supervising a 3-container pod, against the RSS of conmon supervising
 #     one container (podman --runtime runc, private store).

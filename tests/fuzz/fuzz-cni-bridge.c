@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun-bridge's stdin: the network configuration through cni_conf_parse and the plugin's
  * STATUS command (bridge_cmd_status), which parses the whole bridge configuration (bridge name,
  * mtu, vlan, clusterCIDR, nodes) and then looks for the IPAM plugin in CNI_PATH: here an empty

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* podrun-ipam's stdin: the network configuration through cni_conf_parse and ipam_conf_parse
  * (ranges, routes, requested IPs, CNI_ARGS), prevResult through cni_result_parse and back out
  * through cni_result_json in every version, and ADD/CHECK/STATUS/GC/DEL against an allocation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the libFuzzer targets: inputs as C strings or files, and a private scratch
  * directory per process (mkdtemp under $TMPDIR, removed at exit) for the entry points that
  * need paths. Nothing a target writes may leave that directory. */

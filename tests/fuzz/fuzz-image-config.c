@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OCI image configs as the store reads them: each input is stored as a blob of an image store in
  * the scratch directory (store_put_blob), then read back by images_config_info (created,
  * rootfs.diff_ids) and images_process_config (Entrypoint, Cmd, Env, User resolved through a

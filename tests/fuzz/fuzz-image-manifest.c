@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OCI / Docker schema 2 manifests and indexes (index.json too) through manifest_parse, and the
  * platform choice a pull or load makes on an index (index_pick_host). */
 #include "fuzz-common.h"

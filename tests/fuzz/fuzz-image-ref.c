@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Image references through image_ref_parse, image_ref_normalize and image_ref_string. A
  * reference that parses must normalize to a string that parses again to the same string: the
  * store keys images by it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Kubernetes manifests (YAML and JSON) through kube_parse_manifest, then every document through
  * kube_object_decode: the limits hold, every refusal has a message, and whatever decodes frees
  * cleanly (ASan and LSan check that). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Resource quantities: kube_quantity_parse, then kube_quantity_scaled at whole and milli units.
  * Rounding is up, so milli-units are never less than a thousand times the whole units minus one
  * unit's worth; a value that fits at milli scale fits at whole scale. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Label selectors in kubectl's string form: kube_selector_parse, then matching against a fixed
  * set of labels. A selector that parses matches or not without touching anything else, and
  * every refusal says why. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Layer tarballs (plain, gzip or zstd; OCI whiteouts; links, devices, xattrs) through
  * unpack_layer_fd, the entry point store_unpack_layer and image loading use. The input goes in a
  * memfd; it is unpacked into a fresh directory of the process's scratch directory, which is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* registries.conf (TOML, the subset podrun reads) through reg_conf_parse, then the lookups a
  * pull makes with it: the best-matching [[registry]] for a few names and short-name aliases. */
 #include "fuzz-common.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config.json through rt_config_load, the runtime's loader: it takes a bundle path, so each
  * input is written to BUNDLE/config.json in the scratch directory, beside an empty rootfs/. */
 #include "runtime/config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* linux.seccomp profiles through rt_seccomp_prepare: parsed and compiled into a libseccomp
  * filter (never loaded). The input is the seccomp object alone, as in config.json. */
 #include "fuzz-common.h"

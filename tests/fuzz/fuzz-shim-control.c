@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Control-socket requests (shim.sock): a fresh shim (shim_new) per input over a fixed pod in the
  * scratch directory, the input sent as a client's bytes to its socket, and the event loop run
  * until the shim has answered and closed the connection. The pod's runtime does not exist, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The shim's pod spec (spec.json) through pod_spec_parse, which pod_spec_load calls on the
  * file's text. */
 #include "fuzz-common.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* WWW-Authenticate challenges and token responses through images_pull, the only entry point
  * that reads them: a registry served by a thread of this process answers the manifest request
  * with 401 and the input's first line as the WWW-Authenticate header, and any other request

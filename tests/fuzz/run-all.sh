@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs every libFuzzer target of a fuzzing build over its corpus for a fixed number of runs, so
 # that a regression of an input the corpus holds (or one the first mutations find) fails CI.
 # Output is TAP, one result per target.

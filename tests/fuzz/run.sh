@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fuzzes one target for longer: tests/fuzz/run.sh TARGET SECONDS [libFuzzer options...]
 # (TARGET as in tests/fuzz/corpus/TARGET, e.g. layer-unpack). The build is $PODRUN_FUZZ_BUILD
 # (configured with --enable-fuzzing), default build-fuzz/ in the source tree. Inputs that find

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The suite must not be able to hide a failure. Runs tests/run-all.sh on fake bats files and
 # fake unit programs (tests/harness/fake) that fail in the ways a real test can fail quietly, and
 # checks its closing line: a bats file killed part-way, a unit program missing from the build or

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # Bad input gets a clear error naming what and where, exit code 1, and leaves nothing behind.
 
 load helpers

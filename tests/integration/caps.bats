@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # process.capabilities: the container's sets are exactly those configured, ambient capabilities
 # reach a non-root user, and a dropped capability is really gone.
 

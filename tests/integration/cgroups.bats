@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # cgroups: resources are written and enforced, pause/resume, update, events --stats, kill --all,
 # delete removes every directory. Runs on v1/hybrid hosts and on pure cgroup v2 (the QEMU
 # lane): cg_file picks the file each host mode has.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # podrun-bridge: every test runs the plugin inside a "node" network namespace it made, on
 # pods that are network namespaces too; the host's own namespace is never touched.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # Flat pod network across nodes: three "nodes" (network namespaces) on an underlay bridge in a
 # fourth, two pods on each; every pod reaches every other pod by its IP with no NAT.
 

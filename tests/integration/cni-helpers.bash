@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by the cni-*.bats files: network namespaces made per test (and always removed), and
 # a way to run a CNI plugin inside a "node" namespace so nothing touches the host's own.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # podrun-bridge and podrun-ipam given hostile input: one attachment (container id, ifname)
 # asked for from two network namespaces, container ids of any length, invalid ifnames.
 

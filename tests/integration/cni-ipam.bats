@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # podrun-ipam: host-local semantics, run directly (IPAM touches files only, no namespaces).
 
 load helpers

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # Limits on what a CNI caller hands the plugins (DESIGN.md, "Limits"): each refused input is an
 # error with the spec's code naming the limit, found before it is read whole, and nothing is
 # allocated or configured. The plugins run bounded: without a limit they would eat the machine.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # Mount destinations cannot leave the rootfs (CVE-2021-30465 and relatives): symlinks in the
 # image, absolute or full of "..", and ".." in the destination itself all resolve inside the
 # rootfs, and nothing of the container is ever mounted or created on the host.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # Regression tests for known runtime escapes (mount-target escapes live in
 # escapes-mounts.bats).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # `events` as a stream: periodic stats, and an "oom" event callers (the shim) can rely on.
 
 load helpers

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by every bats file: paths to the built binaries, a fresh busybox bundle per test, a
 # private --root per test, and a teardown that removes whatever a test made, even on failure.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # OCI hooks: when each kind runs, in which namespace, with the state on stdin; failures.
 
 load helpers

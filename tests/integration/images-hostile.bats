@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # The image CLI given hostile input: save -o onto what is not a plain file, image
 # mount/unmount on directories and ids they do not own, names outside the reference grammar.
 

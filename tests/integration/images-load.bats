@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # The image store: podrun load of every format, layer unpacking (whiteouts, metadata), hostile
 # archives, digests, and the index commands (images, tag, rmi, save, image inspect/prune).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # podrun pull: from Debian's docker-registry (our busybox image pushed with skopeo), through
 # registries.conf (mirrors, short names, aliases), and from a fake registry that misbehaves.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # Overlay roots: a container from the busybox image, run by podrun-runtime on an overlay of the
 # image's layers, with the image config turned into the runtime config; cleaned up after.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # The runc command-line contract: create/start/state/kill/delete/run/list/exec/ps/spec.
 
 load helpers

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # The container's root filesystem: config.mounts (bind, tmpfs, proc, sysfs, cgroup), devices,
 # maskedPaths, readonlyPaths, root.readonly, rootfsPropagation and --no-pivot.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # User and time namespaces, sysctl, domainname, personality, and a terminal proxied by a
 # foreground `run`.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # A real client: Debian's podman drives podrun-runtime through `--runtime`, as it drives runc.
 # podman talks to the runtime in three ways: directly (create, start, kill, delete, pause, state),
 # through conmon (create, exec with --process and --pid-file) and through its exit command

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # The same bundle under podrun-runtime and under runc (the peer whose command line we keep):
 # state fields, the status sequence, exit codes of run and exec, list/ps JSON, kill and delete.
 # Each test compares the two runtimes' answers rather than hard-coding either.

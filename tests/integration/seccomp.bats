@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # linux.seccomp: actions, errnoRet, argument filters, the listener, and bad profiles.
 
 load helpers

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # podrun-shim faults: killed containers, a SIGKILLed shim and its successor, a runtime that
 # fails or hangs. (A full disk for logs is in shim-logs.bats.)
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # podrun-shim: detaching, the runtime lifecycle, status.json, the control socket, removal.
 
 load helpers

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # podrun-shim logs: CRI format, partial lines, rotation, reopen, no loss under pressure, full disk.
 
 load helpers

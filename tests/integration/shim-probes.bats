@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # podrun-shim probes: exec, httpGet and tcpSocket; startup, liveness, readiness.
 
 load helpers

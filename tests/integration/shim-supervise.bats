@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # podrun-shim supervision: init containers, restart policies with back-off, OOMKilled.
 
 load helpers

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds a minimal root filesystem from Debian's busybox-static: the image every test and the
 # README's demo run, made locally because there is no network for images.
 # usage: busybox-rootfs.sh DEST

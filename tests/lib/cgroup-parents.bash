@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # The runtime leaves the parent of its default cgroup paths (/podrun in every hierarchy) after
 # deleting a container, as runc leaves its parents. A script that runs containers sources this,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fails when a source file includes a header across a boundary that DESIGN.md does not draw.
 # The rules are DESIGN.md's "Include boundaries" table: each row names a folder and the folders
 # whose headers it may include (its own always). A header is found as the compiler finds it:

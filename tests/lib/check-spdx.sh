@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Every source, script, build and manual file in the tree carries its licence as an SPDX line
 # within its first three lines (LICENSE holds the text). Prints TAP: one result for the tree, the
 # files without one listed under a failure.
@@ -6,7 +7,7 @@ set -uo pipefail
 top=$(cd "${1:-$(dirname "$0")/../..}" && pwd)
 cd "$top" || exit 1
 missing=$(git ls-files -- '*.c' '*.h' '*.sh' '*.bats' '*.bash' '*.py' '*.am' '*.inc' '*.mk' \
-  '*.ac' '*.1' '*.8' '.ci/run' | grep -v '^tests/fuzz/corpus/' |
+  '*.ac' '*.m4' '*.1' '*.8' '.ci/run' | grep -v '^tests/fuzz/corpus/' |
   while read -r f; do
     head -n 3 "$f" | grep -q 'SPDX-License-Identifier: Apache-2.0' || echo "$f"
   done)

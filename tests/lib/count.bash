@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # The suite's counting, sourced by tests/run-all.sh (and exercised by tests/harness/selftest.sh on
 # fake bats files and fake unit programs). It keeps the totals in $passed, $failed and $skipped.

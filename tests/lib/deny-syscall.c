@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: runs a command with one system call failing with ENOSYS, as on a kernel that
  * lacks it, to reach the fallbacks the runtime keeps for older kernels.
  * usage: deny-syscall SYSCALL COMMAND [ARG...] */

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A tiny OCI distribution registry for the pull tests, serving the one image of an OCI layout
 under any repository name, and misbehaving on request.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by the images-*.bats files: the podrun CLI on a private image store per test, the
 # busybox image `make` builds, and python-built layers.
 PODRUN=${PODRUN_CLI:-$PODRUN_BUILD/agent/podrun}

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Wraps layer tarballs into an OCI image layout (and optionally an oci-archive) for the image
 tests: hostile or unusual layers are built by the tests with tarfile, then packaged here.
 

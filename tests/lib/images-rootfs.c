@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper for pieces of the images library no CLI command exposes (container roots are
  * `podrun image mount`):
  *   images-rootfs ROOT user IMAGE-ROOTFS USER   prints "uid gid [gids...]"

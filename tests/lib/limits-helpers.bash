@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # For tests of input limits (DESIGN.md, "Limits"): without its limit a program given /dev/zero
 # or a huge file allocates until the machine runs out, so those tests run it bounded. Then a
 # regression fails the test (an abort, a non-zero status, a timeout) and nothing else.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # usage: lint-bang.sh FILE...
 # Rejects a bare `! cmd` line in bats files and the .bash helpers they load. bats runs tests
 # with `set -e`, which ignores the status of a command negated with `!`: such a line never fails

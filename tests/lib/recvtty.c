@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: the other end of --console-socket. Listens on PATH, receives one pty master,
  * optionally writes INPUT to it, and copies what the container prints to stdout until EOF.
  * It gives up after RECVTTY_TIMEOUT seconds (default 120) with status 124, and keeps no

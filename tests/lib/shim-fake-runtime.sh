@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A runtime for the shim's fault tests: passes everything to $FAKE_RUNTIME_REAL except the
 # commands listed (comma-separated) in FAKE_RUNTIME_FAIL (fail with a runc-style log line) or
 # FAKE_RUNTIME_HANG (never answer).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers for the shim's bats files (tests/integration/shim-*.bats): busybox bundles, a pod
 # directory with spec.json, starting the shim and talking to its socket, and a teardown that
 # removes the pod and whatever a failed test left (shim processes, containers, mounts).

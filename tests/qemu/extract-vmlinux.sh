@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Extracts the uncompressed ELF kernel from a bzImage: qemu boots it directly through its PVH
 # entry point, which under TCG saves the seconds the in-guest decompressor would take.
 # usage: extract-vmlinux.sh BZIMAGE OUT   (exit 1 when no payload decompresses to an ELF)

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: Apache-2.0
 # PID 1 of the pure cgroup v2 lane's guest (busybox ash). run-v2-lane.sh puts it into the
 # initramfs as /init, next to busybox, a few kernel modules and /lane/ (run.env: settings,
 # modules.load: insmod order, cmd: the bash script to run).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The pure cgroup v2 lane: runs a command in a QEMU guest whose kernel was booted with
 # cgroup_no_v1=all and which mounts only cgroup2 at /sys/fs/cgroup, so podrun's cgroup v2 code
 # meets real v2 controllers even on a hybrid host. The guest sees the host's / read-only over 9p

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Health check of the pure cgroup v2 lane, run inside the guest by `run-v2-lane.sh --self-check`:
 # proves the guest really is a pure v2 host (no v1 hierarchy anywhere, the controllers podrun
 # uses are there and enforce limits) and that containers can pivot_root. Prints TAP; exits 1 when

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # Health check of the pure cgroup v2 lane (tests/run-all.sh runs it before the lane's tests):
 # the guest is really pure v2, and run-v2-lane.sh hands back the command's output and status
 # without touching the host.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* process.capabilities: parse errors name the set and the capability; applied sets are what
  * /proc/self/status shows afterwards (checked in a forked child, which needs root). */
 #include "caps.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cgroups: v1 -> v2 conversions, cgroupsPath and systemd path parsing, linux.resources
  * validation, mountinfo discovery, the device rule order and the v2 device filter (run
  * through a small BPF interpreter here, and for real on a cgroup2 mount when root), and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for cni/: address arithmetic, versions, CNI_ARGS, results in every version, and
  * the IPAM configuration's host-local defaults. */
 #include "bridge.h"

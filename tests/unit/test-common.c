@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* common/: JSON getters, atomic writes, and resolution inside a root. */
 #include "error.h"
 #include "fs.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* images/: digests, references, manifests, the blob store and the image index. */
 #include "fs.h"
 #include "images/digest.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Kubernetes objects (agent/kube/): manifests to trees with limits, quantities, selectors. */
 #include "kube/kube.h"
 #include "json.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* runtime/mounts*.c: option parsing, validation, resolution inside the rootfs, mountinfo, and
  * (as root, in a private mount namespace) a prepare whose destination goes through a symlink. */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pod manager's OCI config builder (agent/pods/bundle.c): every config it writes is parsed
  * back and checked field by field. */
 #include "pods/pods.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* linux.seccomp: profile errors name the field, and the filters built behave as the
  * runtime-spec (and runc) say. Behaviour is checked by loading the filter in a forked child and
  * calling the filtered syscalls there. */

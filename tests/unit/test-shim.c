@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the shim's pure parts: spec.json parsing and defaults, the CRI log writer
  * (records, partial lines, rotation, a refused disk), the back-off, HTTP status lines. */
 #include "shim.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A tiny unit-test harness: each test is a function; the program prints one TAP line per test
  * and exits non-zero if any failed. tests/run-all.sh counts the TAP lines. */
 #ifndef PODRUN_UNIT_H

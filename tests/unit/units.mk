@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Each area appends its unit test programs here, e.g.:
 # check_PROGRAMS += tests/unit/test-seccomp
 # tests_unit_test_seccomp_SOURCES = tests/unit/test-seccomp.c tests/unit/unit.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Built with -fsanitize=address by tests/harness/selftest.sh: prints the message an expected
  * failure looks for, then reads past a heap buffer. ASan stops it with its own exit code, which a
  * test that checks only `[ "$status" -ne 0 ]` and the message would take for the failure it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A fake unit-test program for tests/harness/selftest.sh, built with the real tests/unit/unit.h.
  * What it does depends on the name it runs under:
  *   test-pass   one passing test and one SKIP

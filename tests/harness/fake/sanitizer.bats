@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # Fake: an expected-failure test that accepts any non-zero status and finds its message, while
 # the program really died of an ASan report (exit code 86).
 
