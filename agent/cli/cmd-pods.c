@@ -1,5 +1,6 @@
 /* podrun apply and podrun delete: manifests in, the pod manager does the work. */
 #include "commands.h"
+#include "json.h"
 #include "kube/kube.h"
 #include "pods/pods.h"
 #include "util.h"
@@ -253,7 +254,9 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
     for (size_t i = 0; r == 0 && i < objs.n; i++) {
         struct kube_object *o = objs.v[i];
         if (ns && o->kind != KUBE_NAMESPACE) {
-            if (o->meta.namespace_ && !streq(o->meta.namespace_, ns)) {
+            /* The decoder defaults metadata.namespace; the manifest's own is in the tree. */
+            yajl_val given = json_get(json_get(o->tree, "metadata"), "namespace");
+            if (given && !streq(o->meta.namespace_, ns)) {
                 r = pr_err(err, 0,
                            "%s: the namespace from the provided object \"%s\" does not match "
                            "the namespace \"%s\"",
@@ -333,7 +336,8 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
         pr_error *e = NULL;
         if (files) {
             struct kube_object *o = objs.v[i];
-            const char *ons = o->meta.namespace_ ? o->meta.namespace_ : ns ? ns : "default";
+            bool given = json_get(json_get(o->tree, "metadata"), "namespace") != NULL;
+            const char *ons = given || !ns ? o->meta.namespace_ : ns;
             const char *res = pods_resource_name(o->kind_name);
             r = delete_one(m, res, ons, o->meta.name, ignore, &e);
         } else {

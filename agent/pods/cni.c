@@ -137,23 +137,32 @@ static char *plugin_config(yajl_val list, yajl_val plugin, yajl_val prev, size_t
     return s;
 }
 
+/* The plugin's executable in CNI_PATH; -ENOENT when it is not there. */
+static int find_plugin(pods_manager *m, yajl_val plugin, char **exe, pr_error **err)
+{
+    const char *type = YAJL_GET_STRING(json_get(plugin, "type"));
+    if (!type || !*type || strchr(type, '/') || type[0] == '.')
+        return pr_err(err, 0, "CNI: plugin type `%s` is not a plugin name", type ? type : "");
+    _cleanup_free_ char *dirs = xstrdup(m->cni_bin_dir);
+    for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        _cleanup_free_ char *p = xasprintf("%s/%s", d, type);
+        if (access(p, X_OK) == 0) {
+            *exe = steal_pointer(&p);
+            return 0;
+        }
+    }
+    return pr_err_code(err, ENOENT, "CNI: plugin `%s` not found in `%s`", type, m->cni_bin_dir);
+}
+
 static int run_plugin(pods_manager *m, const char *cmd, const char *uid, const char *netns,
                       yajl_val list, yajl_val plugin, yajl_val prev, yajl_val *result,
                       pr_error **err)
 {
     const char *type = YAJL_GET_STRING(json_get(plugin, "type"));
-    if (!type || !*type || strchr(type, '/') || type[0] == '.')
-        return pr_err(err, 0, "CNI: plugin type `%s` is not a plugin name", type ? type : "");
     _cleanup_free_ char *exe = NULL;
-    _cleanup_free_ char *dirs = xstrdup(m->cni_bin_dir);
-    for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d && !exe;
-         d = strtok_r(NULL, ":", &save)) {
-        _cleanup_free_ char *p = xasprintf("%s/%s", d, type);
-        if (access(p, X_OK) == 0)
-            exe = steal_pointer(&p);
-    }
-    if (!exe)
-        return pr_err_code(err, ENOENT, "CNI: plugin `%s` not found in `%s`", type, m->cni_bin_dir);
+    int r = find_plugin(m, plugin, &exe, err);
+    if (r < 0)
+        return r;
     size_t len;
     _cleanup_free_ char *conf = plugin_config(list, plugin, prev, &len);
     _cleanup_free_ char *e_cmd = xasprintf("CNI_COMMAND=%s", cmd);
@@ -163,7 +172,8 @@ static int run_plugin(pods_manager *m, const char *cmd, const char *uid, const c
     char *env[] = {e_cmd, e_id, e_ns, "CNI_IFNAME=" CNI_IFNAME, e_path, "CNI_ARGS=", NULL};
     char *argv[] = {exe, NULL};
     _cleanup_free_ char *out = NULL, *errout = NULL;
-    int status, r = pods_exec(argv, env, conf, len, CNI_TIMEOUT_S, &out, &errout, &status, err);
+    int status;
+    r = pods_exec(argv, env, conf, len, CNI_TIMEOUT_S, &out, &errout, &status, err);
     if (r < 0)
         return pr_err_prefix(err, "CNI %s", cmd);
     _cleanup_json_ yajl_val res = NULL;
@@ -220,6 +230,12 @@ int pods_cni_add(pods_manager *m, const char *uid, const char *netns, const char
     int r;
     if ((r = find_conf(m, &conf_path, err)) < 0 || (r = load_list(conf_path, &list, err)) < 0)
         return r;
+    /* Every plugin is there before any runs: a list that cannot run leaves nothing to DEL. */
+    for (size_t i = 0; i < n_plugins(list); i++) {
+        _cleanup_free_ char *exe = NULL;
+        if ((r = find_plugin(m, plugin_at(list, i), &exe, err)) < 0)
+            return r;
+    }
     _cleanup_free_ char *saved = xasprintf("%s/cni.json", poddir);
     if ((r = save_json(saved, list, err)) < 0)
         return r;

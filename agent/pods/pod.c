@@ -95,14 +95,22 @@ static int shim_remove(pods_manager *m, const struct pods_pod_paths *p, pr_error
     return 0;
 }
 
-/* Takes down whatever of the pod exists, last-made first. Safe to run again after it failed. */
+/* Takes down whatever of the pod exists, last-made first. Every step runs even after one
+ * failed (a CNI DEL that fails must not keep the namespaces pinned), but the pod's dirs, which
+ * hold what the failed steps need to be retried (the CNI config, the bundles), stay until a
+ * teardown succeeds. */
 static int teardown(pods_manager *m, const struct pods_pod_paths *p, pr_error **err)
 {
     _cleanup_free_ char *netns = xasprintf("%s/net", p->ns_dir);
-    int r;
-    if ((r = shim_remove(m, p, err)) < 0 || (r = pods_containers_remove(m, p, err)) < 0 ||
-        (r = pods_cni_del(m, p->uid, netns, p->run_dir, err)) < 0 ||
-        (r = pods_sandbox_destroy(p->ns_dir, err)) < 0)
+    int r = shim_remove(m, p, err);
+    if (r == 0) {
+        /* With a shim still there, its containers and their roots stay: it would restart them. */
+        int r2 = pods_containers_remove(m, p, err);
+        int r3 = pods_cni_del(m, p->uid, netns, p->run_dir, err);
+        int r4 = pods_sandbox_destroy(p->ns_dir, err);
+        r = r2 < 0 ? r2 : r3 < 0 ? r3 : r4;
+    }
+    if (r < 0)
         return pr_err_prefix(err, "remove pod %s", p->uid);
     const char *dirs[] = {p->lib_dir, p->log_dir, p->run_dir};
     for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
@@ -164,7 +172,18 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
     if (r < 0) {
         pr_err_prefix(err, "pod \"%s\"", o->meta.name);
         _cleanup_error_ pr_error *e = NULL;
-        teardown(m, &p, &e);
+        if (teardown(m, &p, &e) < 0) {
+            /* Keep the record, so that a delete finds what is left and finishes it. */
+            _cleanup_error_ pr_error *e2 = NULL;
+            pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, (long long)time(NULL), &e2);
+            if (err && *err) {
+                char *msg = xasprintf("%s; undoing it failed too: %s; `podrun delete pod %s` "
+                                      "finishes it",
+                                      (*err)->msg, e ? e->msg : "", o->meta.name);
+                free((*err)->msg);
+                (*err)->msg = msg;
+            }
+        }
     }
     pods_pod_paths_clear(&p);
     return r;
