@@ -68,7 +68,7 @@ struct pods_container_config {
     bool terminal;
     bool privileged;       /* every capability, no masked or read-only paths */
     char *const *cap_add;  /* "NET_ADMIN" or "CAP_NET_ADMIN", or "ALL" */
-    char *const *cap_drop; /* likewise, after cap_add */
+    char *const *cap_drop; /* likewise: ALL first (before cap_add), the others after it */
     bool no_new_privileges;
     const char *hostname; /* NULL: none set (needs a new or joined UTS namespace) */
     struct pods_namespace namespaces[PODS_NS_COUNT];

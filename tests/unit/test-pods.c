@@ -172,6 +172,13 @@ static void test_capabilities(void)
     _cleanup_json_ yajl_val none = build(&c);
     CHECK(json_array_len(json_get(path(none, "process", "capabilities"), "permitted")) == 0);
 
+    /* Kubernetes' restricted profile: drop ALL, add one back; the one added stays. */
+    c.cap_add = V("NET_BIND_SERVICE");
+    _cleanup_json_ yajl_val one = build(&c);
+    yajl_val perm = json_get(path(one, "process", "capabilities"), "permitted");
+    CHECK(json_array_len(perm) == 1 && strv_has(perm, "CAP_NET_BIND_SERVICE"));
+    c.cap_add = NULL;
+
     c.cap_drop = NULL;
     c.cap_add = V("CAP_BOGUS");
     _cleanup_free_ char *why = refusal(&c);
