@@ -1,0 +1,199 @@
+#!/usr/bin/env bats
+# How a pod's spec reaches its containers: probes in the shim's fields, restart policy,
+# securityContext and resources in config.json, emptyDir volumes shared by the containers.
+
+load helpers
+load pods-helpers
+
+setup() {
+  pods_setup
+  M=$BATS_TEST_TMPDIR/pod.yaml
+}
+
+teardown() {
+  pods_teardown
+}
+
+# status_is POD STATUS [READY]: `get pods POD` shows STATUS (and READY when given).
+status_is() {
+  local out
+  out=$(prn get pods "$1" 2>&1) || return 1
+  awk -v s="$2" -v r="${3:-}" 'NR == 2 && $3 == s && (r == "" || $2 == r) { ok = 1 } END { exit !ok }' <<<"$out"
+}
+
+@test "spec: a readiness probe (exec) holds READY back until it passes; a named port reaches the shim" {
+  cat > "$M" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: probed
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports:
+    - name: http
+      containerPort: 8080
+    readinessProbe:
+      exec:
+        command: ["test", "-e", "/tmp/ready"]
+      periodSeconds: 1
+    livenessProbe:
+      tcpSocket:
+        port: http
+      periodSeconds: 1
+YAML
+  run prn apply -f "$M"
+  [ "$status" -eq 0 ]
+  uid=$(pod_uid probed)
+  jq -e '.containers[0].livenessProbe.tcpSocket.port == 8080 and .containers[0].livenessProbe.periodSeconds == 1' \
+    "$ROOTS/run/pods/$uid/shim/spec.json"
+  jq -e '.containers[0].readinessProbe.exec.command == ["test", "-e", "/tmp/ready"]' \
+    "$ROOTS/run/pods/$uid/shim/spec.json"
+  wait_for status_is probed Running 0/1
+  pexec probed app touch /tmp/ready
+  wait_for status_is probed Running 1/1
+  # The liveness probe keeps passing: no restart.
+  [ "$(prn get pods probed | awk 'NR == 2 {print $4}')" = 0 ]
+}
+
+@test "spec: restartPolicy Never: a container that exits 0 is Completed; Always: a failing one is in CrashLoopBackOff" {
+  cat > "$M" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: once
+spec:
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: busybox
+    command: ["true"]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: crash
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: busybox
+    command: ["false"]
+YAML
+  run prn apply -f "$M"
+  [ "$status" -eq 0 ]
+  wait_for status_is once Completed 0/1
+  wait_for status_is crash CrashLoopBackOff 0/1
+  [ "$(prn get pods once -o json | jq -r .status.phase)" = Succeeded ]
+}
+
+@test "spec: securityContext and resources reach config.json and the process" {
+  cat > "$M" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: sec
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext:
+    runAsUser: 1000
+  containers:
+  - name: app
+    image: busybox
+    command: ["sleep", "3600"]
+    workingDir: /tmp
+    securityContext:
+      runAsGroup: 2000
+      readOnlyRootFilesystem: true
+      allowPrivilegeEscalation: false
+      capabilities:
+        drop: ["ALL"]
+        add: ["NET_BIND_SERVICE"]
+    resources:
+      limits:
+        memory: 64Mi
+        cpu: 500m
+      requests:
+        cpu: 250m
+YAML
+  run prn apply -f "$M"
+  [ "$status" -eq 0 ]
+  wait_running sec
+  cfg=$ROOTS/lib/pods/$(pod_uid sec)/containers/app/config.json
+  jq -e '.process.user.uid == 1000 and .process.user.gid == 2000' "$cfg"
+  jq -e '.root.readonly == true and .process.noNewPrivileges == true' "$cfg"
+  jq -e '.process.capabilities.bounding == ["CAP_NET_BIND_SERVICE"]' "$cfg"
+  jq -e '.linux.resources.memory.limit == 67108864' "$cfg"
+  jq -e '.linux.resources.cpu.quota == 50000 and .linux.resources.cpu.period == 100000' "$cfg"
+  jq -e '.linux.resources.cpu.shares == 256' "$cfg"
+  jq -e '[.linux.namespaces[] | select(.path) | .type] == ["network", "ipc", "uts"]' "$cfg"
+  jq -e '[.linux.namespaces[] | select(.path == null) | .type] | sort == ["cgroup", "mount", "pid"]' "$cfg"
+  [ "$(pexec sec app id -u)" = 1000 ]
+  [ "$(pexec sec app id -g)" = 2000 ]
+  [ "$(pexec sec app pwd)" = /tmp ]
+  run pexec sec app touch /x
+  [ "$status" -ne 0 ] || false
+  [[ "$output" == *"Read-only file system"* ]]
+}
+
+@test "spec: runAsNonRoot with an image that runs as root is refused and leaves nothing" {
+  cat > "$M" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: nonroot
+spec:
+  containers:
+  - name: app
+    image: busybox
+    securityContext:
+      runAsNonRoot: true
+YAML
+  run prn apply -f "$M"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"container has runAsNonRoot and image will run as root"* ]]
+  assert_no_pods
+}
+
+@test "spec: an emptyDir volume is shared by the pod's containers and removed with the pod" {
+  cat > "$M" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: vol
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes:
+  - name: scratch
+    emptyDir: {}
+  containers:
+  - name: writer
+    image: busybox
+    command: ["sh", "-c", "echo shared > /data/f && exec sleep 3600"]
+    volumeMounts:
+    - name: scratch
+      mountPath: /data
+  - name: reader
+    image: busybox
+    command: ["sleep", "3600"]
+    volumeMounts:
+    - name: scratch
+      mountPath: /in
+      readOnly: true
+YAML
+  run prn apply -f "$M"
+  [ "$status" -eq 0 ]
+  wait_running vol 2/2
+  uid=$(pod_uid vol)
+  wait_for pexec vol reader cat /in/f
+  [ "$(pexec vol reader cat /in/f)" = shared ]
+  run pexec vol reader touch /in/g
+  [ "$status" -ne 0 ] || false
+  [ -f "$ROOTS/lib/pods/$uid/volumes/scratch/f" ]
+  prn delete pod vol
+  [ ! -e "$ROOTS/lib/pods/$uid" ]
+  assert_no_pods
+}
