@@ -201,7 +201,7 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (!ns)
         ns = "default";
     struct pods_manager *m = NULL;
-    int r = open_manager(g, &m, err);
+    int r = open_manager(g, false, &m, err);
     if (r < 0)
         return r;
     struct pods_list l = {0};

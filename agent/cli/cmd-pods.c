@@ -71,7 +71,7 @@ static const char *root(const char *given, const char *env)
     return given ? given : e && *e ? e : NULL;
 }
 
-int open_manager(struct podrun_global *g, struct pods_manager **m, pr_error **err)
+int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **m, pr_error **err)
 {
     _cleanup_free_ char *rt = NULL, *sh = NULL, *cni = NULL;
     char *const rt_c[] = {"../runtime/podrun-runtime", "../sbin/podrun-runtime", "podrun-runtime",
@@ -89,7 +89,7 @@ int open_manager(struct podrun_global *g, struct pods_manager **m, pr_error **er
         .shim = helper(g->shim, "PODRUN_SHIM", sh_c, "podrun-shim", &sh),
         .cni_bin_dir = helper(g->cni_bin_dir, "PODRUN_CNI_BIN_DIR", cni_c, NULL, &cni),
     };
-    return pods_manager_open(&r, m, err);
+    return pods_manager_open(&r, exclusive, m, err);
 }
 
 /* ---- reading manifests ---- */
@@ -247,7 +247,7 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
         return r;
     }
     struct pods_manager *m = NULL;
-    if ((r = open_manager(g, &m, err)) < 0) {
+    if ((r = open_manager(g, true, &m, err)) < 0) {
         objects_clear(&objs);
         return r;
     }
@@ -324,7 +324,7 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
             return pr_err(err, 0, "the server doesn't have a resource type \"%s\"", argv[optind]);
     }
     struct pods_manager *m = NULL;
-    if ((r = open_manager(g, &m, err)) < 0) {
+    if ((r = open_manager(g, true, &m, err)) < 0) {
         objects_clear(&objs);
         return r;
     }

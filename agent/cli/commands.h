@@ -31,9 +31,10 @@ int cmd_tag(struct podrun_global *g, int argc, char **argv, pr_error **err);
 /* cmd-pods.c */
 int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err);
 int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err);
-/* The pod manager opened on g's roots (defaults filled in: helpers next to this binary). */
+/* The pod manager opened on g's roots (defaults filled in: helpers next to this binary);
+ * exclusive for commands that change pods, shared for those that read. */
 struct pods_manager;
-int open_manager(struct podrun_global *g, struct pods_manager **m, pr_error **err);
+int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **m, pr_error **err);
 
 /* cmd-get.c */
 int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err);

@@ -112,7 +112,12 @@ int pods_exec(char *const *argv, char *const *env, const char *in, size_t in_len
     }
     fcntl(pin[1], F_SETFL, O_NONBLOCK);
     struct sink s[2] = {{pout[0], NULL, 0}, {perr[0], NULL, 0}};
+    /* A helper that exits without reading its input must not kill us with SIGPIPE: the write
+     * fails with EPIPE instead. */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigaction(SIGPIPE, &ign, &old);
     bool done = pump(pin[1], in, in_len, s, now_ms() + timeout_s * 1000LL);
+    sigaction(SIGPIPE, &old, NULL);
     if (!done)
         kill(pid, SIGKILL);
     for (int i = 0; i < 2; i++)

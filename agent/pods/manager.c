@@ -11,7 +11,8 @@ static char *abs_or_default(const char *v, const char *def)
     return xstrdup(v && *v ? v : def);
 }
 
-int pods_manager_open(const struct pods_roots *roots, pods_manager **out, pr_error **err)
+int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manager **out,
+                      pr_error **err)
 {
     pods_manager *m = xcalloc(1, sizeof(*m));
     m->lockfd = -1;
@@ -34,7 +35,7 @@ int pods_manager_open(const struct pods_roots *roots, pods_manager **out, pr_err
     if (r == 0)
         r = mkdir_p(m->run_root, 0700, err);
     _cleanup_free_ char *lock = xasprintf("%s/pods.lock", m->run_root);
-    if (r == 0 && (r = lock_path(lock, true, err)) >= 0) {
+    if (r == 0 && (r = lock_path(lock, exclusive, err)) >= 0) {
         m->lockfd = r;
         r = 0;
     }

@@ -116,9 +116,11 @@ struct pods_roots {
 
 typedef struct pods_manager pods_manager;
 
-/* Opens the manager's state with an exclusive lock (run-root/pods.lock) held until close, so
- * concurrent podrun processes take turns. */
-int pods_manager_open(const struct pods_roots *roots, pods_manager **out, pr_error **err);
+/* Opens the manager's state with a lock (run-root/pods.lock) held until close: exclusive for a
+ * caller that changes pods, so concurrent podrun processes take turns; shared for one that only
+ * reads (every state file is replaced atomically). */
+int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manager **out,
+                      pr_error **err);
 void pods_manager_close(pods_manager *m);
 static inline void pods_manager_closep(pods_manager **m)
 {

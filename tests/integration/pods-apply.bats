@@ -338,3 +338,44 @@ pod/web created" ]
   assert_no_pods
   [ -z "$(find "$ROOTS/lib/objects" -type f)" ]
 }
+
+@test "apply: -f DIR takes its manifests in name order, -f - reads stdin; get and delete of ConfigMaps" {
+  mkdir "$BATS_TEST_TMPDIR/dir"
+  printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: v}\n' > "$BATS_TEST_TMPDIR/dir/2.yaml"
+  printf '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}' > "$BATS_TEST_TMPDIR/dir/1.json"
+  echo 'not a manifest' > "$BATS_TEST_TMPDIR/dir/README"
+  run prn apply -f "$BATS_TEST_TMPDIR/dir"
+  [ "$status" -eq 0 ]
+  [ "$output" = "configmap/a created
+configmap/b created" ]
+  run prn apply -f - < "$BATS_TEST_TMPDIR/dir/2.yaml"
+  [ "$status" -eq 0 ]
+  [ "$output" = "configmap/b unchanged" ]
+  run prn get cm
+  [ "$(echo "$output" | awk 'NR > 1 {print $1 "=" $2}' | tr '\n' ' ')" = "a=0 b=1 " ]
+  run prn delete configmap a b
+  [ "$status" -eq 0 ]
+  [ "$output" = 'configmap "a" deleted
+configmap "b" deleted' ]
+  run prn get configmaps
+  [ "$output" = "No resources found in default namespace." ]
+}
+
+@test "locks: get shares the manager's lock; apply waits for it alone" {
+  mkdir -p "$ROOTS/run"
+  lock=$ROOTS/run/pods.lock
+  # A reader holding the lock shared: the subshell becomes sleep, fd 9 keeps the lock.
+  (exec 9>"$lock" && flock -s 9 && exec sleep 60) &
+  holder=$!
+  wait_for bash -c "! flock -n -x '$lock' true"
+  sleeper > "$BATS_TEST_TMPDIR/pod.yaml"
+  run timeout 10 nsenter --net="/run/netns/$NODE" "$PODRUN" --run-root "$ROOTS/run" \
+    --lib-root "$ROOTS/lib" get pods
+  [ "$status" -eq 0 ]
+  run timeout 2 nsenter --net="/run/netns/$NODE" "$PODRUN" --run-root "$ROOTS/run" \
+    --lib-root "$ROOTS/lib" --images-root "$IMAGES_ROOT" apply -f "$BATS_TEST_TMPDIR/pod.yaml"
+  [ "$status" -eq 124 ]
+  kill "$holder"
+  wait "$holder" || true
+  assert_no_pods
+}
