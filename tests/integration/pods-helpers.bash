@@ -91,12 +91,15 @@ assert_no_pods() {
   local left
   left=$(shim_pids | while read -r p; do alive "$p" && echo "$p"; done)
   [ -z "$left" ] || { echo "shims left: $left" >&2; return 1; }
-  ! grep -q " $ROOTS/" /proc/self/mountinfo || { grep " $ROOTS/" /proc/self/mountinfo >&2; return 1; }
-  left=$(ls -A "$ROOTS/run/pods" "$ROOTS/lib/pods" "$ROOTS/log" 2>/dev/null | grep -v '^/\|^$' || true)
+  if grep -q " $ROOTS/" /proc/self/mountinfo; then
+    grep " $ROOTS/" /proc/self/mountinfo >&2
+    return 1
+  fi
+  left=$(find "$ROOTS/run/pods" "$ROOTS/lib/pods" "$ROOTS/log" -mindepth 1 -maxdepth 1 2>/dev/null || true)
   [ -z "$left" ] || { echo "state left: $left" >&2; return 1; }
   left=$(in_node ip -o link show type veth || true)
   [ -z "$left" ] || { echo "veths left: $left" >&2; return 1; }
-  left=$(ls "$ROOTS/ipam/podrun" 2>/dev/null | grep -v '^lock$\|^last_reserved_ip' || true)
+  left=$(find "$ROOTS/ipam/podrun" -mindepth 1 ! -name lock ! -name 'last_reserved_ip*' 2>/dev/null || true)
   [ -z "$left" ] || { echo "IPAM allocations left: $left" >&2; return 1; }
   left=$(ls "$IMAGES_ROOT/containers" 2>/dev/null || true)
   [ -z "$left" ] || { echo "image store container refs left: $left" >&2; return 1; }
