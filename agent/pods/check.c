@@ -43,8 +43,11 @@ static int check_container(const struct kube_container *c, const char *path, pr_
     REFUSE(c->tty, "tty");
     for (size_t i = 0; i < c->n_env; i++) {
         const struct kube_env_source *s = &c->env[i].value_from;
-        REFUSE(c->env[i].has_value_from && (s->has_field_ref || s->has_resource_field_ref),
-               "env[%zu].valueFrom.%s", i, s->has_field_ref ? "fieldRef" : "resourceFieldRef");
+        REFUSE(c->env[i].has_value_from && s->has_resource_field_ref,
+               "env[%zu].valueFrom.resourceFieldRef", i);
+        REFUSE(c->env[i].has_value_from && s->has_field_ref &&
+                   !pods_field_path_supported(s->field_ref.field_path),
+               "env[%zu].valueFrom.fieldRef.fieldPath \"%s\"", i, s->field_ref.field_path);
     }
     for (size_t i = 0; i < c->n_ports; i++)
         REFUSE(c->ports[i].host_port || c->ports[i].host_ip, "ports[%zu].hostPort", i);

@@ -25,71 +25,6 @@ static const struct kube_container *container_at(const struct kube_pod_spec *s, 
                                     : &s->containers[i - s->n_init_containers];
 }
 
-static int ref_missing(pr_error **err, const char *what, const char *name, const char *ns)
-{
-    return pr_err_code(err, ENOENT, "%s \"%s\" not found in namespace \"%s\"", what, name, ns);
-}
-
-static int env_from(pods_manager *m, const char *ns, const struct kube_env_from *f, char ***env,
-                    pr_error **err)
-{
-    const char *res = f->has_config_map_ref ? "configmaps" : "secrets";
-    const struct kube_key_ref *ref = f->has_config_map_ref ? &f->config_map_ref : &f->secret_ref;
-    _cleanup_strv_ char **pairs = NULL;
-    int r = pods_object_pairs(m, res, ns, ref->name, &pairs, err);
-    if (r == -ENOENT)
-        return ref->optional ? 0
-                             : ref_missing(err, f->has_config_map_ref ? "configmap" : "secret",
-                                           ref->name, ns);
-    if (r < 0)
-        return r;
-    for (char **p = pairs; p && *p; p++)
-        strv_consume(env, xasprintf("%s%s", f->prefix ? f->prefix : "", *p));
-    return 0;
-}
-
-static int env_var(pods_manager *m, const char *ns, const struct kube_env_var *v, char ***env,
-                   pr_error **err)
-{
-    if (!v->has_value_from) {
-        strv_consume(env, xasprintf("%s=%s", v->name, v->value ? v->value : ""));
-        return 0;
-    }
-    const struct kube_env_source *s = &v->value_from;
-    bool cm = s->has_config_map_key_ref;
-    const struct kube_key_ref *ref = cm ? &s->config_map_key_ref : &s->secret_key_ref;
-    _cleanup_free_ char *value = NULL;
-    int r = pods_object_key(m, cm ? "configmaps" : "secrets", ns, ref->name, ref->key, &value, err);
-    if (r == -ENOENT) {
-        if (ref->optional)
-            return 0;
-        return pr_err_code(err, ENOENT,
-                           "env %s: key \"%s\" of %s \"%s\" not found in namespace \"%s\"", v->name,
-                           ref->key, cm ? "configmap" : "secret", ref->name, ns);
-    }
-    if (r < 0)
-        return r;
-    strv_consume(env, xasprintf("%s=%s", v->name, value));
-    return 0;
-}
-
-/* envFrom first, then env: a variable of env wins, as in Kubernetes. */
-static int container_env(pods_manager *m, const char *ns, const struct kube_container *c,
-                         char ***env, pr_error **err)
-{
-    int r = 0;
-    for (size_t i = 0; r == 0 && i < c->n_env_from; i++)
-        r = env_from(m, ns, &c->env_from[i], env, err);
-    for (size_t i = 0; r == 0 && i < c->n_env; i++)
-        r = env_var(m, ns, &c->env[i], env, err);
-    return r < 0 ? pr_err_prefix(err, "container \"%s\"", c->name) : 0;
-}
-
-static const char *pod_ns(const struct kube_object *o)
-{
-    return o->meta.namespace_ ? o->meta.namespace_ : "default";
-}
-
 static bool has_volume(const struct kube_pod_spec *s, const char *name)
 {
     for (size_t i = 0; i < s->n_volumes; i++)
@@ -115,7 +50,8 @@ int pods_containers_check(pods_manager *m, const struct kube_object *o, pr_error
                                  c->name, c->image);
         image_rec_clear(&rec);
         _cleanup_strv_ char **env = NULL;
-        if ((r = container_env(m, pod_ns(o), c, &env, err)) < 0)
+        const struct pods_env_ctx ctx = {o, NULL, NULL};
+        if ((r = pods_container_env(m, &ctx, c, &env, err)) < 0)
             return r;
         for (size_t j = 0; j < c->n_volume_mounts; j++)
             if (!has_volume(s, c->volume_mounts[j].name))
@@ -245,9 +181,18 @@ static void volume_mounts(const struct pods_pod_paths *p, const struct kube_cont
     b->cfg.n_mounts = c->n_volume_mounts;
 }
 
+/* command and args with $(VAR) references to the container's env expanded. */
+static char **expand_all(const char **v, char *const *env)
+{
+    char **out = NULL;
+    for (; v && *v; v++)
+        strv_consume(&out, pods_expand(*v, env));
+    return out;
+}
+
 static int make_one(pods_manager *m, image_store *st, const struct kube_object *o,
                     const struct kube_container *c, const struct pods_pod_paths *p,
-                    const char *hostname, pr_error **err)
+                    const char *hostname, const char *ip, pr_error **err)
 {
     _cleanup_free_ char *dir = pods_container_dir(p, c->name);
     _cleanup_free_ char *id = pods_container_id(p->uid, c->name);
@@ -256,6 +201,8 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
     _cleanup_free_ char *uts = xasprintf("%s/uts", p->ns_dir);
     struct ctr_build b = {0};
     image_rec rec = {0};
+    const struct pods_env_ctx ctx = {o, p->uid, ip};
+    _cleanup_strv_ char **own_env = NULL, **command = NULL, **args = NULL;
     int r;
     /* The sandbox named the joined UTS namespace; a runtime sets a hostname only in a new one.
      * HOSTNAME is the pod's, as containerd gives it (a variable of the pod's own wins). */
@@ -264,13 +211,17 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
         (r = images_mount_rootfs(st, c->image, id, dir, &b.rootfs, err)) < 0 ||
         (r = store_find_image(st, c->image, &rec, err)) < 0 ||
         (r = images_process_config(st, &rec, b.rootfs, &b.img, err)) < 0 ||
-        (r = container_env(m, pod_ns(o), c, &b.env, err)) < 0 ||
+        (r = pods_container_env(m, &ctx, c, &own_env, err)) < 0 ||
         (r = resources(&c->resources, &b.cfg.resources, err)) < 0)
         goto out;
+    for (char **e = own_env; e && *e; e++)
+        strv_extend(&b.env, *e);
+    command = expand_all(c->command, own_env);
+    args = expand_all(c->args, own_env);
     b.cfg.rootfs = b.rootfs;
     b.cfg.image = &b.img;
-    b.cfg.command = (char *const *)c->command;
-    b.cfg.args = (char *const *)c->args;
+    b.cfg.command = command;
+    b.cfg.args = args;
     b.cfg.env = b.env;
     b.cfg.cwd = c->working_dir;
     security(&o->u.pod, c, &b);
@@ -290,7 +241,8 @@ out:
 }
 
 int pods_containers_make(pods_manager *m, const struct kube_object *o,
-                         const struct pods_pod_paths *p, const char *hostname, pr_error **err)
+                         const struct pods_pod_paths *p, const char *hostname, const char *ip,
+                         pr_error **err)
 {
     const struct kube_pod_spec *s = &o->u.pod;
     _cleanup_store_ image_store *st = NULL;
@@ -302,7 +254,7 @@ int pods_containers_make(pods_manager *m, const struct kube_object *o,
             r = pr_err(err, errno, "chmod `%s`", v);
     }
     for (size_t i = 0; r == 0 && i < s->n_init_containers + s->n_containers; i++)
-        r = make_one(m, st, o, container_at(s, i), p, hostname, err);
+        r = make_one(m, st, o, container_at(s, i), p, hostname, ip, err);
     return r;
 }
 

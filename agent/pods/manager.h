@@ -74,11 +74,29 @@ char *pods_container_dir(const struct pods_pod_paths *p, const char *name);
 /* The runtime's id of a container, also its id in the image store. */
 char *pods_container_id(const char *uid, const char *name);
 
+/* ---- env.c: a container's environment as Kubernetes makes it ---- */
+struct pods_env_ctx {
+    const struct kube_object *pod;
+    const char *uid; /* NULL while checking, before the pod exists */
+    const char *ip;  /* likewise */
+};
+/* The container's own variables as "K=V": envFrom, then env (values with $(VAR) expanded from
+ * the variables before them; ConfigMap and Secret keys; the downward API's fieldRef). */
+int pods_container_env(pods_manager *m, const struct pods_env_ctx *ctx,
+                       const struct kube_container *c, char ***env, pr_error **err);
+/* s with $(VAR) replaced by VAR's value in env ("K=V", the last K wins) where VAR is defined,
+ * kept as it is where not, and $$ made $: Kubernetes' expansion of env, command and args. */
+char *pods_expand(const char *s, char *const *env);
+/* Whether env's fieldRef.fieldPath names a field podrun gives (metadata.name, .namespace, .uid,
+ * .labels['K'], .annotations['K'], spec.nodeName, status.podIP, status.podIPs). */
+bool pods_field_path_supported(const char *path);
+
 /* Checks what needs the stores (images, ConfigMaps, Secrets) before anything is made. */
 int pods_containers_check(pods_manager *m, const struct kube_object *o, pr_error **err);
 /* Mounts every container's root and writes its config.json. */
 int pods_containers_make(pods_manager *m, const struct kube_object *o,
-                         const struct pods_pod_paths *p, const char *hostname, pr_error **err);
+                         const struct pods_pod_paths *p, const char *hostname, const char *ip,
+                         pr_error **err);
 /* Removes every container's runtime leftovers, root and bundle (all missing is fine). */
 int pods_containers_remove(pods_manager *m, const struct pods_pod_paths *p, pr_error **err);
 

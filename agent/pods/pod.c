@@ -152,7 +152,7 @@ static int make_pod(pods_manager *m, const struct kube_object *o, const char *ns
         (r = pods_cni_add(m, p->uid, netns, p->run_dir, &ip, err)) < 0 ||
         (r = write_pod_record(p, ns, o->meta.name, ip, err)) < 0 ||
         (r = mkdir_p(p->shim_dir, 0700, err)) < 0 || (r = mkdir_p(p->log_dir, 0700, err)) < 0 ||
-        (r = pods_containers_make(m, o, p, hostname, err)) < 0 ||
+        (r = pods_containers_make(m, o, p, hostname, ip, err)) < 0 ||
         (r = pods_shim_spec_write(m, o, p, err)) < 0)
         return r;
     return start_shim(m, p, err);

@@ -139,6 +139,12 @@ spec:
           key: password
     - name: PLAIN
       value: "a b"
+    - name: OPTIONAL
+      valueFrom:
+        configMapKeyRef:
+          name: nope
+          key: k
+          optional: true
 YAML
   run prn apply -f "$BATS_TEST_TMPDIR/all.yaml"
   [ "$status" -eq 0 ]
@@ -150,6 +156,8 @@ pod/envy created" ]
   [ "$(pexec envy app sh -c 'echo "$PASSWORD"')" = s3cr3t ]
   [ "$(pexec envy app sh -c 'echo "$PLAIN"')" = "a b" ]
   [ "$(pexec envy app sh -c 'echo "$CM_color"')" = blue ]
+  # An optional key whose ConfigMap is missing leaves its variable unset.
+  [ "$(pexec envy app sh -c 'echo "${OPTIONAL-unset}"')" = unset ]
   run prn get configmaps
   [ "$status" -eq 0 ]
   [ "$(echo "${lines[1]}" | awk '{print $1, $2}')" = "cfg 2" ]

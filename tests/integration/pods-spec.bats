@@ -197,3 +197,48 @@ YAML
   [ ! -e "$ROOTS/lib/pods/$uid" ]
   assert_no_pods
 }
+
+@test "spec: the downward API's fields and \$(VAR) expansion in env, command and args" {
+  cat > "$M" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: down
+  labels: {app: web}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "exec sleep 3600", "$(GREETING)", "$$(GREETING)", "$(UNDEFINED)"]
+    env:
+    - name: POD_NAME
+      valueFrom: {fieldRef: {fieldPath: metadata.name}}
+    - name: POD_NAMESPACE
+      valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+    - name: POD_UID
+      valueFrom: {fieldRef: {fieldPath: metadata.uid}}
+    - name: POD_IP
+      valueFrom: {fieldRef: {fieldPath: status.podIP}}
+    - name: APP
+      valueFrom: {fieldRef: {fieldPath: "metadata.labels['app']"}}
+    - name: GREETING
+      value: "hello $(POD_NAME)"
+    - name: EARLY
+      value: "$(LATE)"
+    - name: LATE
+      value: x
+YAML
+  run prn apply -f "$M"
+  [ "$status" -eq 0 ]
+  wait_running down
+  ip=$(prn get pods down -o json | jq -r .status.podIP)
+  [ "$(pexec down app sh -c 'echo "$POD_NAME $POD_NAMESPACE $APP"')" = "down default web" ]
+  [ "$(pexec down app sh -c 'echo "$POD_UID"')" = "$(pod_uid down)" ]
+  [ "$(pexec down app sh -c 'echo "$POD_IP"')" = "$ip" ]
+  [ "$(pexec down app sh -c 'echo "$GREETING"')" = "hello down" ]
+  # Only variables defined before one are expanded in it, as in Kubernetes.
+  [ "$(pexec down app sh -c 'echo "$EARLY"')" = '$(LATE)' ]
+  cfg=$ROOTS/lib/pods/$(pod_uid down)/containers/app/config.json
+  jq -e '.process.args == ["sh", "-c", "exec sleep 3600", "hello down", "$(GREETING)", "$(UNDEFINED)"]' "$cfg"
+}

@@ -320,8 +320,8 @@ static void test_check_refuses_by_name(void)
          "spec.volumes[0].emptyDir.medium"},
         {POD(CTR "    lifecycle: {postStart: {exec: {command: [x]}}}\n"),
          "spec.containers[0].lifecycle"},
-        {POD(CTR "    env: [{name: NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]\n"),
-         "spec.containers[0].env[0].valueFrom.fieldRef"},
+        {POD(CTR "    env: [{name: NAME, valueFrom: {fieldRef: {fieldPath: status.hostIP}}}]\n"),
+         "spec.containers[0].env[0].valueFrom.fieldRef.fieldPath \"status.hostIP\""},
         {POD(CTR "    ports: [{containerPort: 80, hostPort: 8080}]\n"),
          "spec.containers[0].ports[0].hostPort"},
         {POD(CTR "    resources: {limits: {ephemeral-storage: 1Gi}}\n"),
@@ -339,7 +339,8 @@ static void test_check_refuses_by_name(void)
         POD("  volumes: [{name: v, emptyDir: {}}]\n" CTR
             "    volumeMounts: [{name: v, mountPath: /v}]\n"
             "    resources: {limits: {cpu: 500m, memory: 64Mi}}\n"
-            "    env: [{name: A, valueFrom: {configMapKeyRef: {name: c, key: k}}}]\n"));
+            "    env: [{name: A, valueFrom: {configMapKeyRef: {name: c, key: k}}},\n"
+        "          {name: B, valueFrom: {fieldRef: {fieldPath: \"metadata.labels['x']\"}}}]\n"));
     CHECK(ok == NULL);
     _cleanup_free_ char *gen = check_refusal("apiVersion: v1\nkind: ConfigMap\n"
                                              "metadata: {generateName: c-}\n");
