@@ -246,11 +246,17 @@ int pods_containers_make(pods_manager *m, const struct kube_object *o,
 {
     const struct kube_pod_spec *s = &o->u.pod;
     _cleanup_store_ image_store *st = NULL;
+    _cleanup_free_ char *vols = xasprintf("%s/volumes", p->lib_dir);
     int r = store_open(m->images_root, false, &st, err);
+    if (r == 0 && s->n_volumes)
+        r = mkdir_p(vols, 0700, err);
     for (size_t i = 0; r == 0 && i < s->n_volumes; i++) {
-        _cleanup_free_ char *v = xasprintf("%s/volumes/%s", p->lib_dir, s->volumes[i].name);
-        /* emptyDir: world-writable like the kubelet's, so any runAsUser can use it. */
-        if ((r = mkdir_p(v, 0777, err)) == 0 && chmod(v, 0777) < 0)
+        _cleanup_free_ char *v = xasprintf("%s/%s", vols, s->volumes[i].name);
+        /* emptyDir: world-writable like the kubelet's, so any runAsUser can use it; its
+         * parents stay root's alone (the container sees the bind mount, not them). */
+        if (mkdir(v, 0777) < 0)
+            r = pr_err(err, errno, "create `%s`", v);
+        else if (chmod(v, 0777) < 0)
             r = pr_err(err, errno, "chmod `%s`", v);
     }
     for (size_t i = 0; r == 0 && i < s->n_init_containers + s->n_containers; i++)

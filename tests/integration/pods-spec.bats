@@ -193,6 +193,9 @@ YAML
   run pexec vol reader touch /in/g
   [ "$status" -ne 0 ] || false
   [ -f "$ROOTS/lib/pods/$uid/volumes/scratch/f" ]
+  # The volume is anyone's (any runAsUser writes to it); the dirs above it are root's alone.
+  [ "$(stat -c %a "$ROOTS/lib/pods/$uid/volumes/scratch")" = 777 ]
+  [ "$(stat -c %a "$ROOTS/lib/pods/$uid/volumes")" = 700 ]
   prn delete pod vol
   [ ! -e "$ROOTS/lib/pods/$uid" ]
   assert_no_pods
