@@ -39,4 +39,7 @@ int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **
 /* cmd-get.c */
 int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
+/* cmd-logs.c */
+int cmd_logs(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
 #endif

@@ -22,6 +22,7 @@ static const struct {
     {"apply", cmd_apply, "run pods and store objects from manifests (-f FILE|DIR|-)"},
     {"delete", cmd_delete, "delete pods and objects (-f FILE, or KIND NAME)"},
     {"get", cmd_get, "list pods, configmaps, secrets, namespaces"},
+    {"logs", cmd_logs, "print a pod's container's output"},
 };
 
 static void usage(FILE *f)

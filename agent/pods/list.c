@@ -159,3 +159,39 @@ int pods_list(pods_manager *m, const char *resource, const char *ns, const char 
     free(names);
     return r;
 }
+
+int pods_log_path(pods_manager *m, const char *ns, const char *pod, const char *container,
+                  char **path, pr_error **err)
+{
+    struct pods_list l = {0};
+    int r = pods_list(m, "pods", ns, pod, &l, err);
+    if (r < 0) {
+        pods_list_clear(&l);
+        return r;
+    }
+    yajl_val spec = json_get(l.v[0].object, "spec");
+    yajl_val kinds[] = {json_get(spec, "containers"), json_get(spec, "initContainers")};
+    _cleanup_free_ char *names = xstrdup("");
+    const char *found = NULL;
+    size_t n = 0;
+    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
+        for (size_t i = 0; i < json_array_len(kinds[k]); i++) {
+            const char *name = YAJL_GET_STRING(json_get(json_array_at(kinds[k], i), "name"));
+            if (!name)
+                continue;
+            if (container ? streq(name, container) : k == 0 && n++ == 0)
+                found = found ? found : name;
+            char *more = xasprintf("%s%s%s", names, *names ? " " : "", name);
+            free(names);
+            names = more;
+        }
+    if (!container && n > 1)
+        r = pr_err(err, 0, "a container name must be specified for pod %s, choose one of: [%s]",
+                   pod, names);
+    else if (!found)
+        r = pr_err_code(err, ENOENT, "container %s is not valid for pod %s", container, pod);
+    else
+        *path = xasprintf("%s/%s/%s.log", m->log_root, l.v[0].uid, found);
+    pods_list_clear(&l);
+    return r;
+}

@@ -167,6 +167,11 @@ int pods_list(pods_manager *m, const char *resource, const char *ns, const char 
               struct pods_list *out, pr_error **err);
 void pods_list_clear(struct pods_list *l);
 
+/* The log file of a pod's container (the CRI format, written by its shim). container NULL: the
+ * pod's only container; with several, an error that names them. */
+int pods_log_path(pods_manager *m, const char *ns, const char *pod, const char *container,
+                  char **path, pr_error **err);
+
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);
 

@@ -245,3 +245,42 @@ YAML
   cfg=$ROOTS/lib/pods/$(pod_uid down)/containers/app/config.json
   jq -e '.process.args == ["sh", "-c", "exec sleep 3600", "hello down", "$(GREETING)", "$(UNDEFINED)"]' "$cfg"
 }
+
+@test "logs: a container's output without the CRI prefixes, long lines joined; -c picks one of several" {
+  cat > "$M" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: talk
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: one
+    image: busybox
+    command: ["sh", "-c", "echo first; echo second >&2; head -c 20000 /dev/zero | tr '\\0' x; echo; exec sleep 3600"]
+  - name: two
+    image: busybox
+    command: ["sh", "-c", "echo from two; exec sleep 3600"]
+YAML
+  run prn apply -f "$M"
+  [ "$status" -eq 0 ]
+  wait_running talk 2/2
+  wait_for bash -c "[ \$(grep -c ' F ' $ROOTS/log/$(pod_uid talk)/one.log) -ge 3 ]"
+  run prn logs talk
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"a container name must be specified for pod talk, choose one of: [one two]"* ]]
+  run prn logs talk -c one
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 3 ]
+  # stdout and stderr are separate pipes: their records interleave in any order.
+  [ "$(printf '%s\n' "${lines[@]}" | grep -v xxx | sort | tr '\n' ' ')" = "first second " ]
+  [ "$(printf '%s\n' "${lines[@]}" | grep -n xxx | cut -d: -f1)" -gt "$(printf '%s\n' "${lines[@]}" | grep -n first | cut -d: -f1)" ]
+  [ "$(printf '%s\n' "${lines[@]}" | grep xxx | tr -d '\n' | wc -c)" -eq 20000 ]
+  # The long line came as partial records.
+  grep -q ' P ' "$ROOTS/log/$(pod_uid talk)/one.log"
+  run prn logs -c two talk
+  [ "$output" = "from two" ]
+  run prn logs talk -c three
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"container three is not valid for pod talk"* ]]
+}
