@@ -10,6 +10,11 @@
 
 struct podrun_global {
     const char *images_root; /* --images-root / $PODRUN_IMAGES_ROOT; NULL: the default */
+    /* The pod manager's roots and helpers: --run-root ($PODRUN_RUN_ROOT), --lib-root,
+     * --log-root, --cni-conf-dir, --cni-bin-dir, --ipam-data-dir, --runtime, --shim; NULL: the
+     * environment, then the defaults. */
+    const char *run_root, *lib_root, *log_root, *cni_conf_dir, *cni_bin_dir, *ipam_data_dir;
+    const char *runtime, *shim;
     bool debug;
 };
 
@@ -23,5 +28,19 @@ int cmd_pull(struct podrun_global *g, int argc, char **argv, pr_error **err);
 int cmd_rmi(struct podrun_global *g, int argc, char **argv, pr_error **err);
 int cmd_save(struct podrun_global *g, int argc, char **argv, pr_error **err);
 int cmd_tag(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
+/* cmd-pods.c */
+int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err);
+int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err);
+/* The pod manager opened on g's roots (defaults filled in: helpers next to this binary);
+ * exclusive for commands that change pods, shared for those that read. */
+struct pods_manager;
+int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **m, pr_error **err);
+
+/* cmd-get.c */
+int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
+/* cmd-logs.c */
+int cmd_logs(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
 #endif

@@ -19,11 +19,19 @@ static const struct {
     {"rmi", cmd_rmi, "remove images"},
     {"save", cmd_save, "write images as an oci-archive"},
     {"tag", cmd_tag, "give an image another name"},
+    {"apply", cmd_apply, "run pods and store objects from manifests (-f FILE|DIR|-)"},
+    {"delete", cmd_delete, "delete pods and objects (-f FILE, or KIND NAME)"},
+    {"get", cmd_get, "list pods, configmaps, secrets, namespaces"},
+    {"logs", cmd_logs, "print a pod's container's output"},
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: podrun [--images-root DIR] [--debug] COMMAND [ARGS]\n\ncommands:\n");
+    fprintf(f,
+            "usage: podrun [--images-root DIR] [--run-root DIR] [--lib-root DIR] [--log-root DIR]\n"
+            "              [--cni-conf-dir DIR] [--cni-bin-dir DIRS] [--ipam-data-dir DIR]\n"
+            "              [--runtime PATH] [--shim PATH] [--debug] COMMAND [ARGS]\n\n"
+            "commands:\n");
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\nSee podrun(1).\n");
@@ -36,10 +44,21 @@ int main(int argc, char **argv)
         {"images-root", required_argument, NULL, 'R'},
         {"root", required_argument, NULL, 'R'},
         {"debug", no_argument, NULL, 'D'},
+        {"run-root", required_argument, NULL, 1},
+        {"lib-root", required_argument, NULL, 2},
+        {"log-root", required_argument, NULL, 3},
+        {"cni-conf-dir", required_argument, NULL, 4},
+        {"cni-bin-dir", required_argument, NULL, 5},
+        {"ipam-data-dir", required_argument, NULL, 6},
+        {"runtime", required_argument, NULL, 7},
+        {"shim", required_argument, NULL, 8},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
+    const char **roots[] = {
+        NULL,           &g.run_root,      &g.lib_root, &g.log_root, &g.cni_conf_dir,
+        &g.cni_bin_dir, &g.ipam_data_dir, &g.runtime,  &g.shim};
     int c;
     /* "+": stop at the command; its options are its own. */
     while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
@@ -49,6 +68,9 @@ int main(int argc, char **argv)
             break;
         case 'D':
             g.debug = true;
+            break;
+        case 1 ... 8:
+            *roots[c] = optarg;
             break;
         case 'h':
             usage(stdout);

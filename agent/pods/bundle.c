@@ -168,21 +168,34 @@ static const char *cap_canonical(const char *name, char buf[64])
     return NULL;
 }
 
-/* The capability set: the defaults (or all of them when privileged), cap_add, then cap_drop.
- * Kept as flags over all_caps so the order is the kernel's and nothing repeats. */
+static bool has_all(char *const *list)
+{
+    for (char *const *n = list; n && *n; n++)
+        if (strcasecmp(*n, "ALL") == 0)
+            return true;
+    return false;
+}
+
+/* The capability set, as containerd and CRI-O make it: the defaults (or all of them when
+ * privileged); none when cap_drop has ALL; then cap_add; then the rest of cap_drop. So
+ * "drop: [ALL], add: [NET_BIND_SERVICE]", the restricted Pod Security profile's form, keeps the
+ * one added. Kept as flags over all_caps so the order is the kernel's and nothing repeats. */
 static int build_caps(const struct pods_container_config *c, bool set[ARRAY_SIZE(all_caps)],
                       pr_error **err)
 {
     char buf[64];
+    bool drop_all = has_all(c->cap_drop);
     for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++) {
-        set[i] = c->privileged;
-        for (size_t j = 0; !c->privileged && j < ARRAY_SIZE(default_caps); j++)
+        set[i] = c->privileged && !drop_all;
+        for (size_t j = 0; !c->privileged && !drop_all && j < ARRAY_SIZE(default_caps); j++)
             set[i] = set[i] || streq(all_caps[i], default_caps[j]);
     }
     for (int pass = 0; pass < 2; pass++) {
         char *const *list = pass == 0 ? c->cap_add : c->cap_drop;
         for (char *const *n = list; n && *n; n++) {
             bool all = strcasecmp(*n, "ALL") == 0;
+            if (all && pass == 1)
+                continue; /* done above */
             const char *name = all ? NULL : cap_canonical(*n, buf);
             if (!all && !name)
                 return pr_err(err, 0, "capabilities.%s: unknown capability `%s`",

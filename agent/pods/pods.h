@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "images/overlay.h"
+#include "kube/kube.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -68,7 +69,7 @@ struct pods_container_config {
     bool terminal;
     bool privileged;       /* every capability, no masked or read-only paths */
     char *const *cap_add;  /* "NET_ADMIN" or "CAP_NET_ADMIN", or "ALL" */
-    char *const *cap_drop; /* likewise, after cap_add */
+    char *const *cap_drop; /* likewise: ALL first (before cap_add), the others after it */
     bool no_new_privileges;
     const char *hostname; /* NULL: none set (needs a new or joined UTS namespace) */
     struct pods_namespace namespaces[PODS_NS_COUNT];
@@ -91,5 +92,88 @@ int pods_bundle_config(const struct pods_container_config *c, char **out, pr_err
 
 /* Writes dir/config.json atomically from c; dir must exist and not be a symlink. */
 int pods_bundle_write(const char *dir, const struct pods_container_config *c, pr_error **err);
+
+/* ---- the pod manager: state, objects, pods ---- */
+
+/* Where the manager keeps everything. NULL fields get their defaults (common/paths.h) in
+ * pods_manager_open; tests set every one to a temp dir. */
+struct pods_roots {
+    const char *run_root;      /* /run/podrun: pods/<uid>/ (shim dir, pinned ns), locks */
+    const char *lib_root;      /* /var/lib/podrun: objects/, pods/<uid>/ (bundles, emptyDirs) */
+    const char *log_root;      /* /var/log/podrun/pods: <uid>/ container logs */
+    const char *images_root;   /* NULL: the image store's default */
+    const char *cni_conf_dir;  /* /etc/cni/net.d */
+    const char *cni_bin_dir;   /* CNI_PATH (':'-separated) */
+    const char *ipam_data_dir; /* ipam.dataDir of the default conflist podrun writes */
+    const char *runtime;       /* podrun-runtime (a path, or a name in PATH) */
+    const char *shim;          /* podrun-shim */
+};
+
+#define PODS_DEFAULT_CNI_CONF_DIR "/etc/cni/net.d"
+#define PODS_DEFAULT_CNI_BIN_DIR  "/opt/cni/bin"
+#define PODS_DEFAULT_CONFLIST     "10-podrun.conflist"
+#define PODS_DEFAULT_SUBNET       "10.88.0.0/16"
+#define PODS_DEFAULT_BRIDGE       "podrun0"
+
+typedef struct pods_manager pods_manager;
+
+/* Opens the manager's state with a lock (run-root/pods.lock) held until close: exclusive for a
+ * caller that changes pods, so concurrent podrun processes take turns; shared for one that only
+ * reads (every state file is replaced atomically). */
+int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manager **out,
+                      pr_error **err);
+void pods_manager_close(pods_manager *m);
+static inline void pods_manager_closep(pods_manager **m)
+{
+    if (*m)
+        pods_manager_close(*m);
+}
+#define _cleanup_pods_manager_ __attribute__((cleanup(pods_manager_closep)))
+
+/* What the manager refuses on one node before making anything: fields of features this slice
+ * does not run (named), generateName (apply needs a name). */
+int pods_check_object(const struct kube_object *o, pr_error **err);
+
+enum pods_apply_result { PODS_CREATED, PODS_CONFIGURED, PODS_UNCHANGED };
+
+/* Stores o (a ConfigMap, Secret or Namespace) or runs it (a Pod). A Pod whose spec differs from
+ * the running one's is refused, as the API server refuses pod updates. A failed pod leaves
+ * nothing behind. */
+int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
+               pr_error **err);
+
+/* Deletes an object by kind ("pods", "configmaps", "secrets", "namespaces"), namespace and
+ * name; a pod is stopped and everything it had is removed. -ENOENT when there is none.
+ * Idempotent: a delete that failed part-way is finished by the next. */
+int pods_delete(pods_manager *m, const char *resource, const char *ns, const char *name,
+                pr_error **err);
+
+/* One stored object as `get` shows it. */
+struct pods_entry {
+    char *ns, *name, *uid;
+    long long created; /* seconds since the epoch */
+    yajl_val object;   /* the applied object, with metadata.namespace/uid/creationTimestamp */
+    /* pods only: */
+    char *phase; /* Pending, Running, Succeeded, Failed, Unknown; a container's reason wins */
+    char *ip;    /* NULL when none */
+    unsigned ready, total, restarts;
+    yajl_val status; /* the shim's status.json, or NULL */
+};
+struct pods_list {
+    struct pods_entry *v;
+    size_t n;
+};
+/* Lists objects of resource in ns (NULL: every namespace), or the one named name. */
+int pods_list(pods_manager *m, const char *resource, const char *ns, const char *name,
+              struct pods_list *out, pr_error **err);
+void pods_list_clear(struct pods_list *l);
+
+/* The log file of a pod's container (the CRI format, written by its shim). container NULL: the
+ * pod's only container; with several, an error that names them. */
+int pods_log_path(pods_manager *m, const char *ns, const char *pod, const char *container,
+                  char **path, pr_error **err);
+
+/* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
+const char *pods_resource_name(const char *s);
 
 #endif

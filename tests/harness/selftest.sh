@@ -113,7 +113,7 @@ fi
 name=bang
 suite bang "test-pass" "test-pass" bang.bats
 expect "a bare '! cmd' line is a failure, reported with file:line" \
-  "2 passed, 1 failed, 1 skipped" 1 "fake/bang.bats:5:   ! true"
+  "2 passed, 1 failed, 1 skipped" 1 "fake/bang.bats:6:   ! true"
 
 # The include-boundary check fails a file that includes across a boundary DESIGN.md does not
 # draw, and passes the same tree once the table draws it.

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The pod manager's OCI config builder (agent/pods/bundle.c): every config it writes is parsed
- * back and checked field by field. */
+ * back and checked field by field. Then what the manager refuses before making anything
+ * (agent/pods/check.c). */
 #include "pods/pods.h"
 #include "fs.h"
 #include "json.h"
@@ -173,6 +174,13 @@ static void test_capabilities(void)
     _cleanup_json_ yajl_val none = build(&c);
     CHECK(json_array_len(json_get(path(none, "process", "capabilities"), "permitted")) == 0);
 
+    /* Kubernetes' restricted profile: drop ALL, add one back; the one added stays. */
+    c.cap_add = V("NET_BIND_SERVICE");
+    _cleanup_json_ yajl_val one = build(&c);
+    yajl_val perm = json_get(path(one, "process", "capabilities"), "permitted");
+    CHECK(json_array_len(perm) == 1 && strv_has(perm, "CAP_NET_BIND_SERVICE"));
+    c.cap_add = NULL;
+
     c.cap_drop = NULL;
     c.cap_add = V("CAP_BOGUS");
     _cleanup_free_ char *why = refusal(&c);
@@ -276,6 +284,79 @@ static void test_write_refuses_symlinked_dir(void)
     rm_rf(dir);
 }
 
+/* The error pods_check_object gives a one-document manifest, or NULL when it passes. */
+static char *check_refusal(const char *manifest)
+{
+    struct kube_docs d = {0};
+    struct kube_object *o = NULL;
+    pr_error *err = NULL;
+    char *why = NULL;
+    if (kube_parse_manifest(manifest, strlen(manifest), "m.yaml", &d, &err) < 0 || d.n != 1 ||
+        kube_object_decode(steal_pointer(&d.v[0]), "m.yaml", &o, &err) < 0) {
+        why = xasprintf("does not decode: %s", err ? err->msg : "");
+    } else if (pods_check_object(o, &err) < 0) {
+        why = xstrdup(err->msg);
+    }
+    pr_error_free(err);
+    kube_object_free(o);
+    kube_docs_clear(&d);
+    return why;
+}
+
+#define POD(spec) "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n" spec
+#define CTR       "  containers:\n  - name: c\n    image: busybox\n"
+
+static void test_check_refuses_by_name(void)
+{
+    static const struct {
+        const char *manifest, *field;
+    } cases[] = {
+        {POD("  hostNetwork: true\n" CTR), "spec.hostNetwork"},
+        {POD("  hostPID: true\n" CTR), "spec.hostPID"},
+        {POD("  hostIPC: true\n" CTR), "spec.hostIPC"},
+        {POD("  shareProcessNamespace: true\n" CTR), "spec.shareProcessNamespace"},
+        {POD("  volumes: [{name: v, hostPath: {path: /etc}}]\n" CTR), "spec.volumes[0].hostPath"},
+        {POD("  volumes: [{name: v, configMap: {name: x}}]\n" CTR), "spec.volumes[0].configMap"},
+        {POD("  volumes: [{name: v, emptyDir: {medium: Memory}}]\n" CTR),
+         "spec.volumes[0].emptyDir.medium"},
+        {POD(CTR "    lifecycle: {postStart: {exec: {command: [x]}}}\n"),
+         "spec.containers[0].lifecycle"},
+        {POD(CTR "    env: [{name: NAME, valueFrom: {fieldRef: {fieldPath: status.hostIP}}}]\n"),
+         "spec.containers[0].env[0].valueFrom.fieldRef.fieldPath \"status.hostIP\""},
+        {POD(CTR "    ports: [{containerPort: 80, hostPort: 8080}]\n"),
+         "spec.containers[0].ports[0].hostPort"},
+        {POD(CTR "    resources: {limits: {ephemeral-storage: 1Gi}}\n"),
+         "spec.containers[0].resources.limits.ephemeral-storage"},
+        {POD("  initContainers:\n  - name: i\n    image: busybox\n    tty: true\n" CTR),
+         "spec.initContainers[0].tty"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        _cleanup_free_ char *why = check_refusal(cases[i].manifest);
+        CHECK(why && strstr(why, cases[i].field) && strstr(why, "not supported"));
+        if (!why || !strstr(why, cases[i].field))
+            fprintf(stderr, "# case %zu: %s\n", i, why ? why : "accepted");
+    }
+    _cleanup_free_ char *ok = check_refusal(
+        POD("  volumes: [{name: v, emptyDir: {}}]\n" CTR
+            "    volumeMounts: [{name: v, mountPath: /v}]\n"
+            "    resources: {limits: {cpu: 500m, memory: 64Mi}}\n"
+            "    env: [{name: A, valueFrom: {configMapKeyRef: {name: c, key: k}}},\n"
+        "          {name: B, valueFrom: {fieldRef: {fieldPath: \"metadata.labels['x']\"}}}]\n"));
+    CHECK(ok == NULL);
+    _cleanup_free_ char *gen = check_refusal("apiVersion: v1\nkind: ConfigMap\n"
+                                             "metadata: {generateName: c-}\n");
+    CHECK(gen && strstr(gen, "metadata.name is required"));
+}
+
+static void test_resource_names(void)
+{
+    CHECK(streq(pods_resource_name("po"), "pods") && streq(pods_resource_name("Pod"), "pods"));
+    CHECK(streq(pods_resource_name("cm"), "configmaps"));
+    CHECK(streq(pods_resource_name("secret"), "secrets"));
+    CHECK(streq(pods_resource_name("ns"), "namespaces"));
+    CHECK(pods_resource_name("deployments") == NULL);
+}
+
 int main(void)
 {
     RUN(test_argv_follows_kubernetes_rules);
@@ -284,5 +365,7 @@ int main(void)
     RUN(test_namespaces_and_hostname);
     RUN(test_mounts_resources_privileged);
     RUN(test_write_refuses_symlinked_dir);
+    RUN(test_check_refuses_by_name);
+    RUN(test_resource_names);
     UNIT_DONE();
 }

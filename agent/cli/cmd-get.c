@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* podrun get: kubectl's tables (and -o name|json) over the pod manager's objects. */
+#include "commands.h"
+#include "json.h"
+#include "pods/pods.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <time.h>
+
+/* kubectl's HumanDuration: 45s, 2m30s, 5m, 3h20m, 10h, 4d5h, 30d, 2y40d. */
+static void age(long long created, char buf[32])
+{
+    long long s = (long long)time(NULL) - created;
+    long long m = s / 60, h = s / 3600, d = h / 24;
+    if (s < 0)
+        snprintf(buf, 32, "0s");
+    else if (s < 120)
+        snprintf(buf, 32, "%llds", s);
+    else if (m < 10)
+        snprintf(buf, 32, s % 60 ? "%lldm%llds" : "%lldm", m, s % 60);
+    else if (m < 180)
+        snprintf(buf, 32, "%lldm", m);
+    else if (h < 8)
+        snprintf(buf, 32, m % 60 ? "%lldh%lldm" : "%lldh", h, m % 60);
+    else if (h < 48)
+        snprintf(buf, 32, "%lldh", h);
+    else if (h < 24 * 8)
+        snprintf(buf, 32, h % 24 ? "%lldd%lldh" : "%lldd", d, h % 24);
+    else if (h < 24 * 365 * 2)
+        snprintf(buf, 32, "%lldd", d);
+    else
+        snprintf(buf, 32, "%lldy%lldd", d / 365, d % 365);
+}
+
+static void rfc3339(long long t, char buf[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static size_t data_count(yajl_val obj)
+{
+    size_t n = 0;
+    const char *fields[] = {"data", "binaryData", "stringData"};
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+        yajl_val d = json_get(obj, fields[i]);
+        n += YAJL_IS_OBJECT(d) ? d->u.object.len : 0;
+    }
+    return n;
+}
+
+/* The stored object with what the API server adds: namespace, uid, creationTimestamp, and for
+ * a pod its status. */
+static void gen_object(yajl_gen g, const char *resource, const struct pods_entry *e)
+{
+    char ts[32];
+    rfc3339(e->created, ts);
+    jg_map_open(g);
+    yajl_val o = e->object;
+    for (size_t i = 0; YAJL_IS_OBJECT(o) && i < o->u.object.len; i++) {
+        const char *k = o->u.object.keys[i];
+        if (streq(k, "status"))
+            continue;
+        jg_key(g, k);
+        if (!streq(k, "metadata")) {
+            jg_value(g, o->u.object.values[i]);
+            continue;
+        }
+        yajl_val md = o->u.object.values[i];
+        jg_map_open(g);
+        for (size_t j = 0; YAJL_IS_OBJECT(md) && j < md->u.object.len; j++) {
+            const char *mk = md->u.object.keys[j];
+            if (streq(mk, "namespace") || streq(mk, "uid") || streq(mk, "creationTimestamp"))
+                continue;
+            jg_key(g, mk);
+            jg_value(g, md->u.object.values[j]);
+        }
+        jg_key_str(g, "namespace", e->ns);
+        jg_key_str(g, "uid", e->uid);
+        jg_key_str(g, "creationTimestamp", ts);
+        jg_map_close(g);
+    }
+    if (streq(resource, "pods")) {
+        jg_key(g, "status");
+        jg_map_open(g);
+        const char *phase = YAJL_GET_STRING(json_get(e->status, "phase"));
+        jg_key_str(g, "phase", phase ? phase : "Unknown");
+        jg_key_str(g, "podIP", e->ip);
+        yajl_val cs = json_get(e->status, "containerStatuses");
+        if (cs) {
+            jg_key(g, "containerStatuses");
+            jg_value(g, cs);
+        }
+        jg_map_close(g);
+    }
+    jg_map_close(g);
+}
+
+static void print_json(const char *resource, const struct pods_list *l, bool single)
+{
+    _cleanup_gen_ yajl_gen g = json_gen_new(true);
+    if (single) {
+        gen_object(g, resource, &l->v[0]);
+    } else {
+        jg_map_open(g);
+        jg_key_str(g, "apiVersion", "v1");
+        jg_key(g, "items");
+        jg_array_open(g);
+        for (size_t i = 0; i < l->n; i++)
+            gen_object(g, resource, &l->v[i]);
+        jg_array_close(g);
+        jg_key_str(g, "kind", "List");
+        jg_map_close(g);
+    }
+    size_t len;
+    const char *buf = jg_buf(g, &len);
+    fwrite(buf, 1, len, stdout);
+    if (len && buf[len - 1] != '\n')
+        putchar('\n');
+}
+
+static void print_table(const char *resource, const struct pods_list *l, bool all, bool wide)
+{
+    bool pods = streq(resource, "pods"), cms = streq(resource, "configmaps"),
+         secrets = streq(resource, "secrets");
+    char node[256] = "";
+    gethostname(node, sizeof(node) - 1);
+    if (all && !streq(resource, "namespaces"))
+        printf("%-16s ", "NAMESPACE");
+    if (pods)
+        printf("%-24s %-7s %-18s %-9s %-6s%s\n", "NAME", "READY", "STATUS", "RESTARTS", "AGE",
+               wide ? " IP               NODE             NOMINATED NODE   READINESS GATES" : "");
+    else if (cms)
+        printf("%-24s %-6s %s\n", "NAME", "DATA", "AGE");
+    else if (secrets)
+        printf("%-24s %-24s %-6s %s\n", "NAME", "TYPE", "DATA", "AGE");
+    else
+        printf("%-24s %-8s %s\n", "NAME", "STATUS", "AGE");
+    for (size_t i = 0; i < l->n; i++) {
+        const struct pods_entry *e = &l->v[i];
+        char a[32];
+        age(e->created, a);
+        if (all && !streq(resource, "namespaces"))
+            printf("%-16s ", e->ns);
+        if (pods) {
+            char ready[32];
+            snprintf(ready, sizeof(ready), "%u/%u", e->ready, e->total);
+            printf("%-24s %-7s %-18s %-9u %-6s", e->name, ready, e->phase, e->restarts, a);
+            if (wide)
+                printf(" %-16s %-16s %-16s %s", e->ip ? e->ip : "<none>", node, "<none>", "<none>");
+            putchar('\n');
+        } else if (cms) {
+            printf("%-24s %-6zu %s\n", e->name, data_count(e->object), a);
+        } else if (secrets) {
+            const char *type = YAJL_GET_STRING(json_get(e->object, "type"));
+            printf("%-24s %-24s %-6zu %s\n", e->name, type ? type : "Opaque", data_count(e->object),
+                   a);
+        } else {
+            printf("%-24s %-8s %s\n", e->name, "Active", a);
+        }
+    }
+}
+
+int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    static const struct option opts[] = {
+        {"namespace", required_argument, NULL, 'n'},
+        {"all-namespaces", no_argument, NULL, 'A'},
+        {"output", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *ns = NULL, *out = NULL;
+    bool all = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "n:Ao:", opts, NULL)) != -1) {
+        if (c == 'n')
+            ns = optarg;
+        else if (c == 'A')
+            all = true;
+        else if (c == 'o')
+            out = optarg;
+        else
+            return pr_err(err, 0,
+                          "usage: podrun get RESOURCE [NAME] [-n NS|-A] [-o wide|json|name]");
+    }
+    if (argc - optind < 1 || argc - optind > 2)
+        return pr_err(err, 0, "usage: podrun get RESOURCE [NAME] [-n NS|-A] [-o wide|json|name]");
+    const char *resource = pods_resource_name(argv[optind]);
+    if (!resource)
+        return pr_err(err, 0, "the server doesn't have a resource type \"%s\"", argv[optind]);
+    const char *name = argv[optind + 1];
+    if (out && !streq(out, "wide") && !streq(out, "json") && !streq(out, "name"))
+        return pr_err(err, 0,
+                      "unable to match a printer suitable for the output format \"%s\", "
+                      "allowed formats are: json,name,wide",
+                      out);
+    if (all && name)
+        return pr_err(err, 0, "a resource cannot be retrieved by name across all namespaces");
+    if (!ns)
+        ns = "default";
+    struct pods_manager *m = NULL;
+    int r = open_manager(g, false, &m, err);
+    if (r < 0)
+        return r;
+    struct pods_list l = {0};
+    r = pods_list(m, resource, all ? NULL : ns, name, &l, err);
+    pods_manager_close(m);
+    if (r < 0) {
+        pods_list_clear(&l);
+        return r;
+    }
+    if (out && streq(out, "json")) {
+        print_json(resource, &l, name != NULL);
+    } else if (out && streq(out, "name")) {
+        _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
+        for (size_t i = 0; i < l.n; i++)
+            printf("%s/%s\n", kind, l.v[i].name);
+    } else if (!l.n) {
+        if (all || streq(resource, "namespaces"))
+            fprintf(stderr, "No resources found\n");
+        else
+            fprintf(stderr, "No resources found in %s namespace.\n", ns);
+    } else {
+        print_table(resource, &l, all, out && streq(out, "wide"));
+    }
+    pods_list_clear(&l);
+    return 0;
+}

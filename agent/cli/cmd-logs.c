@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* podrun logs: a container's output from its CRI-format log file, the records' timestamps,
+ * streams and tags taken off and partial records joined, as kubectl logs shows it. */
+#include "commands.h"
+#include "pods/pods.h"
+#include "util.h"
+
+#include <getopt.h>
+
+/* "2016-10-06T00:17:09.669794202Z stdout F message": the message, and whether the line ends
+ * there (F) or goes on in the next record (P). NULL for a line that is not a record. */
+static const char *cri_message(char *line, bool *full)
+{
+    char *ts = line, *stream = strchr(ts, ' ');
+    char *tag = stream ? strchr(stream + 1, ' ') : NULL;
+    char *msg = tag ? strchr(tag + 1, ' ') : NULL;
+    if (!msg)
+        return NULL;
+    *full = tag[1] != 'P';
+    return msg + 1;
+}
+
+int cmd_logs(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    static const struct option opts[] = {
+        {"namespace", required_argument, NULL, 'n'},
+        {"container", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *ns = "default", *container = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "n:c:", opts, NULL)) != -1) {
+        if (c == 'n')
+            ns = optarg;
+        else if (c == 'c')
+            container = optarg;
+        else
+            return pr_err(err, 0, "usage: podrun logs POD [-c CONTAINER] [-n NAMESPACE]");
+    }
+    if (argc - optind != 1)
+        return pr_err(err, 0, "usage: podrun logs POD [-c CONTAINER] [-n NAMESPACE]");
+    struct pods_manager *m = NULL;
+    _cleanup_free_ char *path = NULL;
+    int r = open_manager(g, false, &m, err);
+    if (r < 0)
+        return r;
+    r = pods_log_path(m, ns, argv[optind], container, &path, err);
+    pods_manager_close(m);
+    if (r < 0)
+        return r;
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    if (!f)
+        return errno == ENOENT ? 0 : pr_err(err, errno, "open `%s`", path);
+    _cleanup_free_ char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] == '\n')
+            line[--n] = '\0';
+        bool full;
+        const char *msg = cri_message(line, &full);
+        if (!msg)
+            continue;
+        fputs(msg, stdout);
+        if (full)
+            putchar('\n');
+    }
+    return 0;
+}

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* podrun apply and podrun delete: manifests in, the pod manager does the work. */
+#include "commands.h"
+#include "json.h"
+#include "kube/kube.h"
+#include "pods/pods.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+struct objects {
+    struct kube_object **v;
+    char **files; /* where each came from */
+    size_t n;
+};
+
+static void objects_clear(struct objects *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        kube_object_free(o->v[i]);
+        free(o->files[i]);
+    }
+    free(o->v);
+    free(o->files);
+}
+
+/* ---- the manager on this invocation's roots ---- */
+
+static char *exe_dir(void)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    return xstrdup(buf);
+}
+
+/* A helper next to this binary: in a build tree (build/agent/podrun beside build/shim/...), or
+ * installed (bin/ beside sbin/ and lib/). Else its bare name, for PATH. */
+static const char *helper(const char *given, const char *env, char *const *candidates,
+                          const char *fallback, char **keep)
+{
+    if (given)
+        return given;
+    const char *e = getenv(env);
+    if (e && *e)
+        return e;
+    _cleanup_free_ char *dir = exe_dir();
+    for (char *const *c = candidates; dir && *c; c++) {
+        char *p = xasprintf("%s/%s", dir, *c);
+        if (access(p, F_OK) == 0) {
+            *keep = p;
+            return p;
+        }
+        free(p);
+    }
+    return fallback;
+}
+
+static const char *root(const char *given, const char *env)
+{
+    const char *e = getenv(env);
+    return given ? given : e && *e ? e : NULL;
+}
+
+int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **m, pr_error **err)
+{
+    _cleanup_free_ char *rt = NULL, *sh = NULL, *cni = NULL;
+    char *const rt_c[] = {"../runtime/podrun-runtime", "../sbin/podrun-runtime", "podrun-runtime",
+                          NULL};
+    char *const sh_c[] = {"../shim/podrun-shim", "podrun-shim", NULL};
+    char *const cni_c[] = {"../cni", "../lib/cni", NULL};
+    struct pods_roots r = {
+        .run_root = root(g->run_root, "PODRUN_RUN_ROOT"),
+        .lib_root = root(g->lib_root, "PODRUN_LIB_ROOT"),
+        .log_root = root(g->log_root, "PODRUN_LOG_ROOT"),
+        .images_root = g->images_root,
+        .cni_conf_dir = root(g->cni_conf_dir, "PODRUN_CNI_CONF_DIR"),
+        .ipam_data_dir = root(g->ipam_data_dir, "PODRUN_IPAM_DATA_DIR"),
+        .runtime = helper(g->runtime, "PODRUN_RUNTIME", rt_c, "podrun-runtime", &rt),
+        .shim = helper(g->shim, "PODRUN_SHIM", sh_c, "podrun-shim", &sh),
+        .cni_bin_dir = helper(g->cni_bin_dir, "PODRUN_CNI_BIN_DIR", cni_c, NULL, &cni),
+    };
+    return pods_manager_open(&r, exclusive, m, err);
+}
+
+/* ---- reading manifests ---- */
+
+static int read_bounded(int fd, const char *what, char **out, size_t *len, pr_error **err)
+{
+    size_t cap = 65536, n = 0;
+    _cleanup_free_ char *buf = xmalloc(cap);
+    for (;;) {
+        if (n + 1 >= cap)
+            buf = xrealloc(buf, cap *= 2);
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return pr_err(err, errno, "read `%s`", what);
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n > KUBE_MANIFEST_MAX_BYTES)
+            return pr_err_code(err, EFBIG, "`%s`: over %u bytes", what, KUBE_MANIFEST_MAX_BYTES);
+    }
+    buf[n] = '\0';
+    *len = n;
+    *out = steal_pointer(&buf);
+    return 0;
+}
+
+static int add_text(const char *what, const char *text, size_t len, struct objects *out,
+                    pr_error **err)
+{
+    struct kube_docs d = {0};
+    int r = kube_parse_manifest(text, len, what, &d, err);
+    for (size_t i = 0; r == 0 && i < d.n; i++) {
+        _cleanup_free_ char *where =
+            d.n > 1 ? xasprintf("%s, document %zu", what, i + 1) : xstrdup(what);
+        struct kube_object *o = NULL;
+        r = kube_object_decode(steal_pointer(&d.v[i]), where, &o, err);
+        if (r == 0 && (r = pods_check_object(o, err)) < 0)
+            pr_err_prefix(err, "%s", where);
+        if (r < 0) {
+            kube_object_free(o);
+            break;
+        }
+        out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+        out->files = xrealloc(out->files, (out->n + 1) * sizeof(*out->files));
+        out->v[out->n] = o;
+        out->files[out->n++] = xstrdup(what);
+    }
+    kube_docs_clear(&d);
+    return r;
+}
+
+static int add_file(const char *path, struct objects *out, pr_error **err)
+{
+    _cleanup_close_ int fd = streq(path, "-") ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return pr_err(err, errno, "open `%s`", path);
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    int r = read_bounded(fd, streq(path, "-") ? "stdin" : path, &text, &len, err);
+    return r < 0 ? r : add_text(streq(path, "-") ? "stdin" : path, text, len, out, err);
+}
+
+static bool manifest_name(const char *n)
+{
+    size_t l = strlen(n);
+    return n[0] != '.' &&
+           ((l > 5 && streq(n + l - 5, ".yaml")) || (l > 4 && streq(n + l - 4, ".yml")) ||
+            (l > 5 && streq(n + l - 5, ".json")));
+}
+
+/* -f FILE, -f DIR (its .yaml, .yml and .json files in name order), -f - (stdin). */
+static int read_manifests(char **paths, struct objects *out, pr_error **err)
+{
+    for (char **p = paths; p && *p; p++) {
+        struct stat st;
+        if (!streq(*p, "-") && stat(*p, &st) == 0 && S_ISDIR(st.st_mode)) {
+            struct dirent **names = NULL;
+            int n = scandir(*p, &names, NULL, alphasort), r = 0;
+            if (n < 0)
+                return pr_err(err, errno, "read `%s`", *p);
+            for (int i = 0; i < n; i++) {
+                if (r == 0 && manifest_name(names[i]->d_name)) {
+                    _cleanup_free_ char *f = xasprintf("%s/%s", *p, names[i]->d_name);
+                    r = add_file(f, out, err);
+                }
+                free(names[i]);
+            }
+            free(names);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        int r = add_file(*p, out, err);
+        if (r < 0)
+            return r;
+    }
+    if (!out->n)
+        return pr_err(err, 0, "no objects passed to apply");
+    return 0;
+}
+
+static const char *kind_lower(const struct kube_object *o)
+{
+    switch (o->kind) {
+    case KUBE_POD:
+        return "pod";
+    case KUBE_CONFIGMAP:
+        return "configmap";
+    case KUBE_SECRET:
+        return "secret";
+    default:
+        return "namespace";
+    }
+}
+
+static int parse_files(int argc, char **argv, const char *verb, char ***files, bool *ignore,
+                       const char **ns, pr_error **err)
+{
+    static const struct option opts[] = {
+        {"filename", required_argument, NULL, 'f'},
+        {"namespace", required_argument, NULL, 'n'},
+        {"ignore-not-found", no_argument, NULL, 'i'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "f:n:", opts, NULL)) != -1) {
+        if (c == 'f')
+            strv_extend(files, optarg);
+        else if (c == 'n')
+            *ns = optarg;
+        else if (c == 'i' && ignore)
+            *ignore = true;
+        else
+            return pr_err(err, 0, "usage: podrun %s -f FILE|DIR|- ...", verb);
+    }
+    return 0;
+}
+
+/* ---- apply ---- */
+
+int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    _cleanup_strv_ char **files = NULL;
+    const char *ns = NULL;
+    int r = parse_files(argc, argv, "apply", &files, NULL, &ns, err);
+    if (r < 0)
+        return r;
+    if (!files || optind != argc)
+        return pr_err(err, 0, "usage: podrun apply -f FILE|DIR|- [-n NAMESPACE]");
+    struct objects objs = {0};
+    if ((r = read_manifests(files, &objs, err)) < 0) {
+        objects_clear(&objs);
+        return r;
+    }
+    struct pods_manager *m = NULL;
+    if ((r = open_manager(g, true, &m, err)) < 0) {
+        objects_clear(&objs);
+        return r;
+    }
+    for (size_t i = 0; r == 0 && i < objs.n; i++) {
+        struct kube_object *o = objs.v[i];
+        if (ns && o->kind != KUBE_NAMESPACE) {
+            /* The decoder defaults metadata.namespace; the manifest's own is in the tree. */
+            yajl_val given = json_get(json_get(o->tree, "metadata"), "namespace");
+            if (given && !streq(o->meta.namespace_, ns)) {
+                r = pr_err(err, 0,
+                           "%s: the namespace from the provided object \"%s\" does not match "
+                           "the namespace \"%s\"",
+                           objs.files[i], o->meta.namespace_, ns);
+                break;
+            }
+            o->meta.namespace_ = ns;
+        }
+        enum pods_apply_result res;
+        if ((r = pods_apply(m, o, &res, err)) < 0)
+            break;
+        printf("%s/%s %s\n", kind_lower(o), o->meta.name,
+               res == PODS_CREATED     ? "created"
+               : res == PODS_UNCHANGED ? "unchanged"
+                                       : "configured");
+        fflush(stdout);
+    }
+    pods_manager_close(m);
+    objects_clear(&objs);
+    return r;
+}
+
+/* ---- delete ---- */
+
+static int delete_one(struct pods_manager *m, const char *resource, const char *ns,
+                      const char *name, bool ignore, pr_error **err)
+{
+    int r = pods_delete(m, resource, ns, name, err);
+    if (r == -ENOENT && ignore) {
+        pr_error_free(*err);
+        *err = NULL;
+        return 0;
+    }
+    if (r < 0)
+        return r;
+    /* kubectl's singular: pod "web" deleted. */
+    _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
+    printf("%s \"%s\" deleted\n", kind, name);
+    fflush(stdout);
+    return 0;
+}
+
+int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    _cleanup_strv_ char **files = NULL;
+    const char *ns = NULL;
+    bool ignore = false;
+    int r = parse_files(argc, argv, "delete", &files, &ignore, &ns, err);
+    if (r < 0)
+        return r;
+    struct objects objs = {0};
+    const char *resource = NULL;
+    if (files) {
+        if (optind != argc)
+            return pr_err(err, 0, "usage: podrun delete -f FILE|DIR|- (no names with -f)");
+        if ((r = read_manifests(files, &objs, err)) < 0) {
+            objects_clear(&objs);
+            return r;
+        }
+    } else {
+        if (argc - optind < 2)
+            return pr_err(err, 0, "usage: podrun delete -f FILE | delete KIND NAME... [-n NS]");
+        resource = pods_resource_name(argv[optind]);
+        if (!resource)
+            return pr_err(err, 0, "the server doesn't have a resource type \"%s\"", argv[optind]);
+    }
+    struct pods_manager *m = NULL;
+    if ((r = open_manager(g, true, &m, err)) < 0) {
+        objects_clear(&objs);
+        return r;
+    }
+    /* As kubectl does: go on after an error, fail at the end with the first one. */
+    _cleanup_error_ pr_error *first = NULL;
+    int rr = 0;
+    size_t n = files ? objs.n : (size_t)(argc - optind - 1);
+    for (size_t i = 0; i < n; i++) {
+        pr_error *e = NULL;
+        if (files) {
+            struct kube_object *o = objs.v[i];
+            bool given = json_get(json_get(o->tree, "metadata"), "namespace") != NULL;
+            const char *ons = given || !ns ? o->meta.namespace_ : ns;
+            const char *res = pods_resource_name(o->kind_name);
+            r = delete_one(m, res, ons, o->meta.name, ignore, &e);
+        } else {
+            r = delete_one(m, resource, ns ? ns : "default", argv[optind + 1 + i], ignore, &e);
+        }
+        if (r < 0) {
+            fprintf(stderr, "podrun delete: %s\n", e && e->msg ? e->msg : strerror(-r));
+            if (!first) {
+                first = e;
+                e = NULL;
+                rr = r;
+            }
+        }
+        pr_error_free(e);
+    }
+    pods_manager_close(m);
+    objects_clear(&objs);
+    if (rr < 0)
+        return pr_err_code(err, -rr, "some objects were not deleted (see above)");
+    return 0;
+}

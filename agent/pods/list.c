@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Stored objects as `get` lists them; a pod's status comes from its shim's status.json and its
+ * address from the pod's record. */
+#include "fs.h"
+#include "manager.h"
+#include "util.h"
+
+#include <dirent.h>
+
+static void entry_clear(struct pods_entry *e)
+{
+    free(e->ns);
+    free(e->name);
+    free(e->uid);
+    free(e->phase);
+    free(e->ip);
+    if (e->object)
+        yajl_tree_free(e->object);
+    if (e->status)
+        yajl_tree_free(e->status);
+}
+
+void pods_list_clear(struct pods_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        entry_clear(&l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+static yajl_val load_quiet(const char *path)
+{
+    yajl_val v = NULL;
+    _cleanup_error_ pr_error *e = NULL;
+    if (json_parse_file(path, &v, &e) < 0)
+        return NULL;
+    return v;
+}
+
+/* kubectl's STATUS column: the phase, unless a container says more (CrashLoopBackOff ...). */
+static void pod_status(pods_manager *m, struct pods_entry *e)
+{
+    struct pods_pod_paths p;
+    pods_pod_paths_init(m, e->uid, &p);
+    _cleanup_free_ char *st = xasprintf("%s/status.json", p.shim_dir);
+    _cleanup_free_ char *rec = xasprintf("%s/pod.json", p.run_dir);
+    pods_pod_paths_clear(&p);
+    _cleanup_json_ yajl_val r = load_quiet(rec);
+    const char *ip = YAJL_GET_STRING(json_get(r, "ip"));
+    e->ip = ip ? xstrdup(ip) : NULL;
+    e->status = load_quiet(st);
+    const char *phase = YAJL_GET_STRING(json_get(e->status, "phase"));
+    const char *reason = phase ? phase : "Unknown";
+    yajl_val cs = json_get(e->status, "containerStatuses");
+    e->total = (unsigned)json_array_len(json_get(json_get(e->object, "spec"), "containers"));
+    for (size_t i = 0; i < json_array_len(cs); i++) {
+        yajl_val c = json_array_at(cs, i);
+        yajl_val ready = json_get(c, "ready"), rc = json_get(c, "restartCount");
+        if (ready && YAJL_IS_TRUE(ready))
+            e->ready++;
+        if (rc && YAJL_IS_INTEGER(rc))
+            e->restarts += (unsigned)YAJL_GET_INTEGER(rc);
+        const char *state = YAJL_GET_STRING(json_get(c, "state"));
+        const char *why = YAJL_GET_STRING(json_get(c, "reason"));
+        if (state && why && *why &&
+            (streq(state, "waiting") ||
+             (streq(state, "terminated") && phase && !streq(phase, "Running"))))
+            reason = why;
+    }
+    if (phase && streq(phase, "Succeeded") && streq(reason, phase))
+        reason = "Completed";
+    e->phase = xstrdup(reason);
+}
+
+static int add_entry(pods_manager *m, const char *resource, const char *ns, const char *name,
+                     struct pods_list *out, pr_error **err)
+{
+    _cleanup_json_ yajl_val rec = NULL;
+    int r = pods_object_load(m, resource, ns, name, &rec, err);
+    if (r < 0)
+        return r;
+    const char *uid = YAJL_GET_STRING(json_get(rec, "uid"));
+    yajl_val created = json_get(rec, "created");
+    yajl_val obj = json_get(rec, "object");
+    if (!uid || !obj)
+        return pr_err(err, 0, "the record of %s \"%s\" is damaged", resource, name);
+    out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+    struct pods_entry *e = &out->v[out->n++];
+    *e = (struct pods_entry){
+        .ns = ns ? xstrdup(ns) : NULL,
+        .name = xstrdup(name),
+        .uid = xstrdup(uid),
+        .created = YAJL_IS_INTEGER(created) ? YAJL_GET_INTEGER(created) : 0,
+    };
+    /* Keep the object, detached from the record that is freed here. */
+    for (size_t i = 0; i < rec->u.object.len; i++)
+        if (rec->u.object.values[i] == obj)
+            rec->u.object.values[i] = NULL;
+    e->object = obj;
+    if (streq(resource, "pods"))
+        pod_status(m, e);
+    return 0;
+}
+
+static int list_dir(pods_manager *m, const char *resource, const char *ns, const char *dir,
+                    struct pods_list *out, pr_error **err)
+{
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort), r = 0;
+    if (n < 0)
+        return errno == ENOENT ? 0 : pr_err(err, errno, "read `%s`", dir);
+    for (int i = 0; i < n; i++) {
+        const char *f = names[i]->d_name;
+        size_t l = strlen(f);
+        if (r == 0 && f[0] != '.' && l > 5 && streq(f + l - 5, ".json")) {
+            _cleanup_free_ char *name = xstrndup(f, l - 5);
+            r = add_entry(m, resource, ns, name, out, err);
+            if (r == -ENOENT) /* deleted meanwhile */
+                r = 0;
+        }
+        free(names[i]);
+    }
+    free(names);
+    return r;
+}
+
+int pods_list(pods_manager *m, const char *resource, const char *ns, const char *name,
+              struct pods_list *out, pr_error **err)
+{
+    bool cluster = streq(resource, "namespaces");
+    if (cluster)
+        ns = NULL;
+    int r;
+    if (name) {
+        if (!kube_valid_subdomain(name) || (ns && !kube_valid_label_name(ns)))
+            return pr_err_code(err, ENOENT, "%s \"%s\" not found", resource, name);
+        r = add_entry(m, resource, ns, name, out, err);
+        return r == -ENOENT ? pr_err_code(err, ENOENT, "%s \"%s\" not found", resource, name) : r;
+    }
+    if (cluster || ns) {
+        _cleanup_free_ char *dir = cluster
+                                       ? xasprintf("%s/objects/%s", m->lib_root, resource)
+                                       : xasprintf("%s/objects/%s/%s", m->lib_root, resource, ns);
+        return list_dir(m, resource, ns, dir, out, err);
+    }
+    _cleanup_free_ char *top = xasprintf("%s/objects/%s", m->lib_root, resource);
+    struct dirent **names = NULL;
+    int n = scandir(top, &names, NULL, alphasort);
+    if (n < 0)
+        return errno == ENOENT ? 0 : pr_err(err, errno, "read `%s`", top);
+    r = 0;
+    for (int i = 0; i < n; i++) {
+        if (r == 0 && names[i]->d_name[0] != '.') {
+            _cleanup_free_ char *dir = xasprintf("%s/%s", top, names[i]->d_name);
+            r = list_dir(m, resource, names[i]->d_name, dir, out, err);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return r;
+}
+
+int pods_log_path(pods_manager *m, const char *ns, const char *pod, const char *container,
+                  char **path, pr_error **err)
+{
+    struct pods_list l = {0};
+    int r = pods_list(m, "pods", ns, pod, &l, err);
+    if (r < 0) {
+        pods_list_clear(&l);
+        return r;
+    }
+    yajl_val spec = json_get(l.v[0].object, "spec");
+    yajl_val kinds[] = {json_get(spec, "containers"), json_get(spec, "initContainers")};
+    _cleanup_free_ char *names = xstrdup("");
+    const char *found = NULL;
+    size_t n = 0;
+    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
+        for (size_t i = 0; i < json_array_len(kinds[k]); i++) {
+            const char *name = YAJL_GET_STRING(json_get(json_array_at(kinds[k], i), "name"));
+            if (!name)
+                continue;
+            if (container ? streq(name, container) : k == 0 && n++ == 0)
+                found = found ? found : name;
+            char *more = xasprintf("%s%s%s", names, *names ? " " : "", name);
+            free(names);
+            names = more;
+        }
+    if (!container && n > 1)
+        r = pr_err(err, 0, "a container name must be specified for pod %s, choose one of: [%s]",
+                   pod, names);
+    else if (!found)
+        r = pr_err_code(err, ENOENT, "container %s is not valid for pod %s", container, pod);
+    else
+        *path = xasprintf("%s/%s/%s.log", m->log_root, l.v[0].uid, found);
+    pods_list_clear(&l);
+    return r;
+}

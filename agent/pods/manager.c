@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The manager's state roots and its lock: one podrun process at a time changes pods. */
+#include "fs.h"
+#include "manager.h"
+#include "paths.h"
+#include "util.h"
+
+#include <sys/stat.h>
+
+static char *abs_or_default(const char *v, const char *def)
+{
+    return xstrdup(v && *v ? v : def);
+}
+
+int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manager **out,
+                      pr_error **err)
+{
+    pods_manager *m = xcalloc(1, sizeof(*m));
+    m->lockfd = -1;
+    m->run_root = abs_or_default(roots->run_root, PODRUN_RUN_DIR);
+    m->lib_root = abs_or_default(roots->lib_root, PODRUN_LIB_DIR);
+    m->log_root = abs_or_default(roots->log_root, PODRUN_POD_LOG_DIR);
+    m->images_root = roots->images_root ? xstrdup(roots->images_root) : NULL;
+    m->cni_conf_dir = abs_or_default(roots->cni_conf_dir, PODS_DEFAULT_CNI_CONF_DIR);
+    m->cni_bin_dir = abs_or_default(roots->cni_bin_dir, PODS_DEFAULT_CNI_BIN_DIR);
+    m->ipam_data_dir = abs_or_default(roots->ipam_data_dir, PODRUN_IPAM_DATA_DIR);
+    m->runtime = abs_or_default(roots->runtime, "podrun-runtime");
+    m->shim = abs_or_default(roots->shim, "podrun-shim");
+    int r = 0;
+    /* Paths go into spec.json and config.json, read by processes that run in "/". */
+    const char *must_be_abs[] = {m->run_root, m->lib_root, m->log_root, m->cni_conf_dir,
+                                 m->ipam_data_dir};
+    for (size_t i = 0; r == 0 && i < ARRAY_SIZE(must_be_abs); i++)
+        if (must_be_abs[i][0] != '/')
+            r = pr_err(err, 0, "`%s` is not an absolute path", must_be_abs[i]);
+    if (r == 0)
+        r = mkdir_p(m->run_root, 0700, err);
+    _cleanup_free_ char *lock = xasprintf("%s/pods.lock", m->run_root);
+    if (r == 0 && (r = lock_path(lock, exclusive, err)) >= 0) {
+        m->lockfd = r;
+        r = 0;
+    }
+    if (r < 0) {
+        pods_manager_close(m);
+        return r;
+    }
+    *out = m;
+    return 0;
+}
+
+void pods_manager_close(pods_manager *m)
+{
+    if (m->lockfd >= 0)
+        close(m->lockfd);
+    free(m->run_root);
+    free(m->lib_root);
+    free(m->log_root);
+    free(m->images_root);
+    free(m->cni_conf_dir);
+    free(m->cni_bin_dir);
+    free(m->ipam_data_dir);
+    free(m->runtime);
+    free(m->shim);
+    free(m);
+}
+
+void pods_pod_paths_init(pods_manager *m, const char *uid, struct pods_pod_paths *p)
+{
+    p->uid = uid;
+    p->run_dir = xasprintf("%s/pods/%s", m->run_root, uid);
+    p->shim_dir = xasprintf("%s/shim", p->run_dir);
+    p->ns_dir = xasprintf("%s/ns", p->run_dir);
+    p->lib_dir = xasprintf("%s/pods/%s", m->lib_root, uid);
+    p->log_dir = xasprintf("%s/%s", m->log_root, uid);
+}
+
+void pods_pod_paths_clear(struct pods_pod_paths *p)
+{
+    free(p->run_dir);
+    free(p->shim_dir);
+    free(p->ns_dir);
+    free(p->lib_dir);
+    free(p->log_dir);
+}
+
+const char *pods_resource_name(const char *s)
+{
+    static const struct {
+        const char *name, *aliases[4];
+    } table[] = {
+        {"pods", {"pod", "po", "Pod", NULL}},
+        {"configmaps", {"configmap", "cm", "ConfigMap", NULL}},
+        {"secrets", {"secret", "Secret", NULL, NULL}},
+        {"namespaces", {"namespace", "ns", "Namespace", NULL}},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
+        if (streq(s, table[i].name))
+            return table[i].name;
+        for (size_t j = 0; table[i].aliases[j]; j++)
+            if (streq(s, table[i].aliases[j]))
+                return table[i].name;
+    }
+    return NULL;
+}

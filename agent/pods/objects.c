@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Applied objects on disk: lib-root/objects/RESOURCE/NS/NAME.json (namespaces:
+ * lib-root/objects/namespaces/NAME.json), each a record {"uid", "created", "object"} written
+ * atomically. Names come from decoded objects: RFC 1123, never '/' nor a leading '.'. */
+#include "fs.h"
+#include "manager.h"
+#include "util.h"
+
+#include <stdint.h>
+
+#define OBJECT_FILE_MAX (8u << 20)
+
+char *pods_object_path(pods_manager *m, const char *resource, const char *ns, const char *name)
+{
+    if (!ns)
+        return xasprintf("%s/objects/%s/%s.json", m->lib_root, resource, name);
+    return xasprintf("%s/objects/%s/%s/%s.json", m->lib_root, resource, ns, name);
+}
+
+int pods_object_load(pods_manager *m, const char *resource, const char *ns, const char *name,
+                     yajl_val *out, pr_error **err)
+{
+    _cleanup_free_ char *path = pods_object_path(m, resource, ns, name);
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    _cleanup_error_ pr_error *e = NULL;
+    int r = read_file(path, &text, &len, &e);
+    if (r == -ENOENT)
+        return r;
+    if (r < 0) {
+        *err = steal_pointer(&e);
+        return r;
+    }
+    if (len > OBJECT_FILE_MAX)
+        return pr_err_code(err, EFBIG, "`%s`: over %u bytes", path, OBJECT_FILE_MAX);
+    return json_parse(text, path, out, err);
+}
+
+int pods_object_save(pods_manager *m, const char *resource, const char *ns, const char *name,
+                     yajl_val object, const char *uid, long long created, pr_error **err)
+{
+    _cleanup_free_ char *path = pods_object_path(m, resource, ns, name);
+    _cleanup_free_ char *dir = xstrdup(path);
+    *strrchr(dir, '/') = '\0';
+    int r = mkdir_p(dir, 0700, err);
+    if (r < 0)
+        return r;
+    _cleanup_gen_ yajl_gen g = json_gen_new(false);
+    jg_map_open(g);
+    jg_key_str(g, "uid", uid);
+    jg_key_int(g, "created", created);
+    jg_key(g, "object");
+    jg_value(g, object);
+    jg_map_close(g);
+    size_t len;
+    const char *buf = jg_buf(g, &len);
+    /* Secrets live here too: readable by root only. */
+    return write_file_atomic(path, buf, len, 0600, err);
+}
+
+int pods_object_remove(pods_manager *m, const char *resource, const char *ns, const char *name,
+                       pr_error **err)
+{
+    _cleanup_free_ char *path = pods_object_path(m, resource, ns, name);
+    if (unlink(path) < 0 && errno != ENOENT)
+        return pr_err(err, errno, "remove `%s`", path);
+    return 0;
+}
+
+bool pods_json_equal(yajl_val a, yajl_val b)
+{
+    if (!a || !b)
+        return a == b;
+    if (YAJL_IS_OBJECT(a) != YAJL_IS_OBJECT(b) || YAJL_IS_ARRAY(a) != YAJL_IS_ARRAY(b))
+        return false;
+    if (YAJL_IS_OBJECT(a)) {
+        if (a->u.object.len != b->u.object.len)
+            return false;
+        for (size_t i = 0; i < a->u.object.len; i++)
+            if (!pods_json_equal(a->u.object.values[i], json_get(b, a->u.object.keys[i])))
+                return false;
+        return true;
+    }
+    if (YAJL_IS_ARRAY(a)) {
+        if (a->u.array.len != b->u.array.len)
+            return false;
+        for (size_t i = 0; i < a->u.array.len; i++)
+            if (!pods_json_equal(a->u.array.values[i], b->u.array.values[i]))
+                return false;
+        return true;
+    }
+    if (YAJL_IS_STRING(a) || YAJL_IS_STRING(b))
+        return YAJL_IS_STRING(a) && YAJL_IS_STRING(b) && streq(a->u.string, b->u.string);
+    if (YAJL_IS_NUMBER(a) || YAJL_IS_NUMBER(b))
+        return YAJL_IS_NUMBER(a) && YAJL_IS_NUMBER(b) && streq(a->u.number.r, b->u.number.r);
+    return a->type == b->type;
+}
+
+static int b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Secrets' data was checked as base64 when applied; a value with a NUL byte cannot be an
+ * environment variable and is refused. */
+static int b64_decode(const char *s, char **out)
+{
+    size_t n = strlen(s);
+    char *buf = xmalloc(n / 4 * 3 + 4), *o = buf;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (; *s && *s != '='; s++) {
+        int v = b64_value(*s);
+        if (v < 0) {
+            free(buf);
+            return -EINVAL;
+        }
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            *o++ = (char)(acc >> bits & 0xff);
+        }
+    }
+    *o = '\0';
+    if (memchr(buf, '\0', (size_t)(o - buf))) {
+        free(buf);
+        return -EINVAL;
+    }
+    *out = buf;
+    return 0;
+}
+
+/* The value of key in a stored object's data: a Secret's stringData wins over its data. */
+static int data_value(const char *resource, yajl_val obj, const char *key, char **out)
+{
+    bool secret = streq(resource, "secrets");
+    yajl_val v = secret ? json_get(json_get(obj, "stringData"), key) : NULL;
+    if (v && YAJL_IS_STRING(v)) {
+        *out = xstrdup(v->u.string);
+        return 0;
+    }
+    v = json_get(json_get(obj, "data"), key);
+    if (!v || !YAJL_IS_STRING(v))
+        return -ENOENT;
+    if (secret)
+        return b64_decode(v->u.string, out);
+    *out = xstrdup(v->u.string);
+    return 0;
+}
+
+int pods_object_key(pods_manager *m, const char *resource, const char *ns, const char *name,
+                    const char *key, char **value, pr_error **err)
+{
+    _cleanup_json_ yajl_val rec = NULL;
+    int r = pods_object_load(m, resource, ns, name, &rec, err);
+    if (r < 0)
+        return r;
+    r = data_value(resource, json_get(rec, "object"), key, value);
+    if (r == -EINVAL)
+        return pr_err(err, 0, "%s \"%s\": key \"%s\" holds a NUL byte or bad base64", resource,
+                      name, key);
+    return r;
+}
+
+static void add_pairs(const char *resource, yajl_val obj, const char *field, char ***pairs)
+{
+    yajl_val d = json_get(obj, field);
+    for (size_t i = 0; YAJL_IS_OBJECT(d) && i < d->u.object.len; i++) {
+        _cleanup_free_ char *v = NULL;
+        if (data_value(resource, obj, d->u.object.keys[i], &v) == 0)
+            strv_consume(pairs, xasprintf("%s=%s", d->u.object.keys[i], v));
+    }
+}
+
+int pods_object_pairs(pods_manager *m, const char *resource, const char *ns, const char *name,
+                      char ***pairs, pr_error **err)
+{
+    _cleanup_json_ yajl_val rec = NULL;
+    int r = pods_object_load(m, resource, ns, name, &rec, err);
+    if (r < 0)
+        return r;
+    yajl_val obj = json_get(rec, "object");
+    add_pairs(resource, obj, "data", pairs);
+    if (streq(resource, "secrets"))
+        add_pairs(resource, obj, "stringData", pairs);
+    return 0;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A pod's sandbox without a pause container: a short-lived child makes new network, IPC and
+ * UTS namespaces, names the host and brings up loopback; the namespaces outlive it as bind
+ * mounts of /proc/CHILD/ns/X on files under the pod's ns directory, which containers join by
+ * path. */
+#include "fs.h"
+#include "manager.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+static const char *const ns_files[] = {"net", "ipc", "uts"};
+
+static int loopback_up(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    struct ifreq ifr = {0};
+    strcpy(ifr.ifr_name, "lo");
+    int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+    if (r == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+    r = r < 0 ? -errno : 0;
+    close(fd);
+    return r;
+}
+
+/* The child: reports 0 or an errno on ready, then holds the namespaces until go closes. */
+static void sandbox_child(int ready, int go, const char *hostname)
+{
+    int e = 0;
+    if (unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+        e = errno;
+    else if (sethostname(hostname, strlen(hostname)) < 0)
+        e = errno;
+    else if (loopback_up() < 0)
+        e = errno;
+    unsigned char b = (unsigned char)e;
+    if (write(ready, &b, 1) != 1)
+        _exit(1);
+    char c;
+    while (read(go, &c, 1) < 0 && errno == EINTR)
+        ;
+    _exit(0);
+}
+
+static int pin(const char *nsdir, pid_t pid, const char *name, pr_error **err)
+{
+    _cleanup_free_ char *path = xasprintf("%s/%s", nsdir, name);
+    _cleanup_free_ char *src = xasprintf("/proc/%d/ns/%s", (int)pid, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
+    if (fd < 0)
+        return pr_err(err, errno, "create `%s`", path);
+    close(fd);
+    if (mount(src, path, NULL, MS_BIND, NULL) < 0)
+        return pr_err(err, errno, "pin the %s namespace on `%s`", name, path);
+    return 0;
+}
+
+int pods_sandbox_create(const char *nsdir, const char *hostname, pr_error **err)
+{
+    int ready[2], go[2], r = mkdir_p(nsdir, 0700, err);
+    if (r < 0)
+        return r;
+    if (pipe2(ready, O_CLOEXEC) < 0)
+        return pr_err(err, errno, "pipe");
+    if (pipe2(go, O_CLOEXEC) < 0) {
+        close(ready[0]), close(ready[1]);
+        return pr_err(err, errno, "pipe");
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(ready[0]), close(go[1]);
+        sandbox_child(ready[1], go[0], hostname);
+    }
+    close(ready[1]), close(go[0]);
+    if (pid < 0) {
+        close(ready[0]), close(go[1]);
+        return pr_err(err, errno, "fork the sandbox");
+    }
+    unsigned char b = 0;
+    ssize_t n = read(ready[0], &b, 1);
+    close(ready[0]);
+    if (n != 1 || b)
+        r = pr_err(err, n == 1 ? b : EIO, "make the pod's namespaces (hostname `%s`)", hostname);
+    for (size_t i = 0; r == 0 && i < ARRAY_SIZE(ns_files); i++)
+        r = pin(nsdir, pid, ns_files[i], err);
+    close(go[1]);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    if (r < 0)
+        pods_sandbox_destroy(nsdir, NULL);
+    return r;
+}
+
+int pods_sandbox_destroy(const char *nsdir, pr_error **err)
+{
+    int r = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(ns_files); i++) {
+        _cleanup_free_ char *path = xasprintf("%s/%s", nsdir, ns_files[i]);
+        if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+            r = pr_err(err, errno, "unpin `%s`", path);
+        else if (unlink(path) < 0 && errno != ENOENT)
+            r = pr_err(err, errno, "remove `%s`", path);
+    }
+    if (r == 0 && rmdir(nsdir) < 0 && errno != ENOENT)
+        r = pr_err(err, errno, "remove `%s`", nsdir);
+    return r;
+}

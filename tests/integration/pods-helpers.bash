@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared by the pods-*.bats files: podrun's pod manager on temp roots, run inside a "node"
+# network namespace made per test (nsenter --net only: `ip netns exec` would also give podrun a
+# private mount namespace, where the pinned namespaces' bind mounts would vanish with it), and a
+# teardown that removes every pod, shim, mount and the node even when a test failed.
+
+load ../lib/images-helpers
+
+SHIM=${PODRUN_SHIM:-$PODRUN_BUILD/shim/podrun-shim}
+
+pods_setup() {
+  images_setup
+  ROOTS=$BATS_TEST_TMPDIR/roots
+  mkdir -p "$ROOTS"
+  NODE="prpod$$t${BATS_TEST_NUMBER}"
+  PRN_EXTRA=() # more global options for prn
+  ip netns add "$NODE"
+  pr load -q "$BUSYBOX_TAR"
+  # Under an ASan build the detached shim has no terminal: its reports go to files.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$BATS_TEST_TMPDIR/asan"
+}
+
+# prn ARGS...: podrun on this test's roots, inside the node.
+prn() {
+  nsenter --net="/run/netns/$NODE" "$PODRUN" --images-root "$IMAGES_ROOT" \
+    --run-root "$ROOTS/run" --lib-root "$ROOTS/lib" --log-root "$ROOTS/log" \
+    --cni-conf-dir "$ROOTS/cni" --ipam-data-dir "$ROOTS/ipam" ${PRN_EXTRA[@]+"${PRN_EXTRA[@]}"} "$@"
+}
+
+# in_node CMD...: a command in the node's network namespace (and the host's mounts).
+in_node() {
+  nsenter --net="/run/netns/$NODE" "$@"
+}
+
+# pod_uid NAME [NS]
+pod_uid() {
+  jq -r .uid "$ROOTS/lib/objects/pods/${2:-default}/$1.json"
+}
+
+# pexec POD CONTAINER CMD...: runs CMD in a container through its shim; prints its output and
+# returns its exit code.
+pexec() {
+  local uid req reply
+  uid=$(pod_uid "$1")
+  # "--" first: jq would take a "-c" among --args for its own option.
+  req=$(jq -nc --arg c "$2" '{cmd: "exec", container: $c, command: $ARGS.positional, timeoutSeconds: 20}' \
+    --args -- "${@:3}")
+  reply=$(timeout 30 "$SHIM" --pod-dir "$ROOTS/run/pods/$uid/shim" --request "$req") || true
+  printf '%s' "$(jq -r '.output // .error' <<<"$reply")"
+  return "$(jq -r '.exitCode // 1' <<<"$reply")"
+}
+
+# wait_running POD [READY]: `get pods` shows the pod Running with READY (default 1/1).
+wait_running() {
+  local i out
+  for ((i = 0; i < 150; i++)); do
+    out=$(prn get pods "$1" 2>&1) || true
+    if awk -v r="${2:-1/1}" 'NR == 2 && $2 == r && $3 == "Running" { ok = 1 } END { exit !ok }' <<<"$out"; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "pod $1 never Running ${2:-1/1}:" >&2
+  echo "$out" >&2
+  cat "$ROOTS"/run/pods/*/shim/status.json "$ROOTS"/run/pods/*/shim/runtime.log >&2 2>/dev/null || true
+  return 1
+}
+
+# wait_for CMD...: retries a command for up to 10 s
+wait_for() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "never true: $*" >&2
+  return 1
+}
+
+# alive PID: the process exists and is not a zombie (pid 1 here may not reap).
+alive() {
+  [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
+shim_pids() {
+  pgrep -f "podrun-shim --pod-dir $ROOTS/" 2>/dev/null || true
+}
+
+# Nothing of any pod is left: no shim, no mount under the roots, no pinned namespace, no pod
+# state dir, no veth in the node, no IPAM allocation.
+assert_no_pods() {
+  local left
+  left=$(shim_pids | while read -r p; do alive "$p" && echo "$p"; done)
+  [ -z "$left" ] || { echo "shims left: $left" >&2; return 1; }
+  if grep -q " $ROOTS/" /proc/self/mountinfo; then
+    grep " $ROOTS/" /proc/self/mountinfo >&2
+    return 1
+  fi
+  left=$(find "$ROOTS/run/pods" "$ROOTS/lib/pods" "$ROOTS/log" -mindepth 1 -maxdepth 1 2>/dev/null || true)
+  [ -z "$left" ] || { echo "state left: $left" >&2; return 1; }
+  left=$(in_node ip -o link show type veth || true)
+  [ -z "$left" ] || { echo "veths left: $left" >&2; return 1; }
+  left=$(find "$ROOTS/ipam/podrun" -mindepth 1 ! -name lock ! -name 'last_reserved_ip*' 2>/dev/null || true)
+  [ -z "$left" ] || { echo "IPAM allocations left: $left" >&2; return 1; }
+  left=$(ls "$IMAGES_ROOT/containers" 2>/dev/null || true)
+  [ -z "$left" ] || { echo "image store container refs left: $left" >&2; return 1; }
+  left=$(find "$ROOTS/lib/objects/pods" -type f 2>/dev/null || true)
+  [ -z "$left" ] || { echo "pod objects left: $left" >&2; return 1; }
+}
+
+pods_teardown() {
+  local p uid m
+  if [ -d "$ROOTS/lib/objects/pods" ]; then
+    for p in "$ROOTS"/lib/objects/pods/*/*.json; do
+      [ -f "$p" ] || continue
+      timeout 120 nsenter --net="/run/netns/$NODE" "$PODRUN" --images-root "$IMAGES_ROOT" \
+        --run-root "$ROOTS/run" --lib-root "$ROOTS/lib" --log-root "$ROOTS/log" \
+        --cni-conf-dir "$ROOTS/cni" --ipam-data-dir "$ROOTS/ipam" \
+        delete pod "$(basename "$p" .json)" -n "$(basename "$(dirname "$p")")" >/dev/null 2>&1 || true
+    done
+  fi
+  for p in $(shim_pids); do kill -9 "$p" 2>/dev/null || true; done
+  if [ -d "$ROOTS/run/runtime" ]; then
+    for uid in $("$RUNTIME" --root "$ROOTS/run/runtime" list -q 2>/dev/null); do
+      "$RUNTIME" --root "$ROOTS/run/runtime" delete --force "$uid" >/dev/null 2>&1 || true
+    done
+  fi
+  grep -o " $BATS_TEST_TMPDIR/[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done
+  ip netns del "$NODE" 2>/dev/null || true
+  if ls "$BATS_TEST_TMPDIR"/asan.* >/dev/null 2>&1; then
+    cat "$BATS_TEST_TMPDIR"/asan.* >&2
+    return 1
+  fi
+}
