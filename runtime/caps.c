@@ -2,6 +2,7 @@
 /* process.capabilities: names checked in the runtime (so a typo fails `create`), sets applied
  * in the container's init in two steps around the uid change. */
 #include "caps.h"
+#include "capabilities.h"
 #include "fs.h"
 #include "json.h"
 #include "log.h"
@@ -25,54 +26,8 @@ static const char *const set_keys[N_SETS] = {
     [SET_PERMITTED] = "permitted", [SET_AMBIENT] = "ambient",
 };
 
-#define CAP_NAME(c) [c] = #c
-/* Names as the runtime-spec writes them, indexed by capability number. */
-static const char *const cap_names[] = {
-    CAP_NAME(CAP_CHOWN),
-    CAP_NAME(CAP_DAC_OVERRIDE),
-    CAP_NAME(CAP_DAC_READ_SEARCH),
-    CAP_NAME(CAP_FOWNER),
-    CAP_NAME(CAP_FSETID),
-    CAP_NAME(CAP_KILL),
-    CAP_NAME(CAP_SETGID),
-    CAP_NAME(CAP_SETUID),
-    CAP_NAME(CAP_SETPCAP),
-    CAP_NAME(CAP_LINUX_IMMUTABLE),
-    CAP_NAME(CAP_NET_BIND_SERVICE),
-    CAP_NAME(CAP_NET_BROADCAST),
-    CAP_NAME(CAP_NET_ADMIN),
-    CAP_NAME(CAP_NET_RAW),
-    CAP_NAME(CAP_IPC_LOCK),
-    CAP_NAME(CAP_IPC_OWNER),
-    CAP_NAME(CAP_SYS_MODULE),
-    CAP_NAME(CAP_SYS_RAWIO),
-    CAP_NAME(CAP_SYS_CHROOT),
-    CAP_NAME(CAP_SYS_PTRACE),
-    CAP_NAME(CAP_SYS_PACCT),
-    CAP_NAME(CAP_SYS_ADMIN),
-    CAP_NAME(CAP_SYS_BOOT),
-    CAP_NAME(CAP_SYS_NICE),
-    CAP_NAME(CAP_SYS_RESOURCE),
-    CAP_NAME(CAP_SYS_TIME),
-    CAP_NAME(CAP_SYS_TTY_CONFIG),
-    CAP_NAME(CAP_MKNOD),
-    CAP_NAME(CAP_LEASE),
-    CAP_NAME(CAP_AUDIT_WRITE),
-    CAP_NAME(CAP_AUDIT_CONTROL),
-    CAP_NAME(CAP_SETFCAP),
-    CAP_NAME(CAP_MAC_OVERRIDE),
-    CAP_NAME(CAP_MAC_ADMIN),
-    CAP_NAME(CAP_SYSLOG),
-    CAP_NAME(CAP_WAKE_ALARM),
-    CAP_NAME(CAP_BLOCK_SUSPEND),
-    CAP_NAME(CAP_AUDIT_READ),
-    CAP_NAME(CAP_PERFMON),
-    CAP_NAME(CAP_BPF),
-    CAP_NAME(CAP_CHECKPOINT_RESTORE),
-};
-#undef CAP_NAME
 
-#define N_KNOWN_CAPS ((int)ARRAY_SIZE(cap_names))
+#define N_KNOWN_CAPS CAP_NAMES_COUNT
 
 struct rt_caps {
     uint64_t sets[N_SETS]; /* bit n: capability n */
@@ -108,13 +63,6 @@ static int kernel_last_cap(void)
     return cap;
 }
 
-static int find_cap(const char *name)
-{
-    for (int i = 0; i < N_KNOWN_CAPS; i++)
-        if (streq(cap_names[i], name))
-            return i;
-    return -1;
-}
 
 static int parse_set(yajl_val caps, enum cap_set_kind set, struct rt_caps *c, pr_error **err)
 {
@@ -127,7 +75,7 @@ static int parse_set(yajl_val caps, enum cap_set_kind set, struct rt_caps *c, pr
         if (!YAJL_IS_STRING(v))
             return pr_err(err, 0, "process.capabilities.%s[%zu]: expected string, got %s",
                           set_keys[set], i, json_type_name(v));
-        int cap = find_cap(v->u.string);
+        int cap = cap_number(v->u.string);
         if (cap < 0)
             return pr_err(err, 0, "process.capabilities.%s[%zu]: unknown capability \"%s\"",
                           set_keys[set], i, v->u.string);

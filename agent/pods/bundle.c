@@ -3,6 +3,7 @@
  * CRI-O for a pod's container (capabilities, mounts, masked paths), not runc's `spec` (which is
  * made for an interactive shell); the image fills in what the pod leaves unset. */
 #include "pods.h"
+#include "capabilities.h"
 #include "fs.h"
 #include "json.h"
 #include "util.h"
@@ -18,50 +19,6 @@ static const char *const default_caps[] = {
     "CAP_KILL",    "CAP_AUDIT_WRITE",
 };
 
-/* Every capability this builder knows, in the kernel's order (capability.h, up to 40). */
-static const char *const all_caps[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
 
 static const char *const masked_paths[] = {
     "/proc/asound",
@@ -162,10 +119,8 @@ static const char *cap_canonical(const char *name, char buf[64])
     for (size_t i = 0; name[i]; i++)
         buf[4 + i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
     buf[4 + strlen(name)] = '\0';
-    for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++)
-        if (streq(buf, all_caps[i]))
-            return all_caps[i];
-    return NULL;
+    int n = cap_number(buf);
+    return n < 0 ? NULL : cap_names[n];
 }
 
 static bool has_all(char *const *list)
@@ -179,16 +134,16 @@ static bool has_all(char *const *list)
 /* The capability set, as containerd and CRI-O make it: the defaults (or all of them when
  * privileged); none when cap_drop has ALL; then cap_add; then the rest of cap_drop. So
  * "drop: [ALL], add: [NET_BIND_SERVICE]", the restricted Pod Security profile's form, keeps the
- * one added. Kept as flags over all_caps so the order is the kernel's and nothing repeats. */
-static int build_caps(const struct pods_container_config *c, bool set[ARRAY_SIZE(all_caps)],
+ * one added. Kept as flags over cap_names so the order is the kernel's and nothing repeats. */
+static int build_caps(const struct pods_container_config *c, bool set[CAP_NAMES_COUNT],
                       pr_error **err)
 {
     char buf[64];
     bool drop_all = has_all(c->cap_drop);
-    for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++) {
+    for (size_t i = 0; i < CAP_NAMES_COUNT; i++) {
         set[i] = c->privileged && !drop_all;
         for (size_t j = 0; !c->privileged && !drop_all && j < ARRAY_SIZE(default_caps); j++)
-            set[i] = set[i] || streq(all_caps[i], default_caps[j]);
+            set[i] = set[i] || streq(cap_names[i], default_caps[j]);
     }
     for (int pass = 0; pass < 2; pass++) {
         char *const *list = pass == 0 ? c->cap_add : c->cap_drop;
@@ -200,15 +155,15 @@ static int build_caps(const struct pods_container_config *c, bool set[ARRAY_SIZE
             if (!all && !name)
                 return pr_err(err, 0, "capabilities.%s: unknown capability `%s`",
                               pass == 0 ? "add" : "drop", *n);
-            for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++)
-                if (all || all_caps[i] == name)
+            for (size_t i = 0; i < CAP_NAMES_COUNT; i++)
+                if (all || cap_names[i] == name)
                     set[i] = pass == 0;
         }
     }
     return 0;
 }
 
-static void gen_caps(yajl_gen g, const bool set[ARRAY_SIZE(all_caps)])
+static void gen_caps(yajl_gen g, const bool set[CAP_NAMES_COUNT])
 {
     static const char *const kinds[] = {"bounding", "effective", "permitted"};
     jg_key(g, "capabilities");
@@ -216,9 +171,9 @@ static void gen_caps(yajl_gen g, const bool set[ARRAY_SIZE(all_caps)])
     for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
         jg_key(g, kinds[k]);
         jg_array_open(g);
-        for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++)
+        for (size_t i = 0; i < CAP_NAMES_COUNT; i++)
             if (set[i])
-                jg_str(g, all_caps[i]);
+                jg_str(g, cap_names[i]);
         jg_array_close(g);
     }
     jg_map_close(g);
@@ -248,7 +203,7 @@ static int gen_process(yajl_gen g, const struct pods_container_config *c, pr_err
 {
     _cleanup_strv_ char **argv = pods_container_argv(c->image, c->command, c->args);
     _cleanup_strv_ char **env = NULL;
-    bool caps[ARRAY_SIZE(all_caps)];
+    bool caps[CAP_NAMES_COUNT];
     const char *cwd = c->cwd ? c->cwd : c->image && c->image->cwd ? c->image->cwd : "/";
     int r;
     if (!argv)
