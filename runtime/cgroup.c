@@ -468,39 +468,6 @@ static int check_against_host(const struct cg_resources *r, const struct cg_host
     return 0;
 }
 
-struct cg_config {
-    const char *path; /* linux.cgroupsPath or NULL */
-    struct cg_resources res;
-};
-
-static int parse_config(yajl_val linux_obj, bool systemd, struct cg_config *c, pr_error **err)
-{
-    yajl_val resources = NULL;
-    int r;
-    memset(c, 0, sizeof(*c));
-    if (linux_obj && !YAJL_IS_NULL(linux_obj) && !YAJL_IS_OBJECT(linux_obj))
-        return pr_err(err, 0, "linux: expected object, got %s", json_type_name(linux_obj));
-    if ((r = json_get_str(linux_obj, "cgroupsPath", "linux", &c->path, err)) < 0 ||
-        (r = json_get_object(linux_obj, "resources", "linux", &resources, err)) < 0 ||
-        (r = cg_resources_parse(resources, &c->res, err)) < 0)
-        return r;
-    if (c->path && !*c->path)
-        c->path = NULL;
-    if (systemd && c->path) {
-        _cleanup_free_ char *slice = NULL, *unit = NULL;
-        if ((r = cg_systemd_parse_path(c->path, &slice, &unit, err)) < 0)
-            goto fail;
-    } else if (c->path) {
-        _cleanup_free_ char *clean = NULL;
-        if ((r = cg_clean_path(c->path, &clean, err)) < 0)
-            goto fail;
-    }
-    return 0;
-fail:
-    cg_resources_clear(&c->res);
-    return r;
-}
-
 static int systemd_required(const char *path, pr_error **err)
 {
     if (!cg_systemd_running())
@@ -512,23 +479,75 @@ static int systemd_required(const char *path, pr_error **err)
     return 0;
 }
 
-int rt_cgroup_validate(const char *id, yajl_val linux_obj, bool systemd, pr_error **err)
+/* What create needs from the config, computed once when the config is loaded: the resources,
+ * and where the cgroup goes with the default filled in and the path cleaned (cgroupfs) or
+ * split into slice and unit (systemd). */
+struct rt_cgroup_config {
+    bool systemd;
+    char *path;         /* cgroupfs: the cleaned cgroupsPath, or /podrun/<id> */
+    char *slice, *unit; /* systemd: from cgroupsPath, or system.slice:podrun:<id> */
+    struct cg_resources res;
+};
+
+void rt_cgroup_config_free(struct rt_cgroup_config *c)
 {
-    struct cg_config c;
+    if (!c)
+        return;
+    free(c->path);
+    free(c->slice);
+    free(c->unit);
+    cg_resources_clear(&c->res);
+    free(c);
+}
+
+static void rt_cgroup_config_freep(struct rt_cgroup_config **c)
+{
+    rt_cgroup_config_free(*c);
+}
+
+static int parse_config(const char *id, yajl_val linux_obj, bool systemd,
+                        struct rt_cgroup_config *c, pr_error **err)
+{
+    yajl_val resources = NULL;
+    const char *path = NULL;
+    int r;
+    if (linux_obj && !YAJL_IS_NULL(linux_obj) && !YAJL_IS_OBJECT(linux_obj))
+        return pr_err(err, 0, "linux: expected object, got %s", json_type_name(linux_obj));
+    if ((r = json_get_str(linux_obj, "cgroupsPath", "linux", &path, err)) < 0 ||
+        (r = json_get_object(linux_obj, "resources", "linux", &resources, err)) < 0 ||
+        (r = cg_resources_parse(resources, &c->res, err)) < 0)
+        return r;
+    if (path && !*path)
+        path = NULL;
+    c->systemd = systemd;
+    if (!systemd)
+        return path ? cg_clean_path(path, &c->path, err)
+                    : (c->path = xasprintf("/podrun/%s", id), 0);
+    _cleanup_free_ char *def = path ? NULL : xasprintf("system.slice:podrun:%s", id);
+    if (path && (r = cg_systemd_parse_path(path, &c->slice, &c->unit, err)) < 0)
+        return r;
+    /* A malformed path is reported before a missing systemd, the default path after. */
+    if ((r = systemd_required(path, err)) < 0)
+        return r;
+    return path ? 0 : cg_systemd_parse_path(def, &c->slice, &c->unit, err);
+}
+
+int rt_cgroup_config_parse(const char *id, yajl_val linux_obj, bool systemd,
+                           struct rt_cgroup_config **out, pr_error **err)
+{
+    _cleanup_(rt_cgroup_config_freep) struct rt_cgroup_config *c = xcalloc(1, sizeof(*c));
     struct cg_host h;
-    (void)id;
-    int r = parse_config(linux_obj, systemd, &c, err);
+    int r = parse_config(id, linux_obj, systemd, c, err);
     if (r < 0)
         return r;
-    if (systemd && (r = systemd_required(c.path, err)) < 0)
-        goto out;
     if ((r = cg_host_discover(NULL, &h, err)) < 0)
-        goto out;
-    r = check_against_host(&c.res, &h, err);
+        return r;
+    r = check_against_host(&c->res, &h, err);
     cg_host_clear(&h);
-out:
-    cg_resources_clear(&c.res);
-    return r;
+    if (r < 0)
+        return r;
+    *out = steal_pointer(&c);
+    return 0;
 }
 
 /* ---- making directories --------------------------------------------------------------------- */
@@ -863,59 +882,41 @@ static int check_unused(struct rt_cgroup *cg, pr_error **err)
     return 0;
 }
 
-static int create_systemd(struct rt_cgroup *cg, const struct cg_host *h, const char *id,
-                          const char *cgroups_path, pid_t pid, pr_error **err)
+static int create_systemd(struct rt_cgroup *cg, const struct cg_host *h,
+                          const struct rt_cgroup_config *c, pid_t pid, pr_error **err)
 {
-    _cleanup_free_ char *slice = NULL, *unit = NULL, *slice_path = NULL, *def = NULL;
+    _cleanup_free_ char *slice_path = NULL;
     int r;
-    if (!cgroups_path)
-        cgroups_path = def = xasprintf("system.slice:podrun:%s", id);
-    if ((r = systemd_required(cgroups_path, err)) < 0 ||
-        (r = cg_systemd_parse_path(cgroups_path, &slice, &unit, err)) < 0 ||
-        (r = cg_systemd_expand_slice(slice, &slice_path, err)) < 0)
+    if ((r = cg_systemd_expand_slice(c->slice, &slice_path, err)) < 0)
         return r;
     if (pid <= 0)
         return pr_err(err, EINVAL, "--systemd-cgroup: a scope needs a process to start with");
-    if ((r = cg_systemd_start_unit(unit, slice, pid, err)) < 0)
+    if ((r = cg_systemd_start_unit(c->unit, c->slice, pid, err)) < 0)
         return r;
-    cg->unit = steal_pointer(&unit);
+    cg->unit = xstrdup(c->unit);
     _cleanup_free_ char *path = xasprintf("%s/%s", slice_path, cg->unit);
     return place_dirs(cg, h, path, err);
 }
 
-int rt_cgroup_create(const char *id, yajl_val linux_obj, bool systemd, pid_t pid,
-                     struct rt_cgroup **out, pr_error **err)
+int rt_cgroup_create(const struct rt_cgroup_config *c, pid_t pid, struct rt_cgroup **out,
+                     pr_error **err)
 {
     _cleanup_(rt_cgroup_freep) struct rt_cgroup *cg = NULL;
-    struct cg_config c;
     struct cg_host h;
     struct created made = {0};
-    int r = parse_config(linux_obj, systemd, &c, err);
-    if (r < 0)
+    int r;
+    if ((r = cg_host_discover(NULL, &h, err)) < 0)
         return r;
-    if ((r = cg_host_discover(NULL, &h, err)) < 0) {
-        cg_resources_clear(&c.res);
-        return r;
-    }
-    if ((r = check_against_host(&c.res, &h, err)) < 0)
+    /* The host was checked when the config was parsed; a cgroup mount can change since. */
+    if ((r = check_against_host(&c->res, &h, err)) < 0)
         goto out;
     cg = cg_new(h.mode);
-    if (systemd) {
-        r = create_systemd(cg, &h, id, c.path, pid, err);
-    } else {
-        _cleanup_free_ char *clean = NULL;
-        if (c.path)
-            r = cg_clean_path(c.path, &clean, err);
-        else
-            clean = xasprintf("/podrun/%s", id);
-        if (r == 0)
-            r = place_dirs(cg, &h, clean, err);
-    }
+    r = c->systemd ? create_systemd(cg, &h, c, pid, err) : place_dirs(cg, &h, c->path, err);
     if (r < 0)
         goto fail;
     if ((r = make_dirs(cg, &h, &made, err)) < 0 || (r = check_unused(cg, err)) < 0 ||
-        (r = cg_rt_budget_parents(cg, &h, &c.res, err)) < 0 ||
-        (r = cg_apply_resources(cg, &c.res, false, err)) < 0 ||
+        (r = cg_rt_budget_parents(cg, &h, &c->res, err)) < 0 ||
+        (r = cg_apply_resources(cg, &c->res, false, err)) < 0 ||
         (pid > 0 && (r = enter_or_restore(cg, &h, pid, err)) < 0))
         goto fail;
     created_forget(&made);
@@ -929,7 +930,6 @@ fail:
     }
 out:
     cg_host_clear(&h);
-    cg_resources_clear(&c.res);
     return r;
 }
 

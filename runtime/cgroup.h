@@ -16,15 +16,20 @@ struct rt_cgroup;
 enum rt_cgroup_mode { RT_CGROUP_UNIFIED, RT_CGROUP_LEGACY, RT_CGROUP_HYBRID };
 int rt_cgroup_host_mode(enum rt_cgroup_mode *mode, pr_error **err);
 
-/* Checks linux.resources and cgroupsPath before anything is made (wrong types, values the
- * host's cgroup version cannot express, a systemd path without systemd). */
-int rt_cgroup_validate(const char *id, yajl_val linux_obj, bool systemd, pr_error **err);
+/* linux.cgroupsPath and linux.resources, parsed and checked once, before anything is made
+ * (wrong types, values the host's cgroup version cannot express, a systemd path without
+ * systemd). linux_obj is the config's "linux" object (may be NULL); the result borrows no
+ * memory from it. */
+struct rt_cgroup_config;
+int rt_cgroup_config_parse(const char *id, yajl_val linux_obj, bool systemd,
+                           struct rt_cgroup_config **out, pr_error **err);
+void rt_cgroup_config_free(struct rt_cgroup_config *c);
 
-/* Creates the container's cgroup from linux.cgroupsPath (default: /podrun/<id>, or
- * system.slice:podrun:<id> with systemd), applies linux.resources, and moves pid into it.
- * On failure nothing is left behind. linux_obj is the config's "linux" object (may be NULL). */
-int rt_cgroup_create(const char *id, yajl_val linux_obj, bool systemd, pid_t pid,
-                     struct rt_cgroup **out, pr_error **err);
+/* Creates the container's cgroup from the parsed cgroupsPath (default: /podrun/<id>, or
+ * system.slice:podrun:<id> with systemd), applies the resources, and moves pid into it.
+ * On failure nothing is left behind. */
+int rt_cgroup_create(const struct rt_cgroup_config *c, pid_t pid, struct rt_cgroup **out,
+                     pr_error **err);
 /* Writes what rt_cgroup_load needs as one JSON value (into the container's state.json). */
 void rt_cgroup_serialize(const struct rt_cgroup *cg, yajl_gen g);
 int rt_cgroup_load(yajl_val saved, struct rt_cgroup **out, pr_error **err);

@@ -35,6 +35,8 @@ void rt_config_free(struct rt_config *c)
         return;
     if (c->tree)
         yajl_tree_free(c->tree);
+    free(c->text);
+    rt_cgroup_config_free(c->cgroup);
     free(c->bundle);
     free(c->rootfs);
     rt_process_free(c->process);
@@ -363,7 +365,11 @@ int rt_config_load(const char *bundle, bool systemd_cgroup, const char *id, stru
     _cleanup_free_ char *path = xasprintf("%s/config.json", c->bundle);
     if (access(path, F_OK) < 0)
         return pr_err(err, errno, "bundle `%s`: no config.json", c->bundle);
-    if ((r = json_parse_file_max(path, RT_CONFIG_MAX, READ_REGULAR, &c->tree, err)) < 0)
+    if ((r = read_file_max(path, RT_CONFIG_MAX, READ_REGULAR, &c->text, &c->text_len, err)) < 0)
+        return r;
+    if (strlen(c->text) != c->text_len)
+        return pr_err(err, 0, "%s: malformed JSON: contains a NUL byte", path);
+    if ((r = json_parse(c->text, path, &c->tree, err)) < 0)
         return r;
     if (!YAJL_IS_OBJECT(c->tree))
         return pr_err(err, 0, "%s: expected a JSON object", path);
@@ -426,7 +432,7 @@ int rt_config_load(const char *bundle, bool systemd_cgroup, const char *id, stru
         return r;
     if ((r = rt_mounts_validate(c->tree, err)) < 0)
         return r;
-    if ((r = rt_cgroup_validate(id, c->linux_obj, systemd_cgroup, err)) < 0)
+    if ((r = rt_cgroup_config_parse(id, c->linux_obj, systemd_cgroup, &c->cgroup, err)) < 0)
         return r;
     *out = steal_pointer(&guard);
     return 0;

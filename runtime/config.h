@@ -26,8 +26,14 @@ struct rt_idmap {
     uint32_t container_id, host_id, size;
 };
 
+struct rt_cgroup_config;
+
 struct rt_config {
     yajl_val tree;
+    /* The bytes tree was parsed from: the container's saved config.json is exactly these, so
+     * what is saved is what was checked (the bundle's file may change after the read). */
+    char *text;
+    size_t text_len;
     char *bundle; /* absolute */
     char *rootfs; /* absolute */
     bool root_readonly;
@@ -43,13 +49,14 @@ struct rt_config {
     bool has_personality;
     unsigned long personality;
     struct rt_seccomp *seccomp;
+    struct rt_cgroup_config *cgroup; /* linux.cgroupsPath and linux.resources, parsed once */
 };
 
 /* config.json and exec's --process file are read whole up to this (DESIGN.md, "Limits"): runc
  * sets none, but real configs are a few kilobytes and this is a thousand times that. */
 #define RT_CONFIG_MAX ((size_t)4 << 20)
 
-/* Reads BUNDLE/config.json and checks everything the runtime will act on. */
+/* Reads BUNDLE/config.json once and checks everything the runtime will act on. */
 int rt_config_load(const char *bundle, bool systemd_cgroup, const char *id, struct rt_config **out,
                    pr_error **err);
 void rt_config_free(struct rt_config *c);

@@ -119,16 +119,12 @@ static int write_id_maps(pid_t pid, const struct rt_config *c, pr_error **err)
     return 0;
 }
 
-static int copy_config(const struct rt_config *c, const char *dir, pr_error **err)
+/* Saves the bytes rt_config_load parsed, not the bundle's file read again: that could have
+ * changed since, and state, exec and the hooks must see the config that was checked. */
+static int save_config(const struct rt_config *c, const char *dir, pr_error **err)
 {
-    _cleanup_free_ char *src = xasprintf("%s/config.json", c->bundle);
     _cleanup_free_ char *dst = xasprintf("%s/config.json", dir);
-    _cleanup_free_ char *text = NULL;
-    size_t len;
-    int r = read_file_max(src, RT_CONFIG_MAX, READ_REGULAR, &text, &len, err);
-    if (r < 0)
-        return r;
-    return write_file_atomic_volatile(dst, text, len, 0600, err);
+    return write_file_atomic_volatile(dst, c->text, c->text_len, 0600, err);
 }
 
 struct create_ctx {
@@ -314,7 +310,7 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
     _cleanup_close_ int state_dirfd = -1;
     int socks[2] = {-1, -1};
     struct rt_cgroup_entry entry = {.v2_fd = -1};
-    if ((r = copy_config(c, dir, err)) < 0)
+    if ((r = save_config(c, dir, err)) < 0)
         goto fail;
     /* Writable by the container's root whatever uid it maps to; umask must not narrow it. */
     if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
@@ -352,7 +348,7 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
                              .init_stub = x.init_stub};
     /* systemd puts the first process into the scope it makes: it needs the pid first. */
     if (!g->systemd_cgroup) {
-        if ((r = rt_cgroup_create(o->id, c->linux_obj, false, 0, &x.cg, err)) < 0 ||
+        if ((r = rt_cgroup_create(c->cgroup, 0, &x.cg, err)) < 0 ||
             (r = rt_cgroup_entry_open(x.cg, &entry, err)) < 0) {
             close(socks[0]);
             close(socks[1]);
@@ -375,7 +371,7 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
     x.sock = socks[0];
 
     if (g->systemd_cgroup)
-        r = rt_cgroup_create(o->id, c->linux_obj, true, x.stage1, &x.cg, err);
+        r = rt_cgroup_create(c->cgroup, x.stage1, &x.cg, err);
     else
         r = rt_cgroup_entry_finish(x.cg, &entry, x.stage1, false, err);
     if (r < 0)

@@ -3,9 +3,7 @@
 #include "commands.h"
 #include "progress.h"
 #include "images/images.h"
-#include "images/overlay.h"
 #include "images/pull.h"
-#include "images/ref.h"
 #include "json.h"
 #include "pods/pods.h"
 #include "util.h"
@@ -18,7 +16,7 @@
 
 static int open_store(struct podrun_global *g, bool exclusive, image_store **s, pr_error **err)
 {
-    return store_open(g->images_root, exclusive, s, err);
+    return images_open(g->images_root, exclusive, s, err);
 }
 
 static void human_size(int64_t n, char buf[32])
@@ -33,38 +31,6 @@ static void human_size(int64_t n, char buf[32])
     snprintf(buf, 32, u ? "%.3g %s" : "%.0f %s", v, units[u]);
 }
 
-/* "docker.io/library/busybox:latest" -> repository and tag. A stored name that is not a
- * reference (an index written by hand or by an older podrun) is not printed as one: it could
- * carry a newline and fake a row. */
-static void split_name(const char *name, char **repo, char **tag)
-{
-    image_ref ref;
-    if (image_ref_parse(name, &ref, NULL) < 0) {
-        *repo = xstrdup("<invalid>");
-        *tag = xstrdup("<invalid>");
-        return;
-    }
-    *repo = image_ref_repository(&ref);
-    *tag = xstrdup(ref.tag ? ref.tag : "<none>");
-    image_ref_clear(&ref);
-}
-
-static void gen_image_summary(yajl_gen g, const image_rec *r)
-{
-    jg_map_open(g);
-    jg_key_str(g, "Id", digest_hex(r->config));
-    jg_key_str(g, "Digest", r->manifest);
-    jg_key(g, "Names");
-    jg_array_open(g);
-    for (char **n = r->names; *n; n++)
-        jg_str(g, *n);
-    jg_array_close(g);
-    jg_key_str(g, "Created", r->created);
-    jg_key_int(g, "Size", r->size);
-    jg_key_int(g, "Layers", (long long)strv_length(r->layers));
-    jg_map_close(g);
-}
-
 static void print_gen(yajl_gen g)
 {
     size_t len;
@@ -76,16 +42,16 @@ static void print_gen(yajl_gen g)
 
 static int list_images(struct podrun_global *gl, const char *format, bool quiet, pr_error **err)
 {
-    _cleanup_store_ image_store *s = NULL;
+    _cleanup_images_ image_store *s = NULL;
     _cleanup_image_list_ image_list *l = NULL;
     int r;
-    if ((r = open_store(gl, false, &s, err)) < 0 || (r = store_list_images(s, &l, err)) < 0)
+    if ((r = open_store(gl, false, &s, err)) < 0 || (r = images_list(s, &l, err)) < 0)
         return r;
     if (format && streq(format, "json")) {
         _cleanup_gen_ yajl_gen g = json_gen_new(true);
         jg_array_open(g);
         for (size_t i = 0; i < l->n; i++)
-            gen_image_summary(g, &l->v[i]);
+            images_gen_summary(g, &l->v[i]);
         jg_array_close(g);
         print_gen(g);
         return 0;
@@ -97,7 +63,7 @@ static int list_images(struct podrun_global *gl, const char *format, bool quiet,
     for (size_t i = 0; i < l->n; i++) {
         const image_rec *rec = &l->v[i];
         if (quiet) {
-            printf("%.12s\n", digest_hex(rec->config));
+            printf("%.12s\n", images_id_hex(rec));
             continue;
         }
         char size[32];
@@ -108,13 +74,12 @@ static int list_images(struct podrun_global *gl, const char *format, bool quiet,
             if (*c == 'T')
                 *c = ' ';
         if (!rec->names[0])
-            printf("%-40s %-16s %-12.12s %-20s %s\n", "<none>", "<none>", digest_hex(rec->config),
+            printf("%-40s %-16s %-12.12s %-20s %s\n", "<none>", "<none>", images_id_hex(rec),
                    created, size);
         for (char **n = rec->names; *n; n++) {
             _cleanup_free_ char *repo = NULL, *tag = NULL;
-            split_name(*n, &repo, &tag);
-            printf("%-40s %-16s %-12.12s %-20s %s\n", repo, tag, digest_hex(rec->config), created,
-                   size);
+            images_name_split(*n, &repo, &tag);
+            printf("%-40s %-16s %-12.12s %-20s %s\n", repo, tag, images_id_hex(rec), created, size);
         }
     }
     return 0;
@@ -169,7 +134,7 @@ int cmd_load(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (!input || optind != argc)
         return pr_err(err, 0,
                       "usage: podrun load [-q] FILE|DIR|- (or an archive on standard input)");
-    _cleanup_store_ image_store *s = NULL;
+    _cleanup_images_ image_store *s = NULL;
     _cleanup_strv_ char **loaded = NULL;
     int r = open_store(g, false, &s, err);
     if (r < 0)
@@ -203,7 +168,7 @@ int cmd_pull(struct podrun_global *g, int argc, char **argv, pr_error **err)
     }
     if (optind + 1 != argc)
         return pr_err(err, 0, "usage: podrun pull [-q] [--tls-verify=false] REF");
-    _cleanup_store_ image_store *s = NULL;
+    _cleanup_images_ image_store *s = NULL;
     int r = open_store(g, false, &s, err);
     if (r < 0)
         return r;
@@ -220,13 +185,12 @@ int cmd_pull(struct podrun_global *g, int argc, char **argv, pr_error **err)
 
 static int gc(image_store *s, bool verbose, pr_error **err)
 {
-    unsigned blobs, layers;
-    uint64_t bytes;
-    int r = store_gc(s, &blobs, &layers, &bytes, err);
+    struct images_pruned p;
+    int r = images_prune(s, &p, err);
     if (r == 0 && verbose) {
         char size[32];
-        human_size((int64_t)bytes, size);
-        printf("Removed %u blobs and %u layers, %s\n", blobs, layers, size);
+        human_size((int64_t)p.bytes, size);
+        printf("Removed %u blobs and %u layers, %s\n", p.blobs, p.layers, size);
     }
     return r;
 }
@@ -247,13 +211,13 @@ int cmd_rmi(struct podrun_global *g, int argc, char **argv, pr_error **err)
     }
     if (optind >= argc)
         return pr_err(err, 0, "usage: podrun rmi [--force] IMAGE...");
-    _cleanup_store_ image_store *s = NULL;
+    _cleanup_images_ image_store *s = NULL;
     int r = open_store(g, true, &s, err);
     if (r < 0)
         return r;
     for (int i = optind; i < argc; i++) {
         _cleanup_free_ char *removed = NULL;
-        r = store_remove_image(s, argv[i], force, &removed, err);
+        r = images_remove(s, argv[i], force, &removed, err);
         if (r < 0)
             return r;
         if (removed)
@@ -283,7 +247,7 @@ int cmd_save(struct podrun_global *g, int argc, char **argv, pr_error **err)
     }
     if (!output || optind >= argc)
         return pr_err(err, 0, "usage: podrun save -o FILE IMAGE...");
-    _cleanup_store_ image_store *s = NULL;
+    _cleanup_images_ image_store *s = NULL;
     int r = open_store(g, false, &s, err);
     if (r < 0)
         return r;
@@ -294,88 +258,31 @@ int cmd_tag(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     if (argc < 3)
         return pr_err(err, 0, "usage: podrun tag IMAGE NAME...");
-    _cleanup_store_ image_store *s = NULL;
+    _cleanup_images_ image_store *s = NULL;
     int r = open_store(g, false, &s, err);
     if (r < 0)
         return r;
     for (int i = 2; i < argc; i++) {
-        r = store_tag_image(s, argv[1], argv[i], err);
+        r = images_tag(s, argv[1], argv[i], err);
         if (r < 0)
             return r;
     }
     return 0;
 }
 
-static void gen_inspect(yajl_gen g, image_store *s, const image_rec *rec, yajl_val manifest,
-                        yajl_val config)
-{
-    jg_map_open(g);
-    jg_key_str(g, "Id", rec->config);
-    jg_key_str(g, "Digest", rec->manifest);
-    jg_key(g, "RepoTags");
-    jg_array_open(g);
-    for (char **n = rec->names; *n; n++)
-        jg_str(g, *n);
-    jg_array_close(g);
-    jg_key_str(g, "Created", rec->created);
-    yajl_val v;
-    if ((v = json_get(config, "architecture")) && YAJL_IS_STRING(v))
-        jg_key_str(g, "Architecture", v->u.string);
-    if ((v = json_get(config, "os")) && YAJL_IS_STRING(v))
-        jg_key_str(g, "Os", v->u.string);
-    jg_key_int(g, "Size", rec->size);
-    if ((v = json_get(config, "config"))) {
-        jg_key(g, "Config");
-        jg_value(g, v);
-    }
-    if ((v = json_get(config, "rootfs"))) {
-        jg_key(g, "RootFS");
-        jg_value(g, v);
-    }
-    jg_key(g, "Layers");
-    jg_array_open(g);
-    for (char **l = rec->layers; *l; l++)
-        jg_str(g, *l);
-    jg_array_close(g);
-    jg_key(g, "LayerDirs");
-    jg_array_open(g);
-    for (char **l = rec->layers; *l; l++) {
-        _cleanup_free_ char *p = store_layer_path(s, *l);
-        jg_str(g, p);
-    }
-    jg_array_close(g);
-    jg_key(g, "Manifest");
-    jg_value(g, manifest);
-    jg_map_close(g);
-}
-
 static int image_inspect(struct podrun_global *gl, int argc, char **argv, pr_error **err)
 {
     if (argc < 2)
         return pr_err(err, 0, "usage: podrun image inspect IMAGE...");
-    _cleanup_store_ image_store *s = NULL;
+    _cleanup_images_ image_store *s = NULL;
     int r = open_store(gl, false, &s, err);
     if (r < 0)
         return r;
     _cleanup_gen_ yajl_gen g = json_gen_new(true);
     jg_array_open(g);
-    for (int i = 1; i < argc; i++) {
-        image_rec rec = {0};
-        r = store_find_image(s, argv[i], &rec, err);
-        if (r < 0)
+    for (int i = 1; i < argc; i++)
+        if ((r = images_inspect(s, argv[i], g, err)) < 0)
             return r;
-        _cleanup_free_ char *mtext = NULL, *ctext = NULL;
-        _cleanup_json_ yajl_val m = NULL, cfg = NULL;
-        if ((r = store_read_blob(s, rec.manifest, MANIFEST_MAX_SIZE, &mtext, NULL, err)) < 0 ||
-            (r = images_read_config(s, &rec, &ctext, err)) < 0 ||
-            (r = json_parse(mtext, "manifest", &m, err)) < 0 ||
-            (r = json_parse(ctext, "config", &cfg, err)) < 0) {
-            image_rec_clear(&rec);
-            return r;
-        }
-        gen_inspect(g, s, &rec, m, cfg);
-        image_rec_clear(&rec);
-    }
     jg_array_close(g);
     print_gen(g);
     return 0;
@@ -386,7 +293,7 @@ static int image_prune(struct podrun_global *gl, int argc, char **argv, pr_error
     (void)argv;
     if (argc != 1)
         return pr_err(err, 0, "usage: podrun image prune");
-    _cleanup_store_ image_store *s = NULL;
+    _cleanup_images_ image_store *s = NULL;
     int r = open_store(gl, true, &s, err);
     if (r < 0)
         return r;
@@ -409,7 +316,7 @@ static int image_mount(struct podrun_global *gl, int argc, char **argv, pr_error
                       "`%s` already exists: a bundle is made only in a directory "
                       "without one",
                       config);
-    _cleanup_store_ image_store *s = NULL;
+    _cleanup_images_ image_store *s = NULL;
     int r = open_store(gl, false, &s, err);
     if (r < 0)
         return r;
@@ -423,7 +330,7 @@ static int image_mount(struct podrun_global *gl, int argc, char **argv, pr_error
         .image = &p,
         .args = dashes > 0 && argv[dashes + 1] ? argv + dashes + 1 : NULL,
     };
-    if ((r = store_find_image(s, argv[1], &rec, err)) < 0 ||
+    if ((r = images_find(s, argv[1], &rec, err)) < 0 ||
         (r = images_process_config(s, &rec, rootfs, &p, err)) < 0 ||
         (r = pods_bundle_write(argv[3], &c, err)) < 0) {
         unlink(config);
@@ -441,7 +348,7 @@ static int image_unmount(struct podrun_global *gl, int argc, char **argv, pr_err
 {
     if (argc != 3)
         return pr_err(err, 0, "usage: podrun image unmount CONTAINER-ID DIR");
-    _cleanup_store_ image_store *s = NULL;
+    _cleanup_images_ image_store *s = NULL;
     int r = open_store(gl, false, &s, err);
     if (r < 0)
         return r;

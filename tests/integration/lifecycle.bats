@@ -109,6 +109,24 @@ teardown() {
   [ ! -e "/proc/$pid" ] || [ "$(awk '{print $3}' /proc/$pid/stat)" = Z ]
 }
 
+@test "create reads config.json once and saves exactly the bytes it parsed" {
+  command -v strace >/dev/null || skip "needs strace"
+  update_config '.process.args = ["true"]'
+  # Unusual but valid layout (indentation, key order): a copy made by reformatting would differ.
+  jq --indent 7 -S . "$BUNDLE/config.json" > "$BATS_TEST_TMPDIR/config.json"
+  cp "$BATS_TEST_TMPDIR/config.json" "$BUNDLE/config.json"
+  # Each open of the bundle's config.json is a read the saved copy could differ from (the file
+  # can be replaced between two reads); the runtime must open it exactly once. No -f: the
+  # container's init lives on until start, and the config is read before it is made. LSan does
+  # not work under ptrace, so an ASan build runs this one without leak checking.
+  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -qq -e trace=open,openat,openat2 -e signal=none -o "$BATS_TEST_TMPDIR/trace" \
+    "$RUNTIME" --root "$STATE_ROOT" create --bundle "$BUNDLE" "$CTR_PREFIX"
+  opens=$(grep -c 'bundle/config\.json"' "$BATS_TEST_TMPDIR/trace" || true)
+  [ "$opens" -eq 1 ]
+  cmp "$BATS_TEST_TMPDIR/config.json" "$STATE_ROOT/$CTR_PREFIX/config.json"
+  rt delete --force "$CTR_PREFIX"
+}
+
 @test "list shows containers as table, json and ids" {
   update_config '.process.args = ["sleep", "100"]'
   rt create --bundle "$BUNDLE" "${CTR_PREFIX}-a"

@@ -258,13 +258,27 @@ static void test_resources_parse(void)
     yajl_tree_free(v);
 }
 
+/* What the runtime does: parse the config once, then create from it. */
+static int create_from(const char *id, yajl_val linux_obj, pid_t pid, struct rt_cgroup **out,
+                       pr_error **err)
+{
+    struct rt_cgroup_config *c = NULL;
+    int r = rt_cgroup_config_parse(id, linux_obj, false, &c, err);
+    if (r == 0)
+        r = rt_cgroup_create(c, pid, out, err);
+    rt_cgroup_config_free(c);
+    return r;
+}
+
 static char *validate_error(const char *linux_json, bool systemd)
 {
     yajl_val v = parse_json(linux_json);
     pr_error *err = NULL;
     char *msg = NULL;
-    if (rt_cgroup_validate("ctr", v, systemd, &err) < 0)
+    struct rt_cgroup_config *c = NULL;
+    if (rt_cgroup_config_parse("ctr", v, systemd, &c, &err) < 0)
         msg = xstrdup(err ? err->msg : "(no message)");
+    rt_cgroup_config_free(c);
     pr_error_free(err);
     yajl_tree_free(v);
     return msg;
@@ -704,7 +718,7 @@ static void test_real_v2_lifecycle(void)
     yajl_val linux_obj = parse_json(cfg);
     struct rt_cgroup *cg = NULL;
     pr_error *err = NULL;
-    int r = rt_cgroup_create("unit", linux_obj, false, child, &cg, &err);
+    int r = create_from("unit", linux_obj, child, &cg, &err);
     if (r < 0)
         fprintf(stderr, "# create: %s\n", err->msg);
     CHECK(r == 0);
@@ -762,7 +776,7 @@ static void test_real_create_failure_cleans_up(void)
     yajl_val linux_obj = parse_json(cfg);
     struct rt_cgroup *cg = NULL;
     pr_error *err = NULL;
-    CHECK(rt_cgroup_create("unit", linux_obj, false, 0, &cg, &err) < 0);
+    CHECK(create_from("unit", linux_obj, 0, &cg, &err) < 0);
     CHECK(err && strstr(err->msg, "cgroup.no-such-file"));
     _cleanup_free_ char *top = xasprintf("%s/podrun-unit-fail-%d", root, (int)getpid());
     CHECK(access(top, F_OK) < 0 && errno == ENOENT);
@@ -833,7 +847,7 @@ static int populated_parent_child(const char *rel_base, const char *base)
     _cleanup_free_ char *rel_cfg = xasprintf("{\"cgroupsPath\":\"podrun-unit-rel\"}");
     _cleanup_free_ char *abs_cfg = xasprintf("{\"cgroupsPath\":\"%s/leaf/abs\"}", rel_base);
     yajl_val rel_obj = parse_json(rel_cfg), abs_obj = parse_json(abs_cfg);
-    if (rt_cgroup_create("unit", rel_obj, false, s1, &rel, &err) < 0) {
+    if (create_from("unit", rel_obj, s1, &rel, &err) < 0) {
         fprintf(stderr, "# relative create: %s\n", err->msg);
         fails |= 2;
     } else {
@@ -847,7 +861,7 @@ static int populated_parent_child(const char *rel_base, const char *base)
         }
     }
     pr_error_freep(&err);
-    if (rt_cgroup_create("unit", abs_obj, false, s2, &abs, &err) < 0) {
+    if (create_from("unit", abs_obj, s2, &abs, &err) < 0) {
         fprintf(stderr, "# absolute create through a populated cgroup: %s\n", err->msg);
         fails |= 8;
     }
@@ -958,7 +972,7 @@ static void test_real_v2_exec_joins_busy_cgroup(void)
     struct rt_cgroup *cg = NULL;
     pr_error *err = NULL;
     pid_t init = spawn_sleeper();
-    int r = rt_cgroup_create("unit", linux_obj, false, init, &cg, &err);
+    int r = create_from("unit", linux_obj, init, &cg, &err);
     if (r < 0)
         fprintf(stderr, "# create: %s\n", err->msg);
     CHECK(r == 0);
