@@ -150,10 +150,48 @@ static bool parse_float(const char *text, double *out)
     return *end == '\0';
 }
 
+/* JSON's number syntax: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool json_number_text(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (*s == '0')
+        s++;
+    else if (*s >= '1' && *s <= '9')
+        s += strspn(s, "0123456789");
+    else
+        return false;
+    if (*s == '.') {
+        size_t n = strspn(++s, "0123456789");
+        if (!n)
+            return false;
+        s += n;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        size_t n = strspn(s, "0123456789");
+        if (!n)
+            return false;
+        s += n;
+    }
+    return *s == '\0';
+}
+
+/* The tree is written out as JSON (stored objects, `get -o json`): a YAML form JSON lacks
+ * (0755, 0x1F, 1_000, +1, .5) gets its value's JSON text. */
 static yajl_val number_node(const char *text, long long i, double d, bool is_int)
 {
     yajl_val v = new_node(yajl_t_number);
-    v->u.number.r = xstrdup(text);
+    if (json_number_text(text))
+        v->u.number.r = xstrdup(text);
+    else if (is_int)
+        v->u.number.r = xasprintf("%lld", i);
+    else if (isfinite(d))
+        v->u.number.r = xasprintf("%.17g", d);
+    else
+        v->u.number.r = xstrdup(text);
     v->u.number.d = is_int ? (double)i : d;
     v->u.number.i = is_int ? i : 0;
     v->u.number.flags = YAJL_NUMBER_DOUBLE_VALID | (is_int ? YAJL_NUMBER_INT_VALID : 0);

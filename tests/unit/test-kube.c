@@ -64,6 +64,11 @@ static void test_scalars_resolve_as_kubernetes_does(void)
     CHECK_STR(YAJL_GET_STRING(json_get(v, "tagged")), "10");
     CHECK(YAJL_IS_DOUBLE(json_get(v, "big")) && !YAJL_IS_INTEGER(json_get(v, "big")));
     CHECK(YAJL_IS_DOUBLE(json_get(v, "inf")) && isinf(YAJL_GET_DOUBLE(json_get(v, "inf"))));
+    /* The tree is written out as JSON: YAML's number forms get JSON's text. */
+    CHECK_STR(json_get(v, "oct")->u.number.r, "493");
+    CHECK_STR(json_get(v, "hex")->u.number.r, "31");
+    CHECK_STR(json_get(v, "f")->u.number.r, "1.5e3");
+    CHECK_STR(json_get(v, "i")->u.number.r, "42");
     kube_docs_clear(&d);
 }
 
