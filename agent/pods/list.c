@@ -29,6 +29,19 @@ void pods_list_clear(struct pods_list *l)
     l->n = 0;
 }
 
+void pods_list_keep(struct pods_list *l, bool (*keep)(const struct pods_entry *, void *),
+                    void *data)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (keep(&l->v[i], data))
+            l->v[n++] = l->v[i];
+        else
+            entry_clear(&l->v[i]);
+    }
+    l->n = n;
+}
+
 static yajl_val load_quiet(const char *path)
 {
     yajl_val v = NULL;

@@ -167,6 +167,9 @@ struct pods_list {
 int pods_list(pods_manager *m, const char *resource, const char *ns, const char *name,
               struct pods_list *out, pr_error **err);
 void pods_list_clear(struct pods_list *l);
+/* Drops (and frees) the entries keep refuses, in order. */
+void pods_list_keep(struct pods_list *l, bool (*keep)(const struct pods_entry *, void *),
+                    void *data);
 
 /* The log file of a pod's container (the CRI format, written by its shim). container NULL: the
  * pod's only container; with several, an error that names them. */
