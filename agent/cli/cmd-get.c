@@ -2,6 +2,7 @@
 /* podrun get: kubectl's tables (and -o name|json) over the pod manager's objects. */
 #include "commands.h"
 #include "json.h"
+#include "podview.h"
 #include "pods/pods.h"
 #include "util.h"
 
@@ -33,14 +34,6 @@ static void age(long long created, char buf[32])
         snprintf(buf, 32, "%lldy%lldd", d / 365, d % 365);
 }
 
-static void rfc3339(long long t, char buf[32])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static size_t data_count(yajl_val obj)
 {
     size_t n = 0;
@@ -52,74 +45,43 @@ static size_t data_count(yajl_val obj)
     return n;
 }
 
-/* The stored object with what the API server adds: namespace, uid, creationTimestamp, and for
- * a pod its status. */
-static void gen_object(yajl_gen g, const char *resource, const struct pods_entry *e)
+/* The objects as the API server returns them, as JSON or kubectl's YAML: one by name, else
+ * a List. */
+static int print_objects(const char *resource, const struct pods_list *l, bool single, bool yaml,
+                         pr_error **err)
 {
-    char ts[32];
-    rfc3339(e->created, ts);
-    jg_map_open(g);
-    yajl_val o = e->object;
-    for (size_t i = 0; YAJL_IS_OBJECT(o) && i < o->u.object.len; i++) {
-        const char *k = o->u.object.keys[i];
-        if (streq(k, "status"))
-            continue;
-        jg_key(g, k);
-        if (!streq(k, "metadata")) {
-            jg_value(g, o->u.object.values[i]);
-            continue;
-        }
-        yajl_val md = o->u.object.values[i];
-        jg_map_open(g);
-        for (size_t j = 0; YAJL_IS_OBJECT(md) && j < md->u.object.len; j++) {
-            const char *mk = md->u.object.keys[j];
-            if (streq(mk, "namespace") || streq(mk, "uid") || streq(mk, "creationTimestamp"))
-                continue;
-            jg_key(g, mk);
-            jg_value(g, md->u.object.values[j]);
-        }
-        jg_key_str(g, "namespace", e->ns);
-        jg_key_str(g, "uid", e->uid);
-        jg_key_str(g, "creationTimestamp", ts);
-        jg_map_close(g);
-    }
-    if (streq(resource, "pods")) {
-        jg_key(g, "status");
-        jg_map_open(g);
-        const char *phase = YAJL_GET_STRING(json_get(e->status, "phase"));
-        jg_key_str(g, "phase", phase ? phase : "Unknown");
-        jg_key_str(g, "podIP", e->ip);
-        yajl_val cs = json_get(e->status, "containerStatuses");
-        if (cs) {
-            jg_key(g, "containerStatuses");
-            jg_value(g, cs);
-        }
-        jg_map_close(g);
-    }
-    jg_map_close(g);
-}
-
-static void print_json(const char *resource, const struct pods_list *l, bool single)
-{
-    _cleanup_gen_ yajl_gen g = json_gen_new(true);
+    _cleanup_gen_ yajl_gen g = json_gen_new(!yaml);
     if (single) {
-        gen_object(g, resource, &l->v[0]);
+        podview_gen(g, resource, &l->v[0]);
     } else {
         jg_map_open(g);
         jg_key_str(g, "apiVersion", "v1");
         jg_key(g, "items");
         jg_array_open(g);
         for (size_t i = 0; i < l->n; i++)
-            gen_object(g, resource, &l->v[i]);
+            podview_gen(g, resource, &l->v[i]);
         jg_array_close(g);
         jg_key_str(g, "kind", "List");
+        jg_key(g, "metadata");
+        jg_map_open(g);
+        jg_key_str(g, "resourceVersion", "");
+        jg_map_close(g);
         jg_map_close(g);
     }
     size_t len;
     const char *buf = jg_buf(g, &len);
-    fwrite(buf, 1, len, stdout);
-    if (len && buf[len - 1] != '\n')
-        putchar('\n');
+    if (!yaml) {
+        fwrite(buf, 1, len, stdout);
+        if (len && buf[len - 1] != '\n')
+            putchar('\n');
+        return 0;
+    }
+    _cleanup_free_ char *text = xstrndup(buf, len), *out = NULL;
+    _cleanup_json_ yajl_val tree = NULL;
+    int r = json_parse(text, "the objects", &tree, err);
+    if (r == 0 && (r = kube_yaml_emit(tree, &out, &len, err)) == 0)
+        fwrite(out, 1, len, stdout);
+    return r;
 }
 
 static void print_table(const char *resource, const struct pods_list *l, bool all, bool wide)
@@ -164,39 +126,57 @@ static void print_table(const char *resource, const struct pods_list *l, bool al
     }
 }
 
+#define USAGE "usage: podrun get RESOURCE [NAME] [-n NS|-A] [-l SELECTOR] [-o wide|json|yaml|name]"
+
+static bool selected(const struct pods_entry *e, void *sel)
+{
+    return kube_selector_matches(sel, json_get(json_get(e->object, "metadata"), "labels"));
+}
+
 int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     static const struct option opts[] = {
         {"namespace", required_argument, NULL, 'n'},
         {"all-namespaces", no_argument, NULL, 'A'},
         {"output", required_argument, NULL, 'o'},
+        {"selector", required_argument, NULL, 'l'},
         {NULL, 0, NULL, 0},
     };
-    const char *ns = NULL, *out = NULL;
+    const char *ns = NULL, *out = NULL, *selector = NULL;
     bool all = false;
     int c;
-    while ((c = getopt_long(argc, argv, "n:Ao:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:Ao:l:", opts, NULL)) != -1) {
         if (c == 'n')
             ns = optarg;
         else if (c == 'A')
             all = true;
         else if (c == 'o')
             out = optarg;
+        else if (c == 'l')
+            selector = optarg;
         else
-            return pr_err(err, 0,
-                          "usage: podrun get RESOURCE [NAME] [-n NS|-A] [-o wide|json|name]");
+            return pr_err(err, 0, USAGE);
     }
     if (argc - optind < 1 || argc - optind > 2)
-        return pr_err(err, 0, "usage: podrun get RESOURCE [NAME] [-n NS|-A] [-o wide|json|name]");
+        return pr_err(err, 0, USAGE);
     const char *resource = pods_resource_name(argv[optind]);
     if (!resource)
         return pr_err(err, 0, "the server doesn't have a resource type \"%s\"", argv[optind]);
     const char *name = argv[optind + 1];
-    if (out && !streq(out, "wide") && !streq(out, "json") && !streq(out, "name"))
+    if (out && !streq(out, "wide") && !streq(out, "json") && !streq(out, "yaml") &&
+        !streq(out, "name"))
         return pr_err(err, 0,
                       "unable to match a printer suitable for the output format \"%s\", "
-                      "allowed formats are: json,name,wide",
+                      "allowed formats are: json,name,wide,yaml",
                       out);
+    if (selector && name)
+        return pr_err(err, 0, "name cannot be provided when a selector is specified");
+    _cleanup_(kube_selector_clear) struct kube_selector sel = {0};
+    if (selector) {
+        int r = kube_selector_parse(selector, &sel, err);
+        if (r < 0)
+            return pr_err_prefix(err, "-l \"%s\"", selector);
+    }
     if (all && name)
         return pr_err(err, 0, "a resource cannot be retrieved by name across all namespaces");
     if (!ns)
@@ -212,8 +192,10 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         pods_list_clear(&l);
         return r;
     }
-    if (out && streq(out, "json")) {
-        print_json(resource, &l, name != NULL);
+    if (selector)
+        pods_list_keep(&l, selected, &sel);
+    if (out && (streq(out, "json") || streq(out, "yaml"))) {
+        r = print_objects(resource, &l, name != NULL, streq(out, "yaml"), err);
     } else if (out && streq(out, "name")) {
         _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
         for (size_t i = 0; i < l.n; i++)
@@ -227,5 +209,5 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         print_table(resource, &l, all, out && streq(out, "wide"));
     }
     pods_list_clear(&l);
-    return 0;
+    return r;
 }

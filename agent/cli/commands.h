@@ -43,4 +43,10 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err);
 /* cmd-logs.c */
 int cmd_logs(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
+/* cmd-describe.c */
+int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
+/* cmd-exec.c: replaces podrun with the runtime's exec (exits with the command's status). */
+int cmd_exec(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
 #endif

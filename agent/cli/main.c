@@ -23,6 +23,8 @@ static const struct {
     {"delete", cmd_delete, "delete pods and objects (-f FILE, or KIND NAME)"},
     {"get", cmd_get, "list pods, configmaps, secrets, namespaces"},
     {"logs", cmd_logs, "print a pod's container's output"},
+    {"describe", cmd_describe, "show a pod in detail, as kubectl describe pod does"},
+    {"exec", cmd_exec, "run a command in a pod's container (POD [-c CONTAINER] -- COMMAND)"},
 };
 
 static void usage(FILE *f)

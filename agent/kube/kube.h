@@ -31,6 +31,10 @@ struct kube_docs {
 int kube_parse_manifest(const char *text, size_t len, const char *what, struct kube_docs *out,
                         pr_error **err);
 void kube_docs_clear(struct kube_docs *d);
+/* v as YAML the way kubectl writes it: keys sorted, strings that would read back as another
+ * type ("123", "true", a timestamp) double-quoted, {} and [] for empty ones. Freshly
+ * allocated; an error for a tree over 64 levels deep. */
+int kube_yaml_emit(yajl_val v, char **out, size_t *len, pr_error **err);
 
 /* A resource quantity ("100m", "1.5Gi", "2e3", "128974848"), kept exactly as a decimal
  * mantissa scaled by powers of ten and two: value = mantissa * 10^exp10 * 2^exp2. */

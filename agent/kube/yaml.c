@@ -150,10 +150,48 @@ static bool parse_float(const char *text, double *out)
     return *end == '\0';
 }
 
+/* JSON's number syntax: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool json_number_text(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (*s == '0')
+        s++;
+    else if (*s >= '1' && *s <= '9')
+        s += strspn(s, "0123456789");
+    else
+        return false;
+    if (*s == '.') {
+        size_t n = strspn(++s, "0123456789");
+        if (!n)
+            return false;
+        s += n;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        size_t n = strspn(s, "0123456789");
+        if (!n)
+            return false;
+        s += n;
+    }
+    return *s == '\0';
+}
+
+/* The tree is written out as JSON (stored objects, `get -o json`): a YAML form JSON lacks
+ * (0755, 0x1F, 1_000, +1, .5) gets its value's JSON text. */
 static yajl_val number_node(const char *text, long long i, double d, bool is_int)
 {
     yajl_val v = new_node(yajl_t_number);
-    v->u.number.r = xstrdup(text);
+    if (json_number_text(text))
+        v->u.number.r = xstrdup(text);
+    else if (is_int)
+        v->u.number.r = xasprintf("%lld", i);
+    else if (isfinite(d))
+        v->u.number.r = xasprintf("%.17g", d);
+    else
+        v->u.number.r = xstrdup(text);
     v->u.number.d = is_int ? (double)i : d;
     v->u.number.i = is_int ? i : 0;
     v->u.number.flags = YAJL_NUMBER_DOUBLE_VALID | (is_int ? YAJL_NUMBER_INT_VALID : 0);
@@ -573,5 +611,137 @@ int kube_parse_manifest(const char *text, size_t len, const char *what, struct k
         return r;
     }
     *out = docs;
+    return 0;
+}
+
+/* ---- emitting: a JSON tree as kubectl's YAML ---- */
+
+/* Whether a plain scalar with this text would be read back as something other than this
+ * string (null, a bool, a number, a timestamp): such a string is written double-quoted, as
+ * kubectl writes "123", "true" and "2024-01-02T03:04:05Z". */
+static bool plain_changes_type(const char *s)
+{
+    long long i;
+    double d;
+    if (in_list(s, null_words) || in_list(s, yes_words) || in_list(s, no_words))
+        return true;
+    bool numeric = (*s >= '0' && *s <= '9') || *s == '-' || *s == '+' || *s == '.';
+    if (numeric && (parse_int(s, &i) || parse_float(s, &d)))
+        return true;
+    /* YAML 1.1 timestamps begin with a date. */
+    return strlen(s) >= 8 && strspn(s, "0123456789") == 4 && s[4] == '-';
+}
+
+struct emit_buf {
+    char *data;
+    size_t len, cap;
+};
+
+static int emit_write(void *data, unsigned char *buffer, size_t size)
+{
+    struct emit_buf *b = data;
+    if (b->len + size + 1 > b->cap) {
+        b->cap = (b->len + size + 1) * 2;
+        b->data = xrealloc(b->data, b->cap);
+    }
+    memcpy(b->data + b->len, buffer, size);
+    b->len += size;
+    b->data[b->len] = '\0';
+    return 1;
+}
+
+static bool emit_scalar(yaml_emitter_t *em, const char *text, bool is_string)
+{
+    yaml_event_t ev;
+    yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
+    if (is_string && plain_changes_type(text))
+        style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    else if (is_string && strchr(text, '\n'))
+        style = YAML_LITERAL_SCALAR_STYLE; /* libyaml falls back when a literal cannot be */
+    if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text),
+                                      !is_string || style == YAML_ANY_SCALAR_STYLE ||
+                                          style == YAML_LITERAL_SCALAR_STYLE,
+                                      is_string, style))
+        return false;
+    return yaml_emitter_emit(em, &ev);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(**(const char *const *const *)a, **(const char *const *const *)b);
+}
+
+#define EMIT_MAX_DEPTH 64
+
+static bool emit_value(yaml_emitter_t *em, yajl_val v, int depth)
+{
+    yaml_event_t ev;
+    if (depth > EMIT_MAX_DEPTH)
+        return false;
+    if (!v || YAJL_IS_NULL(v))
+        return emit_scalar(em, "null", false);
+    if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
+        return emit_scalar(em, YAJL_IS_TRUE(v) ? "true" : "false", false);
+    if (YAJL_IS_NUMBER(v))
+        return emit_scalar(em, v->u.number.r, false);
+    if (YAJL_IS_STRING(v))
+        return emit_scalar(em, v->u.string, true);
+    bool empty = YAJL_IS_OBJECT(v) ? v->u.object.len == 0 : v->u.array.len == 0;
+    /* kubectl writes an empty map or list in flow style: {} and []. */
+    if (YAJL_IS_ARRAY(v)) {
+        if (!yaml_sequence_start_event_initialize(
+                &ev, NULL, NULL, 1, empty ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE) ||
+            !yaml_emitter_emit(em, &ev))
+            return false;
+        for (size_t i = 0; i < v->u.array.len; i++)
+            if (!emit_value(em, v->u.array.values[i], depth + 1))
+                return false;
+        return yaml_sequence_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
+    }
+    if (!yaml_mapping_start_event_initialize(
+            &ev, NULL, NULL, 1, empty ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE) ||
+        !yaml_emitter_emit(em, &ev))
+        return false;
+    /* Sorted keys, as kubectl's JSON-to-YAML conversion writes them. */
+    size_t n = v->u.object.len;
+    const char ***order = xcalloc(n + 1, sizeof(*order));
+    for (size_t i = 0; i < n; i++)
+        order[i] = &v->u.object.keys[i];
+    qsort(order, n, sizeof(*order), key_cmp);
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) {
+        size_t at = (size_t)(order[i] - v->u.object.keys);
+        ok = emit_scalar(em, v->u.object.keys[at], true) &&
+             emit_value(em, v->u.object.values[at], depth + 1);
+    }
+    free(order);
+    return ok && yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
+}
+
+int kube_yaml_emit(yajl_val v, char **out, size_t *len, pr_error **err)
+{
+    yaml_emitter_t em;
+    yaml_event_t ev;
+    struct emit_buf b = {0};
+    if (!yaml_emitter_initialize(&em))
+        return pr_err_code(err, ENOMEM, "YAML emitter");
+    yaml_emitter_set_output(&em, emit_write, &b);
+    yaml_emitter_set_unicode(&em, 1);
+    yaml_emitter_set_width(&em, -1);
+    yaml_emitter_set_indent(&em, 2);
+    bool ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&
+              yaml_emitter_emit(&em, &ev) &&
+              yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) &&
+              yaml_emitter_emit(&em, &ev) && emit_value(&em, v, 0) &&
+              yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&em, &ev) &&
+              yaml_stream_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev);
+    const char *problem = em.problem;
+    yaml_emitter_delete(&em);
+    if (!ok) {
+        free(b.data);
+        return pr_err(err, 0, "emit YAML: %s", problem ? problem : "too deep or not valid");
+    }
+    *out = b.data ? b.data : xstrdup("");
+    *len = b.len;
     return 0;
 }

@@ -53,7 +53,6 @@ static int check_container(const struct kube_container *c, const char *path, pr_
     for (size_t i = 0; i < c->n_ports; i++)
         REFUSE(c->ports[i].host_port || c->ports[i].host_ip, "ports[%zu].hostPort", i);
     for (size_t i = 0; i < c->n_volume_mounts; i++) {
-        REFUSE(c->volume_mounts[i].sub_path, "volumeMounts[%zu].subPath", i);
         REFUSE(c->volume_mounts[i].mount_propagation, "volumeMounts[%zu].mountPropagation", i);
     }
     if (c->has_security_context) {
@@ -89,15 +88,14 @@ static int check_volumes(const struct kube_pod_spec *s, pr_error **err)
     for (size_t i = 0; i < s->n_volumes; i++) {
         const struct kube_volume *v = &s->volumes[i];
         _cleanup_free_ char *f = NULL;
-        if (!v->has_empty_dir) {
-            const char *kind = v->has_config_map  ? "configMap"
-                               : v->has_secret    ? "secret"
-                               : v->has_host_path ? "hostPath"
-                               : v->has_pvc       ? "persistentVolumeClaim"
-                                                  : "(a volume source other than emptyDir)";
+        if (!v->has_empty_dir && !v->has_config_map && !v->has_secret && !v->has_host_path) {
+            const char *kind =
+                v->has_pvc ? "persistentVolumeClaim" : "(a volume source podrun does not know)";
             f = xasprintf("spec.volumes[%zu].%s", i, kind);
             return unsupported(err, f);
         }
+        if (!v->has_empty_dir)
+            continue;
         if (v->empty_dir.medium && *v->empty_dir.medium) {
             f = xasprintf("spec.volumes[%zu].emptyDir.medium", i);
             return unsupported(err, f);

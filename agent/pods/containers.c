@@ -59,7 +59,7 @@ int pods_containers_check(pods_manager *m, const struct kube_object *o, pr_error
                 return pr_err(err, 0, "container \"%s\": volumeMounts[%zu]: no volume \"%s\"",
                               c->name, j, c->volume_mounts[j].name);
     }
-    return 0;
+    return pods_volumes_check(m, o, err);
 }
 
 static int to_int(const char *q, int scale, int64_t *out, pr_error **err)
@@ -164,22 +164,34 @@ static bool run_as_non_root(const struct kube_pod_spec *s, const struct kube_con
            s->security_context.run_as_non_root;
 }
 
-static void volume_mounts(const struct pods_pod_paths *p, const struct kube_container *c,
-                          struct ctr_build *b)
+static int volume_mounts(const struct pods_pod_paths *p, const struct kube_pod_spec *s,
+                         const struct kube_container *c, struct ctr_build *b, pr_error **err)
 {
     static char *const rw[] = {"rbind", "rw", NULL}, *const ro[] = {"rbind", "ro", NULL};
     b->mounts = xcalloc(c->n_volume_mounts + 1, sizeof(*b->mounts));
+    b->cfg.mounts = b->mounts;
     for (size_t i = 0; i < c->n_volume_mounts; i++) {
         const struct kube_volume_mount *vm = &c->volume_mounts[i];
+        char *source;
+        int r = pods_volume_source(p, s, vm, &source, err);
+        if (r < 0)
+            return pr_err_prefix(err, "volumeMounts[%zu]", i);
+        /* configMap and secret volumes are read-only whatever the mount says, as the
+         * kubelet's are. */
+        const struct kube_volume *v = NULL;
+        for (size_t j = 0; j < s->n_volumes; j++)
+            if (streq(s->volumes[j].name, vm->name))
+                v = &s->volumes[j];
+        bool read_only = vm->read_only || (v && (v->has_config_map || v->has_secret));
         b->mounts[i] = (struct pods_mount){
             .destination = vm->mount_path,
             .type = "bind",
-            .source = xasprintf("%s/volumes/%s", p->lib_dir, vm->name),
-            .options = vm->read_only ? ro : rw,
+            .source = source,
+            .options = read_only ? ro : rw,
         };
+        b->cfg.n_mounts = i + 1;
     }
-    b->cfg.mounts = b->mounts;
-    b->cfg.n_mounts = c->n_volume_mounts;
+    return 0;
 }
 
 /* command and args with $(VAR) references to the container's env expanded. */
@@ -230,7 +242,8 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
         r = pr_err(err, 0, "container has runAsNonRoot and image will run as root");
         goto out;
     }
-    volume_mounts(p, c, &b);
+    if ((r = volume_mounts(p, &o->u.pod, c, &b, err)) < 0)
+        goto out;
     b.cfg.namespaces[PODS_NS_NET] = (struct pods_namespace){PODS_NS_JOIN, net};
     b.cfg.namespaces[PODS_NS_IPC] = (struct pods_namespace){PODS_NS_JOIN, ipc};
     b.cfg.namespaces[PODS_NS_UTS] = (struct pods_namespace){PODS_NS_JOIN, uts};
@@ -247,19 +260,9 @@ int pods_containers_make(pods_manager *m, const struct kube_object *o,
 {
     const struct kube_pod_spec *s = &o->u.pod;
     _cleanup_store_ image_store *st = NULL;
-    _cleanup_free_ char *vols = xasprintf("%s/volumes", p->lib_dir);
     int r = store_open(m->images_root, false, &st, err);
-    if (r == 0 && s->n_volumes)
-        r = mkdir_p(vols, 0700, err);
-    for (size_t i = 0; r == 0 && i < s->n_volumes; i++) {
-        _cleanup_free_ char *v = xasprintf("%s/%s", vols, s->volumes[i].name);
-        /* emptyDir: world-writable like the kubelet's, so any runAsUser can use it; its
-         * parents stay root's alone (the container sees the bind mount, not them). */
-        if (mkdir(v, 0777) < 0)
-            r = pr_err(err, errno, "create `%s`", v);
-        else if (chmod(v, 0777) < 0)
-            r = pr_err(err, errno, "chmod `%s`", v);
-    }
+    if (r == 0)
+        r = pods_volumes_make(m, o, p, err);
     for (size_t i = 0; r == 0 && i < s->n_init_containers + s->n_containers; i++)
         r = make_one(m, st, o, container_at(s, i), p, hostname, ip, err);
     return r;

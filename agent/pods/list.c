@@ -29,6 +29,19 @@ void pods_list_clear(struct pods_list *l)
     l->n = 0;
 }
 
+void pods_list_keep(struct pods_list *l, bool (*keep)(const struct pods_entry *, void *),
+                    void *data)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (keep(&l->v[i], data))
+            l->v[n++] = l->v[i];
+        else
+            entry_clear(&l->v[i]);
+    }
+    l->n = n;
+}
+
 static yajl_val load_quiet(const char *path)
 {
     yajl_val v = NULL;
@@ -161,8 +174,8 @@ int pods_list(pods_manager *m, const char *resource, const char *ns, const char 
     return r;
 }
 
-int pods_log_path(pods_manager *m, const char *ns, const char *pod, const char *container,
-                  char **path, pr_error **err)
+int pods_find_container(pods_manager *m, const char *ns, const char *pod, const char *container,
+                        char **uid, char **name, pr_error **err)
 {
     struct pods_list l = {0};
     int r = pods_list(m, "pods", ns, pod, &l, err);
@@ -177,12 +190,12 @@ int pods_log_path(pods_manager *m, const char *ns, const char *pod, const char *
     size_t n = 0;
     for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
         for (size_t i = 0; i < json_array_len(kinds[k]); i++) {
-            const char *name = YAJL_GET_STRING(json_get(json_array_at(kinds[k], i), "name"));
-            if (!name)
+            const char *cname = YAJL_GET_STRING(json_get(json_array_at(kinds[k], i), "name"));
+            if (!cname)
                 continue;
-            if (container ? streq(name, container) : k == 0 && n++ == 0)
-                found = found ? found : name;
-            char *more = xasprintf("%s%s%s", names, *names ? " " : "", name);
+            if (container ? streq(cname, container) : k == 0 && n++ == 0)
+                found = found ? found : cname;
+            char *more = xasprintf("%s%s%s", names, *names ? " " : "", cname);
             free(names);
             names = more;
         }
@@ -191,8 +204,37 @@ int pods_log_path(pods_manager *m, const char *ns, const char *pod, const char *
                    pod, names);
     else if (!found)
         r = pr_err_code(err, ENOENT, "container %s is not valid for pod %s", container, pod);
-    else
-        *path = xasprintf("%s/%s/%s.log", m->log_root, l.v[0].uid, found);
+    else {
+        *uid = xstrdup(l.v[0].uid);
+        *name = xstrdup(found);
+    }
     pods_list_clear(&l);
     return r;
+}
+
+int pods_log_path(pods_manager *m, const char *ns, const char *pod, const char *container,
+                  char **path, pr_error **err)
+{
+    _cleanup_free_ char *uid = NULL, *name = NULL;
+    int r = pods_find_container(m, ns, pod, container, &uid, &name, err);
+    if (r == 0)
+        *path = xasprintf("%s/%s/%s.log", m->log_root, uid, name);
+    return r;
+}
+
+char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool tty,
+                      char *const *command)
+{
+    char **argv = NULL;
+    _cleanup_free_ char *id = pods_container_id(uid, name);
+    strv_extend(&argv, m->runtime);
+    strv_extend(&argv, "--root");
+    strv_consume(&argv, xasprintf("%s/runtime", m->run_root));
+    strv_extend(&argv, "exec");
+    if (tty)
+        strv_extend(&argv, "--tty");
+    strv_extend(&argv, id);
+    for (; command && *command; command++)
+        strv_extend(&argv, *command);
+    return argv;
 }

@@ -43,6 +43,34 @@ int pods_object_key(pods_manager *m, const char *resource, const char *ns, const
 int pods_object_pairs(pods_manager *m, const char *resource, const char *ns, const char *name,
                       char ***pairs, pr_error **err);
 
+/* Every key of a stored ConfigMap (data, binaryData decoded) or Secret (data decoded,
+ * stringData over it) with its bytes, for files of a volume. -ENOENT when there is no object. */
+struct pods_file {
+    char *key, *data;
+    size_t len;
+};
+struct pods_files {
+    struct pods_file *v;
+    size_t n;
+};
+int pods_object_files(pods_manager *m, const char *resource, const char *ns, const char *name,
+                      struct pods_files *out, pr_error **err);
+void pods_files_clear(struct pods_files *f);
+
+struct pods_pod_paths;
+/* ---- volumes.c: configMap, secret, hostPath and emptyDir volumes, subPath ---- */
+/* Refuses, before anything is made, what would fail: a missing object or key that is not
+ * optional, a bad item path or mode, a hostPath whose type does not match. */
+int pods_volumes_check(pods_manager *m, const struct kube_object *o, pr_error **err);
+/* Makes lib_dir/volumes/NAME for emptyDir, configMap and secret volumes (the files written),
+ * and a hostPath's DirectoryOrCreate/FileOrCreate. */
+int pods_volumes_make(pods_manager *m, const struct kube_object *o, const struct pods_pod_paths *p,
+                      pr_error **err);
+/* The host path a volumeMount binds: its volume's directory, or the subPath inside it,
+ * resolved without leaving it (a missing subPath is made as a directory). */
+int pods_volume_source(const struct pods_pod_paths *p, const struct kube_pod_spec *s,
+                       const struct kube_volume_mount *vm, char **out, pr_error **err);
+
 /* ---- sandbox.c: a pod's pinned network, IPC and UTS namespaces ---- */
 /* Pins the namespaces at nsdir/{net,ipc,uts} (nsdir is created); the UTS one gets hostname and
  * the network one a loopback that is up. On failure nothing is left. */

@@ -107,9 +107,8 @@ static int b64_value(char c)
     return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
-/* Secrets' data was checked as base64 when applied; a value with a NUL byte cannot be an
- * environment variable and is refused. */
-static int b64_decode(const char *s, char **out)
+/* Decodes standard base64 into *out (NUL-terminated, *len bytes, which may hold NULs). */
+static int b64_decode_len(const char *s, char **out, size_t *len)
 {
     size_t n = strlen(s);
     char *buf = xmalloc(n / 4 * 3 + 4), *o = buf;
@@ -129,7 +128,20 @@ static int b64_decode(const char *s, char **out)
         }
     }
     *o = '\0';
-    if (memchr(buf, '\0', (size_t)(o - buf))) {
+    *out = buf;
+    *len = (size_t)(o - buf);
+    return 0;
+}
+
+/* Secrets' data was checked as base64 when applied; a value with a NUL byte cannot be an
+ * environment variable and is refused. */
+static int b64_decode(const char *s, char **out)
+{
+    size_t len;
+    char *buf;
+    if (b64_decode_len(s, &buf, &len) < 0)
+        return -EINVAL;
+    if (memchr(buf, '\0', len)) {
         free(buf);
         return -EINVAL;
     }
@@ -190,5 +202,70 @@ int pods_object_pairs(pods_manager *m, const char *resource, const char *ns, con
     add_pairs(resource, obj, "data", pairs);
     if (streq(resource, "secrets"))
         add_pairs(resource, obj, "stringData", pairs);
+    return 0;
+}
+
+void pods_files_clear(struct pods_files *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->v[i].key);
+        free(f->v[i].data);
+    }
+    free(f->v);
+    *f = (struct pods_files){0};
+}
+
+static struct pods_file *files_slot(struct pods_files *f, const char *key)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (streq(f->v[i].key, key)) {
+            free(f->v[i].data);
+            return &f->v[i];
+        }
+    f->v = xrealloc(f->v, (f->n + 1) * sizeof(*f->v));
+    f->v[f->n] = (struct pods_file){.key = xstrdup(key)};
+    return &f->v[f->n++];
+}
+
+/* field's keys into f: base64-decoded when b64, as they are otherwise. */
+static int add_files(yajl_val obj, const char *field, bool b64, struct pods_files *f)
+{
+    yajl_val d = json_get(obj, field);
+    for (size_t i = 0; YAJL_IS_OBJECT(d) && i < d->u.object.len; i++) {
+        yajl_val v = d->u.object.values[i];
+        if (!YAJL_IS_STRING(v))
+            continue;
+        char *buf;
+        size_t len;
+        if (b64) {
+            if (b64_decode_len(v->u.string, &buf, &len) < 0)
+                return -EINVAL;
+        } else {
+            buf = xstrdup(v->u.string);
+            len = strlen(buf);
+        }
+        struct pods_file *slot = files_slot(f, d->u.object.keys[i]);
+        slot->data = buf;
+        slot->len = len;
+    }
+    return 0;
+}
+
+int pods_object_files(pods_manager *m, const char *resource, const char *ns, const char *name,
+                      struct pods_files *out, pr_error **err)
+{
+    _cleanup_json_ yajl_val rec = NULL;
+    int r = pods_object_load(m, resource, ns, name, &rec, err);
+    if (r < 0)
+        return r;
+    yajl_val obj = json_get(rec, "object");
+    bool secret = streq(resource, "secrets");
+    /* A Secret's stringData wins over its data, as the API server merges them. */
+    if ((r = add_files(obj, "data", secret, out)) == 0)
+        r = add_files(obj, secret ? "stringData" : "binaryData", !secret, out);
+    if (r < 0) {
+        pods_files_clear(out);
+        return pr_err(err, 0, "%s \"%s\": a value is not base64", resource, name);
+    }
     return 0;
 }

@@ -167,11 +167,23 @@ struct pods_list {
 int pods_list(pods_manager *m, const char *resource, const char *ns, const char *name,
               struct pods_list *out, pr_error **err);
 void pods_list_clear(struct pods_list *l);
+/* Drops (and frees) the entries keep refuses, in order. */
+void pods_list_keep(struct pods_list *l, bool (*keep)(const struct pods_entry *, void *),
+                    void *data);
 
 /* The log file of a pod's container (the CRI format, written by its shim). container NULL: the
  * pod's only container; with several, an error that names them. */
 int pods_log_path(pods_manager *m, const char *ns, const char *pod, const char *container,
                   char **path, pr_error **err);
+
+/* A pod's container by name (NULL: the pod's only container; with several, an error that names
+ * them): the pod's uid and the container's name. */
+int pods_find_container(pods_manager *m, const char *ns, const char *pod, const char *container,
+                        char **uid, char **name, pr_error **err);
+/* The runtime's exec of command in that container, in the foreground (it relays a terminal
+ * with tty, forwards signals and exits with the command's status). */
+char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool tty,
+                      char *const *command);
 
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);

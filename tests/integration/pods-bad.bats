@@ -76,8 +76,8 @@ refused() {
         exec: {command: ["true"]}' > "$M"
   refused "spec.containers[0].lifecycle: not supported"
   pod_with '    image: busybox
-    volumeMounts: [{name: h, mountPath: /h}]' '  volumes: [{name: h, hostPath: {path: /etc}}]' > "$M"
-  refused "spec.volumes[0].hostPath: not supported"
+    volumeMounts: [{name: h, mountPath: /h}]' '  volumes: [{name: h, persistentVolumeClaim: {claimName: c}}]' > "$M"
+  refused "spec.volumes[0].persistentVolumeClaim: not supported"
 }
 
 @test "bad: a reference to a missing ConfigMap" {

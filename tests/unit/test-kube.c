@@ -64,6 +64,11 @@ static void test_scalars_resolve_as_kubernetes_does(void)
     CHECK_STR(YAJL_GET_STRING(json_get(v, "tagged")), "10");
     CHECK(YAJL_IS_DOUBLE(json_get(v, "big")) && !YAJL_IS_INTEGER(json_get(v, "big")));
     CHECK(YAJL_IS_DOUBLE(json_get(v, "inf")) && isinf(YAJL_GET_DOUBLE(json_get(v, "inf"))));
+    /* The tree is written out as JSON: YAML's number forms get JSON's text. */
+    CHECK_STR(json_get(v, "oct")->u.number.r, "493");
+    CHECK_STR(json_get(v, "hex")->u.number.r, "31");
+    CHECK_STR(json_get(v, "f")->u.number.r, "1.5e3");
+    CHECK_STR(json_get(v, "i")->u.number.r, "42");
     kube_docs_clear(&d);
 }
 
@@ -435,9 +440,54 @@ static void test_configmap_secret_namespace(void)
     free(msg);
 }
 
+/* What kube_yaml_emit writes reads back as the same tree: strings that would resolve as
+ * another type are quoted, keys sorted, empty containers in flow style. */
+static void test_yaml_emit_round_trips(void)
+{
+    const char *json = "{\"z\":\"plain\",\"a\":[\"123\",\"yes\",\"\",\"null\",\"0755\","
+                       "\"2024-01-02T03:04:05Z\",\"a: b\",\"- x\",\"two\\nlines\\n\","
+                       "\"#c\",\"\\u00e9t\\u00e9\"],\"n\":12,\"f\":1.5,\"t\":true,"
+                       "\"nil\":null,\"e\":{},\"l\":[],\"true\":\"k\"}";
+    struct kube_docs in = parse_ok(json), back = {0};
+    CHECK(in.n == 1);
+    char *out = NULL;
+    size_t len = 0;
+    pr_error *err = NULL;
+    CHECK(kube_yaml_emit(in.v[0], &out, &len, &err) == 0);
+    CHECK(out && strncmp(out, "a:\n- \"123\"\n- \"yes\"\n- \"\"\n", 20) == 0);
+    CHECK(out && strstr(out, "\ne: {}\n") && strstr(out, "\nl: []\n"));
+    CHECK(out && strstr(out, "\n\"true\": k\n") && strstr(out, "\nz: plain\n"));
+    back = parse_ok(out ? out : "");
+    CHECK(back.n == 1);
+    yajl_val a = back.n ? json_get(back.v[0], "a") : NULL;
+    const char *want[] = {"123",
+                          "yes",
+                          "",
+                          "null",
+                          "0755",
+                          "2024-01-02T03:04:05Z",
+                          "a: b",
+                          "- x",
+                          "two\nlines\n",
+                          "#c",
+                          "\xc3\xa9t\xc3\xa9"};
+    CHECK(json_array_len(a) == ARRAY_SIZE(want));
+    for (size_t i = 0; i < ARRAY_SIZE(want) && i < json_array_len(a); i++)
+        CHECK_STR(YAJL_GET_STRING(json_array_at(a, i)), want[i]);
+    yajl_val b = back.n ? back.v[0] : NULL;
+    CHECK(YAJL_GET_INTEGER(json_get(b, "n")) == 12 && YAJL_GET_DOUBLE(json_get(b, "f")) == 1.5);
+    CHECK(YAJL_IS_TRUE(json_get(b, "t")) && YAJL_IS_NULL(json_get(b, "nil")));
+    CHECK(YAJL_IS_OBJECT(json_get(b, "e")) && YAJL_IS_ARRAY(json_get(b, "l")));
+    CHECK_STR(YAJL_GET_STRING(json_get(b, "true")), "k");
+    free(out);
+    kube_docs_clear(&in);
+    kube_docs_clear(&back);
+}
+
 int main(void)
 {
     RUN(test_scalars_resolve_as_kubernetes_does);
+    RUN(test_yaml_emit_round_trips);
     RUN(test_documents_json_and_dry_run_output);
     RUN(test_anchors_and_merge_keys);
     RUN(test_refusals_name_the_place);

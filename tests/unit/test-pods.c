@@ -315,8 +315,11 @@ static void test_check_refuses_by_name(void)
         {POD("  hostPID: true\n" CTR), "spec.hostPID"},
         {POD("  hostIPC: true\n" CTR), "spec.hostIPC"},
         {POD("  shareProcessNamespace: true\n" CTR), "spec.shareProcessNamespace"},
-        {POD("  volumes: [{name: v, hostPath: {path: /etc}}]\n" CTR), "spec.volumes[0].hostPath"},
-        {POD("  volumes: [{name: v, configMap: {name: x}}]\n" CTR), "spec.volumes[0].configMap"},
+        {POD("  volumes: [{name: v, persistentVolumeClaim: {claimName: x}}]\n" CTR),
+         "spec.volumes[0].persistentVolumeClaim"},
+        {POD(CTR "    volumeMounts: [{name: v, mountPath: /v, mountPropagation: HostToContainer}]\n"
+                 "  volumes: [{name: v, emptyDir: {}}]\n"),
+         "spec.containers[0].volumeMounts[0].mountPropagation"},
         {POD("  volumes: [{name: v, emptyDir: {medium: Memory}}]\n" CTR),
          "spec.volumes[0].emptyDir.medium"},
         {POD(CTR "    lifecycle: {postStart: {exec: {command: [x]}}}\n"),
@@ -336,11 +339,12 @@ static void test_check_refuses_by_name(void)
         if (!why || !strstr(why, cases[i].field))
             fprintf(stderr, "# case %zu: %s\n", i, why ? why : "accepted");
     }
-    _cleanup_free_ char *ok = check_refusal(
-        POD("  volumes: [{name: v, emptyDir: {}}]\n" CTR
-            "    volumeMounts: [{name: v, mountPath: /v}]\n"
-            "    resources: {limits: {cpu: 500m, memory: 64Mi}}\n"
-            "    env: [{name: A, valueFrom: {configMapKeyRef: {name: c, key: k}}},\n"
+    _cleanup_free_ char *ok = check_refusal(POD(
+        "  volumes: [{name: v, emptyDir: {}}, {name: h, hostPath: {path: /srv}},\n"
+        "            {name: c, configMap: {name: c}}, {name: s, secret: {secretName: s}}]\n" CTR
+        "    volumeMounts: [{name: v, mountPath: /v}, {name: h, mountPath: /h, subPath: x}]\n"
+        "    resources: {limits: {cpu: 500m, memory: 64Mi}}\n"
+        "    env: [{name: A, valueFrom: {configMapKeyRef: {name: c, key: k}}},\n"
         "          {name: B, valueFrom: {fieldRef: {fieldPath: \"metadata.labels['x']\"}}}]\n"));
     CHECK(ok == NULL);
     _cleanup_free_ char *gen = check_refusal("apiVersion: v1\nkind: ConfigMap\n"

@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* podrun describe pod: kubectl's describe layout over the pod as the API server would return
+ * it (podview), so that its spec defaults and status are the ones `get -o yaml` shows. */
+#include "commands.h"
+#include "podview.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <time.h>
+
+#define USAGE "usage: podrun describe pod [NAME] [-n NAMESPACE]"
+
+static const char *str(yajl_val v, const char *key)
+{
+    return YAJL_GET_STRING(json_get(v, key));
+}
+
+/* kubectl's time: "Mon, 02 Jan 2006 15:04:05 -0700", local time. */
+static void human_time(const char *rfc3339, char buf[64])
+{
+    struct tm tm = {0};
+    if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+        snprintf(buf, 64, "%s", rfc3339 ? rfc3339 : "<unknown>");
+        return;
+    }
+    time_t t = timegm(&tm);
+    localtime_r(&t, &tm);
+    strftime(buf, 64, "%a, %d %b %Y %H:%M:%S %z", &tm);
+}
+
+/* "key=value" lines, the first after the label, the others under it. */
+static void print_map(const char *label, int width, yajl_val m)
+{
+    printf("%-*s", width, label);
+    if (!YAJL_IS_OBJECT(m) || !m->u.object.len) {
+        printf("<none>\n");
+        return;
+    }
+    for (size_t i = 0; i < m->u.object.len; i++) {
+        yajl_val v = m->u.object.values[i];
+        printf("%*s%s=%s\n", i ? width : 0, "", m->u.object.keys[i],
+               YAJL_IS_STRING(v) ? v->u.string : "");
+    }
+}
+
+static void print_words(const char *label, yajl_val list)
+{
+    if (!json_array_len(list))
+        return;
+    printf("    %s:\n", label);
+    for (size_t i = 0; i < json_array_len(list); i++)
+        printf("      %s\n", YAJL_GET_STRING(json_array_at(list, i)) ?: "");
+}
+
+static void print_state(const char *label, yajl_val state)
+{
+    char t[64];
+    yajl_val run = json_get(state, "running"), wait = json_get(state, "waiting"),
+             term = json_get(state, "terminated");
+    if (run) {
+        human_time(str(run, "startedAt"), t);
+        printf("    %-16sRunning\n      %-14s%s\n", label, "Started:", t);
+    } else if (wait) {
+        printf("    %-16sWaiting\n", label);
+        if (str(wait, "reason"))
+            printf("      %-14s%s\n", "Reason:", str(wait, "reason"));
+    } else if (term) {
+        yajl_val code = json_get(term, "exitCode");
+        printf("    %-16sTerminated\n", label);
+        if (str(term, "reason"))
+            printf("      %-14s%s\n", "Reason:", str(term, "reason"));
+        printf("      %-14s%lld\n",
+               "Exit Code:", YAJL_IS_INTEGER(code) ? (long long)YAJL_GET_INTEGER(code) : 0LL);
+        human_time(str(term, "startedAt"), t);
+        printf("      %-14s%s\n", "Started:", t);
+        human_time(str(term, "finishedAt"), t);
+        printf("      %-14s%s\n", "Finished:", t);
+    } else if (streq(label, "State:")) {
+        printf("    %-16sWaiting\n", label);
+    }
+}
+
+static char *port_text(yajl_val p)
+{
+    yajl_val v = json_get(p, "port");
+    if (YAJL_IS_INTEGER(v))
+        return xasprintf("%lld", (long long)YAJL_GET_INTEGER(v));
+    return xstrdup(YAJL_GET_STRING(v) ?: "");
+}
+
+/* kubectl's probe line: "exec [cat /tmp/x] delay=0s timeout=1s period=10s #success=1
+ * #failure=3". */
+static void print_probe(const char *label, yajl_val p)
+{
+    if (!p)
+        return;
+    printf("    %-16s", label);
+    yajl_val exec = json_get(p, "exec"), http = json_get(p, "httpGet"),
+             tcp = json_get(p, "tcpSocket");
+    if (exec) {
+        yajl_val cmd = json_get(exec, "command");
+        printf("exec [");
+        for (size_t i = 0; i < json_array_len(cmd); i++)
+            printf("%s%s", i ? " " : "", YAJL_GET_STRING(json_array_at(cmd, i)) ?: "");
+        printf("]");
+    } else if (http) {
+        _cleanup_free_ char *port = port_text(http);
+        const char *scheme = str(http, "scheme");
+        printf("http-get %s://%s:%s%s", scheme && streq(scheme, "HTTPS") ? "https" : "http",
+               str(http, "host") ?: "", port, str(http, "path") ?: "/");
+    } else if (tcp) {
+        _cleanup_free_ char *port = port_text(tcp);
+        printf("tcp-socket %s:%s", str(tcp, "host") ?: "", port);
+    }
+    static const char *const f[] = {"initialDelaySeconds", "timeoutSeconds", "periodSeconds",
+                                    "successThreshold", "failureThreshold"};
+    static const char *const n[] = {"delay=%llds", "timeout=%llds", "period=%llds", "#success=%lld",
+                                    "#failure=%lld"};
+    for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+        yajl_val v = json_get(p, f[i]);
+        printf(" ");
+        printf(n[i], YAJL_IS_INTEGER(v) ? (long long)YAJL_GET_INTEGER(v) : 0LL);
+    }
+    printf("\n");
+}
+
+static void print_resources(const char *label, yajl_val m)
+{
+    if (!YAJL_IS_OBJECT(m) || !m->u.object.len)
+        return;
+    printf("    %s:\n", label);
+    for (size_t i = 0; i < m->u.object.len; i++) {
+        yajl_val v = m->u.object.values[i];
+        _cleanup_free_ char *k = xasprintf("%s:", m->u.object.keys[i]);
+        printf("      %-9s%s\n", k,
+               YAJL_IS_STRING(v)   ? v->u.string
+               : YAJL_IS_NUMBER(v) ? v->u.number.r
+                                   : "");
+    }
+}
+
+static void print_env(yajl_val c)
+{
+    yajl_val env = json_get(c, "env"), from = json_get(c, "envFrom");
+    if (json_array_len(from)) {
+        printf("    Environment Variables from:\n");
+        for (size_t i = 0; i < json_array_len(from); i++) {
+            yajl_val f = json_array_at(from, i);
+            yajl_val cm = json_get(f, "configMapRef"), sec = json_get(f, "secretRef");
+            yajl_val ref = cm ? cm : sec, opt = json_get(ref, "optional");
+            printf("      %s  %s  Optional: %s\n", str(ref, "name") ?: "",
+                   cm ? "ConfigMap" : "Secret", opt && YAJL_IS_TRUE(opt) ? "true" : "false");
+        }
+    }
+    if (!json_array_len(env)) {
+        printf("    %-16s<none>\n", "Environment:");
+        return;
+    }
+    printf("    Environment:\n");
+    for (size_t i = 0; i < json_array_len(env); i++) {
+        yajl_val e = json_array_at(env, i), vf = json_get(e, "valueFrom");
+        printf("      %s:  ", str(e, "name") ?: "");
+        yajl_val cm = json_get(vf, "configMapKeyRef"), sec = json_get(vf, "secretKeyRef"),
+                 field = json_get(vf, "fieldRef"), res = json_get(vf, "resourceFieldRef");
+        if (cm || sec) {
+            yajl_val ref = cm ? cm : sec, opt = json_get(ref, "optional");
+            printf("<set to the key '%s' %s '%s'>  Optional: %s\n", str(ref, "key") ?: "",
+                   cm ? "of config map" : "in secret", str(ref, "name") ?: "",
+                   opt && YAJL_IS_TRUE(opt) ? "true" : "false");
+        } else if (field) {
+            printf("(%s:%s)\n", str(field, "apiVersion") ?: "v1", str(field, "fieldPath") ?: "");
+        } else if (res) {
+            printf("%s\n", str(res, "resource") ?: "");
+        } else {
+            printf("%s\n", str(e, "value") ?: "");
+        }
+    }
+}
+
+static void print_mounts(yajl_val c)
+{
+    yajl_val mounts = json_get(c, "volumeMounts");
+    if (!json_array_len(mounts)) {
+        printf("    %-16s<none>\n", "Mounts:");
+        return;
+    }
+    printf("    Mounts:\n");
+    for (size_t i = 0; i < json_array_len(mounts); i++) {
+        yajl_val m = json_array_at(mounts, i), ro = json_get(m, "readOnly");
+        const char *sub = str(m, "subPath");
+        printf("      %s from %s (%s", str(m, "mountPath") ?: "", str(m, "name") ?: "",
+               ro && YAJL_IS_TRUE(ro) ? "ro" : "rw");
+        if (sub && *sub)
+            printf(",path=\"%s\"", sub);
+        printf(")\n");
+    }
+}
+
+static yajl_val status_of(yajl_val list, const char *name)
+{
+    for (size_t i = 0; name && i < json_array_len(list); i++)
+        if (streq(str(json_array_at(list, i), "name") ?: "", name))
+            return json_array_at(list, i);
+    return NULL;
+}
+
+static void print_containers(const char *title, yajl_val list, yajl_val statuses)
+{
+    if (!json_array_len(list))
+        return;
+    printf("%s:\n", title);
+    for (size_t i = 0; i < json_array_len(list); i++) {
+        yajl_val c = json_array_at(list, i);
+        yajl_val s = status_of(statuses, str(c, "name"));
+        yajl_val ports = json_get(c, "ports"), ready = json_get(s, "ready"),
+                 rc = json_get(s, "restartCount");
+        printf("  %s:\n", str(c, "name") ?: "");
+        if (str(s, "containerID"))
+            printf("    %-16s%s\n", "Container ID:", str(s, "containerID"));
+        printf("    %-16s%s\n", "Image:", str(c, "image") ?: "");
+        printf("    %-16s%s\n", "Image ID:", str(s, "imageID") ?: "");
+        if (!json_array_len(ports)) {
+            printf("    %-16s<none>\n    %-16s<none>\n", "Port:", "Host Port:");
+        } else {
+            yajl_val p = json_array_at(ports, 0), hp = json_get(p, "hostPort");
+            const char *proto = str(p, "protocol") ?: "TCP";
+            yajl_val cp = json_get(p, "containerPort");
+            printf("    %-16s%lld/%s\n",
+                   "Port:", YAJL_IS_INTEGER(cp) ? (long long)YAJL_GET_INTEGER(cp) : 0LL, proto);
+            printf("    %-16s%lld/%s\n",
+                   "Host Port:", YAJL_IS_INTEGER(hp) ? (long long)YAJL_GET_INTEGER(hp) : 0LL,
+                   proto);
+        }
+        print_words("Command", json_get(c, "command"));
+        print_words("Args", json_get(c, "args"));
+        print_state("State:", json_get(s, "state"));
+        print_state("Last State:", json_get(s, "lastState"));
+        printf("    %-16s%s\n", "Ready:", ready && YAJL_IS_TRUE(ready) ? "True" : "False");
+        printf("    %-16s%lld\n",
+               "Restart Count:", YAJL_IS_INTEGER(rc) ? (long long)YAJL_GET_INTEGER(rc) : 0LL);
+        print_resources("Limits", json_get(json_get(c, "resources"), "limits"));
+        print_resources("Requests", json_get(json_get(c, "resources"), "requests"));
+        print_probe("Liveness:", json_get(c, "livenessProbe"));
+        print_probe("Readiness:", json_get(c, "readinessProbe"));
+        print_probe("Startup:", json_get(c, "startupProbe"));
+        print_env(c);
+        print_mounts(c);
+    }
+}
+
+static void print_volumes(yajl_val vols)
+{
+    if (!json_array_len(vols)) {
+        printf("%-18s<none>\n", "Volumes:");
+        return;
+    }
+    printf("Volumes:\n");
+    for (size_t i = 0; i < json_array_len(vols); i++) {
+        yajl_val v = json_array_at(vols, i);
+        yajl_val ed = json_get(v, "emptyDir"), cm = json_get(v, "configMap"),
+                 sec = json_get(v, "secret"), hp = json_get(v, "hostPath"),
+                 pvc = json_get(v, "persistentVolumeClaim");
+        printf("  %s:\n", str(v, "name") ?: "");
+        if (ed) {
+            printf("    %-12s%s\n",
+                   "Type:", "EmptyDir (a temporary directory that shares a pod's lifetime)");
+            printf("    %-12s%s\n", "Medium:", str(ed, "medium") ?: "");
+            printf("    %-12s%s\n", "SizeLimit:", str(ed, "sizeLimit") ?: "<unset>");
+        } else if (cm || sec) {
+            yajl_val opt = json_get(cm ? cm : sec, "optional");
+            printf("    %-12s%s\n", "Type:",
+                   cm ? "ConfigMap (a volume populated by a ConfigMap)"
+                      : "Secret (a volume populated by a Secret)");
+            printf("    %-12s%s\n", cm ? "Name:" : "SecretName:",
+                   str(cm ? cm : sec, cm ? "name" : "secretName") ?: "");
+            printf("    %-12s%s\n", "Optional:", opt && YAJL_IS_TRUE(opt) ? "true" : "false");
+        } else if (hp) {
+            printf("    %-15s%s\n", "Type:", "HostPath (bare host directory volume)");
+            printf("    %-15s%s\n", "Path:", str(hp, "path") ?: "");
+            printf("    %-15s%s\n", "HostPathType:", str(hp, "type") ?: "");
+        } else if (pvc) {
+            printf("    %-12s%s\n", "Type:",
+                   "PersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same "
+                   "namespace)");
+            printf("    %-12s%s\n", "ClaimName:", str(pvc, "claimName") ?: "");
+        }
+    }
+}
+
+/* Equal quantities ("1" and "1000m"), compared in thousandths. */
+static bool same_quantity(yajl_val a, yajl_val b)
+{
+    const char *ta = YAJL_IS_STRING(a) ? a->u.string : YAJL_IS_NUMBER(a) ? a->u.number.r : NULL;
+    const char *tb = YAJL_IS_STRING(b) ? b->u.string : YAJL_IS_NUMBER(b) ? b->u.number.r : NULL;
+    struct kube_quantity qa, qb;
+    int64_t va, vb;
+    _cleanup_error_ pr_error *e = NULL;
+    if (!ta || !tb || kube_quantity_parse(ta, &qa, &e) < 0 || kube_quantity_parse(tb, &qb, &e) < 0)
+        return false;
+    if (kube_quantity_scaled(&qa, 3, &va) < 0 || kube_quantity_scaled(&qb, 3, &vb) < 0)
+        return ta && tb && streq(ta, tb);
+    return va == vb;
+}
+
+/* The QoS class the kubelet gives: Guaranteed when every container's cpu and memory requests
+ * equal their limits, BestEffort when none asks for anything, else Burstable. */
+static const char *qos_class(yajl_val spec)
+{
+    bool any = false, guaranteed = true;
+    yajl_val lists[] = {json_get(spec, "initContainers"), json_get(spec, "containers")};
+    for (size_t k = 0; k < ARRAY_SIZE(lists); k++)
+        for (size_t i = 0; i < json_array_len(lists[k]); i++) {
+            yajl_val res = json_get(json_array_at(lists[k], i), "resources");
+            yajl_val lim = json_get(res, "limits"), req = json_get(res, "requests");
+            static const char *const rs[] = {"cpu", "memory"};
+            for (size_t j = 0; j < ARRAY_SIZE(rs); j++) {
+                yajl_val l = json_get(lim, rs[j]), q = json_get(req, rs[j]);
+                any = any || l || q;
+                if (!l || (q && !same_quantity(l, q)))
+                    guaranteed = false;
+            }
+        }
+    return !any ? "BestEffort" : guaranteed ? "Guaranteed" : "Burstable";
+}
+
+static void describe_pod(yajl_val o)
+{
+    yajl_val md = json_get(o, "metadata"), spec = json_get(o, "spec"), st = json_get(o, "status");
+    char t[64];
+    const char *host = str(st, "hostIP");
+    _cleanup_free_ char *node =
+        xasprintf("%s%s%s", str(spec, "nodeName") ?: "<none>", host ? "/" : "", host ?: "");
+    yajl_val prio = json_get(spec, "priority");
+    printf("%-18s%s\n", "Name:", str(md, "name") ?: "");
+    printf("%-18s%s\n", "Namespace:", str(md, "namespace") ?: "");
+    printf("%-18s%lld\n",
+           "Priority:", YAJL_IS_INTEGER(prio) ? (long long)YAJL_GET_INTEGER(prio) : 0LL);
+    printf("%-18s%s\n", "Node:", node);
+    human_time(str(st, "startTime"), t);
+    printf("%-18s%s\n", "Start Time:", t);
+    print_map("Labels:", 18, json_get(md, "labels"));
+    print_map("Annotations:", 18, json_get(md, "annotations"));
+    printf("%-18s%s\n", "Status:", str(st, "phase") ?: "Unknown");
+    printf("%-18s%s\n", "IP:", str(st, "podIP") ?: "");
+    yajl_val ips = json_get(st, "podIPs");
+    if (json_array_len(ips)) {
+        printf("IPs:\n");
+        for (size_t i = 0; i < json_array_len(ips); i++)
+            printf("  IP:  %s\n", str(json_array_at(ips, i), "ip") ?: "");
+    } else {
+        printf("%-18s<none>\n", "IPs:");
+    }
+    print_containers("Init Containers", json_get(spec, "initContainers"),
+                     json_get(st, "initContainerStatuses"));
+    print_containers("Containers", json_get(spec, "containers"), json_get(st, "containerStatuses"));
+    yajl_val conds = json_get(st, "conditions");
+    printf("Conditions:\n  %-18s%s\n", "Type", "Status");
+    for (size_t i = 0; i < json_array_len(conds); i++) {
+        yajl_val c = json_array_at(conds, i);
+        printf("  %-18s%s \n", str(c, "type") ?: "", str(c, "status") ?: "");
+    }
+    print_volumes(json_get(spec, "volumes"));
+    printf("%-29s%s\n", "QoS Class:", qos_class(spec));
+    print_map("Node-Selectors:", 29, json_get(spec, "nodeSelector"));
+    printf("%-29s%s\n", "Tolerations:", "<none>");
+    /* podrun keeps no event history yet (the shim's events are a live stream). */
+    printf("%-29s%s\n", "Events:", "<none>");
+}
+
+int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    static const struct option opts[] = {
+        {"namespace", required_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *ns = "default";
+    int c;
+    while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
+        if (c == 'n')
+            ns = optarg;
+        else
+            return pr_err(err, 0, USAGE);
+    }
+    if (argc - optind < 1 || argc - optind > 2)
+        return pr_err(err, 0, USAGE);
+    const char *resource = pods_resource_name(argv[optind]);
+    if (!resource)
+        return pr_err(err, 0, "the server doesn't have a resource type \"%s\"", argv[optind]);
+    if (!streq(resource, "pods"))
+        return pr_err(err, 0, "describe %s: podrun describes pods only", resource);
+    const char *name = argv[optind + 1];
+    struct pods_manager *m = NULL;
+    int r = open_manager(g, false, &m, err);
+    if (r < 0)
+        return r;
+    struct pods_list l = {0};
+    r = pods_list(m, resource, ns, name, &l, err);
+    pods_manager_close(m);
+    if (r == 0 && !l.n)
+        fprintf(stderr, "No resources found in %s namespace.\n", ns);
+    for (size_t i = 0; r == 0 && i < l.n; i++) {
+        _cleanup_json_ yajl_val o = NULL;
+        if ((r = podview_tree(resource, &l.v[i], &o, err)) < 0)
+            break;
+        if (i)
+            printf("\n\n");
+        describe_pod(o);
+    }
+    pods_list_clear(&l);
+    return r;
+}

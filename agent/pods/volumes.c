@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A pod's volumes as the kubelet makes them: emptyDir, configMap and secret directories under
+ * the pod's lib dir (the files written from the stored objects, then bound read-only), hostPath
+ * checked by type, and subPath resolved without leaving its volume. */
+#include "fs.h"
+#include "manager.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#define DEFAULT_FILE_MODE 0644
+
+static const struct kube_volume *find_volume(const struct kube_pod_spec *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_volumes; i++)
+        if (streq(s->volumes[i].name, name))
+            return &s->volumes[i];
+    return NULL;
+}
+
+static bool no_backsteps(const char *path)
+{
+    for (const char *c = path; c;) {
+        const char *slash = strchr(c, '/');
+        size_t n = slash ? (size_t)(slash - c) : strlen(c);
+        if (n == 2 && c[0] == '.' && c[1] == '.')
+            return false;
+        c = slash ? slash + 1 : NULL;
+    }
+    return true;
+}
+
+/* Kubernetes' rule for item paths and subPaths: relative, no ".." component. */
+static bool descending_path(const char *path)
+{
+    return *path && *path != '/' && no_backsteps(path);
+}
+
+static bool valid_mode(int32_t mode)
+{
+    return mode >= 0 && mode <= 0777;
+}
+
+/* configMap or secret: its source fields, and the resource its object is stored under. */
+static const typeof(((struct kube_volume *)0)->config_map) *
+object_source(const struct kube_volume *v, const char **resource, const char **kind)
+{
+    *resource = v->has_config_map ? "configmaps" : "secrets";
+    *kind = v->has_config_map ? "configmap" : "secret";
+    return v->has_config_map ? &v->config_map : &v->secret;
+}
+
+static const struct pods_file *file_for(const struct pods_files *f, const char *key)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (streq(f->v[i].key, key))
+            return &f->v[i];
+    return NULL;
+}
+
+/* The files a configMap/secret volume holds: each (path, file, mode) through fn. Checks all
+ * that apply refuses; with fn NULL it only checks. */
+typedef int (*file_fn)(int dirfd, const char *path, const struct pods_file *f, mode_t mode,
+                       pr_error **err);
+
+static int object_files(pods_manager *m, const char *ns, const struct kube_volume *v, int dirfd,
+                        file_fn fn, pr_error **err)
+{
+    const char *resource, *kind;
+    const typeof(v->config_map) *src = object_source(v, &resource, &kind);
+    _cleanup_(pods_files_clear) struct pods_files files = {0};
+    _cleanup_error_ pr_error *e = NULL;
+    int r;
+    if (src->has_default_mode && !valid_mode(src->default_mode))
+        return pr_err(err, 0, "defaultMode %d: not between 0 and 0777", src->default_mode);
+    mode_t dmode = src->has_default_mode ? (mode_t)src->default_mode : DEFAULT_FILE_MODE;
+    if (!src->name || !*src->name)
+        return pr_err(err, 0, "%s: a name is required", kind);
+    r = pods_object_files(m, resource, ns, src->name, &files, &e);
+    if (r == -ENOENT)
+        return src->optional ? 0 : pr_err_code(err, ENOENT, "%s \"%s\" not found", kind, src->name);
+    if (r < 0) {
+        *err = steal_pointer(&e);
+        return r;
+    }
+    if (src->n_items == 0) {
+        for (size_t i = 0; i < files.n; i++) {
+            const char *k = files.v[i].key;
+            if (!*k || strchr(k, '/') || streq(k, ".") || streq(k, ".."))
+                return pr_err(err, 0, "%s \"%s\": key \"%s\" cannot be a file name", kind,
+                              src->name, k);
+            if (fn && (r = fn(dirfd, k, &files.v[i], dmode, err)) < 0)
+                return r;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < src->n_items; i++) {
+        const struct kube_key_to_path *it = &src->items[i];
+        const struct pods_file *f = file_for(&files, it->key ? it->key : "");
+        if (!it->path || !descending_path(it->path))
+            return pr_err(err, 0, "items[%zu].path \"%s\": must be relative, without \"..\"", i,
+                          it->path ? it->path : "");
+        if (it->has_mode && !valid_mode(it->mode))
+            return pr_err(err, 0, "items[%zu].mode %d: not between 0 and 0777", i, it->mode);
+        if (!f) {
+            if (src->optional)
+                continue;
+            return pr_err_code(err, ENOENT, "%s \"%s\": no key \"%s\"", kind, src->name,
+                               it->key ? it->key : "");
+        }
+        if (fn && (r = fn(dirfd, it->path, f, it->has_mode ? (mode_t)it->mode : dmode, err)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int check_type(const char *path, const char *type, const struct stat *st, pr_error **err)
+{
+    static const struct {
+        const char *type;
+        mode_t fmt;
+        const char *what;
+    } types[] = {
+        {"Directory", S_IFDIR, "a directory"},
+        {"DirectoryOrCreate", S_IFDIR, "a directory"},
+        {"File", S_IFREG, "a file"},
+        {"FileOrCreate", S_IFREG, "a file"},
+        {"Socket", S_IFSOCK, "a socket"},
+        {"CharDevice", S_IFCHR, "a character device"},
+        {"BlockDevice", S_IFBLK, "a block device"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+        if (streq(type, types[i].type)) {
+            if (!st)
+                return pr_err_code(err, ENOENT, "hostPath type check failed: %s does not exist",
+                                   path);
+            if ((st->st_mode & S_IFMT) != types[i].fmt)
+                return pr_err(err, 0, "hostPath type check failed: %s is not %s", path,
+                              types[i].what);
+            return 0;
+        }
+    return pr_err(err, 0, "hostPath.type \"%s\": not a HostPathType", type);
+}
+
+/* The kubelet follows symlinks when it checks a hostPath's type; so does this. make: create
+ * what an ...OrCreate type lacks. */
+static int host_path(const struct kube_volume *v, bool make, pr_error **err)
+{
+    const char *path = v->host_path.path, *type = v->host_path.type ? v->host_path.type : "";
+    struct stat st;
+    if (!path || *path != '/' || !no_backsteps(path))
+        return pr_err(err, 0, "hostPath.path \"%s\": must be absolute, without \"..\"",
+                      path ? path : "");
+    if (!*type)
+        return 0;
+    if (stat(path, &st) == 0)
+        return check_type(path, type, &st, err);
+    if (errno != ENOENT)
+        return pr_err(err, errno, "hostPath `%s`", path);
+    if (streq(type, "DirectoryOrCreate")) {
+        if (!make)
+            return 0;
+        return mkdir_p(path, 0755, err);
+    }
+    if (streq(type, "FileOrCreate")) {
+        /* As the kubelet: the file, not its parent directory. */
+        if (!make) {
+            _cleanup_free_ char *parent = xstrdup(path);
+            *strrchr(parent, '/') = '\0';
+            struct stat pst;
+            if (*parent && (stat(parent, &pst) < 0 || !S_ISDIR(pst.st_mode)))
+                return pr_err_code(err, ENOENT,
+                                   "hostPath: %s: its directory does not exist (FileOrCreate "
+                                   "makes the file only)",
+                                   path);
+            return 0;
+        }
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return pr_err(err, errno, "hostPath: create `%s`", path);
+        close(fd);
+        return 0;
+    }
+    return check_type(path, type, NULL, err);
+}
+
+static int volume_error(pr_error **err, size_t i, const struct kube_volume *v)
+{
+    return pr_err_prefix(err, "spec.volumes[%zu] \"%s\"", i, v->name);
+}
+
+int pods_volumes_check(pods_manager *m, const struct kube_object *o, pr_error **err)
+{
+    const struct kube_pod_spec *s = &o->u.pod;
+    const char *ns = o->meta.namespace_ ? o->meta.namespace_ : "default";
+    for (size_t i = 0; i < s->n_volumes; i++) {
+        const struct kube_volume *v = &s->volumes[i];
+        int r = 0;
+        if (v->has_config_map || v->has_secret)
+            r = object_files(m, ns, v, -1, NULL, err);
+        else if (v->has_host_path)
+            r = host_path(v, false, err);
+        if (r < 0)
+            return volume_error(err, i, v);
+    }
+    return 0;
+}
+
+static int write_one(int dirfd, const char *path, const struct pods_file *f, mode_t mode,
+                     pr_error **err)
+{
+    _cleanup_free_ char *parent = xstrdup(path);
+    char *slash = strrchr(parent, '/');
+    _cleanup_close_ int pfd = -1;
+    int at = dirfd;
+    const char *base = path;
+    if (slash) {
+        *slash = '\0';
+        base = slash + 1;
+        if ((pfd = mkdir_in_root(dirfd, parent, 0755, false, err)) < 0)
+            return pfd;
+        /* mkdir_in_root gives O_PATH; a real directory fd to create in. */
+        int d = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (d < 0)
+            return pr_err(err, errno, "open `%s`", parent);
+        close(pfd);
+        pfd = at = d;
+    }
+    _cleanup_close_ int fd =
+        openat(at, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return pr_err(err, errno, "create `%s`", path);
+    for (size_t off = 0; off < f->len;) {
+        ssize_t n = write(fd, f->data + off, f->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return pr_err(err, n < 0 ? errno : EIO, "write `%s`", path);
+        off += (size_t)n;
+    }
+    if (fchmod(fd, mode) < 0)
+        return pr_err(err, errno, "chmod `%s`", path);
+    return 0;
+}
+
+static int make_dir(const char *path, mode_t mode, int *fd, pr_error **err)
+{
+    if (mkdir(path, mode) < 0)
+        return pr_err(err, errno, "create `%s`", path);
+    if (chmod(path, mode) < 0)
+        return pr_err(err, errno, "chmod `%s`", path);
+    if (fd && (*fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return pr_err(err, errno, "open `%s`", path);
+    return 0;
+}
+
+int pods_volumes_make(pods_manager *m, const struct kube_object *o, const struct pods_pod_paths *p,
+                      pr_error **err)
+{
+    const struct kube_pod_spec *s = &o->u.pod;
+    const char *ns = o->meta.namespace_ ? o->meta.namespace_ : "default";
+    _cleanup_free_ char *vols = xasprintf("%s/volumes", p->lib_dir);
+    int r = 0;
+    if (s->n_volumes && (r = mkdir_p(vols, 0700, err)) < 0)
+        return r;
+    for (size_t i = 0; r == 0 && i < s->n_volumes; i++) {
+        const struct kube_volume *v = &s->volumes[i];
+        _cleanup_free_ char *dir = xasprintf("%s/%s", vols, v->name);
+        _cleanup_close_ int fd = -1;
+        if (v->has_empty_dir)
+            /* World-writable like the kubelet's, so any runAsUser can use it; its parents stay
+             * root's alone (the container sees the bind mount, not them). */
+            r = make_dir(dir, 0777, NULL, err);
+        else if (v->has_config_map || v->has_secret) {
+            if ((r = make_dir(dir, 0755, &fd, err)) == 0)
+                r = object_files(m, ns, v, fd, write_one, err);
+        } else if (v->has_host_path)
+            r = host_path(v, true, err);
+        if (r < 0)
+            return volume_error(err, i, v);
+    }
+    return 0;
+}
+
+static char *fd_target(int fd)
+{
+    _cleanup_free_ char *link = xasprintf("/proc/self/fd/%d", fd);
+    char buf[PATH_MAX];
+    ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+    if (n < 0)
+        return NULL;
+    buf[n] = '\0';
+    return xstrdup(buf);
+}
+
+/* subPath inside base: RESOLVE_BENEATH makes the kernel refuse any step (a symlink, absolute
+ * or relative) that would leave base. */
+static int sub_path(const char *base, const char *sub, char **out, pr_error **err)
+{
+    const unsigned long long how = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    if (!descending_path(sub))
+        return pr_err(err, 0, "subPath \"%s\": must be relative, without \"..\"", sub);
+    _cleanup_close_ int basefd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (basefd < 0)
+        return pr_err(err, errno, "open `%s`", base);
+    _cleanup_close_ int fd = sys_openat2(basefd, sub, O_PATH | O_CLOEXEC, 0, how);
+    if (fd < 0 && errno == ENOENT) {
+        int made = mkdir_in_root(basefd, sub, 0755, false, err);
+        if (made < 0)
+            return made;
+        close(made);
+        fd = sys_openat2(basefd, sub, O_PATH | O_CLOEXEC, 0, how);
+    }
+    if (fd < 0 && (errno == EXDEV || errno == ELOOP))
+        return pr_err(err, errno, "subPath \"%s\": leaves its volume (through a symlink)", sub);
+    if (fd < 0)
+        return pr_err(err, errno, "subPath \"%s\" in `%s`", sub, base);
+    if (!(*out = fd_target(fd)))
+        return pr_err(err, errno, "subPath \"%s\": its path", sub);
+    return 0;
+}
+
+int pods_volume_source(const struct pods_pod_paths *p, const struct kube_pod_spec *s,
+                       const struct kube_volume_mount *vm, char **out, pr_error **err)
+{
+    const struct kube_volume *v = find_volume(s, vm->name);
+    if (!v)
+        return pr_err(err, 0, "volumeMount \"%s\": no such volume", vm->name);
+    _cleanup_free_ char *base = v->has_host_path ? xstrdup(v->host_path.path)
+                                                 : xasprintf("%s/volumes/%s", p->lib_dir, v->name);
+    if (!vm->sub_path || !*vm->sub_path) {
+        *out = steal_pointer(&base);
+        return 0;
+    }
+    return sub_path(base, vm->sub_path, out, err);
+}
