@@ -141,7 +141,7 @@ static int decode_field(const struct kube_field *f, yajl_val v, void *obj, const
     case KF_IGNORED:
         return 0;
     case KF_UNSUPPORTED:
-        return pr_err(err, EOPNOTSUPP, "%s: not supported by podrun", path);
+        return pr_err_code(err, EOPNOTSUPP, "%s: not supported by podrun", path);
     }
     return -EINVAL;
 }

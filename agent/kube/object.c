@@ -184,8 +184,8 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
     while (i < ARRAY_SIZE(kinds) && !streq(kinds[i].kind, o->kind_name))
         i++;
     if (i == ARRAY_SIZE(kinds))
-        return pr_err(err, EOPNOTSUPP, "%s: kind \"%s\" is not supported by podrun", where,
-                      o->kind_name);
+        return pr_err_code(err, EOPNOTSUPP, "%s: kind \"%s\" is not supported by podrun", where,
+                           o->kind_name);
     if (!streq(o->api_version, kinds[i].api_version))
         return pr_err(err, 0, "%s: no kind \"%s\" in version \"%s\" (it is in \"%s\")", where,
                       o->kind_name, o->api_version, kinds[i].api_version);
