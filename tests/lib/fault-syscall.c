@@ -56,10 +56,10 @@ static const struct {
     const char *name;
     int value;
 } errnos[] = {
-    {"EIO", EIO},         {"ENOSPC", ENOSPC}, {"ENOMEM", ENOMEM}, {"EMFILE", EMFILE},
-    {"ENFILE", ENFILE},   {"EPERM", EPERM},   {"EACCES", EACCES}, {"ENOENT", ENOENT},
-    {"EAGAIN", EAGAIN},   {"EINTR", EINTR},   {"EBUSY", EBUSY},   {"EEXIST", EEXIST},
-    {"ENOSYS", ENOSYS},   {"EDQUOT", EDQUOT}, {"EROFS", EROFS},   {"EINVAL", EINVAL},
+    {"EIO", EIO},       {"ENOSPC", ENOSPC}, {"ENOMEM", ENOMEM}, {"EMFILE", EMFILE},
+    {"ENFILE", ENFILE}, {"EPERM", EPERM},   {"EACCES", EACCES}, {"ENOENT", ENOENT},
+    {"EAGAIN", EAGAIN}, {"EINTR", EINTR},   {"EBUSY", EBUSY},   {"EEXIST", EEXIST},
+    {"ENOSYS", ENOSYS}, {"EDQUOT", EDQUOT}, {"EROFS", EROFS},   {"EINVAL", EINVAL},
 };
 
 static int parse_action(const char *s, struct fault *f)
@@ -113,8 +113,8 @@ static int send_fd(int sock, int fd)
         char buf[CMSG_SPACE(sizeof(int))];
     } u;
     memset(&u, 0, sizeof(u));
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                         .msg_controllen = sizeof(u.buf)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
@@ -131,8 +131,8 @@ static int recv_fd(int sock)
         struct cmsghdr h;
         char buf[CMSG_SPACE(sizeof(int))];
     } u;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                         .msg_controllen = sizeof(u.buf)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
     ssize_t n;
     do
         n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
