@@ -23,7 +23,15 @@ teardown() {
   local p
   for p in $(tagged_pids); do kill -9 "$p" 2>/dev/null || true; done
   standard_teardown
-  local d
+  # A create killed before state.json leaves its init where delete --force cannot see it.
+  local d i
+  for d in $(cg_dirs); do
+    for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  done
+  for ((i = 0; i < 50; i++)); do
+    [[ "$(leftovers)" == *process* ]] || break
+    sleep 0.1
+  done
   for d in $(cg_dirs); do
     [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
