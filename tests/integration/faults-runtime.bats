@@ -125,7 +125,7 @@ sweep() {
       [ "$status" -eq 0 ] || problems+="$group#$n $act: list exited $status: $output"$'\n'
       # delete --force repairs: it removes what is there or says there is nothing.
       run rt delete --force "$ID"
-      if [ "$status" -ne 0 ] && ! [[ "$output" == *"does not exist"* ]]; then
+      if [ "$status" -ne 0 ] && [[ "$output" != *"does not exist"* ]]; then
         problems+="$group#$n $act: delete --force exited $status: $output"$'\n'
       fi
       left=$(leftovers)
