@@ -309,22 +309,31 @@ static int read_owner(int dirfd, const char *ipname, char **id, char **ifname)
     return 0;
 }
 
+/* The owner goes into a temporary file first and the file is linked to the address's name
+ * after: an ADD killed half-way leaves no empty allocation that no DEL could match to its
+ * owner, which would hold the address for good. The store lock is held, so one name for the
+ * temporary file does; a leftover one goes at the next allocation or DEL. */
+#define ALLOCATION_TMP ".allocation.tmp"
+
 static int create_allocation(int dirfd, const cni_ip *ip, const char *id, const char *ifname)
 {
+    static const char tmp[] = ALLOCATION_TMP;
     char name[CNI_IP_STRLEN];
     cni_ip_fmt(ip, name);
     _cleanup_close_ int fd =
-        openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0)
         return -errno;
     _cleanup_free_ char *content = xasprintf("%s\r\n%s", id, ifname);
     size_t len = strlen(content);
-    if (write(fd, content, len) != (ssize_t)len) {
-        int e = errno ? errno : EIO;
-        unlinkat(dirfd, name, 0);
-        return -e;
-    }
-    return 0;
+    int r = 0;
+    errno = 0;
+    if (write(fd, content, len) != (ssize_t)len)
+        r = -(errno ? errno : EIO);
+    else if (linkat(dirfd, tmp, dirfd, name, 0) < 0)
+        r = -errno;
+    unlinkat(dirfd, tmp, 0);
+    return r;
 }
 
 static bool ip_in_range(const ipam_range *r, const cni_ip *ip)
@@ -680,6 +689,8 @@ int ipam_del(const ipam_conf *c, const char *id, const char *ifname, pr_error **
     if (r < 0)
         return r;
     release_attachment(c, s.dirfd, id, ifname);
+    /* Only an ADD that died holding the lock leaves one; it names no address. */
+    unlinkat(s.dirfd, ALLOCATION_TMP, 0);
     return 0;
 }
 
