@@ -10,7 +10,8 @@ BUILD_PKGS=(build-essential autoconf automake libtool pkg-config clang
   libarchive-dev libcurl4-openssl-dev libmnl-dev libnftnl-dev libyaml-dev libzstd-dev)
 TEST_PKGS=(bats jq busybox-static iproute2 time util-linux procps psmisc
   runc crun podman conmon hyperfine
-  skopeo umoci docker-registry containernetworking-plugins nftables zstd python3 bc
+  skopeo umoci docker-registry containernetworking-plugins nftables zstd python3 python3-yaml bc
+  strace
   qemu-system-x86 kmod cpio xz-utils)
 
 missing=()
