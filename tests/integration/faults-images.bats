@@ -10,6 +10,10 @@ load helpers
 load ../lib/images-helpers
 
 FAULT=$PODRUN_BUILD/tests/lib/fault-syscall
+# In an ASan build, LeakSanitizer starts its checker with clone after main returns, where an
+# injected fault would fail a command that had finished: the faulted commands run without leak
+# checking (ASan's other checks stay on; the rest of the suite checks leaks).
+NO_LSAN="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 ERRNOS=(EIO ENOSPC ENOMEM EMFILE)
 
 setup() {
@@ -18,14 +22,10 @@ setup() {
 
 load_under() {
   status=0
-  timeout 60 "$FAULT" -r "$BATS_TEST_TMPDIR/report" "$1" "$2" "$3" \
+  env "$NO_LSAN" timeout 60 "$FAULT" -r "$BATS_TEST_TMPDIR/report" "$1" "$2" "$3" \
     "$PODRUN" --images-root "$IMAGES_ROOT" load -i "$BUSYBOX_TAR" \
     </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 || status=$?
   output=$(cat "$BATS_TEST_TMPDIR/out")
-  if [ "$status" -eq 86 ] && [[ "$output" == *"LeakSanitizer has encountered a fatal error"* ]] &&
-    [[ "$output" != *"ERROR: LeakSanitizer"* ]]; then
-    status=0 # LeakSanitizer's own clone after main returned
-  fi
 }
 
 # Every digest images.json refers to, one a line, and whether it is in the store.
