@@ -71,6 +71,17 @@ if ! declare -F podrun_bats_run >/dev/null && declare -F run >/dev/null; then
   }
 fi
 
+# wait_for CMD...: retries a command for up to 10 s
+wait_for() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "never true: $*" >&2
+  return 1
+}
+
 # wait_for_state ID STATE [TRIES]
 wait_for_state() {
   local i

@@ -66,17 +66,6 @@ wait_running() {
   return 1
 }
 
-# wait_for CMD...: retries a command for up to 10 s
-wait_for() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "never true: $*" >&2
-  return 1
-}
-
 # alive PID: the process exists and is not a zombie (pid 1 here may not reap).
 alive() {
   [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]

@@ -100,17 +100,6 @@ count_events() {
   [ "$(grep -cE -- "$3" "$1")" -ge "$2" ]
 }
 
-# wait_for CMD...: retries a command for up to 10 s
-wait_for() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "never true: $*" >&2
-  return 1
-}
-
 # hold_clients N: up to N connections to the shim's socket that never send anything, held by
 # a background process ($HOLDER_PID, killed by the teardown) until it is killed. A shim that no
 # longer accepts makes connect wait: after 5 s the holder stops trying and keeps what it has.
