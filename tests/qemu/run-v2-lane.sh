@@ -7,7 +7,7 @@
 # podrun build tree are used; /tmp, /var/tmp and /run are fresh tmpfs.
 #
 # usage: run-v2-lane.sh [OPTIONS] [--] [COMMAND [ARG...]]
-#   default COMMAND: bats tests/integration/cgroups.bats (run from the source tree)
+#   default COMMAND: bats tests/integration/runtime-cgroups.bats (run from the source tree)
 #   -s, --self-check   run tests/qemu/self-check.sh in the guest (lane health check)
 #   --prepare          only fetch and build what the lane needs into the cache, then exit
 #   -e, --env VAR=VAL  set VAR in the guest (PODRUN_* variables are passed through anyway)
@@ -374,7 +374,7 @@ main() {
     elif [ $# -eq 0 ]; then
         cwd=$top
         export PODRUN_BUILD=${PODRUN_BUILD:-$top/build}
-        set -- bats tests/integration/cgroups.bats
+        set -- bats tests/integration/runtime-cgroups.bats
     fi
     local rc=0
     run_guest "$cwd" "$@" || rc=$?

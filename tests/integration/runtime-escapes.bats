@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
 # Regression tests for known runtime escapes (mount-target escapes live in
-# escapes-mounts.bats).
+# runtime-escapes-mounts.bats).
 
 load helpers
 bats_require_minimum_version 1.5.0
