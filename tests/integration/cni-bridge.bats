@@ -3,8 +3,8 @@
 # podrun-bridge: every test runs the plugin inside a "node" network namespace it made, on
 # pods that are network namespaces too; the host's own namespace is never touched.
 
-load helpers
-load cni-helpers
+load ../lib/helpers
+load ../lib/cni-helpers
 
 setup() {
   cni_setup

@@ -7,8 +7,8 @@
 # in the IPAM data dir, and a new ADD gets the same address back. Runs in a node network
 # namespace the test makes, like the cni-*.bats files.
 
-load helpers
-load cni-helpers
+load ../lib/helpers
+load ../lib/cni-helpers
 
 FAULT=$PODRUN_BUILD/tests/lib/fault-syscall
 # In an ASan build, LeakSanitizer starts its checker with clone after main returns, where an

@@ -3,8 +3,8 @@
 # Flat pod network across nodes: three "nodes" (network namespaces) on an underlay bridge in a
 # fourth, two pods on each; every pod reaches every other pod by its IP with no NAT.
 
-load helpers
-load cni-helpers
+load ../lib/helpers
+load ../lib/cni-helpers
 
 setup() {
   cni_setup

@@ -3,8 +3,8 @@
 # podrun-bridge and podrun-ipam given hostile input: one attachment (container id, ifname)
 # asked for from two network namespaces, container ids of any length, invalid ifnames.
 
-load helpers
-load cni-helpers
+load ../lib/helpers
+load ../lib/cni-helpers
 
 bats_require_minimum_version 1.5.0
 

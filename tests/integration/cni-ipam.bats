@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # podrun-ipam: host-local semantics, run directly (IPAM touches files only, no namespaces).
 
-load helpers
-load cni-helpers
+load ../lib/helpers
+load ../lib/cni-helpers
 
 setup() {
   cni_setup

@@ -4,8 +4,8 @@
 # error with the spec's code naming the limit, found before it is read whole, and nothing is
 # allocated or configured. The plugins run bounded: without a limit they would eat the machine.
 
-load helpers
-load cni-helpers
+load ../lib/helpers
+load ../lib/cni-helpers
 load ../lib/limits-helpers
 
 setup() {

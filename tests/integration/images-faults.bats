@@ -6,7 +6,7 @@
 # leaves nothing in tmp/, and a new load of the same archive works and leaves the store whole
 # (but for the staging files of a killed load, a known leak counted on fd 3).
 
-load helpers
+load ../lib/helpers
 load ../lib/images-helpers
 
 FAULT=$PODRUN_BUILD/tests/lib/fault-syscall

@@ -3,7 +3,7 @@
 # The image CLI given hostile input: save -o onto what is not a plain file, image
 # mount/unmount on directories and ids they do not own, names outside the reference grammar.
 
-load helpers
+load ../lib/helpers
 load ../lib/images-helpers
 
 bats_require_minimum_version 1.5.0

@@ -3,7 +3,7 @@
 # The image store: podrun load of every format, layer unpacking (whiteouts, metadata), hostile
 # archives, digests, and the index commands (images, tag, rmi, save, image inspect/prune).
 
-load helpers
+load ../lib/helpers
 load ../lib/images-helpers
 load ../lib/limits-helpers
 

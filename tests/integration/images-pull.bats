@@ -3,7 +3,7 @@
 # podrun pull: from Debian's docker-registry (our busybox image pushed with skopeo), through
 # registries.conf (mirrors, short names, aliases), and from a fake registry that misbehaves.
 
-load helpers
+load ../lib/helpers
 load ../lib/images-helpers
 
 free_port() {

@@ -3,7 +3,7 @@
 # Overlay roots: a container from the busybox image, run by podrun-runtime on an overlay of the
 # image's layers, with the image config turned into the runtime config; cleaned up after.
 
-load helpers
+load ../lib/helpers
 load ../lib/images-helpers
 load ../lib/limits-helpers
 

@@ -3,8 +3,8 @@
 # podrun apply / get / delete of pods on one node: a sandbox of pinned namespaces, a CNI
 # address, containers from the image store under the shim, and nothing left after delete.
 
-load helpers
-load pods-helpers
+load ../lib/helpers
+load ../lib/pods-helpers
 
 setup() {
   pods_setup

@@ -3,8 +3,8 @@
 # podrun apply refuses bad manifests with exit 1 and a message that names the problem, and a
 # pod that fails part-way (after its sandbox, network or roots were made) leaves nothing.
 
-load helpers
-load pods-helpers
+load ../lib/helpers
+load ../lib/pods-helpers
 
 setup() {
   pods_setup

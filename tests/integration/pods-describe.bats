@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # podrun describe pod: kubectl's layout over the pod's spec and status.
 
-load helpers
-load pods-helpers
+load ../lib/helpers
+load ../lib/pods-helpers
 
 setup() {
   pods_setup

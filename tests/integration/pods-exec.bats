@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # podrun exec: a command in a pod's container, its output streamed, its exit status podrun's.
 
-load helpers
-load pods-helpers
+load ../lib/helpers
+load ../lib/pods-helpers
 
 setup() {
   pods_setup

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # podrun get: label selectors (-l) and -o yaml in kubectl's object shape.
 
-load helpers
-load pods-helpers
+load ../lib/helpers
+load ../lib/pods-helpers
 
 setup() {
   pods_setup

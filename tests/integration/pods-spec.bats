@@ -3,8 +3,8 @@
 # How a pod's spec reaches its containers: probes in the shim's fields, restart policy,
 # securityContext and resources in config.json, emptyDir volumes shared by the containers.
 
-load helpers
-load pods-helpers
+load ../lib/helpers
+load ../lib/pods-helpers
 
 setup() {
   pods_setup

@@ -3,8 +3,8 @@
 # configMap, secret and hostPath volumes, readOnly and subPath mounts: what the containers see,
 # what apply refuses before making anything, and that the pod's copies go with it.
 
-load helpers
-load pods-helpers
+load ../lib/helpers
+load ../lib/pods-helpers
 
 setup() {
   pods_setup

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Bad input gets a clear error naming what and where, exit code 1, and leaves nothing behind.
 
-load helpers
+load ../lib/helpers
 load ../lib/limits-helpers
 
 setup() {

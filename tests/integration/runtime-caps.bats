@@ -3,7 +3,7 @@
 # process.capabilities: the container's sets are exactly those configured, ambient capabilities
 # reach a non-root user, and a dropped capability is really gone.
 
-load helpers
+load ../lib/helpers
 
 setup() {
   setup_bundle

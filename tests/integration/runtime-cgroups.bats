@@ -4,7 +4,7 @@
 # delete removes every directory. Runs on v1/hybrid hosts and on pure cgroup v2 (the QEMU
 # lane): cg_file picks the file each host mode has.
 
-load helpers
+load ../lib/helpers
 
 setup() {
   setup_bundle

@@ -4,7 +4,7 @@
 # image, absolute or full of "..", and ".." in the destination itself all resolve inside the
 # rootfs, and nothing of the container is ever mounted or created on the host.
 
-load helpers
+load ../lib/helpers
 bats_require_minimum_version 1.5.0
 
 setup() {

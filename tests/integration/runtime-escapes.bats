@@ -3,7 +3,7 @@
 # Regression tests for known runtime escapes (mount-target escapes live in
 # runtime-escapes-mounts.bats).
 
-load helpers
+load ../lib/helpers
 bats_require_minimum_version 1.5.0
 
 setup() {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # `events` as a stream: periodic stats, and an "oom" event callers (the shim) can rely on.
 
-load helpers
+load ../lib/helpers
 
 setup() {
   setup_bundle

@@ -7,7 +7,7 @@
 # is left (state dir, cgroup directories, mounts under the test dir, processes) and a new
 # create of the same id works.
 
-load helpers
+load ../lib/helpers
 
 FAULT=$PODRUN_BUILD/tests/lib/fault-syscall
 # In an ASan build, LeakSanitizer starts its checker with clone after main returns, where an

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # OCI hooks: when each kind runs, in which namespace, with the state on stdin; failures.
 
-load helpers
+load ../lib/helpers
 bats_require_minimum_version 1.5.0
 
 setup() {

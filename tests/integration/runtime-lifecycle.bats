@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # The runc command-line contract: create/start/state/kill/delete/run/list/exec/ps/spec.
 
-load helpers
+load ../lib/helpers
 
 setup() {
   setup_bundle

@@ -3,7 +3,7 @@
 # The container's root filesystem: config.mounts (bind, tmpfs, proc, sysfs, cgroup), devices,
 # maskedPaths, readonlyPaths, root.readonly, rootfsPropagation and --no-pivot.
 
-load helpers
+load ../lib/helpers
 bats_require_minimum_version 1.5.0
 
 setup() {

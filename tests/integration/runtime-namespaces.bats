@@ -3,7 +3,7 @@
 # User and time namespaces, sysctl, domainname, personality, and a terminal proxied by a
 # foreground `run`.
 
-load helpers
+load ../lib/helpers
 
 setup() {
   setup_bundle

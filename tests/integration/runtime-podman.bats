@@ -10,7 +10,7 @@
 # network). podman passes no --root to a rootful runtime, so our state lives under the default
 # root, one dir per 64-hex container id.
 
-load helpers
+load ../lib/helpers
 bats_require_minimum_version 1.5.0
 
 PM_RUNTIME_ROOT=/run/podrun/runtime

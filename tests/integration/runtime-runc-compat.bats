@@ -14,7 +14,7 @@
 #   exits 255, ours 1 like every other error (podman and containerd read the message, not the
 #   code).
 
-load helpers
+load ../lib/helpers
 bats_require_minimum_version 1.5.0
 
 setup() {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # linux.seccomp: actions, errnoRet, argument filters, the listener, and bad profiles.
 
-load helpers
+load ../lib/helpers
 
 setup() {
   setup_bundle

@@ -3,7 +3,7 @@
 # podrun-shim faults: killed containers, a SIGKILLed shim and its successor, a runtime that
 # fails or hangs. (A full disk for logs is in shim-logs.bats.)
 
-load helpers
+load ../lib/helpers
 load ../lib/shim-helpers
 
 setup() {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # podrun-shim: detaching, the runtime lifecycle, status.json, the control socket, removal.
 
-load helpers
+load ../lib/helpers
 load ../lib/shim-helpers
 load ../lib/limits-helpers
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # podrun-shim logs: CRI format, partial lines, rotation, reopen, no loss under pressure, full disk.
 
-load helpers
+load ../lib/helpers
 load ../lib/shim-helpers
 
 setup() {

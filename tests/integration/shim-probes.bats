@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # podrun-shim probes: exec, httpGet and tcpSocket; startup, liveness, readiness.
 
-load helpers
+load ../lib/helpers
 load ../lib/shim-helpers
 
 setup() {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # podrun-shim supervision: init containers, restart policies with back-off, OOMKilled.
 
-load helpers
+load ../lib/helpers
 load ../lib/shim-helpers
 
 setup() {

@@ -2,7 +2,8 @@
 # Shared by every bats file: paths to the built binaries, a fresh busybox bundle per test, a
 # private --root per test, and a teardown that removes whatever a test made, even on failure.
 
-TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+# The top of the tree, from this file's place (tests/lib/), wherever the bats file is.
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PODRUN_BUILD=${PODRUN_BUILD:-$TOP/build}
 RUNTIME=${PODRUN_RUNTIME:-$PODRUN_BUILD/runtime/podrun-runtime}
 ROOTFS_CACHE=${PODRUN_ROOTFS_CACHE:-$TOP/tests/build/rootfs}
