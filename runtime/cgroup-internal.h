@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Internals shared by the cgroup files: the parsed form of linux.resources, the container's
  * cgroup object, the host's hierarchies, and the per-version writers. Not for other modules;
- * tests/unit/test-cgroup*.c include it to reach the conversions and the fake-tree hooks. */
+ * runtime/tests/test-cgroup*.c include it to reach the conversions and the fake-tree hooks. */
 #ifndef RT_CGROUP_INTERNAL_H
 #define RT_CGROUP_INTERNAL_H
 

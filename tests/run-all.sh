@@ -11,8 +11,8 @@ mkdir -p "$logdir"
 passed=0 failed=0 skipped=0
 # count_tap, run_units, run_bats_file, check_run: the counting (tests/harness checks it).
 . "$top/tests/lib/count.bash"
-# The unit programs every build must have: one per tests/unit/test-*.c.
-unit_sources=${PODRUN_UNIT_SOURCES:-$top/tests/unit}
+# The unit programs every build must have: one per PART/tests/test-*.c, beside each part.
+unit_sources=${PODRUN_UNIT_SOURCES:-$top}
 # PODRUN_BATS_FILES: the bats files to run (default: all of tests/integration).
 files=${PODRUN_BATS_FILES:-$(ls "$top"/tests/integration/*.bats)}
 

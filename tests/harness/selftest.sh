@@ -36,14 +36,21 @@ if ! $cc -O0 -g -I"$top" -o "$HARNESS_BIN/fake-unit" "$fake/fake-unit.c" 2>"$wor
 fi
 
 # suite NAME "UNIT SOURCES" "UNITS BUILT" BATS_FILE...: runs run-all.sh on a fake build of its
-# own that defines the unit programs UNIT SOURCES (tests/unit/NAME.c) and holds UNITS BUILT, and
-# on the fake bats files. Leaves its output in $work/NAME.out and its closing line in $summary.
+# own that defines the unit programs UNIT SOURCES (PART/tests/test-NAME, each made a .c file in
+# a fake source tree) and holds UNITS BUILT (the same paths in the fake build), and on the fake
+# bats files. Leaves its output in $work/NAME.out and its closing line in $summary.
 suite() {
   local name=$1 sources=$2 built=$3 u f files=
   shift 3
-  mkdir -p "$work/$name/src" "$work/$name/fake/tests/unit" "$work/$name/logs"
-  for u in $sources; do : >"$work/$name/src/$u.c"; done
-  for u in $built; do ln -s "$HARNESS_BIN/fake-unit" "$work/$name/fake/tests/unit/$u"; done
+  mkdir -p "$work/$name/src" "$work/$name/fake" "$work/$name/logs"
+  for u in $sources; do
+    mkdir -p "$work/$name/src/${u%/*}"
+    : >"$work/$name/src/$u.c"
+  done
+  for u in $built; do
+    mkdir -p "$work/$name/fake/${u%/*}"
+    ln -s "$HARNESS_BIN/fake-unit" "$work/$name/fake/$u"
+  done
   for f in "$@"; do files+=" $fake/$f"; done
   # shellcheck disable=SC2086
   PODRUN_SUITE_SELFTEST=1 PODRUN_SKIP_V2_LANE=1 PODRUN_BUILDS=$work/$name/fake \
@@ -71,37 +78,38 @@ expect() {
 
 # Every run has the lint's "ok" (1 pass) unless the lint is what fails.
 name=green
-suite green "test-pass" "test-pass" pass.bats
+suite green "common/tests/test-pass" "common/tests/test-pass" pass.bats
 expect "a clean run is green and counts skips (bats and unit SKIP) as skipped" \
   "4 passed, 0 failed, 2 skipped" 0 "ok 2 [fake] test-pass: - skips # SKIP the harness checks"
 
 name=killed
-suite killed "test-pass" "test-pass" pass.bats killed.bats
+suite killed "common/tests/test-pass" "common/tests/test-pass" pass.bats killed.bats
 expect "a bats file killed part-way is a failure" "6 passed, 1 failed, 2 skipped" 1 \
   "not ok - [fake] killed.bats exited with status 1 and printed 2 results, its plan announced 3"
 
 name=missing
-suite missing "test-pass test-gone" "test-pass" pass.bats
+suite missing "common/tests/test-pass agent/pods/tests/test-gone" "common/tests/test-pass" \
+  pass.bats
 expect "a unit program missing from the build is a failure" "4 passed, 1 failed, 2 skipped" 1 \
-  "not ok - [fake] test-gone is missing from"
+  "not ok - [fake] test-gone is missing from $work/missing/fake (agent/pods/tests/test-gone.c defines it)"
 
 name=nounits
-suite nounits "test-pass" "" pass.bats
+suite nounits "common/tests/test-pass" "" pass.bats
 expect "a build without any unit program is a failure" "3 passed, 1 failed, 1 skipped" 1 \
   "not ok - [fake] test-pass is missing from"
 
 name=crash
-suite crash "test-crash" "test-crash" pass.bats
+suite crash "runtime/tests/test-crash" "runtime/tests/test-crash" pass.bats
 expect "a unit program that dies half-way is a failure" "4 passed, 1 failed, 1 skipped" 1 \
   "not ok - [fake] test-crash exited with status 137 and printed no TAP plan"
 
 name=noisy
-suite noisy "test-noisy" "test-noisy" pass.bats
+suite noisy "runtime/tests/test-noisy" "runtime/tests/test-noisy" pass.bats
 expect "a sanitizer report on a passing unit program's stderr is a failure" \
   "4 passed, 1 failed, 1 skipped" 1 "not ok - [fake] test-noisy: sanitizer report in"
 
 name=sanitizer
-suite sanitizer "test-pass" "test-pass" sanitizer.bats
+suite sanitizer "common/tests/test-pass" "common/tests/test-pass" sanitizer.bats
 expect "a sanitizer report behind a passing expected-failure test is a failure" \
   "3 passed, 1 failed, 1 skipped" 1 "not ok - [fake] sanitizer.bats: sanitizer report in"
 if grep -q "ERROR: AddressSanitizer: heap-buffer-overflow" "$work/sanitizer.out"; then
@@ -111,7 +119,7 @@ else
 fi
 
 name=bang
-suite bang "test-pass" "test-pass" bang.bats
+suite bang "common/tests/test-pass" "common/tests/test-pass" bang.bats
 expect "a bare '! cmd' line is a failure, reported with file:line" \
   "2 passed, 1 failed, 1 skipped" 1 "fake/bang.bats:6:   ! true"
 

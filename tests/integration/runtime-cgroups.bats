@@ -394,7 +394,7 @@ in_container_cgroup() {
 # on a pure v2 host; elsewhere tests/run-all.sh runs them directly against the unified hierarchy.
 @test "the cgroup unit tests pass against the real cgroup2 controllers" {
   [ "$CG_MODE" = v2 ] || skip "needs a pure cgroup v2 host (run-all.sh runs them directly)"
-  local t="$PODRUN_BUILD/tests/unit/test-cgroup"
+  local t="$PODRUN_BUILD/runtime/tests/test-cgroup"
   # A lane without them must fail: a skip here would hide that they never ran on real v2.
   if [ ! -x "$t" ]; then
     echo "$t is not built (scripts/build.sh builds it)"

@@ -23,7 +23,9 @@ if [ ${#allowed[@]} -eq 0 ]; then
   exit 1
 fi
 
-dirs=$(git ls-files '*.c' '*.h' | grep -v '^tests/' | xargs -n1 dirname | sort -u)
+# Tests are exempt: the suite's own folder (tests/) and each part's unit tests (PART/tests/).
+not_tests() { grep -vE '(^|/)tests/'; }
+dirs=$(git ls-files '*.c' '*.h' | not_tests | xargs -n1 dirname | sort -u)
 n=0 bad=0
 for d in $dirs; do
   n=$((n + 1))
@@ -38,8 +40,8 @@ for d in $dirs; do
     inc=${inc%%\"*}
     if [[ $inc == */* ]]; then
       # A path with a folder, from any include directory (the top, a part, agent/).
-      target=$(git ls-files | grep -v '^tests/' | grep -xF -e "$inc" -e "$d/$inc" | head -n1)
-      [ -n "$target" ] || target=$(git ls-files | grep -v '^tests/' | grep -F "/$inc" |
+      target=$(git ls-files | not_tests | grep -xF -e "$inc" -e "$d/$inc" | head -n1)
+      [ -n "$target" ] || target=$(git ls-files | not_tests | grep -F "/$inc" |
         awk -v i="/$inc" 'substr($0, length($0) - length(i) + 1) == i' | head -n1)
       [ -n "$target" ] || continue
       target=$(dirname "$target")
@@ -48,7 +50,7 @@ for d in $dirs; do
     elif [ -f "common/$inc" ]; then
       target=common
     else
-      target=$(git ls-files "*/$inc" | grep -v '^tests/' | head -n1)
+      target=$(git ls-files "*/$inc" | not_tests | head -n1)
       [ -n "$target" ] || continue
       target=$(dirname "$target")
     fi

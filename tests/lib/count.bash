@@ -65,36 +65,39 @@ check_sanitizer_reports() {
   rm -f "${TMPDIR:-/tmp}/podrun-sanitizer.$$"
 }
 
-# expected_units SRCDIR: the unit programs the source tree defines (test-NAME for every
-# SRCDIR/test-NAME.c), one a line.
+# expected_units SRCDIR: the unit programs the source tree defines, one a line, as paths from
+# the top: PART/tests/test-NAME for every SRCDIR/PART/tests/test-NAME.c, where PART is a part's
+# folder (common, runtime, ...) or a library inside one (agent/pods, ...).
 expected_units() {
   local c
-  for c in "$1"/test-*.c; do
+  for c in "$1"/*/tests/test-*.c "$1"/*/*/tests/test-*.c; do
     [ -e "$c" ] || continue
-    c=${c##*/}
+    c=${c#"$1"/}
     echo "${c%.c}"
   done
 }
 
-# run_units BUILD TAG SRCDIR LOGDIR: runs every unit program SRCDIR defines from BUILD/tests/unit;
-# a missing or non-executable one is a failure, not a silent zero.
+# run_units BUILD TAG SRCDIR LOGDIR: runs every unit program SRCDIR defines, from the same path
+# under BUILD; a missing or non-executable one is a failure, not a silent zero.
 run_units() {
-  local build=$1 tag=$2 src=$3 logdir=$4 name t rc n=0
-  for name in $(expected_units "$src"); do
+  local build=$1 tag=$2 src=$3 logdir=$4 unit name log t rc n=0
+  for unit in $(expected_units "$src"); do
     n=$((n + 1))
-    t=$build/tests/unit/$name
+    name=${unit##*/}
+    log=$logdir/$tag-${unit//\//-}
+    t=$build/$unit
     if [ ! -x "$t" ]; then
-      count_failure "[$tag] $name is missing from $build/tests/unit (tests/unit/$name.c defines it)"
+      count_failure "[$tag] $name is missing from $build (${unit}.c defines it)"
       continue
     fi
-    "$t" >"$logdir/$tag-$name.tap" 2>"$logdir/$tag-$name.err"
+    "$t" >"$log.tap" 2>"$log.err"
     rc=$?
-    sed "s/^\(not \)\?ok \([0-9]*\) /&[$tag] $name: /" "$logdir/$tag-$name.tap"
-    count_tap "$logdir/$tag-$name.tap"
-    check_run "[$tag] $name" "$rc" "$logdir/$tag-$name.tap" "$logdir/$tag-$name.err"
-    check_sanitizer_reports "[$tag] $name" "$logdir/$tag-$name.tap" "$logdir/$tag-$name.err"
+    sed "s/^\(not \)\?ok \([0-9]*\) /&[$tag] $name: /" "$log.tap"
+    count_tap "$log.tap"
+    check_run "[$tag] $name" "$rc" "$log.tap" "$log.err"
+    check_sanitizer_reports "[$tag] $name" "$log.tap" "$log.err"
   done
-  [ "$n" -gt 0 ] || count_failure "[$tag] no unit test sources in $src"
+  [ "$n" -gt 0 ] || count_failure "[$tag] no unit test sources (PART/tests/test-*.c) in $src"
 }
 
 # run_bats_file FILE TAG LOGDIR: runs one bats file with sanitizer reports sent to files of their

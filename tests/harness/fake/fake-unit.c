@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A fake unit-test program for tests/harness/selftest.sh, built with the real tests/unit/unit.h.
+/* A fake unit-test program for tests/harness/selftest.sh, built with the real tests/lib/unit.h.
  * What it does depends on the name it runs under:
  *   test-pass   one passing test and one SKIP
  *   test-crash  one passing test, then dies before its plan (a crash half-way)
  *   test-noisy  passes everything and exits 0, but prints a UBSan report on stderr */
 #include <signal.h>
 
-#include "../../unit/unit.h"
+#include "tests/lib/unit.h"
 
 static void passes(void)
 {

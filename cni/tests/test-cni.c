@@ -5,7 +5,7 @@
 #include "cni.h"
 #include "ipaddr.h"
 #include "ipam.h"
-#include "unit.h"
+#include "tests/lib/unit.h"
 #include "util.h"
 
 static void test_ip_parse_fmt(void)

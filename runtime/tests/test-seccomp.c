@@ -4,7 +4,7 @@
  * calling the filtered syscalls there. */
 #include "json.h"
 #include "seccomp.h"
-#include "unit.h"
+#include "tests/lib/unit.h"
 #include "util.h"
 
 #include <seccomp-libseccomp.h>

@@ -8,7 +8,7 @@
 #include "images/ref.h"
 #include "images/regconf.h"
 #include "images/store.h"
-#include "unit.h"
+#include "tests/lib/unit.h"
 #include "util.h"
 
 #include <fcntl.h>

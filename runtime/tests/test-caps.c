@@ -3,7 +3,7 @@
  * /proc/self/status shows afterwards (checked in a forked child, which needs root). */
 #include "caps.h"
 #include "json.h"
-#include "unit.h"
+#include "tests/lib/unit.h"
 #include "util.h"
 
 #include <inttypes.h>

@@ -3,7 +3,7 @@
  * (records, partial lines, rotation, a refused disk), the back-off, HTTP status lines. */
 #include "shim.h"
 #include "fs.h"
-#include "unit.h"
+#include "tests/lib/unit.h"
 #include "util.h"
 
 #include <fcntl.h>

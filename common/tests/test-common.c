@@ -3,7 +3,7 @@
 #include "error.h"
 #include "fs.h"
 #include "json.h"
-#include "unit.h"
+#include "tests/lib/unit.h"
 #include "util.h"
 
 #include <fcntl.h>

@@ -2,7 +2,7 @@
 /* Kubernetes objects (agent/kube/): manifests to trees with limits, quantities, selectors. */
 #include "kube/kube.h"
 #include "json.h"
-#include "unit.h"
+#include "tests/lib/unit.h"
 #include "util.h"
 
 #include <math.h>

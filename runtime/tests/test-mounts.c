@@ -7,7 +7,7 @@
 #include "json.h"
 #include "mounts.h"
 #include "mounts-internal.h"
-#include "unit.h"
+#include "tests/lib/unit.h"
 #include "util.h"
 
 #include <fcntl.h>

@@ -6,7 +6,7 @@
 #include "cgroup-internal.h"
 #include "fs.h"
 #include "json.h"
-#include "unit.h"
+#include "tests/lib/unit.h"
 #include "util.h"
 
 #include <fcntl.h>

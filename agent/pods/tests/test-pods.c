@@ -5,7 +5,7 @@
 #include "pods/pods.h"
 #include "fs.h"
 #include "json.h"
-#include "unit.h"
+#include "tests/lib/unit.h"
 #include "util.h"
 
 #include <stdlib.h>

@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: Apache-2.0
+# Unit tests of the Kubernetes objects, agent/kube/ (tests/Makefile.inc says how a part lists
+# its unit tests).
+
+# manifests, quantities, label selectors
+check_PROGRAMS += agent/kube/tests/test-kube
+agent_kube_tests_test_kube_SOURCES = agent/kube/tests/test-kube.c tests/lib/unit.h
+agent_kube_tests_test_kube_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
+agent_kube_tests_test_kube_LDADD = $(AGENT_LIBS) -lm

@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: Apache-2.0
+# Unit tests of the pod manager, agent/pods/ (tests/Makefile.inc says how a part lists its
+# unit tests).
+
+# the OCI runtime config builder
+check_PROGRAMS += agent/pods/tests/test-pods
+agent_pods_tests_test_pods_SOURCES = agent/pods/tests/test-pods.c tests/lib/unit.h
+agent_pods_tests_test_pods_CFLAGS = $(AGENT_CFLAGS)
+agent_pods_tests_test_pods_LDADD = $(AGENT_LIBS)
