@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What a user sees of stored images: `image inspect`'s and `images --format json`'s objects,
  * the short image ID and a name's repository and tag, so every front end shows the same. */
-#include "images.h"
+#include "image.h"
 #include "json.h"
 #include "ref.h"
 #include "util.h"

@@ -4,7 +4,7 @@
  * name when that is a digest), the small metadata files into memory; the images are then
  * assembled from the store. */
 #include "fs.h"
-#include "images.h"
+#include "image.h"
 #include "json.h"
 #include "log.h"
 #include "ref.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "overlay.h"
 #include "fs.h"
-#include "images.h"
+#include "image.h"
 #include "json.h"
 #include "log.h"
 #include "unpack.h"

@@ -6,9 +6,8 @@
  * From the first endpoint that works: the manifest (an index picks the host's platform), then
  * every blob the store lacks, concurrently over one curl multi handle, each verified by
  * digest as it is written and resumed with a range request when a connection drops. */
-#include "pull.h"
 #include "auth.h"
-#include "images.h"
+#include "image.h"
 #include "json.h"
 #include "log.h"
 #include "ref.h"
@@ -756,7 +755,7 @@ static char *append_msg(char *acc, const char *msg)
     return n;
 }
 
-int images_pull(image_store *s, const char *input, const struct pull_options *o, image_rec *out,
+int images_pull(image_store *s, const char *input, const struct pull_options *o, char **id,
                 pr_error **err)
 {
     static bool curl_ready;
@@ -791,12 +790,16 @@ int images_pull(image_store *s, const char *input, const struct pull_options *o,
                             .insecure = eps[i].insecure};
             c.basic = auth_lookup(o ? o->auth_file : NULL, c.host);
             e = NULL;
-            if (pull_from(&c, s, &ref, *name, out, &e) == 0) {
+            image_rec rec = {0};
+            if (pull_from(&c, s, &ref, *name, &rec, &e) == 0) {
                 pulled = true;
+                if (id)
+                    *id = xstrdup(rec.config);
             } else {
                 errors = append_msg(errors, e ? e->msg : "failed");
                 pr_error_free(e);
             }
+            image_rec_clear(&rec);
             reg_client_clear(&c);
         }
         for (size_t j = 0; j < neps; j++) {

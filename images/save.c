@@ -2,7 +2,7 @@
 /* podrun save: stored images as an oci-archive (an OCI layout in a tar), the names in each
  * index entry's annotations so that podrun, skopeo, podman and containerd all read them back. */
 #include "fs.h"
-#include "images.h"
+#include "image.h"
 #include "json.h"
 #include "ref.h"
 #include "util.h"

@@ -15,6 +15,7 @@
 
 #include "digest.h"
 #include "error.h"
+#include "images.h"
 #include "paths.h"
 
 #include <stdbool.h>
@@ -23,12 +24,13 @@
 
 #define IMAGES_DEFAULT_ROOT PODRUN_IMAGES_ROOT
 
-typedef struct image_store {
+/* images.h names it; only the library sees inside. */
+struct image_store {
     char *root;
     int rootfd;
     int lockfd;
     bool exclusive;
-} image_store;
+};
 
 /* root NULL: $PODRUN_IMAGES_ROOT, else the default. exclusive: lock out every other user of
  * the store (deleting content); otherwise share it with other readers and writers. */
@@ -78,7 +80,7 @@ char *store_blob_path(image_store *s, const char *digest);
 char *store_layer_path(image_store *s, const char *digest);
 
 /* --- the image index --- */
-typedef struct image_rec {
+struct image_rec {
     char *manifest;     /* digest of the image manifest */
     char *config;       /* digest of the config: the image ID */
     char *index;        /* digest of the index it was picked from, or NULL */
@@ -87,21 +89,14 @@ typedef struct image_rec {
     char **layers;      /* layer blob digests, bottom first */
     char **media_types; /* of each layer */
     int64_t size;       /* sum of the layer blob sizes */
-} image_rec;
+};
 
-typedef struct image_list {
+struct image_list {
     image_rec *v;
     size_t n;
-} image_list;
+};
 
 void image_rec_clear(image_rec *r);
-void image_list_free(image_list *l);
-static inline void image_list_freep(image_list **l)
-{
-    if (*l)
-        image_list_free(*l);
-}
-#define _cleanup_image_list_ __attribute__((cleanup(image_list_freep)))
 
 int store_list_images(image_store *s, image_list **out, pr_error **err);
 /* Adds rec (or merges its names into the record with the same manifest); each of its names is

@@ -3,7 +3,6 @@
 #include "commands.h"
 #include "progress.h"
 #include "images/images.h"
-#include "images/pull.h"
 #include "json.h"
 #include "pods/pods.h"
 #include "util.h"
@@ -50,8 +49,8 @@ static int list_images(struct podrun_global *gl, const char *format, bool quiet,
     if (format && streq(format, "json")) {
         _cleanup_gen_ yajl_gen g = json_gen_new(true);
         jg_array_open(g);
-        for (size_t i = 0; i < l->n; i++)
-            images_gen_summary(g, &l->v[i]);
+        for (size_t i = 0; i < images_list_count(l); i++)
+            images_gen_summary(g, images_list_at(l, i));
         jg_array_close(g);
         print_gen(g);
         return 0;
@@ -60,23 +59,25 @@ static int list_images(struct podrun_global *gl, const char *format, bool quiet,
         return pr_err(err, 0, "unknown --format `%s` (json or table)", format);
     if (!quiet)
         printf("%-40s %-16s %-12s %-20s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
-    for (size_t i = 0; i < l->n; i++) {
-        const image_rec *rec = &l->v[i];
+    for (size_t i = 0; i < images_list_count(l); i++) {
+        const image_rec *rec = images_list_at(l, i);
         if (quiet) {
             printf("%.12s\n", images_id_hex(rec));
             continue;
         }
         char size[32];
-        human_size(rec->size, size);
+        human_size(images_size(rec), size);
+        const char *when = images_created(rec);
         char created[21];
-        snprintf(created, sizeof(created), "%.19s", rec->created ? rec->created : "");
+        snprintf(created, sizeof(created), "%.19s", when ? when : "");
         for (char *c = created; *c; c++)
             if (*c == 'T')
                 *c = ' ';
-        if (!rec->names[0])
+        char *const *names = images_names(rec);
+        if (!names[0])
             printf("%-40s %-16s %-12.12s %-20s %s\n", "<none>", "<none>", images_id_hex(rec),
                    created, size);
-        for (char **n = rec->names; *n; n++) {
+        for (char *const *n = names; *n; n++) {
             _cleanup_free_ char *repo = NULL, *tag = NULL;
             images_name_split(*n, &repo, &tag);
             printf("%-40s %-16s %-12.12s %-20s %s\n", repo, tag, images_id_hex(rec), created, size);
@@ -172,14 +173,13 @@ int cmd_pull(struct podrun_global *g, int argc, char **argv, pr_error **err)
     int r = open_store(g, false, &s, err);
     if (r < 0)
         return r;
-    image_rec rec = {0};
-    r = images_pull(s, argv[optind], &po, &rec, err);
+    _cleanup_free_ char *id = NULL;
+    r = images_pull(s, argv[optind], &po, &id, err);
     pull_display_clear(&display);
     if (r < 0)
         return r;
     if (!po.quiet)
-        printf("%s\n", rec.config);
-    image_rec_clear(&rec);
+        printf("%s\n", id);
     return 0;
 }
 
@@ -323,15 +323,13 @@ static int image_mount(struct podrun_global *gl, int argc, char **argv, pr_error
     _cleanup_free_ char *rootfs = NULL;
     if ((r = images_mount_rootfs(s, argv[1], argv[2], argv[3], &rootfs, err)) < 0)
         return r;
-    image_rec rec = {0};
     image_process p = {0};
     struct pods_container_config c = {
         .rootfs = rootfs,
         .image = &p,
         .args = dashes > 0 && argv[dashes + 1] ? argv + dashes + 1 : NULL,
     };
-    if ((r = images_find(s, argv[1], &rec, err)) < 0 ||
-        (r = images_process_config(s, &rec, rootfs, &p, err)) < 0 ||
+    if ((r = images_process(s, argv[1], rootfs, &p, err)) < 0 ||
         (r = pods_bundle_write(argv[3], &c, err)) < 0) {
         unlink(config);
         images_unmount_rootfs(s, argv[2], argv[3], NULL);
@@ -339,7 +337,6 @@ static int image_mount(struct podrun_global *gl, int argc, char **argv, pr_error
         printf("%s\n", argv[3]);
     }
     image_process_clear(&p);
-    image_rec_clear(&rec);
     return r;
 }
 

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "progress.h"
-#include "images/digest.h"
 #include "util.h"
 
 #include <unistd.h>
@@ -43,8 +42,8 @@ static void draw_bars(struct pull_display *d, enum pull_progress_event ev,
         char a[16], t[16];
         human(b->have, a, sizeof(a));
         human(b->total, t, sizeof(t));
-        fprintf(d->out, "\033[2KCopying blob %.12s [%.*s%s%*s] %s / %s%s\n", digest_hex(b->digest),
-                fill > 0 ? fill - (fill < width) : 0,
+        fprintf(d->out, "\033[2KCopying blob %.12s [%.*s%s%*s] %s / %s%s\n",
+                images_digest_hex(b->digest), fill > 0 ? fill - (fill < width) : 0,
                 "==============================", fill < width && fill > 0 ? ">" : "", width - fill,
                 "", a, t, b->done ? (b->failed ? " failed" : " done") : "");
     }
@@ -59,7 +58,7 @@ static void write_lines(struct pull_display *d, enum pull_progress_event ev,
         d->reported_done = xcalloc(n ? n : 1, sizeof(bool));
         d->n = n;
         for (size_t i = 0; i < n; i++)
-            fprintf(d->out, "Copying blob %.12s\n", digest_hex(blobs[i].digest));
+            fprintf(d->out, "Copying blob %.12s\n", images_digest_hex(blobs[i].digest));
     }
     for (size_t i = 0; i < n && i < d->n; i++) {
         const struct pull_blob_progress *b = &blobs[i];
@@ -67,7 +66,7 @@ static void write_lines(struct pull_display *d, enum pull_progress_event ev,
             continue;
         char t[16];
         human(b->total, t, sizeof(t));
-        fprintf(d->out, "Copying blob %.12s %s (%s)\n", digest_hex(b->digest),
+        fprintf(d->out, "Copying blob %.12s %s (%s)\n", images_digest_hex(b->digest),
                 b->failed ? "failed" : "done", t);
         d->reported_done[i] = true;
     }

@@ -4,7 +4,7 @@
 #ifndef PODRUN_AGENT_PROGRESS_H
 #define PODRUN_AGENT_PROGRESS_H
 
-#include "images/pull.h"
+#include "images/images.h"
 
 #include <stdio.h>
 

@@ -3,7 +3,7 @@
  * image store), each config.json from the one config builder, with the pod's settings mapped
  * the way a kubelet maps them. */
 #include "fs.h"
-#include "images/store.h"
+#include "images/images.h"
 #include "manager.h"
 #include "util.h"
 
@@ -37,19 +37,17 @@ static bool has_volume(const struct kube_pod_spec *s, const char *name)
 int pods_containers_check(pods_manager *m, const struct kube_object *o, pr_error **err)
 {
     const struct kube_pod_spec *s = &o->u.pod;
-    _cleanup_store_ image_store *st = NULL;
-    int r = store_open(m->images_root, false, &st, err);
+    _cleanup_images_ image_store *st = NULL;
+    int r = images_open(m->images_root, false, &st, err);
     if (r < 0)
         return r;
     for (size_t i = 0; i < s->n_init_containers + s->n_containers; i++) {
         const struct kube_container *c = container_at(s, i);
-        image_rec rec = {0};
-        if ((r = store_find_image(st, c->image, &rec, err)) < 0)
+        if ((r = images_find(st, c->image, NULL, err)) < 0)
             return pr_err_prefix(err,
                                  "container \"%s\": image \"%s\" (podrun does not pull for "
                                  "apply yet: `podrun pull` or `podrun load` it)",
                                  c->name, c->image);
-        image_rec_clear(&rec);
         _cleanup_strv_ char **env = NULL;
         const struct pods_env_ctx ctx = {o, NULL, NULL};
         if ((r = pods_container_env(m, &ctx, c, &env, err)) < 0)
@@ -213,7 +211,6 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
     _cleanup_free_ char *ipc = xasprintf("%s/ipc", p->ns_dir);
     _cleanup_free_ char *uts = xasprintf("%s/uts", p->ns_dir);
     struct ctr_build b = {0};
-    image_rec rec = {0};
     const struct pods_env_ctx ctx = {o, p->uid, ip};
     _cleanup_strv_ char **own_env = NULL, **command = NULL, **args = NULL;
     int r;
@@ -222,8 +219,7 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
     strv_consume(&b.env, xasprintf("HOSTNAME=%s", hostname));
     if ((r = mkdir_p(dir, 0700, err)) < 0 ||
         (r = images_mount_rootfs(st, c->image, id, dir, &b.rootfs, err)) < 0 ||
-        (r = store_find_image(st, c->image, &rec, err)) < 0 ||
-        (r = images_process_config(st, &rec, b.rootfs, &b.img, err)) < 0 ||
+        (r = images_process(st, c->image, b.rootfs, &b.img, err)) < 0 ||
         (r = pods_container_env(m, &ctx, c, &own_env, err)) < 0 ||
         (r = resources(&c->resources, &b.cfg.resources, err)) < 0)
         goto out;
@@ -249,7 +245,6 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
     b.cfg.namespaces[PODS_NS_UTS] = (struct pods_namespace){PODS_NS_JOIN, uts};
     r = pods_bundle_write(dir, &b.cfg, err);
 out:
-    image_rec_clear(&rec);
     ctr_build_clear(&b);
     return r < 0 ? pr_err_prefix(err, "container \"%s\"", c->name) : 0;
 }
@@ -259,8 +254,8 @@ int pods_containers_make(pods_manager *m, const struct kube_object *o,
                          pr_error **err)
 {
     const struct kube_pod_spec *s = &o->u.pod;
-    _cleanup_store_ image_store *st = NULL;
-    int r = store_open(m->images_root, false, &st, err);
+    _cleanup_images_ image_store *st = NULL;
+    int r = images_open(m->images_root, false, &st, err);
     if (r == 0)
         r = pods_volumes_make(m, o, p, err);
     for (size_t i = 0; r == 0 && i < s->n_init_containers + s->n_containers; i++)
@@ -285,8 +280,8 @@ int pods_containers_remove(pods_manager *m, const struct pods_pod_paths *p, pr_e
     _cleanup_dir_ DIR *d = opendir(dir);
     if (!d)
         return errno == ENOENT ? 0 : pr_err(err, errno, "open `%s`", dir);
-    _cleanup_store_ image_store *st = NULL;
-    int r = store_open(m->images_root, false, &st, err);
+    _cleanup_images_ image_store *st = NULL;
+    int r = images_open(m->images_root, false, &st, err);
     if (r < 0)
         return r;
     struct dirent *e;

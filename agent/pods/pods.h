@@ -8,7 +8,7 @@
 #define PODRUN_AGENT_PODS_H
 
 #include "error.h"
-#include "images/overlay.h"
+#include "images/images.h"
 #include "kube/kube.h"
 
 #include <stdbool.h>

@@ -5,7 +5,7 @@
  * fixed /etc/passwd and /etc/group, Labels ...), and turned into runtime config pieces by
  * the pod manager's runtime config builder (pods_bundle_config). The blob is removed after each input. */
 #include "fuzz-common.h"
-#include "images.h"
+#include "image.h"
 #include "overlay.h"
 #include "pods/pods.h"
 #include "store.h"

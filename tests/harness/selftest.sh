@@ -151,5 +151,20 @@ else
   not_ok "an include DESIGN.md draws passes" "$work/includes.out"
 fi
 
+# A row that names one header of a folder (as the agent's rows name images/images.h) allows that
+# header and no other of the folder.
+: >"$tree/cni/internal.h"
+printf '#include "util.h"\n#include "cni/cni.h"\n#include "cni/internal.h"\n' >"$tree/shim/probe.c"
+design '`common`, `cni/cni.h`' >"$tree/DESIGN.md"
+(cd "$tree" && git add -A) >/dev/null 2>&1
+"$top/tests/lib/check-includes.sh" "$tree" >"$work/includes.out" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] && grep -qF 'shim/probe.c:3 includes "cni/internal.h" from cni/' "$work/includes.out" &&
+  ! grep -qF 'probe.c:2' "$work/includes.out"; then
+  ok "a row naming one header allows that header and fails another of its folder"
+else
+  not_ok "a row naming one header allows only that header (status $rc)" "$work/includes.out"
+fi
+
 echo "1..$n"
 exit "$bad"

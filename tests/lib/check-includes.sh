@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Fails when a source file includes a header across a boundary that DESIGN.md does not draw.
 # The rules are DESIGN.md's "Include boundaries" table: each row names a folder and the folders
-# whose headers it may include (its own always). A header is found as the compiler finds it:
+# whose headers it may include (its own always), or single headers (`images/images.h`) where
+# only that one of a folder's headers may be included. A header is found as the compiler finds it:
 # a path with a folder from the top of the tree or from any folder that ends with it, a bare name
 # in the including file's folder, then common/, then any other part's folder. Headers found
 # nowhere (system, generated) pass.
@@ -40,22 +41,22 @@ for d in $dirs; do
     inc=${inc%%\"*}
     if [[ $inc == */* ]]; then
       # A path with a folder, from any include directory (the top, a part, agent/).
-      target=$(git ls-files | not_tests | grep -xF -e "$inc" -e "$d/$inc" | head -n1)
-      [ -n "$target" ] || target=$(git ls-files | not_tests | grep -F "/$inc" |
+      hdr=$(git ls-files | not_tests | grep -xF -e "$inc" -e "$d/$inc" | head -n1)
+      [ -n "$hdr" ] || hdr=$(git ls-files | not_tests | grep -F "/$inc" |
         awk -v i="/$inc" 'substr($0, length($0) - length(i) + 1) == i' | head -n1)
-      [ -n "$target" ] || continue
-      target=$(dirname "$target")
+      [ -n "$hdr" ] || continue
     elif [ -f "$d/$inc" ]; then
       continue
     elif [ -f "common/$inc" ]; then
-      target=common
+      hdr=common/$inc
     else
-      target=$(git ls-files "*/$inc" | not_tests | head -n1)
-      [ -n "$target" ] || continue
-      target=$(dirname "$target")
+      hdr=$(git ls-files "*/$inc" | not_tests | head -n1)
+      [ -n "$hdr" ] || continue
     fi
+    target=$(dirname "$hdr")
     [ "$target" = "$d" ] && continue
-    case " ${allowed[$d]} " in *" $target "*) continue ;; esac
+    # The row may name the folder (any of its headers) or this one header.
+    case " ${allowed[$d]} " in *" $target "* | *" $hdr "*) continue ;; esac
     errs+="#   $file:$line includes \"$inc\" from $target/ (allowed: ${allowed[$d]:-none})"$'\n'
   done < <(git grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' -- "$d/*.c" "$d/*.h" |
     awk -F: -v d="$d" '{f=$1; sub(/\/[^\/]*$/, "", f); if (f == d) print}')
