@@ -254,7 +254,7 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
     }
     for (size_t i = 0; r == 0 && i < objs.n; i++) {
         struct kube_object *o = objs.v[i];
-        if (ns && o->kind != KUBE_NAMESPACE) {
+        if (ns && kube_kind_namespaced(o->kind)) {
             /* The decoder defaults metadata.namespace; the manifest's own is in the tree. */
             yajl_val given = json_get(json_get(o->tree, "metadata"), "namespace");
             if (given && !streq(o->meta.namespace_, ns)) {
@@ -338,7 +338,8 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
         if (files) {
             struct kube_object *o = objs.v[i];
             bool given = json_get(json_get(o->tree, "metadata"), "namespace") != NULL;
-            const char *ons = given || !ns ? o->meta.namespace_ : ns;
+            const char *ons =
+                given || !ns || !kube_kind_namespaced(o->kind) ? o->meta.namespace_ : ns;
             const char *res = pods_resource_name(o->kind_name);
             r = delete_one(m, res, ons, o->meta.name, ignore, &e);
         } else {

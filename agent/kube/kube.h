@@ -308,6 +308,10 @@ struct kube_pod_spec {
 };
 
 enum kube_kind { KUBE_POD, KUBE_CONFIGMAP, KUBE_SECRET, KUBE_NAMESPACE };
+/* Whether objects of the kind live in a namespace. A cluster-scoped one (Namespace) has
+ * meta.namespace_ NULL after kube_object_decode, whatever its manifest says, as the API server
+ * clears it; a namespaced one has its manifest's namespace or "default". */
+bool kube_kind_namespaced(enum kube_kind k);
 
 /* One object of a manifest, typed; keeps its tree (every string points into it). */
 struct kube_object {

@@ -72,11 +72,7 @@ static const struct kube_field meta_fields[] = {
 static int validate_meta(void *obj, const char *path, pr_error **err)
 {
     struct kube_meta *m = obj;
-    if (!m->namespace_)
-        m->namespace_ = "default";
-    if (!kube_valid_label_name(m->namespace_))
-        return pr_err(err, 0, "%s.namespace: \"%s\": must be a lowercase RFC 1123 label", path,
-                      m->namespace_);
+    /* metadata.namespace depends on the kind: kube_object_decode defaults or drops it. */
     for (size_t i = 0; i < m->labels.n; i++) {
         _cleanup_free_ char *sel = xasprintf("%s=%s", m->labels.keys[i], m->labels.values[i]);
         struct kube_selector s;
@@ -217,6 +213,32 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
     return 0;
 }
 
+bool kube_kind_namespaced(enum kube_kind k)
+{
+    return k != KUBE_NAMESPACE;
+}
+
+/* As the API server does (k8s.io/apiserver, registry/rest: a request for a namespaced kind
+ * carries a namespace, "default" unless said; EnsureObjectNamespaceMatchesRequestNamespace):
+ * a namespaced object without metadata.namespace gets "default", and a cluster-scoped one has
+ * none: a namespace written on it is cleared, not checked and not refused. */
+static int scope_namespace(struct kube_object *o, const char *where, pr_error **err)
+{
+    struct kube_meta *m = &o->meta;
+    if (!kube_kind_namespaced(o->kind)) {
+        m->namespace_ = NULL;
+        return 0;
+    }
+    if (!m->namespace_)
+        m->namespace_ = "default";
+    if (!kube_valid_label_name(m->namespace_))
+        return pr_err(err, 0,
+                      "%s: %s \"%s\": metadata.namespace: \"%s\": must be a lowercase RFC 1123 "
+                      "label",
+                      where, o->kind_name, m->name ? m->name : "", m->namespace_);
+    return 0;
+}
+
 static int check_names(struct kube_object *o, const char *where, pr_error **err)
 {
     struct kube_meta *m = &o->meta;
@@ -278,8 +300,8 @@ int kube_object_decode(yajl_val tree, const char *where, struct kube_object **ou
     }
     o->api_version = av->u.string;
     o->kind_name = kv->u.string;
-    if ((r = decode_kind(o, tree, where, err)) < 0 || (r = check_names(o, where, err)) < 0 ||
-        (r = check_data(o, where, err)) < 0)
+    if ((r = decode_kind(o, tree, where, err)) < 0 || (r = scope_namespace(o, where, err)) < 0 ||
+        (r = check_names(o, where, err)) < 0 || (r = check_data(o, where, err)) < 0)
         goto fail;
     *out = o;
     return 0;

@@ -156,9 +156,6 @@ int pods_check_object(const struct kube_object *o, pr_error **err)
     if (!o->meta.name)
         return pr_err(err, 0, "%s: metadata.name is required (apply does not generate names)",
                       o->kind_name);
-    /* The decoder defaults metadata.namespace; the manifest's own is in the tree. */
-    if (o->kind == KUBE_NAMESPACE && json_get(json_get(o->tree, "metadata"), "namespace"))
-        return pr_err(err, 0, "Namespace \"%s\": metadata.namespace: a namespace has none", name);
     if (ns && !kube_valid_label_name(ns))
         return pr_err(err, 0, "%s \"%s\": metadata.namespace: \"%s\" is not an RFC 1123 label",
                       o->kind_name, name, ns);

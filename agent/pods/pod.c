@@ -205,9 +205,8 @@ int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_res
                pr_error **err)
 {
     const char *resource = kind_resource(o->kind);
-    const char *ns = o->kind == KUBE_NAMESPACE ? NULL
-                     : o->meta.namespace_      ? o->meta.namespace_
-                                               : "default";
+    /* NULL for a cluster-scoped kind (a Namespace), else the manifest's or "default". */
+    const char *ns = o->meta.namespace_;
     int r = pods_check_object(o, err);
     if (r < 0 || (ns && (r = check_namespace(m, ns, err)) < 0))
         return r;

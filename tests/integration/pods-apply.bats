@@ -357,6 +357,26 @@ pod/web created" ]
   [ -z "$(find "$ROOTS/lib/objects" -type f)" ]
 }
 
+@test "namespaces: a Namespace is cluster-scoped: a metadata.namespace or -n given for it is ignored, as the API server does" {
+  printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: team2, namespace: elsewhere}\n' \
+    > "$BATS_TEST_TMPDIR/ns2.yaml"
+  run prn apply -n other -f "$BATS_TEST_TMPDIR/ns2.yaml"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "namespace/team2 created" ]
+  [ -f "$ROOTS/lib/objects/namespaces/team2.json" ]
+  run prn get namespaces team2
+  [ "$(echo "${lines[1]}" | awk '{print $1, $2}')" = "team2 Active" ]
+  run prn apply -f "$BATS_TEST_TMPDIR/ns2.yaml"
+  [ "$status" -eq 0 ]
+  [ "$output" = "namespace/team2 unchanged" ]
+  run prn delete -n other -f "$BATS_TEST_TMPDIR/ns2.yaml"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = 'namespace "team2" deleted' ]
+  [ -z "$(find "$ROOTS/lib/objects" -type f)" ]
+}
+
 @test "apply: -f DIR takes its manifests in name order, -f - reads stdin; get and delete of ConfigMaps" {
   mkdir "$BATS_TEST_TMPDIR/dir"
   printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: v}\n' > "$BATS_TEST_TMPDIR/dir/2.yaml"

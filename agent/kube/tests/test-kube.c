@@ -440,6 +440,48 @@ static void test_configmap_secret_namespace(void)
     free(msg);
 }
 
+/* metadata.namespace as the API server treats it: a namespaced kind without one gets
+ * "default"; a cluster-scoped kind (Namespace) has none, and one written on it is cleared, not
+ * checked (the server clears it before validating). */
+static void test_namespace_by_scope(void)
+{
+    static const struct {
+        const char *yaml, *want; /* want NULL: no namespace */
+    } cases[] = {
+        {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", "default"},
+        {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: team}\n", "team"},
+        {"apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: team}\n", "team"},
+        {"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, "
+         "image: x}]}\n",
+         "default"},
+        {"apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n", NULL},
+        {"apiVersion: v1\nkind: Namespace\nmetadata: {name: team, namespace: other}\n", NULL},
+        {"apiVersion: v1\nkind: Namespace\nmetadata: {name: team, namespace: default}\n", NULL},
+        {"apiVersion: v1\nkind: Namespace\nmetadata: {name: team, namespace: Not_A_Label}\n", NULL},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char *msg = NULL;
+        struct kube_object *o = object_of(cases[i].yaml, &msg);
+        if (!o) {
+            fprintf(stderr, "# case %zu refused: %s\n", i, msg);
+            unit_failed_checks++;
+        } else if (cases[i].want
+                       ? !o->meta.namespace_ || strcmp(o->meta.namespace_, cases[i].want) != 0
+                       : o->meta.namespace_ != NULL) {
+            fprintf(stderr, "# case %zu: namespace \"%s\", want \"%s\"\n", i,
+                    o->meta.namespace_ ? o->meta.namespace_ : "(none)",
+                    cases[i].want ? cases[i].want : "(none)");
+            unit_failed_checks++;
+        }
+        kube_object_free(o);
+        free(msg);
+    }
+    CHECK(kube_kind_namespaced(KUBE_POD));
+    CHECK(kube_kind_namespaced(KUBE_CONFIGMAP));
+    CHECK(kube_kind_namespaced(KUBE_SECRET));
+    CHECK(!kube_kind_namespaced(KUBE_NAMESPACE));
+}
+
 /* What kube_yaml_emit writes reads back as the same tree: strings that would resolve as
  * another type are quoted, keys sorted, empty containers in flow style. */
 static void test_yaml_emit_round_trips(void)
@@ -497,5 +539,6 @@ int main(void)
     RUN(test_pod_decodes_with_kubernetes_defaults);
     RUN(test_objects_refused_with_their_path);
     RUN(test_configmap_secret_namespace);
+    RUN(test_namespace_by_scope);
     UNIT_DONE();
 }
