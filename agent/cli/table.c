@@ -5,8 +5,6 @@
 #include <stdarg.h>
 #include <string.h>
 
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
-
 enum { TABLE_PADDING = 3, TABLE_MIN_WIDTH = 6 };
 
 struct row {

@@ -55,3 +55,9 @@ check_PROGRAMS += tests/unit/test-kube
 tests_unit_test_kube_SOURCES = tests/unit/test-kube.c tests/unit/unit.h
 tests_unit_test_kube_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
 tests_unit_test_kube_LDADD = $(AGENT_LIBS) -lm
+
+# the workload controllers' pure decisions (agent/kube/replicaset.c, rollout.c)
+check_PROGRAMS += tests/unit/test-workloads
+tests_unit_test_workloads_SOURCES = tests/unit/test-workloads.c tests/unit/unit.h
+tests_unit_test_workloads_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
+tests_unit_test_workloads_LDADD = $(AGENT_LIBS)
