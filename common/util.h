@@ -67,7 +67,7 @@ static inline void strv_freep(char ***v)
 #define MAX(a,b) (((a)>(b))?(a):(b))
 #endif
 // clang-format on
-#define streq(a, b)   (strcmp((a), (b)) == 0)
+#define streq(a, b) (strcmp((a), (b)) == 0)
 
 /* Hand ownership of a pointer or fd out of a cleanup-scoped variable. */
 #define steal_pointer(pp)                                                                          \
