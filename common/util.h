@@ -58,7 +58,16 @@ static inline void strv_freep(char ***v)
 #define _cleanup_strv_   _cleanup_(strv_freep)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define streq(a, b)   (strcmp((a), (b)) == 0)
+/* As <sys/param.h> spells them, so that including it too is no redefinition. */
+// clang-format off
+#ifndef MIN
+#define MIN(a,b) (((a)<(b))?(a):(b))
+#endif
+#ifndef MAX
+#define MAX(a,b) (((a)>(b))?(a):(b))
+#endif
+// clang-format on
+#define streq(a, b) (strcmp((a), (b)) == 0)
 
 /* Hand ownership of a pointer or fd out of a cleanup-scoped variable. */
 #define steal_pointer(pp)                                                                          \

@@ -11,7 +11,7 @@ BUILD_PKGS=(build-essential autoconf automake libtool pkg-config clang
 TEST_PKGS=(bats jq busybox-static iproute2 time util-linux procps psmisc
   runc crun podman conmon hyperfine
   skopeo umoci docker-registry containernetworking-plugins nftables zstd python3 python3-yaml bc
-  strace
+  strace curl catatonit
   qemu-system-x86 kmod cpio xz-utils)
 
 missing=()

@@ -4,6 +4,7 @@
 #include "json.h"
 #include "podview.h"
 #include "pods/pods.h"
+#include "table.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -87,43 +88,65 @@ static int print_objects(const char *resource, const struct pods_list *l, bool s
 static void print_table(const char *resource, const struct pods_list *l, bool all, bool wide)
 {
     bool pods = streq(resource, "pods"), cms = streq(resource, "configmaps"),
-         secrets = streq(resource, "secrets");
+         secrets = streq(resource, "secrets"), namespaced = !streq(resource, "namespaces");
     char node[256] = "";
     gethostname(node, sizeof(node) - 1);
-    if (all && !streq(resource, "namespaces"))
-        printf("%-16s ", "NAMESPACE");
-    if (pods)
-        printf("%-24s %-7s %-18s %-9s %-6s%s\n", "NAME", "READY", "STATUS", "RESTARTS", "AGE",
-               wide ? " IP               NODE             NOMINATED NODE   READINESS GATES" : "");
-    else if (cms)
-        printf("%-24s %-6s %s\n", "NAME", "DATA", "AGE");
-    else if (secrets)
-        printf("%-24s %-24s %-6s %s\n", "NAME", "TYPE", "DATA", "AGE");
-    else
-        printf("%-24s %-8s %s\n", "NAME", "STATUS", "AGE");
+    _cleanup_table_ table *t = table_new();
+    table_row(t);
+    if (all && namespaced)
+        table_cell(t, "NAMESPACE");
+    table_cell(t, "NAME");
+    if (pods) {
+        const char *h[] = {"READY", "STATUS", "RESTARTS", "AGE"};
+        for (size_t i = 0; i < ARRAY_SIZE(h); i++)
+            table_cell(t, h[i]);
+        const char *w[] = {"IP", "NODE", "NOMINATED NODE", "READINESS GATES"};
+        for (size_t i = 0; wide && i < ARRAY_SIZE(w); i++)
+            table_cell(t, w[i]);
+    } else if (cms) {
+        table_cell(t, "DATA");
+        table_cell(t, "AGE");
+    } else if (secrets) {
+        table_cell(t, "TYPE");
+        table_cell(t, "DATA");
+        table_cell(t, "AGE");
+    } else {
+        table_cell(t, "STATUS");
+        table_cell(t, "AGE");
+    }
     for (size_t i = 0; i < l->n; i++) {
         const struct pods_entry *e = &l->v[i];
         char a[32];
         age(e->created, a);
-        if (all && !streq(resource, "namespaces"))
-            printf("%-16s ", e->ns);
+        table_row(t);
+        if (all && namespaced)
+            table_cell(t, e->ns);
+        table_cell(t, e->name);
         if (pods) {
-            char ready[32];
-            snprintf(ready, sizeof(ready), "%u/%u", e->ready, e->total);
-            printf("%-24s %-7s %-18s %-9u %-6s", e->name, ready, e->phase, e->restarts, a);
-            if (wide)
-                printf(" %-16s %-16s %-16s %s", e->ip ? e->ip : "<none>", node, "<none>", "<none>");
-            putchar('\n');
+            table_cellf(t, "%u/%u", e->ready, e->total);
+            table_cell(t, e->phase);
+            table_cellf(t, "%u", e->restarts);
+            table_cell(t, a);
+            if (wide) {
+                table_cell(t, e->ip ? e->ip : "<none>");
+                table_cell(t, node);
+                table_cell(t, "<none>");
+                table_cell(t, "<none>");
+            }
         } else if (cms) {
-            printf("%-24s %-6zu %s\n", e->name, data_count(e->object), a);
+            table_cellf(t, "%zu", data_count(e->object));
+            table_cell(t, a);
         } else if (secrets) {
             const char *type = YAJL_GET_STRING(json_get(e->object, "type"));
-            printf("%-24s %-24s %-6zu %s\n", e->name, type ? type : "Opaque", data_count(e->object),
-                   a);
+            table_cell(t, type ? type : "Opaque");
+            table_cellf(t, "%zu", data_count(e->object));
+            table_cell(t, a);
         } else {
-            printf("%-24s %-8s %s\n", e->name, "Active", a);
+            table_cell(t, "Active");
+            table_cell(t, a);
         }
     }
+    table_print(t, stdout);
 }
 
 #define USAGE "usage: podrun get RESOURCE [NAME] [-n NS|-A] [-l SELECTOR] [-o wide|json|yaml|name]"

@@ -347,4 +347,75 @@ void kube_object_free(struct kube_object *o);
 bool kube_valid_subdomain(const char *s);
 bool kube_valid_label_name(const char *s);
 
+/* ---- controllers: pure functions of desired and observed state (apps/v1) ---- */
+
+/* What a ReplicaSet's controller sees of one pod it owns. Times in seconds since the epoch. */
+struct kube_owned_pod {
+    const char *name;
+    const char *phase; /* Pending, Running, Succeeded, Failed, Unknown */
+    bool terminating;  /* being deleted */
+    bool ready;
+    int64_t ready_since; /* when it last turned Ready */
+    int32_t restarts;    /* the most restarts of any of its containers */
+    int64_t created;
+};
+/* A pod counts toward replicas while it is neither being deleted nor finished. */
+bool kube_pod_active(const struct kube_owned_pod *p);
+/* Active and Ready for at least min_ready_seconds at now. */
+bool kube_pod_available(const struct kube_owned_pod *p, int32_t min_ready_seconds, int64_t now);
+
+/* What to do to have `replicas` active pods: create `create` pods, or delete the pods at
+ * delete_idx (indices into the pods given), in Kubernetes' order: pending before running, not
+ * ready before ready, ready for less time first, more restarts first, newest first. At most 500
+ * either way, as Kubernetes' burst. */
+struct kube_replicaset_plan {
+    size_t create;
+    size_t *delete_idx;
+    size_t n_delete;
+};
+void kube_replicaset_plan(int32_t replicas, const struct kube_owned_pod *pods, size_t n,
+                          struct kube_replicaset_plan *out);
+void kube_replicaset_plan_clear(struct kube_replicaset_plan *p);
+
+/* A Deployment's pod-template hash (the pod-template-hash label and the ReplicaSet name's
+ * suffix, "NAME-55fdcd95bf"): FNV-1a over the template's canonical form and the collision
+ * count, written in Kubernetes' letters. */
+#define KUBE_HASH_MAX 16
+int kube_template_hash(yajl_val template_, int32_t collision_count, char out[KUBE_HASH_MAX],
+                       pr_error **err);
+/* The five letters the API server appends to a generateName ("NAME-55fdcd95bf-22mh2"), from
+ * five random bytes the caller draws. */
+#define KUBE_SUFFIX_LEN 5
+void kube_name_suffix(const unsigned char random[KUBE_SUFFIX_LEN], char out[KUBE_SUFFIX_LEN + 1]);
+
+/* A Deployment's rollout, as far as its strategy goes. */
+struct kube_rollout {
+    int32_t replicas;
+    bool recreate; /* strategy Recreate; else RollingUpdate */
+    bool paused;
+    struct kube_int_or_string max_surge;       /* unset: 25% */
+    struct kube_int_or_string max_unavailable; /* unset: 25% */
+};
+/* One ReplicaSet of the Deployment, as observed. */
+struct kube_rs_state {
+    int64_t created;
+    int32_t replicas;  /* spec.replicas */
+    int32_t pods;      /* active pods it owns */
+    int32_t available; /* of those, available */
+};
+/* maxSurge rounded up and maxUnavailable rounded down from percentages of replicas; both 0 gives
+ * one unavailable, as Kubernetes resolves them. */
+int kube_rollout_limits(const struct kube_rollout *d, int32_t *max_surge, int32_t *max_unavailable,
+                        pr_error **err);
+/* One step of the rollout towards the ReplicaSet at new_idx (it must exist, perhaps with 0
+ * replicas): want[i] is each ReplicaSet's new spec.replicas (unchanged ones keep theirs). A
+ * rolling step scales the new one up within the surge, or the old ones down as far as
+ * availability allows (unavailable pods first, oldest ReplicaSet first); Recreate scales the old
+ * ones to 0 and the new one up once no old pod is left. Paused: no change. */
+int kube_rollout_step(const struct kube_rollout *d, const struct kube_rs_state *rs, size_t n,
+                      size_t new_idx, int32_t *want, pr_error **err);
+/* The new ReplicaSet has all replicas available and no old one has a replica or a pod. */
+bool kube_rollout_complete(const struct kube_rollout *d, const struct kube_rs_state *rs, size_t n,
+                           size_t new_idx);
+
 #endif

@@ -116,11 +116,25 @@ static int add_entry(pods_manager *m, const char *resource, const char *ns, cons
     return 0;
 }
 
+/* Objects in name order, as the API server lists them: "a" before "a-b", which a sort of the
+ * file names ("a-b.json" < "a.json") would not give. */
+static int by_object_name(const struct dirent **a, const struct dirent **b)
+{
+    const char *x = (*a)->d_name, *y = (*b)->d_name;
+    size_t lx = strlen(x), ly = strlen(y);
+    if (lx > 5 && streq(x + lx - 5, ".json"))
+        lx -= 5;
+    if (ly > 5 && streq(y + ly - 5, ".json"))
+        ly -= 5;
+    int c = memcmp(x, y, lx < ly ? lx : ly);
+    return c ? c : (lx > ly) - (lx < ly);
+}
+
 static int list_dir(pods_manager *m, const char *resource, const char *ns, const char *dir,
                     struct pods_list *out, pr_error **err)
 {
     struct dirent **names = NULL;
-    int n = scandir(dir, &names, NULL, alphasort), r = 0;
+    int n = scandir(dir, &names, NULL, by_object_name), r = 0;
     if (n < 0)
         return errno == ENOENT ? 0 : pr_err(err, errno, "read `%s`", dir);
     for (int i = 0; i < n; i++) {

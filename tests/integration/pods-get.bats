@@ -112,3 +112,27 @@ YAML
   [ "$status" -eq 1 ]
   [[ "$output" == *"allowed formats are: json,name,wide,yaml"* ]]
 }
+
+@test "get: columns are aligned as kubectl aligns them (widest cell plus 3 spaces, last column bare)" {
+  cat >"$M" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: a}
+data: {k: v}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: a-much-longer-name}
+data: {k1: v, k2: v, k3: v, k4: v, k5: v, k6: v, k7: v, k8: v, k9: v, k10: v, k11: v}
+YAML
+  run prn apply -f "$M"
+  [ "$status" -eq 0 ]
+  run prn get configmaps
+  [ "$status" -eq 0 ]
+  # NAME is 18 wide + 3; DATA is 4 wide + 3; AGE, the last column, is not padded.
+  [[ "${lines[0]}" =~ ^NAME\ {17}DATA\ {3}AGE$ ]]
+  [[ "${lines[1]}" =~ ^a\ {20}1\ {6}[0-9]+s$ ]]
+  [[ "${lines[2]}" =~ ^a-much-longer-name\ {3}11\ {5}[0-9]+s$ ]]
+  run prn delete -f "$M"
+  [ "$status" -eq 0 ]
+}

@@ -7,3 +7,9 @@ check_PROGRAMS += agent/kube/tests/test-kube
 agent_kube_tests_test_kube_SOURCES = agent/kube/tests/test-kube.c tests/lib/unit.h
 agent_kube_tests_test_kube_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
 agent_kube_tests_test_kube_LDADD = $(AGENT_LIBS) -lm
+
+# the workload controllers' pure decisions (replicaset.c, rollout.c)
+check_PROGRAMS += agent/kube/tests/test-workloads
+agent_kube_tests_test_workloads_SOURCES = agent/kube/tests/test-workloads.c tests/lib/unit.h
+agent_kube_tests_test_workloads_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
+agent_kube_tests_test_workloads_LDADD = $(AGENT_LIBS)
