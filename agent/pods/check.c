@@ -57,7 +57,6 @@ static int check_container(const struct kube_container *c, const char *path, pr_
     }
     if (c->has_security_context) {
         const struct kube_security_context *s = &c->security_context;
-        REFUSE(s->has_seccomp_profile, "securityContext.seccompProfile");
         REFUSE(s->proc_mount, "securityContext.procMount");
     }
     REFUSE(c->restart_policy, "restartPolicy");
@@ -134,8 +133,6 @@ static int check_pod(const struct kube_pod_spec *s, pr_error **err)
             return unsupported(err, "spec.securityContext.supplementalGroups");
         if (c->sysctls)
             return unsupported(err, "spec.securityContext.sysctls");
-        if (c->has_seccomp_profile)
-            return unsupported(err, "spec.securityContext.seccompProfile");
     }
     int r = check_volumes(s, err);
     for (size_t i = 0; r == 0 && i < s->n_init_containers; i++) {

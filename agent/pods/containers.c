@@ -34,6 +34,10 @@ static bool has_volume(const struct kube_pod_spec *s, const char *name)
     return false;
 }
 
+static int seccomp_of(pods_manager *m, const struct kube_pod_spec *s,
+                      const struct kube_container *c, enum pods_seccomp *mode, yajl_val *profile,
+                      pr_error **err);
+
 int pods_containers_check(pods_manager *m, const struct kube_object *o, pr_error **err)
 {
     const struct kube_pod_spec *s = &o->u.pod;
@@ -54,6 +58,10 @@ int pods_containers_check(pods_manager *m, const struct kube_object *o, pr_error
         const struct pods_env_ctx ctx = {o, NULL, NULL};
         if ((r = pods_container_env(m, &ctx, c, &env, err)) < 0)
             return r;
+        enum pods_seccomp mode;
+        _cleanup_json_ yajl_val profile = NULL;
+        if ((r = seccomp_of(m, s, c, &mode, &profile, err)) < 0)
+            return pr_err_prefix(err, "container \"%s\": seccompProfile", c->name);
         for (size_t j = 0; j < c->n_volume_mounts; j++)
             if (!has_volume(s, c->volume_mounts[j].name))
                 return pr_err(err, 0, "container \"%s\": volumeMounts[%zu]: no volume \"%s\"",
@@ -102,6 +110,7 @@ struct ctr_build {
     struct pods_mount *mounts;
     char *rootfs;
     image_process img;
+    yajl_val seccomp_profile;
 };
 
 static void ctr_build_clear(struct ctr_build *b)
@@ -114,6 +123,8 @@ static void ctr_build_clear(struct ctr_build *b)
     free(b->mounts);
     free(b->rootfs);
     image_process_clear(&b->img);
+    if (b->seccomp_profile)
+        yajl_tree_free(b->seccomp_profile);
 }
 
 static char **strv_copy(const char **v)
@@ -154,6 +165,29 @@ static void security(const struct kube_pod_spec *s, const struct kube_container 
         b->cfg.cap_add = b->cap_add;
         b->cfg.cap_drop = b->cap_drop;
     }
+}
+
+/* seccompProfile: the container's, else the pod's; none means Unconfined, the kubelet's
+ * default. A Localhost profile is read now, so that a missing one fails the apply. */
+static int seccomp_of(pods_manager *m, const struct kube_pod_spec *s, const struct kube_container *c,
+                      enum pods_seccomp *mode, yajl_val *profile, pr_error **err)
+{
+    const struct kube_seccomp_profile *p =
+        c->has_security_context && c->security_context.has_seccomp_profile
+            ? &c->security_context.seccomp_profile
+        : s->has_security_context && s->security_context.has_seccomp_profile
+            ? &s->security_context.seccomp_profile
+            : NULL;
+    *mode = PODS_SECCOMP_UNCONFINED;
+    if (!p || streq(p->type, "Unconfined"))
+        return 0;
+    if (streq(p->type, "RuntimeDefault")) {
+        *mode = PODS_SECCOMP_RUNTIME_DEFAULT;
+        return 0;
+    }
+    *mode = PODS_SECCOMP_PROFILE;
+    return pods_seccomp_localhost(m, p->localhost_profile ? p->localhost_profile : "", profile,
+                                  err);
 }
 
 static bool run_as_non_root(const struct kube_pod_spec *s, const struct kube_container *c)
@@ -238,6 +272,9 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
     b.cfg.env = b.env;
     b.cfg.cwd = c->working_dir;
     security(&o->u.pod, c, &b);
+    if ((r = seccomp_of(m, &o->u.pod, c, &b.cfg.seccomp, &b.seccomp_profile, err)) < 0)
+        goto out;
+    b.cfg.seccomp_profile = b.seccomp_profile;
     if (run_as_non_root(&o->u.pod, c) && (b.cfg.has_user ? b.cfg.uid : b.img.uid) == 0) {
         r = pr_err(err, 0, "container has runAsNonRoot and image will run as root");
         goto out;

@@ -3,6 +3,7 @@
 #ifndef PODRUN_AGENT_PODS_MANAGER_H
 #define PODRUN_AGENT_PODS_MANAGER_H
 
+#include "capabilities.h"
 #include "json.h"
 #include "pods.h"
 
@@ -70,6 +71,15 @@ int pods_volumes_make(pods_manager *m, const struct kube_object *o, const struct
  * resolved without leaving it (a missing subPath is made as a directory). */
 int pods_volume_source(const struct pods_pod_paths *p, const struct kube_pod_spec *s,
                        const struct kube_volume_mount *vm, char **out, pr_error **err);
+
+/* ---- seccomp.c: the RuntimeDefault profile, and Localhost profiles ---- */
+/* "seccomp": podrun's default profile as linux.seccomp, for a container with caps. */
+void pods_seccomp_default(yajl_gen g, const bool caps[CAP_NAMES_COUNT]);
+/* Localhost profiles live in lib-root/seccomp/; one is read (a regular file, at most
+ * PODS_SECCOMP_PROFILE_MAX) by its path relative to that directory, resolved without leaving
+ * it (no "..", no symlink out), and must be a JSON object with a defaultAction. */
+#define PODS_SECCOMP_PROFILE_MAX ((size_t)1 << 20)
+int pods_seccomp_localhost(pods_manager *m, const char *profile, yajl_val *out, pr_error **err);
 
 /* ---- sandbox.c: a pod's pinned network, IPC and UTS namespaces ---- */
 /* Pins the namespaces at nsdir/{net,ipc,uts} (nsdir is created); the UTS one gets hostname and

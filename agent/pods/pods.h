@@ -51,6 +51,10 @@ struct pods_resources {
     int64_t pids_limit;
 };
 
+/* seccompProfile as Kubernetes names its types: none (the kubelet's default, and always for a
+ * privileged container), podrun's default profile, or a profile given as linux.seccomp. */
+enum pods_seccomp { PODS_SECCOMP_UNCONFINED, PODS_SECCOMP_RUNTIME_DEFAULT, PODS_SECCOMP_PROFILE };
+
 /* One container's runtime config as the pod manager decided it. Strings are borrowed. Where a
  * field is unset, the image (when given) supplies it, as a kubelet would. */
 struct pods_container_config {
@@ -71,6 +75,8 @@ struct pods_container_config {
     char *const *cap_add;  /* "NET_ADMIN" or "CAP_NET_ADMIN", or "ALL" */
     char *const *cap_drop; /* likewise: ALL first (before cap_add), the others after it */
     bool no_new_privileges;
+    enum pods_seccomp seccomp;
+    yajl_val seccomp_profile; /* PODS_SECCOMP_PROFILE: the linux.seccomp object */
     const char *hostname; /* NULL: none set (needs a new or joined UTS namespace) */
     struct pods_namespace namespaces[PODS_NS_COUNT];
     const struct pods_mount *mounts; /* after the defaults; one on a default's destination
