@@ -44,8 +44,6 @@ static int check_container(const struct kube_container *c, const char *path, pr_
     REFUSE(c->tty, "tty");
     for (size_t i = 0; i < c->n_env; i++) {
         const struct kube_env_source *s = &c->env[i].value_from;
-        REFUSE(c->env[i].has_value_from && s->has_resource_field_ref,
-               "env[%zu].valueFrom.resourceFieldRef", i);
         REFUSE(c->env[i].has_value_from && s->has_field_ref &&
                    !pods_field_path_supported(s->field_ref.field_path),
                "env[%zu].valueFrom.fieldRef.fieldPath \"%s\"", i, s->field_ref.field_path);
@@ -87,7 +85,8 @@ static int check_volumes(const struct kube_pod_spec *s, pr_error **err)
     for (size_t i = 0; i < s->n_volumes; i++) {
         const struct kube_volume *v = &s->volumes[i];
         _cleanup_free_ char *f = NULL;
-        if (!v->has_empty_dir && !v->has_config_map && !v->has_secret && !v->has_host_path) {
+        if (!v->has_empty_dir && !v->has_config_map && !v->has_secret && !v->has_host_path &&
+            !v->has_downward_api && !v->has_projected) {
             const char *kind =
                 v->has_pvc ? "persistentVolumeClaim" : "(a volume source podrun does not know)";
             f = xasprintf("spec.volumes[%zu].%s", i, kind);
@@ -95,11 +94,8 @@ static int check_volumes(const struct kube_pod_spec *s, pr_error **err)
         }
         if (!v->has_empty_dir)
             continue;
-        if (v->empty_dir.medium && *v->empty_dir.medium) {
-            f = xasprintf("spec.volumes[%zu].emptyDir.medium", i);
-            return unsupported(err, f);
-        }
-        if (v->empty_dir.size_limit) {
+        bool memory = v->empty_dir.medium && streq(v->empty_dir.medium, "Memory");
+        if (v->empty_dir.size_limit && !memory) {
             f = xasprintf("spec.volumes[%zu].emptyDir.sizeLimit", i);
             return unsupported(err, f);
         }

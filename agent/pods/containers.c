@@ -210,13 +210,11 @@ static int volume_mounts(const struct pods_pod_paths *p, const struct kube_pod_s
         int r = pods_volume_source(p, s, vm, &source, err);
         if (r < 0)
             return pr_err_prefix(err, "volumeMounts[%zu]", i);
-        /* configMap and secret volumes are read-only whatever the mount says, as the
-         * kubelet's are. */
         const struct kube_volume *v = NULL;
         for (size_t j = 0; j < s->n_volumes; j++)
             if (streq(s->volumes[j].name, vm->name))
                 v = &s->volumes[j];
-        bool read_only = vm->read_only || (v && (v->has_config_map || v->has_secret));
+        bool read_only = vm->read_only || (v && pods_volume_read_only(v));
         b->mounts[i] = (struct pods_mount){
             .destination = vm->mount_path,
             .type = "bind",

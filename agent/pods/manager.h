@@ -67,10 +67,24 @@ int pods_volumes_check(pods_manager *m, const struct kube_object *o, pr_error **
  * and a hostPath's DirectoryOrCreate/FileOrCreate. */
 int pods_volumes_make(pods_manager *m, const struct kube_object *o, const struct pods_pod_paths *p,
                       pr_error **err);
+/* Unmounts the pod's Memory emptyDirs (tmpfs); none mounted is fine. */
+int pods_volumes_unmount(const struct pods_pod_paths *p, pr_error **err);
+/* configMap, secret, downwardAPI and projected volumes: bound read-only whatever the mount
+ * says, as the kubelet binds them. */
+bool pods_volume_read_only(const struct kube_volume *v);
 /* The host path a volumeMount binds: its volume's directory, or the subPath inside it,
  * resolved without leaving it (a missing subPath is made as a directory). */
 int pods_volume_source(const struct pods_pod_paths *p, const struct kube_pod_spec *s,
                        const struct kube_volume_mount *vm, char **out, pr_error **err);
+
+/* ---- downward.c: the downward API's values ---- */
+/* resourceFieldRef: the container's (containerName, else default_container) limit or request,
+ * divided by the divisor and rounded up; a limit not set is the node's capacity. */
+int pods_resource_value(const struct kube_pod_spec *s, const char *default_container,
+                        const struct kube_resource_field_ref *ref, char **out, pr_error **err);
+/* A downwardAPI volume file's content; uid NULL (before the pod has one) gives "". */
+int pods_downward_value(const struct kube_object *o, const char *uid,
+                        const struct kube_downward_file *f, char **out, pr_error **err);
 
 /* ---- seccomp.c: the RuntimeDefault profile, and Localhost profiles ---- */
 /* "seccomp": podrun's default profile as linux.seccomp, for a container with caps. */

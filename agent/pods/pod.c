@@ -109,7 +109,8 @@ static int teardown(pods_manager *m, const struct pods_pod_paths *p, pr_error **
         int r2 = pods_containers_remove(m, p, err);
         int r3 = pods_cni_del(m, p->uid, netns, p->run_dir, err);
         int r4 = pods_sandbox_destroy(p->ns_dir, err);
-        r = r2 < 0 ? r2 : r3 < 0 ? r3 : r4;
+        int r5 = pods_volumes_unmount(p, err);
+        r = r2 < 0 ? r2 : r3 < 0 ? r3 : r4 < 0 ? r4 : r5;
     }
     if (r < 0)
         return pr_err_prefix(err, "remove pod %s", p->uid);
