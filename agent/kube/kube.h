@@ -235,6 +235,7 @@ struct kube_container {
     struct kube_security_context security_context;
     bool stdin_, stdin_once, tty;
     const char *termination_message_path;
+    const char *termination_message_policy; /* defaulted: File */
     const char *restart_policy; /* an init container's "Always": a sidecar */
     yajl_val lifecycle;         /* postStart / preStop: for the pod manager */
 };

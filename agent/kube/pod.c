@@ -473,7 +473,7 @@ static const struct kube_field container_fields[] = {
     C("stdinOnce", KF_BOOL, stdin_once),
     C("tty", KF_BOOL, tty),
     C("terminationMessagePath", KF_STRING, termination_message_path),
-    KUBE_IGNORED("terminationMessagePolicy"),
+    C("terminationMessagePolicy", KF_STRING, termination_message_policy),
     C("restartPolicy", KF_STRING, restart_policy),
     C("lifecycle", KF_RAW, lifecycle),
     KUBE_IGNORED("resizePolicy"),
@@ -509,8 +509,16 @@ static int validate_container(void *obj, const char *path, pr_error **err)
         c->image_pull_policy = latest_or_untagged(c->image) ? "Always" : "IfNotPresent";
     if ((r = check_enum(path, "imagePullPolicy", c->image_pull_policy, pull, err)) < 0)
         return r;
+    static const char *const policies[] = {"File", "FallbackToLogsOnError", NULL};
     if (!c->termination_message_path)
         c->termination_message_path = "/dev/termination-log";
+    if (c->termination_message_path[0] != '/')
+        return pr_err(err, 0, "%s.terminationMessagePath: must be an absolute path", path);
+    if (!c->termination_message_policy)
+        c->termination_message_policy = "File";
+    if ((r = check_enum(path, "terminationMessagePolicy", c->termination_message_policy, policies,
+                        err)) < 0)
+        return r;
     for (size_t i = 0; i < c->n_ports; i++)
         for (size_t j = 0; j < i; j++)
             if (c->ports[i].name && c->ports[j].name && streq(c->ports[i].name, c->ports[j].name))

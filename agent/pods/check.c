@@ -39,7 +39,13 @@ static int check_container(const struct kube_container *c, const char *path, pr_
             return unsupported(err, f);                                                            \
         }                                                                                          \
     } while (0)
-    REFUSE(c->lifecycle, "lifecycle");
+    if (c->lifecycle) {
+        f = xasprintf("%s.lifecycle", path);
+        if ((r = pods_lifecycle_check(c, c->lifecycle, f, err)) < 0)
+            return r;
+        free(f);
+        f = NULL;
+    }
     REFUSE(c->stdin_ || c->stdin_once, "stdin");
     REFUSE(c->tty, "tty");
     for (size_t i = 0; i < c->n_env; i++) {
@@ -92,13 +98,6 @@ static int check_volumes(const struct kube_pod_spec *s, pr_error **err)
             f = xasprintf("spec.volumes[%zu].%s", i, kind);
             return unsupported(err, f);
         }
-        if (!v->has_empty_dir)
-            continue;
-        bool memory = v->empty_dir.medium && streq(v->empty_dir.medium, "Memory");
-        if (v->empty_dir.size_limit && !memory) {
-            f = xasprintf("spec.volumes[%zu].emptyDir.sizeLimit", i);
-            return unsupported(err, f);
-        }
     }
     return 0;
 }
@@ -113,8 +112,6 @@ static int check_pod(const struct kube_pod_spec *s, pr_error **err)
         return unsupported(err, "spec.hostIPC");
     if (s->share_process_namespace)
         return unsupported(err, "spec.shareProcessNamespace");
-    if (s->has_active_deadline_seconds)
-        return unsupported(err, "spec.activeDeadlineSeconds");
     if (s->host_aliases)
         return unsupported(err, "spec.hostAliases");
     if (s->dns_config)

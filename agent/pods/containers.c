@@ -7,11 +7,17 @@
 #include "manager.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 char *pods_container_dir(const struct pods_pod_paths *p, const char *name)
 {
     return xasprintf("%s/containers/%s", p->lib_dir, name);
+}
+
+char *pods_termination_log(const struct pods_pod_paths *p, const char *name)
+{
+    return xasprintf("%s/containers/%s/termination-log", p->lib_dir, name);
 }
 
 char *pods_container_id(const char *uid, const char *name)
@@ -198,6 +204,36 @@ static bool run_as_non_root(const struct kube_pod_spec *s, const struct kube_con
            s->security_context.run_as_non_root;
 }
 
+/* As the kubelet: an empty file of the pod's, anyone's to write (the container may run as
+ * any user), bound at terminationMessagePath unless a volume is mounted there. */
+static int termination_mount(const struct pods_pod_paths *p, const struct kube_container *c,
+                             struct ctr_build *b, pr_error **err)
+{
+    static char *const rw[] = {"rbind", "rw", NULL};
+    const char *dest = c->termination_message_path;
+    for (size_t i = 0; i < c->n_volume_mounts; i++)
+        if (streq(c->volume_mounts[i].mount_path, dest))
+            return 0;
+    char *file = pods_termination_log(p, c->name);
+    int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0 || fchmod(fd, 0666) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        pr_err(err, e, "create `%s`", file);
+        free(file);
+        return -e;
+    }
+    close(fd);
+    b->mounts[b->cfg.n_mounts++] = (struct pods_mount){
+        .destination = dest,
+        .type = "bind",
+        .source = file,
+        .options = rw,
+    };
+    return 0;
+}
+
 static int volume_mounts(const struct pods_pod_paths *p, const struct kube_pod_spec *s,
                          const struct kube_container *c, struct ctr_build *b, pr_error **err)
 {
@@ -223,7 +259,7 @@ static int volume_mounts(const struct pods_pod_paths *p, const struct kube_pod_s
         };
         b->cfg.n_mounts = i + 1;
     }
-    return 0;
+    return termination_mount(p, c, b, err);
 }
 
 /* command and args with $(VAR) references to the container's env expanded. */

@@ -77,6 +77,13 @@ bool pods_volume_read_only(const struct kube_volume *v);
 int pods_volume_source(const struct pods_pod_paths *p, const struct kube_pod_spec *s,
                        const struct kube_volume_mount *vm, char **out, pr_error **err);
 
+/* ---- lifecycle.c: postStart and preStop for the shim ---- */
+/* The lifecycle tree (c->lifecycle) checked as strictly as typed fields; path names it. */
+int pods_lifecycle_check(const struct kube_container *c, yajl_val lc, const char *path,
+                         pr_error **err);
+/* "lifecycle" for the shim's spec (after the check), named ports resolved. */
+void pods_lifecycle_gen(yajl_gen g, const struct kube_container *c);
+
 /* ---- downward.c: the downward API's values ---- */
 /* resourceFieldRef: the container's (containerName, else default_container) limit or request,
  * divided by the divisor and rounded up; a limit not set is the node's capacity. */
@@ -124,6 +131,8 @@ void pods_pod_paths_init(pods_manager *m, const char *uid, struct pods_pod_paths
 void pods_pod_paths_clear(struct pods_pod_paths *p);
 /* lib_dir/containers/<name>: the bundle of one container. */
 char *pods_container_dir(const struct pods_pod_paths *p, const char *name);
+/* The host file bound at the container's terminationMessagePath: the shim reads it. */
+char *pods_termination_log(const struct pods_pod_paths *p, const char *name);
 /* The runtime's id of a container, also its id in the image store. */
 char *pods_container_id(const char *uid, const char *name);
 

@@ -325,10 +325,9 @@ static void test_check_refuses_by_name(void)
         {POD(CTR "    volumeMounts: [{name: v, mountPath: /v, mountPropagation: HostToContainer}]\n"
                  "  volumes: [{name: v, emptyDir: {}}]\n"),
          "spec.containers[0].volumeMounts[0].mountPropagation"},
-        {POD("  volumes: [{name: v, emptyDir: {sizeLimit: 1Gi}}]\n" CTR),
-         "spec.volumes[0].emptyDir.sizeLimit"},
-        {POD(CTR "    lifecycle: {postStart: {exec: {command: [x]}}}\n"),
-         "spec.containers[0].lifecycle"},
+        {POD(CTR "    lifecycle: {postStart: {tcpSocket: {port: 80}}}\n"),
+         "spec.containers[0].lifecycle.postStart.tcpSocket"},
+        {POD(CTR "    lifecycle: {stopSignal: SIGUSR1}\n"), "spec.containers[0].lifecycle.stopSignal"},
         {POD(CTR "    env: [{name: NAME, valueFrom: {fieldRef: {fieldPath: status.hostIP}}}]\n"),
          "spec.containers[0].env[0].valueFrom.fieldRef.fieldPath \"status.hostIP\""},
         {POD(CTR "    ports: [{containerPort: 80, hostPort: 8080}]\n"),
