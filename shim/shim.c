@@ -322,7 +322,9 @@ void shim_remove_pod(struct shim *s)
         c->stop_requested = true;
         c->restart_timer = sd_event_source_disable_unref(c->restart_timer);
         if (c->state == CTR_RUNNING)
-            container_stop(c, c->spec->stop_signal, s->spec->grace_usec, "pod removed");
+            container_stop(c, c->spec->stop_signal,
+                           s->has_remove_grace ? s->remove_grace_usec : s->spec->grace_usec,
+                           "pod removed");
     }
     check_removed(s);
 }

@@ -241,6 +241,8 @@ struct shim {
     const char *fail_reason; /* static: DeadlineExceeded, Evicted; NULL while not failed */
     char *fail_message;
     uint64_t start_time; /* CLOCK_REALTIME usec: when the pod first started */
+    uint64_t remove_grace_usec; /* a remove request's grace period, over the spec's */
+    bool has_remove_grace;
     sd_event_source *deadline_timer, *volume_timer;
 };
 

@@ -120,10 +120,21 @@ static int check_pod(const struct kube_pod_spec *s, pr_error **err)
         return unsupported(err, "spec.subdomain");
     if (s->has_security_context) {
         const struct kube_pod_security_context *c = &s->security_context;
-        if (c->has_fs_group)
-            return unsupported(err, "spec.securityContext.fsGroup");
-        if (c->supplemental_groups)
-            return unsupported(err, "spec.securityContext.supplementalGroups");
+        if (c->has_fs_group && (c->fs_group < 0 || c->fs_group > UINT32_MAX - 1))
+            return pr_err(err, 0, "spec.securityContext.fsGroup: %lld: not a group id",
+                          (long long)c->fs_group);
+        if (c->supplemental_groups && !YAJL_IS_NULL(c->supplemental_groups)) {
+            if (!YAJL_IS_ARRAY(c->supplemental_groups))
+                return pr_err(err, 0, "spec.securityContext.supplementalGroups: expected a list");
+            for (size_t i = 0; i < json_array_len(c->supplemental_groups); i++) {
+                yajl_val g = json_array_at(c->supplemental_groups, i);
+                if (!YAJL_IS_INTEGER(g) || YAJL_GET_INTEGER(g) < 0 ||
+                    YAJL_GET_INTEGER(g) > (long long)UINT32_MAX - 1)
+                    return pr_err(err, 0,
+                                  "spec.securityContext.supplementalGroups[%zu]: not a group id",
+                                  i);
+            }
+        }
         if (c->sysctls)
             return unsupported(err, "spec.securityContext.sysctls");
     }

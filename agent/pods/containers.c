@@ -117,6 +117,7 @@ struct ctr_build {
     char *rootfs;
     image_process img;
     yajl_val seccomp_profile;
+    gid_t *gids;
 };
 
 static void ctr_build_clear(struct ctr_build *b)
@@ -131,6 +132,7 @@ static void ctr_build_clear(struct ctr_build *b)
     image_process_clear(&b->img);
     if (b->seccomp_profile)
         yajl_tree_free(b->seccomp_profile);
+    free(b->gids);
 }
 
 static char **strv_copy(const char **v)
@@ -139,6 +141,36 @@ static char **strv_copy(const char **v)
     for (; v && *v; v++)
         strv_extend(&out, *v);
     return out;
+}
+
+static void add_gid(struct ctr_build *b, gid_t g)
+{
+    for (size_t i = 0; i < b->cfg.n_additional_gids; i++)
+        if (b->gids[i] == g)
+            return;
+    b->gids = xrealloc(b->gids, (b->cfg.n_additional_gids + 1) * sizeof(*b->gids));
+    b->gids[b->cfg.n_additional_gids++] = g;
+    b->cfg.additional_gids = b->gids;
+}
+
+/* The pod's supplementalGroups and fsGroup join the groups the process has (the image's for
+ * its user, merged, as Kubernetes' default SupplementalGroupsPolicy does). Checked before. */
+static void pod_groups(const struct kube_pod_security_context *ps, struct ctr_build *b)
+{
+    size_t n = ps ? json_array_len(ps->supplemental_groups) : 0;
+    if (!ps || (!n && !ps->has_fs_group))
+        return;
+    if (!b->cfg.has_user) {
+        b->cfg.has_user = true;
+        b->cfg.uid = b->img.uid;
+        b->cfg.gid = b->img.gid;
+        for (size_t i = 0; i < b->img.n_additional_gids; i++)
+            add_gid(b, b->img.additional_gids[i]);
+    }
+    for (size_t i = 0; i < n; i++)
+        add_gid(b, (gid_t)YAJL_GET_INTEGER(json_array_at(ps->supplemental_groups, i)));
+    if (ps->has_fs_group)
+        add_gid(b, (gid_t)ps->fs_group);
 }
 
 static void security(const struct kube_pod_spec *s, const struct kube_container *c,
@@ -159,6 +191,7 @@ static void security(const struct kube_pod_spec *s, const struct kube_container 
                      : has_uid                    ? 0
                                                   : b->img.gid;
     }
+    pod_groups(ps, b);
     if (!cs)
         return;
     b->cfg.privileged = cs->privileged;

@@ -153,6 +153,10 @@ int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_res
  * Idempotent: a delete that failed part-way is finished by the next. */
 int pods_delete(pods_manager *m, const char *resource, const char *ns, const char *name,
                 pr_error **err);
+/* The same with a pod's grace period given (delete --grace-period): seconds, 0 to kill at once
+ * without preStop, -1 for the pod's terminationGracePeriodSeconds. */
+int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, const char *name,
+                      int64_t grace, pr_error **err);
 
 /* One stored object as `get` shows it. */
 struct pods_entry {

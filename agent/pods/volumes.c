@@ -386,6 +386,54 @@ int pods_volumes_unmount(const struct pods_pod_paths *p, pr_error **err)
     return 0;
 }
 
+/* The kubelet's SetVolumeOwnership: every file and directory the group's, group-readable (and
+ * writable in a writable volume), directories setgid so new files stay the group's. The pod
+ * manager made everything in the tree, so lchown and chmod on it change only its own. */
+static int own_tree(int dirfd, gid_t gid, bool read_only, int depth, pr_error **err)
+{
+    const mode_t mask = read_only ? 0440 : 0660;
+    struct stat st;
+    if (fstat(dirfd, &st) < 0 || fchown(dirfd, (uid_t)-1, gid) < 0 ||
+        fchmod(dirfd, (st.st_mode & 07777) | mask | 0110 | S_ISGID) < 0)
+        return -errno;
+    if (depth > 64)
+        return 0;
+    int fd2 = dup(dirfd);
+    DIR *d = fd2 < 0 ? NULL : fdopendir(fd2);
+    if (!d) {
+        if (fd2 >= 0)
+            close(fd2);
+        return -errno;
+    }
+    struct dirent *e;
+    int r = 0;
+    while (r == 0 && (e = readdir(d))) {
+        if (streq(e->d_name, ".") || streq(e->d_name, ".."))
+            continue;
+        if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            r = -errno;
+        } else if (S_ISDIR(st.st_mode)) {
+            int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            r = sub < 0 ? -errno : own_tree(sub, gid, read_only, depth + 1, err);
+            if (sub >= 0)
+                close(sub);
+        } else if (S_ISREG(st.st_mode)) {
+            if (fchownat(dirfd, e->d_name, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+                fchmodat(dirfd, e->d_name, (st.st_mode & 07777) | mask, 0) < 0)
+                r = -errno;
+        }
+    }
+    closedir(d);
+    return r;
+}
+
+static int fs_group(const char *dir, gid_t gid, bool read_only, pr_error **err)
+{
+    _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int r = fd < 0 ? -errno : own_tree(fd, gid, read_only, 0, err);
+    return r < 0 ? pr_err(err, -r, "fsGroup: the group of `%s`", dir) : 0;
+}
+
 int pods_volumes_make(pods_manager *m, const struct kube_object *o, const struct pods_pod_paths *p,
                       pr_error **err)
 {
@@ -410,6 +458,10 @@ int pods_volumes_make(pods_manager *m, const struct kube_object *o, const struct
                 r = volume_files(m, o, p->uid, v, fd, write_one, err);
         } else if (v->has_host_path)
             r = host_path(v, true, err);
+        /* fsGroup: the volumes the pod owns (never a hostPath) become the group's. */
+        if (r == 0 && !v->has_host_path && s->has_security_context &&
+            s->security_context.has_fs_group)
+            r = fs_group(dir, (gid_t)s->security_context.fs_group, !v->has_empty_dir, err);
         if (r < 0)
             return volume_error(err, i, v);
     }

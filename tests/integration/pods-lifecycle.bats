@@ -27,7 +27,7 @@ metadata:
   name: $1
 spec:
   restartPolicy: $2
-  terminationGracePeriodSeconds: 5
+  terminationGracePeriodSeconds: ${GRACE:-5}
 $4
   volumes:
   - {name: host, hostPath: {path: $HOST}}
@@ -249,4 +249,35 @@ YAML
   json ev | jq -e '.status.phase == "Failed" and (.status.message | contains("Usage of EmptyDir volume \"scratch\" exceeds the limit"))'
   run prn get pods ev
   [[ "$output" == *Evicted* ]]
+}
+
+@test "lifecycle: delete --grace-period overrides the pod's; --force --grace-period 0 skips preStop" {
+  {
+    GRACE=60 pod short Always '    command: ["sleep", "3600"]
+    lifecycle:
+      preStop:
+        exec: {command: ["sh", "-c", "echo ran >> /host/short; sleep 100"]}'
+    echo ---
+    pod now Always '    command: ["sleep", "3600"]
+    lifecycle:
+      preStop:
+        exec: {command: ["sh", "-c", "echo ran >> /host/now"]}'
+  } > "$M"
+  run prn apply -f "$M"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_running short
+  wait_running now
+  start=$(date +%s%N)
+  prn delete pod short --grace-period 2
+  took=$((($(date +%s%N) - start) / 1000000))
+  echo "short took $took ms"
+  [ "$took" -ge 2000 ] && [ "$took" -lt 15000 ]
+  [ "$(cat "$HOST/short")" = ran ]
+  prn delete pod now --force --grace-period 0
+  [ ! -e "$HOST/now" ]
+  run prn delete pod x --grace-period soon
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--grace-period"* ]]
+  assert_no_pods
 }

@@ -148,8 +148,53 @@ JSON
   [ "$status" -ne 0 ] || false
 }
 
+@test "security: supplementalGroups and fsGroup: the process's groups, and fsGroup owns the pod's volumes" {
+  cat > "$M" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data: {k: v}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: grp
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext:
+    runAsUser: 1000
+    runAsGroup: 3000
+    supplementalGroups: [4000, 4001]
+    fsGroup: 2000
+  volumes:
+  - {name: scratch, emptyDir: {}}
+  - {name: c, configMap: {name: cfg, defaultMode: 0400}}
+  containers:
+  - name: app
+    image: busybox
+    command: ["sleep", "3600"]
+    volumeMounts:
+    - {name: scratch, mountPath: /scratch}
+    - {name: c, mountPath: /c}
+YAML
+  run prn apply -f "$M"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_running grp
+  [ "$(pexec grp app id -u)" = 1000 ]
+  [ "$(pexec grp app id -g)" = 3000 ]
+  [ "$(pexec grp app id -G | tr ' ' '\n' | sort | tr '\n' ' ')" = "2000 3000 4000 4001 " ]
+  # The emptyDir is the group's and setgid: a new file there is the group's too.
+  [ "$(pexec grp app stat -c %g /scratch)" = 2000 ]
+  pexec grp app touch /scratch/new
+  [ "$(pexec grp app stat -c %g /scratch/new)" = 2000 ]
+  # The ConfigMap's file is the group's and group-readable: uid 1000 reads a 0400 file.
+  [ "$(pexec grp app stat -c '%g %a' /c/k)" = "2000 440" ]
+  [ "$(pexec grp app cat /c/k)" = v ]
+}
+
 @test "security: pod-level securityContext fields podrun does not run are refused by name" {
-  for f in 'fsGroup: 2000' 'supplementalGroups: [5]' 'sysctls: [{name: kernel.shm_rmid_forced, value: "1"}]'; do
+  for f in 'sysctls: [{name: kernel.shm_rmid_forced, value: "1"}]'; do
     pod p "    $f" '      {}' > "$M"
     run prn apply -f "$M"
     echo "$output"
@@ -157,4 +202,9 @@ JSON
     [[ "$output" == *"spec.securityContext.${f%%:*}"* ]]
     assert_no_pods
   done
+  pod p '    supplementalGroups: [-1]' '      {}' > "$M"
+  run prn apply -f "$M"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"spec.securityContext.supplementalGroups[0]: not a group id"* ]]
+  assert_no_pods
 }
