@@ -201,8 +201,8 @@ static bool hook_start(struct container *c, enum hook_type type)
     shim_event(c->shim, c, "hook", "running the %s hook", hook_names[type]);
     int r = 0;
     if (spec->handler == HOOK_SLEEP) {
-        r = sd_event_add_time_relative(c->shim->event, &h->timer, CLOCK_MONOTONIC,
-                                       spec->sleep_usec, 0, on_sleep_done, h);
+        r = sd_event_add_time_relative(c->shim->event, &h->timer, CLOCK_MONOTONIC, spec->sleep_usec,
+                                       0, on_sleep_done, h);
         if (r < 0)
             r = pr_err(&err, -r, "timer");
     } else if (spec->handler == HOOK_EXEC) {

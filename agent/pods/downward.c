@@ -13,8 +13,7 @@ static bool has_suffix(const char *s, const char *suffix)
     return n >= k && streq(s + n - k, suffix);
 }
 
-static const struct kube_container *find_container(const struct kube_pod_spec *s,
-                                                   const char *name)
+static const struct kube_container *find_container(const struct kube_pod_spec *s, const char *name)
 {
     for (size_t i = 0; i < s->n_containers; i++)
         if (streq(s->containers[i].name, name))
@@ -49,8 +48,8 @@ static int scaled(const char *q, int scale, int64_t *out, pr_error **err)
 int pods_resource_value(const struct kube_pod_spec *s, const char *default_container,
                         const struct kube_resource_field_ref *ref, char **out, pr_error **err)
 {
-    const char *name = ref->container_name && *ref->container_name ? ref->container_name
-                                                                   : default_container;
+    const char *name =
+        ref->container_name && *ref->container_name ? ref->container_name : default_container;
     const struct kube_container *c = name ? find_container(s, name) : NULL;
     if (!c)
         return pr_err(err, 0, "resourceFieldRef: no container \"%s\"", name ? name : "");

@@ -7,8 +7,7 @@
 
 static const char *const hook_names[] = {"postStart", "preStop"};
 
-static int refuse_unknown(yajl_val obj, const char *path, const char *const *known,
-                          pr_error **err)
+static int refuse_unknown(yajl_val obj, const char *path, const char *const *known, pr_error **err)
 {
     for (size_t i = 0; i < obj->u.object.len; i++) {
         const char *k = obj->u.object.keys[i];
@@ -41,8 +40,7 @@ static int hook_port(const struct kube_container *c, yajl_val port, const char *
     return pr_err(err, 0, "%s.port: required, a number or a port's name", path);
 }
 
-static int check_http(const struct kube_container *c, yajl_val h, const char *path,
-                      pr_error **err)
+static int check_http(const struct kube_container *c, yajl_val h, const char *path, pr_error **err)
 {
     static const char *const known[] = {"path", "port", "host", "scheme", "httpHeaders", NULL};
     int r;
@@ -81,7 +79,8 @@ static int check_handler(const struct kube_container *c, yajl_val h, const char 
     if (json_get(h, "tcpSocket"))
         return pr_err_code(err, EOPNOTSUPP,
                            "%s.tcpSocket: not supported (Kubernetes does not run it either)", path);
-    yajl_val exec = json_get(h, "exec"), http = json_get(h, "httpGet"), sleep = json_get(h, "sleep");
+    yajl_val exec = json_get(h, "exec"), http = json_get(h, "httpGet"),
+             sleep = json_get(h, "sleep");
     if (!!exec + !!http + !!sleep != 1)
         return pr_err(err, 0, "%s: must specify exactly one handler (exec, httpGet or sleep)",
                       path);
@@ -89,7 +88,8 @@ static int check_handler(const struct kube_container *c, yajl_val h, const char 
     if (exec) {
         sub = xasprintf("%s.exec", path);
         yajl_val cmd = json_get(exec, "command");
-        if (!YAJL_IS_OBJECT(exec) || (r = refuse_unknown(exec, sub, (const char *const[]){"command", NULL}, err)) < 0)
+        if (!YAJL_IS_OBJECT(exec) ||
+            (r = refuse_unknown(exec, sub, (const char *const[]){"command", NULL}, err)) < 0)
             return YAJL_IS_OBJECT(exec) ? r : pr_err(err, 0, "%s: expected an object", sub);
         if (!YAJL_IS_ARRAY(cmd) || json_array_len(cmd) == 0)
             return pr_err(err, 0, "%s.command: required", sub);
@@ -124,8 +124,8 @@ int pods_lifecycle_check(const struct kube_container *c, yajl_val lc, const char
     if ((r = refuse_unknown(lc, path, known, err)) < 0)
         return r;
     if (json_get(lc, "stopSignal"))
-        return pr_err_code(err, EOPNOTSUPP, "%s.stopSignal: not supported by podrun's pod manager yet",
-                           path);
+        return pr_err_code(err, EOPNOTSUPP,
+                           "%s.stopSignal: not supported by podrun's pod manager yet", path);
     for (size_t i = 0; i < ARRAY_SIZE(hook_names); i++) {
         yajl_val h = json_get(lc, hook_names[i]);
         _cleanup_free_ char *sub = xasprintf("%s.%s", path, hook_names[i]);
