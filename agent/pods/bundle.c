@@ -380,6 +380,18 @@ static int gen_linux(yajl_gen g, const struct pods_container_config *c, pr_error
     if (r < 0 || (r = gen_seccomp(g, c, err)) < 0)
         return r;
     gen_resources(g, c);
+    if (c->sysctls) {
+        jg_key(g, "sysctl");
+        jg_map_open(g);
+        for (char *const *kv = c->sysctls; *kv; kv++) {
+            const char *eq = strchr(*kv, '=');
+            if (!eq || eq == *kv)
+                return pr_err(err, 0, "sysctl: `%s` is not key=value", *kv);
+            _cleanup_free_ char *key = xstrndup(*kv, (size_t)(eq - *kv));
+            jg_key_str(g, key, eq + 1);
+        }
+        jg_map_close(g);
+    }
     jg_key_str(g, "cgroupsPath", c->cgroups_path);
     if (!c->privileged) {
         gen_paths(g, "maskedPaths", masked_paths, ARRAY_SIZE(masked_paths));

@@ -102,6 +102,53 @@ static int check_volumes(const struct kube_pod_spec *s, pr_error **err)
     return 0;
 }
 
+/* Kubernetes' safe sysctls: namespaced, and harmless to the node and other pods. The kubelet
+ * refuses the rest (SysctlForbidden) unless an administrator allows them; podrun has no such
+ * setting, so it refuses them by name. */
+static int check_sysctls(yajl_val list, pr_error **err)
+{
+    static const char *const safe[] = {"kernel.shm_rmid_forced",
+                                       "net.ipv4.ip_local_port_range",
+                                       "net.ipv4.tcp_syncookies",
+                                       "net.ipv4.ping_group_range",
+                                       "net.ipv4.ip_unprivileged_port_start",
+                                       "net.ipv4.ip_local_reserved_ports",
+                                       "net.ipv4.tcp_keepalive_time",
+                                       "net.ipv4.tcp_fin_timeout",
+                                       "net.ipv4.tcp_keepalive_intvl",
+                                       "net.ipv4.tcp_keepalive_probes",
+                                       "net.ipv4.tcp_rmem",
+                                       "net.ipv4.tcp_wmem",
+                                       NULL};
+    if (!list || YAJL_IS_NULL(list))
+        return 0;
+    if (!YAJL_IS_ARRAY(list))
+        return pr_err(err, 0, "spec.securityContext.sysctls: expected a list");
+    for (size_t i = 0; i < json_array_len(list); i++) {
+        yajl_val e = json_array_at(list, i);
+        const char *name = YAJL_GET_STRING(json_get(e, "name"));
+        const char *value = YAJL_GET_STRING(json_get(e, "value"));
+        if (!YAJL_IS_OBJECT(e) || !name || !value || e->u.object.len != 2)
+            return pr_err(err, 0,
+                          "spec.securityContext.sysctls[%zu]: name and value (strings) are "
+                          "required, and nothing else",
+                          i);
+        bool ok = false;
+        for (const char *const *s = safe; *s && !ok; s++)
+            ok = streq(*s, name);
+        if (!ok)
+            return pr_err_code(err, EOPNOTSUPP,
+                               "spec.securityContext.sysctls[%zu]: \"%s\": not a safe sysctl "
+                               "(podrun allows only Kubernetes' safe set)",
+                               i, name);
+        for (size_t j = 0; j < i; j++)
+            if (streq(YAJL_GET_STRING(json_get(json_array_at(list, j), "name")) ?: "", name))
+                return pr_err(err, 0, "spec.securityContext.sysctls[%zu]: duplicate \"%s\"", i,
+                              name);
+    }
+    return 0;
+}
+
 static int check_pod(const struct kube_pod_spec *s, pr_error **err)
 {
     if (s->host_network)
@@ -130,13 +177,13 @@ static int check_pod(const struct kube_pod_spec *s, pr_error **err)
                 yajl_val g = json_array_at(c->supplemental_groups, i);
                 if (!YAJL_IS_INTEGER(g) || YAJL_GET_INTEGER(g) < 0 ||
                     YAJL_GET_INTEGER(g) > (long long)UINT32_MAX - 1)
-                    return pr_err(err, 0,
-                                  "spec.securityContext.supplementalGroups[%zu]: not a group id",
-                                  i);
+                    return pr_err(
+                        err, 0, "spec.securityContext.supplementalGroups[%zu]: not a group id", i);
             }
         }
-        if (c->sysctls)
-            return unsupported(err, "spec.securityContext.sysctls");
+        int r = check_sysctls(c->sysctls, err);
+        if (r < 0)
+            return r;
     }
     int r = check_volumes(s, err);
     for (size_t i = 0; r == 0 && i < s->n_init_containers; i++) {

@@ -112,7 +112,7 @@ static int resources(const struct kube_resources *res, struct pods_resources *ou
 
 struct ctr_build {
     struct pods_container_config cfg;
-    char **env, **cap_add, **cap_drop;
+    char **env, **cap_add, **cap_drop, **sysctls;
     struct pods_mount *mounts;
     char *rootfs;
     image_process img;
@@ -125,6 +125,7 @@ static void ctr_build_clear(struct ctr_build *b)
     strv_free(b->env);
     strv_free(b->cap_add);
     strv_free(b->cap_drop);
+    strv_free(b->sysctls);
     for (size_t i = 0; i < b->cfg.n_mounts; i++)
         free((char *)b->mounts[i].source);
     free(b->mounts);
@@ -192,6 +193,12 @@ static void security(const struct kube_pod_spec *s, const struct kube_container 
                                                   : b->img.gid;
     }
     pod_groups(ps, b);
+    for (size_t i = 0; ps && i < json_array_len(ps->sysctls); i++) {
+        yajl_val e = json_array_at(ps->sysctls, i);
+        strv_consume(&b->sysctls, xasprintf("%s=%s", YAJL_GET_STRING(json_get(e, "name")),
+                                            YAJL_GET_STRING(json_get(e, "value"))));
+        b->cfg.sysctls = b->sysctls;
+    }
     if (!cs)
         return;
     b->cfg.privileged = cs->privileged;

@@ -87,6 +87,7 @@ struct pods_container_config {
     bool has_oom_score_adj;
     int oom_score_adj;
     char *const *annotations; /* "key=value", over the image's */
+    char *const *sysctls;     /* "key=value": linux.sysctl */
 };
 
 /* What runs, by Kubernetes' rule: command replaces the image's Entrypoint and drops its Cmd;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # securityContext as the container sees it: seccompProfile (RuntimeDefault, Unconfined,
 # Localhost, pod level with the container's winning), capabilities, privileged,
-# allowPrivilegeEscalation; and pod-level fields podrun does not run refused by name.
+# allowPrivilegeEscalation; the pod's supplementalGroups, fsGroup and sysctls.
 
 load helpers
 load pods-helpers
@@ -193,13 +193,25 @@ YAML
   [ "$(pexec grp app cat /c/k)" = v ]
 }
 
-@test "security: pod-level securityContext fields podrun does not run are refused by name" {
-  for f in 'sysctls: [{name: kernel.shm_rmid_forced, value: "1"}]'; do
-    pod p "    $f" '      {}' > "$M"
+@test "security: safe sysctls are set in the pod's namespaces; others are refused by name" {
+  pod sys '    sysctls:
+    - {name: kernel.shm_rmid_forced, value: "1"}
+    - {name: net.ipv4.ip_local_port_range, value: "20000 20999"}' '      {}' > "$M"
+  run prn apply -f "$M"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_running sys
+  [ "$(pexec sys app cat /proc/sys/kernel/shm_rmid_forced)" = 1 ]
+  [ "$(pexec sys app cat /proc/sys/net/ipv4/ip_local_port_range | tr -s ' \t' ' ')" = "20000 20999" ]
+  # The node's are untouched.
+  [ "$(in_node cat /proc/sys/net/ipv4/ip_local_port_range | tr -s ' \t' ' ')" != "20000 20999" ]
+  prn delete pod sys
+  for f in 'kernel.msgmax' 'vm.swappiness'; do
+    pod p "    sysctls: [{name: $f, value: \"1\"}]" '      {}' > "$M"
     run prn apply -f "$M"
     echo "$output"
     [ "$status" -eq 1 ]
-    [[ "$output" == *"spec.securityContext.${f%%:*}"* ]]
+    [[ "$output" == *"spec.securityContext.sysctls[0]: \"$f\": not a safe sysctl"* ]]
     assert_no_pods
   done
   pod p '    supplementalGroups: [-1]' '      {}' > "$M"
