@@ -188,6 +188,12 @@ static int check_pod(const struct kube_pod_spec *s, pr_error **err)
     int r = check_volumes(s, err);
     for (size_t i = 0; r == 0 && i < s->n_init_containers; i++) {
         _cleanup_free_ char *p = xasprintf("spec.initContainers[%zu]", i);
+        /* The API server's rule: hooks belong to containers that keep running. */
+        if (s->init_containers[i].lifecycle && !YAJL_IS_NULL(s->init_containers[i].lifecycle))
+            return pr_err(err, 0,
+                          "%s.lifecycle: Forbidden: may not be set for init containers without "
+                          "restartPolicy=Always",
+                          p);
         r = check_container(&s->init_containers[i], p, err);
     }
     for (size_t i = 0; r == 0 && i < s->n_containers; i++) {

@@ -96,6 +96,30 @@ wait_jq() {
   json big | jq -e '.status.containerStatuses[0].state.terminated.message | length == 4096'
 }
 
+@test "lifecycle: the pod's termination messages share 12 KiB: four containers get 3072 bytes each" {
+  cat > "$M" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: four}
+spec:
+  restartPolicy: Never
+  containers:
+YAML
+  for n in a b c d; do
+    cat >> "$M" <<YAML
+  - name: $n
+    image: busybox
+    command: ["sh", "-c", "head -c 5000 /dev/zero | tr '\\\\0' $n > /dev/termination-log"]
+YAML
+  done
+  run prn apply -f "$M"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_jq four '[.status.containerStatuses[].state.terminated] | length == 4 and all(. != null)'
+  json four | jq -e '[.status.containerStatuses[].state.terminated.message | length] == [3072, 3072, 3072, 3072]'
+  json four | jq -e '.status.containerStatuses[1].state.terminated.message | test("^b+$")'
+}
+
 @test "lifecycle: postStart (exec) runs after every start, the shim's restarts included" {
   pod ps Always '    command: ["sh", "-c", "cat /host/count > /host/seen-$$; sleep 1; exit 1"]
     lifecycle:
@@ -202,6 +226,22 @@ wait_jq() {
     [[ "$output" == *"spec.containers[0].lifecycle.postStart"* ]]
     assert_no_pods
   done
+  cat > "$M" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: bad}
+spec:
+  initContainers:
+  - name: init
+    image: busybox
+    lifecycle: {postStart: {exec: {command: ["true"]}}}
+  containers:
+  - {name: app, image: busybox}
+YAML
+  run prn apply -f "$M"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"spec.initContainers[0].lifecycle: Forbidden"* ]]
+  assert_no_pods
 }
 
 @test "lifecycle: activeDeadlineSeconds stops the pod: Failed, DeadlineExceeded in get pods" {
