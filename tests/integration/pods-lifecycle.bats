@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # The shim's part of a pod's life: lifecycle postStart and preStop (exec, httpGet, sleep),
 # the termination message (File, FallbackToLogsOnError, bounded), activeDeadlineSeconds, and
 # disk emptyDir sizeLimit enforced by eviction.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # downwardAPI and projected volumes, Memory emptyDirs (tmpfs, sizeLimit, charged to the
 # container's memory) and disk emptyDirs with a sizeLimit: what the containers see.
 
