@@ -28,6 +28,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -117,37 +119,43 @@ static int on_sleep_done(sd_event_source *src, uint64_t usec, void *data)
     return 0;
 }
 
+/* The child's reason, on its fd 2 (the pipe the shim reads), then its end. */
+static _Noreturn __attribute__((format(printf, 1, 2))) void child_fail(const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (n > 0 && write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1) < 0) {
+        /* nobody left to tell */
+    }
+    _exit(1);
+}
+
 /* The httpGet child: in the container's network namespace, one request; exit 0 for a status
  * from 200 to 399, 1 otherwise with the reason on fd 2 (the pipe). */
 static _Noreturn void http_child(struct container *c, const struct probe_spec *p)
 {
     char buf[512];
     size_t n = 0;
-    if (c->netns_fd >= 0 && setns(c->netns_fd, CLONE_NEWNET) < 0) {
-        dprintf(2, "join the pod's network: %s\n", strerror(errno));
-        _exit(1);
-    }
-    if (!p->addr_len) {
-        dprintf(2, "host \"%s\" is not an address\n", p->host ? p->host : "");
-        _exit(1);
-    }
+    if (c->netns_fd >= 0 && setns(c->netns_fd, CLONE_NEWNET) < 0)
+        child_fail("join the pod's network: %s\n", strerror(errno));
+    if (!p->addr_len)
+        child_fail("host \"%s\" is not an address\n", p->host ? p->host : "");
     int fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct timeval tv = {HTTP_HOOK_TIMEOUT_SEC, 0};
     if (fd >= 0) {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     }
-    if (fd < 0 || connect(fd, (const struct sockaddr *)&p->addr, p->addr_len) < 0) {
-        dprintf(2, "connect to port %d: %s\n", p->port, strerror(errno));
-        _exit(1);
-    }
+    if (fd < 0 || connect(fd, (const struct sockaddr *)&p->addr, p->addr_len) < 0)
+        child_fail("connect to port %d: %s\n", p->port, strerror(errno));
     size_t len = strlen(p->request);
     for (size_t off = 0; off < len;) {
         ssize_t w = write(fd, p->request + off, len - off);
-        if (w <= 0) {
-            dprintf(2, "send: %s\n", strerror(errno));
-            _exit(1);
-        }
+        if (w <= 0)
+            child_fail("send: %s\n", strerror(errno));
         off += (size_t)w;
     }
     while (n < sizeof(buf) - 1 && !memchr(buf, '\n', n)) {
@@ -159,8 +167,7 @@ static _Noreturn void http_child(struct container *c, const struct probe_spec *p
     int code = http_status_code(buf, n);
     if (code >= 200 && code < 400)
         _exit(0);
-    dprintf(2, "HTTP status %d\n", code);
-    _exit(1);
+    child_fail("HTTP status %d\n", code);
 }
 
 static int start_http(struct hook_run *h, const struct probe_spec *p, pr_error **err)

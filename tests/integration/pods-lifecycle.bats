@@ -149,6 +149,11 @@ YAML
     lifecycle:
       postStart:
         exec: {command: ["sh", "-c", "exit 7"]}'
+    echo ---
+    pod web Never '    command: ["sleep", "3600"]
+    lifecycle:
+      postStart:
+        httpGet: {port: 9, path: /}'
   } > "$M"
   run prn apply -f "$M"
   [ "$status" -eq 0 ]
@@ -157,6 +162,9 @@ YAML
   run prn get pod never
   [[ "$output" == *FailedPostStartHook* ]]
   wait_jq always '.status.containerStatuses[0].lastState.terminated.reason == "FailedPostStartHook"'
+  json always | jq -e '.status.containerStatuses[0].lastState.terminated.message == "PostStart hook failed: exit 7"'
+  wait_jq web '.status.containerStatuses[0].state.terminated.reason == "FailedPostStartHook"'
+  json web | jq -e '.status.containerStatuses[0].state.terminated.message | contains("connect to port 9")'
 }
 
 @test "lifecycle: preStop (exec, httpGet) runs before the container is stopped on delete" {
