@@ -97,6 +97,22 @@ wait_jq() {
   json big | jq -e '.status.containerStatuses[0].state.terminated.message | length == 4096'
 }
 
+@test "lifecycle: the termination message file is read as itself: a symlink put in its place is not followed" {
+  echo "host secret" > "$BATS_TEST_TMPDIR/secret"
+  pod sym Never '    command: ["sh", "-c", "echo mine > /dev/termination-log; while [ ! -e /host/go ]; do sleep 0.1; done; exit 1"]' > "$M"
+  run prn apply -f "$M"
+  [ "$status" -eq 0 ]
+  wait_running sym
+  file=$ROOTS/lib/pods/$(pod_uid sym)/containers/app/termination-log
+  [ -f "$file" ]
+  rm "$file"
+  ln -s "$BATS_TEST_TMPDIR/secret" "$file"
+  touch "$HOST/go"
+  wait_jq sym '.status.containerStatuses[0].state.terminated'
+  json sym | jq -e '.status.containerStatuses[0].state.terminated.message == null'
+  [ "$(cat "$BATS_TEST_TMPDIR/secret")" = "host secret" ]
+}
+
 @test "lifecycle: the pod's termination messages share 12 KiB: four containers get 3072 bytes each" {
   cat > "$M" <<'YAML'
 apiVersion: v1
