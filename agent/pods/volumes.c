@@ -323,7 +323,7 @@ static int make_dir(const char *path, mode_t mode, int *fd, pr_error **err)
 }
 
 /* What a Memory emptyDir may hold: its sizeLimit; else, as the kubelet sizes it, the pod's
- * memory limit when every container has one; else tmpfs's default (half the RAM). */
+ * memory limit when every container has one; else the node's memory. */
 static int memory_size(const struct kube_pod_spec *s, const struct kube_volume *v, int64_t *out,
                        pr_error **err)
 {
@@ -341,8 +341,11 @@ static int memory_size(const struct kube_pod_spec *s, const struct kube_volume *
     }
     for (size_t i = 0; i < s->n_containers; i++) {
         const char *l = kube_map_get(&s->containers[i].resources.limits, "memory");
-        if (!l || kube_quantity_parse(l, &q, NULL) < 0 || kube_quantity_scaled(&q, 0, &one) < 0)
+        if (!l || kube_quantity_parse(l, &q, NULL) < 0 || kube_quantity_scaled(&q, 0, &one) < 0) {
+            long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+            *out = pages > 0 && size > 0 ? (int64_t)pages * size : 0;
             return 0;
+        }
         sum += one;
     }
     *out = sum;

@@ -182,6 +182,15 @@ YAML
   assert_no_pods
 }
 
+@test "volumes2: a Memory emptyDir without sizeLimit, in a pod without memory limits, is as large as the node's memory" {
+  pod_with '  - name: m
+    emptyDir: {medium: Memory}' '    - {name: m, mountPath: /m}' '      {}' > "$M"
+  run prn apply -f "$M"
+  [ "$status" -eq 0 ]
+  wait_running v
+  [ "$(pexec v app df -k /m | awk 'NR == 2 { print $2 }')" = "$(( $(getconf _PHYS_PAGES) * $(getconf PAGESIZE) / 1024 ))" ]
+}
+
 @test "volumes2: a Memory emptyDir without sizeLimit is as large as the pod's memory limit, and its pages count against it" {
   pod_with '  - name: m
     emptyDir: {medium: Memory}' '    - {name: m, mountPath: /m}' '      limits: {memory: 32Mi}' > "$M"
