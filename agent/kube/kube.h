@@ -311,6 +311,7 @@ struct kube_pod_security_context {
     bool has_run_as_user, has_run_as_group, has_fs_group, has_run_as_non_root;
     bool run_as_non_root;
     yajl_val supplemental_groups;
+    const char *supplemental_groups_policy; /* Merge (the default) or Strict */
     yajl_val sysctls;
     bool has_seccomp_profile;
     struct kube_seccomp_profile seccomp_profile;

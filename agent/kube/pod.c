@@ -835,7 +835,7 @@ static const struct kube_field pod_security_fields[] = {
     KUBE_OBJECT(struct kube_pod_security_context, "seccompProfile", seccomp_profile, seccomp_schema,
                 has_seccomp_profile),
     KUBE_IGNORED("fsGroupChangePolicy"),
-    KUBE_IGNORED("supplementalGroupsPolicy"),
+    PSC("supplementalGroupsPolicy", KF_STRING, supplemental_groups_policy),
     KUBE_IGNORED("seLinuxOptions"),
     KUBE_IGNORED("seLinuxChangePolicy"),
     KUBE_IGNORED("appArmorProfile"),

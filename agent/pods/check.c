@@ -181,6 +181,9 @@ static int check_pod(const struct kube_pod_spec *s, pr_error **err)
                         err, 0, "spec.securityContext.supplementalGroups[%zu]: not a group id", i);
             }
         }
+        /* Strict would leave out the groups the image gives the user: podrun merges them. */
+        if (c->supplemental_groups_policy && !streq(c->supplemental_groups_policy, "Merge"))
+            return unsupported(err, "spec.securityContext.supplementalGroupsPolicy");
         int r = check_sysctls(c->sysctls, err);
         if (r < 0)
             return r;

@@ -214,6 +214,11 @@ YAML
     [[ "$output" == *"spec.securityContext.sysctls[0]: \"$f\": not a safe sysctl"* ]]
     assert_no_pods
   done
+  pod p '    supplementalGroupsPolicy: Strict' '      {}' > "$M"
+  run prn apply -f "$M"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"spec.securityContext.supplementalGroupsPolicy: not supported"* ]]
+  assert_no_pods
   pod p '    supplementalGroups: [-1]' '      {}' > "$M"
   run prn apply -f "$M"
   [ "$status" -eq 1 ]
