@@ -307,6 +307,7 @@ static void cannot_run(struct container *c, const char *msg)
     _cleanup_free_ char *rt_msg = runtime_log_error(c->shim);
     _cleanup_free_ char *full =
         rt_msg && !strstr(msg, rt_msg) ? xasprintf("%s: %s", msg, rt_msg) : xstrdup(msg);
+    hooks_cancel(c);
     if (c->pid > 0)
         shim_unwatch_child(c->shim, c->pid);
     if (c->pidfd >= 0) {
@@ -415,6 +416,7 @@ int container_start(struct container *c)
     c->reason = "ContainerCreating";
     if (c->created)
         runtime_delete(c);
+    hooks_reset_termination_message(c);
     if (claim_id(c, &err) < 0 || open_logs(c, &err) < 0) {
         cannot_run(c, err->msg);
         return -1;
@@ -470,6 +472,7 @@ int container_start(struct container *c)
     c->adopted = false;
     shim_event(s, c, "started", "pid %d", (int)pid);
     mark_running(c);
+    hooks_post_start(c);
     return 0;
 }
 
@@ -479,6 +482,7 @@ static void container_exited(struct container *c, bool known, int code)
 {
     struct shim *s = c->shim;
     drain_logs(c);
+    hooks_cancel(c);
     bool oom = c->oom_file && read_oom_kills(c->oom_file) > c->oom_kills_at_start;
     probes_stop(c);
     c->kill_timer = sd_event_source_disable_unref(c->kill_timer);
@@ -491,7 +495,10 @@ static void container_exited(struct container *c, bool known, int code)
     c->state = CTR_TERMINATED;
     c->has_exit_code = known;
     c->exit_code = known ? code : -1;
-    c->reason = oom ? "OOMKilled" : known && code == 0 ? "Completed" : "Error";
+    c->reason = oom                  ? "OOMKilled"
+                : c->post_start_failed ? "FailedPostStartHook"
+                : known && code == 0   ? "Completed"
+                                       : "Error";
     if (!known && !c->message)
         set_message(c, "exit status unknown: the container exited while adopted by a "
                        "restarted shim");
@@ -499,6 +506,7 @@ static void container_exited(struct container *c, bool known, int code)
     c->ready = false;
     c->pid = 0;
     c->stopping = false;
+    hooks_termination_message(c);
     runtime_delete(c);
     if (oom)
         shim_event(s, c, "oom", "killed by the OOM killer");
@@ -556,8 +564,14 @@ static void send_signal(struct container *c, int sig)
     }
 }
 
+void container_signal(struct container *c, int sig)
+{
+    send_signal(c, sig);
+}
+
 void container_kill_now(struct container *c)
 {
+    hooks_cancel(c);
     if (c->state != CTR_RUNNING)
         return;
     c->kill_timer = sd_event_source_disable_unref(c->kill_timer);
@@ -592,7 +606,9 @@ void container_stop(struct container *c, int sig, uint64_t grace_usec, const cha
         container_kill_now(c);
         return;
     }
-    send_signal(c, sig);
+    /* preStop first when there is one; the deadline below covers it too. */
+    if (!hooks_pre_stop(c, sig))
+        send_signal(c, sig);
     if (c->state == CTR_RUNNING)
         sd_event_add_time_relative(c->shim->event, &c->kill_timer, CLOCK_MONOTONIC, grace_usec, 0,
                                    on_kill_timer, c);
@@ -622,6 +638,8 @@ void container_schedule_restart(struct container *c)
     c->last_reason = c->reason;
     c->last_started_at = c->started_at;
     c->last_finished_at = c->finished_at;
+    free(c->last_message);
+    c->last_message = c->message ? xstrdup(c->message) : NULL;
     c->state = CTR_WAITING;
     c->reason = "CrashLoopBackOff";
     _cleanup_free_ char *msg = xasprintf("back-off %llu ms restarting failed container",
@@ -635,6 +653,9 @@ void container_schedule_restart(struct container *c)
 
 void container_free(struct container *c)
 {
+    hooks_cancel(c);
+    free(c->last_message);
+    c->last_message = NULL;
     probes_stop(c);
     close_fifos(c);
     c->kill_timer = sd_event_source_disable_unref(c->kill_timer);

@@ -7,8 +7,10 @@
  *                                             -> {"ok":true,"exitCode":0,"output":"..."}
  *   {"cmd":"reopen-logs"}
  *   {"cmd":"events"}                          -> {"ok":true} then one event per line
- *   {"cmd":"remove"}                          -> stops and deletes everything, closes its
- *                                                logs, then replies and exits
+ *   {"cmd":"remove","timeoutSeconds":5}        -> stops and deletes everything, closes its
+ *                                                logs, then replies and exits (timeoutSeconds:
+ *                                                the grace period instead of the pod's; 0 kills
+ *                                                at once and runs no preStop)
  * Errors: {"ok":false,"error":"..."}. */
 #include "shim.h"
 #include "json.h"
@@ -326,9 +328,18 @@ static void handle_request(struct client *cl, const char *line)
         cl->events = true;
         reply_ok(cl);
     } else if (streq(cmd, "remove")) {
+        /* timeoutSeconds: the grace period instead of the pod's (delete --grace-period). */
+        uint64_t grace = s->spec->grace_usec;
+        int g = get_timeout(req, &grace, &err);
+        if (g < 0)
+            return reply_error(cl, "%s", err->msg);
         /* The answer waits for the end, so that "ok" means nothing of the pod is left open: a
          * caller may unmount the log directory or delete the pod dir at once. */
         cl->awaiting_removal = true;
+        if (g > 0 && !s->removing) {
+            s->remove_grace_usec = grace;
+            s->has_remove_grace = true;
+        }
         shim_remove_pod(s);
     } else {
         reply_error(cl,

@@ -107,7 +107,7 @@ static int on_term(sd_event_source *src, const struct signalfd_siginfo *ssi, voi
 
 static const char *pod_phase(struct shim *s)
 {
-    if (s->init_failed)
+    if (s->init_failed || s->fail_reason)
         return "Failed";
     bool any_running = false, all_done = true, any_failed = false;
     for (size_t i = 0; i < s->n_ctrs; i++) {
@@ -165,6 +165,7 @@ static void gen_container(yajl_gen g, struct container *c)
         jg_map_open(g);
         jg_key_int(g, "exitCode", c->last_exit_code);
         jg_key_str(g, "reason", c->last_reason);
+        jg_key_str(g, "message", c->last_message);
         gen_time(g, "startedAt", c->last_started_at);
         gen_time(g, "finishedAt", c->last_finished_at);
         jg_map_close(g);
@@ -181,6 +182,7 @@ int shim_status_json(struct shim *s, char **out, size_t *len)
     jg_key_str(g, "phase", pod_phase(s));
     jg_key_bool(g, "supervise", s->spec->supervise);
     jg_key_str(g, "restartPolicy", restart_policy_name(s->spec->restart));
+    podlife_status(s, g);
     jg_key(g, "initContainerStatuses");
     jg_array_open(g);
     for (size_t i = 0; i < s->n_init; i++)
@@ -256,7 +258,7 @@ static bool should_restart(struct shim *s, struct container *c)
 
 void shim_start_pod(struct shim *s)
 {
-    if (s->removing || s->init_failed)
+    if (s->removing || s->init_failed || s->fail_reason)
         return;
     while (s->next_init < s->n_init && s->init[s->next_init].done)
         s->next_init++;
@@ -320,7 +322,9 @@ void shim_remove_pod(struct shim *s)
         c->stop_requested = true;
         c->restart_timer = sd_event_source_disable_unref(c->restart_timer);
         if (c->state == CTR_RUNNING)
-            container_stop(c, c->spec->stop_signal, s->spec->grace_usec, "pod removed");
+            container_stop(c, c->spec->stop_signal,
+                           s->has_remove_grace ? s->remove_grace_usec : s->spec->grace_usec,
+                           "pod removed");
     }
     check_removed(s);
 }
@@ -339,7 +343,8 @@ static const char *static_reason(const char *r)
 {
     static const char *known[] = {"Completed",          "Error",
                                   "OOMKilled",          "CrashLoopBackOff",
-                                  "ContainerCannotRun", "ContainerCreating"};
+                                  "ContainerCannotRun", "ContainerCreating",
+                                  "FailedPostStartHook"};
     for (size_t i = 0; r && i < ARRAY_SIZE(known); i++)
         if (streq(r, known[i]))
             return known[i];
@@ -594,6 +599,7 @@ static void remove_pod_files(struct shim *s)
 int shim_run(struct shim *s, pr_error **err)
 {
     recover(s);
+    podlife_start(s);
     shim_status_changed(s);
     if (s->ready_fd >= 0) {
         _cleanup_free_ char *ok = xasprintf("OK %d\n", (int)getpid());
@@ -615,6 +621,7 @@ void shim_free(struct shim *s)
 {
     if (!s)
         return;
+    podlife_stop(s);
     for (size_t i = 0; s->spec && i < n_all(s); i++)
         container_free(all_at(s, i));
     control_close_all(s);

@@ -38,6 +38,22 @@ struct probe_spec {
     unsigned success_threshold, failure_threshold;
 };
 
+/* lifecycle hooks: an exec or httpGet handler as a probe has them, or a sleep. */
+enum hook_type { HOOK_POST_START, HOOK_PRE_STOP, HOOK_TYPES };
+enum hook_handler { HOOK_NONE, HOOK_EXEC, HOOK_HTTP, HOOK_SLEEP };
+struct hook_spec {
+    enum hook_handler handler;
+    struct probe_spec probe; /* HOOK_EXEC, HOOK_HTTP: command, or address and request */
+    uint64_t sleep_usec;
+};
+
+/* An emptyDir whose usage the shim watches (the kubelet evicts a pod over its sizeLimit). */
+struct volume_limit {
+    char *name;
+    char *path; /* absolute, on the host */
+    uint64_t limit_bytes;
+};
+
 struct ctr_spec {
     char *name;
     char *id;     /* the runtime's container id: "<pod>-<name>" unless the spec names one */
@@ -46,6 +62,9 @@ struct ctr_spec {
     int stop_signal;
     bool is_init;
     struct probe_spec probes[PROBE_TYPES];
+    struct hook_spec hooks[HOOK_TYPES];
+    char *termination_message_path; /* host file bound at terminationMessagePath; NULL none */
+    bool termination_message_fallback; /* FallbackToLogsOnError */
 };
 
 struct pod_spec {
@@ -63,6 +82,10 @@ struct pod_spec {
     size_t n_init;
     struct ctr_spec *ctrs;
     size_t n_ctrs;
+    uint64_t active_deadline_usec; /* 0: none */
+    struct volume_limit *volume_limits;
+    size_t n_volume_limits;
+    uint64_t volume_check_usec;
 };
 
 /* spec.json is read whole up to this (DESIGN.md, "Limits"): a pod of many containers, each
@@ -183,6 +206,10 @@ struct container {
     sd_event_source *out_src, *err_src;
     sd_event_source *kill_timer, *restart_timer, *log_retry_timer, *exit_src;
     struct probe_run probes[PROBE_TYPES];
+    struct hook_run *hook;    /* a lifecycle hook in flight (hooks.c) */
+    bool post_start_failed;   /* killed because its postStart failed */
+    int pending_stop_signal;  /* sent when the preStop hook is done */
+    char *last_message;
 };
 
 struct client;
@@ -210,6 +237,13 @@ struct shim {
     size_t n_clients;
     int exit_code;
     int ready_fd; /* tells the starting process we are up (or why not), then closed */
+    /* podlife.c: the pod's own course (activeDeadlineSeconds, eviction) */
+    const char *fail_reason; /* static: DeadlineExceeded, Evicted; NULL while not failed */
+    char *fail_message;
+    uint64_t start_time; /* CLOCK_REALTIME usec: when the pod first started */
+    uint64_t remove_grace_usec; /* a remove request's grace period, over the spec's */
+    bool has_remove_grace;
+    sd_event_source *deadline_timer, *volume_timer;
 };
 
 /* shim.c */
@@ -247,6 +281,7 @@ void container_free(struct container *c);
 int container_start(struct container *c);
 void container_stop(struct container *c, int sig, uint64_t grace_usec, const char *why);
 void container_kill_now(struct container *c);
+void container_signal(struct container *c, int sig); /* through the runtime, else the pidfd */
 void container_delete(struct container *c);
 int container_adopt(struct container *c, pid_t pid);
 /* Whether a container the runtime holds under our id was made from this container's bundle:
@@ -261,6 +296,27 @@ void probes_start(struct container *c);
 void probes_stop(struct container *c);
 /* HTTP status line "HTTP/1.1 200 OK": the code, or -1 when malformed. */
 int http_status_code(const char *buf, size_t len);
+
+/* hooks.c: postStart and preStop, and the termination message */
+/* After each start: runs postStart; a failure kills the container (FailedPostStartHook). */
+void hooks_post_start(struct container *c);
+/* Runs preStop, then sends sig; returns false when there is none to run (send it now). */
+bool hooks_pre_stop(struct container *c, int sig);
+/* Ends a hook in flight (the container is gone or killed). */
+void hooks_cancel(struct container *c);
+/* At exit: the container's termination message into c->message (bounded, see hooks.c). */
+void hooks_termination_message(struct container *c);
+/* Before each start: the termination message file emptied. */
+void hooks_reset_termination_message(struct container *c);
+
+/* podlife.c: activeDeadlineSeconds and emptyDir sizeLimit, the shim's own limits on the pod */
+void podlife_start(struct shim *s);
+void podlife_stop(struct shim *s);
+/* Stops every container for good and marks the pod Failed with reason and message. */
+void shim_fail_pod(struct shim *s, const char *reason, const char *message);
+void podlife_status(struct shim *s, void *gen); /* the pod-level status keys (a yajl_gen) */
+/* Bytes a directory tree holds (blocks, as du counts them), not crossing into other mounts. */
+uint64_t dir_usage(const char *path);
 
 /* control.c */
 int control_listen(struct shim *s, pr_error **err);

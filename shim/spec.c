@@ -177,6 +177,95 @@ static int parse_probe(yajl_val v, const char *ctx, struct probe_spec *p, pr_err
 }
 
 static const char *probe_keys[PROBE_TYPES] = {"startupProbe", "livenessProbe", "readinessProbe"};
+static const char *hook_keys[HOOK_TYPES] = {"postStart", "preStop"};
+
+/* A lifecycle handler: exec and httpGet as a probe's, or sleep. tcpSocket, which Kubernetes
+ * keeps only for compatibility and never runs, is refused. */
+static int parse_hook(yajl_val v, const char *ctx, struct hook_spec *h, pr_error **err)
+{
+    yajl_val sleep = json_get(v, "sleep");
+    if (!YAJL_IS_OBJECT(v))
+        return pr_err(err, 0, "%s: expected object", ctx);
+    if (json_get(v, "tcpSocket"))
+        return pr_err(err, 0, "%s.tcpSocket: not supported as a lifecycle handler", ctx);
+    if (sleep) {
+        if (json_get(v, "exec") || json_get(v, "httpGet"))
+            return pr_err(err, 0, "%s: exactly one of exec, httpGet, sleep is required", ctx);
+        h->handler = HOOK_SLEEP;
+        if (!json_get(sleep, "seconds"))
+            return pr_err(err, 0, "%s.sleep.seconds: required", ctx);
+        return get_seconds(sleep, "seconds", ctx, &h->sleep_usec, err);
+    }
+    int r = parse_probe(v, ctx, &h->probe, err);
+    if (r < 0)
+        return r;
+    h->handler = h->probe.handler == PROBE_EXEC ? HOOK_EXEC : HOOK_HTTP;
+    return 0;
+}
+
+static int parse_container_life(yajl_val v, const char *ctx, struct ctr_spec *c, pr_error **err)
+{
+    yajl_val lc = NULL;
+    const char *tpath = NULL, *tpolicy = NULL;
+    int r;
+    if ((r = json_get_object(v, "lifecycle", ctx, &lc, err)) < 0 ||
+        (r = json_get_str(v, "terminationMessagePath", ctx, &tpath, err)) < 0 ||
+        (r = json_get_str(v, "terminationMessagePolicy", ctx, &tpolicy, err)) < 0)
+        return r;
+    for (int t = 0; lc && t < HOOK_TYPES; t++) {
+        yajl_val h = json_get(lc, hook_keys[t]);
+        if (!h || YAJL_IS_NULL(h))
+            continue;
+        _cleanup_free_ char *hctx = xasprintf("%s.lifecycle.%s", ctx, hook_keys[t]);
+        if ((r = parse_hook(h, hctx, &c->hooks[t], err)) < 0)
+            return r;
+    }
+    /* The shim reads it after the container is gone: a host path, never one inside the root. */
+    if (tpath && tpath[0] != '/')
+        return pr_err(err, 0, "%s.terminationMessagePath: \"%s\" must be an absolute path", ctx,
+                      tpath);
+    if (tpolicy && !streq(tpolicy, "File") && !streq(tpolicy, "FallbackToLogsOnError"))
+        return pr_err(err, 0,
+                      "%s.terminationMessagePolicy: \"%s\" (File or FallbackToLogsOnError)", ctx,
+                      tpolicy);
+    c->termination_message_path = tpath ? xstrdup(tpath) : NULL;
+    c->termination_message_fallback = tpolicy && streq(tpolicy, "FallbackToLogsOnError");
+    return 0;
+}
+
+/* emptyDirs with a sizeLimit, and how often their usage is measured. */
+static int parse_pod_life(yajl_val root, struct pod_spec *s, pr_error **err)
+{
+    yajl_val arr = NULL;
+    int r;
+    s->volume_check_usec = 10 * USEC_PER_SEC;
+    if ((r = get_seconds(root, "activeDeadlineSeconds", "spec", &s->active_deadline_usec, err)) <
+            0 ||
+        (r = get_seconds(root, "volumeCheckSeconds", "spec", &s->volume_check_usec, err)) < 0 ||
+        (r = json_get_array(root, "volumeLimits", "spec", &arr, err)) < 0)
+        return r;
+    if (s->volume_check_usec == 0)
+        return pr_err(err, 0, "spec.volumeCheckSeconds: must be positive");
+    s->n_volume_limits = json_array_len(arr);
+    s->volume_limits = xcalloc(s->n_volume_limits + 1, sizeof(*s->volume_limits));
+    for (size_t i = 0; i < s->n_volume_limits; i++) {
+        yajl_val e = json_array_at(arr, i);
+        _cleanup_free_ char *ctx = xasprintf("spec.volumeLimits[%zu]", i);
+        const char *name = NULL, *path = NULL;
+        uint64_t limit = 0;
+        if ((r = json_get_str(e, "name", ctx, &name, err)) < 0 ||
+            (r = json_get_str(e, "path", ctx, &path, err)) < 0 ||
+            (r = json_get_uint64(e, "sizeLimitBytes", ctx, &limit, err)) < 0)
+            return r;
+        if (!name || !path || path[0] != '/' || limit == 0)
+            return pr_err(err, 0, "%s: name, an absolute path and sizeLimitBytes > 0 are required",
+                          ctx);
+        s->volume_limits[i].name = xstrdup(name);
+        s->volume_limits[i].path = xstrdup(path);
+        s->volume_limits[i].limit_bytes = limit;
+    }
+    return 0;
+}
 
 static bool valid_name(const char *n)
 {
@@ -238,6 +327,8 @@ static int parse_container(yajl_val v, const char *ctx, const struct pod_spec *p
         if ((r = parse_probe(p, pctx, &c->probes[t], err)) < 0)
             return r;
     }
+    if ((r = parse_container_life(v, ctx, c, err)) < 0)
+        return r;
     if (c->probes[PROBE_LIVENESS].handler && c->probes[PROBE_LIVENESS].success_threshold != 1)
         return pr_err(err, 0, "%s.livenessProbe.successThreshold: must be 1", ctx);
     if (c->probes[PROBE_STARTUP].handler && c->probes[PROBE_STARTUP].success_threshold != 1)
@@ -348,6 +439,8 @@ static int parse_root(yajl_val root, struct pod_spec *s, pr_error **err)
         return r;
     if (s->n_ctrs == 0)
         return pr_err(err, 0, "spec.containers: at least one container is required");
+    if ((r = parse_pod_life(root, s, err)) < 0)
+        return r;
     return check_unique(s, err);
 }
 
@@ -394,6 +487,9 @@ static void ctr_spec_free(struct ctr_spec *c)
     free(c->log_path);
     for (int t = 0; t < PROBE_TYPES; t++)
         probe_spec_free(&c->probes[t]);
+    for (int t = 0; t < HOOK_TYPES; t++)
+        probe_spec_free(&c->hooks[t].probe);
+    free(c->termination_message_path);
 }
 
 void pod_spec_free(struct pod_spec *s)
@@ -404,6 +500,11 @@ void pod_spec_free(struct pod_spec *s)
         ctr_spec_free(&s->init[i]);
     for (size_t i = 0; s->ctrs && i < s->n_ctrs; i++)
         ctr_spec_free(&s->ctrs[i]);
+    for (size_t i = 0; s->volume_limits && i < s->n_volume_limits; i++) {
+        free(s->volume_limits[i].name);
+        free(s->volume_limits[i].path);
+    }
+    free(s->volume_limits);
     free(s->init);
     free(s->ctrs);
     free(s->name);

@@ -52,6 +52,18 @@ static void print_words(const char *label, yajl_val list)
         printf("      %s\n", YAJL_GET_STRING(json_array_at(list, i)) ?: "");
 }
 
+/* A termination message as kubectl shows one: its lines under "Message:", indented. */
+static void print_message(const char *msg)
+{
+    printf("      %-14s", "Message:");
+    for (const char *line = msg; line;) {
+        const char *nl = strchr(line, '\n');
+        int n = nl ? (int)(nl - line) : (int)strlen(line);
+        printf("%s%.*s\n", line == msg ? "" : "                    ", n, line);
+        line = nl ? nl + 1 : NULL;
+    }
+}
+
 static void print_state(const char *label, yajl_val state)
 {
     char t[64];
@@ -69,6 +81,8 @@ static void print_state(const char *label, yajl_val state)
         printf("    %-16sTerminated\n", label);
         if (str(term, "reason"))
             printf("      %-14s%s\n", "Reason:", str(term, "reason"));
+        if (str(term, "message"))
+            print_message(str(term, "message"));
         printf("      %-14s%lld\n",
                "Exit Code:", YAJL_IS_INTEGER(code) ? (long long)YAJL_GET_INTEGER(code) : 0LL);
         human_time(str(term, "startedAt"), t);
@@ -341,6 +355,10 @@ static void describe_pod(yajl_val o)
     print_map("Labels:", 18, json_get(md, "labels"));
     print_map("Annotations:", 18, json_get(md, "annotations"));
     printf("%-18s%s\n", "Status:", str(st, "phase") ?: "Unknown");
+    if (str(st, "reason"))
+        printf("%-18s%s\n", "Reason:", str(st, "reason"));
+    if (str(st, "message"))
+        printf("%-18s%s\n", "Message:", str(st, "message"));
     printf("%-18s%s\n", "IP:", str(st, "podIP") ?: "");
     yajl_val ips = json_get(st, "podIPs");
     if (json_array_len(ips)) {

@@ -208,26 +208,48 @@ static const char *kind_lower(const struct kube_object *o)
     }
 }
 
+/* delete's --grace-period and --force; NULL for apply. */
+struct grace_flags {
+    long long grace; /* -1: the pod's own */
+    bool force;
+};
+
 static int parse_files(int argc, char **argv, const char *verb, char ***files, bool *ignore,
-                       const char **ns, pr_error **err)
+                       const char **ns, struct grace_flags *gf, pr_error **err)
 {
     static const struct option opts[] = {
         {"filename", required_argument, NULL, 'f'},
         {"namespace", required_argument, NULL, 'n'},
         {"ignore-not-found", no_argument, NULL, 'i'},
+        {"grace-period", required_argument, NULL, 'g'},
+        {"force", no_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "f:n:", opts, NULL)) != -1) {
+        char *end;
         if (c == 'f')
             strv_extend(files, optarg);
         else if (c == 'n')
             *ns = optarg;
         else if (c == 'i' && ignore)
             *ignore = true;
+        else if (c == 'g' && gf) {
+            errno = 0;
+            gf->grace = strtoll(optarg, &end, 10);
+            if (errno || !*optarg || *end || gf->grace < -1 || gf->grace > 31536000)
+                return pr_err(err, 0, "--grace-period: \"%s\" is not a number of seconds",
+                              optarg);
+        } else if (c == 'F' && gf)
+            gf->force = true;
         else
             return pr_err(err, 0, "usage: podrun %s -f FILE|DIR|- ...", verb);
     }
+    /* kubectl's rules: --force alone means now; 0 without --force means 1 second. */
+    if (gf && gf->force && gf->grace < 0)
+        gf->grace = 0;
+    if (gf && !gf->force && gf->grace == 0)
+        gf->grace = 1;
     return 0;
 }
 
@@ -237,7 +259,7 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     _cleanup_strv_ char **files = NULL;
     const char *ns = NULL;
-    int r = parse_files(argc, argv, "apply", &files, NULL, &ns, err);
+    int r = parse_files(argc, argv, "apply", &files, NULL, &ns, NULL, err);
     if (r < 0)
         return r;
     if (!files || optind != argc)
@@ -283,9 +305,9 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
 /* ---- delete ---- */
 
 static int delete_one(struct pods_manager *m, const char *resource, const char *ns,
-                      const char *name, bool ignore, pr_error **err)
+                      const char *name, bool ignore, long long grace, pr_error **err)
 {
-    int r = pods_delete(m, resource, ns, name, err);
+    int r = pods_delete_grace(m, resource, ns, name, grace, err);
     if (r == -ENOENT && ignore) {
         pr_error_free(*err);
         *err = NULL;
@@ -305,7 +327,8 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
     _cleanup_strv_ char **files = NULL;
     const char *ns = NULL;
     bool ignore = false;
-    int r = parse_files(argc, argv, "delete", &files, &ignore, &ns, err);
+    struct grace_flags gf = {-1, false};
+    int r = parse_files(argc, argv, "delete", &files, &ignore, &ns, &gf, err);
     if (r < 0)
         return r;
     struct objects objs = {0};
@@ -341,9 +364,10 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
             const char *ons =
                 given || !ns || !kube_kind_namespaced(o->kind) ? o->meta.namespace_ : ns;
             const char *res = pods_resource_name(o->kind_name);
-            r = delete_one(m, res, ons, o->meta.name, ignore, &e);
+            r = delete_one(m, res, ons, o->meta.name, ignore, gf.grace, &e);
         } else {
-            r = delete_one(m, resource, ns ? ns : "default", argv[optind + 1 + i], ignore, &e);
+            r = delete_one(m, resource, ns ? ns : "default", argv[optind + 1 + i], ignore, gf.grace,
+                           &e);
         }
         if (r < 0) {
             fprintf(stderr, "podrun delete: %s\n", e && e->msg ? e->msg : strerror(-r));

@@ -215,6 +215,7 @@ static void gen_statuses(yajl_gen g, const char *key, yajl_val shim, yajl_val sp
             yajl_val code = json_get(last, "exitCode");
             jg_key_int(g, "exitCode", YAJL_IS_INTEGER(code) ? YAJL_GET_INTEGER(code) : 0);
             jg_key_str(g, "finishedAt", YAJL_GET_STRING(json_get(last, "finishedAt")));
+            jg_key_str(g, "message", YAJL_GET_STRING(json_get(last, "message")));
             jg_key_str(g, "reason", YAJL_GET_STRING(json_get(last, "reason")));
             jg_key_str(g, "startedAt", YAJL_GET_STRING(json_get(last, "startedAt")));
             jg_map_close(g);
@@ -284,8 +285,10 @@ static void gen_pod_status(yajl_gen g, const struct pods_entry *e, const char *h
         jg_map_close(g);
         jg_array_close(g);
     }
+    jg_key_str(g, "message", YAJL_GET_STRING(json_get(e->status, "message")));
     jg_key_str(g, "phase", phase ? phase : "Unknown");
     jg_key_str(g, "podIP", e->ip);
+    jg_key_str(g, "reason", YAJL_GET_STRING(json_get(e->status, "reason")));
     if (e->ip) {
         jg_key(g, "podIPs");
         jg_array_open(g);

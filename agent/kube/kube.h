@@ -235,6 +235,7 @@ struct kube_container {
     struct kube_security_context security_context;
     bool stdin_, stdin_once, tty;
     const char *termination_message_path;
+    const char *termination_message_policy; /* defaulted: File */
     const char *restart_policy; /* an init container's "Always": a sidecar */
     yajl_val lifecycle;         /* postStart / preStop: for the pod manager */
 };
@@ -246,21 +247,55 @@ struct kube_key_to_path {
     bool has_mode;
 };
 
+/* A configMap or secret volume, or one of a projected volume's sources (no defaultMode). */
+struct kube_object_volume {
+    const char *name; /* configMap.name, secret.secretName */
+    struct kube_key_to_path *items;
+    size_t n_items;
+    int32_t default_mode;
+    bool has_default_mode;
+    bool optional;
+};
+
+/* A downwardAPI volume's file: one field of the pod (fieldRef) or a container's resources. */
+struct kube_downward_file {
+    const char *path;
+    bool has_field_ref, has_resource_field_ref;
+    struct kube_field_ref field_ref;
+    struct kube_resource_field_ref resource_field_ref;
+    int32_t mode;
+    bool has_mode;
+};
+
+struct kube_downward_volume {
+    struct kube_downward_file *items;
+    size_t n_items;
+    int32_t default_mode;
+    bool has_default_mode;
+};
+
+struct kube_projection {
+    bool has_config_map, has_secret, has_downward_api;
+    struct kube_object_volume config_map, secret;
+    struct kube_downward_volume downward_api;
+};
+
 struct kube_volume {
     const char *name;
-    bool has_empty_dir, has_config_map, has_secret, has_host_path, has_pvc;
+    bool has_empty_dir, has_config_map, has_secret, has_host_path, has_pvc, has_downward_api,
+        has_projected;
     struct {
         const char *medium;
         const char *size_limit;
     } empty_dir;
+    struct kube_object_volume config_map, secret;
+    struct kube_downward_volume downward_api;
     struct {
-        const char *name; /* configMap.name, secret.secretName */
-        struct kube_key_to_path *items;
-        size_t n_items;
+        struct kube_projection *sources;
+        size_t n_sources;
         int32_t default_mode;
         bool has_default_mode;
-        bool optional;
-    } config_map, secret;
+    } projected;
     struct {
         const char *path;
         const char *type;
@@ -276,6 +311,7 @@ struct kube_pod_security_context {
     bool has_run_as_user, has_run_as_group, has_fs_group, has_run_as_non_root;
     bool run_as_non_root;
     yajl_val supplemental_groups;
+    const char *supplemental_groups_policy; /* Merge (the default) or Strict */
     yajl_val sysctls;
     bool has_seccomp_profile;
     struct kube_seccomp_profile seccomp_profile;

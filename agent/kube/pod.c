@@ -121,8 +121,23 @@ static const struct kube_field resource_ref_fields[] = {
     KUBE_FIELD(struct kube_resource_field_ref, "divisor", KF_STRING, divisor),
     KUBE_FIELDS_END,
 };
-static const struct kube_schema resource_ref_schema = {
-    "ResourceFieldSelector", sizeof(struct kube_resource_field_ref), resource_ref_fields, NULL};
+static int validate_resource_ref(void *obj, const char *path, pr_error **err)
+{
+    static const char *const resources[] = {"limits.cpu", "limits.memory", "requests.cpu",
+                                            "requests.memory", NULL};
+    struct kube_resource_field_ref *r = obj;
+    struct kube_quantity q;
+    if (!r->resource)
+        return pr_err(err, 0, "%s.resource: required", path);
+    if (r->divisor && kube_quantity_parse(r->divisor, &q, err) < 0)
+        return pr_err_prefix(err, "%s.divisor", path);
+    if (r->divisor && q.mantissa <= 0)
+        return pr_err(err, 0, "%s.divisor: must be greater than 0", path);
+    return check_enum(path, "resource", r->resource, resources, err);
+}
+static const struct kube_schema resource_ref_schema = {"ResourceFieldSelector",
+                                                       sizeof(struct kube_resource_field_ref),
+                                                       resource_ref_fields, validate_resource_ref};
 
 static const struct kube_field env_source_fields[] = {
     KUBE_OBJECT(struct kube_env_source, "configMapKeyRef", config_map_key_ref, key_ref_schema,
@@ -458,7 +473,7 @@ static const struct kube_field container_fields[] = {
     C("stdinOnce", KF_BOOL, stdin_once),
     C("tty", KF_BOOL, tty),
     C("terminationMessagePath", KF_STRING, termination_message_path),
-    KUBE_IGNORED("terminationMessagePolicy"),
+    C("terminationMessagePolicy", KF_STRING, termination_message_policy),
     C("restartPolicy", KF_STRING, restart_policy),
     C("lifecycle", KF_RAW, lifecycle),
     KUBE_IGNORED("resizePolicy"),
@@ -494,8 +509,16 @@ static int validate_container(void *obj, const char *path, pr_error **err)
         c->image_pull_policy = latest_or_untagged(c->image) ? "Always" : "IfNotPresent";
     if ((r = check_enum(path, "imagePullPolicy", c->image_pull_policy, pull, err)) < 0)
         return r;
+    static const char *const policies[] = {"File", "FallbackToLogsOnError", NULL};
     if (!c->termination_message_path)
         c->termination_message_path = "/dev/termination-log";
+    if (c->termination_message_path[0] != '/')
+        return pr_err(err, 0, "%s.terminationMessagePath: must be an absolute path", path);
+    if (!c->termination_message_policy)
+        c->termination_message_policy = "File";
+    if ((r = check_enum(path, "terminationMessagePolicy", c->termination_message_policy, policies,
+                        err)) < 0)
+        return r;
     for (size_t i = 0; i < c->n_ports; i++)
         for (size_t j = 0; j < i; j++)
             if (c->ports[i].name && c->ports[j].name && streq(c->ports[i].name, c->ports[j].name))
@@ -554,7 +577,7 @@ static const struct kube_field secret_vol_fields[] = {
 static int validate_projection(void *obj, const char *path, pr_error **err)
 {
     /* config_map and secret are members of one type. */
-    __typeof__(((struct kube_volume *)0)->config_map) *p = obj;
+    struct kube_object_volume *p = obj;
     if (!p->name || !*p->name)
         return pr_err(err, 0, "%s: the name of the object is required", path);
     if (p->has_default_mode && (p->default_mode < 0 || p->default_mode > 0777))
@@ -567,6 +590,136 @@ static const struct kube_schema config_map_vol_schema = {
 static const struct kube_schema secret_vol_schema = {"SecretVolumeSource",
                                                      sizeof(((struct kube_volume *)0)->secret),
                                                      secret_vol_fields, validate_projection};
+
+/* Sources of a projected volume: a ConfigMap's or Secret's keys (no defaultMode of their
+ * own), the downward API's files; the token and trust bundle sources need an API server. */
+static const struct kube_field object_projection_fields[] = {
+    KUBE_FIELD(struct kube_object_volume, "name", KF_STRING, name),
+    KUBE_LIST(struct kube_object_volume, "items", items, key_path_schema, n_items),
+    KUBE_FIELD(struct kube_object_volume, "optional", KF_BOOL, optional),
+    KUBE_FIELDS_END,
+};
+static const struct kube_schema config_map_projection_schema = {
+    "ConfigMapProjection", sizeof(struct kube_object_volume), object_projection_fields,
+    validate_projection};
+static const struct kube_schema secret_projection_schema = {
+    "SecretProjection", sizeof(struct kube_object_volume), object_projection_fields,
+    validate_projection};
+
+static const struct kube_field volume_field_ref_fields[] = {
+    KUBE_FIELD(struct kube_field_ref, "apiVersion", KF_STRING, api_version),
+    KUBE_FIELD(struct kube_field_ref, "fieldPath", KF_STRING, field_path),
+    KUBE_FIELDS_END,
+};
+static int validate_volume_field_ref(void *obj, const char *path, pr_error **err)
+{
+    /* The API server's list for volumes: whole label and annotation maps, no single keys. */
+    static const char *const supported[] = {"metadata.name", "metadata.namespace", "metadata.uid",
+                                            "metadata.labels", "metadata.annotations", NULL};
+    struct kube_field_ref *f = obj;
+    if (!f->field_path)
+        return pr_err(err, 0, "%s.fieldPath: required", path);
+    return check_enum(path, "fieldPath", f->field_path, supported, err);
+}
+static const struct kube_schema volume_field_ref_schema = {
+    "ObjectFieldSelector", sizeof(struct kube_field_ref), volume_field_ref_fields,
+    validate_volume_field_ref};
+
+static const struct kube_field downward_file_fields[] = {
+    KUBE_FIELD(struct kube_downward_file, "path", KF_STRING, path),
+    KUBE_OBJECT(struct kube_downward_file, "fieldRef", field_ref, volume_field_ref_schema,
+                has_field_ref),
+    KUBE_OBJECT(struct kube_downward_file, "resourceFieldRef", resource_field_ref,
+                resource_ref_schema, has_resource_field_ref),
+    KUBE_FIELD_HAS(struct kube_downward_file, "mode", KF_INT32, mode, has_mode),
+    KUBE_FIELDS_END,
+};
+static int validate_downward_file(void *obj, const char *path, pr_error **err)
+{
+    struct kube_downward_file *f = obj;
+    const char *p = f->path;
+    if (!p || !*p || p[0] == '/' || streq(p, "..") || has_prefix(p, "../") || strstr(p, "/../") ||
+        (strlen(p) >= 3 && streq(p + strlen(p) - 3, "/..")))
+        return pr_err(err, 0, "%s.path: \"%s\": required, a relative path without `..`", path,
+                      p ? p : "");
+    if (f->has_field_ref + f->has_resource_field_ref != 1)
+        return pr_err(err, 0, "%s: must specify exactly one of fieldRef and resourceFieldRef",
+                      path);
+    if (f->has_resource_field_ref && !f->resource_field_ref.container_name)
+        return pr_err(err, 0, "%s.resourceFieldRef.containerName: required in a volume", path);
+    if (f->has_mode && (f->mode < 0 || f->mode > 0777))
+        return pr_err(err, 0, "%s.mode: must be a number between 0 and 0777", path);
+    return 0;
+}
+static const struct kube_schema downward_file_schema = {
+    "DownwardAPIVolumeFile", sizeof(struct kube_downward_file), downward_file_fields,
+    validate_downward_file};
+
+static const struct kube_field downward_vol_fields[] = {
+    KUBE_LIST(struct kube_downward_volume, "items", items, downward_file_schema, n_items),
+    KUBE_FIELD_HAS(struct kube_downward_volume, "defaultMode", KF_INT32, default_mode,
+                   has_default_mode),
+    KUBE_FIELDS_END,
+};
+static const struct kube_field downward_projection_fields[] = {
+    KUBE_LIST(struct kube_downward_volume, "items", items, downward_file_schema, n_items),
+    KUBE_FIELDS_END,
+};
+static int validate_downward_volume(void *obj, const char *path, pr_error **err)
+{
+    struct kube_downward_volume *d = obj;
+    if (d->has_default_mode && (d->default_mode < 0 || d->default_mode > 0777))
+        return pr_err(err, 0, "%s.defaultMode: must be a number between 0 and 0777", path);
+    return 0;
+}
+static const struct kube_schema downward_vol_schema = {
+    "DownwardAPIVolumeSource", sizeof(struct kube_downward_volume), downward_vol_fields,
+    validate_downward_volume};
+static const struct kube_schema downward_projection_schema = {
+    "DownwardAPIProjection", sizeof(struct kube_downward_volume), downward_projection_fields,
+    NULL};
+
+static const struct kube_field projection_fields[] = {
+    KUBE_OBJECT(struct kube_projection, "configMap", config_map, config_map_projection_schema,
+                has_config_map),
+    KUBE_OBJECT(struct kube_projection, "secret", secret, secret_projection_schema, has_secret),
+    KUBE_OBJECT(struct kube_projection, "downwardAPI", downward_api, downward_projection_schema,
+                has_downward_api),
+    /* A service account token and a cluster trust bundle come from an API server. */
+    {"serviceAccountToken", KF_UNSUPPORTED, 0, NULL, 0},
+    {"clusterTrustBundle", KF_UNSUPPORTED, 0, NULL, 0},
+    {"podCertificate", KF_UNSUPPORTED, 0, NULL, 0},
+    KUBE_FIELDS_END,
+};
+static int validate_projection_source(void *obj, const char *path, pr_error **err)
+{
+    struct kube_projection *p = obj;
+    if (p->has_config_map + p->has_secret + p->has_downward_api != 1)
+        return pr_err(err, 0, "%s: must specify exactly one source", path);
+    return 0;
+}
+static const struct kube_schema projection_schema = {"VolumeProjection",
+                                                     sizeof(struct kube_projection),
+                                                     projection_fields, validate_projection_source};
+
+#define V_PR(member) offsetof(struct kube_volume, projected.member)
+static const struct kube_field projected_fields[] = {
+    {"sources", KF_LIST, V_OFF(V_PR(sources), V_PR(sources)), &projection_schema,
+     V_OFF(V_PR(n_sources), V_PR(sources))},
+    {"defaultMode", KF_INT32, V_OFF(V_PR(default_mode), V_PR(sources)), NULL,
+     1 + V_OFF(V_PR(has_default_mode), V_PR(sources))},
+    KUBE_FIELDS_END,
+};
+static int validate_projected(void *obj, const char *path, pr_error **err)
+{
+    __typeof__(((struct kube_volume *)0)->projected) *p = obj;
+    if (p->has_default_mode && (p->default_mode < 0 || p->default_mode > 0777))
+        return pr_err(err, 0, "%s.defaultMode: must be a number between 0 and 0777", path);
+    return 0;
+}
+static const struct kube_schema projected_schema = {"ProjectedVolumeSource",
+                                                    sizeof(((struct kube_volume *)0)->projected),
+                                                    projected_fields, validate_projected};
 
 #define V_ED(member) offsetof(struct kube_volume, empty_dir.member)
 static const struct kube_field empty_dir_fields[] = {
@@ -629,9 +782,10 @@ static const struct kube_field volume_fields[] = {
     KUBE_OBJECT(struct kube_volume, "secret", secret, secret_vol_schema, has_secret),
     KUBE_OBJECT(struct kube_volume, "hostPath", host_path, host_path_schema, has_host_path),
     KUBE_OBJECT(struct kube_volume, "persistentVolumeClaim", pvc, pvc_schema, has_pvc),
+    KUBE_OBJECT(struct kube_volume, "downwardAPI", downward_api, downward_vol_schema,
+                has_downward_api),
+    KUBE_OBJECT(struct kube_volume, "projected", projected, projected_schema, has_projected),
     /* Volume types that need a cloud, a storage system or an API server podrun does not have. */
-    {"downwardAPI", KF_UNSUPPORTED, 0, NULL, 0},
-    {"projected", KF_UNSUPPORTED, 0, NULL, 0},
     {"nfs", KF_UNSUPPORTED, 0, NULL, 0},
     {"iscsi", KF_UNSUPPORTED, 0, NULL, 0},
     {"csi", KF_UNSUPPORTED, 0, NULL, 0},
@@ -654,9 +808,12 @@ static int validate_volume(void *obj, const char *path, pr_error **err)
     if (!v->name || !kube_valid_label_name(v->name))
         return pr_err(err, 0, "%s.name: \"%s\": required, a lowercase RFC 1123 label", path,
                       v->name ? v->name : "");
-    if (v->has_empty_dir + v->has_config_map + v->has_secret + v->has_host_path + v->has_pvc > 1)
+    if (v->has_empty_dir + v->has_config_map + v->has_secret + v->has_host_path + v->has_pvc +
+            v->has_downward_api + v->has_projected >
+        1)
         return pr_err(err, 0, "%s: may not specify more than 1 volume type", path);
-    if (!(v->has_config_map || v->has_secret || v->has_host_path || v->has_pvc))
+    if (!(v->has_config_map || v->has_secret || v->has_host_path || v->has_pvc ||
+          v->has_downward_api || v->has_projected))
         v->has_empty_dir = true; /* the API server's default */
     return 0;
 }
@@ -678,7 +835,7 @@ static const struct kube_field pod_security_fields[] = {
     KUBE_OBJECT(struct kube_pod_security_context, "seccompProfile", seccomp_profile, seccomp_schema,
                 has_seccomp_profile),
     KUBE_IGNORED("fsGroupChangePolicy"),
-    KUBE_IGNORED("supplementalGroupsPolicy"),
+    PSC("supplementalGroupsPolicy", KF_STRING, supplemental_groups_policy),
     KUBE_IGNORED("seLinuxOptions"),
     KUBE_IGNORED("seLinuxChangePolicy"),
     KUBE_IGNORED("appArmorProfile"),

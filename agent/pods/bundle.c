@@ -4,11 +4,13 @@
  * made for an interactive shell); the image fills in what the pod leaves unset. */
 #include "pods.h"
 #include "capabilities.h"
+#include "manager.h"
 #include "fs.h"
 #include "json.h"
 #include "util.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 /* What a container gets when it asks for nothing: containerd's default set. */
@@ -141,7 +143,9 @@ static int build_caps(const struct pods_container_config *c, bool set[CAP_NAMES_
     char buf[64];
     bool drop_all = has_all(c->cap_drop);
     for (size_t i = 0; i < CAP_NAMES_COUNT; i++) {
-        set[i] = c->privileged && !drop_all;
+        /* Privileged is every capability we hold, as containerd's "all current capabilities":
+         * one the runtime does not have in its bounding set it could not give. */
+        set[i] = c->privileged && !drop_all && prctl(PR_CAPBSET_READ, (unsigned long)i) == 1;
         for (size_t j = 0; !c->privileged && !drop_all && j < ARRAY_SIZE(default_caps); j++)
             set[i] = set[i] || streq(cap_names[i], default_caps[j]);
     }
@@ -348,14 +352,46 @@ static void gen_resources(yajl_gen g, const struct pods_container_config *c)
     jg_map_close(g);
 }
 
+/* As containerd: a privileged container runs unconfined whatever the profile says. */
+static int gen_seccomp(yajl_gen g, const struct pods_container_config *c, pr_error **err)
+{
+    bool caps[CAP_NAMES_COUNT];
+    int r;
+    if (c->privileged || c->seccomp == PODS_SECCOMP_UNCONFINED)
+        return 0;
+    if (c->seccomp == PODS_SECCOMP_PROFILE) {
+        if (!YAJL_IS_OBJECT(c->seccomp_profile))
+            return pr_err(err, 0, "seccomp: the profile is not an object");
+        jg_key(g, "seccomp");
+        jg_value(g, c->seccomp_profile);
+        return 0;
+    }
+    if ((r = build_caps(c, caps, err)) < 0)
+        return r;
+    pods_seccomp_default(g, caps);
+    return 0;
+}
+
 static int gen_linux(yajl_gen g, const struct pods_container_config *c, pr_error **err)
 {
     jg_key(g, "linux");
     jg_map_open(g);
     int r = gen_namespaces(g, c, err);
-    if (r < 0)
+    if (r < 0 || (r = gen_seccomp(g, c, err)) < 0)
         return r;
     gen_resources(g, c);
+    if (c->sysctls) {
+        jg_key(g, "sysctl");
+        jg_map_open(g);
+        for (char *const *kv = c->sysctls; *kv; kv++) {
+            const char *eq = strchr(*kv, '=');
+            if (!eq || eq == *kv)
+                return pr_err(err, 0, "sysctl: `%s` is not key=value", *kv);
+            _cleanup_free_ char *key = xstrndup(*kv, (size_t)(eq - *kv));
+            jg_key_str(g, key, eq + 1);
+        }
+        jg_map_close(g);
+    }
     jg_key_str(g, "cgroupsPath", c->cgroups_path);
     if (!c->privileged) {
         gen_paths(g, "maskedPaths", masked_paths, ARRAY_SIZE(masked_paths));

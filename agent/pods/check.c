@@ -39,13 +39,17 @@ static int check_container(const struct kube_container *c, const char *path, pr_
             return unsupported(err, f);                                                            \
         }                                                                                          \
     } while (0)
-    REFUSE(c->lifecycle, "lifecycle");
+    if (c->lifecycle) {
+        f = xasprintf("%s.lifecycle", path);
+        if ((r = pods_lifecycle_check(c, c->lifecycle, f, err)) < 0)
+            return r;
+        free(f);
+        f = NULL;
+    }
     REFUSE(c->stdin_ || c->stdin_once, "stdin");
     REFUSE(c->tty, "tty");
     for (size_t i = 0; i < c->n_env; i++) {
         const struct kube_env_source *s = &c->env[i].value_from;
-        REFUSE(c->env[i].has_value_from && s->has_resource_field_ref,
-               "env[%zu].valueFrom.resourceFieldRef", i);
         REFUSE(c->env[i].has_value_from && s->has_field_ref &&
                    !pods_field_path_supported(s->field_ref.field_path),
                "env[%zu].valueFrom.fieldRef.fieldPath \"%s\"", i, s->field_ref.field_path);
@@ -57,7 +61,6 @@ static int check_container(const struct kube_container *c, const char *path, pr_
     }
     if (c->has_security_context) {
         const struct kube_security_context *s = &c->security_context;
-        REFUSE(s->has_seccomp_profile, "securityContext.seccompProfile");
         REFUSE(s->proc_mount, "securityContext.procMount");
     }
     REFUSE(c->restart_policy, "restartPolicy");
@@ -88,22 +91,60 @@ static int check_volumes(const struct kube_pod_spec *s, pr_error **err)
     for (size_t i = 0; i < s->n_volumes; i++) {
         const struct kube_volume *v = &s->volumes[i];
         _cleanup_free_ char *f = NULL;
-        if (!v->has_empty_dir && !v->has_config_map && !v->has_secret && !v->has_host_path) {
+        if (!v->has_empty_dir && !v->has_config_map && !v->has_secret && !v->has_host_path &&
+            !v->has_downward_api && !v->has_projected) {
             const char *kind =
                 v->has_pvc ? "persistentVolumeClaim" : "(a volume source podrun does not know)";
             f = xasprintf("spec.volumes[%zu].%s", i, kind);
             return unsupported(err, f);
         }
-        if (!v->has_empty_dir)
-            continue;
-        if (v->empty_dir.medium && *v->empty_dir.medium) {
-            f = xasprintf("spec.volumes[%zu].emptyDir.medium", i);
-            return unsupported(err, f);
-        }
-        if (v->empty_dir.size_limit) {
-            f = xasprintf("spec.volumes[%zu].emptyDir.sizeLimit", i);
-            return unsupported(err, f);
-        }
+    }
+    return 0;
+}
+
+/* Kubernetes' safe sysctls: namespaced, and harmless to the node and other pods. The kubelet
+ * refuses the rest (SysctlForbidden) unless an administrator allows them; podrun has no such
+ * setting, so it refuses them by name. */
+static int check_sysctls(yajl_val list, pr_error **err)
+{
+    static const char *const safe[] = {"kernel.shm_rmid_forced",
+                                       "net.ipv4.ip_local_port_range",
+                                       "net.ipv4.tcp_syncookies",
+                                       "net.ipv4.ping_group_range",
+                                       "net.ipv4.ip_unprivileged_port_start",
+                                       "net.ipv4.ip_local_reserved_ports",
+                                       "net.ipv4.tcp_keepalive_time",
+                                       "net.ipv4.tcp_fin_timeout",
+                                       "net.ipv4.tcp_keepalive_intvl",
+                                       "net.ipv4.tcp_keepalive_probes",
+                                       "net.ipv4.tcp_rmem",
+                                       "net.ipv4.tcp_wmem",
+                                       NULL};
+    if (!list || YAJL_IS_NULL(list))
+        return 0;
+    if (!YAJL_IS_ARRAY(list))
+        return pr_err(err, 0, "spec.securityContext.sysctls: expected a list");
+    for (size_t i = 0; i < json_array_len(list); i++) {
+        yajl_val e = json_array_at(list, i);
+        const char *name = YAJL_GET_STRING(json_get(e, "name"));
+        const char *value = YAJL_GET_STRING(json_get(e, "value"));
+        if (!YAJL_IS_OBJECT(e) || !name || !value || e->u.object.len != 2)
+            return pr_err(err, 0,
+                          "spec.securityContext.sysctls[%zu]: name and value (strings) are "
+                          "required, and nothing else",
+                          i);
+        bool ok = false;
+        for (const char *const *s = safe; *s && !ok; s++)
+            ok = streq(*s, name);
+        if (!ok)
+            return pr_err_code(err, EOPNOTSUPP,
+                               "spec.securityContext.sysctls[%zu]: \"%s\": not a safe sysctl "
+                               "(podrun allows only Kubernetes' safe set)",
+                               i, name);
+        for (size_t j = 0; j < i; j++)
+            if (streq(YAJL_GET_STRING(json_get(json_array_at(list, j), "name")) ?: "", name))
+                return pr_err(err, 0, "spec.securityContext.sysctls[%zu]: duplicate \"%s\"", i,
+                              name);
     }
     return 0;
 }
@@ -118,8 +159,6 @@ static int check_pod(const struct kube_pod_spec *s, pr_error **err)
         return unsupported(err, "spec.hostIPC");
     if (s->share_process_namespace)
         return unsupported(err, "spec.shareProcessNamespace");
-    if (s->has_active_deadline_seconds)
-        return unsupported(err, "spec.activeDeadlineSeconds");
     if (s->host_aliases)
         return unsupported(err, "spec.hostAliases");
     if (s->dns_config)
@@ -128,18 +167,36 @@ static int check_pod(const struct kube_pod_spec *s, pr_error **err)
         return unsupported(err, "spec.subdomain");
     if (s->has_security_context) {
         const struct kube_pod_security_context *c = &s->security_context;
-        if (c->has_fs_group)
-            return unsupported(err, "spec.securityContext.fsGroup");
-        if (c->supplemental_groups)
-            return unsupported(err, "spec.securityContext.supplementalGroups");
-        if (c->sysctls)
-            return unsupported(err, "spec.securityContext.sysctls");
-        if (c->has_seccomp_profile)
-            return unsupported(err, "spec.securityContext.seccompProfile");
+        if (c->has_fs_group && (c->fs_group < 0 || c->fs_group > UINT32_MAX - 1))
+            return pr_err(err, 0, "spec.securityContext.fsGroup: %lld: not a group id",
+                          (long long)c->fs_group);
+        if (c->supplemental_groups && !YAJL_IS_NULL(c->supplemental_groups)) {
+            if (!YAJL_IS_ARRAY(c->supplemental_groups))
+                return pr_err(err, 0, "spec.securityContext.supplementalGroups: expected a list");
+            for (size_t i = 0; i < json_array_len(c->supplemental_groups); i++) {
+                yajl_val g = json_array_at(c->supplemental_groups, i);
+                if (!YAJL_IS_INTEGER(g) || YAJL_GET_INTEGER(g) < 0 ||
+                    YAJL_GET_INTEGER(g) > (long long)UINT32_MAX - 1)
+                    return pr_err(
+                        err, 0, "spec.securityContext.supplementalGroups[%zu]: not a group id", i);
+            }
+        }
+        /* Strict would leave out the groups the image gives the user: podrun merges them. */
+        if (c->supplemental_groups_policy && !streq(c->supplemental_groups_policy, "Merge"))
+            return unsupported(err, "spec.securityContext.supplementalGroupsPolicy");
+        int r = check_sysctls(c->sysctls, err);
+        if (r < 0)
+            return r;
     }
     int r = check_volumes(s, err);
     for (size_t i = 0; r == 0 && i < s->n_init_containers; i++) {
         _cleanup_free_ char *p = xasprintf("spec.initContainers[%zu]", i);
+        /* The API server's rule: hooks belong to containers that keep running. */
+        if (s->init_containers[i].lifecycle && !YAJL_IS_NULL(s->init_containers[i].lifecycle))
+            return pr_err(err, 0,
+                          "%s.lifecycle: Forbidden: may not be set for init containers without "
+                          "restartPolicy=Always",
+                          p);
         r = check_container(&s->init_containers[i], p, err);
     }
     for (size_t i = 0; r == 0 && i < s->n_containers; i++) {

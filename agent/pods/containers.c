@@ -7,11 +7,17 @@
 #include "manager.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 char *pods_container_dir(const struct pods_pod_paths *p, const char *name)
 {
     return xasprintf("%s/containers/%s", p->lib_dir, name);
+}
+
+char *pods_termination_log(const struct pods_pod_paths *p, const char *name)
+{
+    return xasprintf("%s/containers/%s/termination-log", p->lib_dir, name);
 }
 
 char *pods_container_id(const char *uid, const char *name)
@@ -34,6 +40,10 @@ static bool has_volume(const struct kube_pod_spec *s, const char *name)
     return false;
 }
 
+static int seccomp_of(pods_manager *m, const struct kube_pod_spec *s,
+                      const struct kube_container *c, enum pods_seccomp *mode, yajl_val *profile,
+                      pr_error **err);
+
 int pods_containers_check(pods_manager *m, const struct kube_object *o, pr_error **err)
 {
     const struct kube_pod_spec *s = &o->u.pod;
@@ -52,6 +62,10 @@ int pods_containers_check(pods_manager *m, const struct kube_object *o, pr_error
         const struct pods_env_ctx ctx = {o, NULL, NULL};
         if ((r = pods_container_env(m, &ctx, c, &env, err)) < 0)
             return r;
+        enum pods_seccomp mode;
+        _cleanup_json_ yajl_val profile = NULL;
+        if ((r = seccomp_of(m, s, c, &mode, &profile, err)) < 0)
+            return pr_err_prefix(err, "container \"%s\": seccompProfile", c->name);
         for (size_t j = 0; j < c->n_volume_mounts; j++)
             if (!has_volume(s, c->volume_mounts[j].name))
                 return pr_err(err, 0, "container \"%s\": volumeMounts[%zu]: no volume \"%s\"",
@@ -96,10 +110,12 @@ static int resources(const struct kube_resources *res, struct pods_resources *ou
 
 struct ctr_build {
     struct pods_container_config cfg;
-    char **env, **cap_add, **cap_drop;
+    char **env, **cap_add, **cap_drop, **sysctls;
     struct pods_mount *mounts;
     char *rootfs;
     image_process img;
+    yajl_val seccomp_profile;
+    gid_t *gids;
 };
 
 static void ctr_build_clear(struct ctr_build *b)
@@ -107,11 +123,15 @@ static void ctr_build_clear(struct ctr_build *b)
     strv_free(b->env);
     strv_free(b->cap_add);
     strv_free(b->cap_drop);
+    strv_free(b->sysctls);
     for (size_t i = 0; i < b->cfg.n_mounts; i++)
         free((char *)b->mounts[i].source);
     free(b->mounts);
     free(b->rootfs);
     image_process_clear(&b->img);
+    if (b->seccomp_profile)
+        yajl_tree_free(b->seccomp_profile);
+    free(b->gids);
 }
 
 static char **strv_copy(const char **v)
@@ -120,6 +140,36 @@ static char **strv_copy(const char **v)
     for (; v && *v; v++)
         strv_extend(&out, *v);
     return out;
+}
+
+static void add_gid(struct ctr_build *b, gid_t g)
+{
+    for (size_t i = 0; i < b->cfg.n_additional_gids; i++)
+        if (b->gids[i] == g)
+            return;
+    b->gids = xrealloc(b->gids, (b->cfg.n_additional_gids + 1) * sizeof(*b->gids));
+    b->gids[b->cfg.n_additional_gids++] = g;
+    b->cfg.additional_gids = b->gids;
+}
+
+/* The pod's supplementalGroups and fsGroup join the groups the process has (the image's for
+ * its user, merged, as Kubernetes' default SupplementalGroupsPolicy does). Checked before. */
+static void pod_groups(const struct kube_pod_security_context *ps, struct ctr_build *b)
+{
+    size_t n = ps ? json_array_len(ps->supplemental_groups) : 0;
+    if (!ps || (!n && !ps->has_fs_group))
+        return;
+    if (!b->cfg.has_user) {
+        b->cfg.has_user = true;
+        b->cfg.uid = b->img.uid;
+        b->cfg.gid = b->img.gid;
+        for (size_t i = 0; i < b->img.n_additional_gids; i++)
+            add_gid(b, b->img.additional_gids[i]);
+    }
+    for (size_t i = 0; i < n; i++)
+        add_gid(b, (gid_t)YAJL_GET_INTEGER(json_array_at(ps->supplemental_groups, i)));
+    if (ps->has_fs_group)
+        add_gid(b, (gid_t)ps->fs_group);
 }
 
 static void security(const struct kube_pod_spec *s, const struct kube_container *c,
@@ -140,6 +190,13 @@ static void security(const struct kube_pod_spec *s, const struct kube_container 
                      : has_uid                    ? 0
                                                   : b->img.gid;
     }
+    pod_groups(ps, b);
+    for (size_t i = 0; ps && i < json_array_len(ps->sysctls); i++) {
+        yajl_val e = json_array_at(ps->sysctls, i);
+        strv_consume(&b->sysctls, xasprintf("%s=%s", YAJL_GET_STRING(json_get(e, "name")),
+                                            YAJL_GET_STRING(json_get(e, "value"))));
+        b->cfg.sysctls = b->sysctls;
+    }
     if (!cs)
         return;
     b->cfg.privileged = cs->privileged;
@@ -154,12 +211,65 @@ static void security(const struct kube_pod_spec *s, const struct kube_container 
     }
 }
 
+/* seccompProfile: the container's, else the pod's; none means Unconfined, the kubelet's
+ * default. A Localhost profile is read now, so that a missing one fails the apply. */
+static int seccomp_of(pods_manager *m, const struct kube_pod_spec *s, const struct kube_container *c,
+                      enum pods_seccomp *mode, yajl_val *profile, pr_error **err)
+{
+    const struct kube_seccomp_profile *p =
+        c->has_security_context && c->security_context.has_seccomp_profile
+            ? &c->security_context.seccomp_profile
+        : s->has_security_context && s->security_context.has_seccomp_profile
+            ? &s->security_context.seccomp_profile
+            : NULL;
+    *mode = PODS_SECCOMP_UNCONFINED;
+    if (!p || streq(p->type, "Unconfined"))
+        return 0;
+    if (streq(p->type, "RuntimeDefault")) {
+        *mode = PODS_SECCOMP_RUNTIME_DEFAULT;
+        return 0;
+    }
+    *mode = PODS_SECCOMP_PROFILE;
+    return pods_seccomp_localhost(m, p->localhost_profile ? p->localhost_profile : "", profile,
+                                  err);
+}
+
 static bool run_as_non_root(const struct kube_pod_spec *s, const struct kube_container *c)
 {
     if (c->has_security_context && c->security_context.has_run_as_non_root)
         return c->security_context.run_as_non_root;
     return s->has_security_context && s->security_context.has_run_as_non_root &&
            s->security_context.run_as_non_root;
+}
+
+/* As the kubelet: an empty file of the pod's, anyone's to write (the container may run as
+ * any user), bound at terminationMessagePath unless a volume is mounted there. */
+static int termination_mount(const struct pods_pod_paths *p, const struct kube_container *c,
+                             struct ctr_build *b, pr_error **err)
+{
+    static char *const rw[] = {"rbind", "rw", NULL};
+    const char *dest = c->termination_message_path;
+    for (size_t i = 0; i < c->n_volume_mounts; i++)
+        if (streq(c->volume_mounts[i].mount_path, dest))
+            return 0;
+    char *file = pods_termination_log(p, c->name);
+    int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0 || fchmod(fd, 0666) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        pr_err(err, e, "create `%s`", file);
+        free(file);
+        return -e;
+    }
+    close(fd);
+    b->mounts[b->cfg.n_mounts++] = (struct pods_mount){
+        .destination = dest,
+        .type = "bind",
+        .source = file,
+        .options = rw,
+    };
+    return 0;
 }
 
 static int volume_mounts(const struct pods_pod_paths *p, const struct kube_pod_spec *s,
@@ -174,13 +284,11 @@ static int volume_mounts(const struct pods_pod_paths *p, const struct kube_pod_s
         int r = pods_volume_source(p, s, vm, &source, err);
         if (r < 0)
             return pr_err_prefix(err, "volumeMounts[%zu]", i);
-        /* configMap and secret volumes are read-only whatever the mount says, as the
-         * kubelet's are. */
         const struct kube_volume *v = NULL;
         for (size_t j = 0; j < s->n_volumes; j++)
             if (streq(s->volumes[j].name, vm->name))
                 v = &s->volumes[j];
-        bool read_only = vm->read_only || (v && (v->has_config_map || v->has_secret));
+        bool read_only = vm->read_only || (v && pods_volume_read_only(v));
         b->mounts[i] = (struct pods_mount){
             .destination = vm->mount_path,
             .type = "bind",
@@ -189,7 +297,7 @@ static int volume_mounts(const struct pods_pod_paths *p, const struct kube_pod_s
         };
         b->cfg.n_mounts = i + 1;
     }
-    return 0;
+    return termination_mount(p, c, b, err);
 }
 
 /* command and args with $(VAR) references to the container's env expanded. */
@@ -234,6 +342,9 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
     b.cfg.env = b.env;
     b.cfg.cwd = c->working_dir;
     security(&o->u.pod, c, &b);
+    if ((r = seccomp_of(m, &o->u.pod, c, &b.cfg.seccomp, &b.seccomp_profile, err)) < 0)
+        goto out;
+    b.cfg.seccomp_profile = b.seccomp_profile;
     if (run_as_non_root(&o->u.pod, c) && (b.cfg.has_user ? b.cfg.uid : b.img.uid) == 0) {
         r = pr_err(err, 0, "container has runAsNonRoot and image will run as root");
         goto out;

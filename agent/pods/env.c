@@ -145,8 +145,8 @@ static int key_ref(pods_manager *m, const char *ns, const struct kube_env_var *v
     return r;
 }
 
-static int env_var(pods_manager *m, const struct pods_env_ctx *ctx, const struct kube_env_var *v,
-                   char ***env, pr_error **err)
+static int env_var(pods_manager *m, const struct pods_env_ctx *ctx, const char *container,
+                   const struct kube_env_var *v, char ***env, pr_error **err)
 {
     const struct kube_env_source *s = &v->value_from;
     _cleanup_free_ char *value = NULL;
@@ -166,10 +166,10 @@ static int env_var(pods_manager *m, const struct pods_env_ctx *ctx, const struct
         if (r < 0 || !value)
             return r;
     } else {
-        return pr_err_code(err, EOPNOTSUPP,
-                           "env %s: valueFrom.resourceFieldRef: not supported by podrun's pod "
-                           "manager yet",
-                           v->name);
+        int r = pods_resource_value(&ctx->pod->u.pod, container, &s->resource_field_ref,
+                                    &value, err);
+        if (r < 0)
+            return pr_err_prefix(err, "env %s: valueFrom", v->name);
     }
     strv_consume(env, xasprintf("%s=%s", v->name, value));
     return 0;
@@ -182,6 +182,6 @@ int pods_container_env(pods_manager *m, const struct pods_env_ctx *ctx,
     for (size_t i = 0; r == 0 && i < c->n_env_from; i++)
         r = env_from(m, ns_of(ctx->pod), &c->env_from[i], env, err);
     for (size_t i = 0; r == 0 && i < c->n_env; i++)
-        r = env_var(m, ctx, &c->env[i], env, err);
+        r = env_var(m, ctx, c->name, &c->env[i], env, err);
     return r < 0 ? pr_err_prefix(err, "container \"%s\"", c->name) : 0;
 }

@@ -83,6 +83,10 @@ static void pod_status(pods_manager *m, struct pods_entry *e)
     }
     if (phase && streq(phase, "Succeeded") && streq(reason, phase))
         reason = "Completed";
+    /* The pod's own reason (DeadlineExceeded, Evicted) wins, as in kubectl. */
+    const char *pod_reason = YAJL_GET_STRING(json_get(e->status, "reason"));
+    if (pod_reason && *pod_reason)
+        reason = pod_reason;
     e->phase = xstrdup(reason);
 }
 

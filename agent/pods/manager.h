@@ -3,6 +3,7 @@
 #ifndef PODRUN_AGENT_PODS_MANAGER_H
 #define PODRUN_AGENT_PODS_MANAGER_H
 
+#include "capabilities.h"
 #include "json.h"
 #include "pods.h"
 
@@ -66,10 +67,40 @@ int pods_volumes_check(pods_manager *m, const struct kube_object *o, pr_error **
  * and a hostPath's DirectoryOrCreate/FileOrCreate. */
 int pods_volumes_make(pods_manager *m, const struct kube_object *o, const struct pods_pod_paths *p,
                       pr_error **err);
+/* Unmounts the pod's Memory emptyDirs (tmpfs); none mounted is fine. */
+int pods_volumes_unmount(const struct pods_pod_paths *p, pr_error **err);
+/* configMap, secret, downwardAPI and projected volumes: bound read-only whatever the mount
+ * says, as the kubelet binds them. */
+bool pods_volume_read_only(const struct kube_volume *v);
 /* The host path a volumeMount binds: its volume's directory, or the subPath inside it,
  * resolved without leaving it (a missing subPath is made as a directory). */
 int pods_volume_source(const struct pods_pod_paths *p, const struct kube_pod_spec *s,
                        const struct kube_volume_mount *vm, char **out, pr_error **err);
+
+/* ---- lifecycle.c: postStart and preStop for the shim ---- */
+/* The lifecycle tree (c->lifecycle) checked as strictly as typed fields; path names it. */
+int pods_lifecycle_check(const struct kube_container *c, yajl_val lc, const char *path,
+                         pr_error **err);
+/* "lifecycle" for the shim's spec (after the check), named ports resolved. */
+void pods_lifecycle_gen(yajl_gen g, const struct kube_container *c);
+
+/* ---- downward.c: the downward API's values ---- */
+/* resourceFieldRef: the container's (containerName, else default_container) limit or request,
+ * divided by the divisor and rounded up; a limit not set is the node's capacity. */
+int pods_resource_value(const struct kube_pod_spec *s, const char *default_container,
+                        const struct kube_resource_field_ref *ref, char **out, pr_error **err);
+/* A downwardAPI volume file's content; uid NULL (before the pod has one) gives "". */
+int pods_downward_value(const struct kube_object *o, const char *uid,
+                        const struct kube_downward_file *f, char **out, pr_error **err);
+
+/* ---- seccomp.c: the RuntimeDefault profile, and Localhost profiles ---- */
+/* "seccomp": podrun's default profile as linux.seccomp, for a container with caps. */
+void pods_seccomp_default(yajl_gen g, const bool caps[CAP_NAMES_COUNT]);
+/* Localhost profiles live in lib-root/seccomp/; one is read (a regular file, at most
+ * PODS_SECCOMP_PROFILE_MAX) by its path relative to that directory, resolved without leaving
+ * it (no "..", no symlink out), and must be a JSON object with a defaultAction. */
+#define PODS_SECCOMP_PROFILE_MAX ((size_t)1 << 20)
+int pods_seccomp_localhost(pods_manager *m, const char *profile, yajl_val *out, pr_error **err);
 
 /* ---- sandbox.c: a pod's pinned network, IPC and UTS namespaces ---- */
 /* Pins the namespaces at nsdir/{net,ipc,uts} (nsdir is created); the UTS one gets hostname and
@@ -100,6 +131,8 @@ void pods_pod_paths_init(pods_manager *m, const char *uid, struct pods_pod_paths
 void pods_pod_paths_clear(struct pods_pod_paths *p);
 /* lib_dir/containers/<name>: the bundle of one container. */
 char *pods_container_dir(const struct pods_pod_paths *p, const char *name);
+/* The host file bound at the container's terminationMessagePath: the shim reads it. */
+char *pods_termination_log(const struct pods_pod_paths *p, const char *name);
 /* The runtime's id of a container, also its id in the image store. */
 char *pods_container_id(const char *uid, const char *name);
 

@@ -79,11 +79,16 @@ static bool shim_alive(const struct pods_pod_paths *p)
     return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 }
 
-static int shim_remove(pods_manager *m, const struct pods_pod_paths *p, pr_error **err)
+/* grace: seconds, or -1 for the pod's terminationGracePeriodSeconds. */
+static int shim_remove(pods_manager *m, const struct pods_pod_paths *p, int64_t grace,
+                       pr_error **err)
 {
     if (!shim_alive(p))
         return 0;
-    char *argv[] = {m->shim, "--pod-dir", p->shim_dir, "--request", "{\"cmd\":\"remove\"}", NULL};
+    _cleanup_free_ char *req =
+        grace >= 0 ? xasprintf("{\"cmd\":\"remove\",\"timeoutSeconds\":%lld}", (long long)grace)
+                   : xstrdup("{\"cmd\":\"remove\"}");
+    char *argv[] = {m->shim, "--pod-dir", p->shim_dir, "--request", req, NULL};
     _cleanup_free_ char *out = NULL, *errout = NULL;
     int status;
     /* The shim waits each container's grace period; a pod may ask for a long one. */
@@ -100,16 +105,18 @@ static int shim_remove(pods_manager *m, const struct pods_pod_paths *p, pr_error
  * failed (a CNI DEL that fails must not keep the namespaces pinned), but the pod's dirs, which
  * hold what the failed steps need to be retried (the CNI config, the bundles), stay until a
  * teardown succeeds. */
-static int teardown(pods_manager *m, const struct pods_pod_paths *p, pr_error **err)
+static int teardown(pods_manager *m, const struct pods_pod_paths *p, int64_t grace,
+                    pr_error **err)
 {
     _cleanup_free_ char *netns = xasprintf("%s/net", p->ns_dir);
-    int r = shim_remove(m, p, err);
+    int r = shim_remove(m, p, grace, err);
     if (r == 0) {
         /* With a shim still there, its containers and their roots stay: it would restart them. */
         int r2 = pods_containers_remove(m, p, err);
         int r3 = pods_cni_del(m, p->uid, netns, p->run_dir, err);
         int r4 = pods_sandbox_destroy(p->ns_dir, err);
-        r = r2 < 0 ? r2 : r3 < 0 ? r3 : r4;
+        int r5 = pods_volumes_unmount(p, err);
+        r = r2 < 0 ? r2 : r3 < 0 ? r3 : r4 < 0 ? r4 : r5;
     }
     if (r < 0)
         return pr_err_prefix(err, "remove pod %s", p->uid);
@@ -173,7 +180,7 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
     if (r < 0) {
         pr_err_prefix(err, "pod \"%s\"", o->meta.name);
         _cleanup_error_ pr_error *e = NULL;
-        if (teardown(m, &p, &e) < 0) {
+        if (teardown(m, &p, -1, &e) < 0) {
             /* Keep the record, so that a delete finds what is left and finishes it. */
             _cleanup_error_ pr_error *e2 = NULL;
             pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, (long long)time(NULL), &e2);
@@ -246,14 +253,14 @@ int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_res
 }
 
 static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_val rec,
-                      pr_error **err)
+                      int64_t grace, pr_error **err)
 {
     const char *uid = YAJL_GET_STRING(json_get(rec, "uid"));
     if (!uid || strlen(uid) != 36 || strchr(uid, '/') || uid[0] == '.')
         return pr_err(err, 0, "pod \"%s\": its record has no valid uid", name);
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
-    int r = teardown(m, &p, err);
+    int r = teardown(m, &p, grace, err);
     pods_pod_paths_clear(&p);
     if (r < 0)
         return r;
@@ -279,6 +286,12 @@ static int delete_namespace_contents(pods_manager *m, const char *ns, pr_error *
 int pods_delete(pods_manager *m, const char *resource, const char *ns, const char *name,
                 pr_error **err)
 {
+    return pods_delete_grace(m, resource, ns, name, -1, err);
+}
+
+int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, const char *name,
+                      int64_t grace, pr_error **err)
+{
     if (streq(resource, "namespaces"))
         ns = NULL;
     if (!kube_valid_subdomain(name) || (ns && !kube_valid_label_name(ns)))
@@ -290,7 +303,7 @@ int pods_delete(pods_manager *m, const char *resource, const char *ns, const cha
     if (r < 0)
         return r;
     if (streq(resource, "pods"))
-        return delete_pod(m, ns, name, rec, err);
+        return delete_pod(m, ns, name, rec, grace, err);
     if (streq(resource, "namespaces") && (r = delete_namespace_contents(m, name, err)) < 0)
         return r;
     return pods_object_remove(m, resource, ns, name, err);

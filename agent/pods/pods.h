@@ -51,6 +51,10 @@ struct pods_resources {
     int64_t pids_limit;
 };
 
+/* seccompProfile as Kubernetes names its types: none (the kubelet's default, and always for a
+ * privileged container), podrun's default profile, or a profile given as linux.seccomp. */
+enum pods_seccomp { PODS_SECCOMP_UNCONFINED, PODS_SECCOMP_RUNTIME_DEFAULT, PODS_SECCOMP_PROFILE };
+
 /* One container's runtime config as the pod manager decided it. Strings are borrowed. Where a
  * field is unset, the image (when given) supplies it, as a kubelet would. */
 struct pods_container_config {
@@ -71,6 +75,8 @@ struct pods_container_config {
     char *const *cap_add;  /* "NET_ADMIN" or "CAP_NET_ADMIN", or "ALL" */
     char *const *cap_drop; /* likewise: ALL first (before cap_add), the others after it */
     bool no_new_privileges;
+    enum pods_seccomp seccomp;
+    yajl_val seccomp_profile; /* PODS_SECCOMP_PROFILE: the linux.seccomp object */
     const char *hostname; /* NULL: none set (needs a new or joined UTS namespace) */
     struct pods_namespace namespaces[PODS_NS_COUNT];
     const struct pods_mount *mounts; /* after the defaults; one on a default's destination
@@ -81,6 +87,7 @@ struct pods_container_config {
     bool has_oom_score_adj;
     int oom_score_adj;
     char *const *annotations; /* "key=value", over the image's */
+    char *const *sysctls;     /* "key=value": linux.sysctl */
 };
 
 /* What runs, by Kubernetes' rule: command replaces the image's Entrypoint and drops its Cmd;
@@ -147,6 +154,10 @@ int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_res
  * Idempotent: a delete that failed part-way is finished by the next. */
 int pods_delete(pods_manager *m, const char *resource, const char *ns, const char *name,
                 pr_error **err);
+/* The same with a pod's grace period given (delete --grace-period): seconds, 0 to kill at once
+ * without preStop, -1 for the pod's terminationGracePeriodSeconds. */
+int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, const char *name,
+                      int64_t grace, pr_error **err);
 
 /* One stored object as `get` shows it. */
 struct pods_entry {

@@ -76,10 +76,14 @@ static int gen_container(yajl_gen g, const struct kube_container *c, const struc
     _cleanup_free_ char *bundle = pods_container_dir(p, c->name);
     _cleanup_free_ char *id = pods_container_id(p->uid, c->name);
     int r = 0;
+    _cleanup_free_ char *tm = pods_termination_log(p, c->name);
     jg_map_open(g);
     jg_key_str(g, "name", c->name);
     jg_key_str(g, "bundle", bundle);
     jg_key_str(g, "id", id);
+    jg_key_str(g, "terminationMessagePath", tm);
+    jg_key_str(g, "terminationMessagePolicy", c->termination_message_policy);
+    pods_lifecycle_gen(g, c);
     if (c->has_startup_probe)
         r = gen_probe(g, c, "startupProbe", &c->startup_probe, err);
     if (r == 0 && c->has_liveness_probe)
@@ -88,6 +92,43 @@ static int gen_container(yajl_gen g, const struct kube_container *c, const struc
         r = gen_probe(g, c, "readinessProbe", &c->readiness_probe, err);
     jg_map_close(g);
     return r;
+}
+
+/* Disk emptyDirs with a sizeLimit: the shim measures them and evicts the pod over one
+ * (podrun-shim(8), "volumeLimits"). Every 2 seconds: the kubelet's housekeeping is 10, but a
+ * small directory is cheap to walk and a test need not wait. */
+#define VOLUME_CHECK_SECONDS 2
+static int gen_volume_limits(yajl_gen g, const struct kube_pod_spec *s,
+                             const struct pods_pod_paths *p, pr_error **err)
+{
+    bool any = false;
+    for (size_t i = 0; i < s->n_volumes; i++) {
+        const struct kube_volume *v = &s->volumes[i];
+        struct kube_quantity q;
+        int64_t bytes;
+        if (!v->has_empty_dir || !v->empty_dir.size_limit ||
+            (v->empty_dir.medium && streq(v->empty_dir.medium, "Memory")))
+            continue;
+        if (kube_quantity_parse(v->empty_dir.size_limit, &q, err) < 0 ||
+            kube_quantity_scaled(&q, 0, &bytes) < 0 || bytes <= 0)
+            return pr_err(err, 0, "spec.volumes[%zu].emptyDir.sizeLimit \"%s\": must be a positive size",
+                          i, v->empty_dir.size_limit);
+        if (!any) {
+            jg_key_int(g, "volumeCheckSeconds", VOLUME_CHECK_SECONDS);
+            jg_key(g, "volumeLimits");
+            jg_array_open(g);
+            any = true;
+        }
+        _cleanup_free_ char *dir = xasprintf("%s/volumes/%s", p->lib_dir, v->name);
+        jg_map_open(g);
+        jg_key_str(g, "name", v->name);
+        jg_key_str(g, "path", dir);
+        jg_key_int(g, "sizeLimitBytes", bytes);
+        jg_map_close(g);
+    }
+    if (any)
+        jg_array_close(g);
+    return 0;
 }
 
 int pods_shim_spec_write(pods_manager *m, const struct kube_object *o,
@@ -106,6 +147,10 @@ int pods_shim_spec_write(pods_manager *m, const struct kube_object *o,
     jg_key_int(g, "terminationGracePeriodSeconds",
                s->has_termination_grace_period_seconds ? s->termination_grace_period_seconds : 30);
     jg_key_str(g, "logDir", p->log_dir);
+    if (s->has_active_deadline_seconds)
+        jg_key_int(g, "activeDeadlineSeconds", s->active_deadline_seconds);
+    if ((r = gen_volume_limits(g, s, p, err)) < 0)
+        return r;
     jg_key(g, "initContainers");
     jg_array_open(g);
     for (size_t i = 0; r == 0 && i < s->n_init_containers; i++)

@@ -169,6 +169,82 @@ static void test_spec_errors(void)
     }
 }
 
+/* The pod's course in spec.json: lifecycle hooks, the termination message, the deadline and
+ * the watched emptyDirs, and what is refused of them. */
+static void test_spec_life(void)
+{
+    struct pod_spec *s = parse_ok(
+        "{\"name\":\"p\",\"activeDeadlineSeconds\":30,\"volumeCheckSeconds\":2,"
+        "\"volumeLimits\":[{\"name\":\"v\",\"path\":\"/x/v\",\"sizeLimitBytes\":1048576}],"
+        "\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\","
+        "\"terminationMessagePath\":\"/b/termination-log\","
+        "\"terminationMessagePolicy\":\"FallbackToLogsOnError\","
+        "\"lifecycle\":{\"postStart\":{\"exec\":{\"command\":[\"true\"]}},"
+        "\"preStop\":{\"sleep\":{\"seconds\":2}}}}]}");
+    CHECK(s);
+    if (!s)
+        return;
+    CHECK(s->active_deadline_usec == 30 * USEC_PER_SEC);
+    CHECK(s->volume_check_usec == 2 * USEC_PER_SEC);
+    CHECK(s->n_volume_limits == 1 && streq(s->volume_limits[0].path, "/x/v") &&
+          s->volume_limits[0].limit_bytes == 1048576);
+    CHECK(s->ctrs[0].hooks[HOOK_POST_START].handler == HOOK_EXEC);
+    CHECK(streq(s->ctrs[0].hooks[HOOK_POST_START].probe.command[0], "true"));
+    CHECK(s->ctrs[0].hooks[HOOK_PRE_STOP].handler == HOOK_SLEEP &&
+          s->ctrs[0].hooks[HOOK_PRE_STOP].sleep_usec == 2 * USEC_PER_SEC);
+    CHECK(streq(s->ctrs[0].termination_message_path, "/b/termination-log"));
+    CHECK(s->ctrs[0].termination_message_fallback);
+    pod_spec_free(s);
+
+    static const struct {
+        const char *json, *needle;
+    } bad[] = {
+        {"{\"name\":\"p\",\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"lifecycle\":"
+         "{\"preStop\":{\"tcpSocket\":{\"port\":80}}}}]}",
+         "lifecycle.preStop.tcpSocket: not supported"},
+        {"{\"name\":\"p\",\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\",\"lifecycle\":"
+         "{\"postStart\":{\"sleep\":{}}}}]}",
+         "sleep.seconds: required"},
+        {"{\"name\":\"p\",\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\","
+         "\"terminationMessagePath\":\"rel\"}]}",
+         "must be an absolute path"},
+        {"{\"name\":\"p\",\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\","
+         "\"terminationMessagePolicy\":\"Sometimes\"}]}",
+         "terminationMessagePolicy"},
+        {"{\"name\":\"p\",\"volumeLimits\":[{\"name\":\"v\",\"path\":\"rel\","
+         "\"sizeLimitBytes\":1}],\"containers\":[{\"name\":\"a\",\"bundle\":\"/b\"}]}",
+         "volumeLimits[0]"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        _cleanup_free_ char *msg = parse_err(bad[i].json);
+        CHECK(msg && strstr(msg, bad[i].needle));
+        if (!msg || !strstr(msg, bad[i].needle))
+            fprintf(stderr, "# case %zu: %s\n", i, msg ? msg : "accepted");
+    }
+}
+
+/* du's count, not the files' sizes: a sparse file counts only what it holds. */
+static void test_dir_usage(void)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/usage", tmpdir);
+    _cleanup_free_ char *sub = xasprintf("%s/usage/sub", tmpdir);
+    _cleanup_free_ char *f = xasprintf("%s/usage/sub/f", tmpdir);
+    _cleanup_free_ char *sparse = xasprintf("%s/usage/sparse", tmpdir);
+    CHECK(mkdir(dir, 0755) == 0 && mkdir(sub, 0755) == 0);
+    uint64_t empty = dir_usage(dir);
+    char buf[65536] = {1};
+    int fd = open(f, O_WRONLY | O_CREAT, 0644);
+    CHECK(fd >= 0 && write(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf));
+    fsync(fd);
+    close(fd);
+    fd = open(sparse, O_WRONLY | O_CREAT, 0644);
+    CHECK(fd >= 0 && ftruncate(fd, 1 << 30) == 0);
+    close(fd);
+    uint64_t used = dir_usage(dir);
+    CHECK(used >= empty + sizeof(buf) && used < empty + sizeof(buf) + (1 << 20));
+    CHECK(dir_usage("/nonexistent/podrun") == 0);
+}
+
 static void test_backoff(void)
 {
     uint64_t b = 10 * USEC_PER_SEC, cap = 300 * USEC_PER_SEC;
@@ -381,6 +457,8 @@ int main(void)
     RUN(test_spec_defaults);
     RUN(test_spec_full);
     RUN(test_spec_errors);
+    RUN(test_spec_life);
+    RUN(test_dir_usage);
     RUN(test_backoff);
     RUN(test_http_status);
     RUN(test_rfc3339);

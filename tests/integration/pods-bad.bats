@@ -73,8 +73,8 @@ refused() {
   pod_with '    image: busybox
     lifecycle:
       preStop:
-        exec: {command: ["true"]}' > "$M"
-  refused "spec.containers[0].lifecycle: not supported"
+        tcpSocket: {port: 80}' > "$M"
+  refused "spec.containers[0].lifecycle.preStop.tcpSocket: not supported"
   pod_with '    image: busybox
     volumeMounts: [{name: h, mountPath: /h}]' '  volumes: [{name: h, persistentVolumeClaim: {claimName: c}}]' > "$M"
   refused "spec.volumes[0].persistentVolumeClaim: not supported"
