@@ -4,8 +4,8 @@
 # the termination message (File, FallbackToLogsOnError, bounded), activeDeadlineSeconds, and
 # disk emptyDir sizeLimit enforced by eviction.
 
-load helpers
-load pods-helpers
+load ../lib/helpers
+load ../lib/pods-helpers
 
 setup() {
   pods_setup

@@ -4,8 +4,8 @@
 # Localhost, pod level with the container's winning), capabilities, privileged,
 # allowPrivilegeEscalation; the pod's supplementalGroups, fsGroup and sysctls.
 
-load helpers
-load pods-helpers
+load ../lib/helpers
+load ../lib/pods-helpers
 
 setup() {
   pods_setup

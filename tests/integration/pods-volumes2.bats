@@ -3,8 +3,8 @@
 # downwardAPI and projected volumes, Memory emptyDirs (tmpfs, sizeLimit, charged to the
 # container's memory) and disk emptyDirs with a sizeLimit: what the containers see.
 
-load helpers
-load pods-helpers
+load ../lib/helpers
+load ../lib/pods-helpers
 
 setup() {
   pods_setup
