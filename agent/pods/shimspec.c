@@ -106,6 +106,9 @@ int pods_shim_spec_write(pods_manager *m, const struct kube_object *o,
     jg_key_int(g, "terminationGracePeriodSeconds",
                s->has_termination_grace_period_seconds ? s->termination_grace_period_seconds : 30);
     jg_key_str(g, "logDir", p->log_dir);
+    _cleanup_free_ char *pidns = xasprintf("%s/pid", p->ns_dir);
+    if (s->share_process_namespace && !s->host_pid)
+        jg_key_str(g, "pidNamespace", pidns);
     jg_key(g, "initContainers");
     jg_array_open(g);
     for (size_t i = 0; r == 0 && i < s->n_init_containers; i++)
