@@ -245,6 +245,7 @@ static void port_rules(nft_batch *b, const char *tag, const struct claim *c, con
     nft_match_addr(r, false, pod, plen, true);
     nft_match_l4proto(r, l4proto(c->protocol));
     nft_match_dport(r, (uint16_t)c->container_port);
+    nft_action_counter(r);
     nft_action_masquerade(r);
     nft_batch_add_rule(b, r);
 }
