@@ -165,7 +165,8 @@ static void on_holder_exit(struct shim *s, void *data, const siginfo_t *si)
         return;
     /* Every process of the pod went with it; containers restart by their policy into a new
      * namespace on the same path. */
-    shim_event(s, NULL, "pid-namespace-lost", "the pod's PID namespace init exited; making a new one");
+    shim_event(s, NULL, "pid-namespace-lost",
+               "the pod's PID namespace init exited; making a new one");
     _cleanup_error_ pr_error *e = NULL;
     if (spawn(s, &e) < 0)
         pr_warning("%s", e->msg);

@@ -210,8 +210,8 @@ struct shim {
     struct client *clients;
     size_t n_clients;
     int exit_code;
-    int ready_fd; /* tells the starting process we are up (or why not), then closed */
-    pid_t pidns_pid;  /* the init holding the pod's shared PID namespace; 0: none */
+    int ready_fd;    /* tells the starting process we are up (or why not), then closed */
+    pid_t pidns_pid; /* the init holding the pod's shared PID namespace; 0: none */
     bool pidns_adopted;
     sd_event_source *pidns_src; /* the adopted init's pidfd */
 };

@@ -15,16 +15,16 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
-#define MAX_NAMESERVERS     3
-#define MAX_SEARCHES        32
-#define MAX_SEARCH_CHARS    2048
-#define MAX_SEARCH_LEN      253
-#define MAX_DNS_OPTIONS     64 /* dnsConfig.options; the kubelet has no limit, glibc reads few */
-#define HOSTNAME_MAX        63
-#define FQDN_MAX            64 /* the kernel's nodename holds 64 characters */
-#define HOST_ALIASES_MAX    1000
-#define NODE_HOSTS          "/etc/hosts"
-#define NODE_HOSTS_MAX      (1u << 20)
+#define MAX_NAMESERVERS  3
+#define MAX_SEARCHES     32
+#define MAX_SEARCH_CHARS 2048
+#define MAX_SEARCH_LEN   253
+#define MAX_DNS_OPTIONS  64 /* dnsConfig.options; the kubelet has no limit, glibc reads few */
+#define HOSTNAME_MAX     63
+#define FQDN_MAX         64 /* the kernel's nodename holds 64 characters */
+#define HOST_ALIASES_MAX 1000
+#define NODE_HOSTS       "/etc/hosts"
+#define NODE_HOSTS_MAX   (1u << 20)
 
 static const char *const etc_files[] = {"hosts", "hostname", "resolv.conf"};
 
@@ -133,8 +133,9 @@ static int check_dns_config(const struct kube_pod_spec *s, pr_error **err)
     yajl_val opts = json_get(c, "options");
     int r;
     if (streq(s->dns_policy, "None") && !c)
-        return pr_err(err, 0, "spec.dnsConfig: Required value: must provide `dnsConfig` when "
-                              "`dnsPolicy` is None");
+        return pr_err(err, 0,
+                      "spec.dnsConfig: Required value: must provide `dnsConfig` when "
+                      "`dnsPolicy` is None");
     if (!c)
         return 0;
     if ((r = only_keys(c, "spec.dnsConfig", keys, err)) < 0 ||
@@ -142,11 +143,14 @@ static int check_dns_config(const struct kube_pod_spec *s, pr_error **err)
         (r = string_list(search, "spec.dnsConfig.searches", 1000, err)) < 0)
         return r;
     if (streq(s->dns_policy, "None") && json_array_len(ns) == 0)
-        return pr_err(err, 0, "spec.dnsConfig.nameservers: Required value: must provide at least "
-                              "one DNS nameserver when `dnsPolicy` is None");
+        return pr_err(err, 0,
+                      "spec.dnsConfig.nameservers: Required value: must provide at least "
+                      "one DNS nameserver when `dnsPolicy` is None");
     if (json_array_len(ns) > MAX_NAMESERVERS)
-        return pr_err(err, 0, "spec.dnsConfig.nameservers: Invalid value: must not have more "
-                              "than %d nameservers", MAX_NAMESERVERS);
+        return pr_err(err, 0,
+                      "spec.dnsConfig.nameservers: Invalid value: must not have more "
+                      "than %d nameservers",
+                      MAX_NAMESERVERS);
     for (size_t i = 0; i < json_array_len(ns); i++) {
         const char *a = YAJL_GET_STRING(json_array_at(ns, i));
         if (!valid_ip(a))
@@ -156,8 +160,10 @@ static int check_dns_config(const struct kube_pod_spec *s, pr_error **err)
                           i, a);
     }
     if (json_array_len(search) > MAX_SEARCHES)
-        return pr_err(err, 0, "spec.dnsConfig.searches: Invalid value: must not have more than "
-                              "%d search paths", MAX_SEARCHES);
+        return pr_err(err, 0,
+                      "spec.dnsConfig.searches: Invalid value: must not have more than "
+                      "%d search paths",
+                      MAX_SEARCHES);
     size_t chars = 0;
     for (size_t i = 0; i < json_array_len(search); i++) {
         const char *d = YAJL_GET_STRING(json_array_at(search, i));
@@ -174,8 +180,9 @@ static int check_dns_config(const struct kube_pod_spec *s, pr_error **err)
                           i, d);
     }
     if (chars > MAX_SEARCH_CHARS)
-        return pr_err(err, 0, "spec.dnsConfig.searches: Invalid value: must not have more than "
-                              "%d characters (including spaces) in the search list",
+        return pr_err(err, 0,
+                      "spec.dnsConfig.searches: Invalid value: must not have more than "
+                      "%d characters (including spaces) in the search list",
                       MAX_SEARCH_CHARS);
     if (opts && !YAJL_IS_NULL(opts) && !YAJL_IS_ARRAY(opts))
         return pr_err(err, 0, "spec.dnsConfig.options: must be a list");
@@ -194,8 +201,10 @@ static int check_dns_config(const struct kube_pod_spec *s, pr_error **err)
         if (v && !YAJL_IS_NULL(v) && !YAJL_IS_STRING(v))
             return pr_err(err, 0, "%s.value: must be a string", p);
         if (strpbrk(nm, " \t\n:") || strpbrk(vs, " \t\n"))
-            return pr_err(err, 0, "%s: a resolv.conf option has no spaces (and no `:` in its "
-                                  "name)", p);
+            return pr_err(err, 0,
+                          "%s: a resolv.conf option has no spaces (and no `:` in its "
+                          "name)",
+                          p);
     }
     return 0;
 }
@@ -482,8 +491,8 @@ static char *alias_lines(yajl_val aliases)
     return s;
 }
 
-static int write_hosts(pods_manager *m, const struct kube_object *o, const char *ns,
-                       const char *ip, const char *dir, pr_error **err)
+static int write_hosts(pods_manager *m, const struct kube_object *o, const char *ns, const char *ip,
+                       const char *dir, pr_error **err)
 {
     const struct kube_pod_spec *s = &o->u.pod;
     _cleanup_free_ char *aliases = alias_lines(s->host_aliases);

@@ -27,13 +27,13 @@
 #include <linux/netfilter.h>
 #include <sys/stat.h>
 
-#define TABLE        "podrun_hostports"
-#define TAG_PREFIX   "podrun-hostport:"
-#define BASE_TAG     "podrun-hostport"
-#define LOCK         "podrun-hostports-nft"
-#define CLAIMS_MAX   (1u << 20)
-#define DSTNAT_PRIO  (-100)
-#define SRCNAT_PRIO  100
+#define TABLE       "podrun_hostports"
+#define TAG_PREFIX  "podrun-hostport:"
+#define BASE_TAG    "podrun-hostport"
+#define LOCK        "podrun-hostports-nft"
+#define CLAIMS_MAX  (1u << 20)
+#define DSTNAT_PRIO (-100)
+#define SRCNAT_PRIO 100
 
 struct claim {
     int container_port, host_port;
@@ -87,8 +87,9 @@ static size_t pod_claims(const struct kube_pod_spec *s, struct claim **out, char
 
 static uint8_t l4proto(const char *protocol)
 {
-    return streq(protocol, "UDP") ? IPPROTO_UDP : streq(protocol, "SCTP") ? IPPROTO_SCTP
-                                                                          : IPPROTO_TCP;
+    return streq(protocol, "UDP")    ? IPPROTO_UDP
+           : streq(protocol, "SCTP") ? IPPROTO_SCTP
+                                     : IPPROTO_TCP;
 }
 
 /* A conflict with another pod's claims (their run_dir/hostports.json), named. */
@@ -121,12 +122,12 @@ static int other_pods(pods_manager *m, const struct claim *c, pr_error **err)
                 continue;
             const char *ons = YAJL_GET_STRING(json_get(pod, "namespace"));
             const char *oname = YAJL_GET_STRING(json_get(pod, "name"));
-            return pr_err_code(err, EADDRINUSE,
-                               "%s: hostPort %d/%s%s%s is already used by pod \"%s/%s\" (the "
-                               "node has no free port for it)",
-                               c->where, c->host_port, c->protocol, any_ip(c->host_ip) ? "" : " on ",
-                               any_ip(c->host_ip) ? "" : c->host_ip, ons ? ons : "?",
-                               oname ? oname : e->d_name);
+            return pr_err_code(
+                err, EADDRINUSE,
+                "%s: hostPort %d/%s%s%s is already used by pod \"%s/%s\" (the "
+                "node has no free port for it)",
+                c->where, c->host_port, c->protocol, any_ip(c->host_ip) ? "" : " on ",
+                any_ip(c->host_ip) ? "" : c->host_ip, ons ? ons : "?", oname ? oname : e->d_name);
         }
     }
     return 0;
@@ -145,8 +146,8 @@ int pods_hostports_check(pods_manager *m, const struct kube_object *o, pr_error 
                        c[i].where, c[i].host_ip);
         /* The API server refuses one pod asking twice (validation's AccumulateUniqueHostPorts). */
         for (size_t j = 0; r == 0 && j < i; j++)
-            if (collide(c[i].protocol, c[i].host_port, c[i].host_ip, c[j].protocol,
-                        c[j].host_port, c[j].host_ip))
+            if (collide(c[i].protocol, c[i].host_port, c[i].host_ip, c[j].protocol, c[j].host_port,
+                        c[j].host_ip))
                 r = pr_err(err, 0, "%s.hostPort: Duplicate value: \"%d/%s\" (also in %s)",
                            c[i].where, c[i].host_port, c[i].protocol, c[j].where);
         if (r == 0)
@@ -286,8 +287,8 @@ static int add_rules(const struct pods_pod_paths *p, const struct claim *c, size
     return r;
 }
 
-int pods_hostports_add(pods_manager *m, const struct kube_object *o,
-                       const struct pods_pod_paths *p, const char *ip, pr_error **err)
+int pods_hostports_add(pods_manager *m, const struct kube_object *o, const struct pods_pod_paths *p,
+                       const char *ip, pr_error **err)
 {
     struct claim *c = NULL;
     _cleanup_strv_ char **names = NULL;

@@ -50,7 +50,7 @@ int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manag
     m->runtime = abs_or_default(roots->runtime, "podrun-runtime");
     m->shim = abs_or_default(roots->shim, "podrun-shim");
     m->cluster_dns = xstrdup(roots->cluster_dns ? roots->cluster_dns : "");
-    m->cluster_domain = abs_or_default(roots->cluster_domain, PODS_DEFAULT_CLUSTER_DOMAIN);
+    m->cluster_domain = abs_or_default(roots->cluster_domain, PODS_DEFAULT_DOMAIN);
     m->resolv_conf = xstrdup(roots->resolv_conf ? roots->resolv_conf : PODS_DEFAULT_RESOLV_CONF);
     int r = check_dns_settings(m, err);
     /* Paths go into spec.json and config.json, read by processes that run in "/". */

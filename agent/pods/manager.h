@@ -106,8 +106,8 @@ int pods_pidns_kill(const struct pods_pod_paths *p, pr_error **err);
 int pods_hostports_check(pods_manager *m, const struct kube_object *o, pr_error **err);
 /* Records the pod's claims (run_dir/hostports.json) and adds its rules towards ip, in one
  * batch (none for hostNetwork: its ports are the node's). */
-int pods_hostports_add(pods_manager *m, const struct kube_object *o,
-                       const struct pods_pod_paths *p, const char *ip, pr_error **err);
+int pods_hostports_add(pods_manager *m, const struct kube_object *o, const struct pods_pod_paths *p,
+                       const char *ip, pr_error **err);
 /* Removes the pod's rules (the table with the last) and its claims; nothing without claims. */
 int pods_hostports_del(pods_manager *m, const struct pods_pod_paths *p, pr_error **err);
 

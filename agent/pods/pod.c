@@ -135,8 +135,8 @@ static int make_pod(pods_manager *m, const struct kube_object *o, const char *ns
     _cleanup_free_ char *netns = xasprintf("%s/net", p->ns_dir);
     _cleanup_free_ char *ip = NULL;
     _cleanup_free_ char *pods_dir = xasprintf("%s/pods", m->run_root);
-    int ns_flags = (s->host_network ? 0 : CLONE_NEWNET | CLONE_NEWUTS) |
-                   (s->host_ipc ? 0 : CLONE_NEWIPC);
+    int ns_flags =
+        (s->host_network ? 0 : CLONE_NEWNET | CLONE_NEWUTS) | (s->host_ipc ? 0 : CLONE_NEWIPC);
     int r;
     if ((r = pods_pod_hostname(m, o, ns, &hostname, err)) < 0 ||
         (r = mkdir_p(pods_dir, 0700, err)) < 0)

@@ -120,10 +120,10 @@ struct pods_roots {
 #define PODS_DEFAULT_CONFLIST     "10-podrun.conflist"
 #define PODS_DEFAULT_SUBNET       "10.88.0.0/16"
 #define PODS_DEFAULT_BRIDGE       "podrun0"
-#define PODS_DEFAULT_CLUSTER_DOMAIN "cluster.local"
+#define PODS_DEFAULT_DOMAIN       "cluster.local"
 #define PODS_DEFAULT_RESOLV_CONF  "/etc/resolv.conf"
 /* The node's resolv.conf is read whole up to this (DESIGN.md, "Limits on input"). */
-#define PODS_RESOLV_CONF_MAX      (64u << 10)
+#define PODS_RESOLV_CONF_MAX (64u << 10)
 
 typedef struct pods_manager pods_manager;
 
