@@ -92,6 +92,21 @@ static uint8_t l4proto(const char *protocol)
                                      : IPPROTO_TCP;
 }
 
+/* A claim counts while its pod is applied (its record names this uid): what an apply killed
+ * half-way left behind holds no port. */
+static bool is_applied(pods_manager *m, yajl_val pod, const char *uid)
+{
+    const char *ns = YAJL_GET_STRING(json_get(pod, "namespace"));
+    const char *name = YAJL_GET_STRING(json_get(pod, "name"));
+    _cleanup_json_ yajl_val rec = NULL;
+    _cleanup_error_ pr_error *ignored = NULL;
+    if (!ns || !name || !kube_valid_label_name(ns) || !kube_valid_subdomain(name) ||
+        pods_object_load(m, "pods", ns, name, &rec, &ignored) < 0)
+        return false;
+    const char *u = YAJL_GET_STRING(json_get(rec, "uid"));
+    return u && streq(u, uid);
+}
+
 /* A conflict with another pod's claims (their run_dir/hostports.json), named. */
 static int other_pods(pods_manager *m, const struct claim *c, pr_error **err)
 {
@@ -110,6 +125,8 @@ static int other_pods(pods_manager *m, const struct claim *c, pr_error **err)
         if (json_parse_file_max(path, CLAIMS_MAX, READ_REGULAR, &v, &ignored) < 0)
             continue; /* none: that pod claims nothing */
         json_parse_file_max(rec, CLAIMS_MAX, READ_REGULAR, &pod, &ignored);
+        if (!is_applied(m, pod, e->d_name))
+            continue;
         for (size_t i = 0; i < json_array_len(v); i++) {
             yajl_val o = json_array_at(v, i);
             const char *proto = YAJL_GET_STRING(json_get(o, "protocol"));

@@ -334,6 +334,18 @@ YAML
   sed -i 's/hostPort: 18090/hostPort: 18090\n      protocol: UDP/' "$M"
   run prn apply -f "$M"
   [ "$status" -eq 0 ]
+  wait_running second
+  # UDP is forwarded too: the conntrack entry of a datagram from the client shows the DNAT.
+  ip=$(jq -r .ip "$ROOTS/run/pods/$(pod_uid second)/pod.json")
+  in_client bash -c 'echo hi > /dev/udp/10.124.0.1/18090'
+  run in_node grep -E "^ipv4 +2 udp .*dst=10.124.0.1 sport=[0-9]+ dport=18090 .*src=$ip dst=10.124.0.2 sport=8080" /proc/net/nf_conntrack
+  [ "$status" -eq 0 ]
+  # SCTP: the rule matches SCTP's port.
+  sed -i 's/name: second/name: third/; s/protocol: UDP/protocol: SCTP/' "$M"
+  run prn apply -f "$M"
+  [ "$status" -eq 0 ]
+  run in_node nft list chain inet podrun_hostports hostports
+  [[ $output == *"sctp dport 18090"* ]] || [[ $output == *"meta l4proto sctp th dport 18090"* ]]
   cat > "$BATS_TEST_TMPDIR/dup.yaml" <<'YAML'
 apiVersion: v1
 kind: Pod
@@ -352,6 +364,7 @@ YAML
   [[ $output == *'spec.containers[0].ports[1].hostPort: Duplicate value: "18095/TCP"'* ]]
   prn delete pod first
   prn delete pod second
+  prn delete pod third
   run in_node nft list tables
   [[ $output != *"podrun_hostports"* ]]
   drop_client
