@@ -248,15 +248,6 @@ static int check_host_aliases(const struct kube_pod_spec *s, pr_error **err)
     return 0;
 }
 
-int pods_etc_check(pods_manager *m, const struct kube_object *o, const char *ns, pr_error **err)
-{
-    _cleanup_free_ char *h = NULL;
-    int r;
-    if ((r = check_dns_config(&o->u.pod, err)) < 0 || (r = check_host_aliases(&o->u.pod, err)) < 0)
-        return r;
-    return pods_pod_hostname(m, o, ns, &h, err);
-}
-
 /* ---- resolv.conf ---- */
 
 struct dns {
@@ -466,6 +457,22 @@ static int write_resolv_conf(pods_manager *m, const struct kube_object *o, const
         return r;
     _cleanup_free_ char *path = xasprintf("%s/resolv.conf", dir);
     return write_file_atomic_volatile(path, text, strlen(text), 0644, err);
+}
+
+int pods_etc_check(pods_manager *m, const struct kube_object *o, const char *ns, pr_error **err)
+{
+    _cleanup_free_ char *h = NULL;
+    struct dns d = {0};
+    int r;
+    /* The node's resolver is read here too, so that a missing one fails before anything is
+     * made (the kubelet fails the sandbox for it). */
+    if ((r = check_dns_config(&o->u.pod, err)) < 0 ||
+        (r = check_host_aliases(&o->u.pod, err)) < 0 ||
+        (r = pods_pod_hostname(m, o, ns, &h, err)) < 0)
+        return r;
+    r = pod_dns(m, o, ns, &d, err);
+    dns_clear(&d);
+    return r;
 }
 
 /* ---- hosts ---- */

@@ -370,3 +370,21 @@ YAML
   drop_client
   assert_no_pods
 }
+
+@test "net: a hostPort pod that fails after its rules were added leaves no rule, no table, nothing" {
+  web late 18100
+  # runAsNonRoot is judged against the image's user when the container is made: late.
+  sed -i 's/^    ports:/    securityContext:\n      runAsNonRoot: true\n    ports:/' "$M"
+  run prn apply -f "$M"
+  [ "$status" -eq 1 ]
+  [[ $output == *"runAsNonRoot"* ]]
+  run in_node nft list tables
+  [[ $output != *"podrun_hostports"* ]]
+  assert_no_pods
+  # A node resolver that cannot be read fails before anything is made.
+  web early 18100
+  run prn --resolv-conf "$BATS_TEST_TMPDIR/missing" apply -f "$M"
+  [ "$status" -eq 1 ]
+  [[ $output == *"the node's resolv.conf"*"missing"* ]]
+  assert_no_pods
+}
