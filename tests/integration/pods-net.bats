@@ -71,6 +71,8 @@ YAML
 }
 
 @test "net: hostNetwork: the pod sees the node's interfaces and hostname, reports the node's IP; its hostPort must be its containerPort" {
+  echo "nameserver 192.0.2.53" > "$BATS_TEST_TMPDIR/resolv.conf"
+  PRN_EXTRA=(--resolv-conf "$BATS_TEST_TMPDIR/resolv.conf" --cluster-dns 10.96.0.10)
   cat > "$M" <<'YAML'
 apiVersion: v1
 kind: Pod
@@ -96,6 +98,12 @@ YAML
   [ "$(pexec hn app hostname)" = "$(hostname)" ]
   [ "$(prn get pods hn -o json | jq -r .status.podIP)" = 10.123.0.1 ]
   [ "$(prn get pods hn -o json | jq -r .status.hostIP)" = 10.123.0.1 ]
+  # DNS and names of a hostNetwork pod: ClusterFirst falls back to the node's resolver, hosts is
+  # the node's file under the kubelet's header.
+  [ "$(pexec hn app cat /etc/resolv.conf)" = "nameserver 192.0.2.53" ]
+  [ "$(pexec hn app head -n 1 /etc/hosts)" = "# Kubernetes-managed hosts file (host network)." ]
+  [ "$(pexec hn app tail -n +2 /etc/hosts)" = "$(cat /etc/hosts)" ]
+  [ "$(pexec hn app cat /etc/hostname)" = "$(hostname)" ]
   # No CNI: no veth, no address taken from the pod network.
   [ -z "$(in_node ip -o link show type veth)" ]
   [ -z "$(find "$ROOTS/ipam" -type f ! -name lock ! -name 'last_reserved_ip*' 2>/dev/null)" ]
@@ -121,7 +129,28 @@ YAML
   run prn apply -f "$M"
   [ "$status" -eq 1 ]
   [[ $output == *'spec.containers[0].ports[0].hostPort: Invalid value: 9100: must match `containerPort` when `hostNetwork` is true'* ]]
+  # ClusterFirstWithHostNet: the cluster's DNS for a hostNetwork pod.
+  cat > "$M" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: hn3
+spec:
+  hostNetwork: true
+  dnsPolicy: ClusterFirstWithHostNet
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: busybox
+    command: ["sleep", "3600"]
+YAML
+  run prn apply -f "$M"
+  [ "$status" -eq 0 ]
+  wait_running hn3
+  [ "$(pexec hn3 app sed -n 2p /etc/resolv.conf)" = "nameserver 10.96.0.10" ]
   run prn delete pod hn
+  [ "$status" -eq 0 ]
+  run prn delete pod hn3
   [ "$status" -eq 0 ]
   assert_no_pods
 }
