@@ -114,7 +114,12 @@ static int spawn(struct shim *s, pr_error **err)
     if (r == 0)
         r = write_file_atomic_volatile(pf, text, strlen(text), 0600, err);
     if (r < 0) {
+        /* Reaped here, not by the SIGCHLD handler, which would make another at once. */
+        shim_unwatch_child(s, pid);
         kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        s->pidns_pid = 0;
         return r;
     }
     pr_debug("pid namespace init %d pinned on %s", (int)pid, s->spec->pid_namespace);

@@ -2,9 +2,6 @@
 #include "podview.h"
 #include "util.h"
 
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <time.h>
 
 void podview_rfc3339(long long t, char buf[32])

@@ -838,6 +838,11 @@ static int validate_pod_spec(void *obj, const char *path, pr_error **err)
                       s->subdomain);
     if ((r = host_network_ports(s, path, err)) < 0)
         return r;
+    if (s->share_process_namespace && s->host_pid)
+        return pr_err(err, 0,
+                      "%s.shareProcessNamespace: Invalid value: true: ShareProcessNamespace and "
+                      "HostPID cannot both be enabled",
+                      path);
     for (size_t i = 0; i < s->n_containers; i++)
         if (s->containers[i].restart_policy)
             return pr_err(err, 0,

@@ -343,7 +343,7 @@ static void test_check_refuses_by_name(void)
     CHECK(ok == NULL);
     /* The node's namespaces, a shared PID namespace, hostPort, DNS and names are run now. */
     _cleanup_free_ char *host =
-        check_refusal(POD("  hostPID: true\n  hostIPC: true\n  shareProcessNamespace: true\n"
+        check_refusal(POD("  hostIPC: true\n  shareProcessNamespace: true\n"
                           "  subdomain: s\n  setHostnameAsFQDN: true\n  dnsPolicy: None\n"
                           "  dnsConfig: {nameservers: [192.0.2.1]}\n"
                           "  hostAliases: [{ip: 192.0.2.2, hostnames: [a]}]\n" CTR
@@ -355,6 +355,9 @@ static void test_check_refuses_by_name(void)
     _cleanup_free_ char *mismatch = check_refusal(
         POD("  hostNetwork: true\n" CTR "    ports: [{containerPort: 80, hostPort: 81}]\n"));
     CHECK(mismatch && strstr(mismatch, "must match `containerPort` when `hostNetwork` is true"));
+    _cleanup_free_ char *both =
+        check_refusal(POD("  hostPID: true\n  shareProcessNamespace: true\n" CTR));
+    CHECK(both && strstr(both, "ShareProcessNamespace and HostPID cannot both be enabled"));
     _cleanup_free_ char *gen = check_refusal("apiVersion: v1\nkind: ConfigMap\n"
                                              "metadata: {generateName: c-}\n");
     CHECK(gen && strstr(gen, "metadata.name is required"));

@@ -45,6 +45,12 @@ tests_unit_test_cni_CFLAGS = $(CNI_CFLAGS)
 tests_unit_test_cni_LDADD = $(CNI_LIBS)
 
 # the pod manager (agent/pods/): the OCI runtime config builder
+# the nftables library (agent/nft), in a network namespace of its own
+check_PROGRAMS += tests/unit/test-nft
+tests_unit_test_nft_SOURCES = tests/unit/test-nft.c tests/unit/unit.h
+tests_unit_test_nft_CFLAGS = $(AGENT_CFLAGS)
+tests_unit_test_nft_LDADD = $(AGENT_LIBS)
+
 check_PROGRAMS += tests/unit/test-pods
 tests_unit_test_pods_SOURCES = tests/unit/test-pods.c tests/unit/unit.h
 tests_unit_test_pods_CFLAGS = $(AGENT_CFLAGS)
