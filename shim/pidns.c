@@ -184,7 +184,10 @@ void pidns_stop(struct shim *s)
     if (s->pidns_pid > 0) {
         pid_t pid = s->pidns_pid;
         if (s->pidns_adopted) {
-            sys_pidfd_send_signal(sd_event_source_get_io_fd(s->pidns_src), SIGKILL);
+            if (sys_pidfd_send_signal(sd_event_source_get_io_fd(s->pidns_src), SIGKILL) < 0 &&
+                errno != ESRCH)
+                pr_warning("kill the pod's PID namespace init %d: %s", (int)pid,
+                           pr_strerror(errno));
             s->pidns_src = sd_event_source_disable_unref(s->pidns_src);
         } else {
             shim_unwatch_child(s, pid);

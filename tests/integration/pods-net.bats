@@ -417,3 +417,71 @@ YAML
   [[ $output == *"the node's resolv.conf"*"missing"* ]]
   assert_no_pods
 }
+
+# shared_pod: a pod of two containers sharing a PID namespace, Running; sets UID and HOLDER.
+shared_pod() {
+  cat > "$M" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: shared
+spec:
+  shareProcessNamespace: true
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: a
+    image: busybox
+    command: ["sleep", "3601"]
+  - name: b
+    image: busybox
+    command: ["sleep", "3602"]
+YAML
+  prn apply -f "$M"
+  wait_running shared 2/2
+  UID_=$(pod_uid shared)
+  HOLDER=$(cat "$ROOTS/run/pods/$UID_/shim/pidns.pid")
+  alive "$HOLDER"
+}
+
+kill_shim() {
+  local shim
+  shim=$(jq -r .shimPid "$ROOTS/run/pods/$UID_/shim/status.json")
+  kill -9 "$shim"
+  wait_for not_alive "$shim"
+}
+
+not_alive() {
+  ! alive "$1"
+}
+
+# ended PID: a killed PID namespace init is gone, or still in the kernel's wait for the
+# namespace's last processes: those of adopted containers, whose parent after their first shim
+# died is this machine's pid 1, which may not reap them (a real init does).
+ended() {
+  ! alive "$1" || [ "$(cat "/proc/$1/wchan" 2>/dev/null)" = zap_pid_ns_processes ]
+}
+
+@test "net: shareProcessNamespace: a new shim adopts the running init (same namespace, containers untouched)" {
+  shared_pod
+  before=$(pexec shared a ps -o pid,args | grep 'sleep 360')
+  kill_shim
+  alive "$HOLDER"
+  "$SHIM" --pod-dir "$ROOTS/run/pods/$UID_/shim"
+  wait_running shared 2/2
+  [ "$(cat "$ROOTS/run/pods/$UID_/shim/pidns.pid")" = "$HOLDER" ]
+  [ "$(pexec shared a ps -o pid,args | grep 'sleep 360')" = "$before" ]
+  run prn delete pod shared
+  [ "$status" -eq 0 ]
+  wait_for ended "$HOLDER"
+  assert_no_pods
+}
+
+@test "net: shareProcessNamespace: with the shim gone, delete kills the init and unpins its namespace" {
+  shared_pod
+  kill_shim
+  alive "$HOLDER"
+  run prn delete pod shared
+  [ "$status" -eq 0 ]
+  wait_for ended "$HOLDER"
+  assert_no_pods
+}
