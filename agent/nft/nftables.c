@@ -7,6 +7,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
@@ -217,6 +218,99 @@ void nft_action_jump(nft_rule *r, const char *chain)
     nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
 }
 
+/* ---- verdict maps ---- */
+
+/* nftables' datatype numbers (nft's TYPE_*), for the map's key type: a concatenation is the
+ * types six bits apart, as `nft list` reads them back. */
+static uint32_t field_type(enum nft_field f)
+{
+    switch (f) {
+    case NFT_FIELD_DADDR4:
+        return 7; /* ipv4_addr */
+    case NFT_FIELD_DADDR6:
+        return 8; /* ipv6_addr */
+    case NFT_FIELD_L4PROTO:
+        return 12; /* inet_proto */
+    default:
+        return 13; /* inet_service */
+    }
+}
+
+static uint32_t field_len(enum nft_field f)
+{
+    return f == NFT_FIELD_DADDR6 ? 16 : f == NFT_FIELD_DADDR4 ? 4 : f == NFT_FIELD_L4PROTO ? 1 : 2;
+}
+
+static uint32_t slot(uint32_t len)
+{
+    return (len + 3) & ~3u;
+}
+
+void nft_key_init(nft_key *k)
+{
+    memset(k, 0, sizeof(*k));
+}
+
+static void key_put(nft_key *k, const void *data, uint32_t len)
+{
+    if (k->len + slot(len) > sizeof(k->b))
+        abort(); /* more fields than NFT_KEY_FIELDS_MAX: a programming error */
+    memcpy(k->b + k->len, data, len);
+    k->len += slot(len);
+}
+
+void nft_key_addr(nft_key *k, const nft_addr *a)
+{
+    key_put(k, a->b, addr_len(a));
+}
+
+void nft_key_l4proto(nft_key *k, uint8_t proto)
+{
+    key_put(k, &proto, 1);
+}
+
+void nft_key_port(nft_key *k, uint16_t port)
+{
+    uint16_t p = htons(port);
+    key_put(k, &p, 2);
+}
+
+void nft_action_vmap(nft_rule *r, const char *map, const enum nft_field *fields, size_t n)
+{
+    uint32_t reg = NFT_REG32_00;
+    for (size_t i = 0; i < n && i < NFT_KEY_FIELDS_MAX; i++) {
+        struct nftnl_expr *e;
+        switch (fields[i]) {
+        case NFT_FIELD_DADDR4:
+        case NFT_FIELD_DADDR6:
+            e = expr(r, "payload");
+            nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+            nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET,
+                               fields[i] == NFT_FIELD_DADDR6 ? 24 : 16);
+            nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, field_len(fields[i]));
+            nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, reg);
+            break;
+        case NFT_FIELD_L4PROTO:
+            e = expr(r, "meta");
+            nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
+            nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, reg);
+            break;
+        default:
+            e = expr(r, "payload");
+            nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+            nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 2);
+            nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
+            nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, reg);
+            break;
+        }
+        reg += slot(field_len(fields[i])) / 4;
+    }
+    struct nftnl_expr *e = expr(r, "lookup");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+    nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, map);
+}
+
 /* ---- batches ---- */
 
 /* The messages in one growing buffer, between a BEGIN and an END the send adds. */
@@ -328,6 +422,78 @@ void nft_batch_del_rule(nft_batch *b, int family, const char *table, const char 
     nftnl_rule_nlmsg_build_payload(nlh, r);
     nftnl_rule_free(r);
     done(b, nlh);
+}
+
+static struct nftnl_set *set_of(int family, const char *table, const char *map)
+{
+    struct nftnl_set *set = nftnl_set_alloc();
+    if (!set)
+        abort();
+    nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
+    nftnl_set_set_str(set, NFTNL_SET_NAME, map);
+    nftnl_set_set_u32(set, NFTNL_SET_FAMILY, (uint32_t)family);
+    return set;
+}
+
+void nft_batch_add_vmap(nft_batch *b, int family, const char *table, const char *map,
+                        const enum nft_field *fields, size_t n)
+{
+    struct nftnl_set *set = set_of(family, table, map);
+    uint32_t type = 0, len = 0;
+    for (size_t i = 0; i < n && i < NFT_KEY_FIELDS_MAX; i++) {
+        type = type << 6 | field_type(fields[i]);
+        len += slot(field_len(fields[i]));
+    }
+    nftnl_set_set_u32(set, NFTNL_SET_FLAGS, NFT_SET_MAP);
+    nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, type);
+    nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, len);
+    nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+    nftnl_set_set_u32(set, NFTNL_SET_ID, b->seq);
+    struct nlmsghdr *nlh = msg(b, NFT_MSG_NEWSET, family, NLM_F_CREATE);
+    nftnl_set_nlmsg_build_payload(nlh, set);
+    nftnl_set_free(set);
+    done(b, nlh);
+}
+
+void nft_batch_del_vmap(nft_batch *b, int family, const char *table, const char *map)
+{
+    struct nftnl_set *set = set_of(family, table, map);
+    struct nlmsghdr *nlh = msg(b, NFT_MSG_DELSET, family, 0);
+    nftnl_set_nlmsg_build_payload(nlh, set);
+    nftnl_set_free(set);
+    done(b, nlh);
+}
+
+static void elem_msg(nft_batch *b, int family, const char *table, const char *map,
+                     const nft_key *key, const char *chain)
+{
+    struct nftnl_set *set = set_of(family, table, map);
+    struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+    if (!e)
+        abort();
+    nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key->b, key->len);
+    if (chain) {
+        nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_JUMP);
+        nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
+    }
+    nftnl_set_elem_add(set, e);
+    struct nlmsghdr *nlh =
+        msg(b, chain ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, family, chain ? NLM_F_CREATE : 0);
+    nftnl_set_elems_nlmsg_build_payload(nlh, set);
+    nftnl_set_free(set);
+    done(b, nlh);
+}
+
+void nft_batch_add_vmap_elem(nft_batch *b, int family, const char *table, const char *map,
+                             const nft_key *key, const char *chain)
+{
+    elem_msg(b, family, table, map, key, chain);
+}
+
+void nft_batch_del_vmap_elem(nft_batch *b, int family, const char *table, const char *map,
+                             const nft_key *key)
+{
+    elem_msg(b, family, table, map, key, NULL);
 }
 
 static struct mnl_socket *nl_open(size_t rcvbuf, pr_error **err)

@@ -46,6 +46,29 @@ void nft_action_dnat(nft_rule *r, const nft_addr *to, uint16_t port); /* port 0:
 void nft_action_masquerade(nft_rule *r);
 void nft_action_jump(nft_rule *r, const char *chain);
 
+/* ---- verdict maps: many rules' matches in one lookup (`KEY vmap @map`), so that a change adds
+ * or removes elements, not rules (what the services' proxy needs at scale) ---- */
+enum nft_field {
+    NFT_FIELD_DADDR4,  /* ip daddr */
+    NFT_FIELD_DADDR6,  /* ip6 daddr */
+    NFT_FIELD_L4PROTO, /* meta l4proto */
+    NFT_FIELD_DPORT,   /* th dport */
+};
+#define NFT_KEY_FIELDS_MAX 4
+/* A key: the fields' values in order, each in a 32-bit aligned slot as the registers hold
+ * them. */
+typedef struct nft_key {
+    unsigned char b[NFT_KEY_FIELDS_MAX * 16];
+    uint32_t len;
+} nft_key;
+void nft_key_init(nft_key *k);
+void nft_key_addr(nft_key *k, const nft_addr *a);
+void nft_key_l4proto(nft_key *k, uint8_t proto);
+void nft_key_port(nft_key *k, uint16_t port);
+/* In a rule: loads fields (at most NFT_KEY_FIELDS_MAX) and jumps to the chain map gives for
+ * them; no element, no verdict (the rule goes on). */
+void nft_action_vmap(nft_rule *r, const char *map, const enum nft_field *fields, size_t n);
+
 /* ---- batches ---- */
 typedef struct nft_batch nft_batch;
 nft_batch *nft_batch_new(void);
@@ -70,6 +93,15 @@ void nft_batch_add_chain(nft_batch *b, int family, const char *table, const char
 void nft_batch_add_rule(nft_batch *b, nft_rule *r);
 void nft_batch_del_rule(nft_batch *b, int family, const char *table, const char *chain,
                         uint64_t handle);
+/* A verdict map keyed by fields, created unless it exists. */
+void nft_batch_add_vmap(nft_batch *b, int family, const char *table, const char *map,
+                        const enum nft_field *fields, size_t n);
+void nft_batch_del_vmap(nft_batch *b, int family, const char *table, const char *map);
+/* map[key] = jump chain; and its removal. */
+void nft_batch_add_vmap_elem(nft_batch *b, int family, const char *table, const char *map,
+                             const nft_key *key, const char *chain);
+void nft_batch_del_vmap_elem(nft_batch *b, int family, const char *table, const char *map,
+                             const nft_key *key);
 /* Sends the batch as one transaction and waits for every reply: the first error is the result,
  * with errno's code (-ENOENT for a missing table or chain, -EEXIST ...); what names the change
  * in the message. */

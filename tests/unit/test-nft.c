@@ -111,6 +111,95 @@ static void test_batch_list_delete(void)
     pr_error_free(err);
 }
 
+/* `nft list ...` of the test's namespace, for what nftables itself reads back; NULL without
+ * nft. */
+static char *nft_cli(const char *args)
+{
+    if (access("/usr/sbin/nft", X_OK) < 0)
+        return NULL;
+    _cleanup_free_ char *cmd = xasprintf("/usr/sbin/nft %s 2>&1", args);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return NULL;
+    char *out = xcalloc(1, 65536);
+    size_t n = fread(out, 1, 65535, f);
+    out[n] = '\0';
+    pclose(f);
+    return out;
+}
+
+static void test_verdict_maps(void)
+{
+    if (!in_own_netns)
+        SKIP("needs root to make a network namespace");
+    static const enum nft_field key[] = {NFT_FIELD_DADDR4, NFT_FIELD_L4PROTO, NFT_FIELD_DPORT};
+    pr_error *err = NULL;
+    nft_addr a, b2;
+    nft_addr_parse("10.96.0.10", &a);
+    nft_addr_parse("10.96.0.11", &b2);
+    nft_key k1, k2;
+    nft_key_init(&k1);
+    nft_key_addr(&k1, &a);
+    nft_key_l4proto(&k1, IPPROTO_TCP);
+    nft_key_port(&k1, 80);
+    nft_key_init(&k2);
+    nft_key_addr(&k2, &b2);
+    nft_key_l4proto(&k2, IPPROTO_UDP);
+    nft_key_port(&k2, 53);
+    CHECK(k1.len == 12);
+
+    /* The map, its chains, the rule that looks it up and two elements: one transaction. */
+    nft_batch *b = nft_batch_new();
+    nft_batch_add_table(b, NFPROTO_INET, T);
+    nft_batch_add_chain(b, NFPROTO_INET, T, "svc-a", NULL, 0, 0);
+    nft_batch_add_chain(b, NFPROTO_INET, T, "svc-b", NULL, 0, 0);
+    nft_batch_add_chain(b, NFPROTO_INET, T, "pre", "nat", NF_INET_PRE_ROUTING, -100);
+    nft_batch_add_vmap(b, NFPROTO_INET, T, "services", key, 3);
+    nft_rule *r = nft_rule_new(NFPROTO_INET, T, "pre", "services");
+    nft_match_nfproto(r, &a);
+    nft_action_vmap(r, "services", key, 3);
+    nft_batch_add_rule(b, r);
+    nft_batch_add_vmap_elem(b, NFPROTO_INET, T, "services", &k1, "svc-a");
+    nft_batch_add_vmap_elem(b, NFPROTO_INET, T, "services", &k2, "svc-b");
+    CHECK(nft_batch_send(b, "a verdict map", &err) == 0);
+    nft_batch_free(b);
+    _cleanup_free_ char *rules = nft_cli("list chain inet " T " pre");
+    _cleanup_free_ char *map = nft_cli("list map inet " T " services");
+    CHECK(access("/usr/sbin/nft", X_OK) < 0 || (rules && map));
+    if (rules && map) {
+        CHECK(strstr(rules, "ip daddr . meta l4proto . th dport vmap @services"));
+        CHECK(strstr(map, "type ipv4_addr . inet_proto . inet_service : verdict"));
+        CHECK(strstr(map, "10.96.0.10 . tcp . 80 : jump svc-a"));
+        CHECK(strstr(map, "10.96.0.11 . udp . 53 : jump svc-b"));
+    }
+
+    /* A change touches only the element. */
+    b = nft_batch_new();
+    nft_batch_del_vmap_elem(b, NFPROTO_INET, T, "services", &k1);
+    CHECK(nft_batch_count(b) == 1);
+    CHECK(nft_batch_send(b, "one element", &err) == 0);
+    nft_batch_free(b);
+    _cleanup_free_ char *after = nft_cli("list map inet " T " services");
+    if (after) {
+        CHECK(!strstr(after, "10.96.0.10"));
+        CHECK(strstr(after, "10.96.0.11 . udp . 53 : jump svc-b"));
+    }
+    /* Deleting an element that is not there fails the transaction. */
+    b = nft_batch_new();
+    nft_batch_del_vmap_elem(b, NFPROTO_INET, T, "services", &k1);
+    CHECK(nft_batch_send(b, "a missing element", &err) == -ENOENT);
+    nft_batch_free(b);
+    pr_error_free(err);
+    err = NULL;
+    b = nft_batch_new();
+    nft_batch_del_table(b, NFPROTO_INET, T);
+    CHECK(nft_batch_send(b, "the table", &err) == 0);
+    nft_batch_free(b);
+    if (err)
+        fprintf(stderr, "# %s\n", err->msg);
+    pr_error_free(err);
+}
+
 /* Closed, the lock is free again at once (it is a socket, not a file left behind). */
 static void test_lock_is_exclusive(void)
 {
@@ -140,6 +229,7 @@ int main(void)
     in_own_netns = geteuid() == 0 && unshare(CLONE_NEWNET) == 0;
     RUN(test_addr_parse);
     RUN(test_batch_list_delete);
+    RUN(test_verdict_maps);
     RUN(test_lock_is_exclusive);
     UNIT_DONE();
 }
