@@ -9,7 +9,8 @@
  * as `podrun-shim --hold-pid-namespace`, which does nothing but reap what is reparented to it
  * and leave on SIGTERM), and bind-mounts /proc/INIT/ns/pid on the path spec.json names, which
  * every container's config.json joins. The holder is not a container: no image, no cgroup of
- * its own, a few hundred KiB.
+ * its own; 2.2 MiB resident of which 0.35 MiB its own (the rest are pages it shares with the
+ * shims: measured from smaps_rollup).
  *   - A new shim after a crash adopts a live holder (pidns.pid names it; it must still be the
  *     init of the pinned namespace) through a pidfd, as it adopts running containers.
  *   - A holder that dies takes the pod's processes with it (the kernel's rule); the shim makes a
