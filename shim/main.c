@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* podrun-shim: parse the command line, detach, run the pod (shim.c does the work).
  *   podrun-shim --pod-dir DIR [--foreground] [--debug]
- *   podrun-shim --pod-dir DIR --request JSON      (a client of DIR/shim.sock) */
+ *   podrun-shim --pod-dir DIR --request JSON      (a client of DIR/shim.sock)
+ *   podrun-shim --hold-pid-namespace              (pid 1 of a pod's shared PID namespace) */
 #include "shim.h"
 #include "fs.h"
 #include "log.h"
@@ -211,6 +212,9 @@ int main(int argc, char **argv)
     const char *pod_dir = NULL, *request = NULL;
     bool foreground = false, debug = false;
     int o;
+    /* The init a shim clones to hold a pod's shared PID namespace (pidns.c). */
+    if (argc == 2 && streq(argv[1], "--hold-pid-namespace"))
+        return pidns_hold_main();
     while ((o = getopt_long(argc, argv, "p:fdr:hv", opts, NULL)) != -1) {
         switch (o) {
         case 'p':

@@ -521,7 +521,8 @@ static int check_pod_dir(struct shim *s, pr_error **err)
     } files[] = {{"shim.log", POD_FILE_WRITTEN},
                  {"shim.lock", POD_FILE_REGULAR},
                  {"runtime.log", POD_FILE_WRITTEN},
-                 {"status.json", POD_FILE_REGULAR}};
+                 {"status.json", POD_FILE_REGULAR},
+                 {"pidns.pid", POD_FILE_REGULAR}};
     int r;
     for (size_t i = 0; i < ARRAY_SIZE(files); i++)
         if ((r = check_pod_file(s, files[i].name, "", files[i].kind, err)) < 0)
@@ -587,6 +588,7 @@ static void remove_pod_files(struct shim *s)
         if (c->created)
             container_delete(c);
     }
+    pidns_stop(s);
     rm_rf(s->pod_dir);
     /* Logs closed too, before anyone hears the pod is gone: the caller may unmount them. */
     for (size_t i = 0; i < n_all(s); i++)
@@ -599,6 +601,9 @@ static void remove_pod_files(struct shim *s)
 int shim_run(struct shim *s, pr_error **err)
 {
     recover(s);
+    int r = pidns_start(s, err);
+    if (r < 0)
+        return r;
     podlife_start(s);
     shim_status_changed(s);
     if (s->ready_fd >= 0) {
@@ -609,7 +614,7 @@ int shim_run(struct shim *s, pr_error **err)
         s->ready_fd = -1;
     }
     shim_start_pod(s);
-    int r = sd_event_loop(s->event);
+    r = sd_event_loop(s->event);
     if (r < 0)
         return pr_err(err, -r, "event loop");
     if (s->removing)

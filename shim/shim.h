@@ -86,6 +86,7 @@ struct pod_spec {
     struct volume_limit *volume_limits;
     size_t n_volume_limits;
     uint64_t volume_check_usec;
+    char *pid_namespace; /* shareProcessNamespace: where to pin the pod's PID namespace */
 };
 
 /* spec.json is read whole up to this (DESIGN.md, "Limits"): a pod of many containers, each
@@ -244,6 +245,9 @@ struct shim {
     uint64_t remove_grace_usec; /* a remove request's grace period, over the spec's */
     bool has_remove_grace;
     sd_event_source *deadline_timer, *volume_timer;
+    pid_t pidns_pid; /* the init holding the pod's shared PID namespace; 0: none */
+    bool pidns_adopted;
+    sd_event_source *pidns_src; /* the adopted init's pidfd */
 };
 
 /* shim.c */
@@ -290,6 +294,13 @@ bool container_bundle_is_ours(struct container *c, const char *bundle);
 void container_schedule_restart(struct container *c);
 int container_reopen_log(struct container *c, pr_error **err);
 const char *ctr_state_name(enum ctr_state st);
+
+/* pidns.c: the init that holds a pod's shared PID namespace */
+int pidns_hold_main(void);
+/* Adopts the running init of the pinned namespace, or clones a new one and pins it. */
+int pidns_start(struct shim *s, pr_error **err);
+/* Kills the init and removes the pin (after every container is deleted). */
+void pidns_stop(struct shim *s);
 
 /* probe.c */
 void probes_start(struct container *c);

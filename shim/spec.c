@@ -371,6 +371,7 @@ static int check_unique(const struct pod_spec *s, pr_error **err)
 static int parse_root(yajl_val root, struct pod_spec *s, pr_error **err)
 {
     const char *name = NULL, *runtime = NULL, *rroot = NULL, *policy = NULL, *log_dir = NULL;
+    const char *pidns = NULL;
     yajl_val backoff = NULL;
     int64_t max_size = 10 * 1024 * 1024;
     int r;
@@ -388,6 +389,7 @@ static int parse_root(yajl_val root, struct pod_spec *s, pr_error **err)
         (r = json_get_str(root, "runtimeRoot", "spec", &rroot, err)) < 0 ||
         (r = json_get_str(root, "restartPolicy", "spec", &policy, err)) < 0 ||
         (r = json_get_str(root, "logDir", "spec", &log_dir, err)) < 0 ||
+        (r = json_get_str(root, "pidNamespace", "spec", &pidns, err)) < 0 ||
         (r = json_get_bool(root, "supervise", "spec", &s->supervise, err)) < 0 ||
         (r = get_seconds(root, "terminationGracePeriodSeconds", "spec", &s->grace_usec, err)) < 0 ||
         (r = get_seconds(root, "runtimeTimeoutSeconds", "spec", &s->runtime_timeout_usec, err)) <
@@ -413,6 +415,8 @@ static int parse_root(yajl_val root, struct pod_spec *s, pr_error **err)
         return pr_err(err, 0, "spec.runtimeRoot: \"%s\" must be an absolute path", rroot);
     if (log_dir && log_dir[0] != '/')
         return pr_err(err, 0, "spec.logDir: \"%s\" must be an absolute path", log_dir);
+    if (pidns && pidns[0] != '/')
+        return pr_err(err, 0, "spec.pidNamespace: \"%s\" must be an absolute path", pidns);
     if (runtime && strchr(runtime, '/') && runtime[0] != '/')
         return pr_err(err, 0,
                       "spec.runtime: \"%s\" must be an absolute path or a name found in PATH",
@@ -422,6 +426,7 @@ static int parse_root(yajl_val root, struct pod_spec *s, pr_error **err)
     s->name = xstrdup(name);
     s->runtime = xstrdup(runtime ? runtime : "podrun-runtime");
     s->runtime_root = rroot ? xstrdup(rroot) : NULL;
+    s->pid_namespace = pidns ? xstrdup(pidns) : NULL;
     s->log_max_size = (uint64_t)max_size;
     if (!policy || streq(policy, "Always"))
         s->restart = RESTART_ALWAYS;
@@ -510,5 +515,6 @@ void pod_spec_free(struct pod_spec *s)
     free(s->name);
     free(s->runtime);
     free(s->runtime_root);
+    free(s->pid_namespace);
     free(s);
 }

@@ -89,6 +89,9 @@ int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **
         .runtime = helper(g->runtime, "PODRUN_RUNTIME", rt_c, "podrun-runtime", &rt),
         .shim = helper(g->shim, "PODRUN_SHIM", sh_c, "podrun-shim", &sh),
         .cni_bin_dir = helper(g->cni_bin_dir, "PODRUN_CNI_BIN_DIR", cni_c, NULL, &cni),
+        .cluster_dns = root(g->cluster_dns, "PODRUN_CLUSTER_DNS"),
+        .cluster_domain = root(g->cluster_domain, "PODRUN_CLUSTER_DOMAIN"),
+        .resolv_conf = g->resolv_conf ? g->resolv_conf : getenv("PODRUN_RESOLV_CONF"),
     };
     return pods_manager_open(&r, exclusive, m, err);
 }

@@ -14,6 +14,7 @@ struct podrun_global {
      * --log-root, --cni-conf-dir, --cni-bin-dir, --ipam-data-dir, --runtime, --shim; NULL: the
      * environment, then the defaults. */
     const char *run_root, *lib_root, *log_root, *cni_conf_dir, *cni_bin_dir, *ipam_data_dir;
+    const char *cluster_dns, *cluster_domain, *resolv_conf; /* the kubelet's DNS settings */
     const char *runtime, *shim;
     bool debug;
 };

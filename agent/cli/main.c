@@ -29,11 +29,13 @@ static const struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: podrun [--images-root DIR] [--run-root DIR] [--lib-root DIR] [--log-root DIR]\n"
-            "              [--cni-conf-dir DIR] [--cni-bin-dir DIRS] [--ipam-data-dir DIR]\n"
-            "              [--runtime PATH] [--shim PATH] [--debug] COMMAND [ARGS]\n\n"
-            "commands:\n");
+    fprintf(
+        f,
+        "usage: podrun [--images-root DIR] [--run-root DIR] [--lib-root DIR] [--log-root DIR]\n"
+        "              [--cni-conf-dir DIR] [--cni-bin-dir DIRS] [--ipam-data-dir DIR]\n"
+        "              [--runtime PATH] [--shim PATH] [--cluster-dns IP[,IP]]\n"
+        "              [--cluster-domain DOMAIN] [--resolv-conf FILE] [--debug] COMMAND [ARGS]\n\n"
+        "commands:\n");
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\nSee podrun(1).\n");
@@ -54,13 +56,25 @@ int main(int argc, char **argv)
         {"ipam-data-dir", required_argument, NULL, 6},
         {"runtime", required_argument, NULL, 7},
         {"shim", required_argument, NULL, 8},
+        {"cluster-dns", required_argument, NULL, 9},
+        {"cluster-domain", required_argument, NULL, 10},
+        {"resolv-conf", required_argument, NULL, 11},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
-    const char **roots[] = {
-        NULL,           &g.run_root,      &g.lib_root, &g.log_root, &g.cni_conf_dir,
-        &g.cni_bin_dir, &g.ipam_data_dir, &g.runtime,  &g.shim};
+    const char **roots[] = {NULL,
+                            &g.run_root,
+                            &g.lib_root,
+                            &g.log_root,
+                            &g.cni_conf_dir,
+                            &g.cni_bin_dir,
+                            &g.ipam_data_dir,
+                            &g.runtime,
+                            &g.shim,
+                            &g.cluster_dns,
+                            &g.cluster_domain,
+                            &g.resolv_conf};
     int c;
     /* "+": stop at the command; its options are its own. */
     while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
@@ -71,7 +85,7 @@ int main(int argc, char **argv)
         case 'D':
             g.debug = true;
             break;
-        case 1 ... 8:
+        case 1 ... 11:
             *roots[c] = optarg;
             break;
         case 'h':

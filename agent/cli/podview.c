@@ -2,9 +2,6 @@
 #include "podview.h"
 #include "util.h"
 
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <time.h>
 
 void podview_rfc3339(long long t, char buf[32])
@@ -13,26 +10,6 @@ void podview_rfc3339(long long t, char buf[32])
     struct tm tm;
     gmtime_r(&tt, &tm);
     strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* The node's address as the kubelet reports it: the first IPv4 address of an interface that
- * is up and not loopback, podrun's own bridge last. NULL when there is none. */
-static char *host_ip(void)
-{
-    struct ifaddrs *ifs = NULL;
-    char found[INET_ADDRSTRLEN] = "", bridge[INET_ADDRSTRLEN] = "";
-    if (getifaddrs(&ifs) < 0)
-        return NULL;
-    for (struct ifaddrs *i = ifs; i && !*found; i = i->ifa_next) {
-        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK) ||
-            !(i->ifa_flags & IFF_UP))
-            continue;
-        bool ours = streq(i->ifa_name, PODS_DEFAULT_BRIDGE);
-        inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, ours ? bridge : found,
-                  INET_ADDRSTRLEN);
-    }
-    freeifaddrs(ifs);
-    return *found ? xstrdup(found) : *bridge ? xstrdup(bridge) : NULL;
 }
 
 /* The API server's imagePullPolicy default: Always for :latest or no tag, else IfNotPresent. */
@@ -330,7 +307,7 @@ void podview_gen(yajl_gen g, const char *resource, const struct pods_entry *e)
         }
     }
     if (pod) {
-        _cleanup_free_ char *host = host_ip();
+        _cleanup_free_ char *host = pods_node_ip();
         jg_key(g, "status");
         gen_pod_status(g, e, host, ts);
     }

@@ -334,7 +334,7 @@ struct kube_pod_spec {
     const char *node_name;
     const char *hostname;
     const char *subdomain;
-    bool host_network, host_pid, host_ipc, share_process_namespace;
+    bool host_network, host_pid, host_ipc, share_process_namespace, set_hostname_as_fqdn;
     bool has_security_context;
     struct kube_pod_security_context security_context;
     yajl_val host_aliases;

@@ -865,6 +865,7 @@ static const struct kube_field pod_spec_fields[] = {
     S("hostPID", KF_BOOL, host_pid),
     S("hostIPC", KF_BOOL, host_ipc),
     S("shareProcessNamespace", KF_BOOL, share_process_namespace),
+    S("setHostnameAsFQDN", KF_BOOL, set_hostname_as_fqdn),
     KUBE_OBJECT(struct kube_pod_spec, "securityContext", security_context, pod_security_schema,
                 has_security_context),
     S("hostAliases", KF_RAW, host_aliases),
@@ -886,7 +887,6 @@ static const struct kube_field pod_spec_fields[] = {
     KUBE_IGNORED("schedulingGates"),
     KUBE_IGNORED("os"),
     KUBE_IGNORED("overhead"),
-    KUBE_IGNORED("setHostnameAsFQDN"),
     {"runtimeClassName", KF_UNSUPPORTED, 0, NULL, 0},
     {"ephemeralContainers", KF_UNSUPPORTED, 0, NULL, 0},
     {"hostUsers", KF_UNSUPPORTED, 0, NULL, 0},
@@ -941,6 +941,29 @@ static int mounts_name_volumes(const struct kube_pod_spec *s, const char *path, 
     return 0;
 }
 
+/* With hostNetwork a container's port is the node's: the API server defaults hostPort to
+ * containerPort and refuses any other value. */
+static int host_network_ports(struct kube_pod_spec *s, const char *path, pr_error **err)
+{
+    for (size_t i = 0; s->host_network && i < s->n_init_containers + s->n_containers; i++) {
+        bool init = i < s->n_init_containers;
+        struct kube_container *c =
+            init ? &s->init_containers[i] : &s->containers[i - s->n_init_containers];
+        for (size_t j = 0; j < c->n_ports; j++) {
+            struct kube_container_port *p = &c->ports[j];
+            if (!p->host_port)
+                p->host_port = p->container_port;
+            if (p->host_port != p->container_port)
+                return pr_err(err, 0,
+                              "%s.%s[%zu].ports[%zu].hostPort: Invalid value: %d: must match "
+                              "`containerPort` when `hostNetwork` is true",
+                              path, init ? "initContainers" : "containers",
+                              init ? i : i - s->n_init_containers, j, (int)p->host_port);
+        }
+    }
+    return 0;
+}
+
 static int validate_pod_spec(void *obj, const char *path, pr_error **err)
 {
     static const char *const restart[] = {"Always", "OnFailure", "Never", NULL};
@@ -970,6 +993,13 @@ static int validate_pod_spec(void *obj, const char *path, pr_error **err)
     if (s->subdomain && !kube_valid_label_name(s->subdomain))
         return pr_err(err, 0, "%s.subdomain: \"%s\": must be a lowercase RFC 1123 label", path,
                       s->subdomain);
+    if ((r = host_network_ports(s, path, err)) < 0)
+        return r;
+    if (s->share_process_namespace && s->host_pid)
+        return pr_err(err, 0,
+                      "%s.shareProcessNamespace: Invalid value: true: ShareProcessNamespace and "
+                      "HostPID cannot both be enabled",
+                      path);
     for (size_t i = 0; i < s->n_containers; i++)
         if (s->containers[i].restart_policy)
             return pr_err(err, 0,

@@ -54,8 +54,6 @@ static int check_container(const struct kube_container *c, const char *path, pr_
                    !pods_field_path_supported(s->field_ref.field_path),
                "env[%zu].valueFrom.fieldRef.fieldPath \"%s\"", i, s->field_ref.field_path);
     }
-    for (size_t i = 0; i < c->n_ports; i++)
-        REFUSE(c->ports[i].host_port || c->ports[i].host_ip, "ports[%zu].hostPort", i);
     for (size_t i = 0; i < c->n_volume_mounts; i++) {
         REFUSE(c->volume_mounts[i].mount_propagation, "volumeMounts[%zu].mountPropagation", i);
     }
@@ -151,20 +149,6 @@ static int check_sysctls(yajl_val list, pr_error **err)
 
 static int check_pod(const struct kube_pod_spec *s, pr_error **err)
 {
-    if (s->host_network)
-        return unsupported(err, "spec.hostNetwork");
-    if (s->host_pid)
-        return unsupported(err, "spec.hostPID");
-    if (s->host_ipc)
-        return unsupported(err, "spec.hostIPC");
-    if (s->share_process_namespace)
-        return unsupported(err, "spec.shareProcessNamespace");
-    if (s->host_aliases)
-        return unsupported(err, "spec.hostAliases");
-    if (s->dns_config)
-        return unsupported(err, "spec.dnsConfig");
-    if (s->subdomain)
-        return unsupported(err, "spec.subdomain");
     if (s->has_security_context) {
         const struct kube_pod_security_context *c = &s->security_context;
         if (c->has_fs_group && (c->fs_group < 0 || c->fs_group > UINT32_MAX - 1))

@@ -40,6 +40,9 @@ static int write_default(pods_manager *m, char **path, pr_error **err)
     jg_key_str(g, "bridge", PODS_DEFAULT_BRIDGE);
     jg_key_bool(g, "isGateway", true);
     jg_key_bool(g, "ipMasq", true);
+    /* A pod that reaches its own hostPort through the node comes back out of the bridge
+     * port it went in by (hostports.c). */
+    jg_key_bool(g, "hairpinMode", true);
     jg_key(g, "ipam");
     jg_map_open(g);
     jg_key_str(g, "type", "podrun-ipam");

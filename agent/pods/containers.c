@@ -276,7 +276,8 @@ static int volume_mounts(const struct pods_pod_paths *p, const struct kube_pod_s
                          const struct kube_container *c, struct ctr_build *b, pr_error **err)
 {
     static char *const rw[] = {"rbind", "rw", NULL}, *const ro[] = {"rbind", "ro", NULL};
-    b->mounts = xcalloc(c->n_volume_mounts + 1, sizeof(*b->mounts));
+    /* Room for the pod's /etc files after the volumes (pods_etc_mounts). */
+    b->mounts = xcalloc(c->n_volume_mounts + 4, sizeof(*b->mounts));
     b->cfg.mounts = b->mounts;
     for (size_t i = 0; i < c->n_volume_mounts; i++) {
         const struct kube_volume_mount *vm = &c->volume_mounts[i];
@@ -318,6 +319,8 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
     _cleanup_free_ char *net = xasprintf("%s/net", p->ns_dir);
     _cleanup_free_ char *ipc = xasprintf("%s/ipc", p->ns_dir);
     _cleanup_free_ char *uts = xasprintf("%s/uts", p->ns_dir);
+    _cleanup_free_ char *pid = xasprintf("%s/pid", p->ns_dir);
+    const struct kube_pod_spec *s = &o->u.pod;
     struct ctr_build b = {0};
     const struct pods_env_ctx ctx = {o, p->uid, ip};
     _cleanup_strv_ char **own_env = NULL, **command = NULL, **args = NULL;
@@ -351,9 +354,20 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
     }
     if ((r = volume_mounts(p, &o->u.pod, c, &b, err)) < 0)
         goto out;
-    b.cfg.namespaces[PODS_NS_NET] = (struct pods_namespace){PODS_NS_JOIN, net};
-    b.cfg.namespaces[PODS_NS_IPC] = (struct pods_namespace){PODS_NS_JOIN, ipc};
-    b.cfg.namespaces[PODS_NS_UTS] = (struct pods_namespace){PODS_NS_JOIN, uts};
+    b.cfg.n_mounts += pods_etc_mounts(p, c, &b.mounts[b.cfg.n_mounts]);
+    /* The sandbox's namespaces, or the node's where the pod asks for them (hostNetwork brings
+     * the node's UTS namespace too, as containerd does); the shared PID namespace is held by
+     * the shim (DESIGN.md §2). */
+    b.cfg.namespaces[PODS_NS_NET] = s->host_network ? (struct pods_namespace){PODS_NS_HOST, NULL}
+                                                    : (struct pods_namespace){PODS_NS_JOIN, net};
+    b.cfg.namespaces[PODS_NS_UTS] = s->host_network ? (struct pods_namespace){PODS_NS_HOST, NULL}
+                                                    : (struct pods_namespace){PODS_NS_JOIN, uts};
+    b.cfg.namespaces[PODS_NS_IPC] = s->host_ipc ? (struct pods_namespace){PODS_NS_HOST, NULL}
+                                                : (struct pods_namespace){PODS_NS_JOIN, ipc};
+    b.cfg.namespaces[PODS_NS_PID] = s->host_pid ? (struct pods_namespace){PODS_NS_HOST, NULL}
+                                    : s->share_process_namespace
+                                        ? (struct pods_namespace){PODS_NS_JOIN, pid}
+                                        : (struct pods_namespace){PODS_NS_NEW, NULL};
     r = pods_bundle_write(dir, &b.cfg, err);
 out:
     ctr_build_clear(&b);

@@ -5,11 +5,34 @@
 #include "paths.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 static char *abs_or_default(const char *v, const char *def)
 {
     return xstrdup(v && *v ? v : def);
+}
+
+/* The cluster DNS settings are written into every pod's resolv.conf: addresses and a domain,
+ * nothing that could add a line of its own. */
+static int check_dns_settings(pods_manager *m, pr_error **err)
+{
+    _cleanup_free_ char *list = xstrdup(m->cluster_dns);
+    size_t n = 0;
+    for (char *save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+        unsigned char b[16];
+        if (inet_pton(AF_INET, a, b) != 1 && inet_pton(AF_INET6, a, b) != 1)
+            return pr_err(err, 0, "cluster DNS: `%s` is not an IP address", a);
+        n++;
+    }
+    if (*m->cluster_dns && n == 0)
+        return pr_err(err, 0, "cluster DNS: `%s` is not a list of IP addresses", m->cluster_dns);
+    if (!kube_valid_subdomain(m->cluster_domain))
+        return pr_err(err, 0, "cluster domain: `%s` is not a lowercase RFC 1123 subdomain",
+                      m->cluster_domain);
+    if (*m->resolv_conf && m->resolv_conf[0] != '/')
+        return pr_err(err, 0, "resolv.conf: `%s` is not an absolute path", m->resolv_conf);
+    return 0;
 }
 
 int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manager **out,
@@ -26,7 +49,10 @@ int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manag
     m->ipam_data_dir = abs_or_default(roots->ipam_data_dir, PODRUN_IPAM_DATA_DIR);
     m->runtime = abs_or_default(roots->runtime, "podrun-runtime");
     m->shim = abs_or_default(roots->shim, "podrun-shim");
-    int r = 0;
+    m->cluster_dns = xstrdup(roots->cluster_dns ? roots->cluster_dns : "");
+    m->cluster_domain = abs_or_default(roots->cluster_domain, PODS_DEFAULT_DOMAIN);
+    m->resolv_conf = xstrdup(roots->resolv_conf ? roots->resolv_conf : PODS_DEFAULT_RESOLV_CONF);
+    int r = check_dns_settings(m, err);
     /* Paths go into spec.json and config.json, read by processes that run in "/". */
     const char *must_be_abs[] = {m->run_root, m->lib_root, m->log_root, m->cni_conf_dir,
                                  m->ipam_data_dir};
@@ -61,6 +87,9 @@ void pods_manager_close(pods_manager *m)
     free(m->ipam_data_dir);
     free(m->runtime);
     free(m->shim);
+    free(m->cluster_dns);
+    free(m->cluster_domain);
+    free(m->resolv_conf);
     free(m);
 }
 

@@ -13,6 +13,7 @@
 struct pods_manager {
     char *run_root, *lib_root, *log_root, *images_root;
     char *cni_conf_dir, *cni_bin_dir, *ipam_data_dir, *runtime, *shim;
+    char *cluster_dns, *cluster_domain, *resolv_conf;
     int lockfd;
 };
 
@@ -103,11 +104,43 @@ void pods_seccomp_default(yajl_gen g, const bool caps[CAP_NAMES_COUNT]);
 int pods_seccomp_localhost(pods_manager *m, const char *profile, yajl_val *out, pr_error **err);
 
 /* ---- sandbox.c: a pod's pinned network, IPC and UTS namespaces ---- */
-/* Pins the namespaces at nsdir/{net,ipc,uts} (nsdir is created); the UTS one gets hostname and
- * the network one a loopback that is up. On failure nothing is left. */
-int pods_sandbox_create(const char *nsdir, const char *hostname, pr_error **err);
-/* Unpins and removes whatever of them exists. */
+/* Pins the namespaces flags asks for (CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS) at
+ * nsdir/{net,ipc,uts} (nsdir is created); the UTS one gets hostname and the network one a
+ * loopback that is up. On failure nothing is left. */
+int pods_sandbox_create(const char *nsdir, int flags, const char *hostname, pr_error **err);
+/* Unpins and removes whatever of them exists, and the shim's pin of a shared PID namespace. */
 int pods_sandbox_destroy(const char *nsdir, pr_error **err);
+
+/* ---- etc.c: the pod's /etc/hosts, /etc/resolv.conf and /etc/hostname ---- */
+/* Refuses what the API server and the kubelet refuse (dnsConfig, hostAliases, an FQDN hostname
+ * over 64 characters) before anything is made. */
+int pods_etc_check(pods_manager *m, const struct kube_object *o, const char *ns, pr_error **err);
+/* The hostname the pod's UTS namespace, /etc/hostname and $HOSTNAME get: the node's with
+ * hostNetwork, else spec.hostname or the pod's name cut to a label, made an FQDN by
+ * setHostnameAsFQDN with a subdomain. */
+int pods_pod_hostname(pods_manager *m, const struct kube_object *o, const char *ns, char **out,
+                      pr_error **err);
+/* Writes run_dir/etc/{hosts,hostname,resolv.conf}. */
+int pods_etc_make(pods_manager *m, const struct kube_object *o, const struct pods_pod_paths *p,
+                  const char *ns, const char *hostname, const char *ip, pr_error **err);
+/* Their bind mounts for container c, those c does not mount itself, into out (room for 3);
+ * the sources are allocated. Returns how many. */
+size_t pods_etc_mounts(const struct pods_pod_paths *p, const struct kube_container *c,
+                       struct pods_mount *out);
+
+/* Kills the init of the pod's shared PID namespace that a dead shim left (shim_dir/pidns.pid,
+ * checked against ns_dir/pid); nothing when there is none. */
+int pods_pidns_kill(const struct pods_pod_paths *p, pr_error **err);
+
+/* ---- hostports.c: hostPort through podrun's nftables table ---- */
+/* Refuses a pod whose hostPorts collide with each other or with another pod's (named). */
+int pods_hostports_check(pods_manager *m, const struct kube_object *o, pr_error **err);
+/* Records the pod's claims (run_dir/hostports.json) and adds its rules towards ip, in one
+ * batch (none for hostNetwork: its ports are the node's). */
+int pods_hostports_add(pods_manager *m, const struct kube_object *o, const struct pods_pod_paths *p,
+                       const char *ip, pr_error **err);
+/* Removes the pod's rules (the table with the last) and its claims; nothing without claims. */
+int pods_hostports_del(pods_manager *m, const struct pods_pod_paths *p, pr_error **err);
 
 /* ---- cni.c ---- */
 /* ADD of the pod's network (the conflist is saved in poddir/cni.json for the DEL); *ip gets

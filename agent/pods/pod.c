@@ -7,12 +7,12 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #define SHIM_START_TIMEOUT_S 120
-#define HOSTNAME_MAX         63
 
 static const char *kind_resource(enum kube_kind k)
 {
@@ -40,17 +40,6 @@ static int new_uid(char **out, pr_error **err)
         return pr_err(err, 0, "a pod uid from the kernel is not a UUID");
     *out = steal_pointer(&text);
     return 0;
-}
-
-/* The pod's hostname: spec.hostname, else its name cut to a label as the kubelet cuts it. */
-static char *pod_hostname(const struct kube_object *o)
-{
-    if (o->u.pod.hostname)
-        return xstrdup(o->u.pod.hostname);
-    char *h = xstrndup(o->meta.name, HOSTNAME_MAX);
-    for (size_t n = strlen(h); n > 0 && (h[n - 1] == '-' || h[n - 1] == '.'); n--)
-        h[n - 1] = '\0';
-    return h;
 }
 
 static int write_pod_record(const struct pods_pod_paths *p, const char *ns, const char *name,
@@ -113,10 +102,12 @@ static int teardown(pods_manager *m, const struct pods_pod_paths *p, int64_t gra
     if (r == 0) {
         /* With a shim still there, its containers and their roots stay: it would restart them. */
         int r2 = pods_containers_remove(m, p, err);
+        int r5 = pods_pidns_kill(p, err);
+        int r6 = pods_hostports_del(m, p, err);
         int r3 = pods_cni_del(m, p->uid, netns, p->run_dir, err);
         int r4 = pods_sandbox_destroy(p->ns_dir, err);
-        int r5 = pods_volumes_unmount(p, err);
-        r = r2 < 0 ? r2 : r3 < 0 ? r3 : r4 < 0 ? r4 : r5;
+        int r7 = pods_volumes_unmount(p, err);
+        r = r2 < 0 ? r2 : r5 < 0 ? r5 : r6 < 0 ? r6 : r3 < 0 ? r3 : r4 < 0 ? r4 : r7;
     }
     if (r < 0)
         return pr_err_prefix(err, "remove pod %s", p->uid);
@@ -146,19 +137,29 @@ static int start_shim(pods_manager *m, const struct pods_pod_paths *p, pr_error 
 static int make_pod(pods_manager *m, const struct kube_object *o, const char *ns,
                     const struct pods_pod_paths *p, pr_error **err)
 {
-    _cleanup_free_ char *hostname = pod_hostname(o);
+    const struct kube_pod_spec *s = &o->u.pod;
+    _cleanup_free_ char *hostname = NULL;
     _cleanup_free_ char *netns = xasprintf("%s/net", p->ns_dir);
     _cleanup_free_ char *ip = NULL;
     _cleanup_free_ char *pods_dir = xasprintf("%s/pods", m->run_root);
+    int ns_flags =
+        (s->host_network ? 0 : CLONE_NEWNET | CLONE_NEWUTS) | (s->host_ipc ? 0 : CLONE_NEWIPC);
     int r;
-    if ((r = mkdir_p(pods_dir, 0700, err)) < 0)
+    if ((r = pods_pod_hostname(m, o, ns, &hostname, err)) < 0 ||
+        (r = mkdir_p(pods_dir, 0700, err)) < 0)
         return r;
     if (mkdir(p->run_dir, 0700) < 0)
         return pr_err(err, errno, "create `%s`", p->run_dir);
     if ((r = write_pod_record(p, ns, o->meta.name, NULL, err)) < 0 ||
-        (r = pods_sandbox_create(p->ns_dir, hostname, err)) < 0 ||
-        (r = pods_cni_add(m, p->uid, netns, p->run_dir, &ip, err)) < 0 ||
+        (r = pods_sandbox_create(p->ns_dir, ns_flags, hostname, err)) < 0)
+        return r;
+    /* A hostNetwork pod's IP is the node's, as the kubelet reports it. */
+    if (s->host_network && !(ip = pods_node_ip()))
+        return pr_err(err, 0, "spec.hostNetwork: the node has no IPv4 address to report");
+    if ((!s->host_network && (r = pods_cni_add(m, p->uid, netns, p->run_dir, &ip, err)) < 0) ||
+        (r = pods_hostports_add(m, o, p, ip, err)) < 0 ||
         (r = write_pod_record(p, ns, o->meta.name, ip, err)) < 0 ||
+        (r = pods_etc_make(m, o, p, ns, hostname, ip, err)) < 0 ||
         (r = mkdir_p(p->shim_dir, 0700, err)) < 0 || (r = mkdir_p(p->log_dir, 0700, err)) < 0 ||
         (r = pods_containers_make(m, o, p, hostname, ip, err)) < 0 ||
         (r = pods_shim_spec_write(m, o, p, err)) < 0)
@@ -170,7 +171,8 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
 {
     _cleanup_free_ char *uid = NULL;
     int r;
-    if ((r = pods_containers_check(m, o, err)) < 0 || (r = new_uid(&uid, err)) < 0)
+    if ((r = pods_containers_check(m, o, err)) < 0 || (r = pods_etc_check(m, o, ns, err)) < 0 ||
+        (r = pods_hostports_check(m, o, err)) < 0 || (r = new_uid(&uid, err)) < 0)
         return pr_err_prefix(err, "pod \"%s\"", o->meta.name);
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);

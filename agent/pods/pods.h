@@ -114,6 +114,12 @@ struct pods_roots {
     const char *ipam_data_dir; /* ipam.dataDir of the default conflist podrun writes */
     const char *runtime;       /* podrun-runtime (a path, or a name in PATH) */
     const char *shim;          /* podrun-shim */
+    /* DNS as the kubelet's settings give it: clusterDNS (','-separated addresses; none until
+     * the cluster has a DNS server), clusterDomain, and --resolv-conf (the node's resolver
+     * file that Default reads; "" for none, as with the kubelet). */
+    const char *cluster_dns;    /* NULL: none */
+    const char *cluster_domain; /* cluster.local */
+    const char *resolv_conf;    /* /etc/resolv.conf */
 };
 
 #define PODS_DEFAULT_CNI_CONF_DIR "/etc/cni/net.d"
@@ -121,6 +127,10 @@ struct pods_roots {
 #define PODS_DEFAULT_CONFLIST     "10-podrun.conflist"
 #define PODS_DEFAULT_SUBNET       "10.88.0.0/16"
 #define PODS_DEFAULT_BRIDGE       "podrun0"
+#define PODS_DEFAULT_DOMAIN       "cluster.local"
+#define PODS_DEFAULT_RESOLV_CONF  "/etc/resolv.conf"
+/* The node's resolv.conf is read whole up to this (DESIGN.md, "Limits on input"). */
+#define PODS_RESOLV_CONF_MAX (64u << 10)
 
 typedef struct pods_manager pods_manager;
 
@@ -195,6 +205,11 @@ int pods_find_container(pods_manager *m, const char *ns, const char *pod, const 
  * with tty, forwards signals and exits with the command's status). */
 char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool tty,
                       char *const *command);
+
+/* The node's address as the kubelet reports it (hostIP, and a hostNetwork pod's IP): the first
+ * IPv4 address of an interface that is up and not loopback, podrun's bridge last; NULL when
+ * there is none. */
+char *pods_node_ip(void);
 
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);

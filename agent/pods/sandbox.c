@@ -2,20 +2,30 @@
 /* A pod's sandbox without a pause container: a short-lived child makes new network, IPC and
  * UTS namespaces, names the host and brings up loopback; the namespaces outlive it as bind
  * mounts of /proc/CHILD/ns/X on files under the pod's ns directory, which containers join by
- * path. */
+ * path. A pod that uses the node's network (hostNetwork, which brings the node's UTS namespace
+ * as with containerd) or IPC (hostIPC) gets only the namespaces it does not share. The shared
+ * PID namespace of shareProcessNamespace is not made here: it needs a live init, which the
+ * shim holds (DESIGN.md §2); its pin, ns/pid, is unpinned here with the others. */
 #include "fs.h"
 #include "manager.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <net/if.h>
+#include <signal.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-static const char *const ns_files[] = {"net", "ipc", "uts"};
+static const struct {
+    const char *name;
+    int flag;
+} ns_files[] = {{"net", CLONE_NEWNET}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"pid", 0}};
 
 static int loopback_up(void)
 {
@@ -35,14 +45,14 @@ static int loopback_up(void)
 }
 
 /* The child: reports 0 or an errno on ready, then holds the namespaces until go closes. */
-static void sandbox_child(int ready, int go, const char *hostname)
+static void sandbox_child(int ready, int go, int flags, const char *hostname)
 {
     int e = 0;
-    if (unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+    if (unshare(flags) < 0)
         e = errno;
-    else if (sethostname(hostname, strlen(hostname)) < 0)
+    else if ((flags & CLONE_NEWUTS) && sethostname(hostname, strlen(hostname)) < 0)
         e = errno;
-    else if (loopback_up() < 0)
+    else if ((flags & CLONE_NEWNET) && loopback_up() < 0)
         e = errno;
     unsigned char b = (unsigned char)e;
     if (write(ready, &b, 1) != 1)
@@ -66,10 +76,10 @@ static int pin(const char *nsdir, pid_t pid, const char *name, pr_error **err)
     return 0;
 }
 
-int pods_sandbox_create(const char *nsdir, const char *hostname, pr_error **err)
+int pods_sandbox_create(const char *nsdir, int flags, const char *hostname, pr_error **err)
 {
     int ready[2], go[2], r = mkdir_p(nsdir, 0700, err);
-    if (r < 0)
+    if (r < 0 || !flags)
         return r;
     if (pipe2(ready, O_CLOEXEC) < 0)
         return pr_err(err, errno, "pipe");
@@ -80,7 +90,7 @@ int pods_sandbox_create(const char *nsdir, const char *hostname, pr_error **err)
     pid_t pid = fork();
     if (pid == 0) {
         close(ready[0]), close(go[1]);
-        sandbox_child(ready[1], go[0], hostname);
+        sandbox_child(ready[1], go[0], flags, hostname);
     }
     close(ready[1]), close(go[0]);
     if (pid < 0) {
@@ -91,9 +101,11 @@ int pods_sandbox_create(const char *nsdir, const char *hostname, pr_error **err)
     ssize_t n = read(ready[0], &b, 1);
     close(ready[0]);
     if (n != 1 || b)
-        r = pr_err(err, n == 1 ? b : EIO, "make the pod's namespaces (hostname `%s`)", hostname);
+        r = pr_err(err, n == 1 ? b : EIO, "make the pod's namespaces (hostname `%s`)",
+                   hostname ? hostname : "");
     for (size_t i = 0; r == 0 && i < ARRAY_SIZE(ns_files); i++)
-        r = pin(nsdir, pid, ns_files[i], err);
+        if (flags & ns_files[i].flag)
+            r = pin(nsdir, pid, ns_files[i].name, err);
     close(go[1]);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         ;
@@ -106,7 +118,7 @@ int pods_sandbox_destroy(const char *nsdir, pr_error **err)
 {
     int r = 0;
     for (size_t i = 0; i < ARRAY_SIZE(ns_files); i++) {
-        _cleanup_free_ char *path = xasprintf("%s/%s", nsdir, ns_files[i]);
+        _cleanup_free_ char *path = xasprintf("%s/%s", nsdir, ns_files[i].name);
         if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
             r = pr_err(err, errno, "unpin `%s`", path);
         else if (unlink(path) < 0 && errno != ENOENT)
@@ -115,4 +127,51 @@ int pods_sandbox_destroy(const char *nsdir, pr_error **err)
     if (r == 0 && rmdir(nsdir) < 0 && errno != ENOENT)
         r = pr_err(err, errno, "remove `%s`", nsdir);
     return r;
+}
+
+/* A shim that died leaves the init of the pod's shared PID namespace running (a new shim would
+ * adopt it); the teardown kills it, once pidns.pid is proven to name the init of the pinned
+ * namespace (a recycled pid is left alone). */
+int pods_pidns_kill(const struct pods_pod_paths *p, pr_error **err)
+{
+    _cleanup_free_ char *pf = xasprintf("%s/pidns.pid", p->shim_dir);
+    _cleanup_free_ char *pinned = xasprintf("%s/pid", p->ns_dir);
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    _cleanup_error_ pr_error *e = NULL;
+    if (read_file_max(pf, 64, READ_REGULAR, &text, &len, &e) < 0)
+        return 0;
+    long pid = strtol(text, NULL, 10);
+    if (pid <= 1)
+        return 0;
+    _cleanup_close_ int fd = sys_pidfd_open((pid_t)pid, 0);
+    if (fd < 0)
+        return 0;
+    _cleanup_free_ char *ns = xasprintf("/proc/%ld/ns/pid", pid);
+    struct stat a, b;
+    if (stat(ns, &a) < 0 || stat(pinned, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+        return 0;
+    if (sys_pidfd_send_signal(fd, SIGKILL) < 0 && errno != ESRCH)
+        return pr_err(err, errno, "kill the pod's PID namespace init %ld", pid);
+    return 0;
+}
+
+/* The node's address as the kubelet reports it: the first IPv4 address of an interface that
+ * is up and not loopback, podrun's own bridge last. NULL when there is none. */
+char *pods_node_ip(void)
+{
+    struct ifaddrs *ifs = NULL;
+    char found[INET_ADDRSTRLEN] = "", bridge[INET_ADDRSTRLEN] = "";
+    if (getifaddrs(&ifs) < 0)
+        return NULL;
+    for (struct ifaddrs *i = ifs; i && !*found; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK) ||
+            !(i->ifa_flags & IFF_UP))
+            continue;
+        bool ours = streq(i->ifa_name, PODS_DEFAULT_BRIDGE);
+        inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, ours ? bridge : found,
+                  INET_ADDRSTRLEN);
+    }
+    freeifaddrs(ifs);
+    return *found ? xstrdup(found) : *bridge ? xstrdup(bridge) : NULL;
 }

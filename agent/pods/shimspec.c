@@ -151,6 +151,9 @@ int pods_shim_spec_write(pods_manager *m, const struct kube_object *o,
         jg_key_int(g, "activeDeadlineSeconds", s->active_deadline_seconds);
     if ((r = gen_volume_limits(g, s, p, err)) < 0)
         return r;
+    _cleanup_free_ char *pidns = xasprintf("%s/pid", p->ns_dir);
+    if (s->share_process_namespace && !s->host_pid)
+        jg_key_str(g, "pidNamespace", pidns);
     jg_key(g, "initContainers");
     jg_array_open(g);
     for (size_t i = 0; r == 0 && i < s->n_init_containers; i++)

@@ -373,10 +373,6 @@ static void test_check_refuses_by_name(void)
     static const struct {
         const char *manifest, *field;
     } cases[] = {
-        {POD("  hostNetwork: true\n" CTR), "spec.hostNetwork"},
-        {POD("  hostPID: true\n" CTR), "spec.hostPID"},
-        {POD("  hostIPC: true\n" CTR), "spec.hostIPC"},
-        {POD("  shareProcessNamespace: true\n" CTR), "spec.shareProcessNamespace"},
         {POD("  volumes: [{name: v, persistentVolumeClaim: {claimName: x}}]\n" CTR),
          "spec.volumes[0].persistentVolumeClaim"},
         {POD(CTR "    volumeMounts: [{name: v, mountPath: /v, mountPropagation: HostToContainer}]\n"
@@ -387,8 +383,6 @@ static void test_check_refuses_by_name(void)
         {POD(CTR "    lifecycle: {stopSignal: SIGUSR1}\n"), "spec.containers[0].lifecycle.stopSignal"},
         {POD(CTR "    env: [{name: NAME, valueFrom: {fieldRef: {fieldPath: status.hostIP}}}]\n"),
          "spec.containers[0].env[0].valueFrom.fieldRef.fieldPath \"status.hostIP\""},
-        {POD(CTR "    ports: [{containerPort: 80, hostPort: 8080}]\n"),
-         "spec.containers[0].ports[0].hostPort"},
         {POD(CTR "    resources: {limits: {ephemeral-storage: 1Gi}}\n"),
          "spec.containers[0].resources.limits.ephemeral-storage"},
         {POD("  initContainers:\n  - name: i\n    image: busybox\n    tty: true\n" CTR),
@@ -408,6 +402,23 @@ static void test_check_refuses_by_name(void)
         "    env: [{name: A, valueFrom: {configMapKeyRef: {name: c, key: k}}},\n"
         "          {name: B, valueFrom: {fieldRef: {fieldPath: \"metadata.labels['x']\"}}}]\n"));
     CHECK(ok == NULL);
+    /* The node's namespaces, a shared PID namespace, hostPort, DNS and names are run now. */
+    _cleanup_free_ char *host =
+        check_refusal(POD("  hostIPC: true\n  shareProcessNamespace: true\n"
+                          "  subdomain: s\n  setHostnameAsFQDN: true\n  dnsPolicy: None\n"
+                          "  dnsConfig: {nameservers: [192.0.2.1]}\n"
+                          "  hostAliases: [{ip: 192.0.2.2, hostnames: [a]}]\n" CTR
+                          "    ports: [{containerPort: 80, hostPort: 8080, hostIP: 192.0.2.3}]\n"));
+    CHECK(host == NULL);
+    _cleanup_free_ char *hostnet =
+        check_refusal(POD("  hostNetwork: true\n" CTR "    ports: [{containerPort: 80}]\n"));
+    CHECK(hostnet == NULL);
+    _cleanup_free_ char *mismatch = check_refusal(
+        POD("  hostNetwork: true\n" CTR "    ports: [{containerPort: 80, hostPort: 81}]\n"));
+    CHECK(mismatch && strstr(mismatch, "must match `containerPort` when `hostNetwork` is true"));
+    _cleanup_free_ char *both =
+        check_refusal(POD("  hostPID: true\n  shareProcessNamespace: true\n" CTR));
+    CHECK(both && strstr(both, "ShareProcessNamespace and HostPID cannot both be enabled"));
     _cleanup_free_ char *gen = check_refusal("apiVersion: v1\nkind: ConfigMap\n"
                                              "metadata: {generateName: c-}\n");
     CHECK(gen && strstr(gen, "metadata.name is required"));
