@@ -789,7 +789,10 @@ int images_pull(image_store *s, const char *input, const struct pull_options *o,
                             .host = xstrdup(eps[i].host),
                             .repo = xstrdup(eps[i].repo),
                             .insecure = eps[i].insecure};
-            c.basic = auth_lookup(o ? o->auth_file : NULL, c.host);
+            c.basic = o && o->basic_auth ? xstrdup(o->basic_auth)
+                                         : auth_lookup(o ? o->auth_file : NULL, c.host);
+            if (o && o->bearer_token)
+                c.authorization = xasprintf("Authorization: Bearer %s", o->bearer_token);
             e = NULL;
             if (pull_from(&c, s, &ref, *name, out, &e) == 0) {
                 pulled = true;

@@ -33,6 +33,11 @@ struct pull_options {
     int tls_verify; /* -1: from registries.conf; 0: plain HTTP / unverified TLS allowed */
     const char *registries_conf; /* NULL: $CONTAINERS_REGISTRIES_CONF or /etc/containers/... */
     const char *auth_file;       /* NULL: $REGISTRY_AUTH_FILE, XDG auth.json, docker config */
+    /* Credentials a caller was given for this pull (a CRI AuthConfig), used instead of the auth
+     * file's: base64 "user:password" for basic auth and a token server, and a registry token
+     * sent as a bearer token from the first request. NULL: none. */
+    const char *basic_auth;
+    const char *bearer_token;
 };
 
 /* Pulls ref (a short name goes through aliases and unqualified-search-registries) and
