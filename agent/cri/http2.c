@@ -18,7 +18,7 @@ struct cri_stream {
     struct cri_stream *prev, *next;
     int32_t id;
     char *path;
-    bool is_post, grpc_type, headers_done, bad_timeout, responded, remote_done;
+    bool is_post, grpc_type, headers_done, bad_timeout, responded;
     uint64_t timeout_us; /* 0: none */
     struct grpc_reader rd;
     sd_event_source *timer;
@@ -72,9 +72,7 @@ static ssize_t read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t l
     return (ssize_t)n;
 }
 
-/* Answers the stream (once): the message with grpc-status 0, or a Trailers-Only error. After an
- * error that came before the request was whole, the rest of it is refused (RST_STREAM
- * NO_ERROR, as RFC 9113 §8.1 lets a server that answered early). */
+/* Answers the stream (once): the message with grpc-status 0, or a Trailers-Only error. */
 static void respond_http(struct cri_stream *st, const char *http_status, int code,
                          const char *msg, uint8_t *body, size_t len)
 {
@@ -105,9 +103,10 @@ static void respond_http(struct cri_stream *st, const char *http_status, int cod
                          NV("grpc-message", enc)};
     pr_debug("cri: stream %d %s: grpc-status %d: %s", st->id, st->path ? st->path : "?", code,
              msg ? msg : "");
-    if (nghttp2_submit_response(c->h2, st->id, hdrs, ARRAY_SIZE(hdrs), NULL) != 0 ||
-        !st->remote_done)
-        nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
+    /* A request not yet whole is not cut off with RST_STREAM: gRPC clients take that for a
+     * failure of its own and lose the status. What more it sends is dropped unread (on_data). */
+    if (nghttp2_submit_response(c->h2, st->id, hdrs, ARRAY_SIZE(hdrs), NULL) != 0)
+        nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
 }
 
 static void respond_error(struct cri_stream *st, int code, const char *msg)
@@ -294,7 +293,6 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *user
         headers_done(st);
     if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
         (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
-        st->remote_done = true;
         request_done(st);
     }
     return 0;
@@ -317,8 +315,14 @@ static int on_data(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t
     int code = grpc_reader_feed(&st->rd, data, len, &why);
     /* A message's buffer counts in full from its prefix on. */
     c->buffered += (st->rd.msg ? st->rd.msg_len : 0) - before;
-    if (code)
+    if (code == GRPC_RESOURCE_EXHAUSTED) {
+        _cleanup_free_ char *msg = xasprintf(
+            "the request message (%zu bytes) is larger than the server's limit of %zu bytes",
+            st->rd.msg_len, st->rd.max);
+        respond_error(st, code, msg);
+    } else if (code) {
         respond_error(st, code, why);
+    }
     return 0;
 }
 

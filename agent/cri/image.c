@@ -302,7 +302,9 @@ void cri_pull_image(const struct cri_options *o, const ProtobufCMessage *req,
     if (r == 0)
         r = images_pull(s, ref, &po, &rec, &e);
     if (r < 0) {
-        cri_reply_failed(out, r, e, "pull");
+        /* A pull fails for many reasons at once (one per registry tried): UNKNOWN, with them
+         * all in the message, as containerd answers. */
+        cri_reply_error(out, GRPC_UNKNOWN, "%s", e && e->msg ? e->msg : pr_strerror(-r));
         return;
     }
     Runtime__V1__PullImageResponse resp = RUNTIME__V1__PULL_IMAGE_RESPONSE__INIT;
