@@ -57,8 +57,10 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *data)
 static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, void *data)
 {
     cri_server *s = data;
-    if (s->draining) /* a second signal: stop now */
+    if (s->draining) { /* a second signal: stop now */
+        s->forced = true;
         return sd_event_exit(s->ev, 0);
+    }
     s->draining = true;
     s->accept_src = sd_event_source_disable_unref(s->accept_src);
     cri_unlisten(s);
@@ -98,7 +100,7 @@ const char *cri_server_path(const cri_server *s)
     return s->path;
 }
 
-int cri_server_run(cri_server *s, pr_error **err)
+int cri_server_start(cri_server *s, pr_error **err)
 {
     int r = sd_event_add_io(s->ev, &s->accept_src, s->listen_fd, EPOLLIN, on_accept, s);
     if (r >= 0)
@@ -107,6 +109,14 @@ int cri_server_run(cri_server *s, pr_error **err)
         r = sd_event_add_signal(s->ev, &s->sig_int, SIGINT, on_signal, s);
     if (r < 0)
         return pr_err(err, -r, "set up the event loop (are SIGTERM and SIGINT blocked?)");
+    return 0;
+}
+
+int cri_server_run(cri_server *s, pr_error **err)
+{
+    int r = cri_server_start(s, err);
+    if (r < 0)
+        return r;
     r = sd_event_loop(s->ev);
     return r < 0 ? pr_err(err, -r, "the event loop failed") : 0;
 }
@@ -116,6 +126,12 @@ void cri_server_free(cri_server *s)
     s->accept_src = sd_event_source_disable_unref(s->accept_src);
     while (s->conns)
         cri_conn_free(s->conns);
+    if (s->forced && s->inflight) {
+        /* Stopped at once with calls still running (a pull): their threads still use the
+         * server, so it is not freed; the process is about to exit. */
+        cri_unlisten(s);
+        return;
+    }
     cri_calls_stop(s);
     cri_unlisten(s);
     sd_event_source_disable_unref(s->sig_term);

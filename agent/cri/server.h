@@ -46,7 +46,7 @@ struct cri_server {
     sd_event_source *accept_src, *done_src, *sig_term, *sig_int, *flush_timer;
     struct cri_conn *conns;
     unsigned nconns;
-    bool draining;
+    bool draining, forced;
 
     /* Calls: queued for the workers, and done (for the loop, woken by done_fd). */
     pthread_mutex_t lock;
@@ -81,5 +81,8 @@ void cri_calls_stop(cri_server *s);
 
 /* server.c: the loop ends when it is draining and nothing is left. */
 void cri_server_check_drained(cri_server *s);
+/* Adds the accept and signal sources; cri_server_run then runs the loop (the fuzz target runs
+ * it a step at a time). */
+int cri_server_start(cri_server *s, pr_error **err);
 
 #endif
