@@ -23,8 +23,8 @@ struct cri_options {
     const char *listen;
     /* A listening unix stream socket handed over by systemd (LISTEN_FDS), or -1. */
     int listen_fd;
-    size_t max_recv, max_send; /* 0: CRI_MSG_MAX_DEFAULT */
-    const char *images_root;   /* NULL: the store's default */
+    size_t max_recv, max_send;               /* 0: CRI_MSG_MAX_DEFAULT */
+    const char *images_root;                 /* NULL: the store's default */
     const char *registries_conf, *auth_file; /* NULL: the images library's defaults */
     /* Opens the pod manager on the caller's roots (the CLI's open_manager). */
     int (*open_pods)(void *data, bool exclusive, struct pods_manager **m, pr_error **err);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* gRPC's framing and header values (https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md). */
+/* gRPC's framing and header values
+ * (https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md). */
 #include "grpc.h"
 #include "util.h"
 

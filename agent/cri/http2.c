@@ -54,8 +54,8 @@ static void stream_forget_call(struct cri_stream *st)
     st->timer = sd_event_source_disable_unref(st->timer);
 }
 
-static ssize_t read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t len,
-                         uint32_t *flags, nghttp2_data_source *src, void *data)
+static ssize_t read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *data)
 {
     struct cri_stream *st = src->ptr;
     size_t n = st->out_len - st->out_off;
@@ -73,8 +73,8 @@ static ssize_t read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t l
 }
 
 /* Answers the stream (once): the message with grpc-status 0, or a Trailers-Only error. */
-static void respond_http(struct cri_stream *st, const char *http_status, int code,
-                         const char *msg, uint8_t *body, size_t len)
+static void respond_http(struct cri_stream *st, const char *http_status, int code, const char *msg,
+                         uint8_t *body, size_t len)
 {
     if (st->responded) {
         free(body);
@@ -170,8 +170,7 @@ static void headers_done(struct cri_stream *st)
         return;
     }
     if (!st->grpc_type) {
-        respond_http(st, "415", GRPC_INTERNAL, "the content-type is not application/grpc",
-                     NULL, 0);
+        respond_http(st, "415", GRPC_INTERNAL, "the content-type is not application/grpc", NULL, 0);
         return;
     }
     if (st->bad_timeout) {
@@ -225,8 +224,7 @@ static void request_done(struct cri_stream *st)
 
 /* ---- nghttp2's callbacks ---- */
 
-static ssize_t on_send(nghttp2_session *h2, const uint8_t *data, size_t len, int flags,
-                       void *user)
+static ssize_t on_send(nghttp2_session *h2, const uint8_t *data, size_t len, int flags, void *user)
 {
     struct cri_conn *c = user;
     ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -261,8 +259,8 @@ static bool is_grpc_type(const uint8_t *v, size_t len)
     return len >= tl && memcmp(v, t, tl) == 0 && (len == tl || v[tl] == '+' || v[tl] == ';');
 }
 
-static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t *name,
-                     size_t nlen, const uint8_t *value, size_t vlen, uint8_t flags, void *user)
+static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t *name, size_t nlen,
+                     const uint8_t *value, size_t vlen, uint8_t flags, void *user)
 {
     struct cri_stream *st = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
     if (!st || st->headers_done)
@@ -298,8 +296,8 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *user
     return 0;
 }
 
-static int on_data(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data,
-                   size_t len, void *user)
+static int on_data(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data, size_t len,
+                   void *user)
 {
     struct cri_conn *c = user;
     struct cri_stream *st = nghttp2_session_get_stream_user_data(h2, id);

@@ -122,10 +122,10 @@ void cri_list_images(const struct cri_options *o, const ProtobufCMessage *req,
                      struct cri_reply *out)
 {
     const Runtime__V1__ListImagesRequest *in = (const Runtime__V1__ListImagesRequest *)req;
-    const char *want = in->filter && in->filter->image && in->filter->image->image &&
-                               *in->filter->image->image
-                           ? in->filter->image->image
-                           : NULL;
+    const char *want =
+        in->filter && in->filter->image && in->filter->image->image && *in->filter->image->image
+            ? in->filter->image->image
+            : NULL;
     _cleanup_error_ pr_error *e = NULL;
     _cleanup_images_ image_store *s = NULL;
     _cleanup_image_list_ image_list *l = NULL;
@@ -269,8 +269,7 @@ static int pull_auth(const Runtime__V1__AuthConfig *a, struct pull_options *po, 
     if (a->auth && *a->auth) {
         *basic = xstrdup(a->auth);
     } else if (a->username && *a->username) {
-        _cleanup_free_ char *up =
-            xasprintf("%s:%s", a->username, a->password ? a->password : "");
+        _cleanup_free_ char *up = xasprintf("%s:%s", a->username, a->password ? a->password : "");
         *basic = base64(up);
     }
     po->basic_auth = *basic;
@@ -279,8 +278,7 @@ static int pull_auth(const Runtime__V1__AuthConfig *a, struct pull_options *po, 
     return 0;
 }
 
-void cri_pull_image(const struct cri_options *o, const ProtobufCMessage *req,
-                    struct cri_reply *out)
+void cri_pull_image(const struct cri_options *o, const ProtobufCMessage *req, struct cri_reply *out)
 {
     const Runtime__V1__PullImageRequest *in = (const Runtime__V1__PullImageRequest *)req;
     const char *ref = in->image ? in->image->image : NULL;

@@ -39,8 +39,7 @@ static int clear_path(const char *path, const struct sockaddr_un *a, pr_error **
     if (lstat(path, &st) < 0)
         return errno == ENOENT ? 0 : pr_err(err, errno, "stat `%s`", path);
     if (!S_ISSOCK(st.st_mode))
-        return pr_err_code(err, EEXIST, "`%s` exists and is not a socket: not replacing it",
-                           path);
+        return pr_err_code(err, EEXIST, "`%s` exists and is not a socket: not replacing it", path);
     if (socket_is_live(a))
         return pr_err_code(err, EADDRINUSE,
                            "`%s`: a server is listening on it (another podrun serve?)", path);
@@ -113,8 +112,9 @@ static int listen_inherited(cri_server *s, int fd, pr_error **err)
     len = sizeof(acc);
     if (type != SOCK_STREAM || ss.ss_family != AF_UNIX ||
         getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc)
-        return pr_err(err, 0, "the socket passed by systemd (fd %d) is not a listening unix "
-                              "stream socket",
+        return pr_err(err, 0,
+                      "the socket passed by systemd (fd %d) is not a listening unix "
+                      "stream socket",
                       fd);
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)

@@ -8,8 +8,14 @@
 
 #define RT  "/runtime.v1.RuntimeService/"
 #define IMG "/runtime.v1.ImageService/"
-#define SERVED(svc, name, msg, fn, loop) {svc #name, &runtime__v1__##msg##__descriptor, fn, loop}
-#define LATER(svc, name)                 {svc #name, NULL, NULL, false}
+#define SERVED(svc, name, msg, fn, loop)                                                           \
+    {                                                                                              \
+        svc #name, &runtime__v1__##msg##__descriptor, fn, loop                                     \
+    }
+#define LATER(svc, name)                                                                           \
+    {                                                                                              \
+        svc #name, NULL, NULL, false                                                               \
+    }
 
 static const struct cri_method methods[] = {
     SERVED(RT, Version, version_request, cri_version, true),

@@ -29,8 +29,8 @@ void cri_server_check_drained(cri_server *s)
         return;
     }
     if (!s->flush_timer)
-        sd_event_add_time_relative(s->ev, &s->flush_timer, CLOCK_MONOTONIC, CRI_DRAIN_FLUSH_USEC,
-                                   0, on_flush_timeout, s);
+        sd_event_add_time_relative(s->ev, &s->flush_timer, CLOCK_MONOTONIC, CRI_DRAIN_FLUSH_USEC, 0,
+                                   on_flush_timeout, s);
 }
 
 static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *data)

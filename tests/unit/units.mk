@@ -55,3 +55,9 @@ check_PROGRAMS += tests/unit/test-kube
 tests_unit_test_kube_SOURCES = tests/unit/test-kube.c tests/unit/unit.h
 tests_unit_test_kube_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
 tests_unit_test_kube_LDADD = $(AGENT_LIBS) -lm
+
+# the CRI server (agent/cri/): gRPC framing, timeouts, grpc-message, the method table
+check_PROGRAMS += tests/unit/test-cri
+tests_unit_test_cri_SOURCES = tests/unit/test-cri.c tests/unit/unit.h
+tests_unit_test_cri_CFLAGS = $(CRI_CFLAGS)
+tests_unit_test_cri_LDADD = $(CRI_LIBS)
