@@ -72,8 +72,12 @@ static void image_fill(image_store *s, const image_rec *rec, struct cri_image *c
     for (char **n = rec->names; *n; n++) {
         _cleanup_free_ char *repo = NULL, *tag = NULL;
         images_name_split(*n, &repo, &tag);
-        strv_extend(&ci->tags, *n);
-        _cleanup_free_ char *dig = xasprintf("%s@%s", repo, rec->manifest);
+        /* A name pulled by digest is a repo digest, not a tag. */
+        bool by_digest = strchr(*n, '@') != NULL;
+        if (!by_digest)
+            strv_extend(&ci->tags, *n);
+        _cleanup_free_ char *dig =
+            by_digest ? xstrdup(*n) : xasprintf("%s@%s", repo, rec->manifest);
         if (!strv_has(ci->digests, dig))
             strv_extend(&ci->digests, dig);
     }

@@ -56,7 +56,8 @@ static int listen_path(cri_server *s, const char *path, pr_error **err)
         return r;
     _cleanup_free_ char *copy = xstrdup(path), *copy2 = xstrdup(path);
     const char *dir = dirname(copy), *base = basename(copy2);
-    if ((r = mkdir_p(dir, 0755, err)) < 0)
+    /* As the run root: root's alone (the pod manager makes it 0700 too). */
+    if ((r = mkdir_p(dir, 0700, err)) < 0)
         return r;
     /* Bound under a temporary name and given its mode there, then renamed in place (never
      * over anything): the socket is never reachable with the default umask's mode. */

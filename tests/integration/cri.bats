@@ -190,6 +190,13 @@ stop_serve() {
     [ "$(jq -r '.image.id' <<< "$output")" = "$id" ]
     [ "$(jq -r '.info | length' <<< "$output")" = 0 ]
   done
+  # Pulled by digest: a repo digest, not a tag.
+  run cri ImageService/PullImage '{"image":{"image":"'"${repodigest/busybox@/bydigest@}"'"}}'
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .image_ref <<< "$output")" = "$id" ]
+  run cri ImageService/ImageStatus '{"image":{"image":"'"$id"'"}}'
+  [ "$(jq -c '.image.repo_tags' <<< "$output")" = "[\"$FAKE/busybox:1\"]" ]
+  jq -e --arg d "${repodigest/busybox@/bydigest@}" '.image.repo_digests | index($d)' <<< "$output"
   run cri ImageService/ImageStatus '{"image":{"image":"'"$FAKE"'/busybox:1"},"verbose":true}'
   [ "$(jq -r '.info.info | fromjson | .Id' <<< "$output")" = "$id" ]
 
