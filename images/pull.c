@@ -16,6 +16,7 @@
 #include "util.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -756,14 +757,17 @@ static char *append_msg(char *acc, const char *msg)
     return n;
 }
 
+static void curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 int images_pull(image_store *s, const char *input, const struct pull_options *o, image_rec *out,
                 pr_error **err)
 {
-    static bool curl_ready;
-    if (!curl_ready) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        curl_ready = true;
-    }
+    /* Once per process, also when a server pulls on several threads at once. */
+    static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+    pthread_once(&curl_once, curl_init_once);
     reg_conf conf = {0};
     int r = reg_conf_load(o ? o->registries_conf : NULL, &conf, err);
     if (r < 0)
