@@ -384,6 +384,10 @@ PY
   [[ "$output" == *"only unix:// sockets are served"* ]]
   run "$PODRUN" serve --listen "relative.sock"
   [ "$status" -eq 1 ]
+  [[ "$output" == *"the socket path must be absolute"* ]]
+  run "$PODRUN" serve --listen "$D/$(printf 'x%.0s' {1..120}).sock"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"is longer than 107 bytes"* ]]
 
   # A stale socket (its server gone) is replaced.
   "$PY" -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$D/stale.sock"
@@ -441,4 +445,17 @@ PY
   [ ! -e "$RUN/podrun.sock" ]
   stop_serve
   [ "$SERVE_STATUS" -eq 0 ]
+  [ -S "$D/act.sock" ] # systemd's, left to systemd
+
+  # A passed socket that is not a unix stream socket is refused.
+  local port
+  port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  systemd-socket-activate -l "127.0.0.1:$port" "$PODRUN" --run-root "$RUN" serve > "$D/tcp.log" 2>&1 3>&- &
+  SERVE_PID=$!
+  wait_for "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$port"
+  SERVE_STATUS=0
+  wait "$SERVE_PID" || SERVE_STATUS=$?
+  SERVE_PID=
+  [ "$SERVE_STATUS" -eq 1 ]
+  grep -q "is not a listening unix stream socket" "$D/tcp.log"
 }
