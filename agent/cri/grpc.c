@@ -7,6 +7,7 @@
 #include <errno.h>
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 int grpc_reader_feed(struct grpc_reader *r, const uint8_t *data, size_t len, const char **why)
 {
@@ -35,11 +36,19 @@ int grpc_reader_feed(struct grpc_reader *r, const uint8_t *data, size_t len, con
                 *why = "the request message is larger than the server's limit";
                 return GRPC_RESOURCE_EXHAUSTED;
             }
-            r->msg = xmalloc(r->msg_len ? r->msg_len : 1);
             r->msg_have = 0;
         }
         size_t n = MIN(len, r->msg_len - r->msg_have);
-        memcpy(r->msg + r->msg_have, data, n);
+        if (r->msg_have + n > r->cap) {
+            /* Grown as the bytes come, not from the prefix's word: a peer that announces
+             * 16 MiB and sends 5 bytes holds 5 bytes. */
+            size_t cap = MAX(r->cap * 2, (size_t)4096);
+            cap = MIN(MAX(cap, r->msg_have + n), r->msg_len);
+            r->msg = xrealloc(r->msg, cap);
+            r->cap = cap;
+        }
+        if (n)
+            memcpy(r->msg + r->msg_have, data, n);
         r->msg_have += n;
         data += n;
         len -= n;

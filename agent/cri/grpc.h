@@ -33,13 +33,14 @@ enum grpc_code {
 #define GRPC_PREFIX_LEN 5
 
 /* One unary request's message as DATA frames bring it. The length is checked against max from
- * the prefix, before any of the message is buffered. */
+ * the prefix, before any of the message is buffered; the buffer (cap bytes) grows with the
+ * bytes that came. */
 struct grpc_reader {
     size_t max;
     uint8_t prefix[GRPC_PREFIX_LEN];
     size_t prefix_have;
-    uint8_t *msg;
-    size_t msg_len, msg_have;
+    uint8_t *msg; /* NULL until bytes of the message come */
+    size_t msg_len, msg_have, cap;
     bool complete; /* one whole message is in msg */
 };
 

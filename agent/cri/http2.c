@@ -21,6 +21,7 @@ struct cri_stream {
     bool is_post, grpc_type, headers_done, bad_timeout, responded;
     uint64_t timeout_us; /* 0: none */
     struct grpc_reader rd;
+    size_t counted; /* request bytes this stream holds, in its connection's and the server's */
     sd_event_source *timer;
     struct cri_call *call; /* on a worker */
     uint8_t *out;          /* the framed response message */
@@ -154,7 +155,8 @@ static void stream_free(struct cri_stream *st)
         c->streams = st->next;
     if (st->next)
         st->next->prev = st->prev;
-    c->buffered -= st->rd.msg ? st->rd.msg_len : 0;
+    c->buffered -= st->counted;
+    c->s->buffered -= st->counted;
     grpc_reader_clear(&st->rd);
     free(st->path);
     free(st->out);
@@ -216,7 +218,7 @@ static void request_done(struct cri_stream *st)
     call->req = st->rd.msg;
     call->req_len = st->rd.msg_len;
     call->st = st;
-    st->c->buffered -= st->rd.msg_len;
+    /* The call owns the bytes now; they stay counted while the stream lives. */
     st->rd.msg = NULL;
     st->call = call;
     cri_calls_submit(s, call);
@@ -303,16 +305,18 @@ static int on_data(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t
     struct cri_stream *st = nghttp2_session_get_stream_user_data(h2, id);
     if (!st || st->responded || !st->headers_done)
         return 0;
-    if (c->buffered + len > CRI_CONN_BUFFER_MAX) {
+    if (c->buffered + len > CRI_CONN_BUFFER_MAX || c->s->buffered + len > CRI_SERVER_BUFFER_MAX) {
         respond_error(st, GRPC_RESOURCE_EXHAUSTED,
-                      "the connection's requests in flight are over the server's limit");
+                      "the requests in flight are over the server's limit; try again");
         return 0;
     }
-    size_t before = st->rd.msg ? st->rd.msg_len : 0;
+    size_t before = st->rd.cap;
     const char *why = NULL;
     int code = grpc_reader_feed(&st->rd, data, len, &why);
-    /* A message's buffer counts in full from its prefix on. */
-    c->buffered += (st->rd.msg ? st->rd.msg_len : 0) - before;
+    size_t grown = st->rd.cap - before;
+    st->counted += grown;
+    c->buffered += grown;
+    c->s->buffered += grown;
     if (code == GRPC_RESOURCE_EXHAUSTED) {
         _cleanup_free_ char *msg = xasprintf(
             "the request message (%zu bytes) is larger than the server's limit of %zu bytes",

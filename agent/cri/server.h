@@ -16,8 +16,9 @@
 #define CRI_MAX_STREAMS 128
 /* Connections at once; one more is closed as soon as it is accepted. */
 #define CRI_MAX_CONNS 256
-/* Request bytes one connection may have buffered over all its streams. */
-#define CRI_CONN_BUFFER_MAX (64u << 20)
+/* Request bytes one connection, and all of them, may hold (buffered or in calls). */
+#define CRI_CONN_BUFFER_MAX   (64u << 20)
+#define CRI_SERVER_BUFFER_MAX (256u << 20)
 /* Worker threads for calls that may wait (a pull, a lock). */
 #define CRI_WORKERS 8
 
@@ -46,6 +47,7 @@ struct cri_server {
     sd_event_source *accept_src, *done_src, *sig_term, *sig_int, *flush_timer;
     struct cri_conn *conns;
     unsigned nconns;
+    size_t buffered; /* request bytes held by every stream */
     bool draining, forced;
 
     /* Calls: queued for the workers, and done (for the loop, woken by done_fd). */

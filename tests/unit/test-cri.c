@@ -47,6 +47,12 @@ static void test_reader_refuses_what_breaks_the_rules(void)
     CHECK(grpc_reader_feed(&r, big, sizeof(big), &why) == GRPC_RESOURCE_EXHAUSTED);
     CHECK(r.msg == NULL);
     grpc_reader_clear(&r);
+    /* Announced but not sent: only what came is held. */
+    struct grpc_reader lazy = {.max = 1u << 20};
+    const uint8_t announce[] = {0, 0, 0x10, 0, 0, 'a', 'b'};
+    CHECK(grpc_reader_feed(&lazy, announce, sizeof(announce), &why) == 0);
+    CHECK(lazy.msg_len == 1u << 20 && lazy.msg_have == 2 && lazy.cap <= 4096);
+    grpc_reader_clear(&lazy);
     const uint8_t huge[] = {0, 0xff, 0xff, 0xff, 0xff};
     CHECK(grpc_reader_feed(&r, huge, sizeof(huge), &why) == GRPC_RESOURCE_EXHAUSTED);
     grpc_reader_clear(&r);
