@@ -33,8 +33,6 @@ unpack_pool *unpack_pool_new(image_store *s);
 void unpack_pool_add(unpack_pool *p, const char *digest, const char *diff_id);
 int unpack_pool_finish(unpack_pool *p, pr_error **err);
 
-/* The image's config JSON, as stored. */
-int images_read_config(image_store *s, const image_rec *rec, char **out, pr_error **err);
 /* Reads and parses the stored manifest blob digest. */
 int images_read_manifest(image_store *s, const char *digest, manifest *m, pr_error **err);
 

@@ -73,6 +73,21 @@ int64_t images_size(const image_rec *rec)
     return rec->size;
 }
 
+const char *images_id(const image_rec *rec)
+{
+    return rec->config;
+}
+
+const char *images_manifest_digest(const image_rec *rec)
+{
+    return rec->manifest;
+}
+
+const char *images_store_root(const image_store *s)
+{
+    return s->root;
+}
+
 const char *images_digest_hex(const char *digest)
 {
     return digest_hex(digest);

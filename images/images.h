@@ -66,6 +66,14 @@ const char *images_created(const image_rec *rec);
 char *const *images_names(const image_rec *rec);
 /* The sum of its layer blobs' sizes. */
 int64_t images_size(const image_rec *rec);
+/* Its ID: the digest of its config ("sha256:..."). */
+const char *images_id(const image_rec *rec);
+/* The digest of its manifest, which a "repo@digest" reference names. */
+const char *images_manifest_digest(const image_rec *rec);
+/* The image's config JSON, as stored. */
+int images_read_config(image_store *s, const image_rec *rec, char **out, pr_error **err);
+/* The store's directory (what a CRI ImageFsInfo reports on). */
+const char *images_store_root(const image_store *s);
 /* A digest ("sha256:...") without its algorithm. */
 const char *images_digest_hex(const char *digest);
 /* A stored name's repository and tag; "<invalid>" for both when it is not a reference (an
@@ -109,6 +117,11 @@ struct pull_options {
     int tls_verify; /* -1: from registries.conf; 0: plain HTTP / unverified TLS allowed */
     const char *registries_conf; /* NULL: $CONTAINERS_REGISTRIES_CONF or /etc/containers/... */
     const char *auth_file;       /* NULL: $REGISTRY_AUTH_FILE, XDG auth.json, docker config */
+    /* Credentials a caller was given for this pull (a CRI AuthConfig), used instead of the auth
+     * file's: base64 "user:password" for basic auth and a token server, and a registry token
+     * sent as a bearer token from the first request. NULL: none. */
+    const char *basic_auth;
+    const char *bearer_token;
 };
 
 /* Pulls ref (a short name goes through aliases and unqualified-search-registries) and

@@ -15,6 +15,7 @@
 #include "util.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -755,14 +756,17 @@ static char *append_msg(char *acc, const char *msg)
     return n;
 }
 
+static void curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 int images_pull(image_store *s, const char *input, const struct pull_options *o, char **id,
                 pr_error **err)
 {
-    static bool curl_ready;
-    if (!curl_ready) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        curl_ready = true;
-    }
+    /* Once per process, also when a server pulls on several threads at once. */
+    static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+    pthread_once(&curl_once, curl_init_once);
     reg_conf conf = {0};
     int r = reg_conf_load(o ? o->registries_conf : NULL, &conf, err);
     if (r < 0)
@@ -788,7 +792,10 @@ int images_pull(image_store *s, const char *input, const struct pull_options *o,
                             .host = xstrdup(eps[i].host),
                             .repo = xstrdup(eps[i].repo),
                             .insecure = eps[i].insecure};
-            c.basic = auth_lookup(o ? o->auth_file : NULL, c.host);
+            c.basic = o && o->basic_auth ? xstrdup(o->basic_auth)
+                                         : auth_lookup(o ? o->auth_file : NULL, c.host);
+            if (o && o->bearer_token)
+                c.authorization = xasprintf("Authorization: Bearer %s", o->bearer_token);
             e = NULL;
             image_rec rec = {0};
             if (pull_from(&c, s, &ref, *name, &rec, &e) == 0) {

@@ -7,11 +7,13 @@ export DEBIAN_FRONTEND=noninteractive
 
 BUILD_PKGS=(build-essential autoconf automake libtool pkg-config clang
   libseccomp-dev libcap-dev libyajl-dev libsystemd-dev libssl-dev
-  libarchive-dev libcurl4-openssl-dev libmnl-dev libnftnl-dev libyaml-dev libzstd-dev)
+  libarchive-dev libcurl4-openssl-dev libmnl-dev libnftnl-dev libyaml-dev libzstd-dev
+  libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev)
 TEST_PKGS=(bats jq busybox-static iproute2 time util-linux procps psmisc
   runc crun podman conmon hyperfine
   skopeo umoci docker-registry containernetworking-plugins nftables zstd python3 python3-yaml bc
   strace curl catatonit
+  protobuf-compiler python3-protobuf python3-grpcio python3-h2
   qemu-system-x86 kmod cpio xz-utils)
 
 missing=()

@@ -50,4 +50,7 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
 /* cmd-exec.c: replaces podrun with the runtime's exec (exits with the command's status). */
 int cmd_exec(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
+/* cmd-serve.c: the CRI server until SIGTERM. */
+int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
 #endif

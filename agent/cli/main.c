@@ -25,6 +25,7 @@ static const struct {
     {"logs", cmd_logs, "print a pod's container's output"},
     {"describe", cmd_describe, "show a pod in detail, as kubectl describe pod does"},
     {"exec", cmd_exec, "run a command in a pod's container (POD [-c CONTAINER] -- COMMAND)"},
+    {"serve", cmd_serve, "serve CRI v1 for a kubelet or crictl (--listen unix://PATH)"},
 };
 
 static void usage(FILE *f)

@@ -288,3 +288,42 @@ int pods_cni_del(pods_manager *m, const char *uid, const char *netns, const char
         return pr_err(err, errno, "remove `%s`", saved);
     return 0;
 }
+
+/* For a CRI Status: whether a pod's network can be set up now, with the configuration an ADD
+ * would use (the first of the conf dir, or the default podrun writes) and its plugins. */
+int pods_network_status(pods_manager *m, char **reason, char **message)
+{
+    *reason = *message = NULL;
+    _cleanup_error_ pr_error *e = NULL;
+    _cleanup_free_ char *path = NULL;
+    _cleanup_json_ yajl_val list = NULL;
+    struct dirent **names = NULL;
+    int n = scandir(m->cni_conf_dir, &names, NULL, alphasort);
+    if (n < 0 && errno != ENOENT)
+        pr_err(&e, errno, "read the CNI conf dir `%s`", m->cni_conf_dir);
+    for (int i = 0; i < n; i++) {
+        if (!path && is_conf_name(names[i]->d_name))
+            path = xasprintf("%s/%s", m->cni_conf_dir, names[i]->d_name);
+        free(names[i]);
+    }
+    free(names);
+    if (!e && path && load_list(path, &list, &e) == 0)
+        for (size_t i = 0; !e && i < n_plugins(list); i++) {
+            _cleanup_free_ char *exe = NULL;
+            find_plugin(m, plugin_at(list, i), &exe, &e);
+        }
+    /* No configuration yet: the first pod writes the default, whose plugins must be here. */
+    const char *defaults[] = {"podrun-bridge", "podrun-ipam"};
+    for (size_t i = 0; !e && !path && i < ARRAY_SIZE(defaults); i++) {
+        _cleanup_free_ char *exe = NULL;
+        _cleanup_json_ yajl_val p = NULL;
+        _cleanup_free_ char *text = xasprintf("{\"type\":\"%s\"}", defaults[i]);
+        if (json_parse(text, "plugin", &p, &e) == 0)
+            find_plugin(m, p, &exe, &e);
+    }
+    if (!e)
+        return 0;
+    *reason = xstrdup("NetworkPluginNotReady");
+    *message = xstrdup(e->msg ? e->msg : "the CNI configuration is not usable");
+    return 1;
+}

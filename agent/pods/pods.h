@@ -151,6 +151,11 @@ static inline void pods_manager_closep(pods_manager **m)
  * does not run (named), generateName (apply needs a name). */
 int pods_check_object(const struct kube_object *o, pr_error **err);
 
+/* 0 when a pod's network can be set up now (a valid CNI configuration, or none yet and the
+ * plugins of the default one podrun writes, and its plugins in the CNI path); 1 when not, with
+ * *reason (a CamelCase word) and *message saying why. */
+int pods_network_status(pods_manager *m, char **reason, char **message);
+
 enum pods_apply_result { PODS_CREATED, PODS_CONFIGURED, PODS_UNCHANGED };
 
 /* Stores o (a ConfigMap, Secret or Namespace) or runs it (a Pod). A Pod whose spec differs from

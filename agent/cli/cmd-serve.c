@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* podrun serve: the CRI v1 server (agent/cri) on a unix socket, for a kubelet or crictl. This
+ * file owns the process: signals, systemd's socket activation and readiness, and printing. */
+#include "agent/cri/cri.h"
+#include "commands.h"
+#include "log.h"
+#include "paths.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+
+static int open_pods(void *data, bool exclusive, struct pods_manager **m, pr_error **err)
+{
+    return open_manager(data, exclusive, m, err);
+}
+
+static void serve_usage(FILE *f)
+{
+    fprintf(f, "usage: podrun [GLOBAL OPTIONS] serve [--listen unix://PATH]\n"
+               "  serves CRI v1 on RUN_ROOT/" CRI_SOCKET_NAME " (default " PODRUN_RUN_DIR
+               "/" CRI_SOCKET_NAME "), or on the socket systemd passes. See podrun-serve(8).\n");
+}
+
+int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *listen = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            listen = optarg;
+            break;
+        case 'h':
+            serve_usage(stdout);
+            return 0;
+        default:
+            serve_usage(stderr);
+            return pr_err(err, 0, "bad arguments");
+        }
+    }
+    if (optind < argc)
+        return pr_err(err, 0, "unexpected argument `%s`", argv[optind]);
+
+    struct cri_options o = {
+        .listen_fd = -1,
+        .images_root = g->images_root,
+        .open_pods = open_pods,
+        .open_pods_data = g,
+    };
+    /* systemd's socket activation: one listening socket, used instead of making one. */
+    int n = sd_listen_fds(true);
+    if (n < 0)
+        return pr_err(err, -n, "LISTEN_FDS");
+    if (n > 1)
+        return pr_err(err, 0, "systemd passed %d sockets; podrun serve takes one", n);
+    _cleanup_free_ char *def = NULL;
+    if (n == 1) {
+        o.listen_fd = SD_LISTEN_FDS_START;
+    } else if (listen) {
+        o.listen = listen;
+    } else {
+        const char *run = g->run_root ? g->run_root : getenv("PODRUN_RUN_ROOT");
+        def = xasprintf("%s/%s", run && *run ? run : PODRUN_RUN_DIR, CRI_SOCKET_NAME);
+        o.listen = def;
+    }
+
+    /* The server takes these through its loop (a signalfd): a first one drains, a second
+     * stops. SIGPIPE is not used (sends say MSG_NOSIGNAL). */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+        return pr_err(err, errno, "block SIGTERM and SIGINT");
+
+    _cleanup_cri_server_ cri_server *s = NULL;
+    int r = cri_server_new(&o, &s, err);
+    if (r < 0)
+        return r;
+    const char *path = cri_server_path(s);
+    pr_info("serving CRI v1 on %s", path ? path : "the socket systemd passed");
+    sd_notify(false, "READY=1\nSTATUS=serving CRI v1");
+    r = cri_server_run(s, err);
+    sd_notify(false, "STOPPING=1");
+    return r;
+}

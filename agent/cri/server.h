@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The server's insides, shared by its files: the listening socket (listen.c), connections
+ * speaking HTTP/2 (http2.c), the calls that run on worker threads (calls.c) and the loop
+ * (server.c). Everything here but a call's handler runs on the event loop's thread. */
+#ifndef PODRUN_CRI_SERVER_H
+#define PODRUN_CRI_SERVER_H
+
+#include "cri.h"
+#include "methods.h"
+
+#include <pthread.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+/* A connection's streams open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+#define CRI_MAX_STREAMS 128
+/* Connections at once; one more is closed as soon as it is accepted. */
+#define CRI_MAX_CONNS 256
+/* Request bytes one connection, and all of them, may hold (buffered or in calls). */
+#define CRI_CONN_BUFFER_MAX   (64u << 20)
+#define CRI_SERVER_BUFFER_MAX (256u << 20)
+/* Worker threads for calls that may wait (a pull, a lock). */
+#define CRI_WORKERS 8
+
+struct cri_conn;
+struct cri_stream;
+
+/* A call handed to a worker. The worker reads m, req and o and fills reply; everything else is
+ * the loop's. st is NULL once the stream is gone (reset, timed out, connection closed): the
+ * reply is then dropped. */
+struct cri_call {
+    const struct cri_method *m;
+    uint8_t *req;
+    size_t req_len;
+    struct cri_reply reply;
+    struct cri_stream *st;
+    struct cri_call *next;
+};
+
+struct cri_server {
+    struct cri_options o;
+    char *path; /* the socket we made, or NULL */
+    dev_t dev;
+    ino_t ino;
+    int listen_fd;
+    sd_event *ev;
+    sd_event_source *accept_src, *done_src, *sig_term, *sig_int, *flush_timer;
+    struct cri_conn *conns;
+    unsigned nconns;
+    size_t buffered; /* request bytes held by every stream */
+    bool draining, forced;
+
+    /* Calls: queued for the workers, and done (for the loop, woken by done_fd). */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct cri_call *queue, *queue_tail, *done;
+    pthread_t workers[CRI_WORKERS];
+    unsigned nworkers, idle;
+    bool stopping;
+    int done_fd;
+    unsigned inflight; /* calls queued or running */
+};
+
+/* listen.c */
+int cri_listen(cri_server *s, pr_error **err);
+void cri_unlisten(cri_server *s);
+
+/* http2.c */
+int cri_conn_new(cri_server *s, int fd);
+void cri_conn_free(struct cri_conn *c);
+/* Sends GOAWAY: the connection takes no new streams and closes when its streams are done. */
+void cri_conn_drain(struct cri_conn *c);
+/* A call came back for its stream. */
+void cri_stream_done(struct cri_stream *st, struct cri_reply *reply);
+/* Whether a connection still has something to send or a stream waiting for a call. */
+bool cri_conn_busy(const struct cri_conn *c);
+struct cri_conn *cri_conn_next(const struct cri_conn *c);
+
+/* calls.c */
+int cri_calls_init(cri_server *s, pr_error **err);
+void cri_calls_submit(cri_server *s, struct cri_call *call);
+void cri_calls_stop(cri_server *s);
+
+/* server.c: the loop ends when it is draining and nothing is left. */
+void cri_server_check_drained(cri_server *s);
+/* Adds the accept and signal sources; cri_server_run then runs the loop (the fuzz target runs
+ * it a step at a time). */
+int cri_server_start(cri_server *s, pr_error **err);
+
+#endif
