@@ -89,6 +89,9 @@ int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **
         .runtime = helper(g->runtime, "PODRUN_RUNTIME", rt_c, "podrun-runtime", &rt),
         .shim = helper(g->shim, "PODRUN_SHIM", sh_c, "podrun-shim", &sh),
         .cni_bin_dir = helper(g->cni_bin_dir, "PODRUN_CNI_BIN_DIR", cni_c, NULL, &cni),
+        .node_config = root(g->node_config, "PODRUN_NODE_CONFIG"),
+        .node_name = g->node_name,
+        .cgroup_root = g->cgroup_root,
     };
     return pods_manager_open(&r, exclusive, m, err);
 }

@@ -25,6 +25,7 @@ static const struct {
     {"logs", cmd_logs, "print a pod's container's output"},
     {"describe", cmd_describe, "show a pod in detail, as kubectl describe pod does"},
     {"exec", cmd_exec, "run a command in a pod's container (POD [-c CONTAINER] -- COMMAND)"},
+    {"top", cmd_top, "show pods' or the node's CPU and memory use (pod|node)"},
 };
 
 static void usage(FILE *f)
@@ -32,7 +33,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: podrun [--images-root DIR] [--run-root DIR] [--lib-root DIR] [--log-root DIR]\n"
             "              [--cni-conf-dir DIR] [--cni-bin-dir DIRS] [--ipam-data-dir DIR]\n"
-            "              [--runtime PATH] [--shim PATH] [--debug] COMMAND [ARGS]\n\n"
+            "              [--runtime PATH] [--shim PATH] [--node-config FILE] [--node-name NAME]\n"
+            "              [--cgroup-root PATH] [--debug] COMMAND [ARGS]\n\n"
             "commands:\n");
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
@@ -54,13 +56,17 @@ int main(int argc, char **argv)
         {"ipam-data-dir", required_argument, NULL, 6},
         {"runtime", required_argument, NULL, 7},
         {"shim", required_argument, NULL, 8},
+        {"node-config", required_argument, NULL, 9},
+        {"node-name", required_argument, NULL, 10},
+        {"cgroup-root", required_argument, NULL, 11},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
     const char **roots[] = {
         NULL,           &g.run_root,      &g.lib_root, &g.log_root, &g.cni_conf_dir,
-        &g.cni_bin_dir, &g.ipam_data_dir, &g.runtime,  &g.shim};
+        &g.cni_bin_dir, &g.ipam_data_dir, &g.runtime,  &g.shim, &g.node_config,
+        &g.node_name,   &g.cgroup_root};
     int c;
     /* "+": stop at the command; its options are its own. */
     while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
@@ -71,7 +77,7 @@ int main(int argc, char **argv)
         case 'D':
             g.debug = true;
             break;
-        case 1 ... 8:
+        case 1 ... 11:
             *roots[c] = optarg;
             break;
         case 'h':

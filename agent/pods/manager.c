@@ -26,6 +26,9 @@ int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manag
     m->ipam_data_dir = abs_or_default(roots->ipam_data_dir, PODRUN_IPAM_DATA_DIR);
     m->runtime = abs_or_default(roots->runtime, "podrun-runtime");
     m->shim = abs_or_default(roots->shim, "podrun-shim");
+    m->node_config = roots->node_config ? xstrdup(roots->node_config) : NULL;
+    m->node_name = roots->node_name ? xstrdup(roots->node_name) : NULL;
+    m->cgroup_root = roots->cgroup_root ? xstrdup(roots->cgroup_root) : NULL;
     int r = 0;
     /* Paths go into spec.json and config.json, read by processes that run in "/". */
     const char *must_be_abs[] = {m->run_root, m->lib_root, m->log_root, m->cni_conf_dir,
@@ -61,12 +64,17 @@ void pods_manager_close(pods_manager *m)
     free(m->ipam_data_dir);
     free(m->runtime);
     free(m->shim);
+    free(m->node_config);
+    free(m->node_name);
+    free(m->cgroup_root);
+    pods_node_config_free(m->node);
     free(m);
 }
 
 void pods_pod_paths_init(pods_manager *m, const char *uid, struct pods_pod_paths *p)
 {
     p->uid = uid;
+    p->cgroup = NULL;
     p->run_dir = xasprintf("%s/pods/%s", m->run_root, uid);
     p->shim_dir = xasprintf("%s/shim", p->run_dir);
     p->ns_dir = xasprintf("%s/ns", p->run_dir);
@@ -92,6 +100,7 @@ const char *pods_resource_name(const char *s)
         {"configmaps", {"configmap", "cm", "ConfigMap", NULL}},
         {"secrets", {"secret", "Secret", NULL, NULL}},
         {"namespaces", {"namespace", "ns", "Namespace", NULL}},
+        {"nodes", {"node", "no", "Node", NULL}},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
         if (streq(s, table[i].name))
