@@ -360,7 +360,7 @@ static void describe_pod(yajl_val o)
         printf("  %-18s%s \n", str(c, "type") ?: "", str(c, "status") ?: "");
     }
     print_volumes(json_get(spec, "volumes"));
-    printf("%-29s%s\n", "QoS Class:", qos_class(spec));
+    printf("%-29s%s\n", "QoS Class:", str(st, "qosClass") ?: qos_class(spec));
     print_map("Node-Selectors:", 29, json_get(spec, "nodeSelector"));
     printf("%-29s%s\n", "Tolerations:", "<none>");
     /* podrun keeps no event history yet (the shim's events are a live stream). */

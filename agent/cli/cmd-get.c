@@ -112,7 +112,8 @@ static void print_table(const char *resource, const struct pods_list *l, bool al
             snprintf(ready, sizeof(ready), "%u/%u", e->ready, e->total);
             printf("%-24s %-7s %-18s %-9u %-6s", e->name, ready, e->phase, e->restarts, a);
             if (wide)
-                printf(" %-16s %-16s %-16s %s", e->ip ? e->ip : "<none>", node, "<none>", "<none>");
+                printf(" %-16s %-16s %-16s %s", e->ip ? e->ip : "<none>", e->node ? e->node : node,
+                       "<none>", "<none>");
             putchar('\n');
         } else if (cms) {
             printf("%-24s %-6zu %s\n", e->name, data_count(e->object), a);

@@ -357,9 +357,10 @@ static int make_chain(const struct hierarchy *hy, const char *path, char ***made
 }
 
 /* The QoS classes' cpu shares as the kubelet keeps them: besteffort the minimum, burstable
- * the sum of its pods' CPU requests, kubepods the node's allocatable CPU. */
+ * the sum of its pods' CPU requests (but gone's, a pod being removed), kubepods the node's
+ * allocatable CPU. */
 static int update_qos(pods_manager *m, const struct hierarchies *h, const char *root,
-                      pr_error **err)
+                      const char *gone, pr_error **err)
 {
     struct pods_node_pod *pods = NULL;
     size_t n = 0;
@@ -370,7 +371,7 @@ static int update_qos(pods_manager *m, const struct hierarchies *h, const char *
         return r;
     int64_t burstable = 0;
     for (size_t i = 0; i < n; i++)
-        if (streq(pods[i].qos, "Burstable"))
+        if (streq(pods[i].qos, "Burstable") && !(gone && streq(pods[i].uid, gone)))
             burstable += pods[i].compute.cpu_request;
     pods_node_pods_free(pods, n);
     _cleanup_free_ char *kp = xasprintf("%s/kubepods", root);
@@ -416,7 +417,7 @@ int pods_cgroup_create(pods_manager *m, const char *uid, enum kube_qos q,
         r = set_limits(&h, path, c->has_cpu_limit ? milli_to_quota(c->cpu_limit) : 0,
                        c->has_memory_limit ? c->memory_limit : 0, err);
     if (r == 0)
-        r = update_qos(m, &h, cfg->cgroup_root, err);
+        r = update_qos(m, &h, cfg->cgroup_root, NULL, err);
     if (r < 0) {
         _cleanup_error_ pr_error *e = NULL;
         remove_dir(&h, path, &e);
@@ -482,7 +483,7 @@ int pods_cgroup_remove(pods_manager *m, const char *uid, pr_error **err)
         _cleanup_error_ pr_error *e = NULL;
         /* Best kept up to date, but a pod that is gone is gone: no error for the shares. */
         if (pods_node_config_get(m, &cfg, &e) == 0)
-            update_qos(m, &h, cfg->cgroup_root, &e);
+            update_qos(m, &h, cfg->cgroup_root, uid, &e);
     }
     hierarchies_clear(&h);
     return r;

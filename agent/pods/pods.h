@@ -162,6 +162,8 @@ struct pods_entry {
     /* pods only: */
     char *phase; /* Pending, Running, Succeeded, Failed, Unknown; a container's reason wins */
     char *ip;    /* NULL when none */
+    char *qos_class; /* Guaranteed, Burstable, BestEffort; NULL when the record lacks it */
+    char *node;      /* the node's name (spec.nodeName) */
     unsigned ready, total, restarts;
     yajl_val status; /* the shim's status.json, or NULL */
 };
