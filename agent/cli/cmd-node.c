@@ -207,8 +207,8 @@ int get_nodes(struct podrun_global *g, const char *name, const char *selector, c
     _cleanup_free_ char *rl = roles(json_get(md, "labels"));
     yajl_val info = json_get(json_get(node, "status"), "nodeInfo");
     struct table t = {.cols = wide ? 10 : 5};
-    char *const head[] = {"NAME",         "STATUS",      "ROLES",    "AGE",
-                          "VERSION",      "INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE",
+    char *const head[] = {"NAME",           "STATUS",           "ROLES",       "AGE",
+                          "VERSION",        "INTERNAL-IP",      "EXTERNAL-IP", "OS-IMAGE",
                           "KERNEL-VERSION", "CONTAINER-RUNTIME"};
     const char *ext = address(node, "ExternalIP"), *in = address(node, "InternalIP");
     char *const row[] = {(char *)node_name,
@@ -390,10 +390,9 @@ int describe_node(struct podrun_global *g, const char *name, pr_error **err)
         char hb[64], tr[64];
         human_time(str(c, "lastHeartbeatTime"), hb);
         human_time(str(c, "lastTransitionTime"), tr);
-        char *const row[] = {(char *)(str(c, "type") ?: ""),   (char *)(str(c, "status") ?: ""),
-                             hb,
-                             tr,
-                             (char *)(str(c, "reason") ?: ""), (char *)(str(c, "message") ?: "")};
+        char *const row[] = {
+            (char *)(str(c, "type") ?: ""),   (char *)(str(c, "status") ?: ""), hb, tr,
+            (char *)(str(c, "reason") ?: ""), (char *)(str(c, "message") ?: "")};
         table_add(&ct, row);
     }
     /* Indented by two, as kubectl's. */

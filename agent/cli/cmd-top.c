@@ -53,8 +53,7 @@ static void sleep_window(void)
         ;
 }
 
-static long long millicores(const struct pods_usage *a, const struct pods_usage *b,
-                            uint64_t window)
+static long long millicores(const struct pods_usage *a, const struct pods_usage *b, uint64_t window)
 {
     uint64_t used = b->cpu_ns > a->cpu_ns ? b->cpu_ns - a->cpu_ns : 0;
     return window ? (long long)(used * 1000 / window) : 0;
@@ -106,8 +105,8 @@ static int top_pods(struct podrun_global *g, const char *ns, bool all, const cha
         yajl_val cs = json_get(json_get(l.v[i].object, "spec"), "containers");
         size_t n = containers ? json_array_len(cs) : 1;
         for (size_t j = 0; j < n; j++) {
-            const char *c = containers ? YAJL_GET_STRING(json_get(json_array_at(cs, j), "name"))
-                                       : NULL;
+            const char *c =
+                containers ? YAJL_GET_STRING(json_get(json_array_at(cs, j), "name")) : NULL;
             if (containers && !c)
                 continue;
             s.v = xrealloc(s.v, (s.n + 1) * sizeof(*s.v));
@@ -130,8 +129,7 @@ static int top_pods(struct podrun_global *g, const char *ns, bool all, const cha
     if (r == 0 && name && !shown)
         r = pr_err_code(err, ENOENT, "Metrics not available for pod %s/%s", ns, name);
     else if (r == 0 && !shown)
-        fprintf(stderr, all ? "No resources found\n" : "No resources found in %s namespace.\n",
-                ns);
+        fprintf(stderr, all ? "No resources found\n" : "No resources found in %s namespace.\n", ns);
     if (r == 0 && shown) {
         if (headers) {
             if (all)

@@ -65,7 +65,7 @@ int main(int argc, char **argv)
     };
     const char **roots[] = {
         NULL,           &g.run_root,      &g.lib_root, &g.log_root, &g.cni_conf_dir,
-        &g.cni_bin_dir, &g.ipam_data_dir, &g.runtime,  &g.shim, &g.node_config,
+        &g.cni_bin_dir, &g.ipam_data_dir, &g.runtime,  &g.shim,     &g.node_config,
         &g.node_name,   &g.cgroup_root};
     int c;
     /* "+": stop at the command; its options are its own. */

@@ -19,8 +19,7 @@ static int quantity(const char *text, int scale, const char *what, int64_t *out,
     return 0;
 }
 
-int kube_container_compute(const struct kube_container *c, struct kube_compute *out,
-                           pr_error **err)
+int kube_container_compute(const struct kube_container *c, struct kube_compute *out, pr_error **err)
 {
     static const char *const names[] = {"cpu", "memory"};
     const struct kube_resources *res = &c->resources;
@@ -32,10 +31,10 @@ int kube_container_compute(const struct kube_container *c, struct kube_compute *
         int64_t *lv = i == 0 ? &out->cpu_limit : &out->memory_limit;
         int64_t *rv = i == 0 ? &out->cpu_request : &out->memory_request;
         bool *has = i == 0 ? &out->has_cpu_limit : &out->has_memory_limit;
-        _cleanup_free_ char *lw = xasprintf("container \"%s\": resources.limits.%s", c->name,
-                                            names[i]);
-        _cleanup_free_ char *rw = xasprintf("container \"%s\": resources.requests.%s", c->name,
-                                            names[i]);
+        _cleanup_free_ char *lw =
+            xasprintf("container \"%s\": resources.limits.%s", c->name, names[i]);
+        _cleanup_free_ char *rw =
+            xasprintf("container \"%s\": resources.requests.%s", c->name, names[i]);
         int r;
         if (lim && (r = quantity(lim, scale, lw, lv, err)) < 0)
             return r;
@@ -45,8 +44,9 @@ int kube_container_compute(const struct kube_container *c, struct kube_compute *
         if (!req && lim)
             *rv = *lv;
         if (lim && *rv > *lv)
-            return pr_err(err, 0, "container \"%s\": resources.requests.%s: Invalid value: "
-                                  "\"%s\": must be less than or equal to %s limit of %s",
+            return pr_err(err, 0,
+                          "container \"%s\": resources.requests.%s: Invalid value: "
+                          "\"%s\": must be less than or equal to %s limit of %s",
                           c->name, names[i], req, names[i], lim);
     }
     return 0;
@@ -70,13 +70,13 @@ int kube_pod_compute(const struct kube_pod_spec *s, struct kube_compute *out, pr
             int r = kube_container_compute(&list[i], &c, err);
             if (r < 0)
                 return r;
-            acc->cpu_request = k ? max64(acc->cpu_request, c.cpu_request)
-                                 : acc->cpu_request + c.cpu_request;
+            acc->cpu_request =
+                k ? max64(acc->cpu_request, c.cpu_request) : acc->cpu_request + c.cpu_request;
             acc->memory_request = k ? max64(acc->memory_request, c.memory_request)
                                     : acc->memory_request + c.memory_request;
             acc->cpu_limit = k ? max64(acc->cpu_limit, c.cpu_limit) : acc->cpu_limit + c.cpu_limit;
-            acc->memory_limit = k ? max64(acc->memory_limit, c.memory_limit)
-                                  : acc->memory_limit + c.memory_limit;
+            acc->memory_limit =
+                k ? max64(acc->memory_limit, c.memory_limit) : acc->memory_limit + c.memory_limit;
             acc->has_cpu_limit = acc->has_cpu_limit && c.has_cpu_limit;
             acc->has_memory_limit = acc->has_memory_limit && c.has_memory_limit;
         }
@@ -95,7 +95,7 @@ int kube_pod_compute(const struct kube_pod_spec *s, struct kube_compute *out, pr
 
 const char *kube_qos_name(enum kube_qos q)
 {
-    return q == KUBE_QOS_GUARANTEED ? "Guaranteed"
+    return q == KUBE_QOS_GUARANTEED  ? "Guaranteed"
            : q == KUBE_QOS_BURSTABLE ? "Burstable"
                                      : "BestEffort";
 }

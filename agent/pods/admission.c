@@ -105,8 +105,8 @@ static bool in_values(yajl_val values, const char *s)
 }
 
 /* One requirement of a term (NodeSelectorRequirement) against value (NULL: no such label). */
-static int requirement(yajl_val req, const char *path, const char *value, bool fields,
-                       bool *match, pr_error **err)
+static int requirement(yajl_val req, const char *path, const char *value, bool fields, bool *match,
+                       pr_error **err)
 {
     const char *op = str(req, "operator");
     yajl_val values = json_get(req, "values");
@@ -165,8 +165,9 @@ static int term(yajl_val t, const char *path, yajl_val labels, const char *node,
             _cleanup_free_ char *p = xasprintf("%s.%s[%zu]", path, keys[k], i);
             const char *key = str(req, "key");
             if (k == 1 && key && !streq(key, "metadata.name"))
-                return pr_err(err, 0, "%s.key: Invalid value: \"%s\": a field selector supports "
-                                      "only metadata.name",
+                return pr_err(err, 0,
+                              "%s.key: Invalid value: \"%s\": a field selector supports "
+                              "only metadata.name",
                               p, key);
             const char *value = k == 1 ? node : key ? str(labels, key) : NULL;
             bool ok = false;
@@ -213,8 +214,9 @@ static int node_affinity(yajl_val aff, yajl_val labels, const char *node, bool *
     yajl_val terms = json_get(req, "nodeSelectorTerms");
     const char *base = "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution";
     if (!YAJL_IS_ARRAY(terms) || !json_array_len(terms))
-        return pr_err(err, 0, "%s.nodeSelectorTerms: Required value: must have at least one node "
-                              "selector term",
+        return pr_err(err, 0,
+                      "%s.nodeSelectorTerms: Required value: must have at least one node "
+                      "selector term",
                       base);
     *match = false;
     for (size_t i = 0; i < json_array_len(terms); i++) {
@@ -244,8 +246,7 @@ static int out_of(pr_error **err, const char *res, long long req, long long used
     return rejected(err, reason, msg);
 }
 
-int pods_admit(pods_manager *m, const struct kube_object *o, struct kube_compute *c,
-               pr_error **err)
+int pods_admit(pods_manager *m, const struct kube_object *o, struct kube_compute *c, pr_error **err)
 {
     const struct kube_pod_spec *s = &o->u.pod;
     struct pods_node_resources cap, alloc;

@@ -57,9 +57,9 @@ static bool in_list(const char *list, const char *word)
 /* The v1 controllers (and name=) of a mount's super options. */
 static char *v1_controllers(const char *opts)
 {
-    static const char *const known[] = {"cpu",   "cpuacct",    "cpuset",  "memory", "devices",
-                                        "freezer", "net_cls",  "net_prio", "blkio", "perf_event",
-                                        "hugetlb", "pids",     "rdma",    "misc"};
+    static const char *const known[] = {"cpu",     "cpuacct", "cpuset",   "memory", "devices",
+                                        "freezer", "net_cls", "net_prio", "blkio",  "perf_event",
+                                        "hugetlb", "pids",    "rdma",     "misc"};
     _cleanup_free_ char *out = xstrdup("");
     for (const char *p = opts; *p;) {
         size_t len = strcspn(p, ",");
@@ -162,8 +162,8 @@ char *pods_cgroup_pod_path(pods_manager *m, enum kube_qos q, const char *uid)
 {
     const struct pods_node_config *c;
     _cleanup_error_ pr_error *e = NULL;
-    const char *root = pods_node_config_get(m, &c, &e) == 0 ? c->cgroup_root
-                                                             : PODS_DEFAULT_CGROUP_ROOT;
+    const char *root =
+        pods_node_config_get(m, &c, &e) == 0 ? c->cgroup_root : PODS_DEFAULT_CGROUP_ROOT;
     return xasprintf("%s/kubepods%s/pod%s", root, qos_dir(q), uid);
 }
 
@@ -249,8 +249,8 @@ static int set_shares(const struct hierarchies *h, const char *path, uint64_t sh
     return write_value(dir, v2 ? "cpu.weight" : "cpu.shares", buf, err);
 }
 
-static int set_limits(const struct hierarchies *h, const char *path, int64_t quota,
-                      int64_t memory, pr_error **err)
+static int set_limits(const struct hierarchies *h, const char *path, int64_t quota, int64_t memory,
+                      pr_error **err)
 {
     bool v2;
     char buf[64];
@@ -410,9 +410,8 @@ int pods_cgroup_create(pods_manager *m, const char *uid, enum kube_qos q,
     /* The pod's own: shares from its CPU request (the minimum for BestEffort), a quota and a
      * memory limit only when every container has one. */
     if (r == 0)
-        r = set_shares(&h, path, q == KUBE_QOS_BESTEFFORT ? MIN_SHARES
-                                                          : milli_to_shares(c->cpu_request),
-                       err);
+        r = set_shares(
+            &h, path, q == KUBE_QOS_BESTEFFORT ? MIN_SHARES : milli_to_shares(c->cpu_request), err);
     if (r == 0)
         r = set_limits(&h, path, c->has_cpu_limit ? milli_to_quota(c->cpu_limit) : 0,
                        c->has_memory_limit ? c->memory_limit : 0, err);
@@ -541,8 +540,8 @@ static int usage_of(const struct hierarchies *h, const char *path, struct pods_u
     return 0;
 }
 
-int pods_pod_usage(pods_manager *m, const char *uid, const char *container,
-                   struct pods_usage *out, pr_error **err)
+int pods_pod_usage(pods_manager *m, const char *uid, const char *container, struct pods_usage *out,
+                   pr_error **err)
 {
     struct hierarchies h = {0};
     int r = hierarchies_find(&h, err);

@@ -92,8 +92,9 @@ static int resources(const struct kube_resources *res, struct pods_resources *ou
     v = 0;
     if ((req || cpu) && (r = to_int(req ? req : cpu, 3, &v, err)) < 0)
         return r;
-    out->cpu_shares = v * 1024 / 1000 < 2 ? 2 : v * 1024 / 1000 > 262144 ? 262144
-                                                                         : (uint64_t)(v * 1024 / 1000);
+    out->cpu_shares = v * 1024 / 1000 < 2        ? 2
+                      : v * 1024 / 1000 > 262144 ? 262144
+                                                 : (uint64_t)(v * 1024 / 1000);
     return 0;
 }
 

@@ -23,7 +23,7 @@ struct pods_node_reserve {
 };
 struct pods_node_config {
     char *name;
-    char **labels; /* "key=value", besides the ones podrun sets */
+    char **labels;                     /* "key=value", besides the ones podrun sets */
     struct pods_node_reserve reserved; /* systemReserved + kubeReserved */
     int64_t max_pods;
     char *cgroup_root; /* absolute, in every cgroup hierarchy */
@@ -127,11 +127,11 @@ int pods_cni_del(pods_manager *m, const char *uid, const char *netns, const char
 /* ---- bundle making (containers.c) and the shim's spec (shimspec.c) ---- */
 struct pods_pod_paths {
     const char *uid;
-    char *run_dir;  /* run-root/pods/<uid> */
-    char *shim_dir; /* run_dir/shim */
-    char *ns_dir;   /* run_dir/ns */
-    char *lib_dir;  /* lib-root/pods/<uid> */
-    char *log_dir;  /* log-root/<uid> */
+    char *run_dir;      /* run-root/pods/<uid> */
+    char *shim_dir;     /* run_dir/shim */
+    char *ns_dir;       /* run_dir/ns */
+    char *lib_dir;      /* lib-root/pods/<uid> */
+    char *log_dir;      /* log-root/<uid> */
     const char *cgroup; /* the pod's cgroup (pods_cgroup_pod_path); NULL: the runtime's default */
 };
 void pods_pod_paths_init(pods_manager *m, const char *uid, struct pods_pod_paths *p);

@@ -19,8 +19,8 @@
 #define DEFAULT_MAX_PODS 110
 
 /* Labels the node sets itself (the kubelet's), which the config may not override. */
-static const char *const own_labels[] = {"kubernetes.io/hostname", "kubernetes.io/os",
-                                         "kubernetes.io/arch", "beta.kubernetes.io/os",
+static const char *const own_labels[] = {"kubernetes.io/hostname",  "kubernetes.io/os",
+                                         "kubernetes.io/arch",      "beta.kubernetes.io/os",
                                          "beta.kubernetes.io/arch", NULL};
 
 void pods_node_config_free(struct pods_node_config *c)
@@ -43,7 +43,9 @@ static int reserve(yajl_val v, const char *field, struct pods_node_reserve *out,
     for (size_t i = 0; i < v->u.object.len; i++) {
         const char *k = v->u.object.keys[i];
         yajl_val q = v->u.object.values[i];
-        const char *text = YAJL_IS_STRING(q) ? q->u.string : YAJL_IS_NUMBER(q) ? q->u.number.r : NULL;
+        const char *text = YAJL_IS_STRING(q)   ? q->u.string
+                           : YAJL_IS_NUMBER(q) ? q->u.number.r
+                                               : NULL;
         int64_t *dst = streq(k, "cpu")                 ? &out->cpu
                        : streq(k, "memory")            ? &out->memory
                        : streq(k, "ephemeral-storage") ? &out->storage
@@ -112,8 +114,8 @@ static const char *config_str(yajl_val doc, const char *key, pr_error **err, int
 /* The config file: YAML or JSON, one document with the keys below (all optional). */
 static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err)
 {
-    static const char *const keys[] = {"name",      "labels",     "systemReserved", "kubeReserved",
-                                       "maxPods",   "cgroupRoot", "podCIDR",        NULL};
+    static const char *const keys[] = {"name",    "labels",     "systemReserved", "kubeReserved",
+                                       "maxPods", "cgroupRoot", "podCIDR",        NULL};
     if (!YAJL_IS_OBJECT(doc))
         return pr_err(err, 0, "expected a map of settings");
     for (size_t i = 0; i < doc->u.object.len; i++) {
@@ -416,7 +418,7 @@ char *pods_node_ip(void)
 static const char *go_arch(const char *machine)
 {
     static const char *const map[][2] = {
-        {"x86_64", "amd64"},   {"aarch64", "arm64"}, {"armv7l", "arm"},     {"i686", "386"},
+        {"x86_64", "amd64"},    {"aarch64", "arm64"}, {"armv7l", "arm"},      {"i686", "386"},
         {"ppc64le", "ppc64le"}, {"s390x", "s390x"},   {"riscv64", "riscv64"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(map); i++)
@@ -496,7 +498,8 @@ static bool executable(const char *prog)
     if (strchr(prog, '/'))
         return access(prog, X_OK) == 0;
     const char *path = getenv("PATH");
-    _cleanup_free_ char *copy = xstrdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    _cleanup_free_ char *copy =
+        xstrdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
         _cleanup_free_ char *p = xasprintf("%s/%s", d, prog);
         if (access(p, X_OK) == 0)
@@ -513,8 +516,8 @@ static void rfc3339(long long t, char buf[32])
     strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void gen_node(pods_manager *m, yajl_gen g, const struct pods_node_config *c,
-                     const char *uid, long long created, const struct pods_node_resources *cap,
+static void gen_node(pods_manager *m, yajl_gen g, const struct pods_node_config *c, const char *uid,
+                     long long created, const struct pods_node_resources *cap,
                      const struct pods_node_resources *alloc)
 {
     struct utsname u;
@@ -591,8 +594,8 @@ static void gen_node(pods_manager *m, yajl_gen g, const struct pods_node_config 
         rt && shim ? xstrdup("kubelet is posting ready status")
                    : xasprintf("container runtime is down: `%s` is not an executable",
                                rt ? m->shim : m->runtime);
-    gen_condition(g, "Ready", rt && shim, rt && shim ? "KubeletReady" : "KubeletNotReady", why,
-                  now, since);
+    gen_condition(g, "Ready", rt && shim, rt && shim ? "KubeletReady" : "KubeletNotReady", why, now,
+                  since);
     jg_array_close(g);
     jg_key(g, "daemonEndpoints");
     jg_map_open(g);
@@ -636,7 +639,8 @@ char *pods_node_pod_cidr(pods_manager *m)
         return NULL;
     yajl_val plugins = json_get(conf, "plugins");
     for (size_t i = 0; i < json_array_len(plugins); i++) {
-        const char *s = YAJL_GET_STRING(json_get(json_get(json_array_at(plugins, i), "ipam"), "subnet"));
+        const char *s =
+            YAJL_GET_STRING(json_get(json_get(json_array_at(plugins, i), "ipam"), "subnet"));
         if (s)
             return xstrdup(s);
     }

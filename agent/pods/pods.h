@@ -160,8 +160,8 @@ struct pods_entry {
     long long created; /* seconds since the epoch */
     yajl_val object;   /* the applied object, with metadata.namespace/uid/creationTimestamp */
     /* pods only: */
-    char *phase; /* Pending, Running, Succeeded, Failed, Unknown; a container's reason wins */
-    char *ip;    /* NULL when none */
+    char *phase;     /* Pending, Running, Succeeded, Failed, Unknown; a container's reason wins */
+    char *ip;        /* NULL when none */
     char *qos_class; /* Guaranteed, Burstable, BestEffort; NULL when the record lacks it */
     char *node;      /* the node's name (spec.nodeName) */
     unsigned ready, total, restarts;
@@ -213,9 +213,9 @@ int pods_node_resources(pods_manager *m, struct pods_node_resources *cap,
 /* A pod on the node, with its requests and limits (from the pod's record). */
 struct pods_node_pod {
     char *ns, *name, *uid;
-    const char *qos;            /* "Guaranteed", "Burstable", "BestEffort" */
+    const char *qos; /* "Guaranteed", "Burstable", "BestEffort" */
     struct kube_compute compute;
-    bool terminated;            /* Succeeded or Failed: no longer counted */
+    bool terminated; /* Succeeded or Failed: no longer counted */
     long long created;
 };
 int pods_node_pods(pods_manager *m, struct pods_node_pod **v, size_t *n, pr_error **err);
@@ -236,8 +236,8 @@ struct pods_usage {
     uint64_t memory_bytes; /* working set: usage minus inactive file pages */
 };
 /* A pod's usage (container NULL), or one of its containers'. -ENOENT when it has no cgroup. */
-int pods_pod_usage(pods_manager *m, const char *uid, const char *container,
-                   struct pods_usage *out, pr_error **err);
+int pods_pod_usage(pods_manager *m, const char *uid, const char *container, struct pods_usage *out,
+                   pr_error **err);
 /* The whole machine's: CPU time of all CPUs but idle and iowait (/proc/stat), and memory in
  * use minus inactive file pages (/proc/meminfo). */
 int pods_node_usage(struct pods_usage *out, pr_error **err);

@@ -25,8 +25,10 @@ setup() {
 }
 
 teardown() {
-  pods_teardown
+  local r=0
+  pods_teardown || r=$?
   cg_teardown
+  return "$r"
 }
 
 # pod NAME CPU MEMORY [SPEC-EXTRA]: a pod requesting CPU and MEMORY ("" for none).

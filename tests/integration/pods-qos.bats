@@ -16,8 +16,10 @@ setup() {
 }
 
 teardown() {
-  pods_teardown
+  local r=0
+  pods_teardown || r=$?
   cg_teardown
+  return "$r"
 }
 
 # pod NAME RESOURCES...: a pod whose containers c0, c1 ... get the given resources (JSON).

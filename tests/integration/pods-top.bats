@@ -39,8 +39,10 @@ YAML
 }
 
 teardown() {
-  pods_teardown
+  local r=0
+  pods_teardown || r=$?
   cg_teardown
+  return "$r"
 }
 
 # millicores "250m" -> 250
