@@ -21,9 +21,9 @@ static const struct {
     {"tag", cmd_tag, "give an image another name"},
     {"apply", cmd_apply, "run pods and store objects from manifests (-f FILE|DIR|-)"},
     {"delete", cmd_delete, "delete pods and objects (-f FILE, or KIND NAME)"},
-    {"get", cmd_get, "list pods, configmaps, secrets, namespaces"},
+    {"get", cmd_get, "list pods, configmaps, secrets, namespaces, nodes"},
     {"logs", cmd_logs, "print a pod's container's output"},
-    {"describe", cmd_describe, "show a pod in detail, as kubectl describe pod does"},
+    {"describe", cmd_describe, "show a pod or the node in detail, as kubectl describe does"},
     {"exec", cmd_exec, "run a command in a pod's container (POD [-c CONTAINER] -- COMMAND)"},
     {"top", cmd_top, "show pods' or the node's CPU and memory use (pod|node)"},
 };

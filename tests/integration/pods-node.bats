@@ -90,6 +90,9 @@ node_name() {
   run prn get nodes -l kubernetes.io/os=windows
   [ "$status" -eq 0 ]
   [[ "$output" == *"No resources found"* ]]
+  run prn delete node "$(node_name)"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"podrun does not delete the node it runs on"* ]]
 }
 
 @test "node -o json|yaml: a v1 Node with capacity from the kernel and allocatable minus the reserve from node.yaml" {
