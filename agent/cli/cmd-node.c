@@ -277,7 +277,7 @@ static void print_pods(struct pods_node_pod *pods, size_t n, const struct pods_n
 {
     size_t live = 0;
     for (size_t i = 0; i < n; i++)
-        live += !pods[i].terminated;
+        live += !pods[i].terminated && pods[i].recorded;
     printf("%-30s(%zu in total)\n", "Non-terminated Pods:", live);
     struct table t = {.cols = 7};
     char *const head[] = {"Namespace",       "Name",          "CPU Requests", "CPU Limits",
@@ -288,7 +288,7 @@ static void print_pods(struct pods_node_pod *pods, size_t n, const struct pods_n
     table_add(&t, dash);
     int64_t sum[4] = {0, 0, 0, 0};
     for (size_t i = 0; i < n; i++) {
-        if (pods[i].terminated)
+        if (pods[i].terminated || !pods[i].recorded)
             continue;
         const struct kube_compute *c = &pods[i].compute;
         int64_t v[4] = {c->cpu_request, c->has_cpu_limit ? c->cpu_limit : 0, c->memory_request,

@@ -63,6 +63,13 @@ int pods_node_pods(pods_manager *m, struct pods_node_pod **out, size_t *n_out, p
         }
         json_parse_file(st_path, &st, &e);
         const char *phase = str(st, "phase");
+        /* A pod whose apply was killed before its object was stored is not one the API knows
+         * (a delete finishes it); it does not hold the node's resources. */
+        _cleanup_json_ yajl_val obj = NULL;
+        _cleanup_error_ pr_error *e2 = NULL;
+        bool recorded =
+            pods_object_load(m, "pods", str(rec, "namespace"), str(rec, "name"), &obj, &e2) == 0 &&
+            streq(str(obj, "uid") ?: "", uid);
         v = xrealloc(v, (count + 1) * sizeof(*v));
         v[count++] = (struct pods_node_pod){
             .ns = xstrdup(str(rec, "namespace")),
@@ -79,6 +86,7 @@ int pods_node_pods(pods_manager *m, struct pods_node_pod **out, size_t *n_out, p
                     .has_memory_limit = num(rec, "memoryLimit") > 0,
                 },
             .terminated = phase && (streq(phase, "Succeeded") || streq(phase, "Failed")),
+            .recorded = recorded,
             .created = num(rec, "created"),
         };
         free(names[i]);
@@ -273,7 +281,7 @@ int pods_admit(pods_manager *m, const struct kube_object *o, struct kube_compute
         return r;
     long long used_cpu = 0, used_mem = 0, used_pods = 0;
     for (size_t i = 0; i < n; i++)
-        if (!pods[i].terminated) {
+        if (!pods[i].terminated && pods[i].recorded) {
             used_cpu += pods[i].compute.cpu_request;
             used_mem += pods[i].compute.memory_request;
             used_pods++;

@@ -216,6 +216,7 @@ struct pods_node_pod {
     const char *qos; /* "Guaranteed", "Burstable", "BestEffort" */
     struct kube_compute compute;
     bool terminated; /* Succeeded or Failed: no longer counted */
+    bool recorded;   /* its object is stored (false: an apply killed part-way left it) */
     long long created;
 };
 int pods_node_pods(pods_manager *m, struct pods_node_pod **v, size_t *n, pr_error **err);

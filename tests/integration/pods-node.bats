@@ -261,9 +261,13 @@ YAML
   [ "$status" -eq 0 ]
 }
 
-@test "admission: maxPods is a limit too (OutOfpods)" {
+@test "admission: maxPods is a limit too (OutOfpods); what a killed apply left does not count" {
   mkdir -p "$ROOTS/lib"
   echo 'maxPods: 1' >"$ROOTS/lib/node.yaml"
+  # A pod's run directory whose object was never stored (its apply was killed part-way).
+  ghost=$ROOTS/run/pods/00000000-0000-4000-8000-000000000000
+  mkdir -p "$ghost"
+  echo '{"namespace": "default", "name": "ghost", "uid": "00000000-0000-4000-8000-000000000000", "qosClass": "Burstable", "cpuRequest": 1}' >"$ghost/pod.json"
   pod_yaml a "" "" >"$M"
   run prn apply -f "$M"
   [ "$status" -eq 0 ]
@@ -271,6 +275,9 @@ YAML
   run prn apply -f "$M"
   [ "$status" -eq 1 ]
   [[ "$output" == *"OutOfpods: Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: 1, capacity: 1"* ]]
+  run prn describe node
+  [[ "$output" == *"Non-terminated Pods:          (1 in total)"* ]]
+  rm -r "$ghost"
 }
 
 @test "admission: nodeSelector and node affinity against the node's labels, nodeName against its name" {
