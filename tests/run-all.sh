@@ -132,6 +132,14 @@ if [ -z "${PODRUN_SKIP_V2_LANE:-}" ] && [ -x "$top/tests/qemu/run-v2-lane.sh" ];
   rc=${PIPESTATUS[0]}
   count_tap "$logdir/vlan-lane.tap"
   check_run "the vlan lane" "$rc" "$logdir/vlan-lane.tap"
+  # Pods' cgroups under their QoS classes with cgroup2's files (cpu.weight, cpu.max,
+  # memory.max), which this hybrid host cannot show.
+  echo "# pods' QoS cgroups in the QEMU guest"
+  "$top/tests/qemu/run-v2-lane.sh" bats tests/integration/pods-qos.bats 2>&1 |
+    tee "$logdir/qos-lane.tap"
+  rc=${PIPESTATUS[0]}
+  count_tap "$logdir/qos-lane.tap"
+  check_run "the QoS lane" "$rc" "$logdir/qos-lane.tap"
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

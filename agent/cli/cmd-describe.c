@@ -8,7 +8,7 @@
 #include <getopt.h>
 #include <time.h>
 
-#define USAGE "usage: podrun describe pod [NAME] [-n NAMESPACE]"
+#define USAGE "usage: podrun describe pod [NAME] [-n NAMESPACE] | describe node [NAME]"
 
 static const char *str(yajl_val v, const char *key)
 {
@@ -378,7 +378,7 @@ static void describe_pod(yajl_val o)
         printf("  %-18s%s \n", str(c, "type") ?: "", str(c, "status") ?: "");
     }
     print_volumes(json_get(spec, "volumes"));
-    printf("%-29s%s\n", "QoS Class:", qos_class(spec));
+    printf("%-29s%s\n", "QoS Class:", str(st, "qosClass") ?: qos_class(spec));
     print_map("Node-Selectors:", 29, json_get(spec, "nodeSelector"));
     printf("%-29s%s\n", "Tolerations:", "<none>");
     /* podrun keeps no event history yet (the shim's events are a live stream). */
@@ -404,9 +404,11 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
     const char *resource = pods_resource_name(argv[optind]);
     if (!resource)
         return pr_err(err, 0, "the server doesn't have a resource type \"%s\"", argv[optind]);
-    if (!streq(resource, "pods"))
-        return pr_err(err, 0, "describe %s: podrun describes pods only", resource);
     const char *name = argv[optind + 1];
+    if (streq(resource, "nodes"))
+        return describe_node(g, name, err);
+    if (!streq(resource, "pods"))
+        return pr_err(err, 0, "describe %s: podrun describes pods and nodes only", resource);
     struct pods_manager *m = NULL;
     int r = open_manager(g, false, &m, err);
     if (r < 0)

@@ -129,7 +129,7 @@ static void print_table(const char *resource, const struct pods_list *l, bool al
             table_cell(t, a);
             if (wide) {
                 table_cell(t, e->ip ? e->ip : "<none>");
-                table_cell(t, node);
+                table_cell(t, e->node ? e->node : node);
                 table_cell(t, "<none>");
                 table_cell(t, "<none>");
             }
@@ -200,6 +200,8 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         if (r < 0)
             return pr_err_prefix(err, "-l \"%s\"", selector);
     }
+    if (streq(resource, "nodes"))
+        return get_nodes(g, name, selector, out, err);
     if (all && name)
         return pr_err(err, 0, "a resource cannot be retrieved by name across all namespaces");
     if (!ns)

@@ -92,6 +92,9 @@ int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **
         .cluster_dns = root(g->cluster_dns, "PODRUN_CLUSTER_DNS"),
         .cluster_domain = root(g->cluster_domain, "PODRUN_CLUSTER_DOMAIN"),
         .resolv_conf = g->resolv_conf ? g->resolv_conf : getenv("PODRUN_RESOLV_CONF"),
+        .node_config = root(g->node_config, "PODRUN_NODE_CONFIG"),
+        .node_name = g->node_name,
+        .cgroup_root = g->cgroup_root,
     };
     return pods_manager_open(&r, exclusive, m, err);
 }

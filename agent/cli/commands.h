@@ -16,6 +16,8 @@ struct podrun_global {
     const char *run_root, *lib_root, *log_root, *cni_conf_dir, *cni_bin_dir, *ipam_data_dir;
     const char *cluster_dns, *cluster_domain, *resolv_conf; /* the kubelet's DNS settings */
     const char *runtime, *shim;
+    /* The node: --node-config ($PODRUN_NODE_CONFIG), --node-name, --cgroup-root. */
+    const char *node_config, *node_name, *cgroup_root;
     bool debug;
 };
 
@@ -46,6 +48,14 @@ int cmd_logs(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
 /* cmd-describe.c */
 int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
+/* cmd-node.c: get nodes, describe node */
+int get_nodes(struct podrun_global *g, const char *name, const char *selector, const char *out,
+              pr_error **err);
+int describe_node(struct podrun_global *g, const char *name, pr_error **err);
+
+/* cmd-top.c */
+int cmd_top(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
 /* cmd-exec.c: replaces podrun with the runtime's exec (exits with the command's status). */
 int cmd_exec(struct podrun_global *g, int argc, char **argv, pr_error **err);

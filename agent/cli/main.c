@@ -21,22 +21,23 @@ static const struct {
     {"tag", cmd_tag, "give an image another name"},
     {"apply", cmd_apply, "run pods and store objects from manifests (-f FILE|DIR|-)"},
     {"delete", cmd_delete, "delete pods and objects (-f FILE, or KIND NAME)"},
-    {"get", cmd_get, "list pods, configmaps, secrets, namespaces"},
+    {"get", cmd_get, "list pods, configmaps, secrets, namespaces, nodes"},
     {"logs", cmd_logs, "print a pod's container's output"},
-    {"describe", cmd_describe, "show a pod in detail, as kubectl describe pod does"},
+    {"describe", cmd_describe, "show a pod or the node in detail, as kubectl describe does"},
     {"exec", cmd_exec, "run a command in a pod's container (POD [-c CONTAINER] -- COMMAND)"},
     {"serve", cmd_serve, "serve CRI v1 for a kubelet or crictl (--listen unix://PATH)"},
+    {"top", cmd_top, "show pods' or the node's CPU and memory use (pod|node)"},
 };
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: podrun [--images-root DIR] [--run-root DIR] [--lib-root DIR] [--log-root DIR]\n"
-        "              [--cni-conf-dir DIR] [--cni-bin-dir DIRS] [--ipam-data-dir DIR]\n"
-        "              [--runtime PATH] [--shim PATH] [--cluster-dns IP[,IP]]\n"
-        "              [--cluster-domain DOMAIN] [--resolv-conf FILE] [--debug] COMMAND [ARGS]\n\n"
-        "commands:\n");
+    fprintf(f,
+            "usage: podrun [--images-root DIR] [--run-root DIR] [--lib-root DIR] [--log-root DIR]\n"
+            "              [--cni-conf-dir DIR] [--cni-bin-dir DIRS] [--ipam-data-dir DIR]\n"
+            "              [--runtime PATH] [--shim PATH] [--cluster-dns IP[,IP]]\n"
+            "              [--cluster-domain DOMAIN] [--resolv-conf FILE] [--node-config FILE]\n"
+            "              [--node-name NAME] [--cgroup-root PATH] [--debug] COMMAND [ARGS]\n\n"
+            "commands:\n");
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\nSee podrun(1).\n");
@@ -60,6 +61,9 @@ int main(int argc, char **argv)
         {"cluster-dns", required_argument, NULL, 9},
         {"cluster-domain", required_argument, NULL, 10},
         {"resolv-conf", required_argument, NULL, 11},
+        {"node-config", required_argument, NULL, 12},
+        {"node-name", required_argument, NULL, 13},
+        {"cgroup-root", required_argument, NULL, 14},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
@@ -75,7 +79,10 @@ int main(int argc, char **argv)
                             &g.shim,
                             &g.cluster_dns,
                             &g.cluster_domain,
-                            &g.resolv_conf};
+                            &g.resolv_conf,
+                            &g.node_config,
+                            &g.node_name,
+                            &g.cgroup_root};
     int c;
     /* "+": stop at the command; its options are its own. */
     while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
@@ -86,7 +93,7 @@ int main(int argc, char **argv)
         case 'D':
             g.debug = true;
             break;
-        case 1 ... 11:
+        case 1 ... 14:
             *roots[c] = optarg;
             break;
         case 'h':

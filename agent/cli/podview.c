@@ -274,6 +274,7 @@ static void gen_pod_status(yajl_gen g, const struct pods_entry *e, const char *h
         jg_map_close(g);
         jg_array_close(g);
     }
+    jg_key_str(g, "qosClass", e->qos_class);
     jg_key_str(g, "startTime", ts);
     jg_map_close(g);
 }
@@ -284,7 +285,10 @@ void podview_gen(yajl_gen g, const char *resource, const struct pods_entry *e)
     char ts[32], node[256] = "";
     bool pod = streq(resource, "pods");
     podview_rfc3339(e->created, ts);
-    gethostname(node, sizeof(node) - 1);
+    if (e->node)
+        snprintf(node, sizeof(node), "%s", e->node);
+    else
+        gethostname(node, sizeof(node) - 1);
     yajl_val o = e->object;
     jg_map_open(g);
     for (size_t i = 0; YAJL_IS_OBJECT(o) && i < o->u.object.len; i++) {

@@ -383,6 +383,24 @@ void kube_object_free(struct kube_object *o);
 bool kube_valid_subdomain(const char *s);
 bool kube_valid_label_name(const char *s);
 
+/* ---- compute resources and QoS (resources.c) ---- */
+
+/* cpu in millicores, memory in bytes. A request defaults to the limit, as the API server
+ * defaults it. For a pod: requests and limits are the larger of the containers' sum and the
+ * largest init container's; has_*_limit when every container (init ones too) has that limit. */
+struct kube_compute {
+    int64_t cpu_request, memory_request, cpu_limit, memory_limit;
+    bool has_cpu_limit, has_memory_limit;
+};
+int kube_container_compute(const struct kube_container *c, struct kube_compute *out,
+                           pr_error **err);
+int kube_pod_compute(const struct kube_pod_spec *s, struct kube_compute *out, pr_error **err);
+
+enum kube_qos { KUBE_QOS_BESTEFFORT, KUBE_QOS_BURSTABLE, KUBE_QOS_GUARANTEED };
+/* The pod's QoS class as the API server computes status.qosClass. */
+enum kube_qos kube_pod_qos(const struct kube_pod_spec *s);
+const char *kube_qos_name(enum kube_qos q);
+
 /* ---- controllers: pure functions of desired and observed state (apps/v1) ---- */
 
 /* What a ReplicaSet's controller sees of one pod it owns. Times in seconds since the epoch. */

@@ -84,7 +84,8 @@ static int to_int(const char *q, int scale, int64_t *out, pr_error **err)
 }
 
 /* limits.memory in bytes; limits.cpu as a CFS quota; the CPU request (the limit when only that
- * is given) as shares, the kubelet's 1024 per CPU with its floor of 2. */
+ * is given) as shares, the kubelet's 1024 per CPU with its floor of 2, which is also what a
+ * container without a request gets (the kubelet always sets them). */
 static int resources(const struct kube_resources *res, struct pods_resources *out, pr_error **err)
 {
     const char *mem = kube_map_get(&res->limits, "memory");
@@ -100,11 +101,12 @@ static int resources(const struct kube_resources *res, struct pods_resources *ou
         out->cpu_quota = v < 10 ? 1000 : v * 100;
         out->cpu_period = 100000;
     }
-    if (req || cpu) {
-        if ((r = to_int(req ? req : cpu, 3, &v, err)) < 0)
-            return r;
-        out->cpu_shares = v * 1024 / 1000 < 2 ? 2 : (uint64_t)(v * 1024 / 1000);
-    }
+    v = 0;
+    if ((req || cpu) && (r = to_int(req ? req : cpu, 3, &v, err)) < 0)
+        return r;
+    out->cpu_shares = v * 1024 / 1000 < 2        ? 2
+                      : v * 1024 / 1000 > 262144 ? 262144
+                                                 : (uint64_t)(v * 1024 / 1000);
     return 0;
 }
 
@@ -324,6 +326,7 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
     struct ctr_build b = {0};
     const struct pods_env_ctx ctx = {o, p->uid, ip};
     _cleanup_strv_ char **own_env = NULL, **command = NULL, **args = NULL;
+    _cleanup_free_ char *cgroup = p->cgroup ? xasprintf("%s/%s", p->cgroup, id) : NULL;
     int r;
     /* The sandbox named the joined UTS namespace; a runtime sets a hostname only in a new one.
      * HOSTNAME is the pod's, as containerd gives it (a variable of the pod's own wins). */
@@ -344,6 +347,7 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
     b.cfg.args = args;
     b.cfg.env = b.env;
     b.cfg.cwd = c->working_dir;
+    b.cfg.cgroups_path = cgroup;
     security(&o->u.pod, c, &b);
     if ((r = seccomp_of(m, &o->u.pod, c, &b.cfg.seccomp, &b.seccomp_profile, err)) < 0)
         goto out;

@@ -14,6 +14,8 @@ static void entry_clear(struct pods_entry *e)
     free(e->uid);
     free(e->phase);
     free(e->ip);
+    free(e->qos_class);
+    free(e->node);
     if (e->object)
         yajl_tree_free(e->object);
     if (e->status)
@@ -62,6 +64,12 @@ static void pod_status(pods_manager *m, struct pods_entry *e)
     _cleanup_json_ yajl_val r = load_quiet(rec);
     const char *ip = YAJL_GET_STRING(json_get(r, "ip"));
     e->ip = ip ? xstrdup(ip) : NULL;
+    const char *qos = YAJL_GET_STRING(json_get(r, "qosClass"));
+    e->qos_class = qos ? xstrdup(qos) : NULL;
+    const struct pods_node_config *node;
+    _cleanup_error_ pr_error *err = NULL;
+    if (pods_node_config_get(m, &node, &err) == 0)
+        e->node = xstrdup(node->name);
     e->status = load_quiet(st);
     const char *phase = YAJL_GET_STRING(json_get(e->status, "phase"));
     const char *reason = phase ? phase : "Unknown";

@@ -52,6 +52,9 @@ int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manag
     m->cluster_dns = xstrdup(roots->cluster_dns ? roots->cluster_dns : "");
     m->cluster_domain = abs_or_default(roots->cluster_domain, PODS_DEFAULT_DOMAIN);
     m->resolv_conf = xstrdup(roots->resolv_conf ? roots->resolv_conf : PODS_DEFAULT_RESOLV_CONF);
+    m->node_config = roots->node_config ? xstrdup(roots->node_config) : NULL;
+    m->node_name = roots->node_name ? xstrdup(roots->node_name) : NULL;
+    m->cgroup_root = roots->cgroup_root ? xstrdup(roots->cgroup_root) : NULL;
     int r = check_dns_settings(m, err);
     /* Paths go into spec.json and config.json, read by processes that run in "/". */
     const char *must_be_abs[] = {m->run_root, m->lib_root, m->log_root, m->cni_conf_dir,
@@ -90,12 +93,17 @@ void pods_manager_close(pods_manager *m)
     free(m->cluster_dns);
     free(m->cluster_domain);
     free(m->resolv_conf);
+    free(m->node_config);
+    free(m->node_name);
+    free(m->cgroup_root);
+    pods_node_config_free(m->node);
     free(m);
 }
 
 void pods_pod_paths_init(pods_manager *m, const char *uid, struct pods_pod_paths *p)
 {
     p->uid = uid;
+    p->cgroup = NULL;
     p->run_dir = xasprintf("%s/pods/%s", m->run_root, uid);
     p->shim_dir = xasprintf("%s/shim", p->run_dir);
     p->ns_dir = xasprintf("%s/ns", p->run_dir);
@@ -121,6 +129,7 @@ const char *pods_resource_name(const char *s)
         {"configmaps", {"configmap", "cm", "ConfigMap", NULL}},
         {"secrets", {"secret", "Secret", NULL, NULL}},
         {"namespaces", {"namespace", "ns", "Namespace", NULL}},
+        {"nodes", {"node", "no", "Node", NULL}},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
         if (streq(s, table[i].name))

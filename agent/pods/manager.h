@@ -14,8 +14,45 @@ struct pods_manager {
     char *run_root, *lib_root, *log_root, *images_root;
     char *cni_conf_dir, *cni_bin_dir, *ipam_data_dir, *runtime, *shim;
     char *cluster_dns, *cluster_domain, *resolv_conf;
+    char *node_config, *node_name, *cgroup_root; /* NULL: the config file's, the defaults */
+    struct pods_node_config *node;               /* loaded on first use */
     int lockfd;
 };
+
+/* ---- node.c: the node's settings (the config file, then the flags) ---- */
+struct pods_node_reserve {
+    int64_t cpu, memory, storage, pids; /* millicores, bytes, bytes, count */
+};
+struct pods_node_config {
+    char *name;
+    char **labels;                     /* "key=value", besides the ones podrun sets */
+    struct pods_node_reserve reserved; /* systemReserved + kubeReserved */
+    int64_t max_pods;
+    char *cgroup_root; /* absolute, in every cgroup hierarchy */
+    char *pod_cidr;    /* NULL: the default conflist's subnet, if any */
+};
+int pods_node_config_get(pods_manager *m, const struct pods_node_config **out, pr_error **err);
+void pods_node_config_free(struct pods_node_config *c);
+int64_t pods_meminfo_kib(const char *key);
+
+/* ---- admission.c: the kubelet's admission of a pod on this node ---- */
+/* Refuses a pod that does not fit (OutOfcpu, OutOfmemory, OutOfpods), whose nodeName names
+ * another node or whose nodeSelector or node affinity the node does not match; *c gets the
+ * pod's requests and limits. Called under the manager's exclusive lock, so that what it
+ * counts cannot change before the pod is recorded. */
+int pods_admit(pods_manager *m, const struct kube_object *o, struct kube_compute *c,
+               pr_error **err);
+
+/* ---- cgroups.c: the pod's cgroup under its QoS class's, as the kubelet lays them out ---- */
+/* ROOT/kubepods[/burstable|/besteffort]/pod<uid>, the same in every hierarchy. */
+char *pods_cgroup_pod_path(pods_manager *m, enum kube_qos q, const char *uid);
+/* Makes the pod's cgroup (and the QoS parents it needs) in every hierarchy with the pod's
+ * limits, and updates the QoS classes' cpu shares. */
+int pods_cgroup_create(pods_manager *m, const char *uid, enum kube_qos q,
+                       const struct kube_compute *c, pr_error **err);
+/* Removes the pod's cgroup (its containers' must be gone) and the QoS parents podrun made that
+ * are empty now. Nothing there is fine. */
+int pods_cgroup_remove(pods_manager *m, const char *uid, pr_error **err);
 
 /* ---- exec.c: a helper program with input, output and a time limit ---- */
 #define PODS_EXEC_OUTPUT_MAX (1u << 20)
@@ -154,11 +191,12 @@ int pods_cni_del(pods_manager *m, const char *uid, const char *netns, const char
 /* ---- bundle making (containers.c) and the shim's spec (shimspec.c) ---- */
 struct pods_pod_paths {
     const char *uid;
-    char *run_dir;  /* run-root/pods/<uid> */
-    char *shim_dir; /* run_dir/shim */
-    char *ns_dir;   /* run_dir/ns */
-    char *lib_dir;  /* lib-root/pods/<uid> */
-    char *log_dir;  /* log-root/<uid> */
+    char *run_dir;      /* run-root/pods/<uid> */
+    char *shim_dir;     /* run_dir/shim */
+    char *ns_dir;       /* run_dir/ns */
+    char *lib_dir;      /* lib-root/pods/<uid> */
+    char *log_dir;      /* log-root/<uid> */
+    const char *cgroup; /* the pod's cgroup (pods_cgroup_pod_path); NULL: the runtime's default */
 };
 void pods_pod_paths_init(pods_manager *m, const char *uid, struct pods_pod_paths *p);
 void pods_pod_paths_clear(struct pods_pod_paths *p);

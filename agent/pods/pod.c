@@ -42,8 +42,15 @@ static int new_uid(char **out, pr_error **err)
     return 0;
 }
 
+/* What the node counts of a pod (admission, describe node, the QoS cgroups). */
+struct pod_facts {
+    enum kube_qos qos;
+    struct kube_compute compute;
+    long long created;
+};
+
 static int write_pod_record(const struct pods_pod_paths *p, const char *ns, const char *name,
-                            const char *ip, pr_error **err)
+                            const char *ip, const struct pod_facts *f, pr_error **err)
 {
     _cleanup_gen_ yajl_gen g = json_gen_new(false);
     jg_map_open(g);
@@ -51,6 +58,12 @@ static int write_pod_record(const struct pods_pod_paths *p, const char *ns, cons
     jg_key_str(g, "name", name);
     jg_key_str(g, "uid", p->uid);
     jg_key_str(g, "ip", ip);
+    jg_key_str(g, "qosClass", kube_qos_name(f->qos));
+    jg_key_int(g, "cpuRequest", f->compute.cpu_request);
+    jg_key_int(g, "memoryRequest", f->compute.memory_request);
+    jg_key_int(g, "cpuLimit", f->compute.has_cpu_limit ? f->compute.cpu_limit : 0);
+    jg_key_int(g, "memoryLimit", f->compute.has_memory_limit ? f->compute.memory_limit : 0);
+    jg_key_int(g, "created", f->created);
     jg_map_close(g);
     size_t len;
     const char *buf = jg_buf(g, &len);
@@ -103,11 +116,19 @@ static int teardown(pods_manager *m, const struct pods_pod_paths *p, int64_t gra
         /* With a shim still there, its containers and their roots stay: it would restart them. */
         int r2 = pods_containers_remove(m, p, err);
         int r5 = pods_pidns_kill(p, err);
+        /* After the containers: their cgroups are inside the pod's. */
+        int r8 = r2 < 0 ? 0 : pods_cgroup_remove(m, p->uid, err);
         int r6 = pods_hostports_del(m, p, err);
         int r3 = pods_cni_del(m, p->uid, netns, p->run_dir, err);
         int r4 = pods_sandbox_destroy(p->ns_dir, err);
         int r7 = pods_volumes_unmount(p, err);
-        r = r2 < 0 ? r2 : r5 < 0 ? r5 : r6 < 0 ? r6 : r3 < 0 ? r3 : r4 < 0 ? r4 : r7;
+        r = r2 < 0   ? r2
+            : r5 < 0 ? r5
+            : r8 < 0 ? r8
+            : r6 < 0 ? r6
+            : r3 < 0 ? r3
+            : r4 < 0 ? r4
+                     : r7;
     }
     if (r < 0)
         return pr_err_prefix(err, "remove pod %s", p->uid);
@@ -135,7 +156,7 @@ static int start_shim(pods_manager *m, const struct pods_pod_paths *p, pr_error 
 }
 
 static int make_pod(pods_manager *m, const struct kube_object *o, const char *ns,
-                    const struct pods_pod_paths *p, pr_error **err)
+                    struct pods_pod_paths *p, const struct pod_facts *f, pr_error **err)
 {
     const struct kube_pod_spec *s = &o->u.pod;
     _cleanup_free_ char *hostname = NULL;
@@ -150,33 +171,43 @@ static int make_pod(pods_manager *m, const struct kube_object *o, const char *ns
         return r;
     if (mkdir(p->run_dir, 0700) < 0)
         return pr_err(err, errno, "create `%s`", p->run_dir);
-    if ((r = write_pod_record(p, ns, o->meta.name, NULL, err)) < 0 ||
-        (r = pods_sandbox_create(p->ns_dir, ns_flags, hostname, err)) < 0)
+    _cleanup_free_ char *cgroup = pods_cgroup_pod_path(m, f->qos, p->uid);
+    /* The record first: the QoS classes' shares count the pods that have one. */
+    if ((r = write_pod_record(p, ns, o->meta.name, NULL, f, err)) < 0 ||
+        (r = pods_cgroup_create(m, p->uid, f->qos, &f->compute, err)) < 0)
         return r;
+    p->cgroup = cgroup;
     /* A hostNetwork pod's IP is the node's, as the kubelet reports it. */
-    if (s->host_network && !(ip = pods_node_ip()))
-        return pr_err(err, 0, "spec.hostNetwork: the node has no IPv4 address to report");
-    if ((!s->host_network && (r = pods_cni_add(m, p->uid, netns, p->run_dir, &ip, err)) < 0) ||
+    if ((r = pods_sandbox_create(p->ns_dir, ns_flags, hostname, err)) == 0 && s->host_network &&
+        !(ip = pods_node_ip()))
+        r = pr_err(err, 0, "spec.hostNetwork: the node has no IPv4 address to report");
+    if (r < 0 ||
+        (!s->host_network && (r = pods_cni_add(m, p->uid, netns, p->run_dir, &ip, err)) < 0) ||
         (r = pods_hostports_add(m, o, p, ip, err)) < 0 ||
-        (r = write_pod_record(p, ns, o->meta.name, ip, err)) < 0 ||
+        (r = write_pod_record(p, ns, o->meta.name, ip, f, err)) < 0 ||
         (r = pods_etc_make(m, o, p, ns, hostname, ip, err)) < 0 ||
         (r = mkdir_p(p->shim_dir, 0700, err)) < 0 || (r = mkdir_p(p->log_dir, 0700, err)) < 0 ||
         (r = pods_containers_make(m, o, p, hostname, ip, err)) < 0 ||
-        (r = pods_shim_spec_write(m, o, p, err)) < 0)
+        (r = pods_shim_spec_write(m, o, p, err)) < 0 || (r = start_shim(m, p, err)) < 0) {
+        p->cgroup = NULL;
         return r;
-    return start_shim(m, p, err);
+    }
+    p->cgroup = NULL;
+    return 0;
 }
 
 static int create_pod(pods_manager *m, const struct kube_object *o, const char *ns, pr_error **err)
 {
     _cleanup_free_ char *uid = NULL;
+    struct pod_facts f = {.qos = kube_pod_qos(&o->u.pod), .created = (long long)time(NULL)};
     int r;
     if ((r = pods_containers_check(m, o, err)) < 0 || (r = pods_etc_check(m, o, ns, err)) < 0 ||
-        (r = pods_hostports_check(m, o, err)) < 0 || (r = new_uid(&uid, err)) < 0)
+        (r = pods_hostports_check(m, o, err)) < 0 || (r = pods_admit(m, o, &f.compute, err)) < 0 ||
+        (r = new_uid(&uid, err)) < 0)
         return pr_err_prefix(err, "pod \"%s\"", o->meta.name);
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
-    r = make_pod(m, o, ns, &p, err);
+    r = make_pod(m, o, ns, &p, &f, err);
     if (r == 0)
         r = pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, (long long)time(NULL), err);
     if (r < 0) {
@@ -296,6 +327,9 @@ int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, con
 {
     if (streq(resource, "namespaces"))
         ns = NULL;
+    if (streq(resource, "nodes"))
+        return pr_err_code(err, EPERM, "nodes \"%s\": podrun does not delete the node it runs on",
+                           name);
     if (!kube_valid_subdomain(name) || (ns && !kube_valid_label_name(ns)))
         return pr_err_code(err, ENOENT, "%s \"%s\" not found", resource, name);
     _cleanup_json_ yajl_val rec = NULL;

@@ -120,6 +120,9 @@ struct pods_roots {
     const char *cluster_dns;    /* NULL: none */
     const char *cluster_domain; /* cluster.local */
     const char *resolv_conf;    /* /etc/resolv.conf */
+    const char *node_config;   /* NULL: lib-root/node.yaml if it exists */
+    const char *node_name;     /* NULL: the config's name, else the hostname */
+    const char *cgroup_root;   /* NULL: the config's cgroupRoot, else PODS_DEFAULT_CGROUP_ROOT */
 };
 
 #define PODS_DEFAULT_CNI_CONF_DIR "/etc/cni/net.d"
@@ -131,6 +134,9 @@ struct pods_roots {
 #define PODS_DEFAULT_RESOLV_CONF  "/etc/resolv.conf"
 /* The node's resolv.conf is read whole up to this (DESIGN.md, "Limits on input"). */
 #define PODS_RESOLV_CONF_MAX (64u << 10)
+#define PODS_DEFAULT_CGROUP_ROOT  "/podrun"
+/* The Kubernetes API podrun follows, as the node's kubeletVersion. */
+#define PODS_KUBELET_VERSION "v1.31.0-podrun"
 
 typedef struct pods_manager pods_manager;
 
@@ -180,8 +186,10 @@ struct pods_entry {
     long long created; /* seconds since the epoch */
     yajl_val object;   /* the applied object, with metadata.namespace/uid/creationTimestamp */
     /* pods only: */
-    char *phase; /* Pending, Running, Succeeded, Failed, Unknown; a container's reason wins */
-    char *ip;    /* NULL when none */
+    char *phase;     /* Pending, Running, Succeeded, Failed, Unknown; a container's reason wins */
+    char *ip;        /* NULL when none */
+    char *qos_class; /* Guaranteed, Burstable, BestEffort; NULL when the record lacks it */
+    char *node;      /* the node's name (spec.nodeName) */
     unsigned ready, total, restarts;
     yajl_val status; /* the shim's status.json, or NULL */
 };
@@ -211,10 +219,55 @@ int pods_find_container(pods_manager *m, const char *ns, const char *pod, const 
 char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool tty,
                       char *const *command);
 
-/* The node's address as the kubelet reports it (hostIP, and a hostNetwork pod's IP): the first
- * IPv4 address of an interface that is up and not loopback, podrun's bridge last; NULL when
- * there is none. */
+/* ---- the node ---- */
+
+/* This machine as a v1 Node (metadata, spec.podCIDR, status: capacity, allocatable,
+ * conditions, addresses, nodeInfo), to be freed with yajl_tree_free. */
+int pods_node_object(pods_manager *m, yajl_val *out, pr_error **err);
+
+#define PODS_NODE_HUGE_MAX 8
+struct pods_node_resources {
+    int64_t cpu, memory, storage, pods; /* millicores, bytes, bytes, count */
+    int64_t huge[PODS_NODE_HUGE_MAX], huge_size[PODS_NODE_HUGE_MAX]; /* bytes, by page size */
+    size_t n_huge;
+};
+/* Capacity from the kernel, and allocatable: capacity minus the reserve (and minus
+ * pre-allocated huge pages for memory). */
+int pods_node_resources(pods_manager *m, struct pods_node_resources *cap,
+                        struct pods_node_resources *alloc, pr_error **err);
+
+/* A pod on the node, with its requests and limits (from the pod's record). */
+struct pods_node_pod {
+    char *ns, *name, *uid;
+    const char *qos; /* "Guaranteed", "Burstable", "BestEffort" */
+    struct kube_compute compute;
+    bool terminated; /* Succeeded or Failed: no longer counted */
+    bool recorded;   /* its object is stored (false: an apply killed part-way left it) */
+    long long created;
+};
+int pods_node_pods(pods_manager *m, struct pods_node_pod **v, size_t *n, pr_error **err);
+void pods_node_pods_free(struct pods_node_pod *v, size_t n);
+
+/* Quantities as the API server prints them: "2", "1500m"; "16331584Ki", "2Gi", "0". */
+char *pods_cpu_text(int64_t milli);
+char *pods_bytes_text(int64_t bytes);
+/* The node's address: the first IPv4 address of an interface that is up and not loopback,
+ * podrun's bridge last. NULL when there is none. */
 char *pods_node_ip(void);
+/* The node's pod subnet: the config's podCIDR, else the default conflist's. NULL if unknown. */
+char *pods_node_pod_cidr(pods_manager *m);
+
+/* ---- resource usage, from the cgroups (podrun top) ---- */
+struct pods_usage {
+    uint64_t cpu_ns;       /* CPU time used so far */
+    uint64_t memory_bytes; /* working set: usage minus inactive file pages */
+};
+/* A pod's usage (container NULL), or one of its containers'. -ENOENT when it has no cgroup. */
+int pods_pod_usage(pods_manager *m, const char *uid, const char *container, struct pods_usage *out,
+                   pr_error **err);
+/* The whole machine's: CPU time of all CPUs but idle and iowait (/proc/stat), and memory in
+ * use minus inactive file pages (/proc/meminfo). */
+int pods_node_usage(struct pods_usage *out, pr_error **err);
 
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);

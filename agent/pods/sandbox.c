@@ -155,23 +155,3 @@ int pods_pidns_kill(const struct pods_pod_paths *p, pr_error **err)
         return pr_err(err, errno, "kill the pod's PID namespace init %ld", pid);
     return 0;
 }
-
-/* The node's address as the kubelet reports it: the first IPv4 address of an interface that
- * is up and not loopback, podrun's own bridge last. NULL when there is none. */
-char *pods_node_ip(void)
-{
-    struct ifaddrs *ifs = NULL;
-    char found[INET_ADDRSTRLEN] = "", bridge[INET_ADDRSTRLEN] = "";
-    if (getifaddrs(&ifs) < 0)
-        return NULL;
-    for (struct ifaddrs *i = ifs; i && !*found; i = i->ifa_next) {
-        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK) ||
-            !(i->ifa_flags & IFF_UP))
-            continue;
-        bool ours = streq(i->ifa_name, PODS_DEFAULT_BRIDGE);
-        inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, ours ? bridge : found,
-                  INET_ADDRSTRLEN);
-    }
-    freeifaddrs(ifs);
-    return *found ? xstrdup(found) : *bridge ? xstrdup(bridge) : NULL;
-}

@@ -526,8 +526,95 @@ static void test_yaml_emit_round_trips(void)
     kube_docs_clear(&back);
 }
 
+/* A pod with containers (and init containers after "|") given as resources maps. */
+static struct kube_object *pod_with(const char *const *res, size_t n, size_t n_init)
+{
+    char *y = xstrdup("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n");
+    for (size_t i = 0; i < n; i++) {
+        if (i == n - n_init) {
+            char *t = xasprintf("%s  initContainers:\n", y);
+            free(y);
+            y = t;
+        }
+        char *t = xasprintf("%s  - {name: c%zu, image: busybox, resources: %s}\n", y, i, res[i]);
+        free(y);
+        y = t;
+    }
+    char *msg = NULL;
+    struct kube_object *o = object_of(y, &msg);
+    if (!o)
+        fprintf(stderr, "# %s\n", msg);
+    free(msg);
+    free(y);
+    return o;
+}
+
+static enum kube_qos qos_of(const char *const *res, size_t n, size_t n_init)
+{
+    struct kube_object *o = pod_with(res, n, n_init);
+    enum kube_qos q = o ? kube_pod_qos(&o->u.pod) : (enum kube_qos)-1;
+    kube_object_free(o);
+    return q;
+}
+
+static void test_qos_classes_as_get_pod_qos(void)
+{
+    const char *const none[] = {"{}", "{}"};
+    CHECK(qos_of(none, 2, 0) == KUBE_QOS_BESTEFFORT);
+    /* Zero quantities count as none. */
+    const char *const zero[] = {"{requests: {cpu: '0', memory: '0'}}"};
+    CHECK(qos_of(zero, 1, 0) == KUBE_QOS_BESTEFFORT);
+    const char *const lim[] = {"{limits: {cpu: 500m, memory: 1Gi}}"};
+    CHECK(qos_of(lim, 1, 0) == KUBE_QOS_GUARANTEED);
+    const char *const eq[] = {"{limits: {cpu: '1', memory: 1Gi}, requests: {cpu: 1000m, memory: 1024Mi}}"};
+    CHECK(qos_of(eq, 1, 0) == KUBE_QOS_GUARANTEED);
+    const char *const less[] = {"{limits: {cpu: '1', memory: 1Gi}, requests: {cpu: 500m}}"};
+    CHECK(qos_of(less, 1, 0) == KUBE_QOS_BURSTABLE);
+    const char *const cpu_only[] = {"{limits: {cpu: '1'}}"};
+    CHECK(qos_of(cpu_only, 1, 0) == KUBE_QOS_BURSTABLE);
+    const char *const one_empty[] = {"{limits: {cpu: '1', memory: 1Gi}}", "{}"};
+    CHECK(qos_of(one_empty, 2, 0) == KUBE_QOS_BURSTABLE);
+    /* Init containers count too. */
+    const char *const init[] = {"{limits: {cpu: '1', memory: 1Gi}}", "{requests: {cpu: 100m}}"};
+    CHECK(qos_of(init, 2, 1) == KUBE_QOS_BURSTABLE);
+    const char *const init_g[] = {"{limits: {cpu: '1', memory: 1Gi}}",
+                                  "{limits: {cpu: 100m, memory: 64Mi}}"};
+    CHECK(qos_of(init_g, 2, 1) == KUBE_QOS_GUARANTEED);
+    CHECK_STR(kube_qos_name(KUBE_QOS_BURSTABLE), "Burstable");
+}
+
+static void test_pod_compute_takes_the_larger_of_sum_and_init(void)
+{
+    const char *const res[] = {"{requests: {cpu: 100m, memory: 64Mi}, limits: {memory: 128Mi}}",
+                               "{requests: {cpu: 200m}, limits: {cpu: 300m, memory: 64Mi}}",
+                               "{requests: {cpu: 500m, memory: 32Mi}}"};
+    struct kube_object *o = pod_with(res, 3, 1);
+    CHECK(o != NULL);
+    if (!o)
+        return;
+    struct kube_compute c;
+    pr_error *e = NULL;
+    CHECK(kube_pod_compute(&o->u.pod, &c, &e) == 0);
+    CHECK(c.cpu_request == 500);                 /* the init container's 500m over 300m */
+    CHECK(c.memory_request == 128 << 20);        /* 64Mi + 64Mi (defaulted from the limit) */
+    CHECK(c.memory_limit == 192 << 20);
+    CHECK(!c.has_cpu_limit && !c.has_memory_limit); /* the init container has none */
+    kube_object_free(o);
+    const char *const bad[] = {"{requests: {cpu: '2'}, limits: {cpu: '1'}}"};
+    o = pod_with(bad, 1, 0);
+    CHECK(o != NULL);
+    if (!o)
+        return;
+    CHECK(kube_pod_compute(&o->u.pod, &c, &e) < 0);
+    CHECK(e && strstr(e->msg, "resources.requests.cpu") != NULL);
+    pr_error_free(e);
+    kube_object_free(o);
+}
+
 int main(void)
 {
+    RUN(test_qos_classes_as_get_pod_qos);
+    RUN(test_pod_compute_takes_the_larger_of_sum_and_init);
     RUN(test_scalars_resolve_as_kubernetes_does);
     RUN(test_yaml_emit_round_trips);
     RUN(test_documents_json_and_dry_run_output);
