@@ -242,6 +242,26 @@ void shim_event(struct shim *s, struct container *c, const char *event, const ch
     shim_status_changed(s);
 }
 
+void shim_record(struct shim *s, struct container *c, const char *type, const char *reason,
+                 const char *fmt, ...)
+{
+    if (s->removed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    _cleanup_free_ char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    _cleanup_free_ char *field =
+        c ? xasprintf("spec.%s{%s}", c->spec->is_init ? "initContainers" : "containers",
+                      c->spec->name)
+          : NULL;
+    podevents_record(&s->events, type, reason, "kubelet", field, now_realtime(), msg);
+    _cleanup_free_ char *path = xasprintf("%s/" PODEVENTS_FILE, s->pod_dir);
+    _cleanup_error_ pr_error *err = NULL;
+    if (podevents_save(path, &s->events, &err) < 0)
+        pr_warning("%s", err->msg);
+}
+
 /* ---- the pod's course ---- */
 
 static bool should_restart(struct shim *s, struct container *c)
@@ -516,7 +536,8 @@ static int check_pod_dir(struct shim *s, pr_error **err)
     } files[] = {{"shim.log", POD_FILE_WRITTEN},
                  {"shim.lock", POD_FILE_REGULAR},
                  {"runtime.log", POD_FILE_WRITTEN},
-                 {"status.json", POD_FILE_REGULAR}};
+                 {"status.json", POD_FILE_REGULAR},
+                 {PODEVENTS_FILE, POD_FILE_REGULAR}};
     int r;
     for (size_t i = 0; i < ARRAY_SIZE(files); i++)
         if ((r = check_pod_file(s, files[i].name, "", files[i].kind, err)) < 0)
@@ -544,6 +565,10 @@ int shim_new(const char *pod_dir, struct pod_spec *spec, struct shim **out, pr_e
     if ((r = take_pod_lock(s, err)) < 0 ||
         (!s->spec && (r = pod_spec_load(spec_path, &s->spec, err)) < 0) ||
         (r = check_pod_dir(s, err)) < 0)
+        return r;
+    /* A previous shim's events go on being counted. */
+    _cleanup_free_ char *events = xasprintf("%s/" PODEVENTS_FILE, pod_dir);
+    if ((r = podevents_load(events, &s->events, err)) < 0)
         return r;
     s->self_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
@@ -624,6 +649,7 @@ void shim_free(struct shim *s)
     free(s->ctrs);
     sd_event_unref(s->event);
     pod_spec_free(s->spec);
+    podevents_clear(&s->events);
     if (s->lock_fd >= 0)
         close(s->lock_fd);
     if (s->self_netns_fd >= 0)

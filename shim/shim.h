@@ -6,6 +6,7 @@
 #define PODRUN_SHIM_H
 
 #include "error.h"
+#include "podevents.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -167,6 +168,7 @@ struct container {
     bool adopted;        /* running when a previous shim died: not our child */
     bool stop_requested; /* stopped on request: no restart */
     bool stopping;
+    bool killing_recorded; /* the Killing event of the stop that follows is recorded */
     bool done;          /* init container that completed */
     unsigned backoff_n; /* restarts since the back-off was last reset */
     char *oom_file;     /* memory.events / memory.oom_control of its cgroup */
@@ -210,6 +212,7 @@ struct shim {
     size_t n_clients;
     int exit_code;
     int ready_fd; /* tells the starting process we are up (or why not), then closed */
+    struct podevents events; /* what DIR/events.json holds */
 };
 
 /* shim.c */
@@ -223,6 +226,9 @@ void shim_unwatch_child(struct shim *s, pid_t pid);
 void shim_status_changed(struct shim *s);
 void shim_event(struct shim *s, struct container *c, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Records a Kubernetes event of the pod (c: about that container) in DIR/events.json. */
+void shim_record(struct shim *s, struct container *c, const char *type, const char *reason,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void shim_remove_pod(struct shim *s);
 struct container *shim_find(struct shim *s, const char *name);
 void shim_start_pod(struct shim *s);

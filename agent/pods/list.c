@@ -63,6 +63,14 @@ static void pod_status(pods_manager *m, struct pods_entry *e)
     const char *ip = YAJL_GET_STRING(json_get(r, "ip"));
     e->ip = ip ? xstrdup(ip) : NULL;
     e->status = load_quiet(st);
+    yajl_val waiting = json_get(r, "status");
+    if (!e->status && waiting) {
+        /* No shim: the pod waits for its image, and its record says how (pod.c). */
+        for (size_t i = 0; i < r->u.object.len; i++)
+            if (r->u.object.values[i] == waiting)
+                r->u.object.values[i] = NULL;
+        e->status = waiting;
+    }
     const char *phase = YAJL_GET_STRING(json_get(e->status, "phase"));
     const char *reason = phase ? phase : "Unknown";
     yajl_val cs = json_get(e->status, "containerStatuses");

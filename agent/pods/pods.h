@@ -9,7 +9,9 @@
 
 #include "error.h"
 #include "images/overlay.h"
+#include "images/pull.h"
 #include "kube/kube.h"
+#include "podevents.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -184,6 +186,25 @@ int pods_find_container(pods_manager *m, const char *ns, const char *pod, const 
  * with tty, forwards signals and exits with the command's status). */
 char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool tty,
                       char *const *command);
+
+/* How apply pulls (images/pull.h): progress reports, registries.conf, TLS. Default: none,
+ * the defaults. */
+void pods_set_pull_options(pods_manager *m, const struct pull_options *o);
+
+/* One event of a pod (podevents.h), with the pod it is about. */
+struct pods_event {
+    char *ns, *name, *uid;
+    struct podevent e;
+};
+struct pods_events {
+    struct pods_event *v;
+    size_t n;
+};
+/* The events of the pods in ns (NULL: every namespace), or of the one named pod, in the API
+ * server's order (by pod, then by first time). */
+int pods_events_list(pods_manager *m, const char *ns, const char *pod, struct pods_events *out,
+                     pr_error **err);
+void pods_events_clear(struct pods_events *l);
 
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);
