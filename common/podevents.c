@@ -115,8 +115,8 @@ int podevents_load(const char *path, struct podevents *out, pr_error **err)
             json_get_str(ev, "fieldPath", "event", &fp, NULL) < 0 ||
             json_get_uint64(ev, "count", "event", &count, NULL) < 0 ||
             json_get_uint64(ev, "first", "event", &first, NULL) < 0 ||
-            json_get_uint64(ev, "last", "event", &last, NULL) < 0 || !type || !reason ||
-            !message || !component || count == 0 || count > UINT32_MAX)
+            json_get_uint64(ev, "last", "event", &last, NULL) < 0 || !type || !reason || !message ||
+            !component || count == 0 || count > UINT32_MAX)
             continue;
         add(out, type, reason, component, fp, message, (unsigned)count, first, last);
     }

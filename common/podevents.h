@@ -27,8 +27,8 @@
 #define PODEVENTS_FILE     "events.json"
 
 struct podevent {
-    char *type;       /* Normal | Warning */
-    char *reason;     /* Scheduled, Pulling, ... */
+    char *type;   /* Normal | Warning */
+    char *reason; /* Scheduled, Pulling, ... */
     char *message;
     char *component;  /* source.component: kubelet, default-scheduler */
     char *field_path; /* involvedObject.fieldPath: spec.containers{NAME}, or NULL */

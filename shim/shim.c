@@ -566,10 +566,12 @@ int shim_new(const char *pod_dir, struct pod_spec *spec, struct shim **out, pr_e
         (!s->spec && (r = pod_spec_load(spec_path, &s->spec, err)) < 0) ||
         (r = check_pod_dir(s, err)) < 0)
         return r;
-    /* A previous shim's events go on being counted. */
+    /* A previous shim's events go on being counted. A record that cannot be read (too large,
+     * not JSON) is a lost history, not a reason to leave the pod unsupervised. */
     _cleanup_free_ char *events = xasprintf("%s/" PODEVENTS_FILE, pod_dir);
-    if ((r = podevents_load(events, &s->events, err)) < 0)
-        return r;
+    _cleanup_error_ pr_error *ev_err = NULL;
+    if (podevents_load(events, &s->events, &ev_err) < 0)
+        pr_warning("%s; its events start afresh", ev_err->msg);
     s->self_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         return pr_err(err, errno, "PR_SET_CHILD_SUBREAPER");

@@ -146,11 +146,12 @@ static char *one_line(const char *m)
 
 void eventview_table(const struct pods_events *l, bool all, bool wide)
 {
-    static const char *const head[] = {"NAMESPACE", "LAST SEEN", "TYPE",       "REASON",
-                                       "OBJECT",    "SUBOBJECT", "SOURCE",     "MESSAGE",
-                                       "FIRST SEEN", "COUNT",    "NAME"};
+    static const char *const head[] = {"NAMESPACE",  "LAST SEEN", "TYPE",   "REASON",
+                                       "OBJECT",     "SUBOBJECT", "SOURCE", "MESSAGE",
+                                       "FIRST SEEN", "COUNT",     "NAME"};
     /* Which of head[] are shown. */
-    bool shown[ARRAY_SIZE(head)] = {all, true, true, true, true, wide, wide, true, wide, wide, wide};
+    bool shown[ARRAY_SIZE(head)] = {all,  true, true, true, true, wide,
+                                    wide, true, wide, wide, wide};
     struct table t = {0};
     for (size_t i = 0; i < ARRAY_SIZE(head); i++)
         t.cols += shown[i];
@@ -171,8 +172,8 @@ void eventview_table(const struct pods_events *l, bool all, bool wide)
         _cleanup_free_ char *source =
             from_kubelet(e) ? xasprintf("%s, %s", e->e.component, node) : xstrdup(e->e.component);
         _cleanup_free_ char *msg = one_line(e->e.message), *name = eventview_name(e);
-        char *cells[] = {e->ns,    last,   e->e.type, e->e.reason, object, e->e.field_path,
-                         source, msg,    first,     count,       name};
+        char *cells[] = {e->ns,  last, e->e.type, e->e.reason, object, e->e.field_path,
+                         source, msg,  first,     count,       name};
         n = 0;
         for (size_t j = 0; j < ARRAY_SIZE(head); j++)
             if (shown[j])

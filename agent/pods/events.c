@@ -71,8 +71,10 @@ static int load_pod(pods_manager *m, const struct pods_entry *pe, struct pods_ev
     }
     out->v = xrealloc(out->v, (out->n + all.n + 1) * sizeof(*out->v));
     for (size_t i = 0; i < all.n; i++)
-        out->v[out->n++] = (struct pods_event){
-            .ns = xstrdup(pe->ns), .name = xstrdup(pe->name), .uid = xstrdup(pe->uid), .e = all.v[i]};
+        out->v[out->n++] = (struct pods_event){.ns = xstrdup(pe->ns),
+                                               .name = xstrdup(pe->name),
+                                               .uid = xstrdup(pe->uid),
+                                               .e = all.v[i]};
     free(all.v);
     return 0;
 }
