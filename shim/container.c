@@ -640,8 +640,12 @@ void container_schedule_restart(struct container *c)
                                          (unsigned long long)(delay / 1000));
     set_message(c, msg);
     shim_event(s, c, "backoff", "%llu ms", (unsigned long long)(delay / 1000));
+    /* The kubelet names the pod NAME_NAMESPACE(UID). */
+    _cleanup_free_ char *pod = s->spec->ns && s->spec->uid ? xasprintf("%s_%s(%s)", s->spec->name,
+                                                                       s->spec->ns, s->spec->uid)
+                                                           : xstrdup(s->spec->name);
     shim_record(s, c, "Warning", "BackOff", "Back-off restarting failed container %s in pod %s",
-                c->spec->name, s->spec->name);
+                c->spec->name, pod);
     sd_event_add_time_relative(s->event, &c->restart_timer, CLOCK_MONOTONIC, delay, 0,
                                on_restart_timer, c);
     shim_status_changed(s);

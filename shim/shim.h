@@ -51,6 +51,8 @@ struct ctr_spec {
 
 struct pod_spec {
     char *name;
+    /* The pod's namespace and uid, for its events; NULL when not given. */
+    char *ns, *uid;
     char *runtime;      /* binary keeping DESIGN.md §1 */
     char *runtime_root; /* its --root; NULL: the runtime's default */
     bool supervise;
@@ -168,7 +170,8 @@ struct container {
     bool adopted;        /* running when a previous shim died: not our child */
     bool stop_requested; /* stopped on request: no restart */
     bool stopping;
-    bool killing_recorded; /* the Killing event of the stop that follows is recorded */
+    /* The Killing event of the stop that follows is recorded already (a failed probe). */
+    bool killing_recorded;
     bool done;          /* init container that completed */
     unsigned backoff_n; /* restarts since the back-off was last reset */
     char *oom_file;     /* memory.events / memory.oom_control of its cgroup */
@@ -212,7 +215,8 @@ struct shim {
     size_t n_clients;
     int exit_code;
     int ready_fd; /* tells the starting process we are up (or why not), then closed */
-    struct podevents events; /* what DIR/events.json holds */
+    /* What DIR/events.json holds. */
+    struct podevents events;
 };
 
 /* shim.c */

@@ -92,6 +92,15 @@ static void pod_status(pods_manager *m, struct pods_entry *e)
     if (phase && streq(phase, "Succeeded") && streq(reason, phase))
         reason = "Completed";
     e->phase = xstrdup(reason);
+    /* An init container whose image cannot be had: kubectl's Init:ErrImagePull. */
+    yajl_val ics = json_get(e->status, "initContainerStatuses");
+    for (size_t i = 0; i < json_array_len(ics); i++) {
+        const char *why = YAJL_GET_STRING(json_get(json_array_at(ics, i), "reason"));
+        if (why && has_prefix(why, "ErrImage")) {
+            free(e->phase);
+            e->phase = xasprintf("Init:%s", why);
+        }
+    }
 }
 
 static int add_entry(pods_manager *m, const char *resource, const char *ns, const char *name,

@@ -96,9 +96,10 @@ static int write_waiting_record(const struct pods_pod_paths *p, const char *ns,
             jg_map_open(g);
             jg_key_str(g, "name", cs[i].name);
             jg_key_str(g, "state", "waiting");
-            jg_key_str(g, "reason", this                              ? reason
-                                    : list && s->n_init_containers ? "PodInitializing"
-                                                                   : "ContainerCreating");
+            jg_key_str(g, "reason",
+                       this                           ? reason
+                       : list && s->n_init_containers ? "PodInitializing"
+                                                      : "ContainerCreating");
             if (this)
                 jg_key_str(g, "message", message);
             jg_key_uint(g, "restartCount", 0);
@@ -261,7 +262,8 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
     _cleanup_free_ char *pods_dir = xasprintf("%s/pods", m->run_root);
     if (!existed) {
         if ((r = mkdir_p(pods_dir, 0700, err)) < 0 ||
-            (mkdir(p.run_dir, 0700) < 0 && (r = pr_err(err, errno, "create `%s`", p.run_dir)) < 0)) {
+            (mkdir(p.run_dir, 0700) < 0 &&
+             (r = pr_err(err, errno, "create `%s`", p.run_dir)) < 0)) {
             pods_pod_paths_clear(&p);
             return pr_err_prefix(err, "pod \"%s\"", o->meta.name);
         }

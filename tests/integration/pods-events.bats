@@ -145,7 +145,7 @@ count_at_least() {
   prn get events -o json | jq -e '.items[] | select(.reason == "Killing") |
     .type == "Normal" and .message == "Container app failed liveness probe, will be restarted"'
   prn get events -o json | jq -e '.items[] | select(.reason == "BackOff") |
-    .type == "Warning" and .message == "Back-off restarting failed container app in pod web"'
+    .type == "Warning" and .message == "Back-off restarting failed container app in pod web_default(" + .involvedObject.uid + ")"'
   prn get events -o json | jq -e '.items[] | select(.reason == "Unhealthy") |
     .message == "Liveness probe failed: " + (.message | ltrimstr("Liveness probe failed: "))'
   run prn delete pod web

@@ -123,6 +123,36 @@ assert_only_waiting() {
   [ "$status" -eq 1 ]
 }
 
+@test "pull: an init container's missing image is Init:ErrImageNeverPull; the app container waits" {
+  cat > "$M" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: init
+spec:
+  initContainers:
+  - name: first
+    image: nothere:1.0
+    imagePullPolicy: Never
+  containers:
+  - name: app
+    image: busybox
+YAML
+  run prn apply -f "$M"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'container "first": ErrImageNeverPull'* ]]
+  run prn get pods init
+  [[ "${lines[1]}" =~ ^init\ +0/1\ +Init:ErrImageNeverPull\  ]]
+  prn get pod init -o json | jq -e '
+    .status.initContainerStatuses[0].state.waiting.reason == "ErrImageNeverPull" and
+    .status.containerStatuses[0].state.waiting.reason == "PodInitializing"'
+  prn get events -o json | jq -e '[.items[] | select(.reason == "Failed") | .involvedObject.fieldPath] ==
+    ["spec.initContainers{first}"]'
+  # The app container's image was not looked at: nothing after the init container is pulled.
+  [ "$(manifest_gets library/busybox)" -eq 0 ]
+  assert_only_waiting init
+}
+
 @test "pull: a failed pull keeps the pod waiting with ErrImagePull; apply retries; delete removes it" {
   pod web nosuchimage:1.0 > "$M"
   run prn apply -f "$M"
