@@ -221,22 +221,16 @@ static char *node_name(void)
     return xstrdup(host);
 }
 
-/* Undoes a pod that failed: teardown, and the stored object of a pod that was there before
- * (retrying its pull), so that nothing is left; when the teardown fails the record stays for a
- * delete to finish it. */
+/* Undoes a pod that failed: its teardown, then its stored object, so that nothing is left;
+ * when the teardown fails the object stays for a delete to find and finish. */
 static void undo_pod(pods_manager *m, const struct kube_object *o, const char *ns,
-                     const struct pods_pod_paths *p, bool existed, pr_error **err)
+                     const struct pods_pod_paths *p, pr_error **err)
 {
     _cleanup_error_ pr_error *e = NULL;
     if (teardown(m, p, &e) == 0) {
-        if (existed)
-            pods_object_remove(m, "pods", ns, o->meta.name, &e);
+        pods_object_remove(m, "pods", ns, o->meta.name, &e);
         return;
     }
-    /* Keep the record, so that a delete finds what is left and finishes it. */
-    _cleanup_error_ pr_error *e2 = NULL;
-    if (!existed)
-        pods_object_save(m, "pods", ns, o->meta.name, o->tree, p->uid, (long long)time(NULL), &e2);
     if (err && *err) {
         char *msg = xasprintf("%s; undoing it failed too: %s; `podrun delete pod %s` finishes it",
                               (*err)->msg, e ? e->msg : "", o->meta.name);
@@ -245,10 +239,12 @@ static void undo_pod(pods_manager *m, const struct kube_object *o, const char *n
     }
 }
 
-/* Runs the pod o: a new one (uid NULL), or one that waits for its image (its uid). The images
- * come first, after the pod's directory and record (where its events go): a pull that fails
- * leaves the pod stored and waiting (ErrImagePull, as the kubelet shows it) with nothing else
- * made, and the next apply retries it. */
+/* Runs the pod o: a new one (uid NULL), or one that waits for its image (its uid). The pod is
+ * stored first, waiting (ContainerCreating), with its directory (where its events go): a
+ * podrun killed from there on leaves a pod that delete finds and removes, or, killed while
+ * pulling, that the next apply takes up. A pull that fails leaves the pod stored and waiting
+ * (ErrImagePull, as the kubelet shows it) with nothing else made, and the next apply retries
+ * it; any other failure takes the pod down and leaves nothing. */
 static int create_pod(pods_manager *m, const struct kube_object *o, const char *ns,
                       const char *waiting_uid, pr_error **err)
 {
@@ -256,11 +252,10 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
     int r;
     if ((r = pods_containers_check(m, o, err)) < 0 || (!uid && (r = new_uid(&uid, err)) < 0))
         return pr_err_prefix(err, "pod \"%s\"", o->meta.name);
-    bool existed = waiting_uid != NULL;
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
     _cleanup_free_ char *pods_dir = xasprintf("%s/pods", m->run_root);
-    if (!existed) {
+    if (!waiting_uid) {
         if ((r = mkdir_p(pods_dir, 0700, err)) < 0 ||
             (mkdir(p.run_dir, 0700) < 0 &&
              (r = pr_err(err, errno, "create `%s`", p.run_dir)) < 0)) {
@@ -270,18 +265,17 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
         _cleanup_free_ char *node = node_name();
         pods_record(&p, "Normal", "Scheduled", "default-scheduler", NULL,
                     "Successfully assigned %s/%s to %s", ns, o->meta.name, node);
+        if ((r = write_waiting_record(&p, ns, o, SIZE_MAX, NULL, NULL, err)) < 0 ||
+            (r = pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, (long long)time(NULL),
+                                  err)) < 0)
+            goto fail;
     }
     const char *waiting = NULL;
     size_t failed = 0;
-    if ((r = write_pod_record(&p, ns, o->meta.name, NULL, err)) == 0 &&
-        (r = pods_pull_images(m, o, &p, &waiting, &failed, err)) < 0 && waiting) {
+    if ((r = pods_pull_images(m, o, &p, &waiting, &failed, err)) < 0 && waiting) {
         /* The pod stays, waiting: its record says why, and the error tells the user. */
         _cleanup_error_ pr_error *e = NULL;
-        int r2 = write_waiting_record(&p, ns, o, failed, waiting, (*err)->msg, &e);
-        if (r2 == 0 && !existed)
-            r2 = pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, (long long)time(NULL),
-                                  &e);
-        if (r2 == 0) {
+        if (write_waiting_record(&p, ns, o, failed, waiting, (*err)->msg, &e) == 0) {
             pods_pod_paths_clear(&p);
             return pr_err_prefix(err,
                                  "pod \"%s\" is kept waiting with %s (`podrun apply` again "
@@ -289,13 +283,12 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
                                  o->meta.name, waiting, o->meta.name);
         }
     }
-    if (r == 0)
+    if (r == 0 && (r = write_pod_record(&p, ns, o->meta.name, NULL, err)) == 0)
         r = make_pod(m, o, ns, &p, err);
-    if (r == 0 && !existed)
-        r = pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, (long long)time(NULL), err);
+fail:
     if (r < 0) {
         pr_err_prefix(err, "pod \"%s\"", o->meta.name);
-        undo_pod(m, o, ns, &p, existed, err);
+        undo_pod(m, o, ns, &p, err);
     }
     pods_pod_paths_clear(&p);
     return r;

@@ -202,6 +202,43 @@ YAML
   [ -z "$(find "$ROOTS/run/pods" -mindepth 1 2>/dev/null)" ]
 }
 
+# pulling: a pod's events say it is being pulled.
+pulling() {
+  grep -qs Pulling "$ROOTS"/run/pods/*/events.json
+}
+
+@test "pull: podrun killed while pulling leaves a pod the next apply takes up, or delete removes" {
+  pod web busybox > "$M"
+  echo slow > "$PODS_REG/mode"
+  prn apply -f "$M" > /dev/null 2>&1 &
+  pid=$!
+  wait_for pulling
+  # podrun itself (prn's nsenter execs it), not the subshell running prn.
+  kill -9 $(pgrep -P "$pid") "$pid"
+  wait "$pid" || true
+  run prn get pods web
+  [[ "${lines[1]}" =~ ^web\ +0/1\ +ContainerCreating\  ]]
+  echo ok > "$PODS_REG/mode"
+  run prn apply -f "$M"
+  [ "$status" -eq 0 ]
+  [ "$output" = "pod/web created" ]
+  wait_running web
+  [ "$(prn get events -o json | jq '.items[] | select(.reason == "Pulling") | .count')" -eq 2 ]
+  # Killed again while pulling, the pod is deleted whole.
+  prn delete pod web
+  pod web2 busybox > "$M"
+  echo slow > "$PODS_REG/mode"
+  prn apply -f "$M" > /dev/null 2>&1 &
+  pid=$!
+  wait_for pulling
+  # podrun itself (prn's nsenter execs it), not the subshell running prn.
+  kill -9 $(pgrep -P "$pid") "$pid"
+  wait "$pid" || true
+  run prn delete pod web2
+  [ "$status" -eq 0 ]
+  assert_no_pods
+}
+
 @test "pull: on a terminal apply draws the pull's progress" {
   command -v script >/dev/null || skip "needs script(1) for a terminal"
   pod web other:2.0 > "$M"

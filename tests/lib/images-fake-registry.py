@@ -15,12 +15,14 @@ The mode is read per request from LAYOUT_DIR/../mode (so one server serves every
   bearer        want a bearer token from /token, given for basic auth user:secret
   401           answer 401 with a Basic challenge to everything
   basic         want basic auth user:secret
+  slow          answer manifests after 3 seconds
 """
 import base64
 import hashlib
 import json
 import os
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LAYOUT, PORT_FILE, LOG = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -102,6 +104,8 @@ class H(BaseHTTPRequestHandler):
             return self.send(200, b"{}")
         parts = path.split("/")
         if len(parts) >= 5 and parts[-2] == "manifests":
+            if m == "slow":
+                time.sleep(3)
             if not served("/".join(parts[2:-2])):
                 return self.send(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
             body, mt = image_manifest()
