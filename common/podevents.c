@@ -4,7 +4,7 @@
 #include "json.h"
 #include "util.h"
 
-static void event_clear(struct podevent *ev)
+void podevent_clear(struct podevent *ev)
 {
     free(ev->type);
     free(ev->reason);
@@ -16,7 +16,7 @@ static void event_clear(struct podevent *ev)
 void podevents_clear(struct podevents *e)
 {
     for (size_t i = 0; i < e->n; i++)
-        event_clear(&e->v[i]);
+        podevent_clear(&e->v[i]);
     free(e->v);
     e->v = NULL;
     e->n = 0;
@@ -24,6 +24,8 @@ void podevents_clear(struct podevents *e)
 
 void podevents_take(struct podevents *dst, struct podevents *src)
 {
+    if (!src->n)
+        return;
     dst->v = xrealloc(dst->v, (dst->n + src->n + 1) * sizeof(*dst->v));
     memcpy(dst->v + dst->n, src->v, src->n * sizeof(*src->v));
     dst->n += src->n;
@@ -55,7 +57,7 @@ static void drop_least_recent(struct podevents *e)
     for (size_t i = 1; i < e->n; i++)
         if (e->v[i].last_usec < e->v[old].last_usec)
             old = i;
-    event_clear(&e->v[old]);
+    podevent_clear(&e->v[old]);
     memmove(&e->v[old], &e->v[old + 1], (e->n - old - 1) * sizeof(*e->v));
     e->n--;
 }

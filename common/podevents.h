@@ -50,6 +50,7 @@ void podevents_record(struct podevents *e, const char *type, const char *reason,
 /* Writes every event to path atomically (not fsync'd: events are a record, not state). */
 int podevents_save(const char *path, const struct podevents *e, pr_error **err);
 void podevents_clear(struct podevents *e);
+void podevent_clear(struct podevent *ev);
 /* Moves src's events into dst (src is left empty). */
 void podevents_take(struct podevents *dst, struct podevents *src);
 

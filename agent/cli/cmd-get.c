@@ -109,6 +109,19 @@ static void print_table(const char *resource, const struct pods_list *l, bool al
 
 #define USAGE "usage: podrun get RESOURCE [NAME] [-n NS|-A] [-l SELECTOR] [-o wide|json|yaml|name]"
 
+struct event_filter {
+    const char *name;
+    const struct kube_selector *sel;
+};
+
+static bool event_selected(const struct pods_event *e, void *data)
+{
+    const struct event_filter *f = data;
+    _cleanup_free_ char *name = eventview_name(e);
+    /* Events carry no labels: a selector keeps them only when it matches none. */
+    return (!f->name || streq(name, f->name)) && (!f->sel || kube_selector_matches(f->sel, NULL));
+}
+
 /* get events: the pods' events (eventview.c), by NAME (POD.<hex>) or all. */
 static int get_events(struct pods_manager *m, const char *ns, const char *name, const char *out,
                       const struct kube_selector *sel, pr_error **err)
@@ -116,21 +129,10 @@ static int get_events(struct pods_manager *m, const char *ns, const char *name, 
     struct pods_events l = {0};
     int r = pods_events_list(m, ns, NULL, &l, err);
     pods_manager_close(m);
-    size_t n = 0;
-    for (size_t i = 0; r == 0 && i < l.n; i++) {
-        _cleanup_free_ char *en = eventview_name(&l.v[i]);
-        /* Events carry no labels: a selector keeps them only when it matches none. */
-        bool keep = (!name || streq(en, name)) && (!sel || kube_selector_matches(sel, NULL));
-        if (keep)
-            l.v[n++] = l.v[i];
-        else {
-            struct pods_events one = {xmalloc(sizeof(*l.v)), 1};
-            one.v[0] = l.v[i];
-            pods_events_clear(&one);
-        }
-    }
-    l.n = n;
-    if (r == 0 && name && !n)
+    struct event_filter f = {name, sel};
+    if (r == 0)
+        pods_events_keep(&l, event_selected, &f);
+    if (r == 0 && name && !l.n)
         r = pr_err_code(err, ENOENT, "events \"%s\" not found", name);
     if (r < 0) {
         pods_events_clear(&l);

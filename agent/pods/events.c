@@ -35,22 +35,34 @@ void pods_record(const struct pods_pod_paths *p, const char *type, const char *r
     podevents_clear(&ev);
 }
 
+static void event_clear(struct pods_event *ev)
+{
+    free(ev->ns);
+    free(ev->name);
+    free(ev->uid);
+    podevent_clear(&ev->e);
+}
+
 void pods_events_clear(struct pods_events *l)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->v[i].ns);
-        free(l->v[i].name);
-        free(l->v[i].uid);
-        struct podevent *e = &l->v[i].e;
-        free(e->type);
-        free(e->reason);
-        free(e->message);
-        free(e->component);
-        free(e->field_path);
-    }
+    for (size_t i = 0; i < l->n; i++)
+        event_clear(&l->v[i]);
     free(l->v);
     l->v = NULL;
     l->n = 0;
+}
+
+void pods_events_keep(struct pods_events *l, bool (*keep)(const struct pods_event *, void *),
+                      void *data)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (keep(&l->v[i], data))
+            l->v[n++] = l->v[i];
+        else
+            event_clear(&l->v[i]);
+    }
+    l->n = n;
 }
 
 static int load_pod(pods_manager *m, const struct pods_entry *pe, struct pods_events *out,

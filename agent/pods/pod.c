@@ -69,9 +69,10 @@ static int write_pod_record(const struct pods_pod_paths *p, const char *ns, cons
     return write_file_atomic_volatile(path, buf, len, 0600, err);
 }
 
-/* The record of a pod whose image could not be had: no sandbox, no shim, its containers
- * waiting as the kubelet shows them (reason on the container that failed, ContainerCreating
- * or PodInitializing on the others), in the shape of the shim's status.json. */
+/* The record of a pod that waits for its images (being pulled, or one that could not be had):
+ * no sandbox, no shim, its containers waiting as the kubelet shows them (reason on the one
+ * that failed, ContainerCreating or PodInitializing on the others), in the shape of the shim's
+ * status.json. */
 static int write_waiting_record(const struct pods_pod_paths *p, const char *ns,
                                 const struct kube_object *o, size_t failed, const char *reason,
                                 const char *message, pr_error **err)
@@ -126,8 +127,7 @@ static bool waiting_for_image(pods_manager *m, const char *uid)
     pods_pod_paths_clear(&p);
     _cleanup_json_ yajl_val rec = NULL;
     _cleanup_error_ pr_error *e = NULL;
-    return json_parse_file_max(path, 1 << 20, READ_REGULAR, &rec, &e) == 0 &&
-           json_get(rec, "status") != NULL;
+    return json_parse_file(path, &rec, &e) == 0 && json_get(rec, "status") != NULL;
 }
 
 /* True while a shim holds its lock on the pod directory. */

@@ -205,6 +205,9 @@ struct pods_events {
 int pods_events_list(pods_manager *m, const char *ns, const char *pod, struct pods_events *out,
                      pr_error **err);
 void pods_events_clear(struct pods_events *l);
+/* Drops (and frees) the events keep refuses, in order. */
+void pods_events_keep(struct pods_events *l, bool (*keep)(const struct pods_event *, void *),
+                      void *data);
 
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);
