@@ -115,6 +115,11 @@ count_at_least() {
   run prn get events web.0 -o json
   [ "$status" -eq 1 ]
   [[ "$output" == *'events "web.0" not found'* ]]
+  # Events have no labels: -l keeps them only when the selector matches none.
+  run prn get events -l app=web
+  [ "$status" -eq 0 ]
+  [ "$output" = "No resources found in default namespace." ]
+  [ "$(prn get events -l '!app' -o name | wc -l)" -eq 5 ]
 }
 
 @test "events: a failing readiness probe is Unhealthy, aggregated; describe shows (xN over ...)" {
