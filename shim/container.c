@@ -327,6 +327,7 @@ static void cannot_run(struct container *c, const char *msg)
     c->finished_at = now_realtime();
     set_message(c, full);
     shim_event(c->shim, c, "failed", "%s", full);
+    shim_record(c->shim, c, "Warning", "Failed", "Error: %s", full);
     shim_container_finished(c->shim, c);
 }
 
@@ -455,6 +456,7 @@ int container_start(struct container *c)
         return -1;
     }
     c->created = true;
+    shim_record(s, c, "Normal", "Created", "Created container %s", c->spec->name);
     pid_t pid = 0;
     if (read_pid_file(pid_file, &pid) < 0 || attach_process(c, pid) < 0) {
         cannot_run(c, "the runtime created no process (no pid file)");
@@ -471,6 +473,7 @@ int container_start(struct container *c)
     c->finished_at = 0;
     c->adopted = false;
     shim_event(s, c, "started", "pid %d", (int)pid);
+    shim_record(s, c, "Normal", "Started", "Started container %s", c->spec->name);
     mark_running(c);
     hooks_post_start(c);
     return 0;
@@ -508,8 +511,12 @@ static void container_exited(struct container *c, bool known, int code)
     c->stopping = false;
     hooks_termination_message(c);
     runtime_delete(c);
-    if (oom)
+    if (oom) {
         shim_event(s, c, "oom", "killed by the OOM killer");
+        shim_record(s, c, "Warning", "OOMKilling",
+                    "Memory cgroup out of memory: the OOM killer killed a process of container %s",
+                    c->spec->name);
+    }
     shim_event(s, c, "exited", "code %d reason %s", c->exit_code, c->reason);
     shim_container_finished(s, c);
 }
@@ -587,6 +594,9 @@ static int on_kill_timer(sd_event_source *src, uint64_t usec, void *data)
 
 void container_stop(struct container *c, int sig, uint64_t grace_usec, const char *why)
 {
+    /* A failed probe recorded its own Killing event, with the reason. */
+    bool recorded = c->killing_recorded;
+    c->killing_recorded = false;
     c->restart_timer = sd_event_source_disable_unref(c->restart_timer);
     if (c->state != CTR_RUNNING) {
         if (c->state == CTR_WAITING && c->stop_requested) {
@@ -602,6 +612,8 @@ void container_stop(struct container *c, int sig, uint64_t grace_usec, const cha
     c->stopping = true;
     shim_event(c->shim, c, "stopping", "signal %d, grace %llu ms%s%s", sig,
                (unsigned long long)(grace_usec / 1000), why ? ": " : "", why ? why : "");
+    if (!recorded)
+        shim_record(c->shim, c, "Normal", "Killing", "Stopping container %s", c->spec->name);
     if (grace_usec == 0) {
         container_kill_now(c);
         return;
@@ -646,6 +658,12 @@ void container_schedule_restart(struct container *c)
                                          (unsigned long long)(delay / 1000));
     set_message(c, msg);
     shim_event(s, c, "backoff", "%llu ms", (unsigned long long)(delay / 1000));
+    /* The kubelet names the pod NAME_NAMESPACE(UID). */
+    _cleanup_free_ char *pod = s->spec->ns && s->spec->uid ? xasprintf("%s_%s(%s)", s->spec->name,
+                                                                       s->spec->ns, s->spec->uid)
+                                                           : xstrdup(s->spec->name);
+    shim_record(s, c, "Warning", "BackOff", "Back-off restarting failed container %s in pod %s",
+                c->spec->name, pod);
     sd_event_add_time_relative(s->event, &c->restart_timer, CLOCK_MONOTONIC, delay, 0,
                                on_restart_timer, c);
     shim_status_changed(s);

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 
 static const char *type_names[PROBE_TYPES] = {"startup", "liveness", "readiness"};
+static const char *event_names[PROBE_TYPES] = {"Startup", "Liveness", "Readiness"};
 
 int http_status_code(const char *buf, size_t len)
 {
@@ -88,6 +89,8 @@ static void probe_result(struct probe_run *p, bool ok, const char *why)
     p->failures++;
     shim_event(c->shim, c, "probe-failed", "%s probe failed (%u/%u): %s", type_names[p->type],
                p->failures, spec->failure_threshold, why);
+    shim_record(c->shim, c, "Warning", "Unhealthy", "%s probe failed: %s", event_names[p->type],
+                why);
     if (p->failures < spec->failure_threshold)
         return;
     if (p->type == PROBE_READINESS) {
@@ -98,6 +101,9 @@ static void probe_result(struct probe_run *p, bool ok, const char *why)
         return;
     }
     p->failures = 0;
+    shim_record(c->shim, c, "Normal", "Killing", "Container %s failed %s probe, will be restarted",
+                c->spec->name, type_names[p->type]);
+    c->killing_recorded = true;
     _cleanup_free_ char *msg =
         xasprintf("%s probe failed: %s", p->type == PROBE_STARTUP ? "Startup" : "Liveness", why);
     container_stop(c, c->spec->stop_signal, c->shim->spec->grace_usec, msg);

@@ -244,6 +244,26 @@ void shim_event(struct shim *s, struct container *c, const char *event, const ch
     shim_status_changed(s);
 }
 
+void shim_record(struct shim *s, struct container *c, const char *type, const char *reason,
+                 const char *fmt, ...)
+{
+    if (s->removed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    _cleanup_free_ char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    _cleanup_free_ char *field =
+        c ? xasprintf("spec.%s{%s}", c->spec->is_init ? "initContainers" : "containers",
+                      c->spec->name)
+          : NULL;
+    podevents_record(&s->events, type, reason, "kubelet", field, now_realtime(), msg);
+    _cleanup_free_ char *path = xasprintf("%s/" PODEVENTS_FILE, s->pod_dir);
+    _cleanup_error_ pr_error *err = NULL;
+    if (podevents_save(path, &s->events, &err) < 0)
+        pr_warning("%s", err->msg);
+}
+
 /* ---- the pod's course ---- */
 
 static bool should_restart(struct shim *s, struct container *c)
@@ -522,7 +542,8 @@ static int check_pod_dir(struct shim *s, pr_error **err)
                  {"shim.lock", POD_FILE_REGULAR},
                  {"runtime.log", POD_FILE_WRITTEN},
                  {"status.json", POD_FILE_REGULAR},
-                 {"pidns.pid", POD_FILE_REGULAR}};
+                 {"pidns.pid", POD_FILE_REGULAR},
+                 {PODEVENTS_FILE, POD_FILE_REGULAR}};
     int r;
     for (size_t i = 0; i < ARRAY_SIZE(files); i++)
         if ((r = check_pod_file(s, files[i].name, "", files[i].kind, err)) < 0)
@@ -551,6 +572,12 @@ int shim_new(const char *pod_dir, struct pod_spec *spec, struct shim **out, pr_e
         (!s->spec && (r = pod_spec_load(spec_path, &s->spec, err)) < 0) ||
         (r = check_pod_dir(s, err)) < 0)
         return r;
+    /* A previous shim's events go on being counted. A record that cannot be read (too large,
+     * not JSON) is a lost history, not a reason to leave the pod unsupervised. */
+    _cleanup_free_ char *events = xasprintf("%s/" PODEVENTS_FILE, pod_dir);
+    _cleanup_error_ pr_error *ev_err = NULL;
+    if (podevents_load(events, &s->events, &ev_err) < 0)
+        pr_warning("%s; its events start afresh", ev_err->msg);
     s->self_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         return pr_err(err, errno, "PR_SET_CHILD_SUBREAPER");
@@ -636,6 +663,7 @@ void shim_free(struct shim *s)
     free(s->ctrs);
     sd_event_unref(s->event);
     pod_spec_free(s->spec);
+    podevents_clear(&s->events);
     if (s->lock_fd >= 0)
         close(s->lock_fd);
     if (s->self_netns_fd >= 0)

@@ -6,6 +6,7 @@
 #define PODRUN_SHIM_H
 
 #include "error.h"
+#include "podevents.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -69,6 +70,8 @@ struct ctr_spec {
 
 struct pod_spec {
     char *name;
+    /* The pod's namespace and uid, for its events; NULL when not given. */
+    char *ns, *uid;
     char *runtime;      /* binary keeping DESIGN.md §1 */
     char *runtime_root; /* its --root; NULL: the runtime's default */
     bool supervise;
@@ -191,6 +194,8 @@ struct container {
     bool adopted;        /* running when a previous shim died: not our child */
     bool stop_requested; /* stopped on request: no restart */
     bool stopping;
+    /* The Killing event of the stop that follows is recorded already (a failed probe). */
+    bool killing_recorded;
     bool done;          /* init container that completed */
     unsigned backoff_n; /* restarts since the back-off was last reset */
     char *oom_file;     /* memory.events / memory.oom_control of its cgroup */
@@ -248,6 +253,8 @@ struct shim {
     pid_t pidns_pid; /* the init holding the pod's shared PID namespace; 0: none */
     bool pidns_adopted;
     sd_event_source *pidns_src; /* the adopted init's pidfd */
+    /* What DIR/events.json holds. */
+    struct podevents events;
 };
 
 /* shim.c */
@@ -261,6 +268,9 @@ void shim_unwatch_child(struct shim *s, pid_t pid);
 void shim_status_changed(struct shim *s);
 void shim_event(struct shim *s, struct container *c, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Records a Kubernetes event of the pod (c: about that container) in DIR/events.json. */
+void shim_record(struct shim *s, struct container *c, const char *type, const char *reason,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void shim_remove_pod(struct shim *s);
 struct container *shim_find(struct shim *s, const char *name);
 void shim_start_pod(struct shim *s);

@@ -423,6 +423,16 @@ static int parse_root(yajl_val root, struct pod_spec *s, pr_error **err)
                       runtime);
     if (s->runtime_timeout_usec == 0)
         return pr_err(err, 0, "spec.runtimeTimeoutSeconds: must be positive");
+    /* The pod as Kubernetes names it in events (optional: "NAME_NAMESPACE(UID)"). */
+    const char *ns = NULL, *uid = NULL;
+    if ((r = json_get_str(root, "namespace", "spec", &ns, err)) < 0 ||
+        (r = json_get_str(root, "uid", "spec", &uid, err)) < 0)
+        return r;
+    if ((ns && !valid_name(ns)) || (uid && !valid_name(uid)))
+        return pr_err(err, 0, "spec.%s: not a valid name",
+                      ns && !valid_name(ns) ? "namespace" : "uid");
+    s->ns = ns ? xstrdup(ns) : NULL;
+    s->uid = uid ? xstrdup(uid) : NULL;
     s->name = xstrdup(name);
     s->runtime = xstrdup(runtime ? runtime : "podrun-runtime");
     s->runtime_root = rroot ? xstrdup(rroot) : NULL;
@@ -513,6 +523,8 @@ void pod_spec_free(struct pod_spec *s)
     free(s->init);
     free(s->ctrs);
     free(s->name);
+    free(s->ns);
+    free(s->uid);
     free(s->runtime);
     free(s->runtime_root);
     free(s->pid_namespace);

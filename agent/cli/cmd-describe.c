@@ -2,6 +2,7 @@
 /* podrun describe pod: kubectl's describe layout over the pod as the API server would return
  * it (podview), so that its spec defaults and status are the ones `get -o yaml` shows. */
 #include "commands.h"
+#include "eventview.h"
 #include "podview.h"
 #include "util.h"
 
@@ -337,7 +338,7 @@ static const char *qos_class(yajl_val spec)
     return !any ? "BestEffort" : guaranteed ? "Guaranteed" : "Burstable";
 }
 
-static void describe_pod(yajl_val o)
+static void describe_pod(yajl_val o, const struct pods_events *events)
 {
     yajl_val md = json_get(o, "metadata"), spec = json_get(o, "spec"), st = json_get(o, "status");
     char t[64];
@@ -381,8 +382,7 @@ static void describe_pod(yajl_val o)
     printf("%-29s%s\n", "QoS Class:", str(st, "qosClass") ?: qos_class(spec));
     print_map("Node-Selectors:", 29, json_get(spec, "nodeSelector"));
     printf("%-29s%s\n", "Tolerations:", "<none>");
-    /* podrun keeps no event history yet (the shim's events are a live stream). */
-    printf("%-29s%s\n", "Events:", "<none>");
+    eventview_describe(events, str(md, "uid") ?: "");
 }
 
 int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
@@ -414,7 +414,10 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (r < 0)
         return r;
     struct pods_list l = {0};
+    struct pods_events events = {0};
     r = pods_list(m, resource, ns, name, &l, err);
+    if (r == 0)
+        r = pods_events_list(m, ns, name, &events, err);
     pods_manager_close(m);
     if (r == 0 && !l.n)
         fprintf(stderr, "No resources found in %s namespace.\n", ns);
@@ -424,8 +427,9 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
             break;
         if (i)
             printf("\n\n");
-        describe_pod(o);
+        describe_pod(o, &events);
     }
+    pods_events_clear(&events);
     pods_list_clear(&l);
     return r;
 }

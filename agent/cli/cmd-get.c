@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* podrun get: kubectl's tables (and -o name|json) over the pod manager's objects. */
 #include "commands.h"
+#include "eventview.h"
 #include "json.h"
 #include "podview.h"
 #include "pods/pods.h"
@@ -10,29 +11,9 @@
 #include <getopt.h>
 #include <time.h>
 
-/* kubectl's HumanDuration: 45s, 2m30s, 5m, 3h20m, 10h, 4d5h, 30d, 2y40d. */
 static void age(long long created, char buf[32])
 {
-    long long s = (long long)time(NULL) - created;
-    long long m = s / 60, h = s / 3600, d = h / 24;
-    if (s < 0)
-        snprintf(buf, 32, "0s");
-    else if (s < 120)
-        snprintf(buf, 32, "%llds", s);
-    else if (m < 10)
-        snprintf(buf, 32, s % 60 ? "%lldm%llds" : "%lldm", m, s % 60);
-    else if (m < 180)
-        snprintf(buf, 32, "%lldm", m);
-    else if (h < 8)
-        snprintf(buf, 32, m % 60 ? "%lldh%lldm" : "%lldh", h, m % 60);
-    else if (h < 48)
-        snprintf(buf, 32, "%lldh", h);
-    else if (h < 24 * 8)
-        snprintf(buf, 32, h % 24 ? "%lldd%lldh" : "%lldd", d, h % 24);
-    else if (h < 24 * 365 * 2)
-        snprintf(buf, 32, "%lldd", d);
-    else
-        snprintf(buf, 32, "%lldy%lldd", d / 365, d % 365);
+    human_duration(created, buf);
 }
 
 static size_t data_count(yajl_val obj)
@@ -151,6 +132,85 @@ static void print_table(const char *resource, const struct pods_list *l, bool al
 
 #define USAGE "usage: podrun get RESOURCE [NAME] [-n NS|-A] [-l SELECTOR] [-o wide|json|yaml|name]"
 
+struct event_filter {
+    const char *name;
+    const struct kube_selector *sel;
+};
+
+static bool event_selected(const struct pods_event *e, void *data)
+{
+    const struct event_filter *f = data;
+    _cleanup_free_ char *name = eventview_name(e);
+    /* Events carry no labels: a selector keeps them only when it matches none. */
+    return (!f->name || streq(name, f->name)) && (!f->sel || kube_selector_matches(f->sel, NULL));
+}
+
+/* get events: the pods' events (eventview.c), by NAME (POD.<hex>) or all. */
+static int get_events(struct pods_manager *m, const char *ns, const char *name, const char *out,
+                      const struct kube_selector *sel, pr_error **err)
+{
+    struct pods_events l = {0};
+    int r = pods_events_list(m, ns, NULL, &l, err);
+    pods_manager_close(m);
+    struct event_filter f = {name, sel};
+    if (r == 0)
+        pods_events_keep(&l, event_selected, &f);
+    if (r == 0 && name && !l.n)
+        r = pr_err_code(err, ENOENT, "events \"%s\" not found", name);
+    if (r < 0) {
+        pods_events_clear(&l);
+        return r;
+    }
+    bool yaml = out && streq(out, "yaml");
+    if (out && (yaml || streq(out, "json"))) {
+        _cleanup_gen_ yajl_gen g = json_gen_new(!yaml);
+        if (name) {
+            eventview_gen(g, &l.v[0]);
+        } else {
+            jg_map_open(g);
+            jg_key_str(g, "apiVersion", "v1");
+            jg_key(g, "items");
+            jg_array_open(g);
+            for (size_t i = 0; i < l.n; i++)
+                eventview_gen(g, &l.v[i]);
+            jg_array_close(g);
+            jg_key_str(g, "kind", "List");
+            jg_key(g, "metadata");
+            jg_map_open(g);
+            jg_key_str(g, "resourceVersion", "");
+            jg_map_close(g);
+            jg_map_close(g);
+        }
+        size_t len;
+        const char *buf = jg_buf(g, &len);
+        if (!yaml) {
+            fwrite(buf, 1, len, stdout);
+            if (len && buf[len - 1] != '\n')
+                putchar('\n');
+        } else {
+            _cleanup_free_ char *text = xstrndup(buf, len), *y = NULL;
+            _cleanup_json_ yajl_val tree = NULL;
+            if ((r = json_parse(text, "the events", &tree, err)) == 0 &&
+                (r = kube_yaml_emit(tree, &y, &len, err)) == 0)
+                fwrite(y, 1, len, stdout);
+        }
+    } else if (out && streq(out, "name")) {
+        for (size_t i = 0; i < l.n; i++) {
+            _cleanup_free_ char *en = eventview_name(&l.v[i]);
+            printf("event/%s\n", en);
+        }
+    } else if (!l.n) {
+        if (ns)
+            fprintf(stderr, "No resources found in %s namespace.\n", ns);
+        else
+            fprintf(stderr, "No resources found\n");
+    } else {
+        eventview_table(&l, ns == NULL, out && streq(out, "wide"));
+    }
+    pods_events_clear(&l);
+    return r;
+}
+
 static bool selected(const struct pods_entry *e, void *sel)
 {
     return kube_selector_matches(sel, json_get(json_get(e->object, "metadata"), "labels"));
@@ -183,7 +243,9 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (argc - optind < 1 || argc - optind > 2)
         return pr_err(err, 0, USAGE);
     const char *resource = pods_resource_name(argv[optind]);
-    if (!resource)
+    bool events = streq(argv[optind], "events") || streq(argv[optind], "event") ||
+                  streq(argv[optind], "ev") || streq(argv[optind], "Event");
+    if (!resource && !events)
         return pr_err(err, 0, "the server doesn't have a resource type \"%s\"", argv[optind]);
     const char *name = argv[optind + 1];
     if (out && !streq(out, "wide") && !streq(out, "json") && !streq(out, "yaml") &&
@@ -210,6 +272,8 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
     int r = open_manager(g, false, &m, err);
     if (r < 0)
         return r;
+    if (events)
+        return get_events(m, all ? NULL : ns, name, out, selector ? &sel : NULL, err);
     struct pods_list l = {0};
     r = pods_list(m, resource, all ? NULL : ns, name, &l, err);
     pods_manager_close(m);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* podrun apply and podrun delete: manifests in, the pod manager does the work. */
 #include "commands.h"
+#include "progress.h"
 #include "json.h"
 #include "kube/kube.h"
 #include "pods/pods.h"
@@ -280,6 +281,13 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
         objects_clear(&objs);
         return r;
     }
+    /* Pulls draw bars on a terminal only: apply's output is for scripts too. */
+    struct pull_display display;
+    pull_display_init(&display, stderr);
+    struct pull_options po = {.tls_verify = -1};
+    if (display.terminal)
+        po.progress = pull_display_progress, po.progress_data = &display;
+    pods_set_pull_options(m, &po);
     for (size_t i = 0; r == 0 && i < objs.n; i++) {
         struct kube_object *o = objs.v[i];
         if (ns && kube_kind_namespaced(o->kind)) {
@@ -303,6 +311,7 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
                                        : "configured");
         fflush(stdout);
     }
+    pull_display_clear(&display);
     pods_manager_close(m);
     objects_clear(&objs);
     return r;

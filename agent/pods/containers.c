@@ -47,17 +47,10 @@ static int seccomp_of(pods_manager *m, const struct kube_pod_spec *s,
 int pods_containers_check(pods_manager *m, const struct kube_object *o, pr_error **err)
 {
     const struct kube_pod_spec *s = &o->u.pod;
-    _cleanup_images_ image_store *st = NULL;
-    int r = images_open(m->images_root, false, &st, err);
-    if (r < 0)
-        return r;
+    int r;
+    /* Images are not checked here: pods_pull_images pulls or finds them by their policy. */
     for (size_t i = 0; i < s->n_init_containers + s->n_containers; i++) {
         const struct kube_container *c = container_at(s, i);
-        if ((r = images_find(st, c->image, NULL, err)) < 0)
-            return pr_err_prefix(err,
-                                 "container \"%s\": image \"%s\" (podrun does not pull for "
-                                 "apply yet: `podrun pull` or `podrun load` it)",
-                                 c->name, c->image);
         _cleanup_strv_ char **env = NULL;
         const struct pods_env_ctx ctx = {o, NULL, NULL};
         if ((r = pods_container_env(m, &ctx, c, &env, err)) < 0)

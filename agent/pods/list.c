@@ -71,6 +71,14 @@ static void pod_status(pods_manager *m, struct pods_entry *e)
     if (pods_node_config_get(m, &node, &err) == 0)
         e->node = xstrdup(node->name);
     e->status = load_quiet(st);
+    yajl_val waiting = json_get(r, "status");
+    if (!e->status && waiting) {
+        /* No shim: the pod waits for its image, and its record says how (pod.c). */
+        for (size_t i = 0; i < r->u.object.len; i++)
+            if (r->u.object.values[i] == waiting)
+                r->u.object.values[i] = NULL;
+        e->status = waiting;
+    }
     const char *phase = YAJL_GET_STRING(json_get(e->status, "phase"));
     const char *reason = phase ? phase : "Unknown";
     yajl_val cs = json_get(e->status, "containerStatuses");
@@ -96,6 +104,15 @@ static void pod_status(pods_manager *m, struct pods_entry *e)
     if (pod_reason && *pod_reason)
         reason = pod_reason;
     e->phase = xstrdup(reason);
+    /* An init container whose image cannot be had: kubectl's Init:ErrImagePull. */
+    yajl_val ics = json_get(e->status, "initContainerStatuses");
+    for (size_t i = 0; i < json_array_len(ics); i++) {
+        const char *why = YAJL_GET_STRING(json_get(json_array_at(ics, i), "reason"));
+        if (why && has_prefix(why, "ErrImage")) {
+            free(e->phase);
+            e->phase = xasprintf("Init:%s", why);
+        }
+    }
 }
 
 static int add_entry(pods_manager *m, const char *resource, const char *ns, const char *name,

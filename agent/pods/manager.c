@@ -40,6 +40,7 @@ int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manag
 {
     pods_manager *m = xcalloc(1, sizeof(*m));
     m->lockfd = -1;
+    m->pull.tls_verify = -1;
     m->run_root = abs_or_default(roots->run_root, PODRUN_RUN_DIR);
     m->lib_root = abs_or_default(roots->lib_root, PODRUN_LIB_DIR);
     m->log_root = abs_or_default(roots->log_root, PODRUN_POD_LOG_DIR);

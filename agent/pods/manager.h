@@ -17,6 +17,7 @@ struct pods_manager {
     char *node_config, *node_name, *cgroup_root; /* NULL: the config file's, the defaults */
     struct pods_node_config *node;               /* loaded on first use */
     int lockfd;
+    struct pull_options pull;
 };
 
 /* ---- node.c: the node's settings (the config file, then the flags) ---- */
@@ -187,6 +188,20 @@ int pods_cni_add(pods_manager *m, const char *uid, const char *netns, const char
 /* DEL with the conflist saved by the ADD; nothing to do without one. */
 int pods_cni_del(pods_manager *m, const char *uid, const char *netns, const char *poddir,
                  pr_error **err);
+
+/* ---- events.c ---- */
+uint64_t pods_now_usec(void);
+/* Records an event of the pod in run_dir/events.json (aggregated; a failure is ignored). */
+void pods_record(const struct pods_pod_paths *p, const char *type, const char *reason,
+                 const char *component, const char *field_path, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* ---- pull.c: the images of a pod's containers, by their imagePullPolicy ---- */
+/* Pulls or finds each container's image (init containers first), recording Pulling, Pulled
+ * and Failed. On a failure that leaves the pod waiting, *waiting_reason gets ErrImagePull or
+ * ErrImageNeverPull and *failed the container's index (init containers first). */
+int pods_pull_images(pods_manager *m, const struct kube_object *o, const struct pods_pod_paths *p,
+                     const char **waiting_reason, size_t *failed, pr_error **err);
 
 /* ---- bundle making (containers.c) and the shim's spec (shimspec.c) ---- */
 struct pods_pod_paths {

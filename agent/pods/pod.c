@@ -71,6 +71,67 @@ static int write_pod_record(const struct pods_pod_paths *p, const char *ns, cons
     return write_file_atomic_volatile(path, buf, len, 0600, err);
 }
 
+/* The record of a pod that waits for its images (being pulled, or one that could not be had):
+ * no sandbox, no shim, its containers waiting as the kubelet shows them (reason on the one
+ * that failed, ContainerCreating or PodInitializing on the others), in the shape of the shim's
+ * status.json. */
+static int write_waiting_record(const struct pods_pod_paths *p, const char *ns,
+                                const struct kube_object *o, size_t failed, const char *reason,
+                                const char *message, pr_error **err)
+{
+    const struct kube_pod_spec *s = &o->u.pod;
+    _cleanup_gen_ yajl_gen g = json_gen_new(false);
+    jg_map_open(g);
+    jg_key_str(g, "namespace", ns);
+    jg_key_str(g, "name", o->meta.name);
+    jg_key_str(g, "uid", p->uid);
+    jg_key(g, "status");
+    jg_map_open(g);
+    jg_key_str(g, "phase", "Pending");
+    for (int list = 0; list < 2; list++) {
+        size_t base = list ? s->n_init_containers : 0;
+        size_t n = list ? s->n_containers : s->n_init_containers;
+        const struct kube_container *cs = list ? s->containers : s->init_containers;
+        jg_key(g, list ? "containerStatuses" : "initContainerStatuses");
+        jg_array_open(g);
+        for (size_t i = 0; i < n; i++) {
+            bool this = base + i == failed;
+            jg_map_open(g);
+            jg_key_str(g, "name", cs[i].name);
+            jg_key_str(g, "state", "waiting");
+            jg_key_str(g, "reason",
+                       this                           ? reason
+                       : list && s->n_init_containers ? "PodInitializing"
+                                                      : "ContainerCreating");
+            if (this)
+                jg_key_str(g, "message", message);
+            jg_key_uint(g, "restartCount", 0);
+            jg_key_bool(g, "ready", false);
+            jg_key_bool(g, "started", false);
+            jg_map_close(g);
+        }
+        jg_array_close(g);
+    }
+    jg_map_close(g);
+    jg_map_close(g);
+    size_t len;
+    const char *buf = jg_buf(g, &len);
+    _cleanup_free_ char *path = xasprintf("%s/pod.json", p->run_dir);
+    return write_file_atomic_volatile(path, buf, len, 0600, err);
+}
+
+/* A pod whose record says it waits for its image (no shim ever started). */
+static bool waiting_for_image(pods_manager *m, const char *uid)
+{
+    struct pods_pod_paths p;
+    pods_pod_paths_init(m, uid, &p);
+    _cleanup_free_ char *path = xasprintf("%s/pod.json", p.run_dir);
+    pods_pod_paths_clear(&p);
+    _cleanup_json_ yajl_val rec = NULL;
+    _cleanup_error_ pr_error *e = NULL;
+    return json_parse_file(path, &rec, &e) == 0 && json_get(rec, "status") != NULL;
+}
+
 /* True while a shim holds its lock on the pod directory. */
 static bool shim_alive(const struct pods_pod_paths *p)
 {
@@ -162,15 +223,11 @@ static int make_pod(pods_manager *m, const struct kube_object *o, const char *ns
     _cleanup_free_ char *hostname = NULL;
     _cleanup_free_ char *netns = xasprintf("%s/net", p->ns_dir);
     _cleanup_free_ char *ip = NULL;
-    _cleanup_free_ char *pods_dir = xasprintf("%s/pods", m->run_root);
     int ns_flags =
         (s->host_network ? 0 : CLONE_NEWNET | CLONE_NEWUTS) | (s->host_ipc ? 0 : CLONE_NEWIPC);
     int r;
-    if ((r = pods_pod_hostname(m, o, ns, &hostname, err)) < 0 ||
-        (r = mkdir_p(pods_dir, 0700, err)) < 0)
+    if ((r = pods_pod_hostname(m, o, ns, &hostname, err)) < 0)
         return r;
-    if (mkdir(p->run_dir, 0700) < 0)
-        return pr_err(err, errno, "create `%s`", p->run_dir);
     _cleanup_free_ char *cgroup = pods_cgroup_pod_path(m, f->qos, p->uid);
     /* The record first: the QoS classes' shares count the pods that have one. */
     if ((r = write_pod_record(p, ns, o->meta.name, NULL, f, err)) < 0 ||
@@ -196,35 +253,89 @@ static int make_pod(pods_manager *m, const struct kube_object *o, const char *ns
     return 0;
 }
 
-static int create_pod(pods_manager *m, const struct kube_object *o, const char *ns, pr_error **err)
+/* The node's name, for the Scheduled event. */
+static char *node_name(pods_manager *m)
 {
-    _cleanup_free_ char *uid = NULL;
+    const struct pods_node_config *c = NULL;
+    _cleanup_error_ pr_error *e = NULL;
+    if (pods_node_config_get(m, &c, &e) == 0 && c->name)
+        return xstrdup(c->name);
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    return xstrdup(host);
+}
+
+/* Undoes a pod that failed: its teardown, then its stored object, so that nothing is left;
+ * when the teardown fails the object stays for a delete to find and finish. */
+static void undo_pod(pods_manager *m, const struct kube_object *o, const char *ns,
+                     const struct pods_pod_paths *p, pr_error **err)
+{
+    _cleanup_error_ pr_error *e = NULL;
+    if (teardown(m, p, -1, &e) == 0) {
+        pods_object_remove(m, "pods", ns, o->meta.name, &e);
+        return;
+    }
+    if (err && *err) {
+        char *msg = xasprintf("%s; undoing it failed too: %s; `podrun delete pod %s` finishes it",
+                              (*err)->msg, e ? e->msg : "", o->meta.name);
+        free((*err)->msg);
+        (*err)->msg = msg;
+    }
+}
+
+/* Runs the pod o: a new one (uid NULL), or one that waits for its image (its uid). The pod is
+ * stored first, waiting (ContainerCreating), with its directory (where its events go): a
+ * podrun killed from there on leaves a pod that delete finds and removes, or, killed while
+ * pulling, that the next apply takes up. A pull that fails leaves the pod stored and waiting
+ * (ErrImagePull, as the kubelet shows it) with nothing else made, and the next apply retries
+ * it; any other failure takes the pod down and leaves nothing. */
+static int create_pod(pods_manager *m, const struct kube_object *o, const char *ns,
+                      const char *waiting_uid, pr_error **err)
+{
+    _cleanup_free_ char *uid = waiting_uid ? xstrdup(waiting_uid) : NULL;
     struct pod_facts f = {.qos = kube_pod_qos(&o->u.pod), .created = (long long)time(NULL)};
     int r;
     if ((r = pods_containers_check(m, o, err)) < 0 || (r = pods_etc_check(m, o, ns, err)) < 0 ||
         (r = pods_hostports_check(m, o, err)) < 0 || (r = pods_admit(m, o, &f.compute, err)) < 0 ||
-        (r = new_uid(&uid, err)) < 0)
+        (!uid && (r = new_uid(&uid, err)) < 0))
         return pr_err_prefix(err, "pod \"%s\"", o->meta.name);
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
-    r = make_pod(m, o, ns, &p, &f, err);
+    _cleanup_free_ char *pods_dir = xasprintf("%s/pods", m->run_root);
+    if (!waiting_uid) {
+        if ((r = mkdir_p(pods_dir, 0700, err)) < 0 ||
+            (mkdir(p.run_dir, 0700) < 0 &&
+             (r = pr_err(err, errno, "create `%s`", p.run_dir)) < 0)) {
+            pods_pod_paths_clear(&p);
+            return pr_err_prefix(err, "pod \"%s\"", o->meta.name);
+        }
+        _cleanup_free_ char *node = node_name(m);
+        pods_record(&p, "Normal", "Scheduled", "default-scheduler", NULL,
+                    "Successfully assigned %s/%s to %s", ns, o->meta.name, node);
+        if ((r = write_waiting_record(&p, ns, o, SIZE_MAX, NULL, NULL, err)) < 0 ||
+            (r = pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, (long long)time(NULL),
+                                  err)) < 0)
+            goto fail;
+    }
+    const char *waiting = NULL;
+    size_t failed = 0;
+    if ((r = pods_pull_images(m, o, &p, &waiting, &failed, err)) < 0 && waiting) {
+        /* The pod stays, waiting: its record says why, and the error tells the user. */
+        _cleanup_error_ pr_error *e = NULL;
+        if (write_waiting_record(&p, ns, o, failed, waiting, (*err)->msg, &e) == 0) {
+            pods_pod_paths_clear(&p);
+            return pr_err_prefix(err,
+                                 "pod \"%s\" is kept waiting with %s (`podrun apply` again "
+                                 "retries, `podrun delete pod %s` removes it)",
+                                 o->meta.name, waiting, o->meta.name);
+        }
+    }
     if (r == 0)
-        r = pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, (long long)time(NULL), err);
+        r = make_pod(m, o, ns, &p, &f, err);
+fail:
     if (r < 0) {
         pr_err_prefix(err, "pod \"%s\"", o->meta.name);
-        _cleanup_error_ pr_error *e = NULL;
-        if (teardown(m, &p, -1, &e) < 0) {
-            /* Keep the record, so that a delete finds what is left and finishes it. */
-            _cleanup_error_ pr_error *e2 = NULL;
-            pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, (long long)time(NULL), &e2);
-            if (err && *err) {
-                char *msg = xasprintf("%s; undoing it failed too: %s; `podrun delete pod %s` "
-                                      "finishes it",
-                                      (*err)->msg, e ? e->msg : "", o->meta.name);
-                free((*err)->msg);
-                (*err)->msg = msg;
-            }
-        }
+        undo_pod(m, o, ns, &p, err);
     }
     pods_pod_paths_clear(&p);
     return r;
@@ -255,7 +366,7 @@ int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_res
     if (r == -ENOENT) {
         *res = PODS_CREATED;
         if (o->kind == KUBE_POD)
-            return create_pod(m, o, ns, err);
+            return create_pod(m, o, ns, NULL, err);
         _cleanup_free_ char *uid = NULL;
         if ((r = new_uid(&uid, err)) < 0)
             return r;
@@ -265,6 +376,14 @@ int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_res
     if (r < 0)
         return r;
     yajl_val old = json_get(rec, "object");
+    const char *rec_uid = YAJL_GET_STRING(json_get(rec, "uid"));
+    if (o->kind == KUBE_POD && rec_uid && strlen(rec_uid) == 36 && !strchr(rec_uid, '/') &&
+        pods_json_equal(json_get(old, "spec"), json_get(o->tree, "spec")) &&
+        waiting_for_image(m, rec_uid)) {
+        /* Nothing runs yet: this apply is the retry the kubelet's back-off would make. */
+        *res = PODS_CREATED;
+        return create_pod(m, o, ns, rec_uid, err);
+    }
     if (pods_json_equal(old, o->tree)) {
         *res = PODS_UNCHANGED;
         return 0;

@@ -10,6 +10,7 @@
 #include "error.h"
 #include "images/images.h"
 #include "kube/kube.h"
+#include "podevents.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -268,6 +269,28 @@ int pods_pod_usage(pods_manager *m, const char *uid, const char *container, stru
 /* The whole machine's: CPU time of all CPUs but idle and iowait (/proc/stat), and memory in
  * use minus inactive file pages (/proc/meminfo). */
 int pods_node_usage(struct pods_usage *out, pr_error **err);
+
+/* How apply pulls (images/images.h): progress reports, registries.conf, TLS. Default: none,
+ * the defaults. */
+void pods_set_pull_options(pods_manager *m, const struct pull_options *o);
+
+/* One event of a pod (podevents.h), with the pod it is about. */
+struct pods_event {
+    char *ns, *name, *uid;
+    struct podevent e;
+};
+struct pods_events {
+    struct pods_event *v;
+    size_t n;
+};
+/* The events of the pods in ns (NULL: every namespace), or of the one named pod, in the API
+ * server's order (by pod, then by first time). */
+int pods_events_list(pods_manager *m, const char *ns, const char *pod, struct pods_events *out,
+                     pr_error **err);
+void pods_events_clear(struct pods_events *l);
+/* Drops (and frees) the events keep refuses, in order. */
+void pods_events_keep(struct pods_events *l, bool (*keep)(const struct pods_event *, void *),
+                      void *data);
 
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);

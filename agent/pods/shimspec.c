@@ -140,6 +140,8 @@ int pods_shim_spec_write(pods_manager *m, const struct kube_object *o,
     int r = 0;
     jg_map_open(g);
     jg_key_str(g, "name", o->meta.name);
+    jg_key_str(g, "namespace", o->meta.namespace_ ? o->meta.namespace_ : "default");
+    jg_key_str(g, "uid", p->uid);
     jg_key_str(g, "runtime", m->runtime);
     jg_key_str(g, "runtimeRoot", runtime_root);
     jg_key_bool(g, "supervise", true);

@@ -3,6 +3,7 @@
 #include "error.h"
 #include "fs.h"
 #include "json.h"
+#include "podevents.h"
 #include "tests/lib/unit.h"
 #include "util.h"
 
@@ -217,6 +218,65 @@ static void test_read_limits(void)
     rm_rf(dir);
 }
 
+/* Events aggregate by type, reason, message, component and fieldPath; the least recently seen
+ * goes past the cap; messages are cut (not inside a UTF-8 sequence); a save loads back. */
+static void test_podevents(void)
+{
+    struct podevents e = {0};
+    podevents_record(&e, "Normal", "Started", "kubelet", "spec.containers{a}", 10, "Started a");
+    podevents_record(&e, "Normal", "Started", "kubelet", "spec.containers{b}", 11, "Started a");
+    podevents_record(&e, "Normal", "Started", "kubelet", "spec.containers{a}", 12, "Started a");
+    podevents_record(&e, "Normal", "Scheduled", "default-scheduler", NULL, 13, "x");
+    podevents_record(&e, "Normal", "Scheduled", "default-scheduler", NULL, 14, "x");
+    CHECK(e.n == 3);
+    CHECK(e.v[0].count == 2 && e.v[0].first_usec == 10 && e.v[0].last_usec == 12);
+    CHECK(e.v[1].count == 1);
+    CHECK(e.v[2].count == 2 && !e.v[2].field_path);
+    for (unsigned i = 0; i < PODEVENTS_MAX; i++) {
+        _cleanup_free_ char *m = xasprintf("m%u", i);
+        podevents_record(&e, "Warning", "Unhealthy", "kubelet", NULL, 100 + i, m);
+    }
+    CHECK(e.n == PODEVENTS_MAX);
+    CHECK_STR(e.v[0].message, "m0");
+    /* Seen again, m0 is the most recent: m1 goes next. */
+    podevents_record(&e, "Warning", "Unhealthy", "kubelet", NULL, 1000, "m0");
+    podevents_record(&e, "Warning", "Unhealthy", "kubelet", NULL, 1001, "new");
+    CHECK(e.n == PODEVENTS_MAX);
+    CHECK_STR(e.v[0].message, "m0");
+    CHECK_STR(e.v[1].message, "m2");
+    char big[PODEVENTS_MESSAGE_MAX + 8];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    memcpy(big + PODEVENTS_MESSAGE_MAX - 1, "\xc3\xa9", 2); /* an é across the cut */
+    podevents_record(&e, "Warning", "Failed", "kubelet", NULL, 2000, big);
+    CHECK(strlen(e.v[e.n - 1].message) == PODEVENTS_MESSAGE_MAX - 1);
+    char dir[] = "/tmp/podrun-unit-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    _cleanup_free_ char *p = xasprintf("%s/" PODEVENTS_FILE, dir);
+    struct podevents back = {0};
+    CHECK(podevents_load(p, &back, NULL) == 0 && back.n == 0); /* missing: none */
+    CHECK(podevents_save(p, &e, NULL) == 0);
+    CHECK(podevents_load(p, &back, NULL) == 0 && back.n == e.n);
+    CHECK(back.v[0].count == 2 && back.v[0].last_usec == 1000);
+    CHECK_STR(back.v[e.n - 1].message, e.v[e.n - 1].message);
+    podevents_clear(&back);
+    /* Entries that are not events are skipped; a file over the limit is refused by name. */
+    const char *mixed = "[1, {\"type\": \"Normal\"}, {\"type\": \"Normal\", \"reason\": \"R\", "
+                        "\"message\": \"m\", \"component\": \"c\", \"count\": 2, \"first\": 1, "
+                        "\"last\": 2}]";
+    CHECK(write_file_atomic(p, mixed, strlen(mixed), 0600, NULL) == 0);
+    CHECK(podevents_load(p, &back, NULL) == 0 && back.n == 1 && back.v[0].count == 2);
+    podevents_clear(&back);
+    _cleanup_free_ char *large = xcalloc(1, PODEVENTS_FILE_MAX + 2);
+    memset(large, ' ', PODEVENTS_FILE_MAX + 1);
+    CHECK(write_file_atomic(p, large, PODEVENTS_FILE_MAX + 1, 0600, NULL) == 0);
+    pr_error *err = NULL;
+    CHECK(podevents_load(p, &back, &err) < 0 && err && strstr(err->msg, "256 KiB"));
+    pr_error_freep(&err);
+    podevents_clear(&e);
+    rm_rf(dir);
+}
+
 int main(void)
 {
     RUN(test_json_getters);
@@ -226,5 +286,6 @@ int main(void)
     RUN(test_atomic_write);
     RUN(test_open_in_root);
     RUN(test_read_limits);
+    RUN(test_podevents);
     UNIT_DONE();
 }

@@ -62,10 +62,7 @@ refused() {
   refused "image"
 }
 
-@test "bad: an image that is not in the store" {
-  pod_with '    image: nosuchimage:1.0' > "$M"
-  refused 'image "nosuchimage:1.0"'
-}
+# An image that cannot be had leaves the pod waiting (ErrImagePull): pods-pull.bats.
 
 @test "bad: fields this slice does not run are refused by name before anything is made" {
   pod_with '    image: busybox

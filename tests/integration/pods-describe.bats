@@ -121,7 +121,9 @@ YAML
   line "    HostPathType:  Directory"
   # Limits without requests: the requests default to them, so Guaranteed.
   line "QoS Class:                   Guaranteed"
-  line "Events:                      <none>"
+  line "Events:"
+  grep -qE '^  Normal +Scheduled +[0-9]+s +default-scheduler +Successfully assigned default/web to ' <<<"$d"
+  grep -qE '^  Normal +Started +[0-9]+s +kubelet +Started container app$' <<<"$d"
   # Sections in kubectl's order.
   [ "$(grep -E '^[A-Z][A-Za-z -]*:' <<<"$d" | cut -d: -f1 | tr '\n' ',')" = \
     "Name,Namespace,Priority,Node,Start Time,Labels,Annotations,Status,IP,IPs,Containers,Conditions,Volumes,QoS Class,Node-Selectors,Tolerations,Events," ]

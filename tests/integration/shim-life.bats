@@ -295,7 +295,7 @@ teardown() {
 @test "shim: names planted in the pod directory are not followed" {
   echo keep > "$BATS_TEST_TMPDIR/target"
   write_spec "[$(ctr_json a 'echo out; exec sleep 1000')]"
-  for planted in shim.log runtime.log status.json a.stdout a.stderr; do
+  for planted in shim.log runtime.log status.json events.json a.stdout a.stderr; do
     ln -s "$BATS_TEST_TMPDIR/target" "$POD_DIR/$planted"
     run "$SHIM" --pod-dir "$POD_DIR"
     [ "$status" -eq 1 ]

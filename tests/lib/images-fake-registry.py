@@ -4,6 +4,8 @@
 under any repository name, and misbehaving on request.
 
 usage: images-fake-registry.py LAYOUT_DIR PORT_FILE LOG_FILE [ADDRESS]
+When LAYOUT_DIR/../repos exists, only the repositories it lists (one a line) have the image;
+manifests of others are MANIFEST_UNKNOWN (404).
 The mode is read per request from LAYOUT_DIR/../mode (so one server serves every test):
   ok            behave
   wrong-digest  serve layer blobs with a byte changed
@@ -13,16 +15,19 @@ The mode is read per request from LAYOUT_DIR/../mode (so one server serves every
   bearer        want a bearer token from /token, given for basic auth user:secret
   401           answer 401 with a Basic challenge to everything
   basic         want basic auth user:secret
+  slow          answer manifests after 3 seconds
 """
 import base64
 import hashlib
 import json
 import os
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LAYOUT, PORT_FILE, LOG = sys.argv[1], sys.argv[2], sys.argv[3]
 MODE_FILE = os.path.join(os.path.dirname(os.path.abspath(LAYOUT)), "mode")
+REPOS_FILE = os.path.join(os.path.dirname(os.path.abspath(LAYOUT)), "repos")
 dropped = set()
 
 
@@ -31,6 +36,13 @@ def mode():
         return open(MODE_FILE).read().strip()
     except OSError:
         return "ok"
+
+
+def served(repo):
+    try:
+        return repo in open(REPOS_FILE).read().split()
+    except OSError:
+        return True
 
 
 def blob(digest):
@@ -92,6 +104,10 @@ class H(BaseHTTPRequestHandler):
             return self.send(200, b"{}")
         parts = path.split("/")
         if len(parts) >= 5 and parts[-2] == "manifests":
+            if m == "slow":
+                time.sleep(3)
+            if not served("/".join(parts[2:-2])):
+                return self.send(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
             body, mt = image_manifest()
             digest = "sha256:" + hashlib.sha256(body).hexdigest()
             if m == "bad-manifest-digest":

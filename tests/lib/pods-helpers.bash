@@ -16,8 +16,38 @@ pods_setup() {
   PRN_EXTRA=() # more global options for prn
   ip netns add "$NODE"
   pr load -q "$BUSYBOX_TAR"
+  pods_registry
   # Under an ASan build the detached shim has no terminal: its reports go to files.
   export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$BATS_TEST_TMPDIR/asan"
+}
+
+# A registry in the node: the fake one, serving the busybox image as docker.io's
+# library/busybox through a registries.conf mirror, so that a pod whose image is pulled (the
+# default imagePullPolicy of `busybox` is Always) gets it from here, never from the internet.
+# PODS_REG_LOG has one line per request.
+pods_registry() {
+  PODS_REG=$BATS_TEST_TMPDIR/registry
+  mkdir -p "$PODS_REG"
+  ln -s "$BUSYBOX_OCI" "$PODS_REG/layout"
+  echo library/busybox > "$PODS_REG/repos"
+  ip -n "$NODE" link set lo up
+  in_node python3 "$TOP/tests/lib/images-fake-registry.py" "$PODS_REG/layout" "$PODS_REG/port" \
+    "$PODS_REG/log" > "$PODS_REG/out" 2>&1 3>&- &
+  echo $! > "$PODS_REG/pid"
+  local i
+  for ((i = 0; i < 100; i++)); do [ -s "$PODS_REG/port" ] && break; sleep 0.05; done
+  [ -s "$PODS_REG/port" ] || { cat "$PODS_REG/out" >&2; return 1; }
+  PODS_REG_ADDR=127.0.0.1:$(cat "$PODS_REG/port")
+  PODS_REG_LOG=$PODS_REG/log
+  export CONTAINERS_REGISTRIES_CONF=$PODS_REG/registries.conf
+  cat > "$CONTAINERS_REGISTRIES_CONF" <<CONF
+[[registry]]
+prefix = "docker.io"
+location = "docker.io"
+[[registry.mirror]]
+location = "$PODS_REG_ADDR"
+insecure = true
+CONF
 }
 
 # prn ARGS...: podrun on this test's roots, inside the node.
@@ -117,6 +147,10 @@ pods_teardown() {
   grep -o " $BATS_TEST_TMPDIR/[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | while read -r m; do
     umount -l "$m" 2>/dev/null || true
   done
+  if [ -f "$BATS_TEST_TMPDIR/registry/pid" ]; then
+    kill "$(cat "$BATS_TEST_TMPDIR/registry/pid")" 2>/dev/null || true
+    wait "$(cat "$BATS_TEST_TMPDIR/registry/pid")" 2>/dev/null || true
+  fi
   ip netns del "$NODE" 2>/dev/null || true
   if ls "$BATS_TEST_TMPDIR"/asan.* >/dev/null 2>&1; then
     cat "$BATS_TEST_TMPDIR"/asan.* >&2

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Pods' events as kubectl shows them: v1 Event objects (-o json|yaml), `get events`' table
+ * and the Events section of `describe pod`. */
+#ifndef PODRUN_AGENT_EVENTVIEW_H
+#define PODRUN_AGENT_EVENTVIEW_H
+
+#include "json.h"
+#include "pods/pods.h"
+
+#include <stdbool.h>
+
+/* kubectl's HumanDuration of now - since: 45s, 2m30s, 5m, 3h20m, 10h, 4d5h, 30d, 2y40d. */
+void human_duration(long long since, char buf[32]);
+/* The event's name as the recorder makes it: POD.<first time in nanoseconds, hex>. */
+char *eventview_name(const struct pods_event *e);
+/* One v1 Event object. */
+void eventview_gen(yajl_gen g, const struct pods_event *e);
+/* `get events`' table (LAST SEEN TYPE REASON OBJECT MESSAGE, and more with wide). */
+void eventview_table(const struct pods_events *l, bool all, bool wide);
+/* `describe pod`'s Events section: the events of the pod uid, by last time. */
+void eventview_describe(const struct pods_events *l, const char *uid);
+
+#endif
