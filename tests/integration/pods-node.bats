@@ -7,7 +7,7 @@
 
 load ../lib/helpers
 load ../lib/pods-helpers
-load pods-cgroup-helpers
+load ../lib/pods-cgroup-helpers
 
 setup() {
   pods_setup
