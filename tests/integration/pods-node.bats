@@ -333,10 +333,13 @@ YAML
   for i in $(seq 1 20); do
     pod_yaml "c$i" 300m "" >"$M.$i"
   done
+  local pids=()
   for i in $(seq 1 20); do
     prn apply -f "$M.$i" >"$BATS_TEST_TMPDIR/out.$i" 2>&1 &
+    pids+=($!)
   done
-  wait
+  # These applies only: a bare `wait` would also wait for the node's registry.
+  wait "${pids[@]}" || true
   ok=$(find "$ROOTS/lib/objects/pods/default" -name '*.json' | wc -l)
   refused=$(grep -l "OutOfcpu" "$BATS_TEST_TMPDIR"/out.* | wc -l)
   echo "admitted $ok, refused $refused"
