@@ -91,11 +91,12 @@ for build in $builds; do
   run_units "$build" "$tag" "$unit_sources" "$logdir"
 
   # One bats run per file, so that each file's exit status is known: a run killed part-way
-  # ("Executed 2 instead of expected 3 tests") or one that never started is a failure.
+  # ("Executed 2 instead of expected 3 tests") or one that never started is a failure. Files
+  # run PODRUN_TEST_JOBS at a time (default 3: most of a pods test is waiting on processes and
+  # namespaces, not on a CPU); those marked `# suite: alone` run by themselves afterwards.
   echo "# integration tests ($tag)"
-  for f in $files; do
-    run_bats_file "$f" "$tag" "$logdir"
-  done
+  # shellcheck disable=SC2086
+  run_bats_files "$tag" "$logdir" "${PODRUN_TEST_JOBS:-3}" $files
 done
 export PODRUN_BUILD=${builds%% *}
 

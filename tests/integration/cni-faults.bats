@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# suite: alone (fault sweeps time each step)
 # Faults in CNI ADD: tests/lib/fault-syscall fails the Nth call of a group of system calls made
 # by podrun-bridge or the podrun-ipam it runs (EIO, ENOSPC, ENOMEM, EMFILE, taking turns) or
 # SIGKILLs the caller there, for every N the group has in an ADD. After each: DEL repairs, the

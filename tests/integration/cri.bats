@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# suite: alone (it times deadlines and concurrent calls)
 # podrun serve: CRI v1 over gRPC on a unix socket, driven by an independent client (Debian's
 # python3-grpcio with messages protoc compiles from agent/cri/api.proto) and by raw HTTP/2
 # (python3-h2) for what a gRPC library never sends. Pulls come from the fake registry on

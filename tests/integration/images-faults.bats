@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# suite: alone (fault sweeps time each step)
 # Faults in `podrun load`: tests/lib/fault-syscall fails the Nth call of a group of system calls
 # (EIO, ENOSPC, ENOMEM, EMFILE, taking turns) or SIGKILLs the caller there. After each: `podrun
 # images` works, every blob and layer an image of the store refers to is there, a failed load

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# suite: alone (it measures CPU use)
 # podrun top pod|node: kubectl's columns from the cgroups' counters, a CPU rate over a window
 # of two samples.
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# suite: alone (fault sweeps time each step)
 # Faults in `podrun-runtime create`: tests/lib/fault-syscall fails the Nth call of a group of
 # system calls (made by the runtime or the container init it starts) with EIO, ENOSPC, ENOMEM
 # or EMFILE, or SIGKILLs the caller there, for every N the group has in a create. After each:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# suite: alone (it looks for a hook's sleep host-wide)
 # OCI hooks: when each kind runs, in which namespace, with the state on stdin; failures.
 
 load ../lib/helpers

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# suite: alone (podman's own state is host-wide)
 # A real client: Debian's podman drives podrun-runtime through `--runtime`, as it drives runc.
 # podman talks to the runtime in three ways: directly (create, start, kill, delete, pause, state),
 # through conmon (create, exec with --process and --pid-file) and through its exit command

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# suite: alone (it looks for processes host-wide)
 # podrun-shim faults: killed containers, a SIGKILLed shim and its successor, a runtime that
 # fails or hangs. (A full disk for logs is in shim-logs.bats.)
 

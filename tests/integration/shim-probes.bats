@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# suite: alone (it times probes)
 # podrun-shim probes: exec, httpGet and tcpSocket; startup, liveness, readiness.
 
 load ../lib/helpers

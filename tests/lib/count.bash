@@ -100,24 +100,71 @@ run_units() {
   [ "$n" -gt 0 ] || count_failure "[$tag] no unit test sources (PART/tests/test-*.c) in $src"
 }
 
-# run_bats_file FILE TAG LOGDIR: runs one bats file with sanitizer reports sent to files of their
+# bats_file_job FILE TAG LOGDIR: runs one bats file with sanitizer reports sent to files of their
 # own (so that a report from a daemon whose stderr nobody reads, or from a command whose failure
-# a test expected, is still seen), prints its TAP lines prefixed with [TAG] FILE, and counts.
-run_bats_file() {
-  local file=$1 tag=$2 logdir=$3 base rc san
+# a test expected, is still seen); its TAP goes to LOGDIR/TAG-BASE.raw and its exit status to
+# LOGDIR/TAG-BASE.rc. It prints nothing, so that several can run at once.
+bats_file_job() {
+  local file=$1 tag=$2 logdir=$3 base san
   base=$(basename "$file" .bats)
   san=$logdir/$tag-$base.sanitizer
-  rm -rf "$san"
+  rm -rf "$san" "$logdir/$tag-$base.rc"
   mkdir -p "$san"
   ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$san/asan" \
     UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$san/ubsan" \
-    bats --tap "$file" 2>&1 | sed "s/^\(not \)\?ok \([0-9]*\) /&[$tag] $base: /" |
+    bats --tap "$file" >"$logdir/$tag-$base.raw" 2>&1
+  echo $? >"$logdir/$tag-$base.rc"
+}
+
+# report_bats_file FILE TAG LOGDIR: prints a finished file's TAP lines prefixed with [TAG] FILE
+# and counts them; a file with no exit status recorded (its job died) is a failure.
+report_bats_file() {
+  local file=$1 tag=$2 logdir=$3 base rc san
+  base=$(basename "$file" .bats)
+  san=$logdir/$tag-$base.sanitizer
+  sed "s/^\(not \)\?ok \([0-9]*\) /&[$tag] $base: /" "$logdir/$tag-$base.raw" 2>/dev/null |
     tee "$logdir/$tag-$base.tap"
-  rc=${PIPESTATUS[0]}
+  rc=$(cat "$logdir/$tag-$base.rc" 2>/dev/null || echo 125)
   count_tap "$logdir/$tag-$base.tap"
   check_run "[$tag] $base.bats" "$rc" "$logdir/$tag-$base.tap"
   if compgen -G "$san/*" >/dev/null; then
     check_sanitizer_reports "[$tag] $base.bats" "$san"/*
   fi
   rmdir "$san" 2>/dev/null || true
+}
+
+# run_bats_file FILE TAG LOGDIR: one file, run and counted.
+run_bats_file() {
+  bats_file_job "$@"
+  report_bats_file "$@"
+}
+
+# run_bats_files TAG LOGDIR JOBS FILE...: every file, JOBS at a time, then the files marked
+# `# suite: alone` (they measure time or CPU, or look for processes host-wide) one by one. The
+# results are printed and counted in the order of the files given, each file once it is done.
+run_bats_files() {
+  local tag=$1 logdir=$2 jobs=$3 f running=0 shared=() alone=()
+  shift 3
+  for f in "$@"; do
+    if [ "$jobs" -gt 1 ] && ! grep -q '^# suite: alone' "$f"; then
+      shared+=("$f")
+    else
+      alone+=("$f")
+    fi
+  done
+  for f in ${shared[@]+"${shared[@]}"}; do
+    if [ "$running" -ge "$jobs" ]; then
+      wait -n
+      running=$((running - 1))
+    fi
+    bats_file_job "$f" "$tag" "$logdir" &
+    running=$((running + 1))
+  done
+  wait
+  for f in ${shared[@]+"${shared[@]}"}; do
+    report_bats_file "$f" "$tag" "$logdir"
+  done
+  for f in ${alone[@]+"${alone[@]}"}; do
+    run_bats_file "$f" "$tag" "$logdir"
+  done
 }
