@@ -262,7 +262,7 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         if (r < 0)
             return pr_err_prefix(err, "-l \"%s\"", selector);
     }
-    if (streq(resource, "nodes"))
+    if (resource && streq(resource, "nodes"))
         return get_nodes(g, name, selector, out, err);
     if (all && name)
         return pr_err(err, 0, "a resource cannot be retrieved by name across all namespaces");
