@@ -218,7 +218,7 @@ static int parse_files(int argc, char **argv, const char *verb, char ***files, b
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "f:n:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "f:n:", opts)) != -1) {
         if (c == 'f')
             strv_extend(files, optarg);
         else if (c == 'n')

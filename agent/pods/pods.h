@@ -185,6 +185,16 @@ int pods_find_container(pods_manager *m, const char *ns, const char *pod, const 
 char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool tty,
                       char *const *command);
 
+/* Waiting for a change to resource's objects (and, for pods, to their status), for `get -w`:
+ * inotify on the state directories, no polling. The watch keeps no lock: the caller lists
+ * again (with a manager of its own) after each wait. */
+struct pods_watch;
+int pods_watch_open(pods_manager *m, const char *resource, struct pods_watch **out,
+                    pr_error **err);
+/* Blocks until something may have changed (a burst counts once); -EINTR on a signal. */
+int pods_watch_wait(struct pods_watch *w, pr_error **err);
+void pods_watch_free(struct pods_watch *w);
+
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);
 
