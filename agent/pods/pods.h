@@ -185,6 +185,12 @@ int pods_find_container(pods_manager *m, const char *ns, const char *pod, const 
 char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool tty,
                       char *const *command);
 
+/* An O_PATH fd on the root directory of a pod's running container (NULL container: the pod's
+ * only one) as its processes see it; every path under it is the container's and must be
+ * opened within it (open_in_root). -ESRCH when the container is not running. */
+int pods_container_root(pods_manager *m, const char *ns, const char *pod, const char *container,
+                        int *rootfd, pr_error **err);
+
 /* Waiting for a change to resource's objects (and, for pods, to their status), for `get -w`:
  * inotify on the state directories, no polling. The watch keeps no lock: the caller lists
  * again (with a manager of its own) after each wait. */
