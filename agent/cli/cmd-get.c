@@ -181,7 +181,9 @@ static int fetch(struct podrun_global *g, const struct query *q, bool quiet,
                  struct pods_list *l, pr_error **err)
 {
     struct pods_manager *m = NULL;
-    int r = open_manager(g, false, &m, err);
+    /* A watch's listings after the first do not wait out an apply or a delete: each change
+     * it makes (a delete's Terminating first) shows as it happens. */
+    int r = quiet ? open_manager_unlocked(g, &m, err) : open_manager(g, false, &m, err);
     if (r < 0)
         return r;
     pr_error *missing = NULL;

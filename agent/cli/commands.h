@@ -63,6 +63,8 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err);
  * exclusive for commands that change pods, shared for those that read. */
 struct pods_manager;
 int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **m, pr_error **err);
+/* The same without the lock (pods_manager_open_unlocked): get -w's listings after the first. */
+int open_manager_unlocked(struct podrun_global *g, struct pods_manager **m, pr_error **err);
 
 /* cmd-get.c */
 int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err);

@@ -58,7 +58,6 @@ static void pod_status(pods_manager *m, struct pods_entry *e)
     pods_pod_paths_init(m, e->uid, &p);
     _cleanup_free_ char *st = xasprintf("%s/status.json", p.shim_dir);
     _cleanup_free_ char *rec = xasprintf("%s/pod.json", p.run_dir);
-    pods_pod_paths_clear(&p);
     _cleanup_json_ yajl_val r = load_quiet(rec);
     const char *ip = YAJL_GET_STRING(json_get(r, "ip"));
     e->ip = ip ? xstrdup(ip) : NULL;
@@ -83,7 +82,12 @@ static void pod_status(pods_manager *m, struct pods_entry *e)
     }
     if (phase && streq(phase, "Succeeded") && streq(reason, phase))
         reason = "Completed";
+    /* Being deleted (delete_pod's mark): kubectl's STATUS for a deletionTimestamp. */
+    _cleanup_free_ char *mark = xasprintf("%s/terminating", p.run_dir);
+    if (access(mark, F_OK) == 0)
+        reason = "Terminating";
     e->phase = xstrdup(reason);
+    pods_pod_paths_clear(&p);
 }
 
 static int add_entry(pods_manager *m, const char *resource, const char *ns, const char *name,

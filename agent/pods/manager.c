@@ -12,8 +12,9 @@ static char *abs_or_default(const char *v, const char *def)
     return xstrdup(v && *v ? v : def);
 }
 
-int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manager **out,
-                      pr_error **err)
+/* lock: 1 exclusive, 0 shared, -1 none. */
+static int manager_open(const struct pods_roots *roots, int lock, pods_manager **out,
+                        pr_error **err)
 {
     pods_manager *m = xcalloc(1, sizeof(*m));
     m->lockfd = -1;
@@ -35,8 +36,8 @@ int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manag
             r = pr_err(err, 0, "`%s` is not an absolute path", must_be_abs[i]);
     if (r == 0)
         r = mkdir_p(m->run_root, 0700, err);
-    _cleanup_free_ char *lock = xasprintf("%s/pods.lock", m->run_root);
-    if (r == 0 && (r = lock_path(lock, exclusive, err)) >= 0) {
+    _cleanup_free_ char *path = xasprintf("%s/pods.lock", m->run_root);
+    if (r == 0 && lock >= 0 && (r = lock_path(path, lock == 1, err)) >= 0) {
         m->lockfd = r;
         r = 0;
     }
@@ -46,6 +47,18 @@ int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manag
     }
     *out = m;
     return 0;
+}
+
+int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manager **out,
+                      pr_error **err)
+{
+    return manager_open(roots, exclusive ? 1 : 0, out, err);
+}
+
+int pods_manager_open_unlocked(const struct pods_roots *roots, pods_manager **out,
+                               pr_error **err)
+{
+    return manager_open(roots, -1, out, err);
 }
 
 void pods_manager_close(pods_manager *m)

@@ -254,6 +254,10 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
         return pr_err(err, 0, "pod \"%s\": its record has no valid uid", name);
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
+    /* Marked first, so a listing (get -w) shows the pod Terminating while its containers stop,
+     * as the API server's deletionTimestamp does; the mark goes with the run dir. */
+    _cleanup_free_ char *mark = xasprintf("%s/terminating", p.run_dir);
+    _cleanup_close_ int fd = open(mark, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     int r = teardown(m, &p, err);
     pods_pod_paths_clear(&p);
     if (r < 0)

@@ -122,6 +122,11 @@ typedef struct pods_manager pods_manager;
  * reads (every state file is replaced atomically). */
 int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manager **out,
                       pr_error **err);
+/* Without the lock, for a reader that must not wait out a long apply or delete (get -w): every
+ * state file is replaced atomically, so each one read is whole, but a listing may see a pod
+ * half made or half gone (a delete's pod shows as Terminating). Never for a change. */
+int pods_manager_open_unlocked(const struct pods_roots *roots, pods_manager **out,
+                               pr_error **err);
 void pods_manager_close(pods_manager *m);
 static inline void pods_manager_closep(pods_manager **m)
 {

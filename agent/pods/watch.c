@@ -10,11 +10,11 @@
 #include <poll.h>
 #include <sys/inotify.h>
 
-/* What tells a listing changed: entries made, removed or renamed in, and files written. Not
- * IN_MODIFY: a file being written is seen once, when it is closed or renamed into place. */
-#define WATCH_MASK                                                                                 \
-    (IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_DELETE_SELF |       \
-     IN_ONLYDIR)
+/* What tells a listing changed: entries made, removed or renamed in. Every state file is
+ * replaced by a rename (DESIGN.md), so neither IN_MODIFY nor IN_CLOSE_WRITE is needed; the
+ * latter would also fire when a reader (this watch's own listing) closes a lock file it opened
+ * for writing, a loop that would never sleep. */
+#define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE_SELF | IN_ONLYDIR)
 
 struct pods_watch {
     int fd;
@@ -87,13 +87,26 @@ int pods_watch_open(pods_manager *m, const char *resource, struct pods_watch **o
     return 0;
 }
 
-/* Reads what is queued; false when nothing was. */
+/* Lock files come and go with every podrun process, readers too: not a change. */
+static bool is_lock(const struct inotify_event *ev)
+{
+    size_t n = ev->len ? strlen(ev->name) : 0;
+    return n >= 5 && streq(ev->name + n - 5, ".lock");
+}
+
+/* Reads what is queued; false when nothing of it was a change. */
 static bool drain(int fd)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     bool any = false;
-    while (read(fd, buf, sizeof(buf)) > 0)
-        any = true;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            if (!is_lock(ev))
+                any = true;
+            p += sizeof(*ev) + ev->len;
+        }
     return any;
 }
 

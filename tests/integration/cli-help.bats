@@ -114,3 +114,50 @@ verbs() {
   [ "$(awk 'NR > 1 { print $1 }' <<<"$output" | paste -sd' ')" = "a b" ]
   [[ "$stderr" == *'configmaps "nope" not found'* ]]
 }
+
+# comp WORD...: what bash completion offers for the last word (the one being typed), after
+# sourcing `podrun completion bash`; COMP_WORDS[0] is this build's podrun.
+comp() {
+  source <("$PODRUN" completion bash)
+  COMP_WORDS=("$PODRUN" "$@")
+  COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+  COMPREPLY=()
+  _podrun
+  printf '%s\n' "${COMPREPLY[@]}" | sort | paste -sd' '
+}
+
+@test "completion bash: verbs, kinds, flags, flag values and names from the state" {
+  run "$PODRUN" completion bash
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"complete -o default -F _podrun podrun"* ]]
+  run "$PODRUN" completion
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"Shell not specified."* ]]
+  run "$PODRUN" completion fish
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'Unsupported shell type "fish".'* ]]
+  # The sourced script registers the function for podrun.
+  source <("$PODRUN" completion bash)
+  [ "$(complete -p podrun)" = "complete -o default -F _podrun podrun" ]
+  [ "$(comp de)" = "delete describe" ]
+  [ "$(comp co)" = "completion" ]
+  [ "$(comp get)" = "get" ]
+  [ "$(comp get '')" = "--all-namespaces --namespace --output --selector --watch --watch-only configmaps namespaces pods secrets" ]
+  [ "$(comp get p)" = "pods" ]
+  [ "$(comp get pods --wa)" = "--watch --watch-only" ]
+  [ "$(comp get pods -o '')" = "json name wide yaml" ]
+  [ "$(comp run x --restart O)" = "OnFailure" ]
+  [ "$(comp cp --c)" = "--container" ]
+  [ "$(comp completion '')" = "bash" ]
+  # Every verb's flags come from its --help: a flag there is offered.
+  [ "$(comp run x --dry)" = "--dry-run" ]
+  # Names from the state given by the global options before the verb.
+  local R=(--run-root "$BATS_TEST_TMPDIR/r" --lib-root "$BATS_TEST_TMPDIR/l")
+  printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: alpha}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: beta, namespace: team}\n' > "$BATS_TEST_TMPDIR/o.yaml"
+  run "$PODRUN" "${R[@]}" apply -f "$BATS_TEST_TMPDIR/o.yaml"
+  [ "$status" -eq 0 ]
+  [ "$(comp "${R[@]}" get cm a)" = "alpha" ]
+  [ "$(comp "${R[@]}" get cm -n team b)" = "beta" ]
+  [ "$(comp "${R[@]}" get cm -n t)" = "team" ]
+  [ "$(comp "${R[@]}" describe configmaps '')" = "--namespace alpha" ]
+}
