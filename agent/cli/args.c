@@ -38,8 +38,7 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
     if (c == ':' && strncmp(arg, "--", 2) == 0)
         snprintf(bad_flag, sizeof(bad_flag), "flag needs an argument: %.*s", (int)len, arg);
     else if (c == ':')
-        snprintf(bad_flag, sizeof(bad_flag), "flag needs an argument: '%c' in -%c", optopt,
-                 optopt);
+        snprintf(bad_flag, sizeof(bad_flag), "flag needs an argument: '%c' in -%c", optopt, optopt);
     else if (optopt)
         snprintf(bad_flag, sizeof(bad_flag), "unknown shorthand flag: '%c' in %s", optopt, arg);
     else
@@ -49,8 +48,8 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 
 /* ---- KIND NAME... | KIND/NAME... ---- */
 
-int cli_resource_args(int argc, char **argv, const char *verb, const char **resource,
-                      char ***names, pr_error **err)
+int cli_resource_args(int argc, char **argv, const char *verb, const char **resource, char ***names,
+                      pr_error **err)
 {
     *resource = NULL;
     *names = NULL;

@@ -33,12 +33,13 @@ int cmd_completion(struct podrun_global *g, int argc, char **argv, pr_error **er
 
 /* podrun's own options before the verb, those that take a value. */
 static const char *const global_with_value[] = {
-    "--images-root", "--root", "--run-root", "--lib-root", "--log-root", "--cni-conf-dir",
-    "--cni-bin-dir", "--ipam-data-dir", "--runtime", "--shim", NULL};
+    "--images-root", "--root",          "--run-root", "--lib-root", "--log-root", "--cni-conf-dir",
+    "--cni-bin-dir", "--ipam-data-dir", "--runtime",  "--shim",     NULL};
 
 static const char *const global_flags[] = {
-    "--images-root", "--run-root", "--lib-root", "--log-root", "--cni-conf-dir", "--cni-bin-dir",
-    "--ipam-data-dir", "--runtime", "--shim", "--debug", "--help", "--version", NULL};
+    "--images-root", "--run-root",      "--lib-root", "--log-root", "--cni-conf-dir",
+    "--cni-bin-dir", "--ipam-data-dir", "--runtime",  "--shim",     "--debug",
+    "--help",        "--version",       NULL};
 
 static bool in(const char *const *list, const char *s)
 {
@@ -51,12 +52,12 @@ static bool in(const char *const *list, const char *s)
 /* Sets g's root for a global option that names one (so names come from the same state). */
 static void set_global(struct podrun_global *g, const char *opt, const char *v)
 {
-    const char *const names[] = {"--images-root", "--root", "--run-root", "--lib-root",
-                                 "--log-root", "--cni-conf-dir", "--cni-bin-dir",
-                                 "--ipam-data-dir", "--runtime", "--shim"};
-    const char **fields[] = {&g->images_root, &g->images_root, &g->run_root, &g->lib_root,
-                             &g->log_root, &g->cni_conf_dir, &g->cni_bin_dir, &g->ipam_data_dir,
-                             &g->runtime, &g->shim};
+    const char *const names[] = {
+        "--images-root",  "--root",        "--run-root",      "--lib-root", "--log-root",
+        "--cni-conf-dir", "--cni-bin-dir", "--ipam-data-dir", "--runtime",  "--shim"};
+    const char **fields[] = {&g->images_root, &g->images_root,  &g->run_root,    &g->lib_root,
+                             &g->log_root,    &g->cni_conf_dir, &g->cni_bin_dir, &g->ipam_data_dir,
+                             &g->runtime,     &g->shim};
     for (size_t i = 0; i < ARRAY_SIZE(names); i++)
         if (streq(names[i], opt))
             *fields[i] = v;

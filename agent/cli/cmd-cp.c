@@ -71,15 +71,15 @@ static int reopen(int pathfd, int flags)
 
 static const char *kind_name(mode_t m)
 {
-    return S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
-                                            : S_ISFIFO(m) ? "a FIFO"
-                                            : S_ISSOCK(m) ? "a socket"
-                                                          : "not a regular file";
+    return S_ISCHR(m)    ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a regular file";
 }
 
 /* Copies at most size bytes (what the source had when it was looked at). */
-static int copy_data(int in, int out, off_t size, struct copy *c, const char *what,
-                     pr_error **err)
+static int copy_data(int in, int out, off_t size, struct copy *c, const char *what, pr_error **err)
 {
     char buf[65536];
     off_t left = size;
@@ -123,8 +123,8 @@ static int count_entry(struct copy *c, const char *what, int depth, pr_error **e
 static int out_entry(int pathfd, const char *what, int dstdir, const char *dst, int depth,
                      struct copy *c, pr_error **err);
 
-static int out_dir(int dirfd, const char *what, int dstdir, const char *dst, mode_t mode,
-                   int depth, struct copy *c, pr_error **err)
+static int out_dir(int dirfd, const char *what, int dstdir, const char *dst, mode_t mode, int depth,
+                   struct copy *c, pr_error **err)
 {
     if (mkdirat(dstdir, dst, mode & 07777) < 0 && errno != EEXIST)
         return pr_err(err, errno, "create `%s`", dst);
@@ -145,8 +145,7 @@ static int out_dir(int dirfd, const char *what, int dstdir, const char *dst, mod
         if (streq(de->d_name, ".") || streq(de->d_name, ".."))
             continue;
         _cleanup_free_ char *sub = xasprintf("%s/%s", what, de->d_name);
-        _cleanup_close_ int child =
-            openat(dirfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int child = openat(dirfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (child < 0) {
             if (errno == ENOENT)
                 continue; /* gone meanwhile */
@@ -183,8 +182,9 @@ static int out_entry(int pathfd, const char *what, int dstdir, const char *dst, 
     if (S_ISDIR(st.st_mode))
         return out_dir(pathfd, what, dstdir, dst, st.st_mode, depth, c, err);
     if (!S_ISREG(st.st_mode))
-        return pr_err_code(err, EPERM, "`%s` in the container is %s: podrun copies files and "
-                                       "directories only",
+        return pr_err_code(err, EPERM,
+                           "`%s` in the container is %s: podrun copies files and "
+                           "directories only",
                            what, kind_name(st.st_mode));
     /* Refused before anything is written: a sparse file costs the container nothing. */
     if ((unsigned long long)st.st_size > CP_MAX_BYTES - c->bytes)
@@ -214,8 +214,7 @@ static int copy_out(int rootfd, const char *src, const char *dst, pr_error **err
 
 /* Makes name in dirfd (the container's) ready for a new entry of type want: a link there is
  * removed (never followed), a directory kept for a directory, anything else refused. */
-static int clear_target(int dirfd, const char *name, const char *what, mode_t want,
-                        pr_error **err)
+static int clear_target(int dirfd, const char *name, const char *what, mode_t want, pr_error **err)
 {
     struct stat st;
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -230,15 +229,17 @@ static int clear_target(int dirfd, const char *name, const char *what, mode_t wa
     if (S_ISREG(st.st_mode) && S_ISREG(want))
         return 0;
     if (S_ISDIR(st.st_mode))
-        return pr_err_code(err, EISDIR, "cannot overwrite directory `%s` in the container "
-                                        "with a non-directory",
+        return pr_err_code(err, EISDIR,
+                           "cannot overwrite directory `%s` in the container "
+                           "with a non-directory",
                            what);
     if (S_ISREG(st.st_mode))
-        return pr_err_code(err, ENOTDIR, "cannot overwrite non-directory `%s` in the "
-                                         "container with a directory",
+        return pr_err_code(err, ENOTDIR,
+                           "cannot overwrite non-directory `%s` in the "
+                           "container with a directory",
                            what);
-    return pr_err_code(err, EPERM, "`%s` in the container is %s: podrun writes no such file",
-                       what, kind_name(st.st_mode));
+    return pr_err_code(err, EPERM, "`%s` in the container is %s: podrun writes no such file", what,
+                       kind_name(st.st_mode));
 }
 
 static int in_entry(int srcdir, const char *src, const char *local, int dirfd, const char *name,
@@ -316,10 +317,9 @@ static int in_entry(int srcdir, const char *src, const char *local, int dirfd, c
         return pr_err(err, errno, "open `%s`", local);
     if ((r = clear_target(dirfd, name, what, S_IFREG, err)) < 0)
         return r;
-    _cleanup_close_ int out = openat(dirfd, name,
-                                     O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-                                         O_CLOEXEC,
-                                     st.st_mode & 0777);
+    _cleanup_close_ int out =
+        openat(dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+               st.st_mode & 0777);
     if (out < 0)
         return pr_err(err, errno, "create `%s` in the container", what);
     /* What was opened is checked, not what was looked at: a FIFO or device put there
@@ -427,7 +427,8 @@ int cmd_cp(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (r < 0)
         return r;
     /* A relative path in the container is taken from its root. */
-    r = src.pod ? copy_out(rootfd, src.path, dst.path, err) : copy_in(rootfd, src.path, dst.path, err);
+    r = src.pod ? copy_out(rootfd, src.path, dst.path, err)
+                : copy_in(rootfd, src.path, dst.path, err);
     close(rootfd);
     return r;
 }

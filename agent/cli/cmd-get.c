@@ -109,9 +109,8 @@ static char *table_row(const struct get_opts *o, const struct pods_entry *e, con
                        const char *age)
 {
     const char *resource = o->resource;
-    _cleanup_free_ char *ns = o->all && !streq(resource, "namespaces")
-                                  ? xasprintf("%-16s ", e->ns)
-                                  : xstrdup("");
+    _cleanup_free_ char *ns =
+        o->all && !streq(resource, "namespaces") ? xasprintf("%-16s ", e->ns) : xstrdup("");
     const char *a = age ? age : "";
     if (streq(resource, "pods")) {
         char ready[32], node[256] = "";
@@ -162,7 +161,8 @@ static int entry_text(const struct get_opts *o, const struct pods_entry *e, cons
     return 0;
 }
 
-#define USAGE "usage: podrun get RESOURCE [NAME...] [-n NS|-A] [-l SELECTOR] [-o wide|json|yaml|name]"
+#define USAGE                                                                                      \
+    "usage: podrun get RESOURCE [NAME...] [-n NS|-A] [-l SELECTOR] [-o wide|json|yaml|name]"
 
 static bool selected(const struct pods_entry *e, void *sel)
 {
@@ -177,8 +177,8 @@ struct query {
 
 /* The objects q asks for, in order. A name not found makes the result -ENOENT, with *err
  * telling the first one; the others are told on stderr at once (unless quiet). */
-static int fetch(struct podrun_global *g, const struct query *q, bool quiet,
-                 struct pods_list *l, pr_error **err)
+static int fetch(struct podrun_global *g, const struct query *q, bool quiet, struct pods_list *l,
+                 pr_error **err)
 {
     struct pods_manager *m = NULL;
     /* A watch's listings after the first do not wait out an apply or a delete: each change

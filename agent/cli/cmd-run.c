@@ -15,8 +15,8 @@
 
 struct run_opts {
     const char *name, *image, *ns, *restart, *pull_policy, *output, *labels, *port;
-    char **env;     /* "K=V" */
-    char **words;   /* after -- (or after NAME) */
+    char **env;   /* "K=V" */
+    char **words; /* after -- (or after NAME) */
     bool command, in, tty, rm, dry_run;
 };
 
@@ -293,8 +293,8 @@ int cmd_run(struct podrun_global *g, int argc, char **argv, pr_error **err)
     struct kube_docs d = {0};
     struct kube_object *obj = NULL;
     r = kube_parse_manifest(text, strlen(text), "the pod", &d, err);
-    if (r == 0 && d.n == 1 && (r = kube_object_decode(steal_pointer(&d.v[0]), "the pod", &obj,
-                                                      err)) == 0)
+    if (r == 0 && d.n == 1 &&
+        (r = kube_object_decode(steal_pointer(&d.v[0]), "the pod", &obj, err)) == 0)
         r = pods_check_object(obj, err);
     kube_docs_clear(&d);
     struct pods_manager *m = NULL;

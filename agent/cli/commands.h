@@ -37,14 +37,14 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 const char *cli_bad_flag(void);
 /* "KIND [NAME...]" or "KIND/NAME..." (argv after the flags): the resource ("pods", ...) and the
  * names (NULL: none), with kubectl's errors; verb names the command in them. */
-int cli_resource_args(int argc, char **argv, const char *verb, const char **resource,
-                      char ***names, pr_error **err);
+int cli_resource_args(int argc, char **argv, const char *verb, const char **resource, char ***names,
+                      pr_error **err);
 
 /* help.c: each verb's --help text, and the flags its Options list (a flag that takes a value
  * ends with '='), for completion. */
 extern const char help_apply[], help_delete[], help_get[], help_describe[], help_logs[],
-    help_exec[], help_run[], help_cp[], help_completion[], help_images[], help_image[],
-    help_load[], help_pull[], help_rmi[], help_save[], help_tag[];
+    help_exec[], help_run[], help_cp[], help_completion[], help_images[], help_image[], help_load[],
+    help_pull[], help_rmi[], help_save[], help_tag[];
 char **cli_help_flags(const char *help);
 
 /* cmd-images.c */

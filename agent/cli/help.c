@@ -88,19 +88,18 @@ const char help_describe[] =
     "Usage:\n"
     "  podrun describe (TYPE [NAME ...] | TYPE/NAME ...) [options]\n" GLOBAL_HINT;
 
-const char help_logs[] =
-    "Print the logs for a container in a pod.\n"
-    "\n"
-    "Examples:\n"
-    "  # Return snapshot logs from pod nginx with only one container\n"
-    "  podrun logs nginx\n"
-    "\n"
-    "Options:\n"
-    "  -c, --container='': Print the logs of this container.\n"
-    "  -n, --namespace='': The namespace of the pod.\n"
-    "\n"
-    "Usage:\n"
-    "  podrun logs POD [-c CONTAINER] [options]\n" GLOBAL_HINT;
+const char help_logs[] = "Print the logs for a container in a pod.\n"
+                         "\n"
+                         "Examples:\n"
+                         "  # Return snapshot logs from pod nginx with only one container\n"
+                         "  podrun logs nginx\n"
+                         "\n"
+                         "Options:\n"
+                         "  -c, --container='': Print the logs of this container.\n"
+                         "  -n, --namespace='': The namespace of the pod.\n"
+                         "\n"
+                         "Usage:\n"
+                         "  podrun logs POD [-c CONTAINER] [options]\n" GLOBAL_HINT;
 
 const char help_exec[] =
     "Execute a command in a container.\n"
@@ -119,8 +118,8 @@ const char help_exec[] =
     "  -t, --tty=false: Stdin is a TTY.\n"
     "\n"
     "Usage:\n"
-    "  podrun exec (POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND [args...] [options]\n"
-    GLOBAL_HINT;
+    "  podrun exec (POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND [args...] "
+    "[options]\n" GLOBAL_HINT;
 
 const char help_run[] =
     "Create and run a particular image in a pod.\n"
@@ -215,8 +214,8 @@ const char help_image[] =
     "  podrun image inspect busybox\n"
     "\n"
     "Usage:\n"
-    "  podrun image inspect|prune|ls|rm|load|pull|save|tag|mount|unmount [ARGS] [options]\n"
-    GLOBAL_HINT;
+    "  podrun image inspect|prune|ls|rm|load|pull|save|tag|mount|unmount [ARGS] "
+    "[options]\n" GLOBAL_HINT;
 
 const char help_load[] =
     "Import an OCI layout, an oci-archive or a docker-archive into the image store.\n"

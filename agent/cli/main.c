@@ -123,16 +123,16 @@ int main(int argc, char **argv)
         int r = verbs[i].fn(&g, argc - at, argv + at, &err);
         if (r < 0 && cli_bad_flag()) {
             /* kubectl's: "error: unknown flag: --x" and where to look. */
-            fprintf(stderr, "error: %s\nSee 'podrun %s --help' for usage.\n", cli_bad_flag(),
-                    name);
+            fprintf(stderr, "error: %s\nSee 'podrun %s --help' for usage.\n", cli_bad_flag(), name);
         } else if (r < 0) {
             fprintf(stderr, "podrun %s: %s\n", name, err && err->msg ? err->msg : strerror(-r));
         }
         pr_error_free(err);
         return r < 0 ? 1 : 0;
     }
-    fprintf(stderr, "error: unknown command \"%s\" for \"podrun\"\n"
-                    "Run 'podrun --help' for usage.\n",
+    fprintf(stderr,
+            "error: unknown command \"%s\" for \"podrun\"\n"
+            "Run 'podrun --help' for usage.\n",
             name);
     return 1;
 }

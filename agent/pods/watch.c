@@ -14,12 +14,13 @@
  * replaced by a rename (DESIGN.md), so neither IN_MODIFY nor IN_CLOSE_WRITE is needed; the
  * latter would also fire when a reader (this watch's own listing) closes a lock file it opened
  * for writing, a loop that would never sleep. */
-#define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE_SELF | IN_ONLYDIR)
+#define WATCH_MASK                                                                                 \
+    (IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE_SELF | IN_ONLYDIR)
 
 struct pods_watch {
     int fd;
     bool pods;
-    char *objects; /* lib-root/objects/RESOURCE */
+    char *objects;  /* lib-root/objects/RESOURCE */
     char *run_pods; /* run-root/pods */
     char *lib_root, *run_root;
 };
@@ -67,8 +68,7 @@ static void rearm(struct pods_watch *w)
     }
 }
 
-int pods_watch_open(pods_manager *m, const char *resource, struct pods_watch **out,
-                    pr_error **err)
+int pods_watch_open(pods_manager *m, const char *resource, struct pods_watch **out, pr_error **err)
 {
     int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0)

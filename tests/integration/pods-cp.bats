@@ -132,7 +132,9 @@ cx() {
   [ "$status" -eq 0 ]
   [[ "$output" == *"warning: skipping symlink: \"link\" -> \"$secret\""* ]]
   [ "$(cat "$L/dir/c")" = c ]
-  [ ! -e "$L/dir/link" ] && [ ! -L "$L/dir/link" ] && [ ! -e "$L/dir/pw" ]
+  [ ! -e "$L/dir/link" ]
+  [ ! -L "$L/dir/link" ]
+  [ ! -e "$L/dir/pw" ]
   # A top-level link resolves inside the container: /abs2 -> /dir is the container's /dir.
   cx box app 'ln -s /dir /abs2'
   run prn cp -c app box:/abs2/c "$L/c"

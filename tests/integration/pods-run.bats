@@ -29,6 +29,15 @@ teardown() {
   [ "$(jq -r '.spec.containers[0].command' <<<"$output")" = null ]
   [ "$(jq -r '.spec.containers[0].ports[0].containerPort' <<<"$output")" = 8080 ]
   wait_for sh -c "'$PODRUN' --images-root '$IMAGES_ROOT' --run-root '$ROOTS/run' --lib-root '$ROOTS/lib' --log-root '$ROOTS/log' logs sleeper | grep -qx hi"
+  # Bash completion offers the pod's name from the state for logs, exec and get pods.
+  source <("$PODRUN" completion bash)
+  local R=("$PODRUN" --run-root "$ROOTS/run" --lib-root "$ROOTS/lib" --log-root "$ROOTS/log")
+  COMP_WORDS=("${R[@]}" logs s) COMP_CWORD=8 COMPREPLY=()
+  _podrun
+  [ "${COMPREPLY[*]}" = sleeper ]
+  COMP_WORDS=("${R[@]}" get pods s) COMP_CWORD=9 COMPREPLY=()
+  _podrun
+  [ "${COMPREPLY[*]}" = sleeper ]
   # kubectl run does not replace a pod: the second run fails and names it.
   run prn run sleeper --image=busybox -- sleep 1
   [ "$status" -eq 1 ]
