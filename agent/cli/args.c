@@ -94,3 +94,15 @@ int cli_resource_args(int argc, char **argv, const char *verb, const char **reso
     }
     return 0;
 }
+
+void cli_list_move(struct pods_list *to, struct pods_list *from)
+{
+    if (from->n) {
+        to->v = xrealloc(to->v, (to->n + from->n) * sizeof(*to->v));
+        memcpy(to->v + to->n, from->v, from->n * sizeof(*to->v));
+        to->n += from->n;
+    }
+    free(from->v);
+    from->v = NULL;
+    from->n = 0;
+}

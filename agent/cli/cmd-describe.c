@@ -396,10 +396,7 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
     for (size_t i = 0; r == 0 && i < n; i++) {
         struct pods_list one = {0};
         r = pods_list(m, resource, ns, names ? names[i] : NULL, &one, err);
-        l.v = xrealloc(l.v, (l.n + one.n + 1) * sizeof(*l.v));
-        memcpy(l.v + l.n, one.v, one.n * sizeof(*l.v));
-        l.n += one.n;
-        free(one.v);
+        cli_list_move(&l, &one);
     }
     pods_manager_close(m);
     if (r == 0 && !l.n)

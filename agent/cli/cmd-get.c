@@ -191,6 +191,7 @@ static int fetch(struct podrun_global *g, const struct query *q, bool quiet, str
         struct pods_list one = {0};
         pr_error *e = NULL;
         r = pods_list(m, q->resource, q->ns, q->names ? q->names[i] : NULL, &one, &e);
+        cli_list_move(l, &one); /* what was listed, even before an error */
         if (r == -ENOENT && q->names) {
             if (missing && !quiet)
                 fprintf(stderr, "podrun get: %s\n", e && e->msg ? e->msg : "not found");
@@ -205,10 +206,6 @@ static int fetch(struct podrun_global *g, const struct query *q, bool quiet, str
             *err = e;
             break;
         }
-        l->v = xrealloc(l->v, (l->n + one.n) * sizeof(*l->v));
-        memcpy(l->v + l->n, one.v, one.n * sizeof(*l->v));
-        l->n += one.n;
-        free(one.v);
     }
     pods_manager_close(m);
     if (r == 0 && q->sel)

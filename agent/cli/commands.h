@@ -40,6 +40,10 @@ const char *cli_bad_flag(void);
 int cli_resource_args(int argc, char **argv, const char *verb, const char **resource, char ***names,
                       pr_error **err);
 
+/* Moves from's entries to the end of to (from is left empty). */
+struct pods_list;
+void cli_list_move(struct pods_list *to, struct pods_list *from);
+
 /* help.c: each verb's --help text, and the flags its Options list (a flag that takes a value
  * ends with '='), for completion. */
 extern const char help_apply[], help_delete[], help_get[], help_describe[], help_logs[],
