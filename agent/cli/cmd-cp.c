@@ -416,6 +416,13 @@ int cmd_cp(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (!src.pod && !dst.pod)
         return pr_err(err, 0, "one of src or dest must be a remote file specification");
     const struct spec *remote = src.pod ? &src : &dst;
+    /* kubectl's tar takes a relative path from the container's working directory, which
+     * podrun does not look up: refused rather than taken from somewhere else. */
+    if (remote->path[0] != '/')
+        return pr_err(err, 0,
+                      "`%s`: a path in the container must be absolute (a relative one, from the "
+                      "container's working directory, is not supported)",
+                      remote->path);
     const char *pod_ns = remote->ns ? remote->ns : ns ? ns : "default";
     struct pods_manager *m = NULL;
     if ((r = open_manager(g, false, &m, err)) < 0)
@@ -426,7 +433,6 @@ int cmd_cp(struct podrun_global *g, int argc, char **argv, pr_error **err)
     pods_manager_close(m);
     if (r < 0)
         return r;
-    /* A relative path in the container is taken from its root. */
     r = src.pod ? copy_out(rootfd, src.path, dst.path, err)
                 : copy_in(rootfd, src.path, dst.path, err);
     close(rootfd);

@@ -161,3 +161,13 @@ comp() {
   [ "$(comp "${R[@]}" get cm -n t)" = "team" ]
   [ "$(comp "${R[@]}" describe configmaps '')" = "--namespace alpha" ]
 }
+
+@test "make install puts the completion script in bash-completion's directory" {
+  [ -f "$PODRUN_BUILD/Makefile" ] || skip "needs the build tree's Makefile (PODRUN_BUILD)"
+  run make -s -C "$PODRUN_BUILD" install-bash-completion DESTDIR="$BATS_TEST_TMPDIR/inst"
+  [ "$status" -eq 0 ]
+  local f
+  f=$(find "$BATS_TEST_TMPDIR/inst" -path '*/bash-completion/completions/podrun' -type f)
+  [ -n "$f" ]
+  [ "$(cat "$f")" = "$("$PODRUN" completion bash)" ]
+}

@@ -111,6 +111,9 @@ cx() {
   run prn cp nopod:/x "$L/x"
   [ "$status" -eq 1 ]
   [[ "$output" == *'pods "nopod" not found'* ]]
+  run prn cp box:relative "$L/x"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"a path in the container must be absolute"* ]]
   run prn cp "$L"
   [ "$status" -eq 1 ]
   [[ "$output" == *"source and destination are required"* ]]
