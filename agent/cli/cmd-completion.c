@@ -3,6 +3,7 @@
  * __complete, as cobra's scripts do): verbs, resource kinds, each verb's flags (from its --help
  * Options), flag values, and names from the state (pods, configmaps, namespaces ...). */
 #include "commands.h"
+#include "json.h"
 #include "pods/pods.h"
 #include "util.h"
 
@@ -101,7 +102,32 @@ static void print_flags(char *const *flags)
     }
 }
 
-static void complete_value(struct podrun_global *g, const char *flag, const char *ns)
+/* The containers of pod (for -c), when the line names it before the flag. */
+static void print_containers(struct podrun_global *g, const char *ns, const char *pod)
+{
+    struct pods_manager *m = NULL;
+    _cleanup_error_ pr_error *e = NULL;
+    if (!pod || open_manager(g, false, &m, &e) < 0)
+        return;
+    struct pods_list l = {0};
+    if (pods_list(m, "pods", ns, pod, &l, &e) == 0 && l.n) {
+        yajl_val spec = json_get(l.v[0].object, "spec");
+        const char *lists[] = {"initContainers", "containers"};
+        for (size_t k = 0; k < ARRAY_SIZE(lists); k++) {
+            yajl_val cs = json_get(spec, lists[k]);
+            for (size_t i = 0; i < json_array_len(cs); i++) {
+                const char *n = YAJL_GET_STRING(json_get(json_array_at(cs, i), "name"));
+                if (n)
+                    printf("%s\n", n);
+            }
+        }
+    }
+    pods_list_clear(&l);
+    pods_manager_close(m);
+}
+
+static void complete_value(struct podrun_global *g, const char *flag, const char *ns,
+                           const char *pod)
 {
     if (streq(flag, "-n") || streq(flag, "--namespace"))
         print_names(g, "namespaces", NULL);
@@ -112,7 +138,32 @@ static void complete_value(struct podrun_global *g, const char *flag, const char
     else if (streq(flag, "--dry-run"))
         printf("none\nclient\n");
     else if (streq(flag, "-c") || streq(flag, "--container"))
-        (void)ns; /* which pod is not known yet at this point of the line */
+        print_containers(g, ns, pod);
+}
+
+/* The pod the words so far name, for the verbs that take one (cp: the POD of POD:PATH). */
+static const char *pod_named(const char *verb, char **pos)
+{
+    static char buf[256];
+    for (size_t i = 0; pos && pos[i]; i++) {
+        if (streq(verb, "logs") || streq(verb, "exec"))
+            return i == 0 ? pos[0] : NULL;
+        if (!streq(verb, "cp"))
+            continue;
+        /* bash splits words at ':' (COMP_WORDBREAKS): "box", ":", "/path". */
+        if (pos[i + 1] && streq(pos[i + 1], ":")) {
+            const char *slash = strrchr(pos[i], '/');
+            return slash ? slash + 1 : pos[i];
+        }
+        const char *colon = strchr(pos[i], ':');
+        if (colon && (size_t)(colon - pos[i]) < sizeof(buf)) {
+            const char *slash = memchr(pos[i], '/', (size_t)(colon - pos[i]));
+            const char *start = slash ? slash + 1 : pos[i];
+            snprintf(buf, sizeof(buf), "%.*s", (int)(colon - start), start);
+            return buf;
+        }
+    }
+    return NULL;
 }
 
 static const char *const kinds[] = {"pods", "configmaps", "secrets", "namespaces", NULL};
@@ -156,7 +207,7 @@ int cmd_complete(struct podrun_global *g, int argc, char **argv, pr_error **err)
             if (!takes_value(flags, argv[i]))
                 continue;
             if (i + 1 == argc) {
-                complete_value(g, argv[i], ns);
+                complete_value(g, argv[i], ns, pod_named(verb, pos));
                 return 0;
             }
             if (streq(argv[i], "-n") || streq(argv[i], "--namespace"))

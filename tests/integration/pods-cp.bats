@@ -66,6 +66,16 @@ cx() {
   [ "$(cat "$L/d/a")" = one ]
   [ "$(cat "$L/d/sub/b")" = two ]
   [ "$(stat -c %a "$L/d/sub")" = 750 ]
+  # Bash completion offers the pod's containers for -c (bash splits box:/f at the colon).
+  source <("$PODRUN" completion bash)
+  COMP_WORDS=("$PODRUN" --run-root "$ROOTS/run" --lib-root "$ROOTS/lib" cp box : /f "$L/f" -c '')
+  COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) COMPREPLY=()
+  _podrun
+  [ "${COMPREPLY[*]}" = "app side" ]
+  COMP_WORDS=("$PODRUN" --run-root "$ROOTS/run" --lib-root "$ROOTS/lib" exec box -c s)
+  COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) COMPREPLY=()
+  _podrun
+  [ "${COMPREPLY[*]}" = "side" ]
   # Without -c in a two-container pod: kubectl's error naming them.
   run prn cp box:/f "$L/f"
   [ "$status" -eq 1 ]
