@@ -9,7 +9,7 @@
 #include <getopt.h>
 #include <time.h>
 
-#define USAGE "usage: podrun describe pod [NAME] [-n NAMESPACE] | describe node [NAME]"
+#define USAGE "usage: podrun describe pod [NAME...] [-n NAMESPACE] | describe node [NAME]"
 
 static const char *str(yajl_val v, const char *key)
 {
@@ -393,31 +393,38 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
     };
     const char *ns = "default";
     int c;
-    while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "n:", opts)) != -1) {
         if (c == 'n')
             ns = optarg;
         else
             return pr_err(err, 0, USAGE);
     }
-    if (argc - optind < 1 || argc - optind > 2)
-        return pr_err(err, 0, USAGE);
-    const char *resource = pods_resource_name(argv[optind]);
-    if (!resource)
-        return pr_err(err, 0, "the server doesn't have a resource type \"%s\"", argv[optind]);
-    const char *name = argv[optind + 1];
-    if (streq(resource, "nodes"))
-        return describe_node(g, name, err);
+    const char *resource = NULL;
+    _cleanup_strv_ char **names = NULL;
+    int r = cli_resource_args(argc - optind, argv + optind, "describe", &resource, &names, err);
+    if (r < 0)
+        return r;
+    if (streq(resource, "nodes")) {
+        if (names && strv_length(names) > 1)
+            return pr_err(err, 0, "describe nodes: one name at most (there is one node)");
+        return describe_node(g, names ? names[0] : NULL, err);
+    }
     if (!streq(resource, "pods"))
         return pr_err(err, 0, "describe %s: podrun describes pods and nodes only", resource);
     struct pods_manager *m = NULL;
-    int r = open_manager(g, false, &m, err);
-    if (r < 0)
+    if ((r = open_manager(g, false, &m, err)) < 0)
         return r;
     struct pods_list l = {0};
     struct pods_events events = {0};
-    r = pods_list(m, resource, ns, name, &l, err);
+    size_t n = names ? strv_length(names) : 1;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        struct pods_list one = {0};
+        r = pods_list(m, resource, ns, names ? names[i] : NULL, &one, err);
+        cli_list_move(&l, &one);
+    }
+    /* Each pod's Events section picks its own (by uid) from the namespace's. */
     if (r == 0)
-        r = pods_events_list(m, ns, name, &events, err);
+        r = pods_events_list(m, ns, n == 1 && names ? names[0] : NULL, &events, err);
     pods_manager_close(m);
     if (r == 0 && !l.n)
         fprintf(stderr, "No resources found in %s namespace.\n", ns);

@@ -30,7 +30,7 @@ int cmd_exec(struct podrun_global *g, int argc, char **argv, pr_error **err)
     const char *ns = "default", *container = NULL;
     bool in = false, tty = false;
     int c;
-    while ((c = getopt_long(dash, argv, "itc:n:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(dash, argv, "itc:n:", opts)) != -1) {
         if (c == 'i')
             in = true;
         else if (c == 't')

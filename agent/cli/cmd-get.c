@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <time.h>
 
 static void age(long long created, char buf[32])
@@ -27,21 +28,20 @@ static size_t data_count(yajl_val obj)
     return n;
 }
 
-/* The objects as the API server returns them, as JSON or kubectl's YAML: one by name, else
- * a List. */
-static int print_objects(const char *resource, const struct pods_list *l, bool single, bool yaml,
-                         pr_error **err)
+/* One object as JSON or kubectl's YAML text, or a List of them (single false). */
+static int objects_text(const char *resource, const struct pods_entry *v, size_t n, bool single,
+                        bool yaml, char **out, pr_error **err)
 {
     _cleanup_gen_ yajl_gen g = json_gen_new(!yaml);
     if (single) {
-        podview_gen(g, resource, &l->v[0]);
+        podview_gen(g, resource, &v[0]);
     } else {
         jg_map_open(g);
         jg_key_str(g, "apiVersion", "v1");
         jg_key(g, "items");
         jg_array_open(g);
-        for (size_t i = 0; i < l->n; i++)
-            podview_gen(g, resource, &l->v[i]);
+        for (size_t i = 0; i < n; i++)
+            podview_gen(g, resource, &v[i]);
         jg_array_close(g);
         jg_key_str(g, "kind", "List");
         jg_key(g, "metadata");
@@ -53,41 +53,41 @@ static int print_objects(const char *resource, const struct pods_list *l, bool s
     size_t len;
     const char *buf = jg_buf(g, &len);
     if (!yaml) {
-        fwrite(buf, 1, len, stdout);
-        if (len && buf[len - 1] != '\n')
-            putchar('\n');
+        *out = xasprintf("%.*s%s", (int)len, buf, len && buf[len - 1] != '\n' ? "\n" : "");
         return 0;
     }
-    _cleanup_free_ char *text = xstrndup(buf, len), *out = NULL;
+    _cleanup_free_ char *text = xstrndup(buf, len);
     _cleanup_json_ yajl_val tree = NULL;
     int r = json_parse(text, "the objects", &tree, err);
-    if (r == 0 && (r = kube_yaml_emit(tree, &out, &len, err)) == 0)
-        fwrite(out, 1, len, stdout);
+    if (r == 0 && (r = kube_yaml_emit(tree, out, &len, err)) == 0)
+        return 0;
     return r;
 }
 
-static void print_table(const char *resource, const struct pods_list *l, bool all, bool wide)
+struct get_opts {
+    const char *resource;
+    bool all, wide, json, yaml, name;
+};
+
+/* The table's header row, added to t. */
+static void add_header(table *t, const struct get_opts *o)
 {
-    bool pods = streq(resource, "pods"), cms = streq(resource, "configmaps"),
-         secrets = streq(resource, "secrets"), namespaced = !streq(resource, "namespaces");
-    char node[256] = "";
-    gethostname(node, sizeof(node) - 1);
-    _cleanup_table_ table *t = table_new();
+    const char *resource = o->resource;
     table_row(t);
-    if (all && namespaced)
+    if (o->all && !streq(resource, "namespaces"))
         table_cell(t, "NAMESPACE");
     table_cell(t, "NAME");
-    if (pods) {
+    if (streq(resource, "pods")) {
         const char *h[] = {"READY", "STATUS", "RESTARTS", "AGE"};
         for (size_t i = 0; i < ARRAY_SIZE(h); i++)
             table_cell(t, h[i]);
         const char *w[] = {"IP", "NODE", "NOMINATED NODE", "READINESS GATES"};
-        for (size_t i = 0; wide && i < ARRAY_SIZE(w); i++)
+        for (size_t i = 0; o->wide && i < ARRAY_SIZE(w); i++)
             table_cell(t, w[i]);
-    } else if (cms) {
+    } else if (streq(resource, "configmaps")) {
         table_cell(t, "DATA");
         table_cell(t, "AGE");
-    } else if (secrets) {
+    } else if (streq(resource, "secrets")) {
         table_cell(t, "TYPE");
         table_cell(t, "DATA");
         table_cell(t, "AGE");
@@ -95,42 +95,88 @@ static void print_table(const char *resource, const struct pods_list *l, bool al
         table_cell(t, "STATUS");
         table_cell(t, "AGE");
     }
-    for (size_t i = 0; i < l->n; i++) {
-        const struct pods_entry *e = &l->v[i];
-        char a[32];
-        age(e->created, a);
-        table_row(t);
-        if (all && namespaced)
-            table_cell(t, e->ns);
-        table_cell(t, e->name);
-        if (pods) {
-            table_cellf(t, "%u/%u", e->ready, e->total);
-            table_cell(t, e->phase);
-            table_cellf(t, "%u", e->restarts);
-            table_cell(t, a);
-            if (wide) {
-                table_cell(t, e->ip ? e->ip : "<none>");
-                table_cell(t, e->node ? e->node : node);
-                table_cell(t, "<none>");
-                table_cell(t, "<none>");
-            }
-        } else if (cms) {
-            table_cellf(t, "%zu", data_count(e->object));
-            table_cell(t, a);
-        } else if (secrets) {
-            const char *type = YAJL_GET_STRING(json_get(e->object, "type"));
-            table_cell(t, type ? type : "Opaque");
-            table_cellf(t, "%zu", data_count(e->object));
-            table_cell(t, a);
-        } else {
-            table_cell(t, "Active");
-            table_cell(t, a);
-        }
-    }
-    table_print(t, stdout);
 }
 
-#define USAGE "usage: podrun get RESOURCE [NAME] [-n NS|-A] [-l SELECTOR] [-o wide|json|yaml|name]"
+/* One row of kubectl's table, added to t; age NULL leaves the AGE column empty (what a watch
+ * compares). */
+static void add_row(table *t, const struct get_opts *o, const struct pods_entry *e,
+                    const char *status, const char *age)
+{
+    const char *resource = o->resource;
+    const char *a = age ? age : "";
+    table_row(t);
+    if (o->all && !streq(resource, "namespaces"))
+        table_cell(t, e->ns);
+    table_cell(t, e->name);
+    if (streq(resource, "pods")) {
+        table_cellf(t, "%u/%u", e->ready, e->total);
+        table_cell(t, status ? status : e->phase);
+        table_cellf(t, "%u", e->restarts);
+        table_cell(t, a);
+        if (o->wide) {
+            char node[256] = "";
+            gethostname(node, sizeof(node) - 1);
+            table_cell(t, e->ip ? e->ip : "<none>");
+            table_cell(t, e->node ? e->node : node);
+            table_cell(t, "<none>");
+            table_cell(t, "<none>");
+        }
+    } else if (streq(resource, "configmaps")) {
+        table_cellf(t, "%zu", data_count(e->object));
+        table_cell(t, a);
+    } else if (streq(resource, "secrets")) {
+        const char *type = YAJL_GET_STRING(json_get(e->object, "type"));
+        table_cell(t, type ? type : "Opaque");
+        table_cellf(t, "%zu", data_count(e->object));
+        table_cell(t, a);
+    } else {
+        table_cell(t, status ? status : "Active");
+        table_cell(t, a);
+    }
+}
+
+/* One row alone, as text: a watch prints each change as it comes. */
+static char *row_text(const struct get_opts *o, const struct pods_entry *e, const char *status,
+                      const char *age)
+{
+    _cleanup_table_ table *t = table_new();
+    add_row(t, o, e, status, age);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        abort(); /* out of memory, as xmalloc treats it */
+    table_print(t, f);
+    fclose(f);
+    return buf;
+}
+
+/* What a watch prints for e (status: a table's STATUS, NULL for the entry's own), and what
+ * it compares to tell whether e changed (*key: the text without the AGE). */
+static int entry_text(const struct get_opts *o, const struct pods_entry *e, const char *status,
+                      char **text, char **key, pr_error **err)
+{
+    *key = NULL;
+    if (o->json || o->yaml) {
+        int r = objects_text(o->resource, e, 1, true, o->yaml, text, err);
+        if (r == 0 && o->yaml) {
+            char *doc = xasprintf("---\n%s", *text);
+            free(*text);
+            *text = doc;
+        }
+        return r;
+    }
+    if (o->name) {
+        _cleanup_free_ char *kind = xstrndup(o->resource, strlen(o->resource) - 1);
+        *text = xasprintf("%s/%s\n", kind, e->name);
+        return 0;
+    }
+    char a[32];
+    age(e->created, a);
+    *text = row_text(o, e, status, a);
+    *key = row_text(o, e, status, NULL);
+    return 0;
+}
 
 struct event_filter {
     const char *name;
@@ -211,9 +257,213 @@ static int get_events(struct pods_manager *m, const char *ns, const char *name, 
     return r;
 }
 
+#define USAGE                                                                                      \
+    "usage: podrun get RESOURCE [NAME...] [-n NS|-A] [-l SELECTOR] [-o wide|json|yaml|name]"
+
 static bool selected(const struct pods_entry *e, void *sel)
 {
     return kube_selector_matches(sel, json_get(json_get(e->object, "metadata"), "labels"));
+}
+
+struct query {
+    const char *resource, *ns; /* ns NULL: all */
+    char **names;
+    const struct kube_selector *sel;
+};
+
+/* The objects q asks for, in order. A name not found makes the result -ENOENT, with *err
+ * telling the first one; the others are told on stderr at once (unless quiet). */
+static int fetch(struct podrun_global *g, const struct query *q, bool quiet, struct pods_list *l,
+                 pr_error **err)
+{
+    struct pods_manager *m = NULL;
+    /* A watch's listings after the first do not wait out an apply or a delete: each change
+     * it makes (a delete's Terminating first) shows as it happens. */
+    int r = quiet ? open_manager_unlocked(g, &m, err) : open_manager(g, false, &m, err);
+    if (r < 0)
+        return r;
+    pr_error *missing = NULL;
+    for (size_t i = 0; r == 0 && i < (q->names ? strv_length(q->names) : 1); i++) {
+        struct pods_list one = {0};
+        pr_error *e = NULL;
+        r = pods_list(m, q->resource, q->ns, q->names ? q->names[i] : NULL, &one, &e);
+        cli_list_move(l, &one); /* what was listed, even before an error */
+        if (r == -ENOENT && q->names) {
+            if (missing && !quiet)
+                fprintf(stderr, "podrun get: %s\n", e && e->msg ? e->msg : "not found");
+            if (!missing)
+                missing = e;
+            else
+                pr_error_free(e);
+            r = 0;
+            continue;
+        }
+        if (r < 0) {
+            *err = e;
+            break;
+        }
+    }
+    pods_manager_close(m);
+    if (r == 0 && q->sel)
+        pods_list_keep(l, selected, (void *)q->sel);
+    if (r == 0 && missing) {
+        *err = missing;
+        return -ENOENT;
+    }
+    pr_error_free(missing);
+    return r;
+}
+
+/* ---- -w ---- */
+
+struct seen {
+    char *uid, *key;
+    struct pods_list last; /* the entry as it was last, to print when it goes */
+};
+
+/* Moves e (its data; e is left empty) into a list of its own. */
+static struct pods_list take_entry(struct pods_entry *e)
+{
+    struct pods_list l = {xmalloc(sizeof(*e)), 1};
+    l.v[0] = *e;
+    memset(e, 0, sizeof(*e));
+    return l;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static void print_header_once(const struct get_opts *o, bool *done)
+{
+    if (!*done && !o->json && !o->yaml && !o->name) {
+        _cleanup_table_ table *t = table_new();
+        add_header(t, o);
+        table_print(t, stdout);
+    }
+    *done = true;
+}
+
+/* Prints what changed between the entries seen before and l (which it takes), and remembers l. */
+static int print_changes(const struct get_opts *o, struct seen **seen, size_t *n_seen,
+                         struct pods_list *l, bool *header, pr_error **err)
+{
+    int r = 0;
+    bool *kept = xcalloc(*n_seen + 1, sizeof(bool));
+    for (size_t i = 0; r == 0 && i < l->n; i++) {
+        struct pods_entry *e = &l->v[i];
+        _cleanup_free_ char *text = NULL, *key = NULL;
+        if ((r = entry_text(o, e, NULL, &text, &key, err)) < 0)
+            break;
+        const char *k = key ? key : text;
+        size_t j = 0;
+        while (j < *n_seen && !streq((*seen)[j].uid, e->uid))
+            j++;
+        if (j < *n_seen) {
+            kept[j] = true;
+            if (streq((*seen)[j].key, k))
+                continue;
+            free((*seen)[j].key);
+            (*seen)[j].key = xstrdup(k);
+            pods_list_clear(&(*seen)[j].last);
+            (*seen)[j].last = take_entry(e);
+        } else {
+            *seen = xrealloc(*seen, (*n_seen + 1) * sizeof(**seen));
+            kept = xrealloc(kept, (*n_seen + 2) * sizeof(bool));
+            kept[*n_seen] = true;
+            (*seen)[(*n_seen)++] = (struct seen){xstrdup(e->uid), xstrdup(k), take_entry(e)};
+        }
+        print_header_once(o, header);
+        fputs(text, stdout);
+    }
+    /* What went: printed once more as it was last, a pod as Terminating, as kubectl does. */
+    size_t n = 0;
+    for (size_t j = 0; j < *n_seen; j++) {
+        struct seen *s = &(*seen)[j];
+        if (kept[j] || r < 0) {
+            (*seen)[n++] = *s;
+            continue;
+        }
+        _cleanup_free_ char *text = NULL, *key = NULL;
+        if (entry_text(o, &s->last.v[0], streq(o->resource, "pods") ? "Terminating" : NULL, &text,
+                       &key, err) == 0) {
+            print_header_once(o, header);
+            fputs(text, stdout);
+        }
+        pods_list_clear(&s->last);
+        free(s->uid);
+        free(s->key);
+    }
+    *n_seen = n;
+    free(kept);
+    pods_list_clear(l);
+    fflush(stdout);
+    return r;
+}
+
+/* kubectl get -w: the listing (unless watch_only), then a line (an object) for each change,
+ * until interrupted. */
+static int watch(struct podrun_global *g, const struct get_opts *o, const struct query *q,
+                 bool watch_only, pr_error **err)
+{
+    struct pods_watch *w = NULL;
+    struct pods_manager *m = NULL;
+    int r = open_manager(g, false, &m, err);
+    if (r < 0)
+        return r;
+    /* Armed before the first listing, so no change falls between the two. */
+    r = pods_watch_open(m, q->resource, &w, err);
+    pods_manager_close(m);
+    if (r < 0)
+        return r;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    struct seen *seen = NULL;
+    size_t n_seen = 0;
+    bool header = false;
+    for (bool first = true; r == 0 && !stop; first = false) {
+        struct pods_list l = {0};
+        if (!first && (r = pods_watch_wait(w, err)) < 0)
+            break;
+        r = fetch(g, q, !first, &l, err);
+        if (r == -ENOENT) {
+            /* A named object not there (yet): kubectl waits for it too. */
+            pr_error_free(*err);
+            *err = NULL;
+            r = 0;
+        }
+        if (r == 0 && first && watch_only) {
+            /* Known, not printed: only what changes from now on is. */
+            for (size_t i = 0; i < l.n; i++) {
+                _cleanup_free_ char *text = NULL, *key = NULL;
+                if (entry_text(o, &l.v[i], NULL, &text, &key, err) < 0)
+                    continue;
+                seen = xrealloc(seen, (n_seen + 1) * sizeof(*seen));
+                seen[n_seen++] = (struct seen){xstrdup(l.v[i].uid), xstrdup(key ? key : text),
+                                               take_entry(&l.v[i])};
+            }
+            pods_list_clear(&l);
+            continue;
+        }
+        if (r == 0)
+            r = print_changes(o, &seen, &n_seen, &l, &header, err);
+        else
+            pods_list_clear(&l);
+    }
+    for (size_t j = 0; j < n_seen; j++) {
+        pods_list_clear(&seen[j].last);
+        free(seen[j].uid);
+        free(seen[j].key);
+    }
+    free(seen);
+    pods_watch_free(w);
+    return r == -EINTR ? 0 : r;
 }
 
 int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
@@ -223,12 +473,14 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         {"all-namespaces", no_argument, NULL, 'A'},
         {"output", required_argument, NULL, 'o'},
         {"selector", required_argument, NULL, 'l'},
+        {"watch", no_argument, NULL, 'w'},
+        {"watch-only", no_argument, NULL, 'W'},
         {NULL, 0, NULL, 0},
     };
     const char *ns = NULL, *out = NULL, *selector = NULL;
-    bool all = false;
+    bool all = false, watching = false, watch_only = false;
     int c;
-    while ((c = getopt_long(argc, argv, "n:Ao:l:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "n:Ao:l:w", opts)) != -1) {
         if (c == 'n')
             ns = optarg;
         else if (c == 'A')
@@ -237,66 +489,102 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
             out = optarg;
         else if (c == 'l')
             selector = optarg;
+        else if (c == 'w')
+            watching = true;
+        else if (c == 'W')
+            watching = watch_only = true;
         else
             return pr_err(err, 0, USAGE);
     }
-    if (argc - optind < 1 || argc - optind > 2)
-        return pr_err(err, 0, USAGE);
-    const char *resource = pods_resource_name(argv[optind]);
-    bool events = streq(argv[optind], "events") || streq(argv[optind], "event") ||
-                  streq(argv[optind], "ev") || streq(argv[optind], "Event");
-    if (!resource && !events)
-        return pr_err(err, 0, "the server doesn't have a resource type \"%s\"", argv[optind]);
-    const char *name = argv[optind + 1];
+    const char *resource = NULL;
+    _cleanup_strv_ char **names = NULL;
+    int r = cli_resource_args(argc - optind, argv + optind, "get", &resource, &names, err);
+    if (r < 0)
+        return r;
     if (out && !streq(out, "wide") && !streq(out, "json") && !streq(out, "yaml") &&
         !streq(out, "name"))
         return pr_err(err, 0,
                       "unable to match a printer suitable for the output format \"%s\", "
                       "allowed formats are: json,name,wide,yaml",
                       out);
-    if (selector && name)
+    if (selector && names)
         return pr_err(err, 0, "name cannot be provided when a selector is specified");
     _cleanup_(kube_selector_clear) struct kube_selector sel = {0};
     if (selector) {
-        int r = kube_selector_parse(selector, &sel, err);
+        r = kube_selector_parse(selector, &sel, err);
         if (r < 0)
             return pr_err_prefix(err, "-l \"%s\"", selector);
     }
-    if (resource && streq(resource, "nodes"))
+    const char *name = names ? names[0] : NULL;
+    if (names && strv_length(names) > 1 && (streq(resource, "nodes") || streq(resource, "events")))
+        return pr_err(err, 0, "get %s takes one name at most", resource);
+    if (watching && (streq(resource, "nodes") || streq(resource, "events")))
+        return pr_err(err, 0, "get %s: -w is not supported for %s yet", resource, resource);
+    if (streq(resource, "nodes"))
         return get_nodes(g, name, selector, out, err);
-    if (all && name)
+    if (all && names)
         return pr_err(err, 0, "a resource cannot be retrieved by name across all namespaces");
     if (!ns)
         ns = "default";
-    struct pods_manager *m = NULL;
-    int r = open_manager(g, false, &m, err);
-    if (r < 0)
-        return r;
-    if (events)
+    if (streq(resource, "events")) {
+        struct pods_manager *m = NULL;
+        if ((r = open_manager(g, false, &m, err)) < 0)
+            return r;
         return get_events(m, all ? NULL : ns, name, out, selector ? &sel : NULL, err);
+    }
+    struct get_opts o = {
+        .resource = resource,
+        .all = all,
+        .wide = out && streq(out, "wide"),
+        .json = out && streq(out, "json"),
+        .yaml = out && streq(out, "yaml"),
+        .name = out && streq(out, "name"),
+    };
+    struct query q = {resource, all ? NULL : ns, names, selector ? &sel : NULL};
+    if (watching)
+        return watch(g, &o, &q, watch_only, err);
     struct pods_list l = {0};
-    r = pods_list(m, resource, all ? NULL : ns, name, &l, err);
-    pods_manager_close(m);
-    if (r < 0) {
+    r = fetch(g, &q, false, &l, err);
+    if (r < 0 && r != -ENOENT) {
         pods_list_clear(&l);
         return r;
     }
-    if (selector)
-        pods_list_keep(&l, selected, &sel);
-    if (out && (streq(out, "json") || streq(out, "yaml"))) {
-        r = print_objects(resource, &l, name != NULL, streq(out, "yaml"), err);
-    } else if (out && streq(out, "name")) {
+    int found = r;
+    r = 0;
+    _cleanup_error_ pr_error *not_found = NULL;
+    if (found < 0) {
+        not_found = *err;
+        *err = NULL;
+    }
+    if (o.json || o.yaml) {
+        _cleanup_free_ char *text = NULL;
+        bool single = names && strv_length(names) == 1;
+        if (!single || l.n)
+            r = objects_text(resource, l.v, l.n, single, o.yaml, &text, err);
+        if (text)
+            fputs(text, stdout);
+    } else if (o.name) {
         _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
         for (size_t i = 0; i < l.n; i++)
             printf("%s/%s\n", kind, l.v[i].name);
-    } else if (!l.n) {
+    } else if (!l.n && !names) {
         if (all || streq(resource, "namespaces"))
             fprintf(stderr, "No resources found\n");
         else
             fprintf(stderr, "No resources found in %s namespace.\n", ns);
-    } else {
-        print_table(resource, &l, all, out && streq(out, "wide"));
+    } else if (l.n) {
+        _cleanup_table_ table *t = table_new();
+        add_header(t, &o);
+        for (size_t i = 0; i < l.n; i++) {
+            char a[32];
+            age(l.v[i].created, a);
+            add_row(t, &o, &l.v[i], NULL, a);
+        }
+        table_print(t, stdout);
     }
     pods_list_clear(&l);
-    return r;
+    if (r == 0 && found < 0)
+        *err = steal_pointer(&not_found);
+    /* A name not found: told after what was (its error is in *err), exit status 1. */
+    return r < 0 ? r : found;
 }

@@ -96,7 +96,7 @@ int cmd_images(struct podrun_global *g, int argc, char **argv, pr_error **err)
     const char *format = NULL;
     bool quiet = false;
     int c;
-    while ((c = getopt_long(argc, argv, "f:q", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "f:q", opts)) != -1) {
         if (c == 'f')
             format = optarg;
         else if (c == 'q')
@@ -119,7 +119,7 @@ int cmd_load(struct podrun_global *g, int argc, char **argv, pr_error **err)
     const char *input = NULL;
     bool quiet = false;
     int c;
-    while ((c = getopt_long(argc, argv, "i:q", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "i:q", opts)) != -1) {
         if (c == 'i')
             input = optarg;
         else if (c == 'q')
@@ -159,7 +159,7 @@ int cmd_pull(struct podrun_global *g, int argc, char **argv, pr_error **err)
     struct pull_options po = {
         .progress = pull_display_progress, .progress_data = &display, .tls_verify = -1};
     int c;
-    while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "q", opts)) != -1) {
         if (c == 'q')
             po.progress = NULL, po.quiet = true;
         else if (c == 't')
@@ -203,7 +203,7 @@ int cmd_rmi(struct podrun_global *g, int argc, char **argv, pr_error **err)
     };
     bool force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "f", opts)) != -1) {
         if (c == 'f')
             force = true;
         else
@@ -237,7 +237,7 @@ int cmd_save(struct podrun_global *g, int argc, char **argv, pr_error **err)
     };
     const char *output = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:", opts)) != -1) {
         if (c == 'o')
             output = optarg;
         else if (c == 'F' && !streq(optarg, "oci-archive"))

@@ -29,7 +29,7 @@ int cmd_logs(struct podrun_global *g, int argc, char **argv, pr_error **err)
     };
     const char *ns = "default", *container = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "n:c:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "n:c:", opts)) != -1) {
         if (c == 'n')
             ns = optarg;
         else if (c == 'c')

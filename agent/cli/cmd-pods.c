@@ -73,7 +73,9 @@ static const char *root(const char *given, const char *env)
     return given ? given : e && *e ? e : NULL;
 }
 
-int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **m, pr_error **err)
+/* lock: 1 exclusive, 0 shared, -1 none. */
+static int open_manager_lock(struct podrun_global *g, int lock, struct pods_manager **m,
+                             pr_error **err)
 {
     _cleanup_free_ char *rt = NULL, *sh = NULL, *cni = NULL;
     char *const rt_c[] = {"../runtime/podrun-runtime", "../sbin/podrun-runtime", "podrun-runtime",
@@ -97,7 +99,17 @@ int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **
         .node_name = g->node_name,
         .cgroup_root = g->cgroup_root,
     };
-    return pods_manager_open(&r, exclusive, m, err);
+    return lock < 0 ? pods_manager_open_unlocked(&r, m, err) : pods_manager_open(&r, lock, m, err);
+}
+
+int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **m, pr_error **err)
+{
+    return open_manager_lock(g, exclusive ? 1 : 0, m, err);
+}
+
+int open_manager_unlocked(struct podrun_global *g, struct pods_manager **m, pr_error **err)
+{
+    return open_manager_lock(g, -1, m, err);
 }
 
 /* ---- reading manifests ---- */
@@ -233,7 +245,7 @@ static int parse_files(int argc, char **argv, const char *verb, char ***files, b
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "f:n:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "f:n:", opts)) != -1) {
         char *end;
         if (c == 'f')
             strv_extend(files, optarg);

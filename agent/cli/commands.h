@@ -7,6 +7,7 @@
 #include "error.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct podrun_global {
     const char *images_root; /* --images-root / $PODRUN_IMAGES_ROOT; NULL: the default */
@@ -22,6 +23,36 @@ struct podrun_global {
 };
 
 typedef int (*podrun_cmd_fn)(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
+/* main.c: the verbs (summary NULL: hidden from `podrun --help`). */
+struct podrun_verb {
+    const char *name;
+    podrun_cmd_fn fn;
+    const char *summary; /* the line in `podrun --help` */
+    const char *help;    /* `podrun VERB --help` (help.c) */
+};
+const struct podrun_verb *podrun_verbs(size_t *n);
+
+/* args.c: getopt_long with kubectl's flag errors: '?' for a bad flag, whose text
+ * cli_bad_flag() then returns ("unknown flag: --x"); main prints it as kubectl does. */
+struct option;
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+const char *cli_bad_flag(void);
+/* "KIND [NAME...]" or "KIND/NAME..." (argv after the flags): the resource ("pods", ...) and the
+ * names (NULL: none), with kubectl's errors; verb names the command in them. */
+int cli_resource_args(int argc, char **argv, const char *verb, const char **resource, char ***names,
+                      pr_error **err);
+
+/* Moves from's entries to the end of to (from is left empty). */
+struct pods_list;
+void cli_list_move(struct pods_list *to, struct pods_list *from);
+
+/* help.c: each verb's --help text, and the flags its Options list (a flag that takes a value
+ * ends with '='), for completion. */
+extern const char help_apply[], help_delete[], help_get[], help_describe[], help_logs[],
+    help_exec[], help_run[], help_cp[], help_completion[], help_images[], help_image[], help_load[],
+    help_pull[], help_rmi[], help_save[], help_tag[], help_top[], help_serve[];
+char **cli_help_flags(const char *help);
 
 /* cmd-images.c */
 int cmd_images(struct podrun_global *g, int argc, char **argv, pr_error **err);
@@ -39,6 +70,8 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err);
  * exclusive for commands that change pods, shared for those that read. */
 struct pods_manager;
 int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **m, pr_error **err);
+/* The same without the lock (pods_manager_open_unlocked): get -w's listings after the first. */
+int open_manager_unlocked(struct podrun_global *g, struct pods_manager **m, pr_error **err);
 
 /* cmd-get.c */
 int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err);
@@ -62,5 +95,15 @@ int cmd_exec(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
 /* cmd-serve.c: the CRI server until SIGTERM. */
 int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
+/* cmd-run.c */
+int cmd_run(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
+/* cmd-cp.c */
+int cmd_cp(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
+/* cmd-completion.c */
+int cmd_completion(struct podrun_global *g, int argc, char **argv, pr_error **err);
+int cmd_complete(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
 #endif

@@ -60,7 +60,6 @@ static void pod_status(pods_manager *m, struct pods_entry *e)
     pods_pod_paths_init(m, e->uid, &p);
     _cleanup_free_ char *st = xasprintf("%s/status.json", p.shim_dir);
     _cleanup_free_ char *rec = xasprintf("%s/pod.json", p.run_dir);
-    pods_pod_paths_clear(&p);
     _cleanup_json_ yajl_val r = load_quiet(rec);
     const char *ip = YAJL_GET_STRING(json_get(r, "ip"));
     e->ip = ip ? xstrdup(ip) : NULL;
@@ -99,10 +98,16 @@ static void pod_status(pods_manager *m, struct pods_entry *e)
     }
     if (phase && streq(phase, "Succeeded") && streq(reason, phase))
         reason = "Completed";
+    /* Being deleted (delete_pod's mark): kubectl's STATUS for a deletionTimestamp. */
+    _cleanup_free_ char *mark = xasprintf("%s/terminating", p.run_dir);
+    bool terminating = access(mark, F_OK) == 0;
+    pods_pod_paths_clear(&p);
     /* The pod's own reason (DeadlineExceeded, Evicted) wins, as in kubectl. */
     const char *pod_reason = YAJL_GET_STRING(json_get(e->status, "reason"));
     if (pod_reason && *pod_reason)
         reason = pod_reason;
+    if (terminating)
+        reason = "Terminating";
     e->phase = xstrdup(reason);
     /* An init container whose image cannot be had: kubectl's Init:ErrImagePull. */
     yajl_val ics = json_get(e->status, "initContainerStatuses");
@@ -110,7 +115,7 @@ static void pod_status(pods_manager *m, struct pods_entry *e)
         const char *why = YAJL_GET_STRING(json_get(json_array_at(ics, i), "reason"));
         if (why && has_prefix(why, "ErrImage")) {
             free(e->phase);
-            e->phase = xasprintf("Init:%s", why);
+            e->phase = terminating ? xstrdup(reason) : xasprintf("Init:%s", why);
         }
     }
 }

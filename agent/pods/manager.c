@@ -35,8 +35,9 @@ static int check_dns_settings(pods_manager *m, pr_error **err)
     return 0;
 }
 
-int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manager **out,
-                      pr_error **err)
+/* lock: 1 exclusive, 0 shared, -1 none. */
+static int manager_open(const struct pods_roots *roots, int lock, pods_manager **out,
+                        pr_error **err)
 {
     pods_manager *m = xcalloc(1, sizeof(*m));
     m->lockfd = -1;
@@ -65,8 +66,8 @@ int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manag
             r = pr_err(err, 0, "`%s` is not an absolute path", must_be_abs[i]);
     if (r == 0)
         r = mkdir_p(m->run_root, 0700, err);
-    _cleanup_free_ char *lock = xasprintf("%s/pods.lock", m->run_root);
-    if (r == 0 && (r = lock_path(lock, exclusive, err)) >= 0) {
+    _cleanup_free_ char *path = xasprintf("%s/pods.lock", m->run_root);
+    if (r == 0 && lock >= 0 && (r = lock_path(path, lock == 1, err)) >= 0) {
         m->lockfd = r;
         r = 0;
     }
@@ -76,6 +77,17 @@ int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manag
     }
     *out = m;
     return 0;
+}
+
+int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manager **out,
+                      pr_error **err)
+{
+    return manager_open(roots, exclusive ? 1 : 0, out, err);
+}
+
+int pods_manager_open_unlocked(const struct pods_roots *roots, pods_manager **out, pr_error **err)
+{
+    return manager_open(roots, -1, out, err);
 }
 
 void pods_manager_close(pods_manager *m)
@@ -131,6 +143,7 @@ const char *pods_resource_name(const char *s)
         {"secrets", {"secret", "Secret", NULL, NULL}},
         {"namespaces", {"namespace", "ns", "Namespace", NULL}},
         {"nodes", {"node", "no", "Node", NULL}},
+        {"events", {"event", "ev", "Event", NULL}},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
         if (streq(s, table[i].name))

@@ -146,6 +146,11 @@ typedef struct pods_manager pods_manager;
  * reads (every state file is replaced atomically). */
 int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manager **out,
                       pr_error **err);
+/* Without the lock, for a reader that must not wait out a long apply or delete (get -w): every
+ * state file is replaced atomically, so each one read is whole, but a listing may see a pod
+ * half made or half gone (a delete's pod shows as Terminating). Never for a change. */
+int pods_manager_open_unlocked(const struct pods_roots *roots, pods_manager **out,
+                               pr_error **err);
 void pods_manager_close(pods_manager *m);
 static inline void pods_manager_closep(pods_manager **m)
 {
@@ -291,6 +296,22 @@ void pods_events_clear(struct pods_events *l);
 /* Drops (and frees) the events keep refuses, in order. */
 void pods_events_keep(struct pods_events *l, bool (*keep)(const struct pods_event *, void *),
                       void *data);
+
+/* An O_PATH fd on the root directory of a pod's running container (NULL container: the pod's
+ * only one) as its processes see it; every path under it is the container's and must be
+ * opened within it (open_in_root). -ESRCH when the container is not running. */
+int pods_container_root(pods_manager *m, const char *ns, const char *pod, const char *container,
+                        int *rootfd, pr_error **err);
+
+/* Waiting for a change to resource's objects (and, for pods, to their status), for `get -w`:
+ * inotify on the state directories, no polling. The watch keeps no lock: the caller lists
+ * again (with a manager of its own) after each wait. */
+struct pods_watch;
+int pods_watch_open(pods_manager *m, const char *resource, struct pods_watch **out,
+                    pr_error **err);
+/* Blocks until something may have changed (a burst counts once); -EINTR on a signal. */
+int pods_watch_wait(struct pods_watch *w, pr_error **err);
+void pods_watch_free(struct pods_watch *w);
 
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);
