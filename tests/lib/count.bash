@@ -146,10 +146,10 @@ run_bats_files() {
   local tag=$1 logdir=$2 jobs=$3 f running=0 shared=() alone=()
   shift 3
   for f in "$@"; do
-    if [ "$jobs" -gt 1 ] && ! grep -q '^# suite: alone' "$f"; then
-      shared+=("$f")
-    else
+    if [ "$jobs" -le 1 ] || grep -q '^# suite: alone' "$f"; then
       alone+=("$f")
+    else
+      shared+=("$f")
     fi
   done
   for f in ${shared[@]+"${shared[@]}"}; do
