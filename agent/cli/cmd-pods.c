@@ -96,6 +96,8 @@ int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **
         .node_config = root(g->node_config, "PODRUN_NODE_CONFIG"),
         .node_name = g->node_name,
         .cgroup_root = g->cgroup_root,
+        .service_cidr = root(g->service_cidr, "PODRUN_SERVICE_CIDR"),
+        .node_port_range = root(g->node_port_range, "PODRUN_SERVICE_NODE_PORT_RANGE"),
     };
     return pods_manager_open(&r, exclusive, m, err);
 }
@@ -210,6 +212,8 @@ static const char *kind_lower(const struct kube_object *o)
         return "configmap";
     case KUBE_SECRET:
         return "secret";
+    case KUBE_SERVICE:
+        return "service";
     default:
         return "namespace";
     }

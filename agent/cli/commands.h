@@ -18,6 +18,9 @@ struct podrun_global {
     const char *runtime, *shim;
     /* The node: --node-config ($PODRUN_NODE_CONFIG), --node-name, --cgroup-root. */
     const char *node_config, *node_name, *cgroup_root;
+    /* Services: --service-cluster-ip-range ($PODRUN_SERVICE_CIDR), --service-node-port-range
+     * ($PODRUN_SERVICE_NODE_PORT_RANGE). */
+    const char *service_cidr, *node_port_range;
     bool debug;
 };
 

@@ -21,7 +21,7 @@ static const struct {
     {"tag", cmd_tag, "give an image another name"},
     {"apply", cmd_apply, "run pods and store objects from manifests (-f FILE|DIR|-)"},
     {"delete", cmd_delete, "delete pods and objects (-f FILE, or KIND NAME)"},
-    {"get", cmd_get, "list pods, configmaps, secrets, namespaces, nodes"},
+    {"get", cmd_get, "list pods, services, endpoints, configmaps, secrets, namespaces, nodes"},
     {"logs", cmd_logs, "print a pod's container's output"},
     {"describe", cmd_describe, "show a pod or the node in detail, as kubectl describe does"},
     {"exec", cmd_exec, "run a command in a pod's container (POD [-c CONTAINER] -- COMMAND)"},
@@ -36,7 +36,9 @@ static void usage(FILE *f)
             "              [--cni-conf-dir DIR] [--cni-bin-dir DIRS] [--ipam-data-dir DIR]\n"
             "              [--runtime PATH] [--shim PATH] [--cluster-dns IP[,IP]]\n"
             "              [--cluster-domain DOMAIN] [--resolv-conf FILE] [--node-config FILE]\n"
-            "              [--node-name NAME] [--cgroup-root PATH] [--debug] COMMAND [ARGS]\n\n"
+            "              [--node-name NAME] [--cgroup-root PATH]\n"
+            "              [--service-cluster-ip-range CIDR] [--service-node-port-range A-B]\n"
+            "              [--debug] COMMAND [ARGS]\n\n"
             "commands:\n");
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
@@ -64,6 +66,8 @@ int main(int argc, char **argv)
         {"node-config", required_argument, NULL, 12},
         {"node-name", required_argument, NULL, 13},
         {"cgroup-root", required_argument, NULL, 14},
+        {"service-cluster-ip-range", required_argument, NULL, 15},
+        {"service-node-port-range", required_argument, NULL, 16},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
@@ -82,7 +86,9 @@ int main(int argc, char **argv)
                             &g.resolv_conf,
                             &g.node_config,
                             &g.node_name,
-                            &g.cgroup_root};
+                            &g.cgroup_root,
+                            &g.service_cidr,
+                            &g.node_port_range};
     int c;
     /* "+": stop at the command; its options are its own. */
     while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
@@ -93,7 +99,7 @@ int main(int argc, char **argv)
         case 'D':
             g.debug = true;
             break;
-        case 1 ... 14:
+        case 1 ... 16:
             *roots[c] = optarg;
             break;
         case 'h':

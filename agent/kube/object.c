@@ -161,6 +161,11 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         KUBE_FIELD(struct kube_object, "immutable", KF_BOOL, u.secret.immutable),
         KUBE_FIELDS_END,
     };
+    const struct kube_field svc_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.service), &kube_service_spec_schema, 0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
     const struct kube_field ns_fields[] = {
         KUBE_IGNORED("spec"),
         KUBE_IGNORED("status"),
@@ -175,6 +180,7 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         {"ConfigMap", KUBE_CONFIGMAP, "v1"},
         {"Secret", KUBE_SECRET, "v1"},
         {"Namespace", KUBE_NAMESPACE, "v1"},
+        {"Service", KUBE_SERVICE, "v1"},
     };
     size_t i = 0;
     while (i < ARRAY_SIZE(kinds) && !streq(kinds[i].kind, o->kind_name))
@@ -189,6 +195,7 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
     const struct kube_field *body = o->kind == KUBE_POD         ? pod_fields
                                     : o->kind == KUBE_CONFIGMAP ? cm_fields
                                     : o->kind == KUBE_SECRET    ? secret_fields
+                                    : o->kind == KUBE_SERVICE   ? svc_fields
                                                                 : ns_fields;
     /* The whole object: apiVersion, kind and metadata, then the kind's own fields. */
     struct kube_field all[16];
@@ -210,6 +217,9 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
     if (o->kind == KUBE_POD && (!spec || YAJL_IS_NULL(spec)))
         return pr_err(err, 0, "%s: Pod \"%s\": spec: Required value", where,
                       o->meta.name ? o->meta.name : "");
+    if (o->kind == KUBE_SERVICE && (!spec || YAJL_IS_NULL(spec)) &&
+        (r = kube_decode(&kube_service_spec_schema, NULL, &o->u.service, "spec", err)) < 0)
+        return pr_err_prefix(err, "%s: Service \"%s\"", where, o->meta.name ? o->meta.name : "");
     return 0;
 }
 
@@ -327,6 +337,9 @@ void kube_object_free(struct kube_object *o)
         free(o->u.config_map.data.values);
         free(o->u.config_map.binary_data.keys);
         free(o->u.config_map.binary_data.values);
+        break;
+    case KUBE_SERVICE:
+        kube_decode_free(&kube_service_spec_schema, &o->u.service);
         break;
     case KUBE_SECRET:
         free(o->u.secret.data.keys);

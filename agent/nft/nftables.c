@@ -178,6 +178,16 @@ void nft_match_ct_dnat(nft_rule *r)
     cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
+void nft_match_numgen_zero(nft_rule *r, uint32_t modulus)
+{
+    struct nftnl_expr *e = expr(r, "numgen");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, modulus);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
+    uint32_t zero = 0;
+    cmp(r, NFT_CMP_EQ, &zero, sizeof(zero));
+}
+
 void nft_action_counter(nft_rule *r)
 {
     expr(r, "counter");
@@ -422,6 +432,37 @@ void nft_batch_del_rule(nft_batch *b, int family, const char *table, const char 
     nftnl_rule_nlmsg_build_payload(nlh, r);
     nftnl_rule_free(r);
     done(b, nlh);
+}
+
+static void chain_msg(nft_batch *b, int family, const char *table, const char *chain, uint16_t type)
+{
+    struct nlmsghdr *nlh = msg(b, type, family, 0);
+    if (type == NFT_MSG_DELRULE) {
+        /* A rule message with a chain and no handle: every rule of the chain. */
+        struct nftnl_rule *r = nftnl_rule_alloc();
+        nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+        nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+        nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, (uint32_t)family);
+        nftnl_rule_nlmsg_build_payload(nlh, r);
+        nftnl_rule_free(r);
+    } else {
+        struct nftnl_chain *c = nftnl_chain_alloc();
+        nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+        nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+        nftnl_chain_nlmsg_build_payload(nlh, c);
+        nftnl_chain_free(c);
+    }
+    done(b, nlh);
+}
+
+void nft_batch_flush_chain(nft_batch *b, int family, const char *table, const char *chain)
+{
+    chain_msg(b, family, table, chain, NFT_MSG_DELRULE);
+}
+
+void nft_batch_del_chain(nft_batch *b, int family, const char *table, const char *chain)
+{
+    chain_msg(b, family, table, chain, NFT_MSG_DELCHAIN);
 }
 
 static struct nftnl_set *set_of(int family, const char *table, const char *map)

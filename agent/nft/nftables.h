@@ -39,6 +39,9 @@ void nft_match_dport(nft_rule *r, uint16_t port);       /* th dport 80 */
 void nft_match_addr(nft_rule *r, bool dst, const nft_addr *net, unsigned plen, bool equal);
 void nft_match_fib_daddr_local(nft_rule *r); /* fib daddr type local */
 void nft_match_ct_dnat(nft_rule *r);         /* ct status dnat */
+/* numgen random mod modulus == 0: true once in modulus, drawn afresh by each rule (so rule i
+ * of n with modulus n - i spreads connections evenly, as kube-proxy's iptables mode does). */
+void nft_match_numgen_zero(nft_rule *r, uint32_t modulus);
 
 /* Actions. */
 void nft_action_counter(nft_rule *r);
@@ -89,6 +92,9 @@ void nft_batch_del_table(nft_batch *b, int family, const char *table);
  * (NF_INET_PRE_ROUTING ...) at priority, or a regular chain with type NULL. */
 void nft_batch_add_chain(nft_batch *b, int family, const char *table, const char *chain,
                          const char *type, unsigned hook, int priority);
+/* Removes every rule of a chain (the chain stays), and deletes an empty, unreferenced chain. */
+void nft_batch_flush_chain(nft_batch *b, int family, const char *table, const char *chain);
+void nft_batch_del_chain(nft_batch *b, int family, const char *table, const char *chain);
 /* Appends r to its chain; the batch takes r. */
 void nft_batch_add_rule(nft_batch *b, nft_rule *r);
 void nft_batch_del_rule(nft_batch *b, int family, const char *table, const char *chain,

@@ -124,6 +124,10 @@ struct pods_roots {
     const char *node_config;   /* NULL: lib-root/node.yaml if it exists */
     const char *node_name;     /* NULL: the config's name, else the hostname */
     const char *cgroup_root;   /* NULL: the config's cgroupRoot, else PODS_DEFAULT_CGROUP_ROOT */
+    /* Services: the clusterIP range (NULL: 10.96.0.0/12, the API server's
+     * --service-cluster-ip-range default) and the NodePort range (NULL: "30000-32767"). */
+    const char *service_cidr;
+    const char *node_port_range;
 };
 
 #define PODS_DEFAULT_CNI_CONF_DIR "/etc/cni/net.d"
@@ -291,6 +295,36 @@ void pods_events_clear(struct pods_events *l);
 /* Drops (and frees) the events keep refuses, in order. */
 void pods_events_keep(struct pods_events *l, bool (*keep)(const struct pods_event *, void *),
                       void *data);
+
+/* ---- services (services.c) ---- */
+
+/* Each stored service's endpoints (services in ns, NULL: every namespace; or the one named),
+ * computed now from the pods' labels, IPs and readiness. */
+struct pods_endpoints_of {
+    char *ns, *name;
+    long long created;
+};
+struct pods_endpoint {
+    size_t service; /* index into services */
+    char *ip, *pod, *port_name;
+    int32_t port;
+    const char *protocol;
+    bool ready;
+};
+struct pods_endpoints {
+    struct pods_endpoints_of *services;
+    size_t n_services;
+    struct pods_endpoint *v;
+    size_t n;
+};
+int pods_service_endpoints(pods_manager *m, const char *ns, const char *name,
+                           struct pods_endpoints *out, pr_error **err);
+void pods_endpoints_clear(struct pods_endpoints *l);
+void pods_endpoints_of_clear(struct pods_endpoints *l);
+/* Brings the services' data path (nftables, table ip podrun_services) in line with the stored
+ * services and the pods as they are now, changing only what differs; apply and delete of pods
+ * and services run it, and any caller (a controller loop) may. Needs the exclusive lock. */
+int pods_services_sync(pods_manager *m, pr_error **err);
 
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);
