@@ -57,6 +57,9 @@ int get_nodes(struct podrun_global *g, const char *name, const char *selector, c
               pr_error **err);
 int describe_node(struct podrun_global *g, const char *name, pr_error **err);
 
+/* cmd-expose.c: expose pod NAME as a Service. */
+int cmd_expose(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
 /* cmd-top.c */
 int cmd_top(struct podrun_global *g, int argc, char **argv, pr_error **err);
 

@@ -26,6 +26,7 @@ static const struct {
     {"describe", cmd_describe, "show a pod or the node in detail, as kubectl describe does"},
     {"exec", cmd_exec, "run a command in a pod's container (POD [-c CONTAINER] -- COMMAND)"},
     {"serve", cmd_serve, "serve CRI v1 for a kubelet or crictl (--listen unix://PATH)"},
+    {"expose", cmd_expose, "make a Service for a pod (pod NAME --port=P [--type=NodePort])"},
     {"top", cmd_top, "show pods' or the node's CPU and memory use (pod|node)"},
 };
 

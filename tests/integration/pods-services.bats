@@ -164,6 +164,15 @@ answers() {
     [ "$status" -eq 0 ]
     [[ $output == web-a || $output == web-b ]]
   done
+  # describe: kubectl's layout, the ready endpoints.
+  run prn describe svc myapp-service
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "Name:                     myapp-service" ]
+  [[ $output == *"Selector:                 app=myapp"* ]]
+  [[ $output == *"IP:                       $v"* ]]
+  [[ $output == *"Port:                     <unset>  8081/TCP"* ]]
+  [[ $output == *"TargetPort:               80/TCP"* ]]
+  [[ $output == *"Endpoints:                "*"$ip_a:80"* && $output == *"$ip_b:80"* ]]
   # Re-applying changes nothing: the same address.
   run prn apply -f "$D/svc.yaml"
   [ "$output" = 'service/myapp-service unchanged' ]
@@ -171,7 +180,8 @@ answers() {
   # A deleted endpoint pod leaves the service.
   run prn delete pod web-b
   [ "$status" -eq 0 ]
-  [ "$(answers 10 in_node curl -s --max-time 2 "http://$v:8081/")" = web-a ]
+  run answers 10 in_node curl -s --max-time 2 "http://$v:8081/"
+  [ "$output" = web-a ] || { echo "answers: $output"; in_node nft list table ip podrun_services; false; }
   run prn delete svc myapp-service
   [ "$status" -eq 0 ]
   [ "$output" = 'service "myapp-service" deleted' ]
@@ -228,7 +238,21 @@ YAML
   np=$(prn get svc np2 -o json | jq -r '.spec.ports[0].nodePort')
   [ "$np" -ge 30000 ] && [ "$np" -le 32767 ] && [ "$np" -ne 32002 ]
   [ "$(in_client curl -s --max-time 2 "http://10.125.0.1:$np/")" = web-a ]
-  prn delete svc myapp-service-np np2
+  # expose: kubectl's object, selecting the pod by its labels.
+  run prn expose pod web-a --port=8090 --target-port=80 --type=NodePort --name=web-np
+  [ "$status" -eq 0 ]
+  [ "$output" = 'service/web-np exposed' ]
+  run prn get svc web-np -o json
+  [ "$(jq -c .spec.selector <<<"$output")" = '{"app":"myapp"}' ]
+  [ "$(jq -c '.spec.ports[0] | [.port, .targetPort, .protocol]' <<<"$output")" = '[8090,80,"TCP"]' ]
+  np=$(jq -r '.spec.ports[0].nodePort' <<<"$output")
+  [ "$(in_client curl -s --max-time 2 "http://10.125.0.1:$np/")" = web-a ]
+  run prn expose pod peer --port=80
+  [ "$status" -eq 1 ]
+  [[ $output == *'the pod "peer" has no labels'* ]]
+  run prn get svc peer
+  [ "$status" -eq 1 ]
+  prn delete svc myapp-service-np np2 web-np
   run in_node nft list tables
   [[ $output != *"podrun_services"* ]]
   prn delete pod web-a
