@@ -110,7 +110,7 @@ YAML
 }
 
 vip() {
-  prn get svc "$1" -o json | jq -r .spec.clusterIP
+  prn get svc "$@" -o json | jq -r .spec.clusterIP
 }
 
 # answers N CMD...: the distinct answers of N runs of CMD, sorted, one a line.
@@ -271,6 +271,11 @@ YAML
   v=$(vip myapp-service)
   wait_for in_node curl -s --max-time 2 -o /dev/null "http://$v:8081/"
   [ "$(answers 30 in_node curl -s --max-time 2 "http://$v:8081/")" = "$(printf 'web-a\nweb-b')" ]
+  # The rule of web-a's endpoint, which stays: the refresh must leave it as it is.
+  ip_a=$(prn get pod web-a -o json | jq -r .status.podIP)
+  handle() { in_node nft -a list table ip podrun_services | grep "dnat to $ip_a:80" | sed 's/.*# handle //'; }
+  h_a=$(handle)
+  [ -n "$h_a" ]
   pexec web-b app rm /tmp/ready
   wait_running web-b 0/1
   # The refresh: any apply or delete of a pod or service (a controller loop will make this
@@ -283,6 +288,7 @@ YAML
   run in_node nft list table ip podrun_services
   [[ $output != *"$ip_b"* ]]
   [ "$(answers 20 in_node curl -s --max-time 2 "http://$v:8081/")" = web-a ]
+  [ "$(handle)" = "$h_a" ]
   pexec web-b app touch /tmp/ready
   wait_running web-b 1/1
   run prn apply -f "$D/svc.yaml"
@@ -416,8 +422,41 @@ YAML
   [ "$(vip lonely)" = 10.200.0.1 ]
   run prn get endpoints lonely
   [[ ${lines[1]} =~ ^lonely\ +\<none\>\ + ]]
+  # UDP ports get their own map element.
+  cat > "$D/dns.yaml" <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: team
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: dns
+  namespace: team
+spec:
+  type: NodePort
+  selector: {app: dns}
+  ports:
+  - {name: dns, port: 53, protocol: UDP}
+  - {name: dns-tcp, port: 53, protocol: TCP}
+YAML
+  run prn apply -f "$D/dns.yaml"
+  [ "$status" -eq 0 ]
+  [ "$(vip dns -n team)" = 10.200.0.2 ]
+  run in_node nft list map ip podrun_services service-ips
+  [[ $output == *"10.200.0.2 . udp . 53 : jump svc-"* ]]
+  [[ $output == *"10.200.0.2 . tcp . 53 : jump svc-"* ]]
+  run prn get svc -A
+  [[ $output == *"team        dns"*"53:3"*"/UDP,53:3"*"/TCP"* ]]
   run prn delete svc lonely
   [ "$status" -eq 0 ]
+  run in_node nft list map ip podrun_services service-ips
+  [[ $output != *"10.200.0.1"* ]]
+  # A namespace goes with its services, and the table with the last one.
+  run prn delete namespace team
+  [ "$status" -eq 0 ]
+  [ ! -e "$ROOTS/lib/objects/services/team/dns.json" ]
   run in_node nft list tables
   [[ $output != *"podrun_services"* ]]
 }
