@@ -427,8 +427,8 @@ static void describe_service(yajl_val o, const struct pods_endpoints *eps, size_
         size_t n = 0;
         for (size_t k = 0; k < eps->n; k++) {
             const struct pods_endpoint *e = &eps->v[k];
-            bool same = (!name && !e->port_name) ||
-                        (name && e->port_name && streq(name, e->port_name));
+            bool same =
+                (!name && !e->port_name) || (name && e->port_name && streq(name, e->port_name));
             if (e->service != svc || !same || !e->ready)
                 continue;
             printf("%s%s:%d", n++ ? "," : "", e->ip, e->port);
@@ -438,7 +438,8 @@ static void describe_service(yajl_val o, const struct pods_endpoints *eps, size_
     printf("%-*s%s\n", w, "Session Affinity:", str(spec, "sessionAffinity") ?: "None");
     if (str(spec, "externalTrafficPolicy"))
         printf("%-*s%s\n", w, "External Traffic Policy:", str(spec, "externalTrafficPolicy"));
-    printf("%-*s%s\n", w, "Internal Traffic Policy:", str(spec, "internalTrafficPolicy") ?: "Cluster");
+    printf("%-*s%s\n", w,
+           "Internal Traffic Policy:", str(spec, "internalTrafficPolicy") ?: "Cluster");
     printf("%-*s%s\n", w, "Events:", "<none>");
 }
 

@@ -10,7 +10,7 @@
 #include <getopt.h>
 
 #define USAGE                                                                                      \
-    "usage: podrun expose pod NAME [--port=PORT] [--target-port=PORT|NAME] "                     \
+    "usage: podrun expose pod NAME [--port=PORT] [--target-port=PORT|NAME] "                       \
     "[--type=ClusterIP|NodePort] [--protocol=TCP|UDP] [--name=NAME] [-n NS]"
 
 struct expose_flags {
@@ -136,9 +136,12 @@ static int expose(struct pods_manager *m, const char *pod, struct expose_flags *
 int cmd_expose(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     static const struct option opts[] = {
-        {"port", required_argument, NULL, 'p'},   {"target-port", required_argument, NULL, 't'},
-        {"type", required_argument, NULL, 'y'},   {"protocol", required_argument, NULL, 'P'},
-        {"name", required_argument, NULL, 'N'},   {"namespace", required_argument, NULL, 'n'},
+        {"port", required_argument, NULL, 'p'},
+        {"target-port", required_argument, NULL, 't'},
+        {"type", required_argument, NULL, 'y'},
+        {"protocol", required_argument, NULL, 'P'},
+        {"name", required_argument, NULL, 'N'},
+        {"namespace", required_argument, NULL, 'n'},
         {NULL, 0, NULL, 0},
     };
     struct expose_flags f = {0};

@@ -110,8 +110,8 @@ static char *map_text(yajl_val m)
 static void print_table(const char *resource, const struct pods_list *l, bool all, bool wide)
 {
     bool pods = streq(resource, "pods"), cms = streq(resource, "configmaps"),
-         svcs = streq(resource, "services"),
-         secrets = streq(resource, "secrets"), namespaced = !streq(resource, "namespaces");
+         svcs = streq(resource, "services"), secrets = streq(resource, "secrets"),
+         namespaced = !streq(resource, "namespaces");
     char node[256] = "";
     gethostname(node, sizeof(node) - 1);
     _cleanup_table_ table *t = table_new();

@@ -358,8 +358,8 @@ struct kube_service_spec {
     struct kube_map selector;
     struct kube_service_port *ports;
     size_t n_ports;
-    const char *cluster_ip;  /* NULL: allocate; "None": headless */
-    const char **cluster_ips; /* must agree with cluster_ip */
+    const char *cluster_ip;              /* NULL: allocate; "None": headless */
+    const char **cluster_ips;            /* must agree with cluster_ip */
     const char *session_affinity;        /* defaulted: None */
     const char *external_traffic_policy; /* Cluster (the default for NodePort) */
     const char *internal_traffic_policy; /* defaulted: Cluster */

@@ -221,5 +221,5 @@ static int validate_spec(void *obj, const char *path, pr_error **err)
     return validate_ports(s, path, err);
 }
 
-const struct kube_schema kube_service_spec_schema = {"ServiceSpec", sizeof(struct kube_service_spec),
-                                                     spec_fields, validate_spec};
+const struct kube_schema kube_service_spec_schema = {
+    "ServiceSpec", sizeof(struct kube_service_spec), spec_fields, validate_spec};

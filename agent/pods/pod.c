@@ -170,8 +170,7 @@ static int shim_remove(pods_manager *m, const struct pods_pod_paths *p, int64_t 
  * failed (a CNI DEL that fails must not keep the namespaces pinned), but the pod's dirs, which
  * hold what the failed steps need to be retried (the CNI config, the bundles), stay until a
  * teardown succeeds. */
-static int teardown(pods_manager *m, const struct pods_pod_paths *p, int64_t grace,
-                    pr_error **err)
+static int teardown(pods_manager *m, const struct pods_pod_paths *p, int64_t grace, pr_error **err)
 {
     _cleanup_free_ char *netns = xasprintf("%s/net", p->ns_dir);
     int r = shim_remove(m, p, grace, err);
@@ -185,13 +184,7 @@ static int teardown(pods_manager *m, const struct pods_pod_paths *p, int64_t gra
         int r3 = pods_cni_del(m, p->uid, netns, p->run_dir, err);
         int r4 = pods_sandbox_destroy(p->ns_dir, err);
         int r7 = pods_volumes_unmount(p, err);
-        r = r2 < 0   ? r2
-            : r5 < 0 ? r5
-            : r8 < 0 ? r8
-            : r6 < 0 ? r6
-            : r3 < 0 ? r3
-            : r4 < 0 ? r4
-                     : r7;
+        r = r2 < 0 ? r2 : r5 < 0 ? r5 : r8 < 0 ? r8 : r6 < 0 ? r6 : r3 < 0 ? r3 : r4 < 0 ? r4 : r7;
     }
     if (r < 0)
         return pr_err_prefix(err, "remove pod %s", p->uid);
@@ -354,8 +347,8 @@ static int check_namespace(pods_manager *m, const char *ns, pr_error **err)
     return r;
 }
 
-static int apply_object(pods_manager *m, const struct kube_object *o,
-                        enum pods_apply_result *res, pr_error **err);
+static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
+                        pr_error **err);
 
 /* Pods and services decide the services' data path: it follows every apply of either (an
  * unchanged one too, so that a re-apply refreshes readiness). */
@@ -368,8 +361,8 @@ int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_res
     return r;
 }
 
-static int apply_object(pods_manager *m, const struct kube_object *o,
-                        enum pods_apply_result *res, pr_error **err)
+static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
+                        pr_error **err)
 {
     const char *resource = kind_resource(o->kind);
     /* NULL for a cluster-scoped kind (a Namespace), else the manifest's or "default". */
@@ -466,8 +459,8 @@ int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, con
                       int64_t grace, pr_error **err)
 {
     int r = delete_object(m, resource, ns, name, grace, err);
-    if (r == 0 && (streq(resource, "pods") || streq(resource, "services") ||
-                   streq(resource, "namespaces")))
+    if (r == 0 &&
+        (streq(resource, "pods") || streq(resource, "services") || streq(resource, "namespaces")))
         r = pods_services_sync(m, err);
     return r;
 }

@@ -47,9 +47,8 @@ static int service_range(pods_manager *m, uint32_t *base, unsigned *plen, pr_err
     char *end = NULL;
     unsigned long p = slash ? strtoul(slash + 1, &end, 10) : 0;
     if (!addr || inet_pton(AF_INET, addr, &a) != 1 || !end || *end || p < 8 || p > 30)
-        return pr_err(err, 0,
-                      "the service range `%s` is not an IPv4 network with a prefix of 8 to 30",
-                      cidr);
+        return pr_err(
+            err, 0, "the service range `%s` is not an IPv4 network with a prefix of 8 to 30", cidr);
     *plen = (unsigned)p;
     *base = ntohl(a.s_addr) & (uint32_t)(~0ull << (32 - p));
     return 0;
@@ -74,8 +73,8 @@ static char *ip_text(uint32_t host)
 /* ---- apply: addresses ---- */
 
 struct taken {
-    char **ips;   /* clusterIPs of the other services */
-    int *ports;   /* their nodePorts, with protocols */
+    char **ips; /* clusterIPs of the other services */
+    int *ports; /* their nodePorts, with protocols */
     char **protos;
     char **owners; /* "ns/name" of each nodePort */
     size_t n_ports;
@@ -365,10 +364,9 @@ int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_a
     if (!had && (r = new_uid(&uid, err)) < 0)
         return r;
     yajl_val created = json_get(rec, "created");
-    return pods_object_save(m, "services", ns, name, obj, had ? had : uid,
-                            YAJL_IS_INTEGER(created) ? YAJL_GET_INTEGER(created)
-                                                     : (long long)time(NULL),
-                            err);
+    return pods_object_save(
+        m, "services", ns, name, obj, had ? had : uid,
+        YAJL_IS_INTEGER(created) ? YAJL_GET_INTEGER(created) : (long long)time(NULL), err);
 }
 
 /* ---- endpoints ---- */
@@ -386,8 +384,7 @@ static struct kube_endpoint_pod *endpoint_pods(const struct pods_list *l)
             .uid = e->uid,
             .ip = e->ip,
             .ready = running && e->total && e->ready == e->total,
-            .terminating = e->phase && (streq(e->phase, "Succeeded") ||
-                                        streq(e->phase, "Failed") ||
+            .terminating = e->phase && (streq(e->phase, "Succeeded") || streq(e->phase, "Failed") ||
                                         streq(e->phase, "Terminating")),
             .labels = json_get(json_get(e->object, "metadata"), "labels"),
             .spec = json_get(e->object, "spec"),
@@ -478,11 +475,11 @@ void pods_endpoints_of_clear(struct pods_endpoints *l)
 
 /* One service port as the data path serves it. */
 struct svc_port {
-    char *key;    /* "ns/name/port/PROTO": names its chains */
-    char *vip;    /* the clusterIP */
-    char *proto;  /* TCP, UDP */
+    char *key;   /* "ns/name/port/PROTO": names its chains */
+    char *vip;   /* the clusterIP */
+    char *proto; /* TCP, UDP */
     int port, node_port;
-    char **eps;   /* ready endpoints, "IP:PORT", sorted */
+    char **eps; /* ready endpoints, "IP:PORT", sorted */
 };
 struct svc_ports {
     struct svc_port *v;
@@ -552,8 +549,7 @@ static int desired(pods_manager *m, struct svc_ports *out, pr_error **err)
             };
             for (size_t k = 0; k < se.v[p].n; k++)
                 if (se.v[p].v[k].ready)
-                    strv_consume(&sp.eps,
-                                 xasprintf("%s:%d", se.v[p].v[k].ip, se.v[p].v[k].port));
+                    strv_consume(&sp.eps, xasprintf("%s:%d", se.v[p].v[k].ip, se.v[p].v[k].port));
             out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
             out->v[out->n++] = sp;
         }

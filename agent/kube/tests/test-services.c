@@ -36,8 +36,8 @@ static struct kube_object *service(const char *spec, char **msg)
 static void test_service_defaults(void)
 {
     char *msg = NULL;
-    struct kube_object *o = service("{\"selector\":{\"app\":\"web\"},\"ports\":[{\"port\":8081}]}",
-                                    &msg);
+    struct kube_object *o =
+        service("{\"selector\":{\"app\":\"web\"},\"ports\":[{\"port\":8081}]}", &msg);
     CHECK(o);
     if (!o)
         return;
@@ -87,8 +87,8 @@ static void test_service_refusals(void)
 static void test_endpoints_follow_labels_readiness_and_named_ports(void)
 {
     _cleanup_json_ yajl_val web = tree("{\"app\":\"web\"}"), other = tree("{\"app\":\"db\"}");
-    _cleanup_json_ yajl_val named =
-        tree("{\"containers\":[{\"name\":\"c\",\"ports\":[{\"name\":\"http\",\"containerPort\":8080}]}]}");
+    _cleanup_json_ yajl_val named = tree("{\"containers\":[{\"name\":\"c\",\"ports\":[{\"name\":"
+                                         "\"http\",\"containerPort\":8080}]}]}");
     _cleanup_json_ yajl_val plain = tree("{\"containers\":[{\"name\":\"c\"}]}");
     struct kube_endpoint_pod pods[] = {
         {"default", "a", "ua", "10.88.0.10", true, false, web, named},
