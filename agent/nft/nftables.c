@@ -215,6 +215,17 @@ void nft_action_dnat(nft_rule *r, const nft_addr *to, uint16_t port)
         nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
 }
 
+void nft_action_reject(nft_rule *r)
+{
+    struct nftnl_expr *e = expr(r, "reject");
+    /* The abstract ICMP type is for inet tables; an ip table's reject speaks ICMP itself. */
+    bool inet = r->family == NFPROTO_INET;
+    nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE,
+                       inet ? NFT_REJECT_ICMPX_UNREACH : NFT_REJECT_ICMP_UNREACH);
+    nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
+                      inet ? NFT_REJECT_ICMPX_PORT_UNREACH : 3 /* ICMP_PORT_UNREACH */);
+}
+
 void nft_action_masquerade(nft_rule *r)
 {
     expr(r, "masq");

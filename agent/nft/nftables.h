@@ -47,6 +47,9 @@ void nft_match_numgen_zero(nft_rule *r, uint32_t modulus);
 void nft_action_counter(nft_rule *r);
 void nft_action_dnat(nft_rule *r, const nft_addr *to, uint16_t port); /* port 0: keep it */
 void nft_action_masquerade(nft_rule *r);
+/* reject: ICMP port unreachable (a TCP connect fails at once with ECONNREFUSED); IPv4 in an
+ * ip table, either family in an inet one. */
+void nft_action_reject(nft_rule *r);
 void nft_action_jump(nft_rule *r, const char *chain);
 
 /* ---- verdict maps: many rules' matches in one lookup (`KEY vmap @map`), so that a change adds

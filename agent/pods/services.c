@@ -11,6 +11,11 @@
  *   chain ep-HASH      one per endpoint: dnat to IP:PORT
  *   chain postrouting  (nat, srcnat) ct status dnat, pod subnet to pod subnet: masquerade
  *                      (hairpin, and pods on one bridge, whose replies would bypass the node)
+ *   chain filter-forward, filter-output (filter, -10): ip daddr . meta l4proto . th dport
+ *                      vmap @no-endpoint-services; filter-input: fib daddr type local:
+ *                      meta l4proto . th dport vmap @no-endpoint-nodeports; both maps jump to
+ *                      chain reject-chain: a service without ready endpoints refuses connections
+ *                      at once, as kube-proxy's does, instead of sending them on unchanged
  * The data path is a function of the stored services and the pods as they are: sync computes
  * what it should be and changes only what differs from what it last wrote (run-root's
  * services-nft.json), as one batch; the batch that leaves no service removes the table. */
@@ -33,6 +38,9 @@
 #define SRCNAT_PRIO    100
 #define MAP_IPS        "service-ips"
 #define MAP_NODEPORTS  "service-nodeports"
+#define MAP_NOEP_IPS   "no-endpoint-services"
+#define MAP_NOEP_PORTS "no-endpoint-nodeports"
+#define FILTER_PRIO    (-10)
 #define DEFAULT_RANGE  "10.96.0.0/12"
 #define DEFAULT_NPORTS "30000-32767"
 
@@ -705,6 +713,31 @@ static void base_table(pods_manager *m, nft_batch *b)
         nft_action_jump(r, "services");
         nft_batch_add_rule(b, r);
     }
+    nft_batch_add_vmap(b, NFPROTO_IPV4, TABLE, MAP_NOEP_IPS, ips_fields, ARRAY_SIZE(ips_fields));
+    nft_batch_add_vmap(b, NFPROTO_IPV4, TABLE, MAP_NOEP_PORTS, np_fields, ARRAY_SIZE(np_fields));
+    nft_batch_add_chain(b, NFPROTO_IPV4, TABLE, "reject-chain", NULL, 0, 0);
+    r = nft_rule_new(NFPROTO_IPV4, TABLE, "reject-chain", "podrun-services");
+    nft_action_counter(r);
+    nft_action_reject(r);
+    nft_batch_add_rule(b, r);
+    const struct {
+        const char *chain;
+        unsigned hook;
+    } filters[] = {{"filter-forward", NF_INET_FORWARD},
+                   {"filter-output", NF_INET_LOCAL_OUT},
+                   {"filter-input", NF_INET_LOCAL_IN}};
+    for (size_t i = 0; i < ARRAY_SIZE(filters); i++) {
+        nft_batch_add_chain(b, NFPROTO_IPV4, TABLE, filters[i].chain, "filter", filters[i].hook,
+                            FILTER_PRIO);
+        r = nft_rule_new(NFPROTO_IPV4, TABLE, filters[i].chain, "podrun-services");
+        if (filters[i].hook == NF_INET_LOCAL_IN) {
+            nft_match_fib_daddr_local(r);
+            nft_action_vmap(r, MAP_NOEP_PORTS, np_fields, ARRAY_SIZE(np_fields));
+        } else {
+            nft_action_vmap(r, MAP_NOEP_IPS, ips_fields, ARRAY_SIZE(ips_fields));
+        }
+        nft_batch_add_rule(b, r);
+    }
     /* Hairpin and pod-to-pod through a service: the pod subnet to itself, after a DNAT. */
     _cleanup_free_ char *cidr = pods_node_pod_cidr(m);
     char *slash = cidr ? strchr(cidr, '/') : NULL;
@@ -769,6 +802,17 @@ static void diff(nft_batch *b, const struct svc_ports *have, const struct svc_po
             nodeport_key(h, &k);
             nft_batch_del_vmap_elem(b, NFPROTO_IPV4, TABLE, MAP_NODEPORTS, &k);
         }
+        if (!h->eps) {
+            bool gone = !w || w->eps;
+            if (gone || !streq(w->vip, h->vip) || w->port != h->port) {
+                ips_key(h, &k);
+                nft_batch_del_vmap_elem(b, NFPROTO_IPV4, TABLE, MAP_NOEP_IPS, &k);
+            }
+            if (h->node_port && (gone || w->node_port != h->node_port)) {
+                nodeport_key(h, &k);
+                nft_batch_del_vmap_elem(b, NFPROTO_IPV4, TABLE, MAP_NOEP_PORTS, &k);
+            }
+        }
         if (w && same_eps(w->eps, h->eps))
             continue;
         nft_batch_flush_chain(b, NFPROTO_IPV4, TABLE, chain);
@@ -801,6 +845,17 @@ static void diff(nft_batch *b, const struct svc_ports *have, const struct svc_po
         if (w->node_port && (!h || w->node_port != h->node_port)) {
             nodeport_key(w, &k);
             nft_batch_add_vmap_elem(b, NFPROTO_IPV4, TABLE, MAP_NODEPORTS, &k, chain);
+        }
+        if (!w->eps) {
+            bool fresh = !h || h->eps;
+            if (fresh || !streq(w->vip, h->vip) || w->port != h->port) {
+                ips_key(w, &k);
+                nft_batch_add_vmap_elem(b, NFPROTO_IPV4, TABLE, MAP_NOEP_IPS, &k, "reject-chain");
+            }
+            if (w->node_port && (fresh || w->node_port != h->node_port)) {
+                nodeport_key(w, &k);
+                nft_batch_add_vmap_elem(b, NFPROTO_IPV4, TABLE, MAP_NOEP_PORTS, &k, "reject-chain");
+            }
         }
     }
 }

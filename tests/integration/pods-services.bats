@@ -422,6 +422,16 @@ YAML
   [ "$(vip lonely)" = 10.200.0.1 ]
   run prn get endpoints lonely
   [[ ${lines[1]} =~ ^lonely\ +\<none\>\ + ]]
+  # No ready endpoint: a connection is refused at once (ICMP port unreachable from podrun's
+  # reject chain) rather than sent on to wherever the node routes the address.
+  in_node ip link add prdummy type bridge
+  in_node ip addr add 10.126.0.1/24 dev prdummy
+  in_node ip link set prdummy up
+  in_node ip route add default dev prdummy
+  run in_node curl -s --max-time 2 http://10.200.0.1:80/
+  [ "$status" -eq 7 ]
+  run in_node nft list chain ip podrun_services reject-chain
+  [[ $output == *"counter packets 1 "*"reject"* ]]
   # UDP ports get their own map element.
   cat > "$D/dns.yaml" <<'YAML'
 apiVersion: v1
