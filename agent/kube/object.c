@@ -171,6 +171,7 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         KUBE_IGNORED("status"),
         KUBE_FIELDS_END,
     };
+    /* clang-format off: one kind a line */
     static const struct {
         const char *kind;
         enum kube_kind k;
@@ -182,6 +183,7 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         {"Namespace", KUBE_NAMESPACE, "v1"},
         {"Service", KUBE_SERVICE, "v1"},
     };
+    /* clang-format on */
     size_t i = 0;
     while (i < ARRAY_SIZE(kinds) && !streq(kinds[i].kind, o->kind_name))
         i++;
@@ -262,6 +264,15 @@ static int check_names(struct kube_object *o, const char *where, pr_error **err)
     }
     if (!m->name && m->generate_name)
         return 0; /* the pod manager makes the name */
+    /* A service's name is a DNS label that starts with a letter: it becomes a DNS name and
+     * environment variables' names. */
+    if (o->kind == KUBE_SERVICE &&
+        (!m->name || !kube_valid_label_name(m->name) || m->name[0] < 'a' || m->name[0] > 'z'))
+        return pr_err(err, 0,
+                      "%s: Service \"%s\": metadata.name: Invalid value: \"%s\": a DNS-1035 "
+                      "label must consist of lower case alphanumeric characters or '-', start "
+                      "with an alphabetic character, and end with an alphanumeric character",
+                      where, m->name ? m->name : "", m->name ? m->name : "");
     if (!m->name || !kube_valid_subdomain(m->name))
         return pr_err(err, 0,
                       "%s: %s \"%s\": metadata.name: a lowercase RFC 1123 subdomain is "

@@ -79,6 +79,19 @@ static void test_service_refusals(void)
             "may not be set to 'None' for NodePort services");
     refused("{\"type\":\"LoadBalancer\",\"ports\":[{\"port\":1}]}", "\"LoadBalancer\"");
     refused("{\"ports\":[]}", "spec.ports: Required value");
+    /* A DNS-1035 label: a service named "1s" or "a.b" is refused. */
+    pr_error *err = NULL;
+    struct kube_object *o = NULL;
+    CHECK(kube_object_decode(tree("{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{"
+                                  "\"name\":\"1s\"},\"spec\":{\"ports\":[{\"port\":1}]}}"),
+                             "s.yaml", &o, &err) < 0);
+    CHECK(err && strstr(err->msg, "a DNS-1035 label"));
+    pr_error_free(err);
+    err = NULL;
+    CHECK(kube_object_decode(tree("{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{"
+                                  "\"name\":\"a.b\"},\"spec\":{\"ports\":[{\"port\":1}]}}"),
+                             "s.yaml", &o, &err) < 0);
+    pr_error_free(err);
 }
 
 /* Pods: a (ready, web, port by name "http" = 8080), b (not ready, web), c (web, no IP yet),
