@@ -171,7 +171,7 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         KUBE_IGNORED("status"),
         KUBE_FIELDS_END,
     };
-    /* clang-format off: one kind a line */
+    /* clang-format off */
     static const struct {
         const char *kind;
         enum kube_kind k;
