@@ -361,6 +361,8 @@ struct kube_service_spec {
     const char *cluster_ip;              /* NULL: allocate; "None": headless */
     const char **cluster_ips;            /* must agree with cluster_ip */
     const char *session_affinity;        /* defaulted: None */
+    yajl_val session_affinity_config;    /* checked: clientIP.timeoutSeconds */
+    int32_t affinity_timeout;            /* ClientIP: seconds (defaulted: 10800); else 0 */
     const char *external_traffic_policy; /* Cluster (the default for NodePort) */
     const char *internal_traffic_policy; /* defaulted: Cluster */
     const char **ip_families;

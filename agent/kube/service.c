@@ -4,6 +4,7 @@
  * node's settings and the other services). Messages follow the API server's wording. Features
  * podrun does not run yet are refused by name. */
 #include "schema.h"
+#include "json.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -97,7 +98,7 @@ static const struct kube_field spec_fields[] = {
     {"loadBalancerClass", KF_UNSUPPORTED, 0, NULL, 0},
     {"allocateLoadBalancerNodePorts", KF_UNSUPPORTED, 0, NULL, 0},
     {"healthCheckNodePort", KF_UNSUPPORTED, 0, NULL, 0},
-    {"sessionAffinityConfig", KF_UNSUPPORTED, 0, NULL, 0},
+    S("sessionAffinityConfig", KF_RAW, session_affinity_config),
     {"trafficDistribution", KF_UNSUPPORTED, 0, NULL, 0},
     KUBE_FIELDS_END,
 };
@@ -139,6 +140,38 @@ static int validate_ports(struct kube_service_spec *s, const char *path, pr_erro
     return 0;
 }
 
+/* sessionAffinityConfig: {clientIP: {timeoutSeconds: 1..86400}} with ClientIP only, as the
+ * API server checks it; ClientIP's timeout defaults to 10800 (three hours). */
+static int check_affinity(struct kube_service_spec *s, const char *path, pr_error **err)
+{
+    yajl_val c = s->session_affinity_config;
+    bool client = streq(s->session_affinity, "ClientIP");
+    s->affinity_timeout = client ? 10800 : 0;
+    if (!c)
+        return 0;
+    if (!client)
+        return pr_err(err, 0,
+                      "%s.sessionAffinityConfig: Invalid value: must not be set when "
+                      "sessionAffinity is %s",
+                      path, s->session_affinity);
+    yajl_val ip = json_get(c, "clientIP");
+    if (!YAJL_IS_OBJECT(c) || c->u.object.len > 1 || (c->u.object.len && !ip) ||
+        (ip && !YAJL_IS_OBJECT(ip)) || (ip && ip->u.object.len > 1) ||
+        (ip && ip->u.object.len && !json_get(ip, "timeoutSeconds")))
+        return pr_err(err, 0, "%s.sessionAffinityConfig: only clientIP.timeoutSeconds is known",
+                      path);
+    yajl_val t = json_get(ip, "timeoutSeconds");
+    if (!t)
+        return 0;
+    if (!YAJL_IS_INTEGER(t) || YAJL_GET_INTEGER(t) < 1 || YAJL_GET_INTEGER(t) > 86400)
+        return pr_err(err, 0,
+                      "%s.sessionAffinityConfig.clientIP.timeoutSeconds: Invalid value: must be "
+                      "greater than 0 and less than 86400",
+                      path);
+    s->affinity_timeout = (int32_t)YAJL_GET_INTEGER(t);
+    return 0;
+}
+
 static int validate_spec(void *obj, const char *path, pr_error **err)
 {
     struct kube_service_spec *s = obj;
@@ -156,12 +189,10 @@ static int validate_spec(void *obj, const char *path, pr_error **err)
                       path, s->type);
     if (!s->session_affinity)
         s->session_affinity = "None";
-    if (streq(s->session_affinity, "ClientIP"))
-        return pr_err_code(err, EOPNOTSUPP,
-                           "%s.sessionAffinity: \"ClientIP\": podrun's service proxy does not "
-                           "keep client affinity yet",
-                           path);
-    if (!streq(s->session_affinity, "None"))
+    int r = check_affinity(s, path, err);
+    if (r < 0)
+        return r;
+    if (!streq(s->session_affinity, "None") && !streq(s->session_affinity, "ClientIP"))
         return pr_err(err, 0,
                       "%s.sessionAffinity: Unsupported value: \"%s\": supported values: "
                       "\"ClientIP\", \"None\"",

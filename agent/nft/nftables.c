@@ -188,6 +188,29 @@ void nft_match_numgen_zero(nft_rule *r, uint32_t modulus)
     cmp(r, NFT_CMP_EQ, &zero, sizeof(zero));
 }
 
+/* ip saddr into register 1. */
+static void saddr4(nft_rule *r)
+{
+    payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
+}
+
+void nft_match_saddr_in_set(nft_rule *r, const char *set)
+{
+    saddr4(r);
+    struct nftnl_expr *e = expr(r, "lookup");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+    nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+}
+
+void nft_action_update_saddr(nft_rule *r, const char *set)
+{
+    saddr4(r);
+    struct nftnl_expr *e = expr(r, "dynset");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+    nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+}
+
 void nft_action_counter(nft_rule *r)
 {
     expr(r, "counter");
@@ -500,6 +523,21 @@ void nft_batch_add_vmap(nft_batch *b, int family, const char *table, const char 
     nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, type);
     nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, len);
     nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+    nftnl_set_set_u32(set, NFTNL_SET_ID, b->seq);
+    struct nlmsghdr *nlh = msg(b, NFT_MSG_NEWSET, family, NLM_F_CREATE);
+    nftnl_set_nlmsg_build_payload(nlh, set);
+    nftnl_set_free(set);
+    done(b, nlh);
+}
+
+void nft_batch_add_addr_set(nft_batch *b, int family, const char *table, const char *set_name,
+                            uint64_t timeout_ms)
+{
+    struct nftnl_set *set = set_of(family, table, set_name);
+    nftnl_set_set_u32(set, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
+    nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, field_type(NFT_FIELD_DADDR4));
+    nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, 4);
+    nftnl_set_set_u64(set, NFTNL_SET_TIMEOUT, timeout_ms);
     nftnl_set_set_u32(set, NFTNL_SET_ID, b->seq);
     struct nlmsghdr *nlh = msg(b, NFT_MSG_NEWSET, family, NLM_F_CREATE);
     nftnl_set_nlmsg_build_payload(nlh, set);

@@ -52,6 +52,12 @@ void nft_action_masquerade(nft_rule *r);
 void nft_action_reject(nft_rule *r);
 void nft_action_jump(nft_rule *r, const char *chain);
 
+/* Client affinity (sessionAffinity ClientIP): an IPv4 address set whose elements expire
+ * (nft_batch_add_addr_set), matched on the source (`ip saddr @set`) and refreshed by a rule
+ * (`update @set { ip saddr }`, the element's timeout starting again). */
+void nft_match_saddr_in_set(nft_rule *r, const char *set);
+void nft_action_update_saddr(nft_rule *r, const char *set);
+
 /* ---- verdict maps: many rules' matches in one lookup (`KEY vmap @map`), so that a change adds
  * or removes elements, not rules (what the services' proxy needs at scale) ---- */
 enum nft_field {
@@ -106,6 +112,10 @@ void nft_batch_del_rule(nft_batch *b, int family, const char *table, const char 
 void nft_batch_add_vmap(nft_batch *b, int family, const char *table, const char *map,
                         const enum nft_field *fields, size_t n);
 void nft_batch_del_vmap(nft_batch *b, int family, const char *table, const char *map);
+/* A set of IPv4 addresses that rules add to, each element expiring after timeout_ms; deleted
+ * with nft_batch_del_vmap (any set by name). */
+void nft_batch_add_addr_set(nft_batch *b, int family, const char *table, const char *set,
+                            uint64_t timeout_ms);
 /* map[key] = jump chain; and its removal. */
 void nft_batch_add_vmap_elem(nft_batch *b, int family, const char *table, const char *map,
                              const nft_key *key, const char *chain);

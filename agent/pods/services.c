@@ -9,6 +9,8 @@
  *   chain svc-HASH     one per service port: rule i of n: numgen random mod (n-i) == 0
  *                      jump ep-HASH (the last one unconditional): ready endpoints only
  *   chain ep-HASH      one per endpoint: dnat to IP:PORT
+ *   set aff-HASH       ClientIP affinity: per endpoint, its clients (timeout); svc-HASH first
+ *                      sends a client in it to its endpoint, ep-HASH refreshes it
  *   chain postrouting  (nat, srcnat) ct status dnat, pod subnet to pod subnet: masquerade
  *                      (hairpin, and pods on one bridge, whose replies would bypass the node)
  *   chain filter-forward, filter-output (filter, -10): ip daddr . meta l4proto . th dport
@@ -294,6 +296,15 @@ static void gen_spec(yajl_gen g, const struct kube_service_spec *s, yajl_val spe
         jg_value(g, sel);
     }
     jg_key_str(g, "sessionAffinity", s->session_affinity);
+    if (s->affinity_timeout) {
+        jg_key(g, "sessionAffinityConfig");
+        jg_map_open(g);
+        jg_key(g, "clientIP");
+        jg_map_open(g);
+        jg_key_int(g, "timeoutSeconds", s->affinity_timeout);
+        jg_map_close(g);
+        jg_map_close(g);
+    }
     jg_key_str(g, "type", s->type);
     jg_map_close(g);
 }
@@ -487,7 +498,8 @@ struct svc_port {
     char *vip;   /* the clusterIP */
     char *proto; /* TCP, UDP */
     int port, node_port;
-    char **eps; /* ready endpoints, "IP:PORT", sorted */
+    int affinity; /* ClientIP's timeout in seconds; 0: none */
+    char **eps;   /* ready endpoints, "IP:PORT", sorted */
 };
 struct svc_ports {
     struct svc_port *v;
@@ -527,6 +539,12 @@ static char *ep_chain(const struct svc_port *p, const char *ep)
     return xasprintf("ep-%016llx", (unsigned long long)fnv64(p->key, ep));
 }
 
+/* The endpoint's clients, for ClientIP affinity. */
+static char *aff_set(const struct svc_port *p, const char *ep)
+{
+    return xasprintf("aff-%016llx", (unsigned long long)fnv64(p->key, ep));
+}
+
 /* What the data path should be: every service port with a clusterIP, its ready endpoints. */
 static int desired(pods_manager *m, struct svc_ports *out, pr_error **err)
 {
@@ -548,8 +566,14 @@ static int desired(pods_manager *m, struct svc_ports *out, pr_error **err)
         struct kube_service_endpoints se;
         kube_service_endpoints(s, ns, eps, pods.n, &se);
         for (size_t p = 0; p < s->n_ports; p++) {
+            /* The affinity is part of the key: changing it replaces the port's chains. */
             struct svc_port sp = {
-                .key = xasprintf("%s/%s/%d/%s", ns, name, s->ports[p].port, s->ports[p].protocol),
+                .key = s->affinity_timeout
+                           ? xasprintf("%s/%s/%d/%s/affinity=%d", ns, name, s->ports[p].port,
+                                       s->ports[p].protocol, s->affinity_timeout)
+                           : xasprintf("%s/%s/%d/%s", ns, name, s->ports[p].port,
+                                       s->ports[p].protocol),
+                .affinity = s->affinity_timeout,
                 .vip = xstrdup(s->cluster_ip),
                 .proto = xstrdup(s->ports[p].protocol),
                 .port = s->ports[p].port,
@@ -590,7 +614,9 @@ static void load_state(pods_manager *m, struct svc_ports *out)
         yajl_val eps = json_get(o, "endpoints");
         if (!key || !vip || !proto || !YAJL_IS_INTEGER(port) || !YAJL_IS_INTEGER(np))
             continue;
+        yajl_val aff = json_get(o, "affinity");
         struct svc_port sp = {.key = xstrdup(key),
+                              .affinity = YAJL_IS_INTEGER(aff) ? (int)YAJL_GET_INTEGER(aff) : 0,
                               .vip = xstrdup(vip),
                               .proto = xstrdup(proto),
                               .port = (int)YAJL_GET_INTEGER(port),
@@ -622,6 +648,7 @@ static int save_state(pods_manager *m, const struct svc_ports *s, pr_error **err
         jg_key_str(g, "protocol", s->v[i].proto);
         jg_key_int(g, "port", s->v[i].port);
         jg_key_int(g, "nodePort", s->v[i].node_port);
+        jg_key_int(g, "affinity", s->v[i].affinity);
         jg_key(g, "endpoints");
         jg_array_open(g);
         for (size_t k = 0; s->v[i].eps && s->v[i].eps[k]; k++)
@@ -761,6 +788,14 @@ static void svc_rules(nft_batch *b, const struct svc_port *p, const char *chain)
 {
     size_t n = p->eps ? strv_length(p->eps) : 0;
     _cleanup_free_ char *tag = xasprintf("podrun-service:%s", p->key);
+    /* A client seen lately goes back to its endpoint (kube-proxy's affinity sets). */
+    for (size_t i = 0; p->affinity && i < n; i++) {
+        _cleanup_free_ char *ep = ep_chain(p, p->eps[i]), *set = aff_set(p, p->eps[i]);
+        nft_rule *r = nft_rule_new(NFPROTO_IPV4, TABLE, chain, tag);
+        nft_match_saddr_in_set(r, set);
+        nft_action_jump(r, ep);
+        nft_batch_add_rule(b, r);
+    }
     for (size_t i = 0; i < n; i++) {
         _cleanup_free_ char *ep = ep_chain(p, p->eps[i]);
         nft_rule *r = nft_rule_new(NFPROTO_IPV4, TABLE, chain, tag);
@@ -780,7 +815,12 @@ static void ep_rules(nft_batch *b, const struct svc_port *p, const char *ep)
     nft_addr_parse(ip, &a);
     nft_batch_add_chain(b, NFPROTO_IPV4, TABLE, chain, NULL, 0, 0);
     _cleanup_free_ char *tag = xasprintf("podrun-endpoint:%s", p->key);
+    _cleanup_free_ char *set = p->affinity ? aff_set(p, ep) : NULL;
+    if (set)
+        nft_batch_add_addr_set(b, NFPROTO_IPV4, TABLE, set, (uint64_t)p->affinity * 1000);
     nft_rule *r = nft_rule_new(NFPROTO_IPV4, TABLE, chain, tag);
+    if (set)
+        nft_action_update_saddr(r, set);
     nft_action_counter(r);
     nft_action_dnat(r, &a, (uint16_t)atoi(colon + 1));
     nft_batch_add_rule(b, r);
@@ -822,6 +862,10 @@ static void diff(nft_batch *b, const struct svc_ports *have, const struct svc_po
             _cleanup_free_ char *ep = ep_chain(h, h->eps[e]);
             nft_batch_flush_chain(b, NFPROTO_IPV4, TABLE, ep);
             nft_batch_del_chain(b, NFPROTO_IPV4, TABLE, ep);
+            if (h->affinity) {
+                _cleanup_free_ char *set = aff_set(h, h->eps[e]);
+                nft_batch_del_vmap(b, NFPROTO_IPV4, TABLE, set);
+            }
         }
         if (!w)
             nft_batch_del_chain(b, NFPROTO_IPV4, TABLE, chain);

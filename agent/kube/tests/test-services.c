@@ -47,6 +47,7 @@ static void test_service_defaults(void)
     CHECK_STR(s->ports[0].protocol, "TCP");
     CHECK(!s->ports[0].target_port.is_string && s->ports[0].target_port.i == 8081);
     CHECK(s->cluster_ip == NULL);
+    CHECK(s->affinity_timeout == 0);
     kube_object_free(o);
 }
 
@@ -79,6 +80,12 @@ static void test_service_refusals(void)
             "may not be set to 'None' for NodePort services");
     refused("{\"type\":\"LoadBalancer\",\"ports\":[{\"port\":1}]}", "\"LoadBalancer\"");
     refused("{\"ports\":[]}", "spec.ports: Required value");
+    refused("{\"sessionAffinity\":\"ClientIP\",\"sessionAffinityConfig\":{\"clientIP\":{"
+            "\"timeoutSeconds\":86401}},\"ports\":[{\"port\":1}]}",
+            "timeoutSeconds: Invalid value");
+    refused("{\"sessionAffinityConfig\":{\"clientIP\":{\"timeoutSeconds\":5}},\"ports\":[{"
+            "\"port\":1}]}",
+            "must not be set when sessionAffinity is None");
     /* A DNS-1035 label: a service named "1s" or "a.b" is refused. */
     pr_error *err = NULL;
     struct kube_object *o = NULL;
