@@ -226,6 +226,31 @@ static void test_numgen_flush_and_delete_chain(void)
         CHECK(strstr(before, "numgen random mod 2 0 jump ep-1"));
         CHECK(strstr(before, "jump ep-2"));
     }
+    /* Client affinity: a set of sources with a timeout, looked up and updated by rules. */
+    b = nft_batch_new();
+    nft_batch_add_addr_set(b, NFPROTO_IPV4, T, "aff", 10800ull * 1000);
+    r = nft_rule_new(NFPROTO_IPV4, T, "ep-1", "e");
+    nft_action_update_saddr(r, "aff");
+    nft_batch_add_rule(b, r);
+    r = nft_rule_new(NFPROTO_IPV4, T, "ep-2", "e");
+    nft_match_saddr_in_set(r, "aff");
+    nft_action_counter(r);
+    nft_batch_add_rule(b, r);
+    CHECK(nft_batch_send(b, "an affinity set", &err) == 0);
+    nft_batch_free(b);
+    _cleanup_free_ char *aff = nft_cli("list table ip " T);
+    if (aff) {
+        CHECK(strstr(aff, "set aff {"));
+        CHECK(strstr(aff, "timeout 3h"));
+        CHECK(strstr(aff, "update @aff { ip saddr }"));
+        CHECK(strstr(aff, "ip saddr @aff counter"));
+    }
+    b = nft_batch_new();
+    nft_batch_flush_chain(b, NFPROTO_IPV4, T, "ep-1");
+    nft_batch_flush_chain(b, NFPROTO_IPV4, T, "ep-2");
+    nft_batch_del_vmap(b, NFPROTO_IPV4, T, "aff");
+    CHECK(nft_batch_send(b, "no affinity", &err) == 0);
+    nft_batch_free(b);
     /* ep-2 leaves: flush svc, rewrite it, delete ep-2. */
     b = nft_batch_new();
     nft_batch_flush_chain(b, NFPROTO_IPV4, T, "svc");
@@ -238,6 +263,9 @@ static void test_numgen_flush_and_delete_chain(void)
     struct nft_rules l = {0};
     CHECK(nft_list_rules(NFPROTO_IPV4, T, &l, &err) == 0);
     CHECK(l.n == 1 && count_comment(&l, "s") == 1);
+    if (l.n != 1)
+        for (size_t i = 0; i < l.n; i++)
+            fprintf(stderr, "# %s %s\n", l.v[i].chain, l.v[i].comment ? l.v[i].comment : "");
     nft_rules_clear(&l);
     _cleanup_free_ char *table = nft_cli("list table ip " T);
     if (table) {
