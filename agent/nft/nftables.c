@@ -612,7 +612,9 @@ int nft_batch_send(nft_batch *b, const char *what, pr_error **err)
     struct nlmsghdr *end = room(b);
     nftnl_batch_end((char *)end, b->seq++);
     done(b, end);
-    struct mnl_socket *s = nl_open(b->msgs * 128, err);
+    /* Each acknowledgement is a buffer of its own in the socket's queue (its truesize, a few
+     * hundred bytes, not the 36 of the message): thousands of them need room for that. */
+    struct mnl_socket *s = nl_open(b->msgs * 2048, err);
     if (!s)
         return -EIO;
     int size = b->len > (1u << 30) ? 1 << 30 : (int)b->len;

@@ -101,6 +101,7 @@ void pods_manager_close(pods_manager *m)
     free(m->cgroup_root);
     free(m->service_cidr);
     free(m->node_port_range);
+    pods_services_taken_free(m->services_taken);
     pods_node_config_free(m->node);
     free(m);
 }

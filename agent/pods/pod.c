@@ -356,7 +356,7 @@ int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_res
                pr_error **err)
 {
     int r = apply_object(m, o, res, err);
-    if (r == 0 && (o->kind == KUBE_POD || o->kind == KUBE_SERVICE))
+    if (r == 0 && (o->kind == KUBE_POD || o->kind == KUBE_SERVICE) && !m->defer_services_sync)
         r = pods_services_sync(m, err);
     return r;
 }
@@ -459,7 +459,9 @@ int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, con
                       int64_t grace, pr_error **err)
 {
     int r = delete_object(m, resource, ns, name, grace, err);
-    if (r == 0 &&
+    if (streq(resource, "services") || streq(resource, "namespaces"))
+        pods_services_forget(m);
+    if (r == 0 && !m->defer_services_sync &&
         (streq(resource, "pods") || streq(resource, "services") || streq(resource, "namespaces")))
         r = pods_services_sync(m, err);
     return r;

@@ -325,6 +325,9 @@ void pods_endpoints_of_clear(struct pods_endpoints *l);
  * services and the pods as they are now, changing only what differs; apply and delete of pods
  * and services run it, and any caller (a controller loop) may. Needs the exclusive lock. */
 int pods_services_sync(pods_manager *m, pr_error **err);
+/* defer: apply and delete leave the sync to the caller, who runs it once after a batch of
+ * objects (a manifest of many services). */
+void pods_services_defer(pods_manager *m, bool defer);
 
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);

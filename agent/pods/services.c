@@ -82,69 +82,126 @@ static char *ip_text(uint32_t host)
 
 /* ---- apply: addresses ---- */
 
-struct taken {
-    char **ips; /* clusterIPs of the other services */
-    int *ports; /* their nodePorts, with protocols */
-    char **protos;
-    char **owners; /* "ns/name" of each nodePort */
+/* What every stored service holds: loaded once per process (the exclusive lock keeps others
+ * out) and kept up to date by this process's applies, so that a manifest of many services
+ * does not read them all again for each. */
+struct pods_services_taken {
+    char **ips, **ip_owners; /* clusterIPs and "ns/name" of their services */
+    int *ports;              /* nodePorts, with protocols and owners */
+    char **protos, **owners;
     size_t n_ports;
+    uint32_t next; /* where the next allocation starts looking (offset into the range) */
 };
 
-static void taken_clear(struct taken *t)
+void pods_services_taken_free(struct pods_services_taken *t)
 {
+    if (!t)
+        return;
     strv_free(t->ips);
+    strv_free(t->ip_owners);
     strv_free(t->protos);
     strv_free(t->owners);
     free(t->ports);
+    free(t);
 }
 
-static int collect_taken(pods_manager *m, const char *ns, const char *name, struct taken *t,
-                         pr_error **err)
+static void taken_add(struct pods_services_taken *t, const char *owner, yajl_val spec)
 {
+    const char *ip = YAJL_GET_STRING(json_get(spec, "clusterIP"));
+    if (ip && !streq(ip, "None")) {
+        strv_extend(&t->ips, ip);
+        strv_extend(&t->ip_owners, owner);
+    }
+    yajl_val ports = json_get(spec, "ports");
+    for (size_t j = 0; j < json_array_len(ports); j++) {
+        yajl_val np = json_get(json_array_at(ports, j), "nodePort");
+        const char *proto = YAJL_GET_STRING(json_get(json_array_at(ports, j), "protocol"));
+        if (!YAJL_IS_INTEGER(np))
+            continue;
+        t->ports = xrealloc(t->ports, (t->n_ports + 1) * sizeof(*t->ports));
+        t->ports[t->n_ports++] = (int)YAJL_GET_INTEGER(np);
+        strv_extend(&t->protos, proto ? proto : "TCP");
+        strv_extend(&t->owners, owner);
+    }
+}
+
+/* Forgets what owner held (before it holds something else). */
+static void taken_drop(struct pods_services_taken *t, const char *owner)
+{
+    size_t n = 0, len = t->ips ? strv_length(t->ips) : 0;
+    for (size_t i = 0; i < len; i++) {
+        if (streq(t->ip_owners[i], owner)) {
+            free(t->ips[i]);
+            free(t->ip_owners[i]);
+            continue;
+        }
+        t->ips[n] = t->ips[i];
+        t->ip_owners[n++] = t->ip_owners[i];
+    }
+    if (t->ips) {
+        t->ips[n] = NULL;
+        t->ip_owners[n] = NULL;
+    }
+    n = 0;
+    for (size_t i = 0; i < t->n_ports; i++) {
+        if (streq(t->owners[i], owner)) {
+            free(t->protos[i]);
+            free(t->owners[i]);
+            continue;
+        }
+        t->ports[n] = t->ports[i];
+        t->protos[n] = t->protos[i];
+        t->owners[n++] = t->owners[i];
+    }
+    if (t->n_ports) {
+        t->protos[n] = NULL;
+        t->owners[n] = NULL;
+    }
+    t->n_ports = n;
+}
+
+static int taken_get(pods_manager *m, struct pods_services_taken **out, pr_error **err)
+{
+    if (m->services_taken) {
+        *out = m->services_taken;
+        return 0;
+    }
     struct pods_list l = {0};
     int r = pods_list(m, "services", NULL, NULL, &l, err);
+    struct pods_services_taken *t = xcalloc(1, sizeof(*t));
     for (size_t i = 0; r == 0 && i < l.n; i++) {
-        const struct pods_entry *e = &l.v[i];
-        if (streq(e->ns, ns) && streq(e->name, name))
-            continue;
-        yajl_val spec = json_get(e->object, "spec");
-        const char *ip = YAJL_GET_STRING(json_get(spec, "clusterIP"));
-        if (ip && !streq(ip, "None"))
-            strv_extend(&t->ips, ip);
-        yajl_val ports = json_get(spec, "ports");
-        for (size_t j = 0; j < json_array_len(ports); j++) {
-            yajl_val np = json_get(json_array_at(ports, j), "nodePort");
-            const char *proto = YAJL_GET_STRING(json_get(json_array_at(ports, j), "protocol"));
-            if (!YAJL_IS_INTEGER(np))
-                continue;
-            t->ports = xrealloc(t->ports, (t->n_ports + 1) * sizeof(*t->ports));
-            t->ports[t->n_ports++] = (int)YAJL_GET_INTEGER(np);
-            strv_extend(&t->protos, proto ? proto : "TCP");
-            strv_consume(&t->owners, xasprintf("%s/%s", e->ns, e->name));
-        }
+        _cleanup_free_ char *owner = xasprintf("%s/%s", l.v[i].ns, l.v[i].name);
+        taken_add(t, owner, json_get(l.v[i].object, "spec"));
     }
     pods_list_clear(&l);
-    return r;
+    if (r < 0) {
+        pods_services_taken_free(t);
+        return r;
+    }
+    *out = m->services_taken = t;
+    return 0;
 }
 
-static bool ip_taken(const struct taken *t, const char *ip)
+static bool ip_taken(const struct pods_services_taken *t, const char *self, const char *ip)
 {
     for (size_t i = 0; t->ips && t->ips[i]; i++)
-        if (streq(t->ips[i], ip))
+        if (streq(t->ips[i], ip) && !streq(t->ip_owners[i], self))
             return true;
     return false;
 }
 
-static const char *port_owner(const struct taken *t, int port, const char *proto)
+static const char *port_owner(const struct pods_services_taken *t, const char *self, int port,
+                              const char *proto)
 {
     for (size_t i = 0; i < t->n_ports; i++)
-        if (t->ports[i] == port && streq(t->protos[i], proto))
+        if (t->ports[i] == port && streq(t->protos[i], proto) && !streq(t->owners[i], self))
             return t->owners[i];
     return NULL;
 }
 
 static int pick_cluster_ip(pods_manager *m, const struct kube_service_spec *s, yajl_val old,
-                           const struct taken *t, char **out, pr_error **err)
+                           struct pods_services_taken *t, const char *self, char **out,
+                           pr_error **err)
 {
     const char *had = YAJL_GET_STRING(json_get(json_get(old, "spec"), "clusterIP"));
     if (s->cluster_ip && had && !streq(s->cluster_ip, had))
@@ -172,7 +229,7 @@ static int pick_cluster_ip(pods_manager *m, const struct kube_service_spec *s, y
                           "the provided IP (%s) is not in the valid range. The range of valid "
                           "IPs is %s/%u",
                           want, want, want, range, plen);
-        if (!had && ip_taken(t, want))
+        if (!had && ip_taken(t, self, want))
             return pr_err_code(err, EADDRINUSE,
                                "spec.clusterIPs: Invalid value: [\"%s\"]: failed to allocate IP "
                                "%s: provided IP is already allocated",
@@ -180,9 +237,11 @@ static int pick_cluster_ip(pods_manager *m, const struct kube_service_spec *s, y
         *out = xstrdup(want);
         return 0;
     }
-    for (uint32_t i = 1; i + 1 < size; i++) {
+    for (uint32_t k = 0; k + 2 < size; k++) {
+        uint32_t i = 1 + (t->next + k) % (size - 2); /* neither the network nor broadcast */
         _cleanup_free_ char *ip = ip_text(base + i);
-        if (!ip_taken(t, ip)) {
+        if (!ip_taken(t, self, ip)) {
+            t->next = i % (size - 2);
             *out = steal_pointer(&ip);
             return 0;
         }
@@ -207,7 +266,8 @@ static int old_node_port(yajl_val old, const struct kube_service_port *p)
 }
 
 static int pick_node_ports(pods_manager *m, const struct kube_service_spec *s, yajl_val old,
-                           const struct taken *t, int *out, pr_error **err)
+                           const struct pods_services_taken *t, const char *self, int *out,
+                           pr_error **err)
 {
     if (!streq(s->type, "NodePort"))
         return 0;
@@ -224,7 +284,7 @@ static int pick_node_ports(pods_manager *m, const struct kube_service_spec *s, y
                               "spec.ports[%zu].nodePort: Invalid value: %d: provided port is not "
                               "in the valid range. The range of valid ports is %d-%d",
                               i, want, lo, hi);
-            const char *owner = port_owner(t, want, p->protocol);
+            const char *owner = port_owner(t, self, want, p->protocol);
             if (owner)
                 return pr_err_code(err, EADDRINUSE,
                                    "spec.ports[%zu].nodePort: Invalid value: %d: provided port is "
@@ -239,7 +299,7 @@ static int pick_node_ports(pods_manager *m, const struct kube_service_spec *s, y
             for (size_t j = 0; j < s->n_ports; j++)
                 mine |= j != i && (out[j] == port || s->ports[j].node_port == port) &&
                         streq(s->ports[j].protocol, p->protocol);
-            if (!mine && !port_owner(t, port, p->protocol))
+            if (!mine && !port_owner(t, self, port, p->protocol))
                 out[i] = port;
         }
         if (!out[i])
@@ -359,17 +419,16 @@ int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_a
         return r;
     bool exists = r == 0;
     yajl_val old = json_get(rec, "object");
-    struct taken t = {0};
-    _cleanup_free_ char *ip = NULL;
+    struct pods_services_taken *t = NULL;
+    _cleanup_free_ char *ip = NULL, *self = xasprintf("%s/%s", ns, name);
     int *node_ports = xcalloc(o->u.service.n_ports + 1, sizeof(int));
-    r = collect_taken(m, ns, name, &t, err);
+    r = taken_get(m, &t, err);
     if (r == 0)
-        r = pick_cluster_ip(m, &o->u.service, old, &t, &ip, err);
+        r = pick_cluster_ip(m, &o->u.service, old, t, self, &ip, err);
     if (r == 0)
-        r = pick_node_ports(m, &o->u.service, old, &t, node_ports, err);
+        r = pick_node_ports(m, &o->u.service, old, t, self, node_ports, err);
     if (r == 0)
         r = service_object(o, ip, node_ports, &obj, err);
-    taken_clear(&t);
     free(node_ports);
     if (r < 0)
         return pr_err_prefix(err, "The Service \"%s\" is invalid", name);
@@ -383,9 +442,25 @@ int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_a
     if (!had && (r = new_uid(&uid, err)) < 0)
         return r;
     yajl_val created = json_get(rec, "created");
-    return pods_object_save(
+    r = pods_object_save(
         m, "services", ns, name, obj, had ? had : uid,
         YAJL_IS_INTEGER(created) ? YAJL_GET_INTEGER(created) : (long long)time(NULL), err);
+    if (r == 0) {
+        taken_drop(t, self);
+        taken_add(t, self, json_get(obj, "spec"));
+    }
+    return r;
+}
+
+void pods_services_defer(pods_manager *m, bool defer)
+{
+    m->defer_services_sync = defer;
+}
+
+void pods_services_forget(pods_manager *m)
+{
+    pods_services_taken_free(m->services_taken);
+    m->services_taken = NULL;
 }
 
 /* ---- endpoints ---- */
