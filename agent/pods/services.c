@@ -673,13 +673,14 @@ static char *state_path(pods_manager *m)
     return xasprintf("%s/services-nft.json", m->run_root);
 }
 
-static void load_state(pods_manager *m, struct svc_ports *out)
+/* What the last sync wrote; false when there is no record of it. */
+static bool load_state(pods_manager *m, struct svc_ports *out)
 {
     _cleanup_free_ char *path = state_path(m);
     _cleanup_json_ yajl_val v = NULL;
     _cleanup_error_ pr_error *ignored = NULL;
-    if (json_parse_file_max(path, STATE_MAX, READ_REGULAR, &v, &ignored) < 0)
-        return;
+    if (json_parse_file_max(path, STATE_MAX, READ_REGULAR, &v, &ignored) < 0 || !YAJL_IS_ARRAY(v))
+        return false;
     for (size_t i = 0; i < json_array_len(v); i++) {
         yajl_val o = json_array_at(v, i);
         const char *key = YAJL_GET_STRING(json_get(o, "key"));
@@ -704,6 +705,7 @@ static void load_state(pods_manager *m, struct svc_ports *out)
         out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
         out->v[out->n++] = sp;
     }
+    return true;
 }
 
 static int save_state(pods_manager *m, const struct svc_ports *s, pr_error **err)
@@ -1012,20 +1014,20 @@ static int sync_to(pods_manager *m, const struct svc_ports *want_, pr_error **er
         return lock;
     int r;
     bool exists = table_exists();
-    if (exists)
-        load_state(m, &have);
+    /* A table with no record of what is in it (a run root wiped) is rebuilt whole. */
+    bool known = exists && load_state(m, &have);
     _cleanup_nft_batch_ nft_batch *b = nft_batch_new();
     if (!want.n) {
         if (exists)
             nft_batch_del_table(b, NFPROTO_IPV4, TABLE);
-    } else {
+    } else if (exists == known) {
         if (!exists)
             base_table(m, b);
         diff(b, &have, &want);
     }
     _cleanup_error_ pr_error *first = NULL;
     r = nft_batch_count(b) ? nft_batch_send(b, "updating the services' data path", &first) : 0;
-    if (r < 0 && want.n) {
+    if (want.n && (r < 0 || exists != known)) {
         /* What we wrote last is not what is there (someone changed our table): start over,
          * in one transaction. */
         _cleanup_nft_batch_ nft_batch *full = nft_batch_new();

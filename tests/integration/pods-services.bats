@@ -314,6 +314,13 @@ YAML
   run prn get endpoints myapp-service
   [[ ${lines[1]} == *"$ip_b:80"* ]]
   [ "$(answers 30 in_node curl -s --max-time 2 "http://$v:8081/")" = "$(printf 'web-a\nweb-b')" ]
+  # With no record of what the table holds (a run root wiped), the next sync rebuilds it whole
+  # rather than adding the same rules again.
+  rm "$ROOTS/run/services-nft.json"
+  run prn apply -f "$D/svc.yaml"
+  [ "$status" -eq 0 ]
+  [ "$(in_node nft list table ip podrun_services | grep -c 'jump ep-')" -eq 2 ]
+  [ -s "$ROOTS/run/services-nft.json" ]
   prn delete svc myapp-service
   prn delete pod web-a web-b
   drop_client
