@@ -49,13 +49,31 @@ static const char *const global_with_value[] = {"--images-root",
                                                 "--node-config",
                                                 "--node-name",
                                                 "--cgroup-root",
+                                                "--service-cluster-ip-range",
+                                                "--service-node-port-range",
                                                 NULL};
 
-static const char *const global_flags[] = {
-    "--images-root",    "--run-root",      "--lib-root",    "--log-root",  "--cni-conf-dir",
-    "--cni-bin-dir",    "--ipam-data-dir", "--runtime",     "--shim",      "--cluster-dns",
-    "--cluster-domain", "--resolv-conf",   "--node-config", "--node-name", "--cgroup-root",
-    "--debug",          "--help",          "--version",     NULL};
+static const char *const global_flags[] = {"--images-root",
+                                           "--run-root",
+                                           "--lib-root",
+                                           "--log-root",
+                                           "--cni-conf-dir",
+                                           "--cni-bin-dir",
+                                           "--ipam-data-dir",
+                                           "--runtime",
+                                           "--shim",
+                                           "--cluster-dns",
+                                           "--cluster-domain",
+                                           "--resolv-conf",
+                                           "--node-config",
+                                           "--node-name",
+                                           "--cgroup-root",
+                                           "--service-cluster-ip-range",
+                                           "--service-node-port-range",
+                                           "--debug",
+                                           "--help",
+                                           "--version",
+                                           NULL};
 
 static bool in(const char *const *list, const char *s)
 {
@@ -68,15 +86,29 @@ static bool in(const char *const *list, const char *s)
 /* Sets g's root for a global option that names one (so names come from the same state). */
 static void set_global(struct podrun_global *g, const char *opt, const char *v)
 {
-    const char *const names[] = {
-        "--images-root", "--root",         "--run-root",    "--lib-root",
-        "--log-root",    "--cni-conf-dir", "--cni-bin-dir", "--ipam-data-dir",
-        "--runtime",     "--shim",         "--cluster-dns", "--cluster-domain",
-        "--resolv-conf", "--node-config",  "--node-name",   "--cgroup-root"};
-    const char **fields[] = {&g->images_root, &g->images_root,  &g->run_root,    &g->lib_root,
-                             &g->log_root,    &g->cni_conf_dir, &g->cni_bin_dir, &g->ipam_data_dir,
-                             &g->runtime,     &g->shim,         &g->cluster_dns, &g->cluster_domain,
-                             &g->resolv_conf, &g->node_config,  &g->node_name,   &g->cgroup_root};
+    const char *const names[] = {"--images-root",
+                                 "--root",
+                                 "--run-root",
+                                 "--lib-root",
+                                 "--log-root",
+                                 "--cni-conf-dir",
+                                 "--cni-bin-dir",
+                                 "--ipam-data-dir",
+                                 "--runtime",
+                                 "--shim",
+                                 "--cluster-dns",
+                                 "--cluster-domain",
+                                 "--resolv-conf",
+                                 "--node-config",
+                                 "--node-name",
+                                 "--cgroup-root",
+                                 "--service-cluster-ip-range",
+                                 "--service-node-port-range"};
+    const char **fields[] = {
+        &g->images_root,  &g->images_root,    &g->run_root,       &g->lib_root,    &g->log_root,
+        &g->cni_conf_dir, &g->cni_bin_dir,    &g->ipam_data_dir,  &g->runtime,     &g->shim,
+        &g->cluster_dns,  &g->cluster_domain, &g->resolv_conf,    &g->node_config, &g->node_name,
+        &g->cgroup_root,  &g->service_cidr,   &g->node_port_range};
     for (size_t i = 0; i < ARRAY_SIZE(names); i++)
         if (streq(names[i], opt))
             *fields[i] = v;
@@ -184,8 +216,8 @@ static const char *pod_named(const char *verb, char **pos)
     return NULL;
 }
 
-static const char *const kinds[] = {"pods",  "configmaps", "secrets", "namespaces",
-                                    "nodes", "events",     NULL};
+static const char *const kinds[] = {"pods",   "configmaps", "secrets",   "namespaces",     "nodes",
+                                    "events", "services",   "endpoints", "endpointslices", NULL};
 
 int cmd_complete(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {

@@ -9,7 +9,7 @@
 #include <getopt.h>
 #include <time.h>
 
-#define USAGE "usage: podrun describe pod [NAME...] [-n NAMESPACE] | describe node [NAME]"
+#define USAGE "usage: podrun describe pod|service [NAME...] [-n NAMESPACE] | describe node [NAME]"
 
 static const char *str(yajl_val v, const char *key)
 {
@@ -385,6 +385,91 @@ static void describe_pod(yajl_val o, const struct pods_events *events)
     eventview_describe(events, str(md, "uid") ?: "");
 }
 
+/* kubectl describe service's layout: a 26-column label, a port line per port, the ready
+ * endpoints of each (comma-separated, "<none>"). */
+static void describe_service(yajl_val o, const struct pods_endpoints *eps, size_t svc)
+{
+    const int w = 26;
+    yajl_val md = json_get(o, "metadata"), spec = json_get(o, "spec");
+    printf("%-*s%s\n", w, "Name:", str(md, "name") ?: "");
+    printf("%-*s%s\n", w, "Namespace:", str(md, "namespace") ?: "");
+    print_map("Labels:", w, json_get(md, "labels"));
+    print_map("Annotations:", w, json_get(md, "annotations"));
+    yajl_val sel = json_get(spec, "selector");
+    printf("%-*s", w, "Selector:");
+    if (!YAJL_IS_OBJECT(sel) || !sel->u.object.len)
+        printf("<none>");
+    for (size_t i = 0; YAJL_IS_OBJECT(sel) && i < sel->u.object.len; i++)
+        printf("%s%s=%s", i ? "," : "", sel->u.object.keys[i],
+               YAJL_GET_STRING(sel->u.object.values[i]) ?: "");
+    printf("\n");
+    printf("%-*s%s\n", w, "Type:", str(spec, "type") ?: "ClusterIP");
+    printf("%-*s%s\n", w, "IP Family Policy:", str(spec, "ipFamilyPolicy") ?: "SingleStack");
+    printf("%-*s%s\n", w, "IP Families:", "IPv4");
+    printf("%-*s%s\n", w, "IP:", str(spec, "clusterIP") ?: "<none>");
+    printf("%-*s%s\n", w, "IPs:", str(spec, "clusterIP") ?: "<none>");
+    yajl_val ports = json_get(spec, "ports");
+    for (size_t i = 0; i < json_array_len(ports); i++) {
+        yajl_val p = json_array_at(ports, i);
+        const char *name = str(p, "name"), *proto = str(p, "protocol") ?: "TCP";
+        yajl_val port = json_get(p, "port"), tp = json_get(p, "targetPort"),
+                 np = json_get(p, "nodePort");
+        long long pn = YAJL_IS_INTEGER(port) ? (long long)YAJL_GET_INTEGER(port) : 0;
+        printf("%-*s%s  %lld/%s\n", w, "Port:", name ?: "<unset>", pn, proto);
+        if (YAJL_IS_INTEGER(tp))
+            printf("%-*s%lld/%s\n", w, "TargetPort:", (long long)YAJL_GET_INTEGER(tp), proto);
+        else
+            printf("%-*s%s/%s\n", w, "TargetPort:", YAJL_GET_STRING(tp) ?: "", proto);
+        if (YAJL_IS_INTEGER(np))
+            printf("%-*s%s  %lld/%s\n", w, "NodePort:", name ?: "<unset>",
+                   (long long)YAJL_GET_INTEGER(np), proto);
+        printf("%-*s", w, "Endpoints:");
+        size_t n = 0;
+        for (size_t k = 0; k < eps->n; k++) {
+            const struct pods_endpoint *e = &eps->v[k];
+            bool same =
+                (!name && !e->port_name) || (name && e->port_name && streq(name, e->port_name));
+            if (e->service != svc || !same || !e->ready)
+                continue;
+            printf("%s%s:%d", n++ ? "," : "", e->ip, e->port);
+        }
+        printf("%s\n", n ? "" : "<none>");
+    }
+    printf("%-*s%s\n", w, "Session Affinity:", str(spec, "sessionAffinity") ?: "None");
+    if (str(spec, "externalTrafficPolicy"))
+        printf("%-*s%s\n", w, "External Traffic Policy:", str(spec, "externalTrafficPolicy"));
+    printf("%-*s%s\n", w,
+           "Internal Traffic Policy:", str(spec, "internalTrafficPolicy") ?: "Cluster");
+    printf("%-*s%s\n", w, "Events:", "<none>");
+}
+
+static int describe_services(struct pods_manager *m, const char *ns, const char *name,
+                             pr_error **err)
+{
+    struct pods_list l = {0};
+    struct pods_endpoints eps = {0};
+    int r = pods_list(m, "services", ns, name, &l, err);
+    if (r == 0)
+        r = pods_service_endpoints(m, ns, name, &eps, err);
+    pods_manager_close(m);
+    if (r == 0 && !l.n)
+        fprintf(stderr, "No resources found in %s namespace.\n", ns);
+    for (size_t i = 0; r == 0 && i < l.n; i++) {
+        _cleanup_json_ yajl_val o = NULL;
+        if ((r = podview_tree("services", &l.v[i], &o, err)) < 0)
+            break;
+        size_t svc = 0;
+        while (svc < eps.n_services && !streq(eps.services[svc].name, l.v[i].name))
+            svc++;
+        if (i)
+            printf("\n\n");
+        describe_service(o, &eps, svc);
+    }
+    pods_endpoints_of_clear(&eps);
+    pods_list_clear(&l);
+    return r;
+}
+
 int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     static const struct option opts[] = {
@@ -409,11 +494,17 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
             return pr_err(err, 0, "describe nodes: one name at most (there is one node)");
         return describe_node(g, names ? names[0] : NULL, err);
     }
-    if (!streq(resource, "pods"))
-        return pr_err(err, 0, "describe %s: podrun describes pods and nodes only", resource);
+    if (!streq(resource, "pods") && !streq(resource, "services"))
+        return pr_err(err, 0, "describe %s: podrun describes pods, services and nodes only",
+                      resource);
+    if (streq(resource, "services") && names && strv_length(names) > 1)
+        return pr_err(err, 0, "describe services: one name at most for now");
+    const char *name = names ? names[0] : NULL;
     struct pods_manager *m = NULL;
     if ((r = open_manager(g, false, &m, err)) < 0)
         return r;
+    if (streq(resource, "services"))
+        return describe_services(m, ns, name, err);
     struct pods_list l = {0};
     struct pods_events events = {0};
     size_t n = names ? strv_length(names) : 1;

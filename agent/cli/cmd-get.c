@@ -64,6 +64,47 @@ static int objects_text(const char *resource, const struct pods_entry *v, size_t
     return r;
 }
 
+/* PORT(S): "8081/TCP", "80:32002/TCP", comma-separated. */
+static char *service_ports(yajl_val spec)
+{
+    char *s = xstrdup("");
+    yajl_val ports = json_get(spec, "ports");
+    for (size_t i = 0; i < json_array_len(ports); i++) {
+        yajl_val p = json_array_at(ports, i);
+        yajl_val port = json_get(p, "port"), np = json_get(p, "nodePort");
+        const char *proto = YAJL_GET_STRING(json_get(p, "protocol"));
+        _cleanup_free_ char *nps =
+            YAJL_IS_INTEGER(np) ? xasprintf(":%lld", (long long)YAJL_GET_INTEGER(np)) : xstrdup("");
+        char *n = xasprintf("%s%s%lld%s/%s", s, *s ? "," : "",
+                            YAJL_IS_INTEGER(port) ? (long long)YAJL_GET_INTEGER(port) : 0LL, nps,
+                            proto ? proto : "TCP");
+        free(s);
+        s = n;
+    }
+    if (!*s) {
+        free(s);
+        s = xstrdup("<none>");
+    }
+    return s;
+}
+
+/* SELECTOR: "app=web,tier=front" as the object's map gives it; <none> for none. */
+static char *map_text(yajl_val m)
+{
+    char *s = xstrdup("");
+    for (size_t i = 0; YAJL_IS_OBJECT(m) && i < m->u.object.len; i++) {
+        const char *v = YAJL_GET_STRING(m->u.object.values[i]);
+        char *n = xasprintf("%s%s%s=%s", s, *s ? "," : "", m->u.object.keys[i], v ? v : "");
+        free(s);
+        s = n;
+    }
+    if (!*s) {
+        free(s);
+        s = xstrdup("<none>");
+    }
+    return s;
+}
+
 struct get_opts {
     const char *resource;
     bool all, wide, json, yaml, name;
@@ -84,6 +125,12 @@ static void add_header(table *t, const struct get_opts *o)
         const char *w[] = {"IP", "NODE", "NOMINATED NODE", "READINESS GATES"};
         for (size_t i = 0; o->wide && i < ARRAY_SIZE(w); i++)
             table_cell(t, w[i]);
+    } else if (streq(resource, "services")) {
+        const char *h[] = {"TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"};
+        for (size_t i = 0; i < ARRAY_SIZE(h); i++)
+            table_cell(t, h[i]);
+        if (o->wide)
+            table_cell(t, "SELECTOR");
     } else if (streq(resource, "configmaps")) {
         table_cell(t, "DATA");
         table_cell(t, "AGE");
@@ -120,6 +167,20 @@ static void add_row(table *t, const struct get_opts *o, const struct pods_entry 
             table_cell(t, e->node ? e->node : node);
             table_cell(t, "<none>");
             table_cell(t, "<none>");
+        }
+    } else if (streq(resource, "services")) {
+        yajl_val spec = json_get(e->object, "spec");
+        const char *type = YAJL_GET_STRING(json_get(spec, "type"));
+        const char *ip = YAJL_GET_STRING(json_get(spec, "clusterIP"));
+        _cleanup_free_ char *ports = service_ports(spec);
+        table_cell(t, type ? type : "ClusterIP");
+        table_cell(t, ip ? ip : "<none>");
+        table_cell(t, "<none>");
+        table_cell(t, ports);
+        table_cell(t, a);
+        if (o->wide) {
+            _cleanup_free_ char *sel = map_text(json_get(spec, "selector"));
+            table_cell(t, sel);
         }
     } else if (streq(resource, "configmaps")) {
         table_cellf(t, "%zu", data_count(e->object));
@@ -255,6 +316,111 @@ static int get_events(struct pods_manager *m, const char *ns, const char *name, 
     }
     pods_events_clear(&l);
     return r;
+}
+
+/* kubectl's way with a long list of addresses: the first three, then how many more. */
+static void append_addr(char **s, size_t *n, const char *addr)
+{
+    (*n)++;
+    if (*n > 3)
+        return;
+    char *x = xasprintf("%s%s%s", *s, **s ? "," : "", addr);
+    free(*s);
+    *s = x;
+}
+
+static char *addr_list(char *s, size_t n)
+{
+    if (!*s) {
+        free(s);
+        return xstrdup("<none>");
+    }
+    if (n <= 3)
+        return s;
+    char *x = xasprintf("%s + %zu more...", s, n - 3);
+    free(s);
+    return x;
+}
+
+/* get endpoints|endpointslices: computed now from the services and the pods. */
+static int get_endpoints(struct pods_manager *m, bool slices, const char *ns, const char *name,
+                         const char *out, bool all, pr_error **err)
+{
+    if (out && !streq(out, "wide"))
+        return pr_err_code(err, EOPNOTSUPP, "-o %s: podrun prints %s as a table only so far", out,
+                           slices ? "endpointslices" : "endpoints");
+    struct pods_endpoints l = {0};
+    int r = pods_service_endpoints(m, ns, name, &l, err);
+    pods_manager_close(m);
+    if (r < 0) {
+        pods_endpoints_of_clear(&l);
+        return r;
+    }
+    if (!l.n_services) {
+        if (ns)
+            fprintf(stderr, "No resources found in %s namespace.\n", ns);
+        else
+            fprintf(stderr, "No resources found\n");
+        pods_endpoints_of_clear(&l);
+        return 0;
+    }
+    _cleanup_table_ table *t = table_new();
+    table_row(t);
+    if (all)
+        table_cell(t, "NAMESPACE");
+    table_cell(t, "NAME");
+    if (slices) {
+        table_cell(t, "ADDRESSTYPE");
+        table_cell(t, "PORTS");
+    }
+    table_cell(t, "ENDPOINTS");
+    table_cell(t, "AGE");
+    for (size_t i = 0; i < l.n_services; i++) {
+        char *addrs = xstrdup(""), *ports = xstrdup("");
+        size_t n = 0, nports = 0;
+        for (size_t k = 0; k < l.n; k++) {
+            const struct pods_endpoint *e = &l.v[k];
+            if (e->service != i)
+                continue;
+            if (slices) {
+                _cleanup_free_ char *p = xasprintf("%d", e->port);
+                bool seen = false, ip_seen = false;
+                for (size_t j = 0; j < k; j++) {
+                    seen |= l.v[j].service == i && l.v[j].port == e->port;
+                    ip_seen |= l.v[j].service == i && streq(l.v[j].ip, e->ip);
+                }
+                if (!seen)
+                    append_addr(&ports, &nports, p);
+                if (!ip_seen)
+                    append_addr(&addrs, &n, e->ip);
+            } else if (e->ready) {
+                _cleanup_free_ char *a = xasprintf("%s:%d", e->ip, e->port);
+                append_addr(&addrs, &n, a);
+            }
+        }
+        addrs = addr_list(addrs, n);
+        ports = addr_list(ports, nports);
+        char a[32];
+        age(l.services[i].created, a);
+        table_row(t);
+        if (all)
+            table_cell(t, l.services[i].ns);
+        if (slices)
+            table_cellf(t, "%s-podrun", l.services[i].name);
+        else
+            table_cell(t, l.services[i].name);
+        if (slices) {
+            table_cell(t, "IPv4");
+            table_cell(t, ports);
+        }
+        table_cell(t, addrs);
+        table_cell(t, a);
+        free(addrs);
+        free(ports);
+    }
+    table_print(t, stdout);
+    pods_endpoints_of_clear(&l);
+    return 0;
 }
 
 #define USAGE                                                                                      \
@@ -531,6 +697,17 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         if ((r = open_manager(g, false, &m, err)) < 0)
             return r;
         return get_events(m, all ? NULL : ns, name, out, selector ? &sel : NULL, err);
+    }
+    if (streq(resource, "endpoints") || streq(resource, "endpointslices")) {
+        if (selector)
+            return pr_err_code(err, EOPNOTSUPP, "-l: not supported for %s yet", resource);
+        if (watching)
+            return pr_err(err, 0, "get %s: -w is not supported for %s yet", resource, resource);
+        struct pods_manager *m = NULL;
+        if ((r = open_manager(g, false, &m, err)) < 0)
+            return r;
+        return get_endpoints(m, streq(resource, "endpointslices"), all ? NULL : ns, name, out, all,
+                             err);
     }
     struct get_opts o = {
         .resource = resource,

@@ -98,6 +98,8 @@ static int open_manager_lock(struct podrun_global *g, int lock, struct pods_mana
         .node_config = root(g->node_config, "PODRUN_NODE_CONFIG"),
         .node_name = g->node_name,
         .cgroup_root = g->cgroup_root,
+        .service_cidr = root(g->service_cidr, "PODRUN_SERVICE_CIDR"),
+        .node_port_range = root(g->node_port_range, "PODRUN_SERVICE_NODE_PORT_RANGE"),
     };
     return lock < 0 ? pods_manager_open_unlocked(&r, m, err) : pods_manager_open(&r, lock, m, err);
 }
@@ -213,6 +215,19 @@ static int read_manifests(char **paths, struct objects *out, pr_error **err)
     return 0;
 }
 
+/* The deferred sync after a batch, whatever became of it (what was applied or deleted before
+ * an error is in place): r is the batch's result, which a failed sync replaces only when it
+ * was 0 (else the sync's error is printed). */
+static int sync_services(struct pods_manager *m, int r, pr_error **err)
+{
+    pr_error *e = NULL;
+    int s = pods_services_sync(m, r < 0 ? &e : err);
+    if (s < 0 && r < 0)
+        fprintf(stderr, "podrun: %s\n", e && e->msg ? e->msg : strerror(-s));
+    pr_error_free(e);
+    return r < 0 ? r : s;
+}
+
 static const char *kind_lower(const struct kube_object *o)
 {
     switch (o->kind) {
@@ -222,6 +237,8 @@ static const char *kind_lower(const struct kube_object *o)
         return "configmap";
     case KUBE_SECRET:
         return "secret";
+    case KUBE_SERVICE:
+        return "service";
     default:
         return "namespace";
     }
@@ -257,8 +274,7 @@ static int parse_files(int argc, char **argv, const char *verb, char ***files, b
             errno = 0;
             gf->grace = strtoll(optarg, &end, 10);
             if (errno || !*optarg || *end || gf->grace < -1 || gf->grace > 31536000)
-                return pr_err(err, 0, "--grace-period: \"%s\" is not a number of seconds",
-                              optarg);
+                return pr_err(err, 0, "--grace-period: \"%s\" is not a number of seconds", optarg);
         } else if (c == 'F' && gf)
             gf->force = true;
         else
@@ -300,6 +316,9 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (display.terminal)
         po.progress = pull_display_progress, po.progress_data = &display;
     pods_set_pull_options(m, &po);
+    /* The services' data path once for the whole manifest, not once an object. */
+    pods_services_defer(m, true);
+    bool touched = false;
     for (size_t i = 0; r == 0 && i < objs.n; i++) {
         struct kube_object *o = objs.v[i];
         if (ns && kube_kind_namespaced(o->kind)) {
@@ -315,6 +334,7 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
             o->meta.namespace_ = ns;
         }
         enum pods_apply_result res;
+        touched |= o->kind == KUBE_POD || o->kind == KUBE_SERVICE;
         if ((r = pods_apply(m, o, &res, err)) < 0)
             break;
         printf("%s/%s %s\n", kind_lower(o), o->meta.name,
@@ -324,6 +344,8 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
         fflush(stdout);
     }
     pull_display_clear(&display);
+    if (touched)
+        r = sync_services(m, r, err);
     pods_manager_close(m);
     objects_clear(&objs);
     return r;
@@ -382,6 +404,7 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
     /* As kubectl does: go on after an error, fail at the end with the first one. */
     _cleanup_error_ pr_error *first = NULL;
     int rr = 0;
+    pods_services_defer(m, true);
     size_t n = files ? objs.n : (size_t)(argc - optind - 1);
     for (size_t i = 0; i < n; i++) {
         pr_error *e = NULL;
@@ -406,9 +429,10 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
         }
         pr_error_free(e);
     }
+    r = sync_services(m, 0, err);
     pods_manager_close(m);
     objects_clear(&objs);
     if (rr < 0)
         return pr_err_code(err, -rr, "some objects were not deleted (see above)");
-    return 0;
+    return r;
 }

@@ -19,6 +19,9 @@ struct podrun_global {
     const char *runtime, *shim;
     /* The node: --node-config ($PODRUN_NODE_CONFIG), --node-name, --cgroup-root. */
     const char *node_config, *node_name, *cgroup_root;
+    /* Services: --service-cluster-ip-range ($PODRUN_SERVICE_CIDR), --service-node-port-range
+     * ($PODRUN_SERVICE_NODE_PORT_RANGE). */
+    const char *service_cidr, *node_port_range;
     bool debug;
 };
 
@@ -51,7 +54,7 @@ void cli_list_move(struct pods_list *to, struct pods_list *from);
  * ends with '='), for completion. */
 extern const char help_apply[], help_delete[], help_get[], help_describe[], help_logs[],
     help_exec[], help_run[], help_cp[], help_completion[], help_images[], help_image[], help_load[],
-    help_pull[], help_rmi[], help_save[], help_tag[], help_top[], help_serve[];
+    help_pull[], help_rmi[], help_save[], help_tag[], help_top[], help_serve[], help_expose[];
 char **cli_help_flags(const char *help);
 
 /* cmd-images.c */
@@ -86,6 +89,9 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
 int get_nodes(struct podrun_global *g, const char *name, const char *selector, const char *out,
               pr_error **err);
 int describe_node(struct podrun_global *g, const char *name, pr_error **err);
+
+/* cmd-expose.c: expose pod NAME as a Service. */
+int cmd_expose(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
 /* cmd-top.c */
 int cmd_top(struct podrun_global *g, int argc, char **argv, pr_error **err);

@@ -333,3 +333,25 @@ const char help_serve[] =
     "\n"
     "Usage:\n"
     "  podrun serve [--listen unix://PATH] [options]\n" GLOBAL_HINT;
+
+const char help_expose[] =
+    "Expose a pod as a new Kubernetes Service: the pod's labels become the service's selector.\n"
+    "\n"
+    "Examples:\n"
+    "  # A service for pod web, on port 8081 to the pod's port 80\n"
+    "  podrun expose pod web --port=8081 --target-port=80\n"
+    "\n"
+    "  # The same, reachable on every node address too\n"
+    "  podrun expose pod web --port=8081 --target-port=80 --type=NodePort\n"
+    "\n"
+    "Options:\n"
+    "      --name='': The name of the service (default: the pod's).\n"
+    "  -n, --namespace='': The namespace of the pod and the service.\n"
+    "      --port='': The port the service serves on (default: the pod's first port).\n"
+    "      --protocol='': TCP (default) or UDP.\n"
+    "      --target-port='': The pod's port, by number or name (default: --port).\n"
+    "      --type='': ClusterIP (default) or NodePort.\n"
+    "\n"
+    "Usage:\n"
+    "  podrun expose pod NAME [--port=port] [--target-port=port] [--type=type] "
+    "[options]\n" GLOBAL_HINT;

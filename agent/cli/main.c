@@ -22,6 +22,7 @@ static const struct podrun_verb verbs[] = {
     {"exec", cmd_exec, "Execute a command in a container", help_exec},
     {"cp", cmd_cp, "Copy files and directories to and from containers", help_cp},
     {"top", cmd_top, "Display resource (CPU/memory) usage of pods or the node", help_top},
+    {"expose", cmd_expose, "Expose a pod as a new Kubernetes service", help_expose},
     {"serve", cmd_serve, "Serve CRI v1 on a unix socket for a kubelet or crictl", help_serve},
     {"images", cmd_images, "List stored images", help_images},
     {"image", cmd_image, "Image subcommands: inspect, prune, ls, rm, load, pull, save, tag",
@@ -50,7 +51,9 @@ static void usage(FILE *f)
             "              [--cni-conf-dir DIR] [--cni-bin-dir DIRS] [--ipam-data-dir DIR]\n"
             "              [--runtime PATH] [--shim PATH] [--cluster-dns IP[,IP]]\n"
             "              [--cluster-domain DOMAIN] [--resolv-conf FILE] [--node-config FILE]\n"
-            "              [--node-name NAME] [--cgroup-root PATH] [--debug] COMMAND [ARGS]\n\n"
+            "              [--node-name NAME] [--cgroup-root PATH]\n"
+            "              [--service-cluster-ip-range CIDR] [--service-node-port-range A-B]\n"
+            "              [--debug] COMMAND [ARGS]\n\n"
             "Commands:\n");
     for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
         if (verbs[i].summary)
@@ -80,6 +83,8 @@ int main(int argc, char **argv)
         {"node-config", required_argument, NULL, 12},
         {"node-name", required_argument, NULL, 13},
         {"cgroup-root", required_argument, NULL, 14},
+        {"service-cluster-ip-range", required_argument, NULL, 15},
+        {"service-node-port-range", required_argument, NULL, 16},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
@@ -98,7 +103,9 @@ int main(int argc, char **argv)
                             &g.resolv_conf,
                             &g.node_config,
                             &g.node_name,
-                            &g.cgroup_root};
+                            &g.cgroup_root,
+                            &g.service_cidr,
+                            &g.node_port_range};
     int c;
     /* "+": stop at the command; its options are its own. */
     while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
@@ -109,7 +116,7 @@ int main(int argc, char **argv)
         case 'D':
             g.debug = true;
             break;
-        case 1 ... 14:
+        case 1 ... 16:
             *roots[c] = optarg;
             break;
         case 'h':

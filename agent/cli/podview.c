@@ -294,7 +294,7 @@ void podview_gen(yajl_gen g, const char *resource, const struct pods_entry *e)
     for (size_t i = 0; YAJL_IS_OBJECT(o) && i < o->u.object.len; i++) {
         const char *k = o->u.object.keys[i];
         yajl_val v = o->u.object.values[i];
-        if (streq(k, "status"))
+        if (streq(k, "status") && pod)
             continue;
         jg_key(g, k);
         if (streq(k, "metadata")) {

@@ -343,7 +343,34 @@ struct kube_pod_spec {
     yajl_val affinity;
 };
 
-enum kube_kind { KUBE_POD, KUBE_CONFIGMAP, KUBE_SECRET, KUBE_NAMESPACE };
+/* ---- Services (v1), service.c ---- */
+struct kube_service_port {
+    const char *name;
+    const char *protocol; /* defaulted: TCP */
+    int32_t port;
+    struct kube_int_or_string target_port; /* defaulted: port */
+    int32_t node_port;                     /* 0: none yet (allocated on apply) */
+    const char *app_protocol;
+};
+
+struct kube_service_spec {
+    const char *type; /* defaulted: ClusterIP */
+    struct kube_map selector;
+    struct kube_service_port *ports;
+    size_t n_ports;
+    const char *cluster_ip;              /* NULL: allocate; "None": headless */
+    const char **cluster_ips;            /* must agree with cluster_ip */
+    const char *session_affinity;        /* defaulted: None */
+    yajl_val session_affinity_config;    /* checked: clientIP.timeoutSeconds */
+    int32_t affinity_timeout;            /* ClientIP: seconds (defaulted: 10800); else 0 */
+    const char *external_traffic_policy; /* Cluster (the default for NodePort) */
+    const char *internal_traffic_policy; /* defaulted: Cluster */
+    const char **ip_families;
+    const char *ip_family_policy;
+    bool publish_not_ready_addresses;
+};
+
+enum kube_kind { KUBE_POD, KUBE_CONFIGMAP, KUBE_SECRET, KUBE_NAMESPACE, KUBE_SERVICE };
 /* Whether objects of the kind live in a namespace. A cluster-scoped one (Namespace) has
  * meta.namespace_ NULL after kube_object_decode, whatever its manifest says, as the API server
  * clears it; a namespaced one has its manifest's namespace or "default". */
@@ -368,6 +395,7 @@ struct kube_object {
             const char *type;            /* defaulted: Opaque */
             bool immutable;
         } secret;
+        struct kube_service_spec service;
     } u;
     yajl_val tree;
 };
@@ -382,6 +410,41 @@ void kube_object_free(struct kube_object *o);
  * containers. */
 bool kube_valid_subdomain(const char *s);
 bool kube_valid_label_name(const char *s);
+
+/* ---- Services' endpoints (endpoints.c): a pure function of the service and the pods ---- */
+
+/* What the endpoints controller sees of one pod. */
+struct kube_endpoint_pod {
+    const char *ns, *name, *uid, *ip; /* ip NULL: none yet (not an endpoint) */
+    bool ready;                       /* its Ready condition is True */
+    bool terminating;                 /* being deleted, or finished */
+    yajl_val labels;                  /* metadata.labels */
+    yajl_val spec;                    /* the pod's spec (containers' named ports) */
+};
+/* One address of one service port. */
+struct kube_endpoint {
+    size_t pod; /* index into the pods given */
+    const char *ip;
+    int32_t port;
+    bool ready;
+};
+struct kube_port_endpoints {
+    struct kube_endpoint *v;
+    size_t n;
+};
+/* For each of the service's ports (out->v[i] for spec->ports[i]): the pods of ns whose labels
+ * the selector matches, that have an IP and are not terminating, with the targetPort resolved
+ * (by name: the pod's container port of that name and protocol; a pod without it is left out
+ * of that port, as the EndpointSlice controller does), sorted by IP. A service without a
+ * selector has none. out must be freed with kube_service_endpoints_clear. */
+struct kube_service_endpoints {
+    struct kube_port_endpoints *v;
+    size_t n;
+};
+void kube_service_endpoints(const struct kube_service_spec *spec, const char *ns,
+                            const struct kube_endpoint_pod *pods, size_t n,
+                            struct kube_service_endpoints *out);
+void kube_service_endpoints_clear(struct kube_service_endpoints *e);
 
 /* ---- compute resources and QoS (resources.c) ---- */
 

@@ -161,11 +161,17 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         KUBE_FIELD(struct kube_object, "immutable", KF_BOOL, u.secret.immutable),
         KUBE_FIELDS_END,
     };
+    const struct kube_field svc_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.service), &kube_service_spec_schema, 0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
     const struct kube_field ns_fields[] = {
         KUBE_IGNORED("spec"),
         KUBE_IGNORED("status"),
         KUBE_FIELDS_END,
     };
+    /* clang-format off */
     static const struct {
         const char *kind;
         enum kube_kind k;
@@ -175,7 +181,9 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         {"ConfigMap", KUBE_CONFIGMAP, "v1"},
         {"Secret", KUBE_SECRET, "v1"},
         {"Namespace", KUBE_NAMESPACE, "v1"},
+        {"Service", KUBE_SERVICE, "v1"},
     };
+    /* clang-format on */
     size_t i = 0;
     while (i < ARRAY_SIZE(kinds) && !streq(kinds[i].kind, o->kind_name))
         i++;
@@ -189,6 +197,7 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
     const struct kube_field *body = o->kind == KUBE_POD         ? pod_fields
                                     : o->kind == KUBE_CONFIGMAP ? cm_fields
                                     : o->kind == KUBE_SECRET    ? secret_fields
+                                    : o->kind == KUBE_SERVICE   ? svc_fields
                                                                 : ns_fields;
     /* The whole object: apiVersion, kind and metadata, then the kind's own fields. */
     struct kube_field all[16];
@@ -210,6 +219,9 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
     if (o->kind == KUBE_POD && (!spec || YAJL_IS_NULL(spec)))
         return pr_err(err, 0, "%s: Pod \"%s\": spec: Required value", where,
                       o->meta.name ? o->meta.name : "");
+    if (o->kind == KUBE_SERVICE && (!spec || YAJL_IS_NULL(spec)) &&
+        (r = kube_decode(&kube_service_spec_schema, NULL, &o->u.service, "spec", err)) < 0)
+        return pr_err_prefix(err, "%s: Service \"%s\"", where, o->meta.name ? o->meta.name : "");
     return 0;
 }
 
@@ -252,6 +264,15 @@ static int check_names(struct kube_object *o, const char *where, pr_error **err)
     }
     if (!m->name && m->generate_name)
         return 0; /* the pod manager makes the name */
+    /* A service's name is a DNS label that starts with a letter: it becomes a DNS name and
+     * environment variables' names. */
+    if (o->kind == KUBE_SERVICE &&
+        (!m->name || !kube_valid_label_name(m->name) || m->name[0] < 'a' || m->name[0] > 'z'))
+        return pr_err(err, 0,
+                      "%s: Service \"%s\": metadata.name: Invalid value: \"%s\": a DNS-1035 "
+                      "label must consist of lower case alphanumeric characters or '-', start "
+                      "with an alphabetic character, and end with an alphanumeric character",
+                      where, m->name ? m->name : "", m->name ? m->name : "");
     if (!m->name || !kube_valid_subdomain(m->name))
         return pr_err(err, 0,
                       "%s: %s \"%s\": metadata.name: a lowercase RFC 1123 subdomain is "
@@ -327,6 +348,9 @@ void kube_object_free(struct kube_object *o)
         free(o->u.config_map.data.values);
         free(o->u.config_map.binary_data.keys);
         free(o->u.config_map.binary_data.values);
+        break;
+    case KUBE_SERVICE:
+        kube_decode_free(&kube_service_spec_schema, &o->u.service);
         break;
     case KUBE_SECRET:
         free(o->u.secret.data.keys);

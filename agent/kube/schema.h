@@ -69,6 +69,7 @@ struct kube_schema {
     }
 
 extern const struct kube_schema kube_pod_spec_schema;
+extern const struct kube_schema kube_service_spec_schema;
 
 /* Decodes v (an object, or null for all-unset) into obj (zeroed by the caller). */
 int kube_decode(const struct kube_schema *s, yajl_val v, void *obj, const char *path,

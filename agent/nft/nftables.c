@@ -178,6 +178,39 @@ void nft_match_ct_dnat(nft_rule *r)
     cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
+void nft_match_numgen_zero(nft_rule *r, uint32_t modulus)
+{
+    struct nftnl_expr *e = expr(r, "numgen");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, modulus);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
+    uint32_t zero = 0;
+    cmp(r, NFT_CMP_EQ, &zero, sizeof(zero));
+}
+
+/* ip saddr into register 1. */
+static void saddr4(nft_rule *r)
+{
+    payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
+}
+
+void nft_match_saddr_in_set(nft_rule *r, const char *set)
+{
+    saddr4(r);
+    struct nftnl_expr *e = expr(r, "lookup");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+    nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+}
+
+void nft_action_update_saddr(nft_rule *r, const char *set)
+{
+    saddr4(r);
+    struct nftnl_expr *e = expr(r, "dynset");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+    nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+}
+
 void nft_action_counter(nft_rule *r)
 {
     expr(r, "counter");
@@ -203,6 +236,17 @@ void nft_action_dnat(nft_rule *r, const nft_addr *to, uint16_t port)
     nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
     if (port)
         nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+}
+
+void nft_action_reject(nft_rule *r)
+{
+    struct nftnl_expr *e = expr(r, "reject");
+    /* The abstract ICMP type is for inet tables; an ip table's reject speaks ICMP itself. */
+    bool inet = r->family == NFPROTO_INET;
+    nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE,
+                       inet ? NFT_REJECT_ICMPX_UNREACH : NFT_REJECT_ICMP_UNREACH);
+    nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
+                      inet ? NFT_REJECT_ICMPX_PORT_UNREACH : 3 /* ICMP_PORT_UNREACH */);
 }
 
 void nft_action_masquerade(nft_rule *r)
@@ -424,6 +468,37 @@ void nft_batch_del_rule(nft_batch *b, int family, const char *table, const char 
     done(b, nlh);
 }
 
+static void chain_msg(nft_batch *b, int family, const char *table, const char *chain, uint16_t type)
+{
+    struct nlmsghdr *nlh = msg(b, type, family, 0);
+    if (type == NFT_MSG_DELRULE) {
+        /* A rule message with a chain and no handle: every rule of the chain. */
+        struct nftnl_rule *r = nftnl_rule_alloc();
+        nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+        nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+        nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, (uint32_t)family);
+        nftnl_rule_nlmsg_build_payload(nlh, r);
+        nftnl_rule_free(r);
+    } else {
+        struct nftnl_chain *c = nftnl_chain_alloc();
+        nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+        nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+        nftnl_chain_nlmsg_build_payload(nlh, c);
+        nftnl_chain_free(c);
+    }
+    done(b, nlh);
+}
+
+void nft_batch_flush_chain(nft_batch *b, int family, const char *table, const char *chain)
+{
+    chain_msg(b, family, table, chain, NFT_MSG_DELRULE);
+}
+
+void nft_batch_del_chain(nft_batch *b, int family, const char *table, const char *chain)
+{
+    chain_msg(b, family, table, chain, NFT_MSG_DELCHAIN);
+}
+
 static struct nftnl_set *set_of(int family, const char *table, const char *map)
 {
     struct nftnl_set *set = nftnl_set_alloc();
@@ -448,6 +523,21 @@ void nft_batch_add_vmap(nft_batch *b, int family, const char *table, const char 
     nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, type);
     nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, len);
     nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+    nftnl_set_set_u32(set, NFTNL_SET_ID, b->seq);
+    struct nlmsghdr *nlh = msg(b, NFT_MSG_NEWSET, family, NLM_F_CREATE);
+    nftnl_set_nlmsg_build_payload(nlh, set);
+    nftnl_set_free(set);
+    done(b, nlh);
+}
+
+void nft_batch_add_addr_set(nft_batch *b, int family, const char *table, const char *set_name,
+                            uint64_t timeout_ms)
+{
+    struct nftnl_set *set = set_of(family, table, set_name);
+    nftnl_set_set_u32(set, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
+    nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, field_type(NFT_FIELD_DADDR4));
+    nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, 4);
+    nftnl_set_set_u64(set, NFTNL_SET_TIMEOUT, timeout_ms);
     nftnl_set_set_u32(set, NFTNL_SET_ID, b->seq);
     struct nlmsghdr *nlh = msg(b, NFT_MSG_NEWSET, family, NLM_F_CREATE);
     nftnl_set_nlmsg_build_payload(nlh, set);
@@ -522,7 +612,9 @@ int nft_batch_send(nft_batch *b, const char *what, pr_error **err)
     struct nlmsghdr *end = room(b);
     nftnl_batch_end((char *)end, b->seq++);
     done(b, end);
-    struct mnl_socket *s = nl_open(b->msgs * 128, err);
+    /* Each acknowledgement is a buffer of its own in the socket's queue (its truesize, a few
+     * hundred bytes, not the 36 of the message): thousands of them need room for that. */
+    struct mnl_socket *s = nl_open(b->msgs * 2048, err);
     if (!s)
         return -EIO;
     int size = b->len > (1u << 30) ? 1 << 30 : (int)b->len;

@@ -39,12 +39,24 @@ void nft_match_dport(nft_rule *r, uint16_t port);       /* th dport 80 */
 void nft_match_addr(nft_rule *r, bool dst, const nft_addr *net, unsigned plen, bool equal);
 void nft_match_fib_daddr_local(nft_rule *r); /* fib daddr type local */
 void nft_match_ct_dnat(nft_rule *r);         /* ct status dnat */
+/* numgen random mod modulus == 0: true once in modulus, drawn afresh by each rule (so rule i
+ * of n with modulus n - i spreads connections evenly, as kube-proxy's iptables mode does). */
+void nft_match_numgen_zero(nft_rule *r, uint32_t modulus);
 
 /* Actions. */
 void nft_action_counter(nft_rule *r);
 void nft_action_dnat(nft_rule *r, const nft_addr *to, uint16_t port); /* port 0: keep it */
 void nft_action_masquerade(nft_rule *r);
+/* reject: ICMP port unreachable (a TCP connect fails at once with ECONNREFUSED); IPv4 in an
+ * ip table, either family in an inet one. */
+void nft_action_reject(nft_rule *r);
 void nft_action_jump(nft_rule *r, const char *chain);
+
+/* Client affinity (sessionAffinity ClientIP): an IPv4 address set whose elements expire
+ * (nft_batch_add_addr_set), matched on the source (`ip saddr @set`) and refreshed by a rule
+ * (`update @set { ip saddr }`, the element's timeout starting again). */
+void nft_match_saddr_in_set(nft_rule *r, const char *set);
+void nft_action_update_saddr(nft_rule *r, const char *set);
 
 /* ---- verdict maps: many rules' matches in one lookup (`KEY vmap @map`), so that a change adds
  * or removes elements, not rules (what the services' proxy needs at scale) ---- */
@@ -89,6 +101,9 @@ void nft_batch_del_table(nft_batch *b, int family, const char *table);
  * (NF_INET_PRE_ROUTING ...) at priority, or a regular chain with type NULL. */
 void nft_batch_add_chain(nft_batch *b, int family, const char *table, const char *chain,
                          const char *type, unsigned hook, int priority);
+/* Removes every rule of a chain (the chain stays), and deletes an empty, unreferenced chain. */
+void nft_batch_flush_chain(nft_batch *b, int family, const char *table, const char *chain);
+void nft_batch_del_chain(nft_batch *b, int family, const char *table, const char *chain);
 /* Appends r to its chain; the batch takes r. */
 void nft_batch_add_rule(nft_batch *b, nft_rule *r);
 void nft_batch_del_rule(nft_batch *b, int family, const char *table, const char *chain,
@@ -97,6 +112,10 @@ void nft_batch_del_rule(nft_batch *b, int family, const char *table, const char 
 void nft_batch_add_vmap(nft_batch *b, int family, const char *table, const char *map,
                         const enum nft_field *fields, size_t n);
 void nft_batch_del_vmap(nft_batch *b, int family, const char *table, const char *map);
+/* A set of IPv4 addresses that rules add to, each element expiring after timeout_ms; deleted
+ * with nft_batch_del_vmap (any set by name). */
+void nft_batch_add_addr_set(nft_batch *b, int family, const char *table, const char *set,
+                            uint64_t timeout_ms);
 /* map[key] = jump chain; and its removal. */
 void nft_batch_add_vmap_elem(nft_batch *b, int family, const char *table, const char *map,
                              const nft_key *key, const char *chain);

@@ -57,6 +57,8 @@ static int manager_open(const struct pods_roots *roots, int lock, pods_manager *
     m->node_config = roots->node_config ? xstrdup(roots->node_config) : NULL;
     m->node_name = roots->node_name ? xstrdup(roots->node_name) : NULL;
     m->cgroup_root = roots->cgroup_root ? xstrdup(roots->cgroup_root) : NULL;
+    m->service_cidr = roots->service_cidr ? xstrdup(roots->service_cidr) : NULL;
+    m->node_port_range = roots->node_port_range ? xstrdup(roots->node_port_range) : NULL;
     int r = check_dns_settings(m, err);
     /* Paths go into spec.json and config.json, read by processes that run in "/". */
     const char *must_be_abs[] = {m->run_root, m->lib_root, m->log_root, m->cni_conf_dir,
@@ -109,6 +111,9 @@ void pods_manager_close(pods_manager *m)
     free(m->node_config);
     free(m->node_name);
     free(m->cgroup_root);
+    free(m->service_cidr);
+    free(m->node_port_range);
+    pods_services_taken_free(m->services_taken);
     pods_node_config_free(m->node);
     free(m);
 }
@@ -144,6 +149,9 @@ const char *pods_resource_name(const char *s)
         {"namespaces", {"namespace", "ns", "Namespace", NULL}},
         {"nodes", {"node", "no", "Node", NULL}},
         {"events", {"event", "ev", "Event", NULL}},
+        {"services", {"service", "svc", "Service", NULL}},
+        {"endpoints", {"ep", "Endpoints", NULL, NULL}},
+        {"endpointslices", {"endpointslice", "EndpointSlice", NULL, NULL}},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
         if (streq(s, table[i].name))

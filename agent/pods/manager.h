@@ -15,6 +15,9 @@ struct pods_manager {
     char *cni_conf_dir, *cni_bin_dir, *ipam_data_dir, *runtime, *shim;
     char *cluster_dns, *cluster_domain, *resolv_conf;
     char *node_config, *node_name, *cgroup_root; /* NULL: the config file's, the defaults */
+    char *service_cidr, *node_port_range;        /* NULL: the defaults */
+    struct pods_services_taken *services_taken;  /* services.c's, loaded on first use */
+    bool defer_services_sync;                    /* pods_services_defer */
     struct pods_node_config *node;               /* loaded on first use */
     int lockfd;
     struct pull_options pull;
@@ -62,6 +65,17 @@ int pods_cgroup_remove(pods_manager *m, const char *uid, pr_error **err);
  * after timeout_s seconds. *status gets the exit code (128+signal when killed). */
 int pods_exec(char *const *argv, char *const *env, const char *in, size_t in_len, int timeout_s,
               char **out, char **errout, int *status, pr_error **err);
+
+/* ---- services.c ---- */
+/* Stores a Service with its clusterIP and nodePorts allocated (kept from the stored one when
+ * re-applied), refusing what the API server refuses: an address outside the range or taken,
+ * a nodePort outside its range or taken. Under the exclusive lock. */
+int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
+                       pr_error **err);
+/* What the services hold, as this process knows it: freed, and forgotten after a delete. */
+struct pods_services_taken;
+void pods_services_taken_free(struct pods_services_taken *t);
+void pods_services_forget(pods_manager *m);
 
 /* ---- objects.c: applied objects under lib-root/objects ---- */
 /* ns NULL for cluster-scoped resources (namespaces). */

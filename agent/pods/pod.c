@@ -23,6 +23,8 @@ static const char *kind_resource(enum kube_kind k)
         return "configmaps";
     case KUBE_SECRET:
         return "secrets";
+    case KUBE_SERVICE:
+        return "services";
     default:
         return "namespaces";
     }
@@ -345,8 +347,22 @@ static int check_namespace(pods_manager *m, const char *ns, pr_error **err)
     return r;
 }
 
+static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
+                        pr_error **err);
+
+/* Pods and services decide the services' data path: it follows every apply of either (an
+ * unchanged one too, so that a re-apply refreshes readiness). */
 int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
                pr_error **err)
+{
+    int r = apply_object(m, o, res, err);
+    if (r == 0 && (o->kind == KUBE_POD || o->kind == KUBE_SERVICE) && !m->defer_services_sync)
+        r = pods_services_sync(m, err);
+    return r;
+}
+
+static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
+                        pr_error **err)
 {
     const char *resource = kind_resource(o->kind);
     /* NULL for a cluster-scoped kind (a Namespace), else the manifest's or "default". */
@@ -354,6 +370,8 @@ int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_res
     int r = pods_check_object(o, err);
     if (r < 0 || (ns && (r = check_namespace(m, ns, err)) < 0))
         return r;
+    if (o->kind == KUBE_SERVICE)
+        return pods_service_apply(m, o, res, err);
     _cleanup_json_ yajl_val rec = NULL;
     r = pods_object_load(m, resource, ns, o->meta.name, &rec, err);
     if (r == -ENOENT) {
@@ -419,7 +437,7 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
 /* A namespace goes with everything in it. */
 static int delete_namespace_contents(pods_manager *m, const char *ns, pr_error **err)
 {
-    static const char *const resources[] = {"pods", "configmaps", "secrets"};
+    static const char *const resources[] = {"services", "pods", "configmaps", "secrets"};
     for (size_t i = 0; i < ARRAY_SIZE(resources); i++) {
         struct pods_list l = {0};
         int r = pods_list(m, resources[i], ns, NULL, &l, err);
@@ -438,14 +456,34 @@ int pods_delete(pods_manager *m, const char *resource, const char *ns, const cha
     return pods_delete_grace(m, resource, ns, name, -1, err);
 }
 
+static int delete_object(pods_manager *m, const char *resource, const char *ns, const char *name,
+                         int64_t grace, pr_error **err);
+
 int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, const char *name,
                       int64_t grace, pr_error **err)
+{
+    int r = delete_object(m, resource, ns, name, grace, err);
+    if (streq(resource, "services") || streq(resource, "namespaces"))
+        pods_services_forget(m);
+    if (r == 0 && !m->defer_services_sync &&
+        (streq(resource, "pods") || streq(resource, "services") || streq(resource, "namespaces")))
+        r = pods_services_sync(m, err);
+    return r;
+}
+
+static int delete_object(pods_manager *m, const char *resource, const char *ns, const char *name,
+                         int64_t grace, pr_error **err)
 {
     if (streq(resource, "namespaces"))
         ns = NULL;
     if (streq(resource, "nodes"))
         return pr_err_code(err, EPERM, "nodes \"%s\": podrun does not delete the node it runs on",
                            name);
+    if (streq(resource, "endpoints") || streq(resource, "endpointslices"))
+        return pr_err_code(err, EPERM,
+                           "%s \"%s\": podrun computes a service's endpoints from its pods; "
+                           "delete the service",
+                           resource, name);
     if (!kube_valid_subdomain(name) || (ns && !kube_valid_label_name(ns)))
         return pr_err_code(err, ENOENT, "%s \"%s\" not found", resource, name);
     _cleanup_json_ yajl_val rec = NULL;

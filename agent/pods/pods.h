@@ -124,6 +124,10 @@ struct pods_roots {
     const char *node_config;   /* NULL: lib-root/node.yaml if it exists */
     const char *node_name;     /* NULL: the config's name, else the hostname */
     const char *cgroup_root;   /* NULL: the config's cgroupRoot, else PODS_DEFAULT_CGROUP_ROOT */
+    /* Services: the clusterIP range (NULL: 10.96.0.0/12, the API server's
+     * --service-cluster-ip-range default) and the NodePort range (NULL: "30000-32767"). */
+    const char *service_cidr;
+    const char *node_port_range;
 };
 
 #define PODS_DEFAULT_CNI_CONF_DIR "/etc/cni/net.d"
@@ -312,6 +316,39 @@ int pods_watch_open(pods_manager *m, const char *resource, struct pods_watch **o
 /* Blocks until something may have changed (a burst counts once); -EINTR on a signal. */
 int pods_watch_wait(struct pods_watch *w, pr_error **err);
 void pods_watch_free(struct pods_watch *w);
+
+/* ---- services (services.c) ---- */
+
+/* Each stored service's endpoints (services in ns, NULL: every namespace; or the one named),
+ * computed now from the pods' labels, IPs and readiness. */
+struct pods_endpoints_of {
+    char *ns, *name;
+    long long created;
+};
+struct pods_endpoint {
+    size_t service; /* index into services */
+    char *ip, *pod, *port_name;
+    int32_t port;
+    const char *protocol;
+    bool ready;
+};
+struct pods_endpoints {
+    struct pods_endpoints_of *services;
+    size_t n_services;
+    struct pods_endpoint *v;
+    size_t n;
+};
+int pods_service_endpoints(pods_manager *m, const char *ns, const char *name,
+                           struct pods_endpoints *out, pr_error **err);
+void pods_endpoints_clear(struct pods_endpoints *l);
+void pods_endpoints_of_clear(struct pods_endpoints *l);
+/* Brings the services' data path (nftables, table ip podrun_services) in line with the stored
+ * services and the pods as they are now, changing only what differs; apply and delete of pods
+ * and services run it, and any caller (a controller loop) may. Needs the exclusive lock. */
+int pods_services_sync(pods_manager *m, pr_error **err);
+/* defer: apply and delete leave the sync to the caller, who runs it once after a batch of
+ * objects (a manifest of many services). */
+void pods_services_defer(pods_manager *m, bool defer);
 
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);

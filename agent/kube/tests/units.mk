@@ -13,3 +13,9 @@ check_PROGRAMS += agent/kube/tests/test-workloads
 agent_kube_tests_test_workloads_SOURCES = agent/kube/tests/test-workloads.c tests/lib/unit.h
 agent_kube_tests_test_workloads_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
 agent_kube_tests_test_workloads_LDADD = $(AGENT_LIBS)
+
+# Services: decoding and validation, endpoints from pods (service.c, endpoints.c)
+check_PROGRAMS += agent/kube/tests/test-services
+agent_kube_tests_test_services_SOURCES = agent/kube/tests/test-services.c tests/lib/unit.h
+agent_kube_tests_test_services_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
+agent_kube_tests_test_services_LDADD = $(AGENT_LIBS)

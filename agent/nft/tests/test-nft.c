@@ -200,6 +200,92 @@ static void test_verdict_maps(void)
     pr_error_free(err);
 }
 
+/* The services' per-service chain: numgen spreads jumps; a chain is flushed and rewritten, an
+ * unreferenced one deleted, all in one transaction. */
+static void test_numgen_flush_and_delete_chain(void)
+{
+    if (!in_own_netns)
+        SKIP("needs root to make a network namespace");
+    pr_error *err = NULL;
+    nft_batch *b = nft_batch_new();
+    nft_batch_add_table(b, NFPROTO_IPV4, T);
+    nft_batch_add_chain(b, NFPROTO_IPV4, T, "svc", NULL, 0, 0);
+    nft_batch_add_chain(b, NFPROTO_IPV4, T, "ep-1", NULL, 0, 0);
+    nft_batch_add_chain(b, NFPROTO_IPV4, T, "ep-2", NULL, 0, 0);
+    nft_rule *r = nft_rule_new(NFPROTO_IPV4, T, "svc", "s");
+    nft_match_numgen_zero(r, 2);
+    nft_action_jump(r, "ep-1");
+    nft_batch_add_rule(b, r);
+    r = nft_rule_new(NFPROTO_IPV4, T, "svc", "s");
+    nft_action_jump(r, "ep-2");
+    nft_batch_add_rule(b, r);
+    CHECK(nft_batch_send(b, "a service chain", &err) == 0);
+    nft_batch_free(b);
+    _cleanup_free_ char *before = nft_cli("list chain ip " T " svc");
+    if (before) {
+        CHECK(strstr(before, "numgen random mod 2 0 jump ep-1"));
+        CHECK(strstr(before, "jump ep-2"));
+    }
+    /* Client affinity: a set of sources with a timeout, looked up and updated by rules. */
+    b = nft_batch_new();
+    nft_batch_add_addr_set(b, NFPROTO_IPV4, T, "aff", 10800ull * 1000);
+    r = nft_rule_new(NFPROTO_IPV4, T, "ep-1", "e");
+    nft_action_update_saddr(r, "aff");
+    nft_batch_add_rule(b, r);
+    r = nft_rule_new(NFPROTO_IPV4, T, "ep-2", "e");
+    nft_match_saddr_in_set(r, "aff");
+    nft_action_counter(r);
+    nft_batch_add_rule(b, r);
+    CHECK(nft_batch_send(b, "an affinity set", &err) == 0);
+    nft_batch_free(b);
+    _cleanup_free_ char *aff = nft_cli("list table ip " T);
+    if (aff) {
+        CHECK(strstr(aff, "set aff {"));
+        CHECK(strstr(aff, "timeout 3h"));
+        CHECK(strstr(aff, "update @aff { ip saddr }"));
+        CHECK(strstr(aff, "ip saddr @aff counter"));
+    }
+    b = nft_batch_new();
+    nft_batch_flush_chain(b, NFPROTO_IPV4, T, "ep-1");
+    nft_batch_flush_chain(b, NFPROTO_IPV4, T, "ep-2");
+    nft_batch_del_vmap(b, NFPROTO_IPV4, T, "aff");
+    CHECK(nft_batch_send(b, "no affinity", &err) == 0);
+    nft_batch_free(b);
+    /* ep-2 leaves: flush svc, rewrite it, delete ep-2. */
+    b = nft_batch_new();
+    nft_batch_flush_chain(b, NFPROTO_IPV4, T, "svc");
+    nft_batch_del_chain(b, NFPROTO_IPV4, T, "ep-2");
+    r = nft_rule_new(NFPROTO_IPV4, T, "svc", "s");
+    nft_action_jump(r, "ep-1");
+    nft_batch_add_rule(b, r);
+    CHECK(nft_batch_send(b, "one endpoint less", &err) == 0);
+    nft_batch_free(b);
+    struct nft_rules l = {0};
+    CHECK(nft_list_rules(NFPROTO_IPV4, T, &l, &err) == 0);
+    CHECK(l.n == 1 && count_comment(&l, "s") == 1);
+    if (l.n != 1)
+        for (size_t i = 0; i < l.n; i++)
+            fprintf(stderr, "# %s %s\n", l.v[i].chain, l.v[i].comment ? l.v[i].comment : "");
+    nft_rules_clear(&l);
+    _cleanup_free_ char *table = nft_cli("list table ip " T);
+    if (table) {
+        CHECK(!strstr(table, "ep-2"));
+        CHECK(!strstr(table, "numgen"));
+    }
+    /* A chain still jumped to cannot go: the transaction fails and changes nothing. */
+    b = nft_batch_new();
+    nft_batch_del_chain(b, NFPROTO_IPV4, T, "ep-1");
+    CHECK(nft_batch_send(b, "a referenced chain", &err) < 0);
+    nft_batch_free(b);
+    pr_error_free(err);
+    err = NULL;
+    b = nft_batch_new();
+    nft_batch_del_table(b, NFPROTO_IPV4, T);
+    CHECK(nft_batch_send(b, "the table", &err) == 0);
+    nft_batch_free(b);
+    pr_error_free(err);
+}
+
 /* Closed, the lock is free again at once (it is a socket, not a file left behind). */
 static void test_lock_is_exclusive(void)
 {
@@ -230,6 +316,7 @@ int main(void)
     RUN(test_addr_parse);
     RUN(test_batch_list_delete);
     RUN(test_verdict_maps);
+    RUN(test_numgen_flush_and_delete_chain);
     RUN(test_lock_is_exclusive);
     UNIT_DONE();
 }

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Services: decoding with the API server's defaults and refusals (kube/service.c), and the
+ * endpoints as a pure function of the service and the pods (kube/endpoints.c). */
+#include "json.h"
+#include "kube/kube.h"
+#include "tests/lib/unit.h"
+#include "util.h"
+
+static yajl_val tree(const char *json)
+{
+    yajl_val v = NULL;
+    pr_error *err = NULL;
+    if (json_parse(json, "t", &v, &err) < 0) {
+        fprintf(stderr, "# %s\n", err->msg);
+        pr_error_free(err);
+    }
+    return v;
+}
+
+/* Decodes a Service; NULL with *msg set when refused. */
+static struct kube_object *service(const char *spec, char **msg)
+{
+    _cleanup_free_ char *json = xasprintf(
+        "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"s\"},\"spec\":%s}",
+        spec);
+    struct kube_object *o = NULL;
+    pr_error *err = NULL;
+    if (kube_object_decode(tree(json), "s.yaml", &o, &err) < 0) {
+        *msg = xstrdup(err->msg);
+        pr_error_free(err);
+        return NULL;
+    }
+    return o;
+}
+
+static void test_service_defaults(void)
+{
+    char *msg = NULL;
+    struct kube_object *o =
+        service("{\"selector\":{\"app\":\"web\"},\"ports\":[{\"port\":8081}]}", &msg);
+    CHECK(o);
+    if (!o)
+        return;
+    const struct kube_service_spec *s = &o->u.service;
+    CHECK_STR(s->type, "ClusterIP");
+    CHECK_STR(s->session_affinity, "None");
+    CHECK_STR(s->ports[0].protocol, "TCP");
+    CHECK(!s->ports[0].target_port.is_string && s->ports[0].target_port.i == 8081);
+    CHECK(s->cluster_ip == NULL);
+    CHECK(s->affinity_timeout == 0);
+    kube_object_free(o);
+}
+
+static void refused(const char *spec, const char *want)
+{
+    char *msg = NULL;
+    struct kube_object *o = service(spec, &msg);
+    CHECK(!o);
+    kube_object_free(o);
+    if (!msg || !strstr(msg, want))
+        fprintf(stderr, "# want \"%s\" in \"%s\"\n", want, msg ? msg : "(none)");
+    CHECK(msg && strstr(msg, want));
+    free(msg);
+}
+
+static void test_service_refusals(void)
+{
+    refused("{\"ports\":[{\"port\":0}]}", "spec.ports[0].port: Invalid value: 0");
+    refused("{\"ports\":[{\"name\":\"a\",\"port\":1},{\"name\":\"a\",\"port\":2}]}",
+            "spec.ports[1].name: Duplicate value: \"a\"");
+    refused("{\"ports\":[{\"name\":\"a\",\"port\":1},{\"name\":\"b\",\"port\":1}]}",
+            "spec.ports[1]: Duplicate value: 1/TCP");
+    refused("{\"ports\":[{\"port\":1,\"nodePort\":30001}]}", "nodePort: Forbidden");
+    refused("{\"type\":\"NodePort\",\"ports\":[{\"name\":\"a\",\"port\":1,\"nodePort\":30001},"
+            "{\"name\":\"b\",\"port\":2,\"nodePort\":30001}]}",
+            "spec.ports[1].nodePort: Duplicate value: 30001");
+    refused("{\"ports\":[{\"port\":1,\"targetPort\":\"no_such\"}]}", "IANA service name");
+    refused("{\"clusterIP\":\"300.1.1.1\",\"ports\":[{\"port\":1}]}", "must be a valid IP");
+    refused("{\"type\":\"NodePort\",\"clusterIP\":\"None\",\"ports\":[{\"port\":1}]}",
+            "may not be set to 'None' for NodePort services");
+    refused("{\"type\":\"LoadBalancer\",\"ports\":[{\"port\":1}]}", "\"LoadBalancer\"");
+    refused("{\"ports\":[]}", "spec.ports: Required value");
+    refused("{\"sessionAffinity\":\"ClientIP\",\"sessionAffinityConfig\":{\"clientIP\":{"
+            "\"timeoutSeconds\":86401}},\"ports\":[{\"port\":1}]}",
+            "timeoutSeconds: Invalid value");
+    refused("{\"sessionAffinityConfig\":{\"clientIP\":{\"timeoutSeconds\":5}},\"ports\":[{"
+            "\"port\":1}]}",
+            "must not be set when sessionAffinity is None");
+    /* A DNS-1035 label: a service named "1s" or "a.b" is refused. */
+    pr_error *err = NULL;
+    struct kube_object *o = NULL;
+    CHECK(kube_object_decode(tree("{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{"
+                                  "\"name\":\"1s\"},\"spec\":{\"ports\":[{\"port\":1}]}}"),
+                             "s.yaml", &o, &err) < 0);
+    CHECK(err && strstr(err->msg, "a DNS-1035 label"));
+    pr_error_free(err);
+    err = NULL;
+    CHECK(kube_object_decode(tree("{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{"
+                                  "\"name\":\"a.b\"},\"spec\":{\"ports\":[{\"port\":1}]}}"),
+                             "s.yaml", &o, &err) < 0);
+    pr_error_free(err);
+}
+
+/* Pods: a (ready, web, port by name "http" = 8080), b (not ready, web), c (web, no IP yet),
+ * d (another namespace), e (other labels), f (web, terminating), g (ready, web, no port
+ * named http). */
+static void test_endpoints_follow_labels_readiness_and_named_ports(void)
+{
+    _cleanup_json_ yajl_val web = tree("{\"app\":\"web\"}"), other = tree("{\"app\":\"db\"}");
+    _cleanup_json_ yajl_val named = tree("{\"containers\":[{\"name\":\"c\",\"ports\":[{\"name\":"
+                                         "\"http\",\"containerPort\":8080}]}]}");
+    _cleanup_json_ yajl_val plain = tree("{\"containers\":[{\"name\":\"c\"}]}");
+    struct kube_endpoint_pod pods[] = {
+        {"default", "a", "ua", "10.88.0.10", true, false, web, named},
+        {"default", "b", "ub", "10.88.0.9", false, false, web, named},
+        {"default", "c", "uc", NULL, true, false, web, named},
+        {"other", "d", "ud", "10.88.0.4", true, false, web, named},
+        {"default", "e", "ue", "10.88.0.5", true, false, other, named},
+        {"default", "f", "uf", "10.88.0.6", true, true, web, named},
+        {"default", "g", "ug", "10.88.0.7", true, false, web, plain},
+    };
+    char *msg = NULL;
+    struct kube_object *o =
+        service("{\"selector\":{\"app\":\"web\"},\"ports\":[{\"name\":\"n\",\"port\":80,"
+                "\"targetPort\":\"http\"},{\"name\":\"p\",\"port\":81,\"targetPort\":9000}]}",
+                &msg);
+    CHECK(o);
+    if (!o)
+        return;
+    struct kube_service_endpoints e;
+    kube_service_endpoints(&o->u.service, "default", pods, ARRAY_SIZE(pods), &e);
+    CHECK(e.n == 2);
+    /* By name: a and b (g has no such port), sorted by address. */
+    CHECK(e.v[0].n == 2);
+    if (e.v[0].n == 2) {
+        CHECK_STR(e.v[0].v[0].ip, "10.88.0.9");
+        CHECK(!e.v[0].v[0].ready && e.v[0].v[0].port == 8080 && e.v[0].v[0].pod == 1);
+        CHECK_STR(e.v[0].v[1].ip, "10.88.0.10");
+        CHECK(e.v[0].v[1].ready && e.v[0].v[1].port == 8080 && e.v[0].v[1].pod == 0);
+    }
+    /* By number: a, b and g. */
+    CHECK(e.v[1].n == 3);
+    if (e.v[1].n == 3) {
+        CHECK_STR(e.v[1].v[0].ip, "10.88.0.7");
+        CHECK(e.v[1].v[0].port == 9000 && e.v[1].v[0].ready);
+    }
+    kube_service_endpoints_clear(&e);
+    kube_object_free(o);
+
+    /* No selector: endpoints are not computed. */
+    o = service("{\"ports\":[{\"port\":80}]}", &msg);
+    CHECK(o);
+    if (!o)
+        return;
+    kube_service_endpoints(&o->u.service, "default", pods, ARRAY_SIZE(pods), &e);
+    CHECK(e.n == 1 && e.v[0].n == 0);
+    kube_service_endpoints_clear(&e);
+    kube_object_free(o);
+}
+
+static void test_publish_not_ready_addresses(void)
+{
+    _cleanup_json_ yajl_val web = tree("{\"app\":\"web\"}");
+    struct kube_endpoint_pod pods[] = {
+        {"default", "b", "ub", "10.88.0.9", false, false, web, NULL},
+    };
+    char *msg = NULL;
+    struct kube_object *o = service("{\"selector\":{\"app\":\"web\"},\"publishNotReadyAddresses\":"
+                                    "true,\"ports\":[{\"port\":80}]}",
+                                    &msg);
+    CHECK(o);
+    if (!o)
+        return;
+    struct kube_service_endpoints e;
+    kube_service_endpoints(&o->u.service, "default", pods, 1, &e);
+    CHECK(e.v[0].n == 1 && e.v[0].v[0].ready);
+    kube_service_endpoints_clear(&e);
+    kube_object_free(o);
+}
+
+int main(void)
+{
+    RUN(test_service_defaults);
+    RUN(test_service_refusals);
+    RUN(test_endpoints_follow_labels_readiness_and_named_ports);
+    RUN(test_publish_not_ready_addresses);
+    UNIT_DONE();
+}
