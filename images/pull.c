@@ -764,6 +764,7 @@ int images_pull(image_store *s, const char *input, const struct pull_options *o,
         curl_global_init(CURL_GLOBAL_DEFAULT);
         curl_ready = true;
     }
+    store_clear_stale_staging(s);
     reg_conf conf = {0};
     int r = reg_conf_load(o ? o->registries_conf : NULL, &conf, err);
     if (r < 0)
