@@ -371,11 +371,14 @@ static int make_state_dir(const struct rt_global *g, const char *id, char **dir,
         return r;
     *lock = open(*dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     struct stat st;
+    bool removed = false;
     if (*lock < 0 || flock(*lock, LOCK_EX) < 0 || fstat(*lock, &st) < 0)
         r = pr_err(err, errno, "lock `%s`", *dir);
-    else if (st.st_nlink == 0) /* cleared by another command between mkdir and flock */
+    else if ((removed = st.st_nlink == 0)) /* cleared by another command since our mkdir */
         r = pr_err(err, ENOENT, "container \"%s\" was removed while being created", id);
     if (r < 0) {
+        if (!removed)
+            rmdir(*dir); /* ours, just made and still empty */
         if (*lock >= 0)
             close(*lock);
         *lock = -1;
