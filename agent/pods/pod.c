@@ -167,16 +167,23 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
         return pr_err_prefix(err, "pod \"%s\"", o->meta.name);
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
+    long long created = (long long)time(NULL);
+    /* The record first: an apply killed from here on leaves the uid that names what it made. */
+    r = pods_object_save_as(m, "pods", ns, o->meta.name, o->tree, uid, created, PODS_CREATING,
+                            err);
+    if (r < 0) {
+        pods_pod_paths_clear(&p);
+        return pr_err_prefix(err, "pod \"%s\"", o->meta.name);
+    }
     r = make_pod(m, o, ns, &p, err);
     if (r == 0)
-        r = pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, (long long)time(NULL), err);
+        r = pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, created, err);
     if (r < 0) {
         pr_err_prefix(err, "pod \"%s\"", o->meta.name);
         _cleanup_error_ pr_error *e = NULL;
-        if (teardown(m, &p, &e) < 0) {
-            /* Keep the record, so that a delete finds what is left and finishes it. */
-            _cleanup_error_ pr_error *e2 = NULL;
-            pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, (long long)time(NULL), &e2);
+        if (teardown(m, &p, &e) < 0 ||
+            pods_object_remove(m, "pods", ns, o->meta.name, &e) < 0) {
+            /* The record stays, so that a delete finds what is left and finishes it. */
             if (err && *err) {
                 char *msg = xasprintf("%s; undoing it failed too: %s; `podrun delete pod %s` "
                                       "finishes it",
@@ -188,6 +195,26 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
     }
     pods_pod_paths_clear(&p);
     return r;
+}
+
+/* A record still "creating" or "deleting" under the manager's exclusive lock is of an apply or a
+ * delete that died half-way: what is left of the pod is taken down and the record goes, so that
+ * the pod is made anew. */
+static int clear_dead_create(pods_manager *m, const char *ns, const char *name, yajl_val rec,
+                             pr_error **err)
+{
+    const char *uid = YAJL_GET_STRING(json_get(rec, "uid"));
+    if (!uid || strlen(uid) != 36 || strchr(uid, '/') || uid[0] == '.')
+        return pr_err(err, 0, "pod \"%s\": its record has no valid uid", name);
+    struct pods_pod_paths p;
+    pods_pod_paths_init(m, uid, &p);
+    int r = teardown(m, &p, err);
+    pods_pod_paths_clear(&p);
+    if (r == 0)
+        r = pods_object_remove(m, "pods", ns, name, err);
+    if (r < 0)
+        return pr_err_prefix(err, "pod \"%s\": clearing what an apply that died left", name);
+    return 0;
 }
 
 static int check_namespace(pods_manager *m, const char *ns, pr_error **err)
@@ -213,6 +240,12 @@ int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_res
         return r;
     _cleanup_json_ yajl_val rec = NULL;
     r = pods_object_load(m, resource, ns, o->meta.name, &rec, err);
+    if (r == 0 && o->kind == KUBE_POD &&
+        (json_get(rec, PODS_CREATING) || json_get(rec, PODS_DELETING))) {
+        if ((r = clear_dead_create(m, ns, o->meta.name, rec, err)) < 0)
+            return r;
+        r = -ENOENT;
+    }
     if (r == -ENOENT) {
         *res = PODS_CREATED;
         if (o->kind == KUBE_POD)
@@ -252,9 +285,19 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
     const char *uid = YAJL_GET_STRING(json_get(rec, "uid"));
     if (!uid || strlen(uid) != 36 || strchr(uid, '/') || uid[0] == '.')
         return pr_err(err, 0, "pod \"%s\": its record has no valid uid", name);
+    /* Marked first: a delete killed half-way leaves a pod that get shows Terminating and that
+     * the next apply or delete finishes taking down, not one that looks whole. */
+    yajl_val created = json_get(rec, "created");
+    int r = json_get(rec, PODS_DELETING)
+                ? 0
+                : pods_object_save_as(m, "pods", ns, name, json_get(rec, "object"), uid,
+                                      YAJL_IS_INTEGER(created) ? YAJL_GET_INTEGER(created) : 0,
+                                      PODS_DELETING, err);
+    if (r < 0)
+        return r;
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
-    int r = teardown(m, &p, err);
+    r = teardown(m, &p, err);
     pods_pod_paths_clear(&p);
     if (r < 0)
         return r;

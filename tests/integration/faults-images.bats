@@ -55,6 +55,7 @@ use_pull() {
 teardown() {
   local p
   for p in $(cat "$BATS_TEST_TMPDIR/pids" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  for p in $(cat "$BATS_TEST_TMPDIR/mounts" 2>/dev/null); do umount -l "$p" 2>/dev/null || true; done
   standard_teardown
 }
 
@@ -218,4 +219,38 @@ sweep() {
   run pr image prune
   [ "$status" -eq 0 ]
   [ -z "$(ls -A "$tmp")" ]
+}
+
+@test "faults-images: a full store (small tmpfs) fails load and pull with ENOSPC named and loses nothing" {
+  mkdir "$BATS_TEST_TMPDIR/small"
+  mount -t tmpfs -o size=1m tmpfs "$BATS_TEST_TMPDIR/small"
+  echo "$BATS_TEST_TMPDIR/small" >"$BATS_TEST_TMPDIR/mounts"
+  IMAGES_ROOT=$BATS_TEST_TMPDIR/small/images
+  mklayer "$BATS_TEST_TMPDIR/l.tar" 'reg("hello", b"hi\n")'
+  python3 "$MKIMAGE" "$BATS_TEST_TMPDIR/tiny" --name localhost/tiny:1 "$BATS_TEST_TMPDIR/l.tar"
+  run pr load -i "$BATS_TEST_TMPDIR/tiny"
+  [ "$status" -eq 0 ]
+  local before
+  before=$(cat "$IMAGES_ROOT/images.json")
+  # busybox does not fit in what is left.
+  run pr load -i "$BUSYBOX_TAR"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"No space left on device"* ]]
+  [ "$(cat "$IMAGES_ROOT/images.json")" = "$before" ]
+  [ -z "$(torn)" ] && [ -z "$(missing_refs)" ]
+  [ -z "$(ls -A "$IMAGES_ROOT/tmp")" ]
+  run pr pull "$FAKE/busybox:latest"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"No space left on device"* ]]
+  [ "$(cat "$IMAGES_ROOT/images.json")" = "$before" ]
+  [ -z "$(torn)" ] && [ -z "$(missing_refs)" ]
+  [ -z "$(ls -A "$IMAGES_ROOT/tmp")" ]
+  run pr images --format json
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.[].Names[0]' <<<"$output")" = localhost/tiny:1 ]
+  # With room again, the same commands work.
+  mount -o remount,size=16m "$BATS_TEST_TMPDIR/small"
+  run pr pull "$FAKE/busybox:latest"
+  [ "$status" -eq 0 ]
+  [ -z "$(torn)" ] && [ -z "$(missing_refs)" ]
 }
