@@ -205,8 +205,12 @@ sweep_delete() {
   sweep_apply rename,renameat,renameat2
 }
 
-@test "faults-pods: apply cut at every 4th mount call" {
-  sweep_apply mount,umount2,unshare,setns 4
+@test "faults-pods: apply cut at each mount call" {
+  sweep_apply mount,umount2,unshare,setns
+}
+
+@test "faults-pods: apply cut at every 3rd mkdir" {
+  sweep_apply mkdir,mkdirat 3
 }
 
 @test "faults-pods: delete cut at each program it runs" {
@@ -215,4 +219,58 @@ sweep_delete() {
 
 @test "faults-pods: delete cut at every 2nd unmount, rmdir and unlink" {
   sweep_delete umount2,rmdir,unlink,unlinkat 2
+}
+
+@test "faults-pods: a full log dir (small tmpfs): the shim runs on, what was written stays, logging resumes with space" {
+  mkdir -p "$ROOTS/log"
+  mount -t tmpfs -o size=256k tmpfs "$ROOTS/log"
+  cat >"$BATS_TEST_TMPDIR/logger.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: logger
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "pad=$(head -c 900 /dev/zero | tr '\\0' x); i=0; while true; do echo \"line $i $pad\"; i=$((i+1)); sleep 0.005; done"]
+YAML
+  run prn apply -f "$BATS_TEST_TMPDIR/logger.yaml"
+  [ "$status" -eq 0 ]
+  wait_running logger
+  local shim
+  shim=$(shim_pids)
+  [ -n "$shim" ]
+  # Full: nothing more fits.
+  local i
+  for ((i = 0; i < 300; i++)); do
+    [ "$(df --output=avail -k "$ROOTS/log" | tail -1)" -lt 8 ] && break
+    sleep 0.1
+  done
+  [ "$(df --output=avail -k "$ROOTS/log" | tail -1)" -lt 8 ]
+  sleep 1
+  alive "$shim"
+  run prn get pods logger
+  [ "$status" -eq 0 ]
+  [ "$(awk 'NR == 2 { print $3 }' <<<"$output")" = Running ]
+  # What was written stays, from the first line on.
+  run prn logs logger
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "line 0 "* ]]
+  local last
+  last=$(tail -1 <<<"$output" | awk '{ print $2 }')
+  [ -n "$last" ]
+  # Space again: the lines the container writes from now on reach the log.
+  mount -o remount,size=8m "$ROOTS/log"
+  local now
+  for ((i = 0; i < 100; i++)); do
+    now=$(prn logs logger | tail -1 | awk '{ print $2 }')
+    [ -n "$now" ] && [ "$now" -gt $((last + 50)) ] && break
+    sleep 0.1
+  done
+  [ "$now" -gt $((last + 50)) ]
+  alive "$shim"
+  run prn delete pod logger
+  [ "$status" -eq 0 ]
 }
