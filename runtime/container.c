@@ -259,8 +259,7 @@ static int drive_create(struct create_ctx *x, pr_error **err)
  * finds here what to undo (see clear_dead_create). */
 #define CGROUP_NOTE "cgroup-note.json"
 
-static int note_cgroup(const struct rt_cgroup *cg, char *const *to_make, void *data,
-                       pr_error **err)
+static int note_cgroup(const struct rt_cgroup *cg, char *const *to_make, void *data, pr_error **err)
 {
     const struct create_ctx *x = data;
     _cleanup_gen_ yajl_gen g = json_gen_new(false);

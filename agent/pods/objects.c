@@ -2,7 +2,8 @@
 /* Applied objects on disk: lib-root/objects/RESOURCE/NS/NAME.json (namespaces:
  * lib-root/objects/namespaces/NAME.json), each a record {"uid", "created", "object"} written
  * atomically; a pod's has "creating": true while the pod is being made, "deleting": true while
- * it is being taken down. Names come from decoded objects: RFC 1123, never '/' nor a leading '.'. */
+ * it is being taken down. Names come from decoded objects: RFC 1123, never '/' nor a leading
+ * '.'. */
 #include "fs.h"
 #include "log.h"
 #include "manager.h"

@@ -169,8 +169,7 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
     pods_pod_paths_init(m, uid, &p);
     long long created = (long long)time(NULL);
     /* The record first: an apply killed from here on leaves the uid that names what it made. */
-    r = pods_object_save_as(m, "pods", ns, o->meta.name, o->tree, uid, created, PODS_CREATING,
-                            err);
+    r = pods_object_save_as(m, "pods", ns, o->meta.name, o->tree, uid, created, PODS_CREATING, err);
     if (r < 0) {
         pods_pod_paths_clear(&p);
         return pr_err_prefix(err, "pod \"%s\"", o->meta.name);
@@ -181,8 +180,7 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
     if (r < 0) {
         pr_err_prefix(err, "pod \"%s\"", o->meta.name);
         _cleanup_error_ pr_error *e = NULL;
-        if (teardown(m, &p, &e) < 0 ||
-            pods_object_remove(m, "pods", ns, o->meta.name, &e) < 0) {
+        if (teardown(m, &p, &e) < 0 || pods_object_remove(m, "pods", ns, o->meta.name, &e) < 0) {
             /* The record stays, so that a delete finds what is left and finishes it. */
             if (err && *err) {
                 char *msg = xasprintf("%s; undoing it failed too: %s; `podrun delete pod %s` "

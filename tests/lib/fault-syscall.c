@@ -284,8 +284,9 @@ static void keep_answering(int listener)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: fault-syscall [-f] [-k] [-r FILE] SYSCALL[,SYSCALL...] N ACTION COMMAND "
-                    "[ARG...]\n");
+    fprintf(stderr,
+            "usage: fault-syscall [-f] [-k] [-r FILE] SYSCALL[,SYSCALL...] N ACTION COMMAND "
+            "[ARG...]\n");
 }
 
 int main(int argc, char **argv)
