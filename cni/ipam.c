@@ -401,9 +401,8 @@ static void write_last_reserved(int dirfd, size_t set, const cni_ip *ip)
     _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return;
-    if (write(fd, buf, strlen(buf)) == (ssize_t)strlen(buf))
-        renameat(dirfd, tmp, dirfd, name);
-    else
+    if (write(fd, buf, strlen(buf)) != (ssize_t)strlen(buf) ||
+        renameat(dirfd, tmp, dirfd, name) < 0)
         unlinkat(dirfd, tmp, 0);
 }
 
@@ -510,11 +509,14 @@ static void release_ip(int dirfd, const cni_ip *ip, const char *id, const char *
 }
 
 /* Removes every allocation of (id, ifname): through its link, or by a scan for stores
- * written by something else. */
-static void release_attachment(const ipam_conf *c, int dirfd, const char *id, const char *ifname)
+ * written by something else. The link goes last, and only once every address it names is
+ * gone: an address that could not be removed stays findable for the DEL that retries. Returns
+ * 0 or the negative errno of the first removal that failed. */
+static int release_attachment(const ipam_conf *c, int dirfd, const char *id, const char *ifname)
 {
     _cleanup_free_ char *link = id_link_name(id, ifname);
     char buf[1024];
+    int r = 0;
     ssize_t len = readlinkat(dirfd, link, buf, sizeof(buf) - 1);
     if (len >= 0) {
         buf[len] = '\0';
@@ -523,25 +525,29 @@ static void release_attachment(const ipam_conf *c, int dirfd, const char *id, co
             *ns = '\0';
         char *save = NULL;
         for (char *s = strtok_r(buf, ",", &save); s; s = strtok_r(NULL, ",", &save))
-            if (owned_by(dirfd, s, id, ifname))
-                unlinkat(dirfd, s, 0);
-        unlinkat(dirfd, link, 0);
-        return;
+            if (owned_by(dirfd, s, id, ifname) && unlinkat(dirfd, s, 0) < 0 && errno != ENOENT &&
+                r == 0)
+                r = -errno;
+        if (r == 0 && unlinkat(dirfd, link, 0) < 0 && errno != ENOENT)
+            r = -errno;
+        return r;
     }
     (void)c;
     int fd = dup(dirfd);
     if (fd < 0)
-        return;
+        return -errno;
     _cleanup_dir_ DIR *d = fdopendir(fd);
     if (!d) {
         close(fd);
-        return;
+        return -errno;
     }
     struct dirent *de;
     cni_ip ip;
     while ((de = readdir(d)))
-        if (cni_ip_parse(de->d_name, &ip) && owned_by(dirfd, de->d_name, id, ifname))
-            unlinkat(dirfd, de->d_name, 0);
+        if (cni_ip_parse(de->d_name, &ip) && owned_by(dirfd, de->d_name, id, ifname) &&
+            unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT && r == 0)
+            r = -errno;
+    return r;
 }
 
 static void fill_result(const ipam_conf *c, const cni_ip *ips, size_t n, cni_result *res)
@@ -654,7 +660,7 @@ int ipam_add(const ipam_conf *c, const char *id, const char *ifname, const char 
         fill_result(c, chosen, n, res);
         return 0;
     }
-    release_attachment(c, s.dirfd, id, ifname);
+    (void)release_attachment(c, s.dirfd, id, ifname); /* what is left is found again later */
     memset(chosen, 0, c->n_sets * sizeof(cni_ip));
 
     r = claim_requested(c, s.dirfd, id, ifname, chosen, have, err);
@@ -688,7 +694,8 @@ int ipam_del(const ipam_conf *c, const char *id, const char *ifname, pr_error **
     int r = store_open(c, true, &s, err);
     if (r < 0)
         return r;
-    release_attachment(c, s.dirfd, id, ifname);
+    if ((r = release_attachment(c, s.dirfd, id, ifname)) < 0)
+        return pr_err(err, -r, "release the addresses of %s/%s in `%s`", id, ifname, c->dir);
     /* Only an ADD that died holding the lock leaves one; it names no address. */
     unlinkat(s.dirfd, ALLOCATION_TMP, 0);
     return 0;

@@ -493,6 +493,7 @@ int images_load(image_store *s, const char *path, char ***loaded, pr_error **err
     load_src src = {.path = path, .dirfd = -1};
     int r = 0;
     *loaded = xcalloc(1, sizeof(char *));
+    store_clear_stale_staging(s);
     bool is_stdin = streq(path, "-");
     _cleanup_close_ int fd = is_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;

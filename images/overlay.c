@@ -264,12 +264,30 @@ int images_unmount_rootfs(image_store *s, const char *container_id, const char *
                           pr_error **err)
 {
     _cleanup_free_ char *recorded = NULL;
-    int r = store_container_dir(s, container_id, &recorded, err);
-    if (r < 0)
+    _cleanup_error_ pr_error *norec = NULL;
+    int r = store_container_dir(s, container_id, &recorded, &norec);
+    if (r < 0 && r != -ENOENT) {
+        *err = steal_pointer(&norec);
         return r;
+    }
     _cleanup_free_ char *dir = canonical_dir(ctr_dir);
     if (!dir)
         return pr_err(err, errno, "resolve `%s`", ctr_dir);
+    if (r == -ENOENT) {
+        /* The record goes last: an unmount that got that far, and was cut before its caller
+         * removed the container's directory, is done. Anything mounted there now is not ours
+         * (nor something to hide under an ENOENT). */
+        _cleanup_free_ char *target = xasprintf("%s/rootfs", dir);
+        _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
+        enum rootfs_state state;
+        if ((r = rootfs_mount_state(target, upper, &state, err)) < 0)
+            return r;
+        if (state != ROOTFS_NOT_MOUNTED) {
+            *err = steal_pointer(&norec);
+            return -ENOENT;
+        }
+        return 0;
+    }
     if (recorded && !streq(dir, recorded))
         return pr_err_code(err, EPERM,
                            "`%s` is not where container `%s`'s root is mounted (`%s`): refusing to "

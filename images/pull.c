@@ -767,6 +767,7 @@ int images_pull(image_store *s, const char *input, const struct pull_options *o,
     /* Once per process, also when a server pulls on several threads at once. */
     static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
     pthread_once(&curl_once, curl_init_once);
+    store_clear_stale_staging(s);
     reg_conf conf = {0};
     int r = reg_conf_load(o ? o->registries_conf : NULL, &conf, err);
     if (r < 0)

@@ -6,7 +6,11 @@
 #include "ref.h"
 #include "util.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -59,6 +63,62 @@ char *store_layer_path(image_store *s, const char *digest)
     return xasprintf("%s/layers/%s", s->root, digest_hex(digest));
 }
 
+/* --- staging --- */
+
+int store_lock_staging(int fd, const char *what, pr_error **err)
+{
+    while (flock(fd, LOCK_EX) < 0)
+        if (errno != EINTR)
+            return pr_err(err, errno, "lock `%s`", what);
+    return 0;
+}
+
+/* The writer's pid in a staging name KIND-PID-..., or 0. */
+static pid_t staging_pid(const char *name)
+{
+    const char *p = strchr(name, '-');
+    if (!p || !isdigit((unsigned char)p[1]))
+        return 0;
+    char *end;
+    long v = strtol(p + 1, &end, 10);
+    return *end == '-' && v > 0 && v <= INT_MAX ? (pid_t)v : 0;
+}
+
+/* Whether the writer of a staging entry is dead. Its pid, while it lives, covers the moment
+ * between making the entry and locking it; the lock covers a writer in another pid namespace
+ * and a pid reused by a process that is not a writer. */
+static bool staging_is_stale(int dirfd, const char *name)
+{
+    pid_t pid = staging_pid(name);
+    if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
+        return false;
+    _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    return flock(fd, LOCK_EX | LOCK_NB) == 0;
+}
+
+void store_clear_stale_staging(image_store *s)
+{
+    s->staging_cleared = true;
+    int fd = openat(s->rootfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    _cleanup_dir_ DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return;
+    }
+    for (struct dirent *de; (de = readdir(d));) {
+        if (streq(de->d_name, ".") || streq(de->d_name, "..") || !staging_is_stale(fd, de->d_name))
+            continue;
+        int r = rm_rf_at(fd, de->d_name);
+        if (r < 0)
+            pr_debug("images: cannot remove stale `%s/tmp/%s`: %s", s->root, de->d_name,
+                     strerror(-r));
+    }
+}
+
 /* --- blob writer --- */
 
 struct blob_writer {
@@ -85,6 +145,8 @@ int blob_writer_new(image_store *s, const char *expected_digest, int64_t expecte
     w->expected = expected_digest ? xstrdup(expected_digest) : NULL;
     w->expected_size = expected_size;
     w->fd = -1;
+    if (!s->staging_cleared)
+        store_clear_stale_staging(s);
     for (int attempt = 0; attempt < 100 && w->fd < 0; attempt++) {
         snprintf(w->tmpname, sizeof(w->tmpname), "tmp/blob-%d-%08lx", (int)getpid(),
                  (unsigned long)random());
@@ -95,6 +157,17 @@ int blob_writer_new(image_store *s, const char *expected_digest, int64_t expecte
             free(w);
             return pr_err(err, e, "create a temp blob in `%s/tmp`", s->root);
         }
+    }
+    int r = w->fd < 0 ? pr_err(err, EEXIST, "create a temp blob in `%s/tmp`", s->root)
+                      : store_lock_staging(w->fd, w->tmpname, err);
+    if (r < 0) {
+        if (w->fd >= 0) {
+            unlinkat(s->rootfd, w->tmpname, 0);
+            close(w->fd);
+        }
+        free(w->expected);
+        free(w);
+        return r;
     }
     w->dg = digester_new();
     *out = w;

@@ -30,6 +30,7 @@ struct image_store {
     int rootfd;
     int lockfd;
     bool exclusive;
+    bool staging_cleared; /* store_clear_stale_staging ran on this handle */
 };
 
 /* root NULL: $PODRUN_IMAGES_ROOT, else the default. exclusive: lock out every other user of
@@ -42,6 +43,15 @@ static inline void store_closep(image_store **s)
         store_close(*s);
 }
 #define _cleanup_store_ __attribute__((cleanup(store_closep)))
+
+/* Staging (tmp/) is named KIND-PID-..., and its writer holds an exclusive flock on the file or
+ * directory while it writes. This removes the staging of writers that are dead (their pid is
+ * gone and the lock is free), never a live writer's; the first write through a handle calls it,
+ * and store_gc removes all of tmp/ (no writer can run while the store is held exclusive).
+ * Best effort: what cannot be removed now is left for the next time. */
+void store_clear_stale_staging(image_store *s);
+/* Locks a staging file or directory that fd refers to (see above). */
+int store_lock_staging(int fd, const char *what, pr_error **err);
 
 /* --- blobs --- */
 typedef struct blob_writer blob_writer;

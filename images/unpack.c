@@ -644,12 +644,15 @@ int store_unpack_layer(image_store *s, const char *digest, const char *diff_id, 
     _cleanup_close_ int src = store_open_blob(s, digest, err);
     if (src < 0)
         return src;
-    _cleanup_free_ char *tmp = xasprintf("%s/tmp/layer-%.12s-XXXXXX", s->root, digest_hex(digest));
+    if (!s->staging_cleared)
+        store_clear_stale_staging(s);
+    _cleanup_free_ char *tmp =
+        xasprintf("%s/tmp/layer-%d-%.12s-XXXXXX", s->root, (int)getpid(), digest_hex(digest));
     if (!mkdtemp(tmp))
         return pr_err(err, errno, "create a temp dir in `%s/tmp`", s->root);
     _cleanup_close_ int destfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (destfd < 0) {
-        r = pr_err(err, errno, "open `%s`", tmp);
+    if (destfd < 0 || store_lock_staging(destfd, tmp, err) < 0) {
+        r = destfd < 0 ? pr_err(err, errno, "open `%s`", tmp) : -EIO;
         rm_rf(tmp);
         return r;
     }

@@ -687,6 +687,35 @@ static int make_dir_chain(const char *mnt, const char *dir, bool v2, bool cpuset
     return 0;
 }
 
+/* The directories of the chain mnt..dir that do not exist yet, parents first. */
+static void plan_dir_chain(const char *mnt, const char *dir, char ***out)
+{
+    _cleanup_free_ char *cur = xstrdup(dir);
+    for (char *p = cur + strlen(mnt); *p;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        p += strcspn(p, "/");
+        char saved = *p;
+        *p = '\0';
+        if (access(cur, F_OK) < 0 && errno == ENOENT)
+            strv_extend(out, cur);
+        *p = saved;
+    }
+}
+
+static char **plan_dirs(const struct rt_cgroup *cg, const struct cg_host *h)
+{
+    char **out = xcalloc(1, sizeof(char *));
+    if (cg->v2_dir && has_prefix(cg->v2_dir, h->v2->mnt))
+        plan_dir_chain(h->v2->mnt, cg->v2_dir, &out);
+    for (size_t i = 0; i < cg->n_v1; i++)
+        if (has_prefix(cg->v1[i].dir, h->v1[i].mnt))
+            plan_dir_chain(h->v1[i].mnt, cg->v1[i].dir, &out);
+    return out;
+}
+
 static int make_dirs(struct rt_cgroup *cg, const struct cg_host *h, struct created *made,
                      pr_error **err)
 {
@@ -901,6 +930,12 @@ static int create_systemd(struct rt_cgroup *cg, const struct cg_host *h,
 int rt_cgroup_create(const struct rt_cgroup_config *c, pid_t pid, struct rt_cgroup **out,
                      pr_error **err)
 {
+    return rt_cgroup_create_noted(c, pid, NULL, NULL, out, err);
+}
+
+int rt_cgroup_create_noted(const struct rt_cgroup_config *c, pid_t pid, rt_cgroup_note_fn note,
+                           void *data, struct rt_cgroup **out, pr_error **err)
+{
     _cleanup_(rt_cgroup_freep) struct rt_cgroup *cg = NULL;
     struct cg_host h;
     struct created made = {0};
@@ -914,6 +949,11 @@ int rt_cgroup_create(const struct rt_cgroup_config *c, pid_t pid, struct rt_cgro
     r = c->systemd ? create_systemd(cg, &h, c, pid, err) : place_dirs(cg, &h, c->path, err);
     if (r < 0)
         goto fail;
+    if (note) {
+        _cleanup_strv_ char **to_make = plan_dirs(cg, &h);
+        if ((r = note(cg, to_make, data, err)) < 0)
+            goto fail;
+    }
     if ((r = make_dirs(cg, &h, &made, err)) < 0 || (r = check_unused(cg, err)) < 0 ||
         (r = cg_rt_budget_parents(cg, &h, &c->res, err)) < 0 ||
         (r = cg_apply_resources(cg, &c->res, false, err)) < 0 ||
@@ -1264,6 +1304,91 @@ int rt_cgroup_destroy(struct rt_cgroup *cg, pr_error **err)
             if (r != -EBUSY)
                 break;
             sleep_us(i < 20 ? 1000 : 5000);
+        }
+        if (r < 0)
+            return pr_err(err, -r, "remove cgroup `%s`", d);
+    }
+    return 0;
+}
+
+/* ---- undoing a create that died ------------------------------------------------------------ */
+
+/* SIGKILLs the processes below the container's directories that ours() claims; returns how
+ * many it found. */
+static size_t kill_ours(struct rt_cgroup *cg, bool (*ours)(pid_t, void *), void *data)
+{
+    size_t found = 0;
+    FOREACH_DIR(cg, d)
+    {
+        _cleanup_free_ pid_t *pids = NULL;
+        _cleanup_error_ pr_error *e = NULL;
+        size_t n = 0, cap = 0;
+        if (collect_pids(d, 1, &pids, &n, &cap, &e) < 0)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (ours(pids[i], data)) {
+                kill(pids[i], SIGKILL);
+                found++;
+            }
+    }
+    return found;
+}
+
+static bool is_leaf(struct rt_cgroup *cg, const char *dir)
+{
+    FOREACH_DIR(cg, d)
+    {
+        if (streq(d, dir))
+            return true;
+    }
+    return false;
+}
+
+int rt_cgroup_undo_note(yajl_val saved, yajl_val made, bool (*ours)(pid_t pid, void *data),
+                        void *data, pr_error **err)
+{
+    _cleanup_(rt_cgroup_freep) struct rt_cgroup *cg = NULL;
+    int r = rt_cgroup_load(saved, &cg, err);
+    if (r < 0)
+        return r;
+    if (made && !YAJL_IS_ARRAY(made))
+        return pr_err(err, 0, "cgroup note: \"made\" is not an array");
+    /* A process being killed leaves its cgroup a moment later; stage 1 may be forking the
+     * init: look again until nothing of ours is left (at most ~2 s). */
+    for (int i = 0; i < 200 && kill_ours(cg, ours, data) > 0; i++)
+        sleep_us(10000);
+    if (cg->unit && cg_systemd_running()) {
+        _cleanup_error_ pr_error *e = NULL;
+        if (cg_systemd_stop_unit(cg->unit, &e) < 0)
+            pr_debug("stopping systemd unit %s: %s", cg->unit, e->msg);
+    }
+    for (size_t i = json_array_len(made); i-- > 0;) {
+        yajl_val v = json_array_at(made, i);
+        if (!YAJL_IS_STRING(v))
+            return pr_err(err, 0, "cgroup note: \"made\"[%zu] is not a string", i);
+        const char *d = v->u.string;
+        /* Only a directory of a cgroup hierarchy, and only one the note names as the
+         * container's or one of its parents. */
+        if (!is_leaf(cg, d)) {
+            bool parent = false;
+            FOREACH_DIR(cg, leaf)
+            {
+                size_t len = strlen(d);
+                if (strncmp(leaf, d, len) == 0 && leaf[len] == '/')
+                    parent = true;
+            }
+            if (!parent)
+                return pr_err(err, EINVAL, "cgroup note: `%s` is not the container's cgroup", d);
+            /* A parent another container may share: removed only if empty, at once. */
+            if (rmdir(d) < 0 && errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY)
+                pr_debug("cgroup: cannot remove `%s`: %s", d, strerror(errno));
+            continue;
+        }
+        for (int k = 0; k < 200; k++) {
+            r = rmdir_tree(d);
+            if (r != -EBUSY)
+                break;
+            sleep_us(10000);
         }
         if (r < 0)
             return pr_err(err, -r, "remove cgroup `%s`", d);

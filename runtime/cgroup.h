@@ -30,6 +30,20 @@ void rt_cgroup_config_free(struct rt_cgroup_config *c);
  * On failure nothing is left behind. */
 int rt_cgroup_create(const struct rt_cgroup_config *c, pid_t pid, struct rt_cgroup **out,
                      pr_error **err);
+/* The same, calling note() once the directories are known and before any is made, with the
+ * cgroup to be and the directories that do not exist yet (parents first). The runtime writes
+ * them into the container's state directory, so that a create killed half-way can be undone
+ * by the next command (rt_cgroup_undo_note): a failure of note() fails the create. */
+typedef int (*rt_cgroup_note_fn)(const struct rt_cgroup *cg, char *const *to_make, void *data,
+                                 pr_error **err);
+int rt_cgroup_create_noted(const struct rt_cgroup_config *c, pid_t pid, rt_cgroup_note_fn note,
+                           void *data, struct rt_cgroup **out, pr_error **err);
+/* Undoes a create that died half-way, from what note() was given (saved: as serialized; made:
+ * the array of directories): SIGKILLs the processes in the cgroup for which ours() says yes
+ * (and only those: a directory that existed before may hold others'), stops a systemd unit,
+ * and removes the directories that create made, deepest first. */
+int rt_cgroup_undo_note(yajl_val saved, yajl_val made, bool (*ours)(pid_t pid, void *data),
+                        void *data, pr_error **err);
 /* Writes what rt_cgroup_load needs as one JSON value (into the container's state.json). */
 void rt_cgroup_serialize(const struct rt_cgroup *cg, yajl_gen g);
 int rt_cgroup_load(yajl_val saved, struct rt_cgroup **out, pr_error **err);

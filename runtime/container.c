@@ -14,10 +14,12 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -132,6 +134,7 @@ struct create_ctx {
     const struct rt_create_opts *o;
     struct rt_config *c;
     char *dir;
+    int lock; /* on dir while the create runs: tells a create in progress from a dead one */
     struct rt_cgroup *cg;
     pid_t stage1, init;
     int sock;
@@ -251,6 +254,139 @@ static int drive_create(struct create_ctx *x, pr_error **err)
     }
 }
 
+/* What a create about to make the container's cgroup notes in its state directory first: if it
+ * dies before state.json is written, the next `delete --force` or `create` of the same id
+ * finds here what to undo (see clear_dead_create). */
+#define CGROUP_NOTE "cgroup-note.json"
+
+static int note_cgroup(const struct rt_cgroup *cg, char *const *to_make, void *data, pr_error **err)
+{
+    const struct create_ctx *x = data;
+    _cleanup_gen_ yajl_gen g = json_gen_new(false);
+    jg_map_open(g);
+    jg_key(g, "cgroup");
+    rt_cgroup_serialize(cg, g);
+    jg_key(g, "made");
+    jg_array_open(g);
+    for (char *const *d = to_make; *d; d++)
+        jg_str(g, *d);
+    jg_array_close(g);
+    jg_map_close(g);
+    size_t len;
+    const char *buf = jg_buf(g, &len);
+    _cleanup_free_ char *path = xasprintf("%s/" CGROUP_NOTE, x->dir);
+    return write_file_atomic_volatile(path, buf, len, 0600, err);
+}
+
+/* The processes a create makes (stage 1, the init, the init stub) hold the exec fifo of its
+ * state directory open until `start`, or the directory itself without a mount namespace:
+ * that is how a dead create's processes are told from others' in a cgroup it did not make. */
+struct state_files {
+    struct stat fifo, dir;
+    bool has_fifo;
+};
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+static bool holds_state_files(pid_t pid, void *data)
+{
+    const struct state_files *f = data;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    _cleanup_dir_ DIR *d = opendir(path);
+    if (!d)
+        return false;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, 0) < 0)
+            continue;
+        if ((f->has_fifo && same_file(&st, &f->fifo)) || same_file(&st, &f->dir))
+            return true;
+    }
+    return false;
+}
+
+/* A state directory without state.json is a create still running (it holds the directory's
+ * lock) or one that died half-way: this undoes the latter, exactly what it made, from its
+ * cgroup note. Returns 1 when it removed the directory, 0 when state.json is there (a whole
+ * container, not ours to touch), -EBUSY while a create is running. */
+static int clear_dead_create(const char *root, const char *id, pr_error **err)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/%s", root, id);
+    _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 1 : pr_err(err, errno, "open `%s`", dir);
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK)
+            return pr_err_code(err, EBUSY, "container \"%s\" is being created", id);
+        return pr_err(err, errno, "lock `%s`", dir);
+    }
+    if (faccessat(fd, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        return 0;
+    struct state_files files = {0};
+    if (fstat(fd, &files.dir) < 0)
+        return pr_err(err, errno, "stat `%s`", dir);
+    files.has_fifo = fstatat(fd, "exec.fifo", &files.fifo, AT_SYMLINK_NOFOLLOW) == 0;
+    _cleanup_free_ char *note_path = xasprintf("%s/" CGROUP_NOTE, dir);
+    _cleanup_json_ yajl_val note = NULL;
+    int r = json_parse_file(note_path, &note, err);
+    if (r < 0 && r != -ENOENT)
+        return pr_err_prefix(err, "container \"%s\" was not fully created", id);
+    if (r == -ENOENT) {
+        pr_error_freep(err);
+    } else if ((r = rt_cgroup_undo_note(json_get(note, "cgroup"), json_get(note, "made"),
+                                        holds_state_files, &files, err)) < 0) {
+        return pr_err_prefix(err, "container \"%s\" was not fully created", id);
+    }
+    if ((r = rm_rf(dir)) < 0)
+        return pr_err(err, -r, "remove `%s`", dir);
+    return 1;
+}
+
+/* Makes ROOT/ID and locks it for the create; a dead create's leftovers there are cleared. */
+static int make_state_dir(const struct rt_global *g, const char *id, char **dir, int *lock,
+                          pr_error **err)
+{
+    int r = rt_state_dir_create(g->root, id, dir, err);
+    if (r == -EEXIST) {
+        _cleanup_error_ pr_error *e = NULL;
+        int cleared = clear_dead_create(g->root, id, &e);
+        if (cleared < 0 && cleared != -EBUSY) {
+            pr_error_freep(err);
+            *err = steal_pointer(&e);
+            return cleared;
+        }
+        if (cleared == 1) {
+            pr_error_freep(err);
+            r = rt_state_dir_create(g->root, id, dir, err);
+        }
+    }
+    if (r < 0)
+        return r;
+    *lock = open(*dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct stat st;
+    bool removed = false;
+    if (*lock < 0 || flock(*lock, LOCK_EX) < 0 || fstat(*lock, &st) < 0)
+        r = pr_err(err, errno, "lock `%s`", *dir);
+    else if ((removed = st.st_nlink == 0)) /* cleared by another command since our mkdir */
+        r = pr_err(err, ENOENT, "container \"%s\" was removed while being created", id);
+    if (r < 0) {
+        if (!removed)
+            rmdir(*dir); /* ours, just made and still empty */
+        if (*lock >= 0)
+            close(*lock);
+        *lock = -1;
+        free(*dir);
+        *dir = NULL;
+    }
+    return r;
+}
+
 static void undo_create(struct create_ctx *x)
 {
     kill_and_reap(x->stage1);
@@ -269,7 +405,7 @@ static void undo_create(struct create_ctx *x)
 int rt_container_create(const struct rt_global *g, const struct rt_create_opts *o, pid_t *pid,
                         int *pty_master, pr_error **err)
 {
-    struct create_ctx x = {.g = g, .o = o, .sock = -1, .pty = -1};
+    struct create_ctx x = {.g = g, .o = o, .sock = -1, .pty = -1, .lock = -1};
     _cleanup_config_ struct rt_config *c = NULL;
     _cleanup_free_ char *dir = NULL;
     int r;
@@ -300,8 +436,9 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
     if (o->pid_file && o->pid_file[0] == '\0')
         return pr_err(err, 0, "--pid-file: empty path");
     plug_preserved_fds(o->preserve_fds + socket_activation_count());
-    if ((r = rt_state_dir_create(g->root, o->id, &dir, err)) < 0)
+    if ((r = make_state_dir(g, o->id, &dir, &x.lock, err)) < 0)
         return r;
+    _cleanup_close_ int lock = x.lock;
     x.c = c;
     x.dir = dir;
 
@@ -348,7 +485,7 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
                              .init_stub = x.init_stub};
     /* systemd puts the first process into the scope it makes: it needs the pid first. */
     if (!g->systemd_cgroup) {
-        if ((r = rt_cgroup_create(c->cgroup, 0, &x.cg, err)) < 0 ||
+        if ((r = rt_cgroup_create_noted(c->cgroup, 0, note_cgroup, &x, &x.cg, err)) < 0 ||
             (r = rt_cgroup_entry_open(x.cg, &entry, err)) < 0) {
             close(socks[0]);
             close(socks[1]);
@@ -365,13 +502,14 @@ int rt_container_create(const struct rt_global *g, const struct rt_create_opts *
     }
     if (x.stage1 == 0) {
         close(socks[0]);
+        close(x.lock); /* the lock is the create's, not its processes' */
         rt_init_stage1(&a);
     }
     close(socks[1]);
     x.sock = socks[0];
 
     if (g->systemd_cgroup)
-        r = rt_cgroup_create(c->cgroup, x.stage1, &x.cg, err);
+        r = rt_cgroup_create_noted(c->cgroup, x.stage1, note_cgroup, &x, &x.cg, err);
     else
         r = rt_cgroup_entry_finish(x.cg, &entry, x.stage1, false, err);
     if (r < 0)
@@ -530,11 +668,16 @@ int rt_container_delete(const struct rt_global *g, const char *id, bool force, p
     if (r < 0) {
         _cleanup_free_ char *dir = xasprintf("%s/%s", g->root, id);
         _cleanup_free_ char *statef = xasprintf("%s/state.json", dir);
-        /* A directory without state.json is a create that died half-way (it removes its own
-         * on failure, so only a crash leaves one): --force clears it. */
+        /* A directory without state.json is a create running or one that died half-way (it
+         * removes its own on failure, so only a crash leaves one): --force clears the latter
+         * and what it made. */
         if (force && access(dir, F_OK) == 0 && access(statef, F_OK) < 0) {
-            rm_rf(dir);
-            return 0;
+            r = clear_dead_create(g->root, id, err);
+            if (r != 0)
+                return r < 0 ? r : 0;
+            /* state.json appeared meanwhile: a whole container now; delete it as one. */
+            pr_error_freep(&lerr);
+            return rt_container_delete(g, id, force, err);
         }
         /* As runc: --force of a container that is already gone succeeds (podman deletes with
          * --force after a failed create, and an exit command may have deleted it first). */

@@ -147,6 +147,11 @@ static int add_entry(pods_manager *m, const char *resource, const char *ns, cons
     e->object = obj;
     if (streq(resource, "pods"))
         pod_status(m, e);
+    /* kubectl shows a pod whose deletion has begun as Terminating. */
+    if (streq(resource, "pods") && json_get(rec, PODS_DELETING)) {
+        free(e->phase);
+        e->phase = xstrdup("Terminating");
+    }
     return 0;
 }
 

@@ -85,6 +85,16 @@ int pods_object_load(pods_manager *m, const char *resource, const char *ns, cons
                      yajl_val *out, pr_error **err);
 int pods_object_save(pods_manager *m, const char *resource, const char *ns, const char *name,
                      yajl_val object, const char *uid, long long created, pr_error **err);
+/* The same with the key mark (PODS_CREATING, PODS_DELETING) set to true: a pod's record is
+ * written creating before anything of the pod is made (and again without the mark once the pod
+ * is whole), and deleting before anything of it is taken down. A record still marked when the
+ * manager's exclusive lock is ours is of an apply or a delete that died: its uid names what to
+ * take down. */
+#define PODS_CREATING "creating"
+#define PODS_DELETING "deleting"
+int pods_object_save_as(pods_manager *m, const char *resource, const char *ns, const char *name,
+                        yajl_val object, const char *uid, long long created, const char *mark,
+                        pr_error **err);
 int pods_object_remove(pods_manager *m, const char *resource, const char *ns, const char *name,
                        pr_error **err);
 /* Equal as JSON values: objects compare by keys whatever their order. */

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Applied objects on disk: lib-root/objects/RESOURCE/NS/NAME.json (namespaces:
  * lib-root/objects/namespaces/NAME.json), each a record {"uid", "created", "object"} written
- * atomically. Names come from decoded objects: RFC 1123, never '/' nor a leading '.'. */
+ * atomically; a pod's has "creating": true while the pod is being made, "deleting": true while
+ * it is being taken down. Names come from decoded objects: RFC 1123, never '/' nor a leading
+ * '.'. */
 #include "fs.h"
+#include "log.h"
 #include "manager.h"
 #include "util.h"
 
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 
 #define OBJECT_FILE_MAX (8u << 20)
@@ -36,8 +42,38 @@ int pods_object_load(pods_manager *m, const char *resource, const char *ns, cons
     return json_parse(text, path, out, err);
 }
 
+/* write_file_atomic writes PATH.tmp.PID then renames it: a writer killed in between leaves that
+ * file, which no later writer (another pid) would reuse. Those of dead writers go. */
+static void remove_stale_temps(const char *path)
+{
+    _cleanup_free_ char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    *slash = '\0';
+    _cleanup_free_ char *prefix = xasprintf("%s.tmp.", slash + 1);
+    _cleanup_dir_ DIR *d = opendir(dir);
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!has_prefix(e->d_name, prefix))
+            continue;
+        char *end;
+        long pid = strtol(e->d_name + strlen(prefix), &end, 10);
+        if (*end || pid <= 0 || pid > INT_MAX || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT)
+            pr_debug("pods: cannot remove stale `%s/%s`: %s", dir, e->d_name, strerror(errno));
+    }
+}
+
 int pods_object_save(pods_manager *m, const char *resource, const char *ns, const char *name,
                      yajl_val object, const char *uid, long long created, pr_error **err)
+{
+    return pods_object_save_as(m, resource, ns, name, object, uid, created, NULL, err);
+}
+
+int pods_object_save_as(pods_manager *m, const char *resource, const char *ns, const char *name,
+                        yajl_val object, const char *uid, long long created, const char *mark,
+                        pr_error **err)
 {
     _cleanup_free_ char *path = pods_object_path(m, resource, ns, name);
     _cleanup_free_ char *dir = xstrdup(path);
@@ -45,10 +81,13 @@ int pods_object_save(pods_manager *m, const char *resource, const char *ns, cons
     int r = mkdir_p(dir, 0700, err);
     if (r < 0)
         return r;
+    remove_stale_temps(path);
     _cleanup_gen_ yajl_gen g = json_gen_new(false);
     jg_map_open(g);
     jg_key_str(g, "uid", uid);
     jg_key_int(g, "created", created);
+    if (mark)
+        jg_key_bool(g, mark, true);
     jg_key(g, "object");
     jg_value(g, object);
     jg_map_close(g);
@@ -62,6 +101,7 @@ int pods_object_remove(pods_manager *m, const char *resource, const char *ns, co
                        pr_error **err)
 {
     _cleanup_free_ char *path = pods_object_path(m, resource, ns, name);
+    remove_stale_temps(path);
     if (unlink(path) < 0 && errno != ENOENT)
         return pr_err(err, errno, "remove `%s`", path);
     return 0;

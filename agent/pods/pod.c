@@ -296,6 +296,7 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
         return pr_err_prefix(err, "pod \"%s\"", o->meta.name);
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
+    long long created = (long long)time(NULL);
     _cleanup_free_ char *pods_dir = xasprintf("%s/pods", m->run_root);
     if (!waiting_uid) {
         if ((r = mkdir_p(pods_dir, 0700, err)) < 0 ||
@@ -307,17 +308,22 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
         _cleanup_free_ char *node = node_name(m);
         pods_record(&p, "Normal", "Scheduled", "default-scheduler", NULL,
                     "Successfully assigned %s/%s to %s", ns, o->meta.name, node);
-        if ((r = write_waiting_record(&p, ns, o, SIZE_MAX, NULL, NULL, err)) < 0 ||
-            (r = pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, (long long)time(NULL),
-                                  err)) < 0)
+        if ((r = write_waiting_record(&p, ns, o, SIZE_MAX, NULL, NULL, err)) < 0)
             goto fail;
     }
+    /* The record first, marked: an apply killed from here on leaves the uid that names what it
+     * made, and the next apply or delete finishes taking it down (clear_dead_create). */
+    if ((r = pods_object_save_as(m, "pods", ns, o->meta.name, o->tree, uid, created,
+                                 PODS_CREATING, err)) < 0)
+        goto fail;
     const char *waiting = NULL;
     size_t failed = 0;
     if ((r = pods_pull_images(m, o, &p, &waiting, &failed, err)) < 0 && waiting) {
         /* The pod stays, waiting: its record says why, and the error tells the user. */
         _cleanup_error_ pr_error *e = NULL;
-        if (write_waiting_record(&p, ns, o, failed, waiting, (*err)->msg, &e) == 0) {
+        /* Stored without the mark: a pod that waits is no apply that died. */
+        if (write_waiting_record(&p, ns, o, failed, waiting, (*err)->msg, &e) == 0 &&
+            pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, created, &e) == 0) {
             pods_pod_paths_clear(&p);
             return pr_err_prefix(err,
                                  "pod \"%s\" is kept waiting with %s (`podrun apply` again "
@@ -327,6 +333,8 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
     }
     if (r == 0)
         r = make_pod(m, o, ns, &p, &f, err);
+    if (r == 0)
+        r = pods_object_save(m, "pods", ns, o->meta.name, o->tree, uid, created, err);
 fail:
     if (r < 0) {
         pr_err_prefix(err, "pod \"%s\"", o->meta.name);
@@ -334,6 +342,26 @@ fail:
     }
     pods_pod_paths_clear(&p);
     return r;
+}
+
+/* A record still "creating" or "deleting" under the manager's exclusive lock is of an apply or a
+ * delete that died half-way: what is left of the pod is taken down and the record goes, so that
+ * the pod is made anew. */
+static int clear_dead_create(pods_manager *m, const char *ns, const char *name, yajl_val rec,
+                             pr_error **err)
+{
+    const char *uid = YAJL_GET_STRING(json_get(rec, "uid"));
+    if (!uid || strlen(uid) != 36 || strchr(uid, '/') || uid[0] == '.')
+        return pr_err(err, 0, "pod \"%s\": its record has no valid uid", name);
+    struct pods_pod_paths p;
+    pods_pod_paths_init(m, uid, &p);
+    int r = teardown(m, &p, -1, err);
+    pods_pod_paths_clear(&p);
+    if (r == 0)
+        r = pods_object_remove(m, "pods", ns, name, err);
+    if (r < 0)
+        return pr_err_prefix(err, "pod \"%s\": clearing what an apply that died left", name);
+    return 0;
 }
 
 static int check_namespace(pods_manager *m, const char *ns, pr_error **err)
@@ -374,6 +402,12 @@ static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_
         return pods_service_apply(m, o, res, err);
     _cleanup_json_ yajl_val rec = NULL;
     r = pods_object_load(m, resource, ns, o->meta.name, &rec, err);
+    if (r == 0 && o->kind == KUBE_POD &&
+        (json_get(rec, PODS_CREATING) || json_get(rec, PODS_DELETING))) {
+        if ((r = clear_dead_create(m, ns, o->meta.name, rec, err)) < 0)
+            return r;
+        r = -ENOENT;
+    }
     if (r == -ENOENT) {
         *res = PODS_CREATED;
         if (o->kind == KUBE_POD)
@@ -421,13 +455,23 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
     const char *uid = YAJL_GET_STRING(json_get(rec, "uid"));
     if (!uid || strlen(uid) != 36 || strchr(uid, '/') || uid[0] == '.')
         return pr_err(err, 0, "pod \"%s\": its record has no valid uid", name);
+    /* Marked first: a delete killed half-way leaves a pod that get shows Terminating and that
+     * the next apply or delete finishes taking down, not one that looks whole. */
+    yajl_val created = json_get(rec, "created");
+    int r = json_get(rec, PODS_DELETING)
+                ? 0
+                : pods_object_save_as(m, "pods", ns, name, json_get(rec, "object"), uid,
+                                      YAJL_IS_INTEGER(created) ? YAJL_GET_INTEGER(created) : 0,
+                                      PODS_DELETING, err);
+    if (r < 0)
+        return r;
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
     /* Marked first, so a listing (get -w) shows the pod Terminating while its containers stop,
      * as the API server's deletionTimestamp does; the mark goes with the run dir. */
     _cleanup_free_ char *mark = xasprintf("%s/terminating", p.run_dir);
     _cleanup_close_ int fd = open(mark, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    int r = teardown(m, &p, grace, err);
+    r = teardown(m, &p, grace, err);
     pods_pod_paths_clear(&p);
     if (r < 0)
         return r;

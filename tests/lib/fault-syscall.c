@@ -4,13 +4,16 @@
  * killed, to check that a multi-step operation cut at that step leaves nothing behind or is
  * repaired by the next command.
  *
- * usage: fault-syscall [-f] [-r FILE] SYSCALL[,SYSCALL...] N ACTION COMMAND [ARG...]
+ * usage: fault-syscall [-f] [-k] [-r FILE] SYSCALL[,SYSCALL...] N ACTION COMMAND [ARG...]
  *   N       1-based index of the call to fault; 0 faults none (counts only)
  *   ACTION  an errno name (EIO, ENOSPC, ENOMEM, EMFILE, ...): that call fails with it;
  *           kill: SIGKILL the process making that call, before the call runs;
  *           kill-main: SIGKILL COMMAND itself (its children go on), the caller's call runs
  *   -f      from N on: every later call fails too (errno actions only)
  *   -r FILE write "calls=M faulted=0|1" to FILE at the end: M calls seen, to bound a sweep
+ *   -k      keep answering: when COMMAND exits and processes it left (a daemon, a pod's shim)
+ *           still hold the filter, a detached child of ours lets their calls run, unfaulted,
+ *           until the last of them exits (see the limit below)
  * Exits with COMMAND's status, 128+signal if a signal ended it.
  *
  * Why seccomp user notification and not ptrace: a filter is inherited by every child and
@@ -22,8 +25,9 @@
  * listener to this process with sendmsg (so sendmsg cannot be chosen) and then execs COMMAND;
  * the supervisor itself is not filtered. Limit: once COMMAND has exited the supervisor exits
  * too, and the kernel then fails a chosen call in a process COMMAND left running (a created
- * container's init) with ENOSYS. */
+ * container's init) with ENOSYS, unless -k is given. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <seccomp.h>
@@ -245,20 +249,57 @@ static int supervise(int listener, pid_t child, struct fault *f)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* -k: COMMAND exited and left processes under the filter; a detached child answers their calls
+ * (all of them go on, no fault) until the kernel says none holds the filter (POLLHUP). */
+static void keep_answering(int listener)
+{
+    struct pollfd p = {.fd = listener, .events = POLLIN};
+    if (poll(&p, 1, 0) >= 0 && (p.revents & (POLLHUP | POLLERR)))
+        return;
+    pid_t pid = fork();
+    if (pid != 0)
+        return;
+    setsid();
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3 && null >= 0; fd++)
+        dup2(null, fd);
+    /* Nothing of the caller's (a test runner waits for its pipes to close). */
+    for (int fd = 3; fd < 1024; fd++)
+        if (fd != listener)
+            close(fd);
+    struct fault none = {0};
+    for (;;) {
+        p.revents = 0;
+        if (poll(&p, 1, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            _exit(1);
+        }
+        if (p.revents & POLLIN)
+            answer(listener, 0, &none);
+        else if (p.revents & (POLLHUP | POLLERR))
+            _exit(0);
+    }
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: fault-syscall [-f] [-r FILE] SYSCALL[,SYSCALL...] N ACTION COMMAND "
-                    "[ARG...]\n");
+    fprintf(stderr,
+            "usage: fault-syscall [-f] [-k] [-r FILE] SYSCALL[,SYSCALL...] N ACTION COMMAND "
+            "[ARG...]\n");
 }
 
 int main(int argc, char **argv)
 {
     struct fault f = {0};
     const char *report = NULL;
+    bool keep = false;
     int opt;
-    while ((opt = getopt(argc, argv, "+fr:")) != -1) {
+    while ((opt = getopt(argc, argv, "+fkr:")) != -1) {
         if (opt == 'f')
             f.from_nth = true;
+        else if (opt == 'k')
+            keep = true;
         else if (opt == 'r')
             report = optarg;
         else {
@@ -312,5 +353,7 @@ int main(int argc, char **argv)
             fclose(out);
         }
     }
+    if (keep)
+        keep_answering(listener);
     return rc < 0 ? 2 : rc;
 }
