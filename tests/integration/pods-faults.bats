@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
+# suite: alone (fault sweeps time each step)
 # Faults in `podrun apply` and `podrun delete` of a pod: tests/lib/fault-syscall fails the Nth
 # call of a group of system calls made by podrun or anything it runs (CNI plugins, the runtime,
 # the shim) with EIO, ENOSPC, ENOMEM or EMFILE, taking turns, or SIGKILLs podrun itself there
