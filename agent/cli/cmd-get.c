@@ -66,8 +66,123 @@ static int print_objects(const char *resource, const struct pods_list *l, bool s
     return r;
 }
 
+static int64_t status_int(const struct pods_entry *e, const char *key)
+{
+    yajl_val v = json_get(e->status, key);
+    return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* kubectl's SELECTOR column: the requirements sorted by key, "app=web,tier in (a,b)". */
+static char *selector_text(yajl_val sel)
+{
+    _cleanup_strv_ char **parts = NULL;
+    yajl_val ml = json_get(sel, "matchLabels");
+    for (size_t i = 0; YAJL_IS_OBJECT(ml) && i < ml->u.object.len; i++) {
+        const char *v = YAJL_GET_STRING(ml->u.object.values[i]);
+        strv_consume(&parts, xasprintf("%s=%s", ml->u.object.keys[i], v ? v : ""));
+    }
+    yajl_val me = json_get(sel, "matchExpressions");
+    for (size_t i = 0; i < json_array_len(me); i++) {
+        yajl_val x = json_array_at(me, i), vals = json_get(x, "values");
+        const char *k = YAJL_GET_STRING(json_get(x, "key")), *op = YAJL_GET_STRING(json_get(x, "operator"));
+        if (!k || !op)
+            continue;
+        if (streq(op, "Exists") || streq(op, "DoesNotExist")) {
+            strv_consume(&parts, xasprintf("%s%s", streq(op, "Exists") ? "" : "!", k));
+            continue;
+        }
+        _cleanup_free_ char *list = xstrdup("");
+        for (size_t j = 0; j < json_array_len(vals); j++) {
+            const char *v = YAJL_GET_STRING(json_array_at(vals, j));
+            char *more = xasprintf("%s%s%s", list, j ? "," : "", v ? v : "");
+            free(list);
+            list = more;
+        }
+        strv_consume(&parts, xasprintf("%s %s (%s)", k, streq(op, "In") ? "in" : "notin", list));
+    }
+    size_t n = strv_length(parts);
+    if (n)
+        qsort(parts, n, sizeof(*parts), cmp_str);
+    char *out = xstrdup("");
+    for (size_t i = 0; i < n; i++) {
+        char *more = xasprintf("%s%s%s", out, i ? "," : "", parts[i]);
+        free(out);
+        out = more;
+    }
+    return out;
+}
+
+/* CONTAINERS and IMAGES of a workload's template, comma-separated. */
+static void template_cells(table *t, yajl_val obj)
+{
+    yajl_val cs = json_get(json_get(json_get(json_get(obj, "spec"), "template"), "spec"),
+                           "containers");
+    const char *keys[] = {"name", "image"};
+    for (size_t k = 0; k < 2; k++) {
+        _cleanup_free_ char *cell = xstrdup("");
+        for (size_t i = 0; i < json_array_len(cs); i++) {
+            const char *v = YAJL_GET_STRING(json_get(json_array_at(cs, i), keys[k]));
+            char *more = xasprintf("%s%s%s", cell, i ? "," : "", v ? v : "");
+            free(cell);
+            cell = more;
+        }
+        table_cell(t, cell);
+    }
+    _cleanup_free_ char *sel = selector_text(json_get(json_get(obj, "spec"), "selector"));
+    table_cell(t, sel);
+}
+
+static void print_workloads(const char *resource, const struct pods_list *l, bool all, bool wide)
+{
+    bool deploy = streq(resource, "deployments");
+    _cleanup_table_ table *t = table_new();
+    table_row(t);
+    if (all)
+        table_cell(t, "NAMESPACE");
+    const char *dh[] = {"NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"};
+    const char *rh[] = {"NAME", "DESIRED", "CURRENT", "READY", "AGE"};
+    for (size_t i = 0; i < 5; i++)
+        table_cell(t, deploy ? dh[i] : rh[i]);
+    const char *w[] = {"CONTAINERS", "IMAGES", "SELECTOR"};
+    for (size_t i = 0; wide && i < ARRAY_SIZE(w); i++)
+        table_cell(t, w[i]);
+    for (size_t i = 0; i < l->n; i++) {
+        const struct pods_entry *e = &l->v[i];
+        yajl_val rv = json_get(json_get(e->object, "spec"), "replicas");
+        long long want = rv && YAJL_IS_INTEGER(rv) ? YAJL_GET_INTEGER(rv) : 1;
+        char a[32];
+        age(e->created, a);
+        table_row(t);
+        if (all)
+            table_cell(t, e->ns);
+        table_cell(t, e->name);
+        if (deploy) {
+            table_cellf(t, "%lld/%lld", (long long)status_int(e, "readyReplicas"), want);
+            table_cellf(t, "%lld", (long long)status_int(e, "updatedReplicas"));
+            table_cellf(t, "%lld", (long long)status_int(e, "availableReplicas"));
+        } else {
+            table_cellf(t, "%lld", want);
+            table_cellf(t, "%lld", (long long)status_int(e, "replicas"));
+            table_cellf(t, "%lld", (long long)status_int(e, "readyReplicas"));
+        }
+        table_cell(t, a);
+        if (wide)
+            template_cells(t, e->object);
+    }
+    table_print(t, stdout);
+}
+
 static void print_table(const char *resource, const struct pods_list *l, bool all, bool wide)
 {
+    if (streq(resource, "deployments") || streq(resource, "replicasets")) {
+        print_workloads(resource, l, all, wide);
+        return;
+    }
     bool pods = streq(resource, "pods"), cms = streq(resource, "configmaps"),
          secrets = streq(resource, "secrets"), namespaced = !streq(resource, "namespaces");
     char node[256] = "";
@@ -276,6 +391,10 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         return get_events(m, all ? NULL : ns, name, out, selector ? &sel : NULL, err);
     struct pods_list l = {0};
     r = pods_list(m, resource, all ? NULL : ns, name, &l, err);
+    /* A workload's status is its pods', counted now. */
+    bool apps = streq(resource, "deployments") || streq(resource, "replicasets");
+    for (size_t i = 0; r == 0 && apps && i < l.n; i++)
+        r = pods_workload_status(m, resource, &l.v[i], &l.v[i].status, err);
     pods_manager_close(m);
     if (r < 0) {
         pods_list_clear(&l);
@@ -288,7 +407,7 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
     } else if (out && streq(out, "name")) {
         _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
         for (size_t i = 0; i < l.n; i++)
-            printf("%s/%s\n", kind, l.v[i].name);
+            printf("%s%s/%s\n", kind, apps ? ".apps" : "", l.v[i].name);
     } else if (!l.n) {
         if (all || streq(resource, "namespaces"))
             fprintf(stderr, "No resources found\n");

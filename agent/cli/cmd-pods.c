@@ -210,6 +210,10 @@ static const char *kind_lower(const struct kube_object *o)
         return "configmap";
     case KUBE_SECRET:
         return "secret";
+    case KUBE_DEPLOYMENT:
+        return "deployment.apps";
+    case KUBE_REPLICASET:
+        return "replicaset.apps";
     default:
         return "namespace";
     }
@@ -288,6 +292,7 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (display.terminal)
         po.progress = pull_display_progress, po.progress_data = &display;
     pods_set_pull_options(m, &po);
+    bool workloads = false;
     for (size_t i = 0; r == 0 && i < objs.n; i++) {
         struct kube_object *o = objs.v[i];
         if (ns && kube_kind_namespaced(o->kind)) {
@@ -305,6 +310,7 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
         enum pods_apply_result res;
         if ((r = pods_apply(m, o, &res, err)) < 0)
             break;
+        workloads |= o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET;
         printf("%s/%s %s\n", kind_lower(o), o->meta.name,
                res == PODS_CREATED     ? "created"
                : res == PODS_UNCHANGED ? "unchanged"
@@ -312,8 +318,14 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
         fflush(stdout);
     }
     pull_display_clear(&display);
-    pods_manager_close(m);
     objects_clear(&objs);
+    /* Deployments and ReplicaSets: one reconcile now, and the loop that keeps them. */
+    if (workloads) {
+        _cleanup_error_ pr_error *e = NULL;
+        int rk = controllers_kick(g, m, r < 0 ? &e : err);
+        return r < 0 ? r : rk;
+    }
+    pods_manager_close(m);
     return r;
 }
 
@@ -330,9 +342,10 @@ static int delete_one(struct pods_manager *m, const char *resource, const char *
     }
     if (r < 0)
         return r;
-    /* kubectl's singular: pod "web" deleted. */
+    /* kubectl's singular: pod "web" deleted, deployment.apps "web" deleted. */
     _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
-    printf("%s \"%s\" deleted\n", kind, name);
+    bool apps = streq(resource, "deployments") || streq(resource, "replicasets");
+    printf("%s%s \"%s\" deleted\n", kind, apps ? ".apps" : "", name);
     fflush(stdout);
     return 0;
 }

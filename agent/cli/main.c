@@ -21,11 +21,14 @@ static const struct {
     {"tag", cmd_tag, "give an image another name"},
     {"apply", cmd_apply, "run pods and store objects from manifests (-f FILE|DIR|-)"},
     {"delete", cmd_delete, "delete pods and objects (-f FILE, or KIND NAME)"},
-    {"get", cmd_get, "list pods, configmaps, secrets, namespaces, nodes"},
+    {"get", cmd_get, "list pods, deployments, replicasets, configmaps, secrets, namespaces, nodes"},
+    {"create", cmd_create, "create a deployment (deployment NAME --image=IMG [-- CMD...])"},
+    {"scale", cmd_scale, "set a deployment's replicas (deployment NAME --replicas=N)"},
     {"logs", cmd_logs, "print a pod's container's output"},
     {"describe", cmd_describe, "show a pod or the node in detail, as kubectl describe does"},
     {"exec", cmd_exec, "run a command in a pod's container (POD [-c CONTAINER] -- COMMAND)"},
-    {"serve", cmd_serve, "serve CRI v1 for a kubelet or crictl (--listen unix://PATH)"},
+    {"serve", cmd_serve,
+     "serve CRI v1 (--listen unix://PATH), or the controller loop (--controllers-only)"},
     {"top", cmd_top, "show pods' or the node's CPU and memory use (pod|node)"},
 };
 

@@ -314,6 +314,9 @@ void podview_gen(yajl_gen g, const char *resource, const struct pods_entry *e)
         _cleanup_free_ char *host = pods_node_ip();
         jg_key(g, "status");
         gen_pod_status(g, e, host, ts);
+    } else if (e->status) {
+        jg_key(g, "status");
+        jg_value(g, e->status);
     }
     jg_map_close(g);
 }

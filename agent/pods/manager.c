@@ -131,6 +131,8 @@ const char *pods_resource_name(const char *s)
         {"secrets", {"secret", "Secret", NULL, NULL}},
         {"namespaces", {"namespace", "ns", "Namespace", NULL}},
         {"nodes", {"node", "no", "Node", NULL}},
+        {"deployments", {"deployment", "deploy", "Deployment", NULL}},
+        {"replicasets", {"replicaset", "rs", "ReplicaSet", NULL}},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
         if (streq(s, table[i].name))

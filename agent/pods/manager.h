@@ -203,6 +203,12 @@ void pods_record(const struct pods_pod_paths *p, const char *type, const char *r
 int pods_pull_images(pods_manager *m, const struct kube_object *o, const struct pods_pod_paths *p,
                      const char **waiting_reason, size_t *failed, pr_error **err);
 
+/* ---- pod.c: a pod's liveness, for the controllers ---- */
+/* Its shim holds the pod (false: it died or never started). */
+bool pods_pod_shim_running(pods_manager *m, const char *uid);
+/* It waits for its image (no shim yet, on purpose). */
+bool pods_pod_waiting(pods_manager *m, const char *uid);
+
 /* ---- bundle making (containers.c) and the shim's spec (shimspec.c) ---- */
 struct pods_pod_paths {
     const char *uid;

@@ -23,6 +23,10 @@ static const char *kind_resource(enum kube_kind k)
         return "configmaps";
     case KUBE_SECRET:
         return "secrets";
+    case KUBE_DEPLOYMENT:
+        return "deployments";
+    case KUBE_REPLICASET:
+        return "replicasets";
     default:
         return "namespaces";
     }
@@ -140,6 +144,20 @@ static bool shim_alive(const struct pods_pod_paths *p)
     if (fd < 0)
         return false;
     return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+bool pods_pod_shim_running(pods_manager *m, const char *uid)
+{
+    struct pods_pod_paths p;
+    pods_pod_paths_init(m, uid, &p);
+    bool alive = shim_alive(&p);
+    pods_pod_paths_clear(&p);
+    return alive;
+}
+
+bool pods_pod_waiting(pods_manager *m, const char *uid)
+{
+    return waiting_for_image(m, uid);
 }
 
 /* grace: seconds, or -1 for the pod's terminationGracePeriodSeconds. */
@@ -422,7 +440,8 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
 /* A namespace goes with everything in it. */
 static int delete_namespace_contents(pods_manager *m, const char *ns, pr_error **err)
 {
-    static const char *const resources[] = {"pods", "configmaps", "secrets"};
+    static const char *const resources[] = {"deployments", "replicasets", "pods", "configmaps",
+                                            "secrets"};
     for (size_t i = 0; i < ARRAY_SIZE(resources); i++) {
         struct pods_list l = {0};
         int r = pods_list(m, resources[i], ns, NULL, &l, err);
@@ -461,5 +480,10 @@ int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, con
         return delete_pod(m, ns, name, rec, grace, err);
     if (streq(resource, "namespaces") && (r = delete_namespace_contents(m, name, err)) < 0)
         return r;
-    return pods_object_remove(m, resource, ns, name, err);
+    if ((r = pods_object_remove(m, resource, ns, name, err)) < 0)
+        return r;
+    /* The garbage collector's cascade: ReplicaSets, then their pods. */
+    if (streq(resource, "deployments") || streq(resource, "replicasets"))
+        return pods_workloads_collect(m, err);
+    return 0;
 }

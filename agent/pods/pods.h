@@ -292,6 +292,27 @@ void pods_events_clear(struct pods_events *l);
 void pods_events_keep(struct pods_events *l, bool (*keep)(const struct pods_event *, void *),
                       void *data);
 
+/* ---- workloads (workloads.c): Deployments through ReplicaSets ---- */
+
+/* One pass of the Deployment and ReplicaSet controllers and of the garbage collector over
+ * everything on disk: ReplicaSets made and scaled as the rollouts allow, pods made and
+ * deleted, pods whose shim died replaced, dependents of deleted owners deleted. *workloads
+ * tells whether any Deployment or ReplicaSet remains (the controller loop's reason to run). */
+int pods_reconcile(pods_manager *m, bool *workloads, pr_error **err);
+/* The garbage collector alone: ReplicaSets and pods whose controller is gone. */
+int pods_workloads_collect(pods_manager *m, pr_error **err);
+/* A Deployment's or ReplicaSet's status (replicas, readyReplicas, availableReplicas,
+ * updatedReplicas, conditions), computed from its pods now. */
+int pods_workload_status(pods_manager *m, const char *resource, const struct pods_entry *e,
+                         yajl_val *out, pr_error **err);
+/* Sets spec.replicas of a stored Deployment or ReplicaSet. */
+int pods_scale(pods_manager *m, const char *resource, const char *ns, const char *name,
+               int32_t replicas, pr_error **err);
+/* An inotify descriptor watching what a reconcile depends on: the stored Deployments,
+ * ReplicaSets and pods, and the shim directories of running pods (status changes, and the
+ * shim's lock closed when it dies). */
+int pods_watch_open(pods_manager *m, int *fd, pr_error **err);
+
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);
 

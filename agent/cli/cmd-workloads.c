@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* podrun create deployment and podrun scale: kubectl's imperative verbs over the workload
+ * controllers (the objects they make are kubectl's). */
+#include "commands.h"
+#include "json.h"
+#include "kube/kube.h"
+#include "pods/pods.h"
+#include "util.h"
+
+#include <getopt.h>
+
+#define CREATE_USAGE                                                                               \
+    "usage: podrun create deployment NAME --image=IMAGE [--replicas=N] [--port=N] [-n NS] "        \
+    "[-- COMMAND [ARGS...]]"
+
+static int parse_count(const char *flag, const char *s, int64_t max, int32_t *out, pr_error **err)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || !*s || *end || v < 0 || v > max)
+        return pr_err(err, 0, "%s: \"%s\" is not a number from 0 to %lld", flag, s,
+                      (long long)max);
+    *out = (int32_t)v;
+    return 0;
+}
+
+/* kubectl's container name: the image's last path element, without tag or digest. */
+static char *container_name(const char *image)
+{
+    const char *slash = strrchr(image, '/');
+    char *n = xstrdup(slash ? slash + 1 : image);
+    n[strcspn(n, ":@")] = '\0';
+    for (char *p = n; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+            *p = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : '-';
+    return n;
+}
+
+static void gen_app_labels(yajl_gen g, const char *key, const char *name)
+{
+    jg_key(g, key);
+    jg_map_open(g);
+    jg_key_str(g, "app", name);
+    jg_map_close(g);
+}
+
+static int deployment_tree(const char *name, const char *ns, const char *image, int32_t replicas,
+                           int32_t port, char **command, yajl_val *out, pr_error **err)
+{
+    _cleanup_free_ char *cname = container_name(image);
+    _cleanup_gen_ yajl_gen g = json_gen_new(false);
+    jg_map_open(g);
+    jg_key_str(g, "apiVersion", "apps/v1");
+    jg_key_str(g, "kind", "Deployment");
+    jg_key(g, "metadata");
+    jg_map_open(g);
+    gen_app_labels(g, "labels", name);
+    jg_key_str(g, "name", name);
+    jg_key_str(g, "namespace", ns);
+    jg_map_close(g);
+    jg_key(g, "spec");
+    jg_map_open(g);
+    jg_key_int(g, "replicas", replicas);
+    jg_key(g, "selector");
+    jg_map_open(g);
+    gen_app_labels(g, "matchLabels", name);
+    jg_map_close(g);
+    jg_key(g, "strategy");
+    jg_map_open(g);
+    jg_map_close(g);
+    jg_key(g, "template");
+    jg_map_open(g);
+    jg_key(g, "metadata");
+    jg_map_open(g);
+    gen_app_labels(g, "labels", name);
+    jg_map_close(g);
+    jg_key(g, "spec");
+    jg_map_open(g);
+    jg_key(g, "containers");
+    jg_array_open(g);
+    jg_map_open(g);
+    if (command && *command)
+        jg_key_strv(g, "command", command);
+    jg_key_str(g, "image", image);
+    jg_key_str(g, "name", cname);
+    if (port >= 0) {
+        jg_key(g, "ports");
+        jg_array_open(g);
+        jg_map_open(g);
+        jg_key_int(g, "containerPort", port);
+        jg_map_close(g);
+        jg_array_close(g);
+    }
+    jg_key(g, "resources");
+    jg_map_open(g);
+    jg_map_close(g);
+    jg_map_close(g);
+    jg_array_close(g);
+    jg_map_close(g);
+    jg_map_close(g);
+    jg_map_close(g);
+    jg_map_close(g);
+    size_t len;
+    const char *buf = jg_buf(g, &len);
+    _cleanup_free_ char *text = xstrndup(buf, len);
+    return json_parse(text, "the deployment", out, err);
+}
+
+static int create_deployment(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    static const struct option opts[] = {
+        {"image", required_argument, NULL, 'i'},
+        {"replicas", required_argument, NULL, 'r'},
+        {"port", required_argument, NULL, 'p'},
+        {"namespace", required_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *image = NULL, *ns = "default";
+    int32_t replicas = 1, port = -1;
+    int c, r;
+    /* argv[0] is "deployment". getopt moves NAME and what follows "--" (the command) to the
+     * end, in order. */
+    while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
+        if (c == 'i')
+            image = optarg;
+        else if (c == 'r' && (r = parse_count("--replicas", optarg, INT32_MAX, &replicas, err)) < 0)
+            return r;
+        else if (c == 'p' && (r = parse_count("--port", optarg, 65535, &port, err)) < 0)
+            return r;
+        else if (c == 'n')
+            ns = optarg;
+        else if (c != 'r' && c != 'p')
+            return pr_err(err, 0, CREATE_USAGE);
+    }
+    if (optind >= argc)
+        return pr_err(err, 0, CREATE_USAGE);
+    const char *name = argv[optind++];
+    if (!image)
+        return pr_err(err, 0, "required flag(s) \"image\" not set");
+    if (port == 0)
+        return pr_err(err, 0, "--port: 0 is not a port");
+    char **command = argv + optind;
+    if (*command && streq(*command, "--"))
+        command++;
+    yajl_val tree = NULL;
+    if ((r = deployment_tree(name, ns, image, replicas, port, command, &tree, err)) < 0)
+        return r;
+    struct kube_object *o = NULL;
+    if ((r = kube_object_decode(tree, "create deployment", &o, err)) < 0 ||
+        (r = pods_check_object(o, err)) < 0) {
+        kube_object_free(o);
+        return r;
+    }
+    struct pods_manager *m = NULL;
+    if ((r = open_manager(g, true, &m, err)) < 0) {
+        kube_object_free(o);
+        return r;
+    }
+    struct pods_list l = {0};
+    _cleanup_error_ pr_error *e = NULL;
+    if (pods_list(m, "deployments", ns, name, &l, &e) == 0)
+        r = pr_err_code(err, EEXIST, "deployments.apps \"%s\" already exists", name);
+    pods_list_clear(&l);
+    enum pods_apply_result res;
+    if (r == 0)
+        r = pods_apply(m, o, &res, err);
+    kube_object_free(o);
+    if (r < 0) {
+        pods_manager_close(m);
+        return r;
+    }
+    printf("deployment.apps/%s created\n", name);
+    fflush(stdout);
+    return controllers_kick(g, m, err);
+}
+
+int cmd_create(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    if (argc < 2 || (!streq(argv[1], "deployment") && !streq(argv[1], "deploy")))
+        return pr_err(err, 0, "%s (podrun creates deployments only)", CREATE_USAGE);
+    optind = 0;
+    return create_deployment(g, argc - 1, argv + 1, err);
+}
+
+#define SCALE_USAGE "usage: podrun scale deployment|replicaset NAME --replicas=N [-n NS]"
+
+int cmd_scale(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    static const struct option opts[] = {
+        {"replicas", required_argument, NULL, 'r'},
+        {"namespace", required_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *ns = "default";
+    int32_t replicas = -1;
+    int c, r;
+    while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
+        if (c == 'r' && (r = parse_count("--replicas", optarg, INT32_MAX, &replicas, err)) < 0)
+            return r;
+        else if (c == 'n')
+            ns = optarg;
+        else if (c != 'r')
+            return pr_err(err, 0, SCALE_USAGE);
+    }
+    if (replicas < 0)
+        return pr_err(err, 0, "required flag(s) \"replicas\" not set");
+    /* KIND NAME or KIND/NAME. */
+    _cleanup_free_ char *kind = NULL;
+    const char *name;
+    if (argc - optind == 1 && strchr(argv[optind], '/')) {
+        kind = xstrndup(argv[optind], strcspn(argv[optind], "/"));
+        name = strchr(argv[optind], '/') + 1;
+    } else if (argc - optind == 2) {
+        kind = xstrdup(argv[optind]);
+        name = argv[optind + 1];
+    } else {
+        return pr_err(err, 0, SCALE_USAGE);
+    }
+    const char *resource = pods_resource_name(kind);
+    if (!resource || (!streq(resource, "deployments") && !streq(resource, "replicasets")))
+        return pr_err(err, 0, "podrun scales deployments and replicasets, not \"%s\"", kind);
+    struct pods_manager *m = NULL;
+    if ((r = open_manager(g, true, &m, err)) < 0)
+        return r;
+    if ((r = pods_scale(m, resource, ns, name, replicas, err)) < 0) {
+        pods_manager_close(m);
+        return r;
+    }
+    printf("%s.apps/%s scaled\n", streq(resource, "deployments") ? "deployment" : "replicaset",
+           name);
+    fflush(stdout);
+    return controllers_kick(g, m, err);
+}
