@@ -49,6 +49,21 @@ pod_count() {
   prn get pods -l "$1" -o name 2>/dev/null | wc -l
 }
 
+no_loop() {
+  [ -z "$(controllers_pid)" ]
+}
+
+# wait_long CMD...: as wait_for, for up to 60 s (pods start one after another).
+wait_long() {
+  local i
+  for ((i = 0; i < 600; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "never true: $*" >&2
+  return 1
+}
+
 deploy_ready() { # NAME N: READY N/N and exactly N pods
   local out
   out=$(prn get deployments "$1" 2>/dev/null) || return 1
@@ -61,7 +76,7 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
   run prn apply -f "$BATS_TEST_TMPDIR/myapp.yaml"
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "deployment.apps/myapp created" ]
-  wait_for deploy_ready myapp 3
+  wait_long deploy_ready myapp 3
   run prn get deployments
   [ "$status" -eq 0 ]
   [[ "${lines[0]}" =~ ^NAME\ +READY\ +UP-TO-DATE\ +AVAILABLE\ +AGE$ ]]
@@ -107,5 +122,153 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
   run prn get rs
   [ "$output" = "No resources found in default namespace." ]
   assert_no_pods
-  wait_for test -z "$(controllers_pid)"
+  wait_for no_loop
+}
+
+@test "deployments: create deployment hello-node --image=busybox -- CMD, as kubectl makes it" {
+  run prn create deployment hello-node --image=busybox --port=8080 -- sh -c 'sleep 3600'
+  [ "$status" -eq 0 ]
+  [ "$output" = "deployment.apps/hello-node created" ]
+  wait_long deploy_ready hello-node 1
+  j=$(prn get deployment hello-node -o json)
+  [ "$(jq -c .metadata.labels <<<"$j")" = '{"app":"hello-node"}' ]
+  [ "$(jq -c .spec.selector <<<"$j")" = '{"matchLabels":{"app":"hello-node"}}' ]
+  [ "$(jq -r .spec.replicas <<<"$j")" = 1 ]
+  [ "$(jq -c '.spec.template.spec.containers[0] | [.name, .image, .command, .ports]' <<<"$j")" = \
+    '["busybox","busybox",["sh","-c","sleep 3600"],[{"containerPort":8080}]]' ]
+  p=$(prn get pods -o name)
+  [[ "$p" =~ ^pod/hello-node-[a-z0-9]{6,10}-[a-z0-9]{5}$ ]]
+  run prn create deployment hello-node --image=busybox
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'deployments.apps "hello-node" already exists'* ]]
+  run prn create deployment other
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'required flag(s) "image" not set'* ]]
+  run prn delete deploy hello-node
+  [ "$status" -eq 0 ]
+  assert_no_pods
+}
+
+@test "deployments: scale deployment --replicas=5 and back to 2" {
+  myapp_yaml 2 | prn apply -f -
+  wait_long deploy_ready myapp 2
+  run prn scale deployment myapp --replicas=5
+  [ "$status" -eq 0 ]
+  [ "$output" = "deployment.apps/myapp scaled" ]
+  wait_long deploy_ready myapp 5
+  [ "$(prn get rs -o name | wc -l)" -eq 1 ]
+  run prn scale deployment/myapp --replicas=2
+  [ "$status" -eq 0 ]
+  wait_long deploy_ready myapp 2
+  [ "$(prn get deployment myapp -o json | jq .spec.replicas)" = 2 ]
+  run prn scale deployment myapp --replicas=-1
+  [ "$status" -eq 1 ]
+  run prn scale deployment nosuch --replicas=1
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'deployments "nosuch" not found'* ]]
+  run prn scale pod x --replicas=1
+  [ "$status" -eq 1 ]
+  prn delete deployment myapp
+  assert_no_pods
+}
+
+@test "deployments: the loop replaces a deleted pod and a pod whose shim is killed, within 2 s" {
+  myapp_yaml 2 | prn apply -f -
+  wait_long deploy_ready myapp 2
+  loop=$(controllers_pid)
+  [ -n "$loop" ]
+  victim=$(prn get pods -o name | head -1)
+  prn delete pods "${victim#pod/}"
+  start=$(date +%s%N)
+  wait_for deploy_ready myapp 2
+  [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 2000 ]
+  run prn get pods "${victim#pod/}"
+  [ "$status" -eq 1 ]
+  # kill -9 of one pod's shim: the pod is replaced by a new one.
+  victim=$(prn get pods -o name | head -1)
+  uid=$(pod_uid "${victim#pod/}")
+  shim=$(pgrep -f "podrun-shim --pod-dir $ROOTS/run/pods/$uid/shim")
+  kill -9 "$shim"
+  start=$(date +%s%N)
+  replaced() { deploy_ready myapp 2 && ! prn get pods "${victim#pod/}" >/dev/null 2>&1; }
+  wait_for replaced
+  [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 2000 ]
+  [ "$(controllers_pid)" = "$loop" ]
+  # The idle loop sleeps in poll(): no CPU used while nothing changes.
+  t1=$(awk '{print $14 + $15}' "/proc/$loop/stat")
+  sleep 2
+  t2=$(awk '{print $14 + $15}' "/proc/$loop/stat")
+  [ $((t2 - t1)) -le 2 ]
+  prn delete deployment myapp
+  assert_no_pods
+  wait_for no_loop
+}
+
+@test "deployments: kill -9 of the controller loop: the next apply restarts it and it catches up" {
+  myapp_yaml 2 | prn apply -f -
+  wait_long deploy_ready myapp 2
+  loop=$(controllers_pid)
+  kill -9 "$loop"
+  wait_for no_loop
+  victim=$(prn get pods -o name | head -1)
+  prn delete pods "${victim#pod/}"
+  sleep 0.5
+  [ "$(pod_count app=myapp)" -eq 1 ]
+  run prn apply -f <(myapp_yaml 2)
+  [ "$status" -eq 0 ]
+  wait_long deploy_ready myapp 2
+  [ -n "$(controllers_pid)" ]
+  [ "$(controllers_pid)" != "$loop" ]
+  prn delete deployment myapp
+  assert_no_pods
+}
+
+@test "deployments: a rolling update of 3 replicas keeps at least replicas - maxUnavailable Ready" {
+  myapp_yaml 3 | prn apply -f -
+  wait_long deploy_ready myapp 3
+  old=$(prn get rs -o name)
+  # The new pods turn Ready one second after they start (a readiness probe).
+  myapp_yaml 3 "touch /tmp/ok; sleep 3600" | sed 's/^        command:/        readinessProbe: {exec: {command: [cat, \/tmp\/ok]}, periodSeconds: 1}\n        command:/' \
+    > "$BATS_TEST_TMPDIR/v2.yaml"
+  run prn apply -f "$BATS_TEST_TMPDIR/v2.yaml"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "deployment.apps/myapp configured" ]
+  # maxUnavailable 25% of 3 rounds down to 0: 3 stay Ready at every moment.
+  min=3
+  for ((i = 0; i < 300; i++)); do
+    n=$(ready_count app=myapp)
+    [ "$n" -lt "$min" ] && min=$n
+    prn get rs -o name | grep -qv "^$old$" && deploy_ready myapp 3 &&
+      [ "$(prn get rs "${old#replicaset.apps/}" -o json | jq .spec.replicas)" = 0 ] && break
+    sleep 0.1
+  done
+  [ "$min" -ge 3 ]
+  deploy_ready myapp 3
+  [ "$(prn get rs -o name | wc -l)" -eq 2 ]
+  new=$(prn get rs -o name | grep -v "^$old$")
+  [ "$(prn get rs "${new#replicaset.apps/}" -o json | jq -r '.metadata.annotations["deployment.kubernetes.io/revision"]')" = 2 ]
+  for p in $(prn get pods -o name); do
+    [[ "$p" == "pod/${new#replicaset.apps/}-"* ]]
+  done
+  prn delete deployment myapp
+  assert_no_pods
+}
+
+@test "deployments: bad objects are refused and leave nothing" {
+  bad() {
+    run prn apply -f -
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"$1"* ]]
+    run prn get deployments
+    [ "$output" = "No resources found in default namespace." ]
+  }
+  myapp_yaml | sed 's/^      app: myapp$/      app: other/' | bad "spec.template.metadata.labels: Invalid value: \`selector\` does not match template \`labels\`"
+  myapp_yaml -1 | bad "spec.replicas: Invalid value: -1: must be greater than or equal to 0"
+  myapp_yaml | sed 's/^  replicas:/  replicaz:/' | bad "spec.replicaz"
+  myapp_yaml | sed 's/^  selector:/  strategy: {type: Recreate, rollingUpdate: {maxSurge: 1}}\n  selector:/' | bad "spec.strategy.rollingUpdate: Forbidden"
+  myapp_yaml | sed 's/^  selector:/  strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: 0}}\n  selector:/' | bad "may not be 0 when \`maxSurge\` is 0"
+  myapp_yaml | sed 's/^kind: Deployment/kind: StatefulSet/' | bad 'kind "StatefulSet" is not supported by podrun'
+  myapp_yaml | sed 's/^apiVersion: apps\/v1/apiVersion: v1/' | bad 'no kind "Deployment" in version "v1"'
+  [ -z "$(controllers_pid)" ]
+  assert_no_pods
 }
