@@ -281,7 +281,8 @@ static void gen_pod_status(yajl_gen g, const struct pods_entry *e, const char *h
 
 void podview_gen(yajl_gen g, const char *resource, const struct pods_entry *e)
 {
-    static const char *const own_md[] = {"namespace", "uid", "creationTimestamp", NULL};
+    static const char *const own_md[] = {"namespace", "uid", "creationTimestamp", "generation",
+                                         NULL};
     char ts[32], node[256] = "";
     bool pod = streq(resource, "pods");
     podview_rfc3339(e->created, ts);
@@ -303,6 +304,8 @@ void podview_gen(yajl_gen g, const char *resource, const struct pods_entry *e)
             jg_key_str(g, "namespace", e->ns);
             jg_key_str(g, "uid", e->uid);
             jg_key_str(g, "creationTimestamp", ts);
+            if (e->generation)
+                jg_key_int(g, "generation", e->generation);
             jg_map_close(g);
         } else if (pod && streq(k, "spec")) {
             gen_spec(g, v, node);

@@ -71,6 +71,11 @@ int pods_object_load(pods_manager *m, const char *resource, const char *ns, cons
                      yajl_val *out, pr_error **err);
 int pods_object_save(pods_manager *m, const char *resource, const char *ns, const char *name,
                      yajl_val object, const char *uid, long long created, pr_error **err);
+/* The same with metadata.generation (a workload's: 1, and one more for each change of its
+ * spec); 0 leaves it out. */
+int pods_object_save_gen(pods_manager *m, const char *resource, const char *ns, const char *name,
+                         yajl_val object, const char *uid, long long created, long long generation,
+                         pr_error **err);
 int pods_object_remove(pods_manager *m, const char *resource, const char *ns, const char *name,
                        pr_error **err);
 /* Equal as JSON values: objects compare by keys whatever their order. */

@@ -39,6 +39,13 @@ int pods_object_load(pods_manager *m, const char *resource, const char *ns, cons
 int pods_object_save(pods_manager *m, const char *resource, const char *ns, const char *name,
                      yajl_val object, const char *uid, long long created, pr_error **err)
 {
+    return pods_object_save_gen(m, resource, ns, name, object, uid, created, 0, err);
+}
+
+int pods_object_save_gen(pods_manager *m, const char *resource, const char *ns, const char *name,
+                         yajl_val object, const char *uid, long long created, long long generation,
+                         pr_error **err)
+{
     _cleanup_free_ char *path = pods_object_path(m, resource, ns, name);
     _cleanup_free_ char *dir = xstrdup(path);
     *strrchr(dir, '/') = '\0';
@@ -49,6 +56,8 @@ int pods_object_save(pods_manager *m, const char *resource, const char *ns, cons
     jg_map_open(g);
     jg_key_str(g, "uid", uid);
     jg_key_int(g, "created", created);
+    if (generation > 0)
+        jg_key_int(g, "generation", generation);
     jg_key(g, "object");
     jg_value(g, object);
     jg_map_close(g);

@@ -32,6 +32,11 @@ static const char *kind_resource(enum kube_kind k)
     }
 }
 
+static bool workload(const struct kube_object *o)
+{
+    return o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET;
+}
+
 static int new_uid(char **out, pr_error **err)
 {
     _cleanup_free_ char *text = NULL;
@@ -388,8 +393,8 @@ int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_res
         _cleanup_free_ char *uid = NULL;
         if ((r = new_uid(&uid, err)) < 0)
             return r;
-        return pods_object_save(m, resource, ns, o->meta.name, o->tree, uid, (long long)time(NULL),
-                                err);
+        return pods_object_save_gen(m, resource, ns, o->meta.name, o->tree, uid,
+                                    (long long)time(NULL), workload(o) ? 1 : 0, err);
     }
     if (r < 0)
         return r;
@@ -417,9 +422,13 @@ int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_res
                            o->meta.name);
     *res = PODS_CONFIGURED;
     const char *uid = YAJL_GET_STRING(json_get(rec, "uid"));
-    yajl_val created = json_get(rec, "created");
-    return pods_object_save(m, resource, ns, o->meta.name, o->tree, uid ? uid : "",
-                            YAJL_IS_INTEGER(created) ? YAJL_GET_INTEGER(created) : time(NULL), err);
+    yajl_val created = json_get(rec, "created"), gen = json_get(rec, "generation");
+    long long generation = gen && YAJL_IS_INTEGER(gen) ? YAJL_GET_INTEGER(gen) : 1;
+    if (!pods_json_equal(json_get(old, "spec"), json_get(o->tree, "spec")))
+        generation++;
+    return pods_object_save_gen(m, resource, ns, o->meta.name, o->tree, uid ? uid : "",
+                                YAJL_IS_INTEGER(created) ? YAJL_GET_INTEGER(created) : time(NULL),
+                                workload(o) ? generation : 0, err);
 }
 
 static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_val rec,

@@ -184,7 +184,8 @@ int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, con
 /* One stored object as `get` shows it. */
 struct pods_entry {
     char *ns, *name, *uid;
-    long long created; /* seconds since the epoch */
+    long long created;    /* seconds since the epoch */
+    long long generation; /* metadata.generation of a workload; 0 for other objects */
     yajl_val object;   /* the applied object, with metadata.namespace/uid/creationTimestamp */
     /* pods only: */
     char *phase;     /* Pending, Running, Succeeded, Failed, Unknown; a container's reason wins */

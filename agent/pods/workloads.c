@@ -143,7 +143,9 @@ static int with_replicas(yajl_val obj, int32_t n, yajl_val *out, pr_error **err)
 static int save_entry(pods_manager *m, const char *resource, const struct pods_entry *e,
                       yajl_val obj, pr_error **err)
 {
-    return pods_object_save(m, resource, e->ns, e->name, obj, e->uid, e->created, err);
+    /* A change of spec: one more generation, as the API server counts them. */
+    return pods_object_save_gen(m, resource, e->ns, e->name, obj, e->uid, e->created,
+                                (e->generation ? e->generation : 1) + 1, err);
 }
 
 static int set_replicas(pods_manager *m, const char *resource, struct pods_entry *e, int32_t n,
@@ -156,6 +158,7 @@ static int set_replicas(pods_manager *m, const char *resource, struct pods_entry
     if (r == 0) {
         yajl_tree_free(e->object);
         e->object = t;
+        e->generation = (e->generation ? e->generation : 1) + 1;
     } else if (t) {
         yajl_tree_free(t);
     }
@@ -548,7 +551,9 @@ int pods_workload_status(pods_manager *m, const char *resource, const struct pod
     int32_t want = spec_replicas(e->object);
     _cleanup_gen_ yajl_gen g = json_gen_new(false);
     jg_map_open(g);
-    jg_key_int(g, "observedGeneration", 1);
+    /* Each reconcile is synchronous with the change that called it, and status is counted
+     * when read: it always reflects the latest generation. */
+    jg_key_int(g, "observedGeneration", e->generation ? e->generation : 1);
     jg_key_int(g, "replicas", replicas);
     if (deploy)
         jg_key_int(g, "updatedReplicas", updated);

@@ -101,6 +101,9 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
     [ "$(jq -r '.metadata.labels["pod-template-hash"]' <<<"$j")" = "$hash" ]
   done < "$BATS_TEST_TMPDIR/pods"
   j=$(prn get deployment myapp -o json)
+  [ "$(jq -r .metadata.generation <<<"$j")" = 1 ]
+  [ "$(jq -r .status.observedGeneration <<<"$j")" = 1 ]
+  [ "$(jq -r .status.replicas <<<"$j")" = 3 ]
   [ "$(jq -r .status.readyReplicas <<<"$j")" = 3 ]
   [ "$(jq -r .status.availableReplicas <<<"$j")" = 3 ]
   [ "$(jq -r .status.updatedReplicas <<<"$j")" = 3 ]
@@ -160,7 +163,11 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
   run prn scale deployment/myapp --replicas=2
   [ "$status" -eq 0 ]
   wait_long deploy_ready myapp 2
-  [ "$(prn get deployment myapp -o json | jq .spec.replicas)" = 2 ]
+  j=$(prn get deployment myapp -o json)
+  [ "$(jq .spec.replicas <<<"$j")" = 2 ]
+  [ "$(jq .metadata.generation <<<"$j")" = 3 ]
+  [ "$(jq .status.observedGeneration <<<"$j")" = 3 ]
+  prn get deployment myapp -o yaml | grep -q '^  availableReplicas: 2$' 
   run prn scale deployment myapp --replicas=-1
   [ "$status" -eq 1 ]
   run prn scale deployment nosuch --replicas=1
