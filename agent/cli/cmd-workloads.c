@@ -8,6 +8,8 @@
 #include "util.h"
 
 #include <getopt.h>
+#include <poll.h>
+#include <time.h>
 
 #define CREATE_USAGE                                                                               \
     "usage: podrun create deployment NAME --image=IMAGE [--replicas=N] [--port=N] [-n NS] "        \
@@ -231,4 +233,141 @@ int cmd_scale(struct podrun_global *g, int argc, char **argv, pr_error **err)
            name);
     fflush(stdout);
     return controllers_kick(g, m, err);
+}
+
+/* ---- rollout status ---- */
+
+#define ROLLOUT_USAGE "usage: podrun rollout status deployment NAME|deployment/NAME [-n NS] [--timeout=SECONDS]"
+
+static int64_t status_int(yajl_val st, const char *key)
+{
+    yajl_val v = json_get(st, key);
+    return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+/* kubectl's DeploymentStatusViewer: the message, and whether the rollout is done. */
+static char *rollout_message(const struct pods_entry *e, bool *done)
+{
+    yajl_val st = e->status;
+    int64_t want = 1;
+    yajl_val rv = json_get(json_get(e->object, "spec"), "replicas");
+    if (rv && YAJL_IS_INTEGER(rv))
+        want = YAJL_GET_INTEGER(rv);
+    int64_t updated = status_int(st, "updatedReplicas"), total = status_int(st, "replicas");
+    int64_t available = status_int(st, "availableReplicas");
+    *done = false;
+    if (updated < want)
+        return xasprintf("Waiting for deployment \"%s\" rollout to finish: %lld out of %lld new "
+                         "replicas have been updated...",
+                         e->name, (long long)updated, (long long)want);
+    if (total > updated)
+        return xasprintf("Waiting for deployment \"%s\" rollout to finish: %lld old replicas are "
+                         "pending termination...",
+                         e->name, (long long)(total - updated));
+    if (available < updated)
+        return xasprintf("Waiting for deployment \"%s\" rollout to finish: %lld of %lld updated "
+                         "replicas are available...",
+                         e->name, (long long)available, (long long)updated);
+    *done = true;
+    return xasprintf("deployment \"%s\" successfully rolled out", e->name);
+}
+
+/* One look: the message, and an inotify descriptor that wakes when it may change. */
+static int rollout_look(struct podrun_global *g, const char *ns, const char *name, char **msg,
+                        bool *done, int *watch, pr_error **err)
+{
+    struct pods_manager *m = NULL;
+    int r = open_manager(g, false, &m, err);
+    if (r < 0)
+        return r;
+    struct pods_list l = {0};
+    if ((r = pods_watch_open(m, watch, err)) == 0 &&
+        (r = pods_list(m, "deployments", ns, name, &l, err)) == 0 &&
+        (r = pods_workload_status(m, "deployments", &l.v[0], &l.v[0].status, err)) == 0)
+        *msg = rollout_message(&l.v[0], done);
+    pods_list_clear(&l);
+    pods_manager_close(m);
+    return r;
+}
+
+static int rollout_status(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    static const struct option opts[] = {
+        {"namespace", required_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *ns = "default";
+    int32_t timeout = 0;
+    int c, r;
+    while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
+        if (c == 'n')
+            ns = optarg;
+        else if (c == 't') {
+            _cleanup_free_ char *s = xstrdup(optarg);
+            size_t l = strlen(s);
+            if (l && s[l - 1] == 's')
+                s[l - 1] = '\0';
+            if ((r = parse_count("--timeout", s, 86400 * 365, &timeout, err)) < 0)
+                return r;
+        } else
+            return pr_err(err, 0, ROLLOUT_USAGE);
+    }
+    _cleanup_free_ char *kind = NULL;
+    const char *name;
+    if (argc - optind == 1 && strchr(argv[optind], '/')) {
+        kind = xstrndup(argv[optind], strcspn(argv[optind], "/"));
+        name = strchr(argv[optind], '/') + 1;
+    } else if (argc - optind == 2) {
+        kind = xstrdup(argv[optind]);
+        name = argv[optind + 1];
+    } else {
+        return pr_err(err, 0, ROLLOUT_USAGE);
+    }
+    const char *resource = pods_resource_name(kind);
+    if (!resource || !streq(resource, "deployments"))
+        return pr_err(err, 0, "podrun rollout status follows deployments, not \"%s\"", kind);
+    int64_t deadline = timeout ? (int64_t)time(NULL) + timeout : 0;
+    _cleanup_free_ char *last = NULL;
+    for (;;) {
+        char *msg = NULL;
+        bool done = false;
+        int watch = -1;
+        r = rollout_look(g, ns, name, &msg, &done, &watch, err);
+        if (r < 0)
+            return r;
+        if (!last || !streq(last, msg)) {
+            printf("%s\n", msg);
+            fflush(stdout);
+        }
+        free(last);
+        last = msg;
+        if (done) {
+            close(watch);
+            return 0;
+        }
+        int64_t left = deadline ? deadline - (int64_t)time(NULL) : -1;
+        if (deadline && left <= 0) {
+            close(watch);
+            return pr_err_code(err, ETIMEDOUT, "timed out waiting for the condition");
+        }
+        struct pollfd p = {watch, POLLIN, 0};
+        /* A pod turning available after minReadySeconds changes no file: look again each
+         * second as well. */
+        int ms = left < 0 ? 1000 : (int)MIN(left * 1000, 1000);
+        if (poll(&p, 1, ms) > 0)
+            usleep(20000);
+        close(watch);
+    }
+}
+
+int cmd_rollout(struct podrun_global *g, int argc, char **argv, pr_error **err)
+{
+    if (argc < 2)
+        return pr_err(err, 0, ROLLOUT_USAGE);
+    if (!streq(argv[1], "status"))
+        return pr_err_code(err, EOPNOTSUPP, "rollout %s: not supported by podrun yet (status is)",
+                           argv[1]);
+    optind = 0;
+    return rollout_status(g, argc - 1, argv + 1, err);
 }

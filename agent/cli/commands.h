@@ -70,6 +70,7 @@ int controllers_kick(struct podrun_global *g, struct pods_manager *m, pr_error *
 /* cmd-workloads.c: create deployment, scale */
 int cmd_create(struct podrun_global *g, int argc, char **argv, pr_error **err);
 int cmd_scale(struct podrun_global *g, int argc, char **argv, pr_error **err);
+int cmd_rollout(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
 /* cmd-serve.c: the CRI server until SIGTERM. */
 int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err);

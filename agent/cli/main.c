@@ -24,6 +24,7 @@ static const struct {
     {"get", cmd_get, "list pods, deployments, replicasets, configmaps, secrets, namespaces, nodes"},
     {"create", cmd_create, "create a deployment (deployment NAME --image=IMG [-- CMD...])"},
     {"scale", cmd_scale, "set a deployment's replicas (deployment NAME --replicas=N)"},
+    {"rollout", cmd_rollout, "follow a deployment's rollout (status deployment NAME)"},
     {"logs", cmd_logs, "print a pod's container's output"},
     {"describe", cmd_describe, "show a pod or the node in detail, as kubectl describe does"},
     {"exec", cmd_exec, "run a command in a pod's container (POD [-c CONTAINER] -- COMMAND)"},

@@ -240,6 +240,8 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
   run prn apply -f "$BATS_TEST_TMPDIR/v2.yaml"
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "deployment.apps/myapp configured" ]
+  prn rollout status deployment/myapp --timeout=120s > "$BATS_TEST_TMPDIR/rollout" 2>&1 &
+  rollout=$!
   # maxUnavailable 25% of 3 rounds down to 0: 3 stay Ready at every moment.
   min=3
   for ((i = 0; i < 300; i++)); do
@@ -251,6 +253,10 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
   done
   [ "$min" -ge 3 ]
   deploy_ready myapp 3
+  wait "$rollout"
+  grep -q '^Waiting for deployment "myapp" rollout to finish: ' "$BATS_TEST_TMPDIR/rollout"
+  [ "$(tail -1 "$BATS_TEST_TMPDIR/rollout")" = 'deployment "myapp" successfully rolled out' ]
+  [ "$(prn get deployment myapp -o json | jq .metadata.generation)" = 2 ]
   [ "$(prn get rs -o name | wc -l)" -eq 2 ]
   new=$(prn get rs -o name | grep -v "^$old$")
   [ "$(prn get rs "${new#replicaset.apps/}" -o json | jq -r '.metadata.annotations["deployment.kubernetes.io/revision"]')" = 2 ]
@@ -277,5 +283,30 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
   myapp_yaml | sed 's/^kind: Deployment/kind: StatefulSet/' | bad 'kind "StatefulSet" is not supported by podrun'
   myapp_yaml | sed 's/^apiVersion: apps\/v1/apiVersion: v1/' | bad 'no kind "Deployment" in version "v1"'
   [ -z "$(controllers_pid)" ]
+  assert_no_pods
+}
+
+@test "deployments: Recreate stops every old pod before a new one starts; rollout status when done" {
+  myapp_yaml 2 | sed 's/^  selector:/  strategy: {type: Recreate}\n  selector:/' | prn apply -f -
+  wait_long deploy_ready myapp 2
+  run prn rollout status deployment myapp
+  [ "$status" -eq 0 ]
+  [ "$output" = 'deployment "myapp" successfully rolled out' ]
+  old=$(prn get rs -o name)
+  myapp_yaml 2 "sleep 3601" | sed 's/^  selector:/  strategy: {type: Recreate}\n  selector:/' | prn apply -f -
+  for ((i = 0; i < 300; i++)); do
+    names=$(prn get pods -o name 2>/dev/null) || continue
+    # Never old and new pods at once.
+    if grep -q "^pod/${old#replicaset.apps/}-" <<<"$names"; then
+      [ "$(grep -vc "^pod/${old#replicaset.apps/}-" <<<"$names")" -eq 0 ]
+    fi
+    deploy_ready myapp 2 && ! grep -q "^pod/${old#replicaset.apps/}-" <<<"$names" && break
+    sleep 0.1
+  done
+  wait_long deploy_ready myapp 2
+  run prn rollout history deployment myapp
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"rollout history: not supported by podrun yet"* ]]
+  prn delete deployment myapp
   assert_no_pods
 }
