@@ -333,3 +333,48 @@ int podview_tree(const char *resource, const struct pods_entry *e, yajl_val *out
     _cleanup_free_ char *text = xstrndup(buf, len);
     return json_parse(text, "the object", out, err);
 }
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* kubectl's SELECTOR column: the requirements sorted by key, "app=web,tier in (a,b)". */
+char *podview_selector_text(yajl_val sel)
+{
+    _cleanup_strv_ char **parts = NULL;
+    yajl_val ml = json_get(sel, "matchLabels");
+    for (size_t i = 0; YAJL_IS_OBJECT(ml) && i < ml->u.object.len; i++) {
+        const char *v = YAJL_GET_STRING(ml->u.object.values[i]);
+        strv_consume(&parts, xasprintf("%s=%s", ml->u.object.keys[i], v ? v : ""));
+    }
+    yajl_val me = json_get(sel, "matchExpressions");
+    for (size_t i = 0; i < json_array_len(me); i++) {
+        yajl_val x = json_array_at(me, i), vals = json_get(x, "values");
+        const char *k = YAJL_GET_STRING(json_get(x, "key")), *op = YAJL_GET_STRING(json_get(x, "operator"));
+        if (!k || !op)
+            continue;
+        if (streq(op, "Exists") || streq(op, "DoesNotExist")) {
+            strv_consume(&parts, xasprintf("%s%s", streq(op, "Exists") ? "" : "!", k));
+            continue;
+        }
+        _cleanup_free_ char *list = xstrdup("");
+        for (size_t j = 0; j < json_array_len(vals); j++) {
+            const char *v = YAJL_GET_STRING(json_array_at(vals, j));
+            char *more = xasprintf("%s%s%s", list, j ? "," : "", v ? v : "");
+            free(list);
+            list = more;
+        }
+        strv_consume(&parts, xasprintf("%s %s (%s)", k, streq(op, "In") ? "in" : "notin", list));
+    }
+    size_t n = strv_length(parts);
+    if (n)
+        qsort(parts, n, sizeof(*parts), cmp_str);
+    char *out = xstrdup("");
+    for (size_t i = 0; i < n; i++) {
+        char *more = xasprintf("%s%s%s", out, i ? "," : "", parts[i]);
+        free(out);
+        out = more;
+    }
+    return out;
+}

@@ -113,6 +113,16 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
   j=$(prn get rs "$rsname" -o json)
   [ "$(jq -r '.metadata.annotations["deployment.kubernetes.io/revision"]' <<<"$j")" = 1 ]
   [ "$(jq -r '.metadata.ownerReferences[0].kind' <<<"$j")" = Deployment ]
+  run prn describe deployment myapp
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "Name:                   myapp" ]
+  [[ "$output" == *$'\nSelector:               app=myapp\n'* ]]
+  [[ "$output" == *$'\nReplicas:               3 desired | 3 updated | 3 total | 3 available | 0 unavailable\n'* ]]
+  [[ "$output" == *$'\nStrategyType:           RollingUpdate\n'* ]]
+  [[ "$output" == *$'\nRollingUpdateStrategy:  25% max unavailable, 25% max surge\n'* ]]
+  [[ "$output" == *$'\n  Available      True    MinimumReplicasAvailable\n'* ]]
+  [[ "$output" == *$'\nNewReplicaSet:   '"$rsname"$' (3/3 replicas created)\n'* ]]
+  [[ "$output" == *$'\nOldReplicaSets:  <none>\n'* ]]
   # Applying it again changes nothing.
   run prn apply -f "$BATS_TEST_TMPDIR/myapp.yaml"
   [ "$status" -eq 0 ]
