@@ -21,8 +21,7 @@ static int parse_count(const char *flag, const char *s, int64_t max, int32_t *ou
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (errno || !*s || *end || v < 0 || v > max)
-        return pr_err(err, 0, "%s: \"%s\" is not a number from 0 to %lld", flag, s,
-                      (long long)max);
+        return pr_err(err, 0, "%s: \"%s\" is not a number from 0 to %lld", flag, s, (long long)max);
     *out = (int32_t)v;
     return 0;
 }
@@ -237,7 +236,8 @@ int cmd_scale(struct podrun_global *g, int argc, char **argv, pr_error **err)
 
 /* ---- rollout status ---- */
 
-#define ROLLOUT_USAGE "usage: podrun rollout status deployment NAME|deployment/NAME [-n NS] [--timeout=SECONDS]"
+#define ROLLOUT_USAGE                                                                              \
+    "usage: podrun rollout status deployment NAME|deployment/NAME [-n NS] [--timeout=SECONDS]"
 
 static int64_t status_int(yajl_val st, const char *key)
 {

@@ -131,13 +131,20 @@ static void add_globals(struct podrun_global *g, char ***argv)
     const struct {
         const char *flag, *value;
     } v[] = {
-        {"--images-root", g->images_root},   {"--run-root", g->run_root},
-        {"--lib-root", g->lib_root},         {"--log-root", g->log_root},
-        {"--cni-conf-dir", g->cni_conf_dir}, {"--cni-bin-dir", g->cni_bin_dir},
-        {"--ipam-data-dir", g->ipam_data_dir}, {"--runtime", g->runtime},
-        {"--shim", g->shim},                 {"--cluster-dns", g->cluster_dns},
-        {"--cluster-domain", g->cluster_domain}, {"--resolv-conf", g->resolv_conf},
-        {"--node-config", g->node_config},   {"--node-name", g->node_name},
+        {"--images-root", g->images_root},
+        {"--run-root", g->run_root},
+        {"--lib-root", g->lib_root},
+        {"--log-root", g->log_root},
+        {"--cni-conf-dir", g->cni_conf_dir},
+        {"--cni-bin-dir", g->cni_bin_dir},
+        {"--ipam-data-dir", g->ipam_data_dir},
+        {"--runtime", g->runtime},
+        {"--shim", g->shim},
+        {"--cluster-dns", g->cluster_dns},
+        {"--cluster-domain", g->cluster_domain},
+        {"--resolv-conf", g->resolv_conf},
+        {"--node-config", g->node_config},
+        {"--node-name", g->node_name},
         {"--cgroup-root", g->cgroup_root},
     };
     for (size_t i = 0; i < ARRAY_SIZE(v); i++)

@@ -46,8 +46,8 @@ static const struct kube_field deployment_fields[] = {
     KUBE_FIELD(struct kube_workload, "paused", KF_BOOL, paused),
     KUBE_FIELDS_END,
 };
-const struct kube_schema kube_deployment_spec_schema = {"DeploymentSpec", sizeof(struct kube_workload),
-                                                        deployment_fields, NULL};
+const struct kube_schema kube_deployment_spec_schema = {
+    "DeploymentSpec", sizeof(struct kube_workload), deployment_fields, NULL};
 
 static const struct kube_field replicaset_fields[] = {
     KUBE_FIELD_HAS(struct kube_workload, "replicas", KF_INT32, replicas, has_replicas),
@@ -56,8 +56,8 @@ static const struct kube_field replicaset_fields[] = {
     KUBE_FIELD(struct kube_workload, "minReadySeconds", KF_INT32, min_ready_seconds),
     KUBE_FIELDS_END,
 };
-const struct kube_schema kube_replicaset_spec_schema = {"ReplicaSetSpec", sizeof(struct kube_workload),
-                                                        replicaset_fields, NULL};
+const struct kube_schema kube_replicaset_spec_schema = {
+    "ReplicaSetSpec", sizeof(struct kube_workload), replicaset_fields, NULL};
 
 static int check_selector(struct kube_workload *w, pr_error **err)
 {
@@ -69,7 +69,8 @@ static int check_selector(struct kube_workload *w, pr_error **err)
         return r;
     /* An empty selector would select every pod of the namespace: apps/v1 refuses it. */
     if (sel.n == 0)
-        r = pr_err(err, 0, "spec.selector: Invalid value: empty selector is invalid for deployment");
+        r = pr_err(err, 0,
+                   "spec.selector: Invalid value: empty selector is invalid for deployment");
     kube_selector_clear(&sel);
     return r;
 }
@@ -97,8 +98,9 @@ static int check_template(struct kube_object *o, pr_error **err)
                       "values: \"Always\"",
                       rp);
     if (w->template_.spec.has_active_deadline_seconds)
-        return pr_err(err, 0, "spec.template.spec.activeDeadlineSeconds: Forbidden: "
-                              "activeDeadlineSeconds in ReplicaSet is not Supported");
+        return pr_err(err, 0,
+                      "spec.template.spec.activeDeadlineSeconds: Forbidden: "
+                      "activeDeadlineSeconds in ReplicaSet is not Supported");
     return 0;
 }
 

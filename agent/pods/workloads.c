@@ -303,8 +303,8 @@ static int reconcile_rs(pods_manager *m, const struct observed *o, const struct 
 
 static long revision_of(yajl_val obj)
 {
-    const char *s = YAJL_GET_STRING(
-        json_get(json_get(json_get(obj, "metadata"), "annotations"), REVISION_KEY));
+    const char *s =
+        YAJL_GET_STRING(json_get(json_get(json_get(obj, "metadata"), "annotations"), REVISION_KEY));
     return s ? strtol(s, NULL, 10) : 0;
 }
 
@@ -443,7 +443,8 @@ static int reconcile_deployment(pods_manager *m, struct observed *o, const struc
         size_t oldest = SIZE_MAX;
         for (size_t i = 0; i < n; i++)
             if (i != new_idx && rs[i] && want[i] == 0 && st[i].pods == 0 &&
-                (oldest == SIZE_MAX || revision_of(rs[i]->object) < revision_of(rs[oldest]->object)))
+                (oldest == SIZE_MAX ||
+                 revision_of(rs[i]->object) < revision_of(rs[oldest]->object)))
                 oldest = i;
         if (oldest == SIZE_MAX)
             break;
@@ -573,8 +574,9 @@ int pods_workload_status(pods_manager *m, const char *resource, const struct pod
         jg_key_str(g, "type", "Available");
         jg_key_str(g, "status", avail ? "True" : "False");
         jg_key_str(g, "reason", avail ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable");
-        jg_key_str(g, "message", avail ? "Deployment has minimum availability."
-                                       : "Deployment does not have minimum availability.");
+        jg_key_str(g, "message",
+                   avail ? "Deployment has minimum availability."
+                         : "Deployment does not have minimum availability.");
         jg_map_close(g);
         jg_map_open(g);
         jg_key_str(g, "type", "Progressing");

@@ -207,7 +207,11 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
   shim=$(pgrep -f "podrun-shim --pod-dir $ROOTS/run/pods/$uid/shim")
   kill -9 "$shim"
   start=$(date +%s%N)
-  replaced() { deploy_ready myapp 2 && ! prn get pods "${victim#pod/}" >/dev/null 2>&1; }
+  replaced() {
+    deploy_ready myapp 2 || return 1
+    prn get pods "${victim#pod/}" >/dev/null 2>&1 && return 1
+    return 0
+  }
   wait_for replaced
   [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 2000 ]
   [ "$(controllers_pid)" = "$loop" ]
