@@ -404,8 +404,12 @@ static void print_template(yajl_val tpl)
             yajl_val p = json_array_at(ports, 0), cp = json_get(p, "containerPort"),
                      hp = json_get(p, "hostPort");
             const char *proto = str(p, "protocol") ?: "TCP";
-            printf("    %-16s%lld/%s\n", "Port:", (long long)(cp && YAJL_IS_INTEGER(cp) ? YAJL_GET_INTEGER(cp) : 0), proto);
-            printf("    %-16s%lld/%s\n", "Host Port:", (long long)(hp && YAJL_IS_INTEGER(hp) ? YAJL_GET_INTEGER(hp) : 0), proto);
+            printf("    %-16s%lld/%s\n",
+                   "Port:", (long long)(cp && YAJL_IS_INTEGER(cp) ? YAJL_GET_INTEGER(cp) : 0),
+                   proto);
+            printf("    %-16s%lld/%s\n",
+                   "Host Port:", (long long)(hp && YAJL_IS_INTEGER(hp) ? YAJL_GET_INTEGER(hp) : 0),
+                   proto);
         }
         print_words("Command", json_get(c, "command"));
         print_words("Args", json_get(c, "args"));
@@ -444,10 +448,10 @@ static void print_replicasets(const struct pods_list *rss, const char *uid, cons
         if (!owner || !streq(owner, uid))
             continue;
         const char *h = str(json_get(md, "labels"), "pod-template-hash");
-        _cleanup_free_ char *text = xasprintf(
-            "%s (%lld/%lld replicas created)", rss->v[i].name,
-            (long long)int_of(rss->v[i].status, "replicas", 0),
-            (long long)int_of(json_get(o, "spec"), "replicas", 1));
+        _cleanup_free_ char *text =
+            xasprintf("%s (%lld/%lld replicas created)", rss->v[i].name,
+                      (long long)int_of(rss->v[i].status, "replicas", 0),
+                      (long long)int_of(json_get(o, "spec"), "replicas", 1));
         if (h && streq(h, hash)) {
             free(nw);
             nw = xstrdup(text);
@@ -486,8 +490,8 @@ static void describe_deployment(const struct pods_entry *e, const struct pods_li
     printf("%-24s%lld\n", "MinReadySeconds:", (long long)int_of(spec, "minReadySeconds", 0));
     if (streq(type, "RollingUpdate")) {
         yajl_val ru = json_get(strat, "rollingUpdate");
-        printf("%-24s%s max unavailable, %s max surge\n", "RollingUpdateStrategy:",
-               int_or_string(json_get(ru, "maxUnavailable"), a),
+        printf("%-24s%s max unavailable, %s max surge\n",
+               "RollingUpdateStrategy:", int_or_string(json_get(ru, "maxUnavailable"), a),
                int_or_string(json_get(ru, "maxSurge"), b));
     }
     print_template(json_get(spec, "template"));

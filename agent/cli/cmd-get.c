@@ -75,8 +75,8 @@ static int64_t status_int(const struct pods_entry *e, const char *key)
 /* CONTAINERS and IMAGES of a workload's template, comma-separated. */
 static void template_cells(table *t, yajl_val obj)
 {
-    yajl_val cs = json_get(json_get(json_get(json_get(obj, "spec"), "template"), "spec"),
-                           "containers");
+    yajl_val cs =
+        json_get(json_get(json_get(json_get(obj, "spec"), "template"), "spec"), "containers");
     const char *keys[] = {"name", "image"};
     for (size_t k = 0; k < 2; k++) {
         _cleanup_free_ char *cell = xstrdup("");

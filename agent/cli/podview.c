@@ -351,7 +351,8 @@ char *podview_selector_text(yajl_val sel)
     yajl_val me = json_get(sel, "matchExpressions");
     for (size_t i = 0; i < json_array_len(me); i++) {
         yajl_val x = json_array_at(me, i), vals = json_get(x, "values");
-        const char *k = YAJL_GET_STRING(json_get(x, "key")), *op = YAJL_GET_STRING(json_get(x, "operator"));
+        const char *k = YAJL_GET_STRING(json_get(x, "key")),
+                   *op = YAJL_GET_STRING(json_get(x, "operator"));
         if (!k || !op)
             continue;
         if (streq(op, "Exists") || streq(op, "DoesNotExist")) {

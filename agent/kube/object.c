@@ -200,9 +200,9 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         return pr_err(err, 0, "%s: no kind \"%s\" in version \"%s\" (it is in \"%s\")", where,
                       o->kind_name, o->api_version, kinds[i].api_version);
     o->kind = kinds[i].k;
-    const struct kube_field *body = o->kind == KUBE_POD         ? pod_fields
-                                    : o->kind == KUBE_CONFIGMAP ? cm_fields
-                                    : o->kind == KUBE_SECRET    ? secret_fields
+    const struct kube_field *body = o->kind == KUBE_POD          ? pod_fields
+                                    : o->kind == KUBE_CONFIGMAP  ? cm_fields
+                                    : o->kind == KUBE_SECRET     ? secret_fields
                                     : o->kind == KUBE_DEPLOYMENT ? deploy_fields
                                     : o->kind == KUBE_REPLICASET ? rs_fields
                                                                  : ns_fields;

@@ -191,8 +191,7 @@ static int shim_remove(pods_manager *m, const struct pods_pod_paths *p, int64_t 
  * failed (a CNI DEL that fails must not keep the namespaces pinned), but the pod's dirs, which
  * hold what the failed steps need to be retried (the CNI config, the bundles), stay until a
  * teardown succeeds. */
-static int teardown(pods_manager *m, const struct pods_pod_paths *p, int64_t grace,
-                    pr_error **err)
+static int teardown(pods_manager *m, const struct pods_pod_paths *p, int64_t grace, pr_error **err)
 {
     _cleanup_free_ char *netns = xasprintf("%s/net", p->ns_dir);
     int r = shim_remove(m, p, grace, err);
@@ -206,13 +205,7 @@ static int teardown(pods_manager *m, const struct pods_pod_paths *p, int64_t gra
         int r3 = pods_cni_del(m, p->uid, netns, p->run_dir, err);
         int r4 = pods_sandbox_destroy(p->ns_dir, err);
         int r7 = pods_volumes_unmount(p, err);
-        r = r2 < 0   ? r2
-            : r5 < 0 ? r5
-            : r8 < 0 ? r8
-            : r6 < 0 ? r6
-            : r3 < 0 ? r3
-            : r4 < 0 ? r4
-                     : r7;
+        r = r2 < 0 ? r2 : r5 < 0 ? r5 : r8 < 0 ? r8 : r6 < 0 ? r6 : r3 < 0 ? r3 : r4 < 0 ? r4 : r7;
     }
     if (r < 0)
         return pr_err_prefix(err, "remove pod %s", p->uid);

@@ -257,8 +257,7 @@ static void test_paused_and_scaled_deployments(void)
 
 /* ---- the objects (workload.c) ---- */
 
-#define DEPLOY_HEAD                                                                                \
-    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+#define DEPLOY_HEAD "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
 #define TEMPLATE                                                                                   \
     "  template:\n    metadata: {labels: {app: web}}\n"                                            \
     "    spec: {containers: [{name: c, image: busybox}]}\n"
@@ -283,7 +282,8 @@ static struct kube_object *decode(const char *text, char **msg)
 static void test_deployment_defaults(void)
 {
     char *msg;
-    struct kube_object *o = decode(DEPLOY_HEAD "  selector: {matchLabels: {app: web}}\n" TEMPLATE, &msg);
+    struct kube_object *o =
+        decode(DEPLOY_HEAD "  selector: {matchLabels: {app: web}}\n" TEMPLATE, &msg);
     CHECK(o != NULL);
     if (!o) {
         free(msg);
@@ -333,7 +333,8 @@ static void test_deployment_validation(void)
     refused(DEPLOY_HEAD "  selector: {matchLabels: {app: web}}\n"
                         "  strategy: {rollingUpdate: {maxSurge: 0%, maxUnavailable: 0}}\n" TEMPLATE,
             "may not be 0 when `maxSurge` is 0");
-    refused(DEPLOY_HEAD "  selector: {matchLabels: {app: web}}\n  strategy: {type: Blue}\n" TEMPLATE,
+    refused(DEPLOY_HEAD
+            "  selector: {matchLabels: {app: web}}\n  strategy: {type: Blue}\n" TEMPLATE,
             "spec.strategy.type: Unsupported value: \"Blue\"");
     refused(DEPLOY_HEAD "  selector: {matchLabels: {app: web}}\n  template:\n"
                         "    metadata: {labels: {app: web}}\n"
