@@ -209,9 +209,9 @@ int controllers_kick(struct podrun_global *g, struct pods_manager *m, pr_error *
     bool workloads = false;
     int r = pods_reconcile(m, &workloads, &e);
     pods_manager_close(m);
-    /* What the pass could not do (a pod that does not start yet) the loop retries. */
+    /* The object is stored: what its pass could not do (a pod that cannot start) is a
+     * warning, as a Deployment's failing pods are no error of kubectl apply. */
     if (r < 0)
-        fprintf(stderr, "podrun: warning: %s (the controller loop retries)\n",
-                e && e->msg ? e->msg : strerror(-r));
+        fprintf(stderr, "podrun: warning: %s\n", e && e->msg ? e->msg : strerror(-r));
     return workloads ? controllers_ensure(g, err) : 0;
 }

@@ -397,8 +397,9 @@ static int rollout_of(yajl_val obj, struct kube_rollout *d, int32_t *min_ready, 
     return 0;
 }
 
-static int reconcile_deployment(pods_manager *m, struct observed *o, const struct pods_entry *d,
-                                int64_t now, pr_error **err)
+static int reconcile_deployment_once(pods_manager *m, struct observed *o,
+                                     const struct pods_entry *d, int64_t now, bool fresh,
+                                     pr_error **err)
 {
     char hash[KUBE_HASH_MAX];
     yajl_val tpl = json_get(json_get(d->object, "spec"), "template");
@@ -419,9 +420,15 @@ static int reconcile_deployment(pods_manager *m, struct observed *o, const struc
             rs[n++] = &o->rss.v[i];
         }
     if (new_idx == SIZE_MAX) {
-        /* The template changed (or is new): its ReplicaSet, then the next reconcile rolls. */
+        /* The template changed (or is new): its ReplicaSet, then the rollout's first step in
+         * this same pass (apply makes the pods, not only their ReplicaSet). */
         free(rs);
-        return create_rs(m, d, hash, max_rev + 1, err);
+        if (fresh || (r = create_rs(m, d, hash, max_rev + 1, err)) < 0)
+            return r < 0 ? r : pr_err(err, 0, "the ReplicaSet %s-%s did not appear", d->name, hash);
+        pods_list_clear(&o->rss);
+        if ((r = pods_list(m, "replicasets", NULL, NULL, &o->rss, err)) < 0)
+            return r;
+        return reconcile_deployment_once(m, o, d, now, true, err);
     }
     struct kube_rs_state *st = xcalloc(n, sizeof(*st));
     int32_t *want = xcalloc(n, sizeof(*want));
@@ -458,6 +465,12 @@ static int reconcile_deployment(pods_manager *m, struct observed *o, const struc
     return r;
 }
 
+static int reconcile_deployment(pods_manager *m, struct observed *o, const struct pods_entry *d,
+                                int64_t now, pr_error **err)
+{
+    return reconcile_deployment_once(m, o, d, now, false, err);
+}
+
 /* ---- the garbage collector ---- */
 
 static bool owner_exists(const struct pods_entry *e, const struct pods_list *owners)
@@ -490,25 +503,42 @@ int pods_workloads_collect(pods_manager *m, pr_error **err)
     return r;
 }
 
+/* Keeps the first error and goes on: one workload that cannot progress (a pod whose image
+ * cannot be pulled) must not hold the others back. */
+static void keep_first(int r, pr_error **e, int *first, pr_error **err)
+{
+    if (r < 0 && *first == 0) {
+        *first = r;
+        *err = *e;
+        *e = NULL;
+    }
+    pr_error_free(*e);
+    *e = NULL;
+}
+
 int pods_reconcile(pods_manager *m, bool *workloads, pr_error **err)
 {
     int64_t now = time(NULL);
-    int r = pods_workloads_collect(m, err);
+    int first = 0;
+    pr_error *e = NULL;
+    keep_first(pods_workloads_collect(m, &e), &e, &first, err);
     struct observed o = {0};
-    if (r == 0)
-        r = observe(m, &o, err);
+    int r = observe(m, &o, &e);
+    keep_first(r, &e, &first, err);
     for (size_t i = 0; r == 0 && i < o.deps.n; i++)
-        r = reconcile_deployment(m, &o, &o.deps.v[i], now, err);
+        keep_first(reconcile_deployment(m, &o, &o.deps.v[i], now, &e), &e, &first, err);
     observed_clear(&o);
     /* The ReplicaSets as the Deployments left them. */
-    if (r == 0)
-        r = observe(m, &o, err);
+    if (r == 0) {
+        r = observe(m, &o, &e);
+        keep_first(r, &e, &first, err);
+    }
     for (size_t i = 0; r == 0 && i < o.rss.n; i++)
-        r = reconcile_rs(m, &o, &o.rss.v[i], now, err);
+        keep_first(reconcile_rs(m, &o, &o.rss.v[i], now, &e), &e, &first, err);
     if (workloads)
-        *workloads = o.deps.n + o.rss.n > 0;
+        *workloads = r < 0 || o.deps.n + o.rss.n > 0;
     observed_clear(&o);
-    return r;
+    return first;
 }
 
 /* ---- status, computed when read ---- */

@@ -76,6 +76,8 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
   run prn apply -f "$BATS_TEST_TMPDIR/myapp.yaml"
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "deployment.apps/myapp created" ]
+  # apply itself made the ReplicaSet and its pods; the loop keeps them.
+  [ "$(pod_count app=myapp)" -eq 3 ]
   wait_long deploy_ready myapp 3
   run prn get deployments
   [ "$status" -eq 0 ]
@@ -323,4 +325,30 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
   [[ "$output" == *"rollout history: not supported by podrun yet"* ]]
   prn delete deployment myapp
   assert_no_pods
+}
+
+@test "deployments: a pod that cannot start waits, the others are made, and the loop does not spin" {
+  myapp_yaml 1 | sed 's/image: busybox/image: nosuch.example\/none:1/; s/imagePullPolicy: IfNotPresent/imagePullPolicy: Never/' |
+    sed 's/name: myapp$/name: broken/; s/app: myapp$/app: broken/' > "$BATS_TEST_TMPDIR/broken.yaml"
+  run prn apply -f "$BATS_TEST_TMPDIR/broken.yaml"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "deployment.apps/broken created" ]
+  [[ "$output" == *"warning: pod \"broken-"*"\" is kept waiting with ErrImageNeverPull"* ]]
+  myapp_yaml 1 | prn apply -f -
+  wait_long deploy_ready myapp 1
+  run prn get pods -l app=broken
+  [[ "${lines[1]}" =~ ^broken-[a-z0-9]+-[a-z0-9]{5}\ +0/1\ +ErrImageNeverPull\  ]]
+  [ "$(pod_count app=broken)" -eq 1 ]
+  loop=$(controllers_pid)
+  sleep 1
+  t1=$(awk '{print $14 + $15}' "/proc/$loop/stat")
+  sleep 2
+  t2=$(awk '{print $14 + $15}' "/proc/$loop/stat")
+  [ $((t2 - t1)) -le 2 ]
+  [ "$(pod_count app=broken)" -eq 1 ]
+  run prn get deployment broken
+  [[ "${lines[1]}" =~ ^broken\ +0/1\ +1\ +0\  ]]
+  prn delete deployment broken myapp
+  assert_no_pods
+  wait_for no_loop
 }
