@@ -36,8 +36,11 @@ static int drain(int fd)
     return 0;
 }
 
-/* One pass; *workloads false when there is nothing left to control. */
-static int pass(struct podrun_global *g, int *watch, bool *workloads, pr_error **err)
+/* One pass; *workloads false when there is nothing left to control. Then the lock file is
+ * unlinked before the manager's lock is let go: an apply that stores a workload after this
+ * pass finds no loop and starts one, instead of trusting this one, which is leaving. */
+static int pass(struct podrun_global *g, const char *lock, int *watch, bool *workloads,
+                pr_error **err)
 {
     struct pods_manager *m = NULL;
     int r = open_manager(g, true, &m, err);
@@ -46,6 +49,8 @@ static int pass(struct podrun_global *g, int *watch, bool *workloads, pr_error *
     /* The watches before the reconcile: a change made meanwhile still wakes the next poll. */
     if ((r = pods_watch_open(m, watch, err)) == 0)
         r = pods_reconcile(m, workloads, err);
+    if (r == 0 && !*workloads)
+        unlink(lock);
     pods_manager_close(m);
     return r;
 }
@@ -87,7 +92,7 @@ int controllers_run(struct podrun_global *g, pr_error **err)
         int watch = -1;
         bool workloads = true;
         _cleanup_error_ pr_error *e = NULL;
-        r = pass(g, &watch, &workloads, &e);
+        r = pass(g, lock, &watch, &workloads, &e);
         if (r < 0) {
             /* A pod that cannot start now (its image, the node's room) is retried later. */
             pr_warning("reconcile: %s", e && e->msg ? e->msg : strerror(-r));
@@ -99,8 +104,6 @@ int controllers_run(struct podrun_global *g, pr_error **err)
             if (watch >= 0)
                 close(watch);
             pr_info("no Deployment or ReplicaSet left: the controller loop exits");
-            /* Unlink while holding the lock: a new loop then makes a fresh file. */
-            unlink(lock);
             return 0;
         }
         struct pollfd p[2] = {{sfd, POLLIN, 0}, {watch, POLLIN, 0}};
