@@ -256,6 +256,12 @@ static char *rollout_message(const struct pods_entry *e, bool *done)
     int64_t updated = status_int(st, "updatedReplicas"), total = status_int(st, "replicas");
     int64_t available = status_int(st, "availableReplicas");
     *done = false;
+    yajl_val conds = json_get(st, "conditions");
+    for (size_t i = 0; i < json_array_len(conds); i++) {
+        const char *reason = YAJL_GET_STRING(json_get(json_array_at(conds, i), "reason"));
+        if (reason && streq(reason, "ProgressDeadlineExceeded"))
+            return NULL;
+    }
     if (updated < want)
         return xasprintf("Waiting for deployment \"%s\" rollout to finish: %lld out of %lld new "
                          "replicas have been updated...",
@@ -336,6 +342,10 @@ static int rollout_status(struct podrun_global *g, int argc, char **argv, pr_err
         r = rollout_look(g, ns, name, &msg, &done, &watch, err);
         if (r < 0)
             return r;
+        if (!msg) {
+            close(watch);
+            return pr_err(err, 0, "deployment \"%s\" exceeded its progress deadline", name);
+        }
         if (!last || !streq(last, msg)) {
             printf("%s\n", msg);
             fflush(stdout);

@@ -89,6 +89,7 @@ static void observe_pod(pods_manager *m, const struct pods_entry *e, struct kube
 
 struct rs_counts {
     int32_t pods, ready, available;
+    int64_t newest; /* the latest creation of one of its active pods */
 };
 
 static void count_pods(pods_manager *m, const struct observed *o, const struct pods_entry *rs,
@@ -104,6 +105,7 @@ static void count_pods(pods_manager *m, const struct observed *o, const struct p
         if (!kube_pod_active(&p))
             continue;
         c->pods++;
+        c->newest = MAX(c->newest, p.created);
         c->ready += p.ready;
         c->available += kube_pod_available(&p, min_ready, now);
     }
@@ -564,6 +566,7 @@ int pods_workload_status(pods_manager *m, const char *resource, const struct pod
     if (deploy)
         kube_template_hash(json_get(json_get(e->object, "spec"), "template"), 0, hash, NULL);
     bool complete = false;
+    int64_t progress = 0; /* the last sign of progress: the new ReplicaSet or a pod of it made */
     for (size_t i = 0; i < o.rss.n; i++) {
         const struct pods_entry *rs = &o.rss.v[i];
         if (deploy ? !owned_by(rs, e) : !streq(rs->uid, e->uid))
@@ -576,6 +579,7 @@ int pods_workload_status(pods_manager *m, const char *resource, const struct pod
         const char *h = label(rs->object, HASH_LABEL);
         if (deploy && h && streq(h, hash)) {
             updated = c.pods;
+            progress = MAX(rs->created, c.newest);
             complete = c.available >= ro.replicas && spec_replicas(rs->object) == ro.replicas;
         }
     }
@@ -608,12 +612,22 @@ int pods_workload_status(pods_manager *m, const char *resource, const struct pod
                    avail ? "Deployment has minimum availability."
                          : "Deployment does not have minimum availability.");
         jg_map_close(g);
+        /* Nothing made nor turned available for progressDeadlineSeconds: the rollout is said
+         * to have failed (it goes on, as in Kubernetes, and a change of template restarts the
+         * clock). */
+        int64_t deadline =
+            int_at(json_get(json_get(e->object, "spec"), "progressDeadlineSeconds"), 600);
+        bool stuck = !complete && !ro.paused && progress && now - progress > deadline;
         jg_map_open(g);
         jg_key_str(g, "type", "Progressing");
-        jg_key_str(g, "status", "True");
-        jg_key_str(g, "reason", complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated");
+        jg_key_str(g, "status", stuck ? "False" : "True");
+        jg_key_str(g, "reason",
+                   complete ? "NewReplicaSetAvailable"
+                   : stuck  ? "ProgressDeadlineExceeded"
+                            : "ReplicaSetUpdated");
         _cleanup_free_ char *msg =
             xasprintf(complete ? "ReplicaSet \"%s-%s\" has successfully progressed."
+                      : stuck  ? "ReplicaSet \"%s-%s\" has timed out progressing."
                                : "ReplicaSet \"%s-%s\" is progressing.",
                       e->name, hash);
         jg_key_str(g, "message", msg);

@@ -49,6 +49,10 @@ pod_count() {
   prn get pods -l "$1" -o name 2>/dev/null | wc -l
 }
 
+deploy_ready_ns() { # NS: myapp READY 2/2 there
+  prn get deployments myapp -n "$1" 2>/dev/null | awk 'NR == 2 && $2 == "2/2" { ok = 1 } END { exit !ok }'
+}
+
 no_loop() {
   [ -z "$(controllers_pid)" ]
 }
@@ -349,6 +353,40 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
   run prn get deployment broken
   [[ "${lines[1]}" =~ ^broken\ +0/1\ +1\ +0\  ]]
   prn delete deployment broken myapp
+  assert_no_pods
+  wait_for no_loop
+}
+
+@test "deployments: a rollout whose pods never become Ready exceeds progressDeadlineSeconds and says so" {
+  myapp_yaml 1 | sed 's/^  selector:/  progressDeadlineSeconds: 2\n  selector:/' |
+    sed 's/^        command:/        readinessProbe: {exec: {command: [cat, \/nonexistent]}, periodSeconds: 1}\n        command:/' |
+    prn apply -f -
+  run prn rollout status deployment myapp --timeout=60s
+  [ "$status" -eq 1 ]
+  [ "${lines[0]}" = 'Waiting for deployment "myapp" rollout to finish: 0 of 1 updated replicas are available...' ]
+  [[ "${lines[1]}" == *'deployment "myapp" exceeded its progress deadline' ]]
+  j=$(prn get deployment myapp -o json)
+  [ "$(jq -r '.status.conditions[] | select(.type == "Progressing") | .status + " " + .reason' <<<"$j")" = "False ProgressDeadlineExceeded" ]
+  [ "$(jq -r '.status.conditions[] | select(.type == "Available") | .status' <<<"$j")" = False ]
+  [ "$(jq -r .status.unavailableReplicas <<<"$j")" = 1 ]
+  run prn describe deployment myapp
+  [[ "$output" == *$'\n  Progressing    False   ProgressDeadlineExceeded\n'* ]]
+  prn delete deployment myapp
+  assert_no_pods
+}
+
+@test "deployments: in a namespace, and deleted with it" {
+  printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: team%s}\n' "$$" | prn apply -f -
+  myapp_yaml 2 | prn apply -n "team$$" -f -
+  wait_long deploy_ready_ns "team$$"
+  run prn get deployments
+  [ "$output" = "No resources found in default namespace." ]
+  run prn get deploy -A
+  [[ "${lines[1]}" =~ ^team$$\ +myapp\ +2/2\  ]]
+  run prn delete namespace "team$$"
+  [ "$status" -eq 0 ]
+  run prn get rs -A
+  [ "$output" = "No resources found" ]
   assert_no_pods
   wait_for no_loop
 }
