@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #define RETRY_MAX_MS 10000
 #define SETTLE_MS    20 /* lets a burst of changes (a pod's files) arrive as one wake-up */
@@ -40,7 +41,7 @@ static int drain(int fd)
  * unlinked before the manager's lock is let go: an apply that stores a workload after this
  * pass finds no loop and starts one, instead of trusting this one, which is leaving. */
 static int pass(struct podrun_global *g, const char *lock, int *watch, bool *workloads,
-                pr_error **err)
+                int64_t *wake_at, pr_error **err)
 {
     struct pods_manager *m = NULL;
     int r = open_manager(g, true, &m, err);
@@ -48,7 +49,7 @@ static int pass(struct podrun_global *g, const char *lock, int *watch, bool *wor
         return r;
     /* The watches before the reconcile: a change made meanwhile still wakes the next poll. */
     if ((r = pods_watch_open(m, watch, err)) == 0)
-        r = pods_reconcile(m, workloads, err);
+        r = pods_reconcile(m, workloads, wake_at, err);
     if (r == 0 && !*workloads)
         unlink(lock);
     pods_manager_close(m);
@@ -92,7 +93,8 @@ int controllers_run(struct podrun_global *g, pr_error **err)
         int watch = -1;
         bool workloads = true;
         _cleanup_error_ pr_error *e = NULL;
-        r = pass(g, lock, &watch, &workloads, &e);
+        int64_t wake_at = 0;
+        r = pass(g, lock, &watch, &workloads, &wake_at, &e);
         if (r < 0) {
             /* A pod that cannot start now (its image, the node's room) is retried later. */
             pr_warning("reconcile: %s", e && e->msg ? e->msg : strerror(-r));
@@ -107,7 +109,13 @@ int controllers_run(struct podrun_global *g, pr_error **err)
             return 0;
         }
         struct pollfd p[2] = {{sfd, POLLIN, 0}, {watch, POLLIN, 0}};
-        int pr = poll(p, watch >= 0 ? 2 : 1, retry_ms ? retry_ms : -1);
+        int timeout = retry_ms ? retry_ms : -1;
+        if (wake_at) {
+            int64_t ms = (wake_at - (int64_t)time(NULL)) * 1000 + 100;
+            ms = MAX(ms, 100);
+            timeout = timeout < 0 ? (int)MIN(ms, INT32_MAX) : (int)MIN(ms, timeout);
+        }
+        int pr = poll(p, watch >= 0 ? 2 : 1, timeout);
         if (pr < 0 && errno != EINTR) {
             int e2 = errno;
             if (watch >= 0)
@@ -210,7 +218,7 @@ int controllers_kick(struct podrun_global *g, struct pods_manager *m, pr_error *
 {
     _cleanup_error_ pr_error *e = NULL;
     bool workloads = false;
-    int r = pods_reconcile(m, &workloads, &e);
+    int r = pods_reconcile(m, &workloads, NULL, &e);
     pods_manager_close(m);
     /* The object is stored: what its pass could not do (a pod that cannot start) is a
      * warning, as a Deployment's failing pods are no error of kubectl apply. */

@@ -298,8 +298,10 @@ void pods_events_keep(struct pods_events *l, bool (*keep)(const struct pods_even
 /* One pass of the Deployment and ReplicaSet controllers and of the garbage collector over
  * everything on disk: ReplicaSets made and scaled as the rollouts allow, pods made and
  * deleted, pods whose shim died replaced, dependents of deleted owners deleted. *workloads
- * tells whether any Deployment or ReplicaSet remains (the controller loop's reason to run). */
-int pods_reconcile(pods_manager *m, bool *workloads, pr_error **err);
+ * tells whether any Deployment or ReplicaSet remains (the controller loop's reason to run);
+ * *wake_at (seconds since the epoch, 0 for none) when a Ready pod turns available by
+ * minReadySeconds, which no file tells. */
+int pods_reconcile(pods_manager *m, bool *workloads, int64_t *wake_at, pr_error **err);
 /* The garbage collector alone: ReplicaSets and pods whose controller is gone. */
 int pods_workloads_collect(pods_manager *m, pr_error **err);
 /* A Deployment's or ReplicaSet's status (replicas, readyReplicas, availableReplicas,

@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <sys/random.h>
+#include <stdio.h>
 #include <time.h>
 
 #define REVISION_KEY "deployment.kubernetes.io/revision"
@@ -16,6 +17,7 @@
 
 struct observed {
     struct pods_list deps, rss, pods;
+    int64_t wake_at; /* when a Ready pod turns available (minReadySeconds); 0: none */
 };
 
 static void observed_clear(struct observed *o)
@@ -68,6 +70,21 @@ static int32_t spec_replicas(yajl_val obj)
     return (int32_t)int_at(json_get(json_get(obj, "spec"), "replicas"), 1);
 }
 
+/* When the pod's containers last started (status.json's startedAt, RFC 3339 in UTC): for a
+ * container without a readiness probe, when it turned Ready. 0 when unknown. */
+static int64_t last_started(yajl_val status)
+{
+    yajl_val cs = json_get(status, "containerStatuses");
+    int64_t last = 0;
+    for (size_t i = 0; i < json_array_len(cs); i++) {
+        const char *t = YAJL_GET_STRING(json_get(json_array_at(cs, i), "startedAt"));
+        struct tm tm = {0};
+        if (t && strptime(t, "%Y-%m-%dT%H:%M:%S", &tm))
+            last = MAX(last, (int64_t)timegm(&tm));
+    }
+    return last;
+}
+
 /* A pod as its ReplicaSet sees it: *dead when its shim is gone while it should run. */
 static void observe_pod(pods_manager *m, const struct pods_entry *e, struct kube_owned_pod *p,
                         bool *dead)
@@ -77,7 +94,7 @@ static void observe_pod(pods_manager *m, const struct pods_entry *e, struct kube
         .name = e->name,
         .phase = phase ? phase : "Pending",
         .created = e->created,
-        .ready_since = e->created,
+        .ready_since = last_started(e->status) ? last_started(e->status) : e->created,
         .restarts = (int32_t)e->restarts,
     };
     p->ready = streq(p->phase, "Running") && e->total > 0 && e->ready == e->total;
@@ -92,7 +109,7 @@ struct rs_counts {
     int64_t newest; /* the latest creation of one of its active pods */
 };
 
-static void count_pods(pods_manager *m, const struct observed *o, const struct pods_entry *rs,
+static void count_pods(pods_manager *m, struct observed *o, const struct pods_entry *rs,
                        int32_t min_ready, int64_t now, struct rs_counts *c)
 {
     *c = (struct rs_counts){0};
@@ -107,7 +124,13 @@ static void count_pods(pods_manager *m, const struct observed *o, const struct p
         c->pods++;
         c->newest = MAX(c->newest, p.created);
         c->ready += p.ready;
-        c->available += kube_pod_available(&p, min_ready, now);
+        bool available = kube_pod_available(&p, min_ready, now);
+        c->available += available;
+        /* Turning available changes no file: the loop must wake for it. */
+        if (p.ready && !available) {
+            int64_t at = p.ready_since + min_ready;
+            o->wake_at = o->wake_at ? MIN(o->wake_at, at) : at;
+        }
     }
 }
 
@@ -518,7 +541,7 @@ static void keep_first(int r, pr_error **e, int *first, pr_error **err)
     *e = NULL;
 }
 
-int pods_reconcile(pods_manager *m, bool *workloads, pr_error **err)
+int pods_reconcile(pods_manager *m, bool *workloads, int64_t *wake_at, pr_error **err)
 {
     int64_t now = time(NULL);
     int first = 0;
@@ -529,6 +552,8 @@ int pods_reconcile(pods_manager *m, bool *workloads, pr_error **err)
     keep_first(r, &e, &first, err);
     for (size_t i = 0; r == 0 && i < o.deps.n; i++)
         keep_first(reconcile_deployment(m, &o, &o.deps.v[i], now, &e), &e, &first, err);
+    if (wake_at)
+        *wake_at = o.wake_at;
     observed_clear(&o);
     /* The ReplicaSets as the Deployments left them. */
     if (r == 0) {

@@ -390,3 +390,22 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
   assert_no_pods
   wait_for no_loop
 }
+
+@test "deployments: minReadySeconds: pods count as available only after it, and the loop wakes for it" {
+  mr() { myapp_yaml 2 "$1" | sed 's/^  selector:/  minReadySeconds: 2\n  selector:/'; }
+  mr "sleep 3600" | prn apply -f -
+  j=$(prn get deployment myapp -o json)
+  [ "$(jq -r .status.availableReplicas <<<"$j")" = 0 ]
+  run prn rollout status deployment myapp --timeout=60s
+  [ "$status" -eq 0 ]
+  [ "$(prn get deployment myapp -o json | jq .status.availableReplicas)" = 2 ]
+  mr "sleep 3601" | prn apply -f -
+  start=$(date +%s)
+  # Each new pod waits 2 s before the next step: no file changes then, only the loop's timer.
+  run prn rollout status deployment myapp --timeout=60s
+  [ "$status" -eq 0 ]
+  [ "${lines[-1]}" = 'deployment "myapp" successfully rolled out' ]
+  [ $(($(date +%s) - start)) -ge 2 ]
+  prn delete deployment myapp
+  assert_no_pods
+}
