@@ -216,8 +216,9 @@ static const char *pod_named(const char *verb, char **pos)
     return NULL;
 }
 
-static const char *const kinds[] = {"pods",   "configmaps", "secrets",   "namespaces",     "nodes",
-                                    "events", "services",   "endpoints", "endpointslices", NULL};
+static const char *const kinds[] = {"pods",       "deployments",    "replicasets", "services",
+                                    "endpoints",  "endpointslices", "configmaps",  "secrets",
+                                    "namespaces", "nodes",          "events",      NULL};
 
 int cmd_complete(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {

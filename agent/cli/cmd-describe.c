@@ -470,6 +470,158 @@ static int describe_services(struct pods_manager *m, const char *ns, const char 
     return r;
 }
 
+/* ---- deployments ---- */
+
+static void print_template(yajl_val tpl)
+{
+    yajl_val md = json_get(tpl, "metadata"), spec = json_get(tpl, "spec");
+    printf("Pod Template:\n");
+    print_map("  Labels:  ", 11, json_get(md, "labels"));
+    yajl_val cs = json_get(spec, "containers");
+    printf("  Containers:\n");
+    for (size_t i = 0; i < json_array_len(cs); i++) {
+        yajl_val c = json_array_at(cs, i), ports = json_get(c, "ports");
+        printf("   %s:\n", str(c, "name") ?: "");
+        printf("    %-16s%s\n", "Image:", str(c, "image") ?: "");
+        if (!json_array_len(ports)) {
+            printf("    %-16s<none>\n    %-16s<none>\n", "Port:", "Host Port:");
+        } else {
+            yajl_val p = json_array_at(ports, 0), cp = json_get(p, "containerPort"),
+                     hp = json_get(p, "hostPort");
+            const char *proto = str(p, "protocol") ?: "TCP";
+            printf("    %-16s%lld/%s\n",
+                   "Port:", (long long)(cp && YAJL_IS_INTEGER(cp) ? YAJL_GET_INTEGER(cp) : 0),
+                   proto);
+            printf("    %-16s%lld/%s\n",
+                   "Host Port:", (long long)(hp && YAJL_IS_INTEGER(hp) ? YAJL_GET_INTEGER(hp) : 0),
+                   proto);
+        }
+        print_words("Command", json_get(c, "command"));
+        print_words("Args", json_get(c, "args"));
+        print_probe("Liveness:", json_get(c, "livenessProbe"));
+        print_probe("Readiness:", json_get(c, "readinessProbe"));
+        print_env(c);
+        print_mounts(c);
+    }
+    print_volumes(json_get(spec, "volumes"));
+}
+
+static long long int_of(yajl_val v, const char *key, long long def)
+{
+    yajl_val x = json_get(v, key);
+    return x && YAJL_IS_INTEGER(x) ? YAJL_GET_INTEGER(x) : def;
+}
+
+static const char *int_or_string(yajl_val v, char buf[32])
+{
+    if (v && YAJL_IS_INTEGER(v)) {
+        snprintf(buf, 32, "%lld", (long long)YAJL_GET_INTEGER(v));
+        return buf;
+    }
+    return YAJL_GET_STRING(v) ?: "25%";
+}
+
+/* The ReplicaSets of the Deployment: the new one (its template's hash) and the old ones, as
+ * "NAME (READY/DESIRED replicas created)". */
+static void print_replicasets(const struct pods_list *rss, const char *uid, const char *hash)
+{
+    _cleanup_free_ char *old = xstrdup(""), *nw = NULL;
+    for (size_t i = 0; i < rss->n; i++) {
+        yajl_val o = rss->v[i].object, md = json_get(o, "metadata");
+        yajl_val refs = json_get(md, "ownerReferences");
+        const char *owner = str(json_array_at(refs, 0), "uid");
+        if (!owner || !streq(owner, uid))
+            continue;
+        const char *h = str(json_get(md, "labels"), "pod-template-hash");
+        _cleanup_free_ char *text =
+            xasprintf("%s (%lld/%lld replicas created)", rss->v[i].name,
+                      (long long)int_of(rss->v[i].status, "replicas", 0),
+                      (long long)int_of(json_get(o, "spec"), "replicas", 1));
+        if (h && streq(h, hash)) {
+            free(nw);
+            nw = xstrdup(text);
+        } else if (int_of(json_get(o, "spec"), "replicas", 1) > 0 ||
+                   int_of(rss->v[i].status, "replicas", 0) > 0) {
+            char *more = xasprintf("%s%s%s", old, *old ? ", " : "", text);
+            free(old);
+            old = more;
+        }
+    }
+    printf("%-17s%s\n", "OldReplicaSets:", *old ? old : "<none>");
+    printf("%-17s%s\n", "NewReplicaSet:", nw ? nw : "<none>");
+}
+
+static void describe_deployment(const struct pods_entry *e, const struct pods_list *rss)
+{
+    yajl_val o = e->object, md = json_get(o, "metadata"), spec = json_get(o, "spec");
+    yajl_val st = e->status, strat = json_get(spec, "strategy");
+    char ts[32], t[64], a[32], b[32];
+    podview_rfc3339(e->created, ts);
+    human_time(ts, t);
+    const char *type = str(strat, "type") ?: "RollingUpdate";
+    long long want = int_of(spec, "replicas", 1);
+    printf("%-24s%s\n", "Name:", e->name);
+    printf("%-24s%s\n", "Namespace:", e->ns);
+    printf("%-24s%s\n", "CreationTimestamp:", t);
+    print_map("Labels:", 24, json_get(md, "labels"));
+    print_map("Annotations:", 24, json_get(md, "annotations"));
+    _cleanup_free_ char *sel = podview_selector_text(json_get(spec, "selector"));
+    printf("%-24s%s\n", "Selector:", sel);
+    printf("%-24s%lld desired | %lld updated | %lld total | %lld available | %lld unavailable\n",
+           "Replicas:", want, (long long)int_of(st, "updatedReplicas", 0),
+           (long long)int_of(st, "replicas", 0), (long long)int_of(st, "availableReplicas", 0),
+           (long long)int_of(st, "unavailableReplicas", 0));
+    printf("%-24s%s\n", "StrategyType:", type);
+    printf("%-24s%lld\n", "MinReadySeconds:", (long long)int_of(spec, "minReadySeconds", 0));
+    if (streq(type, "RollingUpdate")) {
+        yajl_val ru = json_get(strat, "rollingUpdate");
+        printf("%-24s%s max unavailable, %s max surge\n",
+               "RollingUpdateStrategy:", int_or_string(json_get(ru, "maxUnavailable"), a),
+               int_or_string(json_get(ru, "maxSurge"), b));
+    }
+    print_template(json_get(spec, "template"));
+    yajl_val conds = json_get(st, "conditions");
+    printf("Conditions:\n  %-15s%-8s%s\n  %-15s%-8s%s\n", "Type", "Status", "Reason", "----",
+           "------", "------");
+    for (size_t i = 0; i < json_array_len(conds); i++) {
+        yajl_val c = json_array_at(conds, i);
+        printf("  %-15s%-8s%s\n", str(c, "type") ?: "", str(c, "status") ?: "",
+               str(c, "reason") ?: "");
+    }
+    char hash[KUBE_HASH_MAX] = "";
+    kube_template_hash(json_get(spec, "template"), 0, hash, NULL);
+    print_replicasets(rss, e->uid, hash);
+    printf("%-17s%s\n", "Events:", "<none>");
+}
+
+static int describe_deployments(struct podrun_global *g, const char *ns, const char *name,
+                                pr_error **err)
+{
+    struct pods_manager *m = NULL;
+    int r = open_manager(g, false, &m, err);
+    if (r < 0)
+        return r;
+    struct pods_list l = {0}, rss = {0};
+    r = pods_list(m, "deployments", ns, name, &l, err);
+    if (r == 0)
+        r = pods_list(m, "replicasets", ns, NULL, &rss, err);
+    for (size_t i = 0; r == 0 && i < l.n; i++)
+        r = pods_workload_status(m, "deployments", &l.v[i], &l.v[i].status, err);
+    for (size_t i = 0; r == 0 && i < rss.n; i++)
+        r = pods_workload_status(m, "replicasets", &rss.v[i], &rss.v[i].status, err);
+    pods_manager_close(m);
+    if (r == 0 && !l.n)
+        fprintf(stderr, "No resources found in %s namespace.\n", ns);
+    for (size_t i = 0; r == 0 && i < l.n; i++) {
+        if (i)
+            printf("\n\n");
+        describe_deployment(&l.v[i], &rss);
+    }
+    pods_list_clear(&l);
+    pods_list_clear(&rss);
+    return r;
+}
+
 int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     static const struct option opts[] = {
@@ -494,12 +646,16 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
             return pr_err(err, 0, "describe nodes: one name at most (there is one node)");
         return describe_node(g, names ? names[0] : NULL, err);
     }
-    if (!streq(resource, "pods") && !streq(resource, "services"))
-        return pr_err(err, 0, "describe %s: podrun describes pods, services and nodes only",
+    if (!streq(resource, "pods") && !streq(resource, "services") && !streq(resource, "deployments"))
+        return pr_err(err, 0,
+                      "describe %s: podrun describes pods, services, deployments and nodes only",
                       resource);
-    if (streq(resource, "services") && names && strv_length(names) > 1)
-        return pr_err(err, 0, "describe services: one name at most for now");
+    if ((streq(resource, "services") || streq(resource, "deployments")) && names &&
+        strv_length(names) > 1)
+        return pr_err(err, 0, "describe %s: one name at most for now", resource);
     const char *name = names ? names[0] : NULL;
+    if (streq(resource, "deployments"))
+        return describe_deployments(g, ns, name, err);
     struct pods_manager *m = NULL;
     if ((r = open_manager(g, false, &m, err)) < 0)
         return r;

@@ -64,6 +64,32 @@ static int objects_text(const char *resource, const struct pods_entry *v, size_t
     return r;
 }
 
+static int64_t status_int(const struct pods_entry *e, const char *key)
+{
+    yajl_val v = json_get(e->status, key);
+    return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+/* CONTAINERS and IMAGES of a workload's template, comma-separated. */
+static void template_cells(table *t, yajl_val obj)
+{
+    yajl_val cs =
+        json_get(json_get(json_get(json_get(obj, "spec"), "template"), "spec"), "containers");
+    const char *keys[] = {"name", "image"};
+    for (size_t k = 0; k < 2; k++) {
+        _cleanup_free_ char *cell = xstrdup("");
+        for (size_t i = 0; i < json_array_len(cs); i++) {
+            const char *v = YAJL_GET_STRING(json_get(json_array_at(cs, i), keys[k]));
+            char *more = xasprintf("%s%s%s", cell, i ? "," : "", v ? v : "");
+            free(cell);
+            cell = more;
+        }
+        table_cell(t, cell);
+    }
+    _cleanup_free_ char *sel = podview_selector_text(json_get(json_get(obj, "spec"), "selector"));
+    table_cell(t, sel);
+}
+
 /* PORT(S): "8081/TCP", "80:32002/TCP", comma-separated. */
 static char *service_ports(yajl_val spec)
 {
@@ -125,6 +151,14 @@ static void add_header(table *t, const struct get_opts *o)
         const char *w[] = {"IP", "NODE", "NOMINATED NODE", "READINESS GATES"};
         for (size_t i = 0; o->wide && i < ARRAY_SIZE(w); i++)
             table_cell(t, w[i]);
+    } else if (streq(resource, "deployments") || streq(resource, "replicasets")) {
+        const char *dh[] = {"READY", "UP-TO-DATE", "AVAILABLE", "AGE"};
+        const char *rh[] = {"DESIRED", "CURRENT", "READY", "AGE"};
+        for (size_t i = 0; i < 4; i++)
+            table_cell(t, streq(resource, "deployments") ? dh[i] : rh[i]);
+        const char *w[] = {"CONTAINERS", "IMAGES", "SELECTOR"};
+        for (size_t i = 0; o->wide && i < ARRAY_SIZE(w); i++)
+            table_cell(t, w[i]);
     } else if (streq(resource, "services")) {
         const char *h[] = {"TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"};
         for (size_t i = 0; i < ARRAY_SIZE(h); i++)
@@ -168,6 +202,21 @@ static void add_row(table *t, const struct get_opts *o, const struct pods_entry 
             table_cell(t, "<none>");
             table_cell(t, "<none>");
         }
+    } else if (streq(resource, "deployments") || streq(resource, "replicasets")) {
+        yajl_val rv = json_get(json_get(e->object, "spec"), "replicas");
+        long long want = rv && YAJL_IS_INTEGER(rv) ? YAJL_GET_INTEGER(rv) : 1;
+        if (streq(resource, "deployments")) {
+            table_cellf(t, "%lld/%lld", (long long)status_int(e, "readyReplicas"), want);
+            table_cellf(t, "%lld", (long long)status_int(e, "updatedReplicas"));
+            table_cellf(t, "%lld", (long long)status_int(e, "availableReplicas"));
+        } else {
+            table_cellf(t, "%lld", want);
+            table_cellf(t, "%lld", (long long)status_int(e, "replicas"));
+            table_cellf(t, "%lld", (long long)status_int(e, "readyReplicas"));
+        }
+        table_cell(t, a);
+        if (o->wide)
+            template_cells(t, e->object);
     } else if (streq(resource, "services")) {
         yajl_val spec = json_get(e->object, "spec");
         const char *type = YAJL_GET_STRING(json_get(spec, "type"));
@@ -449,10 +498,14 @@ static int fetch(struct podrun_global *g, const struct query *q, bool quiet, str
     if (r < 0)
         return r;
     pr_error *missing = NULL;
+    bool apps = streq(q->resource, "deployments") || streq(q->resource, "replicasets");
     for (size_t i = 0; r == 0 && i < (q->names ? strv_length(q->names) : 1); i++) {
         struct pods_list one = {0};
         pr_error *e = NULL;
         r = pods_list(m, q->resource, q->ns, q->names ? q->names[i] : NULL, &one, &e);
+        /* A workload's status is its pods', counted now. */
+        for (size_t k = 0; r == 0 && apps && k < one.n; k++)
+            r = pods_workload_status(m, q->resource, &one.v[k], &one.v[k].status, &e);
         cli_list_move(l, &one); /* what was listed, even before an error */
         if (r == -ENOENT && q->names) {
             if (missing && !quiet)
@@ -741,9 +794,10 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         if (text)
             fputs(text, stdout);
     } else if (o.name) {
+        bool apps = streq(resource, "deployments") || streq(resource, "replicasets");
         _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
         for (size_t i = 0; i < l.n; i++)
-            printf("%s/%s\n", kind, l.v[i].name);
+            printf("%s%s/%s\n", kind, apps ? ".apps" : "", l.v[i].name);
     } else if (!l.n && !names) {
         if (all || streq(resource, "namespaces"))
             fprintf(stderr, "No resources found\n");

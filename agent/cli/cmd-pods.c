@@ -239,6 +239,10 @@ static const char *kind_lower(const struct kube_object *o)
         return "secret";
     case KUBE_SERVICE:
         return "service";
+    case KUBE_DEPLOYMENT:
+        return "deployment.apps";
+    case KUBE_REPLICASET:
+        return "replicaset.apps";
     default:
         return "namespace";
     }
@@ -318,7 +322,7 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
     pods_set_pull_options(m, &po);
     /* The services' data path once for the whole manifest, not once an object. */
     pods_services_defer(m, true);
-    bool touched = false;
+    bool touched = false, workloads = false;
     for (size_t i = 0; r == 0 && i < objs.n; i++) {
         struct kube_object *o = objs.v[i];
         if (ns && kube_kind_namespaced(o->kind)) {
@@ -337,6 +341,7 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
         touched |= o->kind == KUBE_POD || o->kind == KUBE_SERVICE;
         if ((r = pods_apply(m, o, &res, err)) < 0)
             break;
+        workloads |= o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET;
         printf("%s/%s %s\n", kind_lower(o), o->meta.name,
                res == PODS_CREATED     ? "created"
                : res == PODS_UNCHANGED ? "unchanged"
@@ -346,8 +351,14 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
     pull_display_clear(&display);
     if (touched)
         r = sync_services(m, r, err);
-    pods_manager_close(m);
     objects_clear(&objs);
+    /* Deployments and ReplicaSets: one reconcile now, and the loop that keeps them. */
+    if (workloads) {
+        _cleanup_error_ pr_error *e = NULL;
+        int rk = controllers_kick(g, m, r < 0 ? &e : err);
+        return r < 0 ? r : rk;
+    }
+    pods_manager_close(m);
     return r;
 }
 
@@ -364,9 +375,10 @@ static int delete_one(struct pods_manager *m, const char *resource, const char *
     }
     if (r < 0)
         return r;
-    /* kubectl's singular: pod "web" deleted. */
+    /* kubectl's singular: pod "web" deleted, deployment.apps "web" deleted. */
     _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
-    printf("%s \"%s\" deleted\n", kind, name);
+    bool apps = streq(resource, "deployments") || streq(resource, "replicasets");
+    printf("%s%s \"%s\" deleted\n", kind, apps ? ".apps" : "", name);
     fflush(stdout);
     return 0;
 }

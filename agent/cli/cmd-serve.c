@@ -18,24 +18,31 @@ static int open_pods(void *data, bool exclusive, struct pods_manager **m, pr_err
 
 static void serve_usage(FILE *f)
 {
-    fprintf(f, "usage: podrun [GLOBAL OPTIONS] serve [--listen unix://PATH]\n"
+    fprintf(f, "usage: podrun [GLOBAL OPTIONS] serve [--listen unix://PATH] [--controllers-only]\n"
                "  serves CRI v1 on RUN_ROOT/" CRI_SOCKET_NAME " (default " PODRUN_RUN_DIR
-               "/" CRI_SOCKET_NAME "), or on the socket systemd passes. See podrun-serve(8).\n");
+               "/" CRI_SOCKET_NAME "), or on the socket systemd passes. See podrun-serve(8).\n"
+               "  --controllers-only: runs the workload controllers' loop instead (one per\n"
+               "  node; it exits when no Deployment or ReplicaSet is left).\n");
 }
 
 int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'},
+        {"controllers-only", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *listen = NULL;
+    bool controllers_only = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
             listen = optarg;
+            break;
+        case 'C':
+            controllers_only = true;
             break;
         case 'h':
             serve_usage(stdout);
@@ -47,6 +54,11 @@ int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
     }
     if (optind < argc)
         return pr_err(err, 0, "unexpected argument `%s`", argv[optind]);
+    if (controllers_only) {
+        if (listen)
+            return pr_err(err, 0, "--listen and --controllers-only exclude each other");
+        return controllers_run(g, err);
+    }
 
     struct cri_options o = {
         .listen_fd = -1,

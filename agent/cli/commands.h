@@ -54,7 +54,8 @@ void cli_list_move(struct pods_list *to, struct pods_list *from);
  * ends with '='), for completion. */
 extern const char help_apply[], help_delete[], help_get[], help_describe[], help_logs[],
     help_exec[], help_run[], help_cp[], help_completion[], help_images[], help_image[], help_load[],
-    help_pull[], help_rmi[], help_save[], help_tag[], help_top[], help_serve[], help_expose[];
+    help_pull[], help_rmi[], help_save[], help_tag[], help_top[], help_serve[], help_expose[],
+    help_create[], help_scale[], help_rollout[];
 char **cli_help_flags(const char *help);
 
 /* cmd-images.c */
@@ -98,6 +99,18 @@ int cmd_top(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
 /* cmd-exec.c: replaces podrun with the runtime's exec (exits with the command's status). */
 int cmd_exec(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
+/* controllers.c: the controller loop (serve --controllers-only) until no workload is left or
+ * SIGTERM; and its start, detached, when none runs on the node. */
+int controllers_run(struct podrun_global *g, pr_error **err);
+int controllers_ensure(struct podrun_global *g, pr_error **err);
+/* After a change to workloads: one reconcile with m, which it closes, then the loop ensured. */
+int controllers_kick(struct podrun_global *g, struct pods_manager *m, pr_error **err);
+
+/* cmd-workloads.c: create deployment, scale */
+int cmd_create(struct podrun_global *g, int argc, char **argv, pr_error **err);
+int cmd_scale(struct podrun_global *g, int argc, char **argv, pr_error **err);
+int cmd_rollout(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
 /* cmd-serve.c: the CRI server until SIGTERM. */
 int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err);

@@ -355,3 +355,52 @@ const char help_expose[] =
     "Usage:\n"
     "  podrun expose pod NAME [--port=port] [--target-port=port] [--type=type] "
     "[options]\n" GLOBAL_HINT;
+
+const char help_create[] =
+    "Create a deployment with the specified name, as kubectl create deployment does.\n"
+    "\n"
+    "Examples:\n"
+    "  # A deployment named hello-node that runs busybox with a command\n"
+    "  podrun create deployment hello-node --image=busybox -- sleep 3600\n"
+    "\n"
+    "  # A deployment with 3 replicas exposing port 80\n"
+    "  podrun create deployment web --image=busybox --replicas=3 --port=80\n"
+    "\n"
+    "Options:\n"
+    "      --image='': The image for the container.\n"
+    "  -n, --namespace='': The namespace of the deployment.\n"
+    "      --port=-1: The port the container exposes.\n"
+    "  -r, --replicas=1: Number of replicas to create.\n"
+    "\n"
+    "Usage:\n"
+    "  podrun create deployment NAME --image=image [--replicas=n] [--port=port] [-- command\n"
+    "  [args...]] [options]\n" GLOBAL_HINT;
+
+const char help_scale[] =
+    "Set a new size for a deployment or replica set.\n"
+    "\n"
+    "Examples:\n"
+    "  # Scale the deployment my-app to 5 replicas\n"
+    "  podrun scale deployment my-app --replicas=5\n"
+    "\n"
+    "Options:\n"
+    "  -n, --namespace='': The namespace of the object.\n"
+    "      --replicas=0: The new desired number of replicas. Required.\n"
+    "\n"
+    "Usage:\n"
+    "  podrun scale (deployment|replicaset) NAME --replicas=COUNT [options]\n" GLOBAL_HINT;
+
+const char help_rollout[] =
+    "Manage the rollout of a deployment: `status` waits until it is complete (or has failed its\n"
+    "progress deadline), printing kubectl's messages.\n"
+    "\n"
+    "Examples:\n"
+    "  # Watch the rollout status of a deployment\n"
+    "  podrun rollout status deployment/web\n"
+    "\n"
+    "Options:\n"
+    "  -n, --namespace='': The namespace of the deployment.\n"
+    "      --timeout=0: Seconds to wait before giving up (0: no limit).\n"
+    "\n"
+    "Usage:\n"
+    "  podrun rollout status (deployment NAME | deployment/NAME) [options]\n" GLOBAL_HINT;

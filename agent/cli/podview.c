@@ -281,7 +281,8 @@ static void gen_pod_status(yajl_gen g, const struct pods_entry *e, const char *h
 
 void podview_gen(yajl_gen g, const char *resource, const struct pods_entry *e)
 {
-    static const char *const own_md[] = {"namespace", "uid", "creationTimestamp", NULL};
+    static const char *const own_md[] = {"namespace", "uid", "creationTimestamp", "generation",
+                                         NULL};
     char ts[32], node[256] = "";
     bool pod = streq(resource, "pods");
     podview_rfc3339(e->created, ts);
@@ -303,6 +304,8 @@ void podview_gen(yajl_gen g, const char *resource, const struct pods_entry *e)
             jg_key_str(g, "namespace", e->ns);
             jg_key_str(g, "uid", e->uid);
             jg_key_str(g, "creationTimestamp", ts);
+            if (e->generation)
+                jg_key_int(g, "generation", e->generation);
             jg_map_close(g);
         } else if (pod && streq(k, "spec")) {
             gen_spec(g, v, node);
@@ -314,6 +317,9 @@ void podview_gen(yajl_gen g, const char *resource, const struct pods_entry *e)
         _cleanup_free_ char *host = pods_node_ip();
         jg_key(g, "status");
         gen_pod_status(g, e, host, ts);
+    } else if (e->status) {
+        jg_key(g, "status");
+        jg_value(g, e->status);
     }
     jg_map_close(g);
 }
@@ -326,4 +332,50 @@ int podview_tree(const char *resource, const struct pods_entry *e, yajl_val *out
     const char *buf = jg_buf(g, &len);
     _cleanup_free_ char *text = xstrndup(buf, len);
     return json_parse(text, "the object", out, err);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* kubectl's SELECTOR column: the requirements sorted by key, "app=web,tier in (a,b)". */
+char *podview_selector_text(yajl_val sel)
+{
+    _cleanup_strv_ char **parts = NULL;
+    yajl_val ml = json_get(sel, "matchLabels");
+    for (size_t i = 0; YAJL_IS_OBJECT(ml) && i < ml->u.object.len; i++) {
+        const char *v = YAJL_GET_STRING(ml->u.object.values[i]);
+        strv_consume(&parts, xasprintf("%s=%s", ml->u.object.keys[i], v ? v : ""));
+    }
+    yajl_val me = json_get(sel, "matchExpressions");
+    for (size_t i = 0; i < json_array_len(me); i++) {
+        yajl_val x = json_array_at(me, i), vals = json_get(x, "values");
+        const char *k = YAJL_GET_STRING(json_get(x, "key")),
+                   *op = YAJL_GET_STRING(json_get(x, "operator"));
+        if (!k || !op)
+            continue;
+        if (streq(op, "Exists") || streq(op, "DoesNotExist")) {
+            strv_consume(&parts, xasprintf("%s%s", streq(op, "Exists") ? "" : "!", k));
+            continue;
+        }
+        _cleanup_free_ char *list = xstrdup("");
+        for (size_t j = 0; j < json_array_len(vals); j++) {
+            const char *v = YAJL_GET_STRING(json_array_at(vals, j));
+            char *more = xasprintf("%s%s%s", list, j ? "," : "", v ? v : "");
+            free(list);
+            list = more;
+        }
+        strv_consume(&parts, xasprintf("%s %s (%s)", k, streq(op, "In") ? "in" : "notin", list));
+    }
+    size_t n = strv_length(parts);
+    if (n)
+        qsort(parts, n, sizeof(*parts), cmp_str);
+    char *out = xstrdup("");
+    for (size_t i = 0; i < n; i++) {
+        char *more = xasprintf("%s%s%s", out, i ? "," : "", parts[i]);
+        free(out);
+        out = more;
+    }
+    return out;
 }

@@ -370,7 +370,48 @@ struct kube_service_spec {
     bool publish_not_ready_addresses;
 };
 
-enum kube_kind { KUBE_POD, KUBE_CONFIGMAP, KUBE_SECRET, KUBE_NAMESPACE, KUBE_SERVICE };
+
+enum kube_kind {
+    KUBE_POD,
+    KUBE_CONFIGMAP,
+    KUBE_SECRET,
+    KUBE_NAMESPACE,
+    KUBE_DEPLOYMENT,
+    KUBE_REPLICASET,
+    KUBE_SERVICE
+};
+
+/* A PodTemplateSpec: the pods a workload makes. */
+struct kube_pod_template {
+    struct kube_meta meta;
+    struct kube_pod_spec spec;
+    bool has_meta, has_spec;
+};
+
+/* An apps/v1 Deployment or ReplicaSet (the strategy and the rollout's fields are a
+ * Deployment's), with the API server's defaults: replicas 1, RollingUpdate 25%/25%,
+ * revisionHistoryLimit 10, progressDeadlineSeconds 600. */
+struct kube_workload {
+    int32_t replicas;
+    bool has_replicas;
+    yajl_val selector; /* {matchLabels, matchExpressions}, checked against the template */
+    struct kube_pod_template template_;
+    bool has_template;
+    struct {
+        const char *type; /* RollingUpdate or Recreate */
+        bool has_rolling_update;
+        struct {
+            struct kube_int_or_string max_surge, max_unavailable;
+        } rolling_update;
+    } strategy;
+    bool has_strategy;
+    int32_t min_ready_seconds;
+    int32_t revision_history_limit;
+    bool has_revision_history_limit;
+    int32_t progress_deadline_seconds;
+    bool has_progress_deadline_seconds;
+    bool paused;
+};
 /* Whether objects of the kind live in a namespace. A cluster-scoped one (Namespace) has
  * meta.namespace_ NULL after kube_object_decode, whatever its manifest says, as the API server
  * clears it; a namespaced one has its manifest's namespace or "default". */
@@ -396,6 +437,7 @@ struct kube_object {
             bool immutable;
         } secret;
         struct kube_service_spec service;
+        struct kube_workload workload; /* Deployment, ReplicaSet */
     } u;
     yajl_val tree;
 };

@@ -87,8 +87,8 @@ static int validate_meta(void *obj, const char *path, pr_error **err)
     return 0;
 }
 
-static const struct kube_schema meta_schema = {"ObjectMeta", sizeof(struct kube_meta), meta_fields,
-                                               validate_meta};
+const struct kube_schema kube_meta_schema = {"ObjectMeta", sizeof(struct kube_meta), meta_fields,
+                                             validate_meta};
 
 /* ---- ConfigMap and Secret data ---- */
 
@@ -161,6 +161,18 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         KUBE_FIELD(struct kube_object, "immutable", KF_BOOL, u.secret.immutable),
         KUBE_FIELDS_END,
     };
+    const struct kube_field deploy_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.workload), &kube_deployment_spec_schema,
+         0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
+    const struct kube_field rs_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.workload), &kube_replicaset_spec_schema,
+         0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
     const struct kube_field svc_fields[] = {
         {"spec", KF_OBJECT, offsetof(struct kube_object, u.service), &kube_service_spec_schema, 0},
         KUBE_IGNORED("status"),
@@ -182,6 +194,8 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         {"Secret", KUBE_SECRET, "v1"},
         {"Namespace", KUBE_NAMESPACE, "v1"},
         {"Service", KUBE_SERVICE, "v1"},
+        {"Deployment", KUBE_DEPLOYMENT, "apps/v1"},
+        {"ReplicaSet", KUBE_REPLICASET, "apps/v1"},
     };
     /* clang-format on */
     size_t i = 0;
@@ -194,18 +208,20 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         return pr_err(err, 0, "%s: no kind \"%s\" in version \"%s\" (it is in \"%s\")", where,
                       o->kind_name, o->api_version, kinds[i].api_version);
     o->kind = kinds[i].k;
-    const struct kube_field *body = o->kind == KUBE_POD         ? pod_fields
-                                    : o->kind == KUBE_CONFIGMAP ? cm_fields
-                                    : o->kind == KUBE_SECRET    ? secret_fields
-                                    : o->kind == KUBE_SERVICE   ? svc_fields
-                                                                : ns_fields;
+    const struct kube_field *body = o->kind == KUBE_POD          ? pod_fields
+                                    : o->kind == KUBE_CONFIGMAP  ? cm_fields
+                                    : o->kind == KUBE_SECRET     ? secret_fields
+                                    : o->kind == KUBE_SERVICE    ? svc_fields
+                                    : o->kind == KUBE_DEPLOYMENT ? deploy_fields
+                                    : o->kind == KUBE_REPLICASET ? rs_fields
+                                                                 : ns_fields;
     /* The whole object: apiVersion, kind and metadata, then the kind's own fields. */
     struct kube_field all[16];
     size_t n = 0;
     all[n++] = (struct kube_field){"apiVersion", KF_IGNORED, 0, NULL, 0};
     all[n++] = (struct kube_field){"kind", KF_IGNORED, 0, NULL, 0};
     all[n++] = (struct kube_field){"metadata", KF_OBJECT, offsetof(struct kube_object, meta),
-                                   &meta_schema, 0};
+                                   &kube_meta_schema, 0};
     for (const struct kube_field *f = body; f->name; f++)
         all[n++] = *f;
     all[n] = (struct kube_field)KUBE_FIELDS_END;
@@ -216,12 +232,17 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
                              o->meta.name ? o->meta.name : "");
     /* A null spec is no spec: the decoder skips nulls, so the PodSpec checks would never run. */
     yajl_val spec = json_get(tree, "spec");
-    if (o->kind == KUBE_POD && (!spec || YAJL_IS_NULL(spec)))
-        return pr_err(err, 0, "%s: Pod \"%s\": spec: Required value", where,
+    if (o->kind != KUBE_CONFIGMAP && o->kind != KUBE_SECRET && o->kind != KUBE_NAMESPACE &&
+        (!spec || YAJL_IS_NULL(spec)))
+        return pr_err(err, 0, "%s: %s \"%s\": spec: Required value", where, o->kind_name,
                       o->meta.name ? o->meta.name : "");
     if (o->kind == KUBE_SERVICE && (!spec || YAJL_IS_NULL(spec)) &&
         (r = kube_decode(&kube_service_spec_schema, NULL, &o->u.service, "spec", err)) < 0)
         return pr_err_prefix(err, "%s: Service \"%s\"", where, o->meta.name ? o->meta.name : "");
+    if ((o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET) &&
+        (r = kube_workload_check(o, err)) < 0)
+        return pr_err_prefix(err, "%s: %s \"%s\"", where, o->kind_name,
+                             o->meta.name ? o->meta.name : "");
     return 0;
 }
 
@@ -342,6 +363,12 @@ void kube_object_free(struct kube_object *o)
     switch (o->kind) {
     case KUBE_POD:
         kube_decode_free(&kube_pod_spec_schema, &o->u.pod);
+        break;
+    case KUBE_DEPLOYMENT:
+        kube_decode_free(&kube_deployment_spec_schema, &o->u.workload);
+        break;
+    case KUBE_REPLICASET:
+        kube_decode_free(&kube_replicaset_spec_schema, &o->u.workload);
         break;
     case KUBE_CONFIGMAP:
         free(o->u.config_map.data.keys);

@@ -200,6 +200,10 @@ int pods_check_object(const struct kube_object *o, pr_error **err)
     if (ns && !kube_valid_label_name(ns))
         return pr_err(err, 0, "%s \"%s\": metadata.namespace: \"%s\" is not an RFC 1123 label",
                       o->kind_name, name, ns);
+    if (o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET) {
+        int r = check_pod(&o->u.workload.template_.spec, err);
+        return r < 0 ? pr_err_prefix(err, "%s \"%s\": spec.template", o->kind_name, name) : 0;
+    }
     if (o->kind != KUBE_POD)
         return 0;
     int r = check_pod(&o->u.pod, err);

@@ -7,6 +7,8 @@
 
 #include <dirent.h>
 
+#define YAJL_GET_INTEGER_OR0(v) ((v) && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0)
+
 static void entry_clear(struct pods_entry *e)
 {
     free(e->ns);
@@ -139,6 +141,7 @@ static int add_entry(pods_manager *m, const char *resource, const char *ns, cons
         .name = xstrdup(name),
         .uid = xstrdup(uid),
         .created = YAJL_IS_INTEGER(created) ? YAJL_GET_INTEGER(created) : 0,
+        .generation = YAJL_GET_INTEGER_OR0(json_get(rec, "generation")),
     };
     /* Keep the object, detached from the record that is freed here. */
     for (size_t i = 0; i < rec->u.object.len; i++)

@@ -152,6 +152,8 @@ const char *pods_resource_name(const char *s)
         {"services", {"service", "svc", "Service", NULL}},
         {"endpoints", {"ep", "Endpoints", NULL, NULL}},
         {"endpointslices", {"endpointslice", "EndpointSlice", NULL, NULL}},
+        {"deployments", {"deployment", "deploy", "Deployment", NULL}},
+        {"replicasets", {"replicaset", "rs", "ReplicaSet", NULL}},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
         if (streq(s, table[i].name))

@@ -95,6 +95,11 @@ int pods_object_save(pods_manager *m, const char *resource, const char *ns, cons
 int pods_object_save_as(pods_manager *m, const char *resource, const char *ns, const char *name,
                         yajl_val object, const char *uid, long long created, const char *mark,
                         pr_error **err);
+/* The same with metadata.generation (a workload's: 1, and one more for each change of its
+ * spec); 0 leaves it out. */
+int pods_object_save_gen(pods_manager *m, const char *resource, const char *ns, const char *name,
+                         yajl_val object, const char *uid, long long created, long long generation,
+                         pr_error **err);
 int pods_object_remove(pods_manager *m, const char *resource, const char *ns, const char *name,
                        pr_error **err);
 /* Equal as JSON values: objects compare by keys whatever their order. */
@@ -226,6 +231,12 @@ void pods_record(const struct pods_pod_paths *p, const char *type, const char *r
  * ErrImageNeverPull and *failed the container's index (init containers first). */
 int pods_pull_images(pods_manager *m, const struct kube_object *o, const struct pods_pod_paths *p,
                      const char **waiting_reason, size_t *failed, pr_error **err);
+
+/* ---- pod.c: a pod's liveness, for the controllers ---- */
+/* Its shim holds the pod (false: it died or never started). */
+bool pods_pod_shim_running(pods_manager *m, const char *uid);
+/* It waits for its image (no shim yet, on purpose). */
+bool pods_pod_waiting(pods_manager *m, const char *uid);
 
 /* ---- bundle making (containers.c) and the shim's spec (shimspec.c) ---- */
 struct pods_pod_paths {

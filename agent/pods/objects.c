@@ -65,15 +65,33 @@ static void remove_stale_temps(const char *path)
     }
 }
 
+static int object_save(pods_manager *m, const char *resource, const char *ns, const char *name,
+                       yajl_val object, const char *uid, long long created, const char *mark,
+                       long long generation, pr_error **err);
+
 int pods_object_save(pods_manager *m, const char *resource, const char *ns, const char *name,
                      yajl_val object, const char *uid, long long created, pr_error **err)
 {
-    return pods_object_save_as(m, resource, ns, name, object, uid, created, NULL, err);
+    return object_save(m, resource, ns, name, object, uid, created, NULL, 0, err);
 }
 
 int pods_object_save_as(pods_manager *m, const char *resource, const char *ns, const char *name,
                         yajl_val object, const char *uid, long long created, const char *mark,
                         pr_error **err)
+{
+    return object_save(m, resource, ns, name, object, uid, created, mark, 0, err);
+}
+
+int pods_object_save_gen(pods_manager *m, const char *resource, const char *ns, const char *name,
+                         yajl_val object, const char *uid, long long created, long long generation,
+                         pr_error **err)
+{
+    return object_save(m, resource, ns, name, object, uid, created, NULL, generation, err);
+}
+
+static int object_save(pods_manager *m, const char *resource, const char *ns, const char *name,
+                       yajl_val object, const char *uid, long long created, const char *mark,
+                       long long generation, pr_error **err)
 {
     _cleanup_free_ char *path = pods_object_path(m, resource, ns, name);
     _cleanup_free_ char *dir = xstrdup(path);
@@ -88,6 +106,8 @@ int pods_object_save_as(pods_manager *m, const char *resource, const char *ns, c
     jg_key_int(g, "created", created);
     if (mark)
         jg_key_bool(g, mark, true);
+    if (generation > 0)
+        jg_key_int(g, "generation", generation);
     jg_key(g, "object");
     jg_value(g, object);
     jg_map_close(g);

@@ -25,9 +25,18 @@ static const char *kind_resource(enum kube_kind k)
         return "secrets";
     case KUBE_SERVICE:
         return "services";
+    case KUBE_DEPLOYMENT:
+        return "deployments";
+    case KUBE_REPLICASET:
+        return "replicasets";
     default:
         return "namespaces";
     }
+}
+
+static bool workload(const struct kube_object *o)
+{
+    return o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET;
 }
 
 static int new_uid(char **out, pr_error **err)
@@ -142,6 +151,20 @@ static bool shim_alive(const struct pods_pod_paths *p)
     if (fd < 0)
         return false;
     return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+bool pods_pod_shim_running(pods_manager *m, const char *uid)
+{
+    struct pods_pod_paths p;
+    pods_pod_paths_init(m, uid, &p);
+    bool alive = shim_alive(&p);
+    pods_pod_paths_clear(&p);
+    return alive;
+}
+
+bool pods_pod_waiting(pods_manager *m, const char *uid)
+{
+    return waiting_for_image(m, uid);
 }
 
 /* grace: seconds, or -1 for the pod's terminationGracePeriodSeconds. */
@@ -313,8 +336,8 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
     }
     /* The record first, marked: an apply killed from here on leaves the uid that names what it
      * made, and the next apply or delete finishes taking it down (clear_dead_create). */
-    if ((r = pods_object_save_as(m, "pods", ns, o->meta.name, o->tree, uid, created,
-                                 PODS_CREATING, err)) < 0)
+    if ((r = pods_object_save_as(m, "pods", ns, o->meta.name, o->tree, uid, created, PODS_CREATING,
+                                 err)) < 0)
         goto fail;
     const char *waiting = NULL;
     size_t failed = 0;
@@ -404,6 +427,16 @@ static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_
     r = pods_object_load(m, resource, ns, o->meta.name, &rec, err);
     if (r == 0 && o->kind == KUBE_POD &&
         (json_get(rec, PODS_CREATING) || json_get(rec, PODS_DELETING))) {
+        const char *u = YAJL_GET_STRING(json_get(rec, "uid"));
+        if (json_get(rec, PODS_CREATING) && u && strlen(u) == 36 && !strchr(u, '/') &&
+            pods_json_equal(json_get(json_get(rec, "object"), "spec"),
+                            json_get(o->tree, "spec")) &&
+            waiting_for_image(m, u)) {
+            /* An apply killed while it pulled: nothing but the pod's record and events was
+             * made, and this apply takes the pod up where it stopped. */
+            *res = PODS_CREATED;
+            return create_pod(m, o, ns, u, err);
+        }
         if ((r = clear_dead_create(m, ns, o->meta.name, rec, err)) < 0)
             return r;
         r = -ENOENT;
@@ -415,8 +448,8 @@ static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_
         _cleanup_free_ char *uid = NULL;
         if ((r = new_uid(&uid, err)) < 0)
             return r;
-        return pods_object_save(m, resource, ns, o->meta.name, o->tree, uid, (long long)time(NULL),
-                                err);
+        return pods_object_save_gen(m, resource, ns, o->meta.name, o->tree, uid,
+                                    (long long)time(NULL), workload(o) ? 1 : 0, err);
     }
     if (r < 0)
         return r;
@@ -444,9 +477,13 @@ static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_
                            o->meta.name);
     *res = PODS_CONFIGURED;
     const char *uid = YAJL_GET_STRING(json_get(rec, "uid"));
-    yajl_val created = json_get(rec, "created");
-    return pods_object_save(m, resource, ns, o->meta.name, o->tree, uid ? uid : "",
-                            YAJL_IS_INTEGER(created) ? YAJL_GET_INTEGER(created) : time(NULL), err);
+    yajl_val created = json_get(rec, "created"), gen = json_get(rec, "generation");
+    long long generation = gen && YAJL_IS_INTEGER(gen) ? YAJL_GET_INTEGER(gen) : 1;
+    if (!pods_json_equal(json_get(old, "spec"), json_get(o->tree, "spec")))
+        generation++;
+    return pods_object_save_gen(m, resource, ns, o->meta.name, o->tree, uid ? uid : "",
+                                YAJL_IS_INTEGER(created) ? YAJL_GET_INTEGER(created) : time(NULL),
+                                workload(o) ? generation : 0, err);
 }
 
 static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_val rec,
@@ -481,7 +518,8 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
 /* A namespace goes with everything in it. */
 static int delete_namespace_contents(pods_manager *m, const char *ns, pr_error **err)
 {
-    static const char *const resources[] = {"services", "pods", "configmaps", "secrets"};
+    static const char *const resources[] = {"deployments", "replicasets", "services",
+                                            "pods",        "configmaps",  "secrets"};
     for (size_t i = 0; i < ARRAY_SIZE(resources); i++) {
         struct pods_list l = {0};
         int r = pods_list(m, resources[i], ns, NULL, &l, err);
@@ -540,5 +578,10 @@ static int delete_object(pods_manager *m, const char *resource, const char *ns, 
         return delete_pod(m, ns, name, rec, grace, err);
     if (streq(resource, "namespaces") && (r = delete_namespace_contents(m, name, err)) < 0)
         return r;
-    return pods_object_remove(m, resource, ns, name, err);
+    if ((r = pods_object_remove(m, resource, ns, name, err)) < 0)
+        return r;
+    /* The garbage collector's cascade: ReplicaSets, then their pods. */
+    if (streq(resource, "deployments") || streq(resource, "replicasets"))
+        return pods_workloads_collect(m, err);
+    return 0;
 }

@@ -193,7 +193,8 @@ int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, con
 /* One stored object as `get` shows it. */
 struct pods_entry {
     char *ns, *name, *uid;
-    long long created; /* seconds since the epoch */
+    long long created;    /* seconds since the epoch */
+    long long generation; /* metadata.generation of a workload; 0 for other objects */
     yajl_val object;   /* the applied object, with metadata.namespace/uid/creationTimestamp */
     /* pods only: */
     char *phase;     /* Pending, Running, Succeeded, Failed, Unknown; a container's reason wins */
@@ -349,6 +350,29 @@ int pods_services_sync(pods_manager *m, pr_error **err);
 /* defer: apply and delete leave the sync to the caller, who runs it once after a batch of
  * objects (a manifest of many services). */
 void pods_services_defer(pods_manager *m, bool defer);
+
+/* ---- workloads (workloads.c): Deployments through ReplicaSets ---- */
+
+/* One pass of the Deployment and ReplicaSet controllers and of the garbage collector over
+ * everything on disk: ReplicaSets made and scaled as the rollouts allow, pods made and
+ * deleted, pods whose shim died replaced, dependents of deleted owners deleted. *workloads
+ * tells whether any Deployment or ReplicaSet remains (the controller loop's reason to run);
+ * *wake_at (seconds since the epoch, 0 for none) when a Ready pod turns available by
+ * minReadySeconds, which no file tells. */
+int pods_reconcile(pods_manager *m, bool *workloads, int64_t *wake_at, pr_error **err);
+/* The garbage collector alone: ReplicaSets and pods whose controller is gone. */
+int pods_workloads_collect(pods_manager *m, pr_error **err);
+/* A Deployment's or ReplicaSet's status (replicas, readyReplicas, availableReplicas,
+ * updatedReplicas, conditions), computed from its pods now. */
+int pods_workload_status(pods_manager *m, const char *resource, const struct pods_entry *e,
+                         yajl_val *out, pr_error **err);
+/* Sets spec.replicas of a stored Deployment or ReplicaSet. */
+int pods_scale(pods_manager *m, const char *resource, const char *ns, const char *name,
+               int32_t replicas, pr_error **err);
+/* An inotify descriptor watching what a reconcile depends on: the stored Deployments,
+ * ReplicaSets and pods, and the shim directories of running pods (status changes, and the
+ * shim's lock closed when it dies). */
+int pods_controllers_watch_open(pods_manager *m, int *fd, pr_error **err);
 
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);

@@ -47,8 +47,8 @@ refused() {
 }
 
 @test "bad: an unknown kind is named" {
-  printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {}\n' > "$M"
-  refused 'kind "Deployment" is not supported'
+  printf 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: d}\nspec: {}\n' > "$M"
+  refused 'kind "DaemonSet" is not supported'
 }
 
 @test "bad: an unknown field is named" {

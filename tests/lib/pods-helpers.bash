@@ -127,8 +127,18 @@ assert_no_pods() {
   [ -z "$left" ] || { echo "pod objects left: $left" >&2; return 1; }
 }
 
+# The controller loop's pid on this test's roots (podrun serve --controllers-only), if it runs.
+controllers_pid() {
+  pgrep -f -- "--run-root $ROOTS/run .*serve --controllers-only" 2>/dev/null | head -1 || true
+}
+
 pods_teardown() {
   local p uid m
+  # The controller loop first: it would replace the pods deleted below.
+  for p in $(pgrep -f -- "--run-root $ROOTS/run .*serve --controllers-only" 2>/dev/null); do
+    kill -9 "$p" 2>/dev/null || true
+  done
+  rm -rf "$ROOTS/lib/objects/deployments" "$ROOTS/lib/objects/replicasets"
   if [ -d "$ROOTS/lib/objects/pods" ]; then
     for p in "$ROOTS"/lib/objects/pods/*/*.json; do
       [ -f "$p" ] || continue

@@ -255,8 +255,124 @@ static void test_paused_and_scaled_deployments(void)
     pr_error_free(err);
 }
 
+/* ---- the objects (workload.c) ---- */
+
+#define DEPLOY_HEAD "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+#define TEMPLATE                                                                                   \
+    "  template:\n    metadata: {labels: {app: web}}\n"                                            \
+    "    spec: {containers: [{name: c, image: busybox}]}\n"
+
+/* Decodes one document; NULL with *msg set (freshly allocated) when refused. */
+static struct kube_object *decode(const char *text, char **msg)
+{
+    struct kube_docs d = {0};
+    pr_error *err = NULL;
+    struct kube_object *o = NULL;
+    *msg = NULL;
+    if (kube_parse_manifest(text, strlen(text), "d.yaml", &d, &err) < 0 || d.n != 1 ||
+        kube_object_decode(steal_pointer(&d.v[0]), "d.yaml", &o, &err) < 0) {
+        *msg = xstrdup(err && err->msg ? err->msg : "?");
+        o = NULL;
+    }
+    pr_error_free(err);
+    kube_docs_clear(&d);
+    return o;
+}
+
+static void test_deployment_defaults(void)
+{
+    char *msg;
+    struct kube_object *o =
+        decode(DEPLOY_HEAD "  selector: {matchLabels: {app: web}}\n" TEMPLATE, &msg);
+    CHECK(o != NULL);
+    if (!o) {
+        free(msg);
+        return;
+    }
+    const struct kube_workload *w = &o->u.workload;
+    CHECK(o->kind == KUBE_DEPLOYMENT);
+    CHECK(w->replicas == 1);
+    CHECK(streq(w->strategy.type, "RollingUpdate"));
+    CHECK(w->strategy.rolling_update.max_surge.is_string &&
+          streq(w->strategy.rolling_update.max_surge.s, "25%"));
+    CHECK(streq(w->strategy.rolling_update.max_unavailable.s, "25%"));
+    CHECK(w->revision_history_limit == 10);
+    CHECK(w->progress_deadline_seconds == 600);
+    CHECK(w->template_.spec.n_containers == 1);
+    CHECK(streq(w->template_.spec.restart_policy, "Always"));
+    CHECK(streq(o->meta.namespace_, "default"));
+    kube_object_free(o);
+}
+
+static void refused(const char *text, const char *want)
+{
+    char *msg;
+    struct kube_object *o = decode(text, &msg);
+    CHECK(o == NULL);
+    CHECK(msg && strstr(msg, want));
+    if (msg && !strstr(msg, want))
+        fprintf(stderr, "  got: %s\n  want: %s\n", msg, want);
+    kube_object_free(o);
+    free(msg);
+}
+
+static void test_deployment_validation(void)
+{
+    refused(DEPLOY_HEAD "  selector: {matchLabels: {app: other}}\n" TEMPLATE,
+            "spec.template.metadata.labels: Invalid value: `selector` does not match template "
+            "`labels`");
+    refused(DEPLOY_HEAD "  selector: {}\n" TEMPLATE, "empty selector is invalid");
+    refused(DEPLOY_HEAD TEMPLATE, "spec.selector: Required value");
+    refused(DEPLOY_HEAD "  replicas: -2\n  selector: {matchLabels: {app: web}}\n" TEMPLATE,
+            "spec.replicas: Invalid value: -2");
+    refused(DEPLOY_HEAD "  replica: 2\n  selector: {matchLabels: {app: web}}\n" TEMPLATE,
+            "spec.replica");
+    refused(DEPLOY_HEAD "  selector: {matchLabels: {app: web}}\n"
+                        "  strategy: {type: Recreate, rollingUpdate: {}}\n" TEMPLATE,
+            "spec.strategy.rollingUpdate: Forbidden");
+    refused(DEPLOY_HEAD "  selector: {matchLabels: {app: web}}\n"
+                        "  strategy: {rollingUpdate: {maxSurge: 0%, maxUnavailable: 0}}\n" TEMPLATE,
+            "may not be 0 when `maxSurge` is 0");
+    refused(DEPLOY_HEAD
+            "  selector: {matchLabels: {app: web}}\n  strategy: {type: Blue}\n" TEMPLATE,
+            "spec.strategy.type: Unsupported value: \"Blue\"");
+    refused(DEPLOY_HEAD "  selector: {matchLabels: {app: web}}\n  template:\n"
+                        "    metadata: {labels: {app: web}}\n"
+                        "    spec: {restartPolicy: Never, containers: [{name: c, image: b}]}\n",
+            "spec.template.spec.restartPolicy: Unsupported value: \"Never\"");
+    refused(DEPLOY_HEAD "  selector: {matchLabels: {app: web}}\n  template:\n"
+                        "    metadata: {labels: {app: web}}\n"
+                        "    spec: {containers: [{name: c, image: b, bogus: 1}]}\n",
+            "spec.template.spec.containers[0].bogus");
+    refused(DEPLOY_HEAD "  selector: {matchLabels: {app: web}}\n  minReadySeconds: 700\n" TEMPLATE,
+            "spec.progressDeadlineSeconds: Invalid value: 600: must be greater than "
+            "minReadySeconds");
+    refused("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec: {}\n",
+            "kind \"StatefulSet\" is not supported by podrun");
+    refused("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: s}\n", "spec: Required value");
+}
+
+static void test_replicaset_decodes_without_a_strategy(void)
+{
+    char *msg;
+    struct kube_object *o =
+        decode("apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: web-1}\nspec:\n"
+               "  replicas: 0\n  selector: {matchExpressions: [{key: app, operator: In, values: "
+               "[web]}]}\n" TEMPLATE,
+               &msg);
+    CHECK(o && o->kind == KUBE_REPLICASET && o->u.workload.replicas == 0);
+    kube_object_free(o);
+    free(msg);
+    refused("apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: w}\nspec:\n"
+            "  selector: {matchLabels: {app: web}}\n  strategy: {}\n" TEMPLATE,
+            "spec.strategy");
+}
+
 int main(void)
 {
+    RUN(test_deployment_defaults);
+    RUN(test_deployment_validation);
+    RUN(test_replicaset_decodes_without_a_strategy);
     RUN(test_replicaset_creates_what_is_missing_not_counting_finished_or_deleted);
     RUN(test_replicaset_deletes_in_kubernetes_order);
     RUN(test_replicaset_burst_is_500);

@@ -430,7 +430,9 @@ static void test_resource_names(void)
     CHECK(streq(pods_resource_name("cm"), "configmaps"));
     CHECK(streq(pods_resource_name("secret"), "secrets"));
     CHECK(streq(pods_resource_name("ns"), "namespaces"));
-    CHECK(pods_resource_name("deployments") == NULL);
+    CHECK(streq(pods_resource_name("deploy"), "deployments"));
+    CHECK(streq(pods_resource_name("rs"), "replicasets"));
+    CHECK(pods_resource_name("statefulsets") == NULL);
 }
 
 int main(void)

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The controller loop (`podrun serve --controllers-only`): one per node, guarded by
+ * RUN_ROOT/controllers.lock. Each pass opens the pod manager, watches what the reconcile reads
+ * (pods_watch_open), reconciles, and sleeps in poll() until something changes: no timer runs
+ * while nothing happens. It exits when no Deployment or ReplicaSet remains. apply, create and
+ * scale start it detached when none runs. */
+#include "commands.h"
+#include "fs.h"
+#include "log.h"
+#include "paths.h"
+#include "pods/pods.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define RETRY_MAX_MS 10000
+#define SETTLE_MS    20 /* lets a burst of changes (a pod's files) arrive as one wake-up */
+
+static char *run_root(struct podrun_global *g)
+{
+    const char *e = getenv("PODRUN_RUN_ROOT");
+    return xstrdup(g->run_root ? g->run_root : e && *e ? e : PODRUN_RUN_DIR);
+}
+
+static int drain(int fd)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(long))));
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    return 0;
+}
+
+/* The services' endpoints follow the pods a pass made, deleted or saw turn (un)ready. A data
+ * path that cannot be written is told, not a reason to stop controlling the workloads. */
+static void sync_services_after(struct pods_manager *m)
+{
+    _cleanup_error_ pr_error *e = NULL;
+    if (pods_services_sync(m, &e) < 0)
+        pr_warning("services: %s", e && e->msg ? e->msg : "the data path was not written");
+}
+
+/* One pass; *workloads false when there is nothing left to control. Then the lock file is
+ * unlinked before the manager's lock is let go: an apply that stores a workload after this
+ * pass finds no loop and starts one, instead of trusting this one, which is leaving. */
+static int pass(struct podrun_global *g, const char *lock, int *watch, bool *workloads,
+                int64_t *wake_at, pr_error **err)
+{
+    struct pods_manager *m = NULL;
+    int r = open_manager(g, true, &m, err);
+    if (r < 0)
+        return r;
+    /* The watches before the reconcile: a change made meanwhile still wakes the next poll. */
+    if ((r = pods_controllers_watch_open(m, watch, err)) == 0)
+        r = pods_reconcile(m, workloads, wake_at, err);
+    if (r == 0)
+        sync_services_after(m);
+    if (r == 0 && !*workloads)
+        unlink(lock);
+    pods_manager_close(m);
+    return r;
+}
+
+int controllers_run(struct podrun_global *g, pr_error **err)
+{
+    _cleanup_free_ char *rr = run_root(g);
+    int r = mkdir_p(rr, 0700, err);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *lock = xasprintf("%s/controllers.lock", rr);
+    _cleanup_close_ int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (lfd < 0)
+        return pr_err(err, errno, "open `%s`", lock);
+    if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK) {
+            pr_info("a controller loop already runs on this node");
+            return 0;
+        }
+        return pr_err(err, errno, "lock `%s`", lock);
+    }
+    /* The lock file says who holds it, for a user (and a test's teardown) to find. */
+    char pid[32];
+    int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+    if (ftruncate(lfd, 0) < 0 || pwrite(lfd, pid, (size_t)n, 0) != n)
+        return pr_err(err, errno, "write `%s`", lock);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+        return pr_err(err, errno, "block SIGTERM and SIGINT");
+    _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0)
+        return pr_err(err, errno, "signalfd");
+    pr_info("controller loop running (pid %d)", (int)getpid());
+    int retry_ms = 0;
+    for (;;) {
+        int watch = -1;
+        bool workloads = true;
+        _cleanup_error_ pr_error *e = NULL;
+        int64_t wake_at = 0;
+        r = pass(g, lock, &watch, &workloads, &wake_at, &e);
+        if (r < 0) {
+            /* A pod that cannot start now (its image, the node's room) is retried later. */
+            pr_warning("reconcile: %s", e && e->msg ? e->msg : strerror(-r));
+            retry_ms = retry_ms ? MIN(retry_ms * 2, RETRY_MAX_MS) : 500;
+        } else {
+            retry_ms = 0;
+        }
+        if (r == 0 && !workloads) {
+            if (watch >= 0)
+                close(watch);
+            pr_info("no Deployment or ReplicaSet left: the controller loop exits");
+            return 0;
+        }
+        struct pollfd p[2] = {{sfd, POLLIN, 0}, {watch, POLLIN, 0}};
+        int timeout = retry_ms ? retry_ms : -1;
+        if (wake_at) {
+            int64_t ms = (wake_at - (int64_t)time(NULL)) * 1000 + 100;
+            ms = MAX(ms, 100);
+            timeout = timeout < 0 ? (int)MIN(ms, INT32_MAX) : (int)MIN(ms, timeout);
+        }
+        int pr = poll(p, watch >= 0 ? 2 : 1, timeout);
+        if (pr < 0 && errno != EINTR) {
+            int e2 = errno;
+            if (watch >= 0)
+                close(watch);
+            return pr_err(err, e2, "poll");
+        }
+        if (p[0].revents) {
+            if (watch >= 0)
+                close(watch);
+            pr_info("controller loop stopped by a signal");
+            return 0;
+        }
+        if (watch >= 0) {
+            usleep(SETTLE_MS * 1000);
+            drain(watch);
+            close(watch);
+        }
+    }
+}
+
+/* Global options as given to this process, for the loop to see the same node. */
+static void add_globals(struct podrun_global *g, char ***argv)
+{
+    const struct {
+        const char *flag, *value;
+    } v[] = {
+        {"--images-root", g->images_root},
+        {"--run-root", g->run_root},
+        {"--lib-root", g->lib_root},
+        {"--log-root", g->log_root},
+        {"--cni-conf-dir", g->cni_conf_dir},
+        {"--cni-bin-dir", g->cni_bin_dir},
+        {"--ipam-data-dir", g->ipam_data_dir},
+        {"--runtime", g->runtime},
+        {"--shim", g->shim},
+        {"--cluster-dns", g->cluster_dns},
+        {"--cluster-domain", g->cluster_domain},
+        {"--resolv-conf", g->resolv_conf},
+        {"--node-config", g->node_config},
+        {"--node-name", g->node_name},
+        {"--cgroup-root", g->cgroup_root},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+        if (v[i].value) {
+            strv_extend(argv, v[i].flag);
+            strv_extend(argv, v[i].value);
+        }
+    if (g->debug)
+        strv_extend(argv, "--debug");
+}
+
+int controllers_ensure(struct podrun_global *g, pr_error **err)
+{
+    _cleanup_free_ char *rr = run_root(g);
+    _cleanup_free_ char *lock = xasprintf("%s/controllers.lock", rr);
+    _cleanup_close_ int lfd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (lfd >= 0 && flock(lfd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+        return 0; /* one runs */
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return pr_err(err, errno, "readlink /proc/self/exe");
+    exe[n] = '\0';
+    _cleanup_strv_ char **argv = NULL;
+    strv_extend(&argv, "podrun");
+    add_globals(g, &argv);
+    strv_extend(&argv, "serve");
+    strv_extend(&argv, "--controllers-only");
+    _cleanup_free_ char *log = xasprintf("%s/controllers.log", rr);
+    pid_t pid = fork();
+    if (pid < 0)
+        return pr_err(err, errno, "fork");
+    if (pid == 0) {
+        /* Detached: its own session, no terminal, its parent gone at once. */
+        setsid();
+        if (fork() != 0)
+            _exit(0);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (null < 0 || out < 0)
+            _exit(127);
+        dup2(null, 0);
+        dup2(out, 1);
+        dup2(out, 2);
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(exe, argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
+int controllers_kick(struct podrun_global *g, struct pods_manager *m, pr_error **err)
+{
+    _cleanup_error_ pr_error *e = NULL;
+    bool workloads = false;
+    int r = pods_reconcile(m, &workloads, NULL, &e);
+    sync_services_after(m);
+    pods_manager_close(m);
+    /* The object is stored: what its pass could not do (a pod that cannot start) is a
+     * warning, as a Deployment's failing pods are no error of kubectl apply. */
+    if (r < 0)
+        fprintf(stderr, "podrun: warning: %s\n", e && e->msg ? e->msg : strerror(-r));
+    return workloads ? controllers_ensure(g, err) : 0;
+}
