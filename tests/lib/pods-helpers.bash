@@ -31,8 +31,10 @@ pods_registry() {
   ln -s "$BUSYBOX_OCI" "$PODS_REG/layout"
   echo library/busybox > "$PODS_REG/repos"
   ip -n "$NODE" link set lo up
-  in_node python3 "$TOP/tests/lib/images-fake-registry.py" "$PODS_REG/layout" "$PODS_REG/port" \
-    "$PODS_REG/log" > "$PODS_REG/out" 2>&1 3>&- &
+  # A simple command, not a function: $! is then the registry itself (nsenter execs it), which
+  # the teardown's kill reaches; a function would leave a subshell between them.
+  nsenter --net="/run/netns/$NODE" python3 "$TOP/tests/lib/images-fake-registry.py" \
+    "$PODS_REG/layout" "$PODS_REG/port" "$PODS_REG/log" > "$PODS_REG/out" 2>&1 3>&- &
   echo $! > "$PODS_REG/pid"
   local i
   for ((i = 0; i < 100; i++)); do [ -s "$PODS_REG/port" ] && break; sleep 0.05; done
