@@ -159,11 +159,18 @@ pods_teardown() {
   grep -o " $BATS_TEST_TMPDIR/[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | while read -r m; do
     umount -l "$m" 2>/dev/null || true
   done
+  local reg_left=
   if [ -f "$BATS_TEST_TMPDIR/registry/pid" ]; then
     kill "$(cat "$BATS_TEST_TMPDIR/registry/pid")" 2>/dev/null || true
     wait "$(cat "$BATS_TEST_TMPDIR/registry/pid")" 2>/dev/null || true
+    reg_left=$(pgrep -f "images-fake-registry.py $BATS_TEST_TMPDIR/" 2>/dev/null || true)
+    for p in $reg_left; do kill -9 "$p" 2>/dev/null || true; done
   fi
   ip netns del "$NODE" 2>/dev/null || true
+  if [ -n "$reg_left" ]; then
+    echo "the node's registry was left running: $reg_left" >&2
+    return 1
+  fi
   if ls "$BATS_TEST_TMPDIR"/asan.* >/dev/null 2>&1; then
     cat "$BATS_TEST_TMPDIR"/asan.* >&2
     return 1
