@@ -23,7 +23,6 @@
 #include <sys/un.h>
 
 #define INPUT_MAX (256 * 1024)
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 static const char *const paths[] = {
     "/runtime.v1.RuntimeService/Version",       "/runtime.v1.RuntimeService/Status",
