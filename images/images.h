@@ -136,7 +136,9 @@ int images_pull(image_store *s, const char *ref, const struct pull_options *o, c
 int images_mount_rootfs(image_store *s, const char *image, const char *container_id,
                         const char *ctr_dir, char **rootfs, pr_error **err);
 /* Unmounts ctr_dir/rootfs, removes the upper and work dirs (the container's changes) and the
- * layer references. Missing pieces are not an error, so it also cleans up after a crash. */
+ * layer references. Missing pieces are not an error, so it also cleans up after a crash.
+ * -ENOENT: the store has no record of container_id and nothing is mounted there (an unmount
+ * that already finished); -EBUSY: no record, but something else is mounted there. */
 int images_unmount_rootfs(image_store *s, const char *container_id, const char *ctr_dir,
                           pr_error **err);
 

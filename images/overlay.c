@@ -275,18 +275,19 @@ int images_unmount_rootfs(image_store *s, const char *container_id, const char *
         return pr_err(err, errno, "resolve `%s`", ctr_dir);
     if (r == -ENOENT) {
         /* The record goes last: an unmount that got that far, and was cut before its caller
-         * removed the container's directory, is done. Anything mounted there now is not ours
-         * (nor something to hide under an ENOENT). */
+         * removed the container's directory, has nothing left to do (-ENOENT, which a caller
+         * finishing a teardown takes as done). Anything mounted there now is not ours: -EBUSY,
+         * never to be taken for done. Either way nothing here is touched. */
         _cleanup_free_ char *target = xasprintf("%s/rootfs", dir);
         _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
         enum rootfs_state state;
         if ((r = rootfs_mount_state(target, upper, &state, err)) < 0)
             return r;
-        if (state != ROOTFS_NOT_MOUNTED) {
-            *err = steal_pointer(&norec);
-            return -ENOENT;
-        }
-        return 0;
+        if (state != ROOTFS_NOT_MOUNTED)
+            return pr_err_code(err, EBUSY, "%s, and something else is mounted on `%s`",
+                               norec && norec->msg ? norec->msg : "no image mount", target);
+        *err = steal_pointer(&norec);
+        return -ENOENT;
     }
     if (recorded && !streq(dir, recorded))
         return pr_err_code(err, EPERM,

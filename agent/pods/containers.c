@@ -413,8 +413,16 @@ int pods_containers_remove(pods_manager *m, const struct pods_pod_paths *p, pr_e
         _cleanup_free_ char *id = pods_container_id(p->uid, e->d_name);
         _cleanup_free_ char *cdir = xasprintf("%s/%s", dir, e->d_name);
         runtime_delete(m, id);
-        if ((r = images_unmount_rootfs(st, id, cdir, err)) < 0)
+        /* -ENOENT: an earlier teardown, cut after the store forgot the container, got that
+         * far; what is left is the directory. */
+        if ((r = images_unmount_rootfs(st, id, cdir, err)) == -ENOENT) {
+            if (err) {
+                pr_error_free(*err);
+                *err = NULL;
+            }
+        } else if (r < 0) {
             return r;
+        }
         if (rm_rf(cdir) < 0)
             return pr_err(err, errno, "remove `%s`", cdir);
     }
