@@ -97,7 +97,7 @@ static int open_manager_lock(struct podrun_global *g, int lock, struct pods_mana
         .resolv_conf = g->resolv_conf ? g->resolv_conf : getenv("PODRUN_RESOLV_CONF"),
         .node_config = root(g->node_config, "PODRUN_NODE_CONFIG"),
         .node_name = g->node_name,
-        .cgroup_root = g->cgroup_root,
+        .cgroup_root = root(g->cgroup_root, "PODRUN_CGROUP_ROOT"),
         .service_cidr = root(g->service_cidr, "PODRUN_SERVICE_CIDR"),
         .node_port_range = root(g->node_port_range, "PODRUN_SERVICE_NODE_PORT_RANGE"),
     };

@@ -39,12 +39,6 @@ YAML
 teardown() {
   note_uids
   pods_teardown
-  local u d
-  for u in $(sort -u "$UIDS"); do
-    for d in /sys/fs/cgroup/podrun/"$u"-* /sys/fs/cgroup/*/podrun/"$u"-*; do
-      [ -d "$d" ] && rmdir "$d" 2>/dev/null
-    done
-  done
   return 0
 }
 
@@ -78,10 +72,11 @@ under() {
 leftovers() {
   assert_no_pods 2>&1 >/dev/null | head -5 || true
   local u d
+  # The pod's cgroup (kubepods/[QOS/]pod<uid>) and its containers' (<uid>-<name>), anywhere
+  # under this test's cgroup root in any hierarchy.
   for u in $(sort -u "$UIDS"); do
-    for d in /sys/fs/cgroup/podrun/"$u"-* /sys/fs/cgroup/*/podrun/"$u"-*; do
-      [ -d "$d" ] && echo "cgroup $d"
-    done
+    find /sys/fs/cgroup"$PODS_CG_ROOT" /sys/fs/cgroup/*"$PODS_CG_ROOT" -type d \
+      \( -name "pod$u" -o -name "$u-*" \) 2>/dev/null | sed 's/^/cgroup /'
   done
   ls -A "$ROOTS/run/runtime" 2>/dev/null | sed 's/^/runtime state /'
   find "$ROOTS" "$IMAGES_ROOT" -name '*.tmp.*' 2>/dev/null | sed 's/^/half-written /'

@@ -149,6 +149,8 @@ YAML
 
 @test "node config: bad settings are refused by name" {
   PRN_EXTRA=() # no --cgroup-root flag over the file's
+  local keep=$PODRUN_CGROUP_ROOT
+  unset PODRUN_CGROUP_ROOT # nor the environment's
   mkdir -p "$ROOTS/lib"
   for bad in 'colour: blue' 'systemReserved: {gpu: "1"}' 'kubeReserved: {cpu: lots}' \
     'labels: {kubernetes.io/hostname: x}' 'name: Not_A_Name' 'maxPods: 0' 'cgroupRoot: relative'; do
@@ -164,6 +166,7 @@ YAML
   run prn --node-config "$BATS_TEST_TMPDIR/missing.yaml" get nodes
   [ "$status" -eq 1 ]
   [[ "$output" == *missing.yaml* ]]
+  export PODRUN_CGROUP_ROOT=$keep
 }
 
 @test "describe node: kubectl's sections with the reserve, the pods' requests and limits and their totals" {

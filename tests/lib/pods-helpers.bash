@@ -17,6 +17,10 @@ pods_setup() {
   ip netns add "$NODE"
   pr load -q "$BUSYBOX_TAR"
   pods_registry
+  # Pods' cgroups under a root of this test's own: tests that run at once must not share the
+  # QoS parents (one would leave the parents another made), and the teardown can see a leak.
+  PODS_CG_ROOT="/podrun-p$$-${BATS_TEST_NUMBER}"
+  export PODRUN_CGROUP_ROOT=$PODS_CG_ROOT
   # Under an ASan build the detached shim has no terminal: its reports go to files.
   export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$BATS_TEST_TMPDIR/asan"
 }
@@ -167,6 +171,18 @@ pods_teardown() {
     for p in $reg_left; do kill -9 "$p" 2>/dev/null || true; done
   fi
   ip netns del "$NODE" 2>/dev/null || true
+  local cg cg_left=
+  # Only this test's own root (a test may change PODRUN_CGROUP_ROOT; never walk the whole tree).
+  [[ "${PODS_CG_ROOT:-}" == /podrun-p* ]] || PODS_CG_ROOT=/podrun-p-none
+  for cg in /sys/fs/cgroup"$PODS_CG_ROOT" /sys/fs/cgroup/*"$PODS_CG_ROOT"; do
+    [ -d "$cg" ] || continue
+    find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    [ -d "$cg" ] && cg_left="$cg_left $cg"
+  done
+  if [ -n "$cg_left" ]; then
+    echo "pods' cgroups left (processes in them):$cg_left" >&2
+    return 1
+  fi
   if [ -n "$reg_left" ]; then
     echo "the node's registry was left running: $reg_left" >&2
     return 1
