@@ -37,7 +37,10 @@ client() {
 }
 
 # drop_client: the client goes, and its veth with it (assert_no_pods counts the node's veths).
+# The node's end is deleted first: a netns goes away asynchronously, and its veth with it only
+# when the kernel gets to it.
 drop_client() {
+  in_node ip link del prnode0 2>/dev/null || true
   ip netns del "$CLIENT"
   CLIENT=""
 }
