@@ -320,25 +320,24 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
     long long created = (long long)time(NULL);
+    /* The record first, marked: an apply killed from here on leaves the uid that names what it
+     * made, and the next apply or delete finishes taking it down (clear_dead_create). */
+    if ((r = pods_object_save_as(m, "pods", ns, o->meta.name, o->tree, uid, created, PODS_CREATING,
+                                 err)) < 0) {
+        pods_pod_paths_clear(&p);
+        return pr_err_prefix(err, "pod \"%s\"", o->meta.name);
+    }
     _cleanup_free_ char *pods_dir = xasprintf("%s/pods", m->run_root);
     if (!waiting_uid) {
         if ((r = mkdir_p(pods_dir, 0700, err)) < 0 ||
-            (mkdir(p.run_dir, 0700) < 0 &&
-             (r = pr_err(err, errno, "create `%s`", p.run_dir)) < 0)) {
-            pods_pod_paths_clear(&p);
-            return pr_err_prefix(err, "pod \"%s\"", o->meta.name);
-        }
+            (mkdir(p.run_dir, 0700) < 0 && (r = pr_err(err, errno, "create `%s`", p.run_dir)) < 0))
+            goto fail;
         _cleanup_free_ char *node = node_name(m);
         pods_record(&p, "Normal", "Scheduled", "default-scheduler", NULL,
                     "Successfully assigned %s/%s to %s", ns, o->meta.name, node);
         if ((r = write_waiting_record(&p, ns, o, SIZE_MAX, NULL, NULL, err)) < 0)
             goto fail;
     }
-    /* The record first, marked: an apply killed from here on leaves the uid that names what it
-     * made, and the next apply or delete finishes taking it down (clear_dead_create). */
-    if ((r = pods_object_save_as(m, "pods", ns, o->meta.name, o->tree, uid, created, PODS_CREATING,
-                                 err)) < 0)
-        goto fail;
     const char *waiting = NULL;
     size_t failed = 0;
     if ((r = pods_pull_images(m, o, &p, &waiting, &failed, err)) < 0 && waiting) {
@@ -429,8 +428,7 @@ static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_
         (json_get(rec, PODS_CREATING) || json_get(rec, PODS_DELETING))) {
         const char *u = YAJL_GET_STRING(json_get(rec, "uid"));
         if (json_get(rec, PODS_CREATING) && u && strlen(u) == 36 && !strchr(u, '/') &&
-            pods_json_equal(json_get(json_get(rec, "object"), "spec"),
-                            json_get(o->tree, "spec")) &&
+            pods_json_equal(json_get(json_get(rec, "object"), "spec"), json_get(o->tree, "spec")) &&
             waiting_for_image(m, u)) {
             /* An apply killed while it pulled: nothing but the pod's record and events was
              * made, and this apply takes the pod up where it stopped. */
