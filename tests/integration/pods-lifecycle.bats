@@ -81,7 +81,7 @@ wait_jq() {
 @test "lifecycle: FallbackToLogsOnError takes the log's last lines on failure only; a message is cut at 4096 bytes" {
   {
     pod fb Never '    terminationMessagePolicy: FallbackToLogsOnError
-    command: ["sh", "-c", "echo first; echo second >&2; exit 1"]'
+    command: ["sh", "-c", "echo first; sleep 0.3; echo second >&2; exit 1"]'
     echo ---
     pod ok Never '    terminationMessagePolicy: FallbackToLogsOnError
     command: ["sh", "-c", "echo fine"]'
