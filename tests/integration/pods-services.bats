@@ -36,6 +36,8 @@ client() {
 }
 
 drop_client() {
+  # The node's end first: a netns, and its veth with it, goes asynchronously.
+  in_node ip link del prnode0 2>/dev/null || true
   ip netns del "$CLIENT"
   CLIENT=""
 }
