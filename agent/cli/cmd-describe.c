@@ -16,19 +16,6 @@ static const char *str(yajl_val v, const char *key)
     return YAJL_GET_STRING(json_get(v, key));
 }
 
-/* kubectl's time: "Mon, 02 Jan 2006 15:04:05 -0700", local time. */
-static void human_time(const char *rfc3339, char buf[64])
-{
-    struct tm tm = {0};
-    if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
-        snprintf(buf, 64, "%s", rfc3339 ? rfc3339 : "<unknown>");
-        return;
-    }
-    time_t t = timegm(&tm);
-    localtime_r(&t, &tm);
-    strftime(buf, 64, "%a, %d %b %Y %H:%M:%S %z", &tm);
-}
-
 /* "key=value" lines, the first after the label, the others under it. */
 static void print_map(const char *label, int width, yajl_val m)
 {

@@ -2,6 +2,7 @@
 /* podrun get nodes and describe node: kubectl's columns and layout over the v1 Node the pod
  * manager makes of this machine. */
 #include "commands.h"
+#include "eventview.h"
 #include "json.h"
 #include "pods/pods.h"
 #include "util.h"
@@ -53,28 +54,10 @@ static void table_print(struct table *t, size_t pad, const char *indent)
 static void age(const char *rfc3339, char buf[32])
 {
     struct tm tm = {0};
-    long long s = 0;
+    long long since = (long long)time(NULL);
     if (rfc3339 && strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        s = (long long)time(NULL) - (long long)timegm(&tm);
-    long long m = s / 60, h = s / 3600, d = h / 24;
-    if (s < 0)
-        snprintf(buf, 32, "0s");
-    else if (s < 120)
-        snprintf(buf, 32, "%llds", s);
-    else if (m < 10)
-        snprintf(buf, 32, s % 60 ? "%lldm%llds" : "%lldm", m, s % 60);
-    else if (m < 180)
-        snprintf(buf, 32, "%lldm", m);
-    else if (h < 8)
-        snprintf(buf, 32, m % 60 ? "%lldh%lldm" : "%lldh", h, m % 60);
-    else if (h < 48)
-        snprintf(buf, 32, "%lldh", h);
-    else if (h < 24 * 8)
-        snprintf(buf, 32, h % 24 ? "%lldd%lldh" : "%lldd", d, h % 24);
-    else if (h < 24 * 365 * 2)
-        snprintf(buf, 32, "%lldd", d);
-    else
-        snprintf(buf, 32, "%lldy%lldd", d / 365, d % 365);
+        since = (long long)timegm(&tm);
+    human_duration(since, buf);
 }
 
 /* kubectl's ROLES: node-role.kubernetes.io/ROLE labels and kubernetes.io/role, sorted. */
@@ -228,18 +211,6 @@ int get_nodes(struct podrun_global *g, const char *name, const char *selector, c
 }
 
 /* ---- describe node ---- */
-
-static void human_time(const char *rfc3339, char buf[64])
-{
-    struct tm tm = {0};
-    if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
-        snprintf(buf, 64, "%s", rfc3339 ? rfc3339 : "<unknown>");
-        return;
-    }
-    time_t t = timegm(&tm);
-    localtime_r(&t, &tm);
-    strftime(buf, 64, "%a, %d %b %Y %H:%M:%S %z", &tm);
-}
 
 static void print_map(const char *label, yajl_val m, const char *sep)
 {

@@ -6,6 +6,19 @@
 #include <stdlib.h>
 #include <time.h>
 
+/* kubectl's time: "Mon, 02 Jan 2006 15:04:05 -0700", local time. */
+void human_time(const char *rfc3339, char buf[64])
+{
+    struct tm tm = {0};
+    if (!rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+        snprintf(buf, 64, "%s", rfc3339 ? rfc3339 : "<unknown>");
+        return;
+    }
+    time_t t = timegm(&tm);
+    localtime_r(&t, &tm);
+    strftime(buf, 64, "%a, %d %b %Y %H:%M:%S %z", &tm);
+}
+
 void human_duration(long long since, char buf[32])
 {
     long long s = (long long)time(NULL) - since;

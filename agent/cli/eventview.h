@@ -11,6 +11,8 @@
 
 /* kubectl's HumanDuration of now - since: 45s, 2m30s, 5m, 3h20m, 10h, 4d5h, 30d, 2y40d. */
 void human_duration(long long since, char buf[32]);
+/* kubectl's time of an RFC 3339 UTC stamp: "Mon, 02 Jan 2006 15:04:05 -0700", local time. */
+void human_time(const char *rfc3339, char buf[64]);
 /* The event's name as the recorder makes it: POD.<first time in nanoseconds, hex>. */
 char *eventview_name(const struct pods_event *e);
 /* One v1 Event object. */
