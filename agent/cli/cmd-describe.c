@@ -585,7 +585,7 @@ static int describe_deployments(struct podrun_global *g, const char *ns, const c
                                 pr_error **err)
 {
     struct pods_manager *m = NULL;
-    int r = open_manager(g, false, &m, err);
+    int r = open_manager_unlocked(g, &m, err);
     if (r < 0)
         return r;
     struct pods_list l = {0}, rss = {0};
@@ -644,7 +644,7 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (streq(resource, "deployments"))
         return describe_deployments(g, ns, name, err);
     struct pods_manager *m = NULL;
-    if ((r = open_manager(g, false, &m, err)) < 0)
+    if ((r = open_manager_unlocked(g, &m, err)) < 0)
         return r;
     if (streq(resource, "services"))
         return describe_services(m, ns, name, err);

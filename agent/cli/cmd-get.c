@@ -492,9 +492,10 @@ static int fetch(struct podrun_global *g, const struct query *q, bool quiet, str
                  pr_error **err)
 {
     struct pods_manager *m = NULL;
-    /* A watch's listings after the first do not wait out an apply or a delete: each change
-     * it makes (a delete's Terminating first) shows as it happens. */
-    int r = quiet ? open_manager_unlocked(g, &m, err) : open_manager(g, false, &m, err);
+    /* Reading takes no lock, as reading from the API server never waits for a writer: every
+     * record is replaced by rename, so a listing during an apply or a delete shows each
+     * change as it happens (a pod being made as ContainerCreating, a delete's Terminating). */
+    int r = open_manager_unlocked(g, &m, err);
     if (r < 0)
         return r;
     pr_error *missing = NULL;
@@ -631,7 +632,7 @@ static int watch(struct podrun_global *g, const struct get_opts *o, const struct
 {
     struct pods_watch *w = NULL;
     struct pods_manager *m = NULL;
-    int r = open_manager(g, false, &m, err);
+    int r = open_manager_unlocked(g, &m, err);
     if (r < 0)
         return r;
     /* Armed before the first listing, so no change falls between the two. */
@@ -747,7 +748,7 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         ns = "default";
     if (streq(resource, "events")) {
         struct pods_manager *m = NULL;
-        if ((r = open_manager(g, false, &m, err)) < 0)
+        if ((r = open_manager_unlocked(g, &m, err)) < 0)
             return r;
         return get_events(m, all ? NULL : ns, name, out, selector ? &sel : NULL, err);
     }
@@ -757,7 +758,7 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         if (watching)
             return pr_err(err, 0, "get %s: -w is not supported for %s yet", resource, resource);
         struct pods_manager *m = NULL;
-        if ((r = open_manager(g, false, &m, err)) < 0)
+        if ((r = open_manager_unlocked(g, &m, err)) < 0)
             return r;
         return get_endpoints(m, streq(resource, "endpointslices"), all ? NULL : ns, name, out, all,
                              err);

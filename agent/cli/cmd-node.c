@@ -151,7 +151,7 @@ static int print_object(yajl_val node, bool list, bool yaml, pr_error **err)
 static int load_node(struct podrun_global *g, yajl_val *node, pr_error **err)
 {
     struct pods_manager *m = NULL;
-    int r = open_manager(g, false, &m, err);
+    int r = open_manager_unlocked(g, &m, err);
     if (r < 0)
         return r;
     r = pods_node_object(m, node, err);
@@ -316,7 +316,7 @@ static void print_pods(struct pods_node_pod *pods, size_t n, const struct pods_n
 int describe_node(struct podrun_global *g, const char *name, pr_error **err)
 {
     struct pods_manager *m = NULL;
-    int r = open_manager(g, false, &m, err);
+    int r = open_manager_unlocked(g, &m, err);
     if (r < 0)
         return r;
     _cleanup_json_ yajl_val node = NULL;

@@ -67,7 +67,7 @@ static bool selected(const struct pods_entry *e, void *sel)
 static int sample_all(struct podrun_global *g, struct samples *s, bool second, pr_error **err)
 {
     struct pods_manager *m = NULL;
-    int r = open_manager(g, false, &m, err);
+    int r = open_manager_unlocked(g, &m, err);
     if (r < 0)
         return r;
     for (size_t i = 0; i < s->n; i++) {
@@ -89,7 +89,7 @@ static int top_pods(struct podrun_global *g, const char *ns, bool all, const cha
     if (selector && (r = kube_selector_parse(selector, &sel, err)) < 0)
         return pr_err_prefix(err, "-l \"%s\"", selector);
     struct pods_manager *m = NULL;
-    if ((r = open_manager(g, false, &m, err)) < 0)
+    if ((r = open_manager_unlocked(g, &m, err)) < 0)
         return r;
     struct pods_list l = {0};
     r = pods_list(m, "pods", all ? NULL : ns, name, &l, err);
@@ -160,7 +160,7 @@ static int top_pods(struct podrun_global *g, const char *ns, bool all, const cha
 static int top_node(struct podrun_global *g, const char *name, bool headers, pr_error **err)
 {
     struct pods_manager *m = NULL;
-    int r = open_manager(g, false, &m, err);
+    int r = open_manager_unlocked(g, &m, err);
     if (r < 0)
         return r;
     _cleanup_json_ yajl_val node = NULL;

@@ -279,6 +279,18 @@ static int set_limits(const struct hierarchies *h, const char *path, int64_t quo
     return 0;
 }
 
+/* pids.max is the same file in v1's pids hierarchy and in v2. */
+static int set_pids(const struct hierarchies *h, const char *path, int64_t max, pr_error **err)
+{
+    bool v2;
+    char buf[32];
+    _cleanup_free_ char *dir = controller_dir(h, "pids", path, &v2);
+    if (!dir || max <= 0)
+        return 0;
+    snprintf(buf, sizeof(buf), "%lld", (long long)max);
+    return write_value(dir, "pids.max", buf, err);
+}
+
 /* ---- making directories ---- */
 
 /* A new v1 cpuset has no CPUs and no memory nodes: nothing could run in it. */
@@ -380,7 +392,12 @@ static int update_qos(pods_manager *m, const struct hierarchies *h, const char *
     bool v2;
     _cleanup_free_ char *bu_dir = controller_dir(h, "cpu", bu, &v2);
     _cleanup_free_ char *be_dir = controller_dir(h, "cpu", be, &v2);
-    if ((r = set_shares(h, kp, milli_to_shares(alloc.cpu), err)) < 0)
+    /* As the kubelet enforces node allocatable on kubepods: pods together cannot take the
+     * process ids the node keeps for itself (systemReserved/kubeReserved pid). */
+    const struct pods_node_config *cfg;
+    if ((r = set_shares(h, kp, milli_to_shares(alloc.cpu), err)) < 0 ||
+        (r = pods_node_config_get(m, &cfg, err)) < 0 ||
+        (r = set_pids(h, kp, pods_node_pids_allocatable(cfg), err)) < 0)
         return r;
     if (bu_dir && access(bu_dir, F_OK) == 0 &&
         (r = set_shares(h, bu, milli_to_shares(burstable), err)) < 0)
@@ -415,6 +432,8 @@ int pods_cgroup_create(pods_manager *m, const char *uid, enum kube_qos q,
     if (r == 0)
         r = set_limits(&h, path, c->has_cpu_limit ? milli_to_quota(c->cpu_limit) : 0,
                        c->has_memory_limit ? c->memory_limit : 0, err);
+    if (r == 0)
+        r = set_pids(&h, path, cfg->pod_pids_limit, err);
     if (r == 0)
         r = update_qos(m, &h, cfg->cgroup_root, NULL, err);
     if (r < 0) {

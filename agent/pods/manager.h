@@ -34,10 +34,15 @@ struct pods_node_config {
     int64_t max_pods;
     char *cgroup_root; /* absolute, in every cgroup hierarchy */
     char *pod_cidr;    /* NULL: the default conflist's subnet, if any */
+    int64_t pod_pids_limit;      /* the kubelet's podPidsLimit: -1 for none */
+    int64_t log_max_size;        /* containerLogMaxSize, bytes */
+    int64_t log_max_files;       /* containerLogMaxFiles */
 };
 int pods_node_config_get(pods_manager *m, const struct pods_node_config **out, pr_error **err);
 void pods_node_config_free(struct pods_node_config *c);
 int64_t pods_meminfo_kib(const char *key);
+/* The node's allocatable process ids: pid_max less the reserve, as the kubelet bounds kubepods. */
+int64_t pods_node_pids_allocatable(const struct pods_node_config *c);
 
 /* ---- admission.c: the kubelet's admission of a pod on this node ---- */
 /* Refuses a pod that does not fit (OutOfcpu, OutOfmemory, OutOfpods), whose nodeName names

@@ -17,6 +17,9 @@
 #define NODE_RECORD_MAX  (64u << 10)
 #define NODE_LABELS_MAX  256
 #define DEFAULT_MAX_PODS 110
+/* The kubelet's defaults for containerLogMaxSize and containerLogMaxFiles. */
+#define DEFAULT_LOG_MAX_SIZE  (10 << 20)
+#define DEFAULT_LOG_MAX_FILES 5
 
 /* Labels the node sets itself (the kubelet's), which the config may not override. */
 static const char *const own_labels[] = {"kubernetes.io/hostname",  "kubernetes.io/os",
@@ -111,11 +114,43 @@ static const char *config_str(yajl_val doc, const char *key, pr_error **err, int
     return v->u.string;
 }
 
+/* The kubelet's podPidsLimit (-1 or 0: none) and the rotation of containers' logs
+ * (containerLogMaxSize a quantity of at least 1Ki, containerLogMaxFiles at least 2, as the
+ * kubelet's validation asks). */
+static int config_logs_pids(yajl_val doc, struct pods_node_config *c, pr_error **err)
+{
+    yajl_val v = json_get(doc, "podPidsLimit");
+    if (v) {
+        if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < -1 || YAJL_GET_INTEGER(v) > (1 << 22))
+            return pr_err(err, 0, "podPidsLimit: expected -1 or a whole number up to 4194304");
+        c->pod_pids_limit = YAJL_GET_INTEGER(v) > 0 ? YAJL_GET_INTEGER(v) : -1;
+    }
+    if ((v = json_get(doc, "containerLogMaxFiles"))) {
+        if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 2 || YAJL_GET_INTEGER(v) > 1000)
+            return pr_err(err, 0, "containerLogMaxFiles: expected a whole number from 2 to 1000");
+        c->log_max_files = YAJL_GET_INTEGER(v);
+    }
+    if ((v = json_get(doc, "containerLogMaxSize"))) {
+        const char *text = YAJL_IS_STRING(v)   ? v->u.string
+                           : YAJL_IS_NUMBER(v) ? v->u.number.r
+                                               : NULL;
+        struct kube_quantity q;
+        int64_t bytes;
+        if (!text || kube_quantity_parse(text, &q, NULL) < 0 ||
+            kube_quantity_scaled(&q, 0, &bytes) < 0 || bytes < 1024 || bytes > (1LL << 40))
+            return pr_err(err, 0, "containerLogMaxSize: expected a quantity from 1Ki to 1Ti");
+        c->log_max_size = bytes;
+    }
+    return 0;
+}
+
 /* The config file: YAML or JSON, one document with the keys below (all optional). */
 static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err)
 {
-    static const char *const keys[] = {"name",    "labels",     "systemReserved", "kubeReserved",
-                                       "maxPods", "cgroupRoot", "podCIDR",        NULL};
+    static const char *const keys[] = {
+        "name",       "labels",  "systemReserved", "kubeReserved",        "maxPods",
+        "cgroupRoot", "podCIDR", "podPidsLimit",   "containerLogMaxSize", "containerLogMaxFiles",
+        NULL};
     if (!YAJL_IS_OBJECT(doc))
         return pr_err(err, 0, "expected a map of settings");
     for (size_t i = 0; i < doc->u.object.len; i++) {
@@ -125,7 +160,8 @@ static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err
         if (!keys[k])
             return pr_err(err, 0,
                           "unknown setting \"%s\" (known: name, labels, systemReserved, "
-                          "kubeReserved, maxPods, cgroupRoot, podCIDR)",
+                          "kubeReserved, maxPods, cgroupRoot, podCIDR, podPidsLimit, "
+                          "containerLogMaxSize, containerLogMaxFiles)",
                           doc->u.object.keys[i]);
     }
     int r = 0;
@@ -143,6 +179,8 @@ static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err
             return pr_err(err, 0, "maxPods: expected a whole number from 1 to 100000");
         c->max_pods = YAJL_GET_INTEGER(mp);
     }
+    if ((r = config_logs_pids(doc, c, err)) < 0)
+        return r;
     if ((r = config_labels(json_get(doc, "labels"), c, err)) < 0 ||
         (r = reserve(json_get(doc, "systemReserved"), "systemReserved", &c->reserved, err)) < 0 ||
         (r = reserve(json_get(doc, "kubeReserved"), "kubeReserved", &c->reserved, err)) < 0)
@@ -191,6 +229,9 @@ int pods_node_config_get(pods_manager *m, const struct pods_node_config **out, p
     }
     struct pods_node_config *c = xcalloc(1, sizeof(*c));
     c->max_pods = DEFAULT_MAX_PODS;
+    c->pod_pids_limit = -1;
+    c->log_max_size = DEFAULT_LOG_MAX_SIZE;
+    c->log_max_files = DEFAULT_LOG_MAX_FILES;
     _cleanup_free_ char *def = xasprintf("%s/node.yaml", m->lib_root);
     int r = config_read(m->node_config ? m->node_config : def, m->node_config != NULL, c, err);
     if (r < 0) {
@@ -291,6 +332,17 @@ static void hugepages(struct pods_node_resources *res)
 static int64_t sub0(int64_t a, int64_t b)
 {
     return a > b ? a - b : 0;
+}
+
+int64_t pods_node_pids_allocatable(const struct pods_node_config *c)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    long long max = 0;
+    if (read_file_max("/proc/sys/kernel/pid_max", 64, 0, &text, &len, NULL) < 0 ||
+        sscanf(text, "%lld", &max) != 1 || max <= 0)
+        return -1;
+    return sub0(max, c->reserved.pids);
 }
 
 int pods_node_resources(pods_manager *m, struct pods_node_resources *cap,

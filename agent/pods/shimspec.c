@@ -111,8 +111,9 @@ static int gen_volume_limits(yajl_gen g, const struct kube_pod_spec *s,
             continue;
         if (kube_quantity_parse(v->empty_dir.size_limit, &q, err) < 0 ||
             kube_quantity_scaled(&q, 0, &bytes) < 0 || bytes <= 0)
-            return pr_err(err, 0, "spec.volumes[%zu].emptyDir.sizeLimit \"%s\": must be a positive size",
-                          i, v->empty_dir.size_limit);
+            return pr_err(err, 0,
+                          "spec.volumes[%zu].emptyDir.sizeLimit \"%s\": must be a positive size", i,
+                          v->empty_dir.size_limit);
         if (!any) {
             jg_key_int(g, "volumeCheckSeconds", VOLUME_CHECK_SECONDS);
             jg_key(g, "volumeLimits");
@@ -149,6 +150,11 @@ int pods_shim_spec_write(pods_manager *m, const struct kube_object *o,
     jg_key_int(g, "terminationGracePeriodSeconds",
                s->has_termination_grace_period_seconds ? s->termination_grace_period_seconds : 30);
     jg_key_str(g, "logDir", p->log_dir);
+    const struct pods_node_config *node;
+    if ((r = pods_node_config_get(m, &node, err)) < 0)
+        return r;
+    jg_key_int(g, "logMaxSize", node->log_max_size);
+    jg_key_int(g, "logMaxFiles", node->log_max_files);
     if (s->has_active_deadline_seconds)
         jg_key_int(g, "activeDeadlineSeconds", s->active_deadline_seconds);
     if ((r = gen_volume_limits(g, s, p, err)) < 0)
