@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "cgroup-names.h"
 #include "cgroup-read.h"
 #include "fs.h"
 #include "util.h"
@@ -56,20 +57,6 @@ int cgroup_read_keyed_u64(const char *path, const char *key, uint64_t *out)
     return -ENOENT;
 }
 
-static bool in_list(const char *list, const char *word)
-{
-    size_t n = strlen(word);
-    for (const char *t = list;;) {
-        const char *comma = strchr(t, ',');
-        size_t len = comma ? (size_t)(comma - t) : strlen(t);
-        if (len == n && memcmp(t, word, n) == 0)
-            return true;
-        if (!comma)
-            return false;
-        t = comma + 1;
-    }
-}
-
 char *cgroup_oom_file_of(pid_t pid)
 {
     _cleanup_free_ char *path = xasprintf("/proc/%d/cgroup", pid), *text = NULL;
@@ -86,7 +73,7 @@ char *cgroup_oom_file_of(pid_t pid)
         const char *ctrls = c1 + 1, *cg = c2 + 1;
         if (unified && *ctrls == '\0')
             return xasprintf("/sys/fs/cgroup%s/memory.events", cg);
-        if (!unified && in_list(ctrls, "memory"))
+        if (!unified && cgroup_in_list(ctrls, "memory"))
             return xasprintf("/sys/fs/cgroup/memory%s/memory.oom_control", cg);
     }
     return NULL;

@@ -454,7 +454,7 @@ static int apply_devices(struct rt_cgroup *cg, const struct cg_resources *res, p
         cg_device_rules_with_defaults(res->devices, res->n_devices, &n);
     const char *dir = NULL;
     for (size_t i = 0; i < cg->n_v1; i++)
-        if (cg_controller_in_list(cg->v1[i].controllers, "devices"))
+        if (cgroup_in_list(cg->v1[i].controllers, "devices"))
             dir = cg->v1[i].dir;
     if (dir) {
         /* In order: the kernel's exception list then gives the last matching rule's say. */

@@ -5,6 +5,7 @@
 #ifndef RT_CGROUP_INTERNAL_H
 #define RT_CGROUP_INTERNAL_H
 
+#include "cgroup-names.h"
 #include "cgroup.h"
 
 #include <stddef.h>
@@ -170,7 +171,6 @@ struct cg_host {
 /* Parses mountinfo text (for tests) or reads /proc/self/mountinfo (text NULL). */
 int cg_host_discover(const char *mountinfo, struct cg_host *host, pr_error **err);
 void cg_host_clear(struct cg_host *host);
-bool cg_controller_in_list(const char *list, const char *ctrl);
 
 /* Tests point the code at a fake tree: the tree is treated as a pure cgroup2 mount and no
  * mountinfo is read. NULL restores the real host. */

@@ -147,7 +147,7 @@ int cg_rt_budget_parents(struct rt_cgroup *cg, const struct cg_host *h,
     int64_t period =
         res->cpu.has_rt_period && res->cpu.rt_period <= INT64_MAX ? (int64_t)res->cpu.rt_period : 0;
     for (size_t i = 0; i < cg->n_v1 && i < h->n_v1; i++) {
-        if (!cg_controller_in_list(cg->v1[i].controllers, "cpu"))
+        if (!cgroup_in_list(cg->v1[i].controllers, "cpu"))
             continue;
         return budget_along(h->v1[i].mnt, cg->v1[i].dir, res->cpu.rt_runtime, period, err);
     }

@@ -119,44 +119,6 @@ int rt_cgroup_host_mode(enum rt_cgroup_mode *mode, pr_error **err)
     return 0;
 }
 
-static const char *const v1_controllers[] = {
-    "cpu",      "cpuacct", "cpuset",     "memory",  "devices", "freezer", "net_cls",
-    "net_prio", "blkio",   "perf_event", "hugetlb", "pids",    "rdma",    "misc",
-};
-
-bool cg_controller_in_list(const char *list, const char *ctrl)
-{
-    size_t n = strlen(ctrl);
-    for (const char *p = list; p && *p;) {
-        size_t len = strcspn(p, ", \n");
-        if (len == n && strncmp(p, ctrl, n) == 0)
-            return true;
-        p += len;
-        p += strspn(p, ", \n");
-    }
-    return false;
-}
-
-/* The controllers (and name=) part of a v1 mount's super options. */
-static char *v1_controllers_from_options(const char *opts)
-{
-    _cleanup_free_ char *out = xstrdup("");
-    for (const char *p = opts; *p;) {
-        size_t len = strcspn(p, ",");
-        bool keep = has_prefix(p, "name=") && len > 5;
-        for (size_t i = 0; !keep && i < ARRAY_SIZE(v1_controllers); i++)
-            keep = strlen(v1_controllers[i]) == len && strncmp(p, v1_controllers[i], len) == 0;
-        if (keep) {
-            char *n = xasprintf("%s%s%.*s", out, *out ? "," : "", (int)len, p);
-            free(out);
-            out = n;
-        }
-        p += len;
-        p += *p == ',';
-    }
-    return *out ? steal_pointer(&out) : NULL;
-}
-
 static void host_add_mount(struct cg_host *h, bool v2, const char *root, const char *mnt,
                            const char *superopts)
 {
@@ -172,7 +134,7 @@ static void host_add_mount(struct cg_host *h, bool v2, const char *root, const c
         h->v2->root = xstrdup(root);
         return;
     }
-    char *ctrls = v1_controllers_from_options(superopts);
+    char *ctrls = cgroup_v1_controllers(superopts);
     if (!ctrls)
         return;
     for (size_t i = 0; i < h->n_v1; i++)
@@ -276,8 +238,8 @@ static int proc_cgroup_path(pid_t pid, const struct cg_mount *m, bool v2, char *
         char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         if (c2) {
             *c2 = '\0';
-            bool match = v2 ? (c1[1] == '\0' && has_prefix(line, "0:"))
-                            : cg_controller_in_list(c1 + 1, first);
+            bool match =
+                v2 ? (c1[1] == '\0' && has_prefix(line, "0:")) : cgroup_in_list(c1 + 1, first);
             if (match) {
                 const char *p = c2 + 1;
                 /* A mount of a subtree (cgroupns, bind) shows p below its root. */
@@ -394,7 +356,7 @@ static void cg_add_v1(struct rt_cgroup *cg, const char *controllers, char *dir)
 enum cg_version cg_controller_dir(struct rt_cgroup *cg, const char *ctrl, const char **dir)
 {
     for (size_t i = 0; i < cg->n_v1; i++)
-        if (cg_controller_in_list(cg->v1[i].controllers, ctrl)) {
+        if (cgroup_in_list(cg->v1[i].controllers, ctrl)) {
             *dir = cg->v1[i].dir;
             return CG_V1;
         }
@@ -405,7 +367,7 @@ enum cg_version cg_controller_dir(struct rt_cgroup *cg, const char *ctrl, const 
             cg->v2_controllers = NULL;
         cg->v2_controllers_read = true;
     }
-    if (cg->v2_controllers && cg_controller_in_list(cg->v2_controllers, ctrl)) {
+    if (cg->v2_controllers && cgroup_in_list(cg->v2_controllers, ctrl)) {
         *dir = cg->v2_dir;
         return CG_V2;
     }
@@ -459,7 +421,7 @@ static int check_against_host(const struct cg_resources *r, const struct cg_host
     for (size_t i = 0; i < r->n_unified; i++) {
         const char *k = r->unified[i].key;
         _cleanup_free_ char *ctrl = xasprintf("%.*s", (int)strcspn(k, "."), k);
-        if (!streq(ctrl, "cgroup") && !cg_controller_in_list(ctrls, ctrl))
+        if (!streq(ctrl, "cgroup") && !cgroup_in_list(ctrls, ctrl))
             return pr_err(err, 0,
                           "linux.resources.unified.%s: the %s controller is not in the "
                           "unified hierarchy on this hybrid host (it has: %s)",
@@ -634,7 +596,7 @@ static void v2_enable_controllers(const char *parent)
     if (cg_read(parent, "cgroup.subtree_control", &enabled) < 0)
         enabled = xstrdup("");
     for (char *tok = strtok(avail, " \n"); tok; tok = strtok(NULL, " \n")) {
-        if (cg_controller_in_list(enabled, tok))
+        if (cgroup_in_list(enabled, tok))
             continue;
         char *n = xasprintf("%s%s+%s", want, *want ? " " : "", tok);
         free(want);
@@ -723,7 +685,7 @@ static int make_dirs(struct rt_cgroup *cg, const struct cg_host *h, struct creat
     if (cg->v2_dir && (r = make_dir_chain(h->v2->mnt, cg->v2_dir, true, false, made, err)) < 0)
         return r;
     for (size_t i = 0; i < cg->n_v1; i++) {
-        bool cpuset = cg_controller_in_list(cg->v1[i].controllers, "cpuset");
+        bool cpuset = cgroup_in_list(cg->v1[i].controllers, "cpuset");
         if ((r = make_dir_chain(h->v1[i].mnt, cg->v1[i].dir, false, cpuset, made, err)) < 0)
             return r;
     }
@@ -1059,7 +1021,7 @@ static void sleep_us(long us)
 static const char *v1_dir_of(struct rt_cgroup *cg, const char *ctrl)
 {
     for (size_t i = 0; i < cg->n_v1; i++)
-        if (cg_controller_in_list(cg->v1[i].controllers, ctrl))
+        if (cgroup_in_list(cg->v1[i].controllers, ctrl))
             return cg->v1[i].dir;
     return NULL;
 }
@@ -1439,7 +1401,7 @@ static int use_sub(struct rt_cgroup *cg, const char *spec, pr_error **err)
     for (char *save = NULL, *c = strtok_r(ctrls, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
         size_t i;
         for (i = 0; i < cg->n_v1; i++)
-            if (cg_controller_in_list(cg->v1[i].controllers, c))
+            if (cgroup_in_list(cg->v1[i].controllers, c))
                 break;
         if (i == cg->n_v1)
             return pr_err(err, 0,

@@ -8,6 +8,7 @@
  * controller is: cpu.shares/cpu.cfs_quota_us/memory.limit_in_bytes in v1, cpu.weight/cpu.max/
  * memory.max in cgroup2. The QoS parents podrun made are listed in run-root/cgroups.made and
  * removed when they are empty; anything else is left alone. */
+#include "cgroup-names.h"
 #include "fs.h"
 #include "manager.h"
 #include "util.h"
@@ -41,42 +42,6 @@ static void hierarchies_clear(struct hierarchies *h)
     *h = (struct hierarchies){0};
 }
 
-static bool in_list(const char *list, const char *word)
-{
-    size_t n = strlen(word);
-    for (const char *p = list; p && *p;) {
-        size_t len = strcspn(p, ",");
-        if (len == n && strncmp(p, word, n) == 0)
-            return true;
-        p += len;
-        p += *p == ',';
-    }
-    return false;
-}
-
-/* The v1 controllers (and name=) of a mount's super options. */
-static char *v1_controllers(const char *opts)
-{
-    static const char *const known[] = {"cpu",     "cpuacct", "cpuset",   "memory", "devices",
-                                        "freezer", "net_cls", "net_prio", "blkio",  "perf_event",
-                                        "hugetlb", "pids",    "rdma",     "misc"};
-    _cleanup_free_ char *out = xstrdup("");
-    for (const char *p = opts; *p;) {
-        size_t len = strcspn(p, ",");
-        bool keep = has_prefix(p, "name=") && len > 5;
-        for (size_t i = 0; !keep && i < ARRAY_SIZE(known); i++)
-            keep = strlen(known[i]) == len && strncmp(p, known[i], len) == 0;
-        if (keep) {
-            char *n = xasprintf("%s%s%.*s", out, *out ? "," : "", (int)len, p);
-            free(out);
-            out = n;
-        }
-        p += len;
-        p += *p == ',';
-    }
-    return *out ? steal_pointer(&out) : NULL;
-}
-
 /* Every cgroup hierarchy as the runtime sees them (runtime/cgroup.c, cg_host_discover): the
  * cgroup2 mount, preferring /sys/fs/cgroup, and each v1 hierarchy once; on a pure cgroup2 host
  * stray v1 named hierarchies are left out. */
@@ -100,7 +65,7 @@ static int hierarchies_find(struct hierarchies *h, pr_error **err)
                 free(v2);
                 v2 = xstrdup(mnt);
             } else if (streq(fstype, "cgroup")) {
-                char *ctrls = v1_controllers(opts);
+                char *ctrls = cgroup_v1_controllers(opts);
                 bool dup = !ctrls;
                 for (size_t i = 0; !dup && i < h->n; i++)
                     dup = h->v[i].controllers && streq(h->v[i].controllers, ctrls);
@@ -134,7 +99,7 @@ static char *controller_dir(const struct hierarchies *h, const char *ctrl, const
                             bool *v2)
 {
     for (size_t i = 0; i < h->n; i++)
-        if (h->v[i].controllers && in_list(h->v[i].controllers, ctrl)) {
+        if (h->v[i].controllers && cgroup_in_list(h->v[i].controllers, ctrl)) {
             *v2 = false;
             return xasprintf("%s%s", h->v[i].mnt, path);
         }
@@ -335,7 +300,7 @@ static int make_chain(const struct hierarchy *hy, const char *path, char ***made
 {
     _cleanup_free_ char *full = xasprintf("%s%s", hy->mnt, path);
     size_t base = strlen(hy->mnt);
-    bool cpuset = hy->controllers && in_list(hy->controllers, "cpuset");
+    bool cpuset = hy->controllers && cgroup_in_list(hy->controllers, "cpuset");
     for (int attempt = 0; attempt < 5; attempt++) {
         bool again = false;
         for (char *p = full + base + 1; !again;) {

@@ -358,11 +358,11 @@ static void test_discover_unified_and_legacy(void)
 
 static void test_controller_list(void)
 {
-    CHECK(cg_controller_in_list("cpu,cpuacct", "cpuacct"));
-    CHECK(cg_controller_in_list("cpu,cpuacct", "cpu"));
-    CHECK(!cg_controller_in_list("cpuacct", "cpu"));
-    CHECK(cg_controller_in_list("cpuset cpu io memory\n", "memory"));
-    CHECK(!cg_controller_in_list("", "memory"));
+    CHECK(cgroup_in_list("cpu,cpuacct", "cpuacct"));
+    CHECK(cgroup_in_list("cpu,cpuacct", "cpu"));
+    CHECK(!cgroup_in_list("cpuacct", "cpu"));
+    CHECK(cgroup_in_list("cpuset cpu io memory\n", "memory"));
+    CHECK(!cgroup_in_list("", "memory"));
 }
 
 /* ---- device rules --------------------------------------------------------------------------- */
@@ -923,7 +923,7 @@ static void exec_into_busy(struct rt_cgroup *cg, pid_t init, const char *rel_top
     const char *ctrl = NULL;
     _cleanup_free_ char *avail = slurp(cg->v2_dir, "cgroup.controllers");
     for (size_t i = 0; i < ARRAY_SIZE(domain_ctrls) && !ctrl; i++)
-        if (cg_controller_in_list(avail, domain_ctrls[i]))
+        if (cgroup_in_list(avail, domain_ctrls[i]))
             ctrl = domain_ctrls[i];
     if (!ctrl) {
         unit_skip_reason = "needs a domain controller (memory, io, hugetlb) on cgroup2";

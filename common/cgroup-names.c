@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "cgroup-names.h"
+#include "util.h"
+
+#include <string.h>
+
+static const char *const v1_known[] = {
+    "cpu",      "cpuacct", "cpuset",     "memory",  "devices", "freezer", "net_cls",
+    "net_prio", "blkio",   "perf_event", "hugetlb", "pids",    "rdma",    "misc",
+};
+
+bool cgroup_in_list(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, ", \n");
+        if (len == n && strncmp(p, word, n) == 0)
+            return true;
+        p += len;
+        p += strspn(p, ", \n");
+    }
+    return false;
+}
+
+char *cgroup_v1_controllers(const char *superopts)
+{
+    _cleanup_free_ char *out = xstrdup("");
+    for (const char *p = superopts; *p;) {
+        size_t len = strcspn(p, ",");
+        bool keep = has_prefix(p, "name=") && len > 5;
+        for (size_t i = 0; !keep && i < ARRAY_SIZE(v1_known); i++)
+            keep = strlen(v1_known[i]) == len && strncmp(p, v1_known[i], len) == 0;
+        if (keep) {
+            char *n = xasprintf("%s%s%.*s", out, *out ? "," : "", (int)len, p);
+            free(out);
+            out = n;
+        }
+        p += len;
+        p += *p == ',';
+    }
+    return *out ? steal_pointer(&out) : NULL;
+}

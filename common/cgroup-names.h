@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The names cgroup files and mounts hold: one list of v1 controllers for the runtime, the pod
+ * manager and the shim, so that no part knows a controller another does not. */
+#ifndef PODRUN_CGROUP_NAMES_H
+#define PODRUN_CGROUP_NAMES_H
+
+#include <stdbool.h>
+
+/* Whether word is an item of list, whose items are separated by commas, blanks or newlines
+ * (a v1 mount's options, cgroup.controllers, /proc/PID/cgroup's second field). */
+bool cgroup_in_list(const char *list, const char *word);
+
+/* The controllers (and name=) part of a v1 cgroup mount's super options, comma-separated in
+ * their order there; NULL when it names none (a v1 mount of nothing podrun knows). */
+char *cgroup_v1_controllers(const char *superopts);
+
+#endif
