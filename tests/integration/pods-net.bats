@@ -21,32 +21,6 @@ setup() {
 
 teardown() {
   pods_teardown
-  [ -z "$CLIENT" ] || ip netns del "$CLIENT" 2>/dev/null || true
-}
-
-# client: a network namespace wired to the node by a veth pair, 10.124.0.2 <-> node 10.124.0.1.
-client() {
-  CLIENT="prcl$$t${BATS_TEST_NUMBER}"
-  ip netns add "$CLIENT"
-  ip link add prcl0 netns "$CLIENT" type veth peer name prnode0 netns "$NODE"
-  nsenter --net="/run/netns/$CLIENT" ip addr add 10.124.0.2/24 dev prcl0
-  nsenter --net="/run/netns/$CLIENT" ip link set prcl0 up
-  nsenter --net="/run/netns/$CLIENT" ip link set lo up
-  in_node ip addr add 10.124.0.1/24 dev prnode0
-  in_node ip link set prnode0 up
-}
-
-# drop_client: the client goes, and its veth with it (assert_no_pods counts the node's veths).
-# The node's end is deleted first: a netns goes away asynchronously, and its veth with it only
-# when the kernel gets to it.
-drop_client() {
-  in_node ip link del prnode0 2>/dev/null || true
-  ip netns del "$CLIENT"
-  CLIENT=""
-}
-
-in_client() {
-  nsenter --net="/run/netns/$CLIENT" "$@"
 }
 
 # file_changed FILE OLD: FILE holds something other than OLD.
@@ -267,7 +241,7 @@ YAML
 }
 
 @test "net: hostPort: reached from a client netns, from the node, from the pod itself and from another pod; gone with the pod, and the table with the last" {
-  client
+  pods_client 10.124.0
   # Someone else's rules, which podrun must leave as they are.
   in_node nft add table inet other
   in_node nft add chain inet other c '{ type filter hook input priority 0; }'
@@ -323,12 +297,12 @@ YAML
   [[ $output != *"podrun_hostports"* ]]
   [ "$(in_node nft list table inet other)" = "$before" ]
   prn delete pod peer
-  drop_client
+  pods_drop_client
   assert_no_pods
 }
 
 @test "net: hostPort with hostIP binds one address; the same port, protocol and address for a second pod is refused, naming the pod, with nothing left behind" {
-  client
+  pods_client 10.124.0
   cat > "$M" <<'YAML'
 apiVersion: v1
 kind: Pod
@@ -399,7 +373,7 @@ YAML
   prn delete pod third
   run in_node nft list tables
   [[ $output != *"podrun_hostports"* ]]
-  drop_client
+  pods_drop_client
   assert_no_pods
 }
 

@@ -17,33 +17,6 @@ setup() {
 
 teardown() {
   pods_teardown
-  [ -z "$CLIENT" ] || ip netns del "$CLIENT" 2>/dev/null || true
-}
-
-# client: a network namespace wired to the node by a veth pair, 10.125.0.2 <-> node
-# 10.125.0.1; the node's default route points at it, as a node's points at its network (a
-# clusterIP is routed somewhere before the node's DNAT takes it).
-client() {
-  CLIENT="prsc$$t${BATS_TEST_NUMBER}"
-  ip netns add "$CLIENT"
-  ip link add prsc0 netns "$CLIENT" type veth peer name prnode0 netns "$NODE"
-  nsenter --net="/run/netns/$CLIENT" ip addr add 10.125.0.2/24 dev prsc0
-  nsenter --net="/run/netns/$CLIENT" ip link set prsc0 up
-  nsenter --net="/run/netns/$CLIENT" ip link set lo up
-  in_node ip addr add 10.125.0.1/24 dev prnode0
-  in_node ip link set prnode0 up
-  in_node ip route add default via 10.125.0.2
-}
-
-drop_client() {
-  # The node's end first: a netns, and its veth with it, goes asynchronously.
-  in_node ip link del prnode0 2>/dev/null || true
-  ip netns del "$CLIENT"
-  CLIENT=""
-}
-
-in_client() {
-  nsenter --net="/run/netns/$CLIENT" "$@"
 }
 
 # web NAME [LABEL]: a busybox httpd on port 80 answering its name, labelled app=LABEL (myapp),
@@ -123,7 +96,7 @@ answers() {
 }
 
 @test "services: myapp-service (ClusterIP 8081 -> 80) from the node and from another pod, balanced across two endpoints, hairpin; the table goes with the last service, another table untouched" {
-  client
+  pods_client 10.125.0 default-route
   in_node nft add table inet other
   in_node nft add chain inet other c '{ type filter hook input priority 0; }'
   in_node nft add rule inet other c tcp dport 1 counter
@@ -212,12 +185,12 @@ answers() {
   in_node nft delete table inet other
   prn delete pod web-a
   prn delete pod peer
-  drop_client
+  pods_drop_client
   assert_no_pods
 }
 
 @test "services: myapp-service-np (NodePort 32002) from a client netns on the node's address and from a pod; a named targetPort" {
-  client
+  pods_client 10.125.0 default-route
   web web-a
   peer
   wait_running web-a
@@ -277,12 +250,12 @@ YAML
   [[ $output != *"podrun_services"* ]]
   prn delete pod web-a
   prn delete pod peer
-  drop_client
+  pods_drop_client
   assert_no_pods
 }
 
 @test "services: a pod that turns unready leaves the endpoints and the data path on the next refresh, and comes back when ready" {
-  client
+  pods_client 10.125.0 default-route
   web web-a
   web web-b
   wait_running web-a
@@ -325,7 +298,7 @@ YAML
   [ -s "$ROOTS/run/services-nft.json" ]
   prn delete svc myapp-service
   prn delete pod web-a web-b
-  drop_client
+  pods_drop_client
   assert_no_pods
 }
 

@@ -68,6 +68,37 @@ in_node() {
   nsenter --net="/run/netns/$NODE" "$@"
 }
 
+# pods_client SUBNET [default-route]: CLIENT, a network namespace wired to the node by a veth
+# pair, SUBNET.2 (prcl0) <-> the node's SUBNET.1 (prnode0), e.g. `pods_client 10.124.0`; with
+# "default-route" the node's default route points at it, as a node's points at its network (a
+# clusterIP is routed somewhere before the node's DNAT takes it). The teardown removes it.
+pods_client() {
+  CLIENT="prcl$$t${BATS_TEST_NUMBER}"
+  ip netns add "$CLIENT"
+  ip link add prcl0 netns "$CLIENT" type veth peer name prnode0 netns "$NODE"
+  in_client ip addr add "$1.2/24" dev prcl0
+  in_client ip link set prcl0 up
+  in_client ip link set lo up
+  in_node ip addr add "$1.1/24" dev prnode0
+  in_node ip link set prnode0 up
+  if [ "${2:-}" = default-route ]; then
+    in_node ip route add default via "$1.2"
+  fi
+}
+
+# pods_drop_client: the client goes, and its veth with it (assert_no_pods counts the node's
+# veths). The node's end is deleted first: a netns goes away asynchronously, and its veth with
+# it only later.
+pods_drop_client() {
+  in_node ip link del prnode0 2>/dev/null || true
+  ip netns del "$CLIENT"
+  CLIENT=""
+}
+
+in_client() {
+  nsenter --net="/run/netns/$CLIENT" "$@"
+}
+
 # pod_uid NAME [NS]
 pod_uid() {
   jq -r .uid "$ROOTS/lib/objects/pods/${2:-default}/$1.json"
@@ -140,6 +171,10 @@ controllers_pid() {
 
 pods_teardown() {
   local p uid m
+  if [ -n "${CLIENT:-}" ]; then
+    ip netns del "$CLIENT" 2>/dev/null || true
+    CLIENT=""
+  fi
   # The controller loop first: it would replace the pods deleted below.
   for p in $(pgrep -f -- "--run-root $ROOTS/run .*serve --controllers-only" 2>/dev/null); do
     kill -9 "$p" 2>/dev/null || true
