@@ -395,6 +395,13 @@ static void describe_service(yajl_val o, const struct pods_endpoints *eps, size_
     printf("%-*s%s\n", w, "IP Families:", "IPv4");
     printf("%-*s%s\n", w, "IP:", str(spec, "clusterIP") ?: "<none>");
     printf("%-*s%s\n", w, "IPs:", str(spec, "clusterIP") ?: "<none>");
+    if (str(spec, "loadBalancerIP"))
+        printf("%-*s%s\n", w, "Desired LoadBalancer IP:", str(spec, "loadBalancerIP"));
+    yajl_val lbi = json_get(json_get(json_get(o, "status"), "loadBalancer"), "ingress");
+    for (size_t i = 0; i < json_array_len(lbi); i++)
+        printf("%-*s%s (%s)\n", w,
+               i ? "" : "LoadBalancer Ingress:", str(json_array_at(lbi, i), "ip") ?: "",
+               str(json_array_at(lbi, i), "ipMode") ?: "VIP");
     yajl_val ports = json_get(spec, "ports");
     for (size_t i = 0; i < json_array_len(ports); i++) {
         yajl_val p = json_array_at(ports, i);

@@ -131,6 +131,18 @@ static char *map_text(yajl_val m)
     return s;
 }
 
+/* EXTERNAL-IP: a LoadBalancer's address, <pending> until it has one (kubectl's). */
+static const char *service_external_ip(yajl_val svc)
+{
+    const char *type = YAJL_GET_STRING(json_get(json_get(svc, "spec"), "type"));
+    yajl_val ing = json_get(json_get(json_get(svc, "status"), "loadBalancer"), "ingress");
+    const char *ip =
+        json_array_len(ing) ? YAJL_GET_STRING(json_get(json_array_at(ing, 0), "ip")) : NULL;
+    if (!type || !streq(type, "LoadBalancer"))
+        return "<none>";
+    return ip ? ip : "<pending>";
+}
+
 struct get_opts {
     const char *resource;
     bool all, wide, json, yaml, name;
@@ -224,7 +236,7 @@ static void add_row(table *t, const struct get_opts *o, const struct pods_entry 
         _cleanup_free_ char *ports = service_ports(spec);
         table_cell(t, type ? type : "ClusterIP");
         table_cell(t, ip ? ip : "<none>");
-        table_cell(t, "<none>");
+        table_cell(t, service_external_ip(e->object));
         table_cell(t, ports);
         table_cell(t, a);
         if (o->wide) {

@@ -368,6 +368,8 @@ struct kube_service_spec {
     const char **ip_families;
     const char *ip_family_policy;
     bool publish_not_ready_addresses;
+    const char *load_balancer_ip;    /* LoadBalancer: the pool address asked for (NULL: any) */
+    yajl_val allocate_lb_node_ports; /* checked: true (the default) only */
 };
 
 

@@ -34,10 +34,23 @@ struct pods_node_config {
     int64_t max_pods;
     char *cgroup_root; /* absolute, in every cgroup hierarchy */
     char *pod_cidr;    /* NULL: the default conflist's subnet, if any */
+    char **lb_pool;    /* loadBalancerPool: "A.B.C.D/N" or "A.B.C.D-E.F.G.H" (checked) */
 };
 int pods_node_config_get(pods_manager *m, const struct pods_node_config **out, pr_error **err);
 void pods_node_config_free(struct pods_node_config *c);
 int64_t pods_meminfo_kib(const char *key);
+
+/* ---- loadbalancer.c: LoadBalancer services' addresses (a pool, announced as MetalLB's
+ * layer-2 mode announces them) ---- */
+/* Checks one entry of loadBalancerPool; fills the first and last address (host order). */
+int pods_lb_range_parse(const char *s, uint32_t *lo, uint32_t *hi, pr_error **err);
+/* Whether ip is in the pool; and a free address of it (taken(ip) says which are not). */
+bool pods_lb_in_pool(char *const *pool, const char *ip);
+char *pods_lb_pick(char *const *pool, bool (*taken)(const char *ip, void *data), void *data);
+/* Makes the node answer ARP for exactly the addresses in want (NULL-terminated): each gets
+ * added as a /32 to the interface whose IPv4 subnet holds it, and those podrun added before
+ * and no longer wanted are removed (its record: run-root lb-addrs.json). */
+int pods_lb_announce(pods_manager *m, char *const *want, pr_error **err);
 
 /* ---- admission.c: the kubelet's admission of a pod on this node ---- */
 /* Refuses a pod that does not fit (OutOfcpu, OutOfmemory, OutOfpods), whose nodeName names

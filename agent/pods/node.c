@@ -31,6 +31,7 @@ void pods_node_config_free(struct pods_node_config *c)
     strv_free(c->labels);
     free(c->cgroup_root);
     free(c->pod_cidr);
+    strv_free(c->lb_pool);
     free(c);
 }
 
@@ -99,6 +100,28 @@ static int config_labels(yajl_val v, struct pods_node_config *c, pr_error **err)
     return 0;
 }
 
+#define LB_POOL_MAX 64
+
+static int config_lb_pool(yajl_val v, struct pods_node_config *c, pr_error **err)
+{
+    if (!v)
+        return 0;
+    if (!YAJL_IS_ARRAY(v))
+        return pr_err(err, 0, "loadBalancerPool: expected a list of CIDRs or FIRST-LAST ranges");
+    if (json_array_len(v) > LB_POOL_MAX)
+        return pr_err(err, 0, "loadBalancerPool: more than %d entries", LB_POOL_MAX);
+    for (size_t i = 0; i < json_array_len(v); i++) {
+        const char *s = YAJL_GET_STRING(json_array_at(v, i));
+        uint32_t lo, hi;
+        if (!s)
+            return pr_err(err, 0, "loadBalancerPool[%zu]: expected a string", i);
+        if (pods_lb_range_parse(s, &lo, &hi, err) < 0)
+            return pr_err_prefix(err, "loadBalancerPool[%zu]", i);
+        strv_extend(&c->lb_pool, s);
+    }
+    return 0;
+}
+
 static const char *config_str(yajl_val doc, const char *key, pr_error **err, int *r)
 {
     yajl_val v = json_get(doc, key);
@@ -114,8 +137,9 @@ static const char *config_str(yajl_val doc, const char *key, pr_error **err, int
 /* The config file: YAML or JSON, one document with the keys below (all optional). */
 static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err)
 {
-    static const char *const keys[] = {"name",    "labels",     "systemReserved", "kubeReserved",
-                                       "maxPods", "cgroupRoot", "podCIDR",        NULL};
+    static const char *const keys[] = {"name",         "labels",           "systemReserved",
+                                       "kubeReserved", "maxPods",          "cgroupRoot",
+                                       "podCIDR",      "loadBalancerPool", NULL};
     if (!YAJL_IS_OBJECT(doc))
         return pr_err(err, 0, "expected a map of settings");
     for (size_t i = 0; i < doc->u.object.len; i++) {
@@ -125,7 +149,7 @@ static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err
         if (!keys[k])
             return pr_err(err, 0,
                           "unknown setting \"%s\" (known: name, labels, systemReserved, "
-                          "kubeReserved, maxPods, cgroupRoot, podCIDR)",
+                          "kubeReserved, maxPods, cgroupRoot, podCIDR, loadBalancerPool)",
                           doc->u.object.keys[i]);
     }
     int r = 0;
@@ -143,7 +167,8 @@ static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err
             return pr_err(err, 0, "maxPods: expected a whole number from 1 to 100000");
         c->max_pods = YAJL_GET_INTEGER(mp);
     }
-    if ((r = config_labels(json_get(doc, "labels"), c, err)) < 0 ||
+    if ((r = config_lb_pool(json_get(doc, "loadBalancerPool"), c, err)) < 0 ||
+        (r = config_labels(json_get(doc, "labels"), c, err)) < 0 ||
         (r = reserve(json_get(doc, "systemReserved"), "systemReserved", &c->reserved, err)) < 0 ||
         (r = reserve(json_get(doc, "kubeReserved"), "kubeReserved", &c->reserved, err)) < 0)
         return r;
