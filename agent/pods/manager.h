@@ -35,10 +35,26 @@ struct pods_node_config {
     char *cgroup_root; /* absolute, in every cgroup hierarchy */
     char *pod_cidr;    /* NULL: the default conflist's subnet, if any */
     char **lb_pool;    /* loadBalancerPool: "A.B.C.D/N" or "A.B.C.D-E.F.G.H" (checked) */
+    int ingress_http_port, ingress_https_port; /* the Ingress proxy's (80, 443) */
 };
 int pods_node_config_get(pods_manager *m, const struct pods_node_config **out, pr_error **err);
 void pods_node_config_free(struct pods_node_config *c);
 int64_t pods_meminfo_kib(const char *key);
+
+/* ---- tlscheck.c: kubernetes.io/tls Secrets ---- */
+/* A PEM certificate and the private key that goes with it. */
+int pods_tls_pair_check(const char *crt, size_t crt_len, const char *key, size_t key_len,
+                        pr_error **err);
+/* A Secret of type kubernetes.io/tls being applied: its tls.crt and tls.key load as a pair
+ * (any other object: 0). */
+int pods_tls_secret_check(const struct kube_object *o, pr_error **err);
+
+/* ---- ingress.c: the Ingress controller (nginx, configured and supervised by podrun) ---- */
+int pods_ingress_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
+                       pr_error **err);
+/* The proxy as the stored Ingresses want it: configured, (re)started or reloaded after its
+ * configuration tested good, or stopped with everything of it removed when none is left. */
+int pods_ingress_sync(pods_manager *m, pr_error **err);
 
 /* ---- loadbalancer.c: LoadBalancer services' addresses (a pool, announced as MetalLB's
  * layer-2 mode announces them) ---- */
@@ -121,6 +137,8 @@ bool pods_json_equal(yajl_val a, yajl_val b);
  * -ENOENT when the object or the key is missing. */
 int pods_object_key(pods_manager *m, const char *resource, const char *ns, const char *name,
                     const char *key, char **value, pr_error **err);
+/* Standard base64 into *out (NUL-terminated, *len bytes); -EINVAL for other text. */
+int pods_b64_decode(const char *s, char **out, size_t *len);
 /* Every key=value of a stored ConfigMap or Secret, as "KEY=VALUE" strings. */
 int pods_object_pairs(pods_manager *m, const char *resource, const char *ns, const char *name,
                       char ***pairs, pr_error **err);

@@ -137,19 +137,24 @@ static const char *config_str(yajl_val doc, const char *key, pr_error **err, int
 /* The config file: YAML or JSON, one document with the keys below (all optional). */
 static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err)
 {
-    static const char *const keys[] = {"name",         "labels",           "systemReserved",
-                                       "kubeReserved", "maxPods",          "cgroupRoot",
-                                       "podCIDR",      "loadBalancerPool", NULL};
+    static const char *const keys[] = {"name",    "labels",     "systemReserved", "kubeReserved",
+                                       "maxPods", "cgroupRoot", "podCIDR",        NULL};
+    /* The services' and the Ingress controller's (loadbalancer.c, ingress.c). */
+    static const char *const net_keys[] = {"loadBalancerPool", "ingressHTTPPort",
+                                           "ingressHTTPSPort", NULL};
     if (!YAJL_IS_OBJECT(doc))
         return pr_err(err, 0, "expected a map of settings");
     for (size_t i = 0; i < doc->u.object.len; i++) {
-        size_t k = 0;
+        size_t k = 0, n = 0;
         while (keys[k] && !streq(keys[k], doc->u.object.keys[i]))
             k++;
-        if (!keys[k])
+        while (net_keys[n] && !streq(net_keys[n], doc->u.object.keys[i]))
+            n++;
+        if (!keys[k] && !net_keys[n])
             return pr_err(err, 0,
                           "unknown setting \"%s\" (known: name, labels, systemReserved, "
-                          "kubeReserved, maxPods, cgroupRoot, podCIDR, loadBalancerPool)",
+                          "kubeReserved, maxPods, cgroupRoot, podCIDR, loadBalancerPool, "
+                          "ingressHTTPPort, ingressHTTPSPort)",
                           doc->u.object.keys[i]);
     }
     int r = 0;
@@ -166,6 +171,16 @@ static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err
         if (!YAJL_IS_INTEGER(mp) || YAJL_GET_INTEGER(mp) < 1 || YAJL_GET_INTEGER(mp) > 100000)
             return pr_err(err, 0, "maxPods: expected a whole number from 1 to 100000");
         c->max_pods = YAJL_GET_INTEGER(mp);
+    }
+    const char *ports[] = {"ingressHTTPPort", "ingressHTTPSPort"};
+    int *port_dst[] = {&c->ingress_http_port, &c->ingress_https_port};
+    for (size_t i = 0; i < ARRAY_SIZE(ports); i++) {
+        yajl_val p = json_get(doc, ports[i]);
+        if (!p)
+            continue;
+        if (!YAJL_IS_INTEGER(p) || YAJL_GET_INTEGER(p) < 1 || YAJL_GET_INTEGER(p) > 65535)
+            return pr_err(err, 0, "%s: expected a port from 1 to 65535", ports[i]);
+        *port_dst[i] = (int)YAJL_GET_INTEGER(p);
     }
     if ((r = config_lb_pool(json_get(doc, "loadBalancerPool"), c, err)) < 0 ||
         (r = config_labels(json_get(doc, "labels"), c, err)) < 0 ||
@@ -216,6 +231,8 @@ int pods_node_config_get(pods_manager *m, const struct pods_node_config **out, p
     }
     struct pods_node_config *c = xcalloc(1, sizeof(*c));
     c->max_pods = DEFAULT_MAX_PODS;
+    c->ingress_http_port = 80;
+    c->ingress_https_port = 443;
     _cleanup_free_ char *def = xasprintf("%s/node.yaml", m->lib_root);
     int r = config_read(m->node_config ? m->node_config : def, m->node_config != NULL, c, err);
     if (r < 0) {

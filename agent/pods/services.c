@@ -1111,6 +1111,9 @@ int pods_services_sync(pods_manager *m, pr_error **err)
         r = sync_to(m, &want, err);
     if (r == 0)
         r = pods_lb_announce(m, lbs, err);
+    /* The Ingress controller routes to services' clusterIPs, and every pass supervises it. */
+    if (r == 0)
+        r = pods_ingress_sync(m, err);
     svc_ports_clear(&want);
     return r;
 }
