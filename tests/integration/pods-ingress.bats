@@ -18,8 +18,9 @@ setup() {
   # services' DNAT sends them to a pod (a veth pair of the node's own, gone with it).
   in_node ip link add prdef0 type veth peer name prdef1
   in_node ip link set prdef1 up
+  in_node ip addr add 10.127.0.1/24 dev prdef0
   in_node ip link set prdef0 up
-  in_node ip route add default dev prdef0
+  in_node ip route add default via 10.127.0.2
 }
 
 teardown() {
@@ -322,4 +323,65 @@ $path
 $path
           service: {name: s, port: {number: 80}}" 'The Ingress "bad" is invalid: spec.tls[0].secretName: secrets "nothere" not found'
   bad "$head" 'spec: Invalid value: either `defaultBackend` or `rules` must be specified'
+}
+
+@test "ingress: the default IngressClass of podrun's controller takes Ingresses without a class; another controller's class is ignored; a defaultBackend whose service is missing answers 503" {
+  cat > "$D/classes.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: mine
+  annotations:
+    ingressclass.kubernetes.io/is-default-class: "true"
+spec:
+  controller: podrun.io/ingress
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: theirs
+spec:
+  controller: example.com/ingress
+YAML
+  run prn apply -f "$D/classes.yaml"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 'ingressclass.networking.k8s.io/mine created' ]
+  run prn get ingressclass
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} =~ ^NAME\ +CONTROLLER\ +PARAMETERS\ +AGE$ ]]
+  [[ ${lines[1]} =~ ^mine\ +podrun\.io/ingress\ +\<none\>\ + ]]
+  [[ ${lines[2]} =~ ^theirs\ +example\.com/ingress\ + ]]
+  cat > "$D/theirs.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: theirs
+spec:
+  ingressClassName: theirs
+  defaultBackend:
+    service: {name: nothere, port: {number: 80}}
+YAML
+  run prn apply -f "$D/theirs.yaml"
+  [ "$status" -eq 0 ]
+  [ ! -e "$ROOTS/run/ingress" ]
+  sed -e 's/name: theirs$/name: mine/' -e '/ingressClassName/d' "$D/theirs.yaml" > "$D/mine.yaml"
+  run prn apply -f "$D/mine.yaml"
+  [ "$status" -eq 0 ]
+  [ -s "$ROOTS/run/ingress/nginx.pid" ]
+  [ "$(prn get ing mine -o json | jq -c .status)" = '{"loadBalancer":{"ingress":[{"ip":"10.127.0.1"}]}}' ]
+  [ "$(prn get ing theirs -o json | jq -c .status)" = '{"loadBalancer":{}}' ]
+  run prn get ing mine
+  [[ ${lines[1]} =~ ^mine\ +\<none\>\ +\*\ +10\.127\.0\.1\ +80\ + ]]
+  wait_for in_node curl -s -o /dev/null http://127.0.0.1/
+  [ "$(in_node curl -s -o /dev/null -w '%{http_code}' -H 'Host: any.example' http://127.0.0.1/x)" = 503 ]
+  # The class is no longer the default: the Ingress without a class is not podrun's any more.
+  sed -i 's/"true"/"false"/' "$D/classes.yaml"
+  run prn apply -f "$D/classes.yaml"
+  [ "$status" -eq 0 ]
+  [ ! -e "$ROOTS/run/ingress" ]
+  run prn delete ingress mine theirs
+  [ "$status" -eq 0 ]
+  run prn delete ingressclass mine theirs
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 'ingressclass.networking.k8s.io "mine" deleted' ]
 }
