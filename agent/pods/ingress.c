@@ -209,6 +209,7 @@ struct conf {
     char **tls_hosts, **tls_files;
     char *default_target; /* the defaultBackend's; NULL: none */
     bool has_default;
+    char *cert_sums; /* the certificates' digests: a changed Secret changes the text */
 };
 
 static void conf_clear(struct conf *c)
@@ -222,6 +223,7 @@ static void conf_clear(struct conf *c)
     strv_free(c->tls_hosts);
     strv_free(c->tls_files);
     free(c->default_target);
+    free(c->cert_sums);
 }
 
 static bool strv_has(char **v, const char *s)
@@ -335,6 +337,13 @@ static int tls_files(pods_manager *m, struct conf *c, const char *dir, const cha
         int r = write_file_atomic_volatile(file, pem, strlen(pem), 0600, err);
         if (r < 0)
             return r;
+        uint64_t sum = 0xcbf29ce484222325ull; /* FNV-1a */
+        for (const char *p = pem; *p; p++)
+            sum = (sum ^ (unsigned char)*p) * 0x100000001b3ull;
+        char *sums = xasprintf("%s# %s/%s %016llx\n", c->cert_sums ? c->cert_sums : "", ns, secret,
+                               (unsigned long long)sum);
+        free(c->cert_sums);
+        c->cert_sums = sums;
         yajl_val hosts = json_get(t, "hosts");
         for (size_t h = 0; h < json_array_len(hosts); h++) {
             const char *host = YAJL_GET_STRING(json_array_at(hosts, h));
@@ -373,9 +382,13 @@ static int conf_build(pods_manager *m, const char *dir, struct conf *c, bool *an
         if (!ingress_ours(m, o))
             continue;
         if (!*any) {
+            /* Written anew each time: nginx holds what it loaded, and the files of Secrets no
+             * longer used go. */
             _cleanup_free_ char *certs = xasprintf("%s/certs", dir);
-            if ((r = mkdir_p(certs, 0700, err)) < 0)
+            if ((rm_rf(certs) < 0 && errno != ENOENT) || (r = mkdir_p(certs, 0700, err)) < 0) {
+                r = r < 0 ? r : pr_err(err, errno, "remove `%s`", certs);
                 break;
+            }
         }
         *any = true;
         const char *ns = l.v[i].ns;
@@ -505,6 +518,8 @@ static char *conf_text(const struct conf *c, const char *dir, int http, int http
             "    proxy_set_header X-Forwarded-Proto $scheme;\n"
             "    proxy_set_header X-Forwarded-Host $host;\n",
             dir, dir, dir, dir, dir, dir, dir, dir);
+    if (c->cert_sums)
+        fputs(c->cert_sums, f);
     server(f, c, NULL, http, https);
     for (size_t i = 0; c->hosts && c->hosts[i]; i++)
         server(f, c, c->hosts[i], http, https);

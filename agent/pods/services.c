@@ -1111,9 +1111,13 @@ int pods_services_sync(pods_manager *m, pr_error **err)
         r = sync_to(m, &want, err);
     if (r == 0)
         r = pods_lb_announce(m, lbs, err);
-    /* The Ingress controller routes to services' clusterIPs, and every pass supervises it. */
-    if (r == 0)
-        r = pods_ingress_sync(m, err);
+    /* The Ingress controller routes to services' clusterIPs, and every pass supervises it
+     * (restarts it when it died). Its errors are the Ingress applies' to report: a pod or a
+     * service is not refused because nginx cannot start. */
+    if (r == 0) {
+        _cleanup_error_ pr_error *ingress = NULL;
+        pods_ingress_sync(m, &ingress);
+    }
     svc_ports_clear(&want);
     return r;
 }

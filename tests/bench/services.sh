@@ -49,14 +49,15 @@ trap cleanup EXIT
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# rate HOST PORT: new connections per second over CONNS connections.
+# rate HOST[,HOST...] PORT: new connections per second over CONNS connections (to the hosts in
+# turn).
 rate() {
   nsenter --net="/run/netns/$NODE" python3 - "$1" "$2" "$CONNS" <<'PY'
 import socket, sys, time
-host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+hosts, port, n = sys.argv[1].split(","), int(sys.argv[2]), int(sys.argv[3])
 t0 = time.monotonic()
-for _ in range(n):
-    s = socket.create_connection((host, port), timeout=5)
+for i in range(n):
+    s = socket.create_connection((hosts[i % len(hosts)], port), timeout=5)
     s.sendall(b"GET / HTTP/1.0\r\n\r\n")
     while s.recv(65536):
         pass
@@ -109,21 +110,24 @@ done
 pr apply -f "$WORK/svc.yaml" >/dev/null
 vip=$(pr get svc web -o json | jq -r .spec.clusterIP)
 pod_ip=$(pr get pod web-0 -o json | jq -r .status.podIP)
+all_ips=$(pr get pods -o json | jq -r '[.items[].status.podIP] | join(",")')
 eps=$(ip netns exec "$NODE" nft list table ip podrun_services | grep -c 'dnat to')
 [ "$eps" -eq 10 ] || { echo "services.sh: $eps endpoints in the data path, not 10" >&2; exit 1; }
 
 # ---- 1. overhead ----
 rate "$vip" 80 >/dev/null # warm-up (ARP, the first forks)
 rate "$pod_ip" 80 >/dev/null
-direct=() through=()
+direct=() through=() spread=()
 for ((r = 0; r < ROUNDS; r++)); do
   direct+=("$(rate "$pod_ip" 80)")
   through+=("$(rate "$vip" 80)")
+  spread+=("$(rate "$all_ips" 80)")
 done
 d=$(printf '%s\n' "${direct[@]}" | median)
 v=$(printf '%s\n' "${through[@]}" | median)
 overhead=$(echo "scale=3; $d / $v" | bc)
-echo "connections/s: direct to a pod $d (${direct[*]}), through the clusterIP (10 endpoints) $v (${through[*]})" >&2
+s10=$(printf '%s\n' "${spread[@]}" | median)
+echo "connections/s: direct to a pod $d (${direct[*]}), through the clusterIP (10 endpoints) $v (${through[*]}), direct to the 10 pods in turn $s10 (${spread[*]})" >&2
 
 # ---- 2. 1000 services from one manifest ----
 for ((i = 0; i < 1000; i++)); do

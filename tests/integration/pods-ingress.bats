@@ -159,6 +159,10 @@ body_is() {
   [ "$(get "$1" "$2")" = "$3" ]
 }
 
+https_ok() {
+  [ "$(get a.example / https)" = web-a ]
+}
+
 master() {
   cat "$ROOTS/run/ingress/nginx.pid"
 }
@@ -181,6 +185,12 @@ master() {
   [ "$(get b.example /)" = web-b ]
   [ "$(get a.example / https)" = web-a ]
   [ "$(get b.example /api/ https)" = web-b ]
+  # A new certificate in the Secret: nginx reloads and serves it (curl trusts only the new one).
+  pid=$(master)
+  tls_secret web-tls
+  [ "$output" = 'secret/web-tls configured' ]
+  wait_for https_ok
+  [ "$(master)" = "$pid" ]
   # No rule for the host, no default backend: 404.
   [ "$(in_node curl -s -o /dev/null -w '%{http_code}' -H 'Host: c.example' http://127.0.0.1/)" = 404 ]
   run prn get ingress
