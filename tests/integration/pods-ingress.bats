@@ -170,10 +170,11 @@ master() {
 @test "ingress: two hosts and a path to different services over HTTP and HTTPS; get/describe/-o json; another class ignored; a reload keeps a request in flight; restarted when it died; gone with the last Ingress" {
   web web-a a
   web web-b b
-  services
   tls_secret web-tls
   wait_running web-a
   wait_running web-b
+  # After the pods run: the services' endpoints are refreshed by applies (no controller loop).
+  services
   ingress
   [ "$status" -eq 0 ]
   [ "$output" = 'ingress.networking.k8s.io/web created' ]
