@@ -15,6 +15,7 @@ setup() {
 }
 
 teardown() {
+  [ -z "${NODE_HTTPD:-}" ] || kill "$NODE_HTTPD" 2>/dev/null || true
   pods_teardown
   [ -z "$CLIENT" ] || ip netns del "$CLIENT" 2>/dev/null || true
 }
@@ -142,6 +143,23 @@ lb_ip() {
   [[ $output == *"lo    inet 10.126.0.241/32"* ]]
   in_node ip addr del 10.126.0.241/32 dev lo
   [ ! -e "$ROOTS/run/lb-addrs.json" ]
+  # Without a ready endpoint the pool address refuses connections at once, as a clusterIP does,
+  # even with a listener of the node's own on that port.
+  sed -e 's/name: lb3/name: lbnone/' -e 's/app: lbweb/app: none/' "$D/lb3.yaml" > "$D/lbnone.yaml"
+  run prn apply -f "$D/lbnone.yaml"
+  [ "$status" -eq 0 ]
+  [ "$(lb_ip lbnone)" = 10.126.0.240 ]
+  echo node > "$D/index.html"
+  in_node busybox httpd -f -p 8080 -h "$D" 3>&- &
+  NODE_HTTPD=$!
+  wait_for in_node curl -s --max-time 2 -o /dev/null http://127.0.0.1:8080/
+  run in_client curl -s --max-time 2 http://10.126.0.240:8080/
+  [ "$status" -eq 7 ]
+  kill "$NODE_HTTPD"
+  wait "$NODE_HTTPD" || true
+  NODE_HTTPD=""
+  run prn delete svc lbnone
+  [ "$status" -eq 0 ]
   run in_node nft list tables
   [[ $output != *"podrun_services"* ]]
   prn delete pod web-a
