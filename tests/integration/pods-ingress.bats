@@ -25,7 +25,10 @@ setup() {
 
 teardown() {
   local p
-  # The proxy first: it lives in the node's network namespace, which the pods' teardown removes.
+  # The Ingresses go first, or the pods' teardown (its deletes sync the services, which
+  # supervise the proxy) would start nginx again; then the proxy, which would outlive the
+  # node's network namespace.
+  rm -rf "$ROOTS/lib/objects/ingresses"
   for p in $(pgrep -f -- "nginx: master process .*-p $ROOTS/run/ingress/" 2>/dev/null); do
     kill -TERM "$p" 2>/dev/null || true
   done
@@ -34,6 +37,8 @@ teardown() {
     sleep 0.1
   done
   pods_teardown
+  run pgrep -f -- "-p $ROOTS/run/ingress/"
+  [ "$status" -eq 1 ] || { echo "nginx left: $output" >&2; return 1; }
 }
 
 # web NAME LABEL: busybox httpd on 80 answering its name at /, /api/ and /apix/, and a 200 KB
