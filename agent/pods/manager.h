@@ -56,6 +56,17 @@ int pods_ingress_apply(pods_manager *m, const struct kube_object *o, enum pods_a
  * configuration tested good, or stopped with everything of it removed when none is left. */
 int pods_ingress_sync(pods_manager *m, pr_error **err);
 
+/* ---- nginx.c: the Ingress controller's nginx, all of it under dir ---- */
+/* nginx -p DIR/ -c CONF -e DIR/error.log [-t]; *out gets its output. Without test it
+ * daemonizes; -EINVAL when it exits non-zero. */
+int pods_nginx_run(const char *dir, const char *conf, bool test, char **out, pr_error **err);
+/* The pid of dir's running nginx master (its pid file's process, its title naming dir), or 0. */
+pid_t pods_nginx_master(const char *dir);
+/* Starts nginx on conf and waits for its pid file. */
+int pods_nginx_start(const char *dir, const char *conf, pr_error **err);
+/* Stops it (SIGQUIT, SIGTERM after half the wait) and removes dir. */
+int pods_nginx_stop(const char *dir, pr_error **err);
+
 /* ---- loadbalancer.c: LoadBalancer services' addresses (a pool, announced as MetalLB's
  * layer-2 mode announces them) ---- */
 /* Checks one entry of loadBalancerPool; fills the first and last address (host order). */
