@@ -236,7 +236,8 @@ master() {
   [ "$status" -eq 1 ]
   [[ $output == *"the Ingress controller's new configuration fails nginx's test (the running one stays)"* ]]
   rm "$ROOTS/lib/node.yaml"
-  [ "$(get c.example /)" = web-a ]
+  run get c.example /
+  [ "$output" = web-a ] || { echo "got: $output"; tail -5 "$ROOTS/run/ingress/error.log"; false; }
   [ "$(master)" = "$pid" ]
   # nginx died: the next sync starts it again.
   kill -TERM "$pid"
