@@ -14,7 +14,8 @@ TEST_PKGS=(bats jq busybox-static iproute2 time util-linux procps psmisc
   skopeo umoci docker-registry containernetworking-plugins nftables zstd python3 python3-yaml bc
   strace curl catatonit
   protobuf-compiler python3-protobuf python3-grpcio python3-h2
-  qemu-system-x86 kmod cpio xz-utils)
+  qemu-system-x86 kmod cpio xz-utils
+  nginx-light)
 
 missing=()
 for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do

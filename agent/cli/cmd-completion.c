@@ -216,9 +216,10 @@ static const char *pod_named(const char *verb, char **pos)
     return NULL;
 }
 
-static const char *const kinds[] = {"pods",       "deployments",    "replicasets", "services",
-                                    "endpoints",  "endpointslices", "configmaps",  "secrets",
-                                    "namespaces", "nodes",          "events",      NULL};
+static const char *const kinds[] = {
+    "pods",           "deployments", "replicasets",    "services",   "endpoints",
+    "endpointslices", "configmaps",  "secrets",        "namespaces", "nodes",
+    "events",         "ingresses",   "ingressclasses", NULL};
 
 int cmd_complete(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {

@@ -395,6 +395,13 @@ static void describe_service(yajl_val o, const struct pods_endpoints *eps, size_
     printf("%-*s%s\n", w, "IP Families:", "IPv4");
     printf("%-*s%s\n", w, "IP:", str(spec, "clusterIP") ?: "<none>");
     printf("%-*s%s\n", w, "IPs:", str(spec, "clusterIP") ?: "<none>");
+    if (str(spec, "loadBalancerIP"))
+        printf("%-*s%s\n", w, "Desired LoadBalancer IP:", str(spec, "loadBalancerIP"));
+    yajl_val lbi = json_get(json_get(json_get(o, "status"), "loadBalancer"), "ingress");
+    for (size_t i = 0; i < json_array_len(lbi); i++)
+        printf("%-*s%s (%s)\n", w,
+               i ? "" : "LoadBalancer Ingress:", str(json_array_at(lbi, i), "ip") ?: "",
+               str(json_array_at(lbi, i), "ipMode") ?: "VIP");
     yajl_val ports = json_get(spec, "ports");
     for (size_t i = 0; i < json_array_len(ports); i++) {
         yajl_val p = json_array_at(ports, i);
@@ -633,12 +640,15 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
             return pr_err(err, 0, "describe nodes: one name at most (there is one node)");
         return describe_node(g, names ? names[0] : NULL, err);
     }
-    if (!streq(resource, "pods") && !streq(resource, "services") && !streq(resource, "deployments"))
+    if (!streq(resource, "pods") && !streq(resource, "services") &&
+        !streq(resource, "deployments") && !streq(resource, "ingresses"))
         return pr_err(err, 0,
-                      "describe %s: podrun describes pods, services, deployments and nodes only",
+                      "describe %s: podrun describes pods, services, deployments, ingresses and "
+                      "nodes only",
                       resource);
-    if ((streq(resource, "services") || streq(resource, "deployments")) && names &&
-        strv_length(names) > 1)
+    if ((streq(resource, "services") || streq(resource, "deployments") ||
+         streq(resource, "ingresses")) &&
+        names && strv_length(names) > 1)
         return pr_err(err, 0, "describe %s: one name at most for now", resource);
     const char *name = names ? names[0] : NULL;
     if (streq(resource, "deployments"))
@@ -648,6 +658,8 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
         return r;
     if (streq(resource, "services"))
         return describe_services(m, ns, name, err);
+    if (streq(resource, "ingresses"))
+        return describe_ingresses(m, ns, name, err);
     struct pods_list l = {0};
     struct pods_events events = {0};
     size_t n = names ? strv_length(names) : 1;

@@ -131,6 +131,44 @@ static char *map_text(yajl_val m)
     return s;
 }
 
+/* EXTERNAL-IP: a LoadBalancer's address, <pending> until it has one (kubectl's). */
+static const char *service_external_ip(yajl_val svc)
+{
+    const char *type = YAJL_GET_STRING(json_get(json_get(svc, "spec"), "type"));
+    yajl_val ing = json_get(json_get(json_get(svc, "status"), "loadBalancer"), "ingress");
+    const char *ip =
+        json_array_len(ing) ? YAJL_GET_STRING(json_get(json_array_at(ing, 0), "ip")) : NULL;
+    if (!type || !streq(type, "LoadBalancer"))
+        return "<none>";
+    return ip ? ip : "<pending>";
+}
+
+/* An Ingress's CLASS, HOSTS, ADDRESS and PORTS, as kubectl prints them. */
+static void ingress_cells(table *t, yajl_val ing)
+{
+    yajl_val spec = json_get(ing, "spec"), rules = json_get(spec, "rules");
+    const char *cls = YAJL_GET_STRING(json_get(spec, "ingressClassName"));
+    table_cell(t, cls ? cls : "<none>");
+    _cleanup_free_ char *hosts = xstrdup("");
+    for (size_t i = 0; i < json_array_len(rules); i++) {
+        const char *h = YAJL_GET_STRING(json_get(json_array_at(rules, i), "host"));
+        char *n = xasprintf("%s%s%s", hosts, *hosts ? "," : "", h && *h ? h : "*");
+        free(hosts);
+        hosts = n;
+    }
+    table_cell(t, *hosts ? hosts : "*");
+    yajl_val lb = json_get(json_get(json_get(ing, "status"), "loadBalancer"), "ingress");
+    _cleanup_free_ char *addrs = xstrdup("");
+    for (size_t i = 0; i < json_array_len(lb); i++) {
+        const char *ip = YAJL_GET_STRING(json_get(json_array_at(lb, i), "ip"));
+        char *n = xasprintf("%s%s%s", addrs, *addrs ? "," : "", ip ? ip : "");
+        free(addrs);
+        addrs = n;
+    }
+    table_cell(t, addrs);
+    table_cell(t, json_array_len(json_get(spec, "tls")) ? "80, 443" : "80");
+}
+
 struct get_opts {
     const char *resource;
     bool all, wide, json, yaml, name;
@@ -165,6 +203,14 @@ static void add_header(table *t, const struct get_opts *o)
             table_cell(t, h[i]);
         if (o->wide)
             table_cell(t, "SELECTOR");
+    } else if (streq(resource, "ingresses")) {
+        const char *h[] = {"CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"};
+        for (size_t i = 0; i < ARRAY_SIZE(h); i++)
+            table_cell(t, h[i]);
+    } else if (streq(resource, "ingressclasses")) {
+        table_cell(t, "CONTROLLER");
+        table_cell(t, "PARAMETERS");
+        table_cell(t, "AGE");
     } else if (streq(resource, "configmaps")) {
         table_cell(t, "DATA");
         table_cell(t, "AGE");
@@ -224,13 +270,21 @@ static void add_row(table *t, const struct get_opts *o, const struct pods_entry 
         _cleanup_free_ char *ports = service_ports(spec);
         table_cell(t, type ? type : "ClusterIP");
         table_cell(t, ip ? ip : "<none>");
-        table_cell(t, "<none>");
+        table_cell(t, service_external_ip(e->object));
         table_cell(t, ports);
         table_cell(t, a);
         if (o->wide) {
             _cleanup_free_ char *sel = map_text(json_get(spec, "selector"));
             table_cell(t, sel);
         }
+    } else if (streq(resource, "ingresses")) {
+        ingress_cells(t, e->object);
+        table_cell(t, a);
+    } else if (streq(resource, "ingressclasses")) {
+        const char *c = YAJL_GET_STRING(json_get(json_get(e->object, "spec"), "controller"));
+        table_cell(t, c ? c : "");
+        table_cell(t, "<none>");
+        table_cell(t, a);
     } else if (streq(resource, "configmaps")) {
         table_cellf(t, "%zu", data_count(e->object));
         table_cell(t, a);
@@ -796,9 +850,14 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
             fputs(text, stdout);
     } else if (o.name) {
         bool apps = streq(resource, "deployments") || streq(resource, "replicasets");
-        _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
+        bool ing = streq(resource, "ingresses") || streq(resource, "ingressclasses");
+        _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - (ing ? 2 : 1));
         for (size_t i = 0; i < l.n; i++)
-            printf("%s%s/%s\n", kind, apps ? ".apps" : "", l.v[i].name);
+            printf("%s%s/%s\n", kind,
+                   apps  ? ".apps"
+                   : ing ? ".networking.k8s.io"
+                         : "",
+                   l.v[i].name);
     } else if (!l.n && !names) {
         if (all || streq(resource, "namespaces"))
             fprintf(stderr, "No resources found\n");

@@ -243,6 +243,10 @@ static const char *kind_lower(const struct kube_object *o)
         return "deployment.apps";
     case KUBE_REPLICASET:
         return "replicaset.apps";
+    case KUBE_INGRESS:
+        return "ingress.networking.k8s.io";
+    case KUBE_INGRESSCLASS:
+        return "ingressclass.networking.k8s.io";
     default:
         return "namespace";
     }
@@ -376,9 +380,10 @@ static int delete_one(struct pods_manager *m, const char *resource, const char *
     if (r < 0)
         return r;
     /* kubectl's singular: pod "web" deleted, deployment.apps "web" deleted. */
-    _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
+    bool ing = streq(resource, "ingresses") || streq(resource, "ingressclasses");
+    _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - (ing ? 2 : 1));
     bool apps = streq(resource, "deployments") || streq(resource, "replicasets");
-    printf("%s%s \"%s\" deleted\n", kind, apps ? ".apps" : "", name);
+    printf("%s%s \"%s\" deleted\n", kind, apps ? ".apps" : ing ? ".networking.k8s.io" : "", name);
     fflush(stdout);
     return 0;
 }

@@ -85,6 +85,8 @@ int cmd_logs(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
 /* cmd-describe.c */
 int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err);
+/* describe-ingress.c: describe ingress (closes m) */
+int describe_ingresses(struct pods_manager *m, const char *ns, const char *name, pr_error **err);
 
 /* cmd-node.c: get nodes, describe node */
 int get_nodes(struct podrun_global *g, const char *name, const char *selector, const char *out,

@@ -368,8 +368,56 @@ struct kube_service_spec {
     const char **ip_families;
     const char *ip_family_policy;
     bool publish_not_ready_addresses;
+    const char *load_balancer_ip;    /* LoadBalancer: the pool address asked for (NULL: any) */
+    yajl_val allocate_lb_node_ports; /* checked: true (the default) only */
 };
 
+/* ---- Ingress and IngressClass (networking.k8s.io/v1), ingress.c ---- */
+struct kube_ingress_port {
+    int32_t number; /* 0: by name */
+    const char *name;
+};
+struct kube_ingress_service_ref {
+    const char *name;
+    struct kube_ingress_port port;
+    bool has_port;
+};
+struct kube_ingress_backend {
+    struct kube_ingress_service_ref service;
+    bool has_service;
+};
+struct kube_ingress_path {
+    const char *path; /* "/..."; NULL: "/" (ImplementationSpecific only) */
+    const char *path_type; /* Exact, Prefix, ImplementationSpecific */
+    struct kube_ingress_backend backend;
+    bool has_backend;
+};
+struct kube_ingress_rule {
+    const char *host; /* NULL: any; "*.example.com": one label */
+    struct kube_ingress_http {
+        struct kube_ingress_path *paths;
+        size_t n_paths;
+    } http;
+    bool has_http;
+};
+struct kube_ingress_tls {
+    const char **hosts;
+    const char *secret_name;
+};
+struct kube_ingress_spec {
+    const char *class_name;
+    struct kube_ingress_backend default_backend;
+    bool has_default_backend;
+    struct kube_ingress_tls *tls;
+    size_t n_tls;
+    struct kube_ingress_rule *rules;
+    size_t n_rules;
+};
+struct kube_ingress_class_spec {
+    const char *controller;
+};
+/* Whether an Ingress names a host (its rules' or its TLS entries'), for messages. */
+bool kube_ingress_host_valid(const char *host);
 
 enum kube_kind {
     KUBE_POD,
@@ -378,7 +426,9 @@ enum kube_kind {
     KUBE_NAMESPACE,
     KUBE_DEPLOYMENT,
     KUBE_REPLICASET,
-    KUBE_SERVICE
+    KUBE_SERVICE,
+    KUBE_INGRESS,
+    KUBE_INGRESSCLASS
 };
 
 /* A PodTemplateSpec: the pods a workload makes. */
@@ -438,6 +488,8 @@ struct kube_object {
         } secret;
         struct kube_service_spec service;
         struct kube_workload workload; /* Deployment, ReplicaSet */
+        struct kube_ingress_spec ingress;
+        struct kube_ingress_class_spec ingress_class;
     } u;
     yajl_val tree;
 };

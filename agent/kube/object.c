@@ -178,6 +178,16 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         KUBE_IGNORED("status"),
         KUBE_FIELDS_END,
     };
+    const struct kube_field ing_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.ingress), &kube_ingress_spec_schema, 0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
+    const struct kube_field ingclass_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.ingress_class),
+         &kube_ingress_class_spec_schema, 0},
+        KUBE_FIELDS_END,
+    };
     const struct kube_field ns_fields[] = {
         KUBE_IGNORED("spec"),
         KUBE_IGNORED("status"),
@@ -196,6 +206,8 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         {"Service", KUBE_SERVICE, "v1"},
         {"Deployment", KUBE_DEPLOYMENT, "apps/v1"},
         {"ReplicaSet", KUBE_REPLICASET, "apps/v1"},
+        {"Ingress", KUBE_INGRESS, "networking.k8s.io/v1"},
+        {"IngressClass", KUBE_INGRESSCLASS, "networking.k8s.io/v1"},
     };
     /* clang-format on */
     size_t i = 0;
@@ -215,6 +227,8 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
                                     : o->kind == KUBE_DEPLOYMENT ? deploy_fields
                                     : o->kind == KUBE_REPLICASET ? rs_fields
                                                                  : ns_fields;
+    if (o->kind == KUBE_INGRESS || o->kind == KUBE_INGRESSCLASS)
+        body = o->kind == KUBE_INGRESS ? ing_fields : ingclass_fields;
     /* The whole object: apiVersion, kind and metadata, then the kind's own fields. */
     struct kube_field all[16];
     size_t n = 0;
@@ -248,7 +262,7 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
 
 bool kube_kind_namespaced(enum kube_kind k)
 {
-    return k != KUBE_NAMESPACE;
+    return k != KUBE_NAMESPACE && k != KUBE_INGRESSCLASS;
 }
 
 /* As the API server does (k8s.io/apiserver, registry/rest: a request for a namespaced kind
@@ -378,6 +392,9 @@ void kube_object_free(struct kube_object *o)
         break;
     case KUBE_SERVICE:
         kube_decode_free(&kube_service_spec_schema, &o->u.service);
+        break;
+    case KUBE_INGRESS:
+        kube_decode_free(&kube_ingress_spec_schema, &o->u.ingress);
         break;
     case KUBE_SECRET:
         free(o->u.secret.data.keys);

@@ -71,6 +71,9 @@ struct kube_schema {
 extern const struct kube_schema kube_pod_spec_schema;
 extern const struct kube_schema kube_service_spec_schema;
 extern const struct kube_schema kube_meta_schema;
+/* networking.k8s.io/v1 (ingress.c). */
+extern const struct kube_schema kube_ingress_spec_schema;
+extern const struct kube_schema kube_ingress_class_spec_schema;
 /* A Deployment's and a ReplicaSet's spec (workload.c). */
 extern const struct kube_schema kube_deployment_spec_schema;
 extern const struct kube_schema kube_replicaset_spec_schema;

@@ -93,10 +93,10 @@ static const struct kube_field spec_fields[] = {
     S("publishNotReadyAddresses", KF_BOOL, publish_not_ready_addresses),
     {"externalIPs", KF_UNSUPPORTED, 0, NULL, 0},
     {"externalName", KF_UNSUPPORTED, 0, NULL, 0},
-    {"loadBalancerIP", KF_UNSUPPORTED, 0, NULL, 0},
+    S("loadBalancerIP", KF_STRING, load_balancer_ip),
     {"loadBalancerSourceRanges", KF_UNSUPPORTED, 0, NULL, 0},
     {"loadBalancerClass", KF_UNSUPPORTED, 0, NULL, 0},
-    {"allocateLoadBalancerNodePorts", KF_UNSUPPORTED, 0, NULL, 0},
+    S("allocateLoadBalancerNodePorts", KF_RAW, allocate_lb_node_ports),
     {"healthCheckNodePort", KF_UNSUPPORTED, 0, NULL, 0},
     S("sessionAffinityConfig", KF_RAW, session_affinity_config),
     {"trafficDistribution", KF_UNSUPPORTED, 0, NULL, 0},
@@ -177,12 +177,13 @@ static int validate_spec(void *obj, const char *path, pr_error **err)
     struct kube_service_spec *s = obj;
     if (!s->type)
         s->type = "ClusterIP";
-    if (streq(s->type, "LoadBalancer") || streq(s->type, "ExternalName"))
+    if (streq(s->type, "ExternalName"))
         return pr_err_code(err, EOPNOTSUPP,
-                           "%s.type: \"%s\": podrun serves ClusterIP and NodePort services only "
-                           "so far",
+                           "%s.type: \"%s\": podrun serves ClusterIP, NodePort and LoadBalancer "
+                           "services only so far",
                            path, s->type);
-    if (!streq(s->type, "ClusterIP") && !streq(s->type, "NodePort"))
+    bool lb = streq(s->type, "LoadBalancer");
+    if (!streq(s->type, "ClusterIP") && !streq(s->type, "NodePort") && !lb)
         return pr_err(err, 0,
                       "%s.type: Unsupported value: \"%s\": supported values: \"ClusterIP\", "
                       "\"ExternalName\", \"LoadBalancer\", \"NodePort\"",
@@ -203,7 +204,26 @@ static int validate_spec(void *obj, const char *path, pr_error **err)
         return pr_err_code(err, EOPNOTSUPP,
                            "%s.internalTrafficPolicy: \"%s\": podrun supports Cluster only so far",
                            path, s->internal_traffic_policy);
-    if (streq(s->type, "NodePort")) {
+    if (s->load_balancer_ip && !lb)
+        return pr_err(err, 0,
+                      "%s.loadBalancerIP: Forbidden: may only be used when `type` is "
+                      "'LoadBalancer'",
+                      path);
+    if (s->allocate_lb_node_ports && !lb)
+        return pr_err(err, 0,
+                      "%s.allocateLoadBalancerNodePorts: Forbidden: may only be used when `type` "
+                      "is 'LoadBalancer'",
+                      path);
+    if (s->allocate_lb_node_ports && !YAJL_IS_TRUE(s->allocate_lb_node_ports))
+        return pr_err_code(err, EOPNOTSUPP,
+                           "%s.allocateLoadBalancerNodePorts: podrun's load balancer reaches the "
+                           "service through its nodePorts: only true is supported",
+                           path);
+    if (s->load_balancer_ip && !valid_ipv4(s->load_balancer_ip))
+        return pr_err(err, 0,
+                      "%s.loadBalancerIP: Invalid value: \"%s\": must be a valid IPv4 address",
+                      path, s->load_balancer_ip);
+    if (streq(s->type, "NodePort") || lb) {
         if (!s->external_traffic_policy)
             s->external_traffic_policy = "Cluster";
         if (!streq(s->external_traffic_policy, "Cluster"))

@@ -32,17 +32,57 @@ struct pods_node_config {
     char **labels;                     /* "key=value", besides the ones podrun sets */
     struct pods_node_reserve reserved; /* systemReserved + kubeReserved */
     int64_t max_pods;
-    char *cgroup_root; /* absolute, in every cgroup hierarchy */
-    char *pod_cidr;    /* NULL: the default conflist's subnet, if any */
-    int64_t pod_pids_limit;      /* the kubelet's podPidsLimit: -1 for none */
-    int64_t log_max_size;        /* containerLogMaxSize, bytes */
-    int64_t log_max_files;       /* containerLogMaxFiles */
+    char *cgroup_root;      /* absolute, in every cgroup hierarchy */
+    char *pod_cidr;         /* NULL: the default conflist's subnet, if any */
+    int64_t pod_pids_limit; /* the kubelet's podPidsLimit: -1 for none */
+    int64_t log_max_size;   /* containerLogMaxSize, bytes */
+    int64_t log_max_files;  /* containerLogMaxFiles */
+    char **lb_pool;         /* loadBalancerPool: "A.B.C.D/N" or "A.B.C.D-E.F.G.H" (checked) */
+    int ingress_http_port, ingress_https_port; /* the Ingress proxy's (80, 443) */
 };
 int pods_node_config_get(pods_manager *m, const struct pods_node_config **out, pr_error **err);
 void pods_node_config_free(struct pods_node_config *c);
 int64_t pods_meminfo_kib(const char *key);
 /* The node's allocatable process ids: pid_max less the reserve, as the kubelet bounds kubepods. */
 int64_t pods_node_pids_allocatable(const struct pods_node_config *c);
+
+/* ---- tlscheck.c: kubernetes.io/tls Secrets ---- */
+/* A PEM certificate and the private key that goes with it. */
+int pods_tls_pair_check(const char *crt, size_t crt_len, const char *key, size_t key_len,
+                        pr_error **err);
+/* A Secret of type kubernetes.io/tls being applied: its tls.crt and tls.key load as a pair
+ * (any other object: 0). */
+int pods_tls_secret_check(const struct kube_object *o, pr_error **err);
+
+/* ---- ingress.c: the Ingress controller (nginx, configured and supervised by podrun) ---- */
+int pods_ingress_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
+                       pr_error **err);
+/* The proxy as the stored Ingresses want it: configured, (re)started or reloaded after its
+ * configuration tested good, or stopped with everything of it removed when none is left. */
+int pods_ingress_sync(pods_manager *m, pr_error **err);
+
+/* ---- nginx.c: the Ingress controller's nginx, all of it under dir ---- */
+/* nginx -p DIR/ -c CONF -e DIR/error.log [-t]; *out gets its output. Without test it
+ * daemonizes; -EINVAL when it exits non-zero. */
+int pods_nginx_run(const char *dir, const char *conf, bool test, char **out, pr_error **err);
+/* The pid of dir's running nginx master (its pid file's process, its title naming dir), or 0. */
+pid_t pods_nginx_master(const char *dir);
+/* Starts nginx on conf and waits for its pid file. */
+int pods_nginx_start(const char *dir, const char *conf, pr_error **err);
+/* Stops it (SIGQUIT, SIGTERM after half the wait) and removes dir. */
+int pods_nginx_stop(const char *dir, pr_error **err);
+
+/* ---- loadbalancer.c: LoadBalancer services' addresses (a pool, announced as MetalLB's
+ * layer-2 mode announces them) ---- */
+/* Checks one entry of loadBalancerPool; fills the first and last address (host order). */
+int pods_lb_range_parse(const char *s, uint32_t *lo, uint32_t *hi, pr_error **err);
+/* Whether ip is in the pool; and a free address of it (taken(ip) says which are not). */
+bool pods_lb_in_pool(char *const *pool, const char *ip);
+char *pods_lb_pick(char *const *pool, bool (*taken)(const char *ip, void *data), void *data);
+/* Makes the node answer ARP for exactly the addresses in want (NULL-terminated): each gets
+ * added as a /32 to the interface whose IPv4 subnet holds it, and those podrun added before
+ * and no longer wanted are removed (its record: run-root lb-addrs.json). */
+int pods_lb_announce(pods_manager *m, char *const *want, pr_error **err);
 
 /* ---- admission.c: the kubelet's admission of a pod on this node ---- */
 /* Refuses a pod that does not fit (OutOfcpu, OutOfmemory, OutOfpods), whose nodeName names
@@ -113,6 +153,8 @@ bool pods_json_equal(yajl_val a, yajl_val b);
  * -ENOENT when the object or the key is missing. */
 int pods_object_key(pods_manager *m, const char *resource, const char *ns, const char *name,
                     const char *key, char **value, pr_error **err);
+/* Standard base64 into *out (NUL-terminated, *len bytes); -EINVAL for other text. */
+int pods_b64_decode(const char *s, char **out, size_t *len);
 /* Every key=value of a stored ConfigMap or Secret, as "KEY=VALUE" strings. */
 int pods_object_pairs(pods_manager *m, const char *resource, const char *ns, const char *name,
                       char ***pairs, pr_error **err);

@@ -34,6 +34,7 @@ void pods_node_config_free(struct pods_node_config *c)
     strv_free(c->labels);
     free(c->cgroup_root);
     free(c->pod_cidr);
+    strv_free(c->lb_pool);
     free(c);
 }
 
@@ -102,6 +103,28 @@ static int config_labels(yajl_val v, struct pods_node_config *c, pr_error **err)
     return 0;
 }
 
+#define LB_POOL_MAX 64
+
+static int config_lb_pool(yajl_val v, struct pods_node_config *c, pr_error **err)
+{
+    if (!v)
+        return 0;
+    if (!YAJL_IS_ARRAY(v))
+        return pr_err(err, 0, "loadBalancerPool: expected a list of CIDRs or FIRST-LAST ranges");
+    if (json_array_len(v) > LB_POOL_MAX)
+        return pr_err(err, 0, "loadBalancerPool: more than %d entries", LB_POOL_MAX);
+    for (size_t i = 0; i < json_array_len(v); i++) {
+        const char *s = YAJL_GET_STRING(json_array_at(v, i));
+        uint32_t lo, hi;
+        if (!s)
+            return pr_err(err, 0, "loadBalancerPool[%zu]: expected a string", i);
+        if (pods_lb_range_parse(s, &lo, &hi, err) < 0)
+            return pr_err_prefix(err, "loadBalancerPool[%zu]", i);
+        strv_extend(&c->lb_pool, s);
+    }
+    return 0;
+}
+
 static const char *config_str(yajl_val doc, const char *key, pr_error **err, int *r)
 {
     yajl_val v = json_get(doc, key);
@@ -151,17 +174,23 @@ static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err
         "name",       "labels",  "systemReserved", "kubeReserved",        "maxPods",
         "cgroupRoot", "podCIDR", "podPidsLimit",   "containerLogMaxSize", "containerLogMaxFiles",
         NULL};
+    /* The services' and the Ingress controller's (loadbalancer.c, ingress.c). */
+    static const char *const net_keys[] = {"loadBalancerPool", "ingressHTTPPort",
+                                           "ingressHTTPSPort", NULL};
     if (!YAJL_IS_OBJECT(doc))
         return pr_err(err, 0, "expected a map of settings");
     for (size_t i = 0; i < doc->u.object.len; i++) {
-        size_t k = 0;
+        size_t k = 0, n = 0;
         while (keys[k] && !streq(keys[k], doc->u.object.keys[i]))
             k++;
-        if (!keys[k])
+        while (net_keys[n] && !streq(net_keys[n], doc->u.object.keys[i]))
+            n++;
+        if (!keys[k] && !net_keys[n])
             return pr_err(err, 0,
                           "unknown setting \"%s\" (known: name, labels, systemReserved, "
                           "kubeReserved, maxPods, cgroupRoot, podCIDR, podPidsLimit, "
-                          "containerLogMaxSize, containerLogMaxFiles)",
+                          "containerLogMaxSize, containerLogMaxFiles, loadBalancerPool, "
+                          "ingressHTTPPort, ingressHTTPSPort)",
                           doc->u.object.keys[i]);
     }
     int r = 0;
@@ -181,7 +210,18 @@ static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err
     }
     if ((r = config_logs_pids(doc, c, err)) < 0)
         return r;
-    if ((r = config_labels(json_get(doc, "labels"), c, err)) < 0 ||
+    const char *ports[] = {"ingressHTTPPort", "ingressHTTPSPort"};
+    int *port_dst[] = {&c->ingress_http_port, &c->ingress_https_port};
+    for (size_t i = 0; i < ARRAY_SIZE(ports); i++) {
+        yajl_val p = json_get(doc, ports[i]);
+        if (!p)
+            continue;
+        if (!YAJL_IS_INTEGER(p) || YAJL_GET_INTEGER(p) < 1 || YAJL_GET_INTEGER(p) > 65535)
+            return pr_err(err, 0, "%s: expected a port from 1 to 65535", ports[i]);
+        *port_dst[i] = (int)YAJL_GET_INTEGER(p);
+    }
+    if ((r = config_lb_pool(json_get(doc, "loadBalancerPool"), c, err)) < 0 ||
+        (r = config_labels(json_get(doc, "labels"), c, err)) < 0 ||
         (r = reserve(json_get(doc, "systemReserved"), "systemReserved", &c->reserved, err)) < 0 ||
         (r = reserve(json_get(doc, "kubeReserved"), "kubeReserved", &c->reserved, err)) < 0)
         return r;
@@ -232,6 +272,8 @@ int pods_node_config_get(pods_manager *m, const struct pods_node_config **out, p
     c->pod_pids_limit = -1;
     c->log_max_size = DEFAULT_LOG_MAX_SIZE;
     c->log_max_files = DEFAULT_LOG_MAX_FILES;
+    c->ingress_http_port = 80;
+    c->ingress_https_port = 443;
     _cleanup_free_ char *def = xasprintf("%s/node.yaml", m->lib_root);
     int r = config_read(m->node_config ? m->node_config : def, m->node_config != NULL, c, err);
     if (r < 0) {

@@ -193,6 +193,11 @@ static int b64_decode_len(const char *s, char **out, size_t *len)
     return 0;
 }
 
+int pods_b64_decode(const char *s, char **out, size_t *len)
+{
+    return b64_decode_len(s, out, len);
+}
+
 /* Secrets' data was checked as base64 when applied; a value with a NUL byte cannot be an
  * environment variable and is refused. */
 static int b64_decode(const char *s, char **out)

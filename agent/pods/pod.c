@@ -29,6 +29,10 @@ static const char *kind_resource(enum kube_kind k)
         return "deployments";
     case KUBE_REPLICASET:
         return "replicasets";
+    case KUBE_INGRESS:
+        return "ingresses";
+    case KUBE_INGRESSCLASS:
+        return "ingressclasses";
     default:
         return "namespaces";
     }
@@ -408,6 +412,10 @@ int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_res
     int r = apply_object(m, o, res, err);
     if (r == 0 && (o->kind == KUBE_POD || o->kind == KUBE_SERVICE) && !m->defer_services_sync)
         r = pods_services_sync(m, err);
+    /* The Ingress controller follows its objects at once (services: with their sync). */
+    if (r == 0 && (o->kind == KUBE_INGRESS || o->kind == KUBE_INGRESSCLASS ||
+                   (o->kind == KUBE_SECRET && *res != PODS_UNCHANGED)))
+        r = pods_ingress_sync(m, err);
     return r;
 }
 
@@ -422,6 +430,10 @@ static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_
         return r;
     if (o->kind == KUBE_SERVICE)
         return pods_service_apply(m, o, res, err);
+    if (o->kind == KUBE_INGRESS)
+        return pods_ingress_apply(m, o, res, err);
+    if ((r = pods_tls_secret_check(o, err)) < 0)
+        return r;
     _cleanup_json_ yajl_val rec = NULL;
     r = pods_object_load(m, resource, ns, o->meta.name, &rec, err);
     if (r == 0 && o->kind == KUBE_POD &&
@@ -516,8 +528,8 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
 /* A namespace goes with everything in it. */
 static int delete_namespace_contents(pods_manager *m, const char *ns, pr_error **err)
 {
-    static const char *const resources[] = {"deployments", "replicasets", "services",
-                                            "pods",        "configmaps",  "secrets"};
+    static const char *const resources[] = {"ingresses", "deployments", "replicasets", "services",
+                                            "pods",      "configmaps",  "secrets"};
     for (size_t i = 0; i < ARRAY_SIZE(resources); i++) {
         struct pods_list l = {0};
         int r = pods_list(m, resources[i], ns, NULL, &l, err);
@@ -548,13 +560,16 @@ int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, con
     if (r == 0 && !m->defer_services_sync &&
         (streq(resource, "pods") || streq(resource, "services") || streq(resource, "namespaces")))
         r = pods_services_sync(m, err);
+    if (r == 0 && (streq(resource, "ingresses") || streq(resource, "ingressclasses") ||
+                   streq(resource, "secrets")))
+        r = pods_ingress_sync(m, err);
     return r;
 }
 
 static int delete_object(pods_manager *m, const char *resource, const char *ns, const char *name,
                          int64_t grace, pr_error **err)
 {
-    if (streq(resource, "namespaces"))
+    if (streq(resource, "namespaces") || streq(resource, "ingressclasses"))
         ns = NULL;
     if (streq(resource, "nodes"))
         return pr_err_code(err, EPERM, "nodes \"%s\": podrun does not delete the node it runs on",

@@ -125,6 +125,24 @@ static void taken_add(struct pods_services_taken *t, const char *owner, yajl_val
     }
 }
 
+/* status.loadBalancer.ingress[0].ip of a stored service; NULL: none (yet). */
+static const char *lb_status_ip(yajl_val object)
+{
+    yajl_val ing = json_get(json_get(json_get(object, "status"), "loadBalancer"), "ingress");
+    return json_array_len(ing) ? YAJL_GET_STRING(json_get(json_array_at(ing, 0), "ip")) : NULL;
+}
+
+/* A LoadBalancer's pool address (status.loadBalancer.ingress[0].ip) is taken as a clusterIP
+ * is: by one service. */
+static void taken_add_lb(struct pods_services_taken *t, const char *owner, yajl_val object)
+{
+    const char *ip = lb_status_ip(object);
+    if (ip) {
+        strv_extend(&t->ips, ip);
+        strv_extend(&t->ip_owners, owner);
+    }
+}
+
 /* Forgets what owner held (before it holds something else). */
 static void taken_drop(struct pods_services_taken *t, const char *owner)
 {
@@ -172,6 +190,7 @@ static int taken_get(pods_manager *m, struct pods_services_taken **out, pr_error
     for (size_t i = 0; r == 0 && i < l.n; i++) {
         _cleanup_free_ char *owner = xasprintf("%s/%s", l.v[i].ns, l.v[i].name);
         taken_add(t, owner, json_get(l.v[i].object, "spec"));
+        taken_add_lb(t, owner, l.v[i].object);
     }
     pods_list_clear(&l);
     if (r < 0) {
@@ -269,7 +288,7 @@ static int pick_node_ports(pods_manager *m, const struct kube_service_spec *s, y
                            const struct pods_services_taken *t, const char *self, int *out,
                            pr_error **err)
 {
-    if (!streq(s->type, "NodePort"))
+    if (!streq(s->type, "NodePort") && !streq(s->type, "LoadBalancer"))
         return 0;
     int lo, hi;
     int r = node_port_range(m, &lo, &hi, err);
@@ -311,17 +330,69 @@ static int pick_node_ports(pods_manager *m, const struct kube_service_spec *s, y
     return 0;
 }
 
+struct lb_taken {
+    const struct pods_services_taken *t;
+    const char *self;
+};
+
+static bool lb_ip_taken(const char *ip, void *data)
+{
+    const struct lb_taken *lt = data;
+    return ip_taken(lt->t, lt->self, ip);
+}
+
+/* A LoadBalancer's address from the node's pool, as MetalLB gives them: the one it holds, the
+ * one asked for (spec.loadBalancerIP) if it is in the pool and free, else the first free one;
+ * none (*out NULL: EXTERNAL-IP <pending>, as on a cluster without a load balancer) when there
+ * is no pool or it is full. */
+static int pick_lb_ip(pods_manager *m, const struct kube_service_spec *s, yajl_val old,
+                      const struct pods_services_taken *t, const char *self, char **out,
+                      pr_error **err)
+{
+    *out = NULL;
+    if (!streq(s->type, "LoadBalancer"))
+        return 0;
+    const struct pods_node_config *c = NULL;
+    int r = pods_node_config_get(m, &c, err);
+    if (r < 0)
+        return r;
+    const char *had = lb_status_ip(old);
+    if (s->load_balancer_ip) {
+        if (!pods_lb_in_pool(c->lb_pool, s->load_balancer_ip))
+            return pr_err(err, 0,
+                          "spec.loadBalancerIP: Invalid value: \"%s\": not in the node's "
+                          "loadBalancerPool (%s)",
+                          s->load_balancer_ip, c->lb_pool ? "see node.yaml" : "none is set");
+        if (ip_taken(t, self, s->load_balancer_ip))
+            return pr_err_code(err, EADDRINUSE,
+                               "spec.loadBalancerIP: Invalid value: \"%s\": already allocated",
+                               s->load_balancer_ip);
+        *out = xstrdup(s->load_balancer_ip);
+        return 0;
+    }
+    if (had && pods_lb_in_pool(c->lb_pool, had) && !ip_taken(t, self, had)) {
+        *out = xstrdup(had);
+        return 0;
+    }
+    struct lb_taken lt = {t, self};
+    *out = pods_lb_pick(c->lb_pool, lb_ip_taken, &lt);
+    return 0;
+}
+
 /* The object as the API server stores it: spec defaulted and completed, status added. */
 static void gen_spec(yajl_gen g, const struct kube_service_spec *s, yajl_val spec, const char *ip,
                      const int *node_ports)
 {
+    bool lb = streq(s->type, "LoadBalancer");
     jg_map_open(g);
+    if (lb)
+        jg_key_bool(g, "allocateLoadBalancerNodePorts", true);
     jg_key_str(g, "clusterIP", ip);
     jg_key(g, "clusterIPs");
     jg_array_open(g);
     jg_str(g, ip);
     jg_array_close(g);
-    if (streq(s->type, "NodePort"))
+    if (streq(s->type, "NodePort") || lb)
         jg_key_str(g, "externalTrafficPolicy", s->external_traffic_policy);
     jg_key_str(g, "internalTrafficPolicy", s->internal_traffic_policy);
     jg_key(g, "ipFamilies");
@@ -329,6 +400,8 @@ static void gen_spec(yajl_gen g, const struct kube_service_spec *s, yajl_val spe
     jg_str(g, "IPv4");
     jg_array_close(g);
     jg_key_str(g, "ipFamilyPolicy", "SingleStack");
+    if (s->load_balancer_ip)
+        jg_key_str(g, "loadBalancerIP", s->load_balancer_ip);
     jg_key(g, "ports");
     jg_array_open(g);
     for (size_t i = 0; i < s->n_ports; i++) {
@@ -370,7 +443,7 @@ static void gen_spec(yajl_gen g, const struct kube_service_spec *s, yajl_val spe
 }
 
 static int service_object(const struct kube_object *o, const char *ip, const int *node_ports,
-                          yajl_val *out, pr_error **err)
+                          const char *lb_ip, yajl_val *out, pr_error **err)
 {
     _cleanup_gen_ yajl_gen g = json_gen_new(false);
     yajl_val t = o->tree;
@@ -388,6 +461,15 @@ static int service_object(const struct kube_object *o, const char *ip, const int
     jg_map_open(g);
     jg_key(g, "loadBalancer");
     jg_map_open(g);
+    if (lb_ip) {
+        jg_key(g, "ingress");
+        jg_array_open(g);
+        jg_map_open(g);
+        jg_key_str(g, "ip", lb_ip);
+        jg_key_str(g, "ipMode", "VIP");
+        jg_map_close(g);
+        jg_array_close(g);
+    }
     jg_map_close(g);
     jg_map_close(g);
     jg_map_close(g);
@@ -420,7 +502,7 @@ int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_a
     bool exists = r == 0;
     yajl_val old = json_get(rec, "object");
     struct pods_services_taken *t = NULL;
-    _cleanup_free_ char *ip = NULL, *self = xasprintf("%s/%s", ns, name);
+    _cleanup_free_ char *ip = NULL, *lb_ip = NULL, *self = xasprintf("%s/%s", ns, name);
     int *node_ports = xcalloc(o->u.service.n_ports + 1, sizeof(int));
     r = taken_get(m, &t, err);
     if (r == 0)
@@ -428,7 +510,9 @@ int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_a
     if (r == 0)
         r = pick_node_ports(m, &o->u.service, old, t, self, node_ports, err);
     if (r == 0)
-        r = service_object(o, ip, node_ports, &obj, err);
+        r = pick_lb_ip(m, &o->u.service, old, t, self, &lb_ip, err);
+    if (r == 0)
+        r = service_object(o, ip, node_ports, lb_ip, &obj, err);
     free(node_ports);
     if (r < 0)
         return pr_err_prefix(err, "The Service \"%s\" is invalid", name);
@@ -448,6 +532,7 @@ int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_a
     if (r == 0) {
         taken_drop(t, self);
         taken_add(t, self, json_get(obj, "spec"));
+        taken_add_lb(t, self, obj);
     }
     return r;
 }
@@ -621,7 +706,7 @@ static char *aff_set(const struct svc_port *p, const char *ep)
 }
 
 /* What the data path should be: every service port with a clusterIP, its ready endpoints. */
-static int desired(pods_manager *m, struct svc_ports *out, pr_error **err)
+static int desired(pods_manager *m, struct svc_ports *out, char ***lbs, pr_error **err)
 {
     struct pods_list svcs = {0}, pods = {0};
     int r = pods_list(m, "services", NULL, NULL, &svcs, err);
@@ -640,6 +725,9 @@ static int desired(pods_manager *m, struct svc_ports *out, pr_error **err)
         }
         struct kube_service_endpoints se;
         kube_service_endpoints(s, ns, eps, pods.n, &se);
+        const char *lb = streq(s->type, "LoadBalancer") ? lb_status_ip(o->tree) : NULL;
+        if (lb)
+            strv_extend(lbs, lb);
         for (size_t p = 0; p < s->n_ports; p++) {
             /* The affinity is part of the key: changing it replaces the port's chains. */
             struct svc_port sp = {
@@ -652,13 +740,27 @@ static int desired(pods_manager *m, struct svc_ports *out, pr_error **err)
                 .vip = xstrdup(s->cluster_ip),
                 .proto = xstrdup(s->ports[p].protocol),
                 .port = s->ports[p].port,
-                .node_port = streq(s->type, "NodePort") ? s->ports[p].node_port : 0,
+                .node_port = streq(s->type, "NodePort") || lb ? s->ports[p].node_port : 0,
             };
             for (size_t k = 0; k < se.v[p].n; k++)
                 if (se.v[p].v[k].ready)
                     strv_consume(&sp.eps, xasprintf("%s:%d", se.v[p].v[k].ip, se.v[p].v[k].port));
-            out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+            out->v = xrealloc(out->v, (out->n + 2) * sizeof(*out->v));
             out->v[out->n++] = sp;
+            if (lb) {
+                /* The pool address: the same endpoints behind a key of its own (its chains are
+                 * the clusterIP's twins), so the diff treats it as one more service port. */
+                struct svc_port lp = {
+                    .key = xasprintf("%s/lb=%s", sp.key, lb),
+                    .affinity = sp.affinity,
+                    .vip = xstrdup(lb),
+                    .proto = xstrdup(sp.proto),
+                    .port = sp.port,
+                };
+                for (size_t k = 0; sp.eps && sp.eps[k]; k++)
+                    strv_extend(&lp.eps, sp.eps[k]);
+                out->v[out->n++] = lp;
+            }
         }
         kube_service_endpoints_clear(&se);
         kube_object_free(o);
@@ -837,6 +939,11 @@ static void base_table(pods_manager *m, nft_batch *b)
         if (filters[i].hook == NF_INET_LOCAL_IN) {
             nft_match_fib_daddr_local(r);
             nft_action_vmap(r, MAP_NOEP_PORTS, np_fields, ARRAY_SIZE(np_fields));
+            nft_batch_add_rule(b, r);
+            /* A LoadBalancer's address is the node's own (loadbalancer.c): its service ports
+             * without endpoints are refused on input. */
+            r = nft_rule_new(NFPROTO_IPV4, TABLE, filters[i].chain, "podrun-services");
+            nft_action_vmap(r, MAP_NOEP_IPS, ips_fields, ARRAY_SIZE(ips_fields));
         } else {
             nft_action_vmap(r, MAP_NOEP_IPS, ips_fields, ARRAY_SIZE(ips_fields));
         }
@@ -996,11 +1103,21 @@ int pods_services_sync(pods_manager *m, pr_error **err)
 {
     struct svc_ports want = {0};
     _cleanup_free_ char *state = state_path(m);
+    _cleanup_strv_ char **lbs = NULL;
     struct stat st;
-    int r = desired(m, &want, err);
+    int r = desired(m, &want, &lbs, err);
     /* No service, and none served: nothing of ours to look at. */
     if (r == 0 && (want.n || lstat(state, &st) == 0))
         r = sync_to(m, &want, err);
+    if (r == 0)
+        r = pods_lb_announce(m, lbs, err);
+    /* The Ingress controller routes to services' clusterIPs, and every pass supervises it
+     * (restarts it when it died). Its errors are the Ingress applies' to report: a pod or a
+     * service is not refused because nginx cannot start. */
+    if (r == 0) {
+        _cleanup_error_ pr_error *ingress = NULL;
+        pods_ingress_sync(m, &ingress);
+    }
     svc_ports_clear(&want);
     return r;
 }

@@ -345,9 +345,9 @@ spec:'
   ports:
   - {port: 80}" 'failed to allocate IP 10.0.0.5: the provided IP (10.0.0.5) is not in the valid range. The range of valid IPs is 10.96.0.0/12'
   bad "$head
-  type: LoadBalancer
+  loadBalancerIP: 10.0.0.9
   ports:
-  - {port: 80}" 'spec.type: "LoadBalancer": podrun serves ClusterIP and NodePort services only'
+  - {port: 80}" "spec.loadBalancerIP: Forbidden: may only be used when \`type\` is 'LoadBalancer'"
   bad "$head
   type: ExternalName
   externalName: example.org" 'externalName: not supported by podrun'

@@ -51,6 +51,25 @@ static void test_service_defaults(void)
     kube_object_free(o);
 }
 
+/* LoadBalancer: a NodePort service with a pool address (the pod manager's to give). */
+static void test_load_balancer(void)
+{
+    char *msg = NULL;
+    struct kube_object *o = service("{\"type\":\"LoadBalancer\",\"loadBalancerIP\":\"192.0.2.7\","
+                                    "\"ports\":[{\"port\":80}]}",
+                                    &msg);
+    CHECK(o);
+    if (!o) {
+        fprintf(stderr, "# %s\n", msg);
+        free(msg);
+        return;
+    }
+    CHECK_STR(o->u.service.type, "LoadBalancer");
+    CHECK_STR(o->u.service.load_balancer_ip, "192.0.2.7");
+    CHECK_STR(o->u.service.external_traffic_policy, "Cluster");
+    kube_object_free(o);
+}
+
 static void refused(const char *spec, const char *want)
 {
     char *msg = NULL;
@@ -78,7 +97,13 @@ static void test_service_refusals(void)
     refused("{\"clusterIP\":\"300.1.1.1\",\"ports\":[{\"port\":1}]}", "must be a valid IP");
     refused("{\"type\":\"NodePort\",\"clusterIP\":\"None\",\"ports\":[{\"port\":1}]}",
             "may not be set to 'None' for NodePort services");
-    refused("{\"type\":\"LoadBalancer\",\"ports\":[{\"port\":1}]}", "\"LoadBalancer\"");
+    refused("{\"loadBalancerIP\":\"10.0.0.1\",\"ports\":[{\"port\":1}]}",
+            "spec.loadBalancerIP: Forbidden: may only be used when `type` is 'LoadBalancer'");
+    refused("{\"type\":\"LoadBalancer\",\"loadBalancerIP\":\"10.0.0\",\"ports\":[{\"port\":1}]}",
+            "spec.loadBalancerIP: Invalid value: \"10.0.0\"");
+    refused("{\"type\":\"LoadBalancer\",\"externalTrafficPolicy\":\"Local\",\"ports\":[{"
+            "\"port\":1}]}",
+            "externalTrafficPolicy: \"Local\": podrun supports Cluster only");
     refused("{\"ports\":[]}", "spec.ports: Required value");
     refused("{\"sessionAffinity\":\"ClientIP\",\"sessionAffinityConfig\":{\"clientIP\":{"
             "\"timeoutSeconds\":86401}},\"ports\":[{\"port\":1}]}",
@@ -182,6 +207,7 @@ int main(void)
 {
     RUN(test_service_defaults);
     RUN(test_service_refusals);
+    RUN(test_load_balancer);
     RUN(test_endpoints_follow_labels_readiness_and_named_ports);
     RUN(test_publish_not_ready_addresses);
     UNIT_DONE();

@@ -19,3 +19,9 @@ check_PROGRAMS += agent/kube/tests/test-services
 agent_kube_tests_test_services_SOURCES = agent/kube/tests/test-services.c tests/lib/unit.h
 agent_kube_tests_test_services_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
 agent_kube_tests_test_services_LDADD = $(AGENT_LIBS)
+
+# Ingress and IngressClass: decoding and the API server's validation (ingress.c)
+check_PROGRAMS += agent/kube/tests/test-ingress
+agent_kube_tests_test_ingress_SOURCES = agent/kube/tests/test-ingress.c tests/lib/unit.h
+agent_kube_tests_test_ingress_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
+agent_kube_tests_test_ingress_LDADD = $(AGENT_LIBS)
