@@ -223,8 +223,9 @@ static void add_row(table *t, const struct get_opts *o, const struct pods_entry 
         const char *ip = YAJL_GET_STRING(json_get(spec, "clusterIP"));
         _cleanup_free_ char *ports = service_ports(spec);
         table_cell(t, type ? type : "ClusterIP");
+        const char *ext = YAJL_GET_STRING(json_get(spec, "externalName"));
         table_cell(t, ip ? ip : "<none>");
-        table_cell(t, "<none>");
+        table_cell(t, ext ? ext : "<none>");
         table_cell(t, ports);
         table_cell(t, a);
         if (o->wide) {

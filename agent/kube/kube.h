@@ -368,6 +368,7 @@ struct kube_service_spec {
     const char **ip_families;
     const char *ip_family_policy;
     bool publish_not_ready_addresses;
+    const char *external_name; /* ExternalName: the CNAME's target (a DNS subdomain) */
 };
 
 

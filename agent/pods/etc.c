@@ -390,8 +390,12 @@ static int pod_dns(pods_manager *m, const struct kube_object *o, const char *ns,
     bool cluster = streq(policy, "ClusterFirstWithHostNet") ||
                    (streq(policy, "ClusterFirst") && !s->host_network);
     int r;
-    if (cluster && *m->cluster_dns) {
-        _cleanup_free_ char *list = xstrdup(m->cluster_dns);
+    /* --cluster-dns names a server of the user's; else podrun's own while a Service exists. */
+    _cleanup_free_ char *own = cluster && !*m->cluster_dns && pods_dns_enabled(m)
+                                   ? pods_dns_address(m)
+                                   : NULL;
+    if (cluster && (*m->cluster_dns || own)) {
+        _cleanup_free_ char *list = xstrdup(own ? own : m->cluster_dns);
         for (char *save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save))
             strv_extend(&d->servers, a);
         struct dns node = {0};

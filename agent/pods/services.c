@@ -316,19 +316,24 @@ static void gen_spec(yajl_gen g, const struct kube_service_spec *s, yajl_val spe
                      const int *node_ports)
 {
     jg_map_open(g);
-    jg_key_str(g, "clusterIP", ip);
-    jg_key(g, "clusterIPs");
-    jg_array_open(g);
-    jg_str(g, ip);
-    jg_array_close(g);
+    if (ip) { /* none for ExternalName */
+        jg_key_str(g, "clusterIP", ip);
+        jg_key(g, "clusterIPs");
+        jg_array_open(g);
+        jg_str(g, ip);
+        jg_array_close(g);
+    }
+    jg_key_str(g, "externalName", s->external_name);
     if (streq(s->type, "NodePort"))
         jg_key_str(g, "externalTrafficPolicy", s->external_traffic_policy);
     jg_key_str(g, "internalTrafficPolicy", s->internal_traffic_policy);
-    jg_key(g, "ipFamilies");
-    jg_array_open(g);
-    jg_str(g, "IPv4");
-    jg_array_close(g);
-    jg_key_str(g, "ipFamilyPolicy", "SingleStack");
+    if (ip) {
+        jg_key(g, "ipFamilies");
+        jg_array_open(g);
+        jg_str(g, "IPv4");
+        jg_array_close(g);
+        jg_key_str(g, "ipFamilyPolicy", "SingleStack");
+    }
     jg_key(g, "ports");
     jg_array_open(g);
     for (size_t i = 0; i < s->n_ports; i++) {
@@ -423,7 +428,7 @@ int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_a
     _cleanup_free_ char *ip = NULL, *self = xasprintf("%s/%s", ns, name);
     int *node_ports = xcalloc(o->u.service.n_ports + 1, sizeof(int));
     r = taken_get(m, &t, err);
-    if (r == 0)
+    if (r == 0 && !streq(o->u.service.type, "ExternalName"))
         r = pick_cluster_ip(m, &o->u.service, old, t, self, &ip, err);
     if (r == 0)
         r = pick_node_ports(m, &o->u.service, old, t, self, node_ports, err);
@@ -1002,6 +1007,8 @@ int pods_services_sync(pods_manager *m, pr_error **err)
     if (r == 0 && (want.n || lstat(state, &st) == 0))
         r = sync_to(m, &want, err);
     svc_ports_clear(&want);
+    if (r == 0)
+        r = pods_dns_sync(m, err);
     return r;
 }
 
