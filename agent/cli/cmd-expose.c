@@ -11,7 +11,7 @@
 #include <getopt.h>
 
 #define USAGE                                                                                      \
-    "usage: podrun expose pod|deployment NAME [--port=PORT] [--target-port=PORT|NAME] "                       \
+    "usage: podrun expose pod|deployment NAME [--port=PORT] [--target-port=PORT|NAME] "            \
     "[--type=ClusterIP|NodePort] [--protocol=TCP|UDP] [--name=NAME] [-n NS]"
 
 struct expose_flags {

@@ -379,7 +379,8 @@ enum kube_kind {
     KUBE_NAMESPACE,
     KUBE_DEPLOYMENT,
     KUBE_REPLICASET,
-    KUBE_SERVICE
+    KUBE_SERVICE,
+    KUBE_ENDPOINTSLICE
 };
 
 /* A PodTemplateSpec: the pods a workload makes. */
@@ -439,6 +440,10 @@ struct kube_object {
         } secret;
         struct kube_service_spec service;
         struct kube_workload workload; /* Deployment, ReplicaSet */
+        struct {
+            const char *address_type; /* IPv4 */
+            yajl_val endpoints, ports;  /* checked by kube_endpointslice_check */
+        } endpoint_slice;               /* discovery.k8s.io/v1 */
     } u;
     yajl_val tree;
 };
@@ -466,10 +471,11 @@ struct kube_endpoint_pod {
 };
 /* One address of one service port. */
 struct kube_endpoint {
-    size_t pod; /* index into the pods given */
+    size_t pod; /* index into the pods given; SIZE_MAX: an EndpointSlice's address */
     const char *ip;
     int32_t port;
     bool ready;
+    const char *hostname; /* an EndpointSlice's endpoint's hostname, or NULL */
 };
 struct kube_port_endpoints {
     struct kube_endpoint *v;
@@ -488,6 +494,19 @@ void kube_service_endpoints(const struct kube_service_spec *spec, const char *ns
                             const struct kube_endpoint_pod *pods, size_t n,
                             struct kube_service_endpoints *out);
 void kube_service_endpoints_clear(struct kube_service_endpoints *e);
+
+/* ---- EndpointSlices (discovery.k8s.io/v1, endpointslice.c) ---- */
+
+#define KUBE_SERVICE_NAME_LABEL "kubernetes.io/service-name"
+/* The API server's validation of an EndpointSlice: addressType IPv4 (others unsupported),
+ * endpoints (at most 1000, each 1 to 100 addresses), ports (at most 100; names unique). */
+int kube_endpointslice_check(const struct kube_object *o, pr_error **err);
+/* A service without a selector takes its endpoints from the slices given (stored objects,
+ * those labelled with its name in its namespace): for each service port, the slices' ports of
+ * the same name and protocol, each address of each endpoint (ready unless its conditions say
+ * ready: false), sorted by IP; ip points into the slices' trees, pod is SIZE_MAX. */
+void kube_endpointslice_endpoints(const struct kube_service_spec *spec, const yajl_val *slices,
+                                  size_t n, struct kube_service_endpoints *out);
 
 /* ---- compute resources and QoS (resources.c) ---- */
 

@@ -114,35 +114,20 @@ static char *dashed(const char *ip)
     return r;
 }
 
-/* The pod named name in ns, from l; NULL when gone. */
-static const struct pods_entry *find_pod(const struct pods_list *l, const char *ns,
-                                         const char *name)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (streq(l->v[i].ns, ns) && streq(l->v[i].name, name))
-            return &l->v[i];
-    return NULL;
-}
-
 /* A headless service's ready endpoints: an A record per address under the service's name, one
  * per endpoint under its hostname (the pod's spec.hostname when its subdomain is the service,
- * as StatefulSets' pods have) or its dashed address, and SRV records naming those. */
-static void headless(struct dns_want *w, const char *fqdn, const char *svc, size_t si,
-                     const struct pods_endpoints *eps, const struct pods_list *pods,
-                     const char *ns, char ***srv)
+ * as StatefulSets' pods have, or an EndpointSlice endpoint's hostname) or its dashed address,
+ * and SRV records naming those. */
+static void headless(struct dns_want *w, const char *fqdn, size_t si,
+                     const struct pods_endpoints *eps, char ***srv)
 {
     _cleanup_strv_ char **seen = NULL;
     for (size_t k = 0; k < eps->n; k++) {
         const struct pods_endpoint *e = &eps->v[k];
         if (e->service != si || !e->ready)
             continue;
-        const struct pods_entry *p = find_pod(pods, ns, e->pod);
-        yajl_val spec = p ? json_get(p->object, "spec") : NULL;
-        const char *hn = YAJL_GET_STRING(json_get(spec, "hostname"));
-        const char *sd = YAJL_GET_STRING(json_get(spec, "subdomain"));
         _cleanup_free_ char *d = dashed(e->ip);
-        _cleanup_free_ char *host =
-            xasprintf("%s.%s", hn && sd && streq(sd, svc) ? hn : d, fqdn);
+        _cleanup_free_ char *host = xasprintf("%s.%s", e->hostname ? e->hostname : d, fqdn);
         bool known = false;
         for (char **x = seen; x && *x && !known; x++)
             known = streq(*x, e->ip);
@@ -189,11 +174,9 @@ static void conf_head(pods_manager *m, const char *dir, const char *addr, char *
 static int dns_desired(pods_manager *m, const char *dir, const char *addr, struct dns_want *w,
                        pr_error **err)
 {
-    struct pods_list svcs = {0}, pods = {0};
+    struct pods_list svcs = {0};
     struct pods_endpoints eps = {0};
     int r = pods_list(m, "services", NULL, NULL, &svcs, err);
-    if (r == 0)
-        r = pods_list(m, "pods", NULL, NULL, &pods, err);
     if (r == 0)
         r = pods_service_endpoints(m, NULL, NULL, &eps, err);
     _cleanup_strv_ char **extra = NULL;
@@ -216,7 +199,7 @@ static int dns_desired(pods_manager *m, const char *dir, const char *addr, struc
             continue;
         }
         if (ip && streq(ip, "None")) {
-            headless(w, fqdn, s->name, si, &eps, &pods, s->ns, &extra);
+            headless(w, fqdn, si, &eps, &extra);
             continue;
         }
         if (!ip)
@@ -239,7 +222,6 @@ static int dns_desired(pods_manager *m, const char *dir, const char *addr, struc
         add_line(&w->conf, xstrdup(*e));
     pods_endpoints_of_clear(&eps);
     pods_list_clear(&svcs);
-    pods_list_clear(&pods);
     return r;
 }
 

@@ -391,9 +391,8 @@ static int pod_dns(pods_manager *m, const struct kube_object *o, const char *ns,
                    (streq(policy, "ClusterFirst") && !s->host_network);
     int r;
     /* --cluster-dns names a server of the user's; else podrun's own while a Service exists. */
-    _cleanup_free_ char *own = cluster && !*m->cluster_dns && pods_dns_enabled(m)
-                                   ? pods_dns_address(m)
-                                   : NULL;
+    _cleanup_free_ char *own =
+        cluster && !*m->cluster_dns && pods_dns_enabled(m) ? pods_dns_address(m) : NULL;
     if (cluster && (*m->cluster_dns || own)) {
         _cleanup_free_ char *list = xstrdup(own ? own : m->cluster_dns);
         for (char *save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save))

@@ -76,6 +76,11 @@ int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_a
 struct pods_services_taken;
 void pods_services_taken_free(struct pods_services_taken *t);
 void pods_services_forget(pods_manager *m);
+/* A service's endpoints (slices.c): from the pods its selector picks, or, without a selector,
+ * from the stored EndpointSlices in slices labelled with its name. */
+void pods_endpoints_compute(const struct kube_service_spec *s, const char *ns, const char *name,
+                            const struct kube_endpoint_pod *pods, size_t n,
+                            const struct pods_list *slices, struct kube_service_endpoints *out);
 
 /* ---- objects.c: applied objects under lib-root/objects ---- */
 /* ns NULL for cluster-scoped resources (namespaces). */

@@ -325,10 +325,12 @@ void pods_watch_free(struct pods_watch *w);
 struct pods_endpoints_of {
     char *ns, *name;
     long long created;
+    bool manual; /* no selector: its endpoints are its stored EndpointSlices' */
 };
 struct pods_endpoint {
     size_t service; /* index into services */
-    char *ip, *pod, *port_name;
+    char *ip, *pod, *port_name; /* pod NULL: an EndpointSlice's address */
+    char *hostname;             /* its DNS name under a headless service, or NULL */
     int32_t port;
     const char *protocol;
     bool ready;

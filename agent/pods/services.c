@@ -505,12 +505,23 @@ static int decode_stored(struct pods_entry *e, struct kube_object **out, pr_erro
     return r;
 }
 
+/* A pod's name under a headless service: its hostname when its subdomain is the service (as
+ * StatefulSets' pods have), else none. */
+static char *pod_hostname(const struct pods_entry *e, const char *svc)
+{
+    yajl_val spec = json_get(e->object, "spec");
+    const char *hn = YAJL_GET_STRING(json_get(spec, "hostname"));
+    const char *sd = YAJL_GET_STRING(json_get(spec, "subdomain"));
+    return hn && sd && streq(sd, svc) ? xstrdup(hn) : NULL;
+}
+
 void pods_endpoints_clear(struct pods_endpoints *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].ip);
         free(l->v[i].pod);
         free(l->v[i].port_name);
+        free(l->v[i].hostname);
     }
     free(l->v);
     *l = (struct pods_endpoints){0};
@@ -519,10 +530,12 @@ void pods_endpoints_clear(struct pods_endpoints *l)
 int pods_service_endpoints(pods_manager *m, const char *ns, const char *name,
                            struct pods_endpoints *out, pr_error **err)
 {
-    struct pods_list svcs = {0}, pods = {0};
+    struct pods_list svcs = {0}, pods = {0}, slices = {0};
     int r = pods_list(m, "services", ns, name, &svcs, err);
     if (r == 0 && svcs.n)
         r = pods_list(m, "pods", ns, NULL, &pods, err);
+    if (r == 0 && svcs.n)
+        r = pods_list(m, "endpointslices", ns, NULL, &slices, err);
     _cleanup_free_ struct kube_endpoint_pod *eps = endpoint_pods(&pods);
     for (size_t i = 0; r == 0 && i < svcs.n; i++) {
         struct kube_object *o = NULL;
@@ -531,19 +544,26 @@ int pods_service_endpoints(pods_manager *m, const char *ns, const char *name,
         if ((r = decode_stored(&svcs.v[i], &o, err)) < 0)
             break;
         struct kube_service_endpoints se;
-        kube_service_endpoints(&o->u.service, sns, eps, pods.n, &se);
+        pods_endpoints_compute(&o->u.service, sns, sname, eps, pods.n, &slices, &se);
         out->services = xrealloc(out->services, (out->n_services + 1) * sizeof(*out->services));
-        out->services[out->n_services++] = (struct pods_endpoints_of){
-            .ns = xstrdup(sns), .name = xstrdup(sname), .created = created};
+        out->services[out->n_services++] =
+            (struct pods_endpoints_of){.ns = xstrdup(sns),
+                                       .name = xstrdup(sname),
+                                       .created = created,
+                                       .manual = o->u.service.selector.n == 0};
         for (size_t p = 0; p < se.n; p++)
             for (size_t k = 0; k < se.v[p].n; k++) {
                 const struct kube_endpoint *ke = &se.v[p].v[k];
                 const struct kube_service_port *sp = &o->u.service.ports[p];
+                const struct pods_entry *pe = ke->pod < pods.n ? &pods.v[ke->pod] : NULL;
                 out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
                 out->v[out->n++] = (struct pods_endpoint){
                     .service = out->n_services - 1,
                     .ip = xstrdup(ke->ip),
-                    .pod = xstrdup(pods.v[ke->pod].name),
+                    .pod = pe ? xstrdup(pe->name) : NULL,
+                    .hostname = pe             ? pod_hostname(pe, sname)
+                                : ke->hostname ? xstrdup(ke->hostname)
+                                               : NULL,
                     .port = ke->port,
                     .protocol = streq(sp->protocol, "UDP") ? "UDP" : "TCP",
                     .port_name = sp->name ? xstrdup(sp->name) : NULL,
@@ -555,6 +575,7 @@ int pods_service_endpoints(pods_manager *m, const char *ns, const char *name,
     }
     pods_list_clear(&svcs);
     pods_list_clear(&pods);
+    pods_list_clear(&slices);
     return r;
 }
 
@@ -628,10 +649,12 @@ static char *aff_set(const struct svc_port *p, const char *ep)
 /* What the data path should be: every service port with a clusterIP, its ready endpoints. */
 static int desired(pods_manager *m, struct svc_ports *out, pr_error **err)
 {
-    struct pods_list svcs = {0}, pods = {0};
+    struct pods_list svcs = {0}, pods = {0}, slices = {0};
     int r = pods_list(m, "services", NULL, NULL, &svcs, err);
     if (r == 0 && svcs.n)
         r = pods_list(m, "pods", NULL, NULL, &pods, err);
+    if (r == 0 && svcs.n)
+        r = pods_list(m, "endpointslices", NULL, NULL, &slices, err);
     _cleanup_free_ struct kube_endpoint_pod *eps = endpoint_pods(&pods);
     for (size_t i = 0; r == 0 && i < svcs.n; i++) {
         _cleanup_free_ char *ns = xstrdup(svcs.v[i].ns), *name = xstrdup(svcs.v[i].name);
@@ -644,7 +667,7 @@ static int desired(pods_manager *m, struct svc_ports *out, pr_error **err)
             continue;
         }
         struct kube_service_endpoints se;
-        kube_service_endpoints(s, ns, eps, pods.n, &se);
+        pods_endpoints_compute(s, ns, name, eps, pods.n, &slices, &se);
         for (size_t p = 0; p < s->n_ports; p++) {
             /* The affinity is part of the key: changing it replaces the port's chains. */
             struct svc_port sp = {
@@ -670,6 +693,7 @@ static int desired(pods_manager *m, struct svc_ports *out, pr_error **err)
     }
     pods_list_clear(&svcs);
     pods_list_clear(&pods);
+    pods_list_clear(&slices);
     return r;
 }
 

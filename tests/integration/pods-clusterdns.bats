@@ -268,3 +268,136 @@ YAML
   [ ! -e "$ROOTS/run/dns" ]
   [ -z "$(find "$ROOTS/lib/objects/services" -type f 2>/dev/null)" ]
 }
+
+@test "clusterdns: a service without a selector takes the addresses of its manual EndpointSlice: data path, DNS (headless too), get endpointslices; deleting the slice empties it" {
+  cat > "$D/web.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: backend
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www && echo backend > /www/index.html && exec httpd -f -p 8080 -h /www"]
+YAML
+  run prn apply -f "$D/web.yaml"
+  [ "$status" -eq 0 ]
+  wait_running backend
+  ip=$(jq -r .ip "$ROOTS/run/pods/$(pod_uid backend)/pod.json")
+  cat > "$D/manual.yaml" <<YAML
+apiVersion: v1
+kind: Service
+metadata:
+  name: manual
+spec:
+  ports:
+  - name: web
+    port: 8081
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: manual-hl
+spec:
+  clusterIP: None
+  ports:
+  - name: web
+    port: 8080
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: manual-1
+  labels:
+    kubernetes.io/service-name: manual
+addressType: IPv4
+ports:
+- name: web
+  protocol: TCP
+  port: 8080
+endpoints:
+- addresses: ["$ip"]
+  conditions:
+    ready: true
+- addresses: ["10.88.255.254"]
+  conditions:
+    ready: false
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: manual-hl-1
+  labels:
+    kubernetes.io/service-name: manual-hl
+addressType: IPv4
+ports:
+- name: web
+  port: 8080
+endpoints:
+- addresses: ["$ip"]
+  hostname: db
+YAML
+  run prn apply -f "$D/manual.yaml"
+  [ "$status" -eq 0 ]
+  [ "${lines[2]}" = "endpointslice.discovery.k8s.io/manual-1 created" ]
+  vip=$(prn get svc manual -o json | jq -r .spec.clusterIP)
+  # The data path: only the ready address.
+  run in_node nft list table ip podrun_services
+  [[ "$output" == *"dnat to $ip:8080"* ]]
+  [[ "$output" != *"10.88.255.254"* ]]
+  client_pod
+  [ "$(lookup manual)" = "$vip" ]
+  [ "$(pexec client app wget -qO- "http://$vip:8081/")" = backend ]
+  [ "$(lookup manual-hl)" = "$ip" ]
+  [ "$(lookup db.manual-hl.default.svc.cluster.local)" = "$ip" ]
+  run prn get endpointslices
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "NAME"*"ADDRESSTYPE"*"PORTS"*"ENDPOINTS"*"AGE" ]]
+  [ "$(awk '$1 == "manual-1" { print $2, $3, $4 }' <<<"$output")" = "IPv4 8080 $ip,10.88.255.254" ]
+  [ "$(awk '$1 == "manual-hl-1" { print $2, $3, $4 }' <<<"$output")" = "IPv4 8080 $ip" ]
+  # No computed slice for a selectorless service.
+  [[ "$output" != *manual-podrun* ]]
+  run prn get endpoints manual
+  [ "$(awk 'NR == 2 { print $2 }' <<<"$output")" = "$ip:8080" ]
+
+  run prn delete endpointslice manual-1
+  [ "$status" -eq 0 ]
+  run in_node nft list table ip podrun_services
+  [[ "$output" != *"dnat to $ip:8080"* ]]
+  run pexec client app wget -qO- "http://$vip:8081/"
+  [ "$status" -eq 1 ]
+  run prn delete endpointslice manual-podrun
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"podrun computes a service's endpoints"* ]]
+}
+
+@test "clusterdns: bad EndpointSlices are refused as the API server refuses them" {
+  bad_slice() {
+    printf 'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: bad\n%s\n' "$1" > "$D/bad.yaml"
+    run prn apply -f "$D/bad.yaml"
+    [ "$status" -eq 1 ] || { echo "$output"; return 1; }
+    [[ "$output" == *"$2"* ]] || { echo "got: $output"; return 1; }
+    [ ! -e "$ROOTS/lib/objects/endpointslices/default/bad.json" ]
+  }
+  bad_slice 'endpoints: []' 'addressType: Required value'
+  bad_slice 'addressType: IPv6' 'addressType: "IPv6": podrun serves IPv4 only so far'
+  bad_slice 'addressType: IPv4
+endpoints:
+- addresses: []' 'endpoints[0].addresses: Required value'
+  bad_slice 'addressType: IPv4
+endpoints:
+- addresses: ["300.1.1.1"]' 'endpoints[0].addresses[0]: Invalid value: must be a valid IPv4 address'
+  bad_slice 'addressType: IPv4
+ports:
+- port: 70000' 'ports[0].port: Invalid value'
+  bad_slice 'addressType: IPv4
+ports:
+- {name: a, port: 1}
+- {name: a, port: 2}' 'ports[1].name: Duplicate value: "a"'
+  bad_slice 'addressType: IPv4
+endpoints:
+- addresses: ["10.0.0.1"]
+  color: blue' 'endpoints[0]: unknown field "color"'
+}
