@@ -160,7 +160,7 @@ static void conf_head(pods_manager *m, const char *dir, const char *addr, char *
     add_line(conf, xstrdup("user=root"));
     /* The cluster domain is answered from podrun's files alone (NXDOMAIN for other names in
      * it, as kube-dns answers), never asked upstream. */
-    add_line(conf, xasprintf("local=/%s/", m->cluster_domain));
+    add_line(conf, xasprintf("local=/%s/", pods_cluster_domain(m)));
     add_line(conf, xstrdup("domain-needed"));
     if (*m->resolv_conf)
         add_line(conf, xasprintf("resolv-file=%s", m->resolv_conf));
@@ -187,7 +187,8 @@ static int dns_desired(pods_manager *m, const char *dir, const char *addr, struc
         yajl_val spec = json_get(s->object, "spec");
         const char *type = YAJL_GET_STRING(json_get(spec, "type"));
         const char *ip = YAJL_GET_STRING(json_get(spec, "clusterIP"));
-        _cleanup_free_ char *fqdn = xasprintf("%s.%s.svc.%s", s->name, s->ns, m->cluster_domain);
+        _cleanup_free_ char *fqdn =
+            xasprintf("%s.%s.svc.%s", s->name, s->ns, pods_cluster_domain(m));
         size_t si = eps.n_services;
         for (size_t k = 0; k < eps.n_services; k++)
             if (streq(eps.services[k].ns, s->ns) && streq(eps.services[k].name, s->name))

@@ -14,6 +14,7 @@ struct pods_manager {
     char *run_root, *lib_root, *log_root, *images_root;
     char *cni_conf_dir, *cni_bin_dir, *ipam_data_dir, *runtime, *shim;
     char *cluster_dns, *cluster_domain, *resolv_conf;
+    bool cluster_domain_given; /* --cluster-domain: wins over node.yaml's clusterDomain */
     char *node_config, *node_name, *cgroup_root; /* NULL: the config file's, the defaults */
     char *service_cidr, *node_port_range;        /* NULL: the defaults */
     struct pods_services_taken *services_taken;  /* services.c's, loaded on first use */
@@ -32,8 +33,9 @@ struct pods_node_config {
     char **labels;                     /* "key=value", besides the ones podrun sets */
     struct pods_node_reserve reserved; /* systemReserved + kubeReserved */
     int64_t max_pods;
-    char *cgroup_root; /* absolute, in every cgroup hierarchy */
-    char *pod_cidr;    /* NULL: the default conflist's subnet, if any */
+    char *cgroup_root;    /* absolute, in every cgroup hierarchy */
+    char *pod_cidr;       /* NULL: the default conflist's subnet, if any */
+    char *cluster_domain; /* NULL: --cluster-domain's, or cluster.local */
 };
 int pods_node_config_get(pods_manager *m, const struct pods_node_config **out, pr_error **err);
 void pods_node_config_free(struct pods_node_config *c);

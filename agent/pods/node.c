@@ -31,6 +31,7 @@ void pods_node_config_free(struct pods_node_config *c)
     strv_free(c->labels);
     free(c->cgroup_root);
     free(c->pod_cidr);
+    free(c->cluster_domain);
     free(c);
 }
 
@@ -114,8 +115,9 @@ static const char *config_str(yajl_val doc, const char *key, pr_error **err, int
 /* The config file: YAML or JSON, one document with the keys below (all optional). */
 static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err)
 {
-    static const char *const keys[] = {"name",    "labels",     "systemReserved", "kubeReserved",
-                                       "maxPods", "cgroupRoot", "podCIDR",        NULL};
+    static const char *const keys[] = {"name",         "labels",        "systemReserved",
+                                       "kubeReserved", "maxPods",       "cgroupRoot",
+                                       "podCIDR",      "clusterDomain", NULL};
     if (!YAJL_IS_OBJECT(doc))
         return pr_err(err, 0, "expected a map of settings");
     for (size_t i = 0; i < doc->u.object.len; i++) {
@@ -125,15 +127,19 @@ static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err
         if (!keys[k])
             return pr_err(err, 0,
                           "unknown setting \"%s\" (known: name, labels, systemReserved, "
-                          "kubeReserved, maxPods, cgroupRoot, podCIDR)",
+                          "kubeReserved, maxPods, cgroupRoot, podCIDR, clusterDomain)",
                           doc->u.object.keys[i]);
     }
     int r = 0;
     const char *name = config_str(doc, "name", err, &r);
     const char *root = config_str(doc, "cgroupRoot", err, &r);
     const char *cidr = config_str(doc, "podCIDR", err, &r);
+    const char *domain = config_str(doc, "clusterDomain", err, &r);
     if (r < 0)
         return r;
+    if (domain && !kube_valid_subdomain(domain))
+        return pr_err(err, 0, "clusterDomain: `%s` is not a lowercase RFC 1123 subdomain", domain);
+    c->cluster_domain = domain ? xstrdup(domain) : NULL;
     c->name = name ? xstrdup(name) : NULL;
     c->cgroup_root = root ? xstrdup(root) : NULL;
     c->pod_cidr = cidr ? xstrdup(cidr) : NULL;
@@ -624,6 +630,15 @@ static void gen_node(pods_manager *m, yajl_gen g, const struct pods_node_config 
     jg_map_close(g);
     jg_map_close(g);
     jg_map_close(g);
+}
+
+const char *pods_cluster_domain(pods_manager *m)
+{
+    const struct pods_node_config *c;
+    _cleanup_error_ pr_error *e = NULL;
+    if (!m->cluster_domain_given && pods_node_config_get(m, &c, &e) == 0 && c->cluster_domain)
+        return c->cluster_domain;
+    return m->cluster_domain;
 }
 
 char *pods_node_pod_cidr(pods_manager *m)

@@ -267,6 +267,8 @@ char *pods_bytes_text(int64_t bytes);
 char *pods_node_ip(void);
 /* The node's pod subnet: the config's podCIDR, else the default conflist's. NULL if unknown. */
 char *pods_node_pod_cidr(pods_manager *m);
+/* The cluster domain: --cluster-domain, else node.yaml's clusterDomain, else cluster.local. */
+const char *pods_cluster_domain(pods_manager *m);
 
 /* ---- resource usage, from the cgroups (podrun top) ---- */
 struct pods_usage {

@@ -269,7 +269,9 @@ YAML
   [ -z "$(find "$ROOTS/lib/objects/services" -type f 2>/dev/null)" ]
 }
 
-@test "clusterdns: a service without a selector takes the addresses of its manual EndpointSlice: data path, DNS (headless too), get endpointslices; deleting the slice empties it" {
+@test "clusterdns: a service without a selector takes the addresses of its manual EndpointSlice: data path, DNS (headless too), get endpointslices; deleting the slice empties it; the cluster domain from node.yaml" {
+  mkdir -p "$ROOTS/lib"
+  echo "clusterDomain: cluster.test" > "$ROOTS/lib/node.yaml"
   cat > "$D/web.yaml" <<'YAML'
 apiVersion: v1
 kind: Pod
@@ -351,7 +353,9 @@ YAML
   [ "$(lookup manual)" = "$vip" ]
   [ "$(pexec client app wget -qO- "http://$vip:8081/")" = backend ]
   [ "$(lookup manual-hl)" = "$ip" ]
-  [ "$(lookup db.manual-hl.default.svc.cluster.local)" = "$ip" ]
+  [ "$(lookup db.manual-hl.default.svc.cluster.test)" = "$ip" ]
+  [ -z "$(lookup manual.default.svc.cluster.local)" ]
+  [ "$(pexec client app head -1 /etc/resolv.conf)" = "search default.svc.cluster.test svc.cluster.test cluster.test" ]
   run prn get endpointslices
   [ "$status" -eq 0 ]
   [[ "${lines[0]}" == "NAME"*"ADDRESSTYPE"*"PORTS"*"ENDPOINTS"*"AGE" ]]
