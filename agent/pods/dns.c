@@ -76,24 +76,44 @@ bool pods_dns_enabled(pods_manager *m)
 
 /* ---- what dnsmasq should serve ---- */
 
-struct dns_want {
-    char *hosts; /* the hosts file */
-    char *conf;  /* dnsmasq.conf */
+/* A file's text, grown in place (a node may have thousands of names). */
+struct text {
+    char *s;
+    size_t len, cap;
 };
 
-static void add_host(char **text, const char *ip, const char *name)
+static void text_add(struct text *t, const char *a, const char *b)
 {
-    char *t = xasprintf("%s%s %s\n", *text ? *text : "", ip, name);
-    free(*text);
-    *text = t;
+    size_t la = strlen(a), lb = b ? strlen(b) + 1 : 0;
+    if (t->len + la + lb + 2 > t->cap) {
+        t->cap = MAX(t->cap * 2, t->len + la + lb + 2 + 4096);
+        t->s = xrealloc(t->s, t->cap);
+    }
+    memcpy(t->s + t->len, a, la);
+    t->len += la;
+    if (b) {
+        t->s[t->len++] = ' ';
+        memcpy(t->s + t->len, b, lb - 1);
+        t->len += lb - 1;
+    }
+    t->s[t->len++] = '\n';
+    t->s[t->len] = '\0';
 }
 
-static void add_line(char **text, char *line)
+struct dns_want {
+    struct text hosts; /* the hosts file */
+    struct text conf;  /* dnsmasq.conf */
+};
+
+static void add_host(struct text *t, const char *ip, const char *name)
 {
-    char *t = xasprintf("%s%s\n", *text ? *text : "", line);
-    free(*text);
+    text_add(t, ip, name);
+}
+
+static void add_line(struct text *t, char *line)
+{
+    text_add(t, line, NULL);
     free(line);
-    *text = t;
 }
 
 static char *lower(const char *s)
@@ -144,7 +164,7 @@ static void headless(struct dns_want *w, const char *fqdn, size_t si,
     }
 }
 
-static void conf_head(pods_manager *m, const char *dir, const char *addr, char **conf)
+static void conf_head(pods_manager *m, const char *dir, const char *addr, struct text *conf)
 {
     add_line(conf, xstrdup("# Written by podrun (agent/pods/dns.c): the cluster DNS of the "
                            "services. Do not edit."));
@@ -181,7 +201,7 @@ static int dns_desired(pods_manager *m, const char *dir, const char *addr, struc
         r = pods_service_endpoints(m, NULL, NULL, &eps, err);
     _cleanup_strv_ char **extra = NULL;
     conf_head(m, dir, addr, &w->conf);
-    w->hosts = xstrdup("# Written by podrun: the services' names. Do not edit.\n");
+    add_line(&w->hosts, xstrdup("# Written by podrun: the services' names. Do not edit."));
     for (size_t i = 0; r == 0 && i < svcs.n; i++) {
         const struct pods_entry *s = &svcs.v[i];
         yajl_val spec = json_get(s->object, "spec");
@@ -402,6 +422,8 @@ int pods_dns_sync(pods_manager *m, pr_error **err)
             return pr_err(err, errno, "cluster DNS: remove `%s`", dir);
         return 0;
     }
+    if (strpbrk(m->resolv_conf, "\n\r"))
+        return pr_err(err, 0, "cluster DNS: the resolv.conf path holds a line break");
     _cleanup_free_ char *addr = pods_dns_address(m);
     if (!addr)
         return pr_err(err, 0, "cluster DNS: the pod network's subnet is not an IPv4 network");
@@ -417,11 +439,11 @@ int pods_dns_sync(pods_manager *m, pr_error **err)
     /* The names first: a dnsmasq (re)started below reads them as it starts. */
     _cleanup_free_ char *stage = xasprintf("%s/services.new", dir);
     if (r == 0)
-        r = write_if_changed(hosts, stage, w.hosts, &hosts_changed, err);
+        r = write_if_changed(hosts, stage, w.hosts.s, &hosts_changed, err);
     if (r == 0)
-        r = write_if_changed(conf, stage, w.conf, &conf_changed, err);
-    free(w.hosts);
-    free(w.conf);
+        r = write_if_changed(conf, stage, w.conf.s, &conf_changed, err);
+    free(w.hosts.s);
+    free(w.conf.s);
     if (r < 0)
         return pr_err_prefix(err, "cluster DNS");
     pid_t pid = find_running(dir);
