@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -191,58 +192,80 @@ static void conf_head(pods_manager *m, const char *dir, const char *addr, struct
     }
 }
 
-static int dns_desired(pods_manager *m, const char *dir, const char *addr, struct dns_want *w,
-                       pr_error **err)
+void pods_dns_note(struct pods_dns_services *l, const char *ns, const char *name,
+                   const struct kube_service_spec *s)
 {
-    struct pods_list svcs = {0};
+    struct pods_dns_service d = {
+        .ns = xstrdup(ns),
+        .name = xstrdup(name),
+        .type = xstrdup(s->type),
+        .cluster_ip = s->cluster_ip ? xstrdup(s->cluster_ip) : NULL,
+        .external_name = s->external_name ? xstrdup(s->external_name) : NULL,
+    };
+    for (size_t p = 0; p < s->n_ports; p++)
+        if (s->ports[p].name && *s->ports[p].name) {
+            _cleanup_free_ char *proto = lower(s->ports[p].protocol);
+            strv_consume(&d.srv, xasprintf("%s %s %d", s->ports[p].name, proto, s->ports[p].port));
+        }
+    l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+    l->v[l->n++] = d;
+}
+
+void pods_dns_services_clear(struct pods_dns_services *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].ns);
+        free(l->v[i].name);
+        free(l->v[i].type);
+        free(l->v[i].cluster_ip);
+        free(l->v[i].external_name);
+        strv_free(l->v[i].srv);
+    }
+    free(l->v);
+    *l = (struct pods_dns_services){0};
+}
+
+/* A headless service's names, from its endpoints (computed for it alone: they are few). */
+static int headless_of(pods_manager *m, struct dns_want *w, const struct pods_dns_service *s,
+                       const char *fqdn, char ***extra, pr_error **err)
+{
     struct pods_endpoints eps = {0};
-    int r = pods_list(m, "services", NULL, NULL, &svcs, err);
-    if (r == 0)
-        r = pods_service_endpoints(m, NULL, NULL, &eps, err);
+    int r = pods_service_endpoints(m, s->ns, s->name, &eps, err);
+    if (r == 0 && eps.n_services)
+        headless(w, fqdn, 0, &eps, extra);
+    pods_endpoints_of_clear(&eps);
+    return r;
+}
+
+static int dns_desired(pods_manager *m, const struct pods_dns_services *l, const char *dir,
+                       const char *addr, struct dns_want *w, pr_error **err)
+{
     _cleanup_strv_ char **extra = NULL;
+    const char *domain = pods_cluster_domain(m);
+    int r = 0;
     conf_head(m, dir, addr, &w->conf);
     add_line(&w->hosts, xstrdup("# Written by podrun: the services' names. Do not edit."));
-    for (size_t i = 0; r == 0 && i < svcs.n; i++) {
-        const struct pods_entry *s = &svcs.v[i];
-        yajl_val spec = json_get(s->object, "spec");
-        const char *type = YAJL_GET_STRING(json_get(spec, "type"));
-        const char *ip = YAJL_GET_STRING(json_get(spec, "clusterIP"));
-        _cleanup_free_ char *fqdn =
-            xasprintf("%s.%s.svc.%s", s->name, s->ns, pods_cluster_domain(m));
-        size_t si = eps.n_services;
-        for (size_t k = 0; k < eps.n_services; k++)
-            if (streq(eps.services[k].ns, s->ns) && streq(eps.services[k].name, s->name))
-                si = k;
-        if (type && streq(type, "ExternalName")) {
-            const char *target = YAJL_GET_STRING(json_get(spec, "externalName"));
-            if (target)
-                strv_consume(&extra, xasprintf("cname=%s,%s", fqdn, target));
-            continue;
-        }
-        if (ip && streq(ip, "None")) {
-            headless(w, fqdn, si, &eps, &extra);
-            continue;
-        }
-        if (!ip)
-            continue;
-        add_host(&w->hosts, ip, fqdn);
-        yajl_val ports = json_get(spec, "ports");
-        for (size_t p = 0; p < json_array_len(ports); p++) {
-            yajl_val port = json_array_at(ports, p);
-            const char *name = YAJL_GET_STRING(json_get(port, "name"));
-            const char *proto = YAJL_GET_STRING(json_get(port, "protocol"));
-            yajl_val num = json_get(port, "port");
-            if (!name || !*name || !YAJL_IS_INTEGER(num))
-                continue;
-            _cleanup_free_ char *lp = lower(proto ? proto : "TCP");
-            strv_consume(&extra, xasprintf("srv-host=_%s._%s.%s,%s,%lld", name, lp, fqdn, fqdn,
-                                           YAJL_GET_INTEGER(num)));
+    for (size_t i = 0; r == 0 && i < l->n; i++) {
+        const struct pods_dns_service *s = &l->v[i];
+        _cleanup_free_ char *fqdn = xasprintf("%s.%s.svc.%s", s->name, s->ns, domain);
+        if (streq(s->type, "ExternalName")) {
+            if (s->external_name)
+                strv_consume(&extra, xasprintf("cname=%s,%s", fqdn, s->external_name));
+        } else if (s->cluster_ip && streq(s->cluster_ip, "None")) {
+            r = headless_of(m, w, s, fqdn, &extra, err);
+        } else if (s->cluster_ip) {
+            add_host(&w->hosts, s->cluster_ip, fqdn);
+            for (char **p = s->srv; p && *p; p++) {
+                _cleanup_free_ char *name = xstrndup(*p, strcspn(*p, " "));
+                const char *proto = *p + strlen(name) + 1;
+                size_t pl = strcspn(proto, " ");
+                strv_consume(&extra, xasprintf("srv-host=_%s._%.*s.%s,%s,%s", name, (int)pl, proto,
+                                               fqdn, fqdn, proto + pl + 1));
+            }
         }
     }
     for (char **e = extra; e && *e; e++)
         add_line(&w->conf, xstrdup(*e));
-    pods_endpoints_of_clear(&eps);
-    pods_list_clear(&svcs);
     return r;
 }
 
@@ -299,12 +322,39 @@ static pid_t find_running(const char *dir)
     return 0;
 }
 
+/* Whether pid has exited (gone, or a zombie): only then are its sockets closed. While it
+ * exits its command line reads empty before its descriptors are closed, so is_ours cannot
+ * tell. */
+static bool exited(pid_t pid)
+{
+    _cleanup_free_ char *statf = xasprintf("/proc/%d/stat", (int)pid), *st = NULL;
+    _cleanup_error_ pr_error *e = NULL;
+    size_t len;
+    if (read_file_max(statf, 4096, 0, &st, &len, &e) < 0)
+        return true;
+    const char *p = strrchr(st, ')');
+    return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
 static void stop_one(const char *dir, pid_t pid)
 {
+    /* By pidfd where the kernel has one: the signal cannot reach a recycled pid, and poll
+     * says when it has exited. */
+    _cleanup_close_ int fd = sys_pidfd_open(pid, 0);
+    if (fd >= 0) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (!is_ours(pid, dir))
+            return; /* gone, and its pid taken, since it was found */
+        sys_pidfd_send_signal(fd, SIGTERM);
+        if (poll(&p, 1, 2000) == 1)
+            return;
+        sys_pidfd_send_signal(fd, SIGKILL);
+        poll(&p, 1, 1000);
+        return;
+    }
     kill(pid, SIGTERM);
-    /* Not our child (it daemonized): wait until it is gone from /proc, so that its port is
-     * free for the next one (it removes its pid file before it closes its sockets). */
-    for (int i = 0; i < 300 && is_ours(pid, dir); i++) {
+    /* Not our child (it daemonized): wait until it has exited, as /proc says. */
+    for (int i = 0; i < 300 && !exited(pid); i++) {
         if (i == 200)
             kill(pid, SIGKILL);
         usleep(10 * 1000);
@@ -410,11 +460,11 @@ static int write_if_changed(const char *path, const char *stage, const char *tex
     return r;
 }
 
-int pods_dns_sync(pods_manager *m, pr_error **err)
+int pods_dns_sync(pods_manager *m, const struct pods_dns_services *l, pr_error **err)
 {
     _cleanup_free_ char *dir = dns_dir(m);
     struct stat st;
-    if (!pods_dns_enabled(m)) {
+    if (!l->n) {
         if (lstat(dir, &st) < 0)
             return 0;
         stop(dir);
@@ -432,7 +482,7 @@ int pods_dns_sync(pods_manager *m, pr_error **err)
     if (r < 0)
         return r;
     struct dns_want w = {0};
-    r = dns_desired(m, dir, addr, &w, err);
+    r = dns_desired(m, l, dir, addr, &w, err);
     _cleanup_free_ char *hosts = xasprintf("%s/services", hosts_dir);
     _cleanup_free_ char *conf = xasprintf("%s/dnsmasq.conf", dir);
     bool hosts_changed = false, conf_changed = false;

@@ -78,6 +78,24 @@ int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_a
 struct pods_services_taken;
 void pods_services_taken_free(struct pods_services_taken *t);
 void pods_services_forget(pods_manager *m);
+/* ---- dns.c: the cluster DNS ---- */
+/* What the DNS serves of one service, noted by the services' sync as it reads them (so that
+ * the stored services are read once per sync). */
+struct pods_dns_service {
+    char *ns, *name, *type, *cluster_ip, *external_name;
+    char **srv; /* named ports: "NAME PROTO PORT" */
+};
+struct pods_dns_services {
+    struct pods_dns_service *v;
+    size_t n;
+};
+void pods_dns_note(struct pods_dns_services *l, const char *ns, const char *name,
+                   const struct kube_service_spec *s);
+void pods_dns_services_clear(struct pods_dns_services *l);
+/* dnsmasq's names and configuration in line with the services l (every stored one) and the
+ * pods as they are; started when gone (or restarted when what it reads only at start changed),
+ * stopped with the last Service. pods_services_sync runs it. Needs the exclusive lock. */
+int pods_dns_sync(pods_manager *m, const struct pods_dns_services *l, pr_error **err);
 /* A service's endpoints (slices.c): from the pods its selector picks, or, without a selector,
  * from the stored EndpointSlices in slices labelled with its name. */
 void pods_endpoints_compute(const struct kube_service_spec *s, const char *ns, const char *name,

@@ -361,10 +361,6 @@ void pods_services_defer(pods_manager *m, bool defer);
 bool pods_dns_enabled(pods_manager *m);
 /* The cluster DNS server's address: the pod network's gateway; NULL when it has none. */
 char *pods_dns_address(pods_manager *m);
-/* dnsmasq's names and configuration in line with the services and pods as they are; started
- * when gone (or restarted when what it reads only at start changed), stopped with the last
- * Service. pods_services_sync runs it. Needs the exclusive lock. */
-int pods_dns_sync(pods_manager *m, pr_error **err);
 
 /* ---- workloads (workloads.c): Deployments through ReplicaSets ---- */
 

@@ -646,8 +646,10 @@ static char *aff_set(const struct svc_port *p, const char *ep)
     return xasprintf("aff-%016llx", (unsigned long long)fnv64(p->key, ep));
 }
 
-/* What the data path should be: every service port with a clusterIP, its ready endpoints. */
-static int desired(pods_manager *m, struct svc_ports *out, pr_error **err)
+/* What the data path should be: every service port with a clusterIP, its ready endpoints;
+ * every service noted in names for the cluster DNS. */
+static int desired(pods_manager *m, struct svc_ports *out, struct pods_dns_services *names,
+                   pr_error **err)
 {
     struct pods_list svcs = {0}, pods = {0}, slices = {0};
     int r = pods_list(m, "services", NULL, NULL, &svcs, err);
@@ -662,6 +664,7 @@ static int desired(pods_manager *m, struct svc_ports *out, pr_error **err)
         if ((r = decode_stored(&svcs.v[i], &o, err)) < 0)
             break;
         const struct kube_service_spec *s = &o->u.service;
+        pods_dns_note(names, ns, name, s);
         if (!s->cluster_ip || streq(s->cluster_ip, "None")) {
             kube_object_free(o);
             continue;
@@ -1024,15 +1027,17 @@ static int sync_to(pods_manager *m, const struct svc_ports *want, pr_error **err
 int pods_services_sync(pods_manager *m, pr_error **err)
 {
     struct svc_ports want = {0};
+    struct pods_dns_services names = {0};
     _cleanup_free_ char *state = state_path(m);
     struct stat st;
-    int r = desired(m, &want, err);
+    int r = desired(m, &want, &names, err);
     /* No service, and none served: nothing of ours to look at. */
     if (r == 0 && (want.n || lstat(state, &st) == 0))
         r = sync_to(m, &want, err);
     svc_ports_clear(&want);
     if (r == 0)
-        r = pods_dns_sync(m, err);
+        r = pods_dns_sync(m, &names, err);
+    pods_dns_services_clear(&names);
     return r;
 }
 
