@@ -12,7 +12,7 @@ BUILD_PKGS=(build-essential autoconf automake libtool pkg-config clang
 TEST_PKGS=(bats jq busybox-static iproute2 time util-linux procps psmisc
   runc crun podman conmon hyperfine
   skopeo umoci docker-registry containernetworking-plugins nftables zstd python3 python3-yaml bc
-  strace curl catatonit
+  strace curl catatonit dnsmasq-base
   protobuf-compiler python3-protobuf python3-grpcio python3-h2
   qemu-system-x86 kmod cpio xz-utils
   nginx-light)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* podrun expose pod NAME: a Service selecting the pod by its labels, the object kubectl expose
- * makes (name and labels from the pod, one port, targetPort defaulting to the port), applied
- * as `podrun apply` would apply it. */
+/* podrun expose pod|deployment NAME: a Service selecting the pod by its labels, or the
+ * deployment's pods by its selector's matchLabels, the object kubectl expose makes (name and
+ * labels from the object, one port, targetPort defaulting to the port), applied as `podrun
+ * apply` would apply it. */
 #include "commands.h"
 #include "json.h"
 #include "pods/pods.h"
@@ -10,7 +11,7 @@
 #include <getopt.h>
 
 #define USAGE                                                                                      \
-    "usage: podrun expose pod NAME [--port=PORT] [--target-port=PORT|NAME] "                       \
+    "usage: podrun expose pod|deployment NAME [--port=PORT] [--target-port=PORT|NAME] "            \
     "[--type=ClusterIP|NodePort] [--protocol=TCP|UDP] [--name=NAME] [-n NS]"
 
 struct expose_flags {
@@ -52,7 +53,7 @@ static int pod_port(yajl_val pod, long *out, pr_error **err)
 }
 
 static void gen_service(yajl_gen g, const struct expose_flags *f, const char *ns, yajl_val labels,
-                        long port)
+                        yajl_val selector, long port)
 {
     jg_map_open(g);
     jg_key_str(g, "apiVersion", "v1");
@@ -61,8 +62,10 @@ static void gen_service(yajl_gen g, const struct expose_flags *f, const char *ns
     jg_map_open(g);
     jg_key_str(g, "name", f->name);
     jg_key_str(g, "namespace", ns);
-    jg_key(g, "labels");
-    jg_value(g, labels);
+    if (labels && YAJL_IS_OBJECT(labels)) {
+        jg_key(g, "labels");
+        jg_value(g, labels);
+    }
     jg_map_close(g);
     jg_key(g, "spec");
     jg_map_open(g);
@@ -81,38 +84,59 @@ static void gen_service(yajl_gen g, const struct expose_flags *f, const char *ns
     jg_map_close(g);
     jg_array_close(g);
     jg_key(g, "selector");
-    jg_value(g, labels);
+    jg_value(g, selector);
     jg_key_str(g, "type", f->type);
     jg_map_close(g);
     jg_map_close(g);
 }
 
-static int expose(struct pods_manager *m, const char *pod, struct expose_flags *f, pr_error **err)
+/* A deployment's selector as a map, as kubectl's expose takes it: matchLabels alone. */
+static int deployment_selector(yajl_val obj, const char *name, yajl_val *out, pr_error **err)
+{
+    yajl_val sel = json_get(json_get(obj, "spec"), "selector");
+    yajl_val exprs = json_get(sel, "matchExpressions");
+    if (json_array_len(exprs))
+        return pr_err(err, 0,
+                      "couldn't convert expressions in the selector of deployment \"%s\" to a "
+                      "map: a Service selects by labels only",
+                      name);
+    *out = json_get(sel, "matchLabels");
+    return 0;
+}
+
+static int expose(struct pods_manager *m, const char *resource, const char *name,
+                  struct expose_flags *f, pr_error **err)
 {
     const char *ns = f->ns ? f->ns : "default";
+    bool pod = streq(resource, "pods");
     struct pods_list l = {0};
-    int r = pods_list(m, "pods", ns, pod, &l, err);
+    int r = pods_list(m, resource, ns, name, &l, err);
     if (r < 0) {
         pods_list_clear(&l);
         return r;
     }
     yajl_val obj = l.v[0].object;
     yajl_val labels = json_get(json_get(obj, "metadata"), "labels");
+    yajl_val selector = labels;
     long port = 0;
-    if (!labels || !YAJL_IS_OBJECT(labels) || !labels->u.object.len)
+    if (!pod)
+        r = deployment_selector(obj, name, &selector, err);
+    if (r < 0)
+        ;
+    else if (!selector || !YAJL_IS_OBJECT(selector) || !selector->u.object.len)
         r = pr_err(err, 0,
-                   "couldn't retrieve selectors via --selector flag or introspection: the pod "
-                   "\"%s\" has no labels",
-                   pod);
+                   "couldn't retrieve selectors via --selector flag or introspection: the %s "
+                   "\"%s\" has no %s",
+                   pod ? "pod" : "deployment", name, pod ? "labels" : "matchLabels");
     else if (f->port)
         r = parse_port(f->port, "port", &port, err);
     else
-        r = pod_port(obj, &port, err);
+        r = pod_port(pod ? obj : json_get(json_get(obj, "spec"), "template"), &port, err);
     if (!f->name)
-        f->name = pod;
+        f->name = name;
     _cleanup_gen_ yajl_gen g = json_gen_new(false);
     if (r == 0)
-        gen_service(g, f, ns, labels, port);
+        gen_service(g, f, ns, labels, selector, port);
     pods_list_clear(&l);
     if (r < 0)
         return r;
@@ -173,14 +197,15 @@ int cmd_expose(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (argc - optind != 2)
         return pr_err(err, 0, USAGE);
     const char *resource = pods_resource_name(argv[optind]);
-    if (!resource || !streq(resource, "pods"))
-        return pr_err_code(err, EOPNOTSUPP, "expose %s: podrun exposes pods only so far",
+    if (!resource || (!streq(resource, "pods") && !streq(resource, "deployments")))
+        return pr_err_code(err, EOPNOTSUPP,
+                           "expose %s: podrun exposes pods and deployments only so far",
                            argv[optind]);
     struct pods_manager *m = NULL;
     int r = open_manager(g, true, &m, err);
     if (r < 0)
         return r;
-    r = expose(m, argv[optind + 1], &f, err);
+    r = expose(m, resource, argv[optind + 1], &f, err);
     pods_manager_close(m);
     return r;
 }

@@ -269,8 +269,9 @@ static void add_row(table *t, const struct get_opts *o, const struct pods_entry 
         const char *ip = YAJL_GET_STRING(json_get(spec, "clusterIP"));
         _cleanup_free_ char *ports = service_ports(spec);
         table_cell(t, type ? type : "ClusterIP");
+        const char *ext = YAJL_GET_STRING(json_get(spec, "externalName"));
         table_cell(t, ip ? ip : "<none>");
-        table_cell(t, service_external_ip(e->object));
+        table_cell(t, ext ? ext : service_external_ip(e->object));
         table_cell(t, ports);
         table_cell(t, a);
         if (o->wide) {
@@ -445,7 +446,48 @@ static char *addr_list(char *s, size_t n)
     return x;
 }
 
-/* get endpoints|endpointslices: computed now from the services and the pods. */
+/* A stored EndpointSlice's row: its own name, ports and addresses. */
+static void stored_slice_row(table *t, const struct pods_entry *e, bool all)
+{
+    char *addrs = xstrdup(""), *ports = xstrdup("");
+    size_t n = 0, nports = 0;
+    yajl_val eps = json_get(e->object, "endpoints"), ps = json_get(e->object, "ports");
+    for (size_t i = 0; i < json_array_len(ps); i++) {
+        yajl_val port = json_get(json_array_at(ps, i), "port");
+        _cleanup_free_ char *p =
+            YAJL_IS_INTEGER(port) ? xasprintf("%lld", YAJL_GET_INTEGER(port)) : xstrdup("<unset>");
+        append_addr(&ports, &nports, p);
+    }
+    for (size_t i = 0; i < json_array_len(eps); i++) {
+        yajl_val as = json_get(json_array_at(eps, i), "addresses");
+        for (size_t k = 0; k < json_array_len(as); k++)
+            if (YAJL_GET_STRING(json_array_at(as, k)))
+                append_addr(&addrs, &n, YAJL_GET_STRING(json_array_at(as, k)));
+    }
+    addrs = addr_list(addrs, n);
+    ports = addr_list(ports, nports);
+    const char *type = YAJL_GET_STRING(json_get(e->object, "addressType"));
+    char a[32];
+    age(e->created, a);
+    table_row(t);
+    if (all)
+        table_cell(t, e->ns);
+    table_cell(t, e->name);
+    table_cell(t, type ? type : "IPv4");
+    table_cell(t, ports);
+    table_cell(t, addrs);
+    table_cell(t, a);
+    free(addrs);
+    free(ports);
+}
+
+static bool named(const struct pods_entry *e, void *name)
+{
+    return !name || streq(e->name, name);
+}
+
+/* get endpoints|endpointslices: computed now from the services and the pods; a selectorless
+ * service's EndpointSlices are the ones stored for it, each under its own name. */
 static int get_endpoints(struct pods_manager *m, bool slices, const char *ns, const char *name,
                          const char *out, bool all, pr_error **err)
 {
@@ -453,13 +495,24 @@ static int get_endpoints(struct pods_manager *m, bool slices, const char *ns, co
         return pr_err_code(err, EOPNOTSUPP, "-o %s: podrun prints %s as a table only so far", out,
                            slices ? "endpointslices" : "endpoints");
     struct pods_endpoints l = {0};
-    int r = pods_service_endpoints(m, ns, name, &l, err);
+    struct pods_list stored = {0};
+    int r = slices ? pods_list(m, "endpointslices", ns, NULL, &stored, err) : 0;
+    if (r == 0)
+        pods_list_keep(&stored, named, (void *)name);
+    /* A name that is a stored slice's names it alone. */
+    if (r == 0 && !(name && stored.n))
+        r = pods_service_endpoints(m, ns, name, &l, err);
     pods_manager_close(m);
     if (r < 0) {
         pods_endpoints_of_clear(&l);
+        pods_list_clear(&stored);
         return r;
     }
-    if (!l.n_services) {
+    size_t rows = stored.n;
+    for (size_t i = 0; i < l.n_services; i++)
+        rows += !(slices && l.services[i].manual);
+    if (!rows) {
+        pods_list_clear(&stored);
         if (ns)
             fprintf(stderr, "No resources found in %s namespace.\n", ns);
         else
@@ -478,7 +531,12 @@ static int get_endpoints(struct pods_manager *m, bool slices, const char *ns, co
     }
     table_cell(t, "ENDPOINTS");
     table_cell(t, "AGE");
+    for (size_t i = 0; i < stored.n; i++)
+        stored_slice_row(t, &stored.v[i], all);
+    pods_list_clear(&stored);
     for (size_t i = 0; i < l.n_services; i++) {
+        if (slices && l.services[i].manual)
+            continue; /* its slices are the stored ones */
         char *addrs = xstrdup(""), *ports = xstrdup("");
         size_t n = 0, nports = 0;
         for (size_t k = 0; k < l.n; k++) {

@@ -247,6 +247,8 @@ static const char *kind_lower(const struct kube_object *o)
         return "ingress.networking.k8s.io";
     case KUBE_INGRESSCLASS:
         return "ingressclass.networking.k8s.io";
+    case KUBE_ENDPOINTSLICE:
+        return "endpointslice.discovery.k8s.io";
     default:
         return "namespace";
     }
@@ -342,7 +344,7 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
             o->meta.namespace_ = ns;
         }
         enum pods_apply_result res;
-        touched |= o->kind == KUBE_POD || o->kind == KUBE_SERVICE;
+        touched |= o->kind == KUBE_POD || o->kind == KUBE_SERVICE || o->kind == KUBE_ENDPOINTSLICE;
         if ((r = pods_apply(m, o, &res, err)) < 0)
             break;
         workloads |= o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET;

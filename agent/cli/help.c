@@ -335,7 +335,8 @@ const char help_serve[] =
     "  podrun serve [--listen unix://PATH] [options]\n" GLOBAL_HINT;
 
 const char help_expose[] =
-    "Expose a pod as a new Kubernetes Service: the pod's labels become the service's selector.\n"
+    "Expose a pod or a deployment as a new Kubernetes Service: the pod's labels (the\n"
+    "deployment's selector) become the service's selector.\n"
     "\n"
     "Examples:\n"
     "  # A service for pod web, on port 8081 to the pod's port 80\n"
@@ -343,6 +344,9 @@ const char help_expose[] =
     "\n"
     "  # The same, reachable on every node address too\n"
     "  podrun expose pod web --port=8081 --target-port=80 --type=NodePort\n"
+    "\n"
+    "  # A service for deployment myapp's pods\n"
+    "  podrun expose deployment myapp --port=8081 --target-port=80 --name=myapp-service\n"
     "\n"
     "Options:\n"
     "      --name='': The name of the service (default: the pod's).\n"
@@ -353,7 +357,7 @@ const char help_expose[] =
     "      --type='': ClusterIP (default) or NodePort.\n"
     "\n"
     "Usage:\n"
-    "  podrun expose pod NAME [--port=port] [--target-port=port] [--type=type] "
+    "  podrun expose pod|deployment NAME [--port=port] [--target-port=port] [--type=type] "
     "[options]\n" GLOBAL_HINT;
 
 const char help_create[] =

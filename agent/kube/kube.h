@@ -236,8 +236,8 @@ struct kube_container {
     bool stdin_, stdin_once, tty;
     const char *termination_message_path;
     const char *termination_message_policy; /* defaulted: File */
-    const char *restart_policy; /* an init container's "Always": a sidecar */
-    yajl_val lifecycle;         /* postStart / preStop: for the pod manager */
+    const char *restart_policy;             /* an init container's "Always": a sidecar */
+    yajl_val lifecycle;                     /* postStart / preStop: for the pod manager */
 };
 
 struct kube_key_to_path {
@@ -370,6 +370,7 @@ struct kube_service_spec {
     bool publish_not_ready_addresses;
     const char *load_balancer_ip;    /* LoadBalancer: the pool address asked for (NULL: any) */
     yajl_val allocate_lb_node_ports; /* checked: true (the default) only */
+    const char *external_name;       /* ExternalName: the CNAME's target (a DNS subdomain) */
 };
 
 /* ---- Ingress and IngressClass (networking.k8s.io/v1), ingress.c ---- */
@@ -387,7 +388,7 @@ struct kube_ingress_backend {
     bool has_service;
 };
 struct kube_ingress_path {
-    const char *path; /* "/..."; NULL: "/" (ImplementationSpecific only) */
+    const char *path;      /* "/..."; NULL: "/" (ImplementationSpecific only) */
     const char *path_type; /* Exact, Prefix, ImplementationSpecific */
     struct kube_ingress_backend backend;
     bool has_backend;
@@ -428,7 +429,8 @@ enum kube_kind {
     KUBE_REPLICASET,
     KUBE_SERVICE,
     KUBE_INGRESS,
-    KUBE_INGRESSCLASS
+    KUBE_INGRESSCLASS,
+    KUBE_ENDPOINTSLICE
 };
 
 /* A PodTemplateSpec: the pods a workload makes. */
@@ -490,6 +492,10 @@ struct kube_object {
         struct kube_workload workload; /* Deployment, ReplicaSet */
         struct kube_ingress_spec ingress;
         struct kube_ingress_class_spec ingress_class;
+        struct {
+            const char *address_type;  /* IPv4 */
+            yajl_val endpoints, ports; /* checked by kube_endpointslice_check */
+        } endpoint_slice;              /* discovery.k8s.io/v1 */
     } u;
     yajl_val tree;
 };
@@ -517,10 +523,11 @@ struct kube_endpoint_pod {
 };
 /* One address of one service port. */
 struct kube_endpoint {
-    size_t pod; /* index into the pods given */
+    size_t pod; /* index into the pods given; SIZE_MAX: an EndpointSlice's address */
     const char *ip;
     int32_t port;
     bool ready;
+    const char *hostname; /* an EndpointSlice's endpoint's hostname, or NULL */
 };
 struct kube_port_endpoints {
     struct kube_endpoint *v;
@@ -539,6 +546,19 @@ void kube_service_endpoints(const struct kube_service_spec *spec, const char *ns
                             const struct kube_endpoint_pod *pods, size_t n,
                             struct kube_service_endpoints *out);
 void kube_service_endpoints_clear(struct kube_service_endpoints *e);
+
+/* ---- EndpointSlices (discovery.k8s.io/v1, endpointslice.c) ---- */
+
+#define KUBE_SERVICE_NAME_LABEL "kubernetes.io/service-name"
+/* The API server's validation of an EndpointSlice: addressType IPv4 (others unsupported),
+ * endpoints (at most 1000, each 1 to 100 addresses), ports (at most 100; names unique). */
+int kube_endpointslice_check(const struct kube_object *o, pr_error **err);
+/* A service without a selector takes its endpoints from the slices given (stored objects,
+ * those labelled with its name in its namespace): for each service port, the slices' ports of
+ * the same name and protocol, each address of each endpoint (ready unless its conditions say
+ * ready: false), sorted by IP; ip points into the slices' trees, pod is SIZE_MAX. */
+void kube_endpointslice_endpoints(const struct kube_service_spec *spec, const yajl_val *slices,
+                                  size_t n, struct kube_service_endpoints *out);
 
 /* ---- compute resources and QoS (resources.c) ---- */
 

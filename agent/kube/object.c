@@ -188,6 +188,12 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
          &kube_ingress_class_spec_schema, 0},
         KUBE_FIELDS_END,
     };
+    const struct kube_field eps_fields[] = {
+        KUBE_FIELD(struct kube_object, "addressType", KF_STRING, u.endpoint_slice.address_type),
+        KUBE_FIELD(struct kube_object, "endpoints", KF_RAW, u.endpoint_slice.endpoints),
+        KUBE_FIELD(struct kube_object, "ports", KF_RAW, u.endpoint_slice.ports),
+        KUBE_FIELDS_END,
+    };
     const struct kube_field ns_fields[] = {
         KUBE_IGNORED("spec"),
         KUBE_IGNORED("status"),
@@ -208,6 +214,7 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         {"ReplicaSet", KUBE_REPLICASET, "apps/v1"},
         {"Ingress", KUBE_INGRESS, "networking.k8s.io/v1"},
         {"IngressClass", KUBE_INGRESSCLASS, "networking.k8s.io/v1"},
+        {"EndpointSlice", KUBE_ENDPOINTSLICE, "discovery.k8s.io/v1"},
     };
     /* clang-format on */
     size_t i = 0;
@@ -229,6 +236,8 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
                                                                  : ns_fields;
     if (o->kind == KUBE_INGRESS || o->kind == KUBE_INGRESSCLASS)
         body = o->kind == KUBE_INGRESS ? ing_fields : ingclass_fields;
+    if (o->kind == KUBE_ENDPOINTSLICE)
+        body = eps_fields;
     /* The whole object: apiVersion, kind and metadata, then the kind's own fields. */
     struct kube_field all[16];
     size_t n = 0;
@@ -246,6 +255,11 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
                              o->meta.name ? o->meta.name : "");
     /* A null spec is no spec: the decoder skips nulls, so the PodSpec checks would never run. */
     yajl_val spec = json_get(tree, "spec");
+    if (o->kind == KUBE_ENDPOINTSLICE)
+        return kube_endpointslice_check(o, err) < 0
+                   ? pr_err_prefix(err, "%s: EndpointSlice \"%s\"", where,
+                                   o->meta.name ? o->meta.name : "")
+                   : 0;
     if (o->kind != KUBE_CONFIGMAP && o->kind != KUBE_SECRET && o->kind != KUBE_NAMESPACE &&
         (!spec || YAJL_IS_NULL(spec)))
         return pr_err(err, 0, "%s: %s \"%s\": spec: Required value", where, o->kind_name,

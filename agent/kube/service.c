@@ -92,7 +92,7 @@ static const struct kube_field spec_fields[] = {
     S("ipFamilyPolicy", KF_STRING, ip_family_policy),
     S("publishNotReadyAddresses", KF_BOOL, publish_not_ready_addresses),
     {"externalIPs", KF_UNSUPPORTED, 0, NULL, 0},
-    {"externalName", KF_UNSUPPORTED, 0, NULL, 0},
+    S("externalName", KF_STRING, external_name),
     S("loadBalancerIP", KF_STRING, load_balancer_ip),
     {"loadBalancerSourceRanges", KF_UNSUPPORTED, 0, NULL, 0},
     {"loadBalancerClass", KF_UNSUPPORTED, 0, NULL, 0},
@@ -172,16 +172,47 @@ static int check_affinity(struct kube_service_spec *s, const char *path, pr_erro
     return 0;
 }
 
+/* ExternalName: a CNAME to externalName (a lowercase DNS subdomain, as the API server wants
+ * it); no clusterIP, no selector's endpoints, ports only informational. */
+static int validate_external_name(struct kube_service_spec *s, const char *path, pr_error **err)
+{
+    if (!s->external_name || !*s->external_name)
+        return pr_err(err, 0, "%s.externalName: Required value", path);
+    if (!kube_valid_subdomain(s->external_name))
+        return pr_err(err, 0,
+                      "%s.externalName: Invalid value: \"%s\": a lowercase RFC 1123 subdomain "
+                      "must consist of lower case alphanumeric characters, '-' or '.', and must "
+                      "start and end with an alphanumeric character",
+                      path, s->external_name);
+    if (s->cluster_ip && *s->cluster_ip)
+        return pr_err(err, 0,
+                      "%s.clusterIP: Invalid value: \"%s\": may not be set for ExternalName "
+                      "services",
+                      path, s->cluster_ip);
+    if (!s->session_affinity)
+        s->session_affinity = "None";
+    s->cluster_ip = NULL;
+    for (size_t i = 0; i < s->n_ports; i++)
+        if (s->ports[i].node_port)
+            return pr_err(err, 0,
+                          "%s.ports[%zu].nodePort: Forbidden: may not be used when `type` is "
+                          "'ExternalName'",
+                          path, i);
+    return 0;
+}
+
 static int validate_spec(void *obj, const char *path, pr_error **err)
 {
     struct kube_service_spec *s = obj;
     if (!s->type)
         s->type = "ClusterIP";
     if (streq(s->type, "ExternalName"))
-        return pr_err_code(err, EOPNOTSUPP,
-                           "%s.type: \"%s\": podrun serves ClusterIP, NodePort and LoadBalancer "
-                           "services only so far",
-                           path, s->type);
+        return validate_external_name(s, path, err);
+    if (s->external_name)
+        return pr_err(err, 0,
+                      "%s.externalName: Invalid value: \"%s\": may only be set for "
+                      "ExternalName services",
+                      path, s->external_name);
     bool lb = streq(s->type, "LoadBalancer");
     if (!streq(s->type, "ClusterIP") && !streq(s->type, "NodePort") && !lb)
         return pr_err(err, 0,

@@ -50,7 +50,7 @@ static char *host_domain(pods_manager *m, const struct kube_object *o, const cha
 {
     if (!o->u.pod.subdomain)
         return NULL;
-    return xasprintf("%s.%s.svc.%s", o->u.pod.subdomain, ns, m->cluster_domain);
+    return xasprintf("%s.%s.svc.%s", o->u.pod.subdomain, ns, pods_cluster_domain(m));
 }
 
 static char *node_hostname(void)
@@ -344,13 +344,14 @@ static int node_dns(pods_manager *m, struct dns *d, pr_error **err)
 /* Kubernetes' omitDuplicates over the cluster's search list followed by the node's. */
 static void cluster_searches(pods_manager *m, const char *ns, struct dns *d)
 {
-    if (!*m->cluster_domain)
+    const char *domain = pods_cluster_domain(m);
+    if (!*domain)
         return;
     char **node = d->searches;
     d->searches = NULL;
-    strv_consume(&d->searches, xasprintf("%s.svc.%s", ns, m->cluster_domain));
-    strv_consume(&d->searches, xasprintf("svc.%s", m->cluster_domain));
-    add_unique(&d->searches, m->cluster_domain);
+    strv_consume(&d->searches, xasprintf("%s.svc.%s", ns, domain));
+    strv_consume(&d->searches, xasprintf("svc.%s", domain));
+    add_unique(&d->searches, domain);
     for (char **s = node; s && *s; s++)
         add_unique(&d->searches, *s);
     strv_free(node);
@@ -390,8 +391,11 @@ static int pod_dns(pods_manager *m, const struct kube_object *o, const char *ns,
     bool cluster = streq(policy, "ClusterFirstWithHostNet") ||
                    (streq(policy, "ClusterFirst") && !s->host_network);
     int r;
-    if (cluster && *m->cluster_dns) {
-        _cleanup_free_ char *list = xstrdup(m->cluster_dns);
+    /* --cluster-dns names a server of the user's; else podrun's own while a Service exists. */
+    _cleanup_free_ char *own =
+        cluster && !*m->cluster_dns && pods_dns_enabled(m) ? pods_dns_address(m) : NULL;
+    if (cluster && (*m->cluster_dns || own)) {
+        _cleanup_free_ char *list = xstrdup(own ? own : m->cluster_dns);
         for (char *save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save))
             strv_extend(&d->servers, a);
         struct dns node = {0};

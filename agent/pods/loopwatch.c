@@ -2,7 +2,8 @@
 /* What wakes the controller loop, as one inotify descriptor: the stored objects a reconcile
  * reads (a file renamed in or removed) and each pod's shim directory (status.json renamed in
  * when a container's state or readiness changes; shim.lock closed by the kernel when the shim
- * dies, which closes its writable descriptor). Made afresh for each pass, so that new pods and
+ * dies, which closes its writable descriptor) and the cluster DNS's log (closed when dnsmasq
+ * dies). Made afresh for each pass, so that new pods and
  * namespaces are watched too. */
 #include "fs.h"
 #include "manager.h"
@@ -50,6 +51,11 @@ int pods_controllers_watch_open(pods_manager *m, int *out, pr_error **err)
         _cleanup_free_ char *dir = xasprintf("%s/%s", objects, resources[i]);
         r = watch_dir(fd, dir, OBJECT_EVENTS, true, err);
     }
+    /* The cluster DNS's directory: dnsmasq holds its log open for writing, so its death closes
+     * it, and the pass that follows starts it again. */
+    _cleanup_free_ char *dns = xasprintf("%s/dns", m->run_root);
+    if (r == 0 && pods_dns_enabled(m) && (r = mkdir_p(dns, 0700, err)) == 0)
+        r = watch_dir(fd, dns, IN_CLOSE_WRITE, false, err);
     struct pods_list l = {0};
     if (r == 0)
         r = pods_list(m, "pods", NULL, NULL, &l, err);

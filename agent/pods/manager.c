@@ -53,6 +53,7 @@ static int manager_open(const struct pods_roots *roots, int lock, pods_manager *
     m->shim = abs_or_default(roots->shim, "podrun-shim");
     m->cluster_dns = xstrdup(roots->cluster_dns ? roots->cluster_dns : "");
     m->cluster_domain = abs_or_default(roots->cluster_domain, PODS_DEFAULT_DOMAIN);
+    m->cluster_domain_given = roots->cluster_domain != NULL;
     m->resolv_conf = xstrdup(roots->resolv_conf ? roots->resolv_conf : PODS_DEFAULT_RESOLV_CONF);
     m->node_config = roots->node_config ? xstrdup(roots->node_config) : NULL;
     m->node_name = roots->node_name ? xstrdup(roots->node_name) : NULL;

@@ -14,6 +14,7 @@ struct pods_manager {
     char *run_root, *lib_root, *log_root, *images_root;
     char *cni_conf_dir, *cni_bin_dir, *ipam_data_dir, *runtime, *shim;
     char *cluster_dns, *cluster_domain, *resolv_conf;
+    bool cluster_domain_given; /* --cluster-domain: wins over node.yaml's clusterDomain */
     char *node_config, *node_name, *cgroup_root; /* NULL: the config file's, the defaults */
     char *service_cidr, *node_port_range;        /* NULL: the defaults */
     struct pods_services_taken *services_taken;  /* services.c's, loaded on first use */
@@ -39,6 +40,7 @@ struct pods_node_config {
     int64_t log_max_files;  /* containerLogMaxFiles */
     char **lb_pool;         /* loadBalancerPool: "A.B.C.D/N" or "A.B.C.D-E.F.G.H" (checked) */
     int ingress_http_port, ingress_https_port; /* the Ingress proxy's (80, 443) */
+    char *cluster_domain;                      /* NULL: --cluster-domain's, or cluster.local */
 };
 int pods_node_config_get(pods_manager *m, const struct pods_node_config **out, pr_error **err);
 void pods_node_config_free(struct pods_node_config *c);
@@ -121,6 +123,29 @@ int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_a
 struct pods_services_taken;
 void pods_services_taken_free(struct pods_services_taken *t);
 void pods_services_forget(pods_manager *m);
+/* ---- dns.c: the cluster DNS ---- */
+/* What the DNS serves of one service, noted by the services' sync as it reads them (so that
+ * the stored services are read once per sync). */
+struct pods_dns_service {
+    char *ns, *name, *type, *cluster_ip, *external_name;
+    char **srv; /* named ports: "NAME PROTO PORT" */
+};
+struct pods_dns_services {
+    struct pods_dns_service *v;
+    size_t n;
+};
+void pods_dns_note(struct pods_dns_services *l, const char *ns, const char *name,
+                   const struct kube_service_spec *s);
+void pods_dns_services_clear(struct pods_dns_services *l);
+/* dnsmasq's names and configuration in line with the services l (every stored one) and the
+ * pods as they are; started when gone (or restarted when what it reads only at start changed),
+ * stopped with the last Service. pods_services_sync runs it. Needs the exclusive lock. */
+int pods_dns_sync(pods_manager *m, const struct pods_dns_services *l, pr_error **err);
+/* A service's endpoints (slices.c): from the pods its selector picks, or, without a selector,
+ * from the stored EndpointSlices in slices labelled with its name. */
+void pods_endpoints_compute(const struct kube_service_spec *s, const char *ns, const char *name,
+                            const struct kube_endpoint_pod *pods, size_t n,
+                            const struct pods_list *slices, struct kube_service_endpoints *out);
 
 /* ---- objects.c: applied objects under lib-root/objects ---- */
 /* ns NULL for cluster-scoped resources (namespaces). */

@@ -35,6 +35,7 @@ void pods_node_config_free(struct pods_node_config *c)
     free(c->cgroup_root);
     free(c->pod_cidr);
     strv_free(c->lb_pool);
+    free(c->cluster_domain);
     free(c);
 }
 
@@ -171,9 +172,9 @@ static int config_logs_pids(yajl_val doc, struct pods_node_config *c, pr_error *
 static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err)
 {
     static const char *const keys[] = {
-        "name",       "labels",  "systemReserved", "kubeReserved",        "maxPods",
-        "cgroupRoot", "podCIDR", "podPidsLimit",   "containerLogMaxSize", "containerLogMaxFiles",
-        NULL};
+        "name",          "labels",  "systemReserved", "kubeReserved",        "maxPods",
+        "cgroupRoot",    "podCIDR", "podPidsLimit",   "containerLogMaxSize", "containerLogMaxFiles",
+        "clusterDomain", NULL};
     /* The services' and the Ingress controller's (loadbalancer.c, ingress.c). */
     static const char *const net_keys[] = {"loadBalancerPool", "ingressHTTPPort",
                                            "ingressHTTPSPort", NULL};
@@ -189,16 +190,20 @@ static int config_parse(yajl_val doc, struct pods_node_config *c, pr_error **err
             return pr_err(err, 0,
                           "unknown setting \"%s\" (known: name, labels, systemReserved, "
                           "kubeReserved, maxPods, cgroupRoot, podCIDR, podPidsLimit, "
-                          "containerLogMaxSize, containerLogMaxFiles, loadBalancerPool, "
-                          "ingressHTTPPort, ingressHTTPSPort)",
+                          "containerLogMaxSize, containerLogMaxFiles, clusterDomain, "
+                          "loadBalancerPool, ingressHTTPPort, ingressHTTPSPort)",
                           doc->u.object.keys[i]);
     }
     int r = 0;
     const char *name = config_str(doc, "name", err, &r);
     const char *root = config_str(doc, "cgroupRoot", err, &r);
     const char *cidr = config_str(doc, "podCIDR", err, &r);
+    const char *domain = config_str(doc, "clusterDomain", err, &r);
     if (r < 0)
         return r;
+    if (domain && !kube_valid_subdomain(domain))
+        return pr_err(err, 0, "clusterDomain: `%s` is not a lowercase RFC 1123 subdomain", domain);
+    c->cluster_domain = domain ? xstrdup(domain) : NULL;
     c->name = name ? xstrdup(name) : NULL;
     c->cgroup_root = root ? xstrdup(root) : NULL;
     c->pod_cidr = cidr ? xstrdup(cidr) : NULL;
@@ -718,6 +723,15 @@ static void gen_node(pods_manager *m, yajl_gen g, const struct pods_node_config 
     jg_map_close(g);
     jg_map_close(g);
     jg_map_close(g);
+}
+
+const char *pods_cluster_domain(pods_manager *m)
+{
+    const struct pods_node_config *c;
+    _cleanup_error_ pr_error *e = NULL;
+    if (!m->cluster_domain_given && pods_node_config_get(m, &c, &e) == 0 && c->cluster_domain)
+        return c->cluster_domain;
+    return m->cluster_domain;
 }
 
 char *pods_node_pod_cidr(pods_manager *m)

@@ -33,6 +33,8 @@ static const char *kind_resource(enum kube_kind k)
         return "ingresses";
     case KUBE_INGRESSCLASS:
         return "ingressclasses";
+    case KUBE_ENDPOINTSLICE:
+        return "endpointslices";
     default:
         return "namespaces";
     }
@@ -410,7 +412,9 @@ int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_res
                pr_error **err)
 {
     int r = apply_object(m, o, res, err);
-    if (r == 0 && (o->kind == KUBE_POD || o->kind == KUBE_SERVICE) && !m->defer_services_sync)
+    if (r == 0 &&
+        (o->kind == KUBE_POD || o->kind == KUBE_SERVICE || o->kind == KUBE_ENDPOINTSLICE) &&
+        !m->defer_services_sync)
         r = pods_services_sync(m, err);
     /* The Ingress controller follows its objects at once (services: with their sync). */
     if (r == 0 && (o->kind == KUBE_INGRESS || o->kind == KUBE_INGRESSCLASS ||
@@ -528,8 +532,9 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
 /* A namespace goes with everything in it. */
 static int delete_namespace_contents(pods_manager *m, const char *ns, pr_error **err)
 {
-    static const char *const resources[] = {"ingresses", "deployments", "replicasets", "services",
-                                            "pods",      "configmaps",  "secrets"};
+    static const char *const resources[] = {"ingresses", "deployments",   "replicasets",
+                                            "services",  "pods",          "configmaps",
+                                            "secrets",   "endpointslices"};
     for (size_t i = 0; i < ARRAY_SIZE(resources); i++) {
         struct pods_list l = {0};
         int r = pods_list(m, resources[i], ns, NULL, &l, err);
@@ -558,7 +563,8 @@ int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, con
     if (streq(resource, "services") || streq(resource, "namespaces"))
         pods_services_forget(m);
     if (r == 0 && !m->defer_services_sync &&
-        (streq(resource, "pods") || streq(resource, "services") || streq(resource, "namespaces")))
+        (streq(resource, "pods") || streq(resource, "services") || streq(resource, "namespaces") ||
+         streq(resource, "endpointslices")))
         r = pods_services_sync(m, err);
     if (r == 0 && (streq(resource, "ingresses") || streq(resource, "ingressclasses") ||
                    streq(resource, "secrets")))
@@ -574,7 +580,13 @@ static int delete_object(pods_manager *m, const char *resource, const char *ns, 
     if (streq(resource, "nodes"))
         return pr_err_code(err, EPERM, "nodes \"%s\": podrun does not delete the node it runs on",
                            name);
-    if (streq(resource, "endpoints") || streq(resource, "endpointslices"))
+    /* A stored EndpointSlice (a selectorless service's, written by hand) can be deleted. */
+    _cleanup_json_ yajl_val slice = NULL;
+    _cleanup_error_ pr_error *no_slice = NULL;
+    if (streq(resource, "endpoints") ||
+        (streq(resource, "endpointslices") &&
+         (!ns || !kube_valid_subdomain(name) ||
+          pods_object_load(m, resource, ns, name, &slice, &no_slice) < 0)))
         return pr_err_code(err, EPERM,
                            "%s \"%s\": podrun computes a service's endpoints from its pods; "
                            "delete the service",

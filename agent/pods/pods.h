@@ -267,6 +267,8 @@ char *pods_bytes_text(int64_t bytes);
 char *pods_node_ip(void);
 /* The node's pod subnet: the config's podCIDR, else the default conflist's. NULL if unknown. */
 char *pods_node_pod_cidr(pods_manager *m);
+/* The cluster domain: --cluster-domain, else node.yaml's clusterDomain, else cluster.local. */
+const char *pods_cluster_domain(pods_manager *m);
 
 /* ---- resource usage, from the cgroups (podrun top) ---- */
 struct pods_usage {
@@ -325,10 +327,12 @@ void pods_watch_free(struct pods_watch *w);
 struct pods_endpoints_of {
     char *ns, *name;
     long long created;
+    bool manual; /* no selector: its endpoints are its stored EndpointSlices' */
 };
 struct pods_endpoint {
     size_t service; /* index into services */
-    char *ip, *pod, *port_name;
+    char *ip, *pod, *port_name; /* pod NULL: an EndpointSlice's address */
+    char *hostname;             /* its DNS name under a headless service, or NULL */
     int32_t port;
     const char *protocol;
     bool ready;
@@ -350,6 +354,13 @@ int pods_services_sync(pods_manager *m, pr_error **err);
 /* defer: apply and delete leave the sync to the caller, who runs it once after a batch of
  * objects (a manifest of many services). */
 void pods_services_defer(pods_manager *m, bool defer);
+
+/* ---- cluster DNS (dns.c): dnsmasq, configured and supervised while a Service exists ---- */
+
+/* Whether a Service is stored (the cluster DNS then serves the node's pods). */
+bool pods_dns_enabled(pods_manager *m);
+/* The cluster DNS server's address: the pod network's gateway; NULL when it has none. */
+char *pods_dns_address(pods_manager *m);
 
 /* ---- workloads (workloads.c): Deployments through ReplicaSets ---- */
 

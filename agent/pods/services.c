@@ -387,19 +387,24 @@ static void gen_spec(yajl_gen g, const struct kube_service_spec *s, yajl_val spe
     jg_map_open(g);
     if (lb)
         jg_key_bool(g, "allocateLoadBalancerNodePorts", true);
-    jg_key_str(g, "clusterIP", ip);
-    jg_key(g, "clusterIPs");
-    jg_array_open(g);
-    jg_str(g, ip);
-    jg_array_close(g);
+    if (ip) { /* none for ExternalName */
+        jg_key_str(g, "clusterIP", ip);
+        jg_key(g, "clusterIPs");
+        jg_array_open(g);
+        jg_str(g, ip);
+        jg_array_close(g);
+    }
+    jg_key_str(g, "externalName", s->external_name);
     if (streq(s->type, "NodePort") || lb)
         jg_key_str(g, "externalTrafficPolicy", s->external_traffic_policy);
     jg_key_str(g, "internalTrafficPolicy", s->internal_traffic_policy);
-    jg_key(g, "ipFamilies");
-    jg_array_open(g);
-    jg_str(g, "IPv4");
-    jg_array_close(g);
-    jg_key_str(g, "ipFamilyPolicy", "SingleStack");
+    if (ip) {
+        jg_key(g, "ipFamilies");
+        jg_array_open(g);
+        jg_str(g, "IPv4");
+        jg_array_close(g);
+        jg_key_str(g, "ipFamilyPolicy", "SingleStack");
+    }
     if (s->load_balancer_ip)
         jg_key_str(g, "loadBalancerIP", s->load_balancer_ip);
     jg_key(g, "ports");
@@ -505,7 +510,7 @@ int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_a
     _cleanup_free_ char *ip = NULL, *lb_ip = NULL, *self = xasprintf("%s/%s", ns, name);
     int *node_ports = xcalloc(o->u.service.n_ports + 1, sizeof(int));
     r = taken_get(m, &t, err);
-    if (r == 0)
+    if (r == 0 && !streq(o->u.service.type, "ExternalName"))
         r = pick_cluster_ip(m, &o->u.service, old, t, self, &ip, err);
     if (r == 0)
         r = pick_node_ports(m, &o->u.service, old, t, self, node_ports, err);
@@ -585,12 +590,23 @@ static int decode_stored(struct pods_entry *e, struct kube_object **out, pr_erro
     return r;
 }
 
+/* A pod's name under a headless service: its hostname when its subdomain is the service (as
+ * StatefulSets' pods have), else none. */
+static char *pod_hostname(const struct pods_entry *e, const char *svc)
+{
+    yajl_val spec = json_get(e->object, "spec");
+    const char *hn = YAJL_GET_STRING(json_get(spec, "hostname"));
+    const char *sd = YAJL_GET_STRING(json_get(spec, "subdomain"));
+    return hn && sd && streq(sd, svc) ? xstrdup(hn) : NULL;
+}
+
 void pods_endpoints_clear(struct pods_endpoints *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].ip);
         free(l->v[i].pod);
         free(l->v[i].port_name);
+        free(l->v[i].hostname);
     }
     free(l->v);
     *l = (struct pods_endpoints){0};
@@ -599,10 +615,12 @@ void pods_endpoints_clear(struct pods_endpoints *l)
 int pods_service_endpoints(pods_manager *m, const char *ns, const char *name,
                            struct pods_endpoints *out, pr_error **err)
 {
-    struct pods_list svcs = {0}, pods = {0};
+    struct pods_list svcs = {0}, pods = {0}, slices = {0};
     int r = pods_list(m, "services", ns, name, &svcs, err);
     if (r == 0 && svcs.n)
         r = pods_list(m, "pods", ns, NULL, &pods, err);
+    if (r == 0 && svcs.n)
+        r = pods_list(m, "endpointslices", ns, NULL, &slices, err);
     _cleanup_free_ struct kube_endpoint_pod *eps = endpoint_pods(&pods);
     for (size_t i = 0; r == 0 && i < svcs.n; i++) {
         struct kube_object *o = NULL;
@@ -611,19 +629,26 @@ int pods_service_endpoints(pods_manager *m, const char *ns, const char *name,
         if ((r = decode_stored(&svcs.v[i], &o, err)) < 0)
             break;
         struct kube_service_endpoints se;
-        kube_service_endpoints(&o->u.service, sns, eps, pods.n, &se);
+        pods_endpoints_compute(&o->u.service, sns, sname, eps, pods.n, &slices, &se);
         out->services = xrealloc(out->services, (out->n_services + 1) * sizeof(*out->services));
-        out->services[out->n_services++] = (struct pods_endpoints_of){
-            .ns = xstrdup(sns), .name = xstrdup(sname), .created = created};
+        out->services[out->n_services++] =
+            (struct pods_endpoints_of){.ns = xstrdup(sns),
+                                       .name = xstrdup(sname),
+                                       .created = created,
+                                       .manual = o->u.service.selector.n == 0};
         for (size_t p = 0; p < se.n; p++)
             for (size_t k = 0; k < se.v[p].n; k++) {
                 const struct kube_endpoint *ke = &se.v[p].v[k];
                 const struct kube_service_port *sp = &o->u.service.ports[p];
+                const struct pods_entry *pe = ke->pod < pods.n ? &pods.v[ke->pod] : NULL;
                 out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
                 out->v[out->n++] = (struct pods_endpoint){
                     .service = out->n_services - 1,
                     .ip = xstrdup(ke->ip),
-                    .pod = xstrdup(pods.v[ke->pod].name),
+                    .pod = pe ? xstrdup(pe->name) : NULL,
+                    .hostname = pe             ? pod_hostname(pe, sname)
+                                : ke->hostname ? xstrdup(ke->hostname)
+                                               : NULL,
                     .port = ke->port,
                     .protocol = streq(sp->protocol, "UDP") ? "UDP" : "TCP",
                     .port_name = sp->name ? xstrdup(sp->name) : NULL,
@@ -635,6 +660,7 @@ int pods_service_endpoints(pods_manager *m, const char *ns, const char *name,
     }
     pods_list_clear(&svcs);
     pods_list_clear(&pods);
+    pods_list_clear(&slices);
     return r;
 }
 
@@ -705,13 +731,17 @@ static char *aff_set(const struct svc_port *p, const char *ep)
     return xasprintf("aff-%016llx", (unsigned long long)fnv64(p->key, ep));
 }
 
-/* What the data path should be: every service port with a clusterIP, its ready endpoints. */
-static int desired(pods_manager *m, struct svc_ports *out, char ***lbs, pr_error **err)
+/* What the data path should be: every service port with a clusterIP, its ready endpoints, the
+ * LoadBalancer addresses to announce in lbs; every service noted in names for the cluster DNS. */
+static int desired(pods_manager *m, struct svc_ports *out, char ***lbs,
+                   struct pods_dns_services *names, pr_error **err)
 {
-    struct pods_list svcs = {0}, pods = {0};
+    struct pods_list svcs = {0}, pods = {0}, slices = {0};
     int r = pods_list(m, "services", NULL, NULL, &svcs, err);
     if (r == 0 && svcs.n)
         r = pods_list(m, "pods", NULL, NULL, &pods, err);
+    if (r == 0 && svcs.n)
+        r = pods_list(m, "endpointslices", NULL, NULL, &slices, err);
     _cleanup_free_ struct kube_endpoint_pod *eps = endpoint_pods(&pods);
     for (size_t i = 0; r == 0 && i < svcs.n; i++) {
         _cleanup_free_ char *ns = xstrdup(svcs.v[i].ns), *name = xstrdup(svcs.v[i].name);
@@ -719,12 +749,13 @@ static int desired(pods_manager *m, struct svc_ports *out, char ***lbs, pr_error
         if ((r = decode_stored(&svcs.v[i], &o, err)) < 0)
             break;
         const struct kube_service_spec *s = &o->u.service;
+        pods_dns_note(names, ns, name, s);
         if (!s->cluster_ip || streq(s->cluster_ip, "None")) {
             kube_object_free(o);
             continue;
         }
         struct kube_service_endpoints se;
-        kube_service_endpoints(s, ns, eps, pods.n, &se);
+        pods_endpoints_compute(s, ns, name, eps, pods.n, &slices, &se);
         const char *lb = streq(s->type, "LoadBalancer") ? lb_status_ip(o->tree) : NULL;
         if (lb)
             strv_extend(lbs, lb);
@@ -767,6 +798,7 @@ static int desired(pods_manager *m, struct svc_ports *out, char ***lbs, pr_error
     }
     pods_list_clear(&svcs);
     pods_list_clear(&pods);
+    pods_list_clear(&slices);
     return r;
 }
 
@@ -1102,10 +1134,11 @@ static int sync_to(pods_manager *m, const struct svc_ports *want, pr_error **err
 int pods_services_sync(pods_manager *m, pr_error **err)
 {
     struct svc_ports want = {0};
+    struct pods_dns_services names = {0};
     _cleanup_free_ char *state = state_path(m);
     _cleanup_strv_ char **lbs = NULL;
     struct stat st;
-    int r = desired(m, &want, &lbs, err);
+    int r = desired(m, &want, &lbs, &names, err);
     /* No service, and none served: nothing of ours to look at. */
     if (r == 0 && (want.n || lstat(state, &st) == 0))
         r = sync_to(m, &want, err);
@@ -1119,6 +1152,9 @@ int pods_services_sync(pods_manager *m, pr_error **err)
         pods_ingress_sync(m, &ingress);
     }
     svc_ports_clear(&want);
+    if (r == 0)
+        r = pods_dns_sync(m, &names, err);
+    pods_dns_services_clear(&names);
     return r;
 }
 

@@ -350,7 +350,7 @@ spec:'
   - {port: 80}" "spec.loadBalancerIP: Forbidden: may only be used when \`type\` is 'LoadBalancer'"
   bad "$head
   type: ExternalName
-  externalName: example.org" 'externalName: not supported by podrun'
+  externalName: Example_org" 'spec.externalName: Invalid value: "Example_org": a lowercase RFC 1123 subdomain'
   bad "$head
   sessionAffinity: ClientIP
   sessionAffinityConfig: {clientIP: {timeoutSeconds: 0}}

@@ -190,6 +190,10 @@ pods_teardown() {
     done
   fi
   for p in $(shim_pids); do kill -9 "$p" 2>/dev/null || true; done
+  # The cluster DNS podrun started for this test's services (agent/pods/dns.c).
+  for p in $(pgrep -f -- "--conf-file=$ROOTS/run/dns/dnsmasq.conf" 2>/dev/null); do
+    kill -9 "$p" 2>/dev/null || true
+  done
   if [ -d "$ROOTS/run/runtime" ]; then
     for uid in $("$RUNTIME" --root "$ROOTS/run/runtime" list -q 2>/dev/null); do
       "$RUNTIME" --root "$ROOTS/run/runtime" delete --force "$uid" >/dev/null 2>&1 || true

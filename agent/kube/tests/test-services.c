@@ -203,6 +203,84 @@ static void test_publish_not_ready_addresses(void)
     kube_object_free(o);
 }
 
+static void test_external_name(void)
+{
+    char *msg = NULL;
+    struct kube_object *o =
+        service("{\"type\":\"ExternalName\",\"externalName\":\"db.example.org\"}", &msg);
+    CHECK(o);
+    if (o) {
+        CHECK_STR(o->u.service.external_name, "db.example.org");
+        CHECK(o->u.service.cluster_ip == NULL);
+        CHECK(o->u.service.n_ports == 0);
+    }
+    kube_object_free(o);
+    refused("{\"type\":\"ExternalName\"}", "spec.externalName: Required value");
+    refused("{\"type\":\"ExternalName\",\"externalName\":\"Db_x\"}",
+            "spec.externalName: Invalid value: \"Db_x\"");
+    refused("{\"type\":\"ExternalName\",\"externalName\":\"a.b\",\"clusterIP\":\"10.96.0.9\"}",
+            "may not be set for ExternalName services");
+    refused("{\"externalName\":\"a.b\",\"ports\":[{\"port\":80}]}",
+            "may only be set for ExternalName services");
+}
+
+/* Decodes an EndpointSlice; NULL with *msg set when refused. */
+static struct kube_object *slice(const char *body, char **msg)
+{
+    _cleanup_free_ char *json = xasprintf("{\"apiVersion\":\"discovery.k8s.io/v1\",\"kind\":"
+                                          "\"EndpointSlice\",\"metadata\":{\"name\":\"e\"},%s}",
+                                          body);
+    struct kube_object *o = NULL;
+    pr_error *err = NULL;
+    if (kube_object_decode(tree(json), "e.yaml", &o, &err) < 0) {
+        *msg = xstrdup(err->msg);
+        pr_error_free(err);
+        return NULL;
+    }
+    return o;
+}
+
+static void test_endpointslice_endpoints(void)
+{
+    char *msg = NULL;
+    struct kube_object *svc = service("{\"ports\":[{\"name\":\"web\",\"port\":8081},"
+                                      "{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\"}]}",
+                                      &msg);
+    struct kube_object *a =
+        slice("\"addressType\":\"IPv4\",\"ports\":[{\"name\":\"web\",\"port\":8080}],"
+              "\"endpoints\":[{\"addresses\":[\"10.0.0.9\"]},{\"addresses\":[\"10.0.0.2\"],"
+              "\"conditions\":{\"ready\":false},\"hostname\":\"b\"}]",
+              &msg);
+    CHECK(svc && a);
+    if (!svc || !a) {
+        kube_object_free(svc);
+        kube_object_free(a);
+        return;
+    }
+    yajl_val slices[] = {a->tree};
+    struct kube_service_endpoints e;
+    kube_endpointslice_endpoints(&svc->u.service, slices, 1, &e);
+    CHECK(e.n == 2);
+    /* web: both addresses, sorted, the slice's port; the unready one not ready. */
+    CHECK(e.v[0].n == 2);
+    if (e.v[0].n == 2) {
+        CHECK_STR(e.v[0].v[0].ip, "10.0.0.2");
+        CHECK(!e.v[0].v[0].ready && e.v[0].v[0].port == 8080 && e.v[0].v[0].pod == SIZE_MAX);
+        CHECK_STR(e.v[0].v[0].hostname, "b");
+        CHECK_STR(e.v[0].v[1].ip, "10.0.0.9");
+        CHECK(e.v[0].v[1].ready);
+    }
+    /* dns (UDP): no port of that name and protocol in the slice. */
+    CHECK(e.v[1].n == 0);
+    kube_service_endpoints_clear(&e);
+    kube_object_free(svc);
+    kube_object_free(a);
+    struct kube_object *bad = slice("\"addressType\":\"IPv4\",\"endpoints\":[{}]", &msg);
+    CHECK(!bad);
+    CHECK(msg && strstr(msg, "endpoints[0].addresses: Required value"));
+    free(msg);
+}
+
 int main(void)
 {
     RUN(test_service_defaults);
@@ -210,5 +288,7 @@ int main(void)
     RUN(test_load_balancer);
     RUN(test_endpoints_follow_labels_readiness_and_named_ports);
     RUN(test_publish_not_ready_addresses);
+    RUN(test_external_name);
+    RUN(test_endpointslice_endpoints);
     UNIT_DONE();
 }
