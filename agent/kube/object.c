@@ -178,6 +178,26 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         KUBE_IGNORED("status"),
         KUBE_FIELDS_END,
     };
+    const struct kube_field sts_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.set), &kube_statefulset_spec_schema, 0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
+    const struct kube_field ds_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.set), &kube_daemonset_spec_schema, 0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
+    const struct kube_field pvc_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.claim), &kube_claim_spec_schema, 0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
+    const struct kube_field pv_fields[] = {
+        {"spec", KF_RAW, 0, NULL, 0}, /* podrun makes its volumes; apply refuses one */
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
     const struct kube_field ns_fields[] = {
         KUBE_IGNORED("spec"),
         KUBE_IGNORED("status"),
@@ -196,6 +216,10 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         {"Service", KUBE_SERVICE, "v1"},
         {"Deployment", KUBE_DEPLOYMENT, "apps/v1"},
         {"ReplicaSet", KUBE_REPLICASET, "apps/v1"},
+        {"StatefulSet", KUBE_STATEFULSET, "apps/v1"},
+        {"DaemonSet", KUBE_DAEMONSET, "apps/v1"},
+        {"PersistentVolumeClaim", KUBE_PVC, "v1"},
+        {"PersistentVolume", KUBE_PV, "v1"},
     };
     /* clang-format on */
     size_t i = 0;
@@ -214,6 +238,10 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
                                     : o->kind == KUBE_SERVICE    ? svc_fields
                                     : o->kind == KUBE_DEPLOYMENT ? deploy_fields
                                     : o->kind == KUBE_REPLICASET ? rs_fields
+                                    : o->kind == KUBE_STATEFULSET ? sts_fields
+                                    : o->kind == KUBE_DAEMONSET   ? ds_fields
+                                    : o->kind == KUBE_PVC         ? pvc_fields
+                                    : o->kind == KUBE_PV          ? pv_fields
                                                                  : ns_fields;
     /* The whole object: apiVersion, kind and metadata, then the kind's own fields. */
     struct kube_field all[16];
@@ -243,12 +271,16 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         (r = kube_workload_check(o, err)) < 0)
         return pr_err_prefix(err, "%s: %s \"%s\"", where, o->kind_name,
                              o->meta.name ? o->meta.name : "");
+    if ((o->kind == KUBE_STATEFULSET || o->kind == KUBE_DAEMONSET) &&
+        (r = kube_set_check(o, err)) < 0)
+        return pr_err_prefix(err, "%s: %s \"%s\"", where, o->kind_name,
+                             o->meta.name ? o->meta.name : "");
     return 0;
 }
 
 bool kube_kind_namespaced(enum kube_kind k)
 {
-    return k != KUBE_NAMESPACE;
+    return k != KUBE_NAMESPACE && k != KUBE_PV;
 }
 
 /* As the API server does (k8s.io/apiserver, registry/rest: a request for a namespaced kind
@@ -369,6 +401,17 @@ void kube_object_free(struct kube_object *o)
         break;
     case KUBE_REPLICASET:
         kube_decode_free(&kube_replicaset_spec_schema, &o->u.workload);
+        break;
+    case KUBE_STATEFULSET:
+        kube_decode_free(&kube_statefulset_spec_schema, &o->u.set);
+        kube_decode_free(&kube_pod_template_schema, &o->u.set.w.template_);
+        yajl_tree_free(o->u.set.template_tree);
+        break;
+    case KUBE_DAEMONSET:
+        kube_decode_free(&kube_daemonset_spec_schema, &o->u.set);
+        break;
+    case KUBE_PVC:
+        kube_decode_free(&kube_claim_spec_schema, &o->u.claim);
         break;
     case KUBE_CONFIGMAP:
         free(o->u.config_map.data.keys);

@@ -197,7 +197,7 @@ static int list_dir(pods_manager *m, const char *resource, const char *ns, const
 int pods_list(pods_manager *m, const char *resource, const char *ns, const char *name,
               struct pods_list *out, pr_error **err)
 {
-    bool cluster = streq(resource, "namespaces");
+    bool cluster = streq(resource, "namespaces") || streq(resource, "persistentvolumes");
     if (cluster)
         ns = NULL;
     int r;

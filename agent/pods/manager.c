@@ -154,6 +154,10 @@ const char *pods_resource_name(const char *s)
         {"endpointslices", {"endpointslice", "EndpointSlice", NULL, NULL}},
         {"deployments", {"deployment", "deploy", "Deployment", NULL}},
         {"replicasets", {"replicaset", "rs", "ReplicaSet", NULL}},
+        {"statefulsets", {"statefulset", "sts", "StatefulSet", NULL}},
+        {"daemonsets", {"daemonset", "ds", "DaemonSet", NULL}},
+        {"persistentvolumeclaims", {"persistentvolumeclaim", "pvc", "PersistentVolumeClaim", NULL}},
+        {"persistentvolumes", {"persistentvolume", "pv", "PersistentVolume", NULL}},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
         if (streq(s, table[i].name))

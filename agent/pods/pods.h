@@ -374,6 +374,28 @@ int pods_scale(pods_manager *m, const char *resource, const char *ns, const char
  * shim's lock closed when it dies). */
 int pods_controllers_watch_open(pods_manager *m, int *fd, pr_error **err);
 
+/* ---- StatefulSets, DaemonSets (sets.c), PersistentVolumeClaims and volumes (claims.c) ---- */
+
+/* A StatefulSet's (replicas, readyReplicas, currentReplicas, updatedReplicas,
+ * availableReplicas, currentRevision, updateRevision) or a DaemonSet's (desiredNumberScheduled,
+ * currentNumberScheduled, numberReady, updatedNumberScheduled, numberAvailable) status, from
+ * its pods now. */
+int pods_set_status(pods_manager *m, const char *resource, const struct pods_entry *e,
+                    yajl_val *out, pr_error **err);
+/* A claim's status (phase Bound with accessModes and capacity once its volume is made) or a
+ * volume's (Bound). */
+int pods_claim_status(pods_manager *m, const char *resource, const struct pods_entry *e,
+                      yajl_val *out, pr_error **err);
+/* The status of any stored object whose status is computed when read (workloads, sets,
+ * claims, volumes); leaves *out alone for the other kinds. */
+int pods_object_status(pods_manager *m, const char *resource, const struct pods_entry *e,
+                       yajl_val *out, pr_error **err);
+/* Claims being deleted are removed (with their volumes) once no pod uses them, and claims
+ * without a volume get one; *pending when a claim still waits for its pods. */
+int pods_claims_collect(pods_manager *m, bool *pending, pr_error **err);
+/* "apps" for the apps/v1 resources (deployments, replicasets, statefulsets, daemonsets). */
+const char *pods_resource_group(const char *resource);
+
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);
 
