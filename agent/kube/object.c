@@ -194,7 +194,7 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         KUBE_FIELDS_END,
     };
     const struct kube_field pv_fields[] = {
-        {"spec", KF_RAW, 0, NULL, 0}, /* podrun makes its volumes; apply refuses one */
+        KUBE_IGNORED("spec"), /* podrun makes its volumes; apply refuses one */
         KUBE_IGNORED("status"),
         KUBE_FIELDS_END,
     };

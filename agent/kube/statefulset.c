@@ -156,7 +156,7 @@ static const struct kube_field sts_fields[] = {
     KUBE_FIELD_HAS(struct kube_set, "replicas", KF_INT32, w.replicas, w.has_replicas),
     KUBE_FIELD(struct kube_set, "selector", KF_RAW, w.selector),
     /* Decoded in kube_set_check, with the claim templates' volumes. */
-    {"template", KF_RAW, 0, NULL, 0},
+    KUBE_IGNORED("template"),
     KUBE_FIELD(struct kube_set, "serviceName", KF_STRING, service_name),
     KUBE_FIELD(struct kube_set, "volumeClaimTemplates", KF_RAW, volume_claim_templates),
     KUBE_FIELD(struct kube_set, "podManagementPolicy", KF_STRING, pod_management_policy),

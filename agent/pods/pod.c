@@ -569,7 +569,7 @@ int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, con
 static int delete_object(pods_manager *m, const char *resource, const char *ns, const char *name,
                          int64_t grace, pr_error **err)
 {
-    if (streq(resource, "namespaces"))
+    if (streq(resource, "namespaces") || streq(resource, "persistentvolumes"))
         ns = NULL;
     if (streq(resource, "nodes"))
         return pr_err_code(err, EPERM, "nodes \"%s\": podrun does not delete the node it runs on",
