@@ -432,7 +432,12 @@ static void test_resource_names(void)
     CHECK(streq(pods_resource_name("ns"), "namespaces"));
     CHECK(streq(pods_resource_name("deploy"), "deployments"));
     CHECK(streq(pods_resource_name("rs"), "replicasets"));
-    CHECK(pods_resource_name("statefulsets") == NULL);
+    CHECK(streq(pods_resource_name("sts"), "statefulsets"));
+    CHECK(streq(pods_resource_name("ds"), "daemonsets"));
+    CHECK(streq(pods_resource_name("pvc"), "persistentvolumeclaims"));
+    CHECK(streq(pods_resource_name("pv"), "persistentvolumes"));
+    CHECK(pods_resource_name("cronjobs-of-tomorrow") == NULL);
+    CHECK(streq(pods_resource_group("statefulsets"), "apps") && !pods_resource_group("pods"));
 }
 
 int main(void)
