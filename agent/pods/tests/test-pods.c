@@ -373,8 +373,6 @@ static void test_check_refuses_by_name(void)
     static const struct {
         const char *manifest, *field;
     } cases[] = {
-        {POD("  volumes: [{name: v, persistentVolumeClaim: {claimName: x}}]\n" CTR),
-         "spec.volumes[0].persistentVolumeClaim"},
         {POD(CTR "    volumeMounts: [{name: v, mountPath: /v, mountPropagation: HostToContainer}]\n"
                  "  volumes: [{name: v, emptyDir: {}}]\n"),
          "spec.containers[0].volumeMounts[0].mountPropagation"},
@@ -396,7 +394,8 @@ static void test_check_refuses_by_name(void)
     }
     _cleanup_free_ char *ok = check_refusal(POD(
         "  volumes: [{name: v, emptyDir: {}}, {name: h, hostPath: {path: /srv}},\n"
-        "            {name: c, configMap: {name: c}}, {name: s, secret: {secretName: s}}]\n" CTR
+        "            {name: c, configMap: {name: c}}, {name: s, secret: {secretName: s}},\n"
+        "            {name: p, persistentVolumeClaim: {claimName: p}}]\n" CTR
         "    volumeMounts: [{name: v, mountPath: /v}, {name: h, mountPath: /h, subPath: x}]\n"
         "    resources: {limits: {cpu: 500m, memory: 64Mi}}\n"
         "    env: [{name: A, valueFrom: {configMapKeyRef: {name: c, key: k}}},\n"
