@@ -125,6 +125,13 @@ no_loop() {
   [ "$(jq -r .status.observedGeneration <<<"$j")" = 1 ]
   [[ "$(jq -r .status.updateRevision <<<"$j")" =~ ^web-[a-z0-9]+$ ]]
   [ "$(jq -r .status.currentRevision <<<"$j")" = "$(jq -r .status.updateRevision <<<"$j")" ]
+  run prn describe sts web
+  [ "$status" -eq 0 ]
+  grep -qxF "Replicas:           2 desired | 2 total" <<<"$output"
+  grep -qxF "Update Strategy:    RollingUpdate" <<<"$output"
+  grep -qxF "Pods Status:        2 Running / 0 Waiting / 0 Succeeded / 0 Failed" <<<"$output"
+  grep -qxF "  Name:          data" <<<"$output"
+  grep -qxF "  Access Modes:  RWO" <<<"$output"
   # Scale up to 3 then down to 1: web-2 goes first, then web-1; their claims stay.
   run prn scale statefulset web --replicas=3
   [ "$status" -eq 0 ]
@@ -189,6 +196,15 @@ no_loop() {
   [ "$output" = 'persistentvolumeclaim "data-web-0" deleted' ]
   [ "$(cat "$dir/file")" = kept ]
   [[ "$(prn get pvc data-web-0 | awk 'NR == 2 { print $2 }')" = Terminating ]]
+  run prn describe pvc data-web-0
+  [ "$status" -eq 0 ]
+  grep -qxF "Status:        Terminating" <<<"$output"
+  grep -qxF "Used By:       web-0" <<<"$output"
+  grep -qxF "Finalizers:    [kubernetes.io/pvc-protection]" <<<"$output"
+  run prn describe pv "$pv"
+  [ "$status" -eq 0 ]
+  grep -qxF "Claim:           default/data-web-0" <<<"$output"
+  grep -qxF "    Path:          $dir" <<<"$output"
   prn delete sts web
   claim_gone() {
     run prn get pvc data-web-0
@@ -409,6 +425,9 @@ ds_ready() {
   [ "$(jq -r .status.desiredNumberScheduled <<<"$j")" = 1 ]
   [ "$(jq -r .status.numberReady <<<"$j")" = 1 ]
   [ "$(jq -r .metadata.ownerReferences[0].kind < <(prn get pod "$p" -o json))" = DaemonSet ]
+  run prn describe ds agent
+  grep -qxF "Desired Number of Nodes Scheduled: 1" <<<"$output"
+  grep -qxF "Pods Status:    1 Running / 0 Waiting / 0 Succeeded / 0 Failed" <<<"$output"
   # Self-healing.
   prn delete pod "$p"
   replaced() { q=$(ds_pod); [ -n "$q" ] && [ "$q" != "$p" ]; }
