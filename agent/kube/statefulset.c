@@ -192,8 +192,7 @@ static const struct kube_schema ds_strategy_schema = {"DaemonSetUpdateStrategy",
 
 static const struct kube_field ds_fields[] = {
     KUBE_FIELD(struct kube_set, "selector", KF_RAW, w.selector),
-    KUBE_OBJECT(struct kube_set, "template", w.template_, kube_pod_template_schema,
-                w.has_template),
+    KUBE_OBJECT(struct kube_set, "template", w.template_, kube_pod_template_schema, w.has_template),
     {"updateStrategy", KF_OBJECT, 0, &ds_strategy_schema, 0},
     KUBE_FIELD_HAS(struct kube_set, "revisionHistoryLimit", KF_INT32, w.revision_history_limit,
                    w.has_revision_history_limit),
@@ -210,8 +209,8 @@ static int check_claim_templates(struct kube_object *o, pr_error **err)
         return 0;
     if (!YAJL_IS_ARRAY(t))
         return pr_err(err, 0, "spec.volumeClaimTemplates: must be a list");
-    yajl_val vols = json_get(json_get(json_get(json_get(o->tree, "spec"), "template"), "spec"),
-                             "volumes");
+    yajl_val vols =
+        json_get(json_get(json_get(json_get(o->tree, "spec"), "template"), "spec"), "volumes");
     for (size_t i = 0; i < t->u.array.len; i++) {
         yajl_val e = t->u.array.values[i], meta = json_get(e, "metadata");
         _cleanup_free_ char *path = xasprintf("spec.volumeClaimTemplates[%zu]", i);
@@ -230,12 +229,14 @@ static int check_claim_templates(struct kube_object *o, pr_error **err)
                           "is required",
                           path, name ? name : "");
         for (size_t k = 0; k < i; k++)
-            if (streq(name, YAJL_GET_STRING(json_get(json_get(t->u.array.values[k], "metadata"),
-                                                     "name")) ?: ""))
+            if (streq(name,
+                      YAJL_GET_STRING(json_get(json_get(t->u.array.values[k], "metadata"), "name"))
+                          ?: ""))
                 return pr_err(err, 0, "%s.metadata.name: Duplicate value: \"%s\"", path, name);
         /* Each pod's claim is TEMPLATE-SET-ORDINAL: it must be a valid name too. */
         if (strlen(name) + strlen(o->meta.name ? o->meta.name : "") + 12 > 253)
-            return pr_err(err, 0, "%s.metadata.name: Invalid value: \"%s\": the claims' names "
+            return pr_err(err, 0,
+                          "%s.metadata.name: Invalid value: \"%s\": the claims' names "
                           "TEMPLATE-SET-ORDINAL would be longer than 253 characters",
                           path, name);
         for (size_t k = 0; k < json_array_len(vols); k++)
@@ -451,7 +452,8 @@ int32_t kube_statefulset_ordinal(const char *set, const char *pod)
 
 static int by_ordinal(const void *a, const void *b)
 {
-    int32_t x = ((const struct kube_sts_pod *)a)->ordinal, y = ((const struct kube_sts_pod *)b)->ordinal;
+    int32_t x = ((const struct kube_sts_pod *)a)->ordinal,
+            y = ((const struct kube_sts_pod *)b)->ordinal;
     return (x > y) - (x < y);
 }
 

@@ -129,8 +129,7 @@ static int save_volume(pods_manager *m, const char *ns, const char *claim, const
 
 /* Opens the claim's volume directory as recorded in its PV: -ENOENT when there is none; an
  * error when what is there is not the directory podrun made. */
-static int open_volume_dir(pods_manager *m, yajl_val pv, const char *name, int *out,
-                           pr_error **err)
+static int open_volume_dir(pods_manager *m, yajl_val pv, const char *name, int *out, pr_error **err)
 {
     _cleanup_close_ int root = -1;
     int r = volumes_root(m, false, &root, err);
@@ -206,8 +205,10 @@ int pods_claim_dir(pods_manager *m, const char *ns, const char *claim, char **ou
         return r;
     _cleanup_close_ int fd = -1;
     if ((r = open_volume_dir(m, json_get(pv, "object"), name, &fd, err)) == -ENOENT)
-        return pr_err_code(err, ENOENT, "volume %s of persistentvolumeclaim \"%s\": its "
-                           "directory is gone", name, claim);
+        return pr_err_code(err, ENOENT,
+                           "volume %s of persistentvolumeclaim \"%s\": its "
+                           "directory is gone",
+                           name, claim);
     if (r < 0)
         return r;
     *out = xasprintf("%s/volumes/%s", m->lib_root, name);
@@ -322,8 +323,9 @@ int pods_claim_delete(pods_manager *m, const char *ns, const char *claim, pr_err
     if (r < 0 || (r = claim_in_use(m, ns, claim, &used, err)) < 0)
         return r;
     if (used)
-        return claim_terminating(json_get(rec, "object")) ? 0
-                                                          : mark_terminating(m, ns, claim, rec, err);
+        return claim_terminating(json_get(rec, "object"))
+                   ? 0
+                   : mark_terminating(m, ns, claim, rec, err);
     return remove_claim(m, ns, claim, rec, err);
 }
 

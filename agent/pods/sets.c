@@ -78,8 +78,7 @@ static const char *claim_template_name(yajl_val t)
 static int ensure_claim(pods_manager *m, const struct pods_entry *set, yajl_val t, int32_t ord,
                         pr_error **err)
 {
-    _cleanup_free_ char *name =
-        xasprintf("%s-%s-%d", claim_template_name(t), set->name, (int)ord);
+    _cleanup_free_ char *name = xasprintf("%s-%s-%d", claim_template_name(t), set->name, (int)ord);
     _cleanup_json_ yajl_val rec = NULL;
     if (pods_object_load(m, "persistentvolumeclaims", set->ns, name, &rec, NULL) == 0)
         return 0;
@@ -182,8 +181,13 @@ static int create_pod(pods_manager *m, const struct pods_entry *set, const char 
         name = xasprintf("%s-%s", set->name, suffix);
         gen = xasprintf("%lld", set->generation ? set->generation : 1);
     }
-    const char *sts_labels[] = {REVISION_LABEL, revision, "statefulset.kubernetes.io/pod-name",
-                                name,           "apps.kubernetes.io/pod-index", index, NULL};
+    const char *sts_labels[] = {REVISION_LABEL,
+                                revision,
+                                "statefulset.kubernetes.io/pod-name",
+                                name,
+                                "apps.kubernetes.io/pod-index",
+                                index,
+                                NULL};
     const char *ds_labels[] = {REVISION_LABEL, revision, "pod-template-generation", gen, NULL};
     _cleanup_gen_ yajl_gen g = json_gen_new(false);
     jg_map_open(g);
@@ -248,8 +252,8 @@ static bool finished(const struct set_pod *s)
 
 /* ---- the StatefulSet controller ---- */
 
-static int reconcile_sts(pods_manager *m, const struct pods_list *pods, const struct pods_entry *set,
-                         pr_error **err)
+static int reconcile_sts(pods_manager *m, const struct pods_list *pods,
+                         const struct pods_entry *set, pr_error **err)
 {
     yajl_val spec = json_get(set->object, "spec");
     _cleanup_free_ char *revision = NULL;
@@ -281,8 +285,8 @@ static int reconcile_sts(pods_manager *m, const struct pods_list *pods, const st
     for (size_t i = 0; r == 0 && i < plan.n_delete; i++)
         for (size_t k = 0; r == 0 && k < n; k++)
             if (v[k].ordinal == plan.delete_[i])
-                r = pods_delete_grace(m, "pods", v[k].e->ns, v[k].e->name,
-                                      finished(&v[k]) ? 0 : -1, err);
+                r = pods_delete_grace(m, "pods", v[k].e->ns, v[k].e->name, finished(&v[k]) ? 0 : -1,
+                                      err);
     for (size_t i = 0; r == 0 && i < plan.n_create; i++)
         r = create_pod(m, set, revision, plan.create[i], err);
     kube_statefulset_plan_clear(&plan);
@@ -319,8 +323,8 @@ static int reconcile_ds(pods_manager *m, const struct pods_list *pods, const str
     for (size_t i = 0; r == 0 && i < n; i++) {
         /* A finished pod, one too many (the newest go) or one the node no longer wants. */
         if (finished(&v[i]) || !wants || active >= 1) {
-            r = pods_delete_grace(m, "pods", v[i].e->ns, v[i].e->name,
-                                  finished(&v[i]) ? 0 : -1, err);
+            r = pods_delete_grace(m, "pods", v[i].e->ns, v[i].e->name, finished(&v[i]) ? 0 : -1,
+                                  err);
             continue;
         }
         active++;

@@ -9,10 +9,10 @@
 #define TEMPLATE                                                                                   \
     "  selector: {matchLabels: {app: web}}\n"                                                      \
     "  template:\n    metadata: {labels: {app: web}}\n"                                            \
-    "    spec: {containers: [{name: c, image: busybox, volumeMounts: [{name: data, mountPath: "     \
+    "    spec: {containers: [{name: c, image: busybox, volumeMounts: [{name: data, mountPath: "    \
     "/d}]}]}\n"
 #define CLAIMS                                                                                     \
-    "  volumeClaimTemplates:\n  - metadata: {name: data}\n"                                       \
+    "  volumeClaimTemplates:\n  - metadata: {name: data}\n"                                        \
     "    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n"
 #define STS "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: web}\nspec:\n"
 
@@ -73,8 +73,8 @@ static void test_statefulset_validation(void)
             "spec.podManagementPolicy: Unsupported value: \"Random\"");
     refused(STS "  updateStrategy: {type: Sometimes}\n" TEMPLATE CLAIMS,
             "spec.updateStrategy.type: Unsupported value: \"Sometimes\"");
-    refused(STS "  updateStrategy: {type: OnDelete, rollingUpdate: {partition: 1}}\n" TEMPLATE
-                CLAIMS,
+    refused(STS
+            "  updateStrategy: {type: OnDelete, rollingUpdate: {partition: 1}}\n" TEMPLATE CLAIMS,
             "spec.updateStrategy.rollingUpdate: Invalid value");
     refused(STS "  ordinals: {start: 3}\n" TEMPLATE CLAIMS, "spec.ordinals: not supported");
     refused(STS "  persistentVolumeClaimRetentionPolicy: {whenScaled: Delete}\n" TEMPLATE CLAIMS,
@@ -123,7 +123,7 @@ static void test_claim_and_daemonset(void)
                 "{storage: 1}}}\n",
             "spec.storageClassName: Unsupported value: \"fast\"");
 #define DS                                                                                         \
-    "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: d}\nspec:\n"                          \
+    "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: d}\nspec:\n"                           \
     "  selector: {matchLabels: {app: d}}\n"                                                        \
     "  template: {metadata: {labels: {app: d}}, spec: {containers: [{name: c, image: b}]}}\n"
     o = decode(DS, &msg);
@@ -150,8 +150,14 @@ static void test_ordinals(void)
     CHECK(kube_statefulset_ordinal("web", "web-99999999999") == -1);
 }
 
-#define READY(o)     {.ordinal = (o), .running_ready = true, .updated = true}
-#define NOT_READY(o) {.ordinal = (o), .updated = true}
+#define READY(o)                                                                                   \
+    {                                                                                              \
+        .ordinal = (o), .running_ready = true, .updated = true                                     \
+    }
+#define NOT_READY(o)                                                                               \
+    {                                                                                              \
+        .ordinal = (o), .updated = true                                                            \
+    }
 
 static void plan(const struct kube_sts_spec *s, const struct kube_sts_pod *p, size_t n,
                  const char *want_create, const char *want_delete)
