@@ -414,7 +414,10 @@ static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_
 int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
                pr_error **err)
 {
-    int r = (o->kind == KUBE_PVC || o->kind == KUBE_PV) ? pods_claim_apply_check(m, o, err) : 0;
+    int r = (o->kind == KUBE_PVC || o->kind == KUBE_PV) ? pods_claim_apply_check(m, o, err)
+            : (o->kind == KUBE_STATEFULSET || o->kind == KUBE_DAEMONSET)
+                ? pods_set_apply_check(m, o, err)
+                : 0;
     if (r == 0)
         r = apply_object(m, o, res, err);
     /* A claim is bound to a volume of its own as soon as it is stored. */

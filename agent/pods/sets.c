@@ -414,6 +414,50 @@ int pods_sets_reconcile(pods_manager *m, bool *any, pr_error **err)
     return first;
 }
 
+/* ---- updates the API server refuses ---- */
+
+int pods_set_apply_check(pods_manager *m, const struct kube_object *o, pr_error **err)
+{
+    bool sts = o->kind == KUBE_STATEFULSET;
+    _cleanup_json_ yajl_val rec = NULL;
+    if (pods_object_load(m, sts ? STS : DS, o->meta.namespace_, o->meta.name, &rec, NULL) < 0)
+        return 0; /* a new one */
+    yajl_val old = json_get(json_get(rec, "object"), "spec"), now = json_get(o->tree, "spec");
+    if (!sts) {
+        if (!pods_json_equal(json_get(old, "selector"), json_get(now, "selector")))
+            return pr_err_code(err, EPERM,
+                               "DaemonSet.apps \"%s\" is invalid: spec.selector: Invalid value: "
+                               "field is immutable",
+                               o->meta.name);
+        return 0;
+    }
+    /* What a StatefulSet may change (apps/validation: ValidateStatefulSetUpdate). */
+    static const char *const mutable_[] = {"replicas",
+                                           "ordinals",
+                                           "template",
+                                           "updateStrategy",
+                                           "persistentVolumeClaimRetentionPolicy",
+                                           "minReadySeconds",
+                                           NULL};
+    const yajl_val specs[] = {old, now};
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; YAJL_IS_OBJECT(specs[k]) && i < specs[k]->u.object.len; i++) {
+            const char *key = specs[k]->u.object.keys[i];
+            bool ok = false;
+            for (size_t j = 0; mutable_[j]; j++)
+                ok |= streq(mutable_[j], key);
+            if (!ok && !pods_json_equal(json_get(old, key), json_get(now, key)))
+                return pr_err_code(err, EPERM,
+                                   "StatefulSet.apps \"%s\" is invalid: spec: Forbidden: updates "
+                                   "to statefulset spec for fields other than 'replicas', "
+                                   "'ordinals', 'template', 'updateStrategy', "
+                                   "'persistentVolumeClaimRetentionPolicy' and "
+                                   "'minReadySeconds' are forbidden (%s)",
+                                   o->meta.name, key);
+        }
+    return 0;
+}
+
 /* ---- status, computed when read ---- */
 
 int pods_set_status(pods_manager *m, const char *resource, const struct pods_entry *set,

@@ -371,6 +371,10 @@ YAML
   [ "$(jq -r .status.currentReplicas <<<"$j")" = 1 ]
   [ "$(jq -r .status.currentRevision <<<"$j")" = "$old" ]
   [ "$(jq -r .status.observedGeneration <<<"$j")" = 2 ]
+  # What a StatefulSet may not change.
+  run prn apply -f <(web_yaml 3 Parallel "updateStrategy: {rollingUpdate: {partition: 1}}" | sed 's/serviceName: nginx/serviceName: other/')
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"spec: Forbidden: updates to statefulset spec for fields other than 'replicas'"*"(serviceName)"* ]]
   prn delete -f <(web_yaml 3)
   gone web-0
   wait_for no_loop
@@ -433,6 +437,21 @@ ds_ready() {
   replaced() { q=$(ds_pod); [ -n "$q" ] && [ "$q" != "$p" ]; }
   wait_for replaced
   [ "$(ds_pod | wc -l)" -eq 1 ]
+  # A new template: RollingUpdate replaces the pod; OnDelete leaves it.
+  old=$(ds_pod)
+  ds_yaml "hostPID: false" | prn apply -f -
+  renewed() { q=$(ds_pod); [ -n "$q" ] && [ "$q" != "$old" ]; }
+  wait_long renewed
+  [ "$(ds_pod | wc -l)" -eq 1 ]
+  [ "$(prn get ds agent -o json | jq .status.updatedNumberScheduled)" = 1 ]
+  old=$(ds_pod)
+  ds_yaml "hostIPC: false" | sed 's/^  selector:/  updateStrategy: {type: OnDelete}\n  selector:/' | prn apply -f -
+  sleep 1
+  [ "$(ds_pod)" = "$old" ]
+  [ "$(prn get ds agent -o json | jq .status.updatedNumberScheduled)" = 0 ]
+  run prn apply -f <(ds_yaml | sed 's/app: agent/app: agent2/')
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"spec.selector: Invalid value: field is immutable"* ]]
   # A nodeSelector this node does not match: its pod goes.
   ds_yaml "nodeSelector: {disk: ssd}" | prn apply -f -
   nopod() { [ -z "$(ds_pod)" ]; }
