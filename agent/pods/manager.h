@@ -314,6 +314,9 @@ int pods_volume_delete_check(pods_manager *m, const char *name, pr_error **err);
 /* ---- sets.c ---- */
 /* One pass of the StatefulSet and DaemonSet controllers; *any when one remains. */
 int pods_sets_reconcile(pods_manager *m, bool *any, pr_error **err);
+/* A StatefulSet, DaemonSet or claim with the API server's defaults written into its spec
+ * (what is stored, and what -o yaml shows); *out NULL for other kinds. */
+int pods_object_defaulted(const struct kube_object *o, struct kube_object **out, pr_error **err);
 /* What the API server refuses of a changed StatefulSet or DaemonSet (immutable fields). */
 int pods_set_apply_check(pods_manager *m, const struct kube_object *o, pr_error **err);
 /* The garbage collector's part for them: pods whose set is gone. */

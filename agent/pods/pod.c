@@ -408,11 +408,26 @@ static int check_namespace(pods_manager *m, const char *ns, pr_error **err)
 
 static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
                         pr_error **err);
+static int apply_defaulted(pods_manager *m, const struct kube_object *o,
+                                enum pods_apply_result *res, pr_error **err);
 
 /* Pods and services decide the services' data path: it follows every apply of either (an
  * unchanged one too, so that a re-apply refreshes readiness). */
-int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
+int pods_apply(pods_manager *m, const struct kube_object *given, enum pods_apply_result *res,
                pr_error **err)
+{
+    /* Stored with the API server's defaults (StatefulSets, DaemonSets, claims). */
+    struct kube_object *defaulted = NULL;
+    int r = pods_object_defaulted(given, &defaulted, err);
+    if (r < 0)
+        return r;
+    r = apply_defaulted(m, defaulted ? defaulted : given, res, err);
+    kube_object_free(defaulted);
+    return r;
+}
+
+static int apply_defaulted(pods_manager *m, const struct kube_object *o,
+                                enum pods_apply_result *res, pr_error **err)
 {
     int r = (o->kind == KUBE_PVC || o->kind == KUBE_PV) ? pods_claim_apply_check(m, o, err)
             : (o->kind == KUBE_STATEFULSET || o->kind == KUBE_DAEMONSET)

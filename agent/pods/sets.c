@@ -414,6 +414,108 @@ int pods_sets_reconcile(pods_manager *m, bool *any, pr_error **err)
     return first;
 }
 
+/* ---- the API server's defaults, written into what is stored ---- */
+
+static void gen_int_or_string(yajl_gen g, const char *key, const struct kube_int_or_string *v)
+{
+    if (v->is_string)
+        jg_key_str(g, key, v->s);
+    else
+        jg_key_int(g, key, v->i);
+}
+
+/* updateStrategy as decoded (its defaults filled in). */
+static void gen_strategy(yajl_gen g, const struct kube_object *o)
+{
+    const struct kube_set *s = &o->u.set;
+    jg_key(g, "updateStrategy");
+    jg_map_open(g);
+    jg_key_str(g, "type", s->update_strategy.type);
+    if (streq(s->update_strategy.type, "RollingUpdate")) {
+        jg_key(g, "rollingUpdate");
+        jg_map_open(g);
+        if (o->kind == KUBE_STATEFULSET) {
+            jg_key_int(g, "partition", s->update_strategy.rolling_update.partition);
+        } else {
+            gen_int_or_string(g, "maxUnavailable",
+                              &s->update_strategy.rolling_update.max_unavailable);
+            gen_int_or_string(g, "maxSurge", &s->update_strategy.rolling_update.max_surge);
+        }
+        jg_map_close(g);
+    }
+    jg_map_close(g);
+}
+
+static void gen_spec_defaults(yajl_gen g, const struct kube_object *o, yajl_val spec)
+{
+    jg_map_open(g);
+    for (size_t i = 0; YAJL_IS_OBJECT(spec) && i < spec->u.object.len; i++) {
+        const char *k = spec->u.object.keys[i];
+        if (o->kind != KUBE_PVC && streq(k, "updateStrategy"))
+            continue;
+        jg_key(g, k);
+        jg_value(g, spec->u.object.values[i]);
+    }
+    if (o->kind == KUBE_PVC) {
+        if (!json_get(spec, "storageClassName"))
+            jg_key_str(g, "storageClassName", o->u.claim.storage_class);
+        if (!json_get(spec, "volumeMode"))
+            jg_key_str(g, "volumeMode", o->u.claim.volume_mode);
+        jg_map_close(g);
+        return;
+    }
+    const struct kube_set *s = &o->u.set;
+    gen_strategy(g, o);
+    if (!json_get(spec, "revisionHistoryLimit"))
+        jg_key_int(g, "revisionHistoryLimit", s->w.revision_history_limit);
+    if (o->kind == KUBE_STATEFULSET) {
+        if (!json_get(spec, "replicas"))
+            jg_key_int(g, "replicas", s->w.replicas);
+        if (!json_get(spec, "podManagementPolicy"))
+            jg_key_str(g, "podManagementPolicy", s->pod_management_policy);
+        if (!json_get(spec, "persistentVolumeClaimRetentionPolicy")) {
+            jg_key(g, "persistentVolumeClaimRetentionPolicy");
+            jg_map_open(g);
+            jg_key_str(g, "whenDeleted", "Retain");
+            jg_key_str(g, "whenScaled", "Retain");
+            jg_map_close(g);
+        }
+    }
+    jg_map_close(g);
+}
+
+int pods_object_defaulted(const struct kube_object *o, struct kube_object **out, pr_error **err)
+{
+    *out = NULL;
+    if (o->kind != KUBE_STATEFULSET && o->kind != KUBE_DAEMONSET && o->kind != KUBE_PVC)
+        return 0;
+    yajl_val t = o->tree;
+    _cleanup_gen_ yajl_gen g = json_gen_new(false);
+    jg_map_open(g);
+    for (size_t i = 0; YAJL_IS_OBJECT(t) && i < t->u.object.len; i++) {
+        jg_key(g, t->u.object.keys[i]);
+        if (streq(t->u.object.keys[i], "spec"))
+            gen_spec_defaults(g, o, t->u.object.values[i]);
+        else
+            jg_value(g, t->u.object.values[i]);
+    }
+    jg_map_close(g);
+    size_t len;
+    const char *buf = jg_buf(g, &len);
+    _cleanup_free_ char *text = xstrndup(buf, len);
+    yajl_val d = NULL;
+    int r = json_parse(text, "the object", &d, err);
+    if (r < 0)
+        return r;
+    struct kube_object *n = NULL;
+    if ((r = kube_object_decode(d, o->meta.name, &n, err)) < 0)
+        return r;
+    /* The namespace as the caller set it (apply -n). */
+    n->meta.namespace_ = o->meta.namespace_;
+    *out = n;
+    return 0;
+}
+
 /* ---- updates the API server refuses ---- */
 
 int pods_set_apply_check(pods_manager *m, const struct kube_object *o, pr_error **err)

@@ -125,6 +125,11 @@ no_loop() {
   [ "$(jq -r .status.observedGeneration <<<"$j")" = 1 ]
   [[ "$(jq -r .status.updateRevision <<<"$j")" =~ ^web-[a-z0-9]+$ ]]
   [ "$(jq -r .status.currentRevision <<<"$j")" = "$(jq -r .status.updateRevision <<<"$j")" ]
+  # The API server's defaults, as stored.
+  [ "$(jq -r .spec.updateStrategy.type <<<"$j")" = RollingUpdate ]
+  [ "$(jq -r .spec.updateStrategy.rollingUpdate.partition <<<"$j")" = 0 ]
+  [ "$(jq -r .spec.revisionHistoryLimit <<<"$j")" = 10 ]
+  [ "$(jq -r .spec.persistentVolumeClaimRetentionPolicy.whenDeleted <<<"$j")" = Retain ]
   run prn describe sts web
   [ "$status" -eq 0 ]
   grep -qxF "Replicas:           2 desired | 2 total" <<<"$output"
@@ -182,6 +187,8 @@ no_loop() {
   [ "$(jq -r .status.phase <<<"$j")" = Bound ]
   [ "$(jq -r .status.capacity.storage <<<"$j")" = 1Gi ]
   [ "$(jq -r .metadata.labels.app <<<"$j")" = web ]
+  [ "$(jq -r .spec.storageClassName <<<"$j")" = local-path ]
+  [ "$(jq -r .spec.volumeMode <<<"$j")" = Filesystem ]
   # The pod is deleted: the loop makes it again, same name, same claim, same data.
   prn delete pod web-0
   again() {
@@ -428,6 +435,8 @@ ds_ready() {
   j=$(prn get ds agent -o json)
   [ "$(jq -r .status.desiredNumberScheduled <<<"$j")" = 1 ]
   [ "$(jq -r .status.numberReady <<<"$j")" = 1 ]
+  [ "$(jq -r .spec.updateStrategy.rollingUpdate.maxUnavailable <<<"$j")" = 1 ]
+  [ "$(jq -r .spec.revisionHistoryLimit <<<"$j")" = 10 ]
   [ "$(jq -r .metadata.ownerReferences[0].kind < <(prn get pod "$p" -o json))" = DaemonSet ]
   run prn describe ds agent
   grep -qxF "Desired Number of Nodes Scheduled: 1" <<<"$output"
