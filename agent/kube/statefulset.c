@@ -433,6 +433,9 @@ int kube_set_check(struct kube_object *o, pr_error **err)
 
 /* ---- the StatefulSet controller's decision ---- */
 
+/* The most pods one pass creates (Parallel), as Kubernetes' burstReplicas. */
+#define STS_BURST 500
+
 int32_t kube_statefulset_ordinal(const char *set, const char *pod)
 {
     size_t n = strlen(set);
@@ -496,6 +499,8 @@ void kube_statefulset_plan(const struct kube_sts_spec *s, const struct kube_sts_
                 add(&out->create, &out->n_create, ord);
             if (!s->parallel)
                 blocked = true;
+            if (blocked || out->n_create >= STS_BURST)
+                break;
             continue;
         }
         if (p[k].terminating || !p[k].running_ready) {
@@ -503,6 +508,9 @@ void kube_statefulset_plan(const struct kube_sts_spec *s, const struct kube_sts_
             if (!s->parallel)
                 blocked = true;
         }
+        /* Nothing more to learn past here: a huge replicas costs no more than a burst. */
+        if (!all_ready && (blocked || out->n_create >= STS_BURST))
+            break;
     }
     /* Condemned: ordinals at or above want, highest first; OrderedReady one at a time and only
      * while every other pod is Running and Ready. */

@@ -206,6 +206,17 @@ static void test_parallel(void)
     plan(&s, NULL, 0, "0,1,2", "");
     struct kube_sts_pod a[] = {NOT_READY(1)};
     plan(&s, a, 1, "0,2", "");
+    /* A huge replicas makes at most 500 per pass, and quickly. */
+    s.replicas = INT32_MAX;
+    struct kube_sts_plan big;
+    kube_statefulset_plan(&s, NULL, 0, &big);
+    CHECK(big.n_create == 500 && big.create[499] == 499);
+    kube_statefulset_plan_clear(&big);
+    s.parallel = false;
+    kube_statefulset_plan(&s, NULL, 0, &big);
+    CHECK(big.n_create == 1);
+    kube_statefulset_plan_clear(&big);
+    s.parallel = true;
     s.replicas = 1;
     struct kube_sts_pod b[] = {NOT_READY(0), READY(1), NOT_READY(2)};
     plan(&s, b, 3, "", "2,1");
