@@ -8,6 +8,7 @@
 #include "table.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <signal.h>
 #include <time.h>
@@ -169,7 +170,9 @@ static bool storage_header(table *t, const struct get_opts *o)
                                      "STATUS",       "CLAIM",                 "STORAGECLASS",
                                      "VOLUMEATTRIBUTESCLASS", "REASON",       "AGE",
                                      NULL};
-    const char *const *h = streq(r, "statefulsets")             ? sts
+    static const char *const revs[] = {"CONTROLLER", "REVISION", "AGE", NULL};
+    const char *const *h = streq(r, "controllerrevisions")      ? revs
+                           : streq(r, "statefulsets")           ? sts
                            : streq(r, "daemonsets")             ? ds
                            : streq(r, "persistentvolumeclaims") ? pvc
                            : streq(r, "persistentvolumes")      ? pv
@@ -178,7 +181,9 @@ static bool storage_header(table *t, const struct get_opts *o)
         return false;
     for (size_t i = 0; h[i]; i++)
         table_cell(t, h[i]);
-    if (o->wide && (streq(r, "statefulsets") || streq(r, "daemonsets"))) {
+    if (streq(r, "controllerrevisions")) {
+        /* no wide columns */
+    } else if (o->wide && (streq(r, "statefulsets") || streq(r, "daemonsets"))) {
         table_cell(t, "CONTAINERS");
         table_cell(t, "IMAGES");
         if (streq(r, "daemonsets"))
@@ -194,6 +199,20 @@ static bool storage_row(table *t, const struct get_opts *o, const struct pods_en
 {
     const char *r = o->resource;
     yajl_val spec = json_get(e->object, "spec");
+    if (streq(r, "controllerrevisions")) {
+        yajl_val ref =
+            json_array_at(json_get(json_get(e->object, "metadata"), "ownerReferences"), 0);
+        const char *kind = YAJL_GET_STRING(json_get(ref, "kind"));
+        const char *owner = YAJL_GET_STRING(json_get(ref, "name"));
+        _cleanup_free_ char *lk = xstrdup(kind ? kind : "");
+        for (char *c = lk; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        table_cellf(t, "%s.apps/%s", lk, owner ? owner : "");
+        yajl_val rv = json_get(e->object, "revision");
+        table_cellf(t, "%lld", rv && YAJL_IS_INTEGER(rv) ? (long long)YAJL_GET_INTEGER(rv) : 0LL);
+        table_cell(t, a);
+        return true;
+    }
     if (streq(r, "statefulsets")) {
         yajl_val rv = json_get(spec, "replicas");
         table_cellf(t, "%lld/%lld", (long long)status_int(e, "readyReplicas"),

@@ -158,6 +158,7 @@ const char *pods_resource_name(const char *s)
         {"daemonsets", {"daemonset", "ds", "DaemonSet", NULL}},
         {"persistentvolumeclaims", {"persistentvolumeclaim", "pvc", "PersistentVolumeClaim", NULL}},
         {"persistentvolumes", {"persistentvolume", "pv", "PersistentVolume", NULL}},
+        {"controllerrevisions", {"controllerrevision", "ControllerRevision", NULL, NULL}},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
         if (streq(s, table[i].name))

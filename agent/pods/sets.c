@@ -5,6 +5,7 @@
  * it); a DaemonSet has one pod NAME-<suffix> when the node's labels match its nodeSelector.
  * Pods carry the controller-revision-hash label (the template's hash), which tells an
  * updated pod. Status is computed from the pods when read, as workloads.c does. */
+#include "fs.h"
 #include "manager.h"
 #include "util.h"
 
@@ -14,6 +15,7 @@
 #define REVISION_LABEL "controller-revision-hash"
 #define STS            "statefulsets"
 #define DS             "daemonsets"
+#define REVISIONS      "controllerrevisions"
 
 static int64_t int_at(yajl_val v, int64_t def)
 {
@@ -159,10 +161,10 @@ static void gen_pod_spec(yajl_gen g, yajl_val spec, const char *hostname, const 
 
 /* A pod of the set: SET-N for a StatefulSet (ord >= 0), NAME-<suffix> for a DaemonSet. */
 static int create_pod(pods_manager *m, const struct pods_entry *set, const char *revision,
-                      int32_t ord, pr_error **err)
+                      yajl_val tpl, int32_t ord, pr_error **err)
 {
     bool sts = ord >= 0;
-    yajl_val spec = json_get(set->object, "spec"), tpl = json_get(spec, "template");
+    yajl_val spec = json_get(set->object, "spec");
     yajl_val tmeta = json_get(tpl, "metadata"), claims = json_get(spec, "volumeClaimTemplates");
     _cleanup_free_ char *name = NULL, *index = NULL, *gen = NULL;
     int r;
@@ -250,6 +252,146 @@ static bool finished(const struct set_pod *s)
     return s->dead || !kube_pod_active(&s->p);
 }
 
+/* ---- ControllerRevisions: a StatefulSet's templates, SET-<hash>, numbered ---- */
+
+static bool owned_by_uid(yajl_val obj, const char *uid)
+{
+    const char *u = pods_controller_uid(obj);
+    return u && streq(u, uid);
+}
+
+static int new_uid(char **out, pr_error **err)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    int r = read_file("/proc/sys/kernel/random/uuid", &text, &len, err);
+    if (r < 0)
+        return r;
+    text[strcspn(text, "\n")] = '\0';
+    *out = steal_pointer(&text);
+    return 0;
+}
+
+static int ensure_revision(pods_manager *m, const struct pods_entry *set, const char *name,
+                           pr_error **err)
+{
+    _cleanup_json_ yajl_val rec = NULL;
+    if (pods_object_load(m, REVISIONS, set->ns, name, &rec, NULL) == 0)
+        return 0;
+    struct pods_list l = {0};
+    int r = pods_list(m, REVISIONS, set->ns, NULL, &l, err);
+    long long last = 0;
+    for (size_t i = 0; r == 0 && i < l.n; i++)
+        if (owned_by_uid(l.v[i].object, set->uid))
+            last = MAX(last, int_at(json_get(l.v[i].object, "revision"), 0));
+    pods_list_clear(&l);
+    if (r < 0)
+        return r;
+    yajl_val tpl = json_get(json_get(set->object, "spec"), "template");
+    yajl_val labels = json_get(json_get(tpl, "metadata"), "labels");
+    const char *hash = name + strlen(set->name) + 1;
+    const char *extra[] = {REVISION_LABEL, hash, NULL};
+    _cleanup_gen_ yajl_gen g = json_gen_new(false);
+    jg_map_open(g);
+    jg_key_str(g, "apiVersion", "apps/v1");
+    jg_key_str(g, "kind", "ControllerRevision");
+    jg_key(g, "metadata");
+    jg_map_open(g);
+    jg_key_str(g, "name", name);
+    jg_key_str(g, "namespace", set->ns);
+    gen_labels(g, labels, extra);
+    pods_gen_owner(g, "StatefulSet", set->name, set->uid);
+    jg_map_close(g);
+    jg_key(g, "data");
+    jg_map_open(g);
+    jg_key(g, "spec");
+    jg_map_open(g);
+    jg_key(g, "template");
+    jg_value(g, tpl);
+    jg_map_close(g);
+    jg_map_close(g);
+    jg_key_int(g, "revision", last + 1);
+    jg_map_close(g);
+    size_t len;
+    const char *buf = jg_buf(g, &len);
+    _cleanup_free_ char *text = xstrndup(buf, len), *uid = NULL;
+    _cleanup_json_ yajl_val t = NULL;
+    if ((r = json_parse(text, "a revision", &t, err)) < 0 || (r = new_uid(&uid, err)) < 0)
+        return r;
+    return pods_object_save(m, REVISIONS, set->ns, name, t, uid, (long long)time(NULL), err);
+}
+
+/* Revisions no pod uses, past revisionHistoryLimit, oldest first (never the update's). */
+static int prune_revisions(pods_manager *m, const struct pods_entry *set,
+                           const struct pods_list *pods, const char *update, pr_error **err)
+{
+    struct pods_list l = {0};
+    int r = pods_list(m, REVISIONS, set->ns, NULL, &l, err);
+    int64_t limit = int_at(json_get(json_get(set->object, "spec"), "revisionHistoryLimit"), 10);
+    size_t idle = 0;
+    bool *drop = xcalloc(l.n + 1, sizeof(*drop));
+    for (size_t i = 0; r == 0 && i < l.n; i++) {
+        if (!owned_by_uid(l.v[i].object, set->uid) || streq(l.v[i].name, update))
+            continue;
+        bool used = false;
+        for (size_t k = 0; k < pods->n && !used; k++) {
+            const char *rev = pod_revision(&pods->v[k]);
+            used = rev && streq(rev, l.v[i].name) && owned_by(&pods->v[k], set);
+        }
+        drop[i] = !used;
+        idle += !used;
+    }
+    while (r == 0 && (int64_t)idle > limit) {
+        size_t oldest = SIZE_MAX;
+        for (size_t i = 0; i < l.n; i++)
+            if (drop[i] &&
+                (oldest == SIZE_MAX || int_at(json_get(l.v[i].object, "revision"), 0) <
+                                           int_at(json_get(l.v[oldest].object, "revision"), 0)))
+                oldest = i;
+        r = pods_object_remove(m, REVISIONS, set->ns, l.v[oldest].name, err);
+        drop[oldest] = false;
+        idle--;
+    }
+    free(drop);
+    pods_list_clear(&l);
+    return r;
+}
+
+/* The revision the set is updating from: the lowest ordinal's that is not updated; with none
+ * left below a partition (they were deleted), the revision before the update's, as the
+ * StatefulSet's status.currentRevision keeps it in Kubernetes; else the update's. */
+static char *current_revision(pods_manager *m, const struct pods_entry *set,
+                              const struct set_pod *v, size_t n, const char *update)
+{
+    const char *cur = NULL;
+    int32_t lowest = INT32_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (!finished(&v[i]) && !v[i].updated && pod_revision(v[i].e) && v[i].ordinal < lowest) {
+            lowest = v[i].ordinal;
+            cur = pod_revision(v[i].e);
+        }
+    if (cur)
+        return xstrdup(cur);
+    yajl_val strat = json_get(json_get(set->object, "spec"), "updateStrategy");
+    if (int_at(json_get(json_get(strat, "rollingUpdate"), "partition"), 0) <= 0)
+        return xstrdup(update);
+    struct pods_list l = {0};
+    char *best = NULL;
+    long long best_n = 0;
+    if (pods_list(m, REVISIONS, set->ns, NULL, &l, NULL) == 0)
+        for (size_t i = 0; i < l.n; i++) {
+            long long num = int_at(json_get(l.v[i].object, "revision"), 0);
+            if (owned_by_uid(l.v[i].object, set->uid) && !streq(l.v[i].name, update) &&
+                num > best_n) {
+                best_n = num;
+                free(best);
+                best = xstrdup(l.v[i].name);
+            }
+        }
+    pods_list_clear(&l);
+    return best ? best : xstrdup(update);
+}
+
 /* ---- the StatefulSet controller ---- */
 
 static int reconcile_sts(pods_manager *m, const struct pods_list *pods,
@@ -258,7 +400,7 @@ static int reconcile_sts(pods_manager *m, const struct pods_list *pods,
     yajl_val spec = json_get(set->object, "spec");
     _cleanup_free_ char *revision = NULL;
     int r = revision_of(set, true, &revision, err);
-    if (r < 0)
+    if (r < 0 || (r = ensure_revision(m, set, revision, err)) < 0)
         return r;
     struct set_pod *v = NULL;
     size_t n = observe_set(m, pods, set, true, revision, &v);
@@ -287,8 +429,21 @@ static int reconcile_sts(pods_manager *m, const struct pods_list *pods,
             if (v[k].ordinal == plan.delete_[i])
                 r = pods_delete_grace(m, "pods", v[k].e->ns, v[k].e->name, finished(&v[k]) ? 0 : -1,
                                       err);
-    for (size_t i = 0; r == 0 && i < plan.n_create; i++)
-        r = create_pod(m, set, revision, plan.create[i], err);
+    /* Below the partition, while an update is under way, a pod is made from the current
+     * revision's template (kept in its ControllerRevision), as Kubernetes makes it. */
+    _cleanup_free_ char *current = current_revision(m, set, v, n, revision);
+    _cleanup_json_ yajl_val old = NULL;
+    if (!streq(current, revision) && !s.on_delete)
+        pods_object_load(m, REVISIONS, set->ns, current, &old, NULL);
+    yajl_val old_tpl =
+        json_get(json_get(json_get(json_get(old, "object"), "data"), "spec"), "template");
+    for (size_t i = 0; r == 0 && i < plan.n_create; i++) {
+        bool below = old_tpl && plan.create[i] < s.partition;
+        r = create_pod(m, set, below ? current : revision,
+                       below ? old_tpl : json_get(spec, "template"), plan.create[i], err);
+    }
+    if (r == 0)
+        r = prune_revisions(m, set, pods, revision, err);
     kube_statefulset_plan_clear(&plan);
     free(in);
     free(v);
@@ -336,7 +491,8 @@ static int reconcile_ds(pods_manager *m, const struct pods_list *pods, const str
         }
     }
     if (r == 0 && wants && active == 0)
-        r = create_pod(m, set, revision, -1, err);
+        r = create_pod(m, set, revision, json_get(json_get(set->object, "spec"), "template"), -1,
+                       err);
     free(v);
     return r;
 }
@@ -380,6 +536,13 @@ int pods_sets_collect(pods_manager *m, pr_error **err)
     for (size_t i = 0; r == 0 && i < pods.n; i++)
         if (set_pod(&pods.v[i]) && !owner_among(&pods.v[i], &sts, &ds))
             r = pods_delete(m, "pods", pods.v[i].ns, pods.v[i].name, err);
+    struct pods_list revs = {0};
+    if (r == 0)
+        r = pods_list(m, REVISIONS, NULL, NULL, &revs, err);
+    for (size_t i = 0; r == 0 && i < revs.n; i++)
+        if (!owner_among(&revs.v[i], &sts, &ds))
+            r = pods_object_remove(m, REVISIONS, revs.v[i].ns, revs.v[i].name, err);
+    pods_list_clear(&revs);
     pods_list_clear(&sts);
     pods_list_clear(&ds);
     pods_list_clear(&pods);
@@ -581,8 +744,6 @@ int pods_set_status(pods_manager *m, const char *resource, const struct pods_ent
     struct set_pod *v = NULL;
     size_t n = observe_set(m, &pods, set, sts, revision, &v);
     int32_t count = 0, ready = 0, available = 0, updated = 0, current = 0;
-    const char *current_rev = NULL;
-    int32_t lowest_old = INT32_MAX;
     for (size_t i = 0; i < n; i++) {
         if (finished(&v[i]))
             continue;
@@ -590,14 +751,9 @@ int pods_set_status(pods_manager *m, const char *resource, const struct pods_ent
         ready += v[i].p.ready;
         available += kube_pod_available(&v[i].p, min_ready, now);
         updated += v[i].updated;
-        if (!v[i].updated && v[i].ordinal < lowest_old && pod_revision(v[i].e)) {
-            lowest_old = v[i].ordinal;
-            current_rev = pod_revision(v[i].e);
-        }
     }
-    /* The current revision: the one of the pods not updated yet, or the update's once all are. */
-    if (!current_rev)
-        current_rev = revision;
+    _cleanup_free_ char *current_rev =
+        sts ? current_revision(m, set, v, n, revision) : xstrdup(revision);
     for (size_t i = 0; i < n; i++)
         if (!finished(&v[i]) && pod_revision(v[i].e) && streq(pod_revision(v[i].e), current_rev))
             current++;
@@ -650,7 +806,7 @@ int pods_object_status(pods_manager *m, const char *resource, const struct pods_
 
 const char *pods_resource_group(const char *resource)
 {
-    static const char *const apps[] = {"deployments", "replicasets", STS, DS};
+    static const char *const apps[] = {"deployments", "replicasets", STS, DS, REVISIONS};
     for (size_t i = 0; i < ARRAY_SIZE(apps); i++)
         if (streq(resource, apps[i]))
             return "apps";

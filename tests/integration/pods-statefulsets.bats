@@ -378,12 +378,25 @@ YAML
   [ "$(jq -r .status.currentReplicas <<<"$j")" = 1 ]
   [ "$(jq -r .status.currentRevision <<<"$j")" = "$old" ]
   [ "$(jq -r .status.observedGeneration <<<"$j")" = 2 ]
+  # The templates are kept as ControllerRevisions; web-0, below the partition, comes back
+  # from the current (old) one.
+  run prn get controllerrevisions
+  [[ "${lines[0]}" =~ ^NAME\ +CONTROLLER\ +REVISION\ +AGE$ ]]
+  [[ "$output" =~ $old\ +statefulset.apps/web\ +1\  ]]
+  [[ "$output" =~ $new\ +statefulset.apps/web\ +2\  ]]
+  prn delete pod web-0
+  back0() { exists web-0 && [ "$(pod_uid web-0)" != "$uid0" ]; }
+  wait_long back0
+  [ "$(rev web-0)" = "$old" ]
+  [ "$(prn get pod web-0 -o json | jq '.spec.containers[0].readinessProbe.periodSeconds')" = 1 ]
   # What a StatefulSet may not change.
   run prn apply -f <(web_yaml 3 Parallel "updateStrategy: {rollingUpdate: {partition: 1}}" | sed 's/serviceName: nginx/serviceName: other/')
   [ "$status" -eq 1 ]
   [[ "$output" == *"spec: Forbidden: updates to statefulset spec for fields other than 'replicas'"*"(serviceName)"* ]]
   prn delete -f <(web_yaml 3)
   gone web-0
+  run prn get controllerrevisions
+  [ "$output" = "No resources found in default namespace." ]
   wait_for no_loop
   assert_no_pods
 }
