@@ -197,6 +197,12 @@ no_loop() {
   wait_long again
   wait_running web-0 0/1
   [ "$(pexec web-0 app cat /data/file)" = kept ]
+  # kill -9 of its shim: the same again.
+  uid=$(pod_uid web-0)
+  kill -9 "$(pgrep -f "podrun-shim --pod-dir $ROOTS/run/pods/$uid/shim")"
+  wait_long again
+  wait_running web-0 0/1
+  [ "$(pexec web-0 app cat /data/file)" = kept ]
   # A claim used by a pod is not removed under it: Terminating until the pod goes.
   run prn delete pvc data-web-0
   [ "$status" -eq 0 ]
