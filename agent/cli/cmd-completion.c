@@ -216,10 +216,24 @@ static const char *pod_named(const char *verb, char **pos)
     return NULL;
 }
 
-static const char *const kinds[] = {
-    "pods",           "deployments", "replicasets",    "services",   "endpoints",
-    "endpointslices", "configmaps",  "secrets",        "namespaces", "nodes",
-    "events",         "ingresses",   "ingressclasses", NULL};
+static const char *const kinds[] = {"pods",
+                                    "deployments",
+                                    "replicasets",
+                                    "statefulsets",
+                                    "daemonsets",
+                                    "services",
+                                    "endpoints",
+                                    "endpointslices",
+                                    "ingresses",
+                                    "ingressclasses",
+                                    "configmaps",
+                                    "secrets",
+                                    "persistentvolumeclaims",
+                                    "persistentvolumes",
+                                    "namespaces",
+                                    "nodes",
+                                    "events",
+                                    NULL};
 
 int cmd_complete(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {

@@ -616,6 +616,227 @@ static int describe_deployments(struct podrun_global *g, const char *ns, const c
     return r;
 }
 
+/* ---- statefulsets, daemonsets, persistentvolumeclaims, persistentvolumes ---- */
+
+static const char *modes_short(yajl_val modes, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < json_array_len(modes); i++) {
+        const char *m = YAJL_GET_STRING(json_array_at(modes, i)) ?: "";
+        const char *a = streq(m, "ReadWriteOnce")      ? "RWO"
+                        : streq(m, "ReadOnlyMany")     ? "ROX"
+                        : streq(m, "ReadWriteMany")    ? "RWX"
+                        : streq(m, "ReadWriteOncePod") ? "RWOP"
+                                                       : m;
+        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? "," : "", a);
+    }
+    return buf;
+}
+
+/* "N Running / N Waiting / N Succeeded / N Failed" of the pods the set controls. */
+static void print_pods_status(const struct pods_list *pods, const char *uid, int width)
+{
+    long long run = 0, wait = 0, ok = 0, failed = 0;
+    for (size_t i = 0; i < pods->n; i++) {
+        yajl_val refs = json_get(json_get(pods->v[i].object, "metadata"), "ownerReferences");
+        const char *owner = str(json_array_at(refs, 0), "uid");
+        if (!owner || !streq(owner, uid))
+            continue;
+        const char *ph = pods->v[i].phase ? pods->v[i].phase : "Pending";
+        run += streq(ph, "Running");
+        ok += streq(ph, "Succeeded");
+        failed += streq(ph, "Failed");
+        wait += !streq(ph, "Running") && !streq(ph, "Succeeded") && !streq(ph, "Failed");
+    }
+    printf("%-*s%lld Running / %lld Waiting / %lld Succeeded / %lld Failed\n", width,
+           "Pods Status:", run, wait, ok, failed);
+}
+
+static void describe_set(const char *resource, const struct pods_entry *e,
+                         const struct pods_list *pods)
+{
+    yajl_val o = e->object, md = json_get(o, "metadata"), spec = json_get(o, "spec");
+    yajl_val st = e->status, strat = json_get(spec, "updateStrategy");
+    bool sts = streq(resource, "statefulsets");
+    int w = sts ? 20 : 16;
+    char ts[32], t[64];
+    podview_rfc3339(e->created, ts);
+    human_time(ts, t);
+    printf("%-*s%s\n", w, "Name:", e->name);
+    printf("%-*s%s\n", w, "Namespace:", e->ns);
+    if (sts)
+        printf("%-*s%s\n", w, "CreationTimestamp:", t);
+    _cleanup_free_ char *sel = podview_selector_text(json_get(spec, "selector"));
+    printf("%-*s%s\n", w, "Selector:", sel);
+    if (!sts) {
+        yajl_val ns = json_get(json_get(json_get(spec, "template"), "spec"), "nodeSelector");
+        printf("%-*s", w, "Node-Selector:");
+        if (!YAJL_IS_OBJECT(ns) || !ns->u.object.len)
+            printf("<none>\n");
+        for (size_t i = 0; YAJL_IS_OBJECT(ns) && i < ns->u.object.len; i++)
+            printf("%s%s=%s", i ? "," : "", ns->u.object.keys[i],
+                   YAJL_GET_STRING(ns->u.object.values[i]) ?: "");
+        if (YAJL_IS_OBJECT(ns) && ns->u.object.len)
+            printf("\n");
+    }
+    print_map("Labels:", w, json_get(md, "labels"));
+    print_map("Annotations:", w, json_get(md, "annotations"));
+    if (sts) {
+        printf("%-*s%lld desired | %lld total\n", w,
+               "Replicas:", (long long)int_of(spec, "replicas", 1),
+               (long long)int_of(st, "replicas", 0));
+        const char *type = str(strat, "type") ?: "RollingUpdate";
+        printf("%-*s%s\n", w, "Update Strategy:", type);
+        if (streq(type, "RollingUpdate"))
+            printf("  %-*s%lld\n", w - 2, "Partition:",
+                   (long long)int_of(json_get(strat, "rollingUpdate"), "partition", 0));
+    } else {
+        printf("Desired Number of Nodes Scheduled: %lld\n",
+               (long long)int_of(st, "desiredNumberScheduled", 0));
+        printf("Current Number of Nodes Scheduled: %lld\n",
+               (long long)int_of(st, "currentNumberScheduled", 0));
+        printf("Number of Nodes Scheduled with Up-to-date Pods: %lld\n",
+               (long long)int_of(st, "updatedNumberScheduled", 0));
+        printf("Number of Nodes Scheduled with Available Pods: %lld\n",
+               (long long)int_of(st, "numberAvailable", 0));
+        printf("Number of Nodes Misscheduled: %lld\n",
+               (long long)int_of(st, "numberMisscheduled", 0));
+    }
+    print_pods_status(pods, e->uid, w);
+    print_template(json_get(spec, "template"));
+    yajl_val claims = json_get(spec, "volumeClaimTemplates");
+    if (sts) {
+        printf("Volume Claims:%s\n", json_array_len(claims) ? "" : "  <none>");
+        for (size_t i = 0; i < json_array_len(claims); i++) {
+            yajl_val c = json_array_at(claims, i), cm = json_get(c, "metadata"),
+                     cs = json_get(c, "spec");
+            char modes[64];
+            printf("  %-15s%s\n", "Name:", str(cm, "name") ?: "");
+            printf("  %-15s%s\n",
+                   "StorageClass:", str(cs, "storageClassName") ?: KUBE_LOCAL_PATH_CLASS);
+            print_map("  Labels:", 17, json_get(cm, "labels"));
+            print_map("  Annotations:", 17, json_get(cm, "annotations"));
+            printf("  %-15s%s\n", "Capacity:",
+                   str(json_get(json_get(cs, "resources"), "requests"), "storage") ?: "");
+            printf("  %-15s%s\n",
+                   "Access Modes:", modes_short(json_get(cs, "accessModes"), modes, sizeof(modes)));
+        }
+    }
+    printf("%-*s%s\n", w, "Events:", "<none>");
+}
+
+static void print_strings(const char *label, int width, yajl_val list)
+{
+    printf("%-*s[", width, label);
+    for (size_t i = 0; i < json_array_len(list); i++)
+        printf("%s%s", i ? " " : "", YAJL_GET_STRING(json_array_at(list, i)) ?: "");
+    printf("]\n");
+}
+
+static void describe_claim(const char *resource, const struct pods_entry *e,
+                           const struct pods_list *pods)
+{
+    yajl_val o = e->object, md = json_get(o, "metadata"), spec = json_get(o, "spec");
+    char modes[64];
+    if (streq(resource, "persistentvolumes")) {
+        yajl_val ref = json_get(spec, "claimRef"), hp = json_get(spec, "hostPath");
+        printf("%-17s%s\n", "Name:", e->name);
+        print_map("Labels:", 17, json_get(md, "labels"));
+        print_map("Annotations:", 17, json_get(md, "annotations"));
+        print_strings("Finalizers:", 17, json_get(md, "finalizers"));
+        printf("%-17s%s\n", "StorageClass:", str(spec, "storageClassName") ?: "");
+        printf("%-17s%s\n", "Status:", str(e->status, "phase") ?: "Bound");
+        printf("%-17s%s/%s\n", "Claim:", str(ref, "namespace") ?: "", str(ref, "name") ?: "");
+        printf("%-17s%s\n", "Reclaim Policy:", str(spec, "persistentVolumeReclaimPolicy") ?: "");
+        printf("%-17s%s\n",
+               "Access Modes:", modes_short(json_get(spec, "accessModes"), modes, sizeof(modes)));
+        printf("%-17s%s\n", "VolumeMode:", str(spec, "volumeMode") ?: "Filesystem");
+        printf("%-17s%s\n", "Capacity:", str(json_get(spec, "capacity"), "storage") ?: "");
+        printf("%-17s%s\n", "Node Affinity:", "<none>");
+        printf("Message:\nSource:\n");
+        printf("    %-15s%s\n", "Type:", "HostPath (bare host directory volume)");
+        printf("    %-15s%s\n", "Path:", str(hp, "path") ?: "");
+        printf("    %-15s%s\n", "HostPathType:", str(hp, "type") ?: "");
+        printf("%-17s%s\n", "Events:", "<none>");
+        return;
+    }
+    const char *phase = str(e->status, "phase") ?: "Pending";
+    bool bound = streq(phase, "Bound");
+    if (json_get(md, "deletionTimestamp"))
+        phase = "Terminating";
+    printf("%-15s%s\n", "Name:", e->name);
+    printf("%-15s%s\n", "Namespace:", e->ns);
+    printf("%-15s%s\n", "StorageClass:", str(spec, "storageClassName") ?: KUBE_LOCAL_PATH_CLASS);
+    printf("%-15s%s\n", "Status:", phase);
+    if (bound)
+        printf("%-15spvc-%s\n", "Volume:", e->uid);
+    else
+        printf("%-15s\n", "Volume:");
+    print_map("Labels:", 15, json_get(md, "labels"));
+    print_map("Annotations:", 15, json_get(md, "annotations"));
+    print_strings("Finalizers:", 15, json_get(md, "finalizers"));
+    printf("%-15s%s\n",
+           "Capacity:", bound ? str(json_get(e->status, "capacity"), "storage") ?: "" : "");
+    printf("%-15s%s\n", "Access Modes:",
+           bound ? modes_short(json_get(e->status, "accessModes"), modes, sizeof(modes)) : "");
+    printf("%-15s%s\n", "VolumeMode:", str(spec, "volumeMode") ?: "Filesystem");
+    /* Used By: the pods that mount it. */
+    _cleanup_free_ char *users = xstrdup("");
+    for (size_t i = 0; i < pods->n; i++) {
+        yajl_val vols = json_get(json_get(pods->v[i].object, "spec"), "volumes");
+        for (size_t k = 0; k < json_array_len(vols); k++) {
+            const char *c =
+                str(json_get(json_array_at(vols, k), "persistentVolumeClaim"), "claimName");
+            if (c && streq(c, e->name) && pods->v[i].ns && streq(pods->v[i].ns, e->ns)) {
+                char *more = xasprintf("%s%s%s", users,
+                                       *users ? "\n"
+                                                "               "
+                                              : "",
+                                       pods->v[i].name);
+                free(users);
+                users = more;
+                break;
+            }
+        }
+    }
+    printf("%-15s%s\n", "Used By:", *users ? users : "<none>");
+    printf("%-15s%s\n", "Events:", "<none>");
+}
+
+static int describe_storage(struct podrun_global *g, const char *resource, const char *ns,
+                            const char *name, pr_error **err)
+{
+    struct pods_manager *m = NULL;
+    int r = open_manager(g, false, &m, err);
+    if (r < 0)
+        return r;
+    bool cluster = streq(resource, "persistentvolumes");
+    struct pods_list l = {0}, pods = {0};
+    r = pods_list(m, resource, cluster ? NULL : ns, name, &l, err);
+    if (r == 0)
+        r = pods_list(m, "pods", cluster ? NULL : ns, NULL, &pods, err);
+    for (size_t i = 0; r == 0 && i < l.n; i++)
+        r = pods_object_status(m, resource, &l.v[i], &l.v[i].status, err);
+    pods_manager_close(m);
+    if (r == 0 && !l.n) {
+        if (cluster)
+            fprintf(stderr, "No resources found\n");
+        else
+            fprintf(stderr, "No resources found in %s namespace.\n", ns);
+    }
+    for (size_t i = 0; r == 0 && i < l.n; i++) {
+        if (i)
+            printf("\n\n");
+        if (streq(resource, "statefulsets") || streq(resource, "daemonsets"))
+            describe_set(resource, &l.v[i], &pods);
+        else
+            describe_claim(resource, &l.v[i], &pods);
+    }
+    pods_list_clear(&l);
+    pods_list_clear(&pods);
+    return r;
+}
+
 int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     static const struct option opts[] = {
@@ -640,19 +861,25 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
             return pr_err(err, 0, "describe nodes: one name at most (there is one node)");
         return describe_node(g, names ? names[0] : NULL, err);
     }
+    bool storage = streq(resource, "statefulsets") || streq(resource, "daemonsets") ||
+                   streq(resource, "persistentvolumeclaims") ||
+                   streq(resource, "persistentvolumes");
     if (!streq(resource, "pods") && !streq(resource, "services") &&
-        !streq(resource, "deployments") && !streq(resource, "ingresses"))
+        !streq(resource, "deployments") && !streq(resource, "ingresses") && !storage)
         return pr_err(err, 0,
-                      "describe %s: podrun describes pods, services, deployments, ingresses and "
+                      "describe %s: podrun describes pods, services, deployments, ingresses, "
+                      "statefulsets, daemonsets, persistentvolumeclaims, persistentvolumes and "
                       "nodes only",
                       resource);
     if ((streq(resource, "services") || streq(resource, "deployments") ||
-         streq(resource, "ingresses")) &&
+         streq(resource, "ingresses") || storage) &&
         names && strv_length(names) > 1)
         return pr_err(err, 0, "describe %s: one name at most for now", resource);
     const char *name = names ? names[0] : NULL;
     if (streq(resource, "deployments"))
         return describe_deployments(g, ns, name, err);
+    if (storage)
+        return describe_storage(g, resource, ns, name, err);
     struct pods_manager *m = NULL;
     if ((r = open_manager_unlocked(g, &m, err)) < 0)
         return r;

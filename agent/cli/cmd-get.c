@@ -8,6 +8,7 @@
 #include "table.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <signal.h>
 #include <time.h>
@@ -174,15 +175,168 @@ struct get_opts {
     bool all, wide, json, yaml, name;
 };
 
+/* ACCESS MODES as kubectl abbreviates them: "RWO,ROX". */
+static char *access_modes_text(yajl_val modes)
+{
+    char *s = xstrdup("");
+    for (size_t i = 0; i < json_array_len(modes); i++) {
+        const char *m = YAJL_GET_STRING(json_array_at(modes, i));
+        const char *a = !m                             ? ""
+                        : streq(m, "ReadWriteOnce")    ? "RWO"
+                        : streq(m, "ReadOnlyMany")     ? "ROX"
+                        : streq(m, "ReadWriteMany")    ? "RWX"
+                        : streq(m, "ReadWriteOncePod") ? "RWOP"
+                                                       : m;
+        char *n = xasprintf("%s%s%s", s, *s ? "," : "", a);
+        free(s);
+        s = n;
+    }
+    return s;
+}
+
+/* StatefulSets, DaemonSets, claims and volumes: kubectl's columns (after NAME). */
+static bool storage_header(table *t, const struct get_opts *o)
+{
+    const char *r = o->resource;
+    static const char *const
+        sts[] = {"READY", "AGE", NULL},
+        *const ds[] = {"DESIRED",   "CURRENT",       "READY", "UP-TO-DATE",
+                       "AVAILABLE", "NODE SELECTOR", "AGE",   NULL},
+        *const pvc[] = {"STATUS",       "VOLUME",
+                        "CAPACITY",     "ACCESS MODES",
+                        "STORAGECLASS", "VOLUMEATTRIBUTESCLASS",
+                        "AGE",          NULL},
+        *const pv[] = {"CAPACITY",     "ACCESS MODES",          "RECLAIM POLICY", "STATUS", "CLAIM",
+                       "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "REASON",         "AGE",    NULL};
+    static const char *const revs[] = {"CONTROLLER", "REVISION", "AGE", NULL};
+    const char *const *h = streq(r, "controllerrevisions")      ? revs
+                           : streq(r, "statefulsets")           ? sts
+                           : streq(r, "daemonsets")             ? ds
+                           : streq(r, "persistentvolumeclaims") ? pvc
+                           : streq(r, "persistentvolumes")      ? pv
+                                                                : NULL;
+    if (!h)
+        return false;
+    for (size_t i = 0; h[i]; i++)
+        table_cell(t, h[i]);
+    if (streq(r, "controllerrevisions")) {
+        /* no wide columns */
+    } else if (o->wide && (streq(r, "statefulsets") || streq(r, "daemonsets"))) {
+        table_cell(t, "CONTAINERS");
+        table_cell(t, "IMAGES");
+        if (streq(r, "daemonsets"))
+            table_cell(t, "SELECTOR");
+    } else if (o->wide) {
+        table_cell(t, "VOLUMEMODE");
+    }
+    return true;
+}
+
+static bool storage_row(table *t, const struct get_opts *o, const struct pods_entry *e,
+                        const char *a)
+{
+    const char *r = o->resource;
+    yajl_val spec = json_get(e->object, "spec");
+    if (streq(r, "controllerrevisions")) {
+        yajl_val ref =
+            json_array_at(json_get(json_get(e->object, "metadata"), "ownerReferences"), 0);
+        const char *kind = YAJL_GET_STRING(json_get(ref, "kind"));
+        const char *owner = YAJL_GET_STRING(json_get(ref, "name"));
+        _cleanup_free_ char *lk = xstrdup(kind ? kind : "");
+        for (char *c = lk; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        table_cellf(t, "%s.apps/%s", lk, owner ? owner : "");
+        yajl_val rv = json_get(e->object, "revision");
+        table_cellf(t, "%lld", rv && YAJL_IS_INTEGER(rv) ? (long long)YAJL_GET_INTEGER(rv) : 0LL);
+        table_cell(t, a);
+        return true;
+    }
+    if (streq(r, "statefulsets")) {
+        yajl_val rv = json_get(spec, "replicas");
+        table_cellf(t, "%lld/%lld", (long long)status_int(e, "readyReplicas"),
+                    rv && YAJL_IS_INTEGER(rv) ? (long long)YAJL_GET_INTEGER(rv) : 1LL);
+        table_cell(t, a);
+    } else if (streq(r, "daemonsets")) {
+        const char *keys[] = {"desiredNumberScheduled", "currentNumberScheduled", "numberReady",
+                              "updatedNumberScheduled", "numberAvailable"};
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+            table_cellf(t, "%lld", (long long)status_int(e, keys[i]));
+        _cleanup_free_ char *sel =
+            map_text(json_get(json_get(json_get(spec, "template"), "spec"), "nodeSelector"));
+        table_cell(t, sel);
+        table_cell(t, a);
+    } else if (streq(r, "persistentvolumeclaims")) {
+        const char *phase = YAJL_GET_STRING(json_get(e->status, "phase"));
+        bool bound = phase && streq(phase, "Bound");
+        _cleanup_free_ char *vol = bound ? xasprintf("pvc-%s", e->uid) : xstrdup("");
+        _cleanup_free_ char *modes =
+            bound ? access_modes_text(json_get(e->status, "accessModes")) : xstrdup("");
+        const char *cap = YAJL_GET_STRING(json_get(json_get(e->status, "capacity"), "storage"));
+        const char *cls = YAJL_GET_STRING(json_get(spec, "storageClassName"));
+        bool going = json_get(json_get(e->object, "metadata"), "deletionTimestamp") != NULL;
+        table_cell(t, going ? "Terminating" : phase ? phase : "Pending");
+        table_cell(t, vol);
+        table_cell(t, cap ? cap : "");
+        table_cell(t, modes);
+        table_cell(t, cls ? cls : "local-path");
+        table_cell(t, "<unset>");
+        table_cell(t, a);
+    } else if (streq(r, "persistentvolumes")) {
+        yajl_val ref = json_get(spec, "claimRef");
+        _cleanup_free_ char *modes = access_modes_text(json_get(spec, "accessModes"));
+        _cleanup_free_ char *claim =
+            xasprintf("%s/%s", YAJL_GET_STRING(json_get(ref, "namespace")) ?: "",
+                      YAJL_GET_STRING(json_get(ref, "name")) ?: "");
+        const char *cap = YAJL_GET_STRING(json_get(json_get(spec, "capacity"), "storage"));
+        const char *phase = YAJL_GET_STRING(json_get(e->status, "phase"));
+        table_cell(t, cap ? cap : "");
+        table_cell(t, modes);
+        table_cell(t, YAJL_GET_STRING(json_get(spec, "persistentVolumeReclaimPolicy")) ?: "");
+        table_cell(t, phase ? phase : "Bound");
+        table_cell(t, claim);
+        table_cell(t, YAJL_GET_STRING(json_get(spec, "storageClassName")) ?: "");
+        table_cell(t, "<unset>");
+        table_cell(t, "");
+        table_cell(t, a);
+    } else {
+        return false;
+    }
+    if (o->wide && (streq(r, "statefulsets") || streq(r, "daemonsets"))) {
+        /* template_cells adds SELECTOR too: a StatefulSet's wide table has none. */
+        yajl_val cs = json_get(json_get(json_get(spec, "template"), "spec"), "containers");
+        const char *keys[] = {"name", "image"};
+        for (size_t k = 0; k < 2; k++) {
+            _cleanup_free_ char *cell = xstrdup("");
+            for (size_t i = 0; i < json_array_len(cs); i++) {
+                const char *v = YAJL_GET_STRING(json_get(json_array_at(cs, i), keys[k]));
+                char *more = xasprintf("%s%s%s", cell, i ? "," : "", v ? v : "");
+                free(cell);
+                cell = more;
+            }
+            table_cell(t, cell);
+        }
+        if (streq(r, "daemonsets")) {
+            _cleanup_free_ char *sel = podview_selector_text(json_get(spec, "selector"));
+            table_cell(t, sel);
+        }
+    } else if (o->wide) {
+        const char *vm = YAJL_GET_STRING(json_get(spec, "volumeMode"));
+        table_cell(t, vm ? vm : "Filesystem");
+    }
+    return true;
+}
+
 /* The table's header row, added to t. */
 static void add_header(table *t, const struct get_opts *o)
 {
     const char *resource = o->resource;
     table_row(t);
-    if (o->all && !streq(resource, "namespaces"))
+    if (o->all && !streq(resource, "namespaces") && !streq(resource, "persistentvolumes"))
         table_cell(t, "NAMESPACE");
     table_cell(t, "NAME");
-    if (streq(resource, "pods")) {
+    if (storage_header(t, o)) {
+        /* statefulsets, daemonsets, persistentvolumeclaims, persistentvolumes */
+    } else if (streq(resource, "pods")) {
         const char *h[] = {"READY", "STATUS", "RESTARTS", "AGE"};
         for (size_t i = 0; i < ARRAY_SIZE(h); i++)
             table_cell(t, h[i]);
@@ -232,10 +386,12 @@ static void add_row(table *t, const struct get_opts *o, const struct pods_entry 
     const char *resource = o->resource;
     const char *a = age ? age : "";
     table_row(t);
-    if (o->all && !streq(resource, "namespaces"))
+    if (o->all && !streq(resource, "namespaces") && !streq(resource, "persistentvolumes"))
         table_cell(t, e->ns);
     table_cell(t, e->name);
-    if (streq(resource, "pods")) {
+    if (storage_row(t, o, e, a)) {
+        /* statefulsets, daemonsets, persistentvolumeclaims, persistentvolumes */
+    } else if (streq(resource, "pods")) {
         table_cellf(t, "%u/%u", e->ready, e->total);
         table_cell(t, status ? status : e->phase);
         table_cellf(t, "%u", e->restarts);
@@ -611,14 +767,13 @@ static int fetch(struct podrun_global *g, const struct query *q, bool quiet, str
     if (r < 0)
         return r;
     pr_error *missing = NULL;
-    bool apps = streq(q->resource, "deployments") || streq(q->resource, "replicasets");
     for (size_t i = 0; r == 0 && i < (q->names ? strv_length(q->names) : 1); i++) {
         struct pods_list one = {0};
         pr_error *e = NULL;
         r = pods_list(m, q->resource, q->ns, q->names ? q->names[i] : NULL, &one, &e);
-        /* A workload's status is its pods', counted now. */
-        for (size_t k = 0; r == 0 && apps && k < one.n; k++)
-            r = pods_workload_status(m, q->resource, &one.v[k], &one.v[k].status, &e);
+        /* A workload's status is its pods', counted now (a claim's, its volume's). */
+        for (size_t k = 0; r == 0 && !streq(q->resource, "pods") && k < one.n; k++)
+            r = pods_object_status(m, q->resource, &one.v[k], &one.v[k].status, &e);
         cli_list_move(l, &one); /* what was listed, even before an error */
         if (r == -ENOENT && q->names) {
             if (missing && !quiet)
@@ -883,7 +1038,8 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         .yaml = out && streq(out, "yaml"),
         .name = out && streq(out, "name"),
     };
-    struct query q = {resource, all ? NULL : ns, names, selector ? &sel : NULL};
+    struct query q = {resource, all || streq(resource, "persistentvolumes") ? NULL : ns, names,
+                      selector ? &sel : NULL};
     if (watching)
         return watch(g, &o, &q, watch_only, err);
     struct pods_list l = {0};
@@ -907,17 +1063,12 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         if (text)
             fputs(text, stdout);
     } else if (o.name) {
-        bool apps = streq(resource, "deployments") || streq(resource, "replicasets");
-        bool ing = streq(resource, "ingresses") || streq(resource, "ingressclasses");
-        _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - (ing ? 2 : 1));
+        const char *group = pods_resource_group(resource);
+        _cleanup_free_ char *kind = pods_resource_singular(resource);
         for (size_t i = 0; i < l.n; i++)
-            printf("%s%s/%s\n", kind,
-                   apps  ? ".apps"
-                   : ing ? ".networking.k8s.io"
-                         : "",
-                   l.v[i].name);
+            printf("%s%s%s/%s\n", kind, group ? "." : "", group ? group : "", l.v[i].name);
     } else if (!l.n && !names) {
-        if (all || streq(resource, "namespaces"))
+        if (all || streq(resource, "namespaces") || streq(resource, "persistentvolumes"))
             fprintf(stderr, "No resources found\n");
         else
             fprintf(stderr, "No resources found in %s namespace.\n", ns);

@@ -249,6 +249,14 @@ static const char *kind_lower(const struct kube_object *o)
         return "ingressclass.networking.k8s.io";
     case KUBE_ENDPOINTSLICE:
         return "endpointslice.discovery.k8s.io";
+    case KUBE_STATEFULSET:
+        return "statefulset.apps";
+    case KUBE_DAEMONSET:
+        return "daemonset.apps";
+    case KUBE_PVC:
+        return "persistentvolumeclaim";
+    case KUBE_PV:
+        return "persistentvolume";
     default:
         return "namespace";
     }
@@ -347,7 +355,8 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
         touched |= o->kind == KUBE_POD || o->kind == KUBE_SERVICE || o->kind == KUBE_ENDPOINTSLICE;
         if ((r = pods_apply(m, o, &res, err)) < 0)
             break;
-        workloads |= o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET;
+        workloads |= o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET ||
+                     o->kind == KUBE_STATEFULSET || o->kind == KUBE_DAEMONSET;
         printf("%s/%s %s\n", kind_lower(o), o->meta.name,
                res == PODS_CREATED     ? "created"
                : res == PODS_UNCHANGED ? "unchanged"
@@ -382,10 +391,9 @@ static int delete_one(struct pods_manager *m, const char *resource, const char *
     if (r < 0)
         return r;
     /* kubectl's singular: pod "web" deleted, deployment.apps "web" deleted. */
-    bool ing = streq(resource, "ingresses") || streq(resource, "ingressclasses");
-    _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - (ing ? 2 : 1));
-    bool apps = streq(resource, "deployments") || streq(resource, "replicasets");
-    printf("%s%s \"%s\" deleted\n", kind, apps ? ".apps" : ing ? ".networking.k8s.io" : "", name);
+    _cleanup_free_ char *kind = pods_resource_singular(resource);
+    const char *group = pods_resource_group(resource);
+    printf("%s%s%s \"%s\" deleted\n", kind, group ? "." : "", group ? group : "", name);
     fflush(stdout);
     return 0;
 }
@@ -425,6 +433,7 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
     int rr = 0;
     pods_services_defer(m, true);
     size_t n = files ? objs.n : (size_t)(argc - optind - 1);
+    bool claims = resource && streq(resource, "persistentvolumeclaims");
     for (size_t i = 0; i < n; i++) {
         pr_error *e = NULL;
         if (files) {
@@ -433,6 +442,7 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
             const char *ons =
                 given || !ns || !kube_kind_namespaced(o->kind) ? o->meta.namespace_ : ns;
             const char *res = pods_resource_name(o->kind_name);
+            claims |= o->kind == KUBE_PVC;
             r = delete_one(m, res, ons, o->meta.name, ignore, gf.grace, &e);
         } else {
             r = delete_one(m, resource, ns ? ns : "default", argv[optind + 1 + i], ignore, gf.grace,
@@ -449,8 +459,14 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
         pr_error_free(e);
     }
     r = sync_services(m, 0, err);
-    pods_manager_close(m);
     objects_clear(&objs);
+    /* A claim still used by a pod stays Terminating: the loop removes it once the pod goes. */
+    if (claims && r == 0) {
+        _cleanup_error_ pr_error *e = NULL;
+        r = controllers_kick(g, m, rr < 0 ? &e : err);
+    } else {
+        pods_manager_close(m);
+    }
     if (rr < 0)
         return pr_err_code(err, -rr, "some objects were not deleted (see above)");
     return r;

@@ -184,7 +184,7 @@ int cmd_create(struct podrun_global *g, int argc, char **argv, pr_error **err)
     return create_deployment(g, argc - 1, argv + 1, err);
 }
 
-#define SCALE_USAGE "usage: podrun scale deployment|replicaset NAME --replicas=N [-n NS]"
+#define SCALE_USAGE "usage: podrun scale deployment|replicaset|statefulset NAME --replicas=N [-n NS]"
 
 int cmd_scale(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
@@ -219,8 +219,11 @@ int cmd_scale(struct podrun_global *g, int argc, char **argv, pr_error **err)
         return pr_err(err, 0, SCALE_USAGE);
     }
     const char *resource = pods_resource_name(kind);
-    if (!resource || (!streq(resource, "deployments") && !streq(resource, "replicasets")))
-        return pr_err(err, 0, "podrun scales deployments and replicasets, not \"%s\"", kind);
+    if (!resource || (!streq(resource, "deployments") && !streq(resource, "replicasets") &&
+                      !streq(resource, "statefulsets")))
+        return pr_err(err, 0,
+                      "podrun scales deployments, replicasets and statefulsets, not \"%s\"",
+                      kind);
     struct pods_manager *m = NULL;
     if ((r = open_manager(g, true, &m, err)) < 0)
         return r;
@@ -228,8 +231,8 @@ int cmd_scale(struct podrun_global *g, int argc, char **argv, pr_error **err)
         pods_manager_close(m);
         return r;
     }
-    printf("%s.apps/%s scaled\n", streq(resource, "deployments") ? "deployment" : "replicaset",
-           name);
+    _cleanup_free_ char *singular = xstrndup(resource, strlen(resource) - 1);
+    printf("%s.apps/%s scaled\n", singular, name);
     fflush(stdout);
     return controllers_kick(g, m, err);
 }

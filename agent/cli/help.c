@@ -50,7 +50,8 @@ const char help_delete[] =
     "  podrun delete ([-f FILENAME] | TYPE [(NAME | -l label)]) [options]\n" GLOBAL_HINT;
 
 const char help_get[] =
-    "Display one or many resources: pods, configmaps, secrets, namespaces, nodes, events.\n"
+    "Display one or many resources: pods, configmaps, secrets, namespaces, nodes, events,\n"
+    "statefulsets (sts), daemonsets (ds), persistentvolumeclaims (pvc), persistentvolumes (pv).\n"
     "\n"
     "Examples:\n"
     "  # List all pods in ps output format\n"
@@ -381,18 +382,21 @@ const char help_create[] =
     "  [args...]] [options]\n" GLOBAL_HINT;
 
 const char help_scale[] =
-    "Set a new size for a deployment or replica set.\n"
+    "Set a new size for a deployment, replica set or stateful set.\n"
     "\n"
     "Examples:\n"
     "  # Scale the deployment my-app to 5 replicas\n"
     "  podrun scale deployment my-app --replicas=5\n"
+    "\n"
+    "  # Scale the stateful set web to 3 replicas (web-0, web-1, web-2, made in order)\n"
+    "  podrun scale statefulset web --replicas=3\n"
     "\n"
     "Options:\n"
     "  -n, --namespace='': The namespace of the object.\n"
     "      --replicas=0: The new desired number of replicas. Required.\n"
     "\n"
     "Usage:\n"
-    "  podrun scale (deployment|replicaset) NAME --replicas=COUNT [options]\n" GLOBAL_HINT;
+    "  podrun scale (deployment|replicaset|statefulset) NAME --replicas=COUNT [options]\n" GLOBAL_HINT;
 
 const char help_rollout[] =
     "Manage the rollout of a deployment: `status` waits until it is complete (or has failed its\n"

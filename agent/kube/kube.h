@@ -430,7 +430,11 @@ enum kube_kind {
     KUBE_SERVICE,
     KUBE_INGRESS,
     KUBE_INGRESSCLASS,
-    KUBE_ENDPOINTSLICE
+    KUBE_ENDPOINTSLICE,
+    KUBE_STATEFULSET,
+    KUBE_DAEMONSET,
+    KUBE_PVC,
+    KUBE_PV,
 };
 
 /* A PodTemplateSpec: the pods a workload makes. */
@@ -464,6 +468,46 @@ struct kube_workload {
     bool has_progress_deadline_seconds;
     bool paused;
 };
+/* An apps/v1 StatefulSet or DaemonSet (statefulset.c): the pods' part is a kube_workload's
+ * (selector and template checked alike); defaults as the API server's: podManagementPolicy
+ * OrderedReady, updateStrategy RollingUpdate (partition 0), revisionHistoryLimit 10. */
+struct kube_set {
+    struct kube_workload w;
+    const char *service_name;
+    const char *pod_management_policy;
+    struct {
+        const char *type; /* RollingUpdate or OnDelete */
+        bool has_rolling_update;
+        struct {
+            int32_t partition;
+            struct kube_int_or_string max_unavailable, max_surge;
+        } rolling_update;
+    } update_strategy;
+    yajl_val volume_claim_templates; /* checked: each a claim (kube_claim_check) */
+    /* A StatefulSet's template as its pods get it (a volume for each claim template), owned:
+     * w.template_ is decoded from it. */
+    yajl_val template_tree;
+    struct {
+        const char *when_deleted, *when_scaled; /* Retain only */
+    } retention;
+    bool has_retention;
+};
+
+/* A v1 PersistentVolumeClaim's spec (statefulset.c), defaulted: storageClassName local-path,
+ * volumeMode Filesystem. */
+struct kube_claim {
+    const char **access_modes;
+    const char *storage_class;
+    const char *volume_mode;
+    const char *volume_name;
+    const char *storage; /* resources.requests.storage, checked as a quantity */
+    int64_t storage_bytes;
+    yajl_val resources;
+};
+#define KUBE_LOCAL_PATH_CLASS "local-path"
+/* Checks and defaults a claim's spec tree (a PVC's or a volumeClaimTemplate's, at path). */
+int kube_claim_check(yajl_val spec, const char *path, struct kube_claim *out, pr_error **err);
+
 /* Whether objects of the kind live in a namespace. A cluster-scoped one (Namespace) has
  * meta.namespace_ NULL after kube_object_decode, whatever its manifest says, as the API server
  * clears it; a namespaced one has its manifest's namespace or "default". */
@@ -496,6 +540,8 @@ struct kube_object {
             const char *address_type;  /* IPv4 */
             yajl_val endpoints, ports; /* checked by kube_endpointslice_check */
         } endpoint_slice;              /* discovery.k8s.io/v1 */
+        struct kube_set set;           /* StatefulSet, DaemonSet */
+        struct kube_claim claim;       /* PersistentVolumeClaim */
     } u;
     yajl_val tree;
 };
@@ -648,5 +694,42 @@ int kube_rollout_step(const struct kube_rollout *d, const struct kube_rs_state *
 /* The new ReplicaSet has all replicas available and no old one has a replica or a pod. */
 bool kube_rollout_complete(const struct kube_rollout *d, const struct kube_rs_state *rs, size_t n,
                            size_t new_idx);
+
+/* ---- StatefulSets (statefulset.c) ---- */
+
+/* One pod of a StatefulSet, by ordinal, as its controller sees it. */
+struct kube_sts_pod {
+    int32_t ordinal;
+    bool running_ready; /* Running, every container Ready */
+    bool terminating;   /* being deleted */
+    bool failed;        /* finished or its shim is gone: to be replaced */
+    bool updated;       /* of the update revision (the current template) */
+};
+struct kube_sts_spec {
+    int32_t replicas;
+    bool parallel;  /* podManagementPolicy Parallel; else OrderedReady */
+    bool on_delete; /* updateStrategy OnDelete; else RollingUpdate */
+    int32_t partition;
+};
+/* What one pass does: the ordinals to create (ascending) and to delete (in the order given:
+ * failed pods, then scale-down from the highest ordinal, then one rolling-update victim),
+ * as Kubernetes' StatefulSet controller decides (pkg/controller/statefulset,
+ * updateStatefulSet): OrderedReady waits for every lower pod to be Running and Ready before
+ * it creates, and deletes condemned pods one at a time, highest first, while the others are
+ * Running and Ready; a rolling update replaces the highest ordinal at or above the partition
+ * that is not updated once all are Running and Ready. */
+struct kube_sts_plan {
+    int32_t *create;
+    size_t n_create;
+    int32_t *delete_;
+    size_t n_delete;
+};
+void kube_statefulset_plan(const struct kube_sts_spec *s, const struct kube_sts_pod *pods, size_t n,
+                           struct kube_sts_plan *out);
+void kube_statefulset_plan_clear(struct kube_sts_plan *p);
+/* The ordinal of a pod named SET-N (N without leading zeros, within int32); -1 otherwise. */
+int32_t kube_statefulset_ordinal(const char *set, const char *pod);
+/* Whether the node's labels (an object of strings) satisfy a nodeSelector (likewise). */
+bool kube_node_selector_matches(yajl_val selector, yajl_val labels);
 
 #endif

@@ -194,6 +194,26 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         KUBE_FIELD(struct kube_object, "ports", KF_RAW, u.endpoint_slice.ports),
         KUBE_FIELDS_END,
     };
+    const struct kube_field sts_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.set), &kube_statefulset_spec_schema, 0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
+    const struct kube_field ds_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.set), &kube_daemonset_spec_schema, 0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
+    const struct kube_field pvc_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.claim), &kube_claim_spec_schema, 0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
+    const struct kube_field pv_fields[] = {
+        KUBE_IGNORED("spec"), /* podrun makes its volumes; apply refuses one */
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
     const struct kube_field ns_fields[] = {
         KUBE_IGNORED("spec"),
         KUBE_IGNORED("status"),
@@ -215,6 +235,10 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         {"Ingress", KUBE_INGRESS, "networking.k8s.io/v1"},
         {"IngressClass", KUBE_INGRESSCLASS, "networking.k8s.io/v1"},
         {"EndpointSlice", KUBE_ENDPOINTSLICE, "discovery.k8s.io/v1"},
+        {"StatefulSet", KUBE_STATEFULSET, "apps/v1"},
+        {"DaemonSet", KUBE_DAEMONSET, "apps/v1"},
+        {"PersistentVolumeClaim", KUBE_PVC, "v1"},
+        {"PersistentVolume", KUBE_PV, "v1"},
     };
     /* clang-format on */
     size_t i = 0;
@@ -227,13 +251,17 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         return pr_err(err, 0, "%s: no kind \"%s\" in version \"%s\" (it is in \"%s\")", where,
                       o->kind_name, o->api_version, kinds[i].api_version);
     o->kind = kinds[i].k;
-    const struct kube_field *body = o->kind == KUBE_POD          ? pod_fields
-                                    : o->kind == KUBE_CONFIGMAP  ? cm_fields
-                                    : o->kind == KUBE_SECRET     ? secret_fields
-                                    : o->kind == KUBE_SERVICE    ? svc_fields
-                                    : o->kind == KUBE_DEPLOYMENT ? deploy_fields
-                                    : o->kind == KUBE_REPLICASET ? rs_fields
-                                                                 : ns_fields;
+    const struct kube_field *body = o->kind == KUBE_POD           ? pod_fields
+                                    : o->kind == KUBE_CONFIGMAP   ? cm_fields
+                                    : o->kind == KUBE_SECRET      ? secret_fields
+                                    : o->kind == KUBE_SERVICE     ? svc_fields
+                                    : o->kind == KUBE_DEPLOYMENT  ? deploy_fields
+                                    : o->kind == KUBE_REPLICASET  ? rs_fields
+                                    : o->kind == KUBE_STATEFULSET ? sts_fields
+                                    : o->kind == KUBE_DAEMONSET   ? ds_fields
+                                    : o->kind == KUBE_PVC         ? pvc_fields
+                                    : o->kind == KUBE_PV          ? pv_fields
+                                                                  : ns_fields;
     if (o->kind == KUBE_INGRESS || o->kind == KUBE_INGRESSCLASS)
         body = o->kind == KUBE_INGRESS ? ing_fields : ingclass_fields;
     if (o->kind == KUBE_ENDPOINTSLICE)
@@ -271,12 +299,16 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         (r = kube_workload_check(o, err)) < 0)
         return pr_err_prefix(err, "%s: %s \"%s\"", where, o->kind_name,
                              o->meta.name ? o->meta.name : "");
+    if ((o->kind == KUBE_STATEFULSET || o->kind == KUBE_DAEMONSET) &&
+        (r = kube_set_check(o, err)) < 0)
+        return pr_err_prefix(err, "%s: %s \"%s\"", where, o->kind_name,
+                             o->meta.name ? o->meta.name : "");
     return 0;
 }
 
 bool kube_kind_namespaced(enum kube_kind k)
 {
-    return k != KUBE_NAMESPACE && k != KUBE_INGRESSCLASS;
+    return k != KUBE_NAMESPACE && k != KUBE_INGRESSCLASS && k != KUBE_PV;
 }
 
 /* As the API server does (k8s.io/apiserver, registry/rest: a request for a namespaced kind
@@ -397,6 +429,17 @@ void kube_object_free(struct kube_object *o)
         break;
     case KUBE_REPLICASET:
         kube_decode_free(&kube_replicaset_spec_schema, &o->u.workload);
+        break;
+    case KUBE_STATEFULSET:
+        kube_decode_free(&kube_statefulset_spec_schema, &o->u.set);
+        kube_decode_free(&kube_pod_template_schema, &o->u.set.w.template_);
+        yajl_tree_free(o->u.set.template_tree);
+        break;
+    case KUBE_DAEMONSET:
+        kube_decode_free(&kube_daemonset_spec_schema, &o->u.set);
+        break;
+    case KUBE_PVC:
+        kube_decode_free(&kube_claim_spec_schema, &o->u.claim);
         break;
     case KUBE_CONFIGMAP:
         free(o->u.config_map.data.keys);

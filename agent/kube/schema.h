@@ -79,6 +79,14 @@ extern const struct kube_schema kube_deployment_spec_schema;
 extern const struct kube_schema kube_replicaset_spec_schema;
 /* The API server's checks and defaults of a decoded Deployment or ReplicaSet. */
 int kube_workload_check(struct kube_object *o, pr_error **err);
+/* The selector and template checks alone, for a workload embedded in another kind's spec. */
+int kube_workload_check_pods(struct kube_object *o, struct kube_workload *w, pr_error **err);
+extern const struct kube_schema kube_pod_template_schema;
+/* StatefulSet, DaemonSet and PersistentVolumeClaim specs, and their checks (statefulset.c). */
+extern const struct kube_schema kube_statefulset_spec_schema;
+extern const struct kube_schema kube_daemonset_spec_schema;
+extern const struct kube_schema kube_claim_spec_schema;
+int kube_set_check(struct kube_object *o, pr_error **err);
 
 /* Decodes v (an object, or null for all-unset) into obj (zeroed by the caller). */
 int kube_decode(const struct kube_schema *s, yajl_val v, void *obj, const char *path,

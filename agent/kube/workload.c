@@ -11,7 +11,7 @@ static const struct kube_field template_fields[] = {
     KUBE_OBJECT(struct kube_pod_template, "spec", spec, kube_pod_spec_schema, has_spec),
     KUBE_FIELDS_END,
 };
-static const struct kube_schema template_schema = {
+const struct kube_schema kube_pod_template_schema = {
     "PodTemplateSpec", sizeof(struct kube_pod_template), template_fields, NULL};
 
 static const struct kube_field rolling_fields[] = {
@@ -36,7 +36,7 @@ static const struct kube_schema strategy_schema = {"DeploymentStrategy", 0, stra
 static const struct kube_field deployment_fields[] = {
     KUBE_FIELD_HAS(struct kube_workload, "replicas", KF_INT32, replicas, has_replicas),
     KUBE_FIELD(struct kube_workload, "selector", KF_RAW, selector),
-    KUBE_OBJECT(struct kube_workload, "template", template_, template_schema, has_template),
+    KUBE_OBJECT(struct kube_workload, "template", template_, kube_pod_template_schema, has_template),
     {"strategy", KF_OBJECT, 0, &strategy_schema, 1 + offsetof(struct kube_workload, has_strategy)},
     KUBE_FIELD(struct kube_workload, "minReadySeconds", KF_INT32, min_ready_seconds),
     KUBE_FIELD_HAS(struct kube_workload, "revisionHistoryLimit", KF_INT32, revision_history_limit,
@@ -52,7 +52,7 @@ const struct kube_schema kube_deployment_spec_schema = {
 static const struct kube_field replicaset_fields[] = {
     KUBE_FIELD_HAS(struct kube_workload, "replicas", KF_INT32, replicas, has_replicas),
     KUBE_FIELD(struct kube_workload, "selector", KF_RAW, selector),
-    KUBE_OBJECT(struct kube_workload, "template", template_, template_schema, has_template),
+    KUBE_OBJECT(struct kube_workload, "template", template_, kube_pod_template_schema, has_template),
     KUBE_FIELD(struct kube_workload, "minReadySeconds", KF_INT32, min_ready_seconds),
     KUBE_FIELDS_END,
 };
@@ -75,9 +75,8 @@ static int check_selector(struct kube_workload *w, pr_error **err)
     return r;
 }
 
-static int check_template(struct kube_object *o, pr_error **err)
+static int check_template(struct kube_object *o, struct kube_workload *w, pr_error **err)
 {
-    struct kube_workload *w = &o->u.workload;
     yajl_val tpl = json_get(json_get(o->tree, "spec"), "template");
     if (!w->has_template || !w->template_.has_spec)
         return pr_err(err, 0, "spec.template.spec: Required value");
@@ -156,7 +155,7 @@ int kube_workload_check(struct kube_object *o, pr_error **err)
                       "spec.minReadySeconds: Invalid value: %d: must be greater than or equal "
                       "to 0",
                       w->min_ready_seconds);
-    if ((r = check_selector(w, err)) < 0 || (r = check_template(o, err)) < 0)
+    if ((r = check_selector(w, err)) < 0 || (r = check_template(o, w, err)) < 0)
         return r;
     if (o->kind != KUBE_DEPLOYMENT)
         return 0;
@@ -175,4 +174,10 @@ int kube_workload_check(struct kube_object *o, pr_error **err)
                       "minReadySeconds",
                       w->progress_deadline_seconds);
     return check_strategy(w, err);
+}
+
+int kube_workload_check_pods(struct kube_object *o, struct kube_workload *w, pr_error **err)
+{
+    int r = check_selector(w, err);
+    return r < 0 ? r : check_template(o, w, err);
 }

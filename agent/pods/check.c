@@ -90,7 +90,7 @@ static int check_volumes(const struct kube_pod_spec *s, pr_error **err)
         const struct kube_volume *v = &s->volumes[i];
         _cleanup_free_ char *f = NULL;
         if (!v->has_empty_dir && !v->has_config_map && !v->has_secret && !v->has_host_path &&
-            !v->has_downward_api && !v->has_projected) {
+            !v->has_downward_api && !v->has_projected && !v->has_pvc) {
             const char *kind =
                 v->has_pvc ? "persistentVolumeClaim" : "(a volume source podrun does not know)";
             f = xasprintf("spec.volumes[%zu].%s", i, kind);

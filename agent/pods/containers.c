@@ -267,7 +267,8 @@ static int termination_mount(const struct pods_pod_paths *p, const struct kube_c
     return 0;
 }
 
-static int volume_mounts(const struct pods_pod_paths *p, const struct kube_pod_spec *s,
+static int volume_mounts(pods_manager *m, const char *ns, const struct pods_pod_paths *p,
+                         const struct kube_pod_spec *s,
                          const struct kube_container *c, struct ctr_build *b, pr_error **err)
 {
     static char *const rw[] = {"rbind", "rw", NULL}, *const ro[] = {"rbind", "ro", NULL};
@@ -277,7 +278,7 @@ static int volume_mounts(const struct pods_pod_paths *p, const struct kube_pod_s
     for (size_t i = 0; i < c->n_volume_mounts; i++) {
         const struct kube_volume_mount *vm = &c->volume_mounts[i];
         char *source;
-        int r = pods_volume_source(p, s, vm, &source, err);
+        int r = pods_volume_source(m, ns, p, s, vm, &source, err);
         if (r < 0)
             return pr_err_prefix(err, "volumeMounts[%zu]", i);
         const struct kube_volume *v = NULL;
@@ -349,7 +350,7 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
         r = pr_err(err, 0, "container has runAsNonRoot and image will run as root");
         goto out;
     }
-    if ((r = volume_mounts(p, &o->u.pod, c, &b, err)) < 0)
+    if ((r = volume_mounts(m, o->meta.namespace_, p, &o->u.pod, c, &b, err)) < 0)
         goto out;
     b.cfg.n_mounts += pods_etc_mounts(p, c, &b.mounts[b.cfg.n_mounts]);
     /* The sandbox's namespaces, or the node's where the pod asks for them (hostNetwork brings

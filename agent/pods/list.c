@@ -197,7 +197,8 @@ static int list_dir(pods_manager *m, const char *resource, const char *ns, const
 int pods_list(pods_manager *m, const char *resource, const char *ns, const char *name,
               struct pods_list *out, pr_error **err)
 {
-    bool cluster = streq(resource, "namespaces") || streq(resource, "ingressclasses");
+    bool cluster = streq(resource, "namespaces") || streq(resource, "ingressclasses") ||
+                   streq(resource, "persistentvolumes");
     if (cluster)
         ns = NULL;
     int r;

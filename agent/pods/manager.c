@@ -157,6 +157,11 @@ const char *pods_resource_name(const char *s)
         {"replicasets", {"replicaset", "rs", "ReplicaSet", NULL}},
         {"ingresses", {"ingress", "ing", "Ingress", NULL}},
         {"ingressclasses", {"ingressclass", "IngressClass", NULL, NULL}},
+        {"statefulsets", {"statefulset", "sts", "StatefulSet", NULL}},
+        {"daemonsets", {"daemonset", "ds", "DaemonSet", NULL}},
+        {"persistentvolumeclaims", {"persistentvolumeclaim", "pvc", "PersistentVolumeClaim", NULL}},
+        {"persistentvolumes", {"persistentvolume", "pv", "PersistentVolume", NULL}},
+        {"controllerrevisions", {"controllerrevision", "ControllerRevision", NULL, NULL}},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
         if (streq(s, table[i].name))
@@ -166,4 +171,32 @@ const char *pods_resource_name(const char *s)
                 return table[i].name;
     }
     return NULL;
+}
+
+const char *pods_resource_group(const char *resource)
+{
+    static const struct {
+        const char *resource, *group;
+    } groups[] = {
+        {"deployments", "apps"},
+        {"replicasets", "apps"},
+        {"statefulsets", "apps"},
+        {"daemonsets", "apps"},
+        {"controllerrevisions", "apps"},
+        {"ingresses", "networking.k8s.io"},
+        {"ingressclasses", "networking.k8s.io"},
+        {"endpointslices", "discovery.k8s.io"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
+        if (streq(resource, groups[i].resource))
+            return groups[i].group;
+    return NULL;
+}
+
+char *pods_resource_singular(const char *resource)
+{
+    size_t n = strlen(resource);
+    /* ingresses, ingressclasses: the plural added "es" */
+    bool es = n > 4 && streq(resource + n - 4, "sses");
+    return xstrndup(resource, n - (es ? 2 : 1));
 }

@@ -214,8 +214,9 @@ int pods_volumes_unmount(const struct pods_pod_paths *p, pr_error **err);
 bool pods_volume_read_only(const struct kube_volume *v);
 /* The host path a volumeMount binds: its volume's directory, or the subPath inside it,
  * resolved without leaving it (a missing subPath is made as a directory). */
-int pods_volume_source(const struct pods_pod_paths *p, const struct kube_pod_spec *s,
-                       const struct kube_volume_mount *vm, char **out, pr_error **err);
+int pods_volume_source(pods_manager *m, const char *ns, const struct pods_pod_paths *p,
+                       const struct kube_pod_spec *s, const struct kube_volume_mount *vm,
+                       char **out, pr_error **err);
 
 /* ---- lifecycle.c: postStart and preStop for the shim ---- */
 /* The lifecycle tree (c->lifecycle) checked as strictly as typed fields; path names it. */
@@ -357,5 +358,40 @@ int pods_containers_remove(pods_manager *m, const struct pods_pod_paths *p, pr_e
 
 int pods_shim_spec_write(pods_manager *m, const struct kube_object *o,
                          const struct pods_pod_paths *p, pr_error **err);
+
+/* ---- workloads.c's helpers for the other controllers (sets.c) ---- */
+/* The uid of the object's controller (its ownerReferences' entry with controller: true). */
+const char *pods_controller_uid(yajl_val obj);
+/* A pod as its controller sees it; *dead when its shim is gone while it should run. */
+void pods_observe_owned(pods_manager *m, const struct pods_entry *e, struct kube_owned_pod *p,
+                        bool *dead);
+/* metadata.ownerReferences naming kind/name/uid as the controller. */
+void pods_gen_owner(yajl_gen g, const char *kind, const char *name, const char *uid);
+/* Applies the object g holds through the same checks as a manifest's. */
+int pods_apply_gen(pods_manager *m, yajl_gen g, const char *what, pr_error **err);
+
+/* ---- claims.c: PersistentVolumeClaims and their local volumes ---- */
+/* Makes the claim's volume (pvc-<uid>: its directory under lib-root/volumes and its PV
+ * object) when it has none. */
+int pods_claim_provision(pods_manager *m, const char *ns, const char *claim, pr_error **err);
+/* The directory a pod mounts for the claim: an error when the claim is missing or being
+ * deleted, or when its directory is not the one podrun made. */
+int pods_claim_dir(pods_manager *m, const char *ns, const char *claim, char **out, pr_error **err);
+/* Deletes the claim and its volume, or marks it Terminating while a pod uses it. */
+int pods_claim_delete(pods_manager *m, const char *ns, const char *claim, pr_error **err);
+/* What apply refuses of a claim (a change of spec, a claim being deleted) or a volume. */
+int pods_claim_apply_check(pods_manager *m, const struct kube_object *o, pr_error **err);
+/* A volume is deleted through its claim: an error naming it. */
+int pods_volume_delete_check(pods_manager *m, const char *name, pr_error **err);
+/* ---- sets.c ---- */
+/* One pass of the StatefulSet and DaemonSet controllers; *any when one remains. */
+int pods_sets_reconcile(pods_manager *m, bool *any, pr_error **err);
+/* A StatefulSet, DaemonSet or claim with the API server's defaults written into its spec
+ * (what is stored, and what -o yaml shows); *out NULL for other kinds. */
+int pods_object_defaulted(const struct kube_object *o, struct kube_object **out, pr_error **err);
+/* What the API server refuses of a changed StatefulSet or DaemonSet (immutable fields). */
+int pods_set_apply_check(pods_manager *m, const struct kube_object *o, pr_error **err);
+/* The garbage collector's part for them: pods whose set is gone. */
+int pods_sets_collect(pods_manager *m, pr_error **err);
 
 #endif

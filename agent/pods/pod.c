@@ -35,6 +35,14 @@ static const char *kind_resource(enum kube_kind k)
         return "ingressclasses";
     case KUBE_ENDPOINTSLICE:
         return "endpointslices";
+    case KUBE_STATEFULSET:
+        return "statefulsets";
+    case KUBE_DAEMONSET:
+        return "daemonsets";
+    case KUBE_PVC:
+        return "persistentvolumeclaims";
+    case KUBE_PV:
+        return "persistentvolumes";
     default:
         return "namespaces";
     }
@@ -42,7 +50,8 @@ static const char *kind_resource(enum kube_kind k)
 
 static bool workload(const struct kube_object *o)
 {
-    return o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET;
+    return o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET ||
+           o->kind == KUBE_STATEFULSET || o->kind == KUBE_DAEMONSET;
 }
 
 static int new_uid(char **out, pr_error **err)
@@ -405,13 +414,36 @@ static int check_namespace(pods_manager *m, const char *ns, pr_error **err)
 
 static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
                         pr_error **err);
+static int apply_defaulted(pods_manager *m, const struct kube_object *o,
+                           enum pods_apply_result *res, pr_error **err);
 
 /* Pods and services decide the services' data path: it follows every apply of either (an
  * unchanged one too, so that a re-apply refreshes readiness). */
-int pods_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
+int pods_apply(pods_manager *m, const struct kube_object *given, enum pods_apply_result *res,
                pr_error **err)
 {
-    int r = apply_object(m, o, res, err);
+    /* Stored with the API server's defaults (StatefulSets, DaemonSets, claims). */
+    struct kube_object *defaulted = NULL;
+    int r = pods_object_defaulted(given, &defaulted, err);
+    if (r < 0)
+        return r;
+    r = apply_defaulted(m, defaulted ? defaulted : given, res, err);
+    kube_object_free(defaulted);
+    return r;
+}
+
+static int apply_defaulted(pods_manager *m, const struct kube_object *o,
+                           enum pods_apply_result *res, pr_error **err)
+{
+    int r = (o->kind == KUBE_PVC || o->kind == KUBE_PV) ? pods_claim_apply_check(m, o, err)
+            : (o->kind == KUBE_STATEFULSET || o->kind == KUBE_DAEMONSET)
+                ? pods_set_apply_check(m, o, err)
+                : 0;
+    if (r == 0)
+        r = apply_object(m, o, res, err);
+    /* A claim is bound to a volume of its own as soon as it is stored. */
+    if (r == 0 && o->kind == KUBE_PVC)
+        r = pods_claim_provision(m, o->meta.namespace_, o->meta.name, err);
     if (r == 0 &&
         (o->kind == KUBE_POD || o->kind == KUBE_SERVICE || o->kind == KUBE_ENDPOINTSLICE) &&
         !m->defer_services_sync)
@@ -532,9 +564,10 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
 /* A namespace goes with everything in it. */
 static int delete_namespace_contents(pods_manager *m, const char *ns, pr_error **err)
 {
-    static const char *const resources[] = {"ingresses", "deployments",   "replicasets",
-                                            "services",  "pods",          "configmaps",
-                                            "secrets",   "endpointslices"};
+    static const char *const resources[] = {
+        "ingresses",  "deployments", "replicasets",   "statefulsets",
+        "daemonsets", "services",    "pods",          "persistentvolumeclaims",
+        "configmaps", "secrets",     "endpointslices"};
     for (size_t i = 0; i < ARRAY_SIZE(resources); i++) {
         struct pods_list l = {0};
         int r = pods_list(m, resources[i], ns, NULL, &l, err);
@@ -575,7 +608,8 @@ int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, con
 static int delete_object(pods_manager *m, const char *resource, const char *ns, const char *name,
                          int64_t grace, pr_error **err)
 {
-    if (streq(resource, "namespaces") || streq(resource, "ingressclasses"))
+    if (streq(resource, "namespaces") || streq(resource, "ingressclasses") ||
+        streq(resource, "persistentvolumes"))
         ns = NULL;
     if (streq(resource, "nodes"))
         return pr_err_code(err, EPERM, "nodes \"%s\": podrun does not delete the node it runs on",
@@ -599,8 +633,15 @@ static int delete_object(pods_manager *m, const char *resource, const char *ns, 
         return pr_err_code(err, ENOENT, "%s \"%s\" not found", resource, name);
     if (r < 0)
         return r;
-    if (streq(resource, "pods"))
-        return delete_pod(m, ns, name, rec, grace, err);
+    if (streq(resource, "pods")) {
+        r = delete_pod(m, ns, name, rec, grace, err);
+        /* A claim that waited for this pod to go (pvc-protection) goes now. */
+        return r < 0 ? r : pods_claims_collect(m, NULL, err);
+    }
+    if (streq(resource, "persistentvolumeclaims"))
+        return pods_claim_delete(m, ns, name, err);
+    if (streq(resource, "persistentvolumes"))
+        return pods_volume_delete_check(m, name, err);
     if (streq(resource, "namespaces") && (r = delete_namespace_contents(m, name, err)) < 0)
         return r;
     if ((r = pods_object_remove(m, resource, ns, name, err)) < 0)
@@ -608,5 +649,7 @@ static int delete_object(pods_manager *m, const char *resource, const char *ns, 
     /* The garbage collector's cascade: ReplicaSets, then their pods. */
     if (streq(resource, "deployments") || streq(resource, "replicasets"))
         return pods_workloads_collect(m, err);
+    if (streq(resource, "statefulsets") || streq(resource, "daemonsets"))
+        return pods_sets_collect(m, err);
     return 0;
 }

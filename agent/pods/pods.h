@@ -78,7 +78,7 @@ struct pods_container_config {
     bool no_new_privileges;
     enum pods_seccomp seccomp;
     yajl_val seccomp_profile; /* PODS_SECCOMP_PROFILE: the linux.seccomp object */
-    const char *hostname; /* NULL: none set (needs a new or joined UTS namespace) */
+    const char *hostname;     /* NULL: none set (needs a new or joined UTS namespace) */
     struct pods_namespace namespaces[PODS_NS_COUNT];
     const struct pods_mount *mounts; /* after the defaults; one on a default's destination
                                         replaces that default */
@@ -121,9 +121,9 @@ struct pods_roots {
     const char *cluster_dns;    /* NULL: none */
     const char *cluster_domain; /* cluster.local */
     const char *resolv_conf;    /* /etc/resolv.conf */
-    const char *node_config;   /* NULL: lib-root/node.yaml if it exists */
-    const char *node_name;     /* NULL: the config's name, else the hostname */
-    const char *cgroup_root;   /* NULL: the config's cgroupRoot, else PODS_DEFAULT_CGROUP_ROOT */
+    const char *node_config;    /* NULL: lib-root/node.yaml if it exists */
+    const char *node_name;      /* NULL: the config's name, else the hostname */
+    const char *cgroup_root;    /* NULL: the config's cgroupRoot, else PODS_DEFAULT_CGROUP_ROOT */
     /* Services: the clusterIP range (NULL: 10.96.0.0/12, the API server's
      * --service-cluster-ip-range default) and the NodePort range (NULL: "30000-32767"). */
     const char *service_cidr;
@@ -138,8 +138,8 @@ struct pods_roots {
 #define PODS_DEFAULT_DOMAIN       "cluster.local"
 #define PODS_DEFAULT_RESOLV_CONF  "/etc/resolv.conf"
 /* The node's resolv.conf is read whole up to this (DESIGN.md, "Limits on input"). */
-#define PODS_RESOLV_CONF_MAX (64u << 10)
-#define PODS_DEFAULT_CGROUP_ROOT  "/podrun"
+#define PODS_RESOLV_CONF_MAX     (64u << 10)
+#define PODS_DEFAULT_CGROUP_ROOT "/podrun"
 /* The Kubernetes API podrun follows, as the node's kubeletVersion. */
 #define PODS_KUBELET_VERSION "v1.31.0-podrun"
 
@@ -153,8 +153,7 @@ int pods_manager_open(const struct pods_roots *roots, bool exclusive, pods_manag
 /* Without the lock, for a reader that must not wait out a long apply or delete (get -w): every
  * state file is replaced atomically, so each one read is whole, but a listing may see a pod
  * half made or half gone (a delete's pod shows as Terminating). Never for a change. */
-int pods_manager_open_unlocked(const struct pods_roots *roots, pods_manager **out,
-                               pr_error **err);
+int pods_manager_open_unlocked(const struct pods_roots *roots, pods_manager **out, pr_error **err);
 void pods_manager_close(pods_manager *m);
 static inline void pods_manager_closep(pods_manager **m)
 {
@@ -195,7 +194,7 @@ struct pods_entry {
     char *ns, *name, *uid;
     long long created;    /* seconds since the epoch */
     long long generation; /* metadata.generation of a workload; 0 for other objects */
-    yajl_val object;   /* the applied object, with metadata.namespace/uid/creationTimestamp */
+    yajl_val object;      /* the applied object, with metadata.namespace/uid/creationTimestamp */
     /* pods only: */
     char *phase;     /* Pending, Running, Succeeded, Failed, Unknown; a container's reason wins */
     char *ip;        /* NULL when none */
@@ -314,8 +313,7 @@ int pods_container_root(pods_manager *m, const char *ns, const char *pod, const 
  * inotify on the state directories, no polling. The watch keeps no lock: the caller lists
  * again (with a manager of its own) after each wait. */
 struct pods_watch;
-int pods_watch_open(pods_manager *m, const char *resource, struct pods_watch **out,
-                    pr_error **err);
+int pods_watch_open(pods_manager *m, const char *resource, struct pods_watch **out, pr_error **err);
 /* Blocks until something may have changed (a burst counts once); -EINTR on a signal. */
 int pods_watch_wait(struct pods_watch *w, pr_error **err);
 void pods_watch_free(struct pods_watch *w);
@@ -330,7 +328,7 @@ struct pods_endpoints_of {
     bool manual; /* no selector: its endpoints are its stored EndpointSlices' */
 };
 struct pods_endpoint {
-    size_t service; /* index into services */
+    size_t service;             /* index into services */
     char *ip, *pod, *port_name; /* pod NULL: an EndpointSlice's address */
     char *hostname;             /* its DNS name under a headless service, or NULL */
     int32_t port;
@@ -384,6 +382,30 @@ int pods_scale(pods_manager *m, const char *resource, const char *ns, const char
  * ReplicaSets and pods, and the shim directories of running pods (status changes, and the
  * shim's lock closed when it dies). */
 int pods_controllers_watch_open(pods_manager *m, int *fd, pr_error **err);
+
+/* ---- StatefulSets, DaemonSets (sets.c), PersistentVolumeClaims and volumes (claims.c) ---- */
+
+/* A StatefulSet's (replicas, readyReplicas, currentReplicas, updatedReplicas,
+ * availableReplicas, currentRevision, updateRevision) or a DaemonSet's (desiredNumberScheduled,
+ * currentNumberScheduled, numberReady, updatedNumberScheduled, numberAvailable) status, from
+ * its pods now. */
+int pods_set_status(pods_manager *m, const char *resource, const struct pods_entry *e,
+                    yajl_val *out, pr_error **err);
+/* A claim's status (phase Bound with accessModes and capacity once its volume is made) or a
+ * volume's (Bound). */
+int pods_claim_status(pods_manager *m, const char *resource, const struct pods_entry *e,
+                      yajl_val *out, pr_error **err);
+/* The status of any stored object whose status is computed when read (workloads, sets,
+ * claims, volumes); leaves *out alone for the other kinds. */
+int pods_object_status(pods_manager *m, const char *resource, const struct pods_entry *e,
+                       yajl_val *out, pr_error **err);
+/* Claims being deleted are removed (with their volumes) once no pod uses them, and claims
+ * without a volume get one; *pending when a claim still waits for its pods. */
+int pods_claims_collect(pods_manager *m, bool *pending, pr_error **err);
+/* The API group of a resource ("apps", "networking.k8s.io" ...); NULL for the core group. */
+const char *pods_resource_group(const char *resource);
+/* kubectl's singular of a resource: pod, ingress, ingressclass. */
+char *pods_resource_singular(const char *resource);
 
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);

@@ -180,7 +180,7 @@ static int volume_files(pods_manager *m, const struct kube_object *o, const char
 
 bool pods_volume_read_only(const struct kube_volume *v)
 {
-    return is_files_volume(v);
+    return is_files_volume(v) || (v->has_pvc && v->pvc.read_only);
 }
 
 static int check_type(const char *path, const char *type, const struct stat *st, pr_error **err)
@@ -268,6 +268,11 @@ int pods_volumes_check(pods_manager *m, const struct kube_object *o, pr_error **
             r = volume_files(m, o, NULL, v, -1, NULL, err);
         else if (v->has_host_path)
             r = host_path(v, false, err);
+        else if (v->has_pvc) {
+            /* Checked before anything of the pod is made: a missing claim makes nothing. */
+            _cleanup_free_ char *dir = NULL;
+            r = pods_claim_dir(m, o->meta.namespace_, v->pvc.claim_name, &dir, err);
+        }
         if (r < 0)
             return volume_error(err, i, v);
     }
@@ -459,12 +464,18 @@ int pods_volumes_make(pods_manager *m, const struct kube_object *o, const struct
         else if (is_files_volume(v)) {
             if ((r = make_dir(dir, 0755, &fd, err)) == 0)
                 r = volume_files(m, o, p->uid, v, fd, write_one, err);
-        } else if (v->has_host_path)
+        } else if (v->has_host_path) {
             r = host_path(v, true, err);
+        } else if (v->has_pvc) {
+            free(dir);
+            dir = NULL;
+            r = pods_claim_dir(m, o->meta.namespace_, v->pvc.claim_name, &dir, err);
+        }
         /* fsGroup: the volumes the pod owns (never a hostPath) become the group's. */
         if (r == 0 && !v->has_host_path && s->has_security_context &&
             s->security_context.has_fs_group)
-            r = fs_group(dir, (gid_t)s->security_context.fs_group, !v->has_empty_dir, err);
+            r = fs_group(dir, (gid_t)s->security_context.fs_group,
+                         !v->has_empty_dir && !v->has_pvc, err);
         if (r < 0)
             return volume_error(err, i, v);
     }
@@ -509,14 +520,23 @@ static int sub_path(const char *base, const char *sub, char **out, pr_error **er
     return 0;
 }
 
-int pods_volume_source(const struct pods_pod_paths *p, const struct kube_pod_spec *s,
-                       const struct kube_volume_mount *vm, char **out, pr_error **err)
+int pods_volume_source(pods_manager *m, const char *ns, const struct pods_pod_paths *p,
+                       const struct kube_pod_spec *s, const struct kube_volume_mount *vm,
+                       char **out, pr_error **err)
 {
     const struct kube_volume *v = find_volume(s, vm->name);
     if (!v)
         return pr_err(err, 0, "volumeMount \"%s\": no such volume", vm->name);
-    _cleanup_free_ char *base = v->has_host_path ? xstrdup(v->host_path.path)
-                                                 : xasprintf("%s/volumes/%s", p->lib_dir, v->name);
+    _cleanup_free_ char *base = NULL;
+    if (v->has_pvc) {
+        /* The claim's volume directory, outside the pod's: it outlives the pod. */
+        int r = pods_claim_dir(m, ns, v->pvc.claim_name, &base, err);
+        if (r < 0)
+            return r;
+    } else {
+        base = v->has_host_path ? xstrdup(v->host_path.path)
+                                : xasprintf("%s/volumes/%s", p->lib_dir, v->name);
+    }
     if (!vm->sub_path || !*vm->sub_path) {
         *out = steal_pointer(&base);
         return 0;

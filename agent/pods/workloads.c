@@ -521,7 +521,13 @@ int pods_workloads_collect(pods_manager *m, pr_error **err)
         r = observe(m, &o, err);
     for (size_t i = 0; r == 0 && i < o.pods.n; i++) {
         const char *u = controller_uid(o.pods.v[i].object);
-        if (u && !owner_exists(&o.pods.v[i], &o.rss))
+        /* A ReplicaSet's pods only: the other controllers collect their own (sets.c). */
+        const char *kind = NULL;
+        yajl_val refs = json_get(json_get(o.pods.v[i].object, "metadata"), "ownerReferences");
+        for (size_t k = 0; k < json_array_len(refs); k++)
+            if (YAJL_IS_TRUE(json_get(json_array_at(refs, k), "controller")))
+                kind = YAJL_GET_STRING(json_get(json_array_at(refs, k), "kind"));
+        if (u && kind && streq(kind, "ReplicaSet") && !owner_exists(&o.pods.v[i], &o.rss))
             r = pods_delete(m, "pods", o.pods.v[i].ns, o.pods.v[i].name, err);
     }
     observed_clear(&o);
@@ -565,6 +571,12 @@ int pods_reconcile(pods_manager *m, bool *workloads, int64_t *wake_at, pr_error 
     if (workloads)
         *workloads = r < 0 || o.deps.n + o.rss.n > 0;
     observed_clear(&o);
+    /* StatefulSets and DaemonSets, then claims waiting for their pods to go. */
+    bool sets = false, claims = false;
+    keep_first(pods_sets_reconcile(m, &sets, &e), &e, &first, err);
+    keep_first(pods_claims_collect(m, &claims, &e), &e, &first, err);
+    if (workloads)
+        *workloads = *workloads || sets || claims;
     return first;
 }
 
@@ -673,4 +685,29 @@ int pods_scale(pods_manager *m, const char *resource, const char *ns, const char
         r = set_replicas(m, resource, &l.v[0], replicas, err);
     pods_list_clear(&l);
     return r;
+}
+
+/* ---- for the other controllers (sets.c) ---- */
+
+const char *pods_controller_uid(yajl_val obj)
+{
+    return controller_uid(obj);
+}
+
+void pods_observe_owned(pods_manager *m, const struct pods_entry *e, struct kube_owned_pod *p,
+                        bool *dead)
+{
+    observe_pod(m, e, p, dead);
+}
+
+void pods_gen_owner(yajl_gen g, const char *kind, const char *name, const char *uid)
+{
+    gen_owner(g, kind, name, uid);
+}
+
+int pods_apply_gen(pods_manager *m, yajl_gen g, const char *what, pr_error **err)
+{
+    yajl_val t = NULL;
+    int r = tree_of(g, &t, err);
+    return r < 0 ? r : apply_tree(m, t, what, err);
 }

@@ -47,8 +47,8 @@ refused() {
 }
 
 @test "bad: an unknown kind is named" {
-  printf 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: d}\nspec: {}\n' > "$M"
-  refused 'kind "DaemonSet" is not supported'
+  printf 'apiVersion: v1\nkind: ReplicationController\nmetadata: {name: d}\nspec: {}\n' > "$M"
+  refused 'kind "ReplicationController" is not supported'
 }
 
 @test "bad: an unknown field is named" {
@@ -70,9 +70,10 @@ refused() {
       preStop:
         tcpSocket: {port: 80}' > "$M"
   refused "spec.containers[0].lifecycle.preStop.tcpSocket: not supported"
+  # A claim that does not exist: nothing of the pod is made.
   pod_with '    image: busybox
     volumeMounts: [{name: h, mountPath: /h}]' '  volumes: [{name: h, persistentVolumeClaim: {claimName: c}}]' > "$M"
-  refused "spec.volumes[0].persistentVolumeClaim: not supported"
+  refused 'spec.volumes[0] "h": persistentvolumeclaim "c" not found'
 }
 
 @test "bad: a reference to a missing ConfigMap" {

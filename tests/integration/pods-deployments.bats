@@ -300,7 +300,7 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
   myapp_yaml | sed 's/^  replicas:/  replicaz:/' | bad "spec.replicaz"
   myapp_yaml | sed 's/^  selector:/  strategy: {type: Recreate, rollingUpdate: {maxSurge: 1}}\n  selector:/' | bad "spec.strategy.rollingUpdate: Forbidden"
   myapp_yaml | sed 's/^  selector:/  strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: 0}}\n  selector:/' | bad "may not be 0 when \`maxSurge\` is 0"
-  myapp_yaml | sed 's/^kind: Deployment/kind: StatefulSet/' | bad 'kind "StatefulSet" is not supported by podrun'
+  myapp_yaml | sed 's/^kind: Deployment/kind: ReplicationController/' | bad 'kind "ReplicationController" is not supported by podrun'
   myapp_yaml | sed 's/^apiVersion: apps\/v1/apiVersion: v1/' | bad 'no kind "Deployment" in version "v1"'
   [ -z "$(controllers_pid)" ]
   assert_no_pods

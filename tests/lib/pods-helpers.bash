@@ -179,7 +179,8 @@ pods_teardown() {
   for p in $(pgrep -f -- "--run-root $ROOTS/run .*serve --controllers-only" 2>/dev/null); do
     kill -9 "$p" 2>/dev/null || true
   done
-  rm -rf "$ROOTS/lib/objects/deployments" "$ROOTS/lib/objects/replicasets"
+  rm -rf "$ROOTS/lib/objects/deployments" "$ROOTS/lib/objects/replicasets" \
+    "$ROOTS/lib/objects/statefulsets" "$ROOTS/lib/objects/daemonsets"
   if [ -d "$ROOTS/lib/objects/pods" ]; then
     for p in "$ROOTS"/lib/objects/pods/*/*.json; do
       [ -f "$p" ] || continue

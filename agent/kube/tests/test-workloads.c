@@ -347,8 +347,8 @@ static void test_deployment_validation(void)
     refused(DEPLOY_HEAD "  selector: {matchLabels: {app: web}}\n  minReadySeconds: 700\n" TEMPLATE,
             "spec.progressDeadlineSeconds: Invalid value: 600: must be greater than "
             "minReadySeconds");
-    refused("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec: {}\n",
-            "kind \"StatefulSet\" is not supported by podrun");
+    refused("apiVersion: apps/v1\nkind: ReplicationController\nmetadata: {name: s}\nspec: {}\n",
+            "kind \"ReplicationController\" is not supported by podrun");
     refused("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: s}\n", "spec: Required value");
 }
 

@@ -25,3 +25,8 @@ check_PROGRAMS += agent/kube/tests/test-ingress
 agent_kube_tests_test_ingress_SOURCES = agent/kube/tests/test-ingress.c tests/lib/unit.h
 agent_kube_tests_test_ingress_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
 agent_kube_tests_test_ingress_LDADD = $(AGENT_LIBS)
+# StatefulSets, DaemonSets, claims: specs and the StatefulSet controller's decision
+check_PROGRAMS += agent/kube/tests/test-statefulsets
+agent_kube_tests_test_statefulsets_SOURCES = agent/kube/tests/test-statefulsets.c tests/lib/unit.h
+agent_kube_tests_test_statefulsets_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
+agent_kube_tests_test_statefulsets_LDADD = $(AGENT_LIBS)

@@ -373,8 +373,6 @@ static void test_check_refuses_by_name(void)
     static const struct {
         const char *manifest, *field;
     } cases[] = {
-        {POD("  volumes: [{name: v, persistentVolumeClaim: {claimName: x}}]\n" CTR),
-         "spec.volumes[0].persistentVolumeClaim"},
         {POD(CTR "    volumeMounts: [{name: v, mountPath: /v, mountPropagation: HostToContainer}]\n"
                  "  volumes: [{name: v, emptyDir: {}}]\n"),
          "spec.containers[0].volumeMounts[0].mountPropagation"},
@@ -396,7 +394,8 @@ static void test_check_refuses_by_name(void)
     }
     _cleanup_free_ char *ok = check_refusal(POD(
         "  volumes: [{name: v, emptyDir: {}}, {name: h, hostPath: {path: /srv}},\n"
-        "            {name: c, configMap: {name: c}}, {name: s, secret: {secretName: s}}]\n" CTR
+        "            {name: c, configMap: {name: c}}, {name: s, secret: {secretName: s}},\n"
+        "            {name: p, persistentVolumeClaim: {claimName: p}}]\n" CTR
         "    volumeMounts: [{name: v, mountPath: /v}, {name: h, mountPath: /h, subPath: x}]\n"
         "    resources: {limits: {cpu: 500m, memory: 64Mi}}\n"
         "    env: [{name: A, valueFrom: {configMapKeyRef: {name: c, key: k}}},\n"
@@ -432,7 +431,12 @@ static void test_resource_names(void)
     CHECK(streq(pods_resource_name("ns"), "namespaces"));
     CHECK(streq(pods_resource_name("deploy"), "deployments"));
     CHECK(streq(pods_resource_name("rs"), "replicasets"));
-    CHECK(pods_resource_name("statefulsets") == NULL);
+    CHECK(streq(pods_resource_name("sts"), "statefulsets"));
+    CHECK(streq(pods_resource_name("ds"), "daemonsets"));
+    CHECK(streq(pods_resource_name("pvc"), "persistentvolumeclaims"));
+    CHECK(streq(pods_resource_name("pv"), "persistentvolumes"));
+    CHECK(pods_resource_name("cronjobs-of-tomorrow") == NULL);
+    CHECK(streq(pods_resource_group("statefulsets"), "apps") && !pods_resource_group("pods"));
 }
 
 int main(void)
