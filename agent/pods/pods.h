@@ -229,6 +229,8 @@ int pods_find_container(pods_manager *m, const char *ns, const char *pod, const 
  * with tty, forwards signals and exits with the command's status). */
 char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool tty,
                       char *const *command);
+/* The directory of a pod's attach sockets (common/attach.h: attach_connect(dir, container)). */
+char *pods_attach_dir(pods_manager *m, const char *uid);
 
 /* ---- the node ---- */
 
