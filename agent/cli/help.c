@@ -128,6 +128,31 @@ const char help_exec[] =
     "  podrun exec (POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND [args...] "
     "[options]\n" GLOBAL_HINT;
 
+const char help_attach[] =
+    "Attach to a process that is already running inside an existing container.\n"
+    "\n"
+    "Examples:\n"
+    "  # Get output from running pod mypod; use the first container by default\n"
+    "  podrun attach mypod\n"
+    "\n"
+    "  # Get output from ruby-container from pod mypod\n"
+    "  podrun attach mypod -c ruby-container\n"
+    "\n"
+    "  # Switch to raw terminal mode; sends stdin to 'bash' in ruby-container from pod mypod\n"
+    "  # and sends stdout/stderr from 'bash' back to the client\n"
+    "  podrun attach mypod -c ruby-container -i -t\n"
+    "\n"
+    "Options:\n"
+    "  -c, --container='': Container name. If omitted, the first container in the pod will be\n"
+    "        chosen.\n"
+    "  -n, --namespace='': The namespace of the pod.\n"
+    "  -q, --quiet=false: Only print output from the remote session.\n"
+    "  -i, --stdin=false: Pass stdin to the container.\n"
+    "  -t, --tty=false: Stdin is a TTY.\n"
+    "\n"
+    "Usage:\n"
+    "  podrun attach (POD | TYPE/NAME) -c CONTAINER [options]\n" GLOBAL_HINT;
+
 const char help_run[] =
     "Create and run a particular image in a pod.\n"
     "\n"
