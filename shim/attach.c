@@ -4,10 +4,12 @@
  * POD_DIR/attach/NAME.sock, where any number of clients (up to ATTACH_CLIENTS_MAX) attach with
  * the framing of common/attach.h.
  *
- * Nothing a client does may stall the container or the shim: output is copied into each
- * client's bounded queue and a client whose queue is full (it does not read) is dropped, while
- * the log is written as before; input from every client goes into one bounded stdin queue, and
- * while the container does not read its stdin the clients are not read either. */
+ * No client may stall the container or the shim for long. Output is logged first, then copied
+ * into each client's queue; while a client's queue is over CLIENT_QUEUE_MAX the container's
+ * output is not read (it waits on its pipe, as under a kubelet, so a slow reader loses
+ * nothing), and a client that took nothing of its queue for STALL_USEC is dropped and the
+ * output goes on. Input from every client goes into one bounded stdin queue; while the
+ * container does not read its stdin the clients are not read either. */
 #include "shim.h"
 #include "attach.h"
 #include "log.h"
@@ -23,8 +25,10 @@
 
 /* Clients per container: a person, a CRI Attach or two, with room to spare. */
 #define ATTACH_CLIENTS_MAX 16
-/* Output queued for one client: over this it is not keeping up and is dropped. */
+/* Output queued for one client: over this the container's output waits for it. */
 #define CLIENT_QUEUE_MAX ((size_t)1 << 20)
+/* A client over its queue that reads nothing for this long is dropped. */
+#define STALL_USEC (2 * USEC_PER_SEC)
 /* Input queued for the container's stdin: over this the clients are not read. */
 #define STDIN_QUEUE_MAX ((size_t)256 << 10)
 #define CLIENT_IN_MAX (ATTACH_HEADER_SIZE + ATTACH_FRAME_MAX)
@@ -40,6 +44,7 @@ struct attach_client {
     bool sent_stdin; /* a session with stdin: its end counts for stdinOnce */
     bool stdin_done;
     bool closing; /* closed once its queue is written */
+    bool progressed; /* wrote something since the stall timer was armed */
     struct attach_client *next;
 };
 
@@ -54,7 +59,11 @@ struct attach_point {
     sd_event_source *stdin_src; /* the container's stdin turned writable */
     bool stdin_close_pending;   /* stdinOnce: closed once the queue is written */
     bool stdin_closed;
+    sd_event_source *stall_timer;
+    bool blocked; /* the container's output waits for a client */
 };
+
+static void attach_recheck(struct attach_point *ap);
 
 static void client_free(struct attach_client *cl)
 {
@@ -69,6 +78,7 @@ static void client_free(struct attach_client *cl)
     close(cl->fd);
     free(cl->out);
     free(cl);
+    attach_recheck(ap);
 }
 
 static bool stdin_full(struct attach_point *ap)
@@ -102,31 +112,82 @@ static bool client_flush(struct attach_client *cl)
         }
         memmove(cl->out, cl->out + n, cl->n_out - (size_t)n);
         cl->n_out -= (size_t)n;
+        cl->progressed = true;
     }
     if (cl->closing && !cl->n_out) {
         client_free(cl);
         return false;
     }
     client_update(cl);
+    if (cl->ap->blocked && cl->n_out < CLIENT_QUEUE_MAX)
+        attach_recheck(cl->ap);
     return true;
 }
 
-/* Queues a frame; false when the client is over its queue (dropped, freed). */
+static int on_stall_timer(sd_event_source *src, uint64_t usec, void *data)
+{
+    struct attach_point *ap = data;
+    struct container *c = ap->c;
+    for (struct attach_client *cl = ap->clients, *next; cl; cl = next) {
+        next = cl->next;
+        if (cl->n_out >= CLIENT_QUEUE_MAX && !cl->progressed) {
+            shim_event(c->shim, c, "attach-dropped",
+                       "a client read nothing of its %zu queued bytes in %llu ms", cl->n_out,
+                       (unsigned long long)(STALL_USEC / USEC_PER_MSEC));
+            client_free(cl);
+        }
+    }
+    for (struct attach_client *cl = ap->clients; cl; cl = cl->next)
+        cl->progressed = false;
+    /* Recomputed: the timer runs again while a client (one that read) still holds too much. */
+    ap->blocked = false;
+    attach_recheck(ap);
+    return 0;
+}
+
+/* Whether a client holds a full queue: the container's output waits while one does, and the
+ * stall timer runs. */
+static void attach_recheck(struct attach_point *ap)
+{
+    bool blocked = false;
+    for (struct attach_client *cl = ap->clients; cl; cl = cl->next)
+        blocked |= cl->n_out >= CLIENT_QUEUE_MAX;
+    if (blocked == ap->blocked)
+        return;
+    ap->blocked = blocked;
+    if (blocked) {
+        for (struct attach_client *cl = ap->clients; cl; cl = cl->next)
+            cl->progressed = false;
+        if (!ap->stall_timer)
+            sd_event_add_time_relative(ap->c->shim->event, &ap->stall_timer, CLOCK_MONOTONIC,
+                                       STALL_USEC, 0, on_stall_timer, ap);
+        else {
+            sd_event_source_set_time_relative(ap->stall_timer, STALL_USEC);
+            sd_event_source_set_enabled(ap->stall_timer, SD_EVENT_ONESHOT);
+        }
+    } else if (ap->stall_timer) {
+        sd_event_source_set_enabled(ap->stall_timer, SD_EVENT_OFF);
+    }
+    container_output_update(ap->c);
+}
+
+bool attach_blocked(struct container *c)
+{
+    return c->attach && c->attach->blocked;
+}
+
+/* Queues a frame (the queue may pass CLIENT_QUEUE_MAX by what one read of the container's
+ * output brings: then the output waits). */
 static bool client_queue(struct attach_client *cl, enum attach_channel ch, const void *data,
                          size_t len)
 {
-    if (cl->n_out + ATTACH_HEADER_SIZE + len > CLIENT_QUEUE_MAX) {
-        struct container *c = cl->ap->c;
-        shim_event(c->shim, c, "attach-dropped", "a client read too slowly (%zu bytes queued)",
-                   cl->n_out);
-        client_free(cl);
-        return false;
-    }
     cl->out = xrealloc(cl->out, cl->n_out + ATTACH_HEADER_SIZE + len);
     attach_header(cl->out + cl->n_out, ch, (uint32_t)len);
     if (len)
         memcpy(cl->out + cl->n_out + ATTACH_HEADER_SIZE, data, len);
     cl->n_out += ATTACH_HEADER_SIZE + len;
+    if (cl->n_out >= CLIENT_QUEUE_MAX && !cl->ap->blocked)
+        attach_recheck(cl->ap);
     return true;
 }
 
@@ -426,6 +487,7 @@ void attach_free(struct container *c)
         return;
     while (ap->clients)
         client_free(ap->clients);
+    ap->stall_timer = sd_event_source_disable_unref(ap->stall_timer);
     ap->stdin_src = sd_event_source_disable_unref(ap->stdin_src);
     sd_event_source_disable_unref(ap->listen_src);
     close(ap->listen_fd);

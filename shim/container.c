@@ -70,6 +70,13 @@ static void log_sources_enable(struct container *c, int on)
         sd_event_source_set_enabled(c->tty_src, on);
 }
 
+/* The container's output is read while the log takes it and no attached client holds too much
+ * of it (attach.c); otherwise the container waits on its full pipe. */
+void container_output_update(struct container *c)
+{
+    log_sources_enable(c, c->log.n_pending || attach_blocked(c) ? SD_EVENT_OFF : SD_EVENT_ON);
+}
+
 static int on_log_retry(sd_event_source *src, uint64_t usec, void *data)
 {
     struct container *c = data;
@@ -79,7 +86,7 @@ static int on_log_retry(sd_event_source *src, uint64_t usec, void *data)
         return 0;
     }
     shim_event(c->shim, c, "log-resumed", "%s", c->log.path);
-    log_sources_enable(c, SD_EVENT_ON);
+    container_output_update(c);
     return 0;
 }
 
@@ -119,6 +126,8 @@ static bool read_stream(struct container *c, int fd, struct log_stream *ls, int 
             log_stall(c);
             return false;
         }
+        if (max_reads >= 0 && attach_blocked(c))
+            return false; /* a client's queue is full: the rest waits in the pipe */
     }
     return false;
 }
@@ -205,7 +214,7 @@ static int open_fifo_reader(struct container *c, const char *stream, int *fd, sd
         return pr_err(err, -r, "watch `%s`", path);
     }
     *fd = rfd;
-    if (c->log.n_pending)
+    if (c->log.n_pending || attach_blocked(c))
         sd_event_source_set_enabled(*src, SD_EVENT_OFF);
     return 0;
 }
@@ -238,7 +247,7 @@ int container_reopen_log(struct container *c, pr_error **err)
         return 0;
     int r = log_file_reopen(&c->log, err);
     if (r == 0 && c->log.n_pending && log_file_flush_pending(&c->log) == 0)
-        log_sources_enable(c, SD_EVENT_ON);
+        container_output_update(c);
     return r;
 }
 
@@ -501,6 +510,8 @@ int container_start(struct container *c)
         cannot_run(c, err ? err->msg : "watch the container's terminal");
         return -1;
     }
+    if (c->tty_src)
+        container_output_update(c);
     shim_record(s, c, "Normal", "Created", "Created container %s", c->spec->name);
     pid_t pid = 0;
     if (read_pid_file(pid_file, &pid) < 0 || attach_process(c, pid) < 0) {

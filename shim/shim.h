@@ -314,6 +314,7 @@ int container_adopt(struct container *c, pid_t pid);
 bool container_bundle_is_ours(struct container *c, const char *bundle);
 void container_schedule_restart(struct container *c);
 int container_reopen_log(struct container *c, pr_error **err);
+void container_output_update(struct container *c);
 const char *ctr_state_name(enum ctr_state st);
 
 /* pidns.c: the init that holds a pod's shared PID namespace */
@@ -357,6 +358,8 @@ void attach_free(struct container *c);
 void attach_output(struct container *c, enum attach_channel ch, const char *data, size_t len);
 /* The container exited: clients get its code and are closed; its stdin is closed. */
 void attach_exited(struct container *c, int code);
+/* An attached client holds a full queue: the container's output waits (a bounded time). */
+bool attach_blocked(struct container *c);
 int attach_stdin_pipe(struct container *c, pr_error **err);
 char *attach_console_path(struct container *c);
 int attach_console_listen(struct container *c, pr_error **err);

@@ -3,11 +3,13 @@
 # Test helper: runs a command (podrun attach -it ...) on a pseudo-terminal of ROWSxCOLS, as a
 # person at a terminal would, and plays STEPs against it:
 #   send:TEXT    writes TEXT (\r and \n escapes understood) to the terminal
-#   expect:RE    waits until the output so far (since the last expect) matches the regex
+#   expect:RE    waits until the output after the last expect's match matches the regex
 #   resize:R,C   sets the terminal's size (the command gets SIGWINCH)
 #   wait         waits for the command to exit; its status becomes ours
 #   kill         kills the command (a detach)
 # On a failed expect (10 s) it prints what it saw and exits 1. All output goes to stdout last.
+# Like a terminal emulator, it answers a cursor position query (ESC [6n, which busybox's line
+# editor sends before each prompt and waits on) with row 1, column 1.
 import fcntl
 import os
 import pty
@@ -48,12 +50,18 @@ def main():
             return False
         seen += data
         pending += data
+        for _ in range(data.count(b"\x1b[6n")):
+            os.write(fd, b"\x1b[1;1R")
         return True
 
     status = 0
     for step in steps:
         kind, _, arg = step.partition(":")
         if kind == "send":
+            # Typed once the output has settled (a prompt, its cursor query answered), as a
+            # person types: input sent while the line editor waits for its answer is lost.
+            while select.select([fd], [], [], 0.2)[0] and read_some(0):
+                pass
             os.write(fd, arg.replace("\\r", "\r").replace("\\n", "\n").encode())
         elif kind == "expect":
             deadline = time.time() + 10
@@ -65,7 +73,7 @@ def main():
                     sys.stdout.write("\nattach-pty: no match for %r\n" % arg)
                     os.kill(pid, signal.SIGKILL)
                     sys.exit(1)
-            pending = b""
+            pending = pending[re.search(arg.encode(), pending).end():]
         elif kind == "resize":
             r, c = arg.split(",")
             set_size(fd, int(r), int(c))
