@@ -215,6 +215,8 @@ const char help_cp[] =
     "Options:\n"
     "  -c, --container='': Container name. If omitted, the pod's only container.\n"
     "  -n, --namespace='': The namespace of the pod.\n"
+    "      --no-preserve=false: The copied file/directory's ownership and permissions will not\n"
+    "        be preserved in the container\n"
     "\n"
     "Usage:\n"
     "  podrun cp <file-spec-src> <file-spec-dest> [options]\n" GLOBAL_HINT;

@@ -309,6 +309,10 @@ void pods_events_keep(struct pods_events *l, bool (*keep)(const struct pods_even
  * opened within it (open_in_root). -ESRCH when the container is not running. */
 int pods_container_root(pods_manager *m, const char *ns, const char *pod, const char *container,
                         int *rootfd, pr_error **err);
+/* The working directory of that container's process (its bundle's process.cwd), a path in
+ * the container: where kubectl's tar in the container takes a relative path from. */
+int pods_container_cwd(pods_manager *m, const char *ns, const char *pod, const char *container,
+                       char **cwd, pr_error **err);
 
 /* Waiting for a change to resource's objects (and, for pods, to their status), for `get -w`:
  * inotify on the state directories, no polling. The watch keeps no lock: the caller lists
