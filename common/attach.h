@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 enum attach_channel {
-    ATTACH_STDIN = 0,  /* client -> shim: bytes for the container's stdin; empty: this client's EOF */
+    ATTACH_STDIN = 0,  /* client -> shim: bytes for its stdin; empty: this client's EOF */
     ATTACH_STDOUT = 1, /* shim -> client (a terminal's output is stdout) */
     ATTACH_STDERR = 2, /* shim -> client */
     ATTACH_RESIZE = 3, /* client -> shim: rows, cols (16 bits each, big-endian) */

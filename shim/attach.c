@@ -31,7 +31,7 @@
 #define STALL_USEC (2 * USEC_PER_SEC)
 /* Input queued for the container's stdin: over this the clients are not read. */
 #define STDIN_QUEUE_MAX ((size_t)256 << 10)
-#define CLIENT_IN_MAX (ATTACH_HEADER_SIZE + ATTACH_FRAME_MAX)
+#define CLIENT_IN_MAX   (ATTACH_HEADER_SIZE + ATTACH_FRAME_MAX)
 
 struct attach_client {
     struct attach_point *ap;
@@ -43,7 +43,7 @@ struct attach_client {
     size_t n_out;
     bool sent_stdin; /* a session with stdin: its end counts for stdinOnce */
     bool stdin_done;
-    bool closing; /* closed once its queue is written */
+    bool closing;    /* closed once its queue is written */
     bool progressed; /* wrote something since the stall timer was armed */
     struct attach_client *next;
 };
@@ -245,9 +245,8 @@ static void stdin_flush(struct attach_point *ap)
         ap->n_stdin_q -= (size_t)n;
     }
     if (ap->n_stdin_q && c->in_fd >= 0) {
-        if (!ap->stdin_src &&
-            sd_event_add_io(c->shim->event, &ap->stdin_src, c->in_fd, EPOLLOUT, on_stdin_writable,
-                            ap) < 0)
+        if (!ap->stdin_src && sd_event_add_io(c->shim->event, &ap->stdin_src, c->in_fd, EPOLLOUT,
+                                              on_stdin_writable, ap) < 0)
             ap->n_stdin_q = 0;
     } else {
         ap->stdin_src = sd_event_source_disable_unref(ap->stdin_src);
@@ -559,8 +558,8 @@ int attach_console_receive(struct container *c, int listen_fd, pr_error **err)
         struct cmsghdr h;
         char buf[CMSG_SPACE(sizeof(int))];
     } u;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof(u.buf)};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
     ssize_t n = recvmsg(conn, &mh, MSG_CMSG_CLOEXEC);
     struct cmsghdr *cm = n < 0 ? NULL : CMSG_FIRSTHDR(&mh);
     if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||

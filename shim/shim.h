@@ -214,7 +214,7 @@ struct container {
     struct log_stream out, err;
     int out_fd, err_fd; /* read ends of the stdout/stderr FIFOs */
     sd_event_source *out_src, *err_src;
-    int tty_fd;         /* the terminal's master while it runs with one; -1 */
+    int tty_fd; /* the terminal's master while it runs with one; -1 */
     sd_event_source *tty_src;
     int in_fd; /* where its stdin is written: the pipe's write end, or the master again */
     struct attach_point *attach;

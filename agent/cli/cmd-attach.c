@@ -333,8 +333,8 @@ int cli_attach(struct podrun_global *g, const char *ns, const char *pod, const c
 int cmd_attach(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     static const struct option opts[] = {
-        {"stdin", no_argument, NULL, 'i'},     {"tty", no_argument, NULL, 't'},
-        {"quiet", no_argument, NULL, 'q'},     {"container", required_argument, NULL, 'c'},
+        {"stdin", no_argument, NULL, 'i'},           {"tty", no_argument, NULL, 't'},
+        {"quiet", no_argument, NULL, 'q'},           {"container", required_argument, NULL, 'c'},
         {"namespace", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0},
     };
     const char *ns = "default", *container = NULL;

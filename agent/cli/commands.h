@@ -124,7 +124,7 @@ int cmd_cp(struct podrun_global *g, int argc, char **argv, pr_error **err);
 /* cmd-attach.c: a container's own stdio through its shim (common/attach.h). */
 int cmd_attach(struct podrun_global *g, int argc, char **argv, pr_error **err);
 struct cli_pod_state {
-    char *phase; /* the pod's: Pending, Running, Succeeded, Failed */
+    char *phase;                             /* the pod's: Pending, Running, Succeeded, Failed */
     bool running, terminated, has_exit_code; /* the container's */
     int exit_code;
     char *reason, *message;
