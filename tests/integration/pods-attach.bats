@@ -98,6 +98,15 @@ YAML
   run prn attach term
   [ "$status" -eq 1 ]
   [[ "$output" == *"cannot attach a container in a completed pod; current phase is Succeeded"* ]]
+  # run -it --rm: a terminal of its own; the shell's exit code is podrun's, the pod deleted.
+  run python3 "$pty" 24 80 'expect:pressing enter' 'send:\r' 'expect:# ' 'send:exit 5\r' wait \
+    -- "${PRN[@]}" run t2 -it --rm --restart=Never --image=busybox --image-pull-policy=IfNotPresent -- sh
+  echo "$output"
+  [ "$status" -eq 5 ]
+  [[ "$output" == *'pod "t2" deleted'* ]]
+  [[ "$output" == *"error: pod default/t2 terminated (Error)"* ]]
+  run prn get pod t2
+  [ "$status" -eq 1 ]
 }
 
 @test "attach: several attachers, stdin from each, a client that never reads is dropped, not waited for" {
@@ -113,6 +122,12 @@ spec:
     imagePullPolicy: IfNotPresent
     command: ["sh", "-c", "while read l; do [ \"$l\" = flood ] && head -c 8000000 /dev/zero | tr '\\0' x && echo; [ \"$l\" = quit ] && exit 0; echo \"got $l\"; done"]
     stdin: true
+  - name: once
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "cat; echo closed"]
+    stdin: true
+    stdinOnce: true
   - name: quiet
     image: busybox
     imagePullPolicy: IfNotPresent
@@ -120,7 +135,7 @@ spec:
 YAML
   run prn apply -f "$BATS_TEST_TMPDIR/pod.yaml"
   [ "$status" -eq 0 ]
-  wait_running echo 2/2
+  wait_running echo 3/3
   local T=$BATS_TEST_TMPDIR
   local sock=$ROOTS/run/pods/$(pod_uid echo)/shim/attach/loop.sock
   [ "$(stat -c %a "$sock")" = 600 ]
@@ -171,6 +186,11 @@ except socket.timeout: print("open", n)
   wait_for grep -q "^EOF" "$T/slow.out"
   cat "$T/slow.out"
   [ "$(awk '{ print $2 }' "$T/slow.out")" -lt 8000000 ]
+  # stdinOnce: the first session's end of input closes the container's stdin (cat ends), and
+  # the session ends with the container.
+  run prn attach -i echo -c once <<<"first"
+  [ "$status" -eq 0 ]
+  [ "$output" = $'first\nclosed' ]
   # attach -i to a container made without stdin: refused, named.
   run prn attach -i echo -c quiet
   [ "$status" -eq 1 ]
