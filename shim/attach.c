@@ -344,10 +344,14 @@ static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *da
     struct attach_client *cl = data;
     if ((revents & EPOLLOUT) && !client_flush(cl))
         return 0;
-    if (!(revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) || cl->closing)
+    if (!(revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
         return 0;
-    if (stdin_full(cl->ap))
+    if (cl->closing || stdin_full(cl->ap)) {
+        /* Not read now; a peer gone meanwhile would be reported again and again. */
+        if (revents & (EPOLLHUP | EPOLLERR))
+            client_gone(cl);
         return 0;
+    }
     ssize_t n = recv(fd, cl->in + cl->n_in, sizeof(cl->in) - cl->n_in, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;

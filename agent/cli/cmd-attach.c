@@ -31,6 +31,7 @@ void cli_pod_state_clear(struct cli_pod_state *st)
     free(st->phase);
     free(st->reason);
     free(st->message);
+    free(st->restart_policy);
     *st = (struct cli_pod_state){0};
 }
 
@@ -50,6 +51,8 @@ int cli_pod_state(struct podrun_global *g, const char *ns, const char *pod, cons
     yajl_val status = l.n ? l.v[0].status : NULL;
     const char *phase = YAJL_GET_STRING(json_get(status, "phase"));
     st->phase = xstrdup(phase ? phase : "Pending");
+    const char *policy = YAJL_GET_STRING(json_get(status, "restartPolicy"));
+    st->restart_policy = policy ? xstrdup(policy) : NULL;
     yajl_val cs = json_get(status, "containerStatuses");
     for (size_t i = 0; i < json_array_len(cs); i++) {
         yajl_val c = json_array_at(cs, i);
@@ -232,7 +235,12 @@ static int session_loop(struct session *ss, const char *ctr, int sigfd, int *cod
         }
         if (pf[1].revents & POLLIN) {
             struct signalfd_siginfo si;
-            if (read(sigfd, &si, sizeof(si)) == sizeof(si) && ss->tty)
+            if (read(sigfd, &si, sizeof(si)) != sizeof(si))
+                continue;
+            if (si.ssi_signo != SIGWINCH)
+                return pr_err_code(err, EINTR, "detached from container %s (%s)", ctr,
+                                   strsignal((int)si.ssi_signo));
+            if (ss->tty)
                 queue_resize(ss);
         }
         if (pf[2].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -309,24 +317,37 @@ int cli_attach(struct podrun_global *g, const char *ns, const char *pod, const c
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGWINCH);
+    if (ss->raw) {
+        /* Ended by a signal, the terminal is given back as it was (then the session ends). */
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGINT);
+    }
     sigprocmask(SIG_BLOCK, &mask, NULL);
     _cleanup_close_ int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sigfd < 0)
         return pr_err(err, errno, "signalfd");
-    if (ss->raw) {
-        if (tcgetattr(STDIN_FILENO, &ss->saved) == 0) {
-            struct termios raw = ss->saved;
-            cfmakeraw(&raw);
-            ss->saved_tio = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
-        }
-        if (!quiet)
-            fprintf(stderr, "If you don't see a command prompt, try pressing enter.\r\n");
+    /* kubectl's hint, whatever the session (-q leaves it out). */
+    if (!quiet)
+        fprintf(stderr, "If you don't see a command prompt, try pressing enter.\n");
+    if (ss->raw && tcgetattr(STDIN_FILENO, &ss->saved) == 0) {
+        struct termios raw = ss->saved;
+        cfmakeraw(&raw);
+        ss->saved_tio = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
     }
     if (ss->tty && isatty(STDIN_FILENO))
         queue_resize(ss);
     fflush(stdout);
     r = session_loop(ss, name, sigfd, code, err);
     restore_terminal(ss);
+    /* kubectl's: the container restarts, so the session can be taken up again. */
+    struct cli_pod_state st = {0};
+    if (r == 0 && ss->raw && cli_pod_state(g, ns, pod, name, &st, NULL) == 0 && st.restart_policy &&
+        streq(st.restart_policy, "Always"))
+        printf("Session ended, resume using 'podrun attach %s -c %s -i -t' command when the pod "
+               "is running\n",
+               pod, name);
+    cli_pod_state_clear(&st);
     return r;
 }
 

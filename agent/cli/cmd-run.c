@@ -17,7 +17,7 @@ struct run_opts {
     const char *name, *image, *ns, *restart, *pull_policy, *output, *labels, *port;
     char **env;   /* "K=V" */
     char **words; /* after -- (or after NAME) */
-    bool command, in, tty, rm, dry_run;
+    bool command, in, tty, rm, dry_run, quiet;
 };
 
 /* "k=v,k2=v2", validated as kubectl does. */
@@ -170,6 +170,7 @@ static int parse(int argc, char **argv, struct run_opts *o, pr_error **err)
         {"rm", no_argument, NULL, RM},
         {"stdin", no_argument, NULL, 'i'},
         {"tty", no_argument, NULL, 't'},
+        {"quiet", no_argument, NULL, 'q'},
         {"namespace", required_argument, NULL, 'n'},
         {"output", required_argument, NULL, 'o'},
         {"dry-run", optional_argument, NULL, DRY},
@@ -181,7 +182,7 @@ static int parse(int argc, char **argv, struct run_opts *o, pr_error **err)
     while (dash < argc && !streq(argv[dash], "--"))
         dash++;
     int c;
-    while ((c = cli_getopt(dash, argv, "l:itn:o:", opts)) != -1) {
+    while ((c = cli_getopt(dash, argv, "l:itqn:o:", opts)) != -1) {
         switch (c) {
         case IMAGE:
             o->image = optarg;
@@ -209,6 +210,9 @@ static int parse(int argc, char **argv, struct run_opts *o, pr_error **err)
             break;
         case 't':
             o->tty = true;
+            break;
+        case 'q':
+            o->quiet = true;
             break;
         case 'n':
             o->ns = optarg;
@@ -295,7 +299,7 @@ static int run_attached(struct podrun_global *g, const struct run_opts *given, p
     if (r == 0 && cli_pod_completed(&st)) {
         print_logs(g, o);
     } else if (r == 0) {
-        r = cli_attach(g, o->ns, o->name, NULL, o->in, o->tty, false, &code, err);
+        r = cli_attach(g, o->ns, o->name, NULL, o->in, o->tty, o->quiet, &code, err);
         if (r == -ESRCH) { /* it ended between our look and the attach */
             pr_error_freep(err);
             r = 0;

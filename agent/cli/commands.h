@@ -128,6 +128,7 @@ struct cli_pod_state {
     bool running, terminated, has_exit_code; /* the container's */
     int exit_code;
     char *reason, *message;
+    char *restart_policy; /* the pod's */
 };
 /* The pod's phase and its container ctr's state (NULL: the first container). */
 int cli_pod_state(struct podrun_global *g, const char *ns, const char *pod, const char *ctr,

@@ -189,6 +189,7 @@ const char help_run[] =
     "        OnFailure, Never].\n"
     "      --rm=false: If true, delete the pod after it exits. Only valid when attaching to\n"
     "        the container (-i).\n"
+    "  -q, --quiet=false: If true, suppress prompt messages.\n"
     "  -i, --stdin=false: Keep stdin open on the container in the pod.\n"
     "  -t, --tty=false: Allocate a TTY for the container in the pod.\n"
     "\n"

@@ -35,7 +35,7 @@ bg() {
   echo "$output / $stderr"
   [ "$status" -eq 0 ]
   [ "$output" = hi ]
-  [ "$stderr" = 'pod "x" deleted' ]
+  [ "$stderr" = $'If you don\'t see a command prompt, try pressing enter.\npod "x" deleted' ]
   run prn get pod x
   [ "$status" -eq 1 ]
   # A container that fails: its code is podrun's, after the removal (kubectl's order).
@@ -43,8 +43,8 @@ bg() {
   echo "$output / $stderr"
   [ "$status" -eq 3 ]
   [ "$output" = "got line" ]
-  [ "${stderr_lines[0]}" = 'pod "y" deleted' ]
-  [ "${stderr_lines[1]}" = "error: pod default/y terminated (Error)" ]
+  [ "${stderr_lines[1]}" = 'pod "y" deleted' ]
+  [ "${stderr_lines[2]}" = "error: pod default/y terminated (Error)" ]
   assert_no_pods
 }
 
@@ -188,7 +188,7 @@ except socket.timeout: print("open", n)
   [ "$(awk '{ print $2 }' "$T/slow.out")" -lt 8000000 ]
   # stdinOnce: the first session's end of input closes the container's stdin (cat ends), and
   # the session ends with the container.
-  run prn attach -i echo -c once <<<"first"
+  run prn attach -q -i echo -c once <<<"first"
   [ "$status" -eq 0 ]
   [ "$output" = $'first\nclosed' ]
   # attach -i to a container made without stdin: refused, named.
