@@ -163,7 +163,9 @@ except socket.timeout: print("open", n)
   local b=$!
   echo $b >> "$T/bg.pids"
   wait_for test -e "$T/slow.ready"
-  sleep 0.5 # the attachers connect (output is theirs from their connection on)
+  # Output is an attacher's from its connection on: each says kubectl's hint once connected.
+  wait_for grep -q "command prompt" "$T/a.out"
+  wait_for grep -q "command prompt" "$T/b.out"
   echo one >&5
   wait_for grep -qx "got one" "$T/a.out"
   wait_for grep -qx "got one" "$T/b.out"
@@ -172,6 +174,7 @@ except socket.timeout: print("open", n)
   prn attach -i echo -c loop <<<"two" > "$T/c.out" 2>&1 &
   local c=$!
   echo $c >> "$T/bg.pids"
+  wait_for grep -q "command prompt" "$T/c.out"
   wait_for grep -qx "got two" "$T/a.out"
   # 8 MB through: the output waits for the clients that read (they lose nothing); the one
   # that reads nothing is dropped after 2 s, and the log and the others go on.
