@@ -128,6 +128,12 @@ spec:
     command: ["sh", "-c", "cat; echo closed"]
     stdin: true
     stdinOnce: true
+  - name: tt
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: ["sh"]
+    stdin: true
+    tty: true
   - name: quiet
     image: busybox
     imagePullPolicy: IfNotPresent
@@ -135,7 +141,7 @@ spec:
 YAML
   run prn apply -f "$BATS_TEST_TMPDIR/pod.yaml"
   [ "$status" -eq 0 ]
-  wait_running echo 3/3
+  wait_running echo 4/4
   local T=$BATS_TEST_TMPDIR
   local sock=$ROOTS/run/pods/$(pod_uid echo)/shim/attach/loop.sock
   [ "$(stat -c %a "$sock")" = 600 ]
@@ -194,6 +200,13 @@ except socket.timeout: print("open", n)
   run prn attach -q -i echo -c once <<<"first"
   [ "$status" -eq 0 ]
   [ "$output" = $'first\nclosed' ]
+  # A raw session with a pod that restarts its containers ends with kubectl's how-to-resume.
+  prn_cmd
+  run python3 "$TOP/tests/lib/attach-pty.py" 24 80 'send:\r' 'expect:# ' 'send:exit\r' wait \
+    -- "${PRN[@]}" attach -it echo -c tt
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Session ended, resume using 'podrun attach echo -c tt -i -t' command when the pod is running"* ]]
   # attach -i to a container made without stdin: refused, named.
   run prn attach -i echo -c quiet
   [ "$status" -eq 1 ]
