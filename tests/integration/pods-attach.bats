@@ -134,6 +134,13 @@ spec:
     command: ["sh"]
     stdin: true
     tty: true
+  - name: ttonce
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "cat; echo closed-$((40+2))"]
+    stdin: true
+    stdinOnce: true
+    tty: true
   - name: quiet
     image: busybox
     imagePullPolicy: IfNotPresent
@@ -141,7 +148,7 @@ spec:
 YAML
   run prn apply -f "$BATS_TEST_TMPDIR/pod.yaml"
   [ "$status" -eq 0 ]
-  wait_running echo 4/4
+  wait_running echo 5/5
   local T=$BATS_TEST_TMPDIR
   local sock=$ROOTS/run/pods/$(pod_uid echo)/shim/attach/loop.sock
   [ "$(stat -c %a "$sock")" = 600 ]
@@ -207,6 +214,11 @@ except socket.timeout: print("open", n)
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"Session ended, resume using 'podrun attach echo -c tt -i -t' command when the pod is running"* ]]
+  # stdinOnce with a terminal: the session's end (a detach here) sends it the EOF character.
+  run python3 "$TOP/tests/lib/attach-pty.py" 24 80 'send:ab$((1))c\r' 'expect:ab\$\(\(1\)\)c' kill \
+    -- "${PRN[@]}" attach -it echo -c ttonce
+  [ "$status" -eq 0 ]
+  wait_for grep -q "closed-42" "$ROOTS"/log/*/ttonce.log
   # attach -i to a container made without stdin: refused, named.
   run prn attach -i echo -c quiet
   [ "$status" -eq 1 ]
