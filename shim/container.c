@@ -35,7 +35,7 @@ void container_init(struct shim *s, struct container *c, struct ctr_spec *spec)
     c->spec = spec;
     c->state = CTR_WAITING;
     c->reason = "ContainerCreating";
-    c->pidfd = c->netns_fd = c->out_fd = c->err_fd = -1;
+    c->pidfd = c->netns_fd = c->out_fd = c->err_fd = c->tty_fd = c->in_fd = -1;
     c->log.fd = -1;
     c->out.name = "stdout";
     c->err.name = "stderr";
@@ -66,6 +66,15 @@ static void log_sources_enable(struct container *c, int on)
         sd_event_source_set_enabled(c->out_src, on);
     if (c->err_src)
         sd_event_source_set_enabled(c->err_src, on);
+    if (c->tty_src)
+        sd_event_source_set_enabled(c->tty_src, on);
+}
+
+/* The container's output is read while the log takes it and no attached client holds too much
+ * of it (attach.c); otherwise the container waits on its full pipe. */
+void container_output_update(struct container *c)
+{
+    log_sources_enable(c, c->log.n_pending || attach_blocked(c) ? SD_EVENT_OFF : SD_EVENT_ON);
 }
 
 static int on_log_retry(sd_event_source *src, uint64_t usec, void *data)
@@ -77,7 +86,7 @@ static int on_log_retry(sd_event_source *src, uint64_t usec, void *data)
         return 0;
     }
     shim_event(c->shim, c, "log-resumed", "%s", c->log.path);
-    log_sources_enable(c, SD_EVENT_ON);
+    container_output_update(c);
     return 0;
 }
 
@@ -104,15 +113,21 @@ static bool read_stream(struct container *c, int fd, struct log_stream *ls, int 
         ssize_t n = read(fd, buf, sizeof(buf));
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && errno == EIO)
+            return true; /* a terminal whose other side every process closed */
         if (n < 0)
             return false; /* EAGAIN */
         if (n == 0)
             return true;
         bool was_ok = c->log.n_pending == 0;
-        if (log_feed(&c->log, ls, buf, (size_t)n) < 0 && was_ok && max_reads >= 0) {
+        int fed = log_feed(&c->log, ls, buf, (size_t)n);
+        attach_output(c, ls == &c->err ? ATTACH_STDERR : ATTACH_STDOUT, buf, (size_t)n);
+        if (fed < 0 && was_ok && max_reads >= 0) {
             log_stall(c);
             return false;
         }
+        if (max_reads >= 0 && attach_blocked(c))
+            return false; /* a client's queue is full: the rest waits in the pipe */
     }
     return false;
 }
@@ -120,7 +135,8 @@ static bool read_stream(struct container *c, int fd, struct log_stream *ls, int 
 static int on_log_io(sd_event_source *src, int fd, uint32_t revents, void *data)
 {
     struct container *c = data;
-    struct log_stream *ls = fd == c->out_fd ? &c->out : &c->err;
+    /* A terminal's output is stdout, as the kubelet logs it. */
+    struct log_stream *ls = fd == c->err_fd ? &c->err : &c->out;
     if (read_stream(c, fd, ls, READS_PER_EVENT)) {
         /* Every writer is gone: until the container is started again there is nothing. */
         if (log_stream_flush(&c->log, ls) < 0 && c->log.n_pending)
@@ -138,10 +154,21 @@ static void drain_logs(struct container *c)
         read_stream(c, c->out_fd, &c->out, -1);
     if (c->err_fd >= 0)
         read_stream(c, c->err_fd, &c->err, -1);
+    if (c->tty_fd >= 0)
+        read_stream(c, c->tty_fd, &c->out, -1);
     log_stream_flush(&c->log, &c->out);
     log_stream_flush(&c->log, &c->err);
     if (c->log.n_pending && !c->log_retry_timer)
         log_stall(c);
+}
+
+/* The terminal is the container's for one run: a new create makes a new one. */
+static void close_tty(struct container *c)
+{
+    c->tty_src = sd_event_source_disable_unref(c->tty_src);
+    if (c->tty_fd >= 0)
+        close(c->tty_fd);
+    c->tty_fd = -1;
 }
 
 static void close_fifos(struct container *c)
@@ -187,7 +214,7 @@ static int open_fifo_reader(struct container *c, const char *stream, int *fd, sd
         return pr_err(err, -r, "watch `%s`", path);
     }
     *fd = rfd;
-    if (c->log.n_pending)
+    if (c->log.n_pending || attach_blocked(c))
         sd_event_source_set_enabled(*src, SD_EVENT_OFF);
     return 0;
 }
@@ -220,7 +247,7 @@ int container_reopen_log(struct container *c, pr_error **err)
         return 0;
     int r = log_file_reopen(&c->log, err);
     if (r == 0 && c->log.n_pending && log_file_flush_pending(&c->log) == 0)
-        log_sources_enable(c, SD_EVENT_ON);
+        container_output_update(c);
     return r;
 }
 
@@ -319,6 +346,8 @@ static void cannot_run(struct container *c, const char *msg)
     if (c->created)
         runtime_delete(c);
     close_fifos(c);
+    close_tty(c);
+    attach_exited(c, 128);
     c->pid = 0;
     c->state = CTR_TERMINATED;
     c->reason = "ContainerCannotRun";
@@ -439,6 +468,15 @@ int container_start(struct container *c)
         cannot_run(c, err->msg);
         return -1;
     }
+    close_tty(c);
+    _cleanup_close_ int child_in = attach_stdin_pipe(c, &err);
+    _cleanup_close_ int console = -1;
+    _cleanup_free_ char *console_path = attach_console_path(c);
+    if ((c->spec->stdin_ && !c->spec->tty && child_in < 0) ||
+        (c->spec->tty && (console = attach_console_listen(c, &err)) < 0)) {
+        cannot_run(c, err->msg);
+        return -1;
+    }
     char *create[] = {(char *)"--log",
                       rt_log,
                       (char *)"--log-format",
@@ -449,13 +487,31 @@ int container_start(struct container *c)
                       (char *)"--pid-file",
                       pid_file,
                       c->spec->id,
+                      NULL,
+                      NULL,
                       NULL};
-    if (runtime_call(s, create, wout, werr, NULL, &err) < 0) {
+    if (c->spec->tty) {
+        /* runc's order: the options, then the id. */
+        create[9] = (char *)"--console-socket";
+        create[10] = console_path;
+        create[11] = c->spec->id;
+    }
+    if (runtime_call_in(s, create, child_in, wout, werr, NULL, &err) < 0) {
         c->created = true; /* whatever a failed or killed runtime left: delete --force it */
+        if (c->spec->tty)
+            unlink(console_path);
         cannot_run(c, err->msg);
         return -1;
     }
     c->created = true;
+    if (c->spec->tty &&
+        (attach_console_receive(c, console, &err) < 0 ||
+         sd_event_add_io(s->event, &c->tty_src, c->tty_fd, EPOLLIN, on_log_io, c) < 0)) {
+        cannot_run(c, err ? err->msg : "watch the container's terminal");
+        return -1;
+    }
+    if (c->tty_src)
+        container_output_update(c);
     shim_record(s, c, "Normal", "Created", "Created container %s", c->spec->name);
     pid_t pid = 0;
     if (read_pid_file(pid_file, &pid) < 0 || attach_process(c, pid) < 0) {
@@ -485,6 +541,8 @@ static void container_exited(struct container *c, bool known, int code)
 {
     struct shim *s = c->shim;
     drain_logs(c);
+    close_tty(c);
+    attach_exited(c, known ? code : -1);
     hooks_cancel(c);
     bool oom = c->oom_file && read_oom_kills(c->oom_file) > c->oom_kills_at_start;
     probes_stop(c);
@@ -676,6 +734,8 @@ void container_free(struct container *c)
     c->last_message = NULL;
     probes_stop(c);
     close_fifos(c);
+    close_tty(c);
+    attach_free(c);
     c->kill_timer = sd_event_source_disable_unref(c->kill_timer);
     c->restart_timer = sd_event_source_disable_unref(c->restart_timer);
     c->log_retry_timer = sd_event_source_disable_unref(c->log_retry_timer);

@@ -82,6 +82,12 @@ static void chomp(char *s)
 int runtime_call(struct shim *s, char *const *args, int out_fd, int err_fd, char **output,
                  pr_error **err)
 {
+    return runtime_call_in(s, args, -1, out_fd, err_fd, output, err);
+}
+
+int runtime_call_in(struct shim *s, char *const *args, int in_fd, int out_fd, int err_fd,
+                    char **output, pr_error **err)
+{
     _cleanup_free_ char **argv = runtime_argv(s, args);
     _cleanup_close_ int rd = -1, wr = -1;
     if (out_fd < 0) {
@@ -97,7 +103,7 @@ int runtime_call(struct shim *s, char *const *args, int out_fd, int err_fd, char
     if (pid < 0)
         return pr_err(err, errno, "fork for %s %s", argv[0], args[0]);
     if (pid == 0)
-        exec_child(argv, -1, out_fd, err_fd);
+        exec_child(argv, in_fd, out_fd, err_fd);
     if (wr >= 0)
         close(steal_fd(&wr));
     _cleanup_close_ int pidfd = sys_pidfd_open(pid, 0);

@@ -604,6 +604,8 @@ int shim_new(const char *pod_dir, struct pod_spec *spec, struct shim **out, pr_e
         container_init(s, &s->ctrs[i], &s->spec->ctrs[i]);
     if ((r = control_listen(s, err)) < 0)
         return r;
+    for (size_t i = 0; i < s->n_ctrs; i++)
+        attach_open(&s->ctrs[i]);
     return 0;
 }
 

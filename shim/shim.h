@@ -5,6 +5,7 @@
 #ifndef PODRUN_SHIM_H
 #define PODRUN_SHIM_H
 
+#include "attach.h"
 #include "error.h"
 #include "podevents.h"
 
@@ -66,6 +67,9 @@ struct ctr_spec {
     struct hook_spec hooks[HOOK_TYPES];
     char *termination_message_path; /* host file bound at terminationMessagePath; NULL none */
     bool termination_message_fallback; /* FallbackToLogsOnError */
+    /* The container's own stdin (kept by the shim), closed after the first attach session
+     * with stdinOnce; a terminal (the runtime's --console-socket). attach.c. */
+    bool stdin_, stdin_once, tty;
 };
 
 struct pod_spec {
@@ -210,6 +214,10 @@ struct container {
     struct log_stream out, err;
     int out_fd, err_fd; /* read ends of the stdout/stderr FIFOs */
     sd_event_source *out_src, *err_src;
+    int tty_fd; /* the terminal's master while it runs with one; -1 */
+    sd_event_source *tty_src;
+    int in_fd; /* where its stdin is written: the pipe's write end, or the master again */
+    struct attach_point *attach;
     sd_event_source *kill_timer, *restart_timer, *log_retry_timer, *exit_src;
     struct probe_run probes[PROBE_TYPES];
     struct hook_run *hook;    /* a lifecycle hook in flight (hooks.c) */
@@ -282,6 +290,9 @@ int shim_status_json(struct shim *s, char **out, size_t *len);
 /* runtime.c: the runtime CLI, synchronously with a timeout (its calls are short) */
 int runtime_call(struct shim *s, char *const *args, int out_fd, int err_fd, char **output,
                  pr_error **err);
+/* The same with the runtime's stdin (in_fd; -1: /dev/null), which create gives the container. */
+int runtime_call_in(struct shim *s, char *const *args, int in_fd, int out_fd, int err_fd,
+                    char **output, pr_error **err);
 /* exec asynchronously: argv for `runtime exec`, output to a pipe; returns the child pid. */
 int runtime_spawn_exec(struct shim *s, const char *id, char *const *cmd, int *out_fd,
                        pr_error **err);
@@ -303,6 +314,7 @@ int container_adopt(struct container *c, pid_t pid);
 bool container_bundle_is_ours(struct container *c, const char *bundle);
 void container_schedule_restart(struct container *c);
 int container_reopen_log(struct container *c, pr_error **err);
+void container_output_update(struct container *c);
 const char *ctr_state_name(enum ctr_state st);
 
 /* pidns.c: the init that holds a pod's shared PID namespace */
@@ -338,6 +350,20 @@ void shim_fail_pod(struct shim *s, const char *reason, const char *message);
 void podlife_status(struct shim *s, void *gen); /* the pod-level status keys (a yajl_gen) */
 /* Bytes a directory tree holds (blocks, as du counts them), not crossing into other mounts. */
 uint64_t dir_usage(const char *path);
+
+/* attach.c: the container's own stdio and its attach socket (podrun-shim(8), ATTACH) */
+void attach_open(struct container *c);
+void attach_free(struct container *c);
+/* Output the container wrote, to every attached client (after the log has it). */
+void attach_output(struct container *c, enum attach_channel ch, const char *data, size_t len);
+/* The container exited: clients get its code and are closed; its stdin is closed. */
+void attach_exited(struct container *c, int code);
+/* An attached client holds a full queue: the container's output waits (a bounded time). */
+bool attach_blocked(struct container *c);
+int attach_stdin_pipe(struct container *c, pr_error **err);
+char *attach_console_path(struct container *c);
+int attach_console_listen(struct container *c, pr_error **err);
+int attach_console_receive(struct container *c, int listen_fd, pr_error **err);
 
 /* control.c */
 int control_listen(struct shim *s, pr_error **err);

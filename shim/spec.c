@@ -317,6 +317,12 @@ static int parse_container(yajl_val v, const char *ctx, const struct pod_spec *p
     if (c->stop_signal < 0)
         return pr_err(err, 0, "%s.stopSignal: unknown signal \"%s\"", ctx, stop);
     c->is_init = is_init;
+    if ((r = json_get_bool(v, "stdin", ctx, &c->stdin_, err)) < 0 ||
+        (r = json_get_bool(v, "stdinOnce", ctx, &c->stdin_once, err)) < 0 ||
+        (r = json_get_bool(v, "tty", ctx, &c->tty, err)) < 0)
+        return r;
+    if (is_init && (c->stdin_ || c->tty))
+        return pr_err(err, 0, "%s: init containers have no stdin or tty", ctx);
     for (int t = 0; t < PROBE_TYPES; t++) {
         yajl_val p = json_get(v, probe_keys[t]);
         if (!p || YAJL_IS_NULL(p))

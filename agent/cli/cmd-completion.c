@@ -196,7 +196,7 @@ static const char *pod_named(const char *verb, char **pos)
 {
     static char buf[256];
     for (size_t i = 0; pos && pos[i]; i++) {
-        if (streq(verb, "logs") || streq(verb, "exec"))
+        if (streq(verb, "logs") || streq(verb, "exec") || streq(verb, "attach"))
             return i == 0 ? pos[0] : NULL;
         if (!streq(verb, "cp"))
             continue;
@@ -295,7 +295,7 @@ int cmd_complete(struct podrun_global *g, int argc, char **argv, pr_error **err)
         const char *resource = pods_resource_name(pos[0]);
         if (resource)
             print_names(g, resource, ns);
-    } else if (streq(verb, "logs") || streq(verb, "exec")) {
+    } else if (streq(verb, "logs") || streq(verb, "exec") || streq(verb, "attach")) {
         if (npos == 0)
             print_names(g, "pods", ns);
     } else if (streq(verb, "cp")) {

@@ -5,7 +5,16 @@
  * (open_in_root: RESOLVE_IN_ROOT), each entry below it is opened relative to its directory's fd
  * with O_NOFOLLOW (a link swapped in meanwhile is not followed), an entry is looked at through
  * an O_PATH fd before anything reads or writes it (a device or FIFO is never opened), and a
- * file is read up to the size it had then. The local side follows kubectl's rules. */
+ * file is read up to the size it had then. The local side follows kubectl's rules.
+ *
+ * A relative path in the container is taken from the container's working directory, as
+ * kubectl's tar run there takes it (still resolved within the root). Into the container,
+ * kubectl's `tar -xmf -` runs as the container's root and so keeps the files' uid, gid and
+ * mode bits (setuid included), mtime set to the copy's time; with --no-preserve (`tar
+ * --no-same-permissions --no-same-owner`) they are the copier's, under the umask. podrun does
+ * the same by number (a tar in the container would map the user's name through the image's
+ * /etc/passwd first), when it runs as root. Out of the container kubectl's untar sets the mode
+ * and no owner: podrun does the same. */
 #include "commands.h"
 #include "fs.h"
 #include "pods/pods.h"
@@ -33,7 +42,27 @@ struct spec {
 struct copy {
     unsigned entries;
     unsigned long long bytes;
+    bool preserve; /* into the container: uid, gid and mode bits kept */
 };
+
+/* Into the container with preserve: the source's owner, then its mode (chown clears setuid),
+ * on the new entry through an O_PATH fd or, for a link, its name (never followed). */
+static int keep_owner_mode(int fd, int dirfd, const char *name, const struct stat *st,
+                           const char *what, pr_error **err)
+{
+    int r = geteuid() != 0 ? 0
+            : fd >= 0      ? fchownat(fd, "", st->st_uid, st->st_gid, AT_EMPTY_PATH)
+                           : fchownat(dirfd, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW);
+    if (r < 0)
+        return pr_err(err, errno, "set the owner of `%s` in the container", what);
+    if (fd < 0)
+        return 0; /* a link has no mode of its own */
+    char p[64];
+    snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+    if (chmod(p, st->st_mode & 07777) < 0)
+        return pr_err(err, errno, "set the mode of `%s` in the container", what);
+    return 0;
+}
 
 /* kubectl's file spec: [[namespace/]pod:]file/path. */
 static int parse_spec(char *arg, struct spec *s, pr_error **err)
@@ -256,6 +285,10 @@ static int in_dir(int srcfd, const char *local, int dirfd, const char *name, con
     _cleanup_close_ int sub = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (sub < 0)
         return pr_err(err, errno, "open `%s` in the container", what);
+    struct stat sst;
+    if (c->preserve &&
+        (fstat(srcfd, &sst) < 0 || (r = keep_owner_mode(sub, dirfd, name, &sst, what, err)) < 0))
+        return r < 0 ? r : pr_err(err, errno, "stat `%s`", local);
     int fd = dup(srcfd);
     DIR *d = fd < 0 ? NULL : fdopendir(fd);
     if (!d) {
@@ -298,7 +331,7 @@ static int in_entry(int srcdir, const char *src, const char *local, int dirfd, c
             return r;
         if (symlinkat(target, dirfd, name) < 0)
             return pr_err(err, errno, "create link `%s` in the container", what);
-        return 0;
+        return c->preserve ? keep_owner_mode(-1, dirfd, name, &st, what, err) : 0;
     }
     if (S_ISDIR(st.st_mode)) {
         _cleanup_close_ int fd =
@@ -329,12 +362,14 @@ static int in_entry(int srcdir, const char *src, const char *local, int dirfd, c
         return pr_err_code(err, EPERM, "`%s` in the container is not a regular file", what);
     if (ftruncate(out, 0) < 0)
         return pr_err(err, errno, "truncate `%s` in the container", what);
+    if (c->preserve && (r = keep_owner_mode(out, dirfd, name, &st, what, err)) < 0)
+        return r;
     return copy_data(in, out, st.st_size, c, local, err);
 }
 
-static int copy_in(int rootfd, const char *src, const char *dst, pr_error **err)
+static int copy_in(int rootfd, const char *src, const char *dst, bool preserve, pr_error **err)
 {
-    struct copy c = {0};
+    struct copy c = {.preserve = preserve};
     _cleanup_free_ char *s1 = xstrdup(src), *d1 = xstrdup(dst), *d2 = xstrdup(dst);
     const char *base = basename(s1);
     if (!*base || streq(base, ".") || streq(base, ".."))
@@ -391,12 +426,16 @@ int cmd_cp(struct podrun_global *g, int argc, char **argv, pr_error **err)
     static const struct option opts[] = {
         {"container", required_argument, NULL, 'c'},
         {"namespace", required_argument, NULL, 'n'},
+        {"no-preserve", no_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     const char *ns = NULL, *container = NULL;
+    bool preserve = true;
     int c;
     while ((c = cli_getopt(argc, argv, "c:n:", opts)) != -1) {
-        if (c == 'c')
+        if (c == 'P')
+            preserve = false;
+        else if (c == 'c')
             container = optarg;
         else if (c == 'n')
             ns = optarg;
@@ -415,26 +454,25 @@ int cmd_cp(struct podrun_global *g, int argc, char **argv, pr_error **err)
         return pr_err(err, 0, "one of src or dest must be a local file specification");
     if (!src.pod && !dst.pod)
         return pr_err(err, 0, "one of src or dest must be a remote file specification");
-    const struct spec *remote = src.pod ? &src : &dst;
-    /* kubectl's tar takes a relative path from the container's working directory, which
-     * podrun does not look up: refused rather than taken from somewhere else. */
-    if (remote->path[0] != '/')
-        return pr_err(err, 0,
-                      "`%s`: a path in the container must be absolute (a relative one, from the "
-                      "container's working directory, is not supported)",
-                      remote->path);
+    struct spec *remote = src.pod ? &src : &dst;
     const char *pod_ns = remote->ns ? remote->ns : ns ? ns : "default";
     struct pods_manager *m = NULL;
     if ((r = open_manager(g, false, &m, err)) < 0)
         return r;
     int rootfd = -1;
-    r = pods_container_root(m, pod_ns, remote->pod, container, &rootfd, err);
+    _cleanup_free_ char *cwd = NULL, *full = NULL;
+    /* kubectl's tar takes a relative path from the container's working directory. */
+    if (remote->path[0] != '/' &&
+        (r = pods_container_cwd(m, pod_ns, remote->pod, container, &cwd, err)) == 0)
+        remote->path = full = xasprintf("%s/%s", streq(cwd, "/") ? "" : cwd, remote->path);
+    if (r == 0)
+        r = pods_container_root(m, pod_ns, remote->pod, container, &rootfd, err);
     /* The lock is not held while copying: the root fd keeps the container's tree. */
     pods_manager_close(m);
     if (r < 0)
         return r;
     r = src.pod ? copy_out(rootfd, src.path, dst.path, err)
-                : copy_in(rootfd, src.path, dst.path, err);
+                : copy_in(rootfd, src.path, dst.path, preserve, err);
     close(rootfd);
     return r;
 }

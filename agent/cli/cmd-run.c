@@ -17,7 +17,7 @@ struct run_opts {
     const char *name, *image, *ns, *restart, *pull_policy, *output, *labels, *port;
     char **env;   /* "K=V" */
     char **words; /* after -- (or after NAME) */
-    bool command, in, tty, rm, dry_run;
+    bool command, in, tty, rm, dry_run, quiet;
 };
 
 /* "k=v,k2=v2", validated as kubectl does. */
@@ -170,6 +170,7 @@ static int parse(int argc, char **argv, struct run_opts *o, pr_error **err)
         {"rm", no_argument, NULL, RM},
         {"stdin", no_argument, NULL, 'i'},
         {"tty", no_argument, NULL, 't'},
+        {"quiet", no_argument, NULL, 'q'},
         {"namespace", required_argument, NULL, 'n'},
         {"output", required_argument, NULL, 'o'},
         {"dry-run", optional_argument, NULL, DRY},
@@ -181,7 +182,7 @@ static int parse(int argc, char **argv, struct run_opts *o, pr_error **err)
     while (dash < argc && !streq(argv[dash], "--"))
         dash++;
     int c;
-    while ((c = cli_getopt(dash, argv, "l:itn:o:", opts)) != -1) {
+    while ((c = cli_getopt(dash, argv, "l:itqn:o:", opts)) != -1) {
         switch (c) {
         case IMAGE:
             o->image = optarg;
@@ -209,6 +210,9 @@ static int parse(int argc, char **argv, struct run_opts *o, pr_error **err)
             break;
         case 't':
             o->tty = true;
+            break;
+        case 'q':
+            o->quiet = true;
             break;
         case 'n':
             o->ns = optarg;
@@ -256,9 +260,86 @@ static int parse(int argc, char **argv, struct run_opts *o, pr_error **err)
                       o->output);
     if (o->rm && !o->in && !o->tty)
         return pr_err(err, 0, "--rm should only be used for attached containers");
+    if (o->tty && !o->in)
+        return pr_err(err, 0, "-i/--stdin is required for containers with -t/--tty=true");
     if (o->command && !o->words)
         return pr_err(err, 0, "--command requires a command after the pod name or --");
     return 0;
+}
+
+static bool pod_succeeded(const struct cli_pod_state *st)
+{
+    return streq(st->phase, "Succeeded");
+}
+
+/* What the container wrote, when it ended before the attach (kubectl prints its logs). */
+static void print_logs(struct podrun_global *g, const struct run_opts *o)
+{
+    char *args[] = {(char *)"logs", (char *)"-n", (char *)o->ns, (char *)o->name, NULL};
+    _cleanup_error_ pr_error *e = NULL;
+    optind = 0;
+    fflush(stdout);
+    if (cmd_logs(g, 4, args, &e) < 0)
+        fprintf(stderr, "error: %s\n", e->msg);
+    fflush(stdout);
+}
+
+/* run -i: attach to the pod's container once it runs; with --restart=Never or OnFailure wait
+ * for the pod to end and exit with its container's code; with --rm delete the pod last, as
+ * kubectl's deferred removal does (pod "NAME" deleted). */
+static int run_attached(struct podrun_global *g, const struct run_opts *given, pr_error **err)
+{
+    struct run_opts opts = *given;
+    const struct run_opts *o = &opts;
+    if (!opts.ns)
+        opts.ns = "default";
+    struct cli_pod_state st = {0};
+    int code = 0;
+    int r = cli_wait_pod(g, o->ns, o->name, NULL, cli_pod_attachable, &st, err);
+    if (r == 0 && cli_pod_completed(&st)) {
+        print_logs(g, o);
+    } else if (r == 0) {
+        r = cli_attach(g, o->ns, o->name, NULL, o->in, o->tty, o->quiet, &code, err);
+        if (r == -ESRCH) { /* it ended between our look and the attach */
+            pr_error_freep(err);
+            r = 0;
+            print_logs(g, o);
+        }
+    }
+    bool never = streq(o->restart, "Never"), on_failure = streq(o->restart, "OnFailure");
+    bool wait_code = r == 0 && (never || on_failure);
+    if (wait_code)
+        r = cli_wait_pod(g, o->ns, o->name, NULL, never ? cli_pod_completed : pod_succeeded, &st,
+                         err);
+    if (o->rm) {
+        struct pods_manager *m = NULL;
+        _cleanup_error_ pr_error *e = NULL;
+        int d = open_manager(g, true, &m, &e);
+        if (d == 0) {
+            d = pods_delete(m, "pods", o->ns, o->name, &e);
+            pods_manager_close(m);
+        }
+        if (d == 0)
+            fprintf(stderr, "pod \"%s\" deleted\n", o->name);
+        else if (r == 0)
+            r = pr_err(err, 0, "%s", e->msg);
+    }
+    if (r < 0 || !wait_code || !streq(st.phase, "Failed")) {
+        cli_pod_state_clear(&st);
+        return r;
+    }
+    if (!st.has_exit_code || st.exit_code == 0) {
+        r = pr_err(err, 0, "pod %s/%s failed with unknown exit code", o->ns, o->name);
+        cli_pod_state_clear(&st);
+        return r;
+    }
+    /* kubectl's CodeExitError: its message, and the container's code as ours. */
+    fprintf(stderr, "error: pod %s/%s terminated (%s)\n%s\n", o->ns, o->name,
+            st.reason ? st.reason : "Error", st.message ? st.message : "");
+    fflush(NULL);
+    int rc = st.exit_code;
+    cli_pod_state_clear(&st);
+    exit(rc & 0xff ? rc & 0xff : 1);
 }
 
 int cmd_run(struct podrun_global *g, int argc, char **argv, pr_error **err)
@@ -278,14 +359,6 @@ int cmd_run(struct podrun_global *g, int argc, char **argv, pr_error **err)
                       o.name, o.name);
     if (o.dry_run)
         return print_dry_run(&o, err);
-    if (o.in || o.tty)
-        /* kubectl attaches to the container's own stdio; the shim keeps no stdin or terminal
-         * for a container yet (the pod manager refuses stdin and tty), so podrun cannot. */
-        return pr_err_code(err, ENOTSUP,
-                           "-i/-t: attaching to a container is not supported yet (the pod "
-                           "manager refuses stdin and tty); run the pod, then `podrun exec -it "
-                           "%s -- COMMAND`",
-                           o.name);
     /* The same path as apply: text, decoded and checked as a manifest is. */
     _cleanup_free_ char *text = NULL;
     if ((r = pod_json(&o, false, &text, err)) < 0)
@@ -306,10 +379,13 @@ int cmd_run(struct podrun_global *g, int argc, char **argv, pr_error **err)
         if (pods_list(m, "pods", obj->meta.namespace_, o.name, &l, &e) == 0)
             r = pr_err_code(err, EEXIST, "pods \"%s\" already exists", o.name);
         pods_list_clear(&l);
-        if (r == 0 && (r = pods_apply(m, obj, &res, err)) == 0)
+        /* Attached, kubectl says nothing of the pod it made. */
+        if (r == 0 && (r = pods_apply(m, obj, &res, err)) == 0 && !o.in)
             printf("pod/%s created\n", o.name);
         pods_manager_close(m);
     }
     kube_object_free(obj);
-    return r;
+    if (r < 0 || !o.in)
+        return r;
+    return run_attached(g, &o, err);
 }

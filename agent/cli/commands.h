@@ -55,7 +55,7 @@ void cli_list_move(struct pods_list *to, struct pods_list *from);
 extern const char help_apply[], help_delete[], help_get[], help_describe[], help_logs[],
     help_exec[], help_run[], help_cp[], help_completion[], help_images[], help_image[], help_load[],
     help_pull[], help_rmi[], help_save[], help_tag[], help_top[], help_serve[], help_expose[],
-    help_create[], help_scale[], help_rollout[];
+    help_create[], help_scale[], help_rollout[], help_attach[];
 char **cli_help_flags(const char *help);
 
 /* cmd-images.c */
@@ -122,6 +122,31 @@ int cmd_run(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
 /* cmd-cp.c */
 int cmd_cp(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
+/* cmd-attach.c: a container's own stdio through its shim (common/attach.h). */
+int cmd_attach(struct podrun_global *g, int argc, char **argv, pr_error **err);
+struct cli_pod_state {
+    char *phase;                             /* the pod's: Pending, Running, Succeeded, Failed */
+    bool running, terminated, has_exit_code; /* the container's */
+    int exit_code;
+    char *reason, *message;
+    char *restart_policy; /* the pod's */
+};
+/* The pod's phase and its container ctr's state (NULL: the first container). */
+int cli_pod_state(struct podrun_global *g, const char *ns, const char *pod, const char *ctr,
+                  struct cli_pod_state *st, pr_error **err);
+void cli_pod_state_clear(struct cli_pod_state *st);
+bool cli_pod_completed(const struct cli_pod_state *st);
+/* The container runs, or the pod has ended (nothing more to wait for). */
+bool cli_pod_attachable(const struct cli_pod_state *st);
+/* Polls the state until done says so (kubectl's --pod-running-timeout, 1 minute). */
+int cli_wait_pod(struct podrun_global *g, const char *ns, const char *pod, const char *ctr,
+                 bool (*done)(const struct cli_pod_state *), struct cli_pod_state *st,
+                 pr_error **err);
+/* One attach session until the container exits (*code: its exit code); -ESRCH when it is not
+ * running. in: our stdin goes to it; tty: a raw terminal when stdin is one. */
+int cli_attach(struct podrun_global *g, const char *ns, const char *pod, const char *container,
+               bool in, bool tty, bool quiet, int *code, pr_error **err);
 
 /* cmd-completion.c */
 int cmd_completion(struct podrun_global *g, int argc, char **argv, pr_error **err);

@@ -129,6 +129,30 @@ const char help_exec[] =
     "  podrun exec (POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND [args...] "
     "[options]\n" GLOBAL_HINT;
 
+const char help_attach[] =
+    "Attach to a process that is already running inside an existing container.\n"
+    "\n"
+    "Examples:\n"
+    "  # Get output from running pod mypod (its only container)\n"
+    "  podrun attach mypod\n"
+    "\n"
+    "  # Get output from ruby-container from pod mypod\n"
+    "  podrun attach mypod -c ruby-container\n"
+    "\n"
+    "  # Switch to raw terminal mode; sends stdin to 'bash' in ruby-container from pod mypod\n"
+    "  # and sends stdout/stderr from 'bash' back to the client\n"
+    "  podrun attach mypod -c ruby-container -i -t\n"
+    "\n"
+    "Options:\n"
+    "  -c, --container='': Container name. If omitted, the pod's only container.\n"
+    "  -n, --namespace='': The namespace of the pod.\n"
+    "  -q, --quiet=false: Only print output from the remote session.\n"
+    "  -i, --stdin=false: Pass stdin to the container.\n"
+    "  -t, --tty=false: Stdin is a TTY.\n"
+    "\n"
+    "Usage:\n"
+    "  podrun attach (POD | TYPE/NAME) -c CONTAINER [options]\n" GLOBAL_HINT;
+
 const char help_run[] =
     "Create and run a particular image in a pod.\n"
     "\n"
@@ -165,6 +189,7 @@ const char help_run[] =
     "        OnFailure, Never].\n"
     "      --rm=false: If true, delete the pod after it exits. Only valid when attaching to\n"
     "        the container (-i).\n"
+    "  -q, --quiet=false: If true, suppress prompt messages.\n"
     "  -i, --stdin=false: Keep stdin open on the container in the pod.\n"
     "  -t, --tty=false: Allocate a TTY for the container in the pod.\n"
     "\n"
@@ -191,6 +216,8 @@ const char help_cp[] =
     "Options:\n"
     "  -c, --container='': Container name. If omitted, the pod's only container.\n"
     "  -n, --namespace='': The namespace of the pod.\n"
+    "      --no-preserve=false: The copied file/directory's ownership and permissions will not\n"
+    "        be preserved in the container\n"
     "\n"
     "Usage:\n"
     "  podrun cp <file-spec-src> <file-spec-dest> [options]\n" GLOBAL_HINT;

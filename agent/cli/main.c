@@ -23,6 +23,7 @@ static const struct podrun_verb verbs[] = {
     {"rollout", cmd_rollout, "Manage the rollout of a deployment (status)", help_rollout},
     {"logs", cmd_logs, "Print the logs for a container in a pod", help_logs},
     {"exec", cmd_exec, "Execute a command in a container", help_exec},
+    {"attach", cmd_attach, "Attach to a running container", help_attach},
     {"cp", cmd_cp, "Copy files and directories to and from containers", help_cp},
     {"top", cmd_top, "Display resource (CPU/memory) usage of pods or the node", help_top},
     {"expose", cmd_expose, "Expose a pod as a new Kubernetes service", help_expose},

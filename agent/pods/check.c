@@ -28,7 +28,8 @@ static int check_limits(const struct kube_map *m, const char *path, pr_error **e
     return 0;
 }
 
-static int check_container(const struct kube_container *c, const char *path, pr_error **err)
+static int check_container(const struct kube_container *c, const char *path, bool init,
+                           pr_error **err)
 {
     _cleanup_free_ char *f = NULL;
     int r;
@@ -46,8 +47,10 @@ static int check_container(const struct kube_container *c, const char *path, pr_
         free(f);
         f = NULL;
     }
-    REFUSE(c->stdin_ || c->stdin_once, "stdin");
-    REFUSE(c->tty, "tty");
+    /* The shim keeps an app container's stdin and terminal (podrun-shim(8), ATTACH); an init
+     * container's are refused: nothing attaches to one. */
+    REFUSE(init && (c->stdin_ || c->stdin_once), "stdin");
+    REFUSE(init && c->tty, "tty");
     for (size_t i = 0; i < c->n_env; i++) {
         const struct kube_env_source *s = &c->env[i].value_from;
         REFUSE(c->env[i].has_value_from && s->has_field_ref &&
@@ -181,11 +184,11 @@ static int check_pod(const struct kube_pod_spec *s, pr_error **err)
                           "%s.lifecycle: Forbidden: may not be set for init containers without "
                           "restartPolicy=Always",
                           p);
-        r = check_container(&s->init_containers[i], p, err);
+        r = check_container(&s->init_containers[i], p, true, err);
     }
     for (size_t i = 0; r == 0 && i < s->n_containers; i++) {
         _cleanup_free_ char *p = xasprintf("spec.containers[%zu]", i);
-        r = check_container(&s->containers[i], p, err);
+        r = check_container(&s->containers[i], p, false, err);
     }
     return r;
 }

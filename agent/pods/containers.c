@@ -331,6 +331,9 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
         (r = pods_container_env(m, &ctx, c, &own_env, err)) < 0 ||
         (r = resources(&c->resources, &b.cfg.resources, err)) < 0)
         goto out;
+    /* A terminal: TERM=xterm as containerd's WithTTY sets it (the pod's own wins). */
+    if (c->tty)
+        strv_extend(&b.env, "TERM=xterm");
     for (char **e = own_env; e && *e; e++)
         strv_extend(&b.env, *e);
     command = expand_all(c->command, own_env);
@@ -341,6 +344,7 @@ static int make_one(pods_manager *m, image_store *st, const struct kube_object *
     b.cfg.args = args;
     b.cfg.env = b.env;
     b.cfg.cwd = c->working_dir;
+    b.cfg.terminal = c->tty; /* its master goes to the shim (--console-socket) */
     b.cfg.cgroups_path = cgroup;
     security(&o->u.pod, c, &b);
     if ((r = seccomp_of(m, &o->u.pod, c, &b.cfg.seccomp, &b.seccomp_profile, err)) < 0)

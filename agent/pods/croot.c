@@ -72,3 +72,23 @@ int pods_container_root(pods_manager *m, const char *ns, const char *pod, const 
     *rootfd = fd;
     return 0;
 }
+
+int pods_container_cwd(pods_manager *m, const char *ns, const char *pod, const char *container,
+                       char **cwd, pr_error **err)
+{
+    _cleanup_free_ char *uid = NULL, *name = NULL;
+    int r = pods_find_container(m, ns, pod, container, &uid, &name, err);
+    if (r < 0)
+        return r;
+    struct pods_pod_paths p;
+    pods_pod_paths_init(m, uid, &p);
+    _cleanup_free_ char *dir = pods_container_dir(&p, name);
+    pods_pod_paths_clear(&p);
+    _cleanup_free_ char *path = xasprintf("%s/config.json", dir);
+    _cleanup_json_ yajl_val cfg = NULL;
+    if ((r = json_parse_file(path, &cfg, err)) < 0)
+        return r;
+    const char *c = YAJL_GET_STRING(json_get(json_get(cfg, "process"), "cwd"));
+    *cwd = xstrdup(c && c[0] == '/' ? c : "/");
+    return 0;
+}

@@ -228,6 +228,8 @@ int pods_find_container(pods_manager *m, const char *ns, const char *pod, const 
  * with tty, forwards signals and exits with the command's status). */
 char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool tty,
                       char *const *command);
+/* The directory of a pod's attach sockets (common/attach.h: attach_connect(dir, container)). */
+char *pods_attach_dir(pods_manager *m, const char *uid);
 
 /* ---- the node ---- */
 
@@ -308,6 +310,10 @@ void pods_events_keep(struct pods_events *l, bool (*keep)(const struct pods_even
  * opened within it (open_in_root). -ESRCH when the container is not running. */
 int pods_container_root(pods_manager *m, const char *ns, const char *pod, const char *container,
                         int *rootfd, pr_error **err);
+/* The working directory of that container's process (its bundle's process.cwd), a path in
+ * the container: where kubectl's tar in the container takes a relative path from. */
+int pods_container_cwd(pods_manager *m, const char *ns, const char *pod, const char *container,
+                       char **cwd, pr_error **err);
 
 /* Waiting for a change to resource's objects (and, for pods, to their status), for `get -w`:
  * inotify on the state directories, no polling. The watch keeps no lock: the caller lists

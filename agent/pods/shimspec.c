@@ -83,6 +83,12 @@ static int gen_container(yajl_gen g, const struct kube_container *c, const struc
     jg_key_str(g, "id", id);
     jg_key_str(g, "terminationMessagePath", tm);
     jg_key_str(g, "terminationMessagePolicy", c->termination_message_policy);
+    if (c->stdin_)
+        jg_key_bool(g, "stdin", true);
+    if (c->stdin_once)
+        jg_key_bool(g, "stdinOnce", true);
+    if (c->tty)
+        jg_key_bool(g, "tty", true);
     pods_lifecycle_gen(g, c);
     if (c->has_startup_probe)
         r = gen_probe(g, c, "startupProbe", &c->startup_probe, err);

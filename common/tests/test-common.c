@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* common/: JSON getters, atomic writes, and resolution inside a root. */
+#include "attach.h"
 #include "error.h"
 #include "fs.h"
 #include "json.h"
@@ -11,6 +12,8 @@
 #include <limits.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <errno.h>
 
 static void test_json_getters(void)
 {
@@ -277,6 +280,75 @@ static void test_podevents(void)
     rm_rf(dir);
 }
 
+/* The attach framing: a frame split anywhere is whole only with its last byte; bad channels and
+ * over-long lengths are refused from the header alone. */
+static void test_attach_framing(void)
+{
+    uint8_t buf[ATTACH_HEADER_SIZE + 3 + ATTACH_HEADER_SIZE + 4];
+    attach_header(buf, ATTACH_STDOUT, 3);
+    memcpy(buf + ATTACH_HEADER_SIZE, "abc", 3);
+    uint8_t *second = buf + ATTACH_HEADER_SIZE + 3;
+    attach_header(second, ATTACH_RESIZE, 4);
+    attach_resize_encode(second + ATTACH_HEADER_SIZE, 40, 132);
+    struct attach_frame f;
+    for (size_t n = 0; n < ATTACH_HEADER_SIZE + 3; n++)
+        CHECK(attach_parse(buf, n, &f) == 0);
+    CHECK(attach_parse(buf, sizeof(buf), &f) == ATTACH_HEADER_SIZE + 3);
+    CHECK(f.channel == ATTACH_STDOUT && f.len == 3 && memcmp(f.data, "abc", 3) == 0);
+    CHECK(attach_parse(second, ATTACH_HEADER_SIZE + 4, &f) == ATTACH_HEADER_SIZE + 4);
+    unsigned rows = 0, cols = 0;
+    CHECK(attach_resize_decode(&f, &rows, &cols) == 0 && rows == 40 && cols == 132);
+    CHECK(attach_exit_decode(&f, &(int32_t){0}) == -EBADMSG);
+    /* exit codes keep their sign */
+    uint8_t ex[ATTACH_HEADER_SIZE + 4];
+    attach_header(ex, ATTACH_EXIT, 4);
+    attach_exit_encode(ex + ATTACH_HEADER_SIZE, -1);
+    int32_t code = 0;
+    CHECK(attach_parse(ex, sizeof(ex), &f) == sizeof(ex));
+    CHECK(attach_exit_decode(&f, &code) == 0 && code == -1);
+    attach_exit_encode(ex + ATTACH_HEADER_SIZE, 137);
+    CHECK(attach_parse(ex, sizeof(ex), &f) == sizeof(ex) && attach_exit_decode(&f, &code) == 0 &&
+          code == 137);
+    /* an empty stdin frame is this client's EOF */
+    attach_header(buf, ATTACH_STDIN, 0);
+    CHECK(attach_parse(buf, ATTACH_HEADER_SIZE, &f) == ATTACH_HEADER_SIZE && f.len == 0);
+    /* refused: unknown channel (from its first byte), a length over the limit */
+    buf[0] = ATTACH_CHANNELS;
+    CHECK(attach_parse(buf, 1, &f) == -EBADMSG);
+    attach_header(buf, ATTACH_STDIN, ATTACH_FRAME_MAX + 1);
+    CHECK(attach_parse(buf, ATTACH_HEADER_SIZE, &f) == -EBADMSG);
+    attach_header(buf, ATTACH_STDIN, ATTACH_FRAME_MAX);
+    CHECK(attach_parse(buf, ATTACH_HEADER_SIZE, &f) == 0);
+    /* resize saturates at 16 bits */
+    attach_resize_encode(second + ATTACH_HEADER_SIZE, 70000, 1);
+    CHECK(attach_parse(second, ATTACH_HEADER_SIZE + 4, &f) > 0);
+    CHECK(attach_resize_decode(&f, &rows, &cols) == 0 && rows == 0xffff && cols == 1);
+}
+
+/* A socket name longer than sun_path would allow is reached through /proc/self/fd. */
+static void test_attach_sockets(void)
+{
+    char tmpl[] = "/tmp/attach-test-XXXXXX";
+    CHECK(mkdtemp(tmpl) != NULL);
+    _cleanup_free_ char *dir = xasprintf("%s/%0100d", tmpl, 0);
+    CHECK(mkdir(dir, 0700) == 0);
+    pr_error *err = NULL;
+    int l = attach_listen(dir, "ctr", &err);
+    CHECK(l >= 0);
+    _cleanup_free_ char *path = xasprintf("%s/ctr.sock", dir);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600);
+    int c = attach_connect(dir, "ctr", &err);
+    CHECK(c >= 0);
+    CHECK(attach_connect(dir, "../x", &err) < 0 && err && strstr(err->msg, "not a container name"));
+    pr_error_freep(&err);
+    close(c);
+    close(l);
+    unlink(path);
+    rmdir(dir);
+    rmdir(tmpl);
+}
+
 int main(void)
 {
     RUN(test_json_getters);
@@ -287,5 +359,7 @@ int main(void)
     RUN(test_open_in_root);
     RUN(test_read_limits);
     RUN(test_podevents);
+    RUN(test_attach_framing);
+    RUN(test_attach_sockets);
     UNIT_DONE();
 }

@@ -126,10 +126,10 @@ status: {}'
   [ "$status" -eq 1 ]
   [ "${lines[0]}" = "error: unknown flag: --frobnicate" ]
   [ "${lines[1]}" = "See 'podrun run --help' for usage." ]
-  # Attaching needs stdin and a terminal the shim does not keep yet: refused, named.
-  run prn run x --image=busybox -it -- sh
+  # -t without -i: kubectl's refusal, nothing made.
+  run prn run x --image=busybox -t -- sh
   [ "$status" -eq 1 ]
-  [[ "$output" == *"-i/-t: attaching to a container is not supported yet"* ]]
+  [[ "$output" == *"-i/--stdin is required for containers with -t/--tty=true"* ]]
   [ ! -e "$ROOTS/lib/objects/pods/default/x.json" ]
   assert_no_pods
 }
