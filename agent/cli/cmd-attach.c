@@ -262,11 +262,13 @@ int cli_attach(struct podrun_global *g, const char *ns, const char *pod, const c
                bool in, bool tty, bool quiet, int *code, pr_error **err)
 {
     struct pods_manager *m = NULL;
-    _cleanup_free_ char *uid = NULL, *name = NULL, *dir = NULL;
+    _cleanup_free_ char *uid = NULL, *name = NULL, *dir = NULL, *note = NULL;
     int r = open_manager(g, false, &m, err);
     if (r < 0)
         return r;
-    r = pods_find_container(m, ns, pod, container, &uid, &name, err);
+    r = pods_find_container(m, ns, pod, container, &uid, &name, quiet ? NULL : &note, err);
+    if (note)
+        fprintf(stderr, "%s\n", note);
     if (r == 0)
         dir = pods_attach_dir(m, uid);
     pods_manager_close(m);

@@ -45,12 +45,14 @@ int cmd_exec(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (dash - optind != 1)
         return pr_err(err, 0, USAGE);
     struct pods_manager *m = NULL;
-    _cleanup_free_ char *uid = NULL, *name = NULL;
+    _cleanup_free_ char *uid = NULL, *name = NULL, *note = NULL;
     _cleanup_strv_ char **args = NULL;
     int r = open_manager(g, false, &m, err);
     if (r < 0)
         return r;
-    r = pods_find_container(m, ns, argv[optind], container, &uid, &name, err);
+    r = pods_find_container(m, ns, argv[optind], container, &uid, &name, &note, err);
+    if (note)
+        fprintf(stderr, "%s\n", note);
     if (r == 0)
         args = pods_exec_argv(m, uid, name, tty, argv + dash + 1);
     /* Closed before the exec: the manager's lock is not held while the command runs. */

@@ -40,11 +40,13 @@ int cmd_logs(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (argc - optind != 1)
         return pr_err(err, 0, "usage: podrun logs POD [-c CONTAINER] [-n NAMESPACE]");
     struct pods_manager *m = NULL;
-    _cleanup_free_ char *path = NULL;
+    _cleanup_free_ char *path = NULL, *note = NULL;
     int r = open_manager(g, false, &m, err);
     if (r < 0)
         return r;
-    r = pods_log_path(m, ns, argv[optind], container, &path, err);
+    r = pods_log_path(m, ns, argv[optind], container, &path, &note, err);
+    if (note)
+        fprintf(stderr, "%s\n", note);
     pods_manager_close(m);
     if (r < 0)
         return r;

@@ -48,7 +48,7 @@ int pods_container_root(pods_manager *m, const char *ns, const char *pod, const 
 {
     _cleanup_free_ char *uid = NULL, *name = NULL, *started = NULL, *again = NULL;
     pid_t pid = 0, pid2 = 0;
-    int r = pods_find_container(m, ns, pod, container, &uid, &name, err);
+    int r = pods_find_container(m, ns, pod, container, &uid, &name, NULL, err);
     if (r < 0 || (r = running_pid(m, uid, name, &pid, &started, err)) < 0)
         return r;
     _cleanup_close_ int pidfd = sys_pidfd_open(pid, 0);
@@ -77,7 +77,7 @@ int pods_container_cwd(pods_manager *m, const char *ns, const char *pod, const c
                        char **cwd, pr_error **err)
 {
     _cleanup_free_ char *uid = NULL, *name = NULL;
-    int r = pods_find_container(m, ns, pod, container, &uid, &name, err);
+    int r = pods_find_container(m, ns, pod, container, &uid, &name, NULL, err);
     if (r < 0)
         return r;
     struct pods_pod_paths p;

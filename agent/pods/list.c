@@ -231,8 +231,41 @@ int pods_list(pods_manager *m, const char *resource, const char *ns, const char 
     return r;
 }
 
+/* The names of a pod's containers as kubectl lists them: the containers, then the init
+ * containers marked " (init)". */
+static char *container_names(yajl_val spec)
+{
+    char *out = xstrdup("");
+    const char *keys[] = {"containers", "initContainers"};
+    for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+        yajl_val v = json_get(spec, keys[k]);
+        for (size_t i = 0; i < json_array_len(v); i++) {
+            const char *n = YAJL_GET_STRING(json_get(json_array_at(v, i), "name"));
+            char *more =
+                xasprintf("%s%s%s%s", out, *out ? ", " : "", n ? n : "", k ? " (init)" : "");
+            free(out);
+            out = more;
+        }
+    }
+    return out;
+}
+
+static bool has_container(yajl_val spec, const char *name)
+{
+    const char *keys[] = {"containers", "initContainers"};
+    for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+        yajl_val v = json_get(spec, keys[k]);
+        for (size_t i = 0; i < json_array_len(v); i++) {
+            const char *n = YAJL_GET_STRING(json_get(json_array_at(v, i), "name"));
+            if (n && streq(n, name))
+                return true;
+        }
+    }
+    return false;
+}
+
 int pods_find_container(pods_manager *m, const char *ns, const char *pod, const char *container,
-                        char **uid, char **name, pr_error **err)
+                        char **uid, char **name, char **note, pr_error **err)
 {
     struct pods_list l = {0};
     int r = pods_list(m, "pods", ns, pod, &l, err);
@@ -241,26 +274,28 @@ int pods_find_container(pods_manager *m, const char *ns, const char *pod, const 
         return r;
     }
     yajl_val spec = json_get(l.v[0].object, "spec");
-    yajl_val kinds[] = {json_get(spec, "containers"), json_get(spec, "initContainers")};
-    _cleanup_free_ char *names = xstrdup("");
+    yajl_val ctrs = json_get(spec, "containers");
     const char *found = NULL;
-    size_t n = 0;
-    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
-        for (size_t i = 0; i < json_array_len(kinds[k]); i++) {
-            const char *cname = YAJL_GET_STRING(json_get(json_array_at(kinds[k], i), "name"));
-            if (!cname)
-                continue;
-            if (container ? streq(cname, container) : k == 0 && n++ == 0)
-                found = found ? found : cname;
-            char *more = xasprintf("%s%s%s", names, *names ? " " : "", cname);
-            free(names);
-            names = more;
+    if (container) {
+        found = has_container(spec, container) ? container : NULL;
+    } else {
+        /* kubectl's choice: the kubectl.kubernetes.io/default-container annotation when it
+         * names one of the pod's containers, else the first, said when there was a choice. */
+        const char *def =
+            YAJL_GET_STRING(json_get(json_get(json_get(l.v[0].object, "metadata"), "annotations"),
+                                     "kubectl.kubernetes.io/default-container"));
+        found = def && has_container(spec, def)
+                    ? def
+                    : YAJL_GET_STRING(json_get(json_array_at(ctrs, 0), "name"));
+        bool choice = json_array_len(ctrs) > 1 || json_array_len(json_get(spec, "initContainers"));
+        if (found && note && found != def && choice) {
+            _cleanup_free_ char *all = container_names(spec);
+            *note = xasprintf("Defaulted container \"%s\" out of: %s", found, all);
         }
-    if (!container && n > 1)
-        r = pr_err(err, 0, "a container name must be specified for pod %s, choose one of: [%s]",
-                   pod, names);
-    else if (!found)
-        r = pr_err_code(err, ENOENT, "container %s is not valid for pod %s", container, pod);
+    }
+    if (!found)
+        r = pr_err_code(err, ENOENT, "container %s is not valid for pod %s",
+                        container ? container : "", pod);
     else {
         *uid = xstrdup(l.v[0].uid);
         *name = xstrdup(found);
@@ -270,10 +305,10 @@ int pods_find_container(pods_manager *m, const char *ns, const char *pod, const 
 }
 
 int pods_log_path(pods_manager *m, const char *ns, const char *pod, const char *container,
-                  char **path, pr_error **err)
+                  char **path, char **note, pr_error **err)
 {
     _cleanup_free_ char *uid = NULL, *name = NULL;
-    int r = pods_find_container(m, ns, pod, container, &uid, &name, err);
+    int r = pods_find_container(m, ns, pod, container, &uid, &name, note, err);
     if (r == 0)
         *path = xasprintf("%s/%s/%s.log", m->log_root, uid, name);
     return r;

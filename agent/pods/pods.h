@@ -215,15 +215,17 @@ void pods_list_clear(struct pods_list *l);
 void pods_list_keep(struct pods_list *l, bool (*keep)(const struct pods_entry *, void *),
                     void *data);
 
-/* The log file of a pod's container (the CRI format, written by its shim). container NULL: the
- * pod's only container; with several, an error that names them. */
+/* The log file of a pod's container (the CRI format, written by its shim); container NULL as
+ * pods_find_container. */
 int pods_log_path(pods_manager *m, const char *ns, const char *pod, const char *container,
-                  char **path, pr_error **err);
+                  char **path, char **note, pr_error **err);
 
-/* A pod's container by name (NULL: the pod's only container; with several, an error that names
- * them): the pod's uid and the container's name. */
+/* A pod's container by name (init containers too): the pod's uid and the container's name.
+ * container NULL: kubectl's default, the one the kubectl.kubernetes.io/default-container
+ * annotation names, else the first; when there was a choice, *note (if note is not NULL) gets
+ * kubectl's message `Defaulted container "A" out of: A, B, I (init)`. */
 int pods_find_container(pods_manager *m, const char *ns, const char *pod, const char *container,
-                        char **uid, char **name, pr_error **err);
+                        char **uid, char **name, char **note, pr_error **err);
 /* The runtime's exec of command in that container, in the foreground (it relays a terminal
  * with tty, forwards signals and exits with the command's status). */
 char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool tty,

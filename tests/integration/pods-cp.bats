@@ -77,10 +77,10 @@ cx() {
   COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) COMPREPLY=()
   _podrun
   [ "${COMPREPLY[*]}" = "side" ]
-  # Without -c in a two-container pod: kubectl's error naming them.
+  # Without -c in a two-container pod: the first container, as kubectl's exec picks it.
   run prn cp box:/f "$L/f"
-  [ "$status" -eq 1 ]
-  [[ "$output" == *"choose one of: [app side]"* ]]
+  [ "$status" -eq 0 ]
+  [ "$(cat "$L/f")" = "$(cx box app 'cat /f')" ]
   # Into the other container: a file to a new name, a directory into an existing directory.
   echo three > "$L/c"
   mkdir -p "$L/tree/x" && echo four > "$L/tree/x/y"

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # podrun exec: a command in a pod's container, its output streamed, its exit status podrun's.
 
+bats_require_minimum_version 1.5.0
 load ../lib/helpers
 load ../lib/pods-helpers
 
@@ -93,9 +94,21 @@ second" ]
   run prn exec one -c nope -- true
   [ "$status" -eq 1 ]
   [[ "$output" == *"container nope is not valid for pod one"* ]]
-  run prn exec two -- true
-  [ "$status" -eq 1 ]
-  [[ "$output" == *"choose one of: [app side]"* ]]
+  # Without -c: the first container, said on stderr as kubectl says it; the annotation
+  # kubectl.kubernetes.io/default-container is tested in pods-spec.
+  run --separate-stderr prn exec two -- hostname
+  [ "$status" -eq 0 ]
+  [ "$stderr" = 'Defaulted container "app" out of: app, side' ]
+  [ "$output" = two ]
+  # The kubectl.kubernetes.io/default-container annotation picks one without a word.
+  sed -e 's/^  name: two$/  name: three\n  annotations: {kubectl.kubernetes.io\/default-container: side}/' \
+    -e '/^---$/,$d' "$M" > "$BATS_TEST_TMPDIR/three.yaml"
+  prn apply -f "$BATS_TEST_TMPDIR/three.yaml"
+  wait_running three 2/2
+  run --separate-stderr prn exec three -- cat /tmp/mark
+  [ "$status" -eq 0 ]
+  [ "$output" = side ]
+  [ -z "$stderr" ]
   run prn exec one -- /no/such/command
   echo "$output"
   # The runtime's own failure to start it (its status, 1; kubectl would say 126/127).

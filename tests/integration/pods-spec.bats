@@ -3,6 +3,7 @@
 # How a pod's spec reaches its containers: probes in the shim's fields, restart policy,
 # securityContext and resources in config.json, emptyDir volumes shared by the containers.
 
+bats_require_minimum_version 1.5.0
 load ../lib/helpers
 load ../lib/pods-helpers
 
@@ -267,9 +268,11 @@ YAML
   [ "$status" -eq 0 ]
   wait_running talk 2/2
   wait_for bash -c "[ \$(grep -c ' F ' $ROOTS/log/$(pod_uid talk)/one.log) -ge 3 ]"
-  run prn logs talk
-  [ "$status" -eq 1 ]
-  [[ "$output" == *"a container name must be specified for pod talk, choose one of: [one two]"* ]]
+  # Without -c: kubectl's default, the first container, said on stderr.
+  run --separate-stderr prn logs talk
+  [ "$status" -eq 0 ]
+  [ "$stderr" = 'Defaulted container "one" out of: one, two' ]
+  [ "${#lines[@]}" -eq 3 ]
   run prn logs talk -c one
   [ "$status" -eq 0 ]
   [ "${#lines[@]}" -eq 3 ]
