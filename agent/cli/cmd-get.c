@@ -131,6 +131,62 @@ static char *map_text(yajl_val m)
     return s;
 }
 
+/* kubectl's job columns (pkg/printers/internalversion: printJob). */
+static void job_header(table *t, bool wide)
+{
+    const char *h[] = {"STATUS", "COMPLETIONS", "DURATION", "AGE"};
+    for (size_t i = 0; i < ARRAY_SIZE(h); i++)
+        table_cell(t, h[i]);
+    const char *w[] = {"CONTAINERS", "IMAGES", "SELECTOR"};
+    for (size_t i = 0; wide && i < ARRAY_SIZE(w); i++)
+        table_cell(t, w[i]);
+}
+
+static bool has_condition(yajl_val status, const char *type)
+{
+    yajl_val cs = json_get(status, "conditions");
+    for (size_t i = 0; i < json_array_len(cs); i++) {
+        const char *ty = YAJL_GET_STRING(json_get(json_array_at(cs, i), "type"));
+        const char *st = YAJL_GET_STRING(json_get(json_array_at(cs, i), "status"));
+        if (ty && st && streq(ty, type) && streq(st, "True"))
+            return true;
+    }
+    return false;
+}
+
+static long long time_at(yajl_val status, const char *key)
+{
+    const char *s = YAJL_GET_STRING(json_get(status, key));
+    struct tm tm = {0};
+    return s && strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) ? (long long)timegm(&tm) : 0;
+}
+
+static void job_cells(table *t, const struct pods_entry *e, const char *age, bool wide)
+{
+    (void)wide;
+    yajl_val spec = json_get(e->object, "spec"), st = e->status;
+    yajl_val c = json_get(spec, "completions"), par = json_get(spec, "parallelism");
+    table_cell(t, has_condition(st, "Complete")    ? "Complete"
+                  : has_condition(st, "Failed")    ? "Failed"
+                  : has_condition(st, "Suspended") ? "Suspended"
+                                                   : "Running");
+    long long succeeded = status_int(e, "succeeded");
+    if (c && YAJL_IS_INTEGER(c))
+        table_cellf(t, "%lld/%lld", succeeded, (long long)YAJL_GET_INTEGER(c));
+    else if (par && YAJL_IS_INTEGER(par) && YAJL_GET_INTEGER(par) > 1)
+        table_cellf(t, "%lld/1 of %lld", succeeded, (long long)YAJL_GET_INTEGER(par));
+    else
+        table_cellf(t, "%lld/1", succeeded);
+    long long start = time_at(st, "startTime"), end = time_at(st, "completionTime");
+    char d[32] = "";
+    if (start && end)
+        human_duration(time(NULL) - (end - start), d);
+    else if (start)
+        human_duration(start, d);
+    table_cell(t, d);
+    table_cell(t, age);
+}
+
 struct get_opts {
     const char *resource;
     bool all, wide, json, yaml, name;
@@ -159,6 +215,8 @@ static void add_header(table *t, const struct get_opts *o)
         const char *w[] = {"CONTAINERS", "IMAGES", "SELECTOR"};
         for (size_t i = 0; o->wide && i < ARRAY_SIZE(w); i++)
             table_cell(t, w[i]);
+    } else if (streq(resource, "jobs")) {
+        job_header(t, o->wide);
     } else if (streq(resource, "services")) {
         const char *h[] = {"TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"};
         for (size_t i = 0; i < ARRAY_SIZE(h); i++)
@@ -217,6 +275,12 @@ static void add_row(table *t, const struct get_opts *o, const struct pods_entry 
         table_cell(t, a);
         if (o->wide)
             template_cells(t, e->object);
+    } else if (streq(resource, "jobs")) {
+        job_cells(t, e, a, o->wide);
+        if (o->wide)
+            template_cells(t, e->object);
+        if (o->wide)
+            table_cellf(t, "batch.kubernetes.io/controller-uid=%s", e->uid);
     } else if (streq(resource, "services")) {
         yajl_val spec = json_get(e->object, "spec");
         const char *type = YAJL_GET_STRING(json_get(spec, "type"));
@@ -506,6 +570,8 @@ static int fetch(struct podrun_global *g, const struct query *q, bool quiet, str
         /* A workload's status is its pods', counted now. */
         for (size_t k = 0; r == 0 && apps && k < one.n; k++)
             r = pods_workload_status(m, q->resource, &one.v[k], &one.v[k].status, &e);
+        for (size_t k = 0; r == 0 && streq(q->resource, "jobs") && k < one.n; k++)
+            r = pods_job_status(m, &one.v[k], &one.v[k].status, &e);
         cli_list_move(l, &one); /* what was listed, even before an error */
         if (r == -ENOENT && q->names) {
             if (missing && !quiet)
@@ -797,7 +863,8 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         bool apps = streq(resource, "deployments") || streq(resource, "replicasets");
         _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
         for (size_t i = 0; i < l.n; i++)
-            printf("%s%s/%s\n", kind, apps ? ".apps" : "", l.v[i].name);
+            printf("%s%s/%s\n", kind, apps ? ".apps" : streq(resource, "jobs") ? ".batch" : "",
+                   l.v[i].name);
     } else if (!l.n && !names) {
         if (all || streq(resource, "namespaces"))
             fprintf(stderr, "No resources found\n");

@@ -243,6 +243,8 @@ static const char *kind_lower(const struct kube_object *o)
         return "deployment.apps";
     case KUBE_REPLICASET:
         return "replicaset.apps";
+    case KUBE_JOB:
+        return "job.batch";
     default:
         return "namespace";
     }
@@ -341,7 +343,7 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
         touched |= o->kind == KUBE_POD || o->kind == KUBE_SERVICE;
         if ((r = pods_apply(m, o, &res, err)) < 0)
             break;
-        workloads |= o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET;
+        workloads |= o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET || o->kind == KUBE_JOB;
         printf("%s/%s %s\n", kind_lower(o), o->meta.name,
                res == PODS_CREATED     ? "created"
                : res == PODS_UNCHANGED ? "unchanged"
@@ -378,7 +380,8 @@ static int delete_one(struct pods_manager *m, const char *resource, const char *
     /* kubectl's singular: pod "web" deleted, deployment.apps "web" deleted. */
     _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
     bool apps = streq(resource, "deployments") || streq(resource, "replicasets");
-    printf("%s%s \"%s\" deleted\n", kind, apps ? ".apps" : "", name);
+    printf("%s%s \"%s\" deleted\n", kind, apps ? ".apps" : streq(resource, "jobs") ? ".batch" : "",
+           name);
     fflush(stdout);
     return 0;
 }

@@ -378,7 +378,8 @@ enum kube_kind {
     KUBE_NAMESPACE,
     KUBE_DEPLOYMENT,
     KUBE_REPLICASET,
-    KUBE_SERVICE
+    KUBE_SERVICE,
+    KUBE_JOB
 };
 
 /* A PodTemplateSpec: the pods a workload makes. */
@@ -412,6 +413,23 @@ struct kube_workload {
     bool has_progress_deadline_seconds;
     bool paused;
 };
+/* A batch/v1 Job's spec with the API server's defaults (job.c): parallelism 1, completions 1
+ * when neither is given (unset with parallelism given: a work queue, has_completions false),
+ * backoffLimit 6, completionMode NonIndexed. */
+struct kube_job {
+    int32_t parallelism, completions, backoff_limit;
+    bool has_parallelism, has_completions, has_backoff_limit;
+    int64_t active_deadline_seconds;
+    bool has_active_deadline_seconds;
+    int32_t ttl_seconds_after_finished;
+    bool has_ttl_seconds_after_finished;
+    bool suspend, manual_selector;
+    const char *completion_mode; /* NonIndexed or Indexed */
+    yajl_val selector;
+    struct kube_pod_template template_;
+    bool has_template;
+};
+
 /* Whether objects of the kind live in a namespace. A cluster-scoped one (Namespace) has
  * meta.namespace_ NULL after kube_object_decode, whatever its manifest says, as the API server
  * clears it; a namespaced one has its manifest's namespace or "default". */
@@ -438,6 +456,7 @@ struct kube_object {
         } secret;
         struct kube_service_spec service;
         struct kube_workload workload; /* Deployment, ReplicaSet */
+        struct kube_job job;
     } u;
     yajl_val tree;
 };
@@ -576,5 +595,51 @@ int kube_rollout_step(const struct kube_rollout *d, const struct kube_rs_state *
 /* The new ReplicaSet has all replicas available and no old one has a replica or a pod. */
 bool kube_rollout_complete(const struct kube_rollout *d, const struct kube_rs_state *rs, size_t n,
                            size_t new_idx);
+
+/* ---- batch/v1 Job (job.c): the job controller's decision, pure ---- */
+
+/* A Job's parameters as its controller reads them from the stored spec. */
+struct kube_job_params {
+    int32_t parallelism;
+    int32_t completions; /* -1: unset (a work queue: done when one pod succeeds) */
+    int32_t backoff_limit;
+    int64_t active_deadline; /* seconds; -1: none */
+    bool indexed, suspend, on_failure;
+    int64_t start;           /* startTime: seconds since the epoch */
+    int64_t backoff_base_ms; /* the first retry's delay (Kubernetes: 10 s), doubled per failure */
+    int64_t backoff_max_ms;  /* its cap (Kubernetes: 10 min) */
+};
+/* One pod of the Job as its controller sees it. */
+struct kube_job_pod {
+    const char *phase; /* Pending, Running, Succeeded, Failed */
+    bool terminating;
+    int32_t index;    /* Indexed: its completion index; -1 otherwise or when unknown */
+    int32_t restarts; /* its containers' restarts, summed (OnFailure counts them as failures) */
+    int64_t finished; /* when it succeeded or failed (its last container's finishedAt); 0 */
+};
+enum kube_job_state { KUBE_JOB_RUNNING, KUBE_JOB_COMPLETE, KUBE_JOB_FAILED };
+/* The Job's counts, its state and what its controller does next. */
+struct kube_job_plan {
+    int32_t active, succeeded, failed;
+    enum kube_job_state state;
+    const char *reason;  /* Failed: BackoffLimitExceeded or DeadlineExceeded */
+    int64_t finished_at; /* Complete or Failed: when (completionTime for Complete) */
+    size_t create;       /* pods to create now (NonIndexed) */
+    int32_t *indexes;    /* Indexed: the completion index of each pod to create */
+    bool delete_active;  /* finished or suspended: its active pods go */
+    size_t *delete_idx;  /* extra active pods (parallelism lowered): indices into the pods */
+    size_t n_delete;
+    int64_t wake_ms; /* when the decision changes with no pod changing (back-off, deadline): ms
+                      * since the epoch, 0 for never */
+    char *completed_indexes; /* Indexed: "0-2,4", as status.completedIndexes */
+};
+/* now_ms: milliseconds since the epoch. The state follows Kubernetes' job controller: Complete
+ * once succeeded pods reach completions (work queue: one succeeded and none active); Failed when
+ * failed pods exceed backoffLimit (OnFailure: the active pods' restarts reach it) or
+ * activeDeadlineSeconds has passed since start. A new pod after failures waits the back-off
+ * base * 2^(failures since the last success - 1), capped, from the last failure. */
+void kube_job_plan(const struct kube_job_params *p, const struct kube_job_pod *pods, size_t n,
+                   int64_t now_ms, struct kube_job_plan *out);
+void kube_job_plan_clear(struct kube_job_plan *p);
 
 #endif

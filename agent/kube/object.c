@@ -173,6 +173,11 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         KUBE_IGNORED("status"),
         KUBE_FIELDS_END,
     };
+    const struct kube_field job_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.job), &kube_job_spec_schema, 0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
     const struct kube_field svc_fields[] = {
         {"spec", KF_OBJECT, offsetof(struct kube_object, u.service), &kube_service_spec_schema, 0},
         KUBE_IGNORED("status"),
@@ -196,6 +201,7 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         {"Service", KUBE_SERVICE, "v1"},
         {"Deployment", KUBE_DEPLOYMENT, "apps/v1"},
         {"ReplicaSet", KUBE_REPLICASET, "apps/v1"},
+        {"Job", KUBE_JOB, "batch/v1"},
     };
     /* clang-format on */
     size_t i = 0;
@@ -214,6 +220,7 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
                                     : o->kind == KUBE_SERVICE    ? svc_fields
                                     : o->kind == KUBE_DEPLOYMENT ? deploy_fields
                                     : o->kind == KUBE_REPLICASET ? rs_fields
+                                    : o->kind == KUBE_JOB        ? job_fields
                                                                  : ns_fields;
     /* The whole object: apiVersion, kind and metadata, then the kind's own fields. */
     struct kube_field all[16];
@@ -243,6 +250,8 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         (r = kube_workload_check(o, err)) < 0)
         return pr_err_prefix(err, "%s: %s \"%s\"", where, o->kind_name,
                              o->meta.name ? o->meta.name : "");
+    if (o->kind == KUBE_JOB && (r = kube_job_check(o, err)) < 0)
+        return pr_err_prefix(err, "%s: Job \"%s\"", where, o->meta.name ? o->meta.name : "");
     return 0;
 }
 
@@ -369,6 +378,9 @@ void kube_object_free(struct kube_object *o)
         break;
     case KUBE_REPLICASET:
         kube_decode_free(&kube_replicaset_spec_schema, &o->u.workload);
+        break;
+    case KUBE_JOB:
+        kube_decode_free(&kube_job_spec_schema, &o->u.job);
         break;
     case KUBE_CONFIGMAP:
         free(o->u.config_map.data.keys);

@@ -76,6 +76,9 @@ extern const struct kube_schema kube_deployment_spec_schema;
 extern const struct kube_schema kube_replicaset_spec_schema;
 /* The API server's checks and defaults of a decoded Deployment or ReplicaSet. */
 int kube_workload_check(struct kube_object *o, pr_error **err);
+/* A Job's spec, and the API server's defaults and checks of it (job.c). */
+extern const struct kube_schema kube_job_spec_schema;
+int kube_job_check(struct kube_object *o, pr_error **err);
 
 /* Decodes v (an object, or null for all-unset) into obj (zeroed by the caller). */
 int kube_decode(const struct kube_schema *s, yajl_val v, void *obj, const char *path,

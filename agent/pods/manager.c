@@ -154,6 +154,7 @@ const char *pods_resource_name(const char *s)
         {"endpointslices", {"endpointslice", "EndpointSlice", NULL, NULL}},
         {"deployments", {"deployment", "deploy", "Deployment", NULL}},
         {"replicasets", {"replicaset", "rs", "ReplicaSet", NULL}},
+        {"jobs", {"job", "Job", NULL, NULL}},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
         if (streq(s, table[i].name))

@@ -29,6 +29,8 @@ static const char *kind_resource(enum kube_kind k)
         return "deployments";
     case KUBE_REPLICASET:
         return "replicasets";
+    case KUBE_JOB:
+        return "jobs";
     default:
         return "namespaces";
     }
@@ -36,7 +38,7 @@ static const char *kind_resource(enum kube_kind k)
 
 static bool workload(const struct kube_object *o)
 {
-    return o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET;
+    return o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET || o->kind == KUBE_JOB;
 }
 
 static int new_uid(char **out, pr_error **err)
@@ -516,7 +518,7 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
 /* A namespace goes with everything in it. */
 static int delete_namespace_contents(pods_manager *m, const char *ns, pr_error **err)
 {
-    static const char *const resources[] = {"deployments", "replicasets", "services",
+    static const char *const resources[] = {"deployments", "replicasets", "jobs",   "services",
                                             "pods",        "configmaps",  "secrets"};
     for (size_t i = 0; i < ARRAY_SIZE(resources); i++) {
         struct pods_list l = {0};
@@ -581,5 +583,7 @@ static int delete_object(pods_manager *m, const char *resource, const char *ns, 
     /* The garbage collector's cascade: ReplicaSets, then their pods. */
     if (streq(resource, "deployments") || streq(resource, "replicasets"))
         return pods_workloads_collect(m, err);
+    if (streq(resource, "jobs"))
+        return pods_jobs_collect(m, err);
     return 0;
 }

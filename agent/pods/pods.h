@@ -374,6 +374,21 @@ int pods_scale(pods_manager *m, const char *resource, const char *ns, const char
  * shim's lock closed when it dies). */
 int pods_controllers_watch_open(pods_manager *m, int *fd, pr_error **err);
 
+/* ---- batch/v1 Jobs (jobs.c) ---- */
+
+/* One pass of the job controller (and the TTL-after-finished one) over every stored Job: pods
+ * made and deleted as kube_job_plan decides, finished Jobs past their TTL deleted. *any tells
+ * whether a Job remains; *wake_at (seconds since the epoch, 0: none) when a decision changes
+ * with no file changing (a back-off ends, a deadline or a TTL passes). PODRUN_JOB_BACKOFF_MS
+ * in the environment sets the back-off's first delay (for tests; default 10000). */
+int pods_jobs_reconcile(pods_manager *m, bool *any, int64_t *wake_at, pr_error **err);
+/* The garbage collector for Jobs: pods whose Job is gone. */
+int pods_jobs_collect(pods_manager *m, pr_error **err);
+/* A Job's status (active, ready, succeeded, failed, startTime, completionTime, conditions,
+ * completedIndexes), counted from its pods now. */
+int pods_job_status(pods_manager *m, const struct pods_entry *job, yajl_val *out,
+                    pr_error **err);
+
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);
 
