@@ -145,6 +145,7 @@ pods_teardown() {
     kill -9 "$p" 2>/dev/null || true
   done
   rm -rf "$ROOTS/lib/objects/deployments" "$ROOTS/lib/objects/replicasets"
+  rm -rf "$ROOTS/lib/objects/jobs" "$ROOTS/lib/objects/cronjobs" "$ROOTS/lib/objects/horizontalpodautoscalers"
   if [ -d "$ROOTS/lib/objects/pods" ]; then
     for p in "$ROOTS"/lib/objects/pods/*/*.json; do
       [ -f "$p" ] || continue
