@@ -131,6 +131,23 @@ static char *map_text(yajl_val m)
     return s;
 }
 
+/* CONTAINERS and IMAGES of a pod template. */
+static void containers_cells(table *t, yajl_val tpl)
+{
+    yajl_val cs = json_get(json_get(tpl, "spec"), "containers");
+    const char *keys[] = {"name", "image"};
+    for (size_t k = 0; k < 2; k++) {
+        _cleanup_free_ char *cell = xstrdup("");
+        for (size_t i = 0; i < json_array_len(cs); i++) {
+            const char *v = YAJL_GET_STRING(json_get(json_array_at(cs, i), keys[k]));
+            char *more = xasprintf("%s%s%s", cell, i ? "," : "", v ? v : "");
+            free(cell);
+            cell = more;
+        }
+        table_cell(t, cell);
+    }
+}
+
 /* kubectl's job columns (pkg/printers/internalversion: printJob). */
 static void job_header(table *t, bool wide)
 {
@@ -187,6 +204,28 @@ static void job_cells(table *t, const struct pods_entry *e, const char *age, boo
     table_cell(t, age);
 }
 
+/* kubectl's cronjob columns (printCronJob); the wide ones are the jobTemplate's. */
+static void cronjob_cells(table *t, const struct pods_entry *e, const char *age, bool wide)
+{
+    yajl_val spec = json_get(e->object, "spec"), suspend = json_get(spec, "suspend");
+    const char *sched = YAJL_GET_STRING(json_get(spec, "schedule"));
+    const char *tz = YAJL_GET_STRING(json_get(spec, "timeZone"));
+    table_cell(t, sched ? sched : "");
+    table_cell(t, tz ? tz : "<none>");
+    table_cell(t, suspend && YAJL_IS_TRUE(suspend) ? "True" : "False");
+    table_cellf(t, "%zu", json_array_len(json_get(e->status, "active")));
+    long long last = time_at(e->status, "lastScheduleTime");
+    char d[32] = "<none>";
+    if (last)
+        human_duration(last, d);
+    table_cell(t, d);
+    table_cell(t, age);
+    if (!wide)
+        return;
+    containers_cells(t, json_get(json_get(json_get(spec, "jobTemplate"), "spec"), "template"));
+    table_cell(t, "<none>");
+}
+
 struct get_opts {
     const char *resource;
     bool all, wide, json, yaml, name;
@@ -217,6 +256,13 @@ static void add_header(table *t, const struct get_opts *o)
             table_cell(t, w[i]);
     } else if (streq(resource, "jobs")) {
         job_header(t, o->wide);
+    } else if (streq(resource, "cronjobs")) {
+        const char *h[] = {"SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"};
+        for (size_t i = 0; i < ARRAY_SIZE(h); i++)
+            table_cell(t, h[i]);
+        const char *w[] = {"CONTAINERS", "IMAGES", "SELECTOR"};
+        for (size_t i = 0; o->wide && i < ARRAY_SIZE(w); i++)
+            table_cell(t, w[i]);
     } else if (streq(resource, "services")) {
         const char *h[] = {"TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"};
         for (size_t i = 0; i < ARRAY_SIZE(h); i++)
@@ -275,12 +321,14 @@ static void add_row(table *t, const struct get_opts *o, const struct pods_entry 
         table_cell(t, a);
         if (o->wide)
             template_cells(t, e->object);
+    } else if (streq(resource, "cronjobs")) {
+        cronjob_cells(t, e, a, o->wide);
     } else if (streq(resource, "jobs")) {
         job_cells(t, e, a, o->wide);
-        if (o->wide)
-            template_cells(t, e->object);
-        if (o->wide)
+        if (o->wide) {
+            containers_cells(t, json_get(json_get(e->object, "spec"), "template"));
             table_cellf(t, "batch.kubernetes.io/controller-uid=%s", e->uid);
+        }
     } else if (streq(resource, "services")) {
         yajl_val spec = json_get(e->object, "spec");
         const char *type = YAJL_GET_STRING(json_get(spec, "type"));
@@ -572,6 +620,8 @@ static int fetch(struct podrun_global *g, const struct query *q, bool quiet, str
             r = pods_workload_status(m, q->resource, &one.v[k], &one.v[k].status, &e);
         for (size_t k = 0; r == 0 && streq(q->resource, "jobs") && k < one.n; k++)
             r = pods_job_status(m, &one.v[k], &one.v[k].status, &e);
+        for (size_t k = 0; r == 0 && streq(q->resource, "cronjobs") && k < one.n; k++)
+            r = pods_cronjob_status(m, &one.v[k], &one.v[k].status, &e);
         cli_list_move(l, &one); /* what was listed, even before an error */
         if (r == -ENOENT && q->names) {
             if (missing && !quiet)
@@ -863,7 +913,9 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         bool apps = streq(resource, "deployments") || streq(resource, "replicasets");
         _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
         for (size_t i = 0; i < l.n; i++)
-            printf("%s%s/%s\n", kind, apps ? ".apps" : streq(resource, "jobs") ? ".batch" : "",
+            printf("%s%s/%s\n", kind, apps ? ".apps"
+                   : streq(resource, "jobs") || streq(resource, "cronjobs") ? ".batch"
+                                                                            : "",
                    l.v[i].name);
     } else if (!l.n && !names) {
         if (all || streq(resource, "namespaces"))

@@ -53,7 +53,11 @@ static int not_negative(const char *field, int64_t v, pr_error **err)
 
 int kube_job_check(struct kube_object *o, pr_error **err)
 {
-    struct kube_job *j = &o->u.job;
+    return kube_job_spec_check(&o->u.job, err);
+}
+
+int kube_job_spec_check(struct kube_job *j, pr_error **err)
+{
     if (!j->has_parallelism)
         j->parallelism = 1;
     if (!j->has_completions && !j->has_parallelism) {

@@ -379,7 +379,8 @@ enum kube_kind {
     KUBE_DEPLOYMENT,
     KUBE_REPLICASET,
     KUBE_SERVICE,
-    KUBE_JOB
+    KUBE_JOB,
+    KUBE_CRONJOB
 };
 
 /* A PodTemplateSpec: the pods a workload makes. */
@@ -430,6 +431,23 @@ struct kube_job {
     bool has_template;
 };
 
+/* A batch/v1 CronJob's spec with the API server's defaults (cronjob.c): concurrencyPolicy
+ * Allow, successfulJobsHistoryLimit 3, failedJobsHistoryLimit 1. */
+struct kube_cronjob {
+    const char *schedule, *time_zone, *concurrency_policy;
+    int64_t starting_deadline_seconds;
+    bool has_starting_deadline_seconds;
+    bool suspend;
+    int32_t successful_jobs_history_limit, failed_jobs_history_limit;
+    bool has_successful_jobs_history_limit, has_failed_jobs_history_limit;
+    struct {
+        struct kube_meta meta;
+        struct kube_job spec;
+        bool has_meta, has_spec;
+    } job_template;
+    bool has_job_template;
+};
+
 /* Whether objects of the kind live in a namespace. A cluster-scoped one (Namespace) has
  * meta.namespace_ NULL after kube_object_decode, whatever its manifest says, as the API server
  * clears it; a namespaced one has its manifest's namespace or "default". */
@@ -457,6 +475,7 @@ struct kube_object {
         struct kube_service_spec service;
         struct kube_workload workload; /* Deployment, ReplicaSet */
         struct kube_job job;
+        struct kube_cronjob cronjob;
     } u;
     yajl_val tree;
 };
@@ -641,5 +660,30 @@ struct kube_job_plan {
 void kube_job_plan(const struct kube_job_params *p, const struct kube_job_pod *pods, size_t n,
                    int64_t now_ms, struct kube_job_plan *out);
 void kube_job_plan_clear(struct kube_job_plan *p);
+
+/* ---- batch/v1 CronJob's schedule (cron.c) ---- */
+
+#define KUBE_CRON_MAX        512 /* characters of a schedule */
+#define KUBE_CRON_MISSED_MAX 100 /* Kubernetes' limit of missed start times it tells of */
+/* A parsed schedule: one bit per allowed value; *_star when the day field was '*' or '?'
+ * (cron's rule: then both day fields must match, else either). */
+struct kube_cron {
+    uint64_t minute;
+    uint32_t hour, dom;
+    uint16_t month;
+    uint8_t dow;
+    bool dom_star, dow_star;
+};
+/* "*\/5 0-6 1,15 JAN-MAR MON-FRI", "@hourly" ...: robfig/cron's standard parser, which the
+ * API server validates with. TZ= and CRON_TZ= prefixes are refused as the API server refuses
+ * them. The error tells what is wrong, without the field's path. */
+int kube_cron_parse(const char *spec, struct kube_cron *out, pr_error **err);
+/* The first time the schedule names strictly after `after` (seconds since the epoch, UTC);
+ * -1 when none within five years (Feb 30). */
+int64_t kube_cron_next(const struct kube_cron *c, int64_t after);
+/* The latest time the schedule names in (earliest, now]; -1 for none. *missed: how many there
+ * are, counted up to KUBE_CRON_MISSED_MAX + 1. */
+int64_t kube_cron_most_recent(const struct kube_cron *c, int64_t earliest, int64_t now,
+                              int64_t *missed);
 
 #endif

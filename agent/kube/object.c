@@ -178,6 +178,11 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         KUBE_IGNORED("status"),
         KUBE_FIELDS_END,
     };
+    const struct kube_field cronjob_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.cronjob), &kube_cronjob_spec_schema, 0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
     const struct kube_field svc_fields[] = {
         {"spec", KF_OBJECT, offsetof(struct kube_object, u.service), &kube_service_spec_schema, 0},
         KUBE_IGNORED("status"),
@@ -202,6 +207,7 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         {"Deployment", KUBE_DEPLOYMENT, "apps/v1"},
         {"ReplicaSet", KUBE_REPLICASET, "apps/v1"},
         {"Job", KUBE_JOB, "batch/v1"},
+        {"CronJob", KUBE_CRONJOB, "batch/v1"},
     };
     /* clang-format on */
     size_t i = 0;
@@ -221,6 +227,7 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
                                     : o->kind == KUBE_DEPLOYMENT ? deploy_fields
                                     : o->kind == KUBE_REPLICASET ? rs_fields
                                     : o->kind == KUBE_JOB        ? job_fields
+                                    : o->kind == KUBE_CRONJOB    ? cronjob_fields
                                                                  : ns_fields;
     /* The whole object: apiVersion, kind and metadata, then the kind's own fields. */
     struct kube_field all[16];
@@ -252,6 +259,8 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
                              o->meta.name ? o->meta.name : "");
     if (o->kind == KUBE_JOB && (r = kube_job_check(o, err)) < 0)
         return pr_err_prefix(err, "%s: Job \"%s\"", where, o->meta.name ? o->meta.name : "");
+    if (o->kind == KUBE_CRONJOB && (r = kube_cronjob_check(o, err)) < 0)
+        return pr_err_prefix(err, "%s: CronJob \"%s\"", where, o->meta.name ? o->meta.name : "");
     return 0;
 }
 
@@ -381,6 +390,9 @@ void kube_object_free(struct kube_object *o)
         break;
     case KUBE_JOB:
         kube_decode_free(&kube_job_spec_schema, &o->u.job);
+        break;
+    case KUBE_CRONJOB:
+        kube_decode_free(&kube_cronjob_spec_schema, &o->u.cronjob);
         break;
     case KUBE_CONFIGMAP:
         free(o->u.config_map.data.keys);

@@ -155,6 +155,7 @@ const char *pods_resource_name(const char *s)
         {"deployments", {"deployment", "deploy", "Deployment", NULL}},
         {"replicasets", {"replicaset", "rs", "ReplicaSet", NULL}},
         {"jobs", {"job", "Job", NULL, NULL}},
+        {"cronjobs", {"cronjob", "cj", "CronJob", NULL}},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
         if (streq(s, table[i].name))

@@ -31,6 +31,8 @@ static const char *kind_resource(enum kube_kind k)
         return "replicasets";
     case KUBE_JOB:
         return "jobs";
+    case KUBE_CRONJOB:
+        return "cronjobs";
     default:
         return "namespaces";
     }
@@ -38,7 +40,8 @@ static const char *kind_resource(enum kube_kind k)
 
 static bool workload(const struct kube_object *o)
 {
-    return o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET || o->kind == KUBE_JOB;
+    return o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET || o->kind == KUBE_JOB ||
+           o->kind == KUBE_CRONJOB;
 }
 
 static int new_uid(char **out, pr_error **err)
@@ -518,8 +521,8 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
 /* A namespace goes with everything in it. */
 static int delete_namespace_contents(pods_manager *m, const char *ns, pr_error **err)
 {
-    static const char *const resources[] = {"deployments", "replicasets", "jobs",   "services",
-                                            "pods",        "configmaps",  "secrets"};
+    static const char *const resources[] = {"deployments", "replicasets", "cronjobs", "jobs",
+                                            "services",    "pods",        "configmaps", "secrets"};
     for (size_t i = 0; i < ARRAY_SIZE(resources); i++) {
         struct pods_list l = {0};
         int r = pods_list(m, resources[i], ns, NULL, &l, err);
@@ -585,5 +588,7 @@ static int delete_object(pods_manager *m, const char *resource, const char *ns, 
         return pods_workloads_collect(m, err);
     if (streq(resource, "jobs"))
         return pods_jobs_collect(m, err);
+    if (streq(resource, "cronjobs"))
+        return pods_cronjob_forget(m, ns, name, err);
     return 0;
 }

@@ -389,6 +389,23 @@ int pods_jobs_collect(pods_manager *m, pr_error **err);
 int pods_job_status(pods_manager *m, const struct pods_entry *job, yajl_val *out,
                     pr_error **err);
 
+/* ---- batch/v1 CronJobs (cronjobs.c) ---- */
+
+/* One pass of the CronJob controller: the Job of each CronJob's most recent unmet schedule
+ * time made (as concurrencyPolicy, suspend and startingDeadlineSeconds allow), finished Jobs
+ * beyond the history limits deleted. *any: a CronJob remains; *wake_at: its next schedule time
+ * (seconds since the epoch), 0 for none. Schedules are in UTC. PODRUN_CRON_TIME_SCALE=N in the
+ * environment (for tests) runs the schedules' clock N times as fast from each CronJob's
+ * creation. */
+int pods_cronjobs_reconcile(pods_manager *m, bool *any, int64_t *wake_at, pr_error **err);
+/* The garbage collector for CronJobs: Jobs whose CronJob is gone. */
+int pods_cronjobs_collect(pods_manager *m, pr_error **err);
+/* After a CronJob is deleted: its kept status and its Jobs go. */
+int pods_cronjob_forget(pods_manager *m, const char *ns, const char *name, pr_error **err);
+/* A CronJob's status (active, lastScheduleTime, lastSuccessfulTime). */
+int pods_cronjob_status(pods_manager *m, const struct pods_entry *cj, yajl_val *out,
+                        pr_error **err);
+
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);
 

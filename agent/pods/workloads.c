@@ -578,14 +578,17 @@ int pods_reconcile(pods_manager *m, bool *workloads, int64_t *wake_at, pr_error 
     if (workloads)
         *workloads = r < 0 || o.deps.n + o.rss.n > 0;
     observed_clear(&o);
-    /* Jobs (jobs.c). */
-    bool jobs = false;
-    int64_t job_wake = 0;
+    /* CronJobs make Jobs, which make pods (cronjobs.c, jobs.c). */
+    bool cronjobs = false, jobs = false;
+    int64_t cron_wake = 0, job_wake = 0;
+    keep_first(pods_cronjobs_reconcile(m, &cronjobs, &cron_wake, &e), &e, &first, err);
     keep_first(pods_jobs_reconcile(m, &jobs, &job_wake, &e), &e, &first, err);
     if (workloads)
-        *workloads |= jobs;
+        *workloads |= jobs || cronjobs;
     if (wake_at && job_wake)
         *wake_at = *wake_at ? MIN(*wake_at, job_wake) : job_wake;
+    if (wake_at && cron_wake)
+        *wake_at = *wake_at ? MIN(*wake_at, cron_wake) : cron_wake;
     return first;
 }
 

@@ -182,3 +182,99 @@ no_loop() {
   [ "$output" = "No resources found in default namespace." ]
   no_loop
 }
+
+# cronjob_yaml NAME SPEC-LINES COMMAND
+cronjob_yaml() {
+  cat <<YAML
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: $1
+spec:
+  schedule: "* * * * *"
+$2
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          terminationGracePeriodSeconds: 1
+          containers:
+          - name: work
+            image: busybox
+            imagePullPolicy: IfNotPresent
+            command: ["sh", "-c", "$3"]
+YAML
+}
+
+complete_jobs() { # NAME: how many of its Jobs are Complete
+  prn get jobs 2>/dev/null | awk -v n="$1" 'NR > 1 && index($1, n "-") == 1 && $2 == "Complete" { c++ } END { print c + 0 }'
+}
+
+schedules_seen() { # NAME MIN: lastScheduleTime changed MIN times (recorded in $BATS_TEST_TMPDIR/seen)
+  local t
+  t=$(prn get cronjob "$1" -o json 2>/dev/null | jq -r '.status.lastScheduleTime // empty')
+  [ -n "$t" ] && { grep -qx "$t" "$BATS_TEST_TMPDIR/seen" 2>/dev/null || echo "$t" >> "$BATS_TEST_TMPDIR/seen"; }
+  [ "$(wc -l < "$BATS_TEST_TMPDIR/seen" 2>/dev/null || echo 0)" -ge "$2" ]
+}
+
+@test "cronjobs: every minute (the clock sped up 60 times), jobs CRON-<minutes>, history limit, delete" {
+  # The test hook: one scheduled minute per real second.
+  export PODRUN_CRON_TIME_SCALE=60
+  cronjob_yaml hello "  successfulJobsHistoryLimit: 2" 'echo hello' > "$BATS_TEST_TMPDIR/cj.yaml"
+  run prn apply -f "$BATS_TEST_TMPDIR/cj.yaml"
+  [ "$status" -eq 0 ]
+  [ "$output" = "cronjob.batch/hello created" ]
+  wait_long schedules_seen hello 4
+  wait_long test "$(complete_jobs hello)" -ge 2
+  # Never more than the 2 succeeded Jobs the history keeps (the newest may still run).
+  run prn get jobs -o name
+  [ "$status" -eq 0 ]
+  [ "$(wc -l <<<"$output")" -le 3 ]
+  [[ "$(head -1 <<<"$output")" =~ ^job.batch/hello-[0-9]{8}$ ]]
+  run prn get cronjobs
+  [ "$status" -eq 0 ]
+  [ "$(head -1 <<<"$output" | tr -s ' ')" = "NAME SCHEDULE TIMEZONE SUSPEND ACTIVE LAST SCHEDULE AGE" ]
+  [[ "$(sed -n 2p <<<"$output" | tr -s ' ')" == "hello * * * * * <none> False "[01]" "* ]]
+  run prn get cj hello -o json
+  [ "$(jq -r '.status.lastSuccessfulTime != null' <<<"$output")" = true ]
+  # A Job's scheduled minute is its name's.
+  job=$(prn get jobs -o name | head -1)
+  run prn get job "${job#job.batch/}" -o json
+  ts=$(jq -r '.metadata.annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"]' <<<"$output")
+  [ "$(( $(date -u -d "$ts" +%s) / 60 ))" = "${job##*-}" ]
+  run prn delete cronjob hello
+  [ "$status" -eq 0 ]
+  [ "$output" = 'cronjob.batch "hello" deleted' ]
+  run prn get jobs -o name
+  [ -z "$output" ]
+  wait_long no_loop
+  assert_no_pods
+}
+
+@test "cronjobs: concurrencyPolicy Forbid runs one Job at a time; suspend stops new ones" {
+  export PODRUN_CRON_TIME_SCALE=60
+  cronjob_yaml slow "  concurrencyPolicy: Forbid" 'sleep 3' > "$BATS_TEST_TMPDIR/cj.yaml"
+  run prn apply -f "$BATS_TEST_TMPDIR/cj.yaml"
+  [ "$status" -eq 0 ]
+  wait_long schedules_seen slow 1
+  for i in 1 2 3 4 5 6 7 8; do
+    run prn get cronjob slow -o json
+    [ "$(jq -r '.status.active | length' <<<"$output")" -le 1 ]
+    sleep 0.4
+  done
+  run prn get jobs -o name
+  [ "$(wc -l <<<"$output")" -le 2 ]
+  sed -i 's/concurrencyPolicy: Forbid/suspend: true/' "$BATS_TEST_TMPDIR/cj.yaml"
+  run prn apply -f "$BATS_TEST_TMPDIR/cj.yaml"
+  [ "$status" -eq 0 ]
+  [ "$output" = "cronjob.batch/slow configured" ]
+  before=$(prn get cronjob slow -o json | jq -r .status.lastScheduleTime)
+  sleep 2.5
+  [ "$(prn get cronjob slow -o json | jq -r .status.lastScheduleTime)" = "$before" ]
+  run prn get cronjobs slow
+  [ "$(sed -n 2p <<<"$output" | awk '{print $8}')" = True ]
+  run prn delete cronjob slow
+  wait_long no_loop
+  assert_no_pods
+}

@@ -6,6 +6,8 @@
 #include "tests/lib/unit.h"
 #include "util.h"
 
+#include <time.h>
+
 #define JOB_HEAD "apiVersion: batch/v1\nkind: Job\nmetadata: {name: pi}\nspec:\n"
 #define TEMPLATE(rp)                                                                               \
     "  template:\n    spec: {restartPolicy: " rp ", containers: [{name: c, image: busybox}]}\n"
@@ -247,6 +249,134 @@ static void test_job_work_queue_completes_when_one_succeeds_and_none_runs(void)
     kube_job_plan_clear(&plan);
 }
 
+/* Seconds since the epoch of a UTC date. */
+static int64_t utc(int y, int mo, int d, int h, int mi)
+{
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+                    .tm_min = mi};
+    return (int64_t)timegm(&tm);
+}
+
+static int64_t next_of(const char *spec, int64_t after)
+{
+    struct kube_cron c;
+    pr_error *err = NULL;
+    if (kube_cron_parse(spec, &c, &err) < 0) {
+        fprintf(stderr, "# %s: %s\n", spec, err->msg);
+        pr_error_free(err);
+        return -2;
+    }
+    return kube_cron_next(&c, after);
+}
+
+static void cron_refused(const char *spec, const char *want)
+{
+    struct kube_cron c;
+    pr_error *err = NULL;
+    CHECK(kube_cron_parse(spec, &c, &err) < 0);
+    CHECK(err && strstr(err->msg, want));
+    if (err && !strstr(err->msg, want))
+        fprintf(stderr, "  got: %s\n  want: %s\n", err->msg, want);
+    pr_error_free(err);
+}
+
+static void test_cron_next_times(void)
+{
+    int64_t t0 = utc(2026, 12, 6, 3, 27); /* a Sunday */
+    CHECK(next_of("* * * * *", t0) == utc(2026, 12, 6, 3, 28));
+    CHECK(next_of("* * * * *", t0 + 30) == utc(2026, 12, 6, 3, 28));
+    CHECK(next_of("*/15 * * * *", t0) == utc(2026, 12, 6, 3, 30));
+    CHECK(next_of("5 4 * * *", t0) == utc(2026, 12, 6, 4, 5));
+    CHECK(next_of("@hourly", t0) == utc(2026, 12, 6, 4, 0));
+    CHECK(next_of("@daily", t0) == utc(2026, 12, 7, 0, 0));
+    CHECK(next_of("@weekly", t0) == utc(2026, 12, 13, 0, 0));
+    CHECK(next_of("@monthly", t0) == utc(2027, 1, 1, 0, 0));
+    CHECK(next_of("@yearly", t0) == utc(2027, 1, 1, 0, 0));
+    CHECK(next_of("0 9 * * MON-FRI", t0) == utc(2026, 12, 7, 9, 0));
+    CHECK(next_of("0 0 * FEB sun", t0) == utc(2027, 2, 7, 0, 0));
+    CHECK(next_of("30 2 1,15 * *", t0) == utc(2026, 12, 15, 2, 30));
+    /* 5/20: from 5 to the field's end, every 20. */
+    CHECK(next_of("5/20 3 * * *", t0) == utc(2026, 12, 6, 3, 45));
+    CHECK(next_of("0-10/5 4 * * *", t0) == utc(2026, 12, 6, 4, 0));
+    /* Both day fields restricted: either matches (the 13th, or a Friday). */
+    CHECK(next_of("0 0 13 * 5", t0) == utc(2026, 12, 11, 0, 0));
+    /* One day field '*': the other alone decides; '?' is '*'. */
+    CHECK(next_of("0 0 ? * 5", t0) == utc(2026, 12, 11, 0, 0));
+    CHECK(next_of("0 0 29 2 *", t0) == utc(2028, 2, 29, 0, 0));
+    CHECK(next_of("0 0 30 2 *", t0) == -1);
+}
+
+static void test_cron_most_recent_and_missed(void)
+{
+    struct kube_cron c;
+    pr_error *err = NULL;
+    CHECK(kube_cron_parse("*/10 * * * *", &c, &err) == 0);
+    int64_t missed = 0, t0 = utc(2026, 1, 1, 0, 0);
+    CHECK(kube_cron_most_recent(&c, t0, t0 + 35 * 60, &missed) == t0 + 30 * 60);
+    CHECK(missed == 3);
+    CHECK(kube_cron_most_recent(&c, t0, t0 + 5 * 60, &missed) == -1 && missed == 0);
+    /* A year of every minute: the count stops past the limit, the latest is still found. */
+    CHECK(kube_cron_parse("* * * * *", &c, &err) == 0);
+    CHECK(kube_cron_most_recent(&c, t0, t0 + 366 * 86400 + 59, &missed) == t0 + 366 * 86400);
+    CHECK(missed == KUBE_CRON_MISSED_MAX + 1);
+}
+
+static void test_cron_refusals(void)
+{
+    cron_refused("* * * *", "expected exactly 5 fields, found 4");
+    cron_refused("* * * * * *", "expected exactly 5 fields, found more");
+    cron_refused("60 * * * *", "minute: 60 is beyond 0-59");
+    cron_refused("* 24 * * *", "hour: 24 is beyond 0-23");
+    cron_refused("* * 0 * *", "day of month: 0 is beyond 1-31");
+    cron_refused("* * * 13 *", "month");
+    cron_refused("* * * * 7", "day of week: 7 is beyond 0-6");
+    cron_refused("* * * * FUN", "day of week: \"FUN\" is not a number");
+    cron_refused("*/0 * * * *", "minute");
+    cron_refused("5-1 * * * *", "minute");
+    cron_refused("@every 1h", "unrecognized descriptor");
+    cron_refused("CRON_TZ=Europe/Paris * * * * *", "cannot use TZ or CRON_TZ in schedule");
+    cron_refused("1, * * * *", "minute");
+}
+
+#define CJ_HEAD "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: hello}\nspec:\n"
+#define JOB_TEMPLATE                                                                              \
+    "  jobTemplate:\n    spec:\n      template:\n        spec: {restartPolicy: OnFailure, "     \
+    "containers: [{name: c, image: busybox}]}\n"
+
+static void test_cronjob_defaults_and_validation(void)
+{
+    char *msg;
+    struct kube_object *o = decode(CJ_HEAD "  schedule: \"* * * * *\"\n" JOB_TEMPLATE, &msg);
+    CHECK(o != NULL);
+    if (o) {
+        CHECK(o->kind == KUBE_CRONJOB);
+        CHECK_STR(o->u.cronjob.concurrency_policy, "Allow");
+        CHECK(o->u.cronjob.successful_jobs_history_limit == 3);
+        CHECK(o->u.cronjob.failed_jobs_history_limit == 1);
+        CHECK(o->u.cronjob.job_template.spec.backoff_limit == 6);
+    }
+    kube_object_free(o);
+    free(msg);
+    refused(CJ_HEAD JOB_TEMPLATE, "spec.schedule: Required value");
+    refused(CJ_HEAD "  schedule: \"61 * * * *\"\n" JOB_TEMPLATE,
+            "spec.schedule: Invalid value: \"61 * * * *\": minute: 61 is beyond 0-59");
+    refused(CJ_HEAD "  schedule: \"TZ=UTC * * * * *\"\n" JOB_TEMPLATE,
+            "cannot use TZ or CRON_TZ in schedule, use timeZone field instead");
+    refused(CJ_HEAD "  schedule: \"@hourly\"\n  timeZone: Europe/Paris\n" JOB_TEMPLATE,
+            "spec.timeZone: \"Europe/Paris\": not supported by podrun");
+    refused(CJ_HEAD "  schedule: \"@hourly\"\n  concurrencyPolicy: Never\n" JOB_TEMPLATE,
+            "spec.concurrencyPolicy: Unsupported value: \"Never\"");
+    refused(CJ_HEAD "  schedule: \"@hourly\"\n  failedJobsHistoryLimit: -1\n" JOB_TEMPLATE,
+            "spec.failedJobsHistoryLimit: Invalid value: -1");
+    refused(CJ_HEAD "  schedule: \"@hourly\"\n  jobTemplate:\n    spec:\n      template:\n"
+                    "        spec: {containers: [{name: c, image: busybox}]}\n",
+            "spec.jobTemplate: spec.template.spec.restartPolicy: Unsupported value: \"Always\"");
+    refused("apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: "
+            "a2345678901234567890123456789012345678901234567890123}\nspec:\n"
+            "  schedule: \"@hourly\"\n" JOB_TEMPLATE,
+            "must be no more than 52 characters");
+}
+
 int main(void)
 {
     RUN(test_job_defaults);
@@ -257,5 +387,9 @@ int main(void)
     RUN(test_job_deadline_and_suspend);
     RUN(test_job_indexed_fills_missing_indexes);
     RUN(test_job_work_queue_completes_when_one_succeeds_and_none_runs);
+    RUN(test_cron_next_times);
+    RUN(test_cron_most_recent_and_missed);
+    RUN(test_cron_refusals);
+    RUN(test_cronjob_defaults_and_validation);
     UNIT_DONE();
 }
