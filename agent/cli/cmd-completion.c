@@ -218,7 +218,9 @@ static const char *pod_named(const char *verb, char **pos)
 
 static const char *const kinds[] = {"pods",       "deployments",    "replicasets", "services",
                                     "endpoints",  "endpointslices", "configmaps",  "secrets",
-                                    "namespaces", "nodes",          "events",      NULL};
+                                    "namespaces", "nodes",          "events",
+                                    /* batch/v1, autoscaling/v2 */
+                                    "jobs", "cronjobs", "horizontalpodautoscalers", NULL};
 
 int cmd_complete(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {

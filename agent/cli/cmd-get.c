@@ -148,6 +148,11 @@ static void containers_cells(table *t, yajl_val tpl)
     }
 }
 
+static long long int_or(yajl_val v, long long def)
+{
+    return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : def;
+}
+
 /* kubectl's job columns (pkg/printers/internalversion: printJob). */
 static void job_header(table *t, bool wide)
 {
@@ -226,6 +231,43 @@ static void cronjob_cells(table *t, const struct pods_entry *e, const char *age,
     table_cell(t, "<none>");
 }
 
+/* kubectl's hpa columns (printHorizontalPodAutoscaler): TARGETS "cpu: 45%/50%" per metric,
+ * <unknown> before the first sample. */
+static void hpa_cells(table *t, const struct pods_entry *e, const char *age)
+{
+    yajl_val spec = json_get(e->object, "spec"), ref = json_get(spec, "scaleTargetRef");
+    const char *kind = YAJL_GET_STRING(json_get(ref, "kind"));
+    const char *name = YAJL_GET_STRING(json_get(ref, "name"));
+    table_cellf(t, "%s/%s", kind ? kind : "", name ? name : "");
+    yajl_val metrics = json_get(spec, "metrics"), v1 = json_get(spec, "targetCPUUtilizationPercentage");
+    yajl_val cur = json_get(e->status, "currentMetrics");
+    _cleanup_free_ char *targets = xstrdup("");
+    size_t n = json_array_len(metrics);
+    for (size_t i = 0; i < (n ? n : 1); i++) {
+        yajl_val res = n ? json_get(json_array_at(metrics, i), "resource") : NULL;
+        const char *rn = n ? YAJL_GET_STRING(json_get(res, "name")) : "cpu";
+        long long want = n ? int_or(json_get(json_get(res, "target"), "averageUtilization"), 0)
+                           : int_or(v1, 80);
+        char now[24] = "<unknown>";
+        for (size_t j = 0; rn && j < json_array_len(cur); j++) {
+            yajl_val c = json_get(json_array_at(cur, j), "resource");
+            const char *cn = YAJL_GET_STRING(json_get(c, "name"));
+            yajl_val u = json_get(json_get(c, "current"), "averageUtilization");
+            if (cn && streq(cn, rn) && u && YAJL_IS_INTEGER(u))
+                snprintf(now, sizeof(now), "%lld%%", (long long)YAJL_GET_INTEGER(u));
+        }
+        char *more = xasprintf("%s%s%s: %s/%lld%%", targets, i ? ", " : "", rn ? rn : "?", now,
+                               want);
+        free(targets);
+        targets = more;
+    }
+    table_cell(t, targets);
+    table_cellf(t, "%lld", int_or(json_get(spec, "minReplicas"), 1));
+    table_cellf(t, "%lld", int_or(json_get(spec, "maxReplicas"), 0));
+    table_cellf(t, "%lld", (long long)status_int(e, "currentReplicas"));
+    table_cell(t, age);
+}
+
 struct get_opts {
     const char *resource;
     bool all, wide, json, yaml, name;
@@ -256,6 +298,10 @@ static void add_header(table *t, const struct get_opts *o)
             table_cell(t, w[i]);
     } else if (streq(resource, "jobs")) {
         job_header(t, o->wide);
+    } else if (streq(resource, "horizontalpodautoscalers")) {
+        const char *h[] = {"REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"};
+        for (size_t i = 0; i < ARRAY_SIZE(h); i++)
+            table_cell(t, h[i]);
     } else if (streq(resource, "cronjobs")) {
         const char *h[] = {"SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"};
         for (size_t i = 0; i < ARRAY_SIZE(h); i++)
@@ -321,6 +367,8 @@ static void add_row(table *t, const struct get_opts *o, const struct pods_entry 
         table_cell(t, a);
         if (o->wide)
             template_cells(t, e->object);
+    } else if (streq(resource, "horizontalpodautoscalers")) {
+        hpa_cells(t, e, a);
     } else if (streq(resource, "cronjobs")) {
         cronjob_cells(t, e, a, o->wide);
     } else if (streq(resource, "jobs")) {
@@ -622,6 +670,9 @@ static int fetch(struct podrun_global *g, const struct query *q, bool quiet, str
             r = pods_job_status(m, &one.v[k], &one.v[k].status, &e);
         for (size_t k = 0; r == 0 && streq(q->resource, "cronjobs") && k < one.n; k++)
             r = pods_cronjob_status(m, &one.v[k], &one.v[k].status, &e);
+        for (size_t k = 0; r == 0 && streq(q->resource, "horizontalpodautoscalers") && k < one.n;
+             k++)
+            r = pods_hpa_status(m, &one.v[k], &one.v[k].status, &e);
         cli_list_move(l, &one); /* what was listed, even before an error */
         if (r == -ENOENT && q->names) {
             if (missing && !quiet)
@@ -915,6 +966,7 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         for (size_t i = 0; i < l.n; i++)
             printf("%s%s/%s\n", kind, apps ? ".apps"
                    : streq(resource, "jobs") || streq(resource, "cronjobs") ? ".batch"
+                   : streq(resource, "horizontalpodautoscalers")                ? ".autoscaling"
                                                                             : "",
                    l.v[i].name);
     } else if (!l.n && !names) {

@@ -247,6 +247,8 @@ static const char *kind_lower(const struct kube_object *o)
         return "job.batch";
     case KUBE_CRONJOB:
         return "cronjob.batch";
+    case KUBE_HPA:
+        return "horizontalpodautoscaler.autoscaling";
     default:
         return "namespace";
     }
@@ -346,7 +348,7 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
         if ((r = pods_apply(m, o, &res, err)) < 0)
             break;
         workloads |= o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET || o->kind == KUBE_JOB ||
-                     o->kind == KUBE_CRONJOB;
+                     o->kind == KUBE_CRONJOB || o->kind == KUBE_HPA;
         printf("%s/%s %s\n", kind_lower(o), o->meta.name,
                res == PODS_CREATED     ? "created"
                : res == PODS_UNCHANGED ? "unchanged"
@@ -385,6 +387,7 @@ static int delete_one(struct pods_manager *m, const char *resource, const char *
     bool apps = streq(resource, "deployments") || streq(resource, "replicasets");
     printf("%s%s \"%s\" deleted\n", kind, apps                                                       ? ".apps"
            : streq(resource, "jobs") || streq(resource, "cronjobs") ? ".batch"
+           : streq(resource, "horizontalpodautoscalers")                ? ".autoscaling"
                                                                       : "",
            name);
     fflush(stdout);

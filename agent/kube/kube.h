@@ -380,7 +380,8 @@ enum kube_kind {
     KUBE_REPLICASET,
     KUBE_SERVICE,
     KUBE_JOB,
-    KUBE_CRONJOB
+    KUBE_CRONJOB,
+    KUBE_HPA
 };
 
 /* A PodTemplateSpec: the pods a workload makes. */
@@ -448,6 +449,20 @@ struct kube_cronjob {
     bool has_job_template;
 };
 
+/* An autoscaling/v2 (or v1) HorizontalPodAutoscaler's spec, checked (hpa.c): minReplicas 1;
+ * the targets in percent of the pods' requests (-1: none; no metric at all: cpu 80); the
+ * stabilisation windows in seconds (scale-up 0, scale-down 300 unless behavior says). */
+struct kube_hpa {
+    const char *target_api_version, *target_kind, *target_name;
+    int32_t min_replicas, max_replicas;
+    bool has_min_replicas;
+    yajl_val metrics, behavior;
+    int32_t v1_target_cpu;
+    bool has_v1_target_cpu;
+    int32_t cpu_target, memory_target;
+    int32_t up_window, down_window;
+};
+
 /* Whether objects of the kind live in a namespace. A cluster-scoped one (Namespace) has
  * meta.namespace_ NULL after kube_object_decode, whatever its manifest says, as the API server
  * clears it; a namespaced one has its manifest's namespace or "default". */
@@ -476,6 +491,7 @@ struct kube_object {
         struct kube_workload workload; /* Deployment, ReplicaSet */
         struct kube_job job;
         struct kube_cronjob cronjob;
+        struct kube_hpa hpa;
     } u;
     yajl_val tree;
 };
@@ -685,5 +701,61 @@ int64_t kube_cron_next(const struct kube_cron *c, int64_t after);
  * are, counted up to KUBE_CRON_MISSED_MAX + 1. */
 int64_t kube_cron_most_recent(const struct kube_cron *c, int64_t earliest, int64_t now,
                               int64_t *missed);
+
+/* ---- HorizontalPodAutoscaler (hpa.c): the HPA controller's decisions, pure ---- */
+
+#define KUBE_HPA_TOLERANCE 0.1 /* --horizontal-pod-autoscaler-tolerance's default */
+/* One pod of the scale target as the replica calculator sees it, for one resource. */
+struct kube_hpa_pod {
+    const char *name;
+    bool ignored;    /* being deleted, or Failed */
+    bool pending;    /* phase Pending */
+    bool ready;      /* its Ready condition */
+    bool has_metric; /* a usage was measured */
+    int64_t usage;   /* millicores or bytes */
+    int64_t request; /* its containers' requests summed, same unit; 0: one lacks it */
+};
+/* A metric's proposal: replicas, the current utilisation (percent of the requests) and the
+ * average usage of the pods measured. */
+struct kube_hpa_metric {
+    int32_t replicas, utilization;
+    int64_t average;
+};
+/* Kubernetes' GetResourceReplicas: ceil(ready pods * utilisation / target) beyond the
+ * tolerance, current within it; pods without a metric count as their full request on a
+ * scale-down and as idle on a scale-up, unready pods (cpu) as idle on a scale-up, and a
+ * proposal they would reverse keeps the current count. An error when no pod has a metric or a
+ * measured pod has no request. */
+int kube_hpa_resource_replicas(const struct kube_hpa_pod *pods, size_t n, bool cpu,
+                               int32_t current, int32_t target, double tolerance,
+                               struct kube_hpa_metric *out, pr_error **err);
+/* The recommendations of the last stabilisation window (seconds since the epoch). */
+struct kube_hpa_recommendation {
+    int64_t at;
+    int32_t replicas;
+};
+struct kube_hpa_recommendations {
+    struct kube_hpa_recommendation *v;
+    size_t n;
+};
+void kube_hpa_recommendations_clear(struct kube_hpa_recommendations *r);
+struct kube_hpa_scale {
+    int32_t current, proposal, min, max;
+    int32_t up_window, down_window;
+    int64_t now;
+};
+/* The AbleToScale and ScalingLimited conditions' reasons and messages (static strings). */
+struct kube_hpa_result {
+    int32_t desired;
+    const char *able_reason, *able_message;
+    bool limited;
+    const char *limited_reason, *limited_message;
+};
+/* normalizeDesiredReplicasWithBehaviors: the proposal held within the highest recommendation
+ * of the scale-down window and the lowest of the scale-up window (recs keeps what the windows
+ * need, the proposal added), then Kubernetes' default rates (up: at most max(double, +4)) and
+ * the bounds. */
+void kube_hpa_normalize(const struct kube_hpa_scale *s, struct kube_hpa_recommendations *recs,
+                        struct kube_hpa_result *out);
 
 #endif

@@ -183,6 +183,14 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         KUBE_IGNORED("status"),
         KUBE_FIELDS_END,
     };
+    const struct kube_field hpa_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.hpa),
+         streq(o->api_version, "autoscaling/v1") ? &kube_hpa_v1_spec_schema
+                                                 : &kube_hpa_v2_spec_schema,
+         0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
     const struct kube_field svc_fields[] = {
         {"spec", KF_OBJECT, offsetof(struct kube_object, u.service), &kube_service_spec_schema, 0},
         KUBE_IGNORED("status"),
@@ -208,6 +216,8 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         {"ReplicaSet", KUBE_REPLICASET, "apps/v1"},
         {"Job", KUBE_JOB, "batch/v1"},
         {"CronJob", KUBE_CRONJOB, "batch/v1"},
+        {"HorizontalPodAutoscaler", KUBE_HPA, "autoscaling/v2"},
+        {"HorizontalPodAutoscaler", KUBE_HPA, "autoscaling/v1"},
     };
     /* clang-format on */
     size_t i = 0;
@@ -216,6 +226,12 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
     if (i == ARRAY_SIZE(kinds))
         return pr_err_code(err, EOPNOTSUPP, "%s: kind \"%s\" is not supported by podrun", where,
                            o->kind_name);
+    /* A kind served in several versions (autoscaling/v2 and v1). */
+    for (size_t j = i; j < ARRAY_SIZE(kinds); j++)
+        if (streq(kinds[j].kind, o->kind_name) && streq(kinds[j].api_version, o->api_version)) {
+            i = j;
+            break;
+        }
     if (!streq(o->api_version, kinds[i].api_version))
         return pr_err(err, 0, "%s: no kind \"%s\" in version \"%s\" (it is in \"%s\")", where,
                       o->kind_name, o->api_version, kinds[i].api_version);
@@ -228,6 +244,7 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
                                     : o->kind == KUBE_REPLICASET ? rs_fields
                                     : o->kind == KUBE_JOB        ? job_fields
                                     : o->kind == KUBE_CRONJOB    ? cronjob_fields
+                                    : o->kind == KUBE_HPA        ? hpa_fields
                                                                  : ns_fields;
     /* The whole object: apiVersion, kind and metadata, then the kind's own fields. */
     struct kube_field all[16];
@@ -261,6 +278,9 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         return pr_err_prefix(err, "%s: Job \"%s\"", where, o->meta.name ? o->meta.name : "");
     if (o->kind == KUBE_CRONJOB && (r = kube_cronjob_check(o, err)) < 0)
         return pr_err_prefix(err, "%s: CronJob \"%s\"", where, o->meta.name ? o->meta.name : "");
+    if (o->kind == KUBE_HPA && (r = kube_hpa_check(o, err)) < 0)
+        return pr_err_prefix(err, "%s: HorizontalPodAutoscaler \"%s\"", where,
+                             o->meta.name ? o->meta.name : "");
     return 0;
 }
 

@@ -42,7 +42,7 @@ int pods_controllers_watch_open(pods_manager *m, int *out, pr_error **err)
     if (fd < 0)
         return pr_err(err, errno, "inotify_init1");
     static const char *const resources[] = {"deployments", "replicasets", "pods", "jobs",
-                                                 "cronjobs"};
+                                                 "cronjobs",    "horizontalpodautoscalers"};
     _cleanup_free_ char *objects = xasprintf("%s/objects", m->lib_root);
     int r = mkdir_p(objects, 0700, err);
     if (r == 0)

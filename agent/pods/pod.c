@@ -33,6 +33,8 @@ static const char *kind_resource(enum kube_kind k)
         return "jobs";
     case KUBE_CRONJOB:
         return "cronjobs";
+    case KUBE_HPA:
+        return "horizontalpodautoscalers";
     default:
         return "namespaces";
     }
@@ -41,7 +43,7 @@ static const char *kind_resource(enum kube_kind k)
 static bool workload(const struct kube_object *o)
 {
     return o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET || o->kind == KUBE_JOB ||
-           o->kind == KUBE_CRONJOB;
+           o->kind == KUBE_CRONJOB || o->kind == KUBE_HPA;
 }
 
 static int new_uid(char **out, pr_error **err)
@@ -521,8 +523,9 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
 /* A namespace goes with everything in it. */
 static int delete_namespace_contents(pods_manager *m, const char *ns, pr_error **err)
 {
-    static const char *const resources[] = {"deployments", "replicasets", "cronjobs", "jobs",
-                                            "services",    "pods",        "configmaps", "secrets"};
+    static const char *const resources[] = {
+        "horizontalpodautoscalers", "deployments", "replicasets", "cronjobs", "jobs", "services",
+        "pods",                     "configmaps",  "secrets"};
     for (size_t i = 0; i < ARRAY_SIZE(resources); i++) {
         struct pods_list l = {0};
         int r = pods_list(m, resources[i], ns, NULL, &l, err);
@@ -590,5 +593,7 @@ static int delete_object(pods_manager *m, const char *resource, const char *ns, 
         return pods_jobs_collect(m, err);
     if (streq(resource, "cronjobs"))
         return pods_cronjob_forget(m, ns, name, err);
+    if (streq(resource, "horizontalpodautoscalers"))
+        return pods_hpa_forget(m, ns, name, err);
     return 0;
 }

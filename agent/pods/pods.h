@@ -406,6 +406,18 @@ int pods_cronjob_forget(pods_manager *m, const char *ns, const char *name, pr_er
 int pods_cronjob_status(pods_manager *m, const struct pods_entry *cj, yajl_val *out,
                         pr_error **err);
 
+/* ---- HorizontalPodAutoscalers (hpa.c) ---- */
+
+/* One pass of the HPA controller: each HPA due (every PODRUN_HPA_SYNC_PERIOD seconds, default
+ * 15) samples its target's pods' cgroups and scales the target as Kubernetes' controller
+ * would. *any: an HPA remains; *wake_at: when the next one is due (seconds since the epoch). */
+int pods_hpas_reconcile(pods_manager *m, bool *any, int64_t *wake_at, pr_error **err);
+/* After an HPA is deleted: what it kept goes. */
+int pods_hpa_forget(pods_manager *m, const char *ns, const char *name, pr_error **err);
+/* An HPA's status as its last sample left it (currentReplicas, desiredReplicas,
+ * lastScaleTime, currentMetrics, conditions). */
+int pods_hpa_status(pods_manager *m, const struct pods_entry *h, yajl_val *out, pr_error **err);
+
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);
 

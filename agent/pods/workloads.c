@@ -589,6 +589,14 @@ int pods_reconcile(pods_manager *m, bool *workloads, int64_t *wake_at, pr_error 
         *wake_at = *wake_at ? MIN(*wake_at, job_wake) : job_wake;
     if (wake_at && cron_wake)
         *wake_at = *wake_at ? MIN(*wake_at, cron_wake) : cron_wake;
+    /* HorizontalPodAutoscalers (hpa.c): a timer only while one exists. */
+    bool hpas = false;
+    int64_t hpa_wake = 0;
+    keep_first(pods_hpas_reconcile(m, &hpas, &hpa_wake, &e), &e, &first, err);
+    if (workloads)
+        *workloads |= hpas;
+    if (wake_at && hpa_wake)
+        *wake_at = *wake_at ? MIN(*wake_at, hpa_wake) : hpa_wake;
     return first;
 }
 
