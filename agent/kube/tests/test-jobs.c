@@ -377,6 +377,157 @@ static void test_cronjob_defaults_and_validation(void)
             "must be no more than 52 characters");
 }
 
+/* ---- HorizontalPodAutoscaler ---- */
+
+static struct kube_hpa_pod hpod(bool ready, bool has, int64_t usage, int64_t request)
+{
+    return (struct kube_hpa_pod){
+        .name = "p", .ready = ready, .has_metric = has, .usage = usage, .request = request};
+}
+
+static void test_hpa_formula_and_tolerance(void)
+{
+    struct kube_hpa_metric m;
+    pr_error *err = NULL;
+    /* 2 pods at 90% of 100m against 50%: ceil(2 * 90/50) = 4. */
+    struct kube_hpa_pod two[] = {hpod(true, true, 90, 100), hpod(true, true, 90, 100)};
+    CHECK(kube_hpa_resource_replicas(two, 2, true, 2, 50, 0.1, &m, &err) == 0);
+    CHECK(m.replicas == 4 && m.utilization == 90 && m.average == 90);
+    /* Within the tolerance (54/50 = 1.08): the current count. */
+    two[0].usage = two[1].usage = 54;
+    CHECK(kube_hpa_resource_replicas(two, 2, true, 2, 50, 0.1, &m, &err) == 0);
+    CHECK(m.replicas == 2);
+    /* Just beyond (56/50 = 1.12): ceil(2 * 1.12) = 3. */
+    two[0].usage = two[1].usage = 56;
+    CHECK(kube_hpa_resource_replicas(two, 2, true, 2, 50, 0.1, &m, &err) == 0);
+    CHECK(m.replicas == 3);
+    /* Down: 10% of 50% over 4 pods is ceil(4 * 0.2) = 1. */
+    struct kube_hpa_pod four[] = {hpod(true, true, 10, 100), hpod(true, true, 10, 100),
+                                  hpod(true, true, 10, 100), hpod(true, true, 10, 100)};
+    CHECK(kube_hpa_resource_replicas(four, 4, true, 4, 50, 0.1, &m, &err) == 0);
+    CHECK(m.replicas == 1);
+    /* A measured pod without a request: an error, as the controller's. */
+    two[1].request = 0;
+    CHECK(kube_hpa_resource_replicas(two, 2, true, 2, 50, 0.1, &m, &err) < 0);
+    CHECK(err && strstr(err->msg, "missing request for cpu"));
+    pr_error_free(err);
+    err = NULL;
+    struct kube_hpa_pod none[] = {hpod(true, false, 0, 100)};
+    CHECK(kube_hpa_resource_replicas(none, 1, true, 1, 50, 0.1, &m, &err) < 0);
+    CHECK(err && strstr(err->msg, "did not receive metrics"));
+    pr_error_free(err);
+}
+
+static void test_hpa_missing_and_unready_pods(void)
+{
+    struct kube_hpa_metric m;
+    pr_error *err = NULL;
+    /* Scale-up with an unready pod: it counts as idle. 1 ready at 200% of 50 wants 4 alone;
+     * with the unready one at 0: (200+0)/2 = 100% -> ceil(2 * 2) = 4. */
+    struct kube_hpa_pod up[] = {hpod(true, true, 200, 100), hpod(false, true, 300, 100)};
+    CHECK(kube_hpa_resource_replicas(up, 2, true, 2, 50, 0.1, &m, &err) == 0);
+    CHECK(m.replicas == 4 && m.utilization == 200);
+    /* Memory has no readiness rule: both pods count, (200+300)/2 = 250% -> ceil(2 * 5) = 10. */
+    CHECK(kube_hpa_resource_replicas(up, 2, false, 2, 50, 0.1, &m, &err) == 0);
+    CHECK(m.replicas == 10);
+    /* Scale-down with a pod missing its metric: it counts as its full request, which here
+     * reverses the direction (ratio 0.4 becomes 1.2): the current count. */
+    struct kube_hpa_pod down[] = {hpod(true, true, 20, 100), hpod(true, false, 0, 100)};
+    CHECK(kube_hpa_resource_replicas(down, 2, true, 2, 50, 0.1, &m, &err) == 0);
+    CHECK(m.replicas == 2);
+    /* Scale-up with a pod missing its metric: it counts as idle. 1 at 150% of 50 (3.0);
+     * with the missing one at 0: 75/50 = 1.5 -> ceil(2 * 1.5) = 3. */
+    struct kube_hpa_pod miss[] = {hpod(true, true, 150, 100), hpod(true, false, 0, 100)};
+    CHECK(kube_hpa_resource_replicas(miss, 2, true, 2, 50, 0.1, &m, &err) == 0);
+    CHECK(m.replicas == 3);
+    /* Pending pods are unready; failed ones are ignored. */
+    struct kube_hpa_pod mixed[] = {hpod(true, true, 100, 100), hpod(true, false, 0, 100),
+                                   hpod(true, true, 999, 100)};
+    mixed[1].pending = true;
+    mixed[2].ignored = true;
+    CHECK(kube_hpa_resource_replicas(mixed, 3, true, 3, 50, 0.1, &m, &err) == 0);
+    /* The pending pod counts as idle on this scale-up: (100 + 0) / 200 is the target. */
+    CHECK(m.utilization == 100 && m.replicas == 3);
+    pr_error_free(err);
+}
+
+static void test_hpa_stabilisation_and_limits(void)
+{
+    struct kube_hpa_recommendations recs = {0};
+    struct kube_hpa_result r;
+    struct kube_hpa_scale s = {.current = 5, .proposal = 2, .min = 1, .max = 10,
+                               .up_window = 0, .down_window = 300, .now = 1000};
+    /* Earlier recommendations of 5 within the window hold a scale-down. */
+    kube_hpa_normalize(&(struct kube_hpa_scale){5, 5, 1, 10, 0, 300, 900}, &recs, &r);
+    kube_hpa_normalize(&s, &recs, &r);
+    CHECK(r.desired == 5 && streq(r.able_reason, "ScaleDownStabilized"));
+    /* Once the window has passed over them (the 2 of 1000 is the highest left): down. */
+    s.now = 1201;
+    kube_hpa_normalize(&s, &recs, &r);
+    CHECK(r.desired == 2 && streq(r.able_reason, "ReadyForNewScale"));
+    CHECK(recs.n == 2); /* the one of 900 dropped */
+    /* Up: limited to max(double, +4) of the current, then to max. */
+    s = (struct kube_hpa_scale){.current = 2, .proposal = 9, .min = 1, .max = 10,
+                                .down_window = 300, .now = 2000};
+    kube_hpa_recommendations_clear(&recs);
+    kube_hpa_normalize(&s, &recs, &r);
+    CHECK(r.desired == 6 && r.limited && streq(r.limited_reason, "ScaleUpLimit"));
+    s.current = 6;
+    s.proposal = 40;
+    kube_hpa_normalize(&s, &recs, &r);
+    CHECK(r.desired == 10 && streq(r.limited_reason, "TooManyReplicas"));
+    /* Below min: min. */
+    kube_hpa_recommendations_clear(&recs);
+    s = (struct kube_hpa_scale){.current = 3, .proposal = 1, .min = 2, .max = 10, .now = 3000};
+    kube_hpa_normalize(&s, &recs, &r);
+    CHECK(r.desired == 2 && streq(r.limited_reason, "TooFewReplicas"));
+    /* A scale-up window holds an increase. */
+    kube_hpa_recommendations_clear(&recs);
+    kube_hpa_normalize(&(struct kube_hpa_scale){3, 3, 1, 10, 60, 0, 3990}, &recs, &r);
+    kube_hpa_normalize(&(struct kube_hpa_scale){3, 5, 1, 10, 60, 0, 4000}, &recs, &r);
+    CHECK(r.desired == 3 && streq(r.able_reason, "ScaleUpStabilized"));
+    kube_hpa_recommendations_clear(&recs);
+}
+
+#define HPA_HEAD "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n"
+#define HPA_REF "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n"
+
+static void test_hpa_decoding(void)
+{
+    char *msg;
+    struct kube_object *o = decode(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 5\n", &msg);
+    CHECK(o && o->u.hpa.min_replicas == 1 && o->u.hpa.cpu_target == 80 &&
+          o->u.hpa.memory_target == -1 && o->u.hpa.down_window == 300 && o->u.hpa.up_window == 0);
+    kube_object_free(o);
+    free(msg);
+    o = decode(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 5\n  metrics:\n"
+                        "  - {type: Resource, resource: {name: memory, target: {type: Utilization, "
+                        "averageUtilization: 60}}}\n  behavior: {scaleDown: "
+                        "{stabilizationWindowSeconds: 5}}\n",
+               &msg);
+    CHECK(o && o->u.hpa.cpu_target == -1 && o->u.hpa.memory_target == 60 &&
+          o->u.hpa.down_window == 5);
+    kube_object_free(o);
+    free(msg);
+    o = decode("apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n"
+               "spec:\n" HPA_REF "  maxReplicas: 5\n  targetCPUUtilizationPercentage: 30\n",
+               &msg);
+    CHECK(o && o->u.hpa.cpu_target == 30);
+    kube_object_free(o);
+    free(msg);
+    refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 0\n",
+            "spec.maxReplicas: Invalid value: 0: must be greater than 0");
+    refused(HPA_HEAD "spec:\n" HPA_REF "  minReplicas: 4\n  maxReplicas: 3\n",
+            "spec.maxReplicas: Invalid value: 3: must be greater than or equal to `minReplicas`");
+    refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  targetCPUUtilizationPercentage: 5\n",
+            "spec.targetCPUUtilizationPercentage: unknown field");
+    refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  metrics: [{type: Pods}]\n",
+            "spec.metrics[0].type: \"Pods\": not supported by podrun");
+    refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  behavior: {scaleUp: {policies: []}}\n",
+            "spec.behavior.scaleUp.policies: not supported by podrun");
+    refused(HPA_HEAD "spec:\n  maxReplicas: 3\n", "spec.scaleTargetRef.kind: Required value");
+}
+
 int main(void)
 {
     RUN(test_job_defaults);
@@ -391,5 +542,9 @@ int main(void)
     RUN(test_cron_most_recent_and_missed);
     RUN(test_cron_refusals);
     RUN(test_cronjob_defaults_and_validation);
+    RUN(test_hpa_formula_and_tolerance);
+    RUN(test_hpa_missing_and_unready_pods);
+    RUN(test_hpa_stabilisation_and_limits);
+    RUN(test_hpa_decoding);
     UNIT_DONE();
 }

@@ -20,7 +20,8 @@ agent_kube_tests_test_services_SOURCES = agent/kube/tests/test-services.c tests/
 agent_kube_tests_test_services_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
 agent_kube_tests_test_services_LDADD = $(AGENT_LIBS)
 
-# batch/v1 Job: decoding, defaults, checks and the job controller's decision (job.c)
+# batch/v1 Job and CronJob, HorizontalPodAutoscaler: decoding, defaults, checks and the
+# controllers' pure decisions (job.c, cron.c, cronjob.c, hpa.c)
 check_PROGRAMS += agent/kube/tests/test-jobs
 agent_kube_tests_test_jobs_SOURCES = agent/kube/tests/test-jobs.c tests/lib/unit.h
 agent_kube_tests_test_jobs_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
