@@ -142,7 +142,7 @@ comp() {
   [ "$(comp de)" = "delete describe" ]
   [ "$(comp co)" = "completion" ]
   [ "$(comp get)" = "get" ]
-  [ "$(comp get '')" = "--all-namespaces --namespace --output --selector --watch --watch-only configmaps deployments endpoints endpointslices events namespaces nodes pods replicasets secrets services" ]
+  [ "$(comp get '')" = "--all-namespaces --namespace --output --selector --watch --watch-only configmaps cronjobs deployments endpoints endpointslices events horizontalpodautoscalers jobs namespaces nodes pods replicasets secrets services" ]
   [ "$(comp get p)" = "pods" ]
   [ "$(comp get pods --wa)" = "--watch --watch-only" ]
   [ "$(comp get pods -o '')" = "json name wide yaml" ]
