@@ -633,6 +633,9 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
             return pr_err(err, 0, "describe nodes: one name at most (there is one node)");
         return describe_node(g, names ? names[0] : NULL, err);
     }
+    if (streq(resource, "jobs") || streq(resource, "cronjobs") ||
+        streq(resource, "horizontalpodautoscalers"))
+        return describe_batch(g, resource, ns, names, err);
     if (!streq(resource, "pods") && !streq(resource, "services") && !streq(resource, "deployments"))
         return pr_err(err, 0,
                       "describe %s: podrun describes pods, services, deployments and nodes only",

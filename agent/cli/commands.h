@@ -111,6 +111,9 @@ int controllers_kick(struct podrun_global *g, struct pods_manager *m, pr_error *
 extern const char help_autoscale[];
 int cmd_create_batch(struct podrun_global *g, int argc, char **argv, pr_error **err);
 int cmd_autoscale(struct podrun_global *g, int argc, char **argv, pr_error **err);
+/* cmd-describe-batch.c: describe jobs, cronjobs, horizontalpodautoscalers */
+int describe_batch(struct podrun_global *g, const char *resource, const char *ns, char **names,
+                   pr_error **err);
 
 /* cmd-workloads.c: create deployment, scale */
 int cmd_create(struct podrun_global *g, int argc, char **argv, pr_error **err);

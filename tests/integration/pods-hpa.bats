@@ -155,6 +155,10 @@ YAML
   [ "$(jq -r .status.desiredReplicas <<<"$output")" = 3 ]
   [ "$(jq -r '.status.currentMetrics[0].resource.current.averageUtilization > 50' <<<"$output")" = true ]
   [ "$(jq -r '.status.lastScaleTime != null' <<<"$output")" = true ]
+  run prn describe hpa web
+  [ "$status" -eq 0 ]
+  grep -q '^Deployment pods: *[1-3] current / 3 desired$' <<<"$output"
+  grep -q '^  resource cpu on pods  (as a percentage of request): *[0-9]*% ([0-9]*m) / 50%$' <<<"$output"
   # The burner stops: usage falls to ~0 and, once the 3 s window has passed, down to 1.
   rm -f "$BATS_TEST_TMPDIR/data/burn"
   wait_long replicas_is web 1

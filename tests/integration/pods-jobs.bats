@@ -97,6 +97,11 @@ no_loop() {
   [ "$(jq -r '.status.conditions[0].type + " " + .status.conditions[0].status' <<<"$output")" = "Complete True" ]
   [ "$(jq -r '.status.completionTime != null and .status.startTime != null' <<<"$output")" = true ]
   uid=$(jq -r .metadata.uid <<<"$output")
+  run prn describe job retry
+  [ "$status" -eq 0 ]
+  grep -qx 'Pods Statuses:    0 Active (0 Ready) / 1 Succeeded / 2 Failed' <<<"$output"
+  grep -qx "Selector:         batch.kubernetes.io/controller-uid=$uid" <<<"$output"
+  grep -qx 'Backoff Limit:    4' <<<"$output"
   run prn get pods -l "controller-uid=$uid" -o name
   [ "$(wc -l <<<"$output")" -eq 3 ]
   # Nothing is left to control: the loop leaves once the Job is deleted, and its pods go with it.
@@ -238,6 +243,10 @@ schedules_seen() { # NAME MIN: lastScheduleTime changed MIN times (recorded in $
   [[ "$(sed -n 2p <<<"$output" | tr -s ' ')" == "hello * * * * * <none> False "[01]" "* ]]
   run prn get cj hello -o json
   [ "$(jq -r '.status.lastSuccessfulTime != null' <<<"$output")" = true ]
+  run prn describe cronjob hello
+  [ "$status" -eq 0 ]
+  grep -qx 'Schedule:                      \* \* \* \* \*' <<<"$output"
+  grep -qx 'Successful Job History Limit:  2' <<<"$output"
   # A Job's scheduled minute is its name's.
   job=$(prn get jobs -o name | head -1)
   run prn get job "${job#job.batch/}" -o json
