@@ -9,7 +9,8 @@
 
 #include <getopt.h>
 
-#define CREATE_JOB_USAGE "usage: podrun create job NAME --image=IMAGE [-n NS] [-- COMMAND [ARGS...]]"
+#define CREATE_JOB_USAGE                                                                           \
+    "usage: podrun create job NAME --image=IMAGE [-n NS] [-- COMMAND [ARGS...]]"
 #define CREATE_CJ_USAGE                                                                            \
     "usage: podrun create cronjob NAME --image=IMAGE --schedule='0/5 * * * ?' "                    \
     "[--restart=OnFailure|Never] [-n NS] [-- COMMAND [ARGS...]]"
@@ -83,13 +84,12 @@ static int tree_of(yajl_gen g, const char *what, yajl_val *out, pr_error **err)
 }
 
 /* create job NAME and create cronjob NAME: argv[0] is the kind. */
-static int create_batch(struct podrun_global *g, bool cron, int argc, char **argv,
-                        pr_error **err)
+static int create_batch(struct podrun_global *g, bool cron, int argc, char **argv, pr_error **err)
 {
     static const struct option opts[] = {
-        {"image", required_argument, NULL, 'i'},    {"schedule", required_argument, NULL, 's'},
-        {"restart", required_argument, NULL, 'r'},  {"namespace", required_argument, NULL, 'n'},
-        {"from", required_argument, NULL, 'f'},     {NULL, 0, NULL, 0},
+        {"image", required_argument, NULL, 'i'},   {"schedule", required_argument, NULL, 's'},
+        {"restart", required_argument, NULL, 'r'}, {"namespace", required_argument, NULL, 'n'},
+        {"from", required_argument, NULL, 'f'},    {NULL, 0, NULL, 0},
     };
     const char *usage = cron ? CREATE_CJ_USAGE : CREATE_JOB_USAGE;
     const char *image = NULL, *schedule = NULL, *ns = "default";
@@ -228,8 +228,9 @@ int cmd_autoscale(struct podrun_global *g, int argc, char **argv, pr_error **err
     if (max < 1)
         return pr_err(err, 0, "--max=MAXPODS is required and must be at least 1, max: %d", max);
     if (min > max)
-        return pr_err(err, 0, "--max=MAXPODS must be larger or equal to --min=MINPODS, max: %d, "
-                              "min: %d",
+        return pr_err(err, 0,
+                      "--max=MAXPODS must be larger or equal to --min=MINPODS, max: %d, "
+                      "min: %d",
                       max, min);
     /* The target must exist, as kubectl's resource builder finds it first. */
     struct pods_manager *m = NULL;
@@ -241,7 +242,7 @@ int cmd_autoscale(struct podrun_global *g, int argc, char **argv, pr_error **err
     pods_manager_close(m);
     if (r < 0)
         return r;
-    const char *target_kind = streq(resource, "deployments")    ? "Deployment"
+    const char *target_kind = streq(resource, "deployments")   ? "Deployment"
                               : streq(resource, "replicasets") ? "ReplicaSet"
                                                                : "StatefulSet";
     _cleanup_gen_ yajl_gen gen = json_gen_new(false);

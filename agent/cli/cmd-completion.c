@@ -216,11 +216,14 @@ static const char *pod_named(const char *verb, char **pos)
     return NULL;
 }
 
-static const char *const kinds[] = {"pods",       "deployments",    "replicasets", "services",
-                                    "endpoints",  "endpointslices", "configmaps",  "secrets",
-                                    "namespaces", "nodes",          "events",
-                                    /* batch/v1, autoscaling/v2 */
-                                    "jobs", "cronjobs", "horizontalpodautoscalers", NULL};
+static const char *const kinds[] = {"pods",        "deployments",
+                                    "replicasets", "services",
+                                    "endpoints",   "endpointslices",
+                                    "configmaps",  "secrets",
+                                    "namespaces",  "nodes",
+                                    "events",      "jobs",
+                                    "cronjobs",    "horizontalpodautoscalers",
+                                    NULL};
 
 int cmd_complete(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {

@@ -92,12 +92,13 @@ static void describe_job(const struct pods_entry *e)
     printf("%-18s%s\n", "Suspend:", suspend && YAJL_IS_TRUE(suspend) ? "true" : "false");
     printf("%-18s%lld\n", "Backoff Limit:", int_of(spec, "backoffLimit", 6));
     if (json_get(spec, "activeDeadlineSeconds"))
-        printf("%-18s%llds\n", "Active Deadline Seconds:", int_of(spec, "activeDeadlineSeconds", 0));
+        printf("%-18s%llds\n",
+               "Active Deadline Seconds:", int_of(spec, "activeDeadlineSeconds", 0));
     print_time("Start Time:", 18, str(st, "startTime"));
     print_time("Completed At:", 18, str(st, "completionTime"));
-    printf("%-18s%lld Active (%lld Ready) / %lld Succeeded / %lld Failed\n", "Pods Statuses:",
-           int_of(st, "active", 0), int_of(st, "ready", 0), int_of(st, "succeeded", 0),
-           int_of(st, "failed", 0));
+    printf("%-18s%lld Active (%lld Ready) / %lld Succeeded / %lld Failed\n",
+           "Pods Statuses:", int_of(st, "active", 0), int_of(st, "ready", 0),
+           int_of(st, "succeeded", 0), int_of(st, "failed", 0));
     if (str(st, "completedIndexes"))
         printf("%-18s%s\n", "Completed Indexes:", str(st, "completedIndexes"));
     print_pod_template(json_get(spec, "template"));
@@ -120,12 +121,12 @@ static void describe_cronjob(const struct pods_entry *e)
     printf("%-*s%s\n", w, "Concurrency Policy:", str(spec, "concurrencyPolicy") ?: "Allow");
     yajl_val suspend = json_get(spec, "suspend");
     printf("%-*s%s\n", w, "Suspend:", suspend && YAJL_IS_TRUE(suspend) ? "True" : "False");
-    printf("%-*s%lld\n", w, "Successful Job History Limit:",
-           int_of(spec, "successfulJobsHistoryLimit", 3));
+    printf("%-*s%lld\n", w,
+           "Successful Job History Limit:", int_of(spec, "successfulJobsHistoryLimit", 3));
     printf("%-*s%lld\n", w, "Failed Job History Limit:", int_of(spec, "failedJobsHistoryLimit", 1));
     if (json_get(spec, "startingDeadlineSeconds"))
-        printf("%-*s%llds\n", w, "Starting Deadline Seconds:",
-               int_of(spec, "startingDeadlineSeconds", 0));
+        printf("%-*s%llds\n", w,
+               "Starting Deadline Seconds:", int_of(spec, "startingDeadlineSeconds", 0));
     else
         printf("%-*s<unset>\n", w, "Starting Deadline Seconds:");
     printf("%-*s<unset>\n", w, "Selector:");
@@ -196,8 +197,8 @@ static void describe_hpa(const struct pods_entry *e)
     printf("%-18s%s\n", "Events:", "<none>");
 }
 
-int describe_batch(struct podrun_global *g, const char *resource, const char *ns,
-                   char **names, pr_error **err)
+int describe_batch(struct podrun_global *g, const char *resource, const char *ns, char **names,
+                   pr_error **err)
 {
     struct pods_manager *m = NULL;
     int r = open_manager(g, false, &m, err);

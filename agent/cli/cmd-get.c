@@ -239,15 +239,16 @@ static void hpa_cells(table *t, const struct pods_entry *e, const char *age)
     const char *kind = YAJL_GET_STRING(json_get(ref, "kind"));
     const char *name = YAJL_GET_STRING(json_get(ref, "name"));
     table_cellf(t, "%s/%s", kind ? kind : "", name ? name : "");
-    yajl_val metrics = json_get(spec, "metrics"), v1 = json_get(spec, "targetCPUUtilizationPercentage");
+    yajl_val metrics = json_get(spec, "metrics"),
+             v1 = json_get(spec, "targetCPUUtilizationPercentage");
     yajl_val cur = json_get(e->status, "currentMetrics");
     _cleanup_free_ char *targets = xstrdup("");
     size_t n = json_array_len(metrics);
     for (size_t i = 0; i < (n ? n : 1); i++) {
         yajl_val res = n ? json_get(json_array_at(metrics, i), "resource") : NULL;
         const char *rn = n ? YAJL_GET_STRING(json_get(res, "name")) : "cpu";
-        long long want = n ? int_or(json_get(json_get(res, "target"), "averageUtilization"), 0)
-                           : int_or(v1, 80);
+        long long want =
+            n ? int_or(json_get(json_get(res, "target"), "averageUtilization"), 0) : int_or(v1, 80);
         char now[24] = "<unknown>";
         for (size_t j = 0; rn && j < json_array_len(cur); j++) {
             yajl_val c = json_get(json_array_at(cur, j), "resource");
@@ -256,8 +257,8 @@ static void hpa_cells(table *t, const struct pods_entry *e, const char *age)
             if (cn && streq(cn, rn) && u && YAJL_IS_INTEGER(u))
                 snprintf(now, sizeof(now), "%lld%%", (long long)YAJL_GET_INTEGER(u));
         }
-        char *more = xasprintf("%s%s%s: %s/%lld%%", targets, i ? ", " : "", rn ? rn : "?", now,
-                               want);
+        char *more =
+            xasprintf("%s%s%s: %s/%lld%%", targets, i ? ", " : "", rn ? rn : "?", now, want);
         free(targets);
         targets = more;
     }
@@ -964,9 +965,10 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
         bool apps = streq(resource, "deployments") || streq(resource, "replicasets");
         _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
         for (size_t i = 0; i < l.n; i++)
-            printf("%s%s/%s\n", kind, apps ? ".apps"
+            printf("%s%s/%s\n", kind,
+                   apps                                                     ? ".apps"
                    : streq(resource, "jobs") || streq(resource, "cronjobs") ? ".batch"
-                   : streq(resource, "horizontalpodautoscalers")                ? ".autoscaling"
+                   : streq(resource, "horizontalpodautoscalers")            ? ".autoscaling"
                                                                             : "",
                    l.v[i].name);
     } else if (!l.n && !names) {

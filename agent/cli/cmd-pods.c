@@ -347,8 +347,8 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
         touched |= o->kind == KUBE_POD || o->kind == KUBE_SERVICE;
         if ((r = pods_apply(m, o, &res, err)) < 0)
             break;
-        workloads |= o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET || o->kind == KUBE_JOB ||
-                     o->kind == KUBE_CRONJOB || o->kind == KUBE_HPA;
+        workloads |= o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET ||
+                     o->kind == KUBE_JOB || o->kind == KUBE_CRONJOB || o->kind == KUBE_HPA;
         printf("%s/%s %s\n", kind_lower(o), o->meta.name,
                res == PODS_CREATED     ? "created"
                : res == PODS_UNCHANGED ? "unchanged"
@@ -385,10 +385,11 @@ static int delete_one(struct pods_manager *m, const char *resource, const char *
     /* kubectl's singular: pod "web" deleted, deployment.apps "web" deleted. */
     _cleanup_free_ char *kind = xstrndup(resource, strlen(resource) - 1);
     bool apps = streq(resource, "deployments") || streq(resource, "replicasets");
-    printf("%s%s \"%s\" deleted\n", kind, apps                                                       ? ".apps"
+    printf("%s%s \"%s\" deleted\n", kind,
+           apps                                                     ? ".apps"
            : streq(resource, "jobs") || streq(resource, "cronjobs") ? ".batch"
-           : streq(resource, "horizontalpodautoscalers")                ? ".autoscaling"
-                                                                      : "",
+           : streq(resource, "horizontalpodautoscalers")            ? ".autoscaling"
+                                                                    : "",
            name);
     fflush(stdout);
     return 0;

@@ -18,8 +18,8 @@ struct bounds {
     const char *const *names; /* lowercase, indexed from min */
 };
 
-static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                     "jul", "aug", "sep", "oct", "nov", "dec", NULL};
+static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
+                                     "aug", "sep", "oct", "nov", "dec", NULL};
 static const char *const days[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
 
 static const struct bounds field_bounds[5] = {
@@ -48,8 +48,7 @@ static int parse_number(const char *s, size_t len, const struct bounds *b, unsig
 }
 
 /* One element of a list: *, ?, N, N-M, with /STEP; N/STEP means N-max/STEP. */
-static int parse_range(const char *s, size_t len, int f, uint64_t *bits, bool *star,
-                       pr_error **err)
+static int parse_range(const char *s, size_t len, int f, uint64_t *bits, bool *star, pr_error **err)
 {
     const struct bounds *b = &field_bounds[f];
     const char *slash = memchr(s, '/', len);
@@ -84,12 +83,11 @@ static int parse_range(const char *s, size_t len, int f, uint64_t *bits, bool *s
     *star |= is_star && step == 1;
     return 0;
 bad:
-    return pr_err(err, 0, "%s: \"%.*s\" is not a number, a name, a range or a step",
-                  field_names[f], (int)len, s);
+    return pr_err(err, 0, "%s: \"%.*s\" is not a number, a name, a range or a step", field_names[f],
+                  (int)len, s);
 }
 
-static int parse_field(const char *s, size_t len, int f, uint64_t *bits, bool *star,
-                       pr_error **err)
+static int parse_field(const char *s, size_t len, int f, uint64_t *bits, bool *star, pr_error **err)
 {
     *bits = 0;
     *star = false;
@@ -114,8 +112,8 @@ int kube_cron_parse(const char *spec, struct kube_cron *out, pr_error **err)
     static const struct {
         const char *name, *fields;
     } descriptors[] = {
-        {"@yearly", "0 0 1 1 *"},  {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
-        {"@weekly", "0 0 * * 0"},  {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
+        {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
+        {"@weekly", "0 0 * * 0"}, {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
         {"@hourly", "0 * * * *"},
     };
     *out = (struct kube_cron){0};

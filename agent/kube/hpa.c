@@ -27,8 +27,8 @@ static const struct kube_field v2_fields[] = {
     KUBE_FIELD(struct kube_hpa, "behavior", KF_RAW, behavior),
     KUBE_FIELDS_END,
 };
-const struct kube_schema kube_hpa_v2_spec_schema = {
-    "HorizontalPodAutoscalerSpec", sizeof(struct kube_hpa), v2_fields, NULL};
+const struct kube_schema kube_hpa_v2_spec_schema = {"HorizontalPodAutoscalerSpec",
+                                                    sizeof(struct kube_hpa), v2_fields, NULL};
 
 static const struct kube_field v1_fields[] = {
     {"scaleTargetRef", KF_OBJECT, 0, &ref_schema, 0},
@@ -38,8 +38,8 @@ static const struct kube_field v1_fields[] = {
                    has_v1_target_cpu),
     KUBE_FIELDS_END,
 };
-const struct kube_schema kube_hpa_v1_spec_schema = {
-    "HorizontalPodAutoscalerSpec", sizeof(struct kube_hpa), v1_fields, NULL};
+const struct kube_schema kube_hpa_v1_spec_schema = {"HorizontalPodAutoscalerSpec",
+                                                    sizeof(struct kube_hpa), v1_fields, NULL};
 
 /* One metric of spec.metrics: a Resource (cpu or memory) with a Utilization target. */
 static int check_metric(yajl_val m, size_t i, pr_error **err)
@@ -206,9 +206,9 @@ static int utilization(const struct kube_hpa_pod *pods, size_t n, const int64_t 
     return 0;
 }
 
-int kube_hpa_resource_replicas(const struct kube_hpa_pod *pods, size_t n, bool cpu,
-                               int32_t current, int32_t target, double tolerance,
-                               struct kube_hpa_metric *out, pr_error **err)
+int kube_hpa_resource_replicas(const struct kube_hpa_pod *pods, size_t n, bool cpu, int32_t current,
+                               int32_t target, double tolerance, struct kube_hpa_metric *out,
+                               pr_error **err)
 {
     *out = (struct kube_hpa_metric){0};
     bool *use = xcalloc(n + 1, sizeof(bool));

@@ -25,8 +25,8 @@ static const struct kube_field job_fields[] = {
     KUBE_FIELD_HAS(struct kube_job, "backoffLimit", KF_INT32, backoff_limit, has_backoff_limit),
     KUBE_FIELD_HAS(struct kube_job, "activeDeadlineSeconds", KF_INT64, active_deadline_seconds,
                    has_active_deadline_seconds),
-    KUBE_FIELD_HAS(struct kube_job, "ttlSecondsAfterFinished", KF_INT32,
-                   ttl_seconds_after_finished, has_ttl_seconds_after_finished),
+    KUBE_FIELD_HAS(struct kube_job, "ttlSecondsAfterFinished", KF_INT32, ttl_seconds_after_finished,
+                   has_ttl_seconds_after_finished),
     KUBE_FIELD(struct kube_job, "suspend", KF_BOOL, suspend),
     KUBE_FIELD(struct kube_job, "manualSelector", KF_BOOL, manual_selector),
     KUBE_FIELD(struct kube_job, "completionMode", KF_STRING, completion_mode),
@@ -45,10 +45,10 @@ const struct kube_schema kube_job_spec_schema = {"JobSpec", sizeof(struct kube_j
 
 static int not_negative(const char *field, int64_t v, pr_error **err)
 {
-    return v < 0 ? pr_err(err, 0,
-                          "spec.%s: Invalid value: %lld: must be greater than or equal to 0",
-                          field, (long long)v)
-                 : 0;
+    return v < 0
+               ? pr_err(err, 0, "spec.%s: Invalid value: %lld: must be greater than or equal to 0",
+                        field, (long long)v)
+               : 0;
 }
 
 int kube_job_check(struct kube_object *o, pr_error **err)
@@ -85,8 +85,7 @@ int kube_job_spec_check(struct kube_job *j, pr_error **err)
                       "\"NonIndexed\", \"Indexed\"",
                       j->completion_mode);
     if (indexed && !j->has_completions)
-        return pr_err(err, 0,
-                      "spec.completions: Required value: when completion mode is Indexed");
+        return pr_err(err, 0, "spec.completions: Required value: when completion mode is Indexed");
     if (indexed && j->parallelism > 100000)
         return pr_err(err, 0,
                       "spec.parallelism: Invalid value: %d: must be less than or equal to 100000 "
@@ -161,9 +160,8 @@ static char *index_ranges(const bool *done, int32_t n)
     return s;
 }
 
-static void decide_state(const struct kube_job_params *p, const struct kube_job_pod *pods,
-                         size_t n, int32_t restarts, bool complete, int64_t now_ms,
-                         struct kube_job_plan *out)
+static void decide_state(const struct kube_job_params *p, const struct kube_job_pod *pods, size_t n,
+                         int32_t restarts, bool complete, int64_t now_ms, struct kube_job_plan *out)
 {
     if (complete) {
         out->state = KUBE_JOB_COMPLETE;
@@ -240,8 +238,8 @@ void kube_job_plan(const struct kube_job_params *p, const struct kube_job_pod *p
     }
     if (done)
         out->completed_indexes = index_ranges(done, completions);
-    bool complete = completions >= 0 ? out->succeeded >= completions
-                                     : out->succeeded > 0 && out->active == 0;
+    bool complete =
+        completions >= 0 ? out->succeeded >= completions : out->succeeded > 0 && out->active == 0;
     decide_state(p, pods, n, restarts, complete, now_ms, out);
     if (out->state != KUBE_JOB_RUNNING || p->suspend) {
         out->delete_active = out->active > 0;

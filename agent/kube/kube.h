@@ -726,9 +726,9 @@ struct kube_hpa_metric {
  * scale-down and as idle on a scale-up, unready pods (cpu) as idle on a scale-up, and a
  * proposal they would reverse keeps the current count. An error when no pod has a metric or a
  * measured pod has no request. */
-int kube_hpa_resource_replicas(const struct kube_hpa_pod *pods, size_t n, bool cpu,
-                               int32_t current, int32_t target, double tolerance,
-                               struct kube_hpa_metric *out, pr_error **err);
+int kube_hpa_resource_replicas(const struct kube_hpa_pod *pods, size_t n, bool cpu, int32_t current,
+                               int32_t target, double tolerance, struct kube_hpa_metric *out,
+                               pr_error **err);
 /* The recommendations of the last stabilisation window (seconds since the epoch). */
 struct kube_hpa_recommendation {
     int64_t at;

@@ -87,8 +87,8 @@ static int save_status(pods_manager *m, const struct pods_entry *cj, const struc
     _cleanup_free_ char *text = xstrndup(buf, len);
     _cleanup_json_ yajl_val t = NULL;
     int r = json_parse(text, "a CronJob's status", &t, err);
-    return r < 0 ? r : pods_object_save(m, STATUS_RES, cj->ns, cj->name, t, cj->uid, cj->created,
-                                        err);
+    return r < 0 ? r
+                 : pods_object_save(m, STATUS_RES, cj->ns, cj->name, t, cj->uid, cj->created, err);
 }
 
 static const char *controller_of(yajl_val obj, const char **kind)
@@ -144,8 +144,8 @@ static int owned_jobs(pods_manager *m, const struct pods_entry *cj, const struct
 }
 
 /* The oldest finished Jobs of a state beyond limit go. */
-static int trim_history(pods_manager *m, struct owned_job *jobs, size_t n, int state,
-                        int64_t limit, pr_error **err)
+static int trim_history(pods_manager *m, struct owned_job *jobs, size_t n, int state, int64_t limit,
+                        pr_error **err)
 {
     size_t count = 0;
     for (size_t i = 0; i < n; i++)
@@ -235,7 +235,8 @@ static int reconcile_cronjob(pods_manager *m, const struct pods_entry *cj,
     yajl_val spec = json_get(cj->object, "spec");
     const char *sched = YAJL_GET_STRING(json_get(spec, "schedule"));
     const char *policy = YAJL_GET_STRING(json_get(spec, "concurrencyPolicy"));
-    yajl_val suspend = json_get(spec, "suspend"), deadline = json_get(spec, "startingDeadlineSeconds");
+    yajl_val suspend = json_get(spec, "suspend"),
+             deadline = json_get(spec, "startingDeadlineSeconds");
     struct kube_cron cron;
     int r = kube_cron_parse(sched ? sched : "", &cron, err);
     if (r < 0)
@@ -255,8 +256,8 @@ static int reconcile_cronjob(pods_manager *m, const struct pods_entry *cj,
     }
     if ((r = trim_history(m, own, n, 1, int_at(json_get(spec, "successfulJobsHistoryLimit"), 3),
                           err)) < 0 ||
-        (r = trim_history(m, own, n, 2, int_at(json_get(spec, "failedJobsHistoryLimit"), 1),
-                          err)) < 0)
+        (r = trim_history(m, own, n, 2, int_at(json_get(spec, "failedJobsHistoryLimit"), 1), err)) <
+            0)
         goto out;
     if (suspend && YAJL_IS_TRUE(suspend))
         goto out;
@@ -282,8 +283,8 @@ static int reconcile_cronjob(pods_manager *m, const struct pods_entry *cj,
         st.last_schedule = t;
 out:
     free(own);
-    if (r == 0 && (st.last_schedule != before.last_schedule ||
-                   st.last_success != before.last_success))
+    if (r == 0 &&
+        (st.last_schedule != before.last_schedule || st.last_success != before.last_success))
         r = save_status(m, cj, &st, err);
     return r;
 }
@@ -347,8 +348,7 @@ int pods_cronjob_forget(pods_manager *m, const char *ns, const char *name, pr_er
     return r < 0 ? r : pods_cronjobs_collect(m, err);
 }
 
-int pods_cronjob_status(pods_manager *m, const struct pods_entry *cj, yajl_val *out,
-                        pr_error **err)
+int pods_cronjob_status(pods_manager *m, const struct pods_entry *cj, yajl_val *out, pr_error **err)
 {
     struct pods_list jobs = {0};
     int r = pods_list(m, "jobs", cj->ns, NULL, &jobs, err);

@@ -60,7 +60,8 @@ static int64_t pod_request(yajl_val spec, bool cpu)
         struct kube_quantity kq;
         int64_t v;
         _cleanup_error_ pr_error *e = NULL;
-        if (!q || kube_quantity_parse(q, &kq, &e) < 0 || kube_quantity_scaled(&kq, cpu ? 3 : 0, &v) < 0)
+        if (!q || kube_quantity_parse(q, &kq, &e) < 0 ||
+            kube_quantity_scaled(&kq, cpu ? 3 : 0, &v) < 0)
             return 0;
         sum += v;
     }
@@ -125,8 +126,7 @@ struct target {
     int32_t replicas;
 };
 
-static int find_target(pods_manager *m, const struct pods_entry *h, struct target *t,
-                       char **why)
+static int find_target(pods_manager *m, const struct pods_entry *h, struct target *t, char **why)
 {
     yajl_val ref = json_get(json_get(h->object, "spec"), "scaleTargetRef");
     const char *kind = YAJL_GET_STRING(json_get(ref, "kind"));
@@ -220,8 +220,7 @@ static void gen_status(yajl_gen g, const struct kube_object *spec, const struct 
         gen_condition(g, "AbleToScale", true, p->res.able_reason, p->res.able_message, now);
         if (p->disabled)
             gen_condition(g, "ScalingActive", false, "ScalingDisabled",
-                          "scaling is disabled since the replica count of the target is zero",
-                          now);
+                          "scaling is disabled since the replica count of the target is zero", now);
         else if (p->error)
             gen_condition(g, "ScalingActive", false, "FailedGetResourceMetric", p->error, now);
         else
@@ -241,9 +240,8 @@ static void gen_status(yajl_gen g, const struct kube_object *spec, const struct 
 }
 
 /* The proposal of the metrics (the largest), as computeReplicasForMetrics. */
-static void compute(const struct kube_object *spec, const struct target *t,
-                    struct sampled *pods, size_t n, const struct kept *k, int64_t now,
-                    struct pass *p)
+static void compute(const struct kube_object *spec, const struct target *t, struct sampled *pods,
+                    size_t n, const struct kept *k, int64_t now, struct pass *p)
 {
     const struct kube_hpa *h = &spec->u.hpa;
     struct kube_hpa_pod *in = xcalloc(n + 1, sizeof(*in));
@@ -274,7 +272,8 @@ static void compute(const struct kube_object *spec, const struct target *t,
             yajl_val prev = json_get(k->samples, e->uid);
             if (json_array_len(prev) != 2)
                 continue;
-            int64_t ns0 = int_at(json_array_at(prev, 0), -1), ms0 = int_at(json_array_at(prev, 1), 0);
+            int64_t ns0 = int_at(json_array_at(prev, 0), -1),
+                    ms0 = int_at(json_array_at(prev, 1), 0);
             int64_t dt = now - ms0;
             if (ns0 >= 0 && dt > 0 && (int64_t)pods[j].u.cpu_ns >= ns0) {
                 in[j].has_metric = true;
@@ -335,7 +334,8 @@ static int save_kept(pods_manager *m, const struct pods_entry *h, const struct k
     _cleanup_free_ char *text = xstrndup(buf, len);
     _cleanup_json_ yajl_val tree = NULL;
     int r = json_parse(text, "an HPA's status", &tree, err);
-    return r < 0 ? r : pods_object_save(m, STATUS_RES, h->ns, h->name, tree, h->uid, h->created, err);
+    return r < 0 ? r
+                 : pods_object_save(m, STATUS_RES, h->ns, h->name, tree, h->uid, h->created, err);
 }
 
 static int reconcile_hpa(pods_manager *m, const struct pods_entry *h, const struct pods_list *all,
@@ -409,7 +409,7 @@ static int reconcile_hpa(pods_manager *m, const struct pods_entry *h, const stru
         } else {
             compute(spec, &t, pods, n, &k, now, &p);
             if (p.proposal >= 0) {
-                struct kube_hpa_scale sc = {t.replicas,      p.proposal,     hs->min_replicas,
+                struct kube_hpa_scale sc = {t.replicas,       p.proposal,    hs->min_replicas,
                                             hs->max_replicas, hs->up_window, hs->down_window,
                                             now / 1000};
                 kube_hpa_normalize(&sc, &k.recs, &p.res);

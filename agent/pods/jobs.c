@@ -242,8 +242,7 @@ static void gen_spec(yajl_gen g, yajl_val spec, const struct pods_entry *job, in
     jg_map_close(g);
 }
 
-static int create_pod(pods_manager *m, const struct pods_entry *job, int32_t index,
-                      pr_error **err)
+static int create_pod(pods_manager *m, const struct pods_entry *job, int32_t index, pr_error **err)
 {
     yajl_val tpl = json_get(json_get(job->object, "spec"), "template");
     yajl_val tmeta = json_get(tpl, "metadata");

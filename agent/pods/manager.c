@@ -156,7 +156,8 @@ const char *pods_resource_name(const char *s)
         {"replicasets", {"replicaset", "rs", "ReplicaSet", NULL}},
         {"jobs", {"job", "Job", NULL, NULL}},
         {"cronjobs", {"cronjob", "cj", "CronJob", NULL}},
-        {"horizontalpodautoscalers", {"horizontalpodautoscaler", "hpa", "HorizontalPodAutoscaler", NULL}},
+        {"horizontalpodautoscalers",
+         {"horizontalpodautoscaler", "hpa", "HorizontalPodAutoscaler", NULL}},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
         if (streq(s, table[i].name))

@@ -523,9 +523,15 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
 /* A namespace goes with everything in it. */
 static int delete_namespace_contents(pods_manager *m, const char *ns, pr_error **err)
 {
-    static const char *const resources[] = {
-        "horizontalpodautoscalers", "deployments", "replicasets", "cronjobs", "jobs", "services",
-        "pods",                     "configmaps",  "secrets"};
+    static const char *const resources[] = {"horizontalpodautoscalers",
+                                            "deployments",
+                                            "replicasets",
+                                            "cronjobs",
+                                            "jobs",
+                                            "services",
+                                            "pods",
+                                            "configmaps",
+                                            "secrets"};
     for (size_t i = 0; i < ARRAY_SIZE(resources); i++) {
         struct pods_list l = {0};
         int r = pods_list(m, resources[i], ns, NULL, &l, err);

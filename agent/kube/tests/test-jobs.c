@@ -252,8 +252,8 @@ static void test_job_work_queue_completes_when_one_succeeds_and_none_runs(void)
 /* Seconds since the epoch of a UTC date. */
 static int64_t utc(int y, int mo, int d, int h, int mi)
 {
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi};
+    struct tm tm = {
+        .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi};
     return (int64_t)timegm(&tm);
 }
 
@@ -339,8 +339,8 @@ static void test_cron_refusals(void)
 }
 
 #define CJ_HEAD "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: hello}\nspec:\n"
-#define JOB_TEMPLATE                                                                              \
-    "  jobTemplate:\n    spec:\n      template:\n        spec: {restartPolicy: OnFailure, "     \
+#define JOB_TEMPLATE                                                                               \
+    "  jobTemplate:\n    spec:\n      template:\n        spec: {restartPolicy: OnFailure, "        \
     "containers: [{name: c, image: busybox}]}\n"
 
 static void test_cronjob_defaults_and_validation(void)
@@ -455,8 +455,13 @@ static void test_hpa_stabilisation_and_limits(void)
 {
     struct kube_hpa_recommendations recs = {0};
     struct kube_hpa_result r;
-    struct kube_hpa_scale s = {.current = 5, .proposal = 2, .min = 1, .max = 10,
-                               .up_window = 0, .down_window = 300, .now = 1000};
+    struct kube_hpa_scale s = {.current = 5,
+                               .proposal = 2,
+                               .min = 1,
+                               .max = 10,
+                               .up_window = 0,
+                               .down_window = 300,
+                               .now = 1000};
     /* Earlier recommendations of 5 within the window hold a scale-down. */
     kube_hpa_normalize(&(struct kube_hpa_scale){5, 5, 1, 10, 0, 300, 900}, &recs, &r);
     kube_hpa_normalize(&s, &recs, &r);
@@ -467,8 +472,8 @@ static void test_hpa_stabilisation_and_limits(void)
     CHECK(r.desired == 2 && streq(r.able_reason, "ReadyForNewScale"));
     CHECK(recs.n == 2); /* the one of 900 dropped */
     /* Up: limited to max(double, +4) of the current, then to max. */
-    s = (struct kube_hpa_scale){.current = 2, .proposal = 9, .min = 1, .max = 10,
-                                .down_window = 300, .now = 2000};
+    s = (struct kube_hpa_scale){
+        .current = 2, .proposal = 9, .min = 1, .max = 10, .down_window = 300, .now = 2000};
     kube_hpa_recommendations_clear(&recs);
     kube_hpa_normalize(&s, &recs, &r);
     CHECK(r.desired == 6 && r.limited && streq(r.limited_reason, "ScaleUpLimit"));
@@ -490,7 +495,7 @@ static void test_hpa_stabilisation_and_limits(void)
 }
 
 #define HPA_HEAD "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n"
-#define HPA_REF "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n"
+#define HPA_REF  "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n"
 
 static void test_hpa_decoding(void)
 {
