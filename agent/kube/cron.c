@@ -127,6 +127,9 @@ int kube_cron_parse(const char *spec, struct kube_cron *out, pr_error **err)
         for (size_t i = 0; i < ARRAY_SIZE(descriptors); i++)
             if (strcasecmp(spec, descriptors[i].name) == 0)
                 return kube_cron_parse(descriptors[i].fields, out, err);
+        /* robfig/cron takes "@every DURATION" (a fixed interval, not a time of day). */
+        if (strncmp(spec, "@every ", 7) == 0)
+            return pr_err_code(err, EOPNOTSUPP, "%s: @every is not supported by podrun", spec);
         return pr_err(err, 0, "unrecognized descriptor: %s", spec);
     }
     const char *p = spec;

@@ -333,7 +333,8 @@ static void test_cron_refusals(void)
     cron_refused("* * * * FUN", "day of week: \"FUN\" is not a number");
     cron_refused("*/0 * * * *", "minute");
     cron_refused("5-1 * * * *", "minute");
-    cron_refused("@every 1h", "unrecognized descriptor");
+    cron_refused("@every 1h", "@every is not supported by podrun");
+    cron_refused("@fortnightly", "unrecognized descriptor: @fortnightly");
     cron_refused("CRON_TZ=Europe/Paris * * * * *", "cannot use TZ or CRON_TZ in schedule");
     cron_refused("1, * * * *", "minute");
 }
