@@ -233,6 +233,9 @@ static const char *const kinds[] = {"pods",
                                     "namespaces",
                                     "nodes",
                                     "events",
+                                    "jobs",
+                                    "cronjobs",
+                                    "horizontalpodautoscalers",
                                     NULL};
 
 int cmd_complete(struct podrun_global *g, int argc, char **argv, pr_error **err)

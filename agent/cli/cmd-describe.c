@@ -861,6 +861,9 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
             return pr_err(err, 0, "describe nodes: one name at most (there is one node)");
         return describe_node(g, names ? names[0] : NULL, err);
     }
+    if (streq(resource, "jobs") || streq(resource, "cronjobs") ||
+        streq(resource, "horizontalpodautoscalers"))
+        return describe_batch(g, resource, ns, names, err);
     bool storage = streq(resource, "statefulsets") || streq(resource, "daemonsets") ||
                    streq(resource, "persistentvolumeclaims") ||
                    streq(resource, "persistentvolumes");
@@ -868,8 +871,8 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
         !streq(resource, "deployments") && !streq(resource, "ingresses") && !storage)
         return pr_err(err, 0,
                       "describe %s: podrun describes pods, services, deployments, ingresses, "
-                      "statefulsets, daemonsets, persistentvolumeclaims, persistentvolumes and "
-                      "nodes only",
+                      "statefulsets, daemonsets, jobs, cronjobs, horizontalpodautoscalers, "
+                      "persistentvolumeclaims, persistentvolumes and nodes only",
                       resource);
     if ((streq(resource, "services") || streq(resource, "deployments") ||
          streq(resource, "ingresses") || storage) &&

@@ -170,6 +170,144 @@ static void ingress_cells(table *t, yajl_val ing)
     table_cell(t, json_array_len(json_get(spec, "tls")) ? "80, 443" : "80");
 }
 
+/* CONTAINERS and IMAGES of a pod template. */
+static void containers_cells(table *t, yajl_val tpl)
+{
+    yajl_val cs = json_get(json_get(tpl, "spec"), "containers");
+    const char *keys[] = {"name", "image"};
+    for (size_t k = 0; k < 2; k++) {
+        _cleanup_free_ char *cell = xstrdup("");
+        for (size_t i = 0; i < json_array_len(cs); i++) {
+            const char *v = YAJL_GET_STRING(json_get(json_array_at(cs, i), keys[k]));
+            char *more = xasprintf("%s%s%s", cell, i ? "," : "", v ? v : "");
+            free(cell);
+            cell = more;
+        }
+        table_cell(t, cell);
+    }
+}
+
+static long long int_or(yajl_val v, long long def)
+{
+    return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : def;
+}
+
+/* kubectl's job columns (pkg/printers/internalversion: printJob). */
+static void job_header(table *t, bool wide)
+{
+    const char *h[] = {"STATUS", "COMPLETIONS", "DURATION", "AGE"};
+    for (size_t i = 0; i < ARRAY_SIZE(h); i++)
+        table_cell(t, h[i]);
+    const char *w[] = {"CONTAINERS", "IMAGES", "SELECTOR"};
+    for (size_t i = 0; wide && i < ARRAY_SIZE(w); i++)
+        table_cell(t, w[i]);
+}
+
+static bool has_condition(yajl_val status, const char *type)
+{
+    yajl_val cs = json_get(status, "conditions");
+    for (size_t i = 0; i < json_array_len(cs); i++) {
+        const char *ty = YAJL_GET_STRING(json_get(json_array_at(cs, i), "type"));
+        const char *st = YAJL_GET_STRING(json_get(json_array_at(cs, i), "status"));
+        if (ty && st && streq(ty, type) && streq(st, "True"))
+            return true;
+    }
+    return false;
+}
+
+static long long time_at(yajl_val status, const char *key)
+{
+    const char *s = YAJL_GET_STRING(json_get(status, key));
+    struct tm tm = {0};
+    return s && strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) ? (long long)timegm(&tm) : 0;
+}
+
+static void job_cells(table *t, const struct pods_entry *e, const char *age, bool wide)
+{
+    (void)wide;
+    yajl_val spec = json_get(e->object, "spec"), st = e->status;
+    yajl_val c = json_get(spec, "completions"), par = json_get(spec, "parallelism");
+    table_cell(t, has_condition(st, "Complete")    ? "Complete"
+                  : has_condition(st, "Failed")    ? "Failed"
+                  : has_condition(st, "Suspended") ? "Suspended"
+                                                   : "Running");
+    long long succeeded = status_int(e, "succeeded");
+    if (c && YAJL_IS_INTEGER(c))
+        table_cellf(t, "%lld/%lld", succeeded, (long long)YAJL_GET_INTEGER(c));
+    else if (par && YAJL_IS_INTEGER(par) && YAJL_GET_INTEGER(par) > 1)
+        table_cellf(t, "%lld/1 of %lld", succeeded, (long long)YAJL_GET_INTEGER(par));
+    else
+        table_cellf(t, "%lld/1", succeeded);
+    long long start = time_at(st, "startTime"), end = time_at(st, "completionTime");
+    char d[32] = "";
+    if (start && end)
+        human_duration(time(NULL) - (end - start), d);
+    else if (start)
+        human_duration(start, d);
+    table_cell(t, d);
+    table_cell(t, age);
+}
+
+/* kubectl's cronjob columns (printCronJob); the wide ones are the jobTemplate's. */
+static void cronjob_cells(table *t, const struct pods_entry *e, const char *age, bool wide)
+{
+    yajl_val spec = json_get(e->object, "spec"), suspend = json_get(spec, "suspend");
+    const char *sched = YAJL_GET_STRING(json_get(spec, "schedule"));
+    const char *tz = YAJL_GET_STRING(json_get(spec, "timeZone"));
+    table_cell(t, sched ? sched : "");
+    table_cell(t, tz ? tz : "<none>");
+    table_cell(t, suspend && YAJL_IS_TRUE(suspend) ? "True" : "False");
+    table_cellf(t, "%zu", json_array_len(json_get(e->status, "active")));
+    long long last = time_at(e->status, "lastScheduleTime");
+    char d[32] = "<none>";
+    if (last)
+        human_duration(last, d);
+    table_cell(t, d);
+    table_cell(t, age);
+    if (!wide)
+        return;
+    containers_cells(t, json_get(json_get(json_get(spec, "jobTemplate"), "spec"), "template"));
+    table_cell(t, "<none>");
+}
+
+/* kubectl's hpa columns (printHorizontalPodAutoscaler): TARGETS "cpu: 45%/50%" per metric,
+ * <unknown> before the first sample. */
+static void hpa_cells(table *t, const struct pods_entry *e, const char *age)
+{
+    yajl_val spec = json_get(e->object, "spec"), ref = json_get(spec, "scaleTargetRef");
+    const char *kind = YAJL_GET_STRING(json_get(ref, "kind"));
+    const char *name = YAJL_GET_STRING(json_get(ref, "name"));
+    table_cellf(t, "%s/%s", kind ? kind : "", name ? name : "");
+    yajl_val metrics = json_get(spec, "metrics"),
+             v1 = json_get(spec, "targetCPUUtilizationPercentage");
+    yajl_val cur = json_get(e->status, "currentMetrics");
+    _cleanup_free_ char *targets = xstrdup("");
+    size_t n = json_array_len(metrics);
+    for (size_t i = 0; i < (n ? n : 1); i++) {
+        yajl_val res = n ? json_get(json_array_at(metrics, i), "resource") : NULL;
+        const char *rn = n ? YAJL_GET_STRING(json_get(res, "name")) : "cpu";
+        long long want =
+            n ? int_or(json_get(json_get(res, "target"), "averageUtilization"), 0) : int_or(v1, 80);
+        char now[24] = "<unknown>";
+        for (size_t j = 0; rn && j < json_array_len(cur); j++) {
+            yajl_val c = json_get(json_array_at(cur, j), "resource");
+            const char *cn = YAJL_GET_STRING(json_get(c, "name"));
+            yajl_val u = json_get(json_get(c, "current"), "averageUtilization");
+            if (cn && streq(cn, rn) && u && YAJL_IS_INTEGER(u))
+                snprintf(now, sizeof(now), "%lld%%", (long long)YAJL_GET_INTEGER(u));
+        }
+        char *more =
+            xasprintf("%s%s%s: %s/%lld%%", targets, i ? ", " : "", rn ? rn : "?", now, want);
+        free(targets);
+        targets = more;
+    }
+    table_cell(t, targets);
+    table_cellf(t, "%lld", int_or(json_get(spec, "minReplicas"), 1));
+    table_cellf(t, "%lld", int_or(json_get(spec, "maxReplicas"), 0));
+    table_cellf(t, "%lld", (long long)status_int(e, "currentReplicas"));
+    table_cell(t, age);
+}
+
 struct get_opts {
     const char *resource;
     bool all, wide, json, yaml, name;
@@ -351,6 +489,19 @@ static void add_header(table *t, const struct get_opts *o)
         const char *w[] = {"CONTAINERS", "IMAGES", "SELECTOR"};
         for (size_t i = 0; o->wide && i < ARRAY_SIZE(w); i++)
             table_cell(t, w[i]);
+    } else if (streq(resource, "jobs")) {
+        job_header(t, o->wide);
+    } else if (streq(resource, "horizontalpodautoscalers")) {
+        const char *h[] = {"REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"};
+        for (size_t i = 0; i < ARRAY_SIZE(h); i++)
+            table_cell(t, h[i]);
+    } else if (streq(resource, "cronjobs")) {
+        const char *h[] = {"SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"};
+        for (size_t i = 0; i < ARRAY_SIZE(h); i++)
+            table_cell(t, h[i]);
+        const char *w[] = {"CONTAINERS", "IMAGES", "SELECTOR"};
+        for (size_t i = 0; o->wide && i < ARRAY_SIZE(w); i++)
+            table_cell(t, w[i]);
     } else if (streq(resource, "services")) {
         const char *h[] = {"TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"};
         for (size_t i = 0; i < ARRAY_SIZE(h); i++)
@@ -419,6 +570,16 @@ static void add_row(table *t, const struct get_opts *o, const struct pods_entry 
         table_cell(t, a);
         if (o->wide)
             template_cells(t, e->object);
+    } else if (streq(resource, "horizontalpodautoscalers")) {
+        hpa_cells(t, e, a);
+    } else if (streq(resource, "cronjobs")) {
+        cronjob_cells(t, e, a, o->wide);
+    } else if (streq(resource, "jobs")) {
+        job_cells(t, e, a, o->wide);
+        if (o->wide) {
+            containers_cells(t, json_get(json_get(e->object, "spec"), "template"));
+            table_cellf(t, "batch.kubernetes.io/controller-uid=%s", e->uid);
+        }
     } else if (streq(resource, "services")) {
         yajl_val spec = json_get(e->object, "spec");
         const char *type = YAJL_GET_STRING(json_get(spec, "type"));

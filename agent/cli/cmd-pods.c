@@ -257,6 +257,12 @@ static const char *kind_lower(const struct kube_object *o)
         return "persistentvolumeclaim";
     case KUBE_PV:
         return "persistentvolume";
+    case KUBE_JOB:
+        return "job.batch";
+    case KUBE_CRONJOB:
+        return "cronjob.batch";
+    case KUBE_HPA:
+        return "horizontalpodautoscaler.autoscaling";
     default:
         return "namespace";
     }
@@ -356,7 +362,8 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
         if ((r = pods_apply(m, o, &res, err)) < 0)
             break;
         workloads |= o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET ||
-                     o->kind == KUBE_STATEFULSET || o->kind == KUBE_DAEMONSET;
+                     o->kind == KUBE_STATEFULSET || o->kind == KUBE_DAEMONSET ||
+                     o->kind == KUBE_JOB || o->kind == KUBE_CRONJOB || o->kind == KUBE_HPA;
         printf("%s/%s %s\n", kind_lower(o), o->meta.name,
                res == PODS_CREATED     ? "created"
                : res == PODS_UNCHANGED ? "unchanged"

@@ -178,6 +178,8 @@ static int create_deployment(struct podrun_global *g, int argc, char **argv, pr_
 
 int cmd_create(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
+    if (argc >= 2 && (streq(argv[1], "job") || streq(argv[1], "cronjob") || streq(argv[1], "cj")))
+        return cmd_create_batch(g, argc - 1, argv + 1, err);
     if (argc < 2 || (!streq(argv[1], "deployment") && !streq(argv[1], "deploy")))
         return pr_err(err, 0, "%s (podrun creates deployments only)", CREATE_USAGE);
     optind = 0;

@@ -109,6 +109,14 @@ int controllers_ensure(struct podrun_global *g, pr_error **err);
 /* After a change to workloads: one reconcile with m, which it closes, then the loop ensured. */
 int controllers_kick(struct podrun_global *g, struct pods_manager *m, pr_error **err);
 
+/* cmd-batch.c: create job|cronjob (argv[0] the kind), autoscale */
+extern const char help_autoscale[];
+int cmd_create_batch(struct podrun_global *g, int argc, char **argv, pr_error **err);
+int cmd_autoscale(struct podrun_global *g, int argc, char **argv, pr_error **err);
+/* cmd-describe-batch.c: describe jobs, cronjobs, horizontalpodautoscalers */
+int describe_batch(struct podrun_global *g, const char *resource, const char *ns, char **names,
+                   pr_error **err);
+
 /* cmd-workloads.c: create deployment, scale */
 int cmd_create(struct podrun_global *g, int argc, char **argv, pr_error **err);
 int cmd_scale(struct podrun_global *g, int argc, char **argv, pr_error **err);

@@ -2,8 +2,9 @@
 /* The controller loop (`podrun serve --controllers-only`): one per node, guarded by
  * RUN_ROOT/controllers.lock. Each pass opens the pod manager, watches what the reconcile reads
  * (pods_watch_open), reconciles, and sleeps in poll() until something changes: no timer runs
- * while nothing happens. It exits when no Deployment or ReplicaSet remains. apply, create and
- * scale start it detached when none runs. */
+ * while nothing happens (a timer only for a time no file tells: a Job's back-off, a CronJob's
+ * schedule, an HPA's sample). It exits when no workload (Deployment, ReplicaSet, Job, CronJob,
+ * HPA) remains. apply, create, scale and autoscale start it detached when none runs. */
 #include "commands.h"
 #include "fs.h"
 #include "log.h"
@@ -116,7 +117,7 @@ int controllers_run(struct podrun_global *g, pr_error **err)
         if (r == 0 && !workloads) {
             if (watch >= 0)
                 close(watch);
-            pr_info("no Deployment or ReplicaSet left: the controller loop exits");
+            pr_info("no workload left: the controller loop exits");
             return 0;
         }
         struct pollfd p[2] = {{sfd, POLLIN, 0}, {watch, POLLIN, 0}};

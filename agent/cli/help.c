@@ -403,10 +403,20 @@ const char help_create[] =
     "  -n, --namespace='': The namespace of the deployment.\n"
     "      --port=-1: The port the container exposes.\n"
     "  -r, --replicas=1: Number of replicas to create.\n"
+    "      --restart='': A cronjob's restartPolicy: OnFailure (default) or Never.\n"
+    "      --schedule='': A cronjob's schedule in cron format (UTC).\n"
+    "\n"
+    "\n"
+    "  # A job that runs a command once, and a cronjob that runs one every minute\n"
+    "  podrun create job pi --image=busybox -- sh -c 'echo done'\n"
+    "  podrun create cronjob hello --image=busybox --schedule='*/1 * * * *' -- date\n"
     "\n"
     "Usage:\n"
     "  podrun create deployment NAME --image=image [--replicas=n] [--port=port] [-- command\n"
-    "  [args...]] [options]\n" GLOBAL_HINT;
+    "  [args...]] [options]\n"
+    "  podrun create job NAME --image=image [-- command [args...]] [options]\n"
+    "  podrun create cronjob NAME --image=image --schedule='0/5 * * * ?' [--restart=OnFailure]\n"
+    "  [-- command [args...]] [options]\n" GLOBAL_HINT;
 
 const char help_scale[] =
     "Set a new size for a deployment, replica set or stateful set.\n"
@@ -439,3 +449,24 @@ const char help_rollout[] =
     "\n"
     "Usage:\n"
     "  podrun rollout status (deployment NAME | deployment/NAME) [options]\n" GLOBAL_HINT;
+
+const char help_autoscale[] =
+    "Create an autoscaler (autoscaling/v2 HorizontalPodAutoscaler) that scales a deployment or\n"
+    "replica set between --min and --max pods, towards --cpu-percent of the CPU its pods\n"
+    "request, measured from their cgroups by the controller loop.\n"
+    "\n"
+    "Examples:\n"
+    "  # Between 2 and 10 pods, at 70% of the CPU they request\n"
+    "  podrun autoscale deployment my-app --cpu-percent=70 --min=2 --max=10\n"
+    "\n"
+    "Options:\n"
+    "      --cpu-percent=-1: The target average CPU utilization over all the pods, in percent\n"
+    "        of their requests (default: the controller's, 80).\n"
+    "      --max=-1: The upper limit for the number of pods. Required.\n"
+    "      --min=-1: The lower limit for the number of pods (default 1).\n"
+    "      --name='': The name of the autoscaler (default: the target's).\n"
+    "  -n, --namespace='': The namespace of the target.\n"
+    "\n"
+    "Usage:\n"
+    "  podrun autoscale (deployment|replicaset) NAME --max=MAXPODS [--min=MINPODS]\n"
+    "  [--cpu-percent=CPU] [options]\n" GLOBAL_HINT;

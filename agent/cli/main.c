@@ -20,6 +20,7 @@ static const struct podrun_verb verbs[] = {
     {"run", cmd_run, "Run a particular image in a pod", help_run},
     {"create", cmd_create, "Create a deployment from an image", help_create},
     {"scale", cmd_scale, "Set a new size for a deployment or replica set", help_scale},
+    {"autoscale", cmd_autoscale, "Auto-scale a deployment or replica set", help_autoscale},
     {"rollout", cmd_rollout, "Manage the rollout of a deployment (status)", help_rollout},
     {"logs", cmd_logs, "Print the logs for a container in a pod", help_logs},
     {"exec", cmd_exec, "Execute a command in a container", help_exec},

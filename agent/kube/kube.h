@@ -435,6 +435,9 @@ enum kube_kind {
     KUBE_DAEMONSET,
     KUBE_PVC,
     KUBE_PV,
+    KUBE_JOB,
+    KUBE_CRONJOB,
+    KUBE_HPA,
 };
 
 /* A PodTemplateSpec: the pods a workload makes. */
@@ -508,6 +511,54 @@ struct kube_claim {
 /* Checks and defaults a claim's spec tree (a PVC's or a volumeClaimTemplate's, at path). */
 int kube_claim_check(yajl_val spec, const char *path, struct kube_claim *out, pr_error **err);
 
+/* A batch/v1 Job's spec with the API server's defaults (job.c): parallelism 1, completions 1
+ * when neither is given (unset with parallelism given: a work queue, has_completions false),
+ * backoffLimit 6, completionMode NonIndexed. */
+struct kube_job {
+    int32_t parallelism, completions, backoff_limit;
+    bool has_parallelism, has_completions, has_backoff_limit;
+    int64_t active_deadline_seconds;
+    bool has_active_deadline_seconds;
+    int32_t ttl_seconds_after_finished;
+    bool has_ttl_seconds_after_finished;
+    bool suspend, manual_selector;
+    const char *completion_mode; /* NonIndexed or Indexed */
+    yajl_val selector;
+    struct kube_pod_template template_;
+    bool has_template;
+};
+
+/* A batch/v1 CronJob's spec with the API server's defaults (cronjob.c): concurrencyPolicy
+ * Allow, successfulJobsHistoryLimit 3, failedJobsHistoryLimit 1. */
+struct kube_cronjob {
+    const char *schedule, *time_zone, *concurrency_policy;
+    int64_t starting_deadline_seconds;
+    bool has_starting_deadline_seconds;
+    bool suspend;
+    int32_t successful_jobs_history_limit, failed_jobs_history_limit;
+    bool has_successful_jobs_history_limit, has_failed_jobs_history_limit;
+    struct {
+        struct kube_meta meta;
+        struct kube_job spec;
+        bool has_meta, has_spec;
+    } job_template;
+    bool has_job_template;
+};
+
+/* An autoscaling/v2 (or v1) HorizontalPodAutoscaler's spec, checked (hpa.c): minReplicas 1;
+ * the targets in percent of the pods' requests (-1: none; no metric at all: cpu 80); the
+ * stabilisation windows in seconds (scale-up 0, scale-down 300 unless behavior says). */
+struct kube_hpa {
+    const char *target_api_version, *target_kind, *target_name;
+    int32_t min_replicas, max_replicas;
+    bool has_min_replicas;
+    yajl_val metrics, behavior;
+    int32_t v1_target_cpu;
+    bool has_v1_target_cpu;
+    int32_t cpu_target, memory_target;
+    int32_t up_window, down_window;
+};
+
 /* Whether objects of the kind live in a namespace. A cluster-scoped one (Namespace) has
  * meta.namespace_ NULL after kube_object_decode, whatever its manifest says, as the API server
  * clears it; a namespaced one has its manifest's namespace or "default". */
@@ -542,6 +593,9 @@ struct kube_object {
         } endpoint_slice;              /* discovery.k8s.io/v1 */
         struct kube_set set;           /* StatefulSet, DaemonSet */
         struct kube_claim claim;       /* PersistentVolumeClaim */
+        struct kube_job job;
+        struct kube_cronjob cronjob;
+        struct kube_hpa hpa;
     } u;
     yajl_val tree;
 };
@@ -731,5 +785,132 @@ void kube_statefulset_plan_clear(struct kube_sts_plan *p);
 int32_t kube_statefulset_ordinal(const char *set, const char *pod);
 /* Whether the node's labels (an object of strings) satisfy a nodeSelector (likewise). */
 bool kube_node_selector_matches(yajl_val selector, yajl_val labels);
+
+/* ---- batch/v1 Job (job.c): the job controller's decision, pure ---- */
+
+/* A Job's parameters as its controller reads them from the stored spec. */
+struct kube_job_params {
+    int32_t parallelism;
+    int32_t completions; /* -1: unset (a work queue: done when one pod succeeds) */
+    int32_t backoff_limit;
+    int64_t active_deadline; /* seconds; -1: none */
+    bool indexed, suspend, on_failure;
+    int64_t start;           /* startTime: seconds since the epoch */
+    int64_t backoff_base_ms; /* the first retry's delay (Kubernetes: 10 s), doubled per failure */
+    int64_t backoff_max_ms;  /* its cap (Kubernetes: 10 min) */
+};
+/* One pod of the Job as its controller sees it. */
+struct kube_job_pod {
+    const char *phase; /* Pending, Running, Succeeded, Failed */
+    bool terminating;
+    int32_t index;    /* Indexed: its completion index; -1 otherwise or when unknown */
+    int32_t restarts; /* its containers' restarts, summed (OnFailure counts them as failures) */
+    int64_t finished; /* when it succeeded or failed (its last container's finishedAt); 0 */
+};
+enum kube_job_state { KUBE_JOB_RUNNING, KUBE_JOB_COMPLETE, KUBE_JOB_FAILED };
+/* The Job's counts, its state and what its controller does next. */
+struct kube_job_plan {
+    int32_t active, succeeded, failed;
+    enum kube_job_state state;
+    const char *reason;  /* Failed: BackoffLimitExceeded or DeadlineExceeded */
+    int64_t finished_at; /* Complete or Failed: when (completionTime for Complete) */
+    size_t create;       /* pods to create now (NonIndexed) */
+    int32_t *indexes;    /* Indexed: the completion index of each pod to create */
+    bool delete_active;  /* finished or suspended: its active pods go */
+    size_t *delete_idx;  /* extra active pods (parallelism lowered): indices into the pods */
+    size_t n_delete;
+    int64_t wake_ms; /* when the decision changes with no pod changing (back-off, deadline): ms
+                      * since the epoch, 0 for never */
+    char *completed_indexes; /* Indexed: "0-2,4", as status.completedIndexes */
+};
+/* now_ms: milliseconds since the epoch. The state follows Kubernetes' job controller: Complete
+ * once succeeded pods reach completions (work queue: one succeeded and none active); Failed when
+ * failed pods exceed backoffLimit (OnFailure: the active pods' restarts reach it) or
+ * activeDeadlineSeconds has passed since start. A new pod after failures waits the back-off
+ * base * 2^(failures since the last success - 1), capped, from the last failure. */
+void kube_job_plan(const struct kube_job_params *p, const struct kube_job_pod *pods, size_t n,
+                   int64_t now_ms, struct kube_job_plan *out);
+void kube_job_plan_clear(struct kube_job_plan *p);
+
+/* ---- batch/v1 CronJob's schedule (cron.c) ---- */
+
+#define KUBE_CRON_MAX        512 /* characters of a schedule */
+#define KUBE_CRON_MISSED_MAX 100 /* Kubernetes' limit of missed start times it tells of */
+/* A parsed schedule: one bit per allowed value; *_star when the day field was '*' or '?'
+ * (cron's rule: then both day fields must match, else either). */
+struct kube_cron {
+    uint64_t minute;
+    uint32_t hour, dom;
+    uint16_t month;
+    uint8_t dow;
+    bool dom_star, dow_star;
+};
+/* "*\/5 0-6 1,15 JAN-MAR MON-FRI", "@hourly" ...: robfig/cron's standard parser, which the
+ * API server validates with. TZ= and CRON_TZ= prefixes are refused as the API server refuses
+ * them. The error tells what is wrong, without the field's path. */
+int kube_cron_parse(const char *spec, struct kube_cron *out, pr_error **err);
+/* The first time the schedule names strictly after `after` (seconds since the epoch, UTC);
+ * -1 when none within five years (Feb 30). */
+int64_t kube_cron_next(const struct kube_cron *c, int64_t after);
+/* The latest time the schedule names in (earliest, now]; -1 for none. *missed: how many there
+ * are, counted up to KUBE_CRON_MISSED_MAX + 1. */
+int64_t kube_cron_most_recent(const struct kube_cron *c, int64_t earliest, int64_t now,
+                              int64_t *missed);
+
+/* ---- HorizontalPodAutoscaler (hpa.c): the HPA controller's decisions, pure ---- */
+
+#define KUBE_HPA_TOLERANCE 0.1 /* --horizontal-pod-autoscaler-tolerance's default */
+/* One pod of the scale target as the replica calculator sees it, for one resource. */
+struct kube_hpa_pod {
+    const char *name;
+    bool ignored;    /* being deleted, or Failed */
+    bool pending;    /* phase Pending */
+    bool ready;      /* its Ready condition */
+    bool has_metric; /* a usage was measured */
+    int64_t usage;   /* millicores or bytes */
+    int64_t request; /* its containers' requests summed, same unit; 0: one lacks it */
+};
+/* A metric's proposal: replicas, the current utilisation (percent of the requests) and the
+ * average usage of the pods measured. */
+struct kube_hpa_metric {
+    int32_t replicas, utilization;
+    int64_t average;
+};
+/* Kubernetes' GetResourceReplicas: ceil(ready pods * utilisation / target) beyond the
+ * tolerance, current within it; pods without a metric count as their full request on a
+ * scale-down and as idle on a scale-up, unready pods (cpu) as idle on a scale-up, and a
+ * proposal they would reverse keeps the current count. An error when no pod has a metric or a
+ * measured pod has no request. */
+int kube_hpa_resource_replicas(const struct kube_hpa_pod *pods, size_t n, bool cpu, int32_t current,
+                               int32_t target, double tolerance, struct kube_hpa_metric *out,
+                               pr_error **err);
+/* The recommendations of the last stabilisation window (seconds since the epoch). */
+struct kube_hpa_recommendation {
+    int64_t at;
+    int32_t replicas;
+};
+struct kube_hpa_recommendations {
+    struct kube_hpa_recommendation *v;
+    size_t n;
+};
+void kube_hpa_recommendations_clear(struct kube_hpa_recommendations *r);
+struct kube_hpa_scale {
+    int32_t current, proposal, min, max;
+    int32_t up_window, down_window;
+    int64_t now;
+};
+/* The AbleToScale and ScalingLimited conditions' reasons and messages (static strings). */
+struct kube_hpa_result {
+    int32_t desired;
+    const char *able_reason, *able_message;
+    bool limited;
+    const char *limited_reason, *limited_message;
+};
+/* normalizeDesiredReplicasWithBehaviors: the proposal held within the highest recommendation
+ * of the scale-down window and the lowest of the scale-up window (recs keeps what the windows
+ * need, the proposal added), then Kubernetes' default rates (up: at most max(double, +4)) and
+ * the bounds. */
+void kube_hpa_normalize(const struct kube_hpa_scale *s, struct kube_hpa_recommendations *recs,
+                        struct kube_hpa_result *out);
 
 #endif

@@ -173,6 +173,24 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         KUBE_IGNORED("status"),
         KUBE_FIELDS_END,
     };
+    const struct kube_field job_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.job), &kube_job_spec_schema, 0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
+    const struct kube_field cronjob_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.cronjob), &kube_cronjob_spec_schema, 0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
+    const struct kube_field hpa_fields[] = {
+        {"spec", KF_OBJECT, offsetof(struct kube_object, u.hpa),
+         streq(o->api_version, "autoscaling/v1") ? &kube_hpa_v1_spec_schema
+                                                 : &kube_hpa_v2_spec_schema,
+         0},
+        KUBE_IGNORED("status"),
+        KUBE_FIELDS_END,
+    };
     const struct kube_field svc_fields[] = {
         {"spec", KF_OBJECT, offsetof(struct kube_object, u.service), &kube_service_spec_schema, 0},
         KUBE_IGNORED("status"),
@@ -239,6 +257,10 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
         {"DaemonSet", KUBE_DAEMONSET, "apps/v1"},
         {"PersistentVolumeClaim", KUBE_PVC, "v1"},
         {"PersistentVolume", KUBE_PV, "v1"},
+        {"Job", KUBE_JOB, "batch/v1"},
+        {"CronJob", KUBE_CRONJOB, "batch/v1"},
+        {"HorizontalPodAutoscaler", KUBE_HPA, "autoscaling/v2"},
+        {"HorizontalPodAutoscaler", KUBE_HPA, "autoscaling/v1"},
     };
     /* clang-format on */
     size_t i = 0;
@@ -247,6 +269,12 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
     if (i == ARRAY_SIZE(kinds))
         return pr_err_code(err, EOPNOTSUPP, "%s: kind \"%s\" is not supported by podrun", where,
                            o->kind_name);
+    /* A kind served in several versions (autoscaling/v2 and v1). */
+    for (size_t j = i; j < ARRAY_SIZE(kinds); j++)
+        if (streq(kinds[j].kind, o->kind_name) && streq(kinds[j].api_version, o->api_version)) {
+            i = j;
+            break;
+        }
     if (!streq(o->api_version, kinds[i].api_version))
         return pr_err(err, 0, "%s: no kind \"%s\" in version \"%s\" (it is in \"%s\")", where,
                       o->kind_name, o->api_version, kinds[i].api_version);
@@ -261,6 +289,9 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
                                     : o->kind == KUBE_DAEMONSET   ? ds_fields
                                     : o->kind == KUBE_PVC         ? pvc_fields
                                     : o->kind == KUBE_PV          ? pv_fields
+                                    : o->kind == KUBE_JOB         ? job_fields
+                                    : o->kind == KUBE_CRONJOB     ? cronjob_fields
+                                    : o->kind == KUBE_HPA         ? hpa_fields
                                                                   : ns_fields;
     if (o->kind == KUBE_INGRESS || o->kind == KUBE_INGRESSCLASS)
         body = o->kind == KUBE_INGRESS ? ing_fields : ingclass_fields;
@@ -302,6 +333,13 @@ static int decode_kind(struct kube_object *o, yajl_val tree, const char *where, 
     if ((o->kind == KUBE_STATEFULSET || o->kind == KUBE_DAEMONSET) &&
         (r = kube_set_check(o, err)) < 0)
         return pr_err_prefix(err, "%s: %s \"%s\"", where, o->kind_name,
+                             o->meta.name ? o->meta.name : "");
+    if (o->kind == KUBE_JOB && (r = kube_job_check(o, err)) < 0)
+        return pr_err_prefix(err, "%s: Job \"%s\"", where, o->meta.name ? o->meta.name : "");
+    if (o->kind == KUBE_CRONJOB && (r = kube_cronjob_check(o, err)) < 0)
+        return pr_err_prefix(err, "%s: CronJob \"%s\"", where, o->meta.name ? o->meta.name : "");
+    if (o->kind == KUBE_HPA && (r = kube_hpa_check(o, err)) < 0)
+        return pr_err_prefix(err, "%s: HorizontalPodAutoscaler \"%s\"", where,
                              o->meta.name ? o->meta.name : "");
     return 0;
 }
@@ -440,6 +478,12 @@ void kube_object_free(struct kube_object *o)
         break;
     case KUBE_PVC:
         kube_decode_free(&kube_claim_spec_schema, &o->u.claim);
+        break;
+    case KUBE_JOB:
+        kube_decode_free(&kube_job_spec_schema, &o->u.job);
+        break;
+    case KUBE_CRONJOB:
+        kube_decode_free(&kube_cronjob_spec_schema, &o->u.cronjob);
         break;
     case KUBE_CONFIGMAP:
         free(o->u.config_map.data.keys);

@@ -87,6 +87,18 @@ extern const struct kube_schema kube_statefulset_spec_schema;
 extern const struct kube_schema kube_daemonset_spec_schema;
 extern const struct kube_schema kube_claim_spec_schema;
 int kube_set_check(struct kube_object *o, pr_error **err);
+/* A Job's spec, and the API server's defaults and checks of it (job.c). */
+extern const struct kube_schema kube_job_spec_schema;
+int kube_job_check(struct kube_object *o, pr_error **err);
+/* The same of a JobSpec alone (a CronJob's jobTemplate.spec). */
+int kube_job_spec_check(struct kube_job *j, pr_error **err);
+/* A CronJob's spec, and the API server's defaults and checks of it (cronjob.c). */
+extern const struct kube_schema kube_cronjob_spec_schema;
+int kube_cronjob_check(struct kube_object *o, pr_error **err);
+/* A HorizontalPodAutoscaler's spec (autoscaling/v2 and v1) and its checks (hpa.c). */
+extern const struct kube_schema kube_hpa_v2_spec_schema;
+extern const struct kube_schema kube_hpa_v1_spec_schema;
+int kube_hpa_check(struct kube_object *o, pr_error **err);
 
 /* Decodes v (an object, or null for all-unset) into obj (zeroed by the caller). */
 int kube_decode(const struct kube_schema *s, yajl_val v, void *obj, const char *path,

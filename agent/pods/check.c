@@ -207,6 +207,15 @@ int pods_check_object(const struct kube_object *o, pr_error **err)
         int r = check_pod(&o->u.workload.template_.spec, err);
         return r < 0 ? pr_err_prefix(err, "%s \"%s\": spec.template", o->kind_name, name) : 0;
     }
+    if (o->kind == KUBE_CRONJOB) {
+        int r = check_pod(&o->u.cronjob.job_template.spec.template_.spec, err);
+        return r < 0 ? pr_err_prefix(err, "CronJob \"%s\": spec.jobTemplate.spec.template", name)
+                     : 0;
+    }
+    if (o->kind == KUBE_JOB) {
+        int r = check_pod(&o->u.job.template_.spec, err);
+        return r < 0 ? pr_err_prefix(err, "Job \"%s\": spec.template", name) : 0;
+    }
     if (o->kind != KUBE_POD)
         return 0;
     int r = check_pod(&o->u.pod, err);

@@ -42,8 +42,10 @@ int pods_controllers_watch_open(pods_manager *m, int *out, pr_error **err)
     int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0)
         return pr_err(err, errno, "inotify_init1");
-    static const char *const resources[] = {"deployments",  "replicasets", "pods",
-                                            "statefulsets", "daemonsets",  "persistentvolumeclaims"};
+    static const char *const resources[] = {
+        "deployments",  "replicasets", "pods",
+        "statefulsets", "daemonsets",  "persistentvolumeclaims",
+        "jobs",         "cronjobs",    "horizontalpodautoscalers"};
     _cleanup_free_ char *objects = xasprintf("%s/objects", m->lib_root);
     int r = mkdir_p(objects, 0700, err);
     if (r == 0)

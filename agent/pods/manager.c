@@ -162,6 +162,10 @@ const char *pods_resource_name(const char *s)
         {"persistentvolumeclaims", {"persistentvolumeclaim", "pvc", "PersistentVolumeClaim", NULL}},
         {"persistentvolumes", {"persistentvolume", "pv", "PersistentVolume", NULL}},
         {"controllerrevisions", {"controllerrevision", "ControllerRevision", NULL, NULL}},
+        {"jobs", {"job", "Job", NULL, NULL}},
+        {"cronjobs", {"cronjob", "cj", "CronJob", NULL}},
+        {"horizontalpodautoscalers",
+         {"horizontalpodautoscaler", "hpa", "HorizontalPodAutoscaler", NULL}},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
         if (streq(s, table[i].name))
@@ -186,6 +190,9 @@ const char *pods_resource_group(const char *resource)
         {"ingresses", "networking.k8s.io"},
         {"ingressclasses", "networking.k8s.io"},
         {"endpointslices", "discovery.k8s.io"},
+        {"jobs", "batch"},
+        {"cronjobs", "batch"},
+        {"horizontalpodautoscalers", "autoscaling"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
         if (streq(resource, groups[i].resource))

@@ -43,6 +43,12 @@ static const char *kind_resource(enum kube_kind k)
         return "persistentvolumeclaims";
     case KUBE_PV:
         return "persistentvolumes";
+    case KUBE_JOB:
+        return "jobs";
+    case KUBE_CRONJOB:
+        return "cronjobs";
+    case KUBE_HPA:
+        return "horizontalpodautoscalers";
     default:
         return "namespaces";
     }
@@ -51,7 +57,8 @@ static const char *kind_resource(enum kube_kind k)
 static bool workload(const struct kube_object *o)
 {
     return o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET ||
-           o->kind == KUBE_STATEFULSET || o->kind == KUBE_DAEMONSET;
+           o->kind == KUBE_STATEFULSET || o->kind == KUBE_DAEMONSET || o->kind == KUBE_JOB ||
+           o->kind == KUBE_CRONJOB || o->kind == KUBE_HPA;
 }
 
 static int new_uid(char **out, pr_error **err)
@@ -564,10 +571,20 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
 /* A namespace goes with everything in it. */
 static int delete_namespace_contents(pods_manager *m, const char *ns, pr_error **err)
 {
-    static const char *const resources[] = {
-        "ingresses",  "deployments", "replicasets",   "statefulsets",
-        "daemonsets", "services",    "pods",          "persistentvolumeclaims",
-        "configmaps", "secrets",     "endpointslices"};
+    static const char *const resources[] = {"ingresses",
+                                            "horizontalpodautoscalers",
+                                            "deployments",
+                                            "replicasets",
+                                            "statefulsets",
+                                            "daemonsets",
+                                            "cronjobs",
+                                            "jobs",
+                                            "services",
+                                            "pods",
+                                            "persistentvolumeclaims",
+                                            "configmaps",
+                                            "secrets",
+                                            "endpointslices"};
     for (size_t i = 0; i < ARRAY_SIZE(resources); i++) {
         struct pods_list l = {0};
         int r = pods_list(m, resources[i], ns, NULL, &l, err);
@@ -651,5 +668,11 @@ static int delete_object(pods_manager *m, const char *resource, const char *ns, 
         return pods_workloads_collect(m, err);
     if (streq(resource, "statefulsets") || streq(resource, "daemonsets"))
         return pods_sets_collect(m, err);
+    if (streq(resource, "jobs"))
+        return pods_jobs_collect(m, err);
+    if (streq(resource, "cronjobs"))
+        return pods_cronjob_forget(m, ns, name, err);
+    if (streq(resource, "horizontalpodautoscalers"))
+        return pods_hpa_forget(m, ns, name, err);
     return 0;
 }

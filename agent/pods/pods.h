@@ -415,6 +415,49 @@ const char *pods_resource_group(const char *resource);
 /* kubectl's singular of a resource: pod, ingress, ingressclass. */
 char *pods_resource_singular(const char *resource);
 
+/* ---- batch/v1 Jobs (jobs.c) ---- */
+
+/* One pass of the job controller (and the TTL-after-finished one) over every stored Job: pods
+ * made and deleted as kube_job_plan decides, finished Jobs past their TTL deleted. *any tells
+ * whether a Job remains; *wake_at (seconds since the epoch, 0: none) when a decision changes
+ * with no file changing (a back-off ends, a deadline or a TTL passes). PODRUN_JOB_BACKOFF_MS
+ * in the environment sets the back-off's first delay (for tests; default 10000). */
+int pods_jobs_reconcile(pods_manager *m, bool *any, int64_t *wake_at, pr_error **err);
+/* The garbage collector for Jobs: pods whose Job is gone. */
+int pods_jobs_collect(pods_manager *m, pr_error **err);
+/* A Job's status (active, ready, succeeded, failed, startTime, completionTime, conditions,
+ * completedIndexes), counted from its pods now. */
+int pods_job_status(pods_manager *m, const struct pods_entry *job, yajl_val *out, pr_error **err);
+
+/* ---- batch/v1 CronJobs (cronjobs.c) ---- */
+
+/* One pass of the CronJob controller: the Job of each CronJob's most recent unmet schedule
+ * time made (as concurrencyPolicy, suspend and startingDeadlineSeconds allow), finished Jobs
+ * beyond the history limits deleted. *any: a CronJob remains; *wake_at: its next schedule time
+ * (seconds since the epoch), 0 for none. Schedules are in UTC. PODRUN_CRON_TIME_SCALE=N in the
+ * environment (for tests) runs the schedules' clock N times as fast from each CronJob's
+ * creation. */
+int pods_cronjobs_reconcile(pods_manager *m, bool *any, int64_t *wake_at, pr_error **err);
+/* The garbage collector for CronJobs: Jobs whose CronJob is gone. */
+int pods_cronjobs_collect(pods_manager *m, pr_error **err);
+/* After a CronJob is deleted: its kept status and its Jobs go. */
+int pods_cronjob_forget(pods_manager *m, const char *ns, const char *name, pr_error **err);
+/* A CronJob's status (active, lastScheduleTime, lastSuccessfulTime). */
+int pods_cronjob_status(pods_manager *m, const struct pods_entry *cj, yajl_val *out,
+                        pr_error **err);
+
+/* ---- HorizontalPodAutoscalers (hpa.c) ---- */
+
+/* One pass of the HPA controller: each HPA due (every PODRUN_HPA_SYNC_PERIOD seconds, default
+ * 15) samples its target's pods' cgroups and scales the target as Kubernetes' controller
+ * would. *any: an HPA remains; *wake_at: when the next one is due (seconds since the epoch). */
+int pods_hpas_reconcile(pods_manager *m, bool *any, int64_t *wake_at, pr_error **err);
+/* After an HPA is deleted: what it kept goes. */
+int pods_hpa_forget(pods_manager *m, const char *ns, const char *name, pr_error **err);
+/* An HPA's status as its last sample left it (currentReplicas, desiredReplicas,
+ * lastScaleTime, currentMetrics, conditions). */
+int pods_hpa_status(pods_manager *m, const struct pods_entry *h, yajl_val *out, pr_error **err);
+
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);
 

@@ -801,5 +801,11 @@ int pods_object_status(pods_manager *m, const char *resource, const struct pods_
         return pods_set_status(m, resource, e, out, err);
     if (streq(resource, "persistentvolumeclaims") || streq(resource, "persistentvolumes"))
         return pods_claim_status(m, resource, e, out, err);
+    if (streq(resource, "jobs"))
+        return pods_job_status(m, e, out, err);
+    if (streq(resource, "cronjobs"))
+        return pods_cronjob_status(m, e, out, err);
+    if (streq(resource, "horizontalpodautoscalers"))
+        return pods_hpa_status(m, e, out, err);
     return 0;
 }

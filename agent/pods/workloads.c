@@ -49,6 +49,19 @@ static const char *controller_uid(yajl_val obj)
     return NULL;
 }
 
+/* Whether the object's controller is a ReplicaSet (other controllers collect their own). */
+static bool controller_is_rs(yajl_val obj)
+{
+    yajl_val refs = json_get(json_get(obj, "metadata"), "ownerReferences");
+    for (size_t i = 0; i < json_array_len(refs); i++) {
+        yajl_val ref = json_array_at(refs, i), c = json_get(ref, "controller");
+        const char *kind = YAJL_GET_STRING(json_get(ref, "kind"));
+        if (c && YAJL_IS_TRUE(c))
+            return kind && streq(kind, "ReplicaSet");
+    }
+    return false;
+}
+
 static bool owned_by(const struct pods_entry *e, const struct pods_entry *owner)
 {
     const char *u = controller_uid(e->object);
@@ -521,13 +534,7 @@ int pods_workloads_collect(pods_manager *m, pr_error **err)
         r = observe(m, &o, err);
     for (size_t i = 0; r == 0 && i < o.pods.n; i++) {
         const char *u = controller_uid(o.pods.v[i].object);
-        /* A ReplicaSet's pods only: the other controllers collect their own (sets.c). */
-        const char *kind = NULL;
-        yajl_val refs = json_get(json_get(o.pods.v[i].object, "metadata"), "ownerReferences");
-        for (size_t k = 0; k < json_array_len(refs); k++)
-            if (YAJL_IS_TRUE(json_get(json_array_at(refs, k), "controller")))
-                kind = YAJL_GET_STRING(json_get(json_array_at(refs, k), "kind"));
-        if (u && kind && streq(kind, "ReplicaSet") && !owner_exists(&o.pods.v[i], &o.rss))
+        if (u && controller_is_rs(o.pods.v[i].object) && !owner_exists(&o.pods.v[i], &o.rss))
             r = pods_delete(m, "pods", o.pods.v[i].ns, o.pods.v[i].name, err);
     }
     observed_clear(&o);
@@ -577,6 +584,25 @@ int pods_reconcile(pods_manager *m, bool *workloads, int64_t *wake_at, pr_error 
     keep_first(pods_claims_collect(m, &claims, &e), &e, &first, err);
     if (workloads)
         *workloads = *workloads || sets || claims;
+    /* CronJobs make Jobs, which make pods (cronjobs.c, jobs.c). */
+    bool cronjobs = false, jobs = false;
+    int64_t cron_wake = 0, job_wake = 0;
+    keep_first(pods_cronjobs_reconcile(m, &cronjobs, &cron_wake, &e), &e, &first, err);
+    keep_first(pods_jobs_reconcile(m, &jobs, &job_wake, &e), &e, &first, err);
+    if (workloads)
+        *workloads |= jobs || cronjobs;
+    if (wake_at && job_wake)
+        *wake_at = *wake_at ? MIN(*wake_at, job_wake) : job_wake;
+    if (wake_at && cron_wake)
+        *wake_at = *wake_at ? MIN(*wake_at, cron_wake) : cron_wake;
+    /* HorizontalPodAutoscalers (hpa.c): a timer only while one exists. */
+    bool hpas = false;
+    int64_t hpa_wake = 0;
+    keep_first(pods_hpas_reconcile(m, &hpas, &hpa_wake, &e), &e, &first, err);
+    if (workloads)
+        *workloads |= hpas;
+    if (wake_at && hpa_wake)
+        *wake_at = *wake_at ? MIN(*wake_at, hpa_wake) : hpa_wake;
     return first;
 }
 

@@ -98,7 +98,7 @@ verbs() {
   done
   run "$PODRUN" "${R[@]}" describe cm x
   [ "$status" -eq 1 ]
-  [[ "$output" == *"podrun describes pods, services, deployments, ingresses, statefulsets, daemonsets, persistentvolumeclaims, persistentvolumes and nodes only"* ]]
+  [[ "$output" == *"podrun describes pods, services, deployments, ingresses, statefulsets, daemonsets, jobs, cronjobs, horizontalpodautoscalers, persistentvolumeclaims, persistentvolumes and nodes only"* ]]
   # Names: one ConfigMap found, one not: the found one printed, the missing one told, exit 1.
   mkdir -p "$BATS_TEST_TMPDIR/m"
   printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n' > "$BATS_TEST_TMPDIR/m/cm.yaml"
@@ -142,7 +142,7 @@ comp() {
   [ "$(comp de)" = "delete describe" ]
   [ "$(comp co)" = "completion" ]
   [ "$(comp get)" = "get" ]
-  [ "$(comp get '')" = "--all-namespaces --namespace --output --selector --watch --watch-only configmaps daemonsets deployments endpoints endpointslices events ingressclasses ingresses namespaces nodes persistentvolumeclaims persistentvolumes pods replicasets secrets services statefulsets" ]
+  [ "$(comp get '')" = "--all-namespaces --namespace --output --selector --watch --watch-only configmaps cronjobs daemonsets deployments endpoints endpointslices events horizontalpodautoscalers ingressclasses ingresses jobs namespaces nodes persistentvolumeclaims persistentvolumes pods replicasets secrets services statefulsets" ]
   [ "$(comp get p)" = "persistentvolumeclaims persistentvolumes pods" ]
   [ "$(comp get po)" = "pods" ]
   [ "$(comp get pods --wa)" = "--watch --watch-only" ]

@@ -180,7 +180,9 @@ pods_teardown() {
     kill -9 "$p" 2>/dev/null || true
   done
   rm -rf "$ROOTS/lib/objects/deployments" "$ROOTS/lib/objects/replicasets" \
-    "$ROOTS/lib/objects/statefulsets" "$ROOTS/lib/objects/daemonsets"
+    "$ROOTS/lib/objects/statefulsets" "$ROOTS/lib/objects/daemonsets" \
+    "$ROOTS/lib/objects/jobs" "$ROOTS/lib/objects/cronjobs" \
+    "$ROOTS/lib/objects/horizontalpodautoscalers"
   if [ -d "$ROOTS/lib/objects/pods" ]; then
     for p in "$ROOTS"/lib/objects/pods/*/*.json; do
       [ -f "$p" ] || continue

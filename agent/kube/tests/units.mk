@@ -30,3 +30,9 @@ check_PROGRAMS += agent/kube/tests/test-statefulsets
 agent_kube_tests_test_statefulsets_SOURCES = agent/kube/tests/test-statefulsets.c tests/lib/unit.h
 agent_kube_tests_test_statefulsets_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
 agent_kube_tests_test_statefulsets_LDADD = $(AGENT_LIBS)
+# batch/v1 Job and CronJob, HorizontalPodAutoscaler: decoding, defaults, checks and the
+# controllers' pure decisions (job.c, cron.c, cronjob.c, hpa.c)
+check_PROGRAMS += agent/kube/tests/test-jobs
+agent_kube_tests_test_jobs_SOURCES = agent/kube/tests/test-jobs.c tests/lib/unit.h
+agent_kube_tests_test_jobs_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
+agent_kube_tests_test_jobs_LDADD = $(AGENT_LIBS)
