@@ -229,6 +229,11 @@ int pods_find_container(pods_manager *m, const char *ns, const char *pod, const 
  * with tty, forwards signals and exits with the command's status). */
 char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool tty,
                       char *const *command);
+/* streams.c, for the CRI's streaming server: a container by its runtime id
+ * (pods_container_id: "<pod uid>-<name>"), and the pinned network namespace of a pod by its
+ * uid (*path NULL for a hostNetwork pod: the node's). ENOENT when there is none. */
+int pods_container_by_id(pods_manager *m, const char *id, char **uid, char **name, pr_error **err);
+int pods_sandbox_netns(pods_manager *m, const char *uid, char **path, pr_error **err);
 
 /* ---- the node ---- */
 
