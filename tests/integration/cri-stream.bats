@@ -47,7 +47,7 @@ teardown() {
   if grep -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$BATS_TEST_TMPDIR/serve.log" >&2; then
     bad=1
   fi
-  pods_teardown
+  pods_teardown || bad=1
   return "$bad"
 }
 
