@@ -102,8 +102,8 @@ static int receive_console(int lfd, pid_t pid, int *out, pr_error **err)
         struct cmsghdr align;
     } u;
     struct iovec iov = {byte, sizeof(byte)};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                         .msg_controllen = sizeof(u.buf)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
     if (recvmsg(cfd, &msg, MSG_CMSG_CLOEXEC) < 0)
         return pr_err(err, errno, "receive the exec's terminal");
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -153,8 +153,14 @@ static int backend_exec(void *data, const struct stream_request *req, struct str
 
     struct exec_proc *x = xcalloc(1, sizeof(*x));
     x->pid = -1;
-    *out = (struct stream_proc){.in = -1, .out = -1, .err = -1, .pty = -1, .wait = exec_wait,
-                                .cancel = exec_cancel, .release = exec_release, .data = x};
+    *out = (struct stream_proc){.in = -1,
+                                .out = -1,
+                                .err = -1,
+                                .pty = -1,
+                                .wait = exec_wait,
+                                .cancel = exec_cancel,
+                                .release = exec_release,
+                                .data = x};
     _cleanup_close_ int lfd = -1;
     _cleanup_free_ char *console = NULL;
     if (req->tty) {
@@ -251,8 +257,8 @@ static int backend_port_forward(void *data, const char *sandbox, uint16_t port, 
     } else if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
         return pr_err(err, errno, "socket");
     }
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
         return pr_err(err, errno, "connect to localhost:%u in the pod", port);
     *fd = steal_fd(&s);
@@ -262,9 +268,8 @@ static int backend_port_forward(void *data, const char *sandbox, uint16_t port, 
 void cri_stream_backend(const struct cri_options *o, struct stream_backend *b)
 {
     /* attach: the shim's attach endpoint does not exist yet; the Attach call says so. */
-    *b = (struct stream_backend){.exec = backend_exec,
-                                 .port_forward = backend_port_forward,
-                                 .data = (void *)o};
+    *b = (struct stream_backend){
+        .exec = backend_exec, .port_forward = backend_port_forward, .data = (void *)o};
 }
 
 /* ---- the calls ---- */
@@ -303,24 +308,19 @@ static bool target_exists(const struct cri_options *o, const char *target, bool 
 void cri_exec(const struct cri_options *o, const ProtobufCMessage *msg, struct cri_reply *out)
 {
     const Runtime__V1__ExecRequest *in = (const Runtime__V1__ExecRequest *)msg;
-    if (!in->container_id || !*in->container_id)
-        {
+    if (!in->container_id || !*in->container_id) {
         cri_reply_error(out, GRPC_INVALID_ARGUMENT, "container_id is empty");
         return;
     }
-    if (!in->n_cmd)
-        {
+    if (!in->n_cmd) {
         cri_reply_error(out, GRPC_INVALID_ARGUMENT, "cmd is empty");
         return;
     }
-    if (!in->stdin && !in->stdout && !in->stderr)
-        {
-        cri_reply_error(out, GRPC_INVALID_ARGUMENT,
-                               "one of stdin, stdout, or stderr must be set");
+    if (!in->stdin && !in->stdout && !in->stderr) {
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "one of stdin, stdout, or stderr must be set");
         return;
     }
-    if (in->tty && in->stderr)
-        {
+    if (in->tty && in->stderr) {
         cri_reply_error(out, GRPC_INVALID_ARGUMENT, "tty and stderr cannot both be true");
         return;
     }
@@ -329,9 +329,13 @@ void cri_exec(const struct cri_options *o, const ProtobufCMessage *msg, struct c
     _cleanup_strv_ char **cmd = NULL;
     for (size_t i = 0; i < in->n_cmd; i++)
         strv_extend(&cmd, in->cmd[i]);
-    struct stream_request req = {.kind = STREAM_EXEC, .target = in->container_id,
-                                 .command = cmd, .tty = in->tty, .in = in->stdin,
-                                 .out = in->stdout, .err = in->stderr};
+    struct stream_request req = {.kind = STREAM_EXEC,
+                                 .target = in->container_id,
+                                 .command = cmd,
+                                 .tty = in->tty,
+                                 .in = in->stdin,
+                                 .out = in->stdout,
+                                 .err = in->stderr};
     _cleanup_free_ char *url = NULL;
     answer_url(o, &req, out, &url);
     if (!url)
@@ -351,31 +355,29 @@ void cri_port_forward(const struct cri_options *o, const ProtobufCMessage *msg,
                       struct cri_reply *out)
 {
     const Runtime__V1__PortForwardRequest *in = (const Runtime__V1__PortForwardRequest *)msg;
-    if (!in->pod_sandbox_id || !*in->pod_sandbox_id)
-        {
+    if (!in->pod_sandbox_id || !*in->pod_sandbox_id) {
         cri_reply_error(out, GRPC_INVALID_ARGUMENT, "pod_sandbox_id is empty");
         return;
     }
-    if (in->n_port > STREAM_PORTS_MAX)
-        {
-        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "more than %d ports",
-                               STREAM_PORTS_MAX);
+    if (in->n_port > STREAM_PORTS_MAX) {
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "more than %d ports", STREAM_PORTS_MAX);
         return;
     }
     uint16_t ports[STREAM_PORTS_MAX];
     for (size_t i = 0; i < in->n_port; i++) {
-        if (in->port[i] <= 0 || in->port[i] > 65535)
-            {
-        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "port %d is out of range",
-                                   (int)in->port[i]);
-        return;
-    }
+        if (in->port[i] <= 0 || in->port[i] > 65535) {
+            cri_reply_error(out, GRPC_INVALID_ARGUMENT, "port %d is out of range",
+                            (int)in->port[i]);
+            return;
+        }
         ports[i] = in->port[i];
     }
     if (!target_exists(o, in->pod_sandbox_id, false, out))
         return;
-    struct stream_request req = {.kind = STREAM_PORT_FORWARD, .target = in->pod_sandbox_id,
-                                 .ports = ports, .n_ports = in->n_port};
+    struct stream_request req = {.kind = STREAM_PORT_FORWARD,
+                                 .target = in->pod_sandbox_id,
+                                 .ports = ports,
+                                 .n_ports = in->n_port};
     _cleanup_free_ char *url = NULL;
     answer_url(o, &req, out, &url);
     if (!url)

@@ -31,7 +31,8 @@ int pods_container_by_id(pods_manager *m, const char *id, char **uid, char **nam
     r = pr_err_code(err, ENOENT, "container \"%s\" not found", id);
     for (size_t i = 0; i < l.n; i++) {
         size_t n = strlen(l.v[i].uid);
-        if (strncmp(id, l.v[i].uid, n) != 0 || id[n] != '-' || !has_container(l.v[i].object, id + n + 1))
+        if (strncmp(id, l.v[i].uid, n) != 0 || id[n] != '-' ||
+            !has_container(l.v[i].object, id + n + 1))
             continue;
         pr_error_free(*err);
         *err = NULL;

@@ -124,10 +124,9 @@ static void conn_drain(struct conn *c, uint64_t limit)
 
 static void http_reply(struct conn *c, const char *status, const char *msg)
 {
-    _cleanup_free_ char *r =
-        xasprintf("HTTP/1.1 %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                  "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
-                  status, strlen(msg) + 1, msg);
+    _cleanup_free_ char *r = xasprintf("HTTP/1.1 %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                                       "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
+                                       status, strlen(msg) + 1, msg);
     conn_queue(c, r, strlen(r));
     conn_drain(c, STREAM_HANDSHAKE_USEC);
 }
@@ -435,7 +434,7 @@ static void serve_process(struct conn *c, const struct stream_request *req)
 
 struct fwd_port {
     uint16_t port;
-    int fd; /* the pod's socket; -1 when done */
+    int fd;       /* the pod's socket; -1 when done */
     uint8_t *buf; /* client data not yet written to it */
     size_t len, off;
 };
@@ -532,8 +531,8 @@ static void serve_port_forward(struct conn *c, const struct stream_request *req,
     while (live) {
         struct pollfd pf[2 + 2 * STREAM_PORTS_MAX];
         bool room = out_pending(c) < OUT_MAX;
-        pf[0] = (struct pollfd){c->fd, (short)((fwd_busy(w) ? 0 : POLLIN) |
-                                               (out_pending(c) ? POLLOUT : 0)), 0};
+        pf[0] = (struct pollfd){
+            c->fd, (short)((fwd_busy(w) ? 0 : POLLIN) | (out_pending(c) ? POLLOUT : 0)), 0};
         pf[1] = (struct pollfd){c->s->stop_fd, POLLIN, 0};
         for (size_t i = 0; i < w->n; i++) {
             struct fwd_port *p = &w->v[i];
@@ -648,8 +647,8 @@ static void serve(struct conn *c)
     const char *key = http_header(&h, "Sec-WebSocket-Key");
     const char *version = http_header(&h, "Sec-WebSocket-Version");
     if (!upgrade || !http_list_has(upgrade, "websocket") ||
-        !http_list_has(http_header(&h, "Connection"), "upgrade") || !key ||
-        strlen(key) != 24 || !version || !streq(version, "13")) {
+        !http_list_has(http_header(&h, "Connection"), "upgrade") || !key || strlen(key) != 24 ||
+        !version || !streq(version, "13")) {
         http_reply(c, "400 Bad Request",
                    "expected a WebSocket upgrade (Upgrade: websocket, Sec-WebSocket-Version: 13)");
         stream_request_clear(&req);

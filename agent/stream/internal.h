@@ -20,7 +20,7 @@ enum {
 struct ws_frame {
     bool fin;
     uint8_t opcode;
-    size_t len;      /* payload bytes */
+    size_t len;       /* payload bytes */
     uint8_t *payload; /* inside the buffer given to ws_parse, unmasked in place */
     size_t size;      /* header and payload: what to drop from the buffer */
 };

@@ -38,8 +38,7 @@ static void frames(const uint8_t *data, size_t size)
                     fuzz_fail("ws_parse: unexpected %d", rc);
                 goto out;
             }
-            if (f.size > have || f.payload < buf || f.payload + f.len > buf + have ||
-                f.len > LIMIT)
+            if (f.size > have || f.payload < buf || f.payload + f.len > buf + have || f.len > LIMIT)
                 fuzz_fail("a frame outside its bytes or over the limit");
             int e = ws_reader_feed(&r, &f, LIMIT);
             if (e < 0)

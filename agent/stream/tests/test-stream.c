@@ -105,7 +105,10 @@ static void test_messages_from_fragments(void)
     struct ws_reader r = {0};
     uint8_t buf[64];
     struct ws_frame f;
-    size_t n = client_frame(buf, 0x02, "\x00" "ab", 3); /* binary, not final */
+    size_t n = client_frame(buf, 0x02,
+                            "\x00"
+                            "ab",
+                            3); /* binary, not final */
     CHECK(ws_parse(buf, n, 100, &f) == 1);
     CHECK(ws_reader_feed(&r, &f, 100) == WS_NONE);
     n = client_frame(buf, 0x89, "p", 1); /* a ping in between */
@@ -114,7 +117,12 @@ static void test_messages_from_fragments(void)
     n = client_frame(buf, 0x80, "cd", 2); /* the final continuation */
     CHECK(ws_parse(buf, n, 100, &f) == 1);
     CHECK(ws_reader_feed(&r, &f, 100) == WS_MESSAGE);
-    CHECK(r.len == 5 && memcmp(r.msg, "\x00" "abcd", 5) == 0 && r.opcode == WS_BINARY);
+    CHECK(r.len == 5 &&
+          memcmp(r.msg,
+                 "\x00"
+                 "abcd",
+                 5) == 0 &&
+          r.opcode == WS_BINARY);
     r.len = 0;
     r.opcode = 0;
     /* a continuation of nothing; a new message inside one; a message over the limit */
@@ -147,8 +155,12 @@ static void test_http_head(void)
     CHECK(!http_list_has(http_header(&h, "connection"), "keep"));
     CHECK(http_list_has("v5.channel.k8s.io, v4.channel.k8s.io", "v4.channel.k8s.io"));
     CHECK(!http_list_has("v4.channel.k8s.iox", "v4.channel.k8s.io"));
-    char *bad[] = {"GET /x HTTP/1.0\r\n", "GET x HTTP/1.1\r\n", "GET  /x HTTP/1.1\r\n",
-                   "GET /x HTTP/1.1\r\nNoColon\r\n", "GET /x HTTP/1.1\r\nBad Name: v\r\n", ""};
+    char *bad[] = {"GET /x HTTP/1.0\r\n",
+                   "GET x HTTP/1.1\r\n",
+                   "GET  /x HTTP/1.1\r\n",
+                   "GET /x HTTP/1.1\r\nNoColon\r\n",
+                   "GET /x HTTP/1.1\r\nBad Name: v\r\n",
+                   ""};
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         char *copy = xstrdup(bad[i]);
         CHECK(http_parse_head(copy, &h) == -EPROTO);
@@ -171,8 +183,12 @@ static void test_tokens_single_use_expiring_bounded(void)
     stream_tokens_init(&t);
     char *cmd[] = {"echo", "hi", NULL};
     uint16_t ports[] = {80};
-    struct stream_request req = {.kind = STREAM_EXEC, .target = "c1", .command = cmd,
-                                 .ports = ports, .n_ports = 1, .in = true};
+    struct stream_request req = {.kind = STREAM_EXEC,
+                                 .target = "c1",
+                                 .command = cmd,
+                                 .ports = ports,
+                                 .n_ports = 1,
+                                 .in = true};
     char a[STREAM_TOKEN_LEN + 1], b[STREAM_TOKEN_LEN + 1];
     CHECK(stream_tokens_add(&t, &req, 1000, a) == 0);
     CHECK(stream_tokens_add(&t, &req, 1000, b) == 0);
@@ -183,7 +199,7 @@ static void test_tokens_single_use_expiring_bounded(void)
     CHECK_STR(got.command[1], "hi");
     CHECK(got.in && got.n_ports == 1 && got.ports[0] == 80);
     stream_request_clear(&got);
-    CHECK(stream_tokens_take(&t, a, 2000, &got) == -ENOENT); /* used */
+    CHECK(stream_tokens_take(&t, a, 2000, &got) == -ENOENT);                         /* used */
     CHECK(stream_tokens_take(&t, b, 1000 + STREAM_TOKEN_TTL_USEC, &got) == -ENOENT); /* expired */
     CHECK(t.n == 0);
     for (int i = 0; i < STREAM_TOKENS_MAX; i++)
