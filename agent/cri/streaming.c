@@ -320,6 +320,12 @@ void cri_exec(const struct cri_options *o, const ProtobufCMessage *msg, struct c
         cri_reply_error(out, GRPC_INVALID_ARGUMENT, "one of stdin, stdout, or stderr must be set");
         return;
     }
+    if (!in->stdout && !in->stderr) {
+        /* The end of the command is seen as the end of its output. */
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT,
+                        "an exec without stdout or stderr is not supported by podrun");
+        return;
+    }
     if (in->tty && in->stderr) {
         cri_reply_error(out, GRPC_INVALID_ARGUMENT, "tty and stderr cannot both be true");
         return;

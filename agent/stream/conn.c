@@ -358,8 +358,11 @@ static void serve_process(struct conn *c, const struct stream_request *req)
     set_nonblock(p.err);
     set_nonblock(p.pty);
     int outfd = p.pty >= 0 ? p.pty : p.out;
-    bool ended = false, go = true;
+    bool ended = u.out_done && u.err_done, go = true;
     c->last = stream_now_usec();
+    /* Frames that came with the request head. */
+    if (c->in_len)
+        go = conn_parse(c, exec_message, pump_busy, &u);
     while (go && !(u.out_done && u.err_done)) {
         bool room = out_pending(c) < OUT_MAX;
         struct pollfd pf[5] = {
@@ -528,6 +531,8 @@ static void serve_port_forward(struct conn *c, const struct stream_request *req,
         live++;
     }
     c->last = stream_now_usec();
+    if (c->in_len && !conn_parse(c, fwd_message, fwd_busy, w))
+        live = 0;
     while (live) {
         struct pollfd pf[2 + 2 * STREAM_PORTS_MAX];
         bool room = out_pending(c) < OUT_MAX;

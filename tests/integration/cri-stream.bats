@@ -156,6 +156,9 @@ line two' --close-stdin
   run cri RuntimeService/Exec "$(jq -nc --arg c "$APP" '{container_id: $c, cmd: ["true"]}')"
   [ "$status" -eq 3 ]
   [[ "$output" == *"INVALID_ARGUMENT: one of stdin, stdout, or stderr must be set"* ]]
+  run cri RuntimeService/Exec "$(jq -nc --arg c "$APP" '{container_id: $c, cmd: ["cat"], stdin: true}')"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"INVALID_ARGUMENT: an exec without stdout or stderr is not supported by podrun"* ]]
   run cri RuntimeService/Exec "$(jq -nc --arg c "$APP" '{container_id: $c, cmd: ["true"], tty: true, stderr: true}')"
   [ "$status" -eq 3 ]
   [[ "$output" == *"INVALID_ARGUMENT: tty and stderr cannot both be true"* ]]
