@@ -33,7 +33,20 @@ struct conn {
     uint64_t last; /* the last time anything moved */
     struct ws_reader rd;
     bool v5, peer_closed, failed;
+    /* SPDY/3.1 instead of WebSocket */
+    bool spdy, spdy_setup;
+    struct spdy_zlib z;
+    uint32_t sid[CH_RESIZE + 1]; /* the stream of each channel, 0: none */
+    unsigned nstreams;
+    uint32_t last_stream;
+    char *resize_buf; /* a resize stream's bytes up to a complete JSON object */
+    size_t resize_len;
 };
+
+/* Streams one SPDY connection may open: exec uses at most five. */
+#define SPDY_STREAMS_MAX 8
+/* A header block, inflated. */
+#define SPDY_HEADERS_MAX (16u << 10)
 
 static void conn_queue(struct conn *c, const void *data, size_t n)
 {
@@ -60,6 +73,79 @@ static void ws_queue_close(struct conn *c, uint16_t code)
 {
     uint8_t b[2] = {code >> 8, code & 0xff};
     ws_queue(c, WS_CLOSE, -1, b, 2);
+}
+
+/* ---- SPDY output ---- */
+
+static void spdy_queue_control(struct conn *c, uint16_t type, uint8_t flags, const void *data,
+                               size_t n)
+{
+    uint8_t h[8];
+    spdy_control_header(h, type, flags, n);
+    conn_queue(c, h, 8);
+    if (n)
+        conn_queue(c, data, n);
+}
+
+static void spdy_queue_data(struct conn *c, uint32_t stream, uint8_t flags, const void *data,
+                            size_t n)
+{
+    uint8_t h[8];
+    spdy_data_header(h, stream, flags, n);
+    conn_queue(c, h, 8);
+    if (n)
+        conn_queue(c, data, n);
+}
+
+static void spdy_queue_u32s(struct conn *c, uint16_t type, uint32_t a, uint32_t b)
+{
+    uint8_t d[8] = {a >> 24, a >> 16, a >> 8, a, b >> 24, b >> 16, b >> 8, b};
+    spdy_queue_control(c, type, 0, d, 8);
+}
+
+static void spdy_goaway(struct conn *c, uint32_t status)
+{
+    spdy_queue_u32s(c, SPDY_GOAWAY, c->last_stream, status);
+}
+
+/* SYN_REPLY with no headers, as the kubelet's server answers every stream. */
+static int spdy_reply(struct conn *c, uint32_t stream)
+{
+    _cleanup_free_ uint8_t *block = NULL, *z = NULL;
+    size_t n = spdy_header_block(NULL, 0, &block), zn;
+    if (spdy_deflate(&c->z, block, n, &z, &zn) < 0)
+        return -EIO;
+    _cleanup_free_ uint8_t *d = xmalloc(4 + zn);
+    d[0] = stream >> 24;
+    d[1] = stream >> 16;
+    d[2] = stream >> 8;
+    d[3] = stream;
+    memcpy(d + 4, z, zn);
+    spdy_queue_control(c, SPDY_SYN_REPLY, 0, d, 4 + zn);
+    return 0;
+}
+
+/* ---- channels: what the pump sends, whatever the protocol ---- */
+
+static void chan_send(struct conn *c, int ch, const void *data, size_t n)
+{
+    if (!c->spdy)
+        ws_queue(c, WS_BINARY, ch, data, n);
+    else if (ch <= CH_RESIZE && c->sid[ch])
+        spdy_queue_data(c, c->sid[ch], 0, data, n);
+}
+
+/* The end: WebSocket's close frame; SPDY's FIN on the streams the server writes, then GOAWAY. */
+static void chan_close(struct conn *c, uint16_t code)
+{
+    if (!c->spdy) {
+        ws_queue_close(c, code);
+        return;
+    }
+    for (int ch = CH_STDOUT; ch <= CH_ERROR; ch++)
+        if (c->sid[ch])
+            spdy_queue_data(c, c->sid[ch], SPDY_FLAG_FIN, NULL, 0);
+    spdy_goaway(c, 0);
 }
 
 static size_t out_pending(const struct conn *c)
@@ -210,6 +296,155 @@ static bool conn_parse(struct conn *c, on_message_fn on_msg, bool (*busy)(void *
     return go;
 }
 
+/* ---- SPDY/3.1 input ---- */
+
+static bool spdy_fail(struct conn *c, uint32_t status)
+{
+    spdy_goaway(c, status);
+    c->failed = true;
+    return false;
+}
+
+/* A new stream: its streamtype names its channel. */
+static bool spdy_syn_stream(struct conn *c, const struct spdy_frame *f)
+{
+    _cleanup_free_ uint8_t *block = NULL;
+    _cleanup_free_ char *type = NULL;
+    size_t n;
+    if (spdy_inflate(&c->z, f->data + 10, f->len - 10, SPDY_HEADERS_MAX, &block, &n) < 0 ||
+        spdy_header_get(block, n, "streamtype", &type) < 0)
+        return spdy_fail(c, 1);
+    if (f->stream <= c->last_stream || f->stream % 2 == 0)
+        return spdy_fail(c, 1); /* a client's ids are odd and grow */
+    c->last_stream = f->stream;
+    if (++c->nstreams > SPDY_STREAMS_MAX)
+        return spdy_fail(c, 1);
+    static const char *const names[] = {"stdin", "stdout", "stderr", "error", "resize"};
+    int ch = -1;
+    for (int i = 0; i <= CH_RESIZE; i++)
+        if (type && streq(type, names[i]))
+            ch = i;
+    if (ch < 0 || c->sid[ch] || !c->spdy_setup) {
+        /* unknown, twice the same, or after the command started: REFUSED_STREAM */
+        spdy_queue_u32s(c, SPDY_RST_STREAM, f->stream, 3);
+        return true;
+    }
+    c->sid[ch] = f->stream;
+    return spdy_reply(c, f->stream) == 0 || spdy_fail(c, 2);
+}
+
+static void spdy_window_update(struct conn *c, uint32_t stream, uint32_t n)
+{
+    if (!n)
+        return;
+    spdy_queue_u32s(c, SPDY_WINDOW_UPDATE, stream, n);
+    spdy_queue_u32s(c, SPDY_WINDOW_UPDATE, 0, n);
+}
+
+/* Resize events are JSON objects one after another on their stream. */
+static bool spdy_resize(struct conn *c, const struct spdy_frame *f, on_message_fn on_msg,
+                        void *data)
+{
+    if (c->resize_len + f->len > 4096) {
+        c->resize_len = 0; /* not resize events: dropped */
+        return true;
+    }
+    c->resize_buf = xrealloc(c->resize_buf, c->resize_len + f->len + 1);
+    memcpy(c->resize_buf + 1 + c->resize_len, f->data, f->len);
+    c->resize_len += f->len;
+    bool go = true;
+    char *end;
+    while (go && (end = memchr(c->resize_buf + 1, '}', c->resize_len))) {
+        size_t n = end - (c->resize_buf + 1) + 1;
+        c->resize_buf[0] = CH_RESIZE;
+        uint8_t *msg = xmalloc(n + 1);
+        memcpy(msg, c->resize_buf, n + 1);
+        go = on_msg(c, data, msg, n + 1);
+        free(msg);
+        memmove(c->resize_buf + 1, c->resize_buf + 1 + n, c->resize_len - n);
+        c->resize_len -= n;
+    }
+    return go;
+}
+
+static bool spdy_data(struct conn *c, const struct spdy_frame *f, on_message_fn on_msg,
+                      void *data)
+{
+    bool go = true;
+    if (f->stream == c->sid[CH_STDIN] && c->sid[CH_STDIN]) {
+        if (f->len) {
+            uint8_t *msg = xmalloc(f->len + 1);
+            msg[0] = CH_STDIN;
+            memcpy(msg + 1, f->data, f->len);
+            go = on_msg(c, data, msg, f->len + 1);
+            free(msg);
+        }
+        if (go && f->flags & SPDY_FLAG_FIN)
+            go = on_msg(c, data, (uint8_t[]){CH_CLOSE, CH_STDIN}, 2);
+    } else if (f->stream == c->sid[CH_RESIZE] && c->sid[CH_RESIZE]) {
+        go = spdy_resize(c, f, on_msg, data);
+    }
+    spdy_window_update(c, f->stream, f->len);
+    return go;
+}
+
+/* conn_parse's SPDY twin. While the streams are being set up (spdy_setup), it stops at the
+ * first data frame, leaving it for the pump. */
+static bool spdy_conn_parse(struct conn *c, on_message_fn on_msg, bool (*busy)(void *),
+                            void *data)
+{
+    size_t off = 0;
+    bool go = true;
+    while (go && (!busy || !busy(data))) {
+        struct spdy_frame f;
+        int r = spdy_parse(c->in + off, c->in_len - off, STREAM_FRAME_MAX, &f);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            go = spdy_fail(c, 1);
+            break;
+        }
+        if (!f.control && c->spdy_setup)
+            break;
+        off += f.size;
+        if (!f.control) {
+            go = spdy_data(c, &f, on_msg, data);
+            continue;
+        }
+        switch (f.type) {
+        case SPDY_SYN_STREAM:
+            go = spdy_syn_stream(c, &f);
+            break;
+        case SPDY_SYN_REPLY:
+        case SPDY_HEADERS: {
+            /* Nothing to read in them, but the zlib context goes through every block. */
+            _cleanup_free_ uint8_t *block = NULL;
+            size_t n;
+            if (spdy_inflate(&c->z, f.data + 4, f.len - 4, SPDY_HEADERS_MAX, &block, &n) < 0)
+                go = spdy_fail(c, 1);
+            break;
+        }
+        case SPDY_PING:
+            spdy_queue_control(c, SPDY_PING, 0, f.data, f.len);
+            break;
+        case SPDY_GOAWAY:
+            c->peer_closed = true;
+            go = false;
+            break;
+        default: /* RST_STREAM, SETTINGS, WINDOW_UPDATE: nothing to do */
+            break;
+        }
+    }
+    memmove(c->in, c->in + off, c->in_len - off);
+    c->in_len -= off;
+    return go;
+}
+
+static bool c_parse(struct conn *c, on_message_fn on_msg, bool (*busy)(void *), void *data)
+{
+    return c->spdy ? spdy_conn_parse(c, on_msg, busy, data) : conn_parse(c, on_msg, busy, data);
+}
+
 /* ---- exec and attach ---- */
 
 struct pump {
@@ -218,6 +453,7 @@ struct pump {
     size_t stdin_len, stdin_off;
     int in_fd; /* where stdin goes: p->in, or the pty */
     bool out_done, err_done, in_closed;
+    bool close_after; /* stdin ends once what is pending is written */
 };
 
 static bool pump_busy(void *data)
@@ -266,8 +502,12 @@ static bool exec_message(struct conn *c, void *data, uint8_t *msg, size_t len)
     if (!len)
         return true;
     if (c->v5 && msg[0] == CH_CLOSE) {
-        if (len == 2 && msg[1] == CH_STDIN)
-            close_stdin(u);
+        if (len == 2 && msg[1] == CH_STDIN) {
+            if (pump_busy(u))
+                u->close_after = true;
+            else
+                close_stdin(u);
+        }
         return true;
     }
     if (msg[0] == CH_STDIN && u->in_fd >= 0 && len > 1) {
@@ -321,7 +561,7 @@ static bool forward_output(struct conn *c, int fd, int ch)
         return true;
     if (n <= 0)
         return false; /* EOF, or EIO once a terminal's last writer is gone */
-    ws_queue(c, WS_BINARY, ch, buf, n);
+    chan_send(c, ch, buf, n);
     c->last = stream_now_usec();
     return true;
 }
@@ -344,8 +584,8 @@ static void serve_process(struct conn *c, const struct stream_request *req)
                            req->kind == STREAM_EXEC ? "exec" : "attach");
     if (r < 0) {
         _cleanup_free_ char *j = failure_json(e ? e->msg : "failed");
-        ws_queue(c, WS_BINARY, CH_ERROR, j, strlen(j));
-        ws_queue_close(c, 1000);
+        chan_send(c, CH_ERROR, j, strlen(j));
+        chan_close(c, 1000);
         conn_drain(c, FLUSH_USEC);
         return;
     }
@@ -362,7 +602,7 @@ static void serve_process(struct conn *c, const struct stream_request *req)
     c->last = stream_now_usec();
     /* Frames that came with the request head. */
     if (c->in_len)
-        go = conn_parse(c, exec_message, pump_busy, &u);
+        go = c_parse(c, exec_message, pump_busy, &u);
     while (go && !(u.out_done && u.err_done)) {
         bool room = out_pending(c) < OUT_MAX;
         struct pollfd pf[5] = {
@@ -386,7 +626,7 @@ static void serve_process(struct conn *c, const struct stream_request *req)
             ssize_t n = conn_read(c);
             if (n == 0 || (n < 0 && n != -EAGAIN))
                 break;
-            go = conn_parse(c, exec_message, pump_busy, &u);
+            go = c_parse(c, exec_message, pump_busy, &u);
         }
         if (pf[0].revents & POLLOUT && conn_flush(c) < 0)
             break;
@@ -399,9 +639,11 @@ static void serve_process(struct conn *c, const struct stream_request *req)
             if (n > 0) {
                 u.stdin_off += n;
                 c->last = stream_now_usec();
+                if (!pump_busy(&u) && u.close_after)
+                    close_stdin(&u);
                 /* the next messages may be waiting in the buffer already */
                 if (!pump_busy(&u))
-                    go = conn_parse(c, exec_message, pump_busy, &u);
+                    go = c_parse(c, exec_message, pump_busy, &u);
             } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
                 u.stdin_len = u.stdin_off = 0; /* the process closed its stdin */
                 u.in_fd = -1;
@@ -417,13 +659,13 @@ static void serve_process(struct conn *c, const struct stream_request *req)
         int code = p.wait(&p, &we);
         _cleanup_free_ char *j =
             code >= 0 ? exit_status_json(code) : failure_json(we ? we->msg : "wait failed");
-        ws_queue(c, WS_BINARY, CH_ERROR, j, strlen(j));
-        ws_queue_close(c, 1000);
+        chan_send(c, CH_ERROR, j, strlen(j));
+        chan_close(c, 1000);
         conn_drain(c, FLUSH_USEC);
     } else {
         p.cancel(&p);
         if (go && !c->peer_closed) {
-            ws_queue_close(c, 1001);
+            chan_close(c, 1001);
             conn_flush(c);
         }
     }
@@ -431,6 +673,59 @@ static void serve_process(struct conn *c, const struct stream_request *req)
         if (*fd >= 0)
             close(*fd);
     p.release(&p);
+}
+
+/* ---- exec and attach over SPDY/3.1 ---- */
+
+static bool setup_message(struct conn *c, void *data, uint8_t *msg, size_t len)
+{
+    return true; /* data frames wait for the pump (spdy_setup) */
+}
+
+/* The client opens a stream per channel (streamtype header) and waits for each reply; the
+ * command starts once all the request's channels are there. */
+static void serve_spdy(struct conn *c, const struct stream_request *req)
+{
+    bool want[CH_RESIZE + 1] = {[CH_STDIN] = req->in,
+                                [CH_STDOUT] = req->out,
+                                [CH_STDERR] = req->err && !req->tty,
+                                [CH_ERROR] = true,
+                                [CH_RESIZE] = req->tty};
+    if (spdy_zlib_init(&c->z) < 0)
+        return;
+    c->spdy_setup = true;
+    c->last = stream_now_usec();
+    bool go = true;
+    for (;;) {
+        bool ready = true;
+        for (int ch = 0; ch <= CH_RESIZE; ch++)
+            ready &= !want[ch] || c->sid[ch];
+        if (ready || !go)
+            break;
+        struct pollfd p[2] = {{c->fd, (short)(POLLIN | (out_pending(c) ? POLLOUT : 0)), 0},
+                              {c->s->stop_fd, POLLIN, 0}};
+        int t = poll_timeout(c, STREAM_HANDSHAKE_USEC);
+        if (!t || (poll(p, 2, t) < 0 && errno != EINTR) || p[1].revents) {
+            go = false;
+            break;
+        }
+        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = conn_read(c);
+            if (n == 0 || (n < 0 && n != -EAGAIN)) {
+                go = false;
+                break;
+            }
+            go = spdy_conn_parse(c, setup_message, NULL, NULL);
+        }
+        if (out_pending(c) && conn_flush(c) < 0)
+            go = false;
+    }
+    c->spdy_setup = false;
+    if (go)
+        serve_process(c, req);
+    else if (!c->peer_closed)
+        conn_drain(c, FLUSH_USEC); /* the GOAWAY of a protocol error */
+    spdy_zlib_end(&c->z);
 }
 
 /* ---- port-forward ---- */
@@ -600,6 +895,35 @@ static const char *pick_protocol(const char *offered, enum stream_kind kind)
     return NULL;
 }
 
+static void serve_spdy_upgrade(struct conn *c, const struct http_head *h,
+                               const struct stream_request *req)
+{
+    if (strcasecmp(http_header(h, "Upgrade"), "SPDY/3.1") != 0 ||
+        !http_headers_have(h, "Connection", "upgrade")) {
+        http_reply(c, "400 Bad Request", "expected Upgrade: SPDY/3.1 and Connection: Upgrade");
+        return;
+    }
+    if (req->kind == STREAM_PORT_FORWARD) {
+        http_reply(c, "400 Bad Request",
+                   "port-forward over SPDY is not supported by podrun yet; use WebSocket "
+                   "(v4.channel.k8s.io)");
+        return;
+    }
+    if (!http_headers_have(h, "X-Stream-Protocol-Version", "v4.channel.k8s.io")) {
+        http_reply(c, "403 Forbidden",
+                   "unable to negotiate protocol: over SPDY this server speaks "
+                   "v4.channel.k8s.io");
+        return;
+    }
+    static const char resp[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                               "Upgrade: SPDY/3.1\r\n"
+                               "X-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n";
+    conn_queue(c, resp, sizeof(resp) - 1);
+    c->spdy = true;
+    c->v5 = true; /* a FIN on stdin is delivered as v5's close */
+    serve_spdy(c, req);
+}
+
 static void serve(struct conn *c)
 {
     _cleanup_free_ char *head = NULL;
@@ -643,9 +967,7 @@ static void serve(struct conn *c)
     }
     const char *upgrade = http_header(&h, "Upgrade");
     if (upgrade && strncasecmp(upgrade, "SPDY/", 5) == 0) {
-        http_reply(c, "400 Bad Request",
-                   "SPDY/3.1 streams are not supported by podrun yet; use WebSocket "
-                   "(v4.channel.k8s.io or v5.channel.k8s.io)");
+        serve_spdy_upgrade(c, &h, &req);
         stream_request_clear(&req);
         return;
     }
@@ -695,16 +1017,44 @@ static void serve(struct conn *c)
     stream_request_clear(&req);
 }
 
+/* After a protocol error, what the client still sends is read and dropped for a moment (at
+ * most 1 s and 1 MiB) before the close: closing with unread bytes would send a reset, which
+ * can destroy the error frame on its way to the client. */
+static void linger_close(struct conn *c)
+{
+    conn_drain(c, FLUSH_USEC);
+    shutdown(c->fd, SHUT_WR);
+    uint64_t end = stream_now_usec() + 1000000;
+    size_t dropped = 0;
+    uint8_t buf[16384];
+    while (dropped < (1u << 20)) {
+        uint64_t now = stream_now_usec();
+        if (now >= end)
+            break;
+        struct pollfd p = {c->fd, POLLIN, 0};
+        if (poll(&p, 1, (int)((end - now) / 1000) + 1) <= 0)
+            break;
+        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+        if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR)))
+            break;
+        if (n > 0)
+            dropped += n;
+    }
+}
+
 void *stream_conn_main(void *arg)
 {
     struct stream_conn_arg *a = arg;
     struct conn c = {.s = a->s, .fd = a->fd, .last = stream_now_usec()};
     free(a);
     serve(&c);
+    if (c.failed)
+        linger_close(&c);
     close(c.fd);
     free(c.in);
     free(c.out);
     ws_reader_clear(&c.rd);
+    free(c.resize_buf);
     stream_server *s = c.s;
     pthread_mutex_lock(&s->lock);
     s->nconns--;

@@ -78,3 +78,11 @@ bool http_list_has(const char *value, const char *token)
     }
     return false;
 }
+
+bool http_headers_have(const struct http_head *h, const char *name, const char *token)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (strcasecmp(h->h[i].name, name) == 0 && http_list_has(h->h[i].value, token))
+            return true;
+    return false;
+}

@@ -7,6 +7,7 @@
 #include "stream.h"
 
 #include <pthread.h>
+#include <zlib.h>
 
 /* ---- ws.c: RFC 6455 frames ---- */
 enum {
@@ -48,6 +49,57 @@ enum ws_event { WS_NONE, WS_MESSAGE, WS_CONTROL };
 int ws_reader_feed(struct ws_reader *r, const struct ws_frame *f, size_t max);
 void ws_reader_clear(struct ws_reader *r);
 
+/* ---- spdy.c: SPDY/3.1 frames and header blocks ---- */
+enum {
+    SPDY_SYN_STREAM = 1,
+    SPDY_SYN_REPLY = 2,
+    SPDY_RST_STREAM = 3,
+    SPDY_SETTINGS = 4,
+    SPDY_PING = 6,
+    SPDY_GOAWAY = 7,
+    SPDY_HEADERS = 8,
+    SPDY_WINDOW_UPDATE = 9,
+};
+#define SPDY_FLAG_FIN 0x01
+#define SPDY_DICTIONARY_LEN 1423
+extern const unsigned char spdy_dictionary[SPDY_DICTIONARY_LEN];
+struct spdy_frame {
+    bool control;
+    uint16_t type; /* control frames */
+    uint8_t flags;
+    uint32_t stream; /* data frames, and the control frames that name one (0: none) */
+    uint32_t len;
+    const uint8_t *data; /* len bytes after the 8-byte header */
+    size_t size;         /* header and data */
+};
+/* Parses the frame at the start of buf[0..n): 1, 0 when more bytes are needed, -EMSGSIZE for a
+ * length over max (known from the header), -EPROTO for a version other than 3, a data frame on
+ * stream 0, or a control frame shorter than its fixed part. Unknown control types parse (a
+ * peer's are ignored). */
+int spdy_parse(const uint8_t *buf, size_t n, size_t max, struct spdy_frame *f);
+size_t spdy_control_header(uint8_t out[8], uint16_t type, uint8_t flags, uint32_t len);
+size_t spdy_data_header(uint8_t out[8], uint32_t stream, uint8_t flags, uint32_t len);
+/* A connection's two zlib streams: every header block the peer sends goes through in (in
+ * order: the context is shared by all of them), every one we send through out. */
+struct spdy_zlib {
+    z_stream in, out;
+    bool ready;
+};
+int spdy_zlib_init(struct spdy_zlib *z);
+void spdy_zlib_end(struct spdy_zlib *z);
+/* Inflates one header block; -EMSGSIZE when it inflates to more than max bytes (nothing more
+ * is inflated past that), -EPROTO when it is not zlib's or not with SPDY/3's dictionary. */
+int spdy_inflate(struct spdy_zlib *z, const uint8_t *in, size_t n, size_t max, uint8_t **out,
+                 size_t *out_len);
+int spdy_deflate(struct spdy_zlib *z, const uint8_t *in, size_t n, uint8_t **out,
+                 size_t *out_len);
+/* The first value of header name (lowercase, as SPDY/3 sends them) in an inflated block, NULL
+ * when absent; -EPROTO when the block is malformed (lengths past its end, trailing bytes, an
+ * empty name). */
+int spdy_header_get(const uint8_t *block, size_t len, const char *name, char **value);
+/* An uncompressed block of n pairs kv[2i], kv[2i+1]. */
+size_t spdy_header_block(const char *const *kv, size_t n, uint8_t **out);
+
 /* ---- http.c: a request head ---- */
 #define HTTP_HEADERS_MAX 64
 struct http_head {
@@ -64,6 +116,8 @@ int http_parse_head(char *buf, struct http_head *h);
 const char *http_header(const struct http_head *h, const char *name);
 /* Whether the comma-separated list value holds token (case-insensitive). */
 bool http_list_has(const char *value, const char *token);
+/* Whether any header called name (it may be repeated) lists token. */
+bool http_headers_have(const struct http_head *h, const char *name, const char *token);
 
 /* ---- tokens.c: single-use, expiring, bounded ---- */
 #define STREAM_TOKEN_LEN 32 /* hex characters: 128 random bits */
