@@ -367,8 +367,7 @@ static bool spdy_resize(struct conn *c, const struct spdy_frame *f, on_message_f
     return go;
 }
 
-static bool spdy_data(struct conn *c, const struct spdy_frame *f, on_message_fn on_msg,
-                      void *data)
+static bool spdy_data(struct conn *c, const struct spdy_frame *f, on_message_fn on_msg, void *data)
 {
     bool go = true;
     if (f->stream == c->sid[CH_STDIN] && c->sid[CH_STDIN]) {
@@ -390,8 +389,7 @@ static bool spdy_data(struct conn *c, const struct spdy_frame *f, on_message_fn 
 
 /* conn_parse's SPDY twin. While the streams are being set up (spdy_setup), it stops at the
  * first data frame, leaving it for the pump. */
-static bool spdy_conn_parse(struct conn *c, on_message_fn on_msg, bool (*busy)(void *),
-                            void *data)
+static bool spdy_conn_parse(struct conn *c, on_message_fn on_msg, bool (*busy)(void *), void *data)
 {
     size_t off = 0;
     bool go = true;

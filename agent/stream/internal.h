@@ -60,7 +60,7 @@ enum {
     SPDY_HEADERS = 8,
     SPDY_WINDOW_UPDATE = 9,
 };
-#define SPDY_FLAG_FIN 0x01
+#define SPDY_FLAG_FIN       0x01
 #define SPDY_DICTIONARY_LEN 1423
 extern const unsigned char spdy_dictionary[SPDY_DICTIONARY_LEN];
 struct spdy_frame {
@@ -91,8 +91,7 @@ void spdy_zlib_end(struct spdy_zlib *z);
  * is inflated past that), -EPROTO when it is not zlib's or not with SPDY/3's dictionary. */
 int spdy_inflate(struct spdy_zlib *z, const uint8_t *in, size_t n, size_t max, uint8_t **out,
                  size_t *out_len);
-int spdy_deflate(struct spdy_zlib *z, const uint8_t *in, size_t n, uint8_t **out,
-                 size_t *out_len);
+int spdy_deflate(struct spdy_zlib *z, const uint8_t *in, size_t n, uint8_t **out, size_t *out_len);
 /* The first value of header name (lowercase, as SPDY/3 sends them) in an inflated block, NULL
  * when absent; -EPROTO when the block is malformed (lengths past its end, trailing bytes, an
  * empty name). */

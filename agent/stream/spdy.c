@@ -44,15 +44,14 @@ int spdy_parse(const uint8_t *buf, size_t n, size_t max, struct spdy_frame *f)
         return 0;
     if (f->control) {
         /* The fixed part of each control frame the server reads. */
-        static const uint32_t need[] = {[SPDY_SYN_STREAM] = 10, [SPDY_SYN_REPLY] = 4,
-                                        [SPDY_RST_STREAM] = 8,  [SPDY_SETTINGS] = 4,
-                                        [SPDY_PING] = 4,        [SPDY_GOAWAY] = 8,
-                                        [SPDY_HEADERS] = 4,     [SPDY_WINDOW_UPDATE] = 8};
+        static const uint32_t need[] = {
+            [SPDY_SYN_STREAM] = 10, [SPDY_SYN_REPLY] = 4,    [SPDY_RST_STREAM] = 8,
+            [SPDY_SETTINGS] = 4,    [SPDY_PING] = 4,         [SPDY_GOAWAY] = 8,
+            [SPDY_HEADERS] = 4,     [SPDY_WINDOW_UPDATE] = 8};
         if (f->type < ARRAY_SIZE(need) && len < need[f->type])
             return -EPROTO;
-        if (f->type == SPDY_SYN_STREAM || f->type == SPDY_SYN_REPLY ||
-            f->type == SPDY_RST_STREAM || f->type == SPDY_HEADERS ||
-            f->type == SPDY_WINDOW_UPDATE) {
+        if (f->type == SPDY_SYN_STREAM || f->type == SPDY_SYN_REPLY || f->type == SPDY_RST_STREAM ||
+            f->type == SPDY_HEADERS || f->type == SPDY_WINDOW_UPDATE) {
             f->stream = be32(f->data) & 0x7fffffff;
             if (!f->stream && f->type != SPDY_WINDOW_UPDATE)
                 return -EPROTO;
@@ -136,8 +135,7 @@ int spdy_inflate(struct spdy_zlib *z, const uint8_t *in, size_t n, size_t max, u
     return 0;
 }
 
-int spdy_deflate(struct spdy_zlib *z, const uint8_t *in, size_t n, uint8_t **out,
-                 size_t *out_len)
+int spdy_deflate(struct spdy_zlib *z, const uint8_t *in, size_t n, uint8_t **out, size_t *out_len)
 {
     size_t cap = deflateBound(&z->out, n) + 64;
     uint8_t *buf = xmalloc(cap);

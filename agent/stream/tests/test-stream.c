@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The streaming server's pure parts without a socket: RFC 6455 frames and messages
- * (agent/stream/ws.c), the request head (http.c) and the token cache (tokens.c). */
+ * (agent/stream/ws.c), SPDY/3.1 frames and zlib header blocks (spdy.c), the request head
+ * (http.c) and the token cache (tokens.c). */
 #include "agent/stream/internal.h"
 #include "tests/lib/unit.h"
 #include "util.h"
@@ -211,6 +212,135 @@ static void test_tokens_single_use_expiring_bounded(void)
     stream_tokens_clear(&t);
 }
 
+/* A client's compressed header block, through a zlib stream of its own with the dictionary. */
+static size_t client_block(z_stream *z, const uint8_t *raw, size_t n, uint8_t *out, size_t cap)
+{
+    z->next_in = (Bytef *)raw;
+    z->avail_in = n;
+    z->next_out = out;
+    z->avail_out = cap;
+    CHECK(deflate(z, Z_SYNC_FLUSH) == Z_OK);
+    return cap - z->avail_out;
+}
+
+static void test_spdy_dictionary(void)
+{
+    /* The spec's dictionary: 1423 bytes, from "\0\0\0\7options" to ",enq=0." */
+    CHECK(memcmp(spdy_dictionary, "\0\0\0\7options\0\0\0\4head", 19) == 0);
+    CHECK(memcmp(spdy_dictionary + SPDY_DICTIONARY_LEN - 7, ",enq=0.", 7) == 0);
+}
+
+static void test_spdy_headers_round_trip(void)
+{
+    struct spdy_zlib server;
+    CHECK(spdy_zlib_init(&server) == 0);
+    z_stream client = {0};
+    CHECK(deflateInit(&client, Z_DEFAULT_COMPRESSION) == Z_OK);
+    CHECK(deflateSetDictionary(&client, spdy_dictionary, SPDY_DICTIONARY_LEN) == Z_OK);
+    /* Two blocks on the same stream: the second depends on the first's context. */
+    for (int i = 0; i < 2; i++) {
+        const char *kv[] = {"streamtype", i ? "stdout" : "error", "port", "80"};
+        uint8_t *raw, z[512], *got;
+        size_t n = spdy_header_block(kv, 2, &raw), gl;
+        size_t zn = client_block(&client, raw, n, z, sizeof(z));
+        CHECK(spdy_inflate(&server, z, zn, 4096, &got, &gl) == 0);
+        CHECK(gl == n && memcmp(got, raw, n) == 0);
+        char *v;
+        CHECK(spdy_header_get(got, gl, "streamtype", &v) == 0);
+        CHECK_STR(v, i ? "stdout" : "error");
+        free(v);
+        CHECK(spdy_header_get(got, gl, "nope", &v) == 0 && v == NULL);
+        free(raw);
+        free(got);
+    }
+    /* The server's own blocks inflate with the dictionary on the other side. */
+    uint8_t *raw, *z;
+    size_t n = spdy_header_block(NULL, 0, &raw), zn;
+    CHECK(spdy_deflate(&server, raw, n, &z, &zn) == 0);
+    z_stream in = {0};
+    CHECK(inflateInit(&in) == Z_OK);
+    uint8_t out[64];
+    in.next_in = z;
+    in.avail_in = zn;
+    in.next_out = out;
+    in.avail_out = sizeof(out);
+    CHECK(inflate(&in, Z_SYNC_FLUSH) == Z_NEED_DICT);
+    CHECK(inflateSetDictionary(&in, spdy_dictionary, SPDY_DICTIONARY_LEN) == Z_OK);
+    CHECK(inflate(&in, Z_SYNC_FLUSH) == Z_OK);
+    CHECK(sizeof(out) - in.avail_out == 4 && memcmp(out, "\0\0\0\0", 4) == 0);
+    inflateEnd(&in);
+    free(raw);
+    free(z);
+    deflateEnd(&client);
+    spdy_zlib_end(&server);
+}
+
+static void test_spdy_header_limits(void)
+{
+    struct spdy_zlib server;
+    CHECK(spdy_zlib_init(&server) == 0);
+    z_stream client = {0};
+    CHECK(deflateInit(&client, Z_DEFAULT_COMPRESSION) == Z_OK);
+    CHECK(deflateSetDictionary(&client, spdy_dictionary, SPDY_DICTIONARY_LEN) == Z_OK);
+    /* A block of 1 MiB of zeros compresses to a few KiB: refused past the limit. */
+    size_t big = 1 << 20;
+    uint8_t *raw = xcalloc(1, big), *z = xmalloc(big), *got = NULL;
+    size_t zn = client_block(&client, raw, big, z, big), gl;
+    CHECK(zn < 8192);
+    CHECK(spdy_inflate(&server, z, zn, 16384, &got, &gl) == -EMSGSIZE);
+    CHECK(got == NULL);
+    free(raw);
+    free(z);
+    deflateEnd(&client);
+    spdy_zlib_end(&server);
+    /* Not zlib at all. */
+    CHECK(spdy_zlib_init(&server) == 0);
+    CHECK(spdy_inflate(&server, (const uint8_t *)"garbage!", 8, 16384, &got, &gl) == -EPROTO);
+    spdy_zlib_end(&server);
+    /* Malformed blocks: a count past the bytes, a length past the end, trailing bytes. */
+    char *v;
+    const uint8_t lie[] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    CHECK(spdy_header_get(lie, sizeof(lie), "a", &v) == -EPROTO);
+    const uint8_t past[] = {0, 0, 0, 1, 0, 0, 0, 9, 'a', 0, 0, 0, 0};
+    CHECK(spdy_header_get(past, sizeof(past), "a", &v) == -EPROTO);
+    const uint8_t trail[] = {0, 0, 0, 1, 0, 0, 0, 1, 'a', 0, 0, 0, 1, 'b', 'x'};
+    CHECK(spdy_header_get(trail, sizeof(trail), "a", &v) == -EPROTO);
+    const uint8_t ok[] = {0, 0, 0, 1, 0, 0, 0, 1, 'a', 0, 0, 0, 3, 'b', 0, 'c'};
+    CHECK(spdy_header_get(ok, sizeof(ok), "a", &v) == 0);
+    CHECK_STR(v, "b"); /* the first of NUL-separated values */
+    free(v);
+}
+
+static void test_spdy_frames(void)
+{
+    struct spdy_frame f;
+    /* SYN_STREAM, version 3, 10 bytes of fixed part plus a block */
+    uint8_t syn[] = {0x80, 3, 0, 1, 0, 0, 0, 12, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0xaa, 0xbb};
+    for (size_t k = 0; k < sizeof(syn); k++)
+        CHECK(spdy_parse(syn, k, 1024, &f) == 0);
+    CHECK(spdy_parse(syn, sizeof(syn), 1024, &f) == 1);
+    CHECK(f.control && f.type == SPDY_SYN_STREAM && f.stream == 5 && f.len == 12 &&
+          f.size == sizeof(syn));
+    /* a data frame with FIN */
+    uint8_t data[] = {0, 0, 0, 7, 1, 0, 0, 2, 'h', 'i'};
+    CHECK(spdy_parse(data, sizeof(data), 1024, &f) == 1);
+    CHECK(!f.control && f.stream == 7 && f.flags == SPDY_FLAG_FIN && f.len == 2);
+    /* refusals: too long (from the header alone), version 2, stream 0, short fixed part */
+    uint8_t big[] = {0x80, 3, 0, 1, 0, 0xff, 0xff, 0xff};
+    CHECK(spdy_parse(big, sizeof(big), 1024, &f) == -EMSGSIZE);
+    uint8_t v2[] = {0x80, 2, 0, 1, 0, 0, 0, 0};
+    CHECK(spdy_parse(v2, sizeof(v2), 1024, &f) == -EPROTO);
+    uint8_t zero[] = {0, 0, 0, 0, 0, 0, 0, 0};
+    CHECK(spdy_parse(zero, sizeof(zero), 1024, &f) == -EPROTO);
+    uint8_t shortsyn[] = {0x80, 3, 0, 1, 0, 0, 0, 2, 0, 1};
+    CHECK(spdy_parse(shortsyn, sizeof(shortsyn), 1024, &f) == -EPROTO);
+    uint8_t h[8];
+    CHECK(spdy_control_header(h, SPDY_GOAWAY, 0, 8) == 8 && h[0] == 0x80 && h[1] == 3 &&
+          h[3] == SPDY_GOAWAY && h[7] == 8);
+    CHECK(spdy_data_header(h, 3, SPDY_FLAG_FIN, 300) == 8 && h[3] == 3 && h[4] == 1 && h[6] == 1 &&
+          h[7] == 44);
+}
+
 int main(void)
 {
     RUN(test_rfc6455_example_accept_key);
@@ -221,5 +351,9 @@ int main(void)
     RUN(test_messages_from_fragments);
     RUN(test_http_head);
     RUN(test_tokens_single_use_expiring_bounded);
+    RUN(test_spdy_dictionary);
+    RUN(test_spdy_headers_round_trip);
+    RUN(test_spdy_header_limits);
+    RUN(test_spdy_frames);
     UNIT_DONE();
 }
