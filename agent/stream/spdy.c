@@ -165,22 +165,28 @@ int spdy_header_get(const uint8_t *block, size_t len, const char *name, char **v
     for (uint32_t i = 0; i < pairs; i++) {
         uint32_t nl, vl;
         if (len - off < 4 || (nl = be32(block + off)) > len - off - 4)
-            return -EPROTO;
+            goto bad;
         const uint8_t *nm = block + off + 4;
         off += 4 + nl;
         if (len - off < 4 || (vl = be32(block + off)) > len - off - 4)
-            return -EPROTO;
+            goto bad;
         const uint8_t *v = block + off + 4;
         off += 4 + vl;
         if (!nl)
-            return -EPROTO;
+            goto bad;
         if (!*value && nl == strlen(name) && memcmp(nm, name, nl) == 0) {
             /* Several values are NUL-separated: the first is the one used. */
             size_t first = strnlen((const char *)v, vl);
             *value = xstrndup((const char *)v, first);
         }
     }
-    return off == len ? 0 : -EPROTO;
+    if (off == len)
+        return 0;
+bad:
+    /* nothing is handed out from a malformed block */
+    free(*value);
+    *value = NULL;
+    return -EPROTO;
 }
 
 size_t spdy_header_block(const char *const *kv, size_t n, uint8_t **out)

@@ -305,6 +305,7 @@ static void test_spdy_header_limits(void)
     CHECK(spdy_header_get(past, sizeof(past), "a", &v) == -EPROTO);
     const uint8_t trail[] = {0, 0, 0, 1, 0, 0, 0, 1, 'a', 0, 0, 0, 1, 'b', 'x'};
     CHECK(spdy_header_get(trail, sizeof(trail), "a", &v) == -EPROTO);
+    CHECK(v == NULL); /* found before the block turned out malformed: not handed out */
     const uint8_t ok[] = {0, 0, 0, 1, 0, 0, 0, 1, 'a', 0, 0, 0, 3, 'b', 0, 'c'};
     CHECK(spdy_header_get(ok, sizeof(ok), "a", &v) == 0);
     CHECK_STR(v, "b"); /* the first of NUL-separated values */
