@@ -14,41 +14,7 @@
 #include <sys/socket.h>
 #include <termios.h>
 
-/* Bytes queued to the client before the process's output is no longer read. */
-#define OUT_MAX (256u << 10)
-/* One read of a process's output or a pod's socket. */
-#define CHUNK (32u << 10)
-/* After the exit status is queued, how long the client gets to read it. */
-#define FLUSH_USEC (5ULL * 1000000ULL)
-
-enum { CH_STDIN, CH_STDOUT, CH_STDERR, CH_ERROR, CH_RESIZE, CH_CLOSE = 255 };
-
-struct conn {
-    stream_server *s;
-    int fd;
-    uint8_t *in; /* bytes received and not yet parsed */
-    size_t in_len, in_cap;
-    uint8_t *out; /* bytes to send */
-    size_t out_len, out_off;
-    uint64_t last; /* the last time anything moved */
-    struct ws_reader rd;
-    bool v5, peer_closed, failed;
-    /* SPDY/3.1 instead of WebSocket */
-    bool spdy, spdy_setup;
-    struct spdy_zlib z;
-    uint32_t sid[CH_RESIZE + 1]; /* the stream of each channel, 0: none */
-    unsigned nstreams;
-    uint32_t last_stream;
-    char *resize_buf; /* a resize stream's bytes up to a complete JSON object */
-    size_t resize_len;
-};
-
-/* Streams one SPDY connection may open: exec uses at most five. */
-#define SPDY_STREAMS_MAX 8
-/* A header block, inflated. */
-#define SPDY_HEADERS_MAX (16u << 10)
-
-static void conn_queue(struct conn *c, const void *data, size_t n)
+void conn_queue(struct conn *c, const void *data, size_t n)
 {
     if (c->out_off && c->out_off == c->out_len)
         c->out_off = c->out_len = 0;
@@ -77,8 +43,7 @@ static void ws_queue_close(struct conn *c, uint16_t code)
 
 /* ---- SPDY output ---- */
 
-static void spdy_queue_control(struct conn *c, uint16_t type, uint8_t flags, const void *data,
-                               size_t n)
+void spdy_queue_control(struct conn *c, uint16_t type, uint8_t flags, const void *data, size_t n)
 {
     uint8_t h[8];
     spdy_control_header(h, type, flags, n);
@@ -87,8 +52,7 @@ static void spdy_queue_control(struct conn *c, uint16_t type, uint8_t flags, con
         conn_queue(c, data, n);
 }
 
-static void spdy_queue_data(struct conn *c, uint32_t stream, uint8_t flags, const void *data,
-                            size_t n)
+void spdy_queue_data(struct conn *c, uint32_t stream, uint8_t flags, const void *data, size_t n)
 {
     uint8_t h[8];
     spdy_data_header(h, stream, flags, n);
@@ -97,19 +61,19 @@ static void spdy_queue_data(struct conn *c, uint32_t stream, uint8_t flags, cons
         conn_queue(c, data, n);
 }
 
-static void spdy_queue_u32s(struct conn *c, uint16_t type, uint32_t a, uint32_t b)
+void spdy_queue_u32s(struct conn *c, uint16_t type, uint32_t a, uint32_t b)
 {
     uint8_t d[8] = {a >> 24, a >> 16, a >> 8, a, b >> 24, b >> 16, b >> 8, b};
     spdy_queue_control(c, type, 0, d, 8);
 }
 
-static void spdy_goaway(struct conn *c, uint32_t status)
+void spdy_goaway(struct conn *c, uint32_t status)
 {
     spdy_queue_u32s(c, SPDY_GOAWAY, c->last_stream, status);
 }
 
 /* SYN_REPLY with no headers, as the kubelet's server answers every stream. */
-static int spdy_reply(struct conn *c, uint32_t stream)
+int spdy_reply(struct conn *c, uint32_t stream)
 {
     _cleanup_free_ uint8_t *block = NULL, *z = NULL;
     size_t n = spdy_header_block(NULL, 0, &block), zn;
@@ -148,13 +112,13 @@ static void chan_close(struct conn *c, uint16_t code)
     spdy_goaway(c, 0);
 }
 
-static size_t out_pending(const struct conn *c)
+size_t out_pending(const struct conn *c)
 {
     return c->out_len - c->out_off;
 }
 
 /* Sends what the socket takes now. -1: the client is gone. */
-static int conn_flush(struct conn *c)
+int conn_flush(struct conn *c)
 {
     while (out_pending(c)) {
         ssize_t n = send(c->fd, c->out + c->out_off, out_pending(c), MSG_NOSIGNAL);
@@ -167,7 +131,7 @@ static int conn_flush(struct conn *c)
 }
 
 /* Reads what the socket has, up to room for one frame of the largest size. 0 at EOF. */
-static ssize_t conn_read(struct conn *c)
+ssize_t conn_read(struct conn *c)
 {
     size_t cap = STREAM_FRAME_MAX + 16;
     if (c->in_cap < cap) {
@@ -185,7 +149,7 @@ static ssize_t conn_read(struct conn *c)
     return n;
 }
 
-static int poll_timeout(const struct conn *c, uint64_t limit)
+int poll_timeout(const struct conn *c, uint64_t limit)
 {
     uint64_t now = stream_now_usec(), end = c->last + limit;
     if (now >= end)
@@ -195,7 +159,7 @@ static int poll_timeout(const struct conn *c, uint64_t limit)
 }
 
 /* Sends everything queued (or gives up after limit without progress, or when stopped). */
-static void conn_drain(struct conn *c, uint64_t limit)
+void conn_drain(struct conn *c, uint64_t limit)
 {
     c->last = stream_now_usec();
     while (out_pending(c)) {
@@ -208,7 +172,7 @@ static void conn_drain(struct conn *c, uint64_t limit)
     }
 }
 
-static void http_reply(struct conn *c, const char *status, const char *msg)
+void http_reply(struct conn *c, const char *status, const char *msg)
 {
     _cleanup_free_ char *r = xasprintf("HTTP/1.1 %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
                                        "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
@@ -298,7 +262,7 @@ static bool conn_parse(struct conn *c, on_message_fn on_msg, bool (*busy)(void *
 
 /* ---- SPDY/3.1 input ---- */
 
-static bool spdy_fail(struct conn *c, uint32_t status)
+bool spdy_fail(struct conn *c, uint32_t status)
 {
     spdy_goaway(c, status);
     c->failed = true;
@@ -333,7 +297,7 @@ static bool spdy_syn_stream(struct conn *c, const struct spdy_frame *f)
     return spdy_reply(c, f->stream) == 0 || spdy_fail(c, 2);
 }
 
-static void spdy_window_update(struct conn *c, uint32_t stream, uint32_t n)
+void spdy_window_update(struct conn *c, uint32_t stream, uint32_t n)
 {
     if (!n)
         return;
@@ -564,7 +528,7 @@ static bool forward_output(struct conn *c, int fd, int ch)
     return true;
 }
 
-static void set_nonblock(int fd)
+void set_nonblock(int fd)
 {
     if (fd >= 0)
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -902,9 +866,18 @@ static void serve_spdy_upgrade(struct conn *c, const struct http_head *h,
         return;
     }
     if (req->kind == STREAM_PORT_FORWARD) {
-        http_reply(c, "400 Bad Request",
-                   "port-forward over SPDY is not supported by podrun yet; use WebSocket "
-                   "(v4.channel.k8s.io)");
+        if (!http_headers_have(h, "X-Stream-Protocol-Version", "portforward.k8s.io")) {
+            http_reply(c, "403 Forbidden",
+                       "unable to negotiate protocol: over SPDY this server's port-forward "
+                       "speaks portforward.k8s.io");
+            return;
+        }
+        static const char fwd[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                                  "Upgrade: SPDY/3.1\r\n"
+                                  "X-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n";
+        conn_queue(c, fwd, sizeof(fwd) - 1);
+        c->spdy = true;
+        serve_spdy_port_forward(c, req);
         return;
     }
     if (!http_headers_have(h, "X-Stream-Protocol-Version", "v4.channel.k8s.io")) {

@@ -138,6 +138,65 @@ int stream_tokens_take(struct stream_tokens *t, const char *id, uint64_t now,
                        struct stream_request *out);
 void stream_request_copy(struct stream_request *dst, const struct stream_request *src);
 
+/* ---- conn.c: one connection (its helpers are shared with spdyfwd.c) ---- */
+/* Bytes queued to the client before the process's output is no longer read. */
+#define OUT_MAX (256u << 10)
+/* One read of a process's output or a pod's socket. */
+#define CHUNK (32u << 10)
+/* After the last bytes are queued, how long the client gets to read them. */
+#define FLUSH_USEC (5ULL * 1000000ULL)
+
+enum { CH_STDIN, CH_STDOUT, CH_STDERR, CH_ERROR, CH_RESIZE, CH_CLOSE = 255 };
+
+struct conn {
+    stream_server *s;
+    int fd;
+    uint8_t *in; /* bytes received and not yet parsed */
+    size_t in_len, in_cap;
+    uint8_t *out; /* bytes to send */
+    size_t out_len, out_off;
+    uint64_t last; /* the last time anything moved */
+    struct ws_reader rd;
+    bool v5, peer_closed, failed;
+    /* SPDY/3.1 instead of WebSocket */
+    bool spdy, spdy_setup;
+    struct spdy_zlib z;
+    uint32_t sid[CH_RESIZE + 1]; /* the stream of each channel, 0: none */
+    unsigned nstreams;
+    uint32_t last_stream;
+    char *resize_buf; /* a resize stream's bytes up to a complete JSON object */
+    size_t resize_len;
+};
+
+/* Streams one SPDY exec connection may open: it uses at most five. */
+#define SPDY_STREAMS_MAX 8
+/* A header block, inflated. */
+#define SPDY_HEADERS_MAX (16u << 10)
+
+void conn_queue(struct conn *c, const void *data, size_t n);
+size_t out_pending(const struct conn *c);
+/* Sends what the socket takes now; -1 when the client is gone. */
+int conn_flush(struct conn *c);
+/* Reads what the socket has (0 at EOF, -EAGAIN for nothing yet). */
+ssize_t conn_read(struct conn *c);
+/* poll()'s timeout for a deadline limit after c->last (0: passed). */
+int poll_timeout(const struct conn *c, uint64_t limit);
+/* Sends everything queued, giving up after limit without progress or when stopped. */
+void conn_drain(struct conn *c, uint64_t limit);
+void http_reply(struct conn *c, const char *status, const char *msg);
+void set_nonblock(int fd);
+void spdy_queue_control(struct conn *c, uint16_t type, uint8_t flags, const void *data, size_t n);
+void spdy_queue_data(struct conn *c, uint32_t stream, uint8_t flags, const void *data, size_t n);
+void spdy_queue_u32s(struct conn *c, uint16_t type, uint32_t a, uint32_t b);
+void spdy_goaway(struct conn *c, uint32_t status);
+int spdy_reply(struct conn *c, uint32_t stream);
+/* GOAWAY with status, the connection marked failed; returns false (to end). */
+bool spdy_fail(struct conn *c, uint32_t status);
+void spdy_window_update(struct conn *c, uint32_t stream, uint32_t n);
+
+/* spdyfwd.c: port-forward over SPDY (portforward.k8s.io), after the upgrade's 101. */
+void serve_spdy_port_forward(struct conn *c, const struct stream_request *req);
+
 /* ---- the server ---- */
 struct stream_server {
     struct stream_options o;

@@ -2,7 +2,7 @@
 /* The CRI's streaming server (DESIGN.md §4): Exec, Attach and PortForward answer a URL on it,
  * `http://ADDR:PORT/{exec,attach,portforward}/TOKEN`, and the client (kubelet, crictl, kubectl
  * through the API server) follows it with a WebSocket upgrade (`v4`/`v5.channel.k8s.io`) or a
- * SPDY/3.1 one (`v4.channel.k8s.io`, exec and attach). The
+ * SPDY/3.1 one (`v4.channel.k8s.io` for exec and attach, `portforward.k8s.io`). The
  * library knows nothing of pods: a backend the caller gives resolves a request to what to run.
  * It runs its own threads (one accepting, one per connection) and never touches the caller's
  * event loop; it prints nothing. */

@@ -159,13 +159,13 @@ line two' --close-stdin
   [ "$output" = "http 403" ]
   u=$(url PortForward "$(jq -nc --arg s "$UID_S" '{pod_sandbox_id: $s, port: [8080]}')")
   run spdy "$u" raw --hostile manystreams
-  [ "$output" = "http 400" ]
+  [ "$output" = "http 403" ]
   u=$(url Exec "$(exec_json x false false echo still)")
   run spdy "$u" exec
   [ "$(jq -r .stdout <<< "$output")" = still ]
 }
 
-@test "cri-stream: port-forward to a busybox httpd in the pod's network namespace" {
+@test "cri-stream: port-forward to a busybox httpd in the pod's network namespace (WebSocket, SPDY)" {
   local u
   u=$(url PortForward "$(jq -nc --arg s "$UID_S" '{pod_sandbox_id: $s, port: [8080]}')")
   [[ "$u" =~ ^http://127\.0\.0\.1:[0-9]+/portforward/[0-9a-f]{32}$ ]]
@@ -174,6 +174,22 @@ line two' --close-stdin
   [ "$(jq -c .prefix <<< "$output")" = '[[0,8080],[1,8080]]' ]
   [[ "$(jq -r .data <<< "$output")" == *"200 OK"*hello-from-pod* ]]
   [ "$(jq -r .error <<< "$output")" = "" ]
+
+  # Over SPDY (portforward.k8s.io): two forwarded connections, one after the other, on one
+  # connection; a port the request did not name is refused (RST_STREAM).
+  u=$(url PortForward "$(jq -nc --arg s "$UID_S" '{pod_sandbox_id: $s, port: [8080]}')")
+  run spdy "$u" portforward --port 8080 --count 2 --send 'GET /index.html HTTP/1.0\r\n\r\n'
+  [ "$status" -eq 0 ]
+  [ "$(jq length <<< "$output")" = 2 ]
+  [[ "$(jq -r '.[0].data' <<< "$output")" == *"200 OK"*hello-from-pod* ]]
+  [[ "$(jq -r '.[1].data' <<< "$output")" == *"200 OK"*hello-from-pod* ]]
+  [ "$(jq -r '.[0].error + .[1].error' <<< "$output")" = "" ]
+  u=$(url PortForward "$(jq -nc --arg s "$UID_S" '{pod_sandbox_id: $s, port: [8080]}')")
+  run spdy "$u" portforward --port 9 --send x
+  [ "$output" = '["refused"]' ]
+  u=$(url PortForward "$(jq -nc --arg s "$UID_S" '{pod_sandbox_id: $s}')")
+  run spdy "$u" portforward --port 81 --send x
+  [[ "$(jq -r '.[0].error' <<< "$output")" == *"error forwarding port 81"*"Connection refused"* ]]
 
   # The node's own loopback has no such server: the pod's namespace was used.
   run in_node curl -s -m 2 http://127.0.0.1:8080/

@@ -6,8 +6,12 @@ one stream per channel (streamtype header), header blocks through zlib with SPDY
 dictionary (read from agent/stream/spdydict.c, the server's copy of the spec's bytes).
 
 usage: spdy-client.py URL exec [--stdin TEXT] [--tty] [--resize WxH] [--no-stdout]
+       spdy-client.py URL portforward --port N --send TEXT [--count K]
        spdy-client.py URL raw --hostile KIND
 exec prints {"stdout", "stderr", "status" (the error stream's JSON or null), "goaway"}.
+portforward (portforward.k8s.io) makes K forwarded connections one after another on the one
+SPDY connection (error and data streams, requestid 0..K-1), each sending TEXT (escapes
+allowed) then FIN, and prints [{"data", "error"}, ...].
 raw KINDs: bigframe, badversion, zlibgarbage, headerbomb, manystreams, noversion (no
 X-Stream-Protocol-Version); prints "goaway STATUS", "eof" or "http STATUS".
 """
@@ -140,6 +144,56 @@ def run_exec(a):
     print(json.dumps(out))
 
 
+def wait_reply(c, sid):
+    """Reads frames until the SYN_REPLY (True) or RST_STREAM (False) of stream sid."""
+    while True:
+        kind, x, flags, data = c.frame()
+        if kind == "control" and x in (2, 3) and \
+                struct.unpack(">I", data[:4])[0] & 0x7fffffff == sid:
+            if x == 2:
+                c.zin.decompress(data[4:])
+            return x == 2
+        if kind == "control" and x == 2:
+            c.zin.decompress(data[4:])
+
+
+def run_portforward(a):
+    c = Conn(a.url, ("portforward.k8s.io",))
+    if c.status != 101:
+        print("http %d" % c.status)
+        return
+    results = []
+    for k in range(a.count):
+        es, ds = 4 * k + 1, 4 * k + 3
+        hdr = {"port": str(a.port), "requestid": str(k)}
+        c.syn_stream(es, dict(hdr, streamtype="error"))
+        if not wait_reply(c, es):
+            results.append("refused")
+            continue
+        c.syn_stream(ds, dict(hdr, streamtype="data"))
+        if not wait_reply(c, ds):
+            results.append("refused")
+            continue
+        c.data(ds, a.send.encode().decode("unicode_escape").encode(), fin=True)
+        r = {"data": "", "error": ""}
+        fins = set()
+        try:
+            while fins != {es, ds}:
+                kind, x, flags, data = c.frame()
+                if kind != "data":
+                    continue
+                if x == ds:
+                    r["data"] += data.decode(errors="replace")
+                elif x == es:
+                    r["error"] += data.decode(errors="replace")
+                if flags & 1:
+                    fins.add(x)
+        except EOFError:
+            r["eof"] = True
+        results.append(r)
+    print(json.dumps(results))
+
+
 def run_raw(a):
     versions = () if a.hostile == "noversion" else ("v4.channel.k8s.io",)
     c = Conn(a.url, versions)
@@ -176,14 +230,17 @@ def run_raw(a):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("url")
-    ap.add_argument("mode", choices=["exec", "raw"])
+    ap.add_argument("mode", choices=["exec", "portforward", "raw"])
+    ap.add_argument("--port", type=int)
+    ap.add_argument("--send")
+    ap.add_argument("--count", type=int, default=1)
     ap.add_argument("--stdin")
     ap.add_argument("--tty", action="store_true")
     ap.add_argument("--resize")
     ap.add_argument("--no-stdout", action="store_true")
     ap.add_argument("--hostile")
     a = ap.parse_args()
-    {"exec": run_exec, "raw": run_raw}[a.mode](a)
+    {"exec": run_exec, "portforward": run_portforward, "raw": run_raw}[a.mode](a)
 
 
 if __name__ == "__main__":
