@@ -187,6 +187,9 @@ line two' --close-stdin
   u=$(url PortForward "$(jq -nc --arg s "$UID_S" '{pod_sandbox_id: $s, port: [8080]}')")
   run spdy "$u" portforward --port 9 --send x
   [ "$output" = '["refused"]' ]
+  u=$(url PortForward "$(jq -nc --arg s "$UID_S" '{pod_sandbox_id: $s, port: [8080]}')")
+  run spdy "$u" raw --hostile manypairs --port 8080
+  [ "$output" = "replies=16 refused=4" ]
   u=$(url PortForward "$(jq -nc --arg s "$UID_S" '{pod_sandbox_id: $s}')")
   run spdy "$u" portforward --port 81 --send x
   [[ "$(jq -r '.[0].error' <<< "$output")" == *"error forwarding port 81"*"Connection refused"* ]]

@@ -13,7 +13,8 @@ portforward (portforward.k8s.io) makes K forwarded connections one after another
 SPDY connection (error and data streams, requestid 0..K-1), each sending TEXT (escapes
 allowed) then FIN, and prints [{"data", "error"}, ...].
 raw KINDs: bigframe, badversion, zlibgarbage, headerbomb, manystreams, noversion (no
-X-Stream-Protocol-Version); prints "goaway STATUS", "eof" or "http STATUS".
+X-Stream-Protocol-Version); prints "goaway STATUS", "eof" or "http STATUS". manypairs (a
+port-forward URL, --port N) opens 20 error streams and prints "replies=R refused=F".
 """
 import argparse
 import json
@@ -195,6 +196,19 @@ def run_portforward(a):
 
 
 def run_raw(a):
+    if a.hostile == "manypairs":
+        # 20 half-made forwarded connections (error streams only): the server takes 16.
+        c = Conn(a.url, ("portforward.k8s.io",))
+        replies = refused = 0
+        for k in range(20):
+            c.syn_stream(2 * k + 1, {"streamtype": "error", "port": str(a.port),
+                                     "requestid": str(k)})
+            if wait_reply(c, 2 * k + 1):
+                replies += 1
+            else:
+                refused += 1
+        print("replies=%d refused=%d" % (replies, refused))
+        return
     versions = () if a.hostile == "noversion" else ("v4.channel.k8s.io",)
     c = Conn(a.url, versions)
     if c.status != 101:
