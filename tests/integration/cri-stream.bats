@@ -33,17 +33,28 @@ YAML
   wait_running s 2/2
   UID_S=$(pod_uid s)
   APP=$UID_S-app
-  prn serve --listen "unix://$SOCK" --streaming-idle-timeout 2 > "$BATS_TEST_TMPDIR/serve.log" 2>&1 3>&- &
+  # A simple command, not prn (a function): $! is then the server itself (nsenter execs it),
+  # which the teardown stops.
+  nsenter --net="/run/netns/$NODE" "$PODRUN" --images-root "$IMAGES_ROOT" \
+    --run-root "$ROOTS/run" --lib-root "$ROOTS/lib" --log-root "$ROOTS/log" \
+    --cni-conf-dir "$ROOTS/cni" --ipam-data-dir "$ROOTS/ipam" \
+    serve --listen "unix://$SOCK" --streaming-idle-timeout 2 > "$BATS_TEST_TMPDIR/serve.log" 2>&1 3>&- &
   SERVE_PID=$!
   wait_for test -S "$SOCK"
 }
 
 teardown() {
+  local bad=0
   if [ -n "$SERVE_PID" ]; then
     kill -TERM "$SERVE_PID" 2>/dev/null || true
     wait "$SERVE_PID" 2>/dev/null || true
+    # The server is gone (a streaming connection must not keep it alive).
+    if kill -0 "$SERVE_PID" 2>/dev/null; then
+      echo "podrun serve $SERVE_PID still runs" >&2
+      kill -9 "$SERVE_PID" 2>/dev/null || true
+      bad=1
+    fi
   fi
-  local bad=0
   if grep -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$BATS_TEST_TMPDIR/serve.log" >&2; then
     bad=1
   fi
@@ -209,6 +220,7 @@ line two' --close-stdin
 }
 
 @test "cri-stream: the calls check their requests; Attach says it is not there yet" {
+  [ "$(awk '{print $2}' "/proc/$SERVE_PID/stat")" = "(podrun)" ]
   run cri RuntimeService/Exec '{"container_id":"nope-app","cmd":["true"],"stdout":true}'
   [ "$status" -eq 3 ]
   [[ "$output" == *"grpc-error NOT_FOUND"*'container "nope-app" not found'* ]]
