@@ -502,9 +502,21 @@ static char *failure_json(const char *msg)
     jg_key(g, "metadata");
     jg_map_open(g);
     jg_map_close(g);
+    /* as apierrors.NewInternalError, which the kubelet writes when a command cannot start */
+    _cleanup_free_ char *m = xasprintf("Internal error occurred: %s", msg);
     jg_key_str(g, "status", "Failure");
-    jg_key_str(g, "message", msg);
+    jg_key_str(g, "message", m);
     jg_key_str(g, "reason", "InternalError");
+    jg_key(g, "details");
+    jg_map_open(g);
+    jg_key(g, "causes");
+    jg_array_open(g);
+    jg_map_open(g);
+    jg_key_str(g, "message", msg);
+    jg_map_close(g);
+    jg_array_close(g);
+    jg_map_close(g);
+    jg_key_int(g, "code", 500);
     jg_map_close(g);
     const unsigned char *buf;
     size_t len;

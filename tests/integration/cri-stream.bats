@@ -245,6 +245,18 @@ line two' --close-stdin
   run cri RuntimeService/Attach "$(jq -nc --arg c "$APP" '{container_id: $c, stdout: true}')"
   [ "$status" -eq 3 ]
   [[ "$output" == *"UNIMPLEMENTED: Attach needs the shim's attach endpoint"* ]]
+
+  # The container went away between the call and the client's connection: the error channel
+  # says so as the kubelet's internal errors do.
+  local u
+  u=$(url Exec "$(exec_json x false false true)")
+  prn delete pod s
+  run sc "$u" exec
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .status.status <<< "$output")" = Failure ]
+  [ "$(jq -r .status.reason <<< "$output")" = InternalError ]
+  [ "$(jq -r .status.code <<< "$output")" = 500 ]
+  [[ "$(jq -r .status.message <<< "$output")" == "Internal error occurred: "*"container \"$APP\" not found"* ]]
 }
 
 @test "cri-stream: hostile clients get refused or closed, and the server keeps serving" {
