@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 BUILD_PKGS=(build-essential autoconf automake libtool pkg-config clang
   libseccomp-dev libcap-dev libyajl-dev libsystemd-dev libssl-dev
   libarchive-dev libcurl4-openssl-dev libmnl-dev libnftnl-dev libyaml-dev libzstd-dev
-  libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev)
+  libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev zlib1g-dev)
 TEST_PKGS=(bats jq busybox-static iproute2 time util-linux procps psmisc
   runc crun podman conmon hyperfine
   skopeo umoci docker-registry containernetworking-plugins nftables zstd python3 python3-yaml bc

@@ -19,10 +19,14 @@ static int open_pods(void *data, bool exclusive, struct pods_manager **m, pr_err
 static void serve_usage(FILE *f)
 {
     fprintf(f, "usage: podrun [GLOBAL OPTIONS] serve [--listen unix://PATH] [--controllers-only]\n"
+               "         [--streaming-address ADDR[:PORT]] [--streaming-idle-timeout SECONDS]\n"
                "  serves CRI v1 on RUN_ROOT/" CRI_SOCKET_NAME " (default " PODRUN_RUN_DIR
                "/" CRI_SOCKET_NAME "), or on the socket systemd passes. See podrun-serve(8).\n"
                "  --controllers-only: runs the workload controllers' loop instead (one per\n"
-               "  node; it exits when no Deployment or ReplicaSet is left).\n");
+               "  node; it exits when no Deployment or ReplicaSet is left).\n"
+               "  --streaming-address: where Exec and PortForward's URLs point (default\n"
+               "  127.0.0.1 and a free port); --streaming-idle-timeout: close a stream\n"
+               "  idle that long (default 4 hours).\n");
 }
 
 int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
@@ -30,10 +34,13 @@ int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'},
         {"controllers-only", no_argument, NULL, 'C'},
+        {"streaming-address", required_argument, NULL, 'S'},
+        {"streaming-idle-timeout", required_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *listen = NULL;
+    const char *listen = NULL, *stream_address = NULL;
+    uint64_t stream_idle = 0;
     bool controllers_only = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -44,6 +51,19 @@ int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
         case 'C':
             controllers_only = true;
             break;
+        case 'S':
+            stream_address = optarg;
+            break;
+        case 'I': {
+            char *end;
+            errno = 0;
+            unsigned long long sec = strtoull(optarg, &end, 10);
+            if (!*optarg || *end || errno || sec == 0 || sec > 7 * 24 * 3600)
+                return pr_err(err, 0, "--streaming-idle-timeout `%s`: expected seconds, 1 to %d",
+                              optarg, 7 * 24 * 3600);
+            stream_idle = sec * 1000000ULL;
+            break;
+        }
         case 'h':
             serve_usage(stdout);
             return 0;
@@ -65,6 +85,8 @@ int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
         .images_root = g->images_root,
         .open_pods = open_pods,
         .open_pods_data = g,
+        .stream_address = stream_address,
+        .stream_idle_usec = stream_idle,
     };
     /* systemd's socket activation: one listening socket, used instead of making one. */
     int n = sd_listen_fds(true);
@@ -97,7 +119,8 @@ int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (r < 0)
         return r;
     const char *path = cri_server_path(s);
-    pr_info("serving CRI v1 on %s", path ? path : "the socket systemd passed");
+    pr_info("serving CRI v1 on %s, streams on %s", path ? path : "the socket systemd passed",
+            cri_server_stream_address(s));
     sd_notify(false, "READY=1\nSTATUS=serving CRI v1");
     r = cri_server_run(s, err);
     sd_notify(false, "STOPPING=1");

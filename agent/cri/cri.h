@@ -10,8 +10,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct pods_manager;
+struct stream_server;
 
 /* Messages over this size are refused either way with RESOURCE_EXHAUSTED (what gRPC servers
  * and the kubelet's client allow by default is 4 MiB; the kubelet raises its own to 16 MiB). */
@@ -29,6 +31,12 @@ struct cri_options {
     /* Opens the pod manager on the caller's roots (the CLI's open_manager). */
     int (*open_pods)(void *data, bool exclusive, struct pods_manager **m, pr_error **err);
     void *open_pods_data;
+    /* The streaming server's address (ADDR[:PORT]; NULL: 127.0.0.1 and a port the kernel
+     * picks) and idle timeout (0: the default, 4 hours). */
+    const char *stream_address;
+    uint64_t stream_idle_usec;
+    /* Set by cri_server_new: the streaming server Exec and PortForward hand URLs out on. */
+    struct stream_server *stream;
 };
 
 typedef struct cri_server cri_server;
@@ -36,6 +44,8 @@ typedef struct cri_server cri_server;
 /* Listens (unix sockets: mode 0660, owner root, refusing a path that is not a socket or on which
  * a server answers) and prepares the event loop. Nothing is served before cri_server_run. */
 int cri_server_new(const struct cri_options *o, cri_server **out, pr_error **err);
+/* "ADDR:PORT" of the streaming server (Exec, Attach and PortForward's URLs). */
+const char *cri_server_stream_address(const cri_server *s);
 /* The path of the socket this server made, or NULL for a socket it was handed. */
 const char *cri_server_path(const cri_server *s);
 /* Serves until SIGTERM or SIGINT (blocked by the caller), then stops accepting, lets the calls in

@@ -62,4 +62,13 @@ void cri_remove_image(const struct cri_options *o, const ProtobufCMessage *req,
 void cri_image_fs_info(const struct cri_options *o, const ProtobufCMessage *req,
                        struct cri_reply *out);
 
+/* streaming.c: the calls answer a URL on the streaming server (agent/stream), and the backend
+ * that server runs them with. */
+struct stream_backend;
+void cri_exec(const struct cri_options *o, const ProtobufCMessage *req, struct cri_reply *out);
+void cri_attach(const struct cri_options *o, const ProtobufCMessage *req, struct cri_reply *out);
+void cri_port_forward(const struct cri_options *o, const ProtobufCMessage *req,
+                      struct cri_reply *out);
+void cri_stream_backend(const struct cri_options *o, struct stream_backend *b);
+
 #endif

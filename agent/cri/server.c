@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The server: accepting connections on the loop, and the drain on SIGTERM or SIGINT (no new
  * connections nor streams, the calls in flight finish and are answered, then the loop ends). */
+#include "agent/stream/stream.h"
 #include "log.h"
 #include "server.h"
 #include "util.h"
@@ -87,12 +88,20 @@ int cri_server_new(const struct cri_options *o, cri_server **out, pr_error **err
         free(s);
         return pr_err(err, -r, "create the event loop");
     }
-    if ((r = cri_calls_init(s, err)) < 0 || (r = cri_listen(s, err)) < 0) {
+    struct stream_options so = {.address = o->stream_address, .idle_usec = o->stream_idle_usec};
+    cri_stream_backend(&s->o, &so.backend);
+    if ((r = cri_calls_init(s, err)) < 0 || (r = cri_listen(s, err)) < 0 ||
+        (r = stream_server_new(&so, &s->o.stream, err)) < 0) {
         cri_server_free(s);
         return r;
     }
     *out = s;
     return 0;
+}
+
+const char *cri_server_stream_address(const cri_server *s)
+{
+    return stream_server_address(s->o.stream);
 }
 
 const char *cri_server_path(const cri_server *s)
@@ -123,6 +132,9 @@ int cri_server_run(cri_server *s, pr_error **err)
 
 void cri_server_free(cri_server *s)
 {
+    /* First: its connections call the pod manager through s->o. */
+    stream_server_free(s->o.stream);
+    s->o.stream = NULL;
     s->accept_src = sd_event_source_disable_unref(s->accept_src);
     while (s->conns)
         cri_conn_free(s->conns);

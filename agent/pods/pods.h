@@ -232,6 +232,11 @@ char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool t
                       char *const *command);
 /* The directory of a pod's attach sockets (common/attach.h: attach_connect(dir, container)). */
 char *pods_attach_dir(pods_manager *m, const char *uid);
+/* streams.c, for the CRI's streaming server: a container by its runtime id
+ * (pods_container_id: "<pod uid>-<name>"), and the pinned network namespace of a pod by its
+ * uid (*path NULL for a hostNetwork pod: the node's). ENOENT when there is none. */
+int pods_container_by_id(pods_manager *m, const char *id, char **uid, char **name, pr_error **err);
+int pods_sandbox_netns(pods_manager *m, const char *uid, char **path, pr_error **err);
 
 /* ---- the node ---- */
 
