@@ -363,7 +363,8 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
             break;
         workloads |= o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET ||
                      o->kind == KUBE_STATEFULSET || o->kind == KUBE_DAEMONSET ||
-                     o->kind == KUBE_JOB || o->kind == KUBE_CRONJOB || o->kind == KUBE_HPA;
+                     o->kind == KUBE_JOB || o->kind == KUBE_CRONJOB || o->kind == KUBE_HPA ||
+                     o->kind == KUBE_SERVICE || o->kind == KUBE_INGRESS;
         printf("%s/%s %s\n", kind_lower(o), o->meta.name,
                res == PODS_CREATED     ? "created"
                : res == PODS_UNCHANGED ? "unchanged"

@@ -57,22 +57,7 @@ char *pods_dns_address(pods_manager *m)
 /* Whether any Service is stored: the cluster DNS serves the node while one is. */
 bool pods_dns_enabled(pods_manager *m)
 {
-    _cleanup_free_ char *top = xasprintf("%s/objects/services", m->lib_root);
-    _cleanup_dir_ DIR *d = opendir(top);
-    if (!d)
-        return false;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.')
-            continue;
-        _cleanup_free_ char *sub = xasprintf("%s/%s", top, e->d_name);
-        _cleanup_dir_ DIR *s = opendir(sub);
-        for (struct dirent *f; s && (f = readdir(s));) {
-            size_t l = strlen(f->d_name);
-            if (f->d_name[0] != '.' && l > 5 && streq(f->d_name + l - 5, ".json"))
-                return true;
-        }
-    }
-    return false;
+    return pods_objects_stored(m, "services");
 }
 
 /* ---- what dnsmasq should serve ---- */

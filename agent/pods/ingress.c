@@ -561,6 +561,16 @@ int pods_ingress_sync(pods_manager *m, pr_error **err)
     if (same && pid)
         return 0;
     if (!same) {
+        /* A configuration nginx refused is not tested again: the controller loop, woken by
+         * nginx's writes in this directory, would otherwise test it on every pass. */
+        _cleanup_free_ char *bad = xasprintf("%s/nginx.conf.refused", dir), *bad_text = NULL;
+        size_t bad_len = 0;
+        if (read_file_max(bad, CONF_MAX, READ_REGULAR, &bad_text, &bad_len, NULL) == 0 &&
+            bad_len == strlen(text) && memcmp(bad_text, text, bad_len) == 0)
+            return pr_err(err, 0,
+                          "the Ingress controller's new configuration fails nginx's test (the "
+                          "running one stays; nginx's words in `%s/nginx.out`)",
+                          dir);
         _cleanup_free_ char *tmp = xasprintf("%s/tmp", dir), *out = NULL;
         if ((r = mkdir_p(tmp, 0700, err)) < 0 ||
             (r = write_file_atomic_volatile(next, text, strlen(text), 0600, err)) < 0)
@@ -569,11 +579,14 @@ int pods_ingress_sync(pods_manager *m, pr_error **err)
             unlink(next);
             if (err && *err)
                 return -EINVAL;
+            _cleanup_error_ pr_error *ignored = NULL;
+            write_file_atomic_volatile(bad, text, strlen(text), 0600, &ignored);
             return pr_err(err, 0,
                           "the Ingress controller's new configuration fails nginx's test (the "
                           "running one stays): %s",
                           out);
         }
+        unlink(bad);
         if (rename(next, conf) < 0)
             return pr_err(err, errno, "rename `%s` to `%s`", next, conf);
     }

@@ -330,3 +330,23 @@ char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool t
         strv_extend(&argv, *command);
     return argv;
 }
+
+bool pods_objects_stored(pods_manager *m, const char *resource)
+{
+    _cleanup_free_ char *top = xasprintf("%s/objects/%s", m->lib_root, resource);
+    _cleanup_dir_ DIR *d = opendir(top);
+    if (!d)
+        return false;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        _cleanup_free_ char *sub = xasprintf("%s/%s", top, e->d_name);
+        _cleanup_dir_ DIR *s = opendir(sub);
+        for (struct dirent *f; s && (f = readdir(s));) {
+            size_t l = strlen(f->d_name);
+            if (f->d_name[0] != '.' && l > 5 && streq(f->d_name + l - 5, ".json"))
+                return true;
+        }
+    }
+    return false;
+}

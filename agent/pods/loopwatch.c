@@ -45,7 +45,8 @@ int pods_controllers_watch_open(pods_manager *m, int *out, pr_error **err)
     static const char *const resources[] = {
         "deployments",  "replicasets", "pods",
         "statefulsets", "daemonsets",  "persistentvolumeclaims",
-        "jobs",         "cronjobs",    "horizontalpodautoscalers"};
+        "jobs",         "cronjobs",    "horizontalpodautoscalers",
+        "services",     "ingresses",   "endpointslices"};
     _cleanup_free_ char *objects = xasprintf("%s/objects", m->lib_root);
     int r = mkdir_p(objects, 0700, err);
     if (r == 0)
@@ -59,6 +60,10 @@ int pods_controllers_watch_open(pods_manager *m, int *out, pr_error **err)
     _cleanup_free_ char *dns = xasprintf("%s/dns", m->run_root);
     if (r == 0 && pods_dns_enabled(m) && (r = mkdir_p(dns, 0700, err)) == 0)
         r = watch_dir(fd, dns, IN_CLOSE_WRITE, false, err);
+    /* The Ingress controller's: nginx's master holds its error log open for writing. */
+    _cleanup_free_ char *ingress = xasprintf("%s/ingress", m->run_root);
+    if (r == 0 && pods_objects_stored(m, "ingresses"))
+        r = watch_dir(fd, ingress, IN_CLOSE_WRITE, false, err);
     struct pods_list l = {0};
     if (r == 0)
         r = pods_list(m, "pods", NULL, NULL, &l, err);

@@ -370,6 +370,8 @@ void pods_services_defer(pods_manager *m, bool defer);
 
 /* Whether a Service is stored (the cluster DNS then serves the node's pods). */
 bool pods_dns_enabled(pods_manager *m);
+/* Whether any object of a namespaced resource is stored, in any namespace. */
+bool pods_objects_stored(pods_manager *m, const char *resource);
 /* The cluster DNS server's address: the pod network's gateway; NULL when it has none. */
 char *pods_dns_address(pods_manager *m);
 

@@ -603,6 +603,11 @@ int pods_reconcile(pods_manager *m, bool *workloads, int64_t *wake_at, pr_error 
         *workloads |= hpas;
     if (wake_at && hpa_wake)
         *wake_at = *wake_at ? MIN(*wake_at, hpa_wake) : hpa_wake;
+    /* Services follow their pods' readiness (the loop's pass ends with their sync) and the
+     * cluster DNS's and the Ingress controller's servers are restarted when they die: the loop
+     * runs while a Service or an Ingress is stored, as kube-proxy runs on every node. */
+    if (workloads)
+        *workloads |= pods_objects_stored(m, "services") || pods_objects_stored(m, "ingresses");
     return first;
 }
 

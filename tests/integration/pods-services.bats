@@ -254,7 +254,7 @@ YAML
   assert_no_pods
 }
 
-@test "services: a pod that turns unready leaves the endpoints and the data path on the next refresh, and comes back when ready" {
+@test "services: a pod that turns unready leaves the endpoints and the data path (the controller loop follows it), and comes back when ready" {
   pods_client 10.125.0 default-route
   web web-a
   web web-b
@@ -269,13 +269,12 @@ YAML
   handle() { in_node nft -a list table ip podrun_services | grep "dnat to $ip_a:80" | sed 's/.*# handle //'; }
   h_a=$(handle)
   [ -n "$h_a" ]
+  # The controller loop runs while a Service is stored, and follows readiness: no apply.
+  [ -n "$(controllers_pid)" ]
+  ip_b=$(prn get pod web-b -o json | jq -r .status.podIP)
   pexec web-b app rm /tmp/ready
   wait_running web-b 0/1
-  # The refresh: any apply or delete of a pod or service (a controller loop will make this
-  # continuous).
-  run prn apply -f "$D/svc.yaml"
-  [ "$status" -eq 0 ]
-  ip_b=$(prn get pod web-b -o json | jq -r .status.podIP)
+  wait_for bash -c "! grep -q '$ip_b' <(nsenter --net=/run/netns/$NODE nft list table ip podrun_services)"
   run prn get endpoints myapp-service
   [[ ${lines[1]} != *"$ip_b"* ]]
   run in_node nft list table ip podrun_services
@@ -284,8 +283,7 @@ YAML
   [ "$(handle)" = "$h_a" ]
   pexec web-b app touch /tmp/ready
   wait_running web-b 1/1
-  run prn apply -f "$D/svc.yaml"
-  [ "$status" -eq 0 ]
+  wait_for bash -c "nsenter --net=/run/netns/$NODE nft list table ip podrun_services | grep -q '$ip_b'"
   run prn get endpoints myapp-service
   [[ ${lines[1]} == *"$ip_b:80"* ]]
   [ "$(answers 30 in_node curl -s --max-time 2 "http://$v:8081/")" = "$(printf 'web-a\nweb-b')" ]
@@ -297,6 +295,9 @@ YAML
   [ "$(in_node nft list table ip podrun_services | grep -c 'jump ep-')" -eq 2 ]
   [ -s "$ROOTS/run/services-nft.json" ]
   prn delete svc myapp-service
+  # The last Service gone, the loop has nothing left to follow and exits.
+  for _ in $(seq 100); do [ -n "$(controllers_pid)" ] || break; sleep 0.1; done
+  [ -z "$(controllers_pid)" ]
   prn delete pod web-a web-b
   pods_drop_client
   assert_no_pods
