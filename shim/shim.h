@@ -90,7 +90,14 @@ struct pod_spec {
     size_t n_volume_limits;
     uint64_t volume_check_usec;
     char *pid_namespace; /* shareProcessNamespace: where to pin the pod's PID namespace */
+    /* A CRI sandbox: it may start with no container, containers come and go by the create and
+     * delete requests (sandbox.c), and none starts but by a start request. */
+    bool sandbox;
 };
+
+/* Containers a sandbox holds at once (slots of deleted ones are reused): a kubelet's pod has a
+ * few, and a slot's address must not move while its container has timers and children. */
+#define SHIM_SANDBOX_CTRS_MAX 64
 
 /* spec.json is read whole up to this (DESIGN.md, "Limits"): a pod of many containers, each
  * with its own command, environment and probes, is tens of kilobytes. */
@@ -98,6 +105,7 @@ struct pod_spec {
 int pod_spec_parse(const char *text, const char *what, struct pod_spec **out, pr_error **err);
 int pod_spec_load(const char *path, struct pod_spec **out, pr_error **err);
 void pod_spec_free(struct pod_spec *s);
+void ctr_spec_free(struct ctr_spec *c);
 const char *restart_policy_name(enum restart_policy p);
 int signal_from_name(const char *name);
 
@@ -192,6 +200,7 @@ struct container {
     bool ready, started; /* started: the startup probe passed (or there is none) */
     bool created;        /* the runtime holds a container for it */
     bool adopted;        /* running when a previous shim died: not our child */
+    bool vacant;         /* a sandbox's slot whose container was deleted (sandbox.c) */
     bool stop_requested; /* stopped on request: no restart */
     bool stopping;
     /* The Killing event of the stop that follows is recorded already (a failed probe). */
@@ -338,6 +347,13 @@ void shim_fail_pod(struct shim *s, const char *reason, const char *message);
 void podlife_status(struct shim *s, void *gen); /* the pod-level status keys (a yajl_gen) */
 /* Bytes a directory tree holds (blocks, as du counts them), not crossing into other mounts. */
 uint64_t dir_usage(const char *path);
+
+/* sandbox.c: a CRI sandbox's containers, made and deleted one at a time */
+/* Takes container name from DIR/spec.json (the pod manager wrote it there first) into a free
+ * slot, created but not started. */
+int sandbox_create_container(struct shim *s, const char *name, pr_error **err);
+/* Deletes a container that is not running from the runtime, closes its log, frees its slot. */
+int sandbox_delete_container(struct shim *s, struct container *c, pr_error **err);
 
 /* control.c */
 int control_listen(struct shim *s, pr_error **err);
