@@ -286,4 +286,20 @@ int pods_containers_remove(pods_manager *m, const struct pods_pod_paths *p, pr_e
 int pods_shim_spec_write(pods_manager *m, const struct kube_object *o,
                          const struct pods_pod_paths *p, pr_error **err);
 
+/* ---- crisandbox.c, cricontainer.c: CRI sandboxes' insides ---- */
+int pods_cri_new_id(char **out, pr_error **err);
+/* A sandbox's paths: run-root/sandboxes/<id> (record, shim, ns, etc, containers/),
+ * lib-root/sandboxes/<id> (bundles). Cleared with pods_pod_paths_clear. */
+void pods_sandbox_paths_init(pods_manager *m, const char *id, struct pods_pod_paths *p);
+bool pods_sandbox_shim_alive(const struct pods_pod_paths *p);
+/* One request to the shim (podrun-shim --request); an error reply becomes the error. */
+int pods_shim_request(pods_manager *m, const struct pods_pod_paths *p, const char *req,
+                      int timeout_s, yajl_val *reply, pr_error **err);
+/* Until container id (NULL: every container) is not running, or the shim is gone. */
+int pods_cri_wait_stopped(pods_manager *m, const struct pods_pod_paths *p, const char *id,
+                          int timeout_s, pr_error **err);
+/* Every container's runtime leftovers, root, bundle and record. */
+int pods_cri_containers_remove_all(pods_manager *m, const struct pods_pod_paths *p,
+                                   pr_error **err);
+
 #endif

@@ -1,0 +1,265 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# podrun serve's sandbox and container calls, driven as a kubelet drives them (RunPodSandbox,
+# CreateContainer, StartContainer, ContainerStatus, ExecSync, List*, StopContainer,
+# RemoveContainer, StopPodSandbox, RemovePodSandbox) by an independent client (python3-grpcio,
+# tests/lib/cri-client.py), in a node network namespace of the test's own, on the pod
+# manager's test roots; afterwards nothing of the pods is left.
+
+load ../lib/helpers
+load ../lib/pods-helpers
+
+PY=/usr/bin/python3
+
+setup() {
+  pods_setup
+  SOCK=$BATS_TEST_TMPDIR/cri.sock
+  LOGS=$BATS_TEST_TMPDIR/podlogs
+  SERVE_PID=
+}
+
+teardown() {
+  [ -n "$SERVE_PID" ] && kill -9 "$SERVE_PID" 2>/dev/null
+  [ -n "$SERVE_PID" ] && wait "$SERVE_PID" 2>/dev/null
+  pods_teardown
+}
+
+cri() { "$PY" "$TOP/tests/lib/cri-client.py" "$SOCK" "$@"; }
+
+start_serve() {
+  rm -f "$SOCK"
+  nsenter --net="/run/netns/$NODE" "$PODRUN" --images-root "$IMAGES_ROOT" \
+    --run-root "$ROOTS/run" --lib-root "$ROOTS/lib" --log-root "$ROOTS/log" \
+    --cni-conf-dir "$ROOTS/cni" --ipam-data-dir "$ROOTS/ipam" ${SERVE_GLOBALS[@]+"${SERVE_GLOBALS[@]}"} \
+    serve --listen "unix://$SOCK" > "$BATS_TEST_TMPDIR/serve.log" 2>&1 3>&- &
+  SERVE_PID=$!
+  wait_for test -S "$SOCK"
+}
+
+# sandbox_config NAME [UID]: a PodSandboxConfig as the kubelet writes one.
+sandbox_config() {
+  local uid=${2:-uid-$1}
+  jq -nc --arg n "$1" --arg u "$uid" --arg logs "$LOGS/default_$1_$uid" \
+    --arg cg "$PODS_CG_ROOT/kubepods/pod$uid" \
+    '{metadata: {name: $n, namespace: "default", uid: $u, attempt: 0}, hostname: $n,
+      log_directory: $logs, dns_config: {servers: ["10.96.0.10"], searches: ["default.svc.cluster.local"], options: ["ndots:5"]},
+      labels: {app: $n, "io.kubernetes.pod.name": $n}, annotations: {note: "kept as given"},
+      linux: {cgroup_parent: $cg, security_context: {namespace_options: {network: "POD", pid: "CONTAINER", ipc: "POD"}}}}'
+}
+
+# run_sandbox NAME: its id in SB.
+run_sandbox() {
+  local out
+  out=$(cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config "$1")" '{config: $c}')") || return 1
+  SB=$(jq -r .pod_sandbox_id <<<"$out")
+}
+
+# create_container SANDBOX NAME CMD...: its id in CTR.
+create_container() {
+  local sb=$1 name=$2 out req
+  shift 2
+  req=$(jq -nc --arg sb "$sb" --arg n "$name" --argjson sc "$(sandbox_config web)" \
+    '{pod_sandbox_id: $sb, sandbox_config: $sc,
+      config: {metadata: {name: $n, attempt: 0}, image: {image: "busybox"},
+               command: $ARGS.positional, log_path: ($n + "/0.log"), labels: {tier: $n},
+               envs: [{key: "GREETING", value: "hello"}],
+               linux: {resources: {cpu_shares: 2, oom_score_adj: 1000},
+                       security_context: {namespace_options: {pid: "CONTAINER"}}}}}' \
+    --args -- "$@")
+  out=$(cri RuntimeService/CreateContainer "$req") || return 1
+  CTR=$(jq -r .container_id <<<"$out")
+}
+
+ctr_state() {
+  cri RuntimeService/ContainerStatus "{\"container_id\":\"$1\"}" | jq -r .status.state
+}
+
+assert_no_sandboxes() {
+  local left
+  left=$(find "$ROOTS/run/sandboxes" "$ROOTS/lib/sandboxes" -mindepth 1 -maxdepth 1 2>/dev/null || true)
+  [ -z "$left" ] || { echo "sandbox state left: $left" >&2; return 1; }
+  assert_no_pods
+}
+
+@test "cri-pods: a pod through the kubelet's calls, from RunPodSandbox to RemovePodSandbox, leaves nothing" {
+  start_serve
+  run_sandbox web
+  [[ "$SB" =~ ^[0-9a-f]{64}$ ]]
+  run cri RuntimeService/PodSandboxStatus "{\"pod_sandbox_id\":\"$SB\",\"verbose\":true}"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .status.state <<<"$output")" = SANDBOX_READY ]
+  [ "$(jq -r .status.metadata.name <<<"$output")" = web ]
+  [ "$(jq -r .status.annotations.note <<<"$output")" = "kept as given" ]
+  ip=$(jq -r .status.network.ip <<<"$output")
+  [[ "$ip" == 10.88.* ]]
+  [ "$(jq -r .info.info <<<"$output" | jq -r .cgroupParent)" = "$PODS_CG_ROOT/kubepods/poduid-web" ]
+  # The same metadata again is refused while the first sandbox exists.
+  run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: $c}')"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"grpc-error ALREADY_EXISTS"* ]]
+
+  create_container "$SB" app sh -c 'echo "$GREETING from $(hostname)"; exec sleep 1000'
+  [[ "$CTR" =~ ^[0-9a-f]{64}$ ]]
+  [ "$(ctr_state "$CTR")" = CONTAINER_CREATED ]
+  run cri RuntimeService/StartContainer "{\"container_id\":\"$CTR\"}"
+  [ "$status" -eq 0 ]
+  [ "$(ctr_state "$CTR")" = CONTAINER_RUNNING ]
+  # Its log at the kubelet's path, in the CRI format.
+  wait_for grep -q ' stdout F hello from web$' "$LOGS/default_web_uid-web/app/0.log"
+  # Its cgroup under the kubelet's parent.
+  cgdir=/sys/fs/cgroup/memory$PODS_CG_ROOT/kubepods/poduid-web
+  [ -d /sys/fs/cgroup/memory ] || cgdir=/sys/fs/cgroup$PODS_CG_ROOT/kubepods/poduid-web
+  [ -d "$cgdir/$CTR" ]
+  # ExecSync: stdout and stderr apart, the exit code, the pod's network and DNS.
+  run cri RuntimeService/ExecSync "$(jq -nc --arg c "$CTR" '{container_id: $c, cmd: ["sh", "-c", "echo out; cat /etc/resolv.conf; ip -o -4 addr show eth0; echo err >&2; exit 3"], timeout: 10}')"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .exit_code <<<"$output")" = 3 ]
+  sout=$(jq -r .stdout <<<"$output" | base64 -d)
+  [ "$(jq -r .stderr <<<"$output" | base64 -d)" = err ]
+  [[ "$sout" == out* ]]
+  [[ "$sout" == *"nameserver 10.96.0.10"* ]]
+  [[ "$sout" == *"search default.svc.cluster.local"* ]]
+  [[ "$sout" == *"inet $ip/"* ]]
+  # Its timeout.
+  run cri RuntimeService/ExecSync "$(jq -nc --arg c "$CTR" '{container_id: $c, cmd: ["sleep", "30"], timeout: 1}')"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"grpc-error DEADLINE_EXCEEDED"* ]]
+
+  # A second container that completes.
+  APP=$CTR
+  create_container "$SB" done sh -c 'exit 0'
+  DONE=$CTR CTR=$APP
+  cri RuntimeService/StartContainer "{\"container_id\":\"$DONE\"}"
+  wait_for sh -c "[ \"\$($PY $TOP/tests/lib/cri-client.py $SOCK RuntimeService/ContainerStatus '{\"container_id\":\"$DONE\"}' | jq -r .status.state)\" = CONTAINER_EXITED ]"
+  run cri RuntimeService/ContainerStatus "{\"container_id\":\"$DONE\"}"
+  [ "$(jq -r '.status.exit_code, .status.reason' <<<"$output" | tr '\n' ' ')" = "0 Completed " ]
+  [ "$(jq -r .status.finished_at <<<"$output")" -gt 0 ]
+  [ "$(jq -r .status.log_path <<<"$output")" = "$LOGS/default_web_uid-web/done/0.log" ]
+
+  # Lists and their filters.
+  run cri RuntimeService/ListContainers '{}'
+  [ "$(jq -r '.containers | length' <<<"$output")" = 2 ]
+  run cri RuntimeService/ListContainers '{"filter": {"label_selector": {"tier": "app"}}}'
+  [ "$(jq -r '.containers[].id' <<<"$output")" = "$CTR" ]
+  run cri RuntimeService/ListContainers '{"filter": {"state": {"state": "CONTAINER_EXITED"}}}'
+  [ "$(jq -r '.containers[].id' <<<"$output")" = "$DONE" ]
+  run cri RuntimeService/ListContainers "{\"filter\": {\"id\": \"${CTR:0:12}\"}}"
+  [ "$(jq -r '.containers[].id' <<<"$output")" = "$CTR" ]
+  run cri RuntimeService/ListContainers '{"filter": {"pod_sandbox_id": "0000"}}'
+  [ "$(jq -r '.containers | length' <<<"$output")" = 0 ]
+  run cri RuntimeService/ListPodSandbox '{"filter": {"label_selector": {"app": "web"}}}'
+  [ "$(jq -r '.items[].id' <<<"$output")" = "$SB" ]
+  run cri RuntimeService/ListPodSandbox '{"filter": {"label_selector": {"app": "other"}}}'
+  [ "$(jq -r '.items | length' <<<"$output")" = 0 ]
+  run cri RuntimeService/ListPodSandbox '{"filter": {"state": {"state": "SANDBOX_NOTREADY"}}}'
+  [ "$(jq -r '.items | length' <<<"$output")" = 0 ]
+
+  # StopContainer waits its timeout for a pid 1 that ignores SIGTERM, then kills it.
+  t0=$(date +%s%N)
+  run cri RuntimeService/StopContainer "{\"container_id\":\"$CTR\",\"timeout\":1}"
+  [ "$status" -eq 0 ]
+  t1=$(date +%s%N)
+  [ $(( (t1 - t0) / 1000000 )) -ge 900 ]
+  run cri RuntimeService/ContainerStatus "{\"container_id\":\"$CTR\"}"
+  [ "$(jq -r '.status.state, .status.exit_code, .status.reason' <<<"$output" | tr '\n' ' ')" = "CONTAINER_EXITED 137 Error " ]
+  run cri RuntimeService/StopContainer "{\"container_id\":\"$CTR\",\"timeout\":1}"
+  [ "$status" -eq 0 ]
+  for c in "$CTR" "$DONE" "$CTR"; do
+    run cri RuntimeService/RemoveContainer "{\"container_id\":\"$c\"}"
+    [ "$status" -eq 0 ]
+  done
+  run cri RuntimeService/ContainerStatus "{\"container_id\":\"$CTR\"}"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"grpc-error NOT_FOUND"* ]]
+  [ ! -d "$cgdir/$CTR" ]
+
+  for i in 1 2; do
+    run cri RuntimeService/StopPodSandbox "{\"pod_sandbox_id\":\"$SB\"}"
+    [ "$status" -eq 0 ]
+  done
+  run cri RuntimeService/PodSandboxStatus "{\"pod_sandbox_id\":\"$SB\"}"
+  [ "$(jq -r .status.state <<<"$output")" = SANDBOX_NOTREADY ]
+  # The network was given back at the stop.
+  left=$(find "$ROOTS/ipam/podrun" -mindepth 1 ! -name lock ! -name 'last_reserved_ip*' 2>/dev/null || true)
+  [ -z "$left" ]
+  for i in 1 2; do
+    run cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}"
+    [ "$status" -eq 0 ]
+  done
+  run cri RuntimeService/ListPodSandbox '{}'
+  [ "$(jq -r '.items | length' <<<"$output")" = 0 ]
+  assert_no_sandboxes
+}
+
+@test "cri-pods: a RunPodSandbox whose CNI ADD fails leaves nothing; bad requests are refused by name" {
+  # A plugin that fails its ADD (and does its DEL), after podrun-bridge: the bridge's ADD has
+  # run and must be undone.
+  mkdir -p "$BATS_TEST_TMPDIR/cnibin"
+  cat > "$BATS_TEST_TMPDIR/cnibin/fail-add" <<'SH'
+#!/bin/sh
+cat > /dev/null
+[ "$CNI_COMMAND" = ADD ] || exit 0
+echo '{"cniVersion": "1.0.0", "code": 11, "msg": "fail-add refuses every ADD"}'
+exit 1
+SH
+  chmod +x "$BATS_TEST_TMPDIR/cnibin/fail-add"
+  SERVE_GLOBALS=(--cni-bin-dir "$PODRUN_BUILD/cni:$BATS_TEST_TMPDIR/cnibin")
+  start_serve
+  # The default network configuration, written by a first sandbox.
+  run_sandbox first
+  cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" >/dev/null
+  jq '.plugins += [{type: "fail-add"}]' \
+    "$ROOTS/cni/10-podrun.conflist" > "$BATS_TEST_TMPDIR/bad.conflist"
+  mv "$BATS_TEST_TMPDIR/bad.conflist" "$ROOTS/cni/10-podrun.conflist"
+  run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: $c}')"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"grpc-error"*"fail-add refuses every ADD"* ]]
+  run cri RuntimeService/ListPodSandbox '{}'
+  [ "$(jq -r '.items | length' <<<"$output")" = 0 ]
+  assert_no_sandboxes
+  # A systemd slice as the parent, a runtime handler, host ports: refused, nothing made.
+  run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: ($c | .linux.cgroup_parent = "kubepods-burstable.slice")}')"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"INVALID_ARGUMENT"*"systemd slice"* ]]
+  run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: $c, runtime_handler: "kata"}')"
+  [[ "$output" == *"INVALID_ARGUMENT"*"kata"* ]]
+  run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: ($c | .port_mappings = [{container_port: 80, host_port: 8080}])}')"
+  [[ "$output" == *"UNIMPLEMENTED"*"host_port 8080"* ]]
+  # Ids that are no sandbox's.
+  run cri RuntimeService/PodSandboxStatus '{"pod_sandbox_id": "../../etc"}'
+  [[ "$output" == *"grpc-error NOT_FOUND"* ]]
+  run cri RuntimeService/StopPodSandbox "{\"pod_sandbox_id\":\"$(printf '%064d' 0)\"}"
+  [[ "$output" == *"grpc-error NOT_FOUND"* ]]
+  run cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$(printf '%064d' 0)\"}"
+  [ "$status" -eq 0 ]
+  assert_no_sandboxes
+}
+
+@test "cri-pods: kill -9 of podrun serve under 20 running pods: the next one lists them the same, running" {
+  start_serve
+  run "$PY" "$TOP/tests/lib/cri-pods.py" "$SOCK" up 20 --image busybox --logs "$LOGS" \
+    --cgroup-parent "$PODS_CG_ROOT/kubepods" -- sleep 1000
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.sandboxes | length' <<<"$output")" = 20 ]
+  one=$(jq -r '.containers[0]' <<<"$output")
+  lists() {
+    cri RuntimeService/ListPodSandbox '{}' | jq -c '[.items[] | {id, state, created_at, metadata, labels}] | sort_by(.id)'
+    cri RuntimeService/ListContainers '{}' | jq -c '[.containers[] | {id, pod_sandbox_id, state, created_at, metadata}] | sort_by(.id)'
+  }
+  before=$(lists)
+  [ "$(jq -s '.[1] | map(select(.state == "CONTAINER_RUNNING")) | length' <<<"$before")" = 20 ]
+  shims=$(shim_pids | sort)
+  kill -9 "$SERVE_PID"
+  wait "$SERVE_PID" 2>/dev/null || true
+  SERVE_PID=
+  start_serve
+  [ "$(lists)" = "$before" ]
+  # The same shims, the containers still running and answering.
+  [ "$(shim_pids | sort)" = "$shims" ]
+  run cri RuntimeService/ExecSync "{\"container_id\":\"$one\",\"cmd\":[\"echo\",\"still here\"],\"timeout\":10}"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .stdout <<<"$output" | base64 -d)" = "still here" ]
+  run "$PY" "$TOP/tests/lib/cri-pods.py" "$SOCK" down
+  [ "$status" -eq 0 ]
+  assert_no_sandboxes
+}
