@@ -137,4 +137,14 @@ void cri_exec_sync(const struct cri_options *o, const ProtobufCMessage *req,
 void cri_reopen_container_log(const struct cri_options *o, const ProtobufCMessage *req,
                               struct cri_reply *out);
 
+/* stats.c */
+void cri_container_stats(const struct cri_options *o, const ProtobufCMessage *req,
+                         struct cri_reply *out);
+void cri_list_container_stats(const struct cri_options *o, const ProtobufCMessage *req,
+                              struct cri_reply *out);
+void cri_pod_sandbox_stats(const struct cri_options *o, const ProtobufCMessage *req,
+                           struct cri_reply *out);
+void cri_list_pod_sandbox_stats(const struct cri_options *o, const ProtobufCMessage *req,
+                                struct cri_reply *out);
+
 #endif

@@ -57,6 +57,9 @@ int pods_cgroup_create(pods_manager *m, const char *uid, enum kube_qos q,
 /* Removes the pod's cgroup (its containers' must be gone) and the QoS parents podrun made that
  * are empty now. Nothing there is fine. */
 int pods_cgroup_remove(pods_manager *m, const char *uid, pr_error **err);
+/* CPU time and working set of the cgroup at path (the same in every hierarchy); -ENOENT when
+ * it has none. */
+int pods_cgroup_usage(const char *path, struct pods_usage *out, pr_error **err);
 
 /* ---- exec.c: a helper program with input, output and a time limit ---- */
 #define PODS_EXEC_OUTPUT_MAX (1u << 20)

@@ -120,6 +120,21 @@ assert_no_sandboxes() {
   [[ "$sout" == *"nameserver 10.96.0.10"* ]]
   [[ "$sout" == *"search default.svc.cluster.local"* ]]
   [[ "$sout" == *"inet $ip/"* ]]
+  # ReopenContainerLog after the kubelet moved the log away: what comes next goes to a new file.
+  mv "$LOGS/default_web_uid-web/app/0.log" "$LOGS/default_web_uid-web/app/0.log.1"
+  run cri RuntimeService/ReopenContainerLog "{\"container_id\":\"$CTR\"}"
+  [ "$status" -eq 0 ]
+  cri RuntimeService/ExecSync "$(jq -nc --arg c "$CTR" '{container_id: $c, cmd: ["sh", "-c", "echo after reopen > /proc/1/fd/1"], timeout: 10}')" > /dev/null
+  wait_for grep -q ' stdout F after reopen$' "$LOGS/default_web_uid-web/app/0.log"
+  run grep -c 'after reopen' "$LOGS/default_web_uid-web/app/0.log.1"
+  [ "$output" = 0 ]
+  # UpdateRuntimeConfig: the node's pod CIDR (the network configuration's) is taken, another is
+  # refused by name.
+  run cri RuntimeService/UpdateRuntimeConfig '{"runtime_config": {"network_config": {"pod_cidr": "10.88.0.0/16"}}}'
+  [ "$status" -eq 0 ]
+  run cri RuntimeService/UpdateRuntimeConfig '{"runtime_config": {"network_config": {"pod_cidr": "10.1.0.0/24"}}}'
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"FAILED_PRECONDITION"*"10.1.0.0/24 differs from the node's (10.88.0.0/16)"* ]]
   # Its timeout.
   run cri RuntimeService/ExecSync "$(jq -nc --arg c "$CTR" '{container_id: $c, cmd: ["sleep", "30"], timeout: 1}')"
   [ "$status" -eq 3 ]
@@ -153,6 +168,26 @@ assert_no_sandboxes() {
   [ "$(jq -r '.items | length' <<<"$output")" = 0 ]
   run cri RuntimeService/ListPodSandbox '{"filter": {"state": {"state": "SANDBOX_NOTREADY"}}}'
   [ "$(jq -r '.items | length' <<<"$output")" = 0 ]
+
+  # Stats from the cgroups: the running container's, and the sandbox's with it inside.
+  run cri RuntimeService/ContainerStats "{\"container_id\":\"$CTR\"}"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .stats.attributes.metadata.name <<<"$output")" = app ]
+  [ "$(jq -r .stats.cpu.usage_core_nano_seconds.value <<<"$output")" -gt 0 ]
+  [ "$(jq -r .stats.memory.working_set_bytes.value <<<"$output")" -gt 0 ]
+  run cri RuntimeService/ListContainerStats '{}'
+  [ "$(jq -r '.stats[].attributes.id' <<<"$output")" = "$CTR" ]
+  run cri RuntimeService/ListContainerStats '{"filter": {"label_selector": {"tier": "done"}}}'
+  [ "$(jq -r '.stats | length' <<<"$output")" = 0 ]
+  run cri RuntimeService/PodSandboxStats "{\"pod_sandbox_id\":\"$SB\"}"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .stats.attributes.metadata.uid <<<"$output")" = uid-web ]
+  [ "$(jq -r .stats.linux.cpu.usage_core_nano_seconds.value <<<"$output")" -gt 0 ]
+  [ "$(jq -r '.stats.linux.containers[].attributes.id' <<<"$output")" = "$CTR" ]
+  run cri RuntimeService/ListPodSandboxStats '{"filter": {"label_selector": {"app": "web"}}}'
+  [ "$(jq -r '.stats[].attributes.id' <<<"$output")" = "$SB" ]
+  run cri RuntimeService/ListPodSandboxStats '{"filter": {"id": "ffff"}}'
+  [ "$(jq -r '.stats | length' <<<"$output")" = 0 ]
 
   # StopContainer waits its timeout for a pid 1 that ignores SIGTERM, then kills it.
   t0=$(date +%s%N)
