@@ -459,3 +459,50 @@ void cri_exec_sync(const struct cri_options *o, const ProtobufCMessage *req, str
     resp.exit_code = code;
     cri_reply_ok(out, &resp.base);
 }
+
+void cri_update_container_resources(const struct cri_options *o, const ProtobufCMessage *req,
+                                    struct cri_reply *out)
+{
+    const Runtime__V1__UpdateContainerResourcesRequest *in =
+        (const Runtime__V1__UpdateContainerResourcesRequest *)req;
+    const Runtime__V1__LinuxContainerResources *res = in->linux;
+    if (!res) {
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT,
+                        "UpdateContainerResources: linux resources are required");
+        return;
+    }
+    if ((res->cpuset_cpus && *res->cpuset_cpus) || (res->cpuset_mems && *res->cpuset_mems) ||
+        res->n_unified || res->oom_score_adj) {
+        cri_reply_error(out, GRPC_UNIMPLEMENTED,
+                        "UpdateContainerResources: %s cannot be changed by podrun yet",
+                        res->oom_score_adj ? "oom_score_adj"
+                        : res->n_unified   ? "unified resources"
+                                           : "cpuset");
+        return;
+    }
+    for (size_t i = 0; i < res->n_hugepage_limits; i++)
+        if (res->hugepage_limits[i]->limit) {
+            cri_reply_error(out, GRPC_UNIMPLEMENTED,
+                            "UpdateContainerResources: hugepage limits cannot be changed yet");
+            return;
+        }
+    struct pods_resources pr = {
+        .memory_limit = res->memory_limit_in_bytes > 0 ? res->memory_limit_in_bytes : 0,
+        .cpu_shares = res->cpu_shares > 0 ? (uint64_t)res->cpu_shares : 0,
+        .cpu_quota = res->cpu_quota > 0 ? res->cpu_quota : 0,
+        .cpu_period = res->cpu_period > 0 ? (uint64_t)res->cpu_period : 0,
+    };
+    struct pods_manager *m = NULL;
+    if (cri_open_pods(o, false, &m, out) < 0)
+        return;
+    _cleanup_error_ pr_error *e = NULL;
+    int r = pods_cri_container_update(m, in->container_id, &pr, &e);
+    pods_manager_close(m);
+    if (r < 0) {
+        cri_reply_failed(out, r, e, "UpdateContainerResources");
+        return;
+    }
+    Runtime__V1__UpdateContainerResourcesResponse resp =
+        RUNTIME__V1__UPDATE_CONTAINER_RESOURCES_RESPONSE__INIT;
+    cri_reply_ok(out, &resp.base);
+}

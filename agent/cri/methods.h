@@ -136,6 +136,8 @@ void cri_exec_sync(const struct cri_options *o, const ProtobufCMessage *req,
                    struct cri_reply *out);
 void cri_reopen_container_log(const struct cri_options *o, const ProtobufCMessage *req,
                               struct cri_reply *out);
+void cri_update_container_resources(const struct cri_options *o, const ProtobufCMessage *req,
+                                    struct cri_reply *out);
 
 /* stats.c */
 void cri_container_stats(const struct cri_options *o, const ProtobufCMessage *req,

@@ -588,3 +588,49 @@ int pods_cri_reopen_log(pods_manager *m, const char *id, pr_error **err)
     pods_pod_paths_clear(&p);
     return r;
 }
+
+int pods_cri_container_update(pods_manager *m, const char *id, const struct pods_resources *res,
+                              pr_error **err)
+{
+    struct pods_pod_paths p;
+    _cleanup_free_ char *sb = NULL;
+    int r = open_ctr(m, id, &p, &sb, err);
+    if (r < 0)
+        return r;
+    pods_pod_paths_clear(&p);
+    /* linux.resources as the runtime's update -r takes it. */
+    _cleanup_gen_ yajl_gen g = json_gen_new(false);
+    jg_map_open(g);
+    if (res->memory_limit > 0) {
+        jg_key(g, "memory");
+        jg_map_open(g);
+        jg_key_int(g, "limit", res->memory_limit);
+        jg_map_close(g);
+    }
+    if (res->cpu_shares || res->cpu_quota || res->cpu_period) {
+        jg_key(g, "cpu");
+        jg_map_open(g);
+        if (res->cpu_shares)
+            jg_key_uint(g, "shares", res->cpu_shares);
+        if (res->cpu_quota)
+            jg_key_int(g, "quota", res->cpu_quota);
+        if (res->cpu_period)
+            jg_key_uint(g, "period", res->cpu_period);
+        jg_map_close(g);
+    }
+    jg_map_close(g);
+    size_t len;
+    const char *buf = jg_buf(g, &len);
+    _cleanup_free_ char *root = xasprintf("%s/runtime", m->run_root);
+    char *argv[] = {m->runtime, "--root", root, "update", "-r", "-", (char *)id, NULL};
+    _cleanup_free_ char *errout = NULL;
+    int status;
+    if ((r = pods_exec(argv, NULL, buf, len, 60, NULL, &errout, &status, err)) < 0)
+        return r;
+    if (status != 0) {
+        errout[strcspn(errout, "\n")] = '\0';
+        return pr_err_code(err, EBUSY, "update container %s: %s", id,
+                           *errout ? errout : "the runtime failed");
+    }
+    return 0;
+}

@@ -452,6 +452,10 @@ int pods_cri_container_ids(pods_manager *m, const char *sandbox, char ***ids, pr
 int pods_cri_exec_sync(pods_manager *m, const char *id, char *const *argv, int64_t timeout,
                        char **out, char **errout, int *code, pr_error **err);
 int pods_cri_reopen_log(pods_manager *m, const char *id, pr_error **err);
+/* New limits for a running container (the runtime's update): memory, CPU shares, quota and
+ * period; 0 leaves one as it is. */
+int pods_cri_container_update(pods_manager *m, const char *id, const struct pods_resources *res,
+                              pr_error **err);
 /* Usage from the cgroups (cristats.c): a sandbox's (its pod cgroup, containers included) or a
  * container's. -ENOENT when there is no such cgroup (a container not running). */
 int pods_cri_sandbox_usage(pods_manager *m, const char *id, struct pods_usage *out,

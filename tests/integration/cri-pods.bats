@@ -58,12 +58,13 @@ run_sandbox() {
 create_container() {
   local sb=$1 name=$2 out req
   shift 2
-  req=$(jq -nc --arg sb "$sb" --arg n "$name" --argjson sc "$(sandbox_config web)" \
+  req=$(jq -nc --arg sb "$sb" --arg n "$name" --argjson sc "$(sandbox_config web)" --arg mem "${CTR_MEM:-}" \
     '{pod_sandbox_id: $sb, sandbox_config: $sc,
       config: {metadata: {name: $n, attempt: 0}, image: {image: "busybox"},
                command: $ARGS.positional, log_path: ($n + "/0.log"), labels: {tier: $n},
                envs: [{key: "GREETING", value: "hello"}],
-               linux: {resources: {cpu_shares: 2, oom_score_adj: 1000},
+               linux: {resources: ({cpu_shares: 2, oom_score_adj: 1000} +
+                                   (if $mem != "" then {memory_limit_in_bytes: ($mem | tonumber)} else {} end)),
                        security_context: {namespace_options: {pid: "CONTAINER"}}}}}' \
     --args -- "$@")
   out=$(cri RuntimeService/CreateContainer "$req") || return 1
@@ -188,6 +189,25 @@ assert_no_sandboxes() {
   [ "$(jq -r '.stats[].attributes.id' <<<"$output")" = "$SB" ]
   run cri RuntimeService/ListPodSandboxStats '{"filter": {"id": "ffff"}}'
   [ "$(jq -r '.stats | length' <<<"$output")" = 0 ]
+
+  # UpdateContainerResources: the running container's cgroup gets the new limit.
+  run cri RuntimeService/UpdateContainerResources "{\"container_id\":\"$CTR\",\"linux\":{\"memory_limit_in_bytes\":67108864,\"cpu_shares\":512}}"
+  [ "$status" -eq 0 ]
+  if [ -f "$cgdir/$CTR/memory.limit_in_bytes" ]; then
+    [ "$(cat "$cgdir/$CTR/memory.limit_in_bytes")" = 67108864 ]
+  else
+    [ "$(cat "$cgdir/$CTR/memory.max")" = 67108864 ]
+  fi
+  run cri RuntimeService/UpdateContainerResources "{\"container_id\":\"$CTR\",\"linux\":{\"cpuset_cpus\":\"0\"}}"
+  [[ "$output" == *"UNIMPLEMENTED"*"cpuset"* ]]
+  # A container over its memory limit: OOMKilled, 137.
+  CTR_MEM=33554432 create_container "$SB" hog tail /dev/zero
+  HOG=$CTR CTR=$APP
+  cri RuntimeService/StartContainer "{\"container_id\":\"$HOG\"}" > /dev/null
+  wait_for sh -c "[ \"\$($PY $TOP/tests/lib/cri-client.py $SOCK RuntimeService/ContainerStatus '{\"container_id\":\"$HOG\"}' | jq -r .status.state)\" = CONTAINER_EXITED ]"
+  run cri RuntimeService/ContainerStatus "{\"container_id\":\"$HOG\"}"
+  [ "$(jq -r '.status.exit_code, .status.reason' <<<"$output" | tr '\n' ' ')" = "137 OOMKilled " ]
+  cri RuntimeService/RemoveContainer "{\"container_id\":\"$HOG\"}" > /dev/null
 
   # StopContainer waits its timeout for a pid 1 that ignores SIGTERM, then kills it.
   t0=$(date +%s%N)

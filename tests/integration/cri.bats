@@ -126,7 +126,7 @@ stop_serve() {
   start_serve
   local m
   # The sandbox and container calls are served (cri-pods.bats).
-  for m in StreamPodSandboxes StreamContainers UpdateContainerResources Exec \
+  for m in StreamPodSandboxes StreamContainers Exec \
     Attach PortForward StreamContainerStats StreamPodSandboxStats CheckpointContainer \
     CheckpointPod RestorePod GetContainerEvents ListMetricDescriptors ListPodSandboxMetrics \
     StreamPodSandboxMetrics UpdatePodSandboxResources; do
