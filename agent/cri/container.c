@@ -189,7 +189,7 @@ void cri_create_container(const struct cri_options *o, const ProtobufCMessage *r
         }
     }
     struct pods_manager *m = NULL;
-    if (cri_open_pods(o, true, &m, out) < 0)
+    if (cri_open_pods(o, false, &m, out) < 0)
         return;
     _cleanup_free_ char *id = NULL;
     _cleanup_error_ pr_error *e = NULL;
@@ -213,7 +213,7 @@ static void simple_call(const struct cri_options *o, enum simple_call call, cons
     static const char *const names[] = {"StartContainer", "StopContainer", "RemoveContainer",
                                         "ReopenContainerLog"};
     struct pods_manager *m = NULL;
-    if (cri_open_pods(o, call != REOPEN, &m, out) < 0)
+    if (cri_open_pods(o, false, &m, out) < 0)
         return;
     _cleanup_error_ pr_error *e = NULL;
     int r = call == START    ? pods_cri_container_start(m, id, &e)

@@ -99,7 +99,7 @@ void cri_run_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *re
         sc.dns_options = options;
     }
     struct pods_manager *m = NULL;
-    if (cri_open_pods(o, true, &m, out) < 0)
+    if (cri_open_pods(o, false, &m, out) < 0)
         return;
     _cleanup_free_ char *id = NULL;
     _cleanup_error_ pr_error *e = NULL;
@@ -119,7 +119,7 @@ void cri_stop_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *r
 {
     const Runtime__V1__StopPodSandboxRequest *in = (const Runtime__V1__StopPodSandboxRequest *)req;
     struct pods_manager *m = NULL;
-    if (cri_open_pods(o, true, &m, out) < 0)
+    if (cri_open_pods(o, false, &m, out) < 0)
         return;
     _cleanup_error_ pr_error *e = NULL;
     int r = pods_sandbox_stop(m, in->pod_sandbox_id, &e);
@@ -138,7 +138,7 @@ void cri_remove_pod_sandbox(const struct cri_options *o, const ProtobufCMessage 
     const Runtime__V1__RemovePodSandboxRequest *in =
         (const Runtime__V1__RemovePodSandboxRequest *)req;
     struct pods_manager *m = NULL;
-    if (cri_open_pods(o, true, &m, out) < 0)
+    if (cri_open_pods(o, false, &m, out) < 0)
         return;
     _cleanup_error_ pr_error *e = NULL;
     int r = pods_sandbox_remove(m, in->pod_sandbox_id, &e);

@@ -347,10 +347,12 @@ int pods_cri_container_create(pods_manager *m, const char *sandbox,
     pods_sandbox_paths_init(m, sandbox, &p);
     _cleanup_free_ char *cid = NULL, *image_id = NULL, *log_path = NULL;
     _cleanup_images_ image_store *st = NULL;
+    _cleanup_close_ int lock = -1;
     const char *logdir = YAJL_GET_STRING(json_get(sb, "logDirectory"));
     if (c->log_path && *c->log_path)
         log_path = xasprintf("%s/%s", logdir ? logdir : "", c->log_path);
-    if ((r = name_taken(&p, c, err)) < 0 || (r = pods_cri_new_id(&cid, err)) < 0 ||
+    if ((r = pods_sandbox_lock(&p, &lock, err)) < 0 || (r = name_taken(&p, c, err)) < 0 ||
+        (r = pods_cri_new_id(&cid, err)) < 0 ||
         (r = images_open(m->images_root, false, &st, err)) < 0 ||
         (r = images_find(st, c->image, &image_id, err)) < 0) {
         pods_pod_paths_clear(&p);
@@ -478,7 +480,9 @@ int pods_cri_container_remove(pods_manager *m, const char *id, pr_error **err)
         return r;
     }
     _cleanup_images_ image_store *st = NULL;
-    if ((r = pods_cri_container_stop(m, id, 0, err)) == 0 && pods_sandbox_shim_alive(&p)) {
+    _cleanup_close_ int lock = -1;
+    if ((r = pods_cri_container_stop(m, id, 0, err)) == 0 &&
+        (r = pods_sandbox_lock(&p, &lock, err)) == 0 && pods_sandbox_shim_alive(&p)) {
         _cleanup_json_ yajl_val status = shim_status(&p);
         _cleanup_free_ char *req = xasprintf("{\"cmd\":\"delete\",\"container\":\"%s\"}", id);
         if (status_of(status, id))

@@ -85,6 +85,39 @@ static bool shim_alive(const struct pods_pod_paths *p)
     return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 }
 
+int pods_lock_path(const char *path, int *fd, pr_error **err)
+{
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (f < 0)
+        return pr_err(err, errno, "open `%s`", path);
+    while (flock(f, LOCK_EX) < 0)
+        if (errno != EINTR) {
+            int e = errno;
+            close(f);
+            return pr_err(err, e, "lock `%s`", path);
+        }
+    *fd = f;
+    return 0;
+}
+
+/* Sandboxes are made, changed and removed under the manager's shared lock, so that many run at
+ * once (a kubelet starts a node's pods together); what must not interleave takes one of these:
+ * the sandboxes' lock for names and ids (and podrun's own pod cgroups, whose parents are
+ * shared), a sandbox's own for its containers. */
+static int lock_sandboxes(pods_manager *m, int *fd, pr_error **err)
+{
+    _cleanup_free_ char *top = xasprintf("%s/sandboxes", m->run_root);
+    _cleanup_free_ char *path = xasprintf("%s/sandboxes.lock", m->run_root);
+    int r = mkdir_p(top, 0700, err);
+    return r < 0 ? r : pods_lock_path(path, fd, err);
+}
+
+int pods_sandbox_lock(const struct pods_pod_paths *p, int *fd, pr_error **err)
+{
+    _cleanup_free_ char *path = xasprintf("%s/lock", p->run_dir);
+    return pods_lock_path(path, fd, err);
+}
+
 bool pods_sandbox_shim_alive(const struct pods_pod_paths *p)
 {
     return shim_alive(p);
@@ -339,7 +372,12 @@ static int teardown(pods_manager *m, const struct pods_pod_paths *p, yajl_val re
     if (r == 0) {
         int r2 = pods_cri_containers_remove_all(m, p, err);
         bool own = rec && YAJL_IS_TRUE(json_get(rec, "ownCgroup"));
-        int r3 = own && r2 == 0 ? pods_cgroup_remove(m, p->uid, err) : 0;
+        int r3 = 0;
+        if (own && r2 == 0) {
+            _cleanup_close_ int lock = -1;
+            if ((r3 = lock_sandboxes(m, &lock, err)) == 0)
+                r3 = pods_cgroup_remove(m, p->uid, err);
+        }
         int r4 = pods_cni_del(m, p->uid, netns, p->run_dir, err);
         int r5 = pods_sandbox_destroy(p->ns_dir, err);
         r = r2 < 0 ? r2 : r3 < 0 ? r3 : r4 < 0 ? r4 : r5;
@@ -363,13 +401,8 @@ static int make_sandbox(pods_manager *m, const struct pods_pod_paths *p,
     _cleanup_free_ char *ip = NULL;
     int flags =
         (c->host_network ? 0 : CLONE_NEWNET | CLONE_NEWUTS) | (c->host_ipc ? 0 : CLONE_NEWIPC);
-    struct kube_compute none = {0};
     int r;
-    /* The record first, naming the cgroup: the teardown of a run killed from here on finds
-     * what to undo. */
-    if ((r = write_record(p, c, created, "notready", NULL, own, cgroup, err)) < 0 ||
-        (own && (r = pods_cgroup_create(m, p->uid, KUBE_QOS_BESTEFFORT, &none, err)) < 0) ||
-        (r = pods_sandbox_create(p->ns_dir, flags, c->hostname, err)) < 0)
+    if ((r = pods_sandbox_create(p->ns_dir, flags, c->hostname, err)) < 0)
         return r;
     if (c->host_network && !(ip = pods_node_ip()))
         ip = xstrdup("");
@@ -384,12 +417,12 @@ int pods_sandbox_run(pods_manager *m, const struct pods_sandbox_config *c, char 
                      pr_error **err)
 {
     _cleanup_free_ char *sid = NULL;
+    _cleanup_close_ int lock = -1;
     int r;
-    if ((r = check_config(c, err)) < 0 || (r = check_unique(m, c, err)) < 0)
+    if ((r = check_config(c, err)) < 0 || (r = lock_sandboxes(m, &lock, err)) < 0 ||
+        (r = check_unique(m, c, err)) < 0)
         return r;
     _cleanup_free_ char *top = xasprintf("%s/sandboxes", m->run_root);
-    if ((r = mkdir_p(top, 0700, err)) < 0)
-        return r;
     struct pods_pod_paths p;
     /* A directory of that name already there (a prefix taken, or a teardown left it): another
      * id. */
@@ -414,7 +447,18 @@ int pods_sandbox_run(pods_manager *m, const struct pods_sandbox_config *c, char 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     long long created = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-    r = make_sandbox(m, &p, c, created, err);
+    bool own = !c->cgroup_parent || !*c->cgroup_parent;
+    _cleanup_free_ char *cgroup =
+        own ? pods_cgroup_pod_path(m, KUBE_QOS_BESTEFFORT, sid) : xstrdup(c->cgroup_parent);
+    struct kube_compute none = {0};
+    /* The record first, naming the cgroup: the teardown of a run killed from here on finds
+     * what to undo; with it the name is taken, and the lock can go. */
+    if ((r = write_record(&p, c, created, "notready", NULL, own, cgroup, err)) == 0 && own)
+        r = pods_cgroup_create(m, sid, KUBE_QOS_BESTEFFORT, &none, err);
+    close(lock);
+    lock = -1;
+    if (r == 0)
+        r = make_sandbox(m, &p, c, created, err);
     if (r < 0) {
         _cleanup_json_ yajl_val rec = NULL;
         _cleanup_error_ pr_error *e = NULL;
@@ -442,6 +486,11 @@ int pods_sandbox_stop(pods_manager *m, const char *id, pr_error **err)
     struct pods_pod_paths p;
     pods_sandbox_paths_init(m, id, &p);
     _cleanup_free_ char *netns = xasprintf("%s/net", p.ns_dir);
+    _cleanup_close_ int lock = -1;
+    if ((r = pods_sandbox_lock(&p, &lock, err)) < 0) {
+        pods_pod_paths_clear(&p);
+        return r;
+    }
     /* Every container killed at once (the kubelet stopped them with their grace already). */
     if (shim_alive(&p))
         r = pods_shim_request(m, &p, "{\"cmd\":\"stop\",\"timeoutSeconds\":0}", 60, NULL, err);
@@ -485,7 +534,10 @@ int pods_sandbox_remove(pods_manager *m, const char *id, pr_error **err)
     if (there && json_parse_file(path, &rec, &e) == 0 &&
         !streq(YAJL_GET_STRING(json_get(rec, "id")) ?: "", id))
         there = false;
-    if (there)
+    _cleanup_close_ int lock = -1;
+    if (there && access(p.run_dir, F_OK) == 0)
+        r = pods_sandbox_lock(&p, &lock, err);
+    if (there && r == 0)
         r = teardown(m, &p, rec, err);
     pods_pod_paths_clear(&p);
     return r;
