@@ -94,9 +94,9 @@ static int check_config(const Runtime__V1__ContainerConfig *c, struct cri_reply 
                           "CreateContainer: a hugepage limit (%s) is not supported yet",
                           res->hugepage_limits[i]->page_size);
     const Runtime__V1__LinuxContainerSecurityContext *sc = l ? l->security_context : NULL;
-    if (sc && sc->run_as_username && *sc->run_as_username)
-        return refuse(out, GRPC_UNIMPLEMENTED,
-                      "CreateContainer: run_as_username \"%s\" is not supported yet",
+    if (sc && sc->run_as_username && *sc->run_as_username && sc->run_as_user)
+        return refuse(out, GRPC_INVALID_ARGUMENT,
+                      "CreateContainer: run_as_user and run_as_username \"%s\" are both given",
                       sc->run_as_username);
     if (sc && sc->n_supplemental_groups)
         return refuse(out, GRPC_UNIMPLEMENTED, "CreateContainer: %s are not supported yet",
@@ -175,6 +175,8 @@ void cri_create_container(const struct cri_options *o, const ProtobufCMessage *r
             cc.has_user = true;
             cc.uid = (uid_t)sc->run_as_user->value;
         }
+        if (sc->run_as_username && *sc->run_as_username)
+            cc.username = sc->run_as_username;
         if (sc->run_as_group) {
             cc.has_group = true;
             cc.gid = (gid_t)sc->run_as_group->value;

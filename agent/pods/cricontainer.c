@@ -171,6 +171,40 @@ static int name_taken(const struct pods_pod_paths *p, const struct pods_cri_cont
     return 0;
 }
 
+/* The image's /etc/passwd entry of name (a regular file, read within the container's root). */
+#define PASSWD_MAX ((size_t)16 << 20)
+static int lookup_user(const char *rootfs, const char *name, uid_t *uid, gid_t *gid, pr_error **err)
+{
+    _cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return pr_err(err, errno, "open `%s`", rootfs);
+    _cleanup_error_ pr_error *e = NULL;
+    _cleanup_close_ int fd =
+        open_in_root(root, "/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC, &e);
+    struct stat st;
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+        read_fd_max(fd, "/etc/passwd", PASSWD_MAX, &text, &len, &e) < 0)
+        return pr_err_code(err, EINVAL,
+                           "run_as_username \"%s\": the image has no readable /etc/passwd", name);
+    size_t n = strlen(name);
+    for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        unsigned long u, g;
+        if (strncmp(line, name, n) == 0 && line[n] == ':' &&
+            sscanf(line + n, ":%*[^:]:%lu:%lu", &u, &g) == 2) {
+            *uid = (uid_t)u;
+            *gid = (gid_t)g;
+            return 0;
+        }
+    }
+    return pr_err_code(err, EINVAL, "run_as_username \"%s\" is not in the image's /etc/passwd",
+                       name);
+}
+
 static int write_bundle(pods_manager *m, image_store *st, const struct pods_pod_paths *p,
                         yajl_val sb, const struct pods_cri_container *c, const char *id,
                         const char *dir, pr_error **err)
@@ -182,10 +216,21 @@ static int write_bundle(pods_manager *m, image_store *st, const struct pods_pod_
     if ((r = mkdir_p(parent, 0700, err)) < 0 ||
         (r = images_mount_rootfs(st, c->image, id, dir, &rootfs, err)) < 0)
         return r;
-    if ((r = images_process(st, c->image, rootfs, &img, err)) < 0) {
+    uid_t uid = c->uid;
+    gid_t gid = c->gid;
+    bool has_user = c->has_user;
+    if ((r = images_process(st, c->image, rootfs, &img, err)) < 0 ||
+        (c->username && !c->has_user &&
+         (r = lookup_user(rootfs, c->username, &uid, &gid, err)) < 0)) {
         image_process_clear(&img);
         return r;
     }
+    if (c->username && !c->has_user)
+        has_user = true;
+    if (c->has_group)
+        gid = c->gid;
+    else if (c->has_user)
+        gid = 0;
     _cleanup_free_ char *net = xasprintf("%s/net", p->ns_dir);
     _cleanup_free_ char *ipc = xasprintf("%s/ipc", p->ns_dir);
     _cleanup_free_ char *uts = xasprintf("%s/uts", p->ns_dir);
@@ -217,9 +262,9 @@ static int write_bundle(pods_manager *m, image_store *st, const struct pods_pod_
         .args = c->args,
         .env = c->env,
         .cwd = c->cwd && *c->cwd ? c->cwd : NULL,
-        .has_user = c->has_user,
-        .uid = c->uid,
-        .gid = c->has_group ? c->gid : 0,
+        .has_user = has_user,
+        .uid = uid,
+        .gid = gid,
         .privileged = c->privileged,
         .cap_add = c->cap_add,
         .cap_drop = c->cap_drop,

@@ -85,21 +85,6 @@ static bool shim_alive(const struct pods_pod_paths *p)
     return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 }
 
-int pods_lock_path(const char *path, int *fd, pr_error **err)
-{
-    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (f < 0)
-        return pr_err(err, errno, "open `%s`", path);
-    while (flock(f, LOCK_EX) < 0)
-        if (errno != EINTR) {
-            int e = errno;
-            close(f);
-            return pr_err(err, e, "lock `%s`", path);
-        }
-    *fd = f;
-    return 0;
-}
-
 /* Sandboxes are made, changed and removed under the manager's shared lock, so that many run at
  * once (a kubelet starts a node's pods together); what must not interleave takes one of these:
  * the sandboxes' lock for names and ids (and podrun's own pod cgroups, whose parents are
@@ -109,13 +94,20 @@ static int lock_sandboxes(pods_manager *m, int *fd, pr_error **err)
     _cleanup_free_ char *top = xasprintf("%s/sandboxes", m->run_root);
     _cleanup_free_ char *path = xasprintf("%s/sandboxes.lock", m->run_root);
     int r = mkdir_p(top, 0700, err);
-    return r < 0 ? r : pods_lock_path(path, fd, err);
+    if (r < 0 || (r = lock_path(path, true, err)) < 0)
+        return r;
+    *fd = r;
+    return 0;
 }
 
 int pods_sandbox_lock(const struct pods_pod_paths *p, int *fd, pr_error **err)
 {
     _cleanup_free_ char *path = xasprintf("%s/lock", p->run_dir);
-    return pods_lock_path(path, fd, err);
+    int r = lock_path(path, true, err);
+    if (r < 0)
+        return r;
+    *fd = r;
+    return 0;
 }
 
 bool pods_sandbox_shim_alive(const struct pods_pod_paths *p)

@@ -295,8 +295,6 @@ int pods_cri_new_id(char **out, pr_error **err);
  * lib-root/sandboxes/<id> (bundles). Cleared with pods_pod_paths_clear. */
 void pods_sandbox_paths_init(pods_manager *m, const char *id, struct pods_pod_paths *p);
 bool pods_sandbox_shim_alive(const struct pods_pod_paths *p);
-/* An exclusive flock on path (made if missing), held until *fd is closed. */
-int pods_lock_path(const char *path, int *fd, pr_error **err);
 /* The sandbox's own lock (run_dir/lock): its containers are made and removed under it. */
 int pods_sandbox_lock(const struct pods_pod_paths *p, int *fd, pr_error **err);
 /* One request to the shim (podrun-shim --request); an error reply becomes the error. */

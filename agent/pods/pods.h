@@ -431,6 +431,7 @@ struct pods_cri_container {
     bool has_user, has_group;
     uid_t uid;
     gid_t gid;
+    const char *username; /* run_as_username: looked up in the image's /etc/passwd */
     enum pods_seccomp seccomp;
     enum pods_ns_mode pid; /* PODS_NS_NEW (the container's own) or PODS_NS_HOST */
 };
