@@ -20,14 +20,6 @@ static int check_request(const Runtime__V1__RunPodSandboxRequest *in, struct cri
         cri_reply_error(out, GRPC_INVALID_ARGUMENT, "RunPodSandbox: config.metadata is required");
         return -1;
     }
-    for (size_t i = 0; i < c->n_port_mappings; i++)
-        if (c->port_mappings[i]->host_port) {
-            cri_reply_error(out, GRPC_UNIMPLEMENTED,
-                            "RunPodSandbox: config.port_mappings[%zu]: host ports are not "
-                            "supported through the CRI yet (host_port %d)",
-                            i, c->port_mappings[i]->host_port);
-            return -1;
-        }
     const Runtime__V1__LinuxPodSandboxConfig *l = c->linux;
     const Runtime__V1__NamespaceOption *ns =
         l && l->security_context ? l->security_context->namespace_options : NULL;
@@ -98,6 +90,17 @@ void cri_run_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *re
         sc.dns_searches = searches;
         sc.dns_options = options;
     }
+    static const char *const protocols[] = {"TCP", "UDP", "SCTP"};
+    _cleanup_free_ struct pods_port_mapping *maps = xcalloc(c->n_port_mappings + 1, sizeof(*maps));
+    for (size_t i = 0; i < c->n_port_mappings; i++) {
+        const Runtime__V1__PortMapping *pm = c->port_mappings[i];
+        maps[i] = (struct pods_port_mapping){
+            pm->container_port, pm->host_port,
+            (unsigned)pm->protocol < ARRAY_SIZE(protocols) ? protocols[pm->protocol] : "TCP",
+            pm->host_ip};
+    }
+    sc.port_mappings = maps;
+    sc.n_port_mappings = c->n_port_mappings;
     struct pods_manager *m = NULL;
     if (cri_open_pods(o, false, &m, out) < 0)
         return;

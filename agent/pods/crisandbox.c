@@ -251,6 +251,21 @@ static int check_config(const struct pods_sandbox_config *c, pr_error **err)
                                "without \"..\" is required",
                                c->cgroup_parent);
     }
+    for (size_t i = 0; i < c->n_port_mappings; i++) {
+        const struct pods_port_mapping *a = &c->port_mappings[i];
+        if (!a->host_port)
+            continue;
+        if (a->host_port < 1 || a->host_port > 65535 || a->container_port < 1 ||
+            a->container_port > 65535)
+            return pr_err_code(err, EINVAL, "config.port_mappings[%zu]: ports are 1 to 65535", i);
+        for (size_t j = 0; j < i; j++)
+            if (c->port_mappings[j].host_port == a->host_port &&
+                streq(c->port_mappings[j].protocol, a->protocol))
+                return pr_err_code(err, EINVAL,
+                                   "config.port_mappings[%zu]: host port %d/%s is also in "
+                                   "port_mappings[%zu]",
+                                   i, a->host_port, a->protocol, j);
+    }
     if (!c->host_network && (!c->hostname || !*c->hostname))
         return pr_err_code(err, EINVAL,
                            "config.hostname: required unless the network is the node's");
@@ -370,9 +385,10 @@ static int teardown(pods_manager *m, const struct pods_pod_paths *p, yajl_val re
             if ((r3 = lock_sandboxes(m, &lock, err)) == 0)
                 r3 = pods_cgroup_remove(m, p->uid, err);
         }
+        int r6 = pods_hostports_del(m, p, err);
         int r4 = pods_cni_del(m, p->uid, netns, p->run_dir, err);
         int r5 = pods_sandbox_destroy(p->ns_dir, err);
-        r = r2 < 0 ? r2 : r3 < 0 ? r3 : r4 < 0 ? r4 : r5;
+        r = r2 < 0 ? r2 : r3 < 0 ? r3 : r6 < 0 ? r6 : r4 < 0 ? r4 : r5;
     }
     if (r < 0)
         return pr_err_prefix(err, "remove sandbox %s", p->uid);
@@ -398,8 +414,17 @@ static int make_sandbox(pods_manager *m, const struct pods_pod_paths *p,
         return r;
     if (c->host_network && !(ip = pods_node_ip()))
         ip = xstrdup("");
-    if ((!c->host_network && (r = pods_cni_add(m, p->uid, netns, p->run_dir, &ip, err)) < 0) ||
-        (r = write_etc(m, p, c, err)) < 0 || (r = mkdir_p(p->shim_dir, 0700, err)) < 0 ||
+    if (!c->host_network && (r = pods_cni_add(m, p->uid, netns, p->run_dir, &ip, err)) < 0)
+        return r;
+    if (c->n_port_mappings) {
+        /* Claims are judged against every other pod's: one sandbox at a time. */
+        _cleanup_close_ int lock = -1;
+        if ((r = lock_sandboxes(m, &lock, err)) < 0 ||
+            (r = pods_hostports_add_mappings(m, p, c->port_mappings, c->n_port_mappings,
+                                             c->host_network ? NULL : ip, err)) < 0)
+            return r;
+    }
+    if ((r = write_etc(m, p, c, err)) < 0 || (r = mkdir_p(p->shim_dir, 0700, err)) < 0 ||
         (r = write_shim_spec(m, p, c, err)) < 0 || (r = start_shim(m, p, err)) < 0)
         return r;
     return write_record(p, c, created, "ready", ip, own, cgroup, err);
@@ -488,6 +513,8 @@ int pods_sandbox_stop(pods_manager *m, const char *id, pr_error **err)
         r = pods_shim_request(m, &p, "{\"cmd\":\"stop\",\"timeoutSeconds\":0}", 60, NULL, err);
     if (r == 0)
         r = pods_cri_wait_stopped(m, &p, NULL, 30, err);
+    if (r == 0)
+        r = pods_hostports_del(m, &p, err);
     if (r == 0)
         r = pods_cni_del(m, id, netns, p.run_dir, err);
     if (r == 0 && !streq(YAJL_GET_STRING(json_get(rec, "state")) ?: "", "notready")) {

@@ -209,6 +209,11 @@ int pods_hostports_check(pods_manager *m, const struct kube_object *o, pr_error 
  * batch (none for hostNetwork: its ports are the node's). */
 int pods_hostports_add(pods_manager *m, const struct kube_object *o, const struct pods_pod_paths *p,
                        const char *ip, pr_error **err);
+/* A CRI sandbox's port mappings (its p->uid the sandbox id): refused when they collide with
+ * each other or with another pod's or sandbox's, else claimed and forwarded to ip. */
+int pods_hostports_add_mappings(pods_manager *m, const struct pods_pod_paths *p,
+                                const struct pods_port_mapping *v, size_t n, const char *ip,
+                                pr_error **err);
 /* Removes the pod's rules (the table with the last) and its claims; nothing without claims. */
 int pods_hostports_del(pods_manager *m, const struct pods_pod_paths *p, pr_error **err);
 

@@ -394,6 +394,13 @@ struct pods_sandbox_config {
     char *const *dns_servers, *const *dns_searches, *const *dns_options;
     bool host_network, host_ipc;
     char *const *labels, *const *annotations;
+    const struct pods_port_mapping *port_mappings; /* host ports, as hostPort takes them */
+    size_t n_port_mappings;
+};
+struct pods_port_mapping {
+    int container_port, host_port;
+    const char *protocol; /* "TCP", "UDP", "SCTP" */
+    const char *host_ip;  /* NULL or "": every address */
 };
 bool pods_cri_id_valid(const char *id);
 int pods_sandbox_run(pods_manager *m, const struct pods_sandbox_config *c, char **id,

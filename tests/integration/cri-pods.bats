@@ -36,7 +36,8 @@ start_serve() {
   wait_for test -S "$SOCK"
 }
 
-# sandbox_config NAME [UID]: a PodSandboxConfig as the kubelet writes one.
+# sandbox_config NAME [UID]: a PodSandboxConfig as the kubelet writes one (host port 18095 to
+# port 80 for the pod "web").
 sandbox_config() {
   local uid=${2:-uid-$1}
   jq -nc --arg n "$1" --arg u "$uid" --arg logs "$LOGS/default_$1_$uid" \
@@ -44,7 +45,8 @@ sandbox_config() {
     '{metadata: {name: $n, namespace: "default", uid: $u, attempt: 0}, hostname: $n,
       log_directory: $logs, dns_config: {servers: ["10.96.0.10"], searches: ["default.svc.cluster.local"], options: ["ndots:5"]},
       labels: {app: $n, "io.kubernetes.pod.name": $n}, annotations: {note: "kept as given"},
-      linux: {cgroup_parent: $cg, security_context: {namespace_options: {network: "POD", pid: "CONTAINER", ipc: "POD"}}}}'
+      linux: {cgroup_parent: $cg, security_context: {namespace_options: {network: "POD", pid: "CONTAINER", ipc: "POD"}}}}
+     + (if $n == "web" then {port_mappings: [{protocol: "TCP", container_port: 80, host_port: 18095}]} else {} end)'
 }
 
 # run_sandbox NAME: its id in SB.
@@ -84,6 +86,11 @@ assert_no_sandboxes() {
 }
 
 @test "cri-pods: a pod through the kubelet's calls, from RunPodSandbox to RemovePodSandbox, leaves nothing" {
+  # The node's own address, for the host port (a bridge without ports: there may be no dummy
+  # driver).
+  in_node ip link add prdummy type bridge
+  in_node ip addr add 10.123.0.1/24 dev prdummy
+  in_node ip link set prdummy up
   start_serve
   run_sandbox web
   [[ "$SB" =~ ^[0-9a-f]{64}$ ]]
@@ -141,6 +148,16 @@ assert_no_sandboxes() {
   run cri RuntimeService/ExecSync "$(jq -nc --arg c "$CTR" '{container_id: $c, cmd: ["sleep", "30"], timeout: 1}')"
   [ "$status" -eq 3 ]
   [[ "$output" == *"grpc-error DEADLINE_EXCEEDED"* ]]
+
+  # The host port: the node's address, port 18095, reaches the pod's port 80.
+  APP=$CTR
+  create_container "$SB" www sh -c 'mkdir -p /www && echo hello through the host port > /www/index.html && exec httpd -f -p 80 -h /www'
+  WWW=$CTR CTR=$APP
+  cri RuntimeService/StartContainer "{\"container_id\":\"$WWW\"}" > /dev/null
+  wait_for in_node curl -sf --max-time 3 -o /dev/null http://10.123.0.1:18095/
+  run in_node curl -s --max-time 3 http://10.123.0.1:18095/
+  [ "$output" = "hello through the host port" ]
+  cri RuntimeService/RemoveContainer "{\"container_id\":\"$WWW\"}" > /dev/null
 
   # A second container that completes.
   APP=$CTR
@@ -245,7 +262,9 @@ assert_no_sandboxes() {
   done
   run cri RuntimeService/PodSandboxStatus "{\"pod_sandbox_id\":\"$SB\"}"
   [ "$(jq -r .status.state <<<"$output")" = SANDBOX_NOTREADY ]
-  # The network was given back at the stop.
+  # The network was given back at the stop, the host port with it.
+  run in_node nft list tables
+  [[ "$output" != *podrun_hostports* ]]
   left=$(find "$ROOTS/ipam/podrun" -mindepth 1 ! -name lock ! -name 'last_reserved_ip*' 2>/dev/null || true)
   [ -z "$left" ]
   for i in 1 2; do
@@ -283,14 +302,14 @@ SH
   run cri RuntimeService/ListPodSandbox '{}'
   [ "$(jq -r '.items | length' <<<"$output")" = 0 ]
   assert_no_sandboxes
-  # A systemd slice as the parent, a runtime handler, host ports: refused, nothing made.
+  # A systemd slice as the parent, a runtime handler, a host port twice: refused, nothing made.
   run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: ($c | .linux.cgroup_parent = "kubepods-burstable.slice")}')"
   [ "$status" -eq 3 ]
   [[ "$output" == *"INVALID_ARGUMENT"*"systemd slice"* ]]
   run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: $c, runtime_handler: "kata"}')"
   [[ "$output" == *"INVALID_ARGUMENT"*"kata"* ]]
-  run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: ($c | .port_mappings = [{container_port: 80, host_port: 8080}])}')"
-  [[ "$output" == *"UNIMPLEMENTED"*"host_port 8080"* ]]
+  run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: ($c | .port_mappings = [{container_port: 80, host_port: 8080}, {container_port: 81, host_port: 8080}])}')"
+  [[ "$output" == *"INVALID_ARGUMENT"*"host port 8080/TCP is also in port_mappings[0]"* ]]
   # Ids that are no sandbox's.
   run cri RuntimeService/PodSandboxStatus '{"pod_sandbox_id": "../../etc"}'
   [[ "$output" == *"grpc-error NOT_FOUND"* ]]
