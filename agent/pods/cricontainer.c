@@ -22,24 +22,34 @@ static char *ctr_record_path(const struct pods_pod_paths *p, const char *id)
     return xasprintf("%s/containers/%s.json", p->run_dir, id);
 }
 
-/* The sandbox that holds container id; -ENOENT when none does. */
+/* The sandbox that holds container id; -ENOENT when none does. Found by the record's name in
+ * each sandbox directory (a stat each), the sandbox's record read only for the one that has it:
+ * the kubelet lists every container every second. */
 static int find_sandbox(pods_manager *m, const char *id, char **sandbox, pr_error **err)
 {
     if (!pods_cri_id_valid(id))
         return pr_err_code(err, ENOENT, "container \"%s\" not found", id ? id : "");
-    _cleanup_strv_ char **ids = NULL;
-    int r = pods_sandbox_ids(m, &ids, err);
-    for (size_t i = 0; r == 0 && ids && ids[i]; i++) {
-        struct pods_pod_paths p;
-        pods_sandbox_paths_init(m, ids[i], &p);
-        _cleanup_free_ char *path = ctr_record_path(&p, id);
-        pods_pod_paths_clear(&p);
-        if (access(path, F_OK) == 0) {
-            *sandbox = xstrdup(ids[i]);
+    _cleanup_free_ char *top = xasprintf("%s/sandboxes", m->run_root);
+    _cleanup_dir_ DIR *d = opendir(top);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        _cleanup_free_ char *path = xasprintf("%s/%s/containers/%s.json", top, e->d_name, id);
+        if (access(path, F_OK) < 0)
+            continue;
+        _cleanup_free_ char *rec_path = xasprintf("%s/%s/sandbox.json", top, e->d_name);
+        _cleanup_json_ yajl_val rec = NULL;
+        _cleanup_error_ pr_error *ignored = NULL;
+        const char *sid = NULL;
+        if (json_parse_file_max(rec_path, 1u << 20, READ_REGULAR, &rec, &ignored) == 0)
+            sid = YAJL_GET_STRING(json_get(rec, "id"));
+        if (pods_cri_id_valid(sid) && strncmp(sid, e->d_name, strlen(e->d_name)) == 0) {
+            *sandbox = xstrdup(sid);
             return 0;
         }
     }
-    return r < 0 ? r : pr_err_code(err, ENOENT, "container \"%s\" not found", id);
+    return pr_err_code(err, ENOENT, "container \"%s\" not found", id);
 }
 
 static void gen_kv(yajl_gen g, const char *key, char *const *kv)
