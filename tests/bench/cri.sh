@@ -75,7 +75,8 @@ storage:
 http:
   addr: 127.0.0.1:$port
 CFG
-inns docker-registry serve "$work/registry/config.yml" > "$work/registry/log" 2>&1 &
+# A simple command, not the function: $! is then the registry itself (nsenter execs it).
+nsenter --net="/run/netns/$netns" docker-registry serve "$work/registry/config.yml" > "$work/registry/log" 2>&1 &
 pids+=($!)
 for ((i = 0; i < 100; i++)); do
   inns "$py" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
