@@ -98,9 +98,19 @@ static int check_config(const Runtime__V1__ContainerConfig *c, struct cri_reply 
         return refuse(out, GRPC_INVALID_ARGUMENT,
                       "CreateContainer: run_as_user and run_as_username \"%s\" are both given",
                       sc->run_as_username);
-    if (sc && sc->n_supplemental_groups)
-        return refuse(out, GRPC_UNIMPLEMENTED, "CreateContainer: %s are not supported yet",
-                      "supplemental_groups");
+    if (sc && sc->supplemental_groups_policy)
+        return refuse(out, GRPC_UNIMPLEMENTED,
+                      "CreateContainer: supplemental_groups_policy %s is not supported yet",
+                      "Strict");
+    for (size_t i = 0; sc && i < sc->n_supplemental_groups; i++)
+        if (sc->supplemental_groups[i] < 0 || sc->supplemental_groups[i] > UINT32_MAX - 1)
+            return refuse(out, GRPC_INVALID_ARGUMENT,
+                          "CreateContainer: supplemental_groups: %s is out of range", "a group id");
+    if (sc && sc->run_as_group && !sc->run_as_user &&
+        !(sc->run_as_username && *sc->run_as_username))
+        return refuse(out, GRPC_INVALID_ARGUMENT,
+                      "CreateContainer: %s is given without run_as_user or run_as_username",
+                      "run_as_group");
     if (sc && sc->apparmor &&
         sc->apparmor->profile_type == RUNTIME__V1__SECURITY_PROFILE__PROFILE_TYPE__Localhost)
         return refuse(out, GRPC_UNIMPLEMENTED,
@@ -152,6 +162,7 @@ void cri_create_container(const struct cri_options *o, const ProtobufCMessage *r
         mounts[i] = (struct pods_cri_mount){c->mounts[i]->container_path, c->mounts[i]->host_path,
                                             c->mounts[i]->readonly};
     _cleanup_free_ char **cap_add = NULL, **cap_drop = NULL;
+    _cleanup_free_ gid_t *groups = NULL;
     cc.command = c->n_command ? command : NULL;
     cc.args = c->n_args ? args : NULL;
     cc.env = env;
@@ -177,6 +188,13 @@ void cri_create_container(const struct cri_options *o, const ProtobufCMessage *r
         }
         if (sc->run_as_username && *sc->run_as_username)
             cc.username = sc->run_as_username;
+        if (sc->n_supplemental_groups) {
+            groups = xcalloc(sc->n_supplemental_groups, sizeof(*groups));
+            for (size_t i = 0; i < sc->n_supplemental_groups; i++)
+                groups[i] = (gid_t)sc->supplemental_groups[i];
+            cc.groups = groups;
+            cc.n_groups = sc->n_supplemental_groups;
+        }
         if (sc->run_as_group) {
             cc.has_group = true;
             cc.gid = (gid_t)sc->run_as_group->value;

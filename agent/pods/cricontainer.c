@@ -241,6 +241,29 @@ static int write_bundle(pods_manager *m, image_store *st, const struct pods_pod_
         gid = c->gid;
     else if (c->has_user)
         gid = 0;
+    /* Supplemental groups join the groups the process has: the image user's when the image
+     * names the user (as the kubelet's Merge policy, and containers.c, do). */
+    _cleanup_free_ gid_t *gids = NULL;
+    size_t n_gids = 0;
+    if (c->n_groups) {
+        if (!has_user) {
+            has_user = true;
+            uid = img.uid;
+            gid = img.gid;
+            gids = xcalloc(img.n_additional_gids + c->n_groups, sizeof(*gids));
+            memcpy(gids, img.additional_gids, img.n_additional_gids * sizeof(*gids));
+            n_gids = img.n_additional_gids;
+        } else {
+            gids = xcalloc(c->n_groups, sizeof(*gids));
+        }
+        for (size_t i = 0; i < c->n_groups; i++) {
+            bool have = false;
+            for (size_t j = 0; j < n_gids; j++)
+                have |= gids[j] == c->groups[i];
+            if (!have)
+                gids[n_gids++] = c->groups[i];
+        }
+    }
     _cleanup_free_ char *net = xasprintf("%s/net", p->ns_dir);
     _cleanup_free_ char *ipc = xasprintf("%s/ipc", p->ns_dir);
     _cleanup_free_ char *uts = xasprintf("%s/uts", p->ns_dir);
@@ -275,6 +298,8 @@ static int write_bundle(pods_manager *m, image_store *st, const struct pods_pod_
         .has_user = has_user,
         .uid = uid,
         .gid = gid,
+        .additional_gids = gids,
+        .n_additional_gids = n_gids,
         .privileged = c->privileged,
         .cap_add = c->cap_add,
         .cap_drop = c->cap_drop,

@@ -439,6 +439,8 @@ struct pods_cri_container {
     uid_t uid;
     gid_t gid;
     const char *username; /* run_as_username: looked up in the image's /etc/passwd */
+    const gid_t *groups;  /* supplemental_groups, merged with the image user's (Merge policy) */
+    size_t n_groups;
     enum pods_seccomp seccomp;
     enum pods_ns_mode pid; /* PODS_NS_NEW (the container's own) or PODS_NS_HOST */
 };

@@ -60,7 +60,7 @@ run_sandbox() {
 create_container() {
   local sb=$1 name=$2 out req
   shift 2
-  req=$(jq -nc --arg sb "$sb" --arg n "$name" --argjson sc "$(sandbox_config web)" --arg mem "${CTR_MEM:-}" --arg user "${CTR_USER:-}" \
+  req=$(jq -nc --arg sb "$sb" --arg n "$name" --argjson sc "$(sandbox_config web)" --arg mem "${CTR_MEM:-}" --arg user "${CTR_USER:-}" --arg groups "${CTR_GROUPS:-}" \
     '{pod_sandbox_id: $sb, sandbox_config: $sc,
       config: {metadata: {name: $n, attempt: 0}, image: {image: "busybox"},
                command: $ARGS.positional, log_path: ($n + "/0.log"), labels: {tier: $n},
@@ -68,7 +68,8 @@ create_container() {
                linux: {resources: ({cpu_shares: 2, oom_score_adj: 1000} +
                                    (if $mem != "" then {memory_limit_in_bytes: ($mem | tonumber)} else {} end)),
                        security_context: ({namespace_options: {pid: "CONTAINER"}} +
-                                          (if $user != "" then {run_as_username: $user} else {} end))}}}' \
+                                          (if $user != "" then {run_as_username: $user} else {} end) +
+                                          (if $groups != "" then {supplemental_groups: ($groups | split(",") | map(tonumber))} else {} end))}}}' \
     --args -- "$@")
   out=$(cri RuntimeService/CreateContainer "$req") || return 1
   CTR=$(jq -r .container_id <<<"$out")
@@ -228,14 +229,18 @@ assert_no_sandboxes() {
   cri RuntimeService/RemoveContainer "{\"container_id\":\"$HOG\"}" > /dev/null
 
   # run_as_username, as the kubelet passes an image's named user: the image's /etc/passwd.
-  CTR_USER=nobody create_container "$SB" who id
+  # supplemental_groups join the image user's groups.
+  CTR_USER=nobody CTR_GROUPS=1234,2345 create_container "$SB" who id
   WHO=$CTR CTR=$APP
   cri RuntimeService/StartContainer "{\"container_id\":\"$WHO\"}" > /dev/null
   wait_for grep -q 'stdout F uid=65534(nobody) gid=65534(' "$LOGS/default_web_uid-web/who/0.log"
+  grep -q 'groups=.*1234.*2345' "$LOGS/default_web_uid-web/who/0.log"
   cri RuntimeService/RemoveContainer "{\"container_id\":\"$WHO\"}" > /dev/null
   CTR_USER=nosuch run create_container "$SB" nosuch id
   [ "$status" -eq 1 ]
   [[ "$output" == *"INVALID_ARGUMENT"*'run_as_username "nosuch" is not in the image'* ]]
+  run cri RuntimeService/CreateContainer "$(jq -nc --arg sb "$SB" '{pod_sandbox_id: $sb, config: {metadata: {name: "g"}, image: {image: "busybox"}, linux: {security_context: {run_as_group: {value: 5}}}}}')"
+  [[ "$output" == *"INVALID_ARGUMENT"*"run_as_group is given without run_as_user"* ]]
 
   # StopContainer waits its timeout for a pid 1 that ignores SIGTERM, then kills it.
   t0=$(date +%s%N)
