@@ -194,9 +194,11 @@ int write_file(const char *path, const char *data, size_t len, pr_error **err)
 static int write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool sync,
                         pr_error **err)
 {
-    _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+    /* By thread: the CRI server's workers write the same files at once (DESIGN.md §4); in a
+     * single-threaded program the thread id is the pid. */
+    _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)gettid());
     /* A new file of our own: never written through a symlink or into a file someone put under
-     * the temporary name (a stale one, left by a writer that died with our pid, goes first). */
+     * the temporary name (a stale one, left by a writer that died with our id, goes first). */
     const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
     _cleanup_close_ int fd = open(tmp, flags, mode);
     if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)

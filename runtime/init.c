@@ -178,6 +178,11 @@ static void stage1_exec(const struct rt_init_args *a, pr_error **err)
 {
     if (await_go_and_join_cgroup(a, err) < 0)
         return;
+    /* Before the mount namespace: the container's /proc is of its PID namespace, which this
+     * process is not in (setns of a PID namespace moves only its children), so /proc/self
+     * there does not exist. The value is inherited by the process exec'd. */
+    if (a->process->has_oom_score_adj && write_oom_score_adj(a->process->oom_score_adj, err) < 0)
+        return;
     for (int k = 0; k < NS_COUNT; k++) {
         if (a->ns_fds[k] < 0)
             continue;
@@ -186,8 +191,6 @@ static void stage1_exec(const struct rt_init_args *a, pr_error **err)
             return;
         }
     }
-    if (a->process->has_oom_score_adj)
-        write_oom_score_adj(a->process->oom_score_adj, err);
 }
 
 static int set_sysctls(yajl_val sysctl, pr_error **err)

@@ -5,7 +5,11 @@
  *   {"cmd":"start","container":"web"}          (no container: all of them)
  *   {"cmd":"exec","container":"web","command":["ls"],"timeoutSeconds":10}
  *                                             -> {"ok":true,"exitCode":0,"output":"..."}
- *   {"cmd":"reopen-logs"}
+ *   {"cmd":"reopen-logs"}                     (with "container": that one's only)
+ *   {"cmd":"create","container":"NAME"}       a sandbox's new container, from spec.json
+ *                                             (written there first), created, not started
+ *   {"cmd":"delete","container":"NAME"}       a sandbox's container that is not running:
+ *                                             deleted from the runtime, its log closed
  *   {"cmd":"events"}                          -> {"ok":true} then one event per line
  *   {"cmd":"remove","timeoutSeconds":5}        -> stops and deletes everything, closes its
  *                                                logs, then replies and exits (timeoutSeconds:
@@ -261,7 +265,8 @@ static void for_each_target(struct shim *s, struct container *one,
         return;
     }
     for (size_t i = 0; i < s->n_ctrs; i++)
-        fn(cl, &s->ctrs[i], req);
+        if (!s->ctrs[i].vacant)
+            fn(cl, &s->ctrs[i], req);
 }
 
 static void stop_one(struct client *cl, struct container *c, yajl_val req)
@@ -294,6 +299,15 @@ static void handle_request(struct client *cl, const char *line)
     if (!cmd)
         return reply_error(cl, "request: cmd is required");
     struct container *c = NULL;
+    if (streq(cmd ? cmd : "", "create")) {
+        if (!name)
+            return reply_error(cl, "create: container is required");
+        if (s->removing)
+            return reply_error(cl, "the pod is being removed");
+        if (sandbox_create_container(s, name, &err) < 0)
+            return reply_error(cl, "%s", err->msg);
+        return reply_ok(cl);
+    }
     if (name && !(c = shim_find(s, name)))
         return reply_error(cl, "no container \"%s\" in this pod", name);
     if (streq(cmd, "status")) {
@@ -320,9 +334,17 @@ static void handle_request(struct client *cl, const char *line)
     } else if (streq(cmd, "reopen-logs")) {
         for (size_t i = 0; i < s->n_init + s->n_ctrs; i++) {
             struct container *x = i < s->n_init ? &s->init[i] : &s->ctrs[i - s->n_init];
+            if (x->vacant || (c && x != c))
+                continue;
             if (container_reopen_log(x, &err) < 0)
                 return reply_error(cl, "%s", err->msg);
         }
+        reply_ok(cl);
+    } else if (streq(cmd, "delete")) {
+        if (!c)
+            return reply_error(cl, "delete: container is required");
+        if (sandbox_delete_container(s, c, &err) < 0)
+            return reply_error(cl, "%s", err->msg);
         reply_ok(cl);
     } else if (streq(cmd, "events")) {
         cl->events = true;
@@ -344,7 +366,7 @@ static void handle_request(struct client *cl, const char *line)
     } else {
         reply_error(cl,
                     "unknown cmd \"%s\" (status, stop, start, exec, reopen-logs, events, "
-                    "remove)",
+                    "remove, create, delete)",
                     cmd);
     }
 }

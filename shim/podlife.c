@@ -91,6 +91,8 @@ void shim_fail_pod(struct shim *s, const char *reason, const char *message)
     shim_event(s, NULL, reason, "%s", message);
     for (size_t i = 0; i < s->n_init + s->n_ctrs; i++) {
         struct container *c = i < s->n_init ? &s->init[i] : &s->ctrs[i - s->n_init];
+        if (c->vacant)
+            continue;
         c->stop_requested = true;
         c->restart_timer = sd_event_source_disable_unref(c->restart_timer);
         if (c->state == CTR_RUNNING)

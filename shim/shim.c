@@ -46,7 +46,7 @@ static struct container *all_at(struct shim *s, size_t i)
 struct container *shim_find(struct shim *s, const char *name)
 {
     for (size_t i = 0; i < n_all(s); i++)
-        if (streq(all_at(s, i)->spec->name, name))
+        if (!all_at(s, i)->vacant && streq(all_at(s, i)->spec->name, name))
             return all_at(s, i);
     return NULL;
 }
@@ -112,6 +112,8 @@ static const char *pod_phase(struct shim *s)
     bool any_running = false, all_done = true, any_failed = false;
     for (size_t i = 0; i < s->n_ctrs; i++) {
         struct container *c = &s->ctrs[i];
+        if (c->vacant)
+            continue;
         if (c->state == CTR_RUNNING)
             any_running = true;
         if (c->state != CTR_TERMINATED)
@@ -191,7 +193,8 @@ int shim_status_json(struct shim *s, char **out, size_t *len)
     jg_key(g, "containerStatuses");
     jg_array_open(g);
     for (size_t i = 0; i < s->n_ctrs; i++)
-        gen_container(g, &s->ctrs[i]);
+        if (!s->ctrs[i].vacant)
+            gen_container(g, &s->ctrs[i]);
     jg_array_close(g);
     jg_map_close(g);
     const char *buf = jg_buf(g, len);
@@ -288,7 +291,8 @@ void shim_start_pod(struct shim *s)
             container_start(c);
         return;
     }
-    for (size_t i = 0; i < s->n_ctrs; i++) {
+    /* A sandbox's containers start by request only, as the kubelet asks for them. */
+    for (size_t i = 0; i < s->n_ctrs && !s->spec->sandbox; i++) {
         struct container *c = &s->ctrs[i];
         if (c->state == CTR_WAITING && !c->restart_timer && !c->stop_requested)
             container_start(c);
@@ -339,6 +343,8 @@ void shim_remove_pod(struct shim *s)
     shim_event(s, NULL, "removing", "stopping every container");
     for (size_t i = 0; i < n_all(s); i++) {
         struct container *c = all_at(s, i);
+        if (c->vacant)
+            continue;
         c->stop_requested = true;
         c->restart_timer = sd_event_source_disable_unref(c->restart_timer);
         if (c->state == CTR_RUNNING)
@@ -597,7 +603,13 @@ int shim_new(const char *pod_dir, struct pod_spec *spec, struct shim **out, pr_e
     s->n_init = s->spec->n_init;
     s->n_ctrs = s->spec->n_ctrs;
     s->init = xcalloc(s->n_init + 1, sizeof(struct container));
-    s->ctrs = xcalloc(s->n_ctrs, sizeof(struct container));
+    /* A sandbox's slots are all there from the start: containers point into both arrays. */
+    size_t slots = s->spec->sandbox ? SHIM_SANDBOX_CTRS_MAX : s->n_ctrs;
+    s->ctrs = xcalloc(slots, sizeof(struct container));
+    if (s->spec->sandbox) {
+        s->spec->ctrs = xrealloc(s->spec->ctrs, slots * sizeof(struct ctr_spec));
+        memset(s->spec->ctrs + s->n_ctrs, 0, (slots - s->n_ctrs) * sizeof(struct ctr_spec));
+    }
     for (size_t i = 0; i < s->n_init; i++)
         container_init(s, &s->init[i], &s->spec->init[i]);
     for (size_t i = 0; i < s->n_ctrs; i++)
@@ -614,14 +626,15 @@ static void remove_pod_files(struct shim *s)
     /* Every container is gone from the runtime; what is left is ours. */
     for (size_t i = 0; i < n_all(s); i++) {
         struct container *c = all_at(s, i);
-        if (c->created)
+        if (!c->vacant && c->created)
             container_delete(c);
     }
     pidns_stop(s);
     rm_rf(s->pod_dir);
     /* Logs closed too, before anyone hears the pod is gone: the caller may unmount them. */
     for (size_t i = 0; i < n_all(s); i++)
-        container_free(all_at(s, i));
+        if (!all_at(s, i)->vacant)
+            container_free(all_at(s, i));
     s->removed = true;
     /* Last: clients waiting on a remove request get their answer, then EOF. */
     control_close_all(s);
@@ -657,7 +670,8 @@ void shim_free(struct shim *s)
         return;
     podlife_stop(s);
     for (size_t i = 0; s->spec && i < n_all(s); i++)
-        container_free(all_at(s, i));
+        if (!all_at(s, i)->vacant)
+            container_free(all_at(s, i));
     control_close_all(s);
     while (s->children)
         shim_unwatch_child(s, s->children->pid);

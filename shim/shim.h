@@ -65,7 +65,7 @@ struct ctr_spec {
     bool is_init;
     struct probe_spec probes[PROBE_TYPES];
     struct hook_spec hooks[HOOK_TYPES];
-    char *termination_message_path; /* host file bound at terminationMessagePath; NULL none */
+    char *termination_message_path;    /* host file bound at terminationMessagePath; NULL none */
     bool termination_message_fallback; /* FallbackToLogsOnError */
     /* The container's own stdin (kept by the shim), closed after the first attach session
      * with stdinOnce; a terminal (the runtime's --console-socket). attach.c. */
@@ -94,7 +94,14 @@ struct pod_spec {
     size_t n_volume_limits;
     uint64_t volume_check_usec;
     char *pid_namespace; /* shareProcessNamespace: where to pin the pod's PID namespace */
+    /* A CRI sandbox: it may start with no container, containers come and go by the create and
+     * delete requests (sandbox.c), and none starts but by a start request. */
+    bool sandbox;
 };
+
+/* Containers a sandbox holds at once (slots of deleted ones are reused): a kubelet's pod has a
+ * few, and a slot's address must not move while its container has timers and children. */
+#define SHIM_SANDBOX_CTRS_MAX 64
 
 /* spec.json is read whole up to this (DESIGN.md, "Limits"): a pod of many containers, each
  * with its own command, environment and probes, is tens of kilobytes. */
@@ -102,6 +109,7 @@ struct pod_spec {
 int pod_spec_parse(const char *text, const char *what, struct pod_spec **out, pr_error **err);
 int pod_spec_load(const char *path, struct pod_spec **out, pr_error **err);
 void pod_spec_free(struct pod_spec *s);
+void ctr_spec_free(struct ctr_spec *c);
 const char *restart_policy_name(enum restart_policy p);
 int signal_from_name(const char *name);
 
@@ -196,6 +204,7 @@ struct container {
     bool ready, started; /* started: the startup probe passed (or there is none) */
     bool created;        /* the runtime holds a container for it */
     bool adopted;        /* running when a previous shim died: not our child */
+    bool vacant;         /* a sandbox's slot whose container was deleted (sandbox.c) */
     bool stop_requested; /* stopped on request: no restart */
     bool stopping;
     /* The Killing event of the stop that follows is recorded already (a failed probe). */
@@ -220,9 +229,9 @@ struct container {
     struct attach_point *attach;
     sd_event_source *kill_timer, *restart_timer, *log_retry_timer, *exit_src;
     struct probe_run probes[PROBE_TYPES];
-    struct hook_run *hook;    /* a lifecycle hook in flight (hooks.c) */
-    bool post_start_failed;   /* killed because its postStart failed */
-    int pending_stop_signal;  /* sent when the preStop hook is done */
+    struct hook_run *hook;   /* a lifecycle hook in flight (hooks.c) */
+    bool post_start_failed;  /* killed because its postStart failed */
+    int pending_stop_signal; /* sent when the preStop hook is done */
     char *last_message;
 };
 
@@ -254,7 +263,7 @@ struct shim {
     /* podlife.c: the pod's own course (activeDeadlineSeconds, eviction) */
     const char *fail_reason; /* static: DeadlineExceeded, Evicted; NULL while not failed */
     char *fail_message;
-    uint64_t start_time; /* CLOCK_REALTIME usec: when the pod first started */
+    uint64_t start_time;        /* CLOCK_REALTIME usec: when the pod first started */
     uint64_t remove_grace_usec; /* a remove request's grace period, over the spec's */
     bool has_remove_grace;
     sd_event_source *deadline_timer, *volume_timer;
@@ -364,6 +373,12 @@ int attach_stdin_pipe(struct container *c, pr_error **err);
 char *attach_console_path(struct container *c);
 int attach_console_listen(struct container *c, pr_error **err);
 int attach_console_receive(struct container *c, int listen_fd, pr_error **err);
+/* sandbox.c: a CRI sandbox's containers, made and deleted one at a time */
+/* Takes container name from DIR/spec.json (the pod manager wrote it there first) into a free
+ * slot, created but not started. */
+int sandbox_create_container(struct shim *s, const char *name, pr_error **err);
+/* Deletes a container that is not running from the runtime, closes its log, frees its slot. */
+int sandbox_delete_container(struct shim *s, struct container *c, pr_error **err);
 
 /* control.c */
 int control_listen(struct shim *s, pr_error **err);

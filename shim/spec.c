@@ -397,6 +397,7 @@ static int parse_root(yajl_val root, struct pod_spec *s, pr_error **err)
         (r = json_get_str(root, "logDir", "spec", &log_dir, err)) < 0 ||
         (r = json_get_str(root, "pidNamespace", "spec", &pidns, err)) < 0 ||
         (r = json_get_bool(root, "supervise", "spec", &s->supervise, err)) < 0 ||
+        (r = json_get_bool(root, "sandbox", "spec", &s->sandbox, err)) < 0 ||
         (r = get_seconds(root, "terminationGracePeriodSeconds", "spec", &s->grace_usec, err)) < 0 ||
         (r = get_seconds(root, "runtimeTimeoutSeconds", "spec", &s->runtime_timeout_usec, err)) <
             0 ||
@@ -458,8 +459,12 @@ static int parse_root(yajl_val root, struct pod_spec *s, pr_error **err)
             0 ||
         (r = parse_containers(root, "containers", s, ld, false, &s->ctrs, &s->n_ctrs, err)) < 0)
         return r;
-    if (s->n_ctrs == 0)
+    if (s->n_ctrs == 0 && !s->sandbox)
         return pr_err(err, 0, "spec.containers: at least one container is required");
+    if (s->sandbox && (s->n_init || s->n_ctrs > SHIM_SANDBOX_CTRS_MAX))
+        return pr_err(err, 0,
+                      "spec: a sandbox has no initContainers and at most %d containers",
+                      SHIM_SANDBOX_CTRS_MAX);
     if ((r = parse_pod_life(root, s, err)) < 0)
         return r;
     return check_unique(s, err);
@@ -500,7 +505,7 @@ static void probe_spec_free(struct probe_spec *p)
     free(p->request);
 }
 
-static void ctr_spec_free(struct ctr_spec *c)
+void ctr_spec_free(struct ctr_spec *c)
 {
     free(c->name);
     free(c->id);

@@ -9,6 +9,7 @@
 #include "cri.h"
 #include "error.h"
 #include "grpc.h"
+#include "json.h"
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -70,5 +71,89 @@ void cri_attach(const struct cri_options *o, const ProtobufCMessage *req, struct
 void cri_port_forward(const struct cri_options *o, const ProtobufCMessage *req,
                       struct cri_reply *out);
 void cri_stream_backend(const struct cri_options *o, struct stream_backend *b);
+/* podcalls.c: what the sandbox and container calls share */
+struct pods_manager;
+/* Allocations a response points into, freed together after it is packed. */
+struct cri_pool {
+    void **v;
+    size_t n;
+};
+void *cri_pool_add(struct cri_pool *p, void *ptr);
+void cri_pool_free(struct cri_pool *p);
+/* Every map<string, string> entry protobuf-c generates has this layout. */
+struct cri_map_entry {
+    ProtobufCMessage base;
+    char *key;
+    char *value;
+};
+/* A map field as key, value, ... NULL (pointing into the request). */
+char **cri_map_strv(void *const *entries, size_t n);
+/* Every key=value of the selector is in labels (a JSON object). */
+bool cri_labels_match(yajl_val labels, void *const *selector, size_t n);
+/* A JSON object's string members as a map field's entries, of the type init names. */
+#define CRI_MAP_FROM_JSON(pool, obj, ENTRY_T, INIT, n_out, out)                                    \
+    do {                                                                                           \
+        yajl_val o_ = (obj);                                                                       \
+        size_t n_ = o_ && YAJL_IS_OBJECT(o_) ? o_->u.object.len : 0;                               \
+        ENTRY_T **v_ = cri_pool_add((pool), xcalloc(n_ + 1, sizeof(*v_)));                         \
+        for (size_t i_ = 0; i_ < n_; i_++) {                                                       \
+            ENTRY_T *e_ = cri_pool_add((pool), xmalloc(sizeof(*e_)));                              \
+            *e_ = (ENTRY_T)INIT;                                                                   \
+            e_->key = (char *)o_->u.object.keys[i_];                                               \
+            e_->value = YAJL_GET_STRING(o_->u.object.values[i_]) ?: (char *)"";                    \
+            v_[i_] = e_;                                                                           \
+        }                                                                                          \
+        (n_out) = n_;                                                                              \
+        (out) = v_;                                                                                \
+    } while (0)
+/* Opens the pod manager, or answers the call with why not. */
+int cri_open_pods(const struct cri_options *o, bool exclusive, struct pods_manager **m,
+                  struct cri_reply *out);
+/* "2006-01-02T15:04:05Z" as nanoseconds since the epoch; 0 for none. */
+int64_t cri_rfc3339_ns(const char *s);
+int64_t cri_now_ns(void);
+
+/* sandbox.c */
+void cri_run_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *req,
+                         struct cri_reply *out);
+void cri_stop_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *req,
+                          struct cri_reply *out);
+void cri_remove_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *req,
+                            struct cri_reply *out);
+void cri_pod_sandbox_status(const struct cri_options *o, const ProtobufCMessage *req,
+                            struct cri_reply *out);
+void cri_list_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *req,
+                          struct cri_reply *out);
+void cri_update_runtime_config(const struct cri_options *o, const ProtobufCMessage *req,
+                               struct cri_reply *out);
+
+/* container.c */
+void cri_create_container(const struct cri_options *o, const ProtobufCMessage *req,
+                          struct cri_reply *out);
+void cri_start_container(const struct cri_options *o, const ProtobufCMessage *req,
+                         struct cri_reply *out);
+void cri_stop_container(const struct cri_options *o, const ProtobufCMessage *req,
+                        struct cri_reply *out);
+void cri_remove_container(const struct cri_options *o, const ProtobufCMessage *req,
+                          struct cri_reply *out);
+void cri_list_containers(const struct cri_options *o, const ProtobufCMessage *req,
+                         struct cri_reply *out);
+void cri_container_status(const struct cri_options *o, const ProtobufCMessage *req,
+                          struct cri_reply *out);
+void cri_exec_sync(const struct cri_options *o, const ProtobufCMessage *req, struct cri_reply *out);
+void cri_reopen_container_log(const struct cri_options *o, const ProtobufCMessage *req,
+                              struct cri_reply *out);
+void cri_update_container_resources(const struct cri_options *o, const ProtobufCMessage *req,
+                                    struct cri_reply *out);
+
+/* stats.c */
+void cri_container_stats(const struct cri_options *o, const ProtobufCMessage *req,
+                         struct cri_reply *out);
+void cri_list_container_stats(const struct cri_options *o, const ProtobufCMessage *req,
+                              struct cri_reply *out);
+void cri_pod_sandbox_stats(const struct cri_options *o, const ProtobufCMessage *req,
+                           struct cri_reply *out);
+void cri_list_pod_sandbox_stats(const struct cri_options *o, const ProtobufCMessage *req,
+                                struct cri_reply *out);
 
 #endif

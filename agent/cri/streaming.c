@@ -139,14 +139,14 @@ static int backend_exec(void *data, const struct stream_request *req, struct str
 {
     const struct cri_options *o = data;
     struct pods_manager *m = NULL;
-    _cleanup_free_ char *uid = NULL, *name = NULL;
+    _cleanup_free_ char *id = NULL;
     _cleanup_strv_ char **argv = NULL;
     int r = o->open_pods(o->open_pods_data, false, &m, err);
     if (r < 0)
         return r;
-    r = pods_container_by_id(m, req->target, &uid, &name, err);
+    r = pods_stream_runtime_id(m, req->target, &id, err);
     if (r == 0)
-        argv = pods_exec_argv(m, uid, name, req->tty, req->command);
+        argv = pods_exec_argv_id(m, id, req->tty, req->command);
     pods_manager_close(m);
     if (r < 0)
         return r;
@@ -294,8 +294,8 @@ static bool target_exists(const struct cri_options *o, const char *target, bool 
         cri_reply_failed(out, r, e, "open the pod manager");
         return false;
     }
-    _cleanup_free_ char *a = NULL, *b = NULL;
-    r = container ? pods_container_by_id(m, target, &a, &b, &e)
+    _cleanup_free_ char *a = NULL;
+    r = container ? pods_stream_runtime_id(m, target, &a, &e)
                   : pods_sandbox_netns(m, target, &a, &e);
     pods_manager_close(m);
     if (r < 0) {

@@ -524,6 +524,19 @@ static int usage_of(const struct hierarchies *h, const char *path, struct pods_u
     return 0;
 }
 
+int pods_cgroup_usage(const char *path, struct pods_usage *out, pr_error **err)
+{
+    struct hierarchies h = {0};
+    int r = hierarchies_find(&h, err);
+    if (r < 0)
+        return r;
+    r = usage_of(&h, path, out);
+    hierarchies_clear(&h);
+    if (r < 0)
+        return pr_err_code(err, ENOENT, "cgroup `%s`: no statistics", path);
+    return 0;
+}
+
 int pods_pod_usage(pods_manager *m, const char *uid, const char *container, struct pods_usage *out,
                    pr_error **err)
 {

@@ -107,8 +107,50 @@ static bool is_applied(pods_manager *m, yajl_val pod, const char *uid)
     return u && streq(u, uid);
 }
 
+static int claims_collide(const struct claim *c, yajl_val v, const char *whose, pr_error **err)
+{
+    for (size_t i = 0; i < json_array_len(v); i++) {
+        yajl_val o = json_array_at(v, i);
+        const char *proto = YAJL_GET_STRING(json_get(o, "protocol"));
+        const char *ip = YAJL_GET_STRING(json_get(o, "hostIP"));
+        yajl_val hp = json_get(o, "hostPort");
+        if (proto && YAJL_IS_INTEGER(hp) &&
+            collide(c->protocol, c->host_port, c->host_ip, proto, (int)YAJL_GET_INTEGER(hp), ip))
+            return pr_err_code(err, EADDRINUSE,
+                               "%s: hostPort %d/%s%s%s is already used by %s (the node has no "
+                               "free port for it)",
+                               c->where, c->host_port, c->protocol,
+                               any_ip(c->host_ip) ? "" : " on ",
+                               any_ip(c->host_ip) ? "" : c->host_ip, whose);
+    }
+    return 0;
+}
+
+/* A conflict with a CRI sandbox's claims (run-root/sandboxes/DIR/hostports.json). */
+static int other_sandboxes(pods_manager *m, const struct claim *c, const char *self, pr_error **err)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/sandboxes", m->run_root);
+    _cleanup_dir_ DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : pr_err(err, errno, "open `%s`", dir);
+    struct dirent *e;
+    int r = 0;
+    while (r == 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || (self && strncmp(self, e->d_name, strlen(e->d_name)) == 0))
+            continue;
+        _cleanup_free_ char *path = xasprintf("%s/%s/hostports.json", dir, e->d_name);
+        _cleanup_json_ yajl_val v = NULL;
+        _cleanup_error_ pr_error *ignored = NULL;
+        if (json_parse_file_max(path, CLAIMS_MAX, READ_REGULAR, &v, &ignored) < 0)
+            continue;
+        _cleanup_free_ char *whose = xasprintf("sandbox %s", e->d_name);
+        r = claims_collide(c, v, whose, err);
+    }
+    return r;
+}
+
 /* A conflict with another pod's claims (their run_dir/hostports.json), named. */
-static int other_pods(pods_manager *m, const struct claim *c, pr_error **err)
+static int other_pods_only(pods_manager *m, const struct claim *c, pr_error **err)
 {
     _cleanup_free_ char *dir = xasprintf("%s/pods", m->run_root);
     _cleanup_dir_ DIR *d = opendir(dir);
@@ -148,6 +190,13 @@ static int other_pods(pods_manager *m, const struct claim *c, pr_error **err)
         }
     }
     return 0;
+}
+
+/* Pods' and CRI sandboxes' claims both. */
+static int other_pods(pods_manager *m, const struct claim *c, pr_error **err)
+{
+    int r = other_sandboxes(m, c, NULL, err);
+    return r < 0 ? r : other_pods_only(m, c, err);
 }
 
 int pods_hostports_check(pods_manager *m, const struct kube_object *o, pr_error **err)
@@ -313,6 +362,47 @@ int pods_hostports_add(pods_manager *m, const struct kube_object *o, const struc
     int r = n ? save_claims(p, c, n, err) : 0;
     if (r == 0 && n && !o->u.pod.host_network)
         r = add_rules(p, c, n, ip, err);
+    free(c);
+    return r;
+}
+
+int pods_hostports_add_mappings(pods_manager *m, const struct pods_pod_paths *p,
+                                const struct pods_port_mapping *v, size_t n, const char *ip,
+                                pr_error **err)
+{
+    struct claim *c = xcalloc(n + 1, sizeof(*c));
+    _cleanup_strv_ char **names = NULL;
+    size_t k = 0;
+    int r = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].host_port)
+            continue;
+        char *w = xasprintf("config.port_mappings[%zu]", i);
+        strv_consume(&names, w);
+        c[k++] = (struct claim){v[i].container_port, v[i].host_port,
+                                v[i].protocol ? v[i].protocol : "TCP",
+                                v[i].host_ip ? v[i].host_ip : "", w};
+    }
+    for (size_t i = 0; r == 0 && i < k; i++) {
+        nft_addr a;
+        if (c[i].host_port < 1 || c[i].host_port > 65535 || c[i].container_port < 1 ||
+            c[i].container_port > 65535)
+            r = pr_err_code(err, EINVAL, "%s: ports are 1 to 65535", c[i].where);
+        else if (!any_ip(c[i].host_ip) && nft_addr_parse(c[i].host_ip, &a) < 0)
+            r = pr_err_code(err, EINVAL, "%s.host_ip: \"%s\" is not an IP address", c[i].where,
+                            c[i].host_ip);
+        for (size_t j = 0; r == 0 && j < i; j++)
+            if (collide(c[i].protocol, c[i].host_port, c[i].host_ip, c[j].protocol, c[j].host_port,
+                        c[j].host_ip))
+                r = pr_err_code(err, EINVAL, "%s: host port %d/%s is also in %s", c[i].where,
+                                c[i].host_port, c[i].protocol, c[j].where);
+        if (r == 0 && (r = other_sandboxes(m, &c[i], p->uid, err)) == 0)
+            r = other_pods_only(m, &c[i], err);
+    }
+    if (r == 0 && k)
+        r = save_claims(p, c, k, err);
+    if (r == 0 && k && ip && *ip)
+        r = add_rules(p, c, k, ip, err);
     free(c);
     return r;
 }

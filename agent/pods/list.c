@@ -317,8 +317,13 @@ int pods_log_path(pods_manager *m, const char *ns, const char *pod, const char *
 char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool tty,
                       char *const *command)
 {
-    char **argv = NULL;
     _cleanup_free_ char *id = pods_container_id(uid, name);
+    return pods_exec_argv_id(m, id, tty, command);
+}
+
+char **pods_exec_argv_id(pods_manager *m, const char *id, bool tty, char *const *command)
+{
+    char **argv = NULL;
     strv_extend(&argv, m->runtime);
     strv_extend(&argv, "--root");
     strv_consume(&argv, xasprintf("%s/runtime", m->run_root));

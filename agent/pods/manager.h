@@ -104,6 +104,9 @@ int pods_cgroup_create(pods_manager *m, const char *uid, enum kube_qos q,
 /* Removes the pod's cgroup (its containers' must be gone) and the QoS parents podrun made that
  * are empty now. Nothing there is fine. */
 int pods_cgroup_remove(pods_manager *m, const char *uid, pr_error **err);
+/* CPU time and working set of the cgroup at path (the same in every hierarchy); -ENOENT when
+ * it has none. */
+int pods_cgroup_usage(const char *path, struct pods_usage *out, pr_error **err);
 
 /* ---- exec.c: a helper program with input, output and a time limit ---- */
 #define PODS_EXEC_OUTPUT_MAX (1u << 20)
@@ -279,6 +282,11 @@ int pods_hostports_check(pods_manager *m, const struct kube_object *o, pr_error 
  * batch (none for hostNetwork: its ports are the node's). */
 int pods_hostports_add(pods_manager *m, const struct kube_object *o, const struct pods_pod_paths *p,
                        const char *ip, pr_error **err);
+/* A CRI sandbox's port mappings (its p->uid the sandbox id): refused when they collide with
+ * each other or with another pod's or sandbox's, else claimed and forwarded to ip. */
+int pods_hostports_add_mappings(pods_manager *m, const struct pods_pod_paths *p,
+                                const struct pods_port_mapping *v, size_t n, const char *ip,
+                                pr_error **err);
 /* Removes the pod's rules (the table with the last) and its claims; nothing without claims. */
 int pods_hostports_del(pods_manager *m, const struct pods_pod_paths *p, pr_error **err);
 
@@ -393,5 +401,21 @@ int pods_object_defaulted(const struct kube_object *o, struct kube_object **out,
 int pods_set_apply_check(pods_manager *m, const struct kube_object *o, pr_error **err);
 /* The garbage collector's part for them: pods whose set is gone. */
 int pods_sets_collect(pods_manager *m, pr_error **err);
+/* ---- crisandbox.c, cricontainer.c: CRI sandboxes' insides ---- */
+int pods_cri_new_id(char **out, pr_error **err);
+/* A sandbox's paths: run-root/sandboxes/<id> (record, shim, ns, etc, containers/),
+ * lib-root/sandboxes/<id> (bundles). Cleared with pods_pod_paths_clear. */
+void pods_sandbox_paths_init(pods_manager *m, const char *id, struct pods_pod_paths *p);
+bool pods_sandbox_shim_alive(const struct pods_pod_paths *p);
+/* The sandbox's own lock (run_dir/lock): its containers are made and removed under it. */
+int pods_sandbox_lock(const struct pods_pod_paths *p, int *fd, pr_error **err);
+/* One request to the shim (podrun-shim --request); an error reply becomes the error. */
+int pods_shim_request(pods_manager *m, const struct pods_pod_paths *p, const char *req,
+                      int timeout_s, yajl_val *reply, pr_error **err);
+/* Until container id (NULL: every container) is not running, or the shim is gone. */
+int pods_cri_wait_stopped(pods_manager *m, const struct pods_pod_paths *p, const char *id,
+                          int timeout_s, pr_error **err);
+/* Every container's runtime leftovers, root, bundle and record. */
+int pods_cri_containers_remove_all(pods_manager *m, const struct pods_pod_paths *p, pr_error **err);
 
 #endif

@@ -230,12 +230,19 @@ int pods_find_container(pods_manager *m, const char *ns, const char *pod, const 
  * with tty, forwards signals and exits with the command's status). */
 char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool tty,
                       char *const *command);
+/* The same for a container given by its runtime id. */
+char **pods_exec_argv_id(pods_manager *m, const char *id, bool tty, char *const *command);
 /* The directory of a pod's attach sockets (common/attach.h: attach_connect(dir, container)). */
 char *pods_attach_dir(pods_manager *m, const char *uid);
 /* streams.c, for the CRI's streaming server: a container by its runtime id
  * (pods_container_id: "<pod uid>-<name>"), and the pinned network namespace of a pod by its
  * uid (*path NULL for a hostNetwork pod: the node's). ENOENT when there is none. */
 int pods_container_by_id(pods_manager *m, const char *id, char **uid, char **name, pr_error **err);
+/* The runtime id of a container the streaming server is given: a CRI container's own id, or a
+ * CLI pod's "<pod uid>-<name>" (pods_container_by_id). ENOENT when there is none. */
+int pods_stream_runtime_id(pods_manager *m, const char *id, char **runtime_id, pr_error **err);
+/* The CRI container's sandbox id; ENOENT when id is no CRI container. */
+int pods_cri_container_sandbox(pods_manager *m, const char *id, char **sandbox, pr_error **err);
 int pods_sandbox_netns(pods_manager *m, const char *uid, char **path, pr_error **err);
 
 /* ---- the node ---- */
@@ -467,5 +474,100 @@ int pods_hpa_status(pods_manager *m, const struct pods_entry *h, yajl_val *out, 
 
 /* "pods", "pod", "po", "Pod" -> "pods"; NULL for a resource podrun does not serve. */
 const char *pods_resource_name(const char *s);
+
+/* ---- CRI sandboxes and their containers (crisandbox.c, cricontainer.c) ----
+ * A sandbox is a pod as a kubelet makes it through the CRI: namespaces, network and a shim
+ * that neither probes nor restarts (the kubelet does both, DESIGN.md §2), then containers
+ * created, started, stopped and removed one at a time. State lives in run-root/sandboxes/<id>/
+ * (sandbox.json, containers/<id>.json, the shim's dir), so a server that restarts finds
+ * everything as it was. Ids are 64 hex digits. Key-value lists (labels, annotations) are
+ * NULL-terminated arrays of key, value, key, value ... */
+#define PODS_CRI_ID_LEN 64
+struct pods_sandbox_config {
+    const char *name, *ns, *uid; /* the metadata: with attempt, unique among sandboxes */
+    uint32_t attempt;
+    const char *hostname;      /* NULL or "": none (host network) */
+    const char *log_directory; /* absolute; containers' log paths are relative to it */
+    const char *cgroup_parent; /* the kubelet's (cgroupfs); NULL or "": a pod cgroup of ours */
+    char *const *dns_servers, *const *dns_searches, *const *dns_options;
+    bool host_network, host_ipc;
+    char *const *labels, *const *annotations;
+    const struct pods_port_mapping *port_mappings; /* host ports, as hostPort takes them */
+    size_t n_port_mappings;
+};
+struct pods_port_mapping {
+    int container_port, host_port;
+    const char *protocol; /* "TCP", "UDP", "SCTP" */
+    const char *host_ip;  /* NULL or "": every address */
+};
+bool pods_cri_id_valid(const char *id);
+int pods_sandbox_run(pods_manager *m, const struct pods_sandbox_config *c, char **id,
+                     pr_error **err);
+/* Stops every container at once and gives back the network (CNI DEL); the sandbox stays,
+ * NotReady. Idempotent; -ENOENT for an id that never was. */
+int pods_sandbox_stop(pods_manager *m, const char *id, pr_error **err);
+/* Stops and removes it and its containers, leaving nothing. Idempotent: 0 for none. */
+int pods_sandbox_remove(pods_manager *m, const char *id, pr_error **err);
+/* The sandbox's record: id, name, namespace, uid, attempt, createdAt (ns), state ("ready",
+ * "notready"), ip, hostname, logDirectory, cgroupParent, netns, labels, annotations. */
+int pods_sandbox_record(pods_manager *m, const char *id, yajl_val *out, pr_error **err);
+/* Every sandbox's id. */
+int pods_sandbox_ids(pods_manager *m, char ***ids, pr_error **err);
+
+struct pods_cri_mount {
+    const char *container_path, *host_path;
+    bool readonly;
+};
+struct pods_cri_container {
+    const char *name;
+    uint32_t attempt;
+    const char *image;                               /* a name or id in the image store */
+    char *const *command, *const *args, *const *env; /* env: "K=V" */
+    const char *cwd;
+    const struct pods_cri_mount *mounts;
+    size_t n_mounts;
+    const char *log_path; /* relative to the sandbox's log_directory; NULL: none */
+    char *const *labels, *const *annotations;
+    struct pods_resources resources;
+    bool has_oom_score_adj;
+    int oom_score_adj;
+    bool privileged, readonly_rootfs, no_new_privileges;
+    char *const *cap_add, *const *cap_drop;
+    bool has_user, has_group;
+    uid_t uid;
+    gid_t gid;
+    const char *username; /* run_as_username: looked up in the image's /etc/passwd */
+    const gid_t *groups;  /* supplemental_groups, merged with the image user's (Merge policy) */
+    size_t n_groups;
+    enum pods_seccomp seccomp;
+    enum pods_ns_mode pid; /* PODS_NS_NEW (the container's own) or PODS_NS_HOST */
+};
+int pods_cri_container_create(pods_manager *m, const char *sandbox,
+                              const struct pods_cri_container *c, char **id, pr_error **err);
+int pods_cri_container_start(pods_manager *m, const char *id, pr_error **err);
+/* Waits until it stopped: the stop signal, then SIGKILL after timeout seconds. Idempotent. */
+int pods_cri_container_stop(pods_manager *m, const char *id, int64_t timeout, pr_error **err);
+/* Idempotent: 0 for none. A running container is killed first. */
+int pods_cri_container_remove(pods_manager *m, const char *id, pr_error **err);
+/* The container's record (id, sandbox, name, attempt, image, imageRef, createdAt, logPath,
+ * labels, annotations) and its shim's status of it (NULL when the shim knows none). */
+int pods_cri_container_get(pods_manager *m, const char *id, yajl_val *record, yajl_val *status,
+                           pr_error **err);
+/* The ids of the containers of one sandbox (NULL: of all). */
+int pods_cri_container_ids(pods_manager *m, const char *sandbox, char ***ids, pr_error **err);
+/* Runs argv in the container; stdout and stderr (each cut at 1 MiB), its exit code. timeout 0:
+ * an hour. -ETIMEDOUT when it ran out of time. */
+int pods_cri_exec_sync(pods_manager *m, const char *id, char *const *argv, int64_t timeout,
+                       char **out, char **errout, int *code, pr_error **err);
+int pods_cri_reopen_log(pods_manager *m, const char *id, pr_error **err);
+/* New limits for a running container (the runtime's update): memory, CPU shares, quota and
+ * period; 0 leaves one as it is. */
+int pods_cri_container_update(pods_manager *m, const char *id, const struct pods_resources *res,
+                              pr_error **err);
+/* Usage from the cgroups (cristats.c): a sandbox's (its pod cgroup, containers included) or a
+ * container's. -ENOENT when there is no such cgroup (a container not running). */
+int pods_cri_sandbox_usage(pods_manager *m, const char *id, struct pods_usage *out, pr_error **err);
+int pods_cri_container_usage(pods_manager *m, const char *id, struct pods_usage *out,
+                             pr_error **err);
 
 #endif

@@ -44,9 +44,23 @@ static int loopback_up(void)
     return r;
 }
 
+/* Every descriptor but a and b: a child that never execs must not hold what other threads of
+ * a server opened meanwhile (a CNI plugin's stdin, another sandbox's go pipe), or their ends
+ * wait for it, and it for them. */
+static void close_all_but(int a, int b)
+{
+    int lo = a < b ? a : b, hi = a < b ? b : a;
+    if (lo > 0)
+        close_range(0, (unsigned)lo - 1, 0);
+    if (hi > lo + 1)
+        close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+    close_range((unsigned)hi + 1, ~0U, 0);
+}
+
 /* The child: reports 0 or an errno on ready, then holds the namespaces until go closes. */
 static void sandbox_child(int ready, int go, int flags, const char *hostname)
 {
+    close_all_but(ready, go);
     int e = 0;
     if (unshare(flags) < 0)
         e = errno;

@@ -45,8 +45,41 @@ int pods_container_by_id(pods_manager *m, const char *id, char **uid, char **nam
     return r;
 }
 
+int pods_stream_runtime_id(pods_manager *m, const char *id, char **runtime_id, pr_error **err)
+{
+    _cleanup_free_ char *sandbox = NULL, *uid = NULL, *name = NULL;
+    if (pods_cri_container_sandbox(m, id, &sandbox, NULL) == 0) {
+        *runtime_id = xstrdup(id);
+        return 0;
+    }
+    int r = pods_container_by_id(m, id, &uid, &name, err);
+    if (r == 0)
+        *runtime_id = pods_container_id(uid, name);
+    return r;
+}
+
+/* A CRI sandbox's network namespace: its pinned one, or NULL for the node's. */
+static int cri_sandbox_netns(pods_manager *m, const char *id, char **path, pr_error **err)
+{
+    _cleanup_json_ yajl_val rec = NULL;
+    int r = pods_sandbox_record(m, id, &rec, err);
+    if (r < 0)
+        return r;
+    if (YAJL_IS_TRUE(json_get(rec, "hostNetwork"))) {
+        *path = NULL;
+        return 0;
+    }
+    struct pods_pod_paths p;
+    pods_sandbox_paths_init(m, id, &p);
+    *path = xasprintf("%s/net", p.ns_dir);
+    pods_pod_paths_clear(&p);
+    return 0;
+}
+
 int pods_sandbox_netns(pods_manager *m, const char *uid, char **path, pr_error **err)
 {
+    if (pods_cri_id_valid(uid))
+        return cri_sandbox_netns(m, uid, path, err);
     struct pods_list l = {0};
     int r = pods_list(m, "pods", NULL, NULL, &l, err);
     if (r < 0) {

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The CRI server against containerd's CRI plugin, image calls for now (a benchmark, never part
-# of the suite; the pod calls join when podrun serve implements them):
-#   1. the busybox image is pushed to a local docker-registry on loopback;
-#   2. `podrun serve` and containerd (Debian's, its CRI plugin, the registry as a plain-HTTP
-#      host) each start on fresh roots in a temp dir, and each is measured with the same
-#      client (tests/lib/cri-client.py, python3-grpcio): idle RSS, Version and ListImages
-#      latency (mean of $CALLS calls), ImageStatus latency, and PullImage of the image (first
-#      pull, nothing cached; best of $RUNS, each on fresh roots).
-# The last line reads `version_ratio=R listimages_ratio=R pull_ratio=R rss_kib=K ctd_rss_kib=K`
-# (ratios ours / containerd's: lower is better).
+# The CRI server against containerd's CRI plugin (a benchmark, never part of the suite):
+#   1. the busybox image, and a "pause" image made from it whose command sleeps (containerd's
+#      sandbox_image), are pushed to a local docker-registry on loopback;
+#   2. `podrun serve` and containerd (Debian's, its CRI plugin with runc and the reference CNI
+#      bridge + host-local, the registry as a plain-HTTP host) each start on fresh roots in a
+#      temp dir, inside a network namespace of the benchmark's own, and each is measured with
+#      the same clients (tests/lib/cri-client.py and cri-pods.py, python3-grpcio): idle RSS,
+#      Version and ListImages latency (mean of $CALLS calls), ImageStatus latency, PullImage of
+#      the image (first pull, nothing cached; best of $RUNS, each on fresh roots), and
+#      RunPodSandbox + CreateContainer + StartContainer of a pod running `sleep`: one pod
+#      alone (the mean of $RUNS, each removed before the next) and 20 pods at once (the time
+#      until the last one has started).
+# The last line reads `ratio_1=R ratio_20=R rss_kib=K version_ratio=R listimages_ratio=R
+# pull_ratio=R ctd_rss_kib=K` (ratios ours / containerd's: lower is better).
 # usage: tests/bench/cri.sh   (as root; PODRUN_BUILD=DIR selects the build, default build/)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,7 +23,8 @@ runs=${RUNS:-3}
 calls=${CALLS:-1000}
 py=/usr/bin/python3
 client=$top/tests/lib/cri-client.py
-for tool in containerd skopeo docker-registry protoc; do
+pods_client=$top/tests/lib/cri-pods.py
+for tool in containerd runc skopeo docker-registry protoc; do
   command -v "$tool" > /dev/null || { echo "needs $tool" >&2; exit 1; }
 done
 [ -x "$podrun" ] || { echo "build first: $podrun" >&2; exit 1; }
@@ -27,18 +32,38 @@ busybox=$build/images/busybox.tar
 [ -f "$busybox" ] || { echo "build first: $busybox" >&2; exit 1; }
 
 work=$(mktemp -d /var/tmp/podrun-bench-cri.XXXXXX)
+netns=prbench$$
+cgroot=/podrun-bench-$$
+ip netns add "$netns"
+ip -n "$netns" link set lo up
 pids=()
 cleanup() {
-  local p
+  local p cg
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  # containerd's overlay snapshots may still be mounted under its root.
+  # Pods left by a failed run: their shims (podrun's and containerd's) and containers.
+  for p in $(pgrep -f "podrun-shim --pod-dir $work/" 2>/dev/null) \
+    $(pgrep -f "containerd-shim-runc-v2 -namespace k8s.io .*-address $work/" 2>/dev/null); do
+    kill -9 "$p" 2>/dev/null || true
+  done
+  for cg in /sys/fs/cgroup/*"$cgroot" /sys/fs/cgroup"$cgroot"; do
+    [ -d "$cg" ] || continue
+    find "$cg" -depth -type d -exec sh -c 'for d; do kill -9 $(cat "$d/cgroup.procs" 2>/dev/null) 2>/dev/null; done' _ {} + || true
+  done
+  sleep 0.2
+  for cg in /sys/fs/cgroup/*"$cgroot" /sys/fs/cgroup"$cgroot"; do
+    [ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
+  # Snapshots and rootfs may still be mounted under the roots.
   grep -o " $work/[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  ip netns del "$netns" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# The registry, like both servers, is in the benchmark's network namespace (its own loopback).
+port=5000
+inns() { nsenter --net="/run/netns/$netns" "$@"; }
 mkdir -p "$work/registry"
 cat > "$work/registry/config.yml" <<CFG
 version: 0.1
@@ -50,15 +75,38 @@ storage:
 http:
   addr: 127.0.0.1:$port
 CFG
-docker-registry serve "$work/registry/config.yml" > "$work/registry/log" 2>&1 &
+# A simple command, not the function: $! is then the registry itself (nsenter execs it).
+nsenter --net="/run/netns/$netns" docker-registry serve "$work/registry/config.yml" > "$work/registry/log" 2>&1 &
 pids+=($!)
 for ((i = 0; i < 100; i++)); do
-  "$py" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+  inns "$py" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
     "http://127.0.0.1:$port/v2/" 2> /dev/null && break
   sleep 0.1
 done
-skopeo copy -q --dest-tls-verify=false "oci-archive:$busybox" "docker://127.0.0.1:$port/busybox:latest"
+inns skopeo copy -q --dest-tls-verify=false "oci-archive:$busybox" "docker://127.0.0.1:$port/busybox:latest"
 image=127.0.0.1:$port/busybox:latest
+# containerd's sandbox image: busybox whose command sleeps (no internet for a real pause).
+skopeo copy -q "oci-archive:$busybox" "oci:$work/pause-oci:latest"
+"$py" - "$work/pause-oci" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+def blob(dig):
+    return os.path.join(d, "blobs", "sha256", dig.split(":", 1)[1])
+def put(data):
+    h = hashlib.sha256(data).hexdigest()
+    open(os.path.join(d, "blobs", "sha256", h), "wb").write(data)
+    return "sha256:" + h, len(data)
+idx = json.load(open(os.path.join(d, "index.json")))
+man = json.load(open(blob(idx["manifests"][0]["digest"])))
+cfg = json.load(open(blob(man["config"]["digest"])))
+cfg["config"]["Cmd"] = ["sleep", "1000000000"]
+cfg["config"].pop("Entrypoint", None)
+man["config"]["digest"], man["config"]["size"] = put(json.dumps(cfg).encode())
+idx["manifests"][0]["digest"], idx["manifests"][0]["size"] = put(json.dumps(man).encode())
+json.dump(idx, open(os.path.join(d, "index.json"), "w"))
+PY
+inns skopeo copy -q --dest-tls-verify=false "oci:$work/pause-oci:latest" "docker://127.0.0.1:$port/pause:latest"
+pause=127.0.0.1:$port/pause:latest
 
 # start_podrun DIR / start_containerd DIR: a server on fresh roots under DIR; sets sock and pid.
 start_podrun() {
@@ -66,7 +114,9 @@ start_podrun() {
   mkdir -p "$d"
   printf '[[registry]]\nlocation = "127.0.0.1:%s"\ninsecure = true\n' "$port" > "$d/registries.conf"
   CONTAINERS_REGISTRIES_CONF=$d/registries.conf REGISTRY_AUTH_FILE=$d/auth.json \
-    "$podrun" --images-root "$d/images" --run-root "$d/run" --cni-conf-dir "$d/cni" \
+    nsenter --net="/run/netns/$netns" "$podrun" --images-root "$d/images" --run-root "$d/run" \
+    --lib-root "$d/lib" --log-root "$d/log-root" --cni-conf-dir "$d/cni" \
+    --ipam-data-dir "$d/ipam" --cgroup-root "$cgroot/podrun" \
     serve --listen "unix://$d/podrun.sock" > "$d/log" 2>&1 &
   pid=$!
   pids+=("$pid")
@@ -89,14 +139,32 @@ state = "$d/state"
   address = "$d/containerd.sock"
 [ttrpc]
   address = "$d/containerd.sock.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$d/opt"
 [plugins."io.containerd.grpc.v1.cri"]
   restrict_oom_score_adj = true
+  sandbox_image = "$pause"
+  stream_server_address = "127.0.0.1"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      BinaryName = "$(command -v runc)"
+      SystemdCgroup = false
   [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
     conf_dir = "$d/cni"
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "$d/certs.d"
 TOML
-  containerd --config "$d/config.toml" > "$d/log" 2>&1 &
+  mkdir -p "$d/cni"
+  cat > "$d/cni/10-bench.conflist" <<JSON
+{"cniVersion": "1.0.0", "name": "bench", "plugins": [
+  {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": false,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.89.0.0/16"}]],
+            "dataDir": "$d/ipam"}},
+  {"type": "loopback"}]}
+JSON
+  nsenter --net="/run/netns/$netns" containerd --config "$d/config.toml" > "$d/log" 2>&1 &
   pid=$!
   pids+=("$pid")
   sock=$d/containerd.sock
@@ -120,6 +188,24 @@ pull_ms() {
   echo $(((t1 - t0) / 1000000))
 }
 
+# pods WHO DIR: one pod alone ($RUNS times, removed between) and 20 at once, the sandbox
+# image pulled first (containerd would pull it on the first RunPodSandbox).
+pods() {
+  local who=$1 d=$2 out sum=0 k
+  [ "$who" = containerd ] && "$py" "$client" "$sock" ImageService/PullImage '{"image":{"image":"'"$pause"'"}}' > /dev/null
+  for ((k = 0; k < runs; k++)); do
+    out=$("$py" "$pods_client" "$sock" up 1 --image "$image" --logs "$d/podlogs" \
+      --prefix "one$k" --cgroup-parent "$cgroot/$who" -- sleep 1000000)
+    sum=$("$py" -c 'import json, sys; print(float(sys.argv[1]) + json.loads(sys.argv[2])["ms"][0])' "$sum" "$out")
+    "$py" "$pods_client" "$sock" down
+  done
+  res[$who.pod1]=$("$py" -c 'import sys; print("%.1f" % (float(sys.argv[1]) / int(sys.argv[2])))' "$sum" "$runs")
+  out=$("$py" "$pods_client" "$sock" up 20 --image "$image" --logs "$d/podlogs" \
+    --prefix many --cgroup-parent "$cgroot/$who" -- sleep 1000000)
+  res[$who.pod20]=$("$py" -c 'import json, sys; print(json.loads(sys.argv[1])["wall_ms"])' "$out")
+  "$py" "$pods_client" "$sock" down
+}
+
 declare -A res
 for who in podrun containerd; do
   best=
@@ -136,17 +222,21 @@ for who in podrun containerd; do
     if [ "$r" -eq 0 ]; then
       res[$who.list]=$(lat ImageService/ListImages)
       res[$who.status]=$(lat ImageService/ImageStatus '{"image":{"image":"'"$image"'"}}')
+      pods "$who" "$work/$who-$r"
     fi
     kill "$pid"
     wait "$pid" 2>/dev/null || true
   done
   res[$who.pull]=$best
-  printf '%-10s idle_rss=%s KiB  Version=%s us  ListImages=%s us  ImageStatus=%s us  PullImage=%s ms\n' \
+  printf '%-10s idle_rss=%s KiB  Version=%s us  ListImages=%s us  ImageStatus=%s us  PullImage=%s ms  pod=%s ms  20 pods=%s ms\n' \
     "$who" "${res[$who.rss]}" "${res[$who.version]}" "${res[$who.list]}" "${res[$who.status]}" \
-    "${res[$who.pull]}" >&2
+    "${res[$who.pull]}" "${res[$who.pod1]}" "${res[$who.pod20]}" >&2
 done
 ratio() { "$py" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
-echo "version_ratio=$(ratio "${res[podrun.version]}" "${res[containerd.version]}")" \
+echo "ratio_1=$(ratio "${res[podrun.pod1]}" "${res[containerd.pod1]}")" \
+  "ratio_20=$(ratio "${res[podrun.pod20]}" "${res[containerd.pod20]}")" \
+  "rss_kib=${res[podrun.rss]}" \
+  "version_ratio=$(ratio "${res[podrun.version]}" "${res[containerd.version]}")" \
   "listimages_ratio=$(ratio "${res[podrun.list]}" "${res[containerd.list]}")" \
   "pull_ratio=$(ratio "${res[podrun.pull]}" "${res[containerd.pull]}")" \
-  "rss_kib=${res[podrun.rss]} ctd_rss_kib=${res[containerd.rss]}"
+  "ctd_rss_kib=${res[containerd.rss]}"
