@@ -113,7 +113,7 @@ static void test_methods_served_later_and_unknown(void)
     CHECK(m && m->fn && m->on_loop);
     m = cri_method_find("/runtime.v1.ImageService/PullImage");
     CHECK(m && m->fn && !m->on_loop);
-    m = cri_method_find("/runtime.v1.RuntimeService/CreateContainer");
+    m = cri_method_find("/runtime.v1.RuntimeService/CheckpointContainer");
     CHECK(m && !m->fn);
     CHECK(cri_method_find("/runtime.v1.RuntimeService/Nope") == NULL);
     CHECK(cri_method_find("/runtime.v1alpha2.RuntimeService/Version") == NULL);
@@ -123,7 +123,7 @@ static void test_methods_served_later_and_unknown(void)
     struct cri_reply r;
     cri_method_call(m, &o, NULL, 0, 1024, &r);
     CHECK(r.code == GRPC_UNIMPLEMENTED);
-    CHECK_STR(r.message, "podrun does not implement runtime.v1.RuntimeService/CreateContainer yet");
+    CHECK_STR(r.message, "podrun does not implement runtime.v1.RuntimeService/CheckpointContainer yet");
     cri_reply_clear(&r);
 }
 
