@@ -116,6 +116,13 @@ assert_no_sandboxes() {
   [ "$(ctr_state "$CTR")" = CONTAINER_RUNNING ]
   # Its log at the kubelet's path, in the CRI format.
   wait_for grep -q ' stdout F hello from web$' "$LOGS/default_web_uid-web/app/0.log"
+  # Exec through the streaming server, the container named by its CRI id.
+  run cri RuntimeService/Exec "$(jq -nc --arg c "$CTR" '{container_id: $c, cmd: ["sh", "-c", "hostname; exit 4"], stdout: true, stderr: true}')"
+  [ "$status" -eq 0 ]
+  run in_node "$PY" "$TOP/tests/lib/stream-client.py" "$(jq -r .url <<<"$output")" exec
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .stdout <<<"$output")" = web ]
+  [ "$(jq -r .status.reason <<<"$output")" = NonZeroExitCode ]
   # Its cgroup under the kubelet's parent.
   cgdir=/sys/fs/cgroup/memory$PODS_CG_ROOT/kubepods/poduid-web
   [ -d /sys/fs/cgroup/memory ] || cgdir=/sys/fs/cgroup$PODS_CG_ROOT/kubepods/poduid-web
