@@ -28,6 +28,7 @@
 #include "manager.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -355,6 +356,21 @@ static int tls_files(pods_manager *m, struct conf *c, const char *dir, const cha
     return 0;
 }
 
+/* The certificate files of Secrets no longer used go. Each file is replaced by rename, never
+ * removed first: nginx may be reading them for a reload another pass asked for. */
+static void certs_prune(const char *dir, char **keep)
+{
+    _cleanup_free_ char *certs = xasprintf("%s/certs", dir);
+    _cleanup_dir_ DIR *d = opendir(certs);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        _cleanup_free_ char *path = xasprintf("%s/%s", certs, e->d_name);
+        if (!strv_has(keep, path))
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
     const struct pods_entry *x = a, *y = b;
@@ -377,13 +393,9 @@ static int conf_build(pods_manager *m, const char *dir, struct conf *c, bool *an
         if (!ingress_ours(m, o))
             continue;
         if (!*any) {
-            /* Written anew each time: nginx holds what it loaded, and the files of Secrets no
-             * longer used go. */
             _cleanup_free_ char *certs = xasprintf("%s/certs", dir);
-            if ((rm_rf(certs) < 0 && errno != ENOENT) || (r = mkdir_p(certs, 0700, err)) < 0) {
-                r = r < 0 ? r : pr_err(err, errno, "remove `%s`", certs);
+            if ((r = mkdir_p(certs, 0700, err)) < 0)
                 break;
-            }
         }
         *any = true;
         const char *ns = l.v[i].ns;
@@ -413,6 +425,8 @@ static int conf_build(pods_manager *m, const char *dir, struct conf *c, bool *an
                 strv_extend(&c->hosts, c->tls_hosts[t]);
     }
     pods_list_clear(&l);
+    if (r == 0 && *any)
+        certs_prune(dir, c->tls_files);
     return r;
 }
 
