@@ -459,7 +459,7 @@ static int describe_services(struct pods_manager *m, const char *ns, const char 
 
 /* ---- deployments ---- */
 
-static void print_template(yajl_val tpl)
+void print_template(yajl_val tpl)
 {
     yajl_val md = json_get(tpl, "metadata"), spec = json_get(tpl, "spec");
     printf("Pod Template:\n");

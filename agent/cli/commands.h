@@ -56,6 +56,7 @@ extern const char help_apply[], help_delete[], help_get[], help_describe[], help
     help_exec[], help_run[], help_cp[], help_completion[], help_images[], help_image[], help_load[],
     help_pull[], help_rmi[], help_save[], help_tag[], help_top[], help_serve[], help_expose[],
     help_create[], help_scale[], help_rollout[];
+extern const char help_set[];
 char **cli_help_flags(const char *help);
 
 /* cmd-images.c */
@@ -111,6 +112,12 @@ int controllers_kick(struct podrun_global *g, struct pods_manager *m, pr_error *
 int cmd_create(struct podrun_global *g, int argc, char **argv, pr_error **err);
 int cmd_scale(struct podrun_global *g, int argc, char **argv, pr_error **err);
 int cmd_rollout(struct podrun_global *g, int argc, char **argv, pr_error **err);
+/* rollout history|undo|restart|pause|resume (cmd-rollout.c); argv[0] is the verb. */
+int rollout_edit(struct podrun_global *g, int argc, char **argv, pr_error **err);
+int cmd_set(struct podrun_global *g, int argc, char **argv, pr_error **err);
+/* describe's "Pod Template:" section (cmd-describe.c). */
+struct yajl_val_s;
+void print_template(struct yajl_val_s *tpl);
 
 /* cmd-serve.c: the CRI server until SIGTERM. */
 int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err);

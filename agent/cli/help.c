@@ -392,15 +392,38 @@ const char help_scale[] =
 
 const char help_rollout[] =
     "Manage the rollout of a deployment: `status` waits until it is complete (or has failed its\n"
-    "progress deadline), printing kubectl's messages.\n"
+    "progress deadline), printing kubectl's messages; `history` lists its revisions (its\n"
+    "ReplicaSets) with their change-cause; `undo` rolls back to the previous revision or to\n"
+    "--to-revision; `restart` rolls every pod anew; `pause` stops rolling out template changes\n"
+    "until `resume`.\n"
     "\n"
     "Examples:\n"
     "  # Watch the rollout status of a deployment\n"
     "  podrun rollout status deployment/web\n"
+    "  # Roll back to revision 2\n"
+    "  podrun rollout undo deployment/web --to-revision=2\n"
     "\n"
     "Options:\n"
     "  -n, --namespace='': The namespace of the deployment.\n"
     "      --timeout=0: Seconds to wait before giving up (0: no limit).\n"
+    "      --revision=0: history: show the pod template of this revision.\n"
+    "      --to-revision=0: undo: the revision to roll back to (0: the previous one).\n"
     "\n"
     "Usage:\n"
-    "  podrun rollout status (deployment NAME | deployment/NAME) [options]\n" GLOBAL_HINT;
+    "  podrun rollout (status|history|undo|restart|pause|resume) (deployment NAME | "
+    "deployment/NAME) [options]\n" GLOBAL_HINT;
+
+const char help_set[] =
+    "Update the image of a deployment's containers (a new rollout).\n"
+    "\n"
+    "Examples:\n"
+    "  # Set the image of the container nginx of deployment web\n"
+    "  podrun set image deployment/web nginx=nginx:1.27\n"
+    "  # Every container\n"
+    "  podrun set image deployment/web '*=busybox'\n"
+    "\n"
+    "Options:\n"
+    "  -n, --namespace='': The namespace of the deployment.\n"
+    "\n"
+    "Usage:\n"
+    "  podrun set image (deployment NAME | deployment/NAME) CONTAINER=IMAGE... [options]\n" GLOBAL_HINT;

@@ -14,6 +14,7 @@
 
 #define REVISION_KEY "deployment.kubernetes.io/revision"
 #define HASH_LABEL   "pod-template-hash"
+#define CAUSE_KEY    "kubernetes.io/change-cause"
 
 struct observed {
     struct pods_list deps, rss, pods;
@@ -58,6 +59,11 @@ static bool owned_by(const struct pods_entry *e, const struct pods_entry *owner)
 static const char *label(yajl_val obj, const char *key)
 {
     return YAJL_GET_STRING(json_get(json_get(json_get(obj, "metadata"), "labels"), key));
+}
+
+static const char *annotation(yajl_val obj, const char *key)
+{
+    return YAJL_GET_STRING(json_get(json_get(json_get(obj, "metadata"), "annotations"), key));
 }
 
 static int64_t int_at(yajl_val v, int64_t def)
@@ -355,6 +361,8 @@ static int create_rs(pods_manager *m, const struct pods_entry *d, const char *ha
     jg_map_open(g);
     jg_key_str(g, "deployment.kubernetes.io/desired-replicas", desired);
     jg_key_str(g, REVISION_KEY, rev);
+    /* The Deployment's change-cause goes with the revision it made: rollout history shows it. */
+    jg_key_str(g, CAUSE_KEY, annotation(d->object, CAUSE_KEY));
     jg_map_close(g);
     gen_owner(g, "Deployment", d->name, d->uid);
     jg_map_close(g);
@@ -390,6 +398,74 @@ static int create_rs(pods_manager *m, const struct pods_entry *d, const char *ha
     yajl_val t = NULL;
     int r = tree_of(g, &t, err);
     return r < 0 ? r : apply_tree(m, t, name, err);
+}
+
+struct rs_marks {
+    const char *revision, *cause;
+    yajl_val old;
+};
+
+static void put_marks(yajl_gen g, void *ctx)
+{
+    const struct rs_marks *k = ctx;
+    jg_map_open(g);
+    for (size_t i = 0; YAJL_IS_OBJECT(k->old) && i < k->old->u.object.len; i++)
+        if (!streq(k->old->u.object.keys[i], REVISION_KEY) &&
+            !streq(k->old->u.object.keys[i], CAUSE_KEY)) {
+            jg_key(g, k->old->u.object.keys[i]);
+            jg_value(g, k->old->u.object.values[i]);
+        }
+    jg_key_str(g, REVISION_KEY, k->revision);
+    jg_key_str(g, CAUSE_KEY, k->cause);
+    jg_map_close(g);
+}
+
+/* The template the Deployment came back to (an undo, or a change reverted) is its newest
+ * revision again, with the Deployment's change-cause, as Kubernetes renumbers it. */
+static int mark_current(pods_manager *m, const struct pods_entry *d, struct pods_entry *rs,
+                        long max_rev, pr_error **err)
+{
+    long rev = revision_of(rs->object);
+    const char *cause = annotation(d->object, CAUSE_KEY), *had = annotation(rs->object, CAUSE_KEY);
+    bool same_cause = (!cause && !had) || (cause && had && streq(cause, had));
+    if (rev >= max_rev && same_cause)
+        return 0;
+    _cleanup_free_ char *text = xasprintf("%ld", rev >= max_rev ? rev : max_rev + 1);
+    struct rs_marks k = {text, cause, json_get(json_get(rs->object, "metadata"), "annotations")};
+    static const char *const path[] = {"metadata", "annotations", NULL};
+    yajl_val t = NULL;
+    int r = json_with(rs->object, path, put_marks, &k, &t, err);
+    if (r == 0)
+        r = pods_object_save_gen(m, "replicasets", rs->ns, rs->name, t, rs->uid, rs->created,
+                                 rs->generation ? rs->generation : 1, err);
+    if (r == 0) {
+        yajl_tree_free(rs->object);
+        rs->object = t;
+    } else if (t) {
+        yajl_tree_free(t);
+    }
+    return r;
+}
+
+/* A paused Deployment makes no new ReplicaSet and rolls nothing; its replicas still apply,
+ * to the one ReplicaSet that runs (or the newest), as Kubernetes' scale does when paused. */
+static int scale_paused(pods_manager *m, const struct pods_entry *d, struct pods_entry **rs,
+                        size_t n, pr_error **err)
+{
+    size_t active = 0, pick = SIZE_MAX, newest = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (spec_replicas(rs[i]->object) > 0) {
+            active++;
+            pick = i;
+        }
+        if (newest == SIZE_MAX || revision_of(rs[i]->object) > revision_of(rs[newest]->object))
+            newest = i;
+    }
+    if (active == 0)
+        pick = newest;
+    if (active > 1 || pick == SIZE_MAX || spec_replicas(rs[pick]->object) == spec_replicas(d->object))
+        return 0;
+    return set_replicas(m, "replicasets", rs[pick], spec_replicas(d->object), err);
 }
 
 /* The rollout's parameters from a stored Deployment (checked when it was applied). */
@@ -444,6 +520,11 @@ static int reconcile_deployment_once(pods_manager *m, struct observed *o,
             max_rev = MAX(max_rev, revision_of(o->rss.v[i].object));
             rs[n++] = &o->rss.v[i];
         }
+    if (ro.paused) {
+        r = scale_paused(m, d, rs, n, err);
+        free(rs);
+        return r;
+    }
     if (new_idx == SIZE_MAX) {
         /* The template changed (or is new): its ReplicaSet, then the rollout's first step in
          * this same pass (apply makes the pods, not only their ReplicaSet). */
@@ -454,6 +535,10 @@ static int reconcile_deployment_once(pods_manager *m, struct observed *o,
         if ((r = pods_list(m, "replicasets", NULL, NULL, &o->rss, err)) < 0)
             return r;
         return reconcile_deployment_once(m, o, d, now, true, err);
+    }
+    if ((r = mark_current(m, d, rs[new_idx], max_rev, err)) < 0) {
+        free(rs);
+        return r;
     }
     struct kube_rs_state *st = xcalloc(n, sizeof(*st));
     int32_t *want = xcalloc(n, sizeof(*want));

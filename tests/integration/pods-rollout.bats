@@ -1,0 +1,201 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# rollout history|undo|restart|pause|resume and set image on Deployments: kubectl's messages,
+# revisions renumbered as Kubernetes renumbers them, revisionHistoryLimit, and a stuck rollout
+# undone.
+
+load ../lib/helpers
+load ../lib/pods-helpers
+
+setup() {
+  pods_setup
+}
+
+teardown() {
+  pods_teardown
+}
+
+# web_yaml CAUSE COMMAND [EXTRA-SPEC-LINE]: Deployment web, 2 replicas, its change-cause.
+web_yaml() {
+  cat <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  annotations:
+    kubernetes.io/change-cause: "$1"
+spec:
+  replicas: 2
+  ${3:-revisionHistoryLimit: 10}
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: app
+        image: busybox
+        imagePullPolicy: IfNotPresent
+        command: ["sh", "-c", "$2"]
+YAML
+}
+
+rolled_out() { # [TIMEOUT]
+  prn rollout status deployment/web --timeout="${1:-60}s" >/dev/null
+}
+
+# pod_commands: the distinct commands the pods of web run.
+pod_commands() {
+  prn get pods -l app=web -o json | jq -r '.items[].spec.containers[0].command[2]' | sort -u
+}
+
+@test "rollout: set image, history with change-cause, undo --to-revision renumbers, history --revision" {
+  web_yaml v1 "sleep 3600" | prn apply -f -
+  rolled_out
+  web_yaml v2 "sleep 3601" | prn apply -f -
+  rolled_out
+  run prn set image deployment/web app=docker.io/library/busybox:latest
+  [ "$status" -eq 0 ]
+  [ "$output" = "deployment.apps/web image updated" ]
+  rolled_out
+  [ "$(prn get pods -l app=web -o json | jq -r '.items[].spec.containers[0].image' | sort -u)" = docker.io/library/busybox:latest ]
+  # The same image again changes nothing and prints nothing, as kubectl.
+  run prn set image deployment web app=docker.io/library/busybox:latest
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  run prn set image deployment/web nope=busybox
+  [ "$status" -eq 1 ]
+  [ "$output" = 'podrun set: unable to find container named "nope"' ]
+  run prn rollout history deployment/web
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'deployment.apps/web \nREVISION  CHANGE-CAUSE\n1         v1\n2         v2\n3         v2')" ]
+  run prn rollout undo deployment/web --to-revision=1
+  [ "$status" -eq 0 ]
+  [ "$output" = "deployment.apps/web rolled back" ]
+  rolled_out
+  [ "$(pod_commands)" = "sleep 3600" ]
+  # Revision 1 came back as 4, with its change-cause (kubectl copies it onto the Deployment).
+  run prn rollout history deployment/web
+  [ "$output" = "$(printf 'deployment.apps/web \nREVISION  CHANGE-CAUSE\n2         v2\n3         v2\n4         v1')" ]
+  [ "$(prn get deployment web -o json | jq -r '.metadata.annotations["kubernetes.io/change-cause"]')" = v1 ]
+  # undo without a revision: the one before the latest (3).
+  run prn rollout undo deployment web
+  [ "$output" = "deployment.apps/web rolled back" ]
+  rolled_out
+  [ "$(prn get pods -l app=web -o json | jq -r '.items[].spec.containers[0].image' | sort -u)" = docker.io/library/busybox:latest ]
+  run prn rollout undo deployment/web --to-revision=5
+  [ "$status" -eq 0 ]
+  [ "$output" = "deployment.apps/web skipped rollback (current template already matches revision 5)" ]
+  run prn rollout undo deployment/web --to-revision=9
+  [ "$status" -eq 1 ]
+  [ "$output" = "podrun rollout: unable to find specified revision 9 in history" ]
+  run prn rollout history deployment/web --revision=2
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "deployment.apps/web with revision #2" ]
+  [ "${lines[1]}" = "Pod Template:" ]
+  [[ "$output" == *"sleep 3601"* ]]
+  run prn rollout history deployment/web --revision=7
+  [ "$status" -eq 1 ]
+  [ "$output" = "podrun rollout: unable to find the specified revision" ]
+  run prn rollout history deployment/nothere
+  [ "$status" -eq 1 ]
+  [ "$output" = 'podrun rollout: deployments.apps "nothere" not found' ]
+  prn delete deployment web
+  assert_no_pods
+}
+
+@test "rollout: revisionHistoryLimit keeps that many old ReplicaSets" {
+  for v in 1 2 3 4; do
+    web_yaml "v$v" "sleep 360$v" "revisionHistoryLimit: 1" | prn apply -f -
+    rolled_out
+  done
+  # The old ReplicaSet goes in the loop's pass after the last old pod has gone.
+  wait_for test "$(prn get rs -o name | wc -l)" -eq 2
+  run prn rollout history deployment/web
+  [ "$output" = "$(printf 'deployment.apps/web \nREVISION  CHANGE-CAUSE\n3         v3\n4         v4')" ]
+  prn delete deployment web
+  assert_no_pods
+}
+
+@test "rollout: restart replaces every pod with the restartedAt annotation" {
+  web_yaml v1 "sleep 3600" | prn apply -f -
+  rolled_out
+  before=$(prn get pods -l app=web -o name | sort)
+  run prn rollout restart deployment/web
+  [ "$status" -eq 0 ]
+  [ "$output" = "deployment.apps/web restarted" ]
+  rolled_out
+  wait_for test "$(prn get pods -l app=web -o name | wc -l)" -eq 2
+  after=$(prn get pods -l app=web -o name | sort)
+  [ -z "$(comm -12 <(echo "$before") <(echo "$after"))" ]
+  at=$(prn get deployment web -o json | jq -r '.spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"]')
+  [[ "$at" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]]
+  [ "$(prn get pods -l app=web -o json | jq -r '.items[].metadata.annotations["kubectl.kubernetes.io/restartedAt"]' | sort -u)" = "$at" ]
+  prn delete deployment web
+  assert_no_pods
+}
+
+@test "rollout: pause holds template changes (scale still applies), resume rolls them out" {
+  web_yaml v1 "sleep 3600" | prn apply -f -
+  rolled_out
+  run prn rollout pause deployment/web
+  [ "$status" -eq 0 ]
+  [ "$output" = "deployment.apps/web paused" ]
+  run prn rollout pause deployment/web
+  [ "$status" -eq 1 ]
+  [ "$output" = 'podrun rollout: deployments.apps "web" is already paused' ]
+  [ "$(prn get deployment web -o json | jq .spec.paused)" = true ]
+  run prn set image deployment/web app=docker.io/library/busybox:latest
+  [ "$output" = "deployment.apps/web image updated" ]
+  prn scale deployment web --replicas=3
+  wait_for test "$(prn get pods -l app=web -o name | wc -l)" -eq 3
+  sleep 1
+  [ "$(prn get rs -o name | wc -l)" -eq 1 ]
+  [ "$(prn get pods -l app=web -o json | jq -r '.items[].spec.containers[0].image' | sort -u)" = busybox ]
+  run prn rollout undo deployment/web
+  [ "$status" -eq 1 ]
+  [[ "$output" == "podrun rollout: you cannot rollback a paused deployment; resume it first"* ]]
+  run prn rollout restart deployment/web
+  [ "$status" -eq 1 ]
+  run prn rollout resume deployment/web
+  [ "$status" -eq 0 ]
+  [ "$output" = "deployment.apps/web resumed" ]
+  run prn rollout resume deployment/web
+  [ "$status" -eq 1 ]
+  [ "$output" = 'podrun rollout: deployments.apps "web" is not paused' ]
+  rolled_out
+  [ "$(prn get rs -o name | wc -l)" -eq 2 ]
+  wait_for test "$(prn get pods -l app=web -o name | wc -l)" -eq 3
+  [ "$(prn get pods -l app=web -o json | jq -r '.items[].spec.containers[0].image' | sort -u)" = docker.io/library/busybox:latest ]
+  prn delete deployment web
+  assert_no_pods
+}
+
+@test "rollout: a stuck rollout stops at its progress deadline and rollout undo brings the old pods back" {
+  web_yaml v1 "sleep 3600" "progressDeadlineSeconds: 2" | prn apply -f -
+  rolled_out
+  old=$(prn get pods -l app=web -o name | sort)
+  # v2 never turns Ready: its readiness probe fails.
+  web_yaml v2 "sleep 3601" "progressDeadlineSeconds: 2" |
+    sed 's/^        command:/        readinessProbe: {exec: {command: [cat, \/nonexistent]}, periodSeconds: 1}\n        command:/' |
+    prn apply -f -
+  run prn rollout status deployment/web --timeout=60s
+  [ "$status" -eq 1 ]
+  [[ "${lines[-1]}" == *'deployment "web" exceeded its progress deadline' ]]
+  # maxUnavailable 25% of 2 is 0: both old pods still serve.
+  [ "$(prn get pods -l app=web -o name | sort | grep -cFx -f <(echo "$old"))" -eq 2 ]
+  run prn rollout undo deployment/web
+  [ "$status" -eq 0 ]
+  [ "$output" = "deployment.apps/web rolled back" ]
+  rolled_out
+  wait_for test "$(prn get pods -l app=web -o name | wc -l)" -eq 2
+  [ "$(prn get pods -l app=web -o name | sort)" = "$old" ]
+  j=$(prn get deployment web -o json)
+  [ "$(jq -r '.status.conditions[] | select(.type == "Progressing") | .reason' <<<"$j")" = NewReplicaSetAvailable ]
+  prn delete deployment web
+  assert_no_pods
+}
