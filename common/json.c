@@ -323,8 +323,8 @@ static void gen_with(yajl_gen g, yajl_val v, const char *const *path,
     yajl_gen_map_close(g);
 }
 
-int json_with(yajl_val obj, const char *const *path, void (*put)(yajl_gen g, void *ctx),
-              void *ctx, yajl_val *out, pr_error **err)
+int json_with(yajl_val obj, const char *const *path, void (*put)(yajl_gen g, void *ctx), void *ctx,
+              yajl_val *out, pr_error **err)
 {
     _cleanup_gen_ yajl_gen g = json_gen_new(false);
     gen_with(g, obj, path, put, ctx);

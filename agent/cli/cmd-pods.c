@@ -418,19 +418,31 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
     int rr = 0;
     pods_services_defer(m, true);
     size_t n = files ? objs.n : (size_t)(argc - optind - 1);
+    struct pods_ref *targets = xcalloc(n + 1, sizeof(*targets)),
+                    *pods = xcalloc(n + 1, sizeof(*pods));
+    const char **resources = xcalloc(n + 1, sizeof(*resources));
+    size_t np = 0;
     for (size_t i = 0; i < n; i++) {
-        pr_error *e = NULL;
         if (files) {
             struct kube_object *o = objs.v[i];
             bool given = json_get(json_get(o->tree, "metadata"), "namespace") != NULL;
-            const char *ons =
+            targets[i].ns =
                 given || !ns || !kube_kind_namespaced(o->kind) ? o->meta.namespace_ : ns;
-            const char *res = pods_resource_name(o->kind_name);
-            r = delete_one(m, res, ons, o->meta.name, ignore, gf.grace, &e);
+            targets[i].name = o->meta.name;
+            resources[i] = pods_resource_name(o->kind_name);
         } else {
-            r = delete_one(m, resource, ns ? ns : "default", argv[optind + 1 + i], ignore, gf.grace,
-                           &e);
+            targets[i] = (struct pods_ref){ns ? ns : "default", argv[optind + 1 + i]};
+            resources[i] = resource;
         }
+        if (resources[i] && streq(resources[i], "pods"))
+            pods[np++] = targets[i];
+    }
+    /* Many pods: their shims stop side by side, then each is taken down in turn. */
+    pods_stop_pods(m, pods, np, gf.grace);
+    free(pods);
+    for (size_t i = 0; i < n; i++) {
+        pr_error *e = NULL;
+        r = delete_one(m, resources[i], targets[i].ns, targets[i].name, ignore, gf.grace, &e);
         if (r < 0) {
             fprintf(stderr, "podrun delete: %s\n", e && e->msg ? e->msg : strerror(-r));
             if (!first) {
@@ -441,6 +453,8 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
         }
         pr_error_free(e);
     }
+    free(targets);
+    free(resources);
     r = sync_services(m, 0, err);
     pods_manager_close(m);
     objects_clear(&objs);

@@ -413,17 +413,18 @@ const char help_rollout[] =
     "  podrun rollout (status|history|undo|restart|pause|resume) (deployment NAME | "
     "deployment/NAME) [options]\n" GLOBAL_HINT;
 
-const char help_set[] =
-    "Update the image of a deployment's containers (a new rollout).\n"
-    "\n"
-    "Examples:\n"
-    "  # Set the image of the container nginx of deployment web\n"
-    "  podrun set image deployment/web nginx=nginx:1.27\n"
-    "  # Every container\n"
-    "  podrun set image deployment/web '*=busybox'\n"
-    "\n"
-    "Options:\n"
-    "  -n, --namespace='': The namespace of the deployment.\n"
-    "\n"
-    "Usage:\n"
-    "  podrun set image (deployment NAME | deployment/NAME) CONTAINER=IMAGE... [options]\n" GLOBAL_HINT;
+const char help_set[] = "Update the image of a deployment's containers: a new rollout.\n"
+                        "See podrun rollout history, undo and status.\n"
+                        "\n"
+                        "Examples:\n"
+                        "  # Set the image of the container nginx of deployment web\n"
+                        "  podrun set image deployment/web nginx=nginx:1.27\n"
+                        "  # Every container\n"
+                        "  podrun set image deployment/web '*=busybox'\n"
+                        "\n"
+                        "Options:\n"
+                        "  -n, --namespace='': The namespace of the deployment.\n"
+                        "\n"
+                        "Usage:\n"
+                        "  podrun set image (deployment NAME | deployment/NAME) CONTAINER=IMAGE... "
+                        "[options]\n" GLOBAL_HINT;

@@ -237,6 +237,12 @@ int pods_pull_images(pods_manager *m, const struct kube_object *o, const struct 
 bool pods_pod_shim_running(pods_manager *m, const char *uid);
 /* It waits for its image (no shim yet, on purpose). */
 bool pods_pod_waiting(pods_manager *m, const char *uid);
+/* The marks of a delete (deleting, terminating) before anything is taken down; *uid: its uid. */
+int pods_pod_delete_begin(pods_manager *m, const char *ns, const char *name, char **uid,
+                          pr_error **err);
+/* Stops the pod's shim and containers (grace: seconds, -1: the pod's), nothing else: safe to
+ * run for several pods at once from threads. */
+int pods_pod_shim_stop(pods_manager *m, const char *uid, int64_t grace, pr_error **err);
 
 /* ---- bundle making (containers.c) and the shim's spec (shimspec.c) ---- */
 struct pods_pod_paths {

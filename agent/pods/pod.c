@@ -484,8 +484,10 @@ static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_
                                 workload(o) ? generation : 0, err);
 }
 
-static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_val rec,
-                      int64_t grace, pr_error **err)
+/* The marks a delete makes before it takes anything down; *uid_out: the pod's uid (borrowed
+ * from rec). */
+static int mark_deleting(pods_manager *m, const char *ns, const char *name, yajl_val rec,
+                         const char **uid_out, pr_error **err)
 {
     const char *uid = YAJL_GET_STRING(json_get(rec, "uid"));
     if (!uid || strlen(uid) != 36 || strchr(uid, '/') || uid[0] == '.')
@@ -500,12 +502,48 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
                                       PODS_DELETING, err);
     if (r < 0)
         return r;
-    struct pods_pod_paths p;
-    pods_pod_paths_init(m, uid, &p);
     /* Marked first, so a listing (get -w) shows the pod Terminating while its containers stop,
      * as the API server's deletionTimestamp does; the mark goes with the run dir. */
+    struct pods_pod_paths p;
+    pods_pod_paths_init(m, uid, &p);
     _cleanup_free_ char *mark = xasprintf("%s/terminating", p.run_dir);
     _cleanup_close_ int fd = open(mark, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    pods_pod_paths_clear(&p);
+    *uid_out = uid;
+    return 0;
+}
+
+int pods_pod_delete_begin(pods_manager *m, const char *ns, const char *name, char **uid,
+                          pr_error **err)
+{
+    _cleanup_json_ yajl_val rec = NULL;
+    const char *u = NULL;
+    int r = pods_object_load(m, "pods", ns, name, &rec, err);
+    if (r == 0)
+        r = mark_deleting(m, ns, name, rec, &u, err);
+    if (r == 0)
+        *uid = xstrdup(u);
+    return r;
+}
+
+int pods_pod_shim_stop(pods_manager *m, const char *uid, int64_t grace, pr_error **err)
+{
+    struct pods_pod_paths p;
+    pods_pod_paths_init(m, uid, &p);
+    int r = shim_remove(m, &p, grace, err);
+    pods_pod_paths_clear(&p);
+    return r;
+}
+
+static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_val rec,
+                      int64_t grace, pr_error **err)
+{
+    const char *uid = NULL;
+    int r = mark_deleting(m, ns, name, rec, &uid, err);
+    if (r < 0)
+        return r;
+    struct pods_pod_paths p;
+    pods_pod_paths_init(m, uid, &p);
     r = teardown(m, &p, grace, err);
     pods_pod_paths_clear(&p);
     if (r < 0)

@@ -187,6 +187,17 @@ int pods_delete(pods_manager *m, const char *resource, const char *ns, const cha
                 pr_error **err);
 /* The same with a pod's grace period given (delete --grace-period): seconds, 0 to kill at once
  * without preStop, -1 for the pod's terminationGracePeriodSeconds. */
+/* Deletes these pods as pods_delete_grace does, their shims stopped concurrently (a bounded
+ * number at a time): the grace periods run side by side, as a kubelet's do. Goes on after a
+ * failure; returns the first. */
+struct pods_ref {
+    const char *ns, *name;
+};
+int pods_delete_pods(pods_manager *m, const struct pods_ref *v, size_t n, int64_t grace,
+                     pr_error **err);
+/* Its first part: marks them deleting and stops their shims concurrently; each pod's
+ * pods_delete_grace then takes the rest down (and says what failed). */
+void pods_stop_pods(pods_manager *m, const struct pods_ref *v, size_t n, int64_t grace);
 int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, const char *name,
                       int64_t grace, pr_error **err);
 

@@ -318,10 +318,11 @@ static int reconcile_rs(pods_manager *m, const struct observed *o, const struct 
     }
     struct kube_replicaset_plan plan = {0};
     kube_replicaset_plan(spec_replicas(rs->object), pods, n, &plan);
-    for (size_t i = 0; r == 0 && i < plan.n_delete; i++) {
-        const struct pods_entry *e = ents[plan.delete_idx[i]];
-        r = pods_delete(m, "pods", e->ns, e->name, err);
-    }
+    struct pods_ref *del = xcalloc(plan.n_delete + 1, sizeof(*del));
+    for (size_t i = 0; i < plan.n_delete; i++)
+        del[i] = (struct pods_ref){ents[plan.delete_idx[i]]->ns, ents[plan.delete_idx[i]]->name};
+    r = pods_delete_pods(m, del, plan.n_delete, -1, err);
+    free(del);
     for (size_t i = 0; r == 0 && i < plan.create; i++)
         r = create_pod(m, rs, err);
     kube_replicaset_plan_clear(&plan);
@@ -463,7 +464,8 @@ static int scale_paused(pods_manager *m, const struct pods_entry *d, struct pods
     }
     if (active == 0)
         pick = newest;
-    if (active > 1 || pick == SIZE_MAX || spec_replicas(rs[pick]->object) == spec_replicas(d->object))
+    if (active > 1 || pick == SIZE_MAX ||
+        spec_replicas(rs[pick]->object) == spec_replicas(d->object))
         return 0;
     return set_replicas(m, "replicasets", rs[pick], spec_replicas(d->object), err);
 }
@@ -604,11 +606,16 @@ int pods_workloads_collect(pods_manager *m, pr_error **err)
     observed_clear(&o);
     if (r == 0)
         r = observe(m, &o, err);
+    struct pods_ref *del = xcalloc(o.pods.n + 1, sizeof(*del));
+    size_t n = 0;
     for (size_t i = 0; r == 0 && i < o.pods.n; i++) {
         const char *u = controller_uid(o.pods.v[i].object);
         if (u && !owner_exists(&o.pods.v[i], &o.rss))
-            r = pods_delete(m, "pods", o.pods.v[i].ns, o.pods.v[i].name, err);
+            del[n++] = (struct pods_ref){o.pods.v[i].ns, o.pods.v[i].name};
     }
+    if (r == 0)
+        r = pods_delete_pods(m, del, n, -1, err);
+    free(del);
     observed_clear(&o);
     return r;
 }

@@ -48,6 +48,14 @@ rolled_out() { # [TIMEOUT]
   prn rollout status deployment/web --timeout="${1:-60}s" >/dev/null
 }
 
+rs_count_is() { # N
+  [ "$(prn get rs -o name | wc -l)" -eq "$1" ]
+}
+
+pod_count_is() { # N: pods of web
+  [ "$(prn get pods -l app=web -o name | wc -l)" -eq "$1" ]
+}
+
 # pod_commands: the distinct commands the pods of web run.
 pod_commands() {
   prn get pods -l app=web -o json | jq -r '.items[].spec.containers[0].command[2]' | sort -u
@@ -114,7 +122,7 @@ pod_commands() {
     rolled_out
   done
   # The old ReplicaSet goes in the loop's pass after the last old pod has gone.
-  wait_for test "$(prn get rs -o name | wc -l)" -eq 2
+  wait_for rs_count_is 2
   run prn rollout history deployment/web
   [ "$output" = "$(printf 'deployment.apps/web \nREVISION  CHANGE-CAUSE\n3         v3\n4         v4')" ]
   prn delete deployment web
@@ -129,7 +137,7 @@ pod_commands() {
   [ "$status" -eq 0 ]
   [ "$output" = "deployment.apps/web restarted" ]
   rolled_out
-  wait_for test "$(prn get pods -l app=web -o name | wc -l)" -eq 2
+  wait_for pod_count_is 2
   after=$(prn get pods -l app=web -o name | sort)
   [ -z "$(comm -12 <(echo "$before") <(echo "$after"))" ]
   at=$(prn get deployment web -o json | jq -r '.spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"]')
@@ -152,7 +160,7 @@ pod_commands() {
   run prn set image deployment/web app=docker.io/library/busybox:latest
   [ "$output" = "deployment.apps/web image updated" ]
   prn scale deployment web --replicas=3
-  wait_for test "$(prn get pods -l app=web -o name | wc -l)" -eq 3
+  wait_for pod_count_is 3
   sleep 1
   [ "$(prn get rs -o name | wc -l)" -eq 1 ]
   [ "$(prn get pods -l app=web -o json | jq -r '.items[].spec.containers[0].image' | sort -u)" = busybox ]
@@ -169,7 +177,7 @@ pod_commands() {
   [ "$output" = 'podrun rollout: deployments.apps "web" is not paused' ]
   rolled_out
   [ "$(prn get rs -o name | wc -l)" -eq 2 ]
-  wait_for test "$(prn get pods -l app=web -o name | wc -l)" -eq 3
+  wait_for pod_count_is 3
   [ "$(prn get pods -l app=web -o json | jq -r '.items[].spec.containers[0].image' | sort -u)" = docker.io/library/busybox:latest ]
   prn delete deployment web
   assert_no_pods
@@ -192,10 +200,25 @@ pod_commands() {
   [ "$status" -eq 0 ]
   [ "$output" = "deployment.apps/web rolled back" ]
   rolled_out
-  wait_for test "$(prn get pods -l app=web -o name | wc -l)" -eq 2
+  wait_for pod_count_is 2
   [ "$(prn get pods -l app=web -o name | sort)" = "$old" ]
   j=$(prn get deployment web -o json)
   [ "$(jq -r '.status.conditions[] | select(.type == "Progressing") | .reason' <<<"$j")" = NewReplicaSetAvailable ]
   prn delete deployment web
+  assert_no_pods
+}
+
+@test "rollout: 20 pods at 1 s grace are deleted side by side: delete deployment takes seconds, not 20" {
+  # sh as PID 1 ignores SIGTERM: each pod waits out its grace period.
+  web_yaml v1 "sleep 3600" | sed 's/replicas: 2/replicas: 20/' | prn apply -f -
+  prn rollout status deployment/web --timeout=120s
+  [ "$(prn get pods -l app=web -o name | wc -l)" -eq 20 ]
+  start=$(date +%s%N)
+  run prn delete deployment web
+  end=$(date +%s%N)
+  [ "$status" -eq 0 ]
+  ms=$(((end - start) / 1000000))
+  echo "delete of 20 pods: $ms ms" >&3
+  [ "$ms" -lt 8000 ]
   assert_no_pods
 }
