@@ -30,6 +30,7 @@ int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'},
         {"controllers-only", no_argument, NULL, 'C'},
+        {"controllers-pass", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -44,6 +45,9 @@ int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
         case 'C':
             controllers_only = true;
             break;
+        case 'P': /* podrun-loop's pass: not for people */
+            return optind < argc ? pr_err(err, 0, "unexpected argument `%s`", argv[optind])
+                                 : controllers_pass(g, err);
         case 'h':
             serve_usage(stdout);
             return 0;

@@ -104,6 +104,8 @@ int cmd_exec(struct podrun_global *g, int argc, char **argv, pr_error **err);
 /* controllers.c: the controller loop (serve --controllers-only) until no workload is left or
  * SIGTERM; and its start, detached, when none runs on the node. */
 int controllers_run(struct podrun_global *g, pr_error **err);
+/* One pass of the loop, for podrun-loop: prints "WORKLOADS WAKE_AT" (1|0, epoch seconds|0). */
+int controllers_pass(struct podrun_global *g, pr_error **err);
 int controllers_ensure(struct podrun_global *g, pr_error **err);
 /* After a change to workloads: one reconcile with m, which it closes, then the loop ensured. */
 int controllers_kick(struct podrun_global *g, struct pods_manager *m, pr_error **err);

@@ -8,33 +8,10 @@
 #include "manager.h"
 #include "util.h"
 
-#include <dirent.h>
 #include <sys/inotify.h>
 
 #define OBJECT_EVENTS (IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE)
 #define SHIM_EVENTS   (IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF)
-
-/* dir itself, and each directory in it when sub. A missing one is fine: its parent's watch
- * reports its creation. */
-static int watch_dir(int fd, const char *dir, uint32_t mask, bool sub, pr_error **err)
-{
-    if (inotify_add_watch(fd, dir, mask | IN_ONLYDIR) < 0)
-        return errno == ENOENT ? 0 : pr_err(err, errno, "watch `%s`", dir);
-    if (!sub)
-        return 0;
-    _cleanup_dir_ DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? 0 : pr_err(err, errno, "read `%s`", dir);
-    for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.' || e->d_type != DT_DIR)
-            continue;
-        _cleanup_free_ char *p = xasprintf("%s/%s", dir, e->d_name);
-        int r = watch_dir(fd, p, mask, false, err);
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
 
 int pods_controllers_watch_open(pods_manager *m, int *out, pr_error **err)
 {
@@ -45,10 +22,10 @@ int pods_controllers_watch_open(pods_manager *m, int *out, pr_error **err)
     _cleanup_free_ char *objects = xasprintf("%s/objects", m->lib_root);
     int r = mkdir_p(objects, 0700, err);
     if (r == 0)
-        r = watch_dir(fd, objects, IN_CREATE | IN_MOVED_TO, false, err);
+        r = fs_watch_dir(fd, objects, IN_CREATE | IN_MOVED_TO, false, err);
     for (size_t i = 0; r == 0 && i < ARRAY_SIZE(resources); i++) {
         _cleanup_free_ char *dir = xasprintf("%s/%s", objects, resources[i]);
-        r = watch_dir(fd, dir, OBJECT_EVENTS, true, err);
+        r = fs_watch_dir(fd, dir, OBJECT_EVENTS, true, err);
     }
     struct pods_list l = {0};
     if (r == 0)
@@ -56,7 +33,7 @@ int pods_controllers_watch_open(pods_manager *m, int *out, pr_error **err)
     for (size_t i = 0; r == 0 && i < l.n; i++) {
         struct pods_pod_paths p;
         pods_pod_paths_init(m, l.v[i].uid, &p);
-        r = watch_dir(fd, p.shim_dir, SHIM_EVENTS, false, err);
+        r = fs_watch_dir(fd, p.shim_dir, SHIM_EVENTS, false, err);
         pods_pod_paths_clear(&p);
     }
     pods_list_clear(&l);
