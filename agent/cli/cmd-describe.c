@@ -538,7 +538,8 @@ static void print_replicasets(const struct pods_list *rss, const char *uid, cons
     printf("%-17s%s\n", "NewReplicaSet:", nw ? nw : "<none>");
 }
 
-static void describe_deployment(const struct pods_entry *e, const struct pods_list *rss)
+static void describe_deployment(const struct pods_entry *e, const struct pods_list *rss,
+                                const struct pods_events *events)
 {
     yajl_val o = e->object, md = json_get(o, "metadata"), spec = json_get(o, "spec");
     yajl_val st = e->status, strat = json_get(spec, "strategy");
@@ -578,7 +579,13 @@ static void describe_deployment(const struct pods_entry *e, const struct pods_li
     char hash[KUBE_HASH_MAX] = "";
     kube_template_hash(json_get(spec, "template"), 0, hash, NULL);
     print_replicasets(rss, e->uid, hash);
-    printf("%-17s%s\n", "Events:", "<none>");
+    bool any = false;
+    for (size_t i = 0; i < events->n; i++)
+        any |= streq(events->v[i].uid, e->uid);
+    if (any)
+        eventview_describe(events, e->uid);
+    else
+        printf("%-17s%s\n", "Events:", "<none>");
 }
 
 static int describe_deployments(struct podrun_global *g, const char *ns, const char *name,
@@ -589,9 +596,12 @@ static int describe_deployments(struct podrun_global *g, const char *ns, const c
     if (r < 0)
         return r;
     struct pods_list l = {0}, rss = {0};
+    struct pods_events events = {0};
     r = pods_list(m, "deployments", ns, name, &l, err);
     if (r == 0)
         r = pods_list(m, "replicasets", ns, NULL, &rss, err);
+    if (r == 0)
+        r = pods_workload_events_list(m, ns, "deployments", &events, err);
     for (size_t i = 0; r == 0 && i < l.n; i++)
         r = pods_workload_status(m, "deployments", &l.v[i], &l.v[i].status, err);
     for (size_t i = 0; r == 0 && i < rss.n; i++)
@@ -602,8 +612,9 @@ static int describe_deployments(struct podrun_global *g, const char *ns, const c
     for (size_t i = 0; r == 0 && i < l.n; i++) {
         if (i)
             printf("\n\n");
-        describe_deployment(&l.v[i], &rss);
+        describe_deployment(&l.v[i], &rss, &events);
     }
+    pods_events_clear(&events);
     pods_list_clear(&l);
     pods_list_clear(&rss);
     return r;

@@ -50,21 +50,37 @@ static void stop_all(pods_manager *m, char **uids, size_t n, int64_t grace)
         pthread_join(t[i], NULL);
 }
 
-void pods_stop_pods(pods_manager *m, const struct pods_ref *v, size_t n, int64_t grace)
+/* Marks them and stops their shims; their uids (NULL where the mark failed). */
+static char **mark_and_stop(pods_manager *m, const struct pods_ref *v, size_t n, int64_t grace,
+                            bool keep_events)
 {
-    if (n < 2)
-        return;
-    char **uids = xcalloc(n, sizeof(*uids));
+    char **uids = xcalloc(n + 1, sizeof(*uids));
     for (size_t i = 0; i < n; i++) {
         _cleanup_error_ pr_error *e = NULL;
         /* A pod that cannot be marked is left to its own delete, which says why. */
         if (kube_valid_subdomain(v[i].name) && v[i].ns && kube_valid_label_name(v[i].ns))
             pods_pod_delete_begin(m, v[i].ns, v[i].name, &uids[i], &e);
     }
+    /* A controller deletes them: their events stay listed after them (the shim's go with its
+     * directory when it stops, so before). */
+    for (size_t i = 0; keep_events && i < n; i++)
+        if (uids[i])
+            pods_events_keep_deleted(m, v[i].ns, v[i].name, uids[i]);
     stop_all(m, uids, n, grace);
+    return uids;
+}
+
+static void uids_free(char **uids, size_t n)
+{
     for (size_t i = 0; i < n; i++)
         free(uids[i]);
     free(uids);
+}
+
+void pods_stop_pods(pods_manager *m, const struct pods_ref *v, size_t n, int64_t grace)
+{
+    if (n >= 2)
+        uids_free(mark_and_stop(m, v, n, grace, false), n);
 }
 
 int pods_delete_pods(pods_manager *m, const struct pods_ref *v, size_t n, int64_t grace,
@@ -72,9 +88,7 @@ int pods_delete_pods(pods_manager *m, const struct pods_ref *v, size_t n, int64_
 {
     if (n == 0)
         return 0;
-    if (n == 1)
-        return pods_delete_grace(m, "pods", v[0].ns, v[0].name, grace, err);
-    pods_stop_pods(m, v, n, grace);
+    uids_free(mark_and_stop(m, v, n, grace, true), n);
     bool deferred = m->defer_services_sync;
     pods_services_defer(m, true);
     int first = 0;

@@ -225,6 +225,14 @@ void pods_record(const struct pods_pod_paths *p, const char *type, const char *r
                  const char *component, const char *field_path, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
+/* ---- wlevents.c: the workloads' events ---- */
+/* Records an event of the controller of resource ("deployments", "replicasets") on obj. */
+void pods_workload_event(pods_manager *m, const char *resource, const struct pods_entry *obj,
+                         const char *type, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* Keeps a pod's events (its Killing) past its deletion: before its run dir goes. */
+void pods_events_keep_deleted(pods_manager *m, const char *ns, const char *name, const char *uid);
+
 /* ---- pull.c: the images of a pod's containers, by their imagePullPolicy ---- */
 /* Pulls or finds each container's image (init containers first), recording Pulling, Pulled
  * and Failed. On a failure that leaves the pod waiting, *waiting_reason gets ErrImagePull or

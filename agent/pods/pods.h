@@ -188,8 +188,9 @@ int pods_delete(pods_manager *m, const char *resource, const char *ns, const cha
 /* The same with a pod's grace period given (delete --grace-period): seconds, 0 to kill at once
  * without preStop, -1 for the pod's terminationGracePeriodSeconds. */
 /* Deletes these pods as pods_delete_grace does, their shims stopped concurrently (a bounded
- * number at a time): the grace periods run side by side, as a kubelet's do. Goes on after a
- * failure; returns the first. */
+ * number at a time): the grace periods run side by side, as a kubelet's do. For the
+ * controllers: the pods' events are kept past them (pods_workload_events_list). Goes on after
+ * a failure; returns the first. */
 struct pods_ref {
     const char *ns, *name;
 };
@@ -299,6 +300,7 @@ void pods_set_pull_options(pods_manager *m, const struct pull_options *o);
 struct pods_event {
     char *ns, *name, *uid;
     struct podevent e;
+    char *kind; /* the object's: NULL for a Pod, "Deployment", "ReplicaSet" */
 };
 struct pods_events {
     struct pods_event *v;
@@ -310,6 +312,10 @@ int pods_events_list(pods_manager *m, const char *ns, const char *pod, struct po
                      pr_error **err);
 void pods_events_clear(struct pods_events *l);
 /* Drops (and frees) the events keep refuses, in order. */
+/* The workloads' events (Deployments', ReplicaSets') in ns (NULL: all), and those of pods a
+ * controller deleted; resource: only that one's ("deployments", ...), NULL: all. */
+int pods_workload_events_list(pods_manager *m, const char *ns, const char *resource,
+                              struct pods_events *out, pr_error **err);
 void pods_events_keep(struct pods_events *l, bool (*keep)(const struct pods_event *, void *),
                       void *data);
 

@@ -180,6 +180,21 @@ static int save_entry(pods_manager *m, const char *resource, const struct pods_e
 }
 
 static int set_replicas(pods_manager *m, const char *resource, struct pods_entry *e, int32_t n,
+                        pr_error **err);
+
+/* The Deployment controller scales one of its ReplicaSets, and says so. */
+static int scale_rs(pods_manager *m, const struct pods_entry *d, struct pods_entry *rs, int32_t n,
+                    pr_error **err)
+{
+    int32_t was = spec_replicas(rs->object);
+    int r = set_replicas(m, "replicasets", rs, n, err);
+    if (r == 0 && n != was)
+        pods_workload_event(m, "deployments", d, "Normal", "ScalingReplicaSet",
+                            "Scaled %s replica set %s to %d", n > was ? "up" : "down", rs->name, n);
+    return r;
+}
+
+static int set_replicas(pods_manager *m, const char *resource, struct pods_entry *e, int32_t n,
                         pr_error **err)
 {
     yajl_val t = NULL;
@@ -286,9 +301,11 @@ static int create_pod(pods_manager *m, const struct pods_entry *rs, pr_error **e
     jg_value(g, json_get(tpl, "spec"));
     jg_map_close(g);
     yajl_val t = NULL;
-    if ((r = tree_of(g, &t, err)) < 0)
+    if ((r = tree_of(g, &t, err)) < 0 || (r = apply_tree(m, t, name, err)) < 0)
         return r;
-    return apply_tree(m, t, name, err);
+    pods_workload_event(m, "replicasets", rs, "Normal", "SuccessfulCreate", "Created pod: %s",
+                        name);
+    return 0;
 }
 
 /* ---- the ReplicaSet controller ---- */
@@ -322,6 +339,9 @@ static int reconcile_rs(pods_manager *m, const struct observed *o, const struct 
     for (size_t i = 0; i < plan.n_delete; i++)
         del[i] = (struct pods_ref){ents[plan.delete_idx[i]]->ns, ents[plan.delete_idx[i]]->name};
     r = pods_delete_pods(m, del, plan.n_delete, -1, err);
+    for (size_t i = 0; r == 0 && i < plan.n_delete; i++)
+        pods_workload_event(m, "replicasets", rs, "Normal", "SuccessfulDelete", "Deleted pod: %s",
+                            del[i].name);
     free(del);
     for (size_t i = 0; r == 0 && i < plan.create; i++)
         r = create_pod(m, rs, err);
@@ -467,7 +487,7 @@ static int scale_paused(pods_manager *m, const struct pods_entry *d, struct pods
     if (active > 1 || pick == SIZE_MAX ||
         spec_replicas(rs[pick]->object) == spec_replicas(d->object))
         return 0;
-    return set_replicas(m, "replicasets", rs[pick], spec_replicas(d->object), err);
+    return scale_rs(m, d, rs[pick], spec_replicas(d->object), err);
 }
 
 /* The rollout's parameters from a stored Deployment (checked when it was applied). */
@@ -553,7 +573,7 @@ static int reconcile_deployment_once(pods_manager *m, struct observed *o,
     r = kube_rollout_step(&ro, st, n, new_idx, want, err);
     for (size_t i = 0; r == 0 && i < n; i++)
         if (want[i] != st[i].replicas)
-            r = set_replicas(m, "replicasets", rs[i], want[i], err);
+            r = scale_rs(m, d, rs[i], want[i], err);
     /* Old ReplicaSets scaled to nothing beyond revisionHistoryLimit go, oldest first. */
     size_t idle = 0;
     for (size_t i = 0; i < n; i++)

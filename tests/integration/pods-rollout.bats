@@ -222,3 +222,34 @@ pod_commands() {
   [ "$ms" -lt 8000 ]
   assert_no_pods
 }
+
+@test "rollout: events: ScalingReplicaSet on the Deployment, SuccessfulCreate/SuccessfulDelete on the ReplicaSet, Killing kept for pods the controller deleted" {
+  web_yaml v1 "sleep 3600" | sed 's/replicas: 2/replicas: 3/' | prn apply -f -
+  rolled_out
+  rs=$(prn get rs -o name)
+  rs=${rs#replicaset.apps/}
+  mapfile -t before < <(prn get pods -l app=web -o name)
+  prn scale deployment web --replicas=1
+  wait_for pod_count_is 1
+  mapfile -t after < <(prn get pods -l app=web -o name)
+  run prn describe deployment web
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ $'\n'"Events:"$'\n'"  Type    Reason             Age   From                   Message"$'\n' ]]
+  [[ "$output" =~ "Normal  ScalingReplicaSet  "[0-9]+s\ +"deployment-controller  Scaled up replica set $rs to 3" ]]
+  [[ "$output" =~ "Normal  ScalingReplicaSet  "[0-9]+s\ +"deployment-controller  Scaled down replica set $rs to 1" ]]
+  run prn get events
+  [ "$status" -eq 0 ]
+  [ "$(awk -v o="replicaset/$rs" '$3 == "SuccessfulCreate" && $4 == o && $5 " " $6 == "Created pod:"' <<<"$output" | wc -l)" -eq 3 ]
+  [ "$(awk -v o="replicaset/$rs" '$3 == "SuccessfulDelete" && $4 == o && $5 " " $6 == "Deleted pod:"' <<<"$output" | wc -l)" -eq 2 ]
+  [ "$(awk '$3 == "ScalingReplicaSet" && $4 == "deployment/web"' <<<"$output" | wc -l)" -eq 2 ]
+  # The two pods deleted: their Killing stays listed after them.
+  for p in "${before[@]}"; do
+    [ "$p" = "${after[0]}" ] && continue
+    grep -q "Killing  *$p  *Stopping container app" <<<"$output"
+  done
+  j=$(prn get events -o json)
+  [ "$(jq -r '[.items[] | select(.reason == "ScalingReplicaSet")][0].involvedObject | .kind + " " + .apiVersion + " " + .name' <<<"$j")" = "Deployment apps/v1 web" ]
+  [ "$(jq -r '[.items[] | select(.reason == "SuccessfulCreate")][0].source.component' <<<"$j")" = replicaset-controller ]
+  prn delete deployment web
+  assert_no_pods
+}
