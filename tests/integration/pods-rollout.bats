@@ -253,3 +253,69 @@ pod_commands() {
   prn delete deployment web
   assert_no_pods
 }
+
+# httpd_yaml VERSION: Deployment web of 3 busybox httpd answering VERSION, Ready when it
+# answers; a pod being deleted keeps serving for 2 s (preStop), as a Service's clients need.
+httpd_yaml() {
+  cat <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      terminationGracePeriodSeconds: 5
+      containers:
+      - name: app
+        image: busybox
+        imagePullPolicy: IfNotPresent
+        command: ["sh", "-c", "mkdir -p /www && echo $1 > /www/index.html && exec httpd -f -p 80 -h /www"]
+        readinessProbe: {httpGet: {path: /index.html, port: 80}, periodSeconds: 1}
+        lifecycle: {preStop: {sleep: {seconds: 2}}}
+YAML
+}
+
+# client LOG: requests each Ready pod's IP (as get pods shows them) until LOG.stop exists.
+client() {
+  local ip body
+  while [ ! -e "$1.stop" ]; do
+    for ip in $(prn get pods -l app=web -o wide 2>/dev/null |
+      awk 'NR > 1 && $3 == "Running" { split($2, r, "/"); if (r[1] == r[2]) print $6 }'); do
+      if body=$(in_node curl -sf -m 2 "http://$ip/index.html"); then
+        echo "ok $body" >> "$1"
+      else
+        echo "fail $ip" >> "$1"
+      fi
+    done
+  done
+}
+
+@test "rollout: a rolling update of 3 replicas under constant traffic to the Ready pods' IPs: no request fails" {
+  httpd_yaml v1 | prn apply -f -
+  rolled_out
+  log=$BATS_TEST_TMPDIR/client
+  client "$log" &
+  cpid=$!
+  wait_for grep -q "^ok v1$" "$log"
+  httpd_yaml v2 | prn apply -f -
+  rolled_out 120
+  wait_for grep -q "^ok v2$" "$log"
+  sleep 1
+  touch "$log.stop"
+  wait "$cpid"
+  echo "requests: $(grep -c '^ok' "$log") ok, $(grep -c '^fail' "$log" || true) failed" >&3
+  run grep '^fail' "$log"
+  [ "$status" -eq 1 ]
+  [ "$(grep -c '^ok' "$log")" -ge 20 ]
+  [ "$(prn get pods -l app=web -o name | wc -l)" -eq 3 ]
+  prn delete deployment web
+  assert_no_pods
+}
