@@ -101,7 +101,42 @@ static int open_manager_lock(struct podrun_global *g, int lock, struct pods_mana
         .service_cidr = root(g->service_cidr, "PODRUN_SERVICE_CIDR"),
         .node_port_range = root(g->node_port_range, "PODRUN_SERVICE_NODE_PORT_RANGE"),
     };
-    return lock < 0 ? pods_manager_open_unlocked(&r, m, err) : pods_manager_open(&r, lock, m, err);
+    if (lock < 0)
+        return pods_manager_open_unlocked(&r, m, err);
+    int rc = pods_manager_open(&r, lock, m, err);
+    if (rc < 0 || !pods_needs_recovery(*m))
+        return rc;
+    /* The node rebooted: the first command brings back what is recorded, then does its own
+     * work (a shared open is let go for the exclusive one recovery needs). */
+    pods_manager_close(*m);
+    *m = NULL;
+    struct pods_manager *x = NULL;
+    if ((rc = pods_manager_open(&r, true, &x, err)) < 0)
+        return rc;
+    size_t n = 0;
+    bool workloads = false;
+    _cleanup_error_ pr_error *e = NULL;
+    if (pods_needs_recovery(x)) {
+        if (pods_recover(x, &n, &workloads, &e) < 0)
+            fprintf(stderr, "podrun: warning: after a reboot: %s\n",
+                    e && e->msg ? e->msg : "a pod could not be made again");
+        if (n)
+            fprintf(stderr, "podrun: %zu pod%s made again after a reboot\n", n, n == 1 ? "" : "s");
+    }
+    if (lock == 1) {
+        *m = x;
+    } else {
+        pods_manager_close(x);
+        if ((rc = pods_manager_open(&r, false, m, err)) < 0)
+            return rc;
+    }
+    if (workloads) {
+        _cleanup_error_ pr_error *e2 = NULL;
+        if (controllers_ensure(g, &e2) < 0)
+            fprintf(stderr, "podrun: warning: the controller loop: %s\n",
+                    e2 && e2->msg ? e2->msg : "not started");
+    }
+    return 0;
 }
 
 int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **m, pr_error **err)

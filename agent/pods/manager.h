@@ -225,6 +225,16 @@ void pods_record(const struct pods_pod_paths *p, const char *type, const char *r
                  const char *component, const char *field_path, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
+/* Takes what is left of the recorded pod down and makes it anew, same name and uid (after a
+ * reboot: recover.c). */
+int pods_pod_recreate(pods_manager *m, const char *ns, const char *name, pr_error **err);
+/* The containers' cgroups left in the pod's when the runtime's state was lost (a reboot
+ * without one: the run root emptied), empty ones only. */
+void pods_cgroup_remove_orphans(pods_manager *m, const char *uid);
+/* CNI DEL of uid with the network's current configuration, when the pod's saved one went with
+ * the run root: its IP allocation is released. */
+int pods_cni_release(pods_manager *m, const char *uid, pr_error **err);
+
 /* ---- wlevents.c: the workloads' events ---- */
 /* Records an event of the controller of resource ("deployments", "replicasets") on obj. */
 void pods_workload_event(pods_manager *m, const char *resource, const struct pods_entry *obj,

@@ -187,6 +187,11 @@ int pods_delete(pods_manager *m, const char *resource, const char *ns, const cha
                 pr_error **err);
 /* The same with a pod's grace period given (delete --grace-period): seconds, 0 to kill at once
  * without preStop, -1 for the pod's terminationGracePeriodSeconds. */
+/* After a reboot (no RUN_ROOT/booted mark): every recorded pod made anew, same name and uid,
+ * under the exclusive lock; *workloads: Deployments or ReplicaSets are recorded (the caller
+ * starts their controller loop). Goes on after a pod that fails; returns the first failure. */
+bool pods_needs_recovery(pods_manager *m);
+int pods_recover(pods_manager *m, size_t *recreated, bool *workloads, pr_error **err);
 /* Deletes these pods as pods_delete_grace does, their shims stopped concurrently (a bounded
  * number at a time): the grace periods run side by side, as a kubelet's do. For the
  * controllers: the pods' events are kept past them (pods_workload_events_list). Goes on after
