@@ -31,6 +31,11 @@ static void print_map(const char *label, int width, yajl_val m)
     }
 }
 
+void describe_map(const char *label, int width, yajl_val m)
+{
+    print_map(label, width, m);
+}
+
 static void print_words(const char *label, yajl_val list)
 {
     if (!json_array_len(list))
@@ -644,9 +649,14 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
             return pr_err(err, 0, "describe nodes: one name at most (there is one node)");
         return describe_node(g, names ? names[0] : NULL, err);
     }
+    if (streq(resource, "replicasets"))
+        return names && strv_length(names) > 1
+                   ? pr_err(err, 0, "describe replicasets: one name at most for now")
+                   : describe_replicasets(g, ns, names ? names[0] : NULL, err);
     if (!streq(resource, "pods") && !streq(resource, "services") && !streq(resource, "deployments"))
         return pr_err(err, 0,
-                      "describe %s: podrun describes pods, services, deployments and nodes only",
+                      "describe %s: podrun describes pods, services, deployments, replicasets "
+                      "and nodes only",
                       resource);
     if ((streq(resource, "services") || streq(resource, "deployments")) && names &&
         strv_length(names) > 1)

@@ -120,6 +120,11 @@ int cmd_set(struct podrun_global *g, int argc, char **argv, pr_error **err);
 /* describe's "Pod Template:" section (cmd-describe.c). */
 struct yajl_val_s;
 void print_template(struct yajl_val_s *tpl);
+/* describe's "key=value" lines of a map after a label of width (cmd-describe.c). */
+void describe_map(const char *label, int width, struct yajl_val_s *m);
+/* describe replicaset (describe-rs.c): one, or all of ns (name NULL). */
+int describe_replicasets(struct podrun_global *g, const char *ns, const char *name,
+                         pr_error **err);
 
 /* cmd-serve.c: the CRI server until SIGTERM. */
 int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err);

@@ -163,7 +163,7 @@ YAML
   [[ "$output" == *'pods "nope" not found'* ]]
   run prn describe configmap x
   [ "$status" -eq 1 ]
-  [[ "$output" == *"podrun describes pods, services, deployments and nodes only"* ]]
+  [[ "$output" == *"podrun describes pods, services, deployments, replicasets and nodes only"* ]]
   run prn describe widgets x
   [ "$status" -eq 1 ]
   [[ "$output" == *'resource type "widgets"'* ]]

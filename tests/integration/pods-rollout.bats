@@ -253,6 +253,11 @@ pod_commands() {
   [[ "$output" =~ $'\n'"Events:"$'\n'"  Type    Reason             Age   From                   Message"$'\n' ]]
   [[ "$output" =~ "Normal  ScalingReplicaSet  "[0-9]+s\ +"deployment-controller  Scaled up replica set $rs to 3" ]]
   [[ "$output" =~ "Normal  ScalingReplicaSet  "[0-9]+s\ +"deployment-controller  Scaled down replica set $rs to 1" ]]
+  run prn describe replicaset "$rs"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "Name:           $rs" ]
+  [[ "$output" == *$'\nControlled By:  Deployment/web\nReplicas:       1 current / 1 desired\nPods Status:    1 Running / 0 Waiting / 0 Succeeded / 0 Failed\nPod Template:\n'* ]]
+  [[ "$output" =~ "Normal  SuccessfulDelete  "[0-9]+s\ +"replicaset-controller  Deleted pod: $rs-" ]]
   run prn get events
   [ "$status" -eq 0 ]
   [ "$(awk -v o="replicaset/$rs" '$3 == "SuccessfulCreate" && $4 == o && $5 " " $6 == "Created pod:"' <<<"$output" | wc -l)" -eq 3 ]
