@@ -263,11 +263,8 @@ static int rollout_undo(struct podrun_global *g, struct pods_manager *m, const c
     yajl_val tpl = json_get(json_get(target->object, "spec"), "template");
     char now_hash[KUBE_HASH_MAX] = "", hash[KUBE_HASH_MAX] = "";
     kube_template_hash(json_get(json_get(d->object, "spec"), "template"), 0, now_hash, NULL);
-    const char *target_hash =
-        json_get(json_get(json_get(target->object, "metadata"), "labels"), HASH_LABEL)
-            ? YAJL_GET_STRING(
-                  json_get(json_get(json_get(target->object, "metadata"), "labels"), HASH_LABEL))
-            : NULL;
+    const char *target_hash = YAJL_GET_STRING(
+        json_get(json_get(json_get(target->object, "metadata"), "labels"), HASH_LABEL));
     snprintf(hash, sizeof(hash), "%s", target_hash ? target_hash : "");
     if (streq(now_hash, hash)) {
         printf("deployment.apps/%s skipped rollback (current template already matches revision "

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -93,12 +94,16 @@ static int run_pass(const struct loop *l, bool *workloads, int64_t *wake_at, pr_
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return pr_err(err, errno, "pipe");
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
         close(p[0]), close(p[1]);
         return pr_err(err, errno, "fork");
     }
     if (pid == 0) {
+        /* The pass is part of the loop: a loop killed (kill -9) takes its pass with it, as
+         * when the pass ran in its process. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+            _exit(127);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
