@@ -106,13 +106,19 @@ static int open_manager_lock(struct podrun_global *g, int lock, struct pods_mana
     int rc = pods_manager_open(&r, lock, m, err);
     if (rc < 0 || !pods_needs_recovery(*m))
         return rc;
+    /* A fresh run root with nothing recorded: the next exclusive open marks it; a reader does
+     * not wait for the exclusive lock for that. */
+    if (lock == 0 && !pods_recorded(*m))
+        return 0;
     /* The node rebooted: the first command brings back what is recorded, then does its own
      * work (a shared open is let go for the exclusive one recovery needs). */
-    pods_manager_close(*m);
-    *m = NULL;
-    struct pods_manager *x = NULL;
-    if ((rc = pods_manager_open(&r, true, &x, err)) < 0)
-        return rc;
+    struct pods_manager *x = *m;
+    if (lock == 0) {
+        pods_manager_close(*m);
+        *m = x = NULL;
+        if ((rc = pods_manager_open(&r, true, &x, err)) < 0)
+            return rc;
+    }
     size_t n = 0;
     bool workloads = false;
     _cleanup_error_ pr_error *e = NULL;
@@ -123,9 +129,7 @@ static int open_manager_lock(struct podrun_global *g, int lock, struct pods_mana
         if (n)
             fprintf(stderr, "podrun: %zu pod%s made again after a reboot\n", n, n == 1 ? "" : "s");
     }
-    if (lock == 1) {
-        *m = x;
-    } else {
+    if (lock == 0) {
         pods_manager_close(x);
         if ((rc = pods_manager_open(&r, false, m, err)) < 0)
             return rc;

@@ -191,6 +191,8 @@ int pods_delete(pods_manager *m, const char *resource, const char *ns, const cha
  * under the exclusive lock; *workloads: Deployments or ReplicaSets are recorded (the caller
  * starts their controller loop). Goes on after a pod that fails; returns the first failure. */
 bool pods_needs_recovery(pods_manager *m);
+/* Pods or workloads are recorded (something to recover). */
+bool pods_recorded(pods_manager *m);
 int pods_recover(pods_manager *m, size_t *recreated, bool *workloads, pr_error **err);
 /* Deletes these pods as pods_delete_grace does, their shims stopped concurrently (a bounded
  * number at a time): the grace periods run side by side, as a kubelet's do. For the

@@ -34,6 +34,11 @@ static bool any(pods_manager *m, const char *resource)
     return some;
 }
 
+bool pods_recorded(pods_manager *m)
+{
+    return any(m, "pods") || any(m, "deployments") || any(m, "replicasets");
+}
+
 int pods_recover(pods_manager *m, size_t *recreated, bool *workloads, pr_error **err)
 {
     *recreated = 0;
