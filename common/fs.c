@@ -6,7 +6,9 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -596,4 +598,25 @@ int mkdir_in_root(int rootfd, const char *path, mode_t mode, bool last_is_file, 
     if (fd < 0)
         return pr_err(err, errno, "open `%s` in root", path);
     return fd;
+}
+
+int fs_watch_dir(int fd, const char *dir, uint32_t mask, bool sub, pr_error **err)
+{
+    if (inotify_add_watch(fd, dir, mask | IN_ONLYDIR) < 0)
+        return errno == ENOENT ? 0 : pr_err(err, errno, "watch `%s`", dir);
+    if (!sub)
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : pr_err(err, errno, "read `%s`", dir);
+    int r = 0;
+    for (struct dirent *e; r == 0 && (e = readdir(d));) {
+        if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+            continue;
+        char *p = xasprintf("%s/%s", dir, e->d_name);
+        r = fs_watch_dir(fd, p, mask, false, err);
+        free(p);
+    }
+    closedir(d);
+    return r;
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Whole reads are bounded (DESIGN.md, "Limits"): *out is NUL-terminated, and an input larger
@@ -76,5 +77,9 @@ int sys_close_range(unsigned int first, unsigned int last, unsigned int flags);
  * Linux 5.7). -1 with errno ENOSYS, E2BIG or EINVAL where the kernel lacks it. As after any raw
  * clone, the child must not rely on glibc's cached thread id (no pthread calls). */
 pid_t sys_clone3_into_cgroup(int cgroup_fd);
+
+/* inotify: watches dir (mask | IN_ONLYDIR) and, when sub, each directory in it. A missing one
+ * is fine (its parent's watch reports its creation). */
+int fs_watch_dir(int fd, const char *dir, uint32_t mask, bool sub, pr_error **err);
 
 #endif

@@ -292,3 +292,44 @@ const char *jg_buf(yajl_gen g, size_t *len)
         *len = l;
     return (const char *)buf;
 }
+
+static void gen_with(yajl_gen g, yajl_val v, const char *const *path,
+                     void (*put)(yajl_gen g, void *ctx), void *ctx)
+{
+    if (!*path) {
+        put(g, ctx);
+        return;
+    }
+    bool seen = false;
+    yajl_gen_map_open(g);
+    for (size_t i = 0; v && YAJL_IS_OBJECT(v) && i < v->u.object.len; i++) {
+        const char *k = v->u.object.keys[i];
+        if (!streq(k, path[0])) {
+            jg_str(g, k);
+            jg_value(g, v->u.object.values[i]);
+            continue;
+        }
+        seen = true;
+        if (!put && !path[1])
+            continue;
+        jg_str(g, k);
+        gen_with(g, v->u.object.values[i], path + 1, put, ctx);
+    }
+    /* A missing key is made (with the maps on its way) only to put something there. */
+    if (!seen && put) {
+        jg_str(g, path[0]);
+        gen_with(g, NULL, path + 1, put, ctx);
+    }
+    yajl_gen_map_close(g);
+}
+
+int json_with(yajl_val obj, const char *const *path, void (*put)(yajl_gen g, void *ctx), void *ctx,
+              yajl_val *out, pr_error **err)
+{
+    _cleanup_gen_ yajl_gen g = json_gen_new(false);
+    gen_with(g, obj, path, put, ctx);
+    size_t len;
+    const char *buf = jg_buf(g, &len);
+    _cleanup_free_ char *text = xstrndup(buf, len);
+    return json_parse(text, "an edited object", out, err);
+}

@@ -78,5 +78,9 @@ void jg_array_close(yajl_gen g);
 void jg_value(yajl_gen g, yajl_val v);
 /* Returns the buffer (owned by g until yajl_gen_free) and its length. */
 const char *jg_buf(yajl_gen g, size_t *len);
+/* A copy of obj with the value at path (keys of nested maps, NULL-terminated) replaced by what
+ * put writes, the maps on the way made when missing; put NULL removes the key. */
+int json_with(yajl_val obj, const char *const *path, void (*put)(yajl_gen g, void *ctx), void *ctx,
+              yajl_val *out, pr_error **err);
 
 #endif

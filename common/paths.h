@@ -14,6 +14,15 @@
 #define PODRUN_IMAGES_ROOT PODRUN_LIB_DIR "/images"
 #define PODRUN_POD_LOG_DIR "/var/log/podrun/pods"
 
+/* What wakes the controller loop (agent/pods/loopwatch.c in process, agent/cli/loop.c as
+ * podrun-loop): the stored objects' directories under LIB_ROOT/objects a pass reads, and the
+ * directories under RUN_ROOT of the servers the loop keeps running (each holds a log open for
+ * writing, closed when the server dies). */
+#define PODRUN_LOOP_OBJECTS                                                                        \
+    "deployments", "replicasets", "pods", "statefulsets", "daemonsets", "persistentvolumeclaims",  \
+        "jobs", "cronjobs", "horizontalpodautoscalers", "services", "ingresses", "endpointslices"
+#define PODRUN_LOOP_SERVER_DIRS "dns", "ingress"
+
 /* IPAM allocations, where CNI plugins keep theirs. */
 #define PODRUN_IPAM_DATA_DIR "/var/lib/cni/podrun"
 

@@ -31,6 +31,11 @@ static void print_map(const char *label, int width, yajl_val m)
     }
 }
 
+void describe_map(const char *label, int width, yajl_val m)
+{
+    print_map(label, width, m);
+}
+
 static void print_words(const char *label, yajl_val list)
 {
     if (!json_array_len(list))
@@ -466,7 +471,7 @@ static int describe_services(struct pods_manager *m, const char *ns, const char 
 
 /* ---- deployments ---- */
 
-static void print_template(yajl_val tpl)
+void print_template(yajl_val tpl)
 {
     yajl_val md = json_get(tpl, "metadata"), spec = json_get(tpl, "spec");
     printf("Pod Template:\n");
@@ -545,7 +550,8 @@ static void print_replicasets(const struct pods_list *rss, const char *uid, cons
     printf("%-17s%s\n", "NewReplicaSet:", nw ? nw : "<none>");
 }
 
-static void describe_deployment(const struct pods_entry *e, const struct pods_list *rss)
+static void describe_deployment(const struct pods_entry *e, const struct pods_list *rss,
+                                const struct pods_events *events)
 {
     yajl_val o = e->object, md = json_get(o, "metadata"), spec = json_get(o, "spec");
     yajl_val st = e->status, strat = json_get(spec, "strategy");
@@ -585,7 +591,13 @@ static void describe_deployment(const struct pods_entry *e, const struct pods_li
     char hash[KUBE_HASH_MAX] = "";
     kube_template_hash(json_get(spec, "template"), 0, hash, NULL);
     print_replicasets(rss, e->uid, hash);
-    printf("%-17s%s\n", "Events:", "<none>");
+    bool any = false;
+    for (size_t i = 0; i < events->n; i++)
+        any |= streq(events->v[i].uid, e->uid);
+    if (any)
+        eventview_describe(events, e->uid);
+    else
+        printf("%-17s%s\n", "Events:", "<none>");
 }
 
 static int describe_deployments(struct podrun_global *g, const char *ns, const char *name,
@@ -596,9 +608,12 @@ static int describe_deployments(struct podrun_global *g, const char *ns, const c
     if (r < 0)
         return r;
     struct pods_list l = {0}, rss = {0};
+    struct pods_events events = {0};
     r = pods_list(m, "deployments", ns, name, &l, err);
     if (r == 0)
         r = pods_list(m, "replicasets", ns, NULL, &rss, err);
+    if (r == 0)
+        r = pods_workload_events_list(m, ns, "deployments", &events, err);
     for (size_t i = 0; r == 0 && i < l.n; i++)
         r = pods_workload_status(m, "deployments", &l.v[i], &l.v[i].status, err);
     for (size_t i = 0; r == 0 && i < rss.n; i++)
@@ -609,8 +624,9 @@ static int describe_deployments(struct podrun_global *g, const char *ns, const c
     for (size_t i = 0; r == 0 && i < l.n; i++) {
         if (i)
             printf("\n\n");
-        describe_deployment(&l.v[i], &rss);
+        describe_deployment(&l.v[i], &rss, &events);
     }
+    pods_events_clear(&events);
     pods_list_clear(&l);
     pods_list_clear(&rss);
     return r;
@@ -861,6 +877,10 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
             return pr_err(err, 0, "describe nodes: one name at most (there is one node)");
         return describe_node(g, names ? names[0] : NULL, err);
     }
+    if (streq(resource, "replicasets"))
+        return names && strv_length(names) > 1
+                   ? pr_err(err, 0, "describe replicasets: one name at most for now")
+                   : describe_replicasets(g, ns, names ? names[0] : NULL, err);
     if (streq(resource, "jobs") || streq(resource, "cronjobs") ||
         streq(resource, "horizontalpodautoscalers"))
         return describe_batch(g, resource, ns, names, err);
@@ -869,11 +889,12 @@ int cmd_describe(struct podrun_global *g, int argc, char **argv, pr_error **err)
                    streq(resource, "persistentvolumes");
     if (!streq(resource, "pods") && !streq(resource, "services") &&
         !streq(resource, "deployments") && !streq(resource, "ingresses") && !storage)
-        return pr_err(err, 0,
-                      "describe %s: podrun describes pods, services, deployments, ingresses, "
-                      "statefulsets, daemonsets, jobs, cronjobs, horizontalpodautoscalers, "
-                      "persistentvolumeclaims, persistentvolumes and nodes only",
-                      resource);
+        return pr_err(
+            err, 0,
+            "describe %s: podrun describes pods, services, deployments, replicasets, ingresses, "
+            "statefulsets, daemonsets, jobs, cronjobs, horizontalpodautoscalers, "
+            "persistentvolumeclaims, persistentvolumes and nodes only",
+            resource);
     if ((streq(resource, "services") || streq(resource, "deployments") ||
          streq(resource, "ingresses") || storage) &&
         names && strv_length(names) > 1)

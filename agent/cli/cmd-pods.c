@@ -101,7 +101,46 @@ static int open_manager_lock(struct podrun_global *g, int lock, struct pods_mana
         .service_cidr = root(g->service_cidr, "PODRUN_SERVICE_CIDR"),
         .node_port_range = root(g->node_port_range, "PODRUN_SERVICE_NODE_PORT_RANGE"),
     };
-    return lock < 0 ? pods_manager_open_unlocked(&r, m, err) : pods_manager_open(&r, lock, m, err);
+    if (lock < 0)
+        return pods_manager_open_unlocked(&r, m, err);
+    int rc = pods_manager_open(&r, lock, m, err);
+    if (rc < 0 || !pods_needs_recovery(*m))
+        return rc;
+    /* A fresh run root with nothing recorded: the next exclusive open marks it; a reader does
+     * not wait for the exclusive lock for that. */
+    if (lock == 0 && !pods_recorded(*m))
+        return 0;
+    /* The node rebooted: the first command brings back what is recorded, then does its own
+     * work (a shared open is let go for the exclusive one recovery needs). */
+    struct pods_manager *x = *m;
+    if (lock == 0) {
+        pods_manager_close(*m);
+        *m = x = NULL;
+        if ((rc = pods_manager_open(&r, true, &x, err)) < 0)
+            return rc;
+    }
+    size_t n = 0;
+    bool workloads = false;
+    _cleanup_error_ pr_error *e = NULL;
+    if (pods_needs_recovery(x)) {
+        if (pods_recover(x, &n, &workloads, &e) < 0)
+            fprintf(stderr, "podrun: warning: after a reboot: %s\n",
+                    e && e->msg ? e->msg : "a pod could not be made again");
+        if (n)
+            fprintf(stderr, "podrun: %zu pod%s made again after a reboot\n", n, n == 1 ? "" : "s");
+    }
+    if (lock == 0) {
+        pods_manager_close(x);
+        if ((rc = pods_manager_open(&r, false, m, err)) < 0)
+            return rc;
+    }
+    if (workloads) {
+        _cleanup_error_ pr_error *e2 = NULL;
+        if (controllers_ensure(g, &e2) < 0)
+            fprintf(stderr, "podrun: warning: the controller loop: %s\n",
+                    e2 && e2->msg ? e2->msg : "not started");
+    }
+    return 0;
 }
 
 int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **m, pr_error **err)
@@ -442,20 +481,32 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
     pods_services_defer(m, true);
     size_t n = files ? objs.n : (size_t)(argc - optind - 1);
     bool claims = resource && streq(resource, "persistentvolumeclaims");
+    struct pods_ref *targets = xcalloc(n + 1, sizeof(*targets)),
+                    *pods = xcalloc(n + 1, sizeof(*pods));
+    const char **resources = xcalloc(n + 1, sizeof(*resources));
+    size_t np = 0;
     for (size_t i = 0; i < n; i++) {
-        pr_error *e = NULL;
         if (files) {
             struct kube_object *o = objs.v[i];
             bool given = json_get(json_get(o->tree, "metadata"), "namespace") != NULL;
-            const char *ons =
+            targets[i].ns =
                 given || !ns || !kube_kind_namespaced(o->kind) ? o->meta.namespace_ : ns;
-            const char *res = pods_resource_name(o->kind_name);
+            targets[i].name = o->meta.name;
+            resources[i] = pods_resource_name(o->kind_name);
             claims |= o->kind == KUBE_PVC;
-            r = delete_one(m, res, ons, o->meta.name, ignore, gf.grace, &e);
         } else {
-            r = delete_one(m, resource, ns ? ns : "default", argv[optind + 1 + i], ignore, gf.grace,
-                           &e);
+            targets[i] = (struct pods_ref){ns ? ns : "default", argv[optind + 1 + i]};
+            resources[i] = resource;
         }
+        if (resources[i] && streq(resources[i], "pods"))
+            pods[np++] = targets[i];
+    }
+    /* Many pods: their shims stop side by side, then each is taken down in turn. */
+    pods_stop_pods(m, pods, np, gf.grace);
+    free(pods);
+    for (size_t i = 0; i < n; i++) {
+        pr_error *e = NULL;
+        r = delete_one(m, resources[i], targets[i].ns, targets[i].name, ignore, gf.grace, &e);
         if (r < 0) {
             fprintf(stderr, "podrun delete: %s\n", e && e->msg ? e->msg : strerror(-r));
             if (!first) {
@@ -466,6 +517,8 @@ int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err)
         }
         pr_error_free(e);
     }
+    free(targets);
+    free(resources);
     r = sync_services(m, 0, err);
     objects_clear(&objs);
     /* A claim still used by a pod stays Terminating: the loop removes it once the pod goes. */

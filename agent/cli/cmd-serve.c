@@ -36,6 +36,7 @@ int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
         {"controllers-only", no_argument, NULL, 'C'},
         {"streaming-address", required_argument, NULL, 'S'},
         {"streaming-idle-timeout", required_argument, NULL, 'I'},
+        {"controllers-pass", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -64,6 +65,9 @@ int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
             stream_idle = sec * 1000000ULL;
             break;
         }
+        case 'P': /* podrun-loop's pass: not for people */
+            return optind < argc ? pr_err(err, 0, "unexpected argument `%s`", argv[optind])
+                                 : controllers_pass(g, err);
         case 'h':
             serve_usage(stdout);
             return 0;

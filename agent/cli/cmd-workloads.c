@@ -380,9 +380,14 @@ int cmd_rollout(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     if (argc < 2)
         return pr_err(err, 0, ROLLOUT_USAGE);
-    if (!streq(argv[1], "status"))
-        return pr_err_code(err, EOPNOTSUPP, "rollout %s: not supported by podrun yet (status is)",
-                           argv[1]);
     optind = 0;
+    if (streq(argv[1], "history") || streq(argv[1], "undo") || streq(argv[1], "restart") ||
+        streq(argv[1], "pause") || streq(argv[1], "resume"))
+        return rollout_edit(g, argc - 1, argv + 1, err);
+    if (!streq(argv[1], "status"))
+        return pr_err_code(err, EOPNOTSUPP,
+                           "rollout %s: podrun has status, history, undo, restart, pause and "
+                           "resume",
+                           argv[1]);
     return rollout_status(g, argc - 1, argv + 1, err);
 }

@@ -56,6 +56,7 @@ extern const char help_apply[], help_delete[], help_get[], help_describe[], help
     help_exec[], help_run[], help_cp[], help_completion[], help_images[], help_image[], help_load[],
     help_pull[], help_rmi[], help_save[], help_tag[], help_top[], help_serve[], help_expose[],
     help_create[], help_scale[], help_rollout[], help_attach[];
+extern const char help_set[];
 char **cli_help_flags(const char *help);
 
 /* cmd-images.c */
@@ -105,6 +106,8 @@ int cmd_exec(struct podrun_global *g, int argc, char **argv, pr_error **err);
 /* controllers.c: the controller loop (serve --controllers-only) until no workload is left or
  * SIGTERM; and its start, detached, when none runs on the node. */
 int controllers_run(struct podrun_global *g, pr_error **err);
+/* One pass of the loop, for podrun-loop: prints "WORKLOADS WAKE_AT" (1|0, epoch seconds|0). */
+int controllers_pass(struct podrun_global *g, pr_error **err);
 int controllers_ensure(struct podrun_global *g, pr_error **err);
 /* After a change to workloads: one reconcile with m, which it closes, then the loop ensured. */
 int controllers_kick(struct podrun_global *g, struct pods_manager *m, pr_error **err);
@@ -121,6 +124,16 @@ int describe_batch(struct podrun_global *g, const char *resource, const char *ns
 int cmd_create(struct podrun_global *g, int argc, char **argv, pr_error **err);
 int cmd_scale(struct podrun_global *g, int argc, char **argv, pr_error **err);
 int cmd_rollout(struct podrun_global *g, int argc, char **argv, pr_error **err);
+/* rollout history|undo|restart|pause|resume (cmd-rollout.c); argv[0] is the verb. */
+int rollout_edit(struct podrun_global *g, int argc, char **argv, pr_error **err);
+int cmd_set(struct podrun_global *g, int argc, char **argv, pr_error **err);
+/* describe's "Pod Template:" section (cmd-describe.c). */
+struct yajl_val_s;
+void print_template(struct yajl_val_s *tpl);
+/* describe's "key=value" lines of a map after a label of width (cmd-describe.c). */
+void describe_map(const char *label, int width, struct yajl_val_s *m);
+/* describe replicaset (describe-rs.c): one, or all of ns (name NULL). */
+int describe_replicasets(struct podrun_global *g, const char *ns, const char *name, pr_error **err);
 
 /* cmd-serve.c: the CRI server until SIGTERM. */
 int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err);

@@ -57,8 +57,9 @@ static int pass(struct podrun_global *g, const char *lock, int *watch, bool *wor
     int r = open_manager(g, true, &m, err);
     if (r < 0)
         return r;
-    /* The watches before the reconcile: a change made meanwhile still wakes the next poll. */
-    if ((r = pods_controllers_watch_open(m, watch, err)) == 0)
+    /* The watches before the reconcile: a change made meanwhile still wakes the next poll.
+     * (podrun-loop made them itself, before it ran this pass: watch NULL.) */
+    if (!watch || (r = pods_controllers_watch_open(m, watch, err)) == 0)
         r = pods_reconcile(m, workloads, wake_at, err);
     if (r == 0)
         sync_services_after(m);
@@ -68,8 +69,56 @@ static int pass(struct podrun_global *g, const char *lock, int *watch, bool *wor
     return r;
 }
 
+static void add_globals(struct podrun_global *g, char ***argv);
+
+/* Where podrun-loop is: beside this binary (the build tree and an install alike). */
+static char *loop_binary(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    char *p = xasprintf("%s/podrun-loop", exe);
+    if (access(p, X_OK) == 0)
+        return p;
+    free(p);
+    return NULL;
+}
+
+int controllers_pass(struct podrun_global *g, pr_error **err)
+{
+    _cleanup_free_ char *rr = run_root(g);
+    _cleanup_free_ char *lock = xasprintf("%s/controllers.lock", rr);
+    bool workloads = true;
+    int64_t wake_at = 0;
+    int r = pass(g, lock, NULL, &workloads, &wake_at, err);
+    if (r < 0)
+        return r;
+    printf("%d %lld\n", workloads ? 1 : 0, (long long)wake_at);
+    fflush(stdout);
+    return 0;
+}
+
 int controllers_run(struct podrun_global *g, pr_error **err)
 {
+    /* The loop that stays is podrun-loop, a small program that only watches and runs each
+     * pass as `podrun serve --controllers-pass`: a process that lives as long as the workloads
+     * should not keep this binary's libraries (TLS, archives, CRI) mapped. */
+    _cleanup_free_ char *loop = getenv("PODRUN_LOOP_IN_PROCESS") ? NULL : loop_binary();
+    if (loop) {
+        _cleanup_strv_ char **argv = NULL;
+        strv_extend(&argv, "podrun-loop");
+        add_globals(g, &argv);
+        strv_extend(&argv, "serve");
+        strv_extend(&argv, "--controllers-only");
+        execv(loop, argv);
+        return pr_err(err, errno, "exec `%s`", loop);
+    }
     _cleanup_free_ char *rr = run_root(g);
     int r = mkdir_p(rr, 0700, err);
     if (r < 0)

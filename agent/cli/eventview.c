@@ -53,6 +53,16 @@ char *eventview_name(const struct pods_event *e)
     return xasprintf("%s.%llx", e->name, (unsigned long long)e->e.first_usec * 1000u);
 }
 
+char *eventview_object(const struct pods_event *e)
+{
+    if (!e->kind)
+        return xasprintf("pod/%s", e->name);
+    _cleanup_free_ char *k = xstrdup(e->kind);
+    for (char *c = k; *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    return xasprintf("%s/%s", k, e->name);
+}
+
 static char *node_name(void)
 {
     char node[256] = "";
@@ -79,9 +89,9 @@ void eventview_gen(yajl_gen g, const struct pods_event *e)
     jg_key_str(g, "firstTimestamp", first);
     jg_key(g, "involvedObject");
     jg_map_open(g);
-    jg_key_str(g, "apiVersion", "v1");
+    jg_key_str(g, "apiVersion", e->kind ? "apps/v1" : "v1");
     jg_key_str(g, "fieldPath", e->e.field_path);
-    jg_key_str(g, "kind", "Pod");
+    jg_key_str(g, "kind", e->kind ? e->kind : "Pod");
     jg_key_str(g, "name", e->name);
     jg_key_str(g, "namespace", e->ns);
     jg_key_str(g, "uid", e->uid);
@@ -181,7 +191,7 @@ void eventview_table(const struct pods_events *l, bool all, bool wide)
         human_duration(secs(e->e.last_usec), last);
         human_duration(secs(e->e.first_usec), first);
         snprintf(count, sizeof(count), "%u", e->e.count);
-        _cleanup_free_ char *object = xasprintf("pod/%s", e->name);
+        _cleanup_free_ char *object = eventview_object(e);
         _cleanup_free_ char *source =
             from_kubelet(e) ? xasprintf("%s, %s", e->e.component, node) : xstrdup(e->e.component);
         _cleanup_free_ char *msg = one_line(e->e.message), *name = eventview_name(e);

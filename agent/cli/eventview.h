@@ -17,6 +17,8 @@ void human_time(const char *rfc3339, char buf[64]);
 char *eventview_name(const struct pods_event *e);
 /* One v1 Event object. */
 void eventview_gen(yajl_gen g, const struct pods_event *e);
+/* KIND/NAME of what the event is about (pod/web, deployment/web). */
+char *eventview_object(const struct pods_event *e);
 /* `get events`' table (LAST SEEN TYPE REASON OBJECT MESSAGE, and more with wide). */
 void eventview_table(const struct pods_events *l, bool all, bool wide);
 /* `describe pod`'s Events section: the events of the pod uid, by last time. */

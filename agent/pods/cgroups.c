@@ -13,6 +13,7 @@
 #include "manager.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <sys/stat.h>
 
@@ -434,6 +435,37 @@ static int remove_dir(const struct hierarchies *h, const char *path, pr_error **
             r = r2;
     }
     return r;
+}
+
+/* The empty cgroups under dir, deepest first (dir stays). */
+static void remove_children(const char *dir)
+{
+    _cleanup_dir_ DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+            continue;
+        _cleanup_free_ char *sub = xasprintf("%s/%s", dir, e->d_name);
+        remove_children(sub);
+        rmdir(sub);
+    }
+}
+
+void pods_cgroup_remove_orphans(pods_manager *m, const char *uid)
+{
+    struct hierarchies h = {0};
+    _cleanup_error_ pr_error *e = NULL;
+    if (hierarchies_find(&h, &e) < 0)
+        return;
+    static const enum kube_qos classes[] = {KUBE_QOS_GUARANTEED, KUBE_QOS_BURSTABLE,
+                                            KUBE_QOS_BESTEFFORT};
+    for (size_t i = 0; i < ARRAY_SIZE(classes); i++) {
+        _cleanup_free_ char *path = pods_cgroup_pod_path(m, classes[i], uid);
+        for (size_t j = 0; j < h.n; j++) {
+            _cleanup_free_ char *dir = xasprintf("%s%s", h.v[j].mnt, path);
+            remove_children(dir);
+        }
+    }
+    hierarchies_clear(&h);
 }
 
 int pods_cgroup_remove(pods_manager *m, const char *uid, pr_error **err)

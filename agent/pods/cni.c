@@ -289,6 +289,21 @@ int pods_cni_del(pods_manager *m, const char *uid, const char *netns, const char
     return 0;
 }
 
+int pods_cni_release(pods_manager *m, const char *uid, pr_error **err)
+{
+    _cleanup_free_ char *conf_path = NULL;
+    _cleanup_json_ yajl_val list = NULL;
+    int r;
+    if ((r = find_conf(m, &conf_path, err)) < 0 || (r = load_list(conf_path, &list, err)) < 0)
+        return r;
+    /* No namespace and no previous result: the plugins release what they hold for uid (a DEL
+     * of what was never added is no error, by the CNI spec). */
+    for (size_t i = n_plugins(list); i-- > 0;)
+        if ((r = run_plugin(m, "DEL", uid, NULL, list, plugin_at(list, i), NULL, NULL, err)) < 0)
+            return r;
+    return 0;
+}
+
 /* For a CRI Status: whether a pod's network can be set up now, with the configuration an ADD
  * would use (the first of the conf dir, or the default podrun writes) and its plugins. */
 int pods_network_status(pods_manager *m, char **reason, char **message)

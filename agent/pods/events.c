@@ -40,6 +40,7 @@ static void event_clear(struct pods_event *ev)
     free(ev->ns);
     free(ev->name);
     free(ev->uid);
+    free(ev->kind);
     podevent_clear(&ev->e);
 }
 
@@ -111,6 +112,9 @@ int pods_events_list(pods_manager *m, const char *ns, const char *pod, struct po
     for (size_t i = 0; r == 0 && i < l.n; i++)
         r = load_pod(m, &l.v[i], out, err);
     pods_list_clear(&l);
+    /* Every event: the workloads' and the deleted pods' too. */
+    if (r == 0 && !pod)
+        r = pods_workload_events_list(m, ns, NULL, out, err);
     if (r == 0 && out->n)
         qsort(out->v, out->n, sizeof(*out->v), by_name);
     return r;

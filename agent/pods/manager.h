@@ -306,6 +306,24 @@ void pods_record(const struct pods_pod_paths *p, const char *type, const char *r
                  const char *component, const char *field_path, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
+/* Takes what is left of the recorded pod down and makes it anew, same name and uid (after a
+ * reboot: recover.c). */
+int pods_pod_recreate(pods_manager *m, const char *ns, const char *name, pr_error **err);
+/* The containers' cgroups left in the pod's when the runtime's state was lost (a reboot
+ * without one: the run root emptied), empty ones only. */
+void pods_cgroup_remove_orphans(pods_manager *m, const char *uid);
+/* CNI DEL of uid with the network's current configuration, when the pod's saved one went with
+ * the run root: its IP allocation is released. */
+int pods_cni_release(pods_manager *m, const char *uid, pr_error **err);
+
+/* ---- wlevents.c: the workloads' events ---- */
+/* Records an event of the controller of resource ("deployments", "replicasets") on obj. */
+void pods_workload_event(pods_manager *m, const char *resource, const struct pods_entry *obj,
+                         const char *type, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* Keeps a pod's events (its Killing) past its deletion: before its run dir goes. */
+void pods_events_keep_deleted(pods_manager *m, const char *ns, const char *name, const char *uid);
+
 /* ---- pull.c: the images of a pod's containers, by their imagePullPolicy ---- */
 /* Pulls or finds each container's image (init containers first), recording Pulling, Pulled
  * and Failed. On a failure that leaves the pod waiting, *waiting_reason gets ErrImagePull or
@@ -318,6 +336,12 @@ int pods_pull_images(pods_manager *m, const struct kube_object *o, const struct 
 bool pods_pod_shim_running(pods_manager *m, const char *uid);
 /* It waits for its image (no shim yet, on purpose). */
 bool pods_pod_waiting(pods_manager *m, const char *uid);
+/* The marks of a delete (deleting, terminating) before anything is taken down; *uid: its uid. */
+int pods_pod_delete_begin(pods_manager *m, const char *ns, const char *name, char **uid,
+                          pr_error **err);
+/* Stops the pod's shim and containers (grace: seconds, -1: the pod's), nothing else: safe to
+ * run for several pods at once from threads. */
+int pods_pod_shim_stop(pods_manager *m, const char *uid, int64_t grace, pr_error **err);
 
 /* ---- bundle making (containers.c) and the shim's spec (shimspec.c) ---- */
 struct pods_pod_paths {

@@ -350,7 +350,8 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
         return pr_err_prefix(err, "pod \"%s\"", o->meta.name);
     }
     _cleanup_free_ char *pods_dir = xasprintf("%s/pods", m->run_root);
-    if (!waiting_uid) {
+    /* A new pod, or one brought back after a reboot (its uid kept, its run dir gone). */
+    if (!waiting_uid || access(p.run_dir, F_OK) != 0) {
         if ((r = mkdir_p(pods_dir, 0700, err)) < 0 ||
             (mkdir(p.run_dir, 0700) < 0 && (r = pr_err(err, errno, "create `%s`", p.run_dir)) < 0))
             goto fail;
@@ -406,6 +407,47 @@ static int clear_dead_create(pods_manager *m, const char *ns, const char *name, 
     if (r < 0)
         return pr_err_prefix(err, "pod \"%s\": clearing what an apply that died left", name);
     return 0;
+}
+
+int pods_pod_recreate(pods_manager *m, const char *ns, const char *name, pr_error **err)
+{
+    _cleanup_json_ yajl_val rec = NULL;
+    int r = pods_object_load(m, "pods", ns, name, &rec, err);
+    if (r < 0)
+        return r;
+    /* An apply or a delete that the reboot cut short: what it left goes, as the next command
+     * would have done. */
+    if (json_get(rec, PODS_CREATING) || json_get(rec, PODS_DELETING))
+        return clear_dead_create(m, ns, name, rec, err);
+    const char *uid = YAJL_GET_STRING(json_get(rec, "uid"));
+    if (!uid || strlen(uid) != 36 || strchr(uid, '/') || uid[0] == '.')
+        return pr_err(err, 0, "pod \"%s\": its record has no valid uid", name);
+    /* The object as it was applied, through the same checks (decode takes its own tree). */
+    _cleanup_gen_ yajl_gen g = json_gen_new(false);
+    jg_value(g, json_get(rec, "object"));
+    size_t len;
+    const char *buf = jg_buf(g, &len);
+    _cleanup_free_ char *text = xstrndup(buf, len);
+    yajl_val tree = NULL;
+    struct kube_object *o = NULL;
+    if ((r = json_parse(text, "a stored pod", &tree, err)) == 0)
+        r = kube_object_decode(tree, name, &o, err);
+    /* What is left of the pod's last life (its IP, its cgroup, its dirs) goes first; the pod
+     * is then made anew under the same name and uid, with a new sandbox. */
+    struct pods_pod_paths p;
+    pods_pod_paths_init(m, uid, &p);
+    if (r == 0)
+        pods_cgroup_remove_orphans(m, uid);
+    _cleanup_free_ char *saved = xasprintf("%s/cni.json", p.run_dir);
+    if (r == 0 && !o->u.pod.host_network && access(saved, F_OK) != 0)
+        r = pods_cni_release(m, uid, err);
+    if (r == 0)
+        r = teardown(m, &p, 0, err);
+    pods_pod_paths_clear(&p);
+    if (r == 0)
+        r = create_pod(m, o, ns, uid, err);
+    kube_object_free(o);
+    return r;
 }
 
 static int check_namespace(pods_manager *m, const char *ns, pr_error **err)
@@ -539,8 +581,10 @@ static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_
                                 workload(o) ? generation : 0, err);
 }
 
-static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_val rec,
-                      int64_t grace, pr_error **err)
+/* The marks a delete makes before it takes anything down; *uid_out: the pod's uid (borrowed
+ * from rec). */
+static int mark_deleting(pods_manager *m, const char *ns, const char *name, yajl_val rec,
+                         const char **uid_out, pr_error **err)
 {
     const char *uid = YAJL_GET_STRING(json_get(rec, "uid"));
     if (!uid || strlen(uid) != 36 || strchr(uid, '/') || uid[0] == '.')
@@ -555,12 +599,48 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
                                       PODS_DELETING, err);
     if (r < 0)
         return r;
-    struct pods_pod_paths p;
-    pods_pod_paths_init(m, uid, &p);
     /* Marked first, so a listing (get -w) shows the pod Terminating while its containers stop,
      * as the API server's deletionTimestamp does; the mark goes with the run dir. */
+    struct pods_pod_paths p;
+    pods_pod_paths_init(m, uid, &p);
     _cleanup_free_ char *mark = xasprintf("%s/terminating", p.run_dir);
     _cleanup_close_ int fd = open(mark, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    pods_pod_paths_clear(&p);
+    *uid_out = uid;
+    return 0;
+}
+
+int pods_pod_delete_begin(pods_manager *m, const char *ns, const char *name, char **uid,
+                          pr_error **err)
+{
+    _cleanup_json_ yajl_val rec = NULL;
+    const char *u = NULL;
+    int r = pods_object_load(m, "pods", ns, name, &rec, err);
+    if (r == 0)
+        r = mark_deleting(m, ns, name, rec, &u, err);
+    if (r == 0)
+        *uid = xstrdup(u);
+    return r;
+}
+
+int pods_pod_shim_stop(pods_manager *m, const char *uid, int64_t grace, pr_error **err)
+{
+    struct pods_pod_paths p;
+    pods_pod_paths_init(m, uid, &p);
+    int r = shim_remove(m, &p, grace, err);
+    pods_pod_paths_clear(&p);
+    return r;
+}
+
+static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_val rec,
+                      int64_t grace, pr_error **err)
+{
+    const char *uid = NULL;
+    int r = mark_deleting(m, ns, name, rec, &uid, err);
+    if (r < 0)
+        return r;
+    struct pods_pod_paths p;
+    pods_pod_paths_init(m, uid, &p);
     r = teardown(m, &p, grace, err);
     pods_pod_paths_clear(&p);
     if (r < 0)

@@ -186,6 +186,25 @@ int pods_delete(pods_manager *m, const char *resource, const char *ns, const cha
                 pr_error **err);
 /* The same with a pod's grace period given (delete --grace-period): seconds, 0 to kill at once
  * without preStop, -1 for the pod's terminationGracePeriodSeconds. */
+/* After a reboot (no RUN_ROOT/booted mark): every recorded pod made anew, same name and uid,
+ * under the exclusive lock; *workloads: Deployments or ReplicaSets are recorded (the caller
+ * starts their controller loop). Goes on after a pod that fails; returns the first failure. */
+bool pods_needs_recovery(pods_manager *m);
+/* Pods or workloads are recorded (something to recover). */
+bool pods_recorded(pods_manager *m);
+int pods_recover(pods_manager *m, size_t *recreated, bool *workloads, pr_error **err);
+/* Deletes these pods as pods_delete_grace does, their shims stopped concurrently (a bounded
+ * number at a time): the grace periods run side by side, as a kubelet's do. For the
+ * controllers: the pods' events are kept past them (pods_workload_events_list). Goes on after
+ * a failure; returns the first. */
+struct pods_ref {
+    const char *ns, *name;
+};
+int pods_delete_pods(pods_manager *m, const struct pods_ref *v, size_t n, int64_t grace,
+                     pr_error **err);
+/* Its first part: marks them deleting and stops their shims concurrently; each pod's
+ * pods_delete_grace then takes the rest down (and says what failed). */
+void pods_stop_pods(pods_manager *m, const struct pods_ref *v, size_t n, int64_t grace);
 int pods_delete_grace(pods_manager *m, const char *resource, const char *ns, const char *name,
                       int64_t grace, pr_error **err);
 
@@ -305,6 +324,7 @@ void pods_set_pull_options(pods_manager *m, const struct pull_options *o);
 struct pods_event {
     char *ns, *name, *uid;
     struct podevent e;
+    char *kind; /* the object's: NULL for a Pod, "Deployment", "ReplicaSet" */
 };
 struct pods_events {
     struct pods_event *v;
@@ -316,6 +336,10 @@ int pods_events_list(pods_manager *m, const char *ns, const char *pod, struct po
                      pr_error **err);
 void pods_events_clear(struct pods_events *l);
 /* Drops (and frees) the events keep refuses, in order. */
+/* The workloads' events (Deployments', ReplicaSets') in ns (NULL: all), and those of pods a
+ * controller deleted; resource: only that one's ("deployments", ...), NULL: all. */
+int pods_workload_events_list(pods_manager *m, const char *ns, const char *resource,
+                              struct pods_events *out, pr_error **err);
 void pods_events_keep(struct pods_events *l, bool (*keep)(const struct pods_event *, void *),
                       void *data);
 

@@ -14,6 +14,7 @@
 
 #define REVISION_KEY "deployment.kubernetes.io/revision"
 #define HASH_LABEL   "pod-template-hash"
+#define CAUSE_KEY    "kubernetes.io/change-cause"
 
 struct observed {
     struct pods_list deps, rss, pods;
@@ -71,6 +72,11 @@ static bool owned_by(const struct pods_entry *e, const struct pods_entry *owner)
 static const char *label(yajl_val obj, const char *key)
 {
     return YAJL_GET_STRING(json_get(json_get(json_get(obj, "metadata"), "labels"), key));
+}
+
+static const char *annotation(yajl_val obj, const char *key)
+{
+    return YAJL_GET_STRING(json_get(json_get(json_get(obj, "metadata"), "annotations"), key));
 }
 
 static int64_t int_at(yajl_val v, int64_t def)
@@ -187,6 +193,21 @@ static int save_entry(pods_manager *m, const char *resource, const struct pods_e
 }
 
 static int set_replicas(pods_manager *m, const char *resource, struct pods_entry *e, int32_t n,
+                        pr_error **err);
+
+/* The Deployment controller scales one of its ReplicaSets, and says so. */
+static int scale_rs(pods_manager *m, const struct pods_entry *d, struct pods_entry *rs, int32_t n,
+                    pr_error **err)
+{
+    int32_t was = spec_replicas(rs->object);
+    int r = set_replicas(m, "replicasets", rs, n, err);
+    if (r == 0 && n != was)
+        pods_workload_event(m, "deployments", d, "Normal", "ScalingReplicaSet",
+                            "Scaled %s replica set %s to %d", n > was ? "up" : "down", rs->name, n);
+    return r;
+}
+
+static int set_replicas(pods_manager *m, const char *resource, struct pods_entry *e, int32_t n,
                         pr_error **err)
 {
     yajl_val t = NULL;
@@ -293,9 +314,11 @@ static int create_pod(pods_manager *m, const struct pods_entry *rs, pr_error **e
     jg_value(g, json_get(tpl, "spec"));
     jg_map_close(g);
     yajl_val t = NULL;
-    if ((r = tree_of(g, &t, err)) < 0)
+    if ((r = tree_of(g, &t, err)) < 0 || (r = apply_tree(m, t, name, err)) < 0)
         return r;
-    return apply_tree(m, t, name, err);
+    pods_workload_event(m, "replicasets", rs, "Normal", "SuccessfulCreate", "Created pod: %s",
+                        name);
+    return 0;
 }
 
 /* ---- the ReplicaSet controller ---- */
@@ -325,10 +348,14 @@ static int reconcile_rs(pods_manager *m, const struct observed *o, const struct 
     }
     struct kube_replicaset_plan plan = {0};
     kube_replicaset_plan(spec_replicas(rs->object), pods, n, &plan);
-    for (size_t i = 0; r == 0 && i < plan.n_delete; i++) {
-        const struct pods_entry *e = ents[plan.delete_idx[i]];
-        r = pods_delete(m, "pods", e->ns, e->name, err);
-    }
+    struct pods_ref *del = xcalloc(plan.n_delete + 1, sizeof(*del));
+    for (size_t i = 0; i < plan.n_delete; i++)
+        del[i] = (struct pods_ref){ents[plan.delete_idx[i]]->ns, ents[plan.delete_idx[i]]->name};
+    r = pods_delete_pods(m, del, plan.n_delete, -1, err);
+    for (size_t i = 0; r == 0 && i < plan.n_delete; i++)
+        pods_workload_event(m, "replicasets", rs, "Normal", "SuccessfulDelete", "Deleted pod: %s",
+                            del[i].name);
+    free(del);
     for (size_t i = 0; r == 0 && i < plan.create; i++)
         r = create_pod(m, rs, err);
     kube_replicaset_plan_clear(&plan);
@@ -368,6 +395,8 @@ static int create_rs(pods_manager *m, const struct pods_entry *d, const char *ha
     jg_map_open(g);
     jg_key_str(g, "deployment.kubernetes.io/desired-replicas", desired);
     jg_key_str(g, REVISION_KEY, rev);
+    /* The Deployment's change-cause goes with the revision it made: rollout history shows it. */
+    jg_key_str(g, CAUSE_KEY, annotation(d->object, CAUSE_KEY));
     jg_map_close(g);
     gen_owner(g, "Deployment", d->name, d->uid);
     jg_map_close(g);
@@ -403,6 +432,75 @@ static int create_rs(pods_manager *m, const struct pods_entry *d, const char *ha
     yajl_val t = NULL;
     int r = tree_of(g, &t, err);
     return r < 0 ? r : apply_tree(m, t, name, err);
+}
+
+struct rs_marks {
+    const char *revision, *cause;
+    yajl_val old;
+};
+
+static void put_marks(yajl_gen g, void *ctx)
+{
+    const struct rs_marks *k = ctx;
+    jg_map_open(g);
+    for (size_t i = 0; YAJL_IS_OBJECT(k->old) && i < k->old->u.object.len; i++)
+        if (!streq(k->old->u.object.keys[i], REVISION_KEY) &&
+            !streq(k->old->u.object.keys[i], CAUSE_KEY)) {
+            jg_key(g, k->old->u.object.keys[i]);
+            jg_value(g, k->old->u.object.values[i]);
+        }
+    jg_key_str(g, REVISION_KEY, k->revision);
+    jg_key_str(g, CAUSE_KEY, k->cause);
+    jg_map_close(g);
+}
+
+/* The template the Deployment came back to (an undo, or a change reverted) is its newest
+ * revision again, with the Deployment's change-cause, as Kubernetes renumbers it. */
+static int mark_current(pods_manager *m, const struct pods_entry *d, struct pods_entry *rs,
+                        long max_rev, pr_error **err)
+{
+    long rev = revision_of(rs->object);
+    const char *cause = annotation(d->object, CAUSE_KEY), *had = annotation(rs->object, CAUSE_KEY);
+    bool same_cause = (!cause && !had) || (cause && had && streq(cause, had));
+    if (rev >= max_rev && same_cause)
+        return 0;
+    _cleanup_free_ char *text = xasprintf("%ld", rev >= max_rev ? rev : max_rev + 1);
+    struct rs_marks k = {text, cause, json_get(json_get(rs->object, "metadata"), "annotations")};
+    static const char *const path[] = {"metadata", "annotations", NULL};
+    yajl_val t = NULL;
+    int r = json_with(rs->object, path, put_marks, &k, &t, err);
+    if (r == 0)
+        r = pods_object_save_gen(m, "replicasets", rs->ns, rs->name, t, rs->uid, rs->created,
+                                 rs->generation ? rs->generation : 1, err);
+    if (r == 0) {
+        yajl_tree_free(rs->object);
+        rs->object = t;
+    } else if (t) {
+        yajl_tree_free(t);
+    }
+    return r;
+}
+
+/* A paused Deployment makes no new ReplicaSet and rolls nothing; its replicas still apply,
+ * to the one ReplicaSet that runs (or the newest), as Kubernetes' scale does when paused. */
+static int scale_paused(pods_manager *m, const struct pods_entry *d, struct pods_entry **rs,
+                        size_t n, pr_error **err)
+{
+    size_t active = 0, pick = SIZE_MAX, newest = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (spec_replicas(rs[i]->object) > 0) {
+            active++;
+            pick = i;
+        }
+        if (newest == SIZE_MAX || revision_of(rs[i]->object) > revision_of(rs[newest]->object))
+            newest = i;
+    }
+    if (active == 0)
+        pick = newest;
+    if (active > 1 || pick == SIZE_MAX ||
+        spec_replicas(rs[pick]->object) == spec_replicas(d->object))
+        return 0;
+    return scale_rs(m, d, rs[pick], spec_replicas(d->object), err);
 }
 
 /* The rollout's parameters from a stored Deployment (checked when it was applied). */
@@ -457,6 +555,11 @@ static int reconcile_deployment_once(pods_manager *m, struct observed *o,
             max_rev = MAX(max_rev, revision_of(o->rss.v[i].object));
             rs[n++] = &o->rss.v[i];
         }
+    if (ro.paused) {
+        r = scale_paused(m, d, rs, n, err);
+        free(rs);
+        return r;
+    }
     if (new_idx == SIZE_MAX) {
         /* The template changed (or is new): its ReplicaSet, then the rollout's first step in
          * this same pass (apply makes the pods, not only their ReplicaSet). */
@@ -467,6 +570,10 @@ static int reconcile_deployment_once(pods_manager *m, struct observed *o,
         if ((r = pods_list(m, "replicasets", NULL, NULL, &o->rss, err)) < 0)
             return r;
         return reconcile_deployment_once(m, o, d, now, true, err);
+    }
+    if ((r = mark_current(m, d, rs[new_idx], max_rev, err)) < 0) {
+        free(rs);
+        return r;
     }
     struct kube_rs_state *st = xcalloc(n, sizeof(*st));
     int32_t *want = xcalloc(n, sizeof(*want));
@@ -479,7 +586,7 @@ static int reconcile_deployment_once(pods_manager *m, struct observed *o,
     r = kube_rollout_step(&ro, st, n, new_idx, want, err);
     for (size_t i = 0; r == 0 && i < n; i++)
         if (want[i] != st[i].replicas)
-            r = set_replicas(m, "replicasets", rs[i], want[i], err);
+            r = scale_rs(m, d, rs[i], want[i], err);
     /* Old ReplicaSets scaled to nothing beyond revisionHistoryLimit go, oldest first. */
     size_t idle = 0;
     for (size_t i = 0; i < n; i++)
@@ -532,11 +639,16 @@ int pods_workloads_collect(pods_manager *m, pr_error **err)
     observed_clear(&o);
     if (r == 0)
         r = observe(m, &o, err);
+    struct pods_ref *del = xcalloc(o.pods.n + 1, sizeof(*del));
+    size_t n = 0;
     for (size_t i = 0; r == 0 && i < o.pods.n; i++) {
         const char *u = controller_uid(o.pods.v[i].object);
         if (u && controller_is_rs(o.pods.v[i].object) && !owner_exists(&o.pods.v[i], &o.rss))
-            r = pods_delete(m, "pods", o.pods.v[i].ns, o.pods.v[i].name, err);
+            del[n++] = (struct pods_ref){o.pods.v[i].ns, o.pods.v[i].name};
     }
+    if (r == 0)
+        r = pods_delete_pods(m, del, n, -1, err);
+    free(del);
     observed_clear(&o);
     return r;
 }

@@ -98,7 +98,7 @@ verbs() {
   done
   run "$PODRUN" "${R[@]}" describe cm x
   [ "$status" -eq 1 ]
-  [[ "$output" == *"podrun describes pods, services, deployments, ingresses, statefulsets, daemonsets, jobs, cronjobs, horizontalpodautoscalers, persistentvolumeclaims, persistentvolumes and nodes only"* ]]
+  [[ "$output" == *"podrun describes pods, services, deployments, replicasets, ingresses, statefulsets, daemonsets, jobs, cronjobs, horizontalpodautoscalers, persistentvolumeclaims, persistentvolumes and nodes only"* ]]
   # Names: one ConfigMap found, one not: the found one printed, the missing one told, exit 1.
   mkdir -p "$BATS_TEST_TMPDIR/m"
   printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n' > "$BATS_TEST_TMPDIR/m/cm.yaml"

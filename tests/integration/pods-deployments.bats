@@ -325,8 +325,8 @@ deploy_ready() { # NAME N: READY N/N and exactly N pods
   done
   wait_long deploy_ready myapp 2
   run prn rollout history deployment myapp
-  [ "$status" -eq 1 ]
-  [[ "$output" == *"rollout history: not supported by podrun yet"* ]]
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'deployment.apps/myapp \nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>')" ]
   prn delete deployment myapp
   assert_no_pods
 }

@@ -163,7 +163,7 @@ YAML
   [[ "$output" == *'pods "nope" not found'* ]]
   run prn describe configmap x
   [ "$status" -eq 1 ]
-  [[ "$output" == *"podrun describes pods, services, deployments, ingresses, statefulsets, daemonsets, jobs, cronjobs, horizontalpodautoscalers, persistentvolumeclaims, persistentvolumes and nodes only"* ]]
+  [[ "$output" == *"podrun describes pods, services, deployments, replicasets, ingresses, statefulsets, daemonsets, jobs, cronjobs, horizontalpodautoscalers, persistentvolumeclaims, persistentvolumes and nodes only"* ]]
   run prn describe widgets x
   [ "$status" -eq 1 ]
   [[ "$output" == *'resource type "widgets"'* ]]
