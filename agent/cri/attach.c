@@ -24,6 +24,7 @@ struct relay {
     /* The relay's ends: in (read), out and err (write), ctl (read; ctl_w the server's). */
     int in, out, err, ctl, ctl_w;
     bool has_stdin, has_tty, in_eof;
+    bool send_failed; /* the shim no longer reads: what is left to send is dropped */
     pthread_t thread;
     bool running;
     uint8_t to[ATTACH_HEADER_SIZE + ATTACH_FRAME_MAX]; /* to the shim, not yet sent */
@@ -141,7 +142,9 @@ static void read_resize(struct relay *x)
         queue(x, ATTACH_RESIZE, b, sizeof(b));
 }
 
-/* false when the shim is gone. */
+/* false when the shim is gone. A failed send does not end the session: the container's last
+ * output and its exit may still wait to be read (the shim closes once it has sent them, maybe
+ * before it read the client's last input). */
 static bool relay_socket(struct relay *x, short revents)
 {
     if (revents & POLLOUT) {
@@ -150,7 +153,8 @@ static bool relay_socket(struct relay *x, short revents)
             memmove(x->to, x->to + n, x->n_to - (size_t)n);
             x->n_to -= (size_t)n;
         } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-            return false;
+            x->send_failed = true;
+            x->n_to = 0;
         }
     }
     if (revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -192,6 +196,8 @@ static void *relay_main(void *arg)
             read_input(x);
         if (pf[3].revents)
             read_resize(x);
+        if (x->send_failed)
+            x->n_to = 0;
     }
     /* The server sees the end of the output, then waits. */
     close_fd(&x->out);
