@@ -221,8 +221,10 @@ static int relay_wait(struct stream_proc *p, pr_error **err)
         pthread_join(x->thread, NULL);
         x->running = false;
     }
+    if (x->exited && x->code < 0)
+        return pr_err(err, 0, "container %s ended with an unknown exit code", x->name);
     if (x->exited)
-        return x->code < 0 || x->code > 255 ? 255 : x->code;
+        return x->code > 255 ? 255 : x->code;
     return pr_err(err, 0, "%s", x->error ? x->error : "attach ended without an exit");
 }
 

@@ -151,6 +151,26 @@ static void test_no_stdin_and_detach(void)
     close(sv[1]);
 }
 
+/* The shim's -1: it could not learn the exit code (a container it adopted). */
+static void test_unknown_exit_code(void)
+{
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    shim_hello(sv[1], 0);
+    uint8_t code[4];
+    attach_exit_encode(code, -1);
+    shim_send(sv[1], ATTACH_EXIT, code, 4);
+    struct stream_request req = {.kind = STREAM_ATTACH, .out = true};
+    struct stream_proc p;
+    _cleanup_error_ pr_error *e = NULL;
+    CHECK(cri_attach_relay(sv[0], "u", &req, &p, &e) == 0);
+    _cleanup_free_ char *out = read_to_end(p.out);
+    CHECK(p.wait(&p, &e) < 0);
+    CHECK(e && strstr(e->msg, "unknown exit code"));
+    close_proc(&p);
+    close(sv[1]);
+}
+
 static void test_no_hello(void)
 {
     int sv[2];
@@ -170,6 +190,7 @@ int main(void)
     RUN(test_output_input_and_exit);
     RUN(test_terminal_resize_and_error);
     RUN(test_no_stdin_and_detach);
+    RUN(test_unknown_exit_code);
     RUN(test_no_hello);
     UNIT_DONE();
 }
