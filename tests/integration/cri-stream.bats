@@ -358,6 +358,11 @@ attach_json() {
   [ "$status" -eq 0 ]
   [ "$(jq -r .detached <<< "$output")" = true ]
   [[ "$(jq -r .stdout <<< "$output")" == tick* ]]
+  # A terminal asked of a container without one: its output still comes, as stdout.
+  u=$(url Attach "$(attach_json tick false true)")
+  run sc "$u" exec --resize 80x24 --until tick
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .detached <<< "$output")" = true ]
 }
 
 @test "cri-stream: attach over SPDY/3.1: input, a terminal's resize, detach, the exit code" {
