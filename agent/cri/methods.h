@@ -155,5 +155,13 @@ void cri_pod_sandbox_stats(const struct cri_options *o, const ProtobufCMessage *
                            struct cri_reply *out);
 void cri_list_pod_sandbox_stats(const struct cri_options *o, const ProtobufCMessage *req,
                                 struct cri_reply *out);
+/* attach.c: the backend's attach (data: the cri_options), and its relay over a connected
+ * attach socket (taken, closed on failure), which unit tests drive with a socketpair. */
+struct stream_request;
+struct stream_proc;
+int cri_backend_attach(void *data, const struct stream_request *req, struct stream_proc *out,
+                       pr_error **err);
+int cri_attach_relay(int sock, const char *name, const struct stream_request *req,
+                     struct stream_proc *out, pr_error **err);
 
 #endif

@@ -267,9 +267,10 @@ static int backend_port_forward(void *data, const char *sandbox, uint16_t port, 
 
 void cri_stream_backend(const struct cri_options *o, struct stream_backend *b)
 {
-    /* attach: the shim's attach endpoint does not exist yet; the Attach call says so. */
-    *b = (struct stream_backend){
-        .exec = backend_exec, .port_forward = backend_port_forward, .data = (void *)o};
+    *b = (struct stream_backend){.exec = backend_exec,
+                                 .attach = cri_backend_attach,
+                                 .port_forward = backend_port_forward,
+                                 .data = (void *)o};
 }
 
 /* ---- the calls ---- */
@@ -351,10 +352,45 @@ void cri_exec(const struct cri_options *o, const ProtobufCMessage *msg, struct c
     cri_reply_ok(out, &resp.base);
 }
 
+/* As the kubelet's streaming server validates it (containerd answers through that code). The
+ * container's own stdin and terminal decide the rest at attach time, as containerd does: stdin
+ * to a container without one is dropped, and the output is the container's whatever tty says. */
 void cri_attach(const struct cri_options *o, const ProtobufCMessage *msg, struct cri_reply *out)
 {
-    cri_reply_error(out, GRPC_UNIMPLEMENTED,
-                    "Attach needs the shim's attach endpoint, which podrun does not have yet");
+    const Runtime__V1__AttachRequest *in = (const Runtime__V1__AttachRequest *)msg;
+    if (!in->container_id || !*in->container_id) {
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "missing required container_id");
+        return;
+    }
+    if (in->tty && in->stderr) {
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "tty and stderr cannot both be true");
+        return;
+    }
+    if (!in->stdin && !in->stdout && !in->stderr) {
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "one of stdin, stdout, and stderr must be set");
+        return;
+    }
+    if (!in->stdout && !in->stderr) {
+        /* The server sees the end of the session as the end of its output. */
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT,
+                        "an attach without stdout or stderr is not supported by podrun");
+        return;
+    }
+    if (!target_exists(o, in->container_id, true, out))
+        return;
+    struct stream_request req = {.kind = STREAM_ATTACH,
+                                 .target = in->container_id,
+                                 .tty = in->tty,
+                                 .in = in->stdin,
+                                 .out = in->stdout,
+                                 .err = in->stderr};
+    _cleanup_free_ char *url = NULL;
+    answer_url(o, &req, out, &url);
+    if (!url)
+        return;
+    Runtime__V1__AttachResponse resp = RUNTIME__V1__ATTACH_RESPONSE__INIT;
+    resp.url = url;
+    cri_reply_ok(out, &resp.base);
 }
 
 void cri_port_forward(const struct cri_options *o, const ProtobufCMessage *msg,

@@ -441,7 +441,7 @@ static void close_stdin(struct pump *u)
 
 static void resize(struct pump *u, const uint8_t *msg, size_t len)
 {
-    if (u->p->pty < 0)
+    if (u->p->pty < 0 && !u->p->resize)
         return;
     _cleanup_free_ char *text = xstrndup((const char *)msg, len);
     yajl_val v = NULL;
@@ -453,7 +453,10 @@ static void resize(struct pump *u, const uint8_t *msg, size_t len)
         json_get_int64(v, "Height", "resize", &h, &e) == 0 && w >= 0 && w <= 65535 && h >= 0 &&
         h <= 65535) {
         struct winsize ws = {.ws_row = h, .ws_col = w};
-        ioctl(u->p->pty, TIOCSWINSZ, &ws);
+        if (u->p->resize)
+            u->p->resize(u->p, (unsigned)h, (unsigned)w);
+        else
+            ioctl(u->p->pty, TIOCSWINSZ, &ws);
     }
     yajl_tree_free(v);
 }

@@ -48,7 +48,9 @@ struct stream_request {
 };
 
 /* A process (or attachment) the backend started. Fds the backend did not open are -1; with tty,
- * pty is the terminal's master and in/out/err are -1. The library closes the fds. */
+ * pty is the terminal's master and in/out/err are -1, or (a terminal the backend relays, as
+ * attach's through the shim) pty is -1, in/out carry the terminal and resize is set. The library
+ * closes the fds. */
 struct stream_proc {
     int in, out, err, pty;
     /* Waits for the end and returns its exit code (0..255, 128+signal), or a negative errno
@@ -56,6 +58,9 @@ struct stream_proc {
     int (*wait)(struct stream_proc *p, pr_error **err);
     /* The client went away first: end it, without waiting long. */
     void (*cancel)(struct stream_proc *p);
+    /* Optional: the client's terminal size, used instead of TIOCSWINSZ on pty. Called on the
+     * connection's thread; it must not block. */
+    void (*resize)(struct stream_proc *p, unsigned rows, unsigned cols);
     /* Frees what the backend keeps; called once, after wait or cancel. */
     void (*release)(struct stream_proc *p);
     void *data;

@@ -219,7 +219,7 @@ line two' --close-stdin
   [[ "$(jq -r .error <<< "$output")" == *"error forwarding port 81"*"Connection refused"* ]]
 }
 
-@test "cri-stream: the calls check their requests; Attach says it is not there yet" {
+@test "cri-stream: the calls check their requests" {
   [ "$(awk '{print $2}' "/proc/$SERVE_PID/stat")" = "(podrun)" ]
   run cri RuntimeService/Exec '{"container_id":"nope-app","cmd":["true"],"stdout":true}'
   [ "$status" -eq 3 ]
@@ -242,9 +242,22 @@ line two' --close-stdin
   run cri RuntimeService/PortForward "$(jq -nc --arg s "$UID_S" '{pod_sandbox_id: $s, port: [70000]}')"
   [ "$status" -eq 3 ]
   [[ "$output" == *"INVALID_ARGUMENT: port 70000 is out of range"* ]]
-  run cri RuntimeService/Attach "$(jq -nc --arg c "$APP" '{container_id: $c, stdout: true}')"
+  # Attach as the kubelet's streaming server checks it (containerd answers through that code).
+  run cri RuntimeService/Attach '{"stdout":true}'
   [ "$status" -eq 3 ]
-  [[ "$output" == *"UNIMPLEMENTED: Attach needs the shim's attach endpoint"* ]]
+  [[ "$output" == *"INVALID_ARGUMENT: missing required container_id"* ]]
+  run cri RuntimeService/Attach "$(jq -nc --arg c "$APP" '{container_id: $c, stdout: true, tty: true, stderr: true}')"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"INVALID_ARGUMENT: tty and stderr cannot both be true"* ]]
+  run cri RuntimeService/Attach "$(jq -nc --arg c "$APP" '{container_id: $c}')"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"INVALID_ARGUMENT: one of stdin, stdout, and stderr must be set"* ]]
+  run cri RuntimeService/Attach "$(jq -nc --arg c "$APP" '{container_id: $c, stdin: true}')"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"INVALID_ARGUMENT: an attach without stdout or stderr is not supported by podrun"* ]]
+  run cri RuntimeService/Attach '{"container_id":"nope-app","stdout":true}'
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"grpc-error NOT_FOUND"*'container "nope-app" not found'* ]]
 
   # The container went away between the call and the client's connection: the error channel
   # says so as the kubelet's internal errors do.
@@ -257,6 +270,126 @@ line two' --close-stdin
   [ "$(jq -r .status.reason <<< "$output")" = InternalError ]
   [ "$(jq -r .status.code <<< "$output")" = 500 ]
   [[ "$(jq -r .status.message <<< "$output")" == "Internal error occurred: "*"container \"$APP\" not found"* ]]
+}
+
+# A pod of containers to attach to (restartPolicy Never: an exited one stays exited).
+attach_pod() {
+  cat > "$BATS_TEST_TMPDIR/attach.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: a
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: cat
+    image: busybox
+    stdin: true
+    command: ["cat"]
+  - name: term
+    image: busybox
+    stdin: true
+    tty: true
+    command: ["sh", "-c", "while :; do s=$(stty size); if [ \"$s\" != \"$o\" ]; then echo \"size $s\"; o=$s; fi; sleep 0.2; done"]
+  - name: quit
+    image: busybox
+    stdin: true
+    command: ["sh", "-c", "read x; echo \"bye $x\"; exit 5"]
+  - name: tick
+    image: busybox
+    command: ["sh", "-c", "while :; do echo tick; sleep 0.3; done"]
+YAML
+  prn apply -f "$BATS_TEST_TMPDIR/attach.yaml"
+  wait_running a 4/4
+  UID_A=$(pod_uid a)
+}
+
+# attach_json CONTAINER STDIN TTY: an Attach request as the kubelet makes it (stderr unless tty).
+attach_json() {
+  jq -nc --arg c "$UID_A-$1" --argjson in "$2" --argjson tty "$3" \
+    '{container_id: $c, stdin: $in, stdout: true, stderr: ($tty | not), tty: $tty}'
+}
+
+@test "cri-stream: attach over WebSocket: input echoed, resize, detach leaves it running, its exit as the status" {
+  attach_pod
+  local u
+  u=$(url Attach "$(attach_json cat true false)")
+  [[ "$u" =~ ^http://127\.0\.0\.1:[0-9]+/attach/[0-9a-f]{32}$ ]]
+  run sc "$u" exec --stdin $'hello cat\n' --until 'hello cat'
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .protocol <<< "$output")" = v5.channel.k8s.io ]
+  [ "$(jq -r .stdout <<< "$output")" = 'hello cat' ]
+  [ "$(jq -r .detached <<< "$output")" = true ]
+  # Detached, cat still runs: a second session reaches it.
+  u=$(url Attach "$(attach_json cat true false)")
+  run sc "$u" exec --stdin $'again\n' --until again
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .stdout <<< "$output")" = again ]
+
+  # A terminal: the resize reaches the container's stty size, typed input is echoed.
+  u=$(url Attach "$(attach_json term true true)")
+  run sc "$u" exec --resize 91x17 --until 'size 17 91'
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .detached <<< "$output")" = true ]
+  u=$(url Attach "$(attach_json term true true)")
+  run sc "$u" exec --resize 50x20 --stdin typed --until typed
+  [ "$status" -eq 0 ]
+  [[ "$(jq -r .stdout <<< "$output")" == *typed* ]]
+
+  # The container's exit ends the session with its code (v4: a metav1.Status).
+  u=$(url Attach "$(attach_json quit true false)")
+  run sc "$u" exec --proto v4.channel.k8s.io --stdin $'go\n'
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .stdout <<< "$output")" = 'bye go' ]
+  [ "$(jq -r .status.status <<< "$output")" = Failure ]
+  [ "$(jq -r .status.reason <<< "$output")" = NonZeroExitCode ]
+  [ "$(jq -r '.status.details.causes[0].message' <<< "$output")" = 5 ]
+  # Attaching to it now: the shim says it is not running.
+  u=$(url Attach "$(attach_json quit false false)")
+  run sc "$u" exec
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .status.reason <<< "$output")" = InternalError ]
+  [[ "$(jq -r .status.message <<< "$output")" == *"container quit is not running"* ]]
+
+  # stdin to a container made without it: dropped, as containerd does; the output still comes.
+  u=$(url Attach "$(attach_json tick true false)")
+  run sc "$u" exec --stdin $'ignored\n' --until tick
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .detached <<< "$output")" = true ]
+  [[ "$(jq -r .stdout <<< "$output")" == tick* ]]
+  # A terminal asked of a container without one: its output still comes, as stdout.
+  u=$(url Attach "$(attach_json tick false true)")
+  run sc "$u" exec --resize 80x24 --until tick
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .detached <<< "$output")" = true ]
+}
+
+@test "cri-stream: attach over SPDY/3.1: input, a terminal's resize, detach, the exit code" {
+  attach_pod
+  local u
+  u=$(url Attach "$(attach_json cat true false)")
+  run spdy "$u" exec --stdin 'through spdy' --until 'through spdy'
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .stdout <<< "$output")" = 'through spdy' ]
+  [ "$(jq -r .detached <<< "$output")" = true ]
+  # The client's end of input (FIN) is not cat's (no stdinOnce), and detaching leaves it running.
+  u=$(url Attach "$(attach_json cat true false)")
+  run spdy "$u" exec --stdin 'still there' --until 'still there'
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .stdout <<< "$output")" = 'still there' ]
+
+  u=$(url Attach "$(attach_json term false true)")
+  run spdy "$u" exec --tty --resize 33x11 --until 'size 11 33'
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .detached <<< "$output")" = true ]
+
+  u=$(url Attach "$(attach_json quit true false)")
+  run spdy "$u" exec --stdin $'spdy\n'
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .stdout <<< "$output")" = 'bye spdy' ]
+  [ "$(jq -r .status.reason <<< "$output")" = NonZeroExitCode ]
+  [ "$(jq -r '.status.details.causes[0].message' <<< "$output")" = 5 ]
 }
 
 @test "cri-stream: hostile clients get refused or closed, and the server keeps serving" {

@@ -5,7 +5,7 @@ draft 3 and Kubernetes' remotecommand v4 protocol (what kubectl and crictl speak
 one stream per channel (streamtype header), header blocks through zlib with SPDY/3's
 dictionary (read from agent/stream/spdydict.c, the server's copy of the spec's bytes).
 
-usage: spdy-client.py URL exec [--stdin TEXT] [--tty] [--resize WxH] [--no-stdout]
+usage: spdy-client.py URL exec [--stdin TEXT] [--tty] [--resize WxH] [--no-stdout] [--until TEXT]
        spdy-client.py URL portforward --port N --send TEXT [--count K]
        spdy-client.py URL raw --hostile KIND
 exec prints {"stdout", "stderr", "status" (the error stream's JSON or null), "goaway"}.
@@ -131,6 +131,9 @@ def run_exec(a):
             name = by_id.get(x)
             if name == "stdout":
                 out["stdout"] += data.decode(errors="replace")
+                if a.until and a.until in out["stdout"]:
+                    out["detached"] = True
+                    break
             elif name == "stderr":
                 out["stderr"] += data.decode(errors="replace")
             elif name == "error":
@@ -251,6 +254,7 @@ def main():
     ap.add_argument("--stdin")
     ap.add_argument("--tty", action="store_true")
     ap.add_argument("--resize")
+    ap.add_argument("--until", help="detach (close) once stdout holds this text")
     ap.add_argument("--no-stdout", action="store_true")
     ap.add_argument("--hostile")
     a = ap.parse_args()

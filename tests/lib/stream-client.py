@@ -3,7 +3,7 @@
 """A WebSocket client of the CRI streaming protocols for the tests, written from RFC 6455 and
 Kubernetes' channel protocol (no library: Debian's python3-websocket is not needed).
 
-usage: stream-client.py URL exec [--proto P] [--stdin TEXT] [--close-stdin] [--resize WxH]
+usage: stream-client.py URL exec [--proto P] [--stdin TEXT] [--close-stdin] [--resize WxH] [--until TEXT]
        stream-client.py URL portforward --port N [--send TEXT]
        stream-client.py URL raw --hostile KIND
 exec prints one JSON object: {"protocol", "stdout", "stderr", "status" (the error channel's
@@ -115,6 +115,9 @@ def run_exec(a):
             ch, body = data[0], data[1:].decode(errors="replace")
             if ch == 1:
                 out["stdout"] += body
+                if a.until and a.until in out["stdout"]:
+                    out["detached"] = True
+                    break
             elif ch == 2:
                 out["stderr"] += body
             elif ch == 3:
@@ -201,6 +204,7 @@ def main():
     ap.add_argument("--stdin")
     ap.add_argument("--close-stdin", action="store_true")
     ap.add_argument("--resize")
+    ap.add_argument("--until", help="detach (close) once stdout holds this text")
     ap.add_argument("--port", type=int)
     ap.add_argument("--send")
     ap.add_argument("--hostile")
