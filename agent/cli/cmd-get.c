@@ -1114,6 +1114,68 @@ static int watch(struct podrun_global *g, const struct get_opts *o, const struct
     return r == -EINTR ? 0 : r;
 }
 
+/* kubectl get all: the "all" category's kinds in kubectl's order, each a table of its own
+ * whose names carry their kind (pod/web, deployment.apps/web), a blank line between. */
+static int get_all(struct podrun_global *g, const struct get_opts *base, const char *ns,
+                   const struct kube_selector *sel, pr_error **err)
+{
+    static const char *const kinds[] = {"pods",
+                                        "services",
+                                        "daemonsets",
+                                        "deployments",
+                                        "replicasets",
+                                        "statefulsets",
+                                        "horizontalpodautoscalers",
+                                        "cronjobs",
+                                        "jobs"};
+    if (base->json || base->yaml)
+        return pr_err_code(err, EOPNOTSUPP, "get all: -o json|yaml is not supported yet");
+    bool any = false;
+    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+        struct get_opts o = *base;
+        o.resource = kinds[k];
+        struct query q = {kinds[k], o.all ? NULL : ns, NULL, sel};
+        struct pods_list l = {0};
+        int r = fetch(g, &q, false, &l, err);
+        if (r < 0) {
+            pods_list_clear(&l);
+            return r;
+        }
+        const char *group = pods_resource_group(kinds[k]);
+        _cleanup_free_ char *kind = pods_resource_singular(kinds[k]);
+        for (size_t i = 0; i < l.n; i++) {
+            char *n =
+                xasprintf("%s%s%s/%s", kind, group ? "." : "", group ? group : "", l.v[i].name);
+            free(l.v[i].name);
+            l.v[i].name = n;
+        }
+        if (o.name) {
+            for (size_t i = 0; i < l.n; i++)
+                printf("%s\n", l.v[i].name);
+        } else if (l.n) {
+            _cleanup_table_ table *t = table_new();
+            add_header(t, &o);
+            for (size_t i = 0; i < l.n; i++) {
+                char a[32];
+                age(l.v[i].created, a);
+                add_row(t, &o, &l.v[i], NULL, a);
+            }
+            if (any)
+                putchar('\n');
+            table_print(t, stdout);
+        }
+        any |= l.n > 0;
+        pods_list_clear(&l);
+    }
+    if (!any) {
+        if (base->all)
+            fprintf(stderr, "No resources found\n");
+        else
+            fprintf(stderr, "No resources found in %s namespace.\n", ns);
+    }
+    return 0;
+}
+
 int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     static const struct option opts[] = {
@@ -1146,7 +1208,31 @@ int cmd_get(struct podrun_global *g, int argc, char **argv, pr_error **err)
     }
     const char *resource = NULL;
     _cleanup_strv_ char **names = NULL;
-    int r = cli_resource_args(argc - optind, argv + optind, "get", &resource, &names, err);
+    int r = 0;
+    if (optind < argc && streq(argv[optind], "all")) {
+        if (optind + 1 < argc)
+            return pr_err(err, 0, "get all takes no names");
+        if (watching)
+            return pr_err(err, 0, "get all: -w is not supported");
+        if (out && !streq(out, "wide") && !streq(out, "json") && !streq(out, "yaml") &&
+            !streq(out, "name"))
+            return pr_err(err, 0,
+                          "unable to match a printer suitable for the output format \"%s\", "
+                          "allowed formats are: json,name,wide,yaml",
+                          out);
+        _cleanup_(kube_selector_clear) struct kube_selector all_sel = {0};
+        if (selector && (r = kube_selector_parse(selector, &all_sel, err)) < 0)
+            return pr_err_prefix(err, "-l \"%s\"", selector);
+        struct get_opts o = {
+            .all = all,
+            .wide = out && streq(out, "wide"),
+            .json = out && streq(out, "json"),
+            .yaml = out && streq(out, "yaml"),
+            .name = out && streq(out, "name"),
+        };
+        return get_all(g, &o, ns ? ns : "default", selector ? &all_sel : NULL, err);
+    }
+    r = cli_resource_args(argc - optind, argv + optind, "get", &resource, &names, err);
     if (r < 0)
         return r;
     if (out && !streq(out, "wide") && !streq(out, "json") && !streq(out, "yaml") &&

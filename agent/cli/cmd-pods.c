@@ -101,19 +101,19 @@ static int open_manager_lock(struct podrun_global *g, int lock, struct pods_mana
         .service_cidr = root(g->service_cidr, "PODRUN_SERVICE_CIDR"),
         .node_port_range = root(g->node_port_range, "PODRUN_SERVICE_NODE_PORT_RANGE"),
     };
-    if (lock < 0)
-        return pods_manager_open_unlocked(&r, m, err);
-    int rc = pods_manager_open(&r, lock, m, err);
+    int rc =
+        lock < 0 ? pods_manager_open_unlocked(&r, m, err) : pods_manager_open(&r, lock, m, err);
     if (rc < 0 || !pods_needs_recovery(*m))
         return rc;
     /* A fresh run root with nothing recorded: the next exclusive open marks it; a reader does
      * not wait for the exclusive lock for that. */
-    if (lock == 0 && !pods_recorded(*m))
+    if (lock <= 0 && !pods_recorded(*m))
         return 0;
-    /* The node rebooted: the first command brings back what is recorded, then does its own
-     * work (a shared open is let go for the exclusive one recovery needs). */
+    /* The node rebooted: the first command (a reader too) brings back what is recorded, then
+     * does its own work (a shared or unlocked open is let go for the exclusive one recovery
+     * needs). */
     struct pods_manager *x = *m;
-    if (lock == 0) {
+    if (lock <= 0) {
         pods_manager_close(*m);
         *m = x = NULL;
         if ((rc = pods_manager_open(&r, true, &x, err)) < 0)
@@ -129,9 +129,11 @@ static int open_manager_lock(struct podrun_global *g, int lock, struct pods_mana
         if (n)
             fprintf(stderr, "podrun: %zu pod%s made again after a reboot\n", n, n == 1 ? "" : "s");
     }
-    if (lock == 0) {
+    if (lock <= 0) {
         pods_manager_close(x);
-        if ((rc = pods_manager_open(&r, false, m, err)) < 0)
+        rc = lock < 0 ? pods_manager_open_unlocked(&r, m, err)
+                      : pods_manager_open(&r, false, m, err);
+        if (rc < 0)
             return rc;
     }
     if (workloads) {

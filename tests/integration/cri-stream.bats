@@ -40,7 +40,7 @@ YAML
     --cni-conf-dir "$ROOTS/cni" --ipam-data-dir "$ROOTS/ipam" \
     serve --listen "unix://$SOCK" --streaming-idle-timeout 2 > "$BATS_TEST_TMPDIR/serve.log" 2>&1 3>&- &
   SERVE_PID=$!
-  wait_for test -S "$SOCK"
+  wait_for test -S "$SOCK" || { cat "$BATS_TEST_TMPDIR/serve.log"; false; }
 }
 
 teardown() {

@@ -136,3 +136,39 @@ YAML
   run prn delete -f "$M"
   [ "$status" -eq 0 ]
 }
+
+@test "get all: each kind of the all category as a table of its own, names carrying their kind; -o name; -l" {
+  run prn get all
+  [ "$status" -eq 0 ]
+  [ "$output" = "No resources found in default namespace." ]
+  {
+    pod web '{app: web}'
+    pod db '{app: db}'
+    cat <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+YAML
+  } > "$M"
+  prn apply -f "$M"
+  run prn get all
+  [ "$status" -eq 0 ]
+  echo "$output"
+  [[ "${lines[0]}" =~ ^NAME\ +READY\ +STATUS\ +RESTARTS\ +AGE$ ]]
+  [[ "${lines[1]}" == "pod/db "* ]]
+  [[ "${lines[2]}" == "pod/web "* ]]
+  [ -z "${lines[3]:-}" ] || [[ "${lines[3]}" =~ ^NAME\ +TYPE ]]
+  [[ "$output" == *$'\n\nNAME '*"TYPE"*$'\nservice/web '* ]]
+  run prn get all -o name
+  [ "$status" -eq 0 ]
+  [ "$output" = "pod/db
+pod/web
+service/web" ]
+  run prn get all -l app=web -o name
+  [ "$output" = "pod/web" ]
+  run prn get all -o json
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"get all: -o json|yaml is not supported yet"* ]]
+  prn delete -f "$M"
+}

@@ -270,7 +270,7 @@ YAML
   h_a=$(handle)
   [ -n "$h_a" ]
   # The controller loop runs while a Service is stored, and follows readiness: no apply.
-  [ -n "$(controllers_pid)" ]
+  [ -n "$(controllers_pid)" ] || { cat "$ROOTS/run/controllers.log"; ps -ef | grep -c podrun-loop; false; }
   ip_b=$(prn get pod web-b -o json | jq -r .status.podIP)
   pexec web-b app rm /tmp/ready
   wait_running web-b 0/1
