@@ -21,7 +21,6 @@ static const char *const default_caps[] = {
     "CAP_KILL",    "CAP_AUDIT_WRITE",
 };
 
-
 static const char *const masked_paths[] = {
     "/proc/asound",
     "/proc/acpi",

@@ -208,8 +208,9 @@ static void security(const struct kube_pod_spec *s, const struct kube_container 
 
 /* seccompProfile: the container's, else the pod's; none means Unconfined, the kubelet's
  * default. A Localhost profile is read now, so that a missing one fails the apply. */
-static int seccomp_of(pods_manager *m, const struct kube_pod_spec *s, const struct kube_container *c,
-                      enum pods_seccomp *mode, yajl_val *profile, pr_error **err)
+static int seccomp_of(pods_manager *m, const struct kube_pod_spec *s,
+                      const struct kube_container *c, enum pods_seccomp *mode, yajl_val *profile,
+                      pr_error **err)
 {
     const struct kube_seccomp_profile *p =
         c->has_security_context && c->security_context.has_seccomp_profile
@@ -268,8 +269,8 @@ static int termination_mount(const struct pods_pod_paths *p, const struct kube_c
 }
 
 static int volume_mounts(pods_manager *m, const char *ns, const struct pods_pod_paths *p,
-                         const struct kube_pod_spec *s,
-                         const struct kube_container *c, struct ctr_build *b, pr_error **err)
+                         const struct kube_pod_spec *s, const struct kube_container *c,
+                         struct ctr_build *b, pr_error **err)
 {
     static char *const rw[] = {"rbind", "rw", NULL}, *const ro[] = {"rbind", "ro", NULL};
     /* Room for the pod's /etc files after the volumes (pods_etc_mounts). */

@@ -166,8 +166,8 @@ static int env_var(pods_manager *m, const struct pods_env_ctx *ctx, const char *
         if (r < 0 || !value)
             return r;
     } else {
-        int r = pods_resource_value(&ctx->pod->u.pod, container, &s->resource_field_ref,
-                                    &value, err);
+        int r =
+            pods_resource_value(&ctx->pod->u.pod, container, &s->resource_field_ref, &value, err);
         if (r < 0)
             return pr_err_prefix(err, "env %s: valueFrom", v->name);
     }

@@ -143,18 +143,6 @@ static int ingress_object(yajl_val t, bool ours, yajl_val *out, pr_error **err)
     return json_parse(text, "the ingress", out, err);
 }
 
-static int new_uid(char **out, pr_error **err)
-{
-    _cleanup_free_ char *text = NULL;
-    size_t len;
-    int r = read_file("/proc/sys/kernel/random/uuid", &text, &len, err);
-    if (r < 0)
-        return r;
-    text[strcspn(text, "\n")] = '\0';
-    *out = steal_pointer(&text);
-    return 0;
-}
-
 int pods_ingress_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
                        pr_error **err)
 {
@@ -181,7 +169,7 @@ int pods_ingress_apply(pods_manager *m, const struct kube_object *o, enum pods_a
     *res = exists ? PODS_CONFIGURED : PODS_CREATED;
     _cleanup_free_ char *uid = NULL;
     const char *had = YAJL_GET_STRING(json_get(rec, "uid"));
-    if (!had && (r = new_uid(&uid, err)) < 0)
+    if (!had && (r = pods_new_uid(&uid, err)) < 0)
         return r;
     yajl_val created = json_get(rec, "created");
     return pods_object_save(

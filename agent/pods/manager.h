@@ -24,6 +24,9 @@ struct pods_manager {
     struct pull_options pull;
 };
 
+/* A new object uid (a UUID from the kernel), as the API server gives one. */
+int pods_new_uid(char **out, pr_error **err);
+
 /* ---- node.c: the node's settings (the config file, then the flags) ---- */
 struct pods_node_reserve {
     int64_t cpu, memory, storage, pids; /* millicores, bytes, bytes, count */

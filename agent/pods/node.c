@@ -468,9 +468,8 @@ static int node_record(pods_manager *m, const char *name, char **uid, long long 
         /* First sight (or a new name): link() makes the first writer's record the one. */
         _cleanup_free_ char *text = NULL, *tmp = NULL;
         size_t len;
-        if ((r = read_file("/proc/sys/kernel/random/uuid", &text, &len, err)) < 0)
+        if ((r = pods_new_uid(&text, err)) < 0)
             return r;
-        text[strcspn(text, "\n")] = '\0';
         _cleanup_gen_ yajl_gen g = json_gen_new(false);
         jg_map_open(g);
         jg_key_str(g, "name", name);

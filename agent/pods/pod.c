@@ -61,7 +61,7 @@ static bool workload(const struct kube_object *o)
            o->kind == KUBE_CRONJOB || o->kind == KUBE_HPA;
 }
 
-static int new_uid(char **out, pr_error **err)
+int pods_new_uid(char **out, pr_error **err)
 {
     _cleanup_free_ char *text = NULL;
     size_t len;
@@ -70,7 +70,7 @@ static int new_uid(char **out, pr_error **err)
         return r;
     text[strcspn(text, "\n")] = '\0';
     if (strlen(text) != 36)
-        return pr_err(err, 0, "a pod uid from the kernel is not a UUID");
+        return pr_err(err, 0, "a uid from the kernel is not a UUID");
     *out = steal_pointer(&text);
     return 0;
 }
@@ -337,7 +337,7 @@ static int create_pod(pods_manager *m, const struct kube_object *o, const char *
     int r;
     if ((r = pods_containers_check(m, o, err)) < 0 || (r = pods_etc_check(m, o, ns, err)) < 0 ||
         (r = pods_hostports_check(m, o, err)) < 0 || (r = pods_admit(m, o, &f.compute, err)) < 0 ||
-        (!uid && (r = new_uid(&uid, err)) < 0))
+        (!uid && (r = pods_new_uid(&uid, err)) < 0))
         return pr_err_prefix(err, "pod \"%s\"", o->meta.name);
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
@@ -541,7 +541,7 @@ static int apply_object(pods_manager *m, const struct kube_object *o, enum pods_
         if (o->kind == KUBE_POD)
             return create_pod(m, o, ns, NULL, err);
         _cleanup_free_ char *uid = NULL;
-        if ((r = new_uid(&uid, err)) < 0)
+        if ((r = pods_new_uid(&uid, err)) < 0)
             return r;
         return pods_object_save_gen(m, resource, ns, o->meta.name, o->tree, uid,
                                     (long long)time(NULL), workload(o) ? 1 : 0, err);

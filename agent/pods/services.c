@@ -484,18 +484,6 @@ static int service_object(const struct kube_object *o, const char *ip, const int
     return json_parse(text, "the service", out, err);
 }
 
-static int new_uid(char **out, pr_error **err)
-{
-    _cleanup_free_ char *text = NULL;
-    size_t len;
-    int r = read_file("/proc/sys/kernel/random/uuid", &text, &len, err);
-    if (r < 0)
-        return r;
-    text[strcspn(text, "\n")] = '\0';
-    *out = steal_pointer(&text);
-    return 0;
-}
-
 int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_apply_result *res,
                        pr_error **err)
 {
@@ -528,7 +516,7 @@ int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_a
     *res = exists ? PODS_CONFIGURED : PODS_CREATED;
     _cleanup_free_ char *uid = NULL;
     const char *had = YAJL_GET_STRING(json_get(rec, "uid"));
-    if (!had && (r = new_uid(&uid, err)) < 0)
+    if (!had && (r = pods_new_uid(&uid, err)) < 0)
         return r;
     yajl_val created = json_get(rec, "created");
     r = pods_object_save(

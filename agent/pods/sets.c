@@ -260,18 +260,6 @@ static bool owned_by_uid(yajl_val obj, const char *uid)
     return u && streq(u, uid);
 }
 
-static int new_uid(char **out, pr_error **err)
-{
-    _cleanup_free_ char *text = NULL;
-    size_t len;
-    int r = read_file("/proc/sys/kernel/random/uuid", &text, &len, err);
-    if (r < 0)
-        return r;
-    text[strcspn(text, "\n")] = '\0';
-    *out = steal_pointer(&text);
-    return 0;
-}
-
 static int ensure_revision(pods_manager *m, const struct pods_entry *set, const char *name,
                            pr_error **err)
 {
@@ -316,7 +304,7 @@ static int ensure_revision(pods_manager *m, const struct pods_entry *set, const 
     const char *buf = jg_buf(g, &len);
     _cleanup_free_ char *text = xstrndup(buf, len), *uid = NULL;
     _cleanup_json_ yajl_val t = NULL;
-    if ((r = json_parse(text, "a revision", &t, err)) < 0 || (r = new_uid(&uid, err)) < 0)
+    if ((r = json_parse(text, "a revision", &t, err)) < 0 || (r = pods_new_uid(&uid, err)) < 0)
         return r;
     return pods_object_save(m, REVISIONS, set->ns, name, t, uid, (long long)time(NULL), err);
 }

@@ -111,8 +111,8 @@ static int object_files(pods_manager *m, const char *ns, bool config_map,
 
 /* The downward API's items as files; uid NULL while checking, before the pod has one. */
 static int downward_files(const struct kube_object *o, const char *uid,
-                          const struct kube_downward_volume *d, mode_t dmode, int dirfd,
-                          file_fn fn, pr_error **err)
+                          const struct kube_downward_volume *d, mode_t dmode, int dirfd, file_fn fn,
+                          pr_error **err)
 {
     for (size_t i = 0; i < d->n_items; i++) {
         const struct kube_downward_file *it = &d->items[i];
@@ -170,8 +170,9 @@ static int volume_files(pods_manager *m, const struct kube_object *o, const char
         if (p->has_downward_api)
             r = downward_files(o, uid, &p->downward_api, dmode, dirfd, fn, err);
         else
-            r = object_files(m, ns, p->has_config_map, p->has_config_map ? &p->config_map : &p->secret,
-                             dmode, dirfd, fn, err);
+            r = object_files(m, ns, p->has_config_map,
+                             p->has_config_map ? &p->config_map : &p->secret, dmode, dirfd, fn,
+                             err);
         if (r < 0)
             return pr_err_prefix(err, "projected.sources[%zu]", i);
     }
@@ -460,8 +461,7 @@ int pods_volumes_make(pods_manager *m, const struct kube_object *o, const struct
             r = make_dir(dir, 0777, NULL, err);
             if (r == 0 && v->empty_dir.medium && streq(v->empty_dir.medium, "Memory"))
                 r = memory_dir(s, v, dir, err);
-        }
-        else if (is_files_volume(v)) {
+        } else if (is_files_volume(v)) {
             if ((r = make_dir(dir, 0755, &fd, err)) == 0)
                 r = volume_files(m, o, p->uid, v, fd, write_one, err);
         } else if (v->has_host_path) {
@@ -474,8 +474,8 @@ int pods_volumes_make(pods_manager *m, const struct kube_object *o, const struct
         /* fsGroup: the volumes the pod owns (never a hostPath) become the group's. */
         if (r == 0 && !v->has_host_path && s->has_security_context &&
             s->security_context.has_fs_group)
-            r = fs_group(dir, (gid_t)s->security_context.fs_group,
-                         !v->has_empty_dir && !v->has_pvc, err);
+            r = fs_group(dir, (gid_t)s->security_context.fs_group, !v->has_empty_dir && !v->has_pvc,
+                         err);
         if (r < 0)
             return volume_error(err, i, v);
     }
