@@ -91,19 +91,6 @@ static int save_status(pods_manager *m, const struct pods_entry *cj, const struc
                  : pods_object_save(m, STATUS_RES, cj->ns, cj->name, t, cj->uid, cj->created, err);
 }
 
-static const char *controller_of(yajl_val obj, const char **kind)
-{
-    yajl_val refs = json_get(json_get(obj, "metadata"), "ownerReferences");
-    for (size_t i = 0; i < json_array_len(refs); i++) {
-        yajl_val ref = json_array_at(refs, i), c = json_get(ref, "controller");
-        if (c && YAJL_IS_TRUE(c)) {
-            *kind = YAJL_GET_STRING(json_get(ref, "kind"));
-            return YAJL_GET_STRING(json_get(ref, "uid"));
-        }
-    }
-    return NULL;
-}
-
 /* One Job of the CronJob, as its controller sees it. */
 struct owned_job {
     const struct pods_entry *e;
@@ -119,7 +106,7 @@ static int owned_jobs(pods_manager *m, const struct pods_entry *cj, const struct
     *n = 0;
     for (size_t i = 0; i < jobs->n; i++) {
         const struct pods_entry *j = &jobs->v[i];
-        const char *kind = NULL, *u = controller_of(j->object, &kind);
+        const char *kind = NULL, *u = pods_controller_of(j->object, &kind);
         if (!u || !kind || !streq(kind, "CronJob") || !streq(u, cj->uid) || !streq(j->ns, cj->ns))
             continue;
         _cleanup_json_ yajl_val st = NULL;
@@ -291,23 +278,7 @@ out:
 
 int pods_cronjobs_collect(pods_manager *m, pr_error **err)
 {
-    struct pods_list cjs = {0}, jobs = {0};
-    int r = pods_list(m, "cronjobs", NULL, NULL, &cjs, err);
-    if (r == 0)
-        r = pods_list(m, "jobs", NULL, NULL, &jobs, err);
-    for (size_t i = 0; r == 0 && i < jobs.n; i++) {
-        const char *kind = NULL, *u = controller_of(jobs.v[i].object, &kind);
-        if (!u || !kind || !streq(kind, "CronJob"))
-            continue;
-        bool found = false;
-        for (size_t j = 0; !found && j < cjs.n; j++)
-            found = streq(cjs.v[j].uid, u);
-        if (!found)
-            r = pods_delete(m, "jobs", jobs.v[i].ns, jobs.v[i].name, err);
-    }
-    pods_list_clear(&cjs);
-    pods_list_clear(&jobs);
-    return r;
+    return pods_collect_orphans(m, "cronjobs", "CronJob", "jobs", err);
 }
 
 int pods_cronjobs_reconcile(pods_manager *m, bool *any, int64_t *wake_at, pr_error **err)

@@ -19,22 +19,9 @@
 #define BACKOFF_BASE_MS 10000
 #define BACKOFF_MAX_MS  600000
 
-static const char *controller_uid(yajl_val obj, const char **kind)
-{
-    yajl_val refs = json_get(json_get(obj, "metadata"), "ownerReferences");
-    for (size_t i = 0; i < json_array_len(refs); i++) {
-        yajl_val ref = json_array_at(refs, i), c = json_get(ref, "controller");
-        if (c && YAJL_IS_TRUE(c)) {
-            *kind = YAJL_GET_STRING(json_get(ref, "kind"));
-            return YAJL_GET_STRING(json_get(ref, "uid"));
-        }
-    }
-    return NULL;
-}
-
 static bool owned_by_job(const struct pods_entry *pod, const struct pods_entry *job)
 {
-    const char *kind = NULL, *u = controller_uid(pod->object, &kind);
+    const char *kind = NULL, *u = pods_controller_of(pod->object, &kind);
     return u && kind && streq(kind, "Job") && streq(u, job->uid) && streq(pod->ns, job->ns);
 }
 
@@ -343,23 +330,7 @@ static int reconcile_job(pods_manager *m, const struct pods_entry *job,
 
 int pods_jobs_collect(pods_manager *m, pr_error **err)
 {
-    struct pods_list jobs = {0}, pods = {0};
-    int r = pods_list(m, "jobs", NULL, NULL, &jobs, err);
-    if (r == 0)
-        r = pods_list(m, "pods", NULL, NULL, &pods, err);
-    for (size_t i = 0; r == 0 && i < pods.n; i++) {
-        const char *kind = NULL, *u = controller_uid(pods.v[i].object, &kind);
-        if (!u || !kind || !streq(kind, "Job"))
-            continue;
-        bool found = false;
-        for (size_t j = 0; !found && j < jobs.n; j++)
-            found = streq(jobs.v[j].uid, u);
-        if (!found)
-            r = pods_delete(m, "pods", pods.v[i].ns, pods.v[i].name, err);
-    }
-    pods_list_clear(&jobs);
-    pods_list_clear(&pods);
-    return r;
+    return pods_collect_orphans(m, "jobs", "Job", "pods", err);
 }
 
 int pods_jobs_reconcile(pods_manager *m, bool *any, int64_t *wake_at, pr_error **err)

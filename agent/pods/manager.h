@@ -397,6 +397,12 @@ int pods_shim_spec_write(pods_manager *m, const struct kube_object *o,
 /* ---- workloads.c's helpers for the other controllers (sets.c) ---- */
 /* The uid of the object's controller (its ownerReferences' entry with controller: true). */
 const char *pods_controller_uid(yajl_val obj);
+/* The same, and *kind (when kind is not NULL) its kind. */
+const char *pods_controller_of(yajl_val obj, const char **kind);
+/* The garbage collector's part for one kind of owner: the dependents (objects of resource
+ * dependents) whose controller is an owner_kind no longer among the stored owners go. */
+int pods_collect_orphans(pods_manager *m, const char *owners, const char *owner_kind,
+                         const char *dependents, pr_error **err);
 /* A pod as its controller sees it; *dead when its shim is gone while it should run. */
 void pods_observe_owned(pods_manager *m, const struct pods_entry *e, struct kube_owned_pod *p,
                         bool *dead);

@@ -38,29 +38,52 @@ static int observe(pods_manager *m, struct observed *o, pr_error **err)
     return r;
 }
 
-/* The uid of the object's controller (ownerReferences' entry with controller: true). */
-static const char *controller_uid(yajl_val obj)
+const char *pods_controller_of(yajl_val obj, const char **kind)
 {
     yajl_val refs = json_get(json_get(obj, "metadata"), "ownerReferences");
     for (size_t i = 0; i < json_array_len(refs); i++) {
         yajl_val ref = json_array_at(refs, i), c = json_get(ref, "controller");
-        if (c && YAJL_IS_TRUE(c))
+        if (c && YAJL_IS_TRUE(c)) {
+            if (kind)
+                *kind = YAJL_GET_STRING(json_get(ref, "kind"));
             return YAJL_GET_STRING(json_get(ref, "uid"));
+        }
     }
     return NULL;
+}
+
+static const char *controller_uid(yajl_val obj)
+{
+    return pods_controller_of(obj, NULL);
 }
 
 /* Whether the object's controller is a ReplicaSet (other controllers collect their own). */
 static bool controller_is_rs(yajl_val obj)
 {
-    yajl_val refs = json_get(json_get(obj, "metadata"), "ownerReferences");
-    for (size_t i = 0; i < json_array_len(refs); i++) {
-        yajl_val ref = json_array_at(refs, i), c = json_get(ref, "controller");
-        const char *kind = YAJL_GET_STRING(json_get(ref, "kind"));
-        if (c && YAJL_IS_TRUE(c))
-            return kind && streq(kind, "ReplicaSet");
+    const char *kind = NULL;
+    return pods_controller_of(obj, &kind) && kind && streq(kind, "ReplicaSet");
+}
+
+int pods_collect_orphans(pods_manager *m, const char *owners, const char *owner_kind,
+                         const char *dependents, pr_error **err)
+{
+    struct pods_list own = {0}, deps = {0};
+    int r = pods_list(m, owners, NULL, NULL, &own, err);
+    if (r == 0)
+        r = pods_list(m, dependents, NULL, NULL, &deps, err);
+    for (size_t i = 0; r == 0 && i < deps.n; i++) {
+        const char *kind = NULL, *u = pods_controller_of(deps.v[i].object, &kind);
+        if (!u || !kind || !streq(kind, owner_kind))
+            continue;
+        bool found = false;
+        for (size_t j = 0; !found && j < own.n; j++)
+            found = streq(own.v[j].uid, u);
+        if (!found)
+            r = pods_delete(m, dependents, deps.v[i].ns, deps.v[i].name, err);
     }
-    return false;
+    pods_list_clear(&own);
+    pods_list_clear(&deps);
+    return r;
 }
 
 static bool owned_by(const struct pods_entry *e, const struct pods_entry *owner)
