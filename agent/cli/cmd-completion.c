@@ -238,6 +238,42 @@ static const char *const kinds[] = {"pods",
                                     "horizontalpodautoscalers",
                                     NULL};
 
+/* Verbs whose first words are a subverb and a kind, then a name of that kind: rollout status
+ * deployment NAME, set image deployment NAME, scale deployment NAME, create deployment ... */
+static void complete_subverb(struct podrun_global *g, const char *verb, char **pos, size_t npos,
+                             const char *ns)
+{
+    static const struct {
+        const char *verb, *subverbs, *kinds;
+    } table[] = {
+        {"rollout", "status history undo restart pause resume", "deployment"},
+        {"set", "image", "deployment"},
+        {"create", NULL, "deployment job cronjob"},
+        {"scale", NULL, "deployment statefulset replicaset"},
+        {"autoscale", NULL, "deployment replicaset"},
+        {"expose", NULL, "deployment pod"},
+    };
+    for (size_t t = 0; t < ARRAY_SIZE(table); t++) {
+        if (!streq(table[t].verb, verb))
+            continue;
+        size_t kind_at = table[t].subverbs ? 1 : 0;
+        const char *words = npos < kind_at    ? table[t].subverbs
+                            : npos == kind_at ? table[t].kinds
+                                              : NULL;
+        if (words) {
+            for (const char *c = words; *c; c++)
+                putchar(*c == ' ' ? '\n' : *c);
+            putchar('\n');
+            return;
+        }
+        /* create makes a new name: nothing to offer. */
+        const char *resource = pods_resource_name(pos[kind_at]);
+        if (npos == kind_at + 1 && resource && !streq(verb, "create"))
+            print_names(g, resource, ns);
+        return;
+    }
+}
+
 int cmd_complete(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     (void)err;
@@ -307,6 +343,8 @@ int cmd_complete(struct podrun_global *g, int argc, char **argv, pr_error **err)
     } else if (streq(verb, "completion")) {
         if (npos == 0)
             printf("bash\n");
+    } else {
+        complete_subverb(g, verb, pos, npos, ns);
     }
     return 0;
 }

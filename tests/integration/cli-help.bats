@@ -150,6 +150,12 @@ comp() {
   [ "$(comp run x --restart O)" = "OnFailure" ]
   [ "$(comp cp --c)" = "--container" ]
   [ "$(comp completion '')" = "bash" ]
+  # Subverbs and kinds, then names of that kind.
+  [ "$(comp rollout u)" = "undo" ]
+  [ "$(comp rollout undo d)" = "deployment" ]
+  [ "$(comp set '')" = "--namespace image" ]
+  [ "$(comp create c)" = "cronjob" ]
+  [ "$(comp scale s)" = "statefulset" ]
   # Every verb's flags come from its --help: a flag there is offered.
   [ "$(comp run x --dry)" = "--dry-run" ]
   # Names from the state given by the global options before the verb.
