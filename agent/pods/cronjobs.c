@@ -258,8 +258,8 @@ static int reconcile_cronjob(pods_manager *m, const struct pods_entry *cj,
                                      "SawCompletedJob", "Saw completed job: %s, status: %s",
                                      own[i].e->name, own[i].state == 1 ? "Complete" : "Failed");
     }
-    if ((r = trim_history(m, cj, own, n, 1,
-                          int_at(json_get(spec, "successfulJobsHistoryLimit"), 3), err)) < 0 ||
+    if ((r = trim_history(m, cj, own, n, 1, int_at(json_get(spec, "successfulJobsHistoryLimit"), 3),
+                          err)) < 0 ||
         (r = trim_history(m, cj, own, n, 2, int_at(json_get(spec, "failedJobsHistoryLimit"), 1),
                           err)) < 0)
         goto out;

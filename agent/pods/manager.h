@@ -329,8 +329,8 @@ void pods_workload_event(pods_manager *m, const char *resource, const struct pod
  * (since, epoch seconds; 0: unknown) longer ago than events live. For states the controllers
  * see again on every pass (a Job's Completed). */
 void pods_workload_event_once(pods_manager *m, const char *resource, const struct pods_entry *obj,
-                              int64_t since, const char *type, const char *reason,
-                              const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+                              int64_t since, const char *type, const char *reason, const char *fmt,
+                              ...) __attribute__((format(printf, 7, 8)));
 /* Keeps a pod's events (its Killing) past its deletion: before its run dir goes. */
 void pods_events_keep_deleted(pods_manager *m, const char *ns, const char *name, const char *uid);
 

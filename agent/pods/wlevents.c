@@ -4,10 +4,10 @@
  * (replicaset-controller), a StatefulSet (statefulset-controller), a DaemonSet
  * (daemonset-controller), a Job (job-controller, with Completed, BackoffLimitExceeded and
  * DeadlineExceeded) and a CronJob (cronjob-controller, with SawCompletedJob),
- * SuccessfulRescale on an HPA (horizontal-pod-autoscaler), and the events of the pods a controller deleted (their Killing),
- * kept after the pod is gone as the API server keeps them. One file per object,
- * RUN_ROOT/events/RESOURCE/NS/NAME_UID.json in common/podevents' format, written only by the
- * pod manager under its exclusive lock (one writer); a file not written for an hour goes, as
+ * SuccessfulRescale on an HPA (horizontal-pod-autoscaler), and the events of the pods a controller
+ * deleted (their Killing), kept after the pod is gone as the API server keeps them. One file per
+ * object, RUN_ROOT/events/RESOURCE/NS/NAME_UID.json in common/podevents' format, written only by
+ * the pod manager under its exclusive lock (one writer); a file not written for an hour goes, as
  * the API server's events expire (--event-ttl, 1 h). */
 #include "fs.h"
 #include "manager.h"
@@ -103,13 +103,13 @@ void pods_workload_event(pods_manager *m, const char *resource, const struct pod
     va_start(ap, fmt);
     _cleanup_free_ char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    add(m, resource, obj->ns, obj->name, obj->uid, NULL, type, reason, component_of(resource),
-        msg, false);
+    add(m, resource, obj->ns, obj->name, obj->uid, NULL, type, reason, component_of(resource), msg,
+        false);
 }
 
 void pods_workload_event_once(pods_manager *m, const char *resource, const struct pods_entry *obj,
-                              int64_t since, const char *type, const char *reason,
-                              const char *fmt, ...)
+                              int64_t since, const char *type, const char *reason, const char *fmt,
+                              ...)
 {
     /* A state older than the events' life was recorded and has expired since: not again. */
     if (since && time(NULL) - since > EVENTS_TTL_S)
@@ -118,8 +118,8 @@ void pods_workload_event_once(pods_manager *m, const char *resource, const struc
     va_start(ap, fmt);
     _cleanup_free_ char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    add(m, resource, obj->ns, obj->name, obj->uid, NULL, type, reason, component_of(resource),
-        msg, true);
+    add(m, resource, obj->ns, obj->name, obj->uid, NULL, type, reason, component_of(resource), msg,
+        true);
 }
 
 void pods_events_keep_deleted(pods_manager *m, const char *ns, const char *name, const char *uid)
