@@ -77,7 +77,7 @@ static void print_pod_template(yajl_val tpl)
     printf("  %-14s%s\n", "Restart Policy:", str(spec, "restartPolicy") ?: "Always");
 }
 
-static void describe_job(const struct pods_entry *e)
+static void describe_job(const struct pods_entry *e, const struct pods_events *events)
 {
     yajl_val spec = json_get(e->object, "spec"), st = e->status;
     print_header(e, 18);
@@ -108,10 +108,10 @@ static void describe_job(const struct pods_entry *e)
         printf("%-18s%s (%s): %s\n", i ? "" : "Conditions:", str(c, "type") ?: "",
                str(c, "reason") ?: "", str(c, "message") ?: "");
     }
-    printf("%-18s%s\n", "Events:", "<none>");
+    eventview_describe_width(events, e->uid, 18);
 }
 
-static void describe_cronjob(const struct pods_entry *e)
+static void describe_cronjob(const struct pods_entry *e, const struct pods_events *events)
 {
     yajl_val spec = json_get(e->object, "spec"), st = e->status;
     yajl_val jspec = json_get(json_get(spec, "jobTemplate"), "spec");
@@ -145,10 +145,10 @@ static void describe_cronjob(const struct pods_entry *e)
     for (size_t i = 0; i < json_array_len(active); i++)
         printf("%s%s", i ? ", " : "", str(json_array_at(active, i), "name") ?: "");
     printf("%s\n", json_array_len(active) ? "" : "<none>");
-    printf("%-21s%s\n", "Events:", "<none>");
+    eventview_describe_width(events, e->uid, 21);
 }
 
-static void describe_hpa(const struct pods_entry *e)
+static void describe_hpa(const struct pods_entry *e, const struct pods_events *events)
 {
     yajl_val spec = json_get(e->object, "spec"), st = e->status;
     yajl_val ref = json_get(spec, "scaleTargetRef");
@@ -194,7 +194,7 @@ static void describe_hpa(const struct pods_entry *e)
                    str(c, "reason") ?: "", str(c, "message") ?: "");
         }
     }
-    printf("%-18s%s\n", "Events:", "<none>");
+    eventview_describe_width(events, e->uid, 18);
 }
 
 int describe_batch(struct podrun_global *g, const char *resource, const char *ns, char **names,
@@ -215,6 +215,9 @@ int describe_batch(struct podrun_global *g, const char *resource, const char *ns
         r = streq(resource, "jobs")       ? pods_job_status(m, &l.v[i], &l.v[i].status, err)
             : streq(resource, "cronjobs") ? pods_cronjob_status(m, &l.v[i], &l.v[i].status, err)
                                           : pods_hpa_status(m, &l.v[i], &l.v[i].status, err);
+    struct pods_events events = {0};
+    if (r == 0)
+        r = pods_workload_events_list(m, ns, resource, &events, err);
     pods_manager_close(m);
     if (r == 0 && !l.n)
         fprintf(stderr, "No resources found in %s namespace.\n", ns);
@@ -222,12 +225,13 @@ int describe_batch(struct podrun_global *g, const char *resource, const char *ns
         if (i)
             printf("\n\n");
         if (streq(resource, "jobs"))
-            describe_job(&l.v[i]);
+            describe_job(&l.v[i], &events);
         else if (streq(resource, "cronjobs"))
-            describe_cronjob(&l.v[i]);
+            describe_cronjob(&l.v[i], &events);
         else
-            describe_hpa(&l.v[i]);
+            describe_hpa(&l.v[i], &events);
     }
+    pods_events_clear(&events);
     pods_list_clear(&l);
     return r;
 }

@@ -669,7 +669,7 @@ static void print_pods_status(const struct pods_list *pods, const char *uid, int
 }
 
 static void describe_set(const char *resource, const struct pods_entry *e,
-                         const struct pods_list *pods)
+                         const struct pods_list *pods, const struct pods_events *events)
 {
     yajl_val o = e->object, md = json_get(o, "metadata"), spec = json_get(o, "spec");
     yajl_val st = e->status, strat = json_get(spec, "updateStrategy");
@@ -738,7 +738,7 @@ static void describe_set(const char *resource, const struct pods_entry *e,
                    "Access Modes:", modes_short(json_get(cs, "accessModes"), modes, sizeof(modes)));
         }
     }
-    printf("%-*s%s\n", w, "Events:", "<none>");
+    eventview_describe_width(events, e->uid, w);
 }
 
 static void print_strings(const char *label, int width, yajl_val list)
@@ -833,6 +833,10 @@ static int describe_storage(struct podrun_global *g, const char *resource, const
         r = pods_list(m, "pods", cluster ? NULL : ns, NULL, &pods, err);
     for (size_t i = 0; r == 0 && i < l.n; i++)
         r = pods_object_status(m, resource, &l.v[i], &l.v[i].status, err);
+    bool set = streq(resource, "statefulsets") || streq(resource, "daemonsets");
+    struct pods_events events = {0};
+    if (r == 0 && set)
+        r = pods_workload_events_list(m, ns, resource, &events, err);
     pods_manager_close(m);
     if (r == 0 && !l.n) {
         if (cluster)
@@ -843,11 +847,12 @@ static int describe_storage(struct podrun_global *g, const char *resource, const
     for (size_t i = 0; r == 0 && i < l.n; i++) {
         if (i)
             printf("\n\n");
-        if (streq(resource, "statefulsets") || streq(resource, "daemonsets"))
-            describe_set(resource, &l.v[i], &pods);
+        if (set)
+            describe_set(resource, &l.v[i], &pods, &events);
         else
             describe_claim(resource, &l.v[i], &pods);
     }
+    pods_events_clear(&events);
     pods_list_clear(&l);
     pods_list_clear(&pods);
     return r;

@@ -70,6 +70,17 @@ static char *node_name(void)
     return xstrdup(node);
 }
 
+static const char *api_version(const char *kind)
+{
+    if (!kind)
+        return "v1";
+    if (streq(kind, "Job") || streq(kind, "CronJob"))
+        return "batch/v1";
+    if (streq(kind, "HorizontalPodAutoscaler"))
+        return "autoscaling/v2";
+    return "apps/v1";
+}
+
 static bool from_kubelet(const struct pods_event *e)
 {
     return streq(e->e.component, "kubelet");
@@ -89,7 +100,7 @@ void eventview_gen(yajl_gen g, const struct pods_event *e)
     jg_key_str(g, "firstTimestamp", first);
     jg_key(g, "involvedObject");
     jg_map_open(g);
-    jg_key_str(g, "apiVersion", e->kind ? "apps/v1" : "v1");
+    jg_key_str(g, "apiVersion", api_version(e->kind));
     jg_key_str(g, "fieldPath", e->e.field_path);
     jg_key_str(g, "kind", e->kind ? e->kind : "Pod");
     jg_key_str(g, "name", e->name);
@@ -217,13 +228,18 @@ static int by_last(const void *a, const void *b)
 
 void eventview_describe(const struct pods_events *l, const char *uid)
 {
+    eventview_describe_width(l, uid, 29);
+}
+
+void eventview_describe_width(const struct pods_events *l, const char *uid, int none_width)
+{
     const struct pods_event **mine = xcalloc(l->n + 1, sizeof(*mine));
     size_t n = 0;
     for (size_t i = 0; i < l->n; i++)
         if (streq(l->v[i].uid, uid))
             mine[n++] = &l->v[i];
     if (!n) {
-        printf("%-29s%s\n", "Events:", "<none>");
+        printf("%-*s%s\n", none_width, "Events:", "<none>");
         free(mine);
         return;
     }

@@ -23,5 +23,7 @@ char *eventview_object(const struct pods_event *e);
 void eventview_table(const struct pods_events *l, bool all, bool wide);
 /* `describe pod`'s Events section: the events of the pod uid, by last time. */
 void eventview_describe(const struct pods_events *l, const char *uid);
+/* The same for a describer whose "Events:  <none>" is padded to none_width (a workload's). */
+void eventview_describe_width(const struct pods_events *l, const char *uid, int none_width);
 
 #endif

@@ -130,9 +130,19 @@ static int owned_jobs(pods_manager *m, const struct pods_entry *cj, const struct
     return 0;
 }
 
+static int delete_job(pods_manager *m, const struct pods_entry *cj, const struct pods_entry *job,
+                      pr_error **err)
+{
+    int r = pods_delete(m, "jobs", job->ns, job->name, err);
+    if (r == 0)
+        pods_workload_event(m, "cronjobs", cj, "Normal", "SuccessfulDelete", "Deleted job %s",
+                            job->name);
+    return r;
+}
+
 /* The oldest finished Jobs of a state beyond limit go. */
-static int trim_history(pods_manager *m, struct owned_job *jobs, size_t n, int state, int64_t limit,
-                        pr_error **err)
+static int trim_history(pods_manager *m, const struct pods_entry *cj, struct owned_job *jobs,
+                        size_t n, int state, int64_t limit, pr_error **err)
 {
     size_t count = 0;
     for (size_t i = 0; i < n; i++)
@@ -144,7 +154,7 @@ static int trim_history(pods_manager *m, struct owned_job *jobs, size_t n, int s
             if (jobs[i].e && jobs[i].state == state &&
                 (oldest == SIZE_MAX || jobs[i].scheduled < jobs[oldest].scheduled))
                 oldest = i;
-        r = pods_delete(m, "jobs", jobs[oldest].e->ns, jobs[oldest].e->name, err);
+        r = delete_job(m, cj, jobs[oldest].e, err);
         jobs[oldest].e = NULL;
         count--;
     }
@@ -212,6 +222,9 @@ static int create_job(pods_manager *m, const struct pods_entry *cj, int64_t t, p
     if ((r = kube_object_decode(tree, name, &o, err)) == 0)
         r = pods_apply(m, o, &res, err);
     kube_object_free(o);
+    if (r == 0)
+        pods_workload_event(m, "cronjobs", cj, "Normal", "SuccessfulCreate", "Created job %s",
+                            name);
     return r;
 }
 
@@ -240,11 +253,15 @@ static int reconcile_cronjob(pods_manager *m, const struct pods_entry *cj,
         active += own[i].state == 0;
         if (own[i].state == 1)
             st.last_success = MAX(st.last_success, own[i].completion);
+        if (own[i].state)
+            pods_workload_event_once(m, "cronjobs", cj, own[i].completion, "Normal",
+                                     "SawCompletedJob", "Saw completed job: %s, status: %s",
+                                     own[i].e->name, own[i].state == 1 ? "Complete" : "Failed");
     }
-    if ((r = trim_history(m, own, n, 1, int_at(json_get(spec, "successfulJobsHistoryLimit"), 3),
+    if ((r = trim_history(m, cj, own, n, 1, int_at(json_get(spec, "successfulJobsHistoryLimit"), 3),
                           err)) < 0 ||
-        (r = trim_history(m, own, n, 2, int_at(json_get(spec, "failedJobsHistoryLimit"), 1), err)) <
-            0)
+        (r = trim_history(m, cj, own, n, 2, int_at(json_get(spec, "failedJobsHistoryLimit"), 1),
+                          err)) < 0)
         goto out;
     if (suspend && YAJL_IS_TRUE(suspend))
         goto out;
@@ -265,7 +282,7 @@ static int reconcile_cronjob(pods_manager *m, const struct pods_entry *cj,
         goto out; /* tried again when the active Job finishes (its pods wake the loop) */
     for (size_t i = 0; r == 0 && replace && i < n; i++)
         if (own[i].e && own[i].state == 0)
-            r = pods_delete(m, "jobs", own[i].e->ns, own[i].e->name, err);
+            r = delete_job(m, cj, own[i].e, err);
     if (r == 0 && (r = create_job(m, cj, t, err)) == 0)
         st.last_schedule = t;
 out:

@@ -338,6 +338,23 @@ static int save_kept(pods_manager *m, const struct pods_entry *h, const struct k
                  : pods_object_save(m, STATUS_RES, h->ns, h->name, tree, h->uid, h->created, err);
 }
 
+/* SuccessfulRescale, worded as the controller words it: the bound the target was outside of,
+ * else the metric above its target, else all below. */
+static void record_rescale(pods_manager *m, const struct pods_entry *h, const struct pass *p,
+                           bool bounded, int32_t current, int32_t desired)
+{
+    if (bounded)
+        pods_workload_event(m, "horizontalpodautoscalers", h, "Normal", "SuccessfulRescale",
+                            "New size: %d; reason: %s", (int)desired, p->rescale_reason);
+    else if (desired > current)
+        pods_workload_event(m, "horizontalpodautoscalers", h, "Normal", "SuccessfulRescale",
+                            "New size: %d; reason: %s above target", (int)desired,
+                            p->rescale_reason ? p->rescale_reason : "cpu resource utilization");
+    else
+        pods_workload_event(m, "horizontalpodautoscalers", h, "Normal", "SuccessfulRescale",
+                            "New size: %d; reason: All metrics below target", (int)desired);
+}
+
 static int reconcile_hpa(pods_manager *m, const struct pods_entry *h, const struct pods_list *all,
                          int64_t now, int64_t *wake_ms, pr_error **err)
 {
@@ -392,6 +409,7 @@ static int reconcile_hpa(pods_manager *m, const struct pods_entry *h, const stru
         kube_selector_clear(&sel);
         const struct kube_hpa *hs = &spec->u.hpa;
         int32_t desired = t.replicas;
+        bool bounded = t.replicas > hs->max_replicas || t.replicas < hs->min_replicas;
         p.res = (struct kube_hpa_result){.desired = t.replicas,
                                          .able_reason = "ReadyForNewScale",
                                          .able_message = "recommended size matches current size",
@@ -419,8 +437,10 @@ static int reconcile_hpa(pods_manager *m, const struct pods_entry *h, const stru
         p.res.desired = desired;
         if (desired != t.replicas && !p.disabled) {
             r = pods_scale(m, t.resource, h->ns, t.obj.v[0].name, desired, err);
-            if (r == 0)
+            if (r == 0) {
                 last_scale = now / 1000;
+                record_rescale(m, h, &p, bounded, t.replicas, desired);
+            }
         }
     }
     if (r == 0)

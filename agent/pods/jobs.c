@@ -291,10 +291,36 @@ static int create_pod(pods_manager *m, const struct pods_entry *job, int32_t ind
     if ((r = kube_object_decode(t, name, &o, err)) == 0)
         r = pods_apply(m, o, &res, err);
     kube_object_free(o);
+    if (r == 0)
+        pods_workload_event(m, "jobs", job, "Normal", "SuccessfulCreate", "Created pod: %s", name);
     return r;
 }
 
 /* ---- the controller ---- */
+
+static int delete_pod(pods_manager *m, const struct pods_entry *job, const struct pods_entry *pod,
+                      pr_error **err)
+{
+    int r = pods_delete(m, "pods", pod->ns, pod->name, err);
+    if (r == 0)
+        pods_workload_event(m, "jobs", job, "Normal", "SuccessfulDelete", "Deleted pod: %s",
+                            pod->name);
+    return r;
+}
+
+/* The Job's end, recorded once as the controller records it when it sets the condition. */
+static void record_finish(pods_manager *m, const struct pods_entry *job,
+                          const struct kube_job_plan *p)
+{
+    if (p->state == KUBE_JOB_COMPLETE)
+        pods_workload_event_once(m, "jobs", job, p->finished_at, "Normal", "Completed",
+                                 "Job completed");
+    else if (p->state == KUBE_JOB_FAILED && p->reason)
+        pods_workload_event_once(m, "jobs", job, p->finished_at, "Warning", p->reason, "%s",
+                                 streq(p->reason, "DeadlineExceeded")
+                                     ? "Job was active longer than specified deadline"
+                                     : "Job has reached the specified backoff limit");
+}
 
 static int reconcile_job(pods_manager *m, const struct pods_entry *job,
                          const struct pods_list *pods, int64_t now_ms, int64_t *wake_ms,
@@ -306,12 +332,13 @@ static int reconcile_job(pods_manager *m, const struct pods_entry *job,
     int r = 0;
     for (size_t i = 0; r == 0 && p->delete_active && i < v.n; i++)
         if (!streq(v.pods[i].phase, "Succeeded") && !streq(v.pods[i].phase, "Failed"))
-            r = pods_delete(m, "pods", v.ents[i]->ns, v.ents[i]->name, err);
+            r = delete_pod(m, job, v.ents[i], err);
     for (size_t i = 0; r == 0 && i < p->n_delete; i++)
-        r = pods_delete(m, "pods", v.ents[p->delete_idx[i]]->ns, v.ents[p->delete_idx[i]]->name,
-                        err);
+        r = delete_pod(m, job, v.ents[p->delete_idx[i]], err);
     for (size_t i = 0; r == 0 && i < p->create; i++)
         r = create_pod(m, job, p->indexes ? p->indexes[i] : -1, err);
+    if (r == 0)
+        record_finish(m, job, p);
     int64_t wake = p->wake_ms;
     yajl_val ttl = json_get(json_get(job->object, "spec"), "ttlSecondsAfterFinished");
     if (r == 0 && p->state != KUBE_JOB_RUNNING && ttl && YAJL_IS_INTEGER(ttl)) {

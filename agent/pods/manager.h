@@ -320,10 +320,17 @@ void pods_cgroup_remove_orphans(pods_manager *m, const char *uid);
 int pods_cni_release(pods_manager *m, const char *uid, pr_error **err);
 
 /* ---- wlevents.c: the workloads' events ---- */
-/* Records an event of the controller of resource ("deployments", "replicasets") on obj. */
+/* Records an event of the controller of resource ("deployments", "replicasets",
+ * "statefulsets", "daemonsets", "jobs", "cronjobs", "horizontalpodautoscalers") on obj. */
 void pods_workload_event(pods_manager *m, const char *resource, const struct pods_entry *obj,
                          const char *type, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* The same, once: not when obj has the event already, nor when the state it tells of came
+ * (since, epoch seconds; 0: unknown) longer ago than events live. For states the controllers
+ * see again on every pass (a Job's Completed). */
+void pods_workload_event_once(pods_manager *m, const char *resource, const struct pods_entry *obj,
+                              int64_t since, const char *type, const char *reason, const char *fmt,
+                              ...) __attribute__((format(printf, 7, 8)));
 /* Keeps a pod's events (its Killing) past its deletion: before its run dir goes. */
 void pods_events_keep_deleted(pods_manager *m, const char *ns, const char *name, const char *uid);
 

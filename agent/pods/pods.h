@@ -324,7 +324,7 @@ void pods_set_pull_options(pods_manager *m, const struct pull_options *o);
 struct pods_event {
     char *ns, *name, *uid;
     struct podevent e;
-    char *kind; /* the object's: NULL for a Pod, "Deployment", "ReplicaSet" */
+    char *kind; /* the object's: NULL for a Pod, "Deployment", "ReplicaSet", "Job", ... */
 };
 struct pods_events {
     struct pods_event *v;

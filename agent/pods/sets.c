@@ -116,7 +116,12 @@ static int ensure_claim(pods_manager *m, const struct pods_entry *set, yajl_val 
     jg_key(g, "spec");
     jg_value(g, json_get(t, "spec"));
     jg_map_close(g);
-    return pods_apply_gen(m, g, name, err);
+    int r = pods_apply_gen(m, g, name, err);
+    if (r == 0)
+        pods_workload_event(m, "statefulsets", set, "Normal", "SuccessfulCreate",
+                            "create Claim %s Pod %s-%d in StatefulSet %s success", name, set->name,
+                            (int)ord, set->name);
+    return r;
 }
 
 /* The pod's spec: the template's, with hostname and subdomain (a StatefulSet's) and each claim
@@ -211,7 +216,32 @@ static int create_pod(pods_manager *m, const struct pods_entry *set, const char 
                  sts ? YAJL_GET_STRING(json_get(spec, "serviceName")) : NULL, claims, set->name,
                  ord);
     jg_map_close(g);
-    return pods_apply_gen(m, g, name, err);
+    r = pods_apply_gen(m, g, name, err);
+    if (r < 0)
+        return r;
+    if (sts)
+        pods_workload_event(m, "statefulsets", set, "Normal", "SuccessfulCreate",
+                            "create Pod %s in StatefulSet %s successful", name, set->name);
+    else
+        pods_workload_event(m, "daemonsets", set, "Normal", "SuccessfulCreate", "Created pod: %s",
+                            name);
+    return 0;
+}
+
+/* A pod of the set goes (grace: seconds, -1: the pod's), with the controller's event. */
+static int delete_pod(pods_manager *m, const struct pods_entry *set, bool sts,
+                      const struct pods_entry *pod, int64_t grace, pr_error **err)
+{
+    int r = pods_delete_grace(m, "pods", pod->ns, pod->name, grace, err);
+    if (r < 0)
+        return r;
+    if (sts)
+        pods_workload_event(m, "statefulsets", set, "Normal", "SuccessfulDelete",
+                            "delete Pod %s in StatefulSet %s successful", pod->name, set->name);
+    else
+        pods_workload_event(m, "daemonsets", set, "Normal", "SuccessfulDelete", "Deleted pod: %s",
+                            pod->name);
+    return 0;
 }
 
 /* ---- observing ---- */
@@ -415,8 +445,7 @@ static int reconcile_sts(pods_manager *m, const struct pods_list *pods,
     for (size_t i = 0; r == 0 && i < plan.n_delete; i++)
         for (size_t k = 0; r == 0 && k < n; k++)
             if (v[k].ordinal == plan.delete_[i])
-                r = pods_delete_grace(m, "pods", v[k].e->ns, v[k].e->name, finished(&v[k]) ? 0 : -1,
-                                      err);
+                r = delete_pod(m, set, true, v[k].e, finished(&v[k]) ? 0 : -1, err);
     /* Below the partition, while an update is under way, a pod is made from the current
      * revision's template (kept in its ControllerRevision), as Kubernetes makes it. */
     _cleanup_free_ char *current = current_revision(m, set, v, n, revision);
@@ -466,15 +495,14 @@ static int reconcile_ds(pods_manager *m, const struct pods_list *pods, const str
     for (size_t i = 0; r == 0 && i < n; i++) {
         /* A finished pod, one too many (the newest go) or one the node no longer wants. */
         if (finished(&v[i]) || !wants || active >= 1) {
-            r = pods_delete_grace(m, "pods", v[i].e->ns, v[i].e->name, finished(&v[i]) ? 0 : -1,
-                                  err);
+            r = delete_pod(m, set, false, v[i].e, finished(&v[i]) ? 0 : -1, err);
             continue;
         }
         active++;
         const char *strategy = str_at(json_get(set->object, "spec"), "updateStrategy", "type");
         /* RollingUpdate with maxUnavailable >= 1 and no surge: the old pod goes first. */
         if (!v[i].updated && !(strategy && streq(strategy, "OnDelete"))) {
-            r = pods_delete_grace(m, "pods", v[i].e->ns, v[i].e->name, -1, err);
+            r = delete_pod(m, set, false, v[i].e, -1, err);
             active--;
         }
     }

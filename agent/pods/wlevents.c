@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The workloads' events, as the controllers record them: ScalingReplicaSet on a Deployment
  * (deployment-controller), SuccessfulCreate and SuccessfulDelete on a ReplicaSet
- * (replicaset-controller), and the events of the pods a controller deleted (their Killing),
- * kept after the pod is gone as the API server keeps them. One file per object,
- * RUN_ROOT/events/RESOURCE/NS/NAME_UID.json in common/podevents' format, written only by the
- * pod manager under its exclusive lock (one writer); a file not written for an hour goes, as
+ * (replicaset-controller), a StatefulSet (statefulset-controller), a DaemonSet
+ * (daemonset-controller), a Job (job-controller, with Completed, BackoffLimitExceeded and
+ * DeadlineExceeded) and a CronJob (cronjob-controller, with SawCompletedJob),
+ * SuccessfulRescale on an HPA (horizontal-pod-autoscaler), and the events of the pods a controller
+ * deleted (their Killing), kept after the pod is gone as the API server keeps them. One file per
+ * object, RUN_ROOT/events/RESOURCE/NS/NAME_UID.json in common/podevents' format, written only by
+ * the pod manager under its exclusive lock (one writer); a file not written for an hour goes, as
  * the API server's events expire (--event-ttl, 1 h). */
 #include "fs.h"
 #include "manager.h"
@@ -18,8 +21,27 @@
 
 #define EVENTS_TTL_S 3600
 
-static const char *const resources[] = {"deployments", "replicasets", "pods"};
-static const char *const kinds[] = {"Deployment", "ReplicaSet", "Pod"};
+/* The pods' last: their entries have no kind (NULL, as the pods' own events). */
+static const struct {
+    const char *resource, *kind, *component;
+} sources[] = {
+    {"deployments", "Deployment", "deployment-controller"},
+    {"replicasets", "ReplicaSet", "replicaset-controller"},
+    {"statefulsets", "StatefulSet", "statefulset-controller"},
+    {"daemonsets", "DaemonSet", "daemonset-controller"},
+    {"jobs", "Job", "job-controller"},
+    {"cronjobs", "CronJob", "cronjob-controller"},
+    {"horizontalpodautoscalers", "HorizontalPodAutoscaler", "horizontal-pod-autoscaler"},
+    {"pods", NULL, "kubelet"},
+};
+
+static const char *component_of(const char *resource)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(sources); i++)
+        if (streq(sources[i].resource, resource))
+            return sources[i].component;
+    return NULL;
+}
 
 static bool json_name(const char *s)
 {
@@ -49,7 +71,7 @@ static void expire(const char *dir)
 
 static void add(pods_manager *m, const char *resource, const char *ns, const char *name,
                 const char *uid, struct podevents *more, const char *type, const char *reason,
-                const char *component, const char *msg)
+                const char *component, const char *msg, bool once)
 {
     _cleanup_free_ char *dir = dir_of(m, resource, ns);
     _cleanup_error_ pr_error *e = NULL;
@@ -62,9 +84,14 @@ static void add(pods_manager *m, const char *resource, const char *ns, const cha
     if (podevents_load(path, &ev, &e) == 0) {
         if (more)
             podevents_take(&ev, more);
+        for (size_t i = 0; once && reason && i < ev.n; i++)
+            if (streq(ev.v[i].reason, reason) && streq(ev.v[i].message, msg))
+                reason = NULL;
+        /* Not rewritten for nothing: the file's time is its events' age (expire). */
         if (reason)
             podevents_record(&ev, type, reason, component, NULL, pods_now_usec(), msg);
-        podevents_save(path, &ev, &e);
+        if (reason || more)
+            podevents_save(path, &ev, &e);
     }
     podevents_clear(&ev);
 }
@@ -76,9 +103,23 @@ void pods_workload_event(pods_manager *m, const char *resource, const struct pod
     va_start(ap, fmt);
     _cleanup_free_ char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    const char *component =
-        streq(resource, "deployments") ? "deployment-controller" : "replicaset-controller";
-    add(m, resource, obj->ns, obj->name, obj->uid, NULL, type, reason, component, msg);
+    add(m, resource, obj->ns, obj->name, obj->uid, NULL, type, reason, component_of(resource), msg,
+        false);
+}
+
+void pods_workload_event_once(pods_manager *m, const char *resource, const struct pods_entry *obj,
+                              int64_t since, const char *type, const char *reason, const char *fmt,
+                              ...)
+{
+    /* A state older than the events' life was recorded and has expired since: not again. */
+    if (since && time(NULL) - since > EVENTS_TTL_S)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    _cleanup_free_ char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    add(m, resource, obj->ns, obj->name, obj->uid, NULL, type, reason, component_of(resource), msg,
+        true);
 }
 
 void pods_events_keep_deleted(pods_manager *m, const char *ns, const char *name, const char *uid)
@@ -106,7 +147,7 @@ void pods_events_keep_deleted(pods_manager *m, const char *ns, const char *name,
         }
     }
     if (all.n)
-        add(m, "pods", ns, name, uid, &all, NULL, NULL, NULL, NULL);
+        add(m, "pods", ns, name, uid, &all, NULL, NULL, NULL, NULL, false);
     podevents_clear(&all);
     podevents_clear(&more);
 }
@@ -151,16 +192,16 @@ int pods_workload_events_list(pods_manager *m, const char *ns, const char *resou
     int r = pods_list(m, "pods", ns, NULL, &live, err);
     if (r < 0)
         return r;
-    for (size_t i = 0; i < ARRAY_SIZE(resources); i++) {
-        if (resource && !streq(resource, resources[i]))
+    for (size_t i = 0; i < ARRAY_SIZE(sources); i++) {
+        if (resource && !streq(resource, sources[i].resource))
             continue;
-        const char *kind = i == 2 ? NULL : kinds[i];
+        const char *kind = sources[i].kind;
         if (ns) {
-            _cleanup_free_ char *dir = dir_of(m, resources[i], ns);
+            _cleanup_free_ char *dir = dir_of(m, sources[i].resource, ns);
             load_dir(dir, ns, kind, &live, out);
             continue;
         }
-        _cleanup_free_ char *top = xasprintf("%s/events/%s", m->run_root, resources[i]);
+        _cleanup_free_ char *top = xasprintf("%s/events/%s", m->run_root, sources[i].resource);
         _cleanup_dir_ DIR *d = opendir(top);
         for (struct dirent *de; d && (de = readdir(d));) {
             if (de->d_name[0] == '.')

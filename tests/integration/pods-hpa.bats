@@ -164,6 +164,13 @@ YAML
   wait_long replicas_is web 1
   run prn get hpa web -o json
   [ "$(jq -r '.status.conditions[] | select(.type == "ScalingActive") | .reason' <<<"$output")" = ValidMetricFound ]
+  # The horizontal-pod-autoscaler's SuccessfulRescale, up then down, in describe and get events.
+  run prn describe hpa web
+  [ "$status" -eq 0 ]
+  grep -qE '^  Normal +SuccessfulRescale +.* +horizontal-pod-autoscaler +New size: 3; reason: cpu resource utilization \(percentage of request\) above target$' <<<"$output"
+  grep -qE '^  Normal +SuccessfulRescale +.* +horizontal-pod-autoscaler +New size: 1; reason: All metrics below target$' <<<"$output"
+  run prn get events -o json
+  [ "$(jq -r '[.items[] | select(.reason == "SuccessfulRescale")][0] | .involvedObject.kind + " " + .involvedObject.apiVersion + " " + .source.component' <<<"$output")" = "HorizontalPodAutoscaler autoscaling/v2 horizontal-pod-autoscaler" ]
   run prn delete -f "$BATS_TEST_TMPDIR/web.yaml"
   [ "$status" -eq 0 ]
   wait_long no_loop

@@ -65,6 +65,11 @@ wait_long() {
   return 1
 }
 
+job_event() { # JOB REASON: `get events` holds the Job's event of that reason
+  prn get events -o json | jq -e --arg j "$1" --arg r "$2" \
+    'any(.items[]; .involvedObject.kind == "Job" and .involvedObject.name == $j and .reason == $r)' > /dev/null
+}
+
 no_loop() {
   [ -z "$(controllers_pid)" ]
 }
@@ -102,6 +107,16 @@ no_loop() {
   grep -qx 'Pods Statuses:    0 Active (0 Ready) / 1 Succeeded / 2 Failed' <<<"$output"
   grep -qx "Selector:         batch.kubernetes.io/controller-uid=$uid" <<<"$output"
   grep -qx 'Backoff Limit:    4' <<<"$output"
+  # The job-controller's events: a SuccessfulCreate per pod, then Completed (recorded by the
+  # controller's pass that sees the pod succeed, which may come just after `get` shows it).
+  wait_long job_event retry Completed
+  run prn describe job retry
+  [ "$(grep -cE '^  Normal +SuccessfulCreate +.* +job-controller +Created pod: retry-[a-z0-9]{5}$' <<<"$output")" -eq 3 ]
+  grep -qE '^  Normal +Completed +.* +job-controller +Job completed$' <<<"$output"
+  run prn get events -o json
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '[.items[] | select(.involvedObject.kind == "Job" and .reason == "SuccessfulCreate" and .source.component == "job-controller")] | length' <<<"$output")" -eq 3 ]
+  [ "$(jq -r '.items[] | select(.reason == "Completed") | .involvedObject.apiVersion + " " + .involvedObject.name + " " + .type + " " + .message' <<<"$output")" = "batch/v1 retry Normal Job completed" ]
   run prn get pods -l "controller-uid=$uid" -o name
   [ "$(wc -l <<<"$output")" -eq 3 ]
   # Nothing is left to control: the loop leaves once the Job is deleted, and its pods go with it.
@@ -142,6 +157,10 @@ no_loop() {
   run prn get job fail -o json
   [ "$(jq -r .status.failed <<<"$output")" = 2 ]
   [ "$(jq -r '.status.conditions[0].reason' <<<"$output")" = BackoffLimitExceeded ]
+  wait_long job_event fail BackoffLimitExceeded
+  run prn get events
+  [ "$status" -eq 0 ]
+  grep -qE ' +Warning +BackoffLimitExceeded +job/fail +Job has reached the specified backoff limit$' <<<"$output"
   sleep 1
   run prn get pods -l job-name=fail -o name
   [ "$(wc -l <<<"$output")" -eq 2 ]
@@ -259,6 +278,10 @@ schedules_seen() { # NAME MIN: lastScheduleTime changed MIN times (recorded in $
   [ "$status" -eq 0 ]
   grep -qx 'Schedule:                      \* \* \* \* \*' <<<"$output"
   grep -qx 'Successful Job History Limit:  2' <<<"$output"
+  # The cronjob-controller's events: it made Jobs, saw them complete and deleted the oldest.
+  grep -qE '^  Normal +SuccessfulCreate +.* +cronjob-controller +Created job hello-[0-9]{8}$' <<<"$output"
+  grep -qE '^  Normal +SawCompletedJob +.* +cronjob-controller +Saw completed job: hello-[0-9]{8}, status: Complete$' <<<"$output"
+  grep -qE '^  Normal +SuccessfulDelete +.* +cronjob-controller +Deleted job hello-[0-9]{8}$' <<<"$output"
   # A Job's scheduled minute is its name's.
   job=$(prn get jobs -o name | head -1)
   run prn get job "${job#job.batch/}" -o json

@@ -137,6 +137,13 @@ no_loop() {
   grep -qxF "Pods Status:        2 Running / 0 Waiting / 0 Succeeded / 0 Failed" <<<"$output"
   grep -qxF "  Name:          data" <<<"$output"
   grep -qxF "  Access Modes:  RWO" <<<"$output"
+  # The statefulset-controller's events, in `get events` and in describe.
+  grep -qE '^  Normal +SuccessfulCreate +.* +statefulset-controller +create Pod web-0 in StatefulSet web successful$' <<<"$output"
+  grep -qE '^  Normal +SuccessfulCreate +.* +statefulset-controller +create Claim data-web-1 Pod web-1 in StatefulSet web success$' <<<"$output"
+  run prn get events -o json
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.items[] | select(.involvedObject.kind == "StatefulSet" and .reason == "SuccessfulCreate" and (.message | startswith("create Pod"))) | .involvedObject.name + " " + .source.component + " " + .message' <<<"$output")" = "web statefulset-controller create Pod web-0 in StatefulSet web successful
+web statefulset-controller create Pod web-1 in StatefulSet web successful" ]
   # Scale up to 3 then down to 1: web-2 goes first, then web-1; their claims stay.
   run prn scale statefulset web --replicas=3
   [ "$status" -eq 0 ]
@@ -160,6 +167,10 @@ no_loop() {
   exists web-0
   run prn get pvc -o name
   [ "${lines[*]}" = "persistentvolumeclaim/data-web-0 persistentvolumeclaim/data-web-1 persistentvolumeclaim/data-web-2" ]
+  run prn get events
+  [ "$status" -eq 0 ]
+  grep -qE ' +Normal +SuccessfulDelete +statefulset/web +delete Pod web-2 in StatefulSet web successful$' <<<"$output"
+  grep -qE ' +Normal +SuccessfulDelete +statefulset/web +delete Pod web-1 in StatefulSet web successful$' <<<"$output"
   prn delete statefulset web
   gone web-0
   # The claims outlive the set (persistentVolumeClaimRetentionPolicy Retain).
@@ -460,6 +471,7 @@ ds_ready() {
   run prn describe ds agent
   grep -qxF "Desired Number of Nodes Scheduled: 1" <<<"$output"
   grep -qxF "Pods Status:    1 Running / 0 Waiting / 0 Succeeded / 0 Failed" <<<"$output"
+  grep -qE "^  Normal +SuccessfulCreate +.* +daemonset-controller +Created pod: $p\$" <<<"$output"
   # Self-healing.
   prn delete pod "$p"
   replaced() { q=$(ds_pod); [ -n "$q" ] && [ "$q" != "$p" ]; }
