@@ -43,6 +43,7 @@
 #define MAP_NOEP_IPS   "no-endpoint-services"
 #define MAP_NOEP_PORTS "no-endpoint-nodeports"
 #define FILTER_PRIO    (-10)
+#define MASQ_MARK      0x4000u /* kube-proxy's */
 #define DEFAULT_RANGE  "10.96.0.0/12"
 #define DEFAULT_NPORTS "30000-32767"
 
@@ -121,6 +122,14 @@ static void taken_add(struct pods_services_taken *t, const char *owner, yajl_val
         t->ports = xrealloc(t->ports, (t->n_ports + 1) * sizeof(*t->ports));
         t->ports[t->n_ports++] = (int)YAJL_GET_INTEGER(np);
         strv_extend(&t->protos, proto ? proto : "TCP");
+        strv_extend(&t->owners, owner);
+    }
+    /* A health-check port comes from the same range and holds its number as a nodePort does. */
+    yajl_val hc = json_get(spec, "healthCheckNodePort");
+    if (YAJL_IS_INTEGER(hc)) {
+        t->ports = xrealloc(t->ports, (t->n_ports + 1) * sizeof(*t->ports));
+        t->ports[t->n_ports++] = (int)YAJL_GET_INTEGER(hc);
+        strv_extend(&t->protos, "TCP");
         strv_extend(&t->owners, owner);
     }
 }
@@ -330,6 +339,53 @@ static int pick_node_ports(pods_manager *m, const struct kube_service_spec *s, y
     return 0;
 }
 
+/* A LoadBalancer with externalTrafficPolicy Local gets spec.healthCheckNodePort from the
+ * node-port range, as the API server gives it (the one asked for, the one it has, else the
+ * first free one); taken by number whatever the protocol, so no nodePort can share it. */
+static int pick_health_port(pods_manager *m, const struct kube_service_spec *s, yajl_val old,
+                            const struct pods_services_taken *t, const char *self,
+                            const int *node_ports, int *out, pr_error **err)
+{
+    *out = 0;
+    if (!streq(s->type, "LoadBalancer") || !streq(s->external_traffic_policy, "Local"))
+        return 0;
+    int lo, hi;
+    int r = node_port_range(m, &lo, &hi, err);
+    if (r < 0)
+        return r;
+    int want = s->health_check_node_port;
+    yajl_val had = json_get(json_get(old, "spec"), "healthCheckNodePort");
+    if (want && (want < lo || want > hi))
+        return pr_err(err, 0,
+                      "spec.healthCheckNodePort: Invalid value: %d: provided port is not in the "
+                      "valid range. The range of valid ports is %d-%d",
+                      want, lo, hi);
+    for (int port = want         ? want
+                    : YAJL_IS_INTEGER(had) ? (int)YAJL_GET_INTEGER(had)
+                                           : lo;
+         port <= hi; port++) {
+        const char *owner = port_owner(t, self, port, "TCP");
+        if (!owner)
+            owner = port_owner(t, self, port, "UDP");
+        for (size_t i = 0; !owner && i < s->n_ports; i++)
+            if (node_ports[i] == port)
+                owner = self;
+        if (want && owner)
+            return pr_err_code(err, EADDRINUSE,
+                               "spec.healthCheckNodePort: Invalid value: %d: provided port is "
+                               "already allocated (by service \"%s\")",
+                               port, owner);
+        if (!owner) {
+            *out = port;
+            return 0;
+        }
+    }
+    return pr_err_code(err, ENOSPC,
+                       "spec.healthCheckNodePort: failed to allocate a nodePort: range is full "
+                       "(%d-%d)",
+                       lo, hi);
+}
+
 struct lb_taken {
     const struct pods_services_taken *t;
     const char *self;
@@ -381,7 +437,7 @@ static int pick_lb_ip(pods_manager *m, const struct kube_service_spec *s, yajl_v
 
 /* The object as the API server stores it: spec defaulted and completed, status added. */
 static void gen_spec(yajl_gen g, const struct kube_service_spec *s, yajl_val spec, const char *ip,
-                     const int *node_ports)
+                     const int *node_ports, int health_port)
 {
     bool lb = streq(s->type, "LoadBalancer");
     jg_map_open(g);
@@ -397,6 +453,8 @@ static void gen_spec(yajl_gen g, const struct kube_service_spec *s, yajl_val spe
     jg_key_str(g, "externalName", s->external_name);
     if (streq(s->type, "NodePort") || lb)
         jg_key_str(g, "externalTrafficPolicy", s->external_traffic_policy);
+    if (health_port)
+        jg_key_int(g, "healthCheckNodePort", health_port);
     jg_key_str(g, "internalTrafficPolicy", s->internal_traffic_policy);
     if (ip) {
         jg_key(g, "ipFamilies");
@@ -448,7 +506,7 @@ static void gen_spec(yajl_gen g, const struct kube_service_spec *s, yajl_val spe
 }
 
 static int service_object(const struct kube_object *o, const char *ip, const int *node_ports,
-                          const char *lb_ip, yajl_val *out, pr_error **err)
+                          int health_port, const char *lb_ip, yajl_val *out, pr_error **err)
 {
     _cleanup_gen_ yajl_gen g = json_gen_new(false);
     yajl_val t = o->tree;
@@ -461,7 +519,7 @@ static int service_object(const struct kube_object *o, const char *ip, const int
         jg_value(g, t->u.object.values[i]);
     }
     jg_key(g, "spec");
-    gen_spec(g, &o->u.service, json_get(t, "spec"), ip, node_ports);
+    gen_spec(g, &o->u.service, json_get(t, "spec"), ip, node_ports, health_port);
     jg_key(g, "status");
     jg_map_open(g);
     jg_key(g, "loadBalancer");
@@ -496,16 +554,18 @@ int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_a
     yajl_val old = json_get(rec, "object");
     struct pods_services_taken *t = NULL;
     _cleanup_free_ char *ip = NULL, *lb_ip = NULL, *self = xasprintf("%s/%s", ns, name);
-    int *node_ports = xcalloc(o->u.service.n_ports + 1, sizeof(int));
+    int *node_ports = xcalloc(o->u.service.n_ports + 1, sizeof(int)), health_port = 0;
     r = taken_get(m, &t, err);
     if (r == 0 && !streq(o->u.service.type, "ExternalName"))
         r = pick_cluster_ip(m, &o->u.service, old, t, self, &ip, err);
     if (r == 0)
         r = pick_node_ports(m, &o->u.service, old, t, self, node_ports, err);
     if (r == 0)
+        r = pick_health_port(m, &o->u.service, old, t, self, node_ports, &health_port, err);
+    if (r == 0)
         r = pick_lb_ip(m, &o->u.service, old, t, self, &lb_ip, err);
     if (r == 0)
-        r = service_object(o, ip, node_ports, lb_ip, &obj, err);
+        r = service_object(o, ip, node_ports, health_port, lb_ip, &obj, err);
     free(node_ports);
     if (r < 0)
         return pr_err_prefix(err, "The Service \"%s\" is invalid", name);
@@ -673,6 +733,10 @@ struct svc_port {
     char *proto; /* TCP, UDP */
     int port, node_port;
     int affinity; /* ClientIP's timeout in seconds; 0: none */
+    /* externalTrafficPolicy Cluster: traffic from outside is masqueraded (marked in ext-HASH for
+     * the nodePort; in svc-HASH itself for a LoadBalancer's address); Local keeps the client's
+     * address. */
+    bool masq_nodeport, masq_vip;
     char **eps;   /* ready endpoints, "IP:PORT", sorted */
 };
 struct svc_ports {
@@ -706,6 +770,12 @@ static uint64_t fnv64(const char *a, const char *b)
 static char *svc_chain(const struct svc_port *p)
 {
     return xasprintf("svc-%016llx", (unsigned long long)fnv64(p->key, NULL));
+}
+
+/* The nodePort's way in: marks for masquerade (Cluster), then the service port's chain. */
+static char *ext_chain(const struct svc_port *p)
+{
+    return xasprintf("ext-%016llx", (unsigned long long)fnv64(p->key, NULL));
 }
 
 static char *ep_chain(const struct svc_port *p, const char *ep)
@@ -747,15 +817,21 @@ static int desired(pods_manager *m, struct svc_ports *out, char ***lbs,
         const char *lb = streq(s->type, "LoadBalancer") ? lb_status_ip(o->tree) : NULL;
         if (lb)
             strv_extend(lbs, lb);
+        bool external = streq(s->type, "NodePort") || lb;
+        bool local = external && streq(s->external_traffic_policy, "Local");
         for (size_t p = 0; p < s->n_ports; p++) {
-            /* The affinity is part of the key: changing it replaces the port's chains. */
+            /* The affinity and the policy are part of the key: changing them replaces the
+             * port's chains. */
+            _cleanup_free_ char *base = s->affinity_timeout
+                                            ? xasprintf("%s/%s/%d/%s/affinity=%d", ns, name,
+                                                        s->ports[p].port, s->ports[p].protocol,
+                                                        s->affinity_timeout)
+                                            : xasprintf("%s/%s/%d/%s", ns, name,
+                                                        s->ports[p].port, s->ports[p].protocol);
             struct svc_port sp = {
-                .key = s->affinity_timeout
-                           ? xasprintf("%s/%s/%d/%s/affinity=%d", ns, name, s->ports[p].port,
-                                       s->ports[p].protocol, s->affinity_timeout)
-                           : xasprintf("%s/%s/%d/%s", ns, name, s->ports[p].port,
-                                       s->ports[p].protocol),
+                .key = local ? xasprintf("%s/etp=Local", base) : xstrdup(base),
                 .affinity = s->affinity_timeout,
+                .masq_nodeport = external && !local,
                 .vip = xstrdup(s->cluster_ip),
                 .proto = xstrdup(s->ports[p].protocol),
                 .port = s->ports[p].port,
@@ -772,6 +848,7 @@ static int desired(pods_manager *m, struct svc_ports *out, char ***lbs,
                 struct svc_port lp = {
                     .key = xasprintf("%s/lb=%s", sp.key, lb),
                     .affinity = sp.affinity,
+                    .masq_vip = !local,
                     .vip = xstrdup(lb),
                     .proto = xstrdup(sp.proto),
                     .port = sp.port,
@@ -812,8 +889,13 @@ static bool load_state(pods_manager *m, struct svc_ports *out)
         yajl_val eps = json_get(o, "endpoints");
         if (!key || !vip || !proto || !YAJL_IS_INTEGER(port) || !YAJL_IS_INTEGER(np))
             continue;
+        /* A record from before the policies' chains: its table is rebuilt whole. */
+        if (!json_get(o, "masqueradeNodePort"))
+            return false;
         yajl_val aff = json_get(o, "affinity");
         struct svc_port sp = {.key = xstrdup(key),
+                              .masq_nodeport = YAJL_IS_TRUE(json_get(o, "masqueradeNodePort")),
+                              .masq_vip = YAJL_IS_TRUE(json_get(o, "masqueradeAddress")),
                               .affinity = YAJL_IS_INTEGER(aff) ? (int)YAJL_GET_INTEGER(aff) : 0,
                               .vip = xstrdup(vip),
                               .proto = xstrdup(proto),
@@ -848,6 +930,8 @@ static int save_state(pods_manager *m, const struct svc_ports *s, pr_error **err
         jg_key_int(g, "port", s->v[i].port);
         jg_key_int(g, "nodePort", s->v[i].node_port);
         jg_key_int(g, "affinity", s->v[i].affinity);
+        jg_key_bool(g, "masqueradeNodePort", s->v[i].masq_nodeport);
+        jg_key_bool(g, "masqueradeAddress", s->v[i].masq_vip);
         jg_key(g, "endpoints");
         jg_array_open(g);
         for (size_t k = 0; s->v[i].eps && s->v[i].eps[k]; k++)
@@ -969,6 +1053,17 @@ static void base_table(pods_manager *m, nft_batch *b)
         }
         nft_batch_add_rule(b, r);
     }
+    /* externalTrafficPolicy Cluster, as kube-proxy's mark-for-masquerade: traffic from outside
+     * leaves for its endpoint with the node's address. */
+    nft_batch_add_chain(b, NFPROTO_IPV4, TABLE, "mark-for-masquerade", NULL, 0, 0);
+    r = nft_rule_new(NFPROTO_IPV4, TABLE, "mark-for-masquerade", "podrun-services");
+    nft_action_mark_set_bits(r, MASQ_MARK);
+    nft_batch_add_rule(b, r);
+    r = nft_rule_new(NFPROTO_IPV4, TABLE, "postrouting", "podrun-services-masquerade");
+    nft_match_mark(r, MASQ_MARK);
+    nft_action_counter(r);
+    nft_action_masquerade(r);
+    nft_batch_add_rule(b, r);
     /* Hairpin and pod-to-pod through a service: the pod subnet to itself, after a DNAT. */
     _cleanup_free_ char *cidr = pods_node_pod_cidr(m);
     char *slash = cidr ? strchr(cidr, '/') : NULL;
@@ -992,6 +1087,11 @@ static void svc_rules(nft_batch *b, const struct svc_port *p, const char *chain)
 {
     size_t n = p->eps ? strv_length(p->eps) : 0;
     _cleanup_free_ char *tag = xasprintf("podrun-service:%s", p->key);
+    if (p->masq_vip) {
+        nft_rule *r = nft_rule_new(NFPROTO_IPV4, TABLE, chain, tag);
+        nft_action_jump(r, "mark-for-masquerade");
+        nft_batch_add_rule(b, r);
+    }
     /* A client seen lately goes back to its endpoint (kube-proxy's affinity sets). */
     for (size_t i = 0; p->affinity && i < n; i++) {
         _cleanup_free_ char *ep = ep_chain(p, p->eps[i]), *set = aff_set(p, p->eps[i]);
@@ -1008,6 +1108,22 @@ static void svc_rules(nft_batch *b, const struct svc_port *p, const char *chain)
         nft_action_jump(r, ep);
         nft_batch_add_rule(b, r);
     }
+}
+
+static void ext_rules(nft_batch *b, const struct svc_port *p)
+{
+    _cleanup_free_ char *chain = ext_chain(p), *svc = svc_chain(p);
+    _cleanup_free_ char *tag = xasprintf("podrun-service:%s", p->key);
+    nft_batch_add_chain(b, NFPROTO_IPV4, TABLE, chain, NULL, 0, 0);
+    nft_rule *r;
+    if (p->masq_nodeport) {
+        r = nft_rule_new(NFPROTO_IPV4, TABLE, chain, tag);
+        nft_action_jump(r, "mark-for-masquerade");
+        nft_batch_add_rule(b, r);
+    }
+    r = nft_rule_new(NFPROTO_IPV4, TABLE, chain, tag);
+    nft_action_jump(r, svc);
+    nft_batch_add_rule(b, r);
 }
 
 static void ep_rules(nft_batch *b, const struct svc_port *p, const char *ep)
@@ -1057,6 +1173,11 @@ static void diff(nft_batch *b, const struct svc_ports *have, const struct svc_po
                 nft_batch_del_vmap_elem(b, NFPROTO_IPV4, TABLE, MAP_NOEP_PORTS, &k);
             }
         }
+        if (h->node_port && (!w || !w->node_port)) {
+            _cleanup_free_ char *ext = ext_chain(h);
+            nft_batch_flush_chain(b, NFPROTO_IPV4, TABLE, ext);
+            nft_batch_del_chain(b, NFPROTO_IPV4, TABLE, ext);
+        }
         if (w && same_eps(w->eps, h->eps))
             continue;
         nft_batch_flush_chain(b, NFPROTO_IPV4, TABLE, chain);
@@ -1090,9 +1211,12 @@ static void diff(nft_batch *b, const struct svc_ports *have, const struct svc_po
             ips_key(w, &k);
             nft_batch_add_vmap_elem(b, NFPROTO_IPV4, TABLE, MAP_IPS, &k, chain);
         }
+        if (w->node_port && (!h || !h->node_port))
+            ext_rules(b, w);
         if (w->node_port && (!h || w->node_port != h->node_port)) {
+            _cleanup_free_ char *ext = ext_chain(w);
             nodeport_key(w, &k);
-            nft_batch_add_vmap_elem(b, NFPROTO_IPV4, TABLE, MAP_NODEPORTS, &k, chain);
+            nft_batch_add_vmap_elem(b, NFPROTO_IPV4, TABLE, MAP_NODEPORTS, &k, ext);
         }
         if (!w->eps) {
             bool fresh = !h || h->eps;
