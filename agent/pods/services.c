@@ -6,12 +6,15 @@
  *   chain prerouting, output (nat, dstnat)  jump services
  *   chain services     ip daddr . meta l4proto . th dport vmap @service-ips
  *                      fib daddr type local, not 127/8: meta l4proto . th dport vmap @nodeports
+ *   chain ext-HASH     per service port with a nodePort: externalTrafficPolicy Cluster: jump
+ *                      mark-for-masquerade (meta mark |= 0x4000); then jump svc-HASH
  *   chain svc-HASH     one per service port: rule i of n: numgen random mod (n-i) == 0
  *                      jump ep-HASH (the last one unconditional): ready endpoints only
  *   chain ep-HASH      one per endpoint: dnat to IP:PORT
  *   set aff-HASH       ClientIP affinity: per endpoint, its clients (timeout); svc-HASH first
  *                      sends a client in it to its endpoint, ep-HASH refreshes it
- *   chain postrouting  (nat, srcnat) ct status dnat, pod subnet to pod subnet: masquerade
+ *   chain postrouting  (nat, srcnat) mark 0x4000: masquerade (Cluster's external traffic);
+ *                      ct status dnat, pod subnet to pod subnet: masquerade
  *                      (hairpin, and pods on one bridge, whose replies would bypass the node)
  *   chain filter-forward, filter-output (filter, -10): ip daddr . meta l4proto . th dport
  *                      vmap @no-endpoint-services; filter-input: fib daddr type local:
@@ -360,7 +363,7 @@ static int pick_health_port(pods_manager *m, const struct kube_service_spec *s, 
                       "spec.healthCheckNodePort: Invalid value: %d: provided port is not in the "
                       "valid range. The range of valid ports is %d-%d",
                       want, lo, hi);
-    for (int port = want         ? want
+    for (int port = want                   ? want
                     : YAJL_IS_INTEGER(had) ? (int)YAJL_GET_INTEGER(had)
                                            : lo;
          port <= hi; port++) {
@@ -737,7 +740,7 @@ struct svc_port {
      * the nodePort; in svc-HASH itself for a LoadBalancer's address); Local keeps the client's
      * address. */
     bool masq_nodeport, masq_vip;
-    char **eps;   /* ready endpoints, "IP:PORT", sorted */
+    char **eps; /* ready endpoints, "IP:PORT", sorted */
 };
 struct svc_ports {
     struct svc_port *v;
@@ -822,12 +825,11 @@ static int desired(pods_manager *m, struct svc_ports *out, char ***lbs,
         for (size_t p = 0; p < s->n_ports; p++) {
             /* The affinity and the policy are part of the key: changing them replaces the
              * port's chains. */
-            _cleanup_free_ char *base = s->affinity_timeout
-                                            ? xasprintf("%s/%s/%d/%s/affinity=%d", ns, name,
-                                                        s->ports[p].port, s->ports[p].protocol,
-                                                        s->affinity_timeout)
-                                            : xasprintf("%s/%s/%d/%s", ns, name,
-                                                        s->ports[p].port, s->ports[p].protocol);
+            _cleanup_free_ char *base =
+                s->affinity_timeout
+                    ? xasprintf("%s/%s/%d/%s/affinity=%d", ns, name, s->ports[p].port,
+                                s->ports[p].protocol, s->affinity_timeout)
+                    : xasprintf("%s/%s/%d/%s", ns, name, s->ports[p].port, s->ports[p].protocol);
             struct svc_port sp = {
                 .key = local ? xasprintf("%s/etp=Local", base) : xstrdup(base),
                 .affinity = s->affinity_timeout,

@@ -166,6 +166,8 @@ lb_ip() {
   run prn get svc lbq -o yaml
   [[ $output == *"healthCheckNodePort: $hc"* ]]
   [[ $output == *"externalTrafficPolicy: Local"* ]]
+  run prn describe svc lbq
+  [[ $output =~ External\ Traffic\ Policy:\ +Local.*HealthCheck\ NodePort:\ +$hc ]]
   np=$(prn get svc lbp -o json | jq -r '.spec.ports[0].nodePort')
   lb lbr "externalTrafficPolicy: Local
   healthCheckNodePort: $np"
