@@ -158,14 +158,24 @@ void nft_match_addr(nft_rule *r, bool dst, const nft_addr *net, unsigned plen, b
     cmp(r, equal ? NFT_CMP_EQ : NFT_CMP_NEQ, want, len);
 }
 
-void nft_match_fib_daddr_local(nft_rule *r)
+static void fib_local(nft_rule *r, uint32_t which)
 {
     struct nftnl_expr *e = expr(r, "fib");
-    nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, which);
     nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
     nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
     uint32_t local = RTN_LOCAL;
     cmp(r, NFT_CMP_EQ, &local, sizeof(local));
+}
+
+void nft_match_fib_saddr_local(nft_rule *r)
+{
+    fib_local(r, NFTA_FIB_F_SADDR);
+}
+
+void nft_match_fib_daddr_local(nft_rule *r)
+{
+    fib_local(r, NFTA_FIB_F_DADDR);
 }
 
 void nft_match_ct_dnat(nft_rule *r)

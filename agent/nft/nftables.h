@@ -38,6 +38,7 @@ void nft_match_dport(nft_rule *r, uint16_t port);       /* th dport 80 */
 /* ip[6] saddr|daddr ==|!= net/plen (plen 32 or 128: one address); after nft_match_nfproto. */
 void nft_match_addr(nft_rule *r, bool dst, const nft_addr *net, unsigned plen, bool equal);
 void nft_match_fib_daddr_local(nft_rule *r); /* fib daddr type local */
+void nft_match_fib_saddr_local(nft_rule *r); /* fib saddr type local: the node made it */
 void nft_match_ct_dnat(nft_rule *r);         /* ct status dnat */
 /* meta mark & bits != 0 */
 void nft_match_mark(nft_rule *r, uint32_t bits);

@@ -7,7 +7,8 @@
  *   chain services     ip daddr . meta l4proto . th dport vmap @service-ips
  *                      fib daddr type local, not 127/8: meta l4proto . th dport vmap @nodeports
  *   chain ext-HASH     per service port with a nodePort: externalTrafficPolicy Cluster: jump
- *                      mark-for-masquerade (meta mark |= 0x4000); then jump svc-HASH
+ *                      mark-for-masquerade (meta mark |= 0x4000), Local: only fib saddr
+ *                      type local (the node's own traffic); then jump svc-HASH
  *   chain svc-HASH     one per service port: rule i of n: numgen random mod (n-i) == 0
  *                      jump ep-HASH (the last one unconditional): ready endpoints only
  *   chain ep-HASH      one per endpoint: dnat to IP:PORT
@@ -738,8 +739,9 @@ struct svc_port {
     int affinity; /* ClientIP's timeout in seconds; 0: none */
     /* externalTrafficPolicy Cluster: traffic from outside is masqueraded (marked in ext-HASH for
      * the nodePort; in svc-HASH itself for a LoadBalancer's address); Local keeps the client's
-     * address. */
-    bool masq_nodeport, masq_vip;
+     * address, and masquerades only what the node itself sends, as kube-proxy does. */
+    bool masq_nodeport;
+    enum { VIP_CLUSTER_IP, VIP_LB_CLUSTER, VIP_LB_LOCAL } addr_kind;
     char **eps; /* ready endpoints, "IP:PORT", sorted */
 };
 struct svc_ports {
@@ -850,7 +852,7 @@ static int desired(pods_manager *m, struct svc_ports *out, char ***lbs,
                 struct svc_port lp = {
                     .key = xasprintf("%s/lb=%s", sp.key, lb),
                     .affinity = sp.affinity,
-                    .masq_vip = !local,
+                    .addr_kind = local ? VIP_LB_LOCAL : VIP_LB_CLUSTER,
                     .vip = xstrdup(lb),
                     .proto = xstrdup(sp.proto),
                     .port = sp.port,
@@ -897,7 +899,9 @@ static bool load_state(pods_manager *m, struct svc_ports *out)
         yajl_val aff = json_get(o, "affinity");
         struct svc_port sp = {.key = xstrdup(key),
                               .masq_nodeport = YAJL_IS_TRUE(json_get(o, "masqueradeNodePort")),
-                              .masq_vip = YAJL_IS_TRUE(json_get(o, "masqueradeAddress")),
+                              .addr_kind = YAJL_IS_INTEGER(json_get(o, "address"))
+                                               ? (int)YAJL_GET_INTEGER(json_get(o, "address"))
+                                               : VIP_CLUSTER_IP,
                               .affinity = YAJL_IS_INTEGER(aff) ? (int)YAJL_GET_INTEGER(aff) : 0,
                               .vip = xstrdup(vip),
                               .proto = xstrdup(proto),
@@ -933,7 +937,7 @@ static int save_state(pods_manager *m, const struct svc_ports *s, pr_error **err
         jg_key_int(g, "nodePort", s->v[i].node_port);
         jg_key_int(g, "affinity", s->v[i].affinity);
         jg_key_bool(g, "masqueradeNodePort", s->v[i].masq_nodeport);
-        jg_key_bool(g, "masqueradeAddress", s->v[i].masq_vip);
+        jg_key_int(g, "address", s->v[i].addr_kind);
         jg_key(g, "endpoints");
         jg_array_open(g);
         for (size_t k = 0; s->v[i].eps && s->v[i].eps[k]; k++)
@@ -1085,15 +1089,24 @@ static void base_table(pods_manager *m, nft_batch *b)
     }
 }
 
+/* External traffic's masquerade: all of it (Cluster), or only what the node sends (Local,
+ * kube-proxy's "masquerade local traffic": a LoadBalancer address is the node's own, and the
+ * source the node picks for it). */
+static void masq_rule(nft_batch *b, const char *chain, const char *tag, bool all)
+{
+    nft_rule *r = nft_rule_new(NFPROTO_IPV4, TABLE, chain, tag);
+    if (!all)
+        nft_match_fib_saddr_local(r);
+    nft_action_jump(r, "mark-for-masquerade");
+    nft_batch_add_rule(b, r);
+}
+
 static void svc_rules(nft_batch *b, const struct svc_port *p, const char *chain)
 {
     size_t n = p->eps ? strv_length(p->eps) : 0;
     _cleanup_free_ char *tag = xasprintf("podrun-service:%s", p->key);
-    if (p->masq_vip) {
-        nft_rule *r = nft_rule_new(NFPROTO_IPV4, TABLE, chain, tag);
-        nft_action_jump(r, "mark-for-masquerade");
-        nft_batch_add_rule(b, r);
-    }
+    if (p->addr_kind != VIP_CLUSTER_IP)
+        masq_rule(b, chain, tag, p->addr_kind == VIP_LB_CLUSTER);
     /* A client seen lately goes back to its endpoint (kube-proxy's affinity sets). */
     for (size_t i = 0; p->affinity && i < n; i++) {
         _cleanup_free_ char *ep = ep_chain(p, p->eps[i]), *set = aff_set(p, p->eps[i]);
@@ -1117,13 +1130,8 @@ static void ext_rules(nft_batch *b, const struct svc_port *p)
     _cleanup_free_ char *chain = ext_chain(p), *svc = svc_chain(p);
     _cleanup_free_ char *tag = xasprintf("podrun-service:%s", p->key);
     nft_batch_add_chain(b, NFPROTO_IPV4, TABLE, chain, NULL, 0, 0);
-    nft_rule *r;
-    if (p->masq_nodeport) {
-        r = nft_rule_new(NFPROTO_IPV4, TABLE, chain, tag);
-        nft_action_jump(r, "mark-for-masquerade");
-        nft_batch_add_rule(b, r);
-    }
-    r = nft_rule_new(NFPROTO_IPV4, TABLE, chain, tag);
+    masq_rule(b, chain, tag, p->masq_nodeport);
+    nft_rule *r = nft_rule_new(NFPROTO_IPV4, TABLE, chain, tag);
     nft_action_jump(r, svc);
     nft_batch_add_rule(b, r);
 }

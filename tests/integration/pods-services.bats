@@ -300,9 +300,14 @@ YAML
   [ "$(jq -c '[.spec.externalTrafficPolicy, .spec.healthCheckNodePort]' <<<"$output")" = '["Local",null]' ]
   wait_for in_client curl -s --max-time 2 -o /dev/null http://10.125.0.1:32003/cgi-bin/ip
   [ "$(seen)" = 10.125.0.2 ]
-  # Cluster (the default): the pod sees the node's address on its network, its gateway.
+  # The node's own traffic is masqueraded under Local too (kube-proxy's "masquerade local
+  # traffic"): the pod sees the node's address on its network, its gateway.
   gw=$(pexec who app ip route | awk '/^default/ {print $3}')
   [ -n "$gw" ]
+  [ "$(in_node curl -s --max-time 2 http://10.125.0.1:32003/cgi-bin/ip)" = "[::ffff:$gw]" ]
+  run in_node nft list chain ip podrun_services mark-for-masquerade
+  [[ $output == *'meta mark set meta mark | 0x00004000'* ]]
+  # Cluster (the default): the client is seen as the node too.
   sed -i '/externalTrafficPolicy/d' "$D/np.yaml"
   run prn apply -f "$D/np.yaml"
   [ "$status" -eq 0 ]
