@@ -326,8 +326,11 @@ static int pick_node_ports(pods_manager *m, const struct kube_service_spec *s, y
             continue;
         }
         int had = old_node_port(old, p);
+        yajl_val hc = json_get(json_get(old, "spec"), "healthCheckNodePort");
         for (int port = had ? had : lo; !out[i] && port <= hi; port++) {
-            bool mine = false;
+            /* Nor the service's own health-check port, asked for or held. */
+            bool mine = port == s->health_check_node_port ||
+                        (YAJL_IS_INTEGER(hc) && port == YAJL_GET_INTEGER(hc));
             for (size_t j = 0; j < s->n_ports; j++)
                 mine |= j != i && (out[j] == port || s->ports[j].node_port == port) &&
                         streq(s->ports[j].protocol, p->protocol);

@@ -173,6 +173,16 @@ lb_ip() {
   healthCheckNodePort: $np"
   [ "$status" -eq 1 ]
   [[ $output == *"spec.healthCheckNodePort: Invalid value: $np: provided port is already allocated (by service \"default/lbp\")"* ]]
+  # A requested one is kept out of the service's own nodePort allocation (the next free port,
+  # which the allocation would otherwise take).
+  want=$((hc + 1))
+  lb lbs "externalTrafficPolicy: Local
+  healthCheckNodePort: $want"
+  [ "$status" -eq 0 ]
+  [ "$(prn get svc lbs -o json | jq -r .spec.healthCheckNodePort)" -eq "$want" ]
+  [ "$(prn get svc lbs -o json | jq -r '.spec.ports[0].nodePort')" -ne "$want" ]
+  run prn delete svc lbs
+  [ "$status" -eq 0 ]
   lb lbr "externalTrafficPolicy: Nearby"
   [ "$status" -eq 1 ]
   [[ $output == *'spec.externalTrafficPolicy: Unsupported value: "Nearby": supported values: "Cluster", "Local"'* ]]
