@@ -437,6 +437,9 @@ static void describe_service(yajl_val o, const struct pods_endpoints *eps, size_
     printf("%-*s%s\n", w, "Session Affinity:", str(spec, "sessionAffinity") ?: "None");
     if (str(spec, "externalTrafficPolicy"))
         printf("%-*s%s\n", w, "External Traffic Policy:", str(spec, "externalTrafficPolicy"));
+    yajl_val hc = json_get(spec, "healthCheckNodePort");
+    if (YAJL_IS_INTEGER(hc))
+        printf("%-*s%lld\n", w, "HealthCheck NodePort:", YAJL_GET_INTEGER(hc));
     printf("%-*s%s\n", w,
            "Internal Traffic Policy:", str(spec, "internalTrafficPolicy") ?: "Cluster");
     printf("%-*s%s\n", w, "Events:", "<none>");

@@ -363,7 +363,7 @@ struct kube_service_spec {
     const char *session_affinity;        /* defaulted: None */
     yajl_val session_affinity_config;    /* checked: clientIP.timeoutSeconds */
     int32_t affinity_timeout;            /* ClientIP: seconds (defaulted: 10800); else 0 */
-    const char *external_traffic_policy; /* Cluster (the default for NodePort) */
+    const char *external_traffic_policy; /* Cluster (the default for NodePort) or Local */
     const char *internal_traffic_policy; /* defaulted: Cluster */
     const char **ip_families;
     const char *ip_family_policy;
@@ -371,6 +371,7 @@ struct kube_service_spec {
     const char *load_balancer_ip;    /* LoadBalancer: the pool address asked for (NULL: any) */
     yajl_val allocate_lb_node_ports; /* checked: true (the default) only */
     const char *external_name;       /* ExternalName: the CNAME's target (a DNS subdomain) */
+    int32_t health_check_node_port;  /* LoadBalancer with Local: 0 allocates one */
 };
 
 /* ---- Ingress and IngressClass (networking.k8s.io/v1), ingress.c ---- */

@@ -97,7 +97,7 @@ static const struct kube_field spec_fields[] = {
     {"loadBalancerSourceRanges", KF_UNSUPPORTED, 0, NULL, 0},
     {"loadBalancerClass", KF_UNSUPPORTED, 0, NULL, 0},
     S("allocateLoadBalancerNodePorts", KF_RAW, allocate_lb_node_ports),
-    {"healthCheckNodePort", KF_UNSUPPORTED, 0, NULL, 0},
+    S("healthCheckNodePort", KF_INT32, health_check_node_port),
     S("sessionAffinityConfig", KF_RAW, session_affinity_config),
     {"trafficDistribution", KF_UNSUPPORTED, 0, NULL, 0},
     KUBE_FIELDS_END,
@@ -257,17 +257,30 @@ static int validate_spec(void *obj, const char *path, pr_error **err)
     if (streq(s->type, "NodePort") || lb) {
         if (!s->external_traffic_policy)
             s->external_traffic_policy = "Cluster";
-        if (!streq(s->external_traffic_policy, "Cluster"))
-            return pr_err_code(err, EOPNOTSUPP,
-                               "%s.externalTrafficPolicy: \"%s\": podrun supports Cluster only "
-                               "so far",
-                               path, s->external_traffic_policy);
+        if (!streq(s->external_traffic_policy, "Cluster") &&
+            !streq(s->external_traffic_policy, "Local"))
+            return pr_err(err, 0,
+                          "%s.externalTrafficPolicy: Unsupported value: \"%s\": supported "
+                          "values: \"Cluster\", \"Local\"",
+                          path, s->external_traffic_policy);
     } else if (s->external_traffic_policy) {
         return pr_err(err, 0,
                       "%s.externalTrafficPolicy: Invalid value: \"%s\": may only be set for "
                       "externally-accessible services",
                       path, s->external_traffic_policy);
     }
+    /* The API server allocates a health-check port for a LoadBalancer with Local only. */
+    bool health = lb && streq(s->external_traffic_policy, "Local");
+    if (s->health_check_node_port && !health)
+        return pr_err(err, 0,
+                      "%s.healthCheckNodePort: Invalid value: %d: may only be set when `type` is "
+                      "'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+                      path, s->health_check_node_port);
+    if (s->health_check_node_port < 0 || s->health_check_node_port > 65535)
+        return pr_err(err, 0,
+                      "%s.healthCheckNodePort: Invalid value: %d: must be between 1 and 65535, "
+                      "inclusive",
+                      path, s->health_check_node_port);
     for (size_t i = 0; s->ip_families && s->ip_families[i]; i++)
         if (!streq(s->ip_families[i], "IPv4"))
             return pr_err_code(err, EOPNOTSUPP,

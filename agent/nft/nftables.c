@@ -158,14 +158,24 @@ void nft_match_addr(nft_rule *r, bool dst, const nft_addr *net, unsigned plen, b
     cmp(r, equal ? NFT_CMP_EQ : NFT_CMP_NEQ, want, len);
 }
 
-void nft_match_fib_daddr_local(nft_rule *r)
+static void fib_local(nft_rule *r, uint32_t which)
 {
     struct nftnl_expr *e = expr(r, "fib");
-    nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, which);
     nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
     nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
     uint32_t local = RTN_LOCAL;
     cmp(r, NFT_CMP_EQ, &local, sizeof(local));
+}
+
+void nft_match_fib_saddr_local(nft_rule *r)
+{
+    fib_local(r, NFTA_FIB_F_SADDR);
+}
+
+void nft_match_fib_daddr_local(nft_rule *r)
+{
+    fib_local(r, NFTA_FIB_F_DADDR);
 }
 
 void nft_match_ct_dnat(nft_rule *r)
@@ -175,6 +185,14 @@ void nft_match_ct_dnat(nft_rule *r)
     nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
     uint32_t mask = IPS_DST_NAT, zero = 0;
     bitwise(r, &mask, sizeof(mask));
+    cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero));
+}
+
+void nft_match_mark(nft_rule *r, uint32_t bits)
+{
+    uint32_t zero = 0;
+    meta(r, NFT_META_MARK);
+    bitwise(r, &bits, sizeof(bits));
     cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
@@ -247,6 +265,22 @@ void nft_action_reject(nft_rule *r)
                        inet ? NFT_REJECT_ICMPX_UNREACH : NFT_REJECT_ICMP_UNREACH);
     nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
                       inet ? NFT_REJECT_ICMPX_PORT_UNREACH : 3 /* ICMP_PORT_UNREACH */);
+}
+
+void nft_action_mark_set_bits(nft_rule *r, uint32_t bits)
+{
+    /* mark = (mark & ~bits) ^ bits, then written back: bits set, the others kept. */
+    uint32_t keep = ~bits;
+    meta(r, NFT_META_MARK);
+    struct nftnl_expr *e = expr(r, "bitwise");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(bits));
+    nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &keep, sizeof(keep));
+    nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &bits, sizeof(bits));
+    e = expr(r, "meta");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
 }
 
 void nft_action_masquerade(nft_rule *r)

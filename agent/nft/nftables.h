@@ -38,7 +38,10 @@ void nft_match_dport(nft_rule *r, uint16_t port);       /* th dport 80 */
 /* ip[6] saddr|daddr ==|!= net/plen (plen 32 or 128: one address); after nft_match_nfproto. */
 void nft_match_addr(nft_rule *r, bool dst, const nft_addr *net, unsigned plen, bool equal);
 void nft_match_fib_daddr_local(nft_rule *r); /* fib daddr type local */
+void nft_match_fib_saddr_local(nft_rule *r); /* fib saddr type local: the node made it */
 void nft_match_ct_dnat(nft_rule *r);         /* ct status dnat */
+/* meta mark & bits != 0 */
+void nft_match_mark(nft_rule *r, uint32_t bits);
 /* numgen random mod modulus == 0: true once in modulus, drawn afresh by each rule (so rule i
  * of n with modulus n - i spreads connections evenly, as kube-proxy's iptables mode does). */
 void nft_match_numgen_zero(nft_rule *r, uint32_t modulus);
@@ -47,6 +50,8 @@ void nft_match_numgen_zero(nft_rule *r, uint32_t modulus);
 void nft_action_counter(nft_rule *r);
 void nft_action_dnat(nft_rule *r, const nft_addr *to, uint16_t port); /* port 0: keep it */
 void nft_action_masquerade(nft_rule *r);
+/* meta mark set mark | bits */
+void nft_action_mark_set_bits(nft_rule *r, uint32_t bits);
 /* reject: ICMP port unreachable (a TCP connect fails at once with ECONNREFUSED); IPv4 in an
  * ip table, either family in an inet one. */
 void nft_action_reject(nft_rule *r);

@@ -6,12 +6,16 @@
  *   chain prerouting, output (nat, dstnat)  jump services
  *   chain services     ip daddr . meta l4proto . th dport vmap @service-ips
  *                      fib daddr type local, not 127/8: meta l4proto . th dport vmap @nodeports
+ *   chain ext-HASH     per service port with a nodePort: externalTrafficPolicy Cluster: jump
+ *                      mark-for-masquerade (meta mark |= 0x4000), Local: only fib saddr
+ *                      type local (the node's own traffic); then jump svc-HASH
  *   chain svc-HASH     one per service port: rule i of n: numgen random mod (n-i) == 0
  *                      jump ep-HASH (the last one unconditional): ready endpoints only
  *   chain ep-HASH      one per endpoint: dnat to IP:PORT
  *   set aff-HASH       ClientIP affinity: per endpoint, its clients (timeout); svc-HASH first
  *                      sends a client in it to its endpoint, ep-HASH refreshes it
- *   chain postrouting  (nat, srcnat) ct status dnat, pod subnet to pod subnet: masquerade
+ *   chain postrouting  (nat, srcnat) mark 0x4000: masquerade (Cluster's external traffic);
+ *                      ct status dnat, pod subnet to pod subnet: masquerade
  *                      (hairpin, and pods on one bridge, whose replies would bypass the node)
  *   chain filter-forward, filter-output (filter, -10): ip daddr . meta l4proto . th dport
  *                      vmap @no-endpoint-services; filter-input: fib daddr type local:
@@ -43,6 +47,7 @@
 #define MAP_NOEP_IPS   "no-endpoint-services"
 #define MAP_NOEP_PORTS "no-endpoint-nodeports"
 #define FILTER_PRIO    (-10)
+#define MASQ_MARK      0x4000u /* kube-proxy's */
 #define DEFAULT_RANGE  "10.96.0.0/12"
 #define DEFAULT_NPORTS "30000-32767"
 
@@ -121,6 +126,14 @@ static void taken_add(struct pods_services_taken *t, const char *owner, yajl_val
         t->ports = xrealloc(t->ports, (t->n_ports + 1) * sizeof(*t->ports));
         t->ports[t->n_ports++] = (int)YAJL_GET_INTEGER(np);
         strv_extend(&t->protos, proto ? proto : "TCP");
+        strv_extend(&t->owners, owner);
+    }
+    /* A health-check port comes from the same range and holds its number as a nodePort does. */
+    yajl_val hc = json_get(spec, "healthCheckNodePort");
+    if (YAJL_IS_INTEGER(hc)) {
+        t->ports = xrealloc(t->ports, (t->n_ports + 1) * sizeof(*t->ports));
+        t->ports[t->n_ports++] = (int)YAJL_GET_INTEGER(hc);
+        strv_extend(&t->protos, "TCP");
         strv_extend(&t->owners, owner);
     }
 }
@@ -313,8 +326,11 @@ static int pick_node_ports(pods_manager *m, const struct kube_service_spec *s, y
             continue;
         }
         int had = old_node_port(old, p);
+        yajl_val hc = json_get(json_get(old, "spec"), "healthCheckNodePort");
         for (int port = had ? had : lo; !out[i] && port <= hi; port++) {
-            bool mine = false;
+            /* Nor the service's own health-check port, asked for or held. */
+            bool mine = port == s->health_check_node_port ||
+                        (YAJL_IS_INTEGER(hc) && port == YAJL_GET_INTEGER(hc));
             for (size_t j = 0; j < s->n_ports; j++)
                 mine |= j != i && (out[j] == port || s->ports[j].node_port == port) &&
                         streq(s->ports[j].protocol, p->protocol);
@@ -328,6 +344,53 @@ static int pick_node_ports(pods_manager *m, const struct kube_service_spec *s, y
                                i, lo, hi);
     }
     return 0;
+}
+
+/* A LoadBalancer with externalTrafficPolicy Local gets spec.healthCheckNodePort from the
+ * node-port range, as the API server gives it (the one asked for, the one it has, else the
+ * first free one); taken by number whatever the protocol, so no nodePort can share it. */
+static int pick_health_port(pods_manager *m, const struct kube_service_spec *s, yajl_val old,
+                            const struct pods_services_taken *t, const char *self,
+                            const int *node_ports, int *out, pr_error **err)
+{
+    *out = 0;
+    if (!streq(s->type, "LoadBalancer") || !streq(s->external_traffic_policy, "Local"))
+        return 0;
+    int lo, hi;
+    int r = node_port_range(m, &lo, &hi, err);
+    if (r < 0)
+        return r;
+    int want = s->health_check_node_port;
+    yajl_val had = json_get(json_get(old, "spec"), "healthCheckNodePort");
+    if (want && (want < lo || want > hi))
+        return pr_err(err, 0,
+                      "spec.healthCheckNodePort: Invalid value: %d: provided port is not in the "
+                      "valid range. The range of valid ports is %d-%d",
+                      want, lo, hi);
+    for (int port = want                   ? want
+                    : YAJL_IS_INTEGER(had) ? (int)YAJL_GET_INTEGER(had)
+                                           : lo;
+         port <= hi; port++) {
+        const char *owner = port_owner(t, self, port, "TCP");
+        if (!owner)
+            owner = port_owner(t, self, port, "UDP");
+        for (size_t i = 0; !owner && i < s->n_ports; i++)
+            if (node_ports[i] == port)
+                owner = self;
+        if (want && owner)
+            return pr_err_code(err, EADDRINUSE,
+                               "spec.healthCheckNodePort: Invalid value: %d: provided port is "
+                               "already allocated (by service \"%s\")",
+                               port, owner);
+        if (!owner) {
+            *out = port;
+            return 0;
+        }
+    }
+    return pr_err_code(err, ENOSPC,
+                       "spec.healthCheckNodePort: failed to allocate a nodePort: range is full "
+                       "(%d-%d)",
+                       lo, hi);
 }
 
 struct lb_taken {
@@ -381,7 +444,7 @@ static int pick_lb_ip(pods_manager *m, const struct kube_service_spec *s, yajl_v
 
 /* The object as the API server stores it: spec defaulted and completed, status added. */
 static void gen_spec(yajl_gen g, const struct kube_service_spec *s, yajl_val spec, const char *ip,
-                     const int *node_ports)
+                     const int *node_ports, int health_port)
 {
     bool lb = streq(s->type, "LoadBalancer");
     jg_map_open(g);
@@ -397,6 +460,8 @@ static void gen_spec(yajl_gen g, const struct kube_service_spec *s, yajl_val spe
     jg_key_str(g, "externalName", s->external_name);
     if (streq(s->type, "NodePort") || lb)
         jg_key_str(g, "externalTrafficPolicy", s->external_traffic_policy);
+    if (health_port)
+        jg_key_int(g, "healthCheckNodePort", health_port);
     jg_key_str(g, "internalTrafficPolicy", s->internal_traffic_policy);
     if (ip) {
         jg_key(g, "ipFamilies");
@@ -448,7 +513,7 @@ static void gen_spec(yajl_gen g, const struct kube_service_spec *s, yajl_val spe
 }
 
 static int service_object(const struct kube_object *o, const char *ip, const int *node_ports,
-                          const char *lb_ip, yajl_val *out, pr_error **err)
+                          int health_port, const char *lb_ip, yajl_val *out, pr_error **err)
 {
     _cleanup_gen_ yajl_gen g = json_gen_new(false);
     yajl_val t = o->tree;
@@ -461,7 +526,7 @@ static int service_object(const struct kube_object *o, const char *ip, const int
         jg_value(g, t->u.object.values[i]);
     }
     jg_key(g, "spec");
-    gen_spec(g, &o->u.service, json_get(t, "spec"), ip, node_ports);
+    gen_spec(g, &o->u.service, json_get(t, "spec"), ip, node_ports, health_port);
     jg_key(g, "status");
     jg_map_open(g);
     jg_key(g, "loadBalancer");
@@ -496,16 +561,18 @@ int pods_service_apply(pods_manager *m, const struct kube_object *o, enum pods_a
     yajl_val old = json_get(rec, "object");
     struct pods_services_taken *t = NULL;
     _cleanup_free_ char *ip = NULL, *lb_ip = NULL, *self = xasprintf("%s/%s", ns, name);
-    int *node_ports = xcalloc(o->u.service.n_ports + 1, sizeof(int));
+    int *node_ports = xcalloc(o->u.service.n_ports + 1, sizeof(int)), health_port = 0;
     r = taken_get(m, &t, err);
     if (r == 0 && !streq(o->u.service.type, "ExternalName"))
         r = pick_cluster_ip(m, &o->u.service, old, t, self, &ip, err);
     if (r == 0)
         r = pick_node_ports(m, &o->u.service, old, t, self, node_ports, err);
     if (r == 0)
+        r = pick_health_port(m, &o->u.service, old, t, self, node_ports, &health_port, err);
+    if (r == 0)
         r = pick_lb_ip(m, &o->u.service, old, t, self, &lb_ip, err);
     if (r == 0)
-        r = service_object(o, ip, node_ports, lb_ip, &obj, err);
+        r = service_object(o, ip, node_ports, health_port, lb_ip, &obj, err);
     free(node_ports);
     if (r < 0)
         return pr_err_prefix(err, "The Service \"%s\" is invalid", name);
@@ -673,7 +740,12 @@ struct svc_port {
     char *proto; /* TCP, UDP */
     int port, node_port;
     int affinity; /* ClientIP's timeout in seconds; 0: none */
-    char **eps;   /* ready endpoints, "IP:PORT", sorted */
+    /* externalTrafficPolicy Cluster: traffic from outside is masqueraded (marked in ext-HASH for
+     * the nodePort; in svc-HASH itself for a LoadBalancer's address); Local keeps the client's
+     * address, and masquerades only what the node itself sends, as kube-proxy does. */
+    bool masq_nodeport;
+    enum { VIP_CLUSTER_IP, VIP_LB_CLUSTER, VIP_LB_LOCAL } addr_kind;
+    char **eps; /* ready endpoints, "IP:PORT", sorted */
 };
 struct svc_ports {
     struct svc_port *v;
@@ -706,6 +778,12 @@ static uint64_t fnv64(const char *a, const char *b)
 static char *svc_chain(const struct svc_port *p)
 {
     return xasprintf("svc-%016llx", (unsigned long long)fnv64(p->key, NULL));
+}
+
+/* The nodePort's way in: marks for masquerade (Cluster), then the service port's chain. */
+static char *ext_chain(const struct svc_port *p)
+{
+    return xasprintf("ext-%016llx", (unsigned long long)fnv64(p->key, NULL));
 }
 
 static char *ep_chain(const struct svc_port *p, const char *ep)
@@ -747,15 +825,20 @@ static int desired(pods_manager *m, struct svc_ports *out, char ***lbs,
         const char *lb = streq(s->type, "LoadBalancer") ? lb_status_ip(o->tree) : NULL;
         if (lb)
             strv_extend(lbs, lb);
+        bool external = streq(s->type, "NodePort") || lb;
+        bool local = external && streq(s->external_traffic_policy, "Local");
         for (size_t p = 0; p < s->n_ports; p++) {
-            /* The affinity is part of the key: changing it replaces the port's chains. */
+            /* The affinity and the policy are part of the key: changing them replaces the
+             * port's chains. */
+            _cleanup_free_ char *base =
+                s->affinity_timeout
+                    ? xasprintf("%s/%s/%d/%s/affinity=%d", ns, name, s->ports[p].port,
+                                s->ports[p].protocol, s->affinity_timeout)
+                    : xasprintf("%s/%s/%d/%s", ns, name, s->ports[p].port, s->ports[p].protocol);
             struct svc_port sp = {
-                .key = s->affinity_timeout
-                           ? xasprintf("%s/%s/%d/%s/affinity=%d", ns, name, s->ports[p].port,
-                                       s->ports[p].protocol, s->affinity_timeout)
-                           : xasprintf("%s/%s/%d/%s", ns, name, s->ports[p].port,
-                                       s->ports[p].protocol),
+                .key = local ? xasprintf("%s/etp=Local", base) : xstrdup(base),
                 .affinity = s->affinity_timeout,
+                .masq_nodeport = external && !local,
                 .vip = xstrdup(s->cluster_ip),
                 .proto = xstrdup(s->ports[p].protocol),
                 .port = s->ports[p].port,
@@ -772,6 +855,7 @@ static int desired(pods_manager *m, struct svc_ports *out, char ***lbs,
                 struct svc_port lp = {
                     .key = xasprintf("%s/lb=%s", sp.key, lb),
                     .affinity = sp.affinity,
+                    .addr_kind = local ? VIP_LB_LOCAL : VIP_LB_CLUSTER,
                     .vip = xstrdup(lb),
                     .proto = xstrdup(sp.proto),
                     .port = sp.port,
@@ -812,8 +896,15 @@ static bool load_state(pods_manager *m, struct svc_ports *out)
         yajl_val eps = json_get(o, "endpoints");
         if (!key || !vip || !proto || !YAJL_IS_INTEGER(port) || !YAJL_IS_INTEGER(np))
             continue;
+        /* A record from before the policies' chains: its table is rebuilt whole. */
+        if (!json_get(o, "masqueradeNodePort"))
+            return false;
         yajl_val aff = json_get(o, "affinity");
         struct svc_port sp = {.key = xstrdup(key),
+                              .masq_nodeport = YAJL_IS_TRUE(json_get(o, "masqueradeNodePort")),
+                              .addr_kind = YAJL_IS_INTEGER(json_get(o, "address"))
+                                               ? (int)YAJL_GET_INTEGER(json_get(o, "address"))
+                                               : VIP_CLUSTER_IP,
                               .affinity = YAJL_IS_INTEGER(aff) ? (int)YAJL_GET_INTEGER(aff) : 0,
                               .vip = xstrdup(vip),
                               .proto = xstrdup(proto),
@@ -848,6 +939,8 @@ static int save_state(pods_manager *m, const struct svc_ports *s, pr_error **err
         jg_key_int(g, "port", s->v[i].port);
         jg_key_int(g, "nodePort", s->v[i].node_port);
         jg_key_int(g, "affinity", s->v[i].affinity);
+        jg_key_bool(g, "masqueradeNodePort", s->v[i].masq_nodeport);
+        jg_key_int(g, "address", s->v[i].addr_kind);
         jg_key(g, "endpoints");
         jg_array_open(g);
         for (size_t k = 0; s->v[i].eps && s->v[i].eps[k]; k++)
@@ -969,6 +1062,17 @@ static void base_table(pods_manager *m, nft_batch *b)
         }
         nft_batch_add_rule(b, r);
     }
+    /* externalTrafficPolicy Cluster, as kube-proxy's mark-for-masquerade: traffic from outside
+     * leaves for its endpoint with the node's address. */
+    nft_batch_add_chain(b, NFPROTO_IPV4, TABLE, "mark-for-masquerade", NULL, 0, 0);
+    r = nft_rule_new(NFPROTO_IPV4, TABLE, "mark-for-masquerade", "podrun-services");
+    nft_action_mark_set_bits(r, MASQ_MARK);
+    nft_batch_add_rule(b, r);
+    r = nft_rule_new(NFPROTO_IPV4, TABLE, "postrouting", "podrun-services-masquerade");
+    nft_match_mark(r, MASQ_MARK);
+    nft_action_counter(r);
+    nft_action_masquerade(r);
+    nft_batch_add_rule(b, r);
     /* Hairpin and pod-to-pod through a service: the pod subnet to itself, after a DNAT. */
     _cleanup_free_ char *cidr = pods_node_pod_cidr(m);
     char *slash = cidr ? strchr(cidr, '/') : NULL;
@@ -988,10 +1092,24 @@ static void base_table(pods_manager *m, nft_batch *b)
     }
 }
 
+/* External traffic's masquerade: all of it (Cluster), or only what the node sends (Local,
+ * kube-proxy's "masquerade local traffic": a LoadBalancer address is the node's own, and the
+ * source the node picks for it). */
+static void masq_rule(nft_batch *b, const char *chain, const char *tag, bool all)
+{
+    nft_rule *r = nft_rule_new(NFPROTO_IPV4, TABLE, chain, tag);
+    if (!all)
+        nft_match_fib_saddr_local(r);
+    nft_action_jump(r, "mark-for-masquerade");
+    nft_batch_add_rule(b, r);
+}
+
 static void svc_rules(nft_batch *b, const struct svc_port *p, const char *chain)
 {
     size_t n = p->eps ? strv_length(p->eps) : 0;
     _cleanup_free_ char *tag = xasprintf("podrun-service:%s", p->key);
+    if (p->addr_kind != VIP_CLUSTER_IP)
+        masq_rule(b, chain, tag, p->addr_kind == VIP_LB_CLUSTER);
     /* A client seen lately goes back to its endpoint (kube-proxy's affinity sets). */
     for (size_t i = 0; p->affinity && i < n; i++) {
         _cleanup_free_ char *ep = ep_chain(p, p->eps[i]), *set = aff_set(p, p->eps[i]);
@@ -1008,6 +1126,17 @@ static void svc_rules(nft_batch *b, const struct svc_port *p, const char *chain)
         nft_action_jump(r, ep);
         nft_batch_add_rule(b, r);
     }
+}
+
+static void ext_rules(nft_batch *b, const struct svc_port *p)
+{
+    _cleanup_free_ char *chain = ext_chain(p), *svc = svc_chain(p);
+    _cleanup_free_ char *tag = xasprintf("podrun-service:%s", p->key);
+    nft_batch_add_chain(b, NFPROTO_IPV4, TABLE, chain, NULL, 0, 0);
+    masq_rule(b, chain, tag, p->masq_nodeport);
+    nft_rule *r = nft_rule_new(NFPROTO_IPV4, TABLE, chain, tag);
+    nft_action_jump(r, svc);
+    nft_batch_add_rule(b, r);
 }
 
 static void ep_rules(nft_batch *b, const struct svc_port *p, const char *ep)
@@ -1057,6 +1186,11 @@ static void diff(nft_batch *b, const struct svc_ports *have, const struct svc_po
                 nft_batch_del_vmap_elem(b, NFPROTO_IPV4, TABLE, MAP_NOEP_PORTS, &k);
             }
         }
+        if (h->node_port && (!w || !w->node_port)) {
+            _cleanup_free_ char *ext = ext_chain(h);
+            nft_batch_flush_chain(b, NFPROTO_IPV4, TABLE, ext);
+            nft_batch_del_chain(b, NFPROTO_IPV4, TABLE, ext);
+        }
         if (w && same_eps(w->eps, h->eps))
             continue;
         nft_batch_flush_chain(b, NFPROTO_IPV4, TABLE, chain);
@@ -1090,9 +1224,12 @@ static void diff(nft_batch *b, const struct svc_ports *have, const struct svc_po
             ips_key(w, &k);
             nft_batch_add_vmap_elem(b, NFPROTO_IPV4, TABLE, MAP_IPS, &k, chain);
         }
+        if (w->node_port && (!h || !h->node_port))
+            ext_rules(b, w);
         if (w->node_port && (!h || w->node_port != h->node_port)) {
+            _cleanup_free_ char *ext = ext_chain(w);
             nodeport_key(w, &k);
-            nft_batch_add_vmap_elem(b, NFPROTO_IPV4, TABLE, MAP_NODEPORTS, &k, chain);
+            nft_batch_add_vmap_elem(b, NFPROTO_IPV4, TABLE, MAP_NODEPORTS, &k, ext);
         }
         if (!w->eps) {
             bool fresh = !h || h->eps;

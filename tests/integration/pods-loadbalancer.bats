@@ -147,7 +147,7 @@ lb_ip() {
   assert_no_pods
 }
 
-@test "loadbalancer: without a pool EXTERNAL-IP stays <pending>; a requested address is refused; Local traffic policy refused by name" {
+@test "loadbalancer: without a pool EXTERNAL-IP stays <pending>; a requested address is refused; Local gets a healthCheckNodePort" {
   lb lbp
   [ "$status" -eq 0 ]
   run prn get svc lbp
@@ -156,9 +156,38 @@ lb_ip() {
   lb lbq "loadBalancerIP: 10.1.2.3"
   [ "$status" -eq 1 ]
   [[ $output == *'spec.loadBalancerIP: Invalid value: "10.1.2.3": not in the node'"'"'s loadBalancerPool (none is set)'* ]]
+  # Local: a healthCheckNodePort from the node-port range, as the API server gives it; one
+  # asked for that another service holds as a nodePort is refused.
   lb lbq "externalTrafficPolicy: Local"
+  [ "$status" -eq 0 ]
+  hc=$(prn get svc lbq -o json | jq -r .spec.healthCheckNodePort)
+  [ "$hc" -ge 30000 ] && [ "$hc" -le 32767 ]
+  [ "$hc" -ne "$(prn get svc lbq -o json | jq -r '.spec.ports[0].nodePort')" ]
+  run prn get svc lbq -o yaml
+  [[ $output == *"healthCheckNodePort: $hc"* ]]
+  [[ $output == *"externalTrafficPolicy: Local"* ]]
+  run prn describe svc lbq
+  [[ $output =~ External\ Traffic\ Policy:\ +Local.*HealthCheck\ NodePort:\ +$hc ]]
+  np=$(prn get svc lbp -o json | jq -r '.spec.ports[0].nodePort')
+  lb lbr "externalTrafficPolicy: Local
+  healthCheckNodePort: $np"
   [ "$status" -eq 1 ]
-  [[ $output == *'spec.externalTrafficPolicy: "Local": podrun supports Cluster only'* ]]
+  [[ $output == *"spec.healthCheckNodePort: Invalid value: $np: provided port is already allocated (by service \"default/lbp\")"* ]]
+  # A requested one is kept out of the service's own nodePort allocation (the next free port,
+  # which the allocation would otherwise take).
+  want=$((hc + 1))
+  lb lbs "externalTrafficPolicy: Local
+  healthCheckNodePort: $want"
+  [ "$status" -eq 0 ]
+  [ "$(prn get svc lbs -o json | jq -r .spec.healthCheckNodePort)" -eq "$want" ]
+  [ "$(prn get svc lbs -o json | jq -r '.spec.ports[0].nodePort')" -ne "$want" ]
+  run prn delete svc lbs
+  [ "$status" -eq 0 ]
+  lb lbr "externalTrafficPolicy: Nearby"
+  [ "$status" -eq 1 ]
+  [[ $output == *'spec.externalTrafficPolicy: Unsupported value: "Nearby": supported values: "Cluster", "Local"'* ]]
+  run prn delete svc lbq
+  [ "$status" -eq 0 ]
   printf 'loadBalancerPool: ["10.0.0.1/40"]\n' > "$ROOTS/lib/node.yaml"
   lb lbq
   [ "$status" -eq 1 ]
@@ -168,4 +197,47 @@ lb_ip() {
   [ "$status" -eq 0 ]
   run in_node nft list tables
   [[ $output != *"podrun_services"* ]]
+}
+
+@test "loadbalancer: externalTrafficPolicy Local keeps the outside client's address on the pool address; Cluster masquerades it to the node's" {
+  mkdir -p "$ROOTS/lib"
+  printf 'loadBalancerPool: ["10.126.0.240-10.126.0.241"]\n' > "$ROOTS/lib/node.yaml"
+  pods_client 10.126.0
+  cat > "$D/who.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: who
+  labels:
+    app: lbweb
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www/cgi-bin && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $REMOTE_ADDR\\n' > /www/cgi-bin/ip && chmod +x /www/cgi-bin/ip && exec httpd -f -p 80 -h /www"]
+YAML
+  run prn apply -f "$D/who.yaml"
+  [ "$status" -eq 0 ]
+  wait_running who
+  lb lbl "externalTrafficPolicy: Local"
+  [ "$status" -eq 0 ]
+  [ "$(lb_ip lbl)" = 10.126.0.240 ]
+  wait_for in_client curl -s --max-time 2 -o /dev/null http://10.126.0.240:8080/cgi-bin/ip
+  # busybox httpd gives REMOTE_ADDR as [::ffff:A.B.C.D].
+  [ "$(in_client curl -s --max-time 2 http://10.126.0.240:8080/cgi-bin/ip)" = '[::ffff:10.126.0.2]' ]
+  gw=$(pexec who app ip route | awk '/^default/ {print $3}')
+  [ -n "$gw" ]
+  lb lbl
+  [ "$status" -eq 0 ]
+  [ "$output" = 'service/lbl configured' ]
+  [ "$(prn get svc lbl -o json | jq -c '[.spec.externalTrafficPolicy, .spec.healthCheckNodePort]')" = '["Cluster",null]' ]
+  [ "$(in_client curl -s --max-time 2 http://10.126.0.240:8080/cgi-bin/ip)" = "[::ffff:$gw]" ]
+  run prn delete svc lbl
+  [ "$status" -eq 0 ]
+  run in_node nft list tables
+  [[ $output != *"podrun_services"* ]]
+  prn delete pod who
+  pods_drop_client
+  assert_no_pods
 }

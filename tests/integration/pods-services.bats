@@ -254,6 +254,79 @@ YAML
   assert_no_pods
 }
 
+# seen: the address the pod who sees for a request from the client to nodePort 32003 (busybox
+# httpd gives REMOTE_ADDR as [::ffff:A.B.C.D]).
+seen() {
+  in_client curl -s --max-time 2 http://10.125.0.1:32003/cgi-bin/ip | sed 's/^\[::ffff:\(.*\)\]$/\1/'
+}
+
+@test "services: externalTrafficPolicy Local keeps the outside client's address on a NodePort; Cluster masquerades it to the node's" {
+  pods_client 10.125.0 default-route
+  cat > "$D/who.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: who
+  labels:
+    app: who
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www/cgi-bin && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $REMOTE_ADDR\\n' > /www/cgi-bin/ip && chmod +x /www/cgi-bin/ip && exec httpd -f -p 80 -h /www"]
+YAML
+  run prn apply -f "$D/who.yaml"
+  [ "$status" -eq 0 ]
+  wait_running who
+  cat > "$D/np.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata:
+  name: who
+spec:
+  type: NodePort
+  externalTrafficPolicy: Local
+  selector:
+    app: who
+  ports:
+  - port: 8083
+    targetPort: 80
+    nodePort: 32003
+YAML
+  run prn apply -f "$D/np.yaml"
+  [ "$status" -eq 0 ]
+  run prn get svc who -o json
+  [ "$(jq -c '[.spec.externalTrafficPolicy, .spec.healthCheckNodePort]' <<<"$output")" = '["Local",null]' ]
+  wait_for in_client curl -s --max-time 2 -o /dev/null http://10.125.0.1:32003/cgi-bin/ip
+  [ "$(seen)" = 10.125.0.2 ]
+  # The node's own traffic is masqueraded under Local too (kube-proxy's "masquerade local
+  # traffic"): the pod sees the node's address on its network, its gateway.
+  gw=$(pexec who app ip route | awk '/^default/ {print $3}')
+  [ -n "$gw" ]
+  [ "$(in_node curl -s --max-time 2 http://10.125.0.1:32003/cgi-bin/ip)" = "[::ffff:$gw]" ]
+  run in_node nft list chain ip podrun_services mark-for-masquerade
+  [[ $output == *'meta mark set meta mark | 0x00004000'* ]]
+  # Cluster (the default): the client is seen as the node too.
+  sed -i '/externalTrafficPolicy/d' "$D/np.yaml"
+  run prn apply -f "$D/np.yaml"
+  [ "$status" -eq 0 ]
+  [ "$output" = 'service/who configured' ]
+  [ "$(prn get svc who -o json | jq -r .spec.externalTrafficPolicy)" = Cluster ]
+  [ "$(seen)" = "$gw" ]
+  # And back: the port's chains are replaced, the client's address is kept again.
+  sed -i 's/^  type: NodePort/  type: NodePort\n  externalTrafficPolicy: Local/' "$D/np.yaml"
+  run prn apply -f "$D/np.yaml"
+  [ "$status" -eq 0 ]
+  [ "$(seen)" = 10.125.0.2 ]
+  prn delete svc who
+  run in_node nft list tables
+  [[ $output != *"podrun_services"* ]]
+  prn delete pod who
+  pods_drop_client
+  assert_no_pods
+}
+
 @test "services: a pod that turns unready leaves the endpoints and the data path (the controller loop follows it), and comes back when ready" {
   pods_client 10.125.0 default-route
   web web-a

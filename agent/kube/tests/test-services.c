@@ -68,6 +68,15 @@ static void test_load_balancer(void)
     CHECK_STR(o->u.service.load_balancer_ip, "192.0.2.7");
     CHECK_STR(o->u.service.external_traffic_policy, "Cluster");
     kube_object_free(o);
+    o = service("{\"type\":\"LoadBalancer\",\"externalTrafficPolicy\":\"Local\","
+                "\"healthCheckNodePort\":30100,\"ports\":[{\"port\":80}]}",
+                &msg);
+    CHECK(o);
+    if (o) {
+        CHECK_STR(o->u.service.external_traffic_policy, "Local");
+        CHECK(o->u.service.health_check_node_port == 30100);
+    }
+    kube_object_free(o);
 }
 
 static void refused(const char *spec, const char *want)
@@ -101,9 +110,16 @@ static void test_service_refusals(void)
             "spec.loadBalancerIP: Forbidden: may only be used when `type` is 'LoadBalancer'");
     refused("{\"type\":\"LoadBalancer\",\"loadBalancerIP\":\"10.0.0\",\"ports\":[{\"port\":1}]}",
             "spec.loadBalancerIP: Invalid value: \"10.0.0\"");
-    refused("{\"type\":\"LoadBalancer\",\"externalTrafficPolicy\":\"Local\",\"ports\":[{"
+    refused("{\"type\":\"NodePort\",\"externalTrafficPolicy\":\"Nearby\",\"ports\":[{"
             "\"port\":1}]}",
-            "externalTrafficPolicy: \"Local\": podrun supports Cluster only");
+            "spec.externalTrafficPolicy: Unsupported value: \"Nearby\": supported values: "
+            "\"Cluster\", \"Local\"");
+    refused("{\"externalTrafficPolicy\":\"Local\",\"ports\":[{\"port\":1}]}",
+            "may only be set for externally-accessible services");
+    refused("{\"type\":\"NodePort\",\"externalTrafficPolicy\":\"Local\","
+            "\"healthCheckNodePort\":30100,\"ports\":[{\"port\":1}]}",
+            "spec.healthCheckNodePort: Invalid value: 30100: may only be set when `type` is "
+            "'LoadBalancer' and `externalTrafficPolicy` is 'Local'");
     refused("{\"ports\":[]}", "spec.ports: Required value");
     refused("{\"sessionAffinity\":\"ClientIP\",\"sessionAffinityConfig\":{\"clientIP\":{"
             "\"timeoutSeconds\":86401}},\"ports\":[{\"port\":1}]}",
