@@ -98,7 +98,7 @@ no_loop() {
   run prn get job retry -o json
   [ "$status" -eq 0 ]
   [ "$(jq -r .status.succeeded <<<"$output")" = 1 ]
-  [ "$(jq -r .status.failed <<<"$output")" = 2 ]
+  [ "$(jq -r .status.failed <<<"$output")" = 2 ] || { jq -c .status <<<"$output"; prn get pods -o wide; false; }
   [ "$(jq -r '.status.conditions[0].type + " " + .status.conditions[0].status' <<<"$output")" = "Complete True" ]
   [ "$(jq -r '.status.completionTime != null and .status.startTime != null' <<<"$output")" = true ]
   uid=$(jq -r .metadata.uid <<<"$output")
@@ -155,7 +155,7 @@ no_loop() {
   [ "$status" -eq 0 ]
   wait_long job_is fail "Failed 0/1"
   run prn get job fail -o json
-  [ "$(jq -r .status.failed <<<"$output")" = 2 ]
+  [ "$(jq -r .status.failed <<<"$output")" = 2 ] || { jq -c .status <<<"$output"; prn get pods -o wide; false; }
   [ "$(jq -r '.status.conditions[0].reason' <<<"$output")" = BackoffLimitExceeded ]
   wait_long job_event fail BackoffLimitExceeded
   run prn get events
