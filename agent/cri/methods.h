@@ -28,6 +28,7 @@ struct cri_method {
     const ProtobufCMessageDescriptor *request;
     cri_handler_fn fn; /* NULL: a CRI method podrun does not implement yet (UNIMPLEMENTED) */
     bool on_loop;      /* quick and never waits (no lock, no I/O): runs on the event loop */
+    bool streaming;    /* server streaming: the server's messages come from events.c */
 };
 
 /* The method for an HTTP/2 :path, or NULL for one the CRI does not have. */

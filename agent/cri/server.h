@@ -19,6 +19,9 @@
 /* Request bytes one connection, and all of them, may hold (buffered or in calls). */
 #define CRI_CONN_BUFFER_MAX   (64u << 20)
 #define CRI_SERVER_BUFFER_MAX (256u << 20)
+/* Bytes of messages a streaming call (GetContainerEvents) may hold unsent for a peer that does
+ * not read; past it the stream is reset. */
+#define CRI_STREAM_QUEUE_MAX (1u << 20)
 /* Worker threads for calls that may wait (a pull, a lock). */
 #define CRI_WORKERS 8
 
@@ -59,6 +62,8 @@ struct cri_server {
     bool stopping;
     int done_fd;
     unsigned inflight; /* calls queued or running */
+
+    struct cri_events *events; /* events.c's */
 };
 
 /* listen.c */
@@ -75,6 +80,14 @@ void cri_stream_done(struct cri_stream *st, struct cri_reply *reply);
 /* Whether a connection still has something to send or a stream waiting for a call. */
 bool cri_conn_busy(const struct cri_conn *c);
 struct cri_conn *cri_conn_next(const struct cri_conn *c);
+/* Queues a framed message on each of the connection's open streaming calls. */
+void cri_conn_push(struct cri_conn *c, const uint8_t *framed, size_t len);
+
+/* events.c: GetContainerEvents. The events of a call that changed a container, after it
+ * succeeded (on the loop); and the watch on the shims' status for containers that exit. */
+void cri_events_after_call(cri_server *s, const struct cri_call *c);
+int cri_events_init(cri_server *s, pr_error **err);
+void cri_events_free(cri_server *s);
 
 /* calls.c */
 int cri_calls_init(cri_server *s, pr_error **err);
