@@ -161,15 +161,16 @@ static void read_status(cri_server *s, const char *dir)
         const char *state = YAJL_GET_STRING(json_get(c, "state"));
         if (!id || !state)
             continue;
+        /* One first seen here (made before this server started, or whose CreateContainer is
+         * not answered yet) is known from now on, in the state it has, without an event. */
+        struct tracked *t = tracked_get(e, id, true);
         if (streq(state, "running")) {
-            struct tracked *t = tracked_get(e, id, true);
             if (t->last == SEEN_NONE)
                 t->last = RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STARTED_EVENT;
         } else if (streq(state, "terminated")) {
-            struct tracked *t = tracked_get(e, id, false);
-            if (!t)
-                continue;
-            if (t->last == RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STARTED_EVENT)
+            if (t->last == SEEN_NONE)
+                t->last = RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STOPPED_EVENT;
+            else if (t->last == RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STARTED_EVENT)
                 container_event(s, id, RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STOPPED_EVENT);
             else if (t->last == RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_CREATED_EVENT)
                 t->exited_early = true;
@@ -239,9 +240,13 @@ void cri_events_after_call(cri_server *s, const struct cri_call *c)
                 container_event(s, id, RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STOPPED_EVENT);
         }
     } else if (streq(name, "RemoveContainer")) {
-        if (UNPACK(req, remove_container_request, c->req_len, c->req))
-            container_event(s, ((Runtime__V1__RemoveContainerRequest *)req)->container_id,
-                            RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_DELETED_EVENT);
+        /* RemoveContainer of one that is not there succeeds too (it is idempotent), but deletes
+         * nothing: only a container the server knows of gets DELETED. */
+        if (UNPACK(req, remove_container_request, c->req_len, c->req)) {
+            const char *id = ((Runtime__V1__RemoveContainerRequest *)req)->container_id;
+            if (tracked_get(s->events, id, false))
+                container_event(s, id, RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_DELETED_EVENT);
+        }
     }
 #undef UNPACK
     if (req)
@@ -268,6 +273,8 @@ static void watch_existing(cri_server *s)
     for (struct dirent *de; d && (de = readdir(d));)
         if (de->d_name[0] != '.')
             watch_shim(s, de->d_name);
+    for (struct shim_watch *w = e->watches; w; w = w->next)
+        read_status(s, w->dir);
     if (d)
         closedir(d);
 }

@@ -396,6 +396,10 @@ events_of() {
   [ "$status" -eq 0 ]
   wait_for grep -q CONTAINER_DELETED_EVENT "$BATS_TEST_TMPDIR/ev1"
   [ "$(events_of "$BATS_TEST_TMPDIR/ev1" "$CTR")" = "CONTAINER_CREATED_EVENT CONTAINER_STARTED_EVENT CONTAINER_STOPPED_EVENT CONTAINER_DELETED_EVENT " ]
+  # Removing it again (idempotent) and a StopContainer of what is gone change nothing: no event.
+  run cri RuntimeService/RemoveContainer "{\"container_id\":\"$CTR\"}"
+  [ "$status" -eq 0 ]
+  run cri RuntimeService/StopContainer "{\"container_id\":\"$CTR\",\"timeout\":1}"
   # created_at: nanoseconds, now-ish, in order.
   now=$(date +%s%N)
   run bash -c "grep -v '^subscribed\$' '$BATS_TEST_TMPDIR/ev1' | jq -r '.created_at'"
@@ -410,6 +414,7 @@ events_of() {
   run cri RuntimeService/Version '{}'
   [ "$status" -eq 0 ]
   subscribe "$BATS_TEST_TMPDIR/ev2"
+  [ "$(events_of "$BATS_TEST_TMPDIR/ev1" "$CTR")" = "CONTAINER_CREATED_EVENT CONTAINER_STARTED_EVENT CONTAINER_STOPPED_EVENT CONTAINER_DELETED_EVENT " ]
   create_container "$SB" again sh -c 'exit 0'
   wait_for grep -q "$CTR" "$BATS_TEST_TMPDIR/ev2"
   run cri RuntimeService/RemoveContainer "{\"container_id\":\"$CTR\"}"

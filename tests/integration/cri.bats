@@ -130,7 +130,7 @@ stop_serve() {
   # too (cri-stream.bats).
   for m in StreamPodSandboxes StreamContainers StreamContainerStats StreamPodSandboxStats \
     CheckpointContainer \
-    CheckpointPod RestorePod GetContainerEvents ListMetricDescriptors ListPodSandboxMetrics \
+    CheckpointPod RestorePod ListMetricDescriptors ListPodSandboxMetrics \
     StreamPodSandboxMetrics UpdatePodSandboxResources; do
     run cri "/runtime.v1.RuntimeService/$m" --raw ''
     [ "$status" -eq 3 ]
