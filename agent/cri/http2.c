@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* One client connection: an HTTP/2 session (nghttp2) whose streams are unary gRPC calls. The
+/* One client connection: an HTTP/2 session (nghttp2) whose streams are gRPC calls (unary, or
+ * server-streaming: GetContainerEvents, whose messages events.c pushes). The
  * socket is non-blocking and served by the loop; a peer that stops reading only fills its own
  * connection's queue, and a stream is answered as soon as anything is wrong with it, so that no
  * peer holds up another. nghttp2 does the HTTP/2 (flow control, limits on its own frames,

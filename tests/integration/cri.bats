@@ -344,6 +344,22 @@ PY
   [ "$status" -eq 0 ]
 }
 
+@test "cri: GetContainerEvents: a stream the client cancels or whose deadline passes ends; the connection and the server go on" {
+  start_serve
+  run "$PY" "$TOP/tests/lib/cri-raw.py" "$SOCK" events-cancel
+  [ "$status" -eq 0 ]
+  [ "$output" = "stream 3: http=200 grpc-status=0 grpc-message=None" ]
+  run "$PY" "$TOP/tests/lib/cri-raw.py" "$SOCK" events-deadline
+  [ "$status" -eq 0 ]
+  [ "$output" = "stream 1: http=200 grpc-status=4 grpc-message=None" ]
+  # A request that is no GetEventsRequest is refused, as a unary call's would be.
+  run cri RuntimeService/GetContainerEvents --raw ffffffff
+  [ "$status" -eq 3 ]
+  [[ "$output" == "grpc-error INTERNAL: "*"not a valid runtime.v1.GetEventsRequest message" ]]
+  run cri RuntimeService/Version
+  [ "$status" -eq 0 ]
+}
+
 @test "cri: a call over its deadline gets DEADLINE_EXCEEDED" {
   start_serve
   # The image store's lock held by another process: ListImages waits for it.
