@@ -136,6 +136,7 @@ static ssize_t read_stream(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t
         if (!st->q_head)
             st->q_tail = NULL;
         st->q_bytes -= m->len;
+        st->c->s->queued -= m->len;
         free(st->out);
         st->out = xmalloc(m->len);
         memcpy(st->out, m->data, m->len);
@@ -186,7 +187,7 @@ void cri_conn_push(struct cri_conn *c, const uint8_t *framed, size_t len)
     for (struct cri_stream *st = c->streams; st; st = st->next) {
         if (!st->streaming || st->ended)
             continue;
-        if (st->q_bytes + len > CRI_STREAM_QUEUE_MAX) {
+        if (st->q_bytes + len > CRI_STREAM_QUEUE_MAX || c->s->queued + len > CRI_SERVER_QUEUE_MAX) {
             /* A peer that does not read: its stream goes, not the server's memory. */
             pr_debug("cri: stream %d: %zu bytes queued and unread; resetting it", st->id,
                      st->q_bytes);
@@ -204,6 +205,7 @@ void cri_conn_push(struct cri_conn *c, const uint8_t *framed, size_t len)
             st->q_head = m;
         st->q_tail = m;
         st->q_bytes += len;
+        c->s->queued += len;
         nghttp2_session_resume_data(c->h2, st->id);
     }
     conn_flush(c);
@@ -263,6 +265,7 @@ static void stream_free(struct cri_stream *st)
     while (st->q_head) {
         struct cri_msg *m = st->q_head;
         st->q_head = m->next;
+        c->s->queued -= m->len;
         free(m);
     }
     free(st->path);

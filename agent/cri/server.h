@@ -22,6 +22,8 @@
 /* Bytes of messages a streaming call (GetContainerEvents) may hold unsent for a peer that does
  * not read; past it the stream is reset. */
 #define CRI_STREAM_QUEUE_MAX (1u << 20)
+/* And all streaming calls together (up to 128 streams on each of 256 connections). */
+#define CRI_SERVER_QUEUE_MAX (16u << 20)
 /* Worker threads for calls that may wait (a pull, a lock). */
 #define CRI_WORKERS 8
 
@@ -51,6 +53,7 @@ struct cri_server {
     struct cri_conn *conns;
     unsigned nconns;
     size_t buffered; /* request bytes held by every stream */
+    size_t queued;   /* bytes of streaming calls' messages not yet handed to nghttp2 */
     bool draining, forced;
 
     /* Calls: queued for the workers, and done (for the loop, woken by done_fd). */
