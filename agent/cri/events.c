@@ -7,7 +7,8 @@
  * its sandbox's shim dir: an inotify watch on those dirs (added when a sandbox is run, a container
  * is created in one, or found at start-up) reads it and turns running -> terminated into
  * STOPPED. Each container's last event is kept so that one change is told once, whichever of
- * the two saw it first. */
+ * the two saw it first. Each event then gets its statuses on a worker (eventstatus.c), one
+ * event at a time, and goes to every open stream. */
 #include "agent/pods/pods.h"
 #include "json.h"
 #include "log.h"
@@ -26,6 +27,7 @@ enum { SEEN_NONE = -1 };
 
 struct tracked {
     struct tracked *next;
+    char *sandbox;     /* its sandbox's id, when a call named it */
     int last;          /* a RUNTIME__V1__CONTAINER_EVENT_TYPE__*, or SEEN_NONE */
     bool exited_early; /* the shim said terminated before StartContainer's answer came */
     char id[];
@@ -37,7 +39,21 @@ struct shim_watch {
     char *dir;
 };
 
+/* An event waiting for its statuses (eventstatus.c, on a worker): one at a time, so that the
+ * events go out in the order of the changes. */
+struct ev_job {
+    struct ev_job *next;
+    uint8_t *msg; /* the packed ContainerEventResponse without its statuses */
+    size_t len;
+};
+
+const struct cri_method cri_event_method = {"/podrun.internal/ContainerEventStatuses",
+                                            &runtime__v1__container_event_response__descriptor,
+                                            cri_event_fill, false, false};
+
 struct cri_events {
+    struct ev_job *jobs, *jobs_tail;
+    bool job_running;
     struct tracked *tracked;
     size_t ntracked;
     int ifd;
@@ -57,6 +73,7 @@ static struct tracked *tracked_get(struct cri_events *e, const char *id, bool ad
         struct tracked **p = &e->tracked;
         while ((*p)->next)
             p = &(*p)->next;
+        free((*p)->sandbox);
         free(*p);
         *p = NULL;
         e->ntracked--;
@@ -77,28 +94,75 @@ static void tracked_drop(struct cri_events *e, const char *id)
         if (streq((*p)->id, id)) {
             struct tracked *t = *p;
             *p = t->next;
+            free(t->sandbox);
             free(t);
             e->ntracked--;
             return;
         }
 }
 
-static void send_event(cri_server *s, const char *id, Runtime__V1__ContainerEventType type)
+static void push_all(cri_server *s, const uint8_t *body, size_t len)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    Runtime__V1__ContainerEventResponse ev = RUNTIME__V1__CONTAINER_EVENT_RESPONSE__INIT;
-    ev.container_id = (char *)id;
-    ev.container_event_type = type;
-    ev.created_at = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    size_t len = protobuf_c_message_get_packed_size(&ev.base);
-    _cleanup_free_ uint8_t *body = xmalloc(len ? len : 1);
-    protobuf_c_message_pack(&ev.base, body);
     _cleanup_free_ uint8_t *framed = grpc_frame(body, len);
     for (struct cri_conn *c = s->conns, *next; c; c = next) {
         next = cri_conn_next(c); /* a failed send frees it */
         cri_conn_push(c, framed, len + GRPC_PREFIX_LEN);
     }
+}
+
+static void next_job(cri_server *s)
+{
+    struct cri_events *e = s->events;
+    if (e->job_running || !e->jobs)
+        return;
+    struct ev_job *j = e->jobs;
+    e->jobs = j->next;
+    if (!e->jobs)
+        e->jobs_tail = NULL;
+    struct cri_call *call = xcalloc(1, sizeof(*call));
+    call->m = &cri_event_method;
+    call->req = j->msg;
+    call->req_len = j->len;
+    free(j);
+    e->job_running = true;
+    cri_calls_submit(s, call);
+}
+
+static void send_event(cri_server *s, const struct tracked *t, Runtime__V1__ContainerEventType type)
+{
+    struct cri_events *e = s->events;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    Runtime__V1__ContainerEventResponse ev = RUNTIME__V1__CONTAINER_EVENT_RESPONSE__INIT;
+    Runtime__V1__PodSandboxStatus sb = RUNTIME__V1__POD_SANDBOX_STATUS__INIT;
+    ev.container_id = (char *)t->id;
+    ev.container_event_type = type;
+    ev.created_at = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (t->sandbox) {
+        sb.id = t->sandbox;
+        ev.pod_sandbox_status = &sb;
+    }
+    struct ev_job *j = xcalloc(1, sizeof(*j));
+    j->len = protobuf_c_message_get_packed_size(&ev.base);
+    j->msg = xmalloc(j->len ? j->len : 1);
+    protobuf_c_message_pack(&ev.base, j->msg);
+    if (e->jobs_tail)
+        e->jobs_tail->next = j;
+    else
+        e->jobs = j;
+    e->jobs_tail = j;
+    next_job(s);
+}
+
+/* The event's statuses came (or not: then it goes without them). */
+static void job_done(cri_server *s, const struct cri_call *c)
+{
+    s->events->job_running = false;
+    if (c->reply.code == GRPC_OK)
+        push_all(s, c->reply.body, c->reply.len);
+    else
+        push_all(s, c->req, c->req_len);
+    next_job(s);
 }
 
 /* Tells a container's change once: an event a container already had is not sent again. */
@@ -112,11 +176,11 @@ static void container_event(cri_server *s, const char *id, Runtime__V1__Containe
         t->last == RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_DELETED_EVENT)
         return;
     t->last = (int)type;
-    send_event(s, id, type);
+    send_event(s, t, type);
     if (type == RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STARTED_EVENT && t->exited_early) {
         t->exited_early = false;
         t->last = RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STOPPED_EVENT;
-        send_event(s, id, RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STOPPED_EVENT);
+        send_event(s, t, RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STOPPED_EVENT);
     }
     if (type == RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_DELETED_EVENT)
         tracked_drop(e, id);
@@ -212,7 +276,13 @@ static int on_inotify(sd_event_source *src, int fd, uint32_t revents, void *data
 
 void cri_events_after_call(cri_server *s, const struct cri_call *c)
 {
-    if (c->reply.code != GRPC_OK || !s->events)
+    if (!s->events)
+        return;
+    if (c->m == &cri_event_method) {
+        job_done(s, c);
+        return;
+    }
+    if (c->reply.code != GRPC_OK)
         return;
     const char *name = strrchr(c->m->path, '/') + 1;
     ProtobufCMessage *req = NULL, *resp = NULL;
@@ -222,11 +292,18 @@ void cri_events_after_call(cri_server *s, const struct cri_call *c)
         if (UNPACK(resp, run_pod_sandbox_response, c->reply.len, c->reply.body))
             watch_shim(s, ((Runtime__V1__RunPodSandboxResponse *)resp)->pod_sandbox_id);
     } else if (streq(name, "CreateContainer")) {
-        if (UNPACK(req, create_container_request, c->req_len, c->req))
-            watch_shim(s, ((Runtime__V1__CreateContainerRequest *)req)->pod_sandbox_id);
-        if (UNPACK(resp, create_container_response, c->reply.len, c->reply.body))
-            container_event(s, ((Runtime__V1__CreateContainerResponse *)resp)->container_id,
-                            RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_CREATED_EVENT);
+        const char *sb = NULL;
+        if (UNPACK(req, create_container_request, c->req_len, c->req)) {
+            sb = ((Runtime__V1__CreateContainerRequest *)req)->pod_sandbox_id;
+            watch_shim(s, sb);
+        }
+        if (UNPACK(resp, create_container_response, c->reply.len, c->reply.body)) {
+            const char *id = ((Runtime__V1__CreateContainerResponse *)resp)->container_id;
+            struct tracked *t = tracked_get(s->events, id, true);
+            if (!t->sandbox && sb && *sb)
+                t->sandbox = xstrdup(sb);
+            container_event(s, id, RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_CREATED_EVENT);
+        }
     } else if (streq(name, "StartContainer")) {
         if (UNPACK(req, start_container_request, c->req_len, c->req))
             container_event(s, ((Runtime__V1__StartContainerRequest *)req)->container_id,
@@ -301,7 +378,14 @@ void cri_events_free(cri_server *s)
     while (e->tracked) {
         struct tracked *t = e->tracked;
         e->tracked = t->next;
+        free(t->sandbox);
         free(t);
+    }
+    while (e->jobs) {
+        struct ev_job *j = e->jobs;
+        e->jobs = j->next;
+        free(j->msg);
+        free(j);
     }
     while (e->watches) {
         struct shim_watch *w = e->watches;

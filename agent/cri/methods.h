@@ -114,6 +114,9 @@ int cri_open_pods(const struct cri_options *o, bool exclusive, struct pods_manag
 int64_t cri_rfc3339_ns(const char *s);
 int64_t cri_now_ns(void);
 
+/* eventstatus.c: a ContainerEventResponse with its sandbox's and containers' statuses. */
+void cri_event_fill(const struct cri_options *o, const ProtobufCMessage *req, struct cri_reply *out);
+
 /* sandbox.c */
 void cri_run_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *req,
                          struct cri_reply *out);

@@ -89,6 +89,8 @@ void cri_conn_push(struct cri_conn *c, const uint8_t *framed, size_t len);
 /* events.c: GetContainerEvents. The events of a call that changed a container, after it
  * succeeded (on the loop); and the watch on the shims' status for containers that exit. */
 void cri_events_after_call(cri_server *s, const struct cri_call *c);
+/* The internal call that adds an event's statuses on a worker (eventstatus.c's handler). */
+extern const struct cri_method cri_event_method;
 int cri_events_init(cri_server *s, pr_error **err);
 void cri_events_free(cri_server *s);
 

@@ -396,6 +396,13 @@ events_of() {
   [ "$status" -eq 0 ]
   wait_for grep -q CONTAINER_DELETED_EVENT "$BATS_TEST_TMPDIR/ev1"
   [ "$(events_of "$BATS_TEST_TMPDIR/ev1" "$CTR")" = "CONTAINER_CREATED_EVENT CONTAINER_STARTED_EVENT CONTAINER_STOPPED_EVENT CONTAINER_DELETED_EVENT " ]
+  # Each with the sandbox's status and its containers' as they were then, as containerd sends
+  # them: the stopped one exited with its code; once deleted it is no longer among them.
+  ev() { grep -v '^subscribed$' "$BATS_TEST_TMPDIR/ev1" | jq -c --arg c "$CTR" --arg t "$1" 'select(.container_id == $c and .container_event_type == $t)'; }
+  [ "$(ev CONTAINER_STARTED_EVENT | jq -r '.pod_sandbox_status.id, .pod_sandbox_status.state, .pod_sandbox_status.metadata.name' | tr '\n' ' ')" = "$SB SANDBOX_READY ev " ]
+  [ "$(ev CONTAINER_STOPPED_EVENT | jq -r --arg c "$CTR" '.containers_statuses[] | select(.id == $c) | "\(.state) \(.exit_code)"')" = "CONTAINER_EXITED 3" ]
+  [ "$(ev CONTAINER_DELETED_EVENT | jq -r '.pod_sandbox_status.id')" = "$SB" ]
+  [ "$(ev CONTAINER_DELETED_EVENT | jq -r '.containers_statuses | length')" = 0 ]
   # Removing it again (idempotent) and a StopContainer of what is gone change nothing: no event.
   run cri RuntimeService/RemoveContainer "{\"container_id\":\"$CTR\"}"
   [ "$status" -eq 0 ]
