@@ -131,6 +131,10 @@ static void next_job(cri_server *s)
 static void send_event(cri_server *s, const struct tracked *t, Runtime__V1__ContainerEventType type)
 {
     struct cri_events *e = s->events;
+    /* With no one to tell, the statuses are not worth their cost (a pod manager open per
+     * container): the change is still kept (container_event), so nothing is told twice. */
+    if (!s->subscribers)
+        return;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     Runtime__V1__ContainerEventResponse ev = RUNTIME__V1__CONTAINER_EVENT_RESPONSE__INIT;

@@ -165,6 +165,7 @@ static ssize_t read_stream(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t
 static void respond_streaming(struct cri_stream *st)
 {
     st->responded = st->streaming = true;
+    st->c->s->subscribers++;
     nghttp2_nv hdrs[] = {NV(":status", "200"), NV("content-type", "application/grpc"),
                          NV("grpc-accept-encoding", "identity")};
     nghttp2_data_provider prd = {.source.ptr = st, .read_callback = read_stream};
@@ -268,6 +269,8 @@ static void stream_free(struct cri_stream *st)
         c->s->queued -= m->len;
         free(m);
     }
+    if (st->streaming)
+        c->s->subscribers--;
     free(st->path);
     free(st->out);
     free(st);

@@ -52,8 +52,9 @@ struct cri_server {
     sd_event_source *accept_src, *done_src, *sig_term, *sig_int, *flush_timer;
     struct cri_conn *conns;
     unsigned nconns;
-    size_t buffered; /* request bytes held by every stream */
-    size_t queued;   /* bytes of streaming calls' messages not yet handed to nghttp2 */
+    size_t buffered;      /* request bytes held by every stream */
+    size_t queued;        /* bytes of streaming calls' messages not yet handed to nghttp2 */
+    unsigned subscribers; /* streaming calls open */
     bool draining, forced;
 
     /* Calls: queued for the workers, and done (for the loop, woken by done_fd). */
