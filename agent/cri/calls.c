@@ -52,6 +52,7 @@ static int on_done(sd_event_source *src, int fd, uint32_t revents, void *data)
         struct cri_call *c = list;
         list = c->next;
         s->inflight--;
+        cri_events_after_call(s, c);
         if (c->st)
             cri_stream_done(c->st, &c->reply);
         cri_reply_clear(&c->reply);

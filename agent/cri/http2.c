@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* One client connection: an HTTP/2 session (nghttp2) whose streams are unary gRPC calls. The
+/* One client connection: an HTTP/2 session (nghttp2) whose streams are gRPC calls (unary, or
+ * server-streaming: GetContainerEvents, whose messages events.c pushes). The
  * socket is non-blocking and served by the loop; a peer that stops reading only fills its own
  * connection's queue, and a stream is answered as soon as anything is wrong with it, so that no
  * peer holds up another. nghttp2 does the HTTP/2 (flow control, limits on its own frames,
@@ -26,6 +27,18 @@ struct cri_stream {
     struct cri_call *call; /* on a worker */
     uint8_t *out;          /* the framed response message */
     size_t out_len, out_off;
+    /* A server-streaming call: the messages not yet handed to nghttp2 (a bounded queue), and
+     * the status its trailers carry once ended and the queue is empty. */
+    bool streaming, ended;
+    int end_code;
+    struct cri_msg *q_head, *q_tail;
+    size_t q_bytes;
+};
+
+struct cri_msg {
+    struct cri_msg *next;
+    size_t len;
+    uint8_t data[]; /* framed */
 };
 
 struct cri_conn {
@@ -110,6 +123,95 @@ static void respond_http(struct cri_stream *st, const char *http_status, int cod
         nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
 }
 
+/* The next queued message of a streaming call; its end (trailers) once ended and drained. A
+ * peer that reads slowly gets what its flow-control window allows: nghttp2 asks for bytes only
+ * then, and the rest waits in the queue. */
+static ssize_t read_stream(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t len,
+                           uint32_t *flags, nghttp2_data_source *src, void *data)
+{
+    struct cri_stream *st = src->ptr;
+    if (st->out_off == st->out_len && st->q_head) {
+        struct cri_msg *m = st->q_head;
+        st->q_head = m->next;
+        if (!st->q_head)
+            st->q_tail = NULL;
+        st->q_bytes -= m->len;
+        st->c->s->queued -= m->len;
+        free(st->out);
+        st->out = xmalloc(m->len);
+        memcpy(st->out, m->data, m->len);
+        st->out_len = m->len;
+        st->out_off = 0;
+        free(m);
+    }
+    size_t n = MIN(st->out_len - st->out_off, len);
+    if (n) {
+        memcpy(buf, st->out + st->out_off, n);
+        st->out_off += n;
+        return (ssize_t)n;
+    }
+    if (!st->ended)
+        return NGHTTP2_ERR_DEFERRED;
+    *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    char num[12];
+    snprintf(num, sizeof(num), "%d", st->end_code);
+    nghttp2_nv trailers[] = {NV("grpc-status", num)};
+    if (nghttp2_submit_trailer(h2, id, trailers, ARRAY_SIZE(trailers)) != 0)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    return 0;
+}
+
+/* Opens a streaming call's response: headers now, messages as cri_conn_push brings them. */
+static void respond_streaming(struct cri_stream *st)
+{
+    st->responded = st->streaming = true;
+    st->c->s->subscribers++;
+    nghttp2_nv hdrs[] = {NV(":status", "200"), NV("content-type", "application/grpc"),
+                         NV("grpc-accept-encoding", "identity")};
+    nghttp2_data_provider prd = {.source.ptr = st, .read_callback = read_stream};
+    if (nghttp2_submit_response(st->c->h2, st->id, hdrs, ARRAY_SIZE(hdrs), &prd) != 0)
+        nghttp2_submit_rst_stream(st->c->h2, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+}
+
+/* Ends a streaming call with trailers once what is queued is sent. */
+static void stream_end(struct cri_stream *st, int code)
+{
+    if (!st->streaming || st->ended)
+        return;
+    st->ended = true;
+    st->end_code = code;
+    nghttp2_session_resume_data(st->c->h2, st->id);
+}
+
+void cri_conn_push(struct cri_conn *c, const uint8_t *framed, size_t len)
+{
+    for (struct cri_stream *st = c->streams; st; st = st->next) {
+        if (!st->streaming || st->ended)
+            continue;
+        if (st->q_bytes + len > CRI_STREAM_QUEUE_MAX || c->s->queued + len > CRI_SERVER_QUEUE_MAX) {
+            /* A peer that does not read: its stream goes, not the server's memory. */
+            pr_debug("cri: stream %d: %zu bytes queued and unread; resetting it", st->id,
+                     st->q_bytes);
+            st->ended = true;
+            nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_ENHANCE_YOUR_CALM);
+            continue;
+        }
+        struct cri_msg *m = xmalloc(sizeof(*m) + len);
+        m->next = NULL;
+        m->len = len;
+        memcpy(m->data, framed, len);
+        if (st->q_tail)
+            st->q_tail->next = m;
+        else
+            st->q_head = m;
+        st->q_tail = m;
+        st->q_bytes += len;
+        c->s->queued += len;
+        nghttp2_session_resume_data(c->h2, st->id);
+    }
+    conn_flush(c);
+}
+
 static void respond_error(struct cri_stream *st, int code, const char *msg)
 {
     respond_http(st, "200", code, msg, NULL, 0);
@@ -138,7 +240,10 @@ static int on_deadline(sd_event_source *src, uint64_t usec, void *data)
 {
     struct cri_stream *st = data;
     struct cri_conn *c = st->c;
-    respond_error(st, GRPC_DEADLINE_EXCEEDED, "the call's grpc-timeout passed");
+    if (st->streaming)
+        stream_end(st, GRPC_DEADLINE_EXCEEDED);
+    else
+        respond_error(st, GRPC_DEADLINE_EXCEEDED, "the call's grpc-timeout passed");
     conn_flush(c);
     return 0;
 }
@@ -158,6 +263,14 @@ static void stream_free(struct cri_stream *st)
     c->buffered -= st->counted;
     c->s->buffered -= st->counted;
     grpc_reader_clear(&st->rd);
+    while (st->q_head) {
+        struct cri_msg *m = st->q_head;
+        st->q_head = m->next;
+        c->s->queued -= m->len;
+        free(m);
+    }
+    if (st->streaming)
+        c->s->subscribers--;
     free(st->path);
     free(st->out);
     free(st);
@@ -206,6 +319,23 @@ static void request_done(struct cri_stream *st)
     }
     const struct cri_method *m = cri_method_find(st->path);
     cri_server *s = st->c->s;
+    if (m->streaming) {
+        ProtobufCMessage *req =
+            protobuf_c_message_unpack(m->request, NULL, st->rd.msg_len, st->rd.msg);
+        if (!req) {
+            _cleanup_free_ char *msg = xasprintf("%s: the request is not a valid %s message",
+                                                 m->path + 1, m->request->name);
+            respond_error(st, GRPC_INTERNAL, msg);
+            return;
+        }
+        protobuf_c_message_free_unpacked(req, NULL);
+        if (s->draining) {
+            respond_error(st, GRPC_UNAVAILABLE, "the server is stopping");
+            return;
+        }
+        respond_streaming(st);
+        return;
+    }
     if (!m->fn || m->on_loop) {
         struct cri_reply reply;
         cri_method_call(m, &s->o, st->rd.msg, st->rd.msg_len, s->o.max_send, &reply);
@@ -444,6 +574,8 @@ int cri_conn_new(cri_server *s, int fd)
 
 void cri_conn_drain(struct cri_conn *c)
 {
+    for (struct cri_stream *st = c->streams; st; st = st->next)
+        stream_end(st, GRPC_OK);
     nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->h2),
                           NGHTTP2_NO_ERROR, NULL, 0);
     conn_flush(c);

@@ -12,6 +12,10 @@
     {                                                                                              \
         svc #name, &runtime__v1__##msg##__descriptor, fn, loop                                     \
     }
+#define STREAMED(svc, name, msg)                                                                   \
+    {                                                                                              \
+        svc #name, &runtime__v1__##msg##__descriptor, NULL, true, true                             \
+    }
 #define LATER(svc, name)                                                                           \
     {                                                                                              \
         svc #name, NULL, NULL, false                                                               \
@@ -58,7 +62,7 @@ static const struct cri_method methods[] = {
     LATER(RT, CheckpointContainer),
     LATER(RT, CheckpointPod),
     LATER(RT, RestorePod),
-    LATER(RT, GetContainerEvents),
+    STREAMED(RT, GetContainerEvents, get_events_request),
     LATER(RT, ListMetricDescriptors),
     LATER(RT, ListPodSandboxMetrics),
     LATER(RT, StreamPodSandboxMetrics),

@@ -28,6 +28,7 @@ struct cri_method {
     const ProtobufCMessageDescriptor *request;
     cri_handler_fn fn; /* NULL: a CRI method podrun does not implement yet (UNIMPLEMENTED) */
     bool on_loop;      /* quick and never waits (no lock, no I/O): runs on the event loop */
+    bool streaming;    /* server streaming: the server's messages come from events.c */
 };
 
 /* The method for an HTTP/2 :path, or NULL for one the CRI does not have. */
@@ -112,6 +113,9 @@ int cri_open_pods(const struct cri_options *o, bool exclusive, struct pods_manag
 /* "2006-01-02T15:04:05Z" as nanoseconds since the epoch; 0 for none. */
 int64_t cri_rfc3339_ns(const char *s);
 int64_t cri_now_ns(void);
+
+/* eventstatus.c: a ContainerEventResponse with its sandbox's and containers' statuses. */
+void cri_event_fill(const struct cri_options *o, const ProtobufCMessage *req, struct cri_reply *out);
 
 /* sandbox.c */
 void cri_run_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *req,

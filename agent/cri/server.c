@@ -90,7 +90,8 @@ int cri_server_new(const struct cri_options *o, cri_server **out, pr_error **err
     }
     struct stream_options so = {.address = o->stream_address, .idle_usec = o->stream_idle_usec};
     cri_stream_backend(&s->o, &so.backend);
-    if ((r = cri_calls_init(s, err)) < 0 || (r = cri_listen(s, err)) < 0 ||
+    if ((r = cri_calls_init(s, err)) < 0 || (r = cri_events_init(s, err)) < 0 ||
+        (r = cri_listen(s, err)) < 0 ||
         (r = stream_server_new(&so, &s->o.stream, err)) < 0) {
         cri_server_free(s);
         return r;
@@ -145,6 +146,7 @@ void cri_server_free(cri_server *s)
         return;
     }
     cri_calls_stop(s);
+    cri_events_free(s);
     cri_unlisten(s);
     sd_event_source_disable_unref(s->sig_term);
     sd_event_source_disable_unref(s->sig_int);

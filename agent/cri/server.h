@@ -19,6 +19,11 @@
 /* Request bytes one connection, and all of them, may hold (buffered or in calls). */
 #define CRI_CONN_BUFFER_MAX   (64u << 20)
 #define CRI_SERVER_BUFFER_MAX (256u << 20)
+/* Bytes of messages a streaming call (GetContainerEvents) may hold unsent for a peer that does
+ * not read; past it the stream is reset. */
+#define CRI_STREAM_QUEUE_MAX (1u << 20)
+/* And all streaming calls together (up to 128 streams on each of 256 connections). */
+#define CRI_SERVER_QUEUE_MAX (16u << 20)
 /* Worker threads for calls that may wait (a pull, a lock). */
 #define CRI_WORKERS 8
 
@@ -47,7 +52,9 @@ struct cri_server {
     sd_event_source *accept_src, *done_src, *sig_term, *sig_int, *flush_timer;
     struct cri_conn *conns;
     unsigned nconns;
-    size_t buffered; /* request bytes held by every stream */
+    size_t buffered;      /* request bytes held by every stream */
+    size_t queued;        /* bytes of streaming calls' messages not yet handed to nghttp2 */
+    unsigned subscribers; /* streaming calls open */
     bool draining, forced;
 
     /* Calls: queued for the workers, and done (for the loop, woken by done_fd). */
@@ -59,6 +66,8 @@ struct cri_server {
     bool stopping;
     int done_fd;
     unsigned inflight; /* calls queued or running */
+
+    struct cri_events *events; /* events.c's */
 };
 
 /* listen.c */
@@ -75,6 +84,16 @@ void cri_stream_done(struct cri_stream *st, struct cri_reply *reply);
 /* Whether a connection still has something to send or a stream waiting for a call. */
 bool cri_conn_busy(const struct cri_conn *c);
 struct cri_conn *cri_conn_next(const struct cri_conn *c);
+/* Queues a framed message on each of the connection's open streaming calls. */
+void cri_conn_push(struct cri_conn *c, const uint8_t *framed, size_t len);
+
+/* events.c: GetContainerEvents. The events of a call that changed a container, after it
+ * succeeded (on the loop); and the watch on the shims' status for containers that exit. */
+void cri_events_after_call(cri_server *s, const struct cri_call *c);
+/* The internal call that adds an event's statuses on a worker (eventstatus.c's handler). */
+extern const struct cri_method cri_event_method;
+int cri_events_init(cri_server *s, pr_error **err);
+void cri_events_free(cri_server *s);
 
 /* calls.c */
 int cri_calls_init(cri_server *s, pr_error **err);

@@ -54,6 +54,16 @@ void pods_sandbox_paths_init(pods_manager *m, const char *id, struct pods_pod_pa
     p->cgroup = NULL;
 }
 
+char *pods_cri_sandboxes_dir(pods_manager *m)
+{
+    return xasprintf("%s/sandboxes", m->run_root);
+}
+
+char *pods_cri_shim_dir_in(const char *sandboxes_dir, const char *sandbox)
+{
+    return xasprintf("%s/%.*s/shim", sandboxes_dir, DIR_ID_LEN, sandbox);
+}
+
 int pods_shim_request(pods_manager *m, const struct pods_pod_paths *p, const char *req,
                       int timeout_s, yajl_val *reply, pr_error **err)
 {

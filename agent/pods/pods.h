@@ -262,6 +262,11 @@ int pods_container_by_id(pods_manager *m, const char *id, char **uid, char **nam
 int pods_stream_runtime_id(pods_manager *m, const char *id, char **runtime_id, pr_error **err);
 /* The CRI container's sandbox id; ENOENT when id is no CRI container. */
 int pods_cri_container_sandbox(pods_manager *m, const char *id, char **sandbox, pr_error **err);
+/* Where CRI sandboxes' run dirs are (RUN_ROOT/sandboxes), and one sandbox's shim dir (whose
+ * status.json the shim renames in on every container change) under it: for the CRI's
+ * GetContainerEvents, which watches them. */
+char *pods_cri_sandboxes_dir(pods_manager *m);
+char *pods_cri_shim_dir_in(const char *sandboxes_dir, const char *sandbox);
 int pods_sandbox_netns(pods_manager *m, const char *uid, char **path, pr_error **err);
 
 /* ---- the node ---- */

@@ -16,9 +16,12 @@ setup() {
   SOCK=$BATS_TEST_TMPDIR/cri.sock
   LOGS=$BATS_TEST_TMPDIR/podlogs
   SERVE_PID=
+  EV_PIDS=()
 }
 
 teardown() {
+  local p
+  for p in ${EV_PIDS[@]+"${EV_PIDS[@]}"}; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   [ -n "$SERVE_PID" ] && kill -9 "$SERVE_PID" 2>/dev/null
   [ -n "$SERVE_PID" ] && wait "$SERVE_PID" 2>/dev/null
   pods_teardown
@@ -358,5 +361,84 @@ SH
   [ "$(jq -r .stdout <<<"$output" | base64 -d)" = "still here" ]
   run "$PY" "$TOP/tests/lib/cri-pods.py" "$SOCK" down
   [ "$status" -eq 0 ]
+  assert_no_sandboxes
+}
+
+# subscribe FILE: a GetContainerEvents stream whose events go to FILE, one JSON line each; its
+# pid in EV_PID (and EV_PIDS, for teardown).
+subscribe() {
+  cri RuntimeService/GetContainerEvents --stream --timeout 120 > "$1" 2> "$1.err" &
+  EV_PID=$!
+  EV_PIDS+=("$EV_PID")
+  wait_for grep -qx subscribed "$1"
+}
+
+ctr_is() { [ "$(ctr_state "$1")" = "$2" ]; }
+
+# events_of FILE ID: the event types for container ID in FILE, space-separated, in order.
+events_of() {
+  grep -v '^subscribed$' "$1" | jq -r --arg c "$2" 'select(.container_id == $c) | .container_event_type' | tr '\n' ' '
+}
+
+@test "cri-pods: GetContainerEvents streams CREATED, STARTED, STOPPED (an exit of its own) and DELETED; a client that leaves does not stop the server" {
+  start_serve
+  subscribe "$BATS_TEST_TMPDIR/ev1"
+  # A second subscriber that goes away (killed: the connection drops mid-stream).
+  subscribe "$BATS_TEST_TMPDIR/gone"
+  kill -9 "$EV_PID"
+  run_sandbox ev
+  create_container "$SB" quick sh -c 'sleep 1; exit 3'
+  run cri RuntimeService/StartContainer "{\"container_id\":\"$CTR\"}"
+  [ "$status" -eq 0 ]
+  wait_for ctr_is "$CTR" CONTAINER_EXITED
+  wait_for grep -q CONTAINER_STOPPED_EVENT "$BATS_TEST_TMPDIR/ev1"
+  run cri RuntimeService/RemoveContainer "{\"container_id\":\"$CTR\"}"
+  [ "$status" -eq 0 ]
+  wait_for grep -q CONTAINER_DELETED_EVENT "$BATS_TEST_TMPDIR/ev1"
+  [ "$(events_of "$BATS_TEST_TMPDIR/ev1" "$CTR")" = "CONTAINER_CREATED_EVENT CONTAINER_STARTED_EVENT CONTAINER_STOPPED_EVENT CONTAINER_DELETED_EVENT " ]
+  # Each with the sandbox's status and its containers' as they were then, as containerd sends
+  # them: the stopped one exited with its code; once deleted it is no longer among them.
+  ev() { grep -v '^subscribed$' "$BATS_TEST_TMPDIR/ev1" | jq -c --arg c "$CTR" --arg t "$1" 'select(.container_id == $c and .container_event_type == $t)'; }
+  [ "$(ev CONTAINER_STARTED_EVENT | jq -r '.pod_sandbox_status.id, .pod_sandbox_status.state, .pod_sandbox_status.metadata.name' | tr '\n' ' ')" = "$SB SANDBOX_READY ev " ]
+  [ "$(ev CONTAINER_STOPPED_EVENT | jq -r --arg c "$CTR" '.containers_statuses[] | select(.id == $c) | "\(.state) \(.exit_code)"')" = "CONTAINER_EXITED 3" ]
+  [ "$(ev CONTAINER_DELETED_EVENT | jq -r '.pod_sandbox_status.id')" = "$SB" ]
+  [ "$(ev CONTAINER_DELETED_EVENT | jq -r '.containers_statuses | length')" = 0 ]
+  # Removing it again (idempotent) and a StopContainer of what is gone change nothing: no event.
+  run cri RuntimeService/RemoveContainer "{\"container_id\":\"$CTR\"}"
+  [ "$status" -eq 0 ]
+  run cri RuntimeService/StopContainer "{\"container_id\":\"$CTR\",\"timeout\":1}"
+  # created_at: nanoseconds, now-ish, in order.
+  now=$(date +%s%N)
+  run bash -c "grep -v '^subscribed\$' '$BATS_TEST_TMPDIR/ev1' | jq -r '.created_at'"
+  [ "$status" -eq 0 ]
+  prev=0
+  for t in $output; do
+    [ "$t" -ge "$prev" ]
+    [ $(( (now - t) / 1000000000 )) -lt 120 ]
+    prev=$t
+  done
+  # The server still serves: a call, and a new subscriber that sees a new container's events.
+  run cri RuntimeService/Version '{}'
+  [ "$status" -eq 0 ]
+  subscribe "$BATS_TEST_TMPDIR/ev2"
+  [ "$(events_of "$BATS_TEST_TMPDIR/ev1" "$CTR")" = "CONTAINER_CREATED_EVENT CONTAINER_STARTED_EVENT CONTAINER_STOPPED_EVENT CONTAINER_DELETED_EVENT " ]
+  create_container "$SB" again sh -c 'exit 0'
+  wait_for grep -q "$CTR" "$BATS_TEST_TMPDIR/ev2"
+  run cri RuntimeService/RemoveContainer "{\"container_id\":\"$CTR\"}"
+  [ "$status" -eq 0 ]
+  wait_for grep -q CONTAINER_DELETED_EVENT "$BATS_TEST_TMPDIR/ev2"
+  [ "$(events_of "$BATS_TEST_TMPDIR/ev2" "$CTR")" = "CONTAINER_CREATED_EVENT CONTAINER_DELETED_EVENT " ]
+  # A stopping server ends the streams with status OK (trailers), then exits.
+  for c in StopPodSandbox RemovePodSandbox; do
+    run cri RuntimeService/$c "{\"pod_sandbox_id\":\"$SB\"}"
+    [ "$status" -eq 0 ]
+  done
+  kill -TERM "$SERVE_PID"
+  rc=0
+  wait "$EV_PID" || rc=$?
+  [ "$rc" -eq 0 ]
+  wait "$SERVE_PID" || rc=$?
+  [ "$rc" -eq 0 ]
+  SERVE_PID=
   assert_no_sandboxes
 }

@@ -130,7 +130,7 @@ stop_serve() {
   # too (cri-stream.bats).
   for m in StreamPodSandboxes StreamContainers StreamContainerStats StreamPodSandboxStats \
     CheckpointContainer \
-    CheckpointPod RestorePod GetContainerEvents ListMetricDescriptors ListPodSandboxMetrics \
+    CheckpointPod RestorePod ListMetricDescriptors ListPodSandboxMetrics \
     StreamPodSandboxMetrics UpdatePodSandboxResources; do
     run cri "/runtime.v1.RuntimeService/$m" --raw ''
     [ "$status" -eq 3 ]
@@ -340,6 +340,22 @@ PY
   run cri ImageService/ListImages
   [ "$status" -eq 0 ]
   kill "$EXTRA_PIDS"
+  run cri RuntimeService/Version
+  [ "$status" -eq 0 ]
+}
+
+@test "cri: GetContainerEvents: a stream the client cancels or whose deadline passes ends; the connection and the server go on" {
+  start_serve
+  run "$PY" "$TOP/tests/lib/cri-raw.py" "$SOCK" events-cancel
+  [ "$status" -eq 0 ]
+  [ "$output" = "stream 3: http=200 grpc-status=0 grpc-message=None" ]
+  run "$PY" "$TOP/tests/lib/cri-raw.py" "$SOCK" events-deadline
+  [ "$status" -eq 0 ]
+  [ "$output" = "stream 1: http=200 grpc-status=4 grpc-message=None" ]
+  # A request that is no GetEventsRequest is refused, as a unary call's would be.
+  run cri RuntimeService/GetContainerEvents --raw ffffffff
+  [ "$status" -eq 3 ]
+  [[ "$output" == "grpc-error INTERNAL: "*"not a valid runtime.v1.GetEventsRequest message" ]]
   run cri RuntimeService/Version
   [ "$status" -eq 0 ]
 }

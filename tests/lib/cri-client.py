@@ -44,14 +44,18 @@ def main():
     ap.add_argument("--raw")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--concurrent", type=int, default=0)
+    ap.add_argument("--stream", action="store_true",
+                    help="a server-streaming call: 'subscribed' once the response headers came, "
+                         "then each message as one JSON line, until the end or --timeout")
     a = ap.parse_args()
     api = load_api()
     path = a.method if a.method.startswith("/") else "/runtime.v1." + a.method
     name = path.rsplit("/", 1)[1]
     req_cls = getattr(api, name + "Request", None)
-    if name == "GetContainerEvents":
-        req_cls = None
     resp_cls = getattr(api, name + "Response", None)
+    if name == "GetContainerEvents":
+        req_cls = api.GetEventsRequest
+        resp_cls = api.ContainerEventResponse
     if a.raw is not None:
         req = bytes.fromhex(a.raw)
     elif req_cls is not None:
@@ -60,6 +64,21 @@ def main():
         req = b""
     opts = [("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20)]
     ch = grpc.insecure_channel("unix://" + a.socket, options=opts)
+    if a.stream:
+        scall = ch.unary_stream(path, request_serializer=None, response_deserializer=None)
+        it = scall(req, timeout=a.timeout)
+        try:
+            it.initial_metadata()
+            print("subscribed", flush=True)
+            for data in it:
+                msg = resp_cls.FromString(data)
+                print(json_format.MessageToJson(msg, preserving_proto_field_name=True,
+                                                including_default_value_fields=True, indent=None),
+                      flush=True)
+        except grpc.RpcError as e:
+            print("grpc-error %s: %s" % (e.code().name, e.details()), file=sys.stderr)
+            sys.exit(3)
+        return
     call = ch.unary_unary(path, request_serializer=None, response_deserializer=None)
     if a.concurrent:
         futs = [call.future(req, timeout=a.timeout) for _ in range(a.concurrent)]

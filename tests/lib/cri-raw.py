@@ -17,6 +17,9 @@ Scenarios:
   deadline       grpc-timeout 200m and a request that never ends
   bad-timeout    grpc-timeout "soon"
   reset          a stream reset halfway, then Version on the same connection
+  events-cancel  GetContainerEvents, RST_STREAM (CANCEL) once its headers came, then Version on
+                 the same connection
+  events-deadline GetContainerEvents with grpc-timeout 300m: its end (trailers)
   never-read     opens a connection with a zero receive window, sends 100 Version calls and
                  never reads; sleeps until killed
 """
@@ -32,6 +35,7 @@ import h2.settings
 
 SOCK, SCEN = sys.argv[1], sys.argv[2]
 VERSION = "/runtime.v1.RuntimeService/Version"
+EVENTS = "/runtime.v1.RuntimeService/GetContainerEvents"
 
 
 def frame(msg, flag=0):
@@ -154,6 +158,20 @@ def main():
         cl.wait(3)
         cl.report(3)
         return 1 if cl.closed else 0
+    elif SCEN == "events-cancel":
+        cl.send(1, headers(path=EVENTS), frame(b""))
+        cl.pump(lambda: ":status" in cl.results.get(1, {}))
+        if cl.results.get(1, {}).get(":status") != "200" or cl.results[1].get("ended"):
+            print("stream 1: no open stream: %s" % cl.results.get(1))
+            return 1
+        cl.c.reset_stream(1)
+        cl.flush()
+        cl.send(3, headers(), frame(b""))
+        cl.wait(3)
+        cl.report(3)
+        return 1 if cl.closed else 0
+    elif SCEN == "events-deadline":
+        cl.send(1, headers(path=EVENTS, extra=[("grpc-timeout", "300m")]), frame(b""))
     else:
         print("unknown scenario", SCEN, file=sys.stderr)
         return 2
