@@ -90,7 +90,9 @@ static void observe_pod(pods_manager *m, const struct pods_entry *e, struct kube
             p->index = (int32_t)v;
     }
     bool done = streq(p->phase, "Succeeded") || streq(p->phase, "Failed");
-    if (!done && !pods_pod_shim_running(m, e->uid) && !pods_pod_waiting(m, e->uid)) {
+    /* A pod being made (a reader sees it before its shim starts) has not failed. */
+    if (!done && !(e->creating && !pods_manager_exclusive(m)) &&
+        !pods_pod_shim_running(m, e->uid) && !pods_pod_waiting(m, e->uid)) {
         p->phase = "Failed";
         done = true;
     }

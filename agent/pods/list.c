@@ -142,6 +142,7 @@ static int add_entry(pods_manager *m, const char *resource, const char *ns, cons
         .uid = xstrdup(uid),
         .created = YAJL_IS_INTEGER(created) ? YAJL_GET_INTEGER(created) : 0,
         .generation = YAJL_GET_INTEGER_OR0(json_get(rec, "generation")),
+        .creating = json_get(rec, PODS_CREATING) != NULL,
     };
     /* Keep the object, detached from the record that is freed here. */
     for (size_t i = 0; i < rec->u.object.len; i++)

@@ -72,6 +72,7 @@ static int manager_open(const struct pods_roots *roots, int lock, pods_manager *
     _cleanup_free_ char *path = xasprintf("%s/pods.lock", m->run_root);
     if (r == 0 && lock >= 0 && (r = lock_path(path, lock == 1, err)) >= 0) {
         m->lockfd = r;
+        m->exclusive = lock == 1;
         r = 0;
     }
     if (r < 0) {
@@ -206,4 +207,9 @@ char *pods_resource_singular(const char *resource)
     /* ingresses, ingressclasses: the plural added "es" */
     bool es = n > 4 && streq(resource + n - 4, "sses");
     return xstrndup(resource, n - (es ? 2 : 1));
+}
+
+bool pods_manager_exclusive(const pods_manager *m)
+{
+    return m->exclusive;
 }

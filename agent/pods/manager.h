@@ -21,8 +21,13 @@ struct pods_manager {
     bool defer_services_sync;                    /* pods_services_defer */
     struct pods_node_config *node;               /* loaded on first use */
     int lockfd;
+    bool exclusive; /* lockfd is the exclusive lock */
     struct pull_options pull;
 };
+
+/* Whether m holds the manager's exclusive lock: a pod record marked creating is then of a
+ * command that died; to a reader without it, of one that is making the pod now. */
+bool pods_manager_exclusive(const pods_manager *m);
 
 /* A new object uid (a UUID from the kernel), as the API server gives one. */
 int pods_new_uid(char **out, pr_error **err);

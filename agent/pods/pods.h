@@ -213,7 +213,10 @@ struct pods_entry {
     char *ns, *name, *uid;
     long long created;    /* seconds since the epoch */
     long long generation; /* metadata.generation of a workload; 0 for other objects */
-    yajl_val object;      /* the applied object, with metadata.namespace/uid/creationTimestamp */
+    /* A pod being made by a command that holds the manager's lock (its record marked
+     * creating): a reader without the lock sees it before its shim runs. */
+    bool creating;
+    yajl_val object; /* the applied object, with metadata.namespace/uid/creationTimestamp */
     /* pods only: */
     char *phase;     /* Pending, Running, Succeeded, Failed, Unknown; a container's reason wins */
     char *ip;        /* NULL when none */

@@ -140,8 +140,10 @@ static void observe_pod(pods_manager *m, const struct pods_entry *e, struct kube
         .restarts = (int32_t)e->restarts,
     };
     p->ready = streq(p->phase, "Running") && e->total > 0 && e->ready == e->total;
-    *dead = !pods_pod_shim_running(m, e->uid) && !pods_pod_waiting(m, e->uid) &&
-            !streq(p->phase, "Succeeded") && !streq(p->phase, "Failed");
+    /* A pod being made (seen by a reader before its shim starts) is not dead. */
+    *dead = !(e->creating && !pods_manager_exclusive(m)) && !pods_pod_shim_running(m, e->uid) &&
+            !pods_pod_waiting(m, e->uid) && !streq(p->phase, "Succeeded") &&
+            !streq(p->phase, "Failed");
     if (*dead)
         p->phase = "Failed";
 }
