@@ -121,7 +121,9 @@ sweep() {
     for act in "${ERRNOS[i++ % ${#ERRNOS[@]}]}" kill; do
       create_under "$group" "$n" "$act"
       local created=$status out=$output
-      grep -q 'faulted=1' "$BATS_TEST_TMPDIR/report" ||
+      # The count comes from one run and may be one more than another run makes (seen for the
+      # last open under load): only the last call may fail to come.
+      grep -q 'faulted=1' "$BATS_TEST_TMPDIR/report" || ((n == calls)) ||
         problems+="$group#$n $act: the call never came"$'\n'
       if [ "$act" != kill ] && [ "$created" -ne 0 ]; then
         # A create that failed says why and leaves nothing to clean up.
