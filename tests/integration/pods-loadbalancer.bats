@@ -130,7 +130,8 @@ lb_ip() {
   [ "$status" -eq 0 ]
   [ "$(lb_ip lbnone)" = 10.126.0.240 ]
   echo node > "$D/index.html"
-  in_node busybox httpd -f -p 8080 -h "$D" 3>&- &
+  # nsenter, not in_node (a function): $! is then httpd itself, which the kill below stops.
+  nsenter --net="/run/netns/$NODE" busybox httpd -f -p 8080 -h "$D" 3>&- &
   NODE_HTTPD=$!
   wait_for in_node curl -s --max-time 2 -o /dev/null http://127.0.0.1:8080/
   run in_client curl -s --max-time 2 http://10.126.0.240:8080/
