@@ -383,7 +383,7 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
     pods_set_pull_options(m, &po);
     /* The services' data path once for the whole manifest, not once an object. */
     pods_services_defer(m, true);
-    bool touched = false, workloads = false;
+    bool touched = false, workloads = false, follow = false;
     for (size_t i = 0; r == 0 && i < objs.n; i++) {
         struct kube_object *o = objs.v[i];
         if (ns && kube_kind_namespaced(o->kind)) {
@@ -404,8 +404,8 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
             break;
         workloads |= o->kind == KUBE_DEPLOYMENT || o->kind == KUBE_REPLICASET ||
                      o->kind == KUBE_STATEFULSET || o->kind == KUBE_DAEMONSET ||
-                     o->kind == KUBE_JOB || o->kind == KUBE_CRONJOB || o->kind == KUBE_HPA ||
-                     o->kind == KUBE_SERVICE || o->kind == KUBE_INGRESS;
+                     o->kind == KUBE_JOB || o->kind == KUBE_CRONJOB || o->kind == KUBE_HPA;
+        follow |= o->kind == KUBE_SERVICE || o->kind == KUBE_INGRESS;
         printf("%s/%s %s\n", kind_lower(o), o->meta.name,
                res == PODS_CREATED     ? "created"
                : res == PODS_UNCHANGED ? "unchanged"
@@ -416,13 +416,20 @@ int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (touched)
         r = sync_services(m, r, err);
     objects_clear(&objs);
-    /* Deployments and ReplicaSets: one reconcile now, and the loop that keeps them. */
+    /* Workloads: one reconcile now, and the loop that keeps them. */
     if (workloads) {
         _cleanup_error_ pr_error *e = NULL;
         int rk = controllers_kick(g, m, r < 0 ? &e : err);
         return r < 0 ? r : rk;
     }
     pods_manager_close(m);
+    /* Services and Ingresses were synced above; the loop follows them from now on (no
+     * reconcile here: it would sync them a second time). */
+    if (follow) {
+        _cleanup_error_ pr_error *e = NULL;
+        int rk = controllers_ensure(g, r < 0 ? &e : err);
+        return r < 0 ? r : rk;
+    }
     return r;
 }
 
