@@ -418,6 +418,7 @@ static int check_against_host(const struct cg_resources *r, const struct cg_host
     _cleanup_free_ char *ctrls = NULL;
     if (cg_read(h->v2->mnt, "cgroup.controllers", &ctrls) < 0)
         ctrls = xstrdup("");
+    ctrls[strcspn(ctrls, "\n")] = '\0';
     for (size_t i = 0; i < r->n_unified; i++) {
         const char *k = r->unified[i].key;
         _cleanup_free_ char *ctrl = xasprintf("%.*s", (int)strcspn(k, "."), k);

@@ -83,11 +83,9 @@ static int check_config(const Runtime__V1__ContainerConfig *c, struct cri_reply 
     if (res && ((res->cpuset_cpus && *res->cpuset_cpus) || (res->cpuset_mems && *res->cpuset_mems)))
         return refuse(out, GRPC_UNIMPLEMENTED, "CreateContainer: %s is not supported yet",
                       "cpuset");
-    if (res && res->n_unified)
-        return refuse(out, GRPC_UNIMPLEMENTED,
-                      "CreateContainer: unified resource %s is not "
-                      "supported yet",
-                      res->unified[0]->key);
+    if (res && cri_check_unified((void *const *)res->unified, res->n_unified, "CreateContainer",
+                                 out) < 0)
+        return -1;
     for (size_t i = 0; res && i < res->n_hugepage_limits; i++)
         if (res->hugepage_limits[i]->limit)
             return refuse(out, GRPC_UNIMPLEMENTED,
@@ -161,7 +159,7 @@ void cri_create_container(const struct cri_options *o, const ProtobufCMessage *r
     for (size_t i = 0; i < c->n_mounts; i++)
         mounts[i] = (struct pods_cri_mount){c->mounts[i]->container_path, c->mounts[i]->host_path,
                                             c->mounts[i]->readonly};
-    _cleanup_free_ char **cap_add = NULL, **cap_drop = NULL;
+    _cleanup_free_ char **cap_add = NULL, **cap_drop = NULL, **unified = NULL;
     _cleanup_free_ gid_t *groups = NULL;
     cc.command = c->n_command ? command : NULL;
     cc.args = c->n_args ? args : NULL;
@@ -177,6 +175,8 @@ void cri_create_container(const struct cri_options *o, const ProtobufCMessage *r
         cc.resources.memory_limit = res->memory_limit_in_bytes > 0 ? res->memory_limit_in_bytes : 0;
         cc.has_oom_score_adj = true;
         cc.oom_score_adj = (int)res->oom_score_adj;
+        unified = cri_map_strv((void *const *)res->unified, res->n_unified);
+        cc.resources.unified = unified;
     }
     if (sc) {
         cc.privileged = sc->privileged;
@@ -492,14 +492,16 @@ void cri_update_container_resources(const struct cri_options *o, const ProtobufC
         return;
     }
     if ((res->cpuset_cpus && *res->cpuset_cpus) || (res->cpuset_mems && *res->cpuset_mems) ||
-        res->n_unified || res->oom_score_adj) {
+        res->oom_score_adj) {
         cri_reply_error(out, GRPC_UNIMPLEMENTED,
                         "UpdateContainerResources: %s cannot be changed by podrun yet",
-                        res->oom_score_adj ? "oom_score_adj"
-                        : res->n_unified   ? "unified resources"
-                                           : "cpuset");
+                        res->oom_score_adj ? "oom_score_adj" : "cpuset");
         return;
     }
+    if (cri_check_unified((void *const *)res->unified, res->n_unified, "UpdateContainerResources",
+                          out) < 0)
+        return;
+    _cleanup_free_ char **unified = cri_map_strv((void *const *)res->unified, res->n_unified);
     for (size_t i = 0; i < res->n_hugepage_limits; i++)
         if (res->hugepage_limits[i]->limit) {
             cri_reply_error(out, GRPC_UNIMPLEMENTED,
@@ -511,6 +513,7 @@ void cri_update_container_resources(const struct cri_options *o, const ProtobufC
         .cpu_shares = res->cpu_shares > 0 ? (uint64_t)res->cpu_shares : 0,
         .cpu_quota = res->cpu_quota > 0 ? res->cpu_quota : 0,
         .cpu_period = res->cpu_period > 0 ? (uint64_t)res->cpu_period : 0,
+        .unified = unified,
     };
     struct pods_manager *m = NULL;
     if (cri_open_pods(o, false, &m, out) < 0)

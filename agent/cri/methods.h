@@ -89,6 +89,12 @@ struct cri_map_entry {
 };
 /* A map field as key, value, ... NULL (pointing into the request). */
 char **cri_map_strv(void *const *entries, size_t n);
+/* linux.resources.unified as the kubelet sends it: at most CRI_UNIFIED_MAX cgroup v2 file
+ * names and values without control characters; answers INVALID_ARGUMENT naming the entry. */
+#define CRI_UNIFIED_MAX 64
+#define CRI_UNIFIED_KEY_MAX 64
+#define CRI_UNIFIED_VALUE_MAX 4096
+int cri_check_unified(void *const *entries, size_t n, const char *call, struct cri_reply *out);
 /* Every key=value of the selector is in labels (a JSON object). */
 bool cri_labels_match(yajl_val labels, void *const *selector, size_t n);
 /* A JSON object's string members as a map field's entries, of the type init names. */

@@ -313,6 +313,17 @@ static int gen_namespaces(yajl_gen g, const struct pods_container_config *c, pr_
     return 0;
 }
 
+void pods_gen_unified(yajl_gen g, char *const *unified)
+{
+    if (!unified || !unified[0])
+        return;
+    jg_key(g, "unified");
+    jg_map_open(g);
+    for (size_t i = 0; unified[i] && unified[i + 1]; i += 2)
+        jg_key_str(g, unified[i], unified[i + 1]);
+    jg_map_close(g);
+}
+
 static void gen_resources(yajl_gen g, const struct pods_container_config *c)
 {
     const struct pods_resources *res = &c->resources;
@@ -348,6 +359,7 @@ static void gen_resources(yajl_gen g, const struct pods_container_config *c)
         jg_key_int(g, "limit", res->pids_limit);
         jg_map_close(g);
     }
+    pods_gen_unified(g, res->unified);
     jg_map_close(g);
 }
 

@@ -248,6 +248,8 @@ int pods_downward_value(const struct kube_object *o, const char *uid,
 /* ---- seccomp.c: the RuntimeDefault profile, and Localhost profiles ---- */
 /* "seccomp": podrun's default profile as linux.seccomp, for a container with caps. */
 void pods_seccomp_default(yajl_gen g, const bool caps[CAP_NAMES_COUNT]);
+/* linux.resources.unified from key, value pairs; nothing when there are none. */
+void pods_gen_unified(yajl_gen g, char *const *unified);
 /* Localhost profiles live in lib-root/seccomp/; one is read (a regular file, at most
  * PODS_SECCOMP_PROFILE_MAX) by its path relative to that directory, resolved without leaving
  * it (no "..", no symlink out), and must be a JSON object with a defaultAction. */

@@ -50,6 +50,9 @@ struct pods_resources {
     int64_t cpu_quota;   /* microseconds per period */
     uint64_t cpu_period; /* microseconds; 100000 when a quota comes without one */
     int64_t pids_limit;
+    /* linux.resources.unified: key, value, key, value ... NULL; cgroup v2 files written as they
+     * are (the kubelet's memory.oom.group). */
+    char *const *unified;
 };
 
 /* seccompProfile as Kubernetes names its types: none (the kubelet's default, and always for a

@@ -63,13 +63,14 @@ run_sandbox() {
 create_container() {
   local sb=$1 name=$2 out req
   shift 2
-  req=$(jq -nc --arg sb "$sb" --arg n "$name" --argjson sc "$(sandbox_config web)" --arg mem "${CTR_MEM:-}" --arg user "${CTR_USER:-}" --arg groups "${CTR_GROUPS:-}" \
+  req=$(jq -nc --arg sb "$sb" --arg n "$name" --argjson sc "$(sandbox_config web)" --arg mem "${CTR_MEM:-}" --arg user "${CTR_USER:-}" --arg groups "${CTR_GROUPS:-}" --argjson unified "${CTR_UNIFIED:-null}" \
     '{pod_sandbox_id: $sb, sandbox_config: $sc,
       config: {metadata: {name: $n, attempt: 0}, image: {image: "busybox"},
                command: $ARGS.positional, log_path: ($n + "/0.log"), labels: {tier: $n},
                envs: [{key: "GREETING", value: "hello"}],
                linux: {resources: ({cpu_shares: 2, oom_score_adj: 1000} +
-                                   (if $mem != "" then {memory_limit_in_bytes: ($mem | tonumber)} else {} end)),
+                                   (if $mem != "" then {memory_limit_in_bytes: ($mem | tonumber)} else {} end) +
+                                   (if $unified != null then {unified: $unified} else {} end)),
                        security_context: ({namespace_options: {pid: "CONTAINER"}} +
                                           (if $user != "" then {run_as_username: $user} else {} end) +
                                           (if $groups != "" then {supplemental_groups: ($groups | split(",") | map(tonumber))} else {} end))}}}' \
@@ -440,5 +441,58 @@ events_of() {
   wait "$SERVE_PID" || rc=$?
   [ "$rc" -eq 0 ]
   SERVE_PID=
+  assert_no_sandboxes
+}
+
+# The v2 directory of a running container (the unified hierarchy on a hybrid host), from its pid.
+ctr_v2_dir() {
+  local pid rel
+  pid=$(cri RuntimeService/ContainerStatus "{\"container_id\":\"$1\",\"verbose\":true}" | jq -r .info.info | jq -r .pid)
+  rel=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+  if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then echo "/sys/fs/cgroup$rel"; else echo "/sys/fs/cgroup/unified$rel"; fi
+}
+
+@test "cri-pods: linux.resources.unified (the kubelet's memory.oom.group on v2) is written on create and on update; bad keys are refused" {
+  start_serve
+  run_sandbox web
+  # A file every cgroup2 directory has, so that this holds on hybrid and pure v2 hosts alike.
+  CTR_UNIFIED='{"cgroup.max.descendants": "7"}' create_container "$SB" app sleep 300
+  cri RuntimeService/StartContainer "{\"container_id\":\"$CTR\"}" > /dev/null
+  local dir
+  dir=$(ctr_v2_dir "$CTR")
+  [ "$(cat "$dir/cgroup.max.descendants")" = 7 ]
+  run cri RuntimeService/UpdateContainerResources "$(jq -nc --arg c "$CTR" '{container_id: $c, linux: {unified: {"cgroup.max.descendants": "9"}}}')"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$dir/cgroup.max.descendants")" = 9 ]
+
+  # What a kubelet since 1.32 sends on cgroup v2: written where the memory controller is in the
+  # unified hierarchy, and named in the error where it is not (a hybrid host, as runc does).
+  local out
+  CTR_UNIFIED='{"memory.oom.group": "1"}' create_container "$SB" oom sleep 300
+  run cri RuntimeService/StartContainer "{\"container_id\":\"$CTR\"}"
+  echo "$output"
+  if grep -qw memory "$(dirname "$dir")/cgroup.controllers"; then
+    [ "$status" -eq 0 ]
+    [ "$(cat "$(ctr_v2_dir "$CTR")/memory.oom.group")" = 1 ]
+  else
+    [ "$status" -eq 3 ]
+    [[ "$output" == *"linux.resources.unified.memory.oom.group: the memory controller is not in the unified hierarchy on this hybrid host (it has: "*")"* ]]
+  fi
+
+  # Only cgroup file names reach a path; at most 64 entries.
+  CTR_UNIFIED='{"../../cgroup.procs": "1"}' run create_container "$SB" bad1 true
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"INVALID_ARGUMENT"*'unified resource "../../cgroup.procs" is not a cgroup v2 file name'* ]]
+  CTR_UNIFIED="$(jq -nc '[range(65) | {key: "x.f\(.)", value: "1"}] | from_entries')" run create_container "$SB" bad2 true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"65 unified resources, more than the 64 podrun takes"* ]]
+  run cri RuntimeService/UpdateContainerResources "$(jq -nc --arg c "$CTR" '{container_id: $c, linux: {unified: {"memory.high": "1\n2"}}}')"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"unified resource memory.high: the value is longer than 4096 bytes or holds control characters"* ]]
+
+  cri RuntimeService/StopPodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
+  cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
   assert_no_sandboxes
 }
