@@ -20,10 +20,13 @@ static int refuse(struct cri_reply *out, int code, const char *fmt, const char *
     return -1;
 }
 
+/* The kubelet resolves a Localhost profile to an absolute path on the node (localhost_ref);
+ * the deprecated seccomp_profile_path says the same as "localhost/<path>". */
 static int seccomp_mode(const Runtime__V1__LinuxContainerSecurityContext *sc,
-                        enum pods_seccomp *mode, struct cri_reply *out)
+                        enum pods_seccomp *mode, const char **file, struct cri_reply *out)
 {
     *mode = PODS_SECCOMP_UNCONFINED;
+    *file = NULL;
     if (sc && sc->seccomp) {
         switch (sc->seccomp->profile_type) {
         case RUNTIME__V1__SECURITY_PROFILE__PROFILE_TYPE__RuntimeDefault:
@@ -31,22 +34,34 @@ static int seccomp_mode(const Runtime__V1__LinuxContainerSecurityContext *sc,
             return 0;
         case RUNTIME__V1__SECURITY_PROFILE__PROFILE_TYPE__Unconfined:
             return 0;
+        case RUNTIME__V1__SECURITY_PROFILE__PROFILE_TYPE__Localhost:
+            *file = sc->seccomp->localhost_ref;
+            break;
         default:
-            return refuse(out, GRPC_UNIMPLEMENTED,
-                          "CreateContainer: seccomp profile Localhost (%s) is not supported "
-                          "through the CRI yet",
-                          sc->seccomp->localhost_ref);
+            return refuse(out, GRPC_INVALID_ARGUMENT,
+                          "CreateContainer: seccomp profile type %s is not one the CRI defines",
+                          "(unknown)");
         }
+    } else {
+        const char *path = sc ? sc->seccomp_profile_path : NULL;
+        if (!path || !*path || streq(path, "unconfined"))
+            return 0;
+        if (streq(path, "runtime/default") || streq(path, "docker/default")) {
+            *mode = PODS_SECCOMP_RUNTIME_DEFAULT;
+            return 0;
+        }
+        if (!has_prefix(path, "localhost/"))
+            return refuse(out, GRPC_INVALID_ARGUMENT,
+                          "CreateContainer: seccomp_profile_path \"%s\" is not one the CRI defines",
+                          path);
+        *file = path + strlen("localhost/");
     }
-    const char *path = sc ? sc->seccomp_profile_path : NULL;
-    if (!path || !*path || streq(path, "unconfined"))
-        return 0;
-    if (streq(path, "runtime/default") || streq(path, "docker/default")) {
-        *mode = PODS_SECCOMP_RUNTIME_DEFAULT;
-        return 0;
-    }
-    return refuse(out, GRPC_UNIMPLEMENTED,
-                  "CreateContainer: seccomp_profile_path \"%s\" is not supported", path);
+    if (!*file || (*file)[0] != '/')
+        return refuse(out, GRPC_INVALID_ARGUMENT,
+                      "CreateContainer: seccomp profile Localhost \"%s\": needs an absolute path",
+                      *file ? *file : "");
+    *mode = PODS_SECCOMP_PROFILE;
+    return 0;
 }
 
 /* What the container asks that podrun does not do yet, refused by name. */
@@ -83,8 +98,8 @@ static int check_config(const Runtime__V1__ContainerConfig *c, struct cri_reply 
     if (res && ((res->cpuset_cpus && *res->cpuset_cpus) || (res->cpuset_mems && *res->cpuset_mems)))
         return refuse(out, GRPC_UNIMPLEMENTED, "CreateContainer: %s is not supported yet",
                       "cpuset");
-    if (res && cri_check_unified((void *const *)res->unified, res->n_unified, "CreateContainer",
-                                 out) < 0)
+    if (res &&
+        cri_check_unified((void *const *)res->unified, res->n_unified, "CreateContainer", out) < 0)
         return -1;
     for (size_t i = 0; res && i < res->n_hugepage_limits; i++)
         if (res->hugepage_limits[i]->limit)
@@ -145,7 +160,7 @@ void cri_create_container(const struct cri_options *o, const ProtobufCMessage *r
                    ? PODS_NS_HOST
                    : PODS_NS_NEW,
     };
-    if (seccomp_mode(sc, &cc.seccomp, out) < 0)
+    if (seccomp_mode(sc, &cc.seccomp, &cc.seccomp_file, out) < 0)
         return;
     _cleanup_free_ char **command = nul_terminated(c->command, c->n_command);
     _cleanup_free_ char **args = nul_terminated(c->args, c->n_args);

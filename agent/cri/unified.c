@@ -41,8 +41,7 @@ int cri_check_unified(void *const *entries, size_t n, const char *call, struct c
         const char *k = e->key ? e->key : "", *v = e->value ? e->value : "";
         if (!unified_key_ok(k)) {
             cri_reply_error(out, GRPC_INVALID_ARGUMENT,
-                            "%s: unified resource \"%.64s\" is not a cgroup v2 file name", call,
-                            k);
+                            "%s: unified resource \"%.64s\" is not a cgroup v2 file name", call, k);
             return -1;
         }
         if (!unified_value_ok(v)) {

@@ -227,7 +227,12 @@ static int write_bundle(pods_manager *m, image_store *st, const struct pods_pod_
     _cleanup_free_ char *rootfs = NULL;
     image_process img = {0};
     _cleanup_free_ char *parent = xasprintf("%s/containers", p->lib_dir);
+    _cleanup_json_ yajl_val profile = NULL;
     int r;
+    /* Read first, so that a missing or bad profile fails the call before anything is made. */
+    if (c->seccomp == PODS_SECCOMP_PROFILE &&
+        (r = pods_seccomp_file(c->seccomp_file, &profile, err)) < 0)
+        return r;
     if ((r = mkdir_p(parent, 0700, err)) < 0 ||
         (r = images_mount_rootfs(st, c->image, id, dir, &rootfs, err)) < 0)
         return r;
@@ -310,6 +315,7 @@ static int write_bundle(pods_manager *m, image_store *st, const struct pods_pod_
         .cap_drop = c->cap_drop,
         .no_new_privileges = c->no_new_privileges,
         .seccomp = c->seccomp,
+        .seccomp_profile = profile,
         .mounts = mounts,
         .n_mounts = n,
         .cgroups_path = cgroup,

@@ -255,6 +255,9 @@ void pods_gen_unified(yajl_gen g, char *const *unified);
  * it (no "..", no symlink out), and must be a JSON object with a defaultAction. */
 #define PODS_SECCOMP_PROFILE_MAX ((size_t)1 << 20)
 int pods_seccomp_localhost(pods_manager *m, const char *profile, yajl_val *out, pr_error **err);
+/* A profile at an absolute path the kubelet resolved (CRI's localhost_ref): a regular file of
+ * at most PODS_SECCOMP_PROFILE_MAX bytes holding an object with a defaultAction. */
+int pods_seccomp_file(const char *path, yajl_val *out, pr_error **err);
 
 /* ---- sandbox.c: a pod's pinned network, IPC and UTS namespaces ---- */
 /* Pins the namespaces flags asks for (CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS) at

@@ -575,6 +575,8 @@ struct pods_cri_container {
     const gid_t *groups;  /* supplemental_groups, merged with the image user's (Merge policy) */
     size_t n_groups;
     enum pods_seccomp seccomp;
+    const char *seccomp_file; /* PODS_SECCOMP_PROFILE: the profile's absolute path on the node
+                                 (the kubelet's localhost_ref) */
     enum pods_ns_mode pid; /* PODS_NS_NEW (the container's own) or PODS_NS_HOST */
 };
 int pods_cri_container_create(pods_manager *m, const char *sandbox,

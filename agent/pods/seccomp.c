@@ -527,6 +527,25 @@ void pods_seccomp_default(yajl_gen g, const bool caps[CAP_NAMES_COUNT])
     jg_map_close(g);
 }
 
+static int profile_from_fd(int fd, const char *where, yajl_val *out, pr_error **err)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        return pr_err(err, 0, "%s: not a regular file", where);
+    int r = read_fd_max(fd, where, PODS_SECCOMP_PROFILE_MAX, &text, &len, err);
+    if (r < 0)
+        return r;
+    _cleanup_json_ yajl_val v = NULL;
+    if ((r = json_parse(text, where, &v, err)) < 0)
+        return r;
+    if (!YAJL_IS_OBJECT(v) || !YAJL_IS_STRING(json_get(v, "defaultAction")))
+        return pr_err(err, 0, "%s: not a seccomp profile (an object with a defaultAction)", where);
+    *out = steal_pointer(&v);
+    return 0;
+}
+
 /* Localhost profiles: Kubernetes resolves localhostProfile against the kubelet's seccomp
  * directory; ours is lib-root/seccomp. RESOLVE_BENEATH makes the kernel refuse any step out of
  * it, by "..", an absolute symlink or a relative one. */
@@ -551,19 +570,17 @@ int pods_seccomp_localhost(pods_manager *m, const char *profile, yajl_val *out, 
     if (fd < 0)
         return pr_err(err, errno, "localhostProfile \"%s\" in `%s`", profile, dir);
     _cleanup_free_ char *where = xasprintf("localhostProfile `%s/%s`", dir, profile);
-    _cleanup_free_ char *text = NULL;
-    size_t len;
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-        return pr_err(err, 0, "%s: not a regular file", where);
-    int r = read_fd_max(fd, where, PODS_SECCOMP_PROFILE_MAX, &text, &len, err);
-    if (r < 0)
-        return r;
-    _cleanup_json_ yajl_val v = NULL;
-    if ((r = json_parse(text, where, &v, err)) < 0)
-        return r;
-    if (!YAJL_IS_OBJECT(v) || !YAJL_IS_STRING(json_get(v, "defaultAction")))
-        return pr_err(err, 0, "%s: not a seccomp profile (an object with a defaultAction)", where);
-    *out = steal_pointer(&v);
-    return 0;
+    return profile_from_fd(fd, where, out, err);
+}
+
+int pods_seccomp_file(const char *path, yajl_val *out, pr_error **err)
+{
+    if (!path || path[0] != '/')
+        return pr_err(err, 0, "seccomp profile \"%s\": must be an absolute path", path ? path : "");
+    /* O_NONBLOCK: a FIFO planted there must not hang the call before fstat refuses it. */
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return pr_err(err, errno, "seccomp profile `%s`", path);
+    _cleanup_free_ char *where = xasprintf("seccomp profile `%s`", path);
+    return profile_from_fd(fd, where, out, err);
 }

@@ -63,7 +63,7 @@ run_sandbox() {
 create_container() {
   local sb=$1 name=$2 out req
   shift 2
-  req=$(jq -nc --arg sb "$sb" --arg n "$name" --argjson sc "$(sandbox_config web)" --arg mem "${CTR_MEM:-}" --arg user "${CTR_USER:-}" --arg groups "${CTR_GROUPS:-}" --argjson unified "${CTR_UNIFIED:-null}" \
+  req=$(jq -nc --arg sb "$sb" --arg n "$name" --argjson sc "$(sandbox_config web)" --arg mem "${CTR_MEM:-}" --arg user "${CTR_USER:-}" --arg groups "${CTR_GROUPS:-}" --argjson unified "${CTR_UNIFIED:-null}" --argjson seccomp "${CTR_SECCOMP:-null}" \
     '{pod_sandbox_id: $sb, sandbox_config: $sc,
       config: {metadata: {name: $n, attempt: 0}, image: {image: "busybox"},
                command: $ARGS.positional, log_path: ($n + "/0.log"), labels: {tier: $n},
@@ -73,6 +73,7 @@ create_container() {
                                    (if $unified != null then {unified: $unified} else {} end)),
                        security_context: ({namespace_options: {pid: "CONTAINER"}} +
                                           (if $user != "" then {run_as_username: $user} else {} end) +
+                                          (if $seccomp != null then $seccomp else {} end) +
                                           (if $groups != "" then {supplemental_groups: ($groups | split(",") | map(tonumber))} else {} end))}}}' \
     --args -- "$@")
   out=$(cri RuntimeService/CreateContainer "$req") || return 1
@@ -491,6 +492,54 @@ ctr_v2_dir() {
   run cri RuntimeService/UpdateContainerResources "$(jq -nc --arg c "$CTR" '{container_id: $c, linux: {unified: {"memory.high": "1\n2"}}}')"
   [ "$status" -eq 3 ]
   [[ "$output" == *"unified resource memory.high: the value is longer than 4096 bytes or holds control characters"* ]]
+
+  cri RuntimeService/StopPodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
+  cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
+  assert_no_sandboxes
+}
+
+@test "cri-pods: a Localhost seccomp profile is read from the path the kubelet resolved (localhost_ref and the older localhost/PATH); a missing, relative or FIFO one is refused before anything is made" {
+  start_serve
+  run_sandbox web
+  local prof=$BATS_TEST_TMPDIR/no-mkdir.json
+  echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}' > "$prof"
+  CTR_SECCOMP="$(jq -nc --arg p "$prof" '{seccomp: {profile_type: "Localhost", localhost_ref: $p}}')" create_container "$SB" app sleep 300
+  cri RuntimeService/StartContainer "{\"container_id\":\"$CTR\"}" > /dev/null
+  run cri RuntimeService/ExecSync "$(jq -nc --arg c "$CTR" '{container_id: $c, cmd: ["mkdir", "/tmp/d"], timeout: 10}')"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .exit_code <<<"$output")" = 1 ]
+  [[ "$(jq -r .stderr <<<"$output" | base64 -d)" == *"Operation not permitted"* ]]
+  run cri RuntimeService/ExecSync "$(jq -nc --arg c "$CTR" '{container_id: $c, cmd: ["touch", "/tmp/f"], timeout: 10}')"
+  [ "$(jq -r .exit_code <<<"$output")" = 0 ]
+
+  # The deprecated field, as older kubelets send it.
+  CTR_SECCOMP="$(jq -nc --arg p "localhost/$prof" '{seccomp_profile_path: $p}')" create_container "$SB" old sleep 300
+  cri RuntimeService/StartContainer "{\"container_id\":\"$CTR\"}" > /dev/null
+  run cri RuntimeService/ExecSync "$(jq -nc --arg c "$CTR" '{container_id: $c, cmd: ["mkdir", "/tmp/d"], timeout: 10}')"
+  [ "$(jq -r .exit_code <<<"$output")" = 1 ]
+
+  local before
+  before=$(find "$ROOTS" -path '*containers*' | sort)
+  CTR_SECCOMP="$(jq -nc --arg p "$BATS_TEST_TMPDIR/none.json" '{seccomp: {profile_type: "Localhost", localhost_ref: $p}}')" run create_container "$SB" bad1 true
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"seccomp profile \`$BATS_TEST_TMPDIR/none.json\`"*"No such file"* ]]
+  CTR_SECCOMP='{"seccomp": {"profile_type": "Localhost", "localhost_ref": "profiles/x.json"}}' run create_container "$SB" bad2 true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'INVALID_ARGUMENT: CreateContainer: seccomp profile Localhost "profiles/x.json": needs an absolute path'* ]]
+  mkfifo "$BATS_TEST_TMPDIR/fifo.json"
+  # Opened without blocking, so a FIFO cannot hang the call before it is refused.
+  CTR_SECCOMP="$(jq -nc --arg p "$BATS_TEST_TMPDIR/fifo.json" '{seccomp: {profile_type: "Localhost", localhost_ref: $p}}')" run create_container "$SB" bad3 true
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"fifo.json\`: not a regular file"* ]]
+  echo '{"syscalls": []}' > "$BATS_TEST_TMPDIR/nodefault.json"
+  CTR_SECCOMP="$(jq -nc --arg p "$BATS_TEST_TMPDIR/nodefault.json" '{seccomp: {profile_type: "Localhost", localhost_ref: $p}}')" run create_container "$SB" bad4 true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"not a seccomp profile (an object with a defaultAction)"* ]]
+  # Refused before anything was made for them.
+  [ "$(find "$ROOTS" -path '*containers*' | sort)" = "$before" ]
 
   cri RuntimeService/StopPodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
   cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
