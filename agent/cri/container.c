@@ -130,11 +130,11 @@ static int check_config(const Runtime__V1__ContainerConfig *c, struct cri_reply 
                       "CreateContainer: AppArmor profile %s (this node has no AppArmor)",
                       sc->apparmor->localhost_ref);
     const Runtime__V1__NamespaceOption *ns = sc ? sc->namespace_options : NULL;
-    if (ns && ns->pid != RUNTIME__V1__NAMESPACE_MODE__CONTAINER &&
-        ns->pid != RUNTIME__V1__NAMESPACE_MODE__NODE)
+    if (ns && ns->pid == RUNTIME__V1__NAMESPACE_MODE__TARGET)
         return refuse(out, GRPC_UNIMPLEMENTED,
-                      "CreateContainer: a %s PID namespace is not supported yet",
-                      ns->pid == RUNTIME__V1__NAMESPACE_MODE__POD ? "pod-shared" : "target's");
+                      "CreateContainer: a %s PID namespace (ephemeral containers' target) is not "
+                      "supported yet",
+                      "target container's");
     return 0;
 }
 
@@ -155,10 +155,10 @@ void cri_create_container(const struct cri_options *o, const ProtobufCMessage *r
         .image = c->image->image,
         .cwd = c->working_dir,
         .log_path = c->log_path && *c->log_path ? c->log_path : NULL,
-        .pid = sc && sc->namespace_options &&
-                       sc->namespace_options->pid == RUNTIME__V1__NAMESPACE_MODE__NODE
-                   ? PODS_NS_HOST
-                   : PODS_NS_NEW,
+        .pid = !sc || !sc->namespace_options                                     ? PODS_NS_NEW
+               : sc->namespace_options->pid == RUNTIME__V1__NAMESPACE_MODE__NODE ? PODS_NS_HOST
+               : sc->namespace_options->pid == RUNTIME__V1__NAMESPACE_MODE__POD  ? PODS_NS_JOIN
+                                                                                 : PODS_NS_NEW,
     };
     if (seccomp_mode(sc, &cc.seccomp, &cc.seccomp_file, out) < 0)
         return;

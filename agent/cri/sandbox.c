@@ -38,10 +38,11 @@ static int check_request(const Runtime__V1__RunPodSandboxRequest *in, struct cri
     if (ns && (ns->network == RUNTIME__V1__NAMESPACE_MODE__CONTAINER ||
                ns->network == RUNTIME__V1__NAMESPACE_MODE__TARGET ||
                ns->ipc == RUNTIME__V1__NAMESPACE_MODE__CONTAINER ||
-               ns->ipc == RUNTIME__V1__NAMESPACE_MODE__TARGET)) {
+               ns->ipc == RUNTIME__V1__NAMESPACE_MODE__TARGET ||
+               ns->pid == RUNTIME__V1__NAMESPACE_MODE__TARGET)) {
         cri_reply_error(out, GRPC_INVALID_ARGUMENT,
                         "RunPodSandbox: the network and IPC namespaces are the pod's or the "
-                        "node's");
+                        "node's, and a sandbox's PID namespace targets no container");
         return -1;
     }
     return 0;
@@ -74,6 +75,7 @@ void cri_run_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *re
         .dns_options = dns ? dns->options : NULL,
         .host_network = ns && ns->network == RUNTIME__V1__NAMESPACE_MODE__NODE,
         .host_ipc = ns && ns->ipc == RUNTIME__V1__NAMESPACE_MODE__NODE,
+        .share_pid = ns && ns->pid == RUNTIME__V1__NAMESPACE_MODE__POD,
         .labels = labels,
         .annotations = annotations,
     };
@@ -215,7 +217,8 @@ void cri_pod_sandbox_status(const struct cri_options *o, const ProtobufCMessage 
                                                              : RUNTIME__V1__NAMESPACE_MODE__POD;
     nso.ipc = YAJL_IS_TRUE(json_get(rec, "hostIPC")) ? RUNTIME__V1__NAMESPACE_MODE__NODE
                                                      : RUNTIME__V1__NAMESPACE_MODE__POD;
-    nso.pid = RUNTIME__V1__NAMESPACE_MODE__CONTAINER;
+    nso.pid = YAJL_IS_TRUE(json_get(rec, "sharePID")) ? RUNTIME__V1__NAMESPACE_MODE__POD
+                                                      : RUNTIME__V1__NAMESPACE_MODE__CONTAINER;
     Runtime__V1__Namespace nsv = RUNTIME__V1__NAMESPACE__INIT;
     nsv.options = &nso;
     Runtime__V1__LinuxPodSandboxStatus lin = RUNTIME__V1__LINUX_POD_SANDBOX_STATUS__INIT;

@@ -329,7 +329,9 @@ static int write_bundle(pods_manager *m, image_store *st, const struct pods_pod_
                                            : (struct pods_namespace){PODS_NS_JOIN, uts};
     cfg.namespaces[PODS_NS_IPC] = host_ipc ? (struct pods_namespace){PODS_NS_HOST, NULL}
                                            : (struct pods_namespace){PODS_NS_JOIN, ipc};
-    cfg.namespaces[PODS_NS_PID] = (struct pods_namespace){c->pid, NULL};
+    _cleanup_free_ char *pidns = xasprintf("%s/pid", p->ns_dir);
+    cfg.namespaces[PODS_NS_PID] =
+        (struct pods_namespace){c->pid, c->pid == PODS_NS_JOIN ? pidns : NULL};
     r = pods_bundle_write(dir, &cfg, err);
     free(mounts);
     image_process_clear(&img);
@@ -434,6 +436,11 @@ int pods_cri_container_create(pods_manager *m, const char *sandbox,
     const char *state = YAJL_GET_STRING(json_get(sb, "state"));
     if (!state || !streq(state, "ready"))
         return pr_err_code(err, EBUSY, "sandbox %s is not ready", sandbox);
+    if (c->pid == PODS_NS_JOIN && !YAJL_IS_TRUE(json_get(sb, "sharePID")))
+        return pr_err_code(err, EINVAL,
+                           "the pod's PID namespace: sandbox %s was not made with one "
+                           "(namespace_options.pid POD)",
+                           sandbox);
     struct pods_pod_paths p;
     pods_sandbox_paths_init(m, sandbox, &p);
     _cleanup_free_ char *cid = NULL, *image_id = NULL, *log_path = NULL;

@@ -183,6 +183,7 @@ static int write_record(const struct pods_pod_paths *p, const struct pods_sandbo
     jg_key_bool(g, "ownCgroup", own_cgroup);
     jg_key_bool(g, "hostNetwork", c->host_network);
     jg_key_bool(g, "hostIPC", c->host_ipc);
+    jg_key_bool(g, "sharePID", c->share_pid);
     gen_kv(g, "labels", c->labels);
     gen_kv(g, "annotations", c->annotations);
     jg_map_close(g);
@@ -344,6 +345,11 @@ static int write_shim_spec(pods_manager *m, const struct pods_pod_paths *p,
     /* The kubelet rotates CRI logs itself and asks for a reopen. */
     jg_key_int(g, "logMaxSize", 0);
     jg_key_str(g, "logDir", c->log_directory);
+    /* The shim holds the shared PID namespace's init, as for a CLI pod with
+     * shareProcessNamespace (DESIGN.md contract 2): there is no pause container to be it. */
+    _cleanup_free_ char *pidns = xasprintf("%s/pid", p->ns_dir);
+    if (c->share_pid)
+        jg_key_str(g, "pidNamespace", pidns);
     jg_key(g, "containers");
     jg_array_open(g);
     jg_array_close(g);
@@ -386,6 +392,9 @@ static int teardown(pods_manager *m, const struct pods_pod_paths *p, yajl_val re
 {
     _cleanup_free_ char *netns = xasprintf("%s/net", p->ns_dir);
     int r = stop_shim(m, p, err);
+    /* A shim that died leaves the shared PID namespace's init running. */
+    if (r == 0)
+        r = pods_pidns_kill(p, err);
     if (r == 0) {
         int r2 = pods_cri_containers_remove_all(m, p, err);
         bool own = rec && YAJL_IS_TRUE(json_get(rec, "ownCgroup"));

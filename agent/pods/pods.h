@@ -526,6 +526,7 @@ struct pods_sandbox_config {
     const char *cgroup_parent; /* the kubelet's (cgroupfs); NULL or "": a pod cgroup of ours */
     char *const *dns_servers, *const *dns_searches, *const *dns_options;
     bool host_network, host_ipc;
+    bool share_pid; /* namespace_options.pid POD: one PID namespace for its containers */
     char *const *labels, *const *annotations;
     const struct pods_port_mapping *port_mappings; /* host ports, as hostPort takes them */
     size_t n_port_mappings;
@@ -577,7 +578,9 @@ struct pods_cri_container {
     enum pods_seccomp seccomp;
     const char *seccomp_file; /* PODS_SECCOMP_PROFILE: the profile's absolute path on the node
                                  (the kubelet's localhost_ref) */
-    enum pods_ns_mode pid; /* PODS_NS_NEW (the container's own) or PODS_NS_HOST */
+    /* PODS_NS_NEW (the container's own), PODS_NS_HOST, or PODS_NS_JOIN: the sandbox's shared
+     * one (its sandbox must have been made with share_pid) */
+    enum pods_ns_mode pid;
 };
 int pods_cri_container_create(pods_manager *m, const char *sandbox,
                               const struct pods_cri_container *c, char **id, pr_error **err);

@@ -43,12 +43,12 @@ start_serve() {
 # port 80 for the pod "web").
 sandbox_config() {
   local uid=${2:-uid-$1}
-  jq -nc --arg n "$1" --arg u "$uid" --arg logs "$LOGS/default_$1_$uid" \
+  jq -nc --arg n "$1" --arg u "$uid" --arg logs "$LOGS/default_$1_$uid" --arg pid "${SB_PID:-CONTAINER}" \
     --arg cg "$PODS_CG_ROOT/kubepods/pod$uid" \
     '{metadata: {name: $n, namespace: "default", uid: $u, attempt: 0}, hostname: $n,
       log_directory: $logs, dns_config: {servers: ["10.96.0.10"], searches: ["default.svc.cluster.local"], options: ["ndots:5"]},
       labels: {app: $n, "io.kubernetes.pod.name": $n}, annotations: {note: "kept as given"},
-      linux: {cgroup_parent: $cg, security_context: {namespace_options: {network: "POD", pid: "CONTAINER", ipc: "POD"}}}}
+      linux: {cgroup_parent: $cg, security_context: {namespace_options: {network: "POD", pid: $pid, ipc: "POD"}}}}
      + (if $n == "web" then {port_mappings: [{protocol: "TCP", container_port: 80, host_port: 18095}]} else {} end)'
 }
 
@@ -71,7 +71,7 @@ create_container() {
                linux: {resources: ({cpu_shares: 2, oom_score_adj: 1000} +
                                    (if $mem != "" then {memory_limit_in_bytes: ($mem | tonumber)} else {} end) +
                                    (if $unified != null then {unified: $unified} else {} end)),
-                       security_context: ({namespace_options: {pid: "CONTAINER"}} +
+                       security_context: ({namespace_options: {pid: (env.CTR_PID // "CONTAINER")}} +
                                           (if $user != "" then {run_as_username: $user} else {} end) +
                                           (if $seccomp != null then $seccomp else {} end) +
                                           (if $groups != "" then {supplemental_groups: ($groups | split(",") | map(tonumber))} else {} end))}}}' \
@@ -543,5 +543,53 @@ ctr_v2_dir() {
 
   cri RuntimeService/StopPodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
   cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
+  assert_no_sandboxes
+}
+
+@test "cri-pods: a sandbox with namespace_options.pid POD shares one PID namespace among its containers, its init held by the shim and gone with the sandbox, even after the shim was killed" {
+  start_serve
+  SB_PID=POD run_sandbox shared
+  local shared=$SB
+  run cri RuntimeService/PodSandboxStatus "{\"pod_sandbox_id\":\"$shared\"}"
+  [ "$(jq -r .status.linux.namespaces.options.pid <<<"$output")" = POD ]
+  CTR_PID=POD create_container "$shared" one sleep 300
+  local one=$CTR
+  CTR_PID=POD create_container "$shared" two sleep 301
+  local two=$CTR
+  cri RuntimeService/StartContainer "{\"container_id\":\"$one\"}" > /dev/null
+  cri RuntimeService/StartContainer "{\"container_id\":\"$two\"}" > /dev/null
+  # Each sees the other's process; pid 1 is neither (the holder, as the pause container is).
+  run cri RuntimeService/ExecSync "$(jq -nc --arg c "$two" '{container_id: $c, cmd: ["sh", "-c", "ps -o pid,args; echo; cat /proc/1/cmdline | tr \"\\0\" \" \""], timeout: 10}')"
+  echo "$output"
+  local ps
+  ps=$(jq -r .stdout <<<"$output" | base64 -d)
+  echo "$ps"
+  [[ "$ps" == *"sleep 300"* ]]
+  [[ "$ps" == *"sleep 301"* ]]
+  [[ "$(tail -1 <<<"$ps")" == *"--hold-pid-namespace"* ]]
+
+  # Without a shared namespace in its sandbox, asking for the pod's is refused.
+  run_sandbox alone
+  CTR_PID=POD run create_container "$SB" lost sleep 300
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"INVALID_ARGUMENT"*"sandbox $SB was not made with one (namespace_options.pid POD)"* ]]
+  cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
+
+  # The shim killed: its holder is left running until the sandbox goes, and goes with it.
+  local pidfile holder shim
+  pidfile=$(find "$ROOTS/run/sandboxes" -name pidns.pid | head -1)
+  holder=$(cat "$pidfile")
+  kill -0 "$holder"
+  shim=$(pgrep -f -- "--pod-dir $(dirname "$pidfile")\$" || pgrep -f -- "--pod-dir $(dirname "$pidfile")")
+  [ -n "$shim" ]
+  kill -9 $shim
+  run cri RuntimeService/StopPodSandbox "{\"pod_sandbox_id\":\"$shared\"}"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$shared\"}"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_for bash -c "! kill -0 $holder 2>/dev/null"
   assert_no_sandboxes
 }
