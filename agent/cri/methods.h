@@ -95,6 +95,10 @@ char **cri_map_strv(void *const *entries, size_t n);
 #define CRI_UNIFIED_KEY_MAX 64
 #define CRI_UNIFIED_VALUE_MAX 4096
 int cri_check_unified(void *const *entries, size_t n, const char *call, struct cri_reply *out);
+/* A sandbox's sysctls: at most CRI_SYSCTLS_MAX dotted names of [a-z0-9_.-], values as above. */
+#define CRI_SYSCTLS_MAX 64
+#define CRI_SYSCTL_KEY_MAX 128
+int cri_check_sysctls(void *const *entries, size_t n, struct cri_reply *out);
 /* Every key=value of the selector is in labels (a JSON object). */
 bool cri_labels_match(yajl_val labels, void *const *selector, size_t n);
 /* A JSON object's string members as a map field's entries, of the type init names. */

@@ -23,12 +23,8 @@ static int check_request(const Runtime__V1__RunPodSandboxRequest *in, struct cri
     const Runtime__V1__LinuxPodSandboxConfig *l = c->linux;
     const Runtime__V1__NamespaceOption *ns =
         l && l->security_context ? l->security_context->namespace_options : NULL;
-    if (l && l->n_sysctls) {
-        cri_reply_error(out, GRPC_UNIMPLEMENTED,
-                        "RunPodSandbox: config.linux.sysctls (%s) are not supported yet",
-                        l->sysctls[0]->key);
+    if (l && cri_check_sysctls((void *const *)l->sysctls, l->n_sysctls, out) < 0)
         return -1;
-    }
     if (ns && ns->userns_options && ns->userns_options->mode == RUNTIME__V1__NAMESPACE_MODE__POD) {
         cri_reply_error(out, GRPC_UNIMPLEMENTED,
                         "RunPodSandbox: user namespaces (userns_options mode POD) are not "
@@ -59,6 +55,8 @@ void cri_run_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *re
                                                  ? c->linux->security_context->namespace_options
                                                  : NULL;
     _cleanup_free_ char **labels = cri_map_strv((void *const *)c->labels, c->n_labels);
+    _cleanup_free_ char **sysctls =
+        c->linux ? cri_map_strv((void *const *)c->linux->sysctls, c->linux->n_sysctls) : NULL;
     _cleanup_free_ char **annotations =
         cri_map_strv((void *const *)c->annotations, c->n_annotations);
     const Runtime__V1__DNSConfig *dns = c->dns_config;
@@ -78,6 +76,7 @@ void cri_run_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *re
         .share_pid = ns && ns->pid == RUNTIME__V1__NAMESPACE_MODE__POD,
         .labels = labels,
         .annotations = annotations,
+        .sysctls = sysctls,
     };
     /* protobuf-c's repeated strings are not NULL-terminated: copies that are. */
     _cleanup_free_ char **servers = NULL, **searches = NULL, **options = NULL;

@@ -330,6 +330,13 @@ static int write_bundle(pods_manager *m, image_store *st, const struct pods_pod_
     cfg.namespaces[PODS_NS_IPC] = host_ipc ? (struct pods_namespace){PODS_NS_HOST, NULL}
                                            : (struct pods_namespace){PODS_NS_JOIN, ipc};
     _cleanup_free_ char *pidns = xasprintf("%s/pid", p->ns_dir);
+    _cleanup_strv_ char **sysctls = NULL;
+    yajl_val sv = json_get(sb, "sysctls");
+    for (size_t i = 0; YAJL_IS_OBJECT(sv) && i < sv->u.object.len; i++)
+        if (YAJL_IS_STRING(sv->u.object.values[i]))
+            strv_consume(&sysctls, xasprintf("%s=%s", sv->u.object.keys[i],
+                                             YAJL_GET_STRING(sv->u.object.values[i])));
+    cfg.sysctls = sysctls;
     cfg.namespaces[PODS_NS_PID] =
         (struct pods_namespace){c->pid, c->pid == PODS_NS_JOIN ? pidns : NULL};
     r = pods_bundle_write(dir, &cfg, err);

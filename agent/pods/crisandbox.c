@@ -184,6 +184,7 @@ static int write_record(const struct pods_pod_paths *p, const struct pods_sandbo
     jg_key_bool(g, "hostNetwork", c->host_network);
     jg_key_bool(g, "hostIPC", c->host_ipc);
     jg_key_bool(g, "sharePID", c->share_pid);
+    gen_kv(g, "sysctls", c->sysctls);
     gen_kv(g, "labels", c->labels);
     gen_kv(g, "annotations", c->annotations);
     jg_map_close(g);

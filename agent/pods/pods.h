@@ -527,6 +527,8 @@ struct pods_sandbox_config {
     char *const *dns_servers, *const *dns_searches, *const *dns_options;
     bool host_network, host_ipc;
     bool share_pid; /* namespace_options.pid POD: one PID namespace for its containers */
+    char *const *sysctls; /* key, value ... NULL: set in the pod's namespaces by every container
+                             (the same namespaces, so the same effect as once) */
     char *const *labels, *const *annotations;
     const struct pods_port_mapping *port_mappings; /* host ports, as hostPort takes them */
     size_t n_port_mappings;

@@ -49,6 +49,7 @@ sandbox_config() {
       log_directory: $logs, dns_config: {servers: ["10.96.0.10"], searches: ["default.svc.cluster.local"], options: ["ndots:5"]},
       labels: {app: $n, "io.kubernetes.pod.name": $n}, annotations: {note: "kept as given"},
       linux: {cgroup_parent: $cg, security_context: {namespace_options: {network: "POD", pid: $pid, ipc: "POD"}}}}
+     + (if env.SB_SYSCTLS then {linux: ({cgroup_parent: $cg, sysctls: (env.SB_SYSCTLS | fromjson), security_context: {namespace_options: {network: "POD", pid: $pid, ipc: "POD"}}})} else {} end)
      + (if $n == "web" then {port_mappings: [{protocol: "TCP", container_port: 80, host_port: 18095}]} else {} end)'
 }
 
@@ -591,5 +592,35 @@ ctr_v2_dir() {
   echo "$output"
   [ "$status" -eq 0 ]
   wait_for bash -c "! kill -0 $holder 2>/dev/null"
+  assert_no_sandboxes
+}
+
+@test "cri-pods: a sandbox's sysctls are set in the pod's namespaces, not the host's; a name out of shape is refused, one the pod's namespaces do not scope named" {
+  local host_ping host_shm
+  host_ping=$(cat /proc/sys/net/ipv4/ping_group_range)
+  host_shm=$(cat /proc/sys/kernel/shm_rmid_forced)
+  start_serve
+  SB_SYSCTLS='{"net.ipv4.ping_group_range": "0 2147483647", "kernel.shm_rmid_forced": "1", "net.ipv4.ip_unprivileged_port_start": "1000"}' run_sandbox tuned
+  create_container "$SB" app sleep 300
+  cri RuntimeService/StartContainer "{\"container_id\":\"$CTR\"}" > /dev/null
+  run cri RuntimeService/ExecSync "$(jq -nc --arg c "$CTR" '{container_id: $c, cmd: ["cat", "/proc/sys/net/ipv4/ping_group_range", "/proc/sys/kernel/shm_rmid_forced", "/proc/sys/net/ipv4/ip_unprivileged_port_start"], timeout: 10}')"
+  echo "$output"
+  [ "$(jq -r .stdout <<<"$output" | base64 -d | tr -s '\t ' ' ')" = "$(printf '0 2147483647\n1\n1000')" ]
+  [ "$(cat /proc/sys/net/ipv4/ping_group_range)" = "$host_ping" ]
+  [ "$(cat /proc/sys/kernel/shm_rmid_forced)" = "$host_shm" ]
+  cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
+
+  SB_SYSCTLS='{"../../sysrq": "1"}' run run_sandbox bad
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'INVALID_ARGUMENT: RunPodSandbox: sysctl "../../sysrq" is not a sysctl name in dotted form'* ]]
+  # Not scoped by any of the pod's namespaces: the runtime names it when the container starts.
+  SB_SYSCTLS='{"vm.swappiness": "10"}' run_sandbox host
+  create_container "$SB" app sleep 300
+  run cri RuntimeService/StartContainer "{\"container_id\":\"$CTR\"}"
+  echo "$output"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *'linux.sysctl: \"vm.swappiness\" is not namespaced; setting it would change the host'* ]]
+  cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
   assert_no_sandboxes
 }

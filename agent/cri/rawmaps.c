@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Maps of raw kernel settings the kubelet passes through, checked here only for shape and size
+ * so that nothing but a cgroup file or sysctl name reaches a path; the runtime writes them or
+ * names the one it could not write (and refuses a sysctl its namespaces do not scope).
+ *   - linux.resources.unified: on cgroup v2 the kubelet asks for raw v2 files (since 1.32,
+ *     memory.oom.group=1 for every container unless singleProcessOOMKill).
+ *   - a sandbox's sysctls (the pod's securityContext.sysctls, already allowed by the kubelet's
+ *     safe list and --allowed-unsafe-sysctls). */
+
+#include "methods.h"
+#include "util.h"
+
+#include <string.h>
+
+static bool sysctl_key_ok(const char *k)
+{
+    size_t n = strlen(k);
+    if (n == 0 || n > CRI_SYSCTL_KEY_MAX || k[0] == '.' || k[n - 1] == '.' || strstr(k, ".."))
+        return false;
+    return strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+}
+
+static bool unified_key_ok(const char *k)
+{
+    size_t n = strlen(k);
+    if (n == 0 || n > CRI_UNIFIED_KEY_MAX || k[0] == '.' || !strchr(k, '.'))
+        return false;
+    return strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_.") == n;
+}
+
+static bool unified_value_ok(const char *v)
+{
+    size_t n = strlen(v);
+    if (n > CRI_UNIFIED_VALUE_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+            return false;
+    return true;
+}
+
+int cri_check_unified(void *const *entries, size_t n, const char *call, struct cri_reply *out)
+{
+    if (n > CRI_UNIFIED_MAX) {
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT,
+                        "%s: %zu unified resources, more than the %d podrun takes", call, n,
+                        CRI_UNIFIED_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct cri_map_entry *e = entries[i];
+        const char *k = e->key ? e->key : "", *v = e->value ? e->value : "";
+        if (!unified_key_ok(k)) {
+            cri_reply_error(out, GRPC_INVALID_ARGUMENT,
+                            "%s: unified resource \"%.64s\" is not a cgroup v2 file name", call, k);
+            return -1;
+        }
+        if (!unified_value_ok(v)) {
+            cri_reply_error(out, GRPC_INVALID_ARGUMENT,
+                            "%s: unified resource %s: the value is longer than %d bytes or "
+                            "holds control characters",
+                            call, k, CRI_UNIFIED_VALUE_MAX);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int cri_check_sysctls(void *const *entries, size_t n, struct cri_reply *out)
+{
+    if (n > CRI_SYSCTLS_MAX) {
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT,
+                        "RunPodSandbox: %zu sysctls, more than the %d podrun takes", n,
+                        CRI_SYSCTLS_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct cri_map_entry *e = entries[i];
+        const char *k = e->key ? e->key : "", *v = e->value ? e->value : "";
+        if (!sysctl_key_ok(k)) {
+            cri_reply_error(out, GRPC_INVALID_ARGUMENT,
+                            "RunPodSandbox: sysctl \"%.64s\" is not a sysctl name in dotted form",
+                            k);
+            return -1;
+        }
+        if (!unified_value_ok(v)) {
+            cri_reply_error(out, GRPC_INVALID_ARGUMENT,
+                            "RunPodSandbox: sysctl %s: the value is longer than %d bytes or holds "
+                            "control characters",
+                            k, CRI_UNIFIED_VALUE_MAX);
+            return -1;
+        }
+    }
+    return 0;
+}
