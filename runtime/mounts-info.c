@@ -54,6 +54,10 @@ static int parse_line(const char *line, size_t len, struct rt_mountinfo *e)
         sep++;
     if (n < 6 || sep + 2 >= n)
         return -EINVAL;
+    e->id = strtoull(f[0], NULL, 10);
+    e->shared = false;
+    for (size_t i = 6; i < sep; i++)
+        e->shared |= fl[i] > 7 && strncmp(f[i], "shared:", 7) == 0;
     e->root = unescape(f[3], fl[3]);
     e->mountpoint = unescape(f[4], fl[4]);
     e->fstype = unescape(f[sep + 1], fl[sep + 1]);

@@ -76,6 +76,8 @@ int rt_apply_propagation(const char *target, const struct rt_mount_opts *o, cons
 
 /* One line of /proc/self/mountinfo, paths unescaped. */
 struct rt_mountinfo {
+    uint64_t id;      /* the mount's id (statx's stx_mnt_id) */
+    bool shared;      /* in a peer group (optional field shared:N) */
     char *root;       /* of the mount inside its filesystem */
     char *mountpoint; /* in this mount namespace */
     char *fstype;

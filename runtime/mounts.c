@@ -392,6 +392,28 @@ static int remount_dev_readonly(struct rt_rootfs_ctx *ctx, pr_error **err)
     return remount_readonly(fd_path(fd, buf), err);
 }
 
+/* The mount holding path, made private (itself only) when it is shared. */
+static int make_mount_private(const char *path, pr_error **err)
+{
+    struct statx stx;
+    if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) < 0)
+        return pr_err(err, errno, "find the mount of rootfs `%s`", path);
+    if (!(stx.stx_mask & STATX_MNT_ID))
+        return pr_err(err, EOPNOTSUPP, "find the mount of rootfs `%s`", path);
+    struct rt_mountinfo *v = NULL;
+    size_t n = 0;
+    int r = rt_mountinfo_read(&v, &n, err);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        if (v[i].id == stx.stx_mnt_id && v[i].shared &&
+            mount(NULL, v[i].mountpoint, NULL, MS_PRIVATE, NULL) < 0)
+            r = pr_err(err, errno, "make the mount of rootfs `%s` (at `%s`) private", path,
+                       v[i].mountpoint);
+    rt_mountinfo_free(v, n);
+    return r;
+}
+
 int rt_rootfs_prepare(yajl_val config, const char *rootfs, bool in_userns, pr_error **err)
 {
     unsigned long prop;
@@ -399,10 +421,18 @@ int rt_rootfs_prepare(yajl_val config, const char *rootfs, bool in_userns, pr_er
     if (r < 0)
         return r;
     /* Cut propagation to the host before the first mount: slave, or private when the config
-     * asks for private. The propagation the config asks for is set on the new / at the end. */
-    unsigned long initial = (prop & MS_PRIVATE) ? MS_REC | MS_PRIVATE : MS_REC | MS_SLAVE;
+     * asks for private. The propagation the config asks for is set on the new / at the end.
+     * Shared (a Bidirectional volume's rootfsPropagation) is kept from the start, as runc
+     * does: only copies still in the host's peer groups can be bound so that what the
+     * container mounts there reaches the host; the root's own mount is made private so that
+     * its bind cannot propagate and pivot_root accepts it. */
+    unsigned long initial = (prop & MS_SHARED)    ? prop
+                            : (prop & MS_PRIVATE) ? MS_REC | MS_PRIVATE
+                                                  : MS_REC | MS_SLAVE;
     if (mount(NULL, "/", NULL, initial, NULL) < 0)
         return pr_err(err, errno, "set propagation of /");
+    if ((initial & MS_SHARED) && (r = make_mount_private(rootfs, err)) < 0)
+        return r;
     /* pivot_root needs the new root to be a mount point. */
     if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return pr_err(err, errno, "bind mount rootfs `%s`", rootfs);

@@ -84,9 +84,11 @@ static int check_config(const Runtime__V1__ContainerConfig *c, struct cri_reply 
             return refuse(out, GRPC_UNIMPLEMENTED,
                           "CreateContainer: image volume at %s is not supported",
                           mt->container_path);
-        if (mt->propagation != RUNTIME__V1__MOUNT_PROPAGATION__PROPAGATION_PRIVATE)
-            return refuse(out, GRPC_UNIMPLEMENTED,
-                          "CreateContainer: mount propagation of %s is not supported yet",
+        if (mt->propagation != RUNTIME__V1__MOUNT_PROPAGATION__PROPAGATION_PRIVATE &&
+            mt->propagation != RUNTIME__V1__MOUNT_PROPAGATION__PROPAGATION_HOST_TO_CONTAINER &&
+            mt->propagation != RUNTIME__V1__MOUNT_PROPAGATION__PROPAGATION_BIDIRECTIONAL)
+            return refuse(out, GRPC_INVALID_ARGUMENT,
+                          "CreateContainer: mount propagation of %s is not one the CRI defines",
                           mt->container_path);
         if (mt->n_uidmappings || mt->n_gidmappings)
             return refuse(out, GRPC_UNIMPLEMENTED,
@@ -172,8 +174,14 @@ void cri_create_container(const struct cri_options *o, const ProtobufCMessage *r
         cri_map_strv((void *const *)c->annotations, c->n_annotations);
     _cleanup_free_ struct pods_cri_mount *mounts = xcalloc(c->n_mounts + 1, sizeof(*mounts));
     for (size_t i = 0; i < c->n_mounts; i++)
-        mounts[i] = (struct pods_cri_mount){c->mounts[i]->container_path, c->mounts[i]->host_path,
-                                            c->mounts[i]->readonly};
+        mounts[i] = (struct pods_cri_mount){
+            c->mounts[i]->container_path, c->mounts[i]->host_path, c->mounts[i]->readonly,
+            c->mounts[i]->propagation == RUNTIME__V1__MOUNT_PROPAGATION__PROPAGATION_BIDIRECTIONAL
+                ? PODS_PROP_BIDIRECTIONAL
+            : c->mounts[i]->propagation ==
+                    RUNTIME__V1__MOUNT_PROPAGATION__PROPAGATION_HOST_TO_CONTAINER
+                ? PODS_PROP_HOST_TO_CONTAINER
+                : PODS_PROP_PRIVATE};
     _cleanup_free_ char **cap_add = NULL, **cap_drop = NULL, **unified = NULL;
     _cleanup_free_ gid_t *groups = NULL;
     cc.command = c->n_command ? command : NULL;

@@ -528,6 +528,14 @@ static int validate_container(void *obj, const char *path, pr_error **err)
         for (size_t j = 0; j < i; j++)
             if (streq(c->volume_mounts[i].mount_path, c->volume_mounts[j].mount_path))
                 return pr_err(err, 0, "%s.volumeMounts[%zu].mountPath: must be unique", path, i);
+    bool privileged = c->has_security_context && c->security_context.privileged;
+    for (size_t i = 0; i < c->n_volume_mounts; i++)
+        if (c->volume_mounts[i].mount_propagation &&
+            streq(c->volume_mounts[i].mount_propagation, "Bidirectional") && !privileged)
+            return pr_err(err, 0,
+                          "%s.volumeMounts[%zu].mountPropagation: Forbidden: Bidirectional mount "
+                          "propagation is available only to privileged containers",
+                          path, i);
     return 0;
 }
 static const struct kube_schema container_schema = {"Container", sizeof(struct kube_container),

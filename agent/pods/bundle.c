@@ -404,6 +404,8 @@ static int gen_linux(yajl_gen g, const struct pods_container_config *c, pr_error
         jg_map_close(g);
     }
     jg_key_str(g, "cgroupsPath", c->cgroups_path);
+    if (c->rootfs_propagation)
+        jg_key_str(g, "rootfsPropagation", c->rootfs_propagation);
     if (!c->privileged) {
         gen_paths(g, "maskedPaths", masked_paths, ARRAY_SIZE(masked_paths));
         gen_paths(g, "readonlyPaths", readonly_paths, ARRAY_SIZE(readonly_paths));

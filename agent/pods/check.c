@@ -57,9 +57,6 @@ static int check_container(const struct kube_container *c, const char *path, boo
                    !pods_field_path_supported(s->field_ref.field_path),
                "env[%zu].valueFrom.fieldRef.fieldPath \"%s\"", i, s->field_ref.field_path);
     }
-    for (size_t i = 0; i < c->n_volume_mounts; i++) {
-        REFUSE(c->volume_mounts[i].mount_propagation, "volumeMounts[%zu].mountPropagation", i);
-    }
     if (c->has_security_context) {
         const struct kube_security_context *s = &c->security_context;
         REFUSE(s->proc_mount, "securityContext.procMount");

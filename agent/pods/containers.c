@@ -272,7 +272,7 @@ static int volume_mounts(pods_manager *m, const char *ns, const struct pods_pod_
                          const struct kube_pod_spec *s, const struct kube_container *c,
                          struct ctr_build *b, pr_error **err)
 {
-    static char *const rw[] = {"rbind", "rw", NULL}, *const ro[] = {"rbind", "ro", NULL};
+    enum pods_propagation widest = PODS_PROP_PRIVATE;
     /* Room for the pod's /etc files after the volumes (pods_etc_mounts). */
     b->mounts = xcalloc(c->n_volume_mounts + 4, sizeof(*b->mounts));
     b->cfg.mounts = b->mounts;
@@ -287,14 +287,20 @@ static int volume_mounts(pods_manager *m, const char *ns, const struct pods_pod_
             if (streq(s->volumes[j].name, vm->name))
                 v = &s->volumes[j];
         bool read_only = vm->read_only || (v && pods_volume_read_only(v));
+        enum pods_propagation prop = pods_propagation_of(vm->mount_propagation);
         b->mounts[i] = (struct pods_mount){
             .destination = vm->mount_path,
             .type = "bind",
             .source = source,
-            .options = read_only ? ro : rw,
+            .options = pods_bind_options(read_only, prop),
         };
         b->cfg.n_mounts = i + 1;
+        if ((r = pods_propagation_check(source, prop, err)) < 0)
+            return pr_err_prefix(err, "volumeMounts[%zu]", i);
+        if (prop > widest)
+            widest = prop;
     }
+    b->cfg.rootfs_propagation = pods_rootfs_propagation(widest);
     return termination_mount(p, c, b, err);
 }
 

@@ -283,20 +283,25 @@ static int write_bundle(pods_manager *m, image_store *st, const struct pods_pod_
     _cleanup_free_ char *cgroup = xasprintf("%s/%s", cg_parent ? cg_parent : "", id);
     bool host_net = YAJL_IS_TRUE(json_get(sb, "hostNetwork"));
     bool host_ipc = YAJL_IS_TRUE(json_get(sb, "hostIPC"));
-    static char *const ro[] = {"rbind", "ro", NULL}, *const rw[] = {"rbind", "rw", NULL};
     struct pods_mount *mounts = xcalloc(c->n_mounts + 2, sizeof(*mounts));
     size_t n = 0;
     bool own_resolv = true, own_hostname = true;
+    enum pods_propagation widest = PODS_PROP_PRIVATE;
     for (size_t i = 0; i < c->n_mounts; i++) {
         own_resolv &= !streq(c->mounts[i].container_path, "/etc/resolv.conf");
         own_hostname &= !streq(c->mounts[i].container_path, "/etc/hostname");
-        mounts[n++] = (struct pods_mount){c->mounts[i].container_path, "bind",
-                                          c->mounts[i].host_path, c->mounts[i].readonly ? ro : rw};
+        mounts[n++] =
+            (struct pods_mount){c->mounts[i].container_path, "bind", c->mounts[i].host_path,
+                                pods_bind_options(c->mounts[i].readonly, c->mounts[i].propagation)};
+        if (c->mounts[i].propagation > widest)
+            widest = c->mounts[i].propagation;
     }
     if (own_resolv)
-        mounts[n++] = (struct pods_mount){"/etc/resolv.conf", "bind", resolv, rw};
+        mounts[n++] = (struct pods_mount){"/etc/resolv.conf", "bind", resolv,
+                                          pods_bind_options(false, PODS_PROP_PRIVATE)};
     if (own_hostname && !host_net)
-        mounts[n++] = (struct pods_mount){"/etc/hostname", "bind", hostname, rw};
+        mounts[n++] = (struct pods_mount){"/etc/hostname", "bind", hostname,
+                                          pods_bind_options(false, PODS_PROP_PRIVATE)};
     struct pods_container_config cfg = {
         .rootfs = rootfs,
         .readonly_rootfs = c->readonly_rootfs,
@@ -318,6 +323,7 @@ static int write_bundle(pods_manager *m, image_store *st, const struct pods_pod_
         .seccomp_profile = profile,
         .mounts = mounts,
         .n_mounts = n,
+        .rootfs_propagation = pods_rootfs_propagation(widest),
         .cgroups_path = cgroup,
         .resources = c->resources,
         .has_oom_score_adj = c->has_oom_score_adj,
@@ -388,6 +394,17 @@ static int check_container(const struct pods_cri_container *c, pr_error **err)
         if (!c->mounts[i].container_path || c->mounts[i].container_path[0] != '/' ||
             !c->mounts[i].host_path || c->mounts[i].host_path[0] != '/')
             return pr_err_code(err, EINVAL, "config.mounts[%zu]: absolute paths are required", i);
+    /* The kubelet allows Bidirectional only to privileged containers, as the API server. */
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        if (c->mounts[i].propagation == PODS_PROP_BIDIRECTIONAL && !c->privileged)
+            return pr_err_code(err, EINVAL,
+                               "config.mounts[%zu]: Bidirectional propagation needs a privileged "
+                               "container",
+                               i);
+        int r = pods_propagation_check(c->mounts[i].host_path, c->mounts[i].propagation, err);
+        if (r < 0)
+            return pr_err_prefix(err, "config.mounts[%zu]", i);
+    }
     return 0;
 }
 

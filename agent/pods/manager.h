@@ -248,6 +248,13 @@ int pods_downward_value(const struct kube_object *o, const char *uid,
 /* ---- seccomp.c: the RuntimeDefault profile, and Localhost profiles ---- */
 /* "seccomp": podrun's default profile as linux.seccomp, for a container with caps. */
 void pods_seccomp_default(yajl_gen g, const bool caps[CAP_NAMES_COUNT]);
+/* mountPropagation (propagation.c): the source's mount must already propagate (shared, or
+ * slave for HostToContainer); the bind's options; the root's propagation for the widest. */
+int pods_propagation_check(const char *source, enum pods_propagation prop, pr_error **err);
+char *const *pods_bind_options(bool read_only, enum pods_propagation prop);
+const char *pods_rootfs_propagation(enum pods_propagation widest);
+/* Kubernetes' name (None, HostToContainer, Bidirectional; NULL: None) as the enum. */
+enum pods_propagation pods_propagation_of(const char *name);
 /* linux.resources.unified from key, value pairs; nothing when there are none. */
 void pods_gen_unified(yajl_gen g, char *const *unified);
 /* Localhost profiles live in lib-root/seccomp/; one is read (a regular file, at most

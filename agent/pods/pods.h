@@ -35,6 +35,9 @@ struct pods_namespace {
     const char *path; /* PODS_NS_JOIN: /run/podrun/netns/POD ... */
 };
 
+/* A bind's mountPropagation, in the order of how far it reaches. */
+enum pods_propagation { PODS_PROP_PRIVATE, PODS_PROP_HOST_TO_CONTAINER, PODS_PROP_BIDIRECTIONAL };
+
 struct pods_mount {
     const char *destination; /* absolute, inside the container */
     const char *type;        /* "bind", "tmpfs" ... */
@@ -86,7 +89,8 @@ struct pods_container_config {
     const struct pods_mount *mounts; /* after the defaults; one on a default's destination
                                         replaces that default */
     size_t n_mounts;
-    const char *cgroups_path; /* NULL: the runtime's default */
+    const char *rootfs_propagation; /* linux.rootfsPropagation; NULL: the runtime's default */
+    const char *cgroups_path;       /* NULL: the runtime's default */
     struct pods_resources resources;
     bool has_oom_score_adj;
     int oom_score_adj;
@@ -555,6 +559,7 @@ int pods_sandbox_ids(pods_manager *m, char ***ids, pr_error **err);
 struct pods_cri_mount {
     const char *container_path, *host_path;
     bool readonly;
+    enum pods_propagation propagation;
 };
 struct pods_cri_container {
     const char *name;

@@ -25,6 +25,8 @@ teardown() {
   [ -n "$SERVE_PID" ] && kill -9 "$SERVE_PID" 2>/dev/null
   [ -n "$SERVE_PID" ] && wait "$SERVE_PID" 2>/dev/null
   pods_teardown
+  # The propagation test's shared mount and what was mounted under it.
+  if mountpoint -q "$BATS_TEST_TMPDIR/vol" 2>/dev/null; then umount -R "$BATS_TEST_TMPDIR/vol"; fi
 }
 
 cri() { "$PY" "$TOP/tests/lib/cri-client.py" "$SOCK" "$@"; }
@@ -68,6 +70,7 @@ create_container() {
     '{pod_sandbox_id: $sb, sandbox_config: $sc,
       config: {metadata: {name: $n, attempt: 0}, image: {image: "busybox"},
                command: $ARGS.positional, log_path: ($n + "/0.log"), labels: {tier: $n},
+               mounts: (env.CTR_MOUNTS // "[]" | fromjson),
                envs: [{key: "GREETING", value: "hello"}],
                linux: {resources: ({cpu_shares: 2, oom_score_adj: 1000} +
                                    (if $mem != "" then {memory_limit_in_bytes: ($mem | tonumber)} else {} end) +
@@ -75,6 +78,7 @@ create_container() {
                        security_context: ({namespace_options: {pid: (env.CTR_PID // "CONTAINER")}} +
                                           (if $user != "" then {run_as_username: $user} else {} end) +
                                           (if $seccomp != null then $seccomp else {} end) +
+                                          (if env.CTR_PRIV then {privileged: true} else {} end) +
                                           (if $groups != "" then {supplemental_groups: ($groups | split(",") | map(tonumber))} else {} end))}}}' \
     --args -- "$@")
   out=$(cri RuntimeService/CreateContainer "$req") || return 1
@@ -622,5 +626,40 @@ ctr_v2_dir() {
   [ "$status" -eq 3 ]
   [[ "$output" == *'linux.sysctl: \"vm.swappiness\" is not namespaced; setting it would change the host'* ]]
   cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
+  assert_no_sandboxes
+}
+
+@test "cri-pods: mount propagation HostToContainer and Bidirectional (privileged) as the kubelet asks them; a source on a private mount and Bidirectional unprivileged are refused" {
+  local host=$BATS_TEST_TMPDIR/vol
+  mkdir -p "$host"
+  start_serve
+  run_sandbox web
+  CTR_MOUNTS="$(jq -nc --arg h "$host" '[{container_path: "/v", host_path: $h, propagation: "PROPAGATION_HOST_TO_CONTAINER"}]')" run create_container "$SB" h2c sleep 300
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"config.mounts[0]: mountPropagation HostToContainer: \`$host\` is on the mount"*"which is neither shared nor slave"* ]]
+  CTR_MOUNTS="$(jq -nc --arg h "$host" '[{container_path: "/v", host_path: $h, propagation: "PROPAGATION_BIDIRECTIONAL"}]')" run create_container "$SB" bidi sleep 300
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"config.mounts[0]: Bidirectional propagation needs a privileged container"* ]]
+
+  mount --bind "$host" "$host"
+  mount --make-shared "$host"
+  CTR_MOUNTS="$(jq -nc --arg h "$host" '[{container_path: "/v", host_path: $h, propagation: "PROPAGATION_HOST_TO_CONTAINER"}]')" create_container "$SB" h2c sleep 300
+  cri RuntimeService/StartContainer "{\"container_id\":\"$CTR\"}" > /dev/null
+  mkdir -p "$host/late"
+  mount -t tmpfs tmpfs "$host/late"
+  echo seen > "$host/late/f"
+  run cri RuntimeService/ExecSync "$(jq -nc --arg c "$CTR" '{container_id: $c, cmd: ["cat", "/v/late/f"], timeout: 10}')"
+  umount "$host/late"
+  [ "$(jq -r .stdout <<<"$output" | base64 -d)" = seen ]
+
+  CTR_PRIV=1 CTR_MOUNTS="$(jq -nc --arg h "$host" '[{container_path: "/v", host_path: $h, propagation: "PROPAGATION_BIDIRECTIONAL"}]')" create_container "$SB" bidi sh -c 'mkdir -p /v/out && mount -t tmpfs none /v/out && echo both > /v/out/g && sleep 300'
+  cri RuntimeService/StartContainer "{\"container_id\":\"$CTR\"}" > /dev/null
+  wait_for test -e "$host/out/g"
+  [ "$(cat "$host/out/g")" = both ]
+  cri RuntimeService/StopPodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
+  cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
+  umount "$host/out"
+  umount "$host"
   assert_no_sandboxes
 }

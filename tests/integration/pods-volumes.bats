@@ -15,6 +15,8 @@ setup() {
 
 teardown() {
   pods_teardown
+  # The propagation tests' shared mount of $HOST, and what was mounted under it.
+  if [ -n "${SHARED:-}" ]; then umount -R "$SHARED" 2>/dev/null || true; fi
 }
 
 # pod_with VOLUMES_YAML MOUNTS_YAML: a pod "v" with one sleeping container.
@@ -248,4 +250,57 @@ YAML
   # Nothing was made outside the volume, nor in it through the escaping links.
   [ ! -e "$HOST/vol/etc" ]
   [ "$(ls "$HOST/outside")" = f ]
+}
+
+# exec_v CMD...: runs CMD in pod v's container.
+exec_v() { prn exec v -- "$@"; }
+
+@test "volumes: mountPropagation HostToContainer sees the node's later mounts, Bidirectional (privileged only) shows the container's to the node, and a source on a private mount is refused naming it" {
+  # $HOST sits on the root mount, which is private here: neither may use it.
+  pod_with "  - {name: h, hostPath: {path: $HOST, type: Directory}}" '    - {name: h, mountPath: /h, mountPropagation: HostToContainer}' > "$M"
+  if awk '$5 == "/" { for (i = 7; $i != "-"; i++) if ($i ~ /^(shared|master):/) exit 0; exit 1 }' /proc/self/mountinfo; then
+    skip "the root mount propagates on this host, so no private source is at hand"
+  fi
+  refused "mountPropagation HostToContainer: \`$HOST\` is on the mount \`/\`, which is neither shared nor slave (mount --make-rshared it)"
+
+  # Not privileged: refused as the API server refuses it.
+  pod_with "  - {name: h, hostPath: {path: $HOST, type: Directory}}" '    - {name: h, mountPath: /h, mountPropagation: Bidirectional}' > "$M"
+  refused "spec.containers[0].volumeMounts[0].mountPropagation: Forbidden: Bidirectional mount propagation is available only to privileged containers"
+
+  SHARED=$HOST
+  mount --bind "$HOST" "$HOST"
+  mount --make-shared "$HOST"
+  pod_with "  - {name: h, hostPath: {path: $HOST, type: Directory}}
+  - {name: p, hostPath: {path: $HOST/priv, type: DirectoryOrCreate}}" '    - {name: h, mountPath: /h, mountPropagation: HostToContainer}
+    - {name: p, mountPath: /p}' > "$M"
+  prn apply -f "$M"
+  wait_running v
+  mkdir -p "$HOST/later" "$HOST/priv/later"
+  mount -t tmpfs tmpfs "$HOST/later"
+  echo seen > "$HOST/later/f"
+  mount -t tmpfs tmpfs "$HOST/priv/later"
+  echo hidden > "$HOST/priv/later/f"
+  run exec_v cat /h/later/f
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = seen ]
+  # A private bind (the default) does not receive it, on the same shared source.
+  run exec_v cat /p/later/f
+  [ "$status" -eq 1 ]
+  # And the container's own mounts do not reach the node.
+  run exec_v sh -c 'mkdir -p /h/back && mount -t tmpfs none /h/back && echo x > /h/back/g'
+  [ ! -e "$HOST/back/g" ]
+  prn delete pod v --grace-period=1
+  umount "$HOST/later" "$HOST/priv/later"
+
+  pod_with "  - {name: h, hostPath: {path: $HOST, type: Directory}}" '    - {name: h, mountPath: /h, mountPropagation: Bidirectional}' \
+    | sed 's/^    command: \["sleep", "3600"\]$/&\n    securityContext: {privileged: true}/' > "$M"
+  prn apply -f "$M"
+  wait_running v
+  exec_v sh -c 'mkdir -p /h/out && mount -t tmpfs none /h/out && echo both > /h/out/g'
+  [ "$(cat "$HOST/out/g")" = both ]
+  prn delete pod v --grace-period=1
+  assert_no_pods
+  # As on a cluster, what the container mounted on the node stays until the node unmounts it.
+  umount "$HOST/out"
 }

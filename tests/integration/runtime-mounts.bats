@@ -286,6 +286,27 @@ mount_line() {
   done
 }
 
+@test "rootfsPropagation rshared with an rshared bind of a shared host dir: the container's mounts there reach the host, as with runc (a Bidirectional volume)" {
+  mount --bind "$HOSTDIR" "$HOSTDIR"
+  mount --make-shared "$HOSTDIR"
+  add_mount "{\"destination\": \"/vol\", \"type\": \"bind\", \"source\": \"$HOSTDIR\", \"options\": [\"rbind\", \"rw\", \"rshared\"]}"
+  update_config '.linux.rootfsPropagation = "rshared" | .process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN"])'
+  local rts=(rt) name
+  command -v runc > /dev/null && rts+=(runc_rt)
+  runc_rt() { runc --root "$BATS_TEST_TMPDIR/runc-state" "$@"; }
+  for name in "${rts[@]}"; do
+    update_config ".process.args = [\"sh\", \"-c\", \"mkdir -p /vol/$name && mount -t tmpfs none /vol/$name && echo from-$name > /vol/$name/f\"]"
+    run "$name" run --bundle "$BUNDLE" "$CTR_PREFIX-$name"
+    echo "$name: $output"
+    [ "$status" -eq 0 ]
+    [ "$(cat "$HOSTDIR/$name/f")" = "from-$name" ]
+    umount "$HOSTDIR/$name"
+    "$name" delete "$CTR_PREFIX-$name" 2>/dev/null || true
+  done
+  # The container's own root and its mounts did not leak to the host.
+  [ -z "$(awk -v b="$BUNDLE" 'index($5, b) == 1' /proc/self/mountinfo)" ]
+}
+
 @test "--no-pivot: the container runs in its rootfs without pivot_root" {
   # A file only the host has: the container must not see it.
   touch "$HOSTDIR/host-only"

@@ -373,9 +373,6 @@ static void test_check_refuses_by_name(void)
     static const struct {
         const char *manifest, *field;
     } cases[] = {
-        {POD(CTR "    volumeMounts: [{name: v, mountPath: /v, mountPropagation: HostToContainer}]\n"
-                 "  volumes: [{name: v, emptyDir: {}}]\n"),
-         "spec.containers[0].volumeMounts[0].mountPropagation"},
         {POD(CTR "    lifecycle: {postStart: {tcpSocket: {port: 80}}}\n"),
          "spec.containers[0].lifecycle.postStart.tcpSocket"},
         {POD(CTR "    lifecycle: {stopSignal: SIGUSR1}\n"), "spec.containers[0].lifecycle.stopSignal"},
