@@ -1,0 +1,237 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# Three Kubernetes nodes on this machine, as README's "Running a Kubernetes cluster on podrun"
+# sets them up: three `podrun serve`, each in a network namespace and a mount namespace of its
+# own, with its own node IP on an underlay bridge (in a hub namespace the test makes), its own
+# roots and pod subnet, and the CNI configuration of examples/cluster/ (10-podrun.conflist with
+# the node's podCIDR, the cluster's nodes.json). Pods are started through CRI, as a kubelet
+# starts them (python3-grpcio), and every pod reaches every other pod by its IP with no NAT:
+# each pod's httpd answers the address it saw the client come from.
+
+load ../lib/helpers
+load ../lib/images-helpers
+
+PY=/usr/bin/python3
+EX=$TOP/examples/cluster
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+BRIDGE_PLUGIN=$PODRUN_BUILD/cni/podrun-bridge
+
+# A pod's container: busybox httpd on 8080 whose CGI answers the client's address.
+HTTPD='mkdir -p /www/cgi-bin && printf "#!/bin/sh\necho Content-Type: text/plain\necho\necho \$REMOTE_ADDR\n" > /www/cgi-bin/ip && chmod +x /www/cgi-bin/ip && exec httpd -f -p 8080 -h /www'
+
+setup() {
+  images_setup
+  K=prk$$
+  HUB=$K-hub
+  CG=/podrun-k$$-${BATS_TEST_NUMBER}
+  ETC=$BATS_TEST_TMPDIR/etc
+  PIDS_LIST=$BATS_TEST_TMPDIR/pids
+  : > "$PIDS_LIST"
+  # Under an ASan build the servers and shims have no terminal: reports go to files.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$BATS_TEST_TMPDIR/asan"
+  # The underlay: one bridge in the hub, a veth from it to each node's eth0.
+  ip netns add "$HUB"
+  ip -n "$HUB" link set lo up
+  ip -n "$HUB" link add ul0 type bridge
+  ip -n "$HUB" addr add 192.168.100.254/24 dev ul0
+  ip -n "$HUB" link set ul0 up
+  mkdir -p "$ETC/podrun"
+  cp "$EX/nodes.json" "$ETC/podrun/nodes.json"
+  local n
+  for n in 1 2 3; do
+    ip netns add "$K-n$n"
+    ip -n "$K-n$n" link set lo up
+    ip link add "${K}u$n" netns "$HUB" type veth peer name eth0 netns "$K-n$n"
+    ip -n "$HUB" link set "${K}u$n" master ul0 up
+    ip -n "$K-n$n" addr add "$(node_ip "$n")/24" dev eth0
+    ip -n "$K-n$n" link set eth0 up
+  done
+}
+
+# node_ip N, pod_cidr N: node N's, from the cluster's nodes.json.
+node_ip() { jq -r ".nodes[$(($1 - 1))].nodeIP" "$EX/nodes.json"; }
+pod_cidr() { jq -r ".nodes[$(($1 - 1))].podCIDR" "$EX/nodes.json"; }
+root() { echo "$BATS_TEST_TMPDIR/n$1"; }
+sock() { echo "$BATS_TEST_TMPDIR/n$1/run/podrun.sock"; }
+
+# The options that move node N's roots from /run/podrun, /var/lib/podrun, /var/log/podrun,
+# /etc/cni/net.d and /var/lib/cni/podrun into the test's dir.
+roots() {
+  local r
+  r=$(root "$1")
+  echo --images-root "$r/images" --run-root "$r/run" --lib-root "$r/lib" --log-root "$r/log" \
+    --cni-conf-dir "$r/cni" --ipam-data-dir "$r/ipam"
+}
+
+# in_node N CMD...: CMD in node N's network namespace.
+in_node() {
+  local n=$1
+  shift
+  nsenter --net="/run/netns/$K-n$n" "$@"
+}
+
+cri() {
+  local n=$1
+  shift
+  "$PY" "$TOP/tests/lib/cri-client.py" "$(sock "$n")" "$@"
+}
+
+# start_node N: node N's CNI configuration (the example's, with the node's podCIDR and the
+# test's paths), its image, and `podrun serve` in the node's network namespace and a mount
+# namespace of its own (the pods' pinned namespaces and root file systems are mounted there).
+start_node() {
+  local n=$1 r
+  r=$(root "$n")
+  mkdir -p "$r/cni"
+  jq --arg s "$(pod_cidr "$n")" --arg d "$r/ipam" --arg f "$ETC/podrun/nodes.json" \
+    '.plugins[0].ipam.subnet = $s | .plugins[0].ipam.dataDir = $d | .plugins[0].nodesFile = $f' \
+    "$EX/10-podrun.conflist" > "$r/cni/10-podrun.conflist"
+  # shellcheck disable=SC2046
+  "$PODRUN" $(roots "$n") load -q "$BUSYBOX_TAR"
+  # shellcheck disable=SC2046
+  PODRUN_CGROUP_ROOT=$CG/n$n nsenter --net="/run/netns/$K-n$n" \
+    unshare --mount --propagation private "$PODRUN" $(roots "$n") serve \
+    > "$r/serve.log" 2>&1 3>&- &
+  echo $! > "$r/serve.pid"
+  wait_for test -S "$(sock "$n")"
+}
+
+serve_pid() { cat "$(root "$1")/serve.pid" 2>/dev/null; }
+
+teardown() {
+  local n r p id cg left=
+  for n in 1 2 3; do
+    r=$(root "$n")
+    p=$(serve_pid "$n")
+    # What a kubelet would do on drain, while the server runs; then whatever is left by force.
+    if [ -n "$p" ] && [ -e "/proc/$p" ] && [ -S "$(sock "$n")" ]; then
+      timeout 60 "$PY" "$TOP/tests/lib/cri-pods.py" "$(sock "$n")" down >/dev/null 2>&1 || true
+    fi
+    if [ -n "$p" ]; then
+      kill -9 "$p" 2>/dev/null || true
+      wait "$p" 2>/dev/null || true
+    fi
+  done
+  for p in $(pgrep -f "podrun-shim --pod-dir $BATS_TEST_TMPDIR/" 2>/dev/null); do
+    kill -9 "$p" 2>/dev/null || true
+  done
+  for n in 1 2 3; do
+    r=$(root "$n")
+    [ -d "$r/run/runtime" ] || continue
+    for id in $("$RUNTIME" --root "$r/run/runtime" list -q 2>/dev/null); do
+      "$RUNTIME" --root "$r/run/runtime" delete --force "$id" >/dev/null 2>&1 || true
+    done
+  done
+  while read -r p; do kill "$p" 2>/dev/null || true; done < "${PIDS_LIST:-/dev/null}"
+  # The nodes' mount namespaces went with their last process; anything mounted here in ours
+  # would be a leak.
+  grep -o " $BATS_TEST_TMPDIR/[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done
+  for n in 1 2 3; do ip netns del "$K-n$n" 2>/dev/null || true; done
+  ip netns del "$HUB" 2>/dev/null || true
+  for cg in /sys/fs/cgroup"$CG" /sys/fs/cgroup/*"$CG"; do
+    [ -d "$cg" ] || continue
+    find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    [ -d "$cg" ] && left="$left $cg"
+  done
+  if [ -n "$left" ]; then
+    echo "cgroups left (processes in them):$left" >&2
+    return 1
+  fi
+  if ls "$BATS_TEST_TMPDIR"/asan.* >/dev/null 2>&1; then
+    cat "$BATS_TEST_TMPDIR"/asan.* >&2
+    return 1
+  fi
+}
+
+# node_pods N COUNT: COUNT pods on node N, each RunPodSandbox + CreateContainer +
+# StartContainer, their cgroups under the node's kubepods (a kubelet's --cgroup-root); each
+# pod's "SOCKET,CONTAINER,IP" appended to $BATS_TEST_TMPDIR/pods.
+node_pods() {
+  local n=$1 out i sb ctr ip
+  out=$("$PY" "$TOP/tests/lib/cri-pods.py" "$(sock "$n")" up "$2" --image busybox \
+    --logs "$(root "$n")/podlogs" --prefix "n$n" --cgroup-parent "$CG/n$n/kubepods" \
+    -- sh -c "$HTTPD") || return 1
+  for ((i = 0; i < $2; i++)); do
+    sb=$(jq -r ".sandboxes[$i]" <<<"$out")
+    ctr=$(jq -r ".containers[$i]" <<<"$out")
+    ip=$(cri "$n" RuntimeService/PodSandboxStatus "{\"pod_sandbox_id\":\"$sb\"}" | jq -r .status.network.ip)
+    echo "$(sock "$n"),$ctr,$ip" >> "$BATS_TEST_TMPDIR/pods"
+  done
+}
+
+# in_subnet IP CIDR (a /24)
+in_subnet() { [ "${1%.*}" = "${2%.*/*}" ]; }
+
+# pod_of N K: node N's K-th pod (1-based), as "SOCKET,CONTAINER,IP".
+pod_of() { grep "^$(sock "$1")," "$BATS_TEST_TMPDIR/pods" | sed -n "${2}p"; }
+
+@test "cri-nodes: three nodes, each its own podrun serve: every pod reaches every other pod by its IP, unmasqueraded" {
+  for n in 1 2 3; do start_node "$n"; done
+  for n in 1 2 3; do
+    # Each server in a mount namespace of its own, not ours.
+    [ "$(readlink "/proc/$(serve_pid "$n")/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]
+    # What the kubelet asks first: the runtime and the network ready, the cgroup driver
+    # (--cgroup-driver=cgroupfs), and the node's podCIDR taken.
+    run cri "$n" RuntimeService/Status '{}'
+    [ "$status" -eq 0 ]
+    [ "$(jq -r '.status.conditions[] | select(.type == "NetworkReady") | .status' <<<"$output")" = true ]
+    [ "$(jq -r '.status.conditions[] | select(.type == "RuntimeReady") | .status' <<<"$output")" = true ]
+    run cri "$n" RuntimeService/RuntimeConfig '{}'
+    [ "$status" -eq 0 ]
+    [ "$(jq -r .linux.cgroup_driver <<<"$output")" = CGROUPFS ]
+    run cri "$n" RuntimeService/UpdateRuntimeConfig "{\"runtime_config\":{\"network_config\":{\"pod_cidr\":\"$(pod_cidr "$n")\"}}}"
+    [ "$status" -eq 0 ]
+  done
+  : > "$BATS_TEST_TMPDIR/pods"
+  for n in 1 2 3; do node_pods "$n" 2; done
+  cat "$BATS_TEST_TMPDIR/pods"
+  [ "$(wc -l < "$BATS_TEST_TMPDIR/pods")" -eq 6 ]
+  # Each pod's address is in its node's subnet, and no two are the same.
+  for n in 1 2 3; do
+    for k in 1 2; do in_subnet "$(pod_of "$n" "$k" | cut -d, -f3)" "$(pod_cidr "$n")"; done
+  done
+  [ "$(cut -d, -f3 "$BATS_TEST_TMPDIR/pods" | sort -u | wc -l)" -eq 6 ]
+  # The pods' mounts are in the nodes' mount namespaces, none in ours.
+  run grep -c " $BATS_TEST_TMPDIR/" /proc/self/mountinfo
+  [ "$output" = 0 ]
+  # podrun-bridge routed the other nodes' subnets through their node IPs (host-gw).
+  for n in 1 2 3; do
+    in_node "$n" ip route show proto 211 | sed 's/ *$//' | sort > "$BATS_TEST_TMPDIR/routes"
+    want=$(for m in 1 2 3; do
+      [ "$m" = "$n" ] || echo "$(pod_cidr "$m") via $(node_ip "$m") dev eth0"
+    done | sort)
+    [ "$(cat "$BATS_TEST_TMPDIR/routes")" = "$want" ]
+  done
+
+  mapfile -t pods < "$BATS_TEST_TMPDIR/pods"
+  run "$PY" "$TOP/tests/lib/cri-mesh.py" ready "${pods[@]}"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run "$PY" "$TOP/tests/lib/cri-mesh.py" mesh "${pods[@]}"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # 30 pairs, and each server saw the client's own pod IP.
+  [ "$(grep -c . <<<"$output")" -eq 30 ]
+  [ -z "$(awk '$1 != $3' <<<"$output")" ]
+
+  # The same httpd tells a translated source: a fetch from node 1 itself is seen from node 1's
+  # address, and a pod's fetch from outside the cluster's pod range (the hub) is masqueraded
+  # to its node's address (ipMasq with clusterCIDR).
+  p2=$(pod_of 2 1 | cut -d, -f3)
+  run in_node 1 curl -s --max-time 5 "http://$p2:8080/cgi-bin/ip"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"$(node_ip 1)"* ]]
+  mkdir -p "$BATS_TEST_TMPDIR/hubwww/cgi-bin"
+  printf '#!/bin/sh\necho Content-Type: text/plain\necho\necho "$REMOTE_ADDR"\n' > "$BATS_TEST_TMPDIR/hubwww/cgi-bin/ip"
+  chmod +x "$BATS_TEST_TMPDIR/hubwww/cgi-bin/ip"
+  nsenter --net="/run/netns/$HUB" "$BUSYBOX" httpd -f -p 8080 -h "$BATS_TEST_TMPDIR/hubwww" 3>&- &
+  echo $! >> "$PIDS_LIST"
+  wait_for nsenter --net="/run/netns/$HUB" curl -sf --max-time 2 -o /dev/null http://192.168.100.254:8080/cgi-bin/ip
+  c3=$(pod_of 3 1 | cut -d, -f2)
+  run cri 3 RuntimeService/ExecSync "{\"container_id\":\"$c3\",\"cmd\":[\"wget\",\"-q\",\"-O\",\"-\",\"http://192.168.100.254:8080/cgi-bin/ip\"],\"timeout\":10}"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .exit_code <<<"$output")" = 0 ]
+  [[ "$(jq -r .stdout <<<"$output" | base64 -d)" == *"$(node_ip 3)"* ]]
+}
