@@ -234,4 +234,42 @@ pod_of() { grep "^$(sock "$1")," "$BATS_TEST_TMPDIR/pods" | sed -n "${2}p"; }
   [ "$status" -eq 0 ]
   [ "$(jq -r .exit_code <<<"$output")" = 0 ]
   [[ "$(jq -r .stdout <<<"$output" | base64 -d)" == *"$(node_ip 3)"* ]]
+
+  # Node 3 leaves: the cluster's nodes.json without it, and on each node that stays the
+  # operator's `podrun-bridge sync-routes` with the node's CNI configuration takes its route
+  # away. It comes back the same way.
+  p1=$(pod_of 1 1)
+  p3=$(pod_of 3 1)
+  jq 'del(.nodes[2])' "$EX/nodes.json" > "$ETC/podrun/nodes.json"
+  for n in 1 2; do
+    in_node "$n" "$BRIDGE_PLUGIN" sync-routes < "$(root "$n")/cni/10-podrun.conflist"
+    [ "$(in_node "$n" ip route show proto 211 | grep -c .)" -eq 1 ]
+  done
+  run in_node 1 ip route show proto 211
+  [[ "$output" == "$(pod_cidr 2) via $(node_ip 2) dev eth0"* ]]
+  run "$PY" "$TOP/tests/lib/cri-mesh.py" from "$p1" "$p3"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == "${p1##*,} ${p3##*,} failed:"*"Network is unreachable"* ]]
+  cp "$EX/nodes.json" "$ETC/podrun/nodes.json"
+  for n in 1 2; do
+    in_node "$n" "$BRIDGE_PLUGIN" sync-routes < "$(root "$n")/cni/10-podrun.conflist"
+  done
+  run "$PY" "$TOP/tests/lib/cri-mesh.py" mesh "$p1" "$p3"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ -z "$(awk '$1 != $3' <<<"$output")" ]
+
+  # The kubelets remove their pods: nothing of them is left on any node.
+  for n in 1 2 3; do
+    r=$(root "$n")
+    run "$PY" "$TOP/tests/lib/cri-pods.py" "$(sock "$n")" down
+    [ "$status" -eq 0 ]
+    [ -z "$(in_node "$n" ip -o link show master cni0)" ]
+    [ -z "$(find "$r/run/sandboxes" "$r/lib/sandboxes" -mindepth 1 -maxdepth 1)" ]
+    [ -z "$(find "$r/ipam/podrun" -mindepth 1 ! -name lock ! -name 'last_reserved_ip*')" ]
+    run in_node "$n" nft list tables
+    [[ "$output" != *podrun_cni* ]]
+  done
+  [ -z "$(pgrep -f "podrun-shim --pod-dir $BATS_TEST_TMPDIR/")" ]
 }

@@ -4,11 +4,12 @@
 runs busybox httpd on port 8080 whose CGI /cgi-bin/ip answers the client's address as the
 server saw it (REMOTE_ADDR), so an address translated on the way shows as another address.
 
-usage: cri-mesh.py ready|mesh POD...
+usage: cri-mesh.py ready|mesh|from POD...
   POD is SOCKET,CONTAINER_ID,POD_IP (the CRI socket of the pod's node).
   ready: waits (at most 20 s) until each pod's httpd answers from inside the pod itself.
   mesh:  from each pod, one fetch of every other pod's /cgi-bin/ip; prints one line per pair,
          "FROM_IP TO_IP SEEN" (SEEN: the address the server saw, or "failed:" and wget's error).
+  from:  the same, from the first pod only.
 Exits 3 on a gRPC error, 1 when ready times out.
 """
 import importlib.util
@@ -38,7 +39,7 @@ class Node:
             request_serializer=lambda m: m.SerializeToString(),
             response_deserializer=api.ExecSyncResponse.FromString)
 
-    def run(self, ctr, cmd, timeout=5):
+    def run(self, ctr, cmd, timeout=10):
         req = json_format.ParseDict({"container_id": ctr, "cmd": cmd, "timeout": timeout},
                                     self.api.ExecSyncRequest())
         r = self.exec_sync(req, timeout=timeout + 10)
@@ -65,7 +66,7 @@ def fetch(node, ctr, ip):
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("ready", "mesh"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("ready", "mesh", "from"):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     api = load_api()
@@ -89,7 +90,7 @@ def main():
                         sys.exit(1)
                     time.sleep(0.1)
             return
-        for node, ctr, ip in pods:
+        for node, ctr, ip in pods[:1] if sys.argv[1] == "from" else pods:
             for _, _, dst in pods:
                 if dst == ip:
                     continue
