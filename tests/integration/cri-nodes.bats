@@ -183,6 +183,13 @@ pod_of() { grep "^$(sock "$1")," "$BATS_TEST_TMPDIR/pods" | sed -n "${2}p"; }
     [ "$(jq -r .linux.cgroup_driver <<<"$output")" = CGROUPFS ]
     run cri "$n" RuntimeService/UpdateRuntimeConfig "{\"runtime_config\":{\"network_config\":{\"pod_cidr\":\"$(pod_cidr "$n")\"}}}"
     [ "$status" -eq 0 ]
+    run cri "$n" RuntimeService/UpdateRuntimeConfig "{\"runtime_config\":{\"network_config\":{\"pod_cidr\":\"$(pod_cidr $((n % 3 + 1)))\"}}}"
+    [ "$status" -eq 3 ]
+    [[ "$output" == *"grpc-error FAILED_PRECONDITION"* ]]
+    # The image service on the same socket.
+    run cri "$n" ImageService/ImageStatus '{"image": {"image": "busybox"}}'
+    [ "$status" -eq 0 ]
+    [[ "$(jq -r .image.id <<<"$output")" == sha256:* ]]
   done
   : > "$BATS_TEST_TMPDIR/pods"
   for n in 1 2 3; do node_pods "$n" 2; done
@@ -272,4 +279,21 @@ pod_of() { grep "^$(sock "$1")," "$BATS_TEST_TMPDIR/pods" | sed -n "${2}p"; }
     [[ "$output" != *podrun_cni* ]]
   done
   [ -z "$(pgrep -f "podrun-shim --pod-dir $BATS_TEST_TMPDIR/")" ]
+}
+
+# readme_blocks DIR: the JSON blocks of README's cluster section, as DIR/block1, block2, ...
+readme_blocks() {
+  awk '/^## Running a Kubernetes cluster on podrun$/ { on = 1; next } /^## / { on = 0 } on' "$TOP/README.md" |
+    awk -v dir="$1" '/^    \{$/ { b++; inb = 1 } inb { l = $0; sub(/^    /, "", l); print l > (dir "/block" b) } /^    \}$/ { inb = 0 }'
+}
+
+@test "cri-nodes: README's cluster section shows examples/cluster's files, and the shipped units run podrun serve on the kubelet's socket" {
+  readme_blocks "$BATS_TEST_TMPDIR"
+  [ "$(jq -S . "$BATS_TEST_TMPDIR/block1")" = "$(jq -S . "$EX/10-podrun.conflist")" ]
+  [ "$(jq -S . "$BATS_TEST_TMPDIR/block2")" = "$(jq -S . "$EX/nodes.json")" ]
+  [ ! -e "$BATS_TEST_TMPDIR/block3" ]
+  grep -qx 'ExecStart=@bindir@/podrun serve' "$TOP/dist/systemd/podrun.service.in"
+  grep -qx 'ListenStream=/run/podrun/podrun.sock' "$TOP/dist/systemd/podrun.socket"
+  grep -qx -- '    --container-runtime-endpoint=unix:///run/podrun/podrun.sock' "$TOP/README.md"
+  grep -qx -- '    --cgroup-driver=cgroupfs' "$TOP/README.md"
 }
