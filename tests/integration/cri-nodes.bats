@@ -99,14 +99,18 @@ start_node() {
 serve_pid() { cat "$(root "$1")/serve.pid" 2>/dev/null; }
 
 teardown() {
-  local n r p id cg left=
+  local n r p id cg left="" downs=()
+  # What a kubelet would do on drain, while the servers run; then whatever is left by force.
   for n in 1 2 3; do
-    r=$(root "$n")
     p=$(serve_pid "$n")
-    # What a kubelet would do on drain, while the server runs; then whatever is left by force.
     if [ -n "$p" ] && [ -e "/proc/$p" ] && [ -S "$(sock "$n")" ]; then
-      timeout 60 "$PY" "$TOP/tests/lib/cri-pods.py" "$(sock "$n")" down >/dev/null 2>&1 || true
+      timeout 60 "$PY" "$TOP/tests/lib/cri-pods.py" "$(sock "$n")" down >/dev/null 2>&1 &
+      downs+=($!)
     fi
+  done
+  for p in ${downs[@]+"${downs[@]}"}; do wait "$p" || true; done
+  for n in 1 2 3; do
+    p=$(serve_pid "$n")
     if [ -n "$p" ]; then
       kill -9 "$p" 2>/dev/null || true
       wait "$p" 2>/dev/null || true
@@ -145,20 +149,32 @@ teardown() {
   fi
 }
 
-# node_pods N COUNT: COUNT pods on node N, each RunPodSandbox + CreateContainer +
-# StartContainer, their cgroups under the node's kubepods (a kubelet's --cgroup-root); each
-# pod's "SOCKET,CONTAINER,IP" appended to $BATS_TEST_TMPDIR/pods.
-node_pods() {
-  local n=$1 out i sb ctr ip
-  out=$("$PY" "$TOP/tests/lib/cri-pods.py" "$(sock "$n")" up "$2" --image busybox \
-    --logs "$(root "$n")/podlogs" --prefix "n$n" --cgroup-parent "$CG/n$n/kubepods" \
-    -- sh -c "$HTTPD") || return 1
-  for ((i = 0; i < $2; i++)); do
-    sb=$(jq -r ".sandboxes[$i]" <<<"$out")
-    ctr=$(jq -r ".containers[$i]" <<<"$out")
-    ip=$(cri "$n" RuntimeService/PodSandboxStatus "{\"pod_sandbox_id\":\"$sb\"}" | jq -r .status.network.ip)
-    echo "$(sock "$n"),$ctr,$ip" >> "$BATS_TEST_TMPDIR/pods"
+# calls: runs the lines "SOCKET Service/Method JSON" of stdin in one client; one JSON line each.
+calls() { "$PY" "$TOP/tests/lib/cri-nodes.py" batch; }
+
+# start_pods COUNT: COUNT pods on each node, the three nodes at once, each pod RunPodSandbox +
+# CreateContainer + StartContainer, their cgroups under the node's kubepods (a kubelet's
+# --cgroup-root); each pod's "SOCKET,CONTAINER,IP" in $BATS_TEST_TMPDIR/pods.
+start_pods() {
+  local n pids=() sb ctr
+  for n in 1 2 3; do
+    "$PY" "$TOP/tests/lib/cri-pods.py" "$(sock "$n")" up "$1" --image busybox \
+      --logs "$(root "$n")/podlogs" --prefix "n$n" --cgroup-parent "$CG/n$n/kubepods" \
+      -- sh -c "$HTTPD" > "$BATS_TEST_TMPDIR/up$n" &
+    pids+=($!)
   done
+  for n in 1 2 3; do wait "${pids[$((n - 1))]}" || return 1; done
+  for n in 1 2 3; do
+    jq -r '.sandboxes[]' "$BATS_TEST_TMPDIR/up$n" | while read -r sb; do
+      echo "$(sock "$n") RuntimeService/PodSandboxStatus {\"pod_sandbox_id\":\"$sb\"}"
+    done
+  done | calls > "$BATS_TEST_TMPDIR/status" || return 1
+  # The statuses come in the order asked: node 1's sandboxes, then node 2's, then node 3's.
+  for n in 1 2 3; do
+    for ctr in $(jq -r '.containers[]' "$BATS_TEST_TMPDIR/up$n"); do
+      echo "$(sock "$n"),$ctr"
+    done
+  done | paste -d, - <(jq -r .status.network.ip "$BATS_TEST_TMPDIR/status") > "$BATS_TEST_TMPDIR/pods"
 }
 
 # in_subnet IP CIDR (a /24)
@@ -172,27 +188,27 @@ pod_of() { grep "^$(sock "$1")," "$BATS_TEST_TMPDIR/pods" | sed -n "${2}p"; }
   for n in 1 2 3; do
     # Each server in a mount namespace of its own, not ours.
     [ "$(readlink "/proc/$(serve_pid "$n")/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]
-    # What the kubelet asks first: the runtime and the network ready, the cgroup driver
-    # (--cgroup-driver=cgroupfs), and the node's podCIDR taken.
-    run cri "$n" RuntimeService/Status '{}'
-    [ "$status" -eq 0 ]
-    [ "$(jq -r '.status.conditions[] | select(.type == "NetworkReady") | .status' <<<"$output")" = true ]
-    [ "$(jq -r '.status.conditions[] | select(.type == "RuntimeReady") | .status' <<<"$output")" = true ]
-    run cri "$n" RuntimeService/RuntimeConfig '{}'
-    [ "$status" -eq 0 ]
-    [ "$(jq -r .linux.cgroup_driver <<<"$output")" = CGROUPFS ]
-    run cri "$n" RuntimeService/UpdateRuntimeConfig "{\"runtime_config\":{\"network_config\":{\"pod_cidr\":\"$(pod_cidr "$n")\"}}}"
-    [ "$status" -eq 0 ]
-    run cri "$n" RuntimeService/UpdateRuntimeConfig "{\"runtime_config\":{\"network_config\":{\"pod_cidr\":\"$(pod_cidr $((n % 3 + 1)))\"}}}"
-    [ "$status" -eq 3 ]
-    [[ "$output" == *"grpc-error FAILED_PRECONDITION"* ]]
-    # The image service on the same socket.
-    run cri "$n" ImageService/ImageStatus '{"image": {"image": "busybox"}}'
-    [ "$status" -eq 0 ]
-    [[ "$(jq -r .image.id <<<"$output")" == sha256:* ]]
   done
-  : > "$BATS_TEST_TMPDIR/pods"
-  for n in 1 2 3; do node_pods "$n" 2; done
+  # What the kubelet asks first: the runtime and the network ready, the cgroup driver
+  # (--cgroup-driver=cgroupfs), the node's podCIDR taken (another refused), and the image
+  # service on the same socket.
+  for n in 1 2 3; do
+    echo "$(sock "$n") RuntimeService/Status {}"
+    echo "$(sock "$n") RuntimeService/RuntimeConfig {}"
+    echo "$(sock "$n") RuntimeService/UpdateRuntimeConfig {\"runtime_config\":{\"network_config\":{\"pod_cidr\":\"$(pod_cidr "$n")\"}}}"
+    echo "$(sock "$n") RuntimeService/UpdateRuntimeConfig {\"runtime_config\":{\"network_config\":{\"pod_cidr\":\"$(pod_cidr $((n % 3 + 1)))\"}}}"
+    echo "$(sock "$n") ImageService/ImageStatus {\"image\":{\"image\":\"busybox\"}}"
+  done | calls > "$BATS_TEST_TMPDIR/kubelet"
+  cat "$BATS_TEST_TMPDIR/kubelet"
+  for n in 1 2 3; do
+    sed -n "$((5 * n - 4)),$((5 * n))p" "$BATS_TEST_TMPDIR/kubelet" > "$BATS_TEST_TMPDIR/k$n"
+    [ "$(sed -n 1p "$BATS_TEST_TMPDIR/k$n" | jq -r '[.status.conditions[] | "\(.type)=\(.status)"] | sort | join(" ")')" = "NetworkReady=true RuntimeReady=true" ]
+    [ "$(sed -n 2p "$BATS_TEST_TMPDIR/k$n" | jq -r .linux.cgroup_driver)" = CGROUPFS ]
+    [ "$(sed -n 3p "$BATS_TEST_TMPDIR/k$n")" = "{}" ]
+    [ "$(sed -n 4p "$BATS_TEST_TMPDIR/k$n" | jq -r .grpc_error)" = FAILED_PRECONDITION ]
+    [[ "$(sed -n 5p "$BATS_TEST_TMPDIR/k$n" | jq -r .image.id)" == sha256:* ]]
+  done
+  start_pods 2
   cat "$BATS_TEST_TMPDIR/pods"
   [ "$(wc -l < "$BATS_TEST_TMPDIR/pods")" -eq 6 ]
   # Each pod's address is in its node's subnet, and no two are the same.
@@ -213,10 +229,10 @@ pod_of() { grep "^$(sock "$1")," "$BATS_TEST_TMPDIR/pods" | sed -n "${2}p"; }
   done
 
   mapfile -t pods < "$BATS_TEST_TMPDIR/pods"
-  run "$PY" "$TOP/tests/lib/cri-mesh.py" ready "${pods[@]}"
+  run "$PY" "$TOP/tests/lib/cri-nodes.py" ready "${pods[@]}"
   echo "$output"
   [ "$status" -eq 0 ]
-  run "$PY" "$TOP/tests/lib/cri-mesh.py" mesh "${pods[@]}"
+  run "$PY" "$TOP/tests/lib/cri-nodes.py" mesh "${pods[@]}"
   echo "$output"
   [ "$status" -eq 0 ]
   # 30 pairs, and each server saw the client's own pod IP.
@@ -254,7 +270,7 @@ pod_of() { grep "^$(sock "$1")," "$BATS_TEST_TMPDIR/pods" | sed -n "${2}p"; }
   done
   run in_node 1 ip route show proto 211
   [[ "$output" == "$(pod_cidr 2) via $(node_ip 2) dev eth0"* ]]
-  run "$PY" "$TOP/tests/lib/cri-mesh.py" from "$p1" "$p3"
+  run "$PY" "$TOP/tests/lib/cri-nodes.py" from "$p1" "$p3"
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == "${p1##*,} ${p3##*,} failed:"*"Network is unreachable"* ]]
@@ -262,16 +278,20 @@ pod_of() { grep "^$(sock "$1")," "$BATS_TEST_TMPDIR/pods" | sed -n "${2}p"; }
   for n in 1 2; do
     in_node "$n" "$BRIDGE_PLUGIN" sync-routes < "$(root "$n")/cni/10-podrun.conflist"
   done
-  run "$PY" "$TOP/tests/lib/cri-mesh.py" mesh "$p1" "$p3"
+  run "$PY" "$TOP/tests/lib/cri-nodes.py" mesh "$p1" "$p3"
   echo "$output"
   [ "$status" -eq 0 ]
   [ -z "$(awk '$1 != $3' <<<"$output")" ]
 
-  # The kubelets remove their pods: nothing of them is left on any node.
+  # The kubelets remove their pods, the three at once: nothing of them is left on any node.
+  pids=()
+  for n in 1 2 3; do
+    "$PY" "$TOP/tests/lib/cri-pods.py" "$(sock "$n")" down &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
   for n in 1 2 3; do
     r=$(root "$n")
-    run "$PY" "$TOP/tests/lib/cri-pods.py" "$(sock "$n")" down
-    [ "$status" -eq 0 ]
     [ -z "$(in_node "$n" ip -o link show master cni0)" ]
     [ -z "$(find "$r/run/sandboxes" "$r/lib/sandboxes" -mindepth 1 -maxdepth 1)" ]
     [ -z "$(find "$r/ipam/podrun" -mindepth 1 ! -name lock ! -name 'last_reserved_ip*')" ]

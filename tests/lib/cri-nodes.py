@@ -1,18 +1,24 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Every pod fetches from every other pod through CRI ExecSync, for cri-nodes.bats: each pod
+"""For cri-nodes.bats, many CRI calls in one process (importing grpc is the slow part of a call
+under load). Every pod fetches from every other pod through CRI ExecSync: each pod
 runs busybox httpd on port 8080 whose CGI /cgi-bin/ip answers the client's address as the
 server saw it (REMOTE_ADDR), so an address translated on the way shows as another address.
 
-usage: cri-mesh.py ready|mesh|from POD...
+usage: cri-nodes.py ready|mesh|from POD...
   POD is SOCKET,CONTAINER_ID,POD_IP (the CRI socket of the pod's node).
   ready: waits (at most 20 s) until each pod's httpd answers from inside the pod itself.
   mesh:  from each pod, one fetch of every other pod's /cgi-bin/ip; prints one line per pair,
          "FROM_IP TO_IP SEEN" (SEEN: the address the server saw, or "failed:" and wget's error).
   from:  the same, from the first pod only.
+       cri-nodes.py batch
+  reads lines "SOCKET Service/Method JSON" on stdin and prints, for each call in order, one JSON
+  line: the response (field names as in the .proto, defaults included), or
+  {"grpc_error": CODE_NAME, "details": ...}.
 Exits 3 on a gRPC error, 1 when ready times out.
 """
 import importlib.util
+import json
 import os
 import sys
 import time
@@ -65,7 +71,33 @@ def fetch(node, ctr, ip):
     return seen, None
 
 
+def batch(api):
+    channels = {}
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        sock, method, req = (line.strip().split(" ", 2) + ["{}"])[:3]
+        if sock not in channels:
+            channels[sock] = grpc.insecure_channel("unix://" + sock)
+        service, name = method.split("/")
+        req_cls = getattr(api, name + "Request")
+        resp_cls = getattr(api, name + "Response")
+        call = channels[sock].unary_unary("/runtime.v1.%s/%s" % (service, name),
+                                          request_serializer=lambda m: m.SerializeToString(),
+                                          response_deserializer=resp_cls.FromString)
+        try:
+            resp = call(json_format.Parse(req, req_cls()), timeout=60)
+            print(json_format.MessageToJson(resp, preserving_proto_field_name=True,
+                                            including_default_value_fields=True, indent=None),
+                  flush=True)
+        except grpc.RpcError as e:
+            print(json.dumps({"grpc_error": e.code().name, "details": e.details()}), flush=True)
+
+
 def main():
+    if sys.argv[1:] == ["batch"]:
+        batch(load_api())
+        return
     if len(sys.argv) < 3 or sys.argv[1] not in ("ready", "mesh", "from"):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
