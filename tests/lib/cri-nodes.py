@@ -7,7 +7,7 @@ server saw it (REMOTE_ADDR), so an address translated on the way shows as anothe
 
 usage: cri-nodes.py ready|mesh|from POD...
   POD is SOCKET,CONTAINER_ID,POD_IP (the CRI socket of the pod's node).
-  ready: waits (at most 20 s) until each pod's httpd answers from inside the pod itself.
+  ready: waits (at most 60 s) until each pod's httpd answers from inside the pod itself.
   mesh:  from each pod, one fetch of every other pod's /cgi-bin/ip; prints one line per pair,
          "FROM_IP TO_IP SEEN" (SEEN: the address the server saw, or "failed:" and wget's error).
   from:  the same, from the first pod only.
@@ -111,7 +111,7 @@ def main():
         pods.append((nodes[sock], ctr, ip))
     try:
         if sys.argv[1] == "ready":
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60
             for node, ctr, ip in pods:
                 while True:
                     seen, err = fetch(node, ctr, "127.0.0.1")
