@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* podrun-bridge: a thin main over bridge.c. Without CNI_COMMAND, `podrun-bridge sync-routes`
- * reads a network configuration on stdin and installs its node routes (see the manual). */
+ * reads a network configuration (or a configuration list) on stdin and installs its node
+ * routes (see the manual). */
 #include "bridge.h"
 #include "util.h"
 
@@ -16,12 +17,14 @@ static const cni_plugin plugin = {
 static int sync_routes(void)
 {
     _cleanup_error_ pr_error *err = NULL;
-    _cleanup_free_ char *raw = NULL;
+    _cleanup_free_ char *raw = NULL, *entry = NULL;
     size_t len;
     cni_conf conf = {0};
     int r = cni_read_stdin(&raw, &len, &err);
+    if (r == 0 && !(entry = bridge_entry_of_list(raw, &err)))
+        r = -EINVAL;
     if (r == 0)
-        r = cni_conf_parse(raw, CNI_CMD_ADD, &conf, &err);
+        r = cni_conf_parse(entry, CNI_CMD_ADD, &conf, &err);
     if (r == 0)
         r = bridge_sync_node_routes(&conf, &err);
     cni_conf_free(&conf);

@@ -833,6 +833,10 @@ int bridge_sync_node_routes(const cni_conf *conf, pr_error **err)
     int r = bridge_conf_parse(conf, &bc, err);
     if (r < 0)
         return r;
+    /* No list is not an empty list: syncing to it would remove every node route. */
+    if (!bc.has_nodes)
+        return cni_err(err, CNI_ERR_INVALID_CONFIG, 0,
+                       "the configuration has neither nodes nor nodesFile: no node routes to sync");
     _cleanup_nl_ nl *host = NULL;
     _cleanup_free_ nl_addr *addrs = NULL;
     size_t n_addrs = 0;
@@ -870,4 +874,45 @@ int bridge_sync_node_routes(const cni_conf *conf, pr_error **err)
     }
     free(wanted);
     return r;
+}
+
+char *bridge_entry_of_list(const char *raw, pr_error **err)
+{
+    _cleanup_json_ yajl_val v = NULL;
+    if (json_parse(raw, "network configuration", &v, err) < 0) {
+        cni_err(err, CNI_ERR_DECODE, 0, "cannot decode network configuration");
+        return NULL;
+    }
+    yajl_val plugins = json_get(v, "plugins");
+    if (!plugins)
+        return xstrdup(raw);
+    yajl_val entry = NULL;
+    for (size_t i = 0; YAJL_IS_ARRAY(plugins) && i < json_array_len(plugins) && !entry; i++) {
+        yajl_val p = json_array_at(plugins, i);
+        const char *type = YAJL_GET_STRING(json_get(p, "type"));
+        if (YAJL_IS_OBJECT(p) && type && streq(type, "podrun-bridge"))
+            entry = p;
+    }
+    yajl_val version = json_get(v, "cniVersion"), name = json_get(v, "name");
+    if (!entry || !YAJL_IS_STRING(version) || !YAJL_IS_STRING(name)) {
+        cni_err(err, CNI_ERR_INVALID_CONFIG, 0, "the configuration list has %s",
+                !entry ? "no podrun-bridge in plugins" : "no cniVersion or name");
+        return NULL;
+    }
+    /* The entry as a runtime gives it on stdin: the list's cniVersion and name with its keys. */
+    _cleanup_gen_ yajl_gen g = json_gen_new(false);
+    jg_map_open(g);
+    jg_key_str(g, "cniVersion", YAJL_GET_STRING(version));
+    jg_key_str(g, "name", YAJL_GET_STRING(name));
+    for (size_t i = 0; i < entry->u.object.len; i++) {
+        const char *k = entry->u.object.keys[i];
+        if (streq(k, "cniVersion") || streq(k, "name"))
+            continue;
+        jg_key(g, k);
+        jg_value(g, entry->u.object.values[i]);
+    }
+    jg_map_close(g);
+    size_t len;
+    const char *buf = jg_buf(g, &len);
+    return xstrndup(buf, len);
 }

@@ -25,6 +25,11 @@ int bridge_cmd_gc(const cni_env *env, const cni_conf *conf, const char *raw, siz
  * "nodes" or "nodesFile") and removes routes to nodes no longer listed. */
 int bridge_sync_node_routes(const cni_conf *conf, pr_error **err);
 
+/* For sync-routes, which takes the file an operator has: a network configuration (returned as
+ * it is) or a configuration list (a .conflist), whose podrun-bridge entry is returned with the
+ * list's cniVersion and name. NULL and a CNI error when there is none. */
+char *bridge_entry_of_list(const char *raw, pr_error **err);
+
 /* The host-side veth name of an attachment: "prv" + 12 hex digits of a hash of network,
  * container id and ifname, so DEL and GC find it without the container's namespace. */
 void bridge_host_veth_name(const char *net, const char *id, const char *ifname, char out[16]);

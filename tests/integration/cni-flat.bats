@@ -99,6 +99,22 @@ fetch_ip() { # fetch_ip FROM_POD TO_IP: what the server at TO_IP saw as our addr
   ip netns exec "$node" ip route del 10.210.2.0/24
   printf '%s' "$conf" | ip netns exec "$node" "$BR" sync-routes
   [ "$(ip netns exec "$node" ip route show proto 211 | wc -l)" -eq 1 ]
+  # The configuration list an operator has in the conf dir: its podrun-bridge entry, with the
+  # list's version and name. Node 3 comes back.
+  NODES_JSON='[{"name":"n1","nodeIP":"192.168.77.1","podCIDR":"10.210.1.0/24"},{"name":"n2","nodeIP":"192.168.77.2","podCIDR":"10.210.2.0/24"},{"name":"n3","nodeIP":"192.168.77.3","podCIDR":"10.210.3.0/24"}]'
+  list=$(nconf 1 | jq -c '{cniVersion, name, plugins: [{type: "portmap"}, (del(.cniVersion, .name))]}')
+  printf '%s' "$list" | ip netns exec "$node" "$BR" sync-routes
+  [ "$(ip netns exec "$node" ip route show proto 211 | wc -l)" -eq 2 ]
+  ip netns exec "$node" ip route show proto 211 | grep -q '^10.210.3.0/24 via 192.168.77.3 dev eth0'
+  run sh -c "printf '%s' '$(jq -c 'del(.plugins[1])' <<<"$list")' | ip netns exec $node $BR sync-routes"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"no podrun-bridge in plugins"* ]]
+  # A configuration with no nodes list at all is refused and removes no route (an empty list
+  # would remove them all).
+  run sh -c "printf '%s' '$(nconf 1 | jq -c 'del(.nodes)')' | ip netns exec $node $BR sync-routes"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"neither nodes nor nodesFile"* ]]
+  [ "$(ip netns exec "$node" ip route show proto 211 | wc -l)" -eq 2 ]
   # A broken nodes list is an invalid configuration for ADD.
   pod=$(mkns pod)
   run cni "$node" "$BR" ADD c1 "$pod" eth0 "$(nconf 1 | jq -c '.nodes[0].podCIDR = "nope"')"
