@@ -166,7 +166,7 @@ log_of() { cat "$LOGS/$1/0.log"; }
   [ "$(jq -r '.status.details.causes[0].message' <<<"$output")" = 4 ]
 }
 
-@test "cri-attach: a container made without stdin: input dropped as containerd drops it, output still comes; an exited one says so" {
+@test "cri-attach: a container made without stdin: input dropped as containerd drops it, output still comes; one not running is refused as containerd refuses it" {
   ctr tick '{}' sh -c 'while :; do echo tick; sleep 0.3; done'
   local id=$CTR u
   u=$(attach_url "$id" true false)
@@ -181,12 +181,16 @@ log_of() { cat "$LOGS/$1/0.log"; }
   run spdy "$u" exec --tty --until tick
   [ "$status" -eq 0 ]
   [ "$(jq -r .detached <<<"$output")" = true ]
+  # Exited, or created and not started: the call is refused in containerd's words.
   cri RuntimeService/StopContainer "{\"container_id\":\"$id\",\"timeout\":0}" > /dev/null
-  u=$(attach_url "$id" false false)
-  run sc "$u" exec
-  [ "$status" -eq 0 ]
-  [ "$(jq -r .status.reason <<<"$output")" = InternalError ]
-  [[ "$(jq -r .status.message <<<"$output")" == *"container $id is not running"* ]]
+  run cri RuntimeService/Attach "$(jq -nc --arg c "$id" '{container_id: $c, stdout: true}')"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"grpc-error UNKNOWN"*"container is in CONTAINER_EXITED state"* ]]
+  out=$(cri RuntimeService/CreateContainer "$(jq -nc --arg sb "$SB" \
+    '{pod_sandbox_id: $sb, config: {metadata: {name: "idle"}, image: {image: "busybox"}, command: ["true"], stdin: true}}')")
+  run cri RuntimeService/Attach "$(jq -nc --arg c "$(jq -r .container_id <<<"$out")" '{container_id: $c, stdin: true, stdout: true}')"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"grpc-error UNKNOWN"*"container is in CONTAINER_CREATED state"* ]]
 }
 
 @test "cri-attach: a removed container's attach socket goes with it" {
