@@ -89,9 +89,12 @@ log_of() { cat "$LOGS/$1/0.log"; }
   run cri RuntimeService/ContainerStatus "{\"container_id\":\"$id\"}"
   [ "$(jq -r .status.exit_code <<<"$output")" = 3 ]
   [ "$(jq -r .status.log_path <<<"$output")" = "$LOGS/sh/0.log" ]
-  # The terminal's output is logged as stdout, as containerd logs it; nothing as stderr.
-  log_of sh | grep -q ' stdout [PF] hi-42'
-  log_of sh | grep -q ' stdout [PF] 17 91'
+  # The terminal's output is logged as stdout, its lines without the terminal's "\r", as
+  # containerd logs it; nothing as stderr.
+  log_of sh | grep -q ' stdout F hi-42$'
+  log_of sh | grep -q ' stdout F 17 91$'
+  run grep -c $'\r$' "$LOGS/sh/0.log"
+  [ "$output" = 0 ]
   run grep -c ' stderr ' "$LOGS/sh/0.log"
   [ "$output" = 0 ]
   # The bundle gave the process a terminal.
