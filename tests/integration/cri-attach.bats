@@ -89,6 +89,8 @@ log_of() { cat "$LOGS/$1/0.log"; }
   run cri RuntimeService/ContainerStatus "{\"container_id\":\"$id\"}"
   [ "$(jq -r .status.exit_code <<<"$output")" = 3 ]
   [ "$(jq -r .status.log_path <<<"$output")" = "$LOGS/sh/0.log" ]
+  run cri RuntimeService/ContainerStatus "{\"container_id\":\"$id\",\"verbose\":true}"
+  [ "$(jq -r .info.info <<<"$output" | jq -c '.record | [.stdin, .stdinOnce, .tty]')" = '[true,false,true]' ]
   # The terminal's output is logged as stdout, its lines without the terminal's "\r", as
   # containerd logs it; nothing as stderr.
   log_of sh | grep -q ' stdout F hi-42$'
@@ -146,7 +148,7 @@ log_of() { cat "$LOGS/$1/0.log"; }
   [ "$output" = 0 ]
 }
 
-@test "cri-attach: stdin_once: the first session's end closes the container's stdin (a detach, or the end of input)" {
+@test "cri-attach: stdin_once: the first session's end closes the container's stdin (a detach, or the end of input; a terminal gets its EOF character)" {
   ctr once '{"stdin": true, "stdin_once": true}' sh -c 'cat; echo "stdin closed"; exit 4'
   local once=$CTR u
   ctr once2 '{"stdin": true, "stdin_once": true}' sh -c 'cat; echo "stdin closed"; exit 4'
@@ -167,6 +169,18 @@ log_of() { cat "$LOGS/$1/0.log"; }
   [ "$status" -eq 0 ]
   [ "$(jq -r .stdout <<<"$output")" = $'x\nstdin closed' ]
   [ "$(jq -r '.status.details.causes[0].message' <<<"$output")" = 4 ]
+
+  # What `kubectl run -it` asks (stdin, stdin_once, tty): a terminal cannot be half-closed, so
+  # the first session's end sends it the EOF character and takes no more input; the shell ends.
+  ctr it '{"stdin": true, "stdin_once": true, "tty": true}' sh
+  local it=$CTR
+  u=$(attach_url "$it" true true)
+  run sc "$u" exec --step $'send:echo in-$((2*4))\r' --step expect:in-8 --step detach
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .expected <<<"$output")" = null ]
+  wait_for exited "$it"
+  run cri RuntimeService/ContainerStatus "{\"container_id\":\"$it\"}"
+  [ "$(jq -r .status.exit_code <<<"$output")" = 0 ]
 }
 
 @test "cri-attach: a container made without stdin: input dropped as containerd drops it, output still comes; one not running is refused as containerd refuses it" {
