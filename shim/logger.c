@@ -337,15 +337,21 @@ int log_feed(struct log_file *lf, struct log_stream *ls, const char *data, size_
             ls->n_line += take;
             break;
         }
-        /* A line, or a buffer's worth of one: F, or P for a piece. */
+        /* A line, or a buffer's worth of one: F, or P for a piece. A line's "\r\n" (every
+         * line a terminal writes) ends it as "\n" does, as containerd logs it. */
         char tag = ends ? 'F' : 'P';
-        if (ls->n_line == 0) {
-            r = emit_record(lf, ls->name, tag, data, take);
-        } else {
+        const char *rec = data;
+        size_t n = take;
+        if (ls->n_line > 0) {
             memcpy(ls->line + ls->n_line, data, take);
-            r = emit_record(lf, ls->name, tag, ls->line, ls->n_line + take);
-            log_stream_free(ls);
+            rec = ls->line;
+            n = ls->n_line + take;
         }
+        if (ends && n > 0 && rec[n - 1] == '\r')
+            n--;
+        r = emit_record(lf, ls->name, tag, rec, n);
+        if (ls->n_line > 0)
+            log_stream_free(ls);
         if (r < 0)
             ret = r;
         data += take + ends;

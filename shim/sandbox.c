@@ -54,6 +54,9 @@ int sandbox_create_container(struct shim *s, const char *name, pr_error **err)
     pod_spec_free(fresh);
     memset(c, 0, sizeof(*c));
     container_init(s, c, slot);
+    /* Its attach socket from now on, as a CLI pod's container has from the shim's start: the
+     * CRI's Attach (stdin, a terminal) goes through it. */
+    attach_open(c);
     /* Created, as the CRI says, until a start request: the loop's own start skips it. */
     c->stop_requested = true;
     shim_event(s, c, "created", "container %s created", name);
@@ -71,9 +74,11 @@ int sandbox_delete_container(struct shim *s, struct container *c, pr_error **err
         container_delete(c);
     _cleanup_free_ char *name = xstrdup(c->spec->name);
     container_free(c);
-    static const char *const files[] = {"stdout", "stderr", "pid"};
+    static const char *const files[] = {"stdout", "stderr", "pid", "sock"};
     for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-        _cleanup_free_ char *f = xasprintf("%s/%s.%s", s->pod_dir, name, files[i]);
+        /* The attach socket is in attach/ (its listener closed by container_free). */
+        _cleanup_free_ char *f =
+            xasprintf("%s/%s%s.%s", s->pod_dir, i == 3 ? "attach/" : "", name, files[i]);
         if (unlink(f) < 0 && errno != ENOENT)
             pr_warning("remove `%s`: %s", f, pr_strerror(errno));
     }

@@ -122,6 +122,8 @@ static bool relay_frames(struct relay *x)
 /* The client's input (or its end), dropped when the container has no stdin (as containerd). */
 static void read_input(struct relay *x)
 {
+    if (sizeof(x->to) - x->n_to <= ATTACH_HEADER_SIZE)
+        return; /* the other fd's frame took the room: next time */
     uint8_t *p = x->to + x->n_to + ATTACH_HEADER_SIZE;
     size_t room = sizeof(x->to) - x->n_to - ATTACH_HEADER_SIZE;
     ssize_t n = read(x->in, p, room < ATTACH_FRAME_MAX ? room : ATTACH_FRAME_MAX);
@@ -138,6 +140,8 @@ static void read_input(struct relay *x)
 static void read_resize(struct relay *x)
 {
     uint8_t b[4];
+    if (sizeof(x->to) - x->n_to < ATTACH_HEADER_SIZE + sizeof(b))
+        return; /* the input took the room: read next time */
     if (read(x->ctl, b, sizeof(b)) == (ssize_t)sizeof(b) && x->has_tty)
         queue(x, ATTACH_RESIZE, b, sizeof(b));
 }
@@ -192,10 +196,11 @@ static void *relay_main(void *arg)
                                     x->name));
             break;
         }
-        if (pf[2].revents)
-            read_input(x);
+        /* A size first: a client sends it before what is typed at that size (stty). */
         if (pf[3].revents)
             read_resize(x);
+        if (pf[2].revents)
+            read_input(x);
         if (x->send_failed)
             x->n_to = 0;
     }
@@ -354,13 +359,11 @@ int cri_backend_attach(void *data, const struct stream_request *req, struct stre
 {
     const struct cri_options *o = data;
     struct pods_manager *m = NULL;
-    _cleanup_free_ char *uid = NULL, *name = NULL, *dir = NULL;
+    _cleanup_free_ char *name = NULL, *dir = NULL;
     int r = o->open_pods(o->open_pods_data, false, &m, err);
     if (r < 0)
         return r;
-    r = pods_container_by_id(m, req->target, &uid, &name, err);
-    if (r == 0)
-        dir = pods_attach_dir(m, uid);
+    r = pods_stream_attach_socket(m, req->target, &dir, &name, err);
     pods_manager_close(m);
     if (r < 0)
         return r;

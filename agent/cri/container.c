@@ -70,11 +70,6 @@ static int check_config(const Runtime__V1__ContainerConfig *c, struct cri_reply 
     if (!c || !c->metadata || !c->image)
         return refuse(out, GRPC_INVALID_ARGUMENT, "CreateContainer: %s are required",
                       "config.metadata and config.image");
-    if (c->tty || c->stdin)
-        return refuse(out, GRPC_UNIMPLEMENTED,
-                      "CreateContainer: %s is not supported yet "
-                      "(Attach is not served)",
-                      c->tty ? "tty" : "stdin");
     if (c->n_devices || c->n_cdi_devices)
         return refuse(out, GRPC_UNIMPLEMENTED, "CreateContainer: %s are not supported yet",
                       c->n_devices ? "devices" : "CDI devices");
@@ -161,6 +156,10 @@ void cri_create_container(const struct cri_options *o, const ProtobufCMessage *r
                : sc->namespace_options->pid == RUNTIME__V1__NAMESPACE_MODE__NODE ? PODS_NS_HOST
                : sc->namespace_options->pid == RUNTIME__V1__NAMESPACE_MODE__POD  ? PODS_NS_JOIN
                                                                                  : PODS_NS_NEW,
+        /* Kept by the sandbox's shim for Attach, as a CLI pod's (DESIGN.md §2, "Attach"). */
+        .stdin_ = c->stdin,
+        .stdin_once = c->stdin_once,
+        .tty = c->tty,
     };
     if (seccomp_mode(sc, &cc.seccomp, &cc.seccomp_file, out) < 0)
         return;

@@ -352,6 +352,36 @@ void cri_exec(const struct cri_options *o, const ProtobufCMessage *msg, struct c
     cri_reply_ok(out, &resp.base);
 }
 
+/* A CRI container that is not running is refused at the call, as containerd refuses it (with
+ * its words); a CLI pod's container (no CRI record) is said so on the stream by its shim. */
+static bool attachable(const struct cri_options *o, const char *id, struct cri_reply *out)
+{
+    struct pods_manager *m = NULL;
+    _cleanup_error_ pr_error *e = NULL;
+    int r = o->open_pods(o->open_pods_data, false, &m, &e);
+    if (r < 0) {
+        cri_reply_failed(out, r, e, "open the pod manager");
+        return false;
+    }
+    _cleanup_json_ yajl_val rec = NULL, st = NULL;
+    r = pods_cri_container_get(m, id, &rec, &st, &e);
+    pods_manager_close(m);
+    if (r == -ENOENT)
+        return true;
+    if (r < 0) {
+        cri_reply_failed(out, r, e, "find the container");
+        return false;
+    }
+    const char *s = YAJL_GET_STRING(json_get(st, "state"));
+    if (s && streq(s, "running"))
+        return true;
+    cri_reply_error(out, GRPC_UNKNOWN, "container is in %s state",
+                    !s                       ? "CONTAINER_UNKNOWN"
+                    : streq(s, "terminated") ? "CONTAINER_EXITED"
+                                             : "CONTAINER_CREATED");
+    return false;
+}
+
 /* As the kubelet's streaming server validates it (containerd answers through that code). The
  * container's own stdin and terminal decide the rest at attach time, as containerd does: stdin
  * to a container without one is dropped, and the output is the container's whatever tty says. */
@@ -376,7 +406,7 @@ void cri_attach(const struct cri_options *o, const ProtobufCMessage *msg, struct
                         "an attach without stdout or stderr is not supported by podrun");
         return;
     }
-    if (!target_exists(o, in->container_id, true, out))
+    if (!target_exists(o, in->container_id, true, out) || !attachable(o, in->container_id, out))
         return;
     struct stream_request req = {.kind = STREAM_ATTACH,
                                  .target = in->container_id,

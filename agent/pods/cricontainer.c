@@ -328,6 +328,7 @@ static int write_bundle(pods_manager *m, image_store *st, const struct pods_pod_
         .resources = c->resources,
         .has_oom_score_adj = c->has_oom_score_adj,
         .oom_score_adj = c->oom_score_adj,
+        .terminal = c->tty,
     };
     cfg.namespaces[PODS_NS_NET] = host_net ? (struct pods_namespace){PODS_NS_HOST, NULL}
                                            : (struct pods_namespace){PODS_NS_JOIN, net};
@@ -369,6 +370,9 @@ static int write_ctr_record(const struct pods_pod_paths *p, const struct pods_cr
     jg_key_str(g, "logPath", log_path);
     gen_kv(g, "labels", c->labels);
     gen_kv(g, "annotations", c->annotations);
+    jg_key_bool(g, "stdin", c->stdin_);
+    jg_key_bool(g, "stdinOnce", c->stdin_once);
+    jg_key_bool(g, "tty", c->tty);
     jg_map_close(g);
     size_t len;
     const char *buf = jg_buf(g, &len);
@@ -499,6 +503,10 @@ int pods_cri_container_create(pods_manager *m, const char *sandbox,
         jg_key_str(g, "bundle", dir);
         /* No log path from the kubelet: the output goes nowhere, as with containerd. */
         jg_key_str(g, "logPath", log_path ? log_path : "/dev/null");
+        /* The shim keeps its stdin and terminal as a CLI pod's (podrun-shim(8), ATTACH). */
+        jg_key_bool(g, "stdin", c->stdin_);
+        jg_key_bool(g, "stdinOnce", c->stdin_once);
+        jg_key_bool(g, "tty", c->tty);
         jg_map_close(g);
         size_t len;
         const char *buf = jg_buf(g, &len);

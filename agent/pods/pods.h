@@ -263,6 +263,10 @@ char **pods_exec_argv(pods_manager *m, const char *uid, const char *name, bool t
 char **pods_exec_argv_id(pods_manager *m, const char *id, bool tty, char *const *command);
 /* The directory of a pod's attach sockets (common/attach.h: attach_connect(dir, container)). */
 char *pods_attach_dir(pods_manager *m, const char *uid);
+/* The attach socket (dir, name) of a container the streaming server is given: a CRI
+ * container's in its sandbox's shim, or a CLI pod's "<pod uid>-<name>". ENOENT when none. */
+int pods_stream_attach_socket(pods_manager *m, const char *id, char **dir, char **name,
+                              pr_error **err);
 /* streams.c, for the CRI's streaming server: a container by its runtime id
  * (pods_container_id: "<pod uid>-<name>"), and the pinned network namespace of a pod by its
  * uid (*path NULL for a hostNetwork pod: the node's). ENOENT when there is none. */
@@ -588,6 +592,9 @@ struct pods_cri_container {
     /* PODS_NS_NEW (the container's own), PODS_NS_HOST, or PODS_NS_JOIN: the sandbox's shared
      * one (its sandbox must have been made with share_pid) */
     enum pods_ns_mode pid;
+    /* The container's own stdin (kept by its shim for Attach), closed after the first attach
+     * session with stdin_once; a terminal (its output logged as stdout). */
+    bool stdin_, stdin_once, tty;
 };
 int pods_cri_container_create(pods_manager *m, const char *sandbox,
                               const struct pods_cri_container *c, char **id, pr_error **err);

@@ -326,6 +326,39 @@ static void test_log_records(void)
     CHECK(is_record(l[7], "stdout", 'F', "tail"));
 }
 
+/* A terminal's "\r\n" ends a line as "\n" does (containerd's logger drops the "\r"), whether
+ * the line came in one read or in pieces; a "\r" elsewhere is the line's own. */
+static void test_log_crlf(void)
+{
+    _cleanup_free_ char *path = xasprintf("%s/crlf.log", tmpdir);
+    struct log_file lf = {.fd = -1};
+    struct log_stream out = {.name = "stdout"};
+    CHECK(log_file_open(&lf, path, 0, 1, NULL) == 0);
+    CHECK(log_feed(&lf, &out, "/ # echo hi\r\nhi\r\n", 17) == 0);
+    CHECK(log_feed(&lf, &out, "split\r", 6) == 0);
+    CHECK(log_feed(&lf, &out, "\n\r\nmid\rdle\n\r", 12) == 0);
+    CHECK(log_stream_flush(&lf, &out) == 0);
+    log_file_close(&lf);
+    _cleanup_free_ char *text = slurp(path);
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    char *save = NULL, *l[6] = {0};
+    int n = 0;
+    for (char *line = strtok_r(text, "\n", &save); line && n < 6;
+         line = strtok_r(NULL, "\n", &save))
+        l[n++] = line;
+    CHECK(n == 6);
+    if (n != 6)
+        return;
+    CHECK(is_record(l[0], "stdout", 'F', "/ # echo hi"));
+    CHECK(is_record(l[1], "stdout", 'F', "hi"));
+    CHECK(is_record(l[2], "stdout", 'F', "split"));
+    CHECK(is_record(l[3], "stdout", 'F', ""));
+    CHECK(is_record(l[4], "stdout", 'F', "mid\rdle"));
+    CHECK(is_record(l[5], "stdout", 'F', "\r")); /* at EOF, no newline: as it was */
+}
+
 static void test_log_line_edges(void)
 {
     _cleanup_free_ char *path = xasprintf("%s/edges.log", tmpdir);
@@ -463,6 +496,7 @@ int main(void)
     RUN(test_http_status);
     RUN(test_rfc3339);
     RUN(test_log_records);
+    RUN(test_log_crlf);
     RUN(test_log_line_edges);
     RUN(test_log_rotation);
     RUN(test_log_refused);

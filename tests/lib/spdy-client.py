@@ -6,9 +6,13 @@ one stream per channel (streamtype header), header blocks through zlib with SPDY
 dictionary (read from agent/stream/spdydict.c, the server's copy of the spec's bytes).
 
 usage: spdy-client.py URL exec [--stdin TEXT] [--tty] [--resize WxH] [--no-stdout] [--until TEXT]
+                               [--step STEP]...
        spdy-client.py URL portforward --port N --send TEXT [--count K]
        spdy-client.py URL raw --hostile KIND
 exec prints {"stdout", "stderr", "status" (the error stream's JSON or null), "goaway"}.
+Steps, as stream-client.py's (send:TEXT, expect:TEXT, expect-stderr:TEXT, resize:WxH, close-stdin: a FIN on the
+stdin stream, detach), run after the options' input; with steps, --stdin's text goes without
+its FIN.
 portforward (portforward.k8s.io) makes K forwarded connections one after another on the one
 SPDY connection (error and data streams, requestid 0..K-1), each sending TEXT (escapes
 allowed) then FIN, and prints [{"data", "error"}, ...].
@@ -95,7 +99,8 @@ def run_exec(a):
         print("http %d" % c.status)
         return
     types = ["error"]
-    if a.stdin is not None:
+    steps = a.step or []
+    if a.stdin is not None or any(t.startswith(("send:", "close-stdin")) for t in steps):
         types.append("stdin")
     if not a.no_stdout:
         types.append("stdout")
@@ -115,31 +120,59 @@ def run_exec(a):
         w, h = a.resize.split("x")
         c.data(sid["resize"], json.dumps({"Width": int(w), "Height": int(h)}).encode())
     if a.stdin is not None:
-        c.data(sid["stdin"], a.stdin.encode(), fin=True)
+        c.data(sid["stdin"], a.stdin.encode(), fin=not steps)
     by_id = {v: k for k, v in sid.items()}
     out = {"stdout": "", "stderr": "", "status": None, "goaway": None}
     err = b""
     fins = set()
+
+    def read_frame():
+        """One frame into out: False once the connection has ended (GOAWAY)."""
+        nonlocal err
+        kind, x, flags, data = c.frame()
+        if kind == "control":
+            if x == 7:
+                out["goaway"] = struct.unpack(">II", data[:8])[1]
+                return False
+            return True
+        name = by_id.get(x)
+        if name == "stdout":
+            out["stdout"] += data.decode(errors="replace")
+        elif name == "stderr":
+            out["stderr"] += data.decode(errors="replace")
+        elif name == "error":
+            err += data
+        if flags & 1:
+            fins.add(name)
+        return True
+
     try:
-        while True:
-            kind, x, flags, data = c.frame()
-            if kind == "control":
-                if x == 7:
-                    out["goaway"] = struct.unpack(">II", data[:8])[1]
-                    break
-                continue
-            name = by_id.get(x)
-            if name == "stdout":
-                out["stdout"] += data.decode(errors="replace")
-                if a.until and a.until in out["stdout"]:
-                    out["detached"] = True
-                    break
-            elif name == "stderr":
-                out["stderr"] += data.decode(errors="replace")
-            elif name == "error":
-                err += data
-            if flags & 1:
-                fins.add(name)
+        seen = {"stdout": 0, "stderr": 0}
+        for step in steps:
+            kind, _, arg = step.partition(":")
+            if kind == "send":
+                c.data(sid["stdin"], arg.encode())
+            elif kind == "resize":
+                w, h = arg.split("x")
+                c.data(sid["resize"], json.dumps({"Width": int(w), "Height": int(h)}).encode())
+            elif kind == "close-stdin":
+                c.data(sid["stdin"], b"", fin=True)
+            elif kind in ("expect", "expect-stderr"):
+                key = "stderr" if kind == "expect-stderr" else "stdout"
+                while out[key].find(arg, seen[key]) < 0:
+                    if not read_frame():
+                        out["expected"] = arg
+                        raise EOFError
+                seen[key] = out[key].find(arg, seen[key]) + len(arg)
+            elif kind == "detach":
+                out["detached"] = True
+                raise EOFError
+            else:
+                raise SystemExit("unknown step " + step)
+        while read_frame():
+            if a.until and a.until in out["stdout"]:
+                out["detached"] = True
+                break
     except EOFError:
         pass
     if err:
@@ -255,6 +288,7 @@ def main():
     ap.add_argument("--tty", action="store_true")
     ap.add_argument("--resize")
     ap.add_argument("--until", help="detach (close) once stdout holds this text")
+    ap.add_argument("--step", action="append", help="send:T, expect:T, expect-stderr:T, resize:WxH, close-stdin, detach")
     ap.add_argument("--no-stdout", action="store_true")
     ap.add_argument("--hostile")
     a = ap.parse_args()

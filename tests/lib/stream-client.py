@@ -4,10 +4,14 @@
 Kubernetes' channel protocol (no library: Debian's python3-websocket is not needed).
 
 usage: stream-client.py URL exec [--proto P] [--stdin TEXT] [--close-stdin] [--resize WxH] [--until TEXT]
+                                 [--step STEP]...
        stream-client.py URL portforward --port N [--send TEXT]
        stream-client.py URL raw --hostile KIND
 exec prints one JSON object: {"protocol", "stdout", "stderr", "status" (the error channel's
-JSON, or null), "close" (the close code)}. portforward prints {"data", "error", "prefix"}.
+JSON, or null), "close" (the close code)}. Steps run in order after the options' input, for an
+interactive session: send:TEXT (stdin), expect:TEXT (read until stdout holds it past the last
+expect's match; "expected" in the output when the stream ends first), expect-stderr:TEXT, resize:WxH, close-stdin,
+detach (close the connection now: "detached": true). portforward prints {"data", "error", "prefix"}.
 raw: KIND is oversized (a frame header announcing 2 GiB), unmasked, badhandshake (no
 Sec-WebSocket-Key), spdy (an SPDY/3.1 upgrade), neverread (exec, then hold the
 connection 8 s without reading, printing "held").
@@ -104,24 +108,51 @@ def run_exec(a):
     if a.close_stdin:
         send_frame(s, 2, b"\xff\x00")
     out = {"protocol": proto, "stdout": "", "stderr": "", "status": None, "close": None}
+
+    def read_frame():
+        """One frame into out: False once the stream has ended."""
+        op, data = recv_frame(s)
+        if op == 8:
+            out["close"] = struct.unpack(">H", data[:2])[0] if len(data) >= 2 else None
+            return False
+        if op != 2 or not data:
+            return True
+        ch, body = data[0], data[1:].decode(errors="replace")
+        if ch == 1:
+            out["stdout"] += body
+        elif ch == 2:
+            out["stderr"] += body
+        elif ch == 3:
+            out["status"] = json.loads(body)
+        return True
+
     try:
-        while True:
-            op, data = recv_frame(s)
-            if op == 8:
-                out["close"] = struct.unpack(">H", data[:2])[0] if len(data) >= 2 else None
+        seen = {"stdout": 0, "stderr": 0}
+        for step in a.step or []:
+            kind, _, arg = step.partition(":")
+            if kind == "send":
+                send_frame(s, 2, b"\x00" + arg.encode())
+            elif kind == "resize":
+                w, h = arg.split("x")
+                send_frame(s, 2, b"\x04" + json.dumps({"Width": int(w), "Height": int(h)}).encode())
+            elif kind == "close-stdin":
+                send_frame(s, 2, b"\xff\x00")
+            elif kind in ("expect", "expect-stderr"):
+                key = "stderr" if kind == "expect-stderr" else "stdout"
+                while out[key].find(arg, seen[key]) < 0:
+                    if not read_frame():
+                        out["expected"] = arg
+                        raise EOFError
+                seen[key] = out[key].find(arg, seen[key]) + len(arg)
+            elif kind == "detach":
+                out["detached"] = True
+                raise EOFError
+            else:
+                raise SystemExit("unknown step " + step)
+        while read_frame():
+            if a.until and a.until in out["stdout"]:
+                out["detached"] = True
                 break
-            if op != 2 or not data:
-                continue
-            ch, body = data[0], data[1:].decode(errors="replace")
-            if ch == 1:
-                out["stdout"] += body
-                if a.until and a.until in out["stdout"]:
-                    out["detached"] = True
-                    break
-            elif ch == 2:
-                out["stderr"] += body
-            elif ch == 3:
-                out["status"] = json.loads(body)
     except EOFError:
         pass
     print(json.dumps(out))
@@ -205,6 +236,7 @@ def main():
     ap.add_argument("--close-stdin", action="store_true")
     ap.add_argument("--resize")
     ap.add_argument("--until", help="detach (close) once stdout holds this text")
+    ap.add_argument("--step", action="append", help="send:T, expect:T, expect-stderr:T, resize:WxH, close-stdin, detach")
     ap.add_argument("--port", type=int)
     ap.add_argument("--send")
     ap.add_argument("--hostile")

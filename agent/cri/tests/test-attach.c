@@ -8,8 +8,10 @@
 #include "tests/lib/unit.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <time.h>
 
 static void shim_send(int fd, enum attach_channel ch, const void *data, size_t len)
 {
@@ -185,6 +187,67 @@ static void test_no_hello(void)
     close(sv[1]);
 }
 
+/* Input and sizes together while the shim reads nothing, so the relay's buffer to the shim
+ * fills: a size read beside a buffer's worth of input must not be written past it (ASan sees
+ * that), and every byte and size reaches the shim once it reads again. */
+static void test_full_buffer_input_and_sizes(void)
+{
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    int small = 4096;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+    setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    shim_hello(sv[1], ATTACH_F_STDIN | ATTACH_F_TTY);
+    struct stream_request req = {.kind = STREAM_ATTACH, .tty = true, .in = true, .out = true};
+    struct stream_proc p;
+    _cleanup_error_ pr_error *e = NULL;
+    CHECK(cri_attach_relay(sv[0], "f", &req, &p, &e) == 0);
+    CHECK(fcntl(p.in, F_SETFL, O_NONBLOCK) == 0);
+    static char chunk[ATTACH_FRAME_MAX / 4 + 1];
+    memset(chunk, 'i', sizeof(chunk));
+    size_t sent = 0;
+    unsigned sizes = 0;
+    /* Until the pipe is full too: the relay is stuck on the shim. */
+    for (int stuck = 0; stuck < 3;) {
+        p.resize(&p, 10 + sizes % 50, 80);
+        sizes++;
+        ssize_t n = write(p.in, chunk, sizeof(chunk));
+        if (n > 0)
+            sent += (size_t)n;
+        else
+            stuck++;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    close(p.in);
+    p.in = -1;
+    size_t got = 0;
+    unsigned resized = 0;
+    bool eof = false;
+    static uint8_t buf[ATTACH_FRAME_MAX];
+    /* Until the relay has sent everything (a size may follow the end of input: both were
+     * waiting when the buffer had room for only one). */
+    for (struct pollfd pf = {sv[1], POLLIN, 0}; poll(&pf, 1, 1000) == 1;) {
+        size_t len;
+        int ch = shim_recv(sv[1], buf, &len);
+        CHECK(ch == ATTACH_STDIN || ch == ATTACH_RESIZE);
+        if (ch == ATTACH_RESIZE)
+            resized++;
+        else if (len == 0)
+            eof = true;
+        else
+            got += len;
+        if (ch < 0 || (eof && resized == sizes))
+            break;
+    }
+    CHECK(eof);
+    CHECK(got == sent);
+    CHECK(resized == sizes);
+    p.cancel(&p);
+    close_proc(&p);
+    close(sv[1]);
+}
+
 int main(void)
 {
     RUN(test_output_input_and_exit);
@@ -192,5 +255,6 @@ int main(void)
     RUN(test_no_stdin_and_detach);
     RUN(test_unknown_exit_code);
     RUN(test_no_hello);
+    RUN(test_full_buffer_input_and_sizes);
     UNIT_DONE();
 }
