@@ -306,55 +306,9 @@ static bool target_exists(const struct cri_options *o, const char *target, bool 
     return true;
 }
 
-void cri_exec(const struct cri_options *o, const ProtobufCMessage *msg, struct cri_reply *out)
-{
-    const Runtime__V1__ExecRequest *in = (const Runtime__V1__ExecRequest *)msg;
-    if (!in->container_id || !*in->container_id) {
-        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "container_id is empty");
-        return;
-    }
-    if (!in->n_cmd) {
-        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "cmd is empty");
-        return;
-    }
-    if (!in->stdin && !in->stdout && !in->stderr) {
-        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "one of stdin, stdout, or stderr must be set");
-        return;
-    }
-    if (!in->stdout && !in->stderr) {
-        /* The end of the command is seen as the end of its output. */
-        cri_reply_error(out, GRPC_INVALID_ARGUMENT,
-                        "an exec without stdout or stderr is not supported by podrun");
-        return;
-    }
-    if (in->tty && in->stderr) {
-        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "tty and stderr cannot both be true");
-        return;
-    }
-    if (!target_exists(o, in->container_id, true, out))
-        return;
-    _cleanup_strv_ char **cmd = NULL;
-    for (size_t i = 0; i < in->n_cmd; i++)
-        strv_extend(&cmd, in->cmd[i]);
-    struct stream_request req = {.kind = STREAM_EXEC,
-                                 .target = in->container_id,
-                                 .command = cmd,
-                                 .tty = in->tty,
-                                 .in = in->stdin,
-                                 .out = in->stdout,
-                                 .err = in->stderr};
-    _cleanup_free_ char *url = NULL;
-    answer_url(o, &req, out, &url);
-    if (!url)
-        return;
-    Runtime__V1__ExecResponse resp = RUNTIME__V1__EXEC_RESPONSE__INIT;
-    resp.url = url;
-    cri_reply_ok(out, &resp.base);
-}
-
-/* A CRI container that is not running is refused at the call, as containerd refuses it (with
- * its words); a CLI pod's container (no CRI record) is said so on the stream by its shim. */
-static bool attachable(const struct cri_options *o, const char *id, struct cri_reply *out)
+/* Exec and Attach to a CRI container that is not running are refused at the call, as containerd
+ * refuses them (with its words); a CLI pod's container (no CRI record) is said so on the stream by its shim. */
+static bool running(const struct cri_options *o, const char *id, struct cri_reply *out)
 {
     struct pods_manager *m = NULL;
     _cleanup_error_ pr_error *e = NULL;
@@ -382,6 +336,52 @@ static bool attachable(const struct cri_options *o, const char *id, struct cri_r
     return false;
 }
 
+void cri_exec(const struct cri_options *o, const ProtobufCMessage *msg, struct cri_reply *out)
+{
+    const Runtime__V1__ExecRequest *in = (const Runtime__V1__ExecRequest *)msg;
+    if (!in->container_id || !*in->container_id) {
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "container_id is empty");
+        return;
+    }
+    if (!in->n_cmd) {
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "cmd is empty");
+        return;
+    }
+    if (!in->stdin && !in->stdout && !in->stderr) {
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "one of stdin, stdout, or stderr must be set");
+        return;
+    }
+    if (!in->stdout && !in->stderr) {
+        /* The end of the command is seen as the end of its output. */
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT,
+                        "an exec without stdout or stderr is not supported by podrun");
+        return;
+    }
+    if (in->tty && in->stderr) {
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT, "tty and stderr cannot both be true");
+        return;
+    }
+    if (!target_exists(o, in->container_id, true, out) || !running(o, in->container_id, out))
+        return;
+    _cleanup_strv_ char **cmd = NULL;
+    for (size_t i = 0; i < in->n_cmd; i++)
+        strv_extend(&cmd, in->cmd[i]);
+    struct stream_request req = {.kind = STREAM_EXEC,
+                                 .target = in->container_id,
+                                 .command = cmd,
+                                 .tty = in->tty,
+                                 .in = in->stdin,
+                                 .out = in->stdout,
+                                 .err = in->stderr};
+    _cleanup_free_ char *url = NULL;
+    answer_url(o, &req, out, &url);
+    if (!url)
+        return;
+    Runtime__V1__ExecResponse resp = RUNTIME__V1__EXEC_RESPONSE__INIT;
+    resp.url = url;
+    cri_reply_ok(out, &resp.base);
+}
+
 /* As the kubelet's streaming server validates it (containerd answers through that code). The
  * container's own stdin and terminal decide the rest at attach time, as containerd does: stdin
  * to a container without one is dropped, and the output is the container's whatever tty says. */
@@ -406,7 +406,7 @@ void cri_attach(const struct cri_options *o, const ProtobufCMessage *msg, struct
                         "an attach without stdout or stderr is not supported by podrun");
         return;
     }
-    if (!target_exists(o, in->container_id, true, out) || !attachable(o, in->container_id, out))
+    if (!target_exists(o, in->container_id, true, out) || !running(o, in->container_id, out))
         return;
     struct stream_request req = {.kind = STREAM_ATTACH,
                                  .target = in->container_id,

@@ -203,9 +203,15 @@ log_of() { cat "$LOGS/$1/0.log"; }
   run cri RuntimeService/Attach "$(jq -nc --arg c "$id" '{container_id: $c, stdout: true}')"
   [ "$status" -eq 3 ]
   [[ "$output" == *"grpc-error UNKNOWN"*"container is in CONTAINER_EXITED state"* ]]
+  run cri RuntimeService/Exec "$(jq -nc --arg c "$id" '{container_id: $c, cmd: ["true"], stdout: true}')"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"grpc-error UNKNOWN"*"container is in CONTAINER_EXITED state"* ]]
   out=$(cri RuntimeService/CreateContainer "$(jq -nc --arg sb "$SB" \
     '{pod_sandbox_id: $sb, config: {metadata: {name: "idle"}, image: {image: "busybox"}, command: ["true"], stdin: true}}')")
   run cri RuntimeService/Attach "$(jq -nc --arg c "$(jq -r .container_id <<<"$out")" '{container_id: $c, stdin: true, stdout: true}')"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"grpc-error UNKNOWN"*"container is in CONTAINER_CREATED state"* ]]
+  run cri RuntimeService/Exec "$(jq -nc --arg c "$(jq -r .container_id <<<"$out")" '{container_id: $c, cmd: ["true"], stdout: true}')"
   [ "$status" -eq 3 ]
   [[ "$output" == *"grpc-error UNKNOWN"*"container is in CONTAINER_CREATED state"* ]]
 }
