@@ -306,8 +306,9 @@ static bool target_exists(const struct cri_options *o, const char *target, bool 
     return true;
 }
 
-/* Exec and Attach to a CRI container that is not running are refused at the call, as containerd
- * refuses them (with its words); a CLI pod's container (no CRI record) is said so on the stream by its shim. */
+/* Exec and Attach to a CRI container that is not running are refused at the call, as
+ * containerd refuses them (with its words); a CLI pod's container (no CRI record) is said so on
+ * the stream by its shim. */
 static bool running(const struct cri_options *o, const char *id, struct cri_reply *out)
 {
     struct pods_manager *m = NULL;
