@@ -64,8 +64,8 @@ static int write_default(pods_manager *m, char **path, pr_error **err)
     return write_file_atomic(*path, buf, len, 0644, err);
 }
 
-/* The lexically first configuration file, as libcni picks it. */
-static int find_conf(pods_manager *m, char **path, pr_error **err)
+/* The lexically first configuration file, as libcni picks it; NULL when there is none. */
+static int first_conf(pods_manager *m, char **path, pr_error **err)
 {
     struct dirent **names = NULL;
     int n = scandir(m->cni_conf_dir, &names, NULL, alphasort);
@@ -78,7 +78,14 @@ static int find_conf(pods_manager *m, char **path, pr_error **err)
         free(names[i]);
     }
     free(names);
-    return *path ? 0 : write_default(m, path, err);
+    return 0;
+}
+
+/* The first configuration, podrun's default written when there is none. */
+static int find_conf(pods_manager *m, char **path, pr_error **err)
+{
+    int r = first_conf(m, path, err);
+    return r < 0 || *path ? r : write_default(m, path, err);
 }
 
 /* The conf file as a list: a .conf's single plugin becomes a list of one. */
@@ -341,4 +348,25 @@ int pods_network_status(pods_manager *m, char **reason, char **message)
     *reason = xstrdup("NetworkPluginNotReady");
     *message = xstrdup(e->msg ? e->msg : "the CNI configuration is not usable");
     return 1;
+}
+
+/* The pods' subnet as the network in use names it: the first plugin with an IPAM subnet
+ * (podrun-ipam's and host-local's "subnet", or host-local's first range). */
+char *pods_cni_subnet(pods_manager *m)
+{
+    _cleanup_free_ char *path = NULL;
+    _cleanup_error_ pr_error *e = NULL;
+    _cleanup_json_ yajl_val list = NULL;
+    if (first_conf(m, &path, &e) < 0 || !path || load_list(path, &list, &e) < 0)
+        return NULL;
+    for (size_t i = 0; i < n_plugins(list); i++) {
+        yajl_val ipam = json_get(plugin_at(list, i), "ipam");
+        const char *s = YAJL_GET_STRING(json_get(ipam, "subnet"));
+        yajl_val ranges = json_get(ipam, "ranges");
+        if (!s && json_array_len(ranges) > 0)
+            s = YAJL_GET_STRING(json_get(json_array_at(json_array_at(ranges, 0), 0), "subnet"));
+        if (s)
+            return xstrdup(s);
+    }
+    return NULL;
 }

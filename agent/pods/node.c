@@ -739,19 +739,8 @@ char *pods_node_pod_cidr(pods_manager *m)
     _cleanup_error_ pr_error *e = NULL;
     if (pods_node_config_get(m, &c, &e) == 0 && c->pod_cidr)
         return xstrdup(c->pod_cidr);
-    /* podrun's own default network, when it is the one in use. */
-    _cleanup_free_ char *path = xasprintf("%s/%s", m->cni_conf_dir, PODS_DEFAULT_CONFLIST);
-    _cleanup_json_ yajl_val conf = NULL;
-    if (json_parse_file_max(path, 1u << 20, READ_REGULAR, &conf, &e) < 0)
-        return NULL;
-    yajl_val plugins = json_get(conf, "plugins");
-    for (size_t i = 0; i < json_array_len(plugins); i++) {
-        const char *s =
-            YAJL_GET_STRING(json_get(json_get(json_array_at(plugins, i), "ipam"), "subnet"));
-        if (s)
-            return xstrdup(s);
-    }
-    return NULL;
+    /* The network in use, whatever its file is called (the kubelet's CNI config). */
+    return pods_cni_subnet(m);
 }
 
 int pods_node_object(pods_manager *m, yajl_val *out, pr_error **err)

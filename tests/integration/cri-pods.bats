@@ -663,3 +663,18 @@ ctr_v2_dir() {
   umount "$host"
   assert_no_sandboxes
 }
+
+@test "cri-pods: UpdateRuntimeConfig compares the pod CIDR with the subnet of the network in use, whatever its file is called (host-local's ranges too)" {
+  mkdir -p "$ROOTS/cni"
+  # The lexically first configuration is the one in use, as libcni picks it.
+  jq -n '{cniVersion: "1.0.0", name: "mine", plugins: [{type: "podrun-bridge", bridge: "prm0", isGateway: true,
+          ipam: {type: "host-local", ranges: [[{subnet: "10.77.3.0/24"}]]}}]}' > "$ROOTS/cni/05-mine.conflist"
+  start_serve
+  run cri RuntimeService/UpdateRuntimeConfig '{"runtime_config": {"network_config": {"pod_cidr": "10.77.3.0/24"}}}'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run cri RuntimeService/UpdateRuntimeConfig '{"runtime_config": {"network_config": {"pod_cidr": "10.88.0.0/16"}}}'
+  echo "$output"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"FAILED_PRECONDITION"*"10.88.0.0/16 differs from the node's (10.77.3.0/24)"* ]]
+}
