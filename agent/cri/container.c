@@ -98,11 +98,9 @@ static int check_config(const Runtime__V1__ContainerConfig *c, struct cri_reply 
     if (res &&
         cri_check_unified((void *const *)res->unified, res->n_unified, "CreateContainer", out) < 0)
         return -1;
-    for (size_t i = 0; res && i < res->n_hugepage_limits; i++)
-        if (res->hugepage_limits[i]->limit)
-            return refuse(out, GRPC_UNIMPLEMENTED,
-                          "CreateContainer: a hugepage limit (%s) is not supported yet",
-                          res->hugepage_limits[i]->page_size);
+    if (res && cri_check_hugepages(res->hugepage_limits, res->n_hugepage_limits, "CreateContainer",
+                                   out) < 0)
+        return -1;
     const Runtime__V1__LinuxContainerSecurityContext *sc = l ? l->security_context : NULL;
     if (sc && sc->run_as_username && *sc->run_as_username && sc->run_as_user)
         return refuse(out, GRPC_INVALID_ARGUMENT,
@@ -182,6 +180,7 @@ void cri_create_container(const struct cri_options *o, const ProtobufCMessage *r
                 ? PODS_PROP_HOST_TO_CONTAINER
                 : PODS_PROP_PRIVATE};
     _cleanup_free_ char **cap_add = NULL, **cap_drop = NULL, **unified = NULL;
+    _cleanup_free_ struct pods_hugepage_limit *huge = NULL;
     _cleanup_free_ gid_t *groups = NULL;
     cc.command = c->n_command ? command : NULL;
     cc.args = c->n_args ? args : NULL;
@@ -199,6 +198,9 @@ void cri_create_container(const struct cri_options *o, const ProtobufCMessage *r
         cc.oom_score_adj = (int)res->oom_score_adj;
         unified = cri_map_strv((void *const *)res->unified, res->n_unified);
         cc.resources.unified = unified;
+        huge = cri_hugepages(res->hugepage_limits, res->n_hugepage_limits);
+        cc.resources.hugepage_limits = huge;
+        cc.resources.n_hugepage_limits = res->n_hugepage_limits;
     }
     if (sc) {
         cc.privileged = sc->privileged;
@@ -524,18 +526,19 @@ void cri_update_container_resources(const struct cri_options *o, const ProtobufC
                           out) < 0)
         return;
     _cleanup_free_ char **unified = cri_map_strv((void *const *)res->unified, res->n_unified);
-    for (size_t i = 0; i < res->n_hugepage_limits; i++)
-        if (res->hugepage_limits[i]->limit) {
-            cri_reply_error(out, GRPC_UNIMPLEMENTED,
-                            "UpdateContainerResources: hugepage limits cannot be changed yet");
-            return;
-        }
+    if (cri_check_hugepages(res->hugepage_limits, res->n_hugepage_limits,
+                            "UpdateContainerResources", out) < 0)
+        return;
+    _cleanup_free_ struct pods_hugepage_limit *huge =
+        cri_hugepages(res->hugepage_limits, res->n_hugepage_limits);
     struct pods_resources pr = {
         .memory_limit = res->memory_limit_in_bytes > 0 ? res->memory_limit_in_bytes : 0,
         .cpu_shares = res->cpu_shares > 0 ? (uint64_t)res->cpu_shares : 0,
         .cpu_quota = res->cpu_quota > 0 ? res->cpu_quota : 0,
         .cpu_period = res->cpu_period > 0 ? (uint64_t)res->cpu_period : 0,
         .unified = unified,
+        .hugepage_limits = huge,
+        .n_hugepage_limits = res->n_hugepage_limits,
     };
     struct pods_manager *m = NULL;
     if (cri_open_pods(o, false, &m, out) < 0)

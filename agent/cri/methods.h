@@ -95,6 +95,12 @@ char **cri_map_strv(void *const *entries, size_t n);
 #define CRI_UNIFIED_KEY_MAX 64
 #define CRI_UNIFIED_VALUE_MAX 4096
 int cri_check_unified(void *const *entries, size_t n, const char *call, struct cri_reply *out);
+/* hugepage_limits: at most CRI_HUGEPAGES_MAX, page sizes as "2MB" or "1GB" (the runtime spec's
+ * form, which the kubelet sends). cri_hugepages points into the request. */
+#define CRI_HUGEPAGES_MAX 8
+int cri_check_hugepages(Runtime__V1__HugepageLimit *const *v, size_t n, const char *call,
+                        struct cri_reply *out);
+struct pods_hugepage_limit *cri_hugepages(Runtime__V1__HugepageLimit *const *v, size_t n);
 /* A sandbox's sysctls: at most CRI_SYSCTLS_MAX dotted names of [a-z0-9_.-], values as above. */
 #define CRI_SYSCTLS_MAX 64
 #define CRI_SYSCTL_KEY_MAX 128

@@ -4,10 +4,12 @@
  * names the one it could not write (and refuses a sysctl its namespaces do not scope).
  *   - linux.resources.unified: on cgroup v2 the kubelet asks for raw v2 files (since 1.32,
  *     memory.oom.group=1 for every container unless singleProcessOOMKill).
+ *   - hugepage limits: one per page size the node has, 0 where the pod asked for none.
  *   - a sandbox's sysctls (the pod's securityContext.sysctls, already allowed by the kubelet's
  *     safe list and --allowed-unsafe-sysctls). */
 
 #include "methods.h"
+#include "agent/pods/pods.h"
 #include "util.h"
 
 #include <string.h>
@@ -92,4 +94,39 @@ int cri_check_sysctls(void *const *entries, size_t n, struct cri_reply *out)
         }
     }
     return 0;
+}
+
+static bool page_size_ok(const char *s)
+{
+    size_t digits = strspn(s, "0123456789");
+    return digits > 0 && digits <= 6 && s[0] != '0' &&
+           (streq(s + digits, "KB") || streq(s + digits, "MB") || streq(s + digits, "GB"));
+}
+
+int cri_check_hugepages(Runtime__V1__HugepageLimit *const *v, size_t n, const char *call,
+                        struct cri_reply *out)
+{
+    if (n > CRI_HUGEPAGES_MAX) {
+        cri_reply_error(out, GRPC_INVALID_ARGUMENT,
+                        "%s: %zu hugepage limits, more than the %d podrun takes", call, n,
+                        CRI_HUGEPAGES_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!v[i]->page_size || !page_size_ok(v[i]->page_size)) {
+            cri_reply_error(out, GRPC_INVALID_ARGUMENT,
+                            "%s: hugepage limit %zu: page size \"%.16s\" is not like \"2MB\" or "
+                            "\"1GB\"",
+                            call, i, v[i]->page_size ? v[i]->page_size : "");
+            return -1;
+        }
+    return 0;
+}
+
+struct pods_hugepage_limit *cri_hugepages(Runtime__V1__HugepageLimit *const *v, size_t n)
+{
+    struct pods_hugepage_limit *h = xcalloc(n + 1, sizeof(*h));
+    for (size_t i = 0; i < n; i++)
+        h[i] = (struct pods_hugepage_limit){v[i]->page_size, v[i]->limit};
+    return h;
 }

@@ -313,6 +313,21 @@ static int gen_namespaces(yajl_gen g, const struct pods_container_config *c, pr_
     return 0;
 }
 
+void pods_gen_hugepages(yajl_gen g, const struct pods_resources *res)
+{
+    if (!res->n_hugepage_limits)
+        return;
+    jg_key(g, "hugepageLimits");
+    jg_array_open(g);
+    for (size_t i = 0; i < res->n_hugepage_limits; i++) {
+        jg_map_open(g);
+        jg_key_str(g, "pageSize", res->hugepage_limits[i].page_size);
+        jg_key_uint(g, "limit", res->hugepage_limits[i].limit);
+        jg_map_close(g);
+    }
+    jg_array_close(g);
+}
+
 void pods_gen_unified(yajl_gen g, char *const *unified)
 {
     if (!unified || !unified[0])
@@ -359,6 +374,7 @@ static void gen_resources(yajl_gen g, const struct pods_container_config *c)
         jg_key_int(g, "limit", res->pids_limit);
         jg_map_close(g);
     }
+    pods_gen_hugepages(g, res);
     pods_gen_unified(g, res->unified);
     jg_map_close(g);
 }

@@ -752,6 +752,7 @@ int pods_cri_container_update(pods_manager *m, const char *id, const struct pods
             jg_key_uint(g, "period", res->cpu_period);
         jg_map_close(g);
     }
+    pods_gen_hugepages(g, res);
     pods_gen_unified(g, res->unified);
     jg_map_close(g);
     size_t len;

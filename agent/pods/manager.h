@@ -257,6 +257,8 @@ const char *pods_rootfs_propagation(enum pods_propagation widest);
 enum pods_propagation pods_propagation_of(const char *name);
 /* The subnet the first CNI configuration's IPAM hands out; NULL when none names one. */
 char *pods_cni_subnet(pods_manager *m);
+/* linux.resources.hugepageLimits; nothing when there are none. */
+void pods_gen_hugepages(yajl_gen g, const struct pods_resources *res);
 /* linux.resources.unified from key, value pairs; nothing when there are none. */
 void pods_gen_unified(yajl_gen g, char *const *unified);
 /* Localhost profiles live in lib-root/seccomp/; one is read (a regular file, at most

@@ -47,6 +47,10 @@ struct pods_mount {
 
 /* Limits as the runtime takes them, already converted from Kubernetes quantities; 0 is "not
  * set". */
+struct pods_hugepage_limit {
+    const char *page_size; /* "2MB", "1GB", as the runtime spec writes it */
+    uint64_t limit;        /* bytes */
+};
 struct pods_resources {
     int64_t memory_limit; /* bytes */
     uint64_t cpu_shares;
@@ -56,6 +60,10 @@ struct pods_resources {
     /* linux.resources.unified: key, value, key, value ... NULL; cgroup v2 files written as they
      * are (the kubelet's memory.oom.group). */
     char *const *unified;
+    /* linux.resources.hugepageLimits: the kubelet sends one per page size the node has, 0 where
+     * the pod asked for none (so that it gets none). */
+    const struct pods_hugepage_limit *hugepage_limits;
+    size_t n_hugepage_limits;
 };
 
 /* seccompProfile as Kubernetes names its types: none (the kubelet's default, and always for a

@@ -74,7 +74,8 @@ create_container() {
                envs: [{key: "GREETING", value: "hello"}],
                linux: {resources: ({cpu_shares: 2, oom_score_adj: 1000} +
                                    (if $mem != "" then {memory_limit_in_bytes: ($mem | tonumber)} else {} end) +
-                                   (if $unified != null then {unified: $unified} else {} end)),
+                                   (if $unified != null then {unified: $unified} else {} end) +
+                                   (if env.CTR_HUGE then {hugepage_limits: (env.CTR_HUGE | fromjson)} else {} end)),
                        security_context: ({namespace_options: {pid: (env.CTR_PID // "CONTAINER")}} +
                                           (if $user != "" then {run_as_username: $user} else {} end) +
                                           (if $seccomp != null then $seccomp else {} end) +
@@ -677,4 +678,37 @@ ctr_v2_dir() {
   echo "$output"
   [ "$status" -eq 3 ]
   [[ "$output" == *"FAILED_PRECONDITION"*"10.88.0.0/16 differs from the node's (10.77.3.0/24)"* ]]
+}
+
+# The directory of a running container in the hierarchy that has hugetlb (v1's, or the unified one).
+ctr_hugetlb_dir() {
+  local pid rel
+  pid=$(cri RuntimeService/ContainerStatus "{\"container_id\":\"$1\",\"verbose\":true}" | jq -r .info.info | jq -r .pid)
+  rel=$(awk -F: '$2 ~ /(^|,)hugetlb(,|$)/ {print $3}' "/proc/$pid/cgroup")
+  if [ -n "$rel" ]; then echo "/sys/fs/cgroup/hugetlb$rel"; return; fi
+  rel=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+  if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then echo "/sys/fs/cgroup$rel"; else echo "/sys/fs/cgroup/unified$rel"; fi
+}
+
+@test "cri-pods: hugepage limits as the kubelet sends them (one per page size, 0 where the pod asked for none) are applied on create and on update; a bad page size is refused" {
+  [ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] || skip "the kernel has no 2 MiB huge pages"
+  start_serve
+  run_sandbox web
+  CTR_HUGE='[{"page_size": "2MB", "limit": 4194304}]' create_container "$SB" app sleep 300
+  cri RuntimeService/StartContainer "{\"container_id\":\"$CTR\"}" > /dev/null
+  local dir f
+  dir=$(ctr_hugetlb_dir "$CTR")
+  f=$dir/hugetlb.2MB.max
+  [ -e "$f" ] || f=$dir/hugetlb.2MB.limit_in_bytes
+  [ "$(cat "$f")" = 4194304 ]
+  run cri RuntimeService/UpdateContainerResources "$(jq -nc --arg c "$CTR" '{container_id: $c, linux: {hugepage_limits: [{page_size: "2MB", limit: 0}]}}')"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$f")" = 0 ]
+  CTR_HUGE='[{"page_size": "2Mi", "limit": 1}]' run create_container "$SB" bad true
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'INVALID_ARGUMENT: CreateContainer: hugepage limit 0: page size "2Mi" is not like "2MB" or "1GB"'* ]]
+  cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
+  assert_no_sandboxes
 }
