@@ -92,9 +92,8 @@ static int check_config(const Runtime__V1__ContainerConfig *c, struct cri_reply 
     }
     const Runtime__V1__LinuxContainerConfig *l = c->linux;
     const Runtime__V1__LinuxContainerResources *res = l ? l->resources : NULL;
-    if (res && ((res->cpuset_cpus && *res->cpuset_cpus) || (res->cpuset_mems && *res->cpuset_mems)))
-        return refuse(out, GRPC_UNIMPLEMENTED, "CreateContainer: %s is not supported yet",
-                      "cpuset");
+    if (res && cri_check_cpuset(res->cpuset_cpus, res->cpuset_mems, "CreateContainer", out) < 0)
+        return -1;
     if (res &&
         cri_check_unified((void *const *)res->unified, res->n_unified, "CreateContainer", out) < 0)
         return -1;
@@ -201,6 +200,8 @@ void cri_create_container(const struct cri_options *o, const ProtobufCMessage *r
         huge = cri_hugepages(res->hugepage_limits, res->n_hugepage_limits);
         cc.resources.hugepage_limits = huge;
         cc.resources.n_hugepage_limits = res->n_hugepage_limits;
+        cc.resources.cpuset_cpus = res->cpuset_cpus;
+        cc.resources.cpuset_mems = res->cpuset_mems;
     }
     if (sc) {
         cc.privileged = sc->privileged;
@@ -515,13 +516,14 @@ void cri_update_container_resources(const struct cri_options *o, const ProtobufC
                         "UpdateContainerResources: linux resources are required");
         return;
     }
-    if ((res->cpuset_cpus && *res->cpuset_cpus) || (res->cpuset_mems && *res->cpuset_mems) ||
-        res->oom_score_adj) {
+    if (res->oom_score_adj) {
         cri_reply_error(out, GRPC_UNIMPLEMENTED,
                         "UpdateContainerResources: %s cannot be changed by podrun yet",
-                        res->oom_score_adj ? "oom_score_adj" : "cpuset");
+                        "oom_score_adj");
         return;
     }
+    if (cri_check_cpuset(res->cpuset_cpus, res->cpuset_mems, "UpdateContainerResources", out) < 0)
+        return;
     if (cri_check_unified((void *const *)res->unified, res->n_unified, "UpdateContainerResources",
                           out) < 0)
         return;
@@ -539,6 +541,8 @@ void cri_update_container_resources(const struct cri_options *o, const ProtobufC
         .unified = unified,
         .hugepage_limits = huge,
         .n_hugepage_limits = res->n_hugepage_limits,
+        .cpuset_cpus = res->cpuset_cpus,
+        .cpuset_mems = res->cpuset_mems,
     };
     struct pods_manager *m = NULL;
     if (cri_open_pods(o, false, &m, out) < 0)

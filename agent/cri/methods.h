@@ -101,6 +101,9 @@ int cri_check_unified(void *const *entries, size_t n, const char *call, struct c
 int cri_check_hugepages(Runtime__V1__HugepageLimit *const *v, size_t n, const char *call,
                         struct cri_reply *out);
 struct pods_hugepage_limit *cri_hugepages(Runtime__V1__HugepageLimit *const *v, size_t n);
+/* cpuset_cpus and cpuset_mems: CPU/node lists ("0-2,4") of at most CRI_CPUSET_MAX bytes. */
+#define CRI_CPUSET_MAX 1024
+int cri_check_cpuset(const char *cpus, const char *mems, const char *call, struct cri_reply *out);
 /* A sandbox's sysctls: at most CRI_SYSCTLS_MAX dotted names of [a-z0-9_.-], values as above. */
 #define CRI_SYSCTLS_MAX 64
 #define CRI_SYSCTL_KEY_MAX 128

@@ -5,6 +5,7 @@
  *   - linux.resources.unified: on cgroup v2 the kubelet asks for raw v2 files (since 1.32,
  *     memory.oom.group=1 for every container unless singleProcessOOMKill).
  *   - hugepage limits: one per page size the node has, 0 where the pod asked for none.
+ *   - cpusets: the static CPU and memory managers' lists.
  *   - a sandbox's sysctls (the pod's securityContext.sysctls, already allowed by the kubelet's
  *     safe list and --allowed-unsafe-sysctls). */
 
@@ -129,4 +130,23 @@ struct pods_hugepage_limit *cri_hugepages(Runtime__V1__HugepageLimit *const *v, 
     for (size_t i = 0; i < n; i++)
         h[i] = (struct pods_hugepage_limit){v[i]->page_size, v[i]->limit};
     return h;
+}
+
+static bool cpu_list_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n <= CRI_CPUSET_MAX && strspn(s, "0123456789,-") == n;
+}
+
+int cri_check_cpuset(const char *cpus, const char *mems, const char *call, struct cri_reply *out)
+{
+    const char *bad = cpus && !cpu_list_ok(cpus)   ? "cpuset_cpus"
+                      : mems && !cpu_list_ok(mems) ? "cpuset_mems"
+                                                   : NULL;
+    if (!bad)
+        return 0;
+    cri_reply_error(out, GRPC_INVALID_ARGUMENT,
+                    "%s: %s \"%.32s\" is not a CPU/node list like \"0-2,4\" of at most %d bytes",
+                    call, bad, streq(bad, "cpuset_cpus") ? cpus : mems, CRI_CPUSET_MAX);
+    return -1;
 }

@@ -357,7 +357,8 @@ static void gen_resources(yajl_gen g, const struct pods_container_config *c)
         jg_key_int(g, "limit", res->memory_limit);
         jg_map_close(g);
     }
-    if (res->cpu_shares || res->cpu_quota > 0) {
+    bool cpus = res->cpuset_cpus && *res->cpuset_cpus, mems = res->cpuset_mems && *res->cpuset_mems;
+    if (res->cpu_shares || res->cpu_quota > 0 || cpus || mems) {
         jg_key(g, "cpu");
         jg_map_open(g);
         if (res->cpu_shares)
@@ -366,6 +367,10 @@ static void gen_resources(yajl_gen g, const struct pods_container_config *c)
             jg_key_int(g, "quota", res->cpu_quota);
             jg_key_uint(g, "period", res->cpu_period ? res->cpu_period : 100000);
         }
+        if (cpus)
+            jg_key_str(g, "cpus", res->cpuset_cpus);
+        if (mems)
+            jg_key_str(g, "mems", res->cpuset_mems);
         jg_map_close(g);
     }
     if (res->pids_limit > 0) {

@@ -741,7 +741,8 @@ int pods_cri_container_update(pods_manager *m, const char *id, const struct pods
         jg_key_int(g, "limit", res->memory_limit);
         jg_map_close(g);
     }
-    if (res->cpu_shares || res->cpu_quota || res->cpu_period) {
+    bool cpus = res->cpuset_cpus && *res->cpuset_cpus, mems = res->cpuset_mems && *res->cpuset_mems;
+    if (res->cpu_shares || res->cpu_quota || res->cpu_period || cpus || mems) {
         jg_key(g, "cpu");
         jg_map_open(g);
         if (res->cpu_shares)
@@ -750,6 +751,10 @@ int pods_cri_container_update(pods_manager *m, const char *id, const struct pods
             jg_key_int(g, "quota", res->cpu_quota);
         if (res->cpu_period)
             jg_key_uint(g, "period", res->cpu_period);
+        if (cpus)
+            jg_key_str(g, "cpus", res->cpuset_cpus);
+        if (mems)
+            jg_key_str(g, "mems", res->cpuset_mems);
         jg_map_close(g);
     }
     pods_gen_hugepages(g, res);

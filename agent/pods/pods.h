@@ -64,6 +64,9 @@ struct pods_resources {
      * the pod asked for none (so that it gets none). */
     const struct pods_hugepage_limit *hugepage_limits;
     size_t n_hugepage_limits;
+    /* linux.resources.cpu.cpus and .mems (the kubelet's static CPU and memory managers): lists
+     * like "0-2,4"; NULL or "": not set. */
+    const char *cpuset_cpus, *cpuset_mems;
 };
 
 /* seccompProfile as Kubernetes names its types: none (the kubelet's default, and always for a

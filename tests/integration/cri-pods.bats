@@ -75,7 +75,8 @@ create_container() {
                linux: {resources: ({cpu_shares: 2, oom_score_adj: 1000} +
                                    (if $mem != "" then {memory_limit_in_bytes: ($mem | tonumber)} else {} end) +
                                    (if $unified != null then {unified: $unified} else {} end) +
-                                   (if env.CTR_HUGE then {hugepage_limits: (env.CTR_HUGE | fromjson)} else {} end)),
+                                   (if env.CTR_HUGE then {hugepage_limits: (env.CTR_HUGE | fromjson)} else {} end) +
+                                   (if env.CTR_CPUS then {cpuset_cpus: env.CTR_CPUS} else {} end)),
                        security_context: ({namespace_options: {pid: (env.CTR_PID // "CONTAINER")}} +
                                           (if $user != "" then {run_as_username: $user} else {} end) +
                                           (if $seccomp != null then $seccomp else {} end) +
@@ -709,6 +710,29 @@ ctr_hugetlb_dir() {
   echo "$output"
   [ "$status" -eq 1 ]
   [[ "$output" == *'INVALID_ARGUMENT: CreateContainer: hugepage limit 0: page size "2Mi" is not like "2MB" or "1GB"'* ]]
+  cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
+  assert_no_sandboxes
+}
+
+@test "cri-pods: cpuset_cpus (the kubelet's static CPU manager) is applied on create and on update; a list out of shape is refused" {
+  start_serve
+  run_sandbox web
+  CTR_CPUS=0 create_container "$SB" app sleep 300
+  cri RuntimeService/StartContainer "{\"container_id\":\"$CTR\"}" > /dev/null
+  # What the container's processes may run on, as the kernel applies it.
+  run cri RuntimeService/ExecSync "$(jq -nc --arg c "$CTR" '{container_id: $c, cmd: ["sh", "-c", "grep Cpus_allowed_list /proc/self/status"], timeout: 10}')"
+  [[ "$(jq -r .stdout <<<"$output" | base64 -d)" == *$'\t0' ]]
+  if [ "$(nproc --all)" -ge 2 ]; then
+    run cri RuntimeService/UpdateContainerResources "$(jq -nc --arg c "$CTR" '{container_id: $c, linux: {cpuset_cpus: "0-1"}}')"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run cri RuntimeService/ExecSync "$(jq -nc --arg c "$CTR" '{container_id: $c, cmd: ["sh", "-c", "grep Cpus_allowed_list /proc/self/status"], timeout: 10}')"
+    [[ "$(jq -r .stdout <<<"$output" | base64 -d)" == *$'\t0-1' ]]
+  fi
+  CTR_CPUS='0;rm' run create_container "$SB" bad true
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'INVALID_ARGUMENT: CreateContainer: cpuset_cpus "0;rm" is not a CPU/node list like "0-2,4" of at most 1024 bytes'* ]]
   cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
   assert_no_sandboxes
 }
