@@ -558,6 +558,16 @@ struct kube_hpa {
     bool has_v1_target_cpu;
     int32_t cpu_target, memory_target;
     int32_t up_window, down_window;
+    /* spec.behavior given: its rules, Kubernetes' defaults filled in (kube_hpa_rules). */
+    bool has_behavior;
+    struct kube_hpa_rules {
+        enum { KUBE_HPA_SELECT_MAX, KUBE_HPA_SELECT_MIN, KUBE_HPA_SELECT_DISABLED } select;
+        size_t n;
+        struct kube_hpa_policy {
+            bool percent; /* type Percent; else Pods */
+            int32_t value, period_seconds;
+        } policies[8];
+    } up_rules, down_rules;
 };
 
 /* Whether objects of the kind live in a namespace. A cluster-scoped one (Namespace) has
@@ -895,10 +905,21 @@ struct kube_hpa_recommendations {
     size_t n;
 };
 void kube_hpa_recommendations_clear(struct kube_hpa_recommendations *r);
+/* The changes the HPA made (seconds since the epoch, replicas added or removed), kept for
+ * its longest policy period: a policy limits the change over its period. */
+struct kube_hpa_scale_event {
+    int64_t at;
+    int32_t change;
+};
 struct kube_hpa_scale {
     int32_t current, proposal, min, max;
     int32_t up_window, down_window;
     int64_t now;
+    /* spec.behavior's rules and the scale events; NULL rules: no behavior, the controller's
+     * fixed rate (up to max(2 * current, 4)). */
+    const struct kube_hpa_rules *up_rules, *down_rules;
+    const struct kube_hpa_scale_event *up_events, *down_events;
+    size_t n_up_events, n_down_events;
 };
 /* The AbleToScale and ScalingLimited conditions' reasons and messages (static strings). */
 struct kube_hpa_result {
@@ -907,11 +928,21 @@ struct kube_hpa_result {
     bool limited;
     const char *limited_reason, *limited_message;
 };
-/* normalizeDesiredReplicasWithBehaviors: the proposal held within the highest recommendation
- * of the scale-down window and the lowest of the scale-up window (recs keeps what the windows
- * need, the proposal added), then Kubernetes' default rates (up: at most max(double, +4)) and
- * the bounds. */
+/* normalizeDesiredReplicas(WithBehaviors): the proposal held within the highest
+ * recommendation of the scale-down window and the lowest of the scale-up window (recs keeps
+ * what the windows need, the proposal added), then the rate (the behavior's rules and events,
+ * or without a behavior up to max(2 * current, 4)) and the bounds. */
 void kube_hpa_normalize(const struct kube_hpa_scale *s, struct kube_hpa_recommendations *recs,
                         struct kube_hpa_result *out);
+/* calculateScaleUpLimitWithScalingRules / calculateScaleDownLimitWithBehaviors: the most (up)
+ * or fewest (down) replicas the rules allow now, each policy counted from the replicas at the
+ * start of its period (the events within it undone); selectPolicy Max takes the largest
+ * change, Min the smallest, Disabled none (current). */
+int32_t kube_hpa_rules_limit(const struct kube_hpa_rules *r, bool up, int32_t current,
+                             const struct kube_hpa_scale_event *ups, size_t n_ups,
+                             const struct kube_hpa_scale_event *downs, size_t n_downs,
+                             int64_t now);
+/* The longest periodSeconds of the rules' policies: how long their events are kept. */
+int32_t kube_hpa_rules_longest_period(const struct kube_hpa_rules *r);
 
 #endif

@@ -72,6 +72,10 @@ static int64_t pod_request(yajl_val spec, bool cpu)
 struct kept {
     int64_t last_sample_ms, last_scale;
     struct kube_hpa_recommendations recs;
+    struct {
+        struct kube_hpa_scale_event *v;
+        size_t n;
+    } events[2]; /* up, down: the scale events of the behavior's longest policy period */
     yajl_val samples; /* {uid: [cpu_ns, ms]} of the last sample, in rec */
     yajl_val status;  /* the last status, in rec */
     yajl_val rec;
@@ -80,6 +84,8 @@ struct kept {
 static void kept_clear(struct kept *k)
 {
     kube_hpa_recommendations_clear(&k->recs);
+    free(k->events[0].v);
+    free(k->events[1].v);
     if (k->rec)
         yajl_tree_free(k->rec);
     *k = (struct kept){0};
@@ -111,6 +117,35 @@ static void load_kept(pods_manager *m, const struct pods_entry *h, struct kept *
             k->recs.v[k->recs.n++] = (struct kube_hpa_recommendation){
                 int_at(json_array_at(r, 0), 0), (int32_t)int_at(json_array_at(r, 1), 0)};
     }
+    for (int d = 0; d < 2; d++) {
+        yajl_val ev = json_get(o, d ? "scaleDownEvents" : "scaleUpEvents");
+        size_t len = MIN(json_array_len(ev), (size_t)RECS_MAX);
+        k->events[d].v = xcalloc(len + 1, sizeof(*k->events[d].v));
+        for (size_t i = 0; i < len; i++) {
+            yajl_val r = json_array_at(ev, i);
+            if (json_array_len(r) == 2)
+                k->events[d].v[k->events[d].n++] = (struct kube_hpa_scale_event){
+                    int_at(json_array_at(r, 0), 0), (int32_t)int_at(json_array_at(r, 1), 0)};
+        }
+    }
+}
+
+/* storeScaleEvent: with a behavior, a scale's change is kept for the longest period of the
+ * rules of its direction (older events are dropped). */
+static void store_scale_event(struct kept *k, const struct kube_hpa *h, int32_t from, int32_t to,
+                              int64_t now)
+{
+    if (!h->has_behavior || from == to)
+        return;
+    int d = to < from;
+    int32_t keep = kube_hpa_rules_longest_period(d ? &h->down_rules : &h->up_rules);
+    size_t n = 0;
+    for (size_t i = 0; i < k->events[d].n; i++)
+        if (k->events[d].v[i].at > now - keep)
+            k->events[d].v[n++] = k->events[d].v[i];
+    k->events[d].v = xrealloc(k->events[d].v, (n + 1) * sizeof(*k->events[d].v));
+    k->events[d].v[n++] = (struct kube_hpa_scale_event){now, d ? from - to : to - from};
+    k->events[d].n = MIN(n, (size_t)RECS_MAX);
 }
 
 /* One pod of the target, sampled. */
@@ -327,6 +362,17 @@ static int save_kept(pods_manager *m, const struct pods_entry *h, const struct k
         jg_array_close(g);
     }
     jg_array_close(g);
+    for (int d = 0; d < 2; d++) {
+        jg_key(g, d ? "scaleDownEvents" : "scaleUpEvents");
+        jg_array_open(g);
+        for (size_t i = 0; i < k->events[d].n; i++) {
+            jg_array_open(g);
+            yajl_gen_integer(g, (long long)k->events[d].v[i].at);
+            yajl_gen_integer(g, (long long)k->events[d].v[i].change);
+            jg_array_close(g);
+        }
+        jg_array_close(g);
+    }
     gen_status(g, spec, t, p, target_err, last_scale, now / 1000);
     jg_map_close(g);
     size_t len;
@@ -430,6 +476,14 @@ static int reconcile_hpa(pods_manager *m, const struct pods_entry *h, const stru
                 struct kube_hpa_scale sc = {t.replicas,       p.proposal,    hs->min_replicas,
                                             hs->max_replicas, hs->up_window, hs->down_window,
                                             now / 1000};
+                if (hs->has_behavior) {
+                    sc.up_rules = &hs->up_rules;
+                    sc.down_rules = &hs->down_rules;
+                    sc.up_events = k.events[0].v;
+                    sc.n_up_events = k.events[0].n;
+                    sc.down_events = k.events[1].v;
+                    sc.n_down_events = k.events[1].n;
+                }
                 kube_hpa_normalize(&sc, &k.recs, &p.res);
                 desired = p.res.desired;
             }
@@ -439,6 +493,7 @@ static int reconcile_hpa(pods_manager *m, const struct pods_entry *h, const stru
             r = pods_scale(m, t.resource, h->ns, t.obj.v[0].name, desired, err);
             if (r == 0) {
                 last_scale = now / 1000;
+                store_scale_event(&k, hs, t.replicas, desired, now / 1000);
                 record_rescale(m, h, &p, bounded, t.replicas, desired);
             }
         }
