@@ -492,9 +492,11 @@ struct kube_set {
      * w.template_ is decoded from it. */
     yajl_val template_tree;
     struct {
-        const char *when_deleted, *when_scaled; /* Retain only */
+        const char *when_deleted, *when_scaled; /* Retain (default) or Delete */
     } retention;
     bool has_retention;
+    int32_t ordinals_start; /* spec.ordinals.start: the first pod is SET-start */
+    bool has_ordinals;
 };
 
 /* A v1 PersistentVolumeClaim's spec (statefulset.c), defaulted: storageClassName local-path,
@@ -775,14 +777,17 @@ struct kube_sts_spec {
     bool parallel;  /* podManagementPolicy Parallel; else OrderedReady */
     bool on_delete; /* updateStrategy OnDelete; else RollingUpdate */
     int32_t partition;
+    int32_t start;           /* spec.ordinals.start: the replicas are start .. start+replicas-1 */
+    int32_t max_unavailable; /* rollingUpdate.maxUnavailable resolved (>= 1); 0: not given */
 };
 /* What one pass does: the ordinals to create (ascending) and to delete (in the order given:
  * failed pods, then scale-down from the highest ordinal, then one rolling-update victim),
  * as Kubernetes' StatefulSet controller decides (pkg/controller/statefulset,
  * updateStatefulSet): OrderedReady waits for every lower pod to be Running and Ready before
- * it creates, and deletes condemned pods one at a time, highest first, while the others are
- * Running and Ready; a rolling update replaces the highest ordinal at or above the partition
- * that is not updated once all are Running and Ready. */
+ * it creates, and deletes condemned pods (outside start .. start+replicas-1) one at a time,
+ * highest first, while the others are Running and Ready; a rolling update replaces the highest
+ * ordinal at or above the partition that is not updated once all are Running and Ready, or with
+ * maxUnavailable up to that many at once less those unavailable (Parallel: beside creations). */
 struct kube_sts_plan {
     int32_t *create;
     size_t n_create;
@@ -792,8 +797,21 @@ struct kube_sts_plan {
 void kube_statefulset_plan(const struct kube_sts_spec *s, const struct kube_sts_pod *pods, size_t n,
                            struct kube_sts_plan *out);
 void kube_statefulset_plan_clear(struct kube_sts_plan *p);
+/* rollingUpdate.maxUnavailable of a stored StatefulSet spec (an integer or a percentage of
+ * replicas, rounded down, at least 1); 0 when not given. */
+int32_t kube_statefulset_max_unavailable(yajl_val spec, int32_t replicas);
 /* The ordinal of a pod named SET-N (N without leading zeros, within int32); -1 otherwise. */
 int32_t kube_statefulset_ordinal(const char *set, const char *pod);
+/* A DaemonSet's rollingUpdate with maxSurge on this node (KEP-1591, the daemon controller's
+ * rollingUpdate): the new pod is made beside the old one, whether the old is available or not,
+ * and the old one goes once the new one is available (Ready for minReadySeconds). */
+struct kube_ds_node {
+    bool has_old, has_new, new_available;
+};
+enum kube_ds_step { KUBE_DS_WAIT, KUBE_DS_CREATE_NEW, KUBE_DS_DELETE_OLD };
+enum kube_ds_step kube_daemonset_surge_step(const struct kube_ds_node *n);
+/* Whether a stored DaemonSet spec surges: RollingUpdate with a maxSurge above 0 (or 0%). */
+bool kube_daemonset_surges(yajl_val spec);
 /* Whether the node's labels (an object of strings) satisfy a nodeSelector (likewise). */
 bool kube_node_selector_matches(yajl_val selector, yajl_val labels);
 
