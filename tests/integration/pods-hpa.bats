@@ -176,3 +176,69 @@ YAML
   wait_long no_loop
   assert_no_pods
 }
+
+@test "hpa: behavior policies limit the rate: idle pods go down one pod per period (ScaleDownLimit), not all at once" {
+  mkdir -p "$BATS_TEST_TMPDIR/data"
+  web_yaml | sed 's/^  replicas: 1$/  replicas: 3/' > "$BATS_TEST_TMPDIR/web.yaml"
+  cat >> "$BATS_TEST_TMPDIR/web.yaml" <<YAML
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 5
+  metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}
+  behavior:
+    scaleDown:
+      stabilizationWindowSeconds: 0
+      selectPolicy: Max
+      policies:
+      - {type: Pods, value: 1, periodSeconds: 600}
+      - {type: Percent, value: 10, periodSeconds: 600}
+YAML
+  run prn apply -f "$BATS_TEST_TMPDIR/web.yaml"
+  [ "$status" -eq 0 ]
+  # Idle pods propose 1 replica; the policies allow one pod (of 3, more than 10%) per 10 min.
+  wait_long replicas_is web 2
+  limited() {
+    prn get hpa web -o json | jq -e '.status.conditions[] | select(.type == "ScalingLimited" and .status == "True" and .reason == "ScaleDownLimit" and .message == "the desired replica count is decreasing faster than the maximum scale rate")'
+  }
+  wait_long limited
+  # Several samples later (one a second here) it is still 2: the period's change is used up.
+  sleep 3
+  [ "$(replicas web)" = 2 ]
+  run prn describe hpa web
+  grep -qE '^  Normal +SuccessfulRescale +.* +horizontal-pod-autoscaler +New size: 2; reason: All metrics below target$' <<<"$output"
+  # A policy the API server refuses.
+  run prn apply -f - <<YAML
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: bad}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  maxReplicas: 5
+  behavior:
+    scaleUp: {policies: [{type: Pods, value: 1, periodSeconds: 1801}]}
+YAML
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"spec.behavior.scaleUp.policies[0].periodSeconds: Invalid value: 1801: must be less than or equal to 1800"* ]]
+  run prn apply -f - <<YAML
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: bad}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  maxReplicas: 5
+  metrics: [{type: External, external: {metric: {name: queue}, target: {type: Value, value: "1"}}}]
+YAML
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'spec.metrics[0].type: "External": not supported by podrun (an External metric is read from an external metrics API, external.metrics.k8s.io, which a node does not serve'* ]]
+  run prn delete -f "$BATS_TEST_TMPDIR/web.yaml"
+  [ "$status" -eq 0 ]
+  wait_long no_loop
+  assert_no_pods
+}
