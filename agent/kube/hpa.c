@@ -64,44 +64,53 @@ static int check_metric(yajl_val m, size_t i, pr_error **err)
                            "external.metrics.k8s.io, which a node does not serve; Resource "
                            "metrics of cpu and memory are measured from the pods' cgroups)",
                            i);
-    if (streq(type, "ContainerResource"))
-        return pr_err_code(err, EOPNOTSUPP,
-                           "spec.metrics[%zu].type: \"ContainerResource\": not supported by "
-                           "podrun yet (Resource metrics of whole pods only)",
-                           i);
-    if (!streq(type, "Resource"))
+    if (!streq(type, "Resource") && !streq(type, "ContainerResource"))
         return pr_err(err, 0,
                       "spec.metrics[%zu].type: Unsupported value: \"%s\": supported values: "
                       "\"ContainerResource\", \"External\", \"Object\", \"Pods\", "
                       "\"Resource\"",
                       i, type);
+    /* ContainerResource: one container's usage against its own request, from its cgroup. */
+    bool per_container = streq(type, "ContainerResource");
+    const char *src = per_container ? "containerResource" : "resource";
     for (size_t k = 0; YAJL_IS_OBJECT(m) && k < m->u.object.len; k++)
-        if (!streq(m->u.object.keys[k], "type") && !streq(m->u.object.keys[k], "resource"))
+        if (!streq(m->u.object.keys[k], "type") && !streq(m->u.object.keys[k], src))
             return pr_err(err, 0, "spec.metrics[%zu].%s: unknown field in MetricSpec", i,
                           m->u.object.keys[k]);
-    yajl_val res = json_get(m, "resource"), target = json_get(res, "target");
+    yajl_val res = json_get(m, src), target = json_get(res, "target");
     const char *name = YAJL_GET_STRING(json_get(res, "name"));
     if (!name)
-        return pr_err(err, 0, "spec.metrics[%zu].resource.name: Required value", i);
+        return pr_err(err, 0, "spec.metrics[%zu].%s.name: Required value", i, src);
     if (!streq(name, "cpu") && !streq(name, "memory"))
         return pr_err_code(err, EOPNOTSUPP,
-                           "spec.metrics[%zu].resource.name: \"%s\": not supported by podrun "
+                           "spec.metrics[%zu].%s.name: \"%s\": not supported by podrun "
                            "(cpu and memory)",
-                           i, name);
+                           i, src, name);
+    if (per_container) {
+        const char *c = YAJL_GET_STRING(json_get(res, "container"));
+        if (!c || !*c)
+            return pr_err(err, 0, "spec.metrics[%zu].containerResource.container: Required value",
+                          i);
+        if (!kube_valid_label_name(c))
+            return pr_err(err, 0,
+                          "spec.metrics[%zu].containerResource.container: Invalid value: \"%s\": "
+                          "a lowercase RFC 1123 label is required",
+                          i, c);
+    }
     const char *tt = YAJL_GET_STRING(json_get(target, "type"));
     if (!tt)
-        return pr_err(err, 0, "spec.metrics[%zu].resource.target.type: Required value", i);
+        return pr_err(err, 0, "spec.metrics[%zu].%s.target.type: Required value", i, src);
     if (!streq(tt, "Utilization"))
         return pr_err_code(err, EOPNOTSUPP,
-                           "spec.metrics[%zu].resource.target.type: \"%s\": not supported by "
+                           "spec.metrics[%zu].%s.target.type: \"%s\": not supported by "
                            "podrun (Utilization only)",
-                           i, tt);
+                           i, src, tt);
     yajl_val u = json_get(target, "averageUtilization");
     if (!u || !YAJL_IS_INTEGER(u) || YAJL_GET_INTEGER(u) <= 0 || YAJL_GET_INTEGER(u) > INT32_MAX)
         return pr_err(err, 0,
-                      "spec.metrics[%zu].resource.target.averageUtilization: Invalid value: must "
+                      "spec.metrics[%zu].%s.target.averageUtilization: Invalid value: must "
                       "be greater than 0",
-                      i);
+                      i, src);
     return 0;
 }
 
@@ -220,6 +229,25 @@ static void default_rules(struct kube_hpa *h)
         .select = KUBE_HPA_SELECT_MAX, .n = 1, .policies = {{true, 100, 15}}};
 }
 
+static int add_container_target(struct kube_hpa *h, yajl_val res, size_t i, pr_error **err)
+{
+    const char *c = YAJL_GET_STRING(json_get(res, "container"));
+    bool cpu = streq(YAJL_GET_STRING(json_get(res, "name")) ?: "", "cpu");
+    for (size_t k = 0; k < h->n_container_targets; k++)
+        if (streq(h->container_targets[k].container, c) && h->container_targets[k].cpu == cpu)
+            return pr_err(err, 0, "spec.metrics[%zu]: Duplicate value: %s of container %s", i,
+                          cpu ? "cpu" : "memory", c);
+    if (h->n_container_targets == ARRAY_SIZE(h->container_targets))
+        return pr_err(err, 0,
+                      "spec.metrics[%zu]: Too many: podrun takes at most %zu ContainerResource "
+                      "metrics",
+                      i, ARRAY_SIZE(h->container_targets));
+    h->container_targets[h->n_container_targets++] = (struct kube_hpa_container_target){
+        c, cpu,
+        (int32_t)YAJL_GET_INTEGER(json_get(json_get(res, "target"), "averageUtilization"))};
+    return 0;
+}
+
 int kube_hpa_check(struct kube_object *o, pr_error **err)
 {
     struct kube_hpa *h = &o->u.hpa;
@@ -263,6 +291,11 @@ int kube_hpa_check(struct kube_object *o, pr_error **err)
         int r = check_metric(m, i, err);
         if (r < 0)
             return r;
+        if (streq(YAJL_GET_STRING(json_get(m, "type")) ?: "", "ContainerResource")) {
+            if ((r = add_container_target(h, json_get(m, "containerResource"), i, err)) < 0)
+                return r;
+            continue;
+        }
         yajl_val res = json_get(m, "resource");
         const char *rname = YAJL_GET_STRING(json_get(res, "name"));
         bool cpu = rname && streq(rname, "cpu");

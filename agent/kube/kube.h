@@ -560,6 +560,13 @@ struct kube_hpa {
     bool has_v1_target_cpu;
     int32_t cpu_target, memory_target;
     int32_t up_window, down_window;
+    /* ContainerResource metrics: one container's cpu or memory against its own request. */
+    struct kube_hpa_container_target {
+        const char *container;
+        bool cpu;
+        int32_t target; /* averageUtilization */
+    } container_targets[4];
+    size_t n_container_targets;
     /* spec.behavior given: its rules, Kubernetes' defaults filled in (kube_hpa_rules). */
     bool has_behavior;
     struct kube_hpa_rules {

@@ -242,3 +242,51 @@ YAML
   wait_long no_loop
   assert_no_pods
 }
+
+@test "hpa: a ContainerResource metric measures one container against its own request (the pod's whole would stay below target)" {
+  mkdir -p "$BATS_TEST_TMPDIR/data"
+  touch "$BATS_TEST_TMPDIR/data/burn"
+  # app (100m) burns a CPU; side (400m) idles: app is at ~1000% of its request, the pod at
+  # ~200% of its 500m, below the 300% target.
+  web_yaml | awk '
+    { print }
+    /^        - \{name: data, mountPath: \/data\}$/ && !done {
+      print "      - name: side"
+      print "        image: busybox"
+      print "        imagePullPolicy: IfNotPresent"
+      print "        command: [\"sleep\", \"3600\"]"
+      print "        resources:"
+      print "          requests: {cpu: 400m}"
+      done = 1
+    }' > "$BATS_TEST_TMPDIR/web.yaml"
+  cat >> "$BATS_TEST_TMPDIR/web.yaml" <<YAML
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 2
+  metrics:
+  - type: ContainerResource
+    containerResource: {name: cpu, container: app, target: {type: Utilization, averageUtilization: 300}}
+YAML
+  run prn apply -f "$BATS_TEST_TMPDIR/web.yaml"
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  wait_long replicas_is web 2
+  run prn get hpa web -o json
+  [ "$(jq -r '.status.currentMetrics[0] | .type + " " + .containerResource.name + " " + .containerResource.container' <<<"$output")" = "ContainerResource cpu app" ]
+  [ "$(jq -r '.status.currentMetrics[0].containerResource.current.averageUtilization > 300' <<<"$output")" = true ]
+  [ "$(jq -r '.status.conditions[] | select(.type == "ScalingActive") | .message' <<<"$output")" = "the HPA was able to successfully calculate a replica count from cpu container resource utilization (percentage of request)" ]
+  run prn describe hpa web
+  grep -qE '^  resource cpu of container "app" on pods  \(as a percentage of request\): *[0-9]+% \([0-9]+m\) / 300%$' <<<"$output"
+  grep -qE '^  Normal +SuccessfulRescale +.* +horizontal-pod-autoscaler +New size: 2; reason: cpu container resource utilization \(percentage of request\) above target$' <<<"$output"
+  run prn get hpa web
+  [[ "$(sed -n 2p <<<"$output" | tr -s ' ')" =~ ^web\ Deployment/web\ cpu:\ [0-9]+%/300%\ 1\ 2\ [12]\  ]]
+  rm -f "$BATS_TEST_TMPDIR/data/burn"
+  run prn delete -f "$BATS_TEST_TMPDIR/web.yaml"
+  [ "$status" -eq 0 ]
+  wait_long no_loop
+  assert_no_pods
+}

@@ -536,6 +536,35 @@ static void test_hpa_decoding(void)
     refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  metrics: [{type: Object}]\n",
             "spec.metrics[0].type: \"Object\": not supported by podrun (a Object metric is read "
             "from a custom metrics API");
+    o = decode(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 5\n  metrics:\n"
+                        "  - {type: ContainerResource, containerResource: {name: cpu, container: "
+                        "app, target: {type: Utilization, averageUtilization: 60}}}\n"
+                        "  - {type: ContainerResource, containerResource: {name: memory, "
+                        "container: app, target: {type: Utilization, averageUtilization: 70}}}\n",
+               &msg);
+    CHECK(o && o->u.hpa.cpu_target == -1 && o->u.hpa.memory_target == -1 &&
+          o->u.hpa.n_container_targets == 2);
+    if (o && o->u.hpa.n_container_targets == 2) {
+        CHECK_STR(o->u.hpa.container_targets[0].container, "app");
+        CHECK(o->u.hpa.container_targets[0].cpu && o->u.hpa.container_targets[0].target == 60);
+        CHECK(!o->u.hpa.container_targets[1].cpu && o->u.hpa.container_targets[1].target == 70);
+    }
+    kube_object_free(o);
+    free(msg);
+    refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  metrics:\n"
+                     "  - {type: ContainerResource, containerResource: {name: cpu, target: {type: "
+                     "Utilization, averageUtilization: 60}}}\n",
+            "spec.metrics[0].containerResource.container: Required value");
+    refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  metrics:\n"
+                     "  - {type: ContainerResource, containerResource: {name: cpu, container: a, "
+                     "target: {type: AverageValue, averageValue: 1}}}\n",
+            "spec.metrics[0].containerResource.target.type: \"AverageValue\": not supported");
+    refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  metrics:\n"
+                     "  - {type: ContainerResource, containerResource: {name: cpu, container: a, "
+                     "target: {type: Utilization, averageUtilization: 6}}}\n"
+                     "  - {type: ContainerResource, containerResource: {name: cpu, container: a, "
+                     "target: {type: Utilization, averageUtilization: 7}}}\n",
+            "spec.metrics[1]: Duplicate value: cpu of container a");
     refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  metrics: [{type: Cpu}]\n",
             "spec.metrics[0].type: Unsupported value: \"Cpu\"");
     refused(HPA_HEAD "spec:\n  maxReplicas: 3\n", "spec.scaleTargetRef.kind: Required value");
