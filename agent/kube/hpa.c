@@ -243,8 +243,7 @@ static int add_container_target(struct kube_hpa *h, yajl_val res, size_t i, pr_e
                       "metrics",
                       i, ARRAY_SIZE(h->container_targets));
     h->container_targets[h->n_container_targets++] = (struct kube_hpa_container_target){
-        c, cpu,
-        (int32_t)YAJL_GET_INTEGER(json_get(json_get(res, "target"), "averageUtilization"))};
+        c, cpu, (int32_t)YAJL_GET_INTEGER(json_get(json_get(res, "target"), "averageUtilization"))};
     return 0;
 }
 
@@ -499,11 +498,10 @@ static void limit(struct kube_hpa_result *out, int32_t to, const char *reason, c
     out->limited_message = msg;
 }
 
-#define MSG_TOO_MANY "the desired replica count is more than the maximum replica count"
-#define MSG_TOO_FEW  "the desired replica count is less than the minimum replica count"
-#define MSG_UP_RATE  "the desired replica count is increasing faster than the maximum scale rate"
-#define MSG_DOWN_RATE                                                                           \
-    "the desired replica count is decreasing faster than the maximum scale rate"
+#define MSG_TOO_MANY  "the desired replica count is more than the maximum replica count"
+#define MSG_TOO_FEW   "the desired replica count is less than the minimum replica count"
+#define MSG_UP_RATE   "the desired replica count is increasing faster than the maximum scale rate"
+#define MSG_DOWN_RATE "the desired replica count is decreasing faster than the maximum scale rate"
 
 /* convertDesiredReplicasWithBehaviorRate: a change is held within the rules' limit (never
  * past the current count the other way) and the bounds. */
@@ -511,9 +509,9 @@ static void behavior_rate(const struct kube_hpa_scale *s, struct kube_hpa_result
 {
     int32_t want = out->desired;
     if (want > s->current) {
-        int32_t most = kube_hpa_rules_limit(s->up_rules, true, s->current, s->up_events,
-                                            s->n_up_events, s->down_events, s->n_down_events,
-                                            s->now);
+        int32_t most =
+            kube_hpa_rules_limit(s->up_rules, true, s->current, s->up_events, s->n_up_events,
+                                 s->down_events, s->n_down_events, s->now);
         most = MAX(most, s->current);
         if (s->max > most) {
             if (want > most)
@@ -522,9 +520,9 @@ static void behavior_rate(const struct kube_hpa_scale *s, struct kube_hpa_result
             limit(out, s->max, "TooManyReplicas", MSG_TOO_MANY);
         }
     } else if (want < s->current) {
-        int32_t fewest = kube_hpa_rules_limit(s->down_rules, false, s->current, s->up_events,
-                                              s->n_up_events, s->down_events, s->n_down_events,
-                                              s->now);
+        int32_t fewest =
+            kube_hpa_rules_limit(s->down_rules, false, s->current, s->up_events, s->n_up_events,
+                                 s->down_events, s->n_down_events, s->now);
         fewest = MIN(fewest, s->current);
         if (s->min < fewest) {
             if (want < fewest)

@@ -965,8 +965,7 @@ void kube_hpa_normalize(const struct kube_hpa_scale *s, struct kube_hpa_recommen
  * change, Min the smallest, Disabled none (current). */
 int32_t kube_hpa_rules_limit(const struct kube_hpa_rules *r, bool up, int32_t current,
                              const struct kube_hpa_scale_event *ups, size_t n_ups,
-                             const struct kube_hpa_scale_event *downs, size_t n_downs,
-                             int64_t now);
+                             const struct kube_hpa_scale_event *downs, size_t n_downs, int64_t now);
 /* The longest periodSeconds of the rules' policies: how long their events are kept. */
 int32_t kube_hpa_rules_longest_period(const struct kube_hpa_rules *r);
 

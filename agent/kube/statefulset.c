@@ -157,8 +157,7 @@ static const struct kube_field ordinals_fields[] = {
     KUBE_FIELD(struct kube_set, "start", KF_INT32, ordinals_start),
     KUBE_FIELDS_END,
 };
-static const struct kube_schema ordinals_schema = {"StatefulSetOrdinals", 0, ordinals_fields,
-                                                   NULL};
+static const struct kube_schema ordinals_schema = {"StatefulSetOrdinals", 0, ordinals_fields, NULL};
 
 static const struct kube_field sts_fields[] = {
     KUBE_FIELD_HAS(struct kube_set, "replicas", KF_INT32, w.replicas, w.has_replicas),
@@ -369,8 +368,8 @@ static int check_sts_max_unavailable(const struct kube_int_or_string *u, pr_erro
 
 int32_t kube_statefulset_max_unavailable(yajl_val spec, int32_t replicas)
 {
-    yajl_val v = json_get(json_get(json_get(spec, "updateStrategy"), "rollingUpdate"),
-                          "maxUnavailable");
+    yajl_val v =
+        json_get(json_get(json_get(spec, "updateStrategy"), "rollingUpdate"), "maxUnavailable");
     int64_t n = 0;
     if (YAJL_IS_INTEGER(v))
         n = YAJL_GET_INTEGER(v);

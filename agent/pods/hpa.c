@@ -75,7 +75,7 @@ struct kept {
     struct {
         struct kube_hpa_scale_event *v;
         size_t n;
-    } events[2]; /* up, down: the scale events of the behavior's longest policy period */
+    } events[2];      /* up, down: the scale events of the behavior's longest policy period */
     yajl_val samples; /* {uid: [cpu_ns, ms]} of the last sample, in rec */
     yajl_val status;  /* the last status, in rec */
     yajl_val rec;
@@ -174,9 +174,9 @@ static size_t metrics_of(const struct kube_hpa *h, struct metric_of out[METRICS_
     if (h->memory_target >= 0)
         out[n++] = (struct metric_of){false, NULL, h->memory_target, 0};
     for (size_t i = 0; i < h->n_container_targets && n < METRICS_MAX; i++)
-        out[n++] = (struct metric_of){h->container_targets[i].cpu,
-                                      h->container_targets[i].container,
-                                      h->container_targets[i].target, i};
+        out[n++] =
+            (struct metric_of){h->container_targets[i].cpu, h->container_targets[i].container,
+                               h->container_targets[i].target, i};
     return n;
 }
 
@@ -327,12 +327,12 @@ static void gen_status(yajl_gen g, const struct kube_object *spec, const struct 
                           "scaling is disabled since the replica count of the target is zero", now);
         else if (p->error)
             gen_condition(g, "ScalingActive", false, "FailedGetResourceMetric", p->error, now);
-        else
-        {
-            _cleanup_free_ char *msg = xasprintf(
-                "the HPA was able to successfully calculate a replica count from %s",
-                p->n_specs ? metric_name(&p->specs[0]) : "cpu resource utilization (percentage "
-                                                        "of request)");
+        else {
+            _cleanup_free_ char *msg =
+                xasprintf("the HPA was able to successfully calculate a replica count from %s",
+                          p->n_specs ? metric_name(&p->specs[0])
+                                     : "cpu resource utilization (percentage "
+                                       "of request)");
             gen_condition(g, "ScalingActive", true, "ValidMetricFound", msg, now);
         }
         if (!p->disabled && !p->error)
@@ -389,8 +389,8 @@ static void compute(const struct kube_object *spec, const struct target *t, stru
             }
         }
         _cleanup_error_ pr_error *e = NULL;
-        if (kube_hpa_resource_replicas(in, n, ms->cpu, t->replicas, ms->target,
-                                       KUBE_HPA_TOLERANCE, &p->metric[i], &e) < 0) {
+        if (kube_hpa_resource_replicas(in, n, ms->cpu, t->replicas, ms->target, KUBE_HPA_TOLERANCE,
+                                       &p->metric[i], &e) < 0) {
             free(p->error);
             p->error = xasprintf("the HPA was unable to compute the replica count: %s",
                                  e && e->msg ? e->msg : "no metrics");

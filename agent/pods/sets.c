@@ -2,9 +2,10 @@
 /* StatefulSets and DaemonSets on this node: the I/O edge of kube_statefulset_plan. A
  * StatefulSet's pods are SET-S..S+N-1 (S: spec.ordinals.start; hostname SET-N, subdomain its
  * serviceName), each with the claims of its volumeClaimTemplates (TEMPLATE-SET-N, made before
- * the pod and kept after it unless persistentVolumeClaimRetentionPolicy says Delete); a DaemonSet has one pod NAME-<suffix> when the node's labels match its nodeSelector.
- * Pods carry the controller-revision-hash label (the template's hash), which tells an
- * updated pod. Status is computed from the pods when read, as workloads.c does. */
+ * the pod and kept after it unless persistentVolumeClaimRetentionPolicy says Delete); a DaemonSet
+ * has one pod NAME-<suffix> when the node's labels match its nodeSelector. Pods carry the
+ * controller-revision-hash label (the template's hash), which tells an updated pod. Status is
+ * computed from the pods when read, as workloads.c does. */
 #include "fs.h"
 #include "manager.h"
 #include "util.h"
@@ -134,8 +135,8 @@ static int ensure_claim(pods_manager *m, const struct pods_entry *set, yajl_val 
 /* Deletes the claims TEMPLATE-SET-ord this set made (ord < 0: of every ordinal); one a pod
  * still uses goes when the pod has gone (pvc-protection). A claim the set did not make (made
  * by hand, or by an earlier set of that name) is left. */
-static int delete_claims(pods_manager *m, const char *ns, const char *set_name,
-                         const char *set_uid, yajl_val claims, int32_t ord, pr_error **err)
+static int delete_claims(pods_manager *m, const char *ns, const char *set_name, const char *set_uid,
+                         yajl_val claims, int32_t ord, pr_error **err)
 {
     struct pods_list l = {0};
     int r = pods_list(m, "persistentvolumeclaims", ns, NULL, &l, err);

@@ -620,7 +620,8 @@ static void test_hpa_behavior_decoding(void)
             "spec.behavior.scaleDown.selectPolicy: Unsupported value: \"Avg\"");
     refused(BEH "    scaleDown: {policies: [{type: Pods, value: 1, periodSeconds: 1, x: 1}]}\n",
             "spec.behavior.scaleDown.policies[0].x: unknown field in HPAScalingPolicy");
-    refused(BEH "    scaleUp: {tolerance: 0.05}\n", "spec.behavior.scaleUp.tolerance: not supported");
+    refused(BEH "    scaleUp: {tolerance: 0.05}\n",
+            "spec.behavior.scaleUp.tolerance: not supported");
 #undef BEH
 }
 
@@ -663,8 +664,13 @@ static void test_hpa_behavior_limits(void)
     struct kube_hpa_result r;
     struct kube_hpa_rules slow_up = {KUBE_HPA_SELECT_MAX, 1, {{false, 1, 60}}};
     struct kube_hpa_rules slow_down = {KUBE_HPA_SELECT_MAX, 1, {{false, 1, 60}}};
-    struct kube_hpa_scale s = {.current = 2, .proposal = 8, .min = 1, .max = 10, .now = 1000,
-                               .up_rules = &slow_up, .down_rules = &slow_down};
+    struct kube_hpa_scale s = {.current = 2,
+                               .proposal = 8,
+                               .min = 1,
+                               .max = 10,
+                               .now = 1000,
+                               .up_rules = &slow_up,
+                               .down_rules = &slow_down};
     kube_hpa_normalize(&s, &recs, &r);
     CHECK(r.desired == 3 && r.limited && streq(r.limited_reason, "ScaleUpLimit"));
     /* The one added 10 s ago uses the period up: it stays at 3. */
@@ -676,8 +682,13 @@ static void test_hpa_behavior_limits(void)
     CHECK(r.desired == 3 && streq(r.limited_reason, "ScaleUpLimit"));
     /* Down by one per minute; the bound wins when it is higher. */
     kube_hpa_recommendations_clear(&recs);
-    s = (struct kube_hpa_scale){.current = 5, .proposal = 1, .min = 1, .max = 10, .now = 2000,
-                                .up_rules = &slow_up, .down_rules = &slow_down};
+    s = (struct kube_hpa_scale){.current = 5,
+                                .proposal = 1,
+                                .min = 1,
+                                .max = 10,
+                                .now = 2000,
+                                .up_rules = &slow_up,
+                                .down_rules = &slow_down};
     kube_hpa_normalize(&s, &recs, &r);
     CHECK(r.desired == 4 && streq(r.limited_reason, "ScaleDownLimit") &&
           streq(r.limited_message,
@@ -690,14 +701,24 @@ static void test_hpa_behavior_limits(void)
     /* Disabled down: never below the current count. */
     kube_hpa_recommendations_clear(&recs);
     struct kube_hpa_rules off = {KUBE_HPA_SELECT_DISABLED, 1, {{true, 100, 15}}};
-    s = (struct kube_hpa_scale){.current = 5, .proposal = 1, .min = 1, .max = 10, .now = 3000,
-                                .up_rules = &slow_up, .down_rules = &off};
+    s = (struct kube_hpa_scale){.current = 5,
+                                .proposal = 1,
+                                .min = 1,
+                                .max = 10,
+                                .now = 3000,
+                                .up_rules = &slow_up,
+                                .down_rules = &off};
     kube_hpa_normalize(&s, &recs, &r);
     CHECK(r.desired == 5 && streq(r.limited_reason, "ScaleDownLimit"));
     /* Within the limits: DesiredWithinRange. */
     kube_hpa_recommendations_clear(&recs);
-    s = (struct kube_hpa_scale){.current = 5, .proposal = 6, .min = 1, .max = 10, .now = 4000,
-                                .up_rules = &slow_up, .down_rules = &slow_down};
+    s = (struct kube_hpa_scale){.current = 5,
+                                .proposal = 6,
+                                .min = 1,
+                                .max = 10,
+                                .now = 4000,
+                                .up_rules = &slow_up,
+                                .down_rules = &slow_down};
     kube_hpa_normalize(&s, &recs, &r);
     CHECK(r.desired == 6 && !r.limited && streq(r.limited_reason, "DesiredWithinRange"));
     kube_hpa_recommendations_clear(&recs);

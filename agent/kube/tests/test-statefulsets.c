@@ -305,8 +305,7 @@ static void test_start_ordinal(void)
     }
     kube_object_free(o);
     free(msg);
-    o = decode(STS "  persistentVolumeClaimRetentionPolicy: {whenScaled: Delete}\n" TEMPLATE
-                   CLAIMS,
+    o = decode(STS "  persistentVolumeClaimRetentionPolicy: {whenScaled: Delete}\n" TEMPLATE CLAIMS,
                &msg);
     CHECK(o != NULL);
     if (o) {
@@ -365,8 +364,7 @@ static void test_max_unavailable(void)
 /* A DaemonSet's surge on the node: new beside old, old gone once new is available. */
 static void test_daemonset_surge(void)
 {
-    CHECK(kube_daemonset_surge_step(&(struct kube_ds_node){.has_old = true}) ==
-          KUBE_DS_CREATE_NEW);
+    CHECK(kube_daemonset_surge_step(&(struct kube_ds_node){.has_old = true}) == KUBE_DS_CREATE_NEW);
     CHECK(kube_daemonset_surge_step(&(struct kube_ds_node){0}) == KUBE_DS_CREATE_NEW);
     CHECK(kube_daemonset_surge_step(&(struct kube_ds_node){.has_old = true, .has_new = true}) ==
           KUBE_DS_WAIT);
