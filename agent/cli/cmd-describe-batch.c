@@ -163,9 +163,9 @@ static void describe_hpa(const struct pods_entry *e, const struct pods_events *e
     yajl_val ms = json_get(spec, "metrics"), cur = json_get(st, "currentMetrics");
     size_t n = json_array_len(ms);
     for (size_t i = 0; i < (n ? n : 1); i++) {
-        yajl_val m = json_array_at(ms, i), res = json_get(m, "resource");
+        yajl_val m = n ? json_array_at(ms, i) : NULL, res = n ? json_get(m, "resource") : NULL;
         const char *box = NULL; /* a ContainerResource metric's container */
-        if (!res && (res = json_get(m, "containerResource")))
+        if (n && !res && (res = json_get(m, "containerResource")))
             box = str(res, "container");
         const char *rn = n ? str(res, "name") : "cpu";
         long long want = n ? int_of(json_get(res, "target"), "averageUtilization", 0)

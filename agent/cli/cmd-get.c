@@ -285,9 +285,9 @@ static void hpa_cells(table *t, const struct pods_entry *e, const char *age)
     size_t n = json_array_len(metrics);
     for (size_t i = 0; i < (n ? n : 1); i++) {
         /* A ContainerResource metric reads as a Resource one, matched by its container too. */
-        yajl_val m = json_array_at(metrics, i), res = json_get(m, "resource");
+        yajl_val m = n ? json_array_at(metrics, i) : NULL, res = n ? json_get(m, "resource") : NULL;
         const char *box = NULL;
-        if (!res && (res = json_get(m, "containerResource")))
+        if (n && !res && (res = json_get(m, "containerResource")))
             box = YAJL_GET_STRING(json_get(res, "container"));
         const char *rn = n ? YAJL_GET_STRING(json_get(res, "name")) : "cpu";
         long long want =

@@ -172,13 +172,12 @@ no_loop() {
   assert_no_pods
 }
 
-@test "jobs: activeDeadlineSeconds fails the Job (DeadlineExceeded), its running pod is deleted, and the events say so" {
+@test "jobs: activeDeadlineSeconds fails the Job (DeadlineExceeded), its active pod is deleted, and the events say so" {
   job_yaml slow "  activeDeadlineSeconds: 2" 'trap \"exit 0\" TERM; while :; do sleep 0.2; done' > "$BATS_TEST_TMPDIR/job.yaml"
   run prn apply -f "$BATS_TEST_TMPDIR/job.yaml"
   [ "$status" -eq 0 ]
   pod=$(prn get pods -l job-name=slow -o name | sed 's|^pod/||')
   [ -n "$pod" ]
-  wait_running "$pod"
   wait_long job_is slow "Failed 0/1"
   run prn get job slow -o json
   [ "$(jq -r '.status.conditions[] | select(.type == "Failed") | .status + " " + .reason + " " + .message' <<<"$output")" = "True DeadlineExceeded Job was active longer than specified deadline" ]
