@@ -163,20 +163,28 @@ static void describe_hpa(const struct pods_entry *e, const struct pods_events *e
     yajl_val ms = json_get(spec, "metrics"), cur = json_get(st, "currentMetrics");
     size_t n = json_array_len(ms);
     for (size_t i = 0; i < (n ? n : 1); i++) {
-        yajl_val res = n ? json_get(json_array_at(ms, i), "resource") : NULL;
+        yajl_val m = n ? json_array_at(ms, i) : NULL, res = n ? json_get(m, "resource") : NULL;
+        const char *box = NULL; /* a ContainerResource metric's container */
+        if (n && !res && (res = json_get(m, "containerResource")))
+            box = str(res, "container");
         const char *rn = n ? str(res, "name") : "cpu";
         long long want = n ? int_of(json_get(res, "target"), "averageUtilization", 0)
                            : int_of(spec, "targetCPUUtilizationPercentage", 80);
         char now[64] = "<unknown>";
         for (size_t j = 0; rn && j < json_array_len(cur); j++) {
-            yajl_val c = json_get(json_array_at(cur, j), "resource");
+            yajl_val c = json_get(json_array_at(cur, j), box ? "containerResource" : "resource");
+            if (box && (!str(c, "container") || !streq(str(c, "container"), box)))
+                continue;
             if (str(c, "name") && streq(str(c, "name"), rn))
                 snprintf(now, sizeof(now), "%lld%% (%s)",
                          int_of(json_get(c, "current"), "averageUtilization", 0),
                          str(json_get(c, "current"), "averageValue") ?: "0");
         }
         _cleanup_free_ char *label =
-            xasprintf("  resource %s on pods  (as a percentage of request):", rn ? rn : "?");
+            box ? xasprintf("  resource %s of container \"%s\" on pods  (as a percentage of "
+                            "request):",
+                            rn ? rn : "?", box)
+                : xasprintf("  resource %s on pods  (as a percentage of request):", rn ? rn : "?");
         printf("%-*s%s / %lld%%\n", w, label, now, want);
     }
     printf("%-*s%lld\n", w, "Min replicas:", int_of(spec, "minReplicas", 1));

@@ -284,15 +284,22 @@ static void hpa_cells(table *t, const struct pods_entry *e, const char *age)
     _cleanup_free_ char *targets = xstrdup("");
     size_t n = json_array_len(metrics);
     for (size_t i = 0; i < (n ? n : 1); i++) {
-        yajl_val res = n ? json_get(json_array_at(metrics, i), "resource") : NULL;
+        /* A ContainerResource metric reads as a Resource one, matched by its container too. */
+        yajl_val m = n ? json_array_at(metrics, i) : NULL, res = n ? json_get(m, "resource") : NULL;
+        const char *box = NULL;
+        if (n && !res && (res = json_get(m, "containerResource")))
+            box = YAJL_GET_STRING(json_get(res, "container"));
         const char *rn = n ? YAJL_GET_STRING(json_get(res, "name")) : "cpu";
         long long want =
             n ? int_or(json_get(json_get(res, "target"), "averageUtilization"), 0) : int_or(v1, 80);
         char now[24] = "<unknown>";
         for (size_t j = 0; rn && j < json_array_len(cur); j++) {
-            yajl_val c = json_get(json_array_at(cur, j), "resource");
+            yajl_val c = json_get(json_array_at(cur, j), box ? "containerResource" : "resource");
             const char *cn = YAJL_GET_STRING(json_get(c, "name"));
+            const char *cc = YAJL_GET_STRING(json_get(c, "container"));
             yajl_val u = json_get(json_get(c, "current"), "averageUtilization");
+            if (box && (!cc || !streq(cc, box)))
+                continue;
             if (cn && streq(cn, rn) && u && YAJL_IS_INTEGER(u))
                 snprintf(now, sizeof(now), "%lld%%", (long long)YAJL_GET_INTEGER(u));
         }

@@ -47,45 +47,122 @@ static int check_metric(yajl_val m, size_t i, pr_error **err)
     const char *type = YAJL_GET_STRING(json_get(m, "type"));
     if (!type)
         return pr_err(err, 0, "spec.metrics[%zu].type: Required value", i);
-    if (!streq(type, "Resource"))
+    /* Pods and Object metrics come from a custom metrics API (custom.metrics.k8s.io),
+     * External ones from an external metrics API (external.metrics.k8s.io): adapters a
+     * cluster runs, not a node. */
+    if (streq(type, "Pods") || streq(type, "Object"))
         return pr_err_code(err, EOPNOTSUPP,
-                           "spec.metrics[%zu].type: \"%s\": not supported by podrun (Resource "
-                           "metrics of cpu and memory only: there is no metrics API on the node)",
-                           i, type);
+                           "spec.metrics[%zu].type: \"%s\": not supported by podrun (a %s "
+                           "metric is read from a custom metrics API, custom.metrics.k8s.io, "
+                           "which a node does not serve; Resource metrics of cpu and memory are "
+                           "measured from the pods' cgroups)",
+                           i, type, type);
+    if (streq(type, "External"))
+        return pr_err_code(err, EOPNOTSUPP,
+                           "spec.metrics[%zu].type: \"External\": not supported by podrun (an "
+                           "External metric is read from an external metrics API, "
+                           "external.metrics.k8s.io, which a node does not serve; Resource "
+                           "metrics of cpu and memory are measured from the pods' cgroups)",
+                           i);
+    if (!streq(type, "Resource") && !streq(type, "ContainerResource"))
+        return pr_err(err, 0,
+                      "spec.metrics[%zu].type: Unsupported value: \"%s\": supported values: "
+                      "\"ContainerResource\", \"External\", \"Object\", \"Pods\", "
+                      "\"Resource\"",
+                      i, type);
+    /* ContainerResource: one container's usage against its own request, from its cgroup. */
+    bool per_container = streq(type, "ContainerResource");
+    const char *src = per_container ? "containerResource" : "resource";
     for (size_t k = 0; YAJL_IS_OBJECT(m) && k < m->u.object.len; k++)
-        if (!streq(m->u.object.keys[k], "type") && !streq(m->u.object.keys[k], "resource"))
+        if (!streq(m->u.object.keys[k], "type") && !streq(m->u.object.keys[k], src))
             return pr_err(err, 0, "spec.metrics[%zu].%s: unknown field in MetricSpec", i,
                           m->u.object.keys[k]);
-    yajl_val res = json_get(m, "resource"), target = json_get(res, "target");
+    yajl_val res = json_get(m, src), target = json_get(res, "target");
     const char *name = YAJL_GET_STRING(json_get(res, "name"));
     if (!name)
-        return pr_err(err, 0, "spec.metrics[%zu].resource.name: Required value", i);
+        return pr_err(err, 0, "spec.metrics[%zu].%s.name: Required value", i, src);
     if (!streq(name, "cpu") && !streq(name, "memory"))
         return pr_err_code(err, EOPNOTSUPP,
-                           "spec.metrics[%zu].resource.name: \"%s\": not supported by podrun "
+                           "spec.metrics[%zu].%s.name: \"%s\": not supported by podrun "
                            "(cpu and memory)",
-                           i, name);
+                           i, src, name);
+    if (per_container) {
+        const char *c = YAJL_GET_STRING(json_get(res, "container"));
+        if (!c || !*c)
+            return pr_err(err, 0, "spec.metrics[%zu].containerResource.container: Required value",
+                          i);
+        if (!kube_valid_label_name(c))
+            return pr_err(err, 0,
+                          "spec.metrics[%zu].containerResource.container: Invalid value: \"%s\": "
+                          "a lowercase RFC 1123 label is required",
+                          i, c);
+    }
     const char *tt = YAJL_GET_STRING(json_get(target, "type"));
     if (!tt)
-        return pr_err(err, 0, "spec.metrics[%zu].resource.target.type: Required value", i);
+        return pr_err(err, 0, "spec.metrics[%zu].%s.target.type: Required value", i, src);
     if (!streq(tt, "Utilization"))
         return pr_err_code(err, EOPNOTSUPP,
-                           "spec.metrics[%zu].resource.target.type: \"%s\": not supported by "
+                           "spec.metrics[%zu].%s.target.type: \"%s\": not supported by "
                            "podrun (Utilization only)",
-                           i, tt);
+                           i, src, tt);
     yajl_val u = json_get(target, "averageUtilization");
     if (!u || !YAJL_IS_INTEGER(u) || YAJL_GET_INTEGER(u) <= 0 || YAJL_GET_INTEGER(u) > INT32_MAX)
         return pr_err(err, 0,
-                      "spec.metrics[%zu].resource.target.averageUtilization: Invalid value: must "
+                      "spec.metrics[%zu].%s.target.averageUtilization: Invalid value: must "
                       "be greater than 0",
-                      i);
+                      i, src);
     return 0;
 }
 
-/* behavior.scaleUp / scaleDown: stabilizationWindowSeconds (0 to 3600); podrun keeps
- * Kubernetes' default policies and refuses others by name. */
-static int check_rules(yajl_val rules, const char *which, int32_t *window, pr_error **err)
+/* One of behavior.scaleUp/scaleDown.policies: type Pods or Percent, value > 0, periodSeconds
+ * 1 to 1800, as the API server validates it. */
+static int check_policy(yajl_val p, const char *path, struct kube_hpa_policy *out, pr_error **err)
 {
+    if (!YAJL_IS_OBJECT(p))
+        return pr_err(err, 0, "%s: must be an object", path);
+    const char *type = NULL;
+    int64_t value = 0, period = 0;
+    for (size_t k = 0; k < p->u.object.len; k++) {
+        const char *key = p->u.object.keys[k];
+        yajl_val v = p->u.object.values[k];
+        if (streq(key, "type")) {
+            if (!(type = YAJL_GET_STRING(v)))
+                return pr_err(err, 0, "%s.type: must be a string", path);
+        } else if (streq(key, "value") || streq(key, "periodSeconds")) {
+            if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < INT32_MIN ||
+                YAJL_GET_INTEGER(v) > INT32_MAX)
+                return pr_err(err, 0, "%s.%s: must be a 32-bit integer", path, key);
+            *(streq(key, "value") ? &value : &period) = YAJL_GET_INTEGER(v);
+        } else {
+            return pr_err(err, 0, "%s.%s: unknown field in HPAScalingPolicy", path, key);
+        }
+    }
+    if (!type || (!streq(type, "Pods") && !streq(type, "Percent")))
+        return pr_err(err, 0,
+                      "%s.type: Unsupported value: \"%s\": supported values: \"Percent\", "
+                      "\"Pods\"",
+                      path, type ? type : "");
+    if (value <= 0)
+        return pr_err(err, 0, "%s.value: Invalid value: %lld: must be greater than zero", path,
+                      (long long)value);
+    if (period <= 0)
+        return pr_err(err, 0, "%s.periodSeconds: Invalid value: %lld: must be greater than zero",
+                      path, (long long)period);
+    if (period > 1800)
+        return pr_err(err, 0,
+                      "%s.periodSeconds: Invalid value: %lld: must be less than or equal to 1800",
+                      path, (long long)period);
+    *out = (struct kube_hpa_policy){streq(type, "Percent"), (int32_t)value, (int32_t)period};
+    return 0;
+}
+
+/* behavior.scaleUp / scaleDown: stabilizationWindowSeconds (0 to 3600), selectPolicy and
+ * policies over Kubernetes' defaults (the given policies replace the default ones). */
+static int check_rules(yajl_val rules, const char *which, int32_t *window,
+                       struct kube_hpa_rules *out, pr_error **err)
+{
+    if (rules && !YAJL_IS_OBJECT(rules) && !YAJL_IS_NULL(rules))
+        return pr_err(err, 0, "spec.behavior.%s: must be an object", which);
     for (size_t k = 0; YAJL_IS_OBJECT(rules) && k < rules->u.object.len; k++) {
         const char *key = rules->u.object.keys[k];
         yajl_val v = rules->u.object.values[k];
@@ -96,17 +173,77 @@ static int check_rules(yajl_val rules, const char *which, int32_t *window, pr_er
                               "be from 0 to 3600",
                               which);
             *window = (int32_t)YAJL_GET_INTEGER(v);
-        } else if (streq(key, "policies") || streq(key, "selectPolicy") ||
-                   streq(key, "tolerance")) {
+        } else if (streq(key, "selectPolicy")) {
+            const char *sp = YAJL_GET_STRING(v);
+            if (sp && streq(sp, "Max"))
+                out->select = KUBE_HPA_SELECT_MAX;
+            else if (sp && streq(sp, "Min"))
+                out->select = KUBE_HPA_SELECT_MIN;
+            else if (sp && streq(sp, "Disabled"))
+                out->select = KUBE_HPA_SELECT_DISABLED;
+            else
+                return pr_err(err, 0,
+                              "spec.behavior.%s.selectPolicy: Unsupported value: \"%s\": "
+                              "supported values: \"Disabled\", \"Max\", \"Min\"",
+                              which, sp ? sp : "");
+        } else if (streq(key, "policies")) {
+            if (!YAJL_IS_ARRAY(v))
+                return pr_err(err, 0, "spec.behavior.%s.policies: must be a list", which);
+            if (v->u.array.len > ARRAY_SIZE(out->policies))
+                return pr_err(err, 0,
+                              "spec.behavior.%s.policies: Too many: %zu: podrun takes at most "
+                              "%zu policies",
+                              which, v->u.array.len, ARRAY_SIZE(out->policies));
+            out->n = 0;
+            for (size_t i = 0; i < v->u.array.len; i++) {
+                _cleanup_free_ char *path = xasprintf("spec.behavior.%s.policies[%zu]", which, i);
+                int r = check_policy(v->u.array.values[i], path, &out->policies[out->n++], err);
+                if (r < 0)
+                    return r;
+            }
+            if (!out->n)
+                return pr_err(err, 0,
+                              "spec.behavior.%s.policies: Required value: must specify at least "
+                              "one Policy",
+                              which);
+        } else if (streq(key, "tolerance")) {
             return pr_err_code(err, EOPNOTSUPP,
-                               "spec.behavior.%s.%s: not supported by podrun (Kubernetes' "
-                               "default scaling policies apply)",
-                               which, key);
+                               "spec.behavior.%s.tolerance: not supported by podrun (an alpha "
+                               "field, HPAConfigurableTolerance: the tolerance is 0.1)",
+                               which);
         } else {
             return pr_err(err, 0, "spec.behavior.%s.%s: unknown field in HPAScalingRules", which,
                           key);
         }
     }
+    return 0;
+}
+
+/* The API server's defaults of a given behavior: up by max(4 pods, 100%) per 15 s, down by
+ * 100% per 15 s, selectPolicy Max. */
+static void default_rules(struct kube_hpa *h)
+{
+    h->up_rules = (struct kube_hpa_rules){
+        .select = KUBE_HPA_SELECT_MAX, .n = 2, .policies = {{false, 4, 15}, {true, 100, 15}}};
+    h->down_rules = (struct kube_hpa_rules){
+        .select = KUBE_HPA_SELECT_MAX, .n = 1, .policies = {{true, 100, 15}}};
+}
+
+static int add_container_target(struct kube_hpa *h, yajl_val res, size_t i, pr_error **err)
+{
+    const char *c = YAJL_GET_STRING(json_get(res, "container"));
+    bool cpu = streq(YAJL_GET_STRING(json_get(res, "name")) ?: "", "cpu");
+    for (size_t k = 0; k < h->n_container_targets; k++)
+        if (streq(h->container_targets[k].container, c) && h->container_targets[k].cpu == cpu)
+            return pr_err(err, 0, "spec.metrics[%zu]: Duplicate value: %s of container %s", i,
+                          cpu ? "cpu" : "memory", c);
+    if (h->n_container_targets == ARRAY_SIZE(h->container_targets))
+        return pr_err(err, 0,
+                      "spec.metrics[%zu]: Too many: podrun takes at most %zu ContainerResource "
+                      "metrics",
+                      i, ARRAY_SIZE(h->container_targets));
+    h->container_targets[h->n_container_targets++] = (struct kube_hpa_container_target){
+        c, cpu, (int32_t)YAJL_GET_INTEGER(json_get(json_get(res, "target"), "averageUtilization"))};
     return 0;
 }
 
@@ -153,6 +290,11 @@ int kube_hpa_check(struct kube_object *o, pr_error **err)
         int r = check_metric(m, i, err);
         if (r < 0)
             return r;
+        if (streq(YAJL_GET_STRING(json_get(m, "type")) ?: "", "ContainerResource")) {
+            if ((r = add_container_target(h, json_get(m, "containerResource"), i, err)) < 0)
+                return r;
+            continue;
+        }
         yajl_val res = json_get(m, "resource");
         const char *rname = YAJL_GET_STRING(json_get(res, "name"));
         bool cpu = rname && streq(rname, "cpu");
@@ -166,13 +308,18 @@ int kube_hpa_check(struct kube_object *o, pr_error **err)
     if (!json_array_len(ms))
         h->cpu_target = 80;
     yajl_val b = h->behavior;
+    if (b && !YAJL_IS_NULL(b) && !YAJL_IS_OBJECT(b))
+        return pr_err(err, 0, "spec.behavior: must be an object");
+    h->has_behavior = YAJL_IS_OBJECT(b);
+    default_rules(h);
     for (size_t k = 0; YAJL_IS_OBJECT(b) && k < b->u.object.len; k++) {
         const char *key = b->u.object.keys[k];
         int r;
         if (streq(key, "scaleUp"))
-            r = check_rules(b->u.object.values[k], "scaleUp", &h->up_window, err);
+            r = check_rules(b->u.object.values[k], "scaleUp", &h->up_window, &h->up_rules, err);
         else if (streq(key, "scaleDown"))
-            r = check_rules(b->u.object.values[k], "scaleDown", &h->down_window, err);
+            r = check_rules(b->u.object.values[k], "scaleDown", &h->down_window, &h->down_rules,
+                            err);
         else
             r = pr_err(err, 0, "spec.behavior.%s: unknown field in HorizontalPodAutoscalerBehavior",
                        key);
@@ -289,6 +436,117 @@ out:
 
 /* ---- normalisation: stabilisation window, scaling rules, bounds ---- */
 
+/* math.Ceil of the float product, as the controller rounds (the agent does not link libm). */
+static int64_t ceil_int(double x)
+{
+    if (x >= 9e18 || x <= -9e18)
+        return x > 0 ? INT64_MAX : INT64_MIN;
+    int64_t t = (int64_t)x;
+    return (double)t < x ? t + 1 : t;
+}
+
+/* The replicas changed by the events within the period ending now. */
+static int64_t change_in_period(const struct kube_hpa_scale_event *ev, size_t n, int32_t period,
+                                int64_t now)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].at > now - period)
+            sum += ev[i].change;
+    return sum;
+}
+
+int32_t kube_hpa_rules_limit(const struct kube_hpa_rules *r, bool up, int32_t current,
+                             const struct kube_hpa_scale_event *ups, size_t n_ups,
+                             const struct kube_hpa_scale_event *downs, size_t n_downs, int64_t now)
+{
+    if (r->select == KUBE_HPA_SELECT_DISABLED)
+        return current;
+    /* Max picks the largest change: the highest limit up, the lowest down. */
+    bool highest = up == (r->select == KUBE_HPA_SELECT_MAX);
+    int64_t result = highest ? INT32_MIN : INT32_MAX;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct kube_hpa_policy *p = &r->policies[i];
+        int64_t start = (int64_t)current - change_in_period(ups, n_ups, p->period_seconds, now) +
+                        change_in_period(downs, n_downs, p->period_seconds, now);
+        int64_t proposed;
+        if (!p->percent)
+            proposed = up ? start + p->value : start - p->value;
+        else if (up) /* rounded up, or a small set would never grow */
+            proposed = ceil_int((double)start * (1.0 + (double)p->value / 100.0));
+        else
+            proposed = (int64_t)((double)start * (1.0 - (double)p->value / 100.0));
+        proposed = MAX(MIN(proposed, (int64_t)INT32_MAX), (int64_t)INT32_MIN);
+        result = highest ? MAX(result, proposed) : MIN(result, proposed);
+    }
+    return (int32_t)result;
+}
+
+int32_t kube_hpa_rules_longest_period(const struct kube_hpa_rules *r)
+{
+    int32_t longest = 0;
+    for (size_t i = 0; i < r->n; i++)
+        longest = MAX(longest, r->policies[i].period_seconds);
+    return longest;
+}
+
+static void limit(struct kube_hpa_result *out, int32_t to, const char *reason, const char *msg)
+{
+    out->desired = to;
+    out->limited = true;
+    out->limited_reason = reason;
+    out->limited_message = msg;
+}
+
+#define MSG_TOO_MANY  "the desired replica count is more than the maximum replica count"
+#define MSG_TOO_FEW   "the desired replica count is less than the minimum replica count"
+#define MSG_UP_RATE   "the desired replica count is increasing faster than the maximum scale rate"
+#define MSG_DOWN_RATE "the desired replica count is decreasing faster than the maximum scale rate"
+
+/* convertDesiredReplicasWithBehaviorRate: a change is held within the rules' limit (never
+ * past the current count the other way) and the bounds. */
+static void behavior_rate(const struct kube_hpa_scale *s, struct kube_hpa_result *out)
+{
+    int32_t want = out->desired;
+    if (want > s->current) {
+        int32_t most =
+            kube_hpa_rules_limit(s->up_rules, true, s->current, s->up_events, s->n_up_events,
+                                 s->down_events, s->n_down_events, s->now);
+        most = MAX(most, s->current);
+        if (s->max > most) {
+            if (want > most)
+                limit(out, most, "ScaleUpLimit", MSG_UP_RATE);
+        } else if (want > s->max) {
+            limit(out, s->max, "TooManyReplicas", MSG_TOO_MANY);
+        }
+    } else if (want < s->current) {
+        int32_t fewest =
+            kube_hpa_rules_limit(s->down_rules, false, s->current, s->up_events, s->n_up_events,
+                                 s->down_events, s->n_down_events, s->now);
+        fewest = MIN(fewest, s->current);
+        if (s->min < fewest) {
+            if (want < fewest)
+                limit(out, fewest, "ScaleDownLimit", MSG_DOWN_RATE);
+        } else if (want < s->min) {
+            limit(out, s->min, "TooFewReplicas", MSG_TOO_FEW);
+        }
+    }
+}
+
+/* convertDesiredReplicasWithRules (no behavior): up to max(2 * current, 4), within the
+ * bounds. */
+static void fixed_rate(const struct kube_hpa_scale *s, struct kube_hpa_result *out)
+{
+    int64_t up_limit = MAX((int64_t)s->current * 2, 4);
+    bool rate = s->max > up_limit;
+    int32_t most = rate ? (int32_t)up_limit : s->max;
+    if (out->desired < s->min)
+        limit(out, s->min, "TooFewReplicas", MSG_TOO_FEW);
+    else if (out->desired > most)
+        limit(out, most, rate ? "ScaleUpLimit" : "TooManyReplicas",
+              rate ? MSG_UP_RATE : MSG_TOO_MANY);
+}
+
 void kube_hpa_normalize(const struct kube_hpa_scale *s, struct kube_hpa_recommendations *recs,
                         struct kube_hpa_result *out)
 {
@@ -325,32 +583,13 @@ void kube_hpa_normalize(const struct kube_hpa_scale *s, struct kube_hpa_recommen
         out->able_reason = "ReadyForNewScale";
         out->able_message = "recommended size matches current size";
     }
-    /* The default rules: up by at most max(100%, 4 pods) per period, down by up to 100%. */
     out->desired = stable;
     out->limited_reason = "DesiredWithinRange";
     out->limited_message = "the desired count is within the acceptable range";
-    if (stable > s->current) {
-        int64_t limit = MAX((int64_t)s->current * 2, (int64_t)s->current + 4);
-        int32_t most = s->max;
-        const char *why = "TooManyReplicas",
-                   *msg = "the desired replica count is more than the maximum replica count";
-        if (limit < most) {
-            most = (int32_t)limit;
-            why = "ScaleUpLimit";
-            msg = "the desired replica count is increasing faster than the maximum scale rate";
-        }
-        if (stable > most) {
-            out->desired = most;
-            out->limited = true;
-            out->limited_reason = why;
-            out->limited_message = msg;
-        }
-    } else if (stable < s->current && stable < s->min) {
-        out->desired = s->min;
-        out->limited = true;
-        out->limited_reason = "TooFewReplicas";
-        out->limited_message = "the desired replica count is less than the minimum replica count";
-    }
+    if (s->up_rules && s->down_rules)
+        behavior_rate(s, out);
+    else
+        fixed_rate(s, out);
 }
 
 void kube_hpa_recommendations_clear(struct kube_hpa_recommendations *r)

@@ -492,9 +492,11 @@ struct kube_set {
      * w.template_ is decoded from it. */
     yajl_val template_tree;
     struct {
-        const char *when_deleted, *when_scaled; /* Retain only */
+        const char *when_deleted, *when_scaled; /* Retain (default) or Delete */
     } retention;
     bool has_retention;
+    int32_t ordinals_start; /* spec.ordinals.start: the first pod is SET-start */
+    bool has_ordinals;
 };
 
 /* A v1 PersistentVolumeClaim's spec (statefulset.c), defaulted: storageClassName local-path,
@@ -558,6 +560,23 @@ struct kube_hpa {
     bool has_v1_target_cpu;
     int32_t cpu_target, memory_target;
     int32_t up_window, down_window;
+    /* ContainerResource metrics: one container's cpu or memory against its own request. */
+    struct kube_hpa_container_target {
+        const char *container;
+        bool cpu;
+        int32_t target; /* averageUtilization */
+    } container_targets[4];
+    size_t n_container_targets;
+    /* spec.behavior given: its rules, Kubernetes' defaults filled in (kube_hpa_rules). */
+    bool has_behavior;
+    struct kube_hpa_rules {
+        enum { KUBE_HPA_SELECT_MAX, KUBE_HPA_SELECT_MIN, KUBE_HPA_SELECT_DISABLED } select;
+        size_t n;
+        struct kube_hpa_policy {
+            bool percent; /* type Percent; else Pods */
+            int32_t value, period_seconds;
+        } policies[8];
+    } up_rules, down_rules;
 };
 
 /* Whether objects of the kind live in a namespace. A cluster-scoped one (Namespace) has
@@ -765,14 +784,17 @@ struct kube_sts_spec {
     bool parallel;  /* podManagementPolicy Parallel; else OrderedReady */
     bool on_delete; /* updateStrategy OnDelete; else RollingUpdate */
     int32_t partition;
+    int32_t start;           /* spec.ordinals.start: the replicas are start .. start+replicas-1 */
+    int32_t max_unavailable; /* rollingUpdate.maxUnavailable resolved (>= 1); 0: not given */
 };
 /* What one pass does: the ordinals to create (ascending) and to delete (in the order given:
  * failed pods, then scale-down from the highest ordinal, then one rolling-update victim),
  * as Kubernetes' StatefulSet controller decides (pkg/controller/statefulset,
  * updateStatefulSet): OrderedReady waits for every lower pod to be Running and Ready before
- * it creates, and deletes condemned pods one at a time, highest first, while the others are
- * Running and Ready; a rolling update replaces the highest ordinal at or above the partition
- * that is not updated once all are Running and Ready. */
+ * it creates, and deletes condemned pods (outside start .. start+replicas-1) one at a time,
+ * highest first, while the others are Running and Ready; a rolling update replaces the highest
+ * ordinal at or above the partition that is not updated once all are Running and Ready, or with
+ * maxUnavailable up to that many at once less those unavailable (Parallel: beside creations). */
 struct kube_sts_plan {
     int32_t *create;
     size_t n_create;
@@ -782,8 +804,21 @@ struct kube_sts_plan {
 void kube_statefulset_plan(const struct kube_sts_spec *s, const struct kube_sts_pod *pods, size_t n,
                            struct kube_sts_plan *out);
 void kube_statefulset_plan_clear(struct kube_sts_plan *p);
+/* rollingUpdate.maxUnavailable of a stored StatefulSet spec (an integer or a percentage of
+ * replicas, rounded down, at least 1); 0 when not given. */
+int32_t kube_statefulset_max_unavailable(yajl_val spec, int32_t replicas);
 /* The ordinal of a pod named SET-N (N without leading zeros, within int32); -1 otherwise. */
 int32_t kube_statefulset_ordinal(const char *set, const char *pod);
+/* A DaemonSet's rollingUpdate with maxSurge on this node (KEP-1591, the daemon controller's
+ * rollingUpdate): the new pod is made beside the old one, whether the old is available or not,
+ * and the old one goes once the new one is available (Ready for minReadySeconds). */
+struct kube_ds_node {
+    bool has_old, has_new, new_available;
+};
+enum kube_ds_step { KUBE_DS_WAIT, KUBE_DS_CREATE_NEW, KUBE_DS_DELETE_OLD };
+enum kube_ds_step kube_daemonset_surge_step(const struct kube_ds_node *n);
+/* Whether a stored DaemonSet spec surges: RollingUpdate with a maxSurge above 0 (or 0%). */
+bool kube_daemonset_surges(yajl_val spec);
 /* Whether the node's labels (an object of strings) satisfy a nodeSelector (likewise). */
 bool kube_node_selector_matches(yajl_val selector, yajl_val labels);
 
@@ -895,10 +930,21 @@ struct kube_hpa_recommendations {
     size_t n;
 };
 void kube_hpa_recommendations_clear(struct kube_hpa_recommendations *r);
+/* The changes the HPA made (seconds since the epoch, replicas added or removed), kept for
+ * its longest policy period: a policy limits the change over its period. */
+struct kube_hpa_scale_event {
+    int64_t at;
+    int32_t change;
+};
 struct kube_hpa_scale {
     int32_t current, proposal, min, max;
     int32_t up_window, down_window;
     int64_t now;
+    /* spec.behavior's rules and the scale events; NULL rules: no behavior, the controller's
+     * fixed rate (up to max(2 * current, 4)). */
+    const struct kube_hpa_rules *up_rules, *down_rules;
+    const struct kube_hpa_scale_event *up_events, *down_events;
+    size_t n_up_events, n_down_events;
 };
 /* The AbleToScale and ScalingLimited conditions' reasons and messages (static strings). */
 struct kube_hpa_result {
@@ -907,11 +953,20 @@ struct kube_hpa_result {
     bool limited;
     const char *limited_reason, *limited_message;
 };
-/* normalizeDesiredReplicasWithBehaviors: the proposal held within the highest recommendation
- * of the scale-down window and the lowest of the scale-up window (recs keeps what the windows
- * need, the proposal added), then Kubernetes' default rates (up: at most max(double, +4)) and
- * the bounds. */
+/* normalizeDesiredReplicas(WithBehaviors): the proposal held within the highest
+ * recommendation of the scale-down window and the lowest of the scale-up window (recs keeps
+ * what the windows need, the proposal added), then the rate (the behavior's rules and events,
+ * or without a behavior up to max(2 * current, 4)) and the bounds. */
 void kube_hpa_normalize(const struct kube_hpa_scale *s, struct kube_hpa_recommendations *recs,
                         struct kube_hpa_result *out);
+/* calculateScaleUpLimitWithScalingRules / calculateScaleDownLimitWithBehaviors: the most (up)
+ * or fewest (down) replicas the rules allow now, each policy counted from the replicas at the
+ * start of its period (the events within it undone); selectPolicy Max takes the largest
+ * change, Min the smallest, Disabled none (current). */
+int32_t kube_hpa_rules_limit(const struct kube_hpa_rules *r, bool up, int32_t current,
+                             const struct kube_hpa_scale_event *ups, size_t n_ups,
+                             const struct kube_hpa_scale_event *downs, size_t n_downs, int64_t now);
+/* The longest periodSeconds of the rules' policies: how long their events are kept. */
+int32_t kube_hpa_rules_longest_period(const struct kube_hpa_rules *r);
 
 #endif

@@ -130,7 +130,8 @@ int kube_claim_check(yajl_val spec, const char *path, struct kube_claim *out, pr
 
 static const struct kube_field sts_rolling_fields[] = {
     KUBE_FIELD(struct kube_set, "partition", KF_INT32, update_strategy.rolling_update.partition),
-    {"maxUnavailable", KF_UNSUPPORTED, 0, NULL, 0},
+    KUBE_FIELD(struct kube_set, "maxUnavailable", KF_INT_OR_STRING,
+               update_strategy.rolling_update.max_unavailable),
     KUBE_FIELDS_END,
 };
 static const struct kube_schema sts_rolling_schema = {"RollingUpdateStatefulSetStrategy", 0,
@@ -152,6 +153,12 @@ static const struct kube_field retention_fields[] = {
 static const struct kube_schema retention_schema = {
     "StatefulSetPersistentVolumeClaimRetentionPolicy", 0, retention_fields, NULL};
 
+static const struct kube_field ordinals_fields[] = {
+    KUBE_FIELD(struct kube_set, "start", KF_INT32, ordinals_start),
+    KUBE_FIELDS_END,
+};
+static const struct kube_schema ordinals_schema = {"StatefulSetOrdinals", 0, ordinals_fields, NULL};
+
 static const struct kube_field sts_fields[] = {
     KUBE_FIELD_HAS(struct kube_set, "replicas", KF_INT32, w.replicas, w.has_replicas),
     KUBE_FIELD(struct kube_set, "selector", KF_RAW, w.selector),
@@ -166,7 +173,7 @@ static const struct kube_field sts_fields[] = {
     KUBE_FIELD(struct kube_set, "minReadySeconds", KF_INT32, w.min_ready_seconds),
     {"persistentVolumeClaimRetentionPolicy", KF_OBJECT, 0, &retention_schema,
      1 + offsetof(struct kube_set, has_retention)},
-    {"ordinals", KF_UNSUPPORTED, 0, NULL, 0},
+    {"ordinals", KF_OBJECT, 0, &ordinals_schema, 1 + offsetof(struct kube_set, has_ordinals)},
     KUBE_FIELDS_END,
 };
 const struct kube_schema kube_statefulset_spec_schema = {"StatefulSetSpec", sizeof(struct kube_set),
@@ -317,6 +324,62 @@ static int decode_template(struct kube_object *o, pr_error **err)
                        "spec.template", err);
 }
 
+/* A percentage "N%": N, else -1. */
+static int64_t percent_of(const char *s)
+{
+    char *end = NULL;
+    errno = 0;
+    long long p = strtoll(s, &end, 10);
+    if (end == s || errno || !end || !streq(end, "%") || p < 0 || !(*s >= '0' && *s <= '9'))
+        return -1;
+    return p;
+}
+
+/* rollingUpdate.maxUnavailable: greater than 0, a percentage not over 100%, as the API server
+ * validates it (MaxUnavailableStatefulSet). */
+static int check_sts_max_unavailable(const struct kube_int_or_string *u, pr_error **err)
+{
+    if (!u->set)
+        return 0;
+    int64_t v = u->is_string ? percent_of(u->s) : u->i;
+    if (u->is_string && v < 0)
+        return pr_err(err, 0,
+                      "spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: \"%s\": "
+                      "a valid percent string must be a numeric string followed by an ending "
+                      "'%%' (e.g. '1%%',  or '93%%')",
+                      u->s);
+    if (v < 1)
+        return u->is_string
+                   ? pr_err(err, 0,
+                            "spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: "
+                            "\"%s\": must be greater than 0",
+                            u->s)
+                   : pr_err(err, 0,
+                            "spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: "
+                            "%lld: must be greater than 0",
+                            (long long)u->i);
+    if (u->is_string && v > 100)
+        return pr_err(err, 0,
+                      "spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: \"%s\": "
+                      "must not be greater than 100%%",
+                      u->s);
+    return 0;
+}
+
+int32_t kube_statefulset_max_unavailable(yajl_val spec, int32_t replicas)
+{
+    yajl_val v =
+        json_get(json_get(json_get(spec, "updateStrategy"), "rollingUpdate"), "maxUnavailable");
+    int64_t n = 0;
+    if (YAJL_IS_INTEGER(v))
+        n = YAJL_GET_INTEGER(v);
+    else if (YAJL_IS_STRING(v) && percent_of(YAJL_GET_STRING(v)) >= 0)
+        n = percent_of(YAJL_GET_STRING(v)) * MAX(replicas, 0) / 100; /* rounded down */
+    else
+        return 0;
+    return (int32_t)MIN(MAX(n, 1), (int64_t)INT32_MAX);
+}
+
 static int check_statefulset(struct kube_object *o, pr_error **err)
 {
     struct kube_set *s = &o->u.set;
@@ -345,14 +408,29 @@ static int check_statefulset(struct kube_object *o, pr_error **err)
                       "spec.updateStrategy.rollingUpdate.partition: Invalid value: %d: must be "
                       "greater than or equal to 0",
                       s->update_strategy.rolling_update.partition);
-    const char *keep[] = {s->retention.when_deleted, s->retention.when_scaled};
+    const char **keep[] = {&s->retention.when_deleted, &s->retention.when_scaled};
     const char *what[] = {"whenDeleted", "whenScaled"};
-    for (size_t i = 0; i < 2; i++)
-        if (keep[i] && !streq(keep[i], "Retain"))
-            return pr_err(err, streq(keep[i], "Delete") ? EOPNOTSUPP : 0,
+    for (size_t i = 0; i < 2; i++) {
+        if (!*keep[i])
+            *keep[i] = "Retain";
+        if (!streq(*keep[i], "Retain") && !streq(*keep[i], "Delete"))
+            return pr_err(err, 0,
                           "spec.persistentVolumeClaimRetentionPolicy.%s: Unsupported value: "
-                          "\"%s\": podrun keeps a StatefulSet's claims (\"Retain\")",
-                          what[i], keep[i]);
+                          "\"%s\": supported values: \"Delete\", \"Retain\"",
+                          what[i], *keep[i]);
+    }
+    if (s->ordinals_start < 0)
+        return pr_err(err, 0,
+                      "spec.ordinals.start: Invalid value: %d: must be greater than or equal to 0",
+                      s->ordinals_start);
+    if ((int64_t)s->ordinals_start + s->w.replicas > (int64_t)INT32_MAX + 1)
+        return pr_err(err, 0,
+                      "spec.ordinals.start: Invalid value: %d: the ordinals start + replicas "
+                      "must stay within int32",
+                      s->ordinals_start);
+    int r = check_sts_max_unavailable(&s->update_strategy.rolling_update.max_unavailable, err);
+    if (r < 0)
+        return r;
     if (s->service_name && *s->service_name && !kube_valid_label_name(s->service_name))
         return pr_err(err, 0,
                       "spec.serviceName: Invalid value: \"%s\": a lowercase RFC 1123 label is "
@@ -367,6 +445,33 @@ static int check_statefulset(struct kube_object *o, pr_error **err)
     return check_claim_templates(o, err);
 }
 
+/* An IntOrString of a DaemonSet's rollingUpdate: a count >= 0 or a percentage not over 100%;
+ * *value its number (the percentage's, for "N%"). */
+static int check_ds_int_or_percent(const struct kube_int_or_string *v, const char *what,
+                                   int64_t *value, pr_error **err)
+{
+    *value = v->is_string ? percent_of(v->s) : v->i;
+    if (v->is_string && *value < 0)
+        return pr_err(err, 0,
+                      "spec.updateStrategy.rollingUpdate.%s: Invalid value: \"%s\": a valid "
+                      "percent string must be a numeric string followed by an ending '%%' (e.g. "
+                      "'1%%',  or '93%%')",
+                      what, v->s);
+    if (*value < 0)
+        return pr_err(err, 0,
+                      "spec.updateStrategy.rollingUpdate.%s: Invalid value: %lld: must be "
+                      "greater than or equal to 0",
+                      what, (long long)*value);
+    if (v->is_string && *value > 100)
+        return pr_err(err, 0,
+                      "spec.updateStrategy.rollingUpdate.%s: Invalid value: \"%s\": must not be "
+                      "greater than 100%%",
+                      what, v->s);
+    return 0;
+}
+
+/* The API server's defaults (maxUnavailable 1, maxSurge 0) and its check: exactly one of them
+ * is non-zero. */
 static int check_daemonset(struct kube_set *s, pr_error **err)
 {
     if (!s->update_strategy.type)
@@ -383,21 +488,43 @@ static int check_daemonset(struct kube_set *s, pr_error **err)
         *u = (struct kube_int_or_string){.set = true, .i = 1};
     if (!g->set)
         *g = (struct kube_int_or_string){.set = true, .i = 0};
-    bool surge0 = g->is_string ? streq(g->s, "0%") || streq(g->s, "0") : g->i == 0;
-    bool unavail0 = u->is_string ? streq(u->s, "0%") || streq(u->s, "0") : u->i == 0;
-    if ((!g->is_string && g->i < 0) || (!u->is_string && u->i < 0))
+    int64_t unavail, surge;
+    int r = check_ds_int_or_percent(u, "maxUnavailable", &unavail, err);
+    if (r == 0)
+        r = check_ds_int_or_percent(g, "maxSurge", &surge, err);
+    if (r < 0)
+        return r;
+    if (surge && unavail)
         return pr_err(err, 0,
-                      "spec.updateStrategy.rollingUpdate: Invalid value: must be greater than or "
-                      "equal to 0");
-    if (surge0 && unavail0)
+                      "spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: may not be set "
+                      "when maxUnavailable is non-zero");
+    if (!surge && !unavail)
         return pr_err(err, 0,
-                      "spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: may not "
+                      "spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot "
                       "be 0 when maxSurge is 0");
-    if (!surge0)
-        return pr_err(err, EOPNOTSUPP,
-                      "spec.updateStrategy.rollingUpdate.maxSurge: not supported by podrun (its "
-                      "one pod is replaced, not surged)");
     return 0;
+}
+
+bool kube_daemonset_surges(yajl_val spec)
+{
+    yajl_val st = json_get(spec, "updateStrategy");
+    const char *type = YAJL_GET_STRING(json_get(st, "type"));
+    yajl_val v = json_get(json_get(st, "rollingUpdate"), "maxSurge");
+    if (type && !streq(type, "RollingUpdate"))
+        return false;
+    /* One node: any surge rounds up to one pod. */
+    if (YAJL_IS_INTEGER(v))
+        return YAJL_GET_INTEGER(v) > 0;
+    return YAJL_IS_STRING(v) && percent_of(YAJL_GET_STRING(v)) > 0;
+}
+
+enum kube_ds_step kube_daemonset_surge_step(const struct kube_ds_node *n)
+{
+    if (!n->has_new)
+        return KUBE_DS_CREATE_NEW; /* a surge pod, or the old one's replacement */
+    if (n->has_old && n->new_available)
+        return KUBE_DS_DELETE_OLD;
+    return KUBE_DS_WAIT;
 }
 
 int kube_set_check(struct kube_object *o, pr_error **err)
@@ -466,6 +593,23 @@ static void add(int32_t **v, size_t *n, int32_t ord)
     (*v)[(*n)++] = ord;
 }
 
+/* The rolling update: with every replica Running and Ready (OrderedReady) or as far as the
+ * unavailable pods allow (maxUnavailable), the highest ordinals at or above the partition that
+ * are not updated are deleted (they come back from the current template), up to maxUnavailable
+ * less the replicas already unavailable (KEP-961). */
+static void plan_update(const struct kube_sts_spec *s, const struct kube_sts_pod *p, size_t n,
+                        int32_t unavailable, struct kube_sts_plan *out)
+{
+    int64_t end = (int64_t)s->start + MAX(s->replicas, 0);
+    int32_t room = MAX(s->max_unavailable, 1) - unavailable;
+    for (size_t i = n; i-- > 0 && room > 0;)
+        if (p[i].ordinal < end && p[i].ordinal >= s->start && p[i].ordinal >= s->partition &&
+            !p[i].updated && !p[i].terminating) {
+            add(&out->delete_, &out->n_delete, p[i].ordinal);
+            room--;
+        }
+}
+
 void kube_statefulset_plan(const struct kube_sts_spec *s, const struct kube_sts_pod *pods, size_t n,
                            struct kube_sts_plan *out)
 {
@@ -474,7 +618,7 @@ void kube_statefulset_plan(const struct kube_sts_spec *s, const struct kube_sts_
     if (n)
         memcpy(p, pods, n * sizeof(*p));
     qsort(p, n, sizeof(*p), by_ordinal);
-    int32_t want = MAX(s->replicas, 0);
+    int64_t first = MAX(s->start, 0), end = first + MAX(s->replicas, 0);
     /* Failed pods go first: they come back with the same name in a later pass. */
     bool busy = false; /* a pod is on its way out: OrderedReady waits for it */
     for (size_t i = 0; i < n; i++) {
@@ -484,19 +628,21 @@ void kube_statefulset_plan(const struct kube_sts_spec *s, const struct kube_sts_
         }
         busy |= p[i].terminating;
     }
-    /* Replicas: every ordinal below want. In order, OrderedReady stops at the first that is
-     * missing, going or not Running and Ready. */
+    /* Replicas: every ordinal from start below end. In order, OrderedReady stops at the first
+     * that is missing, going or not Running and Ready. */
     bool blocked = !s->parallel && busy;
     bool all_ready = !busy;
+    int32_t unavailable = 0; /* replicas missing, going or not Running and Ready */
     size_t k = 0;
-    for (int32_t ord = 0; ord < want; ord++) {
+    for (int64_t ord = first; ord < end; ord++) {
         while (k < n && p[k].ordinal < ord)
             k++;
         bool exists = k < n && p[k].ordinal == ord;
         if (!exists) {
             all_ready = false;
+            unavailable++;
             if (!blocked)
-                add(&out->create, &out->n_create, ord);
+                add(&out->create, &out->n_create, (int32_t)ord);
             if (!s->parallel)
                 blocked = true;
             if (blocked || out->n_create >= STS_BURST)
@@ -505,6 +651,7 @@ void kube_statefulset_plan(const struct kube_sts_spec *s, const struct kube_sts_
         }
         if (p[k].terminating || !p[k].running_ready) {
             all_ready = false;
+            unavailable++;
             if (!s->parallel)
                 blocked = true;
         }
@@ -512,11 +659,11 @@ void kube_statefulset_plan(const struct kube_sts_spec *s, const struct kube_sts_
         if (!all_ready && (blocked || out->n_create >= STS_BURST))
             break;
     }
-    /* Condemned: ordinals at or above want, highest first; OrderedReady one at a time and only
-     * while every other pod is Running and Ready. */
+    /* Condemned: ordinals outside start .. end, highest first; OrderedReady one at a time and
+     * only while every other pod is Running and Ready. */
     bool condemned = false;
     for (size_t i = n; i-- > 0;) {
-        if (p[i].ordinal < want || p[i].terminating)
+        if ((p[i].ordinal < end && p[i].ordinal >= first) || p[i].terminating)
             continue;
         condemned = true;
         if (!s->parallel && (!all_ready || blocked))
@@ -527,16 +674,20 @@ void kube_statefulset_plan(const struct kube_sts_spec *s, const struct kube_sts_
             break;
         }
     }
-    /* Rolling update: once the set is whole and every pod Running and Ready, the highest
-     * ordinal at or above the partition that is not updated is deleted (it comes back from
-     * the current template). */
-    if (s->on_delete || condemned || !all_ready || out->n_create || out->n_delete)
+    if (s->on_delete)
         return;
-    for (size_t i = n; i-- > 0;)
-        if (p[i].ordinal < want && p[i].ordinal >= s->partition && !p[i].updated) {
-            add(&out->delete_, &out->n_delete, p[i].ordinal);
-            return;
-        }
+    /* Parallel with maxUnavailable: the update goes on beside creations and deletions, within
+     * the pods already unavailable (the loop above stopped early only on a burst). */
+    if (s->parallel && s->max_unavailable > 0) {
+        if (out->n_create < STS_BURST)
+            plan_update(s, p, n, unavailable, out);
+        return;
+    }
+    /* Else once the set is whole and every pod Running and Ready: one pod, or maxUnavailable
+     * pods at once, highest first. */
+    if (condemned || !all_ready || out->n_create || out->n_delete)
+        return;
+    plan_update(s, p, n, 0, out);
 }
 
 void kube_statefulset_plan_clear(struct kube_sts_plan *p)

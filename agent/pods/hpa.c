@@ -72,6 +72,10 @@ static int64_t pod_request(yajl_val spec, bool cpu)
 struct kept {
     int64_t last_sample_ms, last_scale;
     struct kube_hpa_recommendations recs;
+    struct {
+        struct kube_hpa_scale_event *v;
+        size_t n;
+    } events[2];      /* up, down: the scale events of the behavior's longest policy period */
     yajl_val samples; /* {uid: [cpu_ns, ms]} of the last sample, in rec */
     yajl_val status;  /* the last status, in rec */
     yajl_val rec;
@@ -80,6 +84,8 @@ struct kept {
 static void kept_clear(struct kept *k)
 {
     kube_hpa_recommendations_clear(&k->recs);
+    free(k->events[0].v);
+    free(k->events[1].v);
     if (k->rec)
         yajl_tree_free(k->rec);
     *k = (struct kept){0};
@@ -111,6 +117,35 @@ static void load_kept(pods_manager *m, const struct pods_entry *h, struct kept *
             k->recs.v[k->recs.n++] = (struct kube_hpa_recommendation){
                 int_at(json_array_at(r, 0), 0), (int32_t)int_at(json_array_at(r, 1), 0)};
     }
+    for (int d = 0; d < 2; d++) {
+        yajl_val ev = json_get(o, d ? "scaleDownEvents" : "scaleUpEvents");
+        size_t len = MIN(json_array_len(ev), (size_t)RECS_MAX);
+        k->events[d].v = xcalloc(len + 1, sizeof(*k->events[d].v));
+        for (size_t i = 0; i < len; i++) {
+            yajl_val r = json_array_at(ev, i);
+            if (json_array_len(r) == 2)
+                k->events[d].v[k->events[d].n++] = (struct kube_hpa_scale_event){
+                    int_at(json_array_at(r, 0), 0), (int32_t)int_at(json_array_at(r, 1), 0)};
+        }
+    }
+}
+
+/* storeScaleEvent: with a behavior, a scale's change is kept for the longest period of the
+ * rules of its direction (older events are dropped). */
+static void store_scale_event(struct kept *k, const struct kube_hpa *h, int32_t from, int32_t to,
+                              int64_t now)
+{
+    if (!h->has_behavior || from == to)
+        return;
+    int d = to < from;
+    int32_t keep = kube_hpa_rules_longest_period(d ? &h->down_rules : &h->up_rules);
+    size_t n = 0;
+    for (size_t i = 0; i < k->events[d].n; i++)
+        if (k->events[d].v[i].at > now - keep)
+            k->events[d].v[n++] = k->events[d].v[i];
+    k->events[d].v = xrealloc(k->events[d].v, (n + 1) * sizeof(*k->events[d].v));
+    k->events[d].v[n++] = (struct kube_hpa_scale_event){now, d ? from - to : to - from};
+    k->events[d].n = MIN(n, (size_t)RECS_MAX);
 }
 
 /* One pod of the target, sampled. */
@@ -118,7 +153,58 @@ struct sampled {
     const struct pods_entry *e;
     bool ok;
     struct pods_usage u;
+    bool c_ok[4]; /* each ContainerResource metric's container */
+    struct pods_usage c[4];
 };
+
+/* The metrics in order: cpu and memory of whole pods, then each ContainerResource. */
+#define METRICS_MAX 6
+struct metric_of {
+    bool cpu;
+    const char *container; /* NULL: the whole pod */
+    int32_t target;
+    size_t c; /* its index in container_targets */
+};
+
+static size_t metrics_of(const struct kube_hpa *h, struct metric_of out[METRICS_MAX])
+{
+    size_t n = 0;
+    if (h->cpu_target >= 0)
+        out[n++] = (struct metric_of){true, NULL, h->cpu_target, 0};
+    if (h->memory_target >= 0)
+        out[n++] = (struct metric_of){false, NULL, h->memory_target, 0};
+    for (size_t i = 0; i < h->n_container_targets && n < METRICS_MAX; i++)
+        out[n++] =
+            (struct metric_of){h->container_targets[i].cpu, h->container_targets[i].container,
+                               h->container_targets[i].target, i};
+    return n;
+}
+
+/* One container's request of a resource (a limit alone is the request); 0 without one or
+ * without that container, which the calculator refuses. */
+static int64_t container_request(yajl_val spec, const char *name, bool cpu)
+{
+    yajl_val cs = json_get(spec, "containers");
+    for (size_t i = 0; i < json_array_len(cs); i++) {
+        yajl_val c = json_array_at(cs, i);
+        const char *cn = YAJL_GET_STRING(json_get(c, "name"));
+        if (!cn || !streq(cn, name))
+            continue;
+        yajl_val res = json_get(c, "resources");
+        const char *key = cpu ? "cpu" : "memory";
+        const char *q = YAJL_GET_STRING(json_get(json_get(res, "requests"), key));
+        if (!q)
+            q = YAJL_GET_STRING(json_get(json_get(res, "limits"), key));
+        struct kube_quantity kq;
+        int64_t v;
+        _cleanup_error_ pr_error *e = NULL;
+        if (!q || kube_quantity_parse(q, &kq, &e) < 0 ||
+            kube_quantity_scaled(&kq, cpu ? 3 : 0, &v) < 0)
+            return 0;
+        return v;
+    }
+    return 0;
+}
 
 struct target {
     const char *resource; /* deployments, replicasets, statefulsets */
@@ -150,8 +236,10 @@ static int find_target(pods_manager *m, const struct pods_entry *h, struct targe
 }
 
 struct pass {
-    struct kube_hpa_metric metric[2]; /* cpu, memory */
-    bool have[2];
+    struct metric_of specs[METRICS_MAX];
+    size_t n_specs;
+    struct kube_hpa_metric metric[METRICS_MAX]; /* in the order of specs */
+    bool have[METRICS_MAX];
     char *error; /* a metric that could not be computed */
     int32_t proposal;
     struct kube_hpa_result res;
@@ -173,6 +261,16 @@ static void gen_condition(yajl_gen g, const char *type, bool ok, const char *rea
     jg_map_close(g);
 }
 
+/* How the controller names a metric in its messages. */
+static const char *metric_name(const struct metric_of *m)
+{
+    if (m->container)
+        return m->cpu ? "cpu container resource utilization (percentage of request)"
+                      : "memory container resource utilization (percentage of request)";
+    return m->cpu ? "cpu resource utilization (percentage of request)"
+                  : "memory resource utilization (percentage of request)";
+}
+
 static void gen_status(yajl_gen g, const struct kube_object *spec, const struct target *t,
                        const struct pass *p, const char *target_err, int64_t last_scale,
                        int64_t now)
@@ -186,21 +284,27 @@ static void gen_status(yajl_gen g, const struct kube_object *spec, const struct 
         format_time(last_scale, ts);
         jg_key_str(g, "lastScaleTime", ts);
     }
-    if (p->have[0] || p->have[1]) {
+    bool any = false;
+    for (size_t i = 0; i < p->n_specs; i++)
+        any |= p->have[i];
+    if (any) {
         jg_key(g, "currentMetrics");
         jg_array_open(g);
-        for (int i = 0; i < 2; i++) {
+        for (size_t i = 0; i < p->n_specs; i++) {
             if (!p->have[i])
                 continue;
+            const struct metric_of *ms = &p->specs[i];
             jg_map_open(g);
-            jg_key_str(g, "type", "Resource");
-            jg_key(g, "resource");
+            jg_key_str(g, "type", ms->container ? "ContainerResource" : "Resource");
+            jg_key(g, ms->container ? "containerResource" : "resource");
             jg_map_open(g);
-            jg_key_str(g, "name", i ? "memory" : "cpu");
+            jg_key_str(g, "name", ms->cpu ? "cpu" : "memory");
+            if (ms->container)
+                jg_key_str(g, "container", ms->container);
             jg_key(g, "current");
             jg_map_open(g);
             char v[32];
-            if (i)
+            if (!ms->cpu)
                 snprintf(v, sizeof(v), "%lld", (long long)p->metric[i].average);
             else
                 snprintf(v, sizeof(v), "%lldm", (long long)p->metric[i].average);
@@ -223,14 +327,14 @@ static void gen_status(yajl_gen g, const struct kube_object *spec, const struct 
                           "scaling is disabled since the replica count of the target is zero", now);
         else if (p->error)
             gen_condition(g, "ScalingActive", false, "FailedGetResourceMetric", p->error, now);
-        else
-            gen_condition(g, "ScalingActive", true, "ValidMetricFound",
-                          spec->u.hpa.cpu_target >= 0
-                              ? "the HPA was able to successfully calculate a replica count "
-                                "from cpu resource utilization (percentage of request)"
-                              : "the HPA was able to successfully calculate a replica count "
-                                "from memory resource utilization (percentage of request)",
-                          now);
+        else {
+            _cleanup_free_ char *msg =
+                xasprintf("the HPA was able to successfully calculate a replica count from %s",
+                          p->n_specs ? metric_name(&p->specs[0])
+                                     : "cpu resource utilization (percentage "
+                                       "of request)");
+            gen_condition(g, "ScalingActive", true, "ValidMetricFound", msg, now);
+        }
         if (!p->disabled && !p->error)
             gen_condition(g, "ScalingLimited", p->res.limited, p->res.limited_reason,
                           p->res.limited_message, now);
@@ -243,45 +347,49 @@ static void gen_status(yajl_gen g, const struct kube_object *spec, const struct 
 static void compute(const struct kube_object *spec, const struct target *t, struct sampled *pods,
                     size_t n, const struct kept *k, int64_t now, struct pass *p)
 {
-    const struct kube_hpa *h = &spec->u.hpa;
     struct kube_hpa_pod *in = xcalloc(n + 1, sizeof(*in));
     p->proposal = -1;
-    for (int i = 0; i < 2; i++) {
-        int32_t target = i ? h->memory_target : h->cpu_target;
-        if (target < 0)
-            continue;
+    p->n_specs = metrics_of(&spec->u.hpa, p->specs);
+    for (size_t i = 0; i < p->n_specs; i++) {
+        const struct metric_of *ms = &p->specs[i];
         for (size_t j = 0; j < n; j++) {
             const struct pods_entry *e = pods[j].e;
             const char *phase = YAJL_GET_STRING(json_get(e->status, "phase"));
             phase = phase ? phase : "Pending";
+            yajl_val ps = json_get(e->object, "spec");
             in[j] = (struct kube_hpa_pod){
                 .name = e->name,
                 .ignored = streq(phase, "Failed") || streq(phase, "Succeeded"),
                 .pending = streq(phase, "Pending"),
                 .ready = streq(phase, "Running") && e->total && e->ready == e->total,
-                .request = pod_request(json_get(e->object, "spec"), i == 0),
+                .request = ms->container ? container_request(ps, ms->container, ms->cpu)
+                                         : pod_request(ps, ms->cpu),
             };
-            if (!pods[j].ok)
+            bool ok = ms->container ? pods[j].c_ok[ms->c] : pods[j].ok;
+            const struct pods_usage *u = ms->container ? &pods[j].c[ms->c] : &pods[j].u;
+            if (!ok)
                 continue;
-            if (i) {
+            if (!ms->cpu) {
                 in[j].has_metric = true;
-                in[j].usage = (int64_t)pods[j].u.memory_bytes;
+                in[j].usage = (int64_t)u->memory_bytes;
                 continue;
             }
-            /* CPU: the rate since this pod's last sample. */
-            yajl_val prev = json_get(k->samples, e->uid);
+            /* CPU: the rate since this pod's (container's) last sample. */
+            _cleanup_free_ char *key =
+                ms->container ? xasprintf("%s/%s", e->uid, ms->container) : xstrdup(e->uid);
+            yajl_val prev = json_get(k->samples, key);
             if (json_array_len(prev) != 2)
                 continue;
             int64_t ns0 = int_at(json_array_at(prev, 0), -1),
                     ms0 = int_at(json_array_at(prev, 1), 0);
             int64_t dt = now - ms0;
-            if (ns0 >= 0 && dt > 0 && (int64_t)pods[j].u.cpu_ns >= ns0) {
+            if (ns0 >= 0 && dt > 0 && (int64_t)u->cpu_ns >= ns0) {
                 in[j].has_metric = true;
-                in[j].usage = ((int64_t)pods[j].u.cpu_ns - ns0) / (dt * 1000);
+                in[j].usage = ((int64_t)u->cpu_ns - ns0) / (dt * 1000);
             }
         }
         _cleanup_error_ pr_error *e = NULL;
-        if (kube_hpa_resource_replicas(in, n, i == 0, t->replicas, target, KUBE_HPA_TOLERANCE,
+        if (kube_hpa_resource_replicas(in, n, ms->cpu, t->replicas, ms->target, KUBE_HPA_TOLERANCE,
                                        &p->metric[i], &e) < 0) {
             free(p->error);
             p->error = xasprintf("the HPA was unable to compute the replica count: %s",
@@ -291,8 +399,7 @@ static void compute(const struct kube_object *spec, const struct target *t, stru
         p->have[i] = true;
         if (p->metric[i].replicas > p->proposal) {
             p->proposal = p->metric[i].replicas;
-            p->rescale_reason = i ? "memory resource utilization (percentage of request)"
-                                  : "cpu resource utilization (percentage of request)";
+            p->rescale_reason = metric_name(ms);
         }
     }
     free(in);
@@ -309,7 +416,7 @@ static int save_kept(pods_manager *m, const struct pods_entry *h, const struct k
     jg_key_int(g, "lastScale", last_scale);
     jg_key(g, "samples");
     jg_map_open(g);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (pods[i].ok) {
             jg_key(g, pods[i].e->uid);
             jg_array_open(g);
@@ -317,6 +424,24 @@ static int save_kept(pods_manager *m, const struct pods_entry *h, const struct k
             yajl_gen_integer(g, (long long)(now));
             jg_array_close(g);
         }
+        for (size_t c = 0; c < spec->u.hpa.n_container_targets; c++) {
+            if (!pods[i].c_ok[c])
+                continue;
+            _cleanup_free_ char *key =
+                xasprintf("%s/%s", pods[i].e->uid, spec->u.hpa.container_targets[c].container);
+            bool again = false; /* cpu and memory of one container: one sample */
+            for (size_t d = 0; d < c; d++)
+                again |= streq(spec->u.hpa.container_targets[d].container,
+                               spec->u.hpa.container_targets[c].container);
+            if (again)
+                continue;
+            jg_key(g, key);
+            jg_array_open(g);
+            yajl_gen_integer(g, (long long)pods[i].c[c].cpu_ns);
+            yajl_gen_integer(g, (long long)now);
+            jg_array_close(g);
+        }
+    }
     jg_map_close(g);
     jg_key(g, "recommendations");
     jg_array_open(g);
@@ -327,6 +452,17 @@ static int save_kept(pods_manager *m, const struct pods_entry *h, const struct k
         jg_array_close(g);
     }
     jg_array_close(g);
+    for (int d = 0; d < 2; d++) {
+        jg_key(g, d ? "scaleDownEvents" : "scaleUpEvents");
+        jg_array_open(g);
+        for (size_t i = 0; i < k->events[d].n; i++) {
+            jg_array_open(g);
+            yajl_gen_integer(g, (long long)k->events[d].v[i].at);
+            yajl_gen_integer(g, (long long)k->events[d].v[i].change);
+            jg_array_close(g);
+        }
+        jg_array_close(g);
+    }
     gen_status(g, spec, t, p, target_err, last_scale, now / 1000);
     jg_map_close(g);
     size_t len;
@@ -403,11 +539,18 @@ static int reconcile_hpa(pods_manager *m, const struct pods_entry *h, const stru
                 _cleanup_error_ pr_error *e2 = NULL;
                 pods[n].e = pe;
                 pods[n].ok = pods_pod_usage(m, pe->uid, NULL, &pods[n].u, &e2) == 0;
+                for (size_t c = 0; c < spec->u.hpa.n_container_targets; c++) {
+                    _cleanup_error_ pr_error *e3 = NULL;
+                    pods[n].c_ok[c] =
+                        pods_pod_usage(m, pe->uid, spec->u.hpa.container_targets[c].container,
+                                       &pods[n].c[c], &e3) == 0;
+                }
                 n++;
             }
         }
         kube_selector_clear(&sel);
         const struct kube_hpa *hs = &spec->u.hpa;
+        p.n_specs = metrics_of(hs, p.specs);
         int32_t desired = t.replicas;
         bool bounded = t.replicas > hs->max_replicas || t.replicas < hs->min_replicas;
         p.res = (struct kube_hpa_result){.desired = t.replicas,
@@ -430,6 +573,14 @@ static int reconcile_hpa(pods_manager *m, const struct pods_entry *h, const stru
                 struct kube_hpa_scale sc = {t.replicas,       p.proposal,    hs->min_replicas,
                                             hs->max_replicas, hs->up_window, hs->down_window,
                                             now / 1000};
+                if (hs->has_behavior) {
+                    sc.up_rules = &hs->up_rules;
+                    sc.down_rules = &hs->down_rules;
+                    sc.up_events = k.events[0].v;
+                    sc.n_up_events = k.events[0].n;
+                    sc.down_events = k.events[1].v;
+                    sc.n_down_events = k.events[1].n;
+                }
                 kube_hpa_normalize(&sc, &k.recs, &p.res);
                 desired = p.res.desired;
             }
@@ -439,6 +590,7 @@ static int reconcile_hpa(pods_manager *m, const struct pods_entry *h, const stru
             r = pods_scale(m, t.resource, h->ns, t.obj.v[0].name, desired, err);
             if (r == 0) {
                 last_scale = now / 1000;
+                store_scale_event(&k, hs, t.replicas, desired, now / 1000);
                 record_rescale(m, h, &p, bounded, t.replicas, desired);
             }
         }

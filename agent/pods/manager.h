@@ -462,6 +462,11 @@ int pods_object_defaulted(const struct kube_object *o, struct kube_object **out,
 int pods_set_apply_check(pods_manager *m, const struct kube_object *o, pr_error **err);
 /* The garbage collector's part for them: pods whose set is gone. */
 int pods_sets_collect(pods_manager *m, pr_error **err);
+/* A StatefulSet about to be deleted (rec: its record): with
+ * persistentVolumeClaimRetentionPolicy.whenDeleted Delete, the claims it made go (when their
+ * pods have gone). */
+int pods_set_deleting(pods_manager *m, const char *ns, const char *name, yajl_val rec,
+                      pr_error **err);
 /* ---- crisandbox.c, cricontainer.c: CRI sandboxes' insides ---- */
 int pods_cri_new_id(char **out, pr_error **err);
 /* A sandbox's paths: run-root/sandboxes/<id> (record, shim, ns, etc, containers/),

@@ -741,6 +741,8 @@ static int delete_object(pods_manager *m, const char *resource, const char *ns, 
         return pods_volume_delete_check(m, name, err);
     if (streq(resource, "namespaces") && (r = delete_namespace_contents(m, name, err)) < 0)
         return r;
+    if (streq(resource, "statefulsets") && (r = pods_set_deleting(m, ns, name, rec, err)) < 0)
+        return r;
     if ((r = pods_object_remove(m, resource, ns, name, err)) < 0)
         return r;
     /* The garbage collector's cascade: ReplicaSets, then their pods. */

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* StatefulSets and DaemonSets on this node: the I/O edge of kube_statefulset_plan. A
- * StatefulSet's pods are SET-0..N-1 (hostname SET-N, subdomain its serviceName), each with
- * the claims of its volumeClaimTemplates (TEMPLATE-SET-N, made before the pod and kept after
- * it); a DaemonSet has one pod NAME-<suffix> when the node's labels match its nodeSelector.
- * Pods carry the controller-revision-hash label (the template's hash), which tells an
- * updated pod. Status is computed from the pods when read, as workloads.c does. */
+ * StatefulSet's pods are SET-S..S+N-1 (S: spec.ordinals.start; hostname SET-N, subdomain its
+ * serviceName), each with the claims of its volumeClaimTemplates (TEMPLATE-SET-N, made before
+ * the pod and kept after it unless persistentVolumeClaimRetentionPolicy says Delete); a DaemonSet
+ * has one pod NAME-<suffix> when the node's labels match its nodeSelector. Pods carry the
+ * controller-revision-hash label (the template's hash), which tells an updated pod. Status is
+ * computed from the pods when read, as workloads.c does. */
 #include "fs.h"
 #include "manager.h"
 #include "util.h"
@@ -16,6 +17,8 @@
 #define STS            "statefulsets"
 #define DS             "daemonsets"
 #define REVISIONS      "controllerrevisions"
+/* On the claims a StatefulSet makes: its uid. */
+#define MADE_BY "podrun.io/statefulset-uid"
 
 static int64_t int_at(yajl_val v, int64_t def)
 {
@@ -75,8 +78,8 @@ static const char *claim_template_name(yajl_val t)
     return str_at(t, "metadata", "name");
 }
 
-/* The claim TEMPLATE-SET-N, made from its template when missing (kept when the pod or the set
- * goes: persistentVolumeClaimRetentionPolicy Retain). */
+/* The claim TEMPLATE-SET-N, made from its template when missing, marked with the set's uid:
+ * persistentVolumeClaimRetentionPolicy Delete deletes only the claims the set made. */
 static int ensure_claim(pods_manager *m, const struct pods_entry *set, yajl_val t, int32_t ord,
                         pr_error **err)
 {
@@ -108,10 +111,15 @@ static int ensure_claim(pods_manager *m, const struct pods_entry *set, yajl_val 
     }
     jg_map_close(g);
     yajl_val ann = json_get(json_get(t, "metadata"), "annotations");
-    if (ann) {
-        jg_key(g, "annotations");
-        jg_value(g, ann);
-    }
+    jg_key(g, "annotations");
+    jg_map_open(g);
+    for (size_t i = 0; YAJL_IS_OBJECT(ann) && i < ann->u.object.len; i++)
+        if (!streq(ann->u.object.keys[i], MADE_BY)) {
+            jg_key(g, ann->u.object.keys[i]);
+            jg_value(g, ann->u.object.values[i]);
+        }
+    jg_key_str(g, MADE_BY, set->uid);
+    jg_map_close(g);
     jg_map_close(g);
     jg_key(g, "spec");
     jg_value(g, json_get(t, "spec"));
@@ -121,6 +129,39 @@ static int ensure_claim(pods_manager *m, const struct pods_entry *set, yajl_val 
         pods_workload_event(m, "statefulsets", set, "Normal", "SuccessfulCreate",
                             "create Claim %s Pod %s-%d in StatefulSet %s success", name, set->name,
                             (int)ord, set->name);
+    return r;
+}
+
+/* Deletes the claims TEMPLATE-SET-ord this set made (ord < 0: of every ordinal); one a pod
+ * still uses goes when the pod has gone (pvc-protection). A claim the set did not make (made
+ * by hand, or by an earlier set of that name) is left. */
+static int delete_claims(pods_manager *m, const char *ns, const char *set_name, const char *set_uid,
+                         yajl_val claims, int32_t ord, pr_error **err)
+{
+    struct pods_list l = {0};
+    int r = pods_list(m, "persistentvolumeclaims", ns, NULL, &l, err);
+    for (size_t i = 0; r == 0 && i < l.n; i++) {
+        yajl_val ann = json_get(json_get(l.v[i].object, "metadata"), "annotations");
+        const char *made_by = YAJL_GET_STRING(json_get(ann, MADE_BY));
+        if (!made_by || !streq(made_by, set_uid))
+            continue;
+        for (size_t k = 0; k < json_array_len(claims); k++) {
+            const char *t = claim_template_name(json_array_at(claims, k));
+            size_t tl = t ? strlen(t) : 0, sl = strlen(set_name);
+            const char *n = l.v[i].name;
+            /* TEMPLATE-SET-N: the ordinal after both names. */
+            if (!t || strncmp(n, t, tl) || n[tl] != '-' || strncmp(n + tl + 1, set_name, sl) ||
+                n[tl + 1 + sl] != '-')
+                continue;
+            _cleanup_free_ char *prefix = xstrndup(n, tl + 1 + sl);
+            int32_t o = kube_statefulset_ordinal(prefix, n);
+            if (o < 0 || (ord >= 0 && o != ord))
+                continue;
+            r = pods_claim_delete(m, ns, n, err);
+            break;
+        }
+    }
+    pods_list_clear(&l);
     return r;
 }
 
@@ -439,13 +480,24 @@ static int reconcile_sts(pods_manager *m, const struct pods_list *pods,
         .on_delete = strategy && streq(strategy, "OnDelete"),
         .partition = (int32_t)int_at(
             json_get(json_get(json_get(spec, "updateStrategy"), "rollingUpdate"), "partition"), 0),
+        .start = (int32_t)int_at(json_get(json_get(spec, "ordinals"), "start"), 0),
     };
+    s.max_unavailable = kube_statefulset_max_unavailable(spec, s.replicas);
+    const char *when_scaled = str_at(spec, "persistentVolumeClaimRetentionPolicy", "whenScaled");
+    bool scaled_delete = when_scaled && streq(when_scaled, "Delete");
+    int64_t end = (int64_t)s.start + s.replicas;
     struct kube_sts_plan plan;
     kube_statefulset_plan(&s, in, n, &plan);
-    for (size_t i = 0; r == 0 && i < plan.n_delete; i++)
+    for (size_t i = 0; r == 0 && i < plan.n_delete; i++) {
+        int32_t ord = plan.delete_[i];
         for (size_t k = 0; r == 0 && k < n; k++)
-            if (v[k].ordinal == plan.delete_[i])
+            if (v[k].ordinal == ord)
                 r = delete_pod(m, set, true, v[k].e, finished(&v[k]) ? 0 : -1, err);
+        /* whenScaled Delete: a pod condemned by a scale-down takes its claims along. */
+        if (r == 0 && scaled_delete && (ord < s.start || ord >= end))
+            r = delete_claims(m, set->ns, set->name, set->uid,
+                              json_get(spec, "volumeClaimTemplates"), ord, err);
+    }
     /* Below the partition, while an update is under way, a pod is made from the current
      * revision's template (kept in its ControllerRevision), as Kubernetes makes it. */
     _cleanup_free_ char *current = current_revision(m, set, v, n, revision);
@@ -467,6 +519,17 @@ static int reconcile_sts(pods_manager *m, const struct pods_list *pods,
     return r;
 }
 
+int pods_set_deleting(pods_manager *m, const char *ns, const char *name, yajl_val rec,
+                      pr_error **err)
+{
+    yajl_val spec = json_get(json_get(rec, "object"), "spec");
+    const char *when = str_at(spec, "persistentVolumeClaimRetentionPolicy", "whenDeleted");
+    const char *uid = YAJL_GET_STRING(json_get(rec, "uid"));
+    if (!when || !streq(when, "Delete") || !uid)
+        return 0;
+    return delete_claims(m, ns, name, uid, json_get(spec, "volumeClaimTemplates"), -1, err);
+}
+
 /* ---- the DaemonSet controller ---- */
 
 static int node_wants(pods_manager *m, const struct pods_entry *set, bool *wants, pr_error **err)
@@ -481,6 +544,41 @@ static int node_wants(pods_manager *m, const struct pods_entry *set, bool *wants
     return 0;
 }
 
+/* maxSurge: the new pod beside the old one, the old one gone once the new one is available.
+ * A surge pod the node cannot take (a hostPort the old pod holds) waits, as in Kubernetes the
+ * scheduler leaves it unplaced and the rollout stalls: a Warning tells why. */
+static int surge_ds(pods_manager *m, const struct pods_entry *set, const char *revision,
+                    const struct set_pod *old, const struct set_pod *nw, pr_error **err)
+{
+    yajl_val spec = json_get(set->object, "spec");
+    int32_t min_ready = (int32_t)int_at(json_get(spec, "minReadySeconds"), 0);
+    struct kube_ds_node node = {
+        .has_old = old != NULL,
+        .has_new = nw != NULL,
+        .new_available = nw && kube_pod_available(&nw->p, min_ready, (int64_t)time(NULL)),
+    };
+    switch (kube_daemonset_surge_step(&node)) {
+    case KUBE_DS_DELETE_OLD:
+        return delete_pod(m, set, false, old->e, -1, err);
+    case KUBE_DS_CREATE_NEW: {
+        pr_error *e = NULL;
+        int r = create_pod(m, set, revision, json_get(spec, "template"), -1, &e);
+        if (r == -EADDRINUSE && old) {
+            pods_workload_event(m, "daemonsets", set, "Warning", "FailedCreate",
+                                "Error creating: %s", e && e->msg ? e->msg : "hostPort in use");
+            pr_error_free(e);
+            return 0;
+        }
+        if (r < 0)
+            *err = e;
+        return r;
+    }
+    case KUBE_DS_WAIT:
+        break;
+    }
+    return 0;
+}
+
 static int reconcile_ds(pods_manager *m, const struct pods_list *pods, const struct pods_entry *set,
                         pr_error **err)
 {
@@ -491,24 +589,35 @@ static int reconcile_ds(pods_manager *m, const struct pods_list *pods, const str
         return r;
     struct set_pod *v = NULL;
     size_t n = observe_set(m, pods, set, false, revision, &v);
+    yajl_val spec = json_get(set->object, "spec");
+    const char *strategy = str_at(spec, "updateStrategy", "type");
+    bool on_delete = strategy && streq(strategy, "OnDelete");
+    bool surge = kube_daemonset_surges(spec);
     size_t active = 0;
+    const struct set_pod *old = NULL, *nw = NULL;
     for (size_t i = 0; r == 0 && i < n; i++) {
-        /* A finished pod, one too many (the newest go) or one the node no longer wants. */
-        if (finished(&v[i]) || !wants || active >= 1) {
+        /* A finished pod, one the node no longer wants, or one too many: with surge one old
+         * and one new pod, else one pod (the newest go). */
+        bool extra = surge ? (v[i].updated ? nw != NULL : old != NULL) : active >= 1;
+        if (finished(&v[i]) || !wants || extra) {
             r = delete_pod(m, set, false, v[i].e, finished(&v[i]) ? 0 : -1, err);
             continue;
         }
         active++;
-        const char *strategy = str_at(json_get(set->object, "spec"), "updateStrategy", "type");
-        /* RollingUpdate with maxUnavailable >= 1 and no surge: the old pod goes first. */
-        if (!v[i].updated && !(strategy && streq(strategy, "OnDelete"))) {
+        if (surge) {
+            *(v[i].updated ? &nw : &old) = &v[i];
+            continue;
+        }
+        /* RollingUpdate with maxUnavailable and no surge: the old pod goes first. */
+        if (!v[i].updated && !on_delete) {
             r = delete_pod(m, set, false, v[i].e, -1, err);
             active--;
         }
     }
-    if (r == 0 && wants && active == 0)
-        r = create_pod(m, set, revision, json_get(json_get(set->object, "spec"), "template"), -1,
-                       err);
+    if (r == 0 && wants && surge)
+        r = surge_ds(m, set, revision, old, nw, err);
+    else if (r == 0 && wants && active == 0)
+        r = create_pod(m, set, revision, json_get(spec, "template"), -1, err);
     free(v);
     return r;
 }
@@ -615,6 +724,9 @@ static void gen_strategy(yajl_gen g, const struct kube_object *o)
         jg_map_open(g);
         if (o->kind == KUBE_STATEFULSET) {
             jg_key_int(g, "partition", s->update_strategy.rolling_update.partition);
+            if (s->update_strategy.rolling_update.max_unavailable.set)
+                gen_int_or_string(g, "maxUnavailable",
+                                  &s->update_strategy.rolling_update.max_unavailable);
         } else {
             gen_int_or_string(g, "maxUnavailable",
                               &s->update_strategy.rolling_update.max_unavailable);
@@ -631,6 +743,8 @@ static void gen_spec_defaults(yajl_gen g, const struct kube_object *o, yajl_val 
     for (size_t i = 0; YAJL_IS_OBJECT(spec) && i < spec->u.object.len; i++) {
         const char *k = spec->u.object.keys[i];
         if (o->kind != KUBE_PVC && streq(k, "updateStrategy"))
+            continue;
+        if (o->kind == KUBE_STATEFULSET && streq(k, "persistentVolumeClaimRetentionPolicy"))
             continue;
         jg_key(g, k);
         jg_value(g, spec->u.object.values[i]);
@@ -652,13 +766,11 @@ static void gen_spec_defaults(yajl_gen g, const struct kube_object *o, yajl_val 
             jg_key_int(g, "replicas", s->w.replicas);
         if (!json_get(spec, "podManagementPolicy"))
             jg_key_str(g, "podManagementPolicy", s->pod_management_policy);
-        if (!json_get(spec, "persistentVolumeClaimRetentionPolicy")) {
-            jg_key(g, "persistentVolumeClaimRetentionPolicy");
-            jg_map_open(g);
-            jg_key_str(g, "whenDeleted", "Retain");
-            jg_key_str(g, "whenScaled", "Retain");
-            jg_map_close(g);
-        }
+        jg_key(g, "persistentVolumeClaimRetentionPolicy");
+        jg_map_open(g);
+        jg_key_str(g, "whenDeleted", s->retention.when_deleted);
+        jg_key_str(g, "whenScaled", s->retention.when_scaled);
+        jg_map_close(g);
     }
     jg_map_close(g);
 }

@@ -176,3 +176,117 @@ YAML
   wait_long no_loop
   assert_no_pods
 }
+
+@test "hpa: behavior policies limit the rate: idle pods go down one pod per period (ScaleDownLimit), not all at once" {
+  mkdir -p "$BATS_TEST_TMPDIR/data"
+  web_yaml | sed 's/^  replicas: 1$/  replicas: 3/' > "$BATS_TEST_TMPDIR/web.yaml"
+  cat >> "$BATS_TEST_TMPDIR/web.yaml" <<YAML
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 5
+  metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}
+  behavior:
+    scaleDown:
+      stabilizationWindowSeconds: 0
+      selectPolicy: Max
+      policies:
+      - {type: Pods, value: 1, periodSeconds: 600}
+      - {type: Percent, value: 10, periodSeconds: 600}
+YAML
+  run prn apply -f "$BATS_TEST_TMPDIR/web.yaml"
+  [ "$status" -eq 0 ]
+  # Idle pods propose 1 replica; the policies allow one pod (of 3, more than 10%) per 10 min.
+  wait_long replicas_is web 2
+  limited() {
+    prn get hpa web -o json | jq -e '.status.conditions[] | select(.type == "ScalingLimited" and .status == "True" and .reason == "ScaleDownLimit" and .message == "the desired replica count is decreasing faster than the maximum scale rate")'
+  }
+  wait_long limited
+  # Several samples later (one a second here) it is still 2: the period's change is used up.
+  sleep 3
+  [ "$(replicas web)" = 2 ]
+  run prn describe hpa web
+  grep -qE '^  Normal +SuccessfulRescale +.* +horizontal-pod-autoscaler +New size: 2; reason: All metrics below target$' <<<"$output"
+  # A policy the API server refuses.
+  run prn apply -f - <<YAML
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: bad}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  maxReplicas: 5
+  behavior:
+    scaleUp: {policies: [{type: Pods, value: 1, periodSeconds: 1801}]}
+YAML
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"spec.behavior.scaleUp.policies[0].periodSeconds: Invalid value: 1801: must be less than or equal to 1800"* ]]
+  run prn apply -f - <<YAML
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: bad}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  maxReplicas: 5
+  metrics: [{type: External, external: {metric: {name: queue}, target: {type: Value, value: "1"}}}]
+YAML
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'spec.metrics[0].type: "External": not supported by podrun (an External metric is read from an external metrics API, external.metrics.k8s.io, which a node does not serve'* ]]
+  run prn delete -f "$BATS_TEST_TMPDIR/web.yaml"
+  [ "$status" -eq 0 ]
+  wait_long no_loop
+  assert_no_pods
+}
+
+@test "hpa: a ContainerResource metric measures one container against its own request (the pod's whole would stay below target)" {
+  mkdir -p "$BATS_TEST_TMPDIR/data"
+  touch "$BATS_TEST_TMPDIR/data/burn"
+  # app (100m) burns a CPU; side (400m) idles: app is at ~1000% of its request, the pod at
+  # ~200% of its 500m, below the 300% target.
+  web_yaml | awk '
+    { print }
+    /^        - \{name: data, mountPath: \/data\}$/ && !done {
+      print "      - name: side"
+      print "        image: busybox"
+      print "        imagePullPolicy: IfNotPresent"
+      print "        command: [\"sleep\", \"3600\"]"
+      print "        resources:"
+      print "          requests: {cpu: 400m}"
+      done = 1
+    }' > "$BATS_TEST_TMPDIR/web.yaml"
+  cat >> "$BATS_TEST_TMPDIR/web.yaml" <<YAML
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 2
+  metrics:
+  - type: ContainerResource
+    containerResource: {name: cpu, container: app, target: {type: Utilization, averageUtilization: 300}}
+YAML
+  run prn apply -f "$BATS_TEST_TMPDIR/web.yaml"
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  wait_long replicas_is web 2
+  run prn get hpa web -o json
+  [ "$(jq -r '.status.currentMetrics[0] | .type + " " + .containerResource.name + " " + .containerResource.container' <<<"$output")" = "ContainerResource cpu app" ]
+  [ "$(jq -r '.status.currentMetrics[0].containerResource.current.averageUtilization > 300' <<<"$output")" = true ]
+  [ "$(jq -r '.status.conditions[] | select(.type == "ScalingActive") | .message' <<<"$output")" = "the HPA was able to successfully calculate a replica count from cpu container resource utilization (percentage of request)" ]
+  run prn describe hpa web
+  grep -qE '^  resource cpu of container "app" on pods  \(as a percentage of request\): *[0-9]+% \([0-9]+m\) / 300%$' <<<"$output"
+  grep -qE '^  Normal +SuccessfulRescale +.* +horizontal-pod-autoscaler +New size: 2; reason: cpu container resource utilization \(percentage of request\) above target$' <<<"$output"
+  run prn get hpa web
+  [[ "$(sed -n 2p <<<"$output" | tr -s ' ')" =~ ^web\ Deployment/web\ cpu:\ [0-9]+%/300%\ 1\ 2\ [12]\  ]]
+  rm -f "$BATS_TEST_TMPDIR/data/burn"
+  run prn delete -f "$BATS_TEST_TMPDIR/web.yaml"
+  [ "$status" -eq 0 ]
+  wait_long no_loop
+  assert_no_pods
+}

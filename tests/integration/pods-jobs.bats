@@ -161,10 +161,37 @@ no_loop() {
   run prn get events
   [ "$status" -eq 0 ]
   grep -qE ' +Warning +BackoffLimitExceeded +job/fail +Job has reached the specified backoff limit$' <<<"$output"
+  run prn describe job fail
+  [ "$status" -eq 0 ]
+  grep -qE '^  Warning +BackoffLimitExceeded +.* +job-controller +Job has reached the specified backoff limit$' <<<"$output"
   sleep 1
   run prn get pods -l job-name=fail -o name
   [ "$(wc -l <<<"$output")" -eq 2 ]
   run prn delete job fail
+  wait_long no_loop
+  assert_no_pods
+}
+
+@test "jobs: activeDeadlineSeconds fails the Job (DeadlineExceeded), its active pod is deleted, and the events say so" {
+  job_yaml slow "  activeDeadlineSeconds: 2" 'trap \"exit 0\" TERM; while :; do sleep 0.2; done' > "$BATS_TEST_TMPDIR/job.yaml"
+  run prn apply -f "$BATS_TEST_TMPDIR/job.yaml"
+  [ "$status" -eq 0 ]
+  pod=$(prn get pods -l job-name=slow -o name | sed 's|^pod/||')
+  [ -n "$pod" ]
+  wait_long job_is slow "Failed 0/1"
+  run prn get job slow -o json
+  [ "$(jq -r '.status.conditions[] | select(.type == "Failed") | .status + " " + .reason + " " + .message' <<<"$output")" = "True DeadlineExceeded Job was active longer than specified deadline" ]
+  wait_long job_event slow DeadlineExceeded
+  run prn get events
+  [ "$status" -eq 0 ]
+  grep -qE ' +Warning +DeadlineExceeded +job/slow +Job was active longer than specified deadline$' <<<"$output"
+  grep -qE ' +Normal +SuccessfulDelete +job/slow +Deleted pod: '"$pod"'$' <<<"$output"
+  run prn describe job slow
+  grep -qE '^  Warning +DeadlineExceeded +.* +job-controller +Job was active longer than specified deadline$' <<<"$output"
+  # Its pod is gone (no Job pod runs past the deadline).
+  nopod() { [ -z "$(prn get pods -l job-name=slow -o name 2>/dev/null)" ]; }
+  wait_long nopod
+  run prn delete job slow
   wait_long no_loop
   assert_no_pods
 }

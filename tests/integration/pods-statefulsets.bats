@@ -327,8 +327,9 @@ YAML
   web_yaml -1 | bad "spec.replicas: Invalid value: -1: must be greater than or equal to 0"
   web_yaml 1 OrderedReady "updateStrategy: {type: OnDelete, rollingUpdate: {partition: 1}}" | bad "spec.updateStrategy.rollingUpdate: Invalid value"
   web_yaml 1 OrderedReady "updateStrategy: {rollingUpdate: {partition: -1}}" | bad "partition: Invalid value: -1"
-  web_yaml 1 OrderedReady "persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete}" | bad 'whenDeleted: Unsupported value: "Delete"'
-  web_yaml 1 OrderedReady "ordinals: {start: 1}" | bad "spec.ordinals: not supported by podrun"
+  web_yaml 1 OrderedReady "persistentVolumeClaimRetentionPolicy: {whenDeleted: Remove}" | bad 'whenDeleted: Unsupported value: "Remove": supported values: "Delete", "Retain"'
+  web_yaml 1 OrderedReady "ordinals: {start: -2}" | bad "spec.ordinals.start: Invalid value: -2: must be greater than or equal to 0"
+  web_yaml 1 OrderedReady "updateStrategy: {rollingUpdate: {maxUnavailable: 0}}" | bad "spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: 0: must be greater than 0"
   web_yaml | sed 's/^      app: web$/      app: other/' | bad "\`selector\` does not match template \`labels\`"
   web_yaml | sed 's/storage: 1Gi/storage: 0/' | bad 'spec.volumeClaimTemplates[0].spec.resources.requests[storage]: Invalid value: "0"'
   web_yaml | sed 's/accessModes: \[ReadWriteOnce\]/accessModes: [WriteSometimes]/' | bad 'accessModes: Unsupported value: "WriteSometimes"'
@@ -504,6 +505,183 @@ ds_ready() {
   run prn delete ds agent
   [ "$output" = 'daemonset.apps "agent" deleted' ]
   [ -z "$(ds_pod)" ]
+  wait_for no_loop
+  assert_no_pods
+}
+
+claim_made_by() { # CLAIM: the uid of the StatefulSet that made it, if one did
+  prn get pvc "$1" -o json 2>/dev/null | jq -r '.metadata.annotations["podrun.io/statefulset-uid"] // empty'
+}
+
+@test "statefulsets: ordinals.start names the pods from it; claims go with a scale-down (whenScaled) and with the set (whenDeleted), never one the set did not make" {
+  extra="ordinals: {start: 3}
+  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenScaled: Delete}"
+  # A claim made by hand that web-5 will use: the set did not make it, so it stays.
+  run prn apply -f - <<YAML
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data-web-5}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+YAML
+  [ "$status" -eq 0 ]
+  web_yaml 3 Parallel "$extra" | prn apply -f -
+  for p in web-3 web-4 web-5; do wait_running $p 0/1; ready_now $p; done
+  wait_long sts_ready 3/3
+  gone web-0
+  [ "$(prn get pod web-4 -o json | jq -r '.metadata.labels["apps.kubernetes.io/pod-index"]')" = 4 ]
+  [ "$(pexec web-3 app hostname)" = web-3 ]
+  j=$(prn get sts web -o json)
+  [ "$(jq -r .spec.ordinals.start <<<"$j")" = 3 ]
+  [ "$(jq -r .spec.persistentVolumeClaimRetentionPolicy.whenScaled <<<"$j")" = Delete ]
+  uid=$(jq -r .metadata.uid <<<"$j")
+  [ "$(claim_made_by data-web-3)" = "$uid" ]
+  [ "$(claim_made_by data-web-4)" = "$uid" ]
+  [ -z "$(claim_made_by data-web-5)" ]
+  # Scale down to 1: web-5 and web-4 go; the claim the set made goes with web-4, the one made
+  # by hand stays.
+  run prn scale statefulset web --replicas=1
+  [ "$status" -eq 0 ]
+  wait_long gone web-4
+  wait_long gone web-5
+  claim_gone() { run prn get pvc "$1"; [ "$status" -eq 1 ]; }
+  wait_long claim_gone data-web-4
+  run prn get pvc data-web-5
+  [ "$status" -eq 0 ]
+  run prn get pvc data-web-3
+  [ "$status" -eq 0 ]
+  # Deleting the set (whenDeleted Delete): its claim goes once its pod has gone.
+  run prn delete sts web
+  [ "$status" -eq 0 ]
+  wait_long gone web-3
+  wait_long claim_gone data-web-3
+  run prn get pvc -o name
+  [ "$output" = persistentvolumeclaim/data-web-5 ]
+  prn delete pvc data-web-5
+  [ -z "$(ls "$ROOTS/lib/volumes")" ]
+  wait_for no_loop
+  assert_no_pods
+}
+
+@test "statefulsets: Retain (the default) keeps the claims of a scale-down and of a deleted set" {
+  web_yaml 2 Parallel | prn apply -f -
+  for p in web-0 web-1; do wait_running $p 0/1; ready_now $p; done
+  wait_long sts_ready 2/2
+  prn scale statefulset web --replicas=1
+  wait_long gone web-1
+  prn delete sts web
+  wait_long gone web-0
+  sleep 1
+  run prn get pvc -o name
+  [ "$(sort <<<"$output" | tr '\n' ' ')" = "persistentvolumeclaim/data-web-0 persistentvolumeclaim/data-web-1 " ]
+  prn delete pvc data-web-0 data-web-1
+  wait_for no_loop
+  assert_no_pods
+}
+
+@test "statefulsets: maxUnavailable 2 takes the two highest ordinals down at once; OrderedReady brings them back in order" {
+  strat="updateStrategy: {rollingUpdate: {maxUnavailable: 2}}"
+  web_yaml 3 OrderedReady "$strat" | prn apply -f -
+  for p in web-0 web-1 web-2; do wait_long exists $p; wait_running $p 0/1; ready_now $p; done
+  wait_long sts_ready 3/3
+  [ "$(prn get sts web -o json | jq -r .spec.updateStrategy.rollingUpdate.maxUnavailable)" = 2 ]
+  old=$(prn get sts web -o json | jq -r .status.updateRevision)
+  uid0=$(pod_uid web-0)
+  web_yaml 3 OrderedReady "$strat" | sed 's/periodSeconds: 1/periodSeconds: 2/' | prn apply -f -
+  new=$(prn get sts web -o json | jq -r .status.updateRevision)
+  [ "$new" != "$old" ]
+  rev() { prn get pod "$1" -o json 2>/dev/null | jq -r '.metadata.labels["controller-revision-hash"]'; }
+  updated() { [ "$(rev "$1")" = "$new" ]; }
+  # web-1 is back, updated, while web-2 is still gone: both went at once (one at a time,
+  # web-2 would be back and Ready before web-1 is touched).
+  wait_long updated web-1
+  gone web-2
+  [ "$(pod_uid web-0)" = "$uid0" ]
+  wait_running web-1 0/1
+  ready_now web-1
+  wait_long updated web-2
+  wait_running web-2 0/1
+  ready_now web-2
+  # Then web-0, the last one.
+  wait_long updated web-0
+  wait_running web-0 0/1
+  ready_now web-0
+  wait_long sts_ready 3/3
+  prn delete -f <(web_yaml 3)
+  prn delete pvc data-web-0 data-web-1 data-web-2
+  wait_for no_loop
+  assert_no_pods
+}
+
+# surge_yaml PERIOD [PORT LINE]: DaemonSet agent with maxSurge 1, its pod Ready once
+# /tmp/ready exists in it; PERIOD (the probe's) makes a new template.
+surge_yaml() {
+  cat <<YAML
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 0, maxSurge: 1}}
+  selector:
+    matchLabels:
+      app: agent
+  template:
+    metadata:
+      labels:
+        app: agent
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: app
+        image: busybox
+        imagePullPolicy: IfNotPresent
+        command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.2; done"]
+        ${2:-env: []}
+        readinessProbe:
+          exec: {command: [test, -f, /tmp/ready]}
+          periodSeconds: $1
+YAML
+}
+
+@test "daemonsets: maxSurge starts the new pod beside the old one and kills the old one once the new one is Ready; a hostPort the old pod holds stalls the surge" {
+  run prn apply -f <(surge_yaml 1)
+  [ "$status" -eq 0 ]
+  p=$(ds_pod)
+  wait_running "$p" 0/1
+  ready_now "$p"
+  wait_long ds_ready
+  [ "$(prn get ds agent -o json | jq -r .spec.updateStrategy.rollingUpdate.maxSurge)" = 1 ]
+  surge_yaml 2 | prn apply -f -
+  two() { [ "$(ds_pod | wc -l)" -eq 2 ]; }
+  wait_long two
+  q=$(ds_pod | grep -vx "$p")
+  wait_running "$q" 0/1
+  # The new pod is not Ready: the old one keeps running.
+  sleep 1.5
+  [ "$(prn get pod "$p" -o json | jq -r .status.phase)" = Running ]
+  [ "$(ds_pod | wc -l)" -eq 2 ]
+  ready_now "$q"
+  only_new() { [ "$(ds_pod)" = "$q" ]; }
+  wait_long only_new
+  # The daemonset-controller's events, as kubectl shows them.
+  run prn describe ds agent
+  grep -qE "^  Normal +SuccessfulCreate +.* +daemonset-controller +Created pod: $q\$" <<<"$output"
+  grep -qE "^  Normal +SuccessfulDelete +.* +daemonset-controller +Deleted pod: $p\$" <<<"$output"
+  run prn get events -o json
+  [ "$(jq -r --arg p "$p" '[.items[] | select(.reason == "SuccessfulDelete" and .message == "Deleted pod: " + $p)][0] | .involvedObject.kind + " " + .source.component + " " + .type' <<<"$output")" = "DaemonSet daemonset-controller Normal" ]
+  prn delete ds agent
+  # With a hostPort, the new pod cannot start beside the old one that holds the port: the old
+  # one keeps running and a Warning says why (Kubernetes' scheduler leaves it unplaced).
+  port="ports: [{containerPort: 8080, hostPort: $((20000 + $$ % 10000))}]"
+  surge_yaml 1 "$port" | prn apply -f -
+  p=$(ds_pod)
+  wait_running "$p" 0/1
+  ready_now "$p"
+  surge_yaml 2 "$port" | prn apply -f -
+  warned() { prn get events 2>/dev/null | grep -q "FailedCreate.*Error creating: .*hostPort"; }
+  wait_long warned
+  [ "$(ds_pod)" = "$p" ]
+  prn delete ds agent
   wait_for no_loop
   assert_no_pods
 }

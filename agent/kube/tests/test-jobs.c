@@ -472,12 +472,12 @@ static void test_hpa_stabilisation_and_limits(void)
     kube_hpa_normalize(&s, &recs, &r);
     CHECK(r.desired == 2 && streq(r.able_reason, "ReadyForNewScale"));
     CHECK(recs.n == 2); /* the one of 900 dropped */
-    /* Up: limited to max(double, +4) of the current, then to max. */
+    /* Up without a behavior: limited to max(2 * current, 4), then to max. */
     s = (struct kube_hpa_scale){
         .current = 2, .proposal = 9, .min = 1, .max = 10, .down_window = 300, .now = 2000};
     kube_hpa_recommendations_clear(&recs);
     kube_hpa_normalize(&s, &recs, &r);
-    CHECK(r.desired == 6 && r.limited && streq(r.limited_reason, "ScaleUpLimit"));
+    CHECK(r.desired == 4 && r.limited && streq(r.limited_reason, "ScaleUpLimit"));
     s.current = 6;
     s.proposal = 40;
     kube_hpa_normalize(&s, &recs, &r);
@@ -530,8 +530,198 @@ static void test_hpa_decoding(void)
     refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  metrics: [{type: Pods}]\n",
             "spec.metrics[0].type: \"Pods\": not supported by podrun");
     refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  behavior: {scaleUp: {policies: []}}\n",
-            "spec.behavior.scaleUp.policies: not supported by podrun");
+            "spec.behavior.scaleUp.policies: Required value: must specify at least one Policy");
+    refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  metrics: [{type: External}]\n",
+            "external.metrics.k8s.io");
+    refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  metrics: [{type: Object}]\n",
+            "spec.metrics[0].type: \"Object\": not supported by podrun (a Object metric is read "
+            "from a custom metrics API");
+    o = decode(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 5\n  metrics:\n"
+                        "  - {type: ContainerResource, containerResource: {name: cpu, container: "
+                        "app, target: {type: Utilization, averageUtilization: 60}}}\n"
+                        "  - {type: ContainerResource, containerResource: {name: memory, "
+                        "container: app, target: {type: Utilization, averageUtilization: 70}}}\n",
+               &msg);
+    CHECK(o && o->u.hpa.cpu_target == -1 && o->u.hpa.memory_target == -1 &&
+          o->u.hpa.n_container_targets == 2);
+    if (o && o->u.hpa.n_container_targets == 2) {
+        CHECK_STR(o->u.hpa.container_targets[0].container, "app");
+        CHECK(o->u.hpa.container_targets[0].cpu && o->u.hpa.container_targets[0].target == 60);
+        CHECK(!o->u.hpa.container_targets[1].cpu && o->u.hpa.container_targets[1].target == 70);
+    }
+    kube_object_free(o);
+    free(msg);
+    refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  metrics:\n"
+                     "  - {type: ContainerResource, containerResource: {name: cpu, target: {type: "
+                     "Utilization, averageUtilization: 60}}}\n",
+            "spec.metrics[0].containerResource.container: Required value");
+    refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  metrics:\n"
+                     "  - {type: ContainerResource, containerResource: {name: cpu, container: a, "
+                     "target: {type: AverageValue, averageValue: 1}}}\n",
+            "spec.metrics[0].containerResource.target.type: \"AverageValue\": not supported");
+    refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  metrics:\n"
+                     "  - {type: ContainerResource, containerResource: {name: cpu, container: a, "
+                     "target: {type: Utilization, averageUtilization: 6}}}\n"
+                     "  - {type: ContainerResource, containerResource: {name: cpu, container: a, "
+                     "target: {type: Utilization, averageUtilization: 7}}}\n",
+            "spec.metrics[1]: Duplicate value: cpu of container a");
+    refused(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  metrics: [{type: Cpu}]\n",
+            "spec.metrics[0].type: Unsupported value: \"Cpu\"");
     refused(HPA_HEAD "spec:\n  maxReplicas: 3\n", "spec.scaleTargetRef.kind: Required value");
+}
+
+/* A behavior's rules: Kubernetes' defaults filled in, the given policies replacing them. */
+static void test_hpa_behavior_decoding(void)
+{
+    char *msg;
+    struct kube_object *o = decode(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 5\n", &msg);
+    CHECK(o && !o->u.hpa.has_behavior);
+    kube_object_free(o);
+    free(msg);
+    o = decode(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 5\n  behavior:\n"
+                        "    scaleDown:\n      selectPolicy: Min\n      policies:\n"
+                        "      - {type: Pods, value: 1, periodSeconds: 60}\n"
+                        "      - {type: Percent, value: 50, periodSeconds: 30}\n",
+               &msg);
+    CHECK(o && o->u.hpa.has_behavior);
+    if (o) {
+        const struct kube_hpa_rules *up = &o->u.hpa.up_rules, *down = &o->u.hpa.down_rules;
+        CHECK(up->select == KUBE_HPA_SELECT_MAX && up->n == 2 && !up->policies[0].percent &&
+              up->policies[0].value == 4 && up->policies[0].period_seconds == 15 &&
+              up->policies[1].percent && up->policies[1].value == 100);
+        CHECK(down->select == KUBE_HPA_SELECT_MIN && down->n == 2 && !down->policies[0].percent &&
+              down->policies[0].value == 1 && down->policies[0].period_seconds == 60 &&
+              down->policies[1].percent && down->policies[1].value == 50 &&
+              down->policies[1].period_seconds == 30);
+        CHECK(o->u.hpa.down_window == 300 && kube_hpa_rules_longest_period(down) == 60);
+    }
+    kube_object_free(o);
+    free(msg);
+    o = decode(HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 5\n  behavior:\n"
+                        "    scaleUp: {selectPolicy: Disabled}\n",
+               &msg);
+    CHECK(o && o->u.hpa.up_rules.select == KUBE_HPA_SELECT_DISABLED && o->u.hpa.up_rules.n == 2 &&
+          o->u.hpa.down_rules.n == 1 && o->u.hpa.down_rules.policies[0].percent);
+    kube_object_free(o);
+    free(msg);
+#define BEH HPA_HEAD "spec:\n" HPA_REF "  maxReplicas: 3\n  behavior:\n"
+    refused(BEH "    scaleUp: {policies: [{type: Replicas, value: 1, periodSeconds: 1}]}\n",
+            "spec.behavior.scaleUp.policies[0].type: Unsupported value: \"Replicas\": supported "
+            "values: \"Percent\", \"Pods\"");
+    refused(BEH "    scaleUp: {policies: [{type: Pods, value: 0, periodSeconds: 1}]}\n",
+            "spec.behavior.scaleUp.policies[0].value: Invalid value: 0: must be greater than zero");
+    refused(BEH "    scaleDown: {policies: [{type: Pods, value: 1, periodSeconds: 0}]}\n",
+            "spec.behavior.scaleDown.policies[0].periodSeconds: Invalid value: 0: must be "
+            "greater than zero");
+    refused(BEH "    scaleDown: {policies: [{type: Pods, value: 1, periodSeconds: 1801}]}\n",
+            "spec.behavior.scaleDown.policies[0].periodSeconds: Invalid value: 1801: must be "
+            "less than or equal to 1800");
+    refused(BEH "    scaleDown: {selectPolicy: Avg}\n",
+            "spec.behavior.scaleDown.selectPolicy: Unsupported value: \"Avg\"");
+    refused(BEH "    scaleDown: {policies: [{type: Pods, value: 1, periodSeconds: 1, x: 1}]}\n",
+            "spec.behavior.scaleDown.policies[0].x: unknown field in HPAScalingPolicy");
+    refused(BEH "    scaleUp: {tolerance: 0.05}\n",
+            "spec.behavior.scaleUp.tolerance: not supported");
+#undef BEH
+}
+
+/* The rules' limits as horizontal.go computes them. */
+static void test_hpa_behavior_limits(void)
+{
+    struct kube_hpa_rules up = {KUBE_HPA_SELECT_MAX, 2, {{false, 4, 15}, {true, 100, 15}}};
+    /* Max of +4 and +100%: from 2, 6; from 10, 20. */
+    CHECK(kube_hpa_rules_limit(&up, true, 2, NULL, 0, NULL, 0, 100) == 6);
+    CHECK(kube_hpa_rules_limit(&up, true, 10, NULL, 0, NULL, 0, 100) == 20);
+    /* Min: the smaller change. */
+    up.select = KUBE_HPA_SELECT_MIN;
+    CHECK(kube_hpa_rules_limit(&up, true, 2, NULL, 0, NULL, 0, 100) == 4);
+    CHECK(kube_hpa_rules_limit(&up, true, 10, NULL, 0, NULL, 0, 100) == 14);
+    up.select = KUBE_HPA_SELECT_DISABLED;
+    CHECK(kube_hpa_rules_limit(&up, true, 10, NULL, 0, NULL, 0, 100) == 10);
+    /* Percent up is rounded up: 10% of 3 still adds one. */
+    struct kube_hpa_rules pct = {KUBE_HPA_SELECT_MAX, 1, {{true, 10, 60}}};
+    CHECK(kube_hpa_rules_limit(&pct, true, 3, NULL, 0, NULL, 0, 100) == 4);
+    /* Events within a period count from the period's start: 2 added 10 s ago, of at most
+     * 2 per 60 s: no more now; once past the period, 2 more. */
+    struct kube_hpa_rules two = {KUBE_HPA_SELECT_MAX, 1, {{false, 2, 60}}};
+    struct kube_hpa_scale_event added[] = {{90, 2}};
+    CHECK(kube_hpa_rules_limit(&two, true, 4, added, 1, NULL, 0, 100) == 4);
+    CHECK(kube_hpa_rules_limit(&two, true, 4, added, 1, NULL, 0, 150) == 6);
+    /* Down: Percent rounds down (the replicas left), Max the largest change. */
+    struct kube_hpa_rules down = {KUBE_HPA_SELECT_MAX, 2, {{false, 1, 60}, {true, 50, 60}}};
+    CHECK(kube_hpa_rules_limit(&down, false, 5, NULL, 0, NULL, 0, 100) == 2);
+    down.select = KUBE_HPA_SELECT_MIN;
+    CHECK(kube_hpa_rules_limit(&down, false, 5, NULL, 0, NULL, 0, 100) == 4);
+    /* 1 removed 30 s ago: the period started at 5, so 50% leaves 2 (from 4 now). */
+    down.select = KUBE_HPA_SELECT_MAX;
+    struct kube_hpa_scale_event removed[] = {{70, 1}};
+    CHECK(kube_hpa_rules_limit(&down, false, 4, NULL, 0, removed, 1, 100) == 2);
+    down.select = KUBE_HPA_SELECT_MIN;
+    CHECK(kube_hpa_rules_limit(&down, false, 4, NULL, 0, removed, 1, 100) == 4);
+
+    /* Normalised: the limit, then the bounds, with their conditions. */
+    struct kube_hpa_recommendations recs = {0};
+    struct kube_hpa_result r;
+    struct kube_hpa_rules slow_up = {KUBE_HPA_SELECT_MAX, 1, {{false, 1, 60}}};
+    struct kube_hpa_rules slow_down = {KUBE_HPA_SELECT_MAX, 1, {{false, 1, 60}}};
+    struct kube_hpa_scale s = {.current = 2,
+                               .proposal = 8,
+                               .min = 1,
+                               .max = 10,
+                               .now = 1000,
+                               .up_rules = &slow_up,
+                               .down_rules = &slow_down};
+    kube_hpa_normalize(&s, &recs, &r);
+    CHECK(r.desired == 3 && r.limited && streq(r.limited_reason, "ScaleUpLimit"));
+    /* The one added 10 s ago uses the period up: it stays at 3. */
+    struct kube_hpa_scale_event ev[] = {{990, 1}};
+    s.current = 3;
+    s.up_events = ev;
+    s.n_up_events = 1;
+    kube_hpa_normalize(&s, &recs, &r);
+    CHECK(r.desired == 3 && streq(r.limited_reason, "ScaleUpLimit"));
+    /* Down by one per minute; the bound wins when it is higher. */
+    kube_hpa_recommendations_clear(&recs);
+    s = (struct kube_hpa_scale){.current = 5,
+                                .proposal = 1,
+                                .min = 1,
+                                .max = 10,
+                                .now = 2000,
+                                .up_rules = &slow_up,
+                                .down_rules = &slow_down};
+    kube_hpa_normalize(&s, &recs, &r);
+    CHECK(r.desired == 4 && streq(r.limited_reason, "ScaleDownLimit") &&
+          streq(r.limited_message,
+                "the desired replica count is decreasing faster than the maximum scale rate"));
+    kube_hpa_recommendations_clear(&recs);
+    s.min = 5;
+    s.current = 6;
+    kube_hpa_normalize(&s, &recs, &r);
+    CHECK(r.desired == 5 && streq(r.limited_reason, "TooFewReplicas"));
+    /* Disabled down: never below the current count. */
+    kube_hpa_recommendations_clear(&recs);
+    struct kube_hpa_rules off = {KUBE_HPA_SELECT_DISABLED, 1, {{true, 100, 15}}};
+    s = (struct kube_hpa_scale){.current = 5,
+                                .proposal = 1,
+                                .min = 1,
+                                .max = 10,
+                                .now = 3000,
+                                .up_rules = &slow_up,
+                                .down_rules = &off};
+    kube_hpa_normalize(&s, &recs, &r);
+    CHECK(r.desired == 5 && streq(r.limited_reason, "ScaleDownLimit"));
+    /* Within the limits: DesiredWithinRange. */
+    kube_hpa_recommendations_clear(&recs);
+    s = (struct kube_hpa_scale){.current = 5,
+                                .proposal = 6,
+                                .min = 1,
+                                .max = 10,
+                                .now = 4000,
+                                .up_rules = &slow_up,
+                                .down_rules = &slow_down};
+    kube_hpa_normalize(&s, &recs, &r);
+    CHECK(r.desired == 6 && !r.limited && streq(r.limited_reason, "DesiredWithinRange"));
+    kube_hpa_recommendations_clear(&recs);
 }
 
 int main(void)
@@ -552,5 +742,7 @@ int main(void)
     RUN(test_hpa_missing_and_unready_pods);
     RUN(test_hpa_stabilisation_and_limits);
     RUN(test_hpa_decoding);
+    RUN(test_hpa_behavior_decoding);
+    RUN(test_hpa_behavior_limits);
     UNIT_DONE();
 }

@@ -76,9 +76,18 @@ static void test_statefulset_validation(void)
     refused(STS
             "  updateStrategy: {type: OnDelete, rollingUpdate: {partition: 1}}\n" TEMPLATE CLAIMS,
             "spec.updateStrategy.rollingUpdate: Invalid value");
-    refused(STS "  ordinals: {start: 3}\n" TEMPLATE CLAIMS, "spec.ordinals: not supported");
-    refused(STS "  persistentVolumeClaimRetentionPolicy: {whenScaled: Delete}\n" TEMPLATE CLAIMS,
-            "whenScaled: Unsupported value: \"Delete\"");
+    refused(STS "  ordinals: {start: -1}\n" TEMPLATE CLAIMS,
+            "spec.ordinals.start: Invalid value: -1: must be greater than or equal to 0");
+    refused(STS "  ordinals: {begin: 1}\n" TEMPLATE CLAIMS, "spec.ordinals.begin: unknown field");
+    refused(STS "  persistentVolumeClaimRetentionPolicy: {whenScaled: Keep}\n" TEMPLATE CLAIMS,
+            "whenScaled: Unsupported value: \"Keep\": supported values: \"Delete\", \"Retain\"");
+    refused(STS "  updateStrategy: {rollingUpdate: {maxUnavailable: 0}}\n" TEMPLATE CLAIMS,
+            "spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: 0: must be greater "
+            "than 0");
+    refused(STS "  updateStrategy: {rollingUpdate: {maxUnavailable: 120%}}\n" TEMPLATE CLAIMS,
+            "maxUnavailable: Invalid value: \"120%\": must not be greater than 100%");
+    refused(STS "  updateStrategy: {rollingUpdate: {maxUnavailable: x%}}\n" TEMPLATE CLAIMS,
+            "maxUnavailable: Invalid value: \"x%\": a valid percent string");
     refused(STS TEMPLATE, "volumeMounts[0].name: not found: no volume \"data\"");
     refused(STS TEMPLATE "  volumeClaimTemplates:\n  - metadata: {name: data}\n"
                          "    spec: {resources: {requests: {storage: 1Gi}}}\n",
@@ -133,9 +142,25 @@ static void test_claim_and_daemonset(void)
     kube_object_free(o);
     free(msg);
     refused(DS "  replicas: 2\n", "spec.replicas: unknown field in DaemonSetSpec");
+    /* maxSurge: with maxUnavailable 0 (its default 1 would be a second non-zero). */
     refused(DS "  updateStrategy: {rollingUpdate: {maxSurge: 1}}\n",
-            "rollingUpdate.maxSurge: not supported");
-    refused(DS "  updateStrategy: {rollingUpdate: {maxUnavailable: 0}}\n", "may not be 0");
+            "spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: may not be set when "
+            "maxUnavailable is non-zero");
+    refused(DS "  updateStrategy: {rollingUpdate: {maxUnavailable: 0}}\n",
+            "spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when "
+            "maxSurge is 0");
+    refused(DS "  updateStrategy: {rollingUpdate: {maxUnavailable: 0, maxSurge: 101%}}\n",
+            "maxSurge: Invalid value: \"101%\": must not be greater than 100%");
+    o = decode(DS "  updateStrategy: {rollingUpdate: {maxUnavailable: 0, maxSurge: 25%}}\n", &msg);
+    CHECK(o && o->u.set.update_strategy.rolling_update.max_surge.is_string);
+    if (o)
+        CHECK(kube_daemonset_surges(json_get(o->tree, "spec")));
+    kube_object_free(o);
+    free(msg);
+    o = decode(DS, &msg);
+    CHECK(o && !kube_daemonset_surges(json_get(o->tree, "spec")));
+    kube_object_free(o);
+    free(msg);
 }
 
 static void test_ordinals(void)
@@ -242,6 +267,112 @@ static void test_rolling_update(void)
     plan(&s, old, 3, "", "");
 }
 
+/* spec.ordinals.start: the replicas are start .. start+replicas-1; others are condemned. */
+static void test_start_ordinal(void)
+{
+    struct kube_sts_spec s = {.replicas = 2, .start = 5};
+    plan(&s, NULL, 0, "5", "");
+    struct kube_sts_pod a[] = {READY(5)};
+    plan(&s, a, 1, "6", "");
+    struct kube_sts_pod b[] = {READY(5), READY(6)};
+    plan(&s, b, 2, "", "");
+    /* The start moved up: 0 and 1 are outside, highest first, one at a time. */
+    struct kube_sts_pod c[] = {READY(0), READY(1), READY(5), READY(6)};
+    plan(&s, c, 4, "", "1");
+    s.parallel = true;
+    plan(&s, c, 4, "", "1,0");
+    s.parallel = false;
+    /* Scale down from the top of the range. */
+    s.replicas = 1;
+    plan(&s, b, 2, "", "6");
+    /* Rolling update within the range only; the partition is an ordinal. */
+    s.replicas = 2;
+    struct kube_sts_pod old[] = {{.ordinal = 5, .running_ready = true},
+                                 {.ordinal = 6, .running_ready = true}};
+    plan(&s, old, 2, "", "6");
+    s.partition = 6;
+    old[1].updated = true;
+    plan(&s, old, 2, "", "");
+    s.partition = 5;
+    plan(&s, old, 2, "", "5");
+    /* Decoded from the manifest. */
+    char *msg;
+    struct kube_object *o = decode(STS "  ordinals: {start: 3}\n" TEMPLATE CLAIMS, &msg);
+    CHECK(o && o->u.set.has_ordinals && o->u.set.ordinals_start == 3);
+    if (o) {
+        CHECK_STR(o->u.set.retention.when_deleted, "Retain");
+        CHECK_STR(o->u.set.retention.when_scaled, "Retain");
+    }
+    kube_object_free(o);
+    free(msg);
+    o = decode(STS "  persistentVolumeClaimRetentionPolicy: {whenScaled: Delete}\n" TEMPLATE CLAIMS,
+               &msg);
+    CHECK(o != NULL);
+    if (o) {
+        CHECK_STR(o->u.set.retention.when_deleted, "Retain");
+        CHECK_STR(o->u.set.retention.when_scaled, "Delete");
+    }
+    kube_object_free(o);
+    free(msg);
+}
+
+/* rollingUpdate.maxUnavailable (MaxUnavailableStatefulSet): several pods at once, highest
+ * first, less those already unavailable; OrderedReady still waits for all to be Ready. */
+static void test_max_unavailable(void)
+{
+    struct kube_sts_spec s = {.replicas = 5, .max_unavailable = 2};
+    struct kube_sts_pod old[5];
+    for (int i = 0; i < 5; i++)
+        old[i] = (struct kube_sts_pod){.ordinal = i, .running_ready = true};
+    plan(&s, old, 5, "", "4,3");
+    /* OrderedReady: 4 and 3 came back updated but 3 is not Ready: nothing more. */
+    old[4].updated = old[3].updated = true;
+    old[3].running_ready = false;
+    plan(&s, old, 5, "", "");
+    old[3].running_ready = true;
+    plan(&s, old, 5, "", "2,1");
+    /* The partition holds the ones below it. */
+    s.partition = 2;
+    plan(&s, old, 5, "", "2");
+    s.partition = 0;
+    /* Parallel: the update goes on beside an unready pod, within the budget. */
+    s.parallel = true;
+    old[4].running_ready = false;
+    plan(&s, old, 5, "", "2");
+    /* A missing replica counts as unavailable: it is made and one old pod goes. */
+    struct kube_sts_pod gap[] = {{.ordinal = 0, .running_ready = true},
+                                 {.ordinal = 1, .running_ready = true},
+                                 {.ordinal = 2, .running_ready = true},
+                                 {.ordinal = 3, .running_ready = true}};
+    plan(&s, gap, 4, "4", "3");
+    s.max_unavailable = 1;
+    plan(&s, gap, 4, "4", "");
+    /* Resolved from the stored spec: a count or a percentage rounded down, at least 1. */
+    yajl_val spec = NULL;
+    CHECK(json_parse("{\"updateStrategy\": {\"rollingUpdate\": {\"maxUnavailable\": \"50%\"}}}",
+                     "s", &spec, NULL) == 0);
+    CHECK(kube_statefulset_max_unavailable(spec, 5) == 2);
+    CHECK(kube_statefulset_max_unavailable(spec, 1) == 1);
+    yajl_tree_free(spec);
+    CHECK(json_parse("{\"updateStrategy\": {\"rollingUpdate\": {\"maxUnavailable\": 3}}}", "s",
+                     &spec, NULL) == 0);
+    CHECK(kube_statefulset_max_unavailable(spec, 5) == 3);
+    yajl_tree_free(spec);
+    CHECK(kube_statefulset_max_unavailable(NULL, 5) == 0);
+}
+
+/* A DaemonSet's surge on the node: new beside old, old gone once new is available. */
+static void test_daemonset_surge(void)
+{
+    CHECK(kube_daemonset_surge_step(&(struct kube_ds_node){.has_old = true}) == KUBE_DS_CREATE_NEW);
+    CHECK(kube_daemonset_surge_step(&(struct kube_ds_node){0}) == KUBE_DS_CREATE_NEW);
+    CHECK(kube_daemonset_surge_step(&(struct kube_ds_node){.has_old = true, .has_new = true}) ==
+          KUBE_DS_WAIT);
+    CHECK(kube_daemonset_surge_step(&(struct kube_ds_node){
+              .has_old = true, .has_new = true, .new_available = true}) == KUBE_DS_DELETE_OLD);
+    CHECK(kube_daemonset_surge_step(&(struct kube_ds_node){.has_new = true}) == KUBE_DS_WAIT);
+}
+
 static void test_node_selector(void)
 {
     yajl_val labels = NULL, sel = NULL, none = NULL;
@@ -268,5 +399,8 @@ int main(void)
     RUN(test_parallel);
     RUN(test_rolling_update);
     RUN(test_node_selector);
+    RUN(test_start_ordinal);
+    RUN(test_max_unavailable);
+    RUN(test_daemonset_surge);
     UNIT_DONE();
 }
