@@ -157,6 +157,8 @@ int pods_dns_sync(pods_manager *m, const struct pods_dns_services *l, pr_error *
 void pods_endpoints_compute(const struct kube_service_spec *s, const char *ns, const char *name,
                             const struct kube_endpoint_pod *pods, size_t n,
                             const struct pods_list *slices, struct kube_service_endpoints *out);
+/* Pods marked terminating leave the services' data path before their shims stop them. */
+void pods_endpoints_leave(pods_manager *m);
 
 /* ---- objects.c: applied objects under lib-root/objects ---- */
 /* ns NULL for cluster-scoped resources (namespaces). */

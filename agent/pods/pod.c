@@ -639,6 +639,7 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
     int r = mark_deleting(m, ns, name, rec, &uid, err);
     if (r < 0)
         return r;
+    pods_endpoints_leave(m);
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
     r = teardown(m, &p, grace, err);
