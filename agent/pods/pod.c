@@ -313,6 +313,7 @@ static void undo_pod(pods_manager *m, const struct kube_object *o, const char *n
     _cleanup_error_ pr_error *e = NULL;
     if (teardown(m, p, -1, &e) == 0) {
         pods_object_remove(m, "pods", ns, o->meta.name, &e);
+        pods_dns_release(m);
         return;
     }
     if (err && *err) {

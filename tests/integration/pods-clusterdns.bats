@@ -98,6 +98,19 @@ resolves() {
   [ "$(lookup "$1")" = "$2" ]
 }
 
+# unresolved NAME: the client pod's lookup of NAME gives no address.
+unresolved() {
+  [ -z "$(lookup "$1")" ]
+}
+
+# dns_gone PID: the cluster DNS (dnsmasq PID) stopped, and its files went.
+dns_gone() {
+  alive "$1" && return 1
+  [ ! -e "$ROOTS/run/dns" ] || return 1
+  pgrep -f -- "--conf-file=$ROOTS/run/dns/dnsmasq.conf" >/dev/null && return 1
+  return 0
+}
+
 dnsmasq_pid() {
   cat "$ROOTS/run/dns/dnsmasq.pid" 2>/dev/null
 }
@@ -139,22 +152,51 @@ options ndots:5" ]
   wait_for new_dnsmasq "$old"
   [ "$(lookup myapp-service.default.svc.cluster.local)" = "$vip" ]
 
-  # The last service goes: dnsmasq stops, its files go, the services' table goes.
-  pid=$(dnsmasq_pid)
+  # The last service goes, and its name: dnsmasq stays for the pods that use it.
   run prn delete svc myapp-service
   [ "$status" -eq 0 ]
-  run alive "$pid"
-  [ "$status" -eq 1 ]
-  [ ! -e "$ROOTS/run/dns" ]
-  run pgrep -f -- "--conf-file=$ROOTS/run/dns/dnsmasq.conf"
-  [ "$status" -eq 1 ]
   run in_node nft list table ip podrun_services
   [ "$status" -eq 1 ]
-  # Pods made now fall back to the node's resolver.
+  wait_for unresolved myapp-service
+  [ "$(lookup db.upstream.test)" = 192.0.2.8 ]
+  # The last pod using it goes: dnsmasq stops and its files go.
+  pid=$(dnsmasq_pid)
+  alive "$pid"
+  run prn delete deployment myapp
+  [ "$status" -eq 0 ]
   run prn delete pod client
   [ "$status" -eq 0 ]
+  wait_for dns_gone "$pid"
+}
+
+@test "clusterdns: a pod made before any Service gets the cluster DNS and resolves a Service made after it; other names go upstream; nothing is left when everything is deleted" {
   client_pod
-  [ "$(pexec client app cat /etc/resolv.conf)" = "nameserver 127.0.0.2" ]
+  run pexec client app cat /etc/resolv.conf
+  [ "$output" = "search default.svc.cluster.local svc.cluster.local cluster.local
+nameserver 10.88.0.1
+options ndots:5" ]
+  pid=$(dnsmasq_pid)
+  alive "$pid"
+  [ "$(lookup db.upstream.test)" = 192.0.2.8 ]
+  [ -z "$(lookup myapp-service)" ]
+  web_deployment myapp 1
+  run prn expose deployment myapp --port 8081 --target-port 80 --name myapp-service
+  [ "$status" -eq 0 ]
+  vip=$(prn get svc myapp-service -o json | jq -r .spec.clusterIP)
+  wait_for resolves myapp-service "$vip"
+  [ "$(lookup myapp-service.default.svc.cluster.local)" = "$vip" ]
+  # The same dnsmasq: the services' names are files it re-reads.
+  [ "$(dnsmasq_pid)" = "$pid" ]
+  wait_for pexec client app wget -qO- "http://$vip:8081/"
+  run prn delete svc myapp-service
+  [ "$status" -eq 0 ]
+  run prn delete deployment myapp
+  [ "$status" -eq 0 ]
+  alive "$pid"
+  run prn delete pod client
+  [ "$status" -eq 0 ]
+  wait_for dns_gone "$pid"
+  assert_no_pods
 }
 
 @test "clusterdns: a headless service answers its ready pods' addresses and hostname.subdomain names, and drops an unready one; SRV for named ports; ExternalName is a CNAME" {
