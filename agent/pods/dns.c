@@ -163,8 +163,10 @@ static void headless(struct dns_want *w, const char *fqdn, size_t si,
             known = streq(*x, e->ip);
         if (!known) {
             strv_extend(&seen, e->ip);
-            add_host(&w->hosts, e->ip, fqdn);
+            /* Its own name first: dnsmasq answers a reverse lookup with an address's first
+             * name, and CoreDNS answers HOSTNAME.SVC.NS.svc.DOMAIN. */
             add_host(&w->hosts, e->ip, host);
+            add_host(&w->hosts, e->ip, fqdn);
         }
         if (e->port_name && *e->port_name) {
             _cleanup_free_ char *proto = lower(e->protocol);

@@ -710,6 +710,21 @@ int pods_service_endpoints(pods_manager *m, const char *ns, const char *name,
                     .ready = ke->ready,
                 };
             }
+        for (size_t k = 0; k < se.addresses.n; k++) {
+            const struct kube_endpoint *ke = &se.addresses.v[k];
+            const struct pods_entry *pe = ke->pod < pods.n ? &pods.v[ke->pod] : NULL;
+            out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+            out->v[out->n++] = (struct pods_endpoint){
+                .service = out->n_services - 1,
+                .ip = xstrdup(ke->ip),
+                .pod = pe ? xstrdup(pe->name) : NULL,
+                .hostname = pe             ? pod_hostname(pe, sname)
+                            : ke->hostname ? xstrdup(ke->hostname)
+                                           : NULL,
+                .protocol = "TCP",
+                .ready = ke->ready,
+            };
+        }
         kube_service_endpoints_clear(&se);
         kube_object_free(o);
     }

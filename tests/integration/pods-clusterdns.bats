@@ -93,6 +93,11 @@ lookup() {
 }
 
 
+# ptr IP: the names the client pod's resolver gets for IP (a reverse lookup), sorted.
+ptr() {
+  { pexec client app nslookup "$1" 2>&1 || true; } | awk '/name = / { print $NF }' | sort -u
+}
+
 # resolves NAME ANSWER: the client pod's lookup of NAME gives ANSWER.
 resolves() {
   [ "$(lookup "$1")" = "$2" ]
@@ -199,7 +204,7 @@ options ndots:5" ]
   assert_no_pods
 }
 
-@test "clusterdns: a headless service answers its ready pods' addresses and hostname.subdomain names, and drops an unready one; SRV for named ports; ExternalName is a CNAME" {
+@test "clusterdns: a headless service answers its ready pods' addresses and hostname.subdomain names, and drops an unready one; one without ports too; SRV for named ports; PTR for clusterIPs and headless pods; ExternalName is a CNAME" {
   web_deployment hl 1
   cat > "$D/more.yaml" <<'YAML'
 apiVersion: v1
@@ -228,6 +233,15 @@ spec:
   ports:
   - name: http
     port: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: noports
+spec:
+  clusterIP: None
+  selector:
+    app: hl
 ---
 apiVersion: v1
 kind: Service
@@ -266,6 +280,17 @@ YAML
   [[ "$output" == *"service = 0 0 80 ${ip1//./-}.hl.default.svc.cluster.local"* ]]
   run lookup _web._tcp.named.default.svc.cluster.local srv
   [[ "$output" == *"service = 0 0 8081 named.default.svc.cluster.local"* ]]
+  # Reverse lookups as CoreDNS answers them: a clusterIP names its service, a headless
+  # service's pod its hostname.subdomain or dashed-address name.
+  vip=$(prn get svc named -o json | jq -r .spec.clusterIP)
+  [ "$(ptr "$vip")" = named.default.svc.cluster.local ]
+  [ "$(ptr "$ip0")" = web-0.hl.default.svc.cluster.local ]
+  [ "$(ptr "$ip1")" = "${ip1//./-}.hl.default.svc.cluster.local" ]
+  # A headless service without ports, accepted as the API server accepts it: its ready pods.
+  [ "$(lookup noports)" = "$both" ]
+  run prn get endpoints noports
+  [ "$status" -eq 0 ]
+  [ "$(awk 'NR == 2 { print $2 }' <<<"$output")" = "$(tr '\n' , <<<"$both" | sed 's/,$//')" ]
   # ExternalName: a CNAME to its name (dnsmasq does not chase it: the client asks for it).
   run prn get svc ext
   [ "$status" -eq 0 ]
@@ -277,6 +302,7 @@ YAML
   run pexec "$dep" app rm /tmp/ready
   [ "$status" -eq 0 ]
   wait_for resolves hl "$ip0"
+  [ "$(lookup noports)" = "$ip0" ]
   run pexec "$dep" app touch /tmp/ready
   wait_for resolves hl "$both"
   run cat "$ROOTS/run/controllers.log"
