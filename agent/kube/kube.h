@@ -628,7 +628,7 @@ struct kube_endpoint {
     const char *ip;
     int32_t port;
     bool ready;
-    const char *hostname; /* an EndpointSlice's endpoint's hostname, or NULL */
+    const char *hostname;  /* an EndpointSlice's endpoint's hostname, or NULL */
     const char *node_name; /* an EndpointSlice's endpoint's nodeName; NULL for a pod's (this
                             * node's: podrun runs them all here) */
 };

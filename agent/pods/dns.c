@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The cluster DNS: Debian's dnsmasq, one per node, configured and supervised by podrun while a
- * Service exists or a pod uses it (DESIGN.md, "Cluster DNS"). It listens on the pod network's gateway (the
- * bridge's address, every pod's next hop) and answers from what podrun writes under
- * RUN_ROOT/dns/:
+ * Service exists or a pod uses it (DESIGN.md, "Cluster DNS"). It listens on the pod network's
+ * gateway (the bridge's address, every pod's next hop) and answers from what podrun writes
+ * under RUN_ROOT/dns/:
  *   hosts/services  A records: SVC.NS.svc.DOMAIN (clusterIP, or a headless service's ready
  *                   endpoints), HOSTNAME.SVC.NS.svc.DOMAIN and A-B-C-D.SVC.NS.svc.DOMAIN of a
  *                   headless service's endpoints; dnsmasq watches the directory (inotify), so a
