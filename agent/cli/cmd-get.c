@@ -874,12 +874,14 @@ static int get_endpoints(struct pods_manager *m, bool slices, const char *ns, co
                     seen |= l.v[j].service == i && l.v[j].port == e->port;
                     ip_seen |= l.v[j].service == i && streq(l.v[j].ip, e->ip);
                 }
-                if (!seen)
+                if (!seen && e->port)
                     append_addr(&ports, &nports, p);
                 if (!ip_seen)
                     append_addr(&addrs, &n, e->ip);
             } else if (e->ready) {
-                _cleanup_free_ char *a = xasprintf("%s:%d", e->ip, e->port);
+                /* A service without ports: its addresses alone, as kubectl prints them. */
+                _cleanup_free_ char *a =
+                    e->port ? xasprintf("%s:%d", e->ip, e->port) : xstrdup(e->ip);
                 append_addr(&addrs, &n, a);
             }
         }

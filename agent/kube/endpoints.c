@@ -51,15 +51,38 @@ static int cmp_endpoint(const void *a, const void *b)
     return x->port < y->port ? -1 : x->port > y->port;
 }
 
+/* The addresses of a service without ports: the pods its selector picks, port 0. */
+static void portless(const struct kube_service_spec *spec, const char *ns,
+                     const struct kube_endpoint_pod *pods, size_t n, struct kube_port_endpoints *pe)
+{
+    for (size_t j = 0; j < n; j++) {
+        const struct kube_endpoint_pod *p = &pods[j];
+        if (!p->ip || !*p->ip || p->terminating || !streq(p->ns, ns) ||
+            !selector_matches(&spec->selector, p->labels))
+            continue;
+        pe->v = xrealloc(pe->v, (pe->n + 1) * sizeof(*pe->v));
+        pe->v[pe->n++] = (struct kube_endpoint){
+            .pod = j,
+            .ip = p->ip,
+            .ready = p->ready || spec->publish_not_ready_addresses,
+        };
+    }
+    if (pe->n > 1)
+        qsort(pe->v, pe->n, sizeof(*pe->v), cmp_endpoint);
+}
+
 void kube_service_endpoints(const struct kube_service_spec *spec, const char *ns,
                             const struct kube_endpoint_pod *pods, size_t n,
                             struct kube_service_endpoints *out)
 {
     out->n = spec->n_ports;
     out->v = xcalloc(spec->n_ports ? spec->n_ports : 1, sizeof(*out->v));
+    out->addresses = (struct kube_port_endpoints){0};
     /* No selector: the service's endpoints are managed by hand, not computed. */
     if (spec->selector.n == 0)
         return;
+    if (spec->n_ports == 0)
+        portless(spec, ns, pods, n, &out->addresses);
     for (size_t i = 0; i < spec->n_ports; i++) {
         const struct kube_service_port *sp = &spec->ports[i];
         struct kube_port_endpoints *pe = &out->v[i];
@@ -91,5 +114,6 @@ void kube_service_endpoints_clear(struct kube_service_endpoints *e)
     for (size_t i = 0; i < e->n; i++)
         free(e->v[i].v);
     free(e->v);
+    free(e->addresses.v);
     *e = (struct kube_service_endpoints){0};
 }

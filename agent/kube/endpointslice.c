@@ -157,18 +157,58 @@ static int cmp_endpoint(const void *a, const void *b)
     return x->port < y->port ? -1 : x->port > y->port;
 }
 
+/* The addresses of one slice's endpoints at port (0: a service without ports). */
+static void slice_addresses(const struct kube_service_spec *spec, yajl_val slice, int32_t port,
+                            struct kube_port_endpoints *pe)
+{
+    yajl_val eps = json_get(slice, "endpoints");
+    for (size_t k = 0; k < json_array_len(eps); k++) {
+        yajl_val e = json_array_at(eps, k);
+        yajl_val ready = json_get(json_get(e, "conditions"), "ready");
+        yajl_val addrs = json_get(e, "addresses");
+        /* A nil ready is unknown, which consumers take as ready. */
+        bool ok = !ready || YAJL_IS_TRUE(ready);
+        for (size_t a = 0; a < json_array_len(addrs); a++) {
+            const char *ip = YAJL_GET_STRING(json_array_at(addrs, a));
+            if (!ip)
+                continue;
+            pe->v = xrealloc(pe->v, (pe->n + 1) * sizeof(*pe->v));
+            pe->v[pe->n++] = (struct kube_endpoint){
+                .pod = SIZE_MAX,
+                .ip = ip,
+                .port = port,
+                .ready = ok || spec->publish_not_ready_addresses,
+                .hostname = YAJL_GET_STRING(json_get(e, "hostname")),
+                .node_name = YAJL_GET_STRING(json_get(e, "nodeName")),
+            };
+        }
+    }
+}
+
+static bool ipv4_slice(yajl_val slice)
+{
+    return streq(YAJL_GET_STRING(json_get(slice, "addressType")) ?: "", "IPv4");
+}
+
 void kube_endpointslice_endpoints(const struct kube_service_spec *spec, const yajl_val *slices,
                                   size_t n, struct kube_service_endpoints *out)
 {
     out->n = spec->n_ports;
     out->v = xcalloc(spec->n_ports ? spec->n_ports : 1, sizeof(*out->v));
+    out->addresses = (struct kube_port_endpoints){0};
+    /* A headless service without ports takes every address of its slices. */
+    for (size_t s = 0; spec->n_ports == 0 && s < n; s++)
+        if (ipv4_slice(slices[s]))
+            slice_addresses(spec, slices[s], 0, &out->addresses);
+    if (out->addresses.n > 1)
+        qsort(out->addresses.v, out->addresses.n, sizeof(*out->addresses.v), cmp_endpoint);
     for (size_t i = 0; i < spec->n_ports; i++) {
         const struct kube_service_port *sp = &spec->ports[i];
         struct kube_port_endpoints *pe = &out->v[i];
         for (size_t s = 0; s < n; s++) {
-            if (!streq(YAJL_GET_STRING(json_get(slices[s], "addressType")) ?: "", "IPv4"))
+            if (!ipv4_slice(slices[s]))
                 continue;
-            yajl_val ports = json_get(slices[s], "ports"), eps = json_get(slices[s], "endpoints");
+            yajl_val ports = json_get(slices[s], "ports");
             int32_t port = 0;
             for (size_t k = 0; k < json_array_len(ports); k++) {
                 yajl_val p = json_array_at(ports, k);
@@ -179,26 +219,7 @@ void kube_endpointslice_endpoints(const struct kube_service_spec *spec, const ya
             }
             if (port < 1 || port > 65535)
                 continue;
-            for (size_t k = 0; k < json_array_len(eps); k++) {
-                yajl_val e = json_array_at(eps, k);
-                yajl_val ready = json_get(json_get(e, "conditions"), "ready");
-                yajl_val addrs = json_get(e, "addresses");
-                /* A nil ready is unknown, which consumers take as ready. */
-                bool ok = !ready || YAJL_IS_TRUE(ready);
-                for (size_t a = 0; a < json_array_len(addrs); a++) {
-                    const char *ip = YAJL_GET_STRING(json_array_at(addrs, a));
-                    if (!ip)
-                        continue;
-                    pe->v = xrealloc(pe->v, (pe->n + 1) * sizeof(*pe->v));
-                    pe->v[pe->n++] = (struct kube_endpoint){
-                        .pod = SIZE_MAX,
-                        .ip = ip,
-                        .port = port,
-                        .ready = ok || spec->publish_not_ready_addresses,
-                        .hostname = YAJL_GET_STRING(json_get(e, "hostname")),
-                    };
-                }
-            }
+            slice_addresses(spec, slices[s], port, pe);
         }
         if (pe->n > 1)
             qsort(pe->v, pe->n, sizeof(*pe->v), cmp_endpoint);

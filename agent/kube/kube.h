@@ -647,7 +647,9 @@ struct kube_endpoint {
     const char *ip;
     int32_t port;
     bool ready;
-    const char *hostname; /* an EndpointSlice's endpoint's hostname, or NULL */
+    const char *hostname;  /* an EndpointSlice's endpoint's hostname, or NULL */
+    const char *node_name; /* an EndpointSlice's endpoint's nodeName; NULL for a pod's (this
+                            * node's: podrun runs them all here) */
 };
 struct kube_port_endpoints {
     struct kube_endpoint *v;
@@ -661,6 +663,9 @@ struct kube_port_endpoints {
 struct kube_service_endpoints {
     struct kube_port_endpoints *v;
     size_t n;
+    /* A headless service without ports (as the API server accepts it): its pods' addresses,
+     * port 0, as its EndpointSlice lists them with no ports. */
+    struct kube_port_endpoints addresses;
 };
 void kube_service_endpoints(const struct kube_service_spec *spec, const char *ns,
                             const struct kube_endpoint_pod *pods, size_t n,

@@ -231,10 +231,12 @@ static int validate_spec(void *obj, const char *path, pr_error **err)
                       path, s->session_affinity);
     if (!s->internal_traffic_policy)
         s->internal_traffic_policy = "Cluster";
-    if (!streq(s->internal_traffic_policy, "Cluster"))
-        return pr_err_code(err, EOPNOTSUPP,
-                           "%s.internalTrafficPolicy: \"%s\": podrun supports Cluster only so far",
-                           path, s->internal_traffic_policy);
+    if (!streq(s->internal_traffic_policy, "Cluster") &&
+        !streq(s->internal_traffic_policy, "Local"))
+        return pr_err(err, 0,
+                      "%s.internalTrafficPolicy: Unsupported value: \"%s\": supported values: "
+                      "\"Cluster\", \"Local\"",
+                      path, s->internal_traffic_policy);
     if (s->load_balancer_ip && !lb)
         return pr_err(err, 0,
                       "%s.loadBalancerIP: Forbidden: may only be used when `type` is "

@@ -66,6 +66,7 @@ static char **mark_and_stop(pods_manager *m, const struct pods_ref *v, size_t n,
     for (size_t i = 0; keep_events && i < n; i++)
         if (uids[i])
             pods_events_keep_deleted(m, v[i].ns, v[i].name, uids[i]);
+    pods_endpoints_leave(m);
     stop_all(m, uids, n, grace);
     return uids;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The cluster DNS: Debian's dnsmasq, one per node, configured and supervised by podrun while a
- * Service exists (DESIGN.md, "Cluster DNS"). It listens on the pod network's gateway (the
- * bridge's address, every pod's next hop) and answers from what podrun writes under
- * RUN_ROOT/dns/:
+ * Service exists or a pod uses it (DESIGN.md, "Cluster DNS"). It listens on the pod network's
+ * gateway (the bridge's address, every pod's next hop) and answers from what podrun writes
+ * under RUN_ROOT/dns/:
  *   hosts/services  A records: SVC.NS.svc.DOMAIN (clusterIP, or a headless service's ready
  *                   endpoints), HOSTNAME.SVC.NS.svc.DOMAIN and A-B-C-D.SVC.NS.svc.DOMAIN of a
  *                   headless service's endpoints; dnsmasq watches the directory (inotify), so a
@@ -13,7 +13,8 @@
  *   dnsmasq.pid     its pid (it daemonizes); dnsmasq.log: its log, which it holds open for
  *                   writing, so that its death closes it and wakes the controller loop
  * pods_dns_sync brings this in line with the stored services and the pods as they are, and
- * restarts dnsmasq when it is gone; with no Service left it stops it and removes the directory. */
+ * restarts dnsmasq when it is gone; with no Service and no pod using it left it stops it and
+ * removes the directory. */
 #include "fs.h"
 #include "manager.h"
 #include "util.h"
@@ -54,10 +55,33 @@ char *pods_dns_address(pods_manager *m)
     return xstrdup(buf);
 }
 
-/* Whether any Service is stored: the cluster DNS serves the node while one is. */
+/* A pod whose resolv.conf names the cluster DNS has this mark in its run directory, which
+ * goes with the pod. */
+#define USER_MARK "cluster-dns"
+
+/* Whether any pod's run directory has the mark. */
+static bool has_users(pods_manager *m)
+{
+    _cleanup_free_ char *pods = xasprintf("%s/pods", m->run_root);
+    _cleanup_dir_ DIR *d = opendir(pods);
+    if (!d)
+        return false;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        _cleanup_free_ char *mark = xasprintf("%s/%s/" USER_MARK, pods, e->d_name);
+        if (access(mark, F_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The cluster DNS runs while a Service is stored or a pod uses it, as CoreDNS runs on a
+ * cluster whatever it holds: a pod made before the first Service resolves the services made
+ * after it. */
 bool pods_dns_enabled(pods_manager *m)
 {
-    return pods_objects_stored(m, "services");
+    return pods_objects_stored(m, "services") || has_users(m);
 }
 
 /* ---- what dnsmasq should serve ---- */
@@ -139,8 +163,10 @@ static void headless(struct dns_want *w, const char *fqdn, size_t si,
             known = streq(*x, e->ip);
         if (!known) {
             strv_extend(&seen, e->ip);
-            add_host(&w->hosts, e->ip, fqdn);
+            /* Its own name first: dnsmasq answers a reverse lookup with an address's first
+             * name, and CoreDNS answers HOSTNAME.SVC.NS.svc.DOMAIN. */
             add_host(&w->hosts, e->ip, host);
+            add_host(&w->hosts, e->ip, fqdn);
         }
         if (e->port_name && *e->port_name) {
             _cleanup_free_ char *proto = lower(e->protocol);
@@ -445,11 +471,39 @@ static int write_if_changed(const char *path, const char *stage, const char *tex
     return r;
 }
 
+bool pods_dns_runnable(void)
+{
+    return access(dnsmasq_path(), X_OK) == 0;
+}
+
+int pods_dns_use(pods_manager *m, const char *run_dir, pr_error **err)
+{
+    _cleanup_free_ char *mark = xasprintf("%s/" USER_MARK, run_dir);
+    int r = write_file_atomic_volatile(mark, "", 0, 0600, err);
+    if (r < 0)
+        return r;
+    /* With a Service stored, dnsmasq runs with its names (the services' sync restarts it when
+     * it died); an empty list here would drop them. */
+    if (pods_objects_stored(m, "services"))
+        return 0;
+    struct pods_dns_services none = {0};
+    return pods_dns_sync(m, &none, err);
+}
+
+void pods_dns_release(pods_manager *m)
+{
+    if (pods_objects_stored(m, "services") || has_users(m))
+        return;
+    struct pods_dns_services none = {0};
+    _cleanup_error_ pr_error *e = NULL;
+    pods_dns_sync(m, &none, &e); /* stops it; what fails, the next sync meets again */
+}
+
 int pods_dns_sync(pods_manager *m, const struct pods_dns_services *l, pr_error **err)
 {
     _cleanup_free_ char *dir = dns_dir(m);
     struct stat st;
-    if (!l->n) {
+    if (!l->n && !has_users(m)) {
         if (lstat(dir, &st) < 0)
             return 0;
         stop(dir);

@@ -252,6 +252,7 @@ static int check_host_aliases(const struct kube_pod_spec *s, pr_error **err)
 
 struct dns {
     char **servers, **searches, **options;
+    bool own_cluster_dns; /* the first server is podrun's cluster DNS */
 };
 
 static void dns_clear(struct dns *d)
@@ -391,9 +392,11 @@ static int pod_dns(pods_manager *m, const struct kube_object *o, const char *ns,
     bool cluster = streq(policy, "ClusterFirstWithHostNet") ||
                    (streq(policy, "ClusterFirst") && !s->host_network);
     int r;
-    /* --cluster-dns names a server of the user's; else podrun's own while a Service exists. */
+    /* --cluster-dns names a server of the user's; else podrun's own, which runs while a pod
+     * uses it or a Service exists (a node without dnsmasq has none). */
     _cleanup_free_ char *own =
-        cluster && !*m->cluster_dns && pods_dns_enabled(m) ? pods_dns_address(m) : NULL;
+        cluster && !*m->cluster_dns && pods_dns_runnable() ? pods_dns_address(m) : NULL;
+    d->own_cluster_dns = own != NULL;
     if (cluster && (*m->cluster_dns || own)) {
         _cleanup_free_ char *list = xstrdup(own ? own : m->cluster_dns);
         for (char *save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save))
@@ -445,7 +448,7 @@ static void append_line(char **buf, const char *key, char *const *v, const char 
 }
 
 static int write_resolv_conf(pods_manager *m, const struct kube_object *o, const char *ns,
-                             const char *dir, pr_error **err)
+                             const char *dir, bool *own, pr_error **err)
 {
     struct dns d = {0};
     int r = pod_dns(m, o, ns, &d, err);
@@ -456,6 +459,7 @@ static int write_resolv_conf(pods_manager *m, const struct kube_object *o, const
         append_line(&text, "nameserver ", d.servers, "\nnameserver ");
         append_line(&text, "options ", d.options, " ");
     }
+    *own = d.own_cluster_dns;
     dns_clear(&d);
     if (r < 0)
         return r;
@@ -543,13 +547,14 @@ int pods_etc_make(pods_manager *m, const struct kube_object *o, const struct pod
     _cleanup_free_ char *hpath = xasprintf("%s/hostname", dir);
     _cleanup_free_ char *htext = xasprintf("%s\n", hostname);
     int r;
+    bool own = false;
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return pr_err(err, errno, "create `%s`", dir);
     if ((r = write_hosts(m, o, ns, ip, dir, err)) < 0 ||
-        (r = write_resolv_conf(m, o, ns, dir, err)) < 0 ||
+        (r = write_resolv_conf(m, o, ns, dir, &own, err)) < 0 ||
         (r = write_file_atomic_volatile(hpath, htext, strlen(htext), 0644, err)) < 0)
         return r;
-    return 0;
+    return own ? pods_dns_use(m, p->run_dir, err) : 0;
 }
 
 static bool mounts_itself(const struct kube_container *c, const char *dest)

@@ -152,11 +152,20 @@ void pods_dns_services_clear(struct pods_dns_services *l);
  * pods as they are; started when gone (or restarted when what it reads only at start changed),
  * stopped with the last Service. pods_services_sync runs it. Needs the exclusive lock. */
 int pods_dns_sync(pods_manager *m, const struct pods_dns_services *l, pr_error **err);
+/* Whether dnsmasq can be run here: without it ClusterFirst pods get the node's resolver. */
+bool pods_dns_runnable(void);
+/* A pod (its run directory) uses the cluster DNS: marked so, and dnsmasq started when no
+ * Service has started it already. Needs the exclusive lock. */
+int pods_dns_use(pods_manager *m, const char *run_dir, pr_error **err);
+/* With no Service stored, stops the cluster DNS when no pod uses it any more (a pod undone). */
+void pods_dns_release(pods_manager *m);
 /* A service's endpoints (slices.c): from the pods its selector picks, or, without a selector,
  * from the stored EndpointSlices in slices labelled with its name. */
 void pods_endpoints_compute(const struct kube_service_spec *s, const char *ns, const char *name,
                             const struct kube_endpoint_pod *pods, size_t n,
                             const struct pods_list *slices, struct kube_service_endpoints *out);
+/* Pods marked terminating leave the services' data path before their shims stop them. */
+void pods_endpoints_leave(pods_manager *m);
 
 /* ---- objects.c: applied objects under lib-root/objects ---- */
 /* ns NULL for cluster-scoped resources (namespaces). */

@@ -313,6 +313,7 @@ static void undo_pod(pods_manager *m, const struct kube_object *o, const char *n
     _cleanup_error_ pr_error *e = NULL;
     if (teardown(m, p, -1, &e) == 0) {
         pods_object_remove(m, "pods", ns, o->meta.name, &e);
+        pods_dns_release(m);
         return;
     }
     if (err && *err) {
@@ -639,6 +640,7 @@ static int delete_pod(pods_manager *m, const char *ns, const char *name, yajl_va
     int r = mark_deleting(m, ns, name, rec, &uid, err);
     if (r < 0)
         return r;
+    pods_endpoints_leave(m);
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
     r = teardown(m, &p, grace, err);

@@ -427,9 +427,9 @@ int pods_services_sync(pods_manager *m, pr_error **err);
  * objects (a manifest of many services). */
 void pods_services_defer(pods_manager *m, bool defer);
 
-/* ---- cluster DNS (dns.c): dnsmasq, configured and supervised while a Service exists ---- */
+/* ---- cluster DNS (dns.c): dnsmasq, supervised while a Service exists or a pod uses it ---- */
 
-/* Whether a Service is stored (the cluster DNS then serves the node's pods). */
+/* Whether the cluster DNS should run: a Service is stored or a pod uses it. */
 bool pods_dns_enabled(pods_manager *m);
 /* Whether any object of a namespaced resource is stored, in any namespace. */
 bool pods_objects_stored(pods_manager *m, const char *resource);

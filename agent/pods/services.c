@@ -710,6 +710,21 @@ int pods_service_endpoints(pods_manager *m, const char *ns, const char *name,
                     .ready = ke->ready,
                 };
             }
+        for (size_t k = 0; k < se.addresses.n; k++) {
+            const struct kube_endpoint *ke = &se.addresses.v[k];
+            const struct pods_entry *pe = ke->pod < pods.n ? &pods.v[ke->pod] : NULL;
+            out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+            out->v[out->n++] = (struct pods_endpoint){
+                .service = out->n_services - 1,
+                .ip = xstrdup(ke->ip),
+                .pod = pe ? xstrdup(pe->name) : NULL,
+                .hostname = pe             ? pod_hostname(pe, sname)
+                            : ke->hostname ? xstrdup(ke->hostname)
+                                           : NULL,
+                .protocol = "TCP",
+                .ready = ke->ready,
+            };
+        }
         kube_service_endpoints_clear(&se);
         kube_object_free(o);
     }
@@ -799,6 +814,18 @@ static char *aff_set(const struct svc_port *p, const char *ep)
 
 /* What the data path should be: every service port with a clusterIP, its ready endpoints, the
  * LoadBalancer addresses to announce in lbs; every service noted in names for the cluster DNS. */
+/* Whether an endpoint is this node's, as kube-proxy judges it by its nodeName: every pod's
+ * is (podrun runs them here); an EndpointSlice's endpoint only when it names this node. */
+static bool on_node(pods_manager *m, const struct kube_endpoint *e)
+{
+    if (e->pod != SIZE_MAX)
+        return true;
+    const struct pods_node_config *c = NULL;
+    _cleanup_error_ pr_error *ignored = NULL;
+    return e->node_name && pods_node_config_get(m, &c, &ignored) == 0 && c->name &&
+           streq(e->node_name, c->name);
+}
+
 static int desired(pods_manager *m, struct svc_ports *out, char ***lbs,
                    struct pods_dns_services *names, pr_error **err)
 {
@@ -827,6 +854,7 @@ static int desired(pods_manager *m, struct svc_ports *out, char ***lbs,
             strv_extend(lbs, lb);
         bool external = streq(s->type, "NodePort") || lb;
         bool local = external && streq(s->external_traffic_policy, "Local");
+        bool itp_local = streq(s->internal_traffic_policy, "Local");
         for (size_t p = 0; p < s->n_ports; p++) {
             /* The affinity and the policy are part of the key: changing them replaces the
              * port's chains. */
@@ -845,7 +873,7 @@ static int desired(pods_manager *m, struct svc_ports *out, char ***lbs,
                 .node_port = streq(s->type, "NodePort") || lb ? s->ports[p].node_port : 0,
             };
             for (size_t k = 0; k < se.v[p].n; k++)
-                if (se.v[p].v[k].ready)
+                if (se.v[p].v[k].ready && (!itp_local || on_node(m, &se.v[p].v[k])))
                     strv_consume(&sp.eps, xasprintf("%s:%d", se.v[p].v[k].ip, se.v[p].v[k].port));
             out->v = xrealloc(out->v, (out->n + 2) * sizeof(*out->v));
             out->v[out->n++] = sp;

@@ -23,3 +23,16 @@ void pods_endpoints_compute(const struct kube_service_spec *s, const char *ns, c
     }
     kube_endpointslice_endpoints(s, mine, k, out);
 }
+
+/* A pod being deleted is marked terminating first; the data path (and the DNS) must drop it
+ * before its containers are told to stop, as a terminating pod leaves a Service's ready
+ * endpoints before the kubelet's SIGTERM: new connections then go to the other endpoints
+ * only, and those it accepted finish within its grace period. Best effort: the sync after the
+ * delete reports what fails here. */
+void pods_endpoints_leave(pods_manager *m)
+{
+    if (!pods_objects_stored(m, "services"))
+        return;
+    _cleanup_error_ pr_error *e = NULL;
+    pods_services_sync(m, &e);
+}

@@ -93,9 +93,27 @@ lookup() {
 }
 
 
+# ptr IP: the names the client pod's resolver gets for IP (a reverse lookup), sorted.
+ptr() {
+  { pexec client app nslookup "$1" 2>&1 || true; } | awk '/name = / { print $NF }' | sort -u
+}
+
 # resolves NAME ANSWER: the client pod's lookup of NAME gives ANSWER.
 resolves() {
   [ "$(lookup "$1")" = "$2" ]
+}
+
+# unresolved NAME: the client pod's lookup of NAME gives no address.
+unresolved() {
+  [ -z "$(lookup "$1")" ]
+}
+
+# dns_gone PID: the cluster DNS (dnsmasq PID) stopped, and its files went.
+dns_gone() {
+  alive "$1" && return 1
+  [ ! -e "$ROOTS/run/dns" ] || return 1
+  pgrep -f -- "--conf-file=$ROOTS/run/dns/dnsmasq.conf" >/dev/null && return 1
+  return 0
 }
 
 dnsmasq_pid() {
@@ -139,25 +157,54 @@ options ndots:5" ]
   wait_for new_dnsmasq "$old"
   [ "$(lookup myapp-service.default.svc.cluster.local)" = "$vip" ]
 
-  # The last service goes: dnsmasq stops, its files go, the services' table goes.
-  pid=$(dnsmasq_pid)
+  # The last service goes, and its name: dnsmasq stays for the pods that use it.
   run prn delete svc myapp-service
   [ "$status" -eq 0 ]
-  run alive "$pid"
-  [ "$status" -eq 1 ]
-  [ ! -e "$ROOTS/run/dns" ]
-  run pgrep -f -- "--conf-file=$ROOTS/run/dns/dnsmasq.conf"
-  [ "$status" -eq 1 ]
   run in_node nft list table ip podrun_services
   [ "$status" -eq 1 ]
-  # Pods made now fall back to the node's resolver.
+  wait_for unresolved myapp-service
+  [ "$(lookup db.upstream.test)" = 192.0.2.8 ]
+  # The last pod using it goes: dnsmasq stops and its files go.
+  pid=$(dnsmasq_pid)
+  alive "$pid"
+  run prn delete deployment myapp
+  [ "$status" -eq 0 ]
   run prn delete pod client
   [ "$status" -eq 0 ]
-  client_pod
-  [ "$(pexec client app cat /etc/resolv.conf)" = "nameserver 127.0.0.2" ]
+  wait_for dns_gone "$pid"
 }
 
-@test "clusterdns: a headless service answers its ready pods' addresses and hostname.subdomain names, and drops an unready one; SRV for named ports; ExternalName is a CNAME" {
+@test "clusterdns: a pod made before any Service gets the cluster DNS and resolves a Service made after it; other names go upstream; nothing is left when everything is deleted" {
+  client_pod
+  run pexec client app cat /etc/resolv.conf
+  [ "$output" = "search default.svc.cluster.local svc.cluster.local cluster.local
+nameserver 10.88.0.1
+options ndots:5" ]
+  pid=$(dnsmasq_pid)
+  alive "$pid"
+  [ "$(lookup db.upstream.test)" = 192.0.2.8 ]
+  [ -z "$(lookup myapp-service)" ]
+  web_deployment myapp 1
+  run prn expose deployment myapp --port 8081 --target-port 80 --name myapp-service
+  [ "$status" -eq 0 ]
+  vip=$(prn get svc myapp-service -o json | jq -r .spec.clusterIP)
+  wait_for resolves myapp-service "$vip"
+  [ "$(lookup myapp-service.default.svc.cluster.local)" = "$vip" ]
+  # The same dnsmasq: the services' names are files it re-reads.
+  [ "$(dnsmasq_pid)" = "$pid" ]
+  wait_for pexec client app wget -qO- "http://$vip:8081/"
+  run prn delete svc myapp-service
+  [ "$status" -eq 0 ]
+  run prn delete deployment myapp
+  [ "$status" -eq 0 ]
+  alive "$pid"
+  run prn delete pod client
+  [ "$status" -eq 0 ]
+  wait_for dns_gone "$pid"
+  assert_no_pods
+}
+
+@test "clusterdns: a headless service answers its ready pods' addresses and hostname.subdomain names, and drops an unready one; one without ports too; SRV for named ports; PTR for clusterIPs and headless pods; ExternalName is a CNAME" {
   web_deployment hl 1
   cat > "$D/more.yaml" <<'YAML'
 apiVersion: v1
@@ -186,6 +233,15 @@ spec:
   ports:
   - name: http
     port: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: noports
+spec:
+  clusterIP: None
+  selector:
+    app: hl
 ---
 apiVersion: v1
 kind: Service
@@ -224,6 +280,17 @@ YAML
   [[ "$output" == *"service = 0 0 80 ${ip1//./-}.hl.default.svc.cluster.local"* ]]
   run lookup _web._tcp.named.default.svc.cluster.local srv
   [[ "$output" == *"service = 0 0 8081 named.default.svc.cluster.local"* ]]
+  # Reverse lookups as CoreDNS answers them: a clusterIP names its service, a headless
+  # service's pod its hostname.subdomain or dashed-address name.
+  vip=$(prn get svc named -o json | jq -r .spec.clusterIP)
+  [ "$(ptr "$vip")" = named.default.svc.cluster.local ]
+  [ "$(ptr "$ip0")" = web-0.hl.default.svc.cluster.local ]
+  [ "$(ptr "$ip1")" = "${ip1//./-}.hl.default.svc.cluster.local" ]
+  # A headless service without ports, accepted as the API server accepts it: its ready pods.
+  [ "$(lookup noports)" = "$both" ]
+  run prn get endpoints noports
+  [ "$status" -eq 0 ]
+  [ "$(awk 'NR == 2 { print $2 }' <<<"$output")" = "$(tr '\n' , <<<"$both" | sed 's/,$//')" ]
   # ExternalName: a CNAME to its name (dnsmasq does not chase it: the client asks for it).
   run prn get svc ext
   [ "$status" -eq 0 ]
@@ -235,6 +302,7 @@ YAML
   run pexec "$dep" app rm /tmp/ready
   [ "$status" -eq 0 ]
   wait_for resolves hl "$ip0"
+  [ "$(lookup noports)" = "$ip0" ]
   run pexec "$dep" app touch /tmp/ready
   wait_for resolves hl "$both"
   run cat "$ROOTS/run/controllers.log"

@@ -40,7 +40,8 @@ pod_ip() {
   jq -r .ip "$ROOTS/run/pods/$(pod_uid "$1")/pod.json"
 }
 
-@test "dns: ClusterFirst on a node without cluster DNS falls back to the node's resolv.conf; hosts and hostname as the kubelet writes them" {
+@test "dns: ClusterFirst on a node without cluster DNS (no dnsmasq to run) falls back to the node's resolv.conf; hosts and hostname as the kubelet writes them" {
+  export PODRUN_DNSMASQ=$BATS_TEST_TMPDIR/no-dnsmasq
   pod plain
   run prn apply -f "$M"
   [ "$status" -eq 0 ]

@@ -545,3 +545,87 @@ YAML
   run in_node nft list tables
   [[ $output != *"podrun_services"* ]]
 }
+
+@test "services: internalTrafficPolicy Local sends the clusterIP's traffic to this node's endpoints only (a pod's, or a slice endpoint naming this node), shown in -o yaml; Cluster to all; a bad value refused" {
+  pods_client 10.125.0 default-route
+  web web-a
+  web web-b
+  wait_running web-a
+  wait_running web-b
+  ip_a=$(prn get pod web-a -o json | jq -r .status.podIP)
+  ip_b=$(prn get pod web-b -o json | jq -r .status.podIP)
+  node=$(prn get pod web-a -o json | jq -r .spec.nodeName)
+  [ -n "$node" ] && [ "$node" != null ]
+  # A service with a selector: its pods are all this node's, so Local reaches both.
+  cat > "$D/local.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata:
+  name: local
+spec:
+  internalTrafficPolicy: Local
+  selector:
+    app: myapp
+  ports:
+  - {port: 8081, targetPort: 80}
+YAML
+  run prn apply -f "$D/local.yaml"
+  [ "$status" -eq 0 ]
+  run prn get svc local -o yaml
+  [[ $output == *"internalTrafficPolicy: Local"* ]]
+  v=$(vip local)
+  wait_for in_node curl -s --max-time 2 -o /dev/null "http://$v:8081/"
+  [ "$(answers 30 in_node curl -s --max-time 2 "http://$v:8081/")" = "$(printf 'web-a\nweb-b')" ]
+  # A service without a selector whose slice names web-a on this node and web-b on another:
+  # Local keeps web-a alone, Cluster both.
+  man() {
+    cat > "$D/man.yaml" <<YAML
+apiVersion: v1
+kind: Service
+metadata:
+  name: man
+spec:
+  internalTrafficPolicy: $1
+  ports:
+  - {port: 8082}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: man-1
+  labels:
+    kubernetes.io/service-name: man
+addressType: IPv4
+ports:
+- {port: 80}
+endpoints:
+- addresses: ["$ip_a"]
+  nodeName: $node
+- addresses: ["$ip_b"]
+  nodeName: elsewhere
+YAML
+    run prn apply -f "$D/man.yaml"
+    [ "$status" -eq 0 ]
+  }
+  man Local
+  vm=$(vip man)
+  wait_for in_node curl -s --max-time 2 -o /dev/null "http://$vm:8082/"
+  [ "$(answers 20 in_node curl -s --max-time 2 "http://$vm:8082/")" = web-a ]
+  run prn get svc man -o yaml
+  [[ $output == *"internalTrafficPolicy: Local"* ]]
+  man Cluster
+  [ "$(answers 30 in_node curl -s --max-time 2 "http://$vm:8082/")" = "$(printf 'web-a\nweb-b')" ]
+  sed -i 's/internalTrafficPolicy: Local/internalTrafficPolicy: Sideways/' "$D/local.yaml"
+  run prn apply -f "$D/local.yaml"
+  [ "$status" -eq 1 ]
+  [[ $output == *'spec.internalTrafficPolicy: Unsupported value: "Sideways": supported values: "Cluster", "Local"'* ]]
+  run prn get svc local -o yaml
+  [[ $output == *"internalTrafficPolicy: Local"* ]]
+  prn delete svc local man
+  prn delete endpointslice man-1
+  run in_node nft list tables
+  [[ $output != *"podrun_services"* ]]
+  prn delete pod web-a web-b
+  pods_drop_client
+  assert_no_pods
+}

@@ -197,6 +197,33 @@ static void test_endpoints_follow_labels_readiness_and_named_ports(void)
     CHECK(e.n == 1 && e.v[0].n == 0);
     kube_service_endpoints_clear(&e);
     kube_object_free(o);
+
+    /* Headless without ports: the addresses of a, b and g (not terminating f, not c without an
+     * IP), port 0, sorted. */
+    o = service("{\"clusterIP\":\"None\",\"selector\":{\"app\":\"web\"}}", &msg);
+    CHECK(o);
+    if (!o)
+        return;
+    kube_service_endpoints(&o->u.service, "default", pods, ARRAY_SIZE(pods), &e);
+    CHECK(e.n == 0 && e.addresses.n == 3);
+    if (e.addresses.n == 3) {
+        CHECK_STR(e.addresses.v[0].ip, "10.88.0.7");
+        CHECK_STR(e.addresses.v[2].ip, "10.88.0.10");
+        CHECK(e.addresses.v[0].port == 0 && e.addresses.v[2].ready && !e.addresses.v[1].ready);
+    }
+    kube_service_endpoints_clear(&e);
+    kube_object_free(o);
+
+    /* internalTrafficPolicy: Cluster or Local, as the API server accepts them. */
+    o = service("{\"internalTrafficPolicy\":\"Local\",\"ports\":[{\"port\":80}]}", &msg);
+    CHECK(o && streq(o->u.service.internal_traffic_policy, "Local"));
+    kube_object_free(o);
+    free(msg);
+    msg = NULL;
+    o = service("{\"internalTrafficPolicy\":\"Far\",\"ports\":[{\"port\":80}]}", &msg);
+    CHECK(!o && msg && strstr(msg, "internalTrafficPolicy: Unsupported value: \"Far\""));
+    kube_object_free(o);
+    free(msg);
 }
 
 static void test_publish_not_ready_addresses(void)
