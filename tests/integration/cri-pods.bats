@@ -428,11 +428,19 @@ events_of() {
   [ "$status" -eq 0 ]
   wait_for grep -q CONTAINER_DELETED_EVENT "$BATS_TEST_TMPDIR/ev2"
   [ "$(events_of "$BATS_TEST_TMPDIR/ev2" "$CTR")" = "CONTAINER_CREATED_EVENT CONTAINER_DELETED_EVENT " ]
-  # A stopping server ends the streams with status OK (trailers), then exits.
+  # A container that RemovePodSandbox removes with its sandbox is DELETED too, as containerd
+  # tells it (and the server keeps nothing of it).
+  create_container "$SB" left sleep 1000
+  local left=$CTR
+  run cri RuntimeService/StartContainer "{\"container_id\":\"$left\"}"
+  [ "$status" -eq 0 ]
   for c in StopPodSandbox RemovePodSandbox; do
     run cri RuntimeService/$c "{\"pod_sandbox_id\":\"$SB\"}"
     [ "$status" -eq 0 ]
   done
+  left_deleted() { [[ "$(events_of "$BATS_TEST_TMPDIR/ev2" "$left")" == "CONTAINER_CREATED_EVENT CONTAINER_STARTED_EVENT "*"CONTAINER_DELETED_EVENT " ]]; }
+  wait_for left_deleted
+  # A stopping server ends the streams with status OK (trailers), then exits.
   kill -TERM "$SERVE_PID"
   rc=0
   wait "$EV_PID" || rc=$?
