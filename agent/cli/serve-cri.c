@@ -10,6 +10,7 @@
 #include "paths.h"
 #include "util.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
@@ -77,6 +78,10 @@ int main(int argc, char **argv)
         return 2;
     }
     pr_log_init(NULL, false, g.debug);
+    /* Two malloc arenas, not one per worker thread (8): the workers wait on locks, children
+     * and disks, not on malloc, and each arena keeps the high-water mark of its calls (measured
+     * after 20 pods: 200 KiB less, and less growth from round to round). */
+    mallopt(M_ARENA_MAX, 2);
     int at = optind;
     optind = 0; /* serve's options, parsed afresh */
     struct serve_args a = {0};
