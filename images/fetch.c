@@ -92,7 +92,7 @@ static int pull(image_store *s, char **id, pr_error **err)
 
 int main(int argc, char **argv)
 {
-    pr_log_init(NULL, false, getenv("PODRUN_DEBUG") != NULL);
+    pr_log_init(NULL, false, false);
     bool is_pull = argc == 3 && streq(argv[1], "pull");
     bool is_unpack = argc == 4 && streq(argv[1], "unpack");
     if (!is_pull && !is_unpack) {

@@ -450,3 +450,23 @@ events_of() {
   SERVE_PID=
   assert_no_sandboxes
 }
+
+@test "cri-pods: a layer missing from the store when a container's root is mounted is unpacked again, in podrun-fetch" {
+  start_serve
+  run_sandbox lone
+  # The server only looks whether a layer is there (it maps no libarchive); the child
+  # unpacks it from its blob.
+  rm -rf "$IMAGES_ROOT/layers/"*
+  create_container "$SB" app sleep 1000
+  run cri RuntimeService/StartContainer "{\"container_id\":\"$CTR\"}"
+  [ "$status" -eq 0 ]
+  [ -n "$(ls -A "$IMAGES_ROOT/layers")" ]
+  [ -z "$(ls -A "$IMAGES_ROOT/tmp" 2>/dev/null)" ]
+  run grep -E 'lib(archive|curl)' "/proc/$SERVE_PID/maps"
+  [ "$status" -eq 1 ]
+  for c in StopPodSandbox RemovePodSandbox; do
+    run cri RuntimeService/$c "{\"pod_sandbox_id\":\"$SB\"}"
+    [ "$status" -eq 0 ]
+  done
+  assert_no_sandboxes
+}
