@@ -122,6 +122,11 @@ struct pull_options {
      * sent as a bearer token from the first request. NULL: none. */
     const char *basic_auth;
     const char *bearer_token;
+    /* Readable once the caller gives up (a CRI call's deadline passed, its stream was reset):
+     * the pull stops with -ECANCELED, leaving no staging behind. In a process (pull.c) it is
+     * looked at while blobs download; a pull in a child (spawn.c) is killed at once. 0, the
+     * default: never (a caller's standard input is no cancel). */
+    int cancel_fd;
 };
 
 /* Pulls ref (a short name goes through aliases and unqualified-search-registries) and

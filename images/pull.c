@@ -15,6 +15,7 @@
 #include "util.h"
 
 #include <curl/curl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
@@ -549,8 +550,12 @@ static int fetch_blobs(reg_client *c, image_store *s, const descriptor *const *d
             report_progress(c->o, PULL_PROGRESS_UPDATE, xs, ps, n);
             last = now_s();
         }
-        if (running)
-            curl_multi_poll(multi, NULL, 0, 100, NULL);
+        if (running) {
+            struct curl_waitfd cancel = {c->o ? c->o->cancel_fd : 0, CURL_WAIT_POLLIN, 0};
+            curl_multi_poll(multi, &cancel, cancel.fd > 0 ? 1 : 0, 100, NULL);
+            if (cancel.revents)
+                r = pr_err_code(err, ECANCELED, "pull cancelled");
+        }
     }
     if (progress)
         report_progress(c->o, PULL_PROGRESS_END, xs, ps, n);
@@ -756,6 +761,12 @@ static char *append_msg(char *acc, const char *msg)
     return n;
 }
 
+static bool pull_cancelled(const struct pull_options *o)
+{
+    struct pollfd p = {o ? o->cancel_fd : 0, POLLIN, 0};
+    return p.fd > 0 && poll(&p, 1, 0) == 1;
+}
+
 static void curl_init_once(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -788,7 +799,7 @@ int images_pull(image_store *s, const char *input, const struct pull_options *o,
             pr_error_free(e);
         }
         /* Mirrors first, then the registry itself: the first that serves the image wins. */
-        for (size_t i = 0; i < neps && !pulled; i++) {
+        for (size_t i = 0; i < neps && !pulled && !pull_cancelled(o); i++) {
             reg_client c = {.o = o,
                             .host = xstrdup(eps[i].host),
                             .repo = xstrdup(eps[i].repo),
@@ -823,5 +834,7 @@ int images_pull(image_store *s, const char *input, const struct pull_options *o,
     store_gc_if_alone(s);
     if (r < 0)
         return r;
+    if (pull_cancelled(o))
+        return pr_err_code(err, ECANCELED, "pull `%s`: cancelled", input);
     return pr_err(err, 0, "pull `%s`: %s", input, errors ? errors : "no registry to try");
 }

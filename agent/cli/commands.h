@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 struct podrun_global {
     const char *images_root; /* --images-root / $PODRUN_IMAGES_ROOT; NULL: the default */
@@ -35,6 +37,14 @@ struct podrun_verb {
     const char *help;    /* `podrun VERB --help` (help.c) */
 };
 const struct podrun_verb *podrun_verbs(size_t *n);
+
+/* globals.c: podrun's global options, parsed up to the command (0; 'h' --help, 'v' --version,
+ * '?' a bad one) and written back as arguments for a program podrun execs with them. */
+int cli_globals_parse(int argc, char **argv, struct podrun_global *g);
+void cli_globals_argv(const struct podrun_global *g, char ***argv);
+/* The directory of the running binary, and NAME in it when it is there (an executable). */
+char *cli_exe_dir(void);
+char *cli_sibling(const char *name);
 
 /* args.c: getopt_long with kubectl's flag errors: '?' for a bad flag, whose text
  * cli_bad_flag() then returns ("unknown flag: --x"); main prints it as kubectl does. */
@@ -71,7 +81,7 @@ int cmd_tag(struct podrun_global *g, int argc, char **argv, pr_error **err);
 /* cmd-pods.c */
 int cmd_apply(struct podrun_global *g, int argc, char **argv, pr_error **err);
 int cmd_delete(struct podrun_global *g, int argc, char **argv, pr_error **err);
-/* The pod manager opened on g's roots (defaults filled in: helpers next to this binary);
+/* manager.c: the pod manager opened on g's roots (defaults filled in: helpers next to this binary);
  * exclusive for commands that change pods, shared for those that read. */
 struct pods_manager;
 int open_manager(struct podrun_global *g, bool exclusive, struct pods_manager **m, pr_error **err);
@@ -102,6 +112,16 @@ int cmd_top(struct podrun_global *g, int argc, char **argv, pr_error **err);
 
 /* cmd-exec.c: replaces podrun with the runtime's exec (exits with the command's status). */
 int cmd_exec(struct podrun_global *g, int argc, char **argv, pr_error **err);
+
+/* serve-args.c: podrun serve's options, read by podrun (the controller loop, or exec of
+ * podrun-cri) and by podrun-cri (the CRI server). */
+struct serve_args {
+    const char *listen, *stream_address;
+    uint64_t stream_idle_usec; /* 0: the streaming server's default */
+    bool controllers_only, controllers_pass, help;
+};
+int serve_args_parse(int argc, char **argv, struct serve_args *a, pr_error **err);
+void serve_usage(FILE *f);
 
 /* controllers.c: the controller loop (serve --controllers-only) until no workload is left or
  * SIGTERM; and its start, detached, when none runs on the node. */

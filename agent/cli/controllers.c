@@ -69,27 +69,6 @@ static int pass(struct podrun_global *g, const char *lock, int *watch, bool *wor
     return r;
 }
 
-static void add_globals(struct podrun_global *g, char ***argv);
-
-/* Where podrun-loop is: beside this binary (the build tree and an install alike). */
-static char *loop_binary(void)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return NULL;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return NULL;
-    *slash = '\0';
-    char *p = xasprintf("%s/podrun-loop", exe);
-    if (access(p, X_OK) == 0)
-        return p;
-    free(p);
-    return NULL;
-}
-
 int controllers_pass(struct podrun_global *g, pr_error **err)
 {
     _cleanup_free_ char *rr = run_root(g);
@@ -109,11 +88,12 @@ int controllers_run(struct podrun_global *g, pr_error **err)
     /* The loop that stays is podrun-loop, a small program that only watches and runs each
      * pass as `podrun serve --controllers-pass`: a process that lives as long as the workloads
      * should not keep this binary's libraries (TLS, archives, CRI) mapped. */
-    _cleanup_free_ char *loop = getenv("PODRUN_LOOP_IN_PROCESS") ? NULL : loop_binary();
+    _cleanup_free_ char *loop =
+        getenv("PODRUN_LOOP_IN_PROCESS") ? NULL : cli_sibling("podrun-loop");
     if (loop) {
         _cleanup_strv_ char **argv = NULL;
         strv_extend(&argv, "podrun-loop");
-        add_globals(g, &argv);
+        cli_globals_argv(g, &argv);
         strv_extend(&argv, "serve");
         strv_extend(&argv, "--controllers-only");
         execv(loop, argv);
@@ -198,36 +178,6 @@ int controllers_run(struct podrun_global *g, pr_error **err)
 }
 
 /* Global options as given to this process, for the loop to see the same node. */
-static void add_globals(struct podrun_global *g, char ***argv)
-{
-    const struct {
-        const char *flag, *value;
-    } v[] = {
-        {"--images-root", g->images_root},
-        {"--run-root", g->run_root},
-        {"--lib-root", g->lib_root},
-        {"--log-root", g->log_root},
-        {"--cni-conf-dir", g->cni_conf_dir},
-        {"--cni-bin-dir", g->cni_bin_dir},
-        {"--ipam-data-dir", g->ipam_data_dir},
-        {"--runtime", g->runtime},
-        {"--shim", g->shim},
-        {"--cluster-dns", g->cluster_dns},
-        {"--cluster-domain", g->cluster_domain},
-        {"--resolv-conf", g->resolv_conf},
-        {"--node-config", g->node_config},
-        {"--node-name", g->node_name},
-        {"--cgroup-root", g->cgroup_root},
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(v); i++)
-        if (v[i].value) {
-            strv_extend(argv, v[i].flag);
-            strv_extend(argv, v[i].value);
-        }
-    if (g->debug)
-        strv_extend(argv, "--debug");
-}
-
 int controllers_ensure(struct podrun_global *g, pr_error **err)
 {
     _cleanup_free_ char *rr = run_root(g);
@@ -235,14 +185,14 @@ int controllers_ensure(struct podrun_global *g, pr_error **err)
     _cleanup_close_ int lfd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (lfd >= 0 && flock(lfd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
         return 0; /* one runs */
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return pr_err(err, errno, "readlink /proc/self/exe");
-    exe[n] = '\0';
+    /* podrun beside this binary: the CRI server (podrun-cri) starts it too, after a reboot's
+     * recovery brought workloads back. */
+    _cleanup_free_ char *exe = cli_sibling("podrun");
+    if (!exe)
+        return pr_err(err, ENOENT, "find podrun beside this program");
     _cleanup_strv_ char **argv = NULL;
     strv_extend(&argv, "podrun");
-    add_globals(g, &argv);
+    cli_globals_argv(g, &argv);
     strv_extend(&argv, "serve");
     strv_extend(&argv, "--controllers-only");
     _cleanup_free_ char *log = xasprintf("%s/controllers.log", rr);

@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* podrun: the CLI. This file parses the global options and dispatches to a command; the
+/* podrun: the CLI. This file dispatches to a command (the global options: globals.c); the
  * commands live in cmd-*.c and the work in the part libraries (images/, ...). */
 #include "commands.h"
 #include "log.h"
 #include "util.h"
-
-#include <getopt.h>
 
 /* Every verb: its function, its line in `podrun --help` and its `--help` text (help.c). A verb
  * added here needs a help text and a section in man/podrun.1: tests/integration/cli-help.bats
@@ -72,70 +70,16 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     struct podrun_global g = {0};
-    static const struct option opts[] = {
-        {"images-root", required_argument, NULL, 'R'},
-        {"root", required_argument, NULL, 'R'},
-        {"debug", no_argument, NULL, 'D'},
-        {"run-root", required_argument, NULL, 1},
-        {"lib-root", required_argument, NULL, 2},
-        {"log-root", required_argument, NULL, 3},
-        {"cni-conf-dir", required_argument, NULL, 4},
-        {"cni-bin-dir", required_argument, NULL, 5},
-        {"ipam-data-dir", required_argument, NULL, 6},
-        {"runtime", required_argument, NULL, 7},
-        {"shim", required_argument, NULL, 8},
-        {"cluster-dns", required_argument, NULL, 9},
-        {"cluster-domain", required_argument, NULL, 10},
-        {"resolv-conf", required_argument, NULL, 11},
-        {"node-config", required_argument, NULL, 12},
-        {"node-name", required_argument, NULL, 13},
-        {"cgroup-root", required_argument, NULL, 14},
-        {"service-cluster-ip-range", required_argument, NULL, 15},
-        {"service-node-port-range", required_argument, NULL, 16},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'v'},
-        {NULL, 0, NULL, 0},
-    };
-    const char **roots[] = {NULL,
-                            &g.run_root,
-                            &g.lib_root,
-                            &g.log_root,
-                            &g.cni_conf_dir,
-                            &g.cni_bin_dir,
-                            &g.ipam_data_dir,
-                            &g.runtime,
-                            &g.shim,
-                            &g.cluster_dns,
-                            &g.cluster_domain,
-                            &g.resolv_conf,
-                            &g.node_config,
-                            &g.node_name,
-                            &g.cgroup_root,
-                            &g.service_cidr,
-                            &g.node_port_range};
-    int c;
-    /* "+": stop at the command; its options are its own. */
-    while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
-        switch (c) {
-        case 'R':
-            g.images_root = optarg;
-            break;
-        case 'D':
-            g.debug = true;
-            break;
-        case 1 ... 16:
-            *roots[c] = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'v':
-            printf("podrun version %s\n", PACKAGE_VERSION);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
+    switch (cli_globals_parse(argc, argv, &g)) {
+    case 'h':
+        usage(stdout);
+        return 0;
+    case 'v':
+        printf("podrun version %s\n", PACKAGE_VERSION);
+        return 0;
+    case '?':
+        usage(stderr);
+        return 2;
     }
     if (optind >= argc) {
         usage(stderr);

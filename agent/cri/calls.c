@@ -7,6 +7,15 @@
 
 #include <sys/eventfd.h>
 
+static void cri_call_free(struct cri_call *c)
+{
+    cri_reply_clear(&c->reply);
+    if (c->cancel_fd > 0)
+        close(c->cancel_fd);
+    free(c->req);
+    free(c);
+}
+
 static void *worker(void *data)
 {
     cri_server *s = data;
@@ -24,7 +33,8 @@ static void *worker(void *data)
         if (!s->queue)
             s->queue_tail = NULL;
         pthread_mutex_unlock(&s->lock);
-        cri_method_call(c->m, &s->o, c->req, c->req_len, s->o.max_send, &c->reply);
+        cri_method_call_cancellable(c->m, &s->o, c->req, c->req_len, s->o.max_send, c->cancel_fd,
+                                    &c->reply);
         pthread_mutex_lock(&s->lock);
         c->next = s->done;
         s->done = c;
@@ -55,9 +65,7 @@ static int on_done(sd_event_source *src, int fd, uint32_t revents, void *data)
         cri_events_after_call(s, c);
         if (c->st)
             cri_stream_done(c->st, &c->reply);
-        cri_reply_clear(&c->reply);
-        free(c->req);
-        free(c);
+        cri_call_free(c);
     }
     cri_server_check_drained(s);
     return 0;
@@ -107,9 +115,7 @@ void cri_calls_stop(cri_server *s)
         while (*l) {
             struct cri_call *c = *l;
             *l = c->next;
-            cri_reply_clear(&c->reply);
-            free(c->req);
-            free(c);
+            cri_call_free(c);
         }
     s->queue = s->queue_tail = s->done = NULL;
     sd_event_source_unref(s->done_src);

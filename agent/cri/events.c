@@ -37,6 +37,7 @@ struct shim_watch {
     struct shim_watch *next;
     int wd;
     char *dir;
+    char *sandbox; /* its id: what the containers its status names belong to */
 };
 
 /* An event waiting for its statuses (eventstatus.c, on a worker): one at a time, so that the
@@ -211,14 +212,15 @@ static void watch_shim(cri_server *s, const char *sandbox)
     w->wd = wd;
     w->dir = dir;
     dir = NULL;
+    w->sandbox = xstrdup(sandbox);
     w->next = e->watches;
     e->watches = w;
 }
 
-static void read_status(cri_server *s, const char *dir)
+static void read_status(cri_server *s, const struct shim_watch *w)
 {
     struct cri_events *e = s->events;
-    _cleanup_free_ char *path = xasprintf("%s/status.json", dir);
+    _cleanup_free_ char *path = xasprintf("%s/status.json", w->dir);
     _cleanup_json_ yajl_val st = NULL;
     if (json_parse_file_max(path, STATUS_MAX, READ_REGULAR, &st, NULL) < 0)
         return;
@@ -232,6 +234,8 @@ static void read_status(cri_server *s, const char *dir)
         /* One first seen here (made before this server started, or whose CreateContainer is
          * not answered yet) is known from now on, in the state it has, without an event. */
         struct tracked *t = tracked_get(e, id, true);
+        if (!t->sandbox)
+            t->sandbox = xstrdup(w->sandbox);
         if (streq(state, "running")) {
             if (t->last == SEEN_NONE)
                 t->last = RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STARTED_EVENT;
@@ -265,9 +269,10 @@ static int on_inotify(sd_event_source *src, int fd, uint32_t revents, void *data
                     struct shim_watch *gone = *w;
                     *w = gone->next;
                     free(gone->dir);
+                    free(gone->sandbox);
                     free(gone);
                 } else if (ev->len && streq(ev->name, "status.json")) {
-                    read_status(s, (*w)->dir);
+                    read_status(s, *w);
                 }
                 break;
             }
@@ -277,6 +282,21 @@ static int on_inotify(sd_event_source *src, int fd, uint32_t revents, void *data
 }
 
 /* ---- the calls ---- */
+
+/* RemovePodSandbox removed its containers too: each is DELETED, as containerd tells it (its
+ * sandbox removal removes them one by one), and forgotten, so that a server whose pods come
+ * and go keeps no trace of each. */
+static void sandbox_removed(cri_server *s, const char *sandbox)
+{
+    _cleanup_strv_ char **ids = NULL;
+    /* A container first seen in a shim's status at start knows its sandbox by the state
+     * directory's name: the id's first 24 digits, unique as that directory is. */
+    for (struct tracked *t = s->events->tracked; t; t = t->next)
+        if (t->sandbox && strlen(t->sandbox) >= 24 && has_prefix(sandbox, t->sandbox))
+            strv_extend(&ids, t->id);
+    for (char **id = ids; id && *id; id++)
+        container_event(s, *id, RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_DELETED_EVENT);
+}
 
 void cri_events_after_call(cri_server *s, const struct cri_call *c)
 {
@@ -320,6 +340,9 @@ void cri_events_after_call(cri_server *s, const struct cri_call *c)
             if (t && t->last == RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STARTED_EVENT)
                 container_event(s, id, RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STOPPED_EVENT);
         }
+    } else if (streq(name, "RemovePodSandbox")) {
+        if (UNPACK(req, remove_pod_sandbox_request, c->req_len, c->req))
+            sandbox_removed(s, ((Runtime__V1__RemovePodSandboxRequest *)req)->pod_sandbox_id);
     } else if (streq(name, "RemoveContainer")) {
         /* RemoveContainer of one that is not there succeeds too (it is idempotent), but deletes
          * nothing: only a container the server knows of gets DELETED. */
@@ -355,7 +378,7 @@ static void watch_existing(cri_server *s)
         if (de->d_name[0] != '.')
             watch_shim(s, de->d_name);
     for (struct shim_watch *w = e->watches; w; w = w->next)
-        read_status(s, w->dir);
+        read_status(s, w);
     if (d)
         closedir(d);
 }
@@ -395,6 +418,7 @@ void cri_events_free(cri_server *s)
         struct shim_watch *w = e->watches;
         e->watches = w->next;
         free(w->dir);
+        free(w->sandbox);
         free(w);
     }
     sd_event_source_disable_unref(e->src);

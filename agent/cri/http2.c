@@ -12,6 +12,7 @@
 #include "util.h"
 
 #include <nghttp2/nghttp2.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 struct cri_stream {
@@ -62,8 +63,12 @@ static void conn_flush(struct cri_conn *c);
 
 static void stream_forget_call(struct cri_stream *st)
 {
-    if (st->call)
+    if (st->call) {
         st->call->st = NULL;
+        /* No one waits for its reply any more: a cancellable call stops. */
+        if (st->call->cancel_fd > 0 && eventfd_write(st->call->cancel_fd, 1) < 0)
+            pr_debug("cri: cancel a call: %s", strerror(errno));
+    }
     st->call = NULL;
     st->timer = sd_event_source_disable_unref(st->timer);
 }
@@ -348,6 +353,8 @@ static void request_done(struct cri_stream *st)
     call->req = st->rd.msg;
     call->req_len = st->rd.msg_len;
     call->st = st;
+    if (m->cancellable && (call->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+        call->cancel_fd = 0; /* it runs to its end, as any call */
     /* The call owns the bytes now; they stay counted while the stream lives. */
     st->rd.msg = NULL;
     st->call = call;

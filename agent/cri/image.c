@@ -301,7 +301,9 @@ void cri_pull_image(const struct cri_options *o, const ProtobufCMessage *req, st
     struct pull_options po = {.quiet = true,
                               .tls_verify = -1,
                               .registries_conf = o->registries_conf,
-                              .auth_file = o->auth_file};
+                              .auth_file = o->auth_file,
+                              /* the deadline passed or the client left: the pull stops */
+                              .cancel_fd = out->cancel_fd};
     _cleanup_free_ char *basic = NULL;
     if (pull_auth(in->auth, &po, &basic, out) < 0)
         return;

@@ -12,6 +12,12 @@
     {                                                                                              \
         svc #name, &runtime__v1__##msg##__descriptor, fn, loop                                     \
     }
+/* A call whose work outlives no caller: a pull (its child is killed when the reply is not
+ * awaited any more, so that a kubelet's retries do not pile up pulls). */
+#define CANCELLABLE(svc, name, msg, fn)                                                            \
+    {                                                                                              \
+        svc #name, &runtime__v1__##msg##__descriptor, fn, false, false, true                       \
+    }
 #define STREAMED(svc, name, msg)                                                                   \
     {                                                                                              \
         svc #name, &runtime__v1__##msg##__descriptor, NULL, true, true                             \
@@ -27,7 +33,7 @@ static const struct cri_method methods[] = {
     SERVED(RT, RuntimeConfig, runtime_config_request, cri_runtime_config, true),
     SERVED(IMG, ListImages, list_images_request, cri_list_images, false),
     SERVED(IMG, ImageStatus, image_status_request, cri_image_status, false),
-    SERVED(IMG, PullImage, pull_image_request, cri_pull_image, false),
+    CANCELLABLE(IMG, PullImage, pull_image_request, cri_pull_image),
     SERVED(IMG, RemoveImage, remove_image_request, cri_remove_image, false),
     SERVED(IMG, ImageFsInfo, image_fs_info_request, cri_image_fs_info, false),
     SERVED(RT, RunPodSandbox, run_pod_sandbox_request, cri_run_pod_sandbox, false),
@@ -113,7 +119,15 @@ void cri_reply_clear(struct cri_reply *r)
 void cri_method_call(const struct cri_method *m, const struct cri_options *o, const uint8_t *req,
                      size_t len, size_t max_send, struct cri_reply *out)
 {
+    cri_method_call_cancellable(m, o, req, len, max_send, 0, out);
+}
+
+void cri_method_call_cancellable(const struct cri_method *m, const struct cri_options *o,
+                                 const uint8_t *req, size_t len, size_t max_send, int cancel_fd,
+                                 struct cri_reply *out)
+{
     memset(out, 0, sizeof(*out));
+    out->cancel_fd = cancel_fd;
     if (!m->fn) {
         cri_reply_error(out, GRPC_UNIMPLEMENTED, "podrun does not implement %s yet", m->path + 1);
         return;

@@ -18,6 +18,9 @@ struct cri_reply {
     char *message; /* why, when code is not OK */
     uint8_t *body; /* the packed response message, when OK */
     size_t len;
+    /* In, for a cancellable method: an fd that turns readable once no one waits for the
+     * reply (its deadline passed, its stream was reset, its connection closed); 0: none. */
+    int cancel_fd;
 };
 
 typedef void (*cri_handler_fn)(const struct cri_options *o, const ProtobufCMessage *req,
@@ -29,6 +32,7 @@ struct cri_method {
     cri_handler_fn fn; /* NULL: a CRI method podrun does not implement yet (UNIMPLEMENTED) */
     bool on_loop;      /* quick and never waits (no lock, no I/O): runs on the event loop */
     bool streaming;    /* server streaming: the server's messages come from events.c */
+    bool cancellable;  /* its worker is told when the reply is no longer awaited (cancel_fd) */
 };
 
 /* The method for an HTTP/2 :path, or NULL for one the CRI does not have. */
@@ -38,6 +42,10 @@ const struct cri_method *cri_method_find(const char *path);
  * max_send bytes becomes RESOURCE_EXHAUSTED. */
 void cri_method_call(const struct cri_method *m, const struct cri_options *o, const uint8_t *req,
                      size_t len, size_t max_send, struct cri_reply *out);
+/* The same, the handler seeing cancel_fd in out (0: none). */
+void cri_method_call_cancellable(const struct cri_method *m, const struct cri_options *o,
+                                 const uint8_t *req, size_t len, size_t max_send, int cancel_fd,
+                                 struct cri_reply *out);
 
 void cri_reply_ok(struct cri_reply *r, const ProtobufCMessage *resp);
 void cri_reply_error(struct cri_reply *r, int code, const char *fmt, ...)

@@ -40,6 +40,7 @@ struct cri_call {
     struct cri_reply reply;
     struct cri_stream *st;
     struct cri_call *next;
+    int cancel_fd; /* an eventfd, for a cancellable method (0: none); the loop writes it */
 };
 
 struct cri_server {

@@ -6,14 +6,16 @@
 #   2. `podrun serve` and containerd (Debian's, its CRI plugin with runc and the reference CNI
 #      bridge + host-local, the registry as a plain-HTTP host) each start on fresh roots in a
 #      temp dir, inside a network namespace of the benchmark's own, and each is measured with
-#      the same clients (tests/lib/cri-client.py and cri-pods.py, python3-grpcio): idle RSS,
+#      the same clients (tests/lib/cri-client.py and cri-pods.py, python3-grpcio): idle RSS
+#      (2 s after it answers, nothing done yet; and again 2 s after the pods below are gone),
 #      Version and ListImages latency (mean of $CALLS calls), ImageStatus latency, PullImage of
 #      the image (first pull, nothing cached; best of $RUNS, each on fresh roots), and
 #      RunPodSandbox + CreateContainer + StartContainer of a pod running `sleep`: one pod
 #      alone (the mean of $RUNS, each removed before the next) and 20 pods at once (the time
 #      until the last one has started).
 # The last line reads `ratio_1=R ratio_20=R rss_kib=K version_ratio=R listimages_ratio=R
-# pull_ratio=R ctd_rss_kib=K` (ratios ours / containerd's: lower is better).
+# pull_ratio=R ctd_rss_kib=K rss_after_kib=K ctd_rss_after_kib=K` (ratios ours / containerd's:
+# lower is better; rss_after: idle again after the pulls and the 20 pods).
 # usage: tests/bench/cri.sh   (as root; PODRUN_BUILD=DIR selects the build, default build/)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -223,13 +225,15 @@ for who in podrun containerd; do
       res[$who.list]=$(lat ImageService/ListImages)
       res[$who.status]=$(lat ImageService/ImageStatus '{"image":{"image":"'"$image"'"}}')
       pods "$who" "$work/$who-$r"
+      sleep 2
+      res[$who.rss_after]=$(rss_kib "$pid")
     fi
     kill "$pid"
     wait "$pid" 2>/dev/null || true
   done
   res[$who.pull]=$best
-  printf '%-10s idle_rss=%s KiB  Version=%s us  ListImages=%s us  ImageStatus=%s us  PullImage=%s ms  pod=%s ms  20 pods=%s ms\n' \
-    "$who" "${res[$who.rss]}" "${res[$who.version]}" "${res[$who.list]}" "${res[$who.status]}" \
+  printf '%-10s idle_rss=%s KiB (after the pods %s KiB)  Version=%s us  ListImages=%s us  ImageStatus=%s us  PullImage=%s ms  pod=%s ms  20 pods=%s ms\n' \
+    "$who" "${res[$who.rss]}" "${res[$who.rss_after]}" "${res[$who.version]}" "${res[$who.list]}" "${res[$who.status]}" \
     "${res[$who.pull]}" "${res[$who.pod1]}" "${res[$who.pod20]}" >&2
 done
 ratio() { "$py" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
@@ -239,4 +243,5 @@ echo "ratio_1=$(ratio "${res[podrun.pod1]}" "${res[containerd.pod1]}")" \
   "version_ratio=$(ratio "${res[podrun.version]}" "${res[containerd.version]}")" \
   "listimages_ratio=$(ratio "${res[podrun.list]}" "${res[containerd.list]}")" \
   "pull_ratio=$(ratio "${res[podrun.pull]}" "${res[containerd.pull]}")" \
-  "ctd_rss_kib=${res[containerd.rss]}"
+  "ctd_rss_kib=${res[containerd.rss]}" \
+  "rss_after_kib=${res[podrun.rss_after]}" "ctd_rss_after_kib=${res[containerd.rss_after]}"

@@ -437,11 +437,19 @@ events_of() {
   [ "$status" -eq 0 ]
   wait_for grep -q CONTAINER_DELETED_EVENT "$BATS_TEST_TMPDIR/ev2"
   [ "$(events_of "$BATS_TEST_TMPDIR/ev2" "$CTR")" = "CONTAINER_CREATED_EVENT CONTAINER_DELETED_EVENT " ]
-  # A stopping server ends the streams with status OK (trailers), then exits.
+  # A container that RemovePodSandbox removes with its sandbox is DELETED too, as containerd
+  # tells it (and the server keeps nothing of it).
+  create_container "$SB" left sleep 1000
+  local left=$CTR
+  run cri RuntimeService/StartContainer "{\"container_id\":\"$left\"}"
+  [ "$status" -eq 0 ]
   for c in StopPodSandbox RemovePodSandbox; do
     run cri RuntimeService/$c "{\"pod_sandbox_id\":\"$SB\"}"
     [ "$status" -eq 0 ]
   done
+  left_deleted() { [[ "$(events_of "$BATS_TEST_TMPDIR/ev2" "$left")" == "CONTAINER_CREATED_EVENT CONTAINER_STARTED_EVENT "*"CONTAINER_DELETED_EVENT " ]]; }
+  wait_for left_deleted
+  # A stopping server ends the streams with status OK (trailers), then exits.
   kill -TERM "$SERVE_PID"
   rc=0
   wait "$EV_PID" || rc=$?
@@ -734,5 +742,22 @@ ctr_hugetlb_dir() {
   [ "$status" -eq 1 ]
   [[ "$output" == *'INVALID_ARGUMENT: CreateContainer: cpuset_cpus "0;rm" is not a CPU/node list like "0-2,4" of at most 1024 bytes'* ]]
   cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
+@test "cri-pods: a layer missing from the store when a container's root is mounted is unpacked again, in podrun-fetch" {
+  start_serve
+  run_sandbox lone
+  # The server only looks whether a layer is there (it maps no libarchive); the child
+  # unpacks it from its blob.
+  rm -rf "$IMAGES_ROOT/layers/"*
+  create_container "$SB" app sleep 1000
+  run cri RuntimeService/StartContainer "{\"container_id\":\"$CTR\"}"
+  [ "$status" -eq 0 ]
+  [ -n "$(ls -A "$IMAGES_ROOT/layers")" ]
+  [ -z "$(ls -A "$IMAGES_ROOT/tmp" 2>/dev/null)" ]
+  run grep -E 'lib(archive|curl)' "/proc/$SERVE_PID/maps"
+  [ "$status" -eq 1 ]
+  for c in StopPodSandbox RemovePodSandbox; do
+    run cri RuntimeService/$c "{\"pod_sandbox_id\":\"$SB\"}"
+    [ "$status" -eq 0 ]
+  done
   assert_no_sandboxes
 }

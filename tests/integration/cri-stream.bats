@@ -220,7 +220,7 @@ line two' --close-stdin
 }
 
 @test "cri-stream: the calls check their requests" {
-  [ "$(awk '{print $2}' "/proc/$SERVE_PID/stat")" = "(podrun)" ]
+  [ "$(awk '{print $2}' "/proc/$SERVE_PID/stat")" = "(podrun-cri)" ]  # podrun serve execs podrun-cri
   run cri RuntimeService/Exec '{"container_id":"nope-app","cmd":["true"],"stdout":true}'
   [ "$status" -eq 3 ]
   [[ "$output" == *"grpc-error NOT_FOUND"*'container "nope-app" not found'* ]]

@@ -226,6 +226,41 @@ stop_serve() {
   [[ "$output" == "grpc-error UNKNOWN: pull \`$FAKE/busybox:2\`: "*digest* ]]
 }
 
+@test "cri: the server (podrun-cri) maps no libcurl, TLS or libarchive: pulls run in podrun-fetch" {
+  start_serve
+  # podrun serve execs podrun-cri in its own process.
+  [ "$(cat "/proc/$SERVE_PID/comm")" = podrun-cri ]
+  run grep -E 'lib(curl|archive|ssl|gnutls|xml2|krb5|ldap)' "/proc/$SERVE_PID/maps"
+  [ "$status" -eq 1 ]
+  run cri ImageService/PullImage '{"image":{"image":"'"$FAKE"'/busybox:1"}}'
+  [ "$status" -eq 0 ]
+  [[ "$(jq -r .image_ref <<< "$output")" == sha256:* ]]
+  # The pull's libraries came and went with its child.
+  run grep -E 'lib(curl|archive)' "/proc/$SERVE_PID/maps"
+  [ "$status" -eq 1 ]
+  run pgrep -P "$SERVE_PID"
+  [ "$status" -eq 1 ]
+}
+
+@test "cri: a PullImage whose deadline passes kills its child, which leaves no staging behind" {
+  start_serve
+  echo stall > "$FAKE_MODE"
+  run cri ImageService/PullImage '{"image":{"image":"'"$FAKE"'/busybox:1"}}' --timeout 2
+  [ "$status" -eq 3 ]
+  [[ "$output" == "grpc-error DEADLINE_EXCEEDED: "* ]]
+  # The child is gone at once (not 20 s later, when the registry would have gone on), and
+  # the half-written blob with it.
+  no_fetch() { ! pgrep -f "podrun-fetch pull $IMAGES_ROOT"; }
+  no_staging() { [ -z "$(ls -A "$IMAGES_ROOT/tmp")" ]; }
+  wait_for no_fetch
+  wait_for no_staging
+  echo ok > "$FAKE_MODE"
+  run cri ImageService/PullImage '{"image":{"image":"'"$FAKE"'/busybox:1"}}'
+  [ "$status" -eq 0 ]
+  run cri ImageService/ListImages
+  [ "$(jq -r '.images | length' <<< "$output")" = 1 ]
+}
+
 @test "cri: PullImage passes the AuthConfig to the registry" {
   start_serve
   echo basic > "$FAKE_MODE"

@@ -16,6 +16,8 @@ The mode is read per request from LAYOUT_DIR/../mode (so one server serves every
   401           answer 401 with a Basic challenge to everything
   basic         want basic auth user:secret
   slow          answer manifests after 3 seconds
+  stall         send half of each layer blob, then nothing for 20 seconds (a puller that gives
+                up meanwhile has a blob half written)
 """
 import base64
 import hashlib
@@ -130,6 +132,15 @@ class H(BaseHTTPRequestHandler):
                 self.end_headers()
                 self.wfile.write(data[: len(data) // 2])
                 self.wfile.flush()
+                self.close_connection = True
+                return
+            if is_layer and m == "stall":
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                time.sleep(20)
                 self.close_connection = True
                 return
             if rng and rng.startswith("bytes=") and m == "drop-once":
