@@ -742,6 +742,9 @@ ctr_hugetlb_dir() {
   [ "$status" -eq 1 ]
   [[ "$output" == *'INVALID_ARGUMENT: CreateContainer: cpuset_cpus "0;rm" is not a CPU/node list like "0-2,4" of at most 1024 bytes'* ]]
   cri RuntimeService/RemovePodSandbox "{\"pod_sandbox_id\":\"$SB\"}" > /dev/null
+  assert_no_sandboxes
+}
+
 @test "cri-pods: a layer missing from the store when a container's root is mounted is unpacked again, in podrun-fetch" {
   start_serve
   run_sandbox lone
