@@ -236,8 +236,9 @@ assert_no_sandboxes() {
   else
     [ "$(cat "$cgdir/$CTR/memory.max")" = 67108864 ]
   fi
-  run cri RuntimeService/UpdateContainerResources "{\"container_id\":\"$CTR\",\"linux\":{\"cpuset_cpus\":\"0\"}}"
-  [[ "$output" == *"UNIMPLEMENTED"*"cpuset"* ]]
+  run cri RuntimeService/UpdateContainerResources "{\"container_id\":\"$CTR\",\"linux\":{\"oom_score_adj\":500}}"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"UNIMPLEMENTED: UpdateContainerResources: oom_score_adj cannot be changed by podrun yet"* ]]
   # A container over its memory limit: OOMKilled, 137.
   CTR_MEM=33554432 create_container "$SB" hog tail /dev/zero
   HOG=$CTR CTR=$APP
