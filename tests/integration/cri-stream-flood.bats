@@ -43,11 +43,13 @@ YAML
 }
 
 teardown() {
-  [ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2>/dev/null
-  [ -n "$HOLD_PID" ] && wait "$HOLD_PID" 2>/dev/null
   if [ -n "$SERVE_PID" ]; then
-    kill -TERM "$SERVE_PID" 2>/dev/null || true
+    kill -9 "$SERVE_PID" 2>/dev/null || true
     wait "$SERVE_PID" 2>/dev/null || true
+  fi
+  if [ -n "$HOLD_PID" ]; then
+    kill "$HOLD_PID" 2>/dev/null || true
+    wait "$HOLD_PID" 2>/dev/null || true
   fi
   [ -z "${MARK:-}" ] || pkill -9 -f "^yes $MARK" 2>/dev/null || true
   pods_teardown
@@ -63,6 +65,7 @@ url() {
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$SERVE_PID/status"; }
+threads() { ls "/proc/$SERVE_PID/task" | wc -l; }
 wchar() { awk '/^wchar:/ { print $2 }' "/proc/$1/io"; }
 
 # watch_rss SECONDS: the largest RSS of the server over that time, sampled every 50 ms.
@@ -74,6 +77,31 @@ watch_rss() {
     sleep 0.05
   done
   echo "$max"
+}
+
+# hold URL: a client that never reads (30 s), in HOLD_PID (nsenter execs it: $! is the client).
+hold() {
+  nsenter --net="/run/netns/$NODE" "$PY" "$TOP/tests/lib/stream-client.py" "$1" raw \
+    --hostile neverread --hold 30 >"$BATS_TEST_TMPDIR/held" 3>&- &
+  HOLD_PID=$!
+}
+
+# The server stops on SIGTERM (draining) within 10 s while the client still holds its
+# connection: no session thread waits for that client.
+stops_on_term() {
+  kill -TERM "$SERVE_PID"
+  local i
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$SERVE_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$SERVE_PID" 2>/dev/null; then
+    echo "podrun serve still runs 10 s after SIGTERM" >&2
+    return 1
+  fi
+  wait "$SERVE_PID" || true
+  SERVE_PID=
+  kill -0 "$HOLD_PID"
 }
 
 # Other sessions and calls are served meanwhile.
@@ -94,8 +122,7 @@ still_serving() {
   local base u pid w1 w2 max
   base=$(rss_kb)
   u=$(url Exec "$(jq -nc --arg c "$APP" --arg m "$MARK" '{container_id: $c, cmd: ["yes", $m], stdout: true, stderr: true}')")
-  sc "$u" raw --hostile neverread --hold 30 >"$BATS_TEST_TMPDIR/held" &
-  HOLD_PID=$!
+  hold "$u"
   wait_for pgrep -f "^yes $MARK"
   pid=$(pgrep -f "^yes $MARK" | head -1)
   max=$(watch_rss 2)
@@ -117,4 +144,54 @@ still_serving() {
   done
   [ -z "$(pgrep -f "^yes $MARK")" ]
   kill -0 "$HOLD_PID"
+  stops_on_term
+}
+
+@test "cri-stream-flood: an attach whose client never reads: the container goes on, the server's memory bounded, others served" {
+  MARK="flood-attach-$$"
+  cat >"$BATS_TEST_TMPDIR/flood.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: flood
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox
+    command: ["yes", "$MARK"]
+YAML
+  prn apply -f "$BATS_TEST_TMPDIR/flood.yaml"
+  wait_running flood
+  local base u pid w1 w2 max t0 i
+  # The CRI workers made first: the threads counted next are the session's.
+  still_serving
+  t0=$(threads)
+  base=$(rss_kb)
+  u=$(url Attach "$(jq -nc --arg c "$(pod_uid flood)-main" '{container_id: $c, stdout: true, stderr: true}')")
+  hold "$u"
+  pid=$(pgrep -f "^yes $MARK" | head -1)
+  [ -n "$pid" ]
+  max=$(watch_rss 3)
+  # Past the shim's stall limit (2 s): the container still writes.
+  w1=$(wchar "$pid")
+  sleep 1
+  w2=$(wchar "$pid")
+  echo "# attach flood: the container wrote $((w2 - w1)) bytes in 1 s after the stall, server RSS $base kB -> at most $max kB, threads $t0 -> $(threads)" >&3
+  [ "$w2" -gt $((w1 + (1 << 20))) ]
+  [ $((max - base)) -lt "$RSS_BOUND_KB" ]
+  [ "$(threads)" -gt "$t0" ]
+  still_serving
+  [ $(($(rss_kb) - base)) -lt "$RSS_BOUND_KB" ]
+  # The idle timeout (6 s) ends the session while the client still holds its connection: its
+  # threads (the connection's and the relay's) are gone.
+  for ((i = 0; i < 150; i++)); do
+    (($(threads) <= t0)) && break
+    sleep 0.1
+  done
+  (($(threads) <= t0)) || { echo "threads: $t0 before the session, $(threads) after its idle timeout" >&2; false; }
+  kill -0 "$HOLD_PID"
+  stops_on_term
+  run prn delete pod flood
+  [ "$status" -eq 0 ]
 }
