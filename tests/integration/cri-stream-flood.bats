@@ -3,7 +3,7 @@
 # podrun serve's streaming sessions whose client stops reading while the container floods its
 # output (DESIGN.md "Limits on input", streaming and attach rows): the server's memory stays
 # bounded (its RSS grows by less than RSS_BOUND_KB while the command could write far more than
-# 200 MB), an exec'd command is back-pressured (it stops writing once the bytes queued to the
+# 200 MB), an exec'd command and a port-forwarded server are back-pressured (it stops writing once the bytes queued to the
 # client, the pipes and the socket buffers are full) and ended after the idle timeout, and
 # other sessions and RPCs are served meanwhile.
 
@@ -19,7 +19,8 @@ setup() {
   pods_setup
   SOCK=$BATS_TEST_TMPDIR/cri.sock
   SERVE_PID= HOLD_PID=
-  cat >"$BATS_TEST_TMPDIR/pod.yaml" <<'YAML'
+  PF_MARK="flood-portforward-$$"
+  cat >"$BATS_TEST_TMPDIR/pod.yaml" <<YAML
 apiVersion: v1
 kind: Pod
 metadata:
@@ -30,9 +31,12 @@ spec:
   - name: app
     image: busybox
     command: ["sleep", "3600"]
+  - name: pf
+    image: busybox
+    command: ["nc", "-ll", "-p", "8081", "-e", "yes", "$PF_MARK"]
 YAML
   prn apply -f "$BATS_TEST_TMPDIR/pod.yaml"
-  wait_running s
+  wait_running s 2/2
   APP=$(pod_uid s)-app
   nsenter --net="/run/netns/$NODE" "$PODRUN" --images-root "$IMAGES_ROOT" \
     --run-root "$ROOTS/run" --lib-root "$ROOTS/lib" --log-root "$ROOTS/log" \
@@ -194,4 +198,36 @@ YAML
   stops_on_term
   run prn delete pod flood
   [ "$status" -eq 0 ]
+}
+
+@test "cri-stream-flood: a port-forward whose client never reads: the pod's server is back-pressured, the server's memory bounded, others served, the stream ended after the idle timeout" {
+  MARK=$PF_MARK
+  local base u pid w1 w2 max t0 i
+  still_serving
+  t0=$(threads)
+  base=$(rss_kb)
+  u=$(url PortForward "$(jq -nc --arg s "$(pod_uid s)" '{pod_sandbox_id: $s, port: [8081]}')")
+  hold "$u?port=8081"
+  wait_for pgrep -f "^yes $MARK"
+  pid=$(pgrep -f "^yes $MARK" | head -1)
+  max=$(watch_rss 2)
+  w1=$(wchar "$pid")
+  sleep 1
+  w2=$(wchar "$pid")
+  echo "# port-forward flood: $w1 bytes written before the stall, server RSS $base kB -> at most $max kB" >&3
+  [ "$w1" -eq "$w2" ]
+  [ "$w1" -lt $((32 << 20)) ]
+  [ $((max - base)) -lt "$RSS_BOUND_KB" ]
+  still_serving
+  [ $(($(rss_kb) - base)) -lt "$RSS_BOUND_KB" ]
+  # The idle timeout (6 s) closes the stream and the pod's connection: the server's writer
+  # gets its end, and the session's threads are gone.
+  for ((i = 0; i < 150; i++)); do
+    [ -z "$(pgrep -f "^yes $MARK")" ] && (($(threads) <= t0)) && break
+    sleep 0.1
+  done
+  [ -z "$(pgrep -f "^yes $MARK")" ]
+  (($(threads) <= t0))
+  kill -0 "$HOLD_PID"
+  stops_on_term
 }
