@@ -284,6 +284,10 @@ sweep() {
   sweep create rename,renameat,renameat2,mount
 }
 
+@test "cri-faults: CreateContainer cut at mkdir and unlink" {
+  sweep create mkdir,mkdirat,unlink,unlinkat
+}
+
 @test "cri-faults: StopPodSandbox + RemovePodSandbox cut at the programs they run" {
   sweep remove execve,execveat
 }
