@@ -31,7 +31,7 @@ setup() {
   SOCK=$BATS_TEST_TMPDIR/cri.sock
   LOGS=$BATS_TEST_TMPDIR/podlogs
   REPORT=$BATS_TEST_TMPDIR/report
-  SUP= SERVE_PID=
+  SUP='' SERVE_PID=''
   TAG="podrun-cri-fault-$$-$BATS_TEST_NUMBER"
   node_address
   # A sandbox as a kubelet asks for one: a host port (an nftables rule), podrun's own pod
@@ -56,18 +56,19 @@ node_address() {
 
 cri() { "$PY" "$TOP/tests/lib/cri-faults.py" "$SOCK" "$@"; }
 
+# The server's command line, in SERVE.
 serve_cmd() {
-  echo nsenter --net="/run/netns/$NODE" "$PODRUN" --images-root "$IMAGES_ROOT" \
-    --run-root "$ROOTS/run" --lib-root "$ROOTS/lib" --log-root "$ROOTS/log" \
-    --cni-conf-dir "$ROOTS/cni" --ipam-data-dir "$ROOTS/ipam" serve --listen "unix://$SOCK"
+  SERVE=(nsenter --net="/run/netns/$NODE" "$PODRUN" --images-root "$IMAGES_ROOT"
+    --run-root "$ROOTS/run" --lib-root "$ROOTS/lib" --log-root "$ROOTS/log"
+    --cni-conf-dir "$ROOTS/cni" --ipam-data-dir "$ROOTS/ipam" serve --listen "unix://$SOCK")
 }
 
 # serve_faulted GROUP N ACTION CASE: the server under fault-syscall, disarmed; everything it
 # starts carries PODRUN_FAULT_TAG=CASE.
 serve_faulted() {
   rm -f "$SOCK" "$REPORT"
-  # shellcheck disable=SC2046
-  env "$NO_LSAN" PODRUN_FAULT_TAG="$4" "$FAULT" -a -k -r "$REPORT" "$1" "$2" "$3" $(serve_cmd) \
+  serve_cmd
+  env "$NO_LSAN" PODRUN_FAULT_TAG="$4" "$FAULT" -a -k -r "$REPORT" "$1" "$2" "$3" "${SERVE[@]}" \
     >"$BATS_TEST_TMPDIR/serve.log" 2>&1 3>&- &
   SUP=$!
   wait_for test -S "$SOCK" || { cat "$BATS_TEST_TMPDIR/serve.log" >&2; return 1; }
@@ -76,18 +77,18 @@ serve_faulted() {
 
 serve_plain() {
   rm -f "$SOCK"
-  # shellcheck disable=SC2046
-  $(serve_cmd) >"$BATS_TEST_TMPDIR/serve-plain.log" 2>&1 3>&- &
-  SERVE_PID=$! SUP=
+  serve_cmd
+  "${SERVE[@]}" >"$BATS_TEST_TMPDIR/serve-plain.log" 2>&1 3>&- &
+  SERVE_PID=$! SUP=''
   wait_for test -S "$SOCK" || { cat "$BATS_TEST_TMPDIR/serve-plain.log" >&2; return 1; }
 }
 
 # The server killed (-9), and the fault-syscall over it gone.
 stop_server() {
   [ -n "$SERVE_PID" ] && kill -9 "$SERVE_PID" 2>/dev/null || true
-  [ -n "$SERVE_PID" ] && [ -z "$SUP" ] && wait "$SERVE_PID" 2>/dev/null  || true
+  [ -n "$SERVE_PID" ] && [ -z "$SUP" ] && wait "$SERVE_PID" 2>/dev/null || true
   [ -n "$SUP" ] && wait "$SUP" 2>/dev/null || true
-  SERVE_PID= SUP=
+  SERVE_PID='' SUP=''
   return 0
 }
 
@@ -197,7 +198,8 @@ repair() {
 
 # one_case OP GROUP N ACTION K
 one_case() {
-  local op=$1 group=$2 n=$3 act=$4 k=$5 what="$1 $2#$3 $4" tag="$TAG-$k" left
+  local op=$1 group=$2 n=$3 act=$4 k=$5 left
+  local what="$op $group#$n $act" tag="$TAG-$k"
   serve_faulted "$group" "$n" "$act" "$tag" || { problems+="$what: the server did not start"$'\n'; return 0; }
   prepare "$op" || problems+="$what: preparing failed"$'\n'
   kill -USR1 "$SUP"

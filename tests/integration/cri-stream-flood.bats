@@ -22,7 +22,7 @@ fi
 setup() {
   pods_setup
   SOCK=$BATS_TEST_TMPDIR/cri.sock
-  SERVE_PID= HOLD_PID=
+  SERVE_PID='' HOLD_PID=''
   PF_MARK="flood-portforward-$$"
   cat >"$BATS_TEST_TMPDIR/pod.yaml" <<YAML
 apiVersion: v1
@@ -108,7 +108,7 @@ stops_on_term() {
     return 1
   fi
   wait "$SERVE_PID" || true
-  SERVE_PID=
+  SERVE_PID=''
   kill -0 "$HOLD_PID"
 }
 
