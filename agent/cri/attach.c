@@ -182,7 +182,9 @@ static void *relay_main(void *arg)
              (short)((reading ? POLLIN : 0) | (x->n_to ? POLLOUT : 0)), 0},
             {x->pending, POLLOUT, 0},
             {x->in >= 0 && !x->in_eof && room > ATTACH_HEADER_SIZE ? x->in : -1, POLLIN, 0},
-            {room >= ATTACH_HEADER_SIZE + 4 ? x->ctl : -1, POLLIN, 0},
+            /* Always watched: its hangup is relay_stop's, which must wake a relay waiting
+             * on a client that does not read (pending) as much as one reading the shim. */
+            {x->ctl, (short)(room >= ATTACH_HEADER_SIZE + 4 ? POLLIN : 0), 0},
         };
         if (poll(pf, 4, -1) < 0) {
             if (errno == EINTR)
@@ -197,8 +199,12 @@ static void *relay_main(void *arg)
             break;
         }
         /* A size first: a client sends it before what is typed at that size (stty). */
-        if (pf[3].revents)
+        if (pf[3].revents & POLLIN) {
             read_resize(x);
+        } else if (pf[3].revents) {
+            relay_fail(x, xasprintf("the attach session of container %s was closed", x->name));
+            break;
+        }
         if (pf[2].revents)
             read_input(x);
         if (x->send_failed)
@@ -214,7 +220,10 @@ static void relay_stop(struct relay *x)
 {
     if (!x->running)
         return;
-    shutdown(x->sock, SHUT_RDWR); /* the thread's poll wakes to the end of the socket */
+    /* The thread's poll wakes to the end of the control pipe (whatever it waits for) and of
+     * the socket. */
+    close_fd(&x->ctl_w);
+    shutdown(x->sock, SHUT_RDWR);
     pthread_join(x->thread, NULL);
     x->running = false;
 }
@@ -332,11 +341,13 @@ int cri_attach_relay(int sock, const char *name, const struct stream_request *re
     /* With a terminal, the client has no stderr stream (the terminal's output is stdout). */
     if (r == 0 && req->err && !req->tty)
         r = relay_pipe(&x->err, &out->err, 1, err);
-    if (r == 0 && req->tty) {
+    /* Always: its end is how relay_stop wakes the relay; resizes only with a terminal. */
+    if (r == 0) {
         r = relay_pipe(&x->ctl, &x->ctl_w, 0, err);
         if (r == 0) {
             fcntl(x->ctl_w, F_SETFL, fcntl(x->ctl_w, F_GETFL) | O_NONBLOCK);
-            out->resize = relay_resize;
+            if (req->tty)
+                out->resize = relay_resize;
         }
     }
     if (r == 0) {

@@ -169,8 +169,16 @@ static int name_taken(const struct pods_pod_paths *p, const struct pods_cri_cont
         return 0;
     struct dirent *e;
     while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
         if (e->d_name[0] == '.')
             continue;
+        if (!(len == PODS_CRI_ID_LEN + 5 && streq(e->d_name + PODS_CRI_ID_LEN, ".json"))) {
+            /* A record a create killed before its rename left half-written: no container's
+             * (none lists it), and stale, since the caller holds the sandbox's lock. */
+            if (strstr(e->d_name, ".json.tmp."))
+                unlinkat(dirfd(d), e->d_name, 0);
+            continue;
+        }
         _cleanup_free_ char *path = xasprintf("%s/%s", dir, e->d_name);
         _cleanup_json_ yajl_val rec = NULL;
         if (json_parse_file_max(path, 1u << 20, READ_REGULAR, &rec, NULL) < 0)

@@ -450,14 +450,40 @@ static int make_sandbox(pods_manager *m, const struct pods_pod_paths *p,
     return write_record(p, c, created, "ready", ip, own, cgroup, err);
 }
 
+/* A sandbox directory without its record is of a run killed before the record was written
+ * (directory and record are made in one hold of the sandboxes' lock, which the caller holds),
+ * or of a remove killed while it deleted the directory: no call lists it, so none would ever
+ * remove it. Removed here, unless a remove still holds the sandbox's lock; rm_rf never crosses
+ * a mount. */
+static void remove_orphans(pods_manager *m)
+{
+    _cleanup_free_ char *top = xasprintf("%s/sandboxes", m->run_root);
+    _cleanup_dir_ DIR *d = opendir(top);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || strlen(e->d_name) != DIR_ID_LEN)
+            continue;
+        _cleanup_free_ char *rec = xasprintf("%s/sandbox.json", e->d_name);
+        if (faccessat(dirfd(d), rec, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+            continue;
+        _cleanup_free_ char *lock = xasprintf("%s/lock", e->d_name);
+        _cleanup_close_ int fd = openat(dirfd(d), lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+            continue;
+        rm_rf_at(dirfd(d), e->d_name);
+    }
+}
+
 int pods_sandbox_run(pods_manager *m, const struct pods_sandbox_config *c, char **id,
                      pr_error **err)
 {
     _cleanup_free_ char *sid = NULL;
     _cleanup_close_ int lock = -1;
     int r;
-    if ((r = check_config(c, err)) < 0 || (r = lock_sandboxes(m, &lock, err)) < 0 ||
-        (r = check_unique(m, c, err)) < 0)
+    if ((r = check_config(c, err)) < 0 || (r = lock_sandboxes(m, &lock, err)) < 0)
+        return r;
+    remove_orphans(m);
+    if ((r = check_unique(m, c, err)) < 0)
         return r;
     _cleanup_free_ char *top = xasprintf("%s/sandboxes", m->run_root);
     struct pods_pod_paths p;

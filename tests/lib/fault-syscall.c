@@ -4,13 +4,16 @@
  * killed, to check that a multi-step operation cut at that step leaves nothing behind or is
  * repaired by the next command.
  *
- * usage: fault-syscall [-f] [-k] [-r FILE] SYSCALL[,SYSCALL...] N ACTION COMMAND [ARG...]
+ * usage: fault-syscall [-a] [-f] [-k] [-r FILE] SYSCALL[,SYSCALL...] N ACTION COMMAND [ARG...]
  *   N       1-based index of the call to fault; 0 faults none (counts only)
  *   ACTION  an errno name (EIO, ENOSPC, ENOMEM, EMFILE, ...): that call fails with it;
  *           kill: SIGKILL the process making that call, before the call runs;
  *           kill-main: SIGKILL COMMAND itself (its children go on), the caller's call runs
  *   -f      from N on: every later call fails too (errno actions only)
  *   -r FILE write "calls=M faulted=0|1" to FILE at the end: M calls seen, to bound a sweep
+ *   -a      armed by signal, for a server whose calls of one request are swept: no call is
+ *           counted (nor faulted) until this process gets SIGUSR1, and each SIGUSR1 starts
+ *           the count again from 0; SIGUSR2 writes the report (-r) of the calls since then
  *   -k      keep answering: when COMMAND exits and processes it left (a daemon, a pod's shim)
  *           still hold the filter, a detached child of ours lets their calls run, unfaulted,
  *           until the last of them exits (see the limit below)
@@ -36,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -54,6 +58,7 @@ struct fault {
     int err;
     unsigned long calls;
     bool faulted;
+    bool disarmed; /* -a before the first SIGUSR1: calls go on uncounted */
 };
 
 static const struct {
@@ -183,7 +188,13 @@ static bool answer(int listener, pid_t main_pid, struct fault *f)
     if (seccomp_notify_alloc(&req, &resp) < 0)
         return false;
     bool got = seccomp_notify_receive(listener, req) == 0;
-    if (got) {
+    if (got && f->disarmed) {
+        resp->id = req->id;
+        resp->val = 0;
+        resp->error = 0;
+        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        (void)seccomp_notify_respond(listener, resp);
+    } else if (got) {
         f->calls++;
         bool hit = f->nth && (f->calls == f->nth || (f->from_nth && f->calls > f->nth));
         resp->id = req->id;
@@ -211,7 +222,38 @@ static bool answer(int listener, pid_t main_pid, struct fault *f)
     return got;
 }
 
-static int supervise(int listener, pid_t child, struct fault *f)
+static void write_report(const char *report, const struct fault *f)
+{
+    if (!report)
+        return;
+    /* Whole or not at all: a test waits for the file to appear. */
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof(tmp), "%s.new", report) >= (int)sizeof(tmp))
+        return;
+    FILE *out = fopen(tmp, "we");
+    if (!out)
+        return;
+    fprintf(out, "calls=%lu faulted=%d\n", f->calls, f->faulted);
+    if (fclose(out) == 0)
+        rename(tmp, report);
+}
+
+/* -a: SIGUSR1 arms (the count from 0), SIGUSR2 reports. */
+static void on_signal(int sfd, const char *report, struct fault *f)
+{
+    struct signalfd_siginfo si;
+    while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGUSR1) {
+            f->disarmed = false;
+            f->calls = 0;
+            f->faulted = false;
+        } else if (si.ssi_signo == SIGUSR2) {
+            write_report(report, f);
+        }
+    }
+}
+
+static int supervise(int listener, pid_t child, int sfd, const char *report, struct fault *f)
 {
     int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
     if (pidfd < 0) {
@@ -220,14 +262,18 @@ static int supervise(int listener, pid_t child, struct fault *f)
     }
     bool listener_open = true;
     for (;;) {
-        struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN},
-                              {.fd = listener_open ? listener : -1, .events = POLLIN}};
-        if (poll(p, 2, -1) < 0) {
+        struct pollfd p[3] = {{.fd = pidfd, .events = POLLIN},
+                              {.fd = listener_open ? listener : -1, .events = POLLIN},
+                              {.fd = sfd, .events = POLLIN}};
+        if (poll(p, 3, -1) < 0) {
             if (errno == EINTR)
                 continue;
             perror("fault-syscall: poll");
             return -1;
         }
+        /* A signal first: the calls a test makes after its kill -USR1 are counted. */
+        if (p[2].revents & POLLIN)
+            on_signal(sfd, report, f);
         if (p[1].revents & POLLIN)
             answer(listener, child, f);
         else if (p[1].revents & (POLLHUP | POLLERR))
@@ -285,7 +331,7 @@ static void keep_answering(int listener)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: fault-syscall [-f] [-k] [-r FILE] SYSCALL[,SYSCALL...] N ACTION COMMAND "
+            "usage: fault-syscall [-a] [-f] [-k] [-r FILE] SYSCALL[,SYSCALL...] N ACTION COMMAND "
             "[ARG...]\n");
 }
 
@@ -295,8 +341,10 @@ int main(int argc, char **argv)
     const char *report = NULL;
     bool keep = false;
     int opt;
-    while ((opt = getopt(argc, argv, "+fkr:")) != -1) {
-        if (opt == 'f')
+    while ((opt = getopt(argc, argv, "+afkr:")) != -1) {
+        if (opt == 'a')
+            f.disarmed = true;
+        else if (opt == 'f')
             f.from_nth = true;
         else if (opt == 'k')
             keep = true;
@@ -323,6 +371,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "fault-syscall: bad ACTION %s\n", argv[optind + 2]);
         return 2;
     }
+    /* -a's signals, read from a signalfd; COMMAND gets them unblocked. */
+    sigset_t usr, old;
+    sigemptyset(&usr);
+    sigaddset(&usr, SIGUSR1);
+    sigaddset(&usr, SIGUSR2);
+    int sfd = -1;
+    if (f.disarmed) {
+        sigprocmask(SIG_BLOCK, &usr, &old);
+        sfd = signalfd(-1, &usr, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (sfd < 0) {
+            perror("fault-syscall: signalfd");
+            return 2;
+        }
+    }
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         perror("fault-syscall: socketpair");
@@ -335,6 +397,8 @@ int main(int argc, char **argv)
     }
     if (child == 0) {
         close(sv[0]);
+        if (f.disarmed)
+            sigprocmask(SIG_SETMASK, &old, NULL);
         run_child(sv[1], list, argv + optind + 3);
     }
     close(sv[1]);
@@ -345,14 +409,8 @@ int main(int argc, char **argv)
         waitpid(child, &status, 0);
         return 2;
     }
-    int rc = supervise(listener, child, &f);
-    if (report) {
-        FILE *out = fopen(report, "we");
-        if (out) {
-            fprintf(out, "calls=%lu faulted=%d\n", f.calls, f.faulted);
-            fclose(out);
-        }
-    }
+    int rc = supervise(listener, child, sfd, report, &f);
+    write_report(report, &f);
     if (keep)
         keep_answering(listener);
     return rc < 0 ? 2 : rc;

@@ -14,7 +14,7 @@ expect's match; "expected" in the output when the stream ends first), expect-std
 detach (close the connection now: "detached": true). portforward prints {"data", "error", "prefix"}.
 raw: KIND is oversized (a frame header announcing 2 GiB), unmasked, badhandshake (no
 Sec-WebSocket-Key), spdy (an SPDY/3.1 upgrade), neverread (exec, then hold the
-connection 8 s without reading, printing "held").
+connection --hold S seconds, default 8, without reading, printing "held").
 Prints "http STATUS" when the handshake is refused.
 """
 import argparse
@@ -213,7 +213,7 @@ def run_raw(a):
         send_frame(s, 2, b"\x00abc", mask=False)
     elif a.hostile == "neverread":
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        time.sleep(8)
+        time.sleep(a.hold)
         print("held")
         return
     # The server answers a close frame (1009 or 1002) and closes.
@@ -240,6 +240,7 @@ def main():
     ap.add_argument("--port", type=int)
     ap.add_argument("--send")
     ap.add_argument("--hostile")
+    ap.add_argument("--hold", type=float, default=8)
     a = ap.parse_args()
     {"exec": run_exec, "portforward": run_portforward, "raw": run_raw}[a.mode](a)
 
