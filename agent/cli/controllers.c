@@ -263,9 +263,7 @@ int controllers_ensure(struct podrun_global *g, pr_error **err)
         dup2(out, 2);
         for (int fd = 3; fd < 1024; fd++)
             close(fd);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
+        child_signals_default();
         execv(exe, argv);
         _exit(127);
     }

@@ -109,9 +109,7 @@ static int run_pass(const struct loop *l, bool *workloads, int64_t *wake_at, pr_
          * when the pass ran in its process. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
             _exit(127);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
+        child_signals_default();
         if (dup2(p[1], STDOUT_FILENO) < 0)
             _exit(127);
         execv(l->podrun, l->pass_argv);
