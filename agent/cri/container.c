@@ -282,17 +282,9 @@ void cri_container_status(const struct cri_options *o, const ProtobufCMessage *r
 {
     const Runtime__V1__ContainerStatusRequest *in =
         (const Runtime__V1__ContainerStatusRequest *)req;
-    struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
-        return;
     _cleanup_json_ yajl_val rec = NULL, st = NULL;
-    _cleanup_error_ pr_error *e = NULL;
-    int r = pods_cri_container_get(m, in->container_id, &rec, &st, &e);
-    pods_manager_close(m);
-    if (r < 0) {
-        cri_reply_failed(out, r, e, "ContainerStatus");
+    if (cri_get_record(o, in->container_id, "ContainerStatus", &rec, &st, NULL, out) < 0)
         return;
-    }
     struct cri_pool pool = {0};
     Runtime__V1__ContainerMetadata md;
     cri_container_meta(&md, rec);
@@ -348,25 +340,15 @@ void cri_list_containers(const struct cri_options *o, const ProtobufCMessage *re
 {
     const Runtime__V1__ListContainersRequest *in = (const Runtime__V1__ListContainersRequest *)req;
     const Runtime__V1__ContainerFilter *f = in->filter;
-    struct cri_filter keep = {0};
-    if (f)
-        keep = (struct cri_filter){.id = f->id,
-                                   .sandbox = f->pod_sandbox_id,
-                                   .has_state = f->state != NULL,
-                                   .state = f->state ? (int)f->state->state : 0,
-                                   .labels = (void *const *)f->label_selector,
-                                   .n_labels = f->n_label_selector};
-    struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
-        return;
-    struct cri_records recs = {0};
-    _cleanup_error_ pr_error *e = NULL;
-    int r = cri_containers_matching(m, &keep, &recs, &e);
-    pods_manager_close(m);
-    if (r < 0) {
-        cri_reply_failed(out, r, e, "ListContainers");
-        return;
+    struct cri_filter keep = CRI_FILTER(f);
+    keep.sandbox = f ? f->pod_sandbox_id : NULL;
+    if (f && f->state) {
+        keep.has_state = true;
+        keep.state = (int)f->state->state;
     }
+    struct cri_records recs = {0};
+    if (cri_list_records(o, true, &keep, "ListContainers", &recs, NULL, out) < 0)
+        return;
     struct cri_pool pool = {0};
     Runtime__V1__Container **items = cri_pool_add(&pool, xcalloc(recs.n + 1, sizeof(*items)));
     for (size_t i = 0; i < recs.n; i++) {

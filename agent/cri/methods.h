@@ -144,16 +144,27 @@ struct cri_filter {
     void *const *labels; /* a label selector: every key=value of it */
     size_t n_labels;
 };
-/* The records of the sandboxes, or of the containers with their statuses, that f keeps, in the
- * pod manager's order, added to out; one that cannot be read (it just went) is left out. Fails
- * only when the list cannot be had. */
-int cri_sandboxes_matching(struct pods_manager *m, const struct cri_filter *f,
-                           struct cri_records *out, pr_error **err);
-int cri_containers_matching(struct pods_manager *m, const struct cri_filter *f,
-                            struct cri_records *out, pr_error **err);
+/* A list call's filter (any of the CRI's four, or NULL) as far as all of them go: the id and
+ * the label selector. */
+#define CRI_FILTER(f)                                                                              \
+    ((f) ? (struct cri_filter){.id = (f)->id,                                                      \
+                               .labels = (void *const *)(f)->label_selector,                       \
+                               .n_labels = (f)->n_label_selector}                                  \
+         : (struct cri_filter){0})
+/* A list or status call's start: opens the pod manager and reads what f keeps of the sandboxes
+ * (or of the containers, with their statuses), in the manager's order, leaving out one that
+ * cannot be read (it just went); or the record of the sandbox id (with st, of the container id and
+ * its status); or answers the call, named in call, with why not and returns < 0. The manager is
+ * then closed, or left open in *keep when keep is not NULL. */
+int cri_list_records(const struct cri_options *o, bool containers, const struct cri_filter *f,
+                     const char *call, struct cri_records *recs, struct pods_manager **keep,
+                     struct cri_reply *out);
+int cri_get_record(const struct cri_options *o, const char *id, const char *call, yajl_val *rec,
+                   yajl_val *st, struct pods_manager **keep, struct cri_reply *out);
 
 /* eventstatus.c: a ContainerEventResponse with its sandbox's and containers' statuses. */
-void cri_event_fill(const struct cri_options *o, const ProtobufCMessage *req, struct cri_reply *out);
+void cri_event_fill(const struct cri_options *o, const ProtobufCMessage *req,
+                    struct cri_reply *out);
 
 /* sandbox.c */
 void cri_run_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *req,

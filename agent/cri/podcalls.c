@@ -161,8 +161,9 @@ static bool labels_kept(const struct cri_filter *f, yajl_val rec)
     return cri_labels_match(json_get(rec, "labels"), f->labels, f->n_labels);
 }
 
-int cri_sandboxes_matching(struct pods_manager *m, const struct cri_filter *f,
-                           struct cri_records *out, pr_error **err)
+/* Fails only when the list cannot be had. */
+static int sandboxes_matching(struct pods_manager *m, const struct cri_filter *f,
+                              struct cri_records *out, pr_error **err)
 {
     _cleanup_strv_ char **ids = NULL;
     int r = pods_sandbox_ids(m, &ids, err);
@@ -183,8 +184,8 @@ int cri_sandboxes_matching(struct pods_manager *m, const struct cri_filter *f,
     return 0;
 }
 
-int cri_containers_matching(struct pods_manager *m, const struct cri_filter *f,
-                            struct cri_records *out, pr_error **err)
+static int containers_matching(struct pods_manager *m, const struct cri_filter *f,
+                               struct cri_records *out, pr_error **err)
 {
     _cleanup_strv_ char **ids = NULL;
     int r = pods_cri_container_ids(m, NULL, &ids, err);
@@ -204,5 +205,52 @@ int cri_containers_matching(struct pods_manager *m, const struct cri_filter *f,
         }
         cri_records_add(out, rec, st);
     }
+    return 0;
+}
+
+/* The manager kept open for the caller, or closed. */
+static void close_or_keep(struct pods_manager *m, struct pods_manager **keep)
+{
+    if (keep)
+        *keep = m;
+    else
+        pods_manager_close(m);
+}
+
+int cri_list_records(const struct cri_options *o, bool containers, const struct cri_filter *f,
+                     const char *call, struct cri_records *recs, struct pods_manager **keep,
+                     struct cri_reply *out)
+{
+    struct pods_manager *m = NULL;
+    int r = cri_open_pods(o, false, &m, out);
+    if (r < 0)
+        return r;
+    _cleanup_error_ pr_error *e = NULL;
+    r = containers ? containers_matching(m, f, recs, &e) : sandboxes_matching(m, f, recs, &e);
+    if (r < 0) {
+        pods_manager_close(m);
+        cri_records_free(recs);
+        cri_reply_failed(out, r, e, call);
+        return r;
+    }
+    close_or_keep(m, keep);
+    return 0;
+}
+
+int cri_get_record(const struct cri_options *o, const char *id, const char *call, yajl_val *rec,
+                   yajl_val *st, struct pods_manager **keep, struct cri_reply *out)
+{
+    struct pods_manager *m = NULL;
+    int r = cri_open_pods(o, false, &m, out);
+    if (r < 0)
+        return r;
+    _cleanup_error_ pr_error *e = NULL;
+    r = st ? pods_cri_container_get(m, id, rec, st, &e) : pods_sandbox_record(m, id, rec, &e);
+    if (r < 0) {
+        pods_manager_close(m);
+        cri_reply_failed(out, r, e, call);
+        return r;
+    }
+    close_or_keep(m, keep);
     return 0;
 }

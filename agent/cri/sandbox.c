@@ -159,17 +159,9 @@ void cri_pod_sandbox_status(const struct cri_options *o, const ProtobufCMessage 
 {
     const Runtime__V1__PodSandboxStatusRequest *in =
         (const Runtime__V1__PodSandboxStatusRequest *)req;
-    struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
-        return;
     _cleanup_json_ yajl_val rec = NULL;
-    _cleanup_error_ pr_error *e = NULL;
-    int r = pods_sandbox_record(m, in->pod_sandbox_id, &rec, &e);
-    pods_manager_close(m);
-    if (r < 0) {
-        cri_reply_failed(out, r, e, "PodSandboxStatus");
+    if (cri_get_record(o, in->pod_sandbox_id, "PodSandboxStatus", &rec, NULL, NULL, out) < 0)
         return;
-    }
     struct cri_pool pool = {0};
     Runtime__V1__PodSandboxMetadata md;
     cri_sandbox_meta(&md, rec);
@@ -218,24 +210,14 @@ void cri_list_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *r
 {
     const Runtime__V1__ListPodSandboxRequest *in = (const Runtime__V1__ListPodSandboxRequest *)req;
     const Runtime__V1__PodSandboxFilter *f = in->filter;
-    struct cri_filter keep = {0};
-    if (f)
-        keep = (struct cri_filter){.id = f->id,
-                                   .has_state = f->state != NULL,
-                                   .state = f->state ? (int)f->state->state : 0,
-                                   .labels = (void *const *)f->label_selector,
-                                   .n_labels = f->n_label_selector};
-    struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
-        return;
-    struct cri_records recs = {0};
-    _cleanup_error_ pr_error *e = NULL;
-    int r = cri_sandboxes_matching(m, &keep, &recs, &e);
-    pods_manager_close(m);
-    if (r < 0) {
-        cri_reply_failed(out, r, e, "ListPodSandbox");
-        return;
+    struct cri_filter keep = CRI_FILTER(f);
+    if (f && f->state) {
+        keep.has_state = true;
+        keep.state = (int)f->state->state;
     }
+    struct cri_records recs = {0};
+    if (cri_list_records(o, false, &keep, "ListPodSandbox", &recs, NULL, out) < 0)
+        return;
     struct cri_pool pool = {0};
     Runtime__V1__PodSandbox **items = cri_pool_add(&pool, xcalloc(recs.n + 1, sizeof(*items)));
     for (size_t i = 0; i < recs.n; i++) {

@@ -63,16 +63,9 @@ void cri_container_stats(const struct cri_options *o, const ProtobufCMessage *re
 {
     const Runtime__V1__ContainerStatsRequest *in = (const Runtime__V1__ContainerStatsRequest *)req;
     struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
-        return;
     _cleanup_json_ yajl_val rec = NULL, st = NULL;
-    _cleanup_error_ pr_error *e = NULL;
-    int r = pods_cri_container_get(m, in->container_id, &rec, &st, &e);
-    if (r < 0) {
-        pods_manager_close(m);
-        cri_reply_failed(out, r, e, "ContainerStats");
+    if (cri_get_record(o, in->container_id, "ContainerStats", &rec, &st, &m, out) < 0)
         return;
-    }
     struct cri_pool pool = {0};
     bool running;
     Runtime__V1__ContainerStatsResponse resp = RUNTIME__V1__CONTAINER_STATS_RESPONSE__INIT;
@@ -88,23 +81,12 @@ void cri_list_container_stats(const struct cri_options *o, const ProtobufCMessag
     const Runtime__V1__ListContainerStatsRequest *in =
         (const Runtime__V1__ListContainerStatsRequest *)req;
     const Runtime__V1__ContainerStatsFilter *f = in->filter;
-    struct cri_filter keep = {0};
-    if (f)
-        keep = (struct cri_filter){.id = f->id,
-                                   .sandbox = f->pod_sandbox_id,
-                                   .labels = (void *const *)f->label_selector,
-                                   .n_labels = f->n_label_selector};
+    struct cri_filter keep = CRI_FILTER(f);
+    keep.sandbox = f ? f->pod_sandbox_id : NULL;
     struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
-        return;
     struct cri_records recs = {0};
-    _cleanup_error_ pr_error *e = NULL;
-    int r = cri_containers_matching(m, &keep, &recs, &e);
-    if (r < 0) {
-        pods_manager_close(m);
-        cri_reply_failed(out, r, e, "ListContainerStats");
+    if (cri_list_records(o, true, &keep, "ListContainerStats", &recs, &m, out) < 0)
         return;
-    }
     size_t k = 0;
     struct cri_pool pool = {0};
     Runtime__V1__ContainerStats **v = cri_pool_add(&pool, xcalloc(recs.n + 1, sizeof(*v)));
@@ -177,16 +159,9 @@ void cri_pod_sandbox_stats(const struct cri_options *o, const ProtobufCMessage *
     const Runtime__V1__PodSandboxStatsRequest *in =
         (const Runtime__V1__PodSandboxStatsRequest *)req;
     struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
-        return;
     _cleanup_json_ yajl_val rec = NULL;
-    _cleanup_error_ pr_error *e = NULL;
-    int r = pods_sandbox_record(m, in->pod_sandbox_id, &rec, &e);
-    if (r < 0) {
-        pods_manager_close(m);
-        cri_reply_failed(out, r, e, "PodSandboxStats");
+    if (cri_get_record(o, in->pod_sandbox_id, "PodSandboxStats", &rec, NULL, &m, out) < 0)
         return;
-    }
     struct cri_pool pool = {0};
     struct cri_records recs = {0};
     Runtime__V1__PodSandboxStatsResponse resp = RUNTIME__V1__POD_SANDBOX_STATS_RESPONSE__INIT;
@@ -203,22 +178,11 @@ void cri_list_pod_sandbox_stats(const struct cri_options *o, const ProtobufCMess
     const Runtime__V1__ListPodSandboxStatsRequest *in =
         (const Runtime__V1__ListPodSandboxStatsRequest *)req;
     const Runtime__V1__PodSandboxStatsFilter *f = in->filter;
-    struct cri_filter keep = {0};
-    if (f)
-        keep = (struct cri_filter){.id = f->id,
-                                   .labels = (void *const *)f->label_selector,
-                                   .n_labels = f->n_label_selector};
+    struct cri_filter keep = CRI_FILTER(f);
     struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
-        return;
     struct cri_records recs = {0};
-    _cleanup_error_ pr_error *e = NULL;
-    int r = cri_sandboxes_matching(m, &keep, &recs, &e);
-    if (r < 0) {
-        pods_manager_close(m);
-        cri_reply_failed(out, r, e, "ListPodSandboxStats");
+    if (cri_list_records(o, false, &keep, "ListPodSandboxStats", &recs, &m, out) < 0)
         return;
-    }
     struct cri_pool pool = {0};
     size_t n = recs.n;
     Runtime__V1__PodSandboxStats **v = cri_pool_add(&pool, xcalloc(n + 1, sizeof(*v)));
