@@ -57,15 +57,6 @@ int pods_cri_container_sandbox(pods_manager *m, const char *id, char **sandbox, 
     return find_sandbox(m, id, sandbox, err);
 }
 
-static void gen_kv(yajl_gen g, const char *key, char *const *kv)
-{
-    jg_key(g, key);
-    jg_map_open(g);
-    for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2)
-        jg_key_str(g, kv[i], kv[i + 1]);
-    jg_map_close(g);
-}
-
 /* spec.json with the container entry added (add) or the one named drop taken out. */
 static int spec_change(const struct pods_pod_paths *p, yajl_val add, const char *drop,
                        pr_error **err)
@@ -346,8 +337,8 @@ static int write_ctr_record(const struct pods_pod_paths *p, const struct pods_cr
     jg_key_str(g, "imageRef", image_id);
     jg_key_int(g, "createdAt", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
     jg_key_str(g, "logPath", log_path);
-    gen_kv(g, "labels", c->labels);
-    gen_kv(g, "annotations", c->annotations);
+    jg_key_kv(g, "labels", c->labels);
+    jg_key_kv(g, "annotations", c->annotations);
     jg_map_close(g);
     size_t len;
     const char *buf = jg_buf(g, &len);

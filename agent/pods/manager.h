@@ -405,6 +405,10 @@ int pods_containers_remove(pods_manager *m, const struct pods_pod_paths *p, pr_e
 
 int pods_shim_spec_write(pods_manager *m, const struct kube_object *o,
                          const struct pods_pod_paths *p, pr_error **err);
+/* Starts the pod's shim on the spec written (podrun-shim --pod-dir), given
+ * SHIM_START_TIMEOUT_S; a failure's exit code and first line of stderr make the error. */
+#define SHIM_START_TIMEOUT_S 120
+int pods_shim_start(pods_manager *m, const struct pods_pod_paths *p, pr_error **err);
 
 /* ---- workloads.c's helpers for the other controllers (sets.c) ---- */
 /* The uid of the object's controller (its ownerReferences' entry with controller: true). */

@@ -12,8 +12,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define SHIM_START_TIMEOUT_S 120
-
 static const char *kind_resource(enum kube_kind k)
 {
     switch (k) {
@@ -240,22 +238,6 @@ static int teardown(pods_manager *m, const struct pods_pod_paths *p, int64_t gra
     return 0;
 }
 
-static int start_shim(pods_manager *m, const struct pods_pod_paths *p, pr_error **err)
-{
-    char *argv[] = {m->shim, "--pod-dir", p->shim_dir, NULL};
-    _cleanup_free_ char *out = NULL, *errout = NULL;
-    int status;
-    int r = pods_exec(argv, NULL, NULL, 0, SHIM_START_TIMEOUT_S, &out, &errout, &status, err);
-    if (r < 0)
-        return r;
-    if (status != 0) {
-        errout[strcspn(errout, "\n")] = '\0';
-        return pr_err(err, 0, "the shim failed (exit %d): %s", status,
-                      *errout ? errout : "no message");
-    }
-    return 0;
-}
-
 static int make_pod(pods_manager *m, const struct kube_object *o, const char *ns,
                     struct pods_pod_paths *p, const struct pod_facts *f, pr_error **err)
 {
@@ -285,7 +267,7 @@ static int make_pod(pods_manager *m, const struct kube_object *o, const char *ns
         (r = pods_etc_make(m, o, p, ns, hostname, ip, err)) < 0 ||
         (r = mkdir_p(p->shim_dir, 0700, err)) < 0 || (r = mkdir_p(p->log_dir, 0700, err)) < 0 ||
         (r = pods_containers_make(m, o, p, hostname, ip, err)) < 0 ||
-        (r = pods_shim_spec_write(m, o, p, err)) < 0 || (r = start_shim(m, p, err)) < 0) {
+        (r = pods_shim_spec_write(m, o, p, err)) < 0 || (r = pods_shim_start(m, p, err)) < 0) {
         p->cgroup = NULL;
         return r;
     }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The pod as the shim takes it (podrun-shim(8), SPEC.JSON): bundles made by containers.c, the
- * restart policy, the grace period and the probes in the shim's fields. */
+ * restart policy, the grace period and the probes in the shim's fields; and the shim started
+ * on it. */
 #include "fs.h"
 #include "manager.h"
 #include "util.h"
@@ -185,4 +186,20 @@ int pods_shim_spec_write(pods_manager *m, const struct kube_object *o,
     const char *buf = jg_buf(g, &len);
     _cleanup_free_ char *path = xasprintf("%s/spec.json", p->shim_dir);
     return write_file_atomic_volatile(path, buf, len, 0600, err);
+}
+
+int pods_shim_start(pods_manager *m, const struct pods_pod_paths *p, pr_error **err)
+{
+    char *argv[] = {m->shim, "--pod-dir", p->shim_dir, NULL};
+    _cleanup_free_ char *out = NULL, *errout = NULL;
+    int status;
+    int r = pods_exec(argv, NULL, NULL, 0, SHIM_START_TIMEOUT_S, &out, &errout, &status, err);
+    if (r < 0)
+        return r;
+    if (status != 0) {
+        errout[strcspn(errout, "\n")] = '\0';
+        return pr_err(err, 0, "the shim failed (exit %d): %s", status,
+                      *errout ? errout : "no message");
+    }
+    return 0;
 }
