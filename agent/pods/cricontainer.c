@@ -137,7 +137,7 @@ int pods_cri_wait_stopped(pods_manager *m, const struct pods_pod_paths *p, const
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
-        if (!pods_sandbox_shim_alive(p))
+        if (!pods_shim_alive(p))
             return 0;
         _cleanup_json_ yajl_val st = shim_status(p);
         if (!running(st, id))
@@ -371,23 +371,10 @@ static int check_container(const struct pods_cri_container *c, pr_error **err)
 static int remove_files(pods_manager *m, image_store *st, const struct pods_pod_paths *p,
                         const char *id, pr_error **err)
 {
-    _cleanup_free_ char *root = xasprintf("%s/runtime", m->run_root);
-    char *argv[] = {m->runtime, "--root", root, "delete", "--force", (char *)id, NULL};
-    int status;
-    _cleanup_error_ pr_error *e = NULL;
-    pods_exec(argv, NULL, NULL, 0, 30, NULL, NULL, &status, &e);
     _cleanup_free_ char *dir = pods_container_dir(p, id);
-    int r = images_unmount_rootfs(st, id, dir, err);
-    if (r == -ENOENT) {
-        if (err) {
-            pr_error_free(*err);
-            *err = NULL;
-        }
-    } else if (r < 0) {
+    int r = pods_container_root_remove(m, st, id, dir, err);
+    if (r < 0)
         return r;
-    }
-    if (rm_rf(dir) < 0)
-        return pr_err(err, errno, "remove `%s`", dir);
     _cleanup_free_ char *rec = ctr_record_path(p, id);
     if (unlink(rec) < 0 && errno != ENOENT)
         return pr_err(err, errno, "remove `%s`", rec);
@@ -530,7 +517,7 @@ int pods_cri_container_stop(pods_manager *m, const char *id, int64_t timeout, pr
     if (timeout > 3600)
         timeout = 3600;
     _cleanup_json_ yajl_val st = shim_status(&p);
-    if (pods_sandbox_shim_alive(&p) && running(st, id)) {
+    if (pods_shim_alive(&p) && running(st, id)) {
         _cleanup_free_ char *req =
             xasprintf("{\"cmd\":\"stop\",\"container\":\"%s\",\"timeoutSeconds\":%lld}", id,
                       (long long)timeout);
@@ -558,7 +545,7 @@ int pods_cri_container_remove(pods_manager *m, const char *id, pr_error **err)
     _cleanup_images_ image_store *st = NULL;
     _cleanup_close_ int lock = -1;
     if ((r = pods_cri_container_stop(m, id, 0, err)) == 0 &&
-        (r = pods_sandbox_lock(&p, &lock, err)) == 0 && pods_sandbox_shim_alive(&p)) {
+        (r = pods_sandbox_lock(&p, &lock, err)) == 0 && pods_shim_alive(&p)) {
         _cleanup_json_ yajl_val status = shim_status(&p);
         _cleanup_free_ char *req = xasprintf("{\"cmd\":\"delete\",\"container\":\"%s\"}", id);
         if (status_of(status, id))

@@ -85,15 +85,6 @@ int pods_shim_request(pods_manager *m, const struct pods_pod_paths *p, const cha
     return 0;
 }
 
-static bool shim_alive(const struct pods_pod_paths *p)
-{
-    _cleanup_free_ char *lock = xasprintf("%s/shim.lock", p->shim_dir);
-    _cleanup_close_ int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return false;
-    return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-}
-
 /* Sandboxes are made, changed and removed under the manager's shared lock, so that many run at
  * once (a kubelet starts a node's pods together); what must not interleave takes one of these:
  * the sandboxes' lock for names and ids (and podrun's own pod cgroups, whose parents are
@@ -117,11 +108,6 @@ int pods_sandbox_lock(const struct pods_pod_paths *p, int *fd, pr_error **err)
         return r;
     *fd = r;
     return 0;
-}
-
-bool pods_sandbox_shim_alive(const struct pods_pod_paths *p)
-{
-    return shim_alive(p);
 }
 
 static char *record_path(const struct pods_pod_paths *p)
@@ -348,10 +334,10 @@ static int write_shim_spec(pods_manager *m, const struct pods_pod_paths *p,
  * the containers' roots. */
 static int stop_shim(pods_manager *m, const struct pods_pod_paths *p, pr_error **err)
 {
-    if (!shim_alive(p))
+    if (!pods_shim_alive(p))
         return 0;
     int r = pods_shim_request(m, p, "{\"cmd\":\"remove\",\"timeoutSeconds\":0}", 60, NULL, err);
-    if (r == 0 && shim_alive(p))
+    if (r == 0 && pods_shim_alive(p))
         r = pr_err(err, 0, "the shim of sandbox %s did not go away after remove", p->uid);
     return r;
 }
@@ -493,7 +479,7 @@ int pods_sandbox_stop(pods_manager *m, const char *id, pr_error **err)
         return r;
     }
     /* Every container killed at once (the kubelet stopped them with their grace already). */
-    if (shim_alive(&p))
+    if (pods_shim_alive(&p))
         r = pods_shim_request(m, &p, "{\"cmd\":\"stop\",\"timeoutSeconds\":0}", 60, NULL, err);
     if (r == 0)
         r = pods_cri_wait_stopped(m, &p, NULL, 30, err);

@@ -163,21 +163,11 @@ static bool waiting_for_image(pods_manager *m, const char *uid)
     return json_parse_file(path, &rec, &e) == 0 && json_get(rec, "status") != NULL;
 }
 
-/* True while a shim holds its lock on the pod directory. */
-static bool shim_alive(const struct pods_pod_paths *p)
-{
-    _cleanup_free_ char *lock = xasprintf("%s/shim.lock", p->shim_dir);
-    _cleanup_close_ int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return false;
-    return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-}
-
 bool pods_pod_shim_running(pods_manager *m, const char *uid)
 {
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
-    bool alive = shim_alive(&p);
+    bool alive = pods_shim_alive(&p);
     pods_pod_paths_clear(&p);
     return alive;
 }
@@ -191,7 +181,7 @@ bool pods_pod_waiting(pods_manager *m, const char *uid)
 static int shim_remove(pods_manager *m, const struct pods_pod_paths *p, int64_t grace,
                        pr_error **err)
 {
-    if (!shim_alive(p))
+    if (!pods_shim_alive(p))
         return 0;
     _cleanup_free_ char *req =
         grace >= 0 ? xasprintf("{\"cmd\":\"remove\",\"timeoutSeconds\":%lld}", (long long)grace)
@@ -203,7 +193,7 @@ static int shim_remove(pods_manager *m, const struct pods_pod_paths *p, int64_t 
     int r = pods_exec(argv, NULL, NULL, 0, 3600, &out, &errout, &status, err);
     if (r < 0)
         return r;
-    if (shim_alive(p))
+    if (pods_shim_alive(p))
         return pr_err(err, 0, "the shim of the pod did not go away after remove: %s%s", out,
                       errout);
     return 0;

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The pod as the shim takes it (podrun-shim(8), SPEC.JSON): bundles made by containers.c, the
- * restart policy, the grace period and the probes in the shim's fields; and the shim started
- * on it. */
+ * restart policy, the grace period and the probes in the shim's fields; the shim started on
+ * it, and whether it runs. */
 #include "fs.h"
 #include "manager.h"
 #include "util.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
 
 /* A probe's port by number, or by the name of one of the container's ports. */
 static int probe_port(const struct kube_container *c, const struct kube_int_or_string *p,
@@ -202,4 +205,13 @@ int pods_shim_start(pods_manager *m, const struct pods_pod_paths *p, pr_error **
                       *errout ? errout : "no message");
     }
     return 0;
+}
+
+bool pods_shim_alive(const struct pods_pod_paths *p)
+{
+    _cleanup_free_ char *lock = xasprintf("%s/shim.lock", p->shim_dir);
+    _cleanup_close_ int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return false;
+    return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 }
