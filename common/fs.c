@@ -60,6 +60,15 @@ int sys_close_range(unsigned int first, unsigned int last, unsigned int flags)
     return (int)syscall(SYS_close_range, first, last, flags);
 }
 
+void child_signals_default(void)
+{
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigaction(SIGPIPE, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* struct clone_args up to its cgroup field (CLONE_ARGS_SIZE_VER2), as <linux/sched.h> has it;
  * spelled out because that header and glibc's <sched.h> define the CLONE_ flags twice. */
 struct pr_clone_args {

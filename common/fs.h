@@ -77,6 +77,10 @@ int sys_close_range(unsigned int first, unsigned int last, unsigned int flags);
  * Linux 5.7). -1 with errno ENOSYS, E2BIG or EINVAL where the kernel lacks it. As after any raw
  * clone, the child must not rely on glibc's cached thread id (no pthread calls). */
 pid_t sys_clone3_into_cgroup(int cgroup_fd);
+/* In a child between fork and exec: the signal state a new program expects, whatever its
+ * parent's (podrun serve ignores SIGPIPE and blocks the signals its loop takes): SIGPIPE's
+ * default disposition and no signal blocked. Async-signal-safe. */
+void child_signals_default(void);
 
 /* inotify: watches dir (mask | IN_ONLYDIR) and, when sub, each directory in it. A missing one
  * is fine (its parent's watch reports its creation). */

@@ -241,6 +241,14 @@ void jg_key_strv(yajl_gen g, const char *k, char *const *v)
         jg_str(g, *v);
     yajl_gen_array_close(g);
 }
+void jg_key_kv(yajl_gen g, const char *k, char *const *kv)
+{
+    jg_str(g, k);
+    yajl_gen_map_open(g);
+    for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2)
+        jg_key_str(g, kv[i], kv[i + 1]);
+    yajl_gen_map_close(g);
+}
 void jg_map_open(yajl_gen g)
 {
     yajl_gen_map_open(g);

@@ -70,6 +70,8 @@ void jg_key_uint(yajl_gen g, const char *k, unsigned long long v);
 void jg_key_bool(yajl_gen g, const char *k, bool v);
 /* "k": [strings of the NULL-terminated vector v] (an empty array for NULL). */
 void jg_key_strv(yajl_gen g, const char *k, char *const *v);
+/* "k": {the pairs of kv, key, value, ... NULL} (an empty object for NULL). */
+void jg_key_kv(yajl_gen g, const char *k, char *const *kv);
 void jg_map_open(yajl_gen g);
 void jg_map_close(yajl_gen g);
 void jg_array_open(yajl_gen g);

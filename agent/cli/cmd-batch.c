@@ -18,42 +18,6 @@
     "usage: podrun autoscale deployment|replicaset NAME --max=MAXPODS [--min=MINPODS] "            \
     "[--cpu-percent=CPU] [--name=NAME] [-n NS]"
 
-/* Decodes, checks, refuses an existing object of the name, applies, and starts the loop. */
-static int store(struct podrun_global *g, yajl_val tree, const char *resource, const char *what,
-                 const char *ns, const char *name, const char *verb, pr_error **err)
-{
-    /* what: "job.batch"; kubectl's "already exists" names the resource: "jobs.batch". */
-    _cleanup_free_ char *plural =
-        xasprintf("%s%s", resource, strchr(what, '.') ? strchr(what, '.') : "");
-    struct kube_object *o = NULL;
-    int r = kube_object_decode(tree, what, &o, err);
-    if (r == 0)
-        r = pods_check_object(o, err);
-    struct pods_manager *m = NULL;
-    if (r == 0)
-        r = open_manager(g, true, &m, err);
-    if (r < 0) {
-        kube_object_free(o);
-        return r;
-    }
-    struct pods_list l = {0};
-    _cleanup_error_ pr_error *e = NULL;
-    if (pods_list(m, resource, ns, name, &l, &e) == 0)
-        r = pr_err_code(err, EEXIST, "%s \"%s\" already exists", plural, name);
-    pods_list_clear(&l);
-    enum pods_apply_result res;
-    if (r == 0)
-        r = pods_apply(m, o, &res, err);
-    kube_object_free(o);
-    if (r < 0) {
-        pods_manager_close(m);
-        return r;
-    }
-    printf("%s/%s %s\n", what, name, verb);
-    fflush(stdout);
-    return controllers_kick(g, m, err);
-}
-
 static void gen_pod_spec(yajl_gen g, const char *name, const char *image, char **command,
                          const char *restart)
 {
@@ -73,14 +37,6 @@ static void gen_pod_spec(yajl_gen g, const char *name, const char *image, char *
     jg_array_close(g);
     jg_key_str(g, "restartPolicy", restart);
     jg_map_close(g);
-}
-
-static int tree_of(yajl_gen g, const char *what, yajl_val *out, pr_error **err)
-{
-    size_t len;
-    const char *buf = jg_buf(g, &len);
-    _cleanup_free_ char *text = xstrndup(buf, len);
-    return json_parse(text, what, out, err);
 }
 
 /* create job NAME and create cronjob NAME: argv[0] is the kind. */
@@ -157,12 +113,18 @@ static int create_batch(struct podrun_global *g, bool cron, int argc, char **arg
     }
     jg_map_close(gen);
     jg_map_close(gen);
-    yajl_val tree = NULL;
-    int r = tree_of(gen, cron ? "the cronjob" : "the job", &tree, err);
+    struct cli_new_object n = {
+        .where = cron ? "cronjob.batch" : "job.batch",
+        .resource = cron ? "cronjobs" : "jobs",
+        .what = cron ? "cronjob.batch" : "job.batch",
+        .ns = ns,
+        .name = name,
+        .verb = "created",
+    };
+    int r = cli_gen_tree(gen, cron ? "the cronjob" : "the job", &n.tree, err);
     if (r < 0)
         return r;
-    return store(g, tree, cron ? "cronjobs" : "jobs", cron ? "cronjob.batch" : "job.batch", ns,
-                 name, "created", err);
+    return cli_create_object(g, &n, err);
 }
 
 int cmd_create_batch(struct podrun_global *g, int argc, char **argv, pr_error **err)
@@ -209,15 +171,8 @@ int cmd_autoscale(struct podrun_global *g, int argc, char **argv, pr_error **err
     }
     _cleanup_free_ char *kind = NULL;
     const char *name;
-    if (argc - optind == 1 && strchr(argv[optind], '/')) {
-        kind = xstrndup(argv[optind], strcspn(argv[optind], "/"));
-        name = strchr(argv[optind], '/') + 1;
-    } else if (argc - optind == 2) {
-        kind = xstrdup(argv[optind]);
-        name = argv[optind + 1];
-    } else {
+    if (cli_kind_name(argc - optind, argv + optind, &kind, &name) < 0)
         return pr_err(err, 0, AUTOSCALE_USAGE);
-    }
     const char *resource = pods_resource_name(kind);
     if (!resource || (!streq(resource, "deployments") && !streq(resource, "replicasets") &&
                       !streq(resource, "statefulsets")))
@@ -284,9 +239,15 @@ int cmd_autoscale(struct podrun_global *g, int argc, char **argv, pr_error **err
     jg_map_close(gen);
     jg_map_close(gen);
     jg_map_close(gen);
-    yajl_val tree = NULL;
-    if ((r = tree_of(gen, "the autoscaler", &tree, err)) < 0)
+    struct cli_new_object n = {
+        .where = "horizontalpodautoscaler.autoscaling",
+        .resource = "horizontalpodautoscalers",
+        .what = "horizontalpodautoscaler.autoscaling",
+        .ns = ns,
+        .name = hpa_name ? hpa_name : name,
+        .verb = "autoscaled",
+    };
+    if ((r = cli_gen_tree(gen, "the autoscaler", &n.tree, err)) < 0)
         return r;
-    return store(g, tree, "horizontalpodautoscalers", "horizontalpodautoscaler.autoscaling", ns,
-                 hpa_name ? hpa_name : name, "autoscaled", err);
+    return cli_create_object(g, &n, err);
 }

@@ -102,10 +102,7 @@ static int deployment_tree(const char *name, const char *ns, const char *image, 
     jg_map_close(g);
     jg_map_close(g);
     jg_map_close(g);
-    size_t len;
-    const char *buf = jg_buf(g, &len);
-    _cleanup_free_ char *text = xstrndup(buf, len);
-    return json_parse(text, "the deployment", out, err);
+    return cli_gen_tree(g, "the deployment", out, err);
 }
 
 static int create_deployment(struct podrun_global *g, int argc, char **argv, pr_error **err)
@@ -144,36 +141,17 @@ static int create_deployment(struct podrun_global *g, int argc, char **argv, pr_
     char **command = argv + optind;
     if (*command && streq(*command, "--"))
         command++;
-    yajl_val tree = NULL;
-    if ((r = deployment_tree(name, ns, image, replicas, port, command, &tree, err)) < 0)
+    struct cli_new_object n = {
+        .where = "create deployment",
+        .resource = "deployments",
+        .what = "deployment.apps",
+        .ns = ns,
+        .name = name,
+        .verb = "created",
+    };
+    if ((r = deployment_tree(name, ns, image, replicas, port, command, &n.tree, err)) < 0)
         return r;
-    struct kube_object *o = NULL;
-    if ((r = kube_object_decode(tree, "create deployment", &o, err)) < 0 ||
-        (r = pods_check_object(o, err)) < 0) {
-        kube_object_free(o);
-        return r;
-    }
-    struct pods_manager *m = NULL;
-    if ((r = open_manager(g, true, &m, err)) < 0) {
-        kube_object_free(o);
-        return r;
-    }
-    struct pods_list l = {0};
-    _cleanup_error_ pr_error *e = NULL;
-    if (pods_list(m, "deployments", ns, name, &l, &e) == 0)
-        r = pr_err_code(err, EEXIST, "deployments.apps \"%s\" already exists", name);
-    pods_list_clear(&l);
-    enum pods_apply_result res;
-    if (r == 0)
-        r = pods_apply(m, o, &res, err);
-    kube_object_free(o);
-    if (r < 0) {
-        pods_manager_close(m);
-        return r;
-    }
-    printf("deployment.apps/%s created\n", name);
-    fflush(stdout);
-    return controllers_kick(g, m, err);
+    return cli_create_object(g, &n, err);
 }
 
 int cmd_create(struct podrun_global *g, int argc, char **argv, pr_error **err)
@@ -186,7 +164,8 @@ int cmd_create(struct podrun_global *g, int argc, char **argv, pr_error **err)
     return create_deployment(g, argc - 1, argv + 1, err);
 }
 
-#define SCALE_USAGE "usage: podrun scale deployment|replicaset|statefulset NAME --replicas=N [-n NS]"
+#define SCALE_USAGE                                                                                \
+    "usage: podrun scale deployment|replicaset|statefulset NAME --replicas=N [-n NS]"
 
 int cmd_scale(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
@@ -208,23 +187,14 @@ int cmd_scale(struct podrun_global *g, int argc, char **argv, pr_error **err)
     }
     if (replicas < 0)
         return pr_err(err, 0, "required flag(s) \"replicas\" not set");
-    /* KIND NAME or KIND/NAME. */
     _cleanup_free_ char *kind = NULL;
     const char *name;
-    if (argc - optind == 1 && strchr(argv[optind], '/')) {
-        kind = xstrndup(argv[optind], strcspn(argv[optind], "/"));
-        name = strchr(argv[optind], '/') + 1;
-    } else if (argc - optind == 2) {
-        kind = xstrdup(argv[optind]);
-        name = argv[optind + 1];
-    } else {
+    if (cli_kind_name(argc - optind, argv + optind, &kind, &name) < 0)
         return pr_err(err, 0, SCALE_USAGE);
-    }
     const char *resource = pods_resource_name(kind);
     if (!resource || (!streq(resource, "deployments") && !streq(resource, "replicasets") &&
                       !streq(resource, "statefulsets")))
-        return pr_err(err, 0,
-                      "podrun scales deployments, replicasets and statefulsets, not \"%s\"",
+        return pr_err(err, 0, "podrun scales deployments, replicasets and statefulsets, not \"%s\"",
                       kind);
     struct pods_manager *m = NULL;
     if ((r = open_manager(g, true, &m, err)) < 0)
@@ -326,15 +296,8 @@ static int rollout_status(struct podrun_global *g, int argc, char **argv, pr_err
     }
     _cleanup_free_ char *kind = NULL;
     const char *name;
-    if (argc - optind == 1 && strchr(argv[optind], '/')) {
-        kind = xstrndup(argv[optind], strcspn(argv[optind], "/"));
-        name = strchr(argv[optind], '/') + 1;
-    } else if (argc - optind == 2) {
-        kind = xstrdup(argv[optind]);
-        name = argv[optind + 1];
-    } else {
+    if (cli_kind_name(argc - optind, argv + optind, &kind, &name) < 0)
         return pr_err(err, 0, ROLLOUT_USAGE);
-    }
     const char *resource = pods_resource_name(kind);
     if (!resource || !streq(resource, "deployments"))
         return pr_err(err, 0, "podrun rollout status follows deployments, not \"%s\"", kind);

@@ -189,6 +189,26 @@ int cli_wait_pod(struct podrun_global *g, const char *ns, const char *pod, const
 int cli_attach(struct podrun_global *g, const char *ns, const char *pod, const char *container,
                bool in, bool tty, bool quiet, int *code, pr_error **err);
 
+/* create.c: what the imperative create verbs share. The generated JSON of g as a tree (what
+ * names it in a parse error). */
+struct yajl_gen_t;
+int cli_gen_tree(struct yajl_gen_t *g, const char *what, struct yajl_val_s **out, pr_error **err);
+/* An object a verb made, to create as kubectl does. */
+struct cli_new_object {
+    struct yajl_val_s *tree; /* taken */
+    const char *where;       /* names it in a decoding error: "create deployment" */
+    const char *resource;    /* "deployments" */
+    const char *what;        /* "deployment.apps", as printed: "deployment.apps/NAME created" */
+    const char *ns, *name;
+    const char *verb; /* "created" */
+};
+/* Decodes and checks it, refuses one of the name that exists ("deployments.apps \"x\" already
+ * exists"), applies it, prints what it did, and starts the controller loop. */
+int cli_create_object(struct podrun_global *g, const struct cli_new_object *n, pr_error **err);
+/* KIND NAME or KIND/NAME (argv after the flags): -EINVAL when it is neither; kind is allocated,
+ * name points into argv. */
+int cli_kind_name(int argc, char **argv, char **kind, const char **name);
+
 /* cmd-completion.c */
 int cmd_completion(struct podrun_global *g, int argc, char **argv, pr_error **err);
 int cmd_complete(struct podrun_global *g, int argc, char **argv, pr_error **err);

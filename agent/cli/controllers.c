@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "fs.h"
 #include "log.h"
+#include "loopdrive.h"
 #include "paths.h"
 #include "pods/pods.h"
 #include "util.h"
@@ -21,21 +22,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#define RETRY_MAX_MS 10000
-#define SETTLE_MS    20 /* lets a burst of changes (a pod's files) arrive as one wake-up */
-
 static char *run_root(struct podrun_global *g)
 {
     const char *e = getenv("PODRUN_RUN_ROOT");
     return xstrdup(g->run_root ? g->run_root : e && *e ? e : PODRUN_RUN_DIR);
-}
-
-static int drain(int fd)
-{
-    char buf[4096] __attribute__((aligned(__alignof__(long))));
-    while (read(fd, buf, sizeof(buf)) > 0)
-        ;
-    return 0;
 }
 
 /* The services' endpoints follow the pods a pass made, deleted or saw turn (un)ready. A data
@@ -69,6 +59,17 @@ static int pass(struct podrun_global *g, const char *lock, int *watch, bool *wor
     return r;
 }
 
+struct loop_pass_data {
+    struct podrun_global *g;
+    char *lock;
+};
+
+static int loop_pass(void *data, int *watch, bool *workloads, int64_t *wake_at, pr_error **err)
+{
+    const struct loop_pass_data *d = data;
+    return pass(d->g, d->lock, watch, workloads, wake_at, err);
+}
+
 int controllers_pass(struct podrun_global *g, pr_error **err)
 {
     _cleanup_free_ char *rr = run_root(g);
@@ -100,81 +101,10 @@ int controllers_run(struct podrun_global *g, pr_error **err)
         return pr_err(err, errno, "exec `%s`", loop);
     }
     _cleanup_free_ char *rr = run_root(g);
-    int r = mkdir_p(rr, 0700, err);
-    if (r < 0)
-        return r;
-    _cleanup_free_ char *lock = xasprintf("%s/controllers.lock", rr);
-    _cleanup_close_ int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (lfd < 0)
-        return pr_err(err, errno, "open `%s`", lock);
-    if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
-        if (errno == EWOULDBLOCK) {
-            pr_info("a controller loop already runs on this node");
-            return 0;
-        }
-        return pr_err(err, errno, "lock `%s`", lock);
-    }
-    /* The lock file says who holds it, for a user (and a test's teardown) to find. */
-    char pid[32];
-    int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-    if (ftruncate(lfd, 0) < 0 || pwrite(lfd, pid, (size_t)n, 0) != n)
-        return pr_err(err, errno, "write `%s`", lock);
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-        return pr_err(err, errno, "block SIGTERM and SIGINT");
-    _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sfd < 0)
-        return pr_err(err, errno, "signalfd");
-    pr_info("controller loop running (pid %d)", (int)getpid());
-    int retry_ms = 0;
-    for (;;) {
-        int watch = -1;
-        bool workloads = true;
-        _cleanup_error_ pr_error *e = NULL;
-        int64_t wake_at = 0;
-        r = pass(g, lock, &watch, &workloads, &wake_at, &e);
-        if (r < 0) {
-            /* A pod that cannot start now (its image, the node's room) is retried later. */
-            pr_warning("reconcile: %s", e && e->msg ? e->msg : strerror(-r));
-            retry_ms = retry_ms ? MIN(retry_ms * 2, RETRY_MAX_MS) : 500;
-        } else {
-            retry_ms = 0;
-        }
-        if (r == 0 && !workloads) {
-            if (watch >= 0)
-                close(watch);
-            pr_info("no workload left: the controller loop exits");
-            return 0;
-        }
-        struct pollfd p[2] = {{sfd, POLLIN, 0}, {watch, POLLIN, 0}};
-        int timeout = retry_ms ? retry_ms : -1;
-        if (wake_at) {
-            int64_t ms = (wake_at - (int64_t)time(NULL)) * 1000 + 100;
-            ms = MAX(ms, 100);
-            timeout = timeout < 0 ? (int)MIN(ms, INT32_MAX) : (int)MIN(ms, timeout);
-        }
-        int pr = poll(p, watch >= 0 ? 2 : 1, timeout);
-        if (pr < 0 && errno != EINTR) {
-            int e2 = errno;
-            if (watch >= 0)
-                close(watch);
-            return pr_err(err, e2, "poll");
-        }
-        if (p[0].revents) {
-            if (watch >= 0)
-                close(watch);
-            pr_info("controller loop stopped by a signal");
-            return 0;
-        }
-        if (watch >= 0) {
-            usleep(SETTLE_MS * 1000);
-            drain(watch);
-            close(watch);
-        }
-    }
+    struct loop_pass_data d = {g, xasprintf("%s/controllers.lock", rr)};
+    int r = loop_drive(rr, loop_pass, &d, err);
+    free(d.lock);
+    return r;
 }
 
 /* Global options as given to this process, for the loop to see the same node. */
@@ -213,9 +143,7 @@ int controllers_ensure(struct podrun_global *g, pr_error **err)
         dup2(out, 2);
         for (int fd = 3; fd < 1024; fd++)
             close(fd);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
+        child_signals_default();
         execv(exe, argv);
         _exit(127);
     }

@@ -7,6 +7,7 @@
  * the workloads maps none of podrun's libraries (TLS, archives, CRI), only libc. */
 #include "fs.h"
 #include "log.h"
+#include "loopdrive.h"
 #include "paths.h"
 #include "util.h"
 
@@ -23,8 +24,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#define RETRY_MAX_MS  10000
-#define SETTLE_MS     20 /* lets a burst of changes (a pod's files) arrive as one wake-up */
 #define OBJECT_EVENTS (IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE)
 #define SHIM_EVENTS   (IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF)
 #define PASS_OUT_MAX  256
@@ -109,9 +108,7 @@ static int run_pass(const struct loop *l, bool *workloads, int64_t *wake_at, pr_
          * when the pass ran in its process. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
             _exit(127);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
+        child_signals_default();
         if (dup2(p[1], STDOUT_FILENO) < 0)
             _exit(127);
         execv(l->podrun, l->pass_argv);
@@ -146,81 +143,12 @@ static int run_pass(const struct loop *l, bool *workloads, int64_t *wake_at, pr_
     return 0;
 }
 
-static void drain(int fd)
+/* The watches before the pass: a change made meanwhile still wakes the poll. */
+static int loop_pass(void *data, int *watch, bool *workloads, int64_t *wake_at, pr_error **err)
 {
-    char buf[4096] __attribute__((aligned(__alignof__(long))));
-    while (read(fd, buf, sizeof(buf)) > 0)
-        ;
-}
-
-static int loop_run(const struct loop *l, pr_error **err)
-{
-    int r = mkdir_p(l->run_root, 0700, err);
-    if (r < 0)
-        return r;
-    _cleanup_free_ char *lock = xasprintf("%s/controllers.lock", l->run_root);
-    _cleanup_close_ int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (lfd < 0)
-        return pr_err(err, errno, "open `%s`", lock);
-    if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
-        if (errno == EWOULDBLOCK) {
-            pr_info("a controller loop already runs on this node");
-            return 0;
-        }
-        return pr_err(err, errno, "lock `%s`", lock);
-    }
-    char pid[32];
-    int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-    if (ftruncate(lfd, 0) < 0 || pwrite(lfd, pid, (size_t)n, 0) != n)
-        return pr_err(err, errno, "write `%s`", lock);
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-        return pr_err(err, errno, "block SIGTERM and SIGINT");
-    _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sfd < 0)
-        return pr_err(err, errno, "signalfd");
-    pr_info("controller loop running (pid %d)", (int)getpid());
-    int retry_ms = 0;
-    for (;;) {
-        _cleanup_error_ pr_error *e = NULL;
-        _cleanup_close_ int watch = -1;
-        bool workloads = true;
-        int64_t wake_at = 0;
-        /* The watches before the pass: a change made meanwhile still wakes the poll. */
-        r = watch_open(l, &watch, &e);
-        if (r == 0)
-            r = run_pass(l, &workloads, &wake_at, &e);
-        if (r < 0) {
-            pr_warning("reconcile: %s", e && e->msg ? e->msg : strerror(-r));
-            retry_ms = retry_ms ? MIN(retry_ms * 2, RETRY_MAX_MS) : 500;
-        } else {
-            retry_ms = 0;
-        }
-        if (r == 0 && !workloads) {
-            pr_info("no Deployment or ReplicaSet left: the controller loop exits");
-            return 0;
-        }
-        struct pollfd p[2] = {{sfd, POLLIN, 0}, {watch, POLLIN, 0}};
-        int timeout = retry_ms ? retry_ms : -1;
-        if (wake_at) {
-            int64_t ms = (wake_at - (int64_t)time(NULL)) * 1000 + 100;
-            ms = MAX(ms, 100);
-            timeout = timeout < 0 ? (int)MIN(ms, INT32_MAX) : (int)MIN(ms, timeout);
-        }
-        if (poll(p, watch >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
-            return pr_err(err, errno, "poll");
-        if (p[0].revents) {
-            pr_info("controller loop stopped by a signal");
-            return 0;
-        }
-        if (watch >= 0) {
-            usleep(SETTLE_MS * 1000);
-            drain(watch);
-        }
-    }
+    const struct loop *l = data;
+    int r = watch_open(l, watch, err);
+    return r < 0 ? r : run_pass(l, workloads, wake_at, err);
 }
 
 int main(int argc, char **argv)
@@ -246,7 +174,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         l.pass_argv[k++] = streq(argv[i], "--controllers-only") ? "--controllers-pass" : argv[i];
     _cleanup_error_ pr_error *err = NULL;
-    int r = loop_run(&l, &err);
+    int r = loop_drive(l.run_root, loop_pass, &l, &err);
     if (r < 0)
         fprintf(stderr, "podrun-loop: %s\n", err && err->msg ? err->msg : strerror(-r));
     free(l.run_root);

@@ -47,8 +47,15 @@ static int serve(struct podrun_global *g, const struct serve_args *a, pr_error *
         o.listen = def;
     }
 
+    /* SIGPIPE is ignored once, before any thread starts, for the server's life: a peer that
+     * closes a pipe or socket while it is written (an exec'd command its stdin, a stream's
+     * reader) makes the write fail with EPIPE instead of killing the server. Socket sends say
+     * MSG_NOSIGNAL besides; children get the default back (child_signals_default). */
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    if (sigaction(SIGPIPE, &ign, NULL) < 0)
+        return pr_err(err, errno, "ignore SIGPIPE");
     /* The server takes these through its loop (a signalfd): a first one drains, a second
-     * stops. SIGPIPE is not used (sends say MSG_NOSIGNAL). */
+     * stops. */
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);

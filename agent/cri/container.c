@@ -302,68 +302,37 @@ void cri_reopen_container_log(const struct cri_options *o, const ProtobufCMessag
                 out);
 }
 
-static Runtime__V1__ContainerState ctr_state(yajl_val st)
-{
-    const char *s = YAJL_GET_STRING(json_get(st, "state"));
-    if (!s)
-        return RUNTIME__V1__CONTAINER_STATE__CONTAINER_UNKNOWN;
-    if (streq(s, "running"))
-        return RUNTIME__V1__CONTAINER_STATE__CONTAINER_RUNNING;
-    if (streq(s, "terminated"))
-        return RUNTIME__V1__CONTAINER_STATE__CONTAINER_EXITED;
-    return RUNTIME__V1__CONTAINER_STATE__CONTAINER_CREATED;
-}
-
-static int64_t json_int(yajl_val v)
-{
-    return YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
-}
-
-static char *str_or_empty(yajl_val v)
-{
-    return YAJL_GET_STRING(v) ?: (char *)"";
-}
-
 void cri_container_status(const struct cri_options *o, const ProtobufCMessage *req,
                           struct cri_reply *out)
 {
     const Runtime__V1__ContainerStatusRequest *in =
         (const Runtime__V1__ContainerStatusRequest *)req;
-    struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
-        return;
     _cleanup_json_ yajl_val rec = NULL, st = NULL;
-    _cleanup_error_ pr_error *e = NULL;
-    int r = pods_cri_container_get(m, in->container_id, &rec, &st, &e);
-    pods_manager_close(m);
-    if (r < 0) {
-        cri_reply_failed(out, r, e, "ContainerStatus");
+    if (cri_get_record(o, in->container_id, "ContainerStatus", &rec, &st, NULL, out) < 0)
         return;
-    }
     struct cri_pool pool = {0};
-    Runtime__V1__ContainerMetadata md = RUNTIME__V1__CONTAINER_METADATA__INIT;
-    md.name = str_or_empty(json_get(rec, "name"));
-    md.attempt = (uint32_t)json_int(json_get(rec, "attempt"));
+    Runtime__V1__ContainerMetadata md;
+    cri_container_meta(&md, rec);
     Runtime__V1__ImageSpec image = RUNTIME__V1__IMAGE_SPEC__INIT;
-    image.image = str_or_empty(json_get(rec, "image"));
+    image.image = cri_json_str(json_get(rec, "image"));
     Runtime__V1__ContainerStatus cs = RUNTIME__V1__CONTAINER_STATUS__INIT;
-    cs.id = str_or_empty(json_get(rec, "id"));
+    cs.id = cri_json_str(json_get(rec, "id"));
     cs.metadata = &md;
-    cs.state = ctr_state(st);
-    cs.created_at = json_int(json_get(rec, "createdAt"));
+    cs.state = cri_container_state(st);
+    cs.created_at = cri_json_int(json_get(rec, "createdAt"));
     cs.started_at = cri_rfc3339_ns(YAJL_GET_STRING(json_get(st, "startedAt")));
     cs.image = &image;
-    cs.image_ref = str_or_empty(json_get(rec, "imageRef"));
+    cs.image_ref = cri_json_str(json_get(rec, "imageRef"));
     cs.image_id = cs.image_ref;
-    cs.log_path = str_or_empty(json_get(rec, "logPath"));
+    cs.log_path = cri_json_str(json_get(rec, "logPath"));
     if (cs.state == RUNTIME__V1__CONTAINER_STATE__CONTAINER_EXITED) {
         cs.finished_at = cri_rfc3339_ns(YAJL_GET_STRING(json_get(st, "finishedAt")));
         yajl_val code = json_get(st, "exitCode");
         /* No exit code: it died where nobody could see it (128+SIGKILL, as the kubelet
          * counts an unknown end). */
         cs.exit_code = YAJL_IS_INTEGER(code) ? (int32_t)YAJL_GET_INTEGER(code) : 137;
-        cs.reason = str_or_empty(json_get(st, "reason"));
-        cs.message = str_or_empty(json_get(st, "message"));
+        cs.reason = cri_json_str(json_get(st, "reason"));
+        cs.message = cri_json_str(json_get(st, "message"));
     }
     CRI_MAP_FROM_JSON(&pool, json_get(rec, "labels"), Runtime__V1__ContainerStatus__LabelsEntry,
                       RUNTIME__V1__CONTAINER_STATUS__LABELS_ENTRY__INIT, cs.n_labels, cs.labels);
@@ -372,10 +341,6 @@ void cri_container_status(const struct cri_options *o, const ProtobufCMessage *r
         RUNTIME__V1__CONTAINER_STATUS__ANNOTATIONS_ENTRY__INIT, cs.n_annotations, cs.annotations);
     Runtime__V1__ContainerStatusResponse resp = RUNTIME__V1__CONTAINER_STATUS_RESPONSE__INIT;
     resp.status = &cs;
-    Runtime__V1__ContainerStatusResponse__InfoEntry info =
-        RUNTIME__V1__CONTAINER_STATUS_RESPONSE__INFO_ENTRY__INIT;
-    Runtime__V1__ContainerStatusResponse__InfoEntry *infos[] = {&info};
-    _cleanup_free_ char *text = NULL;
     if (in->verbose) {
         _cleanup_gen_ yajl_gen g = json_gen_new(false);
         jg_map_open(g);
@@ -385,23 +350,14 @@ void cri_container_status(const struct cri_options *o, const ProtobufCMessage *r
             jg_key(g, "status");
             jg_value(g, st);
         }
-        jg_key_int(g, "pid", json_int(json_get(st, "pid")));
+        jg_key_int(g, "pid", cri_json_int(json_get(st, "pid")));
         jg_map_close(g);
-        size_t len;
-        const char *buf = jg_buf(g, &len);
-        text = xstrndup(buf, len);
-        info.key = (char *)"info";
-        info.value = text;
         resp.n_info = 1;
-        resp.info = infos;
+        resp.info = cri_verbose_info(
+            &pool, &runtime__v1__container_status_response__info_entry__descriptor, g);
     }
     cri_reply_ok(out, &resp.base);
     cri_pool_free(&pool);
-}
-
-static bool id_matches(const char *want, const char *id)
-{
-    return !want || !*want || (id && strncmp(id, want, strlen(want)) == 0);
 }
 
 void cri_list_containers(const struct cri_options *o, const ProtobufCMessage *req,
@@ -409,75 +365,47 @@ void cri_list_containers(const struct cri_options *o, const ProtobufCMessage *re
 {
     const Runtime__V1__ListContainersRequest *in = (const Runtime__V1__ListContainersRequest *)req;
     const Runtime__V1__ContainerFilter *f = in->filter;
-    struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
-        return;
-    _cleanup_strv_ char **ids = NULL;
-    _cleanup_error_ pr_error *e = NULL;
-    int r = pods_cri_container_ids(m, NULL, &ids, &e);
-    size_t n = strv_length(ids);
-    yajl_val *recs = xcalloc(n + 1, sizeof(*recs)), *sts = xcalloc(n + 1, sizeof(*sts));
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        _cleanup_error_ pr_error *e2 = NULL;
-        if (!f || id_matches(f->id, ids[i]))
-            pods_cri_container_get(m, ids[i], &recs[i], &sts[i], &e2);
+    struct cri_filter keep = CRI_FILTER(f);
+    keep.sandbox = f ? f->pod_sandbox_id : NULL;
+    if (f && f->state) {
+        keep.has_state = true;
+        keep.state = (int)f->state->state;
     }
-    pods_manager_close(m);
+    struct cri_records recs = {0};
+    if (cri_list_records(o, true, &keep, "ListContainers", &recs, NULL, out) < 0)
+        return;
     struct cri_pool pool = {0};
-    Runtime__V1__Container **items = cri_pool_add(&pool, xcalloc(n + 1, sizeof(*items)));
-    size_t k = 0;
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        yajl_val rec = recs[i], st = sts[i];
-        if (!rec)
-            continue;
-        if (f && !id_matches(f->pod_sandbox_id, YAJL_GET_STRING(json_get(rec, "sandbox"))))
-            continue;
-        if (f && f->state && ctr_state(st) != f->state->state)
-            continue;
-        if (f && !cri_labels_match(json_get(rec, "labels"), (void *const *)f->label_selector,
-                                   f->n_label_selector))
-            continue;
+    Runtime__V1__Container **items = cri_pool_add(&pool, xcalloc(recs.n + 1, sizeof(*items)));
+    for (size_t i = 0; i < recs.n; i++) {
+        yajl_val rec = recs.rec[i];
         Runtime__V1__Container *it = cri_pool_add(&pool, xmalloc(sizeof(*it)));
         *it = (Runtime__V1__Container)RUNTIME__V1__CONTAINER__INIT;
         Runtime__V1__ContainerMetadata *md = cri_pool_add(&pool, xmalloc(sizeof(*md)));
-        *md = (Runtime__V1__ContainerMetadata)RUNTIME__V1__CONTAINER_METADATA__INIT;
-        md->name = str_or_empty(json_get(rec, "name"));
-        md->attempt = (uint32_t)json_int(json_get(rec, "attempt"));
+        cri_container_meta(md, rec);
         Runtime__V1__ImageSpec *image = cri_pool_add(&pool, xmalloc(sizeof(*image)));
         *image = (Runtime__V1__ImageSpec)RUNTIME__V1__IMAGE_SPEC__INIT;
-        image->image = str_or_empty(json_get(rec, "image"));
-        it->id = str_or_empty(json_get(rec, "id"));
-        it->pod_sandbox_id = str_or_empty(json_get(rec, "sandbox"));
+        image->image = cri_json_str(json_get(rec, "image"));
+        it->id = cri_json_str(json_get(rec, "id"));
+        it->pod_sandbox_id = cri_json_str(json_get(rec, "sandbox"));
         it->metadata = md;
         it->image = image;
-        it->image_ref = str_or_empty(json_get(rec, "imageRef"));
+        it->image_ref = cri_json_str(json_get(rec, "imageRef"));
         it->image_id = it->image_ref;
-        it->state = ctr_state(st);
-        it->created_at = json_int(json_get(rec, "createdAt"));
+        it->state = cri_container_state(recs.st[i]);
+        it->created_at = cri_json_int(json_get(rec, "createdAt"));
         CRI_MAP_FROM_JSON(&pool, json_get(rec, "labels"), Runtime__V1__Container__LabelsEntry,
                           RUNTIME__V1__CONTAINER__LABELS_ENTRY__INIT, it->n_labels, it->labels);
         CRI_MAP_FROM_JSON(
             &pool, json_get(rec, "annotations"), Runtime__V1__Container__AnnotationsEntry,
             RUNTIME__V1__CONTAINER__ANNOTATIONS_ENTRY__INIT, it->n_annotations, it->annotations);
-        items[k++] = it;
+        items[i] = it;
     }
-    if (r < 0) {
-        cri_reply_failed(out, r, e, "ListContainers");
-    } else {
-        Runtime__V1__ListContainersResponse resp = RUNTIME__V1__LIST_CONTAINERS_RESPONSE__INIT;
-        resp.n_containers = k;
-        resp.containers = items;
-        cri_reply_ok(out, &resp.base);
-    }
+    Runtime__V1__ListContainersResponse resp = RUNTIME__V1__LIST_CONTAINERS_RESPONSE__INIT;
+    resp.n_containers = recs.n;
+    resp.containers = items;
+    cri_reply_ok(out, &resp.base);
     cri_pool_free(&pool);
-    for (size_t i = 0; i < n; i++) {
-        if (recs[i])
-            yajl_tree_free(recs[i]);
-        if (sts[i])
-            yajl_tree_free(sts[i]);
-    }
-    free(recs);
-    free(sts);
+    cri_records_free(&recs);
 }
 
 void cri_exec_sync(const struct cri_options *o, const ProtobufCMessage *req, struct cri_reply *out)

@@ -140,9 +140,58 @@ int cri_open_pods(const struct cri_options *o, bool exclusive, struct pods_manag
 /* "2006-01-02T15:04:05Z" as nanoseconds since the epoch; 0 for none. */
 int64_t cri_rfc3339_ns(const char *s);
 int64_t cri_now_ns(void);
+/* want is a prefix of id (as containerd names things); NULL or "" wants any, even no id. */
+bool cri_id_matches(const char *want, const char *id);
+/* A record's integer, 0 when it is not one; its string, "" when it is not one. */
+int64_t cri_json_int(yajl_val v);
+char *cri_json_str(yajl_val v);
+/* The state of a sandbox's record, of a container's status (UNKNOWN for none). */
+Runtime__V1__PodSandboxState cri_sandbox_state(yajl_val rec);
+Runtime__V1__ContainerState cri_container_state(yajl_val st);
+/* Metadata from a record; its strings point into rec. */
+void cri_sandbox_meta(Runtime__V1__PodSandboxMetadata *md, yajl_val rec);
+void cri_container_meta(Runtime__V1__ContainerMetadata *md, yajl_val rec);
+/* A status call's verbose info, as containerd: one entry "info" holding the JSON document g
+ * made. Returns the entries (one, then NULL) of the InfoEntry type entry describes, in pool. */
+void *cri_verbose_info(struct cri_pool *pool, const ProtobufCMessageDescriptor *entry, yajl_gen g);
+/* Records a list call keeps, rec[i] with st[i] (a container's status, or NULL), i < n. */
+struct cri_records {
+    yajl_val *rec;
+    yajl_val *st;
+    size_t n;
+};
+void cri_records_add(struct cri_records *r, yajl_val rec, yajl_val st);
+void cri_records_free(struct cri_records *r);
+/* What a list call's filter keeps; the zero value keeps everything. */
+struct cri_filter {
+    const char *id;      /* a prefix of the id */
+    const char *sandbox; /* containers: a prefix of their sandbox's id */
+    bool has_state;
+    int state;           /* the sandbox's or container's state, when has_state */
+    void *const *labels; /* a label selector: every key=value of it */
+    size_t n_labels;
+};
+/* A list call's filter (any of the CRI's four, or NULL) as far as all of them go: the id and
+ * the label selector. */
+#define CRI_FILTER(f)                                                                              \
+    ((f) ? (struct cri_filter){.id = (f)->id,                                                      \
+                               .labels = (void *const *)(f)->label_selector,                       \
+                               .n_labels = (f)->n_label_selector}                                  \
+         : (struct cri_filter){0})
+/* A list or status call's start: opens the pod manager and reads what f keeps of the sandboxes
+ * (or of the containers, with their statuses), in the manager's order, leaving out one that
+ * cannot be read (it just went); or the record of the sandbox id (with st, of the container id and
+ * its status); or answers the call, named in call, with why not and returns < 0. The manager is
+ * then closed, or left open in *keep when keep is not NULL. */
+int cri_list_records(const struct cri_options *o, bool containers, const struct cri_filter *f,
+                     const char *call, struct cri_records *recs, struct pods_manager **keep,
+                     struct cri_reply *out);
+int cri_get_record(const struct cri_options *o, const char *id, const char *call, yajl_val *rec,
+                   yajl_val *st, struct pods_manager **keep, struct cri_reply *out);
 
 /* eventstatus.c: a ContainerEventResponse with its sandbox's and containers' statuses. */
-void cri_event_fill(const struct cri_options *o, const ProtobufCMessage *req, struct cri_reply *out);
+void cri_event_fill(const struct cri_options *o, const ProtobufCMessage *req,
+                    struct cri_reply *out);
 
 /* sandbox.c */
 void cri_run_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *req,

@@ -155,58 +155,22 @@ void cri_remove_pod_sandbox(const struct cri_options *o, const ProtobufCMessage 
     cri_reply_ok(out, &resp.base);
 }
 
-/* One sandbox as the CRI shows it; strings point into rec, the rest is in pool. */
-struct cri_sandbox {
-    Runtime__V1__PodSandboxMetadata meta;
-    Runtime__V1__PodSandboxState state;
-};
-
-static void fill_meta(Runtime__V1__PodSandboxMetadata *md, yajl_val rec)
-{
-    *md = (Runtime__V1__PodSandboxMetadata)RUNTIME__V1__POD_SANDBOX_METADATA__INIT;
-    md->name = YAJL_GET_STRING(json_get(rec, "name")) ?: (char *)"";
-    md->namespace_ = YAJL_GET_STRING(json_get(rec, "namespace")) ?: (char *)"";
-    md->uid = YAJL_GET_STRING(json_get(rec, "uid")) ?: (char *)"";
-    yajl_val a = json_get(rec, "attempt");
-    md->attempt = YAJL_IS_INTEGER(a) ? (uint32_t)YAJL_GET_INTEGER(a) : 0;
-}
-
-static Runtime__V1__PodSandboxState sandbox_state(yajl_val rec)
-{
-    const char *s = YAJL_GET_STRING(json_get(rec, "state"));
-    return s && streq(s, "ready") ? RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_READY
-                                  : RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_NOTREADY;
-}
-
-static int64_t json_int(yajl_val v)
-{
-    return YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
-}
-
 void cri_pod_sandbox_status(const struct cri_options *o, const ProtobufCMessage *req,
                             struct cri_reply *out)
 {
     const Runtime__V1__PodSandboxStatusRequest *in =
         (const Runtime__V1__PodSandboxStatusRequest *)req;
-    struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
-        return;
     _cleanup_json_ yajl_val rec = NULL;
-    _cleanup_error_ pr_error *e = NULL;
-    int r = pods_sandbox_record(m, in->pod_sandbox_id, &rec, &e);
-    pods_manager_close(m);
-    if (r < 0) {
-        cri_reply_failed(out, r, e, "PodSandboxStatus");
+    if (cri_get_record(o, in->pod_sandbox_id, "PodSandboxStatus", &rec, NULL, NULL, out) < 0)
         return;
-    }
     struct cri_pool pool = {0};
     Runtime__V1__PodSandboxMetadata md;
-    fill_meta(&md, rec);
+    cri_sandbox_meta(&md, rec);
     Runtime__V1__PodSandboxStatus st = RUNTIME__V1__POD_SANDBOX_STATUS__INIT;
     st.id = YAJL_GET_STRING(json_get(rec, "id"));
     st.metadata = &md;
-    st.state = sandbox_state(rec);
-    st.created_at = json_int(json_get(rec, "createdAt"));
+    st.state = cri_sandbox_state(rec);
+    st.created_at = cri_json_int(json_get(rec, "createdAt"));
     Runtime__V1__PodSandboxNetworkStatus net = RUNTIME__V1__POD_SANDBOX_NETWORK_STATUS__INIT;
     const char *ip = YAJL_GET_STRING(json_get(rec, "ip"));
     net.ip = (char *)(ip && st.state == RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_READY ? ip : "");
@@ -231,30 +195,16 @@ void cri_pod_sandbox_status(const struct cri_options *o, const ProtobufCMessage 
     Runtime__V1__PodSandboxStatusResponse resp = RUNTIME__V1__POD_SANDBOX_STATUS_RESPONSE__INIT;
     resp.status = &st;
     resp.timestamp = cri_now_ns();
-    Runtime__V1__PodSandboxStatusResponse__InfoEntry info =
-        RUNTIME__V1__POD_SANDBOX_STATUS_RESPONSE__INFO_ENTRY__INIT;
-    Runtime__V1__PodSandboxStatusResponse__InfoEntry *infos[] = {&info};
-    _cleanup_free_ char *text = NULL;
     if (in->verbose) {
-        /* As containerd, one JSON document under "info": the record podrun keeps. */
+        /* The record podrun keeps. */
         _cleanup_gen_ yajl_gen g = json_gen_new(false);
         jg_value(g, rec);
-        size_t len;
-        const char *buf = jg_buf(g, &len);
-        text = xstrndup(buf, len);
-        info.key = (char *)"info";
-        info.value = text;
         resp.n_info = 1;
-        resp.info = infos;
+        resp.info = cri_verbose_info(
+            &pool, &runtime__v1__pod_sandbox_status_response__info_entry__descriptor, g);
     }
     cri_reply_ok(out, &resp.base);
     cri_pool_free(&pool);
-}
-
-static bool id_matches(const char *want, const char *id)
-{
-    /* As containerd: a prefix of the id names it too. */
-    return !want || !*want || strncmp(id, want, strlen(want)) == 0;
 }
 
 void cri_list_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *req,
@@ -262,61 +212,39 @@ void cri_list_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *r
 {
     const Runtime__V1__ListPodSandboxRequest *in = (const Runtime__V1__ListPodSandboxRequest *)req;
     const Runtime__V1__PodSandboxFilter *f = in->filter;
-    struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
-        return;
-    _cleanup_strv_ char **ids = NULL;
-    _cleanup_error_ pr_error *e = NULL;
-    int r = pods_sandbox_ids(m, &ids, &e);
-    size_t n = strv_length(ids);
-    yajl_val *recs = xcalloc(n + 1, sizeof(*recs));
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        _cleanup_error_ pr_error *e2 = NULL;
-        if (!(f && !id_matches(f->id, ids[i])))
-            pods_sandbox_record(m, ids[i], &recs[i], &e2);
+    struct cri_filter keep = CRI_FILTER(f);
+    if (f && f->state) {
+        keep.has_state = true;
+        keep.state = (int)f->state->state;
     }
-    pods_manager_close(m);
-    if (r < 0) {
-        free(recs);
-        cri_reply_failed(out, r, e, "ListPodSandbox");
+    struct cri_records recs = {0};
+    if (cri_list_records(o, false, &keep, "ListPodSandbox", &recs, NULL, out) < 0)
         return;
-    }
     struct cri_pool pool = {0};
-    Runtime__V1__PodSandbox **items = cri_pool_add(&pool, xcalloc(n + 1, sizeof(*items)));
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        yajl_val rec = recs[i];
-        if (!rec)
-            continue;
-        if (f && f->state && sandbox_state(rec) != f->state->state)
-            continue;
-        if (f && !cri_labels_match(json_get(rec, "labels"), (void *const *)f->label_selector,
-                                   f->n_label_selector))
-            continue;
+    Runtime__V1__PodSandbox **items = cri_pool_add(&pool, xcalloc(recs.n + 1, sizeof(*items)));
+    for (size_t i = 0; i < recs.n; i++) {
+        yajl_val rec = recs.rec[i];
         Runtime__V1__PodSandbox *it = cri_pool_add(&pool, xmalloc(sizeof(*it)));
         *it = (Runtime__V1__PodSandbox)RUNTIME__V1__POD_SANDBOX__INIT;
         Runtime__V1__PodSandboxMetadata *md = cri_pool_add(&pool, xmalloc(sizeof(*md)));
-        fill_meta(md, rec);
+        cri_sandbox_meta(md, rec);
         it->id = YAJL_GET_STRING(json_get(rec, "id"));
         it->metadata = md;
-        it->state = sandbox_state(rec);
-        it->created_at = json_int(json_get(rec, "createdAt"));
+        it->state = cri_sandbox_state(rec);
+        it->created_at = cri_json_int(json_get(rec, "createdAt"));
         CRI_MAP_FROM_JSON(&pool, json_get(rec, "labels"), Runtime__V1__PodSandbox__LabelsEntry,
                           RUNTIME__V1__POD_SANDBOX__LABELS_ENTRY__INIT, it->n_labels, it->labels);
         CRI_MAP_FROM_JSON(
             &pool, json_get(rec, "annotations"), Runtime__V1__PodSandbox__AnnotationsEntry,
             RUNTIME__V1__POD_SANDBOX__ANNOTATIONS_ENTRY__INIT, it->n_annotations, it->annotations);
-        items[k++] = it;
+        items[i] = it;
     }
     Runtime__V1__ListPodSandboxResponse resp = RUNTIME__V1__LIST_POD_SANDBOX_RESPONSE__INIT;
-    resp.n_items = k;
+    resp.n_items = recs.n;
     resp.items = items;
     cri_reply_ok(out, &resp.base);
     cri_pool_free(&pool);
-    for (size_t i = 0; i < n; i++)
-        if (recs[i])
-            yajl_tree_free(recs[i]);
-    free(recs);
+    cri_records_free(&recs);
 }
 
 void cri_update_runtime_config(const struct cri_options *o, const ProtobufCMessage *req,

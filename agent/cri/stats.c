@@ -39,11 +39,8 @@ static Runtime__V1__ContainerStats *container_stats(struct cri_pool *pool, struc
     Runtime__V1__ContainerAttributes *a = cri_pool_add(pool, xmalloc(sizeof(*a)));
     *a = (Runtime__V1__ContainerAttributes)RUNTIME__V1__CONTAINER_ATTRIBUTES__INIT;
     Runtime__V1__ContainerMetadata *md = cri_pool_add(pool, xmalloc(sizeof(*md)));
-    *md = (Runtime__V1__ContainerMetadata)RUNTIME__V1__CONTAINER_METADATA__INIT;
-    md->name = YAJL_GET_STRING(json_get(rec, "name")) ?: (char *)"";
-    yajl_val at = json_get(rec, "attempt");
-    md->attempt = YAJL_IS_INTEGER(at) ? (uint32_t)YAJL_GET_INTEGER(at) : 0;
-    a->id = YAJL_GET_STRING(json_get(rec, "id")) ?: (char *)"";
+    cri_container_meta(md, rec);
+    a->id = cri_json_str(json_get(rec, "id"));
     a->metadata = md;
     CRI_MAP_FROM_JSON(pool, json_get(rec, "labels"), Runtime__V1__ContainerAttributes__LabelsEntry,
                       RUNTIME__V1__CONTAINER_ATTRIBUTES__LABELS_ENTRY__INIT, a->n_labels,
@@ -61,26 +58,14 @@ static Runtime__V1__ContainerStats *container_stats(struct cri_pool *pool, struc
     return cs;
 }
 
-static bool prefix(const char *want, const char *id)
-{
-    return !want || !*want || (id && strncmp(id, want, strlen(want)) == 0);
-}
-
 void cri_container_stats(const struct cri_options *o, const ProtobufCMessage *req,
                          struct cri_reply *out)
 {
     const Runtime__V1__ContainerStatsRequest *in = (const Runtime__V1__ContainerStatsRequest *)req;
     struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
-        return;
     _cleanup_json_ yajl_val rec = NULL, st = NULL;
-    _cleanup_error_ pr_error *e = NULL;
-    int r = pods_cri_container_get(m, in->container_id, &rec, &st, &e);
-    if (r < 0) {
-        pods_manager_close(m);
-        cri_reply_failed(out, r, e, "ContainerStats");
+    if (cri_get_record(o, in->container_id, "ContainerStats", &rec, &st, &m, out) < 0)
         return;
-    }
     struct cri_pool pool = {0};
     bool running;
     Runtime__V1__ContainerStatsResponse resp = RUNTIME__V1__CONTAINER_STATS_RESPONSE__INIT;
@@ -96,35 +81,18 @@ void cri_list_container_stats(const struct cri_options *o, const ProtobufCMessag
     const Runtime__V1__ListContainerStatsRequest *in =
         (const Runtime__V1__ListContainerStatsRequest *)req;
     const Runtime__V1__ContainerStatsFilter *f = in->filter;
+    struct cri_filter keep = CRI_FILTER(f);
+    keep.sandbox = f ? f->pod_sandbox_id : NULL;
     struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
+    struct cri_records recs = {0};
+    if (cri_list_records(o, true, &keep, "ListContainerStats", &recs, &m, out) < 0)
         return;
-    _cleanup_strv_ char **ids = NULL;
-    _cleanup_error_ pr_error *e = NULL;
-    int r = pods_cri_container_ids(m, NULL, &ids, &e);
-    if (r < 0) {
-        pods_manager_close(m);
-        cri_reply_failed(out, r, e, "ListContainerStats");
-        return;
-    }
-    size_t n = strv_length(ids), k = 0;
+    size_t k = 0;
     struct cri_pool pool = {0};
-    yajl_val *recs = xcalloc(n + 1, sizeof(*recs));
-    Runtime__V1__ContainerStats **v = cri_pool_add(&pool, xcalloc(n + 1, sizeof(*v)));
-    for (size_t i = 0; i < n; i++) {
-        yajl_val st = NULL;
-        _cleanup_error_ pr_error *e2 = NULL;
-        if ((f && !prefix(f->id, ids[i])) ||
-            pods_cri_container_get(m, ids[i], &recs[i], &st, &e2) < 0)
-            continue;
-        if (st)
-            yajl_tree_free(st);
-        if (f && (!prefix(f->pod_sandbox_id, YAJL_GET_STRING(json_get(recs[i], "sandbox"))) ||
-                  !cri_labels_match(json_get(recs[i], "labels"), (void *const *)f->label_selector,
-                                    f->n_label_selector)))
-            continue;
+    Runtime__V1__ContainerStats **v = cri_pool_add(&pool, xcalloc(recs.n + 1, sizeof(*v)));
+    for (size_t i = 0; i < recs.n; i++) {
         bool running;
-        Runtime__V1__ContainerStats *cs = container_stats(&pool, m, recs[i], &running);
+        Runtime__V1__ContainerStats *cs = container_stats(&pool, m, recs.rec[i], &running);
         /* Running containers only, as the CRI says. */
         if (running)
             v[k++] = cs;
@@ -135,15 +103,12 @@ void cri_list_container_stats(const struct cri_options *o, const ProtobufCMessag
     resp.stats = v;
     cri_reply_ok(out, &resp.base);
     cri_pool_free(&pool);
-    for (size_t i = 0; i < n; i++)
-        if (recs[i])
-            yajl_tree_free(recs[i]);
-    free(recs);
+    cri_records_free(&recs);
 }
 
 /* One sandbox's stats with its running containers'; recs keeps the records they point into. */
 static Runtime__V1__PodSandboxStats *sandbox_stats(struct cri_pool *pool, struct pods_manager *m,
-                                                   yajl_val rec, yajl_val **recs, size_t *n_recs)
+                                                   yajl_val rec, struct cri_records *recs)
 {
     const char *id = YAJL_GET_STRING(json_get(rec, "id"));
     Runtime__V1__PodSandboxStats *ps = cri_pool_add(pool, xmalloc(sizeof(*ps)));
@@ -151,12 +116,7 @@ static Runtime__V1__PodSandboxStats *sandbox_stats(struct cri_pool *pool, struct
     Runtime__V1__PodSandboxAttributes *a = cri_pool_add(pool, xmalloc(sizeof(*a)));
     *a = (Runtime__V1__PodSandboxAttributes)RUNTIME__V1__POD_SANDBOX_ATTRIBUTES__INIT;
     Runtime__V1__PodSandboxMetadata *md = cri_pool_add(pool, xmalloc(sizeof(*md)));
-    *md = (Runtime__V1__PodSandboxMetadata)RUNTIME__V1__POD_SANDBOX_METADATA__INIT;
-    md->name = YAJL_GET_STRING(json_get(rec, "name")) ?: (char *)"";
-    md->namespace_ = YAJL_GET_STRING(json_get(rec, "namespace")) ?: (char *)"";
-    md->uid = YAJL_GET_STRING(json_get(rec, "uid")) ?: (char *)"";
-    yajl_val at = json_get(rec, "attempt");
-    md->attempt = YAJL_IS_INTEGER(at) ? (uint32_t)YAJL_GET_INTEGER(at) : 0;
+    cri_sandbox_meta(md, rec);
     a->id = (char *)id;
     a->metadata = md;
     CRI_MAP_FROM_JSON(pool, json_get(rec, "labels"), Runtime__V1__PodSandboxAttributes__LabelsEntry,
@@ -184,10 +144,7 @@ static Runtime__V1__PodSandboxStats *sandbox_stats(struct cri_pool *pool, struct
         _cleanup_error_ pr_error *e2 = NULL;
         if (pods_cri_container_get(m, ids[i], &crec, &st, &e2) < 0)
             continue;
-        if (st)
-            yajl_tree_free(st);
-        *recs = xrealloc(*recs, (*n_recs + 1) * sizeof(**recs));
-        (*recs)[(*n_recs)++] = crec;
+        cri_records_add(recs, crec, st);
         bool running;
         Runtime__V1__ContainerStats *cs = container_stats(pool, m, crec, &running);
         if (running)
@@ -196,39 +153,23 @@ static Runtime__V1__PodSandboxStats *sandbox_stats(struct cri_pool *pool, struct
     return ps;
 }
 
-static void free_recs(yajl_val *recs, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (recs[i])
-            yajl_tree_free(recs[i]);
-    free(recs);
-}
-
 void cri_pod_sandbox_stats(const struct cri_options *o, const ProtobufCMessage *req,
                            struct cri_reply *out)
 {
     const Runtime__V1__PodSandboxStatsRequest *in =
         (const Runtime__V1__PodSandboxStatsRequest *)req;
     struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
-        return;
     _cleanup_json_ yajl_val rec = NULL;
-    _cleanup_error_ pr_error *e = NULL;
-    int r = pods_sandbox_record(m, in->pod_sandbox_id, &rec, &e);
-    if (r < 0) {
-        pods_manager_close(m);
-        cri_reply_failed(out, r, e, "PodSandboxStats");
+    if (cri_get_record(o, in->pod_sandbox_id, "PodSandboxStats", &rec, NULL, &m, out) < 0)
         return;
-    }
     struct cri_pool pool = {0};
-    yajl_val *recs = NULL;
-    size_t n_recs = 0;
+    struct cri_records recs = {0};
     Runtime__V1__PodSandboxStatsResponse resp = RUNTIME__V1__POD_SANDBOX_STATS_RESPONSE__INIT;
-    resp.stats = sandbox_stats(&pool, m, rec, &recs, &n_recs);
+    resp.stats = sandbox_stats(&pool, m, rec, &recs);
     pods_manager_close(m);
     cri_reply_ok(out, &resp.base);
     cri_pool_free(&pool);
-    free_recs(recs, n_recs);
+    cri_records_free(&recs);
 }
 
 void cri_list_pod_sandbox_stats(const struct cri_options *o, const ProtobufCMessage *req,
@@ -237,40 +178,23 @@ void cri_list_pod_sandbox_stats(const struct cri_options *o, const ProtobufCMess
     const Runtime__V1__ListPodSandboxStatsRequest *in =
         (const Runtime__V1__ListPodSandboxStatsRequest *)req;
     const Runtime__V1__PodSandboxStatsFilter *f = in->filter;
+    struct cri_filter keep = CRI_FILTER(f);
     struct pods_manager *m = NULL;
-    if (cri_open_pods(o, false, &m, out) < 0)
+    struct cri_records recs = {0};
+    if (cri_list_records(o, false, &keep, "ListPodSandboxStats", &recs, &m, out) < 0)
         return;
-    _cleanup_strv_ char **ids = NULL;
-    _cleanup_error_ pr_error *e = NULL;
-    int r = pods_sandbox_ids(m, &ids, &e);
-    if (r < 0) {
-        pods_manager_close(m);
-        cri_reply_failed(out, r, e, "ListPodSandboxStats");
-        return;
-    }
-    size_t n = strv_length(ids), k = 0;
     struct cri_pool pool = {0};
-    yajl_val *recs = NULL;
-    size_t n_recs = 0;
+    size_t n = recs.n;
     Runtime__V1__PodSandboxStats **v = cri_pool_add(&pool, xcalloc(n + 1, sizeof(*v)));
-    for (size_t i = 0; i < n; i++) {
-        yajl_val rec = NULL;
-        _cleanup_error_ pr_error *e2 = NULL;
-        if ((f && !prefix(f->id, ids[i])) || pods_sandbox_record(m, ids[i], &rec, &e2) < 0)
-            continue;
-        recs = xrealloc(recs, (n_recs + 1) * sizeof(*recs));
-        recs[n_recs++] = rec;
-        if (f && !cri_labels_match(json_get(rec, "labels"), (void *const *)f->label_selector,
-                                   f->n_label_selector))
-            continue;
-        v[k++] = sandbox_stats(&pool, m, rec, &recs, &n_recs);
-    }
+    /* The containers' records are added after the sandboxes' (the first n). */
+    for (size_t i = 0; i < n; i++)
+        v[i] = sandbox_stats(&pool, m, recs.rec[i], &recs);
     pods_manager_close(m);
     Runtime__V1__ListPodSandboxStatsResponse resp =
         RUNTIME__V1__LIST_POD_SANDBOX_STATS_RESPONSE__INIT;
-    resp.n_stats = k;
+    resp.n_stats = n;
     resp.stats = v;
     cri_reply_ok(out, &resp.base);
     cri_pool_free(&pool);
-    free_recs(recs, n_recs);
+    cri_records_free(&recs);
 }

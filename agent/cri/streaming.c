@@ -6,6 +6,7 @@
  * command's status; with a terminal, the runtime hands the pty's master over --console-socket. */
 #include "agent/pods/pods.h"
 #include "agent/stream/stream.h"
+#include "fs.h"
 #include "methods.h"
 #include "netns.h"
 #include "util.h"
@@ -202,9 +203,7 @@ static int backend_exec(void *data, const struct stream_request *req, struct str
             for (int i = 0; i < 3; i++)
                 if (dup2(fds[i], i) < 0)
                     _exit(127);
-            sigset_t none;
-            sigemptyset(&none);
-            sigprocmask(SIG_SETMASK, &none, NULL);
+            child_signals_default();
             execvp(argv[0], argv);
             _exit(127);
         }

@@ -397,15 +397,29 @@ int pods_containers_make(pods_manager *m, const struct kube_object *o,
     return r;
 }
 
-/* The runtime's leftovers of a container whose shim is gone: delete --force, quietly (most
- * often there is nothing to delete). */
-static void runtime_delete(pods_manager *m, const char *id)
+int pods_container_root_remove(pods_manager *m, struct image_store *st, const char *id,
+                               const char *dir, pr_error **err)
 {
+    /* The runtime's leftovers, quietly: most often there is nothing to delete. */
     _cleanup_free_ char *root = xasprintf("%s/runtime", m->run_root);
     char *argv[] = {m->runtime, "--root", root, "delete", "--force", (char *)id, NULL};
     int status;
     _cleanup_error_ pr_error *e = NULL;
     pods_exec(argv, NULL, NULL, 0, 30, NULL, NULL, &status, &e);
+    /* -ENOENT: an earlier teardown, cut after the store forgot the container, got that far;
+     * what is left is the directory. */
+    int r = images_unmount_rootfs(st, id, dir, err);
+    if (r == -ENOENT) {
+        if (err) {
+            pr_error_free(*err);
+            *err = NULL;
+        }
+    } else if (r < 0) {
+        return r;
+    }
+    if (rm_rf(dir) < 0)
+        return pr_err(err, errno, "remove `%s`", dir);
+    return 0;
 }
 
 int pods_containers_remove(pods_manager *m, const struct pods_pod_paths *p, pr_error **err)
@@ -424,19 +438,8 @@ int pods_containers_remove(pods_manager *m, const struct pods_pod_paths *p, pr_e
             continue;
         _cleanup_free_ char *id = pods_container_id(p->uid, e->d_name);
         _cleanup_free_ char *cdir = xasprintf("%s/%s", dir, e->d_name);
-        runtime_delete(m, id);
-        /* -ENOENT: an earlier teardown, cut after the store forgot the container, got that
-         * far; what is left is the directory. */
-        if ((r = images_unmount_rootfs(st, id, cdir, err)) == -ENOENT) {
-            if (err) {
-                pr_error_free(*err);
-                *err = NULL;
-            }
-        } else if (r < 0) {
+        if ((r = pods_container_root_remove(m, st, id, cdir, err)) < 0)
             return r;
-        }
-        if (rm_rf(cdir) < 0)
-            return pr_err(err, errno, "remove `%s`", cdir);
     }
     return 0;
 }

@@ -57,15 +57,6 @@ int pods_cri_container_sandbox(pods_manager *m, const char *id, char **sandbox, 
     return find_sandbox(m, id, sandbox, err);
 }
 
-static void gen_kv(yajl_gen g, const char *key, char *const *kv)
-{
-    jg_key(g, key);
-    jg_map_open(g);
-    for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2)
-        jg_key_str(g, kv[i], kv[i + 1]);
-    jg_map_close(g);
-}
-
 /* spec.json with the container entry added (add) or the one named drop taken out. */
 static int spec_change(const struct pods_pod_paths *p, yajl_val add, const char *drop,
                        pr_error **err)
@@ -146,7 +137,7 @@ int pods_cri_wait_stopped(pods_manager *m, const struct pods_pod_paths *p, const
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
-        if (!pods_sandbox_shim_alive(p))
+        if (!pods_shim_alive(p))
             return 0;
         _cleanup_json_ yajl_val st = shim_status(p);
         if (!running(st, id))
@@ -376,8 +367,8 @@ static int write_ctr_record(const struct pods_pod_paths *p, const struct pods_cr
     jg_key_str(g, "imageRef", image_id);
     jg_key_int(g, "createdAt", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
     jg_key_str(g, "logPath", log_path);
-    gen_kv(g, "labels", c->labels);
-    gen_kv(g, "annotations", c->annotations);
+    jg_key_kv(g, "labels", c->labels);
+    jg_key_kv(g, "annotations", c->annotations);
     jg_key_bool(g, "stdin", c->stdin_);
     jg_key_bool(g, "stdinOnce", c->stdin_once);
     jg_key_bool(g, "tty", c->tty);
@@ -424,23 +415,10 @@ static int check_container(const struct pods_cri_container *c, pr_error **err)
 static int remove_files(pods_manager *m, image_store *st, const struct pods_pod_paths *p,
                         const char *id, pr_error **err)
 {
-    _cleanup_free_ char *root = xasprintf("%s/runtime", m->run_root);
-    char *argv[] = {m->runtime, "--root", root, "delete", "--force", (char *)id, NULL};
-    int status;
-    _cleanup_error_ pr_error *e = NULL;
-    pods_exec(argv, NULL, NULL, 0, 30, NULL, NULL, &status, &e);
     _cleanup_free_ char *dir = pods_container_dir(p, id);
-    int r = images_unmount_rootfs(st, id, dir, err);
-    if (r == -ENOENT) {
-        if (err) {
-            pr_error_free(*err);
-            *err = NULL;
-        }
-    } else if (r < 0) {
+    int r = pods_container_root_remove(m, st, id, dir, err);
+    if (r < 0)
         return r;
-    }
-    if (rm_rf(dir) < 0)
-        return pr_err(err, errno, "remove `%s`", dir);
     _cleanup_free_ char *rec = ctr_record_path(p, id);
     if (unlink(rec) < 0 && errno != ENOENT)
         return pr_err(err, errno, "remove `%s`", rec);
@@ -592,7 +570,7 @@ int pods_cri_container_stop(pods_manager *m, const char *id, int64_t timeout, pr
     if (timeout > 3600)
         timeout = 3600;
     _cleanup_json_ yajl_val st = shim_status(&p);
-    if (pods_sandbox_shim_alive(&p) && running(st, id)) {
+    if (pods_shim_alive(&p) && running(st, id)) {
         _cleanup_free_ char *req =
             xasprintf("{\"cmd\":\"stop\",\"container\":\"%s\",\"timeoutSeconds\":%lld}", id,
                       (long long)timeout);
@@ -620,7 +598,7 @@ int pods_cri_container_remove(pods_manager *m, const char *id, pr_error **err)
     _cleanup_images_ image_store *st = NULL;
     _cleanup_close_ int lock = -1;
     if ((r = pods_cri_container_stop(m, id, 0, err)) == 0 &&
-        (r = pods_sandbox_lock(&p, &lock, err)) == 0 && pods_sandbox_shim_alive(&p)) {
+        (r = pods_sandbox_lock(&p, &lock, err)) == 0 && pods_shim_alive(&p)) {
         _cleanup_json_ yajl_val status = shim_status(&p);
         _cleanup_free_ char *req = xasprintf("{\"cmd\":\"delete\",\"container\":\"%s\"}", id);
         if (status_of(status, id))

@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define SHIM_START_TIMEOUT_S 120
 /* A sandbox's directories are named by the first 24 digits of its id (96 bits, checked unique
  * when made): the shim's socket path inside must fit a sockaddr_un under any run root. */
 #define DIR_ID_LEN 24
@@ -86,15 +85,6 @@ int pods_shim_request(pods_manager *m, const struct pods_pod_paths *p, const cha
     return 0;
 }
 
-static bool shim_alive(const struct pods_pod_paths *p)
-{
-    _cleanup_free_ char *lock = xasprintf("%s/shim.lock", p->shim_dir);
-    _cleanup_close_ int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return false;
-    return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-}
-
 /* Sandboxes are made, changed and removed under the manager's shared lock, so that many run at
  * once (a kubelet starts a node's pods together); what must not interleave takes one of these:
  * the sandboxes' lock for names and ids (and podrun's own pod cgroups, whose parents are
@@ -118,11 +108,6 @@ int pods_sandbox_lock(const struct pods_pod_paths *p, int *fd, pr_error **err)
         return r;
     *fd = r;
     return 0;
-}
-
-bool pods_sandbox_shim_alive(const struct pods_pod_paths *p)
-{
-    return shim_alive(p);
 }
 
 static char *record_path(const struct pods_pod_paths *p)
@@ -153,15 +138,6 @@ int pods_sandbox_record(pods_manager *m, const char *id, yajl_val *out, pr_error
     return 0;
 }
 
-static void gen_kv(yajl_gen g, const char *key, char *const *kv)
-{
-    jg_key(g, key);
-    jg_map_open(g);
-    for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2)
-        jg_key_str(g, kv[i], kv[i + 1]);
-    jg_map_close(g);
-}
-
 /* The record, rewritten whole; state and ip change after it is first written. */
 static int write_record(const struct pods_pod_paths *p, const struct pods_sandbox_config *c,
                         long long created, const char *state, const char *ip, bool own_cgroup,
@@ -184,9 +160,9 @@ static int write_record(const struct pods_pod_paths *p, const struct pods_sandbo
     jg_key_bool(g, "hostNetwork", c->host_network);
     jg_key_bool(g, "hostIPC", c->host_ipc);
     jg_key_bool(g, "sharePID", c->share_pid);
-    gen_kv(g, "sysctls", c->sysctls);
-    gen_kv(g, "labels", c->labels);
-    gen_kv(g, "annotations", c->annotations);
+    jg_key_kv(g, "sysctls", c->sysctls);
+    jg_key_kv(g, "labels", c->labels);
+    jg_key_kv(g, "annotations", c->annotations);
     jg_map_close(g);
     size_t len;
     const char *buf = jg_buf(g, &len);
@@ -361,30 +337,14 @@ static int write_shim_spec(pods_manager *m, const struct pods_pod_paths *p,
     return write_file_atomic_volatile(path, buf, len, 0600, err);
 }
 
-static int start_shim(pods_manager *m, const struct pods_pod_paths *p, pr_error **err)
-{
-    char *argv[] = {m->shim, "--pod-dir", p->shim_dir, NULL};
-    _cleanup_free_ char *out = NULL, *errout = NULL;
-    int status;
-    int r = pods_exec(argv, NULL, NULL, 0, SHIM_START_TIMEOUT_S, &out, &errout, &status, err);
-    if (r < 0)
-        return r;
-    if (status != 0) {
-        errout[strcspn(errout, "\n")] = '\0';
-        return pr_err(err, 0, "the shim failed (exit %d): %s", status,
-                      *errout ? errout : "no message");
-    }
-    return 0;
-}
-
 /* The shim's remove (every container stopped at once and deleted), then whatever is left of
  * the containers' roots. */
 static int stop_shim(pods_manager *m, const struct pods_pod_paths *p, pr_error **err)
 {
-    if (!shim_alive(p))
+    if (!pods_shim_alive(p))
         return 0;
     int r = pods_shim_request(m, p, "{\"cmd\":\"remove\",\"timeoutSeconds\":0}", 60, NULL, err);
-    if (r == 0 && shim_alive(p))
+    if (r == 0 && pods_shim_alive(p))
         r = pr_err(err, 0, "the shim of sandbox %s did not go away after remove", p->uid);
     return r;
 }
@@ -445,7 +405,7 @@ static int make_sandbox(pods_manager *m, const struct pods_pod_paths *p,
             return r;
     }
     if ((r = write_etc(m, p, c, err)) < 0 || (r = mkdir_p(p->shim_dir, 0700, err)) < 0 ||
-        (r = write_shim_spec(m, p, c, err)) < 0 || (r = start_shim(m, p, err)) < 0)
+        (r = write_shim_spec(m, p, c, err)) < 0 || (r = pods_shim_start(m, p, err)) < 0)
         return r;
     return write_record(p, c, created, "ready", ip, own, cgroup, err);
 }
@@ -555,7 +515,7 @@ int pods_sandbox_stop(pods_manager *m, const char *id, pr_error **err)
         return r;
     }
     /* Every container killed at once (the kubelet stopped them with their grace already). */
-    if (shim_alive(&p))
+    if (pods_shim_alive(&p))
         r = pods_shim_request(m, &p, "{\"cmd\":\"stop\",\"timeoutSeconds\":0}", 60, NULL, err);
     if (r == 0)
         r = pods_cri_wait_stopped(m, &p, NULL, 30, err);

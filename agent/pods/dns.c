@@ -423,9 +423,7 @@ static int start(const char *dir, pr_error **err)
         dup2(out, 1);
         dup2(out, 2);
         setsid();
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
+        child_signals_default();
         execv(bin, argv);
         _exit(127);
     }

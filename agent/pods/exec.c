@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Running a helper (a CNI plugin, the shim, the runtime) as a child with a time limit, its
- * input given and its output collected, so no helper can hang or flood the manager. */
+ * input given and its output collected, so no helper can hang or flood the manager. The input
+ * is a memfd, never a pipe: a helper that exits without reading it cannot make a write of ours
+ * fail, nor raise SIGPIPE in a process whose other threads need its disposition as it is. */
 #include "fs.h"
 #include "manager.h"
 #include "util.h"
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -24,7 +26,7 @@ static void child_exec(char *const *argv, char *const *env, int in, int out, int
     sys_close_range(3, ~0u, 0);
     for (char *const *e = env; e && *e; e++)
         putenv(*e);
-    signal(SIGPIPE, SIG_DFL);
+    child_signals_default();
     execvp(argv[0], argv);
     dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
     _exit(127);
@@ -56,69 +58,73 @@ static void sink_read(struct sink *s)
     s->buf[s->len] = '\0';
 }
 
-/* Feeds the input and drains both outputs until the child closes them or time runs out. */
-static bool pump(int in, const char *data, size_t len, struct sink s[2], long long deadline)
+/* Drains both outputs until the child closes them or time runs out. */
+static bool pump(struct sink s[2], long long deadline)
 {
-    size_t off = 0;
-    if (len == 0) {
-        close(in);
-        in = -1;
-    }
     while (s[0].fd >= 0 || s[1].fd >= 0) {
-        struct pollfd p[3] = {{s[0].fd, POLLIN, 0}, {s[1].fd, POLLIN, 0}, {in, POLLOUT, 0}};
+        struct pollfd p[2] = {{s[0].fd, POLLIN, 0}, {s[1].fd, POLLIN, 0}};
         long long left = deadline - now_ms();
         if (left <= 0)
             break;
-        if (poll(p, 3, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
+        if (poll(p, 2, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
             break;
         for (int i = 0; i < 2; i++)
             if (s[i].fd >= 0 && p[i].revents)
                 sink_read(&s[i]);
-        if (in >= 0 && p[2].revents) {
-            ssize_t n = write(in, data + off, len - off);
-            if (n > 0)
-                off += (size_t)n;
-            if ((n < 0 && errno != EINTR && errno != EAGAIN) || off == len) {
-                close(in);
-                in = -1;
-            }
-        }
     }
-    if (in >= 0)
-        close(in);
     return s[0].fd < 0 && s[1].fd < 0;
 }
 
-int pods_exec(char *const *argv, char *const *env, const char *in, size_t in_len, int timeout_s,
-              char **out, char **errout, int *status, pr_error **err)
+/* The input as a file to read from its start (empty for none). */
+static int input_fd(const char *data, size_t len, pr_error **err)
 {
-    int pin[2], pout[2], perr[2];
-    if (pipe2(pin, O_CLOEXEC) < 0)
-        return pr_err(err, errno, "pipe");
+    int fd = memfd_create("pods-exec-stdin", MFD_CLOEXEC);
+    if (fd < 0)
+        return pr_err(err, errno, "memfd_create for a helper's input");
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+            close(fd);
+            return pr_err(err, e, "write a helper's input");
+        }
+        off += (size_t)n;
+    }
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+        int e = errno;
+        close(fd);
+        return pr_err(err, e, "rewind a helper's input");
+    }
+    return fd;
+}
+
+int pods_exec(char *const *argv, char *const *env, const char *in_data, size_t in_len,
+              int timeout_s, char **out, char **errout, int *status, pr_error **err)
+{
+    int in = input_fd(in_data, in_len, err);
+    if (in < 0)
+        return in;
+    int pout[2], perr[2];
     if (pipe2(pout, O_CLOEXEC) < 0) {
-        close(pin[0]), close(pin[1]);
+        close(in);
         return pr_err(err, errno, "pipe");
     }
     if (pipe2(perr, O_CLOEXEC) < 0) {
-        close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]);
+        close(in), close(pout[0]), close(pout[1]);
         return pr_err(err, errno, "pipe");
     }
     pid_t pid = fork();
     if (pid == 0)
-        child_exec(argv, env, pin[0], pout[1], perr[1]);
-    close(pin[0]), close(pout[1]), close(perr[1]);
+        child_exec(argv, env, in, pout[1], perr[1]);
+    close(in), close(pout[1]), close(perr[1]);
     if (pid < 0) {
-        close(pin[1]), close(pout[0]), close(perr[0]);
+        close(pout[0]), close(perr[0]);
         return pr_err(err, errno, "fork for %s", argv[0]);
     }
-    fcntl(pin[1], F_SETFL, O_NONBLOCK);
     struct sink s[2] = {{pout[0], NULL, 0}, {perr[0], NULL, 0}};
-    /* A helper that exits without reading its input must not kill us with SIGPIPE: the write
-     * fails with EPIPE instead. */
-    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-    sigaction(SIGPIPE, &ign, &old);
-    bool done = pump(pin[1], in, in_len, s, now_ms() + timeout_s * 1000LL);
-    sigaction(SIGPIPE, &old, NULL);
+    bool done = pump(s, now_ms() + timeout_s * 1000LL);
     if (!done)
         kill(pid, SIGKILL);
     for (int i = 0; i < 2; i++)

@@ -427,9 +427,20 @@ int pods_containers_make(pods_manager *m, const struct kube_object *o,
                          pr_error **err);
 /* Removes every container's runtime leftovers, root and bundle (all missing is fine). */
 int pods_containers_remove(pods_manager *m, const struct pods_pod_paths *p, pr_error **err);
+/* One container's: the runtime's leftovers (delete --force), its root unmounted from the store
+ * st and its directory dir removed; what is already gone is fine. */
+struct image_store;
+int pods_container_root_remove(pods_manager *m, struct image_store *st, const char *id,
+                               const char *dir, pr_error **err);
 
 int pods_shim_spec_write(pods_manager *m, const struct kube_object *o,
                          const struct pods_pod_paths *p, pr_error **err);
+/* Starts the pod's shim on the spec written (podrun-shim --pod-dir), given
+ * SHIM_START_TIMEOUT_S; a failure's exit code and first line of stderr make the error. */
+#define SHIM_START_TIMEOUT_S 120
+int pods_shim_start(pods_manager *m, const struct pods_pod_paths *p, pr_error **err);
+/* True while a shim holds its lock on the pod's (or sandbox's) shim directory. */
+bool pods_shim_alive(const struct pods_pod_paths *p);
 
 /* ---- workloads.c's helpers for the other controllers (sets.c) ---- */
 /* The uid of the object's controller (its ownerReferences' entry with controller: true). */
@@ -481,7 +492,6 @@ int pods_cri_new_id(char **out, pr_error **err);
 /* A sandbox's paths: run-root/sandboxes/<id> (record, shim, ns, etc, containers/),
  * lib-root/sandboxes/<id> (bundles). Cleared with pods_pod_paths_clear. */
 void pods_sandbox_paths_init(pods_manager *m, const char *id, struct pods_pod_paths *p);
-bool pods_sandbox_shim_alive(const struct pods_pod_paths *p);
 /* The sandbox's own lock (run_dir/lock): its containers are made and removed under it. */
 int pods_sandbox_lock(const struct pods_pod_paths *p, int *fd, pr_error **err);
 /* One request to the shim (podrun-shim --request); an error reply becomes the error. */

@@ -65,6 +65,7 @@ int pods_nginx_run(const char *dir, const char *conf, bool test, char **out, pr_
         dup2(fd, 2);
         sys_close_range(3, ~0u, 0);
         setsid();
+        child_signals_default();
         execv(bin, (char *const *)argv);
         _exit(127);
     }

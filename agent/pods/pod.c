@@ -12,8 +12,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define SHIM_START_TIMEOUT_S 120
-
 static const char *kind_resource(enum kube_kind k)
 {
     switch (k) {
@@ -165,21 +163,11 @@ static bool waiting_for_image(pods_manager *m, const char *uid)
     return json_parse_file(path, &rec, &e) == 0 && json_get(rec, "status") != NULL;
 }
 
-/* True while a shim holds its lock on the pod directory. */
-static bool shim_alive(const struct pods_pod_paths *p)
-{
-    _cleanup_free_ char *lock = xasprintf("%s/shim.lock", p->shim_dir);
-    _cleanup_close_ int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return false;
-    return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-}
-
 bool pods_pod_shim_running(pods_manager *m, const char *uid)
 {
     struct pods_pod_paths p;
     pods_pod_paths_init(m, uid, &p);
-    bool alive = shim_alive(&p);
+    bool alive = pods_shim_alive(&p);
     pods_pod_paths_clear(&p);
     return alive;
 }
@@ -193,7 +181,7 @@ bool pods_pod_waiting(pods_manager *m, const char *uid)
 static int shim_remove(pods_manager *m, const struct pods_pod_paths *p, int64_t grace,
                        pr_error **err)
 {
-    if (!shim_alive(p))
+    if (!pods_shim_alive(p))
         return 0;
     _cleanup_free_ char *req =
         grace >= 0 ? xasprintf("{\"cmd\":\"remove\",\"timeoutSeconds\":%lld}", (long long)grace)
@@ -205,7 +193,7 @@ static int shim_remove(pods_manager *m, const struct pods_pod_paths *p, int64_t 
     int r = pods_exec(argv, NULL, NULL, 0, 3600, &out, &errout, &status, err);
     if (r < 0)
         return r;
-    if (shim_alive(p))
+    if (pods_shim_alive(p))
         return pr_err(err, 0, "the shim of the pod did not go away after remove: %s%s", out,
                       errout);
     return 0;
@@ -240,22 +228,6 @@ static int teardown(pods_manager *m, const struct pods_pod_paths *p, int64_t gra
     return 0;
 }
 
-static int start_shim(pods_manager *m, const struct pods_pod_paths *p, pr_error **err)
-{
-    char *argv[] = {m->shim, "--pod-dir", p->shim_dir, NULL};
-    _cleanup_free_ char *out = NULL, *errout = NULL;
-    int status;
-    int r = pods_exec(argv, NULL, NULL, 0, SHIM_START_TIMEOUT_S, &out, &errout, &status, err);
-    if (r < 0)
-        return r;
-    if (status != 0) {
-        errout[strcspn(errout, "\n")] = '\0';
-        return pr_err(err, 0, "the shim failed (exit %d): %s", status,
-                      *errout ? errout : "no message");
-    }
-    return 0;
-}
-
 static int make_pod(pods_manager *m, const struct kube_object *o, const char *ns,
                     struct pods_pod_paths *p, const struct pod_facts *f, pr_error **err)
 {
@@ -285,7 +257,7 @@ static int make_pod(pods_manager *m, const struct kube_object *o, const char *ns
         (r = pods_etc_make(m, o, p, ns, hostname, ip, err)) < 0 ||
         (r = mkdir_p(p->shim_dir, 0700, err)) < 0 || (r = mkdir_p(p->log_dir, 0700, err)) < 0 ||
         (r = pods_containers_make(m, o, p, hostname, ip, err)) < 0 ||
-        (r = pods_shim_spec_write(m, o, p, err)) < 0 || (r = start_shim(m, p, err)) < 0) {
+        (r = pods_shim_spec_write(m, o, p, err)) < 0 || (r = pods_shim_start(m, p, err)) < 0) {
         p->cgroup = NULL;
         return r;
     }

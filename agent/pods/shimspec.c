@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The pod as the shim takes it (podrun-shim(8), SPEC.JSON): bundles made by containers.c, the
- * restart policy, the grace period and the probes in the shim's fields. */
+ * restart policy, the grace period and the probes in the shim's fields; the shim started on
+ * it, and whether it runs. */
 #include "fs.h"
 #include "manager.h"
 #include "util.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
 
 /* A probe's port by number, or by the name of one of the container's ports. */
 static int probe_port(const struct kube_container *c, const struct kube_int_or_string *p,
@@ -185,4 +189,29 @@ int pods_shim_spec_write(pods_manager *m, const struct kube_object *o,
     const char *buf = jg_buf(g, &len);
     _cleanup_free_ char *path = xasprintf("%s/spec.json", p->shim_dir);
     return write_file_atomic_volatile(path, buf, len, 0600, err);
+}
+
+int pods_shim_start(pods_manager *m, const struct pods_pod_paths *p, pr_error **err)
+{
+    char *argv[] = {m->shim, "--pod-dir", p->shim_dir, NULL};
+    _cleanup_free_ char *out = NULL, *errout = NULL;
+    int status;
+    int r = pods_exec(argv, NULL, NULL, 0, SHIM_START_TIMEOUT_S, &out, &errout, &status, err);
+    if (r < 0)
+        return r;
+    if (status != 0) {
+        errout[strcspn(errout, "\n")] = '\0';
+        return pr_err(err, 0, "the shim failed (exit %d): %s", status,
+                      *errout ? errout : "no message");
+    }
+    return 0;
+}
+
+bool pods_shim_alive(const struct pods_pod_paths *p)
+{
+    _cleanup_free_ char *lock = xasprintf("%s/shim.lock", p->shim_dir);
+    _cleanup_close_ int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return false;
+    return flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 }

@@ -207,6 +207,14 @@ assert_no_sandboxes() {
   [ "$(jq -r '.items | length' <<<"$output")" = 0 ]
   run cri RuntimeService/ListPodSandbox '{"filter": {"state": {"state": "SANDBOX_NOTREADY"}}}'
   [ "$(jq -r '.items | length' <<<"$output")" = 0 ]
+  run cri RuntimeService/ListPodSandbox "{\"filter\": {\"id\": \"${SB:0:12}\", \"state\": {\"state\": \"SANDBOX_READY\"}}}"
+  [ "$(jq -r '.items[].id' <<<"$output")" = "$SB" ]
+  # Verbose: the record and the status under "info", with the pid.
+  run cri RuntimeService/ContainerStatus "{\"container_id\":\"$CTR\",\"verbose\":true}"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .info.info <<<"$output" | jq -r .record.id)" = "$CTR" ]
+  [ "$(jq -r .info.info <<<"$output" | jq -r .status.state)" = running ]
+  [ "$(jq -r .info.info <<<"$output" | jq -r .pid)" -gt 0 ]
 
   # Stats from the cgroups: the running container's, and the sandbox's with it inside.
   run cri RuntimeService/ContainerStats "{\"container_id\":\"$CTR\"}"
@@ -217,6 +225,10 @@ assert_no_sandboxes() {
   run cri RuntimeService/ListContainerStats '{}'
   [ "$(jq -r '.stats[].attributes.id' <<<"$output")" = "$CTR" ]
   run cri RuntimeService/ListContainerStats '{"filter": {"label_selector": {"tier": "done"}}}'
+  [ "$(jq -r '.stats | length' <<<"$output")" = 0 ]
+  run cri RuntimeService/ListContainerStats "{\"filter\": {\"pod_sandbox_id\": \"${SB:0:12}\", \"id\": \"${CTR:0:12}\"}}"
+  [ "$(jq -r '.stats[].attributes.id' <<<"$output")" = "$CTR" ]
+  run cri RuntimeService/ListContainerStats '{"filter": {"pod_sandbox_id": "0000"}}'
   [ "$(jq -r '.stats | length' <<<"$output")" = 0 ]
   run cri RuntimeService/PodSandboxStats "{\"pod_sandbox_id\":\"$SB\"}"
   [ "$status" -eq 0 ]

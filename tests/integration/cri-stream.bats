@@ -124,6 +124,30 @@ line two' --close-stdin
   [ "$(jq -r .status.status <<< "$output")" = Failure ]
 }
 
+@test "cri-stream: a command that exits with its stdin unread: the server lives on (no SIGPIPE)" {
+  local u
+  # More input than a pipe holds, which the command never reads: when it exits, the server is
+  # still writing to the pipe, which has no reader any more (EPIPE; SIGPIPE killed the server).
+  u=$(url Exec "$(exec_json x true false sh -c 'exec 0</dev/null; sleep 1; echo done')")
+  run sc "$u" exec --flood-stdin 256
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .stdout <<< "$output")" = done ]
+  run cri RuntimeService/Version '{}'
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .runtime_name <<< "$output")" = podrun ]
+  kill -0 "$SERVE_PID"
+  # What the server ignores and blocks, the commands it runs do not.
+  u=$(url Exec "$(exec_json x false false cat /proc/self/status)")
+  run sc "$u" exec
+  [ "$status" -eq 0 ]
+  local ign blk
+  ign=$(jq -r .stdout <<< "$output" | sed -n 's/^SigIgn:[[:space:]]*//p')
+  blk=$(jq -r .stdout <<< "$output" | sed -n 's/^SigBlk:[[:space:]]*//p')
+  [ -n "$ign" ] && [ -n "$blk" ]
+  [ $(( 0x$ign & 0x1000 )) -eq 0 ]
+  [ $(( 0x$blk )) -eq 0 ]
+}
+
 @test "cri-stream: exec with a terminal: the resize reaches stty size" {
   local u
   # The command waits for a line, so the resize (sent first) is in place before stty runs.

@@ -3,7 +3,7 @@
 """A WebSocket client of the CRI streaming protocols for the tests, written from RFC 6455 and
 Kubernetes' channel protocol (no library: Debian's python3-websocket is not needed).
 
-usage: stream-client.py URL exec [--proto P] [--stdin TEXT] [--close-stdin] [--resize WxH] [--until TEXT]
+usage: stream-client.py URL exec [--proto P] [--stdin TEXT] [--flood-stdin KIB] [--close-stdin] [--resize WxH] [--until TEXT]
                                  [--step STEP]...
        stream-client.py URL portforward --port N [--send TEXT]
        stream-client.py URL raw --hostile KIND
@@ -11,7 +11,8 @@ exec prints one JSON object: {"protocol", "stdout", "stderr", "status" (the erro
 JSON, or null), "close" (the close code)}. Steps run in order after the options' input, for an
 interactive session: send:TEXT (stdin), expect:TEXT (read until stdout holds it past the last
 expect's match; "expected" in the output when the stream ends first), expect-stderr:TEXT, resize:WxH, close-stdin,
-detach (close the connection now: "detached": true). portforward prints {"data", "error", "prefix"}.
+detach (close the connection now: "detached": true). --flood-stdin sends KIB KiB of stdin in 16 KiB
+messages, going on to read when the server stops taking them. portforward prints {"data", "error", "prefix"}.
 raw: KIND is oversized (a frame header announcing 2 GiB), unmasked, badhandshake (no
 Sec-WebSocket-Key), spdy (an SPDY/3.1 upgrade), neverread (exec, then hold the
 connection --hold S seconds, default 8, without reading, printing "held").
@@ -105,6 +106,11 @@ def run_exec(a):
         send_frame(s, 2, b"\x04" + json.dumps({"Width": int(w), "Height": int(h)}).encode())
     if a.stdin is not None:
         send_frame(s, 2, b"\x00" + a.stdin.encode())
+    try:
+        for _ in range((a.flood_stdin or 0) // 16):
+            send_frame(s, 2, b"\x00" + b"x" * 16384)
+    except OSError:
+        pass
     if a.close_stdin:
         send_frame(s, 2, b"\xff\x00")
     out = {"protocol": proto, "stdout": "", "stderr": "", "status": None, "close": None}
@@ -153,7 +159,7 @@ def run_exec(a):
             if a.until and a.until in out["stdout"]:
                 out["detached"] = True
                 break
-    except EOFError:
+    except (EOFError, ConnectionResetError):
         pass
     print(json.dumps(out))
 
@@ -233,6 +239,7 @@ def main():
     ap.add_argument("mode", choices=["exec", "portforward", "raw"])
     ap.add_argument("--proto")
     ap.add_argument("--stdin")
+    ap.add_argument("--flood-stdin", type=int)
     ap.add_argument("--close-stdin", action="store_true")
     ap.add_argument("--resize")
     ap.add_argument("--until", help="detach (close) once stdout holds this text")
