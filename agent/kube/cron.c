@@ -205,7 +205,9 @@ int64_t kube_cron_next_in(const struct kube_cron *c, const struct kube_tz *z, in
      * step on the wall clock, hours and minutes in real time, so that an hour skipped by a DST
      * gap is never named and one repeated by an overlap is named twice. */
     bool truncated = false;
-    for (; l.tm.tm_year <= limit; l = local_at(z, t)) {
+    /* Far more steps than a five-year walk takes (days step whole, hours only in a matching
+     * day): a bound on whatever a zone's offsets do to the walk. */
+    for (long steps = 0; l.tm.tm_year <= limit && steps < 2000000; l = local_at(z, t), steps++) {
         struct tm *tm = &l.tm;
         if (!(c->month & (1u << (tm->tm_mon + 1)))) {
             if (!truncated) {

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
+/* 26 hours: RFC 8536 allows -89999 to 93599 seconds. */
+#define TZ_OFFSET_MAX (26 * 3600)
 #ifndef RESOLVE_BENEATH
 #define RESOLVE_NO_MAGICLINKS 0x02
 #define RESOLVE_BENEATH       0x08
@@ -181,6 +183,8 @@ static bool parse_footer(const char *s, struct kube_tz *z)
     int32_t v;
     if (!parse_abbr(&s) || !parse_hms(&s, &v))
         return false;
+    if (v < -TZ_OFFSET_MAX || v > TZ_OFFSET_MAX)
+        return false;
     z->std_off = -v; /* POSIX offsets are west-positive */
     if (!*s)
         return true;
@@ -189,7 +193,7 @@ static bool parse_footer(const char *s, struct kube_tz *z)
     z->has_dst = true;
     z->dst_off = z->std_off + 3600;
     if (*s && *s != ',') {
-        if (!parse_hms(&s, &v))
+        if (!parse_hms(&s, &v) || v < -TZ_OFFSET_MAX || v > TZ_OFFSET_MAX)
             return false;
         z->dst_off = -v;
     }
@@ -314,6 +318,12 @@ int kube_tz_parse(const void *data, size_t len, struct kube_tz **out, pr_error *
             z->off[i] = (int32_t)be32(types + (size_t)idx[i] * 6);
     }
     z->off0 = (int32_t)be32(types); /* type 0 is for times before the first transition */
+    /* RFC 8536's range of offsets; the schedule's walk relies on them being under a day. */
+    for (size_t i = 0; i < c.type && r == 0; i++) {
+        int32_t o = (int32_t)be32(types + i * 6);
+        if (o < -TZ_OFFSET_MAX || o > TZ_OFFSET_MAX)
+            r = -1;
+    }
     if (r == 0 && tsize == 8) {
         const char *f = (const char *)p + off + blen;
         size_t flen = len - off - blen;
