@@ -15,7 +15,7 @@ TEST_PKGS=(bats jq busybox-static iproute2 time util-linux procps psmisc
   strace curl catatonit dnsmasq-base
   protobuf-compiler python3-protobuf python3-grpcio python3-h2
   qemu-system-x86 kmod cpio xz-utils
-  nginx-light)
+  nginx-light tzdata)
 
 missing=()
 for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do

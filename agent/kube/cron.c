@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A CronJob's schedule: the standard five fields as Kubernetes parses them (robfig/cron's
  * standard parser: names, ranges, steps, lists, '?' and the @-descriptors), and the times
- * it names, in UTC. */
+ * it names, in UTC or in a zone's wall-clock time (tz.c). */
 #include "kube.h"
 #include "util.h"
 
@@ -167,43 +167,95 @@ static bool day_matches(const struct kube_cron *c, const struct tm *tm)
     return c->dom_star || c->dow_star ? dom && dow : dom || dow;
 }
 
-int64_t kube_cron_next(const struct kube_cron *c, int64_t after)
+/* An instant with its wall-clock fields in the zone. */
+struct local {
+    int64_t t;
+    struct tm tm;
+};
+
+static struct local local_at(const struct kube_tz *z, int64_t t)
+{
+    struct local l = {.t = t};
+    time_t lt = (time_t)(t + kube_tz_offset(z, t));
+    gmtime_r(&lt, &l.tm);
+    return l;
+}
+
+/* Go's time.Date in the zone: wall-clock fields (normalised: the 32nd day is the next month's
+ * first) to an instant by Go's two lookups: the offset at the wall time read as UTC, kept when
+ * the instant it gives has that offset, else the instant's own. A wall time in a gap comes out
+ * past it (02:30 in a 02:00->03:00 gap is 03:30). */
+static int64_t date_in(const struct kube_tz *z, int y, int mon, int mday, int hour, int min)
+{
+    struct tm tm = {.tm_year = y, .tm_mon = mon, .tm_mday = mday, .tm_hour = hour, .tm_min = min};
+    int64_t wall = (int64_t)timegm(&tm);
+    int32_t off = kube_tz_offset(z, wall);
+    int64_t t = wall - off;
+    int32_t off2 = kube_tz_offset(z, t);
+    return off2 == off ? t : wall - off2;
+}
+
+int64_t kube_cron_next_in(const struct kube_cron *c, const struct kube_tz *z, int64_t after)
 {
     /* The next whole minute after `after`. */
-    time_t t = (time_t)((after / 60 + 1) * 60);
-    if (after < 0)
-        t = 0;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    int limit = tm.tm_year + CRON_SEARCH_YEARS;
-    while (tm.tm_year <= limit) {
-        if (!(c->month & (1u << (tm.tm_mon + 1)))) {
-            tm.tm_mon++;
-            tm.tm_mday = 1;
-            tm.tm_hour = tm.tm_min = 0;
-        } else if (!day_matches(c, &tm)) {
-            tm.tm_mday++;
-            tm.tm_hour = tm.tm_min = 0;
-        } else if (!(c->hour & (1u << tm.tm_hour))) {
-            tm.tm_hour++;
-            tm.tm_min = 0;
-        } else if (!(c->minute & (1ULL << tm.tm_min))) {
-            tm.tm_min++;
+    int64_t t = after < 0 ? 0 : (after / 60 + 1) * 60;
+    struct local l = local_at(z, t);
+    int limit = l.tm.tm_year + CRON_SEARCH_YEARS;
+    /* Like robfig/cron: the first step down a field truncates the finer ones; days and months
+     * step on the wall clock, hours and minutes in real time, so that an hour skipped by a DST
+     * gap is never named and one repeated by an overlap is named twice. */
+    bool truncated = false;
+    /* Far more steps than a five-year walk takes (days step whole, hours only in a matching
+     * day): a bound on whatever a zone's offsets do to the walk. */
+    for (long steps = 0; l.tm.tm_year <= limit && steps < 2000000; l = local_at(z, t), steps++) {
+        struct tm *tm = &l.tm;
+        if (!(c->month & (1u << (tm->tm_mon + 1)))) {
+            if (!truncated) {
+                truncated = true;
+                t = date_in(z, tm->tm_year, tm->tm_mon, 1, 0, 0);
+                *tm = local_at(z, t).tm;
+            }
+            t = date_in(z, tm->tm_year, tm->tm_mon + 1, tm->tm_mday, tm->tm_hour, tm->tm_min);
+        } else if (!day_matches(c, tm)) {
+            if (!truncated) {
+                truncated = true;
+                t = date_in(z, tm->tm_year, tm->tm_mon, tm->tm_mday, 0, 0);
+                *tm = local_at(z, t).tm;
+            }
+            t = date_in(z, tm->tm_year, tm->tm_mon, tm->tm_mday + 1, tm->tm_hour, tm->tm_min);
+            /* A midnight moved by DST is put back on it: 23:00 forward, 01:00 back. */
+            int h = local_at(z, t).tm.tm_hour;
+            if (h)
+                t += h > 12 ? (int64_t)(24 - h) * 3600 : -(int64_t)h * 3600;
+        } else if (!(c->hour & (1u << tm->tm_hour))) {
+            if (!truncated) {
+                truncated = true;
+                t = date_in(z, tm->tm_year, tm->tm_mon, tm->tm_mday, tm->tm_hour, 0);
+            }
+            t += 3600;
+        } else if (!(c->minute & (1ULL << tm->tm_min))) {
+            if (!truncated) {
+                truncated = true;
+                t -= t % 60;
+            }
+            t += 60;
         } else {
-            return (int64_t)timegm(&tm);
+            return t;
         }
-        /* Normalised (the 32nd day is the next month's first), weekday recomputed. */
-        t = timegm(&tm);
-        gmtime_r(&t, &tm);
     }
     return -1;
 }
 
-int64_t kube_cron_most_recent(const struct kube_cron *c, int64_t earliest, int64_t now,
-                              int64_t *missed)
+int64_t kube_cron_next(const struct kube_cron *c, int64_t after)
 {
-    int64_t last = -1, n = 0, t = kube_cron_next(c, earliest);
-    for (; t >= 0 && t <= now && n <= KUBE_CRON_MISSED_MAX; t = kube_cron_next(c, t)) {
+    return kube_cron_next_in(c, NULL, after);
+}
+
+int64_t kube_cron_most_recent_in(const struct kube_cron *c, const struct kube_tz *z,
+                                 int64_t earliest, int64_t now, int64_t *missed)
+{
+    int64_t last = -1, n = 0, t = kube_cron_next_in(c, z, earliest);
+    for (; t >= 0 && t <= now && n <= KUBE_CRON_MISSED_MAX; t = kube_cron_next_in(c, z, t)) {
         last = t;
         n++;
     }
@@ -212,14 +264,20 @@ int64_t kube_cron_most_recent(const struct kube_cron *c, int64_t earliest, int64
          * holds one. */
         for (int64_t w = 64; w < (int64_t)CRON_SEARCH_YEARS * 366 * 86400; w *= 2) {
             int64_t from = MAX(now - w, last);
-            t = kube_cron_next(c, from);
+            t = kube_cron_next_in(c, z, from);
             if (t >= 0 && t <= now)
                 break;
         }
-        for (; t >= 0 && t <= now; t = kube_cron_next(c, t))
+        for (; t >= 0 && t <= now; t = kube_cron_next_in(c, z, t))
             last = t;
     }
     if (missed)
         *missed = n;
     return last;
+}
+
+int64_t kube_cron_most_recent(const struct kube_cron *c, int64_t earliest, int64_t now,
+                              int64_t *missed)
+{
+    return kube_cron_most_recent_in(c, NULL, earliest, now, missed);
 }

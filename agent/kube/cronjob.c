@@ -50,12 +50,14 @@ int kube_cronjob_check(struct kube_object *o, pr_error **err)
     int r = kube_cron_parse(c->schedule, &cron, err);
     if (r < 0)
         return pr_err_prefix(err, "spec.schedule: Invalid value: \"%s\"", c->schedule);
-    /* Schedules are computed in UTC: a zone that is not UTC would run them at other hours. */
-    if (c->time_zone && !streq(c->time_zone, "UTC") && !streq(c->time_zone, "Etc/UTC"))
-        return pr_err_code(err, EOPNOTSUPP,
-                           "spec.timeZone: \"%s\": not supported by podrun (schedules are in "
-                           "UTC; give \"UTC\" or leave it out)",
-                           c->time_zone);
+    if (c->time_zone) {
+        /* As the API server, which loads the zone (time.LoadLocation) to validate it. */
+        struct kube_tz *z = NULL;
+        r = kube_tz_load(c->time_zone, &z, err);
+        kube_tz_free(z);
+        if (r < 0)
+            return pr_err_prefix(err, "spec.timeZone: Invalid value: \"%s\"", c->time_zone);
+    }
     if (!c->concurrency_policy)
         c->concurrency_policy = "Allow";
     if (!streq(c->concurrency_policy, "Allow") && !streq(c->concurrency_policy, "Forbid") &&

@@ -898,6 +898,35 @@ int64_t kube_cron_next(const struct kube_cron *c, int64_t after);
 int64_t kube_cron_most_recent(const struct kube_cron *c, int64_t earliest, int64_t now,
                               int64_t *missed);
 
+/* ---- a CronJob's spec.timeZone (tz.c) ---- */
+
+#define KUBE_TZ_FILE_MAX 65536 /* bytes of a zone's TZif file (the largest in tzdata: 4 KiB) */
+#define KUBE_TZ_NAME_MAX 255   /* characters of a zone's name (a path beneath zoneinfo) */
+/* A zone's rules: its transitions and the POSIX TZ rule past them. NULL stands for UTC. */
+struct kube_tz;
+/* The API server's check of the name (IANA naming, not "Local"), without the field's path. */
+int kube_tz_name_check(const char *name, pr_error **err);
+/* A TZif file's contents (tzfile(5), versions 1-4) to rules; "malformed time zone
+ * information" when they are not. */
+int kube_tz_parse(const void *data, size_t len, struct kube_tz **out, pr_error **err);
+/* The zone of that name read beneath /usr/share/zoneinfo (openat2 RESOLVE_BENEATH, at most
+ * KUBE_TZ_FILE_MAX bytes); "UTC" is *out = NULL without a file. "unknown time zone NAME" as Go's
+ * time.LoadLocation says. */
+int kube_tz_load(const char *name, struct kube_tz **out, pr_error **err);
+void kube_tz_free(struct kube_tz *z);
+static inline void kube_tz_freep(struct kube_tz **z)
+{
+    kube_tz_free(*z);
+}
+/* The zone's offset from UTC in seconds (east positive) at t. */
+int32_t kube_tz_offset(const struct kube_tz *z, int64_t t);
+/* kube_cron_next and kube_cron_most_recent with the schedule's fields read in zone z (NULL:
+ * UTC), as robfig/cron's SpecSchedule.Next walks: a time that does not exist in a DST gap is
+ * not run that day; a time that happens twice in an overlap runs at both instants. */
+int64_t kube_cron_next_in(const struct kube_cron *c, const struct kube_tz *z, int64_t after);
+int64_t kube_cron_most_recent_in(const struct kube_cron *c, const struct kube_tz *z,
+                                 int64_t earliest, int64_t now, int64_t *missed);
+
 /* ---- HorizontalPodAutoscaler (hpa.c): the HPA controller's decisions, pure ---- */
 
 #define KUBE_HPA_TOLERANCE 0.1 /* --horizontal-pod-autoscaler-tolerance's default */

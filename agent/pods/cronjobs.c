@@ -4,7 +4,8 @@
  * time (CRON-<minutes since the epoch>, owned through ownerReferences), as concurrencyPolicy
  * and startingDeadlineSeconds allow, and deletes finished Jobs beyond the history limits. What
  * the pods cannot tell, lastScheduleTime and lastSuccessfulTime, is kept beside the CronJob
- * (objects/cronjobstatus/NS/NAME.json, with the CronJob's uid). */
+ * (objects/cronjobstatus/NS/NAME.json, with the CronJob's uid). Schedules are read in
+ * spec.timeZone, else in UTC (see DESIGN.md). */
 #include "manager.h"
 #include "util.h"
 
@@ -237,10 +238,15 @@ static int reconcile_cronjob(pods_manager *m, const struct pods_entry *cj,
     const char *policy = YAJL_GET_STRING(json_get(spec, "concurrencyPolicy"));
     yajl_val suspend = json_get(spec, "suspend"),
              deadline = json_get(spec, "startingDeadlineSeconds");
+    const char *zone = YAJL_GET_STRING(json_get(spec, "timeZone"));
     struct kube_cron cron;
     int r = kube_cron_parse(sched ? sched : "", &cron, err);
     if (r < 0)
         return pr_err_prefix(err, "cronjob %s/%s: spec.schedule", cj->ns, cj->name);
+    /* Read each pass: a tzdata upgrade applies from the next one, as a restarted controller. */
+    _cleanup_(kube_tz_freep) struct kube_tz *tz = NULL;
+    if (zone && (r = kube_tz_load(zone, &tz, err)) < 0)
+        return pr_err_prefix(err, "cronjob %s/%s: spec.timeZone", cj->ns, cj->name);
     struct cron_status st;
     load_status(m, cj, &st);
     struct cron_status before = st;
@@ -269,12 +275,12 @@ static int reconcile_cronjob(pods_manager *m, const struct pods_entry *cj,
     int64_t earliest = st.last_schedule ? st.last_schedule : cj->created;
     if (deadline && YAJL_IS_INTEGER(deadline))
         earliest = MAX(earliest, now - YAJL_GET_INTEGER(deadline));
-    int64_t next = kube_cron_next(&cron, now);
+    int64_t next = kube_cron_next_in(&cron, tz, now);
     if (next >= 0) {
         int64_t w = real_clock(cj, next);
         *wake = *wake ? MIN(*wake, w) : w;
     }
-    int64_t t = kube_cron_most_recent(&cron, earliest, now, NULL);
+    int64_t t = kube_cron_most_recent_in(&cron, tz, earliest, now, NULL);
     if (t < 0)
         goto out;
     bool forbid = policy && streq(policy, "Forbid"), replace = policy && streq(policy, "Replace");

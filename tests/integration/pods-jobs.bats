@@ -349,3 +349,39 @@ schedules_seen() { # NAME MIN: lastScheduleTime changed MIN times (recorded in $
   wait_long no_loop
   assert_no_pods
 }
+
+@test "cronjobs: timeZone Europe/Berlin runs 09:00 Berlin time (the clock sped up 3600 times); unknown zones refused" {
+  # One scheduled hour per real second: the first 09:00 comes within 24 s.
+  export PODRUN_CRON_TIME_SCALE=3600
+  cronjob_yaml berlin "  timeZone: Europe/Berlin" 'true' | sed 's/schedule: "\* \* \* \* \*"/schedule: "0 9 * * *"/' \
+    > "$BATS_TEST_TMPDIR/cj.yaml"
+  run prn apply -f "$BATS_TEST_TMPDIR/cj.yaml"
+  [ "$status" -eq 0 ]
+  [ "$output" = "cronjob.batch/berlin created" ]
+  run prn get cronjobs berlin
+  [ "$status" -eq 0 ]
+  [[ "$(sed -n 2p <<<"$output" | tr -s ' ')" == "berlin 0 9 * * * Europe/Berlin False "* ]]
+  wait_long schedules_seen berlin 1
+  ts=$(head -1 "$BATS_TEST_TMPDIR/seen")
+  # 09:00 on that day in Berlin, as glibc's own zone code puts it in UTC (07:00 or 08:00).
+  want=$(date -u -d "TZ=\"Europe/Berlin\" ${ts%%T*} 09:00" +%Y-%m-%dT%H:%M:%SZ)
+  [ "$ts" = "$want" ]
+  run prn get job "berlin-$(( $(date -u -d "$ts" +%s) / 60 ))" -o name
+  [ "$status" -eq 0 ]
+  run prn delete cronjob berlin
+  [ "$status" -eq 0 ]
+  wait_long no_loop
+  assert_no_pods
+  for zone in Mars/Olympus Europe/../../../etc/passwd; do
+    cronjob_yaml bad "  timeZone: $zone" 'true' > "$BATS_TEST_TMPDIR/bad.yaml"
+    run prn apply -f "$BATS_TEST_TMPDIR/bad.yaml"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"spec.timeZone: Invalid value: \"$zone\": unknown time zone $zone"* ]]
+  done
+  cronjob_yaml bad "  timeZone: Local" 'true' > "$BATS_TEST_TMPDIR/bad.yaml"
+  run prn apply -f "$BATS_TEST_TMPDIR/bad.yaml"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'spec.timeZone: Invalid value: "Local": timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones'* ]]
+  run prn get cronjobs
+  [ "$output" = "No resources found in default namespace." ]
+}

@@ -363,8 +363,8 @@ static void test_cronjob_defaults_and_validation(void)
             "spec.schedule: Invalid value: \"61 * * * *\": minute: 61 is beyond 0-59");
     refused(CJ_HEAD "  schedule: \"TZ=UTC * * * * *\"\n" JOB_TEMPLATE,
             "cannot use TZ or CRON_TZ in schedule, use timeZone field instead");
-    refused(CJ_HEAD "  schedule: \"@hourly\"\n  timeZone: Europe/Paris\n" JOB_TEMPLATE,
-            "spec.timeZone: \"Europe/Paris\": not supported by podrun");
+    refused(CJ_HEAD "  schedule: \"@hourly\"\n  timeZone: Europe/Pariss\n" JOB_TEMPLATE,
+            "spec.timeZone: Invalid value: \"Europe/Pariss\": unknown time zone Europe/Pariss");
     refused(CJ_HEAD "  schedule: \"@hourly\"\n  concurrencyPolicy: Never\n" JOB_TEMPLATE,
             "spec.concurrencyPolicy: Unsupported value: \"Never\"");
     refused(CJ_HEAD "  schedule: \"@hourly\"\n  failedJobsHistoryLimit: -1\n" JOB_TEMPLATE,

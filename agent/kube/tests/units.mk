@@ -36,3 +36,8 @@ check_PROGRAMS += agent/kube/tests/test-jobs
 agent_kube_tests_test_jobs_SOURCES = agent/kube/tests/test-jobs.c tests/lib/unit.h
 agent_kube_tests_test_jobs_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
 agent_kube_tests_test_jobs_LDADD = $(AGENT_LIBS)
+# a CronJob's spec.timeZone: names, the TZif reader, schedules in real zones (tz.c, cron.c)
+check_PROGRAMS += agent/kube/tests/test-tz
+agent_kube_tests_test_tz_SOURCES = agent/kube/tests/test-tz.c tests/lib/unit.h
+agent_kube_tests_test_tz_CFLAGS = $(AGENT_CFLAGS) $(YAML_CFLAGS)
+agent_kube_tests_test_tz_LDADD = $(AGENT_LIBS)
