@@ -17,8 +17,15 @@
 #include <unistd.h>
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
-/* 26 hours: RFC 8536 allows -89999 to 93599 seconds. */
-#define TZ_OFFSET_MAX (26 * 3600)
+/* RFC 8536's range of UT offsets, in seconds east: under 25 hours west, under 26 east. The
+ * schedule's walk relies on every offset (a footer's DST one too) being in it. */
+#define TZ_OFFSET_MIN (-89999)
+#define TZ_OFFSET_MAX 93599
+
+static bool offset_ok(int64_t o)
+{
+    return o >= TZ_OFFSET_MIN && o <= TZ_OFFSET_MAX;
+}
 #ifndef RESOLVE_BENEATH
 #define RESOLVE_NO_MAGICLINKS 0x02
 #define RESOLVE_BENEATH       0x08
@@ -183,7 +190,7 @@ static bool parse_footer(const char *s, struct kube_tz *z)
     int32_t v;
     if (!parse_abbr(&s) || !parse_hms(&s, &v))
         return false;
-    if (v < -TZ_OFFSET_MAX || v > TZ_OFFSET_MAX)
+    if (!offset_ok(-(int64_t)v))
         return false;
     z->std_off = -v; /* POSIX offsets are west-positive */
     if (!*s)
@@ -193,10 +200,12 @@ static bool parse_footer(const char *s, struct kube_tz *z)
     z->has_dst = true;
     z->dst_off = z->std_off + 3600;
     if (*s && *s != ',') {
-        if (!parse_hms(&s, &v) || v < -TZ_OFFSET_MAX || v > TZ_OFFSET_MAX)
+        if (!parse_hms(&s, &v) || !offset_ok(-(int64_t)v))
             return false;
         z->dst_off = -v;
     }
+    if (!offset_ok(z->dst_off))
+        return false;
     /* Without rules POSIX leaves the dates to the implementation; zic always writes them. */
     if (*s++ != ',' || !parse_rule(&s, &z->start) || *s++ != ',' || !parse_rule(&s, &z->end))
         return false;
@@ -321,7 +330,7 @@ int kube_tz_parse(const void *data, size_t len, struct kube_tz **out, pr_error *
     /* RFC 8536's range of offsets; the schedule's walk relies on them being under a day. */
     for (size_t i = 0; i < c.type && r == 0; i++) {
         int32_t o = (int32_t)be32(types + i * 6);
-        if (o < -TZ_OFFSET_MAX || o > TZ_OFFSET_MAX)
+        if (!offset_ok(o))
             r = -1;
     }
     if (r == 0 && tsize == 8) {
