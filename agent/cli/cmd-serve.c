@@ -20,13 +20,17 @@ static void serve_usage(FILE *f)
 {
     fprintf(f, "usage: podrun [GLOBAL OPTIONS] serve [--listen unix://PATH] [--controllers-only]\n"
                "         [--streaming-address ADDR[:PORT]] [--streaming-idle-timeout SECONDS]\n"
+               "         [--cgroup-driver systemd|cgroupfs]\n"
                "  serves CRI v1 on RUN_ROOT/" CRI_SOCKET_NAME " (default " PODRUN_RUN_DIR
                "/" CRI_SOCKET_NAME "), or on the socket systemd passes. See podrun-serve(8).\n"
                "  --controllers-only: runs the workload controllers' loop instead (one per\n"
                "  node; it exits when no Deployment or ReplicaSet is left).\n"
                "  --streaming-address: where Exec and PortForward's URLs point (default\n"
                "  127.0.0.1 and a free port); --streaming-idle-timeout: close a stream\n"
-               "  idle that long (default 4 hours).\n");
+               "  idle that long (default 4 hours).\n"
+               "  --cgroup-driver: the kubelet's (RuntimeConfig tells it): systemd puts\n"
+               "  containers in transient scopes under the kubelet's slices; default systemd\n"
+               "  when systemd is PID 1 (/run/systemd/system), else cgroupfs.\n");
 }
 
 int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
@@ -37,12 +41,14 @@ int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
         {"streaming-address", required_argument, NULL, 'S'},
         {"streaming-idle-timeout", required_argument, NULL, 'I'},
         {"controllers-pass", no_argument, NULL, 'P'},
+        {"cgroup-driver", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *listen = NULL, *stream_address = NULL;
     uint64_t stream_idle = 0;
     bool controllers_only = false;
+    int systemd_cgroup = -1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -65,6 +71,14 @@ int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
             stream_idle = sec * 1000000ULL;
             break;
         }
+        case 'D':
+            if (streq(optarg, "systemd"))
+                systemd_cgroup = 1;
+            else if (streq(optarg, "cgroupfs"))
+                systemd_cgroup = 0;
+            else
+                return pr_err(err, 0, "--cgroup-driver `%s`: expected systemd or cgroupfs", optarg);
+            break;
         case 'P': /* podrun-loop's pass: not for people */
             return optind < argc ? pr_err(err, 0, "unexpected argument `%s`", argv[optind])
                                  : controllers_pass(g, err);
@@ -91,7 +105,13 @@ int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
         .open_pods_data = g,
         .stream_address = stream_address,
         .stream_idle_usec = stream_idle,
+        .systemd_cgroup = systemd_cgroup < 0 ? (sd_booted() > 0) : systemd_cgroup == 1,
     };
+    if (o.systemd_cgroup && !(sd_booted() > 0))
+        return pr_err(err, 0,
+                      "--cgroup-driver systemd: systemd is not running on this node (no "
+                      "/run/systemd/system), so no scope can be made; use --cgroup-driver "
+                      "cgroupfs");
     /* systemd's socket activation: one listening socket, used instead of making one. */
     int n = sd_listen_fds(true);
     if (n < 0)
@@ -123,8 +143,9 @@ int cmd_serve(struct podrun_global *g, int argc, char **argv, pr_error **err)
     if (r < 0)
         return r;
     const char *path = cri_server_path(s);
-    pr_info("serving CRI v1 on %s, streams on %s", path ? path : "the socket systemd passed",
-            cri_server_stream_address(s));
+    pr_info("serving CRI v1 on %s, streams on %s, cgroup driver %s",
+            path ? path : "the socket systemd passed", cri_server_stream_address(s),
+            o.systemd_cgroup ? "systemd" : "cgroupfs");
     sd_notify(false, "READY=1\nSTATUS=serving CRI v1");
     r = cri_server_run(s, err);
     sd_notify(false, "STOPPING=1");

@@ -320,7 +320,7 @@ SH
   # A systemd slice as the parent, a runtime handler, a host port twice: refused, nothing made.
   run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: ($c | .linux.cgroup_parent = "kubepods-burstable.slice")}')"
   [ "$status" -eq 3 ]
-  [[ "$output" == *"INVALID_ARGUMENT"*"systemd slice"* ]]
+  [[ "$output" == *"INVALID_ARGUMENT"*"systemd slice"*"runs the cgroupfs cgroup driver"* ]]
   run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: $c, runtime_handler: "kata"}')"
   [[ "$output" == *"INVALID_ARGUMENT"*"kata"* ]]
   run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: ($c | .port_mappings = [{container_port: 80, host_port: 8080}, {container_port: 81, host_port: 8080}])}')"

@@ -100,6 +100,24 @@ stop_serve() {
   [ "$(jq -r '.info | length' <<< "$output")" = 0 ]
 }
 
+@test "cri: --cgroup-driver is systemd or cgroupfs, and systemd only where systemd runs" {
+  run "$PODRUN" --images-root "$IMAGES_ROOT" --run-root "$RUN" serve --cgroup-driver cgroupv2
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--cgroup-driver \`cgroupv2\`: expected systemd or cgroupfs"* ]]
+  [ ! -e "$SOCK" ]
+  if [ ! -d /run/systemd/system ]; then
+    run "$PODRUN" --images-root "$IMAGES_ROOT" --run-root "$RUN" serve --cgroup-driver systemd
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"systemd is not running on this node"* ]]
+    [ ! -e "$SOCK" ]
+  fi
+  # Chosen by hand, cgroupfs is what RuntimeConfig says.
+  start_serve --cgroup-driver cgroupfs
+  run cri RuntimeService/RuntimeConfig
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .linux.cgroup_driver <<< "$output")" = CGROUPFS ]
+}
+
 @test "cri: Status: NetworkReady is false, with a reason, while the CNI configuration is unusable" {
   start_serve
   echo '{ not json' > "$CNI_CONF/10-broken.conflist"
