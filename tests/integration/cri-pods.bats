@@ -34,7 +34,7 @@ start_serve() {
   nsenter --net="/run/netns/$NODE" "$PODRUN" --images-root "$IMAGES_ROOT" \
     --run-root "$ROOTS/run" --lib-root "$ROOTS/lib" --log-root "$ROOTS/log" \
     --cni-conf-dir "$ROOTS/cni" --ipam-data-dir "$ROOTS/ipam" ${SERVE_GLOBALS[@]+"${SERVE_GLOBALS[@]}"} \
-    serve --listen "unix://$SOCK" > "$BATS_TEST_TMPDIR/serve.log" 2>&1 3>&- &
+    serve --listen "unix://$SOCK" --cgroup-driver cgroupfs > "$BATS_TEST_TMPDIR/serve.log" 2>&1 3>&- &
   SERVE_PID=$!
   wait_for test -S "$SOCK"
 }

@@ -86,15 +86,18 @@ stop_serve() {
   [ "$(jq -r .runtime_version <<< "$output")" = "$("$PODRUN" --version | awk '{print $3}')" ]
   [ "$(jq -r .version <<< "$output")" = 0.1.0 ]
 
+  # Without --cgroup-driver: systemd's where systemd is PID 1.
+  local driver=cgroupfs
+  [ ! -d /run/systemd/system ] || driver=systemd
   run cri RuntimeService/RuntimeConfig
   [ "$status" -eq 0 ]
-  [ "$(jq -r .linux.cgroup_driver <<< "$output")" = CGROUPFS ]
+  [ "$(jq -r .linux.cgroup_driver <<< "$output")" = "${driver^^}" ]
 
   run cri RuntimeService/Status '{"verbose":true}'
   [ "$status" -eq 0 ]
   [ "$(jq -r '.status.conditions[] | select(.type == "RuntimeReady") | .status' <<< "$output")" = true ]
   [ "$(jq -r '.status.conditions[] | select(.type == "NetworkReady") | .status' <<< "$output")" = true ]
-  [ "$(jq -r '.info.config | fromjson | .cgroupDriver' <<< "$output")" = cgroupfs ]
+  [ "$(jq -r '.info.config | fromjson | .cgroupDriver' <<< "$output")" = "$driver" ]
   run cri RuntimeService/Status
   [ "$status" -eq 0 ]
   [ "$(jq -r '.info | length' <<< "$output")" = 0 ]
