@@ -36,6 +36,11 @@ teardown() {
   [ -n "$SERVE_PID" ] && wait "$SERVE_PID" 2>/dev/null
   pods_teardown
   systemctl stop "$SLICE" 2>/dev/null || true
+  # The server's own sanitizer reports go to its log, not to a `run`'s output.
+  if [ -f "$BATS_TEST_TMPDIR/serve.log" ] &&
+    grep -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$BATS_TEST_TMPDIR/serve.log" >&2; then
+    return 1
+  fi
   return 0
 }
 
