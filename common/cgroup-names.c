@@ -51,7 +51,12 @@ bool cgroup_is_slice_name(const char *name)
 int cgroup_slice_path(const char *slice, char **out, pr_error **err)
 {
     size_t n = strlen(slice);
-    if (!cgroup_is_slice_name(slice) || strchr(slice, '/'))
+    if (n > CGROUP_UNIT_NAME_MAX)
+        return pr_err(err, 0, "slice name of %zu characters: at most %d are allowed", n,
+                      CGROUP_UNIT_NAME_MAX);
+    if (!cgroup_is_slice_name(slice) || strspn(slice, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                      "abcdefghijklmnopqrstuvwxyz"
+                                                      "0123456789:_.\\-") != n)
         return pr_err(err, 0, "`%s` is not a slice name", slice);
     if (streq(slice, "-.slice")) {
         *out = xstrdup("");

@@ -460,6 +460,18 @@ static void test_cri_cgroup_paths(void)
     pr_error_freep(&err);
     CHECK(pods_cri_check_cgroup_parent("a/b.slice", true, &err) == -EINVAL);
     pr_error_freep(&err);
+    CHECK(pods_cri_check_cgroup_parent("kube pods.slice", true, &err) == -EINVAL);
+    CHECK(strstr(err->msg, "is not a slice name") != NULL);
+    pr_error_freep(&err);
+    char longname[300];
+    memset(longname, 'a', sizeof(longname));
+    strcpy(longname + 250, ".slice");
+    CHECK(pods_cri_check_cgroup_parent(longname, true, &err) == -EINVAL);
+    CHECK(strstr(err->msg, "at most 255") != NULL);
+    pr_error_freep(&err);
+    longname[243] = '\0';
+    strcat(longname, ".slice");
+    CHECK(pods_cri_check_cgroup_parent(longname, true, &err) == 0);
     CHECK(pods_cri_check_cgroup_parent("kubepods/../x", false, &err) == -EINVAL);
     pr_error_freep(&err);
 
