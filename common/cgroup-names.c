@@ -2,6 +2,7 @@
 #include "cgroup-names.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const v1_known[] = {
@@ -39,4 +40,39 @@ char *cgroup_v1_controllers(const char *superopts)
         p += *p == ',';
     }
     return *out ? steal_pointer(&out) : NULL;
+}
+
+bool cgroup_is_slice_name(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    return n > 6 && strcmp(name + n - 6, ".slice") == 0;
+}
+
+int cgroup_slice_path(const char *slice, char **out, pr_error **err)
+{
+    size_t n = strlen(slice);
+    if (n > CGROUP_UNIT_NAME_MAX)
+        return pr_err(err, 0, "slice name of %zu characters: at most %d are allowed", n,
+                      CGROUP_UNIT_NAME_MAX);
+    if (!cgroup_is_slice_name(slice) || strspn(slice, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                      "abcdefghijklmnopqrstuvwxyz"
+                                                      "0123456789:_.\\-") != n)
+        return pr_err(err, 0, "`%s` is not a slice name", slice);
+    if (streq(slice, "-.slice")) {
+        *out = xstrdup("");
+        return 0;
+    }
+    size_t base = n - 6;
+    if (slice[0] == '-' || slice[base - 1] == '-' || strstr(slice, "--"))
+        return pr_err(err, 0, "`%s` is not a valid slice name (misplaced '-')", slice);
+    size_t cap = 1;
+    for (size_t i = 0; i < base; i++)
+        cap += (slice[i] == '-') ? (i + 8) : 0;
+    char *o = xmalloc(cap + n + 8), *w = o;
+    for (size_t i = 0; i < base; i++)
+        if (slice[i] == '-')
+            w += sprintf(w, "/%.*s.slice", (int)i, slice);
+    sprintf(w, "/%s", slice);
+    *out = o;
+    return 0;
 }

@@ -667,25 +667,5 @@ int cg_systemd_parse_path(const char *path, char **slice, char **unit, pr_error 
 
 int cg_systemd_expand_slice(const char *slice, char **out, pr_error **err)
 {
-    size_t n = strlen(slice);
-    if (n < 7 || !streq(slice + n - 6, ".slice") || strchr(slice, '/'))
-        return pr_err(err, 0, "`%s` is not a slice name", slice);
-    if (streq(slice, "-.slice")) {
-        *out = xstrdup("");
-        return 0;
-    }
-    size_t base = n - 6;
-    if (slice[0] == '-' || slice[base - 1] == '-' || strstr(slice, "--"))
-        return pr_err(err, 0, "`%s` is not a valid slice name (misplaced '-')", slice);
-    /* Each '-' opens a parent slice: a-b-c.slice lives in /a.slice/a-b.slice/a-b-c.slice. */
-    size_t cap = 1;
-    for (size_t i = 0; i < base; i++)
-        cap += (slice[i] == '-') ? (i + 8) : 0;
-    char *o = xmalloc(cap + n + 8), *w = o;
-    for (size_t i = 0; i < base; i++)
-        if (slice[i] == '-')
-            w += sprintf(w, "/%.*s.slice", (int)i, slice);
-    sprintf(w, "/%s", slice);
-    *out = o;
-    return 0;
+    return cgroup_slice_path(slice, out, err);
 }

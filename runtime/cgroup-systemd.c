@@ -29,10 +29,19 @@ bool cg_systemd_running(void)
 
 /* Next to the runtime's own binary (the build tree, or a package that keeps them together),
  * else in libexecdir. $PODRUN_RUNTIME_EXE is set by the runtime before it re-executes itself
- * from a sealed copy, whose /proc/self/exe no longer names the file. */
+ * from a sealed copy, whose /proc/self/exe no longer names the file; a runtime that did not
+ * (the init stub makes the copy unnecessary) is its /proc/self/exe. */
 static char *helper_path(void)
 {
     const char *exe = getenv("PODRUN_RUNTIME_EXE");
+    char self[4096];
+    if (!exe || !*exe) {
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) {
+            self[n] = '\0';
+            exe = self;
+        }
+    }
     if (exe && *exe) {
         _cleanup_free_ char *copy = xstrdup(exe);
         char *cand = xasprintf("%s/podrun-runtime-systemd", dirname(copy));

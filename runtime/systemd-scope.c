@@ -50,7 +50,12 @@ static int manager_call(const char *method, const char *what,
                                             "org.freedesktop.systemd1.Manager", method)) < 0 ||
         (r = fill(m, args)) < 0)
         return bus_err(err, r, NULL, what);
-    if ((r = sd_bus_call(bus, m, 0, &e, &reply)) < 0)
+    r = sd_bus_call(bus, m, 0, &e, &reply);
+    /* A scope whose last process exited is gone already: stopping it is done. */
+    if (r < 0 && streq(method, "StopUnit") &&
+        sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
+        r = 0;
+    if (r < 0)
         r = bus_err(err, r, &e, what);
     sd_bus_error_free(&e);
     return r < 0 ? r : 0;

@@ -20,13 +20,17 @@
 static char **runtime_argv(struct shim *s, char *const *args)
 {
     size_t n = strv_length(args);
-    char **argv = xcalloc(n + 4, sizeof(char *));
+    char **argv = xcalloc(n + 5, sizeof(char *));
     size_t i = 0;
     argv[i++] = s->spec->runtime;
     if (s->spec->runtime_root) {
         argv[i++] = (char *)"--root";
         argv[i++] = s->spec->runtime_root;
     }
+    /* A global option for runc and crun as for ours; every command gets it, as containerd's
+     * shim does, although only create reads it. */
+    if (s->spec->runtime_systemd_cgroup)
+        argv[i++] = (char *)"--systemd-cgroup";
     for (size_t j = 0; j < n; j++)
         argv[i++] = args[j];
     return argv;

@@ -78,6 +78,7 @@ struct pod_spec {
     char *ns, *uid;
     char *runtime;      /* binary keeping DESIGN.md §1 */
     char *runtime_root; /* its --root; NULL: the runtime's default */
+    bool runtime_systemd_cgroup; /* its --systemd-cgroup (cgroupsPath is SLICE:PREFIX:NAME) */
     bool supervise;
     enum restart_policy restart;
     uint64_t grace_usec;

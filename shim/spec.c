@@ -398,6 +398,8 @@ static int parse_root(yajl_val root, struct pod_spec *s, pr_error **err)
         (r = json_get_str(root, "pidNamespace", "spec", &pidns, err)) < 0 ||
         (r = json_get_bool(root, "supervise", "spec", &s->supervise, err)) < 0 ||
         (r = json_get_bool(root, "sandbox", "spec", &s->sandbox, err)) < 0 ||
+        (r = json_get_bool(root, "runtimeSystemdCgroup", "spec", &s->runtime_systemd_cgroup,
+                           err)) < 0 ||
         (r = get_seconds(root, "terminationGracePeriodSeconds", "spec", &s->grace_usec, err)) < 0 ||
         (r = get_seconds(root, "runtimeTimeoutSeconds", "spec", &s->runtime_timeout_usec, err)) <
             0 ||

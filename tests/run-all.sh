@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Runs the whole suite against the build in $PODRUN_BUILD (default build/): the C unit tests,
-# the bats integration tests (as root), and the pure cgroup v2 lane in a QEMU guest. Prints
-# every TAP line, then one closing line: "N passed, N failed, N skipped".
+# the bats integration tests (as root), and the pure cgroup v2 and systemd lanes in QEMU
+# guests. Prints every TAP line, then one closing line: "N passed, N failed, N skipped".
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 export PODRUN_BUILD=${PODRUN_BUILD:-$top/build}
@@ -141,6 +141,13 @@ if [ -z "${PODRUN_SKIP_V2_LANE:-}" ] && [ -x "$top/tests/qemu/run-v2-lane.sh" ];
   rc=${PIPESTATUS[0]}
   count_tap "$logdir/qos-lane.tap"
   check_run "the QoS lane" "$rc" "$logdir/qos-lane.tap"
+  # systemd as PID 1 (the host's, in the guest): the runtime's --systemd-cgroup scopes and the
+  # CRI's systemd cgroup driver, which a host without systemd cannot show.
+  echo "# systemd lane (QEMU guest, systemd as PID 1)"
+  "$top/tests/qemu/run-v2-lane.sh" --systemd 2>&1 | tee "$logdir/systemd-lane.tap"
+  rc=${PIPESTATUS[0]}
+  count_tap "$logdir/systemd-lane.tap"
+  check_run "the systemd lane" "$rc" "$logdir/systemd-lane.tap"
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -119,6 +119,7 @@ struct serve_args {
     const char *listen, *stream_address;
     uint64_t stream_idle_usec; /* 0: the streaming server's default */
     bool controllers_only, controllers_pass, help;
+    int systemd_cgroup; /* --cgroup-driver: 1 systemd, 0 cgroupfs, -1 not given */
 };
 int serve_args_parse(int argc, char **argv, struct serve_args *a, pr_error **err);
 void serve_usage(FILE *f);

@@ -29,7 +29,13 @@ static int serve(struct podrun_global *g, const struct serve_args *a, pr_error *
         .open_pods_data = g,
         .stream_address = a->stream_address,
         .stream_idle_usec = a->stream_idle_usec,
+        .systemd_cgroup = a->systemd_cgroup < 0 ? (sd_booted() > 0) : a->systemd_cgroup == 1,
     };
+    if (o.systemd_cgroup && !(sd_booted() > 0))
+        return pr_err(err, 0,
+                      "--cgroup-driver systemd: systemd is not running on this node (no "
+                      "/run/systemd/system), so no scope can be made; use --cgroup-driver "
+                      "cgroupfs");
     /* systemd's socket activation: one listening socket, used instead of making one. */
     int n = sd_listen_fds(true);
     if (n < 0)
@@ -68,8 +74,9 @@ static int serve(struct podrun_global *g, const struct serve_args *a, pr_error *
     if (r < 0)
         return r;
     const char *path = cri_server_path(s);
-    pr_info("serving CRI v1 on %s, streams on %s", path ? path : "the socket systemd passed",
-            cri_server_stream_address(s));
+    pr_info("serving CRI v1 on %s, streams on %s, cgroup driver %s",
+            path ? path : "the socket systemd passed", cri_server_stream_address(s),
+            o.systemd_cgroup ? "systemd" : "cgroupfs");
     sd_notify(false, "READY=1\nSTATUS=serving CRI v1");
     r = cri_server_run(s, err);
     sd_notify(false, "STOPPING=1");

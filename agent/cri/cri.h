@@ -35,6 +35,9 @@ struct cri_options {
      * picks) and idle timeout (0: the default, 4 hours). */
     const char *stream_address;
     uint64_t stream_idle_usec;
+    /* The cgroup driver RuntimeConfig names and sandboxes follow: systemd (slices and transient
+     * scopes through the runtime's --systemd-cgroup) or cgroupfs. */
+    bool systemd_cgroup;
     /* Set by cri_server_new: the streaming server Exec and PortForward hand URLs out on. */
     struct stream_server *stream;
 };

@@ -61,9 +61,10 @@ void cri_status(const struct cri_options *o, const ProtobufCMessage *req, struct
     if (in->verbose) {
         /* As containerd, a JSON document under "config": what this server was started with. */
         config = xasprintf("{\"runtimeName\":\"%s\",\"runtimeVersion\":\"%s\","
-                           "\"cgroupDriver\":\"cgroupfs\",\"maxRecvMsgSize\":%zu,"
+                           "\"cgroupDriver\":\"%s\",\"maxRecvMsgSize\":%zu,"
                            "\"maxSendMsgSize\":%zu}",
-                           CRI_RUNTIME_NAME, PACKAGE_VERSION, o->max_recv, o->max_send);
+                           CRI_RUNTIME_NAME, PACKAGE_VERSION,
+                           o->systemd_cgroup ? "systemd" : "cgroupfs", o->max_recv, o->max_send);
         info.key = (char *)"config";
         info.value = config;
         resp.n_info = 1;
@@ -76,8 +77,10 @@ void cri_runtime_config(const struct cri_options *o, const ProtobufCMessage *req
                         struct cri_reply *out)
 {
     Runtime__V1__LinuxRuntimeConfiguration linux = RUNTIME__V1__LINUX_RUNTIME_CONFIGURATION__INIT;
-    /* The pod manager writes cgroups itself; it does not ask systemd for scopes. */
-    linux.cgroup_driver = RUNTIME__V1__CGROUP_DRIVER__CGROUPFS;
+    /* systemd: containers are transient scopes in the kubelet's slices (agent/pods/cricgroup.c);
+     * cgroupfs: the kubelet's paths, written directly. */
+    linux.cgroup_driver = o->systemd_cgroup ? RUNTIME__V1__CGROUP_DRIVER__SYSTEMD
+                                            : RUNTIME__V1__CGROUP_DRIVER__CGROUPFS;
     Runtime__V1__RuntimeConfigResponse resp = RUNTIME__V1__RUNTIME_CONFIG_RESPONSE__INIT;
     resp.linux = &linux;
     cri_reply_ok(out, &resp.base);

@@ -68,6 +68,7 @@ void cri_run_pod_sandbox(const struct cri_options *o, const ProtobufCMessage *re
         .hostname = c->hostname,
         .log_directory = c->log_directory,
         .cgroup_parent = c->linux ? c->linux->cgroup_parent : NULL,
+        .systemd_cgroup = o->systemd_cgroup,
         .dns_servers = dns ? dns->servers : NULL,
         .dns_searches = dns ? dns->searches : NULL,
         .dns_options = dns ? dns->options : NULL,

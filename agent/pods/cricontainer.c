@@ -278,8 +278,7 @@ static int write_bundle(pods_manager *m, image_store *st, const struct pods_pod_
     _cleanup_free_ char *uts = xasprintf("%s/uts", p->ns_dir);
     _cleanup_free_ char *resolv = xasprintf("%s/etc/resolv.conf", p->run_dir);
     _cleanup_free_ char *hostname = xasprintf("%s/etc/hostname", p->run_dir);
-    const char *cg_parent = YAJL_GET_STRING(json_get(sb, "cgroupParent"));
-    _cleanup_free_ char *cgroup = xasprintf("%s/%s", cg_parent ? cg_parent : "", id);
+    _cleanup_free_ char *cgroup = pods_cri_cgroups_path(sb, id);
     bool host_net = YAJL_IS_TRUE(json_get(sb, "hostNetwork"));
     bool host_ipc = YAJL_IS_TRUE(json_get(sb, "hostIPC"));
     struct pods_mount *mounts = xcalloc(c->n_mounts + 2, sizeof(*mounts));

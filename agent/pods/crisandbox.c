@@ -157,6 +157,7 @@ static int write_record(const struct pods_pod_paths *p, const struct pods_sandbo
     jg_key_str(g, "logDirectory", c->log_directory);
     jg_key_str(g, "cgroupParent", cgroup);
     jg_key_bool(g, "ownCgroup", own_cgroup);
+    jg_key_str(g, "cgroupDriver", c->systemd_cgroup ? "systemd" : "cgroupfs");
     jg_key_bool(g, "hostNetwork", c->host_network);
     jg_key_bool(g, "hostIPC", c->host_ipc);
     jg_key_bool(g, "sharePID", c->share_pid);
@@ -218,6 +219,7 @@ static int check_unique(pods_manager *m, const struct pods_sandbox_config *c, pr
 
 static int check_config(const struct pods_sandbox_config *c, pr_error **err)
 {
+    int r;
     if (!c->name || !*c->name || !c->ns || !*c->ns || !c->uid || !*c->uid)
         return pr_err_code(err, EINVAL, "config.metadata: name, namespace and uid are required");
     if (!kube_valid_subdomain(c->name) || !kube_valid_label_name(c->ns) || strchr(c->uid, '/'))
@@ -225,20 +227,8 @@ static int check_config(const struct pods_sandbox_config *c, pr_error **err)
                            c->name, c->ns);
     if (!c->log_directory || c->log_directory[0] != '/')
         return pr_err_code(err, EINVAL, "config.log_directory: an absolute path is required");
-    if (c->cgroup_parent && *c->cgroup_parent) {
-        size_t n = strlen(c->cgroup_parent);
-        if (n > 6 && streq(c->cgroup_parent + n - 6, ".slice"))
-            return pr_err_code(err, EINVAL,
-                               "config.linux.cgroup_parent \"%s\" is a systemd slice: podrun runs "
-                               "the cgroupfs driver (RuntimeConfig says so) and does not ask "
-                               "systemd for scopes",
-                               c->cgroup_parent);
-        if (c->cgroup_parent[0] != '/' || strstr(c->cgroup_parent, "/.."))
-            return pr_err_code(err, EINVAL,
-                               "config.linux.cgroup_parent \"%s\": an absolute cgroupfs path "
-                               "without \"..\" is required",
-                               c->cgroup_parent);
-    }
+    if ((r = pods_cri_check_cgroup_parent(c->cgroup_parent, c->systemd_cgroup, err)) < 0)
+        return r;
     for (size_t i = 0; i < c->n_port_mappings; i++) {
         const struct pods_port_mapping *a = &c->port_mappings[i];
         if (!a->host_port)
@@ -318,6 +308,8 @@ static int write_shim_spec(pods_manager *m, const struct pods_pod_paths *p,
     jg_key_str(g, "runtimeRoot", runtime_root);
     jg_key_bool(g, "supervise", false);
     jg_key_bool(g, "sandbox", true);
+    if (c->systemd_cgroup)
+        jg_key_bool(g, "runtimeSystemdCgroup", true);
     jg_key_str(g, "restartPolicy", "Never");
     /* The kubelet rotates CRI logs itself and asks for a reopen. */
     jg_key_int(g, "logMaxSize", 0);
@@ -379,12 +371,20 @@ static int teardown(pods_manager *m, const struct pods_pod_paths *p, yajl_val re
     return 0;
 }
 
+/* A pod cgroup of podrun's own when the kubelet names none, under the cgroupfs driver only:
+ * under systemd's, containers without a slice go to the runtime's default one, as containerd's
+ * do (a slice would need systemd to make it and remove it). */
+static bool own_cgroup(const struct pods_sandbox_config *c)
+{
+    return (!c->cgroup_parent || !*c->cgroup_parent) && !c->systemd_cgroup;
+}
+
 static int make_sandbox(pods_manager *m, const struct pods_pod_paths *p,
                         const struct pods_sandbox_config *c, long long created, pr_error **err)
 {
-    bool own = !c->cgroup_parent || !*c->cgroup_parent;
-    _cleanup_free_ char *cgroup =
-        own ? pods_cgroup_pod_path(m, KUBE_QOS_BESTEFFORT, p->uid) : xstrdup(c->cgroup_parent);
+    bool own = own_cgroup(c);
+    _cleanup_free_ char *cgroup = own ? pods_cgroup_pod_path(m, KUBE_QOS_BESTEFFORT, p->uid)
+                                      : xstrdup(c->cgroup_parent ? c->cgroup_parent : "");
     _cleanup_free_ char *netns = xasprintf("%s/net", p->ns_dir);
     _cleanup_free_ char *ip = NULL;
     int flags =
@@ -470,9 +470,9 @@ int pods_sandbox_run(pods_manager *m, const struct pods_sandbox_config *c, char 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     long long created = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-    bool own = !c->cgroup_parent || !*c->cgroup_parent;
-    _cleanup_free_ char *cgroup =
-        own ? pods_cgroup_pod_path(m, KUBE_QOS_BESTEFFORT, sid) : xstrdup(c->cgroup_parent);
+    bool own = own_cgroup(c);
+    _cleanup_free_ char *cgroup = own ? pods_cgroup_pod_path(m, KUBE_QOS_BESTEFFORT, sid)
+                                      : xstrdup(c->cgroup_parent ? c->cgroup_parent : "");
     struct kube_compute none = {0};
     /* The record first, naming the cgroup: the teardown of a run killed from here on finds
      * what to undo; with it the name is taken, and the lock can go. */

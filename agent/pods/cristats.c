@@ -5,36 +5,26 @@
 #include "manager.h"
 #include "util.h"
 
-static int sandbox_cgroup(pods_manager *m, const char *id, char **path, pr_error **err)
-{
-    _cleanup_json_ yajl_val rec = NULL;
-    int r = pods_sandbox_record(m, id, &rec, err);
-    if (r < 0)
-        return r;
-    const char *cg = YAJL_GET_STRING(json_get(rec, "cgroupParent"));
-    if (!cg || cg[0] != '/')
-        return pr_err_code(err, ENOENT, "sandbox %s has no cgroup", id);
-    *path = xstrdup(cg);
-    return 0;
-}
-
 int pods_cri_sandbox_usage(pods_manager *m, const char *id, struct pods_usage *out, pr_error **err)
 {
+    _cleanup_json_ yajl_val rec = NULL;
     _cleanup_free_ char *cg = NULL;
-    int r = sandbox_cgroup(m, id, &cg, err);
-    return r < 0 ? r : pods_cgroup_usage(cg, out, err);
+    int r = pods_sandbox_record(m, id, &rec, err);
+    if (r < 0 || (r = pods_cri_cgroup_dir(rec, NULL, &cg, err)) < 0)
+        return r;
+    return pods_cgroup_usage(cg, out, err);
 }
 
 int pods_cri_container_usage(pods_manager *m, const char *id, struct pods_usage *out,
                              pr_error **err)
 {
-    _cleanup_json_ yajl_val rec = NULL, st = NULL;
+    _cleanup_json_ yajl_val rec = NULL, st = NULL, sb = NULL;
     int r = pods_cri_container_get(m, id, &rec, &st, err);
-    if (r < 0)
+    if (r < 0 ||
+        (r = pods_sandbox_record(m, YAJL_GET_STRING(json_get(rec, "sandbox")), &sb, err)) < 0)
         return r;
-    _cleanup_free_ char *cg = NULL;
-    if ((r = sandbox_cgroup(m, YAJL_GET_STRING(json_get(rec, "sandbox")), &cg, err)) < 0)
+    _cleanup_free_ char *path = NULL;
+    if ((r = pods_cri_cgroup_dir(sb, id, &path, err)) < 0)
         return r;
-    _cleanup_free_ char *path = xasprintf("%s/%s", cg, id);
     return pods_cgroup_usage(path, out, err);
 }

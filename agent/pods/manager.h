@@ -503,4 +503,17 @@ int pods_cri_wait_stopped(pods_manager *m, const struct pods_pod_paths *p, const
 /* Every container's runtime leftovers, root, bundle and record. */
 int pods_cri_containers_remove_all(pods_manager *m, const struct pods_pod_paths *p, pr_error **err);
 
+/* ---- cricgroup.c: a sandbox's and its containers' cgroups under either cgroup driver ---- */
+#define PODS_CRI_SCOPE_PREFIX "cri-podrun"
+/* Refuses a cgroup_parent of the other driver (a slice under cgroupfs, a path under systemd),
+ * naming both; NULL or "" is fine. */
+int pods_cri_check_cgroup_parent(const char *parent, bool systemd, pr_error **err);
+/* The OCI cgroupsPath of container id in the sandbox of record sandbox: PARENT/<id>, or
+ * SLICE:cri-podrun:<id> for the runtime's --systemd-cgroup. */
+char *pods_cri_cgroups_path(yajl_val sandbox, const char *id);
+/* The cgroup directory (relative to a hierarchy's root) of the sandbox (id NULL) or of its
+ * container id: PARENT[/<id>], or the slice's path[/cri-podrun-<id>.scope]; -ENOENT when the
+ * sandbox has no cgroup of its own. */
+int pods_cri_cgroup_dir(yajl_val sandbox, const char *id, char **out, pr_error **err);
+
 #endif

@@ -551,6 +551,9 @@ struct pods_sandbox_config {
     char *const *labels, *const *annotations;
     const struct pods_port_mapping *port_mappings; /* host ports, as hostPort takes them */
     size_t n_port_mappings;
+    /* The CRI server's cgroup driver is systemd: cgroup_parent is a slice (NULL or "": none,
+     * the runtime's default slice), containers are scopes cri-podrun-<id>.scope in it. */
+    bool systemd_cgroup;
 };
 struct pods_port_mapping {
     int container_port, host_port;

@@ -119,7 +119,7 @@ start_podrun() {
     nsenter --net="/run/netns/$netns" "$podrun" --images-root "$d/images" --run-root "$d/run" \
     --lib-root "$d/lib" --log-root "$d/log-root" --cni-conf-dir "$d/cni" \
     --ipam-data-dir "$d/ipam" --cgroup-root "$cgroot/podrun" \
-    serve --listen "unix://$d/podrun.sock" > "$d/log" 2>&1 &
+    serve --listen "unix://$d/podrun.sock" --cgroup-driver cgroupfs > "$d/log" 2>&1 &
   pid=$!
   pids+=("$pid")
   sock=$d/podrun.sock

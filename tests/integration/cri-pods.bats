@@ -36,7 +36,7 @@ start_serve() {
   nsenter --net="/run/netns/$NODE" "$PODRUN" --images-root "$IMAGES_ROOT" \
     --run-root "$ROOTS/run" --lib-root "$ROOTS/lib" --log-root "$ROOTS/log" \
     --cni-conf-dir "$ROOTS/cni" --ipam-data-dir "$ROOTS/ipam" ${SERVE_GLOBALS[@]+"${SERVE_GLOBALS[@]}"} \
-    serve --listen "unix://$SOCK" > "$BATS_TEST_TMPDIR/serve.log" 2>&1 3>&- &
+    serve --listen "unix://$SOCK" --cgroup-driver cgroupfs > "$BATS_TEST_TMPDIR/serve.log" 2>&1 3>&- &
   SERVE_PID=$!
   wait_for test -S "$SOCK"
 }
@@ -342,7 +342,7 @@ SH
   # A systemd slice as the parent, a runtime handler, a host port twice: refused, nothing made.
   run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: ($c | .linux.cgroup_parent = "kubepods-burstable.slice")}')"
   [ "$status" -eq 3 ]
-  [[ "$output" == *"INVALID_ARGUMENT"*"systemd slice"* ]]
+  [[ "$output" == *"INVALID_ARGUMENT"*"systemd slice"*"runs the cgroupfs cgroup driver"* ]]
   run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: $c, runtime_handler: "kata"}')"
   [[ "$output" == *"INVALID_ARGUMENT"*"kata"* ]]
   run cri RuntimeService/RunPodSandbox "$(jq -nc --argjson c "$(sandbox_config web)" '{config: ($c | .port_mappings = [{container_port: 80, host_port: 8080}, {container_port: 81, host_port: 8080}])}')"

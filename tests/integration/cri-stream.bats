@@ -38,7 +38,7 @@ YAML
   nsenter --net="/run/netns/$NODE" "$PODRUN" --images-root "$IMAGES_ROOT" \
     --run-root "$ROOTS/run" --lib-root "$ROOTS/lib" --log-root "$ROOTS/log" \
     --cni-conf-dir "$ROOTS/cni" --ipam-data-dir "$ROOTS/ipam" \
-    serve --listen "unix://$SOCK" --streaming-idle-timeout 2 > "$BATS_TEST_TMPDIR/serve.log" 2>&1 3>&- &
+    serve --listen "unix://$SOCK" --streaming-idle-timeout 2 --cgroup-driver cgroupfs > "$BATS_TEST_TMPDIR/serve.log" 2>&1 3>&- &
   SERVE_PID=$!
   wait_for test -S "$SOCK" || { cat "$BATS_TEST_TMPDIR/serve.log"; false; }
 }

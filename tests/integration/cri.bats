@@ -86,18 +86,39 @@ stop_serve() {
   [ "$(jq -r .runtime_version <<< "$output")" = "$("$PODRUN" --version | awk '{print $3}')" ]
   [ "$(jq -r .version <<< "$output")" = 0.1.0 ]
 
+  # Without --cgroup-driver: systemd's where systemd is PID 1.
+  local driver=cgroupfs
+  [ ! -d /run/systemd/system ] || driver=systemd
   run cri RuntimeService/RuntimeConfig
   [ "$status" -eq 0 ]
-  [ "$(jq -r .linux.cgroup_driver <<< "$output")" = CGROUPFS ]
+  [ "$(jq -r .linux.cgroup_driver <<< "$output")" = "${driver^^}" ]
 
   run cri RuntimeService/Status '{"verbose":true}'
   [ "$status" -eq 0 ]
   [ "$(jq -r '.status.conditions[] | select(.type == "RuntimeReady") | .status' <<< "$output")" = true ]
   [ "$(jq -r '.status.conditions[] | select(.type == "NetworkReady") | .status' <<< "$output")" = true ]
-  [ "$(jq -r '.info.config | fromjson | .cgroupDriver' <<< "$output")" = cgroupfs ]
+  [ "$(jq -r '.info.config | fromjson | .cgroupDriver' <<< "$output")" = "$driver" ]
   run cri RuntimeService/Status
   [ "$status" -eq 0 ]
   [ "$(jq -r '.info | length' <<< "$output")" = 0 ]
+}
+
+@test "cri: --cgroup-driver is systemd or cgroupfs, and systemd only where systemd runs" {
+  run "$PODRUN" --images-root "$IMAGES_ROOT" --run-root "$RUN" serve --cgroup-driver cgroupv2
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--cgroup-driver \`cgroupv2\`: expected systemd or cgroupfs"* ]]
+  [ ! -e "$SOCK" ]
+  if [ ! -d /run/systemd/system ]; then
+    run "$PODRUN" --images-root "$IMAGES_ROOT" --run-root "$RUN" serve --cgroup-driver systemd
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"systemd is not running on this node"* ]]
+    [ ! -e "$SOCK" ]
+  fi
+  # Chosen by hand, cgroupfs is what RuntimeConfig says.
+  start_serve --cgroup-driver cgroupfs
+  run cri RuntimeService/RuntimeConfig
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .linux.cgroup_driver <<< "$output")" = CGROUPFS ]
 }
 
 @test "cri: Status: NetworkReady is false, with a reason, while the CNI configuration is unusable" {

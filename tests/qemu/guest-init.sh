@@ -111,6 +111,14 @@ stage1() {
     ln -sfn /proc/kcore /newroot/dev/core
     mount -t tmpfs -o mode=1777,nosuid,nodev shm /newroot/dev/shm
     mount -t mqueue mqueue /newroot/dev/mqueue
+
+    if [ -n "$LANE_SYSTEMD" ]; then
+        # systemd mounts cgroup2 itself and runs the command from a unit (write_systemd_units).
+        write_systemd_units
+        hostname podrun-systemd-lane
+        exec switch_root /newroot /lib/systemd/systemd --unit=podrun-lane.target
+        die "switch_root to /lib/systemd/systemd failed"
+    fi
     mount_v2_only
 
     hostname podrun-v2-lane
@@ -118,10 +126,47 @@ stage1() {
     die "switch_root failed"
 }
 
+# The systemd lane: systemd (the host's, over 9p) is PID 1 and starts only podrun-lane.target
+# (systemd.unit= on the kernel's command line; not default.target, whose .wants the host fills):
+# the system bus and the unit running the command, with no default dependencies, so that boot
+# does not wait for udev, the journal or the host's own units. Written into the overlay's upper
+# layer: the host's /etc is not touched.
+write_systemd_units() {
+    local d=/newroot/etc/systemd/system u
+    [ -x /newroot/lib/systemd/systemd ] || die "the host has no /lib/systemd/systemd"
+    mkdir -p "$d"
+    cat >"$d/podrun-lane.target" <<EOT
+[Unit]
+Description=podrun systemd lane
+Requires=podrun-lane.service
+After=podrun-lane.service
+EOT
+    cat >"$d/podrun-lane.service" <<EOT
+[Unit]
+Description=podrun lane command
+DefaultDependencies=no
+Requires=dbus.socket
+After=dbus.socket dbus.service
+Wants=dbus.service
+[Service]
+Type=simple
+ExecStart=$LANE/busybox sh $LANE/init unit
+EOT
+    for u in dbus.service dbus.socket; do
+        mkdir -p "$d/$u.d"
+        printf '[Unit]\nDefaultDependencies=no\n' >"$d/$u.d/podrun-lane.conf"
+    done
+    # An empty machine-id: systemd makes a transient one (the host's would be shared).
+    : >/newroot/etc/machine-id
+    # A host that is itself a container (/.dockerenv) would make systemd think it runs in one:
+    # then it ignores the kernel's command line and skips what a booted machine does.
+    rm -f /newroot/.dockerenv /newroot/run/.containerenv
+}
+
 # Kills every process but PID 1 and the given ones: leftovers of the command would otherwise
 # keep the output pipes open (and the guest up) forever.
 kill_leftovers() {
-    local p keep=" 1 $* "
+    local p keep=" 1 $$ $* "
     for p in /proc/[0-9]*; do
         p=${p#/proc/}
         case "$keep" in *" $p "*) continue ;; esac
@@ -135,13 +180,24 @@ stage2() {
     exec </dev/null >/dev/null 2>&1
     export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
     . "$LANE/run.env"
-    local bb="$LANE/busybox"
 
     # The command lives in a populated leaf cgroup, as a login shell does in its session scope on
     # a systemd host: code that would enable controllers in its own cgroup fails here as there.
     mkdir "/sys/fs/cgroup/$LANE_CGROUP" && echo $$ >"/sys/fs/cgroup/$LANE_CGROUP/cgroup.procs" ||
         die "cannot create /sys/fs/cgroup/$LANE_CGROUP"
+    run_command
+}
 
+# The systemd lane's podrun-lane.service: systemd already put it in a cgroup of its own.
+unit() {
+    exec </dev/null >/dev/null 2>&1
+    export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+    . "$LANE/run.env"
+    run_command
+}
+
+run_command() {
+    local bb="$LANE/busybox"
     "$bb" ip link set lo up
     [ -n "$LANE_VERBOSE" ] && log "up $(cut -d' ' -f1 /proc/uptime) s"
 
@@ -167,5 +223,6 @@ stage2() {
 
 case "$1" in
 stage2) stage2 ;;
+unit) unit ;;
 *) stage1 ;;
 esac

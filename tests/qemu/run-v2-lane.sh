@@ -9,6 +9,9 @@
 # usage: run-v2-lane.sh [OPTIONS] [--] [COMMAND [ARG...]]
 #   default COMMAND: bats tests/integration/runtime-cgroups.bats (run from the source tree)
 #   -s, --self-check   run tests/qemu/self-check.sh in the guest (lane health check)
+#   --systemd          the systemd lane: the host's systemd is the guest's PID 1 (with the
+#                      system bus) and runs the command from a unit (PODRUN_QEMU_SYSTEMD=1);
+#                      default COMMAND: bats tests/integration/{runtime,cri}-systemd.bats
 #   --prepare          only fetch and build what the lane needs into the cache, then exit
 #   -e, --env VAR=VAL  set VAR in the guest (PODRUN_* variables are passed through anyway)
 #   -k, --keep DIR     show the host's DIR in the guest although it is below /tmp, /var/tmp or
@@ -41,6 +44,7 @@ mem=${PODRUN_QEMU_MEM:-1536}
 cpus=${PODRUN_QEMU_CPUS:-2}
 accel=${PODRUN_QEMU_ACCEL:-}
 verbose=${PODRUN_QEMU_VERBOSE:-}
+systemd=${PODRUN_QEMU_SYSTEMD:-}
 marker=PODRUN-V2-LANE-EXIT
 
 # Loaded by the guest's init: the 9p root, the overlay on it, and what containers use.
@@ -241,10 +245,13 @@ write_run_files() {
         printf 'LANE_KVER=%q\n' "$kver"
         printf 'LANE_KEEP=%q\n' "${keep[*]}"
         printf 'LANE_VERBOSE=%q\n' "$verbose"
+        printf 'LANE_SYSTEMD=%q\n' "$systemd"
     } >"$dir/lane/run.env"
     {
         echo '#!/bin/bash'
         echo 'export LANG=C.UTF-8 PODRUN_V2_LANE=1'
+        # The systemd lane's tests fail, not skip, when systemd is not there after all.
+        [ -z "$systemd" ] || echo 'export PODRUN_SYSTEMD_LANE=1'
         for v in $(compgen -e | grep '^PODRUN_' | grep -v '^PODRUN_QEMU_'); do
             printf 'export %s=%q\n' "$v" "${!v}"
         done
@@ -283,8 +290,13 @@ run_guest() {
     trap 'exit 143' TERM
     write_run_files "$tmp/run" "$cwd" "$@" >"$tmp/run.cpio"
     cat "$initramfs" "$tmp/run.cpio" >"$tmp/initrd"
-    local loglevel=3
+    local loglevel=3 sd_args=
     [ -n "$verbose" ] && loglevel=6
+    # systemd's status lines and its own log stay off the console unless asked for.
+    if [ -n "$systemd" ]; then
+        sd_args="systemd.unit=podrun-lane.target systemd.show_status=0 systemd.log_target=console"
+        sd_args+=" systemd.log_level=$([ -n "$verbose" ] && echo info || echo warning)"
+    fi
 
     # qemu writes the guest's stdout and stderr into fifos that cat copies to ours: qemu opening
     # /dev/stdout itself would make a second open file description and, when that is a regular
@@ -302,7 +314,7 @@ run_guest() {
     timeout -k 10 "$timeout_s" qemu-system-x86_64 $(qemu_base_args) $(accel_args) \
         -smp "$cpus" -m "$mem" \
         -kernel "$kernel" -initrd "$tmp/initrd" \
-        -append "console=ttyS0 quiet loglevel=$loglevel panic=-1 cgroup_no_v1=all rdinit=/init ${PODRUN_QEMU_APPEND:-}" \
+        -append "console=ttyS0 quiet loglevel=$loglevel panic=-1 cgroup_no_v1=all rdinit=/init $sd_args ${PODRUN_QEMU_APPEND:-}" \
         -chardev "file,id=con,path=$tmp/console.log" -serial chardev:con \
         -chardev "pipe,id=out,path=$tmp/out" -serial chardev:out \
         -chardev "pipe,id=err,path=$tmp/err" -serial chardev:err \
@@ -341,6 +353,7 @@ main() {
     while [ $# -gt 0 ]; do
         case "$1" in
         -s | --self-check) mode=self-check ;;
+        --systemd) systemd=1 ;;
         --prepare) mode=prepare ;;
         -e | --env)
             [[ "${2:-}" == ?*=* ]] || die "--env needs VAR=VALUE"
@@ -371,6 +384,10 @@ main() {
     local cwd=$PWD
     if [ "$mode" = self-check ]; then
         set -- bash "$here/self-check.sh"
+    elif [ $# -eq 0 ] && [ -n "$systemd" ]; then
+        cwd=$top
+        export PODRUN_BUILD=${PODRUN_BUILD:-$top/build}
+        set -- bats tests/integration/runtime-systemd.bats tests/integration/cri-systemd.bats
     elif [ $# -eq 0 ]; then
         cwd=$top
         export PODRUN_BUILD=${PODRUN_BUILD:-$top/build}

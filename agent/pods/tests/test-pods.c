@@ -2,6 +2,7 @@
 /* The pod manager's OCI config builder (agent/pods/bundle.c): every config it writes is parsed
  * back and checked field by field. Then what the manager refuses before making anything
  * (agent/pods/check.c). */
+#include "pods/manager.h"
 #include "pods/pods.h"
 #include "fs.h"
 #include "json.h"
@@ -436,6 +437,92 @@ static void test_resource_names(void)
     CHECK(streq(pods_resource_group("statefulsets"), "apps") && !pods_resource_group("pods"));
 }
 
+/* A sandbox's and its containers' cgroups under either driver (agent/pods/cricgroup.c). */
+static void test_cri_cgroup_paths(void)
+{
+    pr_error *err = NULL;
+    /* The parent must be the driver's kind; the error names both drivers. */
+    CHECK(pods_cri_check_cgroup_parent(NULL, true, &err) == 0);
+    CHECK(pods_cri_check_cgroup_parent("", false, &err) == 0);
+    CHECK(pods_cri_check_cgroup_parent("kubepods-besteffort-podx.slice", true, &err) == 0);
+    CHECK(pods_cri_check_cgroup_parent("/kubepods/besteffort/podx", false, &err) == 0);
+    CHECK(pods_cri_check_cgroup_parent("/kubepods/besteffort/podx", true, &err) == -EINVAL);
+    CHECK(strstr(err->msg, "cgroupfs path") && strstr(err->msg, "systemd cgroup driver"));
+    pr_error_freep(&err);
+    CHECK(pods_cri_check_cgroup_parent("kubepods.slice", false, &err) == -EINVAL);
+    CHECK(strstr(err->msg, "systemd slice") && strstr(err->msg, "cgroupfs cgroup driver"));
+    pr_error_freep(&err);
+    CHECK(pods_cri_check_cgroup_parent("kubepods--x.slice", true, &err) == -EINVAL);
+    CHECK(strstr(err->msg, "misplaced '-'") != NULL);
+    pr_error_freep(&err);
+    CHECK(pods_cri_check_cgroup_parent("a/b.slice", true, &err) == -EINVAL);
+    pr_error_freep(&err);
+    CHECK(pods_cri_check_cgroup_parent("kube pods.slice", true, &err) == -EINVAL);
+    CHECK(strstr(err->msg, "is not a slice name") != NULL);
+    pr_error_freep(&err);
+    char longname[300];
+    memset(longname, 'a', sizeof(longname));
+    strcpy(longname + 250, ".slice");
+    CHECK(pods_cri_check_cgroup_parent(longname, true, &err) == -EINVAL);
+    CHECK(strstr(err->msg, "at most 255") != NULL);
+    pr_error_freep(&err);
+    longname[243] = '\0';
+    strcat(longname, ".slice");
+    CHECK(pods_cri_check_cgroup_parent(longname, true, &err) == 0);
+    CHECK(pods_cri_check_cgroup_parent("kubepods/../x", false, &err) == -EINVAL);
+    pr_error_freep(&err);
+
+    static const char id[] = "c0ffee";
+    _cleanup_json_ yajl_val sd = NULL, fs = NULL, bare = NULL, old = NULL;
+    CHECK(json_parse("{\"id\":\"s1\",\"cgroupParent\":\"kubepods-besteffort-podu1.slice\","
+                     "\"cgroupDriver\":\"systemd\"}",
+                     "t", &sd, NULL) == 0);
+    CHECK(json_parse("{\"id\":\"s2\",\"cgroupParent\":\"/kubepods/podu1\","
+                     "\"cgroupDriver\":\"cgroupfs\"}",
+                     "t", &fs, NULL) == 0);
+    CHECK(json_parse("{\"id\":\"s3\",\"cgroupParent\":\"\",\"cgroupDriver\":\"systemd\"}", "t",
+                     &bare, NULL) == 0);
+    /* A record from before drivers were recorded: cgroupfs. */
+    CHECK(json_parse("{\"id\":\"s4\",\"cgroupParent\":\"/podrun/kubepods/besteffort/pods4\"}", "t",
+                     &old, NULL) == 0);
+    char *s = pods_cri_cgroups_path(sd, id);
+    CHECK_STR(s, "kubepods-besteffort-podu1.slice:cri-podrun:c0ffee");
+    free(s);
+    s = pods_cri_cgroups_path(fs, id);
+    CHECK_STR(s, "/kubepods/podu1/c0ffee");
+    free(s);
+    s = pods_cri_cgroups_path(bare, id);
+    CHECK_STR(s, ":cri-podrun:c0ffee");
+    free(s);
+    s = pods_cri_cgroups_path(old, id);
+    CHECK_STR(s, "/podrun/kubepods/besteffort/pods4/c0ffee");
+    free(s);
+
+    s = NULL;
+    CHECK(pods_cri_cgroup_dir(sd, NULL, &s, &err) == 0);
+    CHECK_STR(s, "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-podu1.slice");
+    free(s);
+    CHECK(pods_cri_cgroup_dir(sd, id, &s, &err) == 0);
+    CHECK_STR(s, "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-podu1.slice/"
+                 "cri-podrun-c0ffee.scope");
+    free(s);
+    CHECK(pods_cri_cgroup_dir(fs, NULL, &s, &err) == 0);
+    CHECK_STR(s, "/kubepods/podu1");
+    free(s);
+    CHECK(pods_cri_cgroup_dir(fs, id, &s, &err) == 0);
+    CHECK_STR(s, "/kubepods/podu1/c0ffee");
+    free(s);
+    /* No slice: the pod has no cgroup, its containers' scopes are in the runtime's default. */
+    CHECK(pods_cri_cgroup_dir(bare, NULL, &s, &err) == -ENOENT);
+    pr_error_freep(&err);
+    CHECK(pods_cri_cgroup_dir(bare, id, &s, &err) == 0);
+    CHECK_STR(s, "/system.slice/cri-podrun-c0ffee.scope");
+    free(s);
+    CHECK(pods_cri_cgroup_dir(old, id, &s, &err) == 0);
+    CHECK_STR(s, "/podrun/kubepods/besteffort/pods4/c0ffee");
+    free(s);
+}
+
 int main(void)
 {
     RUN(test_argv_follows_kubernetes_rules);
@@ -447,5 +534,6 @@ int main(void)
     RUN(test_write_refuses_symlinked_dir);
     RUN(test_check_refuses_by_name);
     RUN(test_resource_names);
+    RUN(test_cri_cgroup_paths);
     UNIT_DONE();
 }
