@@ -283,9 +283,12 @@ static void answer_url(const struct cri_options *o, const struct stream_request 
         cri_reply_failed(out, -EAGAIN, e, "streaming");
 }
 
-/* Whether the target exists now (NOT_FOUND otherwise), as containerd checks. */
-static bool target_exists(const struct cri_options *o, const char *target, bool container,
-                          struct cri_reply *out)
+/* Whether the target exists now (NOT_FOUND otherwise), as containerd checks; with must_run,
+ * Exec and Attach to a CRI container that is not running are refused at the call, as
+ * containerd refuses them (with its words); a CLI pod's container (no CRI record) is said so on
+ * the stream by its shim. */
+static bool target_ok(const struct cri_options *o, const char *target, bool container,
+                      bool must_run, struct cri_reply *out)
 {
     struct pods_manager *m = NULL;
     _cleanup_error_ pr_error *e = NULL;
@@ -295,37 +298,23 @@ static bool target_exists(const struct cri_options *o, const char *target, bool 
         return false;
     }
     _cleanup_free_ char *a = NULL;
+    _cleanup_json_ yajl_val rec = NULL, st = NULL;
     r = container ? pods_stream_runtime_id(m, target, &a, &e)
                   : pods_sandbox_netns(m, target, &a, &e);
+    if (r == 0 && must_run) {
+        r = pods_cri_container_get(m, target, &rec, &st, &e);
+        if (r == -ENOENT) {
+            r = 0;
+            must_run = false;
+        }
+    }
     pods_manager_close(m);
     if (r < 0) {
         cri_reply_failed(out, r, e, container ? "find the container" : "find the sandbox");
         return false;
     }
-    return true;
-}
-
-/* Exec and Attach to a CRI container that is not running are refused at the call, as
- * containerd refuses them (with its words); a CLI pod's container (no CRI record) is said so on
- * the stream by its shim. */
-static bool running(const struct cri_options *o, const char *id, struct cri_reply *out)
-{
-    struct pods_manager *m = NULL;
-    _cleanup_error_ pr_error *e = NULL;
-    int r = o->open_pods(o->open_pods_data, false, &m, &e);
-    if (r < 0) {
-        cri_reply_failed(out, r, e, "open the pod manager");
-        return false;
-    }
-    _cleanup_json_ yajl_val rec = NULL, st = NULL;
-    r = pods_cri_container_get(m, id, &rec, &st, &e);
-    pods_manager_close(m);
-    if (r == -ENOENT)
+    if (!must_run)
         return true;
-    if (r < 0) {
-        cri_reply_failed(out, r, e, "find the container");
-        return false;
-    }
     const char *s = YAJL_GET_STRING(json_get(st, "state"));
     if (s && streq(s, "running"))
         return true;
@@ -361,7 +350,7 @@ void cri_exec(const struct cri_options *o, const ProtobufCMessage *msg, struct c
         cri_reply_error(out, GRPC_INVALID_ARGUMENT, "tty and stderr cannot both be true");
         return;
     }
-    if (!target_exists(o, in->container_id, true, out) || !running(o, in->container_id, out))
+    if (!target_ok(o, in->container_id, true, true, out))
         return;
     _cleanup_strv_ char **cmd = NULL;
     for (size_t i = 0; i < in->n_cmd; i++)
@@ -406,7 +395,7 @@ void cri_attach(const struct cri_options *o, const ProtobufCMessage *msg, struct
                         "an attach without stdout or stderr is not supported by podrun");
         return;
     }
-    if (!target_exists(o, in->container_id, true, out) || !running(o, in->container_id, out))
+    if (!target_ok(o, in->container_id, true, true, out))
         return;
     struct stream_request req = {.kind = STREAM_ATTACH,
                                  .target = in->container_id,
@@ -444,7 +433,7 @@ void cri_port_forward(const struct cri_options *o, const ProtobufCMessage *msg,
         }
         ports[i] = in->port[i];
     }
-    if (!target_exists(o, in->pod_sandbox_id, false, out))
+    if (!target_ok(o, in->pod_sandbox_id, false, false, out))
         return;
     struct stream_request req = {.kind = STREAM_PORT_FORWARD,
                                  .target = in->pod_sandbox_id,

@@ -45,23 +45,32 @@ static void format_time(int64_t t, char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* One container's request of a resource; a limit alone is the request, as the API server
+ * defaults it. -1 without one. */
+static int64_t one_request(yajl_val container, bool cpu)
+{
+    yajl_val res = json_get(container, "resources");
+    const char *key = cpu ? "cpu" : "memory";
+    const char *q = YAJL_GET_STRING(json_get(json_get(res, "requests"), key));
+    if (!q)
+        q = YAJL_GET_STRING(json_get(json_get(res, "limits"), key));
+    struct kube_quantity kq;
+    int64_t v;
+    _cleanup_error_ pr_error *e = NULL;
+    if (!q || kube_quantity_parse(q, &kq, &e) < 0 || kube_quantity_scaled(&kq, cpu ? 3 : 0, &v) < 0)
+        return -1;
+    return v;
+}
+
 /* The pods' requests of a resource (a container without one: 0 for the pod, as the
- * calculator refuses it); a limit alone is the request, as the API server defaults it. */
+ * calculator refuses it). */
 static int64_t pod_request(yajl_val spec, bool cpu)
 {
     yajl_val cs = json_get(spec, "containers");
     int64_t sum = 0;
     for (size_t i = 0; i < json_array_len(cs); i++) {
-        yajl_val res = json_get(json_array_at(cs, i), "resources");
-        const char *key = cpu ? "cpu" : "memory";
-        const char *q = YAJL_GET_STRING(json_get(json_get(res, "requests"), key));
-        if (!q)
-            q = YAJL_GET_STRING(json_get(json_get(res, "limits"), key));
-        struct kube_quantity kq;
-        int64_t v;
-        _cleanup_error_ pr_error *e = NULL;
-        if (!q || kube_quantity_parse(q, &kq, &e) < 0 ||
-            kube_quantity_scaled(&kq, cpu ? 3 : 0, &v) < 0)
+        int64_t v = one_request(json_array_at(cs, i), cpu);
+        if (v < 0)
             return 0;
         sum += v;
     }
@@ -188,20 +197,10 @@ static int64_t container_request(yajl_val spec, const char *name, bool cpu)
     for (size_t i = 0; i < json_array_len(cs); i++) {
         yajl_val c = json_array_at(cs, i);
         const char *cn = YAJL_GET_STRING(json_get(c, "name"));
-        if (!cn || !streq(cn, name))
-            continue;
-        yajl_val res = json_get(c, "resources");
-        const char *key = cpu ? "cpu" : "memory";
-        const char *q = YAJL_GET_STRING(json_get(json_get(res, "requests"), key));
-        if (!q)
-            q = YAJL_GET_STRING(json_get(json_get(res, "limits"), key));
-        struct kube_quantity kq;
-        int64_t v;
-        _cleanup_error_ pr_error *e = NULL;
-        if (!q || kube_quantity_parse(q, &kq, &e) < 0 ||
-            kube_quantity_scaled(&kq, cpu ? 3 : 0, &v) < 0)
-            return 0;
-        return v;
+        if (cn && streq(cn, name)) {
+            int64_t v = one_request(c, cpu);
+            return v < 0 ? 0 : v;
+        }
     }
     return 0;
 }

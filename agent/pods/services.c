@@ -655,6 +655,28 @@ static char *pod_hostname(const struct pods_entry *e, const char *svc)
     return hn && sd && streq(sd, svc) ? xstrdup(hn) : NULL;
 }
 
+/* One endpoint of the service last added to out; sp NULL: an address without a port (a
+ * headless service without ports). */
+static void add_endpoint(struct pods_endpoints *out, const struct kube_endpoint *ke,
+                         const struct pods_list *pods, const char *sname,
+                         const struct kube_service_port *sp)
+{
+    const struct pods_entry *pe = ke->pod < pods->n ? &pods->v[ke->pod] : NULL;
+    out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+    out->v[out->n++] = (struct pods_endpoint){
+        .service = out->n_services - 1,
+        .ip = xstrdup(ke->ip),
+        .pod = pe ? xstrdup(pe->name) : NULL,
+        .hostname = pe             ? pod_hostname(pe, sname)
+                    : ke->hostname ? xstrdup(ke->hostname)
+                                   : NULL,
+        .port = sp ? ke->port : 0,
+        .protocol = sp && streq(sp->protocol, "UDP") ? "UDP" : "TCP",
+        .port_name = sp && sp->name ? xstrdup(sp->name) : NULL,
+        .ready = ke->ready,
+    };
+}
+
 void pods_endpoints_clear(struct pods_endpoints *l)
 {
     for (size_t i = 0; i < l->n; i++) {
@@ -692,39 +714,10 @@ int pods_service_endpoints(pods_manager *m, const char *ns, const char *name,
                                        .created = created,
                                        .manual = o->u.service.selector.n == 0};
         for (size_t p = 0; p < se.n; p++)
-            for (size_t k = 0; k < se.v[p].n; k++) {
-                const struct kube_endpoint *ke = &se.v[p].v[k];
-                const struct kube_service_port *sp = &o->u.service.ports[p];
-                const struct pods_entry *pe = ke->pod < pods.n ? &pods.v[ke->pod] : NULL;
-                out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
-                out->v[out->n++] = (struct pods_endpoint){
-                    .service = out->n_services - 1,
-                    .ip = xstrdup(ke->ip),
-                    .pod = pe ? xstrdup(pe->name) : NULL,
-                    .hostname = pe             ? pod_hostname(pe, sname)
-                                : ke->hostname ? xstrdup(ke->hostname)
-                                               : NULL,
-                    .port = ke->port,
-                    .protocol = streq(sp->protocol, "UDP") ? "UDP" : "TCP",
-                    .port_name = sp->name ? xstrdup(sp->name) : NULL,
-                    .ready = ke->ready,
-                };
-            }
-        for (size_t k = 0; k < se.addresses.n; k++) {
-            const struct kube_endpoint *ke = &se.addresses.v[k];
-            const struct pods_entry *pe = ke->pod < pods.n ? &pods.v[ke->pod] : NULL;
-            out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
-            out->v[out->n++] = (struct pods_endpoint){
-                .service = out->n_services - 1,
-                .ip = xstrdup(ke->ip),
-                .pod = pe ? xstrdup(pe->name) : NULL,
-                .hostname = pe             ? pod_hostname(pe, sname)
-                            : ke->hostname ? xstrdup(ke->hostname)
-                                           : NULL,
-                .protocol = "TCP",
-                .ready = ke->ready,
-            };
-        }
+            for (size_t k = 0; k < se.v[p].n; k++)
+                add_endpoint(out, &se.v[p].v[k], &pods, sname, &o->u.service.ports[p]);
+        for (size_t k = 0; k < se.addresses.n; k++)
+            add_endpoint(out, &se.addresses.v[k], &pods, sname, NULL);
         kube_service_endpoints_clear(&se);
         kube_object_free(o);
     }
