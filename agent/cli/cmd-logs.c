@@ -7,19 +7,6 @@
 
 #include <getopt.h>
 
-/* "2016-10-06T00:17:09.669794202Z stdout F message": the message, and whether the line ends
- * there (F) or goes on in the next record (P). NULL for a line that is not a record. */
-static const char *cri_message(char *line, bool *full)
-{
-    char *ts = line, *stream = strchr(ts, ' ');
-    char *tag = stream ? strchr(stream + 1, ' ') : NULL;
-    char *msg = tag ? strchr(tag + 1, ' ') : NULL;
-    if (!msg)
-        return NULL;
-    *full = tag[1] != 'P';
-    return msg + 1;
-}
-
 int cmd_logs(struct podrun_global *g, int argc, char **argv, pr_error **err)
 {
     static const struct option opts[] = {
@@ -59,11 +46,11 @@ int cmd_logs(struct podrun_global *g, int argc, char **argv, pr_error **err)
     while ((n = getline(&line, &cap, f)) > 0) {
         if (line[n - 1] == '\n')
             line[--n] = '\0';
-        bool full;
-        const char *msg = cri_message(line, &full);
+        bool full, is_stderr;
+        const char *msg = pods_cri_log_message(line, (size_t)n, &full, &is_stderr);
         if (!msg)
             continue;
-        fputs(msg, stdout);
+        fwrite(msg, 1, (size_t)(line + n - msg), stdout);
         if (full)
             putchar('\n');
     }

@@ -257,6 +257,10 @@ void pods_list_keep(struct pods_list *l, bool (*keep)(const struct pods_entry *,
 
 /* The log file of a pod's container (the CRI format, written by its shim); container NULL as
  * pods_find_container. */
+/* One record of a CRI-format log (crilog.c): its message (in line, up to the end) or NULL when
+ * the line is not a record; whether the line ends with it (F) or goes on (P); its stream. */
+#define PODS_CRI_LOG_TS_MAX 64
+const char *pods_cri_log_message(char *line, size_t len, bool *full, bool *is_stderr);
 int pods_log_path(pods_manager *m, const char *ns, const char *pod, const char *container,
                   char **path, char **note, pr_error **err);
 

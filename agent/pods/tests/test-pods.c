@@ -523,6 +523,41 @@ static void test_cri_cgroup_paths(void)
     free(s);
 }
 
+static void test_cri_log_records(void)
+{
+    static const struct {
+        const char *line, *msg;
+        bool full, err;
+    } cases[] = {
+        {"2016-10-06T00:17:09.669794202Z stdout F message here", "message here", true, false},
+        {"2016-10-06T00:17:09.669794202Z stderr P part", "part", false, true},
+        {"2016-10-06T00:17:09Z stdout F ", "", true, false},
+        {"2016-10-06T00:17:09+02:00 stdout F:x tagged", "tagged", true, false},
+        {"2016-10-06T00:17:09Z stdout F  two spaces", " two spaces", true, false},
+        {"2016-10-06T00:17:09Z stdin F no", NULL, false, false},
+        {"2016-10-06T00:17:09Z stdout X no", NULL, false, false},
+        {"2016-10-06T00:17:09Z stdout FF no", NULL, false, false},
+        {"2016-10-06 stdout F no", NULL, false, false},
+        {"garbage", NULL, false, false},
+        {"2016-10-06T00:17:09Z stdout F", NULL, false, false},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        _cleanup_free_ char *line = xstrdup(cases[i].line);
+        bool full = false, err = false;
+        const char *m = pods_cri_log_message(line, strlen(line), &full, &err);
+        if (!cases[i].msg) {
+            CHECK(m == NULL);
+            continue;
+        }
+        CHECK(m != NULL);
+        if (m) {
+            CHECK_STR(m, cases[i].msg);
+            CHECK(full == cases[i].full);
+            CHECK(err == cases[i].err);
+        }
+    }
+}
+
 int main(void)
 {
     RUN(test_argv_follows_kubernetes_rules);
@@ -535,5 +570,6 @@ int main(void)
     RUN(test_check_refuses_by_name);
     RUN(test_resource_names);
     RUN(test_cri_cgroup_paths);
+    RUN(test_cri_log_records);
     UNIT_DONE();
 }
