@@ -239,6 +239,11 @@ int64_t kube_cron_next_in(const struct kube_cron *c, const struct kube_tz *z, in
                 t -= t % 60;
             }
             t += 60;
+        } else if (t <= after) {
+            /* A truncation in a zone whose offsets are not whole minutes (LMT) or whose
+             * transitions are odd can land at or before `after`: never an answer, or a
+             * controller would run the same time again. */
+            t = (t / 60 + 1) * 60;
         } else {
             return t;
         }
