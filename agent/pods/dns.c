@@ -515,7 +515,8 @@ int pods_dns_sync(pods_manager *m, const struct pods_dns_services *l, pr_error *
     if (!addr)
         return pr_err(err, 0, "cluster DNS: the pod network's subnet is not an IPv4 network");
     _cleanup_free_ char *hosts_dir = xasprintf("%s/hosts", dir);
-    int r = mkdir_p(hosts_dir, 0700, err);
+    /* Made once: a sync after every applied pod must not fail on making what is there. */
+    int r = lstat(hosts_dir, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : mkdir_p(hosts_dir, 0700, err);
     if (r < 0)
         return r;
     struct dns_want w = {0};
