@@ -263,8 +263,9 @@ pm_cgroup_dirs() {
   [ "$(cat "/proc/$pid/root/tmp/tick")" = "$a" ]
   pm unpause ctr-p
   [ "$(pm inspect --format '{{.State.Status}}' ctr-p)" = running ]
-  # thawed: the ticker moves on (give a loaded machine a few seconds)
-  for i in $(seq 50); do
+  # thawed: the ticker moves on (give a loaded machine time: in CI under ASan with three bats
+  # files at once, 5 s were once not enough for a date and a sleep to run)
+  for i in $(seq 200); do
     [ "$(cat "/proc/$pid/root/tmp/tick")" != "$a" ] && break
     sleep 0.1
   done
