@@ -45,6 +45,8 @@ cleanup() {
     done
   fi
   pkill -9 -f "podrun-shim --pod-dir $WORK/" 2>/dev/null
+  # The cluster DNS, which runs while a ClusterFirst pod uses it.
+  pkill -9 -f -- "--conf-file=$WORK/run/dns/dnsmasq.conf" 2>/dev/null
   for id in $("$BUILD/runtime/podrun-runtime" --root "$WORK/run/runtime" list -q 2>/dev/null); do
     "$BUILD/runtime/podrun-runtime" --root "$WORK/run/runtime" delete --force "$id" >/dev/null 2>&1
   done

@@ -31,6 +31,9 @@ cleanup() {
   [ -e "/run/netns/$NODE" ] && [ -f "$WORK/pods.yaml" ] &&
     pr delete -f "$WORK/pods.yaml" --ignore-not-found >/dev/null 2>&1
   pkill -9 -f "podrun-shim --pod-dir $WORK/" 2>/dev/null
+  # What serves the node while services or pods remain: the controller loop and the cluster DNS.
+  pkill -9 -f -- "--run-root $WORK/run .*serve --controllers-only" 2>/dev/null
+  pkill -9 -f -- "--conf-file=$WORK/run/dns/dnsmasq.conf" 2>/dev/null
   for id in $("$BUILD/runtime/podrun-runtime" --root "$WORK/run/runtime" list -q 2>/dev/null); do
     "$BUILD/runtime/podrun-runtime" --root "$WORK/run/runtime" delete --force "$id" >/dev/null 2>&1
   done
