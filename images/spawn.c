@@ -11,6 +11,7 @@
  * ends without a result, or that the caller's cancel_fd stops, leaves its staging under the
  * store's tmp/, which is removed at once (its writer is dead, store_clear_stale_staging). */
 #include "fetch.h"
+#include "fs.h"
 #include "images.h"
 #include "json.h"
 #include "log.h"
@@ -89,11 +90,12 @@ static int child_start(struct child *c, char *const argv[], pr_error **err)
         return pr_err(err, e, "fork");
     }
     if (c->pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
+        /* The server ignores SIGPIPE and blocks its signals for its loop; neither is the
+         * child's (an ignored disposition would survive the exec). */
+        child_signals_default();
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
             dup2(in[1], STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0 ||
-            close_range(3, ~0U, 0) < 0 || sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+            close_range(3, ~0U, 0) < 0)
             _exit(127);
         execv(c->path, argv);
         _exit(127);

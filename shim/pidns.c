@@ -100,9 +100,7 @@ static int spawn(struct shim *s, pr_error **err)
     if (pid < 0)
         return pr_err(err, errno, "clone the pod's PID namespace init");
     if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
+        child_signals_default();
         char *argv[] = {"podrun-shim", HOLD_ARG, NULL}, *envp[] = {NULL};
         fexecve(exe, argv, envp);
         _exit(127);

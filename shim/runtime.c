@@ -39,10 +39,7 @@ static char **runtime_argv(struct shim *s, char *const *args)
 /* In the child between fork and exec: only async-signal-safe calls. */
 static void exec_child(char **argv, int in_fd, int out_fd, int err_fd)
 {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
+    child_signals_default();
     /* Its own process group: a runtime that hangs is killed with whatever it forked. */
     setpgid(0, 0);
     if (in_fd < 0)
